@@ -1,0 +1,399 @@
+//! Command line: raw clap arguments, then a validated `RunPlan` with every value bounded.
+//!
+//! Scripts rely on the flag names; change them only together with the scripts.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+use clap::{Args, Parser, Subcommand};
+
+use crate::mix::Mix;
+use crate::money;
+
+/// Longest measured run: keeps every loop bounded in time.
+pub const DURATION_MAX: Duration = Duration::from_secs(600);
+/// Longest warmup.
+pub const WARMUP_MAX: Duration = Duration::from_secs(60);
+/// Most keep-alive connections the generator opens.
+pub const CONNECTIONS_MAX: u32 = 4096;
+/// Most runtime worker threads.
+pub const THREADS_MAX: u32 = 64;
+/// Highest fixed rate, in requests per second.
+pub const RATE_RPS_MAX: u64 = 1_000_000;
+/// Most members seeded (each holds one buyer token per vendor in memory).
+pub const MEMBERS_MAX: u64 = 2_000_000;
+/// Most vendors created.
+pub const VENDORS_MAX: u64 = 1_000;
+/// Most buyer tokens held in memory (members x vendors).
+pub const BUYER_TOKENS_MAX: u64 = 10_000_000;
+
+/// farthing load harness.
+#[derive(Parser, Debug)]
+#[command(name = "farthing-loadtest", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Seed a farthing server, drive it at a rate, and write a JSON report.
+    Run(Box<RunArgs>),
+    /// Serve a canned authorize reply: the HTTP ceiling of this machine.
+    NullServer(NullServerArgs),
+}
+
+/// Arguments of `run`, as typed.
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    /// Base URL of the server; must be loopback (127.0.0.0/8, ::1 or localhost).
+    #[arg(long)]
+    pub target: String,
+    /// Target is a null server: skip setup and the totals check.
+    #[arg(long)]
+    pub null: bool,
+    /// File holding the admin bearer key (trimmed).
+    #[arg(long, required_unless_present = "null")]
+    pub admin_key_file: Option<PathBuf>,
+    /// Members to seed.
+    #[arg(long, required_unless_present = "null")]
+    pub members: Option<u64>,
+    /// Vendors to create.
+    #[arg(long, required_unless_present = "null")]
+    pub vendors: Option<u64>,
+    /// Requests per second (open loop), or `max` (closed loop).
+    #[arg(long, value_parser = parse_rate)]
+    pub rate: Rate,
+    /// Measured duration, e.g. `30s`, `500ms`, `2m`; at most 10m.
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Duration,
+    /// Path of the JSON report to write.
+    #[arg(long)]
+    pub report: PathBuf,
+    /// Request mix by weight.
+    #[arg(long, default_value = "authorize=60,owned=20,access=20", value_parser = parse_mix)]
+    pub mix: Mix,
+    /// Keep-alive HTTP/1.1 connections.
+    #[arg(long, default_value_t = 64)]
+    pub connections: u32,
+    /// Runtime worker threads of the generator.
+    #[arg(long, default_value_t = 1)]
+    pub threads: u32,
+    /// Price of each authorize, a decimal string.
+    #[arg(long, default_value = "0.01")]
+    pub price: String,
+    /// ISO 4217 currency of vendors, deposits and prices.
+    #[arg(long, default_value = "USD")]
+    pub currency: String,
+    /// Deposit funded into each member, a decimal string.
+    #[arg(long, default_value = "1000")]
+    pub deposit: String,
+    /// Seed of the request generator.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Warmup before the measured duration; excluded from the statistics.
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    pub warmup: Duration,
+    /// Send a unique `Idempotency-Key` with each authorize.
+    #[arg(long)]
+    pub idempotency: bool,
+    /// MSP fee of each created vendor, in parts per million.
+    #[arg(long, default_value_t = 50_000)]
+    pub fee_ppm: u32,
+}
+
+/// Arguments of `null-server`.
+#[derive(Args, Debug, Clone)]
+pub struct NullServerArgs {
+    /// Address to listen on; must be loopback.
+    #[arg(long, default_value = "127.0.0.1:9090")]
+    pub listen: String,
+    /// Runtime worker threads.
+    #[arg(long, default_value_t = 1)]
+    pub threads: u32,
+    /// Serve for this long, then exit; at most 10m.
+    #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    pub duration: Duration,
+}
+
+/// The send rate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rate {
+    /// Open loop: this many requests per second on a fixed schedule.
+    Fixed(u64),
+    /// Closed loop: each connection sends its next request when the last one returns.
+    Max,
+}
+
+/// Parses `--rate`: a positive integer or `max`.
+///
+/// # Errors
+/// Anything else, or a rate above `RATE_RPS_MAX`.
+pub fn parse_rate(text: &str) -> Result<Rate, String> {
+    if text == "max" {
+        return Ok(Rate::Max);
+    }
+    let rate: u64 = text
+        .parse()
+        .map_err(|_| format!("rate {text:?} is neither a positive integer nor `max`"))?;
+    if rate == 0 || rate > RATE_RPS_MAX {
+        return Err(format!("rate {rate} is outside 1..={RATE_RPS_MAX}"));
+    }
+    Ok(Rate::Fixed(rate))
+}
+
+/// Parses a duration: an integer with unit `ms`, `s` or `m`; a bare integer is seconds.
+///
+/// # Errors
+/// Any other text, or a value above an hour (callers bound it further).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let (digits, millis_per_unit) = if let Some(digits) = text.strip_suffix("ms") {
+        (digits, 1_u64)
+    } else if let Some(digits) = text.strip_suffix('s') {
+        (digits, 1_000)
+    } else if let Some(digits) = text.strip_suffix('m') {
+        (digits, 60_000)
+    } else {
+        (text, 1_000)
+    };
+    let value: u64 = digits
+        .parse()
+        .map_err(|_| format!("duration {text:?} is not like 500ms, 30s or 2m"))?;
+    let millis = value
+        .checked_mul(millis_per_unit)
+        .filter(|millis| *millis <= 3_600_000)
+        .ok_or_else(|| format!("duration {text:?} is above an hour"))?;
+    Ok(Duration::from_millis(millis))
+}
+
+/// Parses `--mix`.
+///
+/// # Errors
+/// See `Mix::parse`.
+pub fn parse_mix(text: &str) -> Result<Mix, String> {
+    Mix::parse(text).map_err(|error| error.to_string())
+}
+
+/// A validated `run`: every value within its bound, amounts checked.
+#[derive(Debug, Clone)]
+pub struct RunPlan {
+    /// Target base URL as given.
+    pub target_url: String,
+    /// Null-server run.
+    pub null: bool,
+    /// Admin key file; `None` only for null runs.
+    pub admin_key_file: Option<PathBuf>,
+    /// Members to seed (1 for null runs).
+    pub members: u64,
+    /// Vendors to create (1 for null runs).
+    pub vendors: u64,
+    /// Send rate.
+    pub rate: Rate,
+    /// Measured duration.
+    pub duration: Duration,
+    /// Warmup before it.
+    pub warmup: Duration,
+    /// Request mix (authorize only for null runs).
+    pub mix: Mix,
+    /// Connections.
+    pub connections: u32,
+    /// Generator threads.
+    pub threads: u32,
+    /// Price as sent.
+    pub price: String,
+    /// Price in micro-units, to check `charged`.
+    pub price_micros: i128,
+    /// Currency code.
+    pub currency: String,
+    /// Deposit as sent.
+    pub deposit: String,
+    /// Generator seed.
+    pub seed: u64,
+    /// Send idempotency keys.
+    pub idempotency: bool,
+    /// Vendor fee in ppm.
+    pub fee_ppm: u32,
+}
+
+impl RunPlan {
+    /// Validates raw arguments.
+    ///
+    /// # Errors
+    /// A value outside its bound, a bad amount or currency, or a missing required value.
+    pub fn from_args(args: &RunArgs) -> Result<RunPlan> {
+        if args.duration.is_zero() || args.duration > DURATION_MAX {
+            bail!(
+                "--duration must be above 0 and at most {}s",
+                DURATION_MAX.as_secs()
+            );
+        }
+        if args.warmup > WARMUP_MAX {
+            bail!("--warmup must be at most {}s", WARMUP_MAX.as_secs());
+        }
+        if args.connections == 0 || args.connections > CONNECTIONS_MAX {
+            bail!("--connections must be in 1..={CONNECTIONS_MAX}");
+        }
+        if args.threads == 0 || args.threads > THREADS_MAX {
+            bail!("--threads must be in 1..={THREADS_MAX}");
+        }
+        let price_micros = money::parse_micros(&args.price)?;
+        if price_micros <= 0 {
+            bail!("--price must be positive");
+        }
+        if money::parse_micros(&args.deposit)? <= 0 {
+            bail!("--deposit must be positive");
+        }
+        if args.currency.len() != 3 || !args.currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            bail!("--currency must be a three-letter ISO 4217 code like USD");
+        }
+        if args.fee_ppm > 1_000_000 {
+            bail!("--fee-ppm must be at most 1000000");
+        }
+        let (members, vendors, mix) = if args.null {
+            (1, 1, Mix::authorize_only())
+        } else {
+            let (Some(members), Some(vendors)) = (args.members, args.vendors) else {
+                bail!("--members and --vendors are required unless --null");
+            };
+            if args.admin_key_file.is_none() {
+                bail!("--admin-key-file is required unless --null");
+            }
+            if members == 0 || members > MEMBERS_MAX {
+                bail!("--members must be in 1..={MEMBERS_MAX}");
+            }
+            if vendors == 0 || vendors > VENDORS_MAX {
+                bail!("--vendors must be in 1..={VENDORS_MAX}");
+            }
+            if members.saturating_mul(vendors) > BUYER_TOKENS_MAX {
+                bail!("--members x --vendors must be at most {BUYER_TOKENS_MAX} buyer tokens");
+            }
+            (members, vendors, args.mix.clone())
+        };
+        Ok(RunPlan {
+            target_url: args.target.clone(),
+            null: args.null,
+            admin_key_file: if args.null {
+                None
+            } else {
+                args.admin_key_file.clone()
+            },
+            members,
+            vendors,
+            rate: args.rate,
+            duration: args.duration,
+            warmup: args.warmup,
+            mix,
+            connections: args.connections,
+            threads: args.threads,
+            price: args.price.clone(),
+            price_micros,
+            currency: args.currency.clone(),
+            deposit: args.deposit.clone(),
+            seed: args.seed,
+            idempotency: args.idempotency,
+            fee_ppm: args.fee_ppm,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_args(extra: &[&str]) -> Result<RunArgs> {
+        let mut argv = vec![
+            "farthing-loadtest",
+            "run",
+            "--target",
+            "http://127.0.0.1:8080",
+        ];
+        argv.extend_from_slice(extra);
+        match Cli::try_parse_from(argv)?.command {
+            Command::Run(args) => Ok(*args),
+            Command::NullServer(_) => bail!("parsed the wrong subcommand"),
+        }
+    }
+
+    #[test]
+    fn parses_the_documented_command_line() {
+        let args = run_args(&[
+            "--admin-key-file",
+            "data/admin.key",
+            "--members",
+            "1000",
+            "--vendors",
+            "10",
+            "--rate",
+            "2000",
+            "--duration",
+            "30s",
+            "--report",
+            "report.json",
+            "--mix",
+            "authorize=60,owned=20,access=20",
+            "--connections",
+            "64",
+            "--threads",
+            "1",
+            "--price",
+            "0.01",
+            "--currency",
+            "USD",
+            "--deposit",
+            "1000",
+            "--seed",
+            "1",
+            "--warmup",
+            "2s",
+        ])
+        .unwrap();
+        let plan = RunPlan::from_args(&args).unwrap();
+        assert_eq!(plan.rate, Rate::Fixed(2000));
+        assert_eq!(plan.duration, Duration::from_secs(30));
+        assert_eq!(plan.members, 1000);
+        assert_eq!(plan.price_micros, 10_000);
+    }
+
+    #[test]
+    fn null_runs_need_no_setup_flags() {
+        let args = run_args(&[
+            "--null",
+            "--rate",
+            "max",
+            "--duration",
+            "10s",
+            "--report",
+            "r.json",
+        ])
+        .unwrap();
+        let plan = RunPlan::from_args(&args).unwrap();
+        assert_eq!(plan.rate, Rate::Max);
+        assert_eq!(plan.mix, Mix::authorize_only());
+        assert!(run_args(&["--rate", "max", "--duration", "10s", "--report", "r.json"]).is_err());
+    }
+
+    #[test]
+    fn bounds_are_enforced() {
+        let base = ["--null", "--rate", "10", "--report", "r.json"];
+        let with = |extra: &[&str]| {
+            let mut all = base.to_vec();
+            all.extend_from_slice(extra);
+            run_args(&all).and_then(|args| RunPlan::from_args(&args))
+        };
+        assert!(with(&["--duration", "11m"]).is_err());
+        assert!(with(&["--duration", "0s"]).is_err());
+        assert!(with(&["--duration", "10m"]).is_ok());
+        assert!(with(&["--duration", "1s", "--connections", "0"]).is_err());
+        assert!(with(&["--duration", "1s", "--price", "0.0000001"]).is_err());
+        assert!(with(&["--duration", "1s", "--currency", "usd"]).is_err());
+        assert!(parse_rate("0").is_err());
+        assert!(parse_rate("fast").is_err());
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
+        assert!(parse_duration("1h").is_err());
+    }
+}

@@ -1,0 +1,75 @@
+//! `farthing-loadtest`: `run` drives a farthing server and writes a JSON report;
+//! `null-server` serves a canned reply to measure this machine's HTTP ceiling.
+//!
+//! Exit codes: 0 done, 1 money totals not conserved after the run, 2 could not run.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use farthing_loadtest::{Cli, Command, NullServerArgs, RunArgs, cli, null_server, report, target};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Run(args) => run(&args),
+        Command::NullServer(args) => null_server_main(&args).map(|()| ExitCode::SUCCESS),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("farthing-loadtest: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// A current-thread runtime for one thread (no cross-thread wakeups), else a multi-thread one.
+fn runtime(threads: u32) -> Result<tokio::runtime::Runtime> {
+    let mut builder = if threads <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(usize::try_from(threads)?);
+        builder
+    };
+    builder
+        .enable_all()
+        .build()
+        .context("building the tokio runtime")
+}
+
+fn run(args: &RunArgs) -> Result<ExitCode> {
+    if args.threads == 0 || args.threads > cli::THREADS_MAX {
+        anyhow::bail!("--threads must be in 1..={}", cli::THREADS_MAX);
+    }
+    let report = runtime(args.threads)?.block_on(farthing_loadtest::run(args))?;
+    let json = serde_json::to_string_pretty(&report)?;
+    std::fs::write(&args.report, json + "\n")
+        .with_context(|| format!("writing report {}", args.report.display()))?;
+    println!("{}", report::summary(&report));
+    println!("  report: {}", args.report.display());
+    Ok(if report.conservation_ok == Some(false) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn null_server_main(args: &NullServerArgs) -> Result<()> {
+    if args.threads == 0 || args.threads > cli::THREADS_MAX {
+        anyhow::bail!("--threads must be in 1..={}", cli::THREADS_MAX);
+    }
+    if args.duration.is_zero() || args.duration > cli::DURATION_MAX {
+        anyhow::bail!(
+            "--duration must be above 0 and at most {}s",
+            cli::DURATION_MAX.as_secs()
+        );
+    }
+    runtime(args.threads)?.block_on(async {
+        let addr = target::resolve_listen(&args.listen).await?;
+        let listener = null_server::bind(addr).await?;
+        println!("null-server listening on {}", listener.local_addr()?);
+        null_server::serve(listener, args.duration).await
+    })
+}

@@ -1,0 +1,839 @@
+//! A member account: wallets, logins, sessions, limits, entitlements, freeze.
+//!
+//! `decide_*` reads the state and returns an event or a `Reject`; `apply` changes the state
+//! and cannot fail. Each decide is a flat ladder of early returns in the order documented on
+//! it. `apply` asserts the invariants afterwards (a broken one is a bug: the process stops).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::entitlement::{ContentKey, Entitlement, EntitlementInvalid, Terms};
+use super::event::{Authorized, Event, IdempotencyStamp};
+use super::ids::{AccountId, AuthorizationId, EntitlementId, LoginId, SessionId, VendorId};
+use super::limits::{Limits, Spending};
+use super::money::{Amount, Balance, Currency};
+use super::reject::Reject;
+use super::time::{MemberZone, Timestamp};
+
+/// Bounds the account enforces on itself; set from config, passed into every decide.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AccountPolicy {
+    /// Sessions kept per login; starting one more evicts the oldest.
+    pub sessions_per_login_max: usize,
+    /// How long an idempotency record answers a retry.
+    pub idempotency_retention_ms: u64,
+}
+
+/// One login of the account: who signs in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Login {
+    /// Stable id, carried in session and buyer tokens.
+    pub id: LoginId,
+    /// Lower-cased e-mail used to sign in; bulk-seeded logins have none.
+    pub email: Option<String>,
+    /// Argon2id PHC string; empty for logins that cannot sign in with a password.
+    pub password_hash: String,
+}
+
+/// How a session expires ([0193]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SessionExpiry {
+    /// At a fixed instant.
+    Absolute {
+        /// The instant.
+        expires_at: Timestamp,
+    },
+    /// After this long without a purchase (counted from the start until the first purchase).
+    Idle {
+        /// The idle time allowed.
+        idle_ms: u64,
+    },
+}
+
+/// Server-side session state; tokens only name it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// Stable id.
+    pub id: SessionId,
+    /// The login that signed in.
+    pub login: LoginId,
+    /// When it started.
+    pub started_at: Timestamp,
+    /// Last purchase made under it (or the start): idle expiry counts from here.
+    pub last_purchase_at: Timestamp,
+    /// Absolute or idle.
+    pub expiry: SessionExpiry,
+    /// Ended by logout or freeze.
+    pub ended: bool,
+    /// Spent under this session per currency, for the per-session limit.
+    pub spent: BTreeMap<Currency, Amount>,
+}
+
+impl Session {
+    /// When the session expires if nothing else happens.
+    #[must_use]
+    pub fn expires_at(&self) -> Timestamp {
+        match self.expiry {
+            SessionExpiry::Absolute { expires_at } => expires_at,
+            SessionExpiry::Idle { idle_ms } => self.last_purchase_at.plus_ms(idle_ms),
+        }
+    }
+
+    /// Why the session cannot be used at `now`, if it cannot.
+    #[must_use]
+    pub fn invalid_reason(&self, now: Timestamp) -> Option<Reject> {
+        if self.ended {
+            return Some(Reject::SessionEnded);
+        }
+        if now >= self.expires_at() {
+            return Some(Reject::SessionExpired);
+        }
+        None
+    }
+}
+
+/// One wallet: the account's money in one currency.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Wallet {
+    /// Paid balance; negative while drawing on the credit line.
+    pub balance: Balance,
+    /// How far below zero the balance may go.
+    pub credit_limit: Amount,
+    /// Everything ever deposited (for the conservation check).
+    pub deposited: Amount,
+    /// Everything ever refunded by reversals (for the conservation check).
+    pub refunded: Amount,
+}
+
+impl Wallet {
+    fn empty() -> Wallet {
+        Wallet {
+            balance: Balance::ZERO,
+            credit_limit: Amount::ZERO,
+            deposited: Amount::ZERO,
+            refunded: Amount::ZERO,
+        }
+    }
+
+    /// The lowest balance allowed.
+    #[must_use]
+    pub fn floor(&self) -> Balance {
+        Balance::negative_of(self.credit_limit).unwrap_or(Balance::from_micros(i64::MIN))
+    }
+}
+
+/// What a vendor gets back for an idempotent retry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdempotencyRecord {
+    /// Digest of the first request's body.
+    pub request_digest: [u8; 32],
+    /// The purchase it made.
+    pub authorization: AuthorizationId,
+    /// The entitlement it created.
+    pub entitlement: EntitlementId,
+    /// When, for retention.
+    pub recorded_at: Timestamp,
+}
+
+/// The whole state of one member account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountState {
+    /// The account.
+    pub id: AccountId,
+    /// The calendar for day, week and month limits.
+    pub zone: MemberZone,
+    /// Language for pages and mail.
+    pub language: String,
+    /// A frozen account cannot buy or sign in ([0157]).
+    pub frozen: bool,
+    /// Who may sign in.
+    pub logins: BTreeMap<LoginId, Login>,
+    /// One wallet per currency.
+    pub wallets: BTreeMap<Currency, Wallet>,
+    /// Limits per login and currency (absent: no limits).
+    pub limits: BTreeMap<(LoginId, Currency), Limits>,
+    /// Spending counters per login and currency.
+    pub spending: BTreeMap<(LoginId, Currency), Spending>,
+    /// Live and recently ended sessions, bounded per login.
+    pub sessions: BTreeMap<SessionId, Session>,
+    /// Every entitlement bought.
+    pub entitlements: BTreeMap<EntitlementId, Entitlement>,
+    /// Deposit references already credited.
+    pub deposit_references: BTreeSet<String>,
+    /// Idempotency records per vendor and key, within retention.
+    pub idempotency: BTreeMap<(VendorId, String), IdempotencyRecord>,
+    /// Derived: the newest entitlement per content (rebuilt on load, not stored).
+    pub latest_by_content: BTreeMap<ContentKey, EntitlementId>,
+    /// Access tokens spent on unlimited entitlements, until they expire. In memory only: an
+    /// unlimited entitlement needs no write per view, so after a restart such a token may be
+    /// accepted once more within its short TTL (it cannot cost money or a view).
+    pub spent_access_tokens: BTreeMap<u64, Timestamp>,
+}
+
+/// A purchase request, already authenticated and parsed at the edge.
+#[derive(Clone, Debug)]
+pub struct AuthorizeCommand {
+    /// The login from the buyer token.
+    pub login: LoginId,
+    /// The session from the buyer token.
+    pub session: SessionId,
+    /// The charging vendor (authenticated).
+    pub vendor: VendorId,
+    /// The price to charge.
+    pub price: Amount,
+    /// Its currency.
+    pub currency: Currency,
+    /// What is being bought.
+    pub content: ContentKey,
+    /// The vendor's terms.
+    pub terms: Terms,
+    /// Idempotency key and request digest, when the vendor sent one.
+    pub idempotency: Option<IdempotencyStamp>,
+    /// Id for the purchase if one is made (drawn at the edge).
+    pub new_authorization: AuthorizationId,
+    /// Id for the entitlement if one is created (drawn at the edge).
+    pub new_entitlement: EntitlementId,
+}
+
+/// What an authorize decided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuthorizeDecision {
+    /// Charge: journal and apply this event.
+    Purchase(Event),
+    /// Owned and valid: grant without charge and without a write.
+    AlreadyOwned(EntitlementId),
+    /// A retry of an earlier request with the same key and body: answer as before.
+    Replay(EntitlementId),
+}
+
+/// An access check, already authenticated (the token opened for this vendor).
+#[derive(Clone, Debug)]
+pub struct AccessCommand {
+    /// The entitlement named in the token.
+    pub entitlement: EntitlementId,
+    /// The token's unique id.
+    pub token_id: u64,
+    /// When the token expires (spent ids are remembered until then).
+    pub token_expires_at: Timestamp,
+    /// The vendor presenting the token.
+    pub vendor: VendorId,
+    /// The content the vendor is about to show.
+    pub content_url: String,
+}
+
+/// What an access check decided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AccessDecision {
+    /// Limited views: count the view durably (journal this event) before granting.
+    CountView(Event),
+    /// Unlimited: grant, remember the token as spent, no write.
+    Grant,
+}
+
+impl AccountState {
+    /// The state right after `AccountOpened`.
+    #[must_use]
+    pub fn opened(id: AccountId, zone: MemberZone, language: String) -> AccountState {
+        AccountState {
+            id,
+            zone,
+            language,
+            frozen: false,
+            logins: BTreeMap::new(),
+            wallets: BTreeMap::new(),
+            limits: BTreeMap::new(),
+            spending: BTreeMap::new(),
+            sessions: BTreeMap::new(),
+            entitlements: BTreeMap::new(),
+            deposit_references: BTreeSet::new(),
+            idempotency: BTreeMap::new(),
+            latest_by_content: BTreeMap::new(),
+            spent_access_tokens: BTreeMap::new(),
+        }
+    }
+
+    /// The login with this e-mail, if any.
+    #[must_use]
+    pub fn login_by_email(&self, email: &str) -> Option<&Login> {
+        self.logins
+            .values()
+            .find(|login| login.email.as_deref() == Some(email))
+    }
+
+    /// The session if it is usable by `login` at `now`.
+    ///
+    /// # Errors
+    /// `SessionUnknown`, `SessionEnded`, `SessionExpired`.
+    pub fn live_session(
+        &self,
+        login: LoginId,
+        session: SessionId,
+        now: Timestamp,
+    ) -> Result<&Session, Reject> {
+        let found = self
+            .sessions
+            .get(&session)
+            .filter(|s| s.login == login)
+            .ok_or(Reject::SessionUnknown)?;
+        match found.invalid_reason(now) {
+            Some(reject) => Err(reject),
+            None => Ok(found),
+        }
+    }
+
+    /// Decides a deposit. `Ok(None)`: the reference was credited before (nothing to do).
+    ///
+    /// # Errors
+    /// `CurrencyMismatch` without a wallet in `currency`; `AmountTooLarge` on overflow.
+    pub fn decide_deposit(
+        &self,
+        currency: Currency,
+        amount: Amount,
+        reference: &str,
+        now: Timestamp,
+    ) -> Result<Option<Event>, Reject> {
+        if self.deposit_references.contains(reference) {
+            return Ok(None);
+        }
+        let wallet = self
+            .wallets
+            .get(&currency)
+            .ok_or(Reject::CurrencyMismatch)?;
+        wallet
+            .balance
+            .checked_add_amount(amount)
+            .ok_or(Reject::AmountTooLarge)?;
+        wallet
+            .deposited
+            .checked_add(amount)
+            .ok_or(Reject::AmountTooLarge)?;
+        Ok(Some(Event::Deposited {
+            account: self.id,
+            currency,
+            amount,
+            reference: reference.to_owned(),
+            at: now,
+        }))
+    }
+
+    /// Decides a new credit line.
+    ///
+    /// # Errors
+    /// `CurrencyMismatch` without a wallet; `AmountTooLarge` when it cannot be a balance.
+    pub fn decide_credit_line(
+        &self,
+        currency: Currency,
+        limit: Amount,
+        now: Timestamp,
+    ) -> Result<Event, Reject> {
+        if !self.wallets.contains_key(&currency) {
+            return Err(Reject::CurrencyMismatch);
+        }
+        Balance::negative_of(limit).ok_or(Reject::AmountTooLarge)?;
+        Ok(Event::CreditLineSet {
+            account: self.id,
+            currency,
+            limit,
+            at: now,
+        })
+    }
+
+    /// Decides a sign-in that already passed the password check at the edge.
+    ///
+    /// # Errors
+    /// `LoginUnknown`; `Frozen` (a frozen account cannot sign in).
+    pub fn decide_start_session(
+        &self,
+        login: LoginId,
+        session: SessionId,
+        expiry: SessionExpiry,
+        now: Timestamp,
+        policy: &AccountPolicy,
+    ) -> Result<Event, Reject> {
+        if !self.logins.contains_key(&login) {
+            return Err(Reject::LoginUnknown);
+        }
+        if self.frozen {
+            return Err(Reject::Frozen);
+        }
+        let mut own: Vec<&Session> = self
+            .sessions
+            .values()
+            .filter(|s| s.login == login)
+            .collect();
+        let mut evicted: Vec<SessionId> = own
+            .iter()
+            .filter(|s| s.invalid_reason(now).is_some())
+            .map(|s| s.id)
+            .collect();
+        own.retain(|s| s.invalid_reason(now).is_none());
+        own.sort_by_key(|s| (s.started_at, s.id));
+        let keep = policy.sessions_per_login_max.saturating_sub(1);
+        let excess = own.len().saturating_sub(keep);
+        evicted.extend(own.iter().take(excess).map(|s| s.id));
+        let started = Session {
+            id: session,
+            login,
+            started_at: now,
+            last_purchase_at: now,
+            expiry,
+            ended: false,
+            spent: BTreeMap::new(),
+        };
+        Ok(Event::SessionStarted {
+            account: self.id,
+            session: started,
+            evicted,
+        })
+    }
+
+    /// Decides a logout. Ending an ended or unknown session is refused so the caller learns it.
+    ///
+    /// # Errors
+    /// Those of [`AccountState::live_session`].
+    pub fn decide_end_session(
+        &self,
+        login: LoginId,
+        session: SessionId,
+        now: Timestamp,
+    ) -> Result<Event, Reject> {
+        self.live_session(login, session, now)?;
+        Ok(Event::SessionEnded {
+            account: self.id,
+            session,
+            at: now,
+        })
+    }
+
+    /// Decides new limits for a login.
+    ///
+    /// # Errors
+    /// `LoginUnknown`; `CurrencyMismatch` without a wallet in `currency`.
+    pub fn decide_limits(
+        &self,
+        login: LoginId,
+        currency: Currency,
+        limits: Limits,
+        now: Timestamp,
+    ) -> Result<Event, Reject> {
+        if !self.logins.contains_key(&login) {
+            return Err(Reject::LoginUnknown);
+        }
+        if !self.wallets.contains_key(&currency) {
+            return Err(Reject::CurrencyMismatch);
+        }
+        Ok(Event::LimitsSet {
+            account: self.id,
+            login,
+            currency,
+            limits,
+            at: now,
+        })
+    }
+
+    /// Decides a freeze or unfreeze. Setting the flag it already has is still an event, so the
+    /// caller's intent is recorded; freezing ends every session.
+    #[must_use]
+    pub fn decide_freeze(&self, frozen: bool, now: Timestamp) -> Event {
+        Event::FreezeSet {
+            account: self.id,
+            frozen,
+            at: now,
+        }
+    }
+
+    /// Decides a purchase. Checks, in order of precedence:
+    /// 1. idempotency: same key and body → replay; same key, other body → `IdempotencyKeyReused`
+    ///    (first, so a retry after the session ended still gets its answer);
+    /// 2. session known, not ended, not expired, of this login;
+    /// 3. account not frozen;
+    /// 4. a wallet in the price's currency;
+    /// 5. the login's vendor allowlist;
+    /// 6. owned and valid → granted without charge (no limit or funds check: nothing is spent);
+    /// 7. limits: per transaction, session, day, week, month;
+    /// 8. funds: balance minus price stays at or above minus the credit line.
+    ///
+    /// # Errors
+    /// The `Reject` of the first failing check.
+    pub fn decide_authorize(
+        &self,
+        command: &AuthorizeCommand,
+        now: Timestamp,
+        policy: &AccountPolicy,
+    ) -> Result<AuthorizeDecision, Reject> {
+        if let Some(stamp) = &command.idempotency {
+            if let Some(record) = self.idempotency.get(&(command.vendor, stamp.key.clone())) {
+                if record.recorded_at.plus_ms(policy.idempotency_retention_ms) > now {
+                    if record.request_digest != stamp.request_digest {
+                        return Err(Reject::IdempotencyKeyReused);
+                    }
+                    return Ok(AuthorizeDecision::Replay(record.entitlement));
+                }
+            }
+        }
+        let session = self.live_session(command.login, command.session, now)?;
+        if self.frozen {
+            return Err(Reject::Frozen);
+        }
+        let wallet = self
+            .wallets
+            .get(&command.currency)
+            .ok_or(Reject::CurrencyMismatch)?;
+        let limit_key = (command.login, command.currency);
+        let no_limits = Limits::default();
+        let limits = self.limits.get(&limit_key).unwrap_or(&no_limits);
+        if !limits.allows_vendor(command.vendor) {
+            return Err(Reject::VendorNotAllowed);
+        }
+        if let Some(owned) = self.valid_entitlement(&command.content, now) {
+            return Ok(AuthorizeDecision::AlreadyOwned(owned.id));
+        }
+        let periods = self.zone.periods(now);
+        let spending = self.spending.get(&limit_key).cloned().unwrap_or_default();
+        let session_spent = session
+            .spent
+            .get(&command.currency)
+            .copied()
+            .unwrap_or(Amount::ZERO);
+        if let Some(kind) = limits.exceeded_by(command.price, session_spent, &spending, &periods) {
+            return Err(Reject::LimitReached(kind));
+        }
+        if command.price > wallet.balance.headroom_above(wallet.floor()) {
+            return Err(Reject::InsufficientFunds);
+        }
+        // Overflow checks that apply would otherwise have to trust.
+        spending
+            .with_purchase(&periods, command.price)
+            .ok_or(Reject::AmountTooLarge)?;
+        session_spent
+            .checked_add(command.price)
+            .ok_or(Reject::AmountTooLarge)?;
+        let idempotency_expired = self
+            .idempotency
+            .iter()
+            .filter(|(_, record)| {
+                record.recorded_at.plus_ms(policy.idempotency_retention_ms) <= now
+            })
+            .map(|(key, _)| key.clone())
+            .collect();
+        let entitlement = Entitlement {
+            id: command.new_entitlement,
+            key: command.content.clone(),
+            authorization: command.new_authorization,
+            price: command.price,
+            currency: command.currency,
+            purchased_at: now,
+            views_allowed: command.terms.views,
+            views_used: 0,
+            expires_at: command.terms.expiry_from(now),
+            reversed: false,
+        };
+        Ok(AuthorizeDecision::Purchase(Event::Authorized(Box::new(
+            Authorized {
+                account: self.id,
+                authorization: command.new_authorization,
+                login: command.login,
+                session: command.session,
+                vendor: command.vendor,
+                entitlement,
+                idempotency: command.idempotency.clone(),
+                idempotency_expired,
+                at: now,
+            },
+        ))))
+    }
+
+    /// The newest entitlement to `content` if it still grants access at `now`.
+    #[must_use]
+    pub fn valid_entitlement(&self, content: &ContentKey, now: Timestamp) -> Option<&Entitlement> {
+        let id = self.latest_by_content.get(content)?;
+        self.entitlements
+            .get(id)
+            .filter(|e| e.invalid_reason(now).is_none())
+    }
+
+    /// Decides an access check ([0179]-[0180]). Checks, in order: entitlement known, of this
+    /// vendor, for this content, token not spent, not reversed, not expired, views left.
+    ///
+    /// # Errors
+    /// The `Reject` of the first failing check.
+    pub fn decide_access(
+        &self,
+        command: &AccessCommand,
+        now: Timestamp,
+    ) -> Result<AccessDecision, Reject> {
+        let entitlement = self
+            .entitlements
+            .get(&command.entitlement)
+            .ok_or(Reject::EntitlementUnknown)?;
+        if entitlement.key.vendor != command.vendor {
+            return Err(Reject::EntitlementUnknown);
+        }
+        let content_matches = match entitlement.key.content.split_once(':') {
+            Some(("url", url)) => url == command.content_url,
+            // With a vendor content id the URL may differ; the token still names the entitlement.
+            _ => true,
+        };
+        if !content_matches {
+            return Err(Reject::ContentMismatch);
+        }
+        if self.spent_access_tokens.contains_key(&command.token_id) {
+            return Err(Reject::AccessTokenUsed);
+        }
+        match entitlement.invalid_reason(now) {
+            Some(EntitlementInvalid::Reversed) => return Err(Reject::EntitlementReversed),
+            Some(EntitlementInvalid::Expired) => return Err(Reject::EntitlementExpired),
+            Some(EntitlementInvalid::ViewsUsedUp) => return Err(Reject::ViewsUsedUp),
+            None => {}
+        }
+        if entitlement.views_allowed.is_some() {
+            return Ok(AccessDecision::CountView(Event::ViewCounted {
+                account: self.id,
+                entitlement: entitlement.id,
+                token_id: command.token_id,
+                at: now,
+            }));
+        }
+        Ok(AccessDecision::Grant)
+    }
+
+    /// Remembers a spent access token of an unlimited entitlement until it expires, and forgets
+    /// the ones already expired (so the set stays as small as the tokens in flight).
+    pub fn spend_access_token(&mut self, token_id: u64, expires_at: Timestamp, now: Timestamp) {
+        self.spent_access_tokens.retain(|_, expiry| *expiry > now);
+        self.spent_access_tokens.insert(token_id, expires_at);
+    }
+
+    /// Decides a reversal of one purchase of this account.
+    ///
+    /// # Errors
+    /// `AuthorizationUnknown`, `AlreadyReversed`.
+    pub fn decide_reversal(
+        &self,
+        authorization: AuthorizationId,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<Event, Reject> {
+        let entitlement = self
+            .entitlements
+            .values()
+            .find(|e| e.authorization == authorization)
+            .ok_or(Reject::AuthorizationUnknown)?;
+        if entitlement.reversed {
+            return Err(Reject::AlreadyReversed);
+        }
+        let wallet = self
+            .wallets
+            .get(&entitlement.currency)
+            .ok_or(Reject::CurrencyMismatch)?;
+        wallet
+            .balance
+            .checked_add_amount(entitlement.price)
+            .ok_or(Reject::AmountTooLarge)?;
+        wallet
+            .refunded
+            .checked_add(entitlement.price)
+            .ok_or(Reject::AmountTooLarge)?;
+        Ok(Event::Reversed {
+            account: self.id,
+            authorization,
+            entitlement: entitlement.id,
+            vendor: entitlement.key.vendor,
+            currency: entitlement.currency,
+            refund: entitlement.price,
+            reason: reason.to_owned(),
+            at: now,
+        })
+    }
+
+    /// Applies an event of this account. Cannot fail: `decide` checked everything.
+    ///
+    /// # Panics
+    /// When the event is not this account's, or an invariant breaks: both are bugs.
+    pub fn apply(&mut self, event: &Event) {
+        assert_eq!(
+            event.account(),
+            Some(self.id),
+            "event applied to the wrong account"
+        );
+        match event {
+            Event::AccountOpened {
+                login, currency, ..
+            } => {
+                self.logins.insert(login.id, login.clone());
+                self.wallets.entry(*currency).or_insert_with(Wallet::empty);
+            }
+            Event::Deposited {
+                currency,
+                amount,
+                reference,
+                ..
+            } => {
+                let wallet = self.wallet_mut(*currency);
+                wallet.balance = checked(wallet.balance.checked_add_amount(*amount));
+                wallet.deposited = checked(wallet.deposited.checked_add(*amount));
+                self.deposit_references.insert(reference.clone());
+            }
+            Event::CreditLineSet {
+                currency, limit, ..
+            } => {
+                self.wallet_mut(*currency).credit_limit = *limit;
+            }
+            Event::SessionStarted {
+                session, evicted, ..
+            } => {
+                for id in evicted {
+                    self.sessions.remove(id);
+                }
+                self.sessions.insert(session.id, session.clone());
+            }
+            Event::SessionEnded { session, .. } => {
+                if let Some(session) = self.sessions.get_mut(session) {
+                    session.ended = true;
+                }
+            }
+            Event::LimitsSet {
+                login,
+                currency,
+                limits,
+                ..
+            } => {
+                self.limits.insert((*login, *currency), limits.clone());
+            }
+            Event::FreezeSet { frozen, .. } => {
+                self.frozen = *frozen;
+                if *frozen {
+                    for session in self.sessions.values_mut() {
+                        session.ended = true;
+                    }
+                }
+            }
+            Event::Authorized(authorized) => self.apply_authorized(authorized),
+            Event::ViewCounted {
+                entitlement,
+                token_id,
+                at,
+                ..
+            } => {
+                let entitlement = self.entitlements.get_mut(entitlement);
+                let entitlement = checked(entitlement);
+                entitlement.views_used = checked(entitlement.views_used.checked_add(1));
+                let allowed = checked(entitlement.views_allowed);
+                assert!(
+                    entitlement.views_used <= allowed,
+                    "a view past the limit was counted"
+                );
+                let token_expiry = entitlement.expires_at.unwrap_or(*at).max(*at);
+                self.spent_access_tokens.insert(*token_id, token_expiry);
+            }
+            Event::Reversed {
+                entitlement,
+                currency,
+                refund,
+                ..
+            } => {
+                let ended = checked(self.entitlements.get_mut(entitlement));
+                assert!(!ended.reversed, "a purchase was reversed twice");
+                ended.reversed = true;
+                let wallet = self.wallet_mut(*currency);
+                wallet.balance = checked(wallet.balance.checked_add_amount(*refund));
+                wallet.refunded = checked(wallet.refunded.checked_add(*refund));
+            }
+            Event::VendorRegistered(_) => unreachable!("vendor events have no account"),
+        }
+        self.assert_invariants();
+    }
+
+    fn apply_authorized(&mut self, authorized: &Authorized) {
+        let entitlement = &authorized.entitlement;
+        let price = entitlement.price;
+        let currency = entitlement.currency;
+        let periods = self.zone.periods(authorized.at);
+        let wallet = self.wallet_mut(currency);
+        wallet.balance = checked(wallet.balance.checked_sub_amount(price));
+        let key = (authorized.login, currency);
+        let spending = self.spending.get(&key).cloned().unwrap_or_default();
+        self.spending
+            .insert(key, checked(spending.with_purchase(&periods, price)));
+        if let Some(session) = self.sessions.get_mut(&authorized.session) {
+            let spent = session.spent.entry(currency).or_insert(Amount::ZERO);
+            *spent = checked(spent.checked_add(price));
+            session.last_purchase_at = authorized.at;
+        }
+        for expired in &authorized.idempotency_expired {
+            self.idempotency.remove(expired);
+        }
+        if let Some(stamp) = &authorized.idempotency {
+            self.idempotency.insert(
+                (authorized.vendor, stamp.key.clone()),
+                IdempotencyRecord {
+                    request_digest: stamp.request_digest,
+                    authorization: authorized.authorization,
+                    entitlement: entitlement.id,
+                    recorded_at: authorized.at,
+                },
+            );
+        }
+        self.latest_by_content
+            .insert(entitlement.key.clone(), entitlement.id);
+        self.entitlements
+            .insert(entitlement.id, entitlement.clone());
+    }
+
+    fn wallet_mut(&mut self, currency: Currency) -> &mut Wallet {
+        checked(self.wallets.get_mut(&currency))
+    }
+
+    /// Rebuilds the derived index after loading from rows.
+    pub fn rebuild_derived(&mut self) {
+        self.latest_by_content.clear();
+        let mut newest: BTreeMap<&ContentKey, &Entitlement> = BTreeMap::new();
+        for entitlement in self.entitlements.values() {
+            let entry = newest.entry(&entitlement.key).or_insert(entitlement);
+            if (entitlement.purchased_at, entitlement.id) > (entry.purchased_at, entry.id) {
+                *entry = entitlement;
+            }
+        }
+        self.latest_by_content = newest
+            .into_iter()
+            .map(|(key, e)| (key.clone(), e.id))
+            .collect();
+    }
+
+    /// Invariants that hold after every apply.
+    ///
+    /// # Panics
+    /// When one does not: that is a bug, and the process must stop before it writes.
+    pub fn assert_invariants(&self) {
+        for wallet in self.wallets.values() {
+            assert!(
+                wallet.balance >= wallet.floor(),
+                "balance below the credit line"
+            );
+        }
+        for entitlement in self.entitlements.values() {
+            if let Some(allowed) = entitlement.views_allowed {
+                assert!(entitlement.views_used <= allowed, "more views than allowed");
+            }
+            assert!(
+                self.wallets.contains_key(&entitlement.currency),
+                "entitlement paid from no wallet"
+            );
+        }
+        for session in self.sessions.values() {
+            assert!(
+                self.logins.contains_key(&session.login),
+                "session of an unknown login"
+            );
+        }
+    }
+}
+
+/// Unwraps a value whose presence `decide` established. A `None` here is a bug.
+fn checked<T>(value: Option<T>) -> T {
+    match value {
+        Some(value) => value,
+        None => panic!("an event that decide accepted could not be applied"),
+    }
+}

@@ -1,0 +1,203 @@
+//! Events: the only thing written to the journal. `decide` produces them; `apply` consumes
+//! them; replaying them in journal order rebuilds every account and vendor.
+
+use serde::{Deserialize, Serialize};
+
+use super::account::{Login, Session};
+use super::entitlement::Entitlement;
+use super::ids::{AccountId, AuthorizationId, EntitlementId, LoginId, SessionId, VendorId};
+use super::limits::Limits;
+use super::money::{Amount, Currency};
+use super::time::Timestamp;
+use super::vendor::VendorProfile;
+
+/// A state change that happened. Every variant names the actor that owns it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Event {
+    /// A member registered (or was seeded in bulk).
+    AccountOpened {
+        /// The new account.
+        account: AccountId,
+        /// Its first login.
+        login: Login,
+        /// The member's language for pages and mail.
+        language: String,
+        /// IANA name of the member's time zone, validated at the edge.
+        time_zone: String,
+        /// The wallet opened with the account.
+        currency: Currency,
+        /// When.
+        at: Timestamp,
+    },
+    /// Money came in (admin-entered or a payment processor); `reference` makes it happen once.
+    Deposited {
+        /// Credited account.
+        account: AccountId,
+        /// Wallet currency.
+        currency: Currency,
+        /// Amount credited.
+        amount: Amount,
+        /// The caller's reference: the same reference is credited once.
+        reference: String,
+        /// When.
+        at: Timestamp,
+    },
+    /// An admin set how far below zero a wallet may go ([0146]).
+    CreditLineSet {
+        /// The account.
+        account: AccountId,
+        /// Wallet currency.
+        currency: Currency,
+        /// The new credit line.
+        limit: Amount,
+        /// When.
+        at: Timestamp,
+    },
+    /// A login signed in.
+    SessionStarted {
+        /// The account.
+        account: AccountId,
+        /// The new session.
+        session: Session,
+        /// Sessions dropped to keep the per-login bound (ended, expired, else the oldest).
+        evicted: Vec<SessionId>,
+    },
+    /// Logout ended a session.
+    SessionEnded {
+        /// The account.
+        account: AccountId,
+        /// The session.
+        session: SessionId,
+        /// When.
+        at: Timestamp,
+    },
+    /// A login's spending limits in one currency were replaced.
+    LimitsSet {
+        /// The account.
+        account: AccountId,
+        /// Whose limits.
+        login: LoginId,
+        /// Which wallet.
+        currency: Currency,
+        /// The new limits.
+        limits: Limits,
+        /// When.
+        at: Timestamp,
+    },
+    /// The member froze or unfroze the account; freezing ends every session ([0157]).
+    FreezeSet {
+        /// The account.
+        account: AccountId,
+        /// Frozen after this event.
+        frozen: bool,
+        /// When.
+        at: Timestamp,
+    },
+    /// A purchase: the wallet was debited and an entitlement created.
+    Authorized(Box<Authorized>),
+    /// A limited-view entitlement granted one view.
+    ViewCounted {
+        /// The account.
+        account: AccountId,
+        /// The entitlement.
+        entitlement: EntitlementId,
+        /// The access token spent on it, so it never grants twice.
+        token_id: u64,
+        /// When.
+        at: Timestamp,
+    },
+    /// An admin undid a purchase: refund, entitlement ended, vendor sale removed.
+    Reversed {
+        /// The account.
+        account: AccountId,
+        /// The purchase undone.
+        authorization: AuthorizationId,
+        /// The entitlement ended.
+        entitlement: EntitlementId,
+        /// The vendor whose sale is removed.
+        vendor: VendorId,
+        /// Wallet currency.
+        currency: Currency,
+        /// Amount refunded (the purchase price).
+        refund: Amount,
+        /// Why, as the admin wrote it.
+        reason: String,
+        /// When.
+        at: Timestamp,
+    },
+    /// An admin registered a vendor.
+    VendorRegistered(Box<VendorProfile>),
+}
+
+/// The record of one purchase.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Authorized {
+    /// The paying account.
+    pub account: AccountId,
+    /// The outcome's id, returned to the vendor.
+    pub authorization: AuthorizationId,
+    /// The login whose limits counted it.
+    pub login: LoginId,
+    /// The session it was made under (for the session limit and idle expiry).
+    pub session: SessionId,
+    /// The selling vendor.
+    pub vendor: VendorId,
+    /// The entitlement created.
+    pub entitlement: Entitlement,
+    /// The vendor's idempotency key and the request's digest, when given.
+    pub idempotency: Option<IdempotencyStamp>,
+    /// Idempotency records past retention, dropped now to keep the account bounded.
+    pub idempotency_expired: Vec<(VendorId, String)>,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// An idempotency key with the digest of the request it first came with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdempotencyStamp {
+    /// The vendor's key.
+    pub key: String,
+    /// SHA-256 of the request body, computed at the edge.
+    pub request_digest: [u8; 32],
+}
+
+impl Event {
+    /// The account this event belongs to, if it is an account event.
+    #[must_use]
+    pub fn account(&self) -> Option<AccountId> {
+        match self {
+            Event::AccountOpened { account, .. }
+            | Event::Deposited { account, .. }
+            | Event::CreditLineSet { account, .. }
+            | Event::SessionStarted { account, .. }
+            | Event::SessionEnded { account, .. }
+            | Event::LimitsSet { account, .. }
+            | Event::FreezeSet { account, .. }
+            | Event::ViewCounted { account, .. }
+            | Event::Reversed { account, .. } => Some(*account),
+            Event::Authorized(authorized) => Some(authorized.account),
+            Event::VendorRegistered(_) => None,
+        }
+    }
+
+    /// The vendor whose ledger this event changes, if any.
+    #[must_use]
+    pub fn vendor(&self) -> Option<VendorId> {
+        match self {
+            Event::Authorized(authorized) => Some(authorized.vendor),
+            Event::Reversed { vendor, .. } => Some(*vendor),
+            Event::VendorRegistered(profile) => Some(profile.id),
+            _ => None,
+        }
+    }
+
+    /// The authorization this event records or undoes, for lookup by id.
+    #[must_use]
+    pub fn authorization(&self) -> Option<AuthorizationId> {
+        match self {
+            Event::Authorized(authorized) => Some(authorized.authorization),
+            Event::Reversed { authorization, .. } => Some(*authorization),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! Identifier newtypes. On the wire an id is a prefix and 16 lower-case hex digits
+//! (`acct_00c0ffee00c0ffee`); inside it is a `u64` so tokens and keys stay small.
+//! Ids are drawn at the edge (random); the domain only compares them.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A wire id did not have the expected prefix and 16 hex digits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("malformed id: expected {expected_prefix}_ followed by 16 hex digits")]
+pub struct IdError {
+    /// The prefix the caller expected, for the error message.
+    pub expected_prefix: &'static str,
+}
+
+macro_rules! define_id {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub u64);
+
+        impl $name {
+            /// The wire prefix, without the underscore.
+            pub const PREFIX: &'static str = $prefix;
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}_{:016x}", $prefix, self.0)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = IdError;
+            fn from_str(text: &str) -> Result<Self, IdError> {
+                parse_prefixed(text, $prefix).map($name)
+            }
+        }
+    };
+}
+
+fn parse_prefixed(text: &str, prefix: &'static str) -> Result<u64, IdError> {
+    let error = IdError {
+        expected_prefix: prefix,
+    };
+    let hex = text
+        .strip_prefix(prefix)
+        .and_then(|rest| rest.strip_prefix('_'))
+        .ok_or(error)?;
+    let well_formed =
+        hex.len() == 16 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    if !well_formed {
+        return Err(error);
+    }
+    u64::from_str_radix(hex, 16).map_err(|_| error)
+}
+
+define_id!(
+    /// A member account: owns wallets, entitlements, logins.
+    AccountId, "acct"
+);
+define_id!(
+    /// One login of an account (one per account now; sub-members later own theirs).
+    LoginId, "login"
+);
+define_id!(
+    /// A server-side session of one login.
+    SessionId, "sess"
+);
+define_id!(
+    /// A registered vendor.
+    VendorId, "ven"
+);
+define_id!(
+    /// One authorize outcome (a purchase or an already-owned grant).
+    AuthorizationId, "auth"
+);
+define_id!(
+    /// One entitlement of an account.
+    EntitlementId, "ent"
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_through_the_wire_form() {
+        let id = AccountId(0x00c0_ffee_0000_0001);
+        assert_eq!(id.to_string(), "acct_00c0ffee00000001");
+        assert_eq!("acct_00c0ffee00000001".parse::<AccountId>(), Ok(id));
+    }
+
+    #[test]
+    fn refuses_wrong_prefix_length_and_case() {
+        for bad in [
+            "ven_00c0ffee00000001",
+            "acct_00c0ffee0000001",
+            "acct_00C0FFEE00000001",
+            "acct00c0ffee00000001",
+            "acct_+0c0ffee00000001",
+            "",
+        ] {
+            assert!(bad.parse::<AccountId>().is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! The pure domain core: money, accounts, vendors, entitlements, limits and the events that
+//! change them. No I/O, no clock, no randomness, no async, no logging: time and ids are
+//! arguments, so the same state, command and `now` always give the same outcome and replaying
+//! the journal rebuilds the same state.
+#![deny(clippy::arithmetic_side_effects, clippy::float_arithmetic)]
+
+pub mod account;
+pub mod entitlement;
+pub mod event;
+pub mod ids;
+pub mod limits;
+pub mod money;
+pub mod reject;
+pub mod time;
+pub mod vendor;

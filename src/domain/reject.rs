@@ -1,0 +1,98 @@
+//! Every business outcome that is not a success, with a stable snake_case code.
+//! Rejects are expected: they are counted, never logged as errors, and each has a test.
+
+use super::limits::LimitKind;
+
+/// Why a command was declined. The HTTP layer maps each variant to exactly one status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Reject {
+    /// The paid balance plus the credit line does not cover the price.
+    #[error("insufficient funds")]
+    InsufficientFunds,
+    /// A spending limit would be exceeded.
+    #[error("spending limit reached")]
+    LimitReached(LimitKind),
+    /// The member froze the account.
+    #[error("the account is frozen")]
+    Frozen,
+    /// The member's allowlist does not include this vendor.
+    #[error("the member does not allow this vendor")]
+    VendorNotAllowed,
+    /// The session named by a token does not exist (never did, or was evicted).
+    #[error("unknown session")]
+    SessionUnknown,
+    /// The session was ended by logout or freeze.
+    #[error("the session has ended")]
+    SessionEnded,
+    /// The session passed its absolute or idle expiry.
+    #[error("the session has expired")]
+    SessionExpired,
+    /// The account has no wallet in the price's currency.
+    #[error("no wallet in this currency")]
+    CurrencyMismatch,
+    /// An amount would overflow a balance or a counter.
+    #[error("amount too large")]
+    AmountTooLarge,
+    /// The idempotency key was used before with a different request body.
+    #[error("idempotency key reused with a different request")]
+    IdempotencyKeyReused,
+    /// The entitlement named by an access token does not exist.
+    #[error("unknown entitlement")]
+    EntitlementUnknown,
+    /// The access token is for other content than the URL presented.
+    #[error("access token is for other content")]
+    ContentMismatch,
+    /// The entitlement has expired.
+    #[error("the entitlement has expired")]
+    EntitlementExpired,
+    /// Every allowed view was used.
+    #[error("no views left")]
+    ViewsUsedUp,
+    /// The purchase behind the entitlement was reversed.
+    #[error("the purchase was reversed")]
+    EntitlementReversed,
+    /// An access token is good for one granted check and this one was used.
+    #[error("the access token was already used")]
+    AccessTokenUsed,
+    /// The authorization to reverse does not exist at this account.
+    #[error("unknown authorization")]
+    AuthorizationUnknown,
+    /// The authorization was reversed before.
+    #[error("already reversed")]
+    AlreadyReversed,
+    /// The login does not exist at this account.
+    #[error("unknown login")]
+    LoginUnknown,
+}
+
+impl Reject {
+    /// The stable code that clients match on.
+    #[must_use]
+    pub fn code(self) -> &'static str {
+        match self {
+            Reject::InsufficientFunds => "insufficient_funds",
+            Reject::LimitReached(LimitKind::PerTransaction) => "limit_per_transaction",
+            Reject::LimitReached(LimitKind::PerSession) => "limit_per_session",
+            Reject::LimitReached(LimitKind::PerDay) => "limit_per_day",
+            Reject::LimitReached(LimitKind::PerWeek) => "limit_per_week",
+            Reject::LimitReached(LimitKind::PerMonth) => "limit_per_month",
+            Reject::Frozen => "account_frozen",
+            Reject::VendorNotAllowed => "vendor_not_allowed",
+            Reject::SessionUnknown => "session_unknown",
+            Reject::SessionEnded => "session_ended",
+            Reject::SessionExpired => "session_expired",
+            Reject::CurrencyMismatch => "currency_mismatch",
+            Reject::AmountTooLarge => "amount_too_large",
+            Reject::IdempotencyKeyReused => "idempotency_key_reused",
+            Reject::EntitlementUnknown => "entitlement_unknown",
+            Reject::ContentMismatch => "content_mismatch",
+            Reject::EntitlementExpired => "entitlement_expired",
+            Reject::ViewsUsedUp => "views_used_up",
+            Reject::EntitlementReversed => "entitlement_reversed",
+            Reject::AccessTokenUsed => "access_token_used",
+            Reject::AuthorizationUnknown => "authorization_unknown",
+            Reject::AlreadyReversed => "already_reversed",
+            Reject::LoginUnknown => "login_unknown",
+        }
+    }
+}

@@ -1,0 +1,2 @@
+//! farthing: the authorization core of a micropayment service provider.
+pub mod domain;
