@@ -1,2 +1,21 @@
 //! farthing: the authorization core of a micropayment service provider.
+//!
+//! Map of the crate, from the inside out (each module may depend only on those above it):
+//! - `domain`: pure state machines (money, accounts, vendors, entitlements, limits, events).
+//!   No I/O, clock, randomness or async.
+//! - `storage`: the fjall write-ahead journal (group commit), state rows, recovery, `check`.
+//! - `crypto`: sealed tokens (XChaCha20-Poly1305), API keys, member pseudonyms.
+//! - `clock`, `config`, `metrics`: edges the others are given.
+//! - `actors`: one actix actor per account and vendor; thin shells around `domain`.
+//! - `http`: the hyper 1.x API; parses, authenticates, maps errors, talks to actors.
+//! - `node`: assembles and starts all of the above.
+
+pub mod actors;
+pub mod clock;
+pub mod config;
+pub mod crypto;
 pub mod domain;
+pub mod http;
+pub mod metrics;
+pub mod node;
+pub mod storage;

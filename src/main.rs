@@ -1,1 +1,146 @@
-fn main() {}
+//! The `farthing` command: `serve` runs the node, `check` verifies a data directory.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use farthing::clock::SystemClock;
+use farthing::config::Config;
+use farthing::node;
+use farthing::storage::recovery;
+use farthing::storage::store::Store;
+use farthing::storage::wal::SyncData;
+
+/// The configuration used when `--config` is not given and `config/farthing.toml` is absent.
+const DEFAULT_CONFIG: &str = include_str!("../config/farthing.toml");
+/// Where `serve` looks for its configuration by default.
+const DEFAULT_CONFIG_PATH: &str = "config/farthing.toml";
+
+#[derive(Parser)]
+#[command(name = "farthing", version, about = "Micropayment authorization core")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the server until SIGINT or SIGTERM.
+    Serve {
+        /// Configuration file (default: config/farthing.toml, else the built-in defaults).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Listen address, overriding the configuration.
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+        /// Data directory, overriding the configuration.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Replays the journal through the domain and compares with the stored rows.
+    Check {
+        /// Data directory to check (the server must not be running on it).
+        #[arg(long)]
+        data_dir: PathBuf,
+    },
+}
+
+fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
+    match path {
+        Some(path) => Ok(Config::load(path)?),
+        None if Path::new(DEFAULT_CONFIG_PATH).exists() => {
+            Ok(Config::load(Path::new(DEFAULT_CONFIG_PATH))?)
+        }
+        None => Ok(Config::from_toml(DEFAULT_CONFIG, std::env::vars())?),
+    }
+}
+
+fn serve(
+    config: Option<PathBuf>,
+    listen: Option<std::net::SocketAddr>,
+    data_dir: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let mut config = load_config(config.as_deref())?;
+    if let Some(listen) = listen {
+        config.server.listen = listen;
+    }
+    if let Some(data_dir) = data_dir {
+        config.server.data_dir = data_dir;
+    }
+    let node = node::start(config, Arc::new(SystemClock), Box::new(SyncData))
+        .context("starting farthing")?;
+    println!("farthing listening on http://{}", node.address);
+    let journal = node.journal();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let poisoned = runtime.block_on(async {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => Ok::<bool, std::io::Error>(false),
+            _ = terminate.recv() => Ok(false),
+            () = journal.poisoned() => Ok(true),
+        }
+    })?;
+    if poisoned {
+        tracing::error!(
+            "a journal persist failed: refusing writes and exiting; restart to recover from the journal"
+        );
+    }
+    let stopped = node.shutdown();
+    if poisoned {
+        return Ok(ExitCode::from(2));
+    }
+    stopped.context("stopping farthing")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(data_dir: &Path) -> anyhow::Result<ExitCode> {
+    let store = Store::open(&node::store_dir(data_dir)).context("opening the store")?;
+    let report = recovery::check(&store)?;
+    println!("events replayed: {}", report.events);
+    println!("accounts: {}, vendors: {}", report.accounts, report.vendors);
+    for (currency, (deposits, balances, gross)) in &report.money {
+        println!(
+            "{currency}: deposits {deposits} = balances {balances} + vendor gross {gross} (micro-units)"
+        );
+    }
+    println!("money conserved: {}", report.conserved);
+    for mismatch in &report.mismatches {
+        println!("mismatch: {mismatch}");
+    }
+    if report.ok() {
+        println!("check passed: the rows are what the events say");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("check FAILED");
+        Ok(ExitCode::from(1))
+    }
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve {
+            config,
+            listen,
+            data_dir,
+        } => serve(config, listen, data_dir),
+        Command::Check { data_dir } => check(&data_dir),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("farthing: {error:#}");
+            ExitCode::from(1)
+        }
+    }
+}

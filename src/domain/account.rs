@@ -253,6 +253,25 @@ impl AccountState {
         }
     }
 
+    /// A new account from its `AccountOpened` event (applied), or `None` for any other event
+    /// or a time zone the edge should have refused.
+    #[must_use]
+    pub fn from_opened(event: &Event) -> Option<AccountState> {
+        let Event::AccountOpened {
+            account,
+            language,
+            time_zone,
+            ..
+        } = event
+        else {
+            return None;
+        };
+        let zone = MemberZone::new(time_zone).ok()?;
+        let mut state = AccountState::opened(*account, zone, language.clone());
+        state.apply(event);
+        Some(state)
+    }
+
     /// The login with this e-mail, if any.
     #[must_use]
     pub fn login_by_email(&self, email: &str) -> Option<&Login> {
@@ -342,7 +361,7 @@ impl AccountState {
     /// Decides a sign-in that already passed the password check at the edge.
     ///
     /// # Errors
-    /// `LoginUnknown`; `Frozen` (a frozen account cannot sign in).
+    /// `LoginUnknown`.
     pub fn decide_start_session(
         &self,
         login: LoginId,
@@ -351,11 +370,9 @@ impl AccountState {
         now: Timestamp,
         policy: &AccountPolicy,
     ) -> Result<Event, Reject> {
+        // A frozen account may sign in (to unfreeze it); it cannot buy.
         if !self.logins.contains_key(&login) {
             return Err(Reject::LoginUnknown);
-        }
-        if self.frozen {
-            return Err(Reject::Frozen);
         }
         let mut own: Vec<&Session> = self
             .sessions
@@ -462,15 +479,14 @@ impl AccountState {
         now: Timestamp,
         policy: &AccountPolicy,
     ) -> Result<AuthorizeDecision, Reject> {
-        if let Some(stamp) = &command.idempotency {
-            if let Some(record) = self.idempotency.get(&(command.vendor, stamp.key.clone())) {
-                if record.recorded_at.plus_ms(policy.idempotency_retention_ms) > now {
-                    if record.request_digest != stamp.request_digest {
-                        return Err(Reject::IdempotencyKeyReused);
-                    }
-                    return Ok(AuthorizeDecision::Replay(record.entitlement));
-                }
+        if let Some(stamp) = &command.idempotency
+            && let Some(record) = self.idempotency.get(&(command.vendor, stamp.key.clone()))
+            && record.recorded_at.plus_ms(policy.idempotency_retention_ms) > now
+        {
+            if record.request_digest != stamp.request_digest {
+                return Err(Reject::IdempotencyKeyReused);
             }
+            return Ok(AuthorizeDecision::Replay(record.entitlement));
         }
         let session = self.live_session(command.login, command.session, now)?;
         if self.frozen {

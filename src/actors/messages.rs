@@ -1,0 +1,248 @@
+//! Messages to the account and vendor actors. Each carries a oneshot for its reply, so the
+//! sender can use `try_send` (a full mailbox is refused at once: 503) and still get an answer.
+//! Replies that depend on a state change are sent only once the journal made it durable.
+
+use actix::Message;
+use tokio::sync::oneshot;
+
+use crate::domain::account::{AccessCommand, AuthorizeCommand, SessionExpiry};
+use crate::domain::entitlement::Entitlement;
+use crate::domain::event::Event;
+use crate::domain::ids::{AuthorizationId, LoginId, SessionId};
+use crate::domain::limits::Limits;
+use crate::domain::money::{Amount, Balance, Currency};
+use crate::domain::reject::Reject;
+use crate::domain::time::Timestamp;
+use crate::domain::vendor::VendorState;
+
+/// Why the system could not decide (as opposed to a business `Reject`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Fault {
+    /// A mailbox or the journal queue is full: retry shortly.
+    #[error("overloaded")]
+    Overloaded,
+    /// The journal failed to persist; the server is stopping.
+    #[error("storage failed")]
+    StorageFailed,
+    /// The store could not be read, or holds an unreadable row.
+    #[error("storage read failed")]
+    StorageRead,
+    /// The actor stopped before it answered (shutdown).
+    #[error("shutting down")]
+    Stopped,
+}
+
+/// The outcome of a command that is not a success.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    /// A business outcome.
+    #[error(transparent)]
+    Reject(#[from] Reject),
+    /// The system could not decide.
+    #[error(transparent)]
+    Fault(#[from] Fault),
+}
+
+/// Where a reply goes.
+pub type ReplyTo<T> = oneshot::Sender<Result<T, CommandError>>;
+
+/// What an authorize answers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Authorization {
+    /// The purchase's id (for an already-owned grant, the purchase that owns it).
+    pub authorization: AuthorizationId,
+    /// Charged now: zero when already owned or replayed.
+    pub charged: Amount,
+    /// True when the member owned valid content and nothing was charged.
+    pub already_owned: bool,
+    /// True when this answers a retry with the same idempotency key.
+    pub replayed: bool,
+    /// The entitlement as it stands.
+    pub entitlement: Entitlement,
+    /// Time the command spent before its entry reached the journal, µs (for metrics).
+    pub before_journal_us: u64,
+}
+
+/// Charge a member (flow C).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct AuthorizeMessage {
+    /// The checked command.
+    pub command: AuthorizeCommand,
+    /// Where the answer goes.
+    pub reply: ReplyTo<Authorization>,
+}
+
+/// What an access check answers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessGranted {
+    /// The entitlement after the view was counted.
+    pub entitlement: Entitlement,
+}
+
+/// Check an access token (flow D).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct AccessMessage {
+    /// The checked command.
+    pub command: AccessCommand,
+    /// Where the answer goes.
+    pub reply: ReplyTo<AccessGranted>,
+}
+
+/// Open a new account with its `AccountOpened` event (and optional seed steps).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct OpenMessage {
+    /// The events to journal in one entry: `AccountOpened` first.
+    pub events: Vec<Event>,
+    /// Where the answer goes.
+    pub reply: ReplyTo<()>,
+}
+
+/// Credit a deposit.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct DepositMessage {
+    /// Wallet currency.
+    pub currency: Currency,
+    /// Amount.
+    pub amount: Amount,
+    /// The caller's reference: credited once.
+    pub reference: String,
+    /// Answers the balance after the deposit.
+    pub reply: ReplyTo<Balance>,
+}
+
+/// Set a wallet's credit line.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct CreditLineMessage {
+    /// Wallet currency.
+    pub currency: Currency,
+    /// The new line.
+    pub limit: Amount,
+    /// Answers when durable.
+    pub reply: ReplyTo<()>,
+}
+
+/// Start a session for a login whose password was checked at the edge.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct StartSessionMessage {
+    /// The login.
+    pub login: LoginId,
+    /// The new session's id.
+    pub session: SessionId,
+    /// Absolute or idle.
+    pub expiry: SessionExpiry,
+    /// Answers the session's expiry as of now.
+    pub reply: ReplyTo<Timestamp>,
+}
+
+/// Check that a session is live; answers its expiry as of now (buyer tokens, member calls).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct CheckSessionMessage {
+    /// The login.
+    pub login: LoginId,
+    /// The session.
+    pub session: SessionId,
+    /// Answers the session's expiry as of now.
+    pub reply: ReplyTo<Timestamp>,
+}
+
+/// A member command made under a session.
+#[derive(Debug)]
+pub enum MemberCommand {
+    /// Logout.
+    EndSession,
+    /// Replace limits.
+    SetLimits {
+        /// Wallet currency.
+        currency: Currency,
+        /// New limits.
+        limits: Limits,
+    },
+    /// Freeze or unfreeze.
+    Freeze(bool),
+}
+
+/// Run a member command after checking the session (freeze works on a frozen account too).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct MemberCommandMessage {
+    /// The login.
+    pub login: LoginId,
+    /// The session.
+    pub session: SessionId,
+    /// What to do.
+    pub command: MemberCommand,
+    /// Answers when durable.
+    pub reply: ReplyTo<()>,
+}
+
+/// Reverse one purchase (admin).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ReverseMessage {
+    /// The purchase.
+    pub authorization: AuthorizationId,
+    /// The admin's reason.
+    pub reason: String,
+    /// Answers the refund.
+    pub reply: ReplyTo<(Amount, Currency)>,
+}
+
+/// A read-only view of an account, for account pages and admins.
+#[derive(Clone, Debug)]
+pub struct AccountView {
+    /// Wallets: currency, balance, credit line.
+    pub wallets: Vec<(Currency, Balance, Amount)>,
+    /// Limits per currency of the login asked about (or of every login for admins).
+    pub limits: Vec<(Currency, Limits)>,
+    /// Frozen flag.
+    pub frozen: bool,
+    /// Entitlements held.
+    pub entitlement_count: usize,
+    /// The newest purchases, newest first (at most ten).
+    pub recent: Vec<Entitlement>,
+}
+
+/// Read an account; waits until everything it shows is durable.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ViewMessage {
+    /// When set, checks this session first (member calls).
+    pub session: Option<(LoginId, SessionId)>,
+    /// Answers the view.
+    pub reply: ReplyTo<AccountView>,
+}
+
+/// A durable sale or reversal for a vendor's ledger, in journal order.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SaleMessage {
+    /// Journal sequence of the event.
+    pub seq: u64,
+    /// The `Authorized` or `Reversed` event.
+    pub event: std::sync::Arc<Event>,
+}
+
+/// Read a vendor's ledger.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct VendorViewMessage {
+    /// Answers a copy of the state.
+    pub reply: oneshot::Sender<VendorState>,
+}
+
+/// Find the login that signs in with an e-mail, to check its password at the edge.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct LoginLookupMessage {
+    /// Lower-cased e-mail.
+    pub email: String,
+    /// Answers the login id and its password hash.
+    pub reply: ReplyTo<(LoginId, String)>,
+}

@@ -1,0 +1,337 @@
+//! Configuration: a TOML file, overridden by `FARTHING_<SECTION>__<KEY>` environment
+//! variables, parsed into `RawConfig` and validated into `Config` before anything starts.
+//! Every limit is named with its unit; an unknown key is an error, not a silent default.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Why the configuration was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The TOML (after environment overrides) does not match the schema.
+    #[error("invalid configuration: {0}")]
+    Parse(String),
+    /// A value is out of its allowed range.
+    #[error("invalid setting {key}: {reason}")]
+    Invalid {
+        /// `section.key`.
+        key: &'static str,
+        /// What is allowed.
+        reason: &'static str,
+    },
+}
+
+/// `[server]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// Arbiter threads; 0 = one per core.
+    pub shards: usize,
+    /// Open connections at most.
+    pub connections_max: usize,
+    /// Largest request body, bytes.
+    pub request_body_bytes_max: usize,
+    /// Time to read a request, ms.
+    pub request_read_timeout_ms: u64,
+    /// Grace for in-flight requests at shutdown, ms.
+    pub shutdown_grace_ms: u64,
+}
+
+/// `[actors]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActorsConfig {
+    /// Mailbox capacity per actor.
+    pub mailbox_messages_max: usize,
+    /// Accounts in memory at most.
+    pub accounts_in_memory_max: usize,
+    /// Sessions per login.
+    pub sessions_per_login_max: usize,
+}
+
+/// `[journal]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JournalSettings {
+    /// Events per fsync at most.
+    pub batch_events_max: usize,
+    /// Entries queued at most.
+    pub queue_entries_max: usize,
+}
+
+/// `[tokens]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokensConfig {
+    /// Access token lifetime, ms.
+    pub access_token_ttl_ms: u64,
+    /// Absolute session lifetime, ms.
+    pub session_absolute_ttl_ms: u64,
+    /// Idle session timeout, ms.
+    pub session_idle_ttl_ms: u64,
+}
+
+/// `[idempotency]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdempotencyConfig {
+    /// Retention, ms.
+    pub retention_ms: u64,
+    /// Keys remembered at most.
+    pub keys_max: usize,
+}
+
+/// `[members]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MembersConfig {
+    /// Argon2id memory, KiB.
+    pub argon2_memory_kib: u32,
+    /// Argon2id iterations.
+    pub argon2_iterations: u32,
+    /// Argon2id lanes.
+    pub argon2_parallelism: u32,
+    /// Members per bulk call at most.
+    pub bulk_members_per_call_max: usize,
+}
+
+/// `[admin]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminConfig {
+    /// Admin key file; empty means `<data_dir>/admin.key`.
+    pub key_file: String,
+}
+
+/// The validated configuration.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `[server]`.
+    pub server: ServerConfig,
+    /// `[actors]`.
+    pub actors: ActorsConfig,
+    /// `[journal]`.
+    pub journal: JournalSettings,
+    /// `[tokens]`.
+    pub tokens: TokensConfig,
+    /// `[idempotency]`.
+    pub idempotency: IdempotencyConfig,
+    /// `[members]`.
+    pub members: MembersConfig,
+    /// `[admin]`.
+    pub admin: AdminConfig,
+}
+
+/// The environment variable prefix for overrides.
+const ENV_PREFIX: &str = "FARTHING_";
+
+impl Config {
+    /// Reads `path`, applies overrides from the process environment, validates.
+    ///
+    /// # Errors
+    /// `ConfigError` naming the file, the key or the rule.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Config::from_toml(&text, std::env::vars())
+    }
+
+    /// Parses TOML text with the given `(name, value)` overrides. Pure: tests pass their own.
+    ///
+    /// # Errors
+    /// `ConfigError::Parse` or `ConfigError::Invalid`.
+    pub fn from_toml(
+        text: &str,
+        environment: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut table: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| ConfigError::Parse(e.to_string()))?;
+        for (name, value) in environment {
+            let Some(path) = name.strip_prefix(ENV_PREFIX) else {
+                continue;
+            };
+            let Some((section, key)) = path.split_once("__") else {
+                continue;
+            };
+            let section = section.to_ascii_lowercase();
+            let key = key.to_ascii_lowercase();
+            let entry = table
+                .entry(section.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            let toml::Value::Table(section_table) = entry else {
+                return Err(ConfigError::Parse(format!("{section} is not a section")));
+            };
+            section_table.insert(key, env_value(&value));
+        }
+        let config: Config = table
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Parse(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let rules: [(&'static str, bool, &'static str); 10] = [
+            (
+                "server.connections_max",
+                self.server.connections_max >= 1,
+                "at least 1",
+            ),
+            (
+                "server.request_body_bytes_max",
+                (256..=16 << 20).contains(&self.server.request_body_bytes_max),
+                "256 bytes to 16 MiB",
+            ),
+            (
+                "actors.mailbox_messages_max",
+                self.actors.mailbox_messages_max >= 1,
+                "at least 1",
+            ),
+            (
+                "actors.accounts_in_memory_max",
+                self.actors.accounts_in_memory_max >= 1,
+                "at least 1",
+            ),
+            (
+                "actors.sessions_per_login_max",
+                self.actors.sessions_per_login_max >= 1,
+                "at least 1",
+            ),
+            (
+                "journal.batch_events_max",
+                self.journal.batch_events_max >= 1,
+                "at least 1",
+            ),
+            (
+                "journal.queue_entries_max",
+                self.journal.queue_entries_max >= 1,
+                "at least 1",
+            ),
+            (
+                "tokens.access_token_ttl_ms",
+                self.tokens.access_token_ttl_ms >= 1,
+                "at least 1 ms",
+            ),
+            (
+                "idempotency.keys_max",
+                self.idempotency.keys_max >= 1,
+                "at least 1",
+            ),
+            (
+                "members.bulk_members_per_call_max",
+                (1..=100_000).contains(&self.members.bulk_members_per_call_max),
+                "1 to 100000",
+            ),
+        ];
+        for (key, ok, reason) in rules {
+            if !ok {
+                return Err(ConfigError::Invalid { key, reason });
+            }
+        }
+        Ok(())
+    }
+
+    /// The admin key file.
+    #[must_use]
+    pub fn admin_key_path(&self) -> PathBuf {
+        if self.admin.key_file.is_empty() {
+            self.server.data_dir.join("admin.key")
+        } else {
+            PathBuf::from(&self.admin.key_file)
+        }
+    }
+
+    /// Arbiter threads to start.
+    #[must_use]
+    pub fn shard_count(&self) -> usize {
+        if self.server.shards == 0 {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        } else {
+            self.server.shards
+        }
+    }
+}
+
+/// An environment value as TOML: integers and booleans as such, anything else a string.
+fn env_value(text: &str) -> toml::Value {
+    if let Ok(integer) = text.parse::<i64>() {
+        return toml::Value::Integer(integer);
+    }
+    match text {
+        "true" => toml::Value::Boolean(true),
+        "false" => toml::Value::Boolean(false),
+        _ => toml::Value::String(text.to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEFAULT: &str = include_str!("../config/farthing.toml");
+    const TEST: &str = include_str!("../config/test.toml");
+
+    #[test]
+    fn shipped_files_are_valid() {
+        let config = Config::from_toml(DEFAULT, []).unwrap();
+        assert_eq!(config.server.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.server.data_dir, PathBuf::from("./data"));
+        Config::from_toml(TEST, []).unwrap();
+    }
+
+    #[test]
+    fn environment_overrides_a_key() {
+        let env = [
+            (
+                "FARTHING_SERVER__LISTEN".to_owned(),
+                "127.0.0.1:9999".to_owned(),
+            ),
+            (
+                "FARTHING_JOURNAL__BATCH_EVENTS_MAX".to_owned(),
+                "7".to_owned(),
+            ),
+            ("UNRELATED".to_owned(), "x".to_owned()),
+        ];
+        let config = Config::from_toml(DEFAULT, env).unwrap();
+        assert_eq!(config.server.listen.port(), 9999);
+        assert_eq!(config.journal.batch_events_max, 7);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused() {
+        let env = [("FARTHING_SERVER__LISTN".to_owned(), "x".to_owned())];
+        assert!(matches!(
+            Config::from_toml(DEFAULT, env),
+            Err(ConfigError::Parse(_))
+        ));
+        let env = [(
+            "FARTHING_JOURNAL__BATCH_EVENTS_MAX".to_owned(),
+            "0".to_owned(),
+        )];
+        assert!(matches!(
+            Config::from_toml(DEFAULT, env),
+            Err(ConfigError::Invalid {
+                key: "journal.batch_events_max",
+                ..
+            })
+        ));
+    }
+}

@@ -1,0 +1,439 @@
+//! The one table from errors to HTTP: each `ApiError` variant has exactly one status, one
+//! stable `code` and one title, in one exhaustive `match`. Bodies are RFC 9457
+//! `application/problem+json` with `type` = `/problems/<code>`.
+
+use bytes::Bytes;
+use hyper::StatusCode;
+use serde::Serialize;
+
+use crate::actors::messages::{CommandError, Fault};
+use crate::crypto::token::TokenError;
+use crate::domain::limits::LimitKind;
+use crate::domain::reject::Reject;
+
+/// Which token a caller presented, so token errors say which one failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenKind {
+    /// A buyer token (vendor charging a member).
+    Buyer,
+    /// An access token (lock content).
+    Access,
+}
+
+/// Every way a request can fail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ApiError {
+    /// The body is not the JSON the route expects.
+    MalformedBody(String),
+    /// A field is missing or invalid; `param` names it.
+    InvalidField {
+        /// The field.
+        param: &'static str,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// A field that should hold an amount does not match the amount grammar.
+    InvalidAmount {
+        /// The field.
+        param: &'static str,
+    },
+    /// Missing or wrong credentials of the caller.
+    Unauthenticated,
+    /// A business refusal from the domain.
+    Reject(Reject),
+    /// The presented token failed to open.
+    Token(TokenKind, TokenError),
+    /// The content URL's host is not one of the vendor's registered domains.
+    ContentDomainUnknown,
+    /// No such resource (or not the caller's).
+    NotFound,
+    /// No such route.
+    RouteNotFound,
+    /// The route exists with other methods.
+    MethodNotAllowed,
+    /// The same idempotency key is being processed right now.
+    IdempotencyInFlight,
+    /// The e-mail is registered already.
+    EmailTaken,
+    /// The body is larger than allowed.
+    BodyTooLarge,
+    /// A queue or mailbox is full; retry after a moment.
+    Overloaded,
+    /// The server is not ready or is stopping.
+    Unavailable,
+    /// The store failed; the server is stopping.
+    StorageFailed,
+}
+
+/// The wire form of a problem.
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    code: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    param: Option<&'a str>,
+}
+
+impl ApiError {
+    /// Status, stable code and title: the one table.
+    #[must_use]
+    pub fn describe(&self) -> (StatusCode, &'static str, &'static str) {
+        match self {
+            ApiError::MalformedBody(_) => (
+                StatusCode::BAD_REQUEST,
+                "malformed_body",
+                "The request body is not valid JSON for this route",
+            ),
+            ApiError::InvalidField { .. } => (
+                StatusCode::BAD_REQUEST,
+                "invalid_field",
+                "A field is missing or invalid",
+            ),
+            ApiError::InvalidAmount { .. } => (
+                StatusCode::BAD_REQUEST,
+                "invalid_amount",
+                "An amount must be a decimal string like \"0.10\" with at most 6 decimals",
+            ),
+            ApiError::Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "Missing or invalid credentials",
+            ),
+            ApiError::Reject(reject) => describe_reject(*reject),
+            ApiError::Token(kind, error) => describe_token(*kind, *error),
+            ApiError::ContentDomainUnknown => (
+                StatusCode::FORBIDDEN,
+                "content_domain_unknown",
+                "The content URL's host is not a registered domain of this vendor",
+            ),
+            ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", "No such resource"),
+            ApiError::RouteNotFound => (StatusCode::NOT_FOUND, "route_not_found", "No such route"),
+            ApiError::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "The route does not take this method",
+            ),
+            ApiError::IdempotencyInFlight => (
+                StatusCode::CONFLICT,
+                "idempotency_in_flight",
+                "A request with this Idempotency-Key is still being processed",
+            ),
+            ApiError::EmailTaken => (
+                StatusCode::CONFLICT,
+                "email_taken",
+                "This e-mail is already registered",
+            ),
+            ApiError::BodyTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                "The request body is too large",
+            ),
+            ApiError::Overloaded => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "overloaded",
+                "The server is busy; retry shortly",
+            ),
+            ApiError::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "The server is not ready or is stopping",
+            ),
+            ApiError::StorageFailed => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage_failed",
+                "Storage failed; the server is stopping",
+            ),
+        }
+    }
+
+    /// Seconds a client should wait before retrying, for 503s.
+    #[must_use]
+    pub fn retry_after_s(&self) -> Option<u32> {
+        match self {
+            ApiError::Overloaded => Some(1),
+            ApiError::Unavailable | ApiError::StorageFailed => Some(5),
+            _ => None,
+        }
+    }
+
+    /// The problem+json body.
+    #[must_use]
+    pub fn body(&self) -> Bytes {
+        let (status, code, title) = self.describe();
+        let (detail, param) = match self {
+            ApiError::MalformedBody(detail) => (Some(detail.as_str()), None),
+            ApiError::InvalidField { param, detail } => (Some(detail.as_str()), Some(*param)),
+            ApiError::InvalidAmount { param } => (None, Some(*param)),
+            _ => (None, None),
+        };
+        let problem = Problem {
+            kind: format!("/problems/{code}"),
+            title,
+            status: status.as_u16(),
+            code,
+            detail,
+            param,
+        };
+        Bytes::from(serde_json::to_vec(&problem).unwrap_or_default())
+    }
+}
+
+fn describe_reject(reject: Reject) -> (StatusCode, &'static str, &'static str) {
+    let code = reject.code();
+    match reject {
+        Reject::InsufficientFunds => (StatusCode::PAYMENT_REQUIRED, code, "Insufficient funds"),
+        Reject::LimitReached(LimitKind::PerTransaction) => (
+            StatusCode::FORBIDDEN,
+            code,
+            "The per-transaction spending limit would be exceeded",
+        ),
+        Reject::LimitReached(LimitKind::PerSession) => (
+            StatusCode::FORBIDDEN,
+            code,
+            "The per-session spending limit would be exceeded",
+        ),
+        Reject::LimitReached(LimitKind::PerDay) => (
+            StatusCode::FORBIDDEN,
+            code,
+            "The daily spending limit would be exceeded",
+        ),
+        Reject::LimitReached(LimitKind::PerWeek) => (
+            StatusCode::FORBIDDEN,
+            code,
+            "The weekly spending limit would be exceeded",
+        ),
+        Reject::LimitReached(LimitKind::PerMonth) => (
+            StatusCode::FORBIDDEN,
+            code,
+            "The monthly spending limit would be exceeded",
+        ),
+        Reject::Frozen => (
+            StatusCode::FORBIDDEN,
+            code,
+            "The member's account is frozen",
+        ),
+        Reject::VendorNotAllowed => (
+            StatusCode::FORBIDDEN,
+            code,
+            "The member does not allow purchases from this vendor",
+        ),
+        Reject::SessionUnknown => (
+            StatusCode::FORBIDDEN,
+            code,
+            "The member's session does not exist",
+        ),
+        Reject::SessionEnded => (
+            StatusCode::FORBIDDEN,
+            code,
+            "The member's session has ended",
+        ),
+        Reject::SessionExpired => (
+            StatusCode::FORBIDDEN,
+            code,
+            "The member's session has expired",
+        ),
+        Reject::CurrencyMismatch => (
+            StatusCode::BAD_REQUEST,
+            code,
+            "The currency does not match the wallet or the vendor",
+        ),
+        Reject::AmountTooLarge => (StatusCode::BAD_REQUEST, code, "The amount is too large"),
+        Reject::IdempotencyKeyReused => (
+            StatusCode::CONFLICT,
+            code,
+            "This Idempotency-Key was used with a different request",
+        ),
+        Reject::EntitlementUnknown => {
+            (StatusCode::FORBIDDEN, code, "No entitlement for this token")
+        }
+        Reject::ContentMismatch => (
+            StatusCode::FORBIDDEN,
+            code,
+            "The access token is for other content",
+        ),
+        Reject::EntitlementExpired => (StatusCode::FORBIDDEN, code, "The entitlement has expired"),
+        Reject::ViewsUsedUp => (StatusCode::FORBIDDEN, code, "No views are left"),
+        Reject::EntitlementReversed => (StatusCode::FORBIDDEN, code, "The purchase was reversed"),
+        Reject::AccessTokenUsed => (
+            StatusCode::FORBIDDEN,
+            code,
+            "The access token was already used",
+        ),
+        Reject::AuthorizationUnknown => (StatusCode::NOT_FOUND, code, "No such authorization"),
+        Reject::AlreadyReversed => (
+            StatusCode::CONFLICT,
+            code,
+            "The authorization was already reversed",
+        ),
+        Reject::LoginUnknown => (StatusCode::UNAUTHORIZED, code, "Unknown login"),
+    }
+}
+
+fn describe_token(kind: TokenKind, error: TokenError) -> (StatusCode, &'static str, &'static str) {
+    let forbidden = StatusCode::FORBIDDEN;
+    match (kind, error) {
+        (TokenKind::Buyer, TokenError::Expired) => (
+            forbidden,
+            "buyer_token_expired",
+            "The buyer token has expired",
+        ),
+        (TokenKind::Buyer, TokenError::WrongVendor) => (
+            forbidden,
+            "buyer_token_wrong_vendor",
+            "The buyer token is for another vendor",
+        ),
+        (
+            TokenKind::Buyer,
+            TokenError::Malformed
+            | TokenError::WrongPurpose
+            | TokenError::UnknownKey
+            | TokenError::Tampered,
+        ) => (
+            forbidden,
+            "buyer_token_invalid",
+            "The buyer token is not valid",
+        ),
+        (TokenKind::Access, TokenError::Expired) => (
+            forbidden,
+            "access_token_expired",
+            "The access token has expired",
+        ),
+        (TokenKind::Access, TokenError::WrongVendor) => (
+            forbidden,
+            "access_token_wrong_vendor",
+            "The access token is for another vendor",
+        ),
+        (
+            TokenKind::Access,
+            TokenError::Malformed
+            | TokenError::WrongPurpose
+            | TokenError::UnknownKey
+            | TokenError::Tampered,
+        ) => (
+            forbidden,
+            "access_token_invalid",
+            "The access token is not valid",
+        ),
+    }
+}
+
+impl From<Fault> for ApiError {
+    fn from(fault: Fault) -> ApiError {
+        match fault {
+            Fault::Overloaded => ApiError::Overloaded,
+            Fault::StorageFailed | Fault::StorageRead => ApiError::StorageFailed,
+            Fault::Stopped => ApiError::Unavailable,
+        }
+    }
+}
+
+impl From<CommandError> for ApiError {
+    fn from(error: CommandError) -> ApiError {
+        match error {
+            CommandError::Reject(reject) => ApiError::Reject(reject),
+            CommandError::Fault(fault) => fault.into(),
+        }
+    }
+}
+
+/// A short explanation of a problem code, served at `/problems/<code>`.
+#[must_use]
+pub fn explain(code: &str) -> Option<&'static str> {
+    let samples = [
+        ApiError::MalformedBody(String::new()),
+        ApiError::InvalidField {
+            param: "",
+            detail: String::new(),
+        },
+        ApiError::InvalidAmount { param: "" },
+        ApiError::Unauthenticated,
+        ApiError::ContentDomainUnknown,
+        ApiError::NotFound,
+        ApiError::RouteNotFound,
+        ApiError::MethodNotAllowed,
+        ApiError::IdempotencyInFlight,
+        ApiError::EmailTaken,
+        ApiError::BodyTooLarge,
+        ApiError::Overloaded,
+        ApiError::Unavailable,
+        ApiError::StorageFailed,
+    ];
+    let rejects = ALL_REJECTS.iter().map(|r| ApiError::Reject(*r));
+    let tokens = [TokenKind::Buyer, TokenKind::Access]
+        .into_iter()
+        .flat_map(|kind| {
+            [
+                TokenError::Expired,
+                TokenError::WrongVendor,
+                TokenError::Tampered,
+            ]
+            .into_iter()
+            .map(move |e| ApiError::Token(kind, e))
+        });
+    samples
+        .into_iter()
+        .chain(rejects)
+        .chain(tokens)
+        .map(|e| e.describe())
+        .find(|(_, c, _)| *c == code)
+        .map(|(_, _, title)| title)
+}
+
+/// Every reject, for `/problems/<code>` and for the test that codes are unique.
+pub const ALL_REJECTS: &[Reject] = &[
+    Reject::InsufficientFunds,
+    Reject::LimitReached(LimitKind::PerTransaction),
+    Reject::LimitReached(LimitKind::PerSession),
+    Reject::LimitReached(LimitKind::PerDay),
+    Reject::LimitReached(LimitKind::PerWeek),
+    Reject::LimitReached(LimitKind::PerMonth),
+    Reject::Frozen,
+    Reject::VendorNotAllowed,
+    Reject::SessionUnknown,
+    Reject::SessionEnded,
+    Reject::SessionExpired,
+    Reject::CurrencyMismatch,
+    Reject::AmountTooLarge,
+    Reject::IdempotencyKeyReused,
+    Reject::EntitlementUnknown,
+    Reject::ContentMismatch,
+    Reject::EntitlementExpired,
+    Reject::ViewsUsedUp,
+    Reject::EntitlementReversed,
+    Reject::AccessTokenUsed,
+    Reject::AuthorizationUnknown,
+    Reject::AlreadyReversed,
+    Reject::LoginUnknown,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_is_unique_and_explained() {
+        let mut seen = std::collections::BTreeSet::new();
+        for reject in ALL_REJECTS {
+            let (_, code, _) = ApiError::Reject(*reject).describe();
+            assert!(seen.insert(code), "duplicate code {code}");
+            assert!(explain(code).is_some());
+        }
+        assert_eq!(explain("insufficient_funds"), Some("Insufficient funds"));
+        assert_eq!(explain("no_such_code"), None);
+    }
+
+    #[test]
+    fn problem_body_names_type_code_and_param() {
+        let body = ApiError::InvalidAmount { param: "price" }.body();
+        let value: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(value["type"], "/problems/invalid_amount");
+        assert_eq!(value["status"], 400);
+        assert_eq!(value["param"], "price");
+        assert_eq!(ApiError::Overloaded.retry_after_s(), Some(1));
+    }
+}

@@ -1,0 +1,378 @@
+//! Vendor calls: authorize (flow C), access check (flow D), authorization lookup, summary.
+
+use std::time::Instant;
+
+use bytes::Bytes;
+use hyper::StatusCode;
+use hyper::header::HeaderMap;
+use sha2::{Digest, Sha256};
+
+use super::app::{App, IdempotencyCheck, ask, new_id};
+use super::dto::{
+    self, AccessRequest, AccessResponse, AuthorizeRequest, AuthorizeResponse, EntitlementView,
+};
+use super::error::{ApiError, TokenKind};
+use super::json::{parse_json, rfc3339, to_json};
+use crate::actors::messages::{AccessMessage, AuthorizeMessage, VendorViewMessage};
+use crate::crypto::token::{AccessClaims, BuyerClaims};
+use crate::domain::account::{AccessCommand, AuthorizeCommand};
+use crate::domain::entitlement::{ContentKey, ContentUrl, Entitlement, Terms};
+use crate::domain::event::{Event, IdempotencyStamp};
+use crate::domain::ids::{AccountId, AuthorizationId, EntitlementId, LoginId, SessionId};
+use crate::domain::money::format_amount;
+use crate::domain::time::Timestamp;
+use crate::domain::vendor::OfferProblem;
+use crate::metrics as names;
+use crate::storage::codec;
+use crate::storage::rows;
+
+/// Longest idempotency key accepted.
+const IDEMPOTENCY_KEY_BYTES_MAX: usize = 255;
+/// Longest title, description or vendor content id accepted.
+const TEXT_FIELD_BYTES_MAX: usize = 1024;
+
+/// `POST /v1/authorize`.
+///
+/// # Errors
+/// Every `ApiError` of the flow.
+pub async fn authorize(
+    app: &App,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Bytes), ApiError> {
+    let vendor = app.vendor(headers)?;
+    let key = match headers.get("idempotency-key") {
+        None => None,
+        Some(value) => {
+            let text = value
+                .to_str()
+                .ok()
+                .filter(|k| !k.is_empty() && k.len() <= IDEMPOTENCY_KEY_BYTES_MAX);
+            Some(
+                text.ok_or(ApiError::InvalidField {
+                    param: "Idempotency-Key",
+                    detail: "1 to 255 visible ASCII characters".to_owned(),
+                })?
+                .to_owned(),
+            )
+        }
+    };
+    let vendor_id = vendor.profile.id;
+    let Some(key) = key else {
+        return authorize_once(app, &vendor, None, &body)
+            .await
+            .map(|bytes| (StatusCode::OK, bytes));
+    };
+    let digest: [u8; 32] = Sha256::digest(&body).into();
+    match app.idempotency.begin(vendor_id, &key, digest, app.now())? {
+        IdempotencyCheck::Replay(status, bytes) => {
+            metrics::counter!(names::AUTHORIZATIONS, "outcome" => "replayed").increment(1);
+            Ok((status, bytes))
+        }
+        IdempotencyCheck::Proceed => {
+            let stamp = IdempotencyStamp {
+                key: key.clone(),
+                request_digest: digest,
+            };
+            let result = authorize_once(app, &vendor, Some(stamp), &body).await;
+            let (status, bytes) = match &result {
+                Ok(bytes) => (StatusCode::OK, bytes.clone()),
+                Err(error) => (error.describe().0, error.body()),
+            };
+            app.idempotency.complete(vendor_id, &key, status, bytes);
+            result.map(|bytes| (StatusCode::OK, bytes))
+        }
+    }
+}
+
+async fn authorize_once(
+    app: &App,
+    vendor: &crate::actors::registry::VendorEntry,
+    idempotency: Option<IdempotencyStamp>,
+    body: &[u8],
+) -> Result<Bytes, ApiError> {
+    let started = Instant::now();
+    let request: AuthorizeRequest = parse_json(body)?;
+    let price = dto::amount_field(&request.price, "price")?;
+    let currency = dto::currency_field(&request.currency, "currency")?;
+    let url = ContentUrl::parse(&request.content_url).map_err(|e| ApiError::InvalidField {
+        param: "content_url",
+        detail: e.to_string(),
+    })?;
+    check_text(&request.title, "title", false)?;
+    check_text(
+        request.description.as_deref().unwrap_or(""),
+        "description",
+        true,
+    )?;
+    if let Some(id) = &request.vendor_content_id {
+        check_text(id, "vendor_content_id", false)?;
+    }
+    let expires_at = request
+        .expires_at
+        .as_deref()
+        .map(|text| {
+            text.parse::<jiff::Timestamp>()
+                .map(|t| Timestamp(t.as_millisecond()))
+                .map_err(|_| ApiError::InvalidField {
+                    param: "expires_at",
+                    detail: "an RFC 3339 time".to_owned(),
+                })
+        })
+        .transpose()?;
+    if request.views == Some(0) {
+        return Err(ApiError::InvalidField {
+            param: "views",
+            detail: "at least 1 (omit for unlimited)".to_owned(),
+        });
+    }
+    let profile = &vendor.profile;
+    profile
+        .check_offer(currency, &url)
+        .map_err(|problem| match problem {
+            OfferProblem::Reject(reject) => ApiError::Reject(reject),
+            OfferProblem::ContentDomainUnknown => ApiError::ContentDomainUnknown,
+        })?;
+    let now = app.now();
+    let now_ms = u64::try_from(now.0).unwrap_or(0);
+    let buyer: BuyerClaims = app
+        .tokens
+        .open(&request.buyer_token, profile.id.0, now_ms)
+        .map_err(|error| ApiError::Token(TokenKind::Buyer, error))?;
+    let account = AccountId(buyer.account);
+    let command = AuthorizeCommand {
+        login: LoginId(buyer.login),
+        session: SessionId(buyer.session),
+        vendor: profile.id,
+        price,
+        currency,
+        content: ContentKey::new(profile.id, request.vendor_content_id.as_deref(), &url),
+        terms: Terms {
+            views: request.views,
+            expires_at,
+            valid_days: request.valid_days,
+            valid_hours: request.valid_hours,
+        },
+        idempotency,
+        new_authorization: AuthorizationId(new_id()),
+        new_entitlement: EntitlementId(new_id()),
+    };
+    let addr = app.account(account)?;
+    let before_send = started.elapsed();
+    let sent = Instant::now();
+    let outcome = ask(&addr, |reply| AuthorizeMessage { command, reply }).await;
+    let authorization = match outcome {
+        Ok(authorization) => authorization,
+        Err(error) => {
+            metrics::counter!(names::AUTHORIZATIONS, "outcome" => error.describe().1).increment(1);
+            return Err(error);
+        }
+    };
+    let label = if authorization.replayed {
+        "replayed"
+    } else if authorization.already_owned {
+        "already_owned"
+    } else {
+        "purchased"
+    };
+    metrics::counter!(names::AUTHORIZATIONS, "outcome" => label).increment(1);
+    if label == "purchased" {
+        metrics::counter!(names::AUTHORIZED_MICROS, "currency" => currency.code().to_owned())
+            .increment(authorization.charged.micros());
+        let before_journal =
+            before_send.as_secs_f64() + micros_to_secs(authorization.before_journal_us);
+        metrics::histogram!(names::AUTHORIZE_BEFORE_JOURNAL).record(before_journal);
+        let waited = sent.elapsed().as_secs_f64() - micros_to_secs(authorization.before_journal_us);
+        metrics::histogram!(names::AUTHORIZE_JOURNAL_WAIT).record(waited.max(0.0));
+    }
+    let access_token = mint_access_token(app, account, &authorization.entitlement, now);
+    let response = AuthorizeResponse {
+        authorization_id: authorization.authorization.to_string(),
+        charged: format_amount(authorization.charged, currency),
+        currency: currency.code().to_owned(),
+        already_owned: authorization.already_owned,
+        entitlement: entitlement_view(&authorization.entitlement),
+        access_token,
+        member_ref: app.pseudonyms.member_ref(account.0, profile.id.0),
+    };
+    Ok(to_json(&response))
+}
+
+fn micros_to_secs(micros: u64) -> f64 {
+    std::time::Duration::from_micros(micros).as_secs_f64()
+}
+
+fn check_text(text: &str, param: &'static str, empty_ok: bool) -> Result<(), ApiError> {
+    if (!empty_ok && text.trim().is_empty()) || text.len() > TEXT_FIELD_BYTES_MAX {
+        return Err(ApiError::InvalidField {
+            param,
+            detail: "1 to 1024 bytes of text".to_owned(),
+        });
+    }
+    Ok(())
+}
+
+fn entitlement_view(entitlement: &Entitlement) -> EntitlementView {
+    EntitlementView {
+        views_left: entitlement.views_left(),
+        expires_at: entitlement.expires_at.map(rfc3339),
+    }
+}
+
+fn mint_access_token(
+    app: &App,
+    account: AccountId,
+    entitlement: &Entitlement,
+    now: Timestamp,
+) -> String {
+    let ttl_expiry = now.plus_ms(app.config.tokens.access_token_ttl_ms);
+    let expires_at = entitlement
+        .expires_at
+        .map_or(ttl_expiry, |e| e.min(ttl_expiry));
+    let claims = AccessClaims {
+        account: account.0,
+        entitlement: entitlement.id.0,
+        token_id: new_id(),
+        expires_at_ms: u64::try_from(expires_at.0).unwrap_or(0),
+    };
+    app.tokens
+        .seal(&claims, entitlement.key.vendor.0, &mut rand::rngs::OsRng)
+}
+
+/// `POST /v1/access`.
+///
+/// # Errors
+/// Every `ApiError` of the flow.
+pub async fn access(app: &App, headers: &HeaderMap, body: Bytes) -> Result<Bytes, ApiError> {
+    let vendor = app.vendor(headers)?;
+    let request: AccessRequest = parse_json(&body)?;
+    let url = ContentUrl::parse(&request.content_url).map_err(|e| ApiError::InvalidField {
+        param: "content_url",
+        detail: e.to_string(),
+    })?;
+    let now = app.now();
+    let now_ms = u64::try_from(now.0).unwrap_or(0);
+    let opened: Result<AccessClaims, _> =
+        app.tokens
+            .open(&request.access_token, vendor.profile.id.0, now_ms);
+    let claims = match opened {
+        Ok(claims) => claims,
+        Err(error) => {
+            let error = ApiError::Token(TokenKind::Access, error);
+            metrics::counter!(names::ACCESS_CHECKS, "outcome" => error.describe().1).increment(1);
+            return Err(error);
+        }
+    };
+    let account = AccountId(claims.account);
+    let command = AccessCommand {
+        entitlement: EntitlementId(claims.entitlement),
+        token_id: claims.token_id,
+        token_expires_at: Timestamp(i64::try_from(claims.expires_at_ms).unwrap_or(i64::MAX)),
+        vendor: vendor.profile.id,
+        content_url: url.as_str().to_owned(),
+    };
+    let addr = app.account(account)?;
+    let granted = ask(&addr, |reply| AccessMessage { command, reply }).await;
+    let outcome = match &granted {
+        Ok(_) => "granted",
+        Err(error) => error.describe().1,
+    };
+    metrics::counter!(names::ACCESS_CHECKS, "outcome" => outcome).increment(1);
+    let granted = granted?;
+    let response = AccessResponse {
+        granted: true,
+        views_left: granted.entitlement.views_left(),
+        expires_at: granted.entitlement.expires_at.map(rfc3339),
+        member_ref: app.pseudonyms.member_ref(account.0, vendor.profile.id.0),
+    };
+    Ok(to_json(&response))
+}
+
+/// `GET /v1/authorizations/{id}`: a vendor that lost a reply finds out what happened. Reads
+/// the durable journal, so it answers only what survived.
+///
+/// # Errors
+/// `NotFound` for an unknown id or another vendor's.
+pub fn authorization(app: &App, headers: &HeaderMap, id: &str) -> Result<Bytes, ApiError> {
+    let vendor = app.vendor(headers)?;
+    let id: AuthorizationId = id.parse().map_err(|_| ApiError::NotFound)?;
+    let events = authorization_events(app, id)?;
+    let mut purchase = None;
+    let mut reversed_at = None;
+    for event in events {
+        match event {
+            Event::Authorized(authorized) => purchase = Some(authorized),
+            Event::Reversed { at, .. } => reversed_at = Some(at),
+            _ => {}
+        }
+    }
+    let purchase = purchase
+        .filter(|p| p.vendor == vendor.profile.id)
+        .ok_or(ApiError::NotFound)?;
+    let entitlement = &purchase.entitlement;
+    let body = serde_json::json!({
+        "authorization_id": id.to_string(),
+        "status": if reversed_at.is_some() { "reversed" } else { "authorized" },
+        "charged": format_amount(entitlement.price, entitlement.currency),
+        "currency": entitlement.currency.code(),
+        "authorized_at": rfc3339(purchase.at),
+        "reversed_at": reversed_at.map(rfc3339),
+        "entitlement": { "views_allowed": entitlement.views_allowed, "expires_at": entitlement.expires_at.map(rfc3339) },
+        "member_ref": app.pseudonyms.member_ref(purchase.account.0, vendor.profile.id.0),
+    });
+    Ok(to_json(&body))
+}
+
+/// The durable events of one authorization (its purchase and any reversal), oldest first.
+///
+/// # Errors
+/// `StorageFailed` when the store cannot be read.
+pub fn authorization_events(app: &App, id: AuthorizationId) -> Result<Vec<Event>, ApiError> {
+    let store = app.registry.store();
+    let durable = app.registry.env().journal.durable_seq();
+    let seqs: Vec<u64> = store
+        .scan_index(&rows::authorization_index_prefix(id.0), 0)
+        .collect::<Result<_, _>>()
+        .map_err(|_| ApiError::StorageFailed)?;
+    let mut events = Vec::new();
+    // A batch is readable a moment before it is durable: answer only what is durable.
+    for seq in seqs.into_iter().filter(|seq| *seq <= durable) {
+        let payload = store
+            .get_event(seq)
+            .map_err(|_| ApiError::StorageFailed)?
+            .ok_or(ApiError::StorageFailed)?;
+        events.push(codec::decode_event(&payload).map_err(|_| ApiError::StorageFailed)?);
+    }
+    Ok(events)
+}
+
+/// `GET /v1/vendors/me/summary`.
+///
+/// # Errors
+/// `Unauthenticated`, `Unavailable`.
+pub async fn summary(app: &App, headers: &HeaderMap) -> Result<Bytes, ApiError> {
+    let vendor = app.vendor(headers)?;
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    vendor
+        .addr
+        .try_send(VendorViewMessage { reply })
+        .map_err(|_| ApiError::Overloaded)?;
+    let state = answer.await.map_err(|_| ApiError::Unavailable)?;
+    let fee_ppm = state.profile.fee_ppm;
+    let currencies: Vec<serde_json::Value> = state
+        .ledger
+        .iter()
+        .map(|(currency, ledger)| {
+            serde_json::json!({
+                "currency": currency.code(),
+                "sales": ledger.sales,
+                "gross": format_amount(ledger.gross, *currency),
+                "fees": format_amount(ledger.fees(fee_ppm), *currency),
+                "net_payable": format_amount(ledger.net_payable(fee_ppm), *currency),
+            })
+        })
+        .collect();
+    Ok(to_json(
+        &serde_json::json!({ "vendor_id": state.profile.id.to_string(), "fee_ppm": fee_ppm, "currencies": currencies }),
+    ))
+}

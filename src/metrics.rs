@@ -1,0 +1,65 @@
+//! Metric names and the Prometheus recorder. Names live here so a dashboard can be written
+//! from one file; no metric carries an id in a label (cardinality stays bounded).
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+/// HTTP requests by `route` and `status` (counter).
+pub const HTTP_REQUESTS: &str = "farthing_http_requests_total";
+/// HTTP request latency by `route` (histogram, seconds).
+pub const HTTP_LATENCY: &str = "farthing_http_request_seconds";
+/// Authorize outcomes by `outcome` (`purchased`, `already_owned`, `replayed`, or a reject code).
+pub const AUTHORIZATIONS: &str = "farthing_authorize_outcomes_total";
+/// Amount authorized (charged) by `currency`, in micro-units (counter).
+pub const AUTHORIZED_MICROS: &str = "farthing_authorize_amount_micros_total";
+/// Time of an authorize before its entry reached the journal (histogram, seconds).
+pub const AUTHORIZE_BEFORE_JOURNAL: &str = "farthing_authorize_before_journal_seconds";
+/// Time an authorize waited for the journal to make it durable (histogram, seconds).
+pub const AUTHORIZE_JOURNAL_WAIT: &str = "farthing_authorize_journal_wait_seconds";
+/// Access checks by `outcome` (counter).
+pub const ACCESS_CHECKS: &str = "farthing_access_outcomes_total";
+/// Messages refused because a mailbox was full, by `actor` (counter).
+pub const MAILBOX_REJECTIONS: &str = "farthing_mailbox_rejections_total";
+/// Accounts in memory (gauge).
+pub const ACCOUNTS_IN_MEMORY: &str = "farthing_accounts_in_memory";
+/// Vendors in memory (gauge).
+pub const VENDORS_IN_MEMORY: &str = "farthing_vendors_in_memory";
+
+/// Latency buckets from 10 µs to 1 s: the hot path lives in the first half.
+const SECONDS_BUCKETS: &[f64] = &[
+    0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025,
+    0.05, 0.1, 0.25, 0.5, 1.0,
+];
+/// Batch-size buckets for the journal.
+const BATCH_BUCKETS: &[f64] = &[
+    1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0, 4096.0,
+];
+
+/// Installs the global Prometheus recorder once; later calls return the same handle.
+///
+/// # Errors
+/// When the buckets are rejected or another recorder was installed first.
+pub fn install() -> Result<PrometheusHandle, String> {
+    static HANDLE: std::sync::OnceLock<PrometheusHandle> = std::sync::OnceLock::new();
+    if let Some(handle) = HANDLE.get() {
+        return Ok(handle.clone());
+    }
+    let recorder = PrometheusBuilder::new()
+        .set_buckets_for_metric(Matcher::Suffix("_seconds".to_owned()), SECONDS_BUCKETS)
+        .and_then(|b| {
+            b.set_buckets_for_metric(
+                Matcher::Full("farthing_journal_batch_events".to_owned()),
+                BATCH_BUCKETS,
+            )
+        })
+        .map_err(|e| e.to_string())?
+        .build_recorder();
+    let handle = recorder.handle();
+    if metrics::set_global_recorder(recorder).is_err() {
+        // Another test in this process installed it first: use theirs if it is ours.
+        return HANDLE
+            .get()
+            .cloned()
+            .ok_or_else(|| "a different metrics recorder is installed".to_owned());
+    }
+    Ok(HANDLE.get_or_init(|| handle).clone())
+}
