@@ -68,7 +68,7 @@ pub struct Node {
     /// Shared state (tests read it; `main` watches the journal through it).
     pub app: Arc<App>,
     stop: watch::Sender<bool>,
-    served: std::sync::mpsc::Receiver<()>,
+    served: parking_lot::Mutex<std::sync::mpsc::Receiver<()>>,
     listeners: usize,
     shards: Arc<Shards>,
     system: actix_rt::System,
@@ -220,7 +220,7 @@ pub fn start(
         address,
         app,
         stop,
-        served,
+        served: parking_lot::Mutex::new(served),
         listeners: listener_count,
         shards,
         system,
@@ -247,7 +247,7 @@ impl Node {
         let grace = Duration::from_millis(self.app.config.server.shutdown_grace_ms)
             .saturating_add(Duration::from_secs(1));
         for _ in 0..self.listeners {
-            if self.served.recv_timeout(grace).is_err() {
+            if self.served.lock().recv_timeout(grace).is_err() {
                 break;
             }
         }

@@ -1,0 +1,201 @@
+//! An authorize in process, through the account actor and the journal (no HTTP): the cost of
+//! the actor hop, decide+apply, the journal's group commit, and the reply. Run with and
+//! without fsync, one request at a time (latency) and 64 in flight (throughput).
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::Addr;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use farthing::actors::account::{AccountActor, AccountEnv};
+use farthing::actors::messages::{AuthorizeMessage, OpenMessage};
+use farthing::actors::registry::Registry;
+use farthing::actors::shards::Shards;
+use farthing::actors::totals::Totals;
+use farthing::clock::SystemClock;
+use farthing::domain::account::{
+    AccountPolicy, AccountState, AuthorizeCommand, Login, Session, SessionExpiry,
+};
+use farthing::domain::entitlement::{ContentKey, ContentUrl, Terms};
+use farthing::domain::event::Event;
+use farthing::domain::ids::{
+    AccountId, AuthorizationId, EntitlementId, LoginId, SessionId, VendorId,
+};
+use farthing::domain::money::{Amount, Currency};
+use farthing::domain::time::Timestamp;
+use farthing::storage::wal::{Durability, Journal, JournalConfig, NoSync, SyncData};
+use tokio::sync::oneshot;
+
+type Answer = oneshot::Receiver<
+    Result<farthing::actors::messages::Authorization, farthing::actors::messages::CommandError>,
+>;
+
+struct Rig {
+    addr: Addr<AccountActor>,
+    _system: std::thread::JoinHandle<()>,
+    _dir: tempfile::TempDir,
+    next: u64,
+}
+
+fn rig(durability: Box<dyn Durability>) -> Rig {
+    let dir = tempfile::tempdir().unwrap();
+    let (journal, store, thread) = Journal::open(
+        dir.path(),
+        JournalConfig {
+            batch_events_max: 1024,
+            queue_entries_max: 65_536,
+        },
+        durability,
+        Box::new(|_| {}),
+    )
+    .unwrap();
+    std::mem::forget(thread);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let system = std::thread::spawn(move || {
+        let runner = actix_rt::System::new();
+        runner.block_on(async move {
+            let shards = Arc::new(Shards::start(1));
+            let env = AccountEnv {
+                journal,
+                clock: Arc::new(SystemClock),
+                policy: AccountPolicy {
+                    sessions_per_login_max: 8,
+                    idempotency_retention_ms: 86_400_000,
+                },
+                totals: Arc::new(Totals::default()),
+            };
+            let registry = Registry::new(shards, store, env, 1024, 10);
+            let now = Timestamp(
+                i64::try_from(
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .unwrap()
+                        .as_millis(),
+                )
+                .unwrap(),
+            );
+            let usd = Currency::parse("USD").unwrap();
+            let events = vec![
+                Event::AccountOpened {
+                    account: AccountId(1),
+                    login: Login {
+                        id: LoginId(2),
+                        email: None,
+                        password_hash: String::new(),
+                    },
+                    language: "en".into(),
+                    time_zone: "UTC".into(),
+                    currency: usd,
+                    at: now,
+                },
+                Event::Deposited {
+                    account: AccountId(1),
+                    currency: usd,
+                    amount: Amount::from_micros(9_000_000_000_000),
+                    reference: "r".into(),
+                    at: now,
+                },
+                Event::SessionStarted {
+                    account: AccountId(1),
+                    session: Session {
+                        id: SessionId(3),
+                        login: LoginId(2),
+                        started_at: now,
+                        last_purchase_at: now,
+                        expiry: SessionExpiry::Absolute {
+                            expires_at: now.plus_ms(86_400_000),
+                        },
+                        ended: false,
+                        spent: Default::default(),
+                    },
+                    evicted: Vec::new(),
+                },
+            ];
+            let state = AccountState::from_opened(events.first().unwrap()).unwrap();
+            let addr = registry.activate(state).unwrap();
+            let (reply, answer) = oneshot::channel();
+            addr.send(OpenMessage { events, reply }).await.unwrap();
+            answer.await.unwrap().unwrap();
+            tx.send(addr).unwrap();
+        });
+        runner.run().unwrap();
+    });
+    Rig {
+        addr: rx.recv().unwrap(),
+        _system: system,
+        _dir: dir,
+        next: 0,
+    }
+}
+
+impl Rig {
+    fn send(
+        &mut self,
+    ) -> oneshot::Receiver<
+        Result<farthing::actors::messages::Authorization, farthing::actors::messages::CommandError>,
+    > {
+        self.next += 1;
+        let n = self.next;
+        let url = ContentUrl::parse(&format!("https://news.example/a/{n}")).unwrap();
+        let command = AuthorizeCommand {
+            login: LoginId(2),
+            session: SessionId(3),
+            vendor: VendorId(9),
+            price: Amount::from_micros(1_000),
+            currency: Currency::parse("USD").unwrap(),
+            content: ContentKey::new(VendorId(9), None, &url),
+            terms: Terms::default(),
+            idempotency: None,
+            new_authorization: AuthorizationId(n),
+            new_entitlement: EntitlementId(n),
+        };
+        let (reply, answer) = oneshot::channel();
+        self.addr
+            .try_send(AuthorizeMessage { command, reply })
+            .unwrap();
+        answer
+    }
+
+    /// `count` authorizations with `depth` in flight; returns the elapsed time.
+    fn run(&mut self, count: u64, depth: usize) -> Duration {
+        let started = Instant::now();
+        let mut in_flight: std::collections::VecDeque<Answer> =
+            std::collections::VecDeque::with_capacity(depth);
+        for _ in 0..count {
+            if in_flight.len() == depth {
+                let answer = in_flight.pop_front().unwrap();
+                answer.blocking_recv().unwrap().unwrap();
+            }
+            in_flight.push_back(self.send());
+        }
+        for answer in in_flight {
+            answer.blocking_recv().unwrap().unwrap();
+        }
+        started.elapsed()
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let mut group = c.benchmark_group("authorize_in_process");
+    group.throughput(Throughput::Elements(1));
+    let choices: [(&str, Box<dyn Durability>); 2] =
+        [("nosync", Box::new(NoSync)), ("fsync", Box::new(SyncData))];
+    for (name, durability) in choices {
+        let mut rig = rig(durability);
+        group.bench_function(format!("{name}/one_at_a_time"), |b| {
+            b.iter_custom(|iters| rig.run(iters, 1))
+        });
+        group.bench_function(format!("{name}/64_in_flight"), |b| {
+            b.iter_custom(|iters| rig.run(iters, 64))
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(20).measurement_time(Duration::from_secs(5));
+    targets = bench
+}
+criterion_main!(benches);

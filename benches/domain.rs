@@ -1,0 +1,123 @@
+//! The pure core's hot path: deciding and applying a purchase, and an already-owned grant.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use farthing::domain::account::{
+    AccountPolicy, AccountState, AuthorizeCommand, AuthorizeDecision, Login, Session, SessionExpiry,
+};
+use farthing::domain::entitlement::{ContentKey, ContentUrl, Terms};
+use farthing::domain::event::Event;
+use farthing::domain::ids::{
+    AccountId, AuthorizationId, EntitlementId, LoginId, SessionId, VendorId,
+};
+use farthing::domain::limits::Limits;
+use farthing::domain::money::{Amount, Currency};
+use farthing::domain::time::Timestamp;
+
+const POLICY: AccountPolicy = AccountPolicy {
+    sessions_per_login_max: 8,
+    idempotency_retention_ms: 86_400_000,
+};
+
+fn account(now: Timestamp) -> AccountState {
+    let usd = Currency::parse("USD").unwrap();
+    let id = AccountId(1);
+    let login = LoginId(2);
+    let opened = Event::AccountOpened {
+        account: id,
+        login: Login {
+            id: login,
+            email: None,
+            password_hash: String::new(),
+        },
+        language: "en".into(),
+        time_zone: "Europe/Berlin".into(),
+        currency: usd,
+        at: now,
+    };
+    let mut state = AccountState::from_opened(&opened).unwrap();
+    for event in [
+        Event::Deposited {
+            account: id,
+            currency: usd,
+            amount: Amount::from_micros(1_000_000_000),
+            reference: "r".into(),
+            at: now,
+        },
+        Event::SessionStarted {
+            account: id,
+            session: Session {
+                id: SessionId(3),
+                login,
+                started_at: now,
+                last_purchase_at: now,
+                expiry: SessionExpiry::Idle { idle_ms: 3_600_000 },
+                ended: false,
+                spent: BTreeMap::new(),
+            },
+            evicted: Vec::new(),
+        },
+        Event::LimitsSet {
+            account: id,
+            login,
+            currency: usd,
+            limits: Limits {
+                per_day: Some(Amount::from_micros(500_000_000)),
+                per_month: Some(Amount::from_micros(900_000_000)),
+                ..Limits::default()
+            },
+            at: now,
+        },
+    ] {
+        state.apply(&event);
+    }
+    state
+}
+
+fn command(n: u64) -> AuthorizeCommand {
+    let url = ContentUrl::parse(&format!("https://news.example/a/{n}")).unwrap();
+    AuthorizeCommand {
+        login: LoginId(2),
+        session: SessionId(3),
+        vendor: VendorId(9),
+        price: Amount::from_micros(10_000),
+        currency: Currency::parse("USD").unwrap(),
+        content: ContentKey::new(VendorId(9), None, &url),
+        terms: Terms::default(),
+        idempotency: None,
+        new_authorization: AuthorizationId(n),
+        new_entitlement: EntitlementId(n),
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let now = Timestamp(1_773_100_800_000);
+    let fresh = account(now);
+    let new_content = command(1);
+    c.bench_function("domain/decide_purchase", |b| {
+        b.iter(|| fresh.decide_authorize(&new_content, now, &POLICY).unwrap());
+    });
+    c.bench_function("domain/decide_and_apply_purchase", |b| {
+        b.iter_batched_ref(
+            || fresh.clone(),
+            |state| match state.decide_authorize(&new_content, now, &POLICY).unwrap() {
+                AuthorizeDecision::Purchase(event) => state.apply(&event),
+                other => panic!("expected a purchase, got {other:?}"),
+            },
+            BatchSize::SmallInput,
+        );
+    });
+    let mut owning = fresh.clone();
+    match owning.decide_authorize(&new_content, now, &POLICY).unwrap() {
+        AuthorizeDecision::Purchase(event) => owning.apply(&event),
+        other => panic!("expected a purchase, got {other:?}"),
+    }
+    c.bench_function("domain/decide_already_owned", |b| {
+        b.iter(|| owning.decide_authorize(&new_content, now, &POLICY).unwrap());
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

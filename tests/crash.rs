@@ -1,0 +1,250 @@
+//! Crash safety of the real binary: SIGKILL under concurrent authorizations, restart on the
+//! same data directory, and check that every acknowledged purchase survived, vendor aggregates
+//! equal the durable sales, money is conserved, and `farthing check` agrees.
+//!
+//! A process kill keeps the page cache, so this proves recovery, not fsync ordering; the
+//! ordering itself (no reply before persist, a failed persist stops writes) is tested at the
+//! journal seam in `tests/journal_faults.rs` and in `storage::wal`'s own tests.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_farthing");
+const CONFIG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/config/test.toml");
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+fn start(data_dir: &std::path::Path) -> Server {
+    let mut child = Command::new(BINARY)
+        .args([
+            "serve",
+            "--config",
+            CONFIG,
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
+        .arg(data_dir)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("farthing listening on ")
+        .expect("the server prints its address")
+        .to_owned();
+    Server { child, base }
+}
+
+fn new_agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(5)))
+        .build()
+        .into()
+}
+
+fn call(
+    agent: &ureq::Agent,
+    method: &str,
+    url: &str,
+    bearer: &str,
+    body: Option<&Value>,
+) -> Result<(u16, Value), ureq::Error> {
+    let builder = ureq::http::Request::builder()
+        .method(method)
+        .uri(url)
+        .header("Authorization", format!("Bearer {bearer}"));
+    let mut response = match body {
+        Some(body) => agent.run(builder.body(body.to_string()).unwrap())?,
+        None => agent.run(builder.body(()).unwrap())?,
+    };
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string()?;
+    Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+}
+
+fn micros(text: &str) -> i64 {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let fraction = format!("{fraction:0<6}");
+    whole.parse::<i64>().unwrap() * 1_000_000 + fraction.parse::<i64>().unwrap()
+}
+
+#[test]
+fn acknowledged_purchases_survive_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = start(dir.path());
+    let admin = std::fs::read_to_string(dir.path().join("admin.key"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let agent = new_agent();
+    let (status, vendor) = call(
+        &agent,
+        "POST",
+        &format!("{}/admin/v1/vendors", server.base),
+        &admin,
+        Some(&json!({"name": "Crash News", "currency": "USD", "content_domains": ["crash.example"], "fee_ppm": 30000})),
+    )
+    .unwrap();
+    assert_eq!(status, 201, "{vendor:?}");
+    let vendor_id = vendor["vendor_id"].as_str().unwrap().to_owned();
+    let vendor_key = vendor["api_key"].as_str().unwrap().to_owned();
+    let (status, seeded) = call(
+        &agent,
+        "POST",
+        &format!("{}/admin/v1/members/bulk", server.base),
+        &admin,
+        Some(&json!({"count": 16, "currency": "USD", "deposit": "100", "vendor_ids": [vendor_id]})),
+    )
+    .unwrap();
+    assert_eq!(status, 201, "{seeded:?}");
+    let members: Vec<(String, String)> = seeded["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["member_id"].as_str().unwrap().to_owned(),
+                m["buyer_tokens"][0].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+
+    // Eight clients buy as fast as they can; every 200 is recorded as acknowledged.
+    let acknowledged: Arc<Mutex<Vec<(String, i64)>>> = Arc::new(Mutex::new(Vec::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients: Vec<_> = (0..8)
+        .map(|client| {
+            let acknowledged = acknowledged.clone();
+            let stop = stop.clone();
+            let (_, buyer) = members[client * 2].clone();
+            let url = format!("{}/v1/authorize", server.base);
+            let key = vendor_key.clone();
+            std::thread::spawn(move || {
+                let agent = new_agent();
+                let deadline = Instant::now() + Duration::from_secs(20);
+                for n in 0..100_000u32 {
+                    if stop.load(Ordering::Relaxed) || Instant::now() > deadline {
+                        break;
+                    }
+                    let price = format!("0.{:06}", 1 + (n % 999));
+                    let body = json!({"buyer_token": buyer, "price": price, "currency": "USD",
+                        "content_url": format!("https://crash.example/{client}/{n}"), "title": "t"});
+                    match call(&agent, "POST", &url, &key, Some(&body)) {
+                        Ok((200, reply)) => acknowledged
+                            .lock()
+                            .unwrap()
+                            .push((reply["authorization_id"].as_str().unwrap().to_owned(), micros(&price))),
+                        Ok(_) => {}
+                        Err(_) => break,
+                    }
+                }
+            })
+        })
+        .collect();
+    // Kill once a good number of purchases were acknowledged (bounded in time).
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while acknowledged.lock().unwrap().len() < 1_000 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    stop.store(true, Ordering::Relaxed);
+    for client in clients {
+        client.join().unwrap();
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(
+        acknowledged.len() >= 50,
+        "too few purchases before the kill: {}",
+        acknowledged.len()
+    );
+
+    let mut server = start(dir.path());
+    for (id, price) in &acknowledged {
+        let (status, found) = call(
+            &agent,
+            "GET",
+            &format!("{}/v1/authorizations/{id}", server.base),
+            &vendor_key,
+            None,
+        )
+        .unwrap();
+        assert_eq!(status, 200, "acknowledged {id} lost: {found:?}");
+        assert_eq!(micros(found["charged"].as_str().unwrap()), *price);
+    }
+    // Members paid exactly what the vendor aggregated: durable sales, acknowledged or not.
+    let mut spent = 0i64;
+    for (member, _) in &members {
+        let (status, view) = call(
+            &agent,
+            "GET",
+            &format!("{}/admin/v1/members/{member}", server.base),
+            &admin,
+            None,
+        )
+        .unwrap();
+        assert_eq!(status, 200);
+        spent += 100_000_000 - micros(view["wallets"][0]["balance"].as_str().unwrap());
+    }
+    let (_, summary) = call(
+        &agent,
+        "GET",
+        &format!("{}/v1/vendors/me/summary", server.base),
+        &vendor_key,
+        None,
+    )
+    .unwrap();
+    let gross = micros(summary["currencies"][0]["gross"].as_str().unwrap());
+    let acknowledged_total: i64 = acknowledged.iter().map(|(_, price)| price).sum();
+    assert_eq!(
+        gross, spent,
+        "vendor aggregates equal the sum of durable sales"
+    );
+    assert!(gross >= acknowledged_total);
+    let (_, totals) = call(
+        &agent,
+        "GET",
+        &format!("{}/admin/v1/totals", server.base),
+        &admin,
+        None,
+    )
+    .unwrap();
+    assert_eq!(totals["conserved"], true, "{totals:?}");
+
+    // A graceful stop, then the offline check agrees.
+    Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = server.child.wait().unwrap();
+    assert!(status.success(), "graceful stop: {status:?}");
+    let output = Command::new(BINARY)
+        .args(["check", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "farthing check failed:\n{text}");
+    assert!(text.contains("money conserved: true"), "{text}");
+}
