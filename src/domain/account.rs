@@ -339,17 +339,23 @@ impl AccountState {
     /// Decides a new credit line.
     ///
     /// # Errors
-    /// `CurrencyMismatch` without a wallet; `AmountTooLarge` when it cannot be a balance.
+    /// `CurrencyMismatch` without a wallet; `AmountTooLarge` when it cannot be a balance;
+    /// `CreditLineBelowBalance` when the balance already drawn is below the new line's floor.
     pub fn decide_credit_line(
         &self,
         currency: Currency,
         limit: Amount,
         now: Timestamp,
     ) -> Result<Event, Reject> {
-        if !self.wallets.contains_key(&currency) {
-            return Err(Reject::CurrencyMismatch);
+        let wallet = self
+            .wallets
+            .get(&currency)
+            .ok_or(Reject::CurrencyMismatch)?;
+        let floor = Balance::negative_of(limit).ok_or(Reject::AmountTooLarge)?;
+        // A line below the current draw would break the floor invariant `apply` asserts.
+        if wallet.balance < floor {
+            return Err(Reject::CreditLineBelowBalance);
         }
-        Balance::negative_of(limit).ok_or(Reject::AmountTooLarge)?;
         Ok(Event::CreditLineSet {
             account: self.id,
             currency,
@@ -519,6 +525,10 @@ impl AccountState {
             return Err(Reject::InsufficientFunds);
         }
         // Overflow checks that apply would otherwise have to trust.
+        wallet
+            .balance
+            .checked_sub_amount(command.price)
+            .ok_or(Reject::AmountTooLarge)?;
         spending
             .with_purchase(&periods, command.price)
             .ok_or(Reject::AmountTooLarge)?;
@@ -608,6 +618,7 @@ impl AccountState {
                 account: self.id,
                 entitlement: entitlement.id,
                 token_id: command.token_id,
+                token_expires_at: command.token_expires_at,
                 at: now,
             }));
         }
@@ -729,7 +740,7 @@ impl AccountState {
             Event::ViewCounted {
                 entitlement,
                 token_id,
-                at,
+                token_expires_at,
                 ..
             } => {
                 let entitlement = self.entitlements.get_mut(entitlement);
@@ -740,8 +751,8 @@ impl AccountState {
                     entitlement.views_used <= allowed,
                     "a view past the limit was counted"
                 );
-                let token_expiry = entitlement.expires_at.unwrap_or(*at).max(*at);
-                self.spent_access_tokens.insert(*token_id, token_expiry);
+                self.spent_access_tokens
+                    .insert(*token_id, *token_expires_at);
             }
             Event::Reversed {
                 entitlement,
@@ -807,7 +818,7 @@ impl AccountState {
         let mut newest: BTreeMap<&ContentKey, &Entitlement> = BTreeMap::new();
         for entitlement in self.entitlements.values() {
             let entry = newest.entry(&entitlement.key).or_insert(entitlement);
-            if (entitlement.purchased_at, entitlement.id) > (entry.purchased_at, entry.id) {
+            if recency(entitlement) > recency(entry) {
                 *entry = entitlement;
             }
         }
@@ -844,6 +855,15 @@ impl AccountState {
             );
         }
     }
+}
+
+/// Orders entitlements of one content by when they were bought. Content is bought again only
+/// once the previous entitlement is reversed or used up (or expired), so within one
+/// millisecond a still-usable entitlement is the newer one; ids are random and break only
+/// the remaining ties.
+fn recency(entitlement: &Entitlement) -> (Timestamp, bool, EntitlementId) {
+    let usable = !entitlement.reversed && entitlement.views_left() != Some(0);
+    (entitlement.purchased_at, usable, entitlement.id)
 }
 
 /// Unwraps a value whose presence `decide` established. A `None` here is a bug.

@@ -103,6 +103,8 @@ pub enum Event {
         entitlement: EntitlementId,
         /// The access token spent on it, so it never grants twice.
         token_id: u64,
+        /// When that token expires: it is remembered as spent until then.
+        token_expires_at: Timestamp,
         /// When.
         at: Timestamp,
     },

@@ -60,6 +60,9 @@ pub enum Reject {
     /// The authorization was reversed before.
     #[error("already reversed")]
     AlreadyReversed,
+    /// A credit line smaller than what the wallet already drew on credit.
+    #[error("the credit line is below the amount already drawn")]
+    CreditLineBelowBalance,
     /// The login does not exist at this account.
     #[error("unknown login")]
     LoginUnknown,
@@ -92,6 +95,7 @@ impl Reject {
             Reject::AccessTokenUsed => "access_token_used",
             Reject::AuthorizationUnknown => "authorization_unknown",
             Reject::AlreadyReversed => "already_reversed",
+            Reject::CreditLineBelowBalance => "credit_line_below_balance",
             Reject::LoginUnknown => "login_unknown",
         }
     }

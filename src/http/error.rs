@@ -270,6 +270,11 @@ fn describe_reject(reject: Reject) -> (StatusCode, &'static str, &'static str) {
             code,
             "The authorization was already reversed",
         ),
+        Reject::CreditLineBelowBalance => (
+            StatusCode::CONFLICT,
+            code,
+            "The credit line is below the amount already drawn",
+        ),
         Reject::LoginUnknown => (StatusCode::UNAUTHORIZED, code, "Unknown login"),
     }
 }
@@ -408,6 +413,7 @@ pub const ALL_REJECTS: &[Reject] = &[
     Reject::AccessTokenUsed,
     Reject::AuthorizationUnknown,
     Reject::AlreadyReversed,
+    Reject::CreditLineBelowBalance,
     Reject::LoginUnknown,
 ];
 
