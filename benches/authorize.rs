@@ -10,7 +10,7 @@ use actix::Addr;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use farthing::actors::account::{AccountActor, AccountEnv};
 use farthing::actors::messages::{AuthorizeMessage, OpenMessage};
-use farthing::actors::registry::Registry;
+use farthing::actors::registry::{Registry, RegistryLimits};
 use farthing::actors::shards::Shards;
 use farthing::actors::totals::Totals;
 use farthing::clock::SystemClock;
@@ -65,7 +65,12 @@ fn rig(durability: Box<dyn Durability>) -> Rig {
                 },
                 totals: Arc::new(Totals::default()),
             };
-            let registry = Registry::new(shards, store, env, 1024, 10);
+            let limits = RegistryLimits {
+                mailbox_messages_max: 1024,
+                accounts_in_memory_max: 10,
+                vendor_checkpoint_interval_ms: 1000,
+            };
+            let registry = Registry::new(shards, store, env, limits);
             let now = Timestamp(
                 i64::try_from(
                     std::time::SystemTime::now()

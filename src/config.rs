@@ -61,6 +61,8 @@ pub struct ActorsConfig {
     pub accounts_in_memory_max: usize,
     /// Sessions per login.
     pub sessions_per_login_max: usize,
+    /// How often a vendor with new sales checkpoints its ledger row, ms.
+    pub vendor_checkpoint_interval_ms: u64,
 }
 
 /// `[journal]`.
@@ -189,7 +191,7 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        let rules: [(&'static str, bool, &'static str); 10] = [
+        let rules: [(&'static str, bool, &'static str); 11] = [
             (
                 "server.connections_max",
                 self.server.connections_max >= 1,
@@ -214,6 +216,11 @@ impl Config {
                 "actors.sessions_per_login_max",
                 self.actors.sessions_per_login_max >= 1,
                 "at least 1",
+            ),
+            (
+                "actors.vendor_checkpoint_interval_ms",
+                (1..=3_600_000).contains(&self.actors.vendor_checkpoint_interval_ms),
+                "1 ms to 1 hour",
             ),
             (
                 "journal.batch_events_max",

@@ -13,6 +13,12 @@ use farthing::storage::recovery;
 use farthing::storage::store::Store;
 use farthing::storage::wal::SyncData;
 
+/// glibc's malloc showed as about a fifth of the server's CPU under load (arena locking and
+/// consolidation across the shard and journal threads); mimalloc's thread-local heaps remove
+/// most of it. Measured before and after in the README.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The configuration used when `--config` is not given and `config/farthing.toml` is absent.
 const DEFAULT_CONFIG: &str = include_str!("../config/farthing.toml");
 /// Where `serve` looks for its configuration by default.

@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::sync::{Semaphore, watch};
 
 use crate::actors::account::AccountEnv;
-use crate::actors::registry::Registry;
+use crate::actors::registry::{Registry, RegistryLimits};
 use crate::actors::shards::Shards;
 use crate::actors::totals::Totals;
 use crate::clock::Clock;
@@ -150,13 +150,12 @@ pub fn start(
                     },
                     totals: Arc::new(Totals::default()),
                 };
-                let registry = Arc::new(Registry::new(
-                    shards.clone(),
-                    store.clone(),
-                    env,
-                    config.actors.mailbox_messages_max,
-                    config.actors.accounts_in_memory_max,
-                ));
+                let limits = RegistryLimits {
+                    mailbox_messages_max: config.actors.mailbox_messages_max,
+                    accounts_in_memory_max: config.actors.accounts_in_memory_max,
+                    vendor_checkpoint_interval_ms: config.actors.vendor_checkpoint_interval_ms,
+                };
+                let registry = Arc::new(Registry::new(shards.clone(), store.clone(), env, limits));
                 for vendor in recovery::load_vendors(&store)? {
                     registry.add_vendor(vendor);
                 }

@@ -4,6 +4,7 @@
 //! authenticating every vendor call without a message.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix::{Actor, Addr};
 use dashmap::DashMap;
@@ -41,13 +42,23 @@ pub struct VendorEntry {
     pub addr: Addr<VendorActor>,
 }
 
+/// The bounds a registry enforces, from `[actors]` in the config.
+#[derive(Clone, Copy, Debug)]
+pub struct RegistryLimits {
+    /// Mailbox capacity of every actor.
+    pub mailbox_messages_max: usize,
+    /// Accounts in memory at most.
+    pub accounts_in_memory_max: usize,
+    /// How often a vendor with new sales writes its checkpoint row, ms.
+    pub vendor_checkpoint_interval_ms: u64,
+}
+
 /// Id → actor maps plus what activation needs.
 pub struct Registry {
     shards: Arc<Shards>,
     store: Store,
     env: AccountEnv,
-    mailbox_messages_max: usize,
-    accounts_in_memory_max: usize,
+    limits: RegistryLimits,
     accounts: DashMap<AccountId, Addr<AccountActor>>,
     vendors: DashMap<VendorId, VendorEntry>,
     emails: DashMap<String, AccountId>,
@@ -60,15 +71,13 @@ impl Registry {
         shards: Arc<Shards>,
         store: Store,
         env: AccountEnv,
-        mailbox_messages_max: usize,
-        accounts_in_memory_max: usize,
+        limits: RegistryLimits,
     ) -> Registry {
         Registry {
             shards,
             store,
             env,
-            mailbox_messages_max,
-            accounts_in_memory_max,
+            limits,
             accounts: DashMap::new(),
             vendors: DashMap::new(),
             emails: DashMap::new(),
@@ -115,7 +124,7 @@ impl Registry {
     /// # Errors
     /// `Fault::Overloaded` past the cap of accounts in memory.
     pub fn activate(&self, state: AccountState) -> Result<Addr<AccountActor>, LookupError> {
-        if self.accounts.len() >= self.accounts_in_memory_max {
+        if self.accounts.len() >= self.limits.accounts_in_memory_max {
             return Err(Fault::Overloaded.into());
         }
         let id = state.id;
@@ -123,7 +132,7 @@ impl Registry {
             Entry::Occupied(existing) => existing.get().clone(),
             Entry::Vacant(vacant) => {
                 let env = self.env.clone();
-                let mailbox = self.mailbox_messages_max;
+                let mailbox = self.limits.mailbox_messages_max;
                 let addr = AccountActor::start_in_arbiter(self.shards.for_id(id.0), move |_| {
                     AccountActor::new(state, env, mailbox)
                 });
@@ -163,9 +172,10 @@ impl Registry {
         let id = state.profile.id;
         let profile = Arc::new(state.profile.clone());
         let journal = self.env.journal.clone();
-        let mailbox = self.mailbox_messages_max;
+        let mailbox = self.limits.mailbox_messages_max;
+        let interval = Duration::from_millis(self.limits.vendor_checkpoint_interval_ms);
         let addr = VendorActor::start_in_arbiter(self.shards.for_id(id.0), move |_| {
-            VendorActor::new(state, journal, mailbox)
+            VendorActor::new(state, journal, mailbox, interval)
         });
         self.vendors.insert(id, VendorEntry { profile, addr });
         metrics::gauge!(names::VENDORS_IN_MEMORY)
