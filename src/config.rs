@@ -41,6 +41,8 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
     /// Arbiter threads; 0 = one per core.
     pub shards: usize,
+    /// 0: serve HTTP on the shards' threads; N: on a separate runtime of N threads.
+    pub http_threads: usize,
     /// Open connections at most.
     pub connections_max: usize,
     /// Largest request body, bytes.

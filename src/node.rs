@@ -74,6 +74,7 @@ pub struct Node {
     system: actix_rt::System,
     system_thread: std::thread::JoinHandle<()>,
     journal_thread: JournalThread,
+    http_runtime: Option<tokio::runtime::Runtime>,
 }
 
 /// Starts a node with `config`, reading time from `clock` and persisting with `durability`.
@@ -125,15 +126,29 @@ pub fn start(
         Journal::open(&store_dir(&data_dir), journal_config, durability, sink)?;
 
     let shard_count = config.shard_count();
+    let http_threads = config.server.http_threads;
+    let listener_count = if http_threads == 0 {
+        shard_count
+    } else {
+        http_threads
+    };
     let (listeners, address) =
-        server::bind(config.server.listen, shard_count).map_err(|source| NodeError::Io {
+        server::bind(config.server.listen, listener_count).map_err(|source| NodeError::Io {
             what: "binding the listen address",
             source,
         })?;
-    let listener_count = listeners.len();
+    // Serving on the shards' own threads is the default; a separate runtime is kept for
+    // measuring the alternative (see `server.http_threads` in config/farthing.toml).
+    let (shard_listeners, runtime_listeners) = if http_threads == 0 {
+        (listeners, Vec::new())
+    } else {
+        (Vec::new(), listeners)
+    };
 
     let (stop, stop_rx) = watch::channel(false);
     let (served_tx, served) = std::sync::mpsc::channel();
+    let runtime_stop = stop_rx.clone();
+    let runtime_served = served_tx.clone();
     let (started_tx, started_rx) = std::sync::mpsc::channel();
     let system_thread = std::thread::Builder::new()
         .name("farthing-system".to_owned())
@@ -179,7 +194,7 @@ pub fn start(
                     ready: std::sync::atomic::AtomicBool::new(false),
                 });
                 let connections = Arc::new(Semaphore::new(app.config.server.connections_max));
-                for (listener, shard) in listeners.into_iter().zip(shards.handles()) {
+                for (listener, shard) in shard_listeners.into_iter().zip(shards.handles()) {
                     let app = app.clone();
                     let connections = connections.clone();
                     let stop = stop_rx.clone();
@@ -214,7 +229,34 @@ pub fn start(
             ));
         }
     };
-    tracing::info!(%address, shards = shard_count, "farthing is serving");
+    let http_runtime = if runtime_listeners.is_empty() {
+        None
+    } else {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(http_threads)
+            .thread_name("farthing-http")
+            .enable_all()
+            .build()
+            .map_err(|source| NodeError::Io {
+                what: "starting the HTTP runtime",
+                source,
+            })?;
+        let connections = Arc::new(Semaphore::new(app.config.server.connections_max));
+        for listener in runtime_listeners {
+            let (app, connections, stop, served) = (
+                app.clone(),
+                connections.clone(),
+                runtime_stop.clone(),
+                runtime_served.clone(),
+            );
+            runtime.spawn(async move {
+                server::serve(listener, app, connections, stop).await;
+                let _ = served.send(());
+            });
+        }
+        Some(runtime)
+    };
+    tracing::info!(%address, shards = shard_count, http_threads, "farthing is serving");
     Ok(Node {
         address,
         app,
@@ -225,6 +267,7 @@ pub fn start(
         system,
         system_thread,
         journal_thread,
+        http_runtime,
     })
 }
 
@@ -249,6 +292,9 @@ impl Node {
             if self.served.lock().recv_timeout(grace).is_err() {
                 break;
             }
+        }
+        if let Some(runtime) = self.http_runtime {
+            runtime.shutdown_timeout(grace);
         }
         self.shards.stop();
         self.system.stop();

@@ -564,3 +564,23 @@ fn state_survives_a_restart() {
     assert_eq!(summary.body["currencies"][0]["gross"], "0.40");
     server.totals_conserved();
 }
+
+#[test]
+fn serves_from_a_separate_http_runtime_too() {
+    // `server.http_threads > 0` moves HTTP off the shards (kept to measure that placement).
+    let server = TestServer::start_with(
+        |config| config.server.http_threads = 2,
+        Box::new(farthing::storage::wal::SyncData),
+    );
+    let vendor = server.vendor("news.example");
+    let member = server.member("jo@example.com", "UTC", "1.00");
+    let buyer = server.buyer_token(&member.session, &vendor);
+    let bought = server.authorize(&vendor, &buyer, "0.10", "/a/1");
+    assert_eq!(bought.status, 200, "{:?}", bought.body);
+    let access = json!({"access_token": bought.body["access_token"], "content_url": "https://news.example/a/1"});
+    assert_eq!(
+        server.post("/v1/access", Some(&vendor.key), &access).status,
+        200
+    );
+    assert_eq!(server.balance(&member), "0.90");
+}

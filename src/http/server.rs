@@ -97,7 +97,7 @@ pub async fn serve(
             .keep_alive(true)
             .serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
-        actix_rt::spawn(async move {
+        tokio::spawn(async move {
             let _ = connection.await;
             drop(permit);
         });
