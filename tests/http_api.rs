@@ -584,3 +584,56 @@ fn serves_from_a_separate_http_runtime_too() {
     );
     assert_eq!(server.balance(&member), "0.90");
 }
+
+#[test]
+fn a_deposit_reference_is_credited_once_and_member_calls_need_a_session() {
+    let server = TestServer::start();
+    let member = server.member("ko@example.com", "UTC", "1.00");
+    let path = format!("/admin/v1/members/{}/deposits", member.id);
+    let deposit = json!({"amount": "2.50", "currency": "USD", "reference": "wire-77"});
+    let first = server.post(&path, Some(&server.admin_key), &deposit);
+    assert_eq!(
+        (first.status, first.body["balance"].as_str()),
+        (201, Some("3.50"))
+    );
+    let again = server.post(&path, Some(&server.admin_key), &deposit);
+    assert_eq!(
+        (again.status, again.body["balance"].as_str()),
+        (201, Some("3.50")),
+        "credited once"
+    );
+    let zero = server.post(
+        &path,
+        Some(&server.admin_key),
+        &json!({"amount": "0", "currency": "USD", "reference": "z"}),
+    );
+    assert_eq!((zero.status, zero.code()), (400, "invalid_amount"));
+    let other = server.post(
+        &path,
+        Some(&server.admin_key),
+        &json!({"amount": "1", "currency": "EUR", "reference": "e"}),
+    );
+    assert_eq!((other.status, other.code()), (400, "currency_mismatch"));
+    let unknown = server.post(
+        "/admin/v1/members/acct_0000000000000001/deposits",
+        Some(&server.admin_key),
+        &deposit,
+    );
+    assert_eq!((unknown.status, unknown.code()), (404, "not_found"));
+    assert_eq!(server.get("/v1/members/me", None).status, 401);
+    assert_eq!(server.get("/v1/members/me", Some("garbage")).status, 401);
+    let me = server.get("/v1/members/me", Some(&member.session));
+    assert_eq!(me.status, 200);
+    assert_eq!(me.body["wallets"][0]["balance"], "3.50");
+    let wrong_password = server.post(
+        "/v1/sessions",
+        None,
+        &json!({"email": member.email, "password": "wrong password", "expiry": "idle"}),
+    );
+    assert_eq!(
+        (wrong_password.status, wrong_password.code()),
+        (401, "unauthenticated")
+    );
+    let taken = server.post("/v1/members", None, &json!({"email": "KO@example.com", "password": "another password", "language": "en", "currency": "USD"}));
+    assert_eq!((taken.status, taken.code()), (409, "email_taken"));
+}

@@ -142,3 +142,55 @@ fn a_failed_persist_stops_writes() {
     // Health stays answerable for operators.
     assert_eq!(server.get("/healthz", None).status, 200);
 }
+
+#[test]
+fn a_retry_while_the_first_is_in_flight_is_a_conflict() {
+    let (durability, controls) = seam();
+    let server = Arc::new(TestServer::start_with(|_| {}, durability));
+    let vendor = server.vendor("news.example");
+    let member = server.member("inflight@example.com", "UTC", "1.00");
+    let buyer = server.buyer_token(&member.session, &vendor);
+    let body = serde_json::json!({"buyer_token": buyer, "price": "0.10", "currency": "USD",
+        "content_url": "https://news.example/a/1", "title": "t"})
+    .to_string();
+
+    controls.hold.store(true, Ordering::SeqCst);
+    let first = {
+        let (server, key, body) = (server.clone(), vendor.key.clone(), body.clone());
+        std::thread::spawn(move || {
+            server
+                .request(
+                    "POST",
+                    "/v1/authorize",
+                    Some(&key),
+                    Some(&body),
+                    &[("Idempotency-Key", "k-1")],
+                )
+                .status
+        })
+    };
+    controls
+        .entered
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the first request is being persisted");
+    let retry = server.request(
+        "POST",
+        "/v1/authorize",
+        Some(&vendor.key),
+        Some(&body),
+        &[("Idempotency-Key", "k-1")],
+    );
+    assert_eq!((retry.status, retry.code()), (409, "idempotency_in_flight"));
+    controls.hold.store(false, Ordering::SeqCst);
+    controls.release.send(()).unwrap();
+    assert_eq!(first.join().unwrap(), 200);
+    let replay = server.request(
+        "POST",
+        "/v1/authorize",
+        Some(&vendor.key),
+        Some(&body),
+        &[("Idempotency-Key", "k-1")],
+    );
+    assert_eq!(replay.status, 200);
+    assert_eq!(server.balance(&member), "0.90");
+}
