@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use farthing::clock::SystemClock;
 use farthing::config::Config;
+use farthing::crypto::token::TokenKeys;
 use farthing::node;
 use farthing::storage::recovery;
 use farthing::storage::store::Store;
@@ -50,6 +51,23 @@ enum Command {
         /// Data directory to check (the server must not be running on it).
         #[arg(long)]
         data_dir: PathBuf,
+    },
+    /// Adds a new token sealing key; older keys still open tokens until retired. A running
+    /// server picks it up at its next start.
+    RotateKeys {
+        /// Data directory holding `token.keys`.
+        #[arg(long)]
+        data_dir: PathBuf,
+    },
+    /// Removes token keys older than `keep_from` (run it once the longest token lifetime has
+    /// passed since the rotation). The newest key is always kept.
+    RetireKeys {
+        /// Data directory holding `token.keys`.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// The oldest key id to keep.
+        #[arg(long)]
+        keep_from: u32,
     },
 }
 
@@ -141,6 +159,27 @@ fn main() -> ExitCode {
             data_dir,
         } => serve(config, listen, data_dir),
         Command::Check { data_dir } => check(&data_dir),
+        Command::RotateKeys { data_dir } => TokenKeys::rotate(&data_dir, &mut rand::rngs::OsRng)
+            .map(|keys| {
+                println!(
+                    "sealing with key {} from the next start",
+                    keys.sealing_key_id()
+                );
+                ExitCode::SUCCESS
+            })
+            .map_err(Into::into),
+        Command::RetireKeys {
+            data_dir,
+            keep_from,
+        } => TokenKeys::retire_before(&data_dir, keep_from)
+            .map(|keys| {
+                println!(
+                    "kept keys from {keep_from}; sealing with key {}",
+                    keys.sealing_key_id()
+                );
+                ExitCode::SUCCESS
+            })
+            .map_err(Into::into),
     };
     match result {
         Ok(code) => code,
