@@ -67,30 +67,25 @@ impl AccountActor {
 
     /// Journals `events` as one entry and applies them, or refuses them all.
     fn commit(&mut self, events: Vec<Event>) -> Result<DurableWait, CommandError> {
+        self.journal(&events, 0)
+    }
+
+    /// Journals `events` as one entry, applying each except the first `already_applied` (a new
+    /// account's state is built from its first event). The slot is reserved before anything
+    /// is applied, so a full journal refuses the command and leaves memory as it was.
+    fn journal(
+        &mut self,
+        events: &[Event],
+        already_applied: usize,
+    ) -> Result<DurableWait, CommandError> {
         let reservation = self.env.journal.try_reserve().map_err(journal_fault)?;
-        let mut records = Vec::with_capacity(events.len());
-        let mut writes: Vec<RowWrite> = Vec::new();
-        for event in &events {
-            self.state.apply(event);
-            self.env.totals.record_account_event(event);
-            writes.extend(rows::rows_for_event(&self.state, event));
-            let at = event_time(event);
-            records.push(EventRecord {
-                payload: codec::encode_event(event),
-                index_keys: rows::index_keys(event, at),
-                notify: event.vendor().is_some(),
-            });
-        }
-        let mut entry = JournalEntry {
-            events: records,
-            state_puts: Vec::new(),
-            state_deletes: Vec::new(),
-        };
-        for write in writes {
-            match write {
-                RowWrite::Put(key, value) => entry.state_puts.push((key, value)),
-                RowWrite::Delete(key) => entry.state_deletes.push(key),
+        let mut entry = JournalEntry::default();
+        for (index, event) in events.iter().enumerate() {
+            if index >= already_applied {
+                self.state.apply(event);
             }
+            self.env.totals.record_account_event(event);
+            push_event(&mut entry, &self.state, event);
         }
         let ack = reservation.submit(entry);
         let wait: DurableWait = async move { ack.await.map(|_| ()).map_err(journal_fault_only) }
@@ -269,41 +264,8 @@ impl Handler<OpenMessage> for AccountActor {
     type Result = ();
 
     fn handle(&mut self, message: OpenMessage, _: &mut Context<Self>) {
-        // The registry built the state from the first event; journal all of them, applying
-        // only those after it (the first is already in the state).
-        let mut events = message.events;
-        if events.is_empty() {
-            let _ = message.reply.send(Ok(()));
-            return;
-        }
-        let opened = events.remove(0);
-        let result = self
-            .env
-            .journal
-            .try_reserve()
-            .map_err(journal_fault)
-            .map(|reservation| {
-                self.env.totals.record_account_event(&opened);
-                let mut entry = JournalEntry {
-                    events: Vec::new(),
-                    state_puts: Vec::new(),
-                    state_deletes: Vec::new(),
-                };
-                push_event(&mut entry, &self.state, &opened);
-                for event in &events {
-                    self.state.apply(event);
-                    self.env.totals.record_account_event(event);
-                    push_event(&mut entry, &self.state, event);
-                }
-                let ack = reservation.submit(entry);
-                let wait: DurableWait =
-                    async move { ack.await.map(|_| ()).map_err(journal_fault_only) }
-                        .boxed()
-                        .shared();
-                self.last_write = Some(wait.clone());
-                wait
-            });
-        match result {
+        // The registry built the state from the first event (`AccountOpened`).
+        match self.journal(&message.events, 1) {
             Ok(wait) => Self::reply_after(Some(wait), message.reply, Ok(())),
             Err(error) => {
                 let _ = message.reply.send(Err(error));
