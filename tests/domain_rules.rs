@@ -116,7 +116,7 @@ impl Member {
     }
 
     fn balance(&self) -> i64 {
-        self.state.wallets[&usd()].balance.micros()
+        self.state.wallets.get(&usd()).unwrap().balance.micros()
     }
 
     fn deposit(&mut self, micros: u64) {
@@ -334,7 +334,10 @@ fn a_deposit_past_the_largest_balance_is_amount_too_large() {
 fn a_credit_line_up_to_the_largest_balance_can_be_set() {
     let mut member = Member::utc(0);
     member.credit_line(MAX);
-    assert_eq!(member.state.wallets[&usd()].credit_limit, m(MAX));
+    assert_eq!(
+        member.state.wallets.get(&usd()).unwrap().credit_limit,
+        m(MAX)
+    );
 }
 
 #[test]
@@ -948,7 +951,11 @@ fn a_record_past_retention_no_longer_replays() {
     again.idempotency = stamp("k1", 2);
     let (authorization, entitlement) = purchased(member.authorize(&again));
     assert_eq!(member.balance(), 800);
-    let record = &member.state.idempotency[&(V1, "k1".to_owned())];
+    let record = member
+        .state
+        .idempotency
+        .get(&(V1, "k1".to_owned()))
+        .unwrap();
     assert_eq!(record.authorization, authorization);
     assert_eq!(record.entitlement, entitlement);
     assert_eq!(record.recorded_at, member.now);
@@ -1223,7 +1230,7 @@ fn a_reversal_refunds_the_price_and_ends_the_entitlement() {
     // A redelivery after a restart changes nothing.
     assert!(!ledger.apply_sale(2, &reversal));
     assert_eq!(member.balance(), 1_000);
-    let wallet = &member.state.wallets[&usd()];
+    let wallet = member.state.wallets.get(&usd()).unwrap();
     assert_eq!(wallet.refunded, m(300));
     let entitlement = member
         .state
@@ -1283,5 +1290,5 @@ fn a_repeated_deposit_reference_credits_once() {
         .unwrap();
     assert!(other.is_some());
     assert_eq!(member.balance(), 500);
-    assert_eq!(member.state.wallets[&usd()].deposited, m(500));
+    assert_eq!(member.state.wallets.get(&usd()).unwrap().deposited, m(500));
 }

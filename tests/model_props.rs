@@ -907,7 +907,7 @@ impl Sim {
         let mut balances = 0_i64;
         let mut deposits = 0_u64;
         for (live, model) in self.live.iter().zip(&self.model) {
-            let wallet = &live.state.wallets[&usd()];
+            let wallet = live.state.wallets.get(&usd()).unwrap();
             assert_eq!(wallet.balance.micros(), model.balance, "balance");
             assert_eq!(wallet.credit_limit.micros(), model.credit, "credit line");
             assert_eq!(wallet.deposited.micros(), model.deposited, "deposited");

@@ -4,7 +4,7 @@
 //! and cannot fail. Each decide is a flat ladder of early returns in the order documented on
 //! it. `apply` asserts the invariants afterwards (a broken one is a bug: the process stops).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +15,7 @@ use super::limits::{Limits, Spending};
 use super::money::{Amount, Balance, Currency};
 use super::reject::Reject;
 use super::time::{MemberZone, Timestamp};
+use super::vec_map::{VecMap, VecSet};
 
 /// Bounds the account enforces on itself; set from config, passed into every decide.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,32 +144,37 @@ pub struct AccountState {
     pub id: AccountId,
     /// The calendar for day, week and month limits.
     pub zone: MemberZone,
-    /// Language for pages and mail.
-    pub language: String,
+    /// Language for pages and mail. `Box<str>`: set once, so a `String`'s capacity word would
+    /// be wasted.
+    pub language: Box<str>,
     /// A frozen account cannot buy or sign in ([0157]).
     pub frozen: bool,
     /// Who may sign in.
-    pub logins: BTreeMap<LoginId, Login>,
+    pub logins: VecMap<LoginId, Login>,
     /// One wallet per currency.
-    pub wallets: BTreeMap<Currency, Wallet>,
+    pub wallets: VecMap<Currency, Wallet>,
     /// Limits per login and currency (absent: no limits).
-    pub limits: BTreeMap<(LoginId, Currency), Limits>,
+    pub limits: VecMap<(LoginId, Currency), Limits>,
     /// Spending counters per login and currency.
-    pub spending: BTreeMap<(LoginId, Currency), Spending>,
+    pub spending: VecMap<(LoginId, Currency), Spending>,
     /// Live and recently ended sessions, bounded per login.
-    pub sessions: BTreeMap<SessionId, Session>,
-    /// Every entitlement bought.
+    pub sessions: VecMap<SessionId, Session>,
+    /// Every entitlement bought. A `BTreeMap`, unlike the small collections here: it grows
+    /// with the account's whole history, where a sorted `Vec` would move every later entry
+    /// on each purchase.
     pub entitlements: BTreeMap<EntitlementId, Entitlement>,
-    /// Deposit references already credited.
-    pub deposit_references: BTreeSet<String>,
-    /// Idempotency records per vendor and key, within retention.
-    pub idempotency: BTreeMap<(VendorId, String), IdempotencyRecord>,
-    /// Derived: the newest entitlement per content (rebuilt on load, not stored).
+    /// Deposit references already credited. `Box<str>`: a reference never grows, so the
+    /// spare capacity word of a `String` would be wasted in every entry.
+    pub deposit_references: VecSet<Box<str>>,
+    /// Idempotency records per vendor and key, within retention (so a bounded few).
+    pub idempotency: VecMap<(VendorId, String), IdempotencyRecord>,
+    /// Derived: the newest entitlement per content (rebuilt on load, not stored). Grows with
+    /// history, like `entitlements`.
     pub latest_by_content: BTreeMap<ContentKey, EntitlementId>,
     /// Access tokens spent on unlimited entitlements, until they expire. In memory only: an
     /// unlimited entitlement needs no write per view, so after a restart such a token may be
     /// accepted once more within its short TTL (it cannot cost money or a view).
-    pub spent_access_tokens: BTreeMap<u64, Timestamp>,
+    pub spent_access_tokens: VecMap<u64, Timestamp>,
 }
 
 /// A purchase request, already authenticated and parsed at the edge.
@@ -238,18 +244,18 @@ impl AccountState {
         AccountState {
             id,
             zone,
-            language,
+            language: language.into_boxed_str(),
             frozen: false,
-            logins: BTreeMap::new(),
-            wallets: BTreeMap::new(),
-            limits: BTreeMap::new(),
-            spending: BTreeMap::new(),
-            sessions: BTreeMap::new(),
+            logins: VecMap::new(),
+            wallets: VecMap::new(),
+            limits: VecMap::new(),
+            spending: VecMap::new(),
+            sessions: VecMap::new(),
             entitlements: BTreeMap::new(),
-            deposit_references: BTreeSet::new(),
-            idempotency: BTreeMap::new(),
+            deposit_references: VecSet::new(),
+            idempotency: VecMap::new(),
             latest_by_content: BTreeMap::new(),
-            spent_access_tokens: BTreeMap::new(),
+            spent_access_tokens: VecMap::new(),
         }
     }
 
@@ -689,7 +695,7 @@ impl AccountState {
                 login, currency, ..
             } => {
                 self.logins.insert(login.id, login.clone());
-                self.wallets.entry(*currency).or_insert_with(Wallet::empty);
+                self.wallets.get_or_insert_with(*currency, Wallet::empty);
             }
             Event::Deposited {
                 currency,
@@ -700,7 +706,7 @@ impl AccountState {
                 let wallet = self.wallet_mut(*currency);
                 wallet.balance = checked(wallet.balance.checked_add_amount(*amount));
                 wallet.deposited = checked(wallet.deposited.checked_add(*amount));
-                self.deposit_references.insert(reference.clone());
+                self.deposit_references.insert(reference.as_str().into());
             }
             Event::CreditLineSet {
                 currency, limit, ..

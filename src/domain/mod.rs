@@ -12,4 +12,5 @@ pub mod limits;
 pub mod money;
 pub mod reject;
 pub mod time;
+pub mod vec_map;
 pub mod vendor;

@@ -129,7 +129,7 @@ fn put_or_delete<T: Serialize>(account: AccountId, suffix: &str, value: Option<&
 fn profile_row(state: &AccountState) -> ProfileRow {
     ProfileRow {
         time_zone: state.zone.name().to_owned(),
-        language: state.language.clone(),
+        language: state.language.clone().into(),
         frozen: state.frozen,
         logins: state.logins.values().cloned().collect(),
     }
@@ -254,7 +254,7 @@ pub fn all_account_rows(state: &AccountState) -> BTreeMap<Vec<u8>, Vec<u8>> {
     for ((vendor, key), record) in &state.idempotency {
         add(idempotency_suffix(*vendor, key), codec::encode(record));
     }
-    for reference in &state.deposit_references {
+    for reference in state.deposit_references.iter() {
         add(deposit_suffix(reference), codec::encode(&()));
     }
     rows
@@ -299,13 +299,14 @@ pub fn account_from_rows(
 ) -> Result<Option<AccountState>, RowError> {
     let prefix = account_prefix(id);
     let mut profile: Option<ProfileRow> = None;
-    let mut wallets = BTreeMap::new();
-    let mut limits = BTreeMap::new();
-    let mut spending = BTreeMap::new();
-    let mut sessions = BTreeMap::new();
+    // Collected as lists, then sorted into the state's maps once at the end.
+    let mut wallets = Vec::new();
+    let mut limits = Vec::new();
+    let mut spending = Vec::new();
+    let mut sessions = Vec::new();
     let mut entitlements = BTreeMap::new();
-    let mut idempotency = BTreeMap::new();
-    let mut deposit_references = std::collections::BTreeSet::new();
+    let mut idempotency = Vec::new();
+    let mut deposit_references: Vec<Box<str>> = Vec::new();
     let mut any = false;
     for (key, value) in rows {
         any = true;
@@ -318,20 +319,20 @@ pub fn account_from_rows(
             ["p"] => profile = Some(decode_row(&key, &value)?),
             ["w", currency] => {
                 let currency = Currency::parse(currency).map_err(|_| corrupt(&key))?;
-                wallets.insert(currency, decode_row::<Wallet>(&key, &value)?);
+                wallets.push((currency, decode_row::<Wallet>(&key, &value)?));
             }
             ["l", login, currency] | ["s", login, currency] => {
                 let login = LoginId(parse_hex(login).ok_or_else(|| corrupt(&key))?);
                 let currency = Currency::parse(currency).map_err(|_| corrupt(&key))?;
                 if parts.first() == Some(&"l") {
-                    limits.insert((login, currency), decode_row::<Limits>(&key, &value)?);
+                    limits.push(((login, currency), decode_row::<Limits>(&key, &value)?));
                 } else {
-                    spending.insert((login, currency), decode_row::<Spending>(&key, &value)?);
+                    spending.push(((login, currency), decode_row::<Spending>(&key, &value)?));
                 }
             }
             ["x", session] => {
                 let session = SessionId(parse_hex(session).ok_or_else(|| corrupt(&key))?);
-                sessions.insert(session, decode_row::<Session>(&key, &value)?);
+                sessions.push((session, decode_row::<Session>(&key, &value)?));
             }
             ["e", entitlement] => {
                 let entitlement =
@@ -340,17 +341,17 @@ pub fn account_from_rows(
             }
             ["i", vendor, idem_key] => {
                 let vendor = VendorId(parse_hex(vendor).ok_or_else(|| corrupt(&key))?);
-                idempotency.insert(
+                idempotency.push((
                     (vendor, (*idem_key).to_owned()),
                     decode_row::<IdempotencyRecord>(&key, &value)?,
-                );
+                ));
             }
             ["d", reference] => {
-                deposit_references.insert((*reference).to_owned());
+                deposit_references.push((*reference).into());
             }
             // "d/<reference>" with a slash in the reference splits into three parts.
             ["d", head, tail] => {
-                deposit_references.insert(format!("{head}/{tail}"));
+                deposit_references.push(format!("{head}/{tail}").into());
             }
             _ => return Err(corrupt(&key)),
         }
@@ -369,13 +370,13 @@ pub fn account_from_rows(
         .into_iter()
         .map(|login| (login.id, login))
         .collect();
-    state.wallets = wallets;
-    state.limits = limits;
-    state.spending = spending;
-    state.sessions = sessions;
+    state.wallets = wallets.into_iter().collect();
+    state.limits = limits.into_iter().collect();
+    state.spending = spending.into_iter().collect();
+    state.sessions = sessions.into_iter().collect();
     state.entitlements = entitlements;
-    state.idempotency = idempotency;
-    state.deposit_references = deposit_references;
+    state.idempotency = idempotency.into_iter().collect();
+    state.deposit_references = deposit_references.into_iter().collect();
     state.rebuild_derived();
     state.assert_invariants();
     Ok(Some(state))
