@@ -333,7 +333,10 @@ mod tests {
 
     #[test]
     fn a_map_is_a_pointer_and_a_length() {
-        assert_eq!(size_of::<VecMap<u64, crate::domain::account::Session>>(), 16);
+        assert_eq!(
+            size_of::<VecMap<u64, crate::domain::account::Session>>(),
+            16
+        );
         assert_eq!(size_of::<VecSet<Box<str>>>(), 16);
     }
 

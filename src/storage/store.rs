@@ -34,6 +34,37 @@ pub const KEY_BYTES_MAX: usize = 65_535;
 /// Longest caller index key: the stored key also carries the 8-byte sequence number.
 pub const INDEX_KEY_BYTES_MAX: usize = KEY_BYTES_MAX - SEQ_BYTES;
 
+/// Largest memtable of each keyspace before fjall seals it and flushes it to disk: 16 MiB
+/// instead of fjall's 64 MiB.
+///
+/// Why: the journal writer's `commit` stalls while fjall's background work holds the locks it
+/// needs. When a memtable is sealed, fjall garbage-collects old versions of every keyspace
+/// under that keyspace's version lock (dropping the previously flushed memtable inside it),
+/// and each flush fsyncs fjall's journal under the journal lock while table files are being
+/// written. Both stalls grow with the memtable: with 64 MiB, 100,000 seeded members and 11,000
+/// requests/s on two cores, a `commit` blocked for 150-250 ms at each memtable rotation,
+/// holding up every request behind it (end-to-end p99 120-180 ms). With 16 MiB the longest
+/// block was 90-100 ms, and 60-70 ms together with `WORKER_THREADS`; the price is more
+/// frequent short stalls (journal waits over 25 ms: about 2% of entries instead of 1.2%).
+/// Rejected: 8 MiB, whose longest block was barely shorter (about 60 ms) with still more
+/// short stalls; and a larger memtable, which only postpones a longer stall.
+///
+/// fjall records this size when it creates a keyspace and reuses the recorded size when it
+/// reopens one, so it applies to stores created from now on and is not an operator setting.
+const MEMTABLE_BYTES_MAX: u64 = 16 * 1024 * 1024;
+
+/// fjall background threads (flushes and compactions): one instead of fjall's default of one
+/// per core (up to 4).
+///
+/// Why: with two workers on a two-core machine, a compaction writes table files while the
+/// other worker fsyncs fjall's journal under the journal lock for a flush, which makes that
+/// fsync (and the journal writer waiting for the lock) slow; the two workers also take both
+/// cores from the shards. With one worker, flushes and compactions take turns. Rejected: the
+/// default, measured above. The cost is that a flush can wait behind a compaction; fjall halts
+/// writes only once a keyspace has four sealed memtables waiting, which never happened in the
+/// load tests.
+const WORKER_THREADS: usize = 1;
+
 const _: () = assert!(SEQ_BYTES == std::mem::size_of::<u64>());
 const _: () = assert!(INDEX_KEY_BYTES_MAX < KEY_BYTES_MAX);
 
@@ -97,17 +128,24 @@ impl Store {
     ///
     /// The database is opened with `manual_journal_persist(true)`: the journal decides when
     /// data reaches the disk, with an explicit `PersistMode`, and nothing is persisted behind
-    /// its back (STYLE §3.6).
+    /// its back (STYLE §3.6). It also runs `WORKER_THREADS` background threads, and new
+    /// keyspaces get `MEMTABLE_BYTES_MAX`; both keep fjall's background work from stalling
+    /// the journal writer for long.
     ///
     /// # Errors
     ///
     /// Returns `StorageError::Fjall` if the directory cannot be opened or recovered, or is
     /// locked by another process.
     pub fn open(dir: &Path) -> Result<Store, StorageError> {
-        let db = Database::builder(dir).manual_journal_persist(true).open()?;
-        let events = db.keyspace(EVENTS_KEYSPACE, KeyspaceCreateOptions::default)?;
-        let index = db.keyspace(INDEX_KEYSPACE, KeyspaceCreateOptions::default)?;
-        let state = db.keyspace(STATE_KEYSPACE, KeyspaceCreateOptions::default)?;
+        let db = Database::builder(dir)
+            .manual_journal_persist(true)
+            .worker_threads(WORKER_THREADS)
+            .open()?;
+        let keyspace_options =
+            || KeyspaceCreateOptions::default().max_memtable_size(MEMTABLE_BYTES_MAX);
+        let events = db.keyspace(EVENTS_KEYSPACE, keyspace_options)?;
+        let index = db.keyspace(INDEX_KEYSPACE, keyspace_options)?;
+        let state = db.keyspace(STATE_KEYSPACE, keyspace_options)?;
         Ok(Store {
             db,
             events,
