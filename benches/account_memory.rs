@@ -59,6 +59,7 @@ fn seed_events(n: u64, now: Timestamp) -> [Event; 3] {
             currency: usd,
             amount: Amount::from_micros(100_000_000),
             reference: "bulk-seed".to_owned(),
+            by: farthing::domain::event::Origin::Seed,
             at: now,
         },
         Event::SessionStarted {

@@ -99,6 +99,7 @@ fn rig(durability: Box<dyn Durability>) -> Rig {
                     currency: usd,
                     amount: Amount::from_micros(9_000_000_000_000),
                     reference: "r".into(),
+                    by: farthing::domain::event::Origin::Seed,
                     at: now,
                 },
                 Event::SessionStarted {

@@ -44,6 +44,7 @@ fn account(now: Timestamp) -> AccountState {
             currency: usd,
             amount: Amount::from_micros(1_000_000_000),
             reference: "r".into(),
+            by: farthing::domain::event::Origin::Seed,
             at: now,
         },
         Event::SessionStarted {

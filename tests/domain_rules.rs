@@ -9,7 +9,7 @@ use farthing::domain::account::{
     AuthorizeDecision, Login, SessionExpiry,
 };
 use farthing::domain::entitlement::{ContentKey, ContentUrl, Terms};
-use farthing::domain::event::{Event, IdempotencyStamp};
+use farthing::domain::event::{Event, IdempotencyStamp, Origin};
 use farthing::domain::ids::{
     AccountId, AuthorizationId, EntitlementId, LoginId, SessionId, VendorId,
 };
@@ -123,7 +123,7 @@ impl Member {
         let reference = format!("dep-{}", self.fresh());
         let event = self
             .state
-            .decide_deposit(usd(), m(micros), &reference, self.now)
+            .decide_deposit(usd(), m(micros), &reference, self.now, Origin::Admin)
             .unwrap()
             .unwrap();
         self.apply(&event);
@@ -132,7 +132,7 @@ impl Member {
     fn credit_line(&mut self, micros: u64) {
         let event = self
             .state
-            .decide_credit_line(usd(), m(micros), self.now)
+            .decide_credit_line(usd(), m(micros), self.now, Origin::Admin)
             .unwrap();
         self.apply(&event);
     }
@@ -203,7 +203,7 @@ impl Member {
     fn reverse(&mut self, authorization: AuthorizationId) -> Result<Event, Reject> {
         let event = self
             .state
-            .decide_reversal(authorization, "admin", self.now)?;
+            .decide_reversal(authorization, "admin", self.now, Origin::Admin)?;
         self.apply(&event);
         Ok(event)
     }
@@ -299,7 +299,9 @@ fn a_credit_line_below_the_current_draw_is_refused() {
     member.credit_line(50);
     purchased(member.buy(V1, "a", 30));
     assert_eq!(
-        member.state.decide_credit_line(usd(), m(29), member.now),
+        member
+            .state
+            .decide_credit_line(usd(), m(29), member.now, Origin::Admin),
         Err(Reject::CreditLineBelowBalance)
     );
 }
@@ -320,12 +322,16 @@ fn a_deposit_past_the_largest_balance_is_amount_too_large() {
     member.deposit(MAX);
     let now = member.now;
     assert_eq!(
-        member.state.decide_deposit(usd(), m(1), "one-more", now),
+        member
+            .state
+            .decide_deposit(usd(), m(1), "one-more", now, Origin::Admin),
         Err(Reject::AmountTooLarge)
     );
     let fresh = Member::utc(0);
     assert_eq!(
-        fresh.state.decide_deposit(usd(), m(MAX + 1), "huge", now),
+        fresh
+            .state
+            .decide_deposit(usd(), m(MAX + 1), "huge", now, Origin::Admin),
         Err(Reject::AmountTooLarge)
     );
 }
@@ -346,7 +352,7 @@ fn a_credit_line_past_the_largest_balance_is_amount_too_large() {
     assert_eq!(
         member
             .state
-            .decide_credit_line(usd(), m(MAX + 1), member.now),
+            .decide_credit_line(usd(), m(MAX + 1), member.now, Origin::Admin),
         Err(Reject::AmountTooLarge)
     );
 }
@@ -628,11 +634,11 @@ fn a_currency_without_a_wallet_is_a_mismatch_everywhere() {
     let now = member.now;
     let state = &member.state;
     assert_eq!(
-        state.decide_deposit(eur(), m(1), "eur-1", now),
+        state.decide_deposit(eur(), m(1), "eur-1", now, Origin::Admin),
         Err(Reject::CurrencyMismatch)
     );
     assert_eq!(
-        state.decide_credit_line(eur(), m(1), now),
+        state.decide_credit_line(eur(), m(1), now, Origin::Admin),
         Err(Reject::CurrencyMismatch)
     );
     assert_eq!(
@@ -1272,21 +1278,25 @@ fn a_repeated_deposit_reference_credits_once() {
     let now = member.now;
     let event = member
         .state
-        .decide_deposit(usd(), m(500), "psp-1", now)
+        .decide_deposit(usd(), m(500), "psp-1", now, Origin::Admin)
         .unwrap()
         .unwrap();
     member.apply(&event);
     assert_eq!(
-        member.state.decide_deposit(usd(), m(500), "psp-1", now),
+        member
+            .state
+            .decide_deposit(usd(), m(500), "psp-1", now, Origin::Admin),
         Ok(None)
     );
     assert_eq!(
-        member.state.decide_deposit(usd(), m(7), "psp-1", now),
+        member
+            .state
+            .decide_deposit(usd(), m(7), "psp-1", now, Origin::Admin),
         Ok(None)
     );
     let other = member
         .state
-        .decide_deposit(usd(), m(500), "psp-2", now)
+        .decide_deposit(usd(), m(500), "psp-2", now, Origin::Admin)
         .unwrap();
     assert!(other.is_some());
     assert_eq!(member.balance(), 500);

@@ -634,6 +634,15 @@ fn a_deposit_reference_is_credited_once_and_member_calls_need_a_session() {
         (wrong_password.status, wrong_password.code()),
         (401, "unauthenticated")
     );
+    // The journal is the audit trail: the admin's deposit says the admin made it.
+    let store = server.node.as_ref().unwrap().app.registry.store().clone();
+    let audited = store
+        .scan_events(0)
+        .map(|item| farthing::storage::codec::decode_event(&item.unwrap().1).unwrap())
+        .any(|event| {
+            matches!(event, farthing::domain::event::Event::Deposited { ref reference, by: farthing::domain::event::Origin::Admin, .. } if reference == "wire-77")
+        });
+    assert!(audited, "the deposit event records that the admin acted");
     let taken = server.post("/v1/members", None, &json!({"email": "KO@example.com", "password": "another password", "language": "en", "currency": "USD"}));
     assert_eq!((taken.status, taken.code()), (409, "email_taken"));
 }

@@ -14,7 +14,7 @@ use farthing::domain::account::{
     AuthorizeDecision, Login, SessionExpiry,
 };
 use farthing::domain::entitlement::{ContentKey, ContentUrl, Terms};
-use farthing::domain::event::{Event, IdempotencyStamp};
+use farthing::domain::event::{Event, IdempotencyStamp, Origin};
 use farthing::domain::ids::{
     AccountId, AuthorizationId, EntitlementId, LoginId, SessionId, VendorId,
 };
@@ -563,6 +563,7 @@ impl Sim {
             Amount::from_micros(amount),
             &reference,
             self.now,
+            Origin::Admin,
         );
         let model = &mut self.model[acct];
         if model.references.contains(&reference) {
@@ -579,10 +580,12 @@ impl Sim {
     }
 
     fn credit_line(&mut self, acct: usize, limit: u64) {
-        let decided =
-            self.live[acct]
-                .state
-                .decide_credit_line(usd(), Amount::from_micros(limit), self.now);
+        let decided = self.live[acct].state.decide_credit_line(
+            usd(),
+            Amount::from_micros(limit),
+            self.now,
+            Origin::Admin,
+        );
         let model = &mut self.model[acct];
         if model.balance < -i64::try_from(limit).unwrap() {
             assert_eq!(decided, Err(Reject::CreditLineBelowBalance));
@@ -882,9 +885,12 @@ impl Sim {
         let authorization = target.map_or(AuthorizationId(UNKNOWN), |i| {
             self.purchases[i].authorization
         });
-        let decided = self.live[acct]
-            .state
-            .decide_reversal(authorization, "dispute", self.now);
+        let decided = self.live[acct].state.decide_reversal(
+            authorization,
+            "dispute",
+            self.now,
+            Origin::Admin,
+        );
         let Some(i) = target else {
             assert_eq!(decided, Err(Reject::AuthorizationUnknown));
             return;

@@ -294,9 +294,13 @@ impl Handler<DepositMessage> for AccountActor {
 
     fn handle(&mut self, message: DepositMessage, _: &mut Context<Self>) {
         let now = self.env.clock.now();
-        let decided =
-            self.state
-                .decide_deposit(message.currency, message.amount, &message.reference, now);
+        let decided = self.state.decide_deposit(
+            message.currency,
+            message.amount,
+            &message.reference,
+            now,
+            message.by,
+        );
         let wait = match decided {
             Err(reject) => {
                 let _ = message.reply.send(Err(reject.into()));
@@ -325,7 +329,7 @@ impl Handler<CreditLineMessage> for AccountActor {
         let now = self.env.clock.now();
         let result = self
             .state
-            .decide_credit_line(message.currency, message.limit, now)
+            .decide_credit_line(message.currency, message.limit, now, message.by)
             .map_err(CommandError::Reject)
             .and_then(|event| self.commit(vec![event]));
         match result {
@@ -418,9 +422,9 @@ impl Handler<ReverseMessage> for AccountActor {
 
     fn handle(&mut self, message: ReverseMessage, _: &mut Context<Self>) {
         let now = self.env.clock.now();
-        let decided = self
-            .state
-            .decide_reversal(message.authorization, &message.reason, now);
+        let decided =
+            self.state
+                .decide_reversal(message.authorization, &message.reason, now, message.by);
         let result = decided.map_err(CommandError::Reject).and_then(|event| {
             let refund = match &event {
                 Event::Reversed {

@@ -7,7 +7,7 @@ use tokio::sync::oneshot;
 
 use crate::domain::account::{AccessCommand, AuthorizeCommand, SessionExpiry};
 use crate::domain::entitlement::Entitlement;
-use crate::domain::event::Event;
+use crate::domain::event::{Event, Origin};
 use crate::domain::ids::{AuthorizationId, LoginId, SessionId};
 use crate::domain::limits::Limits;
 use crate::domain::money::{Amount, Balance, Currency};
@@ -110,6 +110,8 @@ pub struct DepositMessage {
     pub amount: Amount,
     /// The caller's reference: credited once.
     pub reference: String,
+    /// Who credits it (recorded in the event).
+    pub by: Origin,
     /// Answers the balance after the deposit.
     pub reply: ReplyTo<Balance>,
 }
@@ -122,6 +124,8 @@ pub struct CreditLineMessage {
     pub currency: Currency,
     /// The new line.
     pub limit: Amount,
+    /// Who sets it (recorded in the event).
+    pub by: Origin,
     /// Answers when durable.
     pub reply: ReplyTo<()>,
 }
@@ -190,6 +194,8 @@ pub struct ReverseMessage {
     pub authorization: AuthorizationId,
     /// The admin's reason.
     pub reason: String,
+    /// Who reverses it (recorded in the event).
+    pub by: Origin,
     /// Answers the refund.
     pub reply: ReplyTo<(Amount, Currency)>,
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::entitlement::{ContentKey, Entitlement, EntitlementInvalid, Terms};
-use super::event::{Authorized, Event, IdempotencyStamp};
+use super::event::{Authorized, Event, IdempotencyStamp, Origin};
 use super::ids::{AccountId, AuthorizationId, EntitlementId, LoginId, SessionId, VendorId};
 use super::limits::{Limits, Spending};
 use super::money::{Amount, Balance, Currency};
@@ -317,6 +317,7 @@ impl AccountState {
         amount: Amount,
         reference: &str,
         now: Timestamp,
+        by: Origin,
     ) -> Result<Option<Event>, Reject> {
         if self.deposit_references.contains(reference) {
             return Ok(None);
@@ -338,6 +339,7 @@ impl AccountState {
             currency,
             amount,
             reference: reference.to_owned(),
+            by,
             at: now,
         }))
     }
@@ -352,6 +354,7 @@ impl AccountState {
         currency: Currency,
         limit: Amount,
         now: Timestamp,
+        by: Origin,
     ) -> Result<Event, Reject> {
         let wallet = self
             .wallets
@@ -366,6 +369,7 @@ impl AccountState {
             account: self.id,
             currency,
             limit,
+            by,
             at: now,
         })
     }
@@ -647,6 +651,7 @@ impl AccountState {
         authorization: AuthorizationId,
         reason: &str,
         now: Timestamp,
+        by: Origin,
     ) -> Result<Event, Reject> {
         let entitlement = self
             .entitlements
@@ -676,6 +681,7 @@ impl AccountState {
             currency: entitlement.currency,
             refund: entitlement.price,
             reason: reason.to_owned(),
+            by,
             at: now,
         })
     }

@@ -39,6 +39,8 @@ pub enum Event {
         amount: Amount,
         /// The caller's reference: the same reference is credited once.
         reference: String,
+        /// Who credited it (the audit trail).
+        by: Origin,
         /// When.
         at: Timestamp,
     },
@@ -50,6 +52,8 @@ pub enum Event {
         currency: Currency,
         /// The new credit line.
         limit: Amount,
+        /// Who set it (the audit trail).
+        by: Origin,
         /// When.
         at: Timestamp,
     },
@@ -124,11 +128,23 @@ pub enum Event {
         refund: Amount,
         /// Why, as the admin wrote it.
         reason: String,
+        /// Who reversed it (the audit trail).
+        by: Origin,
         /// When.
         at: Timestamp,
     },
     /// An admin registered a vendor.
     VendorRegistered(Box<VendorProfile>),
+}
+
+/// Who made a change to an account that the member did not make: every admin action is
+/// recorded in the event itself, so the journal is the audit trail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Origin {
+    /// An operator holding the admin key.
+    Admin,
+    /// The bulk seeding path (load tests and migrations), itself an admin call.
+    Seed,
 }
 
 /// The record of one purchase.

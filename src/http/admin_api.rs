@@ -17,7 +17,7 @@ use crate::actors::messages::{
 };
 use crate::crypto::secret;
 use crate::domain::account::{Login, Session, SessionExpiry};
-use crate::domain::event::Event;
+use crate::domain::event::{Event, Origin};
 use crate::domain::ids::{AccountId, AuthorizationId, LoginId, SessionId, VendorId};
 use crate::domain::money::{Amount, Currency, format_amount, format_balance};
 use crate::domain::time::Timestamp;
@@ -143,6 +143,7 @@ pub async fn deposit(
         currency,
         amount,
         reference,
+        by: Origin::Admin,
         reply,
     })
     .await?;
@@ -170,6 +171,7 @@ pub async fn credit_line(
     ask(&addr, |reply| CreditLineMessage {
         currency,
         limit,
+        by: Origin::Admin,
         reply,
     })
     .await?;
@@ -219,6 +221,7 @@ pub async fn reverse(
     let (refund, currency) = ask(&addr, |reply| ReverseMessage {
         authorization,
         reason,
+        by: Origin::Admin,
         reply,
     })
     .await?;
@@ -379,6 +382,7 @@ fn seed_events(
             currency,
             amount: deposit,
             reference: "bulk-seed".to_owned(),
+            by: Origin::Seed,
             at: now,
         });
     }
