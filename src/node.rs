@@ -87,6 +87,11 @@ pub fn start(
     durability: Box<dyn Durability>,
 ) -> Result<Node, NodeError> {
     let metrics = crate::metrics::install().map_err(NodeError::Metrics)?;
+    if !crate::crypto::token::POLY1305_FORCE_SOFT {
+        // RUSTFLAGS in the environment replaces .cargo/config.toml's flags; tokens still work
+        // but every open costs about five times as much.
+        tracing::warn!("built without --cfg poly1305_force_soft: token checks are ~5x slower");
+    }
     let data_dir = config.server.data_dir.clone();
     std::fs::create_dir_all(&data_dir).map_err(|source| NodeError::Io {
         what: "creating the data directory",
