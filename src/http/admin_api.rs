@@ -210,7 +210,8 @@ pub async fn reverse(
     let authorization: AuthorizationId = id.parse().map_err(|_| ApiError::NotFound)?;
     let request: ReversalRequest = parse_json(&body)?;
     let reason = text(&request.reason, "reason")?;
-    let account = authorization_events(app, authorization)?
+    let account = authorization_events(app, authorization)
+        .await?
         .iter()
         .find_map(|event| match event {
             Event::Authorized(authorized) => Some(authorized.account),

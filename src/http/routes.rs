@@ -137,7 +137,7 @@ async fn dispatch(
         ),
         ["v1", "authorizations", id] if get => (
             "/v1/authorizations/{id}",
-            ok(vendor_api::authorization(app, headers, id)),
+            ok(vendor_api::authorization(app, headers, id).await),
         ),
         ["v1", "vendors", "me", "summary"] if get => (
             "/v1/vendors/me/summary",

@@ -293,10 +293,10 @@ pub async fn access(app: &App, headers: &HeaderMap, body: Bytes) -> Result<Bytes
 ///
 /// # Errors
 /// `NotFound` for an unknown id or another vendor's.
-pub fn authorization(app: &App, headers: &HeaderMap, id: &str) -> Result<Bytes, ApiError> {
+pub async fn authorization(app: &App, headers: &HeaderMap, id: &str) -> Result<Bytes, ApiError> {
     let vendor = app.vendor(headers)?;
     let id: AuthorizationId = id.parse().map_err(|_| ApiError::NotFound)?;
-    let events = authorization_events(app, id)?;
+    let events = authorization_events(app, id).await?;
     let mut purchase = None;
     let mut reversed_at = None;
     for event in events {
@@ -327,9 +327,20 @@ pub fn authorization(app: &App, headers: &HeaderMap, id: &str) -> Result<Bytes, 
 ///
 /// # Errors
 /// `StorageFailed` when the store cannot be read.
-pub fn authorization_events(app: &App, id: AuthorizationId) -> Result<Vec<Event>, ApiError> {
-    let store = app.registry.store();
+pub async fn authorization_events(app: &App, id: AuthorizationId) -> Result<Vec<Event>, ApiError> {
+    let store = app.registry.store().clone();
     let durable = app.registry.env().journal.durable_seq();
+    // fjall reads block: run them on the blocking pool, never on a shard thread.
+    tokio::task::spawn_blocking(move || read_authorization_events(&store, durable, id))
+        .await
+        .map_err(|_| ApiError::Unavailable)?
+}
+
+fn read_authorization_events(
+    store: &crate::storage::store::Store,
+    durable: u64,
+    id: AuthorizationId,
+) -> Result<Vec<Event>, ApiError> {
     let seqs: Vec<u64> = store
         .scan_index(&rows::authorization_index_prefix(id.0), 0)
         .collect::<Result<_, _>>()
