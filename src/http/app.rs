@@ -195,7 +195,14 @@ pub struct IdempotencyCache {
     entries: DashMap<(VendorId, String), (IdempotencyState, Timestamp)>,
     keys_max: usize,
     retention_ms: u64,
+    /// When the full map was last swept for expired records, ms. A sweep visits every entry,
+    /// so a full cache sweeps at most once per `SWEEP_INTERVAL_MS` and refuses (503) between
+    /// sweeps, instead of costing O(keys) on every request.
+    last_sweep_ms: std::sync::atomic::AtomicI64,
 }
+
+/// Least time between two sweeps of a full idempotency cache.
+const SWEEP_INTERVAL_MS: u64 = 1_000;
 
 /// What to do with a request that carries an idempotency key.
 #[derive(Debug)]
@@ -214,6 +221,7 @@ impl IdempotencyCache {
             entries: DashMap::new(),
             keys_max,
             retention_ms,
+            last_sweep_ms: std::sync::atomic::AtomicI64::new(i64::MIN),
         }
     }
 
@@ -231,10 +239,20 @@ impl IdempotencyCache {
     ) -> Result<IdempotencyCheck, ApiError> {
         use dashmap::mapref::entry::Entry;
         if self.entries.len() >= self.keys_max {
-            let retention = self.retention_ms;
-            self.entries.retain(|_, (state, at)| {
-                matches!(state, IdempotencyState::InFlight { .. }) || at.plus_ms(retention) > now
-            });
+            let last = self.last_sweep_ms.load(Ordering::Relaxed);
+            let due = Timestamp(last).plus_ms(SWEEP_INTERVAL_MS) <= now;
+            if due
+                && self
+                    .last_sweep_ms
+                    .compare_exchange(last, now.0, Ordering::AcqRel, Ordering::Relaxed)
+                    .is_ok()
+            {
+                let retention = self.retention_ms;
+                self.entries.retain(|_, (state, at)| {
+                    matches!(state, IdempotencyState::InFlight { .. })
+                        || at.plus_ms(retention) > now
+                });
+            }
             if self.entries.len() >= self.keys_max {
                 return Err(ApiError::Overloaded);
             }
@@ -281,5 +299,90 @@ impl IdempotencyCache {
                 body,
             };
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn done(cache: &IdempotencyCache, key: &str, now: Timestamp) {
+        assert!(matches!(
+            cache.begin(VendorId(1), key, [1; 32], now),
+            Ok(IdempotencyCheck::Proceed)
+        ));
+        cache.complete(VendorId(1), key, StatusCode::OK, Bytes::from_static(b"{}"));
+    }
+
+    #[test]
+    fn replays_conflicts_and_in_flight() {
+        let cache = IdempotencyCache::new(10, 1_000);
+        let now = Timestamp(5_000);
+        assert!(matches!(
+            cache.begin(VendorId(1), "k", [1; 32], now),
+            Ok(IdempotencyCheck::Proceed)
+        ));
+        assert_eq!(
+            cache.begin(VendorId(1), "k", [1; 32], now).err(),
+            Some(ApiError::IdempotencyInFlight)
+        );
+        cache.complete(
+            VendorId(1),
+            "k",
+            StatusCode::PAYMENT_REQUIRED,
+            Bytes::from_static(b"first"),
+        );
+        match cache.begin(VendorId(1), "k", [1; 32], now) {
+            Ok(IdempotencyCheck::Replay(status, body)) => {
+                assert_eq!(status, StatusCode::PAYMENT_REQUIRED);
+                assert_eq!(body, Bytes::from_static(b"first"));
+            }
+            other => panic!("expected a replay, got {other:?}"),
+        }
+        assert_eq!(
+            cache.begin(VendorId(1), "k", [2; 32], now).err(),
+            Some(ApiError::Reject(
+                crate::domain::reject::Reject::IdempotencyKeyReused
+            ))
+        );
+        // Keys are per vendor; a record past retention lets the key be used afresh.
+        assert!(matches!(
+            cache.begin(VendorId(2), "k", [2; 32], now),
+            Ok(IdempotencyCheck::Proceed)
+        ));
+        assert!(matches!(
+            cache.begin(VendorId(1), "k", [2; 32], now.plus_ms(1_000)),
+            Ok(IdempotencyCheck::Proceed)
+        ));
+    }
+
+    #[test]
+    fn a_full_cache_refuses_until_a_sweep_frees_room() {
+        let cache = IdempotencyCache::new(2, 1_000);
+        let start = Timestamp(10_000);
+        done(&cache, "a", start);
+        done(&cache, "b", start);
+        // The first full hit, at +600 ms, sweeps and finds nothing expired. At +1000 ms the
+        // records have expired, but the next sweep is not due until +1600 ms: still refused.
+        let swept = start.plus_ms(600);
+        let refused = |at: Timestamp| cache.begin(VendorId(1), "c", [1; 32], at).err();
+        assert_eq!(refused(swept), Some(ApiError::Overloaded));
+        assert_eq!(refused(start.plus_ms(1_000)), Some(ApiError::Overloaded));
+        let later = swept.plus_ms(1_000);
+        assert!(matches!(
+            cache.begin(VendorId(1), "c", [1; 32], later),
+            Ok(IdempotencyCheck::Proceed)
+        ));
+        // A 503 is not a complete response: the key is released for a retry.
+        cache.complete(
+            VendorId(1),
+            "c",
+            StatusCode::SERVICE_UNAVAILABLE,
+            Bytes::new(),
+        );
+        assert!(matches!(
+            cache.begin(VendorId(1), "c", [9; 32], later),
+            Ok(IdempotencyCheck::Proceed)
+        ));
     }
 }
