@@ -30,54 +30,30 @@ use farthing::domain::ids::{
     AccountId, AuthorizationId, EntitlementId, LoginId, SessionId, VendorId,
 };
 use farthing::domain::money::{Amount, Currency};
+use farthing::domain::seed::Seed;
 use farthing::domain::time::Timestamp;
 use farthing::storage::wal::{Journal, JournalConfig, NoSync};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// The three events `seed_events` in `http/admin_api.rs` makes for one member.
+/// The events the bulk seeding route makes for one member.
 fn seed_events(n: u64, now: Timestamp) -> [Event; 3] {
-    let account = AccountId(n.wrapping_mul(3).wrapping_add(1));
-    let login = LoginId(n.wrapping_mul(3).wrapping_add(2));
-    let usd = Currency::parse("USD").unwrap();
-    [
-        Event::AccountOpened {
-            account,
-            login: Login {
-                id: login,
-                email: None,
-                password_hash: String::new(),
-            },
-            language: "en".to_owned(),
-            time_zone: "UTC".to_owned(),
-            currency: usd,
-            at: now,
+    let seed = Seed {
+        account: AccountId(n.wrapping_mul(3).wrapping_add(1)),
+        login: LoginId(n.wrapping_mul(3).wrapping_add(2)),
+        session: SessionId(n.wrapping_mul(3).wrapping_add(3)),
+        currency: Currency::parse("USD").unwrap(),
+        deposit: Amount::from_micros(100_000_000),
+        time_zone: "UTC".to_owned(),
+        session_expiry: SessionExpiry::Absolute {
+            expires_at: now.plus_ms(86_400_000),
         },
-        Event::Deposited {
-            account,
-            currency: usd,
-            amount: Amount::from_micros(100_000_000),
-            reference: "bulk-seed".to_owned(),
-            by: farthing::domain::event::Origin::Seed,
-            at: now,
-        },
-        Event::SessionStarted {
-            account,
-            session: Session {
-                id: SessionId(n.wrapping_mul(3).wrapping_add(3)),
-                login,
-                started_at: now,
-                last_purchase_at: now,
-                expiry: SessionExpiry::Absolute {
-                    expires_at: now.plus_ms(86_400_000),
-                },
-                ended: false,
-                spent: Default::default(),
-            },
-            evicted: Vec::new(),
-        },
-    ]
+    };
+    let events: [Event; 3] = farthing::domain::seed::seed_events(&seed, now)
+        .try_into()
+        .unwrap();
+    events
 }
 
 /// A purchase of one article, the way the load test buys; `article` 1 also carries a

@@ -14,15 +14,13 @@ use farthing::actors::registry::{Registry, RegistryLimits};
 use farthing::actors::shards::Shards;
 use farthing::actors::totals::Totals;
 use farthing::clock::SystemClock;
-use farthing::domain::account::{
-    AccountPolicy, AccountState, AuthorizeCommand, Login, Session, SessionExpiry,
-};
+use farthing::domain::account::{AccountPolicy, AccountState, AuthorizeCommand, SessionExpiry};
 use farthing::domain::entitlement::{ContentKey, ContentUrl, Terms};
-use farthing::domain::event::Event;
 use farthing::domain::ids::{
     AccountId, AuthorizationId, EntitlementId, LoginId, SessionId, VendorId,
 };
 use farthing::domain::money::{Amount, Currency};
+use farthing::domain::seed::{Seed, seed_events};
 use farthing::domain::time::Timestamp;
 use farthing::storage::wal::{Durability, Journal, JournalConfig, NoSync, SyncData};
 use tokio::sync::oneshot;
@@ -81,43 +79,18 @@ fn rig(durability: Box<dyn Durability>) -> Rig {
                 .unwrap(),
             );
             let usd = Currency::parse("USD").unwrap();
-            let events = vec![
-                Event::AccountOpened {
-                    account: AccountId(1),
-                    login: Login {
-                        id: LoginId(2),
-                        email: None,
-                        password_hash: String::new(),
-                    },
-                    language: "en".into(),
-                    time_zone: "UTC".into(),
-                    currency: usd,
-                    at: now,
+            let seed = Seed {
+                account: AccountId(1),
+                login: LoginId(2),
+                session: SessionId(3),
+                currency: usd,
+                deposit: Amount::from_micros(9_000_000_000_000),
+                time_zone: "UTC".to_owned(),
+                session_expiry: SessionExpiry::Absolute {
+                    expires_at: now.plus_ms(86_400_000),
                 },
-                Event::Deposited {
-                    account: AccountId(1),
-                    currency: usd,
-                    amount: Amount::from_micros(9_000_000_000_000),
-                    reference: "r".into(),
-                    by: farthing::domain::event::Origin::Seed,
-                    at: now,
-                },
-                Event::SessionStarted {
-                    account: AccountId(1),
-                    session: Session {
-                        id: SessionId(3),
-                        login: LoginId(2),
-                        started_at: now,
-                        last_purchase_at: now,
-                        expiry: SessionExpiry::Absolute {
-                            expires_at: now.plus_ms(86_400_000),
-                        },
-                        ended: false,
-                        spent: Default::default(),
-                    },
-                    evicted: Vec::new(),
-                },
-            ];
+            };
+            let events = seed_events(&seed, now);
             let state = AccountState::from_opened(events.first().unwrap()).unwrap();
             let addr = registry.activate(state).unwrap();
             let (reply, answer) = oneshot::channel();

@@ -1,11 +1,9 @@
 //! The pure core's hot path: deciding and applying a purchase, and an already-owned grant.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::BTreeMap;
-
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use farthing::domain::account::{
-    AccountPolicy, AccountState, AuthorizeCommand, AuthorizeDecision, Login, Session, SessionExpiry,
+    AccountPolicy, AccountState, AuthorizeCommand, AuthorizeDecision, SessionExpiry,
 };
 use farthing::domain::entitlement::{ContentKey, ContentUrl, Terms};
 use farthing::domain::event::Event;
@@ -14,6 +12,7 @@ use farthing::domain::ids::{
 };
 use farthing::domain::limits::Limits;
 use farthing::domain::money::{Amount, Currency};
+use farthing::domain::seed::{Seed, seed_events};
 use farthing::domain::time::Timestamp;
 
 const POLICY: AccountPolicy = AccountPolicy {
@@ -25,53 +24,28 @@ fn account(now: Timestamp) -> AccountState {
     let usd = Currency::parse("USD").unwrap();
     let id = AccountId(1);
     let login = LoginId(2);
-    let opened = Event::AccountOpened {
+    let seed = Seed {
         account: id,
-        login: Login {
-            id: login,
-            email: None,
-            password_hash: String::new(),
-        },
-        language: "en".into(),
-        time_zone: "Europe/Berlin".into(),
+        login,
+        session: SessionId(3),
         currency: usd,
-        at: now,
+        deposit: Amount::from_micros(1_000_000_000),
+        time_zone: "Europe/Berlin".to_owned(),
+        session_expiry: SessionExpiry::Idle { idle_ms: 3_600_000 },
     };
-    let mut state = AccountState::from_opened(&opened).unwrap();
-    for event in [
-        Event::Deposited {
-            account: id,
-            currency: usd,
-            amount: Amount::from_micros(1_000_000_000),
-            reference: "r".into(),
-            by: farthing::domain::event::Origin::Seed,
-            at: now,
+    let events = seed_events(&seed, now);
+    let mut state = AccountState::from_opened(events.first().unwrap()).unwrap();
+    for event in events.iter().skip(1).cloned().chain([Event::LimitsSet {
+        account: id,
+        login,
+        currency: usd,
+        limits: Limits {
+            per_day: Some(Amount::from_micros(500_000_000)),
+            per_month: Some(Amount::from_micros(900_000_000)),
+            ..Limits::default()
         },
-        Event::SessionStarted {
-            account: id,
-            session: Session {
-                id: SessionId(3),
-                login,
-                started_at: now,
-                last_purchase_at: now,
-                expiry: SessionExpiry::Idle { idle_ms: 3_600_000 },
-                ended: false,
-                spent: BTreeMap::new(),
-            },
-            evicted: Vec::new(),
-        },
-        Event::LimitsSet {
-            account: id,
-            login,
-            currency: usd,
-            limits: Limits {
-                per_day: Some(Amount::from_micros(500_000_000)),
-                per_month: Some(Amount::from_micros(900_000_000)),
-                ..Limits::default()
-            },
-            at: now,
-        },
-    ] {
+        at: now,
+    }]) {
         state.apply(&event);
     }
     state

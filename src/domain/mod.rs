@@ -11,6 +11,7 @@ pub mod ids;
 pub mod limits;
 pub mod money;
 pub mod reject;
+pub mod seed;
 pub mod time;
 pub mod vec_map;
 pub mod vendor;

@@ -16,10 +16,11 @@ use crate::actors::messages::{
     CreditLineMessage, DepositMessage, ReverseMessage, VendorViewMessage, ViewMessage,
 };
 use crate::crypto::secret;
-use crate::domain::account::{Login, Session, SessionExpiry};
+use crate::domain::account::SessionExpiry;
 use crate::domain::event::{Event, Origin};
 use crate::domain::ids::{AccountId, AuthorizationId, LoginId, SessionId, VendorId};
 use crate::domain::money::{Amount, Currency, format_amount, format_balance};
+use crate::domain::seed::{self, Seed};
 use crate::domain::time::Timestamp;
 use crate::domain::vendor::{VendorProfile, VendorState};
 use crate::storage::codec;
@@ -362,45 +363,21 @@ fn seed_events(
     deposit: Amount,
     now: Timestamp,
 ) -> (Vec<Event>, AccountId, LoginId, SessionId) {
-    let account = AccountId(new_id());
-    let login = LoginId(new_id());
-    let session = SessionId(new_id());
-    let mut events = vec![Event::AccountOpened {
-        account,
-        login: Login {
-            id: login,
-            email: None,
-            password_hash: String::new(),
-        },
-        language: "en".to_owned(),
-        time_zone: "UTC".to_owned(),
+    let seed = Seed {
+        account: AccountId(new_id()),
+        login: LoginId(new_id()),
+        session: SessionId(new_id()),
         currency,
-        at: now,
-    }];
-    if !deposit.is_zero() {
-        events.push(Event::Deposited {
-            account,
-            currency,
-            amount: deposit,
-            reference: "bulk-seed".to_owned(),
-            by: Origin::Seed,
-            at: now,
-        });
-    }
-    events.push(Event::SessionStarted {
-        account,
-        session: Session {
-            id: session,
-            login,
-            started_at: now,
-            last_purchase_at: now,
-            expiry: SessionExpiry::Absolute {
-                expires_at: now.plus_ms(app.config.tokens.session_absolute_ttl_ms),
-            },
-            ended: false,
-            spent: std::collections::BTreeMap::new(),
+        deposit,
+        time_zone: "UTC".to_owned(),
+        session_expiry: SessionExpiry::Absolute {
+            expires_at: now.plus_ms(app.config.tokens.session_absolute_ttl_ms),
         },
-        evicted: Vec::new(),
-    });
-    (events, account, login, session)
+    };
+    (
+        seed::seed_events(&seed, now),
+        seed.account,
+        seed.login,
+        seed.session,
+    )
 }
