@@ -129,22 +129,6 @@ impl AccountActor {
     }
 }
 
-fn event_time(event: &Event) -> i64 {
-    match event {
-        Event::AccountOpened { at, .. }
-        | Event::Deposited { at, .. }
-        | Event::CreditLineSet { at, .. }
-        | Event::SessionEnded { at, .. }
-        | Event::LimitsSet { at, .. }
-        | Event::FreezeSet { at, .. }
-        | Event::ViewCounted { at, .. }
-        | Event::Reversed { at, .. } => at.0,
-        Event::SessionStarted { session, .. } => session.started_at.0,
-        Event::Authorized(authorized) => authorized.at.0,
-        Event::VendorRegistered(profile) => profile.registered_at.0,
-    }
-}
-
 fn journal_fault(error: JournalError) -> CommandError {
     CommandError::Fault(journal_fault_only(error))
 }
@@ -188,13 +172,11 @@ impl Handler<AuthorizeMessage> for AccountActor {
                 };
                 Ok((Some(wait), authorization))
             }),
-            Ok(AuthorizeDecision::AlreadyOwned(id) | AuthorizeDecision::Replay(id)) => {
-                let replayed = command.idempotency.as_ref().is_some_and(|stamp| {
-                    self.state
-                        .idempotency
-                        .get(&(command.vendor, stamp.key.clone()))
-                        .is_some_and(|r| r.entitlement == id)
-                });
+            Ok(
+                decision @ (AuthorizeDecision::AlreadyOwned(id) | AuthorizeDecision::Replay(id)),
+            ) => {
+                // The decision already says which: a replay answers as the first request did.
+                let replayed = matches!(decision, AuthorizeDecision::Replay(_));
                 self.entitlement(id).map(|entitlement| {
                     let charged = if replayed {
                         entitlement.price
@@ -284,7 +266,7 @@ fn push_event(entry: &mut JournalEntry, state: &AccountState, event: &Event) {
     }
     entry.events.push(EventRecord {
         payload: codec::encode_event(event),
-        index_keys: rows::index_keys(event, event_time(event)),
+        index_keys: rows::index_keys(event),
         notify: event.vendor().is_some(),
     });
 }

@@ -198,6 +198,24 @@ impl Event {
         }
     }
 
+    /// When the event happened.
+    #[must_use]
+    pub fn at(&self) -> Timestamp {
+        match self {
+            Event::AccountOpened { at, .. }
+            | Event::Deposited { at, .. }
+            | Event::CreditLineSet { at, .. }
+            | Event::SessionEnded { at, .. }
+            | Event::LimitsSet { at, .. }
+            | Event::FreezeSet { at, .. }
+            | Event::ViewCounted { at, .. }
+            | Event::Reversed { at, .. } => *at,
+            Event::SessionStarted { session, .. } => session.started_at,
+            Event::Authorized(authorized) => authorized.at,
+            Event::VendorRegistered(profile) => profile.registered_at,
+        }
+    }
+
     /// The vendor whose ledger this event changes, if any.
     #[must_use]
     pub fn vendor(&self) -> Option<VendorId> {

@@ -69,6 +69,34 @@ pub enum Reject {
 }
 
 impl Reject {
+    /// Every reject, so their codes can be listed and checked for uniqueness in one place.
+    pub const ALL: &'static [Reject] = &[
+        Reject::InsufficientFunds,
+        Reject::LimitReached(LimitKind::PerTransaction),
+        Reject::LimitReached(LimitKind::PerSession),
+        Reject::LimitReached(LimitKind::PerDay),
+        Reject::LimitReached(LimitKind::PerWeek),
+        Reject::LimitReached(LimitKind::PerMonth),
+        Reject::Frozen,
+        Reject::VendorNotAllowed,
+        Reject::SessionUnknown,
+        Reject::SessionEnded,
+        Reject::SessionExpired,
+        Reject::CurrencyMismatch,
+        Reject::AmountTooLarge,
+        Reject::IdempotencyKeyReused,
+        Reject::EntitlementUnknown,
+        Reject::ContentMismatch,
+        Reject::EntitlementExpired,
+        Reject::ViewsUsedUp,
+        Reject::EntitlementReversed,
+        Reject::AccessTokenUsed,
+        Reject::AuthorizationUnknown,
+        Reject::AlreadyReversed,
+        Reject::CreditLineBelowBalance,
+        Reject::LoginUnknown,
+    ];
+
     /// The stable code that clients match on.
     #[must_use]
     pub fn code(self) -> &'static str {

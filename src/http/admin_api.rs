@@ -98,7 +98,7 @@ pub async fn register_vendor(
     let entry = JournalEntry {
         events: vec![EventRecord {
             payload: codec::encode_event(&event),
-            index_keys: rows::index_keys(&event, state.profile.registered_at.0),
+            index_keys: rows::index_keys(&event),
             notify: false,
         }],
         state_puts: vec![(key, value)],

@@ -368,7 +368,7 @@ pub fn explain(code: &str) -> Option<&'static str> {
         ApiError::Unavailable,
         ApiError::StorageFailed,
     ];
-    let rejects = ALL_REJECTS.iter().map(|r| ApiError::Reject(*r));
+    let rejects = Reject::ALL.iter().map(|r| ApiError::Reject(*r));
     let tokens = [TokenKind::Buyer, TokenKind::Access]
         .into_iter()
         .flat_map(|kind| {
@@ -389,34 +389,6 @@ pub fn explain(code: &str) -> Option<&'static str> {
         .map(|(_, _, title)| title)
 }
 
-/// Every reject, for `/problems/<code>` and for the test that codes are unique.
-pub const ALL_REJECTS: &[Reject] = &[
-    Reject::InsufficientFunds,
-    Reject::LimitReached(LimitKind::PerTransaction),
-    Reject::LimitReached(LimitKind::PerSession),
-    Reject::LimitReached(LimitKind::PerDay),
-    Reject::LimitReached(LimitKind::PerWeek),
-    Reject::LimitReached(LimitKind::PerMonth),
-    Reject::Frozen,
-    Reject::VendorNotAllowed,
-    Reject::SessionUnknown,
-    Reject::SessionEnded,
-    Reject::SessionExpired,
-    Reject::CurrencyMismatch,
-    Reject::AmountTooLarge,
-    Reject::IdempotencyKeyReused,
-    Reject::EntitlementUnknown,
-    Reject::ContentMismatch,
-    Reject::EntitlementExpired,
-    Reject::ViewsUsedUp,
-    Reject::EntitlementReversed,
-    Reject::AccessTokenUsed,
-    Reject::AuthorizationUnknown,
-    Reject::AlreadyReversed,
-    Reject::CreditLineBelowBalance,
-    Reject::LoginUnknown,
-];
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -424,7 +396,7 @@ mod tests {
     #[test]
     fn every_code_is_unique_and_explained() {
         let mut seen = std::collections::BTreeSet::new();
-        for reject in ALL_REJECTS {
+        for reject in Reject::ALL {
             let (_, code, _) = ApiError::Reject(*reject).describe();
             assert!(seen.insert(code), "duplicate code {code}");
             assert!(explain(code).is_some());

@@ -94,8 +94,8 @@ pub const ACCOUNT_PREFIX: &[u8] = b"a/";
 /// Index keys of an event (the journal appends the sequence number): by account and time,
 /// by vendor and time, and by authorization id.
 #[must_use]
-pub fn index_keys(event: &Event, at_ms: i64) -> Vec<Vec<u8>> {
-    let at = at_ms.to_be_bytes();
+pub fn index_keys(event: &Event) -> Vec<Vec<u8>> {
+    let at = event.at().0.to_be_bytes();
     let mut keys = Vec::with_capacity(3);
     if let Some(account) = event.account() {
         keys.push([b"A".as_slice(), &account.0.to_be_bytes(), &at].concat());
