@@ -10,16 +10,15 @@
 //! `ACCOUNTS=1000000` changes N.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
+mod common;
+
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix::dev::ContextFut;
 use actix::{Actor, Addr, Context};
 use dashmap::DashMap;
-use farthing::actors::account::{AccountActor, AccountEnv};
+use farthing::actors::account::AccountActor;
 use farthing::actors::shards::Shards;
-use farthing::actors::totals::Totals;
-use farthing::clock::SystemClock;
 use farthing::domain::account::{
     AccountPolicy, AccountState, AuthorizeCommand, AuthorizeDecision, Login, Session, SessionExpiry,
 };
@@ -211,15 +210,7 @@ fn main() {
         )
         .unwrap();
         let shards = Shards::start(2);
-        let env = AccountEnv {
-            journal,
-            clock: Arc::new(SystemClock),
-            policy: AccountPolicy {
-                sessions_per_login_max: 8,
-                idempotency_retention_ms: 86_400_000,
-            },
-            totals: Arc::new(Totals::default()),
-        };
+        let env = common::account_env(journal);
         let mut addrs: Vec<(AccountId, Addr<AccountActor>)> = Vec::with_capacity(count);
         // Let the journal and arbiter threads settle before the reading actors are measured from.
         tokio::time::sleep(Duration::from_millis(200)).await;

@@ -3,22 +3,19 @@
 //! without fsync, one request at a time (latency) and 64 in flight (throughput).
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::Addr;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use farthing::actors::account::{AccountActor, AccountEnv};
+use farthing::actors::account::AccountActor;
 use farthing::actors::messages::{AuthorizeMessage, OpenMessage};
 use farthing::actors::registry::{Registry, RegistryLimits};
 use farthing::actors::shards::Shards;
-use farthing::actors::totals::Totals;
-use farthing::clock::SystemClock;
-use farthing::domain::account::{AccountPolicy, AccountState, AuthorizeCommand, SessionExpiry};
-use farthing::domain::entitlement::{ContentKey, ContentUrl, Terms};
-use farthing::domain::ids::{
-    AccountId, AuthorizationId, EntitlementId, LoginId, SessionId, VendorId,
-};
+use farthing::domain::account::{AccountState, SessionExpiry};
+use farthing::domain::ids::{AccountId, LoginId, SessionId};
 use farthing::domain::money::{Amount, Currency};
 use farthing::domain::seed::{Seed, seed_events};
 use farthing::domain::time::Timestamp;
@@ -54,15 +51,7 @@ fn rig(durability: Box<dyn Durability>) -> Rig {
         let runner = actix_rt::System::new();
         runner.block_on(async move {
             let shards = Arc::new(Shards::start(1));
-            let env = AccountEnv {
-                journal,
-                clock: Arc::new(SystemClock),
-                policy: AccountPolicy {
-                    sessions_per_login_max: 8,
-                    idempotency_retention_ms: 86_400_000,
-                },
-                totals: Arc::new(Totals::default()),
-            };
+            let env = common::account_env(journal);
             let limits = RegistryLimits {
                 mailbox_messages_max: 1024,
                 accounts_in_memory_max: 10,
@@ -116,19 +105,7 @@ impl Rig {
     > {
         self.next += 1;
         let n = self.next;
-        let url = ContentUrl::parse(&format!("https://news.example/a/{n}")).unwrap();
-        let command = AuthorizeCommand {
-            login: LoginId(2),
-            session: SessionId(3),
-            vendor: VendorId(9),
-            price: Amount::from_micros(1_000),
-            currency: Currency::parse("USD").unwrap(),
-            content: ContentKey::new(VendorId(9), None, &url),
-            terms: Terms::default(),
-            idempotency: None,
-            new_authorization: AuthorizationId(n),
-            new_entitlement: EntitlementId(n),
-        };
+        let command = common::purchase(n, 1_000);
         let (reply, answer) = oneshot::channel();
         self.addr
             .try_send(AuthorizeMessage { command, reply })

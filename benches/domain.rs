@@ -1,33 +1,26 @@
 //! The pure core's hot path: deciding and applying a purchase, and an already-owned grant.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::POLICY;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use farthing::domain::account::{
-    AccountPolicy, AccountState, AuthorizeCommand, AuthorizeDecision, SessionExpiry,
-};
-use farthing::domain::entitlement::{ContentKey, ContentUrl, Terms};
+use farthing::domain::account::{AccountState, AuthorizeCommand, AuthorizeDecision, SessionExpiry};
 use farthing::domain::event::Event;
-use farthing::domain::ids::{
-    AccountId, AuthorizationId, EntitlementId, LoginId, SessionId, VendorId,
-};
+use farthing::domain::ids::AccountId;
 use farthing::domain::limits::Limits;
 use farthing::domain::money::{Amount, Currency};
 use farthing::domain::seed::{Seed, seed_events};
 use farthing::domain::time::Timestamp;
 
-const POLICY: AccountPolicy = AccountPolicy {
-    sessions_per_login_max: 8,
-    idempotency_retention_ms: 86_400_000,
-};
-
 fn account(now: Timestamp) -> AccountState {
     let usd = Currency::parse("USD").unwrap();
     let id = AccountId(1);
-    let login = LoginId(2);
+    let login = common::LOGIN;
     let seed = Seed {
         account: id,
         login,
-        session: SessionId(3),
+        session: common::SESSION,
         currency: usd,
         deposit: Amount::from_micros(1_000_000_000),
         time_zone: "Europe/Berlin".to_owned(),
@@ -52,19 +45,7 @@ fn account(now: Timestamp) -> AccountState {
 }
 
 fn command(n: u64) -> AuthorizeCommand {
-    let url = ContentUrl::parse(&format!("https://news.example/a/{n}")).unwrap();
-    AuthorizeCommand {
-        login: LoginId(2),
-        session: SessionId(3),
-        vendor: VendorId(9),
-        price: Amount::from_micros(10_000),
-        currency: Currency::parse("USD").unwrap(),
-        content: ContentKey::new(VendorId(9), None, &url),
-        terms: Terms::default(),
-        idempotency: None,
-        new_authorization: AuthorizationId(n),
-        new_entitlement: EntitlementId(n),
-    }
+    common::purchase(n, 10_000)
 }
 
 fn bench(c: &mut Criterion) {

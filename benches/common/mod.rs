@@ -1,0 +1,51 @@
+//! What the benches share: a purchase command and the environment of an account actor.
+#![allow(dead_code, missing_docs, clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use farthing::actors::account::AccountEnv;
+use farthing::actors::totals::Totals;
+use farthing::clock::SystemClock;
+use farthing::domain::account::{AccountPolicy, AuthorizeCommand};
+use farthing::domain::entitlement::{ContentKey, ContentUrl, Terms};
+use farthing::domain::ids::{AuthorizationId, EntitlementId, LoginId, SessionId, VendorId};
+use farthing::domain::money::{Amount, Currency};
+use farthing::storage::wal::Journal;
+
+/// The login, session and vendor every bench account buys with.
+pub const LOGIN: LoginId = LoginId(2);
+pub const SESSION: SessionId = SessionId(3);
+pub const VENDOR: VendorId = VendorId(9);
+
+/// Bounds as in `config/farthing.toml`.
+pub const POLICY: AccountPolicy = AccountPolicy {
+    sessions_per_login_max: 8,
+    idempotency_retention_ms: 86_400_000,
+};
+
+/// Purchase number `n` of new content at `price_micros`.
+pub fn purchase(n: u64, price_micros: u64) -> AuthorizeCommand {
+    let url = ContentUrl::parse(&format!("https://news.example/a/{n}")).unwrap();
+    AuthorizeCommand {
+        login: LOGIN,
+        session: SESSION,
+        vendor: VENDOR,
+        price: Amount::from_micros(price_micros),
+        currency: Currency::parse("USD").unwrap(),
+        content: ContentKey::new(VENDOR, None, &url),
+        terms: Terms::default(),
+        idempotency: None,
+        new_authorization: AuthorizationId(n),
+        new_entitlement: EntitlementId(n),
+    }
+}
+
+/// An account actor's environment around `journal`, with the system clock.
+pub fn account_env(journal: Journal) -> AccountEnv {
+    AccountEnv {
+        journal,
+        clock: Arc::new(SystemClock),
+        policy: POLICY,
+        totals: Arc::new(Totals::default()),
+    }
+}
