@@ -54,7 +54,7 @@ pub async fn handle(app: &App, request: Request<Incoming>) -> Response<Full<Byte
             )
         }
     };
-    let status = response.status().as_u16().to_string();
+    let status = status_label(response.status());
     metrics::counter!(names::HTTP_REQUESTS, "route" => route, "status" => status).increment(1);
     metrics::histogram!(names::HTTP_LATENCY, "route" => route)
         .record(started.elapsed().as_secs_f64());
@@ -207,6 +207,24 @@ async fn dispatch(
     }
 }
 
+/// The status as a static metric label: formatting it would allocate on every request.
+fn status_label(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        200 => "200",
+        201 => "201",
+        400 => "400",
+        401 => "401",
+        402 => "402",
+        403 => "403",
+        404 => "404",
+        405 => "405",
+        409 => "409",
+        413 => "413",
+        503 => "503",
+        _ => "other",
+    }
+}
+
 fn known_path(segments: &[&str]) -> bool {
     matches!(
         segments,
@@ -241,4 +259,30 @@ fn respond(
         headers.insert(RETRY_AFTER, HeaderValue::from(seconds));
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::reject::Reject;
+
+    #[test]
+    fn every_status_the_api_answers_has_its_own_label() {
+        let errors = Reject::ALL.iter().map(|r| ApiError::Reject(*r)).chain([
+            ApiError::MalformedBody(String::new()),
+            ApiError::Unauthenticated,
+            ApiError::NotFound,
+            ApiError::MethodNotAllowed,
+            ApiError::IdempotencyInFlight,
+            ApiError::BodyTooLarge,
+            ApiError::Overloaded,
+        ]);
+        for error in errors {
+            let (status, code, _) = error.describe();
+            assert_eq!(status_label(status), status.as_str(), "{code}");
+        }
+        assert_eq!(status_label(StatusCode::OK), "200");
+        assert_eq!(status_label(StatusCode::CREATED), "201");
+        assert_eq!(status_label(StatusCode::IM_A_TEAPOT), "other");
+    }
 }
