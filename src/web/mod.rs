@@ -1,0 +1,30 @@
+//! The buy window's HTML: pages and their translations, rendered on the server.
+//!
+//! Pure rendering: a page is a function from a plain view struct and a [`Lang`] to a complete
+//! HTML5 document. No I/O, no clock, no HTTP types, no state; the `http` layer decides which
+//! page to show and fills the view. Element ids are the contract the browser tests rely on
+//! (`issue3-contract.md`, "Buy window pages"), so they live here and nowhere else.
+//! Files: `i18n` (languages, negotiation; the sentences in `i18n/{en,ja,pt_br}.rs`),
+//! `money` (amounts per locale), `layout` (document frame and stylesheet), `pages` (login,
+//! buy, deliver, error), `funds` (insufficient funds, add funds), `register`.
+//! May depend on `domain::money` (amounts and currencies) and nothing else of the crate.
+
+pub mod funds;
+pub mod i18n;
+pub mod layout;
+pub mod money;
+pub mod pages;
+pub mod register;
+
+pub use funds::{
+    AddFundsError, AddFundsView, InsufficientFundsView, TopOff, add_funds_page,
+    insufficient_funds_page,
+};
+pub use i18n::{Lang, Problem, Problems, Strings};
+pub use layout::STYLESHEET;
+pub use money::{display_amount, display_balance};
+pub use pages::{
+    BuyView, DeliverView, ErrorView, Incentive, LoginError, LoginView, OfferSummary, buy_page,
+    deliver_page, error_page, login_page,
+};
+pub use register::{RegisterError, RegisterView, register_page};

@@ -1,0 +1,225 @@
+//! The register page: e-mail, password, language, currency and the test card, reached from
+//! the login form's "Create an account" link with the offer, so that the reader returns to
+//! the buy window afterwards.
+//!
+//! Same conventions as `pages`. Depends on `maud`, `domain::money` and the rest of `web`.
+
+use maud::html;
+
+use crate::domain::money::Currency;
+use crate::web::i18n::Lang;
+use crate::web::layout::{document, hidden_fields};
+
+/// Why the register form is shown again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegisterError {
+    /// Not an e-mail address.
+    EmailInvalid,
+    /// The e-mail already has an account.
+    EmailTaken,
+    /// The password is shorter than [`RegisterView::password_chars_min`].
+    PasswordTooShort,
+}
+
+/// The register page.
+#[derive(Clone, Copy, Debug)]
+pub struct RegisterView<'a> {
+    /// Where `form#register` posts.
+    pub action: &'a str,
+    /// The CSRF token for the hidden `csrf` field.
+    pub csrf: &'a str,
+    /// The offer to return to afterwards (hidden `offer`), when registering from one.
+    pub offer: Option<&'a str>,
+    /// The e-mail typed before, refilled after an error.
+    pub email: Option<&'a str>,
+    /// The currency preselected in `select#currency`; US dollars when `None` or not offered.
+    pub currency: Option<Currency>,
+    /// Shortest password accepted, for the hint and `minlength`.
+    pub password_chars_min: u32,
+    /// Why the form is shown again, if it is.
+    pub error: Option<RegisterError>,
+    /// `a#back`: the buy window (or the vendor) the reader came from.
+    pub back_href: &'a str,
+}
+
+/// The currencies a new wallet can be opened in, in picker order.
+const CURRENCY_CODES: [&str; 4] = ["USD", "EUR", "JPY", "BRL"];
+
+/// The register page: `form#register`; the language picker preselects the page's language.
+#[must_use]
+pub fn register_page(view: &RegisterView<'_>, lang: Lang) -> String {
+    let s = lang.strings();
+    let error = view.error.map(|error| match error {
+        RegisterError::EmailInvalid => s.email_invalid.to_owned(),
+        RegisterError::EmailTaken => s.email_taken.to_owned(),
+        RegisterError::PasswordTooShort => (s.password_too_short)(view.password_chars_min),
+    });
+    let chosen = CURRENCY_CODES
+        .into_iter()
+        .find(|code| {
+            view.currency
+                .is_some_and(|currency| currency.code() == *code)
+        })
+        .unwrap_or("USD");
+    let currency_name = |code: &str| match code {
+        "EUR" => s.currency_eur,
+        "JPY" => s.currency_jpy,
+        "BRL" => s.currency_brl,
+        _ => s.currency_usd,
+    };
+    let main = html! {
+        main.card {
+            h1 { (s.register_heading) }
+            p.lead { (s.register_intro) }
+            @if let Some(error) = error {
+                p #register-error .notice.bad role="alert" { (error) }
+            }
+            form #register method="post" action=(view.action) {
+                (hidden_fields(view.csrf, None))
+                @if let Some(offer) = view.offer {
+                    input type="hidden" name="offer" value=(offer);
+                }
+                label.field for="email" { (s.email) }
+                input #email .input type="email" name="email" autocomplete="email" required
+                    value=[view.email];
+                label.field for="password" { (s.password) }
+                input #password .input type="password" name="password"
+                    autocomplete="new-password" required minlength=(view.password_chars_min)
+                    aria-describedby="password-rule";
+                p #password-rule .fine { ((s.password_rule)(view.password_chars_min)) }
+                label.field for="language" { (s.language) }
+                select #language .input name="language" {
+                    @for option in Lang::ALL {
+                        option value=(option.code()) selected[option == lang] {
+                            (option.native_name())
+                        }
+                    }
+                }
+                label.field for="currency" { (s.currency) }
+                select #currency .input name="currency" {
+                    @for code in CURRENCY_CODES {
+                        option value=(code) selected[code == chosen] {
+                            (code) " — " (currency_name(code))
+                        }
+                    }
+                }
+                label.check for="save_card" {
+                    input #save_card type="checkbox" name="save_card" value="on" checked;
+                    span { (s.save_card) }
+                }
+                button #create .btn.primary type="submit" { (s.create_account) }
+            }
+            a #back .cancel href=(view.back_href) { (s.back) }
+        }
+    };
+    document(lang, s.register_heading, main, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::web::pages::tests::{
+        HOSTILE, assert_document, assert_element, assert_no_element, element_text,
+    };
+
+    fn register(error: Option<RegisterError>) -> RegisterView<'static> {
+        RegisterView {
+            action: "/register",
+            csrf: "csrf-token-5",
+            offer: Some("ofr_0123456789abcdef"),
+            email: None,
+            currency: None,
+            password_chars_min: 8,
+            error,
+            back_href: "/buy/ofr_0123456789abcdef",
+        }
+    }
+
+    #[test]
+    fn register_page_has_its_contract() {
+        for lang in Lang::ALL {
+            let s = lang.strings();
+            let page = register_page(&register(None), lang);
+            assert_document(&page, lang);
+            let form = [r#"method="post""#, r#"action="/register""#];
+            assert_element(&page, "form", "register", &form);
+            for hidden in [
+                r#"<input type="hidden" name="csrf" value="csrf-token-5">"#,
+                r#"<input type="hidden" name="offer" value="ofr_0123456789abcdef">"#,
+            ] {
+                assert!(page.contains(hidden), "{hidden}");
+            }
+            assert_element(
+                &page,
+                "input",
+                "email",
+                &[r#"type="email""#, r#"name="email""#],
+            );
+            let password = [
+                r#"type="password""#,
+                r#"name="password""#,
+                r#"minlength="8""#,
+            ];
+            assert_element(&page, "input", "password", &password);
+            assert_element(&page, "select", "language", &[r#"name="language""#]);
+            assert_element(&page, "select", "currency", &[r#"name="currency""#]);
+            for option in [
+                r#"<option value="en""#,
+                r#"<option value="ja""#,
+                r#"<option value="pt-BR""#,
+                &format!(r#"<option value="{}" selected>"#, lang.code()),
+                r#"<option value="USD" selected>"#,
+                r#"<option value="EUR">"#,
+                r#"<option value="JPY">"#,
+                r#"<option value="BRL">"#,
+            ] {
+                assert!(page.contains(option), "{option} in {lang:?}");
+            }
+            assert_eq!(page.matches(" selected").count(), 2, "{lang:?}");
+            let save_card = [
+                r#"type="checkbox""#,
+                r#"name="save_card""#,
+                r#"value="on""#,
+                "checked",
+            ];
+            assert_element(&page, "input", "save_card", &save_card);
+            assert!(page.contains(s.save_card));
+            assert_element(&page, "button", "create", &[r#"type="submit""#]);
+            assert_eq!(element_text(&page, "button", "create"), s.create_account);
+            let back = r#"href="/buy/ofr_0123456789abcdef""#;
+            assert_element(&page, "a", "back", &[back]);
+            assert_no_element(&page, "register-error");
+        }
+    }
+
+    #[test]
+    fn register_page_options() {
+        let mut view = register(Some(RegisterError::PasswordTooShort));
+        view.offer = None;
+        view.currency = Some(Currency::parse("JPY").unwrap());
+        view.email = Some(HOSTILE);
+        let page = register_page(&view, Lang::Ja);
+        assert!(page.contains(r#"<option value="JPY" selected>"#));
+        assert_eq!(
+            element_text(&page, "p", "register-error"),
+            "パスワードは8文字以上にしてください。"
+        );
+        assert_element(&page, "input", "email", &[r#"value="&lt;script&gt;"#]);
+        assert!(!page.contains(r#"name="offer""#));
+        assert!(!page.contains("<script>"));
+        // A currency outside the picker falls back to US dollars.
+        view.currency = Some(Currency::parse("CHF").unwrap());
+        assert!(register_page(&view, Lang::En).contains(r#"<option value="USD" selected>"#));
+        for (error, text) in [
+            (RegisterError::EmailInvalid, EN_EMAIL_INVALID),
+            (RegisterError::EmailTaken, EN_EMAIL_TAKEN),
+        ] {
+            view.error = Some(error);
+            let page = register_page(&view, Lang::En);
+            assert_eq!(element_text(&page, "p", "register-error"), text);
+        }
+    }
+
+    const EN_EMAIL_INVALID: &str = "Enter a valid email address.";
+    const EN_EMAIL_TAKEN: &str = "An account with this email already exists. Sign in instead.";
+}
