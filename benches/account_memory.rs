@@ -74,6 +74,7 @@ fn purchase(n: u64, article: u64) -> AuthorizeCommand {
         idempotency,
         new_authorization: AuthorizationId(n.wrapping_mul(2).wrapping_add(article)),
         new_entitlement: EntitlementId(n.wrapping_mul(2).wrapping_add(article)),
+        offer: None,
     }
 }
 

@@ -121,6 +121,34 @@ pub struct AdminConfig {
     pub key_file: String,
 }
 
+/// `[offers]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OffersConfig {
+    /// How long an offer can be bought after it is posted, ms.
+    pub ttl_ms: u64,
+    /// Offers one vendor holds at most (live ones and expired ones not yet pruned).
+    pub per_vendor_max: usize,
+    /// How long a purchase in progress holds its offer against a second buyer, ms.
+    pub claim_ms: u64,
+}
+
+/// `[buy_window]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BuyWindowConfig {
+    /// Base URL browsers reach farthing at (buy URLs); empty = `http://<listen address>`.
+    pub public_url: String,
+    /// Mark cookies `Secure` (set when farthing is served behind TLS).
+    pub secure_cookies: bool,
+    /// Added to the shortage by an automatic top-off, in the wallet's currency (decimal).
+    pub top_off_amount: String,
+    /// Largest amount one top-off or added-funds charge may be (decimal).
+    pub charge_max: String,
+    /// Lifetime of a public-computer session, which ends after its one purchase, ms.
+    pub public_session_ttl_ms: u64,
+}
+
 /// The validated configuration.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -139,6 +167,10 @@ pub struct Config {
     pub members: MembersConfig,
     /// `[admin]`.
     pub admin: AdminConfig,
+    /// `[offers]`.
+    pub offers: OffersConfig,
+    /// `[buy_window]`.
+    pub buy_window: BuyWindowConfig,
 }
 
 /// The environment variable prefix for overrides.
@@ -193,7 +225,33 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        let rules: [(&'static str, bool, &'static str); 11] = [
+        let amount_ok = |text: &str| crate::domain::money::parse_amount(text).is_ok();
+        let rules: [(&'static str, bool, &'static str); 16] = [
+            (
+                "offers.ttl_ms",
+                (1_000..=7 * 86_400_000).contains(&self.offers.ttl_ms),
+                "1 second to 7 days",
+            ),
+            (
+                "offers.per_vendor_max",
+                self.offers.per_vendor_max >= 1,
+                "at least 1",
+            ),
+            (
+                "offers.claim_ms",
+                (1_000..=3_600_000).contains(&self.offers.claim_ms),
+                "1 second to 1 hour",
+            ),
+            (
+                "buy_window.top_off_amount",
+                amount_ok(&self.buy_window.top_off_amount),
+                "a decimal amount such as \"5.00\"",
+            ),
+            (
+                "buy_window.charge_max",
+                amount_ok(&self.buy_window.charge_max),
+                "a decimal amount such as \"500.00\"",
+            ),
             (
                 "server.connections_max",
                 self.server.connections_max >= 1,

@@ -7,7 +7,10 @@
 //! - `crypto`: sealed tokens (XChaCha20-Poly1305), API keys, member pseudonyms.
 //! - `clock`, `config`, `metrics`: edges the others are given.
 //! - `actors`: one actix actor per account and vendor; thin shells around `domain`.
-//! - `http`: the hyper 1.x API; parses, authenticates, maps errors, talks to actors.
+//! - `payments`: the payment-processor adapter (a built-in test processor) for top-offs.
+//! - `web`: the buy window's HTML pages and their translations (pure rendering).
+//! - `http`: the hyper 1.x API and the buy window; parses, authenticates, maps errors,
+//!   talks to actors.
 //! - `node`: assembles and starts all of the above.
 
 pub mod actors;
@@ -18,4 +21,6 @@ pub mod domain;
 pub mod http;
 pub mod metrics;
 pub mod node;
+pub mod payments;
 pub mod storage;
+pub mod web;

@@ -17,6 +17,10 @@ pub const AUTHORIZE_BEFORE_JOURNAL: &str = "farthing_authorize_before_journal_se
 pub const AUTHORIZE_JOURNAL_WAIT: &str = "farthing_authorize_journal_wait_seconds";
 /// Access checks by `outcome` (counter).
 pub const ACCESS_CHECKS: &str = "farthing_access_outcomes_total";
+/// Charges of saved payment methods (top-offs, added funds) by `outcome` (counter).
+pub const PAYMENT_CHARGES: &str = "farthing_payment_charges_total";
+/// Offers posted by vendors (counter).
+pub const OFFERS_POSTED: &str = "farthing_offers_posted_total";
 /// Messages refused because a mailbox was full, by `actor` (counter).
 pub const MAILBOX_REJECTIONS: &str = "farthing_mailbox_rejections_total";
 /// Accounts in memory (gauge).

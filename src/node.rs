@@ -2,6 +2,7 @@
 //! HTTP server, and stops them in order. `main` and the integration tests both start nodes
 //! through here, so the tests run exactly what production runs.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -20,6 +21,8 @@ use crate::crypto::secret::{self, PseudonymKey};
 use crate::crypto::token::TokenKeys;
 use crate::domain::account::AccountPolicy;
 use crate::domain::event::Event;
+use crate::domain::ids::VendorId;
+use crate::domain::offer::OfferBook;
 use crate::http::app::{App, IdempotencyCache};
 use crate::http::server;
 use crate::storage::codec;
@@ -150,6 +153,15 @@ pub fn start(
         (Vec::new(), listeners)
     };
 
+    let public_url = if config.buy_window.public_url.is_empty() {
+        format!("http://{address}")
+    } else {
+        config
+            .buy_window
+            .public_url
+            .trim_end_matches('/')
+            .to_owned()
+    };
     let (stop, stop_rx) = watch::channel(false);
     let (served_tx, served) = std::sync::mpsc::channel();
     let runtime_stop = stop_rx.clone();
@@ -176,8 +188,18 @@ pub fn start(
                     vendor_checkpoint_interval_ms: config.actors.vendor_checkpoint_interval_ms,
                 };
                 let registry = Arc::new(Registry::new(shards.clone(), store.clone(), env, limits));
+                let mut books: BTreeMap<VendorId, OfferBook> = BTreeMap::new();
+                for (offer, used) in recovery::load_offers(&store)? {
+                    let book = books.entry(offer.vendor).or_default();
+                    let id = offer.id;
+                    book.insert(offer);
+                    if used {
+                        book.mark_used(id);
+                    }
+                }
                 for vendor in recovery::load_vendors(&store)? {
-                    registry.add_vendor(vendor);
+                    let book = books.remove(&vendor.profile.id).unwrap_or_default();
+                    registry.add_vendor(vendor, book);
                 }
                 for (email, account) in recovery::load_emails(&store)? {
                     registry.load_email(email, account);
@@ -196,6 +218,8 @@ pub fn start(
                     config,
                     clock,
                     metrics,
+                    public_url,
+                    payments: Arc::new(crate::payments::TestProcessor),
                     ready: std::sync::atomic::AtomicBool::new(false),
                 });
                 let connections = Arc::new(Semaphore::new(app.config.server.connections_max));

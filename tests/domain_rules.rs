@@ -177,6 +177,7 @@ impl Member {
             idempotency: None,
             new_authorization: AuthorizationId(self.fresh()),
             new_entitlement: EntitlementId(self.fresh()),
+            offer: None,
         }
     }
 

@@ -655,6 +655,7 @@ impl Sim {
             }),
             new_authorization: AuthorizationId(self.fresh()),
             new_entitlement: EntitlementId(self.fresh()),
+            offer: None,
         }
     }
 

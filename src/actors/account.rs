@@ -10,8 +10,8 @@ use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared};
 
 use super::messages::{
-    AccessGranted, AccessMessage, AccountView, Authorization, AuthorizeMessage,
-    CheckSessionMessage, CommandError, CreditLineMessage, DepositMessage, Fault,
+    AccessGranted, AccessMessage, AccountView, Authorization, AuthorizeMessage, BuyerView,
+    BuyerViewMessage, CheckSessionMessage, CommandError, CreditLineMessage, DepositMessage, Fault,
     LoginLookupMessage, MemberCommand, MemberCommandMessage, OpenMessage, ReplyTo, ReverseMessage,
     StartSessionMessage, ViewMessage,
 };
@@ -134,11 +134,7 @@ fn journal_fault(error: JournalError) -> CommandError {
 }
 
 fn journal_fault_only(error: JournalError) -> Fault {
-    match error {
-        JournalError::Full => Fault::Overloaded,
-        JournalError::Poisoned => Fault::StorageFailed,
-        JournalError::Stopped => Fault::Stopped,
-    }
+    Fault::from(error)
 }
 
 impl Actor for AccountActor {
@@ -389,6 +385,9 @@ impl Handler<MemberCommandMessage> for AccountActor {
                     .decide_limits(message.login, currency, limits, now)
                     .map_err(CommandError::Reject),
                 MemberCommand::Freeze(frozen) => Ok(state.decide_freeze(frozen, now)),
+                MemberCommand::SavePaymentMethod(method) => {
+                    Ok(state.decide_payment_method(method, now))
+                }
             });
         match decided.and_then(|event| self.commit(vec![event])) {
             Ok(wait) => Self::reply_after(Some(wait), message.reply, Ok(())),
@@ -458,6 +457,31 @@ impl Handler<ViewMessage> for AccountActor {
             recent,
         };
         Self::reply_after(self.pending_read(), message.reply, Ok(view));
+    }
+}
+
+impl Handler<BuyerViewMessage> for AccountActor {
+    type Result = ();
+
+    fn handle(&mut self, message: BuyerViewMessage, _: &mut Context<Self>) {
+        let now = self.env.clock.now();
+        let state = &self.state;
+        let view = state
+            .live_session(message.login, message.session, now)
+            .map(|_| BuyerView {
+                email: state
+                    .logins
+                    .get(&message.login)
+                    .and_then(|login| login.email.clone())
+                    .unwrap_or_default(),
+                language: state.language.to_string(),
+                balance: state.wallets.get(&message.currency).map(|w| w.balance),
+                owned: state.valid_entitlement(&message.content, now).is_some(),
+                shortage: state.shortage(message.currency, message.price),
+                payment_method: state.payment_method,
+            })
+            .map_err(CommandError::Reject);
+        Self::reply_after(self.pending_read(), message.reply, view);
     }
 }
 

@@ -32,6 +32,17 @@ pub enum Fault {
     Stopped,
 }
 
+impl From<crate::storage::wal::JournalError> for Fault {
+    fn from(error: crate::storage::wal::JournalError) -> Fault {
+        use crate::storage::wal::JournalError;
+        match error {
+            JournalError::Full => Fault::Overloaded,
+            JournalError::Poisoned => Fault::StorageFailed,
+            JournalError::Stopped => Fault::Stopped,
+        }
+    }
+}
+
 /// The outcome of a command that is not a success.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum CommandError {
@@ -170,6 +181,8 @@ pub enum MemberCommand {
     },
     /// Freeze or unfreeze.
     Freeze(bool),
+    /// Save (or, with `None`, remove) the payment method top-offs are charged to.
+    SavePaymentMethod(Option<crate::domain::account::PaymentMethod>),
 }
 
 /// Run a member command after checking the session (freeze works on a frozen account too).
@@ -231,7 +244,7 @@ pub struct ViewMessage {
 pub struct SaleMessage {
     /// Journal sequence of the event.
     pub seq: u64,
-    /// The `Authorized` or `Reversed` event.
+    /// The `Authorized` or `Reversed` event (an `Authorized` one also uses up its offer).
     pub event: std::sync::Arc<Event>,
 }
 
@@ -251,4 +264,85 @@ pub struct LoginLookupMessage {
     pub email: String,
     /// Answers the login id and its password hash.
     pub reply: ReplyTo<(LoginId, String)>,
+}
+
+/// Post an offer: the actor checks the vendor's bound, books it and hands it to the journal.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct PostOfferMessage {
+    /// The offer, checked at the edge.
+    pub offer: crate::domain::offer::Offer,
+    /// Live offers the vendor may hold.
+    pub offers_max: usize,
+    /// Answers the journal's ack: the caller replies 201 only once it is durable.
+    pub reply: ReplyTo<crate::storage::wal::Ack>,
+}
+
+/// Show an offer (no change).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ViewOfferMessage {
+    /// The offer.
+    pub offer: crate::domain::ids::OfferId,
+    /// Now, from the edge's clock.
+    pub now: Timestamp,
+    /// Answers the offer and, when it cannot be bought now, why.
+    pub reply: ReplyTo<(std::sync::Arc<crate::domain::offer::Offer>, Option<Reject>)>,
+}
+
+/// Claim an offer for one purchase (see `OfferBook::claim`).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ClaimOfferMessage {
+    /// The offer.
+    pub offer: crate::domain::ids::OfferId,
+    /// Now, from the edge's clock.
+    pub now: Timestamp,
+    /// When the claim lapses if neither released nor used.
+    pub until: Timestamp,
+    /// Answers the claimed offer.
+    pub reply: ReplyTo<std::sync::Arc<crate::domain::offer::Offer>>,
+}
+
+/// End a claim whose purchase was declined.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ReleaseOfferMessage {
+    /// The offer.
+    pub offer: crate::domain::ids::OfferId,
+}
+
+/// What the buy window shows a signed-in member about one offer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BuyerView {
+    /// The login's e-mail ("Signed in as").
+    pub email: String,
+    /// The member's language for pages.
+    pub language: String,
+    /// The balance in the offer's currency; `None` without a wallet in it.
+    pub balance: Option<Balance>,
+    /// The member owns valid content: buying again charges nothing.
+    pub owned: bool,
+    /// How much the wallet lacks to pay the price, if anything.
+    pub shortage: Option<Amount>,
+    /// The saved payment method, if any.
+    pub payment_method: Option<crate::domain::account::PaymentMethod>,
+}
+
+/// Read what the buy window needs, checking the session first.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct BuyerViewMessage {
+    /// The login.
+    pub login: LoginId,
+    /// The session.
+    pub session: SessionId,
+    /// The offer's content (for "already owned").
+    pub content: crate::domain::entitlement::ContentKey,
+    /// The offer's currency.
+    pub currency: Currency,
+    /// The offer's price (for the shortage).
+    pub price: Amount,
+    /// Answers the view; session rejects when the session is not live.
+    pub reply: ReplyTo<BuyerView>,
 }

@@ -16,7 +16,8 @@ use super::shards::Shards;
 use super::vendor::VendorActor;
 use crate::domain::account::AccountState;
 use crate::domain::event::Event;
-use crate::domain::ids::{AccountId, VendorId};
+use crate::domain::ids::{AccountId, OfferId, VendorId};
+use crate::domain::offer::OfferBook;
 use crate::domain::vendor::{VendorProfile, VendorState};
 use crate::metrics as names;
 use crate::storage::rows;
@@ -62,7 +63,13 @@ pub struct Registry {
     accounts: DashMap<AccountId, Addr<AccountActor>>,
     vendors: DashMap<VendorId, VendorEntry>,
     emails: DashMap<String, AccountId>,
+    offers: OfferIndex,
 }
+
+/// Which vendor holds each offer, so a buy URL (which names only the offer) finds its vendor
+/// actor. Kept by the vendor actors: an entry is added when an offer is booked and removed
+/// when it is pruned, so it is bounded like the books.
+pub type OfferIndex = Arc<DashMap<OfferId, VendorId>>;
 
 impl Registry {
     /// An empty registry; `recovery` fills vendors and e-mails at start-up.
@@ -81,6 +88,7 @@ impl Registry {
             accounts: DashMap::new(),
             vendors: DashMap::new(),
             emails: DashMap::new(),
+            offers: Arc::new(DashMap::new()),
         }
     }
 
@@ -168,14 +176,19 @@ impl Registry {
     }
 
     /// Adds a vendor (loaded or newly registered) and starts its actor.
-    pub fn add_vendor(&self, state: VendorState) {
+    pub fn add_vendor(&self, state: VendorState, offers: OfferBook) {
         let id = state.profile.id;
         let profile = Arc::new(state.profile.clone());
         let journal = self.env.journal.clone();
+        let clock = self.env.clock.clone();
+        for offer in offers.ids() {
+            self.offers.insert(offer, id);
+        }
+        let index = self.offers.clone();
         let mailbox = self.limits.mailbox_messages_max;
         let interval = Duration::from_millis(self.limits.vendor_checkpoint_interval_ms);
         let addr = VendorActor::start_in_arbiter(self.shards.for_id(id.0), move |_| {
-            VendorActor::new(state, journal, mailbox, interval)
+            VendorActor::new(state, offers, index, journal, clock, mailbox, interval)
         });
         self.vendors.insert(id, VendorEntry { profile, addr });
         metrics::gauge!(names::VENDORS_IN_MEMORY)
@@ -186,6 +199,13 @@ impl Registry {
     #[must_use]
     pub fn vendor(&self, id: VendorId) -> Option<VendorEntry> {
         self.vendors.get(&id).map(|entry| entry.clone())
+    }
+
+    /// The vendor holding an offer (buy URLs name only the offer).
+    #[must_use]
+    pub fn vendor_of_offer(&self, offer: OfferId) -> Option<VendorEntry> {
+        let vendor = *self.offers.get(&offer)?;
+        self.vendor(vendor)
     }
 
     /// Every vendor (for totals).

@@ -3,20 +3,36 @@
 //! written on a timer when sales arrived, without waiting; recovery re-applies every sale
 //! beyond it. (Rejected: a checkpoint per sale, which doubled the journal's entries and
 //! state writes on the authorize path; measured in the README.)
+//!
+//! It also keeps the vendor's book of buy-window offers. Posting an offer is journaled (the
+//! offer row and its event) and answered only once durable; claims are serialized here, so an
+//! offer buys once. Each checkpoint tick prunes expired offers and deletes their rows.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix::{Actor, AsyncContext, Context, Handler};
 
-use super::messages::{SaleMessage, VendorViewMessage};
+use super::messages::{
+    ClaimOfferMessage, CommandError, Fault, PostOfferMessage, ReleaseOfferMessage, SaleMessage,
+    VendorViewMessage, ViewOfferMessage,
+};
+use super::registry::OfferIndex;
+use crate::clock::Clock;
+use crate::domain::event::Event;
+use crate::domain::offer::OfferBook;
 use crate::domain::vendor::VendorState;
+use crate::storage::codec;
 use crate::storage::rows;
-use crate::storage::wal::{Journal, JournalEntry};
+use crate::storage::wal::{EventRecord, Journal, JournalEntry};
 
 /// One vendor.
 pub struct VendorActor {
     state: VendorState,
+    offers: OfferBook,
+    offer_index: OfferIndex,
     journal: Journal,
+    clock: Arc<dyn Clock>,
     mailbox_messages_max: usize,
     checkpoint_interval: Duration,
     /// Sales applied since the last checkpoint was handed to the journal.
@@ -28,13 +44,19 @@ impl VendorActor {
     #[must_use]
     pub fn new(
         state: VendorState,
+        offers: OfferBook,
+        offer_index: OfferIndex,
         journal: Journal,
+        clock: Arc<dyn Clock>,
         mailbox_messages_max: usize,
         checkpoint_interval: Duration,
     ) -> VendorActor {
         VendorActor {
             state,
+            offers,
+            offer_index,
             journal,
+            clock,
             mailbox_messages_max,
             checkpoint_interval,
             dirty: false,
@@ -58,6 +80,30 @@ impl VendorActor {
             self.dirty = false;
         }
     }
+
+    /// Drops expired offers and deletes their rows (and used markers). Not a fact either: if
+    /// the journal is full the rows stay until the next start-up prunes them again.
+    fn prune_offers(&mut self) {
+        let expired = self.offers.prune(self.clock.now());
+        if expired.is_empty() {
+            return;
+        }
+        for id in &expired {
+            self.offer_index.remove(id);
+        }
+        let state_deletes = expired
+            .iter()
+            .flat_map(|id| [rows::offer_key(*id), rows::offer_used_key(*id)])
+            .collect();
+        let entry = JournalEntry {
+            events: Vec::new(),
+            state_puts: Vec::new(),
+            state_deletes,
+        };
+        if let Ok(reservation) = self.journal.try_reserve() {
+            drop(reservation.submit(entry));
+        }
+    }
 }
 
 impl Actor for VendorActor {
@@ -65,7 +111,10 @@ impl Actor for VendorActor {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         ctx.set_mailbox_capacity(self.mailbox_messages_max);
-        ctx.run_interval(self.checkpoint_interval, |actor, _| actor.checkpoint());
+        ctx.run_interval(self.checkpoint_interval, |actor, _| {
+            actor.checkpoint();
+            actor.prune_offers();
+        });
     }
 }
 
@@ -76,6 +125,11 @@ impl Handler<SaleMessage> for VendorActor {
         if self.state.apply_sale(message.seq, &message.event) {
             self.dirty = true;
         }
+        if let Event::Authorized(authorized) = message.event.as_ref()
+            && let Some(offer) = authorized.offer
+        {
+            self.offers.mark_used(offer);
+        }
     }
 }
 
@@ -84,5 +138,65 @@ impl Handler<VendorViewMessage> for VendorActor {
 
     fn handle(&mut self, message: VendorViewMessage, _: &mut Context<Self>) {
         let _ = message.reply.send(self.state.clone());
+    }
+}
+
+impl Handler<PostOfferMessage> for VendorActor {
+    type Result = ();
+
+    fn handle(&mut self, message: PostOfferMessage, _: &mut Context<Self>) {
+        let outcome = self.post_offer(message.offer, message.offers_max);
+        let _ = message.reply.send(outcome);
+    }
+}
+
+impl VendorActor {
+    fn post_offer(
+        &mut self,
+        offer: crate::domain::offer::Offer,
+        offers_max: usize,
+    ) -> Result<crate::storage::wal::Ack, CommandError> {
+        self.offers.decide_post(offers_max)?;
+        let reservation = self.journal.try_reserve().map_err(Fault::from)?;
+        let event = Event::OfferPosted(Box::new(offer.clone()));
+        let entry = JournalEntry {
+            events: vec![EventRecord {
+                payload: codec::encode_event(&event),
+                index_keys: rows::index_keys(&event),
+                notify: false,
+            }],
+            state_puts: vec![rows::offer_row(&offer)],
+            state_deletes: Vec::new(),
+        };
+        let ack = reservation.submit(entry);
+        self.offer_index.insert(offer.id, offer.vendor);
+        self.offers.insert(offer);
+        Ok(ack)
+    }
+}
+
+impl Handler<ViewOfferMessage> for VendorActor {
+    type Result = ();
+
+    fn handle(&mut self, message: ViewOfferMessage, _: &mut Context<Self>) {
+        let outcome = self.offers.view(message.offer, message.now);
+        let _ = message.reply.send(outcome.map_err(CommandError::Reject));
+    }
+}
+
+impl Handler<ClaimOfferMessage> for VendorActor {
+    type Result = ();
+
+    fn handle(&mut self, message: ClaimOfferMessage, _: &mut Context<Self>) {
+        let outcome = self.offers.claim(message.offer, message.now, message.until);
+        let _ = message.reply.send(outcome.map_err(CommandError::Reject));
+    }
+}
+
+impl Handler<ReleaseOfferMessage> for VendorActor {
+    type Result = ();
+
+    fn handle(&mut self, message: ReleaseOfferMessage, _: &mut Context<Self>) {
+        self.offers.release(message.offer);
     }
 }

@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use super::entitlement::{ContentKey, Entitlement, EntitlementInvalid, Terms};
 use super::event::{Authorized, Event, IdempotencyStamp, Origin};
-use super::ids::{AccountId, AuthorizationId, EntitlementId, LoginId, SessionId, VendorId};
+use super::ids::{
+    AccountId, AuthorizationId, EntitlementId, LoginId, OfferId, SessionId, VendorId,
+};
 use super::limits::{Limits, Spending};
 use super::money::{Amount, Balance, Currency};
 use super::reject::Reject;
@@ -171,10 +173,20 @@ pub struct AccountState {
     /// Derived: the newest entitlement per content (rebuilt on load, not stored). Grows with
     /// history, like `entitlements`.
     pub latest_by_content: BTreeMap<ContentKey, EntitlementId>,
+    /// The saved payment method that top-offs and added funds are charged to, if any.
+    pub payment_method: Option<PaymentMethod>,
     /// Access tokens spent on unlimited entitlements, until they expire. In memory only: an
     /// unlimited entitlement needs no write per view, so after a restart such a token may be
     /// accepted once more within its short TTL (it cannot cost money or a view).
     pub spent_access_tokens: VecMap<u64, Timestamp>,
+}
+
+/// A payment method saved by the member, charged for top-offs and added funds ([0229]-[0232]).
+/// Only the built-in test processor exists now; card and bank debit adapters add variants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PaymentMethod {
+    /// The built-in test processor's card.
+    TestCard,
 }
 
 /// A purchase request, already authenticated and parsed at the edge.
@@ -200,6 +212,8 @@ pub struct AuthorizeCommand {
     pub new_authorization: AuthorizationId,
     /// Id for the entitlement if one is created (drawn at the edge).
     pub new_entitlement: EntitlementId,
+    /// The buy-window offer being bought, when the purchase comes from one.
+    pub offer: Option<OfferId>,
 }
 
 /// What an authorize decided.
@@ -255,6 +269,7 @@ impl AccountState {
             deposit_references: VecSet::new(),
             idempotency: VecMap::new(),
             latest_by_content: BTreeMap::new(),
+            payment_method: None,
             spent_access_tokens: VecMap::new(),
         }
     }
@@ -342,6 +357,25 @@ impl AccountState {
             by,
             at: now,
         }))
+    }
+
+    /// Decides saving (or, with `None`, removing) the member's payment method.
+    #[must_use]
+    pub fn decide_payment_method(&self, method: Option<PaymentMethod>, now: Timestamp) -> Event {
+        Event::PaymentMethodSaved {
+            account: self.id,
+            method,
+            at: now,
+        }
+    }
+
+    /// How much more money the wallet needs to pay `price` (balance plus credit line), or
+    /// `None` when it can pay. The buy window offers to top off this shortage ([0229]).
+    #[must_use]
+    pub fn shortage(&self, currency: Currency, price: Amount) -> Option<Amount> {
+        let wallet = self.wallets.get(&currency)?;
+        let headroom = wallet.balance.headroom_above(wallet.floor());
+        price.checked_sub(headroom).filter(|short| !short.is_zero())
     }
 
     /// Decides a new credit line.
@@ -575,6 +609,7 @@ impl AccountState {
                 entitlement,
                 idempotency: command.idempotency.clone(),
                 idempotency_expired,
+                offer: command.offer,
                 at: now,
             },
         ))))
@@ -779,7 +814,10 @@ impl AccountState {
                 wallet.balance = checked(wallet.balance.checked_add_amount(*refund));
                 wallet.refunded = checked(wallet.refunded.checked_add(*refund));
             }
-            Event::VendorRegistered(_) => unreachable!("vendor events have no account"),
+            Event::PaymentMethodSaved { method, .. } => self.payment_method = *method,
+            Event::VendorRegistered(_) | Event::OfferPosted(_) => {
+                unreachable!("vendor events have no account")
+            }
         }
         self.assert_touched(event);
         if cfg!(debug_assertions) {

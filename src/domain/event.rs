@@ -3,11 +3,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::account::{Login, Session};
+use super::account::{Login, PaymentMethod, Session};
 use super::entitlement::Entitlement;
-use super::ids::{AccountId, AuthorizationId, EntitlementId, LoginId, SessionId, VendorId};
+use super::ids::{
+    AccountId, AuthorizationId, EntitlementId, LoginId, OfferId, SessionId, VendorId,
+};
 use super::limits::Limits;
 use super::money::{Amount, Currency};
+use super::offer::Offer;
 use super::time::Timestamp;
 use super::vendor::VendorProfile;
 
@@ -135,6 +138,17 @@ pub enum Event {
     },
     /// An admin registered a vendor.
     VendorRegistered(Box<VendorProfile>),
+    /// The member saved or removed the payment method top-offs are charged to.
+    PaymentMethodSaved {
+        /// The account.
+        account: AccountId,
+        /// The method, or `None` when removed.
+        method: Option<PaymentMethod>,
+        /// When.
+        at: Timestamp,
+    },
+    /// A vendor posted an offer for the buy window ([0181]-[0186]).
+    OfferPosted(Box<Offer>),
 }
 
 /// Who made a change to an account that the member did not make: every admin action is
@@ -145,6 +159,8 @@ pub enum Origin {
     Admin,
     /// The bulk seeding path (load tests and migrations), itself an admin call.
     Seed,
+    /// The member, charging their saved payment method (a top-off or added funds).
+    PaymentMethod,
 }
 
 /// The record of one purchase.
@@ -166,6 +182,8 @@ pub struct Authorized {
     pub idempotency: Option<IdempotencyStamp>,
     /// Idempotency records past retention, dropped now to keep the account bounded.
     pub idempotency_expired: Vec<(VendorId, String)>,
+    /// The buy-window offer this purchase used up, if it came from one.
+    pub offer: Option<OfferId>,
     /// When.
     pub at: Timestamp,
 }
@@ -192,9 +210,10 @@ impl Event {
             | Event::LimitsSet { account, .. }
             | Event::FreezeSet { account, .. }
             | Event::ViewCounted { account, .. }
-            | Event::Reversed { account, .. } => Some(*account),
+            | Event::Reversed { account, .. }
+            | Event::PaymentMethodSaved { account, .. } => Some(*account),
             Event::Authorized(authorized) => Some(authorized.account),
-            Event::VendorRegistered(_) => None,
+            Event::VendorRegistered(_) | Event::OfferPosted(_) => None,
         }
     }
 
@@ -209,20 +228,23 @@ impl Event {
             | Event::LimitsSet { at, .. }
             | Event::FreezeSet { at, .. }
             | Event::ViewCounted { at, .. }
-            | Event::Reversed { at, .. } => *at,
+            | Event::Reversed { at, .. }
+            | Event::PaymentMethodSaved { at, .. } => *at,
+            Event::OfferPosted(offer) => offer.posted_at,
             Event::SessionStarted { session, .. } => session.started_at,
             Event::Authorized(authorized) => authorized.at,
             Event::VendorRegistered(profile) => profile.registered_at,
         }
     }
 
-    /// The vendor whose ledger this event changes, if any.
+    /// The vendor this event concerns (its ledger, profile or offers), if any.
     #[must_use]
     pub fn vendor(&self) -> Option<VendorId> {
         match self {
             Event::Authorized(authorized) => Some(authorized.vendor),
             Event::Reversed { vendor, .. } => Some(*vendor),
             Event::VendorRegistered(profile) => Some(profile.id),
+            Event::OfferPosted(offer) => Some(offer.vendor),
             _ => None,
         }
     }

@@ -80,6 +80,10 @@ define_id!(
     /// One entitlement of an account.
     EntitlementId, "ent"
 );
+define_id!(
+    /// An offer a vendor posted: the transaction id of the buy window ([0181]).
+    OfferId, "ofr"
+);
 
 #[cfg(test)]
 mod tests {

@@ -10,6 +10,7 @@ pub mod event;
 pub mod ids;
 pub mod limits;
 pub mod money;
+pub mod offer;
 pub mod reject;
 pub mod seed;
 pub mod time;

@@ -66,6 +66,21 @@ pub enum Reject {
     /// The login does not exist at this account.
     #[error("unknown login")]
     LoginUnknown,
+    /// No offer has this id at this vendor (never posted, or pruned after expiry).
+    #[error("unknown offer")]
+    OfferUnknown,
+    /// The offer passed its expiry before it was bought.
+    #[error("the offer has expired")]
+    OfferExpired,
+    /// The offer was bought already: an offer (a transaction id) buys once.
+    #[error("the offer was already used")]
+    OfferUsed,
+    /// Another purchase of this offer is being decided right now.
+    #[error("the offer is being bought")]
+    OfferInProgress,
+    /// The vendor has as many live offers as it may keep.
+    #[error("too many live offers")]
+    OfferQuotaExceeded,
 }
 
 impl Reject {
@@ -95,6 +110,11 @@ impl Reject {
         Reject::AlreadyReversed,
         Reject::CreditLineBelowBalance,
         Reject::LoginUnknown,
+        Reject::OfferUnknown,
+        Reject::OfferExpired,
+        Reject::OfferUsed,
+        Reject::OfferInProgress,
+        Reject::OfferQuotaExceeded,
     ];
 
     /// The stable code that clients match on.
@@ -125,6 +145,11 @@ impl Reject {
             Reject::AlreadyReversed => "already_reversed",
             Reject::CreditLineBelowBalance => "credit_line_below_balance",
             Reject::LoginUnknown => "login_unknown",
+            Reject::OfferUnknown => "offer_not_found",
+            Reject::OfferExpired => "offer_expired",
+            Reject::OfferUsed => "offer_used",
+            Reject::OfferInProgress => "offer_in_progress",
+            Reject::OfferQuotaExceeded => "offer_quota_exceeded",
         }
     }
 }

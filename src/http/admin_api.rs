@@ -20,6 +20,7 @@ use crate::domain::account::SessionExpiry;
 use crate::domain::event::{Event, Origin};
 use crate::domain::ids::{AccountId, AuthorizationId, LoginId, SessionId, VendorId};
 use crate::domain::money::{Amount, Currency, format_amount, format_balance};
+use crate::domain::offer::OfferBook;
 use crate::domain::seed::{self, Seed};
 use crate::domain::time::Timestamp;
 use crate::domain::vendor::{VendorProfile, VendorState};
@@ -110,7 +111,7 @@ pub async fn register_vendor(
         .map_err(|_| ApiError::Overloaded)?
         .submit(entry);
     ack.await.map_err(|_| ApiError::StorageFailed)?;
-    app.registry.add_vendor(state);
+    app.registry.add_vendor(state, OfferBook::new());
     Ok(to_json(
         &serde_json::json!({ "vendor_id": vendor.to_string(), "api_key": api_key }),
     ))

@@ -43,6 +43,10 @@ pub struct App {
     pub metrics: PrometheusHandle,
     /// Vendor-scoped idempotency records of complete responses.
     pub idempotency: IdempotencyCache,
+    /// Charges saved payment methods (top-offs, added funds).
+    pub payments: Arc<dyn crate::payments::PaymentProcessor>,
+    /// Base URL browsers reach this server at (buy URLs), without a trailing slash.
+    pub public_url: String,
     /// False until recovery finished and after the journal failed.
     pub ready: AtomicBool,
 }

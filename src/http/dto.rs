@@ -247,3 +247,57 @@ pub struct LimitsRequest {
     /// Omitted or null: every vendor.
     pub vendors_allowed: Option<Vec<String>>,
 }
+
+/// `POST /v1/offers`: the transaction data of [0181]-[0186].
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfferRequest {
+    /// Shown in the buy window.
+    pub title: String,
+    /// Price, a decimal string.
+    pub price: Value,
+    /// ISO 4217 code (the vendor's currency).
+    pub currency: String,
+    /// Where the content is; its host must be one of the vendor's domains.
+    pub content_url: String,
+    /// Deliver by an auto-submitted form POST (default) instead of a redirect.
+    pub is_post: Option<bool>,
+    /// The vendor's own id for the content; keys the entitlement when given.
+    pub vendor_content_id: Option<String>,
+    /// Views allowed (NumberOfTimesToView).
+    pub views: Option<u32>,
+    /// Absolute expiry of the entitlement, RFC 3339.
+    pub absolute_expiry: Option<String>,
+    /// Days valid after purchase.
+    pub valid_days: Option<u32>,
+    /// Hours valid after purchase.
+    pub valid_hours: Option<u32>,
+    /// Omitted: any incentive; `"-1"`: none; a list: only those.
+    pub incentive_ids: Option<Value>,
+    /// Shown under the title.
+    pub short_description: Option<String>,
+    /// Passed through to the content URL untouched.
+    pub optional_data: Option<String>,
+    /// Where Cancel goes (a URL on one of the vendor's domains); default: the content URL's
+    /// origin.
+    pub cancel_url: Option<String>,
+}
+
+/// `POST /v1/offers` → 201.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct OfferResponse {
+    /// The transaction id.
+    pub offer_id: String,
+    /// Where to send the member's browser.
+    pub buy_url: String,
+    /// When the offer stops being buyable, RFC 3339.
+    pub expires_at: String,
+}
+
+/// `PUT /v1/members/me/payment-method`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentMethodRequest {
+    /// `"test_card"`, or null to remove the saved method.
+    pub method: Option<String>,
+}

@@ -63,6 +63,12 @@ pub enum ApiError {
     Unavailable,
     /// The store failed; the server is stopping.
     StorageFailed,
+    /// A form came without the browser's CSRF token, or with another one.
+    CsrfFailed,
+    /// The payment processor declined a top-off or deposit.
+    PaymentDeclined,
+    /// The member has no saved payment method to top off from.
+    NoPaymentMethod,
 }
 
 /// The wire form of a problem.
@@ -147,6 +153,21 @@ impl ApiError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "storage_failed",
                 "Storage failed; the server is stopping",
+            ),
+            ApiError::CsrfFailed => (
+                StatusCode::FORBIDDEN,
+                "csrf_failed",
+                "The form is stale or was not sent by this site's page; reload and try again",
+            ),
+            ApiError::PaymentDeclined => (
+                StatusCode::PAYMENT_REQUIRED,
+                "payment_declined",
+                "The payment method declined the charge",
+            ),
+            ApiError::NoPaymentMethod => (
+                StatusCode::CONFLICT,
+                "no_payment_method",
+                "The member has no saved payment method",
             ),
         }
     }
@@ -276,6 +297,23 @@ fn describe_reject(reject: Reject) -> (StatusCode, &'static str, &'static str) {
             "The credit line is below the amount already drawn",
         ),
         Reject::LoginUnknown => (StatusCode::UNAUTHORIZED, code, "Unknown login"),
+        Reject::OfferUnknown => (StatusCode::NOT_FOUND, code, "No such offer"),
+        Reject::OfferExpired => (StatusCode::GONE, code, "The offer has expired"),
+        Reject::OfferUsed => (
+            StatusCode::CONFLICT,
+            code,
+            "The offer was already bought; ask the vendor for a new one",
+        ),
+        Reject::OfferInProgress => (
+            StatusCode::CONFLICT,
+            code,
+            "A purchase of this offer is in progress",
+        ),
+        Reject::OfferQuotaExceeded => (
+            StatusCode::TOO_MANY_REQUESTS,
+            code,
+            "The vendor has too many live offers; wait for some to expire",
+        ),
     }
 }
 
@@ -367,6 +405,9 @@ pub fn explain(code: &str) -> Option<&'static str> {
         ApiError::Overloaded,
         ApiError::Unavailable,
         ApiError::StorageFailed,
+        ApiError::CsrfFailed,
+        ApiError::PaymentDeclined,
+        ApiError::NoPaymentMethod,
     ];
     let rejects = Reject::ALL.iter().map(|r| ApiError::Reject(*r));
     let tokens = [TokenKind::Buyer, TokenKind::Access]

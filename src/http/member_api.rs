@@ -13,7 +13,7 @@ use crate::actors::messages::{
     OpenMessage, StartSessionMessage, ViewMessage,
 };
 use crate::crypto::token::{BuyerClaims, SessionClaims};
-use crate::domain::account::{AccountState, Login, SessionExpiry};
+use crate::domain::account::{AccountState, Login, PaymentMethod, SessionExpiry};
 use crate::domain::event::Event;
 use crate::domain::ids::{AccountId, LoginId, SessionId, VendorId};
 use crate::domain::limits::Limits;
@@ -67,6 +67,23 @@ fn argon2(app: &App) -> Result<argon2::Argon2<'static>, ApiError> {
 /// Invalid fields, `EmailTaken`, faults.
 pub async fn register(app: &App, body: Bytes) -> Result<Bytes, ApiError> {
     let request: RegisterRequest = parse_json(&body)?;
+    let account = register_member(app, request, None).await?;
+    Ok(to_json(
+        &serde_json::json!({ "member_id": account.to_string() }),
+    ))
+}
+
+/// Registers a member: checks the fields, hashes the password, claims the e-mail and
+/// journals the opening (with the payment method to save, when the buy window's register
+/// form asked for one).
+///
+/// # Errors
+/// `InvalidField` naming the field, `EmailTaken`, faults.
+pub async fn register_member(
+    app: &App,
+    request: RegisterRequest,
+    payment_method: Option<PaymentMethod>,
+) -> Result<AccountId, ApiError> {
     let email = normalize_email(&request.email)?;
     if request.password.chars().count() < PASSWORD_CHARS_MIN
         || request.password.len() > PASSWORD_BYTES_MAX
@@ -109,7 +126,8 @@ pub async fn register(app: &App, body: Bytes) -> Result<Bytes, ApiError> {
     if !app.registry.claim_email(&email, account) {
         return Err(ApiError::EmailTaken);
     }
-    let opened = Event::AccountOpened {
+    let now = app.now();
+    let mut events = vec![Event::AccountOpened {
         account,
         login: Login {
             id: LoginId(new_id()),
@@ -119,16 +137,20 @@ pub async fn register(app: &App, body: Bytes) -> Result<Bytes, ApiError> {
         language,
         time_zone: zone_name,
         currency,
-        at: app.now(),
-    };
-    let result = open_account(app, vec![opened]).await;
+        at: now,
+    }];
+    if let Some(method) = payment_method {
+        events.push(Event::PaymentMethodSaved {
+            account,
+            method: Some(method),
+            at: now,
+        });
+    }
+    let result = open_account(app, events).await;
     if result.is_err() {
         app.registry.release_email(&email);
     }
-    result?;
-    Ok(to_json(
-        &serde_json::json!({ "member_id": account.to_string() }),
-    ))
+    result
 }
 
 /// Starts the actor of a new account and journals its opening events.
@@ -178,7 +200,25 @@ pub async fn sign_in(app: &App, body: Bytes) -> Result<Bytes, ApiError> {
             });
         }
     };
-    let email = normalize_email(&request.email).map_err(|_| ApiError::Unauthenticated)?;
+    let (account, login) = authenticate(app, &request.email, request.password).await?;
+    let (session, expires_at) = start_session(app, account, login, expiry).await?;
+    let token = seal_session(app, account, login, session);
+    Ok(to_json(
+        &serde_json::json!({ "session_token": token, "expires_at": rfc3339(expires_at) }),
+    ))
+}
+
+/// Checks an e-mail and password; answers the account and login they sign in to.
+///
+/// # Errors
+/// `Unauthenticated` for an unknown e-mail or a wrong password (which one is not said);
+/// faults.
+pub async fn authenticate(
+    app: &App,
+    email: &str,
+    password: String,
+) -> Result<(AccountId, LoginId), ApiError> {
+    let email = normalize_email(email).map_err(|_| ApiError::Unauthenticated)?;
     let account = app
         .registry
         .account_by_email(&email)
@@ -188,7 +228,6 @@ pub async fn sign_in(app: &App, body: Bytes) -> Result<Bytes, ApiError> {
         .await
         .map_err(|_| ApiError::Unauthenticated)?;
     let hasher = argon2(app)?;
-    let password = request.password;
     let verified = tokio::task::spawn_blocking(move || {
         use argon2::password_hash::{PasswordHash, PasswordVerifier};
         PasswordHash::new(&hash)
@@ -199,6 +238,20 @@ pub async fn sign_in(app: &App, body: Bytes) -> Result<Bytes, ApiError> {
     if !verified {
         return Err(ApiError::Unauthenticated);
     }
+    Ok((account, login))
+}
+
+/// Opens a server-side session for a login; answers its id and expiry.
+///
+/// # Errors
+/// Rejects (a frozen account may sign in; see the domain) and faults.
+pub async fn start_session(
+    app: &App,
+    account: AccountId,
+    login: LoginId,
+    expiry: SessionExpiry,
+) -> Result<(SessionId, crate::domain::time::Timestamp), ApiError> {
+    let addr = app.account(account)?;
     let session = SessionId(new_id());
     let expires_at = ask(&addr, |reply| StartSessionMessage {
         login,
@@ -207,10 +260,7 @@ pub async fn sign_in(app: &App, body: Bytes) -> Result<Bytes, ApiError> {
         reply,
     })
     .await?;
-    let token = seal_session(app, account, login, session);
-    Ok(to_json(
-        &serde_json::json!({ "session_token": token, "expires_at": rfc3339(expires_at) }),
-    ))
+    Ok((session, expires_at))
 }
 
 /// Seals a session token. Its own expiry is the absolute session lifetime, a cap: the account
@@ -316,6 +366,30 @@ pub async fn sign_out(app: &App, headers: &HeaderMap) -> Result<Bytes, ApiError>
 /// `Unauthenticated`, faults.
 pub async fn freeze(app: &App, headers: &HeaderMap, frozen: bool) -> Result<Bytes, ApiError> {
     member_command(app, headers, MemberCommand::Freeze(frozen)).await
+}
+
+/// `PUT /v1/members/me/payment-method`: `{"method": "test_card"}` saves the built-in test
+/// processor's card for top-offs; `{"method": null}` removes it.
+///
+/// # Errors
+/// Invalid fields, `Unauthenticated`, faults.
+pub async fn payment_method(
+    app: &App,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Result<Bytes, ApiError> {
+    let request: dto::PaymentMethodRequest = parse_json(&body)?;
+    let method = match request.method.as_deref() {
+        None => None,
+        Some("test_card") => Some(PaymentMethod::TestCard),
+        Some(_) => {
+            return Err(ApiError::InvalidField {
+                param: "method",
+                detail: "\"test_card\" or null".to_owned(),
+            });
+        }
+    };
+    member_command(app, headers, MemberCommand::SavePaymentMethod(method)).await
 }
 
 /// `PUT /v1/members/me/limits`.

@@ -11,7 +11,7 @@ use hyper::{Method, Request, Response, StatusCode};
 
 use super::app::App;
 use super::error::{self, ApiError};
-use super::{admin_api, member_api, vendor_api};
+use super::{admin_api, buy_window, member_api, offers_api, vendor_api};
 use crate::metrics as names;
 
 /// A handler's result: status and JSON body.
@@ -32,6 +32,32 @@ pub async fn handle(app: &App, request: Request<Incoming>) -> Response<Full<Byte
     let path = request.uri().path().to_owned();
     let (parts, body) = request.into_parts();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    if buy_window::owns(&segments) {
+        let body = read_body(app, &parts.headers, body).await;
+        let (route, response) = if app.is_ready() {
+            buy_window::handle(
+                app,
+                &method,
+                &segments,
+                parts.uri.query(),
+                &parts.headers,
+                body,
+            )
+            .await
+        } else {
+            buy_window::handle(
+                app,
+                &method,
+                &[],
+                None,
+                &parts.headers,
+                Err(ApiError::Unavailable),
+            )
+            .await
+        };
+        record(route, response.status(), started);
+        return response;
+    }
     let (route, result) = match read_body(app, &parts.headers, body).await {
         Ok(body) => dispatch(app, &method, &segments, &parts.headers, body).await,
         Err(error) => ("body", Err(error)),
@@ -54,11 +80,15 @@ pub async fn handle(app: &App, request: Request<Incoming>) -> Response<Full<Byte
             )
         }
     };
-    let status = status_label(response.status());
+    record(route, response.status(), started);
+    response
+}
+
+fn record(route: &'static str, status: StatusCode, started: Instant) {
+    let status = status_label(status);
     metrics::counter!(names::HTTP_REQUESTS, "route" => route, "status" => status).increment(1);
     metrics::histogram!(names::HTTP_LATENCY, "route" => route)
         .record(started.elapsed().as_secs_f64());
-    response
 }
 
 async fn read_body(
@@ -131,6 +161,10 @@ async fn dispatch(
             "/v1/authorize",
             vendor_api::authorize(app, headers, body).await,
         ),
+        ["v1", "offers"] if post => (
+            "/v1/offers",
+            created(offers_api::post_offer(app, headers, body).await),
+        ),
         ["v1", "access"] if post => (
             "/v1/access",
             ok(vendor_api::access(app, headers, body).await),
@@ -162,6 +196,10 @@ async fn dispatch(
         ["v1", "members", "me", "limits"] if put => (
             "/v1/members/me/limits",
             ok(member_api::set_limits(app, headers, body).await),
+        ),
+        ["v1", "members", "me", "payment-method"] if put => (
+            "/v1/members/me/payment-method",
+            ok(member_api::payment_method(app, headers, body).await),
         ),
         ["v1", "members", "me", "freeze"] if post => (
             "/v1/members/me/freeze",
@@ -212,6 +250,7 @@ fn status_label(status: StatusCode) -> &'static str {
     match status.as_u16() {
         200 => "200",
         201 => "201",
+        303 => "303",
         400 => "400",
         401 => "401",
         402 => "402",
@@ -219,7 +258,9 @@ fn status_label(status: StatusCode) -> &'static str {
         404 => "404",
         405 => "405",
         409 => "409",
+        410 => "410",
         413 => "413",
+        429 => "429",
         503 => "503",
         _ => "other",
     }
@@ -231,12 +272,17 @@ fn known_path(segments: &[&str]) -> bool {
         ["healthz" | "readyz" | "metrics"]
             | [
                 "v1",
-                "authorize" | "access" | "members" | "sessions" | "buyer-tokens"
+                "authorize" | "access" | "offers" | "members" | "sessions" | "buyer-tokens"
             ]
             | ["v1", "authorizations", _]
             | ["v1", "sessions", "current"]
             | ["v1", "members", "me"]
-            | ["v1", "members", "me", "limits" | "freeze" | "unfreeze"]
+            | [
+                "v1",
+                "members",
+                "me",
+                "limits" | "freeze" | "unfreeze" | "payment-method"
+            ]
             | ["v1", "vendors", "me", "summary"]
             | ["admin", "v1", "vendors" | "totals"]
             | ["admin", "v1", "members", _]
@@ -276,6 +322,9 @@ mod tests {
             ApiError::IdempotencyInFlight,
             ApiError::BodyTooLarge,
             ApiError::Overloaded,
+            ApiError::CsrfFailed,
+            ApiError::PaymentDeclined,
+            ApiError::NoPaymentMethod,
         ]);
         for error in errors {
             let (status, code, _) = error.describe();

@@ -13,7 +13,8 @@ use super::dto::{
 };
 use super::error::{ApiError, TokenKind};
 use super::json::{parse_json, rfc3339, to_json};
-use crate::actors::messages::{AccessMessage, AuthorizeMessage, VendorViewMessage};
+use super::purchase::{mint_access_token, purchase};
+use crate::actors::messages::{AccessMessage, VendorViewMessage};
 use crate::crypto::token::{AccessClaims, BuyerClaims};
 use crate::domain::account::{AccessCommand, AuthorizeCommand};
 use crate::domain::entitlement::{ContentKey, ContentUrl, Entitlement, Terms};
@@ -156,35 +157,9 @@ async fn authorize_once(
         idempotency,
         new_authorization: AuthorizationId(new_id()),
         new_entitlement: EntitlementId(new_id()),
+        offer: None,
     };
-    let addr = app.account(account)?;
-    let before_send = started.elapsed();
-    let sent = Instant::now();
-    let outcome = ask(&addr, |reply| AuthorizeMessage { command, reply }).await;
-    let authorization = match outcome {
-        Ok(authorization) => authorization,
-        Err(error) => {
-            metrics::counter!(names::AUTHORIZATIONS, "outcome" => error.describe().1).increment(1);
-            return Err(error);
-        }
-    };
-    let label = if authorization.replayed {
-        "replayed"
-    } else if authorization.already_owned {
-        "already_owned"
-    } else {
-        "purchased"
-    };
-    metrics::counter!(names::AUTHORIZATIONS, "outcome" => label).increment(1);
-    if label == "purchased" {
-        metrics::counter!(names::AUTHORIZED_MICROS, "currency" => currency.code().to_owned())
-            .increment(authorization.charged.micros());
-        let before_journal =
-            before_send.as_secs_f64() + micros_to_secs(authorization.before_journal_us);
-        metrics::histogram!(names::AUTHORIZE_BEFORE_JOURNAL).record(before_journal);
-        let waited = sent.elapsed().as_secs_f64() - micros_to_secs(authorization.before_journal_us);
-        metrics::histogram!(names::AUTHORIZE_JOURNAL_WAIT).record(waited.max(0.0));
-    }
+    let authorization = purchase(app, account, command, started.elapsed()).await?;
     let access_token = mint_access_token(app, account, &authorization.entitlement, now);
     let response = AuthorizeResponse {
         authorization_id: authorization.authorization.to_string(),
@@ -198,11 +173,7 @@ async fn authorize_once(
     Ok(to_json(&response))
 }
 
-fn micros_to_secs(micros: u64) -> f64 {
-    std::time::Duration::from_micros(micros).as_secs_f64()
-}
-
-fn check_text(text: &str, param: &'static str, empty_ok: bool) -> Result<(), ApiError> {
+pub(super) fn check_text(text: &str, param: &'static str, empty_ok: bool) -> Result<(), ApiError> {
     if (!empty_ok && text.trim().is_empty()) || text.len() > TEXT_FIELD_BYTES_MAX {
         return Err(ApiError::InvalidField {
             param,
@@ -217,26 +188,6 @@ fn entitlement_view(entitlement: &Entitlement) -> EntitlementView {
         views_left: entitlement.views_left(),
         expires_at: entitlement.expires_at.map(rfc3339),
     }
-}
-
-fn mint_access_token(
-    app: &App,
-    account: AccountId,
-    entitlement: &Entitlement,
-    now: Timestamp,
-) -> String {
-    let ttl_expiry = now.plus_ms(app.config.tokens.access_token_ttl_ms);
-    let expires_at = entitlement
-        .expires_at
-        .map_or(ttl_expiry, |e| e.min(ttl_expiry));
-    let claims = AccessClaims {
-        account: account.0,
-        entitlement: entitlement.id.0,
-        token_id: new_id(),
-        expires_at_ms: u64::try_from(expires_at.0).unwrap_or(0),
-    };
-    app.tokens
-        .seal(&claims, entitlement.key.vendor.0, &mut rand::rngs::OsRng)
 }
 
 /// `POST /v1/access`.

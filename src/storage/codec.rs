@@ -10,8 +10,9 @@ use serde::de::DeserializeOwned;
 
 use crate::domain::event::Event;
 
-/// The codec version written today.
-const VERSION: u8 = 1;
+/// The codec version written today. Version 2 added offers, the purchase's offer and the
+/// saved payment method; stores written by version 1 (before the first release) are refused.
+const VERSION: u8 = 2;
 
 /// A stored value could not be decoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]

@@ -18,6 +18,7 @@ use crate::domain::account::{AccountState, Wallet};
 use crate::domain::event::Event;
 use crate::domain::ids::{AccountId, VendorId};
 use crate::domain::money::Currency;
+use crate::domain::offer::Offer;
 use crate::domain::vendor::VendorState;
 
 /// Why recovery or check could not read the store.
@@ -63,6 +64,22 @@ pub fn load_vendors(store: &Store) -> Result<Vec<VendorState>, RecoveryError> {
         }
     }
     Ok(vendors.into_values().collect())
+}
+
+/// Loads every stored offer, each with whether a durable purchase used it. Expired ones are
+/// loaded too: the book refuses to sell them, and the vendor's next prune deletes their rows.
+///
+/// # Errors
+/// `RecoveryError` for an unreadable store or row.
+pub fn load_offers(store: &Store) -> Result<Vec<(Offer, bool)>, RecoveryError> {
+    let mut offers = Vec::new();
+    for row in store.scan_state_prefix(rows::OFFER_PREFIX) {
+        let (key, value) = row?;
+        let offer = rows::offer_from_row(&key, &value)?;
+        let used = store.get_state(&rows::offer_used_key(offer.id))?.is_some();
+        offers.push((offer, used));
+    }
+    Ok(offers)
 }
 
 /// Loads the sign-in e-mails.

@@ -11,12 +11,15 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::codec::{self, CodecError};
-use crate::domain::account::{AccountState, IdempotencyRecord, Login, Session, Wallet};
+use crate::domain::account::{
+    AccountState, IdempotencyRecord, Login, PaymentMethod, Session, Wallet,
+};
 use crate::domain::entitlement::Entitlement;
 use crate::domain::event::Event;
-use crate::domain::ids::{AccountId, EntitlementId, LoginId, SessionId, VendorId};
+use crate::domain::ids::{AccountId, EntitlementId, LoginId, OfferId, SessionId, VendorId};
 use crate::domain::limits::{Limits, Spending};
 use crate::domain::money::Currency;
+use crate::domain::offer::Offer;
 use crate::domain::time::MemberZone;
 use crate::domain::vendor::VendorState;
 
@@ -36,6 +39,7 @@ struct ProfileRow {
     language: String,
     frozen: bool,
     logins: Vec<Login>,
+    payment_method: Option<PaymentMethod>,
 }
 
 /// Prefix of every row of one account.
@@ -132,6 +136,7 @@ fn profile_row(state: &AccountState) -> ProfileRow {
         language: state.language.clone().into(),
         frozen: state.frozen,
         logins: state.logins.values().cloned().collect(),
+        payment_method: state.payment_method,
     }
 }
 
@@ -184,6 +189,7 @@ pub fn rows_for_event(state: &AccountState, event: &Event) -> Vec<RowWrite> {
                 state.limits.get(&(*login, *currency)),
             )]
         }
+        Event::PaymentMethodSaved { .. } => vec![put(id, "p", &profile_row(state))],
         Event::FreezeSet { .. } => {
             let mut rows = vec![put(id, "p", &profile_row(state))];
             rows.extend(state.sessions.keys().map(|s| session(*s)));
@@ -207,6 +213,12 @@ pub fn rows_for_event(state: &AccountState, event: &Event) -> Vec<RowWrite> {
                     &idempotency_suffix(*vendor, key),
                 )));
             }
+            if let Some(offer) = authorized.offer {
+                rows.push(RowWrite::Put(
+                    offer_used_key(offer),
+                    codec::encode(&authorized.authorization),
+                ));
+            }
             if let Some(stamp) = &authorized.idempotency {
                 let key = (authorized.vendor, stamp.key.clone());
                 rows.push(put_or_delete(
@@ -223,7 +235,7 @@ pub fn rows_for_event(state: &AccountState, event: &Event) -> Vec<RowWrite> {
             currency,
             ..
         } => vec![entitlement(*e), wallet(*currency)],
-        Event::VendorRegistered(_) => Vec::new(),
+        Event::VendorRegistered(_) | Event::OfferPosted(_) => Vec::new(),
     }
 }
 
@@ -365,6 +377,7 @@ pub fn account_from_rows(
     })?;
     let mut state = AccountState::opened(id, zone, profile.language);
     state.frozen = profile.frozen;
+    state.payment_method = profile.payment_method;
     state.logins = profile
         .logins
         .into_iter()
@@ -380,6 +393,36 @@ pub fn account_from_rows(
     state.rebuild_derived();
     state.assert_invariants();
     Ok(Some(state))
+}
+
+/// Prefix of the offer rows: `o/<offer>` holds a live offer (deleted once it expires).
+pub const OFFER_PREFIX: &[u8] = b"o/";
+
+/// Key of an offer's row.
+#[must_use]
+pub fn offer_key(offer: OfferId) -> Vec<u8> {
+    format!("o/{:016x}", offer.0).into_bytes()
+}
+
+/// Key of the row that marks an offer used: `u/<offer>` holds the purchase's authorization
+/// id. Written in the purchase's own batch, so "used" is durable exactly when the purchase is.
+#[must_use]
+pub fn offer_used_key(offer: OfferId) -> Vec<u8> {
+    format!("u/{:016x}", offer.0).into_bytes()
+}
+
+/// Encodes an offer's row.
+#[must_use]
+pub fn offer_row(offer: &Offer) -> (Vec<u8>, Vec<u8>) {
+    (offer_key(offer.id), codec::encode(offer))
+}
+
+/// Decodes an offer's row.
+///
+/// # Errors
+/// `RowError::Corrupt`.
+pub fn offer_from_row(key: &[u8], value: &[u8]) -> Result<Offer, RowError> {
+    decode_row(key, value)
 }
 
 /// Encodes a vendor's row.

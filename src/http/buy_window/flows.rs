@@ -1,0 +1,702 @@
+//! The buy window's flows: show an offer, sign in (public computer or not), buy (with an
+//! optional automatic top-off), add funds, cancel, sign out, register.
+//!
+//! Every outcome a member can meet is a page: an expired offer, a limit, a lapsed session.
+//! A purchase claims the offer at its vendor first (an offer buys once), then runs the shared
+//! `purchase` path; a declined purchase releases the claim.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::{Browser, Form, Page, Signed};
+use crate::actors::messages::{
+    BuyerView, BuyerViewMessage, ClaimOfferMessage, DepositMessage, MemberCommand,
+    MemberCommandMessage, ReleaseOfferMessage, ViewOfferMessage,
+};
+use crate::actors::registry::VendorEntry;
+use crate::domain::account::{AuthorizeCommand, PaymentMethod, SessionExpiry};
+use crate::domain::event::Origin;
+use crate::domain::ids::{AuthorizationId, EntitlementId, OfferId};
+use crate::domain::money::{Amount, parse_amount};
+use crate::domain::offer::Offer;
+use crate::domain::reject::Reject;
+use crate::http::app::{ask, new_id};
+use crate::http::dto::RegisterRequest;
+use crate::http::error::ApiError;
+use crate::http::member_api::{authenticate, register_member, seal_session, start_session};
+use crate::http::purchase::{mint_access_token, purchase};
+use crate::payments::Charge;
+use crate::web::funds::{AddFundsError, AddFundsView, InsufficientFundsView, TopOff};
+use crate::web::pages::{self, BuyView, DeliverView, LoginError, LoginView, OfferSummary};
+use crate::web::register::{RegisterError, RegisterView, register_page};
+use hyper::StatusCode;
+
+/// Shortest password the register form accepts (as `POST /v1/members`).
+const PASSWORD_CHARS_MIN: u32 = 8;
+/// How the test card is shown to the member.
+const TEST_CARD_LABEL: &str = "TEST •••• 4242";
+
+/// An offer with its vendor, and why it cannot be bought now (if it cannot).
+struct Found {
+    vendor: VendorEntry,
+    offer: Arc<Offer>,
+    problem: Option<Reject>,
+}
+
+async fn find(browser: &Browser<'_>, text: &str) -> Result<Found, ApiError> {
+    let id: OfferId = text
+        .parse()
+        .map_err(|_| ApiError::Reject(Reject::OfferUnknown))?;
+    let vendor = browser
+        .app
+        .registry
+        .vendor_of_offer(id)
+        .ok_or(ApiError::Reject(Reject::OfferUnknown))?;
+    let now = browser.app.now();
+    let (offer, problem) = ask(&vendor.addr, |reply| ViewOfferMessage {
+        offer: id,
+        now,
+        reply,
+    })
+    .await?;
+    Ok(Found {
+        vendor,
+        offer,
+        problem,
+    })
+}
+
+fn summary<'a>(found: &'a Found) -> OfferSummary<'a> {
+    OfferSummary {
+        vendor_name: &found.vendor.profile.name,
+        title: &found.offer.title,
+        description: found.offer.short_description.as_deref(),
+        price: found.offer.price,
+        currency: found.offer.currency,
+    }
+}
+
+fn offer_path(found: &Found, action: &str) -> String {
+    if action.is_empty() {
+        format!("/buy/{}", found.offer.id)
+    } else {
+        format!("/buy/{}/{action}", found.offer.id)
+    }
+}
+
+/// An error page that links back to the vendor.
+fn problem(browser: &Browser<'_>, found: &Found, error: &ApiError, member: Option<&str>) -> Page {
+    browser.error_page(error, Some(&found.offer.cancel_url), member)
+}
+
+fn login_page(
+    browser: &Browser<'_>,
+    found: &Found,
+    error: Option<LoginError>,
+    email: Option<&str>,
+) -> Page {
+    let tokens = &browser.app.config.tokens;
+    let action = browser.path(&offer_path(found, "login"));
+    let register = format!(
+        "/register?offer={}{}",
+        found.offer.id,
+        browser
+            .query_lang
+            .map(|lang| format!("&lang={}", lang.code()))
+            .unwrap_or_default()
+    );
+    let view = LoginView {
+        offer: summary(found),
+        action: &action,
+        csrf: &browser.csrf,
+        email,
+        absolute_hours: u32::try_from(tokens.session_absolute_ttl_ms / 3_600_000).unwrap_or(0),
+        idle_minutes: u32::try_from(tokens.session_idle_ttl_ms / 60_000).unwrap_or(0),
+        error,
+        register_href: &register,
+        cancel_href: &found.offer.cancel_url,
+    };
+    let status = match error {
+        None => StatusCode::OK,
+        Some(_) => StatusCode::UNAUTHORIZED,
+    };
+    Page::html(status, pages::login_page(&view, browser.lang(None)))
+}
+
+/// The login page again because the session lapsed, with the session cookie cleared.
+fn session_lapsed(browser: &Browser<'_>, found: &Found) -> Page {
+    login_page(browser, found, Some(LoginError::SessionEnded), None)
+        .with_cookie(browser.clear_session_cookie())
+}
+
+fn is_session_reject(error: &ApiError) -> bool {
+    matches!(
+        error,
+        ApiError::Reject(Reject::SessionUnknown | Reject::SessionEnded | Reject::SessionExpired)
+            | ApiError::NotFound
+    )
+}
+
+async fn buyer_view(
+    browser: &Browser<'_>,
+    signed: &Signed,
+    offer: &Offer,
+) -> Result<BuyerView, ApiError> {
+    let addr = browser.app.account(signed.account)?;
+    ask(&addr, |reply| BuyerViewMessage {
+        login: signed.login,
+        session: signed.session,
+        content: offer.content.clone(),
+        currency: offer.currency,
+        price: offer.price,
+        reply,
+    })
+    .await
+}
+
+fn buy_page(browser: &Browser<'_>, found: &Found, signed: &Signed, view: &BuyerView) -> Page {
+    let action = browser.path(&offer_path(found, "purchase"));
+    let sign_out = browser.path(&offer_path(found, "sign-out"));
+    let page = BuyView {
+        offer: summary(found),
+        action: &action,
+        csrf: &browser.csrf,
+        session: signed.public_token.as_deref(),
+        owned: view.owned,
+        // Incentive grants are not built yet: no grant can apply, so no Incentive button.
+        incentive: None,
+        balance: view.balance,
+        email: &view.email,
+        sign_out_action: &sign_out,
+        cancel_href: &found.offer.cancel_url,
+    };
+    Page::html(
+        StatusCode::OK,
+        pages::buy_page(&page, browser.lang(Some(&view.language))),
+    )
+}
+
+/// Shows the buy page for a signed-in member, or the login page when the session lapsed.
+async fn buy_page_or_login(browser: &Browser<'_>, found: &Found, signed: &Signed) -> Page {
+    match buyer_view(browser, signed, &found.offer).await {
+        Ok(view) => buy_page(browser, found, signed, &view),
+        Err(error) if is_session_reject(&error) => session_lapsed(browser, found),
+        Err(error) => problem(browser, found, &error, None),
+    }
+}
+
+/// `GET /buy/{offer}`.
+pub(super) async fn show(browser: &Browser<'_>, text: &str) -> Result<Page, ApiError> {
+    let found = find(browser, text).await?;
+    if let Some(reject) = found.problem {
+        return Ok(problem(browser, &found, &ApiError::Reject(reject), None));
+    }
+    let Some(signed) = browser.signed(None) else {
+        return Ok(login_page(browser, &found, None, None));
+    };
+    Ok(buy_page_or_login(browser, &found, &signed).await)
+}
+
+/// `POST /buy/{offer}/login`.
+pub(super) async fn sign_in(
+    browser: &Browser<'_>,
+    text: &str,
+    form: &Form,
+) -> Result<Page, ApiError> {
+    browser.check_csrf(form)?;
+    let found = find(browser, text).await?;
+    if let Some(reject) = found.problem {
+        return Ok(problem(browser, &found, &ApiError::Reject(reject), None));
+    }
+    let email = form.get("email").unwrap_or("").trim();
+    let password = form.get("password").unwrap_or("");
+    if email.is_empty() || password.is_empty() {
+        let email = Some(email).filter(|e| !e.is_empty());
+        return Ok(login_page(
+            browser,
+            &found,
+            Some(LoginError::MissingCredentials),
+            email,
+        ));
+    }
+    let (account, login) = match authenticate(browser.app, email, password.to_owned()).await {
+        Ok(found_login) => found_login,
+        Err(ApiError::Unauthenticated) => {
+            return Ok(login_page(
+                browser,
+                &found,
+                Some(LoginError::WrongCredentials),
+                Some(email),
+            ));
+        }
+        Err(error) => return Ok(problem(browser, &found, &error, None)),
+    };
+    let app = browser.app;
+    let now = app.now();
+    // The checkbox is checked by default: only an explicit uncheck keeps a cookie.
+    let public = form.get("public_computer") == Some("on");
+    let expiry = if public {
+        SessionExpiry::Absolute {
+            expires_at: now.plus_ms(app.config.buy_window.public_session_ttl_ms),
+        }
+    } else if form.get("expiry") == Some("idle") {
+        SessionExpiry::Idle {
+            idle_ms: app.config.tokens.session_idle_ttl_ms,
+        }
+    } else {
+        SessionExpiry::Absolute {
+            expires_at: now.plus_ms(app.config.tokens.session_absolute_ttl_ms),
+        }
+    };
+    let (session, _) = match start_session(app, account, login, expiry).await {
+        Ok(started) => started,
+        Err(error) => return Ok(problem(browser, &found, &error, None)),
+    };
+    let token = seal_session(app, account, login, session);
+    if public {
+        let signed = Signed {
+            account,
+            login,
+            session,
+            public_token: Some(token),
+        };
+        return Ok(buy_page_or_login(browser, &found, &signed).await);
+    }
+    let cookie = browser.session_cookie(&token, app.config.tokens.session_absolute_ttl_ms);
+    Ok(Page::redirect(browser.path(&offer_path(&found, ""))).with_cookie(cookie))
+}
+
+/// `POST /buy/{offer}/purchase` and, with `top_off`, `POST /buy/{offer}/top-off`.
+pub(super) async fn buy(
+    browser: &Browser<'_>,
+    text: &str,
+    form: &Form,
+    top_off: bool,
+) -> Result<Page, ApiError> {
+    browser.check_csrf(form)?;
+    let found = find(browser, text).await?;
+    let Some(signed) = browser.signed(Some(form)) else {
+        return Ok(session_lapsed(browser, &found));
+    };
+    let app = browser.app;
+    let now = app.now();
+    let claimed = ask(&found.vendor.addr, |reply| ClaimOfferMessage {
+        offer: found.offer.id,
+        now,
+        until: now.plus_ms(app.config.offers.claim_ms),
+        reply,
+    })
+    .await;
+    // The claimed offer is the stored one: price and terms come from it, never the form.
+    let offer = match claimed {
+        Ok(offer) => offer,
+        Err(error) => return Ok(problem(browser, &found, &error, None)),
+    };
+    let outcome = buy_claimed(browser, &found, &offer, &signed, top_off).await;
+    if !matches!(outcome, Bought::Purchased(_)) {
+        found
+            .vendor
+            .addr
+            .do_send(ReleaseOfferMessage { offer: offer.id });
+    }
+    Ok(match outcome {
+        Bought::Purchased(page) | Bought::NotCharged(page) => page,
+    })
+}
+
+/// Whether the offer was used up (a durable purchase) or is free again.
+enum Bought {
+    /// A purchase was made: the offer is used.
+    Purchased(Page),
+    /// Nothing was charged (already owned, declined, failed): the claim must be released.
+    NotCharged(Page),
+}
+
+async fn buy_claimed(
+    browser: &Browser<'_>,
+    found: &Found,
+    offer: &Offer,
+    signed: &Signed,
+    top_off: bool,
+) -> Bought {
+    let app = browser.app;
+    let started = Instant::now();
+    if top_off && let Err(page) = top_off_first(browser, found, offer, signed).await {
+        return Bought::NotCharged(page);
+    }
+    let command = AuthorizeCommand {
+        login: signed.login,
+        session: signed.session,
+        vendor: offer.vendor,
+        price: offer.price,
+        currency: offer.currency,
+        content: offer.content.clone(),
+        terms: offer.terms,
+        idempotency: None,
+        new_authorization: AuthorizationId(new_id()),
+        new_entitlement: EntitlementId(new_id()),
+        offer: Some(offer.id),
+    };
+    let authorization = match purchase(app, signed.account, command, started.elapsed()).await {
+        Ok(authorization) => authorization,
+        Err(error) if is_session_reject(&error) => {
+            return Bought::NotCharged(session_lapsed(browser, found));
+        }
+        Err(ApiError::Reject(Reject::InsufficientFunds)) => {
+            return Bought::NotCharged(insufficient_funds(browser, found, signed).await);
+        }
+        Err(error) => return Bought::NotCharged(problem(browser, found, &error, None)),
+    };
+    if signed.public_token.is_some() {
+        // Public computer: the session served this one purchase; the next one asks again.
+        end_session(browser, signed).await;
+    }
+    let token = mint_access_token(app, signed.account, &authorization.entitlement, app.now());
+    let page = deliver(offer, &token);
+    if authorization.already_owned {
+        Bought::NotCharged(page)
+    } else {
+        Bought::Purchased(page)
+    }
+}
+
+/// Sends the browser to the content with the access token: an auto-submitted form POST
+/// ([0183], the default) or a redirect with the token in the query.
+fn deliver(offer: &Offer, token: &str) -> Page {
+    if offer.is_post {
+        let nonce: [u8; 16] = rand::random();
+        let nonce: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
+        let view = DeliverView {
+            content_url: &offer.content_url,
+            access_token: token,
+            optional_data: offer.optional_data.as_deref(),
+            script_nonce: Some(&nonce),
+        };
+        let mut page = Page::html(
+            StatusCode::OK,
+            pages::deliver_page(&view, crate::web::i18n::Lang::En),
+        );
+        page.script_nonce = Some(nonce);
+        return page;
+    }
+    let mut url = match url::Url::parse(&offer.content_url) {
+        Ok(url) => url,
+        Err(_) => return Page::redirect(offer.cancel_url.clone()),
+    };
+    url.query_pairs_mut().append_pair("access_token", token);
+    if let Some(data) = &offer.optional_data {
+        url.query_pairs_mut().append_pair("optional_data", data);
+    }
+    Page::redirect(url.into())
+}
+
+async fn end_session(browser: &Browser<'_>, signed: &Signed) {
+    if let Ok(addr) = browser.app.account(signed.account) {
+        // Best effort: the session also lapses by its short absolute expiry.
+        let _ = ask(&addr, |reply| MemberCommandMessage {
+            login: signed.login,
+            session: signed.session,
+            command: MemberCommand::EndSession,
+            reply,
+        })
+        .await;
+    }
+}
+
+/// FIG. 25: the shortage and the ways on (automatic top-off, add funds, cancel).
+async fn insufficient_funds(browser: &Browser<'_>, found: &Found, signed: &Signed) -> Page {
+    let view = match buyer_view(browser, signed, &found.offer).await {
+        Ok(view) => view,
+        Err(error) if is_session_reject(&error) => return session_lapsed(browser, found),
+        Err(error) => return problem(browser, found, &error, None),
+    };
+    let Some(shortage) = view.shortage else {
+        // Funds arrived in between: show the buy page again.
+        return buy_page(browser, found, signed, &view);
+    };
+    let action = browser.path(&offer_path(found, "top-off"));
+    let add_funds = browser.path(&offer_path(found, "funds"));
+    let total = top_off_total(browser, shortage);
+    let top_off = match (view.payment_method, total) {
+        (Some(PaymentMethod::TestCard), Some(total)) => Some(TopOff {
+            action: &action,
+            csrf: &browser.csrf,
+            session: signed.public_token.as_deref(),
+            total,
+            method_label: TEST_CARD_LABEL,
+        }),
+        _ => None,
+    };
+    let page = InsufficientFundsView {
+        offer: summary(found),
+        balance: view.balance.unwrap_or(crate::domain::money::Balance::ZERO),
+        shortage,
+        top_off,
+        add_funds_href: &add_funds,
+        cancel_href: &found.offer.cancel_url,
+    };
+    Page::html(
+        StatusCode::PAYMENT_REQUIRED,
+        crate::web::funds::insufficient_funds_page(&page, browser.lang(Some(&view.language))),
+    )
+}
+
+/// Shortage plus the configured top-off amount, if it stays within the largest charge.
+fn top_off_total(browser: &Browser<'_>, shortage: Amount) -> Option<Amount> {
+    let config = &browser.app.config.buy_window;
+    let extra = parse_amount(&config.top_off_amount).ok()?;
+    let max = parse_amount(&config.charge_max).ok()?;
+    shortage.checked_add(extra).filter(|total| *total <= max)
+}
+
+/// Charges the saved payment method for the shortage plus the top-off amount and deposits
+/// it, before the purchase. Answers the page to show instead when it cannot.
+async fn top_off_first(
+    browser: &Browser<'_>,
+    found: &Found,
+    offer: &Offer,
+    signed: &Signed,
+) -> Result<(), Page> {
+    let view = match buyer_view(browser, signed, offer).await {
+        Ok(view) => view,
+        Err(error) if is_session_reject(&error) => return Err(session_lapsed(browser, found)),
+        Err(error) => return Err(problem(browser, found, &error, None)),
+    };
+    let Some(shortage) = view.shortage else {
+        return Ok(());
+    };
+    let Some(method) = view.payment_method else {
+        return Err(problem(browser, found, &ApiError::NoPaymentMethod, None));
+    };
+    let Some(total) = top_off_total(browser, shortage) else {
+        return Err(problem(browser, found, &ApiError::PaymentDeclined, None));
+    };
+    charge_and_deposit(browser, signed, method, total, offer.currency)
+        .await
+        .map_err(|error| problem(browser, found, &error, Some(&view.language)))
+}
+
+async fn charge_and_deposit(
+    browser: &Browser<'_>,
+    signed: &Signed,
+    method: PaymentMethod,
+    amount: Amount,
+    currency: crate::domain::money::Currency,
+) -> Result<(), ApiError> {
+    let app = browser.app;
+    let reference = app
+        .payments
+        .charge(&Charge {
+            account: signed.account,
+            method,
+            amount,
+            currency,
+        })
+        .map_err(|_| {
+            metrics::counter!(crate::metrics::PAYMENT_CHARGES, "outcome" => "declined")
+                .increment(1);
+            ApiError::PaymentDeclined
+        })?;
+    metrics::counter!(crate::metrics::PAYMENT_CHARGES, "outcome" => "approved").increment(1);
+    let addr = app.account(signed.account)?;
+    ask(&addr, |reply| DepositMessage {
+        currency,
+        amount,
+        reference,
+        by: Origin::PaymentMethod,
+        reply,
+    })
+    .await?;
+    Ok(())
+}
+
+/// `GET /buy/{offer}/funds`.
+pub(super) async fn funds_form(browser: &Browser<'_>, text: &str) -> Result<Page, ApiError> {
+    let found = find(browser, text).await?;
+    let Some(signed) = browser.signed(None) else {
+        return Ok(login_page(browser, &found, None, None));
+    };
+    Ok(funds_page(browser, &found, &signed, None, None).await)
+}
+
+async fn funds_page(
+    browser: &Browser<'_>,
+    found: &Found,
+    signed: &Signed,
+    amount: Option<&str>,
+    error: Option<AddFundsError>,
+) -> Page {
+    let view = match buyer_view(browser, signed, &found.offer).await {
+        Ok(view) => view,
+        Err(error) if is_session_reject(&error) => return session_lapsed(browser, found),
+        Err(error) => return problem(browser, found, &error, None),
+    };
+    let action = browser.path(&offer_path(found, "funds"));
+    let back = browser.path(&offer_path(found, ""));
+    let page = AddFundsView {
+        action: &action,
+        csrf: &browser.csrf,
+        session: signed.public_token.as_deref(),
+        currency: found.offer.currency,
+        balance: view.balance,
+        amount,
+        error,
+        cancel_href: &back,
+    };
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    Page::html(
+        status,
+        crate::web::funds::add_funds_page(&page, browser.lang(Some(&view.language))),
+    )
+}
+
+/// `POST /buy/{offer}/funds`: charge the saved method for the amount typed, then back to the
+/// buy window.
+pub(super) async fn add_funds(
+    browser: &Browser<'_>,
+    text: &str,
+    form: &Form,
+) -> Result<Page, ApiError> {
+    browser.check_csrf(form)?;
+    let found = find(browser, text).await?;
+    let Some(signed) = browser.signed(Some(form)) else {
+        return Ok(session_lapsed(browser, &found));
+    };
+    let typed = form.get("amount").unwrap_or("").trim();
+    let amount = match parse_amount(typed) {
+        Ok(amount) if !amount.is_zero() => amount,
+        _ => {
+            let error = Some(AddFundsError::AmountInvalid);
+            return Ok(funds_page(browser, &found, &signed, Some(typed), error).await);
+        }
+    };
+    let max = parse_amount(&browser.app.config.buy_window.charge_max).unwrap_or(Amount::ZERO);
+    if amount > max {
+        let error = Some(AddFundsError::AmountTooLarge);
+        return Ok(funds_page(browser, &found, &signed, Some(typed), error).await);
+    }
+    let view = match buyer_view(browser, &signed, &found.offer).await {
+        Ok(view) => view,
+        Err(error) if is_session_reject(&error) => return Ok(session_lapsed(browser, &found)),
+        Err(error) => return Ok(problem(browser, &found, &error, None)),
+    };
+    let Some(method) = view.payment_method else {
+        return Ok(problem(browser, &found, &ApiError::NoPaymentMethod, None));
+    };
+    match charge_and_deposit(browser, &signed, method, amount, found.offer.currency).await {
+        Ok(()) => {}
+        Err(ApiError::PaymentDeclined) => {
+            let error = Some(AddFundsError::Declined);
+            return Ok(funds_page(browser, &found, &signed, Some(typed), error).await);
+        }
+        Err(error) => return Ok(problem(browser, &found, &error, Some(&view.language))),
+    }
+    if signed.public_token.is_some() {
+        // No cookie holds a public-computer session: show the buy page with it in the form.
+        return Ok(buy_page_or_login(browser, &found, &signed).await);
+    }
+    Ok(Page::redirect(browser.path(&offer_path(&found, ""))))
+}
+
+/// `GET /buy/{offer}/cancel`: back to the vendor's page.
+pub(super) async fn cancel(browser: &Browser<'_>, text: &str) -> Result<Page, ApiError> {
+    let found = find(browser, text).await?;
+    Ok(Page::redirect(found.offer.cancel_url.clone()))
+}
+
+/// `POST /buy/{offer}/sign-out`.
+pub(super) async fn sign_out(
+    browser: &Browser<'_>,
+    text: &str,
+    form: &Form,
+) -> Result<Page, ApiError> {
+    browser.check_csrf(form)?;
+    let found = find(browser, text).await?;
+    if let Some(signed) = browser.signed(Some(form)) {
+        end_session(browser, &signed).await;
+    }
+    Ok(Page::redirect(browser.path(&offer_path(&found, "")))
+        .with_cookie(browser.clear_session_cookie()))
+}
+
+fn register_view_page(
+    browser: &Browser<'_>,
+    offer: Option<&str>,
+    email: Option<&str>,
+    error: Option<RegisterError>,
+) -> Page {
+    let back = offer.map_or_else(
+        || "/register".to_owned(),
+        |o| browser.path(&format!("/buy/{o}")),
+    );
+    let action = browser.path("/register");
+    let view = RegisterView {
+        action: &action,
+        csrf: &browser.csrf,
+        offer,
+        email,
+        currency: None,
+        password_chars_min: PASSWORD_CHARS_MIN,
+        error,
+        back_href: &back,
+    };
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    Page::html(status, register_page(&view, browser.lang(None)))
+}
+
+/// `GET /register?offer=...`.
+pub(super) fn register_form(browser: &Browser<'_>) -> Page {
+    let offer = browser
+        .query_offer
+        .as_deref()
+        .filter(|o| o.parse::<OfferId>().is_ok());
+    register_view_page(browser, offer, None, None)
+}
+
+/// `POST /register`: create the member (with the test card when asked), then back to the
+/// buy window to sign in.
+pub(super) async fn register(browser: &Browser<'_>, form: &Form) -> Result<Page, ApiError> {
+    browser.check_csrf(form)?;
+    let offer = form.get("offer").filter(|o| o.parse::<OfferId>().is_ok());
+    let email = form.get("email").unwrap_or("").trim();
+    let request = RegisterRequest {
+        email: email.to_owned(),
+        password: form.get("password").unwrap_or("").to_owned(),
+        language: form.get("language").unwrap_or("en").to_owned(),
+        currency: form.get("currency").unwrap_or("USD").to_owned(),
+        time_zone: None,
+    };
+    let method = (form.get("save_card") == Some("on")).then_some(PaymentMethod::TestCard);
+    let refill = Some(email).filter(|e| !e.is_empty());
+    match register_member(browser.app, request, method).await {
+        Ok(_) => {}
+        Err(ApiError::EmailTaken) => {
+            let error = Some(RegisterError::EmailTaken);
+            return Ok(register_view_page(browser, offer, refill, error));
+        }
+        Err(ApiError::InvalidField { param: "email", .. }) => {
+            let error = Some(RegisterError::EmailInvalid);
+            return Ok(register_view_page(browser, offer, refill, error));
+        }
+        Err(ApiError::InvalidField {
+            param: "password", ..
+        }) => {
+            let error = Some(RegisterError::PasswordTooShort);
+            return Ok(register_view_page(browser, offer, refill, error));
+        }
+        Err(error) => return Err(error),
+    }
+    let next = match offer {
+        Some(offer) => format!("/buy/{offer}"),
+        None => "/register".to_owned(),
+    };
+    Ok(Page::redirect(browser.path(&next)))
+}

@@ -1,0 +1,404 @@
+//! The buy window (flow B, [0168]-[0204], [0214]-[0235]): server-rendered pages at `/buy/...`
+//! and `/register`, for a member's browser rather than a vendor's server.
+//!
+//! This module is the browser edge: routing, cookies, the CSRF check, the page language and
+//! the response headers. The flows themselves are in `flows.rs`; the pages are rendered by
+//! `crate::web` (pure). A purchase goes through the same `purchase` path as
+//! `POST /v1/authorize`, so both doors run the same domain checks and write the same events.
+//!
+//! Cookies: `farthing_session` holds a sealed session token (HttpOnly, SameSite=Lax, Secure
+//! when configured); `farthing_csrf` holds a random token that every form repeats in a hidden
+//! field (double submit). A cross-site page can neither read the cookie nor set it, so it
+//! cannot forge a form that passes.
+
+mod flows;
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use base64::Engine;
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, HeaderName, HeaderValue,
+    LOCATION, REFERRER_POLICY, SET_COOKIE, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+};
+use hyper::{HeaderMap, Method, Response, StatusCode};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::app::App;
+use super::error::ApiError;
+use crate::crypto::token::SessionClaims;
+use crate::domain::ids::{AccountId, LoginId, SessionId};
+use crate::web::i18n::Lang;
+use crate::web::pages::{self, ErrorView};
+
+/// The session cookie's name.
+const SESSION_COOKIE: &str = "farthing_session";
+/// The CSRF cookie's name.
+const CSRF_COOKIE: &str = "farthing_csrf";
+/// Random bytes in a CSRF token.
+const CSRF_TOKEN_BYTES: usize = 16;
+/// Form fields read at most (a form here has fewer than ten).
+const FORM_FIELDS_MAX: usize = 32;
+
+/// `style-src` for the one inline stylesheet every page carries, by hash rather than
+/// `'unsafe-inline'`.
+static STYLE_HASH: LazyLock<String> = LazyLock::new(|| {
+    let digest = Sha256::digest(crate::web::layout::STYLESHEET.as_bytes());
+    format!(
+        "'sha256-{}'",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    )
+});
+
+/// True for the paths this module serves.
+#[must_use]
+pub fn owns(segments: &[&str]) -> bool {
+    matches!(segments, ["buy", ..] | ["register"])
+}
+
+/// Serves one buy-window request; answers the route label (for metrics) and the response.
+/// Never panics on input: every failure is an error page.
+pub async fn handle(
+    app: &App,
+    method: &Method,
+    segments: &[&str],
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: Result<Bytes, ApiError>,
+) -> (&'static str, Response<Full<Bytes>>) {
+    let browser = Browser::new(app, headers, query);
+    let get = method == Method::GET;
+    let post = method == Method::POST;
+    let body = match body {
+        Ok(body) => body,
+        Err(error) => return ("buy_body", browser.error(&error, None)),
+    };
+    let form = || Form::parse(&body);
+    let (route, outcome) = match segments {
+        ["buy", offer] if get => ("/buy/{offer}", flows::show(&browser, offer).await),
+        ["buy", offer, "login"] if post => (
+            "/buy/{offer}/login",
+            flows::sign_in(&browser, offer, &form()).await,
+        ),
+        ["buy", offer, "purchase"] if post => (
+            "/buy/{offer}/purchase",
+            flows::buy(&browser, offer, &form(), false).await,
+        ),
+        ["buy", offer, "top-off"] if post => (
+            "/buy/{offer}/top-off",
+            flows::buy(&browser, offer, &form(), true).await,
+        ),
+        ["buy", offer, "funds"] if get => (
+            "/buy/{offer}/funds",
+            flows::funds_form(&browser, offer).await,
+        ),
+        ["buy", offer, "funds"] if post => (
+            "/buy/{offer}/funds",
+            flows::add_funds(&browser, offer, &form()).await,
+        ),
+        ["buy", offer, "cancel"] if get => {
+            ("/buy/{offer}/cancel", flows::cancel(&browser, offer).await)
+        }
+        ["buy", offer, "sign-out"] if post => (
+            "/buy/{offer}/sign-out",
+            flows::sign_out(&browser, offer, &form()).await,
+        ),
+        ["register"] if get => ("/register", Ok(flows::register_form(&browser))),
+        ["register"] if post => ("/register", flows::register(&browser, &form()).await),
+        ["buy", _]
+        | [
+            "buy",
+            _,
+            "login" | "purchase" | "top-off" | "sign-out" | "cancel",
+        ]
+        | ["buy", _, "funds"]
+        | ["register"] => ("method_not_allowed", Err(ApiError::MethodNotAllowed)),
+        _ => ("not_found", Err(ApiError::RouteNotFound)),
+    };
+    let response = match outcome {
+        Ok(page) => browser.respond(page),
+        Err(error) => browser.error(&error, None),
+    };
+    (route, response)
+}
+
+/// What a flow answers: a page or a redirect, with cookies to set.
+#[derive(Debug, Default)]
+struct Page {
+    status: Option<StatusCode>,
+    html: String,
+    location: Option<String>,
+    cookies: Vec<String>,
+    /// The nonce the page's one inline script carries, for the CSP.
+    script_nonce: Option<String>,
+}
+
+impl Page {
+    fn html(status: StatusCode, html: String) -> Page {
+        Page {
+            status: Some(status),
+            html,
+            ..Page::default()
+        }
+    }
+
+    fn redirect(location: String) -> Page {
+        Page {
+            status: Some(StatusCode::SEE_OTHER),
+            location: Some(location),
+            ..Page::default()
+        }
+    }
+
+    fn with_cookie(mut self, cookie: String) -> Page {
+        self.cookies.push(cookie);
+        self
+    }
+}
+
+/// A signed-in member, from the session cookie or (public-computer mode) the form.
+#[derive(Clone, Debug)]
+struct Signed {
+    account: AccountId,
+    login: LoginId,
+    session: SessionId,
+    /// Public-computer mode: the sealed session the form carries, since no cookie does.
+    public_token: Option<String>,
+}
+
+/// One browser request's context.
+struct Browser<'a> {
+    app: &'a App,
+    headers: &'a HeaderMap,
+    cookies: BTreeMap<String, String>,
+    /// `?lang=` when the reader chose a language explicitly.
+    query_lang: Option<Lang>,
+    /// `?offer=` on the register page.
+    query_offer: Option<String>,
+    /// The CSRF token of this browser, and whether it is new (then the cookie is set).
+    csrf: String,
+    csrf_is_new: bool,
+}
+
+impl<'a> Browser<'a> {
+    fn new(app: &'a App, headers: &'a HeaderMap, query: Option<&str>) -> Browser<'a> {
+        let cookies = parse_cookies(headers);
+        let mut query_lang = None;
+        let mut query_offer = None;
+        for (name, value) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()).take(8) {
+            match name.as_ref() {
+                "lang" => query_lang = Lang::from_tag(&value),
+                "offer" => query_offer = Some(value.into_owned()),
+                _ => {}
+            }
+        }
+        let existing = cookies
+            .get(CSRF_COOKIE)
+            .filter(|token| token.len() == 2 * CSRF_TOKEN_BYTES)
+            .cloned();
+        let csrf_is_new = existing.is_none();
+        let csrf = existing.unwrap_or_else(|| {
+            let bytes: [u8; CSRF_TOKEN_BYTES] = rand::random();
+            bytes.iter().map(|b| format!("{b:02x}")).collect()
+        });
+        Browser {
+            app,
+            headers,
+            cookies,
+            query_lang,
+            query_offer,
+            csrf,
+            csrf_is_new,
+        }
+    }
+
+    /// The page language: `?lang=`, then the member's, then `Accept-Language`.
+    fn lang(&self, member_language: Option<&str>) -> Lang {
+        let accept = self
+            .headers
+            .get(hyper::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok());
+        Lang::negotiate(self.query_lang.map(Lang::code), member_language, accept)
+    }
+
+    /// A path on this server, keeping an explicit `?lang=` so the reader's choice sticks.
+    fn path(&self, path: &str) -> String {
+        match self.query_lang {
+            Some(lang) => format!("{path}?lang={}", lang.code()),
+            None => path.to_owned(),
+        }
+    }
+
+    /// Checks the form's CSRF token against the cookie, in constant time.
+    fn check_csrf(&self, form: &Form) -> Result<(), ApiError> {
+        let cookie = self.cookies.get(CSRF_COOKIE).map(String::as_bytes);
+        let field = form.get("csrf").map(str::as_bytes);
+        match (cookie, field) {
+            (Some(cookie), Some(field))
+                if !cookie.is_empty() && bool::from(cookie.ct_eq(field)) =>
+            {
+                Ok(())
+            }
+            _ => Err(ApiError::CsrfFailed),
+        }
+    }
+
+    /// The signed-in member: the form's public-computer session first, else the cookie.
+    /// Only opens the token; the account actor decides whether the session is still live.
+    fn signed(&self, form: Option<&Form>) -> Option<Signed> {
+        let from_form = form
+            .and_then(|f| f.get("session"))
+            .filter(|t| !t.is_empty());
+        let token = from_form.or_else(|| self.cookies.get(SESSION_COOKIE).map(String::as_str))?;
+        let now_ms = u64::try_from(self.app.now().0).unwrap_or(0);
+        let claims: SessionClaims = self.app.tokens.open(token, 0, now_ms).ok()?;
+        Some(Signed {
+            account: AccountId(claims.account),
+            login: LoginId(claims.login),
+            session: SessionId(claims.session),
+            public_token: from_form.map(str::to_owned),
+        })
+    }
+
+    fn cookie_attributes(&self) -> &'static str {
+        if self.app.config.buy_window.secure_cookies {
+            "; Path=/; HttpOnly; SameSite=Lax; Secure"
+        } else {
+            "; Path=/; HttpOnly; SameSite=Lax"
+        }
+    }
+
+    fn session_cookie(&self, token: &str, max_age_ms: u64) -> String {
+        format!(
+            "{SESSION_COOKIE}={token}{}; Max-Age={}",
+            self.cookie_attributes(),
+            max_age_ms / 1000
+        )
+    }
+
+    fn clear_session_cookie(&self) -> String {
+        format!("{SESSION_COOKIE}={}; Max-Age=0", self.cookie_attributes())
+    }
+
+    /// An error page for `error`, linking back to the vendor when known.
+    fn error(&self, error: &ApiError, back: Option<&str>) -> Response<Full<Bytes>> {
+        self.respond(self.error_page(error, back, None))
+    }
+
+    fn error_page(&self, error: &ApiError, back: Option<&str>, member: Option<&str>) -> Page {
+        let (status, code, _) = error.describe();
+        let html = pages::error_page(
+            &ErrorView {
+                code,
+                back_href: back,
+            },
+            self.lang(member),
+        );
+        Page::html(status, html)
+    }
+
+    /// Builds the response: security headers on every page, the CSRF cookie when new.
+    fn respond(&self, page: Page) -> Response<Full<Bytes>> {
+        let status = page.status.unwrap_or(StatusCode::OK);
+        let mut response = Response::new(Full::new(Bytes::from(page.html)));
+        *response.status_mut() = status;
+        let headers = response.headers_mut();
+        let script = page
+            .script_nonce
+            .as_deref()
+            .map_or_else(|| "'none'".to_owned(), |nonce| format!("'nonce-{nonce}'"));
+        let policy = format!(
+            "default-src 'none'; style-src {}; script-src {script}; img-src 'self' data:; \
+             base-uri 'none'; frame-ancestors 'none'",
+            *STYLE_HASH
+        );
+        let fixed: [(HeaderName, &str); 5] = [
+            (CONTENT_TYPE, "text/html; charset=utf-8"),
+            (CACHE_CONTROL, "no-store"),
+            (REFERRER_POLICY, "no-referrer"),
+            (X_FRAME_OPTIONS, "DENY"),
+            (X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ];
+        for (name, value) in fixed {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+        if let Ok(value) = HeaderValue::from_str(&policy) {
+            headers.insert(CONTENT_SECURITY_POLICY, value);
+        }
+        if let Some(location) = page.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+            headers.insert(LOCATION, location);
+        }
+        let csrf_cookie = self
+            .csrf_is_new
+            .then(|| format!("{CSRF_COOKIE}={}{}", self.csrf, self.cookie_attributes()));
+        for cookie in page.cookies.into_iter().chain(csrf_cookie) {
+            if let Ok(value) = HeaderValue::from_str(&cookie) {
+                headers.append(SET_COOKIE, value);
+            }
+        }
+        response
+    }
+}
+
+fn parse_cookies(headers: &HeaderMap) -> BTreeMap<String, String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|line| line.split(';'))
+        .take(64)
+        .filter_map(|pair| pair.trim().split_once('='))
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .collect()
+}
+
+/// An `application/x-www-form-urlencoded` body.
+#[derive(Debug, Default)]
+struct Form {
+    fields: BTreeMap<String, String>,
+}
+
+impl Form {
+    fn parse(body: &[u8]) -> Form {
+        Form {
+            fields: url::form_urlencoded::parse(body)
+                .take(FORM_FIELDS_MAX)
+                .map(|(name, value)| (name.into_owned(), value.into_owned()))
+                .collect(),
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.fields.get(name).map(String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_and_forms_parse() {
+        let mut headers = HeaderMap::new();
+        headers.insert(COOKIE, HeaderValue::from_static("a=1; farthing_csrf=xyz"));
+        let cookies = parse_cookies(&headers);
+        assert_eq!(
+            cookies.get("farthing_csrf").map(String::as_str),
+            Some("xyz")
+        );
+        let form = Form::parse(b"email=a%40b.example&password=p+w&public_computer=on");
+        assert_eq!(form.get("email"), Some("a@b.example"));
+        assert_eq!(form.get("password"), Some("p w"));
+        assert_eq!(form.get("missing"), None);
+    }
+
+    #[test]
+    fn buy_window_paths_are_recognized() {
+        assert!(owns(&["buy", "ofr_0000000000000001"]));
+        assert!(owns(&["register"]));
+        assert!(!owns(&["v1", "offers"]));
+    }
+}

@@ -1,0 +1,819 @@
+//! Offers and the buy window over real HTTP: every offer rejection and every outcome a member
+//! can meet, driven the way a browser would (forms, cookies, redirects not followed), plus the
+//! proof that a buy-window purchase and a `POST /v1/authorize` purchase write the same events.
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::{TestServer, Vendor};
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "correct horse battery";
+
+/// A browser without JavaScript: keeps cookies, sends forms, shows redirects as they come.
+struct Browser<'a> {
+    server: &'a TestServer,
+    agent: ureq::Agent,
+    cookies: BTreeMap<String, String>,
+    accept_language: Option<&'static str>,
+}
+
+struct Page {
+    status: u16,
+    html: String,
+    location: Option<String>,
+    headers: Vec<(String, String)>,
+}
+
+impl Page {
+    fn has(&self, needle: &str) -> bool {
+        self.html.contains(needle)
+    }
+
+    /// The `value` of the first input named `name`.
+    fn field(&self, name: &str) -> String {
+        let marker = format!("name=\"{name}\"");
+        let at = self
+            .html
+            .find(&marker)
+            .unwrap_or_else(|| panic!("no field {name} in {}", self.html));
+        let tag_start = self.html[..at].rfind('<').unwrap();
+        let tag_end = at + self.html[at..].find('>').unwrap();
+        let tag = &self.html[tag_start..tag_end];
+        let value_at = tag.find("value=\"").expect("field has a value") + "value=\"".len();
+        let value_end = value_at + tag[value_at..].find('"').unwrap();
+        tag[value_at..value_end].to_owned()
+    }
+
+    fn error_code(&self) -> Option<String> {
+        let at = self.html.find("data-code=\"")? + "data-code=\"".len();
+        let end = at + self.html[at..].find('"')?;
+        Some(self.html[at..end].to_owned())
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl<'a> Browser<'a> {
+    fn new(server: &'a TestServer) -> Browser<'a> {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .build()
+            .into();
+        Browser {
+            server,
+            agent,
+            cookies: BTreeMap::new(),
+            accept_language: None,
+        }
+    }
+
+    fn send(&mut self, method: &str, path: &str, form: Option<&[(&str, &str)]>) -> Page {
+        let url = if path.starts_with("http") {
+            path.to_owned()
+        } else {
+            format!("{}{path}", self.server.base)
+        };
+        let mut builder = ureq::http::Request::builder().method(method).uri(&url);
+        if !self.cookies.is_empty() {
+            let line: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(name, value)| format!("{name}={value}"))
+                .collect();
+            builder = builder.header("Cookie", line.join("; "));
+        }
+        if let Some(language) = self.accept_language {
+            builder = builder.header("Accept-Language", language);
+        }
+        let response = match form {
+            Some(fields) => {
+                let body: String = url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(fields.iter())
+                    .finish();
+                let request = builder
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .body(body)
+                    .unwrap();
+                self.agent.run(request)
+            }
+            None => self.agent.run(builder.body(()).unwrap()),
+        };
+        let mut response = response.unwrap();
+        let headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+            .collect();
+        for (name, value) in &headers {
+            if name.eq_ignore_ascii_case("set-cookie") {
+                let pair = value.split(';').next().unwrap();
+                let (cookie, content) = pair.split_once('=').unwrap();
+                if value.contains("Max-Age=0") {
+                    self.cookies.remove(cookie);
+                } else {
+                    self.cookies.insert(cookie.to_owned(), content.to_owned());
+                }
+            }
+        }
+        let location = headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("location"))
+            .map(|(_, v)| v.clone());
+        Page {
+            status: response.status().as_u16(),
+            html: response.body_mut().read_to_string().unwrap(),
+            location,
+            headers,
+        }
+    }
+
+    fn get(&mut self, path: &str) -> Page {
+        self.send("GET", path, None)
+    }
+
+    fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        self.send("POST", path, Some(fields))
+    }
+
+    /// Signs in on the buy window's login form.
+    fn sign_in(&mut self, offer: &str, email: &str, public: bool, expiry: &str) -> Page {
+        let login = self.get(&format!("/buy/{offer}"));
+        assert!(login.has("id=\"login\""), "{}", login.html);
+        let csrf = login.field("csrf");
+        let mut fields = vec![
+            ("csrf", csrf.as_str()),
+            ("email", email),
+            ("password", PASSWORD),
+            ("expiry", expiry),
+        ];
+        if public {
+            fields.push(("public_computer", "on"));
+        }
+        self.post(&format!("/buy/{offer}/login"), &fields)
+    }
+
+    /// Presses Buy on a buy page, sending every hidden field it carries (and `extra`).
+    fn press_buy(&mut self, offer: &str, page: &Page, extra: &[(&str, &str)]) -> Page {
+        let csrf = page.field("csrf");
+        let session = page.has("name=\"session\"").then(|| page.field("session"));
+        let mut fields = vec![("csrf", csrf.as_str())];
+        if let Some(session) = &session {
+            fields.push(("session", session.as_str()));
+        }
+        fields.extend_from_slice(extra);
+        self.post(&format!("/buy/{offer}/purchase"), &fields)
+    }
+}
+
+fn offer(server: &TestServer, vendor: &Vendor, body: Value) -> common::Reply {
+    server.post("/v1/offers", Some(&vendor.key), &body)
+}
+
+fn article_offer(server: &TestServer, vendor: &Vendor, slug: &str, price: &str) -> String {
+    let reply = offer(
+        server,
+        vendor,
+        json!({"title": format!("Article {slug}"), "price": price, "currency": "USD",
+               "content_url": format!("https://{}/articles/{slug}", vendor.domain),
+               "vendor_content_id": slug, "short_description": "A story",
+               "cancel_url": format!("https://{}/", vendor.domain)}),
+    );
+    assert_eq!(reply.status, 201, "{:?}", reply.body);
+    reply.body["offer_id"].as_str().unwrap().to_owned()
+}
+
+fn member(server: &TestServer, email: &str, deposit: &str) -> common::Member {
+    server.member(email, "UTC", deposit)
+}
+
+#[test]
+fn an_offer_is_stored_with_its_price_and_a_buy_url() {
+    let server = TestServer::start();
+    let vendor = server.vendor("news.example");
+    let reply = offer(
+        &server,
+        &vendor,
+        json!({"title": "Markets today", "price": "0.25", "currency": "USD",
+               "content_url": "https://news.example/markets", "is_post": false, "views": 3,
+               "valid_days": 2, "incentive_ids": "-1", "optional_data": "edition=7"}),
+    );
+    assert_eq!(reply.status, 201, "{:?}", reply.body);
+    let id = reply.body["offer_id"].as_str().unwrap();
+    assert!(id.starts_with("ofr_"));
+    assert_eq!(
+        reply.body["buy_url"],
+        json!(format!("{}/buy/{id}", server.base))
+    );
+    // Offers expire after the configured 30 minutes.
+    assert_eq!(reply.body["expires_at"], json!("2026-03-10T00:30:00.000Z"));
+}
+
+#[test]
+fn every_offer_rejection_has_its_own_answer() {
+    let server = TestServer::start();
+    let vendor = server.vendor("news.example");
+    let base = json!({"title": "T", "price": "0.25", "currency": "USD",
+                      "content_url": "https://news.example/a"});
+    let with = |field: &str, value: Value| {
+        let mut body = base.clone();
+        body[field] = value;
+        offer(&server, &vendor, body)
+    };
+    let foreign = with("content_url", json!("https://elsewhere.example/a"));
+    assert_eq!(
+        (foreign.status, foreign.code()),
+        (403, "content_domain_unknown")
+    );
+    for bad_price in [json!("-1"), json!("0.1234567"), json!(0.25), json!("abc")] {
+        let reply = with("price", bad_price.clone());
+        assert_eq!(
+            (reply.status, reply.code()),
+            (400, "invalid_amount"),
+            "{bad_price}"
+        );
+    }
+    let zero = with("price", json!("0"));
+    assert_eq!(
+        (zero.status, zero.body["param"].clone()),
+        (400, json!("price"))
+    );
+    let currency = with("currency", json!("EUR"));
+    assert_eq!(
+        (currency.status, currency.code()),
+        (400, "currency_mismatch")
+    );
+    let cancel = with("cancel_url", json!("https://elsewhere.example/"));
+    assert_eq!(cancel.body["param"], json!("cancel_url"));
+    let incentives = with("incentive_ids", json!(7));
+    assert_eq!(incentives.body["param"], json!("incentive_ids"));
+    let past = with("absolute_expiry", json!("2020-01-01T00:00:00Z"));
+    assert_eq!(past.body["param"], json!("absolute_expiry"));
+    let views = with("views", json!(0));
+    assert_eq!(views.body["param"], json!("views"));
+    let unknown = with("colour", json!("red"));
+    assert_eq!(unknown.code(), "malformed_body");
+    let unauthenticated = server.post("/v1/offers", None, &base);
+    assert_eq!(unauthenticated.status, 401);
+    // Bounded per vendor: config/test.toml allows 50.
+    for _ in 0..50 {
+        assert_eq!(with("title", json!("more")).status, 201);
+    }
+    let full = with("title", json!("one too many"));
+    assert_eq!((full.status, full.code()), (429, "offer_quota_exceeded"));
+}
+
+#[test]
+fn a_member_signs_in_buys_reads_and_buys_again_for_nothing() {
+    let server = TestServer::start();
+    let vendor = server.vendor("news.example");
+    let reader = member(&server, "reader@example.com", "1.00");
+    let first = article_offer(&server, &vendor, "moon", "0.25");
+    let mut browser = Browser::new(&server);
+
+    let login = browser.get(&format!("/buy/{first}"));
+    assert_eq!(login.status, 200);
+    assert!(login.has("id=\"public_computer\"") && login.has("checked"));
+    assert_eq!(login.header("referrer-policy"), Some("no-referrer"));
+    assert_eq!(login.header("x-frame-options"), Some("DENY"));
+    assert!(browser.cookies.contains_key("farthing_csrf"));
+
+    let signed_in = browser.sign_in(&first, &reader.email, false, "absolute");
+    assert_eq!(signed_in.status, 303);
+    let cookie = signed_in.header("set-cookie").unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let window = browser.get(&format!("/buy/{first}"));
+    assert!(window.has("id=\"buy\"") && window.has("Article moon"));
+    assert!(!window.has("id=\"owned\""));
+
+    let delivered = browser.press_buy(&first, &window, &[]);
+    assert_eq!(delivered.status, 200, "{}", delivered.html);
+    assert!(delivered.has("id=\"deliver\"") && delivered.has("https://news.example/articles/moon"));
+    let token = delivered.field("access_token");
+    assert_eq!(server.balance(&reader), "0.75");
+    let csp = delivered.header("content-security-policy").unwrap();
+    assert!(csp.contains("script-src 'nonce-"), "{csp}");
+
+    // The vendor checks the token: one granted check.
+    let check = server.post(
+        "/v1/access",
+        Some(&vendor.key),
+        &json!({"access_token": token, "content_url": "https://news.example/articles/moon"}),
+    );
+    assert_eq!(check.status, 200, "{:?}", check.body);
+
+    // Buying the same article again through a new offer: owned, no charge, fresh token.
+    let second = article_offer(&server, &vendor, "moon", "0.25");
+    let window = browser.get(&format!("/buy/{second}"));
+    assert!(window.has("id=\"owned\""), "{}", window.html);
+    let delivered = browser.press_buy(&second, &window, &[]);
+    assert!(delivered.has("id=\"deliver\""));
+    assert_ne!(delivered.field("access_token"), token);
+    assert_eq!(server.balance(&reader), "0.75");
+    server.totals_conserved();
+}
+
+#[test]
+fn a_redirect_offer_sends_the_token_in_the_query_with_the_pass_through_data() {
+    let server = TestServer::start();
+    let vendor = server.vendor("news.example");
+    let reader = member(&server, "reader@example.com", "1.00");
+    let reply = offer(
+        &server,
+        &vendor,
+        json!({"title": "Markets", "price": "0.10", "currency": "USD", "is_post": false,
+               "content_url": "https://news.example/markets?edition=1", "optional_data": "seat 4"}),
+    );
+    let id = reply.body["offer_id"].as_str().unwrap().to_owned();
+    let mut browser = Browser::new(&server);
+    browser.sign_in(&id, &reader.email, false, "absolute");
+    let window = browser.get(&format!("/buy/{id}"));
+    let redirect = browser.press_buy(&id, &window, &[]);
+    assert_eq!(redirect.status, 303);
+    let location = url::Url::parse(redirect.location.as_deref().unwrap()).unwrap();
+    assert_eq!(location.host_str(), Some("news.example"));
+    let query: BTreeMap<String, String> = location.query_pairs().into_owned().collect();
+    assert_eq!(query["edition"], "1");
+    assert_eq!(query["optional_data"], "seat 4");
+    assert!(!query["access_token"].is_empty());
+    assert_eq!(server.balance(&reader), "0.90");
+}
+
+#[test]
+fn the_stored_price_is_charged_whatever_the_form_says() {
+    let server = TestServer::start();
+    let vendor = server.vendor("news.example");
+    let reader = member(&server, "reader@example.com", "5.00");
+    let id = article_offer(&server, &vendor, "gold", "1.50");
+    let mut browser = Browser::new(&server);
+    browser.sign_in(&id, &reader.email, false, "absolute");
+    let window = browser.get(&format!("/buy/{id}"));
+    let tampered = browser.press_buy(
+        &id,
+        &window,
+        &[
+            ("price", "0.01"),
+            ("currency", "JPY"),
+            ("content_url", "https://evil.example/"),
+        ],
+    );
+    assert!(tampered.has("action=\"https://news.example/articles/gold\""));
+    assert_eq!(server.balance(&reader), "3.50");
+}
+
+#[test]
+fn an_offer_buys_once_expires_and_unknown_ones_are_pages_not_traces() {
+    let server = TestServer::start();
+    let vendor = server.vendor("news.example");
+    let reader = member(&server, "reader@example.com", "5.00");
+    let id = article_offer(&server, &vendor, "once", "0.25");
+    let mut browser = Browser::new(&server);
+    browser.sign_in(&id, &reader.email, false, "absolute");
+    let window = browser.get(&format!("/buy/{id}"));
+    assert!(browser.press_buy(&id, &window, &[]).has("id=\"deliver\""));
+    // The same offer pressed again (back button, or another member with the link).
+    let mut reused = None;
+    for _ in 0..100 {
+        let again = browser.press_buy(&id, &window, &[]);
+        if again.error_code().as_deref() == Some("offer_used") {
+            reused = Some(again);
+            break;
+        }
+        // The vendor marks it used when the durable sale reaches it: a moment.
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let reused = reused.expect("a used offer is refused");
+    assert_eq!(reused.status, 409);
+    assert!(
+        reused.has("href=\"https://news.example/\""),
+        "links back to the vendor"
+    );
+    assert_eq!(server.balance(&reader), "4.75");
+
+    let later = article_offer(&server, &vendor, "later", "0.25");
+    server.clock.advance_ms(30 * 60 * 1000);
+    let expired = browser.get(&format!("/buy/{later}"));
+    assert_eq!(
+        (expired.status, expired.error_code().as_deref()),
+        (410, Some("offer_expired"))
+    );
+    let unknown = browser.get("/buy/ofr_00000000000000ff");
+    assert_eq!(
+        (unknown.status, unknown.error_code().as_deref()),
+        (404, Some("offer_not_found"))
+    );
+    let malformed = browser.get("/buy/not-an-offer");
+    assert_eq!(malformed.error_code().as_deref(), Some("offer_not_found"));
+}
+
+#[test]
+fn wrong_password_missing_fields_and_forged_forms_are_refused() {
+    let server = TestServer::start();
+    let vendor = server.vendor("news.example");
+    let reader = member(&server, "reader@example.com", "1.00");
+    let id = article_offer(&server, &vendor, "a", "0.25");
+    let mut browser = Browser::new(&server);
+    let login = browser.get(&format!("/buy/{id}"));
+    let csrf = login.field("csrf");
+    let wrong = browser.post(
+        &format!("/buy/{id}/login"),
+        &[
+            ("csrf", &csrf),
+            ("email", &reader.email),
+            ("password", "nope nope"),
+        ],
+    );
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.has("id=\"login-error\"") && wrong.has(&reader.email));
+    let empty = browser.post(
+        &format!("/buy/{id}/login"),
+        &[("csrf", &csrf), ("email", "")],
+    );
+    assert_eq!(empty.status, 401);
+    let forged = browser.post(
+        &format!("/buy/{id}/login"),
+        &[
+            ("csrf", "0123456789abcdef0123456789abcdef"),
+            ("email", &reader.email),
+            ("password", PASSWORD),
+        ],
+    );
+    assert_eq!(
+        (forged.status, forged.error_code().as_deref()),
+        (403, Some("csrf_failed"))
+    );
+    // A browser without the CSRF cookie (a cross-site form) fails the same way.
+    let mut stranger = Browser::new(&server);
+    let cross_site = stranger.post(&format!("/buy/{id}/purchase"), &[("csrf", &csrf)]);
+    assert_eq!(cross_site.error_code().as_deref(), Some("csrf_failed"));
+}
+
+#[test]
+fn public_computer_mode_keeps_no_cookie_and_asks_again() {
+    let server = TestServer::start();
+    let vendor = server.vendor("news.example");
+    let reader = member(&server, "reader@example.com", "1.00");
+    let first = article_offer(&server, &vendor, "one", "0.25");
+    let mut browser = Browser::new(&server);
+    let window = browser.sign_in(&first, &reader.email, true, "absolute");
+    assert_eq!(window.status, 200, "{}", window.html);
+    assert!(!browser.cookies.contains_key("farthing_session"));
+    assert!(window.has("name=\"session\""));
+    assert!(
+        browser
+            .press_buy(&first, &window, &[])
+            .has("id=\"deliver\"")
+    );
+    // The one-purchase session is over: the next buy asks for the password.
+    let second = article_offer(&server, &vendor, "two", "0.25");
+    assert!(browser.get(&format!("/buy/{second}")).has("id=\"login\""));
+    let replayed = browser.press_buy(&second, &window, &[]);
+    assert!(replayed.has("id=\"login\""), "{}", replayed.html);
+    assert_eq!(server.balance(&reader), "0.75");
+}
+
+#[test]
+fn an_idle_session_ends_after_the_idle_time_and_signing_out_ends_it_at_once() {
+    let server = TestServer::start();
+    let vendor = server.vendor("news.example");
+    let reader = member(&server, "reader@example.com", "1.00");
+    let id = article_offer(&server, &vendor, "idle", "0.25");
+    let mut browser = Browser::new(&server);
+    browser.sign_in(&id, &reader.email, false, "idle");
+    assert!(browser.get(&format!("/buy/{id}")).has("id=\"buy\""));
+    // config/test.toml: 10 minutes idle.
+    server.clock.advance_ms(10 * 60 * 1000);
+    let lapsed = browser.get(&format!("/buy/{id}"));
+    assert!(lapsed.has("id=\"login\"") && lapsed.has("id=\"login-error\""));
+    assert!(!browser.cookies.contains_key("farthing_session"));
+
+    browser.sign_in(&id, &reader.email, false, "absolute");
+    let window = browser.get(&format!("/buy/{id}"));
+    let out = browser.post(
+        &format!("/buy/{id}/sign-out"),
+        &[("csrf", &window.field("csrf"))],
+    );
+    assert_eq!(out.status, 303);
+    assert!(browser.get(&format!("/buy/{id}")).has("id=\"login\""));
+}
+
+#[test]
+fn insufficient_funds_offers_top_off_add_funds_and_cancel() {
+    let server = TestServer::start();
+    let vendor = server.vendor("news.example");
+    let mut browser = Browser::new(&server);
+    let id = article_offer(&server, &vendor, "pricey", "1.50");
+    // Registered through the buy window, with the test card saved.
+    let form = browser.get(&format!("/register?offer={id}"));
+    let created = browser.post(
+        "/register",
+        &[
+            ("csrf", &form.field("csrf")),
+            ("offer", &id),
+            ("email", "new@example.com"),
+            ("password", PASSWORD),
+            ("language", "en"),
+            ("currency", "USD"),
+            ("save_card", "on"),
+        ],
+    );
+    assert_eq!(created.status, 303, "{}", created.html);
+    assert_eq!(
+        created.location.as_deref(),
+        Some(format!("/buy/{id}").as_str())
+    );
+    browser.sign_in(&id, "new@example.com", false, "absolute");
+    let window = browser.get(&format!("/buy/{id}"));
+    let short = browser.press_buy(&id, &window, &[]);
+    assert_eq!(short.status, 402, "{}", short.html);
+    assert!(short.has("id=\"insufficient-funds\"") && short.has("id=\"top-off\""));
+    assert!(short.has("id=\"add-funds\"") && short.has("href=\"https://news.example/\""));
+
+    // Add funds by hand: 1.00 of the 1.50.
+    let funds = browser.get(&format!("/buy/{id}/funds"));
+    let added = browser.post(
+        &format!("/buy/{id}/funds"),
+        &[("csrf", &funds.field("csrf")), ("amount", "1.00")],
+    );
+    assert_eq!(added.status, 303);
+    let bad = browser.post(
+        &format!("/buy/{id}/funds"),
+        &[("csrf", &funds.field("csrf")), ("amount", "-3")],
+    );
+    assert_eq!(bad.status, 400);
+    let too_much = browser.post(
+        &format!("/buy/{id}/funds"),
+        &[("csrf", &funds.field("csrf")), ("amount", "500.01")],
+    );
+    assert_eq!(too_much.status, 400);
+
+    // Still 0.50 short: automatic top-off charges 0.50 + 5.00 and buys.
+    let window = browser.get(&format!("/buy/{id}"));
+    let short = browser.press_buy(&id, &window, &[]);
+    assert_eq!(short.status, 402);
+    let bought = browser.post(
+        &format!("/buy/{id}/top-off"),
+        &[("csrf", &short.field("csrf"))],
+    );
+    assert!(bought.has("id=\"deliver\""), "{}", bought.html);
+    server.totals_conserved();
+
+    // Cancel goes back to the vendor's page.
+    let other = article_offer(&server, &vendor, "other", "0.25");
+    let cancel = browser.get(&format!("/buy/{other}/cancel"));
+    assert_eq!(
+        (cancel.status, cancel.location.as_deref()),
+        (303, Some("https://news.example/"))
+    );
+}
+
+#[test]
+fn limits_and_frozen_accounts_are_named_on_the_page() {
+    let server = TestServer::start();
+    let vendor = server.vendor("news.example");
+    let reader = member(&server, "reader@example.com", "5.00");
+    let limits = server.put(
+        "/v1/members/me/limits",
+        Some(&reader.session),
+        &json!({"currency": "USD", "per_day": "0.30"}),
+    );
+    assert_eq!(limits.status, 200, "{:?}", limits.body);
+    let mut browser = Browser::new(&server);
+    let first = article_offer(&server, &vendor, "a", "0.25");
+    browser.sign_in(&first, &reader.email, false, "absolute");
+    let window = browser.get(&format!("/buy/{first}"));
+    assert!(
+        browser
+            .press_buy(&first, &window, &[])
+            .has("id=\"deliver\"")
+    );
+    let second = article_offer(&server, &vendor, "b", "0.25");
+    let window = browser.get(&format!("/buy/{second}"));
+    let limited = browser.press_buy(&second, &window, &[]);
+    assert_eq!(limited.error_code().as_deref(), Some("limit_per_day"));
+    assert_eq!(limited.status, 403);
+    // The offer was not used up by the refusal: after raising the limit it can be bought.
+    server.put(
+        "/v1/members/me/limits",
+        Some(&reader.session),
+        &json!({"currency": "USD"}),
+    );
+    assert!(
+        browser
+            .press_buy(&second, &window, &[])
+            .has("id=\"deliver\"")
+    );
+
+    let freeze = server.post("/v1/members/me/freeze", Some(&reader.session), &json!({}));
+    assert_eq!(freeze.status, 200);
+    let third = article_offer(&server, &vendor, "c", "0.25");
+    browser.sign_in(&third, &reader.email, false, "absolute");
+    let window = browser.get(&format!("/buy/{third}"));
+    let frozen = browser.press_buy(&third, &window, &[]);
+    assert_eq!(frozen.error_code().as_deref(), Some("account_frozen"));
+}
+
+#[test]
+fn pages_speak_the_members_language() {
+    let server = TestServer::start();
+    let vendor = server.vendor("news.example");
+    let id = article_offer(&server, &vendor, "a", "0.25");
+    let mut browser = Browser::new(&server);
+    browser.accept_language = Some("ja-JP,ja;q=0.9,en;q=0.5");
+    let japanese = browser.get(&format!("/buy/{id}"));
+    assert!(japanese.has("<html lang=\"ja\""), "{}", japanese.html);
+    let english = browser.get(&format!("/buy/{id}?lang=en"));
+    assert!(english.has("<html lang=\"en\""));
+    let portuguese = browser.get(&format!("/buy/{id}?lang=pt-BR"));
+    assert!(portuguese.has("<html lang=\"pt-BR\"") && portuguese.has("US$"));
+}
+
+#[test]
+fn register_refuses_taken_and_malformed_emails() {
+    let server = TestServer::start();
+    member(&server, "taken@example.com", "0");
+    let mut browser = Browser::new(&server);
+    let form = browser.get("/register");
+    let csrf = form.field("csrf");
+    let taken = browser.post(
+        "/register",
+        &[
+            ("csrf", &csrf),
+            ("email", "taken@example.com"),
+            ("password", PASSWORD),
+            ("language", "en"),
+            ("currency", "USD"),
+        ],
+    );
+    assert_eq!(taken.status, 400);
+    assert!(taken.has("id=\"register-error\""));
+    let malformed = browser.post(
+        "/register",
+        &[
+            ("csrf", &csrf),
+            ("email", "nobody"),
+            ("password", PASSWORD),
+            ("language", "en"),
+            ("currency", "USD"),
+        ],
+    );
+    assert!(malformed.has("id=\"register-error\""));
+    let short = browser.post(
+        "/register",
+        &[
+            ("csrf", &csrf),
+            ("email", "short@example.com"),
+            ("password", "short"),
+            ("language", "en"),
+            ("currency", "USD"),
+        ],
+    );
+    assert!(short.has("id=\"register-error\""));
+}
+
+#[test]
+fn offers_survive_a_restart_and_a_used_offer_stays_used() {
+    let server = TestServer::start();
+    let vendor = server.vendor("news.example");
+    let reader = member(&server, "reader@example.com", "1.00");
+    let used = article_offer(&server, &vendor, "used", "0.25");
+    let open = article_offer(&server, &vendor, "open", "0.25");
+    let mut browser = Browser::new(&server);
+    browser.sign_in(&used, &reader.email, false, "absolute");
+    let window = browser.get(&format!("/buy/{used}"));
+    assert!(browser.press_buy(&used, &window, &[]).has("id=\"deliver\""));
+    let server = server.restart();
+    let mut browser = Browser::new(&server);
+    let used_page = browser.get(&format!("/buy/{used}"));
+    assert_eq!(used_page.error_code().as_deref(), Some("offer_used"));
+    let open_page = browser.get(&format!("/buy/{open}"));
+    assert!(open_page.has("id=\"login\""));
+}
+
+/// The buy window and `POST /v1/authorize` are two doors to one purchase path: the same
+/// offer terms give the same event, debit, limits and entitlement.
+#[test]
+fn a_buy_window_purchase_and_an_authorize_write_the_same_event() {
+    let mut server = TestServer::start();
+    let vendor = server.vendor("news.example");
+    let via_api = member(&server, "api@example.com", "1.00");
+    let via_window = member(&server, "window@example.com", "1.00");
+    for reader in [&via_api, &via_window] {
+        let reply = server.put(
+            "/v1/members/me/limits",
+            Some(&reader.session),
+            &json!({"currency": "USD", "per_day": "0.50"}),
+        );
+        assert_eq!(reply.status, 200);
+    }
+    let terms = json!({"title": "Same", "price": "0.25", "currency": "USD",
+                       "content_url": "https://news.example/same", "vendor_content_id": "same",
+                       "views": 2, "valid_days": 3});
+    let buyer = server.buyer_token(&via_api.session, &vendor);
+    let mut request = terms.clone();
+    request["buyer_token"] = json!(buyer);
+    let api = server.post("/v1/authorize", Some(&vendor.key), &request);
+    assert_eq!(api.status, 200, "{:?}", api.body);
+
+    let reply = offer(&server, &vendor, terms);
+    let id = reply.body["offer_id"].as_str().unwrap().to_owned();
+    let mut browser = Browser::new(&server);
+    browser.sign_in(&id, &via_window.email, false, "absolute");
+    let window = browser.get(&format!("/buy/{id}"));
+    assert!(browser.press_buy(&id, &window, &[]).has("id=\"deliver\""));
+    assert_eq!(server.balance(&via_api), server.balance(&via_window));
+
+    // Read both purchase events back from the journal.
+    let dir = server.dir.path().to_owned();
+    server.node.take().unwrap().shutdown().unwrap();
+    let store = farthing::storage::store::Store::open(&farthing::node::store_dir(&dir)).unwrap();
+    let mut purchases: Vec<farthing::domain::event::Authorized> = store
+        .scan_events(0)
+        .map(|item| farthing::storage::codec::decode_event(&item.unwrap().1).unwrap())
+        .filter_map(|event| match event {
+            farthing::domain::event::Event::Authorized(authorized) => Some(*authorized),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(purchases.len(), 2);
+    let window_event = purchases.pop().unwrap();
+    let api_event = purchases.pop().unwrap();
+    assert_eq!(window_event.offer.map(|o| o.to_string()), Some(id));
+    assert_eq!(api_event.offer, None);
+    let normalized = |mut event: farthing::domain::event::Authorized| {
+        event.account = farthing::domain::ids::AccountId(0);
+        event.authorization = farthing::domain::ids::AuthorizationId(0);
+        event.login = farthing::domain::ids::LoginId(0);
+        event.session = farthing::domain::ids::SessionId(0);
+        event.entitlement.id = farthing::domain::ids::EntitlementId(0);
+        event.entitlement.authorization = farthing::domain::ids::AuthorizationId(0);
+        event.offer = None;
+        event
+    };
+    assert_eq!(normalized(window_event), normalized(api_event));
+}
+
+#[test]
+fn without_a_saved_card_there_is_no_top_off_and_an_allowlist_is_named() {
+    let server = TestServer::start();
+    let vendor = server.vendor("news.example");
+    let reader = member(&server, "reader@example.com", "0.10");
+    let id = article_offer(&server, &vendor, "a", "0.25");
+    let mut browser = Browser::new(&server);
+    browser.sign_in(&id, &reader.email, false, "absolute");
+    let window = browser.get(&format!("/buy/{id}"));
+    let short = browser.press_buy(&id, &window, &[]);
+    assert_eq!(short.status, 402);
+    assert!(!short.has("id=\"top-off\"") && short.has("id=\"add-funds\""));
+    let forced = browser.post(
+        &format!("/buy/{id}/top-off"),
+        &[("csrf", &window.field("csrf"))],
+    );
+    assert_eq!(forced.error_code().as_deref(), Some("no_payment_method"));
+    assert_eq!(server.balance(&reader), "0.10");
+
+    let other = server.vendor("other.example");
+    let allow = server.put(
+        "/v1/members/me/limits",
+        Some(&reader.session),
+        &json!({"currency": "USD", "vendors_allowed": [other.id]}),
+    );
+    assert_eq!(allow.status, 200);
+    let refused = browser.press_buy(&id, &window, &[]);
+    assert_eq!(refused.error_code().as_deref(), Some("vendor_not_allowed"));
+}
+
+#[test]
+fn a_purchase_after_the_idle_time_asks_to_sign_in_and_charges_nothing() {
+    let server = TestServer::start();
+    let vendor = server.vendor("news.example");
+    let reader = member(&server, "reader@example.com", "1.00");
+    let id = article_offer(&server, &vendor, "a", "0.25");
+    let mut browser = Browser::new(&server);
+    browser.sign_in(&id, &reader.email, false, "idle");
+    let window = browser.get(&format!("/buy/{id}"));
+    server.clock.advance_ms(10 * 60 * 1000);
+    let lapsed = browser.press_buy(&id, &window, &[]);
+    assert!(lapsed.has("id=\"login\"") && lapsed.has("id=\"login-error\""));
+    assert_eq!(server.balance(&reader), "1.00");
+    // The offer was released: signing in again buys it.
+    browser.sign_in(&id, &reader.email, false, "idle");
+    let window = browser.get(&format!("/buy/{id}"));
+    assert!(browser.press_buy(&id, &window, &[]).has("id=\"deliver\""));
+}
