@@ -704,6 +704,22 @@ fn offers_survive_a_restart_and_a_used_offer_stays_used() {
     assert_eq!(used_page.error_code().as_deref(), Some("offer_used"));
     let open_page = browser.get(&format!("/buy/{open}"));
     assert!(open_page.has("id=\"login\""));
+
+    // Once expired, offers are pruned (rows deleted) on the vendor's next tick.
+    server.clock.advance_ms(30 * 60 * 1000);
+    let mut pruned = false;
+    for _ in 0..200 {
+        if browser.get(&format!("/buy/{open}")).error_code().as_deref() == Some("offer_not_found") {
+            pruned = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(pruned, "an expired offer is pruned");
+    let server = server.restart();
+    let mut browser = Browser::new(&server);
+    let gone = browser.get(&format!("/buy/{open}"));
+    assert_eq!(gone.error_code().as_deref(), Some("offer_not_found"));
 }
 
 /// The buy window and `POST /v1/authorize` are two doors to one purchase path: the same
@@ -789,6 +805,11 @@ fn without_a_saved_card_there_is_no_top_off_and_an_allowlist_is_named() {
     assert_eq!(server.balance(&reader), "0.10");
 
     let other = server.vendor("other.example");
+    let incentive = browser.press_buy(&id, &window, &[("use_incentive", "SPRING")]);
+    assert_eq!(
+        (incentive.status, incentive.error_code().as_deref()),
+        (403, Some("incentive_invalid"))
+    );
     let allow = server.put(
         "/v1/members/me/limits",
         Some(&reader.session),

@@ -81,6 +81,9 @@ pub enum Reject {
     /// The vendor has as many live offers as it may keep.
     #[error("too many live offers")]
     OfferQuotaExceeded,
+    /// No incentive grant of the member with this code applies to the offer.
+    #[error("the incentive does not apply")]
+    IncentiveInvalid,
 }
 
 impl Reject {
@@ -115,6 +118,7 @@ impl Reject {
         Reject::OfferUsed,
         Reject::OfferInProgress,
         Reject::OfferQuotaExceeded,
+        Reject::IncentiveInvalid,
     ];
 
     /// The stable code that clients match on.
@@ -150,6 +154,7 @@ impl Reject {
             Reject::OfferUsed => "offer_used",
             Reject::OfferInProgress => "offer_in_progress",
             Reject::OfferQuotaExceeded => "offer_quota_exceeded",
+            Reject::IncentiveInvalid => "incentive_invalid",
         }
     }
 }

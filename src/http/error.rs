@@ -314,6 +314,11 @@ fn describe_reject(reject: Reject) -> (StatusCode, &'static str, &'static str) {
             code,
             "The vendor has too many live offers; wait for some to expire",
         ),
+        Reject::IncentiveInvalid => (
+            StatusCode::FORBIDDEN,
+            code,
+            "No incentive of the member with this code applies to this offer",
+        ),
     }
 }
 

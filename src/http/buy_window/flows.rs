@@ -278,6 +278,15 @@ pub(super) async fn buy(
     let Some(signed) = browser.signed(Some(form)) else {
         return Ok(session_lapsed(browser, &found));
     };
+    if form
+        .get("use_incentive")
+        .is_some_and(|code| !code.is_empty())
+    {
+        // Incentive grants are not built yet, so no code can apply; refuse before claiming
+        // rather than charge the balance for a purchase the member meant to pay otherwise.
+        let error = ApiError::Reject(Reject::IncentiveInvalid);
+        return Ok(problem(browser, &found, &error, None));
+    }
     let app = browser.app;
     let now = app.now();
     let claimed = ask(&found.vendor.addr, |reply| ClaimOfferMessage {
