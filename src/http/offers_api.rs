@@ -9,13 +9,13 @@ use super::app::{App, new_id};
 use super::dto::{self, OfferRequest, OfferResponse};
 use super::error::ApiError;
 use super::json::{parse_json, rfc3339, to_json};
-use super::vendor_api::check_text;
+use super::vendor_api::{check_offer, check_text};
 use crate::actors::messages::{Fault, PostOfferMessage};
 use crate::domain::entitlement::{ContentKey, ContentUrl, Terms};
 use crate::domain::ids::OfferId;
 use crate::domain::offer::{IncentivePolicy, Offer};
 use crate::domain::time::Timestamp;
-use crate::domain::vendor::{OfferProblem, VendorProfile};
+use crate::domain::vendor::VendorProfile;
 
 /// Incentive ids one offer may list at most.
 const INCENTIVE_IDS_MAX: usize = 64;
@@ -83,12 +83,7 @@ fn checked_offer(
         param: "content_url",
         detail: e.to_string(),
     })?;
-    profile
-        .check_offer(currency, &url)
-        .map_err(|problem| match problem {
-            OfferProblem::Reject(reject) => ApiError::Reject(reject),
-            OfferProblem::ContentDomainUnknown => ApiError::ContentDomainUnknown,
-        })?;
+    check_offer(profile, currency, &url)?;
     let cancel_url = match &request.cancel_url {
         None => origin_of(&url),
         Some(text) => {

@@ -128,12 +128,7 @@ async fn authorize_once(
         });
     }
     let profile = &vendor.profile;
-    profile
-        .check_offer(currency, &url)
-        .map_err(|problem| match problem {
-            OfferProblem::Reject(reject) => ApiError::Reject(reject),
-            OfferProblem::ContentDomainUnknown => ApiError::ContentDomainUnknown,
-        })?;
+    check_offer(profile, currency, &url)?;
     let now = app.now();
     let now_ms = u64::try_from(now.0).unwrap_or(0);
     let buyer: BuyerClaims = app
@@ -171,6 +166,23 @@ async fn authorize_once(
         member_ref: app.pseudonyms.member_ref(account.0, profile.id.0),
     };
     Ok(to_json(&response))
+}
+
+/// Checks that a price's currency and a content URL fit the vendor.
+///
+/// # Errors
+/// `CurrencyMismatch`, `ContentDomainUnknown`.
+pub(super) fn check_offer(
+    profile: &crate::domain::vendor::VendorProfile,
+    currency: crate::domain::money::Currency,
+    url: &ContentUrl,
+) -> Result<(), ApiError> {
+    profile
+        .check_offer(currency, url)
+        .map_err(|problem| match problem {
+            OfferProblem::Reject(reject) => ApiError::Reject(reject),
+            OfferProblem::ContentDomainUnknown => ApiError::ContentDomainUnknown,
+        })
 }
 
 pub(super) fn check_text(text: &str, param: &'static str, empty_ok: bool) -> Result<(), ApiError> {

@@ -154,6 +154,20 @@ async fn buyer_view(
     .await
 }
 
+/// The member's view for this offer, or the page to show instead: the login page when the
+/// session lapsed, an error page otherwise.
+async fn member_view(
+    browser: &Browser<'_>,
+    found: &Found,
+    signed: &Signed,
+) -> Result<BuyerView, Page> {
+    match buyer_view(browser, signed, &found.offer).await {
+        Ok(view) => Ok(view),
+        Err(error) if is_session_reject(&error) => Err(session_lapsed(browser, found)),
+        Err(error) => Err(problem(browser, found, &error, None)),
+    }
+}
+
 fn buy_page(browser: &Browser<'_>, found: &Found, signed: &Signed, view: &BuyerView) -> Page {
     let action = browser.path(&offer_path(found, "purchase"));
     let sign_out = browser.path(&offer_path(found, "sign-out"));
@@ -178,10 +192,9 @@ fn buy_page(browser: &Browser<'_>, found: &Found, signed: &Signed, view: &BuyerV
 
 /// Shows the buy page for a signed-in member, or the login page when the session lapsed.
 async fn buy_page_or_login(browser: &Browser<'_>, found: &Found, signed: &Signed) -> Page {
-    match buyer_view(browser, signed, &found.offer).await {
+    match member_view(browser, found, signed).await {
         Ok(view) => buy_page(browser, found, signed, &view),
-        Err(error) if is_session_reject(&error) => session_lapsed(browser, found),
-        Err(error) => problem(browser, found, &error, None),
+        Err(page) => page,
     }
 }
 
@@ -414,10 +427,9 @@ async fn end_session(browser: &Browser<'_>, signed: &Signed) {
 
 /// FIG. 25: the shortage and the ways on (automatic top-off, add funds, cancel).
 async fn insufficient_funds(browser: &Browser<'_>, found: &Found, signed: &Signed) -> Page {
-    let view = match buyer_view(browser, signed, &found.offer).await {
+    let view = match member_view(browser, found, signed).await {
         Ok(view) => view,
-        Err(error) if is_session_reject(&error) => return session_lapsed(browser, found),
-        Err(error) => return problem(browser, found, &error, None),
+        Err(page) => return page,
     };
     let Some(shortage) = view.shortage else {
         // Funds arrived in between: show the buy page again.
@@ -466,11 +478,7 @@ async fn top_off_first(
     offer: &Offer,
     signed: &Signed,
 ) -> Result<(), Page> {
-    let view = match buyer_view(browser, signed, offer).await {
-        Ok(view) => view,
-        Err(error) if is_session_reject(&error) => return Err(session_lapsed(browser, found)),
-        Err(error) => return Err(problem(browser, found, &error, None)),
-    };
+    let view = member_view(browser, found, signed).await?;
     let Some(shortage) = view.shortage else {
         return Ok(());
     };
@@ -535,10 +543,9 @@ async fn funds_page(
     amount: Option<&str>,
     error: Option<AddFundsError>,
 ) -> Page {
-    let view = match buyer_view(browser, signed, &found.offer).await {
+    let view = match member_view(browser, found, signed).await {
         Ok(view) => view,
-        Err(error) if is_session_reject(&error) => return session_lapsed(browser, found),
-        Err(error) => return problem(browser, found, &error, None),
+        Err(page) => return page,
     };
     let action = browser.path(&offer_path(found, "funds"));
     let back = browser.path(&offer_path(found, ""));
@@ -588,10 +595,9 @@ pub(super) async fn add_funds(
         let error = Some(AddFundsError::AmountTooLarge);
         return Ok(funds_page(browser, &found, &signed, Some(typed), error).await);
     }
-    let view = match buyer_view(browser, &signed, &found.offer).await {
+    let view = match member_view(browser, &found, &signed).await {
         Ok(view) => view,
-        Err(error) if is_session_reject(&error) => return Ok(session_lapsed(browser, &found)),
-        Err(error) => return Ok(problem(browser, &found, &error, None)),
+        Err(page) => return Ok(page),
     };
     let Some(method) = view.payment_method else {
         return Ok(problem(browser, &found, &ApiError::NoPaymentMethod, None));
