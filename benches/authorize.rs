@@ -56,6 +56,7 @@ fn rig(durability: Box<dyn Durability>) -> Rig {
                 mailbox_messages_max: 1024,
                 accounts_in_memory_max: 10,
                 vendor_checkpoint_interval_ms: 1000,
+                offers_expired_kept_ms: 600_000,
             };
             let registry = Registry::new(shards, store, env, limits);
             let now = Timestamp(

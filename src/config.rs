@@ -131,6 +131,8 @@ pub struct OffersConfig {
     pub per_vendor_max: usize,
     /// How long a purchase in progress holds its offer against a second buyer, ms.
     pub claim_ms: u64,
+    /// How long an expired offer is kept (answering "expired", not "unknown"), ms.
+    pub expired_kept_ms: u64,
 }
 
 /// `[buy_window]`.
@@ -226,7 +228,12 @@ impl Config {
 
     fn validate(&self) -> Result<(), ConfigError> {
         let amount_ok = |text: &str| crate::domain::money::parse_amount(text).is_ok();
-        let rules: [(&'static str, bool, &'static str); 16] = [
+        let rules: [(&'static str, bool, &'static str); 17] = [
+            (
+                "offers.expired_kept_ms",
+                self.offers.expired_kept_ms <= 86_400_000,
+                "0 to 1 day",
+            ),
             (
                 "offers.ttl_ms",
                 (1_000..=7 * 86_400_000).contains(&self.offers.ttl_ms),

@@ -186,6 +186,7 @@ pub fn start(
                     mailbox_messages_max: config.actors.mailbox_messages_max,
                     accounts_in_memory_max: config.actors.accounts_in_memory_max,
                     vendor_checkpoint_interval_ms: config.actors.vendor_checkpoint_interval_ms,
+                    offers_expired_kept_ms: config.offers.expired_kept_ms,
                 };
                 let registry = Arc::new(Registry::new(shards.clone(), store.clone(), env, limits));
                 let mut books: BTreeMap<VendorId, OfferBook> = BTreeMap::new();

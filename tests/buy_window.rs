@@ -705,8 +705,13 @@ fn offers_survive_a_restart_and_a_used_offer_stays_used() {
     let open_page = browser.get(&format!("/buy/{open}"));
     assert!(open_page.has("id=\"login\""));
 
-    // Once expired, offers are pruned (rows deleted) on the vendor's next tick.
+    // Expired: still known as expired for the 10 minutes config/test.toml keeps it.
     server.clock.advance_ms(30 * 60 * 1000);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let expired = browser.get(&format!("/buy/{open}"));
+    assert_eq!(expired.error_code().as_deref(), Some("offer_expired"));
+    // Then pruned (rows deleted) on the vendor's next tick.
+    server.clock.advance_ms(10 * 60 * 1000);
     let mut pruned = false;
     for _ in 0..200 {
         if browser.get(&format!("/buy/{open}")).error_code().as_deref() == Some("offer_not_found") {

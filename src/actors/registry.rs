@@ -13,7 +13,7 @@ use dashmap::mapref::entry::Entry;
 use super::account::{AccountActor, AccountEnv};
 use super::messages::{Fault, SaleMessage};
 use super::shards::Shards;
-use super::vendor::VendorActor;
+use super::vendor::{VendorActor, VendorEnv};
 use crate::domain::account::AccountState;
 use crate::domain::event::Event;
 use crate::domain::ids::{AccountId, OfferId, VendorId};
@@ -52,6 +52,8 @@ pub struct RegistryLimits {
     pub accounts_in_memory_max: usize,
     /// How often a vendor with new sales writes its checkpoint row, ms.
     pub vendor_checkpoint_interval_ms: u64,
+    /// How long an expired offer is kept before its vendor prunes it, ms.
+    pub offers_expired_kept_ms: u64,
 }
 
 /// Id → actor maps plus what activation needs.
@@ -179,16 +181,19 @@ impl Registry {
     pub fn add_vendor(&self, state: VendorState, offers: OfferBook) {
         let id = state.profile.id;
         let profile = Arc::new(state.profile.clone());
-        let journal = self.env.journal.clone();
-        let clock = self.env.clock.clone();
         for offer in offers.ids() {
             self.offers.insert(offer, id);
         }
-        let index = self.offers.clone();
-        let mailbox = self.limits.mailbox_messages_max;
-        let interval = Duration::from_millis(self.limits.vendor_checkpoint_interval_ms);
+        let env = VendorEnv {
+            journal: self.env.journal.clone(),
+            clock: self.env.clock.clone(),
+            offer_index: self.offers.clone(),
+            mailbox_messages_max: self.limits.mailbox_messages_max,
+            checkpoint_interval: Duration::from_millis(self.limits.vendor_checkpoint_interval_ms),
+            offers_expired_kept_ms: self.limits.offers_expired_kept_ms,
+        };
         let addr = VendorActor::start_in_arbiter(self.shards.for_id(id.0), move |_| {
-            VendorActor::new(state, offers, index, journal, clock, mailbox, interval)
+            VendorActor::new(state, offers, env)
         });
         self.vendors.insert(id, VendorEntry { profile, addr });
         metrics::gauge!(names::VENDORS_IN_MEMORY)

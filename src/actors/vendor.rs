@@ -26,15 +26,28 @@ use crate::storage::codec;
 use crate::storage::rows;
 use crate::storage::wal::{EventRecord, Journal, JournalEntry};
 
+/// What every vendor actor shares: the journal, the clock, the offer index and its bounds.
+#[derive(Clone)]
+pub struct VendorEnv {
+    /// The write-ahead journal.
+    pub journal: Journal,
+    /// Source of `now` (for pruning offers).
+    pub clock: Arc<dyn Clock>,
+    /// Which vendor holds each offer.
+    pub offer_index: OfferIndex,
+    /// Mailbox capacity.
+    pub mailbox_messages_max: usize,
+    /// How often the ledger is checkpointed and expired offers pruned.
+    pub checkpoint_interval: Duration,
+    /// Expired offers are pruned only this long after they expired, ms.
+    pub offers_expired_kept_ms: u64,
+}
+
 /// One vendor.
 pub struct VendorActor {
     state: VendorState,
     offers: OfferBook,
-    offer_index: OfferIndex,
-    journal: Journal,
-    clock: Arc<dyn Clock>,
-    mailbox_messages_max: usize,
-    checkpoint_interval: Duration,
+    env: VendorEnv,
     /// Sales applied since the last checkpoint was handed to the journal.
     dirty: bool,
 }
@@ -42,23 +55,11 @@ pub struct VendorActor {
 impl VendorActor {
     /// An actor for a loaded or newly registered vendor.
     #[must_use]
-    pub fn new(
-        state: VendorState,
-        offers: OfferBook,
-        offer_index: OfferIndex,
-        journal: Journal,
-        clock: Arc<dyn Clock>,
-        mailbox_messages_max: usize,
-        checkpoint_interval: Duration,
-    ) -> VendorActor {
+    pub fn new(state: VendorState, offers: OfferBook, env: VendorEnv) -> VendorActor {
         VendorActor {
             state,
             offers,
-            offer_index,
-            journal,
-            clock,
-            mailbox_messages_max,
-            checkpoint_interval,
+            env,
             dirty: false,
         }
     }
@@ -75,7 +76,7 @@ impl VendorActor {
             state_puts: vec![(key, value)],
             state_deletes: Vec::new(),
         };
-        if let Ok(reservation) = self.journal.try_reserve() {
+        if let Ok(reservation) = self.env.journal.try_reserve() {
             drop(reservation.submit(entry));
             self.dirty = false;
         }
@@ -84,12 +85,17 @@ impl VendorActor {
     /// Drops expired offers and deletes their rows (and used markers). Not a fact either: if
     /// the journal is full the rows stay until the next start-up prunes them again.
     fn prune_offers(&mut self) {
-        let expired = self.offers.prune(self.clock.now());
+        let now = self.env.clock.now();
+        let horizon = crate::domain::time::Timestamp(
+            now.0
+                .saturating_sub(i64::try_from(self.env.offers_expired_kept_ms).unwrap_or(i64::MAX)),
+        );
+        let expired = self.offers.prune(horizon);
         if expired.is_empty() {
             return;
         }
         for id in &expired {
-            self.offer_index.remove(id);
+            self.env.offer_index.remove(id);
         }
         let state_deletes = expired
             .iter()
@@ -100,7 +106,7 @@ impl VendorActor {
             state_puts: Vec::new(),
             state_deletes,
         };
-        if let Ok(reservation) = self.journal.try_reserve() {
+        if let Ok(reservation) = self.env.journal.try_reserve() {
             drop(reservation.submit(entry));
         }
     }
@@ -110,8 +116,8 @@ impl Actor for VendorActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        ctx.set_mailbox_capacity(self.mailbox_messages_max);
-        ctx.run_interval(self.checkpoint_interval, |actor, _| {
+        ctx.set_mailbox_capacity(self.env.mailbox_messages_max);
+        ctx.run_interval(self.env.checkpoint_interval, |actor, _| {
             actor.checkpoint();
             actor.prune_offers();
         });
@@ -157,7 +163,7 @@ impl VendorActor {
         offers_max: usize,
     ) -> Result<crate::storage::wal::Ack, CommandError> {
         self.offers.decide_post(offers_max)?;
-        let reservation = self.journal.try_reserve().map_err(Fault::from)?;
+        let reservation = self.env.journal.try_reserve().map_err(Fault::from)?;
         let event = Event::OfferPosted(Box::new(offer.clone()));
         let entry = JournalEntry {
             events: vec![EventRecord {
@@ -169,7 +175,7 @@ impl VendorActor {
             state_deletes: Vec::new(),
         };
         let ack = reservation.submit(entry);
-        self.offer_index.insert(offer.id, offer.vendor);
+        self.env.offer_index.insert(offer.id, offer.vendor);
         self.offers.insert(offer);
         Ok(ack)
     }

@@ -211,13 +211,14 @@ impl OfferBook {
         }
     }
 
-    /// Removes the offers that expired by `now` and returns their ids, so their rows can be
-    /// deleted. An expired offer cannot be bought, so nothing is lost.
-    pub fn prune(&mut self, now: Timestamp) -> Vec<OfferId> {
+    /// Removes the offers that expired by `horizon` and returns their ids, so their rows can
+    /// be deleted. An expired offer cannot be bought, so nothing is lost; the caller passes a
+    /// horizon some time before now, so a late visitor is told "expired" for a while.
+    pub fn prune(&mut self, horizon: Timestamp) -> Vec<OfferId> {
         let expired: Vec<OfferId> = self
             .slots
             .iter()
-            .filter(|(_, slot)| now >= slot.offer.expires_at)
+            .filter(|(_, slot)| horizon >= slot.offer.expires_at)
             .map(|(id, _)| *id)
             .collect();
         for id in &expired {
