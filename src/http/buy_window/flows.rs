@@ -66,6 +66,12 @@ async fn find(browser: &Browser<'_>, text: &str) -> Result<Found, ApiError> {
     })
 }
 
+/// A form posted about an offer: the CSRF check first, then the offer.
+async fn posted(browser: &Browser<'_>, text: &str, form: &Form) -> Result<Found, ApiError> {
+    browser.check_csrf(form)?;
+    find(browser, text).await
+}
+
 fn summary<'a>(found: &'a Found) -> OfferSummary<'a> {
     OfferSummary {
         vendor_name: &found.vendor.profile.name,
@@ -216,8 +222,7 @@ pub(super) async fn sign_in(
     text: &str,
     form: &Form,
 ) -> Result<Page, ApiError> {
-    browser.check_csrf(form)?;
-    let found = find(browser, text).await?;
+    let found = posted(browser, text, form).await?;
     if let Some(reject) = found.problem {
         return Ok(problem(browser, &found, &ApiError::Reject(reject), None));
     }
@@ -286,8 +291,7 @@ pub(super) async fn buy(
     form: &Form,
     top_off: bool,
 ) -> Result<Page, ApiError> {
-    browser.check_csrf(form)?;
-    let found = find(browser, text).await?;
+    let found = posted(browser, text, form).await?;
     let Some(signed) = browser.signed(Some(form)) else {
         return Ok(session_lapsed(browser, &found));
     };
@@ -577,8 +581,7 @@ pub(super) async fn add_funds(
     text: &str,
     form: &Form,
 ) -> Result<Page, ApiError> {
-    browser.check_csrf(form)?;
-    let found = find(browser, text).await?;
+    let found = posted(browser, text, form).await?;
     let Some(signed) = browser.signed(Some(form)) else {
         return Ok(session_lapsed(browser, &found));
     };
@@ -629,8 +632,7 @@ pub(super) async fn sign_out(
     text: &str,
     form: &Form,
 ) -> Result<Page, ApiError> {
-    browser.check_csrf(form)?;
-    let found = find(browser, text).await?;
+    let found = posted(browser, text, form).await?;
     if let Some(signed) = browser.signed(Some(form)) {
         end_session(browser, &signed).await;
     }
