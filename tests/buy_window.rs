@@ -843,3 +843,39 @@ fn a_purchase_after_the_idle_time_asks_to_sign_in_and_charges_nothing() {
     let window = browser.get(&format!("/buy/{id}"));
     assert!(browser.press_buy(&id, &window, &[]).has("id=\"deliver\""));
 }
+
+/// Flow C with an offer id: the vendor's server charges a posted offer in one call.
+#[test]
+fn authorize_can_charge_a_posted_offer_by_its_id_once() {
+    let server = TestServer::start();
+    let vendor = server.vendor("news.example");
+    let other = server.vendor("other.example");
+    let reader = member(&server, "reader@example.com", "1.00");
+    let id = article_offer(&server, &vendor, "by-id", "0.30");
+    let buyer = server.buyer_token(&reader.session, &vendor);
+    let charge = |body: Value| server.post("/v1/authorize", Some(&vendor.key), &body);
+
+    let both = charge(json!({"buyer_token": buyer, "offer_id": id, "price": "0.01"}));
+    assert_eq!((both.status, both.body["param"].clone()), (400, json!("offer_id")));
+    let neither = charge(json!({"buyer_token": buyer, "currency": "USD"}));
+    assert_eq!((neither.status, neither.body["param"].clone()), (400, json!("price")));
+    let foreign_offer = article_offer(&server, &other, "theirs", "0.30");
+    let foreign = charge(json!({"buyer_token": buyer, "offer_id": foreign_offer}));
+    assert_eq!((foreign.status, foreign.code()), (404, "offer_not_found"));
+
+    let paid = charge(json!({"buyer_token": buyer, "offer_id": id}));
+    assert_eq!(paid.status, 200, "{:?}", paid.body);
+    assert_eq!(paid.body["charged"], json!("0.30"));
+    assert_eq!(server.balance(&reader), "0.70");
+    let mut used = None;
+    for _ in 0..100 {
+        let again = charge(json!({"buyer_token": buyer, "offer_id": id}));
+        if again.code() == "offer_used" {
+            used = Some(again.status);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(used, Some(409));
+    assert_eq!(server.balance(&reader), "0.70");
+}

@@ -61,14 +61,17 @@ pub fn id_field<T: std::str::FromStr>(text: &str, param: &'static str) -> Result
 pub struct AuthorizeRequest {
     /// The member's buyer token for this vendor.
     pub buyer_token: String,
+    /// An offer posted before (`POST /v1/offers`): its stored price and terms are charged,
+    /// and it is used up. Give either this or the fields below, not both.
+    pub offer_id: Option<String>,
     /// Price, a decimal string.
-    pub price: Value,
+    pub price: Option<Value>,
     /// ISO 4217 code.
-    pub currency: String,
+    pub currency: Option<String>,
     /// Where the content is.
-    pub content_url: String,
+    pub content_url: Option<String>,
     /// Shown on statements.
-    pub title: String,
+    pub title: Option<String>,
     /// The vendor's own id for the content; keys the entitlement when given.
     pub vendor_content_id: Option<String>,
     /// Views allowed.

@@ -14,15 +14,19 @@ use super::dto::{
 use super::error::{ApiError, TokenKind};
 use super::json::{parse_json, rfc3339, to_json};
 use super::purchase::{mint_access_token, purchase};
-use crate::actors::messages::{AccessMessage, VendorViewMessage};
+use crate::actors::messages::{
+    AccessMessage, ClaimOfferMessage, ReleaseOfferMessage, VendorViewMessage,
+};
 use crate::crypto::token::{AccessClaims, BuyerClaims};
 use crate::domain::account::{AccessCommand, AuthorizeCommand};
 use crate::domain::entitlement::{ContentKey, ContentUrl, Entitlement, Terms};
 use crate::domain::event::{Event, IdempotencyStamp};
-use crate::domain::ids::{AccountId, AuthorizationId, EntitlementId, LoginId, SessionId};
+use crate::domain::ids::{AccountId, AuthorizationId, EntitlementId, LoginId, OfferId, SessionId};
 use crate::domain::money::format_amount;
+use crate::domain::reject::Reject;
 use crate::domain::time::Timestamp;
 use crate::domain::vendor::OfferProblem;
+use crate::domain::vendor::VendorProfile;
 use crate::metrics as names;
 use crate::storage::codec;
 use crate::storage::rows;
@@ -94,13 +98,100 @@ async fn authorize_once(
 ) -> Result<Bytes, ApiError> {
     let started = Instant::now();
     let request: AuthorizeRequest = parse_json(body)?;
-    let price = dto::amount_field(&request.price, "price")?;
-    let currency = dto::currency_field(&request.currency, "currency")?;
-    let url = ContentUrl::parse(&request.content_url).map_err(|e| ApiError::InvalidField {
+    let profile = &vendor.profile;
+    let now = app.now();
+    let now_ms = u64::try_from(now.0).unwrap_or(0);
+    let priced = match &request.offer_id {
+        None => inline_offer(profile, &request)?,
+        Some(id) => {
+            only_offer_id(&request)?;
+            claim_offer(app, vendor, id, now).await?
+        }
+    };
+    let buyer = app
+        .tokens
+        .open::<BuyerClaims>(&request.buyer_token, profile.id.0, now_ms)
+        .map_err(|error| ApiError::Token(TokenKind::Buyer, error));
+    let Priced {
+        price,
+        currency,
+        content,
+        terms,
+        offer,
+    } = priced;
+    let buyer = match buyer {
+        Ok(buyer) => buyer,
+        Err(error) => {
+            release(vendor, offer);
+            return Err(error);
+        }
+    };
+    let account = AccountId(buyer.account);
+    let command = AuthorizeCommand {
+        login: LoginId(buyer.login),
+        session: SessionId(buyer.session),
+        vendor: profile.id,
+        price,
+        currency,
+        content,
+        terms,
+        idempotency,
+        new_authorization: AuthorizationId(new_id()),
+        new_entitlement: EntitlementId(new_id()),
+        offer,
+    };
+    let outcome = purchase(app, account, command, started.elapsed()).await;
+    // A claimed offer is used up only by a purchase; anything else frees it.
+    if !matches!(&outcome, Ok(a) if !a.already_owned && !a.replayed) {
+        release(vendor, offer);
+    }
+    let authorization = outcome?;
+    let access_token = mint_access_token(app, account, &authorization.entitlement, now);
+    let response = AuthorizeResponse {
+        authorization_id: authorization.authorization.to_string(),
+        charged: format_amount(authorization.charged, currency),
+        currency: currency.code().to_owned(),
+        already_owned: authorization.already_owned,
+        entitlement: entitlement_view(&authorization.entitlement),
+        access_token,
+        member_ref: app.pseudonyms.member_ref(account.0, profile.id.0),
+    };
+    Ok(to_json(&response))
+}
+
+/// What a purchase charges and grants, from the request's fields or a claimed offer.
+struct Priced {
+    price: crate::domain::money::Amount,
+    currency: crate::domain::money::Currency,
+    content: ContentKey,
+    terms: Terms,
+    offer: Option<OfferId>,
+}
+
+fn release(vendor: &crate::actors::registry::VendorEntry, offer: Option<OfferId>) {
+    if let Some(offer) = offer {
+        vendor.addr.do_send(ReleaseOfferMessage { offer });
+    }
+}
+
+fn required<'a, T>(value: Option<&'a T>, param: &'static str) -> Result<&'a T, ApiError> {
+    value.ok_or(ApiError::InvalidField {
+        param,
+        detail: "required unless offer_id is given".to_owned(),
+    })
+}
+
+/// The offer carried in the request itself.
+fn inline_offer(profile: &VendorProfile, request: &AuthorizeRequest) -> Result<Priced, ApiError> {
+    let price = dto::amount_field(required(request.price.as_ref(), "price")?, "price")?;
+    let currency =
+        dto::currency_field(required(request.currency.as_ref(), "currency")?, "currency")?;
+    let content_url = required(request.content_url.as_ref(), "content_url")?;
+    let url = ContentUrl::parse(content_url).map_err(|e| ApiError::InvalidField {
         param: "content_url",
         detail: e.to_string(),
     })?;
-    check_text(&request.title, "title", false)?;
+    check_text(required(request.title.as_ref(), "title")?, "title", false)?;
     check_text(
         request.description.as_deref().unwrap_or(""),
         "description",
@@ -127,19 +218,8 @@ async fn authorize_once(
             detail: "at least 1 (omit for unlimited)".to_owned(),
         });
     }
-    let profile = &vendor.profile;
     check_offer(profile, currency, &url)?;
-    let now = app.now();
-    let now_ms = u64::try_from(now.0).unwrap_or(0);
-    let buyer: BuyerClaims = app
-        .tokens
-        .open(&request.buyer_token, profile.id.0, now_ms)
-        .map_err(|error| ApiError::Token(TokenKind::Buyer, error))?;
-    let account = AccountId(buyer.account);
-    let command = AuthorizeCommand {
-        login: LoginId(buyer.login),
-        session: SessionId(buyer.session),
-        vendor: profile.id,
+    Ok(Priced {
         price,
         currency,
         content: ContentKey::new(profile.id, request.vendor_content_id.as_deref(), &url),
@@ -149,23 +229,57 @@ async fn authorize_once(
             valid_days: request.valid_days,
             valid_hours: request.valid_hours,
         },
-        idempotency,
-        new_authorization: AuthorizationId(new_id()),
-        new_entitlement: EntitlementId(new_id()),
         offer: None,
-    };
-    let authorization = purchase(app, account, command, started.elapsed()).await?;
-    let access_token = mint_access_token(app, account, &authorization.entitlement, now);
-    let response = AuthorizeResponse {
-        authorization_id: authorization.authorization.to_string(),
-        charged: format_amount(authorization.charged, currency),
-        currency: currency.code().to_owned(),
-        already_owned: authorization.already_owned,
-        entitlement: entitlement_view(&authorization.entitlement),
-        access_token,
-        member_ref: app.pseudonyms.member_ref(account.0, profile.id.0),
-    };
-    Ok(to_json(&response))
+    })
+}
+
+/// With `offer_id`, the offer's own fields must not be sent: the stored ones are charged.
+fn only_offer_id(request: &AuthorizeRequest) -> Result<(), ApiError> {
+    let fields_sent = request.price.is_some()
+        || request.currency.is_some()
+        || request.content_url.is_some()
+        || request.title.is_some()
+        || request.vendor_content_id.is_some()
+        || request.views.is_some()
+        || request.expires_at.is_some()
+        || request.valid_days.is_some()
+        || request.valid_hours.is_some()
+        || request.description.is_some();
+    if fields_sent {
+        return Err(ApiError::InvalidField {
+            param: "offer_id",
+            detail: "send either offer_id or the offer's fields, not both".to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// Claims one of this vendor's offers for the purchase (flow C with an offer id).
+async fn claim_offer(
+    app: &App,
+    vendor: &crate::actors::registry::VendorEntry,
+    text: &str,
+    now: Timestamp,
+) -> Result<Priced, ApiError> {
+    let id: OfferId = dto::id_field(text, "offer_id")?;
+    let owner = app.registry.vendor_of_offer(id);
+    if owner.is_none_or(|owner| owner.profile.id != vendor.profile.id) {
+        return Err(ApiError::Reject(Reject::OfferUnknown));
+    }
+    let offer = ask(&vendor.addr, |reply| ClaimOfferMessage {
+        offer: id,
+        now,
+        until: now.plus_ms(app.config.offers.claim_ms),
+        reply,
+    })
+    .await?;
+    Ok(Priced {
+        price: offer.price,
+        currency: offer.currency,
+        content: offer.content.clone(),
+        terms: offer.terms,
+        offer: Some(offer.id),
+    })
 }
 
 /// Checks that a price's currency and a content URL fit the vendor.
