@@ -856,9 +856,15 @@ fn authorize_can_charge_a_posted_offer_by_its_id_once() {
     let charge = |body: Value| server.post("/v1/authorize", Some(&vendor.key), &body);
 
     let both = charge(json!({"buyer_token": buyer, "offer_id": id, "price": "0.01"}));
-    assert_eq!((both.status, both.body["param"].clone()), (400, json!("offer_id")));
+    assert_eq!(
+        (both.status, both.body["param"].clone()),
+        (400, json!("offer_id"))
+    );
     let neither = charge(json!({"buyer_token": buyer, "currency": "USD"}));
-    assert_eq!((neither.status, neither.body["param"].clone()), (400, json!("price")));
+    assert_eq!(
+        (neither.status, neither.body["param"].clone()),
+        (400, json!("price"))
+    );
     let foreign_offer = article_offer(&server, &other, "theirs", "0.30");
     let foreign = charge(json!({"buyer_token": buyer, "offer_id": foreign_offer}));
     assert_eq!((foreign.status, foreign.code()), (404, "offer_not_found"));
