@@ -166,6 +166,12 @@ impl<'a> Browser<'a> {
         self.post(&format!("/buy/{offer}/login"), &fields)
     }
 
+    /// Signs in with a cookie (not a public computer) and opens the buy window again.
+    fn signed_in_window(&mut self, offer: &str, email: &str, expiry: &str) -> Page {
+        self.sign_in(offer, email, false, expiry);
+        self.get(&format!("/buy/{offer}"))
+    }
+
     /// Presses Buy on a buy page, sending every hidden field it carries (and `extra`).
     fn press_buy(&mut self, offer: &str, page: &Page, extra: &[(&str, &str)]) -> Page {
         let csrf = page.field("csrf");
@@ -342,8 +348,7 @@ fn a_redirect_offer_sends_the_token_in_the_query_with_the_pass_through_data() {
     );
     let id = reply.body["offer_id"].as_str().unwrap().to_owned();
     let mut browser = Browser::new(&server);
-    browser.sign_in(&id, &reader.email, false, "absolute");
-    let window = browser.get(&format!("/buy/{id}"));
+    let window = browser.signed_in_window(&id, &reader.email, "absolute");
     let redirect = browser.press_buy(&id, &window, &[]);
     assert_eq!(redirect.status, 303);
     let location = url::Url::parse(redirect.location.as_deref().unwrap()).unwrap();
@@ -362,8 +367,7 @@ fn the_stored_price_is_charged_whatever_the_form_says() {
     let reader = member(&server, "reader@example.com", "5.00");
     let id = article_offer(&server, &vendor, "gold", "1.50");
     let mut browser = Browser::new(&server);
-    browser.sign_in(&id, &reader.email, false, "absolute");
-    let window = browser.get(&format!("/buy/{id}"));
+    let window = browser.signed_in_window(&id, &reader.email, "absolute");
     let tampered = browser.press_buy(
         &id,
         &window,
@@ -384,8 +388,7 @@ fn an_offer_buys_once_expires_and_unknown_ones_are_pages_not_traces() {
     let reader = member(&server, "reader@example.com", "5.00");
     let id = article_offer(&server, &vendor, "once", "0.25");
     let mut browser = Browser::new(&server);
-    browser.sign_in(&id, &reader.email, false, "absolute");
-    let window = browser.get(&format!("/buy/{id}"));
+    let window = browser.signed_in_window(&id, &reader.email, "absolute");
     assert!(browser.press_buy(&id, &window, &[]).has("id=\"deliver\""));
     // The same offer pressed again (back button, or another member with the link).
     let mut reused = None;
@@ -503,8 +506,7 @@ fn an_idle_session_ends_after_the_idle_time_and_signing_out_ends_it_at_once() {
     assert!(lapsed.has("id=\"login\"") && lapsed.has("id=\"login-error\""));
     assert!(!browser.cookies.contains_key("farthing_session"));
 
-    browser.sign_in(&id, &reader.email, false, "absolute");
-    let window = browser.get(&format!("/buy/{id}"));
+    let window = browser.signed_in_window(&id, &reader.email, "absolute");
     let out = browser.post(
         &format!("/buy/{id}/sign-out"),
         &[("csrf", &window.field("csrf"))],
@@ -538,8 +540,7 @@ fn insufficient_funds_offers_top_off_add_funds_and_cancel() {
         created.location.as_deref(),
         Some(format!("/buy/{id}").as_str())
     );
-    browser.sign_in(&id, "new@example.com", false, "absolute");
-    let window = browser.get(&format!("/buy/{id}"));
+    let window = browser.signed_in_window(&id, "new@example.com", "absolute");
     let short = browser.press_buy(&id, &window, &[]);
     assert_eq!(short.status, 402, "{}", short.html);
     assert!(short.has("id=\"insufficient-funds\"") && short.has("id=\"top-off\""));
@@ -596,8 +597,7 @@ fn limits_and_frozen_accounts_are_named_on_the_page() {
     assert_eq!(limits.status, 200, "{:?}", limits.body);
     let mut browser = Browser::new(&server);
     let first = article_offer(&server, &vendor, "a", "0.25");
-    browser.sign_in(&first, &reader.email, false, "absolute");
-    let window = browser.get(&format!("/buy/{first}"));
+    let window = browser.signed_in_window(&first, &reader.email, "absolute");
     assert!(
         browser
             .press_buy(&first, &window, &[])
@@ -623,8 +623,7 @@ fn limits_and_frozen_accounts_are_named_on_the_page() {
     let freeze = server.post("/v1/members/me/freeze", Some(&reader.session), &json!({}));
     assert_eq!(freeze.status, 200);
     let third = article_offer(&server, &vendor, "c", "0.25");
-    browser.sign_in(&third, &reader.email, false, "absolute");
-    let window = browser.get(&format!("/buy/{third}"));
+    let window = browser.signed_in_window(&third, &reader.email, "absolute");
     let frozen = browser.press_buy(&third, &window, &[]);
     assert_eq!(frozen.error_code().as_deref(), Some("account_frozen"));
 }
@@ -695,8 +694,7 @@ fn offers_survive_a_restart_and_a_used_offer_stays_used() {
     let used = article_offer(&server, &vendor, "used", "0.25");
     let open = article_offer(&server, &vendor, "open", "0.25");
     let mut browser = Browser::new(&server);
-    browser.sign_in(&used, &reader.email, false, "absolute");
-    let window = browser.get(&format!("/buy/{used}"));
+    let window = browser.signed_in_window(&used, &reader.email, "absolute");
     assert!(browser.press_buy(&used, &window, &[]).has("id=\"deliver\""));
     let server = server.restart();
     let mut browser = Browser::new(&server);
@@ -755,8 +753,7 @@ fn a_buy_window_purchase_and_an_authorize_write_the_same_event() {
     let reply = offer(&server, &vendor, terms);
     let id = reply.body["offer_id"].as_str().unwrap().to_owned();
     let mut browser = Browser::new(&server);
-    browser.sign_in(&id, &via_window.email, false, "absolute");
-    let window = browser.get(&format!("/buy/{id}"));
+    let window = browser.signed_in_window(&id, &via_window.email, "absolute");
     assert!(browser.press_buy(&id, &window, &[]).has("id=\"deliver\""));
     assert_eq!(server.balance(&via_api), server.balance(&via_window));
 
@@ -797,8 +794,7 @@ fn without_a_saved_card_there_is_no_top_off_and_an_allowlist_is_named() {
     let reader = member(&server, "reader@example.com", "0.10");
     let id = article_offer(&server, &vendor, "a", "0.25");
     let mut browser = Browser::new(&server);
-    browser.sign_in(&id, &reader.email, false, "absolute");
-    let window = browser.get(&format!("/buy/{id}"));
+    let window = browser.signed_in_window(&id, &reader.email, "absolute");
     let short = browser.press_buy(&id, &window, &[]);
     assert_eq!(short.status, 402);
     assert!(!short.has("id=\"top-off\"") && short.has("id=\"add-funds\""));
@@ -832,15 +828,13 @@ fn a_purchase_after_the_idle_time_asks_to_sign_in_and_charges_nothing() {
     let reader = member(&server, "reader@example.com", "1.00");
     let id = article_offer(&server, &vendor, "a", "0.25");
     let mut browser = Browser::new(&server);
-    browser.sign_in(&id, &reader.email, false, "idle");
-    let window = browser.get(&format!("/buy/{id}"));
+    let window = browser.signed_in_window(&id, &reader.email, "idle");
     server.clock.advance_ms(10 * 60 * 1000);
     let lapsed = browser.press_buy(&id, &window, &[]);
     assert!(lapsed.has("id=\"login\"") && lapsed.has("id=\"login-error\""));
     assert_eq!(server.balance(&reader), "1.00");
     // The offer was released: signing in again buys it.
-    browser.sign_in(&id, &reader.email, false, "idle");
-    let window = browser.get(&format!("/buy/{id}"));
+    let window = browser.signed_in_window(&id, &reader.email, "idle");
     assert!(browser.press_buy(&id, &window, &[]).has("id=\"deliver\""));
 }
 

@@ -44,6 +44,20 @@ pub fn currency_field(text: &str, param: &'static str) -> Result<Currency, ApiEr
     })
 }
 
+/// Parses a content URL field (absolute http or https, normalized).
+///
+/// # Errors
+/// `ApiError::InvalidField` naming `param`.
+pub fn content_url_field(
+    text: &str,
+    param: &'static str,
+) -> Result<crate::domain::entitlement::ContentUrl, ApiError> {
+    crate::domain::entitlement::ContentUrl::parse(text).map_err(|e| ApiError::InvalidField {
+        param,
+        detail: e.to_string(),
+    })
+}
+
 /// Parses an id field of a given type.
 ///
 /// # Errors

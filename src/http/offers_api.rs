@@ -79,10 +79,7 @@ fn checked_offer(
         });
     }
     let currency = dto::currency_field(&request.currency, "currency")?;
-    let url = ContentUrl::parse(&request.content_url).map_err(|e| ApiError::InvalidField {
-        param: "content_url",
-        detail: e.to_string(),
-    })?;
+    let url = dto::content_url_field(&request.content_url, "content_url")?;
     check_offer(profile, currency, &url)?;
     let cancel_url = match &request.cancel_url {
         None => origin_of(&url),

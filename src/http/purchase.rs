@@ -1,19 +1,52 @@
 //! The one purchase path behind both `POST /v1/authorize` and the buy window's Buy button:
 //! the account actor runs the domain's `decide_authorize` on an `AuthorizeCommand`, whichever
 //! door the purchase came through, so both get the same checks, events, limits and
-//! entitlements. This module sends the command, counts the outcome and mints the access token.
+//! entitlements. This module claims a posted offer when the purchase names one, sends the
+//! command, counts the outcome and mints the access token.
 
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
 use super::app::{App, ask, new_id};
 use super::error::ApiError;
-use crate::actors::messages::{Authorization, AuthorizeMessage};
+use crate::actors::messages::{
+    Authorization, AuthorizeMessage, ClaimOfferMessage, ReleaseOfferMessage,
+};
+use crate::actors::registry::VendorEntry;
 use crate::crypto::token::AccessClaims;
 use crate::domain::account::AuthorizeCommand;
 use crate::domain::entitlement::Entitlement;
-use crate::domain::ids::AccountId;
+use crate::domain::ids::{AccountId, OfferId};
+use crate::domain::offer::Offer;
 use crate::domain::time::Timestamp;
 use crate::metrics as names;
+
+/// Claims `offer` at its vendor for one purchase (an offer buys once); the claim lapses after
+/// `offers.claim_ms` if neither the purchase nor [`release_offer`] ends it. The answer is the
+/// stored offer: its price and terms are what the purchase charges.
+///
+/// # Errors
+/// `OfferUnknown`, `OfferExpired`, `OfferUsed`, `OfferInProgress`, faults.
+pub async fn claim_offer(
+    app: &App,
+    vendor: &VendorEntry,
+    offer: OfferId,
+    now: Timestamp,
+) -> Result<Arc<Offer>, ApiError> {
+    ask(&vendor.addr, |reply| ClaimOfferMessage {
+        offer,
+        now,
+        until: now.plus_ms(app.config.offers.claim_ms),
+        reply,
+    })
+    .await
+}
+
+/// Frees a claimed offer whose claim bought nothing (declined, already owned, failed).
+pub fn release_offer(vendor: &VendorEntry, offer: OfferId) {
+    vendor.addr.do_send(ReleaseOfferMessage { offer });
+}
 
 /// Charges `account` for `command` through its actor. `parsed_in` is the time the caller
 /// spent before the send (parsing, token opening), for the before-journal histogram.

@@ -13,10 +13,8 @@ use super::dto::{
 };
 use super::error::{ApiError, TokenKind};
 use super::json::{parse_json, rfc3339, to_json};
-use super::purchase::{mint_access_token, purchase};
-use crate::actors::messages::{
-    AccessMessage, ClaimOfferMessage, ReleaseOfferMessage, VendorViewMessage,
-};
+use super::purchase::{claim_offer, mint_access_token, purchase, release_offer};
+use crate::actors::messages::{AccessMessage, VendorViewMessage};
 use crate::crypto::token::{AccessClaims, BuyerClaims};
 use crate::domain::account::{AccessCommand, AuthorizeCommand};
 use crate::domain::entitlement::{ContentKey, ContentUrl, Entitlement, Terms};
@@ -105,7 +103,7 @@ async fn authorize_once(
         None => inline_offer(profile, &request)?,
         Some(id) => {
             only_offer_id(&request)?;
-            claim_offer(app, vendor, id, now).await?
+            claim_own_offer(app, vendor, id, now).await?
         }
     };
     let buyer = app
@@ -170,7 +168,7 @@ struct Priced {
 
 fn release(vendor: &crate::actors::registry::VendorEntry, offer: Option<OfferId>) {
     if let Some(offer) = offer {
-        vendor.addr.do_send(ReleaseOfferMessage { offer });
+        release_offer(vendor, offer);
     }
 }
 
@@ -187,10 +185,7 @@ fn inline_offer(profile: &VendorProfile, request: &AuthorizeRequest) -> Result<P
     let currency =
         dto::currency_field(required(request.currency.as_ref(), "currency")?, "currency")?;
     let content_url = required(request.content_url.as_ref(), "content_url")?;
-    let url = ContentUrl::parse(content_url).map_err(|e| ApiError::InvalidField {
-        param: "content_url",
-        detail: e.to_string(),
-    })?;
+    let url = dto::content_url_field(content_url, "content_url")?;
     check_text(required(request.title.as_ref(), "title")?, "title", false)?;
     check_text(
         request.description.as_deref().unwrap_or(""),
@@ -255,7 +250,7 @@ fn only_offer_id(request: &AuthorizeRequest) -> Result<(), ApiError> {
 }
 
 /// Claims one of this vendor's offers for the purchase (flow C with an offer id).
-async fn claim_offer(
+async fn claim_own_offer(
     app: &App,
     vendor: &crate::actors::registry::VendorEntry,
     text: &str,
@@ -266,13 +261,7 @@ async fn claim_offer(
     if owner.is_none_or(|owner| owner.profile.id != vendor.profile.id) {
         return Err(ApiError::Reject(Reject::OfferUnknown));
     }
-    let offer = ask(&vendor.addr, |reply| ClaimOfferMessage {
-        offer: id,
-        now,
-        until: now.plus_ms(app.config.offers.claim_ms),
-        reply,
-    })
-    .await?;
+    let offer = claim_offer(app, vendor, id, now).await?;
     Ok(Priced {
         price: offer.price,
         currency: offer.currency,
@@ -323,10 +312,7 @@ fn entitlement_view(entitlement: &Entitlement) -> EntitlementView {
 pub async fn access(app: &App, headers: &HeaderMap, body: Bytes) -> Result<Bytes, ApiError> {
     let vendor = app.vendor(headers)?;
     let request: AccessRequest = parse_json(&body)?;
-    let url = ContentUrl::parse(&request.content_url).map_err(|e| ApiError::InvalidField {
-        param: "content_url",
-        detail: e.to_string(),
-    })?;
+    let url = dto::content_url_field(&request.content_url, "content_url")?;
     let now = app.now();
     let now_ms = u64::try_from(now.0).unwrap_or(0);
     let opened: Result<AccessClaims, _> =

@@ -10,8 +10,8 @@ use std::time::Instant;
 
 use super::{Browser, Form, Page, Signed};
 use crate::actors::messages::{
-    BuyerView, BuyerViewMessage, ClaimOfferMessage, DepositMessage, MemberCommand,
-    MemberCommandMessage, ReleaseOfferMessage, ViewOfferMessage,
+    BuyerView, BuyerViewMessage, DepositMessage, MemberCommand, MemberCommandMessage,
+    ViewOfferMessage,
 };
 use crate::actors::registry::VendorEntry;
 use crate::domain::account::{AuthorizeCommand, PaymentMethod, SessionExpiry};
@@ -24,7 +24,7 @@ use crate::http::app::{ask, new_id};
 use crate::http::dto::RegisterRequest;
 use crate::http::error::ApiError;
 use crate::http::member_api::{authenticate, register_member, seal_session, start_session};
-use crate::http::purchase::{mint_access_token, purchase};
+use crate::http::purchase::{claim_offer, mint_access_token, purchase, release_offer};
 use crate::payments::Charge;
 use crate::web::funds::{AddFundsError, AddFundsView, InsufficientFundsView, TopOff};
 use crate::web::pages::{self, BuyView, DeliverView, LoginError, LoginView, OfferSummary};
@@ -304,14 +304,12 @@ pub(super) async fn buy(
         let error = ApiError::Reject(Reject::IncentiveInvalid);
         return Ok(problem(browser, &found, &error, None));
     }
-    let app = browser.app;
-    let now = app.now();
-    let claimed = ask(&found.vendor.addr, |reply| ClaimOfferMessage {
-        offer: found.offer.id,
-        now,
-        until: now.plus_ms(app.config.offers.claim_ms),
-        reply,
-    })
+    let claimed = claim_offer(
+        browser.app,
+        &found.vendor,
+        found.offer.id,
+        browser.app.now(),
+    )
     .await;
     // The claimed offer is the stored one: price and terms come from it, never the form.
     let offer = match claimed {
@@ -320,10 +318,7 @@ pub(super) async fn buy(
     };
     let outcome = buy_claimed(browser, &found, &offer, &signed, top_off).await;
     if !matches!(outcome, Bought::Purchased(_)) {
-        found
-            .vendor
-            .addr
-            .do_send(ReleaseOfferMessage { offer: offer.id });
+        release_offer(&found.vendor, offer.id);
     }
     Ok(match outcome {
         Bought::Purchased(page) | Bought::NotCharged(page) => page,
@@ -390,8 +385,7 @@ async fn buy_claimed(
 /// ([0183], the default) or a redirect with the token in the query.
 fn deliver(offer: &Offer, token: &str) -> Page {
     if offer.is_post {
-        let nonce: [u8; 16] = rand::random();
-        let nonce: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
+        let nonce = super::random_token();
         let view = DeliverView {
             content_url: &offer.content_url,
             access_token: token,

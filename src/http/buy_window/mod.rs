@@ -200,10 +200,7 @@ impl<'a> Browser<'a> {
             .filter(|token| token.len() == 2 * CSRF_TOKEN_BYTES)
             .cloned();
         let csrf_is_new = existing.is_none();
-        let csrf = existing.unwrap_or_else(|| {
-            let bytes: [u8; CSRF_TOKEN_BYTES] = rand::random();
-            bytes.iter().map(|b| format!("{b:02x}")).collect()
-        });
+        let csrf = existing.unwrap_or_else(random_token);
         Browser {
             app,
             headers,
@@ -341,6 +338,12 @@ impl<'a> Browser<'a> {
         }
         response
     }
+}
+
+/// `CSRF_TOKEN_BYTES` random bytes as lower-case hex: CSRF tokens and script nonces.
+fn random_token() -> String {
+    let bytes: [u8; CSRF_TOKEN_BYTES] = rand::random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn parse_cookies(headers: &HeaderMap) -> BTreeMap<String, String> {
