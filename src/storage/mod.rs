@@ -3,6 +3,7 @@
 //! It holds no business rule: what to write comes from the domain's events and state.
 
 pub mod codec;
+mod memtables;
 pub mod recovery;
 pub mod rows;
 pub mod store;

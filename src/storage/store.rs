@@ -39,13 +39,14 @@ pub const INDEX_KEY_BYTES_MAX: usize = KEY_BYTES_MAX - SEQ_BYTES;
 ///
 /// Why: the journal writer's `commit` stalls while fjall's background work holds the locks it
 /// needs. When a memtable is sealed, fjall garbage-collects old versions of every keyspace
-/// under that keyspace's version lock (dropping the previously flushed memtable inside it),
-/// and each flush fsyncs fjall's journal under the journal lock while table files are being
-/// written. Both stalls grow with the memtable: with 64 MiB, 100,000 seeded members and 11,000
-/// requests/s on two cores, a `commit` blocked for 150-250 ms at each memtable rotation,
-/// holding up every request behind it (end-to-end p99 120-180 ms). With 16 MiB the longest
-/// block was 90-100 ms, and 60-70 ms together with `WORKER_THREADS`; the price is more
+/// under that keyspace's version lock, and after each flush or compaction it writes and
+/// fsyncs the new version file under that same lock. With 64 MiB, 100,000 seeded members and
+/// 11,000 requests/s on two cores, a `commit` blocked for 150-250 ms at each memtable
+/// rotation, holding up every request behind it (end-to-end p99 120-180 ms). With 16 MiB the
+/// longest block was 90-100 ms, and 60-70 ms together with `WORKER_THREADS`; the price is more
 /// frequent short stalls (journal waits over 25 ms: about 2% of entries instead of 1.2%).
+/// The largest part of each block, freeing the flushed memtable inside the lock, is now done
+/// by `memtables.rs` instead; what is left is fjall's version-file fsyncs.
 /// Rejected: 8 MiB, whose longest block was barely shorter (about 60 ms) with still more
 /// short stalls; and a larger memtable, which only postpones a longer stall.
 ///
@@ -170,6 +171,11 @@ impl Store {
     /// The fjall database, for the journal writer's batches and persists.
     pub(super) fn database(&self) -> &Database {
         &self.db
+    }
+
+    /// All three keyspaces, for the memtable keeper.
+    pub(super) fn keyspaces(&self) -> Vec<Keyspace> {
+        vec![self.events.clone(), self.index.clone(), self.state.clone()]
     }
 
     /// The `events` keyspace, for the journal writer.

@@ -21,6 +21,7 @@
 //! May depend on: fjall (through `store.rs`), tokio sync primitives, metrics, tracing.
 //! Must not depend on the domain, actors or HTTP: payloads and keys are opaque bytes.
 
+use super::memtables::MemtableKeeper;
 use super::store::{INDEX_KEY_BYTES_MAX, KEY_BYTES_MAX, SEQ_BYTES, StorageError, Store};
 use fjall::{Database, PersistMode};
 use std::collections::BTreeMap;
@@ -239,6 +240,8 @@ pub struct JournalThread {
     shared: Arc<Shared>,
     /// The writer thread.
     handle: JoinHandle<()>,
+    /// Frees flushed memtables off fjall's locks (see `memtables.rs`).
+    keeper: MemtableKeeper,
 }
 
 impl Journal {
@@ -322,12 +325,18 @@ impl Journal {
             .name(WRITER_THREAD_NAME.to_owned())
             .spawn(move || writer.run())?;
         tracing::info!(next_seq, "journal writer started");
+        let keeper = MemtableKeeper::start(store.keyspaces())?;
 
         let journal = Journal {
             tx: tx.clone(),
             shared: Arc::clone(&shared),
         };
-        let thread = JournalThread { tx, shared, handle };
+        let thread = JournalThread {
+            tx,
+            shared,
+            handle,
+            keeper,
+        };
         Ok((journal, thread))
     }
 
@@ -480,7 +489,12 @@ impl JournalThread {
     /// `StorageError::Poisoned` if a persist failed during the journal's life (so `main`
     /// exits non-zero); `StorageError::WriterPanicked` if the writer panicked.
     pub fn shutdown(self) -> Result<(), StorageError> {
-        let JournalThread { tx, shared, handle } = self;
+        let JournalThread {
+            tx,
+            shared,
+            handle,
+            keeper,
+        } = self;
         shared.stopping.store(true, Ordering::Release);
         // `try_send` in a loop rather than `blocking_send`, which panics in an async context.
         // The writer keeps draining, so a full queue empties.
@@ -493,7 +507,9 @@ impl JournalThread {
             }
         }
         drop(tx);
-        handle.join().map_err(|_| StorageError::WriterPanicked)?;
+        let joined = handle.join();
+        keeper.stop();
+        joined.map_err(|_| StorageError::WriterPanicked)?;
         if shared.is_poisoned() {
             return Err(StorageError::Poisoned);
         }
