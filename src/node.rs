@@ -189,6 +189,7 @@ pub fn start(
                     offers_expired_kept_ms: config.offers.expired_kept_ms,
                 };
                 let registry = Arc::new(Registry::new(shards.clone(), store.clone(), env, limits));
+                recovery::check_format(&store)?;
                 let mut books: BTreeMap<VendorId, OfferBook> = BTreeMap::new();
                 for (offer, used) in recovery::load_offers(&store)? {
                     let book = books.entry(offer.vendor).or_default();

@@ -10,9 +10,11 @@ use serde::de::DeserializeOwned;
 
 use crate::domain::event::Event;
 
-/// The codec version written today. Version 2 added offers, the purchase's offer and the
-/// saved payment method; stores written by version 1 (before the first release) are refused.
-const VERSION: u8 = 2;
+/// The codec version written today, which is also the store's format version. Version 2
+/// added offers, the purchase's offer and the saved payment method; version 3 changed the
+/// state keys from text to binary (`rows.rs`). Stores written by an earlier version (before
+/// the first release) are refused at start-up (`recovery::check_format`).
+pub const VERSION: u8 = 3;
 
 /// A stored value could not be decoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -43,6 +45,12 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
         Some((&VERSION, rest)) => postcard::from_bytes(rest).map_err(|_| CodecError::Corrupt),
         _ => Err(CodecError::Corrupt),
     }
+}
+
+/// The codec version a stored value was written with, `None` for an empty value.
+#[must_use]
+pub fn version_of(bytes: &[u8]) -> Option<u8> {
+    bytes.first().copied()
 }
 
 /// Encodes an event for the journal.

@@ -30,6 +30,17 @@ pub enum RecoveryError {
     /// A row did not decode.
     #[error(transparent)]
     Row(#[from] RowError),
+    /// The store was written in a format this build does not read.
+    #[error(
+        "the data directory was written by an incompatible farthing (store format {found}, this \
+         build reads format {expected}); move it aside and start with an empty one"
+    )]
+    IncompatibleFormat {
+        /// The format of the store's first event.
+        found: u8,
+        /// The format this build writes and reads.
+        expected: u8,
+    },
     /// An event did not decode.
     #[error("event {seq} is corrupt")]
     Event {
@@ -40,6 +51,26 @@ pub enum RecoveryError {
 
 fn decode_event(seq: u64, payload: &[u8]) -> Result<Event, RecoveryError> {
     codec::decode_event(payload).map_err(|_: CodecError| RecoveryError::Event { seq })
+}
+
+/// Refuses a store written in another format: its first event must carry this build's codec
+/// version. An empty store passes. Run it before anything else reads the store, so that an
+/// old data directory is named as such instead of failing on its first unreadable row.
+///
+/// # Errors
+/// `RecoveryError::IncompatibleFormat`, or `RecoveryError::Storage` if the store fails.
+pub fn check_format(store: &Store) -> Result<(), RecoveryError> {
+    let Some(first) = store.scan_events(0).next() else {
+        return Ok(());
+    };
+    let (_, payload) = first?;
+    match codec::version_of(&payload) {
+        Some(codec::VERSION) => Ok(()),
+        found => Err(RecoveryError::IncompatibleFormat {
+            found: found.unwrap_or(0),
+            expected: codec::VERSION,
+        }),
+    }
 }
 
 /// Loads every vendor: its checkpoint row, then the sales journaled after it.
@@ -94,7 +125,7 @@ pub fn load_emails(store: &Store) -> Result<Vec<(String, AccountId)>, RecoveryEr
             .strip_prefix(rows::EMAIL_PREFIX)
             .and_then(|e| std::str::from_utf8(e).ok())
             .ok_or_else(|| RowError::Corrupt {
-                key: String::from_utf8_lossy(&key).into_owned(),
+                key: rows::describe_key(&key),
             })?;
         let account: AccountId = codec::decode(&value).map_err(|_| RowError::Corrupt {
             key: email.to_owned(),
@@ -111,31 +142,15 @@ pub fn load_emails(store: &Store) -> Result<Vec<(String, AccountId)>, RecoveryEr
 pub fn load_totals(store: &Store, totals: &Totals) -> Result<(), RecoveryError> {
     for row in store.scan_state_prefix(rows::ACCOUNT_PREFIX) {
         let (key, value) = row?;
-        let Some(currency) = wallet_currency(&key) else {
+        let Some(currency) = rows::wallet_row_currency(&key) else {
             continue;
         };
         let wallet: Wallet = codec::decode(&value).map_err(|_| RowError::Corrupt {
-            key: String::from_utf8_lossy(&key).into_owned(),
+            key: rows::describe_key(&key),
         })?;
         totals.add_wallet(currency, &wallet);
     }
     Ok(())
-}
-
-/// The currency of a wallet row key (`a/<account>/w/<CUR>`), or `None` for other rows.
-fn wallet_currency(key: &[u8]) -> Option<Currency> {
-    let text = std::str::from_utf8(key).ok()?;
-    let mut parts = text.split('/');
-    match (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) {
-        (Some("a"), Some(_), Some("w"), Some(code), None) => Currency::parse(code).ok(),
-        _ => None,
-    }
 }
 
 /// What `farthing check` found.
@@ -171,6 +186,7 @@ const MISMATCHES_LISTED_MAX: usize = 100;
 /// # Errors
 /// `RecoveryError` for an unreadable store or event.
 pub fn check(store: &Store) -> Result<CheckReport, RecoveryError> {
+    check_format(store)?;
     let mut report = CheckReport::default();
     let mut accounts: BTreeMap<AccountId, AccountState> = BTreeMap::new();
     let mut vendors: BTreeMap<VendorId, VendorState> = BTreeMap::new();
@@ -231,11 +247,11 @@ pub fn check(store: &Store) -> Result<CheckReport, RecoveryError> {
         match stored.get(key) {
             None => note(
                 &mut report,
-                format!("missing row {}", String::from_utf8_lossy(key)),
+                format!("missing row {}", rows::describe_key(key)),
             ),
             Some(found) if found != value => note(
                 &mut report,
-                format!("row differs {}", String::from_utf8_lossy(key)),
+                format!("row differs {}", rows::describe_key(key)),
             ),
             Some(_) => {}
         }
@@ -243,7 +259,7 @@ pub fn check(store: &Store) -> Result<CheckReport, RecoveryError> {
     for key in stored.keys().filter(|key| !expected.contains_key(*key)) {
         note(
             &mut report,
-            format!("row without events {}", String::from_utf8_lossy(key)),
+            format!("row without events {}", rows::describe_key(key)),
         );
     }
     // Vendors: the recovered state (checkpoint + replay after it) must equal the full replay.
@@ -282,4 +298,68 @@ pub fn check(store: &Store) -> Result<CheckReport, RecoveryError> {
     report.accounts = accounts.len();
     report.vendors = vendors.len();
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::wal::{EventRecord, Journal, JournalConfig, JournalEntry, NoSync};
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    /// A store in `dir` whose only event has the payload `payload`.
+    fn store_with_event(
+        dir: &std::path::Path,
+        payload: Vec<u8>,
+    ) -> Result<Store, Box<dyn std::error::Error>> {
+        let config = JournalConfig {
+            batch_events_max: 8,
+            queue_entries_max: 8,
+        };
+        let (journal, store, thread) =
+            Journal::open(dir, config, Box::new(NoSync), Box::new(|_: &[_]| {}))?;
+        let entry = JournalEntry {
+            events: vec![EventRecord {
+                payload,
+                index_keys: Vec::new(),
+                notify: false,
+            }],
+            ..JournalEntry::default()
+        };
+        journal.try_reserve()?.submit(entry).wait_blocking()?;
+        thread.shutdown()?;
+        Ok(store)
+    }
+
+    #[test]
+    fn an_empty_store_has_the_current_format() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let store = Store::open(dir.path())?;
+        check_format(&store)?;
+        Ok(())
+    }
+
+    #[test]
+    fn a_store_of_the_current_format_is_accepted() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let store = store_with_event(dir.path(), vec![codec::VERSION, 0])?;
+        check_format(&store)?;
+        Ok(())
+    }
+
+    #[test]
+    fn a_store_of_an_older_format_is_refused_by_name() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let older = codec::VERSION.checked_sub(1).ok_or("no older format")?;
+        let store = store_with_event(dir.path(), vec![older, 0])?;
+        let refused = check_format(&store);
+        assert!(matches!(
+            refused,
+            Err(RecoveryError::IncompatibleFormat { found, expected })
+                if found == older && expected == codec::VERSION
+        ));
+        let refused = check(&store).err().map(|error| error.to_string());
+        assert!(refused.is_some_and(|text| text.contains("incompatible farthing")));
+        Ok(())
+    }
 }

@@ -3,9 +3,16 @@
 //! entitlement, ...), so a debit rewrites a wallet, a spending counter, a session and one
 //! entitlement, never the whole account.
 //!
-//! Keys are text with fixed-width hex ids, so a prefix scan of `a/<account>/` loads one
-//! account and `v/` lists the vendors.
-
+//! Keys are binary: a family byte (`a` account, `m` e-mail, `v` vendor, `o` offer, `u` used
+//! offer), then fixed-width big-endian ids, then for account rows a kind byte. A prefix scan
+//! of `account_prefix` loads one account and `VENDOR_PREFIX` lists the vendors.
+//!
+//! Why binary: fjall's memtable keeps keys of up to 20 bytes inline in its skiplist nodes, and
+//! compares the first four bytes before anything else. The text keys used before
+//! (`a/<16 hex>/x/<16 hex>`, 24-41 bytes) were stored out of line and shared their first
+//! bytes with many neighbours, so the journal writer spent about a third of its CPU comparing
+//! keys while inserting. Every row a purchase writes now has a key of 20 bytes or fewer;
+//! `describe_key` renders keys for people.
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -42,58 +49,173 @@ struct ProfileRow {
     payment_method: Option<PaymentMethod>,
 }
 
+/// First byte of every account row.
+const ACCOUNT_FAMILY: u8 = b'a';
+/// First byte of every e-mail row.
+const EMAIL_FAMILY: u8 = b'm';
+/// First byte of every vendor row.
+const VENDOR_FAMILY: u8 = b'v';
+/// First byte of every live offer row.
+const OFFER_FAMILY: u8 = b'o';
+/// First byte of every used-offer row.
+const OFFER_USED_FAMILY: u8 = b'u';
+
+/// Prefix of all account rows.
+pub const ACCOUNT_PREFIX: &[u8] = &[ACCOUNT_FAMILY];
+/// Prefix of all e-mail rows.
+pub const EMAIL_PREFIX: &[u8] = &[EMAIL_FAMILY];
+/// Prefix of all vendor rows.
+pub const VENDOR_PREFIX: &[u8] = &[VENDOR_FAMILY];
+/// Prefix of the offer rows: `o<offer>` holds a live offer (deleted once it expires).
+pub const OFFER_PREFIX: &[u8] = &[OFFER_FAMILY];
+
+/// Length of an account row key before its kind byte.
+const ACCOUNT_PREFIX_BYTES: usize = 9;
+
+/// The kinds of account row, the byte after the account id.
+mod kind {
+    pub const PROFILE: u8 = b'p';
+    pub const WALLET: u8 = b'w';
+    pub const LIMITS: u8 = b'l';
+    pub const SPENDING: u8 = b's';
+    pub const SESSION: u8 = b'x';
+    pub const ENTITLEMENT: u8 = b'e';
+    pub const IDEMPOTENCY: u8 = b'i';
+    pub const DEPOSIT: u8 = b'd';
+}
+
+/// A family byte followed by a big-endian id.
+fn family_key(family: u8, id: u64) -> Vec<u8> {
+    let mut key = Vec::with_capacity(ACCOUNT_PREFIX_BYTES);
+    key.push(family);
+    key.extend_from_slice(&id.to_be_bytes());
+    key
+}
+
 /// Prefix of every row of one account.
 #[must_use]
 pub fn account_prefix(account: AccountId) -> Vec<u8> {
-    format!("a/{:016x}/", account.0).into_bytes()
+    family_key(ACCOUNT_FAMILY, account.0)
 }
 
-fn account_key(account: AccountId, suffix: &str) -> Vec<u8> {
-    format!("a/{:016x}/{suffix}", account.0).into_bytes()
+/// An account row key: the account prefix, the kind byte, then `rest`.
+fn account_key(account: AccountId, kind: u8, rest: &[&[u8]]) -> Vec<u8> {
+    let mut key = account_prefix(account);
+    key.push(kind);
+    for part in rest {
+        key.extend_from_slice(part);
+    }
+    key
 }
 
-fn wallet_suffix(currency: Currency) -> String {
-    format!("w/{currency}")
+/// One past the largest packed currency code: 26 * 26 * 26.
+const PACKED_CURRENCY_END: u16 = 17_576;
+
+/// A currency code in two bytes (its three letters in base 26), so that the per-login rows
+/// keep within the 20 inline key bytes.
+fn currency_bytes(currency: Currency) -> [u8; 2] {
+    let packed = currency.code().bytes().fold(0_u16, |packed, letter| {
+        packed
+            .saturating_mul(26)
+            .saturating_add(u16::from(letter.saturating_sub(b'A')))
+    });
+    packed.to_be_bytes()
 }
-fn limits_suffix(login: LoginId, currency: Currency) -> String {
-    format!("l/{:016x}/{currency}", login.0)
+
+/// Reads back `currency_bytes`.
+fn currency_from_bytes(bytes: [u8; 2]) -> Option<Currency> {
+    let packed = u16::from_be_bytes(bytes);
+    if packed >= PACKED_CURRENCY_END {
+        return None;
+    }
+    let letter = |place: u16| -> Option<char> {
+        let offset = u8::try_from(packed.checked_div(place)?.checked_rem(26)?).ok()?;
+        Some(char::from(b'A'.checked_add(offset)?))
+    };
+    let code: String = [letter(676)?, letter(26)?, letter(1)?].iter().collect();
+    Currency::parse(&code).ok()
 }
-fn spending_suffix(login: LoginId, currency: Currency) -> String {
-    format!("s/{:016x}/{currency}", login.0)
+
+fn wallet_key(account: AccountId, currency: Currency) -> Vec<u8> {
+    account_key(account, kind::WALLET, &[currency.code().as_bytes()])
 }
-fn session_suffix(session: SessionId) -> String {
-    format!("x/{:016x}", session.0)
+fn limits_key(account: AccountId, login: LoginId, currency: Currency) -> Vec<u8> {
+    let login = login.0.to_be_bytes();
+    account_key(account, kind::LIMITS, &[&login, &currency_bytes(currency)])
 }
-fn entitlement_suffix(entitlement: EntitlementId) -> String {
-    format!("e/{:016x}", entitlement.0)
+fn spending_key(account: AccountId, login: LoginId, currency: Currency) -> Vec<u8> {
+    let login = login.0.to_be_bytes();
+    account_key(
+        account,
+        kind::SPENDING,
+        &[&login, &currency_bytes(currency)],
+    )
 }
-fn idempotency_suffix(vendor: VendorId, key: &str) -> String {
-    format!("i/{:016x}/{key}", vendor.0)
+fn session_key(account: AccountId, session: SessionId) -> Vec<u8> {
+    account_key(account, kind::SESSION, &[&session.0.to_be_bytes()])
 }
-fn deposit_suffix(reference: &str) -> String {
-    format!("d/{reference}")
+fn entitlement_key(account: AccountId, entitlement: EntitlementId) -> Vec<u8> {
+    account_key(account, kind::ENTITLEMENT, &[&entitlement.0.to_be_bytes()])
+}
+fn idempotency_key(account: AccountId, vendor: VendorId, key: &str) -> Vec<u8> {
+    let vendor = vendor.0.to_be_bytes();
+    account_key(account, kind::IDEMPOTENCY, &[&vendor, key.as_bytes()])
+}
+fn deposit_key(account: AccountId, reference: &str) -> Vec<u8> {
+    account_key(account, kind::DEPOSIT, &[reference.as_bytes()])
+}
+fn profile_key(account: AccountId) -> Vec<u8> {
+    account_key(account, kind::PROFILE, &[])
 }
 
 /// The row naming the account that owns a sign-in e-mail.
 #[must_use]
 pub fn email_key(email: &str) -> Vec<u8> {
-    format!("m/{email}").into_bytes()
+    [EMAIL_PREFIX, email.as_bytes()].concat()
 }
-
-/// Prefix of all e-mail rows.
-pub const EMAIL_PREFIX: &[u8] = b"m/";
 
 /// The row of one vendor.
 #[must_use]
 pub fn vendor_key(vendor: VendorId) -> Vec<u8> {
-    format!("v/{:016x}", vendor.0).into_bytes()
+    family_key(VENDOR_FAMILY, vendor.0)
 }
 
-/// Prefix of all vendor rows.
-pub const VENDOR_PREFIX: &[u8] = b"v/";
+/// The currency of a wallet row's key, or `None` when the key is not a wallet row's.
+#[must_use]
+pub fn wallet_row_currency(key: &[u8]) -> Option<Currency> {
+    let (&family, rest) = key.split_first()?;
+    let (_account, rest) = rest.split_first_chunk::<8>()?;
+    let (&row_kind, code) = rest.split_first()?;
+    if family != ACCOUNT_FAMILY || row_kind != kind::WALLET {
+        return None;
+    }
+    Currency::parse(std::str::from_utf8(code).ok()?).ok()
+}
 
-/// Prefix of all account rows.
-pub const ACCOUNT_PREFIX: &[u8] = b"a/";
+/// A key as people read it: the family letter, the id in hex, then the rest, with bytes
+/// that are not printable ASCII escaped (for `farthing check` and error messages).
+#[must_use]
+pub fn describe_key(key: &[u8]) -> String {
+    let escape = |bytes: &[u8]| -> String {
+        bytes
+            .iter()
+            .flat_map(|byte| std::ascii::escape_default(*byte))
+            .map(char::from)
+            .collect()
+    };
+    let Some((&family, rest)) = key.split_first() else {
+        return String::new();
+    };
+    match rest.split_first_chunk::<8>() {
+        Some((id, rest)) if family != EMAIL_FAMILY => format!(
+            "{}/{:016x}/{}",
+            char::from(family),
+            u64::from_be_bytes(*id),
+            escape(rest)
+        ),
+        _ => escape(key),
+    }
+}
 
 /// Index keys of an event (the journal appends the sequence number): by account and time,
 /// by vendor and time, and by authorization id.
@@ -119,14 +241,14 @@ pub fn authorization_index_prefix(authorization: u64) -> Vec<u8> {
     [b"Z".as_slice(), &authorization.to_be_bytes()].concat()
 }
 
-fn put<T: Serialize>(account: AccountId, suffix: &str, value: &T) -> RowWrite {
-    RowWrite::Put(account_key(account, suffix), codec::encode(value))
+fn put<T: Serialize>(key: Vec<u8>, value: &T) -> RowWrite {
+    RowWrite::Put(key, codec::encode(value))
 }
 
-fn put_or_delete<T: Serialize>(account: AccountId, suffix: &str, value: Option<&T>) -> RowWrite {
+fn put_or_delete<T: Serialize>(key: Vec<u8>, value: Option<&T>) -> RowWrite {
     match value {
-        Some(value) => put(account, suffix, value),
-        None => RowWrite::Delete(account_key(account, suffix)),
+        Some(value) => put(key, value),
+        None => RowWrite::Delete(key),
     }
 }
 
@@ -144,19 +266,17 @@ fn profile_row(state: &AccountState) -> ProfileRow {
 #[must_use]
 pub fn rows_for_event(state: &AccountState, event: &Event) -> Vec<RowWrite> {
     let id = state.id;
-    let wallet = |currency: Currency| {
-        put_or_delete(id, &wallet_suffix(currency), state.wallets.get(&currency))
-    };
-    let session = |session: SessionId| {
-        put_or_delete(id, &session_suffix(session), state.sessions.get(&session))
-    };
+    let wallet =
+        |currency: Currency| put_or_delete(wallet_key(id, currency), state.wallets.get(&currency));
+    let session =
+        |session: SessionId| put_or_delete(session_key(id, session), state.sessions.get(&session));
     let entitlement =
-        |e: EntitlementId| put_or_delete(id, &entitlement_suffix(e), state.entitlements.get(&e));
+        |e: EntitlementId| put_or_delete(entitlement_key(id, e), state.entitlements.get(&e));
     match event {
         Event::AccountOpened {
             login, currency, ..
         } => {
-            let mut rows = vec![put(id, "p", &profile_row(state)), wallet(*currency)];
+            let mut rows = vec![put(profile_key(id), &profile_row(state)), wallet(*currency)];
             if let Some(email) = &login.email {
                 rows.push(RowWrite::Put(email_key(email), codec::encode(&id)));
             }
@@ -167,7 +287,7 @@ pub fn rows_for_event(state: &AccountState, event: &Event) -> Vec<RowWrite> {
             reference,
             ..
         } => {
-            vec![wallet(*currency), put(id, &deposit_suffix(reference), &())]
+            vec![wallet(*currency), put(deposit_key(id, reference), &())]
         }
         Event::CreditLineSet { currency, .. } => vec![wallet(*currency)],
         Event::SessionStarted {
@@ -184,14 +304,13 @@ pub fn rows_for_event(state: &AccountState, event: &Event) -> Vec<RowWrite> {
             login, currency, ..
         } => {
             vec![put_or_delete(
-                id,
-                &limits_suffix(*login, *currency),
+                limits_key(id, *login, *currency),
                 state.limits.get(&(*login, *currency)),
             )]
         }
-        Event::PaymentMethodSaved { .. } => vec![put(id, "p", &profile_row(state))],
+        Event::PaymentMethodSaved { .. } => vec![put(profile_key(id), &profile_row(state))],
         Event::FreezeSet { .. } => {
-            let mut rows = vec![put(id, "p", &profile_row(state))];
+            let mut rows = vec![put(profile_key(id), &profile_row(state))];
             rows.extend(state.sessions.keys().map(|s| session(*s)));
             rows
         }
@@ -200,18 +319,14 @@ pub fn rows_for_event(state: &AccountState, event: &Event) -> Vec<RowWrite> {
             let mut rows = vec![
                 wallet(currency),
                 put_or_delete(
-                    id,
-                    &spending_suffix(authorized.login, currency),
+                    spending_key(id, authorized.login, currency),
                     state.spending.get(&(authorized.login, currency)),
                 ),
                 session(authorized.session),
                 entitlement(authorized.entitlement.id),
             ];
             for (vendor, key) in &authorized.idempotency_expired {
-                rows.push(RowWrite::Delete(account_key(
-                    id,
-                    &idempotency_suffix(*vendor, key),
-                )));
+                rows.push(RowWrite::Delete(idempotency_key(id, *vendor, key)));
             }
             if let Some(offer) = authorized.offer {
                 rows.push(RowWrite::Put(
@@ -222,8 +337,7 @@ pub fn rows_for_event(state: &AccountState, event: &Event) -> Vec<RowWrite> {
             if let Some(stamp) = &authorized.idempotency {
                 let key = (authorized.vendor, stamp.key.clone());
                 rows.push(put_or_delete(
-                    id,
-                    &idempotency_suffix(authorized.vendor, &stamp.key),
+                    idempotency_key(id, authorized.vendor, &stamp.key),
                     state.idempotency.get(&key),
                 ));
             }
@@ -244,30 +358,30 @@ pub fn rows_for_event(state: &AccountState, event: &Event) -> Vec<RowWrite> {
 pub fn all_account_rows(state: &AccountState) -> BTreeMap<Vec<u8>, Vec<u8>> {
     let id = state.id;
     let mut rows = BTreeMap::new();
-    let mut add = |suffix: String, value: Vec<u8>| {
-        rows.insert(account_key(id, &suffix), value);
+    let mut add = |key: Vec<u8>, value: Vec<u8>| {
+        rows.insert(key, value);
     };
-    add("p".to_owned(), codec::encode(&profile_row(state)));
+    add(profile_key(id), codec::encode(&profile_row(state)));
     for (currency, wallet) in &state.wallets {
-        add(wallet_suffix(*currency), codec::encode(wallet));
+        add(wallet_key(id, *currency), codec::encode(wallet));
     }
     for ((login, currency), limits) in &state.limits {
-        add(limits_suffix(*login, *currency), codec::encode(limits));
+        add(limits_key(id, *login, *currency), codec::encode(limits));
     }
     for ((login, currency), spending) in &state.spending {
-        add(spending_suffix(*login, *currency), codec::encode(spending));
+        add(spending_key(id, *login, *currency), codec::encode(spending));
     }
-    for (id, session) in &state.sessions {
-        add(session_suffix(*id), codec::encode(session));
+    for (session, row) in &state.sessions {
+        add(session_key(id, *session), codec::encode(row));
     }
-    for (id, entitlement) in &state.entitlements {
-        add(entitlement_suffix(*id), codec::encode(entitlement));
+    for (entitlement, row) in &state.entitlements {
+        add(entitlement_key(id, *entitlement), codec::encode(row));
     }
     for ((vendor, key), record) in &state.idempotency {
-        add(idempotency_suffix(*vendor, key), codec::encode(record));
+        add(idempotency_key(id, *vendor, key), codec::encode(record));
     }
     for reference in state.deposit_references.iter() {
-        add(deposit_suffix(reference), codec::encode(&()));
+        add(deposit_key(id, reference), codec::encode(&()));
     }
     rows
 }
@@ -288,7 +402,7 @@ pub enum RowError {
 
 fn corrupt(key: &[u8]) -> RowError {
     RowError::Corrupt {
-        key: String::from_utf8_lossy(key).into_owned(),
+        key: describe_key(key),
     }
 }
 
@@ -296,8 +410,22 @@ fn decode_row<T: serde::de::DeserializeOwned>(key: &[u8], value: &[u8]) -> Resul
     codec::decode(value).map_err(|_: CodecError| corrupt(key))
 }
 
-fn parse_hex(text: &str) -> Option<u64> {
-    u64::from_str_radix(text, 16).ok()
+/// Splits a big-endian id off the front of `bytes`.
+fn take_id(bytes: &[u8]) -> Option<(u64, &[u8])> {
+    let (id, rest) = bytes.split_first_chunk::<8>()?;
+    Some((u64::from_be_bytes(*id), rest))
+}
+
+/// Reads the login id and packed currency of a limits or spending row.
+fn login_and_currency(rest: &[u8]) -> Option<(LoginId, Currency)> {
+    let (login, rest) = take_id(rest)?;
+    let currency: [u8; 2] = rest.try_into().ok()?;
+    Some((LoginId(login), currency_from_bytes(currency)?))
+}
+
+/// Reads the UTF-8 text at the end of a key.
+fn key_text(rest: &[u8]) -> Option<&str> {
+    std::str::from_utf8(rest).ok()
 }
 
 /// Rebuilds an account from its rows (all rows under `account_prefix(id)`).
@@ -322,50 +450,51 @@ pub fn account_from_rows(
     let mut any = false;
     for (key, value) in rows {
         any = true;
-        let suffix = key
+        let (row_kind, rest) = key
             .strip_prefix(prefix.as_slice())
-            .and_then(|s| std::str::from_utf8(s).ok())
+            .and_then(<[u8]>::split_first)
             .ok_or_else(|| corrupt(&key))?;
-        let parts: Vec<&str> = suffix.splitn(3, '/').collect();
-        match parts.as_slice() {
-            ["p"] => profile = Some(decode_row(&key, &value)?),
-            ["w", currency] => {
-                let currency = Currency::parse(currency).map_err(|_| corrupt(&key))?;
+        let bad = || corrupt(&key);
+        match *row_kind {
+            kind::PROFILE if rest.is_empty() => profile = Some(decode_row(&key, &value)?),
+            kind::WALLET => {
+                let currency = key_text(rest).and_then(|code| Currency::parse(code).ok());
+                let currency = currency.ok_or_else(bad)?;
                 wallets.push((currency, decode_row::<Wallet>(&key, &value)?));
             }
-            ["l", login, currency] | ["s", login, currency] => {
-                let login = LoginId(parse_hex(login).ok_or_else(|| corrupt(&key))?);
-                let currency = Currency::parse(currency).map_err(|_| corrupt(&key))?;
-                if parts.first() == Some(&"l") {
-                    limits.push(((login, currency), decode_row::<Limits>(&key, &value)?));
-                } else {
-                    spending.push(((login, currency), decode_row::<Spending>(&key, &value)?));
-                }
+            kind::LIMITS => {
+                let login_currency = login_and_currency(rest).ok_or_else(bad)?;
+                limits.push((login_currency, decode_row::<Limits>(&key, &value)?));
             }
-            ["x", session] => {
-                let session = SessionId(parse_hex(session).ok_or_else(|| corrupt(&key))?);
-                sessions.push((session, decode_row::<Session>(&key, &value)?));
+            kind::SPENDING => {
+                let login_currency = login_and_currency(rest).ok_or_else(bad)?;
+                spending.push((login_currency, decode_row::<Spending>(&key, &value)?));
             }
-            ["e", entitlement] => {
-                let entitlement =
-                    EntitlementId(parse_hex(entitlement).ok_or_else(|| corrupt(&key))?);
-                entitlements.insert(entitlement, decode_row::<Entitlement>(&key, &value)?);
+            kind::SESSION => {
+                let session = take_id(rest).filter(|(_, tail)| tail.is_empty());
+                let (session, _) = session.ok_or_else(bad)?;
+                sessions.push((SessionId(session), decode_row::<Session>(&key, &value)?));
             }
-            ["i", vendor, idem_key] => {
-                let vendor = VendorId(parse_hex(vendor).ok_or_else(|| corrupt(&key))?);
+            kind::ENTITLEMENT => {
+                let entitlement = take_id(rest).filter(|(_, tail)| tail.is_empty());
+                let (entitlement, _) = entitlement.ok_or_else(bad)?;
+                entitlements.insert(
+                    EntitlementId(entitlement),
+                    decode_row::<Entitlement>(&key, &value)?,
+                );
+            }
+            kind::IDEMPOTENCY => {
+                let (vendor, idem_key) = take_id(rest).ok_or_else(bad)?;
+                let idem_key = key_text(idem_key).ok_or_else(bad)?;
                 idempotency.push((
-                    (vendor, (*idem_key).to_owned()),
+                    (VendorId(vendor), idem_key.to_owned()),
                     decode_row::<IdempotencyRecord>(&key, &value)?,
                 ));
             }
-            ["d", reference] => {
-                deposit_references.push((*reference).into());
+            kind::DEPOSIT => {
+                deposit_references.push(key_text(rest).ok_or_else(bad)?.into());
             }
-            // "d/<reference>" with a slash in the reference splits into three parts.
-            ["d", head, tail] => {
-                deposit_references.push(format!("{head}/{tail}").into());
-            }
-            _ => return Err(corrupt(&key)),
+            _ => return Err(bad()),
         }
     }
     if !any {
@@ -395,20 +524,17 @@ pub fn account_from_rows(
     Ok(Some(state))
 }
 
-/// Prefix of the offer rows: `o/<offer>` holds a live offer (deleted once it expires).
-pub const OFFER_PREFIX: &[u8] = b"o/";
-
 /// Key of an offer's row.
 #[must_use]
 pub fn offer_key(offer: OfferId) -> Vec<u8> {
-    format!("o/{:016x}", offer.0).into_bytes()
+    family_key(OFFER_FAMILY, offer.0)
 }
 
-/// Key of the row that marks an offer used: `u/<offer>` holds the purchase's authorization
+/// Key of the row that marks an offer used: `u<offer>` holds the purchase's authorization
 /// id. Written in the purchase's own batch, so "used" is durable exactly when the purchase is.
 #[must_use]
 pub fn offer_used_key(offer: OfferId) -> Vec<u8> {
-    format!("u/{:016x}", offer.0).into_bytes()
+    family_key(OFFER_USED_FAMILY, offer.0)
 }
 
 /// Encodes an offer's row.
@@ -437,4 +563,151 @@ pub fn vendor_row(state: &VendorState) -> (Vec<u8>, Vec<u8>) {
 /// `RowError::Corrupt`.
 pub fn vendor_from_row(key: &[u8], value: &[u8]) -> Result<VendorState, RowError> {
     decode_row(key, value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::account::SessionExpiry;
+    use crate::domain::event::Origin;
+    use crate::domain::money::Amount;
+    use crate::domain::seed::{Seed, seed_events};
+    use crate::domain::time::Timestamp;
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    /// fjall's memtable stores keys of up to this many bytes inside the skiplist node.
+    const INLINE_KEY_BYTES: usize = 20;
+
+    fn usd() -> Result<Currency, Box<dyn std::error::Error>> {
+        Ok(Currency::parse("USD")?)
+    }
+
+    /// A seeded account with limits in a second currency and a deposit reference that holds
+    /// a slash and non-ASCII text.
+    fn account() -> Result<AccountState, Box<dyn std::error::Error>> {
+        let now = Timestamp(1_800_000_000_000_000);
+        let id = AccountId(u64::MAX - 7);
+        let login = LoginId(0x0102_0304_0506_0708);
+        let seed = Seed {
+            account: id,
+            login,
+            session: SessionId(42),
+            currency: usd()?,
+            deposit: Amount::from_micros(5_000_000),
+            time_zone: "Asia/Tokyo".to_owned(),
+            session_expiry: SessionExpiry::Idle { idle_ms: 60_000 },
+        };
+        let events = seed_events(&seed, now);
+        let mut state = AccountState::from_opened(events.first().ok_or("no events")?)
+            .ok_or("not an opening")?;
+        let jpy = Currency::parse("JPY")?;
+        let extra = [
+            Event::LimitsSet {
+                account: id,
+                login,
+                currency: jpy,
+                limits: Limits {
+                    per_day: Some(Amount::from_micros(9_000_000)),
+                    ..Limits::default()
+                },
+                at: now,
+            },
+            Event::Deposited {
+                account: id,
+                currency: usd()?,
+                amount: Amount::from_micros(1_000_000),
+                reference: "bank/2026-11/ünï".to_owned(),
+                by: Origin::Seed,
+                at: now,
+            },
+        ];
+        for event in events.iter().skip(1).chain(&extra) {
+            state.apply(event);
+        }
+        Ok(state)
+    }
+
+    #[test]
+    fn an_account_reads_back_from_its_rows() -> TestResult {
+        let state = account()?;
+        let rows = all_account_rows(&state);
+        assert!(
+            rows.keys()
+                .all(|key| key.starts_with(&account_prefix(state.id)))
+        );
+        let read = account_from_rows(state.id, rows)?.ok_or("no account")?;
+        assert_eq!(read, state);
+        Ok(())
+    }
+
+    #[test]
+    fn every_row_a_purchase_writes_has_an_inline_key() -> TestResult {
+        let account = AccountId(u64::MAX);
+        let login = LoginId(u64::MAX);
+        let keys = [
+            wallet_key(account, usd()?),
+            spending_key(account, login, usd()?),
+            session_key(account, SessionId(u64::MAX)),
+            entitlement_key(account, EntitlementId(u64::MAX)),
+            offer_used_key(OfferId(u64::MAX)),
+        ];
+        for key in keys {
+            assert!(key.len() <= INLINE_KEY_BYTES, "{}", describe_key(&key));
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn a_packed_currency_reads_back() -> TestResult {
+        for code in ["AED", "USD", "JPY", "EUR", "ZWG", "XPF"] {
+            let currency = Currency::parse(code)?;
+            assert_eq!(
+                currency_from_bytes(currency_bytes(currency)),
+                Some(currency)
+            );
+        }
+        assert_eq!(currency_from_bytes([0xff, 0xff]), None, "not a code");
+        Ok(())
+    }
+
+    #[test]
+    fn a_row_of_another_kind_is_corrupt_not_skipped() {
+        let mut key = account_prefix(AccountId(1));
+        key.push(b'?');
+        let result = account_from_rows(AccountId(1), [(key, Vec::new())]);
+        assert!(matches!(result, Err(RowError::Corrupt { .. })));
+    }
+
+    #[test]
+    fn only_wallet_rows_name_a_currency() -> TestResult {
+        let account = AccountId(7);
+        assert_eq!(
+            wallet_row_currency(&wallet_key(account, usd()?)),
+            Some(usd()?)
+        );
+        assert_eq!(
+            wallet_row_currency(&session_key(account, SessionId(0x77))),
+            None
+        );
+        assert_eq!(wallet_row_currency(&vendor_key(VendorId(0x77))), None);
+        Ok(())
+    }
+
+    #[test]
+    fn keys_are_described_readably() -> TestResult {
+        assert_eq!(
+            describe_key(&wallet_key(AccountId(0xabc), usd()?)),
+            "a/0000000000000abc/wUSD"
+        );
+        assert_eq!(
+            describe_key(&email_key("ann@example.org")),
+            "mann@example.org"
+        );
+        assert_eq!(
+            describe_key(&session_key(AccountId(1), SessionId(2))),
+            "a/0000000000000001/x\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02"
+        );
+        Ok(())
+    }
 }
