@@ -32,8 +32,9 @@ use std::time::Duration;
 const CAPTURE_INTERVAL: Duration = Duration::from_millis(20);
 
 /// Most memtables held at once. fjall keeps at most a few sealed memtables per keyspace
-/// before it halts writes, so this is never reached in practice; past it, the oldest
-/// reference is released and fjall frees that memtable itself, as it would without a keeper.
+/// before it halts writes, so this is never reached in practice; past it, the keeper drops
+/// its oldest reference, and whoever holds the last one frees that memtable, as without a
+/// keeper.
 const HELD_MAX: usize = 32;
 
 /// Counter: flushed memtables freed by the keeper rather than inside fjall's lock.
