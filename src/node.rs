@@ -188,8 +188,8 @@ pub fn start(
                     vendor_checkpoint_interval_ms: config.actors.vendor_checkpoint_interval_ms,
                     offers_expired_kept_ms: config.offers.expired_kept_ms,
                 };
-                let registry = Arc::new(Registry::new(shards.clone(), store.clone(), env, limits));
                 recovery::check_format(&store)?;
+                let registry = Arc::new(Registry::new(shards.clone(), store.clone(), env, limits));
                 let mut books: BTreeMap<VendorId, OfferBook> = BTreeMap::new();
                 for (offer, used) in recovery::load_offers(&store)? {
                     let book = books.entry(offer.vendor).or_default();

@@ -8,11 +8,14 @@
 //! of `account_prefix` loads one account and `VENDOR_PREFIX` lists the vendors.
 //!
 //! Why binary: fjall's memtable keeps keys of up to 20 bytes inline in its skiplist nodes, and
-//! compares the first four bytes before anything else. The text keys used before
+//! compares their first four bytes before anything else. The text keys used before
 //! (`a/<16 hex>/x/<16 hex>`, 24-41 bytes) were stored out of line and shared their first
-//! bytes with many neighbours, so the journal writer spent about a third of its CPU comparing
-//! keys while inserting. Every row a purchase writes now has a key of 20 bytes or fewer;
-//! `describe_key` renders keys for people.
+//! bytes with many neighbours. Every row a purchase writes now has a key of 20 bytes or fewer:
+//! the state keyspace of 1M members is 28% smaller, and the writer's byte comparisons fell
+//! (memcmp from 5.9% to 3.7% of all CPU samples at half load), though its CPU as a whole did
+//! not measurably change, because its inserts are dominated by the skiplist walk's cache
+//! misses. `describe_key` renders keys for people.
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -69,8 +72,8 @@ pub const VENDOR_PREFIX: &[u8] = &[VENDOR_FAMILY];
 /// Prefix of the offer rows: `o<offer>` holds a live offer (deleted once it expires).
 pub const OFFER_PREFIX: &[u8] = &[OFFER_FAMILY];
 
-/// Length of an account row key before its kind byte.
-const ACCOUNT_PREFIX_BYTES: usize = 9;
+/// Length of a family byte and an id: a vendor or offer key, an account's prefix.
+const FAMILY_KEY_BYTES: usize = 9;
 
 /// The kinds of account row, the byte after the account id.
 mod kind {
@@ -86,7 +89,7 @@ mod kind {
 
 /// A family byte followed by a big-endian id.
 fn family_key(family: u8, id: u64) -> Vec<u8> {
-    let mut key = Vec::with_capacity(ACCOUNT_PREFIX_BYTES);
+    let mut key = Vec::with_capacity(FAMILY_KEY_BYTES);
     key.push(family);
     key.extend_from_slice(&id.to_be_bytes());
     key
