@@ -43,27 +43,52 @@ const BATCH_BUCKETS: &[f64] = &[
 /// # Errors
 /// When the buckets are rejected or another recorder was installed first.
 pub fn install() -> Result<PrometheusHandle, String> {
-    static HANDLE: std::sync::OnceLock<PrometheusHandle> = std::sync::OnceLock::new();
-    if let Some(handle) = HANDLE.get() {
-        return Ok(handle.clone());
-    }
-    let recorder = PrometheusBuilder::new()
-        .set_buckets_for_metric(Matcher::Suffix("_seconds".to_owned()), SECONDS_BUCKETS)
-        .and_then(|b| {
-            b.set_buckets_for_metric(
-                Matcher::Full("farthing_journal_batch_events".to_owned()),
-                BATCH_BUCKETS,
-            )
+    // `get_or_init` makes a concurrent caller (another test's server in this process) wait
+    // until the recorder is installed and its handle stored, instead of finding the global
+    // recorder set but the handle not yet there.
+    static INSTALLED: std::sync::OnceLock<Result<PrometheusHandle, String>> =
+        std::sync::OnceLock::new();
+    INSTALLED
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".to_owned()), SECONDS_BUCKETS)
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
+                        Matcher::Full("farthing_journal_batch_events".to_owned()),
+                        BATCH_BUCKETS,
+                    )
+                })
+                .map_err(|e| e.to_string())?
+                .build_recorder();
+            let handle = recorder.handle();
+            metrics::set_global_recorder(recorder)
+                .map_err(|_| "a different metrics recorder is installed".to_owned())?;
+            Ok(handle)
         })
-        .map_err(|e| e.to_string())?
-        .build_recorder();
-    let handle = recorder.handle();
-    if metrics::set_global_recorder(recorder).is_err() {
-        // Another test in this process installed it first: use theirs if it is ours.
-        return HANDLE
-            .get()
-            .cloned()
-            .ok_or_else(|| "a different metrics recorder is installed".to_owned());
+        .clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Barrier};
+
+    /// Servers started at once in one process (tests) all get the one recorder's handle.
+    #[test]
+    fn concurrent_installs_all_get_the_recorder() {
+        const CALLERS: usize = 8;
+        let barrier = Arc::new(Barrier::new(CALLERS));
+        let callers: Vec<_> = (0..CALLERS)
+            .map(|_| {
+                let barrier = Arc::clone(&barrier);
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    install().map(|_| ())
+                })
+            })
+            .collect();
+        for caller in callers {
+            assert_eq!(caller.join().ok(), Some(Ok(())));
+        }
     }
-    Ok(HANDLE.get_or_init(|| handle).clone())
 }
