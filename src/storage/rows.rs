@@ -142,17 +142,20 @@ fn currency_from_bytes(bytes: [u8; 2]) -> Option<Currency> {
 fn wallet_key(account: AccountId, currency: Currency) -> Vec<u8> {
     account_key(account, kind::WALLET, &[currency.code().as_bytes()])
 }
-fn limits_key(account: AccountId, login: LoginId, currency: Currency) -> Vec<u8> {
-    let login = login.0.to_be_bytes();
-    account_key(account, kind::LIMITS, &[&login, &currency_bytes(currency)])
-}
-fn spending_key(account: AccountId, login: LoginId, currency: Currency) -> Vec<u8> {
-    let login = login.0.to_be_bytes();
+/// A per-login row (limits or spending): the login id, then the packed currency; read back
+/// by `login_and_currency`.
+fn login_row_key(account: AccountId, kind: u8, login: LoginId, currency: Currency) -> Vec<u8> {
     account_key(
         account,
-        kind::SPENDING,
-        &[&login, &currency_bytes(currency)],
+        kind,
+        &[&login.0.to_be_bytes(), &currency_bytes(currency)],
     )
+}
+fn limits_key(account: AccountId, login: LoginId, currency: Currency) -> Vec<u8> {
+    login_row_key(account, kind::LIMITS, login, currency)
+}
+fn spending_key(account: AccountId, login: LoginId, currency: Currency) -> Vec<u8> {
+    login_row_key(account, kind::SPENDING, login, currency)
 }
 fn session_key(account: AccountId, session: SessionId) -> Vec<u8> {
     account_key(account, kind::SESSION, &[&session.0.to_be_bytes()])
