@@ -44,6 +44,10 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// Serve a canned authorize reply: the HTTP ceiling of this machine.
     NullServer(NullServerArgs),
+    /// Time a bare append + fdatasync in a directory: the floor under a durable reply.
+    FsyncProbe(FsyncProbeArgs),
+    /// Keep cores busy part of the time, to measure the floors under the same CPU load.
+    CpuLoad(CpuLoadArgs),
 }
 
 /// Arguments of `run`, as typed.
@@ -116,6 +120,38 @@ pub struct NullServerArgs {
     pub threads: u32,
     /// Serve for this long, then exit; at most 10m.
     #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    pub duration: Duration,
+}
+
+/// Arguments of `fsync-probe`.
+#[derive(Args, Debug, Clone)]
+pub struct FsyncProbeArgs {
+    /// Directory to probe (a new file is created in it and removed afterwards); use the
+    /// server's data directory to measure its disk.
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// How long to probe; at most 10m.
+    #[arg(long, default_value = "20s", value_parser = parse_duration)]
+    pub duration: Duration,
+    /// Bytes appended before each fdatasync.
+    #[arg(long, default_value_t = 4096)]
+    pub bytes: usize,
+    /// Path of a JSON report to write, if any.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+}
+
+/// Arguments of `cpu-load`.
+#[derive(Args, Debug, Clone, Copy)]
+pub struct CpuLoadArgs {
+    /// Threads that spin.
+    #[arg(long, default_value_t = 2)]
+    pub threads: u32,
+    /// Percent of every 10 ms that each thread spins; it sleeps the rest.
+    #[arg(long)]
+    pub duty: u32,
+    /// How long to run; at most 10m.
+    #[arg(long, value_parser = parse_duration)]
     pub duration: Duration,
 }
 
@@ -313,8 +349,39 @@ mod tests {
         argv.extend_from_slice(extra);
         match Cli::try_parse_from(argv)?.command {
             Command::Run(args) => Ok(*args),
-            Command::NullServer(_) => bail!("parsed the wrong subcommand"),
+            _ => bail!("parsed the wrong subcommand"),
         }
+    }
+
+    #[test]
+    fn parses_the_floor_subcommands() -> Result<()> {
+        let argv = ["farthing-loadtest", "fsync-probe", "--dir", "data"];
+        let Command::FsyncProbe(probe) = Cli::try_parse_from(argv)?.command else {
+            bail!("parsed the wrong subcommand");
+        };
+        assert_eq!(probe.dir, PathBuf::from("data"));
+        assert_eq!(probe.duration, Duration::from_secs(20));
+        assert_eq!(probe.bytes, 4096);
+        assert!(probe.report.is_none());
+
+        let argv = [
+            "farthing-loadtest",
+            "cpu-load",
+            "--duty",
+            "70",
+            "--duration",
+            "25s",
+        ];
+        let Command::CpuLoad(load) = Cli::try_parse_from(argv)?.command else {
+            bail!("parsed the wrong subcommand");
+        };
+        assert_eq!((load.threads, load.duty), (2, 70));
+        assert_eq!(load.duration, Duration::from_secs(25));
+        // The duty has no default: a load run says how busy it keeps the cores.
+        assert!(
+            Cli::try_parse_from(["farthing-loadtest", "cpu-load", "--duration", "1s"]).is_err()
+        );
+        Ok(())
     }
 
     #[test]

@@ -10,7 +10,8 @@
 //! `money` parses decimal amounts to micro-units; `mix` is the request mix; `client` is the
 //! keep-alive HTTP/1.1 connection; `setup` seeds the server; `load` runs the workers; `totals`
 //! checks conservation and scrapes `/metrics`; `report` shapes the JSON and the summary;
-//! `null_server` is the bare hyper server. This crate talks to farthing only over HTTP: it must
+//! `null_server` is the bare hyper server; `floor` measures what the machine itself costs (a
+//! bare fdatasync, and cores kept busy to measure under the same contention). This crate talks to farthing only over HTTP: it must
 //! not depend on the `farthing` crate, so it measures what a client sees.
 #![allow(
     clippy::as_conversions,
@@ -19,6 +20,7 @@
 
 pub mod cli;
 pub mod client;
+pub mod floor;
 pub mod load;
 pub mod mix;
 pub mod money;
@@ -30,7 +32,7 @@ pub mod totals;
 
 use anyhow::{Context, Result};
 
-pub use cli::{Cli, Command, NullServerArgs, RunArgs};
+pub use cli::{Cli, Command, CpuLoadArgs, FsyncProbeArgs, NullServerArgs, RunArgs};
 pub use report::Report;
 
 /// Runs one load test as described by `args` and returns its report.

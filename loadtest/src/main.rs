@@ -1,5 +1,6 @@
 //! `farthing-loadtest`: `run` drives a farthing server and writes a JSON report;
-//! `null-server` serves a canned reply to measure this machine's HTTP ceiling.
+//! `null-server` serves a canned reply to measure this machine's HTTP ceiling; `fsync-probe`
+//! and `cpu-load` measure the machine's own floors (see `floor`).
 //!
 //! Exit codes: 0 done, 1 money totals not conserved after the run, 2 could not run.
 
@@ -7,13 +8,20 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use farthing_loadtest::{Cli, Command, NullServerArgs, RunArgs, cli, null_server, report, target};
+use farthing_loadtest::{
+    Cli, Command, FsyncProbeArgs, NullServerArgs, RunArgs, cli, floor, null_server, report, target,
+};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Run(args) => run(&args),
         Command::NullServer(args) => null_server_main(&args).map(|()| ExitCode::SUCCESS),
+        Command::FsyncProbe(args) => fsync_probe_main(&args).map(|()| ExitCode::SUCCESS),
+        Command::CpuLoad(args) => floor::cpu_load(&args).map(|report| {
+            println!("{}", floor::cpu_load_summary(&report));
+            ExitCode::SUCCESS
+        }),
     };
     match outcome {
         Ok(code) => code,
@@ -72,4 +80,16 @@ fn null_server_main(args: &NullServerArgs) -> Result<()> {
         println!("null-server listening on {}", listener.local_addr()?);
         null_server::serve(listener, args.duration).await
     })
+}
+
+fn fsync_probe_main(args: &FsyncProbeArgs) -> Result<()> {
+    let report = floor::fsync_probe(args)?;
+    println!("{}", floor::fsync_summary(&report));
+    if let Some(path) = &args.report {
+        let json = serde_json::to_string_pretty(&report)?;
+        std::fs::write(path, json + "\n")
+            .with_context(|| format!("writing report {}", path.display()))?;
+        println!("  report: {}", path.display());
+    }
+    Ok(())
 }
