@@ -254,27 +254,45 @@ pub struct RunPlan {
     pub fee_ppm: u32,
 }
 
+/// Checks a `--duration`: above zero and at most `DURATION_MAX`, so every loop is bounded.
+///
+/// # Errors
+/// A duration outside that range.
+pub fn check_duration(duration: Duration) -> Result<()> {
+    if duration.is_zero() || duration > DURATION_MAX {
+        bail!(
+            "--duration must be above 0 and at most {}s",
+            DURATION_MAX.as_secs()
+        );
+    }
+    Ok(())
+}
+
+/// Checks a `--threads`: 1 to `THREADS_MAX`.
+///
+/// # Errors
+/// A count outside that range.
+pub fn check_threads(threads: u32) -> Result<()> {
+    if threads == 0 || threads > THREADS_MAX {
+        bail!("--threads must be in 1..={THREADS_MAX}");
+    }
+    Ok(())
+}
+
 impl RunPlan {
     /// Validates raw arguments.
     ///
     /// # Errors
     /// A value outside its bound, a bad amount or currency, or a missing required value.
     pub fn from_args(args: &RunArgs) -> Result<RunPlan> {
-        if args.duration.is_zero() || args.duration > DURATION_MAX {
-            bail!(
-                "--duration must be above 0 and at most {}s",
-                DURATION_MAX.as_secs()
-            );
-        }
+        check_duration(args.duration)?;
         if args.warmup > WARMUP_MAX {
             bail!("--warmup must be at most {}s", WARMUP_MAX.as_secs());
         }
         if args.connections == 0 || args.connections > CONNECTIONS_MAX {
             bail!("--connections must be in 1..={CONNECTIONS_MAX}");
         }
-        if args.threads == 0 || args.threads > THREADS_MAX {
-            bail!("--threads must be in 1..={THREADS_MAX}");
-        }
+        check_threads(args.threads)?;
         let price_micros = money::parse_micros(&args.price)?;
         if price_micros <= 0 {
             bail!("--price must be positive");

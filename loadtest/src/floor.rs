@@ -14,7 +14,7 @@ use anyhow::{Context, Result, bail};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
-use crate::cli::{CpuLoadArgs, DURATION_MAX, FsyncProbeArgs, THREADS_MAX};
+use crate::cli::{CpuLoadArgs, FsyncProbeArgs, check_duration, check_threads};
 use crate::report::Latency;
 
 /// Largest append of one probe step.
@@ -143,9 +143,7 @@ pub struct CpuLoadReport {
 /// Bad arguments, or a thread that could not be started.
 pub fn cpu_load(args: &CpuLoadArgs) -> Result<CpuLoadReport> {
     check_duration(args.duration)?;
-    if args.threads == 0 || args.threads > THREADS_MAX {
-        bail!("--threads must be in 1..={THREADS_MAX}");
-    }
+    check_threads(args.threads)?;
     let (busy_per_period, _) = duty_split(args.duty)?;
     let started = Instant::now();
     let end = started + args.duration;
@@ -218,16 +216,6 @@ pub fn cpu_load_summary(report: &CpuLoadReport) -> String {
     )
 }
 
-fn check_duration(duration: Duration) -> Result<()> {
-    if duration.is_zero() || duration > DURATION_MAX {
-        bail!(
-            "--duration must be above 0 and at most {}s",
-            DURATION_MAX.as_secs()
-        );
-    }
-    Ok(())
-}
-
 fn percent(part: u64, whole: u64) -> f64 {
     if whole == 0 {
         return 0.0;
@@ -238,6 +226,7 @@ fn percent(part: u64, whole: u64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::{DURATION_MAX, THREADS_MAX};
 
     type TestResult = Result<()>;
 

@@ -48,9 +48,7 @@ fn runtime(threads: u32) -> Result<tokio::runtime::Runtime> {
 }
 
 fn run(args: &RunArgs) -> Result<ExitCode> {
-    if args.threads == 0 || args.threads > cli::THREADS_MAX {
-        anyhow::bail!("--threads must be in 1..={}", cli::THREADS_MAX);
-    }
+    cli::check_threads(args.threads)?;
     let report = runtime(args.threads)?.block_on(farthing_loadtest::run(args))?;
     let json = serde_json::to_string_pretty(&report)?;
     std::fs::write(&args.report, json + "\n")
@@ -65,15 +63,8 @@ fn run(args: &RunArgs) -> Result<ExitCode> {
 }
 
 fn null_server_main(args: &NullServerArgs) -> Result<()> {
-    if args.threads == 0 || args.threads > cli::THREADS_MAX {
-        anyhow::bail!("--threads must be in 1..={}", cli::THREADS_MAX);
-    }
-    if args.duration.is_zero() || args.duration > cli::DURATION_MAX {
-        anyhow::bail!(
-            "--duration must be above 0 and at most {}s",
-            cli::DURATION_MAX.as_secs()
-        );
-    }
+    cli::check_threads(args.threads)?;
+    cli::check_duration(args.duration)?;
     runtime(args.threads)?.block_on(async {
         let addr = target::resolve_listen(&args.listen).await?;
         let listener = null_server::bind(addr).await?;
