@@ -23,8 +23,9 @@ pub const PROBE_BYTES_MAX: usize = 1024 * 1024;
 pub const PROBE_STEPS_MAX: u64 = 10_000_000;
 /// Highest latency the probe's histogram holds, in microseconds (higher values saturate).
 const PROBE_LATENCY_US_MAX: u64 = 60_000_000;
-/// Share of steps above this latency is reported separately: the target's 1 ms.
-const SLOW_STEP: Duration = Duration::from_millis(1);
+/// Share of steps above this latency, in microseconds, is reported separately: the target's
+/// 1 ms.
+const SLOW_STEP_US: u64 = 1_000;
 /// One busy-then-sleep cycle of `cpu-load`: short enough to look like request bursts, long
 /// enough that the sleep is not all timer slack.
 pub const LOAD_PERIOD: Duration = Duration::from_millis(10);
@@ -81,7 +82,6 @@ pub fn fsync_probe(args: &FsyncProbeArgs) -> Result<FsyncReport> {
     let block = vec![0x5a_u8; args.bytes];
     let mut histogram = Histogram::<u64>::new_with_bounds(1, PROBE_LATENCY_US_MAX, 3)
         .context("creating the probe histogram")?;
-    let mut slow_steps: u64 = 0;
     let end = Instant::now() + args.duration;
     while histogram.len() < PROBE_STEPS_MAX && Instant::now() < end {
         probe
@@ -93,14 +93,12 @@ pub fn fsync_probe(args: &FsyncProbeArgs) -> Result<FsyncReport> {
             .file
             .sync_data()
             .context("fdatasync of the probe file")?;
-        let took = started.elapsed();
-        if took > SLOW_STEP {
-            slow_steps = slow_steps.saturating_add(1);
-        }
-        let took_us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+        let took_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         histogram.saturating_record(took_us.max(1));
     }
     let steps = histogram.len();
+    // Exact: the histogram keeps every microsecond below 2048 µs at 3 significant digits.
+    let slow_steps = steps.saturating_sub(histogram.count_between(1, SLOW_STEP_US));
     Ok(FsyncReport {
         steps,
         bytes_per_step: args.bytes,
@@ -144,7 +142,7 @@ pub struct CpuLoadReport {
 pub fn cpu_load(args: &CpuLoadArgs) -> Result<CpuLoadReport> {
     check_duration(args.duration)?;
     check_threads(args.threads)?;
-    let (busy_per_period, _) = duty_split(args.duty)?;
+    let busy_per_period = busy_per_period(args.duty)?;
     let started = Instant::now();
     let end = started + args.duration;
     let workers = (0..args.threads)
@@ -169,16 +167,15 @@ pub fn cpu_load(args: &CpuLoadArgs) -> Result<CpuLoadReport> {
     })
 }
 
-/// Busy and idle parts of one `LOAD_PERIOD` at `duty` percent.
+/// Busy part of one `LOAD_PERIOD` at `duty` percent; the thread sleeps the rest.
 ///
 /// # Errors
 /// A duty outside 1..=100.
-pub fn duty_split(duty: u32) -> Result<(Duration, Duration)> {
+pub fn busy_per_period(duty: u32) -> Result<Duration> {
     if duty == 0 || duty > 100 {
         bail!("--duty must be a percentage in 1..=100");
     }
-    let busy = LOAD_PERIOD * duty / 100;
-    Ok((busy, LOAD_PERIOD.saturating_sub(busy)))
+    Ok(LOAD_PERIOD * duty / 100)
 }
 
 /// One thread of `cpu_load`: spins for `busy_per_period`, sleeps the rest of the period,
@@ -271,13 +268,15 @@ mod tests {
 
     #[test]
     fn duty_splits_one_period() -> TestResult {
+        let busy = busy_per_period(70)?;
         assert_eq!(
-            duty_split(70)?,
+            (busy, LOAD_PERIOD - busy),
             (Duration::from_millis(7), Duration::from_millis(3))
         );
-        assert_eq!(duty_split(100)?, (LOAD_PERIOD, Duration::ZERO));
-        assert!(duty_split(0).is_err());
-        assert!(duty_split(101).is_err());
+        let busy = busy_per_period(100)?;
+        assert_eq!((busy, LOAD_PERIOD - busy), (LOAD_PERIOD, Duration::ZERO));
+        assert!(busy_per_period(0).is_err());
+        assert!(busy_per_period(101).is_err());
         Ok(())
     }
 

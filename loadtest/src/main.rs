@@ -4,6 +4,7 @@
 //!
 //! Exit codes: 0 done, 1 money totals not conserved after the run, 2 could not run.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -11,6 +12,7 @@ use clap::Parser;
 use farthing_loadtest::{
     Cli, Command, FsyncProbeArgs, NullServerArgs, RunArgs, cli, floor, null_server, report, target,
 };
+use serde::Serialize;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -50,9 +52,7 @@ fn runtime(threads: u32) -> Result<tokio::runtime::Runtime> {
 fn run(args: &RunArgs) -> Result<ExitCode> {
     cli::check_threads(args.threads)?;
     let report = runtime(args.threads)?.block_on(farthing_loadtest::run(args))?;
-    let json = serde_json::to_string_pretty(&report)?;
-    std::fs::write(&args.report, json + "\n")
-        .with_context(|| format!("writing report {}", args.report.display()))?;
+    write_json_report(&args.report, &report)?;
     println!("{}", report::summary(&report));
     println!("  report: {}", args.report.display());
     Ok(if report.conservation_ok == Some(false) {
@@ -77,10 +77,14 @@ fn fsync_probe_main(args: &FsyncProbeArgs) -> Result<()> {
     let report = floor::fsync_probe(args)?;
     println!("{}", floor::fsync_summary(&report));
     if let Some(path) = &args.report {
-        let json = serde_json::to_string_pretty(&report)?;
-        std::fs::write(path, json + "\n")
-            .with_context(|| format!("writing report {}", path.display()))?;
+        write_json_report(path, &report)?;
         println!("  report: {}", path.display());
     }
     Ok(())
+}
+
+/// Writes `report` as pretty JSON with a final newline.
+fn write_json_report(path: &Path, report: &impl Serialize) -> Result<()> {
+    let json = serde_json::to_string_pretty(report)?;
+    std::fs::write(path, json + "\n").with_context(|| format!("writing report {}", path.display()))
 }
