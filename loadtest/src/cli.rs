@@ -27,6 +27,10 @@ pub const MEMBERS_MAX: u64 = 2_000_000;
 pub const VENDORS_MAX: u64 = 1_000;
 /// Most buyer tokens held in memory (members x vendors).
 pub const BUYER_TOKENS_MAX: u64 = 10_000_000;
+/// Most items in one `--batch` request: the server's own limit for `POST /v1/authorize/batch`.
+pub const BATCH_ITEMS_MAX: u32 = 1_000;
+/// The request mix when `--mix` is not given and `--batch` is not either.
+pub const MIX_DEFAULT: &str = "authorize=60,owned=20,access=20";
 
 /// farthing load harness.
 #[derive(Parser, Debug)]
@@ -42,7 +46,8 @@ pub struct Cli {
 pub enum Command {
     /// Seed a farthing server, drive it at a rate, and write a JSON report.
     Run(Box<RunArgs>),
-    /// Serve a canned authorize reply: the HTTP ceiling of this machine.
+    /// Serve a canned authorize reply (one per item to a batch): the HTTP ceiling of this
+    /// machine.
     NullServer(NullServerArgs),
     /// Time a bare append + fdatasync in a directory: the floor under a durable reply.
     FsyncProbe(FsyncProbeArgs),
@@ -68,7 +73,8 @@ pub struct RunArgs {
     /// Vendors to create.
     #[arg(long, required_unless_present = "null")]
     pub vendors: Option<u64>,
-    /// Requests per second (open loop), or `max` (closed loop).
+    /// Requests per second (open loop), or `max` (closed loop). With `--batch` a request is
+    /// one batch, so the rate counts batches, not items.
     #[arg(long, value_parser = parse_rate)]
     pub rate: Rate,
     /// Measured duration, e.g. `30s`, `500ms`, `2m`; at most 10m.
@@ -77,9 +83,16 @@ pub struct RunArgs {
     /// Path of the JSON report to write.
     #[arg(long)]
     pub report: PathBuf,
-    /// Request mix by weight.
-    #[arg(long, default_value = "authorize=60,owned=20,access=20", value_parser = parse_mix)]
-    pub mix: Mix,
+    /// Request mix by weight [default: authorize=60,owned=20,access=20]. With `--batch` the
+    /// mix is authorize-only, and a `--mix` with `owned` or `access` above 0 is refused.
+    #[arg(long, value_parser = parse_mix)]
+    pub mix: Option<Mix>,
+    /// Send authorize-only batches of N items (1..=1000) to `POST /v1/authorize/batch`
+    /// instead of single requests. Every item is a new purchase, for another member than the
+    /// item before it when more than one is seeded; `--rate` counts batches and latency is per
+    /// batch. Only new purchases are batched: a `--mix` other than authorize-only is refused.
+    #[arg(long, value_name = "N")]
+    pub batch: Option<u32>,
     /// Keep-alive HTTP/1.1 connections.
     #[arg(long, default_value_t = 64)]
     pub connections: u32,
@@ -101,7 +114,7 @@ pub struct RunArgs {
     /// Warmup before the measured duration; excluded from the statistics.
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
     pub warmup: Duration,
-    /// Send a unique `Idempotency-Key` with each authorize.
+    /// Send a unique `Idempotency-Key` with each authorize (with `--batch`, with each batch).
     #[arg(long)]
     pub idempotency: bool,
     /// MSP fee of each created vendor, in parts per million.
@@ -232,8 +245,10 @@ pub struct RunPlan {
     pub duration: Duration,
     /// Warmup before it.
     pub warmup: Duration,
-    /// Request mix (authorize only for null runs).
+    /// Request mix (authorize only for null and batch runs).
     pub mix: Mix,
+    /// Items per `POST /v1/authorize/batch` request; `None` sends single requests.
+    pub batch_items: Option<u32>,
     /// Connections.
     pub connections: u32,
     /// Generator threads.
@@ -306,6 +321,20 @@ impl RunPlan {
         if args.fee_ppm > 1_000_000 {
             bail!("--fee-ppm must be at most 1000000");
         }
+        let mix = match (&args.mix, args.batch) {
+            (Some(mix), Some(_)) if !mix.is_authorize_only() => bail!(
+                "--batch sends new purchases only: --mix must be authorize-only (like \
+                 authorize=1) or left out"
+            ),
+            (_, Some(_)) => Mix::authorize_only(),
+            (Some(mix), None) => mix.clone(),
+            (None, None) => Mix::parse(MIX_DEFAULT)?,
+        };
+        if let Some(items) = args.batch {
+            if items == 0 || items > BATCH_ITEMS_MAX {
+                bail!("--batch must be in 1..={BATCH_ITEMS_MAX}");
+            }
+        }
         let (members, vendors, mix) = if args.null {
             (1, 1, Mix::authorize_only())
         } else {
@@ -324,7 +353,7 @@ impl RunPlan {
             if members.saturating_mul(vendors) > BUYER_TOKENS_MAX {
                 bail!("--members x --vendors must be at most {BUYER_TOKENS_MAX} buyer tokens");
             }
-            (members, vendors, args.mix.clone())
+            (members, vendors, mix)
         };
         Ok(RunPlan {
             target_url: args.target.clone(),
@@ -340,6 +369,7 @@ impl RunPlan {
             duration: args.duration,
             warmup: args.warmup,
             mix,
+            batch_items: args.batch,
             connections: args.connections,
             threads: args.threads,
             price: args.price.clone(),
@@ -458,6 +488,68 @@ mod tests {
         assert_eq!(plan.rate, Rate::Max);
         assert_eq!(plan.mix, Mix::authorize_only());
         assert!(run_args(&["--rate", "max", "--duration", "10s", "--report", "r.json"]).is_err());
+    }
+
+    #[test]
+    fn batch_is_bounded_and_authorize_only() {
+        let base = [
+            "--admin-key-file",
+            "k",
+            "--members",
+            "10",
+            "--vendors",
+            "2",
+            "--rate",
+            "10",
+            "--duration",
+            "1s",
+            "--report",
+            "r.json",
+        ];
+        let with = |extra: &[&str]| {
+            let mut all = base.to_vec();
+            all.extend_from_slice(extra);
+            run_args(&all).and_then(|args| RunPlan::from_args(&args))
+        };
+
+        let single = with(&[]).unwrap();
+        assert_eq!(single.batch_items, None);
+        assert_eq!(single.mix, Mix::parse(MIX_DEFAULT).unwrap());
+        let batch = with(&["--batch", "100"]).unwrap();
+        assert_eq!(batch.batch_items, Some(100));
+        assert_eq!(batch.mix, Mix::authorize_only());
+        assert_eq!(with(&["--batch", "1"]).unwrap().batch_items, Some(1));
+        assert_eq!(with(&["--batch", "1000"]).unwrap().batch_items, Some(1000));
+
+        // One step outside the bounds on either side.
+        assert!(with(&["--batch", "0"]).is_err());
+        assert!(with(&["--batch", "1001"]).is_err());
+        assert!(with(&["--batch", "-1"]).is_err());
+
+        // The default mix's owned and access requests cannot be batched: said, not ignored.
+        let refused = with(&["--batch", "10", "--mix", MIX_DEFAULT]).unwrap_err();
+        assert!(
+            format!("{refused:#}").contains("authorize-only"),
+            "{refused:#}"
+        );
+        assert!(with(&["--batch", "10", "--mix", "access=1"]).is_err());
+        assert!(with(&["--null", "--batch", "10", "--mix", "owned=1"]).is_err());
+        let explicit = with(&["--batch", "10", "--mix", "authorize=3,owned=0"]).unwrap();
+        assert_eq!(explicit.mix.weight(crate::mix::Kind::Owned), 0);
+        // Without --batch an explicit mix is taken as given.
+        let mixed = with(&["--mix", "authorize=1,access=1"]).unwrap();
+        assert_eq!(mixed.mix, Mix::parse("access=1,authorize=1").unwrap());
+    }
+
+    #[test]
+    fn batch_help_says_what_the_rate_and_mix_mean() {
+        use clap::CommandFactory;
+        let mut cli = Cli::command();
+        let run = cli.find_subcommand_mut("run").unwrap();
+        let help = run.render_long_help().to_string();
+        assert!(help.contains("--batch <N>"), "{help}");
+        assert!(help.contains("counts batches"), "{help}");
+        assert!(help.contains("authorize-only"), "{help}");
     }
 
     #[test]

@@ -54,6 +54,12 @@ impl Mix {
         Mix { weights: [1, 0, 0] }
     }
 
+    /// Whether only new purchases are sent (`owned` and `access` weigh 0): what `--batch`
+    /// requires, since a batch carries new purchases only.
+    pub fn is_authorize_only(&self) -> bool {
+        self.weight(Kind::Owned) == 0 && self.weight(Kind::Access) == 0
+    }
+
     /// Parses `authorize=60,owned=20,access=20`; a kind left out weighs 0.
     ///
     /// # Errors
@@ -150,6 +156,13 @@ mod tests {
         assert_eq!(mix.pick(0), Kind::Authorize);
         assert_eq!(mix.pick(1), Kind::Access);
         assert_eq!(mix.to_map().get("owned"), Some(&0));
+        assert!(!mix.is_authorize_only());
+        assert!(
+            Mix::parse("authorize=5,owned=0")
+                .unwrap()
+                .is_authorize_only()
+        );
+        assert!(Mix::authorize_only().is_authorize_only());
     }
 
     #[test]
