@@ -3,8 +3,10 @@
 //! The generator seeds vendors and members through the admin API, drives `POST /v1/authorize`
 //! and `POST /v1/access` at a fixed rate (or as fast as the connections allow), measures latency
 //! from each request's intended send time (coordinated omission corrected), then checks that the
-//! server's money totals are conserved. The null server answers the same requests with a canned
-//! reply, so a report can state farthing's throughput as a ratio of this machine's HTTP ceiling.
+//! server's money totals are conserved. With `--batch N` it sends new purchases only, N items
+//! to each `POST /v1/authorize/batch`, and counts items apart from requests. The null server
+//! answers the same requests with a canned reply, so a report can state farthing's throughput
+//! as a ratio of this machine's HTTP ceiling.
 //!
 //! Map: `cli` parses and bounds the command line; `target` refuses non-loopback targets;
 //! `money` parses decimal amounts to micro-units; `mix` is the request mix; `client` is the

@@ -7,6 +7,12 @@
 //! ~1 ms granularity is the harness's delay, not the server's. Closed loop (`--rate max`): each
 //! worker sends its next request when the last returns; latency is measured from the send.
 //!
+//! With `--batch N` every request is one `POST /v1/authorize/batch` of N new purchases at one
+//! vendor, for consecutive members from a random start, so no two neighbouring items share a
+//! member. The schedule, the latency and `count` are per request (per batch); items are counted
+//! apart: successful ones in `items_ok`, failed ones by their problem's code in `item_errors`.
+//! A single request is one item, so `items_ok` means the same thing in both modes.
+//!
 //! Each worker owns its RNG (seeded from `--seed` and its index), its connection, its pools of
 //! unused access tokens and owned content, and its histograms; nothing is shared on the request
 //! path except the schedule counter, so the generator itself adds no lock contention.
@@ -24,6 +30,7 @@ use hyper::header::HeaderValue;
 use hyper::{Method, StatusCode};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
 use crate::cli::{Rate, RunPlan};
@@ -42,6 +49,11 @@ pub const DRAIN_MAX: Duration = Duration::from_secs(5);
 pub const START_LEAD: Duration = Duration::from_millis(100);
 /// Largest reply body read on the load path.
 pub const REPLY_BODY_BYTES_MAX: usize = 64 * 1024;
+/// Largest share of a batch reply one item's result may take: a success is about 450 bytes,
+/// so this leaves room for longer tokens and problem details. A batch reply is read up to this
+/// times its item count (at most 4 MiB at 1,000 items), not up to a fixed size, so a one-item
+/// batch cannot make the harness buffer megabytes.
+pub const BATCH_RESULT_BYTES_MAX: usize = 4 * 1024;
 /// Unused access tokens a worker keeps, over all vendors (the freshest are kept).
 pub const ACCESS_TOKENS_PER_WORKER_MAX: usize = 2048;
 /// Owned purchases a worker remembers for `owned` requests.
@@ -78,13 +90,35 @@ impl KindStats {
     }
 
     fn count_error(&mut self, code: Cow<'_, str>) {
-        if let Some(count) = self.errors.get_mut(code.as_ref()) {
-            *count += 1;
-        } else if self.errors.len() < ERROR_CODES_MAX {
-            self.errors.insert(code.into_owned(), 1);
-        } else {
-            *self.errors.entry("other".to_owned()).or_insert(0) += 1;
-        }
+        count_code(&mut self.errors, code, 1);
+    }
+}
+
+/// Adds `count` under `code`, keeping at most `ERROR_CODES_MAX` codes: a server that puts a
+/// fresh word in every problem must not grow the harness's memory, so further codes count
+/// under `other`.
+fn count_code(codes: &mut BTreeMap<String, u64>, code: Cow<'_, str>, count: u64) {
+    if let Some(total) = codes.get_mut(code.as_ref()) {
+        *total += count;
+    } else if codes.len() < ERROR_CODES_MAX {
+        codes.insert(code.into_owned(), count);
+    } else {
+        *codes.entry("other".to_owned()).or_insert(0) += count;
+    }
+}
+
+/// Item outcomes of one batch reply (or, merged, of many).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ItemTally {
+    /// Items that were charged as expected.
+    pub ok: u64,
+    /// Failed items by problem code (bounded like request errors).
+    pub errors: BTreeMap<String, u64>,
+}
+
+impl ItemTally {
+    fn count_error(&mut self, code: Cow<'_, str>) {
+        count_code(&mut self.errors, code, 1);
     }
 }
 
@@ -100,6 +134,12 @@ pub struct Stats {
     pub unsent: u64,
     /// When the last measured request completed.
     pub last_completion: Option<Instant>,
+    /// Successful items: with `--batch` the items charged in 200 replies, else the successful
+    /// requests (each a single item). Items per second are reported from this.
+    pub items_ok: u64,
+    /// With `--batch`, failed items of 200 replies by problem code; a whole batch that failed
+    /// counts as a request error instead, under its kind.
+    pub item_errors: BTreeMap<String, u64>,
 }
 
 impl Stats {
@@ -114,6 +154,8 @@ impl Stats {
             owned_pool_empty: 0,
             unsent: 0,
             last_completion: None,
+            items_ok: 0,
+            item_errors: BTreeMap::new(),
         })
     }
 
@@ -140,6 +182,10 @@ impl Stats {
         self.owned_pool_empty += other.owned_pool_empty;
         self.unsent += other.unsent;
         self.last_completion = self.last_completion.max(other.last_completion);
+        self.items_ok += other.items_ok;
+        for (code, count) in other.item_errors {
+            count_code(&mut self.item_errors, Cow::Owned(code), count);
+        }
         Ok(())
     }
 
@@ -151,7 +197,17 @@ impl Stats {
         };
         stats.count += 1;
         let responded = match result {
-            RequestResult::Ok => true,
+            RequestResult::Ok => {
+                self.items_ok += 1;
+                true
+            }
+            RequestResult::Batch(tally) => {
+                self.items_ok += tally.ok;
+                for (code, count) in tally.errors {
+                    count_code(&mut self.item_errors, Cow::Owned(code), count);
+                }
+                true
+            }
             RequestResult::Rejected(code) => {
                 stats.count_error(code);
                 true
@@ -182,6 +238,8 @@ pub struct LoadOutcome {
 enum RequestResult {
     /// 2xx with the expected reply.
     Ok,
+    /// 200 to a batch with one result per item; the items' own outcomes are in the tally.
+    Batch(ItemTally),
     /// An HTTP response that is an error or not the expected reply: latency is recorded.
     Rejected(Cow<'static, str>),
     /// No HTTP response (`io`, `timeout`): no latency to record.
@@ -284,7 +342,7 @@ enum Expect {
     Owned,
 }
 
-/// Body of `POST /v1/authorize`.
+/// Body of `POST /v1/authorize`, and one item of a batch.
 #[derive(Serialize)]
 struct AuthorizeBody<'a> {
     buyer_token: &'a str,
@@ -292,6 +350,29 @@ struct AuthorizeBody<'a> {
     currency: &'a str,
     content_url: &'a str,
     title: &'a str,
+}
+
+/// Body of `POST /v1/authorize/batch`.
+#[derive(Serialize)]
+struct BatchBody<'a> {
+    items: &'a [AuthorizeBody<'a>],
+}
+
+/// Reply of `POST /v1/authorize/batch`: one result per item, in order.
+#[derive(Deserialize)]
+struct BatchReply {
+    results: Vec<BatchResult>,
+}
+
+/// One item's result: an authorize reply, or `{"problem": {...}}`. Every field is optional
+/// so that one odd result counts as one `bad_result` item instead of failing the whole reply;
+/// the access token is only checked for presence (batch runs do not spend it).
+#[derive(Deserialize)]
+struct BatchResult {
+    problem: Option<Problem>,
+    charged: Option<String>,
+    already_owned: Option<bool>,
+    access_token: Option<IgnoredAny>,
 }
 
 /// The parts of an authorize reply the harness checks.
@@ -315,10 +396,12 @@ struct AccessReply {
     granted: bool,
 }
 
-/// The part of a problem+json body the harness reads.
+/// The part of a problem+json body (or of a batch item's problem) the harness reads.
 #[derive(Deserialize)]
 struct Problem {
     code: Option<String>,
+    /// Read only for batch items, whose problem has no HTTP status line of its own.
+    status: Option<u16>,
 }
 
 /// One connection's generator.
@@ -413,6 +496,13 @@ impl Worker {
 
     async fn one_request(&mut self, measured: bool, sent_from: Instant) {
         let shared = Arc::clone(&self.shared);
+        if let Some(items) = shared.plan.batch_items {
+            let result = self.authorize_batch(items).await;
+            if measured {
+                self.stats.record(Kind::Authorize, sent_from, result);
+            }
+            return;
+        }
         let roll = self.rng.gen_range(0..shared.plan.mix.total());
         let member = self.rng.gen_range(0..shared.fixture.members);
         let vendor = self.rng.gen_range(0..shared.fixture.vendors.len());
@@ -473,9 +563,27 @@ impl Worker {
         }
     }
 
-    async fn authorize_new(&mut self, member: usize, vendor: usize) -> RequestResult {
+    /// A content number no earlier request of this run used: new content, so it charges.
+    fn next_article(&mut self) -> u64 {
         let article = (u64::from(self.id) << 40) | self.article_seq;
         self.article_seq += 1;
+        article
+    }
+
+    /// A unique `Idempotency-Key` if the run sends them.
+    fn idempotency_key(&mut self) -> Option<String> {
+        if !self.shared.plan.idempotency {
+            return None;
+        }
+        self.request_seq += 1;
+        Some(format!(
+            "lt-{}-{}-{}",
+            self.shared.run_tag, self.id, self.request_seq
+        ))
+    }
+
+    async fn authorize_new(&mut self, member: usize, vendor: usize) -> RequestResult {
+        let article = self.next_article();
         self.authorize(
             Purchase {
                 member,
@@ -504,21 +612,14 @@ impl Worker {
             content_url: &content_url,
             title: &title,
         };
-        let idempotency_key = if shared.plan.idempotency {
-            self.request_seq += 1;
-            Some(format!(
-                "lt-{}-{}-{}",
-                shared.run_tag, self.id, self.request_seq
-            ))
-        } else {
-            None
-        };
+        let idempotency_key = self.idempotency_key();
         let reply = match self
             .post(
                 "/v1/authorize",
                 &vendor.authorization,
                 &body,
                 idempotency_key,
+                REPLY_BODY_BYTES_MAX,
             )
             .await
         {
@@ -556,6 +657,73 @@ impl Worker {
         RequestResult::Ok
     }
 
+    /// Sends one batch of `items` new purchases at a random vendor, for consecutive members from
+    /// a random start (wrapping around), so neighbouring items never share a member unless only
+    /// one is seeded. Random starts, rather than one cursor per worker, keep the single path's
+    /// uniform spread over members and vendors while each batch still touches `items` members.
+    ///
+    /// The purchases are not remembered for `owned` or `access` requests: a batch run sends
+    /// none, and keeping a thousand access tokens a batch would only cost the generator time.
+    async fn authorize_batch(&mut self, items: u32) -> RequestResult {
+        let shared = Arc::clone(&self.shared);
+        let members = shared.fixture.members.max(1);
+        let vendor_index = self.rng.gen_range(0..shared.fixture.vendors.len());
+        let first_member = self.rng.gen_range(0..members);
+        let Some(vendor) = shared.fixture.vendors.get(vendor_index) else {
+            return RequestResult::Rejected(Cow::Borrowed("harness_bad_index"));
+        };
+        let Ok(count) = usize::try_from(items) else {
+            return RequestResult::Failed("harness_encode");
+        };
+        // Bounded: `count` is at most `BATCH_ITEMS_MAX`, checked by `RunPlan`.
+        let mut texts = Vec::with_capacity(count);
+        for offset in 0..count {
+            let member = first_member.wrapping_add(offset) % members;
+            let Some(buyer_token) = shared.fixture.buyer_token(member, vendor_index) else {
+                return RequestResult::Rejected(Cow::Borrowed("harness_bad_index"));
+            };
+            let article = self.next_article();
+            texts.push((
+                buyer_token,
+                format!("https://{}/a/{article}", vendor.domain),
+                format!("Article {article}"),
+            ));
+        }
+        let bodies: Vec<AuthorizeBody<'_>> = texts
+            .iter()
+            .map(|(buyer_token, content_url, title)| AuthorizeBody {
+                buyer_token,
+                price: &shared.plan.price,
+                currency: &shared.plan.currency,
+                content_url,
+                title,
+            })
+            .collect();
+        let idempotency_key = self.idempotency_key();
+        let reply = match self
+            .post(
+                "/v1/authorize/batch",
+                &vendor.authorization,
+                &BatchBody { items: &bodies },
+                idempotency_key,
+                REPLY_BODY_BYTES_MAX.max(count.saturating_mul(BATCH_RESULT_BYTES_MAX)),
+            )
+            .await
+        {
+            Ok(reply) => reply,
+            Err(result) => return result,
+        };
+        let Ok(reply) = serde_json::from_slice::<BatchReply>(&reply) else {
+            return RequestResult::Rejected(Cow::Borrowed("bad_reply"));
+        };
+        if reply.results.len() != count {
+            return RequestResult::Rejected(Cow::Borrowed("batch_results_mismatch"));
+        }
+        // A null server's canned results do not follow the price; only their shape is checked.
+        let price_micros = (!shared.plan.null).then_some(shared.plan.price_micros);
+        RequestResult::Batch(tally_results(reply.results, price_micros))
+    }
+
     async fn access(&mut self, vendor: usize, grant: AccessGrant) -> RequestResult {
         let shared = Arc::clone(&self.shared);
         let Some(vendor) = shared.fixture.vendors.get(vendor) else {
@@ -566,7 +734,13 @@ impl Worker {
             content_url: &grant.content_url,
         };
         let reply = match self
-            .post("/v1/access", &vendor.authorization, &body, None)
+            .post(
+                "/v1/access",
+                &vendor.authorization,
+                &body,
+                None,
+                REPLY_BODY_BYTES_MAX,
+            )
             .await
         {
             Ok(reply) => reply,
@@ -581,13 +755,15 @@ impl Worker {
         }
     }
 
-    /// POSTs a JSON body; `Ok` holds a 2xx reply body, `Err` the result of anything else.
+    /// POSTs a JSON body; `Ok` holds a 2xx reply body of at most `reply_bytes_max`, `Err` the
+    /// result of anything else.
     async fn post<B: Serialize>(
         &mut self,
         path: &str,
         authorization: &HeaderValue,
         body: &B,
         idempotency_key: Option<String>,
+        reply_bytes_max: usize,
     ) -> Result<Bytes, RequestResult> {
         let json = serde_json::to_vec(body).map_err(|_| RequestResult::Failed("harness_encode"))?;
         let mut request = client::request(
@@ -618,10 +794,7 @@ impl Worker {
         let Some(conn) = self.conn.as_mut() else {
             return Err(RequestResult::Failed("io"));
         };
-        match conn
-            .send(request, REQUEST_TIMEOUT, REPLY_BODY_BYTES_MAX)
-            .await
-        {
+        match conn.send(request, REQUEST_TIMEOUT, reply_bytes_max).await {
             Ok((status, body)) if status.is_success() => Ok(body),
             Ok((status, body)) => Err(RequestResult::Rejected(Cow::Owned(problem_code(
                 status, &body,
@@ -648,18 +821,58 @@ impl Worker {
 /// The error code of a non-2xx reply: the problem's `code` if it is a plain snake_case word,
 /// else `http_<status>`.
 pub fn problem_code(status: StatusCode, body: &[u8]) -> String {
-    match serde_json::from_slice::<Problem>(body) {
-        Ok(Problem { code: Some(code) })
-            if !code.is_empty()
-                && code.len() <= ERROR_CODE_CHARS_MAX
-                && code
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') =>
-        {
-            code
+    serde_json::from_slice::<Problem>(body)
+        .ok()
+        .and_then(|problem| plain_code(problem.code))
+        .unwrap_or_else(|| format!("http_{}", status.as_u16()))
+}
+
+/// A code kept as a report key: a non-empty snake_case word of at most `ERROR_CODE_CHARS_MAX`.
+fn plain_code(code: Option<String>) -> Option<String> {
+    code.filter(|code| {
+        !code.is_empty()
+            && code.len() <= ERROR_CODE_CHARS_MAX
+            && code
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    })
+}
+
+/// Counts the item outcomes of a batch reply. A problem counts under its code (else
+/// `http_<status>` from the problem, else `bad_problem`); an authorize reply counts as ok if it
+/// charged `price_micros` for content not already owned (`None`: shape only, for null runs),
+/// else as `charge_mismatch`; anything else as `bad_result`.
+fn tally_results(results: Vec<BatchResult>, price_micros: Option<i128>) -> ItemTally {
+    let mut tally = ItemTally::default();
+    // Bounded: the reply body, and so the results, are bounded by the batch's byte limit.
+    for result in results {
+        match result {
+            BatchResult {
+                problem: Some(problem),
+                ..
+            } => {
+                let code = match (plain_code(problem.code), problem.status) {
+                    (Some(code), _) => Cow::Owned(code),
+                    (None, Some(status)) => Cow::Owned(format!("http_{status}")),
+                    (None, None) => Cow::Borrowed("bad_problem"),
+                };
+                tally.count_error(code);
+            }
+            BatchResult {
+                charged: Some(charged),
+                already_owned: Some(already_owned),
+                access_token: Some(_),
+                ..
+            } => match (money::parse_micros(&charged), price_micros) {
+                (Err(_), _) => tally.count_error(Cow::Borrowed("bad_result")),
+                (Ok(_), None) => tally.ok += 1,
+                (Ok(charged), Some(price)) if charged == price && !already_owned => tally.ok += 1,
+                (Ok(_), Some(_)) => tally.count_error(Cow::Borrowed("charge_mismatch")),
+            },
+            _ => tally.count_error(Cow::Borrowed("bad_result")),
         }
-        _ => format!("http_{}", status.as_u16()),
     }
+    tally
 }
 
 #[cfg(test)]
@@ -685,6 +898,78 @@ mod tests {
     }
 
     #[test]
+    fn batch_items_are_counted_by_outcome() {
+        let reply = br#"{"results": [
+            {"authorization_id":"a1","charged":"0.01","currency":"USD","already_owned":false,
+             "entitlement":{},"access_token":"t1","member_ref":"m1"},
+            {"problem":{"type":"/problems/insufficient_funds","title":"t","status":402,
+             "code":"insufficient_funds"}},
+            {"problem":{"type":"/problems/insufficient_funds","status":402,
+             "code":"insufficient_funds"}},
+            {"problem":{"type":"/problems/limit_exceeded","status":403,"code":"limit_exceeded"}},
+            {"problem":{"status":409,"code":"Not A Code"}},
+            {"problem":{"title":"no code, no status"}},
+            {"charged":"0.02","already_owned":false,"access_token":"t2"},
+            {"charged":"0.01","already_owned":true,"access_token":"t3"},
+            {"charged":"a cent","already_owned":false,"access_token":"t4"},
+            {"charged":"0.01","already_owned":false},
+            {"granted":true}
+        ]}"#;
+        let results = serde_json::from_slice::<BatchReply>(reply).unwrap().results;
+        assert_eq!(results.len(), 11);
+        let tally = tally_results(results, Some(10_000));
+        assert_eq!(tally.ok, 1);
+        let expected: BTreeMap<String, u64> = [
+            ("insufficient_funds", 2),
+            ("limit_exceeded", 1),
+            ("http_409", 1),
+            ("bad_problem", 1),
+            ("charge_mismatch", 2),
+            ("bad_result", 3),
+        ]
+        .into_iter()
+        .map(|(code, count)| (code.to_owned(), count))
+        .collect();
+        assert_eq!(tally.errors, expected);
+
+        // Null runs check the shape only: any price, owned or not, is an ok item.
+        let results = serde_json::from_slice::<BatchReply>(reply).unwrap().results;
+        let tally = tally_results(results, None);
+        assert_eq!(tally.ok, 3);
+        assert_eq!(tally.errors.get("charge_mismatch"), None);
+    }
+
+    #[test]
+    fn batch_outcomes_reach_the_stats() {
+        let mut stats = Stats::new().unwrap();
+        let mut tally = ItemTally {
+            ok: 7,
+            ..ItemTally::default()
+        };
+        tally.count_error(Cow::Borrowed("insufficient_funds"));
+        stats.record(Kind::Authorize, Instant::now(), RequestResult::Batch(tally));
+        stats.record(Kind::Authorize, Instant::now(), RequestResult::Ok);
+        stats.record(
+            Kind::Authorize,
+            Instant::now(),
+            RequestResult::Rejected(Cow::Borrowed("overloaded")),
+        );
+        let authorize = stats.kind(Kind::Authorize).unwrap();
+        assert_eq!(authorize.count, 3);
+        assert_eq!(authorize.histogram.len(), 3);
+        assert_eq!(authorize.errors.get("overloaded"), Some(&1));
+        // A whole-request failure is a request error, not a failed item.
+        assert_eq!(stats.items_ok, 8);
+        assert_eq!(stats.item_errors.len(), 1);
+        assert_eq!(stats.item_errors.get("insufficient_funds"), Some(&1));
+
+        let mut merged = Stats::new().unwrap();
+        merged.merge(stats).unwrap();
+        assert_eq!(merged.items_ok, 8);
+        assert_eq!(merged.item_errors.get("insufficient_funds"), Some(&1));
+    }
+
+    #[test]
     fn error_codes_are_bounded() {
         let mut stats = KindStats::new().unwrap();
         for index in 0..ERROR_CODES_MAX + 10 {
@@ -692,5 +977,22 @@ mod tests {
         }
         assert_eq!(stats.errors.len(), ERROR_CODES_MAX + 1);
         assert_eq!(stats.errors.get("other"), Some(&10));
+
+        // Item codes, and the merge of many workers' item codes, keep the same bound.
+        let mut merged = Stats::new().unwrap();
+        for worker in 0..3 {
+            let mut tally = ItemTally::default();
+            for index in 0..ERROR_CODES_MAX {
+                tally.count_error(Cow::Owned(format!("code_{worker}_{index}")));
+            }
+            let mut stats = Stats::new().unwrap();
+            stats.record(Kind::Authorize, Instant::now(), RequestResult::Batch(tally));
+            merged.merge(stats).unwrap();
+        }
+        assert_eq!(merged.item_errors.len(), ERROR_CODES_MAX + 1);
+        assert_eq!(
+            merged.item_errors.get("other"),
+            Some(&(2 * u64::try_from(ERROR_CODES_MAX).unwrap()))
+        );
     }
 }

@@ -93,8 +93,19 @@ pub struct Report {
     pub seed: u64,
     /// Measured requests, including failed ones.
     pub requests: u64,
-    /// Measured requests per second over the measured window.
+    /// Measured requests per second over the measured window; with `--batch` a request is a
+    /// batch.
     pub throughput_rps: f64,
+    /// Items per request: `--batch`, or 1 for single requests.
+    pub batch_size: u32,
+    /// Successful items in measured requests: with `--batch` the items charged, else the
+    /// successful requests (each one item).
+    pub items_ok: u64,
+    /// `items_ok` per second of the measured window: comparable between batch and single runs.
+    pub items_per_s: f64,
+    /// With `--batch`, failed items of answered batches by problem code; whole batches that
+    /// failed are in `errors`.
+    pub item_errors: BTreeMap<String, u64>,
     /// Latency over all kinds.
     pub latency_us: Latency,
     /// Per kind actually sent (a fallback counts under `authorize`).
@@ -183,6 +194,10 @@ pub fn build(
         seed: plan.seed,
         requests,
         throughput_rps: rate(requests, window_s),
+        batch_size: plan.batch_items.unwrap_or(1),
+        items_ok: stats.items_ok,
+        items_per_s: rate(stats.items_ok, window_s),
+        item_errors: stats.item_errors.clone(),
         latency_us: overall.as_ref().map(Latency::of).unwrap_or_default(),
         by_kind,
         errors,
@@ -218,6 +233,12 @@ pub fn summary(report: &Report) -> String {
         "  requests {} ({:.0} rps), errors {error_total}, setup {:.1}s",
         report.requests, report.throughput_rps, report.setup_s
     );
+    let item_error_total: u64 = report.item_errors.values().sum();
+    let _ = writeln!(
+        text,
+        "  items ok {} ({:.0}/s), batch size {}, failed items {item_error_total}",
+        report.items_ok, report.items_per_s, report.batch_size
+    );
     let line = |name: &str, count: u64, latency: &Latency| {
         format!(
             "  {name:<9} n={count:<9} p50 {}us  p90 {}us  p99 {}us  p99.9 {}us  max {}us",
@@ -235,6 +256,14 @@ pub fn summary(report: &Report) -> String {
             .map(|(code, count)| format!("{code}={count}"))
             .collect();
         let _ = writeln!(text, "  errors: {}", codes.join(", "));
+    }
+    if !report.item_errors.is_empty() {
+        let codes: Vec<String> = report
+            .item_errors
+            .iter()
+            .map(|(code, count)| format!("{code}={count}"))
+            .collect();
+        let _ = writeln!(text, "  failed items: {}", codes.join(", "));
     }
     if report.access_pool_empty + report.owned_pool_empty + report.unsent > 0 {
         let _ = writeln!(
@@ -291,6 +320,7 @@ mod tests {
             kind_stats.count += 1;
             kind_stats.histogram.record(latency_us).unwrap();
         }
+        stats.items_ok = 3;
         stats
             .kinds
             .get_mut(2)
@@ -320,6 +350,10 @@ mod tests {
             "mix",
             "requests",
             "throughput_rps",
+            "batch_size",
+            "items_ok",
+            "items_per_s",
+            "item_errors",
             "latency_us",
             "by_kind",
             "errors",
@@ -341,6 +375,11 @@ mod tests {
         }
         assert!(json["latency_us"]["max"].as_u64().unwrap() >= 300);
         assert_eq!(json["conservation_ok"], true);
+        // A single-request run is a run of one-item batches.
+        assert_eq!(json["batch_size"], 1);
+        assert_eq!(json["items_ok"], 3);
+        assert_eq!(json["items_per_s"], 3.0);
+        assert_eq!(json["item_errors"], serde_json::json!({}));
 
         let null_report = Report {
             conservation_ok: None,
@@ -351,5 +390,59 @@ mod tests {
         assert!(json["conservation_ok"].is_null());
         assert_eq!(json["rate_target"], "max");
         assert!(summary(&null_report).contains("null run"));
+    }
+
+    #[test]
+    fn batch_report_counts_items_apart_from_requests() {
+        let cli = Cli::try_parse_from([
+            "farthing-loadtest",
+            "run",
+            "--target",
+            "http://127.0.0.1:1",
+            "--null",
+            "--batch",
+            "50",
+            "--rate",
+            "10",
+            "--duration",
+            "2s",
+            "--report",
+            "r.json",
+        ])
+        .unwrap();
+        let Command::Run(args) = cli.command else {
+            panic!("wrong subcommand")
+        };
+        let plan = RunPlan::from_args(&args).unwrap();
+        let mut stats = Stats::new().unwrap();
+        let authorize = stats.kinds.get_mut(0).unwrap();
+        authorize.count = 4;
+        authorize.histogram.record(900).unwrap();
+        authorize.errors.insert("overloaded".to_owned(), 1);
+        stats.items_ok = 148;
+        stats.item_errors.insert("insufficient_funds".to_owned(), 2);
+        let outcome = LoadOutcome {
+            stats,
+            window: Duration::from_secs(2),
+        };
+        let report = build(&plan, &outcome, None, 0.0, Vec::new());
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["batch_size"], 50);
+        assert_eq!(json["requests"], 4);
+        assert_eq!(json["throughput_rps"], 2.0);
+        assert_eq!(json["items_ok"], 148);
+        assert_eq!(json["items_per_s"], 74.0);
+        assert_eq!(json["item_errors"]["insufficient_funds"], 2);
+        assert_eq!(json["errors"]["overloaded"], 1);
+        assert_eq!(json["mix"]["authorize"], 1);
+        let text = summary(&report);
+        assert!(
+            text.contains("items ok 148 (74/s), batch size 50"),
+            "{text}"
+        );
+        assert!(
+            text.contains("failed items: insufficient_funds=2"),
+            "{text}"
+        );
     }
 }

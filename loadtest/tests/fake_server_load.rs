@@ -1,20 +1,22 @@
 //! End to end against a tiny in-process fake of farthing's API: setup in bulk chunks, the
-//! default mix (new content, owned content, access checks), the totals check and the metrics
-//! scrape. The fake keeps money in integer micro-units, like the real server.
+//! default mix (new content, owned content, access checks), `--batch` runs against its
+//! `POST /v1/authorize/batch`, the totals check and the metrics scrape. The fake keeps money in
+//! integer micro-units, like the real server.
 #![allow(
     clippy::unwrap_used,
+    clippy::expect_used,
     clippy::indexing_slicing,
     reason = "test fake: a request it cannot read is a test failure, so panicking is the report"
 )]
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
 use clap::Parser;
-use farthing_loadtest::{Cli, Command, money, null_server};
+use farthing_loadtest::{Cli, Command, Report, money, null_server};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
@@ -36,6 +38,117 @@ struct Fake {
     /// Unused access token -> (vendor, content URL).
     access_tokens: HashMap<String, (usize, String)>,
     next_token: u64,
+    /// Batch requests received, answered or not.
+    batches: u64,
+    /// Batch requests refused whole with 503 `overloaded`.
+    batches_overloaded: u64,
+    /// Items of answered batches that were charged.
+    batch_items_charged: u64,
+    /// Items of answered batches refused with a problem, by code.
+    batch_item_problems: BTreeMap<String, u64>,
+    /// Neighbouring items of one batch for the same member (the harness must spread them).
+    batch_neighbours_same_member: u64,
+    /// Members and vendors that batch items charged.
+    batch_members: HashSet<usize>,
+    batch_vendors: HashSet<usize>,
+    /// Items per batch seen.
+    batch_sizes: HashSet<usize>,
+    /// `Idempotency-Key`s of batch requests.
+    batch_idempotency_keys: HashSet<String>,
+}
+
+/// Every fifth batch the fake receives is refused whole, as an overloaded server does.
+const BATCH_OVERLOADED_EVERY: u64 = 5;
+
+/// The fake's per-item refusals, by the article's sequence number within its worker (the low
+/// 40 bits of the number in the content URL): deterministic, and each batch holds some.
+fn item_refusal(content_url: &str) -> Option<(StatusCode, &'static str)> {
+    let article: u64 = content_url.rsplit('/').next().unwrap().parse().unwrap();
+    match (article & ((1 << 40) - 1)) % 10 {
+        3 => Some((StatusCode::PAYMENT_REQUIRED, "insufficient_funds")),
+        7 => Some((StatusCode::FORBIDDEN, "limit_exceeded")),
+        _ => None,
+    }
+}
+
+/// The member a buyer token belongs to, if it was issued for `vendor`.
+fn token_member(token: &str, vendor: usize) -> Option<usize> {
+    let mut parts = token.trim_start_matches("bt_").split('_');
+    let member: usize = parts.next().unwrap().parse().unwrap();
+    (parts.next().unwrap().parse::<usize>().unwrap() == vendor).then_some(member)
+}
+
+/// One authorize, single or a batch item: charges new content, not owned content.
+fn authorize(fake: &mut Fake, vendor: usize, body: &Value) -> (StatusCode, Value) {
+    let Some(member) = token_member(body["buyer_token"].as_str().unwrap(), vendor) else {
+        return problem(StatusCode::FORBIDDEN, "wrong_vendor");
+    };
+    assert_eq!(body["currency"], "USD");
+    assert!(body["title"].is_string());
+    let url = body["content_url"].as_str().unwrap().to_owned();
+    let price = money::parse_micros(body["price"].as_str().unwrap()).unwrap();
+    let already_owned = !fake.owned.insert((member, vendor, url.clone()));
+    let charged = if already_owned { 0 } else { price };
+    fake.member_balances[member] -= charged;
+    fake.gross += charged;
+    fake.fees += charged * fake.vendor_fee_ppm[vendor] / 1_000_000;
+    fake.next_token += 1;
+    let access_token = format!("at_{}", fake.next_token);
+    fake.access_tokens
+        .insert(access_token.clone(), (vendor, url));
+    (
+        StatusCode::OK,
+        json!({"authorization_id": format!("auth_{}", fake.next_token),
+               "charged": if already_owned { "0".to_owned() } else { decimal(charged) },
+               "currency": "USD", "already_owned": already_owned,
+               "entitlement": {"views_left": null, "expires_at": null},
+               "access_token": access_token, "member_ref": format!("mref_{member}")}),
+    )
+}
+
+/// `POST /v1/authorize/batch`: every fifth batch is overloaded; otherwise each item is
+/// refused by `item_refusal` or authorized on its own, one result per item in order.
+fn authorize_batch(
+    fake: &mut Fake,
+    vendor: usize,
+    body: &Value,
+    idempotency_key: Option<String>,
+) -> (StatusCode, Value) {
+    fake.batches += 1;
+    if let Some(key) = idempotency_key {
+        assert!(fake.batch_idempotency_keys.insert(key), "a reused key");
+    }
+    if fake.batches % BATCH_OVERLOADED_EVERY == 0 {
+        fake.batches_overloaded += 1;
+        return problem(StatusCode::SERVICE_UNAVAILABLE, "overloaded");
+    }
+    let items = body["items"].as_array().unwrap();
+    assert!((1..=1000).contains(&items.len()), "{} items", items.len());
+    fake.batch_sizes.insert(items.len());
+    let mut previous_member = None;
+    let mut results = Vec::new();
+    for item in items {
+        let member = token_member(item["buyer_token"].as_str().unwrap(), vendor);
+        if member.is_some() && member == previous_member {
+            fake.batch_neighbours_same_member += 1;
+        }
+        previous_member = member;
+        if let Some((status, code)) = item_refusal(item["content_url"].as_str().unwrap()) {
+            *fake.batch_item_problems.entry(code.to_owned()).or_insert(0) += 1;
+            results.push(json!({"problem": problem(status, code).1}));
+            continue;
+        }
+        let (status, reply) = authorize(fake, vendor, item);
+        if status == StatusCode::OK && reply["already_owned"] == false {
+            fake.batch_items_charged += 1;
+            fake.batch_members.insert(member.unwrap());
+            fake.batch_vendors.insert(vendor);
+            results.push(reply);
+        } else {
+            results.push(json!({"problem": reply}));
+        }
+    }
+    (StatusCode::OK, json!({"results": results}))
 }
 
 fn decimal(micros: i128) -> String {
@@ -59,7 +172,13 @@ fn bearer(request: &Request<Incoming>) -> String {
         .to_owned()
 }
 
-fn handle(fake: &mut Fake, path: &str, key: &str, body: &Value) -> (StatusCode, Value) {
+fn handle(
+    fake: &mut Fake,
+    path: &str,
+    key: &str,
+    idempotency_key: Option<String>,
+    body: &Value,
+) -> (StatusCode, Value) {
     let admin = key == ADMIN_KEY;
     let vendor = key
         .strip_prefix("fk_")
@@ -108,32 +227,9 @@ fn handle(fake: &mut Fake, path: &str, key: &str, body: &Value) -> (StatusCode, 
                     "fees": decimal(fake.fees), "net_payable": decimal(fake.gross - fake.fees)}]}),
             )
         }
-        ("/v1/authorize", _, Some(vendor)) => {
-            let token = body["buyer_token"].as_str().unwrap();
-            let mut parts = token.trim_start_matches("bt_").split('_');
-            let member: usize = parts.next().unwrap().parse().unwrap();
-            if parts.next().unwrap().parse::<usize>().unwrap() != vendor {
-                return problem(StatusCode::FORBIDDEN, "wrong_vendor");
-            }
-            let url = body["content_url"].as_str().unwrap().to_owned();
-            let price = money::parse_micros(body["price"].as_str().unwrap()).unwrap();
-            let already_owned = !fake.owned.insert((member, vendor, url.clone()));
-            let charged = if already_owned { 0 } else { price };
-            fake.member_balances[member] -= charged;
-            fake.gross += charged;
-            fake.fees += charged * fake.vendor_fee_ppm[vendor] / 1_000_000;
-            fake.next_token += 1;
-            let access_token = format!("at_{}", fake.next_token);
-            fake.access_tokens
-                .insert(access_token.clone(), (vendor, url));
-            (
-                StatusCode::OK,
-                json!({"authorization_id": format!("auth_{}", fake.next_token),
-                       "charged": if already_owned { "0".to_owned() } else { decimal(charged) },
-                       "already_owned": already_owned,
-                       "entitlement": {"views_left": null, "expires_at": null},
-                       "access_token": access_token, "member_ref": format!("mref_{member}")}),
-            )
+        ("/v1/authorize", _, Some(vendor)) => authorize(fake, vendor, body),
+        ("/v1/authorize/batch", _, Some(vendor)) => {
+            authorize_batch(fake, vendor, body, idempotency_key)
         }
         ("/v1/access", _, Some(vendor)) => {
             let token = body["access_token"].as_str().unwrap();
@@ -161,6 +257,10 @@ async fn serve(listener: tokio::net::TcpListener, fake: Arc<Mutex<Fake>>) {
                 async move {
                     let path = request.uri().path().to_owned();
                     let key = bearer(&request);
+                    let idempotency_key = request
+                        .headers()
+                        .get("idempotency-key")
+                        .map(|value| value.to_str().unwrap().to_owned());
                     let bytes = request.into_body().collect().await.unwrap().to_bytes();
                     let response = if path == "/metrics" {
                         let text = "# TYPE farthing_authorize_latency_us summary\n\
@@ -169,7 +269,13 @@ async fn serve(listener: tokio::net::TcpListener, fake: Arc<Mutex<Fake>>) {
                         Response::new(Full::new(Bytes::from_static(text.as_bytes())))
                     } else {
                         let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-                        let (status, reply) = handle(&mut fake.lock().unwrap(), &path, &key, &body);
+                        let (status, reply) = handle(
+                            &mut fake.lock().unwrap(),
+                            &path,
+                            &key,
+                            idempotency_key,
+                            &body,
+                        );
                         let mut response = Response::new(Full::new(Bytes::from(reply.to_string())));
                         *response.status_mut() = status;
                         response
@@ -184,53 +290,76 @@ async fn serve(listener: tokio::net::TcpListener, fake: Arc<Mutex<Fake>>) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn seeded_run_with_the_default_mix_conserves_money() {
+/// The fake, listening on a loopback port, and an admin key file for it.
+struct Running {
+    target: String,
+    fake: Arc<Mutex<Fake>>,
+    server: tokio::task::JoinHandle<()>,
+    key_file: tempfile::NamedTempFile,
+}
+
+async fn start_fake() -> Running {
     let listener = null_server::bind("127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
     let addr = listener.local_addr().unwrap();
     let fake = Arc::new(Mutex::new(Fake::default()));
     let server = tokio::spawn(serve(listener, Arc::clone(&fake)));
+    let key_file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(key_file.path(), format!("{ADMIN_KEY}\n")).unwrap();
+    Running {
+        target: format!("http://{addr}"),
+        fake,
+        server,
+        key_file,
+    }
+}
 
-    let dir = std::env::temp_dir().join(format!("farthing-loadtest-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let key_file = dir.join("admin.key");
-    std::fs::write(&key_file, format!("{ADMIN_KEY}\n")).unwrap();
-
-    let target = format!("http://{addr}");
-    let cli = Cli::try_parse_from([
+/// `farthing-loadtest run` against `running` with `flags` after the target and key file.
+async fn run(running: &Running, flags: &[&str]) -> Report {
+    let mut argv = vec![
         "farthing-loadtest",
         "run",
         "--target",
-        &target,
+        &running.target,
         "--admin-key-file",
-        key_file.to_str().unwrap(),
-        "--members",
-        "10050",
-        "--vendors",
-        "3",
-        "--rate",
-        "600",
-        "--duration",
-        "1s",
-        "--warmup",
-        "300ms",
-        "--connections",
-        "4",
+        running.key_file.path().to_str().unwrap(),
         "--report",
         "/dev/null",
-    ])
-    .unwrap();
-    let Command::Run(args) = cli.command else {
+    ];
+    argv.extend_from_slice(flags);
+    let Command::Run(args) = Cli::try_parse_from(argv).unwrap().command else {
         panic!("wrong subcommand")
     };
-    let report = tokio::time::timeout(Duration::from_secs(30), farthing_loadtest::run(&args))
+    tokio::time::timeout(Duration::from_secs(30), farthing_loadtest::run(&args))
         .await
         .expect("the run is bounded")
-        .unwrap();
-    server.abort();
-    std::fs::remove_dir_all(&dir).unwrap();
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seeded_run_with_the_default_mix_conserves_money() {
+    let running = start_fake().await;
+    let report = run(
+        &running,
+        &[
+            "--members",
+            "10050",
+            "--vendors",
+            "3",
+            "--rate",
+            "600",
+            "--duration",
+            "1s",
+            "--warmup",
+            "300ms",
+            "--connections",
+            "4",
+        ],
+    )
+    .await;
+    running.server.abort();
+    let fake = running.fake;
 
     assert_eq!(
         fake.lock().unwrap().member_balances.len(),
@@ -251,8 +380,91 @@ async fn seeded_run_with_the_default_mix_conserves_money() {
             .unwrap_or_else(|| panic!("no {kind}"));
         assert!(entry.count > 0, "{kind} never ran");
     }
+    // A single request is one item: every successful request counts.
+    assert_eq!(report.batch_size, 1);
+    assert_eq!(report.items_ok, report.requests);
+    assert!(report.item_errors.is_empty());
+    assert_eq!(fake.lock().unwrap().batches, 0);
     assert_eq!(
         report.server_metrics,
         vec!["farthing_authorize_latency_us{quantile=\"0.99\"} 800"]
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_run_counts_items_and_conserves_money() {
+    let running = start_fake().await;
+    // No warmup, so every batch the fake answers is measured and the counts compare exactly.
+    let report = run(
+        &running,
+        &[
+            "--members",
+            "7",
+            "--vendors",
+            "2",
+            "--batch",
+            "25",
+            "--rate",
+            "40",
+            "--duration",
+            "1s",
+            "--warmup",
+            "0s",
+            "--connections",
+            "4",
+            "--idempotency",
+        ],
+    )
+    .await;
+    running.server.abort();
+    let fake = running.fake.lock().unwrap();
+
+    // The purchases made in batches are real charges, and the totals still balance.
+    assert_eq!(report.conservation_ok, Some(true));
+    assert!(fake.gross > 0);
+
+    // Requests are batches: the rate counts them, and a whole-batch failure is a request error.
+    assert_eq!(report.batch_size, 25);
+    assert_eq!(report.unsent, 0);
+    assert_eq!(report.requests, fake.batches);
+    assert!((30..=50).contains(&report.requests), "{}", report.requests);
+    assert!(fake.batches_overloaded > 0);
+    assert_eq!(
+        report.errors,
+        BTreeMap::from([("overloaded".to_owned(), fake.batches_overloaded)])
+    );
+    assert_eq!(
+        fake.batch_idempotency_keys.len(),
+        usize::try_from(fake.batches).unwrap()
+    );
+
+    // Items: the charged ones counted as ok, the refused ones by their problem's code.
+    assert_eq!(fake.batch_sizes, HashSet::from([25]));
+    assert!(fake.batch_items_charged > 0);
+    assert_eq!(report.items_ok, fake.batch_items_charged);
+    assert_eq!(report.item_errors, fake.batch_item_problems);
+    assert_eq!(report.item_errors.len(), 2, "{:?}", report.item_errors);
+    let item_errors: u64 = report.item_errors.values().sum();
+    assert_eq!(
+        report.items_ok + item_errors,
+        (fake.batches - fake.batches_overloaded) * 25
+    );
+
+    // Items are spread: neighbours differ, and every member and vendor is charged.
+    assert_eq!(fake.batch_neighbours_same_member, 0);
+    assert_eq!(fake.batch_members.len(), 7);
+    assert_eq!(fake.batch_vendors.len(), 2);
+
+    let json = serde_json::to_value(&report).unwrap();
+    let items_per_s = json["items_per_s"].as_f64().unwrap();
+    let throughput_rps = json["throughput_rps"].as_f64().unwrap();
+    assert!(items_per_s > 0.0);
+    assert!(items_per_s <= f64::from(u32::try_from(report.items_ok).unwrap()) / report.duration_s);
+    assert!(
+        items_per_s > 10.0 * throughput_rps,
+        "{items_per_s} {throughput_rps}"
+    );
+    assert_eq!(json["batch_size"], 25);
+    assert_eq!(json["mix"]["owned"], 0);
+    assert_eq!(json["mix"]["access"], 0);
 }
