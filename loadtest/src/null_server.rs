@@ -2,7 +2,9 @@
 //!
 //! It does what any HTTP service must (accept, parse, read the whole body, write a ~450-byte
 //! JSON reply) and nothing else, so its throughput on this machine is the ceiling farthing's
-//! throughput is reported against. Same stack as farthing's adapter: hyper http1 with
+//! throughput is reported against. `POST /v1/authorize/batch` is the one route it tells apart:
+//! it counts the request's items (a JSON parse that keeps nothing) and answers one canned
+//! result per item, since a batch reply's size, and so its cost, grows with the batch. Same stack as farthing's adapter: hyper http1 with
 //! keep-alive, `TCP_NODELAY`, `hyper_util::rt::TokioIo`.
 
 use std::convert::Infallible;
@@ -16,16 +18,23 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
 use hyper::service::service_fn;
-use hyper::{Request, Response, StatusCode};
+use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
+use crate::cli::BATCH_ITEMS_MAX;
+
 /// Connections served at once; a further connection waits to be accepted.
 pub const CONNECTIONS_MAX: usize = 4096;
 /// Largest request body read; a larger one gets 413.
 pub const REQUEST_BODY_BYTES_MAX: usize = 64 * 1024;
+/// Largest batch request body read: a 1,000-item batch of the harness is about 330 KB, and
+/// this leaves room for longer tokens; a larger one gets 413.
+pub const BATCH_REQUEST_BODY_BYTES_MAX: usize = 1024 * 1024;
+/// The batch route, answered with one canned result per item.
+pub const BATCH_PATH: &str = "/v1/authorize/batch";
 /// Pause after a failed accept (say, out of file descriptors) before the next.
 pub const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(10);
 
@@ -85,22 +94,86 @@ pub async fn serve(listener: TcpListener, run_for: Duration) -> Result<()> {
     Ok(())
 }
 
-/// Reads the whole request body, then answers 200 with the canned reply (413 if too large).
+/// Reads the whole request body, then answers 200 with the canned reply (413 if too large);
+/// a batch gets one canned result per item, or 400 if it is not 1 to 1,000 items.
 async fn answer(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
-    let read = Limited::new(request.into_body(), REQUEST_BODY_BYTES_MAX)
+    let batch = request.method() == Method::POST && request.uri().path() == BATCH_PATH;
+    let body_bytes_max = if batch {
+        BATCH_REQUEST_BODY_BYTES_MAX
+    } else {
+        REQUEST_BODY_BYTES_MAX
+    };
+    let read = Limited::new(request.into_body(), body_bytes_max)
         .collect()
         .await;
-    let mut response = Response::new(Full::new(Bytes::from_static(
-        CANNED_AUTHORIZE_REPLY.as_bytes(),
-    )));
-    if read.is_err() {
-        *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
-    }
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    let (status, content_type, body) = match read {
+        Err(_) => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "application/json",
+            Bytes::from_static(CANNED_AUTHORIZE_REPLY.as_bytes()),
+        ),
+        Ok(collected) if batch => match batch_reply(&collected.to_bytes()) {
+            Ok(reply) => (StatusCode::OK, "application/json", Bytes::from(reply)),
+            Err(problem) => (
+                StatusCode::BAD_REQUEST,
+                "application/problem+json",
+                Bytes::from_static(problem.as_bytes()),
+            ),
+        },
+        Ok(_) => (
+            StatusCode::OK,
+            "application/json",
+            Bytes::from_static(CANNED_AUTHORIZE_REPLY.as_bytes()),
+        ),
+    };
+    let mut response = Response::new(Full::new(body));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     Ok(response)
+}
+
+/// The problem a null server answers to a batch it cannot count, or of the wrong size.
+const BATCH_PROBLEM: &str = concat!(
+    r#"{"type":"/problems/invalid_batch","title":"A batch holds 1 to 1000 items","#,
+    r#""status":400,"code":"invalid_batch"}"#
+);
+
+/// The items of a batch request, counted without keeping any (a `Vec` of a zero-sized type
+/// does not allocate).
+#[derive(serde::Deserialize)]
+struct BatchRequest {
+    items: Vec<serde::de::IgnoredAny>,
+}
+
+/// `{"results": [...]}` with one canned authorize reply per item of `body`.
+///
+/// # Errors
+/// `BATCH_PROBLEM` if `body` is not `{"items": [...]}` with 1 to `BATCH_ITEMS_MAX` items.
+fn batch_reply(body: &[u8]) -> Result<String, &'static str> {
+    let items = serde_json::from_slice::<BatchRequest>(body)
+        .map_err(|_| BATCH_PROBLEM)?
+        .items
+        .len();
+    if items == 0 || u32::try_from(items).map_or(true, |items| items > BATCH_ITEMS_MAX) {
+        return Err(BATCH_PROBLEM);
+    }
+    let prefix = r#"{"results":["#;
+    let suffix = "]}";
+    let mut reply = String::with_capacity(
+        prefix.len() + suffix.len() + items * (CANNED_AUTHORIZE_REPLY.len() + 1),
+    );
+    reply.push_str(prefix);
+    // Bounded: at most `BATCH_ITEMS_MAX` items, checked above.
+    for index in 0..items {
+        if index > 0 {
+            reply.push(',');
+        }
+        reply.push_str(CANNED_AUTHORIZE_REPLY);
+    }
+    reply.push_str(suffix);
+    Ok(reply)
 }
 
 #[cfg(test)]
@@ -122,5 +195,32 @@ mod tests {
         ] {
             assert!(reply.get(key).is_some(), "missing {key}");
         }
+    }
+
+    #[test]
+    fn batch_reply_has_one_result_per_item() {
+        for items in [1, 2, 17, 1000] {
+            let body = serde_json::json!({
+                "items": vec![serde_json::json!({"buyer_token": "bt", "price": "0.01"}); items]
+            });
+            let reply = batch_reply(body.to_string().as_bytes()).unwrap();
+            let reply: serde_json::Value = serde_json::from_str(&reply).unwrap();
+            let results = reply["results"].as_array().unwrap();
+            assert_eq!(results.len(), items);
+            assert_eq!(results[0]["charged"], "0.01");
+            assert_eq!(results[items - 1]["already_owned"], false);
+        }
+        let too_many = serde_json::json!({"items": vec![0; 1001]}).to_string();
+        for bad in [
+            r#"{"items": []}"#,
+            too_many.as_str(),
+            r#"{"item": [1]}"#,
+            "[1]",
+            "{",
+        ] {
+            assert_eq!(batch_reply(bad.as_bytes()), Err(BATCH_PROBLEM), "{bad}");
+        }
+        let problem: serde_json::Value = serde_json::from_str(BATCH_PROBLEM).unwrap();
+        assert_eq!(problem["code"], "invalid_batch");
     }
 }

@@ -104,3 +104,51 @@ async fn closed_loop_null_run_and_refused_targets() {
         .unwrap_err();
     assert!(format!("{refused:#}").contains("loopback"), "{refused:#}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn null_batch_run_gets_one_result_per_item() {
+    let listener = null_server::bind("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(null_server::serve(listener, Duration::from_secs(30)));
+
+    let target = format!("http://{addr}");
+    // The largest batch, so the request and reply body limits on both sides are exercised.
+    let cli = Cli::try_parse_from([
+        "farthing-loadtest",
+        "run",
+        "--target",
+        &target,
+        "--null",
+        "--batch",
+        "1000",
+        "--rate",
+        "20",
+        "--duration",
+        "1s",
+        "--warmup",
+        "0s",
+        "--connections",
+        "4",
+        "--report",
+        "/dev/null",
+    ])
+    .unwrap();
+    let Command::Run(args) = cli.command else {
+        panic!("wrong subcommand")
+    };
+    let report = tokio::time::timeout(Duration::from_secs(20), farthing_loadtest::run(&args))
+        .await
+        .expect("the run is bounded")
+        .unwrap();
+    server.abort();
+
+    assert!(report.errors.is_empty(), "errors: {:?}", report.errors);
+    assert!(report.item_errors.is_empty(), "{:?}", report.item_errors);
+    assert!((15..=25).contains(&report.requests), "{}", report.requests);
+    assert_eq!(report.batch_size, 1000);
+    assert_eq!(report.items_ok, report.requests * 1000);
+    assert!(report.items_per_s > 500.0 * report.throughput_rps);
+    assert_eq!(report.conservation_ok, None);
+}
