@@ -1,6 +1,8 @@
 //! Configuration: a TOML file, overridden by `FARTHING_<SECTION>__<KEY>` environment
 //! variables, parsed into `RawConfig` and validated into `Config` before anything starts.
-//! Every limit is named with its unit; an unknown key is an error, not a silent default.
+//! Every limit is named with its unit; an unknown key, in the file or in the environment, is
+//! an error, not a silent default. An environment override is read as the type the file
+//! gives its key, never guessed from the text.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -28,6 +30,15 @@ pub enum ConfigError {
         key: &'static str,
         /// What is allowed.
         reason: &'static str,
+    },
+    /// A `FARTHING_` environment variable names no setting of the file, or its text is not of
+    /// that setting's type. Kept apart from `Parse` so the message names the variable to fix.
+    #[error("environment variable {variable}: {reason}")]
+    Environment {
+        /// The variable, as set (`FARTHING_<SECTION>__<KEY>`).
+        variable: String,
+        /// Which setting it names, if any, and what it must be.
+        reason: String,
     },
 }
 
@@ -178,6 +189,9 @@ pub struct Config {
 /// The environment variable prefix for overrides.
 const ENV_PREFIX: &str = "FARTHING_";
 
+/// Between the prefix's section and key: `FARTHING_<SECTION>__<KEY>`.
+const ENV_SEPARATOR: &str = "__";
+
 impl Config {
     /// Reads `path`, applies overrides from the process environment, validates.
     ///
@@ -203,21 +217,7 @@ impl Config {
             .parse()
             .map_err(|e: toml::de::Error| ConfigError::Parse(e.to_string()))?;
         for (name, value) in environment {
-            let Some(path) = name.strip_prefix(ENV_PREFIX) else {
-                continue;
-            };
-            let Some((section, key)) = path.split_once("__") else {
-                continue;
-            };
-            let section = section.to_ascii_lowercase();
-            let key = key.to_ascii_lowercase();
-            let entry = table
-                .entry(section.clone())
-                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-            let toml::Value::Table(section_table) = entry else {
-                return Err(ConfigError::Parse(format!("{section} is not a section")));
-            };
-            section_table.insert(key, env_value(&value));
+            apply_override(&mut table, &name, &value)?;
         }
         let config: Config = table
             .try_into()
@@ -344,16 +344,53 @@ impl Config {
     }
 }
 
-/// An environment value as TOML: integers and booleans as such, anything else a string.
-fn env_value(text: &str) -> toml::Value {
-    if let Ok(integer) = text.parse::<i64>() {
-        return toml::Value::Integer(integer);
-    }
-    match text {
-        "true" => toml::Value::Boolean(true),
-        "false" => toml::Value::Boolean(false),
-        _ => toml::Value::String(text.to_owned()),
-    }
+/// Replaces the file's value of the setting `name` names with `text`, read as the type the
+/// file gives that setting. The file is the schema here: every setting is in it (none has a
+/// default), so a variable naming something the file lacks is a typo and is refused.
+///
+/// Rejected alternative: guessing the type from the text (digits make an integer), which
+/// turned `FARTHING_SERVER__DATA_DIR=123` into an integer and refused it.
+fn apply_override(table: &mut toml::Table, name: &str, text: &str) -> Result<(), ConfigError> {
+    let Some(path) = name.strip_prefix(ENV_PREFIX) else {
+        return Ok(());
+    };
+    let refuse = |reason: String| ConfigError::Environment {
+        variable: name.to_owned(),
+        reason,
+    };
+    let Some((section, key)) = path.split_once(ENV_SEPARATOR) else {
+        return Err(refuse(
+            "not of the form FARTHING_<SECTION>__<KEY>".to_owned(),
+        ));
+    };
+    let section = section.to_ascii_lowercase();
+    let key = key.to_ascii_lowercase();
+    let Some(toml::Value::Table(settings)) = table.get_mut(&section) else {
+        return Err(refuse(format!("the file has no section [{section}]")));
+    };
+    let Some(current) = settings.get_mut(&key) else {
+        return Err(refuse(format!("the file has no setting {section}.{key}")));
+    };
+    let typed = match current {
+        toml::Value::String(_) => Ok(toml::Value::String(text.to_owned())),
+        toml::Value::Integer(_) => text
+            .parse::<i64>()
+            .map(toml::Value::Integer)
+            .map_err(|_| "an integer"),
+        toml::Value::Boolean(_) => match text {
+            "true" => Ok(toml::Value::Boolean(true)),
+            "false" => Ok(toml::Value::Boolean(false)),
+            _ => Err("true or false"),
+        },
+        // The file has no float, date or array settings; refuse rather than guess a syntax.
+        toml::Value::Float(_)
+        | toml::Value::Datetime(_)
+        | toml::Value::Array(_)
+        | toml::Value::Table(_) => Err("a value that cannot be set from the environment"),
+    };
+    // The text is not echoed: the reason names the setting and its type, which is enough.
+    *current = typed.map_err(|wanted| refuse(format!("{section}.{key} takes {wanted}")))?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -362,6 +399,14 @@ mod tests {
 
     const DEFAULT: &str = include_str!("../config/farthing.toml");
     const TEST: &str = include_str!("../config/test.toml");
+
+    /// `DEFAULT` with the given overrides.
+    fn with(overrides: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let environment = overrides
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()));
+        Config::from_toml(DEFAULT, environment)
+    }
 
     #[test]
     fn shipped_files_are_valid() {
@@ -373,35 +418,92 @@ mod tests {
 
     #[test]
     fn environment_overrides_a_key() {
-        let env = [
-            (
-                "FARTHING_SERVER__LISTEN".to_owned(),
-                "127.0.0.1:9999".to_owned(),
-            ),
-            (
-                "FARTHING_JOURNAL__BATCH_EVENTS_MAX".to_owned(),
-                "7".to_owned(),
-            ),
-            ("UNRELATED".to_owned(), "x".to_owned()),
-        ];
-        let config = Config::from_toml(DEFAULT, env).unwrap();
+        let config = with(&[
+            ("FARTHING_SERVER__LISTEN", "127.0.0.1:9999"),
+            ("FARTHING_JOURNAL__BATCH_EVENTS_MAX", "7"),
+            ("FARTHING_BUY_WINDOW__SECURE_COOKIES", "true"),
+            ("UNRELATED", "x"),
+        ])
+        .unwrap();
         assert_eq!(config.server.listen.port(), 9999);
         assert_eq!(config.journal.batch_events_max, 7);
+        assert!(config.buy_window.secure_cookies);
     }
 
     #[test]
-    fn unknown_keys_and_bad_values_are_refused() {
-        let env = [("FARTHING_SERVER__LISTN".to_owned(), "x".to_owned())];
+    fn an_override_of_a_string_key_with_digits_stays_a_string() {
+        let config = with(&[("FARTHING_SERVER__DATA_DIR", "123")]).unwrap();
+        assert_eq!(config.server.data_dir, PathBuf::from("123"));
+        let config = with(&[("FARTHING_ADMIN__KEY_FILE", "true")]).unwrap();
+        assert_eq!(config.admin.key_file, "true");
+    }
+
+    #[test]
+    fn a_money_override_stays_a_string() {
+        // Digits alone were once guessed to be a TOML integer and refused for a string key.
+        let config = with(&[("FARTHING_BUY_WINDOW__TOP_OFF_AMOUNT", "5")]).unwrap();
+        assert_eq!(config.buy_window.top_off_amount, "5");
+    }
+
+    #[test]
+    fn an_override_not_of_its_keys_type_is_refused_naming_the_key() {
+        for (variable, text, key) in [
+            (
+                "FARTHING_JOURNAL__BATCH_EVENTS_MAX",
+                "many",
+                "journal.batch_events_max",
+            ),
+            (
+                "FARTHING_JOURNAL__BATCH_EVENTS_MAX",
+                "7.5",
+                "journal.batch_events_max",
+            ),
+            (
+                "FARTHING_BUY_WINDOW__SECURE_COOKIES",
+                "yes",
+                "buy_window.secure_cookies",
+            ),
+        ] {
+            match with(&[(variable, text)]) {
+                Err(ConfigError::Environment {
+                    variable: named,
+                    reason,
+                }) => {
+                    assert_eq!(named, variable);
+                    assert!(reason.contains(key), "{reason}");
+                }
+                other => panic!("{variable}={text}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn an_override_naming_no_setting_is_refused() {
+        for variable in [
+            "FARTHING_SERVER__LISTN",
+            "FARTHING_SERVE__LISTEN",
+            "FARTHING_SERVER_LISTEN",
+            "FARTHING_SERVER__LISTEN__PORT",
+        ] {
+            match with(&[(variable, "127.0.0.1:9999")]) {
+                Err(ConfigError::Environment {
+                    variable: named, ..
+                }) => {
+                    assert_eq!(named, variable);
+                }
+                other => panic!("{variable}: {other:?}"),
+            }
+        }
+        // One step away: the same variable spelled right, in lower case too.
+        assert!(with(&[("FARTHING_SERVER__LISTEN", "127.0.0.1:9999")]).is_ok());
+        assert!(with(&[("farthing_server__listen", "127.0.0.1:9999")]).is_ok());
+    }
+
+    #[test]
+    fn a_value_out_of_its_range_is_refused() {
+        let refused = with(&[("FARTHING_JOURNAL__BATCH_EVENTS_MAX", "0")]);
         assert!(matches!(
-            Config::from_toml(DEFAULT, env),
-            Err(ConfigError::Parse(_))
-        ));
-        let env = [(
-            "FARTHING_JOURNAL__BATCH_EVENTS_MAX".to_owned(),
-            "0".to_owned(),
-        )];
-        assert!(matches!(
-            Config::from_toml(DEFAULT, env),
+            refused,
             Err(ConfigError::Invalid {
                 key: "journal.batch_events_max",
                 ..
