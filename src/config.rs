@@ -1,13 +1,20 @@
 //! Configuration: a TOML file, overridden by `FARTHING_<SECTION>__<KEY>` environment
-//! variables, parsed into `RawConfig` and validated into `Config` before anything starts.
-//! Every limit is named with its unit; an unknown key, in the file or in the environment, is
-//! an error, not a silent default. An environment override is read as the type the file
-//! gives its key, never guessed from the text.
+//! variables, read into `RawConfig` (the file's shape, strings and all) and validated into
+//! `Config` before anything starts (ripgrep's `LowArgs` -> `HiArgs`).
+//!
+//! Every limit is named with its unit and checked here; money settings are parsed into
+//! `Amount`s here, once, so no request re-parses them. An unknown key, in the file
+//! or in the environment, is an error, not a silent default. An environment override is read as
+//! the type the file gives its key, never guessed from the text. Depends on `domain::money`
+//! for amounts; nothing else in the crate.
 
 use std::net::SocketAddr;
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+
+use crate::domain::money::{Amount, parse_amount};
 
 /// Why the configuration was refused.
 #[derive(Debug, thiserror::Error)]
@@ -43,8 +50,7 @@ pub enum ConfigError {
 }
 
 /// `[server]`.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct ServerConfig {
     /// Listen address.
     pub listen: SocketAddr,
@@ -65,8 +71,7 @@ pub struct ServerConfig {
 }
 
 /// `[actors]`.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct ActorsConfig {
     /// Mailbox capacity per actor.
     pub mailbox_messages_max: usize,
@@ -79,8 +84,7 @@ pub struct ActorsConfig {
 }
 
 /// `[journal]`.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct JournalSettings {
     /// Events per fsync at most.
     pub batch_events_max: usize,
@@ -89,8 +93,7 @@ pub struct JournalSettings {
 }
 
 /// `[tokens]`.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct TokensConfig {
     /// Access token lifetime, ms.
     pub access_token_ttl_ms: u64,
@@ -101,8 +104,7 @@ pub struct TokensConfig {
 }
 
 /// `[idempotency]`.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct IdempotencyConfig {
     /// Retention, ms.
     pub retention_ms: u64,
@@ -111,8 +113,7 @@ pub struct IdempotencyConfig {
 }
 
 /// `[members]`.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct MembersConfig {
     /// Argon2id memory, KiB.
     pub argon2_memory_kib: u32,
@@ -125,16 +126,14 @@ pub struct MembersConfig {
 }
 
 /// `[admin]`.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct AdminConfig {
     /// Admin key file; empty means `<data_dir>/admin.key`.
     pub key_file: String,
 }
 
 /// `[offers]`.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct OffersConfig {
     /// How long an offer can be bought after it is posted, ms.
     pub ttl_ms: u64,
@@ -147,24 +146,25 @@ pub struct OffersConfig {
 }
 
 /// `[buy_window]`.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct BuyWindowConfig {
     /// Base URL browsers reach farthing at (buy URLs); empty = `http://<listen address>`.
     pub public_url: String,
     /// Mark cookies `Secure` (set when farthing is served behind TLS).
     pub secure_cookies: bool,
-    /// Added to the shortage by an automatic top-off, in the wallet's currency (decimal).
-    pub top_off_amount: String,
-    /// Largest amount one top-off or added-funds charge may be (decimal).
-    pub charge_max: String,
+    /// Added to the shortage by an automatic top-off, in the wallet's currency. Parsed from
+    /// the file's decimal string at start, so a bad value stops start-up rather than every
+    /// top-off.
+    pub top_off_amount: Amount,
+    /// Largest amount one top-off or added-funds charge may be; above zero.
+    pub charge_max: Amount,
     /// Lifetime of a public-computer session, which ends after its one purchase, ms.
     pub public_session_ttl_ms: u64,
 }
 
-/// The validated configuration.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The validated configuration. Made only by validating a `RawConfig` (`Config::load`,
+/// `Config::from_toml`), so every value in it is within its rule.
+#[derive(Clone, Debug)]
 pub struct Config {
     /// `[server]`.
     pub server: ServerConfig,
@@ -186,11 +186,122 @@ pub struct Config {
     pub buy_window: BuyWindowConfig,
 }
 
+/// The file as written: the serde shape of `config/farthing.toml`, with money still text.
+/// Nothing outside this module sees it; `RawConfig::validate` turns it into a `Config`.
+/// Each section's fields mean what the same fields of its validated section say.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    server: RawServer,
+    actors: RawActors,
+    journal: RawJournal,
+    tokens: RawTokens,
+    idempotency: RawIdempotency,
+    members: RawMembers,
+    admin: RawAdmin,
+    offers: RawOffers,
+    buy_window: RawBuyWindow,
+}
+
+/// `[server]` as written; see `ServerConfig`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    listen: SocketAddr,
+    data_dir: PathBuf,
+    shards: usize,
+    http_threads: usize,
+    connections_max: usize,
+    request_body_bytes_max: usize,
+    request_read_timeout_ms: u64,
+    shutdown_grace_ms: u64,
+}
+
+/// `[actors]` as written; see `ActorsConfig`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawActors {
+    mailbox_messages_max: usize,
+    accounts_in_memory_max: usize,
+    sessions_per_login_max: usize,
+    vendor_checkpoint_interval_ms: u64,
+}
+
+/// `[journal]` as written; see `JournalSettings`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawJournal {
+    batch_events_max: usize,
+    queue_entries_max: usize,
+}
+
+/// `[tokens]` as written; see `TokensConfig`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTokens {
+    access_token_ttl_ms: u64,
+    session_absolute_ttl_ms: u64,
+    session_idle_ttl_ms: u64,
+}
+
+/// `[idempotency]` as written; see `IdempotencyConfig`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIdempotency {
+    retention_ms: u64,
+    keys_max: usize,
+}
+
+/// `[members]` as written; see `MembersConfig`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMembers {
+    argon2_memory_kib: u32,
+    argon2_iterations: u32,
+    argon2_parallelism: u32,
+    bulk_members_per_call_max: usize,
+}
+
+/// `[admin]` as written; see `AdminConfig`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAdmin {
+    key_file: String,
+}
+
+/// `[offers]` as written; see `OffersConfig`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOffers {
+    ttl_ms: u64,
+    per_vendor_max: usize,
+    claim_ms: u64,
+    expired_kept_ms: u64,
+}
+
+/// `[buy_window]` as written; see `BuyWindowConfig`. The amounts are decimal strings here.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBuyWindow {
+    public_url: String,
+    secure_cookies: bool,
+    top_off_amount: String,
+    charge_max: String,
+    public_session_ttl_ms: u64,
+}
+
 /// The environment variable prefix for overrides.
 const ENV_PREFIX: &str = "FARTHING_";
 
 /// Between the prefix's section and key: `FARTHING_<SECTION>__<KEY>`.
 const ENV_SEPARATOR: &str = "__";
+
+/// One second, ms.
+const SECOND_MS: u64 = 1_000;
+/// One hour, ms.
+const HOUR_MS: u64 = 3_600 * SECOND_MS;
+/// One day, ms.
+const DAY_MS: u64 = 24 * HOUR_MS;
 
 impl Config {
     /// Reads `path`, applies overrides from the process environment, validates.
@@ -205,10 +316,13 @@ impl Config {
         Config::from_toml(&text, std::env::vars())
     }
 
-    /// Parses TOML text with the given `(name, value)` overrides. Pure: tests pass their own.
+    /// Parses TOML text with the given `(name, value)` overrides, then validates. Pure: tests
+    /// pass their own environment. Names without the `FARTHING_` prefix are ignored.
     ///
     /// # Errors
-    /// `ConfigError::Parse` or `ConfigError::Invalid`.
+    /// `ConfigError::Parse` when the text (after overrides) does not match the schema,
+    /// `ConfigError::Environment` for an override that names no setting or has the wrong
+    /// type, `ConfigError::Invalid` for a value outside its rule.
     pub fn from_toml(
         text: &str,
         environment: impl IntoIterator<Item = (String, String)>,
@@ -219,108 +333,10 @@ impl Config {
         for (name, value) in environment {
             apply_override(&mut table, &name, &value)?;
         }
-        let config: Config = table
+        let raw: RawConfig = table
             .try_into()
             .map_err(|e: toml::de::Error| ConfigError::Parse(e.to_string()))?;
-        config.validate()?;
-        Ok(config)
-    }
-
-    fn validate(&self) -> Result<(), ConfigError> {
-        let amount_ok = |text: &str| crate::domain::money::parse_amount(text).is_ok();
-        let rules: [(&'static str, bool, &'static str); 17] = [
-            (
-                "offers.expired_kept_ms",
-                self.offers.expired_kept_ms <= 86_400_000,
-                "0 to 1 day",
-            ),
-            (
-                "offers.ttl_ms",
-                (1_000..=7 * 86_400_000).contains(&self.offers.ttl_ms),
-                "1 second to 7 days",
-            ),
-            (
-                "offers.per_vendor_max",
-                self.offers.per_vendor_max >= 1,
-                "at least 1",
-            ),
-            (
-                "offers.claim_ms",
-                (1_000..=3_600_000).contains(&self.offers.claim_ms),
-                "1 second to 1 hour",
-            ),
-            (
-                "buy_window.top_off_amount",
-                amount_ok(&self.buy_window.top_off_amount),
-                "a decimal amount such as \"5.00\"",
-            ),
-            (
-                "buy_window.charge_max",
-                amount_ok(&self.buy_window.charge_max),
-                "a decimal amount such as \"500.00\"",
-            ),
-            (
-                "server.connections_max",
-                self.server.connections_max >= 1,
-                "at least 1",
-            ),
-            (
-                "server.request_body_bytes_max",
-                (256..=16 << 20).contains(&self.server.request_body_bytes_max),
-                "256 bytes to 16 MiB",
-            ),
-            (
-                "actors.mailbox_messages_max",
-                self.actors.mailbox_messages_max >= 1,
-                "at least 1",
-            ),
-            (
-                "actors.accounts_in_memory_max",
-                self.actors.accounts_in_memory_max >= 1,
-                "at least 1",
-            ),
-            (
-                "actors.sessions_per_login_max",
-                self.actors.sessions_per_login_max >= 1,
-                "at least 1",
-            ),
-            (
-                "actors.vendor_checkpoint_interval_ms",
-                (1..=3_600_000).contains(&self.actors.vendor_checkpoint_interval_ms),
-                "1 ms to 1 hour",
-            ),
-            (
-                "journal.batch_events_max",
-                self.journal.batch_events_max >= 1,
-                "at least 1",
-            ),
-            (
-                "journal.queue_entries_max",
-                self.journal.queue_entries_max >= 1,
-                "at least 1",
-            ),
-            (
-                "tokens.access_token_ttl_ms",
-                self.tokens.access_token_ttl_ms >= 1,
-                "at least 1 ms",
-            ),
-            (
-                "idempotency.keys_max",
-                self.idempotency.keys_max >= 1,
-                "at least 1",
-            ),
-            (
-                "members.bulk_members_per_call_max",
-                (1..=100_000).contains(&self.members.bulk_members_per_call_max),
-                "1 to 100000",
-            ),
-        ];
-        for (key, ok, reason) in rules {
-            if !ok {
-                return Err(ConfigError::Invalid { key, reason });
-            }
-        }
-        Ok(())
+        raw.validate()
     }
 
     /// The admin key file.
@@ -393,6 +409,287 @@ fn apply_override(table: &mut toml::Table, name: &str, text: &str) -> Result<(),
     Ok(())
 }
 
+/// `value` if it lies in `allowed`, else `ConfigError::Invalid` naming `key` and `reason`.
+fn within<T: PartialOrd>(
+    key: &'static str,
+    value: T,
+    allowed: RangeInclusive<T>,
+    reason: &'static str,
+) -> Result<T, ConfigError> {
+    if allowed.contains(&value) {
+        Ok(value)
+    } else {
+        Err(ConfigError::Invalid { key, reason })
+    }
+}
+
+/// A decimal amount from the file, or `ConfigError::Invalid` naming `key`.
+fn amount(key: &'static str, text: &str, reason: &'static str) -> Result<Amount, ConfigError> {
+    parse_amount(text).map_err(|_| ConfigError::Invalid { key, reason })
+}
+
+impl RawConfig {
+    /// Checks every setting against its rule and builds the `Config`. Each section is taken
+    /// apart field by field, so a key added to a raw section does not compile until it is
+    /// given a rule (or, for a text or flag, passed on knowingly).
+    fn validate(self) -> Result<Config, ConfigError> {
+        let RawConfig {
+            server,
+            actors,
+            journal,
+            tokens,
+            idempotency,
+            members,
+            admin,
+            offers,
+            buy_window,
+        } = self;
+        Ok(Config {
+            server: server.validate()?,
+            actors: actors.validate()?,
+            journal: journal.validate()?,
+            tokens: tokens.validate()?,
+            idempotency: idempotency.validate()?,
+            members: members.validate()?,
+            admin: AdminConfig {
+                key_file: admin.key_file,
+            },
+            offers: offers.validate()?,
+            buy_window: buy_window.validate()?,
+        })
+    }
+}
+
+impl RawServer {
+    fn validate(self) -> Result<ServerConfig, ConfigError> {
+        let RawServer {
+            listen,
+            data_dir,
+            shards,
+            http_threads,
+            connections_max,
+            request_body_bytes_max,
+            request_read_timeout_ms,
+            shutdown_grace_ms,
+        } = self;
+        Ok(ServerConfig {
+            listen,
+            data_dir,
+            shards,
+            http_threads,
+            connections_max: within(
+                "server.connections_max",
+                connections_max,
+                1..=usize::MAX,
+                "at least 1",
+            )?,
+            request_body_bytes_max: within(
+                "server.request_body_bytes_max",
+                request_body_bytes_max,
+                256..=16 << 20,
+                "256 bytes to 16 MiB",
+            )?,
+            request_read_timeout_ms,
+            shutdown_grace_ms,
+        })
+    }
+}
+
+impl RawActors {
+    fn validate(self) -> Result<ActorsConfig, ConfigError> {
+        let RawActors {
+            mailbox_messages_max,
+            accounts_in_memory_max,
+            sessions_per_login_max,
+            vendor_checkpoint_interval_ms,
+        } = self;
+        Ok(ActorsConfig {
+            mailbox_messages_max: within(
+                "actors.mailbox_messages_max",
+                mailbox_messages_max,
+                1..=usize::MAX,
+                "at least 1",
+            )?,
+            accounts_in_memory_max: within(
+                "actors.accounts_in_memory_max",
+                accounts_in_memory_max,
+                1..=usize::MAX,
+                "at least 1",
+            )?,
+            sessions_per_login_max: within(
+                "actors.sessions_per_login_max",
+                sessions_per_login_max,
+                1..=usize::MAX,
+                "at least 1",
+            )?,
+            vendor_checkpoint_interval_ms: within(
+                "actors.vendor_checkpoint_interval_ms",
+                vendor_checkpoint_interval_ms,
+                1..=HOUR_MS,
+                "1 ms to 1 hour",
+            )?,
+        })
+    }
+}
+
+impl RawJournal {
+    fn validate(self) -> Result<JournalSettings, ConfigError> {
+        let RawJournal {
+            batch_events_max,
+            queue_entries_max,
+        } = self;
+        Ok(JournalSettings {
+            batch_events_max: within(
+                "journal.batch_events_max",
+                batch_events_max,
+                1..=usize::MAX,
+                "at least 1",
+            )?,
+            queue_entries_max: within(
+                "journal.queue_entries_max",
+                queue_entries_max,
+                1..=usize::MAX,
+                "at least 1",
+            )?,
+        })
+    }
+}
+
+impl RawTokens {
+    fn validate(self) -> Result<TokensConfig, ConfigError> {
+        let RawTokens {
+            access_token_ttl_ms,
+            session_absolute_ttl_ms,
+            session_idle_ttl_ms,
+        } = self;
+        Ok(TokensConfig {
+            access_token_ttl_ms: within(
+                "tokens.access_token_ttl_ms",
+                access_token_ttl_ms,
+                1..=u64::MAX,
+                "at least 1 ms",
+            )?,
+            session_absolute_ttl_ms,
+            session_idle_ttl_ms,
+        })
+    }
+}
+
+impl RawIdempotency {
+    fn validate(self) -> Result<IdempotencyConfig, ConfigError> {
+        let RawIdempotency {
+            retention_ms,
+            keys_max,
+        } = self;
+        Ok(IdempotencyConfig {
+            retention_ms,
+            keys_max: within(
+                "idempotency.keys_max",
+                keys_max,
+                1..=usize::MAX,
+                "at least 1",
+            )?,
+        })
+    }
+}
+
+impl RawMembers {
+    fn validate(self) -> Result<MembersConfig, ConfigError> {
+        let RawMembers {
+            argon2_memory_kib,
+            argon2_iterations,
+            argon2_parallelism,
+            bulk_members_per_call_max,
+        } = self;
+        Ok(MembersConfig {
+            argon2_memory_kib,
+            argon2_iterations,
+            argon2_parallelism,
+            bulk_members_per_call_max: within(
+                "members.bulk_members_per_call_max",
+                bulk_members_per_call_max,
+                1..=100_000,
+                "1 to 100000",
+            )?,
+        })
+    }
+}
+
+impl RawOffers {
+    fn validate(self) -> Result<OffersConfig, ConfigError> {
+        let RawOffers {
+            ttl_ms,
+            per_vendor_max,
+            claim_ms,
+            expired_kept_ms,
+        } = self;
+        Ok(OffersConfig {
+            ttl_ms: within(
+                "offers.ttl_ms",
+                ttl_ms,
+                SECOND_MS..=7 * DAY_MS,
+                "1 second to 7 days",
+            )?,
+            per_vendor_max: within(
+                "offers.per_vendor_max",
+                per_vendor_max,
+                1..=usize::MAX,
+                "at least 1",
+            )?,
+            claim_ms: within(
+                "offers.claim_ms",
+                claim_ms,
+                SECOND_MS..=HOUR_MS,
+                "1 second to 1 hour",
+            )?,
+            expired_kept_ms: within(
+                "offers.expired_kept_ms",
+                expired_kept_ms,
+                0..=DAY_MS,
+                "0 to 1 day",
+            )?,
+        })
+    }
+}
+
+impl RawBuyWindow {
+    fn validate(self) -> Result<BuyWindowConfig, ConfigError> {
+        let RawBuyWindow {
+            public_url,
+            secure_cookies,
+            top_off_amount,
+            charge_max,
+            public_session_ttl_ms,
+        } = self;
+        // A zero top-off is allowed: the top-off then charges exactly the shortage. Nor need it
+        // be below `charge_max`: a shortage can push any top-off over it, and that is checked
+        // per charge. A zero `charge_max` is refused: it would refuse every charge.
+        let top_off_amount = amount(
+            "buy_window.top_off_amount",
+            &top_off_amount,
+            "a decimal amount such as \"5.00\" (at most 6 decimals, no sign)",
+        )?;
+        let charge_max = amount(
+            "buy_window.charge_max",
+            &charge_max,
+            "a decimal amount such as \"500.00\" (at most 6 decimals, no sign)",
+        )?;
+        if charge_max.is_zero() {
+            return Err(ConfigError::Invalid {
+                key: "buy_window.charge_max",
+                reason: "above zero: zero would refuse every top-off and added funds",
+            });
+        }
+        Ok(BuyWindowConfig {
+            public_url,
+            secure_cookies,
+            top_off_amount,
+            charge_max,
+            public_session_ttl_ms,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -408,11 +705,32 @@ mod tests {
         Config::from_toml(DEFAULT, environment)
     }
 
+    /// The variable that overrides `section.key`.
+    fn variable_for(key: &str) -> String {
+        format!("{ENV_PREFIX}{}", key.replace('.', ENV_SEPARATOR)).to_ascii_uppercase()
+    }
+
+    /// The key of an `Invalid` error, for assertions that print what went wrong instead.
+    fn invalid_key(result: Result<Config, ConfigError>) -> Option<&'static str> {
+        match result {
+            Err(ConfigError::Invalid { key, .. }) => Some(key),
+            _ => None,
+        }
+    }
+
     #[test]
     fn shipped_files_are_valid() {
         let config = Config::from_toml(DEFAULT, []).unwrap();
         assert_eq!(config.server.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(config.server.data_dir, PathBuf::from("./data"));
+        assert_eq!(
+            config.buy_window.top_off_amount,
+            Amount::from_micros(5_000_000)
+        );
+        assert_eq!(
+            config.buy_window.charge_max,
+            Amount::from_micros(500_000_000)
+        );
         Config::from_toml(TEST, []).unwrap();
     }
 
@@ -439,10 +757,15 @@ mod tests {
     }
 
     #[test]
-    fn a_money_override_stays_a_string() {
+    fn a_money_override_is_parsed_as_an_amount() {
+        let config = with(&[("FARTHING_BUY_WINDOW__TOP_OFF_AMOUNT", "2.50")]).unwrap();
+        assert_eq!(
+            config.buy_window.top_off_amount,
+            Amount::from_micros(2_500_000)
+        );
         // Digits alone were once guessed to be a TOML integer and refused for a string key.
-        let config = with(&[("FARTHING_BUY_WINDOW__TOP_OFF_AMOUNT", "5")]).unwrap();
-        assert_eq!(config.buy_window.top_off_amount, "5");
+        let config = with(&[("FARTHING_BUY_WINDOW__CHARGE_MAX", "5")]).unwrap();
+        assert_eq!(config.buy_window.charge_max, Amount::from_micros(5_000_000));
     }
 
     #[test]
@@ -500,14 +823,93 @@ mod tests {
     }
 
     #[test]
-    fn a_value_out_of_its_range_is_refused() {
-        let refused = with(&[("FARTHING_JOURNAL__BATCH_EVENTS_MAX", "0")]);
+    fn unknown_and_missing_keys_in_the_file_are_refused() {
+        let extra = DEFAULT.replace("[admin]\n", "[admin]\nkey_fil = \"\"\n");
         assert!(matches!(
-            refused,
-            Err(ConfigError::Invalid {
-                key: "journal.batch_events_max",
-                ..
-            })
+            Config::from_toml(&extra, []),
+            Err(ConfigError::Parse(_))
         ));
+        let missing = DEFAULT.replace("shards = 0\n", "");
+        assert!(matches!(
+            Config::from_toml(&missing, []),
+            Err(ConfigError::Parse(_))
+        ));
+        let negative = with(&[("FARTHING_SERVER__SHARDS", "-1")]);
+        assert!(
+            matches!(negative, Err(ConfigError::Parse(_))),
+            "{negative:?}"
+        );
+    }
+
+    #[test]
+    fn a_bad_money_value_names_its_key() {
+        for (key, bad, good) in [
+            ("buy_window.top_off_amount", "five", "5"),
+            ("buy_window.top_off_amount", "5.0000001", "5.000001"),
+            ("buy_window.top_off_amount", "-1", "0"),
+            ("buy_window.charge_max", "500,00", "500.00"),
+            ("buy_window.charge_max", "0", "0.000001"),
+            (
+                "buy_window.charge_max",
+                "9223372036854.775808",
+                "9223372036854.775807",
+            ),
+        ] {
+            let variable = variable_for(key);
+            assert_eq!(
+                invalid_key(with(&[(&variable, bad)])),
+                Some(key),
+                "{variable}={bad}"
+            );
+            assert!(with(&[(&variable, good)]).is_ok(), "{variable}={good}");
+        }
+    }
+
+    #[test]
+    fn a_top_off_above_the_largest_charge_is_allowed() {
+        let config = with(&[
+            ("FARTHING_BUY_WINDOW__TOP_OFF_AMOUNT", "10"),
+            ("FARTHING_BUY_WINDOW__CHARGE_MAX", "1"),
+        ])
+        .unwrap();
+        assert!(config.buy_window.top_off_amount > config.buy_window.charge_max);
+    }
+
+    /// Each row: a setting, a value its rule refuses, the nearest value it allows.
+    const RANGES: &[(&str, &str, &str)] = &[
+        ("server.connections_max", "0", "1"),
+        ("server.request_body_bytes_max", "255", "256"),
+        ("server.request_body_bytes_max", "16777217", "16777216"),
+        ("actors.mailbox_messages_max", "0", "1"),
+        ("actors.accounts_in_memory_max", "0", "1"),
+        ("actors.sessions_per_login_max", "0", "1"),
+        ("actors.vendor_checkpoint_interval_ms", "0", "1"),
+        ("actors.vendor_checkpoint_interval_ms", "3600001", "3600000"),
+        ("journal.batch_events_max", "0", "1"),
+        ("journal.queue_entries_max", "0", "1"),
+        ("tokens.access_token_ttl_ms", "0", "1"),
+        ("idempotency.keys_max", "0", "1"),
+        ("members.bulk_members_per_call_max", "0", "1"),
+        ("members.bulk_members_per_call_max", "100001", "100000"),
+        ("offers.ttl_ms", "999", "1000"),
+        ("offers.ttl_ms", "604800001", "604800000"),
+        ("offers.per_vendor_max", "0", "1"),
+        ("offers.claim_ms", "999", "1000"),
+        ("offers.claim_ms", "3600001", "3600000"),
+        ("offers.expired_kept_ms", "86400001", "86400000"),
+    ];
+
+    #[test]
+    fn ranges_refuse_values_outside_them_and_allow_the_edge() {
+        for (key, bad, good) in RANGES {
+            let variable = variable_for(key);
+            assert_eq!(
+                invalid_key(with(&[(&variable, bad)])),
+                Some(*key),
+                "{variable}={bad}"
+            );
+            let allowed = with(&[(&variable, good)]);
+            assert!(allowed.is_ok(), "{variable}={good}: {allowed:?}");
+        }
     }
 }
