@@ -2,11 +2,11 @@
 //! variables, read into `RawConfig` (the file's shape, strings and all) and validated into
 //! `Config` before anything starts (ripgrep's `LowArgs` -> `HiArgs`).
 //!
-//! Every limit is named with its unit and checked here; money settings are parsed into
-//! `Amount`s here, once, so no request re-parses them. An unknown key, in the file
+//! Every limit is named with its unit and has a range with a reason; money settings are
+//! parsed into `Amount`s here, once, so no request re-parses them. An unknown key, in the file
 //! or in the environment, is an error, not a silent default. An environment override is read as
 //! the type the file gives its key, never guessed from the text. Depends on `domain::money`
-//! for amounts; nothing else in the crate.
+//! for amounts (and on the `argon2` library for its cost bounds), on nothing else in the crate.
 
 use std::net::SocketAddr;
 use std::ops::RangeInclusive;
@@ -298,10 +298,18 @@ const ENV_SEPARATOR: &str = "__";
 
 /// One second, ms.
 const SECOND_MS: u64 = 1_000;
+/// One minute, ms.
+const MINUTE_MS: u64 = 60 * SECOND_MS;
 /// One hour, ms.
-const HOUR_MS: u64 = 3_600 * SECOND_MS;
+const HOUR_MS: u64 = 60 * MINUTE_MS;
 /// One day, ms.
 const DAY_MS: u64 = 24 * HOUR_MS;
+/// A year of 365 days, ms.
+const YEAR_MS: u64 = 365 * DAY_MS;
+
+/// Threads farthing starts at most for `server.shards` or `server.http_threads`: far beyond any
+/// machine it runs on, low enough that a typo does not start a million threads.
+const THREADS_MAX: usize = 256;
 
 impl Config {
     /// Reads `path`, applies overrides from the process environment, validates.
@@ -475,8 +483,18 @@ impl RawServer {
         Ok(ServerConfig {
             listen,
             data_dir,
-            shards,
-            http_threads,
+            shards: within(
+                "server.shards",
+                shards,
+                0..=THREADS_MAX,
+                "0 (one per core) to 256",
+            )?,
+            http_threads: within(
+                "server.http_threads",
+                http_threads,
+                0..=THREADS_MAX,
+                "0 (the shards' threads) to 256",
+            )?,
             connections_max: within(
                 "server.connections_max",
                 connections_max,
@@ -489,8 +507,18 @@ impl RawServer {
                 256..=16 << 20,
                 "256 bytes to 16 MiB",
             )?,
-            request_read_timeout_ms,
-            shutdown_grace_ms,
+            request_read_timeout_ms: within(
+                "server.request_read_timeout_ms",
+                request_read_timeout_ms,
+                1..=10 * MINUTE_MS,
+                "1 ms to 10 minutes",
+            )?,
+            shutdown_grace_ms: within(
+                "server.shutdown_grace_ms",
+                shutdown_grace_ms,
+                0..=10 * MINUTE_MS,
+                "0 to 10 minutes",
+            )?,
         })
     }
 }
@@ -566,11 +594,21 @@ impl RawTokens {
             access_token_ttl_ms: within(
                 "tokens.access_token_ttl_ms",
                 access_token_ttl_ms,
-                1..=u64::MAX,
-                "at least 1 ms",
+                1..=YEAR_MS,
+                "1 ms to 365 days",
             )?,
-            session_absolute_ttl_ms,
-            session_idle_ttl_ms,
+            session_absolute_ttl_ms: within(
+                "tokens.session_absolute_ttl_ms",
+                session_absolute_ttl_ms,
+                1..=YEAR_MS,
+                "1 ms to 365 days",
+            )?,
+            session_idle_ttl_ms: within(
+                "tokens.session_idle_ttl_ms",
+                session_idle_ttl_ms,
+                1..=YEAR_MS,
+                "1 ms to 365 days",
+            )?,
         })
     }
 }
@@ -582,7 +620,13 @@ impl RawIdempotency {
             keys_max,
         } = self;
         Ok(IdempotencyConfig {
-            retention_ms,
+            // Zero would forget every key at once, so a client's retry would pay twice.
+            retention_ms: within(
+                "idempotency.retention_ms",
+                retention_ms,
+                1..=30 * DAY_MS,
+                "1 ms to 30 days",
+            )?,
             keys_max: within(
                 "idempotency.keys_max",
                 keys_max,
@@ -601,6 +645,7 @@ impl RawMembers {
             argon2_parallelism,
             bulk_members_per_call_max,
         } = self;
+        argon2_params(argon2_memory_kib, argon2_iterations, argon2_parallelism)?;
         Ok(MembersConfig {
             argon2_memory_kib,
             argon2_iterations,
@@ -613,6 +658,37 @@ impl RawMembers {
             )?,
         })
     }
+}
+
+/// Checks the argon2id cost with argon2's own `Params::new`, so the bounds are the library's
+/// and a password hash never fails at request time for a reason known at start.
+fn argon2_params(memory_kib: u32, iterations: u32, parallelism: u32) -> Result<(), ConfigError> {
+    // `Params::new` multiplies the lanes by 8 unchecked; bound them first so a huge value is
+    // refused here rather than overflowing inside the library.
+    within(
+        "members.argon2_parallelism",
+        parallelism,
+        argon2::Params::MIN_P_COST..=argon2::Params::MAX_P_COST,
+        "1 to 16777215 lanes (argon2's bounds)",
+    )?;
+    let key_reason = match argon2::Params::new(memory_kib, iterations, parallelism, None) {
+        Ok(_) => return Ok(()),
+        Err(argon2::Error::MemoryTooLittle | argon2::Error::MemoryTooMuch) => (
+            "members.argon2_memory_kib",
+            "at least 8 KiB per lane (argon2's bound)",
+        ),
+        Err(argon2::Error::TimeTooSmall) => {
+            ("members.argon2_iterations", "at least 1 (argon2's bound)")
+        }
+        Err(argon2::Error::ThreadsTooFew | argon2::Error::ThreadsTooMany) => (
+            "members.argon2_parallelism",
+            "1 to 16777215 lanes (argon2's bounds)",
+        ),
+        // `Params::new` without an output length returns none of the others (argon2 0.5).
+        Err(_) => ("members.argon2_*", "refused by argon2"),
+    };
+    let (key, reason) = key_reason;
+    Err(ConfigError::Invalid { key, reason })
 }
 
 impl RawOffers {
@@ -685,7 +761,12 @@ impl RawBuyWindow {
             secure_cookies,
             top_off_amount,
             charge_max,
-            public_session_ttl_ms,
+            public_session_ttl_ms: within(
+                "buy_window.public_session_ttl_ms",
+                public_session_ttl_ms,
+                1..=DAY_MS,
+                "1 ms to 1 day",
+            )?,
         })
     }
 }
@@ -877,9 +958,14 @@ mod tests {
 
     /// Each row: a setting, a value its rule refuses, the nearest value it allows.
     const RANGES: &[(&str, &str, &str)] = &[
+        ("server.shards", "257", "256"),
+        ("server.http_threads", "257", "256"),
         ("server.connections_max", "0", "1"),
         ("server.request_body_bytes_max", "255", "256"),
         ("server.request_body_bytes_max", "16777217", "16777216"),
+        ("server.request_read_timeout_ms", "0", "1"),
+        ("server.request_read_timeout_ms", "600001", "600000"),
+        ("server.shutdown_grace_ms", "600001", "600000"),
         ("actors.mailbox_messages_max", "0", "1"),
         ("actors.accounts_in_memory_max", "0", "1"),
         ("actors.sessions_per_login_max", "0", "1"),
@@ -888,7 +974,21 @@ mod tests {
         ("journal.batch_events_max", "0", "1"),
         ("journal.queue_entries_max", "0", "1"),
         ("tokens.access_token_ttl_ms", "0", "1"),
+        ("tokens.access_token_ttl_ms", "31536000001", "31536000000"),
+        ("tokens.session_absolute_ttl_ms", "0", "1"),
+        (
+            "tokens.session_absolute_ttl_ms",
+            "31536000001",
+            "31536000000",
+        ),
+        ("tokens.session_idle_ttl_ms", "0", "1"),
+        ("tokens.session_idle_ttl_ms", "31536000001", "31536000000"),
+        ("idempotency.retention_ms", "0", "1"),
+        ("idempotency.retention_ms", "2592000001", "2592000000"),
         ("idempotency.keys_max", "0", "1"),
+        ("members.argon2_memory_kib", "7", "8"),
+        ("members.argon2_iterations", "0", "1"),
+        ("members.argon2_parallelism", "0", "1"),
         ("members.bulk_members_per_call_max", "0", "1"),
         ("members.bulk_members_per_call_max", "100001", "100000"),
         ("offers.ttl_ms", "999", "1000"),
@@ -897,6 +997,8 @@ mod tests {
         ("offers.claim_ms", "999", "1000"),
         ("offers.claim_ms", "3600001", "3600000"),
         ("offers.expired_kept_ms", "86400001", "86400000"),
+        ("buy_window.public_session_ttl_ms", "0", "1"),
+        ("buy_window.public_session_ttl_ms", "86400001", "86400000"),
     ];
 
     #[test]
@@ -911,5 +1013,56 @@ mod tests {
             let allowed = with(&[(&variable, good)]);
             assert!(allowed.is_ok(), "{variable}={good}: {allowed:?}");
         }
+    }
+
+    #[test]
+    fn every_integer_setting_has_a_range_row() {
+        let table: toml::Table = DEFAULT.parse().unwrap();
+        for (section, settings) in &table {
+            let toml::Value::Table(settings) = settings else {
+                panic!("{section} is not a section");
+            };
+            for (key, value) in settings {
+                if !value.is_integer() {
+                    continue;
+                }
+                let name = format!("{section}.{key}");
+                assert!(
+                    RANGES.iter().any(|row| row.0 == name),
+                    "{name} has no range test"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn argon2_memory_must_cover_eight_kib_per_lane() {
+        let lanes = ("FARTHING_MEMBERS__ARGON2_PARALLELISM", "4");
+        let memory = |kib| ("FARTHING_MEMBERS__ARGON2_MEMORY_KIB", kib);
+        assert_eq!(
+            invalid_key(with(&[lanes, memory("31")])),
+            Some("members.argon2_memory_kib")
+        );
+        assert!(with(&[lanes, memory("32")]).is_ok());
+        // More lanes than argon2 allows is refused before argon2 multiplies them.
+        assert_eq!(
+            invalid_key(with(&[(
+                "FARTHING_MEMBERS__ARGON2_PARALLELISM",
+                "4294967295"
+            )])),
+            Some("members.argon2_parallelism")
+        );
+        assert_eq!(
+            invalid_key(with(&[(
+                "FARTHING_MEMBERS__ARGON2_PARALLELISM",
+                "16777216"
+            )])),
+            Some("members.argon2_parallelism")
+        );
+        let most_lanes = with(&[
+            ("FARTHING_MEMBERS__ARGON2_PARALLELISM", "16777215"),
+            ("FARTHING_MEMBERS__ARGON2_MEMORY_KIB", "134217720"),
+        ]);
+        assert!(most_lanes.is_ok(), "{most_lanes:?}");
     }
 }
