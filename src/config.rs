@@ -1,11 +1,20 @@
 //! Configuration: a TOML file, overridden by `FARTHING_<SECTION>__<KEY>` environment
-//! variables, parsed into `RawConfig` and validated into `Config` before anything starts.
-//! Every limit is named with its unit; an unknown key is an error, not a silent default.
+//! variables, read into `RawConfig` (the file's shape, strings and all) and validated into
+//! `Config` before anything starts (ripgrep's `LowArgs` -> `HiArgs`).
+//!
+//! Every limit is named with its unit and has a range with a reason; money settings are
+//! parsed into `Amount`s here, once, so no request re-parses them. An unknown key, in the file
+//! or in the environment, is an error, not a silent default. An environment override is read as
+//! the type the file gives its key, never guessed from the text. Depends on `domain::money`
+//! for amounts (and on the `argon2` library for its cost bounds), on nothing else in the crate.
 
 use std::net::SocketAddr;
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+
+use crate::domain::money::{Amount, parse_amount};
 
 /// Why the configuration was refused.
 #[derive(Debug, thiserror::Error)]
@@ -29,11 +38,19 @@ pub enum ConfigError {
         /// What is allowed.
         reason: &'static str,
     },
+    /// A `FARTHING_` environment variable names no setting of the file, or its text is not of
+    /// that setting's type. Kept apart from `Parse` so the message names the variable to fix.
+    #[error("environment variable {variable}: {reason}")]
+    Environment {
+        /// The variable, as set (`FARTHING_<SECTION>__<KEY>`).
+        variable: String,
+        /// Which setting it names, if any, and what it must be.
+        reason: String,
+    },
 }
 
 /// `[server]`.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct ServerConfig {
     /// Listen address.
     pub listen: SocketAddr,
@@ -54,8 +71,7 @@ pub struct ServerConfig {
 }
 
 /// `[actors]`.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct ActorsConfig {
     /// Mailbox capacity per actor.
     pub mailbox_messages_max: usize,
@@ -68,8 +84,7 @@ pub struct ActorsConfig {
 }
 
 /// `[journal]`.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct JournalSettings {
     /// Events per fsync at most.
     pub batch_events_max: usize,
@@ -78,8 +93,7 @@ pub struct JournalSettings {
 }
 
 /// `[tokens]`.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct TokensConfig {
     /// Access token lifetime, ms.
     pub access_token_ttl_ms: u64,
@@ -90,8 +104,7 @@ pub struct TokensConfig {
 }
 
 /// `[idempotency]`.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct IdempotencyConfig {
     /// Retention, ms.
     pub retention_ms: u64,
@@ -100,8 +113,7 @@ pub struct IdempotencyConfig {
 }
 
 /// `[members]`.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct MembersConfig {
     /// Argon2id memory, KiB.
     pub argon2_memory_kib: u32,
@@ -114,16 +126,14 @@ pub struct MembersConfig {
 }
 
 /// `[admin]`.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct AdminConfig {
     /// Admin key file; empty means `<data_dir>/admin.key`.
     pub key_file: String,
 }
 
 /// `[offers]`.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct OffersConfig {
     /// How long an offer can be bought after it is posted, ms.
     pub ttl_ms: u64,
@@ -136,24 +146,25 @@ pub struct OffersConfig {
 }
 
 /// `[buy_window]`.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug)]
 pub struct BuyWindowConfig {
     /// Base URL browsers reach farthing at (buy URLs); empty = `http://<listen address>`.
     pub public_url: String,
     /// Mark cookies `Secure` (set when farthing is served behind TLS).
     pub secure_cookies: bool,
-    /// Added to the shortage by an automatic top-off, in the wallet's currency (decimal).
-    pub top_off_amount: String,
-    /// Largest amount one top-off or added-funds charge may be (decimal).
-    pub charge_max: String,
+    /// Added to the shortage by an automatic top-off, in the wallet's currency. Parsed from
+    /// the file's decimal string at start, so a bad value stops start-up rather than every
+    /// top-off.
+    pub top_off_amount: Amount,
+    /// Largest amount one top-off or added-funds charge may be; above zero.
+    pub charge_max: Amount,
     /// Lifetime of a public-computer session, which ends after its one purchase, ms.
     pub public_session_ttl_ms: u64,
 }
 
-/// The validated configuration.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The validated configuration. Made only by validating a `RawConfig` (`Config::load`,
+/// `Config::from_toml`), so every value in it is within its rule.
+#[derive(Clone, Debug)]
 pub struct Config {
     /// `[server]`.
     pub server: ServerConfig,
@@ -175,8 +186,130 @@ pub struct Config {
     pub buy_window: BuyWindowConfig,
 }
 
+/// The file as written: the serde shape of `config/farthing.toml`, with money still text.
+/// Nothing outside this module sees it; `RawConfig::validate` turns it into a `Config`.
+/// Each section's fields mean what the same fields of its validated section say.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    server: RawServer,
+    actors: RawActors,
+    journal: RawJournal,
+    tokens: RawTokens,
+    idempotency: RawIdempotency,
+    members: RawMembers,
+    admin: RawAdmin,
+    offers: RawOffers,
+    buy_window: RawBuyWindow,
+}
+
+/// `[server]` as written; see `ServerConfig`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    listen: SocketAddr,
+    data_dir: PathBuf,
+    shards: usize,
+    http_threads: usize,
+    connections_max: usize,
+    request_body_bytes_max: usize,
+    request_read_timeout_ms: u64,
+    shutdown_grace_ms: u64,
+}
+
+/// `[actors]` as written; see `ActorsConfig`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawActors {
+    mailbox_messages_max: usize,
+    accounts_in_memory_max: usize,
+    sessions_per_login_max: usize,
+    vendor_checkpoint_interval_ms: u64,
+}
+
+/// `[journal]` as written; see `JournalSettings`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawJournal {
+    batch_events_max: usize,
+    queue_entries_max: usize,
+}
+
+/// `[tokens]` as written; see `TokensConfig`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTokens {
+    access_token_ttl_ms: u64,
+    session_absolute_ttl_ms: u64,
+    session_idle_ttl_ms: u64,
+}
+
+/// `[idempotency]` as written; see `IdempotencyConfig`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIdempotency {
+    retention_ms: u64,
+    keys_max: usize,
+}
+
+/// `[members]` as written; see `MembersConfig`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMembers {
+    argon2_memory_kib: u32,
+    argon2_iterations: u32,
+    argon2_parallelism: u32,
+    bulk_members_per_call_max: usize,
+}
+
+/// `[admin]` as written; see `AdminConfig`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAdmin {
+    key_file: String,
+}
+
+/// `[offers]` as written; see `OffersConfig`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOffers {
+    ttl_ms: u64,
+    per_vendor_max: usize,
+    claim_ms: u64,
+    expired_kept_ms: u64,
+}
+
+/// `[buy_window]` as written; see `BuyWindowConfig`. The amounts are decimal strings here.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBuyWindow {
+    public_url: String,
+    secure_cookies: bool,
+    top_off_amount: String,
+    charge_max: String,
+    public_session_ttl_ms: u64,
+}
+
 /// The environment variable prefix for overrides.
 const ENV_PREFIX: &str = "FARTHING_";
+
+/// Between the prefix's section and key: `FARTHING_<SECTION>__<KEY>`.
+const ENV_SEPARATOR: &str = "__";
+
+/// One second, ms.
+const SECOND_MS: u64 = 1_000;
+/// One minute, ms.
+const MINUTE_MS: u64 = 60 * SECOND_MS;
+/// One hour, ms.
+const HOUR_MS: u64 = 60 * MINUTE_MS;
+/// One day, ms.
+const DAY_MS: u64 = 24 * HOUR_MS;
+/// A year of 365 days, ms.
+const YEAR_MS: u64 = 365 * DAY_MS;
+
+/// Threads farthing starts at most for `server.shards` or `server.http_threads`: far beyond any
+/// machine it runs on, low enough that a typo does not start a million threads.
+const THREADS_MAX: usize = 256;
 
 impl Config {
     /// Reads `path`, applies overrides from the process environment, validates.
@@ -191,10 +324,13 @@ impl Config {
         Config::from_toml(&text, std::env::vars())
     }
 
-    /// Parses TOML text with the given `(name, value)` overrides. Pure: tests pass their own.
+    /// Parses TOML text with the given `(name, value)` overrides, then validates. Pure: tests
+    /// pass their own environment. Names without the `FARTHING_` prefix are ignored.
     ///
     /// # Errors
-    /// `ConfigError::Parse` or `ConfigError::Invalid`.
+    /// `ConfigError::Parse` when the text (after overrides) does not match the schema,
+    /// `ConfigError::Environment` for an override that names no setting or has the wrong
+    /// type, `ConfigError::Invalid` for a value outside its rule.
     pub fn from_toml(
         text: &str,
         environment: impl IntoIterator<Item = (String, String)>,
@@ -203,124 +339,12 @@ impl Config {
             .parse()
             .map_err(|e: toml::de::Error| ConfigError::Parse(e.to_string()))?;
         for (name, value) in environment {
-            let Some(path) = name.strip_prefix(ENV_PREFIX) else {
-                continue;
-            };
-            let Some((section, key)) = path.split_once("__") else {
-                continue;
-            };
-            let section = section.to_ascii_lowercase();
-            let key = key.to_ascii_lowercase();
-            let entry = table
-                .entry(section.clone())
-                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-            let toml::Value::Table(section_table) = entry else {
-                return Err(ConfigError::Parse(format!("{section} is not a section")));
-            };
-            section_table.insert(key, env_value(&value));
+            apply_override(&mut table, &name, &value)?;
         }
-        let config: Config = table
+        let raw: RawConfig = table
             .try_into()
             .map_err(|e: toml::de::Error| ConfigError::Parse(e.to_string()))?;
-        config.validate()?;
-        Ok(config)
-    }
-
-    fn validate(&self) -> Result<(), ConfigError> {
-        let amount_ok = |text: &str| crate::domain::money::parse_amount(text).is_ok();
-        let rules: [(&'static str, bool, &'static str); 17] = [
-            (
-                "offers.expired_kept_ms",
-                self.offers.expired_kept_ms <= 86_400_000,
-                "0 to 1 day",
-            ),
-            (
-                "offers.ttl_ms",
-                (1_000..=7 * 86_400_000).contains(&self.offers.ttl_ms),
-                "1 second to 7 days",
-            ),
-            (
-                "offers.per_vendor_max",
-                self.offers.per_vendor_max >= 1,
-                "at least 1",
-            ),
-            (
-                "offers.claim_ms",
-                (1_000..=3_600_000).contains(&self.offers.claim_ms),
-                "1 second to 1 hour",
-            ),
-            (
-                "buy_window.top_off_amount",
-                amount_ok(&self.buy_window.top_off_amount),
-                "a decimal amount such as \"5.00\"",
-            ),
-            (
-                "buy_window.charge_max",
-                amount_ok(&self.buy_window.charge_max),
-                "a decimal amount such as \"500.00\"",
-            ),
-            (
-                "server.connections_max",
-                self.server.connections_max >= 1,
-                "at least 1",
-            ),
-            (
-                "server.request_body_bytes_max",
-                (256..=16 << 20).contains(&self.server.request_body_bytes_max),
-                "256 bytes to 16 MiB",
-            ),
-            (
-                "actors.mailbox_messages_max",
-                self.actors.mailbox_messages_max >= 1,
-                "at least 1",
-            ),
-            (
-                "actors.accounts_in_memory_max",
-                self.actors.accounts_in_memory_max >= 1,
-                "at least 1",
-            ),
-            (
-                "actors.sessions_per_login_max",
-                self.actors.sessions_per_login_max >= 1,
-                "at least 1",
-            ),
-            (
-                "actors.vendor_checkpoint_interval_ms",
-                (1..=3_600_000).contains(&self.actors.vendor_checkpoint_interval_ms),
-                "1 ms to 1 hour",
-            ),
-            (
-                "journal.batch_events_max",
-                self.journal.batch_events_max >= 1,
-                "at least 1",
-            ),
-            (
-                "journal.queue_entries_max",
-                self.journal.queue_entries_max >= 1,
-                "at least 1",
-            ),
-            (
-                "tokens.access_token_ttl_ms",
-                self.tokens.access_token_ttl_ms >= 1,
-                "at least 1 ms",
-            ),
-            (
-                "idempotency.keys_max",
-                self.idempotency.keys_max >= 1,
-                "at least 1",
-            ),
-            (
-                "members.bulk_members_per_call_max",
-                (1..=100_000).contains(&self.members.bulk_members_per_call_max),
-                "1 to 100000",
-            ),
-        ];
-        for (key, ok, reason) in rules {
-            if !ok {
-                return Err(ConfigError::Invalid { key, reason });
-            }
-        }
-        Ok(())
+        raw.validate()
     }
 
     /// The admin key file.
@@ -344,15 +368,406 @@ impl Config {
     }
 }
 
-/// An environment value as TOML: integers and booleans as such, anything else a string.
-fn env_value(text: &str) -> toml::Value {
-    if let Ok(integer) = text.parse::<i64>() {
-        return toml::Value::Integer(integer);
+/// Replaces the file's value of the setting `name` names with `text`, read as the type the
+/// file gives that setting. The file is the schema here: every setting is in it (none has a
+/// default), so a variable naming something the file lacks is a typo and is refused.
+///
+/// Rejected alternative: guessing the type from the text (digits make an integer), which
+/// turned `FARTHING_SERVER__DATA_DIR=123` into an integer and refused it.
+fn apply_override(table: &mut toml::Table, name: &str, text: &str) -> Result<(), ConfigError> {
+    let Some(path) = name.strip_prefix(ENV_PREFIX) else {
+        return Ok(());
+    };
+    let refuse = |reason: String| ConfigError::Environment {
+        variable: name.to_owned(),
+        reason,
+    };
+    let Some((section, key)) = path.split_once(ENV_SEPARATOR) else {
+        return Err(refuse(
+            "not of the form FARTHING_<SECTION>__<KEY>".to_owned(),
+        ));
+    };
+    let section = section.to_ascii_lowercase();
+    let key = key.to_ascii_lowercase();
+    let Some(toml::Value::Table(settings)) = table.get_mut(&section) else {
+        return Err(refuse(format!("the file has no section [{section}]")));
+    };
+    let Some(current) = settings.get_mut(&key) else {
+        return Err(refuse(format!("the file has no setting {section}.{key}")));
+    };
+    let typed = match current {
+        toml::Value::String(_) => Ok(toml::Value::String(text.to_owned())),
+        toml::Value::Integer(_) => text
+            .parse::<i64>()
+            .map(toml::Value::Integer)
+            .map_err(|_| "an integer"),
+        toml::Value::Boolean(_) => match text {
+            "true" => Ok(toml::Value::Boolean(true)),
+            "false" => Ok(toml::Value::Boolean(false)),
+            _ => Err("true or false"),
+        },
+        // The file has no float, date or array settings; refuse rather than guess a syntax.
+        toml::Value::Float(_)
+        | toml::Value::Datetime(_)
+        | toml::Value::Array(_)
+        | toml::Value::Table(_) => Err("a value that cannot be set from the environment"),
+    };
+    // The text is not echoed: the reason names the setting and its type, which is enough.
+    *current = typed.map_err(|wanted| refuse(format!("{section}.{key} takes {wanted}")))?;
+    Ok(())
+}
+
+/// `value` if it lies in `allowed`, else `ConfigError::Invalid` naming `key` and `reason`.
+fn within<T: PartialOrd>(
+    key: &'static str,
+    value: T,
+    allowed: RangeInclusive<T>,
+    reason: &'static str,
+) -> Result<T, ConfigError> {
+    if allowed.contains(&value) {
+        Ok(value)
+    } else {
+        Err(ConfigError::Invalid { key, reason })
     }
-    match text {
-        "true" => toml::Value::Boolean(true),
-        "false" => toml::Value::Boolean(false),
-        _ => toml::Value::String(text.to_owned()),
+}
+
+/// A decimal amount from the file, or `ConfigError::Invalid` naming `key`.
+fn amount(key: &'static str, text: &str, reason: &'static str) -> Result<Amount, ConfigError> {
+    parse_amount(text).map_err(|_| ConfigError::Invalid { key, reason })
+}
+
+impl RawConfig {
+    /// Checks every setting against its rule and builds the `Config`. Each section is taken
+    /// apart field by field, so a key added to a raw section does not compile until it is
+    /// given a rule (or, for a text or flag, passed on knowingly).
+    fn validate(self) -> Result<Config, ConfigError> {
+        let RawConfig {
+            server,
+            actors,
+            journal,
+            tokens,
+            idempotency,
+            members,
+            admin,
+            offers,
+            buy_window,
+        } = self;
+        Ok(Config {
+            server: server.validate()?,
+            actors: actors.validate()?,
+            journal: journal.validate()?,
+            tokens: tokens.validate()?,
+            idempotency: idempotency.validate()?,
+            members: members.validate()?,
+            admin: AdminConfig {
+                key_file: admin.key_file,
+            },
+            offers: offers.validate()?,
+            buy_window: buy_window.validate()?,
+        })
+    }
+}
+
+impl RawServer {
+    fn validate(self) -> Result<ServerConfig, ConfigError> {
+        let RawServer {
+            listen,
+            data_dir,
+            shards,
+            http_threads,
+            connections_max,
+            request_body_bytes_max,
+            request_read_timeout_ms,
+            shutdown_grace_ms,
+        } = self;
+        Ok(ServerConfig {
+            listen,
+            data_dir,
+            shards: within(
+                "server.shards",
+                shards,
+                0..=THREADS_MAX,
+                "0 (one per core) to 256",
+            )?,
+            http_threads: within(
+                "server.http_threads",
+                http_threads,
+                0..=THREADS_MAX,
+                "0 (the shards' threads) to 256",
+            )?,
+            connections_max: within(
+                "server.connections_max",
+                connections_max,
+                1..=usize::MAX,
+                "at least 1",
+            )?,
+            request_body_bytes_max: within(
+                "server.request_body_bytes_max",
+                request_body_bytes_max,
+                256..=16 << 20,
+                "256 bytes to 16 MiB",
+            )?,
+            request_read_timeout_ms: within(
+                "server.request_read_timeout_ms",
+                request_read_timeout_ms,
+                1..=10 * MINUTE_MS,
+                "1 ms to 10 minutes",
+            )?,
+            shutdown_grace_ms: within(
+                "server.shutdown_grace_ms",
+                shutdown_grace_ms,
+                0..=10 * MINUTE_MS,
+                "0 to 10 minutes",
+            )?,
+        })
+    }
+}
+
+impl RawActors {
+    fn validate(self) -> Result<ActorsConfig, ConfigError> {
+        let RawActors {
+            mailbox_messages_max,
+            accounts_in_memory_max,
+            sessions_per_login_max,
+            vendor_checkpoint_interval_ms,
+        } = self;
+        Ok(ActorsConfig {
+            mailbox_messages_max: within(
+                "actors.mailbox_messages_max",
+                mailbox_messages_max,
+                1..=usize::MAX,
+                "at least 1",
+            )?,
+            accounts_in_memory_max: within(
+                "actors.accounts_in_memory_max",
+                accounts_in_memory_max,
+                1..=usize::MAX,
+                "at least 1",
+            )?,
+            sessions_per_login_max: within(
+                "actors.sessions_per_login_max",
+                sessions_per_login_max,
+                1..=usize::MAX,
+                "at least 1",
+            )?,
+            vendor_checkpoint_interval_ms: within(
+                "actors.vendor_checkpoint_interval_ms",
+                vendor_checkpoint_interval_ms,
+                1..=HOUR_MS,
+                "1 ms to 1 hour",
+            )?,
+        })
+    }
+}
+
+impl RawJournal {
+    fn validate(self) -> Result<JournalSettings, ConfigError> {
+        let RawJournal {
+            batch_events_max,
+            queue_entries_max,
+        } = self;
+        Ok(JournalSettings {
+            batch_events_max: within(
+                "journal.batch_events_max",
+                batch_events_max,
+                1..=usize::MAX,
+                "at least 1",
+            )?,
+            queue_entries_max: within(
+                "journal.queue_entries_max",
+                queue_entries_max,
+                1..=usize::MAX,
+                "at least 1",
+            )?,
+        })
+    }
+}
+
+impl RawTokens {
+    fn validate(self) -> Result<TokensConfig, ConfigError> {
+        let RawTokens {
+            access_token_ttl_ms,
+            session_absolute_ttl_ms,
+            session_idle_ttl_ms,
+        } = self;
+        Ok(TokensConfig {
+            access_token_ttl_ms: within(
+                "tokens.access_token_ttl_ms",
+                access_token_ttl_ms,
+                1..=YEAR_MS,
+                "1 ms to 365 days",
+            )?,
+            session_absolute_ttl_ms: within(
+                "tokens.session_absolute_ttl_ms",
+                session_absolute_ttl_ms,
+                1..=YEAR_MS,
+                "1 ms to 365 days",
+            )?,
+            session_idle_ttl_ms: within(
+                "tokens.session_idle_ttl_ms",
+                session_idle_ttl_ms,
+                1..=YEAR_MS,
+                "1 ms to 365 days",
+            )?,
+        })
+    }
+}
+
+impl RawIdempotency {
+    fn validate(self) -> Result<IdempotencyConfig, ConfigError> {
+        let RawIdempotency {
+            retention_ms,
+            keys_max,
+        } = self;
+        Ok(IdempotencyConfig {
+            // Zero would forget every key at once, so a client's retry would pay twice.
+            retention_ms: within(
+                "idempotency.retention_ms",
+                retention_ms,
+                1..=30 * DAY_MS,
+                "1 ms to 30 days",
+            )?,
+            keys_max: within(
+                "idempotency.keys_max",
+                keys_max,
+                1..=usize::MAX,
+                "at least 1",
+            )?,
+        })
+    }
+}
+
+impl RawMembers {
+    fn validate(self) -> Result<MembersConfig, ConfigError> {
+        let RawMembers {
+            argon2_memory_kib,
+            argon2_iterations,
+            argon2_parallelism,
+            bulk_members_per_call_max,
+        } = self;
+        argon2_params(argon2_memory_kib, argon2_iterations, argon2_parallelism)?;
+        Ok(MembersConfig {
+            argon2_memory_kib,
+            argon2_iterations,
+            argon2_parallelism,
+            bulk_members_per_call_max: within(
+                "members.bulk_members_per_call_max",
+                bulk_members_per_call_max,
+                1..=100_000,
+                "1 to 100000",
+            )?,
+        })
+    }
+}
+
+/// Checks the argon2id cost with argon2's own `Params::new`, so the bounds are the library's
+/// and a password hash never fails at request time for a reason known at start.
+fn argon2_params(memory_kib: u32, iterations: u32, parallelism: u32) -> Result<(), ConfigError> {
+    // `Params::new` multiplies the lanes by 8 unchecked; bound them first so a huge value is
+    // refused here rather than overflowing inside the library.
+    within(
+        "members.argon2_parallelism",
+        parallelism,
+        argon2::Params::MIN_P_COST..=argon2::Params::MAX_P_COST,
+        "1 to 16777215 lanes (argon2's bounds)",
+    )?;
+    let key_reason = match argon2::Params::new(memory_kib, iterations, parallelism, None) {
+        Ok(_) => return Ok(()),
+        Err(argon2::Error::MemoryTooLittle | argon2::Error::MemoryTooMuch) => (
+            "members.argon2_memory_kib",
+            "at least 8 KiB per lane (argon2's bound)",
+        ),
+        Err(argon2::Error::TimeTooSmall) => {
+            ("members.argon2_iterations", "at least 1 (argon2's bound)")
+        }
+        Err(argon2::Error::ThreadsTooFew | argon2::Error::ThreadsTooMany) => (
+            "members.argon2_parallelism",
+            "1 to 16777215 lanes (argon2's bounds)",
+        ),
+        // `Params::new` without an output length returns none of the others (argon2 0.5).
+        Err(_) => ("members.argon2_*", "refused by argon2"),
+    };
+    let (key, reason) = key_reason;
+    Err(ConfigError::Invalid { key, reason })
+}
+
+impl RawOffers {
+    fn validate(self) -> Result<OffersConfig, ConfigError> {
+        let RawOffers {
+            ttl_ms,
+            per_vendor_max,
+            claim_ms,
+            expired_kept_ms,
+        } = self;
+        Ok(OffersConfig {
+            ttl_ms: within(
+                "offers.ttl_ms",
+                ttl_ms,
+                SECOND_MS..=7 * DAY_MS,
+                "1 second to 7 days",
+            )?,
+            per_vendor_max: within(
+                "offers.per_vendor_max",
+                per_vendor_max,
+                1..=usize::MAX,
+                "at least 1",
+            )?,
+            claim_ms: within(
+                "offers.claim_ms",
+                claim_ms,
+                SECOND_MS..=HOUR_MS,
+                "1 second to 1 hour",
+            )?,
+            expired_kept_ms: within(
+                "offers.expired_kept_ms",
+                expired_kept_ms,
+                0..=DAY_MS,
+                "0 to 1 day",
+            )?,
+        })
+    }
+}
+
+impl RawBuyWindow {
+    fn validate(self) -> Result<BuyWindowConfig, ConfigError> {
+        let RawBuyWindow {
+            public_url,
+            secure_cookies,
+            top_off_amount,
+            charge_max,
+            public_session_ttl_ms,
+        } = self;
+        // A zero top-off is allowed: the top-off then charges exactly the shortage. Nor need it
+        // be below `charge_max`: a shortage can push any top-off over it, and that is checked
+        // per charge. A zero `charge_max` is refused: it would refuse every charge.
+        let top_off_amount = amount(
+            "buy_window.top_off_amount",
+            &top_off_amount,
+            "a decimal amount such as \"5.00\" (at most 6 decimals, no sign)",
+        )?;
+        let charge_max = amount(
+            "buy_window.charge_max",
+            &charge_max,
+            "a decimal amount such as \"500.00\" (at most 6 decimals, no sign)",
+        )?;
+        if charge_max.is_zero() {
+            return Err(ConfigError::Invalid {
+                key: "buy_window.charge_max",
+                reason: "above zero: zero would refuse every top-off and added funds",
+            });
+        }
+        Ok(BuyWindowConfig {
+            public_url,
+            secure_cookies,
+            top_off_amount,
+            charge_max,
+            public_session_ttl_ms: within(
+                "buy_window.public_session_ttl_ms",
+                public_session_ttl_ms,
+                1..=DAY_MS,
+                "1 ms to 1 day",
+            )?,
+        })
     }
 }
 
@@ -363,49 +778,291 @@ mod tests {
     const DEFAULT: &str = include_str!("../config/farthing.toml");
     const TEST: &str = include_str!("../config/test.toml");
 
+    /// `DEFAULT` with the given overrides.
+    fn with(overrides: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let environment = overrides
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()));
+        Config::from_toml(DEFAULT, environment)
+    }
+
+    /// The variable that overrides `section.key`.
+    fn variable_for(key: &str) -> String {
+        format!("{ENV_PREFIX}{}", key.replace('.', ENV_SEPARATOR)).to_ascii_uppercase()
+    }
+
+    /// The key of an `Invalid` error, for assertions that print what went wrong instead.
+    fn invalid_key(result: Result<Config, ConfigError>) -> Option<&'static str> {
+        match result {
+            Err(ConfigError::Invalid { key, .. }) => Some(key),
+            _ => None,
+        }
+    }
+
     #[test]
     fn shipped_files_are_valid() {
         let config = Config::from_toml(DEFAULT, []).unwrap();
         assert_eq!(config.server.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(config.server.data_dir, PathBuf::from("./data"));
+        assert_eq!(
+            config.buy_window.top_off_amount,
+            Amount::from_micros(5_000_000)
+        );
+        assert_eq!(
+            config.buy_window.charge_max,
+            Amount::from_micros(500_000_000)
+        );
         Config::from_toml(TEST, []).unwrap();
     }
 
     #[test]
     fn environment_overrides_a_key() {
-        let env = [
-            (
-                "FARTHING_SERVER__LISTEN".to_owned(),
-                "127.0.0.1:9999".to_owned(),
-            ),
-            (
-                "FARTHING_JOURNAL__BATCH_EVENTS_MAX".to_owned(),
-                "7".to_owned(),
-            ),
-            ("UNRELATED".to_owned(), "x".to_owned()),
-        ];
-        let config = Config::from_toml(DEFAULT, env).unwrap();
+        let config = with(&[
+            ("FARTHING_SERVER__LISTEN", "127.0.0.1:9999"),
+            ("FARTHING_JOURNAL__BATCH_EVENTS_MAX", "7"),
+            ("FARTHING_BUY_WINDOW__SECURE_COOKIES", "true"),
+            ("UNRELATED", "x"),
+        ])
+        .unwrap();
         assert_eq!(config.server.listen.port(), 9999);
         assert_eq!(config.journal.batch_events_max, 7);
+        assert!(config.buy_window.secure_cookies);
     }
 
     #[test]
-    fn unknown_keys_and_bad_values_are_refused() {
-        let env = [("FARTHING_SERVER__LISTN".to_owned(), "x".to_owned())];
+    fn an_override_of_a_string_key_with_digits_stays_a_string() {
+        let config = with(&[("FARTHING_SERVER__DATA_DIR", "123")]).unwrap();
+        assert_eq!(config.server.data_dir, PathBuf::from("123"));
+        let config = with(&[("FARTHING_ADMIN__KEY_FILE", "true")]).unwrap();
+        assert_eq!(config.admin.key_file, "true");
+    }
+
+    #[test]
+    fn a_money_override_is_parsed_as_an_amount() {
+        let config = with(&[("FARTHING_BUY_WINDOW__TOP_OFF_AMOUNT", "2.50")]).unwrap();
+        assert_eq!(
+            config.buy_window.top_off_amount,
+            Amount::from_micros(2_500_000)
+        );
+        // Digits alone were once guessed to be a TOML integer and refused for a string key.
+        let config = with(&[("FARTHING_BUY_WINDOW__CHARGE_MAX", "5")]).unwrap();
+        assert_eq!(config.buy_window.charge_max, Amount::from_micros(5_000_000));
+    }
+
+    #[test]
+    fn an_override_not_of_its_keys_type_is_refused_naming_the_key() {
+        for (variable, text, key) in [
+            (
+                "FARTHING_JOURNAL__BATCH_EVENTS_MAX",
+                "many",
+                "journal.batch_events_max",
+            ),
+            (
+                "FARTHING_JOURNAL__BATCH_EVENTS_MAX",
+                "7.5",
+                "journal.batch_events_max",
+            ),
+            (
+                "FARTHING_BUY_WINDOW__SECURE_COOKIES",
+                "yes",
+                "buy_window.secure_cookies",
+            ),
+        ] {
+            match with(&[(variable, text)]) {
+                Err(ConfigError::Environment {
+                    variable: named,
+                    reason,
+                }) => {
+                    assert_eq!(named, variable);
+                    assert!(reason.contains(key), "{reason}");
+                }
+                other => panic!("{variable}={text}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn an_override_naming_no_setting_is_refused() {
+        for variable in [
+            "FARTHING_SERVER__LISTN",
+            "FARTHING_SERVE__LISTEN",
+            "FARTHING_SERVER_LISTEN",
+            "FARTHING_SERVER__LISTEN__PORT",
+        ] {
+            match with(&[(variable, "127.0.0.1:9999")]) {
+                Err(ConfigError::Environment {
+                    variable: named, ..
+                }) => {
+                    assert_eq!(named, variable);
+                }
+                other => panic!("{variable}: {other:?}"),
+            }
+        }
+        // One step away: the same variable spelled right, in lower case too.
+        assert!(with(&[("FARTHING_SERVER__LISTEN", "127.0.0.1:9999")]).is_ok());
+        assert!(with(&[("farthing_server__listen", "127.0.0.1:9999")]).is_ok());
+    }
+
+    #[test]
+    fn unknown_and_missing_keys_in_the_file_are_refused() {
+        let extra = DEFAULT.replace("[admin]\n", "[admin]\nkey_fil = \"\"\n");
         assert!(matches!(
-            Config::from_toml(DEFAULT, env),
+            Config::from_toml(&extra, []),
             Err(ConfigError::Parse(_))
         ));
-        let env = [(
-            "FARTHING_JOURNAL__BATCH_EVENTS_MAX".to_owned(),
-            "0".to_owned(),
-        )];
+        let missing = DEFAULT.replace("shards = 0\n", "");
         assert!(matches!(
-            Config::from_toml(DEFAULT, env),
-            Err(ConfigError::Invalid {
-                key: "journal.batch_events_max",
-                ..
-            })
+            Config::from_toml(&missing, []),
+            Err(ConfigError::Parse(_))
         ));
+        let negative = with(&[("FARTHING_SERVER__SHARDS", "-1")]);
+        assert!(
+            matches!(negative, Err(ConfigError::Parse(_))),
+            "{negative:?}"
+        );
+    }
+
+    #[test]
+    fn a_bad_money_value_names_its_key() {
+        for (key, bad, good) in [
+            ("buy_window.top_off_amount", "five", "5"),
+            ("buy_window.top_off_amount", "5.0000001", "5.000001"),
+            ("buy_window.top_off_amount", "-1", "0"),
+            ("buy_window.charge_max", "500,00", "500.00"),
+            ("buy_window.charge_max", "0", "0.000001"),
+            (
+                "buy_window.charge_max",
+                "9223372036854.775808",
+                "9223372036854.775807",
+            ),
+        ] {
+            let variable = variable_for(key);
+            assert_eq!(
+                invalid_key(with(&[(&variable, bad)])),
+                Some(key),
+                "{variable}={bad}"
+            );
+            assert!(with(&[(&variable, good)]).is_ok(), "{variable}={good}");
+        }
+    }
+
+    #[test]
+    fn a_top_off_above_the_largest_charge_is_allowed() {
+        let config = with(&[
+            ("FARTHING_BUY_WINDOW__TOP_OFF_AMOUNT", "10"),
+            ("FARTHING_BUY_WINDOW__CHARGE_MAX", "1"),
+        ])
+        .unwrap();
+        assert!(config.buy_window.top_off_amount > config.buy_window.charge_max);
+    }
+
+    /// Each row: a setting, a value its rule refuses, the nearest value it allows.
+    const RANGES: &[(&str, &str, &str)] = &[
+        ("server.shards", "257", "256"),
+        ("server.http_threads", "257", "256"),
+        ("server.connections_max", "0", "1"),
+        ("server.request_body_bytes_max", "255", "256"),
+        ("server.request_body_bytes_max", "16777217", "16777216"),
+        ("server.request_read_timeout_ms", "0", "1"),
+        ("server.request_read_timeout_ms", "600001", "600000"),
+        ("server.shutdown_grace_ms", "600001", "600000"),
+        ("actors.mailbox_messages_max", "0", "1"),
+        ("actors.accounts_in_memory_max", "0", "1"),
+        ("actors.sessions_per_login_max", "0", "1"),
+        ("actors.vendor_checkpoint_interval_ms", "0", "1"),
+        ("actors.vendor_checkpoint_interval_ms", "3600001", "3600000"),
+        ("journal.batch_events_max", "0", "1"),
+        ("journal.queue_entries_max", "0", "1"),
+        ("tokens.access_token_ttl_ms", "0", "1"),
+        ("tokens.access_token_ttl_ms", "31536000001", "31536000000"),
+        ("tokens.session_absolute_ttl_ms", "0", "1"),
+        (
+            "tokens.session_absolute_ttl_ms",
+            "31536000001",
+            "31536000000",
+        ),
+        ("tokens.session_idle_ttl_ms", "0", "1"),
+        ("tokens.session_idle_ttl_ms", "31536000001", "31536000000"),
+        ("idempotency.retention_ms", "0", "1"),
+        ("idempotency.retention_ms", "2592000001", "2592000000"),
+        ("idempotency.keys_max", "0", "1"),
+        ("members.argon2_memory_kib", "7", "8"),
+        ("members.argon2_iterations", "0", "1"),
+        ("members.argon2_parallelism", "0", "1"),
+        ("members.bulk_members_per_call_max", "0", "1"),
+        ("members.bulk_members_per_call_max", "100001", "100000"),
+        ("offers.ttl_ms", "999", "1000"),
+        ("offers.ttl_ms", "604800001", "604800000"),
+        ("offers.per_vendor_max", "0", "1"),
+        ("offers.claim_ms", "999", "1000"),
+        ("offers.claim_ms", "3600001", "3600000"),
+        ("offers.expired_kept_ms", "86400001", "86400000"),
+        ("buy_window.public_session_ttl_ms", "0", "1"),
+        ("buy_window.public_session_ttl_ms", "86400001", "86400000"),
+    ];
+
+    #[test]
+    fn ranges_refuse_values_outside_them_and_allow_the_edge() {
+        for (key, bad, good) in RANGES {
+            let variable = variable_for(key);
+            assert_eq!(
+                invalid_key(with(&[(&variable, bad)])),
+                Some(*key),
+                "{variable}={bad}"
+            );
+            let allowed = with(&[(&variable, good)]);
+            assert!(allowed.is_ok(), "{variable}={good}: {allowed:?}");
+        }
+    }
+
+    #[test]
+    fn every_integer_setting_has_a_range_row() {
+        let table: toml::Table = DEFAULT.parse().unwrap();
+        for (section, settings) in &table {
+            let toml::Value::Table(settings) = settings else {
+                panic!("{section} is not a section");
+            };
+            for (key, value) in settings {
+                if !value.is_integer() {
+                    continue;
+                }
+                let name = format!("{section}.{key}");
+                assert!(
+                    RANGES.iter().any(|row| row.0 == name),
+                    "{name} has no range test"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn argon2_memory_must_cover_eight_kib_per_lane() {
+        let lanes = ("FARTHING_MEMBERS__ARGON2_PARALLELISM", "4");
+        let memory = |kib| ("FARTHING_MEMBERS__ARGON2_MEMORY_KIB", kib);
+        assert_eq!(
+            invalid_key(with(&[lanes, memory("31")])),
+            Some("members.argon2_memory_kib")
+        );
+        assert!(with(&[lanes, memory("32")]).is_ok());
+        // More lanes than argon2 allows is refused before argon2 multiplies them.
+        assert_eq!(
+            invalid_key(with(&[(
+                "FARTHING_MEMBERS__ARGON2_PARALLELISM",
+                "4294967295"
+            )])),
+            Some("members.argon2_parallelism")
+        );
+        assert_eq!(
+            invalid_key(with(&[(
+                "FARTHING_MEMBERS__ARGON2_PARALLELISM",
+                "16777216"
+            )])),
+            Some("members.argon2_parallelism")
+        );
+        let most_lanes = with(&[
+            ("FARTHING_MEMBERS__ARGON2_PARALLELISM", "16777215"),
+            ("FARTHING_MEMBERS__ARGON2_MEMORY_KIB", "134217720"),
+        ]);
+        assert!(most_lanes.is_ok(), "{most_lanes:?}");
     }
 }

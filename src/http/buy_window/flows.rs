@@ -463,9 +463,9 @@ async fn insufficient_funds(browser: &Browser<'_>, found: &Found, signed: &Signe
 /// Shortage plus the configured top-off amount, if it stays within the largest charge.
 fn top_off_total(browser: &Browser<'_>, shortage: Amount) -> Option<Amount> {
     let config = &browser.app.config.buy_window;
-    let extra = parse_amount(&config.top_off_amount).ok()?;
-    let max = parse_amount(&config.charge_max).ok()?;
-    shortage.checked_add(extra).filter(|total| *total <= max)
+    shortage
+        .checked_add(config.top_off_amount)
+        .filter(|total| *total <= config.charge_max)
 }
 
 /// Charges the saved payment method for the shortage plus the top-off amount and deposits
@@ -587,8 +587,7 @@ pub(super) async fn add_funds(
             return Ok(funds_page(browser, &found, &signed, Some(typed), error).await);
         }
     };
-    let max = parse_amount(&browser.app.config.buy_window.charge_max).unwrap_or(Amount::ZERO);
-    if amount > max {
+    if amount > browser.app.config.buy_window.charge_max {
         let error = Some(AddFundsError::AmountTooLarge);
         return Ok(funds_page(browser, &found, &signed, Some(typed), error).await);
     }
