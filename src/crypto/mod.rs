@@ -1,5 +1,6 @@
-//! Cryptography for farthing: sealed tokens (`token`) and the secrets the server keeps or
-//! checks (`secret`: vendor API keys, the admin key, member pseudonyms).
+//! Cryptography for farthing: sealed tokens (`token`), sealed locators that route an id to
+//! its account (`locator`), and the secrets the server keeps or checks (`secret`: vendor API
+//! keys, the admin key, member pseudonyms).
 //!
 //! This module must not depend on the domain core, the actors, storage or HTTP, and it reads
 //! no clock and logs nothing: time and randomness are arguments, so the same inputs give the
@@ -8,9 +9,11 @@
 //!
 //! Key material never gets a `Debug` impl and is zeroized when dropped (STYLE §3.10, rule 13).
 
+pub mod locator;
 pub mod secret;
 pub mod token;
 
+pub use locator::LocatorKey;
 pub use secret::{
     AdminKey, ApiKeyDigest, PseudonymKey, generate_api_key, load_or_create_admin_key,
     parse_api_key, verify_api_key,
