@@ -1,18 +1,21 @@
 //! Cryptography for farthing: sealed tokens (`token`), sealed locators that route an id to
-//! its account (`locator`), and the secrets the server keeps or checks (`secret`: vendor API
-//! keys, the admin key, member pseudonyms).
+//! its account (`locator`), the secrets the server keeps or checks (`secret`: vendor API
+//! keys, the admin key, member pseudonyms), and the boot epoch that ties access tokens to
+//! one run of the server (`boot`).
 //!
 //! This module must not depend on the domain core, the actors, storage or HTTP, and it reads
 //! no clock and logs nothing: time and randomness are arguments, so the same inputs give the
-//! same answer in tests. The only I/O here is loading and writing key files, which happens at
-//! start-up or from an operator command, never on a request path.
+//! same answer in tests. The only I/O here is loading and writing key files and the boot
+//! epoch file, which happens at start-up or from an operator command, never on a request path.
 //!
 //! Key material never gets a `Debug` impl and is zeroized when dropped (STYLE §3.10, rule 13).
 
+pub mod boot;
 pub mod locator;
 pub mod secret;
 pub mod token;
 
+pub use boot::BootEpoch;
 pub use locator::LocatorKey;
 pub use secret::{
     AdminKey, ApiKeyDigest, PseudonymKey, generate_api_key, load_or_create_admin_key,
@@ -27,7 +30,8 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-/// Why a key file could not be loaded or written.
+/// Why a key file, or the boot epoch file (`boot`), could not be loaded or written. The
+/// messages do not say which kind of file: the caller adds that context.
 ///
 /// Kept apart from `TokenError` because it happens at start-up or in an operator command,
 /// where the right reaction is to stop and tell a human, not to answer a request.
@@ -35,12 +39,12 @@ use zeroize::Zeroizing;
 pub enum KeyFileError {
     /// Reading, creating, syncing or renaming the file failed; the operating system's error
     /// says why (missing permission, full disk, ...).
-    #[error("key file I/O failed: {0}")]
+    #[error("I/O failed: {0}")]
     Io(#[from] io::Error),
     /// The file exists but does not hold what farthing writes. The server refuses to start
     /// rather than guess, because a silently replaced key would log every member out or,
     /// worse, let a stale key keep working.
-    #[error("key file {} is corrupt at line {line}", path.display())]
+    #[error("file {} is corrupt at line {line}", path.display())]
     Corrupt {
         /// The file that failed to parse, so the operator knows which one to look at.
         path: PathBuf,
