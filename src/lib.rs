@@ -4,7 +4,8 @@
 //! - `domain`: pure state machines (money, accounts, vendors, entitlements, limits, events).
 //!   No I/O, clock, randomness or async.
 //! - `storage`: the fjall write-ahead journal (group commit), state rows, recovery, `check`.
-//! - `crypto`: sealed tokens (XChaCha20-Poly1305), API keys, member pseudonyms.
+//! - `crypto`: sealed tokens (XChaCha20-Poly1305), authorization locators (AES-SIV), API
+//!   keys, member pseudonyms, the boot epoch.
 //! - `clock`, `config`, `metrics`: edges the others are given.
 //! - `actors`: one actix actor per account and vendor; thin shells around `domain`.
 //! - `payments`: the payment-processor adapter (a built-in test processor) for top-offs.

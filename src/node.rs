@@ -17,6 +17,8 @@ use crate::actors::shards::Shards;
 use crate::actors::totals::Totals;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::crypto::KeyFileError;
+use crate::crypto::boot::BootEpoch;
 use crate::crypto::secret::{self, PseudonymKey};
 use crate::crypto::token::TokenKeys;
 use crate::domain::account::AccountPolicy;
@@ -44,6 +46,10 @@ pub enum NodeError {
     /// A key file is corrupt.
     #[error("key file: {0}")]
     Keys(String),
+    /// The boot epoch file could not be read or advanced; access tokens would not be tied
+    /// to this run, so the node does not start.
+    #[error("boot epoch: {0}")]
+    BootEpoch(#[source] KeyFileError),
     /// The store.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -132,6 +138,10 @@ pub fn start(
     };
     let (journal, store, journal_thread) =
         Journal::open(&store_dir(&data_dir), journal_config, durability, sink)?;
+    // After the journal is open (so a second node on the same directory has already been
+    // refused) and before anything can mint an access token.
+    let boot_epoch = BootEpoch::advance(&data_dir).map_err(NodeError::BootEpoch)?;
+    tracing::info!(boot_epoch, "boot epoch");
 
     let shard_count = config.shard_count();
     let http_threads = config.server.http_threads;
@@ -223,6 +233,7 @@ pub fn start(
                     public_url,
                     payments: Arc::new(crate::payments::TestProcessor),
                     ready: std::sync::atomic::AtomicBool::new(false),
+                    boot_epoch,
                 });
                 let connections = Arc::new(Semaphore::new(app.config.server.connections_max));
                 for (listener, shard) in shard_listeners.into_iter().zip(shards.handles()) {

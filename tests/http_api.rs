@@ -565,6 +565,47 @@ fn state_survives_a_restart() {
     server.totals_conserved();
 }
 
+/// A spent access token of an unlimited entitlement is remembered only in memory (access
+/// checks write nothing), so without the boot epoch a restart would let it work again.
+#[test]
+fn a_spent_access_token_stays_spent_across_a_restart() {
+    let server = TestServer::start();
+    let vendor = server.vendor("news.example");
+    let member = server.member("uma@example.com", "UTC", "1.00");
+    let buyer = server.buyer_token(&member.session, &vendor);
+    let bought = server.authorize(&vendor, &buyer, "0.30", "/a/1");
+    assert_eq!(bought.status, 200, "{:?}", bought.body);
+    assert_eq!(bought.body["entitlement"]["views_left"], json!(null));
+    let access = json!({"access_token": bought.body["access_token"], "content_url": "https://news.example/a/1"});
+    let granted = server.post("/v1/access", Some(&vendor.key), &access);
+    assert_eq!(granted.status, 200, "{:?}", granted.body);
+    let reused = server.post("/v1/access", Some(&vendor.key), &access);
+    assert_eq!((reused.status, reused.code()), (403, "access_token_used"));
+
+    assert_eq!(server.node.as_ref().unwrap().app.boot_epoch, 1);
+    let server = server.restart();
+    assert_eq!(server.node.as_ref().unwrap().app.boot_epoch, 2);
+    let replayed = server.post("/v1/access", Some(&vendor.key), &access);
+    assert_eq!(
+        (replayed.status, replayed.code()),
+        (403, "access_token_expired"),
+        "{:?}",
+        replayed.body
+    );
+
+    // The vendor re-authorizes: owned, so free, with a token of the new epoch.
+    let again = server.authorize(&vendor, &buyer, "0.30", "/a/1");
+    assert_eq!(again.status, 200, "{:?}", again.body);
+    assert_eq!(again.body["already_owned"], true);
+    assert_eq!(again.body["charged"], "0.00");
+    assert_eq!(server.balance(&member), "0.70");
+    let fresh = json!({"access_token": again.body["access_token"], "content_url": "https://news.example/a/1"});
+    let granted = server.post("/v1/access", Some(&vendor.key), &fresh);
+    assert_eq!(granted.status, 200, "{:?}", granted.body);
+    assert_eq!(granted.body["granted"], true);
+    server.totals_conserved();
+}
+
 #[test]
 fn serves_from_a_separate_http_runtime_too() {
     // `server.http_threads > 0` moves HTTP off the shards (kept to measure that placement).

@@ -28,7 +28,7 @@ use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::{
-    KeyFileError, Replace, create_key_dir, parse_hex_32, push_hex, read_key_file, write_key_file,
+    KeyFileError, Replace, create_key_dir, load_or_create_hex_key, read_key_file, write_key_file,
 };
 
 /// Prefix of every vendor API key, so a leaked key is recognisable in logs and by secret
@@ -259,25 +259,8 @@ impl PseudonymKey {
     /// `KeyFileError::Io` if the directory or file cannot be created or read;
     /// `KeyFileError::Corrupt` (line 1) if the file does not hold exactly one key.
     pub fn load_or_create(dir: &Path) -> Result<PseudonymKey, KeyFileError> {
-        let rng = &mut rand::rngs::OsRng;
-        create_key_dir(dir)?;
-        let path = dir.join(PSEUDONYM_KEY_FILE);
-        if let Some(text) = read_key_file(&path)? {
-            return parse_pseudonym_key(&path, &text);
-        }
-        let mut key = Zeroizing::new([0u8; 32]);
-        rng.fill_bytes(key.as_mut());
-        let mut text = Zeroizing::new(String::with_capacity(64 + 1));
-        push_hex(&mut text, key.as_ref());
-        text.push('\n');
-        match write_key_file(&path, text.as_bytes(), Replace::No) {
-            Ok(()) => Ok(PseudonymKey::from_key(&key)),
-            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
-                let existing = read_key_file(&path)?.ok_or(KeyFileError::Io(error))?;
-                parse_pseudonym_key(&path, &existing)
-            }
-            Err(error) => Err(KeyFileError::Io(error)),
-        }
+        let key = load_or_create_hex_key::<32>(dir, PSEUDONYM_KEY_FILE)?;
+        Ok(PseudonymKey::from_key(&key))
     }
 
     /// Builds a key from raw bytes without touching the disk, for tests and benches.
@@ -322,15 +305,6 @@ impl Drop for PseudonymKey {
 }
 
 impl ZeroizeOnDrop for PseudonymKey {}
-
-fn parse_pseudonym_key(path: &Path, text: &str) -> Result<PseudonymKey, KeyFileError> {
-    let hex = text.strip_suffix('\n').unwrap_or(text);
-    let key = Zeroizing::new(parse_hex_32(hex).ok_or_else(|| KeyFileError::Corrupt {
-        path: PathBuf::from(path),
-        line: 1,
-    })?);
-    Ok(PseudonymKey::from_key(&key))
-}
 
 #[cfg(test)]
 mod tests {

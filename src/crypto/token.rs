@@ -249,11 +249,16 @@ pub struct AccessClaims {
     /// Unix milliseconds from which the token is refused; kept short so a leaked token is
     /// soon useless.
     pub expires_at_ms: u64,
+    /// The server run (`crypto::boot`) that minted the token. Spent ids of unlimited
+    /// entitlements are kept only in memory, so the server refuses a token of any other
+    /// run as expired rather than risk accepting a spent one again. `open` does not check
+    /// it: the caller compares it with its own epoch, as this module keeps no state.
+    pub boot_epoch: u64,
 }
 
 impl AccessClaims {
-    /// Encoded length: four `u64` fields.
-    pub const ENCODED_BYTES: usize = 4 * 8;
+    /// Encoded length: five `u64` fields.
+    pub const ENCODED_BYTES: usize = 5 * 8;
 }
 
 impl Claims for AccessClaims {
@@ -267,17 +272,19 @@ impl Claims for AccessClaims {
                 self.entitlement,
                 self.token_id,
                 self.expires_at_ms,
+                self.boot_epoch,
             ],
         );
     }
 
     fn decode(bytes: &[u8]) -> Option<Self> {
-        let [account, entitlement, token_id, expires_at_ms] = decode_u64s(bytes)?;
+        let [account, entitlement, token_id, expires_at_ms, boot_epoch] = decode_u64s(bytes)?;
         Some(AccessClaims {
             account,
             entitlement,
             token_id,
             expires_at_ms,
+            boot_epoch,
         })
     }
 
@@ -763,6 +770,7 @@ mod tests {
             entitlement: 20,
             token_id: 30,
             expires_at_ms: NOW_MS + 60_000,
+            boot_epoch: 40,
         }
     }
 
@@ -798,6 +806,45 @@ mod tests {
         assert_eq!(
             keys.open::<AccessClaims>(&token, VENDOR, NOW_MS),
             Ok(access())
+        );
+        assert_eq!(
+            decode(&token).len(),
+            14 + 24 + AccessClaims::ENCODED_BYTES + 16
+        );
+        assert!(token.len() <= TOKEN_CHARS_MAX);
+        // The epoch is carried, not checked: that is the caller's comparison.
+        let other_epoch = AccessClaims {
+            boot_epoch: u64::MAX,
+            ..access()
+        };
+        let token = keys.seal(&other_epoch, VENDOR, &mut rng());
+        assert_eq!(
+            keys.open::<AccessClaims>(&token, VENDOR, NOW_MS),
+            Ok(other_epoch)
+        );
+    }
+
+    #[test]
+    fn access_tokens_of_the_four_field_layout_are_malformed() {
+        // What a server without `boot_epoch` minted: refused cleanly after the upgrade.
+        struct FourFields;
+        impl Claims for FourFields {
+            const PURPOSE: Purpose = Purpose::Access;
+            fn encode(&self, out: &mut Vec<u8>) {
+                encode_u64s(out, &[10, 20, 30, NOW_MS + 60_000]);
+            }
+            fn decode(_: &[u8]) -> Option<Self> {
+                Some(FourFields)
+            }
+            fn expires_at_ms(&self) -> u64 {
+                NOW_MS + 60_000
+            }
+        }
+        let keys = keys();
+        let token = keys.seal(&FourFields, VENDOR, &mut rng());
+        assert_eq!(
+            keys.open::<AccessClaims>(&token, VENDOR, NOW_MS),
+            Err(TokenError::Malformed)
         );
     }
 
@@ -1069,6 +1116,13 @@ mod tests {
         assert_eq!(BuyerClaims::decode(&bytes), None);
         assert_eq!(SessionClaims::decode(&[]), None);
         assert_eq!(AccessClaims::decode(&[0; 33]), None);
+        // The layout before `boot_epoch` (four fields) is refused, not read as epoch 0.
+        assert_eq!(AccessClaims::decode(&[0; 32]), None);
+        let mut bytes = Vec::new();
+        access().encode(&mut bytes);
+        assert_eq!(bytes.len(), AccessClaims::ENCODED_BYTES);
+        assert_eq!(bytes[32..], 40u64.to_be_bytes());
+        assert_eq!(AccessClaims::decode(&bytes), Some(access()));
     }
 
     #[test]

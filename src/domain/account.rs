@@ -176,8 +176,10 @@ pub struct AccountState {
     /// The saved payment method that top-offs and added funds are charged to, if any.
     pub payment_method: Option<PaymentMethod>,
     /// Access tokens spent on unlimited entitlements, until they expire. In memory only: an
-    /// unlimited entitlement needs no write per view, so after a restart such a token may be
-    /// accepted once more within its short TTL (it cannot cost money or a view).
+    /// unlimited entitlement needs no write per view. Forgetting them at a restart is safe
+    /// because access tokens carry the server's boot epoch and the HTTP layer refuses a token
+    /// of another run before it reaches the actor. Dropping a live account from memory
+    /// without a restart would forget them too; the registry never does.
     pub spent_access_tokens: VecMap<u64, Timestamp>,
 }
 

@@ -49,6 +49,9 @@ pub struct App {
     pub public_url: String,
     /// False until recovery finished and after the journal failed.
     pub ready: AtomicBool,
+    /// This run's boot epoch (`crypto::boot`): minted access tokens carry it, and access
+    /// checks refuse tokens of any other run, whose spent ids this run never saw.
+    pub boot_epoch: u64,
 }
 
 impl App {

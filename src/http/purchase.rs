@@ -95,7 +95,8 @@ fn micros_to_secs(micros: u64) -> f64 {
 }
 
 /// A fresh access token for `entitlement`: valid for the configured TTL (or less, when the
-/// entitlement expires sooner) and for one granted check.
+/// entitlement expires sooner), for one granted check, and only in this run of the server
+/// (it carries `app.boot_epoch`).
 #[must_use]
 pub fn mint_access_token(
     app: &App,
@@ -112,6 +113,7 @@ pub fn mint_access_token(
         entitlement: entitlement.id.0,
         token_id: new_id(),
         expires_at_ms: u64::try_from(expires_at.0).unwrap_or(0),
+        boot_epoch: app.boot_epoch,
     };
     app.tokens
         .seal(&claims, entitlement.key.vendor.0, &mut rand::rngs::OsRng)

@@ -15,7 +15,7 @@ use super::error::{ApiError, TokenKind};
 use super::json::{parse_json, rfc3339, to_json};
 use super::purchase::{claim_offer, mint_access_token, purchase, release_offer};
 use crate::actors::messages::{AccessMessage, VendorViewMessage};
-use crate::crypto::token::{AccessClaims, BuyerClaims};
+use crate::crypto::token::{AccessClaims, BuyerClaims, TokenError};
 use crate::domain::account::{AccessCommand, AuthorizeCommand};
 use crate::domain::entitlement::{ContentKey, ContentUrl, Entitlement, Terms};
 use crate::domain::event::{Event, IdempotencyStamp};
@@ -315,9 +315,18 @@ pub async fn access(app: &App, headers: &HeaderMap, body: Bytes) -> Result<Bytes
     let url = dto::content_url_field(&request.content_url, "content_url")?;
     let now = app.now();
     let now_ms = u64::try_from(now.0).unwrap_or(0);
-    let opened: Result<AccessClaims, _> =
-        app.tokens
-            .open(&request.access_token, vendor.profile.id.0, now_ms);
+    let opened = app
+        .tokens
+        .open::<AccessClaims>(&request.access_token, vendor.profile.id.0, now_ms)
+        .and_then(|claims| {
+            // A token of another run may have been spent there, and that run's memory of
+            // it is gone: refuse it as expired, so the vendor re-authorizes (free when owned).
+            if claims.boot_epoch == app.boot_epoch {
+                Ok(claims)
+            } else {
+                Err(TokenError::Expired)
+            }
+        });
     let claims = match opened {
         Ok(claims) => claims,
         Err(error) => {
