@@ -31,7 +31,7 @@ use farthing::domain::ids::{
 use farthing::domain::money::{Amount, Currency};
 use farthing::domain::seed::Seed;
 use farthing::domain::time::Timestamp;
-use farthing::storage::wal::{Journal, JournalConfig, NoSync};
+use farthing::storage::memory::MemoryStore;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -199,19 +199,10 @@ fn main() {
     let runner = actix_rt::System::new();
     runner.block_on(async move {
         let states = states;
-        let dir = tempfile::tempdir().unwrap();
-        let (journal, _store, _thread) = Journal::open(
-            dir.path(),
-            JournalConfig {
-                batch_events_max: 1024,
-                queue_entries_max: 1024,
-            },
-            Box::new(NoSync),
-            Box::new(|_| {}),
-        )
-        .unwrap();
+        // The actors never write here: the journal only has to exist.
+        let store = MemoryStore::new();
         let shards = Shards::start(2);
-        let env = common::account_env(journal);
+        let env = common::account_env(store.clone(), store);
         let mut addrs: Vec<(AccountId, Addr<AccountActor>)> = Vec::with_capacity(count);
         // Let the journal and arbiter threads settle before the reading actors are measured from.
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -220,7 +211,7 @@ fn main() {
             let env = env.clone();
             let id = AccountId(n.wrapping_mul(3).wrapping_add(1));
             let addr = AccountActor::start_in_arbiter(shards.for_id(id.0), move |_| {
-                AccountActor::new(seeded_state(n, now), env, 64)
+                AccountActor::new(seeded_state(n, now), 3, 0, env, 64)
             });
             addrs.push((id, addr));
         }

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use actix::Addr;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use farthing::actors::account::AccountActor;
+use farthing::actors::feed::Feed;
 use farthing::actors::messages::{AuthorizeMessage, OpenMessage};
 use farthing::actors::registry::{Registry, RegistryLimits};
 use farthing::actors::shards::Shards;
@@ -19,7 +20,8 @@ use farthing::domain::ids::{AccountId, LoginId, SessionId};
 use farthing::domain::money::{Amount, Currency};
 use farthing::domain::seed::{Seed, seed_events};
 use farthing::domain::time::Timestamp;
-use farthing::storage::wal::{Durability, Journal, JournalConfig, NoSync, SyncData};
+use farthing::storage::fjall_store::{Durability, FjallStore, NoSync, StoreConfig, SyncData};
+use farthing::storage::recovery::Recovered;
 use tokio::sync::oneshot;
 
 type Answer = oneshot::Receiver<
@@ -35,30 +37,37 @@ struct Rig {
 
 fn rig(durability: Box<dyn Durability>) -> Rig {
     let dir = tempfile::tempdir().unwrap();
-    let (journal, store, thread) = Journal::open(
-        dir.path(),
-        JournalConfig {
-            batch_events_max: 1024,
-            queue_entries_max: 65_536,
-        },
-        durability,
-        Box::new(|_| {}),
-    )
-    .unwrap();
-    std::mem::forget(thread);
+    let store = FjallStore::open(dir.path()).unwrap();
+    let (journal, snapshots, threads) = store
+        .start(
+            StoreConfig {
+                batch_events_max: 1024,
+                queue_entries_max: 65_536,
+                snapshot_queue_max: 4_096,
+            },
+            durability,
+            Arc::new(farthing::storage::port::NoSink),
+        )
+        .unwrap();
+    std::mem::forget(threads);
+    let feed = Feed::new(
+        snapshots.clone(),
+        Duration::from_secs(1),
+        &Recovered::default(),
+    );
     let (tx, rx) = std::sync::mpsc::channel();
     let system = std::thread::spawn(move || {
         let runner = actix_rt::System::new();
         runner.block_on(async move {
             let shards = Arc::new(Shards::start(1));
-            let env = common::account_env(journal);
+            let env = common::account_env(journal, snapshots);
             let limits = RegistryLimits {
                 mailbox_messages_max: 1024,
                 accounts_in_memory_max: 10,
-                vendor_checkpoint_interval_ms: 1000,
+                vendor_snapshot_interval_ms: 1000,
                 offers_expired_kept_ms: 600_000,
             };
-            let registry = Registry::new(shards, store, env, limits);
+            let registry = Registry::new(shards, env, limits, feed);
             let now = Timestamp(
                 i64::try_from(
                     std::time::SystemTime::now()
@@ -82,7 +91,7 @@ fn rig(durability: Box<dyn Durability>) -> Rig {
             };
             let events = seed_events(&seed, now);
             let state = AccountState::from_opened(events.first().unwrap()).unwrap();
-            let addr = registry.activate(state).unwrap();
+            let addr = registry.activate_new(state).unwrap();
             let (reply, answer) = oneshot::channel();
             addr.send(OpenMessage { events, reply }).await.unwrap();
             answer.await.unwrap().unwrap();

@@ -1,6 +1,6 @@
-//! Journal group commit: events per second when N submitters each append one entry (one
-//! ~200-byte event, two index keys, one state row) and wait for its ack before the next,
-//! as N actors with one request in flight each would. Measured with `SyncData` (one
+//! Journal group commit: events per second when N appenders each append one purchase event
+//! (its record and its owner-index key: what an authorization writes) and wait for its ack
+//! before the next, as N actors with one request in flight each would. Measured with `SyncData` (one
 //! `fdatasync` per batch, production) and `NoSync` (buffers flushed to the OS only), so the
 //! disk's fsync time can be told apart from the journal's own cost. After each case it
 //! prints the average number of events per batch.
@@ -10,28 +10,26 @@
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
+    clippy::indexing_slicing,
     reason = "bench harness: a failure should stop the run loudly (STYLE §4 lets benches opt out)"
 )]
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_main};
-use farthing::storage::wal::{
-    Durability, DurableEvent, EventRecord, Journal, JournalConfig, JournalEntry, JournalError,
-    NoSync, SyncData,
-};
+use farthing::domain::event::Event;
+use farthing::domain::ids::{AccountId, Owner};
+use farthing::storage::fjall_store::{Durability, FjallStore, NoSync, StoreConfig, SyncData};
+use farthing::storage::port::{Append, Journal, NoSink, StorageError};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// Size of each event's payload, about one encoded authorization.
-const PAYLOAD_BYTES: usize = 200;
-/// Size of each state row's value, about one encoded account.
-const STATE_VALUE_BYTES: usize = 120;
-/// Concurrent submitters to measure.
+/// Concurrent appenders to measure.
 const SUBMITTER_COUNTS: [u64; 3] = [1, 8, 64];
 /// Journal limits, as in the default configuration.
-const CONFIG: JournalConfig = JournalConfig {
+const CONFIG: StoreConfig = StoreConfig {
     batch_events_max: 1_024,
     queue_entries_max: 4_096,
+    snapshot_queue_max: 4_096,
 };
 
 /// Builds a fresh durability for one bench case.
@@ -50,43 +48,68 @@ impl Durability for CountingPersists {
     }
 }
 
-/// One entry as an authorization would write it.
-fn entry(submitter: u64, n: u64) -> JournalEntry {
-    let mut account_time = b"a".to_vec();
-    account_time.extend_from_slice(&submitter.to_be_bytes());
-    account_time.extend_from_slice(&n.to_be_bytes());
-    let mut authorization = b"z".to_vec();
-    authorization.extend_from_slice(&submitter.to_be_bytes());
-    authorization.extend_from_slice(&n.to_be_bytes());
-    let mut member = b"m".to_vec();
-    member.extend_from_slice(&submitter.to_be_bytes());
-    JournalEntry {
-        events: vec![EventRecord {
-            payload: vec![0x5a; PAYLOAD_BYTES],
-            index_keys: vec![account_time, authorization],
-            notify: true,
-        }],
-        state_puts: vec![(member, vec![0xa5; STATE_VALUE_BYTES])],
-        state_deletes: vec![],
+/// One purchase of `submitter`'s account at its position `n`.
+fn entry(submitter: u64, n: u64) -> Append {
+    let command = common_purchase(submitter, n);
+    Append {
+        owner: Owner::Account(AccountId(submitter)),
+        position: n,
+        events: vec![Arc::new(command)],
     }
+}
+
+/// A purchase event of about the usual size.
+fn common_purchase(submitter: u64, n: u64) -> Event {
+    use farthing::domain::entitlement::{ContentKey, ContentUrl, Entitlement};
+    use farthing::domain::event::Authorized;
+    use farthing::domain::ids::{AuthorizationId, EntitlementId, LoginId, SessionId, VendorId};
+    use farthing::domain::money::{Amount, Currency};
+    use farthing::domain::time::Timestamp;
+    let vendor = VendorId(9);
+    let url = ContentUrl::parse(&format!("https://news.example/a/{submitter}/{n}")).unwrap();
+    Event::Authorized(Box::new(Authorized {
+        account: AccountId(submitter),
+        authorization: AuthorizationId(n),
+        login: LoginId(2),
+        session: SessionId(3),
+        vendor,
+        entitlement: Entitlement {
+            id: EntitlementId(n),
+            key: ContentKey::new(vendor, None, &url),
+            authorization: AuthorizationId(n),
+            price: Amount::from_micros(10_000),
+            currency: Currency::parse("USD").unwrap(),
+            purchased_at: Timestamp(1_800_000_000_000),
+            views_allowed: None,
+            views_used: 0,
+            expires_at: None,
+            reversed_at: None,
+        },
+        idempotency: None,
+        idempotency_expired: Vec::new(),
+        offer: None,
+        at: Timestamp(1_800_000_000_000),
+    }))
 }
 
 /// Appends `iters` entries from `submitters` threads, each waiting for its ack before its
 /// next submit; returns the wall time.
-fn append(journal: &Journal, submitters: u64, iters: u64) -> Duration {
+fn append(journal: &dyn Journal, positions: &[AtomicU64], submitters: u64, iters: u64) -> Duration {
     let started = Instant::now();
     std::thread::scope(|scope| {
         for submitter in 0..submitters {
             let count = iters / submitters + u64::from(submitter < iters % submitters);
+            let position = &positions[usize::try_from(submitter).unwrap()];
             scope.spawn(move || {
-                for n in 0..count {
+                for _ in 0..count {
+                    let n = position.fetch_add(1, Ordering::Relaxed);
                     loop {
-                        match journal.submit_now(entry(submitter, n)) {
+                        match journal.append(entry(submitter, n)) {
                             Ok(ack) => {
                                 ack.wait_blocking().expect("append should be durable");
                                 break;
                             }
-                            Err(JournalError::Full) => std::thread::yield_now(),
+                            Err(StorageError::Full) => std::thread::yield_now(),
                             Err(error) => panic!("journal refused an append: {error}"),
                         }
                     }
@@ -117,22 +140,24 @@ fn wal_append(c: &mut Criterion) {
                 inner: durability(),
                 persists: Arc::clone(&persists),
             };
-            let sink = Box::new(|events: &[DurableEvent<'_>]| {
-                std::hint::black_box(events.len());
-            });
-            let (journal, store, thread) =
-                Journal::open(dir.path(), CONFIG, Box::new(counting), sink).expect("open");
+            let store = FjallStore::open(dir.path()).expect("open");
+            let (journal, _snapshots, threads) = store
+                .start(CONFIG, Box::new(counting), Arc::new(NoSink))
+                .expect("start");
+            let positions: Vec<AtomicU64> = (0..submitters).map(|_| AtomicU64::new(0)).collect();
 
             group.bench_with_input(
                 BenchmarkId::new(name, submitters),
                 &submitters,
                 |bencher, &submitters| {
-                    bencher.iter_custom(|iters| append(&journal, submitters, iters));
+                    bencher.iter_custom(|iters| {
+                        append(journal.as_ref(), &positions, submitters, iters)
+                    });
                 },
             );
 
-            thread.shutdown().expect("clean shutdown");
-            let events = store.last_seq().expect("read last seq").unwrap_or(0);
+            threads.shutdown().expect("clean shutdown");
+            let events = store.last_seq().expect("read last seq");
             let batches = persists.load(Ordering::Relaxed).max(1);
             if events == 0 {
                 continue; // Filtered out on the command line.

@@ -64,6 +64,8 @@ pub struct ServerConfig {
     pub connections_max: usize,
     /// Largest request body, bytes.
     pub request_body_bytes_max: usize,
+    /// Largest body of `POST /v1/authorize/batch`, bytes.
+    pub batch_body_bytes_max: usize,
     /// Time to read a request, ms.
     pub request_read_timeout_ms: u64,
     /// Grace for in-flight requests at shutdown, ms.
@@ -79,8 +81,10 @@ pub struct ActorsConfig {
     pub accounts_in_memory_max: usize,
     /// Sessions per login.
     pub sessions_per_login_max: usize,
-    /// How often a vendor with new sales checkpoints its ledger row, ms.
-    pub vendor_checkpoint_interval_ms: u64,
+    /// How often a vendor that changed snapshots itself and prunes expired offers, ms.
+    pub vendor_snapshot_interval_ms: u64,
+    /// Events an account appends between two of its snapshots.
+    pub account_snapshot_events: u64,
 }
 
 /// `[journal]`.
@@ -90,6 +94,10 @@ pub struct JournalSettings {
     pub batch_events_max: usize,
     /// Entries queued at most.
     pub queue_entries_max: usize,
+    /// Snapshot batches waiting for the snapshot writer at most.
+    pub snapshot_queue_max: usize,
+    /// How often the feed checkpoints the members' totals and the directory, ms.
+    pub checkpoint_interval_ms: u64,
 }
 
 /// `[tokens]`.
@@ -213,6 +221,7 @@ struct RawServer {
     http_threads: usize,
     connections_max: usize,
     request_body_bytes_max: usize,
+    batch_body_bytes_max: usize,
     request_read_timeout_ms: u64,
     shutdown_grace_ms: u64,
 }
@@ -224,7 +233,8 @@ struct RawActors {
     mailbox_messages_max: usize,
     accounts_in_memory_max: usize,
     sessions_per_login_max: usize,
-    vendor_checkpoint_interval_ms: u64,
+    vendor_snapshot_interval_ms: u64,
+    account_snapshot_events: u64,
 }
 
 /// `[journal]` as written; see `JournalSettings`.
@@ -233,6 +243,8 @@ struct RawActors {
 struct RawJournal {
     batch_events_max: usize,
     queue_entries_max: usize,
+    snapshot_queue_max: usize,
+    checkpoint_interval_ms: u64,
 }
 
 /// `[tokens]` as written; see `TokensConfig`.
@@ -477,6 +489,7 @@ impl RawServer {
             http_threads,
             connections_max,
             request_body_bytes_max,
+            batch_body_bytes_max,
             request_read_timeout_ms,
             shutdown_grace_ms,
         } = self;
@@ -507,6 +520,12 @@ impl RawServer {
                 256..=16 << 20,
                 "256 bytes to 16 MiB",
             )?,
+            batch_body_bytes_max: within(
+                "server.batch_body_bytes_max",
+                batch_body_bytes_max,
+                256..=64 << 20,
+                "256 bytes to 64 MiB",
+            )?,
             request_read_timeout_ms: within(
                 "server.request_read_timeout_ms",
                 request_read_timeout_ms,
@@ -529,7 +548,8 @@ impl RawActors {
             mailbox_messages_max,
             accounts_in_memory_max,
             sessions_per_login_max,
-            vendor_checkpoint_interval_ms,
+            vendor_snapshot_interval_ms,
+            account_snapshot_events,
         } = self;
         Ok(ActorsConfig {
             mailbox_messages_max: within(
@@ -550,11 +570,17 @@ impl RawActors {
                 1..=usize::MAX,
                 "at least 1",
             )?,
-            vendor_checkpoint_interval_ms: within(
-                "actors.vendor_checkpoint_interval_ms",
-                vendor_checkpoint_interval_ms,
+            vendor_snapshot_interval_ms: within(
+                "actors.vendor_snapshot_interval_ms",
+                vendor_snapshot_interval_ms,
                 1..=HOUR_MS,
                 "1 ms to 1 hour",
+            )?,
+            account_snapshot_events: within(
+                "actors.account_snapshot_events",
+                account_snapshot_events,
+                1..=1_000_000,
+                "1 to 1000000 events",
             )?,
         })
     }
@@ -565,6 +591,8 @@ impl RawJournal {
         let RawJournal {
             batch_events_max,
             queue_entries_max,
+            snapshot_queue_max,
+            checkpoint_interval_ms,
         } = self;
         Ok(JournalSettings {
             batch_events_max: within(
@@ -578,6 +606,18 @@ impl RawJournal {
                 queue_entries_max,
                 1..=usize::MAX,
                 "at least 1",
+            )?,
+            snapshot_queue_max: within(
+                "journal.snapshot_queue_max",
+                snapshot_queue_max,
+                1..=1_000_000,
+                "1 to 1000000",
+            )?,
+            checkpoint_interval_ms: within(
+                "journal.checkpoint_interval_ms",
+                checkpoint_interval_ms,
+                1..=HOUR_MS,
+                "1 ms to 1 hour",
             )?,
         })
     }
@@ -963,16 +1003,24 @@ mod tests {
         ("server.connections_max", "0", "1"),
         ("server.request_body_bytes_max", "255", "256"),
         ("server.request_body_bytes_max", "16777217", "16777216"),
+        ("server.batch_body_bytes_max", "255", "256"),
+        ("server.batch_body_bytes_max", "67108865", "67108864"),
         ("server.request_read_timeout_ms", "0", "1"),
         ("server.request_read_timeout_ms", "600001", "600000"),
         ("server.shutdown_grace_ms", "600001", "600000"),
         ("actors.mailbox_messages_max", "0", "1"),
         ("actors.accounts_in_memory_max", "0", "1"),
         ("actors.sessions_per_login_max", "0", "1"),
-        ("actors.vendor_checkpoint_interval_ms", "0", "1"),
-        ("actors.vendor_checkpoint_interval_ms", "3600001", "3600000"),
+        ("actors.vendor_snapshot_interval_ms", "0", "1"),
+        ("actors.vendor_snapshot_interval_ms", "3600001", "3600000"),
+        ("actors.account_snapshot_events", "0", "1"),
+        ("actors.account_snapshot_events", "1000001", "1000000"),
         ("journal.batch_events_max", "0", "1"),
         ("journal.queue_entries_max", "0", "1"),
+        ("journal.snapshot_queue_max", "0", "1"),
+        ("journal.snapshot_queue_max", "1000001", "1000000"),
+        ("journal.checkpoint_interval_ms", "0", "1"),
+        ("journal.checkpoint_interval_ms", "3600001", "3600000"),
         ("tokens.access_token_ttl_ms", "0", "1"),
         ("tokens.access_token_ttl_ms", "31536000001", "31536000000"),
         ("tokens.session_absolute_ttl_ms", "0", "1"),

@@ -10,9 +10,8 @@ use farthing::clock::SystemClock;
 use farthing::config::Config;
 use farthing::crypto::token::TokenKeys;
 use farthing::node;
+use farthing::storage::fjall_store::{FjallStore, SyncData};
 use farthing::storage::recovery;
-use farthing::storage::store::Store;
-use farthing::storage::wal::SyncData;
 
 /// glibc's malloc showed as about a fifth of the server's CPU under load (arena locking and
 /// consolidation across the shard and journal threads); mimalloc's thread-local heaps remove
@@ -96,7 +95,7 @@ fn serve(
     let node = node::start(config, Arc::new(SystemClock), Box::new(SyncData))
         .context("starting farthing")?;
     println!("farthing listening on http://{}", node.address);
-    let journal = node.journal();
+    let poisoned = node.poisoned();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -106,7 +105,7 @@ fn serve(
         tokio::select! {
             _ = tokio::signal::ctrl_c() => Ok::<bool, std::io::Error>(false),
             _ = terminate.recv() => Ok(false),
-            () = journal.poisoned() => Ok(true),
+            () = poisoned => Ok(true),
         }
     })?;
     if poisoned {
@@ -123,21 +122,36 @@ fn serve(
 }
 
 fn check(data_dir: &Path) -> anyhow::Result<ExitCode> {
-    let store = Store::open(&node::store_dir(data_dir)).context("opening the store")?;
-    let report = recovery::check(&store)?;
+    let store = FjallStore::open(&node::store_dir(data_dir)).context("opening the store")?;
+    let (journal, snapshots) = store.reader()?;
+    let report = recovery::check(&journal, &snapshots)?;
     println!("events replayed: {}", report.events);
-    println!("accounts: {}, vendors: {}", report.accounts, report.vendors);
-    for (currency, (deposits, balances, gross)) in &report.money {
+    println!(
+        "accounts: {}, vendors: {}, snapshots compared: {}",
+        report.accounts, report.vendors, report.snapshots
+    );
+    for (currency, line) in &report.money {
         println!(
-            "{currency}: deposits {deposits} = balances {balances} + vendor gross {gross} (micro-units)"
+            "{currency}: deposits {} = balances {} + vendor gross {} (micro-units)",
+            line.deposits.micros(),
+            line.balances.micros(),
+            line.vendor_gross.micros()
         );
     }
     println!("money conserved: {}", report.conserved);
     for mismatch in &report.mismatches {
         println!("mismatch: {mismatch}");
     }
+    if report.mismatch_count > report.mismatches.len() {
+        println!(
+            "... and {} more mismatches",
+            report.mismatch_count - report.mismatches.len()
+        );
+    }
     if report.ok() {
-        println!("check passed: the rows are what the events say");
+        println!(
+            "check passed: the snapshots, the checkpoint and recovery are what the events say"
+        );
         Ok(ExitCode::SUCCESS)
     } else {
         println!("check FAILED");

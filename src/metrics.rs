@@ -27,6 +27,19 @@ pub const MAILBOX_REJECTIONS: &str = "farthing_mailbox_rejections_total";
 pub const ACCOUNTS_IN_MEMORY: &str = "farthing_accounts_in_memory";
 /// Vendors in memory (gauge).
 pub const VENDORS_IN_MEMORY: &str = "farthing_vendors_in_memory";
+/// Durable sales a vendor's ledger could not take (counter; non-zero is an alarm).
+pub const SALES_REFUSED: &str = "farthing_vendor_sales_refused_total";
+/// Sales the feed could not hand a vendor at once and left to the catch-up (counter).
+pub const FEED_DEFERRED: &str = "farthing_feed_deferred_sales_total";
+/// Vendors whose sales are being caught up from the journal (gauge).
+pub const FEED_VENDORS_BEHIND: &str = "farthing_feed_vendors_behind";
+/// Feed checkpoints written (counter).
+pub const FEED_CHECKPOINTS: &str = "farthing_feed_checkpoints_total";
+/// Accounts activated from their snapshot and later events (counter), and the events
+/// replayed to do it (counter).
+pub const ACCOUNT_ACTIVATIONS: &str = "farthing_account_activations_total";
+/// Events replayed by account activations (counter).
+pub const ACTIVATION_EVENTS: &str = "farthing_account_activation_events_total";
 
 /// Latency buckets from 10 µs to 1 s: the hot path lives in the first half.
 const SECONDS_BUCKETS: &[f64] = &[

@@ -2,7 +2,6 @@
 //! HTTP server, and stops them in order. `main` and the integration tests both start nodes
 //! through here, so the tests run exactly what production runs.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -12,25 +11,21 @@ use std::time::Duration;
 use tokio::sync::{Semaphore, watch};
 
 use crate::actors::account::AccountEnv;
+use crate::actors::feed::Feed;
 use crate::actors::registry::{Registry, RegistryLimits};
 use crate::actors::shards::Shards;
-use crate::actors::totals::Totals;
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::crypto::KeyFileError;
-use crate::crypto::boot::BootEpoch;
 use crate::crypto::secret::{self, PseudonymKey};
 use crate::crypto::token::TokenKeys;
+use crate::crypto::{BootEpoch, LocatorKey};
 use crate::domain::account::AccountPolicy;
-use crate::domain::event::Event;
-use crate::domain::ids::VendorId;
-use crate::domain::offer::OfferBook;
 use crate::http::app::{App, IdempotencyCache};
 use crate::http::server;
-use crate::storage::codec;
+use crate::storage::fjall_store::{Durability, FjallStore, OpenError, StorageThreads, StoreConfig};
+use crate::storage::memory::MemoryStore;
+use crate::storage::port::{Journal, SnapshotStore, StorageError};
 use crate::storage::recovery::{self, RecoveryError};
-use crate::storage::store::StorageError;
-use crate::storage::wal::{Durability, DurableEvent, Journal, JournalConfig, JournalThread};
 
 /// Why a node could not start or stop cleanly.
 #[derive(Debug, thiserror::Error)]
@@ -46,11 +41,10 @@ pub enum NodeError {
     /// A key file is corrupt.
     #[error("key file: {0}")]
     Keys(String),
-    /// The boot epoch file could not be read or advanced; access tokens would not be tied
-    /// to this run, so the node does not start.
-    #[error("boot epoch: {0}")]
-    BootEpoch(#[source] KeyFileError),
-    /// The store.
+    /// The store could not be opened.
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    /// The store failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
     /// Recovery.
@@ -62,6 +56,15 @@ pub enum NodeError {
     /// The actor system thread failed.
     #[error("actor system: {0}")]
     System(String),
+}
+
+/// Where a node keeps its journal and snapshots.
+pub enum Storage {
+    /// fjall in `<data_dir>/journal`, made durable by `Durability` (the default).
+    Fjall(Box<dyn Durability>),
+    /// Process memory (tests and simulation): the same store handed to the next node is what
+    /// a restart finds.
+    Memory(Arc<MemoryStore>),
 }
 
 /// Where the fjall store lives inside the data directory.
@@ -82,11 +85,13 @@ pub struct Node {
     shards: Arc<Shards>,
     system: actix_rt::System,
     system_thread: std::thread::JoinHandle<()>,
-    journal_thread: JournalThread,
+    storage_threads: Option<StorageThreads>,
+    catch_up_thread: std::thread::JoinHandle<()>,
     http_runtime: Option<tokio::runtime::Runtime>,
 }
 
-/// Starts a node with `config`, reading time from `clock` and persisting with `durability`.
+/// Starts a node with `config` on the fjall store in its data directory, reading time from
+/// `clock` and persisting with `durability`.
 ///
 /// # Errors
 /// `NodeError` naming what failed.
@@ -94,6 +99,18 @@ pub fn start(
     config: Config,
     clock: Arc<dyn Clock>,
     durability: Box<dyn Durability>,
+) -> Result<Node, NodeError> {
+    start_with(config, clock, Storage::Fjall(durability))
+}
+
+/// Starts a node with `config` on `storage`, reading time from `clock`.
+///
+/// # Errors
+/// `NodeError` naming what failed.
+pub fn start_with(
+    config: Config,
+    clock: Arc<dyn Clock>,
+    storage: Storage,
 ) -> Result<Node, NodeError> {
     let metrics = crate::metrics::install().map_err(NodeError::Metrics)?;
     if !crate::crypto::token::POLY1305_FORCE_SOFT {
@@ -110,38 +127,74 @@ pub fn start(
         TokenKeys::load_or_create(&data_dir).map_err(|e| NodeError::Keys(e.to_string()))?;
     let pseudonyms =
         PseudonymKey::load_or_create(&data_dir).map_err(|e| NodeError::Keys(e.to_string()))?;
+    let locators =
+        LocatorKey::load_or_create(&data_dir).map_err(|e| NodeError::Keys(e.to_string()))?;
+    // Every start is a new epoch: access tokens of earlier runs are refused.
+    let boot_epoch = BootEpoch::advance(&data_dir).map_err(|e| NodeError::Keys(e.to_string()))?;
     let admin_key_path = config.admin_key_path();
     let admin_key = secret::load_or_create_admin_key(&admin_key_path, &mut rand::rngs::OsRng)
         .map_err(|e| NodeError::Keys(e.to_string()))?;
     tracing::info!(path = %admin_key_path.display(), "admin key");
 
-    let registry_slot: Arc<OnceLock<Arc<Registry>>> = Arc::new(OnceLock::new());
-    let sink_registry = registry_slot.clone();
-    let sink = Box::new(move |events: &[DurableEvent<'_>]| {
-        let Some(registry) = sink_registry.get() else {
-            return;
-        };
-        for durable in events {
-            match codec::decode_event(durable.payload) {
-                Ok(event @ (Event::Authorized(_) | Event::Reversed { .. })) => {
-                    registry.deliver_sale(durable.seq, event)
-                }
-                Ok(_) => {}
-                // We encoded it a moment ago; failing to decode it is a bug.
-                Err(error) => panic!("journaled event {} does not decode: {error}", durable.seq),
-            }
-        }
-    });
-    let journal_config = JournalConfig {
+    let store_config = StoreConfig {
         batch_events_max: config.journal.batch_events_max,
         queue_entries_max: config.journal.queue_entries_max,
+        snapshot_queue_max: config.journal.snapshot_queue_max,
     };
-    let (journal, store, journal_thread) =
-        Journal::open(&store_dir(&data_dir), journal_config, durability, sink)?;
-    // After the journal is open (so a second node on the same directory has already been
-    // refused) and before anything can mint an access token.
-    let boot_epoch = BootEpoch::advance(&data_dir).map_err(NodeError::BootEpoch)?;
-    tracing::info!(boot_epoch, "boot epoch");
+    let checkpoint_interval = Duration::from_millis(config.journal.checkpoint_interval_ms);
+    let started_recovery = std::time::Instant::now();
+    let Opened {
+        journal,
+        snapshots,
+        storage_threads,
+        feed,
+        recovered,
+    } = match storage {
+        Storage::Fjall(durability) => {
+            let store = FjallStore::open(&store_dir(&data_dir))?;
+            let (reader, snapshot_reader) = store.reader()?;
+            let recovered = recovery::recover(&reader, &snapshot_reader)?;
+            drop((reader, snapshot_reader));
+            // The feed's checkpoints go through the snapshot writer, which starts with the
+            // journal; until then there is nothing to checkpoint.
+            let pending = PendingSnapshots::default();
+            let feed = Feed::new(pending.handle(), checkpoint_interval, &recovered);
+            let (journal, snapshots, threads) =
+                store.start(store_config, durability, feed.clone())?;
+            pending.connect(snapshots.clone());
+            Opened {
+                journal,
+                snapshots,
+                storage_threads: Some(threads),
+                feed,
+                recovered,
+            }
+        }
+        Storage::Memory(memory) => {
+            let recovered = recovery::recover(memory.as_ref(), memory.as_ref())?;
+            let feed = Feed::new(memory.clone(), checkpoint_interval, &recovered);
+            memory.set_sink(feed.clone());
+            Opened {
+                journal: memory.clone(),
+                snapshots: memory,
+                storage_threads: None,
+                feed,
+                recovered,
+            }
+        }
+    };
+    tracing::info!(
+        events_replayed = recovered.replayed,
+        vendors = recovered.vendors.len(),
+        elapsed_ms = u64::try_from(started_recovery.elapsed().as_millis()).unwrap_or(u64::MAX),
+        "recovered"
+    );
+    let catch_up_thread = feed
+        .start_catch_up(journal.clone())
+        .map_err(|source| NodeError::Io {
+            what: "starting the feed's catch-up thread",
+            source,
+        })?;
 
     let shard_count = config.shard_count();
     let http_threads = config.server.http_threads;
@@ -185,44 +238,34 @@ pub fn start(
                 let shards = Arc::new(Shards::start(shard_count));
                 let env = AccountEnv {
                     journal,
+                    snapshots,
                     clock: clock.clone(),
                     policy: AccountPolicy {
                         sessions_per_login_max: config.actors.sessions_per_login_max,
                         idempotency_retention_ms: config.idempotency.retention_ms,
                     },
-                    totals: Arc::new(Totals::default()),
+                    snapshot_every_events: config.actors.account_snapshot_events,
                 };
                 let limits = RegistryLimits {
                     mailbox_messages_max: config.actors.mailbox_messages_max,
                     accounts_in_memory_max: config.actors.accounts_in_memory_max,
-                    vendor_checkpoint_interval_ms: config.actors.vendor_checkpoint_interval_ms,
+                    vendor_snapshot_interval_ms: config.actors.vendor_snapshot_interval_ms,
                     offers_expired_kept_ms: config.offers.expired_kept_ms,
                 };
-                recovery::check_format(&store)?;
-                let registry = Arc::new(Registry::new(shards.clone(), store.clone(), env, limits));
-                let mut books: BTreeMap<VendorId, OfferBook> = BTreeMap::new();
-                for (offer, used) in recovery::load_offers(&store)? {
-                    let book = books.entry(offer.vendor).or_default();
-                    let id = offer.id;
-                    book.insert(offer);
-                    if used {
-                        book.mark_used(id);
-                    }
+                let registry = Arc::new(Registry::new(shards.clone(), env, limits, feed));
+                for vendor in recovered.vendors {
+                    registry.add_vendor(vendor.state, vendor.position);
                 }
-                for vendor in recovery::load_vendors(&store)? {
-                    let book = books.remove(&vendor.profile.id).unwrap_or_default();
-                    registry.add_vendor(vendor, book);
-                }
-                for (email, account) in recovery::load_emails(&store)? {
+                for (email, account) in recovered.emails {
                     registry.load_email(email, account);
                 }
-                recovery::load_totals(&store, &registry.env().totals)?;
-                let _ = registry_slot.set(registry.clone());
                 let app = Arc::new(App {
                     registry,
                     tokens,
                     pseudonyms,
+                    locators,
                     admin_key,
+                    boot_epoch,
                     idempotency: IdempotencyCache::new(
                         config.idempotency.keys_max,
                         config.idempotency.retention_ms,
@@ -233,7 +276,6 @@ pub fn start(
                     public_url,
                     payments: Arc::new(crate::payments::TestProcessor),
                     ready: std::sync::atomic::AtomicBool::new(false),
-                    boot_epoch,
                 });
                 let connections = Arc::new(Semaphore::new(app.config.server.connections_max));
                 for (listener, shard) in shard_listeners.into_iter().zip(shards.handles()) {
@@ -247,7 +289,7 @@ pub fn start(
                     });
                 }
                 app.ready.store(true, Ordering::Release);
-                Ok::<_, RecoveryError>((app, shards, actix_rt::System::current()))
+                Ok::<_, NodeError>((app, shards, actix_rt::System::current()))
             });
             let failed = result.is_err();
             let _ = started_tx.send(result);
@@ -263,7 +305,7 @@ pub fn start(
         Ok(Ok(started)) => started,
         Ok(Err(error)) => {
             let _ = system_thread.join();
-            return Err(error.into());
+            return Err(error);
         }
         Err(_) => {
             return Err(NodeError::System(
@@ -308,16 +350,62 @@ pub fn start(
         shards,
         system,
         system_thread,
-        journal_thread,
+        storage_threads,
+        catch_up_thread,
         http_runtime,
     })
 }
 
+/// Storage opened and recovered, before the actors start.
+struct Opened {
+    journal: Arc<dyn Journal>,
+    snapshots: Arc<dyn SnapshotStore>,
+    storage_threads: Option<StorageThreads>,
+    feed: Arc<Feed>,
+    recovered: recovery::Recovered,
+}
+
+/// The snapshot store the feed is built with before the journal (and its snapshot writer)
+/// starts: saves are refused until it is connected, which is harmless (a checkpoint is only
+/// ever a shortcut for recovery).
+#[derive(Clone, Default)]
+struct PendingSnapshots {
+    inner: Arc<OnceLock<Arc<dyn SnapshotStore>>>,
+}
+
+impl PendingSnapshots {
+    fn handle(&self) -> Arc<dyn SnapshotStore> {
+        Arc::new(self.clone())
+    }
+
+    fn connect(&self, store: Arc<dyn SnapshotStore>) {
+        let _ = self.inner.set(store);
+    }
+
+    fn store(&self) -> Result<&Arc<dyn SnapshotStore>, StorageError> {
+        self.inner.get().ok_or(StorageError::Stopped)
+    }
+}
+
+impl SnapshotStore for PendingSnapshots {
+    fn save(&self, rows: crate::storage::port::SnapshotRows) -> Result<(), StorageError> {
+        self.store()?.save(rows)
+    }
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        self.store()?.get(key)
+    }
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<crate::storage::port::Rows, StorageError> {
+        self.store()?.scan_prefix(prefix)
+    }
+    fn flush(&self) -> Result<(), StorageError> {
+        self.store()?.flush()
+    }
+}
+
 impl Node {
-    /// The journal handle, to watch for a failed persist.
-    #[must_use]
-    pub fn journal(&self) -> Journal {
-        self.app.registry.env().journal.clone()
+    /// Resolves when the journal is poisoned (a persist failed): the server must exit.
+    pub fn poisoned(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        crate::storage::port::wait_poisoned(self.app.registry.env().journal.poison_watch())
     }
 
     /// Stops accepting, lets in-flight requests finish (up to the grace period), stops the
@@ -341,7 +429,11 @@ impl Node {
         self.shards.stop();
         self.system.stop();
         let _ = self.system_thread.join();
-        self.journal_thread.shutdown()?;
+        self.app.registry.feed().stop();
+        let _ = self.catch_up_thread.join();
+        if let Some(threads) = self.storage_threads {
+            threads.shutdown()?;
+        }
         Ok(())
     }
 }

@@ -760,15 +760,20 @@ fn a_buy_window_purchase_and_an_authorize_write_the_same_event() {
     // Read both purchase events back from the journal.
     let dir = server.dir.path().to_owned();
     server.node.take().unwrap().shutdown().unwrap();
-    let store = farthing::storage::store::Store::open(&farthing::node::store_dir(&dir)).unwrap();
-    let mut purchases: Vec<farthing::domain::event::Authorized> = store
-        .scan_events(0)
-        .map(|item| farthing::storage::codec::decode_event(&item.unwrap().1).unwrap())
-        .filter_map(|event| match event {
-            farthing::domain::event::Event::Authorized(authorized) => Some(*authorized),
-            _ => None,
-        })
-        .collect();
+    let store =
+        farthing::storage::fjall_store::FjallStore::open(&farthing::node::store_dir(&dir)).unwrap();
+    let (journal, _) = store.reader().unwrap();
+    let mut purchases: Vec<farthing::domain::event::Authorized> =
+        farthing::storage::port::Journal::read_from(&journal, 1, 10_000)
+            .unwrap()
+            .into_iter()
+            .filter_map(|recorded| match recorded.event.as_ref() {
+                farthing::domain::event::Event::Authorized(authorized) => {
+                    Some((**authorized).clone())
+                }
+                _ => None,
+            })
+            .collect();
     assert_eq!(purchases.len(), 2);
     let window_event = purchases.pop().unwrap();
     let api_event = purchases.pop().unwrap();

@@ -611,7 +611,7 @@ fn serves_from_a_separate_http_runtime_too() {
     // `server.http_threads > 0` moves HTTP off the shards (kept to measure that placement).
     let server = TestServer::start_with(
         |config| config.server.http_threads = 2,
-        Box::new(farthing::storage::wal::SyncData),
+        Box::new(farthing::storage::fjall_store::SyncData),
     );
     let vendor = server.vendor("news.example");
     let member = server.member("jo@example.com", "UTC", "1.00");
@@ -676,12 +676,21 @@ fn a_deposit_reference_is_credited_once_and_member_calls_need_a_session() {
         (401, "unauthenticated")
     );
     // The journal is the audit trail: the admin's deposit says the admin made it.
-    let store = server.node.as_ref().unwrap().app.registry.store().clone();
-    let audited = store
-        .scan_events(0)
-        .map(|item| farthing::storage::codec::decode_event(&item.unwrap().1).unwrap())
-        .any(|event| {
-            matches!(event, farthing::domain::event::Event::Deposited { ref reference, by: farthing::domain::event::Origin::Admin, .. } if reference == "wire-77")
+    let journal = server
+        .node
+        .as_ref()
+        .unwrap()
+        .app
+        .registry
+        .env()
+        .journal
+        .clone();
+    let audited = journal
+        .read_from(1, 10_000)
+        .unwrap()
+        .into_iter()
+        .any(|recorded| {
+            matches!(recorded.event.as_ref(), farthing::domain::event::Event::Deposited { reference, by: farthing::domain::event::Origin::Admin, .. } if reference == "wire-77")
         });
     assert!(audited, "the deposit event records that the admin acted");
     let taken = server.post("/v1/members", None, &json!({"email": "KO@example.com", "password": "another password", "language": "en", "currency": "USD"}));

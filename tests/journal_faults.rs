@@ -1,6 +1,6 @@
 //! The ordering promise at the journal seam, through the whole node: no reply leaves before
 //! its persist has returned, and a failed persist stops writes (the server then exits
-//! non-zero: `main` watches `Journal::poisoned`).
+//! non-zero: `main` watches `Node::poisoned`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use common::TestServer;
-use farthing::storage::wal::Durability;
+use farthing::storage::fjall_store::Durability;
 
 /// Passes persists through until `hold` is set; then each persist waits for a release, or
 /// fails when `fail` is set.
@@ -122,14 +122,15 @@ fn a_failed_persist_stops_writes() {
     let failed = server.authorize(&vendor, &buyer, "0.10", "/a/1");
     assert_eq!((failed.status, failed.code()), (503, "storage_failed"));
     assert!(failed.header("retry-after").is_some());
-    let journal = server.node.as_ref().unwrap().journal();
-    assert!(journal.is_poisoned());
+    let node = server.node.as_ref().unwrap();
+    assert!(node.app.registry.env().journal.is_poisoned());
+    let poisoned = node.poisoned();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     runtime
-        .block_on(async { tokio::time::timeout(Duration::from_secs(5), journal.poisoned()).await })
+        .block_on(async { tokio::time::timeout(Duration::from_secs(5), poisoned).await })
         .expect("the poisoned signal that makes main exit non-zero");
     assert_eq!(server.get("/readyz", None).status, 503);
     let refused = server.authorize(&vendor, &buyer, "0.10", "/a/2");

@@ -367,15 +367,19 @@ struct Sim {
 }
 
 fn vendor_state(id: VendorId) -> VendorState {
-    VendorState::registered(VendorProfile {
-        id,
-        name: format!("vendor {}", id.0),
-        currency: usd(),
-        content_domains: vec!["news.example".into()],
-        fee_ppm: 30_000,
-        api_key_digest: [0; 32],
-        registered_at: Timestamp(0),
-    })
+    VendorState::from_registered(
+        &Event::VendorRegistered(Box::new(VendorProfile {
+            id,
+            name: format!("vendor {}", id.0),
+            currency: usd(),
+            content_domains: vec!["news.example".into()],
+            fee_ppm: 30_000,
+            api_key_digest: [0; 32],
+            registered_at: Timestamp(0),
+        })),
+        0,
+    )
+    .unwrap()
 }
 
 fn opened(index: usize) -> AccountState {
@@ -461,9 +465,9 @@ impl Sim {
             self.seq += 1;
             let vendor = VENDORS
                 .iter()
-                .position(|v| Some(*v) == event.vendor())
+                .position(|v| Some(*v) == event.sale_vendor())
                 .unwrap();
-            assert!(self.vendors[vendor].apply_sale(self.seq, event));
+            assert_eq!(self.vendors[vendor].apply_sale(self.seq, event), Ok(true));
             self.vendor_log.push((vendor, self.seq, event.clone()));
         }
     }
@@ -937,8 +941,8 @@ impl Sim {
                 .map(|p| p.price)
                 .sum();
             let ledger = vendor.ledger.get(&usd()).copied().unwrap_or_default();
-            assert_eq!(ledger.gross.micros(), sold, "vendor gross");
-            gross += ledger.gross.micros();
+            assert_eq!(ledger.gross.micros(), u128::from(sold), "vendor gross");
+            gross += u64::try_from(ledger.gross.micros()).unwrap();
         }
         // Money is conserved: deposits == balances + vendor gross.
         assert_eq!(
@@ -949,7 +953,7 @@ impl Sim {
         for p in &self.purchases {
             let live = &self.live[p.acct].state.entitlements[&p.entitlement];
             assert_eq!(live.views_used, p.views_used);
-            assert_eq!(live.reversed, p.reversed);
+            assert_eq!(live.is_reversed(), p.reversed);
         }
         self.check_limits();
         self.check_idempotency();
@@ -1030,11 +1034,11 @@ impl Sim {
         }
         let mut vendors: Vec<VendorState> = VENDORS.iter().map(|id| vendor_state(*id)).collect();
         for (vendor, seq, event) in &self.vendor_log {
-            assert!(vendors[*vendor].apply_sale(*seq, event));
+            assert_eq!(vendors[*vendor].apply_sale(*seq, event), Ok(true));
         }
         // A redelivery of the whole log changes nothing.
         for (vendor, seq, event) in &self.vendor_log {
-            assert!(!vendors[*vendor].apply_sale(*seq, event));
+            assert_eq!(vendors[*vendor].apply_sale(*seq, event), Ok(false));
         }
         assert_eq!(vendors, self.vendors, "vendors after replay");
     }

@@ -4,13 +4,12 @@
 use std::sync::Arc;
 
 use farthing::actors::account::AccountEnv;
-use farthing::actors::totals::Totals;
 use farthing::clock::SystemClock;
 use farthing::domain::account::{AccountPolicy, AuthorizeCommand};
 use farthing::domain::entitlement::{ContentKey, ContentUrl, Terms};
 use farthing::domain::ids::{AuthorizationId, EntitlementId, LoginId, SessionId, VendorId};
 use farthing::domain::money::{Amount, Currency};
-use farthing::storage::wal::Journal;
+use farthing::storage::port::{Journal, SnapshotStore};
 
 /// The login, session and vendor every bench account buys with.
 pub const LOGIN: LoginId = LoginId(2);
@@ -41,12 +40,16 @@ pub fn purchase(n: u64, price_micros: u64) -> AuthorizeCommand {
     }
 }
 
-/// An account actor's environment around `journal`, with the system clock.
-pub fn account_env(journal: Journal) -> AccountEnv {
+/// Events between two snapshots of one account, as in `config/farthing.toml`.
+pub const SNAPSHOT_EVERY_EVENTS: u64 = 64;
+
+/// An account actor's environment around `journal` and `snapshots`, with the system clock.
+pub fn account_env(journal: Arc<dyn Journal>, snapshots: Arc<dyn SnapshotStore>) -> AccountEnv {
     AccountEnv {
         journal,
+        snapshots,
         clock: Arc::new(SystemClock),
         policy: POLICY,
-        totals: Arc::new(Totals::default()),
+        snapshot_every_events: SNAPSHOT_EVERY_EVENTS,
     }
 }

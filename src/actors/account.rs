@@ -1,8 +1,14 @@
-//! The account actor: a thin shell that owns one `AccountState`. A handler decides, reserves
-//! a journal slot, applies, hands the entry to the journal and replies once it is durable.
-//! State is only ever changed synchronously inside a handler, never after an await.
+//! The account actor: a thin shell that owns one `AccountState`. A handler decides, appends
+//! the events to the journal (refused at once when the journal is full, before anything
+//! changed), applies them, and replies once the journal says they are durable. State is only
+//! ever changed synchronously inside a handler, never after an await.
+//!
+//! Every `snapshot_every_events` events the actor snapshots its state, off the hot path: it
+//! encodes the state at once, and hands the rows to the snapshot store only after its last
+//! write is durable, so a snapshot never holds an event the journal could still lose.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
 use actix::{Actor, Context, Handler};
@@ -10,89 +16,180 @@ use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared};
 
 use super::messages::{
-    AccessGranted, AccessMessage, AccountView, Authorization, AuthorizeMessage, BuyerView,
-    BuyerViewMessage, CheckSessionMessage, CommandError, CreditLineMessage, DepositMessage, Fault,
+    AccessGranted, AccessMessage, AccountView, Authorization, AuthorizationLookupMessage,
+    AuthorizationView, AuthorizeBatchMessage, AuthorizeMessage, BuyerView, BuyerViewMessage,
+    CheckSessionMessage, CommandError, CreditLineMessage, DepositMessage, Fault,
     LoginLookupMessage, MemberCommand, MemberCommandMessage, OpenMessage, ReplyTo, ReverseMessage,
     StartSessionMessage, ViewMessage,
 };
-use super::totals::Totals;
 use crate::clock::Clock;
-use crate::domain::account::{AccessDecision, AccountPolicy, AccountState, AuthorizeDecision};
+use crate::domain::account::{
+    AccessDecision, AccountPolicy, AccountState, AuthorizeCommand, AuthorizeDecision,
+};
 use crate::domain::entitlement::Entitlement;
 use crate::domain::event::Event;
-use crate::domain::ids::EntitlementId;
+use crate::domain::ids::{EntitlementId, Owner};
 use crate::domain::money::Amount;
 use crate::domain::reject::Reject;
-use crate::storage::codec;
-use crate::storage::rows::{self, RowWrite};
-use crate::storage::wal::{EventRecord, Journal, JournalEntry, JournalError};
+use crate::storage::port::{Append, Journal, SnapshotStore};
 
-/// Resolves when an entry is durable; shared so later reads can wait on the latest write.
-pub type DurableWait = Shared<BoxFuture<'static, Result<(), Fault>>>;
+/// Resolves to the sequence of an entry's last event when it is durable; shared so later
+/// reads (and the next snapshot) can wait on the latest write.
+pub type DurableWait = Shared<BoxFuture<'static, Result<u64, Fault>>>;
 
 /// Everything an account actor needs besides its state.
 #[derive(Clone)]
 pub struct AccountEnv {
     /// The write-ahead journal.
-    pub journal: Journal,
+    pub journal: Arc<dyn Journal>,
+    /// Where snapshots go.
+    pub snapshots: Arc<dyn SnapshotStore>,
     /// Source of `now`.
     pub clock: Arc<dyn Clock>,
     /// Bounds passed to the domain.
     pub policy: AccountPolicy,
-    /// Running money totals (the conservation check).
-    pub totals: Arc<Totals>,
+    /// Events between two snapshots of one account (bounds an activation's replay).
+    pub snapshot_every_events: u64,
+}
+
+/// Where an actor's snapshots stand, shared with the future that saves one.
+#[derive(Debug, Default)]
+pub struct SnapshotProgress {
+    /// Position of the last snapshot handed to the store.
+    saved: AtomicU64,
+    /// A snapshot is waiting for its events to be durable.
+    in_flight: AtomicBool,
+}
+
+impl SnapshotProgress {
+    /// Progress of an owner whose last snapshot (or none: 0) is at `position`.
+    #[must_use]
+    pub fn at(position: u64) -> Arc<SnapshotProgress> {
+        Arc::new(SnapshotProgress {
+            saved: AtomicU64::new(position),
+            in_flight: AtomicBool::new(false),
+        })
+    }
+
+    /// Events since the last saved snapshot, when no snapshot is on its way.
+    pub(super) fn due(&self, position: u64) -> Option<u64> {
+        if self.in_flight.load(Ordering::Acquire) {
+            return None;
+        }
+        Some(position.saturating_sub(self.saved.load(Ordering::Acquire)))
+    }
+
+    /// Hands `rows` to `snapshots` once `wait` (the owner's last write) is durable.
+    pub fn save_after(
+        self: &Arc<Self>,
+        wait: Option<DurableWait>,
+        position: u64,
+        rows: crate::storage::port::SnapshotRows,
+        snapshots: Arc<dyn SnapshotStore>,
+    ) {
+        self.in_flight.store(true, Ordering::Release);
+        let progress = Arc::clone(self);
+        actix::spawn(async move {
+            let durable = match wait {
+                Some(wait) => wait.await.is_ok(),
+                None => true,
+            };
+            // A refused save (full queue) is retried with a later snapshot.
+            if durable && snapshots.save(rows).is_ok() {
+                progress.saved.fetch_max(position, Ordering::AcqRel);
+            }
+            progress.in_flight.store(false, Ordering::Release);
+        });
+    }
 }
 
 /// One member account.
 pub struct AccountActor {
     state: AccountState,
+    /// Events the account has appended: the position its next event takes.
+    position: u64,
     env: AccountEnv,
     mailbox_messages_max: usize,
     /// The newest entry handed to the journal: a read waits for it, so it never shows state
     /// that is not durable yet.
     last_write: Option<DurableWait>,
+    snapshots: Arc<SnapshotProgress>,
 }
 
 impl AccountActor {
-    /// An actor for `state`; started by the registry on the account's shard.
+    /// An actor for `state` after `position` events (its snapshot, if any, at
+    /// `snapshot_position`); started by the registry on the account's shard.
     #[must_use]
-    pub fn new(state: AccountState, env: AccountEnv, mailbox_messages_max: usize) -> AccountActor {
+    pub fn new(
+        state: AccountState,
+        position: u64,
+        snapshot_position: u64,
+        env: AccountEnv,
+        mailbox_messages_max: usize,
+    ) -> AccountActor {
         AccountActor {
             state,
+            position,
             env,
             mailbox_messages_max,
             last_write: None,
+            snapshots: SnapshotProgress::at(snapshot_position),
         }
     }
 
-    /// Journals `events` as one entry and applies them, or refuses them all.
+    /// Journals `events` as one group and applies them, or refuses them all.
     fn commit(&mut self, events: Vec<Event>) -> Result<DurableWait, CommandError> {
-        self.journal(&events, 0)
+        self.journal(events, 0)
     }
 
-    /// Journals `events` as one entry, applying each except the first `already_applied` (a new
-    /// account's state is built from its first event). The slot is reserved before anything
-    /// is applied, so a full journal refuses the command and leaves memory as it was.
+    /// Journals `events` as one group, applying each except the first `already_applied` (a new
+    /// account's state is built from its first event). The append is refused before anything
+    /// is applied when the journal is full, so memory stays as it was.
     fn journal(
         &mut self,
-        events: &[Event],
+        events: Vec<Event>,
         already_applied: usize,
     ) -> Result<DurableWait, CommandError> {
-        let reservation = self.env.journal.try_reserve().map_err(journal_fault)?;
-        let mut entry = JournalEntry::default();
-        for (index, event) in events.iter().enumerate() {
-            if index >= already_applied {
-                self.state.apply(event);
-            }
-            self.env.totals.record_account_event(event);
-            push_event(&mut entry, &self.state, event);
+        let events: Vec<Arc<Event>> = events.into_iter().map(Arc::new).collect();
+        let count = u64::try_from(events.len()).unwrap_or(u64::MAX);
+        let ack = self
+            .env
+            .journal
+            .append(Append {
+                owner: Owner::Account(self.state.id),
+                position: self.position,
+                events: events.clone(),
+            })
+            .map_err(|error| CommandError::Fault(error.into()))?;
+        for event in events.iter().skip(already_applied) {
+            self.state.apply(event);
         }
-        let ack = reservation.submit(entry);
-        let wait: DurableWait = async move { ack.await.map(|_| ()).map_err(journal_fault_only) }
-            .boxed()
-            .shared();
+        self.position = self.position.saturating_add(count);
+        let wait: DurableWait = async move {
+            ack.await
+                .map(|seqs| seqs.end.saturating_sub(1))
+                .map_err(Fault::from)
+        }
+        .boxed()
+        .shared();
         self.last_write = Some(wait.clone());
+        self.maybe_snapshot();
         Ok(wait)
+    }
+
+    /// Snapshots the account when enough events passed since the last one.
+    fn maybe_snapshot(&mut self) {
+        let due = self.snapshots.due(self.position);
+        if due.is_none_or(|events| events < self.env.snapshot_every_events) {
+            return;
+        }
+        let rows = crate::storage::account_snapshot(self.position, &self.state);
+        self.snapshots.save_after(
+            self.last_write.clone(),
+            self.position,
+            rows,
+            Arc::clone(&self.env.snapshots),
+        );
     }
 
     /// Replies once `wait` (if any) is durable.
@@ -106,7 +203,7 @@ impl AccountActor {
             return;
         };
         if let Some(done) = wait.peek() {
-            let _ = reply.send((*done).map_err(CommandError::Fault).and(value));
+            let _ = reply.send((*done).map(|_| ()).map_err(CommandError::Fault).and(value));
             return;
         }
         actix::spawn(async move {
@@ -127,14 +224,55 @@ impl AccountActor {
     fn pending_read(&self) -> Option<DurableWait> {
         self.last_write.clone().filter(|wait| wait.peek().is_none())
     }
-}
 
-fn journal_fault(error: JournalError) -> CommandError {
-    CommandError::Fault(journal_fault_only(error))
-}
-
-fn journal_fault_only(error: JournalError) -> Fault {
-    Fault::from(error)
+    /// Decides, journals and applies one purchase; answers what to reply and the write to
+    /// wait for. Purchases of a batch are decided one after the other, each seeing the ones
+    /// before it, then journaled as one group (`events`).
+    fn decide_purchase(
+        &mut self,
+        command: &AuthorizeCommand,
+        started: Instant,
+        events: &mut Vec<Event>,
+    ) -> Result<Authorization, CommandError> {
+        let now = self.env.clock.now();
+        match self.state.decide_authorize(command, now, &self.env.policy) {
+            Err(reject) => Err(CommandError::Reject(reject)),
+            Ok(AuthorizeDecision::Purchase(event)) => {
+                let entitlement = match &event {
+                    Event::Authorized(authorized) => authorized.entitlement.clone(),
+                    _ => return Err(CommandError::Reject(Reject::EntitlementUnknown)),
+                };
+                events.push(event);
+                Ok(Authorization {
+                    authorization: command.new_authorization,
+                    charged: command.price,
+                    already_owned: false,
+                    replayed: false,
+                    entitlement,
+                    before_journal_us: u64::try_from(started.elapsed().as_micros())
+                        .unwrap_or(u64::MAX),
+                })
+            }
+            Ok(
+                decision @ (AuthorizeDecision::AlreadyOwned(id) | AuthorizeDecision::Replay(id)),
+            ) => {
+                // The decision already says which: a replay answers as the first request did.
+                let replayed = matches!(decision, AuthorizeDecision::Replay(_));
+                self.entitlement(id).map(|entitlement| Authorization {
+                    authorization: entitlement.authorization,
+                    charged: if replayed {
+                        entitlement.price
+                    } else {
+                        Amount::ZERO
+                    },
+                    already_owned: !replayed,
+                    replayed,
+                    entitlement,
+                    before_journal_us: 0,
+                })
+            }
+        }
+    }
 }
 
 impl Actor for AccountActor {
@@ -150,51 +288,72 @@ impl Handler<AuthorizeMessage> for AccountActor {
 
     fn handle(&mut self, message: AuthorizeMessage, _: &mut Context<Self>) {
         let started = Instant::now();
-        let now = self.env.clock.now();
-        let command = message.command;
-        let outcome = match self.state.decide_authorize(&command, now, &self.env.policy) {
-            Err(reject) => Err(CommandError::Reject(reject)),
-            Ok(AuthorizeDecision::Purchase(event)) => self.commit(vec![event]).and_then(|wait| {
-                let entitlement = self.entitlement(command.new_entitlement)?;
-                let before_journal_us =
-                    u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-                let authorization = Authorization {
-                    authorization: command.new_authorization,
-                    charged: command.price,
-                    already_owned: false,
-                    replayed: false,
-                    entitlement,
-                    before_journal_us,
-                };
+        let mut events = Vec::with_capacity(1);
+        let outcome = self
+            .decide_purchase(&message.command, started, &mut events)
+            .and_then(|authorization| {
+                if events.is_empty() {
+                    return Ok((self.pending_read(), authorization));
+                }
+                let wait = self.commit(events)?;
                 Ok((Some(wait), authorization))
-            }),
-            Ok(
-                decision @ (AuthorizeDecision::AlreadyOwned(id) | AuthorizeDecision::Replay(id)),
-            ) => {
-                // The decision already says which: a replay answers as the first request did.
-                let replayed = matches!(decision, AuthorizeDecision::Replay(_));
-                self.entitlement(id).map(|entitlement| {
-                    let charged = if replayed {
-                        entitlement.price
-                    } else {
-                        Amount::ZERO
-                    };
-                    let authorization = Authorization {
-                        authorization: entitlement.authorization,
-                        charged,
-                        already_owned: !replayed,
-                        replayed,
-                        entitlement,
-                        before_journal_us: 0,
-                    };
-                    (self.pending_read(), authorization)
-                })
-            }
-        };
+            });
         match outcome {
             Ok((wait, authorization)) => Self::reply_after(wait, message.reply, Ok(authorization)),
             Err(error) => {
                 let _ = message.reply.send(Err(error));
+            }
+        }
+    }
+}
+
+impl Handler<AuthorizeBatchMessage> for AccountActor {
+    type Result = ();
+
+    fn handle(&mut self, message: AuthorizeBatchMessage, _: &mut Context<Self>) {
+        let started = Instant::now();
+        let mut outcomes = Vec::with_capacity(message.commands.len());
+        let mut events = Vec::new();
+        if let [command] = message.commands.as_slice() {
+            // One purchase for this account (the common case when members are spread): no
+            // copy of the state is needed.
+            outcomes.push(self.decide_purchase(command, started, &mut events));
+        } else {
+            // Each purchase is decided against the state the ones before it left: decide,
+            // apply to a copy, next. The real state changes only once the group is taken by
+            // the journal (below), so a refused append leaves it as it was.
+            let mut scratch = self.state.clone();
+            for command in &message.commands {
+                let before = events.len();
+                let original = std::mem::replace(&mut self.state, scratch);
+                let outcome = self.decide_purchase(command, started, &mut events);
+                scratch = std::mem::replace(&mut self.state, original);
+                if let Some(event) = events.get(before..).and_then(<[Event]>::first) {
+                    scratch.apply(event);
+                }
+                outcomes.push(outcome);
+            }
+        }
+        if events.is_empty() {
+            Self::reply_after(self.pending_read(), message.reply, Ok(outcomes));
+            return;
+        }
+        match self.commit(events) {
+            Ok(wait) => Self::reply_after(Some(wait), message.reply, Ok(outcomes)),
+            Err(error) => {
+                // Nothing was journaled or applied: every purchase of the group failed.
+                let failed = outcomes
+                    .into_iter()
+                    .map(|outcome| match outcome {
+                        Ok(authorization)
+                            if !authorization.already_owned && !authorization.replayed =>
+                        {
+                            Err(error)
+                        }
+                        other => other,
+                    })
+                    .collect();
+                let _ = message.reply.send(Ok(failed));
             }
         }
     }
@@ -243,28 +402,13 @@ impl Handler<OpenMessage> for AccountActor {
 
     fn handle(&mut self, message: OpenMessage, _: &mut Context<Self>) {
         // The registry built the state from the first event (`AccountOpened`).
-        match self.journal(&message.events, 1) {
+        match self.journal(message.events, 1) {
             Ok(wait) => Self::reply_after(Some(wait), message.reply, Ok(())),
             Err(error) => {
                 let _ = message.reply.send(Err(error));
             }
         }
     }
-}
-
-/// Adds one already-applied event and the rows it changed to `entry`.
-fn push_event(entry: &mut JournalEntry, state: &AccountState, event: &Event) {
-    for write in rows::rows_for_event(state, event) {
-        match write {
-            RowWrite::Put(key, value) => entry.state_puts.push((key, value)),
-            RowWrite::Delete(key) => entry.state_deletes.push(key),
-        }
-    }
-    entry.events.push(EventRecord {
-        payload: codec::encode_event(event),
-        index_keys: rows::index_keys(event),
-        notify: event.vendor().is_some(),
-    });
 }
 
 impl Handler<DepositMessage> for AccountActor {
@@ -495,5 +639,23 @@ impl Handler<LoginLookupMessage> for AccountActor {
             .map(|login| (login.id, login.password_hash.clone()))
             .ok_or(CommandError::Reject(Reject::LoginUnknown));
         let _ = message.reply.send(found);
+    }
+}
+
+impl Handler<AuthorizationLookupMessage> for AccountActor {
+    type Result = ();
+
+    fn handle(&mut self, message: AuthorizationLookupMessage, _: &mut Context<Self>) {
+        let found = self
+            .state
+            .entitlements
+            .values()
+            .find(|entitlement| entitlement.authorization == message.authorization)
+            .map(|entitlement| AuthorizationView {
+                vendor: entitlement.key.vendor,
+                entitlement: entitlement.clone(),
+            })
+            .ok_or(CommandError::Reject(Reject::AuthorizationUnknown));
+        Self::reply_after(self.pending_read(), message.reply, found);
     }
 }

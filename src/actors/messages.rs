@@ -13,7 +13,8 @@ use crate::domain::limits::Limits;
 use crate::domain::money::{Amount, Balance, Currency};
 use crate::domain::reject::Reject;
 use crate::domain::time::Timestamp;
-use crate::domain::vendor::VendorState;
+use crate::domain::vendor::{Ledger, VendorProfile};
+use crate::storage::port::StorageError;
 
 /// Why the system could not decide (as opposed to a business `Reject`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -32,13 +33,14 @@ pub enum Fault {
     Stopped,
 }
 
-impl From<crate::storage::wal::JournalError> for Fault {
-    fn from(error: crate::storage::wal::JournalError) -> Fault {
-        use crate::storage::wal::JournalError;
+impl From<StorageError> for Fault {
+    fn from(error: StorageError) -> Fault {
         match error {
-            JournalError::Full => Fault::Overloaded,
-            JournalError::Poisoned => Fault::StorageFailed,
-            JournalError::Stopped => Fault::Stopped,
+            StorageError::Full => Fault::Overloaded,
+            // A fenced append means two writers for one owner: the store is not ours alone.
+            StorageError::Poisoned | StorageError::Fenced { .. } => Fault::StorageFailed,
+            StorageError::Stopped => Fault::Stopped,
+            StorageError::Read(_) => Fault::StorageRead,
         }
     }
 }
@@ -238,6 +240,17 @@ pub struct ViewMessage {
     pub reply: ReplyTo<AccountView>,
 }
 
+/// Charge a member for several purchases of one batch at once: decided in order, journaled
+/// as one group, answered together once durable.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct AuthorizeBatchMessage {
+    /// The checked commands, in the batch's order.
+    pub commands: Vec<AuthorizeCommand>,
+    /// One outcome per command, in order; the outer error is a fault that hit them all.
+    pub reply: ReplyTo<Vec<Result<Authorization, CommandError>>>,
+}
+
 /// A durable sale or reversal for a vendor's ledger, in journal order.
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -248,12 +261,60 @@ pub struct SaleMessage {
     pub event: std::sync::Arc<Event>,
 }
 
+/// The feed has handed this vendor every sale up to `seq` (sent in order after them).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct FeedCoveredMessage {
+    /// Every sale up to here is in the vendor's mailbox or ledger.
+    pub seq: u64,
+}
+
+/// What a vendor's ledger shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VendorLedgerView {
+    /// Registration.
+    pub profile: VendorProfile,
+    /// Sales per currency.
+    pub ledger: std::collections::BTreeMap<Currency, Ledger>,
+    /// Sales the ledger could not take (non-zero means totals will not balance).
+    pub sales_refused: u64,
+}
+
 /// Read a vendor's ledger.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct VendorViewMessage {
-    /// Answers a copy of the state.
-    pub reply: oneshot::Sender<VendorState>,
+    /// Answers the view.
+    pub reply: oneshot::Sender<VendorLedgerView>,
+}
+
+/// Journal a newly registered vendor's registration (its actor was built from it).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct OpenVendorMessage {
+    /// The `VendorRegistered` event.
+    pub event: Event,
+    /// Answers once durable.
+    pub reply: ReplyTo<()>,
+}
+
+/// What a vendor learns about one of its authorizations.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthorizationView {
+    /// The purchase's entitlement as it stands (reversed or not).
+    pub entitlement: Entitlement,
+    /// The selling vendor.
+    pub vendor: crate::domain::ids::VendorId,
+}
+
+/// Look up one authorization of the account; waits until what it shows is durable.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct AuthorizationLookupMessage {
+    /// The authorization.
+    pub authorization: AuthorizationId,
+    /// Answers the view, or `AuthorizationUnknown`.
+    pub reply: ReplyTo<AuthorizationView>,
 }
 
 /// Find the login that signs in with an e-mail, to check its password at the edge.
@@ -266,16 +327,16 @@ pub struct LoginLookupMessage {
     pub reply: ReplyTo<(LoginId, String)>,
 }
 
-/// Post an offer: the actor checks the vendor's bound, books it and hands it to the journal.
+/// Post an offer: the actor checks the vendor's bound, journals it and books it.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct PostOfferMessage {
-    /// The offer, checked at the edge.
+    /// The offer, its terms checked by the domain.
     pub offer: crate::domain::offer::Offer,
     /// Live offers the vendor may hold.
     pub offers_max: usize,
-    /// Answers the journal's ack: the caller replies 201 only once it is durable.
-    pub reply: ReplyTo<crate::storage::wal::Ack>,
+    /// Answers once the offer is durable: a 201 promises a buyable offer.
+    pub reply: ReplyTo<()>,
 }
 
 /// Show an offer (no change).

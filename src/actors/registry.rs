@@ -1,7 +1,7 @@
 //! The registry: finds the actor of an account or vendor by id, activating an account from
-//! its state rows on first use. Lookups are a `DashMap` read (no lock is held across an
-//! await). Vendors are few and all loaded at start-up, with their profiles kept here for
-//! authenticating every vendor call without a message.
+//! its snapshot and the events after it on first use. Lookups are a `DashMap` read (no lock is
+//! held across an await). Vendors are few and all loaded at start-up, with their profiles kept
+//! here for authenticating every vendor call without a message.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,17 +11,15 @@ use dashmap::DashMap;
 use dashmap::mapref::entry::Entry;
 
 use super::account::{AccountActor, AccountEnv};
-use super::messages::{Fault, SaleMessage};
+use super::feed::Feed;
+use super::messages::Fault;
 use super::shards::Shards;
 use super::vendor::{VendorActor, VendorEnv};
 use crate::domain::account::AccountState;
-use crate::domain::event::Event;
 use crate::domain::ids::{AccountId, OfferId, VendorId};
-use crate::domain::offer::OfferBook;
 use crate::domain::vendor::{VendorProfile, VendorState};
 use crate::metrics as names;
-use crate::storage::rows;
-use crate::storage::store::Store;
+use crate::storage::recovery;
 
 /// Why an actor could not be found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -39,7 +37,7 @@ pub enum LookupError {
 pub struct VendorEntry {
     /// Registration data (API key digest, domains, currency, fee).
     pub profile: Arc<VendorProfile>,
-    /// Its ledger actor.
+    /// Its actor.
     pub addr: Addr<VendorActor>,
 }
 
@@ -50,47 +48,47 @@ pub struct RegistryLimits {
     pub mailbox_messages_max: usize,
     /// Accounts in memory at most.
     pub accounts_in_memory_max: usize,
-    /// How often a vendor with new sales writes its checkpoint row, ms.
-    pub vendor_checkpoint_interval_ms: u64,
+    /// How often a changed vendor snapshots itself and prunes expired offers, ms.
+    pub vendor_snapshot_interval_ms: u64,
     /// How long an expired offer is kept before its vendor prunes it, ms.
     pub offers_expired_kept_ms: u64,
 }
 
+/// Which vendor holds each offer, so a buy URL (which names only the offer) finds its vendor
+/// actor. Kept by the vendor actors: an entry is added when an offer is posted and removed
+/// when it is pruned, so it is bounded like the books.
+pub type OfferIndex = Arc<DashMap<OfferId, VendorId>>;
+
 /// Id → actor maps plus what activation needs.
 pub struct Registry {
     shards: Arc<Shards>,
-    store: Store,
     env: AccountEnv,
     limits: RegistryLimits,
     accounts: DashMap<AccountId, Addr<AccountActor>>,
     vendors: DashMap<VendorId, VendorEntry>,
     emails: DashMap<String, AccountId>,
     offers: OfferIndex,
+    feed: Arc<Feed>,
 }
 
-/// Which vendor holds each offer, so a buy URL (which names only the offer) finds its vendor
-/// actor. Kept by the vendor actors: an entry is added when an offer is booked and removed
-/// when it is pruned, so it is bounded like the books.
-pub type OfferIndex = Arc<DashMap<OfferId, VendorId>>;
-
 impl Registry {
-    /// An empty registry; `recovery` fills vendors and e-mails at start-up.
+    /// An empty registry; start-up adds the recovered vendors and e-mails.
     #[must_use]
     pub fn new(
         shards: Arc<Shards>,
-        store: Store,
         env: AccountEnv,
         limits: RegistryLimits,
+        feed: Arc<Feed>,
     ) -> Registry {
         Registry {
             shards,
-            store,
             env,
             limits,
             accounts: DashMap::new(),
             vendors: DashMap::new(),
             emails: DashMap::new(),
             offers: Arc::new(DashMap::new()),
+            feed,
         }
     }
 
@@ -100,40 +98,57 @@ impl Registry {
         &self.env
     }
 
-    /// The read side of the store.
+    /// The feed (totals and sales delivery).
     #[must_use]
-    pub fn store(&self) -> &Store {
-        &self.store
+    pub fn feed(&self) -> &Arc<Feed> {
+        &self.feed
     }
 
-    /// The actor of an account, activating it from the store if needed.
+    /// The actor of an account, activating it from its snapshot and later events if needed.
     ///
-    /// The store read runs on the calling thread: it is a prefix scan of a few rows, done
-    /// once per account per process. (Rejected: a blocking pool hop on every miss, which
-    /// costs more than the read for a warm store.)
+    /// The store reads run on the calling thread: a point read and a short range scan, once
+    /// per account per process. (Rejected: a blocking pool hop on every miss, which costs
+    /// more than the reads for a warm store.)
     ///
     /// # Errors
-    /// `NotFound`; `Fault::StorageRead` for an unreadable row; `Fault::Overloaded` past the cap.
+    /// `NotFound`; `Fault::StorageRead` for an unreadable snapshot or event;
+    /// `Fault::Overloaded` past the cap of accounts in memory.
     pub fn account(&self, id: AccountId) -> Result<Addr<AccountActor>, LookupError> {
         if let Some(addr) = self.accounts.get(&id) {
             return Ok(addr.clone());
         }
-        let rows: Vec<(Vec<u8>, Vec<u8>)> = self
-            .store
-            .scan_state_prefix(&rows::account_prefix(id))
-            .collect::<Result<_, _>>()
-            .map_err(|_| Fault::StorageRead)?;
-        let state = rows::account_from_rows(id, rows)
-            .map_err(|_| Fault::StorageRead)?
-            .ok_or(LookupError::NotFound)?;
-        self.activate(state)
+        if self.accounts.len() >= self.limits.accounts_in_memory_max {
+            return Err(Fault::Overloaded.into());
+        }
+        let loaded =
+            recovery::load_account(self.env.journal.as_ref(), self.env.snapshots.as_ref(), id)
+                .map_err(|error| {
+                    tracing::error!(account = %id, %error, "an account cannot be activated");
+                    Fault::StorageRead
+                })?;
+        let Some(loaded) = loaded else {
+            return Err(LookupError::NotFound);
+        };
+        metrics::counter!(names::ACCOUNT_ACTIVATIONS).increment(1);
+        metrics::counter!(names::ACTIVATION_EVENTS).increment(loaded.replayed);
+        self.start_account(loaded.state, loaded.position, loaded.snapshot_position)
     }
 
-    /// Starts the actor of a new account (its `AccountOpened` already applied to `state`).
+    /// Starts the actor of a new account whose first event (`AccountOpened`) built `state`;
+    /// the caller sends it an `OpenMessage` with that event first.
     ///
     /// # Errors
     /// `Fault::Overloaded` past the cap of accounts in memory.
-    pub fn activate(&self, state: AccountState) -> Result<Addr<AccountActor>, LookupError> {
+    pub fn activate_new(&self, state: AccountState) -> Result<Addr<AccountActor>, LookupError> {
+        self.start_account(state, 0, 0)
+    }
+
+    fn start_account(
+        &self,
+        state: AccountState,
+        position: u64,
+        snapshot_position: u64,
+    ) -> Result<Addr<AccountActor>, LookupError> {
         if self.accounts.len() >= self.limits.accounts_in_memory_max {
             return Err(Fault::Overloaded.into());
         }
@@ -144,7 +159,7 @@ impl Registry {
                 let env = self.env.clone();
                 let mailbox = self.limits.mailbox_messages_max;
                 let addr = AccountActor::start_in_arbiter(self.shards.for_id(id.0), move |_| {
-                    AccountActor::new(state, env, mailbox)
+                    AccountActor::new(state, position, snapshot_position, env, mailbox)
                 });
                 vacant.insert(addr.clone());
                 addr
@@ -177,27 +192,37 @@ impl Registry {
         self.emails.get(email).map(|entry| *entry)
     }
 
-    /// Adds a vendor (loaded or newly registered) and starts its actor.
-    pub fn add_vendor(&self, state: VendorState, offers: OfferBook) {
+    /// Records a sign-in e-mail found at start-up.
+    pub fn load_email(&self, email: String, account: AccountId) {
+        self.emails.insert(email, account);
+    }
+
+    /// Adds a vendor (recovered, or new with its registration applied) after `position` of
+    /// its own events, starts its actor, and connects it to the feed before any sale.
+    pub fn add_vendor(&self, state: VendorState, position: u64) -> VendorEntry {
         let id = state.profile.id;
         let profile = Arc::new(state.profile.clone());
-        for offer in offers.ids() {
+        for offer in state.offer_ids() {
             self.offers.insert(offer, id);
         }
         let env = VendorEnv {
-            journal: self.env.journal.clone(),
+            journal: Arc::clone(&self.env.journal),
+            snapshots: Arc::clone(&self.env.snapshots),
             clock: self.env.clock.clone(),
             offer_index: self.offers.clone(),
             mailbox_messages_max: self.limits.mailbox_messages_max,
-            checkpoint_interval: Duration::from_millis(self.limits.vendor_checkpoint_interval_ms),
+            snapshot_interval: Duration::from_millis(self.limits.vendor_snapshot_interval_ms),
             offers_expired_kept_ms: self.limits.offers_expired_kept_ms,
         };
         let addr = VendorActor::start_in_arbiter(self.shards.for_id(id.0), move |_| {
-            VendorActor::new(state, offers, env)
+            VendorActor::new(state, position, env)
         });
-        self.vendors.insert(id, VendorEntry { profile, addr });
+        self.feed.add_vendor(id, addr.clone());
+        let entry = VendorEntry { profile, addr };
+        self.vendors.insert(id, entry.clone());
         metrics::gauge!(names::VENDORS_IN_MEMORY)
             .set(u32::try_from(self.vendors.len()).unwrap_or(u32::MAX));
+        entry
     }
 
     /// A vendor's profile and actor.
@@ -220,23 +245,5 @@ impl Registry {
             .iter()
             .map(|entry| entry.value().clone())
             .collect()
-    }
-
-    /// Records a sign-in e-mail found in the store at start-up.
-    pub fn load_email(&self, email: String, account: AccountId) {
-        self.emails.insert(email, account);
-    }
-
-    /// Hands a durable sale or reversal to its vendor, in journal order. Called on the journal
-    /// thread. `do_send` on purpose: this is not a request path but the durable feed, which
-    /// must not drop a sale; it is bounded by the journal's own queue and batch limits.
-    pub fn deliver_sale(&self, seq: u64, event: Event) {
-        let Some(vendor) = event.vendor() else { return };
-        if let Some(entry) = self.vendors.get(&vendor) {
-            entry.addr.do_send(SaleMessage {
-                seq,
-                event: Arc::new(event),
-            });
-        }
     }
 }

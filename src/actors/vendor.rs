@@ -1,44 +1,49 @@
-//! The vendor actor: owns one `VendorState` and aggregates the sales the journal hands it,
-//! in journal order, after they are durable. Its row is a checkpoint (with `applied_seq`),
-//! written on a timer when sales arrived, without waiting; recovery re-applies every sale
-//! beyond it. (Rejected: a checkpoint per sale, which doubled the journal's entries and
-//! state writes on the authorize path; measured in the README.)
+//! The vendor actor: owns one `VendorState`. It appends its own events (registration, offers,
+//! pruning) like an account does, and folds its members' sales as the journal's feed hands
+//! them over, in journal order, once durable.
 //!
-//! It also keeps the vendor's book of buy-window offers. Posting an offer is journaled (the
-//! offer row and its event) and answered only once durable; claims are serialized here, so an
-//! offer buys once. Each checkpoint tick prunes expired offers and deletes their rows.
+//! On a timer it prunes offers that expired a while ago (an event, so the book stays a pure
+//! fold) and, when anything changed, snapshots itself off the hot path: the rows are handed to
+//! the snapshot store only after its own last write is durable. (Rejected: a snapshot per
+//! sale, which would put a write back on the authorize path.)
+//!
+//! Claims on offers are serialized here, so an offer buys once; they live in memory only.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix::{Actor, AsyncContext, Context, Handler};
+use futures_util::FutureExt;
 
+use super::account::{DurableWait, SnapshotProgress};
 use super::messages::{
-    ClaimOfferMessage, CommandError, Fault, PostOfferMessage, ReleaseOfferMessage, SaleMessage,
+    ClaimOfferMessage, CommandError, Fault, FeedCoveredMessage, OpenVendorMessage,
+    PostOfferMessage, ReleaseOfferMessage, ReplyTo, SaleMessage, VendorLedgerView,
     VendorViewMessage, ViewOfferMessage,
 };
 use super::registry::OfferIndex;
 use crate::clock::Clock;
 use crate::domain::event::Event;
-use crate::domain::offer::OfferBook;
+use crate::domain::ids::Owner;
 use crate::domain::vendor::VendorState;
-use crate::storage::codec;
-use crate::storage::rows;
-use crate::storage::wal::{EventRecord, Journal, JournalEntry};
+use crate::metrics as names;
+use crate::storage::port::{Append, Journal, SnapshotStore};
 
 /// What every vendor actor shares: the journal, the clock, the offer index and its bounds.
 #[derive(Clone)]
 pub struct VendorEnv {
     /// The write-ahead journal.
-    pub journal: Journal,
+    pub journal: Arc<dyn Journal>,
+    /// Where snapshots go.
+    pub snapshots: Arc<dyn SnapshotStore>,
     /// Source of `now` (for pruning offers).
     pub clock: Arc<dyn Clock>,
     /// Which vendor holds each offer.
     pub offer_index: OfferIndex,
     /// Mailbox capacity.
     pub mailbox_messages_max: usize,
-    /// How often the ledger is checkpointed and expired offers pruned.
-    pub checkpoint_interval: Duration,
+    /// How often the vendor snapshots itself (when changed) and prunes expired offers.
+    pub snapshot_interval: Duration,
     /// Expired offers are pruned only this long after they expired, ms.
     pub offers_expired_kept_ms: u64,
 }
@@ -46,69 +51,103 @@ pub struct VendorEnv {
 /// One vendor.
 pub struct VendorActor {
     state: VendorState,
-    offers: OfferBook,
+    /// Own events appended: the position the next one takes.
+    position: u64,
     env: VendorEnv,
-    /// Sales applied since the last checkpoint was handed to the journal.
+    /// The newest own write handed to the journal.
+    last_write: Option<DurableWait>,
+    /// Changed since the last snapshot.
     dirty: bool,
+    snapshots: Arc<SnapshotProgress>,
 }
 
 impl VendorActor {
-    /// An actor for a loaded or newly registered vendor.
+    /// An actor for a recovered or newly registered vendor after `position` own events.
     #[must_use]
-    pub fn new(state: VendorState, offers: OfferBook, env: VendorEnv) -> VendorActor {
+    pub fn new(state: VendorState, position: u64, env: VendorEnv) -> VendorActor {
         VendorActor {
             state,
-            offers,
+            position,
             env,
-            dirty: false,
+            last_write: None,
+            dirty: true,
+            snapshots: SnapshotProgress::at(0),
         }
     }
 
-    /// Hands the ledger row to the journal. A checkpoint, not a fact: when the queue is full
-    /// it waits for the next tick, and recovery re-applies the sales after the last one written.
-    fn checkpoint(&mut self) {
-        if !self.dirty {
-            return;
+    /// Journals own `events` (applying all but the first `already_applied`), or refuses them
+    /// all before anything changed.
+    fn journal(
+        &mut self,
+        events: Vec<Event>,
+        already_applied: usize,
+    ) -> Result<DurableWait, CommandError> {
+        let events: Vec<Arc<Event>> = events.into_iter().map(Arc::new).collect();
+        let ack = self
+            .env
+            .journal
+            .append(Append {
+                owner: Owner::Vendor(self.state.profile.id),
+                position: self.position,
+                events: events.clone(),
+            })
+            .map_err(|error| CommandError::Fault(error.into()))?;
+        for (position, event) in (self.position..).zip(&events).skip(already_applied) {
+            self.state.apply(event, position);
         }
-        let (key, value) = rows::vendor_row(&self.state);
-        let entry = JournalEntry {
-            events: Vec::new(),
-            state_puts: vec![(key, value)],
-            state_deletes: Vec::new(),
-        };
-        if let Ok(reservation) = self.env.journal.try_reserve() {
-            drop(reservation.submit(entry));
-            self.dirty = false;
+        self.position = self
+            .position
+            .saturating_add(u64::try_from(events.len()).unwrap_or(u64::MAX));
+        self.dirty = true;
+        let wait: DurableWait = async move {
+            ack.await
+                .map(|seqs| seqs.end.saturating_sub(1))
+                .map_err(Fault::from)
         }
+        .boxed()
+        .shared();
+        self.last_write = Some(wait.clone());
+        Ok(wait)
     }
 
-    /// Drops expired offers and deletes their rows (and used markers). Not a fact either: if
-    /// the journal is full the rows stay until the next start-up prunes them again.
+    fn reply_after(wait: DurableWait, reply: ReplyTo<()>) {
+        actix::spawn(async move {
+            let _ = reply.send(wait.await.map(|_| ()).map_err(CommandError::Fault));
+        });
+    }
+
+    /// Drops offers that expired more than `offers_expired_kept_ms` ago. If the journal is
+    /// full the offers stay until the next tick.
     fn prune_offers(&mut self) {
         let now = self.env.clock.now();
-        let horizon = crate::domain::time::Timestamp(
-            now.0
-                .saturating_sub(i64::try_from(self.env.offers_expired_kept_ms).unwrap_or(i64::MAX)),
-        );
-        let expired = self.offers.prune(horizon);
-        if expired.is_empty() {
+        let horizon = now.minus_ms(self.env.offers_expired_kept_ms);
+        let Some(event) = self.state.decide_prune(horizon, now) else {
+            return;
+        };
+        let pruned = match &event {
+            Event::OffersPruned { offers, .. } => offers.clone(),
+            _ => Vec::new(),
+        };
+        if self.journal(vec![event], 0).is_ok() {
+            for id in &pruned {
+                self.env.offer_index.remove(id);
+            }
+        }
+    }
+
+    /// Snapshots the vendor if it changed, once its own last write is durable.
+    fn snapshot(&mut self) {
+        if !self.dirty || self.snapshots.due(self.position).is_none() {
             return;
         }
-        for id in &expired {
-            self.env.offer_index.remove(id);
-        }
-        let state_deletes = expired
-            .iter()
-            .flat_map(|id| [rows::offer_key(*id), rows::offer_used_key(*id)])
-            .collect();
-        let entry = JournalEntry {
-            events: Vec::new(),
-            state_puts: Vec::new(),
-            state_deletes,
-        };
-        if let Ok(reservation) = self.env.journal.try_reserve() {
-            drop(reservation.submit(entry));
-        }
+        let rows = crate::storage::vendor_snapshot(self.position, &self.state);
+        self.snapshots.save_after(
+            self.last_write.clone(),
+            self.position,
+            rows,
+            Arc::clone(&self.env.snapshots),
+        );
+        self.dirty = false;
     }
 }
 
@@ -117,10 +156,24 @@ impl Actor for VendorActor {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         ctx.set_mailbox_capacity(self.env.mailbox_messages_max);
-        ctx.run_interval(self.env.checkpoint_interval, |actor, _| {
-            actor.checkpoint();
+        ctx.run_interval(self.env.snapshot_interval, |actor, _| {
             actor.prune_offers();
+            actor.snapshot();
         });
+    }
+}
+
+impl Handler<OpenVendorMessage> for VendorActor {
+    type Result = ();
+
+    fn handle(&mut self, message: OpenVendorMessage, _: &mut Context<Self>) {
+        // The registry built the state from this event.
+        match self.journal(vec![message.event], 1) {
+            Ok(wait) => Self::reply_after(wait, message.reply),
+            Err(error) => {
+                let _ = message.reply.send(Err(error));
+            }
+        }
     }
 }
 
@@ -128,13 +181,30 @@ impl Handler<SaleMessage> for VendorActor {
     type Result = ();
 
     fn handle(&mut self, message: SaleMessage, _: &mut Context<Self>) {
-        if self.state.apply_sale(message.seq, &message.event) {
-            self.dirty = true;
+        match self.state.apply_sale(message.seq, &message.event) {
+            Ok(false) => {}
+            Ok(true) => self.dirty = true,
+            Err(error) => {
+                self.dirty = true;
+                metrics::counter!(names::SALES_REFUSED).increment(1);
+                tracing::error!(
+                    vendor = %self.state.profile.id,
+                    seq = message.seq,
+                    %error,
+                    "a durable sale does not fit the vendor's ledger"
+                );
+            }
         }
-        if let Event::Authorized(authorized) = message.event.as_ref()
-            && let Some(offer) = authorized.offer
-        {
-            self.offers.mark_used(offer);
+    }
+}
+
+impl Handler<FeedCoveredMessage> for VendorActor {
+    type Result = ();
+
+    fn handle(&mut self, message: FeedCoveredMessage, _: &mut Context<Self>) {
+        if message.seq > self.state.feed_seq {
+            self.state.feed_covered(message.seq);
+            self.dirty = true;
         }
     }
 }
@@ -143,7 +213,11 @@ impl Handler<VendorViewMessage> for VendorActor {
     type Result = ();
 
     fn handle(&mut self, message: VendorViewMessage, _: &mut Context<Self>) {
-        let _ = message.reply.send(self.state.clone());
+        let _ = message.reply.send(VendorLedgerView {
+            profile: self.state.profile.clone(),
+            ledger: self.state.ledger.clone(),
+            sales_refused: self.state.sales_refused,
+        });
     }
 }
 
@@ -151,33 +225,21 @@ impl Handler<PostOfferMessage> for VendorActor {
     type Result = ();
 
     fn handle(&mut self, message: PostOfferMessage, _: &mut Context<Self>) {
-        let outcome = self.post_offer(message.offer, message.offers_max);
-        let _ = message.reply.send(outcome);
-    }
-}
-
-impl VendorActor {
-    fn post_offer(
-        &mut self,
-        offer: crate::domain::offer::Offer,
-        offers_max: usize,
-    ) -> Result<crate::storage::wal::Ack, CommandError> {
-        self.offers.decide_post(offers_max)?;
-        let reservation = self.env.journal.try_reserve().map_err(Fault::from)?;
-        let event = Event::OfferPosted(Box::new(offer.clone()));
-        let entry = JournalEntry {
-            events: vec![EventRecord {
-                payload: codec::encode_event(&event),
-                index_keys: rows::index_keys(&event),
-                notify: false,
-            }],
-            state_puts: vec![rows::offer_row(&offer)],
-            state_deletes: Vec::new(),
-        };
-        let ack = reservation.submit(entry);
-        self.env.offer_index.insert(offer.id, offer.vendor);
-        self.offers.insert(offer);
-        Ok(ack)
+        let id = message.offer.id;
+        let decided = self
+            .state
+            .decide_post_offer(message.offer, message.offers_max)
+            .map_err(CommandError::Reject)
+            .and_then(|event| self.journal(vec![event], 0));
+        match decided {
+            Ok(wait) => {
+                self.env.offer_index.insert(id, self.state.profile.id);
+                Self::reply_after(wait, message.reply);
+            }
+            Err(error) => {
+                let _ = message.reply.send(Err(error));
+            }
+        }
     }
 }
 
@@ -185,7 +247,7 @@ impl Handler<ViewOfferMessage> for VendorActor {
     type Result = ();
 
     fn handle(&mut self, message: ViewOfferMessage, _: &mut Context<Self>) {
-        let outcome = self.offers.view(message.offer, message.now);
+        let outcome = self.state.offers.view(message.offer, message.now);
         let _ = message.reply.send(outcome.map_err(CommandError::Reject));
     }
 }
@@ -194,7 +256,10 @@ impl Handler<ClaimOfferMessage> for VendorActor {
     type Result = ();
 
     fn handle(&mut self, message: ClaimOfferMessage, _: &mut Context<Self>) {
-        let outcome = self.offers.claim(message.offer, message.now, message.until);
+        let outcome = self
+            .state
+            .offers
+            .claim(message.offer, message.now, message.until);
         let _ = message.reply.send(outcome.map_err(CommandError::Reject));
     }
 }
@@ -203,6 +268,6 @@ impl Handler<ReleaseOfferMessage> for VendorActor {
     type Result = ();
 
     fn handle(&mut self, message: ReleaseOfferMessage, _: &mut Context<Self>) {
-        self.offers.release(message.offer);
+        self.state.offers.release(message.offer);
     }
 }

@@ -191,6 +191,93 @@ pub enum PaymentMethod {
     TestCard,
 }
 
+/// A member registering, the password already hashed at the edge.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenAccount {
+    /// The new account's id (drawn at the edge).
+    pub account: AccountId,
+    /// Its first login's id (drawn at the edge).
+    pub login: LoginId,
+    /// The lower-cased sign-in e-mail; `None` for accounts that cannot sign in (seeded).
+    pub email: Option<String>,
+    /// Argon2id PHC string of the password; empty for accounts that cannot sign in.
+    pub password_hash: String,
+    /// Language tag for pages and mail.
+    pub language: String,
+    /// IANA time zone of the member's calendar.
+    pub time_zone: String,
+    /// The first wallet's currency.
+    pub currency: Currency,
+    /// A payment method to save at once (the buy window's register form can ask for one).
+    pub payment_method: Option<PaymentMethod>,
+}
+
+/// A field of a registration breaks its rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpenInvalid {
+    /// The wire name of the field.
+    pub param: &'static str,
+    /// The rule, as the edge shows it.
+    pub rule: &'static str,
+}
+
+/// The checks of [`decide_open`] on its own, so the edge can refuse a bad registration before
+/// it pays for hashing the password.
+///
+/// # Errors
+/// The `OpenInvalid` of the first failing check.
+pub fn check_open_fields(language: &str, time_zone: &str) -> Result<(), OpenInvalid> {
+    let language = language.trim();
+    let language_ok = (2..=16).contains(&language.len())
+        && language
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if !language_ok {
+        return Err(OpenInvalid {
+            param: "language",
+            rule: "a language tag such as en, ja or pt-BR",
+        });
+    }
+    if MemberZone::new(time_zone).is_err() {
+        return Err(OpenInvalid {
+            param: "time_zone",
+            rule: "an IANA time zone name",
+        });
+    }
+    Ok(())
+}
+
+/// Decides opening an account: `AccountOpened`, then `PaymentMethodSaved` when asked.
+/// Checks, in order: the language tag (2 to 16 letters, digits and hyphens), the time zone
+/// (a name in the bundled IANA database, so a replay can always rebuild the calendar).
+///
+/// # Errors
+/// The `OpenInvalid` of the first failing check.
+pub fn decide_open(command: OpenAccount, now: Timestamp) -> Result<Vec<Event>, OpenInvalid> {
+    check_open_fields(&command.language, &command.time_zone)?;
+    let language = command.language.trim();
+    let mut events = vec![Event::AccountOpened {
+        account: command.account,
+        login: Login {
+            id: command.login,
+            email: command.email,
+            password_hash: command.password_hash,
+        },
+        language: language.to_owned(),
+        time_zone: command.time_zone,
+        currency: command.currency,
+        at: now,
+    }];
+    if let Some(method) = command.payment_method {
+        events.push(Event::PaymentMethodSaved {
+            account: command.account,
+            method: Some(method),
+            at: now,
+        });
+    }
+    Ok(events)
+}
+
 /// A purchase request, already authenticated and parsed at the edge.
 #[derive(Clone, Debug)]
 pub struct AuthorizeCommand {
@@ -599,7 +686,7 @@ impl AccountState {
             views_allowed: command.terms.views,
             views_used: 0,
             expires_at: command.terms.expiry_from(now),
-            reversed: false,
+            reversed_at: None,
         };
         Ok(AuthorizeDecision::Purchase(Event::Authorized(Box::new(
             Authorized {
@@ -695,7 +782,7 @@ impl AccountState {
             .values()
             .find(|e| e.authorization == authorization)
             .ok_or(Reject::AuthorizationUnknown)?;
-        if entitlement.reversed {
+        if entitlement.is_reversed() {
             return Err(Reject::AlreadyReversed);
         }
         let wallet = self
@@ -807,17 +894,18 @@ impl AccountState {
                 entitlement,
                 currency,
                 refund,
+                at,
                 ..
             } => {
                 let ended = checked(self.entitlements.get_mut(entitlement));
-                assert!(!ended.reversed, "a purchase was reversed twice");
-                ended.reversed = true;
+                assert!(!ended.is_reversed(), "a purchase was reversed twice");
+                ended.reversed_at = Some(*at);
                 let wallet = self.wallet_mut(*currency);
                 wallet.balance = checked(wallet.balance.checked_add_amount(*refund));
                 wallet.refunded = checked(wallet.refunded.checked_add(*refund));
             }
             Event::PaymentMethodSaved { method, .. } => self.payment_method = *method,
-            Event::VendorRegistered(_) | Event::OfferPosted(_) => {
+            Event::VendorRegistered(_) | Event::OfferPosted(_) | Event::OffersPruned { .. } => {
                 unreachable!("vendor events have no account")
             }
         }
@@ -928,27 +1016,39 @@ impl AccountState {
     /// # Panics
     /// When one does not: that is a bug, and the process must stop before it writes.
     pub fn assert_invariants(&self) {
+        if let Err(broken) = self.check_invariants() {
+            panic!("account invariant broken: {broken}");
+        }
+    }
+
+    /// The invariants of [`AccountState::assert_invariants`], as a value: a state read back
+    /// from a snapshot is checked with this, so a damaged snapshot is refused by name rather
+    /// than stopping the process.
+    ///
+    /// # Errors
+    /// The first invariant that does not hold, as a sentence.
+    pub fn check_invariants(&self) -> Result<(), &'static str> {
         for wallet in self.wallets.values() {
-            assert!(
-                wallet.balance >= wallet.floor(),
-                "balance below the credit line"
-            );
+            if wallet.balance < wallet.floor() {
+                return Err("balance below the credit line");
+            }
         }
         for entitlement in self.entitlements.values() {
-            if let Some(allowed) = entitlement.views_allowed {
-                assert!(entitlement.views_used <= allowed, "more views than allowed");
+            if let Some(allowed) = entitlement.views_allowed
+                && entitlement.views_used > allowed
+            {
+                return Err("more views than allowed");
             }
-            assert!(
-                self.wallets.contains_key(&entitlement.currency),
-                "entitlement paid from no wallet"
-            );
+            if !self.wallets.contains_key(&entitlement.currency) {
+                return Err("entitlement paid from no wallet");
+            }
         }
         for session in self.sessions.values() {
-            assert!(
-                self.logins.contains_key(&session.login),
-                "session of an unknown login"
-            );
+            if !self.logins.contains_key(&session.login) {
+                return Err("session of an unknown login");
+            }
         }
+        Ok(())
     }
 }
 
@@ -957,7 +1057,7 @@ impl AccountState {
 /// millisecond a still-usable entitlement is the newer one; ids are random and break only
 /// the remaining ties.
 fn recency(entitlement: &Entitlement) -> (Timestamp, bool, EntitlementId) {
-    let usable = !entitlement.reversed && entitlement.views_left() != Some(0);
+    let usable = !entitlement.is_reversed() && entitlement.views_left() != Some(0);
     (entitlement.purchased_at, usable, entitlement.id)
 }
 

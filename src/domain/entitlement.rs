@@ -127,11 +127,17 @@ pub struct Entitlement {
     pub views_used: u32,
     /// When it stops being valid; `None` never.
     pub expires_at: Option<Timestamp>,
-    /// Set by a reversal; a reversed entitlement never grants again.
-    pub reversed: bool,
+    /// When a reversal ended it; a reversed entitlement never grants again.
+    pub reversed_at: Option<Timestamp>,
 }
 
 impl Entitlement {
+    /// True once the purchase behind it was reversed.
+    #[must_use]
+    pub fn is_reversed(&self) -> bool {
+        self.reversed_at.is_some()
+    }
+
     /// Views left, `None` when unlimited.
     #[must_use]
     pub fn views_left(&self) -> Option<u32> {
@@ -142,7 +148,7 @@ impl Entitlement {
     /// Why this entitlement does not grant access at `now`, or `None` when it does.
     #[must_use]
     pub fn invalid_reason(&self, now: Timestamp) -> Option<EntitlementInvalid> {
-        if self.reversed {
+        if self.is_reversed() {
             return Some(EntitlementInvalid::Reversed);
         }
         if self.expires_at.is_some_and(|expiry| now >= expiry) {

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::account::{Login, PaymentMethod, Session};
 use super::entitlement::Entitlement;
 use super::ids::{
-    AccountId, AuthorizationId, EntitlementId, LoginId, OfferId, SessionId, VendorId,
+    AccountId, AuthorizationId, EntitlementId, LoginId, OfferId, Owner, SessionId, VendorId,
 };
 use super::limits::Limits;
 use super::money::{Amount, Currency};
@@ -149,6 +149,15 @@ pub enum Event {
     },
     /// A vendor posted an offer for the buy window ([0181]-[0186]).
     OfferPosted(Box<Offer>),
+    /// A vendor dropped offers that expired a while ago, so its book stays bounded.
+    OffersPruned {
+        /// The vendor.
+        vendor: VendorId,
+        /// The offers dropped.
+        offers: Vec<OfferId>,
+        /// When.
+        at: Timestamp,
+    },
 }
 
 /// Who made a change to an account that the member did not make: every admin action is
@@ -198,9 +207,10 @@ pub struct IdempotencyStamp {
 }
 
 impl Event {
-    /// The account this event belongs to, if it is an account event.
+    /// The owner whose actor appends this event: the account for member events, the vendor
+    /// for its registration and offers.
     #[must_use]
-    pub fn account(&self) -> Option<AccountId> {
+    pub fn owner(&self) -> Owner {
         match self {
             Event::AccountOpened { account, .. }
             | Event::Deposited { account, .. }
@@ -211,9 +221,30 @@ impl Event {
             | Event::FreezeSet { account, .. }
             | Event::ViewCounted { account, .. }
             | Event::Reversed { account, .. }
-            | Event::PaymentMethodSaved { account, .. } => Some(*account),
-            Event::Authorized(authorized) => Some(authorized.account),
-            Event::VendorRegistered(_) | Event::OfferPosted(_) => None,
+            | Event::PaymentMethodSaved { account, .. } => Owner::Account(*account),
+            Event::Authorized(authorized) => Owner::Account(authorized.account),
+            Event::VendorRegistered(profile) => Owner::Vendor(profile.id),
+            Event::OfferPosted(offer) => Owner::Vendor(offer.vendor),
+            Event::OffersPruned { vendor, .. } => Owner::Vendor(*vendor),
+        }
+    }
+
+    /// The account this event belongs to, if it is an account event.
+    #[must_use]
+    pub fn account(&self) -> Option<AccountId> {
+        match self.owner() {
+            Owner::Account(account) => Some(account),
+            Owner::Vendor(_) => None,
+        }
+    }
+
+    /// The vendor whose sales ledger this account event changes (a purchase or a reversal).
+    #[must_use]
+    pub fn sale_vendor(&self) -> Option<VendorId> {
+        match self {
+            Event::Authorized(authorized) => Some(authorized.vendor),
+            Event::Reversed { vendor, .. } => Some(*vendor),
+            _ => None,
         }
     }
 
@@ -229,33 +260,12 @@ impl Event {
             | Event::FreezeSet { at, .. }
             | Event::ViewCounted { at, .. }
             | Event::Reversed { at, .. }
-            | Event::PaymentMethodSaved { at, .. } => *at,
+            | Event::PaymentMethodSaved { at, .. }
+            | Event::OffersPruned { at, .. } => *at,
             Event::OfferPosted(offer) => offer.posted_at,
             Event::SessionStarted { session, .. } => session.started_at,
             Event::Authorized(authorized) => authorized.at,
             Event::VendorRegistered(profile) => profile.registered_at,
-        }
-    }
-
-    /// The vendor this event concerns (its ledger, profile or offers), if any.
-    #[must_use]
-    pub fn vendor(&self) -> Option<VendorId> {
-        match self {
-            Event::Authorized(authorized) => Some(authorized.vendor),
-            Event::Reversed { vendor, .. } => Some(*vendor),
-            Event::VendorRegistered(profile) => Some(profile.id),
-            Event::OfferPosted(offer) => Some(offer.vendor),
-            _ => None,
-        }
-    }
-
-    /// The authorization this event records or undoes, for lookup by id.
-    #[must_use]
-    pub fn authorization(&self) -> Option<AuthorizationId> {
-        match self {
-            Event::Authorized(authorized) => Some(authorized.authorization),
-            Event::Reversed { authorization, .. } => Some(*authorization),
-            _ => None,
         }
     }
 }

@@ -85,6 +85,27 @@ define_id!(
     OfferId, "ofr"
 );
 
+/// Whose events these are. Every event belongs to exactly one owner, and only that owner's
+/// actor appends it, so an owner's events form one ordered stream inside the journal (its
+/// *position* counts them). A vendor's sales are its members' events, not its own: it folds
+/// them from the journal's feed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Owner {
+    /// A member account.
+    Account(AccountId),
+    /// A vendor.
+    Vendor(VendorId),
+}
+
+impl fmt::Display for Owner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Owner::Account(id) => id.fmt(f),
+            Owner::Vendor(id) => id.fmt(f),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,5 +14,6 @@ pub mod offer;
 pub mod reject;
 pub mod seed;
 pub mod time;
+pub mod totals;
 pub mod vec_map;
 pub mod vendor;

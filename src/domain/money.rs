@@ -127,6 +127,118 @@ impl Balance {
     }
 }
 
+/// A sum of many amounts (a vendor's gross, the members' deposits): 128-bit, so that amounts
+/// that each passed their own check as an `Amount` cannot overflow it in any real history.
+/// Still checked: an overflow is an error the caller reports, never a wrap or a cap.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct Total(u128);
+
+impl Total {
+    /// Nothing summed yet.
+    pub const ZERO: Total = Total(0);
+
+    /// Wraps a count of micro-units.
+    #[must_use]
+    pub const fn from_micros(micros: u128) -> Total {
+        Total(micros)
+    }
+
+    /// The count of micro-units.
+    #[must_use]
+    pub const fn micros(self) -> u128 {
+        self.0
+    }
+
+    /// The total plus one amount, or `None` on overflow.
+    #[must_use]
+    pub fn checked_add(self, amount: Amount) -> Option<Total> {
+        self.0.checked_add(u128::from(amount.0)).map(Total)
+    }
+
+    /// The sum of two totals, or `None` on overflow.
+    #[must_use]
+    pub fn checked_add_total(self, other: Total) -> Option<Total> {
+        self.0.checked_add(other.0).map(Total)
+    }
+
+    /// The total less one amount, or `None` if it would be negative.
+    #[must_use]
+    pub fn checked_sub(self, amount: Amount) -> Option<Total> {
+        self.0.checked_sub(u128::from(amount.0)).map(Total)
+    }
+
+    /// The total less another, or `None` if it would be negative.
+    #[must_use]
+    pub fn checked_sub_total(self, other: Total) -> Option<Total> {
+        self.0.checked_sub(other.0).map(Total)
+    }
+
+    /// `self * ppm / 1_000_000`, rounded down, or `None` on overflow.
+    #[must_use]
+    pub fn mul_ppm_floor(self, ppm: u32) -> Option<Total> {
+        let product = self.0.checked_mul(u128::from(ppm))?;
+        product.checked_div(u128::from(MICROS_PER_UNIT)).map(Total)
+    }
+
+    /// The total as a signed sum.
+    #[must_use]
+    pub fn to_net(self) -> Option<NetTotal> {
+        i128::try_from(self.0).ok().map(NetTotal)
+    }
+}
+
+/// A signed sum of many balances (members' wallets, some negative on credit): 128-bit and
+/// checked, like [`Total`].
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct NetTotal(i128);
+
+impl NetTotal {
+    /// Nothing summed yet.
+    pub const ZERO: NetTotal = NetTotal(0);
+
+    /// Wraps a signed count of micro-units.
+    #[must_use]
+    pub const fn from_micros(micros: i128) -> NetTotal {
+        NetTotal(micros)
+    }
+
+    /// The signed count of micro-units.
+    #[must_use]
+    pub const fn micros(self) -> i128 {
+        self.0
+    }
+
+    /// Plus an amount, or `None` on overflow.
+    #[must_use]
+    pub fn checked_add_amount(self, amount: Amount) -> Option<NetTotal> {
+        self.0.checked_add(i128::from(amount.0)).map(NetTotal)
+    }
+
+    /// Minus an amount, or `None` on overflow.
+    #[must_use]
+    pub fn checked_sub_amount(self, amount: Amount) -> Option<NetTotal> {
+        self.0.checked_sub(i128::from(amount.0)).map(NetTotal)
+    }
+
+    /// Plus a balance, or `None` on overflow.
+    #[must_use]
+    pub fn checked_add_balance(self, balance: Balance) -> Option<NetTotal> {
+        self.0.checked_add(i128::from(balance.0)).map(NetTotal)
+    }
+
+    /// Plus another signed sum, or `None` on overflow.
+    #[must_use]
+    pub fn checked_add(self, other: NetTotal) -> Option<NetTotal> {
+        self.0.checked_add(other.0).map(NetTotal)
+    }
+}
+
 /// An ISO 4217 currency: its code and how many minor digits it shows.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Currency {
@@ -426,18 +538,35 @@ pub fn parse_amount(text: &str) -> Result<Amount, MoneyError> {
 /// Formats an amount with at least the currency's minor digits and at most six.
 #[must_use]
 pub fn format_amount(amount: Amount, currency: Currency) -> String {
-    format_parts(false, amount.0, currency)
+    format_parts(false, u128::from(amount.0), currency)
 }
 
 /// Formats a signed balance, `"-1.50"` when the wallet is on credit.
 #[must_use]
 pub fn format_balance(balance: Balance, currency: Currency) -> String {
-    format_parts(balance.0 < 0, balance.0.unsigned_abs(), currency)
+    format_parts(
+        balance.0 < 0,
+        u128::from(balance.0.unsigned_abs()),
+        currency,
+    )
 }
 
-fn format_parts(negative: bool, micros: u64, currency: Currency) -> String {
-    let whole = micros / MICROS_PER_UNIT;
-    let fraction = micros % MICROS_PER_UNIT;
+/// Formats a sum of amounts like an amount.
+#[must_use]
+pub fn format_total(total: Total, currency: Currency) -> String {
+    format_parts(false, total.0, currency)
+}
+
+/// Formats a signed sum like a balance.
+#[must_use]
+pub fn format_net_total(total: NetTotal, currency: Currency) -> String {
+    format_parts(total.0 < 0, total.0.unsigned_abs(), currency)
+}
+
+fn format_parts(negative: bool, micros: u128, currency: Currency) -> String {
+    let per_unit = u128::from(MICROS_PER_UNIT);
+    let whole = micros.checked_div(per_unit).unwrap_or(0);
+    let fraction = micros.checked_rem(per_unit).unwrap_or(0);
     let mut digits = format!("{fraction:06}");
     let keep = usize::from(currency.minor_digits.min(MICRO_DIGITS));
     while digits.len() > keep && digits.ends_with('0') {
@@ -457,6 +586,30 @@ mod tests {
 
     fn usd() -> Currency {
         Currency::parse("USD").unwrap()
+    }
+
+    #[test]
+    fn totals_hold_what_amounts_cannot_and_still_refuse_overflow() {
+        let max = Amount::from_micros(u64::MAX);
+        let twice = Total::ZERO
+            .checked_add(max)
+            .and_then(|t| t.checked_add(max));
+        assert_eq!(twice.map(Total::micros), Some(2 * u128::from(u64::MAX)));
+        assert_eq!(
+            Total::from_micros(u128::MAX).checked_add(Amount::from_micros(1)),
+            None
+        );
+        assert_eq!(Total::ZERO.checked_sub(Amount::from_micros(1)), None);
+        assert_eq!(
+            NetTotal::from_micros(i128::MIN).checked_sub_amount(Amount::from_micros(1)),
+            None
+        );
+        let big = Total::from_micros(10 * u128::from(u64::MAX));
+        assert_eq!(format_total(big, usd()), "184467440737095.51615");
+        assert_eq!(
+            format_net_total(NetTotal::from_micros(-1_500_000), usd()),
+            "-1.50"
+        );
     }
 
     #[test]

@@ -1,384 +1,287 @@
 //! Admin calls: vendors, deposits, credit lines, reversals, account views, totals, bulk seed.
-//! Every state change an admin makes is an event in the journal (the audit trail).
+//! Every state change an admin makes is an event in the journal (the audit trail), made by
+//! the owning actor like any other change.
 
-use bytes::Bytes;
-use hyper::header::HeaderMap;
+use hyper::StatusCode;
 
-use super::app::{App, ask, new_id};
+use super::app::{App, new_id};
 use super::dto::{
-    self, BulkMembersRequest, CreditLineRequest, DepositRequest, ReversalRequest, VendorRequest,
+    BalanceResponse, BulkMembersRequest, BulkMembersResponse, CreditLineRequest,
+    CreditLineResponse, DepositRequest, ReversalRequest, ReversalResponse, SeededMember,
+    TotalsLine, TotalsResponse, VendorCreated, VendorRequest,
 };
-use super::error::ApiError;
-use super::json::{parse_json, to_json};
-use super::member_api::{open_account, seal_buyer, view_json};
-use super::vendor_api::authorization_events;
-use crate::actors::messages::{
-    CreditLineMessage, DepositMessage, ReverseMessage, VendorViewMessage, ViewMessage,
-};
+use super::error::{ApiError, Problem};
+use super::json::parse_json;
+use super::member_api::{account_response, seal_buyer};
+use super::router::json;
+use super::routes::{Call, Outcome};
 use crate::crypto::secret;
 use crate::domain::account::SessionExpiry;
-use crate::domain::event::{Event, Origin};
-use crate::domain::ids::{AccountId, AuthorizationId, LoginId, SessionId, VendorId};
-use crate::domain::money::{Amount, Currency, format_amount, format_balance};
-use crate::domain::offer::OfferBook;
-use crate::domain::seed::{self, Seed};
-use crate::domain::time::Timestamp;
-use crate::domain::vendor::{VendorProfile, VendorState};
-use crate::storage::codec;
-use crate::storage::rows;
-use crate::storage::wal::{EventRecord, JournalEntry};
+use crate::domain::event::Origin;
+use crate::domain::ids::{AccountId, LoginId, SessionId, VendorId};
+use crate::domain::money::{
+    Currency, Total, format_amount, format_balance, format_net_total, format_total,
+};
+use crate::domain::seed::Seed;
 
-/// Longest reference or reason accepted.
-const TEXT_BYTES_MAX: usize = 256;
-/// Registered content domains per vendor at most.
-const CONTENT_DOMAINS_MAX: usize = 64;
-
-fn text(value: &str, param: &'static str) -> Result<String, ApiError> {
-    let value = value.trim();
-    if value.is_empty() || value.len() > TEXT_BYTES_MAX {
-        return Err(ApiError::InvalidField {
-            param,
-            detail: "1 to 256 bytes".to_owned(),
-        });
-    }
-    Ok(value.to_owned())
-}
-
-/// `POST /admin/v1/vendors`.
-///
-/// # Errors
-/// Invalid fields, faults.
-pub async fn register_vendor(
-    app: &App,
-    headers: &HeaderMap,
-    body: Bytes,
-) -> Result<Bytes, ApiError> {
-    app.admin(headers)?;
-    let request: VendorRequest = parse_json(&body)?;
-    let name = text(&request.name, "name")?;
-    let currency = dto::currency_field(&request.currency, "currency")?;
-    if request.fee_ppm > 1_000_000 {
-        return Err(ApiError::InvalidField {
-            param: "fee_ppm",
-            detail: "0 to 1000000 parts per million".to_owned(),
-        });
-    }
-    let domains_ok = !request.content_domains.is_empty()
-        && request.content_domains.len() <= CONTENT_DOMAINS_MAX
-        && request.content_domains.iter().all(|d| {
-            url::Host::parse(d).is_ok()
-                && !d.is_empty()
-                && d.len() <= 253
-                && !d.contains('/')
-                && !d.contains(':')
-        });
-    if !domains_ok {
-        return Err(ApiError::InvalidField {
-            param: "content_domains",
-            detail: "1 to 64 host names".to_owned(),
-        });
-    }
-    let vendor = VendorId(new_id());
-    let (api_key, digest) = secret::generate_api_key(&vendor.to_string(), &mut rand::rngs::OsRng);
-    let profile = VendorProfile {
-        id: vendor,
-        name,
-        currency,
-        content_domains: request
-            .content_domains
-            .iter()
-            .map(|d| d.to_ascii_lowercase())
-            .collect(),
-        fee_ppm: request.fee_ppm,
-        api_key_digest: digest.to_bytes(),
-        registered_at: app.now(),
-    };
-    let event = Event::VendorRegistered(Box::new(profile.clone()));
-    let state = VendorState::registered(profile);
-    let (key, value) = rows::vendor_row(&state);
-    let entry = JournalEntry {
-        events: vec![EventRecord {
-            payload: codec::encode_event(&event),
-            index_keys: rows::index_keys(&event),
-            notify: false,
-        }],
-        state_puts: vec![(key, value)],
-        state_deletes: Vec::new(),
-    };
-    let journal = &app.registry.env().journal;
-    let ack = journal
-        .try_reserve()
-        .map_err(|_| ApiError::Overloaded)?
-        .submit(entry);
-    ack.await.map_err(|_| ApiError::StorageFailed)?;
-    app.registry.add_vendor(state, OfferBook::new());
-    Ok(to_json(
-        &serde_json::json!({ "vendor_id": vendor.to_string(), "api_key": api_key }),
-    ))
-}
+/// Members opened at a time by a bulk call, so a large call keeps a bounded number of
+/// messages in flight.
+const BULK_WAVE: usize = 256;
 
 fn member_id(id: &str) -> Result<AccountId, ApiError> {
     id.parse().map_err(|_| ApiError::NotFound)
 }
 
-/// `POST /admin/v1/members/{id}/deposits`.
-///
-/// # Errors
-/// Invalid fields, `NotFound`, faults.
-pub async fn deposit(
-    app: &App,
-    headers: &HeaderMap,
-    id: &str,
-    body: Bytes,
-) -> Result<Bytes, ApiError> {
-    app.admin(headers)?;
-    let account = member_id(id)?;
-    let request: DepositRequest = parse_json(&body)?;
-    let amount = dto::amount_field(&request.amount, "amount")?;
-    if amount.is_zero() {
-        return Err(ApiError::InvalidAmount { param: "amount" });
-    }
-    let currency = dto::currency_field(&request.currency, "currency")?;
-    let reference = text(&request.reference, "reference")?;
-    let addr = app.account(account)?;
-    let balance = ask(&addr, |reply| DepositMessage {
-        currency,
-        amount,
-        reference,
-        by: Origin::Admin,
-        reply,
-    })
-    .await?;
-    Ok(to_json(
-        &serde_json::json!({ "balance": format_balance(balance, currency), "currency": currency.code() }),
+/// `POST /admin/v1/vendors`: registers a vendor and shows its API key once.
+#[utoipa::path(post, path = "/admin/v1/vendors", tag = "admin",
+    request_body = VendorRequest,
+    responses(
+        (status = 201, description = "Registered", body = VendorCreated),
+        (status = 400, description = "A field is invalid; param names it", body = Problem)),
+    security(("admin_key" = [])))]
+pub async fn register_vendor(app: &App, call: Call<'_>) -> Outcome {
+    let request: VendorRequest = parse_json(&call.body)?;
+    let vendor = VendorId(new_id());
+    let (api_key, digest) = secret::generate_api_key(&vendor.to_string(), &mut rand::rngs::OsRng);
+    let registration = request.into_registration(digest.to_bytes())?;
+    app.registry
+        .register_vendor(vendor, registration, app.now())
+        .await
+        .map_err(|error| match error {
+            Ok(invalid) => ApiError::from(invalid),
+            Err(gateway) => ApiError::from(gateway),
+        })?;
+    Ok(json(
+        StatusCode::CREATED,
+        &VendorCreated {
+            vendor_id: vendor.to_string(),
+            api_key,
+        },
     ))
 }
 
-/// `PUT /admin/v1/members/{id}/credit-line`.
-///
-/// # Errors
-/// Invalid fields, `NotFound`, faults.
-pub async fn credit_line(
-    app: &App,
-    headers: &HeaderMap,
-    id: &str,
-    body: Bytes,
-) -> Result<Bytes, ApiError> {
-    app.admin(headers)?;
-    let account = member_id(id)?;
-    let request: CreditLineRequest = parse_json(&body)?;
-    let limit = dto::amount_field(&request.limit, "limit")?;
-    let currency = dto::currency_field(&request.currency, "currency")?;
-    let addr = app.account(account)?;
-    ask(&addr, |reply| CreditLineMessage {
-        currency,
-        limit,
-        by: Origin::Admin,
-        reply,
-    })
-    .await?;
-    Ok(to_json(
-        &serde_json::json!({ "credit_limit": format_amount(limit, currency), "currency": currency.code() }),
+/// `POST /admin/v1/members/{id}/deposits`: credits a deposit entered by an operator, once
+/// per reference.
+#[utoipa::path(post, path = "/admin/v1/members/{id}/deposits", tag = "admin",
+    request_body = DepositRequest,
+    params(("id" = String, Path, description = "The member")),
+    responses(
+        (status = 201, description = "Credited (or credited before under this reference)", body = BalanceResponse),
+        (status = 404, description = "No such member", body = Problem)),
+    security(("admin_key" = [])))]
+pub async fn deposit(app: &App, call: Call<'_>) -> Outcome {
+    let account = member_id(call.params.get("id")?)?;
+    let request: DepositRequest = parse_json(&call.body)?;
+    let (currency, amount, reference) = request.into_parts()?;
+    let balance = app
+        .registry
+        .deposit(account, currency, amount, reference, Origin::Admin)
+        .await?;
+    Ok(json(
+        StatusCode::CREATED,
+        &BalanceResponse {
+            balance: format_balance(balance, currency),
+            currency: currency.code().to_owned(),
+        },
     ))
 }
 
-/// `GET /admin/v1/members/{id}`.
-///
-/// # Errors
-/// `NotFound`, faults.
-pub async fn member(app: &App, headers: &HeaderMap, id: &str) -> Result<Bytes, ApiError> {
-    app.admin(headers)?;
-    let account = member_id(id)?;
-    let addr = app.account(account)?;
-    let view = ask(&addr, |reply| ViewMessage {
-        session: None,
-        reply,
-    })
-    .await?;
-    Ok(to_json(&view_json(account, &view)))
+/// `PUT /admin/v1/members/{id}/credit-line`: how far below zero the wallet may go.
+#[utoipa::path(put, path = "/admin/v1/members/{id}/credit-line", tag = "admin",
+    request_body = CreditLineRequest,
+    params(("id" = String, Path, description = "The member")),
+    responses(
+        (status = 200, description = "Set", body = CreditLineResponse),
+        (status = 409, description = "Below what the wallet already drew", body = Problem)),
+    security(("admin_key" = [])))]
+pub async fn credit_line(app: &App, call: Call<'_>) -> Outcome {
+    let account = member_id(call.params.get("id")?)?;
+    let request: CreditLineRequest = parse_json(&call.body)?;
+    let (currency, limit) = request.into_parts()?;
+    app.registry
+        .set_credit_line(account, currency, limit, Origin::Admin)
+        .await?;
+    Ok(json(
+        StatusCode::OK,
+        &CreditLineResponse {
+            credit_limit: format_amount(limit, currency),
+            currency: currency.code().to_owned(),
+        },
+    ))
 }
 
-/// `POST /admin/v1/authorizations/{id}/reversal`.
-///
-/// # Errors
-/// `NotFound`, `AlreadyReversed`, faults.
-pub async fn reverse(
-    app: &App,
-    headers: &HeaderMap,
-    id: &str,
-    body: Bytes,
-) -> Result<Bytes, ApiError> {
-    app.admin(headers)?;
-    let authorization: AuthorizationId = id.parse().map_err(|_| ApiError::NotFound)?;
-    let request: ReversalRequest = parse_json(&body)?;
-    let reason = text(&request.reason, "reason")?;
-    let account = authorization_events(app, authorization)
-        .await?
-        .iter()
-        .find_map(|event| match event {
-            Event::Authorized(authorized) => Some(authorized.account),
-            _ => None,
-        })
+/// `GET /admin/v1/members/{id}`: the account as its member sees it, every login's limits.
+#[utoipa::path(get, path = "/admin/v1/members/{id}", tag = "admin",
+    params(("id" = String, Path, description = "The member")),
+    responses(
+        (status = 200, description = "The account", body = super::dto::AccountResponse),
+        (status = 404, description = "No such member", body = Problem)),
+    security(("admin_key" = [])))]
+pub async fn member(app: &App, call: Call<'_>) -> Outcome {
+    let account = member_id(call.params.get("id")?)?;
+    let view = app.registry.account_view(account, None).await?;
+    Ok(json(StatusCode::OK, &account_response(app, account, &view)))
+}
+
+/// `POST /admin/v1/authorizations/{id}/reversal`: undoes a purchase: refund, entitlement
+/// ended, the vendor's sale removed.
+#[utoipa::path(post, path = "/admin/v1/authorizations/{id}/reversal", tag = "admin",
+    request_body = ReversalRequest,
+    params(("id" = String, Path, description = "The authorization")),
+    responses(
+        (status = 200, description = "Reversed", body = ReversalResponse),
+        (status = 404, description = "No such authorization", body = Problem),
+        (status = 409, description = "Reversed before", body = Problem)),
+    security(("admin_key" = [])))]
+pub async fn reverse(app: &App, call: Call<'_>) -> Outcome {
+    let (account, authorization) = app
+        .open_authorization_id(call.params.get("id")?)
         .ok_or(ApiError::NotFound)?;
-    let addr = app.account(account)?;
-    let (refund, currency) = ask(&addr, |reply| ReverseMessage {
-        authorization,
-        reason,
-        by: Origin::Admin,
-        reply,
-    })
-    .await?;
-    Ok(to_json(
-        &serde_json::json!({ "refunded": format_amount(refund, currency), "currency": currency.code() }),
+    let request: ReversalRequest = parse_json(&call.body)?;
+    let reason = request.into_reason()?;
+    let (refund, currency) = app
+        .registry
+        .reverse(account, authorization, reason, Origin::Admin)
+        .await?;
+    Ok(json(
+        StatusCode::OK,
+        &ReversalResponse {
+            refunded: format_amount(refund, currency),
+            currency: currency.code().to_owned(),
+        },
     ))
 }
 
 /// `GET /admin/v1/totals`: per currency, what members deposited and hold against what vendors
-/// sold. `conserved` holds when deposits == member balances + vendor gross for every currency.
-/// Vendor aggregates follow the members' durable debits by a moment, so a reading taken under
-/// load may be briefly unbalanced; a quiet server is always balanced.
-///
-/// # Errors
-/// `Unauthenticated`, faults.
-pub async fn totals(app: &App, headers: &HeaderMap) -> Result<Bytes, ApiError> {
-    app.admin(headers)?;
-    let members = app.registry.env().totals.snapshot();
-    let mut vendor_gross: std::collections::BTreeMap<Currency, (Amount, Amount)> =
+/// sold. `conserved` holds when deposits == member balances + vendor gross for every
+/// currency. Vendor ledgers follow the members' durable debits by a moment, so a reading
+/// taken under load may be briefly unbalanced; a quiet server is always balanced.
+#[utoipa::path(get, path = "/admin/v1/totals", tag = "admin",
+    responses(
+        (status = 200, description = "The totals", body = TotalsResponse),
+        (status = 500, description = "A total overflowed", body = Problem)),
+    security(("admin_key" = [])))]
+pub async fn totals(app: &App, _call: Call<'_>) -> Outcome {
+    let (members, ledgers) = app.registry.totals().await?;
+    if members.overflow {
+        return Err(ApiError::TotalsOverflow);
+    }
+    let mut vendors: std::collections::BTreeMap<Currency, (Total, Total)> =
         std::collections::BTreeMap::new();
-    for vendor in app.registry.vendors() {
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        vendor
-            .addr
-            .send(VendorViewMessage { reply })
-            .await
-            .map_err(|_| ApiError::Unavailable)?;
-        let state = answer.await.map_err(|_| ApiError::Unavailable)?;
-        for (currency, ledger) in &state.ledger {
-            let entry = vendor_gross.entry(*currency).or_default();
+    let mut refused: u64 = 0;
+    for view in &ledgers {
+        refused = refused.saturating_add(view.sales_refused);
+        for (currency, ledger) in &view.ledger {
+            let entry = vendors.entry(*currency).or_default();
             entry.0 = entry
                 .0
-                .checked_add(ledger.gross)
-                .ok_or(ApiError::Unavailable)?;
+                .checked_add_total(ledger.gross)
+                .ok_or(ApiError::TotalsOverflow)?;
             entry.1 = entry
                 .1
-                .checked_add(ledger.fees(state.profile.fee_ppm))
-                .ok_or(ApiError::Unavailable)?;
+                .checked_add_total(ledger.fees(view.profile.fee_ppm))
+                .ok_or(ApiError::TotalsOverflow)?;
         }
     }
-    let mut currencies: Vec<Currency> =
-        members.keys().chain(vendor_gross.keys()).copied().collect();
+    let mut currencies: Vec<Currency> = members
+        .totals
+        .by_currency
+        .keys()
+        .chain(vendors.keys())
+        .copied()
+        .collect();
     currencies.sort();
     currencies.dedup();
-    let mut conserved = true;
-    let rows: Vec<serde_json::Value> = currencies
-        .iter()
-        .map(|currency| {
-            let member = members.get(currency).copied().unwrap_or_default();
-            let (gross, fees) = vendor_gross.get(currency).copied().unwrap_or_default();
-            let net = gross.checked_sub(fees).unwrap_or(Amount::ZERO);
-            let balanced = i128::from(member.deposits.micros())
-                == member.balances.saturating_add(i128::from(gross.micros()));
-            conserved &= balanced;
-            let balances = i64::try_from(member.balances).map_or_else(
-                |_| "overflow".to_owned(),
-                |b| format_balance(crate::domain::money::Balance::from_micros(b), *currency),
-            );
-            serde_json::json!({
-                "currency": currency.code(),
-                "deposits": format_amount(member.deposits, *currency),
-                "reversals": format_amount(member.refunds, *currency),
-                "member_balances": balances,
-                "vendor_gross": format_amount(gross, *currency),
-                "fees": format_amount(fees, *currency),
-                "net_payable": format_amount(net, *currency),
-                "conserved": balanced,
-            })
-        })
-        .collect();
-    Ok(to_json(
-        &serde_json::json!({ "conserved": conserved, "currencies": rows }),
+    let mut conserved = refused == 0;
+    let mut lines = Vec::with_capacity(currencies.len());
+    for currency in currencies {
+        let member = members
+            .totals
+            .by_currency
+            .get(&currency)
+            .copied()
+            .unwrap_or_default();
+        let (gross, fees) = vendors.get(&currency).copied().unwrap_or_default();
+        let owed = gross
+            .to_net()
+            .and_then(|gross| gross.checked_add(member.balances))
+            .ok_or(ApiError::TotalsOverflow)?;
+        let balanced = member.deposits.to_net() == Some(owed);
+        conserved &= balanced;
+        lines.push(TotalsLine {
+            currency: currency.code().to_owned(),
+            deposits: format_total(member.deposits, currency),
+            reversals: format_total(member.refunds, currency),
+            member_balances: format_net_total(member.balances, currency),
+            vendor_gross: format_total(gross, currency),
+            fees: format_total(fees, currency),
+            net_payable: format_total(
+                gross.checked_sub_total(fees).unwrap_or(Total::ZERO),
+                currency,
+            ),
+            conserved: balanced,
+        });
+    }
+    Ok(json(
+        StatusCode::OK,
+        &TotalsResponse {
+            conserved,
+            currencies: lines,
+        },
     ))
 }
 
-/// `POST /admin/v1/members/bulk`: creates funded members with an open session and a buyer token
-/// per vendor, without the argon2 path (they have no password and cannot sign in). For load
-/// tests and migrations.
-///
-/// # Errors
-/// Invalid fields, faults.
-pub async fn bulk_members(app: &App, headers: &HeaderMap, body: Bytes) -> Result<Bytes, ApiError> {
-    app.admin(headers)?;
-    let request: BulkMembersRequest = parse_json(&body)?;
-    if request.count == 0 || request.count > app.config.members.bulk_members_per_call_max {
-        return Err(ApiError::InvalidField {
-            param: "count",
-            detail: "1 to members.bulk_members_per_call_max".to_owned(),
-        });
-    }
-    let currency = dto::currency_field(&request.currency, "currency")?;
-    let deposit = dto::amount_field(&request.deposit, "deposit")?;
-    let vendors = request
-        .vendor_ids
-        .iter()
-        .map(|id| {
-            let vendor: VendorId = dto::id_field(id, "vendor_ids")?;
-            app.registry
-                .vendor(vendor)
-                .map(|_| vendor)
-                .ok_or(ApiError::InvalidField {
-                    param: "vendor_ids",
-                    detail: "unknown vendor".to_owned(),
-                })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let now = app.now();
-    let mut members = Vec::with_capacity(request.count);
-    // Opened in waves so a large call keeps a bounded number of messages in flight.
-    let mut pending = Vec::with_capacity(request.count);
-    for _ in 0..request.count {
-        pending.push(seed_events(app, currency, deposit, now));
-    }
-    for wave in pending.chunks(256) {
-        let opened = futures_util::future::join_all(
-            wave.iter()
-                .map(|(events, ..)| open_account(app, events.clone())),
-        )
-        .await;
-        for (result, (_, account, login, session)) in opened.into_iter().zip(wave) {
-            result?;
-            let tokens: Vec<String> = vendors
-                .iter()
-                .map(|v| seal_buyer(app, *account, *login, *session, *v))
-                .collect();
-            members.push(
-                serde_json::json!({ "member_id": account.to_string(), "buyer_tokens": tokens }),
-            );
+/// `POST /admin/v1/members/bulk`: creates funded members with an open session and a buyer
+/// token per vendor, without the argon2 path (they have no password and cannot sign in). For
+/// load tests and migrations.
+#[utoipa::path(post, path = "/admin/v1/members/bulk", tag = "admin",
+    request_body = BulkMembersRequest,
+    responses(
+        (status = 201, description = "Created", body = BulkMembersResponse),
+        (status = 400, description = "A field is invalid; param names it", body = Problem)),
+    security(("admin_key" = [])))]
+pub async fn bulk_members(app: &App, call: Call<'_>) -> Outcome {
+    let request: BulkMembersRequest = parse_json(&call.body)?;
+    let (count, currency, deposit, vendors) =
+        request.into_parts(app.config.members.bulk_members_per_call_max)?;
+    for vendor in &vendors {
+        if app.registry.vendor(*vendor).is_none() {
+            return Err(ApiError::InvalidField {
+                param: "vendor_ids",
+                detail: "unknown vendor".to_owned(),
+            });
         }
     }
-    Ok(to_json(&serde_json::json!({ "members": members })))
-}
-
-fn seed_events(
-    app: &App,
-    currency: Currency,
-    deposit: Amount,
-    now: Timestamp,
-) -> (Vec<Event>, AccountId, LoginId, SessionId) {
-    let seed = Seed {
-        account: AccountId(new_id()),
-        login: LoginId(new_id()),
-        session: SessionId(new_id()),
-        currency,
-        deposit,
-        time_zone: "UTC".to_owned(),
-        session_expiry: SessionExpiry::Absolute {
-            expires_at: now.plus_ms(app.config.tokens.session_absolute_ttl_ms),
-        },
-    };
-    (
-        seed::seed_events(&seed, now),
-        seed.account,
-        seed.login,
-        seed.session,
-    )
+    let now = app.now();
+    let seeds: Vec<Seed> = (0..count)
+        .map(|_| Seed {
+            account: AccountId(new_id()),
+            login: LoginId(new_id()),
+            session: SessionId(new_id()),
+            currency,
+            deposit,
+            time_zone: "UTC".to_owned(),
+            session_expiry: SessionExpiry::Absolute {
+                expires_at: now.plus_ms(app.config.tokens.session_absolute_ttl_ms),
+            },
+        })
+        .collect();
+    let mut members = Vec::with_capacity(count);
+    for wave in seeds.chunks(BULK_WAVE) {
+        let opened = futures_util::future::join_all(
+            wave.iter().map(|seed| app.registry.seed_account(seed, now)),
+        )
+        .await;
+        for (result, seed) in opened.into_iter().zip(wave) {
+            result?;
+            members.push(SeededMember {
+                member_id: seed.account.to_string(),
+                buyer_tokens: vendors
+                    .iter()
+                    .map(|v| seal_buyer(app, seed.account, seed.login, seed.session, *v))
+                    .collect(),
+            });
+        }
+    }
+    Ok(json(StatusCode::CREATED, &BulkMembersResponse { members }))
 }

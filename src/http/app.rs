@@ -1,38 +1,35 @@
-//! What every handler shares: the registry, keys, clock, config, the idempotency cache, and
-//! the helpers that authenticate callers and talk to actors.
+//! What every handler shares: the gateway into the actors, keys, clock, config, the
+//! idempotency cache, and how callers are authenticated.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use actix::dev::ToEnvelope;
-use actix::prelude::SendError;
-use actix::{Actor, Addr, Handler, Message};
 use bytes::Bytes;
 use dashmap::DashMap;
 use hyper::StatusCode;
 use hyper::header::{AUTHORIZATION, HeaderMap};
 use metrics_exporter_prometheus::PrometheusHandle;
-use tokio::sync::oneshot;
 
 use super::error::ApiError;
-use crate::actors::messages::{CommandError, ReplyTo};
-use crate::actors::registry::{LookupError, Registry, VendorEntry};
+use crate::actors::registry::{Registry, VendorEntry};
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::crypto::locator::LocatorKey;
 use crate::crypto::secret::{self, AdminKey, PseudonymKey};
 use crate::crypto::token::{SessionClaims, TokenKeys};
-use crate::domain::ids::{AccountId, LoginId, SessionId, VendorId};
+use crate::domain::ids::{AccountId, AuthorizationId, LoginId, SessionId, VendorId};
 use crate::domain::time::Timestamp;
-use crate::metrics as names;
 
 /// Shared state of the HTTP layer.
 pub struct App {
-    /// Actors by id.
+    /// The gateway into the actors (commands and queries).
     pub registry: Arc<Registry>,
     /// Token sealing keys.
     pub tokens: TokenKeys,
     /// Member pseudonym key.
     pub pseudonyms: PseudonymKey,
+    /// Seals the locator inside authorization ids.
+    pub locators: LocatorKey,
     /// The admin's key.
     pub admin_key: AdminKey,
     /// Validated configuration.
@@ -47,11 +44,22 @@ pub struct App {
     pub payments: Arc<dyn crate::payments::PaymentProcessor>,
     /// Base URL browsers reach this server at (buy URLs), without a trailing slash.
     pub public_url: String,
+    /// This run's boot epoch: access tokens minted by another run are refused.
+    pub boot_epoch: u64,
     /// False until recovery finished and after the journal failed.
     pub ready: AtomicBool,
-    /// This run's boot epoch (`crypto::boot`): minted access tokens carry it, and access
-    /// checks refuse tokens of any other run, whose spent ids this run never saw.
-    pub boot_epoch: u64,
+}
+
+/// An authenticated member session, from a session token (the account actor still checks
+/// that the session is live).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemberSession {
+    /// The account.
+    pub account: AccountId,
+    /// The login that signed in.
+    pub login: LoginId,
+    /// The session.
+    pub session: SessionId,
 }
 
 impl App {
@@ -106,32 +114,37 @@ impl App {
     ///
     /// # Errors
     /// `Unauthenticated`.
-    pub fn member(&self, headers: &HeaderMap) -> Result<(AccountId, LoginId, SessionId), ApiError> {
+    pub fn member(&self, headers: &HeaderMap) -> Result<MemberSession, ApiError> {
         let presented = bearer(headers).ok_or(ApiError::Unauthenticated)?;
-        let now_ms = u64::try_from(self.now().0).unwrap_or(0);
-        let claims: SessionClaims = self
-            .tokens
-            .open(presented, 0, now_ms)
-            .map_err(|_| ApiError::Unauthenticated)?;
-        Ok((
-            AccountId(claims.account),
-            LoginId(claims.login),
-            SessionId(claims.session),
-        ))
+        self.open_session(presented)
+            .ok_or(ApiError::Unauthenticated)
     }
 
-    /// The actor of an account.
-    ///
-    /// # Errors
-    /// `NotFound`, or the fault.
-    pub fn account(
-        &self,
-        id: AccountId,
-    ) -> Result<Addr<crate::actors::account::AccountActor>, ApiError> {
-        self.registry.account(id).map_err(|error| match error {
-            LookupError::NotFound => ApiError::NotFound,
-            LookupError::Fault(fault) => fault.into(),
+    /// Opens a session token (from a header, a cookie or a form).
+    #[must_use]
+    pub fn open_session(&self, token: &str) -> Option<MemberSession> {
+        let now_ms = u64::try_from(self.now().0).unwrap_or(0);
+        let claims: SessionClaims = self.tokens.open(token, 0, now_ms).ok()?;
+        Some(MemberSession {
+            account: AccountId(claims.account),
+            login: LoginId(claims.login),
+            session: SessionId(claims.session),
         })
+    }
+
+    /// The wire id of an authorization: it seals the account that holds it, so a lookup
+    /// goes to that account without an index, and a vendor learns nothing from it.
+    #[must_use]
+    pub fn authorization_id(&self, account: AccountId, authorization: AuthorizationId) -> String {
+        self.locators.seal_authorization(account.0, authorization.0)
+    }
+
+    /// Opens a wire authorization id; `None` for anything this server did not seal.
+    #[must_use]
+    pub fn open_authorization_id(&self, text: &str) -> Option<(AccountId, AuthorizationId)> {
+        self.locators
+            .open_authorization(text)
+            .map(|(account, authorization)| (AccountId(account), AuthorizationId(authorization)))
     }
 }
 
@@ -156,31 +169,6 @@ pub fn new_id() -> u64 {
     }
 }
 
-/// Sends a message without waiting for mailbox room and awaits its reply.
-///
-/// # Errors
-/// `Overloaded` when the mailbox is full; `Unavailable` when the actor is gone; the command's
-/// own error otherwise.
-pub async fn ask<A, M, T>(addr: &Addr<A>, make: impl FnOnce(ReplyTo<T>) -> M) -> Result<T, ApiError>
-where
-    A: Actor + Handler<M>,
-    A::Context: ToEnvelope<A, M>,
-    M: Message<Result = ()> + Send + 'static,
-{
-    let (reply, answer) = oneshot::channel::<Result<T, CommandError>>();
-    addr.try_send(make(reply)).map_err(|error| match error {
-        SendError::Full(_) => {
-            metrics::counter!(names::MAILBOX_REJECTIONS).increment(1);
-            ApiError::Overloaded
-        }
-        SendError::Closed(_) => ApiError::Unavailable,
-    })?;
-    answer
-        .await
-        .map_err(|_| ApiError::Unavailable)?
-        .map_err(ApiError::from)
-}
-
 /// One vendor-scoped idempotency record.
 #[derive(Clone, Debug)]
 enum IdempotencyState {
@@ -198,6 +186,7 @@ enum IdempotencyState {
 /// configured retention. The account keeps its own durable record of the purchase, so after a
 /// restart a retry still never debits twice; this cache adds the exact first response and the
 /// conflicts that need a vendor-wide view (other body, still in flight).
+#[derive(Debug)]
 pub struct IdempotencyCache {
     entries: DashMap<(VendorId, String), (IdempotencyState, Timestamp)>,
     keys_max: usize,
@@ -213,11 +202,55 @@ const SWEEP_INTERVAL_MS: u64 = 1_000;
 
 /// What to do with a request that carries an idempotency key.
 #[derive(Debug)]
-pub enum IdempotencyCheck {
-    /// First time: process it, then `complete`.
-    Proceed,
+pub enum IdempotencyCheck<'a> {
+    /// First time: process it, then `complete` the claim (dropping it releases the key).
+    Proceed(IdempotencyClaim<'a>),
     /// A retry: answer this.
     Replay(StatusCode, Bytes),
+}
+
+/// The claim on a key while its first request is processed. Dropped without
+/// [`IdempotencyClaim::complete`] (the handler's future was dropped: the client hung up, the
+/// server is stopping), it releases the key, so a retry is processed instead of finding the
+/// key "in flight" forever.
+#[derive(Debug)]
+#[must_use = "a claim releases its key when dropped"]
+pub struct IdempotencyClaim<'a> {
+    cache: &'a IdempotencyCache,
+    key: Option<(VendorId, String)>,
+}
+
+impl IdempotencyClaim<'_> {
+    /// Stores the complete response. A 503 is not a complete response (nothing was decided):
+    /// the key is released for a retry instead.
+    pub fn complete(mut self, status: StatusCode, body: Bytes) {
+        let Some(key) = self.key.take() else {
+            return;
+        };
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            self.cache.entries.remove(&key);
+            return;
+        }
+        if let Some(mut entry) = self.cache.entries.get_mut(&key)
+            && let IdempotencyState::InFlight { digest } = entry.0
+        {
+            entry.0 = IdempotencyState::Done {
+                digest,
+                status,
+                body,
+            };
+        }
+    }
+}
+
+impl Drop for IdempotencyClaim<'_> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            self.cache.entries.remove_if(&key, |_, (state, _)| {
+                matches!(state, IdempotencyState::InFlight { .. })
+            });
+        }
+    }
 }
 
 impl IdempotencyCache {
@@ -232,6 +265,18 @@ impl IdempotencyCache {
         }
     }
 
+    /// Keys held (in flight or done).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when no key is held.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     /// Claims `key` for a request with body `digest`.
     ///
     /// # Errors
@@ -243,7 +288,7 @@ impl IdempotencyCache {
         key: &str,
         digest: [u8; 32],
         now: Timestamp,
-    ) -> Result<IdempotencyCheck, ApiError> {
+    ) -> Result<IdempotencyCheck<'_>, ApiError> {
         use dashmap::mapref::entry::Entry;
         if self.entries.len() >= self.keys_max {
             let last = self.last_sweep_ms.load(Ordering::Relaxed);
@@ -264,10 +309,15 @@ impl IdempotencyCache {
                 return Err(ApiError::Overloaded);
             }
         }
-        match self.entries.entry((vendor, key.to_owned())) {
+        let map_key = (vendor, key.to_owned());
+        let claim = || IdempotencyClaim {
+            cache: self,
+            key: Some(map_key.clone()),
+        };
+        match self.entries.entry(map_key.clone()) {
             Entry::Vacant(vacant) => {
                 vacant.insert((IdempotencyState::InFlight { digest }, now));
-                Ok(IdempotencyCheck::Proceed)
+                Ok(IdempotencyCheck::Proceed(claim()))
             }
             Entry::Occupied(mut occupied) => {
                 let (state, at) = occupied.get().clone();
@@ -275,7 +325,8 @@ impl IdempotencyCache {
                 match state {
                     IdempotencyState::Done { .. } if expired => {
                         occupied.insert((IdempotencyState::InFlight { digest }, now));
-                        Ok(IdempotencyCheck::Proceed)
+                        drop(occupied);
+                        Ok(IdempotencyCheck::Proceed(claim()))
                     }
                     IdempotencyState::InFlight { .. } => Err(ApiError::IdempotencyInFlight),
                     IdempotencyState::Done { digest: first, .. } if first != digest => Err(
@@ -288,25 +339,6 @@ impl IdempotencyCache {
             }
         }
     }
-
-    /// Stores the complete response of a request that `begin` let proceed. A 503 is not a
-    /// complete response (nothing was decided): the key is released for a retry instead.
-    pub fn complete(&self, vendor: VendorId, key: &str, status: StatusCode, body: Bytes) {
-        let map_key = (vendor, key.to_owned());
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            self.entries.remove(&map_key);
-            return;
-        }
-        if let Some(mut entry) = self.entries.get_mut(&map_key)
-            && let IdempotencyState::InFlight { digest } = entry.0
-        {
-            entry.0 = IdempotencyState::Done {
-                digest,
-                status,
-                body,
-            };
-        }
-    }
 }
 
 #[cfg(test)]
@@ -314,31 +346,27 @@ mod tests {
     use super::*;
 
     fn done(cache: &IdempotencyCache, key: &str, now: Timestamp) {
-        assert!(matches!(
-            cache.begin(VendorId(1), key, [1; 32], now),
-            Ok(IdempotencyCheck::Proceed)
-        ));
-        cache.complete(VendorId(1), key, StatusCode::OK, Bytes::from_static(b"{}"));
+        match cache.begin(VendorId(1), key, [1; 32], now) {
+            Ok(IdempotencyCheck::Proceed(claim)) => {
+                claim.complete(StatusCode::OK, Bytes::from_static(b"{}"));
+            }
+            other => panic!("expected to proceed, got {other:?}"),
+        }
     }
 
     #[test]
     fn replays_conflicts_and_in_flight() {
         let cache = IdempotencyCache::new(10, 1_000);
         let now = Timestamp(5_000);
-        assert!(matches!(
-            cache.begin(VendorId(1), "k", [1; 32], now),
-            Ok(IdempotencyCheck::Proceed)
-        ));
+        let Ok(IdempotencyCheck::Proceed(claim)) = cache.begin(VendorId(1), "k", [1; 32], now)
+        else {
+            panic!("the first request proceeds");
+        };
         assert_eq!(
             cache.begin(VendorId(1), "k", [1; 32], now).err(),
             Some(ApiError::IdempotencyInFlight)
         );
-        cache.complete(
-            VendorId(1),
-            "k",
-            StatusCode::PAYMENT_REQUIRED,
-            Bytes::from_static(b"first"),
-        );
+        claim.complete(StatusCode::PAYMENT_REQUIRED, Bytes::from_static(b"first"));
         match cache.begin(VendorId(1), "k", [1; 32], now) {
             Ok(IdempotencyCheck::Replay(status, body)) => {
                 assert_eq!(status, StatusCode::PAYMENT_REQUIRED);
@@ -355,11 +383,35 @@ mod tests {
         // Keys are per vendor; a record past retention lets the key be used afresh.
         assert!(matches!(
             cache.begin(VendorId(2), "k", [2; 32], now),
-            Ok(IdempotencyCheck::Proceed)
+            Ok(IdempotencyCheck::Proceed(_))
         ));
         assert!(matches!(
             cache.begin(VendorId(1), "k", [2; 32], now.plus_ms(1_000)),
-            Ok(IdempotencyCheck::Proceed)
+            Ok(IdempotencyCheck::Proceed(_))
+        ));
+    }
+
+    #[test]
+    fn a_dropped_claim_releases_its_key() {
+        let cache = IdempotencyCache::new(10, 1_000);
+        let now = Timestamp(5_000);
+        let first = cache.begin(VendorId(1), "k", [1; 32], now);
+        assert!(matches!(first, Ok(IdempotencyCheck::Proceed(_))));
+        // The handler's future was dropped between begin and complete.
+        drop(first);
+        assert!(cache.is_empty(), "the slot is free again");
+        assert!(
+            matches!(
+                cache.begin(VendorId(1), "k", [1; 32], now),
+                Ok(IdempotencyCheck::Proceed(_))
+            ),
+            "a retry is processed, not refused as in flight"
+        );
+        // One step away: a completed claim stays and replays.
+        done(&cache, "done", now);
+        assert!(matches!(
+            cache.begin(VendorId(1), "done", [1; 32], now),
+            Ok(IdempotencyCheck::Replay(..))
         ));
     }
 
@@ -376,20 +428,15 @@ mod tests {
         assert_eq!(refused(swept), Some(ApiError::Overloaded));
         assert_eq!(refused(start.plus_ms(1_000)), Some(ApiError::Overloaded));
         let later = swept.plus_ms(1_000);
-        assert!(matches!(
-            cache.begin(VendorId(1), "c", [1; 32], later),
-            Ok(IdempotencyCheck::Proceed)
-        ));
+        let Ok(IdempotencyCheck::Proceed(claim)) = cache.begin(VendorId(1), "c", [1; 32], later)
+        else {
+            panic!("a sweep made room");
+        };
         // A 503 is not a complete response: the key is released for a retry.
-        cache.complete(
-            VendorId(1),
-            "c",
-            StatusCode::SERVICE_UNAVAILABLE,
-            Bytes::new(),
-        );
+        claim.complete(StatusCode::SERVICE_UNAVAILABLE, Bytes::new());
         assert!(matches!(
             cache.begin(VendorId(1), "c", [9; 32], later),
-            Ok(IdempotencyCheck::Proceed)
+            Ok(IdempotencyCheck::Proceed(_))
         ));
     }
 }

@@ -1,12 +1,37 @@
-//! Wire types: what vendors, members and admins send and receive. Separate from domain
-//! types; conversion is in the handlers and is pure. Amounts travel as decimal strings, read
-//! as raw JSON values so a number or a malformed string is a 400 that names the field.
+//! Wire types: what vendors, members and admins send and receive, separate from domain types.
+//! Each request type has exactly one conversion into typed domain input (`to_*` functions
+//! below); each response is a typed struct. The OpenAPI document is generated from these
+//! types. Amounts travel as decimal strings, read as raw JSON values so that a number or a
+//! malformed string is a 400 that names the field.
+//!
+//! Conversions here are pure: they parse and check the shape of fields. Rules about what may
+//! be sold or registered are the domain's (`OfferDraft::check`, `decide_register`,
+//! `decide_open`); conversions only hand it typed values.
+
+use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::ToSchema;
 
-use super::error::ApiError;
+use super::error::{ApiError, Problem};
+use crate::domain::entitlement::ContentUrl;
+use crate::domain::ids::{OfferId, VendorId};
+use crate::domain::limits::Limits;
 use crate::domain::money::{self, Amount, Currency};
+use crate::domain::offer::{IncentivePolicy, OfferDraft};
+use crate::domain::time::Timestamp;
+
+/// Longest idempotency key accepted.
+pub const IDEMPOTENCY_KEY_BYTES_MAX: usize = 255;
+/// Items one batch carries at most.
+pub const BATCH_ITEMS_MAX: usize = 1_000;
+/// Longest deposit reference or reversal reason accepted.
+const REFERENCE_BYTES_MAX: usize = 256;
+/// Incentive ids one offer may list at most.
+const INCENTIVE_IDS_MAX: usize = 64;
+/// Longest pass-through data accepted.
+const OPTIONAL_DATA_BYTES_MAX: usize = 1024;
 
 /// Parses an amount field: a JSON string matching the amount grammar.
 ///
@@ -19,11 +44,7 @@ pub fn amount_field(value: &Value, param: &'static str) -> Result<Amount, ApiErr
         .ok_or(ApiError::InvalidAmount { param })
 }
 
-/// Parses an optional amount field (absent or null = none).
-///
-/// # Errors
-/// `ApiError::InvalidAmount` naming `param`.
-pub fn optional_amount_field(
+fn optional_amount_field(
     value: Option<&Value>,
     param: &'static str,
 ) -> Result<Option<Amount>, ApiError> {
@@ -48,11 +69,8 @@ pub fn currency_field(text: &str, param: &'static str) -> Result<Currency, ApiEr
 ///
 /// # Errors
 /// `ApiError::InvalidField` naming `param`.
-pub fn content_url_field(
-    text: &str,
-    param: &'static str,
-) -> Result<crate::domain::entitlement::ContentUrl, ApiError> {
-    crate::domain::entitlement::ContentUrl::parse(text).map_err(|e| ApiError::InvalidField {
+pub fn content_url_field(text: &str, param: &'static str) -> Result<ContentUrl, ApiError> {
+    ContentUrl::parse(text).map_err(|e| ApiError::InvalidField {
         param,
         detail: e.to_string(),
     })
@@ -69,8 +87,47 @@ pub fn id_field<T: std::str::FromStr>(text: &str, param: &'static str) -> Result
     })
 }
 
-/// `POST /v1/authorize`.
-#[derive(Debug, Deserialize)]
+fn time_field(text: &str, param: &'static str) -> Result<Timestamp, ApiError> {
+    text.parse::<jiff::Timestamp>()
+        .map(|t| Timestamp(t.as_millisecond()))
+        .map_err(|_| ApiError::InvalidField {
+            param,
+            detail: "an RFC 3339 time such as 2026-12-31T23:59:59Z".to_owned(),
+        })
+}
+
+fn text_field(value: &str, param: &'static str) -> Result<String, ApiError> {
+    let value = value.trim();
+    if value.is_empty() || value.len() > REFERENCE_BYTES_MAX {
+        return Err(ApiError::InvalidField {
+            param,
+            detail: "1 to 256 bytes".to_owned(),
+        });
+    }
+    Ok(value.to_owned())
+}
+
+/// Reads an `Idempotency-Key` header: absent, or 1 to 255 visible ASCII characters.
+///
+/// # Errors
+/// `InvalidField` naming the header.
+pub fn idempotency_key(headers: &hyper::HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .filter(|k| !k.is_empty() && k.len() <= IDEMPOTENCY_KEY_BYTES_MAX)
+        .map(|k| Some(k.to_owned()))
+        .ok_or(ApiError::InvalidField {
+            param: "Idempotency-Key",
+            detail: "1 to 255 visible ASCII characters".to_owned(),
+        })
+}
+
+/// `POST /v1/authorize`, and one item of `POST /v1/authorize/batch`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuthorizeRequest {
     /// The member's buyer token for this vendor.
@@ -78,7 +135,8 @@ pub struct AuthorizeRequest {
     /// An offer posted before (`POST /v1/offers`): its stored price and terms are charged,
     /// and it is used up. Give either this or the fields below, not both.
     pub offer_id: Option<String>,
-    /// Price, a decimal string.
+    /// Price, a decimal string such as "0.10".
+    #[schema(value_type = Option<String>)]
     pub price: Option<Value>,
     /// ISO 4217 code.
     pub currency: Option<String>,
@@ -88,9 +146,9 @@ pub struct AuthorizeRequest {
     pub title: Option<String>,
     /// The vendor's own id for the content; keys the entitlement when given.
     pub vendor_content_id: Option<String>,
-    /// Views allowed.
+    /// Views allowed (omit for unlimited).
     pub views: Option<u32>,
-    /// Absolute expiry, RFC 3339.
+    /// Absolute expiry of the entitlement, RFC 3339, in the future.
     pub expires_at: Option<String>,
     /// Days valid after purchase.
     pub valid_days: Option<u32>,
@@ -100,8 +158,105 @@ pub struct AuthorizeRequest {
     pub description: Option<String>,
 }
 
+/// What an authorize charges for: the terms sent inline, or a posted offer.
+#[derive(Debug)]
+pub enum Priced {
+    /// The offer's terms came with the request (checked by the domain next).
+    Inline(OfferDraft),
+    /// A posted offer: its stored price and terms are charged.
+    Posted(OfferId),
+}
+
+fn required<'a, T>(value: Option<&'a T>, param: &'static str) -> Result<&'a T, ApiError> {
+    value.ok_or(ApiError::InvalidField {
+        param,
+        detail: "required unless offer_id is given".to_owned(),
+    })
+}
+
+impl AuthorizeRequest {
+    /// The one conversion of an authorize request: the buyer token and what is bought.
+    ///
+    /// # Errors
+    /// `InvalidField` or `InvalidAmount` naming the field.
+    pub fn into_parts(self) -> Result<(String, Priced), ApiError> {
+        if let Some(id) = &self.offer_id {
+            let fields_sent = self.price.is_some()
+                || self.currency.is_some()
+                || self.content_url.is_some()
+                || self.title.is_some()
+                || self.vendor_content_id.is_some()
+                || self.views.is_some()
+                || self.expires_at.is_some()
+                || self.valid_days.is_some()
+                || self.valid_hours.is_some()
+                || self.description.is_some();
+            if fields_sent {
+                return Err(ApiError::InvalidField {
+                    param: "offer_id",
+                    detail: "send either offer_id or the offer's fields, not both".to_owned(),
+                });
+            }
+            let offer = id_field(id, "offer_id")?;
+            return Ok((self.buyer_token, Priced::Posted(offer)));
+        }
+        let draft = OfferDraft {
+            price: amount_field(required(self.price.as_ref(), "price")?, "price")?,
+            currency: currency_field(required(self.currency.as_ref(), "currency")?, "currency")?,
+            content_url: content_url_field(
+                required(self.content_url.as_ref(), "content_url")?,
+                "content_url",
+            )?,
+            title: required(self.title.as_ref(), "title")?.clone(),
+            description: self.description,
+            vendor_content_id: self.vendor_content_id,
+            views: self.views,
+            expires_at: self
+                .expires_at
+                .as_deref()
+                .map(|text| time_field(text, "expires_at"))
+                .transpose()?,
+            valid_days: self.valid_days,
+            valid_hours: self.valid_hours,
+        };
+        Ok((self.buyer_token, Priced::Inline(draft)))
+    }
+}
+
+/// `POST /v1/authorize/batch`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRequest {
+    /// 1 to 1,000 purchases, each like a single authorize; independent of each other.
+    pub items: Vec<Value>,
+}
+
+impl BatchRequest {
+    /// The one conversion of a batch: each item parsed on its own (a bad item is its own
+    /// problem, not the batch's).
+    ///
+    /// # Errors
+    /// `InvalidField` on `items` for an empty or too long batch.
+    pub fn into_items(self) -> Result<Vec<Result<AuthorizeRequest, ApiError>>, ApiError> {
+        if self.items.is_empty() || self.items.len() > BATCH_ITEMS_MAX {
+            return Err(ApiError::InvalidField {
+                param: "items",
+                detail: "1 to 1000 items".to_owned(),
+            });
+        }
+        Ok(self
+            .items
+            .into_iter()
+            .map(|item| {
+                serde_json::from_value(item)
+                    .map_err(|error| ApiError::MalformedBody(error.to_string()))
+            })
+            .collect())
+    }
+}
+
 /// Entitlement as vendors see it.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct EntitlementView {
     /// Views left; null = unlimited.
     pub views_left: Option<u32>,
@@ -109,10 +264,10 @@ pub struct EntitlementView {
     pub expires_at: Option<String>,
 }
 
-/// `POST /v1/authorize` → 200.
-#[derive(Debug, Serialize, Deserialize)]
+/// `POST /v1/authorize` → 200, and each successful item of a batch.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AuthorizeResponse {
-    /// The outcome's id.
+    /// The outcome's id (sealed: it names the purchase, not the member).
     pub authorization_id: String,
     /// Charged now.
     pub charged: String,
@@ -128,8 +283,28 @@ pub struct AuthorizeResponse {
     pub member_ref: String,
 }
 
+/// One item's outcome in a batch: the authorize result, or its problem.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum BatchResult {
+    /// The item was authorized (or already owned).
+    Authorized(AuthorizeResponse),
+    /// The item failed; the others are not affected.
+    Failed {
+        /// Why.
+        problem: Problem,
+    },
+}
+
+/// `POST /v1/authorize/batch` → 200.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BatchResponse {
+    /// One result per item, in order.
+    pub results: Vec<BatchResult>,
+}
+
 /// `POST /v1/access`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccessRequest {
     /// The token from an authorize reply.
@@ -138,8 +313,19 @@ pub struct AccessRequest {
     pub content_url: String,
 }
 
+impl AccessRequest {
+    /// The one conversion of an access request: the token and the normalized URL.
+    ///
+    /// # Errors
+    /// `InvalidField` on `content_url`.
+    pub fn into_parts(self) -> Result<(String, ContentUrl), ApiError> {
+        let url = content_url_field(&self.content_url, "content_url")?;
+        Ok((self.access_token, url))
+    }
+}
+
 /// `POST /v1/access` → 200.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AccessResponse {
     /// Always true (a refusal is a 403 problem).
     pub granted: bool,
@@ -151,8 +337,64 @@ pub struct AccessResponse {
     pub member_ref: String,
 }
 
+/// `GET /v1/authorizations/{id}` → 200.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AuthorizationResponse {
+    /// The id asked about.
+    pub authorization_id: String,
+    /// `authorized` or `reversed`.
+    pub status: String,
+    /// What was charged.
+    pub charged: String,
+    /// Its currency.
+    pub currency: String,
+    /// When, RFC 3339.
+    pub authorized_at: String,
+    /// When it was reversed, if it was.
+    pub reversed_at: Option<String>,
+    /// The entitlement's terms.
+    pub entitlement: AuthorizationEntitlement,
+    /// The member's pseudonym at this vendor.
+    pub member_ref: String,
+}
+
+/// The terms of an authorization's entitlement.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AuthorizationEntitlement {
+    /// Views granted in all; null = unlimited.
+    pub views_allowed: Option<u32>,
+    /// Expiry, RFC 3339; null = never.
+    pub expires_at: Option<String>,
+}
+
+/// `GET /v1/vendors/me/summary` → 200.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SummaryResponse {
+    /// The vendor.
+    pub vendor_id: String,
+    /// Its MSP fee, ppm.
+    pub fee_ppm: u32,
+    /// Sales per currency.
+    pub currencies: Vec<SummaryLine>,
+}
+
+/// A vendor's sales in one currency.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SummaryLine {
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Purchases counted (reversed ones removed).
+    pub sales: u64,
+    /// Their gross.
+    pub gross: String,
+    /// The MSP fee on the aggregated gross, rounded down.
+    pub fees: String,
+    /// Gross less fees.
+    pub net_payable: String,
+}
+
 /// `POST /admin/v1/vendors`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VendorRequest {
     /// Display name.
@@ -165,11 +407,40 @@ pub struct VendorRequest {
     pub fee_ppm: u32,
 }
 
+impl VendorRequest {
+    /// The one conversion of a vendor registration (the API key digest is drawn by the caller).
+    ///
+    /// # Errors
+    /// `InvalidField` on `currency`.
+    pub fn into_registration(
+        self,
+        api_key_digest: [u8; 32],
+    ) -> Result<crate::domain::vendor::VendorRegistration, ApiError> {
+        Ok(crate::domain::vendor::VendorRegistration {
+            name: self.name,
+            currency: currency_field(&self.currency, "currency")?,
+            content_domains: self.content_domains,
+            fee_ppm: self.fee_ppm,
+            api_key_digest,
+        })
+    }
+}
+
+/// `POST /admin/v1/vendors` → 201.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct VendorCreated {
+    /// The new vendor.
+    pub vendor_id: String,
+    /// Its API key, shown once.
+    pub api_key: String,
+}
+
 /// `POST /admin/v1/members/{id}/deposits`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DepositRequest {
     /// Amount, a decimal string.
+    #[schema(value_type = String)]
     pub amount: Value,
     /// Wallet currency.
     pub currency: String,
@@ -177,26 +448,95 @@ pub struct DepositRequest {
     pub reference: String,
 }
 
+impl DepositRequest {
+    /// The one conversion of a deposit: currency, amount above zero, reference.
+    ///
+    /// # Errors
+    /// `InvalidAmount` or `InvalidField` naming the field.
+    pub fn into_parts(self) -> Result<(Currency, Amount, String), ApiError> {
+        let amount = amount_field(&self.amount, "amount")?;
+        if amount.is_zero() {
+            return Err(ApiError::InvalidAmount { param: "amount" });
+        }
+        Ok((
+            currency_field(&self.currency, "currency")?,
+            amount,
+            text_field(&self.reference, "reference")?,
+        ))
+    }
+}
+
+/// A wallet balance after a change.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BalanceResponse {
+    /// The balance.
+    pub balance: String,
+    /// Its currency.
+    pub currency: String,
+}
+
 /// `PUT /admin/v1/members/{id}/credit-line`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreditLineRequest {
     /// Wallet currency.
     pub currency: String,
     /// How far below zero the wallet may go.
+    #[schema(value_type = String)]
     pub limit: Value,
 }
 
+impl CreditLineRequest {
+    /// The one conversion of a credit line.
+    ///
+    /// # Errors
+    /// `InvalidAmount` or `InvalidField` naming the field.
+    pub fn into_parts(self) -> Result<(Currency, Amount), ApiError> {
+        Ok((
+            currency_field(&self.currency, "currency")?,
+            amount_field(&self.limit, "limit")?,
+        ))
+    }
+}
+
+/// `PUT /admin/v1/members/{id}/credit-line` → 200.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CreditLineResponse {
+    /// The new line.
+    pub credit_limit: String,
+    /// Its currency.
+    pub currency: String,
+}
+
 /// `POST /admin/v1/authorizations/{id}/reversal`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReversalRequest {
     /// Why (recorded in the event).
     pub reason: String,
 }
 
+impl ReversalRequest {
+    /// The one conversion of a reversal: its reason.
+    ///
+    /// # Errors
+    /// `InvalidField` on `reason`.
+    pub fn into_reason(self) -> Result<String, ApiError> {
+        text_field(&self.reason, "reason")
+    }
+}
+
+/// `POST /admin/v1/authorizations/{id}/reversal` → 200.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReversalResponse {
+    /// What was refunded.
+    pub refunded: String,
+    /// Its currency.
+    pub currency: String,
+}
+
 /// `POST /admin/v1/members/bulk`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkMembersRequest {
     /// Members to create.
@@ -204,18 +544,95 @@ pub struct BulkMembersRequest {
     /// Wallet currency.
     pub currency: String,
     /// Deposited into each.
+    #[schema(value_type = String)]
     pub deposit: Value,
     /// A buyer token is minted per member for each of these vendors.
     pub vendor_ids: Vec<String>,
 }
 
+impl BulkMembersRequest {
+    /// The one conversion of a bulk seeding: count (1 to `count_max`), currency, deposit,
+    /// vendors.
+    ///
+    /// # Errors
+    /// `InvalidField` or `InvalidAmount` naming the field.
+    pub fn into_parts(
+        self,
+        count_max: usize,
+    ) -> Result<(usize, Currency, Amount, Vec<VendorId>), ApiError> {
+        if self.count == 0 || self.count > count_max {
+            return Err(ApiError::InvalidField {
+                param: "count",
+                detail: "1 to members.bulk_members_per_call_max".to_owned(),
+            });
+        }
+        let vendors = self
+            .vendor_ids
+            .iter()
+            .map(|id| id_field(id, "vendor_ids"))
+            .collect::<Result<Vec<VendorId>, _>>()?;
+        Ok((
+            self.count,
+            currency_field(&self.currency, "currency")?,
+            amount_field(&self.deposit, "deposit")?,
+            vendors,
+        ))
+    }
+}
+
+/// One seeded member.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SeededMember {
+    /// The member.
+    pub member_id: String,
+    /// One buyer token per vendor asked for, in order.
+    pub buyer_tokens: Vec<String>,
+}
+
+/// `POST /admin/v1/members/bulk` → 201.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BulkMembersResponse {
+    /// The members created.
+    pub members: Vec<SeededMember>,
+}
+
+/// `GET /admin/v1/totals` → 200.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TotalsResponse {
+    /// True when every currency balances.
+    pub conserved: bool,
+    /// Per currency.
+    pub currencies: Vec<TotalsLine>,
+}
+
+/// The money of one currency.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TotalsLine {
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Everything deposited.
+    pub deposits: String,
+    /// Everything refunded by reversals.
+    pub reversals: String,
+    /// What members hold.
+    pub member_balances: String,
+    /// What vendors sold.
+    pub vendor_gross: String,
+    /// MSP fees on that.
+    pub fees: String,
+    /// Owed to vendors.
+    pub net_payable: String,
+    /// deposits == member balances + vendor gross.
+    pub conserved: bool,
+}
+
 /// `POST /v1/members`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     /// Sign-in e-mail.
     pub email: String,
-    /// Password (at least 8 characters).
+    /// Password (8 to 1024 characters).
     pub password: String,
     /// Language tag, e.g. `en`, `ja`, `pt-BR`.
     pub language: String,
@@ -225,8 +642,15 @@ pub struct RegisterRequest {
     pub time_zone: Option<String>,
 }
 
+/// `POST /v1/members` → 201.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MemberCreated {
+    /// The new member.
+    pub member_id: String,
+}
+
 /// `POST /v1/sessions`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignInRequest {
     /// Sign-in e-mail.
@@ -237,41 +661,207 @@ pub struct SignInRequest {
     pub expiry: String,
 }
 
+/// `POST /v1/sessions` → 201.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SessionCreated {
+    /// The session token (a bearer credential for member calls).
+    pub session_token: String,
+    /// When the session expires if nothing else happens, RFC 3339.
+    pub expires_at: String,
+}
+
 /// `POST /v1/buyer-tokens`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BuyerTokenRequest {
     /// The vendor the token lets charge.
     pub vendor_id: String,
 }
 
+impl BuyerTokenRequest {
+    /// The one conversion of a buyer-token request.
+    ///
+    /// # Errors
+    /// `InvalidField` on `vendor_id`.
+    pub fn into_vendor(self) -> Result<VendorId, ApiError> {
+        id_field(&self.vendor_id, "vendor_id")
+    }
+}
+
+/// `POST /v1/buyer-tokens` → 201.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BuyerTokenCreated {
+    /// The token.
+    pub buyer_token: String,
+    /// When the session behind it expires if nothing else happens, RFC 3339.
+    pub expires_at: String,
+}
+
 /// `PUT /v1/members/me/limits`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsRequest {
     /// Wallet currency.
     pub currency: String,
     /// Omitted or null: no limit.
+    #[schema(value_type = Option<String>)]
     pub per_transaction: Option<Value>,
     /// Omitted or null: no limit.
+    #[schema(value_type = Option<String>)]
     pub per_session: Option<Value>,
     /// Omitted or null: no limit.
+    #[schema(value_type = Option<String>)]
     pub per_day: Option<Value>,
     /// Omitted or null: no limit.
+    #[schema(value_type = Option<String>)]
     pub per_week: Option<Value>,
     /// Omitted or null: no limit.
+    #[schema(value_type = Option<String>)]
     pub per_month: Option<Value>,
     /// Omitted or null: every vendor.
     pub vendors_allowed: Option<Vec<String>>,
 }
 
+impl LimitsRequest {
+    /// The one conversion of new limits.
+    ///
+    /// # Errors
+    /// `InvalidAmount` or `InvalidField` naming the field.
+    pub fn into_limits(self) -> Result<(Currency, Limits), ApiError> {
+        let vendors_allowed = match self.vendors_allowed {
+            None => None,
+            Some(ids) => Some(
+                ids.iter()
+                    .map(|id| id_field::<VendorId>(id, "vendors_allowed"))
+                    .collect::<Result<BTreeSet<_>, _>>()?,
+            ),
+        };
+        let limits = Limits {
+            per_transaction: optional_amount_field(
+                self.per_transaction.as_ref(),
+                "per_transaction",
+            )?,
+            per_session: optional_amount_field(self.per_session.as_ref(), "per_session")?,
+            per_day: optional_amount_field(self.per_day.as_ref(), "per_day")?,
+            per_week: optional_amount_field(self.per_week.as_ref(), "per_week")?,
+            per_month: optional_amount_field(self.per_month.as_ref(), "per_month")?,
+            vendors_allowed,
+        };
+        Ok((currency_field(&self.currency, "currency")?, limits))
+    }
+}
+
+/// `PUT /v1/members/me/payment-method`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentMethodRequest {
+    /// `"test_card"`, or null to remove the saved method.
+    pub method: Option<String>,
+}
+
+impl PaymentMethodRequest {
+    /// The one conversion of a payment method choice.
+    ///
+    /// # Errors
+    /// `InvalidField` on `method`.
+    pub fn into_method(self) -> Result<Option<crate::domain::account::PaymentMethod>, ApiError> {
+        match self.method.as_deref() {
+            None => Ok(None),
+            Some("test_card") => Ok(Some(crate::domain::account::PaymentMethod::TestCard)),
+            Some(_) => Err(ApiError::InvalidField {
+                param: "method",
+                detail: "\"test_card\" or null".to_owned(),
+            }),
+        }
+    }
+}
+
+/// A change that answers nothing but its success.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Done {
+    /// Always true.
+    pub ok: bool,
+}
+
+/// A probe's answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Status {
+    /// `ok` or `ready`.
+    pub status: &'static str,
+}
+
+/// An account as its member (or an admin) sees it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AccountResponse {
+    /// The member.
+    pub member_id: String,
+    /// Frozen accounts cannot buy.
+    pub frozen: bool,
+    /// One wallet per currency.
+    pub wallets: Vec<WalletView>,
+    /// Limits per currency.
+    pub limits: Vec<LimitsView>,
+    /// Entitlements held.
+    pub entitlement_count: usize,
+    /// The newest purchases, newest first (at most ten).
+    pub recent_activity: Vec<PurchaseView>,
+}
+
+/// A wallet.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct WalletView {
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Paid balance (negative on credit).
+    pub balance: String,
+    /// How far below zero it may go.
+    pub credit_limit: String,
+}
+
+/// Limits of one currency.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LimitsView {
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Largest single purchase.
+    pub per_transaction: Option<String>,
+    /// Most spent under one session.
+    pub per_session: Option<String>,
+    /// Most spent in one day.
+    pub per_day: Option<String>,
+    /// Most spent in one week.
+    pub per_week: Option<String>,
+    /// Most spent in one month.
+    pub per_month: Option<String>,
+    /// Only these vendors may charge, when set.
+    pub vendors_allowed: Option<Vec<String>>,
+}
+
+/// One purchase in the recent activity.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PurchaseView {
+    /// Its authorization id.
+    pub authorization_id: String,
+    /// The vendor.
+    pub vendor_id: String,
+    /// What was paid.
+    pub price: String,
+    /// Its currency.
+    pub currency: String,
+    /// When, RFC 3339.
+    pub purchased_at: String,
+    /// Reversed since.
+    pub reversed: bool,
+}
+
 /// `POST /v1/offers`: the transaction data of [0181]-[0186].
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OfferRequest {
     /// Shown in the buy window.
     pub title: String,
     /// Price, a decimal string.
+    #[schema(value_type = String)]
     pub price: Value,
     /// ISO 4217 code (the vendor's currency).
     pub currency: String,
@@ -290,6 +880,7 @@ pub struct OfferRequest {
     /// Hours valid after purchase.
     pub valid_hours: Option<u32>,
     /// Omitted: any incentive; `"-1"`: none; a list: only those.
+    #[schema(value_type = Option<Object>)]
     pub incentive_ids: Option<Value>,
     /// Shown under the title.
     pub short_description: Option<String>,
@@ -300,8 +891,95 @@ pub struct OfferRequest {
     pub cancel_url: Option<String>,
 }
 
+/// A posted offer's parts beyond its sale terms: how the buy window delivers and cancels.
+#[derive(Debug)]
+pub struct OfferExtras {
+    /// Deliver by an auto-submitted form POST.
+    pub is_post: bool,
+    /// Which incentives may pay.
+    pub incentives: IncentivePolicy,
+    /// Passed through to the content URL.
+    pub optional_data: Option<String>,
+    /// Where Cancel goes, when given (checked against the vendor's domains by the handler).
+    pub cancel_url: Option<ContentUrl>,
+}
+
+impl OfferRequest {
+    /// The one conversion of a posted offer: its draft terms and its buy-window extras.
+    ///
+    /// # Errors
+    /// `InvalidAmount` or `InvalidField` naming the field.
+    pub fn into_parts(self) -> Result<(OfferDraft, OfferExtras), ApiError> {
+        let draft = OfferDraft {
+            title: self.title,
+            description: self.short_description,
+            price: amount_field(&self.price, "price")?,
+            currency: currency_field(&self.currency, "currency")?,
+            content_url: content_url_field(&self.content_url, "content_url")?,
+            vendor_content_id: self.vendor_content_id,
+            views: self.views,
+            expires_at: self
+                .absolute_expiry
+                .as_deref()
+                .map(|text| time_field(text, "absolute_expiry"))
+                .transpose()?,
+            valid_days: self.valid_days,
+            valid_hours: self.valid_hours,
+        };
+        if self
+            .optional_data
+            .as_ref()
+            .is_some_and(|data| data.len() > OPTIONAL_DATA_BYTES_MAX)
+        {
+            return Err(ApiError::InvalidField {
+                param: "optional_data",
+                detail: "at most 1024 bytes".to_owned(),
+            });
+        }
+        let cancel_url = self
+            .cancel_url
+            .as_deref()
+            .map(|text| {
+                ContentUrl::parse(text).map_err(|_| ApiError::InvalidField {
+                    param: "cancel_url",
+                    detail: "an absolute http or https URL".to_owned(),
+                })
+            })
+            .transpose()?;
+        let extras = OfferExtras {
+            is_post: self.is_post.unwrap_or(true),
+            incentives: incentive_policy(self.incentive_ids.as_ref())?,
+            optional_data: self.optional_data,
+            cancel_url,
+        };
+        Ok((draft, extras))
+    }
+}
+
+fn incentive_policy(value: Option<&Value>) -> Result<IncentivePolicy, ApiError> {
+    let invalid = || ApiError::InvalidField {
+        param: "incentive_ids",
+        detail: "omit it, \"-1\" for none, or a list of up to 64 incentive ids".to_owned(),
+    };
+    match value {
+        None | Some(Value::Null) => Ok(IncentivePolicy::Any),
+        Some(Value::String(text)) if text == "-1" => Ok(IncentivePolicy::None),
+        Some(Value::Array(items)) if items.len() <= INCENTIVE_IDS_MAX => items
+            .iter()
+            .map(|item| {
+                item.as_str()
+                    .filter(|id| !id.is_empty() && id.len() <= 64 && *id != "-1")
+                    .map(str::to_owned)
+                    .ok_or_else(invalid)
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(IncentivePolicy::Only),
+        Some(_) => Err(invalid()),
+    }
+}
+
 /// `POST /v1/offers` → 201.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct OfferResponse {
     /// The transaction id.
     pub offer_id: String,
@@ -311,10 +989,89 @@ pub struct OfferResponse {
     pub expires_at: String,
 }
 
-/// `PUT /v1/members/me/payment-method`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PaymentMethodRequest {
-    /// `"test_card"`, or null to remove the saved method.
-    pub method: Option<String>,
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inline() -> AuthorizeRequest {
+        AuthorizeRequest {
+            buyer_token: "t".to_owned(),
+            offer_id: None,
+            price: Some(Value::String("0.01".to_owned())),
+            currency: Some("USD".to_owned()),
+            content_url: Some("https://news.example/a".to_owned()),
+            title: Some("A".to_owned()),
+            vendor_content_id: None,
+            views: None,
+            expires_at: None,
+            valid_days: None,
+            valid_hours: None,
+            description: None,
+        }
+    }
+
+    #[test]
+    fn an_authorize_names_the_field_it_lacks_or_cannot_read() {
+        let param = |request: AuthorizeRequest| match request.into_parts() {
+            Err(ApiError::InvalidField { param, .. } | ApiError::InvalidAmount { param }) => {
+                Some(param)
+            }
+            _ => None,
+        };
+        assert_eq!(
+            param(AuthorizeRequest {
+                price: None,
+                ..inline()
+            }),
+            Some("price")
+        );
+        assert_eq!(
+            param(AuthorizeRequest {
+                price: Some(Value::from(0.01)),
+                ..inline()
+            }),
+            Some("price"),
+            "a JSON number is not an amount"
+        );
+        assert_eq!(
+            param(AuthorizeRequest {
+                expires_at: Some("tomorrow".to_owned()),
+                ..inline()
+            }),
+            Some("expires_at")
+        );
+        assert_eq!(
+            param(AuthorizeRequest {
+                offer_id: Some("ofr_0000000000000001".to_owned()),
+                ..inline()
+            }),
+            Some("offer_id"),
+            "an offer id with the offer's fields"
+        );
+        assert!(matches!(inline().into_parts(), Ok((_, Priced::Inline(_)))));
+    }
+
+    #[test]
+    fn a_batch_holds_one_to_a_thousand_items_each_parsed_alone() {
+        let batch = |count: usize| BatchRequest {
+            items: (0..count)
+                .map(|_| serde_json::json!({"buyer_token": "t"}))
+                .collect(),
+        };
+        assert!(batch(0).into_items().is_err());
+        assert!(batch(1_001).into_items().is_err());
+        assert_eq!(
+            batch(1_000).into_items().map(|items| items.len()).ok(),
+            Some(1_000)
+        );
+        let mixed = BatchRequest {
+            items: vec![
+                serde_json::json!({"buyer_token": "t"}),
+                serde_json::json!({"nonsense": 1}),
+            ],
+        };
+        let items = mixed.into_items().unwrap();
+        assert!(items[0].is_ok());
+        assert!(matches!(items[1], Err(ApiError::MalformedBody(_))));
+    }
 }

@@ -6,10 +6,14 @@ use bytes::Bytes;
 use hyper::StatusCode;
 use serde::Serialize;
 
+use crate::actors::gateway::GatewayError;
 use crate::actors::messages::{CommandError, Fault};
 use crate::crypto::token::TokenError;
+use crate::domain::account::OpenInvalid;
 use crate::domain::limits::LimitKind;
+use crate::domain::offer::OfferInvalid;
 use crate::domain::reject::Reject;
+use crate::domain::vendor::RegistrationInvalid;
 
 /// Which token a caller presented, so token errors say which one failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,20 +73,28 @@ pub enum ApiError {
     PaymentDeclined,
     /// The member has no saved payment method to top off from.
     NoPaymentMethod,
+    /// A money total would overflow: the totals cannot be shown honestly.
+    TotalsOverflow,
 }
 
-/// The wire form of a problem.
-#[derive(Serialize)]
-struct Problem<'a> {
+/// An RFC 9457 problem: the body of every error response, and of a failed item in a batch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// `/problems/<code>`: a page that explains the code.
     #[serde(rename = "type")]
-    kind: String,
-    title: &'a str,
-    status: u16,
-    code: &'a str,
+    pub kind: String,
+    /// A short, stable sentence.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// The stable code clients match on.
+    pub code: String,
+    /// What exactly was wrong, when there is more to say.
     #[serde(skip_serializing_if = "Option::is_none")]
-    detail: Option<&'a str>,
+    pub detail: Option<String>,
+    /// The field that was wrong.
     #[serde(skip_serializing_if = "Option::is_none")]
-    param: Option<&'a str>,
+    pub param: Option<String>,
 }
 
 impl ApiError {
@@ -169,6 +181,11 @@ impl ApiError {
                 "no_payment_method",
                 "The member has no saved payment method",
             ),
+            ApiError::TotalsOverflow => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "totals_overflow",
+                "A money total overflowed; the totals cannot be shown",
+            ),
         }
     }
 
@@ -182,25 +199,32 @@ impl ApiError {
         }
     }
 
+    /// The problem this error answers.
+    #[must_use]
+    pub fn problem(&self) -> Problem {
+        let (status, code, title) = self.describe();
+        let (detail, param) = match self {
+            ApiError::MalformedBody(detail) => (Some(detail.clone()), None),
+            ApiError::InvalidField { param, detail } => {
+                (Some(detail.clone()), Some((*param).to_owned()))
+            }
+            ApiError::InvalidAmount { param } => (None, Some((*param).to_owned())),
+            _ => (None, None),
+        };
+        Problem {
+            kind: format!("/problems/{code}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            code: code.to_owned(),
+            detail,
+            param,
+        }
+    }
+
     /// The problem+json body.
     #[must_use]
     pub fn body(&self) -> Bytes {
-        let (status, code, title) = self.describe();
-        let (detail, param) = match self {
-            ApiError::MalformedBody(detail) => (Some(detail.as_str()), None),
-            ApiError::InvalidField { param, detail } => (Some(detail.as_str()), Some(*param)),
-            ApiError::InvalidAmount { param } => (None, Some(*param)),
-            _ => (None, None),
-        };
-        let problem = Problem {
-            kind: format!("/problems/{code}"),
-            title,
-            status: status.as_u16(),
-            code,
-            detail,
-            param,
-        };
-        Bytes::from(serde_json::to_vec(&problem).unwrap_or_default())
+        Bytes::from(serde_json::to_vec(&self.problem()).unwrap_or_default())
     }
 }
 
@@ -389,6 +413,46 @@ impl From<CommandError> for ApiError {
     }
 }
 
+impl From<GatewayError> for ApiError {
+    fn from(error: GatewayError) -> ApiError {
+        match error {
+            GatewayError::NotFound => ApiError::NotFound,
+            GatewayError::Command(command) => command.into(),
+        }
+    }
+}
+
+impl From<OfferInvalid> for ApiError {
+    fn from(invalid: OfferInvalid) -> ApiError {
+        match invalid {
+            OfferInvalid::Field { param, rule } => ApiError::InvalidField {
+                param,
+                detail: rule.to_owned(),
+            },
+            OfferInvalid::CurrencyMismatch => ApiError::Reject(Reject::CurrencyMismatch),
+            OfferInvalid::ContentDomainUnknown => ApiError::ContentDomainUnknown,
+        }
+    }
+}
+
+impl From<RegistrationInvalid> for ApiError {
+    fn from(invalid: RegistrationInvalid) -> ApiError {
+        ApiError::InvalidField {
+            param: invalid.param,
+            detail: invalid.rule.to_owned(),
+        }
+    }
+}
+
+impl From<OpenInvalid> for ApiError {
+    fn from(invalid: OpenInvalid) -> ApiError {
+        ApiError::InvalidField {
+            param: invalid.param,
+            detail: invalid.rule.to_owned(),
+        }
+    }
+}
+
 /// A short explanation of a problem code, served at `/problems/<code>`.
 #[must_use]
 pub fn explain(code: &str) -> Option<&'static str> {
@@ -413,6 +477,7 @@ pub fn explain(code: &str) -> Option<&'static str> {
         ApiError::CsrfFailed,
         ApiError::PaymentDeclined,
         ApiError::NoPaymentMethod,
+        ApiError::TotalsOverflow,
     ];
     let rejects = Reject::ALL.iter().map(|r| ApiError::Reject(*r));
     let tokens = [TokenKind::Buyer, TokenKind::Access]

@@ -1,25 +1,25 @@
 //! Member calls: register, sign in and out, buyer tokens, limits, freeze, account view.
 //! Password hashing (argon2id) runs on the blocking pool, never on a shard thread.
 
-use bytes::Bytes;
-use hyper::header::HeaderMap;
+use hyper::StatusCode;
 
-use super::app::{App, ask, new_id};
-use super::dto::{self, BuyerTokenRequest, LimitsRequest, RegisterRequest, SignInRequest};
-use super::error::ApiError;
-use super::json::{parse_json, rfc3339, to_json};
-use crate::actors::messages::{
-    AccountView, CheckSessionMessage, LoginLookupMessage, MemberCommand, MemberCommandMessage,
-    OpenMessage, StartSessionMessage, ViewMessage,
+use super::app::{App, MemberSession, new_id};
+use super::dto::{
+    AccountResponse, BuyerTokenCreated, BuyerTokenRequest, Done, LimitsRequest, LimitsView,
+    MemberCreated, PaymentMethodRequest, PurchaseView, RegisterRequest, SessionCreated,
+    SignInRequest, WalletView,
 };
+use super::error::{ApiError, Problem};
+use super::json::{parse_json, rfc3339};
+use super::router::json;
+use super::routes::{Call, Outcome};
+use crate::actors::gateway::{GatewayError, OpenError};
+use crate::actors::messages::{AccountView, MemberCommand};
 use crate::crypto::token::{BuyerClaims, SessionClaims};
-use crate::domain::account::{AccountState, Login, PaymentMethod, SessionExpiry};
-use crate::domain::event::Event;
+use crate::domain::account::{OpenAccount, PaymentMethod, SessionExpiry, check_open_fields};
 use crate::domain::ids::{AccountId, LoginId, SessionId, VendorId};
-use crate::domain::limits::Limits;
 use crate::domain::money::{format_amount, format_balance};
 use crate::domain::reject::Reject;
-use crate::domain::time::MemberZone;
 
 /// Shortest password accepted.
 const PASSWORD_CHARS_MIN: usize = 8;
@@ -61,21 +61,27 @@ fn argon2(app: &App) -> Result<argon2::Argon2<'static>, ApiError> {
     ))
 }
 
-/// `POST /v1/members`.
-///
-/// # Errors
-/// Invalid fields, `EmailTaken`, faults.
-pub async fn register(app: &App, body: Bytes) -> Result<Bytes, ApiError> {
-    let request: RegisterRequest = parse_json(&body)?;
+/// `POST /v1/members`: registers a member with a password and a first wallet.
+#[utoipa::path(post, path = "/v1/members", tag = "members",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Registered", body = MemberCreated),
+        (status = 400, description = "A field is invalid; param names it", body = Problem),
+        (status = 409, description = "The e-mail is taken", body = Problem)))]
+pub async fn register(app: &App, call: Call<'_>) -> Outcome {
+    let request: RegisterRequest = parse_json(&call.body)?;
     let account = register_member(app, request, None).await?;
-    Ok(to_json(
-        &serde_json::json!({ "member_id": account.to_string() }),
+    Ok(json(
+        StatusCode::CREATED,
+        &MemberCreated {
+            member_id: account.to_string(),
+        },
     ))
 }
 
-/// Registers a member: checks the fields, hashes the password, claims the e-mail and
-/// journals the opening (with the payment method to save, when the buy window's register
-/// form asked for one).
+/// Registers a member: checks the fields, hashes the password, claims the e-mail and opens
+/// the account (with the payment method to save, when the buy window's register form asked
+/// for one).
 ///
 /// # Errors
 /// `InvalidField` naming the field, `EmailTaken`, faults.
@@ -93,23 +99,10 @@ pub async fn register_member(
             detail: "8 to 1024 characters".to_owned(),
         });
     }
-    let language = request.language.trim().to_owned();
-    let language_ok = (2..=16).contains(&language.len())
-        && language
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-');
-    if !language_ok {
-        return Err(ApiError::InvalidField {
-            param: "language",
-            detail: "a language tag such as en, ja or pt-BR".to_owned(),
-        });
-    }
-    let currency = dto::currency_field(&request.currency, "currency")?;
-    let zone_name = request.time_zone.unwrap_or_else(|| "UTC".to_owned());
-    MemberZone::new(&zone_name).map_err(|_| ApiError::InvalidField {
-        param: "time_zone",
-        detail: "an IANA time zone name".to_owned(),
-    })?;
+    let currency = super::dto::currency_field(&request.currency, "currency")?;
+    let time_zone = request.time_zone.unwrap_or_else(|| "UTC".to_owned());
+    // Refused before hashing, which costs 19 MiB and tens of milliseconds.
+    check_open_fields(&request.language, &time_zone)?;
     let hasher = argon2(app)?;
     let password = request.password;
     let hash = tokio::task::spawn_blocking(move || {
@@ -126,66 +119,35 @@ pub async fn register_member(
     if !app.registry.claim_email(&email, account) {
         return Err(ApiError::EmailTaken);
     }
-    let now = app.now();
-    let mut events = vec![Event::AccountOpened {
+    let command = OpenAccount {
         account,
-        login: Login {
-            id: LoginId(new_id()),
-            email: Some(email.clone()),
-            password_hash: hash,
-        },
-        language,
-        time_zone: zone_name,
+        login: LoginId(new_id()),
+        email: Some(email.clone()),
+        password_hash: hash,
+        language: request.language,
+        time_zone,
         currency,
-        at: now,
-    }];
-    if let Some(method) = payment_method {
-        events.push(Event::PaymentMethodSaved {
-            account,
-            method: Some(method),
-            at: now,
-        });
-    }
-    let result = open_account(app, events).await;
+        payment_method,
+    };
+    let result = app.registry.open_account(command, app.now()).await;
     if result.is_err() {
         app.registry.release_email(&email);
     }
-    result
+    match result {
+        Ok(()) => Ok(account),
+        Err(OpenError::Invalid(invalid)) => Err(invalid.into()),
+        Err(OpenError::Gateway(error)) => Err(error.into()),
+    }
 }
 
-/// Starts the actor of a new account and journals its opening events.
-///
-/// # Errors
-/// Faults.
-pub async fn open_account(app: &App, events: Vec<Event>) -> Result<AccountId, ApiError> {
-    let state = events
-        .first()
-        .and_then(AccountState::from_opened)
-        .ok_or(ApiError::Unavailable)?;
-    let account = state.id;
-    let addr = app
-        .registry
-        .activate(state)
-        .map_err(|_| ApiError::Overloaded)?;
-    // `send`, not `try_send`: a new actor starts with a small default mailbox until it runs,
-    // and this message is its first; waiting a moment for room is right here.
-    let (reply, answer) = tokio::sync::oneshot::channel();
-    addr.send(OpenMessage { events, reply })
-        .await
-        .map_err(|_| ApiError::Unavailable)?;
-    answer
-        .await
-        .map_err(|_| ApiError::Unavailable)?
-        .map_err(ApiError::from)?;
-    Ok(account)
-}
-
-/// `POST /v1/sessions`.
-///
-/// # Errors
-/// `Unauthenticated` for an unknown e-mail or a wrong password; faults.
-pub async fn sign_in(app: &App, body: Bytes) -> Result<Bytes, ApiError> {
-    let request: SignInRequest = parse_json(&body)?;
+/// `POST /v1/sessions`: signs in with e-mail and password.
+#[utoipa::path(post, path = "/v1/sessions", tag = "members",
+    request_body = SignInRequest,
+    responses(
+        (status = 201, description = "Signed in", body = SessionCreated),
+        (status = 401, description = "Unknown e-mail or wrong password (which one is not said)", body = Problem)))]
+pub async fn sign_in(app: &App, call: Call<'_>) -> Outcome {
+    let request: SignInRequest = parse_json(&call.body)?;
     let expiry = match request.expiry.as_str() {
         "absolute" => SessionExpiry::Absolute {
             expires_at: app.now().plus_ms(app.config.tokens.session_absolute_ttl_ms),
@@ -203,8 +165,12 @@ pub async fn sign_in(app: &App, body: Bytes) -> Result<Bytes, ApiError> {
     let (account, login) = authenticate(app, &request.email, request.password).await?;
     let (session, expires_at) = start_session(app, account, login, expiry).await?;
     let token = seal_session(app, account, login, session);
-    Ok(to_json(
-        &serde_json::json!({ "session_token": token, "expires_at": rfc3339(expires_at) }),
+    Ok(json(
+        StatusCode::CREATED,
+        &SessionCreated {
+            session_token: token,
+            expires_at: rfc3339(expires_at),
+        },
     ))
 }
 
@@ -219,14 +185,13 @@ pub async fn authenticate(
     password: String,
 ) -> Result<(AccountId, LoginId), ApiError> {
     let email = normalize_email(email).map_err(|_| ApiError::Unauthenticated)?;
-    let account = app
-        .registry
-        .account_by_email(&email)
-        .ok_or(ApiError::Unauthenticated)?;
-    let addr = app.account(account)?;
-    let (login, hash) = ask(&addr, |reply| LoginLookupMessage { email, reply })
-        .await
-        .map_err(|_| ApiError::Unauthenticated)?;
+    let (account, login, hash) =
+        app.registry
+            .login_by_email(email)
+            .await
+            .map_err(|error| match error {
+                GatewayError::NotFound | GatewayError::Command(_) => ApiError::Unauthenticated,
+            })?;
     let hasher = argon2(app)?;
     let verified = tokio::task::spawn_blocking(move || {
         use argon2::password_hash::{PasswordHash, PasswordVerifier};
@@ -251,15 +216,11 @@ pub async fn start_session(
     login: LoginId,
     expiry: SessionExpiry,
 ) -> Result<(SessionId, crate::domain::time::Timestamp), ApiError> {
-    let addr = app.account(account)?;
     let session = SessionId(new_id());
-    let expires_at = ask(&addr, |reply| StartSessionMessage {
-        login,
-        session,
-        expiry,
-        reply,
-    })
-    .await?;
+    let expires_at = app
+        .registry
+        .start_session(account, login, session, expiry)
+        .await?;
     Ok((session, expires_at))
 }
 
@@ -274,7 +235,7 @@ pub fn seal_session(app: &App, account: AccountId, login: LoginId, session: Sess
         session: session.0,
         expires_at_ms: u64::try_from(cap.0).unwrap_or(0),
     };
-    app.tokens.seal(&claims, 0, &mut rand::rngs::OsRng)
+    app.tokens.seal(&claims, 0, &mut rand::thread_rng())
 }
 
 /// Seals a buyer token for `vendor`, capped like a session token.
@@ -294,180 +255,174 @@ pub fn seal_buyer(
         vendor: vendor.0,
         expires_at_ms: u64::try_from(cap.0).unwrap_or(0),
     };
-    app.tokens.seal(&claims, vendor.0, &mut rand::rngs::OsRng)
+    app.tokens.seal(&claims, vendor.0, &mut rand::thread_rng())
 }
 
-/// Maps session rejects on member calls to 401: the caller's credential is what failed.
-fn member_error(error: ApiError) -> ApiError {
-    match error {
+/// Maps session rejects (and a session of an account that is gone) on member calls to 401:
+/// the caller's credential is what failed.
+fn member_error(error: GatewayError) -> ApiError {
+    match ApiError::from(error) {
         ApiError::Reject(
             Reject::SessionUnknown | Reject::SessionEnded | Reject::SessionExpired,
-        ) => ApiError::Unauthenticated,
+        )
+        | ApiError::NotFound => ApiError::Unauthenticated,
         other => other,
     }
 }
 
-/// `POST /v1/buyer-tokens`.
-///
-/// # Errors
-/// `Unauthenticated`, `NotFound` (vendor), faults.
-pub async fn buyer_token(app: &App, headers: &HeaderMap, body: Bytes) -> Result<Bytes, ApiError> {
-    let (account, login, session) = app.member(headers)?;
-    let request: BuyerTokenRequest = parse_json(&body)?;
-    let vendor: VendorId = dto::id_field(&request.vendor_id, "vendor_id")?;
+/// `POST /v1/buyer-tokens`: a token that lets one vendor charge the member while the session
+/// lasts.
+#[utoipa::path(post, path = "/v1/buyer-tokens", tag = "members",
+    request_body = BuyerTokenRequest,
+    responses(
+        (status = 201, description = "The token", body = BuyerTokenCreated),
+        (status = 401, description = "No live session", body = Problem),
+        (status = 404, description = "No such vendor", body = Problem)),
+    security(("member_session" = [])))]
+pub async fn buyer_token(app: &App, call: Call<'_>) -> Outcome {
+    let member = call.member()?;
+    let request: BuyerTokenRequest = parse_json(&call.body)?;
+    let vendor = request.into_vendor()?;
     app.registry.vendor(vendor).ok_or(ApiError::NotFound)?;
-    let addr = app
-        .account(account)
-        .map_err(|_| ApiError::Unauthenticated)?;
-    let expires_at = ask(&addr, |reply| CheckSessionMessage {
-        login,
-        session,
-        reply,
-    })
-    .await
-    .map_err(member_error)?;
-    let token = seal_buyer(app, account, login, session, vendor);
-    Ok(to_json(
-        &serde_json::json!({ "buyer_token": token, "expires_at": rfc3339(expires_at) }),
+    let expires_at = app
+        .registry
+        .check_session(member.account, member.login, member.session)
+        .await
+        .map_err(member_error)?;
+    let token = seal_buyer(app, member.account, member.login, member.session, vendor);
+    Ok(json(
+        StatusCode::CREATED,
+        &BuyerTokenCreated {
+            buyer_token: token,
+            expires_at: rfc3339(expires_at),
+        },
     ))
 }
 
-async fn member_command(
-    app: &App,
-    headers: &HeaderMap,
-    command: MemberCommand,
-) -> Result<Bytes, ApiError> {
-    let (account, login, session) = app.member(headers)?;
-    let addr = app
-        .account(account)
-        .map_err(|_| ApiError::Unauthenticated)?;
-    ask(&addr, |reply| MemberCommandMessage {
-        login,
-        session,
-        command,
-        reply,
-    })
-    .await
-    .map_err(member_error)?;
-    Ok(to_json(&serde_json::json!({ "ok": true })))
+async fn member_command(app: &App, member: MemberSession, command: MemberCommand) -> Outcome {
+    app.registry
+        .member_command(member.account, member.login, member.session, command)
+        .await
+        .map_err(member_error)?;
+    Ok(json(StatusCode::OK, &Done { ok: true }))
 }
 
-/// `DELETE /v1/sessions/current`.
-///
-/// # Errors
-/// `Unauthenticated`, faults.
-pub async fn sign_out(app: &App, headers: &HeaderMap) -> Result<Bytes, ApiError> {
-    member_command(app, headers, MemberCommand::EndSession).await
+/// `DELETE /v1/sessions/current`: signs out.
+#[utoipa::path(delete, path = "/v1/sessions/current", tag = "members",
+    responses((status = 200, description = "Signed out", body = Done),
+        (status = 401, description = "No live session", body = Problem)),
+    security(("member_session" = [])))]
+pub async fn sign_out(app: &App, call: Call<'_>) -> Outcome {
+    member_command(app, call.member()?, MemberCommand::EndSession).await
 }
 
-/// `POST /v1/members/me/freeze` and `/unfreeze`.
-///
-/// # Errors
-/// `Unauthenticated`, faults.
-pub async fn freeze(app: &App, headers: &HeaderMap, frozen: bool) -> Result<Bytes, ApiError> {
-    member_command(app, headers, MemberCommand::Freeze(frozen)).await
+/// `POST /v1/members/me/freeze`: freezes the account at once; every session ends.
+#[utoipa::path(post, path = "/v1/members/me/freeze", tag = "members",
+    responses((status = 200, description = "Frozen", body = Done),
+        (status = 401, description = "No live session", body = Problem)),
+    security(("member_session" = [])))]
+pub async fn freeze(app: &App, call: Call<'_>) -> Outcome {
+    member_command(app, call.member()?, MemberCommand::Freeze(true)).await
+}
+
+/// `POST /v1/members/me/unfreeze`: lets the account buy again.
+#[utoipa::path(post, path = "/v1/members/me/unfreeze", tag = "members",
+    responses((status = 200, description = "Unfrozen", body = Done),
+        (status = 401, description = "No live session", body = Problem)),
+    security(("member_session" = [])))]
+pub async fn unfreeze(app: &App, call: Call<'_>) -> Outcome {
+    member_command(app, call.member()?, MemberCommand::Freeze(false)).await
 }
 
 /// `PUT /v1/members/me/payment-method`: `{"method": "test_card"}` saves the built-in test
 /// processor's card for top-offs; `{"method": null}` removes it.
-///
-/// # Errors
-/// Invalid fields, `Unauthenticated`, faults.
-pub async fn payment_method(
-    app: &App,
-    headers: &HeaderMap,
-    body: Bytes,
-) -> Result<Bytes, ApiError> {
-    let request: dto::PaymentMethodRequest = parse_json(&body)?;
-    let method = match request.method.as_deref() {
-        None => None,
-        Some("test_card") => Some(PaymentMethod::TestCard),
-        Some(_) => {
-            return Err(ApiError::InvalidField {
-                param: "method",
-                detail: "\"test_card\" or null".to_owned(),
-            });
-        }
-    };
-    member_command(app, headers, MemberCommand::SavePaymentMethod(method)).await
+#[utoipa::path(put, path = "/v1/members/me/payment-method", tag = "members",
+    request_body = PaymentMethodRequest,
+    responses((status = 200, description = "Saved", body = Done),
+        (status = 400, description = "Unknown method", body = Problem)),
+    security(("member_session" = [])))]
+pub async fn payment_method(app: &App, call: Call<'_>) -> Outcome {
+    let member = call.member()?;
+    let request: PaymentMethodRequest = parse_json(&call.body)?;
+    let method = request.into_method()?;
+    member_command(app, member, MemberCommand::SavePaymentMethod(method)).await
 }
 
-/// `PUT /v1/members/me/limits`.
-///
-/// # Errors
-/// Invalid fields, `Unauthenticated`, faults.
-pub async fn set_limits(app: &App, headers: &HeaderMap, body: Bytes) -> Result<Bytes, ApiError> {
-    let request: LimitsRequest = parse_json(&body)?;
-    let currency = dto::currency_field(&request.currency, "currency")?;
-    let vendors_allowed = match request.vendors_allowed {
-        None => None,
-        Some(ids) => Some(
-            ids.iter()
-                .map(|id| dto::id_field::<VendorId>(id, "vendors_allowed"))
-                .collect::<Result<std::collections::BTreeSet<_>, _>>()?,
-        ),
-    };
-    let limits = Limits {
-        per_transaction: dto::optional_amount_field(
-            request.per_transaction.as_ref(),
-            "per_transaction",
-        )?,
-        per_session: dto::optional_amount_field(request.per_session.as_ref(), "per_session")?,
-        per_day: dto::optional_amount_field(request.per_day.as_ref(), "per_day")?,
-        per_week: dto::optional_amount_field(request.per_week.as_ref(), "per_week")?,
-        per_month: dto::optional_amount_field(request.per_month.as_ref(), "per_month")?,
-        vendors_allowed,
-    };
-    member_command(app, headers, MemberCommand::SetLimits { currency, limits }).await
+/// `PUT /v1/members/me/limits`: replaces the login's limits in one currency.
+#[utoipa::path(put, path = "/v1/members/me/limits", tag = "members",
+    request_body = LimitsRequest,
+    responses((status = 200, description = "Replaced", body = Done),
+        (status = 400, description = "A limit is invalid; param names it", body = Problem)),
+    security(("member_session" = [])))]
+pub async fn set_limits(app: &App, call: Call<'_>) -> Outcome {
+    let member = call.member()?;
+    let request: LimitsRequest = parse_json(&call.body)?;
+    let (currency, limits) = request.into_limits()?;
+    member_command(app, member, MemberCommand::SetLimits { currency, limits }).await
 }
 
-/// `GET /v1/members/me`.
-///
-/// # Errors
-/// `Unauthenticated`, faults.
-pub async fn me(app: &App, headers: &HeaderMap) -> Result<Bytes, ApiError> {
-    let (account, login, session) = app.member(headers)?;
-    let addr = app
-        .account(account)
-        .map_err(|_| ApiError::Unauthenticated)?;
-    let view = ask(&addr, |reply| ViewMessage {
-        session: Some((login, session)),
-        reply,
-    })
-    .await
-    .map_err(member_error)?;
-    Ok(to_json(&view_json(account, &view)))
+/// `GET /v1/members/me`: wallets, limits and the newest purchases.
+#[utoipa::path(get, path = "/v1/members/me", tag = "members",
+    responses((status = 200, description = "The account", body = AccountResponse),
+        (status = 401, description = "No live session", body = Problem)),
+    security(("member_session" = [])))]
+pub async fn me(app: &App, call: Call<'_>) -> Outcome {
+    let member = call.member()?;
+    let view = app
+        .registry
+        .account_view(member.account, Some((member.login, member.session)))
+        .await
+        .map_err(member_error)?;
+    Ok(json(
+        StatusCode::OK,
+        &account_response(app, member.account, &view),
+    ))
 }
 
-/// An account view as JSON, for members and admins alike.
+/// An account view as members and admins see it.
 #[must_use]
-pub fn view_json(account: AccountId, view: &AccountView) -> serde_json::Value {
+pub fn account_response(app: &App, account: AccountId, view: &AccountView) -> AccountResponse {
     let amount = |a: Option<crate::domain::money::Amount>, c| a.map(|a| format_amount(a, c));
-    serde_json::json!({
-        "member_id": account.to_string(),
-        "frozen": view.frozen,
-        "wallets": view.wallets.iter().map(|(currency, balance, credit)| serde_json::json!({
-            "currency": currency.code(),
-            "balance": format_balance(*balance, *currency),
-            "credit_limit": format_amount(*credit, *currency),
-        })).collect::<Vec<_>>(),
-        "limits": view.limits.iter().map(|(currency, limits)| serde_json::json!({
-            "currency": currency.code(),
-            "per_transaction": amount(limits.per_transaction, *currency),
-            "per_session": amount(limits.per_session, *currency),
-            "per_day": amount(limits.per_day, *currency),
-            "per_week": amount(limits.per_week, *currency),
-            "per_month": amount(limits.per_month, *currency),
-            "vendors_allowed": limits.vendors_allowed.as_ref().map(|v| v.iter().map(ToString::to_string).collect::<Vec<_>>()),
-        })).collect::<Vec<_>>(),
-        "entitlement_count": view.entitlement_count,
-        "recent_activity": view.recent.iter().map(|e| serde_json::json!({
-            "authorization_id": e.authorization.to_string(),
-            "vendor_id": e.key.vendor.to_string(),
-            "price": format_amount(e.price, e.currency),
-            "currency": e.currency.code(),
-            "purchased_at": rfc3339(e.purchased_at),
-            "reversed": e.reversed,
-        })).collect::<Vec<_>>(),
-    })
+    AccountResponse {
+        member_id: account.to_string(),
+        frozen: view.frozen,
+        wallets: view
+            .wallets
+            .iter()
+            .map(|(currency, balance, credit)| WalletView {
+                currency: currency.code().to_owned(),
+                balance: format_balance(*balance, *currency),
+                credit_limit: format_amount(*credit, *currency),
+            })
+            .collect(),
+        limits: view
+            .limits
+            .iter()
+            .map(|(currency, limits)| LimitsView {
+                currency: currency.code().to_owned(),
+                per_transaction: amount(limits.per_transaction, *currency),
+                per_session: amount(limits.per_session, *currency),
+                per_day: amount(limits.per_day, *currency),
+                per_week: amount(limits.per_week, *currency),
+                per_month: amount(limits.per_month, *currency),
+                vendors_allowed: limits
+                    .vendors_allowed
+                    .as_ref()
+                    .map(|v| v.iter().map(ToString::to_string).collect()),
+            })
+            .collect(),
+        entitlement_count: view.entitlement_count,
+        recent_activity: view
+            .recent
+            .iter()
+            .map(|e| PurchaseView {
+                authorization_id: app.authorization_id(account, e.authorization),
+                vendor_id: e.key.vendor.to_string(),
+                price: format_amount(e.price, e.currency),
+                currency: e.currency.code().to_owned(),
+                purchased_at: rfc3339(e.purchased_at),
+                reversed: e.is_reversed(),
+            })
+            .collect(),
+    }
 }

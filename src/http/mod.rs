@@ -1,5 +1,13 @@
-//! The HTTP adapter (hyper 1.x): routing, JSON, authentication, problem+json errors. It holds
-//! no state of its own beyond caches; every change goes through an actor.
+//! The HTTP adapter (hyper 1.x). It parses, authenticates, converts each request into a typed
+//! domain command in one step (`dto.rs`), hands it to the gateway (`actors::gateway`) and maps
+//! the outcome back. It holds no state of its own beyond caches, builds no event, and never
+//! touches the journal or the store.
+//!
+//! - `routes`: the one route table; `router`: dispatch, 405 with `Allow`, authentication.
+//! - `dto`: wire types and their conversions; `openapi`: the document, from the table.
+//! - `vendor_api`, `offers_api`, `member_api`, `admin_api`, `probes`: handlers.
+//! - `purchase`: the purchase path shared by `/v1/authorize` and the buy window.
+//! - `buy_window`: the member's pages.
 
 pub mod admin_api;
 pub mod app;
@@ -9,7 +17,10 @@ pub mod error;
 pub mod json;
 pub mod member_api;
 pub mod offers_api;
+pub mod openapi;
+pub mod probes;
 pub mod purchase;
+pub mod router;
 pub mod routes;
 pub mod server;
 pub mod vendor_api;

@@ -1,24 +1,23 @@
-//! The one purchase path behind both `POST /v1/authorize` and the buy window's Buy button:
-//! the account actor runs the domain's `decide_authorize` on an `AuthorizeCommand`, whichever
-//! door the purchase came through, so both get the same checks, events, limits and
-//! entitlements. This module claims a posted offer when the purchase names one, sends the
-//! command, counts the outcome and mints the access token.
-
-use std::time::{Duration, Instant};
+//! The one purchase path behind `POST /v1/authorize`, each item of a batch and the buy
+//! window's Buy button: the account actor runs the domain's `decide_authorize` on an
+//! `AuthorizeCommand`, whichever door the purchase came through, so all get the same checks,
+//! events, limits and entitlements. This module claims a posted offer when the purchase names
+//! one, counts the outcome and mints the access token.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use super::app::{App, ask, new_id};
+use super::app::{App, new_id};
 use super::error::ApiError;
-use crate::actors::messages::{
-    Authorization, AuthorizeMessage, ClaimOfferMessage, ReleaseOfferMessage,
-};
+use crate::actors::messages::{Authorization, CommandError};
 use crate::actors::registry::VendorEntry;
 use crate::crypto::token::AccessClaims;
 use crate::domain::account::AuthorizeCommand;
 use crate::domain::entitlement::Entitlement;
-use crate::domain::ids::{AccountId, OfferId};
-use crate::domain::offer::Offer;
+use crate::domain::event::IdempotencyStamp;
+use crate::domain::ids::{AccountId, AuthorizationId, EntitlementId, LoginId, OfferId, SessionId};
+use crate::domain::money::{Amount, Currency};
+use crate::domain::offer::{Offer, OfferTerms};
 use crate::domain::time::Timestamp;
 use crate::metrics as names;
 
@@ -34,40 +33,98 @@ pub async fn claim_offer(
     offer: OfferId,
     now: Timestamp,
 ) -> Result<Arc<Offer>, ApiError> {
-    ask(&vendor.addr, |reply| ClaimOfferMessage {
-        offer,
-        now,
-        until: now.plus_ms(app.config.offers.claim_ms),
-        reply,
-    })
-    .await
+    app.registry
+        .claim_offer(vendor, offer, now, now.plus_ms(app.config.offers.claim_ms))
+        .await
+        .map_err(ApiError::from)
 }
 
 /// Frees a claimed offer whose claim bought nothing (declined, already owned, failed).
-pub fn release_offer(vendor: &VendorEntry, offer: OfferId) {
-    vendor.addr.do_send(ReleaseOfferMessage { offer });
+pub fn release_offer(app: &App, vendor: &VendorEntry, offer: OfferId) {
+    app.registry.release_offer(vendor, offer);
 }
 
-/// Charges `account` for `command` through its actor. `parsed_in` is the time the caller
-/// spent before the send (parsing, token opening), for the before-journal histogram.
-///
-/// # Errors
-/// Every reject of `decide_authorize`, and faults.
-pub async fn purchase(
-    app: &App,
-    account: AccountId,
-    command: AuthorizeCommand,
+/// What a purchase charges and grants: checked inline terms or a claimed offer's.
+#[derive(Clone, Debug)]
+pub struct Charge {
+    /// The price.
+    pub price: Amount,
+    /// Its currency.
+    pub currency: Currency,
+    /// What is bought and on which terms.
+    pub terms: OfferTerms,
+    /// The claimed offer, when the purchase came from one.
+    pub offer: Option<OfferId>,
+}
+
+impl Charge {
+    /// A charge of checked inline terms.
+    #[must_use]
+    pub fn inline(terms: OfferTerms) -> Charge {
+        Charge {
+            price: terms.price,
+            currency: terms.currency,
+            terms,
+            offer: None,
+        }
+    }
+
+    /// A charge of a claimed offer's stored terms.
+    #[must_use]
+    pub fn offer(offer: &Offer) -> Charge {
+        Charge {
+            price: offer.price,
+            currency: offer.currency,
+            terms: OfferTerms {
+                title: offer.title.clone(),
+                description: offer.short_description.clone(),
+                price: offer.price,
+                currency: offer.currency,
+                content_url: offer.content_url.clone(),
+                content: offer.content.clone(),
+                terms: offer.terms,
+            },
+            offer: Some(offer.id),
+        }
+    }
+
+    /// The domain command that buys this for a member's login and session.
+    #[must_use]
+    pub fn command(
+        &self,
+        login: LoginId,
+        session: SessionId,
+        vendor: crate::domain::ids::VendorId,
+        idempotency: Option<IdempotencyStamp>,
+    ) -> AuthorizeCommand {
+        AuthorizeCommand {
+            login,
+            session,
+            vendor,
+            price: self.price,
+            currency: self.currency,
+            content: self.terms.content.clone(),
+            terms: self.terms.terms,
+            idempotency,
+            new_authorization: AuthorizationId(new_id()),
+            new_entitlement: EntitlementId(new_id()),
+            offer: self.offer,
+        }
+    }
+}
+
+/// Counts one authorize outcome (success or failure) in the metrics.
+pub fn count_outcome(
+    outcome: &Result<Authorization, ApiError>,
+    currency: Currency,
     parsed_in: Duration,
-) -> Result<Authorization, ApiError> {
-    let currency = command.currency;
-    let addr = app.account(account)?;
-    let sent = Instant::now();
-    let outcome = ask(&addr, |reply| AuthorizeMessage { command, reply }).await;
+    sent: Instant,
+) {
     let authorization = match outcome {
         Ok(authorization) => authorization,
         Err(error) => {
             metrics::counter!(names::AUTHORIZATIONS, "outcome" => error.describe().1).increment(1);
-            return Err(error);
+            return;
         }
     };
     let label = if authorization.replayed {
@@ -87,7 +144,35 @@ pub async fn purchase(
         let waited = sent.elapsed().as_secs_f64() - micros_to_secs(authorization.before_journal_us);
         metrics::histogram!(names::AUTHORIZE_JOURNAL_WAIT).record(waited.max(0.0));
     }
-    Ok(authorization)
+}
+
+/// Charges `account` for `command` through its actor. `parsed_in` is the time the caller
+/// spent before the send (parsing, token opening), for the before-journal histogram.
+///
+/// # Errors
+/// Every reject of `decide_authorize`, and faults.
+pub async fn purchase(
+    app: &App,
+    account: AccountId,
+    command: AuthorizeCommand,
+    parsed_in: Duration,
+) -> Result<Authorization, ApiError> {
+    let currency = command.currency;
+    let sent = Instant::now();
+    let outcome = app
+        .registry
+        .authorize(account, command)
+        .await
+        .map_err(ApiError::from);
+    count_outcome(&outcome, currency, parsed_in, sent);
+    outcome
+}
+
+/// The outcome of one command of a batch, as the HTTP layer reports it.
+pub fn batch_outcome(
+    outcome: Result<Authorization, CommandError>,
+) -> Result<Authorization, ApiError> {
+    outcome.map_err(ApiError::from)
 }
 
 fn micros_to_secs(micros: u64) -> f64 {
@@ -95,8 +180,7 @@ fn micros_to_secs(micros: u64) -> f64 {
 }
 
 /// A fresh access token for `entitlement`: valid for the configured TTL (or less, when the
-/// entitlement expires sooner), for one granted check, and only in this run of the server
-/// (it carries `app.boot_epoch`).
+/// entitlement expires sooner), for one granted check, and only in this run of the server.
 #[must_use]
 pub fn mint_access_token(
     app: &App,
@@ -116,5 +200,5 @@ pub fn mint_access_token(
         boot_epoch: app.boot_epoch,
     };
     app.tokens
-        .seal(&claims, entitlement.key.vendor.0, &mut rand::rngs::OsRng)
+        .seal(&claims, entitlement.key.vendor.0, &mut rand::thread_rng())
 }

@@ -1,337 +1,314 @@
-//! Routing: method and path to a handler, the body read with its size bound, and every
-//! response (success or problem) counted by route template and status.
-
-use std::time::{Duration, Instant};
+//! The route table: every route's method, path template, who may call it, its handler and
+//! its OpenAPI operation, in one place. The router (`router.rs`), the `405` with `Allow`, the
+//! OpenAPI document (`openapi.rs`) and the authentication tests are all derived from it.
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
-use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
-use hyper::{Method, Request, Response, StatusCode};
+use futures_util::future::BoxFuture;
+use http_body_util::Full;
+use hyper::header::HeaderMap;
+use hyper::{Method, Response};
+use utoipa::openapi::path::{HttpMethod, Operation};
 
-use super::app::App;
-use super::error::{self, ApiError};
-use super::{admin_api, buy_window, member_api, offers_api, vendor_api};
-use crate::metrics as names;
+use super::app::{App, MemberSession};
+use super::error::ApiError;
+use super::{admin_api, buy_window, member_api, offers_api, probes, vendor_api};
+use crate::actors::registry::VendorEntry;
 
-/// A handler's result: status and JSON body.
-type Handled = Result<(StatusCode, Bytes), ApiError>;
-
-fn ok(body: Result<Bytes, ApiError>) -> Handled {
-    body.map(|bytes| (StatusCode::OK, bytes))
+/// Who may call a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Caller {
+    /// Anyone (probes, registration, sign-in, the buy window's pages with their own cookies).
+    None,
+    /// A member with a session token (`Authorization: Bearer <session token>`).
+    Member,
+    /// A vendor with its API key.
+    Vendor,
+    /// An operator with the admin key.
+    Admin,
 }
 
-fn created(body: Result<Bytes, ApiError>) -> Handled {
-    body.map(|bytes| (StatusCode::CREATED, bytes))
+/// The caller, authenticated by the router as the route asks.
+#[derive(Clone)]
+pub enum Principal {
+    /// No credential was asked for.
+    None,
+    /// A member's session (the account actor still checks that it is live).
+    Member(MemberSession),
+    /// A vendor.
+    Vendor(VendorEntry),
+    /// The operator.
+    Admin,
 }
 
-/// Answers one request. Never panics on input; every failure is a problem response.
-pub async fn handle(app: &App, request: Request<Incoming>) -> Response<Full<Bytes>> {
-    let started = Instant::now();
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let (parts, body) = request.into_parts();
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    if buy_window::owns(&segments) {
-        let body = read_body(app, &parts.headers, body).await;
-        let (route, response) = if app.is_ready() {
-            buy_window::handle(
-                app,
-                &method,
-                &segments,
-                parts.uri.query(),
-                &parts.headers,
-                body,
-            )
-            .await
-        } else {
-            buy_window::handle(
-                app,
-                &method,
-                &[],
-                None,
-                &parts.headers,
-                Err(ApiError::Unavailable),
-            )
-            .await
-        };
-        record(route, response.status(), started);
-        return response;
+/// How large a body a route reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyLimit {
+    /// `server.request_body_bytes_max`.
+    Request,
+    /// `server.batch_body_bytes_max`: a batch of up to 1,000 items.
+    Batch,
+}
+
+/// Whether a route is served before the server is ready (recovery running, journal failed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Readiness {
+    /// Always served (health, metrics, documentation).
+    Always,
+    /// 503 until ready.
+    WhenReady,
+}
+
+/// The path parameters of a matched route, by the names in its template.
+#[derive(Clone, Debug, Default)]
+pub struct Params<'a> {
+    pairs: Vec<(&'static str, &'a str)>,
+}
+
+impl<'a> Params<'a> {
+    /// The value of `{name}` in the path.
+    ///
+    /// # Errors
+    /// `RouteNotFound` when the template has no such parameter (a bug in the table).
+    pub fn get(&self, name: &str) -> Result<&'a str, ApiError> {
+        self.pairs
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| *value)
+            .ok_or(ApiError::RouteNotFound)
     }
-    let (route, result) = match read_body(app, &parts.headers, body).await {
-        Ok(body) => dispatch(app, &method, &segments, &parts.headers, body).await,
-        Err(error) => ("body", Err(error)),
+}
+
+/// One request as a handler sees it.
+pub struct Call<'a> {
+    /// The authenticated caller.
+    pub principal: Principal,
+    /// Path parameters.
+    pub params: Params<'a>,
+    /// Request headers.
+    pub headers: &'a HeaderMap,
+    /// The query string, if any.
+    pub query: Option<&'a str>,
+    /// The body, read within the route's limit.
+    pub body: Bytes,
+}
+
+impl Call<'_> {
+    /// The authenticated vendor.
+    ///
+    /// # Errors
+    /// `Unauthenticated` when the route did not ask for a vendor (a bug in the table).
+    pub fn vendor(&self) -> Result<&VendorEntry, ApiError> {
+        match &self.principal {
+            Principal::Vendor(vendor) => Ok(vendor),
+            _ => Err(ApiError::Unauthenticated),
+        }
+    }
+
+    /// The authenticated member session.
+    ///
+    /// # Errors
+    /// `Unauthenticated` when the route did not ask for a member (a bug in the table).
+    pub fn member(&self) -> Result<MemberSession, ApiError> {
+        match &self.principal {
+            Principal::Member(session) => Ok(*session),
+            _ => Err(ApiError::Unauthenticated),
+        }
+    }
+}
+
+/// What a handler answers: a response, or an error the router turns into problem+json.
+pub type Outcome = Result<Response<Full<Bytes>>, ApiError>;
+
+/// A handler, boxed so the table can hold handlers of every route.
+pub type Handler = for<'a> fn(&'a App, Call<'a>) -> BoxFuture<'a, Outcome>;
+
+/// One route.
+pub struct Route {
+    /// The method.
+    pub method: Method,
+    /// The path template, `{name}` for a parameter (the OpenAPI form).
+    pub path: &'static str,
+    /// Who may call it.
+    pub caller: Caller,
+    /// What it does.
+    pub handler: Handler,
+    /// Its OpenAPI operation: the path, methods and operation its handler's
+    /// `#[utoipa::path]` declares (a test checks they agree with `method` and `path`).
+    pub operation: fn() -> (String, Vec<HttpMethod>, Operation),
+    /// How large a body it reads.
+    pub body: BodyLimit,
+    /// Whether it is served before the server is ready.
+    pub readiness: Readiness,
+}
+
+/// Builds a `Route` from a method, a template, the caller, the handler's module and name, and
+/// the struct `#[utoipa::path]` generated for it.
+macro_rules! route {
+    ($method:ident $path:literal, $caller:ident, $module:ident :: $handler:ident, $doc:ident) => {
+        route!($method $path, $caller, $module::$handler, $doc, Request, WhenReady)
     };
-    let response = match result {
-        Ok((status, body)) if route == "/metrics" => {
-            respond(status, "text/plain; version=0.0.4", body, None)
-        }
-        Ok((status, body)) if route == "/problems/{code}" => {
-            respond(status, "text/plain; charset=utf-8", body, None)
-        }
-        Ok((status, body)) => respond(status, "application/json", body, None),
-        Err(error) => {
-            let (status, ..) = error.describe();
-            respond(
-                status,
-                "application/problem+json",
-                error.body(),
-                error.retry_after_s(),
-            )
-        }
-    };
-    record(route, response.status(), started);
-    response
-}
-
-fn record(route: &'static str, status: StatusCode, started: Instant) {
-    let status = status_label(status);
-    metrics::counter!(names::HTTP_REQUESTS, "route" => route, "status" => status).increment(1);
-    metrics::histogram!(names::HTTP_LATENCY, "route" => route)
-        .record(started.elapsed().as_secs_f64());
-}
-
-async fn read_body(
-    app: &App,
-    headers: &hyper::HeaderMap,
-    body: Incoming,
-) -> Result<Bytes, ApiError> {
-    let max = app.config.server.request_body_bytes_max;
-    let declared = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > u64::try_from(max).unwrap_or(u64::MAX)) {
-        return Err(ApiError::BodyTooLarge);
-    }
-    let timeout = Duration::from_millis(app.config.server.request_read_timeout_ms);
-    let collected = tokio::time::timeout(timeout, Limited::new(body, max).collect())
-        .await
-        .map_err(|_| ApiError::MalformedBody("timed out reading the body".to_owned()))?;
-    match collected {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(error) if error.is::<http_body_util::LengthLimitError>() => Err(ApiError::BodyTooLarge),
-        Err(_) => Err(ApiError::MalformedBody(
-            "the body could not be read".to_owned(),
-        )),
-    }
-}
-
-async fn dispatch(
-    app: &App,
-    method: &Method,
-    segments: &[&str],
-    headers: &hyper::HeaderMap,
-    body: Bytes,
-) -> (&'static str, Handled) {
-    let get = method == Method::GET;
-    let post = method == Method::POST;
-    let put = method == Method::PUT;
-    let delete = method == Method::DELETE;
-    let writes_blocked = !app.is_ready();
-    let not_ready = || Err(ApiError::Unavailable);
-    match segments {
-        ["healthz"] if get => (
-            "/healthz",
-            Ok((StatusCode::OK, Bytes::from_static(b"{\"status\":\"ok\"}"))),
-        ),
-        ["readyz"] if get => (
-            "/readyz",
-            if writes_blocked {
-                not_ready()
-            } else {
-                Ok((
-                    StatusCode::OK,
-                    Bytes::from_static(b"{\"status\":\"ready\"}"),
-                ))
+    ($method:ident $path:literal, $caller:ident, $module:ident :: $handler:ident, $doc:ident,
+     $body:ident, $readiness:ident) => {
+        Route {
+            method: Method::$method,
+            path: $path,
+            caller: Caller::$caller,
+            handler: {
+                fn handle<'a>(app: &'a App, call: Call<'a>) -> BoxFuture<'a, Outcome> {
+                    Box::pin($module::$handler(app, call))
+                }
+                handle
             },
-        ),
-        ["metrics"] if get => (
-            "/metrics",
-            Ok((StatusCode::OK, Bytes::from(app.metrics.render()))),
-        ),
-        ["problems", code] if get => (
-            "/problems/{code}",
-            error::explain(code)
-                .map(|text| (StatusCode::OK, Bytes::from(format!("{code}: {text}\n"))))
-                .ok_or(ApiError::NotFound),
-        ),
-        _ if writes_blocked => ("unavailable", not_ready()),
-        ["v1", "authorize"] if post => (
-            "/v1/authorize",
-            vendor_api::authorize(app, headers, body).await,
-        ),
-        ["v1", "offers"] if post => (
-            "/v1/offers",
-            created(offers_api::post_offer(app, headers, body).await),
-        ),
-        ["v1", "access"] if post => (
-            "/v1/access",
-            ok(vendor_api::access(app, headers, body).await),
-        ),
-        ["v1", "authorizations", id] if get => (
-            "/v1/authorizations/{id}",
-            ok(vendor_api::authorization(app, headers, id).await),
-        ),
-        ["v1", "vendors", "me", "summary"] if get => (
-            "/v1/vendors/me/summary",
-            ok(vendor_api::summary(app, headers).await),
-        ),
-        ["v1", "members"] if post => (
-            "/v1/members",
-            created(member_api::register(app, body).await),
-        ),
-        ["v1", "sessions"] if post => (
-            "/v1/sessions",
-            created(member_api::sign_in(app, body).await),
-        ),
-        ["v1", "sessions", "current"] if delete => (
-            "/v1/sessions/current",
-            ok(member_api::sign_out(app, headers).await),
-        ),
-        ["v1", "buyer-tokens"] if post => (
-            "/v1/buyer-tokens",
-            created(member_api::buyer_token(app, headers, body).await),
-        ),
-        ["v1", "members", "me", "limits"] if put => (
-            "/v1/members/me/limits",
-            ok(member_api::set_limits(app, headers, body).await),
-        ),
-        ["v1", "members", "me", "payment-method"] if put => (
-            "/v1/members/me/payment-method",
-            ok(member_api::payment_method(app, headers, body).await),
-        ),
-        ["v1", "members", "me", "freeze"] if post => (
-            "/v1/members/me/freeze",
-            ok(member_api::freeze(app, headers, true).await),
-        ),
-        ["v1", "members", "me", "unfreeze"] if post => (
-            "/v1/members/me/unfreeze",
-            ok(member_api::freeze(app, headers, false).await),
-        ),
-        ["v1", "members", "me"] if get => {
-            ("/v1/members/me", ok(member_api::me(app, headers).await))
+            operation: || {
+                use utoipa::Path as _;
+                (
+                    $module::$doc::path(),
+                    $module::$doc::methods(),
+                    $module::$doc::operation(),
+                )
+            },
+            body: BodyLimit::$body,
+            readiness: Readiness::$readiness,
         }
-        ["admin", "v1", "vendors"] if post => (
-            "/admin/v1/vendors",
-            created(admin_api::register_vendor(app, headers, body).await),
-        ),
-        ["admin", "v1", "members", "bulk"] if post => (
-            "/admin/v1/members/bulk",
-            created(admin_api::bulk_members(app, headers, body).await),
-        ),
-        ["admin", "v1", "members", id, "deposits"] if post => (
-            "/admin/v1/members/{id}/deposits",
-            created(admin_api::deposit(app, headers, id, body).await),
-        ),
-        ["admin", "v1", "members", id, "credit-line"] if put => (
-            "/admin/v1/members/{id}/credit-line",
-            ok(admin_api::credit_line(app, headers, id, body).await),
-        ),
-        ["admin", "v1", "members", id] if get => (
-            "/admin/v1/members/{id}",
-            ok(admin_api::member(app, headers, id).await),
-        ),
-        ["admin", "v1", "authorizations", id, "reversal"] if post => (
-            "/admin/v1/authorizations/{id}/reversal",
-            ok(admin_api::reverse(app, headers, id, body).await),
-        ),
-        ["admin", "v1", "totals"] if get => (
-            "/admin/v1/totals",
-            ok(admin_api::totals(app, headers).await),
-        ),
-        _ if known_path(segments) => ("method_not_allowed", Err(ApiError::MethodNotAllowed)),
-        _ => ("not_found", Err(ApiError::RouteNotFound)),
+    };
+}
+
+/// Every route the server answers.
+pub static ROUTES: &[Route] = &[
+    route!(GET "/healthz", None, probes::healthz, __path_healthz, Request, Always),
+    route!(GET "/readyz", None, probes::readyz, __path_readyz, Request, Always),
+    route!(GET "/metrics", None, probes::metrics, __path_metrics, Request, Always),
+    route!(GET "/problems/{code}", None, probes::problem, __path_problem, Request, Always),
+    route!(GET "/openapi.json", None, probes::openapi, __path_openapi, Request, Always),
+    route!(POST "/v1/authorize", Vendor, vendor_api::authorize, __path_authorize),
+    route!(POST "/v1/authorize/batch", Vendor, vendor_api::authorize_batch, __path_authorize_batch, Batch, WhenReady),
+    route!(POST "/v1/offers", Vendor, offers_api::post_offer, __path_post_offer),
+    route!(POST "/v1/access", Vendor, vendor_api::access, __path_access),
+    route!(GET "/v1/authorizations/{id}", Vendor, vendor_api::authorization, __path_authorization),
+    route!(GET "/v1/vendors/me/summary", Vendor, vendor_api::summary, __path_summary),
+    route!(POST "/v1/members", None, member_api::register, __path_register),
+    route!(POST "/v1/sessions", None, member_api::sign_in, __path_sign_in),
+    route!(DELETE "/v1/sessions/current", Member, member_api::sign_out, __path_sign_out),
+    route!(POST "/v1/buyer-tokens", Member, member_api::buyer_token, __path_buyer_token),
+    route!(GET "/v1/members/me", Member, member_api::me, __path_me),
+    route!(PUT "/v1/members/me/limits", Member, member_api::set_limits, __path_set_limits),
+    route!(PUT "/v1/members/me/payment-method", Member, member_api::payment_method, __path_payment_method),
+    route!(POST "/v1/members/me/freeze", Member, member_api::freeze, __path_freeze),
+    route!(POST "/v1/members/me/unfreeze", Member, member_api::unfreeze, __path_unfreeze),
+    route!(POST "/admin/v1/vendors", Admin, admin_api::register_vendor, __path_register_vendor),
+    route!(POST "/admin/v1/members/bulk", Admin, admin_api::bulk_members, __path_bulk_members),
+    route!(GET "/admin/v1/members/{id}", Admin, admin_api::member, __path_member),
+    route!(POST "/admin/v1/members/{id}/deposits", Admin, admin_api::deposit, __path_deposit),
+    route!(PUT "/admin/v1/members/{id}/credit-line", Admin, admin_api::credit_line, __path_credit_line),
+    route!(POST "/admin/v1/authorizations/{id}/reversal", Admin, admin_api::reverse, __path_reverse),
+    route!(GET "/admin/v1/totals", Admin, admin_api::totals, __path_totals),
+    route!(GET "/buy/{offer}", None, buy_window::show, __path_show),
+    route!(POST "/buy/{offer}/login", None, buy_window::sign_in, __path_sign_in),
+    route!(POST "/buy/{offer}/purchase", None, buy_window::purchase, __path_purchase),
+    route!(POST "/buy/{offer}/top-off", None, buy_window::top_off, __path_top_off),
+    route!(GET "/buy/{offer}/funds", None, buy_window::funds_form, __path_funds_form),
+    route!(POST "/buy/{offer}/funds", None, buy_window::add_funds, __path_add_funds),
+    route!(GET "/buy/{offer}/cancel", None, buy_window::cancel, __path_cancel),
+    route!(POST "/buy/{offer}/sign-out", None, buy_window::sign_out, __path_sign_out),
+    route!(GET "/register", None, buy_window::register_form, __path_register_form),
+    route!(POST "/register", None, buy_window::register, __path_register),
+];
+
+/// The route for `method` and `path`, with its parameters; or, when the path is known with
+/// other methods only, those methods (for `405` and `Allow`).
+pub enum Matched<'p> {
+    /// A route takes this request.
+    Route(&'static Route, Params<'p>),
+    /// The path exists, with these methods.
+    OtherMethods(Vec<Method>),
+    /// No route has this path.
+    None,
+}
+
+/// Finds the route of a request. Among templates that fit a path, the one with the most
+/// literal segments wins (`/admin/v1/members/bulk` over `/admin/v1/members/{id}`).
+#[must_use]
+pub fn find<'p>(method: &Method, path: &'p str) -> Matched<'p> {
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let mut best: Option<(usize, &'static Route, Params<'p>)> = None;
+    let mut methods: Vec<Method> = Vec::new();
+    for route in ROUTES {
+        let Some((literals, params)) = fit(route.path, &segments) else {
+            continue;
+        };
+        if !methods.contains(&route.method) {
+            methods.push(route.method.clone());
+        }
+        if route.method == *method && best.as_ref().is_none_or(|(most, ..)| literals > *most) {
+            best = Some((literals, route, params));
+        }
+    }
+    match best {
+        Some((_, route, params)) => Matched::Route(route, params),
+        None if methods.is_empty() => Matched::None,
+        None => Matched::OtherMethods(methods),
     }
 }
 
-/// The status as a static metric label: formatting it would allocate on every request.
-fn status_label(status: StatusCode) -> &'static str {
-    match status.as_u16() {
-        200 => "200",
-        201 => "201",
-        303 => "303",
-        400 => "400",
-        401 => "401",
-        402 => "402",
-        403 => "403",
-        404 => "404",
-        405 => "405",
-        409 => "409",
-        410 => "410",
-        413 => "413",
-        429 => "429",
-        503 => "503",
-        _ => "other",
+/// Whether `segments` fit `template`: the number of literal segments, and the parameters.
+fn fit<'p>(template: &'static str, segments: &[&'p str]) -> Option<(usize, Params<'p>)> {
+    let parts: Vec<&'static str> = template.trim_start_matches('/').split('/').collect();
+    if parts.len() != segments.len() {
+        return None;
     }
-}
-
-fn known_path(segments: &[&str]) -> bool {
-    matches!(
-        segments,
-        ["healthz" | "readyz" | "metrics"]
-            | [
-                "v1",
-                "authorize" | "access" | "offers" | "members" | "sessions" | "buyer-tokens"
-            ]
-            | ["v1", "authorizations", _]
-            | ["v1", "sessions", "current"]
-            | ["v1", "members", "me"]
-            | [
-                "v1",
-                "members",
-                "me",
-                "limits" | "freeze" | "unfreeze" | "payment-method"
-            ]
-            | ["v1", "vendors", "me", "summary"]
-            | ["admin", "v1", "vendors" | "totals"]
-            | ["admin", "v1", "members", _]
-            | ["admin", "v1", "members", _, "deposits" | "credit-line"]
-            | ["admin", "v1", "authorizations", _, "reversal"]
-    )
-}
-
-fn respond(
-    status: StatusCode,
-    content_type: &'static str,
-    body: Bytes,
-    retry_after_s: Option<u32>,
-) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(body));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Some(seconds) = retry_after_s {
-        headers.insert(RETRY_AFTER, HeaderValue::from(seconds));
+    let mut literals = 0;
+    let mut params = Params::default();
+    for (part, segment) in parts.iter().zip(segments) {
+        match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+            Some(name) if !segment.is_empty() => params.pairs.push((name, *segment)),
+            Some(_) => return None,
+            None if part == segment => literals += 1,
+            None => return None,
+        }
     }
-    response
+    Some((literals, params))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::reject::Reject;
 
     #[test]
-    fn every_status_the_api_answers_has_its_own_label() {
-        let errors = Reject::ALL.iter().map(|r| ApiError::Reject(*r)).chain([
-            ApiError::MalformedBody(String::new()),
-            ApiError::Unauthenticated,
-            ApiError::NotFound,
-            ApiError::MethodNotAllowed,
-            ApiError::IdempotencyInFlight,
-            ApiError::BodyTooLarge,
-            ApiError::Overloaded,
-            ApiError::CsrfFailed,
-            ApiError::PaymentDeclined,
-            ApiError::NoPaymentMethod,
-        ]);
-        for error in errors {
-            let (status, code, _) = error.describe();
-            assert_eq!(status_label(status), status.as_str(), "{code}");
+    fn templates_match_segments_and_literals_win() {
+        let Matched::Route(route, params) = find(&Method::GET, "/v1/authorizations/auth_x") else {
+            panic!("the lookup route matches");
+        };
+        assert_eq!(route.path, "/v1/authorizations/{id}");
+        assert_eq!(params.get("id").ok(), Some("auth_x"));
+        let Matched::Route(route, _) = find(&Method::POST, "/admin/v1/members/bulk") else {
+            panic!("bulk matches");
+        };
+        assert_eq!(route.path, "/admin/v1/members/bulk");
+        let Matched::OtherMethods(allowed) = find(&Method::DELETE, "/admin/v1/members/bulk") else {
+            panic!("a known path with another method");
+        };
+        assert!(allowed.contains(&Method::POST));
+        assert!(
+            allowed.contains(&Method::GET),
+            "the {{id}} template fits too"
+        );
+        assert!(matches!(find(&Method::GET, "/v1/nothing"), Matched::None));
+        assert!(matches!(
+            find(&Method::GET, "/v1/authorizations/"),
+            Matched::None
+        ));
+    }
+
+    #[test]
+    fn every_route_is_unique() {
+        let mut seen = std::collections::BTreeSet::new();
+        for route in ROUTES {
+            assert!(
+                seen.insert((route.method.to_string(), route.path)),
+                "{} {} twice",
+                route.method,
+                route.path
+            );
         }
-        assert_eq!(status_label(StatusCode::OK), "200");
-        assert_eq!(status_label(StatusCode::CREATED), "201");
-        assert_eq!(status_label(StatusCode::IM_A_TEAPOT), "other");
     }
 }

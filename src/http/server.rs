@@ -17,7 +17,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 use tokio::sync::{Semaphore, watch};
 
 use super::app::App;
-use super::routes;
+use super::router;
 
 /// Pending connections the kernel queues per listener.
 const LISTEN_BACKLOG: i32 = 1024;
@@ -89,7 +89,7 @@ pub async fn serve(
         let app = app.clone();
         let service = service_fn(move |request| {
             let app = app.clone();
-            async move { Ok::<_, Infallible>(routes::handle(&app, request).await) }
+            async move { Ok::<_, Infallible>(router::handle(&app, request).await) }
         });
         let connection = http1::Builder::new()
             .timer(TokioTimer::new())

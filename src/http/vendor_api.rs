@@ -1,301 +1,314 @@
-//! Vendor calls: authorize (flow C), access check (flow D), authorization lookup, summary.
+//! Vendor calls: authorize (flow C) one at a time or in batches, access check (flow D),
+//! authorization lookup, summary.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use bytes::Bytes;
 use hyper::StatusCode;
-use hyper::header::HeaderMap;
 use sha2::{Digest, Sha256};
 
-use super::app::{App, IdempotencyCheck, ask, new_id};
+use super::app::{App, IdempotencyCheck};
 use super::dto::{
-    self, AccessRequest, AccessResponse, AuthorizeRequest, AuthorizeResponse, EntitlementView,
+    self, AccessRequest, AccessResponse, AuthorizationEntitlement, AuthorizationResponse,
+    AuthorizeRequest, AuthorizeResponse, BatchRequest, BatchResponse, BatchResult, EntitlementView,
+    Priced, SummaryLine, SummaryResponse,
 };
-use super::error::{ApiError, TokenKind};
-use super::json::{parse_json, rfc3339, to_json};
-use super::purchase::{claim_offer, mint_access_token, purchase, release_offer};
-use crate::actors::messages::{AccessMessage, VendorViewMessage};
+use super::error::{ApiError, Problem, TokenKind};
+use super::json::{parse_json, rfc3339};
+use super::purchase::{
+    Charge, batch_outcome, claim_offer, count_outcome, mint_access_token, purchase, release_offer,
+};
+use super::router::{json, respond};
+use super::routes::{Call, Outcome};
+use crate::actors::messages::Authorization;
+use crate::actors::registry::VendorEntry;
 use crate::crypto::token::{AccessClaims, BuyerClaims, TokenError};
 use crate::domain::account::{AccessCommand, AuthorizeCommand};
-use crate::domain::entitlement::{ContentKey, ContentUrl, Entitlement, Terms};
-use crate::domain::event::{Event, IdempotencyStamp};
-use crate::domain::ids::{AccountId, AuthorizationId, EntitlementId, LoginId, OfferId, SessionId};
-use crate::domain::money::format_amount;
+use crate::domain::entitlement::Entitlement;
+use crate::domain::event::IdempotencyStamp;
+use crate::domain::ids::{AccountId, EntitlementId, LoginId, SessionId};
+use crate::domain::money::{format_amount, format_total};
 use crate::domain::reject::Reject;
 use crate::domain::time::Timestamp;
-use crate::domain::vendor::OfferProblem;
-use crate::domain::vendor::VendorProfile;
 use crate::metrics as names;
-use crate::storage::codec;
-use crate::storage::rows;
 
-/// Longest idempotency key accepted.
-const IDEMPOTENCY_KEY_BYTES_MAX: usize = 255;
-/// Longest title, description or vendor content id accepted.
-const TEXT_FIELD_BYTES_MAX: usize = 1024;
-
-/// `POST /v1/authorize`.
-///
-/// # Errors
-/// Every `ApiError` of the flow.
-pub async fn authorize(
+/// Runs `work` under the request's `Idempotency-Key`, if it has one: a retry with the same
+/// key and body answers the first response; a dropped handler releases the key.
+async fn idempotent<F>(
     app: &App,
-    headers: &HeaderMap,
-    body: Bytes,
-) -> Result<(StatusCode, Bytes), ApiError> {
-    let vendor = app.vendor(headers)?;
-    let key = match headers.get("idempotency-key") {
-        None => None,
-        Some(value) => {
-            let text = value
-                .to_str()
-                .ok()
-                .filter(|k| !k.is_empty() && k.len() <= IDEMPOTENCY_KEY_BYTES_MAX);
-            Some(
-                text.ok_or(ApiError::InvalidField {
-                    param: "Idempotency-Key",
-                    detail: "1 to 255 visible ASCII characters".to_owned(),
-                })?
-                .to_owned(),
-            )
-        }
+    call: &Call<'_>,
+    vendor: &VendorEntry,
+    work: impl FnOnce(Option<(String, [u8; 32])>) -> F,
+) -> Outcome
+where
+    F: std::future::Future<Output = Result<(StatusCode, Bytes), ApiError>>,
+{
+    let Some(key) = dto::idempotency_key(call.headers)? else {
+        let (status, body) = work(None).await?;
+        return Ok(respond(status, "application/json", body));
     };
-    let vendor_id = vendor.profile.id;
-    let Some(key) = key else {
-        return authorize_once(app, &vendor, None, &body)
-            .await
-            .map(|bytes| (StatusCode::OK, bytes));
-    };
-    let digest: [u8; 32] = Sha256::digest(&body).into();
-    match app.idempotency.begin(vendor_id, &key, digest, app.now())? {
+    let digest: [u8; 32] = Sha256::digest(&call.body).into();
+    let claim = match app
+        .idempotency
+        .begin(vendor.profile.id, &key, digest, app.now())?
+    {
         IdempotencyCheck::Replay(status, bytes) => {
             metrics::counter!(names::AUTHORIZATIONS, "outcome" => "replayed").increment(1);
-            Ok((status, bytes))
+            let content_type = if status.is_success() {
+                "application/json"
+            } else {
+                "application/problem+json"
+            };
+            return Ok(respond(status, content_type, bytes));
         }
-        IdempotencyCheck::Proceed => {
-            let stamp = IdempotencyStamp {
-                key: key.clone(),
-                request_digest: digest,
-            };
-            let result = authorize_once(app, &vendor, Some(stamp), &body).await;
-            let (status, bytes) = match &result {
-                Ok(bytes) => (StatusCode::OK, bytes.clone()),
-                Err(error) => (error.describe().0, error.body()),
-            };
-            app.idempotency.complete(vendor_id, &key, status, bytes);
-            result.map(|bytes| (StatusCode::OK, bytes))
+        IdempotencyCheck::Proceed(claim) => claim,
+    };
+    let result = work(Some((key, digest))).await;
+    match result {
+        Ok((status, body)) => {
+            claim.complete(status, body.clone());
+            Ok(respond(status, "application/json", body))
+        }
+        Err(error) => {
+            claim.complete(error.describe().0, error.body());
+            Err(error)
         }
     }
 }
 
-async fn authorize_once(
+/// `POST /v1/authorize`: charges a member through the buyer token, once per
+/// `Idempotency-Key`.
+#[utoipa::path(post, path = "/v1/authorize", tag = "vendors",
+    request_body = AuthorizeRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry answer the first response")),
+    responses(
+        (status = 200, description = "Authorized, or already owned", body = AuthorizeResponse),
+        (status = "4XX", description = "Refused", body = Problem),
+        (status = 503, description = "Overloaded; retry after Retry-After", body = Problem)),
+    security(("vendor_key" = [])))]
+pub async fn authorize(app: &App, call: Call<'_>) -> Outcome {
+    let vendor = call.vendor()?.clone();
+    idempotent(app, &call, &vendor, |key| async {
+        let stamp = key.map(|(key, request_digest)| IdempotencyStamp {
+            key,
+            request_digest,
+        });
+        let response = authorize_one(app, &vendor, stamp, &call.body).await?;
+        Ok((StatusCode::OK, super::json::to_json(&response)))
+    })
+    .await
+}
+
+/// A buyer token opened for this vendor: whose purchase it is.
+struct Buyer {
+    account: AccountId,
+    login: LoginId,
+    session: SessionId,
+}
+
+fn open_buyer(
     app: &App,
-    vendor: &crate::actors::registry::VendorEntry,
+    vendor: &VendorEntry,
+    token: &str,
+    now: Timestamp,
+) -> Result<Buyer, ApiError> {
+    let now_ms = u64::try_from(now.0).unwrap_or(0);
+    let claims = app
+        .tokens
+        .open::<BuyerClaims>(token, vendor.profile.id.0, now_ms)
+        .map_err(|error| ApiError::Token(TokenKind::Buyer, error))?;
+    Ok(Buyer {
+        account: AccountId(claims.account),
+        login: LoginId(claims.login),
+        session: SessionId(claims.session),
+    })
+}
+
+/// What an item charges: inline terms checked by the domain, or a claimed posted offer of
+/// this vendor. The buyer token is opened before any claim, so a forged token costs nothing.
+async fn priced(
+    app: &App,
+    vendor: &VendorEntry,
+    priced: Priced,
+    now: Timestamp,
+) -> Result<Charge, ApiError> {
+    match priced {
+        Priced::Inline(draft) => Ok(Charge::inline(draft.check(&vendor.profile, now)?)),
+        Priced::Posted(id) => {
+            let owner = app.registry.vendor_of_offer(id);
+            if owner.is_none_or(|owner| owner.profile.id != vendor.profile.id) {
+                return Err(ApiError::Reject(Reject::OfferUnknown));
+            }
+            let offer = claim_offer(app, vendor, id, now).await?;
+            Ok(Charge::offer(&offer))
+        }
+    }
+}
+
+async fn authorize_one(
+    app: &App,
+    vendor: &VendorEntry,
     idempotency: Option<IdempotencyStamp>,
     body: &[u8],
-) -> Result<Bytes, ApiError> {
+) -> Result<AuthorizeResponse, ApiError> {
     let started = Instant::now();
     let request: AuthorizeRequest = parse_json(body)?;
-    let profile = &vendor.profile;
+    let (token, what) = request.into_parts()?;
     let now = app.now();
-    let now_ms = u64::try_from(now.0).unwrap_or(0);
-    let priced = match &request.offer_id {
-        None => inline_offer(profile, &request)?,
-        Some(id) => {
-            only_offer_id(&request)?;
-            claim_own_offer(app, vendor, id, now).await?
-        }
-    };
-    let buyer = app
-        .tokens
-        .open::<BuyerClaims>(&request.buyer_token, profile.id.0, now_ms)
-        .map_err(|error| ApiError::Token(TokenKind::Buyer, error));
-    let Priced {
-        price,
-        currency,
-        content,
-        terms,
-        offer,
-    } = priced;
-    let buyer = match buyer {
-        Ok(buyer) => buyer,
-        Err(error) => {
-            release(vendor, offer);
-            return Err(error);
-        }
-    };
-    let account = AccountId(buyer.account);
-    let command = AuthorizeCommand {
-        login: LoginId(buyer.login),
-        session: SessionId(buyer.session),
-        vendor: profile.id,
-        price,
-        currency,
-        content,
-        terms,
-        idempotency,
-        new_authorization: AuthorizationId(new_id()),
-        new_entitlement: EntitlementId(new_id()),
-        offer,
-    };
-    let outcome = purchase(app, account, command, started.elapsed()).await;
+    let buyer = open_buyer(app, vendor, &token, now)?;
+    let charge = priced(app, vendor, what, now).await?;
+    let command = charge.command(buyer.login, buyer.session, vendor.profile.id, idempotency);
+    let outcome = purchase(app, buyer.account, command, started.elapsed()).await;
     // A claimed offer is used up only by a purchase; anything else frees it.
-    if !matches!(&outcome, Ok(a) if !a.already_owned && !a.replayed) {
-        release(vendor, offer);
-    }
+    release_unless_purchased(app, vendor, &charge, &outcome);
     let authorization = outcome?;
-    let access_token = mint_access_token(app, account, &authorization.entitlement, now);
-    let response = AuthorizeResponse {
-        authorization_id: authorization.authorization.to_string(),
-        charged: format_amount(authorization.charged, currency),
-        currency: currency.code().to_owned(),
-        already_owned: authorization.already_owned,
-        entitlement: entitlement_view(&authorization.entitlement),
-        access_token,
-        member_ref: app.pseudonyms.member_ref(account.0, profile.id.0),
-    };
-    Ok(to_json(&response))
+    Ok(authorize_response(
+        app,
+        vendor,
+        buyer.account,
+        &authorization,
+        now,
+    ))
 }
 
-/// What a purchase charges and grants, from the request's fields or a claimed offer.
-struct Priced {
-    price: crate::domain::money::Amount,
-    currency: crate::domain::money::Currency,
-    content: ContentKey,
-    terms: Terms,
-    offer: Option<OfferId>,
-}
-
-fn release(vendor: &crate::actors::registry::VendorEntry, offer: Option<OfferId>) {
-    if let Some(offer) = offer {
-        release_offer(vendor, offer);
-    }
-}
-
-fn required<'a, T>(value: Option<&'a T>, param: &'static str) -> Result<&'a T, ApiError> {
-    value.ok_or(ApiError::InvalidField {
-        param,
-        detail: "required unless offer_id is given".to_owned(),
-    })
-}
-
-/// The offer carried in the request itself.
-fn inline_offer(profile: &VendorProfile, request: &AuthorizeRequest) -> Result<Priced, ApiError> {
-    let price = dto::amount_field(required(request.price.as_ref(), "price")?, "price")?;
-    let currency =
-        dto::currency_field(required(request.currency.as_ref(), "currency")?, "currency")?;
-    let content_url = required(request.content_url.as_ref(), "content_url")?;
-    let url = dto::content_url_field(content_url, "content_url")?;
-    check_text(required(request.title.as_ref(), "title")?, "title", false)?;
-    check_text(
-        request.description.as_deref().unwrap_or(""),
-        "description",
-        true,
-    )?;
-    if let Some(id) = &request.vendor_content_id {
-        check_text(id, "vendor_content_id", false)?;
-    }
-    let expires_at = request
-        .expires_at
-        .as_deref()
-        .map(|text| {
-            text.parse::<jiff::Timestamp>()
-                .map(|t| Timestamp(t.as_millisecond()))
-                .map_err(|_| ApiError::InvalidField {
-                    param: "expires_at",
-                    detail: "an RFC 3339 time".to_owned(),
-                })
-        })
-        .transpose()?;
-    if request.views == Some(0) {
-        return Err(ApiError::InvalidField {
-            param: "views",
-            detail: "at least 1 (omit for unlimited)".to_owned(),
-        });
-    }
-    check_offer(profile, currency, &url)?;
-    Ok(Priced {
-        price,
-        currency,
-        content: ContentKey::new(profile.id, request.vendor_content_id.as_deref(), &url),
-        terms: Terms {
-            views: request.views,
-            expires_at,
-            valid_days: request.valid_days,
-            valid_hours: request.valid_hours,
-        },
-        offer: None,
-    })
-}
-
-/// With `offer_id`, the offer's own fields must not be sent: the stored ones are charged.
-fn only_offer_id(request: &AuthorizeRequest) -> Result<(), ApiError> {
-    let fields_sent = request.price.is_some()
-        || request.currency.is_some()
-        || request.content_url.is_some()
-        || request.title.is_some()
-        || request.vendor_content_id.is_some()
-        || request.views.is_some()
-        || request.expires_at.is_some()
-        || request.valid_days.is_some()
-        || request.valid_hours.is_some()
-        || request.description.is_some();
-    if fields_sent {
-        return Err(ApiError::InvalidField {
-            param: "offer_id",
-            detail: "send either offer_id or the offer's fields, not both".to_owned(),
-        });
-    }
-    Ok(())
-}
-
-/// Claims one of this vendor's offers for the purchase (flow C with an offer id).
-async fn claim_own_offer(
+fn release_unless_purchased(
     app: &App,
-    vendor: &crate::actors::registry::VendorEntry,
-    text: &str,
+    vendor: &VendorEntry,
+    charge: &Charge,
+    outcome: &Result<Authorization, ApiError>,
+) {
+    let purchased = matches!(outcome, Ok(a) if !a.already_owned && !a.replayed);
+    if let Some(offer) = charge.offer
+        && !purchased
+    {
+        release_offer(app, vendor, offer);
+    }
+}
+
+fn authorize_response(
+    app: &App,
+    vendor: &VendorEntry,
+    account: AccountId,
+    authorization: &Authorization,
     now: Timestamp,
-) -> Result<Priced, ApiError> {
-    let id: OfferId = dto::id_field(text, "offer_id")?;
-    let owner = app.registry.vendor_of_offer(id);
-    if owner.is_none_or(|owner| owner.profile.id != vendor.profile.id) {
-        return Err(ApiError::Reject(Reject::OfferUnknown));
+) -> AuthorizeResponse {
+    let entitlement = &authorization.entitlement;
+    AuthorizeResponse {
+        authorization_id: app.authorization_id(account, authorization.authorization),
+        charged: format_amount(authorization.charged, entitlement.currency),
+        currency: entitlement.currency.code().to_owned(),
+        already_owned: authorization.already_owned,
+        entitlement: entitlement_view(entitlement),
+        access_token: mint_access_token(app, account, entitlement, now),
+        member_ref: app.pseudonyms.member_ref(account.0, vendor.profile.id.0),
     }
-    let offer = claim_offer(app, vendor, id, now).await?;
-    Ok(Priced {
-        price: offer.price,
-        currency: offer.currency,
-        content: offer.content.clone(),
-        terms: offer.terms,
-        offer: Some(offer.id),
+}
+
+/// `POST /v1/authorize/batch`: up to 1,000 independent purchases in one call. Items for
+/// different members run in parallel and share the journal's group commits; each item
+/// answers like a single authorize, or with its own problem.
+#[utoipa::path(post, path = "/v1/authorize/batch", tag = "vendors",
+    request_body = BatchRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Covers the whole batch: a retry answers the first reply")),
+    responses(
+        (status = 200, description = "One result per item, in order", body = BatchResponse),
+        (status = "4XX", description = "The batch itself is refused", body = Problem),
+        (status = 503, description = "Overloaded; retry after Retry-After", body = Problem)),
+    security(("vendor_key" = [])))]
+pub async fn authorize_batch(app: &App, call: Call<'_>) -> Outcome {
+    let vendor = call.vendor()?.clone();
+    idempotent(app, &call, &vendor, |key| async {
+        let response = authorize_many(app, &vendor, key, &call.body).await?;
+        Ok((StatusCode::OK, super::json::to_json(&response)))
     })
+    .await
 }
 
-/// Checks that a price's currency and a content URL fit the vendor.
-///
-/// # Errors
-/// `CurrencyMismatch`, `ContentDomainUnknown`.
-pub(super) fn check_offer(
-    profile: &crate::domain::vendor::VendorProfile,
-    currency: crate::domain::money::Currency,
-    url: &ContentUrl,
-) -> Result<(), ApiError> {
-    profile
-        .check_offer(currency, url)
-        .map_err(|problem| match problem {
-            OfferProblem::Reject(reject) => ApiError::Reject(reject),
-            OfferProblem::ContentDomainUnknown => ApiError::ContentDomainUnknown,
-        })
+/// One batch item on its way: its charge and command, ready to send.
+struct Pending {
+    index: usize,
+    account: AccountId,
+    charge: Charge,
+    command: AuthorizeCommand,
 }
 
-pub(super) fn check_text(text: &str, param: &'static str, empty_ok: bool) -> Result<(), ApiError> {
-    if (!empty_ok && text.trim().is_empty()) || text.len() > TEXT_FIELD_BYTES_MAX {
-        return Err(ApiError::InvalidField {
-            param,
-            detail: "1 to 1024 bytes of text".to_owned(),
-        });
+async fn authorize_many(
+    app: &App,
+    vendor: &VendorEntry,
+    key: Option<(String, [u8; 32])>,
+    body: &[u8],
+) -> Result<BatchResponse, ApiError> {
+    let started = Instant::now();
+    let request: BatchRequest = parse_json(body)?;
+    let items = request.into_items()?;
+    let now = app.now();
+    let mut results: Vec<Option<Result<AuthorizeResponse, ApiError>>> =
+        items.iter().map(|_| None).collect();
+    let mut by_account: HashMap<AccountId, Vec<Pending>> = HashMap::new();
+    for (index, item) in items.into_iter().enumerate() {
+        let prepared = async {
+            let (token, what) = item?.into_parts()?;
+            let buyer = open_buyer(app, vendor, &token, now)?;
+            let charge = priced(app, vendor, what, now).await?;
+            // Each item keeps its own durable idempotency record under the batch's key, so a
+            // retry after a restart (when the response cache is gone) never charges twice.
+            let stamp = key.as_ref().map(|(key, digest)| IdempotencyStamp {
+                key: format!("{key}#{index}"),
+                request_digest: *digest,
+            });
+            let command = charge.command(buyer.login, buyer.session, vendor.profile.id, stamp);
+            Ok::<_, ApiError>(Pending {
+                index,
+                account: buyer.account,
+                charge,
+                command,
+            })
+        }
+        .await;
+        match prepared {
+            Ok(pending) => by_account.entry(pending.account).or_default().push(pending),
+            Err(error) => {
+                if let Some(slot) = results.get_mut(index) {
+                    *slot = Some(Err(error));
+                }
+            }
+        }
     }
-    Ok(())
+    let parsed_in = started.elapsed();
+    let groups = by_account.into_iter().map(|(account, pending)| async move {
+        let commands = pending.iter().map(|p| p.command.clone()).collect();
+        let sent = Instant::now();
+        let outcomes = app.registry.authorize_batch(account, commands).await;
+        (account, pending, outcomes, sent)
+    });
+    for (account, pending, outcomes, sent) in futures_util::future::join_all(groups).await {
+        let outcomes: Vec<Result<Authorization, ApiError>> = match outcomes {
+            Ok(outcomes) => outcomes.into_iter().map(batch_outcome).collect(),
+            Err(error) => pending.iter().map(|_| Err(ApiError::from(error))).collect(),
+        };
+        for (item, outcome) in pending.into_iter().zip(outcomes) {
+            count_outcome(&outcome, item.charge.currency, parsed_in, sent);
+            release_unless_purchased(app, vendor, &item.charge, &outcome);
+            let response = outcome.map(|a| authorize_response(app, vendor, account, &a, now));
+            if let Some(slot) = results.get_mut(item.index) {
+                *slot = Some(response);
+            }
+        }
+    }
+    let results = results
+        .into_iter()
+        .map(|result| match result {
+            Some(Ok(response)) => BatchResult::Authorized(response),
+            Some(Err(error)) => BatchResult::Failed {
+                problem: error.problem(),
+            },
+            None => BatchResult::Failed {
+                problem: ApiError::Unavailable.problem(),
+            },
+        })
+        .collect();
+    Ok(BatchResponse { results })
 }
 
 fn entitlement_view(entitlement: &Entitlement) -> EntitlementView {
@@ -305,22 +318,25 @@ fn entitlement_view(entitlement: &Entitlement) -> EntitlementView {
     }
 }
 
-/// `POST /v1/access`.
-///
-/// # Errors
-/// Every `ApiError` of the flow.
-pub async fn access(app: &App, headers: &HeaderMap, body: Bytes) -> Result<Bytes, ApiError> {
-    let vendor = app.vendor(headers)?;
-    let request: AccessRequest = parse_json(&body)?;
-    let url = dto::content_url_field(&request.content_url, "content_url")?;
+/// `POST /v1/access`: checks an access token for the content about to be shown.
+#[utoipa::path(post, path = "/v1/access", tag = "vendors",
+    request_body = AccessRequest,
+    responses(
+        (status = 200, description = "Granted (a limited view was counted)", body = AccessResponse),
+        (status = 403, description = "Refused: expired, used, other content, no views left", body = Problem)),
+    security(("vendor_key" = [])))]
+pub async fn access(app: &App, call: Call<'_>) -> Outcome {
+    let vendor = call.vendor()?;
+    let request: AccessRequest = parse_json(&call.body)?;
+    let (token, url) = request.into_parts()?;
     let now = app.now();
     let now_ms = u64::try_from(now.0).unwrap_or(0);
     let opened = app
         .tokens
-        .open::<AccessClaims>(&request.access_token, vendor.profile.id.0, now_ms)
+        .open::<AccessClaims>(&token, vendor.profile.id.0, now_ms)
         .and_then(|claims| {
-            // A token of another run may have been spent there, and that run's memory of
-            // it is gone: refuse it as expired, so the vendor re-authorizes (free when owned).
+            // A token minted by an earlier run of the server is refused: the tokens spent in
+            // that run were remembered in its memory only.
             if claims.boot_epoch == app.boot_epoch {
                 Ok(claims)
             } else {
@@ -343,119 +359,104 @@ pub async fn access(app: &App, headers: &HeaderMap, body: Bytes) -> Result<Bytes
         vendor: vendor.profile.id,
         content_url: url.as_str().to_owned(),
     };
-    let addr = app.account(account)?;
-    let granted = ask(&addr, |reply| AccessMessage { command, reply }).await;
+    let granted = app
+        .registry
+        .access(account, command)
+        .await
+        .map_err(ApiError::from);
     let outcome = match &granted {
         Ok(_) => "granted",
         Err(error) => error.describe().1,
     };
     metrics::counter!(names::ACCESS_CHECKS, "outcome" => outcome).increment(1);
     let granted = granted?;
-    let response = AccessResponse {
-        granted: true,
-        views_left: granted.entitlement.views_left(),
-        expires_at: granted.entitlement.expires_at.map(rfc3339),
-        member_ref: app.pseudonyms.member_ref(account.0, vendor.profile.id.0),
-    };
-    Ok(to_json(&response))
+    Ok(json(
+        StatusCode::OK,
+        &AccessResponse {
+            granted: true,
+            views_left: granted.entitlement.views_left(),
+            expires_at: granted.entitlement.expires_at.map(rfc3339),
+            member_ref: app.pseudonyms.member_ref(account.0, vendor.profile.id.0),
+        },
+    ))
 }
 
-/// `GET /v1/authorizations/{id}`: a vendor that lost a reply finds out what happened. Reads
-/// the durable journal, so it answers only what survived.
-///
-/// # Errors
-/// `NotFound` for an unknown id or another vendor's.
-pub async fn authorization(app: &App, headers: &HeaderMap, id: &str) -> Result<Bytes, ApiError> {
-    let vendor = app.vendor(headers)?;
-    let id: AuthorizationId = id.parse().map_err(|_| ApiError::NotFound)?;
-    let events = authorization_events(app, id).await?;
-    let mut purchase = None;
-    let mut reversed_at = None;
-    for event in events {
-        match event {
-            Event::Authorized(authorized) => purchase = Some(authorized),
-            Event::Reversed { at, .. } => reversed_at = Some(at),
-            _ => {}
-        }
-    }
-    let purchase = purchase
-        .filter(|p| p.vendor == vendor.profile.id)
-        .ok_or(ApiError::NotFound)?;
-    let entitlement = &purchase.entitlement;
-    let body = serde_json::json!({
-        "authorization_id": id.to_string(),
-        "status": if reversed_at.is_some() { "reversed" } else { "authorized" },
-        "charged": format_amount(entitlement.price, entitlement.currency),
-        "currency": entitlement.currency.code(),
-        "authorized_at": rfc3339(purchase.at),
-        "reversed_at": reversed_at.map(rfc3339),
-        "entitlement": { "views_allowed": entitlement.views_allowed, "expires_at": entitlement.expires_at.map(rfc3339) },
-        "member_ref": app.pseudonyms.member_ref(purchase.account.0, vendor.profile.id.0),
-    });
-    Ok(to_json(&body))
-}
-
-/// The durable events of one authorization (its purchase and any reversal), oldest first.
-///
-/// # Errors
-/// `StorageFailed` when the store cannot be read.
-pub async fn authorization_events(app: &App, id: AuthorizationId) -> Result<Vec<Event>, ApiError> {
-    let store = app.registry.store().clone();
-    let durable = app.registry.env().journal.durable_seq();
-    // fjall reads block: run them on the blocking pool, never on a shard thread.
-    tokio::task::spawn_blocking(move || read_authorization_events(&store, durable, id))
+/// `GET /v1/authorizations/{id}`: a vendor that lost a reply finds out what happened. The id
+/// seals the account that holds the purchase; the account answers once what it shows is
+/// durable, so only what survived a crash is answered.
+#[utoipa::path(get, path = "/v1/authorizations/{id}", tag = "vendors",
+    params(("id" = String, Path, description = "An authorization_id from an authorize reply")),
+    responses(
+        (status = 200, description = "The purchase as it stands", body = AuthorizationResponse),
+        (status = 404, description = "Unknown, or another vendor's", body = Problem)),
+    security(("vendor_key" = [])))]
+pub async fn authorization(app: &App, call: Call<'_>) -> Outcome {
+    let vendor = call.vendor()?;
+    let id = call.params.get("id")?;
+    let (account, authorization) = app.open_authorization_id(id).ok_or(ApiError::NotFound)?;
+    let view = app
+        .registry
+        .authorization(account, authorization)
         .await
-        .map_err(|_| ApiError::Unavailable)?
-}
-
-fn read_authorization_events(
-    store: &crate::storage::store::Store,
-    durable: u64,
-    id: AuthorizationId,
-) -> Result<Vec<Event>, ApiError> {
-    let seqs: Vec<u64> = store
-        .scan_index(&rows::authorization_index_prefix(id.0), 0)
-        .collect::<Result<_, _>>()
-        .map_err(|_| ApiError::StorageFailed)?;
-    let mut events = Vec::new();
-    // A batch is readable a moment before it is durable: answer only what is durable.
-    for seq in seqs.into_iter().filter(|seq| *seq <= durable) {
-        let payload = store
-            .get_event(seq)
-            .map_err(|_| ApiError::StorageFailed)?
-            .ok_or(ApiError::StorageFailed)?;
-        events.push(codec::decode_event(&payload).map_err(|_| ApiError::StorageFailed)?);
+        .map_err(|error| match ApiError::from(error) {
+            ApiError::Reject(Reject::AuthorizationUnknown) => ApiError::NotFound,
+            other => other,
+        })?;
+    if view.vendor != vendor.profile.id {
+        return Err(ApiError::NotFound);
     }
-    Ok(events)
+    let entitlement = &view.entitlement;
+    Ok(json(
+        StatusCode::OK,
+        &AuthorizationResponse {
+            authorization_id: id.to_owned(),
+            status: if entitlement.is_reversed() {
+                "reversed".to_owned()
+            } else {
+                "authorized".to_owned()
+            },
+            charged: format_amount(entitlement.price, entitlement.currency),
+            currency: entitlement.currency.code().to_owned(),
+            authorized_at: rfc3339(entitlement.purchased_at),
+            reversed_at: entitlement.reversed_at.map(rfc3339),
+            entitlement: AuthorizationEntitlement {
+                views_allowed: entitlement.views_allowed,
+                expires_at: entitlement.expires_at.map(rfc3339),
+            },
+            member_ref: app.pseudonyms.member_ref(account.0, vendor.profile.id.0),
+        },
+    ))
 }
 
-/// `GET /v1/vendors/me/summary`.
-///
-/// # Errors
-/// `Unauthenticated`, `Unavailable`.
-pub async fn summary(app: &App, headers: &HeaderMap) -> Result<Bytes, ApiError> {
-    let vendor = app.vendor(headers)?;
-    let (reply, answer) = tokio::sync::oneshot::channel();
-    vendor
-        .addr
-        .try_send(VendorViewMessage { reply })
-        .map_err(|_| ApiError::Overloaded)?;
-    let state = answer.await.map_err(|_| ApiError::Unavailable)?;
-    let fee_ppm = state.profile.fee_ppm;
-    let currencies: Vec<serde_json::Value> = state
+/// `GET /v1/vendors/me/summary`: the vendor's sales, fees and what it is owed.
+#[utoipa::path(get, path = "/v1/vendors/me/summary", tag = "vendors",
+    responses((status = 200, description = "Sales per currency", body = SummaryResponse)),
+    security(("vendor_key" = [])))]
+pub async fn summary(app: &App, call: Call<'_>) -> Outcome {
+    let vendor = call.vendor()?;
+    let view = app
+        .registry
+        .vendor_ledger(vendor)
+        .await
+        .map_err(ApiError::from)?;
+    let fee_ppm = view.profile.fee_ppm;
+    let currencies = view
         .ledger
         .iter()
-        .map(|(currency, ledger)| {
-            serde_json::json!({
-                "currency": currency.code(),
-                "sales": ledger.sales,
-                "gross": format_amount(ledger.gross, *currency),
-                "fees": format_amount(ledger.fees(fee_ppm), *currency),
-                "net_payable": format_amount(ledger.net_payable(fee_ppm), *currency),
-            })
+        .map(|(currency, ledger)| SummaryLine {
+            currency: currency.code().to_owned(),
+            sales: ledger.sales,
+            gross: format_total(ledger.gross, *currency),
+            fees: format_total(ledger.fees(fee_ppm), *currency),
+            net_payable: format_total(ledger.net_payable(fee_ppm), *currency),
         })
         .collect();
-    Ok(to_json(
-        &serde_json::json!({ "vendor_id": state.profile.id.to_string(), "fee_ppm": fee_ppm, "currencies": currencies }),
+    Ok(json(
+        StatusCode::OK,
+        &SummaryResponse {
+            vendor_id: view.profile.id.to_string(),
+            fee_ppm,
+            currencies,
+        },
     ))
 }

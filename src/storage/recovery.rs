@@ -1,156 +1,347 @@
-//! Start-up recovery and `farthing check`.
+//! Recovery at start-up, an account's activation, and `farthing check`.
 //!
-//! Recovery loads state rows, so start-up cost does not grow with history: vendors (their
-//! checkpoint rows, then the sales journaled after each checkpoint), the sign-in e-mails, and
-//! the money totals from the wallet rows. Accounts themselves are activated on first use.
+//! Recovery loads what has to be whole before the first request, and replays only the events
+//! after the snapshots:
+//! - the feed checkpoint (the members' totals up to a sequence) and the directory of sign-in
+//!   e-mails and vendors;
+//! - every vendor: its snapshot, its own events from where its book of offers starts, then the
+//!   sales after its snapshot;
+//! - then one pass over the journal from the oldest of those points, folding totals, e-mails
+//!   and sales.
 //!
-//! `check` replays every event through the domain's `apply` and compares the result with the
-//! stored rows, then checks that money is conserved. It is the proof that the rows are exactly
-//! what the events say.
+//! Accounts are not loaded here: an account is activated on first use from its snapshot and
+//! the few events after it ([`load_account`]), so start-up does not grow with the number of
+//! members. How far back each replay starts is bounded by how often snapshots are taken.
+//!
+//! `check` replays the whole journal through the same `apply` and compares: every snapshot
+//! with the state the replay had at the snapshot's position, the checkpoint's totals and
+//! directory, what recovery rebuilds, every owner's positions, and money conservation.
+//!
+//! May depend on: the domain, the storage ports and format. Nothing above storage.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
-use super::codec::{self, CodecError};
-use super::rows::{self, RowError};
-use super::store::{StorageError, Store};
-use crate::actors::totals::Totals;
-use crate::domain::account::{AccountState, Wallet};
+use super::format::{self, FeedCheckpoint, FormatError, Recorded};
+use super::port::{Journal, SnapshotStore, StorageError};
+use crate::domain::account::AccountState;
 use crate::domain::event::Event;
-use crate::domain::ids::{AccountId, VendorId};
-use crate::domain::money::Currency;
-use crate::domain::offer::Offer;
+use crate::domain::ids::{AccountId, OfferId, Owner, VendorId};
+use crate::domain::money::{Currency, NetTotal, Total};
+use crate::domain::totals::Totals;
 use crate::domain::vendor::VendorState;
 
-/// Why recovery or check could not read the store.
+/// Events read from the journal at a time.
+const READ_CHUNK: usize = 4_096;
+
+/// Why recovery or check could not rebuild the state.
 #[derive(Debug, thiserror::Error)]
 pub enum RecoveryError {
-    /// The store failed.
+    /// The store failed or holds an unreadable event.
     #[error(transparent)]
     Storage(#[from] StorageError),
-    /// A row did not decode.
-    #[error(transparent)]
-    Row(#[from] RowError),
-    /// The store was written in a format this build does not read.
-    #[error(
-        "the data directory was written by an incompatible farthing (store format {found}, this \
-         build reads format {expected}); move it aside and start with an empty one"
-    )]
-    IncompatibleFormat {
-        /// The format of the store's first event.
-        found: u8,
-        /// The format this build writes and reads.
-        expected: u8,
+    /// A snapshot or directory row does not decode.
+    #[error("{what}: {error}")]
+    Format {
+        /// Which row.
+        what: String,
+        /// Why.
+        error: FormatError,
     },
-    /// An event did not decode.
-    #[error("event {seq} is corrupt")]
-    Event {
-        /// Its sequence number.
-        seq: u64,
-    },
+    /// The events do not fit together (an owner's stream starts without its opening event).
+    #[error("the journal is inconsistent: {0}")]
+    Inconsistent(String),
 }
 
-fn decode_event(seq: u64, payload: &[u8]) -> Result<Event, RecoveryError> {
-    codec::decode_event(payload).map_err(|_: CodecError| RecoveryError::Event { seq })
+fn format_error(what: impl Into<String>) -> impl FnOnce(FormatError) -> RecoveryError {
+    let what = what.into();
+    move |error| RecoveryError::Format { what, error }
 }
 
-/// Refuses a store written in another format: its first event must carry this build's codec
-/// version. An empty store passes. Run it before anything else reads the store, so that an
-/// old data directory is named as such instead of failing on its first unreadable row.
-///
-/// # Errors
-/// `RecoveryError::IncompatibleFormat`, or `RecoveryError::Storage` if the store fails.
-pub fn check_format(store: &Store) -> Result<(), RecoveryError> {
-    let Some(first) = store.scan_events(0).next() else {
-        return Ok(());
-    };
-    let (_, payload) = first?;
-    match codec::version_of(&payload) {
-        Some(codec::VERSION) => Ok(()),
-        found => Err(RecoveryError::IncompatibleFormat {
-            found: found.unwrap_or(0),
-            expected: codec::VERSION,
-        }),
-    }
-}
-
-/// Loads every vendor: its checkpoint row, then the sales journaled after it.
-///
-/// # Errors
-/// `RecoveryError` for an unreadable store, row or event.
-pub fn load_vendors(store: &Store) -> Result<Vec<VendorState>, RecoveryError> {
-    let mut vendors: BTreeMap<VendorId, VendorState> = BTreeMap::new();
-    for row in store.scan_state_prefix(rows::VENDOR_PREFIX) {
-        let (key, value) = row?;
-        let state = rows::vendor_from_row(&key, &value)?;
-        vendors.insert(state.profile.id, state);
-    }
-    let Some(oldest) = vendors.values().map(|v| v.applied_seq).min() else {
-        return Ok(Vec::new());
-    };
-    for item in store.scan_events(oldest.saturating_add(1)) {
-        let (seq, payload) = item?;
-        let event = decode_event(seq, &payload)?;
-        if let Some(vendor) = event.vendor().and_then(|id| vendors.get_mut(&id)) {
-            vendor.apply_sale(seq, &event);
+/// Every event of `owner` from `position` on, read in chunks.
+fn owner_events(
+    journal: &dyn Journal,
+    owner: Owner,
+    from_position: u64,
+) -> Result<Vec<Recorded>, RecoveryError> {
+    let mut out = Vec::new();
+    let mut next = from_position;
+    loop {
+        let chunk = journal.read_owner(owner, next, READ_CHUNK)?;
+        let done = chunk.len() < READ_CHUNK;
+        if let Some(last) = chunk.last() {
+            next = last.position.saturating_add(1);
+        }
+        out.extend(chunk);
+        if done {
+            return Ok(out);
         }
     }
-    Ok(vendors.into_values().collect())
 }
 
-/// Loads every stored offer, each with whether a durable purchase used it. Expired ones are
-/// loaded too: the book refuses to sell them, and the vendor's next prune deletes their rows.
-///
-/// # Errors
-/// `RecoveryError` for an unreadable store or row.
-pub fn load_offers(store: &Store) -> Result<Vec<(Offer, bool)>, RecoveryError> {
-    let mut offers = Vec::new();
-    for row in store.scan_state_prefix(rows::OFFER_PREFIX) {
-        let (key, value) = row?;
-        let offer = rows::offer_from_row(&key, &value)?;
-        let used = store.get_state(&rows::offer_used_key(offer.id))?.is_some();
-        offers.push((offer, used));
-    }
-    Ok(offers)
+/// An account read back from storage.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadedAccount {
+    /// Its state now.
+    pub state: AccountState,
+    /// Its events: the position its next event takes.
+    pub position: u64,
+    /// The position of the snapshot it was read from (0 without one).
+    pub snapshot_position: u64,
+    /// Events replayed after the snapshot.
+    pub replayed: u64,
 }
 
-/// Loads the sign-in e-mails.
+/// An account as it stands: its snapshot (if any) and the events after it. `None` when the
+/// account has no events at all (it does not exist).
 ///
 /// # Errors
-/// `RecoveryError` for an unreadable store or row.
-pub fn load_emails(store: &Store) -> Result<Vec<(String, AccountId)>, RecoveryError> {
-    let mut emails = Vec::new();
-    for row in store.scan_state_prefix(rows::EMAIL_PREFIX) {
-        let (key, value) = row?;
-        let email = key
-            .strip_prefix(rows::EMAIL_PREFIX)
-            .and_then(|e| std::str::from_utf8(e).ok())
-            .ok_or_else(|| RowError::Corrupt {
-                key: rows::describe_key(&key),
-            })?;
-        let account: AccountId = codec::decode(&value).map_err(|_| RowError::Corrupt {
-            key: email.to_owned(),
-        })?;
-        emails.push((email.to_owned(), account));
+/// `RecoveryError` for an unreadable store, snapshot or event, or a stream that does not
+/// start with the account's opening.
+pub fn load_account(
+    journal: &dyn Journal,
+    snapshots: &dyn SnapshotStore,
+    id: AccountId,
+) -> Result<Option<LoadedAccount>, RecoveryError> {
+    let owner = Owner::Account(id);
+    let snapshot = snapshots
+        .get(&format::owner_key(owner))?
+        .map(|bytes| format::decode_account(&bytes))
+        .transpose()
+        .map_err(format_error(format!("snapshot of {id}")))?;
+    let (mut state, mut position) = match snapshot {
+        Some(snapshot) => (Some(snapshot.state), snapshot.position),
+        None => (None, 0),
+    };
+    let snapshot_position = position;
+    for recorded in owner_events(journal, owner, position)? {
+        if recorded.position != position {
+            return Err(RecoveryError::Inconsistent(format!(
+                "{id}: expected position {position}, read {}",
+                recorded.position
+            )));
+        }
+        match state.as_mut() {
+            Some(state) => state.apply(&recorded.event),
+            None => {
+                let opened = AccountState::from_opened(&recorded.event).ok_or_else(|| {
+                    RecoveryError::Inconsistent(format!("{id} does not start with its opening"))
+                })?;
+                state = Some(opened);
+            }
+        }
+        position = position.saturating_add(1);
     }
-    Ok(emails)
+    Ok(state.map(|state| LoadedAccount {
+        state,
+        position,
+        snapshot_position,
+        replayed: position.saturating_sub(snapshot_position),
+    }))
 }
 
-/// Adds every wallet row to the money totals.
+/// A vendor as start-up rebuilds it: its state and how many of its own events it includes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecoveredVendor {
+    /// The state, with its book of offers and its ledger up to the journal's end.
+    pub state: VendorState,
+    /// Own events applied (the position its next event takes).
+    pub position: u64,
+}
+
+/// What start-up rebuilds before serving.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Recovered {
+    /// Every vendor.
+    pub vendors: Vec<RecoveredVendor>,
+    /// The members' totals up to the journal's end.
+    pub totals: Totals,
+    /// The journal sequence everything above includes.
+    pub seq: u64,
+    /// Every sign-in e-mail and its account.
+    pub emails: Vec<(String, AccountId)>,
+    /// E-mails of accounts opened after the checkpoint: the next checkpoint's directory rows.
+    pub pending_emails: Vec<(String, AccountId)>,
+    /// Vendors registered after the checkpoint, with their registration's sequence: the next
+    /// checkpoint's directory rows.
+    pub pending_vendors: Vec<(VendorId, u64)>,
+    /// Events replayed after the checkpoint and snapshots (recovery's work).
+    pub replayed: u64,
+    /// A totals overflow met while folding (the totals stop there and say so).
+    pub totals_overflow: bool,
+}
+
+/// Rebuilds a vendor from its own events (from `from_position`), on top of `base` (a
+/// snapshot's state with an empty book, or nothing for a vendor without one). Own events only
+/// change the book (registration aside), so applying them again from where the book starts
+/// rebuilds it, and those after the snapshot bring it up to date.
+fn vendor_from_own_events(
+    journal: &dyn Journal,
+    id: VendorId,
+    base: Option<(VendorState, u64, u64, Vec<OfferId>)>,
+    registered_seq: u64,
+) -> Result<RecoveredVendor, RecoveryError> {
+    let owner = Owner::Vendor(id);
+    let (mut state, snapshot_position, from, used) = match base {
+        Some((state, position, book_from, used)) => (Some(state), position, book_from, used),
+        None => (None, 0, 0, Vec::new()),
+    };
+    let mut position = from;
+    for recorded in owner_events(journal, owner, from)? {
+        position = recorded.position.saturating_add(1);
+        match state.as_mut() {
+            Some(state) => state.apply(&recorded.event, recorded.position),
+            None => {
+                state =
+                    VendorState::from_registered(&recorded.event, registered_seq.max(recorded.seq));
+                if state.is_none() {
+                    return Err(RecoveryError::Inconsistent(format!(
+                        "{id} does not start with its registration"
+                    )));
+                }
+            }
+        }
+    }
+    let mut state =
+        state.ok_or_else(|| RecoveryError::Inconsistent(format!("{id} has no registration")))?;
+    for offer in used {
+        state.offers.mark_used(offer);
+    }
+    Ok(RecoveredVendor {
+        state,
+        position: position.max(snapshot_position),
+    })
+}
+
+/// Rebuilds what must be whole before serving: vendors, totals, the directory.
 ///
 /// # Errors
-/// `RecoveryError` for an unreadable store or row.
-pub fn load_totals(store: &Store, totals: &Totals) -> Result<(), RecoveryError> {
-    for row in store.scan_state_prefix(rows::ACCOUNT_PREFIX) {
-        let (key, value) = row?;
-        let Some(currency) = rows::wallet_row_currency(&key) else {
-            continue;
-        };
-        let wallet: Wallet = codec::decode(&value).map_err(|_| RowError::Corrupt {
-            key: rows::describe_key(&key),
-        })?;
-        totals.add_wallet(currency, &wallet);
+/// `RecoveryError` for an unreadable store or row, or an inconsistent journal.
+pub fn recover(
+    journal: &dyn Journal,
+    snapshots: &dyn SnapshotStore,
+) -> Result<Recovered, RecoveryError> {
+    let checkpoint = match snapshots.get(format::CHECKPOINT_KEY)? {
+        Some(bytes) => format::decode_checkpoint(&bytes).map_err(format_error("checkpoint"))?,
+        None => FeedCheckpoint::default(),
+    };
+    let mut emails: BTreeMap<String, AccountId> = BTreeMap::new();
+    for (key, value) in snapshots.scan_prefix(format::EMAIL_PREFIX)? {
+        let (email, account) =
+            format::decode_email_row(&key, &value).map_err(format_error("e-mail row"))?;
+        emails.insert(email, account);
     }
-    Ok(())
+    let mut directory: BTreeMap<VendorId, u64> = BTreeMap::new();
+    for (key, value) in snapshots.scan_prefix(format::VENDOR_DIRECTORY_PREFIX)? {
+        let (vendor, seq) = format::decode_vendor_directory_row(&key, &value)
+            .map_err(format_error("vendor row"))?;
+        directory.insert(vendor, seq);
+    }
+    let mut vendors: BTreeMap<VendorId, RecoveredVendor> = BTreeMap::new();
+    for (key, value) in snapshots.scan_prefix(&[format::VENDOR_KIND])? {
+        let snapshot = format::decode_vendor(&value).map_err(format_error(format!(
+            "vendor snapshot {}",
+            format::describe_key(&key)
+        )))?;
+        let id = snapshot.state.profile.id;
+        let registered = directory.get(&id).copied().unwrap_or(0);
+        let base = (
+            snapshot.state,
+            snapshot.position,
+            snapshot.book_from,
+            snapshot.used_offers,
+        );
+        vendors.insert(
+            id,
+            vendor_from_own_events(journal, id, Some(base), registered)?,
+        );
+    }
+    for (id, registered) in &directory {
+        if !vendors.contains_key(id) {
+            vendors.insert(
+                *id,
+                vendor_from_own_events(journal, *id, None, *registered)?,
+            );
+        }
+    }
+    let start = vendors
+        .values()
+        .map(|vendor| vendor.state.feed_seq)
+        .chain([checkpoint.seq])
+        .min()
+        .unwrap_or(0);
+    let mut totals = checkpoint.totals;
+    let mut totals_overflow = false;
+    let mut pending_emails = Vec::new();
+    let mut pending_vendors = Vec::new();
+    let mut replayed: u64 = 0;
+    let mut seq = start;
+    let mut next = start.saturating_add(1);
+    loop {
+        let chunk = journal.read_from(next, READ_CHUNK)?;
+        let done = chunk.len() < READ_CHUNK;
+        for recorded in &chunk {
+            seq = recorded.seq;
+            next = seq.saturating_add(1);
+            replayed = replayed.saturating_add(1);
+            let event = recorded.event.as_ref();
+            if seq > checkpoint.seq {
+                if !totals_overflow && totals.apply(event).is_err() {
+                    totals_overflow = true;
+                }
+                if let Event::AccountOpened { account, login, .. } = event
+                    && let Some(email) = &login.email
+                {
+                    emails.insert(email.clone(), *account);
+                    pending_emails.push((email.clone(), *account));
+                }
+                if let Event::VendorRegistered(profile) = event {
+                    pending_vendors.push((profile.id, seq));
+                }
+            }
+            match event {
+                Event::VendorRegistered(profile) if !vendors.contains_key(&profile.id) => {
+                    directory.insert(profile.id, seq);
+                    let vendor = vendor_from_own_events(journal, profile.id, None, seq)?;
+                    vendors.insert(profile.id, vendor);
+                }
+                _ => {
+                    if let Some(vendor) = event.sale_vendor().and_then(|id| vendors.get_mut(&id)) {
+                        // A sale the ledger cannot take is counted in the state, never a panic.
+                        let _ = vendor.state.apply_sale(seq, event);
+                    }
+                }
+            }
+        }
+        if done {
+            break;
+        }
+    }
+    let seq = seq.max(journal.durable_seq()).max(checkpoint.seq);
+    for vendor in vendors.values_mut() {
+        vendor.state.feed_covered(seq);
+    }
+    Ok(Recovered {
+        vendors: vendors.into_values().collect(),
+        totals,
+        seq,
+        emails: emails.into_iter().collect(),
+        pending_emails,
+        pending_vendors,
+        replayed,
+        totals_overflow,
+    })
+}
+
+/// One currency's money after a full replay.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MoneyLine {
+    /// Everything deposited.
+    pub deposits: Total,
+    /// What the members hold.
+    pub balances: NetTotal,
+    /// What the vendors sold.
+    pub vendor_gross: Total,
 }
 
 /// What `farthing check` found.
@@ -162,136 +353,220 @@ pub struct CheckReport {
     pub accounts: usize,
     /// Vendors rebuilt.
     pub vendors: usize,
-    /// Every difference between replayed state and stored rows (empty when they agree).
+    /// Snapshots compared with the replay.
+    pub snapshots: usize,
+    /// Every difference found (empty when everything agrees).
     pub mismatches: Vec<String>,
-    /// Per currency: deposits, member balances, vendor gross (micro-units) after replay.
-    pub money: BTreeMap<Currency, (u64, i128, u64)>,
+    /// Mismatches found in all (the list keeps the first ones).
+    pub mismatch_count: usize,
+    /// Per currency, after the replay.
+    pub money: BTreeMap<Currency, MoneyLine>,
     /// True when deposits == balances + vendor gross in every currency.
     pub conserved: bool,
 }
 
 impl CheckReport {
-    /// True when the rows match the events and money is conserved.
+    /// True when everything agrees and money is conserved.
     #[must_use]
     pub fn ok(&self) -> bool {
-        self.mismatches.is_empty() && self.conserved
+        self.mismatch_count == 0 && self.conserved
+    }
+
+    fn note(&mut self, text: String) {
+        self.mismatch_count = self.mismatch_count.saturating_add(1);
+        if self.mismatches.len() < MISMATCHES_LISTED_MAX {
+            self.mismatches.push(text);
+        }
     }
 }
 
 /// Mismatches listed in a report at most (the count is always complete).
 const MISMATCHES_LISTED_MAX: usize = 100;
 
-/// Replays every event and compares with the stored rows.
+/// The parts of an account's state that a snapshot keeps: spent access tokens of unlimited
+/// entitlements live in memory only (a token from before a restart is refused by its boot
+/// epoch anyway).
+fn comparable(state: &AccountState) -> AccountState {
+    let mut state = state.clone();
+    state.spent_access_tokens.clear();
+    state
+}
+
+/// The parts of a vendor's state that a snapshot keeps and a replay rebuilds.
+fn vendor_view(state: &VendorState) -> (String, Vec<(OfferId, bool)>) {
+    let ledger = format!(
+        "{:?} {:?} {}",
+        state.profile, state.ledger, state.sales_refused
+    );
+    let offers = state
+        .offers
+        .offers()
+        .map(|(offer, used)| (offer.id, used))
+        .collect();
+    (ledger, offers)
+}
+
+/// Replays every event and compares with the snapshots, the checkpoint and recovery.
 ///
 /// # Errors
 /// `RecoveryError` for an unreadable store or event.
-pub fn check(store: &Store) -> Result<CheckReport, RecoveryError> {
-    check_format(store)?;
+pub fn check(
+    journal: &dyn Journal,
+    snapshots: &dyn SnapshotStore,
+) -> Result<CheckReport, RecoveryError> {
     let mut report = CheckReport::default();
+    let mut account_snapshots: HashMap<AccountId, (u64, AccountState)> = HashMap::new();
+    for (key, value) in snapshots.scan_prefix(&[format::ACCOUNT_KIND])? {
+        match format::decode_account(&value) {
+            Ok(snapshot) => {
+                account_snapshots.insert(snapshot.state.id, (snapshot.position, snapshot.state));
+            }
+            Err(error) => report.note(format!(
+                "snapshot {} does not read: {error}",
+                format::describe_key(&key)
+            )),
+        }
+    }
+    let checkpoint = match snapshots.get(format::CHECKPOINT_KEY)? {
+        Some(bytes) => match format::decode_checkpoint(&bytes) {
+            Ok(checkpoint) => Some(checkpoint),
+            Err(error) => {
+                report.note(format!("the checkpoint does not read: {error}"));
+                None
+            }
+        },
+        None => None,
+    };
+
     let mut accounts: BTreeMap<AccountId, AccountState> = BTreeMap::new();
     let mut vendors: BTreeMap<VendorId, VendorState> = BTreeMap::new();
-    let note = |report: &mut CheckReport, text: String| {
-        if report.mismatches.len() < MISMATCHES_LISTED_MAX {
-            report.mismatches.push(text);
-        }
-    };
-    for item in store.scan_events(0) {
-        let (seq, payload) = item?;
-        let event = decode_event(seq, &payload)?;
-        report.events = report.events.saturating_add(1);
-        match &event {
-            Event::AccountOpened { account, .. } => match AccountState::from_opened(&event) {
-                Some(state) => {
-                    accounts.insert(*account, state);
-                }
-                None => note(
-                    &mut report,
-                    format!("event {seq}: account {account} cannot be opened"),
-                ),
-            },
-            Event::VendorRegistered(profile) => {
-                vendors.insert(profile.id, VendorState::registered((**profile).clone()));
+    let mut positions: HashMap<Owner, u64> = HashMap::new();
+    let mut sales: HashMap<VendorId, Vec<(u64, Arc<Event>)>> = HashMap::new();
+    let mut totals = Totals::default();
+    let mut totals_at_checkpoint = checkpoint
+        .as_ref()
+        .filter(|checkpoint| checkpoint.seq == 0)
+        .map(|_| Totals::default());
+    let mut emails: BTreeMap<String, (AccountId, u64)> = BTreeMap::new();
+    let mut next = 1;
+    loop {
+        let chunk = journal.read_from(next, READ_CHUNK)?;
+        let done = chunk.len() < READ_CHUNK;
+        for recorded in chunk {
+            next = recorded.seq.saturating_add(1);
+            report.events = report.events.saturating_add(1);
+            let seq = recorded.seq;
+            let event = recorded.event.as_ref();
+            let owner = event.owner();
+            let expected = positions.entry(owner).or_insert(0);
+            if recorded.position != *expected {
+                report.note(format!(
+                    "event {seq}: {owner} at position {} where {} was next",
+                    recorded.position, *expected
+                ));
             }
-            _ => {
-                if let Some(account) = event.account() {
-                    match accounts.get_mut(&account) {
-                        Some(state) => state.apply(&event),
-                        None => note(
-                            &mut report,
-                            format!("event {seq}: unknown account {account}"),
-                        ),
-                    }
-                }
-                if let Some(vendor) = event.vendor() {
-                    match vendors.get_mut(&vendor) {
+            *expected = recorded.position.saturating_add(1);
+            if totals.apply(event).is_err() {
+                report.note(format!("event {seq}: the members' totals overflow"));
+            }
+            match owner {
+                Owner::Account(id) => match accounts.get_mut(&id) {
+                    Some(state) => state.apply(event),
+                    None => match AccountState::from_opened(event) {
                         Some(state) => {
-                            state.apply_sale(seq, &event);
+                            accounts.insert(id, state);
                         }
-                        None => note(&mut report, format!("event {seq}: unknown vendor {vendor}")),
+                        None => report.note(format!("event {seq}: {id} was never opened")),
+                    },
+                },
+                Owner::Vendor(id) => match vendors.get_mut(&id) {
+                    Some(state) => state.apply(event, recorded.position),
+                    None => match VendorState::from_registered(event, seq) {
+                        Some(state) => {
+                            vendors.insert(id, state);
+                        }
+                        None => report.note(format!("event {seq}: {id} was never registered")),
+                    },
+                },
+            }
+            if let Event::AccountOpened { account, login, .. } = event
+                && let Some(email) = &login.email
+            {
+                emails.insert(email.clone(), (*account, seq));
+            }
+            if let Some(vendor) = event.sale_vendor() {
+                match vendors.get_mut(&vendor) {
+                    Some(state) => {
+                        if let Err(error) = state.apply_sale(seq, event) {
+                            report.note(format!("event {seq}: {vendor} cannot take it: {error}"));
+                        }
+                        sales
+                            .entry(vendor)
+                            .or_default()
+                            .push((seq, Arc::clone(&recorded.event)));
                     }
+                    None => report.note(format!("event {seq}: sale at unknown {vendor}")),
                 }
             }
+            if let Owner::Account(id) = owner
+                && let Some((position, snapshot)) = account_snapshots.get(&id)
+                && *position == recorded.position.saturating_add(1)
+            {
+                report.snapshots = report.snapshots.saturating_add(1);
+                if accounts.get(&id).map(comparable) != Some(comparable(snapshot)) {
+                    report.note(format!("snapshot of {id} differs from the replay"));
+                }
+            }
+            if checkpoint.as_ref().is_some_and(|c| c.seq == seq) {
+                totals_at_checkpoint = Some(totals.clone());
+            }
+        }
+        if done {
+            break;
         }
     }
-    // Accounts: the stored rows must be exactly the rows of the replayed state.
-    let mut expected: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
-    for state in accounts.values() {
-        expected.extend(rows::all_account_rows(state));
-    }
-    let mut stored: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
-    for row in store.scan_state_prefix(rows::ACCOUNT_PREFIX) {
-        let (key, value) = row?;
-        stored.insert(key, value);
-    }
-    for (key, value) in &expected {
-        match stored.get(key) {
-            None => note(
-                &mut report,
-                format!("missing row {}", rows::describe_key(key)),
-            ),
-            Some(found) if found != value => note(
-                &mut report,
-                format!("row differs {}", rows::describe_key(key)),
-            ),
-            Some(_) => {}
+    for (id, (position, _)) in &account_snapshots {
+        if positions.get(&Owner::Account(*id)).copied().unwrap_or(0) < *position {
+            report.note(format!("snapshot of {id} is ahead of its events"));
         }
     }
-    for key in stored.keys().filter(|key| !expected.contains_key(*key)) {
-        note(
-            &mut report,
-            format!("row without events {}", rows::describe_key(key)),
-        );
-    }
-    // Vendors: the recovered state (checkpoint + replay after it) must equal the full replay.
-    let recovered: BTreeMap<VendorId, VendorState> = load_vendors(store)?
-        .into_iter()
-        .map(|state| (state.profile.id, state))
-        .collect();
-    for (id, state) in &vendors {
-        if recovered.get(id).map(|r| &r.ledger) != Some(&state.ledger) {
-            note(
-                &mut report,
-                format!("vendor {id}: recovered ledger differs from replay"),
-            );
-        }
-    }
-    // Money.
+    check_checkpoint(
+        &mut report,
+        snapshots,
+        checkpoint.as_ref(),
+        totals_at_checkpoint,
+        &emails,
+    )?;
+    check_vendor_snapshots(&mut report, journal, snapshots, &sales)?;
+    check_recovery(
+        &mut report,
+        journal,
+        snapshots,
+        &accounts,
+        &vendors,
+        &totals,
+    )?;
     report.conserved = true;
-    for state in accounts.values() {
-        for (currency, wallet) in &state.wallets {
-            let entry = report.money.entry(*currency).or_default();
-            entry.0 = entry.0.saturating_add(wallet.deposited.micros());
-            entry.1 = entry.1.saturating_add(i128::from(wallet.balance.micros()));
-        }
+    for (currency, member) in &totals.by_currency {
+        let line = report.money.entry(*currency).or_default();
+        line.deposits = member.deposits;
+        line.balances = member.balances;
     }
     for state in vendors.values() {
         for (currency, ledger) in &state.ledger {
-            let entry = report.money.entry(*currency).or_default();
-            entry.2 = entry.2.saturating_add(ledger.gross.micros());
+            let line = report.money.entry(*currency).or_default();
+            line.vendor_gross = line
+                .vendor_gross
+                .checked_add_total(ledger.gross)
+                .unwrap_or(Total::from_micros(u128::MAX));
         }
     }
-    for (deposits, balances, gross) in report.money.values() {
-        if i128::from(*deposits) != balances.saturating_add(i128::from(*gross)) {
+    for line in report.money.values() {
+        let owed = line
+            .vendor_gross
+            .to_net()
+            .and_then(|gross| gross.checked_add(line.balances));
+        if line.deposits.to_net() != owed {
             report.conserved = false;
         }
     }
@@ -300,66 +575,131 @@ pub fn check(store: &Store) -> Result<CheckReport, RecoveryError> {
     Ok(report)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::storage::wal::{EventRecord, Journal, JournalConfig, JournalEntry, NoSync};
-
-    type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-    /// A store in `dir` whose only event has the payload `payload`.
-    fn store_with_event(
-        dir: &std::path::Path,
-        payload: Vec<u8>,
-    ) -> Result<Store, Box<dyn std::error::Error>> {
-        let config = JournalConfig {
-            batch_events_max: 8,
-            queue_entries_max: 8,
-        };
-        let (journal, store, thread) =
-            Journal::open(dir, config, Box::new(NoSync), Box::new(|_: &[_]| {}))?;
-        let entry = JournalEntry {
-            events: vec![EventRecord {
-                payload,
-                index_keys: Vec::new(),
-                notify: false,
-            }],
-            ..JournalEntry::default()
-        };
-        journal.try_reserve()?.submit(entry).wait_blocking()?;
-        thread.shutdown()?;
-        Ok(store)
-    }
-
-    #[test]
-    fn an_empty_store_has_the_current_format() -> TestResult {
-        let dir = tempfile::tempdir()?;
-        let store = Store::open(dir.path())?;
-        check_format(&store)?;
-        Ok(())
-    }
-
-    #[test]
-    fn a_store_of_the_current_format_is_accepted() -> TestResult {
-        let dir = tempfile::tempdir()?;
-        let store = store_with_event(dir.path(), vec![codec::VERSION, 0])?;
-        check_format(&store)?;
-        Ok(())
-    }
-
-    #[test]
-    fn a_store_of_an_older_format_is_refused_by_name() -> TestResult {
-        let dir = tempfile::tempdir()?;
-        let older = codec::VERSION.checked_sub(1).ok_or("no older format")?;
-        let store = store_with_event(dir.path(), vec![older, 0])?;
-        let refused = check_format(&store);
-        assert!(matches!(
-            refused,
-            Err(RecoveryError::IncompatibleFormat { found, expected })
-                if found == older && expected == codec::VERSION
+fn check_checkpoint(
+    report: &mut CheckReport,
+    snapshots: &dyn SnapshotStore,
+    checkpoint: Option<&FeedCheckpoint>,
+    totals_at_checkpoint: Option<Totals>,
+    emails: &BTreeMap<String, (AccountId, u64)>,
+) -> Result<(), RecoveryError> {
+    let Some(checkpoint) = checkpoint else {
+        return Ok(());
+    };
+    if totals_at_checkpoint.as_ref() != Some(&checkpoint.totals) {
+        report.note(format!(
+            "the checkpoint's totals differ from the replay at event {}",
+            checkpoint.seq
         ));
-        let refused = check(&store).err().map(|error| error.to_string());
-        assert!(refused.is_some_and(|text| text.contains("incompatible farthing")));
-        Ok(())
     }
+    let mut directory = BTreeSet::new();
+    for (key, value) in snapshots.scan_prefix(format::EMAIL_PREFIX)? {
+        match format::decode_email_row(&key, &value) {
+            Ok((email, account)) => {
+                if emails.get(&email).map(|(found, _)| *found) != Some(account) {
+                    report.note(format!("directory row {email} names the wrong account"));
+                }
+                directory.insert(email);
+            }
+            Err(error) => report.note(format!("an e-mail row does not read: {error}")),
+        }
+    }
+    for (email, (_, seq)) in emails {
+        if *seq <= checkpoint.seq && !directory.contains(email) {
+            report.note(format!("e-mail {email} is missing from the directory"));
+        }
+    }
+    Ok(())
+}
+
+fn check_vendor_snapshots(
+    report: &mut CheckReport,
+    journal: &dyn Journal,
+    snapshots: &dyn SnapshotStore,
+    sales: &HashMap<VendorId, Vec<(u64, Arc<Event>)>>,
+) -> Result<(), RecoveryError> {
+    for (key, value) in snapshots.scan_prefix(&[format::VENDOR_KIND])? {
+        let snapshot = match format::decode_vendor(&value) {
+            Ok(snapshot) => snapshot,
+            Err(error) => {
+                report.note(format!(
+                    "snapshot {} does not read: {error}",
+                    format::describe_key(&key)
+                ));
+                continue;
+            }
+        };
+        report.snapshots = report.snapshots.saturating_add(1);
+        let id = snapshot.state.profile.id;
+        // The vendor as the snapshot should have seen it: its first `position` own events
+        // and the sales up to its feed sequence.
+        let own = journal.read_owner(
+            Owner::Vendor(id),
+            0,
+            usize::try_from(snapshot.position).unwrap_or(usize::MAX),
+        )?;
+        let mut replay: Option<VendorState> = None;
+        for recorded in &own {
+            match replay.as_mut() {
+                Some(state) => state.apply(&recorded.event, recorded.position),
+                None => replay = VendorState::from_registered(&recorded.event, recorded.seq),
+            }
+        }
+        let Some(mut replay) = replay else {
+            report.note(format!("snapshot of {id} has no registration"));
+            continue;
+        };
+        for (seq, event) in sales.get(&id).map(Vec::as_slice).unwrap_or(&[]) {
+            if *seq <= snapshot.state.feed_seq {
+                let _ = replay.apply_sale(*seq, event);
+            }
+        }
+        let book_from = replay.offers.oldest_position().unwrap_or(snapshot.position);
+        let mut stored = snapshot.state.clone();
+        stored.feed_seq = replay.feed_seq;
+        let same = vendor_view(&replay).0 == vendor_view(&stored).0
+            && book_from == snapshot.book_from
+            && replay.offers.used() == snapshot.used_offers;
+        if !same {
+            report.note(format!("snapshot of {id} differs from the replay"));
+        }
+    }
+    Ok(())
+}
+
+fn check_recovery(
+    report: &mut CheckReport,
+    journal: &dyn Journal,
+    snapshots: &dyn SnapshotStore,
+    accounts: &BTreeMap<AccountId, AccountState>,
+    vendors: &BTreeMap<VendorId, VendorState>,
+    totals: &Totals,
+) -> Result<(), RecoveryError> {
+    let recovered = match recover(journal, snapshots) {
+        Ok(recovered) => recovered,
+        Err(error) => {
+            report.note(format!("recovery fails: {error}"));
+            return Ok(());
+        }
+    };
+    if &recovered.totals != totals {
+        report.note("recovered totals differ from the replay".to_owned());
+    }
+    let rebuilt: BTreeMap<VendorId, &VendorState> = recovered
+        .vendors
+        .iter()
+        .map(|vendor| (vendor.state.profile.id, &vendor.state))
+        .collect();
+    for (id, state) in vendors {
+        if rebuilt.get(id).map(|r| vendor_view(r)) != Some(vendor_view(state)) {
+            report.note(format!("recovered {id} differs from the replay"));
+        }
+    }
+    for (id, state) in accounts {
+        match load_account(journal, snapshots, *id) {
+            Ok(Some(loaded)) if comparable(&loaded.state) == comparable(state) => {}
+            Ok(_) => report.note(format!("{id} as activated differs from the replay")),
+            Err(error) => report.note(format!("{id} cannot be activated: {error}")),
+        }
+    }
+    Ok(())
 }

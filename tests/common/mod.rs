@@ -14,7 +14,7 @@ use farthing::clock::ManualClock;
 use farthing::config::Config;
 use farthing::domain::time::Timestamp;
 use farthing::node::{self, Node};
-use farthing::storage::wal::{Durability, SyncData};
+use farthing::storage::fjall_store::{Durability, SyncData};
 use serde_json::{Value, json};
 
 pub const TEST_CONFIG: &str = include_str!("../../config/test.toml");

@@ -9,23 +9,18 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::{Browser, Form, Page, Signed};
-use crate::actors::messages::{
-    BuyerView, BuyerViewMessage, DepositMessage, MemberCommand, MemberCommandMessage,
-    ViewOfferMessage,
-};
+use crate::actors::messages::{BuyerView, MemberCommand};
 use crate::actors::registry::VendorEntry;
-use crate::domain::account::{AuthorizeCommand, PaymentMethod, SessionExpiry};
+use crate::domain::account::{PaymentMethod, SessionExpiry};
 use crate::domain::event::Origin;
-use crate::domain::ids::{AuthorizationId, EntitlementId, OfferId};
+use crate::domain::ids::OfferId;
 use crate::domain::money::{Amount, parse_amount};
 use crate::domain::offer::Offer;
 use crate::domain::reject::Reject;
-use crate::http::app::{ask, new_id};
 use crate::http::dto::RegisterRequest;
 use crate::http::error::ApiError;
 use crate::http::member_api::{authenticate, register_member, seal_session, start_session};
-use crate::http::purchase::{claim_offer, mint_access_token, purchase, release_offer};
-use crate::payments::Charge;
+use crate::http::purchase::{Charge, claim_offer, mint_access_token, purchase, release_offer};
 use crate::web::funds::{AddFundsError, AddFundsView, InsufficientFundsView, TopOff};
 use crate::web::pages::{self, BuyView, DeliverView, LoginError, LoginView, OfferSummary};
 use crate::web::register::{RegisterError, RegisterView, register_page};
@@ -47,18 +42,7 @@ async fn find(browser: &Browser<'_>, text: &str) -> Result<Found, ApiError> {
     let id: OfferId = text
         .parse()
         .map_err(|_| ApiError::Reject(Reject::OfferUnknown))?;
-    let vendor = browser
-        .app
-        .registry
-        .vendor_of_offer(id)
-        .ok_or(ApiError::Reject(Reject::OfferUnknown))?;
-    let now = browser.app.now();
-    let (offer, problem) = ask(&vendor.addr, |reply| ViewOfferMessage {
-        offer: id,
-        now,
-        reply,
-    })
-    .await?;
+    let (vendor, offer, problem) = browser.app.registry.offer(id, browser.app.now()).await?;
     Ok(Found {
         vendor,
         offer,
@@ -148,16 +132,13 @@ async fn buyer_view(
     signed: &Signed,
     offer: &Offer,
 ) -> Result<BuyerView, ApiError> {
-    let addr = browser.app.account(signed.account)?;
-    ask(&addr, |reply| BuyerViewMessage {
-        login: signed.login,
-        session: signed.session,
-        content: offer.content.clone(),
-        currency: offer.currency,
-        price: offer.price,
-        reply,
-    })
-    .await
+    let member = signed.member;
+    browser
+        .app
+        .registry
+        .buyer_view(member.account, member.login, member.session, offer)
+        .await
+        .map_err(ApiError::from)
 }
 
 /// The member's view for this offer, or the page to show instead: the login page when the
@@ -273,9 +254,11 @@ pub(super) async fn sign_in(
     let token = seal_session(app, account, login, session);
     if public {
         let signed = Signed {
-            account,
-            login,
-            session,
+            member: crate::http::app::MemberSession {
+                account,
+                login,
+                session,
+            },
             public_token: Some(token),
         };
         return Ok(buy_page_or_login(browser, &found, &signed).await);
@@ -318,7 +301,7 @@ pub(super) async fn buy(
     };
     let outcome = buy_claimed(browser, &found, &offer, &signed, top_off).await;
     if !matches!(outcome, Bought::Purchased(_)) {
-        release_offer(&found.vendor, offer.id);
+        release_offer(browser.app, &found.vendor, offer.id);
     }
     Ok(match outcome {
         Bought::Purchased(page) | Bought::NotCharged(page) => page,
@@ -345,20 +328,9 @@ async fn buy_claimed(
     if top_off && let Err(page) = top_off_first(browser, found, offer, signed).await {
         return Bought::NotCharged(page);
     }
-    let command = AuthorizeCommand {
-        login: signed.login,
-        session: signed.session,
-        vendor: offer.vendor,
-        price: offer.price,
-        currency: offer.currency,
-        content: offer.content.clone(),
-        terms: offer.terms,
-        idempotency: None,
-        new_authorization: AuthorizationId(new_id()),
-        new_entitlement: EntitlementId(new_id()),
-        offer: Some(offer.id),
-    };
-    let authorization = match purchase(app, signed.account, command, started.elapsed()).await {
+    let member = signed.member;
+    let command = Charge::offer(offer).command(member.login, member.session, offer.vendor, None);
+    let authorization = match purchase(app, member.account, command, started.elapsed()).await {
         Ok(authorization) => authorization,
         Err(error) if is_session_reject(&error) => {
             return Bought::NotCharged(session_lapsed(browser, found));
@@ -372,7 +344,7 @@ async fn buy_claimed(
         // Public computer: the session served this one purchase; the next one asks again.
         end_session(browser, signed).await;
     }
-    let token = mint_access_token(app, signed.account, &authorization.entitlement, app.now());
+    let token = mint_access_token(app, member.account, &authorization.entitlement, app.now());
     let page = deliver(offer, &token);
     if authorization.already_owned {
         Bought::NotCharged(page)
@@ -411,16 +383,18 @@ fn deliver(offer: &Offer, token: &str) -> Page {
 }
 
 async fn end_session(browser: &Browser<'_>, signed: &Signed) {
-    if let Ok(addr) = browser.app.account(signed.account) {
-        // Best effort: the session also lapses by its short absolute expiry.
-        let _ = ask(&addr, |reply| MemberCommandMessage {
-            login: signed.login,
-            session: signed.session,
-            command: MemberCommand::EndSession,
-            reply,
-        })
+    let member = signed.member;
+    // Best effort: the session also lapses by its short absolute expiry.
+    let _ = browser
+        .app
+        .registry
+        .member_command(
+            member.account,
+            member.login,
+            member.session,
+            MemberCommand::EndSession,
+        )
         .await;
-    }
 }
 
 /// FIG. 25: the shortage and the ways on (automatic top-off, add funds, cancel).
@@ -501,8 +475,8 @@ async fn charge_and_deposit(
     let app = browser.app;
     let reference = app
         .payments
-        .charge(&Charge {
-            account: signed.account,
+        .charge(&crate::payments::Charge {
+            account: signed.member.account,
             method,
             amount,
             currency,
@@ -513,15 +487,15 @@ async fn charge_and_deposit(
             ApiError::PaymentDeclined
         })?;
     metrics::counter!(crate::metrics::PAYMENT_CHARGES, "outcome" => "approved").increment(1);
-    let addr = app.account(signed.account)?;
-    ask(&addr, |reply| DepositMessage {
-        currency,
-        amount,
-        reference,
-        by: Origin::PaymentMethod,
-        reply,
-    })
-    .await?;
+    app.registry
+        .deposit(
+            signed.member.account,
+            currency,
+            amount,
+            reference,
+            Origin::PaymentMethod,
+        )
+        .await?;
     Ok(())
 }
 

@@ -23,14 +23,13 @@ use hyper::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, HeaderName, HeaderValue,
     LOCATION, REFERRER_POLICY, SET_COOKIE, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
-use hyper::{HeaderMap, Method, Response, StatusCode};
+use hyper::{HeaderMap, Response, StatusCode};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::app::App;
 use super::error::ApiError;
-use crate::crypto::token::SessionClaims;
-use crate::domain::ids::{AccountId, LoginId, SessionId};
+use super::routes::{Call, Outcome};
 use crate::web::i18n::Lang;
 use crate::web::pages::{self, ErrorView};
 
@@ -53,76 +52,140 @@ static STYLE_HASH: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// True for the paths this module serves.
+/// True for the paths this module serves (their errors are pages, not problem+json).
 #[must_use]
-pub fn owns(segments: &[&str]) -> bool {
-    matches!(segments, ["buy", ..] | ["register"])
+pub fn owns(path: &str) -> bool {
+    path == "/register" || path.starts_with("/buy/") || path == "/buy"
 }
 
-/// Serves one buy-window request; answers the route label (for metrics) and the response.
-/// Never panics on input: every failure is an error page.
-pub async fn handle(
-    app: &App,
-    method: &Method,
-    segments: &[&str],
-    query: Option<&str>,
-    headers: &HeaderMap,
-    body: Result<Bytes, ApiError>,
-) -> (&'static str, Response<Full<Bytes>>) {
-    let browser = Browser::new(app, headers, query);
-    let get = method == Method::GET;
-    let post = method == Method::POST;
-    let body = match body {
-        Ok(body) => body,
-        Err(error) => return ("buy_body", browser.error(&error, None)),
-    };
-    let form = || Form::parse(&body);
-    let (route, outcome) = match segments {
-        ["buy", offer] if get => ("/buy/{offer}", flows::show(&browser, offer).await),
-        ["buy", offer, "login"] if post => (
-            "/buy/{offer}/login",
-            flows::sign_in(&browser, offer, &form()).await,
-        ),
-        ["buy", offer, "purchase"] if post => (
-            "/buy/{offer}/purchase",
-            flows::buy(&browser, offer, &form(), false).await,
-        ),
-        ["buy", offer, "top-off"] if post => (
-            "/buy/{offer}/top-off",
-            flows::buy(&browser, offer, &form(), true).await,
-        ),
-        ["buy", offer, "funds"] if get => (
-            "/buy/{offer}/funds",
-            flows::funds_form(&browser, offer).await,
-        ),
-        ["buy", offer, "funds"] if post => (
-            "/buy/{offer}/funds",
-            flows::add_funds(&browser, offer, &form()).await,
-        ),
-        ["buy", offer, "cancel"] if get => {
-            ("/buy/{offer}/cancel", flows::cancel(&browser, offer).await)
-        }
-        ["buy", offer, "sign-out"] if post => (
-            "/buy/{offer}/sign-out",
-            flows::sign_out(&browser, offer, &form()).await,
-        ),
-        ["register"] if get => ("/register", Ok(flows::register_form(&browser))),
-        ["register"] if post => ("/register", flows::register(&browser, &form()).await),
-        ["buy", _]
-        | [
-            "buy",
-            _,
-            "login" | "purchase" | "top-off" | "sign-out" | "cancel",
-        ]
-        | ["buy", _, "funds"]
-        | ["register"] => ("method_not_allowed", Err(ApiError::MethodNotAllowed)),
-        _ => ("not_found", Err(ApiError::RouteNotFound)),
-    };
-    let response = match outcome {
+/// The error page a browser gets for a request the router refused (unknown path, wrong
+/// method, body too large, not ready).
+#[must_use]
+pub fn error_page(app: &App, headers: &HeaderMap, error: &ApiError) -> Response<Full<Bytes>> {
+    Browser::new(app, headers, None).error(error, None)
+}
+
+/// Answers a flow's page, or its error as a page.
+fn finish(browser: &Browser<'_>, outcome: Result<Page, ApiError>) -> Outcome {
+    Ok(match outcome {
         Ok(page) => browser.respond(page),
         Err(error) => browser.error(&error, None),
-    };
-    (route, response)
+    })
+}
+
+/// `GET /buy/{offer}`: the buy window for an offer, or the sign-in form.
+#[utoipa::path(get, path = "/buy/{offer}", tag = "buy window",
+    params(("offer" = String, Path, description = "The offer's transaction id")),
+    responses((status = 200, description = "The buy window, or the sign-in form", content_type = "text/html")))]
+pub async fn show(app: &App, call: Call<'_>) -> Outcome {
+    let browser = Browser::new(app, call.headers, call.query);
+    let offer = call.params.get("offer")?;
+    finish(&browser, flows::show(&browser, offer).await)
+}
+
+/// `POST /buy/{offer}/login`: signs in from the buy window.
+#[utoipa::path(post, path = "/buy/{offer}/login", tag = "buy window",
+    params(("offer" = String, Path, description = "The offer's transaction id")),
+    request_body(content_type = "application/x-www-form-urlencoded", description = "email, password, public_computer, expiry, csrf"),
+    responses((status = 200, description = "The buy window, or the sign-in form with its error", content_type = "text/html"),
+        (status = 303, description = "Signed in: back to the buy window")))]
+pub async fn sign_in(app: &App, call: Call<'_>) -> Outcome {
+    let browser = Browser::new(app, call.headers, call.query);
+    let offer = call.params.get("offer")?;
+    let form = Form::parse(&call.body);
+    finish(&browser, flows::sign_in(&browser, offer, &form).await)
+}
+
+/// `POST /buy/{offer}/purchase`: buys the offer.
+#[utoipa::path(post, path = "/buy/{offer}/purchase", tag = "buy window",
+    params(("offer" = String, Path, description = "The offer's transaction id")),
+    request_body(content_type = "application/x-www-form-urlencoded", description = "csrf, session (public computer), use_incentive"),
+    responses((status = 200, description = "The content delivered by an auto-submitted form, or a page that says why not", content_type = "text/html"),
+        (status = 303, description = "Delivered by a redirect")))]
+pub async fn purchase(app: &App, call: Call<'_>) -> Outcome {
+    let browser = Browser::new(app, call.headers, call.query);
+    let offer = call.params.get("offer")?;
+    let form = Form::parse(&call.body);
+    finish(&browser, flows::buy(&browser, offer, &form, false).await)
+}
+
+/// `POST /buy/{offer}/top-off`: charges the saved payment method for the shortage plus the
+/// top-off amount, then buys.
+#[utoipa::path(post, path = "/buy/{offer}/top-off", tag = "buy window",
+    params(("offer" = String, Path, description = "The offer's transaction id")),
+    request_body(content_type = "application/x-www-form-urlencoded", description = "csrf, session (public computer)"),
+    responses((status = 200, description = "The content, or a page that says why not", content_type = "text/html"),
+        (status = 303, description = "Delivered by a redirect")))]
+pub async fn top_off(app: &App, call: Call<'_>) -> Outcome {
+    let browser = Browser::new(app, call.headers, call.query);
+    let offer = call.params.get("offer")?;
+    let form = Form::parse(&call.body);
+    finish(&browser, flows::buy(&browser, offer, &form, true).await)
+}
+
+/// `GET /buy/{offer}/funds`: the add-funds form.
+#[utoipa::path(get, path = "/buy/{offer}/funds", tag = "buy window",
+    params(("offer" = String, Path, description = "The offer's transaction id")),
+    responses((status = 200, description = "The add-funds form", content_type = "text/html")))]
+pub async fn funds_form(app: &App, call: Call<'_>) -> Outcome {
+    let browser = Browser::new(app, call.headers, call.query);
+    let offer = call.params.get("offer")?;
+    finish(&browser, flows::funds_form(&browser, offer).await)
+}
+
+/// `POST /buy/{offer}/funds`: charges the saved payment method for the amount typed.
+#[utoipa::path(post, path = "/buy/{offer}/funds", tag = "buy window",
+    params(("offer" = String, Path, description = "The offer's transaction id")),
+    request_body(content_type = "application/x-www-form-urlencoded", description = "amount, csrf, session (public computer)"),
+    responses((status = 200, description = "The form again with its error, or the buy window", content_type = "text/html"),
+        (status = 303, description = "Funds added: back to the buy window")))]
+pub async fn add_funds(app: &App, call: Call<'_>) -> Outcome {
+    let browser = Browser::new(app, call.headers, call.query);
+    let offer = call.params.get("offer")?;
+    let form = Form::parse(&call.body);
+    finish(&browser, flows::add_funds(&browser, offer, &form).await)
+}
+
+/// `GET /buy/{offer}/cancel`: back to the vendor's page.
+#[utoipa::path(get, path = "/buy/{offer}/cancel", tag = "buy window",
+    params(("offer" = String, Path, description = "The offer's transaction id")),
+    responses((status = 303, description = "To the offer's cancel URL")))]
+pub async fn cancel(app: &App, call: Call<'_>) -> Outcome {
+    let browser = Browser::new(app, call.headers, call.query);
+    let offer = call.params.get("offer")?;
+    finish(&browser, flows::cancel(&browser, offer).await)
+}
+
+/// `POST /buy/{offer}/sign-out`: ends the session and clears its cookie.
+#[utoipa::path(post, path = "/buy/{offer}/sign-out", tag = "buy window",
+    params(("offer" = String, Path, description = "The offer's transaction id")),
+    request_body(content_type = "application/x-www-form-urlencoded", description = "csrf, session (public computer)"),
+    responses((status = 303, description = "Back to the buy window, signed out")))]
+pub async fn sign_out(app: &App, call: Call<'_>) -> Outcome {
+    let browser = Browser::new(app, call.headers, call.query);
+    let offer = call.params.get("offer")?;
+    let form = Form::parse(&call.body);
+    finish(&browser, flows::sign_out(&browser, offer, &form).await)
+}
+
+/// `GET /register`: the registration form.
+#[utoipa::path(get, path = "/register", tag = "buy window",
+    params(("offer" = Option<String>, Query, description = "The offer to go back to")),
+    responses((status = 200, description = "The registration form", content_type = "text/html")))]
+pub async fn register_form(app: &App, call: Call<'_>) -> Outcome {
+    let browser = Browser::new(app, call.headers, call.query);
+    finish(&browser, Ok(flows::register_form(&browser)))
+}
+
+/// `POST /register`: creates the member (with the test card when asked).
+#[utoipa::path(post, path = "/register", tag = "buy window",
+    request_body(content_type = "application/x-www-form-urlencoded", description = "email, password, language, currency, save_card, offer, csrf"),
+    responses((status = 200, description = "The form again with its error", content_type = "text/html"),
+        (status = 303, description = "Registered: on to sign in")))]
+pub async fn register(app: &App, call: Call<'_>) -> Outcome {
+    let browser = Browser::new(app, call.headers, call.query);
+    let form = Form::parse(&call.body);
+    finish(&browser, flows::register(&browser, &form).await)
 }
 
 /// What a flow answers: a page or a redirect, with cookies to set.
@@ -162,9 +225,7 @@ impl Page {
 /// A signed-in member, from the session cookie or (public-computer mode) the form.
 #[derive(Clone, Debug)]
 struct Signed {
-    account: AccountId,
-    login: LoginId,
-    session: SessionId,
+    member: super::app::MemberSession,
     /// Public-computer mode: the sealed session the form carries, since no cookie does.
     public_token: Option<String>,
 }
@@ -250,12 +311,8 @@ impl<'a> Browser<'a> {
             .and_then(|f| f.get("session"))
             .filter(|t| !t.is_empty());
         let token = from_form.or_else(|| self.cookies.get(SESSION_COOKIE).map(String::as_str))?;
-        let now_ms = u64::try_from(self.app.now().0).unwrap_or(0);
-        let claims: SessionClaims = self.app.tokens.open(token, 0, now_ms).ok()?;
         Some(Signed {
-            account: AccountId(claims.account),
-            login: LoginId(claims.login),
-            session: SessionId(claims.session),
+            member: self.app.open_session(token)?,
             public_token: from_form.map(str::to_owned),
         })
     }
@@ -400,8 +457,10 @@ mod tests {
 
     #[test]
     fn buy_window_paths_are_recognized() {
-        assert!(owns(&["buy", "ofr_0000000000000001"]));
-        assert!(owns(&["register"]));
-        assert!(!owns(&["v1", "offers"]));
+        assert!(owns("/buy/ofr_0000000000000001"));
+        assert!(owns("/buy/{offer}/login"));
+        assert!(owns("/register"));
+        assert!(!owns("/v1/offers"));
+        assert!(!owns("/buyer"));
     }
 }

@@ -1,0 +1,513 @@
+//! The gateway: the one door from the edges (HTTP, the buy window) into the actors. Each
+//! command takes a typed domain command, finds (or activates) the owning actor, sends it a
+//! message without waiting for mailbox room (`try_send`: a full mailbox is `Overloaded`, a
+//! 503), and answers when the actor does, which for a change is once it is durable. Each
+//! query answers a view, never an event.
+//!
+//! No business rule lives here: the actors ask the domain. The edges never see an actor
+//! address, an event or the journal.
+
+use actix::dev::ToEnvelope;
+use actix::prelude::SendError;
+use actix::{Actor, Addr, Handler, Message};
+use tokio::sync::oneshot;
+
+use super::feed::TotalsView;
+use super::messages::{
+    AccessGranted, AccessMessage, AccountView, Authorization, AuthorizationLookupMessage,
+    AuthorizationView, AuthorizeBatchMessage, AuthorizeMessage, BuyerView, BuyerViewMessage,
+    CheckSessionMessage, ClaimOfferMessage, CommandError, CreditLineMessage, DepositMessage, Fault,
+    LoginLookupMessage, MemberCommand, MemberCommandMessage, OpenMessage, OpenVendorMessage,
+    PostOfferMessage, ReleaseOfferMessage, ReplyTo, ReverseMessage, StartSessionMessage,
+    VendorLedgerView, VendorViewMessage, ViewMessage, ViewOfferMessage,
+};
+use super::registry::{LookupError, Registry, VendorEntry};
+use crate::domain::account::{
+    AccessCommand, AccountState, AuthorizeCommand, OpenAccount, OpenInvalid, SessionExpiry,
+    decide_open,
+};
+use crate::domain::entitlement::ContentKey;
+use crate::domain::event::Origin;
+use crate::domain::ids::{AccountId, AuthorizationId, LoginId, OfferId, SessionId, VendorId};
+use crate::domain::money::{Amount, Balance, Currency};
+use crate::domain::offer::Offer;
+use crate::domain::reject::Reject;
+use crate::domain::seed::{Seed, seed_events};
+use crate::domain::time::Timestamp;
+use crate::domain::vendor::{
+    RegistrationInvalid, VendorRegistration, VendorState, decide_register,
+};
+use crate::metrics as names;
+
+/// Why a gateway call failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum GatewayError {
+    /// The account or vendor does not exist.
+    #[error("not found")]
+    NotFound,
+    /// The command was refused or could not be decided.
+    #[error(transparent)]
+    Command(#[from] CommandError),
+}
+
+impl From<LookupError> for GatewayError {
+    fn from(error: LookupError) -> GatewayError {
+        match error {
+            LookupError::NotFound => GatewayError::NotFound,
+            LookupError::Fault(fault) => GatewayError::Command(CommandError::Fault(fault)),
+        }
+    }
+}
+
+impl From<Fault> for GatewayError {
+    fn from(fault: Fault) -> GatewayError {
+        GatewayError::Command(CommandError::Fault(fault))
+    }
+}
+
+impl From<Reject> for GatewayError {
+    fn from(reject: Reject) -> GatewayError {
+        GatewayError::Command(CommandError::Reject(reject))
+    }
+}
+
+/// Why a registration was not opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpenError {
+    /// A field breaks its rule.
+    Invalid(OpenInvalid),
+    /// The gateway call failed.
+    Gateway(GatewayError),
+}
+
+/// Sends a message without waiting for mailbox room and awaits its reply.
+async fn ask<A, M, T>(addr: &Addr<A>, make: impl FnOnce(ReplyTo<T>) -> M) -> Result<T, GatewayError>
+where
+    A: Actor + Handler<M>,
+    A::Context: ToEnvelope<A, M>,
+    M: Message<Result = ()> + Send + 'static,
+{
+    let (reply, answer) = oneshot::channel::<Result<T, CommandError>>();
+    addr.try_send(make(reply)).map_err(|error| match error {
+        SendError::Full(_) => {
+            metrics::counter!(names::MAILBOX_REJECTIONS).increment(1);
+            GatewayError::from(Fault::Overloaded)
+        }
+        SendError::Closed(_) => GatewayError::from(Fault::Stopped),
+    })?;
+    answer
+        .await
+        .map_err(|_| GatewayError::from(Fault::Stopped))?
+        .map_err(GatewayError::Command)
+}
+
+impl Registry {
+    fn account_addr(
+        &self,
+        account: AccountId,
+    ) -> Result<Addr<super::account::AccountActor>, GatewayError> {
+        self.account(account).map_err(GatewayError::from)
+    }
+
+    /// Opens an account (registration, or one seeded account).
+    ///
+    /// # Errors
+    /// `OpenError::Invalid` for a field that breaks its rule; faults.
+    pub async fn open_account(
+        &self,
+        command: OpenAccount,
+        now: Timestamp,
+    ) -> Result<(), OpenError> {
+        let events = decide_open(command, now).map_err(OpenError::Invalid)?;
+        self.journal_opening(events)
+            .await
+            .map_err(OpenError::Gateway)
+    }
+
+    /// Opens one funded account with a live session in one step (bulk seeding).
+    ///
+    /// # Errors
+    /// Faults.
+    pub async fn seed_account(&self, seed: &Seed, now: Timestamp) -> Result<(), GatewayError> {
+        self.journal_opening(seed_events(seed, now)).await
+    }
+
+    async fn journal_opening(
+        &self,
+        events: Vec<crate::domain::event::Event>,
+    ) -> Result<(), GatewayError> {
+        let state = events
+            .first()
+            .and_then(AccountState::from_opened)
+            .ok_or(GatewayError::from(Fault::Stopped))?;
+        let addr = self.activate_new(state)?;
+        // `send`, not `try_send`: a new actor starts with a small default mailbox until it
+        // runs, and this message is its first; waiting a moment for room is right here, and
+        // the wait is bounded by that one message.
+        let (reply, answer) = oneshot::channel();
+        addr.send(OpenMessage { events, reply })
+            .await
+            .map_err(|_| GatewayError::from(Fault::Stopped))?;
+        answer
+            .await
+            .map_err(|_| GatewayError::from(Fault::Stopped))?
+            .map_err(GatewayError::Command)
+    }
+
+    /// Credits a deposit; answers the balance after it.
+    ///
+    /// # Errors
+    /// `NotFound`, rejects, faults.
+    pub async fn deposit(
+        &self,
+        account: AccountId,
+        currency: Currency,
+        amount: Amount,
+        reference: String,
+        by: Origin,
+    ) -> Result<Balance, GatewayError> {
+        let addr = self.account_addr(account)?;
+        ask(&addr, |reply| DepositMessage {
+            currency,
+            amount,
+            reference,
+            by,
+            reply,
+        })
+        .await
+    }
+
+    /// Sets a wallet's credit line.
+    ///
+    /// # Errors
+    /// `NotFound`, rejects, faults.
+    pub async fn set_credit_line(
+        &self,
+        account: AccountId,
+        currency: Currency,
+        limit: Amount,
+        by: Origin,
+    ) -> Result<(), GatewayError> {
+        let addr = self.account_addr(account)?;
+        ask(&addr, |reply| CreditLineMessage {
+            currency,
+            limit,
+            by,
+            reply,
+        })
+        .await
+    }
+
+    /// Starts a session for a login whose password the edge checked; answers its expiry.
+    ///
+    /// # Errors
+    /// `NotFound`, rejects, faults.
+    pub async fn start_session(
+        &self,
+        account: AccountId,
+        login: LoginId,
+        session: SessionId,
+        expiry: SessionExpiry,
+    ) -> Result<Timestamp, GatewayError> {
+        let addr = self.account_addr(account)?;
+        ask(&addr, |reply| StartSessionMessage {
+            login,
+            session,
+            expiry,
+            reply,
+        })
+        .await
+    }
+
+    /// Checks that a session is live; answers its expiry as of now.
+    ///
+    /// # Errors
+    /// `NotFound`, session rejects, faults.
+    pub async fn check_session(
+        &self,
+        account: AccountId,
+        login: LoginId,
+        session: SessionId,
+    ) -> Result<Timestamp, GatewayError> {
+        let addr = self.account_addr(account)?;
+        ask(&addr, |reply| CheckSessionMessage {
+            login,
+            session,
+            reply,
+        })
+        .await
+    }
+
+    /// Runs a member command under a live session.
+    ///
+    /// # Errors
+    /// `NotFound`, rejects, faults.
+    pub async fn member_command(
+        &self,
+        account: AccountId,
+        login: LoginId,
+        session: SessionId,
+        command: MemberCommand,
+    ) -> Result<(), GatewayError> {
+        let addr = self.account_addr(account)?;
+        ask(&addr, |reply| MemberCommandMessage {
+            login,
+            session,
+            command,
+            reply,
+        })
+        .await
+    }
+
+    /// Reverses one purchase of `account`; answers the refund.
+    ///
+    /// # Errors
+    /// `NotFound`, `AuthorizationUnknown`, `AlreadyReversed`, faults.
+    pub async fn reverse(
+        &self,
+        account: AccountId,
+        authorization: AuthorizationId,
+        reason: String,
+        by: Origin,
+    ) -> Result<(Amount, Currency), GatewayError> {
+        let addr = self.account_addr(account)?;
+        ask(&addr, |reply| ReverseMessage {
+            authorization,
+            reason,
+            by,
+            reply,
+        })
+        .await
+    }
+
+    /// Charges `account` for one purchase (flow C, and the buy window's Buy).
+    ///
+    /// # Errors
+    /// `NotFound`, every reject of `decide_authorize`, faults.
+    pub async fn authorize(
+        &self,
+        account: AccountId,
+        command: AuthorizeCommand,
+    ) -> Result<Authorization, GatewayError> {
+        let addr = self.account_addr(account)?;
+        ask(&addr, |reply| AuthorizeMessage { command, reply }).await
+    }
+
+    /// Charges `account` for several purchases of one batch: decided in order, journaled as
+    /// one group. One outcome per command, in order.
+    ///
+    /// # Errors
+    /// `NotFound` and faults that hit the whole group.
+    pub async fn authorize_batch(
+        &self,
+        account: AccountId,
+        commands: Vec<AuthorizeCommand>,
+    ) -> Result<Vec<Result<Authorization, CommandError>>, GatewayError> {
+        let addr = self.account_addr(account)?;
+        ask(&addr, |reply| AuthorizeBatchMessage { commands, reply }).await
+    }
+
+    /// Checks an access token's entitlement (flow D), counting a view when limited.
+    ///
+    /// # Errors
+    /// `NotFound`, access rejects, faults.
+    pub async fn access(
+        &self,
+        account: AccountId,
+        command: AccessCommand,
+    ) -> Result<AccessGranted, GatewayError> {
+        let addr = self.account_addr(account)?;
+        ask(&addr, |reply| AccessMessage { command, reply }).await
+    }
+
+    /// An account's view; with a session, checks it first and shows that login's limits.
+    ///
+    /// # Errors
+    /// `NotFound`, session rejects, faults.
+    pub async fn account_view(
+        &self,
+        account: AccountId,
+        session: Option<(LoginId, SessionId)>,
+    ) -> Result<AccountView, GatewayError> {
+        let addr = self.account_addr(account)?;
+        ask(&addr, |reply| ViewMessage { session, reply }).await
+    }
+
+    /// What the buy window shows a signed-in member about one offer.
+    ///
+    /// # Errors
+    /// `NotFound`, session rejects, faults.
+    pub async fn buyer_view(
+        &self,
+        account: AccountId,
+        login: LoginId,
+        session: SessionId,
+        offer: &Offer,
+    ) -> Result<BuyerView, GatewayError> {
+        let addr = self.account_addr(account)?;
+        let content: ContentKey = offer.content.clone();
+        let (currency, price) = (offer.currency, offer.price);
+        ask(&addr, |reply| BuyerViewMessage {
+            login,
+            session,
+            content,
+            currency,
+            price,
+            reply,
+        })
+        .await
+    }
+
+    /// The login that signs in with `email` and its password hash.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown e-mail, faults.
+    pub async fn login_by_email(
+        &self,
+        email: String,
+    ) -> Result<(AccountId, LoginId, String), GatewayError> {
+        let account = self
+            .account_by_email(&email)
+            .ok_or(GatewayError::NotFound)?;
+        let addr = self.account_addr(account)?;
+        let (login, hash) = ask(&addr, |reply| LoginLookupMessage { email, reply }).await?;
+        Ok((account, login, hash))
+    }
+
+    /// One authorization of `account` as it stands, once durable.
+    ///
+    /// # Errors
+    /// `NotFound`, `AuthorizationUnknown`, faults.
+    pub async fn authorization(
+        &self,
+        account: AccountId,
+        authorization: AuthorizationId,
+    ) -> Result<AuthorizationView, GatewayError> {
+        let addr = self.account_addr(account)?;
+        ask(&addr, |reply| AuthorizationLookupMessage {
+            authorization,
+            reply,
+        })
+        .await
+    }
+
+    /// Registers a vendor: the domain decides, its new actor journals the registration.
+    ///
+    /// # Errors
+    /// `Err(Ok(invalid))` for a field that breaks its rule; `Err(Err(_))` for faults.
+    pub async fn register_vendor(
+        &self,
+        id: VendorId,
+        registration: VendorRegistration,
+        now: Timestamp,
+    ) -> Result<(), Result<RegistrationInvalid, GatewayError>> {
+        let event = decide_register(id, registration, now).map_err(Ok)?;
+        // No sale of this vendor can precede its registration.
+        let covered = self.env().journal.durable_seq();
+        let state = VendorState::from_registered(&event, covered)
+            .ok_or(Err(GatewayError::from(Fault::Stopped)))?;
+        let entry = self.add_vendor(state, 0);
+        let (reply, answer) = oneshot::channel();
+        entry
+            .addr
+            .send(OpenVendorMessage { event, reply })
+            .await
+            .map_err(|_| Err(GatewayError::from(Fault::Stopped)))?;
+        answer
+            .await
+            .map_err(|_| Err(GatewayError::from(Fault::Stopped)))?
+            .map_err(|error| Err(GatewayError::Command(error)))
+    }
+
+    /// Posts an offer at its vendor; answers once it is durable.
+    ///
+    /// # Errors
+    /// `OfferQuotaExceeded`, faults.
+    pub async fn post_offer(
+        &self,
+        vendor: &VendorEntry,
+        offer: Offer,
+        offers_max: usize,
+    ) -> Result<(), GatewayError> {
+        ask(&vendor.addr, |reply| PostOfferMessage {
+            offer,
+            offers_max,
+            reply,
+        })
+        .await
+    }
+
+    /// An offer and, when it cannot be bought now, why.
+    ///
+    /// # Errors
+    /// `OfferUnknown`, faults.
+    pub async fn offer(
+        &self,
+        offer: OfferId,
+        now: Timestamp,
+    ) -> Result<(VendorEntry, std::sync::Arc<Offer>, Option<Reject>), GatewayError> {
+        let vendor = self
+            .vendor_of_offer(offer)
+            .ok_or(GatewayError::from(Reject::OfferUnknown))?;
+        let (found, problem) =
+            ask(&vendor.addr, |reply| ViewOfferMessage { offer, now, reply }).await?;
+        Ok((vendor, found, problem))
+    }
+
+    /// Claims an offer at its vendor for one purchase until `until`.
+    ///
+    /// # Errors
+    /// `OfferUnknown`, `OfferExpired`, `OfferUsed`, `OfferInProgress`, faults.
+    pub async fn claim_offer(
+        &self,
+        vendor: &VendorEntry,
+        offer: OfferId,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> Result<std::sync::Arc<Offer>, GatewayError> {
+        ask(&vendor.addr, |reply| ClaimOfferMessage {
+            offer,
+            now,
+            until,
+            reply,
+        })
+        .await
+    }
+
+    /// Frees a claimed offer whose purchase was declined. Bounded like every send: when the
+    /// vendor's mailbox is full the claim is not freed now but lapses at its own deadline.
+    pub fn release_offer(&self, vendor: &VendorEntry, offer: OfferId) {
+        if vendor.addr.try_send(ReleaseOfferMessage { offer }).is_err() {
+            metrics::counter!(names::MAILBOX_REJECTIONS).increment(1);
+        }
+    }
+
+    /// A vendor's ledger.
+    ///
+    /// # Errors
+    /// Faults.
+    pub async fn vendor_ledger(
+        &self,
+        vendor: &VendorEntry,
+    ) -> Result<VendorLedgerView, GatewayError> {
+        let (reply, answer) = oneshot::channel();
+        vendor
+            .addr
+            .try_send(VendorViewMessage { reply })
+            .map_err(|_| GatewayError::from(Fault::Overloaded))?;
+        answer.await.map_err(|_| GatewayError::from(Fault::Stopped))
+    }
+
+    /// The members' totals and every vendor's ledger, for the conservation check.
+    ///
+    /// # Errors
+    /// Faults.
+    pub async fn totals(&self) -> Result<(TotalsView, Vec<VendorLedgerView>), GatewayError> {
+        let members = self.feed().totals();
+        let mut ledgers = Vec::new();
+        for vendor in self.vendors() {
+            ledgers.push(self.vendor_ledger(&vendor).await?);
+        }
+        Ok((members, ledgers))
+    }
+}

@@ -1,0 +1,145 @@
+//! The members' side of the money totals: a pure fold over account events, per currency.
+//!
+//! `/admin/v1/totals` compares it with the vendors' ledgers, which the vendor actors fold from
+//! the same journal on their own: deposits must equal what members hold plus what vendors
+//! sold. Two folds that agree show that every debit reached its vendor exactly once.
+//!
+//! Sums are 128-bit ([`Total`], [`NetTotal`]) so amounts that each passed their own check
+//! cannot overflow them; an overflow anyway is an error, never a cap (a capped total would
+//! report conservation that does not hold).
+
+use std::collections::BTreeMap;
+
+use super::event::Event;
+use super::money::{Currency, NetTotal, Total};
+
+/// The members' money in one currency.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MemberTotals {
+    /// Everything ever deposited.
+    pub deposits: Total,
+    /// Everything ever refunded by reversals.
+    pub refunds: Total,
+    /// Sum of the wallets' balances (negative ones on credit included).
+    pub balances: NetTotal,
+}
+
+/// A total would overflow even 128 bits: the fold stops and says so.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("a money total overflowed")]
+pub struct TotalsOverflow;
+
+/// The members' totals per currency, as of the events folded so far.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// One entry per currency that ever moved.
+    pub by_currency: BTreeMap<Currency, MemberTotals>,
+}
+
+impl Totals {
+    /// Folds one durable event. Events that move no money change nothing.
+    ///
+    /// # Errors
+    /// `TotalsOverflow` when a sum would overflow; the totals are left as they were.
+    pub fn apply(&mut self, event: &Event) -> Result<(), TotalsOverflow> {
+        let (currency, next) = match event {
+            Event::Deposited {
+                currency, amount, ..
+            } => {
+                let now = self.get(*currency);
+                let deposits = now.deposits.checked_add(*amount).ok_or(TotalsOverflow)?;
+                let balances = now
+                    .balances
+                    .checked_add_amount(*amount)
+                    .ok_or(TotalsOverflow)?;
+                (
+                    *currency,
+                    MemberTotals {
+                        deposits,
+                        balances,
+                        ..now
+                    },
+                )
+            }
+            Event::Authorized(authorized) => {
+                let currency = authorized.entitlement.currency;
+                let now = self.get(currency);
+                let balances = now
+                    .balances
+                    .checked_sub_amount(authorized.entitlement.price)
+                    .ok_or(TotalsOverflow)?;
+                (currency, MemberTotals { balances, ..now })
+            }
+            Event::Reversed {
+                currency, refund, ..
+            } => {
+                let now = self.get(*currency);
+                let refunds = now.refunds.checked_add(*refund).ok_or(TotalsOverflow)?;
+                let balances = now
+                    .balances
+                    .checked_add_amount(*refund)
+                    .ok_or(TotalsOverflow)?;
+                (
+                    *currency,
+                    MemberTotals {
+                        refunds,
+                        balances,
+                        ..now
+                    },
+                )
+            }
+            _ => return Ok(()),
+        };
+        self.by_currency.insert(currency, next);
+        Ok(())
+    }
+
+    fn get(&self, currency: Currency) -> MemberTotals {
+        self.by_currency.get(&currency).copied().unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::event::Origin;
+    use crate::domain::ids::AccountId;
+    use crate::domain::money::Amount;
+    use crate::domain::time::Timestamp;
+
+    fn deposit(micros: u64) -> Event {
+        Event::Deposited {
+            account: AccountId(1),
+            currency: Currency::parse("USD").unwrap(),
+            amount: Amount::from_micros(micros),
+            reference: "r".to_owned(),
+            by: Origin::Admin,
+            at: Timestamp(0),
+        }
+    }
+
+    #[test]
+    fn deposits_add_to_deposits_and_balances() {
+        let mut totals = Totals::default();
+        totals.apply(&deposit(u64::MAX)).unwrap();
+        totals.apply(&deposit(u64::MAX)).unwrap();
+        let usd = totals.by_currency.values().next().copied().unwrap();
+        assert_eq!(usd.deposits.micros(), 2 * u128::from(u64::MAX));
+        assert_eq!(usd.balances.micros(), 2 * i128::from(u64::MAX));
+    }
+
+    #[test]
+    fn an_overflow_is_an_error_and_changes_nothing() {
+        let usd = Currency::parse("USD").unwrap();
+        let mut totals = Totals::default();
+        let near_max = MemberTotals {
+            deposits: Total::from_micros(u128::MAX - 1),
+            ..MemberTotals::default()
+        };
+        totals.by_currency.insert(usd, near_max);
+        assert_eq!(totals.apply(&deposit(2)), Err(TotalsOverflow));
+        assert_eq!(totals.by_currency.get(&usd), Some(&near_max));
+        // One step away: the last unit still fits.
+        assert_eq!(totals.apply(&deposit(1)), Ok(()));
+    }
+}

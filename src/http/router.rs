@@ -1,0 +1,218 @@
+//! The router: finds a request's route in the table, refuses a known path with the wrong
+//! method (`405` with `Allow`), authenticates the caller the route asks for, reads the body
+//! within the route's limit, calls the handler, and counts every response by route template
+//! and status. Every failure is a problem response (a page on the buy window's paths).
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use hyper::{Request, Response, StatusCode};
+
+use super::app::App;
+use super::buy_window;
+use super::error::ApiError;
+use super::routes::{self, BodyLimit, Call, Caller, Matched, Principal, Readiness, Route};
+use crate::metrics as names;
+
+/// Answers one request. Never panics on input; every failure is a problem response.
+pub async fn handle(app: &App, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let started = Instant::now();
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path();
+    let (label, response) = match routes::find(&parts.method, path) {
+        Matched::Route(route, params) => {
+            let outcome = serve(app, route, params, &parts.headers, parts.uri.query(), body).await;
+            let response = match outcome {
+                Ok(response) => response,
+                Err(error) if buy_window::owns(route.path) => {
+                    buy_window::error_page(app, &parts.headers, &error)
+                }
+                Err(error) => problem(&error),
+            };
+            (route.path, response)
+        }
+        Matched::OtherMethods(methods) => {
+            let mut response = if buy_window::owns(path) {
+                buy_window::error_page(app, &parts.headers, &ApiError::MethodNotAllowed)
+            } else {
+                problem(&ApiError::MethodNotAllowed)
+            };
+            let allow = methods
+                .iter()
+                .map(hyper::Method::as_str)
+                .collect::<Vec<_>>()
+                .join(", ");
+            if let Ok(value) = HeaderValue::from_str(&allow) {
+                response.headers_mut().insert(ALLOW, value);
+            }
+            ("method_not_allowed", response)
+        }
+        Matched::None => {
+            let response = if buy_window::owns(path) {
+                buy_window::error_page(app, &parts.headers, &ApiError::RouteNotFound)
+            } else {
+                problem(&ApiError::RouteNotFound)
+            };
+            ("not_found", response)
+        }
+    };
+    record(label, response.status(), started);
+    response
+}
+
+async fn serve<'a>(
+    app: &'a App,
+    route: &'static Route,
+    params: routes::Params<'a>,
+    headers: &'a hyper::HeaderMap,
+    query: Option<&'a str>,
+    body: Incoming,
+) -> routes::Outcome {
+    if route.readiness == Readiness::WhenReady && !app.is_ready() {
+        return Err(ApiError::Unavailable);
+    }
+    let principal = match route.caller {
+        Caller::None => Principal::None,
+        Caller::Member => Principal::Member(app.member(headers)?),
+        Caller::Vendor => Principal::Vendor(app.vendor(headers)?),
+        Caller::Admin => {
+            app.admin(headers)?;
+            Principal::Admin
+        }
+    };
+    let limit = match route.body {
+        BodyLimit::Request => app.config.server.request_body_bytes_max,
+        BodyLimit::Batch => app.config.server.batch_body_bytes_max,
+    };
+    let body = read_body(app, headers, body, limit).await?;
+    let call = Call {
+        principal,
+        params,
+        headers,
+        query,
+        body,
+    };
+    (route.handler)(app, call).await
+}
+
+fn record(route: &'static str, status: StatusCode, started: Instant) {
+    let status = status_label(status);
+    metrics::counter!(names::HTTP_REQUESTS, "route" => route, "status" => status).increment(1);
+    metrics::histogram!(names::HTTP_LATENCY, "route" => route)
+        .record(started.elapsed().as_secs_f64());
+}
+
+async fn read_body(
+    app: &App,
+    headers: &hyper::HeaderMap,
+    body: Incoming,
+    max: usize,
+) -> Result<Bytes, ApiError> {
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > u64::try_from(max).unwrap_or(u64::MAX)) {
+        return Err(ApiError::BodyTooLarge);
+    }
+    let timeout = Duration::from_millis(app.config.server.request_read_timeout_ms);
+    let collected = tokio::time::timeout(timeout, Limited::new(body, max).collect())
+        .await
+        .map_err(|_| ApiError::MalformedBody("timed out reading the body".to_owned()))?;
+    match collected {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) if error.is::<http_body_util::LengthLimitError>() => Err(ApiError::BodyTooLarge),
+        Err(_) => Err(ApiError::MalformedBody(
+            "the body could not be read".to_owned(),
+        )),
+    }
+}
+
+/// The status as a static metric label: formatting it would allocate on every request.
+fn status_label(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        200 => "200",
+        201 => "201",
+        303 => "303",
+        400 => "400",
+        401 => "401",
+        402 => "402",
+        403 => "403",
+        404 => "404",
+        405 => "405",
+        409 => "409",
+        410 => "410",
+        413 => "413",
+        429 => "429",
+        500 => "500",
+        503 => "503",
+        _ => "other",
+    }
+}
+
+/// A response with `body` of `content_type`.
+#[must_use]
+pub fn respond(
+    status: StatusCode,
+    content_type: &'static str,
+    body: Bytes,
+) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(body));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+/// A JSON response.
+#[must_use]
+pub fn json<T: serde::Serialize>(status: StatusCode, value: &T) -> Response<Full<Bytes>> {
+    respond(status, "application/json", super::json::to_json(value))
+}
+
+/// A problem+json response, with `Retry-After` when retrying makes sense.
+#[must_use]
+pub fn problem(error: &ApiError) -> Response<Full<Bytes>> {
+    let (status, ..) = error.describe();
+    let mut response = respond(status, "application/problem+json", error.body());
+    if let Some(seconds) = error.retry_after_s() {
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::reject::Reject;
+
+    #[test]
+    fn every_status_the_api_answers_has_its_own_label() {
+        let errors = Reject::ALL.iter().map(|r| ApiError::Reject(*r)).chain([
+            ApiError::MalformedBody(String::new()),
+            ApiError::Unauthenticated,
+            ApiError::NotFound,
+            ApiError::MethodNotAllowed,
+            ApiError::IdempotencyInFlight,
+            ApiError::BodyTooLarge,
+            ApiError::Overloaded,
+            ApiError::CsrfFailed,
+            ApiError::PaymentDeclined,
+            ApiError::NoPaymentMethod,
+            ApiError::TotalsOverflow,
+        ]);
+        for error in errors {
+            let (status, code, _) = error.describe();
+            assert_eq!(status_label(status), status.as_str(), "{code}");
+        }
+        assert_eq!(status_label(StatusCode::OK), "200");
+        assert_eq!(status_label(StatusCode::CREATED), "201");
+        assert_eq!(status_label(StatusCode::IM_A_TEAPOT), "other");
+    }
+}

@@ -1,0 +1,1361 @@
+//! The embedded storage: fjall as the write-ahead journal of events and as the snapshot store.
+//!
+//! One dedicated writer thread owns every journal write. Actors call [`Journal::append`] (which
+//! encodes on the caller's thread and queues without blocking) and reply to their client only
+//! when the [`Ack`] resolves. The writer takes everything waiting, up to `batch_events_max`
+//! events, writes it as ONE fjall write batch, makes it durable with ONE explicit persist,
+//! hands the durable events to the sink, and only then releases the acks (group commit;
+//! DESIGN §3 rule 3). Batches grow by themselves under load: while one persist runs, the next
+//! batch queues.
+//!
+//! A purchase writes two keys: its event (`seq` → record) and one owner-index key
+//! (`owner, position` → `seq`), which lets an account be read back from its snapshot and the
+//! events after it. Nothing else: the state of accounts and vendors is snapshotted off the hot
+//! path, by a second thread writing the `snapshots` keyspace.
+//!
+//! If a write or persist fails, the journal is poisoned: that batch and every later append
+//! fail with `Poisoned`, the poison watch turns true so that the server exits non-zero, and
+//! the persist is never retried (STYLE §3.6: after a failed fsync the page cache cannot be
+//! trusted; recovery from the log on restart is the only safe path).
+//!
+//! Why a dedicated `std::thread` and not a tokio task: fjall calls block, and house rule 11
+//! keeps blocking calls off async and arbiter threads. Why a bounded tokio `mpsc`: its
+//! `try_reserve` refuses a full queue without blocking and without sending.
+//!
+//! This journal does not check append positions against the owners' streams: it is the
+//! only writer of its directory (fjall locks it), and the registry keeps one actor per owner.
+//! `farthing check` verifies every owner's positions are consecutive.
+//!
+//! May depend on: fjall, the storage format and ports, tokio sync primitives, metrics,
+//! tracing. Nothing above storage.
+
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode, Readable};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use super::format::{self, Recorded, SnapshotRows};
+use super::memtables::MemtableKeeper;
+use super::port::{
+    Ack, AckSender, Append, DurableSink, Journal, Poison, SnapshotStore, StorageError,
+};
+use crate::domain::ids::Owner;
+
+/// Histogram: events written per batch.
+pub const METRIC_BATCH_EVENTS: &str = "farthing_journal_batch_events";
+/// Histogram: seconds to write and persist one batch.
+pub const METRIC_PERSIST_SECONDS: &str = "farthing_journal_persist_seconds";
+/// Histogram: seconds from append to ack release, per group.
+pub const METRIC_WAIT_SECONDS: &str = "farthing_journal_wait_seconds";
+/// Gauge: groups waiting in the queue when the writer starts a batch.
+pub const METRIC_QUEUE_DEPTH: &str = "farthing_journal_queue_depth";
+/// Counter: batches written and made durable.
+pub const METRIC_BATCHES_TOTAL: &str = "farthing_journal_batches_total";
+/// Counter: fjall keys the journal wrote (events and owner-index rows).
+pub const METRIC_KEYS_WRITTEN_TOTAL: &str = "farthing_journal_keys_written_total";
+/// Counter: failed writes or persists (each one poisons the journal, so at most one).
+pub const METRIC_PERSIST_FAILURES_TOTAL: &str = "farthing_journal_persist_failures_total";
+/// Counter: snapshot batches written.
+pub const METRIC_SNAPSHOTS_WRITTEN_TOTAL: &str = "farthing_snapshots_written_total";
+
+/// Name of the keyspace holding the events: `seq` → record.
+const EVENTS_KEYSPACE: &str = "events";
+/// Name of the keyspace holding the owner index: `owner, position` → `seq`.
+const OWNERS_KEYSPACE: &str = "owners";
+/// Name of the keyspace holding snapshots, the feed checkpoint and the directory.
+const SNAPSHOTS_KEYSPACE: &str = "snapshots";
+/// Keyspaces of the store layouts before format 4; a directory holding them is refused.
+const OLD_KEYSPACES: [&str; 2] = ["index", "state"];
+
+/// Name of the writer threads, as seen in `top -H` and panic messages.
+const WRITER_THREAD_NAME: &str = "farthing-journal";
+const SNAPSHOT_THREAD_NAME: &str = "farthing-snapshots";
+/// How long `shutdown` waits before retrying to queue its stop request on a full queue.
+const SHUTDOWN_RETRY_DELAY: Duration = Duration::from_millis(1);
+/// Snapshot batches written at most in one fjall batch.
+const SNAPSHOT_BATCH_MAX: usize = 256;
+
+/// Largest memtable of each keyspace before fjall seals it and flushes it to disk: 16 MiB
+/// instead of fjall's 64 MiB. The journal writer's `commit` stalls while fjall's background
+/// work holds the locks it needs, and a smaller memtable makes each stall shorter (measured in
+/// the README). fjall records this size when it creates a keyspace.
+const MEMTABLE_BYTES_MAX: u64 = 16 * 1024 * 1024;
+
+/// fjall background threads (flushes and compactions): one instead of one per core, so a
+/// compaction and a flush take turns instead of both taking the shards' cores and making the
+/// journal's fsync wait on each other (measured in the README).
+const WORKER_THREADS: usize = 1;
+
+/// Limits of the storage threads, from `[journal]` in the config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreConfig {
+    /// Most events the writer puts in one batch. A group is never split, so a group with more
+    /// events than this is written alone in a batch of its own.
+    pub batch_events_max: usize,
+    /// Most groups waiting for the writer. A full queue refuses new work (`Full`, a 503).
+    pub queue_entries_max: usize,
+    /// Most snapshot batches waiting for the snapshot writer.
+    pub snapshot_queue_max: usize,
+}
+
+/// How a written batch is made durable: the seam where tests and benches inject slow,
+/// failing or counting persists.
+pub trait Durability: Send + 'static {
+    /// Makes everything written to `db` so far durable. Called once per batch, on the
+    /// writer thread, after the batch is written and before any of its acks are released.
+    ///
+    /// # Errors
+    /// Any error poisons the journal; the call is never retried.
+    fn make_durable(&mut self, db: &Database) -> Result<(), fjall::Error>;
+}
+
+/// Production durability: `fdatasync` of fjall's journal file once per batch.
+///
+/// `SyncData` rather than `SyncAll`: the journal file's size changes are data for
+/// `fdatasync`, and fjall itself syncs with `SyncAll` when it rotates journal files.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SyncData;
+
+impl Durability for SyncData {
+    fn make_durable(&mut self, db: &Database) -> Result<(), fjall::Error> {
+        db.persist(PersistMode::SyncData)
+    }
+}
+
+/// Durability without `fsync`: flushes fjall's buffers to the operating system only, so data
+/// survives a process crash but not a power loss. For benches and tests that do not care.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoSync;
+
+impl Durability for NoSync {
+    fn make_durable(&mut self, db: &Database) -> Result<(), fjall::Error> {
+        db.persist(PersistMode::Buffer)
+    }
+}
+
+/// Why the store could not be opened or its threads started.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// fjall reported an error (I/O, corruption, a lock held by another process).
+    #[error("storage engine error: {0}")]
+    Fjall(#[from] fjall::Error),
+    /// An operating-system call outside fjall failed, such as spawning a thread.
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+    /// The limits cannot work; config validation should have caught this.
+    #[error("invalid storage configuration: {0}")]
+    InvalidConfig(&'static str),
+    /// The directory holds a store of another format.
+    #[error(
+        "the data directory was written by an incompatible farthing (store format {found}, \
+         this build reads format {expected}); move it aside and start with an empty one"
+    )]
+    IncompatibleFormat {
+        /// The format found.
+        found: u8,
+        /// The format this build reads.
+        expected: u8,
+    },
+    /// A stored key or value is not what this format writes.
+    #[error("the store is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// The fjall database and its three keyspaces. Cheap to clone; all clones share one database.
+#[derive(Clone)]
+pub struct FjallStore {
+    db: Database,
+    events: Keyspace,
+    owners: Keyspace,
+    snapshots: Keyspace,
+}
+
+impl FjallStore {
+    /// Opens (or creates) the store in `dir` and refuses one of another format by name.
+    ///
+    /// The database is opened with `manual_journal_persist(true)`: the journal decides when
+    /// data reaches the disk, with an explicit `PersistMode`, and nothing is persisted behind
+    /// its back (STYLE §3.6).
+    ///
+    /// # Errors
+    /// `OpenError::Fjall` if the directory cannot be opened or is locked by another process;
+    /// `IncompatibleFormat` for a store of another format.
+    pub fn open(dir: &Path) -> Result<FjallStore, OpenError> {
+        let db = Database::builder(dir)
+            .manual_journal_persist(true)
+            .worker_threads(WORKER_THREADS)
+            .open()?;
+        if OLD_KEYSPACES.iter().any(|name| db.keyspace_exists(name)) {
+            let events = db.keyspace(EVENTS_KEYSPACE, KeyspaceCreateOptions::default)?;
+            let found = events
+                .first_key_value()
+                .and_then(|guard| guard.value().ok())
+                .and_then(|value| format::version_of(&value))
+                .unwrap_or(0);
+            return Err(OpenError::IncompatibleFormat {
+                found,
+                expected: format::VERSION,
+            });
+        }
+        let options = || KeyspaceCreateOptions::default().max_memtable_size(MEMTABLE_BYTES_MAX);
+        let store = FjallStore {
+            events: db.keyspace(EVENTS_KEYSPACE, options)?,
+            owners: db.keyspace(OWNERS_KEYSPACE, options)?,
+            snapshots: db.keyspace(SNAPSHOTS_KEYSPACE, options)?,
+            db,
+        };
+        if let Some(guard) = store.events.first_key_value() {
+            let value = guard.value()?;
+            match format::version_of(&value) {
+                Some(format::VERSION) => {}
+                found => {
+                    return Err(OpenError::IncompatibleFormat {
+                        found: found.unwrap_or(0),
+                        expected: format::VERSION,
+                    });
+                }
+            }
+        }
+        Ok(store)
+    }
+
+    /// The highest sequence number written, or 0 for an empty journal.
+    ///
+    /// # Errors
+    /// `Corrupt` if the last key is not a sequence number; fjall errors.
+    pub fn last_seq(&self) -> Result<u64, OpenError> {
+        match self.events.last_key_value() {
+            None => Ok(0),
+            Some(guard) => format::seq_from(&guard.key()?)
+                .ok_or_else(|| OpenError::Corrupt("an event key is not a sequence".to_owned())),
+        }
+    }
+
+    /// Starts the journal writer, the snapshot writer and the memtable keeper on this store.
+    /// Sequence numbers continue after the highest one stored (the first event gets 1).
+    ///
+    /// Install the metrics recorder before calling this: the writers register their metrics
+    /// once, at start.
+    ///
+    /// # Errors
+    /// `InvalidConfig` if a limit is zero; `Io` if a thread cannot be spawned.
+    pub fn start(
+        &self,
+        config: StoreConfig,
+        durability: Box<dyn Durability>,
+        sink: Arc<dyn DurableSink>,
+    ) -> Result<(Arc<FjallJournal>, Arc<FjallSnapshots>, StorageThreads), OpenError> {
+        if config.batch_events_max == 0 {
+            return Err(OpenError::InvalidConfig(
+                "batch_events_max must be at least 1",
+            ));
+        }
+        if config.queue_entries_max == 0 || config.snapshot_queue_max == 0 {
+            return Err(OpenError::InvalidConfig("queues must hold at least 1"));
+        }
+        if config.queue_entries_max > tokio::sync::Semaphore::MAX_PERMITS {
+            return Err(OpenError::InvalidConfig(
+                "queue_entries_max is larger than the queue supports",
+            ));
+        }
+        let last_seq = self.last_seq()?;
+        let next_seq = last_seq.checked_add(1).ok_or(OpenError::InvalidConfig(
+            "event sequence numbers are exhausted",
+        ))?;
+        let (tx, rx) = mpsc::channel(config.queue_entries_max);
+        let shared = Arc::new(Shared {
+            poison: Poison::default(),
+            stopping: AtomicBool::new(false),
+            durable_seq: AtomicU64::new(last_seq),
+        });
+        let writer = Writer {
+            store: self.clone(),
+            rx,
+            batch_events_max: config.batch_events_max,
+            durability,
+            sink,
+            shared: Arc::clone(&shared),
+            next_seq,
+            metrics: WriterMetrics::register(),
+        };
+        let writer = std::thread::Builder::new()
+            .name(WRITER_THREAD_NAME.to_owned())
+            .spawn(move || writer.run())?;
+        let (snapshot_tx, snapshot_rx) = mpsc::channel(config.snapshot_queue_max);
+        let snapshot_store = self.clone();
+        let snapshot_writer = std::thread::Builder::new()
+            .name(SNAPSHOT_THREAD_NAME.to_owned())
+            .spawn(move || write_snapshots(&snapshot_store, snapshot_rx))?;
+        let keeper = MemtableKeeper::start(vec![
+            self.events.clone(),
+            self.owners.clone(),
+            self.snapshots.clone(),
+        ])?;
+        tracing::info!(next_seq, "journal writer started");
+        let journal = Arc::new(FjallJournal {
+            tx: tx.clone(),
+            shared: Arc::clone(&shared),
+            store: self.clone(),
+        });
+        let snapshots = Arc::new(FjallSnapshots {
+            tx: snapshot_tx.clone(),
+            store: self.clone(),
+        });
+        let threads = StorageThreads {
+            tx,
+            shared,
+            writer,
+            snapshot_tx,
+            snapshot_writer,
+            keeper,
+        };
+        Ok((journal, snapshots, threads))
+    }
+
+    /// A read-only view for tools (`farthing check`) and start-up recovery: reads like the
+    /// journal, refuses appends.
+    ///
+    /// # Errors
+    /// `Corrupt` when the last event key is not a sequence number; fjall errors.
+    pub fn reader(&self) -> Result<(StoreReader, StoreReader), OpenError> {
+        let durable = self.last_seq()?;
+        let reader = StoreReader {
+            store: self.clone(),
+            durable,
+            poison: Arc::new(Poison::default()),
+        };
+        Ok((reader.clone(), reader))
+    }
+
+    fn read_from(
+        &self,
+        from_seq: u64,
+        durable: u64,
+        max: usize,
+    ) -> Result<Vec<Recorded>, StorageError> {
+        let mut out = Vec::new();
+        if from_seq > durable {
+            return Ok(out);
+        }
+        let range = format::seq_bytes(from_seq)..=format::seq_bytes(durable);
+        for guard in self.db.snapshot().range(&self.events, range).take(max) {
+            let (key, value) = guard.into_inner().map_err(read_error)?;
+            let seq = format::seq_from(&key).ok_or_else(|| corrupt("event key"))?;
+            let (position, event) =
+                format::decode_record(&value).map_err(|e| corrupt_at(seq, &e))?;
+            out.push(Recorded {
+                seq,
+                position,
+                event: Arc::new(event),
+            });
+        }
+        Ok(out)
+    }
+
+    fn read_owner(
+        &self,
+        owner: Owner,
+        from_position: u64,
+        durable: u64,
+        max: usize,
+    ) -> Result<Vec<Recorded>, StorageError> {
+        let start = format::owner_index_key(owner, from_position);
+        let end = format::owner_index_key(owner, u64::MAX);
+        let snapshot = self.db.snapshot();
+        let mut out = Vec::new();
+        for guard in snapshot.range(&self.owners, start..=end).take(max) {
+            let (key, value) = guard.into_inner().map_err(read_error)?;
+            let (_, position) =
+                format::split_owner_index_key(&key).ok_or_else(|| corrupt("owner key"))?;
+            let seq = format::seq_from(&value).ok_or_else(|| corrupt("owner row"))?;
+            if seq > durable {
+                break;
+            }
+            let value = snapshot
+                .get(&self.events, format::seq_bytes(seq))
+                .map_err(read_error)?
+                .ok_or_else(|| corrupt("owner row names a missing event"))?;
+            let (stored_position, event) =
+                format::decode_record(&value).map_err(|e| corrupt_at(seq, &e))?;
+            if stored_position != position || event.owner() != owner {
+                return Err(corrupt("owner row and event disagree"));
+            }
+            out.push(Recorded {
+                seq,
+                position,
+                event: Arc::new(event),
+            });
+        }
+        Ok(out)
+    }
+
+    fn get_snapshot(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self
+            .snapshots
+            .get(key)
+            .map_err(read_error)?
+            .map(|value| value.to_vec()))
+    }
+
+    fn scan_snapshots(&self, prefix: &[u8]) -> Result<crate::storage::port::Rows, StorageError> {
+        self.db
+            .snapshot()
+            .prefix(&self.snapshots, prefix)
+            .map(|guard| {
+                let (key, value) = guard.into_inner().map_err(read_error)?;
+                Ok((key.to_vec(), value.to_vec()))
+            })
+            .collect()
+    }
+}
+
+fn read_error(error: fjall::Error) -> StorageError {
+    StorageError::Read(error.to_string())
+}
+
+fn corrupt(what: &str) -> StorageError {
+    StorageError::Read(format!("corrupt {what}"))
+}
+
+fn corrupt_at(seq: u64, error: &format::FormatError) -> StorageError {
+    StorageError::Read(format!("event {seq}: {error}"))
+}
+
+/// Read access for tools, without writer threads: `append` and `save` refuse.
+#[derive(Clone)]
+pub struct StoreReader {
+    store: FjallStore,
+    durable: u64,
+    poison: Arc<Poison>,
+}
+
+impl Journal for StoreReader {
+    fn append(&self, _append: Append) -> Result<Ack, StorageError> {
+        Err(StorageError::Stopped)
+    }
+    fn durable_seq(&self) -> u64 {
+        self.durable
+    }
+    fn read_from(&self, from_seq: u64, max: usize) -> Result<Vec<Recorded>, StorageError> {
+        self.store.read_from(from_seq, self.durable, max)
+    }
+    fn read_owner(
+        &self,
+        owner: Owner,
+        from_position: u64,
+        max: usize,
+    ) -> Result<Vec<Recorded>, StorageError> {
+        self.store
+            .read_owner(owner, from_position, self.durable, max)
+    }
+    fn is_poisoned(&self) -> bool {
+        false
+    }
+    fn poison_watch(&self) -> watch::Receiver<bool> {
+        self.poison.subscribe()
+    }
+    fn queue_depth(&self) -> usize {
+        0
+    }
+}
+
+impl SnapshotStore for StoreReader {
+    fn save(&self, _rows: SnapshotRows) -> Result<(), StorageError> {
+        Err(StorageError::Stopped)
+    }
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        self.store.get_snapshot(key)
+    }
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<crate::storage::port::Rows, StorageError> {
+        self.store.scan_snapshots(prefix)
+    }
+    fn flush(&self) -> Result<(), StorageError> {
+        Ok(())
+    }
+}
+
+/// State shared by the journal handle, the writer thread and the shutdown handle.
+struct Shared {
+    poison: Poison,
+    /// Set by `StorageThreads::shutdown` so that new appends are refused.
+    stopping: AtomicBool,
+    /// Highest event sequence number known durable (0 before the first event).
+    durable_seq: AtomicU64,
+}
+
+/// A group on its way to the writer, encoded on the caller's thread.
+struct Submission {
+    owner: Owner,
+    position: u64,
+    events: Vec<(Arc<crate::domain::event::Event>, Vec<u8>)>,
+    ack: AckSender,
+    submitted_at: Instant,
+}
+
+enum Command {
+    Append(Submission),
+    Stop,
+}
+
+/// The journal handle actors append through.
+pub struct FjallJournal {
+    tx: mpsc::Sender<Command>,
+    shared: Arc<Shared>,
+    store: FjallStore,
+}
+
+impl Journal for FjallJournal {
+    fn append(&self, append: Append) -> Result<Ack, StorageError> {
+        if self.shared.poison.is_set() {
+            return Err(StorageError::Poisoned);
+        }
+        if self.shared.stopping.load(Ordering::Acquire) {
+            return Err(StorageError::Stopped);
+        }
+        let permit = match self.tx.try_reserve() {
+            Ok(permit) => permit,
+            Err(mpsc::error::TrySendError::Full(())) => return Err(StorageError::Full),
+            Err(mpsc::error::TrySendError::Closed(())) => {
+                return Err(if self.shared.poison.is_set() {
+                    StorageError::Poisoned
+                } else {
+                    StorageError::Stopped
+                });
+            }
+        };
+        let mut events = Vec::with_capacity(append.events.len());
+        for (position, event) in (append.position..).zip(append.events) {
+            assert_eq!(
+                event.owner(),
+                append.owner,
+                "an event appended for another owner"
+            );
+            let record = format::encode_record(position, &event);
+            events.push((event, record));
+        }
+        let (ack_tx, ack) = Ack::pair();
+        permit.send(Command::Append(Submission {
+            owner: append.owner,
+            position: append.position,
+            events,
+            ack: ack_tx,
+            submitted_at: Instant::now(),
+        }));
+        Ok(ack)
+    }
+
+    fn durable_seq(&self) -> u64 {
+        self.shared.durable_seq.load(Ordering::Acquire)
+    }
+
+    fn read_from(&self, from_seq: u64, max: usize) -> Result<Vec<Recorded>, StorageError> {
+        self.store.read_from(from_seq, self.durable_seq(), max)
+    }
+
+    fn read_owner(
+        &self,
+        owner: Owner,
+        from_position: u64,
+        max: usize,
+    ) -> Result<Vec<Recorded>, StorageError> {
+        self.store
+            .read_owner(owner, from_position, self.durable_seq(), max)
+    }
+
+    fn is_poisoned(&self) -> bool {
+        self.shared.poison.is_set()
+    }
+
+    fn poison_watch(&self) -> watch::Receiver<bool> {
+        self.shared.poison.subscribe()
+    }
+
+    fn queue_depth(&self) -> usize {
+        self.tx.max_capacity().saturating_sub(self.tx.capacity())
+    }
+}
+
+/// The snapshot store handle: saves go to the snapshot writer thread, reads go to fjall.
+pub struct FjallSnapshots {
+    tx: mpsc::Sender<SnapshotCommand>,
+    store: FjallStore,
+}
+
+enum SnapshotCommand {
+    Save(SnapshotRows),
+    Flush(oneshot::Sender<Result<(), StorageError>>),
+    Stop,
+}
+
+impl SnapshotStore for FjallSnapshots {
+    fn save(&self, rows: SnapshotRows) -> Result<(), StorageError> {
+        self.tx
+            .try_send(SnapshotCommand::Save(rows))
+            .map_err(|error| match error {
+                mpsc::error::TrySendError::Full(_) => StorageError::Full,
+                mpsc::error::TrySendError::Closed(_) => StorageError::Stopped,
+            })
+    }
+
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        self.store.get_snapshot(key)
+    }
+
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<crate::storage::port::Rows, StorageError> {
+        self.store.scan_snapshots(prefix)
+    }
+
+    fn flush(&self) -> Result<(), StorageError> {
+        let (done, wait) = oneshot::channel();
+        self.tx
+            .blocking_send(SnapshotCommand::Flush(done))
+            .map_err(|_| StorageError::Stopped)?;
+        wait.blocking_recv().unwrap_or(Err(StorageError::Stopped))
+    }
+}
+
+/// The snapshot writer: takes what is queued, writes it in one batch, and hands it to the
+/// operating system (no fsync of its own: the next journal persist covers it, and a lost
+/// snapshot only means replaying more events). A write that fails is logged and the rows are
+/// dropped for the same reason.
+fn write_snapshots(store: &FjallStore, mut rx: mpsc::Receiver<SnapshotCommand>) {
+    let written = metrics::counter!(METRIC_SNAPSHOTS_WRITTEN_TOTAL);
+    let mut pending: Vec<SnapshotRows> = Vec::new();
+    let mut waiters: Vec<oneshot::Sender<Result<(), StorageError>>> = Vec::new();
+    while let Some(first) = rx.blocking_recv() {
+        let mut stop = false;
+        let mut next = Some(first);
+        while let Some(command) = next.take() {
+            match command {
+                SnapshotCommand::Save(rows) => pending.push(rows),
+                SnapshotCommand::Flush(done) => waiters.push(done),
+                SnapshotCommand::Stop => stop = true,
+            }
+            if pending.len() < SNAPSHOT_BATCH_MAX {
+                next = rx.try_recv().ok();
+            }
+        }
+        let outcome = if pending.is_empty() {
+            Ok(())
+        } else {
+            let mut batch = store.db.batch().durability(None);
+            let batches = pending.len();
+            for rows in pending.drain(..) {
+                for (key, value) in rows.rows {
+                    batch.insert(&store.snapshots, key, value);
+                }
+            }
+            let outcome = batch
+                .commit()
+                .and_then(|()| store.db.persist(PersistMode::Buffer))
+                .map_err(|error| StorageError::Read(error.to_string()));
+            if let Err(error) = &outcome {
+                tracing::error!(%error, "writing snapshots failed; recovery will replay more");
+            } else {
+                written.increment(u64::try_from(batches).unwrap_or(u64::MAX));
+            }
+            outcome
+        };
+        for waiter in waiters.drain(..) {
+            let _ = waiter.send(outcome.clone());
+        }
+        if stop {
+            return;
+        }
+    }
+}
+
+/// Owns the storage threads. Keep it in the node and call [`StorageThreads::shutdown`].
+pub struct StorageThreads {
+    tx: mpsc::Sender<Command>,
+    shared: Arc<Shared>,
+    writer: JoinHandle<()>,
+    snapshot_tx: mpsc::Sender<SnapshotCommand>,
+    snapshot_writer: JoinHandle<()>,
+    keeper: MemtableKeeper,
+}
+
+impl StorageThreads {
+    /// Refuses new appends, lets the writer write and persist everything already queued,
+    /// writes the queued snapshots, and joins the threads. Blocks.
+    ///
+    /// # Errors
+    /// `Poisoned` if a persist failed during the journal's life (so `main` exits non-zero);
+    /// `Stopped` if a writer thread panicked.
+    pub fn shutdown(self) -> Result<(), StorageError> {
+        let StorageThreads {
+            tx,
+            shared,
+            writer,
+            snapshot_tx,
+            snapshot_writer,
+            keeper,
+        } = self;
+        shared.stopping.store(true, Ordering::Release);
+        // `try_send` in a loop rather than `blocking_send`, which panics in an async context.
+        loop {
+            match tx.try_send(Command::Stop) {
+                Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => break,
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    std::thread::sleep(SHUTDOWN_RETRY_DELAY);
+                }
+            }
+        }
+        drop(tx);
+        let joined = writer.join();
+        loop {
+            match snapshot_tx.try_send(SnapshotCommand::Stop) {
+                Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => break,
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    std::thread::sleep(SHUTDOWN_RETRY_DELAY);
+                }
+            }
+        }
+        drop(snapshot_tx);
+        let snapshots_joined = snapshot_writer.join();
+        keeper.stop();
+        joined.map_err(|_| StorageError::Stopped)?;
+        snapshots_joined.map_err(|_| StorageError::Stopped)?;
+        if shared.poison.is_set() {
+            return Err(StorageError::Poisoned);
+        }
+        tracing::info!("journal writer stopped");
+        Ok(())
+    }
+}
+
+/// Metric handles, registered once so that the writer does no registry lookups per batch.
+struct WriterMetrics {
+    batch_events: metrics::Histogram,
+    persist_seconds: metrics::Histogram,
+    wait_seconds: metrics::Histogram,
+    queue_depth: metrics::Gauge,
+    batches_total: metrics::Counter,
+    keys_written_total: metrics::Counter,
+    persist_failures_total: metrics::Counter,
+}
+
+impl WriterMetrics {
+    fn register() -> WriterMetrics {
+        WriterMetrics {
+            batch_events: metrics::histogram!(METRIC_BATCH_EVENTS),
+            persist_seconds: metrics::histogram!(METRIC_PERSIST_SECONDS),
+            wait_seconds: metrics::histogram!(METRIC_WAIT_SECONDS),
+            queue_depth: metrics::gauge!(METRIC_QUEUE_DEPTH),
+            batches_total: metrics::counter!(METRIC_BATCHES_TOTAL),
+            keys_written_total: metrics::counter!(METRIC_KEYS_WRITTEN_TOTAL),
+            persist_failures_total: metrics::counter!(METRIC_PERSIST_FAILURES_TOTAL),
+        }
+    }
+}
+
+/// Converts a count to the `f64` that metrics take, without an `as` cast.
+fn count_to_f64(count: usize) -> f64 {
+    f64::from(u32::try_from(count).unwrap_or(u32::MAX))
+}
+
+/// The writer thread's state. Owned by the thread; nothing else touches it.
+struct Writer {
+    store: FjallStore,
+    rx: mpsc::Receiver<Command>,
+    batch_events_max: usize,
+    durability: Box<dyn Durability>,
+    sink: Arc<dyn DurableSink>,
+    shared: Arc<Shared>,
+    next_seq: u64,
+    metrics: WriterMetrics,
+}
+
+impl Writer {
+    /// The writer loop: gather a batch, write it, persist it, hand it to the sink, ack; until
+    /// the queue is closed and empty, or a persist fails.
+    fn run(mut self) {
+        let mut batch: Vec<Submission> = Vec::new();
+        // A group taken from the queue that did not fit in the previous batch.
+        let mut carry: Option<Submission> = None;
+        loop {
+            let first = match carry.take() {
+                Some(submission) => submission,
+                None => match self.recv_blocking() {
+                    Some(submission) => submission,
+                    None => return,
+                },
+            };
+            let mut batch_events = first.events.len();
+            batch.push(first);
+            while batch_events < self.batch_events_max {
+                match self.rx.try_recv() {
+                    Ok(Command::Append(submission)) => {
+                        let with_next = batch_events.saturating_add(submission.events.len());
+                        if with_next > self.batch_events_max {
+                            carry = Some(submission);
+                            break;
+                        }
+                        batch_events = with_next;
+                        batch.push(submission);
+                    }
+                    Ok(Command::Stop) => self.rx.close(),
+                    Err(_) => break,
+                }
+            }
+            self.metrics.queue_depth.set(count_to_f64(self.rx.len()));
+
+            if let Err(error) = self.write_batch(&mut batch, batch_events) {
+                self.metrics.persist_failures_total.increment(1);
+                tracing::error!(%error, "journal write or persist failed; poisoning the journal");
+                self.shared.poison.set();
+                self.fail_all(batch.drain(..).chain(carry.take()));
+                return;
+            }
+        }
+    }
+
+    /// Waits for the next group, closing the queue on a stop request. `None` once the queue
+    /// is closed and empty.
+    fn recv_blocking(&mut self) -> Option<Submission> {
+        loop {
+            match self.rx.blocking_recv()? {
+                Command::Append(submission) => return Some(submission),
+                Command::Stop => self.rx.close(),
+            }
+        }
+    }
+
+    /// Writes `batch` in one fjall batch, persists it, calls the sink and releases the acks.
+    /// On success `batch` is left empty for reuse.
+    fn write_batch(
+        &mut self,
+        batch: &mut Vec<Submission>,
+        batch_events: usize,
+    ) -> Result<(), fjall::Error> {
+        let started_at = Instant::now();
+        let store = &self.store;
+        // No implicit flush on commit: `make_durable` below chooses the persist mode.
+        let mut write = store.db.batch().durability(None);
+        let mut seqs: Vec<Range<u64>> = Vec::with_capacity(batch.len());
+        let mut durable: Vec<Recorded> = Vec::with_capacity(batch_events);
+        let mut next_seq = self.next_seq;
+        for submission in batch.iter() {
+            let first_seq = next_seq;
+            for (position, (event, record)) in (submission.position..).zip(&submission.events) {
+                let seq = next_seq;
+                next_seq = match next_seq.checked_add(1) {
+                    Some(next) => next,
+                    None => {
+                        return Err(fjall::Error::Io(std::io::Error::other(
+                            "event sequence numbers are exhausted",
+                        )));
+                    }
+                };
+                write.insert(&store.events, format::seq_bytes(seq), record.as_slice());
+                write.insert(
+                    &store.owners,
+                    format::owner_index_key(submission.owner, position),
+                    format::seq_bytes(seq),
+                );
+                durable.push(Recorded {
+                    seq,
+                    position,
+                    event: Arc::clone(event),
+                });
+            }
+            seqs.push(first_seq..next_seq);
+        }
+        write.commit()?;
+        self.durability.make_durable(&store.db)?;
+        self.next_seq = next_seq;
+        if let Some(last_durable) = next_seq.checked_sub(1) {
+            self.shared
+                .durable_seq
+                .fetch_max(last_durable, Ordering::AcqRel);
+        }
+        self.metrics.persist_seconds.record(started_at.elapsed());
+        self.metrics.batch_events.record(count_to_f64(batch_events));
+        self.metrics.batches_total.increment(1);
+        let keys = u64::try_from(durable.len()).unwrap_or(u64::MAX);
+        self.metrics
+            .keys_written_total
+            .increment(keys.saturating_mul(2));
+
+        if !durable.is_empty() {
+            self.sink.durable(&durable);
+        }
+        for (submission, range) in batch.drain(..).zip(seqs) {
+            self.metrics
+                .wait_seconds
+                .record(submission.submitted_at.elapsed());
+            submission.ack.send(Ok(range));
+        }
+        Ok(())
+    }
+
+    /// After poisoning: answers `failed` and everything still queued with `Poisoned`, without
+    /// writing, until the queue is closed and empty.
+    fn fail_all(&mut self, failed: impl Iterator<Item = Submission>) {
+        for submission in failed {
+            submission.ack.send(Err(StorageError::Poisoned));
+        }
+        self.rx.close();
+        while let Some(command) = self.rx.blocking_recv() {
+            if let Command::Append(submission) = command {
+                submission.ack.send(Err(StorageError::Poisoned));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::event::Event;
+    use crate::domain::ids::{AccountId, SessionId};
+    use crate::domain::time::Timestamp;
+    use std::collections::HashSet;
+    use std::sync::Mutex;
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::mpsc as std_mpsc;
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    const CONFIG: StoreConfig = StoreConfig {
+        batch_events_max: 1_024,
+        queue_entries_max: 64,
+        snapshot_queue_max: 16,
+    };
+
+    fn no_sink() -> Arc<dyn DurableSink> {
+        Arc::new(super::super::port::NoSink)
+    }
+
+    /// An event of `account` (logout of a session), cheap to build in numbers.
+    fn ended(account: u64, session: u64) -> Arc<Event> {
+        Arc::new(Event::SessionEnded {
+            account: AccountId(account),
+            session: SessionId(session),
+            at: Timestamp(0),
+        })
+    }
+
+    fn append(account: u64, position: u64, sessions: &[u64]) -> Append {
+        Append {
+            owner: Owner::Account(AccountId(account)),
+            position,
+            events: sessions.iter().map(|s| ended(account, *s)).collect(),
+        }
+    }
+
+    fn open(
+        dir: &Path,
+        config: StoreConfig,
+        durability: Box<dyn Durability>,
+        sink: Arc<dyn DurableSink>,
+    ) -> Result<
+        (
+            Arc<FjallJournal>,
+            Arc<FjallSnapshots>,
+            StorageThreads,
+            FjallStore,
+        ),
+        OpenError,
+    > {
+        let store = FjallStore::open(dir)?;
+        let (journal, snapshots, threads) = store.start(config, durability, sink)?;
+        Ok((journal, snapshots, threads, store))
+    }
+
+    /// Counts persists; optionally sleeps to stand in for an `fsync`.
+    struct Counting {
+        calls: Arc<AtomicUsize>,
+        delay: Duration,
+    }
+
+    impl Durability for Counting {
+        fn make_durable(&mut self, db: &Database) -> Result<(), fjall::Error> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            std::thread::sleep(self.delay);
+            db.persist(PersistMode::Buffer)
+        }
+    }
+
+    /// Holds every persist until the test releases it (or drops the release sender).
+    struct Gate {
+        entered: std_mpsc::Sender<()>,
+        release: std_mpsc::Receiver<()>,
+        calls: Arc<AtomicUsize>,
+    }
+
+    struct GateHandle {
+        entered: std_mpsc::Receiver<()>,
+        release: std_mpsc::Sender<()>,
+        calls: Arc<AtomicUsize>,
+    }
+
+    fn gate() -> (Box<dyn Durability>, GateHandle) {
+        let (entered_tx, entered_rx) = std_mpsc::channel();
+        let (release_tx, release_rx) = std_mpsc::channel();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let durability = Gate {
+            entered: entered_tx,
+            release: release_rx,
+            calls: Arc::clone(&calls),
+        };
+        let handle = GateHandle {
+            entered: entered_rx,
+            release: release_tx,
+            calls,
+        };
+        (Box::new(durability), handle)
+    }
+
+    impl GateHandle {
+        fn wait_entered(&self) {
+            self.entered
+                .recv_timeout(Duration::from_secs(10))
+                .expect("a persist should start");
+        }
+        fn release_one(&self) {
+            self.release.send(()).expect("the gate is open");
+        }
+    }
+
+    impl Durability for Gate {
+        fn make_durable(&mut self, db: &Database) -> Result<(), fjall::Error> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            let _ = self.entered.send(());
+            let _ = self.release.recv();
+            db.persist(PersistMode::Buffer)
+        }
+    }
+
+    /// Always fails, counting calls.
+    struct Failing {
+        calls: Arc<AtomicUsize>,
+    }
+
+    impl Durability for Failing {
+        fn make_durable(&mut self, _db: &Database) -> Result<(), fjall::Error> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            Err(fjall::Error::Io(std::io::Error::other("disk on fire")))
+        }
+    }
+
+    /// Records what the sink saw: `(seq, position)` per call.
+    #[derive(Default)]
+    struct SinkLog(Mutex<Vec<Vec<(u64, u64)>>>);
+
+    impl DurableSink for SinkLog {
+        fn durable(&self, events: &[Recorded]) {
+            let seen = events.iter().map(|e| (e.seq, e.position)).collect();
+            self.0.lock().expect("lock").push(seen);
+        }
+    }
+
+    #[test]
+    fn events_read_back_by_sequence_and_by_owner_after_reopen() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        {
+            let (journal, _snapshots, threads, _) =
+                open(dir.path(), CONFIG, Box::new(NoSync), no_sink())?;
+            let first = journal.append(append(1, 0, &[10, 11]))?;
+            let second = journal.append(append(2, 0, &[20]))?;
+            let third = journal.append(append(1, 2, &[12]))?;
+            assert_eq!(first.wait_blocking()?, 1..3);
+            assert_eq!(second.wait_blocking()?, 3..4);
+            assert_eq!(third.wait_blocking()?, 4..5);
+            threads.shutdown()?;
+        }
+        let (journal, _snapshots, threads, store) =
+            open(dir.path(), CONFIG, Box::new(NoSync), no_sink())?;
+        assert_eq!(store.last_seq()?, 4);
+        assert_eq!(journal.durable_seq(), 4);
+        let all: Vec<(u64, u64)> = journal
+            .read_from(0, 100)?
+            .iter()
+            .map(|r| (r.seq, r.position))
+            .collect();
+        assert_eq!(all, vec![(1, 0), (2, 1), (3, 0), (4, 2)]);
+        assert_eq!(journal.read_from(3, 1)?.len(), 1);
+        let owner = Owner::Account(AccountId(1));
+        let mine: Vec<u64> = journal
+            .read_owner(owner, 1, 100)?
+            .iter()
+            .map(|r| r.seq)
+            .collect();
+        assert_eq!(mine, vec![2, 4]);
+        assert_eq!(*journal.read_owner(owner, 0, 1)?[0].event, *ended(1, 10));
+        let next = journal.append(append(2, 1, &[21]))?;
+        assert_eq!(next.wait_blocking()?, 5..6);
+        threads.shutdown()?;
+        Ok(())
+    }
+
+    #[test]
+    fn a_purchase_writes_two_keys() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let (journal, _snapshots, threads, store) =
+            open(dir.path(), CONFIG, Box::new(NoSync), no_sink())?;
+        journal.append(append(1, 0, &[1]))?.wait_blocking()?;
+        threads.shutdown()?;
+        assert_eq!(store.events.iter().count(), 1);
+        assert_eq!(store.owners.iter().count(), 1);
+        assert_eq!(store.snapshots.iter().count(), 0);
+        Ok(())
+    }
+
+    #[test]
+    fn many_appenders_share_few_persists() -> TestResult {
+        const APPENDERS: u64 = 8;
+        const GROUPS: u64 = 500;
+        const WINDOW: usize = 4;
+        let dir = tempfile::tempdir()?;
+        let persists = Arc::new(AtomicUsize::new(0));
+        let durability = Counting {
+            calls: Arc::clone(&persists),
+            delay: Duration::from_micros(500),
+        };
+        let (journal, _snapshots, threads, store) =
+            open(dir.path(), CONFIG, Box::new(durability), no_sink())?;
+        let appenders: Vec<_> = (0..APPENDERS)
+            .map(|account| {
+                let journal = Arc::clone(&journal);
+                std::thread::spawn(move || {
+                    let mut seqs = Vec::new();
+                    let mut in_flight = Vec::with_capacity(WINDOW);
+                    for position in 0..GROUPS {
+                        let ack = journal
+                            .append(append(account, position, &[position]))
+                            .expect("queue has room");
+                        in_flight.push(ack);
+                        if in_flight.len() == WINDOW {
+                            for ack in in_flight.drain(..) {
+                                seqs.push(ack.wait_blocking().expect("durable").start);
+                            }
+                        }
+                    }
+                    for ack in in_flight.drain(..) {
+                        seqs.push(ack.wait_blocking().expect("durable").start);
+                    }
+                    seqs
+                })
+            })
+            .collect();
+        let mut all = HashSet::new();
+        for appender in appenders {
+            let seqs = appender.join().expect("no panic");
+            assert!(seqs.windows(2).all(|pair| pair[0] < pair[1]));
+            all.extend(seqs);
+        }
+        threads.shutdown()?;
+        let groups = usize::try_from(APPENDERS * GROUPS)?;
+        assert_eq!(all.len(), groups, "seqs are unique");
+        assert_eq!(store.last_seq()?, APPENDERS * GROUPS);
+        let persists = persists.load(Ordering::SeqCst);
+        assert!(
+            persists * 4 <= groups,
+            "{persists} persists for {groups} groups"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn no_ack_resolves_before_make_durable_returns() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let (durability, gate) = gate();
+        let sink = Arc::new(SinkLog::default());
+        let (journal, _snapshots, threads, _) = open(dir.path(), CONFIG, durability, sink.clone())?;
+        let ack = journal.append(append(1, 0, &[1]))?;
+        gate.wait_entered();
+        assert_eq!(journal.durable_seq(), 0);
+        assert!(
+            journal.read_from(0, 10)?.is_empty(),
+            "not durable, not read"
+        );
+        assert!(
+            sink.0.lock().expect("lock").is_empty(),
+            "sink runs after persist"
+        );
+        gate.release_one();
+        assert_eq!(ack.wait_blocking(), Ok(1..2));
+        assert_eq!(journal.durable_seq(), 1);
+        assert_eq!(*sink.0.lock().expect("lock"), vec![vec![(1, 0)]]);
+        drop(gate);
+        threads.shutdown()?;
+        Ok(())
+    }
+
+    #[test]
+    fn failed_persist_poisons_and_is_never_retried() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let calls = Arc::new(AtomicUsize::new(0));
+        let durability = Failing {
+            calls: Arc::clone(&calls),
+        };
+        let (journal, _snapshots, threads, _) =
+            open(dir.path(), CONFIG, Box::new(durability), no_sink())?;
+        let watch = journal.poison_watch();
+        assert!(!journal.is_poisoned());
+        let ack = journal.append(append(1, 0, &[1]))?;
+        assert_eq!(ack.wait_blocking(), Err(StorageError::Poisoned));
+        assert!(journal.is_poisoned());
+        assert!(*watch.borrow());
+        assert_eq!(
+            journal.append(append(1, 1, &[2])).err(),
+            Some(StorageError::Poisoned)
+        );
+        assert!(matches!(threads.shutdown(), Err(StorageError::Poisoned)));
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "never retried");
+        Ok(())
+    }
+
+    #[test]
+    fn full_queue_refuses_an_append() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let (durability, gate) = gate();
+        let config = StoreConfig {
+            queue_entries_max: 1,
+            ..CONFIG
+        };
+        let (journal, _snapshots, threads, _) = open(dir.path(), config, durability, no_sink())?;
+        let held = journal.append(append(1, 0, &[1]))?;
+        gate.wait_entered();
+        let queued = journal.append(append(1, 1, &[2]))?;
+        assert_eq!(journal.queue_depth(), 1);
+        assert_eq!(
+            journal.append(append(1, 2, &[3])).err(),
+            Some(StorageError::Full)
+        );
+        drop(gate);
+        assert_eq!(held.wait_blocking(), Ok(1..2));
+        assert_eq!(queued.wait_blocking(), Ok(2..3));
+        threads.shutdown()?;
+        Ok(())
+    }
+
+    #[test]
+    fn batches_respect_batch_events_max_without_splitting_groups() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let (durability, gate) = gate();
+        let calls = Arc::clone(&gate.calls);
+        let config = StoreConfig {
+            batch_events_max: 3,
+            ..CONFIG
+        };
+        let (journal, _snapshots, threads, _) = open(dir.path(), config, durability, no_sink())?;
+        let held = journal.append(append(9, 0, &[1]))?;
+        gate.wait_entered();
+        // [2 events + 1 event] fit in one batch of 3; the next 2 carry over; the 5 go alone.
+        let acks = [
+            journal.append(append(1, 0, &[1, 2]))?,
+            journal.append(append(2, 0, &[1]))?,
+            journal.append(append(3, 0, &[1, 2]))?,
+            journal.append(append(4, 0, &[1, 2, 3, 4, 5]))?,
+        ];
+        drop(gate);
+        assert_eq!(held.wait_blocking(), Ok(1..2));
+        let ranges: Vec<_> = acks
+            .into_iter()
+            .map(Ack::wait_blocking)
+            .collect::<Result<_, _>>()?;
+        assert_eq!(ranges, vec![2..4, 4..5, 5..7, 7..12]);
+        assert_eq!(calls.load(Ordering::SeqCst), 4, "held | 2+1 | 2 | 5");
+        threads.shutdown()?;
+        Ok(())
+    }
+
+    #[test]
+    fn shutdown_writes_what_is_queued_then_refuses() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let (durability, gate) = gate();
+        let (journal, _snapshots, threads, store) =
+            open(dir.path(), CONFIG, durability, no_sink())?;
+        let held = journal.append(append(1, 0, &[1]))?;
+        gate.wait_entered();
+        let queued: Vec<Ack> = (1..6)
+            .map(|position| journal.append(append(1, position, &[position])))
+            .collect::<Result<_, _>>()?;
+        let stopper = std::thread::spawn(move || threads.shutdown());
+        while journal.append(append(2, 0, &[1])).err() != Some(StorageError::Stopped) {
+            std::thread::yield_now();
+        }
+        drop(gate);
+        stopper.join().expect("shutdown should not panic")?;
+        assert_eq!(held.wait_blocking(), Ok(1..2));
+        for ack in queued {
+            ack.wait_blocking()?;
+        }
+        // Appends that raced with the stop were either written in order or refused.
+        assert!(store.last_seq()? >= 6);
+        Ok(())
+    }
+
+    #[test]
+    fn snapshots_are_written_in_batches_and_read_back() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let (_journal, snapshots, threads, _) =
+            open(dir.path(), CONFIG, Box::new(NoSync), no_sink())?;
+        snapshots.save(SnapshotRows {
+            rows: vec![
+                (b"a1".to_vec(), b"one".to_vec()),
+                (b"a2".to_vec(), b"two".to_vec()),
+            ],
+        })?;
+        snapshots.save(SnapshotRows {
+            rows: vec![(b"a1".to_vec(), b"newer".to_vec())],
+        })?;
+        snapshots.flush()?;
+        assert_eq!(snapshots.get(b"a1")?, Some(b"newer".to_vec()));
+        assert_eq!(snapshots.scan_prefix(b"a")?.len(), 2);
+        assert_eq!(snapshots.get(b"zz")?, None);
+        threads.shutdown()?;
+        Ok(())
+    }
+
+    #[test]
+    fn zero_limits_are_refused() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let store = FjallStore::open(dir.path())?;
+        for config in [
+            StoreConfig {
+                batch_events_max: 0,
+                ..CONFIG
+            },
+            StoreConfig {
+                queue_entries_max: 0,
+                ..CONFIG
+            },
+            StoreConfig {
+                snapshot_queue_max: 0,
+                ..CONFIG
+            },
+        ] {
+            let started = store.start(config, Box::new(NoSync), no_sink());
+            assert!(matches!(started, Err(OpenError::InvalidConfig(_))));
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn a_store_of_an_older_layout_is_refused_by_name() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        {
+            let db = Database::builder(dir.path()).open()?;
+            let events = db.keyspace(EVENTS_KEYSPACE, KeyspaceCreateOptions::default)?;
+            let _state = db.keyspace("state", KeyspaceCreateOptions::default)?;
+            events.insert(format::seq_bytes(1), [3_u8, 0])?;
+            db.persist(PersistMode::SyncAll)?;
+        }
+        let refused = FjallStore::open(dir.path()).err().map(|e| e.to_string());
+        assert!(
+            refused
+                .as_deref()
+                .is_some_and(|text| text.contains("format 3") && text.contains("incompatible")),
+            "{refused:?}"
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,1607 @@
+//! The stored format: what events and snapshots look like on disk, as types of their own.
+//!
+//! Domain structs change as features land; what is on disk must not change with them by
+//! accident. So nothing here derives its encoding from a domain struct: every stored value is
+//! a `...V4` type below, converted from the domain by a pure function and back by one that
+//! validates (an unknown currency or time zone, a broken invariant: `FormatError`, never a
+//! panic, so data the server once accepted can never stop it from starting).
+//!
+//! Every encoded value starts with its format version byte, then the postcard encoding of its
+//! stored type. A build reads the version it writes and, from this one on, the version before
+//! it (add a `V5` set beside these and keep a decoder for `V4`). Postcard encodes enum variants
+//! by index and struct fields in order: never reorder or remove a variant or a field of a
+//! `V4` type; a change is a new version. `tests/golden` holds a data directory written in
+//! this format, and a test reads it, so a change that breaks it fails the build.
+//!
+//! Key layouts (all integers big-endian, so keys sort by them):
+//! - `events`: `seq` (u64) → record;
+//! - `owners`: owner kind (`a` account, `v` vendor), owner id (u64), position (u64) → `seq`;
+//! - `snapshots`: `a`/`v` + id → snapshot; `c` → the feed checkpoint; `m` + e-mail → account
+//!   id; `r` + vendor id → the sequence of its registration.
+//!
+//! May depend on: the domain (to convert), postcard, serde. Nothing above storage.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::account::{
+    AccountState, IdempotencyRecord, Login, PaymentMethod, Session, SessionExpiry, Wallet,
+};
+use crate::domain::entitlement::{ContentKey, Entitlement, Terms};
+use crate::domain::event::{Authorized, Event, IdempotencyStamp, Origin};
+use crate::domain::ids::{
+    AccountId, AuthorizationId, EntitlementId, LoginId, OfferId, Owner, SessionId, VendorId,
+};
+use crate::domain::limits::{Limits, Spending};
+use crate::domain::money::{Amount, Balance, Currency, NetTotal, Total};
+use crate::domain::offer::{IncentivePolicy, Offer, OfferBook};
+use crate::domain::time::{MemberZone, Period, Timestamp};
+use crate::domain::totals::{MemberTotals, Totals};
+use crate::domain::vendor::{Ledger, VendorProfile, VendorState};
+
+/// The format this build writes. Version 4 is the first stored as its own types, with events
+/// only on the hot path and snapshots beside them; versions 1-3 (before the first release)
+/// kept state rows and are refused by name at start-up.
+pub const VERSION: u8 = 4;
+/// The format this build writes, for messages and tools.
+pub const FORMAT_VERSION: u8 = VERSION;
+
+/// A stored value could not be read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum FormatError {
+    /// The version byte is one this build does not read.
+    #[error("stored value of format {found}; this build reads format {VERSION}")]
+    UnknownVersion {
+        /// The version byte found.
+        found: u8,
+    },
+    /// The bytes do not decode, or decode to something invalid.
+    #[error("stored value is corrupt: {0}")]
+    Corrupt(&'static str),
+}
+
+/// The key prefix byte of an account's owner-index rows and snapshot.
+pub const ACCOUNT_KIND: u8 = b'a';
+/// The key prefix byte of a vendor's owner-index rows and snapshot.
+pub const VENDOR_KIND: u8 = b'v';
+/// The key of the feed checkpoint in `snapshots`.
+pub const CHECKPOINT_KEY: &[u8] = b"c";
+/// The prefix of the sign-in e-mail directory rows in `snapshots`.
+pub const EMAIL_PREFIX: &[u8] = b"m";
+/// The prefix of the vendor directory rows in `snapshots`.
+pub const VENDOR_DIRECTORY_PREFIX: &[u8] = b"r";
+/// Bytes of an owner key: kind and id.
+pub const OWNER_KEY_BYTES: usize = 9;
+/// Bytes of an owner-index key: kind, id and position.
+pub const OWNER_INDEX_KEY_BYTES: usize = 17;
+
+/// The owner part of keys: kind byte, then the id.
+#[must_use]
+pub fn owner_key(owner: Owner) -> [u8; OWNER_KEY_BYTES] {
+    let (kind, id) = match owner {
+        Owner::Account(id) => (ACCOUNT_KIND, id.0),
+        Owner::Vendor(id) => (VENDOR_KIND, id.0),
+    };
+    let mut key = [0; OWNER_KEY_BYTES];
+    let (head, tail) = key.split_at_mut(1);
+    head.copy_from_slice(&[kind]);
+    tail.copy_from_slice(&id.to_be_bytes());
+    key
+}
+
+/// The owner-index key of one owner's event at `position`.
+#[must_use]
+pub fn owner_index_key(owner: Owner, position: u64) -> [u8; OWNER_INDEX_KEY_BYTES] {
+    let mut key = [0; OWNER_INDEX_KEY_BYTES];
+    let (head, tail) = key.split_at_mut(OWNER_KEY_BYTES);
+    head.copy_from_slice(&owner_key(owner));
+    tail.copy_from_slice(&position.to_be_bytes());
+    key
+}
+
+/// Reads the owner and position back from an owner-index key.
+#[must_use]
+pub fn split_owner_index_key(key: &[u8]) -> Option<(Owner, u64)> {
+    let (&kind, rest) = key.split_first()?;
+    let (id, position) = rest.split_first_chunk::<8>()?;
+    let position: [u8; 8] = position.try_into().ok()?;
+    let id = u64::from_be_bytes(*id);
+    let owner = match kind {
+        ACCOUNT_KIND => Owner::Account(AccountId(id)),
+        VENDOR_KIND => Owner::Vendor(VendorId(id)),
+        _ => return None,
+    };
+    Some((owner, u64::from_be_bytes(position)))
+}
+
+/// A key as people read it: printable ASCII as is, other bytes escaped (for messages).
+#[must_use]
+pub fn describe_key(key: &[u8]) -> String {
+    key.iter()
+        .flat_map(|byte| std::ascii::escape_default(*byte))
+        .map(char::from)
+        .collect()
+}
+
+/// A sequence number as a key or value.
+#[must_use]
+pub fn seq_bytes(seq: u64) -> [u8; 8] {
+    seq.to_be_bytes()
+}
+
+/// Reads a sequence number written by [`seq_bytes`].
+#[must_use]
+pub fn seq_from(bytes: &[u8]) -> Option<u64> {
+    <[u8; 8]>::try_from(bytes).ok().map(u64::from_be_bytes)
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    // Serializing these plain types into a `Vec` cannot fail.
+    match postcard::to_extend(value, vec![VERSION]) {
+        Ok(bytes) => bytes,
+        Err(error) => panic!("encoding a stored value failed: {error}"),
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, FormatError> {
+    match bytes.split_first() {
+        Some((&VERSION, rest)) => {
+            postcard::from_bytes(rest).map_err(|_| FormatError::Corrupt("does not decode"))
+        }
+        Some((&found, _)) => Err(FormatError::UnknownVersion { found }),
+        None => Err(FormatError::Corrupt("empty value")),
+    }
+}
+
+/// The format version a stored value was written in.
+#[must_use]
+pub fn version_of(bytes: &[u8]) -> Option<u8> {
+    bytes.first().copied()
+}
+
+// ---------------------------------------------------------------------------------------
+// Stored types, version 4. Never reorder or remove a variant or field.
+
+type CurrencyV4 = [u8; 3];
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct RecordV4 {
+    position: u64,
+    event: EventV4,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+enum EventV4 {
+    AccountOpened {
+        account: u64,
+        login: LoginV4,
+        language: String,
+        time_zone: String,
+        currency: CurrencyV4,
+        at: i64,
+    },
+    Deposited {
+        account: u64,
+        currency: CurrencyV4,
+        amount: u64,
+        reference: String,
+        by: OriginV4,
+        at: i64,
+    },
+    CreditLineSet {
+        account: u64,
+        currency: CurrencyV4,
+        limit: u64,
+        by: OriginV4,
+        at: i64,
+    },
+    SessionStarted {
+        account: u64,
+        session: SessionV4,
+        evicted: Vec<u64>,
+    },
+    SessionEnded {
+        account: u64,
+        session: u64,
+        at: i64,
+    },
+    LimitsSet {
+        account: u64,
+        login: u64,
+        currency: CurrencyV4,
+        limits: LimitsV4,
+        at: i64,
+    },
+    FreezeSet {
+        account: u64,
+        frozen: bool,
+        at: i64,
+    },
+    Authorized(Box<AuthorizedV4>),
+    ViewCounted {
+        account: u64,
+        entitlement: u64,
+        token_id: u64,
+        token_expires_at: i64,
+        at: i64,
+    },
+    Reversed {
+        account: u64,
+        authorization: u64,
+        entitlement: u64,
+        vendor: u64,
+        currency: CurrencyV4,
+        refund: u64,
+        reason: String,
+        by: OriginV4,
+        at: i64,
+    },
+    VendorRegistered(Box<VendorProfileV4>),
+    PaymentMethodSaved {
+        account: u64,
+        method: Option<PaymentMethodV4>,
+        at: i64,
+    },
+    OfferPosted(Box<OfferV4>),
+    OffersPruned {
+        vendor: u64,
+        offers: Vec<u64>,
+        at: i64,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+enum OriginV4 {
+    Admin,
+    Seed,
+    PaymentMethod,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+enum PaymentMethodV4 {
+    TestCard,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct LoginV4 {
+    id: u64,
+    email: Option<String>,
+    password_hash: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+enum SessionExpiryV4 {
+    Absolute { expires_at: i64 },
+    Idle { idle_ms: u64 },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct SessionV4 {
+    id: u64,
+    login: u64,
+    started_at: i64,
+    last_purchase_at: i64,
+    expiry: SessionExpiryV4,
+    ended: bool,
+    spent: Vec<(CurrencyV4, u64)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct LimitsV4 {
+    per_transaction: Option<u64>,
+    per_session: Option<u64>,
+    per_day: Option<u64>,
+    per_week: Option<u64>,
+    per_month: Option<u64>,
+    vendors_allowed: Option<Vec<u64>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct ContentKeyV4 {
+    vendor: u64,
+    content: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct TermsV4 {
+    views: Option<u32>,
+    expires_at: Option<i64>,
+    valid_days: Option<u32>,
+    valid_hours: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct EntitlementV4 {
+    id: u64,
+    key: ContentKeyV4,
+    authorization: u64,
+    price: u64,
+    currency: CurrencyV4,
+    purchased_at: i64,
+    views_allowed: Option<u32>,
+    views_used: u32,
+    expires_at: Option<i64>,
+    reversed_at: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct IdempotencyStampV4 {
+    key: String,
+    request_digest: [u8; 32],
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct AuthorizedV4 {
+    account: u64,
+    authorization: u64,
+    login: u64,
+    session: u64,
+    vendor: u64,
+    entitlement: EntitlementV4,
+    idempotency: Option<IdempotencyStampV4>,
+    idempotency_expired: Vec<(u64, String)>,
+    offer: Option<u64>,
+    at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct VendorProfileV4 {
+    id: u64,
+    name: String,
+    currency: CurrencyV4,
+    content_domains: Vec<String>,
+    fee_ppm: u32,
+    api_key_digest: [u8; 32],
+    registered_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+enum IncentivePolicyV4 {
+    Any,
+    None,
+    Only(Vec<String>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct OfferV4 {
+    id: u64,
+    vendor: u64,
+    title: String,
+    short_description: Option<String>,
+    price: u64,
+    currency: CurrencyV4,
+    content_url: String,
+    content: ContentKeyV4,
+    is_post: bool,
+    terms: TermsV4,
+    incentives: IncentivePolicyV4,
+    optional_data: Option<String>,
+    cancel_url: String,
+    posted_at: i64,
+    expires_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct WalletV4 {
+    balance: i64,
+    credit_limit: u64,
+    deposited: u64,
+    refunded: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct SpendingV4 {
+    day: (i32, u64),
+    week: (i32, u64),
+    month: (i32, u64),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct IdempotencyRecordV4 {
+    vendor: u64,
+    key: String,
+    request_digest: [u8; 32],
+    authorization: u64,
+    entitlement: u64,
+    recorded_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct AccountSnapshotV4 {
+    position: u64,
+    account: u64,
+    time_zone: String,
+    language: String,
+    frozen: bool,
+    logins: Vec<LoginV4>,
+    wallets: Vec<(CurrencyV4, WalletV4)>,
+    limits: Vec<(u64, CurrencyV4, LimitsV4)>,
+    spending: Vec<(u64, CurrencyV4, SpendingV4)>,
+    sessions: Vec<SessionV4>,
+    entitlements: Vec<EntitlementV4>,
+    deposit_references: Vec<String>,
+    idempotency: Vec<IdempotencyRecordV4>,
+    payment_method: Option<PaymentMethodV4>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct LedgerV4 {
+    sales: u64,
+    gross: u128,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct VendorSnapshotV4 {
+    position: u64,
+    book_from: u64,
+    feed_seq: u64,
+    sales_refused: u64,
+    profile: VendorProfileV4,
+    ledger: Vec<(CurrencyV4, LedgerV4)>,
+    used_offers: Vec<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct MemberTotalsV4 {
+    deposits: u128,
+    refunds: u128,
+    balances: i128,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct CheckpointV4 {
+    seq: u64,
+    totals: Vec<(CurrencyV4, MemberTotalsV4)>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Domain -> stored (pure, infallible).
+
+fn currency_v4(currency: Currency) -> CurrencyV4 {
+    let mut code = [0; 3];
+    for (slot, byte) in code.iter_mut().zip(currency.code().bytes()) {
+        *slot = byte;
+    }
+    code
+}
+
+fn origin_v4(origin: Origin) -> OriginV4 {
+    match origin {
+        Origin::Admin => OriginV4::Admin,
+        Origin::Seed => OriginV4::Seed,
+        Origin::PaymentMethod => OriginV4::PaymentMethod,
+    }
+}
+
+fn method_v4(method: PaymentMethod) -> PaymentMethodV4 {
+    match method {
+        PaymentMethod::TestCard => PaymentMethodV4::TestCard,
+    }
+}
+
+fn login_v4(login: &Login) -> LoginV4 {
+    LoginV4 {
+        id: login.id.0,
+        email: login.email.clone(),
+        password_hash: login.password_hash.clone(),
+    }
+}
+
+fn session_v4(session: &Session) -> SessionV4 {
+    SessionV4 {
+        id: session.id.0,
+        login: session.login.0,
+        started_at: session.started_at.0,
+        last_purchase_at: session.last_purchase_at.0,
+        expiry: match session.expiry {
+            SessionExpiry::Absolute { expires_at } => SessionExpiryV4::Absolute {
+                expires_at: expires_at.0,
+            },
+            SessionExpiry::Idle { idle_ms } => SessionExpiryV4::Idle { idle_ms },
+        },
+        ended: session.ended,
+        spent: session
+            .spent
+            .iter()
+            .map(|(currency, amount)| (currency_v4(*currency), amount.micros()))
+            .collect(),
+    }
+}
+
+fn limits_v4(limits: &Limits) -> LimitsV4 {
+    let micros = |amount: Option<Amount>| amount.map(Amount::micros);
+    LimitsV4 {
+        per_transaction: micros(limits.per_transaction),
+        per_session: micros(limits.per_session),
+        per_day: micros(limits.per_day),
+        per_week: micros(limits.per_week),
+        per_month: micros(limits.per_month),
+        vendors_allowed: limits
+            .vendors_allowed
+            .as_ref()
+            .map(|set| set.iter().map(|vendor| vendor.0).collect()),
+    }
+}
+
+fn content_key_v4(key: &ContentKey) -> ContentKeyV4 {
+    ContentKeyV4 {
+        vendor: key.vendor.0,
+        content: key.content.clone(),
+    }
+}
+
+fn terms_v4(terms: &Terms) -> TermsV4 {
+    TermsV4 {
+        views: terms.views,
+        expires_at: terms.expires_at.map(|at| at.0),
+        valid_days: terms.valid_days,
+        valid_hours: terms.valid_hours,
+    }
+}
+
+fn entitlement_v4(entitlement: &Entitlement) -> EntitlementV4 {
+    EntitlementV4 {
+        id: entitlement.id.0,
+        key: content_key_v4(&entitlement.key),
+        authorization: entitlement.authorization.0,
+        price: entitlement.price.micros(),
+        currency: currency_v4(entitlement.currency),
+        purchased_at: entitlement.purchased_at.0,
+        views_allowed: entitlement.views_allowed,
+        views_used: entitlement.views_used,
+        expires_at: entitlement.expires_at.map(|at| at.0),
+        reversed_at: entitlement.reversed_at.map(|at| at.0),
+    }
+}
+
+fn profile_v4(profile: &VendorProfile) -> VendorProfileV4 {
+    VendorProfileV4 {
+        id: profile.id.0,
+        name: profile.name.clone(),
+        currency: currency_v4(profile.currency),
+        content_domains: profile.content_domains.clone(),
+        fee_ppm: profile.fee_ppm,
+        api_key_digest: profile.api_key_digest,
+        registered_at: profile.registered_at.0,
+    }
+}
+
+fn offer_v4(offer: &Offer) -> OfferV4 {
+    OfferV4 {
+        id: offer.id.0,
+        vendor: offer.vendor.0,
+        title: offer.title.clone(),
+        short_description: offer.short_description.clone(),
+        price: offer.price.micros(),
+        currency: currency_v4(offer.currency),
+        content_url: offer.content_url.clone(),
+        content: content_key_v4(&offer.content),
+        is_post: offer.is_post,
+        terms: terms_v4(&offer.terms),
+        incentives: match &offer.incentives {
+            IncentivePolicy::Any => IncentivePolicyV4::Any,
+            IncentivePolicy::None => IncentivePolicyV4::None,
+            IncentivePolicy::Only(ids) => IncentivePolicyV4::Only(ids.clone()),
+        },
+        optional_data: offer.optional_data.clone(),
+        cancel_url: offer.cancel_url.clone(),
+        posted_at: offer.posted_at.0,
+        expires_at: offer.expires_at.0,
+    }
+}
+
+fn event_v4(event: &Event) -> EventV4 {
+    match event {
+        Event::AccountOpened {
+            account,
+            login,
+            language,
+            time_zone,
+            currency,
+            at,
+        } => EventV4::AccountOpened {
+            account: account.0,
+            login: login_v4(login),
+            language: language.clone(),
+            time_zone: time_zone.clone(),
+            currency: currency_v4(*currency),
+            at: at.0,
+        },
+        Event::Deposited {
+            account,
+            currency,
+            amount,
+            reference,
+            by,
+            at,
+        } => EventV4::Deposited {
+            account: account.0,
+            currency: currency_v4(*currency),
+            amount: amount.micros(),
+            reference: reference.clone(),
+            by: origin_v4(*by),
+            at: at.0,
+        },
+        Event::CreditLineSet {
+            account,
+            currency,
+            limit,
+            by,
+            at,
+        } => EventV4::CreditLineSet {
+            account: account.0,
+            currency: currency_v4(*currency),
+            limit: limit.micros(),
+            by: origin_v4(*by),
+            at: at.0,
+        },
+        Event::SessionStarted {
+            account,
+            session,
+            evicted,
+        } => EventV4::SessionStarted {
+            account: account.0,
+            session: session_v4(session),
+            evicted: evicted.iter().map(|id| id.0).collect(),
+        },
+        Event::SessionEnded {
+            account,
+            session,
+            at,
+        } => EventV4::SessionEnded {
+            account: account.0,
+            session: session.0,
+            at: at.0,
+        },
+        Event::LimitsSet {
+            account,
+            login,
+            currency,
+            limits,
+            at,
+        } => EventV4::LimitsSet {
+            account: account.0,
+            login: login.0,
+            currency: currency_v4(*currency),
+            limits: limits_v4(limits),
+            at: at.0,
+        },
+        Event::FreezeSet {
+            account,
+            frozen,
+            at,
+        } => EventV4::FreezeSet {
+            account: account.0,
+            frozen: *frozen,
+            at: at.0,
+        },
+        Event::Authorized(authorized) => EventV4::Authorized(Box::new(AuthorizedV4 {
+            account: authorized.account.0,
+            authorization: authorized.authorization.0,
+            login: authorized.login.0,
+            session: authorized.session.0,
+            vendor: authorized.vendor.0,
+            entitlement: entitlement_v4(&authorized.entitlement),
+            idempotency: authorized
+                .idempotency
+                .as_ref()
+                .map(|stamp| IdempotencyStampV4 {
+                    key: stamp.key.clone(),
+                    request_digest: stamp.request_digest,
+                }),
+            idempotency_expired: authorized
+                .idempotency_expired
+                .iter()
+                .map(|(vendor, key)| (vendor.0, key.clone()))
+                .collect(),
+            offer: authorized.offer.map(|offer| offer.0),
+            at: authorized.at.0,
+        })),
+        Event::ViewCounted {
+            account,
+            entitlement,
+            token_id,
+            token_expires_at,
+            at,
+        } => EventV4::ViewCounted {
+            account: account.0,
+            entitlement: entitlement.0,
+            token_id: *token_id,
+            token_expires_at: token_expires_at.0,
+            at: at.0,
+        },
+        Event::Reversed {
+            account,
+            authorization,
+            entitlement,
+            vendor,
+            currency,
+            refund,
+            reason,
+            by,
+            at,
+        } => EventV4::Reversed {
+            account: account.0,
+            authorization: authorization.0,
+            entitlement: entitlement.0,
+            vendor: vendor.0,
+            currency: currency_v4(*currency),
+            refund: refund.micros(),
+            reason: reason.clone(),
+            by: origin_v4(*by),
+            at: at.0,
+        },
+        Event::VendorRegistered(profile) => {
+            EventV4::VendorRegistered(Box::new(profile_v4(profile)))
+        }
+        Event::PaymentMethodSaved {
+            account,
+            method,
+            at,
+        } => EventV4::PaymentMethodSaved {
+            account: account.0,
+            method: method.map(method_v4),
+            at: at.0,
+        },
+        Event::OfferPosted(offer) => EventV4::OfferPosted(Box::new(offer_v4(offer))),
+        Event::OffersPruned { vendor, offers, at } => EventV4::OffersPruned {
+            vendor: vendor.0,
+            offers: offers.iter().map(|id| id.0).collect(),
+            at: at.0,
+        },
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Stored -> domain (validating).
+
+fn currency(code: CurrencyV4) -> Result<Currency, FormatError> {
+    std::str::from_utf8(&code)
+        .ok()
+        .and_then(|text| Currency::parse(text).ok())
+        .ok_or(FormatError::Corrupt("unknown currency"))
+}
+
+fn origin(origin: OriginV4) -> Origin {
+    match origin {
+        OriginV4::Admin => Origin::Admin,
+        OriginV4::Seed => Origin::Seed,
+        OriginV4::PaymentMethod => Origin::PaymentMethod,
+    }
+}
+
+fn method(method: PaymentMethodV4) -> PaymentMethod {
+    match method {
+        PaymentMethodV4::TestCard => PaymentMethod::TestCard,
+    }
+}
+
+fn login(login: LoginV4) -> Login {
+    Login {
+        id: LoginId(login.id),
+        email: login.email,
+        password_hash: login.password_hash,
+    }
+}
+
+fn session(session: SessionV4) -> Result<Session, FormatError> {
+    let spent = session
+        .spent
+        .into_iter()
+        .map(|(code, micros)| Ok((currency(code)?, Amount::from_micros(micros))))
+        .collect::<Result<BTreeMap<_, _>, FormatError>>()?;
+    Ok(Session {
+        id: SessionId(session.id),
+        login: LoginId(session.login),
+        started_at: Timestamp(session.started_at),
+        last_purchase_at: Timestamp(session.last_purchase_at),
+        expiry: match session.expiry {
+            SessionExpiryV4::Absolute { expires_at } => SessionExpiry::Absolute {
+                expires_at: Timestamp(expires_at),
+            },
+            SessionExpiryV4::Idle { idle_ms } => SessionExpiry::Idle { idle_ms },
+        },
+        ended: session.ended,
+        spent,
+    })
+}
+
+fn limits(limits: LimitsV4) -> Limits {
+    let amount = |micros: Option<u64>| micros.map(Amount::from_micros);
+    Limits {
+        per_transaction: amount(limits.per_transaction),
+        per_session: amount(limits.per_session),
+        per_day: amount(limits.per_day),
+        per_week: amount(limits.per_week),
+        per_month: amount(limits.per_month),
+        vendors_allowed: limits
+            .vendors_allowed
+            .map(|ids| ids.into_iter().map(VendorId).collect()),
+    }
+}
+
+fn content_key(key: ContentKeyV4) -> ContentKey {
+    ContentKey {
+        vendor: VendorId(key.vendor),
+        content: key.content,
+    }
+}
+
+fn terms(terms: TermsV4) -> Terms {
+    Terms {
+        views: terms.views,
+        expires_at: terms.expires_at.map(Timestamp),
+        valid_days: terms.valid_days,
+        valid_hours: terms.valid_hours,
+    }
+}
+
+fn entitlement(entitlement: EntitlementV4) -> Result<Entitlement, FormatError> {
+    if entitlement
+        .views_allowed
+        .is_some_and(|allowed| entitlement.views_used > allowed)
+    {
+        return Err(FormatError::Corrupt("more views used than allowed"));
+    }
+    Ok(Entitlement {
+        id: EntitlementId(entitlement.id),
+        key: content_key(entitlement.key),
+        authorization: AuthorizationId(entitlement.authorization),
+        price: Amount::from_micros(entitlement.price),
+        currency: currency(entitlement.currency)?,
+        purchased_at: Timestamp(entitlement.purchased_at),
+        views_allowed: entitlement.views_allowed,
+        views_used: entitlement.views_used,
+        expires_at: entitlement.expires_at.map(Timestamp),
+        reversed_at: entitlement.reversed_at.map(Timestamp),
+    })
+}
+
+fn profile(profile: VendorProfileV4) -> Result<VendorProfile, FormatError> {
+    if profile.fee_ppm > crate::domain::vendor::PPM_MAX {
+        return Err(FormatError::Corrupt("fee above 100%"));
+    }
+    Ok(VendorProfile {
+        id: VendorId(profile.id),
+        name: profile.name,
+        currency: currency(profile.currency)?,
+        content_domains: profile.content_domains,
+        fee_ppm: profile.fee_ppm,
+        api_key_digest: profile.api_key_digest,
+        registered_at: Timestamp(profile.registered_at),
+    })
+}
+
+fn offer(offer: OfferV4) -> Result<Offer, FormatError> {
+    Ok(Offer {
+        id: OfferId(offer.id),
+        vendor: VendorId(offer.vendor),
+        title: offer.title,
+        short_description: offer.short_description,
+        price: Amount::from_micros(offer.price),
+        currency: currency(offer.currency)?,
+        content_url: offer.content_url,
+        content: content_key(offer.content),
+        is_post: offer.is_post,
+        terms: terms(offer.terms),
+        incentives: match offer.incentives {
+            IncentivePolicyV4::Any => IncentivePolicy::Any,
+            IncentivePolicyV4::None => IncentivePolicy::None,
+            IncentivePolicyV4::Only(ids) => IncentivePolicy::Only(ids),
+        },
+        optional_data: offer.optional_data,
+        cancel_url: offer.cancel_url,
+        posted_at: Timestamp(offer.posted_at),
+        expires_at: Timestamp(offer.expires_at),
+    })
+}
+
+fn event(event: EventV4) -> Result<Event, FormatError> {
+    Ok(match event {
+        EventV4::AccountOpened {
+            account,
+            login: opened,
+            language,
+            time_zone,
+            currency: code,
+            at,
+        } => {
+            MemberZone::new(&time_zone).map_err(|_| FormatError::Corrupt("unknown time zone"))?;
+            Event::AccountOpened {
+                account: AccountId(account),
+                login: login(opened),
+                language,
+                time_zone,
+                currency: currency(code)?,
+                at: Timestamp(at),
+            }
+        }
+        EventV4::Deposited {
+            account,
+            currency: code,
+            amount,
+            reference,
+            by,
+            at,
+        } => Event::Deposited {
+            account: AccountId(account),
+            currency: currency(code)?,
+            amount: Amount::from_micros(amount),
+            reference,
+            by: origin(by),
+            at: Timestamp(at),
+        },
+        EventV4::CreditLineSet {
+            account,
+            currency: code,
+            limit,
+            by,
+            at,
+        } => Event::CreditLineSet {
+            account: AccountId(account),
+            currency: currency(code)?,
+            limit: Amount::from_micros(limit),
+            by: origin(by),
+            at: Timestamp(at),
+        },
+        EventV4::SessionStarted {
+            account,
+            session: started,
+            evicted,
+        } => Event::SessionStarted {
+            account: AccountId(account),
+            session: session(started)?,
+            evicted: evicted.into_iter().map(SessionId).collect(),
+        },
+        EventV4::SessionEnded {
+            account,
+            session,
+            at,
+        } => Event::SessionEnded {
+            account: AccountId(account),
+            session: SessionId(session),
+            at: Timestamp(at),
+        },
+        EventV4::LimitsSet {
+            account,
+            login,
+            currency: code,
+            limits: set,
+            at,
+        } => Event::LimitsSet {
+            account: AccountId(account),
+            login: LoginId(login),
+            currency: currency(code)?,
+            limits: limits(set),
+            at: Timestamp(at),
+        },
+        EventV4::FreezeSet {
+            account,
+            frozen,
+            at,
+        } => Event::FreezeSet {
+            account: AccountId(account),
+            frozen,
+            at: Timestamp(at),
+        },
+        EventV4::Authorized(stored) => {
+            let stored = *stored;
+            let bought = entitlement(stored.entitlement)?;
+            if bought.key.vendor.0 != stored.vendor
+                || bought.authorization.0 != stored.authorization
+            {
+                return Err(FormatError::Corrupt("purchase and entitlement disagree"));
+            }
+            Event::Authorized(Box::new(Authorized {
+                account: AccountId(stored.account),
+                authorization: AuthorizationId(stored.authorization),
+                login: LoginId(stored.login),
+                session: SessionId(stored.session),
+                vendor: VendorId(stored.vendor),
+                entitlement: bought,
+                idempotency: stored.idempotency.map(|stamp| IdempotencyStamp {
+                    key: stamp.key,
+                    request_digest: stamp.request_digest,
+                }),
+                idempotency_expired: stored
+                    .idempotency_expired
+                    .into_iter()
+                    .map(|(vendor, key)| (VendorId(vendor), key))
+                    .collect(),
+                offer: stored.offer.map(OfferId),
+                at: Timestamp(stored.at),
+            }))
+        }
+        EventV4::ViewCounted {
+            account,
+            entitlement,
+            token_id,
+            token_expires_at,
+            at,
+        } => Event::ViewCounted {
+            account: AccountId(account),
+            entitlement: EntitlementId(entitlement),
+            token_id,
+            token_expires_at: Timestamp(token_expires_at),
+            at: Timestamp(at),
+        },
+        EventV4::Reversed {
+            account,
+            authorization,
+            entitlement,
+            vendor,
+            currency: code,
+            refund,
+            reason,
+            by,
+            at,
+        } => Event::Reversed {
+            account: AccountId(account),
+            authorization: AuthorizationId(authorization),
+            entitlement: EntitlementId(entitlement),
+            vendor: VendorId(vendor),
+            currency: currency(code)?,
+            refund: Amount::from_micros(refund),
+            reason,
+            by: origin(by),
+            at: Timestamp(at),
+        },
+        EventV4::VendorRegistered(stored) => Event::VendorRegistered(Box::new(profile(*stored)?)),
+        EventV4::PaymentMethodSaved {
+            account,
+            method: saved,
+            at,
+        } => Event::PaymentMethodSaved {
+            account: AccountId(account),
+            method: saved.map(method),
+            at: Timestamp(at),
+        },
+        EventV4::OfferPosted(stored) => Event::OfferPosted(Box::new(offer(*stored)?)),
+        EventV4::OffersPruned { vendor, offers, at } => Event::OffersPruned {
+            vendor: VendorId(vendor),
+            offers: offers.into_iter().map(OfferId).collect(),
+            at: Timestamp(at),
+        },
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Records: an event with its owner's position.
+
+/// Encodes an event and its position in its owner's stream, for the `events` keyspace.
+#[must_use]
+pub fn encode_record(position: u64, event: &Event) -> Vec<u8> {
+    let bytes = encode(&RecordV4 {
+        position,
+        event: event_v4(event),
+    });
+    debug_assert_eq!(
+        decode_record(&bytes).ok().as_ref().map(|(p, e)| (*p, e)),
+        Some((position, event)),
+        "an event does not round-trip through its stored form"
+    );
+    bytes
+}
+
+/// Decodes a record written by [`encode_record`]: the position and the event.
+///
+/// # Errors
+/// `FormatError` for another version or bytes that do not decode to a valid event.
+pub fn decode_record(bytes: &[u8]) -> Result<(u64, Event), FormatError> {
+    let record: RecordV4 = decode(bytes)?;
+    Ok((record.position, event(record.event)?))
+}
+
+// ---------------------------------------------------------------------------------------
+// Snapshots.
+
+/// An account's state as of its first `position` events.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountSnapshot {
+    /// Events of the account it includes.
+    pub position: u64,
+    /// The state after them.
+    pub state: AccountState,
+}
+
+/// A vendor's state as of its first `position` own events and the sales up to its
+/// `state.feed_seq`. The book of offers is not stored: it is rebuilt from the vendor's own
+/// events from `book_from`, and `used_offers` says which of them were bought.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VendorSnapshot {
+    /// Own events included.
+    pub position: u64,
+    /// Own position from which the offers still in the book were posted.
+    pub book_from: u64,
+    /// Offers in the book that a purchase used.
+    pub used_offers: Vec<OfferId>,
+    /// The state (with an empty book when read back).
+    pub state: VendorState,
+}
+
+/// What the feed has folded up to `seq`: the members' totals, and the sign-in e-mails and
+/// vendors that appeared since the previous checkpoint.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FeedCheckpoint {
+    /// Every event up to this sequence is folded in.
+    pub seq: u64,
+    /// The members' totals after them.
+    pub totals: Totals,
+    /// Sign-in e-mails of accounts opened since the previous checkpoint.
+    pub emails: Vec<(String, AccountId)>,
+    /// Vendors registered since the previous checkpoint, with the sequence of their
+    /// registration (where their sales can start).
+    pub vendors: Vec<(VendorId, u64)>,
+}
+
+/// Rows to write in one atomic batch: an encoded snapshot or checkpoint.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SnapshotRows {
+    /// Key-value pairs for the `snapshots` keyspace.
+    pub rows: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+fn wallet_v4(wallet: &Wallet) -> WalletV4 {
+    WalletV4 {
+        balance: wallet.balance.micros(),
+        credit_limit: wallet.credit_limit.micros(),
+        deposited: wallet.deposited.micros(),
+        refunded: wallet.refunded.micros(),
+    }
+}
+
+fn spending_v4(spending: &Spending) -> SpendingV4 {
+    SpendingV4 {
+        day: (spending.day.0.0, spending.day.1.micros()),
+        week: (spending.week.0.0, spending.week.1.micros()),
+        month: (spending.month.0.0, spending.month.1.micros()),
+    }
+}
+
+/// Encodes an account snapshot.
+#[must_use]
+pub fn encode_account(position: u64, state: &AccountState) -> SnapshotRows {
+    let stored = AccountSnapshotV4 {
+        position,
+        account: state.id.0,
+        time_zone: state.zone.name().to_owned(),
+        language: state.language.to_string(),
+        frozen: state.frozen,
+        logins: state.logins.values().map(login_v4).collect(),
+        wallets: state
+            .wallets
+            .iter()
+            .map(|(currency, wallet)| (currency_v4(*currency), wallet_v4(wallet)))
+            .collect(),
+        limits: state
+            .limits
+            .iter()
+            .map(|((login, currency), limits)| (login.0, currency_v4(*currency), limits_v4(limits)))
+            .collect(),
+        spending: state
+            .spending
+            .iter()
+            .map(|((login, currency), spending)| {
+                (login.0, currency_v4(*currency), spending_v4(spending))
+            })
+            .collect(),
+        sessions: state.sessions.values().map(session_v4).collect(),
+        entitlements: state.entitlements.values().map(entitlement_v4).collect(),
+        deposit_references: state
+            .deposit_references
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        idempotency: state
+            .idempotency
+            .iter()
+            .map(|((vendor, key), record)| IdempotencyRecordV4 {
+                vendor: vendor.0,
+                key: key.clone(),
+                request_digest: record.request_digest,
+                authorization: record.authorization.0,
+                entitlement: record.entitlement.0,
+                recorded_at: record.recorded_at.0,
+            })
+            .collect(),
+        payment_method: state.payment_method.map(method_v4),
+    };
+    SnapshotRows {
+        rows: vec![(
+            owner_key(Owner::Account(state.id)).to_vec(),
+            encode(&stored),
+        )],
+    }
+}
+
+/// Decodes an account snapshot and checks the state's invariants.
+///
+/// # Errors
+/// `FormatError` for another version, undecodable bytes, or a state that breaks an invariant.
+pub fn decode_account(bytes: &[u8]) -> Result<AccountSnapshot, FormatError> {
+    let stored: AccountSnapshotV4 = decode(bytes)?;
+    let zone = MemberZone::new(&stored.time_zone)
+        .map_err(|_| FormatError::Corrupt("unknown time zone"))?;
+    let mut state = AccountState::opened(AccountId(stored.account), zone, stored.language);
+    state.frozen = stored.frozen;
+    state.payment_method = stored.payment_method.map(method);
+    state.logins = stored
+        .logins
+        .into_iter()
+        .map(|stored| {
+            let login = login(stored);
+            (login.id, login)
+        })
+        .collect();
+    state.wallets = stored
+        .wallets
+        .into_iter()
+        .map(|(code, wallet)| {
+            Ok((
+                currency(code)?,
+                Wallet {
+                    balance: Balance::from_micros(wallet.balance),
+                    credit_limit: Amount::from_micros(wallet.credit_limit),
+                    deposited: Amount::from_micros(wallet.deposited),
+                    refunded: Amount::from_micros(wallet.refunded),
+                },
+            ))
+        })
+        .collect::<Result<_, FormatError>>()?;
+    state.limits = stored
+        .limits
+        .into_iter()
+        .map(|(login, code, set)| Ok(((LoginId(login), currency(code)?), limits(set))))
+        .collect::<Result<_, FormatError>>()?;
+    state.spending = stored
+        .spending
+        .into_iter()
+        .map(|(login, code, spent)| {
+            let amount = Amount::from_micros;
+            Ok((
+                (LoginId(login), currency(code)?),
+                Spending {
+                    day: (Period(spent.day.0), amount(spent.day.1)),
+                    week: (Period(spent.week.0), amount(spent.week.1)),
+                    month: (Period(spent.month.0), amount(spent.month.1)),
+                },
+            ))
+        })
+        .collect::<Result<_, FormatError>>()?;
+    state.sessions = stored
+        .sessions
+        .into_iter()
+        .map(|stored| session(stored).map(|session| (session.id, session)))
+        .collect::<Result<_, FormatError>>()?;
+    state.entitlements = stored
+        .entitlements
+        .into_iter()
+        .map(|stored| entitlement(stored).map(|entitlement| (entitlement.id, entitlement)))
+        .collect::<Result<_, FormatError>>()?;
+    state.deposit_references = stored
+        .deposit_references
+        .into_iter()
+        .map(String::into_boxed_str)
+        .collect();
+    state.idempotency = stored
+        .idempotency
+        .into_iter()
+        .map(|record| {
+            (
+                (VendorId(record.vendor), record.key),
+                IdempotencyRecord {
+                    request_digest: record.request_digest,
+                    authorization: AuthorizationId(record.authorization),
+                    entitlement: EntitlementId(record.entitlement),
+                    recorded_at: Timestamp(record.recorded_at),
+                },
+            )
+        })
+        .collect();
+    state.rebuild_derived();
+    state.check_invariants().map_err(FormatError::Corrupt)?;
+    Ok(AccountSnapshot {
+        position: stored.position,
+        state,
+    })
+}
+
+/// Encodes a vendor snapshot (without the offers themselves: see [`VendorSnapshot`]).
+#[must_use]
+pub fn encode_vendor(position: u64, state: &VendorState) -> SnapshotRows {
+    let stored = VendorSnapshotV4 {
+        position,
+        book_from: state.offers.oldest_position().unwrap_or(position),
+        feed_seq: state.feed_seq,
+        sales_refused: state.sales_refused,
+        profile: profile_v4(&state.profile),
+        ledger: state
+            .ledger
+            .iter()
+            .map(|(currency, ledger)| {
+                (
+                    currency_v4(*currency),
+                    LedgerV4 {
+                        sales: ledger.sales,
+                        gross: ledger.gross.micros(),
+                    },
+                )
+            })
+            .collect(),
+        used_offers: state.offers.used().into_iter().map(|id| id.0).collect(),
+    };
+    SnapshotRows {
+        rows: vec![(
+            owner_key(Owner::Vendor(state.profile.id)).to_vec(),
+            encode(&stored),
+        )],
+    }
+}
+
+/// Decodes a vendor snapshot; its book is empty until rebuilt from the vendor's own events.
+///
+/// # Errors
+/// `FormatError` for another version or undecodable bytes.
+pub fn decode_vendor(bytes: &[u8]) -> Result<VendorSnapshot, FormatError> {
+    let stored: VendorSnapshotV4 = decode(bytes)?;
+    if stored.book_from > stored.position {
+        return Err(FormatError::Corrupt("book starts after the snapshot"));
+    }
+    let ledger = stored
+        .ledger
+        .into_iter()
+        .map(|(code, ledger)| {
+            Ok((
+                currency(code)?,
+                Ledger {
+                    sales: ledger.sales,
+                    gross: Total::from_micros(ledger.gross),
+                },
+            ))
+        })
+        .collect::<Result<_, FormatError>>()?;
+    Ok(VendorSnapshot {
+        position: stored.position,
+        book_from: stored.book_from,
+        used_offers: stored.used_offers.into_iter().map(OfferId).collect(),
+        state: VendorState {
+            profile: profile(stored.profile)?,
+            ledger,
+            feed_seq: stored.feed_seq,
+            sales_refused: stored.sales_refused,
+            offers: OfferBook::new(),
+        },
+    })
+}
+
+/// Encodes a feed checkpoint with its directory rows, to be written in one batch.
+#[must_use]
+pub fn encode_checkpoint(checkpoint: &FeedCheckpoint) -> SnapshotRows {
+    let stored = CheckpointV4 {
+        seq: checkpoint.seq,
+        totals: checkpoint
+            .totals
+            .by_currency
+            .iter()
+            .map(|(currency, totals)| {
+                (
+                    currency_v4(*currency),
+                    MemberTotalsV4 {
+                        deposits: totals.deposits.micros(),
+                        refunds: totals.refunds.micros(),
+                        balances: totals.balances.micros(),
+                    },
+                )
+            })
+            .collect(),
+    };
+    let mut rows = vec![(CHECKPOINT_KEY.to_vec(), encode(&stored))];
+    for (email, account) in &checkpoint.emails {
+        rows.push((email_key(email), account.0.to_be_bytes().to_vec()));
+    }
+    for (vendor, seq) in &checkpoint.vendors {
+        rows.push((vendor_directory_key(*vendor), seq.to_be_bytes().to_vec()));
+    }
+    SnapshotRows { rows }
+}
+
+/// Decodes the checkpoint row (its directory rows are read with [`decode_email_row`] and
+/// [`decode_vendor_directory_row`]); `emails` and `vendors` come back empty.
+///
+/// # Errors
+/// `FormatError` for another version or undecodable bytes.
+pub fn decode_checkpoint(bytes: &[u8]) -> Result<FeedCheckpoint, FormatError> {
+    let stored: CheckpointV4 = decode(bytes)?;
+    let by_currency = stored
+        .totals
+        .into_iter()
+        .map(|(code, totals)| {
+            Ok((
+                currency(code)?,
+                MemberTotals {
+                    deposits: Total::from_micros(totals.deposits),
+                    refunds: Total::from_micros(totals.refunds),
+                    balances: NetTotal::from_micros(totals.balances),
+                },
+            ))
+        })
+        .collect::<Result<_, FormatError>>()?;
+    Ok(FeedCheckpoint {
+        seq: stored.seq,
+        totals: Totals { by_currency },
+        emails: Vec::new(),
+        vendors: Vec::new(),
+    })
+}
+
+/// The directory row of a sign-in e-mail.
+#[must_use]
+pub fn email_key(email: &str) -> Vec<u8> {
+    [EMAIL_PREFIX, email.as_bytes()].concat()
+}
+
+/// Reads an e-mail directory row.
+///
+/// # Errors
+/// `FormatError::Corrupt` for a key or value of another shape.
+pub fn decode_email_row(key: &[u8], value: &[u8]) -> Result<(String, AccountId), FormatError> {
+    let email = key
+        .strip_prefix(EMAIL_PREFIX)
+        .and_then(|email| std::str::from_utf8(email).ok())
+        .ok_or(FormatError::Corrupt("e-mail row key"))?;
+    let account = seq_from(value).ok_or(FormatError::Corrupt("e-mail row value"))?;
+    Ok((email.to_owned(), AccountId(account)))
+}
+
+/// The directory row of a vendor.
+#[must_use]
+pub fn vendor_directory_key(vendor: VendorId) -> Vec<u8> {
+    [VENDOR_DIRECTORY_PREFIX, &vendor.0.to_be_bytes()].concat()
+}
+
+/// Reads a vendor directory row: the vendor and the sequence of its registration.
+///
+/// # Errors
+/// `FormatError::Corrupt` for a key or value of another shape.
+pub fn decode_vendor_directory_row(
+    key: &[u8],
+    value: &[u8],
+) -> Result<(VendorId, u64), FormatError> {
+    let id = key
+        .strip_prefix(VENDOR_DIRECTORY_PREFIX)
+        .and_then(seq_from)
+        .ok_or(FormatError::Corrupt("vendor row key"))?;
+    let seq = seq_from(value).ok_or(FormatError::Corrupt("vendor row value"))?;
+    Ok((VendorId(id), seq))
+}
+
+/// A durable event with its place in the journal and in its owner's stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recorded {
+    /// Its journal sequence number.
+    pub seq: u64,
+    /// Its position in its owner's stream.
+    pub position: u64,
+    /// The event.
+    pub event: Arc<Event>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::seed::{Seed, seed_events};
+
+    #[test]
+    fn owner_index_keys_sort_by_owner_then_position_and_read_back() {
+        let a = owner_index_key(Owner::Account(AccountId(1)), 2);
+        let b = owner_index_key(Owner::Account(AccountId(1)), 10);
+        let c = owner_index_key(Owner::Account(AccountId(2)), 0);
+        assert!(a < b && b < c);
+        assert_eq!(
+            split_owner_index_key(&b),
+            Some((Owner::Account(AccountId(1)), 10))
+        );
+        assert_eq!(
+            split_owner_index_key(&owner_index_key(
+                Owner::Vendor(VendorId(u64::MAX)),
+                u64::MAX
+            )),
+            Some((Owner::Vendor(VendorId(u64::MAX)), u64::MAX))
+        );
+        assert_eq!(split_owner_index_key(b"x"), None);
+    }
+
+    #[test]
+    fn another_version_is_named_not_misread() {
+        let mut bytes = encode_record(0, &seeded().0[0]);
+        bytes[0] = 3;
+        assert_eq!(
+            decode_record(&bytes),
+            Err(FormatError::UnknownVersion { found: 3 })
+        );
+        assert_eq!(decode_record(&[]), Err(FormatError::Corrupt("empty value")));
+        assert!(decode_record(&[VERSION, 0xff, 0xff]).is_err());
+    }
+
+    fn seeded() -> (Vec<Event>, AccountState) {
+        let now = Timestamp(1_800_000_000_000);
+        let seed = Seed {
+            account: AccountId(7),
+            login: LoginId(8),
+            session: SessionId(9),
+            currency: Currency::parse("JPY").unwrap(),
+            deposit: Amount::from_micros(5_000_000),
+            time_zone: "Asia/Tokyo".to_owned(),
+            session_expiry: SessionExpiry::Idle { idle_ms: 60_000 },
+        };
+        let events = seed_events(&seed, now);
+        let mut state = AccountState::from_opened(&events[0]).unwrap();
+        for event in &events[1..] {
+            state.apply(event);
+        }
+        (events, state)
+    }
+
+    #[test]
+    fn records_and_account_snapshots_round_trip() {
+        let (events, state) = seeded();
+        for (position, event) in (0..).zip(&events) {
+            let bytes = encode_record(position, event);
+            assert_eq!(decode_record(&bytes), Ok((position, event.clone())));
+        }
+        let rows = encode_account(3, &state);
+        let (key, value) = &rows.rows[0];
+        assert_eq!(key.as_slice(), owner_key(Owner::Account(AccountId(7))));
+        let read = decode_account(value).unwrap();
+        assert_eq!(read.position, 3);
+        assert_eq!(read.state, state);
+    }
+
+    #[test]
+    fn a_snapshot_that_breaks_an_invariant_is_corrupt_not_a_panic() {
+        let (_, mut state) = seeded();
+        if let Some(wallet) = state.wallets.values_mut().next() {
+            wallet.balance = Balance::from_micros(-1);
+        }
+        let rows = encode_account(3, &state);
+        assert!(matches!(
+            decode_account(&rows.rows[0].1),
+            Err(FormatError::Corrupt(_))
+        ));
+    }
+
+    #[test]
+    fn a_checkpoint_round_trips_with_its_directory() {
+        let usd = Currency::parse("USD").unwrap();
+        let mut totals = Totals::default();
+        totals.by_currency.insert(
+            usd,
+            MemberTotals {
+                deposits: Total::from_micros(u128::from(u64::MAX) * 3),
+                refunds: Total::from_micros(5),
+                balances: NetTotal::from_micros(-7),
+            },
+        );
+        let checkpoint = FeedCheckpoint {
+            seq: 42,
+            totals,
+            emails: vec![("ann@example.org".to_owned(), AccountId(3))],
+            vendors: vec![(VendorId(9), 11)],
+        };
+        let rows = encode_checkpoint(&checkpoint).rows;
+        assert_eq!(rows.len(), 3);
+        let read = decode_checkpoint(&rows[0].1).unwrap();
+        assert_eq!(read.seq, 42);
+        assert_eq!(read.totals, checkpoint.totals);
+        assert_eq!(
+            decode_email_row(&rows[1].0, &rows[1].1),
+            Ok(("ann@example.org".to_owned(), AccountId(3)))
+        );
+        assert_eq!(
+            decode_vendor_directory_row(&rows[2].0, &rows[2].1),
+            Ok((VendorId(9), 11))
+        );
+    }
+}

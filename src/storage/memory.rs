@@ -1,0 +1,294 @@
+//! The in-memory storage: a journal and a snapshot store in process memory, for tests and
+//! simulation. It keeps what a node wrote across that node's restarts (the same `Arc` handed
+//! to the next node is its "disk"), checks every append's position against its owner's
+//! stream (the fence a replicated log would enforce), and can be told to fail, so recovery and
+//! failure paths run in milliseconds without a disk.
+//!
+//! An append is durable as soon as it is taken: the sink runs and the ack resolves before
+//! `append` returns, in sequence order (the lock is held across both). Snapshots are encoded
+//! in the stored format exactly as on disk, so they exercise it.
+//!
+//! May depend on: the storage format and ports. Nothing above storage.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use parking_lot::Mutex;
+use tokio::sync::watch;
+
+use super::format::{Recorded, SnapshotRows};
+use super::port::{Ack, Append, DurableSink, Journal, Poison, SnapshotStore, StorageError};
+use crate::domain::ids::Owner;
+
+/// What the journal holds.
+#[derive(Default)]
+struct Log {
+    /// Every event, in sequence order (`records[i].seq == i + 1`).
+    records: Vec<Recorded>,
+    /// Each owner's events, by position: their sequence numbers.
+    owners: HashMap<Owner, Vec<u64>>,
+}
+
+/// An in-memory journal and snapshot store.
+pub struct MemoryStore {
+    log: Mutex<Log>,
+    snapshots: Mutex<BTreeMap<Vec<u8>, Vec<u8>>>,
+    sink: Mutex<Option<Arc<dyn DurableSink>>>,
+    poison: Poison,
+    /// When set, the next append fails its "persist" and poisons the journal.
+    fail_next: AtomicBool,
+    /// When set, `save` refuses as if the snapshot queue were full.
+    snapshots_full: AtomicBool,
+}
+
+impl Default for MemoryStore {
+    fn default() -> MemoryStore {
+        MemoryStore {
+            log: Mutex::new(Log::default()),
+            snapshots: Mutex::new(BTreeMap::new()),
+            sink: Mutex::new(None),
+            poison: Poison::default(),
+            fail_next: AtomicBool::new(false),
+            snapshots_full: AtomicBool::new(false),
+        }
+    }
+}
+
+impl MemoryStore {
+    /// An empty store.
+    #[must_use]
+    pub fn new() -> Arc<MemoryStore> {
+        Arc::new(MemoryStore::default())
+    }
+
+    /// Connects the sink of the node that uses the store now (a restarted node brings its
+    /// own). Until then durable events go nowhere.
+    pub fn set_sink(&self, sink: Arc<dyn DurableSink>) {
+        *self.sink.lock() = Some(sink);
+    }
+
+    /// Makes the next append fail as a failed persist would: it and every later append get
+    /// `Poisoned`.
+    pub fn fail_next_append(&self) {
+        self.fail_next.store(true, Ordering::Release);
+    }
+
+    /// Makes `save` refuse (or accept again), as a full snapshot queue would.
+    pub fn refuse_snapshots(&self, refuse: bool) {
+        self.snapshots_full.store(refuse, Ordering::Release);
+    }
+
+    /// A fresh journal over the same events and snapshots, as a restart after a crash sees
+    /// them: the poison is gone (it belonged to the dead process), the sink too.
+    #[must_use]
+    pub fn reopen(&self) -> Arc<MemoryStore> {
+        let log = self.log.lock();
+        Arc::new(MemoryStore {
+            log: Mutex::new(Log {
+                records: log.records.clone(),
+                owners: log.owners.clone(),
+            }),
+            snapshots: Mutex::new(self.snapshots.lock().clone()),
+            ..MemoryStore::default()
+        })
+    }
+
+    /// Replaces a stored snapshot row (tests that tamper with snapshots).
+    pub fn put_snapshot_row(&self, key: Vec<u8>, value: Vec<u8>) {
+        self.snapshots.lock().insert(key, value);
+    }
+}
+
+impl Journal for MemoryStore {
+    fn append(&self, append: Append) -> Result<Ack, StorageError> {
+        if self.poison.is_set() {
+            return Err(StorageError::Poisoned);
+        }
+        let mut log = self.log.lock();
+        let known = log.owners.get(&append.owner).map_or(0, Vec::len);
+        if u64::try_from(known).ok() != Some(append.position) {
+            return Err(StorageError::Fenced {
+                owner: append.owner,
+                position: append.position,
+            });
+        }
+        let (ack_tx, ack) = Ack::pair();
+        if self.fail_next.swap(false, Ordering::AcqRel) {
+            self.poison.set();
+            ack_tx.send(Err(StorageError::Poisoned));
+            return Ok(ack);
+        }
+        let first = u64::try_from(log.records.len())
+            .unwrap_or(u64::MAX)
+            .saturating_add(1);
+        let mut recorded = Vec::with_capacity(append.events.len());
+        for ((seq, position), event) in (first..).zip(append.position..).zip(append.events) {
+            assert_eq!(
+                event.owner(),
+                append.owner,
+                "an event appended for another owner"
+            );
+            recorded.push(Recorded {
+                seq,
+                position,
+                event,
+            });
+        }
+        let end = first.saturating_add(u64::try_from(recorded.len()).unwrap_or(u64::MAX));
+        log.owners
+            .entry(append.owner)
+            .or_default()
+            .extend(recorded.iter().map(|r| r.seq));
+        log.records.extend(recorded.iter().cloned());
+        if let Some(sink) = self.sink.lock().as_ref() {
+            sink.durable(&recorded);
+        }
+        ack_tx.send(Ok(first..end));
+        Ok(ack)
+    }
+
+    fn durable_seq(&self) -> u64 {
+        u64::try_from(self.log.lock().records.len()).unwrap_or(u64::MAX)
+    }
+
+    fn read_from(&self, from_seq: u64, max: usize) -> Result<Vec<Recorded>, StorageError> {
+        let log = self.log.lock();
+        let skip = usize::try_from(from_seq.saturating_sub(1)).unwrap_or(usize::MAX);
+        Ok(log.records.iter().skip(skip).take(max).cloned().collect())
+    }
+
+    fn read_owner(
+        &self,
+        owner: Owner,
+        from_position: u64,
+        max: usize,
+    ) -> Result<Vec<Recorded>, StorageError> {
+        let log = self.log.lock();
+        let skip = usize::try_from(from_position).unwrap_or(usize::MAX);
+        let seqs = log.owners.get(&owner).map(Vec::as_slice).unwrap_or(&[]);
+        seqs.iter()
+            .skip(skip)
+            .take(max)
+            .map(|seq| {
+                let index = usize::try_from(seq.saturating_sub(1)).unwrap_or(usize::MAX);
+                log.records
+                    .get(index)
+                    .cloned()
+                    .ok_or_else(|| StorageError::Read("owner index names no event".to_owned()))
+            })
+            .collect()
+    }
+
+    fn is_poisoned(&self) -> bool {
+        self.poison.is_set()
+    }
+
+    fn poison_watch(&self) -> watch::Receiver<bool> {
+        self.poison.subscribe()
+    }
+
+    fn queue_depth(&self) -> usize {
+        0
+    }
+}
+
+impl SnapshotStore for MemoryStore {
+    fn save(&self, rows: SnapshotRows) -> Result<(), StorageError> {
+        if self.snapshots_full.load(Ordering::Acquire) {
+            return Err(StorageError::Full);
+        }
+        let mut snapshots = self.snapshots.lock();
+        for (key, value) in rows.rows {
+            snapshots.insert(key, value);
+        }
+        Ok(())
+    }
+
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.snapshots.lock().get(key).cloned())
+    }
+
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<crate::storage::port::Rows, StorageError> {
+        Ok(self
+            .snapshots
+            .lock()
+            .range(prefix.to_vec()..)
+            .take_while(|(key, _)| key.starts_with(prefix))
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect())
+    }
+
+    fn flush(&self) -> Result<(), StorageError> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::event::Event;
+    use crate::domain::ids::{AccountId, SessionId};
+    use crate::domain::time::Timestamp;
+
+    fn ended(account: u64) -> Arc<Event> {
+        Arc::new(Event::SessionEnded {
+            account: AccountId(account),
+            session: SessionId(1),
+            at: Timestamp(0),
+        })
+    }
+
+    fn append(account: u64, position: u64, count: usize) -> Append {
+        Append {
+            owner: Owner::Account(AccountId(account)),
+            position,
+            events: (0..count).map(|_| ended(account)).collect(),
+        }
+    }
+
+    #[test]
+    fn appends_are_fenced_by_position() -> Result<(), StorageError> {
+        let store = MemoryStore::new();
+        assert_eq!(store.append(append(1, 0, 2))?.wait_blocking(), Ok(1..3));
+        assert_eq!(
+            store.append(append(1, 1, 1)).err(),
+            Some(StorageError::Fenced {
+                owner: Owner::Account(AccountId(1)),
+                position: 1
+            }),
+            "a second writer at an old position"
+        );
+        assert_eq!(store.append(append(1, 2, 1))?.wait_blocking(), Ok(3..4));
+        assert_eq!(store.append(append(2, 0, 1))?.wait_blocking(), Ok(4..5));
+        let mine: Vec<u64> = store
+            .read_owner(Owner::Account(AccountId(1)), 1, 10)?
+            .iter()
+            .map(|r| r.position)
+            .collect();
+        assert_eq!(mine, vec![1, 2]);
+        assert_eq!(store.read_from(4, 10)?.len(), 1);
+        Ok(())
+    }
+
+    #[test]
+    fn a_failed_append_poisons_and_a_reopen_keeps_the_log() -> Result<(), StorageError> {
+        let store = MemoryStore::new();
+        store.append(append(1, 0, 1))?.wait_blocking()?;
+        store.fail_next_append();
+        assert_eq!(
+            store.append(append(1, 1, 1))?.wait_blocking(),
+            Err(StorageError::Poisoned)
+        );
+        assert!(store.is_poisoned());
+        assert_eq!(
+            store.append(append(1, 1, 1)).err(),
+            Some(StorageError::Poisoned)
+        );
+        let reopened = store.reopen();
+        assert!(!reopened.is_poisoned());
+        assert_eq!(reopened.durable_seq(), 1, "the failed append is not there");
+        assert_eq!(reopened.append(append(1, 1, 1))?.wait_blocking(), Ok(2..3));
+        Ok(())
+    }
+}
