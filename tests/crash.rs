@@ -1,6 +1,10 @@
-//! Crash safety of the real binary: SIGKILL under concurrent authorizations, restart on the
-//! same data directory, and check that every acknowledged purchase survived, vendor aggregates
-//! equal the durable sales, money is conserved, and `farthing check` agrees.
+//! Crash safety of the real binary: SIGKILL under concurrent authorizations (single and in
+//! batches), restart on the same data directory, and check that every acknowledged purchase
+//! survived (every item of a batch answered in a 200 too), vendor aggregates equal the
+//! durable sales, money is conserved, an access token minted before the kill is refused after
+//! it, and `farthing check` agrees (snapshots, checkpoint and recovery equal a full replay).
+//! The test configuration snapshots accounts every few events and checkpoints every 50 ms, so
+//! the kill also lands while snapshots are being written.
 //!
 //! A process kill keeps the page cache, so this proves recovery, not fsync ordering; the
 //! ordering itself (no reply before persist, a failed persist stops writes) is tested at the
@@ -114,7 +118,7 @@ fn acknowledged_purchases_survive_sigkill() {
         "POST",
         &format!("{}/admin/v1/members/bulk", server.base),
         &admin,
-        Some(&json!({"count": 16, "currency": "USD", "deposit": "100", "vendor_ids": [vendor_id]})),
+        Some(&json!({"count": 40, "currency": "USD", "deposit": "100", "vendor_ids": [vendor_id]})),
     )
     .unwrap();
     assert_eq!(status, 201, "{seeded:?}");
@@ -130,9 +134,69 @@ fn acknowledged_purchases_survive_sigkill() {
         })
         .collect();
 
-    // Eight clients buy as fast as they can; every 200 is recorded as acknowledged.
+    // An access token minted now, unused: after the kill it must be refused.
+    let (_, early_buyer) = members[39].clone();
+    let (status, early) = call(
+        &agent,
+        "POST",
+        &format!("{}/v1/authorize", server.base),
+        &vendor_key,
+        Some(
+            &json!({"buyer_token": early_buyer, "price": "0.01", "currency": "USD",
+                     "content_url": "https://crash.example/early", "title": "t"}),
+        ),
+    )
+    .unwrap();
+    assert_eq!(status, 200, "{early:?}");
+    let early_token = early["access_token"].as_str().unwrap().to_owned();
+
+    // Eight clients buy as fast as they can; every 200 is recorded as acknowledged. Two more
+    // send batches of ten items; every item answered with a charge is acknowledged too.
     let acknowledged: Arc<Mutex<Vec<(String, i64)>>> = Arc::new(Mutex::new(Vec::new()));
     let stop = Arc::new(AtomicBool::new(false));
+    let batchers: Vec<_> = (0..2)
+        .map(|client| {
+            let acknowledged = acknowledged.clone();
+            let stop = stop.clone();
+            let buyers: Vec<String> = members[16 + client * 10..26 + client * 10]
+                .iter()
+                .map(|(_, buyer)| buyer.clone())
+                .collect();
+            let url = format!("{}/v1/authorize/batch", server.base);
+            let key = vendor_key.clone();
+            std::thread::spawn(move || {
+                let agent = new_agent();
+                let deadline = Instant::now() + Duration::from_secs(20);
+                for n in 0..100_000u32 {
+                    if stop.load(Ordering::Relaxed) || Instant::now() > deadline {
+                        break;
+                    }
+                    let items: Vec<Value> = buyers
+                        .iter()
+                        .enumerate()
+                        .map(|(i, buyer)| {
+                            let price = format!("0.{:06}", 1 + ((n * 10 + u32::try_from(i).unwrap()) % 999));
+                            json!({"buyer_token": buyer, "price": price, "currency": "USD",
+                                   "content_url": format!("https://crash.example/b{client}/{n}/{i}"),
+                                   "title": "t"})
+                        })
+                        .collect();
+                    match call(&agent, "POST", &url, &key, Some(&json!({"items": items}))) {
+                        Ok((200, reply)) => {
+                            let mut acknowledged = acknowledged.lock().unwrap();
+                            for (item, result) in items.iter().zip(reply["results"].as_array().unwrap()) {
+                                if let Some(id) = result["authorization_id"].as_str() {
+                                    acknowledged.push((id.to_owned(), micros(item["price"].as_str().unwrap())));
+                                }
+                            }
+                        }
+                        Ok(_) => {}
+                        Err(_) => break,
+                    }
+                }
+            })
+        })
+        .collect();
     let clients: Vec<_> = (0..8)
         .map(|client| {
             let acknowledged = acknowledged.clone();
@@ -170,7 +234,7 @@ fn acknowledged_purchases_survive_sigkill() {
     server.child.kill().unwrap();
     server.child.wait().unwrap();
     stop.store(true, Ordering::Relaxed);
-    for client in clients {
+    for client in clients.into_iter().chain(batchers) {
         client.join().unwrap();
     }
     let acknowledged = acknowledged.lock().unwrap().clone();
@@ -193,6 +257,19 @@ fn acknowledged_purchases_survive_sigkill() {
         assert_eq!(status, 200, "acknowledged {id} lost: {found:?}");
         assert_eq!(micros(found["charged"].as_str().unwrap()), *price);
     }
+    // The access token minted before the kill belongs to the dead run.
+    let (status, refused) = call(
+        &agent,
+        "POST",
+        &format!("{}/v1/access", server.base),
+        &vendor_key,
+        Some(&json!({"access_token": early_token, "content_url": "https://crash.example/early"})),
+    )
+    .unwrap();
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (403, Some("access_token_expired"))
+    );
     // Members paid exactly what the vendor aggregated: durable sales, acknowledged or not.
     let mut spent = 0i64;
     for (member, _) in &members {

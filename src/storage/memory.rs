@@ -17,8 +17,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use parking_lot::Mutex;
 use tokio::sync::watch;
 
-use super::format::{Recorded, SnapshotRows};
+use super::format::{self, Recorded, SnapshotRows};
 use super::port::{Ack, Append, DurableSink, Journal, Poison, SnapshotStore, StorageError};
+use crate::domain::account::AccountState;
+use crate::domain::ids::AccountId;
 use crate::domain::ids::Owner;
 
 /// What the journal holds.
@@ -94,9 +96,38 @@ impl MemoryStore {
         })
     }
 
-    /// Replaces a stored snapshot row (tests that tamper with snapshots).
-    pub fn put_snapshot_row(&self, key: Vec<u8>, value: Vec<u8>) {
-        self.snapshots.lock().insert(key, value);
+    /// Rewrites an account's snapshot through `change`, as damage or tampering on disk would
+    /// (tests of `farthing check`). False when the account has no snapshot.
+    pub fn rewrite_account_snapshot(
+        &self,
+        account: AccountId,
+        change: impl FnOnce(&mut AccountState),
+    ) -> bool {
+        let key = format::owner_key(Owner::Account(account)).to_vec();
+        let mut snapshots = self.snapshots.lock();
+        let Some(snapshot) = snapshots
+            .get(&key)
+            .and_then(|bytes| format::decode_account(bytes).ok())
+        else {
+            return false;
+        };
+        let mut state = snapshot.state;
+        change(&mut state);
+        for (key, value) in format::encode_account(snapshot.position, &state).rows {
+            snapshots.insert(key, value);
+        }
+        true
+    }
+
+    /// The accounts that have a snapshot.
+    #[must_use]
+    pub fn accounts_with_snapshots(&self) -> Vec<AccountId> {
+        self.snapshots
+            .lock()
+            .values()
+            .filter_map(|bytes| format::decode_account(bytes).ok())
+            .map(|snapshot| snapshot.state.id)
+            .collect()
     }
 }
 

@@ -13,8 +13,9 @@ use std::sync::Arc;
 use farthing::clock::ManualClock;
 use farthing::config::Config;
 use farthing::domain::time::Timestamp;
-use farthing::node::{self, Node};
+use farthing::node::{self, Node, Storage};
 use farthing::storage::fjall_store::{Durability, SyncData};
+use farthing::storage::memory::MemoryStore;
 use serde_json::{Value, json};
 
 pub const TEST_CONFIG: &str = include_str!("../../config/test.toml");
@@ -83,8 +84,30 @@ impl TestServer {
         durability: Box<dyn Durability>,
         clock: ManualClock,
     ) -> TestServer {
+        TestServer::start_on(dir, config, Storage::Fjall(durability), clock)
+    }
+
+    /// A server on an in-memory store: `crash_restart` then starts a new node on what the
+    /// store held at that instant.
+    pub fn start_memory(store: Arc<MemoryStore>) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let config = test_config(dir.path());
+        TestServer::start_on(
+            dir,
+            config,
+            Storage::Memory(store),
+            ManualClock::at(Timestamp(START_MS)),
+        )
+    }
+
+    pub fn start_on(
+        dir: tempfile::TempDir,
+        config: Config,
+        storage: Storage,
+        clock: ManualClock,
+    ) -> TestServer {
         let admin_path = config.admin_key_path();
-        let node = node::start(config, Arc::new(clock.clone()), durability).unwrap();
+        let node = node::start_with(config, Arc::new(clock.clone()), storage).unwrap();
         let base = format!("http://{}", node.address);
         let admin_key = std::fs::read_to_string(admin_path)
             .unwrap()
@@ -112,6 +135,25 @@ impl TestServer {
         let config = test_config(self.dir.path());
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
         TestServer::start_in(dir, config, Box::new(SyncData), self.clock.clone())
+    }
+
+    /// Simulates a crash of a server on an in-memory store: a new node starts on a copy of
+    /// what `store` holds at this instant (so nothing the old node does afterwards counts),
+    /// and the old node is stopped. Keys and the boot epoch stay in the same directory.
+    pub fn crash_restart(mut self, store: &Arc<MemoryStore>) -> (TestServer, Arc<MemoryStore>) {
+        let survivor = store.reopen();
+        if let Some(node) = self.node.take() {
+            let _ = node.shutdown();
+        }
+        let config = test_config(self.dir.path());
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        let server = TestServer::start_on(
+            dir,
+            config,
+            Storage::Memory(survivor.clone()),
+            self.clock.clone(),
+        );
+        (server, survivor)
     }
 
     pub fn request(
