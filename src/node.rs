@@ -103,7 +103,9 @@ pub fn start(
     start_with(config, clock, Storage::Fjall(durability))
 }
 
-/// Starts a node with `config` on `storage`, reading time from `clock`.
+/// Starts a node with `config` on `storage`, reading time from `clock`: keys, storage and
+/// recovery, the actor system with the HTTP listeners on its shards, then (when configured)
+/// a separate HTTP runtime.
 ///
 /// # Errors
 /// `NodeError` naming what failed.
@@ -118,84 +120,15 @@ pub fn start_with(
         // but every open costs about five times as much.
         tracing::warn!("built without --cfg poly1305_force_soft: token checks are ~5x slower");
     }
-    let data_dir = config.server.data_dir.clone();
-    std::fs::create_dir_all(&data_dir).map_err(|source| NodeError::Io {
-        what: "creating the data directory",
-        source,
-    })?;
-    let tokens =
-        TokenKeys::load_or_create(&data_dir).map_err(|e| NodeError::Keys(e.to_string()))?;
-    let pseudonyms =
-        PseudonymKey::load_or_create(&data_dir).map_err(|e| NodeError::Keys(e.to_string()))?;
-    let locators =
-        LocatorKey::load_or_create(&data_dir).map_err(|e| NodeError::Keys(e.to_string()))?;
-    // Every start is a new epoch: access tokens of earlier runs are refused.
-    let boot_epoch = BootEpoch::advance(&data_dir).map_err(|e| NodeError::Keys(e.to_string()))?;
-    let admin_key_path = config.admin_key_path();
-    let admin_key = secret::load_or_create_admin_key(&admin_key_path, &mut rand::rngs::OsRng)
-        .map_err(|e| NodeError::Keys(e.to_string()))?;
-    tracing::info!(path = %admin_key_path.display(), "admin key");
-
-    let store_config = StoreConfig {
-        batch_events_max: config.journal.batch_events_max,
-        queue_entries_max: config.journal.queue_entries_max,
-        snapshot_queue_max: config.journal.snapshot_queue_max,
-    };
-    let checkpoint_interval = Duration::from_millis(config.journal.checkpoint_interval_ms);
-    let started_recovery = std::time::Instant::now();
-    let Opened {
-        journal,
-        snapshots,
-        storage_threads,
-        feed,
-        recovered,
-    } = match storage {
-        Storage::Fjall(durability) => {
-            let store = FjallStore::open(&store_dir(&data_dir))?;
-            let (reader, snapshot_reader) = store.reader()?;
-            let recovered = recovery::recover(&reader, &snapshot_reader)?;
-            drop((reader, snapshot_reader));
-            // The feed's checkpoints go through the snapshot writer, which starts with the
-            // journal; until then there is nothing to checkpoint.
-            let pending = PendingSnapshots::default();
-            let feed = Feed::new(pending.handle(), checkpoint_interval, &recovered);
-            let (journal, snapshots, threads) =
-                store.start(store_config, durability, feed.clone())?;
-            pending.connect(snapshots.clone());
-            Opened {
-                journal,
-                snapshots,
-                storage_threads: Some(threads),
-                feed,
-                recovered,
-            }
-        }
-        Storage::Memory(memory) => {
-            let recovered = recovery::recover(memory.as_ref(), memory.as_ref())?;
-            let feed = Feed::new(memory.clone(), checkpoint_interval, &recovered);
-            memory.set_sink(feed.clone());
-            Opened {
-                journal: memory.clone(),
-                snapshots: memory,
-                storage_threads: None,
-                feed,
-                recovered,
-            }
-        }
-    };
-    tracing::info!(
-        events_replayed = recovered.replayed,
-        vendors = recovered.vendors.len(),
-        elapsed_ms = u64::try_from(started_recovery.elapsed().as_millis()).unwrap_or(u64::MAX),
-        "recovered"
-    );
-    let catch_up_thread = feed
-        .start_catch_up(journal.clone())
+    let keys = Keys::load(&config)?;
+    let opened = open_storage(&config, storage)?;
+    let catch_up_thread = opened
+        .feed
+        .start_catch_up(opened.journal.clone())
         .map_err(|source| NodeError::Io {
             what: "starting the feed's catch-up thread",
             source,
         })?;
-
     let shard_count = config.shard_count();
     let http_threads = config.server.http_threads;
     let listener_count = if http_threads == 0 {
@@ -215,7 +148,6 @@ pub fn start_with(
     } else {
         (Vec::new(), listeners)
     };
-
     let public_url = if config.buy_window.public_url.is_empty() {
         format!("http://{address}")
     } else {
@@ -227,15 +159,181 @@ pub fn start_with(
     };
     let (stop, stop_rx) = watch::channel(false);
     let (served_tx, served) = std::sync::mpsc::channel();
-    let runtime_stop = stop_rx.clone();
-    let runtime_served = served_tx.clone();
+    let serving = Serving {
+        stop: stop_rx,
+        served: served_tx,
+    };
+    let parts = AppParts {
+        keys,
+        metrics,
+        public_url,
+        clock,
+        config,
+    };
+    let storage_threads = opened.threads;
+    let system = start_system(
+        parts,
+        opened.journal,
+        opened.snapshots,
+        opened.feed,
+        opened.recovered,
+        shard_listeners,
+        serving.clone(),
+    )?;
+    let http_runtime = start_http_runtime(&system.app, runtime_listeners, &serving, http_threads)?;
+    tracing::info!(%address, shards = shard_count, http_threads, "farthing is serving");
+    Ok(Node {
+        address,
+        app: system.app,
+        stop,
+        served: parking_lot::Mutex::new(served),
+        listeners: listener_count,
+        shards: system.shards,
+        system: system.system,
+        system_thread: system.thread,
+        storage_threads,
+        catch_up_thread,
+        http_runtime,
+    })
+}
+
+/// The keys a node loads (or creates) in its data directory at start.
+struct Keys {
+    tokens: TokenKeys,
+    pseudonyms: PseudonymKey,
+    locators: LocatorKey,
+    admin_key: secret::AdminKey,
+    boot_epoch: u64,
+}
+
+impl Keys {
+    fn load(config: &Config) -> Result<Keys, NodeError> {
+        let data_dir = &config.server.data_dir;
+        std::fs::create_dir_all(data_dir).map_err(|source| NodeError::Io {
+            what: "creating the data directory",
+            source,
+        })?;
+        let keys = |e: crate::crypto::KeyFileError| NodeError::Keys(e.to_string());
+        let admin_key_path = config.admin_key_path();
+        let loaded = Keys {
+            tokens: TokenKeys::load_or_create(data_dir).map_err(keys)?,
+            pseudonyms: PseudonymKey::load_or_create(data_dir).map_err(keys)?,
+            locators: LocatorKey::load_or_create(data_dir).map_err(keys)?,
+            // Every start is a new epoch: access tokens of earlier runs are refused.
+            boot_epoch: BootEpoch::advance(data_dir).map_err(keys)?,
+            admin_key: secret::load_or_create_admin_key(&admin_key_path, &mut rand::rngs::OsRng)
+                .map_err(keys)?,
+        };
+        tracing::info!(path = %admin_key_path.display(), "admin key");
+        Ok(loaded)
+    }
+}
+
+/// Opens the journal and snapshots, recovers, and builds the feed on what recovery folded.
+fn open_storage(config: &Config, storage: Storage) -> Result<Opened, NodeError> {
+    let checkpoint_interval = Duration::from_millis(config.journal.checkpoint_interval_ms);
+    let started = std::time::Instant::now();
+    let opened = match storage {
+        Storage::Fjall(durability) => {
+            let store = FjallStore::open(&store_dir(&config.server.data_dir))?;
+            let (reader, snapshot_reader) = store.reader()?;
+            let recovered = recovery::recover(&reader, &snapshot_reader)?;
+            drop((reader, snapshot_reader));
+            // The feed's checkpoints go through the snapshot writer, which starts with the
+            // journal; until then there is nothing to checkpoint.
+            let pending = PendingSnapshots::default();
+            let feed = Feed::new(pending.handle(), checkpoint_interval, &recovered);
+            let store_config = StoreConfig {
+                batch_events_max: config.journal.batch_events_max,
+                queue_entries_max: config.journal.queue_entries_max,
+                snapshot_queue_max: config.journal.snapshot_queue_max,
+            };
+            let (journal, snapshots, threads) =
+                store.start(store_config, durability, feed.clone())?;
+            pending.connect(snapshots.clone());
+            Opened {
+                journal,
+                snapshots,
+                threads: Some(threads),
+                feed,
+                recovered,
+            }
+        }
+        Storage::Memory(memory) => {
+            let recovered = recovery::recover(memory.as_ref(), memory.as_ref())?;
+            let feed = Feed::new(memory.clone(), checkpoint_interval, &recovered);
+            memory.set_sink(feed.clone());
+            Opened {
+                journal: memory.clone(),
+                snapshots: memory,
+                threads: None,
+                feed,
+                recovered,
+            }
+        }
+    };
+    tracing::info!(
+        events_replayed = opened.recovered.replayed,
+        vendors = opened.recovered.vendors.len(),
+        elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        "recovered"
+    );
+    Ok(opened)
+}
+
+/// What the app is built from besides the actors.
+struct AppParts {
+    keys: Keys,
+    metrics: metrics_exporter_prometheus::PrometheusHandle,
+    public_url: String,
+    clock: Arc<dyn Clock>,
+    config: Config,
+}
+
+/// How the accept loops learn to stop and tell that they have.
+#[derive(Clone)]
+struct Serving {
+    stop: watch::Receiver<bool>,
+    served: std::sync::mpsc::Sender<()>,
+}
+
+/// The running actor system.
+struct System {
+    app: Arc<App>,
+    shards: Arc<Shards>,
+    system: actix_rt::System,
+    thread: std::thread::JoinHandle<()>,
+}
+
+/// Starts the actor system on its own thread: shards, the registry with the recovered vendors
+/// and e-mails, the app, and an accept loop on each shard. Returns once it serves.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the parts of a node, each built just before"
+)]
+fn start_system(
+    parts: AppParts,
+    journal: Arc<dyn Journal>,
+    snapshots: Arc<dyn SnapshotStore>,
+    feed: Arc<Feed>,
+    recovered: recovery::Recovered,
+    listeners: Vec<std::net::TcpListener>,
+    serving: Serving,
+) -> Result<System, NodeError> {
     let (started_tx, started_rx) = std::sync::mpsc::channel();
-    let system_thread = std::thread::Builder::new()
+    let thread = std::thread::Builder::new()
         .name("farthing-system".to_owned())
         .spawn(move || {
             let runner = actix_rt::System::new();
             let result = runner.block_on(async move {
-                let shards = Arc::new(Shards::start(shard_count));
+                let AppParts {
+                    keys,
+                    metrics,
+                    public_url,
+                    clock,
+                    config,
+                } = parts;
+                let shards = Arc::new(Shards::start(config.shard_count()));
                 let env = AccountEnv {
                     journal,
                     snapshots,
@@ -261,11 +359,11 @@ pub fn start_with(
                 }
                 let app = Arc::new(App {
                     registry,
-                    tokens,
-                    pseudonyms,
-                    locators,
-                    admin_key,
-                    boot_epoch,
+                    tokens: keys.tokens,
+                    pseudonyms: keys.pseudonyms,
+                    locators: keys.locators,
+                    admin_key: keys.admin_key,
+                    boot_epoch: keys.boot_epoch,
                     idempotency: IdempotencyCache::new(
                         config.idempotency.keys_max,
                         config.idempotency.retention_ms,
@@ -278,14 +376,12 @@ pub fn start_with(
                     ready: std::sync::atomic::AtomicBool::new(false),
                 });
                 let connections = Arc::new(Semaphore::new(app.config.server.connections_max));
-                for (listener, shard) in shard_listeners.into_iter().zip(shards.handles()) {
-                    let app = app.clone();
-                    let connections = connections.clone();
-                    let stop = stop_rx.clone();
-                    let served = served_tx.clone();
+                for (listener, shard) in listeners.into_iter().zip(shards.handles()) {
+                    let (app, connections, serving) =
+                        (app.clone(), connections.clone(), serving.clone());
                     shard.spawn(async move {
-                        server::serve(listener, app, connections, stop).await;
-                        let _ = served.send(());
+                        server::serve(listener, app, connections, serving.stop).await;
+                        let _ = serving.served.send(());
                     });
                 }
                 app.ready.store(true, Ordering::Release);
@@ -301,66 +397,58 @@ pub fn start_with(
             what: "starting the actor system",
             source,
         })?;
-    let (app, shards, system) = match started_rx.recv() {
-        Ok(Ok(started)) => started,
+    match started_rx.recv() {
+        Ok(Ok((app, shards, system))) => Ok(System {
+            app,
+            shards,
+            system,
+            thread,
+        }),
         Ok(Err(error)) => {
-            let _ = system_thread.join();
-            return Err(error);
+            let _ = thread.join();
+            Err(error)
         }
-        Err(_) => {
-            return Err(NodeError::System(
-                "the actor system thread stopped while starting".to_owned(),
-            ));
-        }
-    };
-    let http_runtime = if runtime_listeners.is_empty() {
-        None
-    } else {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(http_threads)
-            .thread_name("farthing-http")
-            .enable_all()
-            .build()
-            .map_err(|source| NodeError::Io {
-                what: "starting the HTTP runtime",
-                source,
-            })?;
-        let connections = Arc::new(Semaphore::new(app.config.server.connections_max));
-        for listener in runtime_listeners {
-            let (app, connections, stop, served) = (
-                app.clone(),
-                connections.clone(),
-                runtime_stop.clone(),
-                runtime_served.clone(),
-            );
-            runtime.spawn(async move {
-                server::serve(listener, app, connections, stop).await;
-                let _ = served.send(());
-            });
-        }
-        Some(runtime)
-    };
-    tracing::info!(%address, shards = shard_count, http_threads, "farthing is serving");
-    Ok(Node {
-        address,
-        app,
-        stop,
-        served: parking_lot::Mutex::new(served),
-        listeners: listener_count,
-        shards,
-        system,
-        system_thread,
-        storage_threads,
-        catch_up_thread,
-        http_runtime,
-    })
+        Err(_) => Err(NodeError::System(
+            "the actor system thread stopped while starting".to_owned(),
+        )),
+    }
+}
+
+/// Serves `listeners` on a separate runtime of `threads` threads, when configured.
+fn start_http_runtime(
+    app: &Arc<App>,
+    listeners: Vec<std::net::TcpListener>,
+    serving: &Serving,
+    threads: usize,
+) -> Result<Option<tokio::runtime::Runtime>, NodeError> {
+    if listeners.is_empty() {
+        return Ok(None);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .thread_name("farthing-http")
+        .enable_all()
+        .build()
+        .map_err(|source| NodeError::Io {
+            what: "starting the HTTP runtime",
+            source,
+        })?;
+    let connections = Arc::new(Semaphore::new(app.config.server.connections_max));
+    for listener in listeners {
+        let (app, connections, serving) = (app.clone(), connections.clone(), serving.clone());
+        runtime.spawn(async move {
+            server::serve(listener, app, connections, serving.stop).await;
+            let _ = serving.served.send(());
+        });
+    }
+    Ok(Some(runtime))
 }
 
 /// Storage opened and recovered, before the actors start.
 struct Opened {
     journal: Arc<dyn Journal>,
     snapshots: Arc<dyn SnapshotStore>,
-    storage_threads: Option<StorageThreads>,
+    threads: Option<StorageThreads>,
     feed: Arc<Feed>,
     recovered: recovery::Recovered,
 }

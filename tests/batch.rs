@@ -165,7 +165,7 @@ fn the_batch_itself_is_bounded() {
     assert_eq!(too_many.status, 400, "{:?}", too_many.body);
     assert_eq!(too_many.body["param"], "items");
     // Its own body limit: larger than a single authorize may send, bounded still.
-    let huge = "x".repeat(300_000);
+    let huge = "x".repeat(70_000);
     let oversized = server.post(
         "/v1/authorize/batch",
         Some(&vendor.key),

@@ -37,6 +37,17 @@ use crate::storage::port::{Append, Journal, SnapshotStore};
 /// reads (and the next snapshot) can wait on the latest write.
 pub type DurableWait = Shared<BoxFuture<'static, Result<u64, Fault>>>;
 
+/// The shared wait on a journal ack: the sequence of the group's last event once durable.
+pub(super) fn durable_wait(ack: crate::storage::port::Ack) -> DurableWait {
+    async move {
+        ack.await
+            .map(|seqs| seqs.end.saturating_sub(1))
+            .map_err(Fault::from)
+    }
+    .boxed()
+    .shared()
+}
+
 /// Everything an account actor needs besides its state.
 #[derive(Clone)]
 pub struct AccountEnv {
@@ -165,13 +176,7 @@ impl AccountActor {
             self.state.apply(event);
         }
         self.position = self.position.saturating_add(count);
-        let wait: DurableWait = async move {
-            ack.await
-                .map(|seqs| seqs.end.saturating_sub(1))
-                .map_err(Fault::from)
-        }
-        .boxed()
-        .shared();
+        let wait = durable_wait(ack);
         self.last_write = Some(wait.clone());
         self.maybe_snapshot();
         Ok(wait)

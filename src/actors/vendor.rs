@@ -13,13 +13,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix::{Actor, AsyncContext, Context, Handler};
-use futures_util::FutureExt;
 
-use super::account::{DurableWait, SnapshotProgress};
+use super::account::{DurableWait, SnapshotProgress, durable_wait};
 use super::messages::{
-    ClaimOfferMessage, CommandError, Fault, FeedCoveredMessage, OpenVendorMessage,
-    PostOfferMessage, ReleaseOfferMessage, ReplyTo, SaleMessage, VendorLedgerView,
-    VendorViewMessage, ViewOfferMessage,
+    ClaimOfferMessage, CommandError, FeedCoveredMessage, OpenVendorMessage, PostOfferMessage,
+    ReleaseOfferMessage, ReplyTo, SaleMessage, VendorLedgerView, VendorViewMessage,
+    ViewOfferMessage,
 };
 use super::registry::OfferIndex;
 use crate::clock::Clock;
@@ -99,13 +98,7 @@ impl VendorActor {
             .position
             .saturating_add(u64::try_from(events.len()).unwrap_or(u64::MAX));
         self.dirty = true;
-        let wait: DurableWait = async move {
-            ack.await
-                .map(|seqs| seqs.end.saturating_sub(1))
-                .map_err(Fault::from)
-        }
-        .boxed()
-        .shared();
+        let wait = durable_wait(ack);
         self.last_write = Some(wait.clone());
         Ok(wait)
     }

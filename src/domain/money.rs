@@ -431,6 +431,17 @@ impl Currency {
         std::str::from_utf8(&self.code).unwrap_or("XXX")
     }
 
+    /// The three-letter code as a `'static` string from the currency table (for metric labels,
+    /// which need no allocation then).
+    #[must_use]
+    pub fn code_static(&self) -> &'static str {
+        CURRENCIES
+            .iter()
+            .map(|(known, _)| *known)
+            .find(|known| known.as_bytes() == self.code)
+            .unwrap_or("XXX")
+    }
+
     /// Digits after the decimal point that output always shows.
     #[must_use]
     pub fn minor_digits(&self) -> u8 {

@@ -127,22 +127,20 @@ pub fn count_outcome(
             return;
         }
     };
-    let label = if authorization.replayed {
-        "replayed"
+    let hot = names::hot();
+    if authorization.replayed {
+        hot.replayed.increment(1);
     } else if authorization.already_owned {
-        "already_owned"
+        hot.already_owned.increment(1);
     } else {
-        "purchased"
-    };
-    metrics::counter!(names::AUTHORIZATIONS, "outcome" => label).increment(1);
-    if label == "purchased" {
-        metrics::counter!(names::AUTHORIZED_MICROS, "currency" => currency.code().to_owned())
+        hot.purchased.increment(1);
+        hot.authorized_micros(currency.code_static())
             .increment(authorization.charged.micros());
         let before_journal =
             parsed_in.as_secs_f64() + micros_to_secs(authorization.before_journal_us);
-        metrics::histogram!(names::AUTHORIZE_BEFORE_JOURNAL).record(before_journal);
+        hot.before_journal.record(before_journal);
         let waited = sent.elapsed().as_secs_f64() - micros_to_secs(authorization.before_journal_us);
-        metrics::histogram!(names::AUTHORIZE_JOURNAL_WAIT).record(waited.max(0.0));
+        hot.journal_wait.record(waited.max(0.0));
     }
 }
 

@@ -23,7 +23,7 @@ pub async fn handle(app: &App, request: Request<Incoming>) -> Response<Full<Byte
     let (parts, body) = request.into_parts();
     let path = parts.uri.path();
     let (label, response) = match routes::find(&parts.method, path) {
-        Matched::Route(route, params) => {
+        Matched::Route(route, index, params) => {
             let outcome = serve(app, route, params, &parts.headers, parts.uri.query(), body).await;
             let response = match outcome {
                 Ok(response) => response,
@@ -32,7 +32,13 @@ pub async fn handle(app: &App, request: Request<Incoming>) -> Response<Full<Byte
                 }
                 Err(error) => problem(&error),
             };
-            (route.path, response)
+            if let Some(handles) = route_handles().get(index) {
+                handles.record(
+                    status_index(response.status()),
+                    started.elapsed().as_secs_f64(),
+                );
+            }
+            return response;
         }
         Matched::OtherMethods(methods) => {
             let mut response = if buy_window::owns(path) {
@@ -98,11 +104,30 @@ async fn serve<'a>(
     (route.handler)(app, call).await
 }
 
+/// The metric handles of every route, by index in `ROUTES`.
+fn route_handles() -> &'static [names::RouteHandles] {
+    static HANDLES: std::sync::OnceLock<Vec<names::RouteHandles>> = std::sync::OnceLock::new();
+    HANDLES.get_or_init(|| {
+        let labels: Vec<&'static str> = routes::ROUTES.iter().map(|route| route.path).collect();
+        names::route_handles(&labels)
+    })
+}
+
+/// Counts a response of a request that matched no route.
 fn record(route: &'static str, status: StatusCode, started: Instant) {
     let status = status_label(status);
     metrics::counter!(names::HTTP_REQUESTS, "route" => route, "status" => status).increment(1);
     metrics::histogram!(names::HTTP_LATENCY, "route" => route)
         .record(started.elapsed().as_secs_f64());
+}
+
+/// The index of a status in `STATUS_LABELS`.
+fn status_index(status: StatusCode) -> usize {
+    let label = status_label(status);
+    names::STATUS_LABELS
+        .iter()
+        .position(|known| *known == label)
+        .unwrap_or(names::STATUS_LABELS.len().saturating_sub(1))
 }
 
 async fn read_body(

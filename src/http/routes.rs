@@ -217,56 +217,107 @@ pub static ROUTES: &[Route] = &[
 /// The route for `method` and `path`, with its parameters; or, when the path is known with
 /// other methods only, those methods (for `405` and `Allow`).
 pub enum Matched<'p> {
-    /// A route takes this request.
-    Route(&'static Route, Params<'p>),
+    /// A route takes this request: the route, its index in `ROUTES`, its parameters.
+    Route(&'static Route, usize, Params<'p>),
     /// The path exists, with these methods.
     OtherMethods(Vec<Method>),
     /// No route has this path.
     None,
 }
 
+/// One segment of a template, split once.
+enum Part {
+    /// Must equal the path's segment.
+    Literal(&'static str),
+    /// Takes any non-empty segment, under this name.
+    Param(&'static str),
+}
+
+/// Segments a path has at most (longer paths match no route).
+const SEGMENTS_MAX: usize = 8;
+
+/// The templates of `ROUTES`, split into parts once rather than on every request.
+static TEMPLATES: std::sync::LazyLock<Vec<Vec<Part>>> = std::sync::LazyLock::new(|| {
+    ROUTES
+        .iter()
+        .map(|route| {
+            route
+                .path
+                .trim_start_matches('/')
+                .split('/')
+                .map(
+                    |part| match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+                        Some(name) => Part::Param(name),
+                        None => Part::Literal(part),
+                    },
+                )
+                .collect()
+        })
+        .collect()
+});
+
 /// Finds the route of a request. Among templates that fit a path, the one with the most
 /// literal segments wins (`/admin/v1/members/bulk` over `/admin/v1/members/{id}`).
 #[must_use]
 pub fn find<'p>(method: &Method, path: &'p str) -> Matched<'p> {
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    let mut best: Option<(usize, &'static Route, Params<'p>)> = None;
+    let mut segments: [&str; SEGMENTS_MAX] = [""; SEGMENTS_MAX];
+    let mut count = 0;
+    for segment in path.trim_start_matches('/').split('/') {
+        let Some(slot) = segments.get_mut(count) else {
+            return Matched::None;
+        };
+        *slot = segment;
+        count += 1;
+    }
+    let segments = segments.get(..count).unwrap_or(&[]);
+    let mut best: Option<(usize, usize)> = None;
     let mut methods: Vec<Method> = Vec::new();
-    for route in ROUTES {
-        let Some((literals, params)) = fit(route.path, &segments) else {
+    for (index, (route, parts)) in ROUTES.iter().zip(TEMPLATES.iter()).enumerate() {
+        let Some(literals) = fit(parts, segments) else {
             continue;
         };
-        if !methods.contains(&route.method) {
+        if route.method == *method {
+            if best.is_none_or(|(most, _)| literals > most) {
+                best = Some((literals, index));
+            }
+        } else if !methods.contains(&route.method) {
             methods.push(route.method.clone());
         }
-        if route.method == *method && best.as_ref().is_none_or(|(most, ..)| literals > *most) {
-            best = Some((literals, route, params));
-        }
     }
-    match best {
-        Some((_, route, params)) => Matched::Route(route, params),
+    match best.and_then(|(_, index)| Some((index, ROUTES.get(index)?, TEMPLATES.get(index)?))) {
+        Some((index, route, parts)) => Matched::Route(route, index, params(parts, segments)),
         None if methods.is_empty() => Matched::None,
         None => Matched::OtherMethods(methods),
     }
 }
 
-/// Whether `segments` fit `template`: the number of literal segments, and the parameters.
-fn fit<'p>(template: &'static str, segments: &[&'p str]) -> Option<(usize, Params<'p>)> {
-    let parts: Vec<&'static str> = template.trim_start_matches('/').split('/').collect();
+/// Whether `segments` fit a template: the number of its literal segments.
+fn fit(parts: &[Part], segments: &[&str]) -> Option<usize> {
     if parts.len() != segments.len() {
         return None;
     }
     let mut literals = 0;
-    let mut params = Params::default();
     for (part, segment) in parts.iter().zip(segments) {
-        match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
-            Some(name) if !segment.is_empty() => params.pairs.push((name, *segment)),
-            Some(_) => return None,
-            None if part == segment => literals += 1,
-            None => return None,
+        match part {
+            Part::Param(_) if !segment.is_empty() => {}
+            Part::Literal(literal) if literal == segment => literals += 1,
+            _ => return None,
         }
     }
-    Some((literals, params))
+    Some(literals)
+}
+
+/// The parameters of a path that fits `parts`.
+fn params<'p>(parts: &[Part], segments: &[&'p str]) -> Params<'p> {
+    let pairs = parts
+        .iter()
+        .zip(segments)
+        .filter_map(|(part, segment)| match part {
+            Part::Param(name) => Some((*name, *segment)),
+            Part::Literal(_) => None,
+        })
+        .collect();
+    Params { pairs }
 }
 
 #[cfg(test)]
@@ -275,12 +326,13 @@ mod tests {
 
     #[test]
     fn templates_match_segments_and_literals_win() {
-        let Matched::Route(route, params) = find(&Method::GET, "/v1/authorizations/auth_x") else {
+        let Matched::Route(route, _, params) = find(&Method::GET, "/v1/authorizations/auth_x")
+        else {
             panic!("the lookup route matches");
         };
         assert_eq!(route.path, "/v1/authorizations/{id}");
         assert_eq!(params.get("id").ok(), Some("auth_x"));
-        let Matched::Route(route, _) = find(&Method::POST, "/admin/v1/members/bulk") else {
+        let Matched::Route(route, ..) = find(&Method::POST, "/admin/v1/members/bulk") else {
             panic!("bulk matches");
         };
         assert_eq!(route.path, "/admin/v1/members/bulk");

@@ -54,7 +54,7 @@ where
         .begin(vendor.profile.id, &key, digest, app.now())?
     {
         IdempotencyCheck::Replay(status, bytes) => {
-            metrics::counter!(names::AUTHORIZATIONS, "outcome" => "replayed").increment(1);
+            names::hot().replayed.increment(1);
             let content_type = if status.is_success() {
                 "application/json"
             } else {
@@ -364,11 +364,12 @@ pub async fn access(app: &App, call: Call<'_>) -> Outcome {
         .access(account, command)
         .await
         .map_err(ApiError::from);
-    let outcome = match &granted {
-        Ok(_) => "granted",
-        Err(error) => error.describe().1,
-    };
-    metrics::counter!(names::ACCESS_CHECKS, "outcome" => outcome).increment(1);
+    match &granted {
+        Ok(_) => names::hot().access_granted.increment(1),
+        Err(error) => {
+            metrics::counter!(names::ACCESS_CHECKS, "outcome" => error.describe().1).increment(1);
+        }
+    }
     let granted = granted?;
     Ok(json(
         StatusCode::OK,

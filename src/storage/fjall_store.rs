@@ -697,25 +697,10 @@ impl StorageThreads {
             keeper,
         } = self;
         shared.stopping.store(true, Ordering::Release);
-        // `try_send` in a loop rather than `blocking_send`, which panics in an async context.
-        loop {
-            match tx.try_send(Command::Stop) {
-                Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => break,
-                Err(mpsc::error::TrySendError::Full(_)) => {
-                    std::thread::sleep(SHUTDOWN_RETRY_DELAY);
-                }
-            }
-        }
+        send_stop(&tx, || Command::Stop);
         drop(tx);
         let joined = writer.join();
-        loop {
-            match snapshot_tx.try_send(SnapshotCommand::Stop) {
-                Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => break,
-                Err(mpsc::error::TrySendError::Full(_)) => {
-                    std::thread::sleep(SHUTDOWN_RETRY_DELAY);
-                }
-            }
-        }
+        send_stop(&snapshot_tx, || SnapshotCommand::Stop);
         drop(snapshot_tx);
         let snapshots_joined = snapshot_writer.join();
         keeper.stop();
@@ -726,6 +711,18 @@ impl StorageThreads {
         }
         tracing::info!("journal writer stopped");
         Ok(())
+    }
+}
+
+/// Queues a stop request behind everything queued. `try_send` in a loop rather than
+/// `blocking_send`, which panics in an async context; the writer keeps draining, so a full
+/// queue empties.
+fn send_stop<T>(tx: &mpsc::Sender<T>, stop: impl Fn() -> T) {
+    loop {
+        match tx.try_send(stop()) {
+            Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => return,
+            Err(mpsc::error::TrySendError::Full(_)) => std::thread::sleep(SHUTDOWN_RETRY_DELAY),
+        }
     }
 }
 
