@@ -2,14 +2,15 @@
 //! before the acks of its batch are released.
 //!
 //! - It folds the members' totals (a pure fold, `domain::totals`), for `/admin/v1/totals`.
-//! - It hands each sale to its vendor's actor, in journal order, with `try_send`: a full
-//!   mailbox never blocks the writer and never drops a sale. The vendor is marked behind
-//!   from that sale on, and the catch-up thread reads its sales back from the journal and
-//!   hands them over when there is room, then lets the feed deliver again.
+//! - It hands each vendor its sales of a durable batch, in journal order, in one message with
+//!   `try_send`: a full mailbox never blocks the writer and never drops a sale. The vendor is
+//!   marked behind from those sales on, and the catch-up thread reads its sales back from the
+//!   journal and hands them over when there is room, then lets the feed deliver again.
 //! - About once per `checkpoint_interval` it saves a checkpoint: the totals up to a sequence,
 //!   and the sign-in e-mails and vendors that appeared since the last one (the directory that
-//!   recovery loads), and tells every vendor that is not behind how far its sales are
-//!   covered, so a quiet vendor's snapshot does not pin recovery far back in the journal.
+//!   recovery loads); the catch-up thread also saves one when the server went quiet. And it
+//!   tells every vendor that is not behind how far its sales are covered, so a quiet vendor's
+//!   snapshot does not pin recovery far back in the journal.
 //!
 //! It must never block: the journal's next batch waits for it.
 
@@ -23,7 +24,7 @@ use actix::prelude::SendError;
 use dashmap::DashMap;
 use parking_lot::Mutex;
 
-use super::messages::{FeedCoveredMessage, SaleMessage};
+use super::messages::{FeedCoveredMessage, SalesMessage};
 use super::vendor::VendorActor;
 use crate::domain::event::Event;
 use crate::domain::ids::{AccountId, VendorId};
@@ -62,7 +63,10 @@ struct Projection {
     emails: Vec<(String, AccountId)>,
     /// Vendors registered since the last checkpoint.
     vendors: Vec<(VendorId, u64)>,
+    /// The sequence the last saved checkpoint includes.
+    checkpointed_seq: u64,
     last_checkpoint: Instant,
+    last_covered: Instant,
 }
 
 /// The feed. Shared by the journal writer (as its sink), the registry (which adds vendors),
@@ -94,7 +98,9 @@ impl Feed {
                 },
                 emails: recovered.pending_emails.clone(),
                 vendors: recovered.pending_vendors.clone(),
+                checkpointed_seq: 0,
                 last_checkpoint: Instant::now(),
+                last_covered: Instant::now(),
             }),
             snapshots,
             checkpoint_interval,
@@ -119,58 +125,75 @@ impl Feed {
         self.projection.lock().view.clone()
     }
 
-    /// Hands one sale to its vendor, or leaves it to the catch-up.
-    fn deliver(&self, vendor: VendorId, recorded: &Recorded) {
+    /// Hands a vendor its sales of one durable batch in one message, or leaves them to the
+    /// catch-up when its mailbox is full.
+    fn deliver(&self, vendor: VendorId, sales: Vec<(u64, Arc<Event>)>) {
+        let Some(first) = sales.first().map(|(seq, _)| *seq) else {
+            return;
+        };
         let Some(mut target) = self.targets.get_mut(&vendor) else {
-            tracing::error!(%vendor, seq = recorded.seq, "a sale for a vendor the feed does not know");
+            tracing::error!(%vendor, seq = first, "a sale for a vendor the feed does not know");
             return;
         };
         if target.behind_from.is_some() {
             return;
         }
-        let message = SaleMessage {
-            seq: recorded.seq,
-            event: Arc::clone(&recorded.event),
-        };
-        match target.addr.try_send(message) {
+        let count = u64::try_from(sales.len()).unwrap_or(u64::MAX);
+        match target.addr.try_send(SalesMessage { sales }) {
             Ok(()) => {}
             Err(SendError::Full(_)) => {
-                metrics::counter!(names::FEED_DEFERRED).increment(1);
-                target.behind_from = Some(recorded.seq);
+                metrics::counter!(names::FEED_DEFERRED).increment(count);
+                target.behind_from = Some(first);
             }
             Err(SendError::Closed(_)) => {
                 tracing::warn!(%vendor, "the vendor's actor is gone; its sales wait in the journal");
-                target.behind_from = Some(recorded.seq);
+                target.behind_from = Some(first);
             }
         }
     }
 
-    /// Saves a checkpoint if one is due, and tells vendors how far their sales are covered.
-    fn maybe_checkpoint(&self) {
+    /// Saves a checkpoint of the totals and the directory when one is due and something was
+    /// folded since the last one. Safe from any thread: it touches no vendor. Called after
+    /// each durable batch, and by the catch-up thread on its timer, so a server that went quiet
+    /// still checkpoints its last events.
+    fn checkpoint_if_due(&self) {
         let mut projection = self.projection.lock();
-        if projection.last_checkpoint.elapsed() < self.checkpoint_interval {
+        let due = projection.last_checkpoint.elapsed() >= self.checkpoint_interval;
+        if !due || projection.view.seq <= projection.checkpointed_seq || projection.view.overflow {
             return;
         }
         projection.last_checkpoint = Instant::now();
-        let seq = projection.view.seq;
-        if !projection.view.overflow {
-            let checkpoint = FeedCheckpoint {
-                seq,
-                totals: projection.view.totals.clone(),
-                emails: projection.emails.clone(),
-                vendors: projection.vendors.clone(),
-            };
-            if self
-                .snapshots
-                .save(crate::storage::checkpoint_rows(&checkpoint))
-                .is_ok()
-            {
-                projection.emails.clear();
-                projection.vendors.clear();
-                metrics::counter!(names::FEED_CHECKPOINTS).increment(1);
-            }
+        let checkpoint = FeedCheckpoint {
+            seq: projection.view.seq,
+            totals: projection.view.totals.clone(),
+            emails: projection.emails.clone(),
+            vendors: projection.vendors.clone(),
+        };
+        if self
+            .snapshots
+            .save(crate::storage::checkpoint_rows(&checkpoint))
+            .is_ok()
+        {
+            projection.checkpointed_seq = checkpoint.seq;
+            projection.emails.clear();
+            projection.vendors.clear();
+            metrics::counter!(names::FEED_CHECKPOINTS).increment(1);
         }
-        drop(projection);
+    }
+
+    /// Tells every vendor that is not behind how far its sales are covered, once per interval.
+    /// Only the journal writer's thread calls this, after it delivered the batch's sales: the
+    /// message then follows them in each mailbox, so a vendor never skips a sale it has not
+    /// seen yet.
+    fn cover_vendors_if_due(&self) {
+        let seq = {
+            let mut projection = self.projection.lock();
+            if projection.last_covered.elapsed() < self.checkpoint_interval {
+                return;
+            }
+            projection.last_covered = Instant::now();
+            projection.view.seq
+        };
         for target in &self.targets {
             if target.behind_from.is_none() {
                 // Best effort: a full mailbox only means the vendor's snapshot says less.
@@ -194,6 +217,7 @@ impl Feed {
             .spawn(move || {
                 while !feed.stopping.load(Ordering::Acquire) {
                     std::thread::sleep(CATCH_UP_INTERVAL);
+                    feed.checkpoint_if_due();
                     let behind: Vec<VendorId> = feed
                         .targets
                         .iter()
@@ -232,21 +256,15 @@ impl Feed {
                     return;
                 }
             };
-            let mut next = from;
-            for recorded in &chunk {
-                if recorded.event.sale_vendor() == Some(vendor) {
-                    let message = SaleMessage {
-                        seq: recorded.seq,
-                        event: Arc::clone(&recorded.event),
-                    };
-                    if addr.try_send(message).is_err() {
-                        if let Some(mut target) = self.targets.get_mut(&vendor) {
-                            target.behind_from = Some(recorded.seq);
-                        }
-                        return;
-                    }
-                }
-                next = recorded.seq.saturating_add(1);
+            let next = chunk.last().map_or(from, |r| r.seq.saturating_add(1));
+            let sales: Vec<(u64, Arc<Event>)> = chunk
+                .iter()
+                .filter(|recorded| recorded.event.sale_vendor() == Some(vendor))
+                .map(|recorded| (recorded.seq, Arc::clone(&recorded.event)))
+                .collect();
+            if !sales.is_empty() && addr.try_send(SalesMessage { sales }).is_err() {
+                // Still full: try the same chunk again at the next pass.
+                return;
             }
             let Some(mut target) = self.targets.get_mut(&vendor) else {
                 return;
@@ -286,11 +304,21 @@ impl DurableSink for Feed {
             }
         }
         drop(projection);
+        // One message per vendor per batch, its sales in journal order.
+        let mut by_vendor: std::collections::BTreeMap<VendorId, Vec<(u64, Arc<Event>)>> =
+            std::collections::BTreeMap::new();
         for recorded in events {
             if let Some(vendor) = recorded.event.sale_vendor() {
-                self.deliver(vendor, recorded);
+                by_vendor
+                    .entry(vendor)
+                    .or_default()
+                    .push((recorded.seq, Arc::clone(&recorded.event)));
             }
         }
-        self.maybe_checkpoint();
+        for (vendor, sales) in by_vendor {
+            self.deliver(vendor, sales);
+        }
+        self.checkpoint_if_due();
+        self.cover_vendors_if_due();
     }
 }

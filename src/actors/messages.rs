@@ -251,14 +251,15 @@ pub struct AuthorizeBatchMessage {
     pub reply: ReplyTo<Vec<Result<Authorization, CommandError>>>,
 }
 
-/// A durable sale or reversal for a vendor's ledger, in journal order.
+/// Durable sales and reversals for a vendor's ledger, in journal order: all of one vendor's
+/// sales in one group commit travel in one message, so a burst of sales takes one mailbox
+/// slot rather than one each.
 #[derive(Message)]
 #[rtype(result = "()")]
-pub struct SaleMessage {
-    /// Journal sequence of the event.
-    pub seq: u64,
-    /// The `Authorized` or `Reversed` event (an `Authorized` one also uses up its offer).
-    pub event: std::sync::Arc<Event>,
+pub struct SalesMessage {
+    /// `(journal sequence, the Authorized or Reversed event)`, ascending by sequence (an
+    /// `Authorized` one also uses up its offer).
+    pub sales: Vec<(u64, std::sync::Arc<Event>)>,
 }
 
 /// The feed has handed this vendor every sale up to `seq` (sent in order after them).

@@ -17,7 +17,7 @@ use actix::{Actor, AsyncContext, Context, Handler};
 use super::account::{DurableWait, SnapshotProgress, durable_wait};
 use super::messages::{
     ClaimOfferMessage, CommandError, FeedCoveredMessage, OpenVendorMessage, PostOfferMessage,
-    ReleaseOfferMessage, ReplyTo, SaleMessage, VendorLedgerView, VendorViewMessage,
+    ReleaseOfferMessage, ReplyTo, SalesMessage, VendorLedgerView, VendorViewMessage,
     ViewOfferMessage,
 };
 use super::registry::OfferIndex;
@@ -170,22 +170,24 @@ impl Handler<OpenVendorMessage> for VendorActor {
     }
 }
 
-impl Handler<SaleMessage> for VendorActor {
+impl Handler<SalesMessage> for VendorActor {
     type Result = ();
 
-    fn handle(&mut self, message: SaleMessage, _: &mut Context<Self>) {
-        match self.state.apply_sale(message.seq, &message.event) {
-            Ok(false) => {}
-            Ok(true) => self.dirty = true,
-            Err(error) => {
-                self.dirty = true;
-                metrics::counter!(names::SALES_REFUSED).increment(1);
-                tracing::error!(
-                    vendor = %self.state.profile.id,
-                    seq = message.seq,
-                    %error,
-                    "a durable sale does not fit the vendor's ledger"
-                );
+    fn handle(&mut self, message: SalesMessage, _: &mut Context<Self>) {
+        for (seq, event) in &message.sales {
+            match self.state.apply_sale(*seq, event) {
+                Ok(false) => {}
+                Ok(true) => self.dirty = true,
+                Err(error) => {
+                    self.dirty = true;
+                    metrics::counter!(names::SALES_REFUSED).increment(1);
+                    tracing::error!(
+                        vendor = %self.state.profile.id,
+                        seq,
+                        %error,
+                        "a durable sale does not fit the vendor's ledger"
+                    );
+                }
             }
         }
     }

@@ -227,8 +227,11 @@ impl AuthorizeRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BatchRequest {
-    /// 1 to 1,000 purchases, each like a single authorize; independent of each other.
-    pub items: Vec<Value>,
+    /// 1 to 1,000 purchases, each like a single authorize; independent of each other. Kept
+    /// as raw JSON text so each item is parsed once, on its own: a bad item is its own
+    /// problem, and no intermediate JSON tree is built.
+    #[schema(value_type = Vec<AuthorizeRequest>)]
+    pub items: Vec<Box<serde_json::value::RawValue>>,
 }
 
 impl BatchRequest {
@@ -246,9 +249,9 @@ impl BatchRequest {
         }
         Ok(self
             .items
-            .into_iter()
+            .iter()
             .map(|item| {
-                serde_json::from_value(item)
+                serde_json::from_str(item.get())
                     .map_err(|error| ApiError::MalformedBody(error.to_string()))
             })
             .collect())
@@ -1053,10 +1056,11 @@ mod tests {
 
     #[test]
     fn a_batch_holds_one_to_a_thousand_items_each_parsed_alone() {
-        let batch = |count: usize| BatchRequest {
-            items: (0..count)
+        let batch = |count: usize| -> BatchRequest {
+            let items: Vec<Value> = (0..count)
                 .map(|_| serde_json::json!({"buyer_token": "t"}))
-                .collect(),
+                .collect();
+            serde_json::from_value(serde_json::json!({ "items": items })).unwrap()
         };
         assert!(batch(0).into_items().is_err());
         assert!(batch(1_001).into_items().is_err());
@@ -1064,12 +1068,8 @@ mod tests {
             batch(1_000).into_items().map(|items| items.len()).ok(),
             Some(1_000)
         );
-        let mixed = BatchRequest {
-            items: vec![
-                serde_json::json!({"buyer_token": "t"}),
-                serde_json::json!({"nonsense": 1}),
-            ],
-        };
+        let mixed: BatchRequest =
+            serde_json::from_str(r#"{"items": [{"buyer_token": "t"}, {"nonsense": 1}]}"#).unwrap();
         let items = mixed.into_items().unwrap();
         assert!(items[0].is_ok());
         assert!(matches!(items[1], Err(ApiError::MalformedBody(_))));

@@ -277,7 +277,10 @@ async fn authorize_many(
     }
     let parsed_in = started.elapsed();
     let groups = by_account.into_iter().map(|(account, pending)| async move {
-        let commands = pending.iter().map(|p| p.command.clone()).collect();
+        let (commands, pending): (Vec<AuthorizeCommand>, Vec<(usize, Charge)>) = pending
+            .into_iter()
+            .map(|p| (p.command, (p.index, p.charge)))
+            .unzip();
         let sent = Instant::now();
         let outcomes = app.registry.authorize_batch(account, commands).await;
         (account, pending, outcomes, sent)
@@ -287,11 +290,11 @@ async fn authorize_many(
             Ok(outcomes) => outcomes.into_iter().map(batch_outcome).collect(),
             Err(error) => pending.iter().map(|_| Err(ApiError::from(error))).collect(),
         };
-        for (item, outcome) in pending.into_iter().zip(outcomes) {
-            count_outcome(&outcome, item.charge.currency, parsed_in, sent);
-            release_unless_purchased(app, vendor, &item.charge, &outcome);
+        for ((index, charge), outcome) in pending.into_iter().zip(outcomes) {
+            count_outcome(&outcome, charge.currency, parsed_in, sent);
+            release_unless_purchased(app, vendor, &charge, &outcome);
             let response = outcome.map(|a| authorize_response(app, vendor, account, &a, now));
-            if let Some(slot) = results.get_mut(item.index) {
+            if let Some(slot) = results.get_mut(index) {
                 *slot = Some(response);
             }
         }
