@@ -1,7 +1,8 @@
 //! What the route table promises, checked route by route against a running server: every
 //! route that needs a caller refuses a request without credentials and one with another
 //! kind's credentials; every known path answers a method it does not take with 405 and the
-//! `Allow` header of the table; and `/openapi.json` serves the document.
+//! `Allow` header of the table; a refusal sent before the body was read closes the
+//! connection; and `/openapi.json` serves the document.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -89,6 +90,28 @@ fn a_known_path_with_another_method_is_405_with_the_tables_allow() {
     }
     let unknown = server.get("/v1/nothing-here", None);
     assert_eq!((unknown.status, unknown.code()), (404, "route_not_found"));
+}
+
+/// hyper cannot reuse a connection whose request body was left unread; a client must be told,
+/// or its next request races the close (seen as a "peer disconnected" on a pooled connection).
+#[test]
+fn a_refusal_before_the_body_is_read_closes_the_connection() {
+    let server = TestServer::start();
+    let vendor = server.vendor("close.example");
+    let body = Some(r#"{"member_token":"x"}"#);
+    let unauthenticated = server.request("POST", "/v1/authorize", None, body, &[]);
+    assert_eq!(unauthenticated.status, 401);
+    assert_eq!(unauthenticated.header("connection"), Some("close"));
+    let wrong_method = server.request("PUT", "/v1/authorize", Some(&vendor.key), body, &[]);
+    assert_eq!(wrong_method.status, 405);
+    assert_eq!(wrong_method.header("connection"), Some("close"));
+    // A refusal after the body was read keeps the connection for the vendor's next request.
+    let invalid = server.request("POST", "/v1/authorize", Some(&vendor.key), body, &[]);
+    assert_eq!(invalid.status, 400);
+    assert_eq!(invalid.header("connection"), None);
+    let bodiless = server.request("GET", "/v1/vendors/me/summary", None, None, &[]);
+    assert_eq!(bodiless.status, 401);
+    assert_eq!(bodiless.header("connection"), None);
 }
 
 #[test]

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
-use hyper::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use hyper::body::{Body, Incoming};
+use hyper::header::{ALLOW, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use hyper::{Request, Response, StatusCode};
 
 use super::app::App;
@@ -22,16 +22,30 @@ pub async fn handle(app: &App, request: Request<Incoming>) -> Response<Full<Byte
     let started = Instant::now();
     let (parts, body) = request.into_parts();
     let path = parts.uri.path();
-    let (label, response) = match routes::find(&parts.method, path) {
+    let body_pending = !body.is_end_stream();
+    let (label, mut response) = match routes::find(&parts.method, path) {
         Matched::Route(route, index, params) => {
-            let outcome = serve(app, route, params, &parts.headers, parts.uri.query(), body).await;
-            let response = match outcome {
+            let mut body_read = false;
+            let outcome = serve(
+                app,
+                route,
+                params,
+                &parts.headers,
+                parts.uri.query(),
+                body,
+                &mut body_read,
+            )
+            .await;
+            let mut response = match outcome {
                 Ok(response) => response,
                 Err(error) if buy_window::owns(route.path) => {
                     buy_window::error_page(app, &parts.headers, &error)
                 }
                 Err(error) => problem(&error),
             };
+            if body_pending && !body_read {
+                close_connection(&mut response);
+            }
             if let Some(handles) = route_handles().get(index) {
                 handles.record(
                     status_index(response.status()),
@@ -65,8 +79,20 @@ pub async fn handle(app: &App, request: Request<Incoming>) -> Response<Full<Byte
             ("not_found", response)
         }
     };
+    if body_pending {
+        close_connection(&mut response);
+    }
     record(label, response.status(), started);
     response
+}
+
+/// Marks a response sent before the request's body was read: hyper does not reuse a
+/// connection with unread body bytes on it, and a client told so opens a new one instead of
+/// sending its next request into a connection the server is closing.
+fn close_connection(response: &mut Response<Full<Bytes>>) {
+    response
+        .headers_mut()
+        .insert(CONNECTION, HeaderValue::from_static("close"));
 }
 
 async fn serve<'a>(
@@ -76,6 +102,7 @@ async fn serve<'a>(
     headers: &'a hyper::HeaderMap,
     query: Option<&'a str>,
     body: Incoming,
+    body_read: &mut bool,
 ) -> routes::Outcome {
     if route.readiness == Readiness::WhenReady && !app.is_ready() {
         return Err(ApiError::Unavailable);
@@ -94,6 +121,7 @@ async fn serve<'a>(
         BodyLimit::Batch => app.config.server.batch_body_bytes_max,
     };
     let body = read_body(app, headers, body, limit).await?;
+    *body_read = true;
     let call = Call {
         principal,
         params,
