@@ -3,8 +3,9 @@
 //! changed), applies them, and replies once the journal says they are durable. State is only
 //! ever changed synchronously inside a handler, never after an await.
 //!
-//! Every `snapshot_every_events` events the actor snapshots its state, off the hot path: it
-//! encodes the state at once, and hands the rows to the snapshot store only after its last
+//! Every `snapshot_every_events` events (or, for a long history, every as many events as the
+//! snapshot stores entries) the actor snapshots its state, off the hot path: it encodes the
+//! state at once, and hands the rows to the snapshot store only after its last
 //! write is durable, so a snapshot never holds an event the journal could still lose.
 
 use std::sync::Arc;
@@ -114,6 +115,16 @@ impl SnapshotProgress {
     }
 }
 
+/// Whether an account `events_since` its last snapshot is due another: after `every_events`,
+/// or after as many events as the snapshot stores entries, whichever is later. Encoding a
+/// snapshot costs its entries, so this keeps that cost at most one entry per event however
+/// long an account's history grows (a snapshot every 64 purchases of an account holding
+/// 100,000 entitlements would cost the shard more than the purchases), and an activation
+/// still replays no more events than its snapshot holds entries.
+fn snapshot_due(events_since: u64, every_events: u64, stored_entries: u64) -> bool {
+    events_since >= every_events.max(stored_entries)
+}
+
 /// One member account.
 pub struct AccountActor {
     state: AccountState,
@@ -184,8 +195,14 @@ impl AccountActor {
 
     /// Snapshots the account when enough events passed since the last one.
     fn maybe_snapshot(&mut self) {
-        let due = self.snapshots.due(self.position);
-        if due.is_none_or(|events| events < self.env.snapshot_every_events) {
+        let Some(events_since) = self.snapshots.due(self.position) else {
+            return;
+        };
+        if !snapshot_due(
+            events_since,
+            self.env.snapshot_every_events,
+            self.state.stored_entries(),
+        ) {
             return;
         }
         let rows = crate::storage::account_snapshot(self.position, &self.state);
@@ -662,5 +679,23 @@ impl Handler<AuthorizationLookupMessage> for AccountActor {
             })
             .ok_or(CommandError::Reject(Reject::AuthorizationUnknown));
         Self::reply_after(self.pending_read(), message.reply, found);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::snapshot_due;
+
+    #[test]
+    fn a_small_account_snapshots_every_configured_events() {
+        assert!(!snapshot_due(63, 64, 10));
+        assert!(snapshot_due(64, 64, 10));
+    }
+
+    #[test]
+    fn a_large_account_waits_as_many_events_as_its_snapshot_holds() {
+        assert!(!snapshot_due(64, 64, 100_000));
+        assert!(!snapshot_due(99_999, 64, 100_000));
+        assert!(snapshot_due(100_000, 64, 100_000));
     }
 }

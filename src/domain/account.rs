@@ -363,6 +363,25 @@ impl AccountState {
         }
     }
 
+    /// Entries a snapshot of this account stores: what encoding one costs. The derived index
+    /// and the in-memory spent tokens are not stored.
+    #[must_use]
+    pub fn stored_entries(&self) -> u64 {
+        let entries = [
+            self.logins.len(),
+            self.wallets.len(),
+            self.limits.len(),
+            self.spending.len(),
+            self.sessions.len(),
+            self.entitlements.len(),
+            self.deposit_references.len(),
+            self.idempotency.len(),
+        ]
+        .into_iter()
+        .fold(0_usize, usize::saturating_add);
+        u64::try_from(entries).unwrap_or(u64::MAX)
+    }
+
     /// A new account from its `AccountOpened` event (applied), or `None` for any other event
     /// or a time zone the edge should have refused.
     #[must_use]
