@@ -17,6 +17,8 @@ use serde::Serialize;
 use crate::cli::{CpuLoadArgs, FsyncProbeArgs, check_duration, check_threads};
 use crate::report::Latency;
 
+/// Longest pause between two probe steps.
+pub const PROBE_PAUSE_MAX: Duration = Duration::from_secs(1);
 /// Largest append of one probe step.
 pub const PROBE_BYTES_MAX: usize = 1024 * 1024;
 /// Most probe steps in one run, whatever the duration.
@@ -37,6 +39,8 @@ pub struct FsyncReport {
     pub steps: u64,
     /// Bytes appended before each `fdatasync`.
     pub bytes_per_step: usize,
+    /// Sleep between steps, in microseconds.
+    pub pause_us: u64,
     /// Latency of each `fdatasync` alone (the append is not timed).
     pub latency_us: Latency,
     /// Share of steps whose `fdatasync` took longer than 1 ms, in percent.
@@ -68,8 +72,9 @@ impl Drop for ProbeFile {
     }
 }
 
-/// Appends `bytes_per_step` and calls `fdatasync`, again and again, for `duration` (and at
-/// most `PROBE_STEPS_MAX` times), in a new file in `dir`; the file is removed afterwards.
+/// Appends `bytes_per_step` and calls `fdatasync`, again and again (with `pause` between
+/// steps), for `duration` (and at most `PROBE_STEPS_MAX` times), in a new file in `dir`; the
+/// file is removed afterwards.
 ///
 /// # Errors
 /// Bad arguments, or any I/O error.
@@ -77,6 +82,9 @@ pub fn fsync_probe(args: &FsyncProbeArgs) -> Result<FsyncReport> {
     check_duration(args.duration)?;
     if args.bytes == 0 || args.bytes > PROBE_BYTES_MAX {
         bail!("--bytes must be in 1..={PROBE_BYTES_MAX}");
+    }
+    if args.pause > PROBE_PAUSE_MAX {
+        bail!("--pause must be at most {PROBE_PAUSE_MAX:?}");
     }
     let mut probe = ProbeFile::create(&args.dir)?;
     let block = vec![0x5a_u8; args.bytes];
@@ -95,6 +103,9 @@ pub fn fsync_probe(args: &FsyncProbeArgs) -> Result<FsyncReport> {
             .context("fdatasync of the probe file")?;
         let took_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         histogram.saturating_record(took_us.max(1));
+        if !args.pause.is_zero() {
+            std::thread::sleep(args.pause);
+        }
     }
     let steps = histogram.len();
     // Exact: the histogram keeps every microsecond below 2048 µs at 3 significant digits.
@@ -102,6 +113,7 @@ pub fn fsync_probe(args: &FsyncProbeArgs) -> Result<FsyncReport> {
     Ok(FsyncReport {
         steps,
         bytes_per_step: args.bytes,
+        pause_us: u64::try_from(args.pause.as_micros()).unwrap_or(u64::MAX),
         latency_us: Latency::of(&histogram),
         over_1ms_percent: percent(slow_steps, steps),
     })
@@ -111,10 +123,11 @@ pub fn fsync_probe(args: &FsyncProbeArgs) -> Result<FsyncReport> {
 pub fn fsync_summary(report: &FsyncReport) -> String {
     let latency = &report.latency_us;
     format!(
-        "fsync-probe: {} steps of {} bytes; fdatasync p50 {}us p90 {}us p99 {}us p99.9 {}us \
+        "fsync-probe: {} steps of {} bytes, {}us apart; fdatasync p50 {}us p90 {}us p99 {}us p99.9 {}us \
          max {}us; {:.1}% over 1 ms",
         report.steps,
         report.bytes_per_step,
+        report.pause_us,
         latency.p50,
         latency.p90,
         latency.p99,
@@ -232,6 +245,7 @@ mod tests {
             dir: dir.to_path_buf(),
             duration,
             bytes,
+            pause: Duration::ZERO,
             report: None,
         }
     }
@@ -253,6 +267,20 @@ mod tests {
     }
 
     #[test]
+    fn a_pause_spaces_the_steps() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let paused = FsyncProbeArgs {
+            pause: Duration::from_millis(20),
+            ..probe_args(dir.path(), Duration::from_millis(200), 512)
+        };
+        let report = fsync_probe(&paused)?;
+        // Each step sleeps 20 ms, so 200 ms hold at most 10 steps after the first.
+        assert!((1..=11).contains(&report.steps), "{} steps", report.steps);
+        assert_eq!(report.pause_us, 20_000);
+        Ok(())
+    }
+
+    #[test]
     fn probe_refuses_bad_sizes_durations_and_a_missing_dir() -> TestResult {
         let dir = tempfile::tempdir()?;
         let second = Duration::from_secs(1);
@@ -263,6 +291,11 @@ mod tests {
         assert!(fsync_probe(&probe_args(dir.path(), too_long, 512)).is_err());
         let missing = dir.path().join("missing");
         assert!(fsync_probe(&probe_args(&missing, second, 512)).is_err());
+        let long_pause = FsyncProbeArgs {
+            pause: PROBE_PAUSE_MAX + Duration::from_millis(1),
+            ..probe_args(dir.path(), second, 512)
+        };
+        assert!(fsync_probe(&long_pause).is_err());
         Ok(())
     }
 
