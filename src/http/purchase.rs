@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 
 use super::app::{App, new_id};
 use super::error::ApiError;
-use crate::actors::messages::{Authorization, CommandError};
+use crate::actors::messages::Authorization;
 use crate::actors::registry::VendorEntry;
 use crate::crypto::token::AccessClaims;
 use crate::domain::account::AuthorizeCommand;
-use crate::domain::entitlement::Entitlement;
+use crate::domain::entitlement::{ContentKey, Entitlement, Terms};
 use crate::domain::event::IdempotencyStamp;
 use crate::domain::ids::{AccountId, AuthorizationId, EntitlementId, LoginId, OfferId, SessionId};
 use crate::domain::money::{Amount, Currency};
@@ -22,7 +22,7 @@ use crate::domain::time::Timestamp;
 use crate::metrics as names;
 
 /// Claims `offer` at its vendor for one purchase (an offer buys once); the claim lapses after
-/// `offers.claim_ms` if neither the purchase nor [`release_offer`] ends it. The answer is the
+/// `offers.claim_ms` if neither the purchase nor a release ends it. The answer is the
 /// stored offer: its price and terms are what the purchase charges.
 ///
 /// # Errors
@@ -39,20 +39,18 @@ pub async fn claim_offer(
         .map_err(ApiError::from)
 }
 
-/// Frees a claimed offer whose claim bought nothing (declined, already owned, failed).
-pub fn release_offer(app: &App, vendor: &VendorEntry, offer: OfferId) {
-    app.registry.release_offer(vendor, offer);
-}
-
-/// What a purchase charges and grants: checked inline terms or a claimed offer's.
+/// What a purchase charges and grants: checked inline terms or a claimed offer's. Only what
+/// the command needs: the offer's title and texts stay with the offer.
 #[derive(Clone, Debug)]
 pub struct Charge {
     /// The price.
     pub price: Amount,
     /// Its currency.
     pub currency: Currency,
-    /// What is bought and on which terms.
-    pub terms: OfferTerms,
+    /// What is bought.
+    pub content: ContentKey,
+    /// How long and how often it may be opened.
+    pub terms: Terms,
     /// The claimed offer, when the purchase came from one.
     pub offer: Option<OfferId>,
 }
@@ -64,7 +62,8 @@ impl Charge {
         Charge {
             price: terms.price,
             currency: terms.currency,
-            terms,
+            content: terms.content,
+            terms: terms.terms,
             offer: None,
         }
     }
@@ -75,15 +74,8 @@ impl Charge {
         Charge {
             price: offer.price,
             currency: offer.currency,
-            terms: OfferTerms {
-                title: offer.title.clone(),
-                description: offer.short_description.clone(),
-                price: offer.price,
-                currency: offer.currency,
-                content_url: offer.content_url.clone(),
-                content: offer.content.clone(),
-                terms: offer.terms,
-            },
+            content: offer.content.clone(),
+            terms: offer.terms,
             offer: Some(offer.id),
         }
     }
@@ -91,7 +83,7 @@ impl Charge {
     /// The domain command that buys this for a member's login and session.
     #[must_use]
     pub fn command(
-        &self,
+        self,
         login: LoginId,
         session: SessionId,
         vendor: crate::domain::ids::VendorId,
@@ -103,8 +95,8 @@ impl Charge {
             vendor,
             price: self.price,
             currency: self.currency,
-            content: self.terms.content.clone(),
-            terms: self.terms.terms,
+            content: self.content,
+            terms: self.terms,
             idempotency,
             new_authorization: AuthorizationId(new_id()),
             new_entitlement: EntitlementId(new_id()),
@@ -164,13 +156,6 @@ pub async fn purchase(
         .map_err(ApiError::from);
     count_outcome(&outcome, currency, parsed_in, sent);
     outcome
-}
-
-/// The outcome of one command of a batch, as the HTTP layer reports it.
-pub fn batch_outcome(
-    outcome: Result<Authorization, CommandError>,
-) -> Result<Authorization, ApiError> {
-    outcome.map_err(ApiError::from)
 }
 
 fn micros_to_secs(micros: u64) -> f64 {

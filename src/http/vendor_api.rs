@@ -16,9 +16,7 @@ use super::dto::{
 };
 use super::error::{ApiError, Problem, TokenKind};
 use super::json::{parse_json, rfc3339};
-use super::purchase::{
-    Charge, batch_outcome, claim_offer, count_outcome, mint_access_token, purchase, release_offer,
-};
+use super::purchase::{Charge, claim_offer, count_outcome, mint_access_token, purchase};
 use super::router::{json, respond};
 use super::routes::{Call, Outcome};
 use crate::actors::messages::Authorization;
@@ -27,8 +25,8 @@ use crate::crypto::token::{AccessClaims, BuyerClaims, TokenError};
 use crate::domain::account::{AccessCommand, AuthorizeCommand};
 use crate::domain::entitlement::Entitlement;
 use crate::domain::event::IdempotencyStamp;
-use crate::domain::ids::{AccountId, EntitlementId, LoginId, SessionId};
-use crate::domain::money::{format_amount, format_total};
+use crate::domain::ids::{AccountId, EntitlementId, LoginId, OfferId, SessionId};
+use crate::domain::money::{Currency, format_amount, format_total};
 use crate::domain::reject::Reject;
 use crate::domain::time::Timestamp;
 use crate::metrics as names;
@@ -135,14 +133,8 @@ async fn priced(
 ) -> Result<Charge, ApiError> {
     match priced {
         Priced::Inline(draft) => Ok(Charge::inline(draft.check(&vendor.profile, now)?)),
-        Priced::Posted(id) => {
-            let owner = app.registry.vendor_of_offer(id);
-            if owner.is_none_or(|owner| owner.profile.id != vendor.profile.id) {
-                return Err(ApiError::Reject(Reject::OfferUnknown));
-            }
-            let offer = claim_offer(app, vendor, id, now).await?;
-            Ok(Charge::offer(&offer))
-        }
+        // The vendor's own book answers `offer_unknown` for another vendor's offer.
+        Priced::Posted(id) => Ok(Charge::offer(&*claim_offer(app, vendor, id, now).await?)),
     }
 }
 
@@ -158,10 +150,11 @@ async fn authorize_one(
     let now = app.now();
     let buyer = open_buyer(app, vendor, &token, now)?;
     let charge = priced(app, vendor, what, now).await?;
+    let offer = charge.offer;
     let command = charge.command(buyer.login, buyer.session, vendor.profile.id, idempotency);
     let outcome = purchase(app, buyer.account, command, started.elapsed()).await;
     // A claimed offer is used up only by a purchase; anything else frees it.
-    release_unless_purchased(app, vendor, &charge, &outcome);
+    release_unless_purchased(app, vendor, offer, &outcome);
     let authorization = outcome?;
     Ok(authorize_response(
         app,
@@ -175,14 +168,14 @@ async fn authorize_one(
 fn release_unless_purchased(
     app: &App,
     vendor: &VendorEntry,
-    charge: &Charge,
+    offer: Option<OfferId>,
     outcome: &Result<Authorization, ApiError>,
 ) {
     let purchased = matches!(outcome, Ok(a) if !a.already_owned && !a.replayed);
-    if let Some(offer) = charge.offer
+    if let Some(offer) = offer
         && !purchased
     {
-        release_offer(app, vendor, offer);
+        app.registry.release_offer(vendor, offer);
     }
 }
 
@@ -225,11 +218,12 @@ pub async fn authorize_batch(app: &App, call: Call<'_>) -> Outcome {
     .await
 }
 
-/// One batch item on its way: its charge and command, ready to send.
+/// One batch item on its way: its command, ready to send, and what answering it needs.
 struct Pending {
     index: usize,
     account: AccountId,
-    charge: Charge,
+    currency: Currency,
+    offer: Option<OfferId>,
     command: AuthorizeCommand,
 }
 
@@ -257,11 +251,13 @@ async fn authorize_many(
                 key: format!("{key}#{index}"),
                 request_digest: *digest,
             });
+            let (currency, offer) = (charge.currency, charge.offer);
             let command = charge.command(buyer.login, buyer.session, vendor.profile.id, stamp);
             Ok::<_, ApiError>(Pending {
                 index,
                 account: buyer.account,
-                charge,
+                currency,
+                offer,
                 command,
             })
         }
@@ -277,9 +273,10 @@ async fn authorize_many(
     }
     let parsed_in = started.elapsed();
     let groups = by_account.into_iter().map(|(account, pending)| async move {
-        let (commands, pending): (Vec<AuthorizeCommand>, Vec<(usize, Charge)>) = pending
+        type Answering = (usize, Currency, Option<OfferId>);
+        let (commands, pending): (Vec<AuthorizeCommand>, Vec<Answering>) = pending
             .into_iter()
-            .map(|p| (p.command, (p.index, p.charge)))
+            .map(|p| (p.command, (p.index, p.currency, p.offer)))
             .unzip();
         let sent = Instant::now();
         let outcomes = app.registry.authorize_batch(account, commands).await;
@@ -287,12 +284,15 @@ async fn authorize_many(
     });
     for (account, pending, outcomes, sent) in futures_util::future::join_all(groups).await {
         let outcomes: Vec<Result<Authorization, ApiError>> = match outcomes {
-            Ok(outcomes) => outcomes.into_iter().map(batch_outcome).collect(),
+            Ok(outcomes) => outcomes
+                .into_iter()
+                .map(|outcome| outcome.map_err(ApiError::from))
+                .collect(),
             Err(error) => pending.iter().map(|_| Err(ApiError::from(error))).collect(),
         };
-        for ((index, charge), outcome) in pending.into_iter().zip(outcomes) {
-            count_outcome(&outcome, charge.currency, parsed_in, sent);
-            release_unless_purchased(app, vendor, &charge, &outcome);
+        for ((index, currency, offer), outcome) in pending.into_iter().zip(outcomes) {
+            count_outcome(&outcome, currency, parsed_in, sent);
+            release_unless_purchased(app, vendor, offer, &outcome);
             let response = outcome.map(|a| authorize_response(app, vendor, account, &a, now));
             if let Some(slot) = results.get_mut(index) {
                 *slot = Some(response);

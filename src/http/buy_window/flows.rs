@@ -20,7 +20,7 @@ use crate::domain::reject::Reject;
 use crate::http::dto::RegisterRequest;
 use crate::http::error::ApiError;
 use crate::http::member_api::{authenticate, register_member, seal_session, start_session};
-use crate::http::purchase::{Charge, claim_offer, mint_access_token, purchase, release_offer};
+use crate::http::purchase::{Charge, claim_offer, mint_access_token, purchase};
 use crate::web::funds::{AddFundsError, AddFundsView, InsufficientFundsView, TopOff};
 use crate::web::pages::{self, BuyView, DeliverView, LoginError, LoginView, OfferSummary};
 use crate::web::register::{RegisterError, RegisterView, register_page};
@@ -301,7 +301,7 @@ pub(super) async fn buy(
     };
     let outcome = buy_claimed(browser, &found, &offer, &signed, top_off).await;
     if !matches!(outcome, Bought::Purchased(_)) {
-        release_offer(browser.app, &found.vendor, offer.id);
+        browser.app.registry.release_offer(&found.vendor, offer.id);
     }
     Ok(match outcome {
         Bought::Purchased(page) | Bought::NotCharged(page) => page,
