@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
+use ipnet::IpNet;
 use serde::Deserialize;
 
 use crate::domain::money::{Amount, parse_amount};
@@ -70,6 +71,8 @@ pub struct ServerConfig {
     pub request_read_timeout_ms: u64,
     /// Grace for in-flight requests at shutdown, ms.
     pub shutdown_grace_ms: u64,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 /// `[actors]`.
@@ -224,6 +227,7 @@ struct RawServer {
     batch_body_bytes_max: usize,
     request_read_timeout_ms: u64,
     shutdown_grace_ms: u64,
+    trusted_proxies: Vec<String>,
 }
 
 /// `[actors]` as written; see `ActorsConfig`.
@@ -443,6 +447,16 @@ fn within<T: PartialOrd>(
     }
 }
 
+/// One `server.trusted_proxies` entry: a network in CIDR notation or a bare address.
+fn parse_network(text: &str) -> Result<IpNet, ()> {
+    if let Ok(network) = text.parse::<IpNet>() {
+        return Ok(network.trunc());
+    }
+    text.parse::<std::net::IpAddr>()
+        .map(IpNet::from)
+        .map_err(|_| ())
+}
+
 /// A decimal amount from the file, or `ConfigError::Invalid` naming `key`.
 fn amount(key: &'static str, text: &str, reason: &'static str) -> Result<Amount, ConfigError> {
     parse_amount(text).map_err(|_| ConfigError::Invalid { key, reason })
@@ -492,7 +506,16 @@ impl RawServer {
             batch_body_bytes_max,
             request_read_timeout_ms,
             shutdown_grace_ms,
+            trusted_proxies,
         } = self;
+        let trusted_proxies = trusted_proxies
+            .iter()
+            .map(|entry| parse_network(entry))
+            .collect::<Result<Vec<_>, ()>>()
+            .map_err(|()| ConfigError::Invalid {
+                key: "server.trusted_proxies",
+                reason: "addresses or networks in CIDR notation (10.0.0.0/8, ::1)",
+            })?;
         Ok(ServerConfig {
             listen,
             data_dir,
@@ -538,6 +561,7 @@ impl RawServer {
                 0..=10 * MINUTE_MS,
                 "0 to 10 minutes",
             )?,
+            trusted_proxies,
         })
     }
 }
@@ -837,6 +861,36 @@ mod tests {
             Err(ConfigError::Invalid { key, .. }) => Some(key),
             _ => None,
         }
+    }
+
+    #[test]
+    fn trusted_proxies_are_networks_or_bare_addresses() {
+        let toml = |entries: &str| {
+            DEFAULT.replace(
+                "trusted_proxies = []",
+                &format!("trusted_proxies = [{entries}]"),
+            )
+        };
+        let config = Config::from_toml(&toml(r#""10.1.2.3/8", "192.0.2.1", "::1""#), []).unwrap();
+        let expected: Vec<IpNet> = ["10.0.0.0/8", "192.0.2.1/32", "::1/128"]
+            .iter()
+            .map(|network| network.parse().unwrap())
+            .collect();
+        assert_eq!(config.server.trusted_proxies, expected);
+        for bad in [r#""10.0.0.0/33""#, r#""proxy.example""#] {
+            assert_eq!(
+                invalid_key(Config::from_toml(&toml(bad), [])),
+                Some("server.trusted_proxies"),
+                "{bad}"
+            );
+        }
+        assert!(
+            Config::from_toml(DEFAULT, [])
+                .unwrap()
+                .server
+                .trusted_proxies
+                .is_empty()
+        );
     }
 
     #[test]

@@ -21,6 +21,7 @@ use crate::crypto::token::TokenKeys;
 use crate::crypto::{BootEpoch, LocatorKey};
 use crate::domain::account::AccountPolicy;
 use crate::http::app::{App, IdempotencyCache};
+use crate::http::client::TrustedProxies;
 use crate::http::server;
 use crate::storage::fjall_store::{Durability, FjallStore, OpenError, StorageThreads, StoreConfig};
 use crate::storage::memory::MemoryStore;
@@ -364,6 +365,7 @@ fn start_system(
                     locators: keys.locators,
                     admin_key: keys.admin_key,
                     boot_epoch: keys.boot_epoch,
+                    trusted_proxies: TrustedProxies::new(config.server.trusted_proxies.clone()),
                     idempotency: IdempotencyCache::new(
                         config.idempotency.keys_max,
                         config.idempotency.retention_ms,

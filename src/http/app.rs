@@ -10,6 +10,7 @@ use hyper::StatusCode;
 use hyper::header::{AUTHORIZATION, HeaderMap};
 use metrics_exporter_prometheus::PrometheusHandle;
 
+use super::client::TrustedProxies;
 use super::error::ApiError;
 use crate::actors::registry::{Registry, VendorEntry};
 use crate::clock::Clock;
@@ -48,6 +49,8 @@ pub struct App {
     pub boot_epoch: u64,
     /// False until recovery finished and after the journal failed.
     pub ready: AtomicBool,
+    /// Proxies whose forwarded address names the client (`server.trusted_proxies`).
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// An authenticated member session, from a session token (the account actor still checks

@@ -12,6 +12,7 @@
 pub mod admin_api;
 pub mod app;
 pub mod buy_window;
+pub mod client;
 pub mod dto;
 pub mod error;
 pub mod json;

@@ -3,6 +3,7 @@
 //! within the route's limit, calls the handler, and counts every response by route template
 //! and status. Every failure is a problem response (a page on the buy window's paths).
 
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -13,12 +14,14 @@ use hyper::{Request, Response, StatusCode};
 
 use super::app::App;
 use super::buy_window;
+use super::client::ClientAddr;
 use super::error::ApiError;
 use super::routes::{self, BodyLimit, Call, Caller, Matched, Principal, Readiness, Route};
 use crate::metrics as names;
 
-/// Answers one request. Never panics on input; every failure is a problem response.
-pub async fn handle(app: &App, request: Request<Incoming>) -> Response<Full<Bytes>> {
+/// Answers one request from `peer`. Never panics on input; every failure is a problem
+/// response.
+pub async fn handle(app: &App, request: Request<Incoming>, peer: IpAddr) -> Response<Full<Bytes>> {
     let started = Instant::now();
     let (parts, body) = request.into_parts();
     let path = parts.uri.path();
@@ -26,16 +29,8 @@ pub async fn handle(app: &App, request: Request<Incoming>) -> Response<Full<Byte
     let (label, mut response) = match routes::find(&parts.method, path) {
         Matched::Route(route, index, params) => {
             let mut body_read = false;
-            let outcome = serve(
-                app,
-                route,
-                params,
-                &parts.headers,
-                parts.uri.query(),
-                body,
-                &mut body_read,
-            )
-            .await;
+            let client = app.trusted_proxies.client(peer, &parts.headers);
+            let outcome = serve(app, client, route, params, &parts, body, &mut body_read).await;
             let mut response = match outcome {
                 Ok(response) => response,
                 Err(error) if buy_window::owns(route.path) => {
@@ -97,13 +92,14 @@ fn close_connection(response: &mut Response<Full<Bytes>>) {
 
 async fn serve<'a>(
     app: &'a App,
+    client: ClientAddr,
     route: &'static Route,
     params: routes::Params<'a>,
-    headers: &'a hyper::HeaderMap,
-    query: Option<&'a str>,
+    parts: &'a hyper::http::request::Parts,
     body: Incoming,
     body_read: &mut bool,
 ) -> routes::Outcome {
+    let headers = &parts.headers;
     if route.readiness == Readiness::WhenReady && !app.is_ready() {
         return Err(ApiError::Unavailable);
     }
@@ -123,10 +119,11 @@ async fn serve<'a>(
     let body = read_body(app, headers, body, limit).await?;
     *body_read = true;
     let call = Call {
+        client,
         principal,
         params,
         headers,
-        query,
+        query: parts.uri.query(),
         body,
     };
     (route.handler)(app, call).await

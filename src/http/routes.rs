@@ -10,6 +10,7 @@ use hyper::{Method, Response};
 use utoipa::openapi::path::{HttpMethod, Operation};
 
 use super::app::{App, MemberSession};
+use super::client::ClientAddr;
 use super::error::ApiError;
 use super::{admin_api, buy_window, member_api, offers_api, probes, vendor_api};
 use crate::actors::registry::VendorEntry;
@@ -80,6 +81,8 @@ impl<'a> Params<'a> {
 
 /// One request as a handler sees it.
 pub struct Call<'a> {
+    /// Who sent it, for limits counted per client.
+    pub client: ClientAddr,
     /// The authenticated caller.
     pub principal: Principal,
     /// Path parameters.

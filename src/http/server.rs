@@ -78,7 +78,7 @@ pub async fn serve(
             accepted = listener.accept() => accepted,
             _ = stop.changed() => break,
         };
-        let (stream, _) = match accepted {
+        let (stream, peer) = match accepted {
             Ok(accepted) => accepted,
             Err(error) => {
                 tracing::warn!(%error, "accept failed");
@@ -89,7 +89,7 @@ pub async fn serve(
         let app = app.clone();
         let service = service_fn(move |request| {
             let app = app.clone();
-            async move { Ok::<_, Infallible>(router::handle(&app, request).await) }
+            async move { Ok::<_, Infallible>(router::handle(&app, request, peer.ip()).await) }
         });
         let connection = http1::Builder::new()
             .timer(TokioTimer::new())
