@@ -73,6 +73,14 @@ pub struct ServerConfig {
     pub shutdown_grace_ms: u64,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<IpNet>,
+    /// Open connections per client address at most (a trusted proxy is exempt).
+    pub connections_per_client_max: usize,
+    /// Time a response may stay unwritten because the client does not read, ms.
+    pub response_write_timeout_ms: u64,
+    /// Time a kept-alive connection may wait idle for its next request, ms.
+    pub keep_alive_idle_ms: u64,
+    /// Largest request head (request line and headers), bytes.
+    pub request_head_bytes_max: usize,
 }
 
 /// `[actors]`.
@@ -228,6 +236,10 @@ struct RawServer {
     request_read_timeout_ms: u64,
     shutdown_grace_ms: u64,
     trusted_proxies: Vec<String>,
+    connections_per_client_max: usize,
+    response_write_timeout_ms: u64,
+    keep_alive_idle_ms: u64,
+    request_head_bytes_max: usize,
 }
 
 /// `[actors]` as written; see `ActorsConfig`.
@@ -326,6 +338,12 @@ const YEAR_MS: u64 = 365 * DAY_MS;
 /// Threads farthing starts at most for `server.shards` or `server.http_threads`: far beyond any
 /// machine it runs on, low enough that a typo does not start a million threads.
 const THREADS_MAX: usize = 256;
+
+/// Smallest `server.request_head_bytes_max`: a request line and a few ordinary headers.
+const REQUEST_HEAD_BYTES_MIN: usize = 1024;
+/// Largest `server.request_head_bytes_max`: under hyper's read buffer (about 400 KB), which
+/// would otherwise be the limit that answers.
+const REQUEST_HEAD_BYTES_MAX: usize = 256 << 10;
 
 impl Config {
     /// Reads `path`, applies overrides from the process environment, validates.
@@ -507,6 +525,10 @@ impl RawServer {
             request_read_timeout_ms,
             shutdown_grace_ms,
             trusted_proxies,
+            connections_per_client_max,
+            response_write_timeout_ms,
+            keep_alive_idle_ms,
+            request_head_bytes_max,
         } = self;
         let trusted_proxies = trusted_proxies
             .iter()
@@ -562,6 +584,30 @@ impl RawServer {
                 "0 to 10 minutes",
             )?,
             trusted_proxies,
+            connections_per_client_max: within(
+                "server.connections_per_client_max",
+                connections_per_client_max,
+                1..=usize::MAX,
+                "at least 1",
+            )?,
+            response_write_timeout_ms: within(
+                "server.response_write_timeout_ms",
+                response_write_timeout_ms,
+                1..=10 * MINUTE_MS,
+                "1 ms to 10 minutes",
+            )?,
+            keep_alive_idle_ms: within(
+                "server.keep_alive_idle_ms",
+                keep_alive_idle_ms,
+                1..=10 * MINUTE_MS,
+                "1 ms to 10 minutes",
+            )?,
+            request_head_bytes_max: within(
+                "server.request_head_bytes_max",
+                request_head_bytes_max,
+                REQUEST_HEAD_BYTES_MIN..=REQUEST_HEAD_BYTES_MAX,
+                "1 KiB to 256 KiB",
+            )?,
         })
     }
 }
@@ -1062,6 +1108,13 @@ mod tests {
         ("server.request_read_timeout_ms", "0", "1"),
         ("server.request_read_timeout_ms", "600001", "600000"),
         ("server.shutdown_grace_ms", "600001", "600000"),
+        ("server.connections_per_client_max", "0", "1"),
+        ("server.response_write_timeout_ms", "0", "1"),
+        ("server.response_write_timeout_ms", "600001", "600000"),
+        ("server.keep_alive_idle_ms", "0", "1"),
+        ("server.keep_alive_idle_ms", "600001", "600000"),
+        ("server.request_head_bytes_max", "1023", "1024"),
+        ("server.request_head_bytes_max", "262145", "262144"),
         ("actors.mailbox_messages_max", "0", "1"),
         ("actors.accounts_in_memory_max", "0", "1"),
         ("actors.sessions_per_login_max", "0", "1"),

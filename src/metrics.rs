@@ -40,6 +40,14 @@ pub const FEED_CHECKPOINTS: &str = "farthing_feed_checkpoints_total";
 pub const ACCOUNT_ACTIVATIONS: &str = "farthing_account_activations_total";
 /// Events replayed by account activations (counter).
 pub const ACTIVATION_EVENTS: &str = "farthing_account_activation_events_total";
+/// Open HTTP connections (gauge).
+pub const CONNECTIONS_OPEN: &str = "farthing_connections_open";
+/// Connections refused as soon as accepted, by `reason` (`per_client`: the client address
+/// holds `server.connections_per_client_max` already) (counter).
+pub const CONNECTIONS_REFUSED: &str = "farthing_connections_refused_total";
+/// Connections the server closed on a limit, by `reason`: `write_timeout`, `idle_timeout`,
+/// `head_timeout` (the request head came too slowly), `head_too_large` (431) (counter).
+pub const CONNECTIONS_CLOSED: &str = "farthing_connections_closed_total";
 
 /// Latency buckets from 10 µs to 1 s: the hot path lives in the first half.
 const SECONDS_BUCKETS: &[f64] = &[
@@ -127,9 +135,9 @@ pub fn hot() -> &'static Hot {
 }
 
 /// The statuses a route's counter is kept for, as static labels.
-pub const STATUS_LABELS: [&str; 16] = [
-    "200", "201", "303", "400", "401", "402", "403", "404", "405", "409", "410", "413", "429",
-    "500", "503", "other",
+pub const STATUS_LABELS: [&str; 17] = [
+    "200", "201", "303", "400", "401", "402", "403", "404", "405", "408", "409", "410", "413",
+    "429", "500", "503", "other",
 ];
 
 /// One route's handles: its latency histogram and a counter per status, registered on first

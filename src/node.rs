@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 
 use crate::actors::account::AccountEnv;
 use crate::actors::feed::Feed;
@@ -377,7 +377,7 @@ fn start_system(
                     payments: Arc::new(crate::payments::TestProcessor),
                     ready: std::sync::atomic::AtomicBool::new(false),
                 });
-                let connections = Arc::new(Semaphore::new(app.config.server.connections_max));
+                let connections = server::Connections::new(&app.config.server);
                 for (listener, shard) in listeners.into_iter().zip(shards.handles()) {
                     let (app, connections, serving) =
                         (app.clone(), connections.clone(), serving.clone());
@@ -435,7 +435,7 @@ fn start_http_runtime(
             what: "starting the HTTP runtime",
             source,
         })?;
-    let connections = Arc::new(Semaphore::new(app.config.server.connections_max));
+    let connections = server::Connections::new(&app.config.server);
     for listener in listeners {
         let (app, connections, serving) = (app.clone(), connections.clone(), serving.clone());
         runtime.spawn(async move {

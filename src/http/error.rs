@@ -75,6 +75,10 @@ pub enum ApiError {
     NoPaymentMethod,
     /// A money total would overflow: the totals cannot be shown honestly.
     TotalsOverflow,
+    /// The request's body did not arrive within `server.request_read_timeout_ms`.
+    RequestTimeout,
+    /// The client holds `server.connections_per_client_max` connections already.
+    TooManyConnections,
 }
 
 /// An RFC 9457 problem: the body of every error response, and of a failed item in a batch.
@@ -186,14 +190,24 @@ impl ApiError {
                 "totals_overflow",
                 "A money total overflowed; the totals cannot be shown",
             ),
+            ApiError::RequestTimeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "The request body did not arrive in time; the connection is closed",
+            ),
+            ApiError::TooManyConnections => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_connections",
+                "This client has too many open connections; reuse one or retry after a moment",
+            ),
         }
     }
 
-    /// Seconds a client should wait before retrying, for 503s.
+    /// Seconds a client should wait before retrying, for 503s and 429s.
     #[must_use]
     pub fn retry_after_s(&self) -> Option<u32> {
         match self {
-            ApiError::Overloaded => Some(1),
+            ApiError::Overloaded | ApiError::TooManyConnections => Some(1),
             ApiError::Unavailable | ApiError::StorageFailed => Some(5),
             _ => None,
         }
@@ -478,6 +492,8 @@ pub fn explain(code: &str) -> Option<&'static str> {
         ApiError::PaymentDeclined,
         ApiError::NoPaymentMethod,
         ApiError::TotalsOverflow,
+        ApiError::RequestTimeout,
+        ApiError::TooManyConnections,
     ];
     let rejects = Reject::ALL.iter().map(|r| ApiError::Reject(*r));
     let tokens = [TokenKind::Buyer, TokenKind::Access]

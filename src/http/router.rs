@@ -168,10 +168,13 @@ async fn read_body(
     if declared.is_some_and(|length| length > u64::try_from(max).unwrap_or(u64::MAX)) {
         return Err(ApiError::BodyTooLarge);
     }
+    // A body that stops short of its length holds the connection and the handler's memory;
+    // it is the client's fault, not a malformed body, so it gets 408 and (because the body
+    // was not read to its end) `Connection: close`.
     let timeout = Duration::from_millis(app.config.server.request_read_timeout_ms);
     let collected = tokio::time::timeout(timeout, Limited::new(body, max).collect())
         .await
-        .map_err(|_| ApiError::MalformedBody("timed out reading the body".to_owned()))?;
+        .map_err(|_| ApiError::RequestTimeout)?;
     match collected {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(error) if error.is::<http_body_util::LengthLimitError>() => Err(ApiError::BodyTooLarge),
@@ -193,6 +196,7 @@ fn status_label(status: StatusCode) -> &'static str {
         403 => "403",
         404 => "404",
         405 => "405",
+        408 => "408",
         409 => "409",
         410 => "410",
         413 => "413",
@@ -256,6 +260,8 @@ mod tests {
             ApiError::PaymentDeclined,
             ApiError::NoPaymentMethod,
             ApiError::TotalsOverflow,
+            ApiError::RequestTimeout,
+            ApiError::TooManyConnections,
         ]);
         for error in errors {
             let (status, code, _) = error.describe();
