@@ -40,6 +40,11 @@ pub const FEED_CHECKPOINTS: &str = "farthing_feed_checkpoints_total";
 pub const ACCOUNT_ACTIVATIONS: &str = "farthing_account_activations_total";
 /// Events replayed by account activations (counter).
 pub const ACTIVATION_EVENTS: &str = "farthing_account_activation_events_total";
+/// Buy-window forms refused by the CSRF check (counter).
+pub const CSRF_REFUSED: &str = "farthing_csrf_refused_total";
+/// Deposits from a saved payment method by step (counter, label `step`: `started`,
+/// `credited`, `failed`, `refused` before any charge, `resolved_at_start`).
+pub const DEPOSITS: &str = "farthing_deposits_total";
 
 /// Latency buckets from 10 µs to 1 s: the hot path lives in the first half.
 const SECONDS_BUCKETS: &[f64] = &[
