@@ -663,6 +663,92 @@ fn an_idle_session_ends_after_the_idle_time_and_signing_out_ends_it_at_once() {
     assert!(browser.get(&format!("/buy/{id}")).has("id=\"login\""));
 }
 
+/// Adding EUR to an account with only a USD wallet charged the card, then the deposit was
+/// refused and the balance stayed: the account now answers before the processor is called.
+#[test]
+fn funds_in_a_currency_without_a_wallet_are_refused_before_any_charge() {
+    let payments = farthing::payments::TestProcessor::default();
+    let server = TestServer::start_memory_paying(
+        farthing::storage::memory::MemoryStore::new(),
+        payments.clone(),
+    );
+    let usd_vendor = server.vendor("news.example");
+    let eur = server.post(
+        "/admin/v1/vendors",
+        Some(&server.admin_key),
+        &json!({"name": "Zeitung", "currency": "EUR", "content_domains": ["zeitung.example"],
+                "fee_ppm": 50000}),
+    );
+    assert_eq!(eur.status, 201, "{:?}", eur.body);
+    let eur_vendor = Vendor {
+        id: eur.body["vendor_id"].as_str().unwrap().to_owned(),
+        key: eur.body["api_key"].as_str().unwrap().to_owned(),
+        domain: "zeitung.example".to_owned(),
+    };
+    let posted = offer(
+        &server,
+        &eur_vendor,
+        json!({"title": "Artikel", "price": "1.00", "currency": "EUR",
+               "content_url": "https://zeitung.example/artikel",
+               "cancel_url": "https://zeitung.example/"}),
+    );
+    assert_eq!(posted.status, 201, "{:?}", posted.body);
+    let eur_offer = posted.body["offer_id"].as_str().unwrap().to_owned();
+    let mut browser = Browser::new(&server);
+    let form = browser.get(&format!("/register?offer={eur_offer}"));
+    let created = browser.post(
+        "/register",
+        &[
+            ("csrf", &form.field("csrf")),
+            ("email", "usd@example.com"),
+            ("password", PASSWORD),
+            ("language", "en"),
+            ("currency", "USD"),
+            ("save_card", "on"),
+        ],
+    );
+    assert_eq!(created.status, 303, "{}", created.html);
+    browser.signed_in_window(&eur_offer, "usd@example.com", "absolute");
+
+    let funds = browser.get(&format!("/buy/{eur_offer}/funds"));
+    let refused = browser.post(
+        &format!("/buy/{eur_offer}/funds"),
+        &[("csrf", &funds.field("csrf")), ("amount", "5.00")],
+    );
+    assert_eq!(
+        refused.error_code().as_deref(),
+        Some("currency_mismatch"),
+        "{}",
+        refused.html
+    );
+    let window = browser.get(&format!("/buy/{eur_offer}"));
+    let top_off = browser.post(
+        &format!("/buy/{eur_offer}/top-off"),
+        &[("csrf", &window.field("csrf"))],
+    );
+    assert_eq!(top_off.error_code().as_deref(), Some("currency_mismatch"));
+    assert_eq!(payments.charges(), 0, "nothing may be charged");
+
+    // The same card adds USD on a USD offer: one charge, one credit; a decline credits nothing.
+    let usd_offer = article_offer(&server, &usd_vendor, "a", "0.25");
+    let funds = browser.get(&format!("/buy/{usd_offer}/funds"));
+    let added = browser.post(
+        &format!("/buy/{usd_offer}/funds"),
+        &[("csrf", &funds.field("csrf")), ("amount", "2.00")],
+    );
+    assert_eq!(added.status, 303, "{}", added.html);
+    assert_eq!(payments.charges(), 1);
+    let declined = browser.post(
+        &format!("/buy/{usd_offer}/funds"),
+        &[("csrf", &funds.field("csrf")), ("amount", "1.13")],
+    );
+    assert_eq!(declined.status, 400, "{}", declined.html);
+    assert_eq!(payments.charges(), 2);
+    let window = browser.get(&format!("/buy/{usd_offer}"));
+    assert!(window.has("2.00"), "{}", window.html);
+    server.totals_conserved();
+}
+
 #[test]
 fn insufficient_funds_offers_top_off_add_funds_and_cancel() {
     let server = TestServer::start();
