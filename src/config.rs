@@ -169,7 +169,9 @@ pub struct OffersConfig {
 pub struct BuyWindowConfig {
     /// Base URL browsers reach farthing at (buy URLs); empty = `http://<listen address>`.
     pub public_url: String,
-    /// Mark cookies `Secure` (set when farthing is served behind TLS).
+    /// Derived from `public_url` (no setting of its own): true when it is https. The session
+    /// and CSRF cookies are then `Secure` with `__Host-` names; over http (local development)
+    /// a browser would refuse such cookies, so they keep plain names.
     pub secure_cookies: bool,
     /// Added to the shortage by an automatic top-off, in the wallet's currency. Parsed from
     /// the file's decimal string at start, so a bad value stops start-up rather than every
@@ -312,7 +314,6 @@ struct RawOffers {
 #[serde(deny_unknown_fields)]
 struct RawBuyWindow {
     public_url: String,
-    secure_cookies: bool,
     top_off_amount: String,
     charge_max: String,
     public_session_ttl_ms: u64,
@@ -842,11 +843,17 @@ impl RawBuyWindow {
     fn validate(self) -> Result<BuyWindowConfig, ConfigError> {
         let RawBuyWindow {
             public_url,
-            secure_cookies,
             top_off_amount,
             charge_max,
             public_session_ttl_ms,
         } = self;
+        let secure_cookies = public_url.starts_with("https://");
+        if !(public_url.is_empty() || secure_cookies || public_url.starts_with("http://")) {
+            return Err(ConfigError::Invalid {
+                key: "buy_window.public_url",
+                reason: "empty, or a URL starting with https:// (or http:// for local use)",
+            });
+        }
         // A zero top-off is allowed: the top-off then charges exactly the shortage. Nor need it
         // be below `charge_max`: a shortage can push any top-off over it, and that is checked
         // per charge. A zero `charge_max` is refused: it would refuse every charge.
@@ -960,13 +967,26 @@ mod tests {
         let config = with(&[
             ("FARTHING_SERVER__LISTEN", "127.0.0.1:9999"),
             ("FARTHING_JOURNAL__BATCH_EVENTS_MAX", "7"),
-            ("FARTHING_BUY_WINDOW__SECURE_COOKIES", "true"),
+            ("FARTHING_BUY_WINDOW__PUBLIC_URL", "https://pay.example"),
             ("UNRELATED", "x"),
         ])
         .unwrap();
         assert_eq!(config.server.listen.port(), 9999);
         assert_eq!(config.journal.batch_events_max, 7);
         assert!(config.buy_window.secure_cookies);
+    }
+
+    #[test]
+    fn secure_cookies_follow_the_public_url_which_must_be_http_or_https() {
+        assert!(!with(&[]).unwrap().buy_window.secure_cookies);
+        let local = with(&[("FARTHING_BUY_WINDOW__PUBLIC_URL", "http://127.0.0.1:8080")]);
+        assert!(!local.unwrap().buy_window.secure_cookies);
+        let tls = with(&[("FARTHING_BUY_WINDOW__PUBLIC_URL", "https://pay.example")]);
+        assert!(tls.unwrap().buy_window.secure_cookies);
+        match with(&[("FARTHING_BUY_WINDOW__PUBLIC_URL", "pay.example")]) {
+            Err(ConfigError::Invalid { key, .. }) => assert_eq!(key, "buy_window.public_url"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
@@ -1003,9 +1023,9 @@ mod tests {
                 "journal.batch_events_max",
             ),
             (
-                "FARTHING_BUY_WINDOW__SECURE_COOKIES",
-                "yes",
-                "buy_window.secure_cookies",
+                "FARTHING_BUY_WINDOW__PUBLIC_SESSION_TTL_MS",
+                "soon",
+                "buy_window.public_session_ttl_ms",
             ),
         ] {
             match with(&[(variable, text)]) {

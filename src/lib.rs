@@ -8,7 +8,9 @@
 //!   keys, member pseudonyms, the boot epoch.
 //! - `clock`, `config`, `metrics`: edges the others are given.
 //! - `actors`: one actix actor per account and vendor; thin shells around `domain`.
-//! - `payments`: the payment-processor adapter (a built-in test processor) for top-offs.
+//! - `payments`: the payment-processor adapter (a built-in test processor) and the one path
+//!   that charges it: check, journal the deposit as started, charge, journal the outcome;
+//!   deposits a crash left open are resolved at start.
 //! - `web`: the buy window's HTML pages and their translations (pure rendering).
 //! - `http`: the hyper 1.x API and the buy window; parses, authenticates, maps errors,
 //!   talks to actors.

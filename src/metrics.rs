@@ -48,6 +48,11 @@ pub const CONNECTIONS_REFUSED: &str = "farthing_connections_refused_total";
 /// Connections the server closed on a limit, by `reason`: `write_timeout`, `idle_timeout`,
 /// `head_timeout` (the request head came too slowly), `head_too_large` (431) (counter).
 pub const CONNECTIONS_CLOSED: &str = "farthing_connections_closed_total";
+/// Buy-window forms refused by the CSRF check (counter).
+pub const CSRF_REFUSED: &str = "farthing_csrf_refused_total";
+/// Deposits from a saved payment method by step (counter, label `step`: `started`,
+/// `credited`, `failed`, `refused` before any charge, `resolved_at_start`).
+pub const DEPOSITS: &str = "farthing_deposits_total";
 
 /// Latency buckets from 10 µs to 1 s: the hot path lives in the first half.
 const SECONDS_BUCKETS: &[f64] = &[

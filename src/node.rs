@@ -115,6 +115,26 @@ pub fn start_with(
     clock: Arc<dyn Clock>,
     storage: Storage,
 ) -> Result<Node, NodeError> {
+    start_paying(
+        config,
+        clock,
+        storage,
+        Arc::new(crate::payments::TestProcessor::default()),
+    )
+}
+
+/// Starts a node as [`start_with`] does, charging payment methods through `payments` (tests
+/// share one processor across a crash and a restart, as a real processor outlives a node).
+/// Before it serves, the node resolves deposits a crash left started and unfinished.
+///
+/// # Errors
+/// `NodeError` naming what failed.
+pub fn start_paying(
+    config: Config,
+    clock: Arc<dyn Clock>,
+    storage: Storage,
+    payments: Arc<dyn crate::payments::PaymentProcessor>,
+) -> Result<Node, NodeError> {
     let metrics = crate::metrics::install().map_err(NodeError::Metrics)?;
     if !crate::crypto::token::POLY1305_FORCE_SOFT {
         // RUSTFLAGS in the environment replaces .cargo/config.toml's flags; tokens still work
@@ -170,6 +190,7 @@ pub fn start_with(
         public_url,
         clock,
         config,
+        payments,
     };
     let storage_threads = opened.threads;
     let system = start_system(
@@ -289,6 +310,7 @@ struct AppParts {
     public_url: String,
     clock: Arc<dyn Clock>,
     config: Config,
+    payments: Arc<dyn crate::payments::PaymentProcessor>,
 }
 
 /// How the accept loops learn to stop and tell that they have.
@@ -333,6 +355,7 @@ fn start_system(
                     public_url,
                     clock,
                     config,
+                    payments,
                 } = parts;
                 let shards = Arc::new(Shards::start(config.shard_count()));
                 let env = AccountEnv {
@@ -351,6 +374,7 @@ fn start_system(
                     vendor_snapshot_interval_ms: config.actors.vendor_snapshot_interval_ms,
                     offers_expired_kept_ms: config.offers.expired_kept_ms,
                 };
+                let open_deposits = recovered.open_deposits;
                 let registry = Arc::new(Registry::new(shards.clone(), env, limits, feed));
                 for vendor in recovered.vendors {
                     registry.add_vendor(vendor.state, vendor.position);
@@ -374,9 +398,24 @@ fn start_system(
                     clock,
                     metrics,
                     public_url,
-                    payments: Arc::new(crate::payments::TestProcessor),
+                    payments,
                     ready: std::sync::atomic::AtomicBool::new(false),
                 });
+                // Before serving: a member must not see a balance that misses a charge a crash
+                // left uncredited.
+                let resolved = crate::payments::resolve_open_deposits(
+                    &app.registry,
+                    app.payments.as_ref(),
+                    &open_deposits,
+                )
+                .await;
+                if !open_deposits.is_empty() {
+                    tracing::info!(
+                        open = open_deposits.len(),
+                        resolved,
+                        "deposits left open by a crash"
+                    );
+                }
                 let connections = server::Connections::new(&app.config.server);
                 for (listener, shard) in listeners.into_iter().zip(shards.handles()) {
                     let (app, connections, serving) =

@@ -467,6 +467,154 @@ fn wrong_password_missing_fields_and_forged_forms_are_refused() {
     assert_eq!(cross_site.error_code().as_deref(), Some("csrf_failed"));
 }
 
+/// An attacker who can plant a cookie (a sibling subdomain, plain http) and make up the form
+/// field to match it got through a plain double submit; the token is now signed by the server.
+#[test]
+fn a_forged_csrf_cookie_with_a_matching_field_is_refused() {
+    let server = TestServer::start();
+    let vendor = server.vendor("news.example");
+    let reader = member(&server, "reader@example.com", "1.00");
+    let id = article_offer(&server, &vendor, "a", "0.25");
+    let forged = "0123456789abcdef0123456789abcdef";
+    let mut attacker = Browser::new(&server);
+    attacker
+        .cookies
+        .insert("farthing_csrf".to_owned(), forged.to_owned());
+    let login = attacker.post(
+        &format!("/buy/{id}/login"),
+        &[
+            ("csrf", forged),
+            ("email", &reader.email),
+            ("password", PASSWORD),
+        ],
+    );
+    assert_eq!(
+        (login.status, login.error_code().as_deref()),
+        (403, Some("csrf_failed"))
+    );
+    assert!(!attacker.cookies.contains_key("farthing_session"));
+    // The token a page carries is not the cookie's value, and only goes with its own cookie.
+    let mut browser = Browser::new(&server);
+    let page = browser.get(&format!("/buy/{id}"));
+    let cookie = browser.cookies["farthing_csrf"].clone();
+    let token = page.field("csrf");
+    assert_ne!(token, cookie);
+    let mut other = Browser::new(&server);
+    other.get(&format!("/buy/{id}"));
+    let borrowed = other.post(
+        &format!("/buy/{id}/login"),
+        &[
+            ("csrf", &token),
+            ("email", &reader.email),
+            ("password", PASSWORD),
+        ],
+    );
+    assert_eq!(borrowed.error_code().as_deref(), Some("csrf_failed"));
+    // The genuine pair signs in.
+    let signed_in = browser.post(
+        &format!("/buy/{id}/login"),
+        &[
+            ("csrf", &token),
+            ("email", &reader.email),
+            ("password", PASSWORD),
+            ("expiry", "absolute"),
+        ],
+    );
+    assert_eq!(signed_in.status, 303, "{}", signed_in.html);
+    assert!(browser.cookies.contains_key("farthing_session"));
+    let window = browser.get(&format!("/buy/{id}"));
+    assert!(browser.press_buy(&id, &window, &[]).has("id=\"deliver\""));
+}
+
+fn set_cookies(page: &Page) -> Vec<&str> {
+    page.headers
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("set-cookie"))
+        .map(|(_, value)| value.as_str())
+        .collect()
+}
+
+/// Over http (local development) browsers refuse `Secure` and `__Host-` cookies, so the plain
+/// names are kept; with an https public URL both cookies are `__Host-` and `Secure`.
+#[test]
+fn cookies_are_host_prefixed_and_secure_exactly_when_the_public_url_is_https() {
+    let local = TestServer::start();
+    let vendor = local.vendor("news.example");
+    let reader = member(&local, "reader@example.com", "1.00");
+    let id = article_offer(&local, &vendor, "a", "0.25");
+    let mut browser = Browser::new(&local);
+    let login = browser.get(&format!("/buy/{id}"));
+    let signed_in = browser.sign_in(&id, &reader.email, false, "absolute");
+    for cookie in set_cookies(&login)
+        .into_iter()
+        .chain(set_cookies(&signed_in))
+    {
+        assert!(cookie.starts_with("farthing_"), "{cookie}");
+        assert!(!cookie.contains("Secure"), "{cookie}");
+        assert!(
+            cookie.contains("; Path=/; HttpOnly; SameSite=Lax"),
+            "{cookie}"
+        );
+    }
+    assert_eq!(set_cookies(&login).len(), 1);
+    assert_eq!(set_cookies(&signed_in).len(), 1);
+
+    let tls = TestServer::start_with(
+        |config| {
+            config.buy_window.public_url = "https://pay.example".to_owned();
+            config.buy_window.secure_cookies = true;
+        },
+        Box::new(farthing::storage::fjall_store::SyncData),
+    );
+    let vendor = tls.vendor("news.example");
+    let reader = member(&tls, "reader@example.com", "1.00");
+    let id = article_offer(&tls, &vendor, "a", "0.25");
+    let mut browser = Browser::new(&tls);
+    let login = browser.get(&format!("/buy/{id}"));
+    let signed_in = browser.sign_in(&id, &reader.email, false, "absolute");
+    let cookies: Vec<&str> = set_cookies(&login)
+        .into_iter()
+        .chain(set_cookies(&signed_in))
+        .collect();
+    assert_eq!(cookies.len(), 2);
+    assert!(
+        cookies[0].starts_with("__Host-farthing_csrf="),
+        "{}",
+        cookies[0]
+    );
+    assert!(
+        cookies[1].starts_with("__Host-farthing_session="),
+        "{}",
+        cookies[1]
+    );
+    for cookie in cookies {
+        assert!(
+            cookie.contains("; Path=/; HttpOnly; SameSite=Lax; Secure"),
+            "{cookie}"
+        );
+        assert!(!cookie.contains("Domain"), "{cookie}");
+    }
+    // The session rides on the `__Host-` cookie: the window shows the member, and a plain
+    // `farthing_csrf` cookie (which any http page could plant) is not the CSRF cookie.
+    let window = browser.get(&format!("/buy/{id}"));
+    assert!(window.has(&reader.email), "{}", window.html);
+    assert!(browser.press_buy(&id, &window, &[]).has("id=\"deliver\""));
+    let id = article_offer(&tls, &vendor, "b", "0.25");
+    let mut planted = Browser::new(&tls);
+    let page = planted.get(&format!("/buy/{id}"));
+    let real = planted.cookies.remove("__Host-farthing_csrf").unwrap();
+    planted.cookies.insert("farthing_csrf".to_owned(), real);
+    let refused = planted.post(
+        &format!("/buy/{id}/login"),
+        &[
+            ("csrf", &page.field("csrf")),
+            ("email", &reader.email),
+            ("password", PASSWORD),
+        ],
+    );
+    assert_eq!(refused.error_code().as_deref(), Some("csrf_failed"));
+}
+
 #[test]
 fn public_computer_mode_keeps_no_cookie_and_asks_again() {
     let server = TestServer::start();
@@ -513,6 +661,92 @@ fn an_idle_session_ends_after_the_idle_time_and_signing_out_ends_it_at_once() {
     );
     assert_eq!(out.status, 303);
     assert!(browser.get(&format!("/buy/{id}")).has("id=\"login\""));
+}
+
+/// Adding EUR to an account with only a USD wallet charged the card, then the deposit was
+/// refused and the balance stayed: the account now answers before the processor is called.
+#[test]
+fn funds_in_a_currency_without_a_wallet_are_refused_before_any_charge() {
+    let payments = farthing::payments::TestProcessor::default();
+    let server = TestServer::start_memory_paying(
+        farthing::storage::memory::MemoryStore::new(),
+        payments.clone(),
+    );
+    let usd_vendor = server.vendor("news.example");
+    let eur = server.post(
+        "/admin/v1/vendors",
+        Some(&server.admin_key),
+        &json!({"name": "Zeitung", "currency": "EUR", "content_domains": ["zeitung.example"],
+                "fee_ppm": 50000}),
+    );
+    assert_eq!(eur.status, 201, "{:?}", eur.body);
+    let eur_vendor = Vendor {
+        id: eur.body["vendor_id"].as_str().unwrap().to_owned(),
+        key: eur.body["api_key"].as_str().unwrap().to_owned(),
+        domain: "zeitung.example".to_owned(),
+    };
+    let posted = offer(
+        &server,
+        &eur_vendor,
+        json!({"title": "Artikel", "price": "1.00", "currency": "EUR",
+               "content_url": "https://zeitung.example/artikel",
+               "cancel_url": "https://zeitung.example/"}),
+    );
+    assert_eq!(posted.status, 201, "{:?}", posted.body);
+    let eur_offer = posted.body["offer_id"].as_str().unwrap().to_owned();
+    let mut browser = Browser::new(&server);
+    let form = browser.get(&format!("/register?offer={eur_offer}"));
+    let created = browser.post(
+        "/register",
+        &[
+            ("csrf", &form.field("csrf")),
+            ("email", "usd@example.com"),
+            ("password", PASSWORD),
+            ("language", "en"),
+            ("currency", "USD"),
+            ("save_card", "on"),
+        ],
+    );
+    assert_eq!(created.status, 303, "{}", created.html);
+    browser.signed_in_window(&eur_offer, "usd@example.com", "absolute");
+
+    let funds = browser.get(&format!("/buy/{eur_offer}/funds"));
+    let refused = browser.post(
+        &format!("/buy/{eur_offer}/funds"),
+        &[("csrf", &funds.field("csrf")), ("amount", "5.00")],
+    );
+    assert_eq!(
+        refused.error_code().as_deref(),
+        Some("currency_mismatch"),
+        "{}",
+        refused.html
+    );
+    let window = browser.get(&format!("/buy/{eur_offer}"));
+    let top_off = browser.post(
+        &format!("/buy/{eur_offer}/top-off"),
+        &[("csrf", &window.field("csrf"))],
+    );
+    assert_eq!(top_off.error_code().as_deref(), Some("currency_mismatch"));
+    assert_eq!(payments.charges(), 0, "nothing may be charged");
+
+    // The same card adds USD on a USD offer: one charge, one credit; a decline credits nothing.
+    let usd_offer = article_offer(&server, &usd_vendor, "a", "0.25");
+    let funds = browser.get(&format!("/buy/{usd_offer}/funds"));
+    let added = browser.post(
+        &format!("/buy/{usd_offer}/funds"),
+        &[("csrf", &funds.field("csrf")), ("amount", "2.00")],
+    );
+    assert_eq!(added.status, 303, "{}", added.html);
+    assert_eq!(payments.charges(), 1);
+    let declined = browser.post(
+        &format!("/buy/{usd_offer}/funds"),
+        &[("csrf", &funds.field("csrf")), ("amount", "1.13")],
+    );
+    assert_eq!(declined.status, 400, "{}", declined.html);
+    assert_eq!(payments.charges(), 2);
+    let window = browser.get(&format!("/buy/{usd_offer}"));
+    assert!(window.has("2.00"), "{}", window.html);
+    server.totals_conserved();
 }
 
 #[test]

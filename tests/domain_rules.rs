@@ -6,12 +6,13 @@
 
 use farthing::domain::account::{
     AccessCommand, AccessDecision, AccountPolicy, AccountState, AuthorizeCommand,
-    AuthorizeDecision, Login, SessionExpiry,
+    AuthorizeDecision, DEPOSITS_PENDING_MAX, DepositOutcome, Login, PaymentMethod, SessionExpiry,
+    StartDeposit,
 };
 use farthing::domain::entitlement::{ContentKey, ContentUrl, Terms};
 use farthing::domain::event::{Event, IdempotencyStamp, Origin};
 use farthing::domain::ids::{
-    AccountId, AuthorizationId, EntitlementId, LoginId, SessionId, VendorId,
+    AccountId, AuthorizationId, DepositId, EntitlementId, LoginId, SessionId, VendorId,
 };
 use farthing::domain::limits::{LimitKind, Limits};
 use farthing::domain::money::{Amount, Currency};
@@ -1309,4 +1310,146 @@ fn a_repeated_deposit_reference_credits_once() {
     assert!(other.is_some());
     assert_eq!(member.balance(), 500);
     assert_eq!(member.state.wallets.get(&usd()).unwrap().deposited, m(500));
+}
+
+// ---------------------------------------------------------------------------------------
+// Deposits from a saved payment method: checked before the charge, credited after it.
+
+fn start(deposit: u64, currency: Currency, amount: u64) -> StartDeposit {
+    StartDeposit {
+        deposit: DepositId(deposit),
+        currency,
+        amount: m(amount),
+        method: PaymentMethod::TestCard,
+        amount_max: m(500_000_000),
+    }
+}
+
+#[test]
+fn a_deposit_is_refused_before_any_charge_when_its_credit_could_not_land() {
+    let mut member = Member::utc(0);
+    let now = member.now;
+    let state = &member.state;
+    // No EUR wallet: the EUR charge would have nowhere to land.
+    assert_eq!(
+        state.decide_start_deposit(&start(1, eur(), 5_000_000), now),
+        Err(Reject::CurrencyMismatch)
+    );
+    assert!(
+        state
+            .decide_start_deposit(&start(1, usd(), 5_000_000), now)
+            .is_ok()
+    );
+    // Above the largest charge; the largest itself passes.
+    assert_eq!(
+        state.decide_start_deposit(&start(1, usd(), 500_000_001), now),
+        Err(Reject::AmountTooLarge)
+    );
+    assert!(
+        state
+            .decide_start_deposit(&start(1, usd(), 500_000_000), now)
+            .is_ok()
+    );
+    // A credit that would overflow the balance together with one still pending.
+    member.deposit(MAX - 10);
+    let pending = member
+        .state
+        .decide_start_deposit(&start(2, usd(), 5), now)
+        .unwrap();
+    member.apply(&pending);
+    assert_eq!(
+        member.state.decide_start_deposit(&start(3, usd(), 6), now),
+        Err(Reject::AmountTooLarge)
+    );
+    assert!(
+        member
+            .state
+            .decide_start_deposit(&start(3, usd(), 5), now)
+            .is_ok()
+    );
+    // An admin deposit counts the pending one too.
+    assert_eq!(
+        member
+            .state
+            .decide_deposit(usd(), m(6), "admin", now, Origin::Admin),
+        Err(Reject::AmountTooLarge)
+    );
+    // Frozen: nothing is charged.
+    let frozen = member.state.decide_freeze(true, now);
+    member.apply(&frozen);
+    assert_eq!(
+        member.state.decide_start_deposit(&start(3, usd(), 1), now),
+        Err(Reject::Frozen)
+    );
+}
+
+#[test]
+fn deposits_pending_at_once_are_bounded() {
+    let mut member = Member::utc(0);
+    let now = member.now;
+    for id in 0..u64::try_from(DEPOSITS_PENDING_MAX).unwrap() {
+        let event = member
+            .state
+            .decide_start_deposit(&start(id, usd(), 1_000_000), now)
+            .unwrap();
+        member.apply(&event);
+    }
+    assert_eq!(
+        member
+            .state
+            .decide_start_deposit(&start(99, usd(), 1_000_000), now),
+        Err(Reject::DepositInProgress)
+    );
+    // One finished: room for one more.
+    let failed = member
+        .state
+        .decide_finish_deposit(DepositId(0), &DepositOutcome::Declined("no".into()), now)
+        .unwrap();
+    member.apply(&failed);
+    assert!(
+        member
+            .state
+            .decide_start_deposit(&start(99, usd(), 1_000_000), now)
+            .is_ok()
+    );
+}
+
+#[test]
+fn a_started_deposit_credits_once_when_charged_and_nothing_when_declined() {
+    let mut member = Member::utc(0);
+    let now = member.now;
+    for (id, amount) in [(1, 2_000_000), (2, 3_000_000)] {
+        let started = member
+            .state
+            .decide_start_deposit(&start(id, usd(), amount), now)
+            .unwrap();
+        member.apply(&started);
+    }
+    assert_eq!(member.balance(), 0, "a started deposit moves no money");
+    let charged = DepositOutcome::Charged("test_1".into());
+    let credited = member
+        .state
+        .decide_finish_deposit(DepositId(1), &charged, now)
+        .unwrap();
+    member.apply(&credited);
+    assert_eq!(member.balance(), 2_000_000);
+    // A second answer for the same deposit credits nothing.
+    assert_eq!(
+        member
+            .state
+            .decide_finish_deposit(DepositId(1), &charged, now),
+        None
+    );
+    let declined = member
+        .state
+        .decide_finish_deposit(DepositId(2), &DepositOutcome::Declined("card".into()), now)
+        .unwrap();
+    assert!(matches!(&declined, Event::DepositFailed { reason, .. } if reason == "card"));
+    member.apply(&declined);
+    assert_eq!(member.balance(), 2_000_000);
+    assert!(member.state.pending_deposits.is_empty());
+    assert_eq!(
+        member.state.wallets.get(&usd()).unwrap().deposited,
+        m(2_000_000)
+    );
 }

@@ -5,7 +5,8 @@
 //!   exactly what the old one acknowledged;
 //! - crashes at arbitrary moments, including while snapshots are refused or half taken, lose
 //!   nothing;
-//! - `check` names a tampered snapshot.
+//! - `check` names a tampered snapshot;
+//! - a deposit a crash left started and unfinished is resolved at start, exactly once.
 //!
 //! The same with fjall and a real SIGKILL is `tests/crash.rs`.
 #![allow(
@@ -22,8 +23,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{Member, TestServer, Vendor};
-use farthing::domain::ids::AccountId;
-use farthing::domain::money::Balance;
+use farthing::domain::account::{PaymentMethod, StartDeposit};
+use farthing::domain::ids::{AccountId, DepositId};
+use farthing::domain::money::{Amount, Balance, Currency};
+use farthing::payments::{Charge, PaymentProcessor, TestProcessor};
 use farthing::storage::memory::MemoryStore;
 use farthing::storage::port::Journal;
 use farthing::storage::recovery;
@@ -250,4 +253,123 @@ fn every_owner_stream_is_checked_for_order() {
         *expected += 1;
     }
     assert!(next.len() >= members.len() + vendors.len());
+}
+
+/// A member with the test card saved, on a server charging through `payments`.
+fn paying_member(server: &TestServer) -> (Member, AccountId) {
+    let member = server.member("payer@example.com", "UTC", "1.00");
+    let saved = server.put(
+        "/v1/members/me/payment-method",
+        Some(&member.session),
+        &json!({"method": "test_card"}),
+    );
+    assert_eq!(saved.status, 200, "{:?}", saved.body);
+    let account: AccountId = member.id.parse().unwrap();
+    (member, account)
+}
+
+/// Journals `DepositStarted` through the member's actor, as the buy window does before it
+/// calls the processor; the test then plays the crash (no outcome is ever journaled).
+fn start_deposit(server: &TestServer, account: AccountId, deposit: DepositId, amount: u64) {
+    let app = &server.node.as_ref().unwrap().app;
+    let command = StartDeposit {
+        deposit,
+        currency: Currency::parse("USD").unwrap(),
+        amount: Amount::from_micros(amount),
+        method: PaymentMethod::TestCard,
+        amount_max: app.config.buy_window.charge_max,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime
+        .block_on(app.registry.start_deposit(account, command))
+        .unwrap();
+}
+
+fn open_deposits(store: &Arc<MemoryStore>) -> Vec<(AccountId, DepositId)> {
+    recovery::recover(store.as_ref(), store.as_ref())
+        .unwrap()
+        .open_deposits
+}
+
+/// The crash that loses money when a charge comes before its record: the processor charged,
+/// the outcome never reached the journal. Start-up asks the processor again with the same
+/// key (which charges nothing more), credits once, and the next restart has nothing to do.
+#[test]
+fn a_deposit_charged_but_not_credited_at_a_crash_is_credited_once_at_start() {
+    let store = MemoryStore::new();
+    let payments = TestProcessor::default();
+    let server = TestServer::start_memory_paying(store.clone(), payments.clone());
+    let (member, account) = paying_member(&server);
+    let deposit = DepositId(0x0de9_0517);
+    start_deposit(&server, account, deposit, 2_500_000);
+    // The charge the request made before the process died.
+    payments
+        .charge(&Charge {
+            key: deposit,
+            account,
+            method: PaymentMethod::TestCard,
+            amount: Amount::from_micros(2_500_000),
+            currency: Currency::parse("USD").unwrap(),
+        })
+        .unwrap();
+    assert_eq!(payments.charges(), 1);
+    assert_eq!(server.balance(&member), "1.00");
+    assert_eq!(open_deposits(&store), vec![(account, deposit)]);
+
+    let (server, survivor) = server.crash_restart_paying(&store, payments.clone());
+    assert_eq!(server.balance(&member), "3.50");
+    assert_eq!(payments.charges(), 1, "the card is charged once");
+    assert!(open_deposits(&survivor).is_empty());
+    check_ok(&survivor);
+
+    let (server, survivor) = server.crash_restart_paying(&survivor, payments.clone());
+    assert_eq!(server.balance(&member), "3.50", "credited once");
+    assert_eq!(payments.charges(), 1);
+    check_ok(&survivor);
+    server.totals_conserved();
+}
+
+/// A crash after the deposit was journaled as started but before the processor was called:
+/// start-up makes the one charge; a decline is journaled with its reason and credits nothing.
+#[test]
+fn a_started_deposit_never_charged_is_charged_once_at_start_and_a_decline_credits_nothing() {
+    let store = MemoryStore::new();
+    let payments = TestProcessor::default();
+    let server = TestServer::start_memory_paying(store.clone(), payments.clone());
+    let (member, account) = paying_member(&server);
+    start_deposit(&server, account, DepositId(0x0de9_0001), 2_000_000);
+    // The test card declines amounts ending in .13.
+    start_deposit(&server, account, DepositId(0x0de9_0002), 1_130_000);
+    // A checkpoint in between: the open deposits are found from it too.
+    settle();
+    assert_eq!(open_deposits(&store).len(), 2);
+    assert_eq!(payments.charges(), 0);
+
+    let (server, survivor) = server.crash_restart_paying(&store, payments.clone());
+    assert_eq!(server.balance(&member), "3.00");
+    assert_eq!(payments.charges(), 2, "one call per deposit");
+    assert!(open_deposits(&survivor).is_empty());
+    let failed = survivor
+        .read_from(1, 1_000_000)
+        .unwrap()
+        .into_iter()
+        .filter(|recorded| {
+            matches!(
+                recorded.event.as_ref(),
+                farthing::domain::event::Event::DepositFailed { reason, .. }
+                    if reason.contains(".13")
+            )
+        })
+        .count();
+    assert_eq!(failed, 1);
+    check_ok(&survivor);
+
+    let (server, survivor) = server.crash_restart_paying(&survivor, payments.clone());
+    assert_eq!(server.balance(&member), "3.00");
+    assert_eq!(payments.charges(), 2);
+    check_ok(&survivor);
+    server.totals_conserved();
 }

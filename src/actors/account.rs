@@ -20,8 +20,9 @@ use super::messages::{
     AccessGranted, AccessMessage, AccountView, Authorization, AuthorizationLookupMessage,
     AuthorizationView, AuthorizeBatchMessage, AuthorizeMessage, BuyerView, BuyerViewMessage,
     CheckSessionMessage, CommandError, CreditLineMessage, DepositMessage, Fault,
-    LoginLookupMessage, MemberCommand, MemberCommandMessage, OpenMessage, ReplyTo, ReverseMessage,
-    StartSessionMessage, ViewMessage,
+    FinishDepositMessage, LoginLookupMessage, MemberCommand, MemberCommandMessage, OpenMessage,
+    PendingDepositsMessage, ReplyTo, ReverseMessage, StartDepositMessage, StartSessionMessage,
+    ViewMessage,
 };
 use crate::clock::Clock;
 use crate::domain::account::{
@@ -195,6 +196,12 @@ impl AccountActor {
 
     /// Snapshots the account when enough events passed since the last one.
     fn maybe_snapshot(&mut self) {
+        // Pending deposits are not stored in snapshots: waiting until none is pending (the
+        // length of a processor call) keeps every snapshot free of them, so the events after
+        // it rebuild them, and the snapshot format stays as it was.
+        if !self.state.pending_deposits.is_empty() {
+            return;
+        }
         let Some(events_since) = self.snapshots.due(self.position) else {
             return;
         };
@@ -463,6 +470,62 @@ impl Handler<DepositMessage> for AccountActor {
                 let _ = message.reply.send(Err(Reject::CurrencyMismatch.into()));
             }
         }
+    }
+}
+
+impl Handler<StartDepositMessage> for AccountActor {
+    type Result = ();
+
+    fn handle(&mut self, message: StartDepositMessage, _: &mut Context<Self>) {
+        let now = self.env.clock.now();
+        let result = self
+            .state
+            .decide_start_deposit(&message.command, now)
+            .map_err(CommandError::Reject)
+            .and_then(|event| self.commit(vec![event]));
+        match result {
+            Ok(wait) => Self::reply_after(Some(wait), message.reply, Ok(())),
+            Err(error) => {
+                let _ = message.reply.send(Err(error));
+            }
+        }
+    }
+}
+
+impl Handler<FinishDepositMessage> for AccountActor {
+    type Result = ();
+
+    fn handle(&mut self, message: FinishDepositMessage, _: &mut Context<Self>) {
+        let now = self.env.clock.now();
+        let decided = self
+            .state
+            .decide_finish_deposit(message.deposit, &message.outcome, now);
+        let credited = matches!(decided, Some(Event::DepositCredited { .. }));
+        let wait = match decided {
+            // Finished before: nothing to do, answer once what it shows is durable.
+            None => Ok(self.pending_read()),
+            Some(event) => self.commit(vec![event]).map(Some),
+        };
+        match wait {
+            Ok(wait) => Self::reply_after(wait, message.reply, Ok(credited)),
+            Err(error) => {
+                let _ = message.reply.send(Err(error));
+            }
+        }
+    }
+}
+
+impl Handler<PendingDepositsMessage> for AccountActor {
+    type Result = ();
+
+    fn handle(&mut self, message: PendingDepositsMessage, _: &mut Context<Self>) {
+        let pending = self
+            .state
+            .pending_deposits
+            .iter()
+            .map(|(id, pending)| (*id, *pending))
+            .collect();
+        Self::reply_after(self.pending_read(), message.reply, Ok(pending));
     }
 }
 

@@ -14,6 +14,7 @@
 //!
 //! It must never block: the journal's next batch waits for it.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -27,7 +28,7 @@ use parking_lot::Mutex;
 use super::messages::{FeedCoveredMessage, SalesMessage};
 use super::vendor::VendorActor;
 use crate::domain::event::Event;
-use crate::domain::ids::{AccountId, VendorId};
+use crate::domain::ids::{AccountId, DepositId, VendorId};
 use crate::domain::totals::Totals;
 use crate::metrics as names;
 use crate::storage::port::{DurableSink, FeedCheckpoint, Journal, Recorded, SnapshotStore};
@@ -63,6 +64,9 @@ struct Projection {
     emails: Vec<(String, AccountId)>,
     /// Vendors registered since the last checkpoint.
     vendors: Vec<(VendorId, u64)>,
+    /// Deposits started and not finished: every checkpoint stores them all, so start-up can
+    /// resolve them. As many as charges in flight (a few per account at most).
+    open_deposits: BTreeSet<(AccountId, DepositId)>,
     /// The sequence the last saved checkpoint includes.
     checkpointed_seq: u64,
     last_checkpoint: Instant,
@@ -98,6 +102,7 @@ impl Feed {
                 },
                 emails: recovered.pending_emails.clone(),
                 vendors: recovered.pending_vendors.clone(),
+                open_deposits: recovered.open_deposits.iter().copied().collect(),
                 checkpointed_seq: 0,
                 last_checkpoint: Instant::now(),
                 last_covered: Instant::now(),
@@ -168,6 +173,7 @@ impl Feed {
             totals: projection.view.totals.clone(),
             emails: projection.emails.clone(),
             vendors: projection.vendors.clone(),
+            open_deposits: projection.open_deposits.iter().copied().collect(),
         };
         if self
             .snapshots
@@ -299,6 +305,19 @@ impl DurableSink for Feed {
                 }
                 Event::VendorRegistered(profile) => {
                     projection.vendors.push((profile.id, recorded.seq));
+                }
+                Event::DepositStarted {
+                    account, deposit, ..
+                } => {
+                    projection.open_deposits.insert((*account, *deposit));
+                }
+                Event::DepositCredited {
+                    account, deposit, ..
+                }
+                | Event::DepositFailed {
+                    account, deposit, ..
+                } => {
+                    projection.open_deposits.remove(&(*account, *deposit));
                 }
                 _ => {}
             }

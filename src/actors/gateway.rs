@@ -17,18 +17,21 @@ use super::messages::{
     AccessGranted, AccessMessage, AccountView, Authorization, AuthorizationLookupMessage,
     AuthorizationView, AuthorizeBatchMessage, AuthorizeMessage, BuyerView, BuyerViewMessage,
     CheckSessionMessage, ClaimOfferMessage, CommandError, CreditLineMessage, DepositMessage, Fault,
-    LoginLookupMessage, MemberCommand, MemberCommandMessage, OpenMessage, OpenVendorMessage,
-    PostOfferMessage, ReleaseOfferMessage, ReplyTo, ReverseMessage, StartSessionMessage,
-    VendorLedgerView, VendorViewMessage, ViewMessage, ViewOfferMessage,
+    FinishDepositMessage, LoginLookupMessage, MemberCommand, MemberCommandMessage, OpenMessage,
+    OpenVendorMessage, PendingDepositsMessage, PostOfferMessage, ReleaseOfferMessage, ReplyTo,
+    ReverseMessage, StartDepositMessage, StartSessionMessage, VendorLedgerView, VendorViewMessage,
+    ViewMessage, ViewOfferMessage,
 };
 use super::registry::{LookupError, Registry, VendorEntry};
 use crate::domain::account::{
-    AccessCommand, AccountState, AuthorizeCommand, OpenAccount, OpenInvalid, SessionExpiry,
-    decide_open,
+    AccessCommand, AccountState, AuthorizeCommand, DepositOutcome, OpenAccount, OpenInvalid,
+    PendingDeposit, SessionExpiry, StartDeposit, decide_open,
 };
 use crate::domain::entitlement::ContentKey;
 use crate::domain::event::Origin;
-use crate::domain::ids::{AccountId, AuthorizationId, LoginId, OfferId, SessionId, VendorId};
+use crate::domain::ids::{
+    AccountId, AuthorizationId, DepositId, LoginId, OfferId, SessionId, VendorId,
+};
 use crate::domain::money::{Amount, Balance, Currency};
 use crate::domain::offer::Offer;
 use crate::domain::reject::Reject;
@@ -175,6 +178,61 @@ impl Registry {
             reply,
         })
         .await
+    }
+
+    /// Starts a deposit from the saved payment method: answers once `DepositStarted` is
+    /// durable, or with the reject that means the credit could not land (then nothing may
+    /// be charged).
+    ///
+    /// # Errors
+    /// `NotFound`, the rejects of `decide_start_deposit`, faults.
+    pub async fn start_deposit(
+        &self,
+        account: AccountId,
+        command: StartDeposit,
+    ) -> Result<(), GatewayError> {
+        let addr = self.account_addr(account)?;
+        ask(&addr, |reply| StartDepositMessage { command, reply }).await
+    }
+
+    /// Records the processor's answer for a started deposit; true when it credited the
+    /// wallet now. Waits for mailbox room rather than refusing: the card may be charged
+    /// already, and its credit must not be dropped because the account is busy (the wait is
+    /// bounded by the few deposits an account may have pending).
+    ///
+    /// # Errors
+    /// `NotFound`, faults.
+    pub async fn finish_deposit(
+        &self,
+        account: AccountId,
+        deposit: DepositId,
+        outcome: DepositOutcome,
+    ) -> Result<bool, GatewayError> {
+        let addr = self.account_addr(account)?;
+        let (reply, answer) = oneshot::channel();
+        addr.send(FinishDepositMessage {
+            deposit,
+            outcome,
+            reply,
+        })
+        .await
+        .map_err(|_| GatewayError::from(Fault::Stopped))?;
+        answer
+            .await
+            .map_err(|_| GatewayError::from(Fault::Stopped))?
+            .map_err(GatewayError::Command)
+    }
+
+    /// The deposits of `account` still waiting for an outcome.
+    ///
+    /// # Errors
+    /// `NotFound`, faults.
+    pub async fn pending_deposits(
+        &self,
+        account: AccountId,
+    ) -> Result<Vec<(DepositId, PendingDeposit)>, GatewayError> {
+        let addr = self.account_addr(account)?;
+        ask(&addr, |reply| PendingDepositsMessage { reply }).await
     }
 
     /// Sets a wallet's credit line.

@@ -129,6 +129,42 @@ pub struct DepositMessage {
     pub reply: ReplyTo<Balance>,
 }
 
+/// Start a deposit from the saved payment method: the actor checks that its credit can land
+/// and journals `DepositStarted`; only then may the edge call the processor.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct StartDepositMessage {
+    /// The checked command.
+    pub command: crate::domain::account::StartDeposit,
+    /// Answers once `DepositStarted` is durable.
+    pub reply: ReplyTo<()>,
+}
+
+/// Record what the processor answered for a started deposit.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct FinishDepositMessage {
+    /// The deposit.
+    pub deposit: crate::domain::ids::DepositId,
+    /// The processor's answer.
+    pub outcome: crate::domain::account::DepositOutcome,
+    /// Answers once the outcome is durable: true when this call credited the wallet.
+    pub reply: ReplyTo<bool>,
+}
+
+/// The deposits of an account still waiting for an outcome (start-up resolves them).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct PendingDepositsMessage {
+    /// Answers the pending deposits, once what they show is durable.
+    pub reply: ReplyTo<
+        Vec<(
+            crate::domain::ids::DepositId,
+            crate::domain::account::PendingDeposit,
+        )>,
+    >,
+}
+
 /// Set a wallet's credit line.
 #[derive(Message)]
 #[rtype(result = "()")]

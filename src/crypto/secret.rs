@@ -51,6 +51,9 @@ const MEMBER_REF_PREFIX: &str = "mref_";
 /// vendor negligible while keeping the string short (22 characters).
 const MEMBER_REF_BYTES: usize = 16;
 
+/// Label of the CSRF subkey derived from the pseudonym key (see `PseudonymKey::csrf_tag`).
+const CSRF_KEY_LABEL: &[u8] = b"farthing csrf key v1";
+
 const _: () = assert!(SECRET_CHARS == (SECRET_BYTES * 4).div_ceil(3));
 
 /// SHA-256 of a whole vendor API key string: what the vendor record stores instead of the
@@ -289,6 +292,27 @@ impl PseudonymKey {
         reference
     }
 
+    /// The CSRF token of a browser whose CSRF cookie holds `browser_id`: HMAC-SHA256 under a
+    /// subkey of this key (itself HMAC(key, `CSRF_KEY_LABEL`), so a CSRF tag and a pseudonym
+    /// are never computed under the same key). Without the key nobody can make a cookie and
+    /// field pair that verifies, which a plain double-submit pair (cookie == field) allowed:
+    /// whoever can plant a cookie (a sibling subdomain, a man in the middle on http) could
+    /// forge both halves. Rejected: a separate key file, one more secret to back up for a
+    /// value that may change freely (a new key only makes open forms ask for a reload).
+    pub fn csrf_tag(&self, browser_id: &[u8]) -> [u8; 32] {
+        let mut derive =
+            <Hmac<Sha256> as KeyInit>::new(Key::<Hmac<Sha256>>::from_slice(&self.block));
+        derive.update(CSRF_KEY_LABEL);
+        let subkey = Zeroizing::new(<[u8; 32]>::from(derive.finalize().into_bytes()));
+        let mut block = Zeroizing::new([0u8; 64]);
+        for (out, byte) in block.iter_mut().zip(subkey.iter()) {
+            *out = *byte;
+        }
+        let mut mac = <Hmac<Sha256> as KeyInit>::new(Key::<Hmac<Sha256>>::from_slice(&*block));
+        mac.update(browser_id);
+        mac.finalize().into_bytes().into()
+    }
+
     fn from_key(key: &[u8; 32]) -> PseudonymKey {
         let mut block = [0u8; 64];
         for (out, byte) in block.iter_mut().zip(key.iter()) {
@@ -477,6 +501,22 @@ mod tests {
         let expected = format!("mref_{}", URL_SAFE_NO_PAD.encode(&tag[..16]));
         let key = PseudonymKey::from_bytes_for_tests(key_bytes);
         assert_eq!(key.member_ref(10, 1), expected);
+    }
+
+    #[test]
+    fn a_csrf_tag_is_hmac_under_a_derived_subkey_and_depends_on_key_and_id() {
+        let key_bytes = [5u8; 32];
+        let mut derive = <Hmac<Sha256> as Mac>::new_from_slice(&key_bytes).unwrap();
+        derive.update(CSRF_KEY_LABEL);
+        let subkey = derive.finalize().into_bytes();
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&subkey).unwrap();
+        mac.update(b"browser one");
+        let expected: [u8; 32] = mac.finalize().into_bytes().into();
+        let key = PseudonymKey::from_bytes_for_tests(key_bytes);
+        assert_eq!(key.csrf_tag(b"browser one"), expected);
+        assert_ne!(key.csrf_tag(b"browser two"), expected);
+        let other = PseudonymKey::from_bytes_for_tests([6u8; 32]);
+        assert_ne!(other.csrf_tag(b"browser one"), expected);
     }
 
     #[test]

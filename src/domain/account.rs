@@ -11,13 +11,19 @@ use serde::{Deserialize, Serialize};
 use super::entitlement::{ContentKey, Entitlement, EntitlementInvalid, Terms};
 use super::event::{Authorized, Event, IdempotencyStamp, Origin};
 use super::ids::{
-    AccountId, AuthorizationId, EntitlementId, LoginId, OfferId, SessionId, VendorId,
+    AccountId, AuthorizationId, DepositId, EntitlementId, LoginId, OfferId, SessionId, VendorId,
 };
 use super::limits::{Limits, Spending};
 use super::money::{Amount, Balance, Currency};
 use super::reject::Reject;
 use super::time::{MemberZone, Timestamp};
 use super::vec_map::{VecMap, VecSet};
+
+/// Deposits of one account that may wait for the payment processor at once. A deposit waits
+/// only for the length of one processor call (or, after a crash, until start-up resolves
+/// it), so a member never needs more; the bound keeps a misbehaving client from piling up
+/// charges whose credits are not known yet.
+pub const DEPOSITS_PENDING_MAX: usize = 4;
 
 /// Bounds the account enforces on itself; set from config, passed into every decide.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -165,6 +171,11 @@ pub struct AccountState {
     /// with the account's whole history, where a sorted `Vec` would move every later entry
     /// on each purchase.
     pub entitlements: BTreeMap<EntitlementId, Entitlement>,
+    /// Deposits started and not yet credited or failed: charges the payment processor may
+    /// have made. Bounded by `DEPOSITS_PENDING_MAX`. Not kept in snapshots: the actor takes
+    /// no snapshot while one is pending, so replaying the events after a snapshot always
+    /// rebuilds this.
+    pub pending_deposits: VecMap<DepositId, PendingDeposit>,
     /// Deposit references already credited. `Box<str>`: a reference never grows, so the
     /// spare capacity word of a `String` would be wasted in every entry.
     pub deposit_references: VecSet<Box<str>>,
@@ -181,6 +192,44 @@ pub struct AccountState {
     /// of another run before it reaches the actor. Dropping a live account from memory
     /// without a restart would forget them too; the registry never does.
     pub spent_access_tokens: VecMap<u64, Timestamp>,
+}
+
+/// A deposit started and not finished: what the processor is (or was) asked to charge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PendingDeposit {
+    /// Wallet currency.
+    pub currency: Currency,
+    /// Amount to charge and credit.
+    pub amount: Amount,
+    /// The method charged.
+    pub method: PaymentMethod,
+    /// When it started.
+    pub started_at: Timestamp,
+}
+
+/// A member's request to charge their saved payment method and credit a wallet, parsed at
+/// the edge (the id drawn there).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StartDeposit {
+    /// The new deposit's id: the processor's idempotency key.
+    pub deposit: DepositId,
+    /// Wallet currency.
+    pub currency: Currency,
+    /// Amount to charge.
+    pub amount: Amount,
+    /// The method to charge.
+    pub method: PaymentMethod,
+    /// Largest amount one charge may be (`buy_window.charge_max`).
+    pub amount_max: Amount,
+}
+
+/// What the processor answered for a started deposit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DepositOutcome {
+    /// Charged: credit the wallet. Holds the processor's charge reference.
+    Charged(String),
+    /// Declined: credit nothing. Holds the processor's reason.
+    Declined(String),
 }
 
 /// A payment method saved by the member, charged for top-offs and added funds ([0229]-[0232]).
@@ -355,6 +404,7 @@ impl AccountState {
             spending: VecMap::new(),
             sessions: VecMap::new(),
             entitlements: BTreeMap::new(),
+            pending_deposits: VecMap::new(),
             deposit_references: VecSet::new(),
             idempotency: VecMap::new(),
             latest_by_content: BTreeMap::new(),
@@ -445,18 +495,7 @@ impl AccountState {
         if self.deposit_references.contains(reference) {
             return Ok(None);
         }
-        let wallet = self
-            .wallets
-            .get(&currency)
-            .ok_or(Reject::CurrencyMismatch)?;
-        wallet
-            .balance
-            .checked_add_amount(amount)
-            .ok_or(Reject::AmountTooLarge)?;
-        wallet
-            .deposited
-            .checked_add(amount)
-            .ok_or(Reject::AmountTooLarge)?;
+        self.check_credit_fits(currency, amount)?;
         Ok(Some(Event::Deposited {
             account: self.id,
             currency,
@@ -465,6 +504,99 @@ impl AccountState {
             by,
             at: now,
         }))
+    }
+
+    /// Whether crediting `amount` to the `currency` wallet fits, on top of every deposit still
+    /// pending in it (each of those may yet be credited, and a credit cannot be refused once
+    /// the card is charged).
+    ///
+    /// # Errors
+    /// `CurrencyMismatch` without a wallet in `currency`; `AmountTooLarge` on overflow.
+    fn check_credit_fits(&self, currency: Currency, amount: Amount) -> Result<(), Reject> {
+        let wallet = self
+            .wallets
+            .get(&currency)
+            .ok_or(Reject::CurrencyMismatch)?;
+        let incoming = self
+            .pending_deposits
+            .values()
+            .filter(|pending| pending.currency == currency)
+            .try_fold(amount, |sum, pending| sum.checked_add(pending.amount))
+            .ok_or(Reject::AmountTooLarge)?;
+        wallet
+            .balance
+            .checked_add_amount(incoming)
+            .ok_or(Reject::AmountTooLarge)?;
+        wallet
+            .deposited
+            .checked_add(incoming)
+            .ok_or(Reject::AmountTooLarge)?;
+        Ok(())
+    }
+
+    /// Decides starting a deposit from the saved payment method: everything that could keep
+    /// the credit from landing is checked here, before the processor is called, so a card is
+    /// never charged for a deposit that would then be refused. Checks, in order: account not
+    /// frozen; amount within `amount_max`; a wallet in the currency; the credit fits (with
+    /// the deposits still pending); fewer than `DEPOSITS_PENDING_MAX` pending; a fresh id.
+    ///
+    /// # Errors
+    /// `Frozen`, `AmountTooLarge`, `CurrencyMismatch`, `DepositInProgress`.
+    pub fn decide_start_deposit(
+        &self,
+        command: &StartDeposit,
+        now: Timestamp,
+    ) -> Result<Event, Reject> {
+        if self.frozen {
+            return Err(Reject::Frozen);
+        }
+        if command.amount > command.amount_max {
+            return Err(Reject::AmountTooLarge);
+        }
+        self.check_credit_fits(command.currency, command.amount)?;
+        if self.pending_deposits.len() >= DEPOSITS_PENDING_MAX {
+            return Err(Reject::DepositInProgress);
+        }
+        if self.pending_deposits.contains_key(&command.deposit) {
+            return Err(Reject::DepositInProgress);
+        }
+        Ok(Event::DepositStarted {
+            account: self.id,
+            deposit: command.deposit,
+            currency: command.currency,
+            amount: command.amount,
+            method: command.method,
+            at: now,
+        })
+    }
+
+    /// Decides the outcome of a started deposit: credited when the processor charged, failed
+    /// when it declined. `None` when the deposit is not pending (finished already, or never
+    /// started): finishing is idempotent, so a second answer for one charge credits nothing.
+    #[must_use]
+    pub fn decide_finish_deposit(
+        &self,
+        deposit: DepositId,
+        outcome: &DepositOutcome,
+        now: Timestamp,
+    ) -> Option<Event> {
+        let pending = self.pending_deposits.get(&deposit)?;
+        Some(match outcome {
+            DepositOutcome::Charged(reference) => Event::DepositCredited {
+                account: self.id,
+                deposit,
+                currency: pending.currency,
+                amount: pending.amount,
+                charge_reference: reference.clone(),
+                at: now,
+            },
+            DepositOutcome::Declined(reason) => Event::DepositFailed {
+                account: self.id,
+                deposit,
+                reason: reason.clone(),
+                at: now,
+            },
+        })
     }
 
     /// Decides saving (or, with `None`, removing) the member's payment method.
@@ -924,6 +1056,42 @@ impl AccountState {
                 wallet.refunded = checked(wallet.refunded.checked_add(*refund));
             }
             Event::PaymentMethodSaved { method, .. } => self.payment_method = *method,
+            Event::DepositStarted {
+                deposit,
+                currency,
+                amount,
+                method,
+                at,
+                ..
+            } => {
+                self.pending_deposits.insert(
+                    *deposit,
+                    PendingDeposit {
+                        currency: *currency,
+                        amount: *amount,
+                        method: *method,
+                        started_at: *at,
+                    },
+                );
+                assert!(
+                    self.pending_deposits.len() <= DEPOSITS_PENDING_MAX,
+                    "more deposits pending than allowed"
+                );
+            }
+            Event::DepositCredited {
+                deposit,
+                currency,
+                amount,
+                ..
+            } => {
+                self.pending_deposits.remove(deposit);
+                let wallet = self.wallet_mut(*currency);
+                wallet.balance = checked(wallet.balance.checked_add_amount(*amount));
+                wallet.deposited = checked(wallet.deposited.checked_add(*amount));
+            }
+            Event::DepositFailed { deposit, .. } => {
+                self.pending_deposits.remove(deposit);
+            }
             Event::VendorRegistered(_) | Event::OfferPosted(_) | Event::OffersPruned { .. } => {
                 unreachable!("vendor events have no account")
             }
@@ -939,9 +1107,9 @@ impl AccountState {
     /// full `assert_invariants` after every apply.
     fn assert_touched(&self, event: &Event) {
         let (currency, entitlement) = match event {
-            Event::Deposited { currency, .. } | Event::CreditLineSet { currency, .. } => {
-                (Some(*currency), None)
-            }
+            Event::Deposited { currency, .. }
+            | Event::CreditLineSet { currency, .. }
+            | Event::DepositCredited { currency, .. } => (Some(*currency), None),
             Event::Authorized(authorized) => (
                 Some(authorized.entitlement.currency),
                 Some(authorized.entitlement.id),

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use super::account::{Login, PaymentMethod, Session};
 use super::entitlement::Entitlement;
 use super::ids::{
-    AccountId, AuthorizationId, EntitlementId, LoginId, OfferId, Owner, SessionId, VendorId,
+    AccountId, AuthorizationId, DepositId, EntitlementId, LoginId, OfferId, Owner, SessionId,
+    VendorId,
 };
 use super::limits::Limits;
 use super::money::{Amount, Currency};
@@ -158,6 +159,50 @@ pub enum Event {
         /// When.
         at: Timestamp,
     },
+    /// A charge to the member's saved payment method is about to be made. Journaled before
+    /// the processor is called, so a crash between the charge and its credit leaves a record
+    /// that start-up resolves (asking the processor again with the same key). Moves no money.
+    DepositStarted {
+        /// The account.
+        account: AccountId,
+        /// The deposit: also the processor's idempotency key.
+        deposit: DepositId,
+        /// Wallet currency (checked to exist before the charge).
+        currency: Currency,
+        /// Amount to charge and credit.
+        amount: Amount,
+        /// The method charged.
+        method: PaymentMethod,
+        /// When.
+        at: Timestamp,
+    },
+    /// The processor approved a started deposit: the wallet is credited. The only deposit of
+    /// a payment method that counts as money in.
+    DepositCredited {
+        /// The account.
+        account: AccountId,
+        /// The deposit started before.
+        deposit: DepositId,
+        /// Wallet currency (as started; here too so totals fold without the account).
+        currency: Currency,
+        /// Amount credited (as started).
+        amount: Amount,
+        /// The processor's reference for the charge, for reconciliation.
+        charge_reference: String,
+        /// When.
+        at: Timestamp,
+    },
+    /// The processor declined a started deposit: nothing is credited.
+    DepositFailed {
+        /// The account.
+        account: AccountId,
+        /// The deposit started before.
+        deposit: DepositId,
+        /// The processor's reason, as it gave it.
+        reason: String,
+        /// When.
+        at: Timestamp,
+    },
 }
 
 /// Who made a change to an account that the member did not make: every admin action is
@@ -221,7 +266,10 @@ impl Event {
             | Event::FreezeSet { account, .. }
             | Event::ViewCounted { account, .. }
             | Event::Reversed { account, .. }
-            | Event::PaymentMethodSaved { account, .. } => Owner::Account(*account),
+            | Event::PaymentMethodSaved { account, .. }
+            | Event::DepositStarted { account, .. }
+            | Event::DepositCredited { account, .. }
+            | Event::DepositFailed { account, .. } => Owner::Account(*account),
             Event::Authorized(authorized) => Owner::Account(authorized.account),
             Event::VendorRegistered(profile) => Owner::Vendor(profile.id),
             Event::OfferPosted(offer) => Owner::Vendor(offer.vendor),
@@ -261,7 +309,10 @@ impl Event {
             | Event::ViewCounted { at, .. }
             | Event::Reversed { at, .. }
             | Event::PaymentMethodSaved { at, .. }
-            | Event::OffersPruned { at, .. } => *at,
+            | Event::OffersPruned { at, .. }
+            | Event::DepositStarted { at, .. }
+            | Event::DepositCredited { at, .. }
+            | Event::DepositFailed { at, .. } => *at,
             Event::OfferPosted(offer) => offer.posted_at,
             Event::SessionStarted { session, .. } => session.started_at,
             Event::Authorized(authorized) => authorized.at,

@@ -81,6 +81,12 @@ define_id!(
     EntitlementId, "ent"
 );
 define_id!(
+    /// A deposit charged to a saved payment method: journaled as started before the
+    /// processor is called, and the processor's idempotency key, so a retry after a crash
+    /// finds the same charge rather than making a second one.
+    DepositId, "dep"
+);
+define_id!(
     /// An offer a vendor posted: the transaction id of the buy window ([0181]).
     OfferId, "ofr"
 );

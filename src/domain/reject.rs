@@ -84,6 +84,9 @@ pub enum Reject {
     /// No incentive grant of the member with this code applies to the offer.
     #[error("the incentive does not apply")]
     IncentiveInvalid,
+    /// The account has as many deposits waiting for the payment processor as it may.
+    #[error("deposits are waiting for the payment processor")]
+    DepositInProgress,
 }
 
 impl Reject {
@@ -119,6 +122,7 @@ impl Reject {
         Reject::OfferInProgress,
         Reject::OfferQuotaExceeded,
         Reject::IncentiveInvalid,
+        Reject::DepositInProgress,
     ];
 
     /// The stable code that clients match on.
@@ -155,6 +159,7 @@ impl Reject {
             Reject::OfferInProgress => "offer_in_progress",
             Reject::OfferQuotaExceeded => "offer_quota_exceeded",
             Reject::IncentiveInvalid => "incentive_invalid",
+            Reject::DepositInProgress => "deposit_in_progress",
         }
     }
 }

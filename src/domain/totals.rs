@@ -43,7 +43,11 @@ impl Totals {
     /// `TotalsOverflow` when a sum would overflow; the totals are left as they were.
     pub fn apply(&mut self, event: &Event) -> Result<(), TotalsOverflow> {
         let (currency, next) = match event {
+            // A deposit of a payment method counts once credited, never when only started.
             Event::Deposited {
+                currency, amount, ..
+            }
+            | Event::DepositCredited {
                 currency, amount, ..
             } => {
                 let now = self.get(*currency);

@@ -357,6 +357,12 @@ fn describe_reject(reject: Reject) -> (StatusCode, &'static str, &'static str) {
             code,
             "No incentive of the member with this code applies to this offer",
         ),
+        Reject::DepositInProgress => (
+            StatusCode::CONFLICT,
+            code,
+            "Earlier deposits of this account are still waiting for the payment processor; \
+             nothing was charged, retry shortly",
+        ),
     }
 }
 

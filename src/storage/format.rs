@@ -17,7 +17,8 @@
 //! - `events`: `seq` (u64) → record;
 //! - `owners`: owner kind (`a` account, `v` vendor), owner id (u64), position (u64) → `seq`;
 //! - `snapshots`: `a`/`v` + id → snapshot; `c` → the feed checkpoint; `m` + e-mail → account
-//!   id; `r` + vendor id → the sequence of its registration.
+//!   id; `r` + vendor id → the sequence of its registration; `d` → the deposits open at the
+//!   checkpoint (absent in data written before deposits were journaled: none open).
 //!
 //! May depend on: the domain (to convert), postcard, serde. Nothing above storage.
 
@@ -32,7 +33,8 @@ use crate::domain::account::{
 use crate::domain::entitlement::{ContentKey, Entitlement, Terms};
 use crate::domain::event::{Authorized, Event, IdempotencyStamp, Origin};
 use crate::domain::ids::{
-    AccountId, AuthorizationId, EntitlementId, LoginId, OfferId, Owner, SessionId, VendorId,
+    AccountId, AuthorizationId, DepositId, EntitlementId, LoginId, OfferId, Owner, SessionId,
+    VendorId,
 };
 use crate::domain::limits::{Limits, Spending};
 use crate::domain::money::{Amount, Balance, Currency, NetTotal, Total};
@@ -72,6 +74,10 @@ pub const CHECKPOINT_KEY: &[u8] = b"c";
 pub const EMAIL_PREFIX: &[u8] = b"m";
 /// The prefix of the vendor directory rows in `snapshots`.
 pub const VENDOR_DIRECTORY_PREFIX: &[u8] = b"r";
+/// The key, in `snapshots`, of the deposits open (started, not finished) at the checkpoint:
+/// rewritten whole with every checkpoint, so start-up knows which deposits to resolve
+/// without reading the journal before the checkpoint.
+pub const OPEN_DEPOSITS_KEY: &[u8] = b"d";
 /// Bytes of an owner key: kind and id.
 pub const OWNER_KEY_BYTES: usize = 9;
 /// Bytes of an owner-index key: kind, id and position.
@@ -248,6 +254,30 @@ enum EventV4 {
     OffersPruned {
         vendor: u64,
         offers: Vec<u64>,
+        at: i64,
+    },
+    // Added after the first data written in format 4: appended, so every variant above keeps
+    // its index and its encoding, and data written before them still reads.
+    DepositStarted {
+        account: u64,
+        deposit: u64,
+        currency: CurrencyV4,
+        amount: u64,
+        method: PaymentMethodV4,
+        at: i64,
+    },
+    DepositCredited {
+        account: u64,
+        deposit: u64,
+        currency: CurrencyV4,
+        amount: u64,
+        charge_reference: String,
+        at: i64,
+    },
+    DepositFailed {
+        account: u64,
+        deposit: u64,
+        reason: String,
         at: i64,
     },
 }
@@ -448,6 +478,12 @@ struct MemberTotalsV4 {
     deposits: u128,
     refunds: u128,
     balances: i128,
+}
+
+/// The deposits open at a checkpoint: `(account, deposit)` pairs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct OpenDepositsV4 {
+    open: Vec<(u64, u64)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -749,6 +785,47 @@ fn event_v4(event: &Event) -> EventV4 {
         Event::OffersPruned { vendor, offers, at } => EventV4::OffersPruned {
             vendor: vendor.0,
             offers: offers.iter().map(|id| id.0).collect(),
+            at: at.0,
+        },
+        Event::DepositStarted {
+            account,
+            deposit,
+            currency,
+            amount,
+            method,
+            at,
+        } => EventV4::DepositStarted {
+            account: account.0,
+            deposit: deposit.0,
+            currency: currency_v4(*currency),
+            amount: amount.micros(),
+            method: method_v4(*method),
+            at: at.0,
+        },
+        Event::DepositCredited {
+            account,
+            deposit,
+            currency,
+            amount,
+            charge_reference,
+            at,
+        } => EventV4::DepositCredited {
+            account: account.0,
+            deposit: deposit.0,
+            currency: currency_v4(*currency),
+            amount: amount.micros(),
+            charge_reference: charge_reference.clone(),
+            at: at.0,
+        },
+        Event::DepositFailed {
+            account,
+            deposit,
+            reason,
+            at,
+        } => EventV4::DepositFailed {
+            account: account.0,
+            deposit: deposit.0,
+            reason: reason.clone(),
             at: at.0,
         },
     }
@@ -1064,6 +1141,47 @@ fn event(event: EventV4) -> Result<Event, FormatError> {
             offers: offers.into_iter().map(OfferId).collect(),
             at: Timestamp(at),
         },
+        EventV4::DepositStarted {
+            account,
+            deposit,
+            currency: code,
+            amount,
+            method: charged,
+            at,
+        } => Event::DepositStarted {
+            account: AccountId(account),
+            deposit: DepositId(deposit),
+            currency: currency(code)?,
+            amount: Amount::from_micros(amount),
+            method: method(charged),
+            at: Timestamp(at),
+        },
+        EventV4::DepositCredited {
+            account,
+            deposit,
+            currency: code,
+            amount,
+            charge_reference,
+            at,
+        } => Event::DepositCredited {
+            account: AccountId(account),
+            deposit: DepositId(deposit),
+            currency: currency(code)?,
+            amount: Amount::from_micros(amount),
+            charge_reference,
+            at: Timestamp(at),
+        },
+        EventV4::DepositFailed {
+            account,
+            deposit,
+            reason,
+            at,
+        } => Event::DepositFailed {
+            account: AccountId(account),
+            deposit: DepositId(deposit),
+            reason,
+            at: Timestamp(at),
+        },
     })
 }
 
@@ -1134,6 +1252,8 @@ pub struct FeedCheckpoint {
     /// Vendors registered since the previous checkpoint, with the sequence of their
     /// registration (where their sales can start).
     pub vendors: Vec<(VendorId, u64)>,
+    /// Deposits started and not finished by `seq`: all of them, not only the new ones.
+    pub open_deposits: Vec<(AccountId, DepositId)>,
 }
 
 /// Rows to write in one atomic batch: an encoded snapshot or checkpoint.
@@ -1404,11 +1524,33 @@ pub fn encode_checkpoint(checkpoint: &FeedCheckpoint) -> SnapshotRows {
     for (vendor, seq) in &checkpoint.vendors {
         rows.push((vendor_directory_key(*vendor), seq.to_be_bytes().to_vec()));
     }
+    let open = OpenDepositsV4 {
+        open: checkpoint
+            .open_deposits
+            .iter()
+            .map(|(account, deposit)| (account.0, deposit.0))
+            .collect(),
+    };
+    rows.push((OPEN_DEPOSITS_KEY.to_vec(), encode(&open)));
     SnapshotRows { rows }
 }
 
+/// Decodes the row of deposits open at the checkpoint.
+///
+/// # Errors
+/// `FormatError` for another version or undecodable bytes.
+pub fn decode_open_deposits(bytes: &[u8]) -> Result<Vec<(AccountId, DepositId)>, FormatError> {
+    let stored: OpenDepositsV4 = decode(bytes)?;
+    Ok(stored
+        .open
+        .into_iter()
+        .map(|(account, deposit)| (AccountId(account), DepositId(deposit)))
+        .collect())
+}
+
 /// Decodes the checkpoint row (its directory rows are read with [`decode_email_row`] and
-/// [`decode_vendor_directory_row`]); `emails` and `vendors` come back empty.
+/// [`decode_vendor_directory_row`], its open deposits with [`decode_open_deposits`]);
+/// `emails`, `vendors` and `open_deposits` come back empty.
 ///
 /// # Errors
 /// `FormatError` for another version or undecodable bytes.
@@ -1433,6 +1575,7 @@ pub fn decode_checkpoint(bytes: &[u8]) -> Result<FeedCheckpoint, FormatError> {
         totals: Totals { by_currency },
         emails: Vec::new(),
         vendors: Vec::new(),
+        open_deposits: Vec::new(),
     })
 }
 
@@ -1545,6 +1688,54 @@ mod tests {
     }
 
     #[test]
+    fn deposit_events_round_trip_and_an_unknown_currency_is_corrupt() {
+        let usd = Currency::parse("USD").unwrap();
+        let events = [
+            Event::DepositStarted {
+                account: AccountId(1),
+                deposit: DepositId(2),
+                currency: usd,
+                amount: Amount::from_micros(3),
+                method: PaymentMethod::TestCard,
+                at: Timestamp(4),
+            },
+            Event::DepositCredited {
+                account: AccountId(1),
+                deposit: DepositId(2),
+                currency: usd,
+                amount: Amount::from_micros(3),
+                charge_reference: "test_ab".to_owned(),
+                at: Timestamp(5),
+            },
+            Event::DepositFailed {
+                account: AccountId(1),
+                deposit: DepositId(2),
+                reason: "declined".to_owned(),
+                at: Timestamp(6),
+            },
+        ];
+        for (position, event) in (7..).zip(&events) {
+            let bytes = encode_record(position, event);
+            assert_eq!(decode_record(&bytes), Ok((position, event.clone())));
+        }
+        let bad = encode(&RecordV4 {
+            position: 0,
+            event: EventV4::DepositStarted {
+                account: 1,
+                deposit: 2,
+                currency: *b"U$D",
+                amount: 3,
+                method: PaymentMethodV4::TestCard,
+                at: 4,
+            },
+        });
+        assert_eq!(
+            decode_record(&bad),
+            Err(FormatError::Corrupt("unknown currency"))
+        );
+    }
+
+    #[test]
     fn records_and_account_snapshots_round_trip() {
         let (events, state) = seeded();
         for (position, event) in (0..).zip(&events) {
@@ -1589,9 +1780,15 @@ mod tests {
             totals,
             emails: vec![("ann@example.org".to_owned(), AccountId(3))],
             vendors: vec![(VendorId(9), 11)],
+            open_deposits: vec![(AccountId(3), DepositId(4))],
         };
         let rows = encode_checkpoint(&checkpoint).rows;
-        assert_eq!(rows.len(), 3);
+        assert_eq!(rows.len(), 4);
+        assert_eq!(rows[3].0, OPEN_DEPOSITS_KEY);
+        assert_eq!(
+            decode_open_deposits(&rows[3].1),
+            Ok(vec![(AccountId(3), DepositId(4))])
+        );
         let read = decode_checkpoint(&rows[0].1).unwrap();
         assert_eq!(read.seq, 42);
         assert_eq!(read.totals, checkpoint.totals);

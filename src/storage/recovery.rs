@@ -26,7 +26,7 @@ use super::format::{self, FeedCheckpoint, FormatError, Recorded};
 use super::port::{Journal, SnapshotStore, StorageError};
 use crate::domain::account::AccountState;
 use crate::domain::event::Event;
-use crate::domain::ids::{AccountId, OfferId, Owner, VendorId};
+use crate::domain::ids::{AccountId, DepositId, OfferId, Owner, VendorId};
 use crate::domain::money::{Currency, NetTotal, Total};
 use crate::domain::totals::Totals;
 use crate::domain::vendor::VendorState;
@@ -169,6 +169,9 @@ pub struct Recovered {
     pub replayed: u64,
     /// A totals overflow met while folding (the totals stop there and say so).
     pub totals_overflow: bool,
+    /// Deposits started and not finished (credited or failed) by the journal's end: charges
+    /// the processor may have made, which start-up resolves before serving.
+    pub open_deposits: Vec<(AccountId, DepositId)>,
 }
 
 /// Rebuilds a vendor from its own events (from `from_position`), on top of `base` (a
@@ -231,6 +234,14 @@ pub fn recover(
             format::decode_email_row(&key, &value).map_err(format_error("e-mail row"))?;
         emails.insert(email, account);
     }
+    let mut open_deposits: BTreeSet<(AccountId, DepositId)> =
+        match snapshots.get(format::OPEN_DEPOSITS_KEY)? {
+            Some(bytes) => format::decode_open_deposits(&bytes)
+                .map_err(format_error("open deposits"))?
+                .into_iter()
+                .collect(),
+            None => BTreeSet::new(),
+        };
     let mut directory: BTreeMap<VendorId, u64> = BTreeMap::new();
     for (key, value) in snapshots.scan_prefix(format::VENDOR_DIRECTORY_PREFIX)? {
         let (vendor, seq) = format::decode_vendor_directory_row(&key, &value)
@@ -298,6 +309,7 @@ pub fn recover(
                 if let Event::VendorRegistered(profile) = event {
                     pending_vendors.push((profile.id, seq));
                 }
+                fold_open_deposit(&mut open_deposits, event);
             }
             match event {
                 Event::VendorRegistered(profile) if !vendors.contains_key(&profile.id) => {
@@ -330,7 +342,28 @@ pub fn recover(
         pending_vendors,
         replayed,
         totals_overflow,
+        open_deposits: open_deposits.into_iter().collect(),
     })
+}
+
+/// Keeps the set of open deposits up to date with one event.
+fn fold_open_deposit(open: &mut BTreeSet<(AccountId, DepositId)>, event: &Event) {
+    match event {
+        Event::DepositStarted {
+            account, deposit, ..
+        } => {
+            open.insert((*account, *deposit));
+        }
+        Event::DepositCredited {
+            account, deposit, ..
+        }
+        | Event::DepositFailed {
+            account, deposit, ..
+        } => {
+            open.remove(&(*account, *deposit));
+        }
+        _ => {}
+    }
 }
 
 /// One currency's money after a full replay.
@@ -683,6 +716,13 @@ fn check_recovery(
     };
     if &recovered.totals != totals {
         report.note("recovered totals differ from the replay".to_owned());
+    }
+    let pending: Vec<(AccountId, DepositId)> = accounts
+        .iter()
+        .flat_map(|(id, state)| state.pending_deposits.keys().map(|deposit| (*id, *deposit)))
+        .collect();
+    if recovered.open_deposits != pending {
+        report.note("recovered open deposits differ from the replay".to_owned());
     }
     let rebuilt: BTreeMap<VendorId, &VendorState> = recovered
         .vendors

@@ -14,6 +14,7 @@ use farthing::clock::ManualClock;
 use farthing::config::Config;
 use farthing::domain::time::Timestamp;
 use farthing::node::{self, Node, Storage};
+use farthing::payments::TestProcessor;
 use farthing::storage::fjall_store::{Durability, SyncData};
 use farthing::storage::memory::MemoryStore;
 use serde_json::{Value, json};
@@ -100,14 +101,39 @@ impl TestServer {
         )
     }
 
+    /// A server on an in-memory store that charges payment methods through `payments`, which
+    /// the test keeps (to count charges, and to hand to the node after a crash).
+    pub fn start_memory_paying(store: Arc<MemoryStore>, payments: TestProcessor) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let config = test_config(dir.path());
+        TestServer::start_on_paying(
+            dir,
+            config,
+            Storage::Memory(store),
+            ManualClock::at(Timestamp(START_MS)),
+            payments,
+        )
+    }
+
     pub fn start_on(
         dir: tempfile::TempDir,
         config: Config,
         storage: Storage,
         clock: ManualClock,
     ) -> TestServer {
+        TestServer::start_on_paying(dir, config, storage, clock, TestProcessor::default())
+    }
+
+    pub fn start_on_paying(
+        dir: tempfile::TempDir,
+        config: Config,
+        storage: Storage,
+        clock: ManualClock,
+        payments: TestProcessor,
+    ) -> TestServer {
         let admin_path = config.admin_key_path();
-        let node = node::start_with(config, Arc::new(clock.clone()), storage).unwrap();
+        let node = node::start_paying(config, Arc::new(clock.clone()), storage, Arc::new(payments))
+            .unwrap();
         let base = format!("http://{}", node.address);
         let admin_key = std::fs::read_to_string(admin_path)
             .unwrap()
@@ -140,18 +166,29 @@ impl TestServer {
     /// Simulates a crash of a server on an in-memory store: a new node starts on a copy of
     /// what `store` holds at this instant (so nothing the old node does afterwards counts),
     /// and the old node is stopped. Keys and the boot epoch stay in the same directory.
-    pub fn crash_restart(mut self, store: &Arc<MemoryStore>) -> (TestServer, Arc<MemoryStore>) {
+    pub fn crash_restart(self, store: &Arc<MemoryStore>) -> (TestServer, Arc<MemoryStore>) {
+        self.crash_restart_paying(store, TestProcessor::default())
+    }
+
+    /// `crash_restart` with the payment processor the new node charges through (the same one
+    /// as before the crash, as a real processor outlives the server).
+    pub fn crash_restart_paying(
+        mut self,
+        store: &Arc<MemoryStore>,
+        payments: TestProcessor,
+    ) -> (TestServer, Arc<MemoryStore>) {
         let survivor = store.reopen();
         if let Some(node) = self.node.take() {
             let _ = node.shutdown();
         }
         let config = test_config(self.dir.path());
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
-        let server = TestServer::start_on(
+        let server = TestServer::start_on_paying(
             dir,
             config,
             Storage::Memory(survivor.clone()),
             self.clock.clone(),
+            payments,
         );
         (server, survivor)
     }

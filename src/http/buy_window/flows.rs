@@ -11,16 +11,17 @@ use std::time::Instant;
 use super::{Browser, Form, Page, Signed};
 use crate::actors::messages::{BuyerView, MemberCommand};
 use crate::actors::registry::VendorEntry;
-use crate::domain::account::{PaymentMethod, SessionExpiry};
-use crate::domain::event::Origin;
-use crate::domain::ids::OfferId;
+use crate::domain::account::{PaymentMethod, SessionExpiry, StartDeposit};
+use crate::domain::ids::{DepositId, OfferId};
 use crate::domain::money::{Amount, parse_amount};
 use crate::domain::offer::Offer;
 use crate::domain::reject::Reject;
+use crate::http::app::new_id;
 use crate::http::dto::RegisterRequest;
 use crate::http::error::ApiError;
 use crate::http::member_api::{authenticate, register_member, seal_session, start_session};
 use crate::http::purchase::{Charge, claim_offer, mint_access_token, purchase};
+use crate::payments::DepositError;
 use crate::web::funds::{AddFundsError, AddFundsView, InsufficientFundsView, TopOff};
 use crate::web::pages::{self, BuyView, DeliverView, LoginError, LoginView, OfferSummary};
 use crate::web::register::{RegisterError, RegisterView, register_page};
@@ -465,6 +466,8 @@ async fn top_off_first(
         .map_err(|error| problem(browser, found, &error, Some(&view.language)))
 }
 
+/// Charges the saved method and credits the wallet: the account checks first that the
+/// credit can land, and nothing is charged when it cannot (see `crate::payments`).
 async fn charge_and_deposit(
     browser: &Browser<'_>,
     signed: &Signed,
@@ -473,30 +476,24 @@ async fn charge_and_deposit(
     currency: crate::domain::money::Currency,
 ) -> Result<(), ApiError> {
     let app = browser.app;
-    let reference = app
-        .payments
-        .charge(&crate::payments::Charge {
-            account: signed.member.account,
-            method,
-            amount,
-            currency,
-        })
-        .map_err(|_| {
-            metrics::counter!(crate::metrics::PAYMENT_CHARGES, "outcome" => "declined")
-                .increment(1);
-            ApiError::PaymentDeclined
-        })?;
-    metrics::counter!(crate::metrics::PAYMENT_CHARGES, "outcome" => "approved").increment(1);
-    app.registry
-        .deposit(
-            signed.member.account,
-            currency,
-            amount,
-            reference,
-            Origin::PaymentMethod,
-        )
-        .await?;
-    Ok(())
+    let command = StartDeposit {
+        deposit: DepositId(new_id()),
+        currency,
+        amount,
+        method,
+        amount_max: app.config.buy_window.charge_max,
+    };
+    crate::payments::deposit(
+        &app.registry,
+        app.payments.as_ref(),
+        signed.member.account,
+        command,
+    )
+    .await
+    .map_err(|error| match error {
+        DepositError::Refused(refused) => ApiError::from(refused),
+        DepositError::Declined(_) => ApiError::PaymentDeclined,
+    })
 }
 
 /// `GET /buy/{offer}/funds`.

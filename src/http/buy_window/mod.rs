@@ -6,10 +6,19 @@
 //! `crate::web` (pure). A purchase goes through the same `purchase` path as
 //! `POST /v1/authorize`, so both doors run the same domain checks and write the same events.
 //!
-//! Cookies: `farthing_session` holds a sealed session token (HttpOnly, SameSite=Lax, Secure
-//! when configured); `farthing_csrf` holds a random token that every form repeats in a hidden
-//! field (double submit). A cross-site page can neither read the cookie nor set it, so it
-//! cannot forge a form that passes.
+//! Cookies: `farthing_session` holds a sealed session token (HttpOnly, SameSite=Lax);
+//! `farthing_csrf` holds a random per-browser id, and every form carries that browser's CSRF
+//! token in a hidden field: an HMAC of the id under a server key (signed double submit). A
+//! cross-site page can neither read the cookie nor compute the token, and a cookie planted by
+//! someone else (a sibling subdomain, a man in the middle on plain http) comes with no token
+//! that verifies, since only the server can make one.
+//!
+//! When the public URL is https (`buy_window.public_url`), both cookies are `Secure` and named
+//! with the `__Host-` prefix (`__Host-farthing_session`, `__Host-farthing_csrf`): a browser
+//! then stores them only from a secure origin, for this host alone (Path=/, no Domain), so no
+//! other host or plain-http page can set or overwrite them. Over http (local development on
+//! 127.0.0.1) a browser refuses `Secure` and `__Host-` cookies, so they keep their plain names
+//! without `Secure`; the token check is the same either way.
 
 mod flows;
 
@@ -33,11 +42,15 @@ use super::routes::{Call, Outcome};
 use crate::web::i18n::Lang;
 use crate::web::pages::{self, ErrorView};
 
-/// The session cookie's name.
+/// The session cookie's name over http (local development).
 const SESSION_COOKIE: &str = "farthing_session";
-/// The CSRF cookie's name.
+/// The CSRF cookie's name over http (local development).
 const CSRF_COOKIE: &str = "farthing_csrf";
-/// Random bytes in a CSRF token.
+/// The session cookie's name when the public URL is https.
+const SESSION_COOKIE_HOST: &str = "__Host-farthing_session";
+/// The CSRF cookie's name when the public URL is https.
+const CSRF_COOKIE_HOST: &str = "__Host-farthing_csrf";
+/// Random bytes in a browser's CSRF id (the cookie) and in a script nonce.
 const CSRF_TOKEN_BYTES: usize = 16;
 /// Form fields read at most (a form here has fewer than ten).
 const FORM_FIELDS_MAX: usize = 32;
@@ -239,9 +252,14 @@ struct Browser<'a> {
     query_lang: Option<Lang>,
     /// `?offer=` on the register page.
     query_offer: Option<String>,
-    /// The CSRF token of this browser, and whether it is new (then the cookie is set).
-    csrf: String,
+    /// True when the public URL is https: cookies are `Secure` with `__Host-` names.
+    secure: bool,
+    /// This browser's random CSRF id (the cookie's value).
+    csrf_id: String,
+    /// Whether `csrf_id` is new (then the cookie is set).
     csrf_is_new: bool,
+    /// The CSRF token every form of this browser carries: the signed `csrf_id`.
+    csrf: String,
 }
 
 impl<'a> Browser<'a> {
@@ -256,20 +274,45 @@ impl<'a> Browser<'a> {
                 _ => {}
             }
         }
+        let secure = app.config.buy_window.secure_cookies;
+        let csrf_cookie = if secure {
+            CSRF_COOKIE_HOST
+        } else {
+            CSRF_COOKIE
+        };
         let existing = cookies
-            .get(CSRF_COOKIE)
-            .filter(|token| token.len() == 2 * CSRF_TOKEN_BYTES)
+            .get(csrf_cookie)
+            .filter(|id| is_csrf_id(id))
             .cloned();
         let csrf_is_new = existing.is_none();
-        let csrf = existing.unwrap_or_else(random_token);
+        let csrf_id = existing.unwrap_or_else(random_token);
+        let csrf = csrf_token(app, &csrf_id);
         Browser {
             app,
             headers,
             cookies,
             query_lang,
             query_offer,
-            csrf,
+            secure,
+            csrf_id,
             csrf_is_new,
+            csrf,
+        }
+    }
+
+    fn session_cookie_name(&self) -> &'static str {
+        if self.secure {
+            SESSION_COOKIE_HOST
+        } else {
+            SESSION_COOKIE
+        }
+    }
+
+    fn csrf_cookie_name(&self) -> &'static str {
+        if self.secure {
+            CSRF_COOKIE_HOST
+        } else {
+            CSRF_COOKIE
         }
     }
 
@@ -290,17 +333,18 @@ impl<'a> Browser<'a> {
         }
     }
 
-    /// Checks the form's CSRF token against the cookie, in constant time.
+    /// Checks the form's CSRF token: the browser must have sent a CSRF cookie, and the field
+    /// must be the token the server makes from it (compared in constant time). A field equal
+    /// to the cookie, or any pair made up without the server's key, fails.
     fn check_csrf(&self, form: &Form) -> Result<(), ApiError> {
-        let cookie = self.cookies.get(CSRF_COOKIE).map(String::as_bytes);
+        let sent_cookie = !self.csrf_is_new;
         let field = form.get("csrf").map(str::as_bytes);
-        match (cookie, field) {
-            (Some(cookie), Some(field))
-                if !cookie.is_empty() && bool::from(cookie.ct_eq(field)) =>
-            {
-                Ok(())
+        match field {
+            Some(field) if sent_cookie && bool::from(self.csrf.as_bytes().ct_eq(field)) => Ok(()),
+            _ => {
+                metrics::counter!(crate::metrics::CSRF_REFUSED).increment(1);
+                Err(ApiError::CsrfFailed)
             }
-            _ => Err(ApiError::CsrfFailed),
         }
     }
 
@@ -310,7 +354,11 @@ impl<'a> Browser<'a> {
         let from_form = form
             .and_then(|f| f.get("session"))
             .filter(|t| !t.is_empty());
-        let token = from_form.or_else(|| self.cookies.get(SESSION_COOKIE).map(String::as_str))?;
+        let token = from_form.or_else(|| {
+            self.cookies
+                .get(self.session_cookie_name())
+                .map(String::as_str)
+        })?;
         Some(Signed {
             member: self.app.open_session(token)?,
             public_token: from_form.map(str::to_owned),
@@ -318,7 +366,7 @@ impl<'a> Browser<'a> {
     }
 
     fn cookie_attributes(&self) -> &'static str {
-        if self.app.config.buy_window.secure_cookies {
+        if self.secure {
             "; Path=/; HttpOnly; SameSite=Lax; Secure"
         } else {
             "; Path=/; HttpOnly; SameSite=Lax"
@@ -327,14 +375,19 @@ impl<'a> Browser<'a> {
 
     fn session_cookie(&self, token: &str, max_age_ms: u64) -> String {
         format!(
-            "{SESSION_COOKIE}={token}{}; Max-Age={}",
+            "{}={token}{}; Max-Age={}",
+            self.session_cookie_name(),
             self.cookie_attributes(),
             max_age_ms / 1000
         )
     }
 
     fn clear_session_cookie(&self) -> String {
-        format!("{SESSION_COOKIE}={}; Max-Age=0", self.cookie_attributes())
+        format!(
+            "{}={}; Max-Age=0",
+            self.session_cookie_name(),
+            self.cookie_attributes()
+        )
     }
 
     /// An error page for `error`, linking back to the vendor when known.
@@ -385,9 +438,14 @@ impl<'a> Browser<'a> {
         if let Some(location) = page.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
             headers.insert(LOCATION, location);
         }
-        let csrf_cookie = self
-            .csrf_is_new
-            .then(|| format!("{CSRF_COOKIE}={}{}", self.csrf, self.cookie_attributes()));
+        let csrf_cookie = self.csrf_is_new.then(|| {
+            format!(
+                "{}={}{}",
+                self.csrf_cookie_name(),
+                self.csrf_id,
+                self.cookie_attributes()
+            )
+        });
         for cookie in page.cookies.into_iter().chain(csrf_cookie) {
             if let Ok(value) = HeaderValue::from_str(&cookie) {
                 headers.append(SET_COOKIE, value);
@@ -401,6 +459,23 @@ impl<'a> Browser<'a> {
 fn random_token() -> String {
     let bytes: [u8; CSRF_TOKEN_BYTES] = rand::random();
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// True for a well-formed CSRF id: `CSRF_TOKEN_BYTES` bytes as lower-case hex.
+fn is_csrf_id(id: &str) -> bool {
+    id.len() == 2 * CSRF_TOKEN_BYTES
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// The CSRF token for a browser's CSRF id, as lower-case hex.
+fn csrf_token(app: &App, csrf_id: &str) -> String {
+    app.pseudonyms
+        .csrf_tag(csrf_id.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn parse_cookies(headers: &HeaderMap) -> BTreeMap<String, String> {
