@@ -40,6 +40,15 @@ pub const FEED_CHECKPOINTS: &str = "farthing_feed_checkpoints_total";
 pub const ACCOUNT_ACTIVATIONS: &str = "farthing_account_activations_total";
 /// Events replayed by account activations (counter).
 pub const ACTIVATION_EVENTS: &str = "farthing_account_activation_events_total";
+/// Sign-ins and registrations refused by a throttle, by `key` (`email`, `address`,
+/// `registration`) (counter).
+pub const ATTEMPTS_THROTTLED: &str = "farthing_attempts_throttled_total";
+/// Password hashes run, verifications of unknown e-mails against the dummy included (counter).
+pub const PASSWORD_HASHES: &str = "farthing_password_hashes_total";
+/// Password hashes that had to wait for a slot (counter).
+pub const PASSWORD_HASH_WAITS: &str = "farthing_password_hash_waits_total";
+/// Password hashes refused (503), by `reason` (`queue_full`, `wait_timeout`) (counter).
+pub const PASSWORD_HASH_REJECTIONS: &str = "farthing_password_hash_rejections_total";
 
 /// Latency buckets from 10 µs to 1 s: the hot path lives in the first half.
 const SECONDS_BUCKETS: &[f64] = &[

@@ -256,6 +256,7 @@ mod tests {
             ApiError::PaymentDeclined,
             ApiError::NoPaymentMethod,
             ApiError::TotalsOverflow,
+            ApiError::TooManyAttempts { retry_after_s: 1 },
         ]);
         for error in errors {
             let (status, code, _) = error.describe();
