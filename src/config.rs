@@ -142,6 +142,28 @@ pub struct MembersConfig {
     pub argon2_parallelism: u32,
     /// Members per bulk call at most.
     pub bulk_members_per_call_max: usize,
+    /// The three argon2 costs above, checked by argon2 once at start.
+    pub argon2_params: argon2::Params,
+    /// Password hashes running at once at most (each holds `argon2_memory_kib`).
+    pub argon2_hashes_concurrent_max: usize,
+    /// Requests waiting for a hashing slot at most; beyond, 503 at once.
+    pub argon2_hash_waiters_max: usize,
+    /// How long a request waits for a hashing slot at most, ms; then 503.
+    pub argon2_hash_wait_ms_max: u64,
+    /// Sign-in failures per e-mail before growing delays start.
+    pub sign_in_failures_per_email_max: u32,
+    /// The e-mail failures' window (longest delay, and quiet time that forgets them), ms.
+    pub sign_in_failures_per_email_window_ms: u64,
+    /// Sign-in failures per client address (across e-mails) before growing delays start.
+    pub sign_in_failures_per_address_max: u32,
+    /// The address failures' window, ms.
+    pub sign_in_failures_per_address_window_ms: u64,
+    /// Registrations per client address before growing delays start.
+    pub registrations_per_address_max: u32,
+    /// The registrations' window, ms.
+    pub registrations_per_address_window_ms: u64,
+    /// Keys (e-mails, addresses) each throttle tracks at most; the stalest go first.
+    pub throttle_keys_max: usize,
 }
 
 /// `[admin]`.
@@ -290,6 +312,16 @@ struct RawMembers {
     argon2_iterations: u32,
     argon2_parallelism: u32,
     bulk_members_per_call_max: usize,
+    argon2_hashes_concurrent_max: usize,
+    argon2_hash_waiters_max: usize,
+    argon2_hash_wait_ms_max: u64,
+    sign_in_failures_per_email_max: u32,
+    sign_in_failures_per_email_window_ms: u64,
+    sign_in_failures_per_address_max: u32,
+    sign_in_failures_per_address_window_ms: u64,
+    registrations_per_address_max: u32,
+    registrations_per_address_window_ms: u64,
+    throttle_keys_max: usize,
 }
 
 /// `[admin]` as written; see `AdminConfig`.
@@ -755,8 +787,19 @@ impl RawMembers {
             argon2_iterations,
             argon2_parallelism,
             bulk_members_per_call_max,
+            argon2_hashes_concurrent_max,
+            argon2_hash_waiters_max,
+            argon2_hash_wait_ms_max,
+            sign_in_failures_per_email_max,
+            sign_in_failures_per_email_window_ms,
+            sign_in_failures_per_address_max,
+            sign_in_failures_per_address_window_ms,
+            registrations_per_address_max,
+            registrations_per_address_window_ms,
+            throttle_keys_max,
         } = self;
-        argon2_params(argon2_memory_kib, argon2_iterations, argon2_parallelism)?;
+        let argon2_params =
+            argon2_params(argon2_memory_kib, argon2_iterations, argon2_parallelism)?;
         Ok(MembersConfig {
             argon2_memory_kib,
             argon2_iterations,
@@ -767,13 +810,79 @@ impl RawMembers {
                 1..=100_000,
                 "1 to 100000",
             )?,
+            argon2_params,
+            // Each running hash holds argon2_memory_kib; 1024 of the default 19 MiB is 19 GiB.
+            argon2_hashes_concurrent_max: within(
+                "members.argon2_hashes_concurrent_max",
+                argon2_hashes_concurrent_max,
+                1..=1_024,
+                "1 to 1024",
+            )?,
+            argon2_hash_waiters_max: within(
+                "members.argon2_hash_waiters_max",
+                argon2_hash_waiters_max,
+                0..=100_000,
+                "0 to 100000",
+            )?,
+            argon2_hash_wait_ms_max: within(
+                "members.argon2_hash_wait_ms_max",
+                argon2_hash_wait_ms_max,
+                1..=MINUTE_MS,
+                "1 ms to 1 minute",
+            )?,
+            sign_in_failures_per_email_max: within(
+                "members.sign_in_failures_per_email_max",
+                sign_in_failures_per_email_max,
+                1..=1_000,
+                "1 to 1000",
+            )?,
+            sign_in_failures_per_email_window_ms: within(
+                "members.sign_in_failures_per_email_window_ms",
+                sign_in_failures_per_email_window_ms,
+                SECOND_MS..=DAY_MS,
+                "1 second to 1 day",
+            )?,
+            sign_in_failures_per_address_max: within(
+                "members.sign_in_failures_per_address_max",
+                sign_in_failures_per_address_max,
+                1..=1_000_000,
+                "1 to 1000000",
+            )?,
+            sign_in_failures_per_address_window_ms: within(
+                "members.sign_in_failures_per_address_window_ms",
+                sign_in_failures_per_address_window_ms,
+                SECOND_MS..=DAY_MS,
+                "1 second to 1 day",
+            )?,
+            registrations_per_address_max: within(
+                "members.registrations_per_address_max",
+                registrations_per_address_max,
+                1..=1_000_000,
+                "1 to 1000000",
+            )?,
+            registrations_per_address_window_ms: within(
+                "members.registrations_per_address_window_ms",
+                registrations_per_address_window_ms,
+                SECOND_MS..=DAY_MS,
+                "1 second to 1 day",
+            )?,
+            throttle_keys_max: within(
+                "members.throttle_keys_max",
+                throttle_keys_max,
+                1..=10_000_000,
+                "1 to 10000000",
+            )?,
         })
     }
 }
 
 /// Checks the argon2id cost with argon2's own `Params::new`, so the bounds are the library's
 /// and a password hash never fails at request time for a reason known at start.
-fn argon2_params(memory_kib: u32, iterations: u32, parallelism: u32) -> Result<(), ConfigError> {
+fn argon2_params(
+    memory_kib: u32,
+    iterations: u32,
+    parallelism: u32,
+) -> Result<argon2::Params, ConfigError> {
     // `Params::new` multiplies the lanes by 8 unchecked; bound them first so a huge value is
     // refused here rather than overflowing inside the library.
     within(
@@ -783,7 +892,7 @@ fn argon2_params(memory_kib: u32, iterations: u32, parallelism: u32) -> Result<(
         "1 to 16777215 lanes (argon2's bounds)",
     )?;
     let key_reason = match argon2::Params::new(memory_kib, iterations, parallelism, None) {
-        Ok(_) => return Ok(()),
+        Ok(params) => return Ok(params),
         Err(argon2::Error::MemoryTooLittle | argon2::Error::MemoryTooMuch) => (
             "members.argon2_memory_kib",
             "at least 8 KiB per lane (argon2's bound)",
@@ -1166,6 +1275,53 @@ mod tests {
         ("members.argon2_parallelism", "0", "1"),
         ("members.bulk_members_per_call_max", "0", "1"),
         ("members.bulk_members_per_call_max", "100001", "100000"),
+        ("members.argon2_hashes_concurrent_max", "0", "1"),
+        ("members.argon2_hashes_concurrent_max", "1025", "1024"),
+        ("members.argon2_hash_waiters_max", "100001", "100000"),
+        ("members.argon2_hash_wait_ms_max", "0", "1"),
+        ("members.argon2_hash_wait_ms_max", "60001", "60000"),
+        ("members.sign_in_failures_per_email_max", "0", "1"),
+        ("members.sign_in_failures_per_email_max", "1001", "1000"),
+        (
+            "members.sign_in_failures_per_email_window_ms",
+            "999",
+            "1000",
+        ),
+        (
+            "members.sign_in_failures_per_email_window_ms",
+            "86400001",
+            "86400000",
+        ),
+        ("members.sign_in_failures_per_address_max", "0", "1"),
+        (
+            "members.sign_in_failures_per_address_max",
+            "1000001",
+            "1000000",
+        ),
+        (
+            "members.sign_in_failures_per_address_window_ms",
+            "999",
+            "1000",
+        ),
+        (
+            "members.sign_in_failures_per_address_window_ms",
+            "86400001",
+            "86400000",
+        ),
+        ("members.registrations_per_address_max", "0", "1"),
+        (
+            "members.registrations_per_address_max",
+            "1000001",
+            "1000000",
+        ),
+        ("members.registrations_per_address_window_ms", "999", "1000"),
+        (
+            "members.registrations_per_address_window_ms",
+            "86400001",
+            "86400000",
+        ),
+        ("members.throttle_keys_max", "0", "1"),
+        ("members.throttle_keys_max", "10000001", "10000000"),
         ("offers.ttl_ms", "999", "1000"),
         ("offers.ttl_ms", "604800001", "604800000"),
         ("offers.per_vendor_max", "0", "1"),

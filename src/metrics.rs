@@ -53,6 +53,15 @@ pub const CSRF_REFUSED: &str = "farthing_csrf_refused_total";
 /// Deposits from a saved payment method by step (counter, label `step`: `started`,
 /// `credited`, `failed`, `refused` before any charge, `resolved_at_start`).
 pub const DEPOSITS: &str = "farthing_deposits_total";
+/// Sign-ins and registrations refused by a throttle, by `key` (`email`, `address`,
+/// `registration`) (counter).
+pub const ATTEMPTS_THROTTLED: &str = "farthing_attempts_throttled_total";
+/// Password hashes run, verifications of unknown e-mails against the dummy included (counter).
+pub const PASSWORD_HASHES: &str = "farthing_password_hashes_total";
+/// Password hashes that had to wait for a slot (counter).
+pub const PASSWORD_HASH_WAITS: &str = "farthing_password_hash_waits_total";
+/// Password hashes refused (503), by `reason` (`queue_full`, `wait_timeout`) (counter).
+pub const PASSWORD_HASH_REJECTIONS: &str = "farthing_password_hash_rejections_total";
 
 /// Latency buckets from 10 µs to 1 s: the hot path lives in the first half.
 const SECONDS_BUCKETS: &[f64] = &[

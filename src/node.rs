@@ -22,6 +22,7 @@ use crate::crypto::{BootEpoch, LocatorKey};
 use crate::domain::account::AccountPolicy;
 use crate::http::app::{App, IdempotencyCache};
 use crate::http::client::TrustedProxies;
+use crate::http::password::{Passwords, Throttles};
 use crate::http::server;
 use crate::storage::fjall_store::{Durability, FjallStore, OpenError, StorageThreads, StoreConfig};
 use crate::storage::memory::MemoryStore;
@@ -57,6 +58,9 @@ pub enum NodeError {
     /// The actor system thread failed.
     #[error("actor system: {0}")]
     System(String),
+    /// The password hasher could not hash its dummy with the configured cost.
+    #[error("password hasher: {0}")]
+    Passwords(#[from] crate::http::password::HashError),
 }
 
 /// Where a node keeps its journal and snapshots.
@@ -189,6 +193,7 @@ pub fn start_paying(
         metrics,
         public_url,
         clock,
+        passwords: Passwords::new(&config.members)?,
         config,
         payments,
     };
@@ -309,6 +314,8 @@ struct AppParts {
     metrics: metrics_exporter_prometheus::PrometheusHandle,
     public_url: String,
     clock: Arc<dyn Clock>,
+    /// Built before the actor system starts: it hashes its dummy, a blocking call.
+    passwords: Passwords,
     config: Config,
     payments: Arc<dyn crate::payments::PaymentProcessor>,
 }
@@ -354,6 +361,7 @@ fn start_system(
                     metrics,
                     public_url,
                     clock,
+                    passwords,
                     config,
                     payments,
                 } = parts;
@@ -390,6 +398,8 @@ fn start_system(
                     admin_key: keys.admin_key,
                     boot_epoch: keys.boot_epoch,
                     trusted_proxies: TrustedProxies::new(config.server.trusted_proxies.clone()),
+                    passwords,
+                    throttles: Throttles::new(&config.members),
                     idempotency: IdempotencyCache::new(
                         config.idempotency.keys_max,
                         config.idempotency.retention_ms,

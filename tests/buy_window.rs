@@ -1118,3 +1118,31 @@ fn authorize_can_charge_a_posted_offer_by_its_id_once() {
     assert_eq!(used, Some(409));
     assert_eq!(server.balance(&reader), "0.70");
 }
+
+#[test]
+fn a_throttled_sign_in_is_a_page_that_says_to_wait() {
+    let server = TestServer::start();
+    let vendor = server.vendor("news.example");
+    let reader = member(&server, "reader@example.com", "1.00");
+    let id = article_offer(&server, &vendor, "a", "0.25");
+    let mut browser = Browser::new(&server);
+    let login = browser.get(&format!("/buy/{id}"));
+    let csrf = login.field("csrf");
+    let wrong = [
+        ("csrf", csrf.as_str()),
+        ("email", reader.email.as_str()),
+        ("password", "nope nope"),
+    ];
+    for _ in 0..10 {
+        assert_eq!(
+            browser.post(&format!("/buy/{id}/login"), &wrong).status,
+            401
+        );
+    }
+    let throttled = browser.post(&format!("/buy/{id}/login"), &wrong);
+    assert_eq!(
+        (throttled.status, throttled.error_code().as_deref()),
+        (429, Some("too_many_attempts"))
+    );
+    assert!(throttled.has("Too many attempts"), "{}", throttled.html);
+}

@@ -51,6 +51,10 @@ pub struct App {
     pub ready: AtomicBool,
     /// Proxies whose forwarded address names the client (`server.trusted_proxies`).
     pub trusted_proxies: TrustedProxies,
+    /// The bounded password hasher (sign-in, registration).
+    pub passwords: super::password::Passwords,
+    /// Sign-in and registration throttles per e-mail and per client address.
+    pub throttles: super::password::Throttles,
 }
 
 /// An authenticated member session, from a session token (the account actor still checks

@@ -79,6 +79,12 @@ pub enum ApiError {
     RequestTimeout,
     /// The client holds `server.connections_per_client_max` connections already.
     TooManyConnections,
+    /// Too many failed sign-ins for this e-mail or from this address, or too many
+    /// registrations from this address: wait `retry_after_s` seconds.
+    TooManyAttempts {
+        /// Seconds until the next attempt may be admitted (the `Retry-After` header).
+        retry_after_s: u32,
+    },
 }
 
 /// An RFC 9457 problem: the body of every error response, and of a failed item in a batch.
@@ -200,6 +206,11 @@ impl ApiError {
                 "too_many_connections",
                 "This client has too many open connections; reuse one or retry after a moment",
             ),
+            ApiError::TooManyAttempts { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                "Too many attempts; wait the time Retry-After gives, then try again",
+            ),
         }
     }
 
@@ -209,6 +220,7 @@ impl ApiError {
         match self {
             ApiError::Overloaded | ApiError::TooManyConnections => Some(1),
             ApiError::Unavailable | ApiError::StorageFailed => Some(5),
+            ApiError::TooManyAttempts { retry_after_s } => Some(*retry_after_s),
             _ => None,
         }
     }
@@ -500,6 +512,7 @@ pub fn explain(code: &str) -> Option<&'static str> {
         ApiError::TotalsOverflow,
         ApiError::RequestTimeout,
         ApiError::TooManyConnections,
+        ApiError::TooManyAttempts { retry_after_s: 0 },
     ];
     let rejects = Reject::ALL.iter().map(|r| ApiError::Reject(*r));
     let tokens = [TokenKind::Buyer, TokenKind::Access]
@@ -546,5 +559,14 @@ mod tests {
         assert_eq!(value["status"], 400);
         assert_eq!(value["param"], "price");
         assert_eq!(ApiError::Overloaded.retry_after_s(), Some(1));
+    }
+
+    #[test]
+    fn too_many_attempts_is_a_429_with_its_wait_and_is_explained() {
+        let error = ApiError::TooManyAttempts { retry_after_s: 42 };
+        assert_eq!(error.describe().0, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(error.describe().1, "too_many_attempts");
+        assert_eq!(error.retry_after_s(), Some(42));
+        assert!(explain("too_many_attempts").is_some());
     }
 }

@@ -1,9 +1,12 @@
 //! Member calls: register, sign in and out, buyer tokens, limits, freeze, account view.
-//! Password hashing (argon2id) runs on the blocking pool, never on a shard thread.
+//! Password hashing (argon2id) runs on the blocking pool, never on a shard thread, bounded by
+//! `password::Passwords`; sign-in and registration are throttled (`password::Throttles`)
+//! before any hash runs.
 
 use hyper::StatusCode;
 
 use super::app::{App, MemberSession, new_id};
+use super::client::ClientAddr;
 use super::dto::{
     AccountResponse, BuyerTokenCreated, BuyerTokenRequest, Done, LimitsRequest, LimitsView,
     MemberCreated, PaymentMethodRequest, PurchaseView, RegisterRequest, SessionCreated,
@@ -14,7 +17,7 @@ use super::json::{parse_json, rfc3339};
 use super::router::json;
 use super::routes::{Call, Outcome};
 use crate::actors::gateway::{GatewayError, OpenError};
-use crate::actors::messages::{AccountView, MemberCommand};
+use crate::actors::messages::{AccountView, CommandError, MemberCommand};
 use crate::crypto::token::{BuyerClaims, SessionClaims};
 use crate::domain::account::{OpenAccount, PaymentMethod, SessionExpiry, check_open_fields};
 use crate::domain::ids::{AccountId, LoginId, SessionId, VendorId};
@@ -45,32 +48,17 @@ fn normalize_email(email: &str) -> Result<String, ApiError> {
     }
 }
 
-fn argon2(app: &App) -> Result<argon2::Argon2<'static>, ApiError> {
-    let members = &app.config.members;
-    let params = argon2::Params::new(
-        members.argon2_memory_kib,
-        members.argon2_iterations,
-        members.argon2_parallelism,
-        None,
-    )
-    .map_err(|_| ApiError::Unavailable)?;
-    Ok(argon2::Argon2::new(
-        argon2::Algorithm::Argon2id,
-        argon2::Version::V0x13,
-        params,
-    ))
-}
-
 /// `POST /v1/members`: registers a member with a password and a first wallet.
 #[utoipa::path(post, path = "/v1/members", tag = "members",
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "Registered", body = MemberCreated),
         (status = 400, description = "A field is invalid; param names it", body = Problem),
-        (status = 409, description = "The e-mail is taken", body = Problem)))]
+        (status = 409, description = "The e-mail is taken", body = Problem),
+        (status = 429, description = "Too many registrations from this address; see Retry-After", body = Problem)))]
 pub async fn register(app: &App, call: Call<'_>) -> Outcome {
     let request: RegisterRequest = parse_json(&call.body)?;
-    let account = register_member(app, request, None).await?;
+    let account = register_member(app, call.client, request, None).await?;
     Ok(json(
         StatusCode::CREATED,
         &MemberCreated {
@@ -79,14 +67,21 @@ pub async fn register(app: &App, call: Call<'_>) -> Outcome {
     ))
 }
 
-/// Registers a member: checks the fields, hashes the password, claims the e-mail and opens
-/// the account (with the payment method to save, when the buy window's register form asked
-/// for one).
+/// Registers a member from `client`: checks the fields, counts the registration against the
+/// address, claims the e-mail, hashes the password and opens the account (with the payment
+/// method to save, when the buy window's register form asked for one).
+///
+/// The e-mail is claimed before the hash, so a taken e-mail costs no hash and two
+/// registrations of one e-mail never both hash; the claim is released if the hash fails or
+/// the account cannot be opened. A taken e-mail still answers `EmailTaken`: telling a new
+/// member so is worth more than hiding which e-mails are registered, and the per-address
+/// registration throttle bounds how fast anyone can ask.
 ///
 /// # Errors
-/// `InvalidField` naming the field, `EmailTaken`, faults.
+/// `InvalidField` naming the field, `TooManyAttempts`, `EmailTaken`, faults.
 pub async fn register_member(
     app: &App,
+    client: ClientAddr,
     request: RegisterRequest,
     payment_method: Option<PaymentMethod>,
 ) -> Result<AccountId, ApiError> {
@@ -103,22 +98,22 @@ pub async fn register_member(
     let time_zone = request.time_zone.unwrap_or_else(|| "UTC".to_owned());
     // Refused before hashing, which costs 19 MiB and tens of milliseconds.
     check_open_fields(&request.language, &time_zone)?;
-    let hasher = argon2(app)?;
-    let password = request.password;
-    let hash = tokio::task::spawn_blocking(move || {
-        use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
-        let salt = SaltString::generate(&mut OsRng);
-        hasher
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-    })
-    .await
-    .map_err(|_| ApiError::Unavailable)?
-    .map_err(|_| ApiError::Unavailable)?;
+    let registration = app.throttles.begin_registration(client, app.now())?;
     let account = AccountId(new_id());
-    if !app.registry.claim_email(&email, account) {
+    let Some(claim) = EmailClaim::claim(app, &email, account) else {
+        registration.decided(app.now());
         return Err(ApiError::EmailTaken);
-    }
+    };
+    let hash = match app.passwords.hash(request.password).await {
+        Ok(hash) => hash,
+        Err(error) => {
+            registration.undecided(app.now());
+            return Err(error.into());
+        }
+    };
+    // From here the journal may make the account durable even if this request goes away,
+    // so the claim is no longer released on drop, only when the open is refused.
+    claim.keep();
     let command = OpenAccount {
         account,
         login: LoginId(new_id()),
@@ -134,9 +129,53 @@ pub async fn register_member(
         app.registry.release_email(&email);
     }
     match result {
-        Ok(()) => Ok(account),
-        Err(OpenError::Invalid(invalid)) => Err(invalid.into()),
-        Err(OpenError::Gateway(error)) => Err(error.into()),
+        Ok(()) => {
+            registration.decided(app.now());
+            Ok(account)
+        }
+        Err(OpenError::Invalid(invalid)) => {
+            registration.decided(app.now());
+            Err(invalid.into())
+        }
+        Err(OpenError::Gateway(error)) => {
+            registration.undecided(app.now());
+            Err(error.into())
+        }
+    }
+}
+
+/// An e-mail claimed for a registration while its password is hashed; released when dropped
+/// before [`EmailClaim::keep`] (the hash failed, or the request went away mid-hash), so a
+/// failed registration never leaves the e-mail taken by no account.
+struct EmailClaim<'a> {
+    app: &'a App,
+    email: &'a str,
+    held: bool,
+}
+
+impl<'a> EmailClaim<'a> {
+    /// Claims `email` for `account`; `None` when it is taken.
+    fn claim(app: &'a App, email: &'a str, account: AccountId) -> Option<EmailClaim<'a>> {
+        app.registry
+            .claim_email(email, account)
+            .then_some(EmailClaim {
+                app,
+                email,
+                held: true,
+            })
+    }
+
+    /// Keeps the claim past this guard.
+    fn keep(mut self) {
+        self.held = false;
+    }
+}
+
+impl Drop for EmailClaim<'_> {
+    fn drop(&mut self) {
+        if self.held {
+            self.app.registry.release_email(self.email);
+        }
     }
 }
 
@@ -145,7 +184,9 @@ pub async fn register_member(
     request_body = SignInRequest,
     responses(
         (status = 201, description = "Signed in", body = SessionCreated),
-        (status = 401, description = "Unknown e-mail or wrong password (which one is not said)", body = Problem)))]
+        (status = 401, description = "Unknown e-mail or wrong password (which one is not said)", body = Problem),
+        (status = 429, description = "Too many failed sign-ins for this e-mail or from this address; see Retry-After", body = Problem),
+        (status = 503, description = "The password hasher is busy; see Retry-After", body = Problem)))]
 pub async fn sign_in(app: &App, call: Call<'_>) -> Outcome {
     let request: SignInRequest = parse_json(&call.body)?;
     let expiry = match request.expiry.as_str() {
@@ -162,7 +203,7 @@ pub async fn sign_in(app: &App, call: Call<'_>) -> Outcome {
             });
         }
     };
-    let (account, login) = authenticate(app, &request.email, request.password).await?;
+    let (account, login) = authenticate(app, call.client, &request.email, request.password).await?;
     let (session, expires_at) = start_session(app, account, login, expiry).await?;
     let token = seal_session(app, account, login, session);
     Ok(json(
@@ -174,36 +215,49 @@ pub async fn sign_in(app: &App, call: Call<'_>) -> Outcome {
     ))
 }
 
-/// Checks an e-mail and password; answers the account and login they sign in to.
+/// Checks an e-mail and password from `client`; answers the account and login they sign in
+/// to. The attempt is reserved with the throttles before anything else, and an unknown e-mail
+/// costs one hash like a known one (against the hasher's dummy).
 ///
 /// # Errors
 /// `Unauthenticated` for an unknown e-mail or a wrong password (which one is not said);
-/// faults.
+/// `TooManyAttempts` while the e-mail or the address is in its back-off; faults.
 pub async fn authenticate(
     app: &App,
+    client: ClientAddr,
     email: &str,
     password: String,
 ) -> Result<(AccountId, LoginId), ApiError> {
+    // A malformed e-mail cannot be registered: refused without a hash, which says nothing.
     let email = normalize_email(email).map_err(|_| ApiError::Unauthenticated)?;
-    let (account, login, hash) =
-        app.registry
-            .login_by_email(email)
-            .await
-            .map_err(|error| match error {
-                GatewayError::NotFound | GatewayError::Command(_) => ApiError::Unauthenticated,
-            })?;
-    let hasher = argon2(app)?;
-    let verified = tokio::task::spawn_blocking(move || {
-        use argon2::password_hash::{PasswordHash, PasswordVerifier};
-        PasswordHash::new(&hash)
-            .is_ok_and(|parsed| hasher.verify_password(password.as_bytes(), &parsed).is_ok())
-    })
-    .await
-    .map_err(|_| ApiError::Unavailable)?;
-    if !verified {
-        return Err(ApiError::Unauthenticated);
+    let attempt = app.throttles.begin_sign_in(&email, client, app.now())?;
+    let (found, stored) = match app.registry.login_by_email(email).await {
+        Ok((account, login, hash)) => (Some((account, login)), Some(hash)),
+        Err(GatewayError::NotFound | GatewayError::Command(CommandError::Reject(_))) => {
+            (None, None)
+        }
+        Err(GatewayError::Command(CommandError::Fault(fault))) => {
+            attempt.undecided(app.now());
+            return Err(fault.into());
+        }
+    };
+    let verified = match app.passwords.verify(password, stored).await {
+        Ok(verified) => verified,
+        Err(error) => {
+            attempt.undecided(app.now());
+            return Err(error.into());
+        }
+    };
+    match found.filter(|_| verified) {
+        Some(found) => {
+            attempt.succeeded(app.now());
+            Ok(found)
+        }
+        None => {
+            attempt.failed(app.now());
+            Err(ApiError::Unauthenticated)
+        }
     }
-    Ok((account, login))
 }
 
 /// Opens a server-side session for a login; answers its id and expiry.

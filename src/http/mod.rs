@@ -8,6 +8,8 @@
 //! - `vendor_api`, `offers_api`, `member_api`, `admin_api`, `probes`: handlers.
 //! - `purchase`: the purchase path shared by `/v1/authorize` and the buy window.
 //! - `buy_window`: the member's pages.
+//! - `password`: the bounded password hasher and the sign-in and registration throttles;
+//!   `throttle`: their pure rule (growing delays, `now` passed in).
 
 pub mod admin_api;
 pub mod app;
@@ -19,9 +21,11 @@ pub mod json;
 pub mod member_api;
 pub mod offers_api;
 pub mod openapi;
+pub mod password;
 pub mod probes;
 pub mod purchase;
 pub mod router;
 pub mod routes;
 pub mod server;
+pub mod throttle;
 pub mod vendor_api;

@@ -262,6 +262,7 @@ mod tests {
             ApiError::TotalsOverflow,
             ApiError::RequestTimeout,
             ApiError::TooManyConnections,
+            ApiError::TooManyAttempts { retry_after_s: 1 },
         ]);
         for error in errors {
             let (status, code, _) = error.describe();

@@ -210,6 +210,8 @@ pub struct Problems {
     pub overloaded: Problem,
     /// `unavailable`: the service could not decide (storage, shutdown).
     pub unavailable: Problem,
+    /// `too_many_attempts`: sign-in or registration throttled; wait, then retry.
+    pub too_many_attempts: Problem,
 }
 
 impl Problems {
@@ -236,6 +238,7 @@ impl Problems {
             "payment_declined" => &self.payment_declined,
             "overloaded" => &self.overloaded,
             "unavailable" => &self.unavailable,
+            "too_many_attempts" => &self.too_many_attempts,
             _ => return None,
         };
         Some(problem)
@@ -530,6 +533,7 @@ mod tests {
             "payment_declined",
             "overloaded",
             "unavailable",
+            "too_many_attempts",
         ];
         for lang in Lang::ALL {
             for code in codes {

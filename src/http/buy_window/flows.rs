@@ -17,6 +17,7 @@ use crate::domain::money::{Amount, parse_amount};
 use crate::domain::offer::Offer;
 use crate::domain::reject::Reject;
 use crate::http::app::new_id;
+use crate::http::client::ClientAddr;
 use crate::http::dto::RegisterRequest;
 use crate::http::error::ApiError;
 use crate::http::member_api::{authenticate, register_member, seal_session, start_session};
@@ -201,6 +202,7 @@ pub(super) async fn show(browser: &Browser<'_>, text: &str) -> Result<Page, ApiE
 /// `POST /buy/{offer}/login`.
 pub(super) async fn sign_in(
     browser: &Browser<'_>,
+    client: ClientAddr,
     text: &str,
     form: &Form,
 ) -> Result<Page, ApiError> {
@@ -219,7 +221,8 @@ pub(super) async fn sign_in(
             email,
         ));
     }
-    let (account, login) = match authenticate(browser.app, email, password.to_owned()).await {
+    let (account, login) = match authenticate(browser.app, client, email, password.to_owned()).await
+    {
         Ok(found_login) => found_login,
         Err(ApiError::Unauthenticated) => {
             return Ok(login_page(
@@ -644,7 +647,11 @@ pub(super) fn register_form(browser: &Browser<'_>) -> Page {
 
 /// `POST /register`: create the member (with the test card when asked), then back to the
 /// buy window to sign in.
-pub(super) async fn register(browser: &Browser<'_>, form: &Form) -> Result<Page, ApiError> {
+pub(super) async fn register(
+    browser: &Browser<'_>,
+    client: ClientAddr,
+    form: &Form,
+) -> Result<Page, ApiError> {
     browser.check_csrf(form)?;
     let offer = form.get("offer").filter(|o| o.parse::<OfferId>().is_ok());
     let email = form.get("email").unwrap_or("").trim();
@@ -657,7 +664,7 @@ pub(super) async fn register(browser: &Browser<'_>, form: &Form) -> Result<Page,
     };
     let method = (form.get("save_card") == Some("on")).then_some(PaymentMethod::TestCard);
     let refill = Some(email).filter(|e| !e.is_empty());
-    match register_member(browser.app, request, method).await {
+    match register_member(browser.app, client, request, method).await {
         Ok(_) => {}
         Err(ApiError::EmailTaken) => {
             let error = Some(RegisterError::EmailTaken);

@@ -106,7 +106,10 @@ pub async fn sign_in(app: &App, call: Call<'_>) -> Outcome {
     let browser = Browser::new(app, call.headers, call.query);
     let offer = call.params.get("offer")?;
     let form = Form::parse(&call.body);
-    finish(&browser, flows::sign_in(&browser, offer, &form).await)
+    finish(
+        &browser,
+        flows::sign_in(&browser, call.client, offer, &form).await,
+    )
 }
 
 /// `POST /buy/{offer}/purchase`: buys the offer.
@@ -198,7 +201,10 @@ pub async fn register_form(app: &App, call: Call<'_>) -> Outcome {
 pub async fn register(app: &App, call: Call<'_>) -> Outcome {
     let browser = Browser::new(app, call.headers, call.query);
     let form = Form::parse(&call.body);
-    finish(&browser, flows::register(&browser, &form).await)
+    finish(
+        &browser,
+        flows::register(&browser, call.client, &form).await,
+    )
 }
 
 /// What a flow answers: a page or a redirect, with cookies to set.

@@ -170,5 +170,10 @@ pub const EN: Strings = Strings {
             title: "Temporarily unavailable",
             detail: "Purchases cannot be completed right now. Please try again in a moment.",
         },
+        too_many_attempts: Problem {
+            title: "Too many attempts",
+            detail: "There were too many failed attempts to sign in or register. Wait a few \
+                     minutes, then try again. Nothing was charged.",
+        },
     },
 };

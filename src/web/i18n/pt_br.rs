@@ -171,5 +171,10 @@ pub const PT_BR: Strings = Strings {
             title: "Temporariamente indisponível",
             detail: "Não é possível concluir compras agora. Tente de novo em instantes.",
         },
+        too_many_attempts: Problem {
+            title: "Tentativas demais",
+            detail: "Houve tentativas demais de entrar ou de se cadastrar sem sucesso. Aguarde \
+                     alguns minutos e tente de novo. Nada foi cobrado.",
+        },
     },
 };
