@@ -15,12 +15,15 @@
 //! - `http`: the hyper 1.x API and the buy window; parses, authenticates, maps errors,
 //!   talks to actors.
 //! - `node`: assembles and starts all of the above.
+//! - `fuzzing` (hidden): the fuzz targets' entry points, one per kind of untrusted input.
 
 pub mod actors;
 pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod domain;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod metrics;
 pub mod node;

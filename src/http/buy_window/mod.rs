@@ -53,7 +53,9 @@ const CSRF_COOKIE_HOST: &str = "__Host-farthing_csrf";
 /// Random bytes in a browser's CSRF id (the cookie) and in a script nonce.
 const CSRF_TOKEN_BYTES: usize = 16;
 /// Form fields read at most (a form here has fewer than ten).
-const FORM_FIELDS_MAX: usize = 32;
+pub(crate) const FORM_FIELDS_MAX: usize = 32;
+/// Cookie pairs read at most (ours are two; a browser may send a site's others too).
+pub(crate) const COOKIE_PAIRS_MAX: usize = 64;
 
 /// `style-src` for the one inline stylesheet every page carries, by hash rather than
 /// `'unsafe-inline'`.
@@ -484,13 +486,13 @@ fn csrf_token(app: &App, csrf_id: &str) -> String {
         .collect()
 }
 
-fn parse_cookies(headers: &HeaderMap) -> BTreeMap<String, String> {
+pub(crate) fn parse_cookies(headers: &HeaderMap) -> BTreeMap<String, String> {
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|line| line.split(';'))
-        .take(64)
+        .take(COOKIE_PAIRS_MAX)
         .filter_map(|pair| pair.trim().split_once('='))
         .map(|(name, value)| (name.to_owned(), value.to_owned()))
         .collect()
@@ -498,12 +500,12 @@ fn parse_cookies(headers: &HeaderMap) -> BTreeMap<String, String> {
 
 /// An `application/x-www-form-urlencoded` body.
 #[derive(Debug, Default)]
-struct Form {
-    fields: BTreeMap<String, String>,
+pub(crate) struct Form {
+    pub(crate) fields: BTreeMap<String, String>,
 }
 
 impl Form {
-    fn parse(body: &[u8]) -> Form {
+    pub(crate) fn parse(body: &[u8]) -> Form {
         Form {
             fields: url::form_urlencoded::parse(body)
                 .take(FORM_FIELDS_MAX)
@@ -512,7 +514,7 @@ impl Form {
         }
     }
 
-    fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.fields.get(name).map(String::as_str)
     }
 }
