@@ -146,7 +146,7 @@ pub fn start_paying(
         tracing::warn!("built without --cfg poly1305_force_soft: token checks are ~5x slower");
     }
     let keys = Keys::load(&config)?;
-    let opened = open_storage(&config, storage)?;
+    let mut opened = open_storage(&config, storage)?;
     let catch_up_thread = opened
         .feed
         .start_catch_up(opened.journal.clone())
@@ -197,16 +197,8 @@ pub fn start_paying(
         config,
         payments,
     };
-    let storage_threads = opened.threads;
-    let system = start_system(
-        parts,
-        opened.journal,
-        opened.snapshots,
-        opened.feed,
-        opened.recovered,
-        shard_listeners,
-        serving.clone(),
-    )?;
+    let storage_threads = opened.threads.take();
+    let system = start_system(parts, opened, shard_listeners, serving.clone())?;
     let http_runtime = start_http_runtime(&system.app, runtime_listeners, &serving, http_threads)?;
     tracing::info!(%address, shards = shard_count, http_threads, "farthing is serving");
     Ok(Node {
@@ -337,16 +329,9 @@ struct System {
 
 /// Starts the actor system on its own thread: shards, the registry with the recovered vendors
 /// and e-mails, the app, and an accept loop on each shard. Returns once it serves.
-#[allow(
-    clippy::too_many_arguments,
-    reason = "the parts of a node, each built just before"
-)]
 fn start_system(
     parts: AppParts,
-    journal: Arc<dyn Journal>,
-    snapshots: Arc<dyn SnapshotStore>,
-    feed: Arc<Feed>,
-    recovered: recovery::Recovered,
+    opened: Opened,
     listeners: Vec<std::net::TcpListener>,
     serving: Serving,
 ) -> Result<System, NodeError> {
@@ -366,30 +351,10 @@ fn start_system(
                     payments,
                 } = parts;
                 let shards = Arc::new(Shards::start(config.shard_count()));
-                let env = AccountEnv {
-                    journal,
-                    snapshots,
-                    clock: clock.clone(),
-                    policy: AccountPolicy {
-                        sessions_per_login_max: config.actors.sessions_per_login_max,
-                        idempotency_retention_ms: config.idempotency.retention_ms,
-                    },
-                    snapshot_every_events: config.actors.account_snapshot_events,
-                };
-                let limits = RegistryLimits {
-                    mailbox_messages_max: config.actors.mailbox_messages_max,
-                    accounts_in_memory_max: config.actors.accounts_in_memory_max,
-                    vendor_snapshot_interval_ms: config.actors.vendor_snapshot_interval_ms,
-                    offers_expired_kept_ms: config.offers.expired_kept_ms,
-                };
-                let open_deposits = recovered.open_deposits;
-                let registry = Arc::new(Registry::new(shards.clone(), env, limits, feed));
-                for vendor in recovered.vendors {
-                    registry.add_vendor(vendor.state, vendor.position);
-                }
-                for (email, account) in recovered.emails {
-                    registry.load_email(email, account);
-                }
+                let mut opened = opened;
+                // Resolved below, once the app can reach the processor and the accounts.
+                let open_deposits = std::mem::take(&mut opened.recovered.open_deposits);
+                let registry = start_registry(&config, shards.clone(), opened, clock.clone());
                 let app = Arc::new(App {
                     registry,
                     tokens: keys.tokens,
@@ -463,6 +428,58 @@ fn start_system(
             "the actor system thread stopped while starting".to_owned(),
         )),
     }
+}
+
+/// The registry over opened storage on `shards`, with the recovered vendors and e-mails: the
+/// actor layer of a node. Must run inside the actix `System` that `shards` belong to.
+fn start_registry(
+    config: &Config,
+    shards: Arc<Shards>,
+    opened: Opened,
+    clock: Arc<dyn Clock>,
+) -> Arc<Registry> {
+    let env = AccountEnv {
+        journal: opened.journal,
+        snapshots: opened.snapshots,
+        clock,
+        policy: AccountPolicy {
+            sessions_per_login_max: config.actors.sessions_per_login_max,
+            idempotency_retention_ms: config.idempotency.retention_ms,
+        },
+        snapshot_every_events: config.actors.account_snapshot_events,
+    };
+    let limits = RegistryLimits {
+        mailbox_messages_max: config.actors.mailbox_messages_max,
+        accounts_in_memory_max: config.actors.accounts_in_memory_max,
+        vendor_snapshot_interval_ms: config.actors.vendor_snapshot_interval_ms,
+        offers_expired_kept_ms: config.offers.expired_kept_ms,
+    };
+    let registry = Arc::new(Registry::new(shards, env, limits, opened.feed));
+    for vendor in opened.recovered.vendors {
+        registry.add_vendor(vendor.state, vendor.position);
+    }
+    for (email, account) in opened.recovered.emails {
+        registry.load_email(email, account);
+    }
+    registry
+}
+
+/// A node's actors alone, on `store` and `shards`: the same recovery and the same registry
+/// as [`start_with`], without keys, HTTP, or threads of its own. The deterministic simulation
+/// (`tests/simulation.rs`) runs them on its own thread ([`Shards::on_current_arbiter`]) and
+/// runs the feed's catch-up passes itself ([`Feed::catch_up_pass`]), which the node leaves to
+/// a thread. Must run inside the actix `System` that `shards` belong to.
+///
+/// # Errors
+/// `NodeError::Recovery` when the store cannot be recovered.
+pub fn start_actors_in_memory(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+    shards: Arc<Shards>,
+    store: Arc<MemoryStore>,
+) -> Result<Arc<Registry>, NodeError> {
+    let opened = open_storage(config, Storage::Memory(store))?;
+    Ok(start_registry(config, shards, opened, clock))
 }
 
 /// Serves `listeners` on a separate runtime of `threads` threads, when configured.

@@ -242,6 +242,21 @@ impl AccountActor {
         });
     }
 
+    /// Answers a command that changed nothing. A refusal rests on the state as applied, which
+    /// may hold writes that are not durable yet (a reversal retried while the first is being
+    /// persisted is refused `AlreadyReversed`): like a read, it waits for them, so no client
+    /// is told something a crash can take back. (Rejected: answering at once, which the
+    /// simulation showed an operator a reversal that a crash then undid.) A fault is answered
+    /// at once: the journal refused, and nothing is waited for.
+    fn refuse<T: Send + 'static>(&self, reply: ReplyTo<T>, error: CommandError) {
+        match error {
+            CommandError::Reject(_) => Self::reply_after(self.pending_read(), reply, Err(error)),
+            CommandError::Fault(_) => {
+                let _ = reply.send(Err(error));
+            }
+        }
+    }
+
     fn entitlement(&self, id: EntitlementId) -> Result<Entitlement, CommandError> {
         self.state
             .entitlements
@@ -330,7 +345,7 @@ impl Handler<AuthorizeMessage> for AccountActor {
         match outcome {
             Ok((wait, authorization)) => Self::reply_after(wait, message.reply, Ok(authorization)),
             Err(error) => {
-                let _ = message.reply.send(Err(error));
+                self.refuse(message.reply, error);
             }
         }
     }
@@ -420,7 +435,7 @@ impl Handler<AccessMessage> for AccountActor {
         match outcome {
             Ok((wait, granted)) => Self::reply_after(wait, message.reply, Ok(granted)),
             Err(error) => {
-                let _ = message.reply.send(Err(error));
+                self.refuse(message.reply, error);
             }
         }
     }
@@ -454,7 +469,7 @@ impl Handler<DepositMessage> for AccountActor {
         );
         let wait = match decided {
             Err(reject) => {
-                let _ = message.reply.send(Err(reject.into()));
+                self.refuse(message.reply, reject.into());
                 return;
             }
             Ok(None) => Ok(self.pending_read()),
@@ -464,10 +479,10 @@ impl Handler<DepositMessage> for AccountActor {
         match (wait, balance) {
             (Ok(wait), Some(balance)) => Self::reply_after(wait, message.reply, Ok(balance)),
             (Err(error), _) => {
-                let _ = message.reply.send(Err(error));
+                self.refuse(message.reply, error);
             }
             (Ok(_), None) => {
-                let _ = message.reply.send(Err(Reject::CurrencyMismatch.into()));
+                self.refuse(message.reply, Reject::CurrencyMismatch.into());
             }
         }
     }
@@ -542,7 +557,7 @@ impl Handler<CreditLineMessage> for AccountActor {
         match result {
             Ok(wait) => Self::reply_after(Some(wait), message.reply, Ok(())),
             Err(error) => {
-                let _ = message.reply.send(Err(error));
+                self.refuse(message.reply, error);
             }
         }
     }
@@ -574,10 +589,10 @@ impl Handler<StartSessionMessage> for AccountActor {
                 Self::reply_after(Some(wait), message.reply, Ok(expires_at))
             }
             (Err(error), _) => {
-                let _ = message.reply.send(Err(error));
+                self.refuse(message.reply, error);
             }
             (Ok(_), None) => {
-                let _ = message.reply.send(Err(Reject::SessionUnknown.into()));
+                self.refuse(message.reply, Reject::SessionUnknown.into());
             }
         }
     }
@@ -621,7 +636,7 @@ impl Handler<MemberCommandMessage> for AccountActor {
         match decided.and_then(|event| self.commit(vec![event])) {
             Ok(wait) => Self::reply_after(Some(wait), message.reply, Ok(())),
             Err(error) => {
-                let _ = message.reply.send(Err(error));
+                self.refuse(message.reply, error);
             }
         }
     }
@@ -647,7 +662,7 @@ impl Handler<ReverseMessage> for AccountActor {
         match result {
             Ok((wait, refund)) => Self::reply_after(Some(wait), message.reply, Ok(refund)),
             Err(error) => {
-                let _ = message.reply.send(Err(error));
+                self.refuse(message.reply, error);
             }
         }
     }
@@ -661,7 +676,7 @@ impl Handler<ViewMessage> for AccountActor {
         if let Some((login, session)) = message.session
             && let Err(reject) = self.state.live_session(login, session, now)
         {
-            let _ = message.reply.send(Err(reject.into()));
+            self.refuse(message.reply, reject.into());
             return;
         }
         let state = &self.state;

@@ -223,20 +223,29 @@ impl Feed {
             .spawn(move || {
                 while !feed.stopping.load(Ordering::Acquire) {
                     std::thread::sleep(CATCH_UP_INTERVAL);
-                    feed.checkpoint_if_due();
-                    let behind: Vec<VendorId> = feed
-                        .targets
-                        .iter()
-                        .filter(|target| target.behind_from.is_some())
-                        .map(|target| *target.key())
-                        .collect();
-                    metrics::gauge!(names::FEED_VENDORS_BEHIND)
-                        .set(f64::from(u32::try_from(behind.len()).unwrap_or(u32::MAX)));
-                    for vendor in behind {
-                        feed.catch_up(journal.as_ref(), vendor);
-                    }
+                    feed.catch_up_pass(journal.as_ref());
                 }
             })
+    }
+
+    /// One pass of the catch-up thread: a checkpoint if one is due, then every vendor that is
+    /// behind gets its sales from the journal while its mailbox has room. Public so the
+    /// deterministic simulation, which starts no thread, can run passes at chosen moments.
+    pub fn catch_up_pass(&self, journal: &dyn Journal) {
+        self.checkpoint_if_due();
+        let mut behind: Vec<VendorId> = self
+            .targets
+            .iter()
+            .filter(|target| target.behind_from.is_some())
+            .map(|target| *target.key())
+            .collect();
+        // The map's order is random; a fixed order keeps a simulated run replayable.
+        behind.sort_unstable();
+        metrics::gauge!(names::FEED_VENDORS_BEHIND)
+            .set(f64::from(u32::try_from(behind.len()).unwrap_or(u32::MAX)));
+        for vendor in behind {
+            self.catch_up(journal, vendor);
+        }
     }
 
     /// Stops the catch-up thread at its next pass.

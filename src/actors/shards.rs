@@ -23,6 +23,18 @@ impl Shards {
         }
     }
 
+    /// One shard: the arbiter of the calling thread, which must run an actix `System`. The
+    /// deterministic simulation runs every actor on its own thread this way, so the order in
+    /// which they run depends on nothing but what it sends. `stop` stops nothing: the arbiter
+    /// belongs to the caller.
+    #[must_use]
+    pub fn on_current_arbiter() -> Shards {
+        Shards {
+            arbiters: parking_lot::Mutex::new(Vec::new()),
+            handles: vec![Arbiter::current()],
+        }
+    }
+
     /// Number of shards.
     #[must_use]
     pub fn len(&self) -> usize {

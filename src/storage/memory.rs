@@ -8,6 +8,10 @@
 //! `append` returns, in sequence order (the lock is held across both). Snapshots are encoded
 //! in the stored format exactly as on disk, so they exercise it.
 //!
+//! The simulation (`tests/simulation.rs`) can hold appends instead: they are taken (and
+//! fenced) but not durable until released, in the order taken, as a journal whose writer has
+//! not persisted them yet. A crash ([`MemoryStore::reopen`]) loses what is still held.
+//!
 //! May depend on: the storage format and ports. Nothing above storage.
 
 use std::collections::{BTreeMap, HashMap};
@@ -18,7 +22,9 @@ use parking_lot::Mutex;
 use tokio::sync::watch;
 
 use super::format::{self, Recorded, SnapshotRows};
-use super::port::{Ack, Append, DurableSink, Journal, Poison, SnapshotStore, StorageError};
+use super::port::{
+    Ack, AckSender, Append, DurableSink, Journal, Poison, SnapshotStore, StorageError,
+};
 use crate::domain::account::AccountState;
 use crate::domain::ids::AccountId;
 use crate::domain::ids::Owner;
@@ -30,6 +36,24 @@ struct Log {
     records: Vec<Recorded>,
     /// Each owner's events, by position: their sequence numbers.
     owners: HashMap<Owner, Vec<u64>>,
+    /// Appends taken while holding, not durable yet, in the order taken.
+    held: Vec<(Append, AckSender)>,
+}
+
+impl Log {
+    /// Events of `owner` taken so far, durable or held: the position its next append names.
+    fn taken(&self, owner: Owner) -> usize {
+        let held: usize = self
+            .held
+            .iter()
+            .filter(|(append, _)| append.owner == owner)
+            .map(|(append, _)| append.events.len())
+            .sum();
+        self.owners
+            .get(&owner)
+            .map_or(0, Vec::len)
+            .saturating_add(held)
+    }
 }
 
 /// An in-memory journal and snapshot store.
@@ -42,6 +66,8 @@ pub struct MemoryStore {
     fail_next: AtomicBool,
     /// When set, `save` refuses as if the snapshot queue were full.
     snapshots_full: AtomicBool,
+    /// When set, appends are held (taken, not durable) until released.
+    holding: AtomicBool,
 }
 
 impl Default for MemoryStore {
@@ -53,6 +79,7 @@ impl Default for MemoryStore {
             poison: Poison::default(),
             fail_next: AtomicBool::new(false),
             snapshots_full: AtomicBool::new(false),
+            holding: AtomicBool::new(false),
         }
     }
 }
@@ -81,8 +108,32 @@ impl MemoryStore {
         self.snapshots_full.store(refuse, Ordering::Release);
     }
 
+    /// Holds appends from now on (taken and fenced, not durable, no ack) until
+    /// [`MemoryStore::release_held`]; `false` makes later appends durable at once again.
+    pub fn hold_appends(&self, hold: bool) {
+        self.holding.store(hold, Ordering::Release);
+    }
+
+    /// Appends taken and not yet durable.
+    #[must_use]
+    pub fn held_count(&self) -> usize {
+        self.log.lock().held.len()
+    }
+
+    /// Makes the first `count` held appends durable, in the order they were taken, as a
+    /// journal writer persisting its queue would.
+    pub fn release_held(&self, count: usize) {
+        let mut log = self.log.lock();
+        let count = count.min(log.held.len());
+        let released: Vec<(Append, AckSender)> = log.held.drain(..count).collect();
+        for (append, ack_tx) in released {
+            self.make_durable(&mut log, append, ack_tx);
+        }
+    }
+
     /// A fresh journal over the same events and snapshots, as a restart after a crash sees
-    /// them: the poison is gone (it belonged to the dead process), the sink too.
+    /// them: the poison is gone (it belonged to the dead process), the sink too, and so are
+    /// the appends still held.
     #[must_use]
     pub fn reopen(&self) -> Arc<MemoryStore> {
         let log = self.log.lock();
@@ -90,6 +141,7 @@ impl MemoryStore {
             log: Mutex::new(Log {
                 records: log.records.clone(),
                 owners: log.owners.clone(),
+                held: Vec::new(),
             }),
             snapshots: Mutex::new(self.snapshots.lock().clone()),
             ..MemoryStore::default()
@@ -131,25 +183,9 @@ impl MemoryStore {
     }
 }
 
-impl Journal for MemoryStore {
-    fn append(&self, append: Append) -> Result<Ack, StorageError> {
-        if self.poison.is_set() {
-            return Err(StorageError::Poisoned);
-        }
-        let mut log = self.log.lock();
-        let known = log.owners.get(&append.owner).map_or(0, Vec::len);
-        if u64::try_from(known).ok() != Some(append.position) {
-            return Err(StorageError::Fenced {
-                owner: append.owner,
-                position: append.position,
-            });
-        }
-        let (ack_tx, ack) = Ack::pair();
-        if self.fail_next.swap(false, Ordering::AcqRel) {
-            self.poison.set();
-            ack_tx.send(Err(StorageError::Poisoned));
-            return Ok(ack);
-        }
+impl MemoryStore {
+    /// Gives the events of `append` their sequence numbers, tells the sink, resolves the ack.
+    fn make_durable(&self, log: &mut Log, append: Append, ack_tx: AckSender) {
         let first = u64::try_from(log.records.len())
             .unwrap_or(u64::MAX)
             .saturating_add(1);
@@ -176,6 +212,32 @@ impl Journal for MemoryStore {
             sink.durable(&recorded);
         }
         ack_tx.send(Ok(first..end));
+    }
+}
+
+impl Journal for MemoryStore {
+    fn append(&self, append: Append) -> Result<Ack, StorageError> {
+        if self.poison.is_set() {
+            return Err(StorageError::Poisoned);
+        }
+        let mut log = self.log.lock();
+        if u64::try_from(log.taken(append.owner)).ok() != Some(append.position) {
+            return Err(StorageError::Fenced {
+                owner: append.owner,
+                position: append.position,
+            });
+        }
+        let (ack_tx, ack) = Ack::pair();
+        if self.fail_next.swap(false, Ordering::AcqRel) {
+            self.poison.set();
+            ack_tx.send(Err(StorageError::Poisoned));
+            return Ok(ack);
+        }
+        if self.holding.load(Ordering::Acquire) {
+            log.held.push((append, ack_tx));
+            return Ok(ack);
+        }
+        self.make_durable(&mut log, append, ack_tx);
         Ok(ack)
     }
 
@@ -220,7 +282,7 @@ impl Journal for MemoryStore {
     }
 
     fn queue_depth(&self) -> usize {
-        0
+        self.log.lock().held.len()
     }
 }
 
@@ -320,6 +382,39 @@ mod tests {
         assert!(!reopened.is_poisoned());
         assert_eq!(reopened.durable_seq(), 1, "the failed append is not there");
         assert_eq!(reopened.append(append(1, 1, 1))?.wait_blocking(), Ok(2..3));
+        Ok(())
+    }
+
+    #[test]
+    fn held_appends_are_fenced_durable_only_when_released_and_lost_in_a_crash()
+    -> Result<(), StorageError> {
+        let store = MemoryStore::new();
+        store.append(append(1, 0, 1))?.wait_blocking()?;
+        store.hold_appends(true);
+        let first = store.append(append(1, 1, 2))?;
+        assert!(
+            store.append(append(1, 1, 1)).is_err(),
+            "a held append takes its positions"
+        );
+        let second = store.append(append(2, 0, 1))?;
+        let third = store.append(append(1, 3, 1))?;
+        assert_eq!(store.held_count(), 3);
+        assert_eq!(store.durable_seq(), 1, "held appends are not durable");
+        assert_eq!(store.read_from(1, 10)?.len(), 1);
+
+        store.release_held(2);
+        assert_eq!(first.wait_blocking(), Ok(2..4));
+        assert_eq!(second.wait_blocking(), Ok(4..5));
+        assert_eq!(store.held_count(), 1);
+
+        let reopened = store.reopen();
+        assert_eq!(reopened.durable_seq(), 4, "the crash lost the held append");
+        assert_eq!(
+            reopened.append(append(1, 3, 1))?.wait_blocking(),
+            Ok(5..6),
+            "after the crash the lost position is free again"
+        );
+        drop(third);
         Ok(())
     }
 }

@@ -422,6 +422,12 @@ const MISMATCHES_LISTED_MAX: usize = 100;
 fn comparable(state: &AccountState) -> AccountState {
     let mut state = state.clone();
     state.spent_access_tokens.clear();
+    // The newest entitlement per content is derived. Between entitlements bought in one
+    // millisecond that no longer grant anything (reversed or used up), which one it names
+    // depends on the order they were applied, which the rows do not keep, and it changes no
+    // decision: compare it as a load rebuilds it. (Found by tests/simulation.rs, seed
+    // 1000171: `check` called such a snapshot different from the replay.)
+    state.rebuild_derived();
     state
 }
 
@@ -742,4 +748,124 @@ fn check_recovery(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+
+    use super::*;
+    use crate::domain::account::{
+        AccessCommand, AccessDecision, AccountPolicy, AuthorizeCommand, AuthorizeDecision,
+        SessionExpiry,
+    };
+    use crate::domain::entitlement::{ContentKey, ContentUrl, Terms};
+    use crate::domain::ids::{AuthorizationId, EntitlementId, LoginId, SessionId};
+    use crate::domain::money::Amount;
+    use crate::domain::seed::{Seed, seed_events};
+    use crate::domain::time::Timestamp;
+    use crate::domain::vendor::{VendorRegistration, decide_register};
+    use crate::storage::memory::MemoryStore;
+    use crate::storage::port::Append;
+
+    #[test]
+    fn two_used_up_purchases_of_one_content_in_one_millisecond_check_clean() {
+        let now = Timestamp(1_000_000);
+        let (account, login, session, vendor) =
+            (AccountId(1), LoginId(2), SessionId(3), VendorId(9));
+        let usd = Currency::parse("USD").unwrap();
+        let store = MemoryStore::new();
+        let registration = VendorRegistration {
+            name: "v".to_owned(),
+            currency: usd,
+            content_domains: vec!["v.example".to_owned()],
+            fee_ppm: 0,
+            api_key_digest: [1; 32],
+        };
+        let registered = decide_register(vendor, registration, now).unwrap();
+        store
+            .append(Append {
+                owner: Owner::Vendor(vendor),
+                position: 0,
+                events: vec![Arc::new(registered)],
+            })
+            .unwrap()
+            .wait_blocking()
+            .unwrap();
+        let seed = Seed {
+            account,
+            login,
+            session,
+            currency: usd,
+            deposit: Amount::from_micros(10_000_000),
+            time_zone: "UTC".to_owned(),
+            session_expiry: SessionExpiry::Absolute {
+                expires_at: now.plus_ms(60_000),
+            },
+        };
+        let mut events = seed_events(&seed, now);
+        let mut state = AccountState::from_opened(events.first().unwrap()).unwrap();
+        for event in events.iter().skip(1) {
+            state.apply(event);
+        }
+        let policy = AccountPolicy {
+            sessions_per_login_max: 3,
+            idempotency_retention_ms: 1_000,
+        };
+        let url = "https://v.example/a";
+        let content = ContentKey::new(vendor, None, &ContentUrl::parse(url).unwrap());
+        // The larger id first: ordered by id alone, a load would name the older purchase.
+        for (authorization, entitlement) in [(10, u64::MAX - 1), (11, 5)] {
+            let command = AuthorizeCommand {
+                login,
+                session,
+                vendor,
+                price: Amount::from_micros(1_000),
+                currency: usd,
+                content: content.clone(),
+                terms: Terms {
+                    views: Some(1),
+                    ..Terms::default()
+                },
+                idempotency: None,
+                new_authorization: AuthorizationId(authorization),
+                new_entitlement: EntitlementId(entitlement),
+                offer: None,
+            };
+            let Ok(AuthorizeDecision::Purchase(bought)) =
+                state.decide_authorize(&command, now, &policy)
+            else {
+                panic!("a purchase");
+            };
+            state.apply(&bought);
+            events.push(bought);
+            let access = AccessCommand {
+                entitlement: EntitlementId(entitlement),
+                token_id: authorization,
+                token_expires_at: now.plus_ms(1),
+                vendor,
+                content_url: url.to_owned(),
+            };
+            let Ok(AccessDecision::CountView(view)) = state.decide_access(&access, now) else {
+                panic!("a counted view");
+            };
+            state.apply(&view);
+            events.push(view);
+        }
+        let position = u64::try_from(events.len()).unwrap();
+        store
+            .append(Append {
+                owner: Owner::Account(account),
+                position: 0,
+                events: events.into_iter().map(Arc::new).collect(),
+            })
+            .unwrap()
+            .wait_blocking()
+            .unwrap();
+        store
+            .save(crate::storage::account_snapshot(position, &state))
+            .unwrap();
+        let report = check(store.as_ref(), store.as_ref()).unwrap();
+        assert_eq!(report.snapshots, 1);
+        assert!(report.ok(), "{:?}", report.mismatches);
+    }
 }
