@@ -221,8 +221,8 @@ pub struct ChaosArgs {
     /// Latest kill after a cycle's load starts, e.g. `1500ms`; at most 60s.
     #[arg(long, default_value = "1500ms", value_parser = parse_duration)]
     pub kill_after_max: Duration,
-    /// Stop the server gracefully and run `farthing check` every N cycles (and always after
-    /// the last).
+    /// Every N cycles (and on the last) run `farthing check` on the data directory as the kill
+    /// left it, and again after stopping the verified server gracefully.
     #[arg(long, default_value_t = 1)]
     pub check_every: u32,
     /// Path of a JSON report to write, if any.

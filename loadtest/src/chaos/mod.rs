@@ -7,9 +7,10 @@
 //! gets SIGKILL; the load stops; the server starts again on the same data directory; every
 //! member's balance and entitlement count, every purchase acknowledged (or viewed) in the cycle
 //! and a sample of earlier ones are read back and judged by the `ledger`; `/admin/v1/totals`
-//! must be conserved; then (every `--check-every` cycles, and after the last) the server is
-//! stopped with SIGTERM, `farthing check` runs on the data directory, and the next cycle starts
-//! it again. After the last cycle every purchase of the run is checked once more.
+//! must be conserved. Every `--check-every` cycles (and on the last) `farthing check` runs twice:
+//! on the data directory exactly as the kill left it (before the restart), and again after the
+//! verified server is stopped with SIGTERM; the next cycle starts it again. After the last
+//! cycle every purchase of the run is checked once more.
 //!
 //! A process kill keeps the page cache, so this proves recovery from whatever the process had
 //! handed to the kernel, not fsync ordering (the journal's fault tests cover that).
@@ -186,7 +187,8 @@ pub struct CycleReport {
     pub violations: u64,
     /// `/admin/v1/totals` conserved after the restart.
     pub conserved: bool,
-    /// `farthing check` passed; `None` when it did not run this cycle.
+    /// `farthing check` passed both after the kill and after the graceful stop; `None` when
+    /// it did not run this cycle.
     pub check_passed: Option<bool>,
 }
 
@@ -223,7 +225,8 @@ pub struct ChaosReport {
     pub range_checked_members: u64,
     /// Cycles after which money was conserved.
     pub conserved_cycles: u32,
-    /// `farthing check` runs, and how many passed.
+    /// `farthing check` runs (two per check cycle: after the kill, after the graceful stop),
+    /// and how many passed.
     pub checks_run: u32,
     /// See `checks_run`.
     pub checks_passed: u32,
@@ -377,6 +380,17 @@ pub async fn run_plan(plan: &ChaosPlan) -> Result<ChaosReport> {
         let acknowledged = ledger.acked();
         let (unknown, refused) = (ledger.unknown(), ledger.refused());
 
+        let check_cycle = last || cycle % plan.check_every == 0;
+        // The directory exactly as the kill left it: the offline check must agree with it too,
+        // before the restart's recovery touches anything.
+        let crashed_check = if check_cycle {
+            let passed =
+                run_check(plan, cycle, "after the kill", &mut report, &mut verdict).await?;
+            Some(passed)
+        } else {
+            None
+        };
+
         let restarted = Server::start(&plan.spec).await?;
         let restart_ms = millis(restarted.started_in);
         let sample = sample_earlier(&ledger, &mut rng);
@@ -394,24 +408,17 @@ pub async fn run_plan(plan: &ChaosPlan) -> Result<ChaosReport> {
         let conserved = totals::await_conservation(&restarted.target, &admin_key).await;
         ledger.end_cycle(&mut verdict);
 
-        let check_passed = if last || cycle % plan.check_every == 0 {
+        let check_passed = if check_cycle {
             restarted.stop().await?;
-            let outcome = server::check(&plan.spec.binary, &plan.spec.data_dir).await?;
-            report.checks_run += 1;
-            if outcome.passed {
-                report.checks_passed += 1;
-            } else {
-                let excerpt: Vec<&str> = outcome
-                    .output
-                    .lines()
-                    .take(CHECK_OUTPUT_LINES_MAX)
-                    .collect();
-                verdict.problems.push(format!(
-                    "cycle {cycle}: farthing check failed:\n{}",
-                    excerpt.join("\n")
-                ));
-            }
-            Some(outcome.passed)
+            let passed = run_check(
+                plan,
+                cycle,
+                "after a graceful stop",
+                &mut report,
+                &mut verdict,
+            )
+            .await?;
+            Some(passed && crashed_check == Some(true))
         } else {
             server = Some(restarted);
             None
@@ -459,6 +466,32 @@ pub async fn run_plan(plan: &ChaosPlan) -> Result<ChaosReport> {
             .with_context(|| format!("removing {}", plan.spec.data_dir.display()))?;
     }
     Ok(report)
+}
+
+/// Runs `farthing check` on the stopped server's data directory and counts the outcome.
+async fn run_check(
+    plan: &ChaosPlan,
+    cycle: u32,
+    when: &str,
+    report: &mut ChaosReport,
+    verdict: &mut Verdict,
+) -> Result<bool> {
+    let outcome = server::check(&plan.spec.binary, &plan.spec.data_dir).await?;
+    report.checks_run += 1;
+    if outcome.passed {
+        report.checks_passed += 1;
+    } else {
+        let excerpt: Vec<&str> = outcome
+            .output
+            .lines()
+            .take(CHECK_OUTPUT_LINES_MAX)
+            .collect();
+        verdict.problems.push(format!(
+            "cycle {cycle}: farthing check {when} failed:\n{}",
+            excerpt.join("\n")
+        ));
+    }
+    Ok(outcome.passed)
 }
 
 /// Reads the restarted server back and judges it: members first (balances, entitlement
