@@ -53,6 +53,9 @@ pub enum Command {
     FsyncProbe(FsyncProbeArgs),
     /// Keep cores busy part of the time, to measure the floors under the same CPU load.
     CpuLoad(CpuLoadArgs),
+    /// Run a real server under load, SIGKILL it at random moments, restart it on the same data
+    /// directory, and check that every acknowledged change survived.
+    Chaos(Box<ChaosArgs>),
 }
 
 /// Arguments of `run`, as typed.
@@ -170,6 +173,61 @@ pub struct CpuLoadArgs {
     /// How long to run; at most 10m.
     #[arg(long, value_parser = parse_duration)]
     pub duration: Duration,
+}
+
+/// Most chaos cycles in one run.
+pub const CHAOS_CYCLES_MAX: u32 = 10_000;
+/// Most members a chaos run seeds (each is read back after every cycle).
+pub const CHAOS_MEMBERS_MAX: u64 = 10_000;
+/// Most vendors a chaos run creates.
+pub const CHAOS_VENDORS_MAX: u64 = 100;
+/// Most connections of the chaos load.
+pub const CHAOS_CONNECTIONS_MAX: u32 = 256;
+/// Latest kill after a cycle's load starts: keeps every cycle bounded in time.
+pub const CHAOS_KILL_AFTER_MAX: Duration = Duration::from_secs(60);
+
+/// Arguments of `chaos`, as typed.
+#[derive(Args, Debug, Clone)]
+pub struct ChaosArgs {
+    /// Kill-and-restart cycles to run (1..=10000).
+    #[arg(long)]
+    pub cycles: u32,
+    /// The `farthing` server binary to run.
+    #[arg(long)]
+    pub farthing: PathBuf,
+    /// Seed of the kill moments and the load [default: from the clock]; printed at start, so
+    /// a run replays with `--seed`.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Data directory of the server [default: a new directory under the system's temporary
+    /// directory, removed after a run that found nothing].
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Configuration file passed to `farthing serve --config` [default: the server's own].
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Members to seed (1..=10000).
+    #[arg(long, default_value_t = 64)]
+    pub members: u64,
+    /// Vendors to create (1..=100).
+    #[arg(long, default_value_t = 4)]
+    pub vendors: u64,
+    /// Keep-alive connections of the load, each a closed loop (1..=256).
+    #[arg(long, default_value_t = 8)]
+    pub connections: u32,
+    /// Earliest kill after a cycle's load starts, e.g. `200ms`.
+    #[arg(long, default_value = "200ms", value_parser = parse_duration)]
+    pub kill_after_min: Duration,
+    /// Latest kill after a cycle's load starts, e.g. `1500ms`; at most 60s.
+    #[arg(long, default_value = "1500ms", value_parser = parse_duration)]
+    pub kill_after_max: Duration,
+    /// Every N cycles (and on the last) run `farthing check` on the data directory as the kill
+    /// left it, and again after stopping the verified server gracefully.
+    #[arg(long, default_value_t = 1)]
+    pub check_every: u32,
+    /// Path of a JSON report to write, if any.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
 }
 
 /// The send rate.
@@ -299,6 +357,17 @@ pub fn check_threads(threads: u32) -> Result<()> {
 }
 
 impl RunPlan {
+    /// What setup seeds for this run.
+    pub fn seed_plan(&self) -> crate::setup::SeedPlan<'_> {
+        crate::setup::SeedPlan {
+            members: self.members,
+            vendors: self.vendors,
+            currency: &self.currency,
+            deposit: &self.deposit,
+            fee_ppm: self.fee_ppm,
+        }
+    }
+
     /// Validates raw arguments.
     ///
     /// # Errors

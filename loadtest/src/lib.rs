@@ -13,13 +13,15 @@
 //! keep-alive HTTP/1.1 connection; `setup` seeds the server; `load` runs the workers; `totals`
 //! checks conservation and scrapes `/metrics`; `report` shapes the JSON and the summary;
 //! `null_server` is the bare hyper server; `floor` measures what the machine itself costs (a
-//! bare fdatasync, and cores kept busy to measure under the same contention). This crate talks to farthing only over HTTP: it must
+//! bare fdatasync, and cores kept busy to measure under the same contention); `chaos` runs the
+//! real server binary, kills it under load and checks what survived. This crate talks to farthing only over HTTP: it must
 //! not depend on the `farthing` crate, so it measures what a client sees.
 #![allow(
     clippy::as_conversions,
     reason = "report statistics convert u64 counts to f64 rates; no money is converted with `as`"
 )]
 
+pub mod chaos;
 pub mod cli;
 pub mod client;
 pub mod floor;
@@ -34,7 +36,7 @@ pub mod totals;
 
 use anyhow::{Context, Result};
 
-pub use cli::{Cli, Command, CpuLoadArgs, FsyncProbeArgs, NullServerArgs, RunArgs};
+pub use cli::{ChaosArgs, Cli, Command, CpuLoadArgs, FsyncProbeArgs, NullServerArgs, RunArgs};
 pub use report::Report;
 
 /// Runs one load test as described by `args` and returns its report.
@@ -61,7 +63,7 @@ pub async fn run(args: &RunArgs) -> Result<Report> {
 
     let setup_started = std::time::Instant::now();
     let fixture = match &admin_key {
-        Some(key) if !plan.null => setup::seed(&target, key, &plan, &run_tag).await?,
+        Some(key) if !plan.null => setup::seed(&target, key, &plan.seed_plan(), &run_tag).await?,
         _ => setup::null_fixture(&target)?,
     };
     let setup_s = setup_started.elapsed().as_secs_f64();

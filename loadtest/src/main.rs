@@ -1,8 +1,10 @@
 //! `farthing-loadtest`: `run` drives a farthing server and writes a JSON report;
 //! `null-server` serves a canned reply to measure this machine's HTTP ceiling; `fsync-probe`
-//! and `cpu-load` measure the machine's own floors (see `floor`).
+//! and `cpu-load` measure the machine's own floors (see `floor`); `chaos` kills a real server
+//! under load and checks what survived.
 //!
-//! Exit codes: 0 done, 1 money totals not conserved after the run, 2 could not run.
+//! Exit codes: 0 done, 1 money totals not conserved after the run (or, for `chaos`, any
+//! finding: a loss, a violation, a crash, a failed `farthing check`), 2 could not run.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -10,7 +12,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Parser;
 use farthing_loadtest::{
-    Cli, Command, FsyncProbeArgs, NullServerArgs, RunArgs, cli, floor, null_server, report, target,
+    ChaosArgs, Cli, Command, FsyncProbeArgs, NullServerArgs, RunArgs, chaos, cli, floor,
+    null_server, report, target,
 };
 use serde::Serialize;
 
@@ -24,6 +27,7 @@ fn main() -> ExitCode {
             println!("{}", floor::cpu_load_summary(&report));
             ExitCode::SUCCESS
         }),
+        Command::Chaos(args) => chaos_main(&args),
     };
     match outcome {
         Ok(code) => code,
@@ -59,6 +63,24 @@ fn run(args: &RunArgs) -> Result<ExitCode> {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+/// Threads of the chaos harness's runtime: its load is a few connections, so two keep it from
+/// taking the cores the server under test needs.
+const CHAOS_THREADS: u32 = 2;
+
+fn chaos_main(args: &ChaosArgs) -> Result<ExitCode> {
+    let report = runtime(CHAOS_THREADS)?.block_on(chaos::run(args))?;
+    if let Some(path) = &args.report {
+        write_json_report(path, &report)?;
+        println!("  report: {}", path.display());
+    }
+    println!("{}", chaos::summary(&report));
+    Ok(if report.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     })
 }
 

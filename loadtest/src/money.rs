@@ -62,9 +62,29 @@ pub fn parse_micros(text: &str) -> Result<i128> {
     Ok(if negative { -micros } else { micros })
 }
 
+/// Formats micro-units as a decimal string with six decimals (`10_000` is `"0.010000"`), the
+/// inverse of `parse_micros`.
+pub fn format_micros(micros: i128) -> String {
+    let sign = if micros < 0 { "-" } else { "" };
+    let magnitude = micros.unsigned_abs();
+    let unit = MICROS_PER_UNIT.unsigned_abs();
+    format!("{sign}{}.{:06}", magnitude / unit, magnitude % unit)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formats_what_it_parses() {
+        assert_eq!(format_micros(10_000), "0.010000");
+        assert_eq!(format_micros(1_234_567), "1.234567");
+        assert_eq!(format_micros(-3_500_000), "-3.500000");
+        assert_eq!(format_micros(0), "0.000000");
+        for micros in [1, 999_999, 1_000_000, 42_000_001, -7] {
+            assert_eq!(parse_micros(&format_micros(micros)).unwrap(), micros);
+        }
+    }
 
     #[test]
     fn parses_exact_micro_units() {

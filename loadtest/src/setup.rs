@@ -8,7 +8,6 @@ use hyper::Method;
 use hyper::header::HeaderValue;
 use serde::{Deserialize, Serialize};
 
-use crate::cli::RunPlan;
 use crate::client::{self, Conn};
 use crate::target::Target;
 
@@ -35,6 +34,8 @@ pub struct Fixture {
     pub vendors: Vec<VendorFixture>,
     /// Number of members.
     pub members: usize,
+    /// Member ids in seeding order, for admin calls (deposits, account views).
+    pub member_ids: Vec<Box<str>>,
     /// Buyer tokens, member-major: token of member `m` at vendor `v` is at `m * vendors + v`.
     /// A flat vector of boxed strings keeps a million members at one allocation each.
     buyer_tokens: Vec<Box<str>>,
@@ -62,6 +63,7 @@ pub fn null_fixture(_target: &Target) -> Result<Fixture> {
             domain: "v0.loadtest.example".to_owned(),
         }],
         members: 1,
+        member_ids: vec!["acct_null".into()],
         buyer_tokens: vec![token.into_boxed_str()],
     })
 }
@@ -100,7 +102,22 @@ struct BulkMembersCreated {
 /// One seeded member.
 #[derive(Deserialize)]
 struct MemberCreated {
+    member_id: String,
     buyer_tokens: Vec<String>,
+}
+
+/// What to seed: counts and terms, validated by the caller (`RunPlan`, `ChaosPlan`).
+pub struct SeedPlan<'a> {
+    /// Members to seed.
+    pub members: u64,
+    /// Vendors to create.
+    pub vendors: u64,
+    /// ISO 4217 currency of vendors and deposits.
+    pub currency: &'a str,
+    /// Deposit funded into each member, a decimal string.
+    pub deposit: &'a str,
+    /// MSP fee of each vendor, in parts per million.
+    pub fee_ppm: u32,
 }
 
 /// Seeds `plan.vendors` vendors and `plan.members` members on the target.
@@ -111,7 +128,7 @@ struct MemberCreated {
 pub async fn seed(
     target: &Target,
     admin_key: &str,
-    plan: &RunPlan,
+    plan: &SeedPlan<'_>,
     run_tag: &str,
 ) -> Result<Fixture> {
     let admin = client::bearer(admin_key).context("the admin key")?;
@@ -126,7 +143,7 @@ pub async fn seed(
         let domain = format!("v{index}-{run_tag}.loadtest.example");
         let body = CreateVendor {
             name: format!("loadtest {run_tag} vendor {index}"),
-            currency: &plan.currency,
+            currency: plan.currency,
             content_domains: [&domain],
             fee_ppm: plan.fee_ppm,
         };
@@ -139,10 +156,11 @@ pub async fn seed(
         vendor_ids.push(created.vendor_id);
     }
 
-    let buyer_tokens = seed_members(target, &admin, plan, &vendor_ids).await?;
+    let (member_ids, buyer_tokens) = seed_members(target, &admin, plan, &vendor_ids).await?;
     Ok(Fixture {
         vendors,
         members: usize::try_from(plan.members)?,
+        member_ids,
         buyer_tokens,
     })
 }
@@ -151,9 +169,9 @@ pub async fn seed(
 async fn seed_members(
     target: &Target,
     admin: &HeaderValue,
-    plan: &RunPlan,
+    plan: &SeedPlan<'_>,
     vendor_ids: &[String],
-) -> Result<Vec<Box<str>>> {
+) -> Result<(Vec<Box<str>>, Vec<Box<str>>)> {
     let mut chunk_sizes = Vec::new();
     let mut remaining = plan.members;
     while remaining > 0 {
@@ -176,8 +194,8 @@ async fn seed_members(
                 }
                 let body = BulkMembers {
                     count: *size,
-                    currency: &plan.currency,
-                    deposit: &plan.deposit,
+                    currency: plan.currency,
+                    deposit: plan.deposit,
                     vendor_ids,
                 };
                 let created: BulkMembersCreated =
@@ -188,6 +206,7 @@ async fn seed_members(
                     created.members.len()
                 );
                 let mut tokens = Vec::with_capacity(created.members.len() * vendor_ids.len());
+                let mut ids = Vec::with_capacity(created.members.len());
                 for member in created.members {
                     ensure!(
                         member.buyer_tokens.len() == vendor_ids.len(),
@@ -195,21 +214,28 @@ async fn seed_members(
                         member.buyer_tokens.len(),
                         vendor_ids.len()
                     );
+                    ids.push(member.member_id.into_boxed_str());
                     tokens.extend(member.buyer_tokens.into_iter().map(String::into_boxed_str));
                 }
                 eprintln!(
                     "setup: members chunk {}/{chunk_count} seeded",
                     chunk_index + 1
                 );
-                done.push((chunk_index, tokens));
+                done.push((chunk_index, ids, tokens));
             }
             anyhow::Ok(done)
         }
     };
     let (first, second) = tokio::try_join!(lane(0), lane(1))?;
     let mut chunks: Vec<_> = first.into_iter().chain(second).collect();
-    chunks.sort_by_key(|(chunk_index, _)| *chunk_index);
-    Ok(chunks.into_iter().flat_map(|(_, tokens)| tokens).collect())
+    chunks.sort_by_key(|(chunk_index, _, _)| *chunk_index);
+    let mut member_ids = Vec::new();
+    let mut buyer_tokens = Vec::new();
+    for (_, ids, tokens) in chunks {
+        member_ids.extend(ids);
+        buyer_tokens.extend(tokens);
+    }
+    Ok((member_ids, buyer_tokens))
 }
 
 /// POSTs `body` to an admin `path` and decodes a 2xx JSON reply.
