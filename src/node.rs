@@ -86,6 +86,8 @@ pub struct Node {
     system: actix_rt::System,
     system_thread: std::thread::JoinHandle<()>,
     storage_threads: Option<StorageThreads>,
+    /// Answers `farthing backup` on the data directory's socket (fjall stores only).
+    backup: Option<crate::backup::BackupServer>,
     catch_up_thread: std::thread::JoinHandle<()>,
     http_runtime: Option<tokio::runtime::Runtime>,
 }
@@ -129,6 +131,20 @@ pub fn start_with(
             what: "starting the feed's catch-up thread",
             source,
         })?;
+    let backup = match opened.store {
+        Some(store) => {
+            let journal = opened.journal.clone();
+            let durable = Arc::new(move || journal.durable_seq());
+            Some(
+                crate::backup::BackupServer::start(store, &config.server.data_dir, durable)
+                    .map_err(|source| NodeError::Io {
+                        what: "listening for backups",
+                        source,
+                    })?,
+            )
+        }
+        None => None,
+    };
     let shard_count = config.shard_count();
     let http_threads = config.server.http_threads;
     let listener_count = if http_threads == 0 {
@@ -192,6 +208,7 @@ pub fn start_with(
         system: system.system,
         system_thread: system.thread,
         storage_threads,
+        backup,
         catch_up_thread,
         http_runtime,
     })
@@ -326,6 +343,7 @@ fn open_storage(config: &Config, storage: Storage) -> Result<Opened, NodeError> 
                 journal,
                 snapshots,
                 threads: Some(threads),
+                store: Some(store),
                 feed,
                 recovered,
             }
@@ -338,6 +356,7 @@ fn open_storage(config: &Config, storage: Storage) -> Result<Opened, NodeError> 
                 journal: memory.clone(),
                 snapshots: memory,
                 threads: None,
+                store: None,
                 feed,
                 recovered,
             }
@@ -520,6 +539,8 @@ struct Opened {
     journal: Arc<dyn Journal>,
     snapshots: Arc<dyn SnapshotStore>,
     threads: Option<StorageThreads>,
+    /// The fjall store, for backups (none in memory).
+    store: Option<FjallStore>,
     feed: Arc<Feed>,
     recovered: recovery::Recovered,
 }
@@ -575,6 +596,9 @@ impl Node {
     pub fn shutdown(self) -> Result<(), NodeError> {
         self.app.ready.store(false, Ordering::Release);
         let _ = self.stop.send(true);
+        if let Some(backup) = self.backup {
+            backup.stop();
+        }
         let grace = Duration::from_millis(self.app.config.server.shutdown_grace_ms)
             .saturating_add(Duration::from_secs(1));
         for _ in 0..self.listeners {

@@ -355,6 +355,60 @@ impl FjallStore {
         Ok((reader.clone(), reader))
     }
 
+    /// Copies a consistent point-in-time view of this store into a new store at `dest`
+    /// (which must not hold a store), and makes the copy durable. Safe while the journal
+    /// writer runs: it reads one fjall snapshot (a point-in-time view across keyspaces).
+    ///
+    /// The cut is `durable()` read *after* the snapshot is taken: every event up to it is in
+    /// the snapshot (durable means written before), events after it are left out (written,
+    /// not yet acknowledged), and every snapshot row in the view describes events that were
+    /// durable before the row was written, so up to the cut. Returns the cut and the events
+    /// copied.
+    ///
+    /// # Errors
+    /// fjall errors reading this store or writing the copy; `Corrupt` for an unreadable key.
+    pub fn copy_to(
+        &self,
+        dest: &Path,
+        durable: impl FnOnce() -> u64,
+    ) -> Result<StoreCopy, OpenError> {
+        const COPY_BATCH_KEYS_MAX: usize = 10_000;
+        let view = self.db.snapshot();
+        let cut = durable();
+        let copy = FjallStore::open(dest)?;
+        let mut batch = copy.db.batch().durability(None);
+        let mut events = 0_u64;
+        let flush = |batch: &mut OwnedWriteBatch, force: bool| -> Result<(), OpenError> {
+            if force || batch.len() >= COPY_BATCH_KEYS_MAX {
+                std::mem::replace(batch, copy.db.batch().durability(None)).commit()?;
+            }
+            Ok(())
+        };
+        for guard in view.range(&self.events, ..=format::seq_bytes(cut)) {
+            let (key, value) = guard.into_inner()?;
+            batch.insert(&copy.events, key, value);
+            events = events.saturating_add(1);
+            flush(&mut batch, false)?;
+        }
+        for guard in view.iter(&self.owners) {
+            let (key, value) = guard.into_inner()?;
+            let seq = format::seq_from(&value)
+                .ok_or_else(|| OpenError::Corrupt("an owner row is not a sequence".to_owned()))?;
+            if seq <= cut {
+                batch.insert(&copy.owners, key, value);
+                flush(&mut batch, false)?;
+            }
+        }
+        for guard in view.iter(&self.snapshots) {
+            let (key, value) = guard.into_inner()?;
+            batch.insert(&copy.snapshots, key, value);
+            flush(&mut batch, false)?;
+        }
+        flush(&mut batch, true)?;
+        copy.db.persist(PersistMode::SyncAll)?;
+        Ok(StoreCopy { seq: cut, events })
+    }
+
     fn read_from(
         &self,
         from_seq: u64,
@@ -447,6 +501,15 @@ fn corrupt(what: &str) -> StorageError {
 
 fn corrupt_at(seq: u64, error: &format::FormatError) -> StorageError {
     StorageError::Read(format!("event {seq}: {error}"))
+}
+
+/// What [`FjallStore::copy_to`] copied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreCopy {
+    /// The last event sequence number in the copy: the copy is the store as of this event.
+    pub seq: u64,
+    /// Events copied.
+    pub events: u64,
 }
 
 /// Read access for tools, without writer threads: `append` and `save` refuse.
