@@ -15,9 +15,11 @@
 //! - `http`: the hyper 1.x API and the buy window; parses, authenticates, maps errors,
 //!   talks to actors.
 //! - `node`: assembles and starts all of the above.
+//! - `backup`: consistent copies of a data directory, through a running node or directly.
 //! - `fuzzing` (hidden): the fuzz targets' entry points, one per kind of untrusted input.
 
 pub mod actors;
+pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod crypto;

@@ -51,6 +51,17 @@ enum Command {
         #[arg(long)]
         data_dir: PathBuf,
     },
+    /// Copies the data directory to DEST consistently, while the server runs (it takes the
+    /// copy: the CLI asks it on `DIR/backup.sock`) or not. A node started on DEST has the
+    /// same accounts, purchases and totals. DEST must not exist or be empty.
+    Backup {
+        /// The data directory to back up.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Where to write the copy (a new or empty directory).
+        #[arg(long)]
+        to: PathBuf,
+    },
     /// Adds a new token sealing key; older keys still open tokens until retired. A running
     /// server picks it up at its next start.
     RotateKeys {
@@ -159,6 +170,19 @@ fn check(data_dir: &Path) -> anyhow::Result<ExitCode> {
     }
 }
 
+fn backup(data_dir: &Path, to: &Path) -> anyhow::Result<ExitCode> {
+    // The copy holds e-mails, password hashes and keys: private like the data directory.
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
+    let copied = farthing::backup::backup(data_dir, to).context("backing up")?;
+    println!(
+        "backup written to {}: {} events, up to event {}",
+        to.display(),
+        copied.events,
+        copied.seq
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -173,6 +197,7 @@ fn main() -> ExitCode {
             data_dir,
         } => serve(config, listen, data_dir),
         Command::Check { data_dir } => check(&data_dir),
+        Command::Backup { data_dir, to } => backup(&data_dir, &to),
         Command::RotateKeys { data_dir } => TokenKeys::rotate(&data_dir, &mut rand::rngs::OsRng)
             .map(|keys| {
                 println!(

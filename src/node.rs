@@ -91,6 +91,8 @@ pub struct Node {
     system: actix_rt::System,
     system_thread: std::thread::JoinHandle<()>,
     storage_threads: Option<StorageThreads>,
+    /// Answers `farthing backup` on the data directory's socket (fjall stores only).
+    backup: Option<crate::backup::BackupServer>,
     catch_up_thread: std::thread::JoinHandle<()>,
     http_runtime: Option<tokio::runtime::Runtime>,
 }
@@ -154,6 +156,20 @@ pub fn start_paying(
             what: "starting the feed's catch-up thread",
             source,
         })?;
+    let backup = match opened.store.take() {
+        Some(store) => {
+            let journal = opened.journal.clone();
+            let durable = Arc::new(move || journal.durable_seq());
+            Some(
+                crate::backup::BackupServer::start(store, &config.server.data_dir, durable)
+                    .map_err(|source| NodeError::Io {
+                        what: "listening for backups",
+                        source,
+                    })?,
+            )
+        }
+        None => None,
+    };
     let shard_count = config.shard_count();
     let http_threads = config.server.http_threads;
     let listener_count = if http_threads == 0 {
@@ -211,6 +227,7 @@ pub fn start_paying(
         system: system.system,
         system_thread: system.thread,
         storage_threads,
+        backup,
         catch_up_thread,
         http_runtime,
     })
@@ -228,10 +245,7 @@ struct Keys {
 impl Keys {
     fn load(config: &Config) -> Result<Keys, NodeError> {
         let data_dir = &config.server.data_dir;
-        std::fs::create_dir_all(data_dir).map_err(|source| NodeError::Io {
-            what: "creating the data directory",
-            source,
-        })?;
+        secure_data_dir(data_dir)?;
         let keys = |e: crate::crypto::KeyFileError| NodeError::Keys(e.to_string());
         let admin_key_path = config.admin_key_path();
         let loaded = Keys {
@@ -246,6 +260,80 @@ impl Keys {
         tracing::info!(path = %admin_key_path.display(), "admin key");
         Ok(loaded)
     }
+}
+
+/// Most entries of the data directory's tree that the start-up permission pass visits: a
+/// bound on the walk, far above the few hundred files a data directory holds (keys, fjall's
+/// journals and tables).
+const DATA_DIR_ENTRIES_MAX: usize = 100_000;
+/// How many tightened paths are named in the warning; the rest are counted.
+const TIGHTENED_NAMED_MAX: usize = 10;
+
+/// Makes the data directory private to the server's user: the process umask becomes 077 (so
+/// every file fjall and the key loaders create is 0600, every directory 0700), the directory
+/// is created 0700 if missing, and an existing tree open to others is tightened (group and
+/// other bits removed) with a warning naming what was changed. The directory holds e-mail
+/// addresses, password hashes and keys.
+///
+/// The umask is process-wide: a node owns its process (as it owns the metrics recorder), and
+/// nothing farthing writes is meant for other users. Symbolic links are not followed.
+///
+/// # Errors
+/// `NodeError::Io` if the directory cannot be created, walked or changed.
+pub fn secure_data_dir(data_dir: &Path) -> Result<Vec<PathBuf>, NodeError> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(data_dir)
+        .map_err(|source| NodeError::Io {
+            what: "creating the data directory",
+            source,
+        })?;
+    let io = |what| move |source| NodeError::Io { what, source };
+    let mut tightened = Vec::new();
+    let mut pending = vec![data_dir.to_path_buf()];
+    let mut visited = 0_usize;
+    while let Some(path) = pending.pop() {
+        visited = visited.saturating_add(1);
+        if visited > DATA_DIR_ENTRIES_MAX {
+            tracing::warn!(
+                entries_max = DATA_DIR_ENTRIES_MAX,
+                "the data directory holds too many entries to check them all"
+            );
+            break;
+        }
+        let metadata =
+            std::fs::symlink_metadata(&path).map_err(io("reading the data directory"))?;
+        if metadata.is_symlink() {
+            continue;
+        }
+        if metadata.is_dir() {
+            for entry in std::fs::read_dir(&path).map_err(io("reading the data directory"))? {
+                pending.push(entry.map_err(io("reading the data directory"))?.path());
+            }
+        }
+        let mode = metadata.permissions().mode();
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode & 0o700))
+                .map_err(io("tightening the data directory's permissions"))?;
+            tightened.push(path);
+        }
+    }
+    if !tightened.is_empty() {
+        let named: Vec<String> = tightened
+            .iter()
+            .take(TIGHTENED_NAMED_MAX)
+            .map(|path| path.display().to_string())
+            .collect();
+        tracing::warn!(
+            count = tightened.len(),
+            paths = named.join(", "),
+            "the data directory was open to other users; removed their access"
+        );
+    }
+    Ok(tightened)
 }
 
 /// Opens the journal and snapshots, recovers, and builds the feed on what recovery folded.
@@ -274,6 +362,7 @@ fn open_storage(config: &Config, storage: Storage) -> Result<Opened, NodeError> 
                 journal,
                 snapshots,
                 threads: Some(threads),
+                store: Some(store),
                 feed,
                 recovered,
             }
@@ -286,6 +375,7 @@ fn open_storage(config: &Config, storage: Storage) -> Result<Opened, NodeError> 
                 journal: memory.clone(),
                 snapshots: memory,
                 threads: None,
+                store: None,
                 feed,
                 recovered,
             }
@@ -517,6 +607,8 @@ struct Opened {
     journal: Arc<dyn Journal>,
     snapshots: Arc<dyn SnapshotStore>,
     threads: Option<StorageThreads>,
+    /// The fjall store, for backups (none in memory).
+    store: Option<FjallStore>,
     feed: Arc<Feed>,
     recovered: recovery::Recovered,
 }
@@ -572,6 +664,9 @@ impl Node {
     pub fn shutdown(self) -> Result<(), NodeError> {
         self.app.ready.store(false, Ordering::Release);
         let _ = self.stop.send(true);
+        if let Some(backup) = self.backup {
+            backup.stop();
+        }
         let grace = Duration::from_millis(self.app.config.server.shutdown_grace_ms)
             .saturating_add(Duration::from_secs(1));
         for _ in 0..self.listeners {

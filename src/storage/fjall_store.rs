@@ -36,7 +36,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode, Readable};
+use fjall::{Database, Keyspace, KeyspaceCreateOptions, OwnedWriteBatch, PersistMode, Readable};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::format::{self, Recorded, SnapshotRows};
@@ -103,15 +103,37 @@ pub struct StoreConfig {
     pub snapshot_queue_max: usize,
 }
 
-/// How a written batch is made durable: the seam where tests and benches inject slow,
-/// failing or counting persists.
+/// How a batch is written and made durable: the storage seam where tests and benches
+/// inject failing writes, failing, slow or counting persists, and a full disk.
+///
+/// A trait object called once per *batch* (not per event), so production pays one dynamic
+/// call per group commit and nothing per request. The `fail` crate was the alternative: its
+/// fail points are named strings configured globally per process, so two tests in one binary
+/// would share them, and it cannot hand the test the database to write part of a batch and
+/// then fail; a seam owned by each store can.
 pub trait Durability: Send + 'static {
+    /// Writes `batch` into the store (fjall's journal buffer and memtables), not yet durable.
+    /// Called once per batch on the writer thread, before [`Durability::make_durable`].
+    ///
+    /// # Errors
+    /// Any error poisons the journal: none of the batch's acks is released.
+    fn write(&mut self, batch: OwnedWriteBatch) -> Result<(), fjall::Error> {
+        batch.commit()
+    }
+
     /// Makes everything written to `db` so far durable. Called once per batch, on the
     /// writer thread, after the batch is written and before any of its acks are released.
     ///
     /// # Errors
     /// Any error poisons the journal; the call is never retried.
     fn make_durable(&mut self, db: &Database) -> Result<(), fjall::Error>;
+
+    /// The seam the snapshot writer uses for its own batches, asked for once at start. A
+    /// snapshot is a cache: its writes are handed to the operating system (`NoSync`) and a
+    /// failure only drops it, so tests can make this seam fail or stall to prove it.
+    fn snapshot_writes(&mut self) -> Box<dyn Durability> {
+        Box::new(NoSync)
+    }
 }
 
 /// Production durability: `fdatasync` of fjall's journal file once per batch.
@@ -247,7 +269,7 @@ impl FjallStore {
     pub fn start(
         &self,
         config: StoreConfig,
-        durability: Box<dyn Durability>,
+        mut durability: Box<dyn Durability>,
         sink: Arc<dyn DurableSink>,
     ) -> Result<(Arc<FjallJournal>, Arc<FjallSnapshots>, StorageThreads), OpenError> {
         if config.batch_events_max == 0 {
@@ -267,6 +289,7 @@ impl FjallStore {
         let next_seq = last_seq.checked_add(1).ok_or(OpenError::InvalidConfig(
             "event sequence numbers are exhausted",
         ))?;
+        let snapshot_seam = durability.snapshot_writes();
         let (tx, rx) = mpsc::channel(config.queue_entries_max);
         let shared = Arc::new(Shared {
             poison: Poison::default(),
@@ -290,7 +313,7 @@ impl FjallStore {
         let snapshot_store = self.clone();
         let snapshot_writer = std::thread::Builder::new()
             .name(SNAPSHOT_THREAD_NAME.to_owned())
-            .spawn(move || write_snapshots(&snapshot_store, snapshot_rx))?;
+            .spawn(move || write_snapshots(&snapshot_store, snapshot_seam, snapshot_rx))?;
         let keeper = MemtableKeeper::start(vec![
             self.events.clone(),
             self.owners.clone(),
@@ -330,6 +353,60 @@ impl FjallStore {
             poison: Arc::new(Poison::default()),
         };
         Ok((reader.clone(), reader))
+    }
+
+    /// Copies a consistent point-in-time view of this store into a new store at `dest`
+    /// (which must not hold a store), and makes the copy durable. Safe while the journal
+    /// writer runs: it reads one fjall snapshot (a point-in-time view across keyspaces).
+    ///
+    /// The cut is `durable()` read *after* the snapshot is taken: every event up to it is in
+    /// the snapshot (durable means written before), events after it are left out (written,
+    /// not yet acknowledged), and every snapshot row in the view describes events that were
+    /// durable before the row was written, so up to the cut. Returns the cut and the events
+    /// copied.
+    ///
+    /// # Errors
+    /// fjall errors reading this store or writing the copy; `Corrupt` for an unreadable key.
+    pub fn copy_to(
+        &self,
+        dest: &Path,
+        durable: impl FnOnce() -> u64,
+    ) -> Result<StoreCopy, OpenError> {
+        const COPY_BATCH_KEYS_MAX: usize = 10_000;
+        let view = self.db.snapshot();
+        let cut = durable();
+        let copy = FjallStore::open(dest)?;
+        let mut batch = copy.db.batch().durability(None);
+        let mut events = 0_u64;
+        let flush = |batch: &mut OwnedWriteBatch, force: bool| -> Result<(), OpenError> {
+            if force || batch.len() >= COPY_BATCH_KEYS_MAX {
+                std::mem::replace(batch, copy.db.batch().durability(None)).commit()?;
+            }
+            Ok(())
+        };
+        for guard in view.range(&self.events, ..=format::seq_bytes(cut)) {
+            let (key, value) = guard.into_inner()?;
+            batch.insert(&copy.events, key, value);
+            events = events.saturating_add(1);
+            flush(&mut batch, false)?;
+        }
+        for guard in view.iter(&self.owners) {
+            let (key, value) = guard.into_inner()?;
+            let seq = format::seq_from(&value)
+                .ok_or_else(|| OpenError::Corrupt("an owner row is not a sequence".to_owned()))?;
+            if seq <= cut {
+                batch.insert(&copy.owners, key, value);
+                flush(&mut batch, false)?;
+            }
+        }
+        for guard in view.iter(&self.snapshots) {
+            let (key, value) = guard.into_inner()?;
+            batch.insert(&copy.snapshots, key, value);
+            flush(&mut batch, false)?;
+        }
+        flush(&mut batch, true)?;
+        copy.db.persist(PersistMode::SyncAll)?;
+        Ok(StoreCopy { seq: cut, events })
     }
 
     fn read_from(
@@ -424,6 +501,15 @@ fn corrupt(what: &str) -> StorageError {
 
 fn corrupt_at(seq: u64, error: &format::FormatError) -> StorageError {
     StorageError::Read(format!("event {seq}: {error}"))
+}
+
+/// What [`FjallStore::copy_to`] copied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreCopy {
+    /// The last event sequence number in the copy: the copy is the store as of this event.
+    pub seq: u64,
+    /// Events copied.
+    pub events: u64,
 }
 
 /// Read access for tools, without writer threads: `append` and `save` refuse.
@@ -623,7 +709,11 @@ impl SnapshotStore for FjallSnapshots {
 /// operating system (no fsync of its own: the next journal persist covers it, and a lost
 /// snapshot only means replaying more events). A write that fails is logged and the rows are
 /// dropped for the same reason.
-fn write_snapshots(store: &FjallStore, mut rx: mpsc::Receiver<SnapshotCommand>) {
+fn write_snapshots(
+    store: &FjallStore,
+    mut seam: Box<dyn Durability>,
+    mut rx: mpsc::Receiver<SnapshotCommand>,
+) {
     let written = metrics::counter!(METRIC_SNAPSHOTS_WRITTEN_TOTAL);
     let mut pending: Vec<SnapshotRows> = Vec::new();
     let mut waiters: Vec<oneshot::Sender<Result<(), StorageError>>> = Vec::new();
@@ -650,9 +740,9 @@ fn write_snapshots(store: &FjallStore, mut rx: mpsc::Receiver<SnapshotCommand>) 
                     batch.insert(&store.snapshots, key, value);
                 }
             }
-            let outcome = batch
-                .commit()
-                .and_then(|()| store.db.persist(PersistMode::Buffer))
+            let outcome = seam
+                .write(batch)
+                .and_then(|()| seam.make_durable(&store.db))
                 .map_err(|error| StorageError::Read(error.to_string()));
             if let Err(error) = &outcome {
                 tracing::error!(%error, "writing snapshots failed; recovery will replay more");
@@ -863,7 +953,7 @@ impl Writer {
             }
             seqs.push(first_seq..next_seq);
         }
-        write.commit()?;
+        self.durability.write(write)?;
         self.durability.make_durable(&store.db)?;
         self.next_seq = next_seq;
         if let Some(last_durable) = next_seq.checked_sub(1) {
@@ -913,6 +1003,7 @@ mod tests {
     use crate::domain::ids::{AccountId, SessionId};
     use crate::domain::time::Timestamp;
     use std::collections::HashSet;
+    use std::path::PathBuf;
     use std::sync::Mutex;
     use std::sync::atomic::AtomicUsize;
     use std::sync::mpsc as std_mpsc;
@@ -1287,6 +1378,88 @@ mod tests {
         }
         // Appends that raced with the stop were either written in order or refused.
         assert!(store.last_seq()? >= 6);
+        Ok(())
+    }
+
+    /// Where the written data of the newest journal file ends. fjall preallocates journal
+    /// files with zeros, so the file length says nothing; data is contiguous from the start,
+    /// so the first all-zero block after it marks the end.
+    fn journal_data_end(dir: &Path) -> Result<(PathBuf, u64), Box<dyn std::error::Error>> {
+        use std::io::Read;
+        let newest = std::fs::read_dir(dir)?
+            .flatten()
+            .map(|entry| entry.path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "jnl"))
+            .max_by_key(|path| {
+                path.file_stem()
+                    .and_then(|stem| stem.to_str())
+                    .and_then(|stem| stem.parse::<u64>().ok())
+            })
+            .ok_or("no journal file")?;
+        let mut file = std::fs::File::open(&newest)?;
+        let mut block = vec![0_u8; 4_096];
+        let (mut offset, mut end) = (0_u64, 0_u64);
+        loop {
+            let read = file.read(&mut block)?;
+            let filled = block.get(..read).ok_or("short read")?;
+            match filled.iter().rposition(|byte| *byte != 0) {
+                Some(at) => end = offset + u64::try_from(at)? + 1,
+                None => break,
+            }
+            offset += u64::try_from(read)?;
+        }
+        Ok((newest, end))
+    }
+
+    #[test]
+    fn a_torn_tail_at_any_byte_loses_only_the_torn_group() -> TestResult {
+        const GROUPS: u64 = 6;
+        let dir = tempfile::tempdir()?;
+        // Where the journal's data ended after each acknowledged group.
+        let mut ends = Vec::new();
+        {
+            let (journal, _snapshots, threads, _) =
+                open(dir.path(), CONFIG, Box::new(NoSync), no_sink())?;
+            for position in 0..GROUPS {
+                journal
+                    .append(append(1, position * 2, &[position, position + 100]))?
+                    .wait_blocking()?;
+                ends.push(journal_data_end(dir.path())?);
+            }
+            threads.shutdown()?;
+        }
+        let (path, last_end) = ends.last().cloned().ok_or("no groups")?;
+        assert!(
+            ends.windows(2).all(|pair| pair[0].0 == pair[1].0),
+            "one file"
+        );
+        let first_end = ends.first().ok_or("no groups")?.1;
+        let last_group_start = ends.iter().rev().nth(1).map_or(first_end, |(_, end)| *end);
+        // Every cut inside the last group, and every ninth byte back to the end of the first
+        // group (each cut costs a reopen): recovery keeps exactly the groups wholly before
+        // the cut (fjall drops a torn batch by its checksum and length), never fails to open,
+        // never panics.
+        let cuts = (last_group_start..last_end)
+            .rev()
+            .chain((first_end..last_group_start).rev().step_by(9));
+        for cut in cuts {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(&path)?
+                .set_len(cut)?;
+            let whole = ends.iter().filter(|(_, end)| *end <= cut).count();
+            let store = FjallStore::open(dir.path())?;
+            let kept = u64::try_from(whole)? * 2;
+            assert_eq!(store.last_seq()?, kept, "cut at {cut}");
+            let (reader, _) = store.reader()?;
+            let owner = Owner::Account(AccountId(1));
+            let positions: Vec<u64> = reader
+                .read_owner(owner, 0, 100)?
+                .iter()
+                .map(|r| r.position)
+                .collect();
+            assert_eq!(positions, (0..kept).collect::<Vec<_>>(), "cut at {cut}");
+        }
         Ok(())
     }
 
