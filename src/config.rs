@@ -118,6 +118,8 @@ pub struct IdempotencyConfig {
     pub retention_ms: u64,
     /// Keys remembered at most.
     pub keys_max: usize,
+    /// Keys one vendor has remembered at most (above: 429 for that vendor only).
+    pub keys_per_vendor_max: usize,
 }
 
 /// `[members]`.
@@ -262,6 +264,7 @@ struct RawTokens {
 struct RawIdempotency {
     retention_ms: u64,
     keys_max: usize,
+    keys_per_vendor_max: usize,
 }
 
 /// `[members]` as written; see `MembersConfig`.
@@ -658,7 +661,14 @@ impl RawIdempotency {
         let RawIdempotency {
             retention_ms,
             keys_max,
+            keys_per_vendor_max,
         } = self;
+        let keys_max = within(
+            "idempotency.keys_max",
+            keys_max,
+            1..=usize::MAX,
+            "at least 1",
+        )?;
         Ok(IdempotencyConfig {
             // Zero would forget every key at once, so a client's retry would pay twice.
             retention_ms: within(
@@ -667,11 +677,13 @@ impl RawIdempotency {
                 1..=30 * DAY_MS,
                 "1 ms to 30 days",
             )?,
-            keys_max: within(
-                "idempotency.keys_max",
-                keys_max,
-                1..=usize::MAX,
-                "at least 1",
+            keys_max,
+            // Above the whole cache's bound it would bound nothing.
+            keys_per_vendor_max: within(
+                "idempotency.keys_per_vendor_max",
+                keys_per_vendor_max,
+                1..=keys_max,
+                "1 to idempotency.keys_max",
             )?,
         })
     }
@@ -1033,7 +1045,10 @@ mod tests {
         ("tokens.session_idle_ttl_ms", "31536000001", "31536000000"),
         ("idempotency.retention_ms", "0", "1"),
         ("idempotency.retention_ms", "2592000001", "2592000000"),
-        ("idempotency.keys_max", "0", "1"),
+        // The nearest allowed with the other defaults: at least keys_per_vendor_max.
+        ("idempotency.keys_max", "0", "100000"),
+        ("idempotency.keys_per_vendor_max", "0", "1"),
+        ("idempotency.keys_per_vendor_max", "1000001", "1000000"),
         ("members.argon2_memory_kib", "7", "8"),
         ("members.argon2_iterations", "0", "1"),
         ("members.argon2_parallelism", "0", "1"),
@@ -1081,6 +1096,17 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_vendors_key_quota_is_within_the_whole_cache() {
+        let whole = ("FARTHING_IDEMPOTENCY__KEYS_MAX", "10");
+        let per_vendor = |keys| ("FARTHING_IDEMPOTENCY__KEYS_PER_VENDOR_MAX", keys);
+        assert_eq!(
+            invalid_key(with(&[whole, per_vendor("11")])),
+            Some("idempotency.keys_per_vendor_max")
+        );
+        assert!(with(&[whole, per_vendor("10")]).is_ok());
     }
 
     #[test]

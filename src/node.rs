@@ -366,6 +366,7 @@ fn start_system(
                     boot_epoch: keys.boot_epoch,
                     idempotency: IdempotencyCache::new(
                         config.idempotency.keys_max,
+                        config.idempotency.keys_per_vendor_max,
                         config.idempotency.retention_ms,
                     ),
                     config,

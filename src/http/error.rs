@@ -75,6 +75,9 @@ pub enum ApiError {
     NoPaymentMethod,
     /// A money total would overflow: the totals cannot be shown honestly.
     TotalsOverflow,
+    /// The vendor holds as many live `Idempotency-Key`s as it may: only this vendor is
+    /// refused, so one vendor's keys cannot fill the cache every vendor shares.
+    IdempotencyQuotaExceeded,
 }
 
 /// An RFC 9457 problem: the body of every error response, and of a failed item in a batch.
@@ -185,6 +188,12 @@ impl ApiError {
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "totals_overflow",
                 "A money total overflowed; the totals cannot be shown",
+            ),
+            ApiError::IdempotencyQuotaExceeded => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "idempotency_quota_exceeded",
+                "This vendor holds its quota of Idempotency-Keys; send the request without a \
+                 new key, or wait until older keys expire",
             ),
         }
     }
@@ -478,6 +487,7 @@ pub fn explain(code: &str) -> Option<&'static str> {
         ApiError::PaymentDeclined,
         ApiError::NoPaymentMethod,
         ApiError::TotalsOverflow,
+        ApiError::IdempotencyQuotaExceeded,
     ];
     let rejects = Reject::ALL.iter().map(|r| ApiError::Reject(*r));
     let tokens = [TokenKind::Buyer, TokenKind::Access]

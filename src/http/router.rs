@@ -206,6 +206,11 @@ fn status_label(status: StatusCode) -> &'static str {
     }
 }
 
+/// The content type of JSON answers.
+pub const JSON: &str = "application/json";
+/// The content type of problem answers (RFC 9457).
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
 /// A response with `body` of `content_type`.
 #[must_use]
 pub fn respond(
@@ -224,14 +229,14 @@ pub fn respond(
 /// A JSON response.
 #[must_use]
 pub fn json<T: serde::Serialize>(status: StatusCode, value: &T) -> Response<Full<Bytes>> {
-    respond(status, "application/json", super::json::to_json(value))
+    respond(status, JSON, super::json::to_json(value))
 }
 
 /// A problem+json response, with `Retry-After` when retrying makes sense.
 #[must_use]
 pub fn problem(error: &ApiError) -> Response<Full<Bytes>> {
     let (status, ..) = error.describe();
-    let mut response = respond(status, "application/problem+json", error.body());
+    let mut response = respond(status, PROBLEM_JSON, error.body());
     if let Some(seconds) = error.retry_after_s() {
         response
             .headers_mut()
@@ -259,6 +264,7 @@ mod tests {
             ApiError::PaymentDeclined,
             ApiError::NoPaymentMethod,
             ApiError::TotalsOverflow,
+            ApiError::IdempotencyQuotaExceeded,
         ]);
         for error in errors {
             let (status, code, _) = error.describe();
