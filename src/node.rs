@@ -21,6 +21,7 @@ use crate::crypto::token::TokenKeys;
 use crate::crypto::{BootEpoch, LocatorKey};
 use crate::domain::account::AccountPolicy;
 use crate::http::app::{App, IdempotencyCache};
+use crate::http::metrics_listener::MetricsListener;
 use crate::http::server;
 use crate::storage::fjall_store::{Durability, FjallStore, OpenError, StorageThreads, StoreConfig};
 use crate::storage::memory::MemoryStore;
@@ -79,6 +80,9 @@ pub struct Node {
     pub address: SocketAddr,
     /// Shared state (tests read it; `main` watches the journal through it).
     pub app: Arc<App>,
+    /// The address `/metrics` is served on when `metrics.listen` moves it off the API port.
+    pub metrics_address: Option<SocketAddr>,
+    metrics_thread: Option<std::thread::JoinHandle<()>>,
     stop: watch::Sender<bool>,
     served: parking_lot::Mutex<std::sync::mpsc::Receiver<()>>,
     listeners: usize,
@@ -148,6 +152,16 @@ pub fn start_with(
     } else {
         (Vec::new(), listeners)
     };
+    let metrics_listener = config
+        .metrics
+        .listen
+        .map(MetricsListener::bind)
+        .transpose()
+        .map_err(|source| NodeError::Io {
+            what: "binding metrics.listen",
+            source,
+        })?;
+    let metrics_address = metrics_listener.as_ref().map(|listener| listener.address);
     let public_url = if config.buy_window.public_url.is_empty() {
         format!("http://{address}")
     } else {
@@ -181,10 +195,19 @@ pub fn start_with(
         serving.clone(),
     )?;
     let http_runtime = start_http_runtime(&system.app, runtime_listeners, &serving, http_threads)?;
-    tracing::info!(%address, shards = shard_count, http_threads, "farthing is serving");
+    let metrics_thread = metrics_listener
+        .map(|listener| listener.spawn(system.app.clone(), stop.subscribe()))
+        .transpose()
+        .map_err(|source| NodeError::Io {
+            what: "starting the metrics listener",
+            source,
+        })?;
+    tracing::info!(%address, ?metrics_address, shards = shard_count, http_threads, "farthing is serving");
     Ok(Node {
         address,
         app: system.app,
+        metrics_address,
+        metrics_thread,
         stop,
         served: parking_lot::Mutex::new(served),
         listeners: listener_count,
@@ -514,6 +537,9 @@ impl Node {
         }
         if let Some(runtime) = self.http_runtime {
             runtime.shutdown_timeout(grace);
+        }
+        if let Some(thread) = self.metrics_thread {
+            let _ = thread.join();
         }
         self.shards.stop();
         self.system.stop();

@@ -110,6 +110,21 @@ impl App {
         }
     }
 
+    /// Checks the caller may read `/metrics`: anyone when `metrics.token` is unset, else only
+    /// a caller presenting it as its bearer.
+    ///
+    /// # Errors
+    /// `Unauthenticated`.
+    pub fn metrics_reader(&self, headers: &HeaderMap) -> Result<(), ApiError> {
+        let Some(token) = &self.config.metrics.token else {
+            return Ok(());
+        };
+        match bearer(headers) {
+            Some(presented) if token.verify(presented) => Ok(()),
+            _ => Err(ApiError::Unauthenticated),
+        }
+    }
+
     /// Opens the member's session token; the account actor still checks the session.
     ///
     /// # Errors

@@ -8,6 +8,7 @@
 //! - `vendor_api`, `offers_api`, `member_api`, `admin_api`, `probes`: handlers.
 //! - `purchase`: the purchase path shared by `/v1/authorize` and the buy window.
 //! - `buy_window`: the member's pages.
+//! - `metrics_listener`: `/metrics` on its own address, when configured.
 
 pub mod admin_api;
 pub mod app;
@@ -16,6 +17,7 @@ pub mod dto;
 pub mod error;
 pub mod json;
 pub mod member_api;
+pub mod metrics_listener;
 pub mod offers_api;
 pub mod openapi;
 pub mod probes;
