@@ -1269,6 +1269,7 @@ mod tests {
         let config = with(&[]).unwrap();
         assert_eq!(config.log.format, LogFormat::Text);
         assert_eq!(config.log.filter, "warn,farthing=info");
+        assert_eq!(config.log.filter, crate::logging::DEFAULT_FILTER);
         let json = with(&[("FARTHING_LOG__FORMAT", "json")]).unwrap();
         assert_eq!(json.log.format, LogFormat::Json);
         assert_eq!(

@@ -6,7 +6,7 @@
 //! - `storage`: the fjall write-ahead journal (group commit), state rows, recovery, `check`.
 //! - `crypto`: sealed tokens (XChaCha20-Poly1305), authorization locators (AES-SIV), API
 //!   keys, member pseudonyms, the boot epoch.
-//! - `clock`, `config`, `metrics`: edges the others are given.
+//! - `clock`, `config`, `metrics`, `logging`: edges the others are given.
 //! - `actors`: one actix actor per account and vendor; thin shells around `domain`.
 //! - `payments`: the payment-processor adapter (a built-in test processor) for top-offs.
 //! - `web`: the buy window's HTML pages and their translations (pure rendering).
@@ -20,6 +20,7 @@ pub mod config;
 pub mod crypto;
 pub mod domain;
 pub mod http;
+pub mod logging;
 pub mod metrics;
 pub mod node;
 pub mod payments;
