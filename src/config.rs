@@ -129,6 +129,8 @@ pub struct IdempotencyConfig {
     pub retention_ms: u64,
     /// Keys remembered at most.
     pub keys_max: usize,
+    /// Keys one vendor has remembered at most (above: 429 for that vendor only).
+    pub keys_per_vendor_max: usize,
 }
 
 /// `[members]`.
@@ -205,6 +207,67 @@ pub struct BuyWindowConfig {
     pub public_session_ttl_ms: u64,
 }
 
+/// `[metrics]`.
+#[derive(Clone, Debug)]
+pub struct MetricsConfig {
+    /// The bearer token `GET /metrics` requires; `None`: none (as before the setting).
+    pub token: Option<MetricsToken>,
+    /// Serve `/metrics` on this address instead of the API port; `None`: the API port.
+    pub listen: Option<SocketAddr>,
+}
+
+/// The bearer token of `/metrics`. Its `Debug` hides it, so printing the configuration never
+/// prints the secret; it is compared in constant time.
+#[derive(Clone)]
+pub struct MetricsToken(String);
+
+impl MetricsToken {
+    /// Shortest token accepted: a short one could be guessed by a scraper of the port.
+    pub const CHARS_MIN: usize = 16;
+    /// Longest token accepted.
+    pub const CHARS_MAX: usize = 256;
+
+    /// A token of `CHARS_MIN` to `CHARS_MAX` visible ASCII characters (what fits in an
+    /// `Authorization: Bearer` header unchanged), else `None`.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<MetricsToken> {
+        let fits = (Self::CHARS_MIN..=Self::CHARS_MAX).contains(&text.len())
+            && text.bytes().all(|byte| byte.is_ascii_graphic());
+        fits.then(|| MetricsToken(text.to_owned()))
+    }
+
+    /// True when `presented` is this token (constant time in the token's content).
+    #[must_use]
+    pub fn verify(&self, presented: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        bool::from(self.0.as_bytes().ct_eq(presented.as_bytes()))
+    }
+}
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsToken(<redacted>)")
+    }
+}
+
+/// `[log]`.
+#[derive(Clone, Debug)]
+pub struct LogConfig {
+    /// How lines are written.
+    pub format: LogFormat,
+    /// Which lines are written: a `tracing` filter (`RUST_LOG` syntax), checked at start.
+    pub filter: String,
+}
+
+/// How log lines are written (to stderr).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines; coloured only when stderr is a terminal.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
 /// The validated configuration. Made only by validating a `RawConfig` (`Config::load`,
 /// `Config::from_toml`), so every value in it is within its rule.
 #[derive(Clone, Debug)]
@@ -227,6 +290,10 @@ pub struct Config {
     pub offers: OffersConfig,
     /// `[buy_window]`.
     pub buy_window: BuyWindowConfig,
+    /// `[metrics]`.
+    pub metrics: MetricsConfig,
+    /// `[log]`.
+    pub log: LogConfig,
 }
 
 /// The file as written: the serde shape of `config/farthing.toml`, with money still text.
@@ -244,6 +311,8 @@ struct RawConfig {
     admin: RawAdmin,
     offers: RawOffers,
     buy_window: RawBuyWindow,
+    metrics: RawMetrics,
+    log: RawLog,
 }
 
 /// `[server]` as written; see `ServerConfig`.
@@ -302,6 +371,7 @@ struct RawTokens {
 struct RawIdempotency {
     retention_ms: u64,
     keys_max: usize,
+    keys_per_vendor_max: usize,
 }
 
 /// `[members]` as written; see `MembersConfig`.
@@ -349,6 +419,22 @@ struct RawBuyWindow {
     top_off_amount: String,
     charge_max: String,
     public_session_ttl_ms: u64,
+}
+
+/// `[metrics]` as written; see `MetricsConfig`. Empty strings mean "not set".
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMetrics {
+    token: String,
+    listen: String,
+}
+
+/// `[log]` as written; see `LogConfig`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLog {
+    format: String,
+    filter: String,
 }
 
 /// The environment variable prefix for overrides.
@@ -528,6 +614,8 @@ impl RawConfig {
             admin,
             offers,
             buy_window,
+            metrics,
+            log,
         } = self;
         Ok(Config {
             server: server.validate()?,
@@ -541,6 +629,8 @@ impl RawConfig {
             },
             offers: offers.validate()?,
             buy_window: buy_window.validate()?,
+            metrics: metrics.validate()?,
+            log: log.validate()?,
         })
     }
 }
@@ -761,7 +851,14 @@ impl RawIdempotency {
         let RawIdempotency {
             retention_ms,
             keys_max,
+            keys_per_vendor_max,
         } = self;
+        let keys_max = within(
+            "idempotency.keys_max",
+            keys_max,
+            1..=usize::MAX,
+            "at least 1",
+        )?;
         Ok(IdempotencyConfig {
             // Zero would forget every key at once, so a client's retry would pay twice.
             retention_ms: within(
@@ -770,11 +867,13 @@ impl RawIdempotency {
                 1..=30 * DAY_MS,
                 "1 ms to 30 days",
             )?,
-            keys_max: within(
-                "idempotency.keys_max",
-                keys_max,
-                1..=usize::MAX,
-                "at least 1",
+            keys_max,
+            // Above the whole cache's bound it would bound nothing.
+            keys_per_vendor_max: within(
+                "idempotency.keys_per_vendor_max",
+                keys_per_vendor_max,
+                1..=keys_max,
+                "1 to idempotency.keys_max",
             )?,
         })
     }
@@ -994,6 +1093,53 @@ impl RawBuyWindow {
                 "1 ms to 1 day",
             )?,
         })
+    }
+}
+
+impl RawMetrics {
+    fn validate(self) -> Result<MetricsConfig, ConfigError> {
+        let RawMetrics { token, listen } = self;
+        let token = if token.is_empty() {
+            None
+        } else {
+            Some(MetricsToken::parse(&token).ok_or(ConfigError::Invalid {
+                key: "metrics.token",
+                reason: "empty (none), or 16 to 256 visible ASCII characters",
+            })?)
+        };
+        let listen = if listen.is_empty() {
+            None
+        } else {
+            Some(listen.parse().map_err(|_| ConfigError::Invalid {
+                key: "metrics.listen",
+                reason: "empty (the API port), or an address such as \"127.0.0.1:9090\"",
+            })?)
+        };
+        Ok(MetricsConfig { token, listen })
+    }
+}
+
+impl RawLog {
+    fn validate(self) -> Result<LogConfig, ConfigError> {
+        let RawLog { format, filter } = self;
+        let format = match format.as_str() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            _ => {
+                return Err(ConfigError::Invalid {
+                    key: "log.format",
+                    reason: "\"text\" or \"json\"",
+                });
+            }
+        };
+        // Parsed here so a typo stops start-up instead of silently logging nothing.
+        if tracing_subscriber::EnvFilter::try_new(&filter).is_err() {
+            return Err(ConfigError::Invalid {
+                key: "log.filter",
+                reason: "a tracing filter such as \"warn,farthing=info\"",
+            });
+        }
+        Ok(LogConfig { format, filter })
     }
 }
 
@@ -1269,7 +1415,10 @@ mod tests {
         ("tokens.session_idle_ttl_ms", "31536000001", "31536000000"),
         ("idempotency.retention_ms", "0", "1"),
         ("idempotency.retention_ms", "2592000001", "2592000000"),
-        ("idempotency.keys_max", "0", "1"),
+        // The nearest allowed with the other defaults: at least keys_per_vendor_max.
+        ("idempotency.keys_max", "0", "100000"),
+        ("idempotency.keys_per_vendor_max", "0", "1"),
+        ("idempotency.keys_per_vendor_max", "1000001", "1000000"),
         ("members.argon2_memory_kib", "7", "8"),
         ("members.argon2_iterations", "0", "1"),
         ("members.argon2_parallelism", "0", "1"),
@@ -1364,6 +1513,67 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn metrics_token_and_listen_are_unset_by_default_and_checked_when_set() {
+        let config = with(&[]).unwrap();
+        assert!(config.metrics.token.is_none());
+        assert!(config.metrics.listen.is_none());
+        let token = ("FARTHING_METRICS__TOKEN", "0123456789abcdef");
+        let listen = ("FARTHING_METRICS__LISTEN", "127.0.0.1:9090");
+        let config = with(&[token, listen]).unwrap();
+        let set = config.metrics.token.unwrap();
+        assert!(set.verify("0123456789abcdef"));
+        assert!(!set.verify("0123456789abcdeg"));
+        assert!(
+            !format!("{set:?}").contains("0123"),
+            "Debug hides the token"
+        );
+        assert_eq!(
+            config.metrics.listen,
+            Some("127.0.0.1:9090".parse().unwrap())
+        );
+        for bad in ["0123456789abcde", "0123456789 abcdef", &"x".repeat(257)] {
+            assert_eq!(
+                invalid_key(with(&[("FARTHING_METRICS__TOKEN", bad)])),
+                Some("metrics.token"),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            invalid_key(with(&[("FARTHING_METRICS__LISTEN", "localhost")])),
+            Some("metrics.listen")
+        );
+    }
+
+    #[test]
+    fn log_settings_default_to_text_and_farthing_at_info() {
+        let config = with(&[]).unwrap();
+        assert_eq!(config.log.format, LogFormat::Text);
+        assert_eq!(config.log.filter, "warn,farthing=info");
+        assert_eq!(config.log.filter, crate::logging::DEFAULT_FILTER);
+        let json = with(&[("FARTHING_LOG__FORMAT", "json")]).unwrap();
+        assert_eq!(json.log.format, LogFormat::Json);
+        assert_eq!(
+            invalid_key(with(&[("FARTHING_LOG__FORMAT", "xml")])),
+            Some("log.format")
+        );
+        assert_eq!(
+            invalid_key(with(&[("FARTHING_LOG__FILTER", "farthing=loud")])),
+            Some("log.filter")
+        );
+    }
+
+    #[test]
+    fn a_vendors_key_quota_is_within_the_whole_cache() {
+        let whole = ("FARTHING_IDEMPOTENCY__KEYS_MAX", "10");
+        let per_vendor = |keys| ("FARTHING_IDEMPOTENCY__KEYS_PER_VENDOR_MAX", keys);
+        assert_eq!(
+            invalid_key(with(&[whole, per_vendor("11")])),
+            Some("idempotency.keys_per_vendor_max")
+        );
+        assert!(with(&[whole, per_vendor("10")]).is_ok());
     }
 
     #[test]

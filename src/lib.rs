@@ -6,7 +6,7 @@
 //! - `storage`: the fjall write-ahead journal (group commit), state rows, recovery, `check`.
 //! - `crypto`: sealed tokens (XChaCha20-Poly1305), authorization locators (AES-SIV), API
 //!   keys, member pseudonyms, the boot epoch.
-//! - `clock`, `config`, `metrics`: edges the others are given.
+//! - `clock`, `config`, `metrics`, `logging`: edges the others are given.
 //! - `actors`: one actix actor per account and vendor; thin shells around `domain`.
 //! - `payments`: the payment-processor adapter (a built-in test processor) and the one path
 //!   that charges it: check, journal the deposit as started, charge, journal the outcome;
@@ -27,6 +27,7 @@ pub mod domain;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod http;
+pub mod logging;
 pub mod metrics;
 pub mod node;
 pub mod payments;

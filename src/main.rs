@@ -97,6 +97,7 @@ fn serve(
     data_dir: Option<PathBuf>,
 ) -> anyhow::Result<ExitCode> {
     let mut config = load_config(config.as_deref())?;
+    farthing::logging::init(&config.log).map_err(anyhow::Error::msg)?;
     if let Some(listen) = listen {
         config.server.listen = listen;
     }
@@ -184,12 +185,14 @@ fn backup(data_dir: &Path, to: &Path) -> anyhow::Result<ExitCode> {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
     let cli = Cli::parse();
+    // `serve` logs as its configuration says, once it has read it; the other commands read
+    // none and log with the defaults.
+    if !matches!(cli.command, Command::Serve { .. })
+        && let Err(error) = farthing::logging::init(&farthing::logging::default_config())
+    {
+        eprintln!("farthing: {error}");
+    }
     let result = match cli.command {
         Command::Serve {
             config,

@@ -1,5 +1,8 @@
-//! Metric names and the Prometheus recorder. Names live here so a dashboard can be written
-//! from one file; no metric carries an id in a label (cardinality stays bounded).
+//! Metric names, their descriptions and the Prometheus recorder. Names live here so a
+//! dashboard can be written from one file; no metric carries an id in a label (cardinality
+//! stays bounded). Every family is described at start-up ([`describe`]): `promtool check
+//! metrics` wants HELP text, and the description names the labels the family carries,
+//! `[labels: a, b]`, which a test holds against what is emitted.
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
@@ -21,7 +24,8 @@ pub const ACCESS_CHECKS: &str = "farthing_access_outcomes_total";
 pub const PAYMENT_CHARGES: &str = "farthing_payment_charges_total";
 /// Offers posted by vendors (counter).
 pub const OFFERS_POSTED: &str = "farthing_offers_posted_total";
-/// Messages refused because a mailbox was full, by `actor` (counter).
+/// Messages refused because a mailbox was full (counter; no label: the gateway does not know
+/// the actor's kind cheaply, and a full mailbox of any kind means the same to an operator).
 pub const MAILBOX_REJECTIONS: &str = "farthing_mailbox_rejections_total";
 /// Accounts in memory (gauge).
 pub const ACCOUNTS_IN_MEMORY: &str = "farthing_accounts_in_memory";
@@ -63,6 +67,161 @@ pub const PASSWORD_HASH_WAITS: &str = "farthing_password_hash_waits_total";
 /// Password hashes refused (503), by `reason` (`queue_full`, `wait_timeout`) (counter).
 pub const PASSWORD_HASH_REJECTIONS: &str = "farthing_password_hash_rejections_total";
 
+/// The HELP text of every family, in one table: `(name, kind, description)`. The kind picks
+/// the `describe_*` macro; the description ends with the labels the family carries, if any.
+const DESCRIPTIONS: &[(&str, Kind, &str)] = {
+    use crate::storage::fjall_store as journal;
+    use Kind::{Counter, Gauge, Histogram};
+    &[
+        (
+            HTTP_REQUESTS,
+            Counter,
+            "HTTP responses by route template and status [labels: route, status]",
+        ),
+        (
+            HTTP_LATENCY,
+            Histogram,
+            "Seconds from a request's head to its response, by route template [labels: route]",
+        ),
+        (
+            AUTHORIZATIONS,
+            Counter,
+            "Authorize outcomes: purchased, already_owned, replayed, or a problem code [labels: outcome]",
+        ),
+        (
+            AUTHORIZED_MICROS,
+            Counter,
+            "Amount charged by authorizations, in micro-units of the currency [labels: currency]",
+        ),
+        (
+            AUTHORIZE_BEFORE_JOURNAL,
+            Histogram,
+            "Seconds an authorize spent before its entry reached the journal",
+        ),
+        (
+            AUTHORIZE_JOURNAL_WAIT,
+            Histogram,
+            "Seconds an authorize waited for the journal to make it durable",
+        ),
+        (
+            ACCESS_CHECKS,
+            Counter,
+            "Access checks: granted, or a problem code [labels: outcome]",
+        ),
+        (
+            PAYMENT_CHARGES,
+            Counter,
+            "Charges of saved payment methods (top-offs, added funds): approved or declined [labels: outcome]",
+        ),
+        (
+            OFFERS_POSTED,
+            Counter,
+            "Offers posted by vendors and made durable",
+        ),
+        (
+            MAILBOX_REJECTIONS,
+            Counter,
+            "Messages refused because an actor's mailbox was full (answered 503)",
+        ),
+        (ACCOUNTS_IN_MEMORY, Gauge, "Member accounts held in memory"),
+        (VENDORS_IN_MEMORY, Gauge, "Vendors held in memory"),
+        (
+            SALES_REFUSED,
+            Counter,
+            "Durable sales a vendor's ledger could not take (non-zero is an alarm)",
+        ),
+        (
+            FEED_DEFERRED,
+            Counter,
+            "Sales the feed could not hand a vendor at once and left to the catch-up",
+        ),
+        (
+            FEED_VENDORS_BEHIND,
+            Gauge,
+            "Vendors whose sales are being caught up from the journal",
+        ),
+        (
+            FEED_CHECKPOINTS,
+            Counter,
+            "Checkpoints of the members' totals and the directory written",
+        ),
+        (
+            ACCOUNT_ACTIVATIONS,
+            Counter,
+            "Accounts activated from their snapshot and later events",
+        ),
+        (
+            ACTIVATION_EVENTS,
+            Counter,
+            "Events replayed by account activations",
+        ),
+        (
+            journal::METRIC_BATCH_EVENTS,
+            Histogram,
+            "Events written per journal batch (one persist each)",
+        ),
+        (
+            journal::METRIC_PERSIST_SECONDS,
+            Histogram,
+            "Seconds to write and persist one journal batch",
+        ),
+        (
+            journal::METRIC_WAIT_SECONDS,
+            Histogram,
+            "Seconds from an append to its durable acknowledgement, per group",
+        ),
+        (
+            journal::METRIC_QUEUE_DEPTH,
+            Gauge,
+            "Groups waiting for the journal writer when it starts a batch",
+        ),
+        (
+            journal::METRIC_BATCHES_TOTAL,
+            Counter,
+            "Journal batches written and made durable",
+        ),
+        (
+            journal::METRIC_KEYS_WRITTEN_TOTAL,
+            Counter,
+            "Keys the journal wrote (events and owner-index rows)",
+        ),
+        (
+            journal::METRIC_PERSIST_FAILURES_TOTAL,
+            Counter,
+            "Failed journal writes or persists (each poisons the journal: at most one)",
+        ),
+        (
+            journal::METRIC_SNAPSHOTS_WRITTEN_TOTAL,
+            Counter,
+            "Snapshot batches written",
+        ),
+        (
+            crate::storage::METRIC_MEMTABLES_FREED,
+            Counter,
+            "Flushed memtables freed by the keeper rather than inside fjall's lock",
+        ),
+    ]
+};
+
+/// Which `describe_*` macro a family takes.
+#[derive(Clone, Copy)]
+enum Kind {
+    Counter,
+    Gauge,
+    Histogram,
+}
+
+/// Describes every family to the installed recorder, so each has HELP text.
+fn describe() {
+    for (name, kind, description) in DESCRIPTIONS {
+        match kind {
+            Kind::Counter => metrics::describe_counter!(*name, *description),
+            Kind::Gauge => metrics::describe_gauge!(*name, *description),
+            Kind::Histogram => metrics::describe_histogram!(*name, *description),
+        }
+    }
+}
+
 /// Latency buckets from 10 µs to 1 s: the hot path lives in the first half.
 const SECONDS_BUCKETS: &[f64] = &[
     0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025,
@@ -98,6 +257,7 @@ pub fn install() -> Result<PrometheusHandle, String> {
             let handle = recorder.handle();
             metrics::set_global_recorder(recorder)
                 .map_err(|_| "a different metrics recorder is installed".to_owned())?;
+            describe();
             Ok(handle)
         })
         .clone()

@@ -22,6 +22,7 @@ use crate::crypto::{BootEpoch, LocatorKey};
 use crate::domain::account::AccountPolicy;
 use crate::http::app::{App, IdempotencyCache};
 use crate::http::client::TrustedProxies;
+use crate::http::metrics_listener::MetricsListener;
 use crate::http::password::{Passwords, Throttles};
 use crate::http::server;
 use crate::storage::fjall_store::{Durability, FjallStore, OpenError, StorageThreads, StoreConfig};
@@ -84,6 +85,9 @@ pub struct Node {
     pub address: SocketAddr,
     /// Shared state (tests read it; `main` watches the journal through it).
     pub app: Arc<App>,
+    /// The address `/metrics` is served on when `metrics.listen` moves it off the API port.
+    pub metrics_address: Option<SocketAddr>,
+    metrics_thread: Option<std::thread::JoinHandle<()>>,
     stop: watch::Sender<bool>,
     served: parking_lot::Mutex<std::sync::mpsc::Receiver<()>>,
     listeners: usize,
@@ -189,6 +193,16 @@ pub fn start_paying(
     } else {
         (Vec::new(), listeners)
     };
+    let metrics_listener = config
+        .metrics
+        .listen
+        .map(MetricsListener::bind)
+        .transpose()
+        .map_err(|source| NodeError::Io {
+            what: "binding metrics.listen",
+            source,
+        })?;
+    let metrics_address = metrics_listener.as_ref().map(|listener| listener.address);
     let public_url = if config.buy_window.public_url.is_empty() {
         format!("http://{address}")
     } else {
@@ -216,10 +230,19 @@ pub fn start_paying(
     let storage_threads = opened.threads.take();
     let system = start_system(parts, opened, shard_listeners, serving.clone())?;
     let http_runtime = start_http_runtime(&system.app, runtime_listeners, &serving, http_threads)?;
-    tracing::info!(%address, shards = shard_count, http_threads, "farthing is serving");
+    let metrics_thread = metrics_listener
+        .map(|listener| listener.spawn(system.app.clone(), stop.subscribe()))
+        .transpose()
+        .map_err(|source| NodeError::Io {
+            what: "starting the metrics listener",
+            source,
+        })?;
+    tracing::info!(%address, ?metrics_address, shards = shard_count, http_threads, "farthing is serving");
     Ok(Node {
         address,
         app: system.app,
+        metrics_address,
+        metrics_thread,
         stop,
         served: parking_lot::Mutex::new(served),
         listeners: listener_count,
@@ -457,6 +480,7 @@ fn start_system(
                     throttles: Throttles::new(&config.members),
                     idempotency: IdempotencyCache::new(
                         config.idempotency.keys_max,
+                        config.idempotency.keys_per_vendor_max,
                         config.idempotency.retention_ms,
                     ),
                     config,
@@ -676,6 +700,9 @@ impl Node {
         }
         if let Some(runtime) = self.http_runtime {
             runtime.shutdown_timeout(grace);
+        }
+        if let Some(thread) = self.metrics_thread {
+            let _ = thread.join();
         }
         self.shards.stop();
         self.system.stop();

@@ -124,6 +124,11 @@ fn a_failed_persist_stops_writes() {
     assert!(failed.header("retry-after").is_some());
     let node = server.node.as_ref().unwrap();
     assert!(node.app.registry.env().journal.is_poisoned());
+    // Not ready from the moment the journal is poisoned, not from the process's exit: nothing
+    // has stopped the node yet (its ready flag is still set), only the journal says no.
+    assert!(node.app.ready.load(Ordering::Acquire));
+    let not_ready = server.get("/readyz", None);
+    assert_eq!((not_ready.status, not_ready.code()), (503, "unavailable"));
     let poisoned = node.poisoned();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

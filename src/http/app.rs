@@ -2,7 +2,7 @@
 //! idempotency cache, and how callers are authenticated.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use dashmap::DashMap;
@@ -117,6 +117,21 @@ impl App {
         }
     }
 
+    /// Checks the caller may read `/metrics`: anyone when `metrics.token` is unset, else only
+    /// a caller presenting it as its bearer.
+    ///
+    /// # Errors
+    /// `Unauthenticated`.
+    pub fn metrics_reader(&self, headers: &HeaderMap) -> Result<(), ApiError> {
+        let Some(token) = &self.config.metrics.token else {
+            return Ok(());
+        };
+        match bearer(headers) {
+            Some(presented) if token.verify(presented) => Ok(()),
+            _ => Err(ApiError::Unauthenticated),
+        }
+    }
+
     /// Opens the member's session token; the account actor still checks the session.
     ///
     /// # Errors
@@ -182,29 +197,46 @@ enum IdempotencyState {
     /// The first request is being processed.
     InFlight { digest: [u8; 32] },
     /// Its complete response.
-    Done {
-        digest: [u8; 32],
-        status: StatusCode,
-        body: Bytes,
-    },
+    Done { digest: [u8; 32], response: Replay },
 }
 
-/// Complete responses by vendor and `Idempotency-Key`, bounded in count and kept for the
-/// configured retention. The account keeps its own durable record of the purchase, so after a
-/// restart a retry still never debits twice; this cache adds the exact first response and the
-/// conflicts that need a vendor-wide view (other body, still in flight).
+/// A kept response, answered again to a retry: exactly what the first request was answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Replay {
+    /// The first answer's status.
+    pub status: StatusCode,
+    /// The first answer's `Content-Type`: a problem stays `application/problem+json`.
+    pub content_type: &'static str,
+    /// The first answer's body, byte for byte.
+    pub body: Bytes,
+}
+
+/// Complete responses by vendor and `Idempotency-Key`, bounded in count (in all and per
+/// vendor) and kept for the configured retention. The account keeps its own durable record of
+/// the purchase, so after a restart a retry still never debits twice; this cache adds the exact
+/// first response and the conflicts that need a vendor-wide view (other body, still in flight).
+///
+/// The counts are atomics kept beside the map rather than `DashMap::len`, which takes every
+/// shard's lock: one atomic add per new key instead of a lock sweep per keyed request.
 #[derive(Debug)]
 pub struct IdempotencyCache {
     entries: DashMap<(VendorId, String), (IdempotencyState, Timestamp)>,
+    /// Keys held (in flight or done), all vendors: the entries of `entries`.
+    held: AtomicUsize,
+    /// Keys held per vendor. One small entry per vendor that ever sent a key; vendors are
+    /// registered by the admin, so this is bounded by the vendors there are.
+    held_by_vendor: DashMap<VendorId, AtomicUsize>,
     keys_max: usize,
+    keys_per_vendor_max: usize,
     retention_ms: u64,
     /// When the full map was last swept for expired records, ms. A sweep visits every entry,
-    /// so a full cache sweeps at most once per `SWEEP_INTERVAL_MS` and refuses (503) between
-    /// sweeps, instead of costing O(keys) on every request.
-    last_sweep_ms: std::sync::atomic::AtomicI64,
+    /// so a full cache (or a vendor at its quota) sweeps at most once per
+    /// `SWEEP_INTERVAL_MS` and refuses between sweeps, instead of costing O(keys) on every
+    /// request.
+    last_sweep_ms: AtomicI64,
 }
 
-/// Least time between two sweeps of a full idempotency cache.
+/// Least time between two sweeps of the idempotency cache.
 const SWEEP_INTERVAL_MS: u64 = 1_000;
 
 /// What to do with a request that carries an idempotency key.
@@ -213,7 +245,7 @@ pub enum IdempotencyCheck<'a> {
     /// First time: process it, then `complete` the claim (dropping it releases the key).
     Proceed(IdempotencyClaim<'a>),
     /// A retry: answer this.
-    Replay(StatusCode, Bytes),
+    Replay(Replay),
 }
 
 /// The claim on a key while its first request is processed. Dropped without
@@ -227,68 +259,95 @@ pub struct IdempotencyClaim<'a> {
     key: Option<(VendorId, String)>,
 }
 
+/// True for an answer that is kept and replayed. A 5xx (nothing was decided, or the server
+/// failed), a 408 (the request was not read) and a 429 (the caller was told to come back) say
+/// nothing about the request itself: their key is released, so a retry runs again.
+#[must_use]
+pub fn is_kept(status: StatusCode) -> bool {
+    !(status.is_server_error()
+        || status == StatusCode::REQUEST_TIMEOUT
+        || status == StatusCode::TOO_MANY_REQUESTS)
+}
+
 impl IdempotencyClaim<'_> {
-    /// Stores the complete response. A 503 is not a complete response (nothing was decided):
-    /// the key is released for a retry instead.
-    pub fn complete(mut self, status: StatusCode, body: Bytes) {
+    /// Stores the complete response, or releases the key when the answer is not kept
+    /// ([`is_kept`]).
+    pub fn complete(mut self, response: Replay) {
         let Some(key) = self.key.take() else {
             return;
         };
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            self.cache.entries.remove(&key);
+        if !is_kept(response.status) {
+            if self.cache.entries.remove(&key).is_some() {
+                self.cache.release(key.0);
+            }
             return;
         }
         if let Some(mut entry) = self.cache.entries.get_mut(&key)
             && let IdempotencyState::InFlight { digest } = entry.0
         {
-            entry.0 = IdempotencyState::Done {
-                digest,
-                status,
-                body,
-            };
+            entry.0 = IdempotencyState::Done { digest, response };
         }
     }
 }
 
 impl Drop for IdempotencyClaim<'_> {
     fn drop(&mut self) {
-        if let Some(key) = self.key.take() {
-            self.cache.entries.remove_if(&key, |_, (state, _)| {
-                matches!(state, IdempotencyState::InFlight { .. })
-            });
+        if let Some(key) = self.key.take()
+            && self
+                .cache
+                .entries
+                .remove_if(&key, |_, (state, _)| {
+                    matches!(state, IdempotencyState::InFlight { .. })
+                })
+                .is_some()
+        {
+            self.cache.release(key.0);
         }
     }
 }
 
+/// A first try at claiming a key: done, or refused for room (a sweep may make some).
+enum Attempt<'a> {
+    Done(IdempotencyCheck<'a>),
+    NoRoom(ApiError),
+}
+
 impl IdempotencyCache {
-    /// An empty cache.
+    /// An empty cache holding at most `keys_max` keys, `keys_per_vendor_max` of one vendor.
     #[must_use]
-    pub fn new(keys_max: usize, retention_ms: u64) -> IdempotencyCache {
+    pub fn new(keys_max: usize, keys_per_vendor_max: usize, retention_ms: u64) -> IdempotencyCache {
         IdempotencyCache {
             entries: DashMap::new(),
+            held: AtomicUsize::new(0),
+            held_by_vendor: DashMap::new(),
             keys_max,
+            keys_per_vendor_max,
             retention_ms,
-            last_sweep_ms: std::sync::atomic::AtomicI64::new(i64::MIN),
+            last_sweep_ms: AtomicI64::new(i64::MIN),
         }
     }
 
-    /// Keys held (in flight or done).
+    /// Keys held (in flight or done), all vendors.
     #[must_use]
-    pub fn len(&self) -> usize {
-        self.entries.len()
+    pub fn held(&self) -> usize {
+        self.held.load(Ordering::Relaxed)
     }
 
-    /// True when no key is held.
+    /// Keys `vendor` holds (in flight or done).
     #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+    pub fn held_by(&self, vendor: VendorId) -> usize {
+        self.held_by_vendor
+            .get(&vendor)
+            .map_or(0, |count| count.load(Ordering::Relaxed))
     }
 
     /// Claims `key` for a request with body `digest`.
     ///
     /// # Errors
     /// `Reject(IdempotencyKeyReused)` for another body, `IdempotencyInFlight` while the first
-    /// is processed, `Overloaded` when the cache is full of live keys.
+    /// is processed, `IdempotencyQuotaExceeded` when the vendor holds its quota of live keys,
+    /// `Overloaded` when the whole cache is full of live keys. A retry of a kept key is
+    /// answered whatever the counts.
     pub fn begin(
         &self,
         vendor: VendorId,
@@ -296,55 +355,120 @@ impl IdempotencyCache {
         digest: [u8; 32],
         now: Timestamp,
     ) -> Result<IdempotencyCheck<'_>, ApiError> {
-        use dashmap::mapref::entry::Entry;
-        if self.entries.len() >= self.keys_max {
-            let last = self.last_sweep_ms.load(Ordering::Relaxed);
-            let due = Timestamp(last).plus_ms(SWEEP_INTERVAL_MS) <= now;
-            if due
-                && self
-                    .last_sweep_ms
-                    .compare_exchange(last, now.0, Ordering::AcqRel, Ordering::Relaxed)
-                    .is_ok()
-            {
-                let retention = self.retention_ms;
-                self.entries.retain(|_, (state, at)| {
-                    matches!(state, IdempotencyState::InFlight { .. })
-                        || at.plus_ms(retention) > now
-                });
-            }
-            if self.entries.len() >= self.keys_max {
-                return Err(ApiError::Overloaded);
+        match self.attempt(vendor, key, digest, now)? {
+            Attempt::Done(check) => Ok(check),
+            Attempt::NoRoom(refusal) => {
+                if !self.sweep_if_due(now) {
+                    return Err(refusal);
+                }
+                match self.attempt(vendor, key, digest, now)? {
+                    Attempt::Done(check) => Ok(check),
+                    Attempt::NoRoom(refusal) => Err(refusal),
+                }
             }
         }
+    }
+
+    fn attempt(
+        &self,
+        vendor: VendorId,
+        key: &str,
+        digest: [u8; 32],
+        now: Timestamp,
+    ) -> Result<Attempt<'_>, ApiError> {
+        use dashmap::mapref::entry::Entry;
         let map_key = (vendor, key.to_owned());
-        let claim = || IdempotencyClaim {
+        let claim = |map_key| IdempotencyClaim {
             cache: self,
-            key: Some(map_key.clone()),
+            key: Some(map_key),
         };
         match self.entries.entry(map_key.clone()) {
             Entry::Vacant(vacant) => {
+                // Counted while the shard is locked, so two requests with one new key cannot
+                // both be counted. (The sweep takes the shard locks first too: same order.)
+                if let Err(refusal) = self.reserve(vendor) {
+                    return Ok(Attempt::NoRoom(refusal));
+                }
                 vacant.insert((IdempotencyState::InFlight { digest }, now));
-                Ok(IdempotencyCheck::Proceed(claim()))
+                Ok(Attempt::Done(IdempotencyCheck::Proceed(claim(map_key))))
             }
             Entry::Occupied(mut occupied) => {
-                let (state, at) = occupied.get().clone();
+                let (state, at) = occupied.get();
                 let expired = at.plus_ms(self.retention_ms) <= now;
                 match state {
                     IdempotencyState::Done { .. } if expired => {
+                        // The expired record's slot is reused: the counts stay as they are.
                         occupied.insert((IdempotencyState::InFlight { digest }, now));
                         drop(occupied);
-                        Ok(IdempotencyCheck::Proceed(claim()))
+                        Ok(Attempt::Done(IdempotencyCheck::Proceed(claim(map_key))))
                     }
                     IdempotencyState::InFlight { .. } => Err(ApiError::IdempotencyInFlight),
-                    IdempotencyState::Done { digest: first, .. } if first != digest => Err(
+                    IdempotencyState::Done { digest: first, .. } if *first != digest => Err(
                         ApiError::Reject(crate::domain::reject::Reject::IdempotencyKeyReused),
                     ),
-                    IdempotencyState::Done { status, body, .. } => {
-                        Ok(IdempotencyCheck::Replay(status, body))
+                    IdempotencyState::Done { response, .. } => {
+                        Ok(Attempt::Done(IdempotencyCheck::Replay(response.clone())))
                     }
                 }
             }
         }
+    }
+
+    /// Counts one more key of `vendor`, or refuses it: `IdempotencyQuotaExceeded` for a
+    /// vendor at its quota (only that vendor is refused), `Overloaded` for a full cache.
+    fn reserve(&self, vendor: VendorId) -> Result<(), ApiError> {
+        if self.held.fetch_add(1, Ordering::AcqRel) >= self.keys_max {
+            self.held.fetch_sub(1, Ordering::AcqRel);
+            return Err(ApiError::Overloaded);
+        }
+        let vendor_over = match self.held_by_vendor.get(&vendor) {
+            Some(count) => count.fetch_add(1, Ordering::AcqRel) >= self.keys_per_vendor_max,
+            None => {
+                self.held_by_vendor
+                    .entry(vendor)
+                    .or_insert_with(|| AtomicUsize::new(0))
+                    .fetch_add(1, Ordering::AcqRel)
+                    >= self.keys_per_vendor_max
+            }
+        };
+        if vendor_over {
+            self.release(vendor);
+            return Err(ApiError::IdempotencyQuotaExceeded);
+        }
+        Ok(())
+    }
+
+    /// Uncounts one key of `vendor` (removed, or its reservation refused).
+    fn release(&self, vendor: VendorId) {
+        self.held.fetch_sub(1, Ordering::AcqRel);
+        if let Some(count) = self.held_by_vendor.get(&vendor) {
+            count.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+
+    /// Removes the records past retention, unless another sweep ran less than
+    /// `SWEEP_INTERVAL_MS` ago. True when this call swept.
+    fn sweep_if_due(&self, now: Timestamp) -> bool {
+        let last = self.last_sweep_ms.load(Ordering::Relaxed);
+        let due = Timestamp(last).plus_ms(SWEEP_INTERVAL_MS) <= now;
+        if !due
+            || self
+                .last_sweep_ms
+                .compare_exchange(last, now.0, Ordering::AcqRel, Ordering::Relaxed)
+                .is_err()
+        {
+            return false;
+        }
+        let retention = self.retention_ms;
+        self.entries.retain(|(vendor, _), (state, at)| {
+            let keep =
+                matches!(state, IdempotencyState::InFlight { .. }) || at.plus_ms(retention) > now;
+            if !keep {
+                self.release(*vendor);
+            }
+            keep
+        });
+        true
     }
 }
 
@@ -352,18 +476,28 @@ impl IdempotencyCache {
 mod tests {
     use super::*;
 
-    fn done(cache: &IdempotencyCache, key: &str, now: Timestamp) {
-        match cache.begin(VendorId(1), key, [1; 32], now) {
-            Ok(IdempotencyCheck::Proceed(claim)) => {
-                claim.complete(StatusCode::OK, Bytes::from_static(b"{}"));
-            }
+    fn answer(status: StatusCode, body: &'static [u8]) -> Replay {
+        Replay {
+            status,
+            content_type: "application/json",
+            body: Bytes::from_static(body),
+        }
+    }
+
+    fn done_for(cache: &IdempotencyCache, vendor: VendorId, key: &str, now: Timestamp) {
+        match cache.begin(vendor, key, [1; 32], now) {
+            Ok(IdempotencyCheck::Proceed(claim)) => claim.complete(answer(StatusCode::OK, b"{}")),
             other => panic!("expected to proceed, got {other:?}"),
         }
     }
 
+    fn done(cache: &IdempotencyCache, key: &str, now: Timestamp) {
+        done_for(cache, VendorId(1), key, now);
+    }
+
     #[test]
     fn replays_conflicts_and_in_flight() {
-        let cache = IdempotencyCache::new(10, 1_000);
+        let cache = IdempotencyCache::new(10, 10, 1_000);
         let now = Timestamp(5_000);
         let Ok(IdempotencyCheck::Proceed(claim)) = cache.begin(VendorId(1), "k", [1; 32], now)
         else {
@@ -373,12 +507,14 @@ mod tests {
             cache.begin(VendorId(1), "k", [1; 32], now).err(),
             Some(ApiError::IdempotencyInFlight)
         );
-        claim.complete(StatusCode::PAYMENT_REQUIRED, Bytes::from_static(b"first"));
+        let first = Replay {
+            status: StatusCode::PAYMENT_REQUIRED,
+            content_type: "application/problem+json",
+            body: Bytes::from_static(b"first"),
+        };
+        claim.complete(first.clone());
         match cache.begin(VendorId(1), "k", [1; 32], now) {
-            Ok(IdempotencyCheck::Replay(status, body)) => {
-                assert_eq!(status, StatusCode::PAYMENT_REQUIRED);
-                assert_eq!(body, Bytes::from_static(b"first"));
-            }
+            Ok(IdempotencyCheck::Replay(replay)) => assert_eq!(replay, first),
             other => panic!("expected a replay, got {other:?}"),
         }
         assert_eq!(
@@ -400,13 +536,15 @@ mod tests {
 
     #[test]
     fn a_dropped_claim_releases_its_key() {
-        let cache = IdempotencyCache::new(10, 1_000);
+        let cache = IdempotencyCache::new(10, 10, 1_000);
         let now = Timestamp(5_000);
         let first = cache.begin(VendorId(1), "k", [1; 32], now);
         assert!(matches!(first, Ok(IdempotencyCheck::Proceed(_))));
+        assert_eq!(cache.held(), 1);
         // The handler's future was dropped between begin and complete.
         drop(first);
-        assert!(cache.is_empty(), "the slot is free again");
+        assert_eq!(cache.held(), 0, "the slot is free again");
+        assert_eq!(cache.held_by(VendorId(1)), 0);
         assert!(
             matches!(
                 cache.begin(VendorId(1), "k", [1; 32], now),
@@ -420,30 +558,91 @@ mod tests {
             cache.begin(VendorId(1), "done", [1; 32], now),
             Ok(IdempotencyCheck::Replay(..))
         ));
+        assert_eq!(cache.held(), 1);
     }
 
     #[test]
     fn a_full_cache_refuses_until_a_sweep_frees_room() {
-        let cache = IdempotencyCache::new(2, 1_000);
+        let cache = IdempotencyCache::new(2, 2, 1_000);
         let start = Timestamp(10_000);
         done(&cache, "a", start);
         done(&cache, "b", start);
         // The first full hit, at +600 ms, sweeps and finds nothing expired. At +1000 ms the
         // records have expired, but the next sweep is not due until +1600 ms: still refused.
         let swept = start.plus_ms(600);
-        let refused = |at: Timestamp| cache.begin(VendorId(1), "c", [1; 32], at).err();
+        let refused = |at: Timestamp| cache.begin(VendorId(2), "c", [1; 32], at).err();
         assert_eq!(refused(swept), Some(ApiError::Overloaded));
         assert_eq!(refused(start.plus_ms(1_000)), Some(ApiError::Overloaded));
         let later = swept.plus_ms(1_000);
-        let Ok(IdempotencyCheck::Proceed(claim)) = cache.begin(VendorId(1), "c", [1; 32], later)
+        let Ok(IdempotencyCheck::Proceed(claim)) = cache.begin(VendorId(2), "c", [1; 32], later)
         else {
             panic!("a sweep made room");
         };
+        assert_eq!(cache.held(), 1, "the sweep uncounted both expired keys");
+        assert_eq!(cache.held_by(VendorId(1)), 0);
         // A 503 is not a complete response: the key is released for a retry.
-        claim.complete(StatusCode::SERVICE_UNAVAILABLE, Bytes::new());
+        claim.complete(answer(StatusCode::SERVICE_UNAVAILABLE, b""));
+        assert_eq!(cache.held(), 0);
         assert!(matches!(
-            cache.begin(VendorId(1), "c", [9; 32], later),
+            cache.begin(VendorId(2), "c", [9; 32], later),
             Ok(IdempotencyCheck::Proceed(_))
+        ));
+    }
+
+    #[test]
+    fn a_vendor_at_its_quota_is_refused_alone() {
+        let cache = IdempotencyCache::new(10, 2, 1_000);
+        let now = Timestamp(10_000);
+        done_for(&cache, VendorId(1), "a", now);
+        done_for(&cache, VendorId(1), "b", now);
+        assert_eq!(
+            cache.begin(VendorId(1), "c", [1; 32], now).err(),
+            Some(ApiError::IdempotencyQuotaExceeded)
+        );
+        assert_eq!(cache.held_by(VendorId(1)), 2, "a refusal is not counted");
+        // Its kept keys still replay, and another vendor is not refused.
+        assert!(matches!(
+            cache.begin(VendorId(1), "a", [1; 32], now),
+            Ok(IdempotencyCheck::Replay(..))
+        ));
+        done_for(&cache, VendorId(2), "a", now);
+        assert_eq!(cache.held(), 3);
+        // Once its keys expire (and a sweep is due), the vendor is served again.
+        assert!(matches!(
+            cache.begin(VendorId(1), "c", [1; 32], now.plus_ms(1_000)),
+            Ok(IdempotencyCheck::Proceed(_))
+        ));
+    }
+
+    #[test]
+    fn errors_that_decide_nothing_are_not_kept() {
+        let cache = IdempotencyCache::new(10, 10, 1_000);
+        let now = Timestamp(10_000);
+        for status in [
+            StatusCode::INTERNAL_SERVER_ERROR,
+            StatusCode::SERVICE_UNAVAILABLE,
+            StatusCode::REQUEST_TIMEOUT,
+            StatusCode::TOO_MANY_REQUESTS,
+        ] {
+            let Ok(IdempotencyCheck::Proceed(claim)) = cache.begin(VendorId(1), "k", [1; 32], now)
+            else {
+                panic!("{status}: the key was released, so a retry runs");
+            };
+            claim.complete(answer(status, b"{}"));
+            assert_eq!(cache.held(), 0, "{status}");
+        }
+        // One step away: a 4xx that decided something is kept and replayed.
+        let Ok(IdempotencyCheck::Proceed(claim)) = cache.begin(VendorId(1), "k", [1; 32], now)
+        else {
+            panic!("proceeds");
+        };
+        claim.complete(answer(StatusCode::FORBIDDEN, b"{}"));
+        assert!(matches!(
+            cache.begin(VendorId(1), "k", [1; 32], now),
+            Ok(IdempotencyCheck::Replay(Replay {
+                status: StatusCode::FORBIDDEN,
+                ..
+            }))
         ));
     }
 }

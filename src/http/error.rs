@@ -85,6 +85,9 @@ pub enum ApiError {
         /// Seconds until the next attempt may be admitted (the `Retry-After` header).
         retry_after_s: u32,
     },
+    /// The vendor holds as many live `Idempotency-Key`s as it may: only this vendor is
+    /// refused, so one vendor's keys cannot fill the cache every vendor shares.
+    IdempotencyQuotaExceeded,
 }
 
 /// An RFC 9457 problem: the body of every error response, and of a failed item in a batch.
@@ -210,6 +213,12 @@ impl ApiError {
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_attempts",
                 "Too many attempts; wait the time Retry-After gives, then try again",
+            ),
+            ApiError::IdempotencyQuotaExceeded => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "idempotency_quota_exceeded",
+                "This vendor holds its quota of Idempotency-Keys; send the request without a \
+                 new key, or wait until older keys expire",
             ),
         }
     }
@@ -513,6 +522,7 @@ pub fn explain(code: &str) -> Option<&'static str> {
         ApiError::RequestTimeout,
         ApiError::TooManyConnections,
         ApiError::TooManyAttempts { retry_after_s: 0 },
+        ApiError::IdempotencyQuotaExceeded,
     ];
     let rejects = Reject::ALL.iter().map(|r| ApiError::Reject(*r));
     let tokens = [TokenKind::Buyer, TokenKind::Access]

@@ -10,6 +10,7 @@
 //! - `buy_window`: the member's pages.
 //! - `password`: the bounded password hasher and the sign-in and registration throttles;
 //!   `throttle`: their pure rule (growing delays, `now` passed in).
+//! - `metrics_listener`: `/metrics` on its own address, when configured.
 
 pub mod admin_api;
 pub mod app;
@@ -19,6 +20,7 @@ pub mod dto;
 pub mod error;
 pub mod json;
 pub mod member_api;
+pub mod metrics_listener;
 pub mod offers_api;
 pub mod openapi;
 pub mod password;

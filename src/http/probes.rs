@@ -30,10 +30,26 @@ pub async fn readyz(app: &App, _call: Call<'_>) -> Outcome {
     Ok(json(StatusCode::OK, &Status { status: "ready" }))
 }
 
-/// `GET /metrics`: Prometheus text.
+/// `GET /metrics`: Prometheus text, on the API port unless `metrics.listen` moves it to its
+/// own address; behind a bearer token when `metrics.token` is set.
 #[utoipa::path(get, path = "/metrics", tag = "operators",
-    responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
-pub async fn metrics(app: &App, _call: Call<'_>) -> Outcome {
+    responses(
+        (status = 200, description = "Prometheus text exposition", content_type = "text/plain"),
+        (status = 401, description = "metrics.token is set and was not presented", body = error::Problem),
+        (status = 404, description = "Served on metrics.listen instead", body = error::Problem)))]
+pub async fn metrics(app: &App, call: Call<'_>) -> Outcome {
+    if app.config.metrics.listen.is_some() {
+        return Err(ApiError::RouteNotFound);
+    }
+    scrape(app, call.headers)
+}
+
+/// The metrics, to a caller `App::metrics_reader` lets read them.
+///
+/// # Errors
+/// `Unauthenticated`.
+pub fn scrape(app: &App, headers: &hyper::HeaderMap) -> Outcome {
+    app.metrics_reader(headers)?;
     Ok(respond(
         StatusCode::OK,
         "text/plain; version=0.0.4",

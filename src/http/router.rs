@@ -47,6 +47,7 @@ pub async fn handle(app: &App, request: Request<Incoming>, peer: IpAddr) -> Resp
                     started.elapsed().as_secs_f64(),
                 );
             }
+            access(&parts, peer, route.path, response.status(), started);
             return response;
         }
         Matched::OtherMethods(methods) => {
@@ -78,7 +79,29 @@ pub async fn handle(app: &App, request: Request<Incoming>, peer: IpAddr) -> Resp
         close_connection(&mut response);
     }
     record(label, response.status(), started);
+    access(&parts, peer, label, response.status(), started);
     response
+}
+
+/// Writes the request's access line: method, route template (never the raw path, which can
+/// hold ids), status, duration and the peer's address; never a header, token or body. The fields
+/// are computed only when the line is kept (`tracing` checks the level first), so with the
+/// access log off this costs one level check.
+fn access(
+    parts: &hyper::http::request::Parts,
+    peer: IpAddr,
+    route: &'static str,
+    status: StatusCode,
+    started: Instant,
+) {
+    tracing::info!(
+        target: crate::logging::ACCESS_TARGET,
+        method = %parts.method,
+        route,
+        status = status.as_u16(),
+        duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        peer = %peer,
+    );
 }
 
 /// Marks a response sent before the request's body was read: hyper does not reuse a
@@ -207,6 +230,11 @@ fn status_label(status: StatusCode) -> &'static str {
     }
 }
 
+/// The content type of JSON answers.
+pub const JSON: &str = "application/json";
+/// The content type of problem answers (RFC 9457).
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
 /// A response with `body` of `content_type`.
 #[must_use]
 pub fn respond(
@@ -225,14 +253,14 @@ pub fn respond(
 /// A JSON response.
 #[must_use]
 pub fn json<T: serde::Serialize>(status: StatusCode, value: &T) -> Response<Full<Bytes>> {
-    respond(status, "application/json", super::json::to_json(value))
+    respond(status, JSON, super::json::to_json(value))
 }
 
 /// A problem+json response, with `Retry-After` when retrying makes sense.
 #[must_use]
 pub fn problem(error: &ApiError) -> Response<Full<Bytes>> {
     let (status, ..) = error.describe();
-    let mut response = respond(status, "application/problem+json", error.body());
+    let mut response = respond(status, PROBLEM_JSON, error.body());
     if let Some(seconds) = error.retry_after_s() {
         response
             .headers_mut()
@@ -263,6 +291,7 @@ mod tests {
             ApiError::RequestTimeout,
             ApiError::TooManyConnections,
             ApiError::TooManyAttempts { retry_after_s: 1 },
+            ApiError::IdempotencyQuotaExceeded,
         ]);
         for error in errors {
             let (status, code, _) = error.describe();

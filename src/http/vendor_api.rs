@@ -8,7 +8,7 @@ use bytes::Bytes;
 use hyper::StatusCode;
 use sha2::{Digest, Sha256};
 
-use super::app::{App, IdempotencyCheck};
+use super::app::{App, IdempotencyCheck, Replay};
 use super::dto::{
     self, AccessRequest, AccessResponse, AuthorizationEntitlement, AuthorizationResponse,
     AuthorizeRequest, AuthorizeResponse, BatchRequest, BatchResponse, BatchResult, EntitlementView,
@@ -17,7 +17,7 @@ use super::dto::{
 use super::error::{ApiError, Problem, TokenKind};
 use super::json::{parse_json, rfc3339};
 use super::purchase::{Charge, claim_offer, count_outcome, mint_access_token, purchase};
-use super::router::{json, respond};
+use super::router::{JSON, PROBLEM_JSON, json, respond};
 use super::routes::{Call, Outcome};
 use crate::actors::messages::Authorization;
 use crate::actors::registry::VendorEntry;
@@ -31,45 +31,64 @@ use crate::domain::reject::Reject;
 use crate::domain::time::Timestamp;
 use crate::metrics as names;
 
-/// Runs `work` under the request's `Idempotency-Key`, if it has one: a retry with the same
-/// key and body answers the first response; a dropped handler releases the key.
-async fn idempotent<F>(
+/// The response header that marks an answer as the replay of a kept first answer.
+pub const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
+
+/// Runs `work` on the body `parse` made of the request, under the request's
+/// `Idempotency-Key`, if it has one: a retry with the same key and body answers the first
+/// response (its status, body and `Content-Type`, marked `Idempotent-Replayed: true`); a
+/// dropped handler releases the key.
+///
+/// The body is parsed before the key is claimed: a body that does not parse is answered
+/// without using up one of the vendor's keys, so junk cannot fill its quota (and answering it
+/// again costs what remembering it would).
+async fn idempotent<R, F>(
     app: &App,
     call: &Call<'_>,
     vendor: &VendorEntry,
-    work: impl FnOnce(Option<(String, [u8; 32])>) -> F,
+    parse: impl FnOnce(&[u8]) -> Result<R, ApiError>,
+    work: impl FnOnce(R, Option<(String, [u8; 32])>) -> F,
 ) -> Outcome
 where
     F: std::future::Future<Output = Result<(StatusCode, Bytes), ApiError>>,
 {
-    let Some(key) = dto::idempotency_key(call.headers)? else {
-        let (status, body) = work(None).await?;
-        return Ok(respond(status, "application/json", body));
+    let key = dto::idempotency_key(call.headers)?;
+    let request = parse(&call.body)?;
+    let Some(key) = key else {
+        let (status, body) = work(request, None).await?;
+        return Ok(respond(status, JSON, body));
     };
     let digest: [u8; 32] = Sha256::digest(&call.body).into();
     let claim = match app
         .idempotency
         .begin(vendor.profile.id, &key, digest, app.now())?
     {
-        IdempotencyCheck::Replay(status, bytes) => {
+        IdempotencyCheck::Replay(first) => {
             names::hot().replayed.increment(1);
-            let content_type = if status.is_success() {
-                "application/json"
-            } else {
-                "application/problem+json"
-            };
-            return Ok(respond(status, content_type, bytes));
+            let mut response = respond(first.status, first.content_type, first.body);
+            response.headers_mut().insert(
+                IDEMPOTENT_REPLAYED,
+                hyper::header::HeaderValue::from_static("true"),
+            );
+            return Ok(response);
         }
         IdempotencyCheck::Proceed(claim) => claim,
     };
-    let result = work(Some((key, digest))).await;
-    match result {
+    match work(request, Some((key, digest))).await {
         Ok((status, body)) => {
-            claim.complete(status, body.clone());
-            Ok(respond(status, "application/json", body))
+            claim.complete(Replay {
+                status,
+                content_type: JSON,
+                body: body.clone(),
+            });
+            Ok(respond(status, JSON, body))
         }
         Err(error) => {
-            claim.complete(error.describe().0, error.body());
+            claim.complete(Replay {
+                status: error.describe().0,
+                content_type: PROBLEM_JSON,
+                body: error.body(),
+            });
             Err(error)
         }
     }
@@ -83,16 +102,19 @@ where
     responses(
         (status = 200, description = "Authorized, or already owned", body = AuthorizeResponse),
         (status = "4XX", description = "Refused", body = Problem),
+        (status = 429, description = "The vendor holds its quota of Idempotency-Keys", body = Problem),
         (status = 503, description = "Overloaded; retry after Retry-After", body = Problem)),
     security(("vendor_key" = [])))]
 pub async fn authorize(app: &App, call: Call<'_>) -> Outcome {
+    let started = Instant::now();
     let vendor = call.vendor()?.clone();
-    idempotent(app, &call, &vendor, |key| async {
+    let parse = |body: &[u8]| parse_json::<AuthorizeRequest>(body)?.into_parts();
+    idempotent(app, &call, &vendor, parse, |parts, key| async {
         let stamp = key.map(|(key, request_digest)| IdempotencyStamp {
             key,
             request_digest,
         });
-        let response = authorize_one(app, &vendor, stamp, &call.body).await?;
+        let response = authorize_one(app, &vendor, stamp, parts, started).await?;
         Ok((StatusCode::OK, super::json::to_json(&response)))
     })
     .await
@@ -142,11 +164,9 @@ async fn authorize_one(
     app: &App,
     vendor: &VendorEntry,
     idempotency: Option<IdempotencyStamp>,
-    body: &[u8],
+    (token, what): (String, Priced),
+    started: Instant,
 ) -> Result<AuthorizeResponse, ApiError> {
-    let started = Instant::now();
-    let request: AuthorizeRequest = parse_json(body)?;
-    let (token, what) = request.into_parts()?;
     let now = app.now();
     let buyer = open_buyer(app, vendor, &token, now)?;
     let charge = priced(app, vendor, what, now).await?;
@@ -207,12 +227,15 @@ fn authorize_response(
     responses(
         (status = 200, description = "One result per item, in order", body = BatchResponse),
         (status = "4XX", description = "The batch itself is refused", body = Problem),
+        (status = 429, description = "The vendor holds its quota of Idempotency-Keys", body = Problem),
         (status = 503, description = "Overloaded; retry after Retry-After", body = Problem)),
     security(("vendor_key" = [])))]
 pub async fn authorize_batch(app: &App, call: Call<'_>) -> Outcome {
+    let started = Instant::now();
     let vendor = call.vendor()?.clone();
-    idempotent(app, &call, &vendor, |key| async {
-        let response = authorize_many(app, &vendor, key, &call.body).await?;
+    let parse = |body: &[u8]| parse_json::<BatchRequest>(body)?.into_items();
+    idempotent(app, &call, &vendor, parse, |items, key| async {
+        let response = authorize_many(app, &vendor, key, items, started).await?;
         Ok((StatusCode::OK, super::json::to_json(&response)))
     })
     .await
@@ -231,11 +254,9 @@ async fn authorize_many(
     app: &App,
     vendor: &VendorEntry,
     key: Option<(String, [u8; 32])>,
-    body: &[u8],
+    items: Vec<Result<AuthorizeRequest, ApiError>>,
+    started: Instant,
 ) -> Result<BatchResponse, ApiError> {
-    let started = Instant::now();
-    let request: BatchRequest = parse_json(body)?;
-    let items = request.into_items()?;
     let now = app.now();
     let mut results: Vec<Option<Result<AuthorizeResponse, ApiError>>> =
         items.iter().map(|_| None).collect();

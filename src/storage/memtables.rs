@@ -38,7 +38,7 @@ const CAPTURE_INTERVAL: Duration = Duration::from_millis(20);
 const HELD_MAX: usize = 32;
 
 /// Counter: flushed memtables freed by the keeper rather than inside fjall's lock.
-const METRIC_MEMTABLES_FREED: &str = "farthing_journal_memtables_freed_total";
+pub(crate) const METRIC_MEMTABLES_FREED: &str = "farthing_journal_memtables_freed_total";
 
 /// Name of the keeper thread, as seen in `top -H`.
 const THREAD_NAME: &str = "farthing-memtables";

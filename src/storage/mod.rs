@@ -19,6 +19,8 @@ pub mod port;
 pub mod recovery;
 
 pub use format::FORMAT_VERSION;
+/// The memtable keeper's metric, for the descriptions in `crate::metrics`.
+pub(crate) use memtables::METRIC_MEMTABLES_FREED;
 
 use crate::domain::account::AccountState;
 use crate::domain::vendor::VendorState;
