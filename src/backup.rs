@@ -173,6 +173,13 @@ impl BackupServer {
             _ => {}
         }
         let listener = UnixListener::bind(&path)?;
+        // Connecting takes write permission on the socket: the server's user alone has it
+        // (the directory is 0700 too), and a socket has no use for the execute bit the
+        // umask leaves.
+        std::fs::set_permissions(
+            &path,
+            <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o600),
+        )?;
         let stopping = Arc::new(AtomicBool::new(false));
         let busy = Arc::new(AtomicBool::new(false));
         let data_dir = data_dir.to_owned();

@@ -155,6 +155,47 @@ const DESCRIPTIONS: &[(&str, Kind, &str)] = {
             Counter,
             "Events replayed by account activations",
         ),
+        (CONNECTIONS_OPEN, Gauge, "Open HTTP connections"),
+        (
+            CONNECTIONS_REFUSED,
+            Counter,
+            "Connections refused as soon as accepted (per_client: the address holds its cap) [labels: reason]",
+        ),
+        (
+            CONNECTIONS_CLOSED,
+            Counter,
+            "Connections closed on a limit: write_timeout, idle_timeout, head_timeout, head_too_large [labels: reason]",
+        ),
+        (
+            CSRF_REFUSED,
+            Counter,
+            "Buy-window forms refused by the CSRF check",
+        ),
+        (
+            DEPOSITS,
+            Counter,
+            "Deposits from a saved payment method by step: started, credited, failed, refused, resolved_at_start [labels: step]",
+        ),
+        (
+            ATTEMPTS_THROTTLED,
+            Counter,
+            "Sign-ins and registrations refused by a throttle, by what was throttled [labels: key]",
+        ),
+        (
+            PASSWORD_HASHES,
+            Counter,
+            "Password hashes run (the dummy hash for an unknown e-mail included)",
+        ),
+        (
+            PASSWORD_HASH_WAITS,
+            Counter,
+            "Password hashes that waited for a slot",
+        ),
+        (
+            PASSWORD_HASH_REJECTIONS,
+            Counter,
+            "Password hashes refused with 503: queue_full or wait_timeout [labels: reason]",
+        ),
         (
             journal::METRIC_BATCH_EVENTS,
             Histogram,
