@@ -97,7 +97,8 @@ fn serve(
     data_dir: Option<PathBuf>,
 ) -> anyhow::Result<ExitCode> {
     let mut config = load_config(config.as_deref())?;
-    farthing::logging::init(&config.log).map_err(anyhow::Error::msg)?;
+    let _log_writer =
+        farthing::logging::init_off_thread(&config.log).map_err(anyhow::Error::msg)?;
     if let Some(listen) = listen {
         config.server.listen = listen;
     }
