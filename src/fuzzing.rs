@@ -14,7 +14,7 @@
 use hyper::HeaderMap;
 use hyper::header::{COOKIE, HeaderValue};
 
-use crate::crypto::token::{HEADER_BYTES, NONCE_BYTES};
+use crate::crypto::token::{HEADER_BYTES, Header, NONCE_BYTES};
 use crate::crypto::{AccessClaims, BuyerClaims, Claims, LocatorKey, SessionClaims, TokenKeys};
 use crate::domain::account::{OpenAccount, check_open_fields, decide_open};
 use crate::domain::ids::{AccountId, LoginId, OfferId, VendorId};
@@ -172,26 +172,11 @@ fn check_open<C: Claims + std::fmt::Debug>(
     let Some((header, plaintext)) = sealed else {
         return;
     };
-    let [
-        version,
-        purpose,
-        k0,
-        k1,
-        k2,
-        k3,
-        v0,
-        v1,
-        v2,
-        v3,
-        v4,
-        v5,
-        v6,
-        v7,
-    ] = header;
-    assert_eq!(version, 1);
-    assert_eq!(purpose, C::PURPOSE.to_byte());
-    assert!(matches!(u32::from_be_bytes([k0, k1, k2, k3]), 1 | 2));
-    assert_eq!(u64::from_be_bytes([v0, v1, v2, v3, v4, v5, v6, v7]), vendor);
+    let header = Header::from_bytes(header);
+    assert_eq!(header.version, 1);
+    assert_eq!(header.purpose, C::PURPOSE.to_byte());
+    assert!(matches!(header.key_id, 1 | 2));
+    assert_eq!(header.vendor, vendor);
     let mut encoded = Vec::new();
     claims.encode(&mut encoded);
     assert_eq!(

@@ -338,11 +338,11 @@ pub enum TokenError {
 
 /// The clear header of a token, bound as associated data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Header {
-    version: u8,
-    purpose: u8,
-    key_id: u32,
-    vendor: u64,
+pub(crate) struct Header {
+    pub(crate) version: u8,
+    pub(crate) purpose: u8,
+    pub(crate) key_id: u32,
+    pub(crate) vendor: u64,
 }
 
 impl Header {
@@ -367,7 +367,7 @@ impl Header {
         ]
     }
 
-    fn from_bytes(bytes: [u8; HEADER_BYTES]) -> Header {
+    pub(crate) fn from_bytes(bytes: [u8; HEADER_BYTES]) -> Header {
         let [
             version,
             purpose,
