@@ -6,8 +6,6 @@
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use crate::domain::money::Currency;
-
 /// HTTP requests by `route` and `status` (counter).
 pub const HTTP_REQUESTS: &str = "farthing_http_requests_total";
 /// HTTP request latency by `route` (histogram, seconds).
@@ -324,24 +322,16 @@ pub struct Hot {
     /// `farthing_authorize_journal_wait_seconds`.
     pub journal_wait: metrics::Histogram,
     /// `farthing_authorize_amount_micros_total` by currency (a handful of currencies).
-    authorized_micros: dashmap::DashMap<Currency, metrics::Counter>,
+    authorized_micros: dashmap::DashMap<&'static str, metrics::Counter>,
 }
 
 impl Hot {
-    /// Adds a purchase's charge to its currency's amount counter.
-    pub fn count_authorized(&self, currency: Currency, micros: u64) {
-        // A shared read for every purchase after a currency's first; the write lock (and the
-        // code lookup) only when the counter is registered.
-        if let Some(counter) = self.authorized_micros.get(&currency) {
-            counter.increment(micros);
-            return;
-        }
+    /// The amount counter of a currency.
+    pub fn authorized_micros(&self, currency: &'static str) -> metrics::Counter {
         self.authorized_micros
             .entry(currency)
-            .or_insert_with(
-                || metrics::counter!(AUTHORIZED_MICROS, "currency" => currency.code_static()),
-            )
-            .increment(micros);
+            .or_insert_with(|| metrics::counter!(AUTHORIZED_MICROS, "currency" => currency))
+            .clone()
     }
 }
 

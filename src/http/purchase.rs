@@ -126,7 +126,8 @@ pub fn count_outcome(
         hot.already_owned.increment(1);
     } else {
         hot.purchased.increment(1);
-        hot.count_authorized(currency, authorization.charged.micros());
+        hot.authorized_micros(currency.code_static())
+            .increment(authorization.charged.micros());
         let before_journal =
             parsed_in.as_secs_f64() + micros_to_secs(authorization.before_journal_us);
         hot.before_journal.record(before_journal);
