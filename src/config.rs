@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use ipnet::IpNet;
 use serde::Deserialize;
 
-use crate::domain::money::{Amount, parse_amount};
+use crate::domain::money::{Amount, Currency, parse_amount};
 
 /// Why the configuration was refused.
 #[derive(Debug, thiserror::Error)]
@@ -175,6 +175,26 @@ pub struct AdminConfig {
     pub key_file: String,
 }
 
+/// Currencies one service may hold wallets in at most: also the most wallets one account
+/// can have.
+pub const CURRENCIES_MAX: usize = 64;
+
+/// `[money]`.
+#[derive(Clone, Debug)]
+pub struct MoneyConfig {
+    /// Currencies members may hold wallets in and vendors may sell in (1 to
+    /// `CURRENCIES_MAX`, no repeats).
+    pub currencies: Vec<Currency>,
+}
+
+impl MoneyConfig {
+    /// Whether wallets and vendors may use `currency`.
+    #[must_use]
+    pub fn supports(&self, currency: Currency) -> bool {
+        self.currencies.contains(&currency)
+    }
+}
+
 /// `[offers]`.
 #[derive(Clone, Debug)]
 pub struct OffersConfig {
@@ -286,6 +306,8 @@ pub struct Config {
     pub members: MembersConfig,
     /// `[admin]`.
     pub admin: AdminConfig,
+    /// `[money]`.
+    pub money: MoneyConfig,
     /// `[offers]`.
     pub offers: OffersConfig,
     /// `[buy_window]`.
@@ -309,6 +331,7 @@ struct RawConfig {
     idempotency: RawIdempotency,
     members: RawMembers,
     admin: RawAdmin,
+    money: RawMoney,
     offers: RawOffers,
     buy_window: RawBuyWindow,
     metrics: RawMetrics,
@@ -399,6 +422,13 @@ struct RawMembers {
 #[serde(deny_unknown_fields)]
 struct RawAdmin {
     key_file: String,
+}
+
+/// `[money]` as written; see `MoneyConfig`. Currencies are ISO 4217 codes here.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMoney {
+    currencies: Vec<String>,
 }
 
 /// `[offers]` as written; see `OffersConfig`.
@@ -612,6 +642,7 @@ impl RawConfig {
             idempotency,
             members,
             admin,
+            money,
             offers,
             buy_window,
             metrics,
@@ -627,6 +658,7 @@ impl RawConfig {
             admin: AdminConfig {
                 key_file: admin.key_file,
             },
+            money: money.validate()?,
             offers: offers.validate()?,
             buy_window: buy_window.validate()?,
             metrics: metrics.validate()?,
@@ -1047,6 +1079,28 @@ impl RawOffers {
     }
 }
 
+impl RawMoney {
+    fn validate(self) -> Result<MoneyConfig, ConfigError> {
+        let RawMoney { currencies } = self;
+        let invalid = || ConfigError::Invalid {
+            key: "money.currencies",
+            reason: "1 to 64 different ISO 4217 codes, such as [\"USD\", \"EUR\"]",
+        };
+        if currencies.is_empty() || currencies.len() > CURRENCIES_MAX {
+            return Err(invalid());
+        }
+        let mut parsed: Vec<Currency> = Vec::with_capacity(currencies.len());
+        for code in &currencies {
+            let currency = Currency::parse(code).map_err(|_| invalid())?;
+            if parsed.contains(&currency) {
+                return Err(invalid());
+            }
+            parsed.push(currency);
+        }
+        Ok(MoneyConfig { currencies: parsed })
+    }
+}
+
 impl RawBuyWindow {
     fn validate(self) -> Result<BuyWindowConfig, ConfigError> {
         let RawBuyWindow {
@@ -1168,6 +1222,39 @@ mod tests {
         match result {
             Err(ConfigError::Invalid { key, .. }) => Some(key),
             _ => None,
+        }
+    }
+
+    #[test]
+    fn currencies_are_distinct_iso_codes_one_to_sixty_four() {
+        let default = r#"currencies = ["USD", "EUR", "GBP", "JPY", "BRL", "CHF"]"#;
+        let toml = |entries: &str| DEFAULT.replace(default, &format!("currencies = [{entries}]"));
+        let config = Config::from_toml(&toml(r#""JPY", "KWD""#), []).unwrap();
+        let codes: Vec<&str> = config.money.currencies.iter().map(|c| c.code()).collect();
+        assert_eq!(codes, ["JPY", "KWD"]);
+        assert!(config.money.supports(Currency::parse("KWD").unwrap()));
+        assert!(!config.money.supports(Currency::parse("USD").unwrap()));
+        let sixty_four: Vec<String> = Currency::all()
+            .take(CURRENCIES_MAX)
+            .map(|currency| format!("\"{}\"", currency.code()))
+            .collect();
+        assert!(Config::from_toml(&toml(&sixty_four.join(", ")), []).is_ok());
+        let sixty_five: Vec<String> = Currency::all()
+            .take(CURRENCIES_MAX + 1)
+            .map(|currency| format!("\"{}\"", currency.code()))
+            .collect();
+        for bad in [
+            String::new(),
+            r#""usd""#.to_owned(),
+            r#""XYZ""#.to_owned(),
+            r#""USD", "USD""#.to_owned(),
+            sixty_five.join(", "),
+        ] {
+            assert_eq!(
+                invalid_key(Config::from_toml(&toml(&bad), [])),
+                Some("money.currencies"),
+                "{bad}"
+            );
         }
     }
 

@@ -666,7 +666,7 @@ fn an_idle_session_ends_after_the_idle_time_and_signing_out_ends_it_at_once() {
 /// Adding EUR to an account with only a USD wallet charged the card, then the deposit was
 /// refused and the balance stayed: the account now answers before the processor is called.
 #[test]
-fn funds_in_a_currency_without_a_wallet_are_refused_before_any_charge() {
+fn funds_in_a_currency_without_a_wallet_are_refused_before_any_charge_until_one_is_opened() {
     let payments = farthing::payments::TestProcessor::default();
     let server = TestServer::start_memory_paying(
         farthing::storage::memory::MemoryStore::new(),
@@ -717,7 +717,7 @@ fn funds_in_a_currency_without_a_wallet_are_refused_before_any_charge() {
     );
     assert_eq!(
         refused.error_code().as_deref(),
-        Some("currency_mismatch"),
+        Some("wallet_missing"),
         "{}",
         refused.html
     );
@@ -726,8 +726,33 @@ fn funds_in_a_currency_without_a_wallet_are_refused_before_any_charge() {
         &format!("/buy/{eur_offer}/top-off"),
         &[("csrf", &window.field("csrf"))],
     );
-    assert_eq!(top_off.error_code().as_deref(), Some("currency_mismatch"));
+    assert_eq!(top_off.status, 409, "{}", top_off.html);
+    assert!(top_off.has("id=\"wallet-missing\""), "{}", top_off.html);
+    assert!(top_off.has("Open a EUR wallet"), "{}", top_off.html);
     assert_eq!(payments.charges(), 0, "nothing may be charged");
+
+    // The page's button opens the wallet and leads back to the buy window; funds can follow.
+    let opened = browser.post(
+        &format!("/buy/{eur_offer}/wallet"),
+        &[("csrf", &top_off.field("csrf"))],
+    );
+    assert_eq!(opened.status, 303, "{}", opened.html);
+    assert_eq!(
+        opened.location.as_deref(),
+        Some(format!("/buy/{eur_offer}").as_str())
+    );
+    let funds = browser.get(&format!("/buy/{eur_offer}/funds"));
+    let added = browser.post(
+        &format!("/buy/{eur_offer}/funds"),
+        &[("csrf", &funds.field("csrf")), ("amount", "3.00")],
+    );
+    assert_eq!(added.status, 303, "{}", added.html);
+    assert_eq!(payments.charges(), 1);
+    let window = browser.get(&format!("/buy/{eur_offer}"));
+    let bought = browser.press_buy(&eur_offer, &window, &[]);
+    assert!(bought.has("access_token"), "{}", bought.html);
+    let forged = browser.post(&format!("/buy/{eur_offer}/wallet"), &[("csrf", "forged")]);
+    assert_eq!(forged.error_code().as_deref(), Some("csrf_failed"));
 
     // The same card adds USD on a USD offer: one charge, one credit; a decline credits nothing.
     let usd_offer = article_offer(&server, &usd_vendor, "a", "0.25");
@@ -737,13 +762,13 @@ fn funds_in_a_currency_without_a_wallet_are_refused_before_any_charge() {
         &[("csrf", &funds.field("csrf")), ("amount", "2.00")],
     );
     assert_eq!(added.status, 303, "{}", added.html);
-    assert_eq!(payments.charges(), 1);
+    assert_eq!(payments.charges(), 2);
     let declined = browser.post(
         &format!("/buy/{usd_offer}/funds"),
         &[("csrf", &funds.field("csrf")), ("amount", "1.13")],
     );
     assert_eq!(declined.status, 400, "{}", declined.html);
-    assert_eq!(payments.charges(), 2);
+    assert_eq!(payments.charges(), 3);
     let window = browser.get(&format!("/buy/{usd_offer}"));
     assert!(window.has("2.00"), "{}", window.html);
     server.totals_conserved();

@@ -282,7 +282,7 @@ fn acknowledged_purchases_survive_sigkill() {
         )
         .unwrap();
         assert_eq!(status, 200);
-        spent += 100_000_000 - micros(view["wallets"][0]["balance"].as_str().unwrap());
+        spent += 100_000_000 - micros(view["wallets"][0]["paid"].as_str().unwrap());
     }
     let (_, summary) = call(
         &agent,

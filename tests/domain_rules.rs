@@ -628,26 +628,68 @@ fn a_price_in_the_wallet_currency_is_charged() {
 }
 
 #[test]
-fn a_currency_without_a_wallet_is_a_mismatch_everywhere() {
+fn a_currency_without_a_wallet_is_wallet_missing_everywhere_until_one_is_opened() {
     let mut member = Member::utc(1_000);
     let mut command = member.order(V1, "a", 10);
     command.currency = eur();
-    assert_eq!(member.authorize(&command), Err(Reject::CurrencyMismatch));
+    assert_eq!(member.authorize(&command), Err(Reject::WalletMissing));
     let now = member.now;
     let state = &member.state;
     assert_eq!(
         state.decide_deposit(eur(), m(1), "eur-1", now, Origin::Admin),
-        Err(Reject::CurrencyMismatch)
+        Err(Reject::WalletMissing)
     );
     assert_eq!(
         state.decide_credit_line(eur(), m(1), now, Origin::Admin),
-        Err(Reject::CurrencyMismatch)
+        Err(Reject::WalletMissing)
     );
     assert_eq!(
         state.decide_limits(LOGIN, eur(), Limits::default(), now),
-        Err(Reject::CurrencyMismatch)
+        Err(Reject::WalletMissing)
     );
-    assert_eq!(member.balance(), 1_000);
+    assert_eq!(
+        state.decide_open_wallet(usd(), now),
+        Err(Reject::WalletExists),
+        "the wallet opened with the account"
+    );
+    let opened = state.decide_open_wallet(eur(), now).unwrap();
+    member.apply(&opened);
+    let eur_wallet = member.state.wallets.get(&eur()).unwrap();
+    assert_eq!(
+        (eur_wallet.balance.micros(), eur_wallet.available()),
+        (0, m(0))
+    );
+    assert_eq!(
+        member.state.decide_open_wallet(eur(), now),
+        Err(Reject::WalletExists)
+    );
+    let deposit = member
+        .state
+        .decide_deposit(eur(), m(500), "eur-1", now, Origin::Admin)
+        .unwrap()
+        .unwrap();
+    member.apply(&deposit);
+    command.new_authorization = AuthorizationId(member.fresh());
+    assert!(matches!(
+        member.authorize(&command),
+        Ok(AuthorizeDecision::Purchase(_))
+    ));
+    assert_eq!(
+        member.state.wallets.get(&eur()).unwrap().balance.micros(),
+        490
+    );
+    assert_eq!(member.balance(), 1_000, "the dollar wallet is untouched");
+}
+
+#[test]
+fn a_frozen_account_opens_no_wallet() {
+    let mut member = Member::utc(0);
+    let frozen = member.state.decide_freeze(true, member.now);
+    member.apply(&frozen);
+    assert_eq!(
+        member.state.decide_open_wallet(eur(), member.now),
+        Err(Reject::Frozen)
+    );
 }
 
 #[test]
@@ -1333,7 +1375,7 @@ fn a_deposit_is_refused_before_any_charge_when_its_credit_could_not_land() {
     // No EUR wallet: the EUR charge would have nowhere to land.
     assert_eq!(
         state.decide_start_deposit(&start(1, eur(), 5_000_000), now),
-        Err(Reject::CurrencyMismatch)
+        Err(Reject::WalletMissing)
     );
     assert!(
         state

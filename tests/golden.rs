@@ -141,7 +141,7 @@ fn golden_format4_is_read_as_written() {
     assert_eq!(summary.body["currencies"][0]["gross"], "2.75");
     let session = server.sign_in("golden-ann@example.com", "idle");
     let me = server.get("/v1/members/me", Some(&session));
-    assert_eq!(me.body["wallets"][0]["balance"], "8.75");
+    assert_eq!(me.body["wallets"][0]["paid"], "8.75");
     assert_eq!(me.body["entitlement_count"], 6);
     let reversed = me.body["recent_activity"]
         .as_array()
@@ -152,7 +152,7 @@ fn golden_format4_is_read_as_written() {
     assert_eq!(reversed, 1);
     let bob = server.sign_in("golden-bob@example.com", "idle");
     let bob_view = server.get("/v1/members/me", Some(&bob));
-    assert_eq!(bob_view.body["wallets"][0]["balance"], "3.50");
+    assert_eq!(bob_view.body["wallets"][0]["paid"], "3.50");
     let totals = server.totals_conserved();
     assert_eq!(totals["currencies"][0]["deposits"], "15.00");
 }

@@ -656,7 +656,7 @@ fn a_deposit_reference_is_credited_once_and_member_calls_need_a_session() {
         Some(&server.admin_key),
         &json!({"amount": "1", "currency": "EUR", "reference": "e"}),
     );
-    assert_eq!((other.status, other.code()), (400, "currency_mismatch"));
+    assert_eq!((other.status, other.code()), (409, "wallet_missing"));
     let unknown = server.post(
         "/admin/v1/members/acct_0000000000000001/deposits",
         Some(&server.admin_key),
@@ -667,7 +667,7 @@ fn a_deposit_reference_is_credited_once_and_member_calls_need_a_session() {
     assert_eq!(server.get("/v1/members/me", Some("garbage")).status, 401);
     let me = server.get("/v1/members/me", Some(&member.session));
     assert_eq!(me.status, 200);
-    assert_eq!(me.body["wallets"][0]["balance"], "3.50");
+    assert_eq!(me.body["wallets"][0]["paid"], "3.50");
     let wrong_password = server.post(
         "/v1/sessions",
         None,

@@ -573,7 +573,7 @@ impl Sim {
         if model.references.contains(&reference) {
             assert_eq!(decided, Ok(None));
         } else if in_eur {
-            assert_eq!(decided, Err(Reject::CurrencyMismatch));
+            assert_eq!(decided, Err(Reject::WalletMissing));
         } else {
             let event = decided.unwrap().unwrap();
             model.references.insert(reference);
@@ -683,7 +683,7 @@ impl Sim {
             return Expect::Reject(Reject::Frozen);
         }
         if buy.eur {
-            return Expect::Reject(Reject::CurrencyMismatch);
+            return Expect::Reject(Reject::WalletMissing);
         }
         if let Some(allowed) = &model.limits.vendors_allowed
             && !allowed.contains(&command.vendor)

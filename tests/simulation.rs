@@ -524,7 +524,7 @@ impl MAccount {
             return (rejected(Reject::Frozen), None);
         }
         if spec.currency != self.currency {
-            return (rejected(Reject::CurrencyMismatch), None);
+            return (rejected(Reject::WalletMissing), None);
         }
         let limits = self.limits.clone().unwrap_or_default();
         if let Some(allowed) = &limits.vendors_allowed
@@ -666,7 +666,7 @@ impl Model {
                 reference,
             } => {
                 if *currency != account.currency {
-                    return Prediction::reply(rejected(Reject::CurrencyMismatch));
+                    return Prediction::reply(rejected(Reject::WalletMissing));
                 }
                 if account.refs.contains(reference) {
                     return Prediction::reply(Out::Balance(account.balance));
@@ -763,7 +763,7 @@ impl Model {
             }
             Op::Credit { currency, limit } => {
                 if *currency != account.currency {
-                    return Prediction::reply(rejected(Reject::CurrencyMismatch));
+                    return Prediction::reply(rejected(Reject::WalletMissing));
                 }
                 if i128::from(account.balance) < -i128::from(*limit) {
                     return Prediction::reply(rejected(Reject::CreditLineBelowBalance));
@@ -815,7 +815,7 @@ impl Model {
                     MemberOp::End => Effect::EndSession(*session),
                     MemberOp::Limits(currency, limits) => {
                         if *currency != account.currency {
-                            return Prediction::reply(rejected(Reject::CurrencyMismatch));
+                            return Prediction::reply(rejected(Reject::WalletMissing));
                         }
                         Effect::Limits(limits.clone())
                     }
@@ -1787,7 +1787,13 @@ impl Sim {
             let wallets: Vec<(Currency, i64, u64)> = view
                 .wallets
                 .iter()
-                .map(|(c, b, l)| (*c, b.micros(), l.micros()))
+                .map(|(currency, wallet)| {
+                    (
+                        *currency,
+                        wallet.balance.micros(),
+                        wallet.credit_limit.micros(),
+                    )
+                })
                 .collect();
             ensure_eq!(
                 wallets,

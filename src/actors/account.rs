@@ -482,7 +482,7 @@ impl Handler<DepositMessage> for AccountActor {
                 self.refuse(message.reply, error);
             }
             (Ok(_), None) => {
-                self.refuse(message.reply, Reject::CurrencyMismatch.into());
+                self.refuse(message.reply, Reject::WalletMissing.into());
             }
         }
     }
@@ -632,6 +632,9 @@ impl Handler<MemberCommandMessage> for AccountActor {
                 MemberCommand::SavePaymentMethod(method) => {
                     Ok(state.decide_payment_method(method, now))
                 }
+                MemberCommand::OpenWallet(currency) => state
+                    .decide_open_wallet(currency, now)
+                    .map_err(CommandError::Reject),
             });
         match decided.and_then(|event| self.commit(vec![event])) {
             Ok(wait) => Self::reply_after(Some(wait), message.reply, Ok(())),
@@ -688,7 +691,7 @@ impl Handler<ViewMessage> for AccountActor {
             wallets: state
                 .wallets
                 .iter()
-                .map(|(c, w)| (*c, w.balance, w.credit_limit))
+                .map(|(currency, wallet)| (*currency, wallet.clone()))
                 .collect(),
             limits: state
                 .limits

@@ -221,6 +221,8 @@ pub enum MemberCommand {
     Freeze(bool),
     /// Save (or, with `None`, remove) the payment method top-offs are charged to.
     SavePaymentMethod(Option<crate::domain::account::PaymentMethod>),
+    /// Open a wallet in a currency the service supports (checked at the edge).
+    OpenWallet(Currency),
 }
 
 /// Run a member command after checking the session (freeze works on a frozen account too).
@@ -254,8 +256,8 @@ pub struct ReverseMessage {
 /// A read-only view of an account, for account pages and admins.
 #[derive(Clone, Debug)]
 pub struct AccountView {
-    /// Wallets: currency, balance, credit line.
-    pub wallets: Vec<(Currency, Balance, Amount)>,
+    /// Wallets by currency.
+    pub wallets: Vec<(Currency, crate::domain::account::Wallet)>,
     /// Limits per currency of the login asked about (or of every login for admins).
     pub limits: Vec<(Currency, Limits)>,
     /// Frozen flag.

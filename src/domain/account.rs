@@ -116,7 +116,9 @@ pub struct Wallet {
 }
 
 impl Wallet {
-    fn empty() -> Wallet {
+    /// A wallet as it opens: nothing in it, no credit line.
+    #[must_use]
+    pub fn empty() -> Wallet {
         Wallet {
             balance: Balance::ZERO,
             credit_limit: Amount::ZERO,
@@ -129,6 +131,13 @@ impl Wallet {
     #[must_use]
     pub fn floor(&self) -> Balance {
         Balance::negative_of(self.credit_limit).unwrap_or(Balance::from_micros(i64::MIN))
+    }
+
+    /// What a purchase in this currency could spend now: the paid balance down to the
+    /// credit line's floor.
+    #[must_use]
+    pub fn available(&self) -> Amount {
+        self.balance.headroom_above(self.floor())
     }
 }
 
@@ -483,7 +492,7 @@ impl AccountState {
     /// Decides a deposit. `Ok(None)`: the reference was credited before (nothing to do).
     ///
     /// # Errors
-    /// `CurrencyMismatch` without a wallet in `currency`; `AmountTooLarge` on overflow.
+    /// `WalletMissing` without a wallet in `currency`; `AmountTooLarge` on overflow.
     pub fn decide_deposit(
         &self,
         currency: Currency,
@@ -511,12 +520,9 @@ impl AccountState {
     /// the card is charged).
     ///
     /// # Errors
-    /// `CurrencyMismatch` without a wallet in `currency`; `AmountTooLarge` on overflow.
+    /// `WalletMissing` without a wallet in `currency`; `AmountTooLarge` on overflow.
     fn check_credit_fits(&self, currency: Currency, amount: Amount) -> Result<(), Reject> {
-        let wallet = self
-            .wallets
-            .get(&currency)
-            .ok_or(Reject::CurrencyMismatch)?;
+        let wallet = self.wallets.get(&currency).ok_or(Reject::WalletMissing)?;
         let incoming = self
             .pending_deposits
             .values()
@@ -541,7 +547,7 @@ impl AccountState {
     /// the deposits still pending); fewer than `DEPOSITS_PENDING_MAX` pending; a fresh id.
     ///
     /// # Errors
-    /// `Frozen`, `AmountTooLarge`, `CurrencyMismatch`, `DepositInProgress`.
+    /// `Frozen`, `AmountTooLarge`, `WalletMissing`, `DepositInProgress`.
     pub fn decide_start_deposit(
         &self,
         command: &StartDeposit,
@@ -614,14 +620,15 @@ impl AccountState {
     #[must_use]
     pub fn shortage(&self, currency: Currency, price: Amount) -> Option<Amount> {
         let wallet = self.wallets.get(&currency)?;
-        let headroom = wallet.balance.headroom_above(wallet.floor());
-        price.checked_sub(headroom).filter(|short| !short.is_zero())
+        price
+            .checked_sub(wallet.available())
+            .filter(|short| !short.is_zero())
     }
 
     /// Decides a new credit line.
     ///
     /// # Errors
-    /// `CurrencyMismatch` without a wallet; `AmountTooLarge` when it cannot be a balance;
+    /// `WalletMissing` without a wallet; `AmountTooLarge` when it cannot be a balance;
     /// `CreditLineBelowBalance` when the balance already drawn is below the new line's floor.
     pub fn decide_credit_line(
         &self,
@@ -630,10 +637,7 @@ impl AccountState {
         now: Timestamp,
         by: Origin,
     ) -> Result<Event, Reject> {
-        let wallet = self
-            .wallets
-            .get(&currency)
-            .ok_or(Reject::CurrencyMismatch)?;
+        let wallet = self.wallets.get(&currency).ok_or(Reject::WalletMissing)?;
         let floor = Balance::negative_of(limit).ok_or(Reject::AmountTooLarge)?;
         // A line below the current draw would break the floor invariant `apply` asserts.
         if wallet.balance < floor {
@@ -644,6 +648,27 @@ impl AccountState {
             currency,
             limit,
             by,
+            at: now,
+        })
+    }
+
+    /// Decides opening a wallet ([0114]): one per currency, each with its own balance,
+    /// credit line and limits. The edge admits only the configured currencies, which also
+    /// bounds how many wallets an account holds. Checks, in order: account not frozen; no
+    /// wallet in the currency yet.
+    ///
+    /// # Errors
+    /// `Frozen`, `WalletExists`.
+    pub fn decide_open_wallet(&self, currency: Currency, now: Timestamp) -> Result<Event, Reject> {
+        if self.frozen {
+            return Err(Reject::Frozen);
+        }
+        if self.wallets.contains_key(&currency) {
+            return Err(Reject::WalletExists);
+        }
+        Ok(Event::WalletOpened {
+            account: self.id,
+            currency,
             at: now,
         })
     }
@@ -716,7 +741,7 @@ impl AccountState {
     /// Decides new limits for a login.
     ///
     /// # Errors
-    /// `LoginUnknown`; `CurrencyMismatch` without a wallet in `currency`.
+    /// `LoginUnknown`; `WalletMissing` without a wallet in `currency`.
     pub fn decide_limits(
         &self,
         login: LoginId,
@@ -728,7 +753,7 @@ impl AccountState {
             return Err(Reject::LoginUnknown);
         }
         if !self.wallets.contains_key(&currency) {
-            return Err(Reject::CurrencyMismatch);
+            return Err(Reject::WalletMissing);
         }
         Ok(Event::LimitsSet {
             account: self.id,
@@ -785,7 +810,7 @@ impl AccountState {
         let wallet = self
             .wallets
             .get(&command.currency)
-            .ok_or(Reject::CurrencyMismatch)?;
+            .ok_or(Reject::WalletMissing)?;
         let limit_key = (command.login, command.currency);
         let no_limits = Limits::default();
         let limits = self.limits.get(&limit_key).unwrap_or(&no_limits);
@@ -805,7 +830,7 @@ impl AccountState {
         if let Some(kind) = limits.exceeded_by(command.price, session_spent, &spending, &periods) {
             return Err(Reject::LimitReached(kind));
         }
-        if command.price > wallet.balance.headroom_above(wallet.floor()) {
+        if command.price > wallet.available() {
             return Err(Reject::InsufficientFunds);
         }
         // Overflow checks that apply would otherwise have to trust.
@@ -939,7 +964,7 @@ impl AccountState {
         let wallet = self
             .wallets
             .get(&entitlement.currency)
-            .ok_or(Reject::CurrencyMismatch)?;
+            .ok_or(Reject::WalletMissing)?;
         wallet
             .balance
             .checked_add_amount(entitlement.price)
@@ -1056,6 +1081,10 @@ impl AccountState {
                 wallet.refunded = checked(wallet.refunded.checked_add(*refund));
             }
             Event::PaymentMethodSaved { method, .. } => self.payment_method = *method,
+            Event::WalletOpened { currency, .. } => {
+                let fresh = self.wallets.insert(*currency, Wallet::empty());
+                assert!(fresh.is_none(), "a wallet was opened twice");
+            }
             Event::DepositStarted {
                 deposit,
                 currency,

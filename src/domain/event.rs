@@ -192,6 +192,15 @@ pub enum Event {
         /// When.
         at: Timestamp,
     },
+    /// The member opened a wallet in another currency ([0114]).
+    WalletOpened {
+        /// The account.
+        account: AccountId,
+        /// The new wallet's currency.
+        currency: Currency,
+        /// When.
+        at: Timestamp,
+    },
     /// The processor declined a started deposit: nothing is credited.
     DepositFailed {
         /// The account.
@@ -269,7 +278,8 @@ impl Event {
             | Event::PaymentMethodSaved { account, .. }
             | Event::DepositStarted { account, .. }
             | Event::DepositCredited { account, .. }
-            | Event::DepositFailed { account, .. } => Owner::Account(*account),
+            | Event::DepositFailed { account, .. }
+            | Event::WalletOpened { account, .. } => Owner::Account(*account),
             Event::Authorized(authorized) => Owner::Account(authorized.account),
             Event::VendorRegistered(profile) => Owner::Vendor(profile.id),
             Event::OfferPosted(offer) => Owner::Vendor(offer.vendor),
@@ -312,7 +322,8 @@ impl Event {
             | Event::OffersPruned { at, .. }
             | Event::DepositStarted { at, .. }
             | Event::DepositCredited { at, .. }
-            | Event::DepositFailed { at, .. } => *at,
+            | Event::DepositFailed { at, .. }
+            | Event::WalletOpened { at, .. } => *at,
             Event::OfferPosted(offer) => offer.posted_at,
             Event::SessionStarted { session, .. } => session.started_at,
             Event::Authorized(authorized) => authorized.at,

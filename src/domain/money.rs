@@ -424,6 +424,13 @@ impl Currency {
             .ok_or(MoneyError::UnknownCurrency)
     }
 
+    /// Every currency this build knows, in code order.
+    pub fn all() -> impl Iterator<Item = Currency> {
+        CURRENCIES
+            .iter()
+            .filter_map(|(code, _)| Currency::parse(code).ok())
+    }
+
     /// The three-letter code.
     #[must_use]
     pub fn code(&self) -> &str {

@@ -27,9 +27,18 @@ pub enum Reject {
     /// The session passed its absolute or idle expiry.
     #[error("the session has expired")]
     SessionExpired,
-    /// The account has no wallet in the price's currency.
-    #[error("no wallet in this currency")]
+    /// A price in another currency than the vendor sells in.
+    #[error("the currency is not the vendor's")]
     CurrencyMismatch,
+    /// The account has no wallet in the currency named (a purchase, deposit or setting).
+    #[error("no wallet in this currency")]
+    WalletMissing,
+    /// The account already has a wallet in this currency.
+    #[error("a wallet in this currency is open already")]
+    WalletExists,
+    /// The currency is a valid ISO 4217 code that this service does not hold wallets in.
+    #[error("the currency is not supported")]
+    CurrencyUnsupported,
     /// An amount would overflow a balance or a counter.
     #[error("amount too large")]
     AmountTooLarge,
@@ -104,6 +113,9 @@ impl Reject {
         Reject::SessionEnded,
         Reject::SessionExpired,
         Reject::CurrencyMismatch,
+        Reject::WalletMissing,
+        Reject::WalletExists,
+        Reject::CurrencyUnsupported,
         Reject::AmountTooLarge,
         Reject::IdempotencyKeyReused,
         Reject::EntitlementUnknown,
@@ -141,6 +153,9 @@ impl Reject {
             Reject::SessionEnded => "session_ended",
             Reject::SessionExpired => "session_expired",
             Reject::CurrencyMismatch => "currency_mismatch",
+            Reject::WalletMissing => "wallet_missing",
+            Reject::WalletExists => "wallet_exists",
+            Reject::CurrencyUnsupported => "currency_unsupported",
             Reject::AmountTooLarge => "amount_too_large",
             Reject::IdempotencyKeyReused => "idempotency_key_reused",
             Reject::EntitlementUnknown => "entitlement_unknown",

@@ -22,6 +22,7 @@ use crate::domain::ids::{AccountId, LoginId, SessionId, VendorId};
 use crate::domain::money::{
     Currency, Total, format_amount, format_balance, format_net_total, format_total,
 };
+use crate::domain::reject::Reject;
 use crate::domain::seed::Seed;
 
 /// Members opened at a time by a bulk call, so a large call keeps a bounded number of
@@ -37,13 +38,17 @@ fn member_id(id: &str) -> Result<AccountId, ApiError> {
     request_body = VendorRequest,
     responses(
         (status = 201, description = "Registered", body = VendorCreated),
-        (status = 400, description = "A field is invalid; param names it", body = Problem)),
+        (status = 400, description = "A field is invalid; param names it", body = Problem),
+        (status = 422, description = "The service holds no money in this currency", body = Problem)),
     security(("admin_key" = [])))]
 pub async fn register_vendor(app: &App, call: Call<'_>) -> Outcome {
     let request: VendorRequest = parse_json(&call.body)?;
     let vendor = VendorId(new_id());
     let (api_key, digest) = secret::generate_api_key(&vendor.to_string(), &mut rand::rngs::OsRng);
     let registration = request.into_registration(digest.to_bytes())?;
+    if !app.config.money.supports(registration.currency) {
+        return Err(ApiError::Reject(Reject::CurrencyUnsupported));
+    }
     app.registry
         .register_vendor(vendor, registration, app.now())
         .await
@@ -244,6 +249,9 @@ pub async fn bulk_members(app: &App, call: Call<'_>) -> Outcome {
     let request: BulkMembersRequest = parse_json(&call.body)?;
     let (count, currency, deposit, vendors) =
         request.into_parts(app.config.members.bulk_members_per_call_max)?;
+    if !app.config.money.supports(currency) {
+        return Err(ApiError::Reject(Reject::CurrencyUnsupported));
+    }
     for vendor in &vendors {
         if app.registry.vendor(*vendor).is_none() {
             return Err(ApiError::InvalidField {

@@ -810,15 +810,31 @@ pub struct AccountResponse {
     pub recent_activity: Vec<PurchaseView>,
 }
 
+/// `POST /v1/members/me/wallets` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenWalletRequest {
+    /// ISO 4217 code of a currency the service supports (`money.currencies`).
+    pub currency: String,
+}
+
 /// A wallet.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct WalletView {
     /// ISO 4217 code.
     pub currency: String,
-    /// Paid balance (negative on credit).
-    pub balance: String,
-    /// How far below zero it may go.
-    pub credit_limit: String,
+    /// Paid balance: money the member put in and has not spent (negative while drawing on
+    /// the credit line).
+    pub paid: String,
+    /// Incentive balance: grants not yet spent or expired.
+    pub incentive: String,
+    /// How far below zero the paid balance may go.
+    pub credit_line: String,
+    /// Owed to the service (a bank debit returned after its money was spent); purchases wait
+    /// until it is repaid.
+    pub debt: String,
+    /// What a purchase could spend now: paid balance down to the credit line.
+    pub available: String,
 }
 
 /// Limits of one currency.

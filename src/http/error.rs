@@ -244,6 +244,11 @@ impl ApiError {
                 (Some(detail.clone()), Some((*param).to_owned()))
             }
             ApiError::InvalidAmount { param } => (None, Some((*param).to_owned())),
+            // The member is offered the way on ([0114]): wallets open on request.
+            ApiError::Reject(Reject::WalletMissing) => (
+                Some("the member can open one: POST /v1/members/me/wallets".to_owned()),
+                None,
+            ),
             _ => (None, None),
         };
         Problem {
@@ -320,7 +325,22 @@ fn describe_reject(reject: Reject) -> (StatusCode, &'static str, &'static str) {
         Reject::CurrencyMismatch => (
             StatusCode::BAD_REQUEST,
             code,
-            "The currency does not match the wallet or the vendor",
+            "The price's currency is not the one the vendor sells in",
+        ),
+        Reject::WalletMissing => (
+            StatusCode::CONFLICT,
+            code,
+            "The member has no wallet in this currency",
+        ),
+        Reject::WalletExists => (
+            StatusCode::CONFLICT,
+            code,
+            "The member has a wallet in this currency already",
+        ),
+        Reject::CurrencyUnsupported => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            "This service holds no wallets in this currency",
         ),
         Reject::AmountTooLarge => (StatusCode::BAD_REQUEST, code, "The amount is too large"),
         Reject::IdempotencyKeyReused => (

@@ -9,8 +9,8 @@ use super::app::{App, MemberSession, new_id};
 use super::client::ClientAddr;
 use super::dto::{
     AccountResponse, BuyerTokenCreated, BuyerTokenRequest, Done, LimitsRequest, LimitsView,
-    MemberCreated, PaymentMethodRequest, PurchaseView, RegisterRequest, SessionCreated,
-    SignInRequest, WalletView,
+    MemberCreated, OpenWalletRequest, PaymentMethodRequest, PurchaseView, RegisterRequest,
+    SessionCreated, SignInRequest, WalletView,
 };
 use super::error::{ApiError, Problem};
 use super::json::{parse_json, rfc3339};
@@ -19,9 +19,11 @@ use super::routes::{Call, Outcome};
 use crate::actors::gateway::{GatewayError, OpenError};
 use crate::actors::messages::{AccountView, CommandError, MemberCommand};
 use crate::crypto::token::{BuyerClaims, SessionClaims};
-use crate::domain::account::{OpenAccount, PaymentMethod, SessionExpiry, check_open_fields};
+use crate::domain::account::{
+    OpenAccount, PaymentMethod, SessionExpiry, Wallet, check_open_fields,
+};
 use crate::domain::ids::{AccountId, LoginId, SessionId, VendorId};
-use crate::domain::money::{format_amount, format_balance};
+use crate::domain::money::{Amount, Currency, format_amount, format_balance};
 use crate::domain::reject::Reject;
 
 /// Shortest password accepted.
@@ -94,7 +96,7 @@ pub async fn register_member(
             detail: "8 to 1024 characters".to_owned(),
         });
     }
-    let currency = super::dto::currency_field(&request.currency, "currency")?;
+    let currency = supported_currency(app, &request.currency)?;
     let time_zone = request.time_zone.unwrap_or_else(|| "UTC".to_owned());
     // Refused before hashing, which costs 19 MiB and tens of milliseconds.
     check_open_fields(&request.language, &time_zone)?;
@@ -402,6 +404,49 @@ pub async fn payment_method(app: &App, call: Call<'_>) -> Outcome {
     member_command(app, member, MemberCommand::SavePaymentMethod(method)).await
 }
 
+/// `POST /v1/members/me/wallets`: opens a wallet in another supported currency ([0114]).
+#[utoipa::path(post, path = "/v1/members/me/wallets", tag = "members",
+    request_body = OpenWalletRequest,
+    responses((status = 201, description = "Opened, empty", body = WalletView),
+        (status = 400, description = "Not an ISO 4217 code", body = Problem),
+        (status = 401, description = "No live session", body = Problem),
+        (status = 403, description = "The account is frozen", body = Problem),
+        (status = 409, description = "A wallet in this currency is open already", body = Problem),
+        (status = 422, description = "The service holds no wallets in this currency", body = Problem)),
+    security(("member_session" = [])))]
+pub async fn open_wallet(app: &App, call: Call<'_>) -> Outcome {
+    let member = call.member()?;
+    let request: OpenWalletRequest = parse_json(&call.body)?;
+    let currency = supported_currency(app, &request.currency)?;
+    app.registry
+        .member_command(
+            member.account,
+            member.login,
+            member.session,
+            MemberCommand::OpenWallet(currency),
+        )
+        .await
+        .map_err(member_error)?;
+    Ok(json(
+        StatusCode::CREATED,
+        &wallet_view(currency, &Wallet::empty()),
+    ))
+}
+
+/// A currency field that names a currency the service holds wallets in.
+///
+/// # Errors
+/// `InvalidField` for a code that is not ISO 4217; `CurrencyUnsupported` for one not in
+/// `money.currencies`.
+pub fn supported_currency(app: &App, code: &str) -> Result<Currency, ApiError> {
+    let currency = super::dto::currency_field(code, "currency")?;
+    if app.config.money.supports(currency) {
+        Ok(currency)
+    } else {
+        Err(ApiError::Reject(Reject::CurrencyUnsupported))
+    }
+}
+
 /// `PUT /v1/members/me/limits`: replaces the login's limits in one currency.
 #[utoipa::path(put, path = "/v1/members/me/limits", tag = "members",
     request_body = LimitsRequest,
@@ -433,6 +478,19 @@ pub async fn me(app: &App, call: Call<'_>) -> Outcome {
     ))
 }
 
+/// One wallet as members and admins see it.
+#[must_use]
+pub fn wallet_view(currency: Currency, wallet: &Wallet) -> WalletView {
+    WalletView {
+        currency: currency.code().to_owned(),
+        paid: format_balance(wallet.balance, currency),
+        incentive: format_amount(Amount::ZERO, currency),
+        credit_line: format_amount(wallet.credit_limit, currency),
+        debt: format_amount(Amount::ZERO, currency),
+        available: format_amount(wallet.available(), currency),
+    }
+}
+
 /// An account view as members and admins see it.
 #[must_use]
 pub fn account_response(app: &App, account: AccountId, view: &AccountView) -> AccountResponse {
@@ -443,11 +501,7 @@ pub fn account_response(app: &App, account: AccountId, view: &AccountView) -> Ac
         wallets: view
             .wallets
             .iter()
-            .map(|(currency, balance, credit)| WalletView {
-                currency: currency.code().to_owned(),
-                balance: format_balance(*balance, *currency),
-                credit_limit: format_amount(*credit, *currency),
-            })
+            .map(|(currency, wallet)| wallet_view(*currency, wallet))
             .collect(),
         limits: view
             .limits

@@ -56,6 +56,7 @@ use super::routes::{Caller, ROUTES};
         dto::BuyerTokenRequest,
         dto::BuyerTokenCreated,
         dto::LimitsRequest,
+        dto::OpenWalletRequest,
         dto::PaymentMethodRequest,
         dto::Done,
         dto::Status,

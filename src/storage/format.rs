@@ -168,7 +168,9 @@ pub fn version_of(bytes: &[u8]) -> Option<u8> {
 }
 
 // ---------------------------------------------------------------------------------------
-// Stored types, version 4. Never reorder or remove a variant or field.
+// Stored types, version 4. Never reorder or remove a variant or field. A new event variant is
+// appended at the end of `EventV4`: every value stored before still decodes the same, and a
+// build that does not know the variant would refuse it as corrupt rather than misread it.
 
 type CurrencyV4 = [u8; 3];
 
@@ -278,6 +280,11 @@ enum EventV4 {
         account: u64,
         deposit: u64,
         reason: String,
+        at: i64,
+    },
+    WalletOpened {
+        account: u64,
+        currency: CurrencyV4,
         at: i64,
     },
 }
@@ -828,6 +835,15 @@ fn event_v4(event: &Event) -> EventV4 {
             reason: reason.clone(),
             at: at.0,
         },
+        Event::WalletOpened {
+            account,
+            currency,
+            at,
+        } => EventV4::WalletOpened {
+            account: account.0,
+            currency: currency_v4(*currency),
+            at: at.0,
+        },
     }
 }
 
@@ -1180,6 +1196,15 @@ fn event(event: EventV4) -> Result<Event, FormatError> {
             account: AccountId(account),
             deposit: DepositId(deposit),
             reason,
+            at: Timestamp(at),
+        },
+        EventV4::WalletOpened {
+            account,
+            currency: code,
+            at,
+        } => Event::WalletOpened {
+            account: AccountId(account),
+            currency: currency(code)?,
             at: Timestamp(at),
         },
     })

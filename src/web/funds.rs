@@ -48,6 +48,22 @@ pub struct InsufficientFundsView<'a> {
     pub cancel_href: &'a str,
 }
 
+/// The wallet-missing page (`#wallet-missing`): the offer is priced in a currency the member
+/// holds no wallet in, and `form#open-wallet` opens one.
+#[derive(Clone, Copy, Debug)]
+pub struct WalletMissingView<'a> {
+    /// The offer being bought.
+    pub offer: OfferSummary<'a>,
+    /// Where `form#open-wallet` posts.
+    pub action: &'a str,
+    /// The CSRF token for the hidden `csrf` field.
+    pub csrf: &'a str,
+    /// Public-computer mode: the one-purchase session (hidden `session`).
+    pub session: Option<&'a str>,
+    /// `a#cancel`: back to the vendor.
+    pub cancel_href: &'a str,
+}
+
 /// Why the add-funds form is shown again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AddFundsError {
@@ -78,6 +94,35 @@ pub struct AddFundsView<'a> {
     pub error: Option<AddFundsError>,
     /// `a#cancel`: back to the buy window (or the vendor).
     pub cancel_href: &'a str,
+}
+
+/// The wallet-missing page: the offer, and the button that opens a wallet in its currency.
+#[must_use]
+pub fn wallet_missing_page(view: &WalletMissingView<'_>, lang: Lang) -> String {
+    let s = lang.strings();
+    let offer = &view.offer;
+    let code = offer.currency.code();
+    let main = html! {
+        main #wallet-missing .card {
+            (merchant(s, offer.vendor_name, false))
+            h1 { (s.wallet_missing_heading) }
+            p.lead { ((s.wallet_missing_intro)(code)) }
+            dl.rows {
+                div.row {
+                    dt.offer-title { (offer.title) }
+                    dd { (display_amount(offer.price, offer.currency, lang)) }
+                }
+            }
+            form #open-wallet method="post" action=(view.action) {
+                (hidden_fields(view.csrf, view.session))
+                button #open-wallet-submit .btn.primary type="submit" {
+                    ((s.open_wallet)(code))
+                }
+            }
+            a #cancel .cancel href=(view.cancel_href) { (s.cancel) }
+        }
+    };
+    document(lang, s.wallet_missing_heading, main, None)
 }
 
 /// The insufficient-funds page: what is missing and the three ways on.
@@ -188,6 +233,40 @@ mod tests {
             add_funds_href: "/funds?offer=ofr_0123456789abcdef",
             cancel_href: "/buy/ofr_0123456789abcdef/cancel",
         }
+    }
+
+    #[test]
+    fn wallet_missing_page_offers_to_open_a_wallet_in_the_offers_currency() {
+        let view = WalletMissingView {
+            offer: offer(HOSTILE),
+            action: "/buy/ofr_0123456789abcdef/wallet",
+            csrf: "csrf-token-9",
+            session: Some("public-session"),
+            cancel_href: "/buy/ofr_0123456789abcdef/cancel",
+        };
+        for lang in Lang::ALL {
+            let s = lang.strings();
+            let page = wallet_missing_page(&view, lang);
+            assert_document(&page, lang);
+            assert_element(&page, "main", "wallet-missing", &[]);
+            let action = r#"action="/buy/ofr_0123456789abcdef/wallet""#;
+            assert_element(&page, "form", "open-wallet", &[r#"method="post""#, action]);
+            assert!(page.contains(r#"<input type="hidden" name="csrf" value="csrf-token-9">"#));
+            assert!(page.contains(r#"name="session" value="public-session""#));
+            assert_eq!(
+                element_text(&page, "button", "open-wallet-submit"),
+                (s.open_wallet)("USD")
+            );
+            let cancel = r#"href="/buy/ofr_0123456789abcdef/cancel""#;
+            assert_element(&page, "a", "cancel", &[cancel]);
+            assert!(!page.contains(HOSTILE), "the title is escaped");
+            assert_no_element(&page, "buy");
+        }
+        let page = wallet_missing_page(&view, Lang::En);
+        assert_eq!(
+            element_text(&page, "button", "open-wallet-submit"),
+            "Open a USD wallet"
+        );
     }
 
     #[test]

@@ -202,6 +202,8 @@ pub struct Problems {
     pub insufficient_funds: Problem,
     /// `currency_mismatch`: the offer's currency is not the wallet's.
     pub currency_mismatch: Problem,
+    /// `wallet_missing`: no wallet in the offer's currency.
+    pub wallet_missing: Problem,
     /// `incentive_invalid`: the incentive grant does not apply.
     pub incentive_invalid: Problem,
     /// `payment_declined`: the payment processor refused a top-off or deposit.
@@ -234,6 +236,7 @@ impl Problems {
             "limit_per_month" => &self.limit_per_month,
             "insufficient_funds" => &self.insufficient_funds,
             "currency_mismatch" => &self.currency_mismatch,
+            "wallet_missing" => &self.wallet_missing,
             "incentive_invalid" => &self.incentive_invalid,
             "payment_declined" => &self.payment_declined,
             "overloaded" => &self.overloaded,
@@ -327,6 +330,13 @@ pub struct Strings {
     pub no_payment_method: &'static str,
     /// Link to the manual add-funds page.
     pub add_funds_link: &'static str,
+
+    /// Wallet-missing page heading.
+    pub wallet_missing_heading: &'static str,
+    /// Under it: "You have no wallet in {currency code} yet."
+    pub wallet_missing_intro: fn(&str) -> String,
+    /// Button that opens the wallet: "Open a {currency code} wallet".
+    pub open_wallet: fn(&str) -> String,
 
     /// Add-funds page heading.
     pub add_funds_heading: &'static str,
@@ -504,6 +514,8 @@ mod tests {
             assert!((strings.expiry_absolute)(12).contains("12"));
             assert!((strings.expiry_idle)(30).contains("30"));
             assert!((strings.top_off_and_buy)("$5.25").contains("$5.25"));
+            assert!((strings.wallet_missing_intro)("EUR").contains("EUR"));
+            assert!((strings.open_wallet)("EUR").contains("EUR"));
             assert!((strings.password_too_short)(8).contains('8'));
         }
         assert_eq!((EN.expiry_absolute)(1), "after 1 hour");
@@ -529,6 +541,7 @@ mod tests {
             "limit_per_month",
             "insufficient_funds",
             "currency_mismatch",
+            "wallet_missing",
             "incentive_invalid",
             "payment_declined",
             "overloaded",

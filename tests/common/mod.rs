@@ -321,7 +321,7 @@ impl TestServer {
             Some(&self.admin_key),
         );
         assert_eq!(reply.status, 200, "{:?}", reply.body);
-        reply.body["wallets"][0]["balance"]
+        reply.body["wallets"][0]["paid"]
             .as_str()
             .unwrap()
             .to_owned()

@@ -26,7 +26,8 @@ struct Account {
 #[derive(Deserialize)]
 struct Wallet {
     currency: String,
-    balance: String,
+    /// The paid balance.
+    paid: String,
 }
 
 /// `GET /v1/authorizations/{id}`, the parts the check reads.
@@ -105,7 +106,7 @@ pub async fn members(
                 found.push((
                     member,
                     MemberProbe {
-                        balance: money::parse_micros(&wallet.balance)?,
+                        balance: money::parse_micros(&wallet.paid)?,
                         entitlements: account.entitlement_count,
                     },
                 ));

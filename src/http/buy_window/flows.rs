@@ -23,7 +23,9 @@ use crate::http::error::ApiError;
 use crate::http::member_api::{authenticate, register_member, seal_session, start_session};
 use crate::http::purchase::{Charge, claim_offer, mint_access_token, purchase};
 use crate::payments::DepositError;
-use crate::web::funds::{AddFundsError, AddFundsView, InsufficientFundsView, TopOff};
+use crate::web::funds::{
+    AddFundsError, AddFundsView, InsufficientFundsView, TopOff, WalletMissingView,
+};
 use crate::web::pages::{self, BuyView, DeliverView, LoginError, LoginView, OfferSummary};
 use crate::web::register::{RegisterError, RegisterView, register_page};
 use hyper::StatusCode;
@@ -342,6 +344,9 @@ async fn buy_claimed(
         Err(ApiError::Reject(Reject::InsufficientFunds)) => {
             return Bought::NotCharged(insufficient_funds(browser, found, signed).await);
         }
+        Err(ApiError::Reject(Reject::WalletMissing)) => {
+            return Bought::NotCharged(wallet_missing(browser, found, signed).await);
+        }
         Err(error) => return Bought::NotCharged(problem(browser, found, &error, None)),
     };
     if signed.public_token.is_some() {
@@ -399,6 +404,62 @@ async fn end_session(browser: &Browser<'_>, signed: &Signed) {
             MemberCommand::EndSession,
         )
         .await;
+}
+
+/// The offer is priced in a currency the member holds no wallet in: offer to open one.
+async fn wallet_missing(browser: &Browser<'_>, found: &Found, signed: &Signed) -> Page {
+    let view = match member_view(browser, found, signed).await {
+        Ok(view) => view,
+        Err(page) => return page,
+    };
+    let action = browser.path(&offer_path(found, "wallet"));
+    let page = WalletMissingView {
+        offer: summary(found),
+        action: &action,
+        csrf: &browser.csrf,
+        session: signed.public_token.as_deref(),
+        cancel_href: &found.offer.cancel_url,
+    };
+    Page::html(
+        StatusCode::CONFLICT,
+        crate::web::funds::wallet_missing_page(&page, browser.lang(Some(&view.language))),
+    )
+}
+
+/// `POST /buy/{offer}/wallet`: opens a wallet in the offer's currency, then back to the buy
+/// window (where the balance shows and funds can be added). A wallet opened in between (a
+/// second tab) is no error: the member gets what they asked for.
+pub(super) async fn open_wallet(
+    browser: &Browser<'_>,
+    text: &str,
+    form: &Form,
+) -> Result<Page, ApiError> {
+    let found = posted(browser, text, form).await?;
+    let Some(signed) = browser.signed(Some(form)) else {
+        return Ok(session_lapsed(browser, &found));
+    };
+    let member = signed.member;
+    let opened = browser
+        .app
+        .registry
+        .member_command(
+            member.account,
+            member.login,
+            member.session,
+            MemberCommand::OpenWallet(found.offer.currency),
+        )
+        .await
+        .map_err(ApiError::from);
+    match opened {
+        Ok(()) | Err(ApiError::Reject(Reject::WalletExists)) => {}
+        Err(error) if is_session_reject(&error) => return Ok(session_lapsed(browser, &found)),
+        Err(error) => return Ok(problem(browser, &found, &error, None)),
+    }
+    if signed.public_token.is_some() {
+        // No cookie holds a public-computer session: show the buy page with it in the form.
+        return Ok(buy_page_or_login(browser, &found, &signed).await);
+    }
+    Ok(Page::redirect(browser.path(&offer_path(&found, ""))))
 }
 
 /// FIG. 25: the shortage and the ways on (automatic top-off, add funds, cancel).

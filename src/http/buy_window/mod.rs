@@ -141,6 +141,20 @@ pub async fn top_off(app: &App, call: Call<'_>) -> Outcome {
     finish(&browser, flows::buy(&browser, offer, &form, true).await)
 }
 
+/// `POST /buy/{offer}/wallet`: opens a wallet in the offer's currency, then shows the buy
+/// window again.
+#[utoipa::path(post, path = "/buy/{offer}/wallet", tag = "buy window",
+    params(("offer" = String, Path, description = "The offer's transaction id")),
+    request_body(content_type = "application/x-www-form-urlencoded", description = "csrf, session (public computer)"),
+    responses((status = 200, description = "The buy window (public computer), or a page that says why not", content_type = "text/html"),
+        (status = 303, description = "Opened: back to the buy window")))]
+pub async fn open_wallet(app: &App, call: Call<'_>) -> Outcome {
+    let browser = Browser::new(app, call.headers, call.query);
+    let offer = call.params.get("offer")?;
+    let form = Form::parse(&call.body);
+    finish(&browser, flows::open_wallet(&browser, offer, &form).await)
+}
+
 /// `GET /buy/{offer}/funds`: the add-funds form.
 #[utoipa::path(get, path = "/buy/{offer}/funds", tag = "buy window",
     params(("offer" = String, Path, description = "The offer's transaction id")),

@@ -60,6 +60,14 @@ pub const EN: Strings = Strings {
                         available. Add funds manually instead.",
     add_funds_link: "Add funds manually",
 
+    wallet_missing_heading: "No wallet in this currency",
+    wallet_missing_intro: |code| {
+        format!(
+            "This item is priced in {code}, and you have no {code} wallet yet. Open one to buy it."
+        )
+    },
+    open_wallet: |code| format!("Open a {code} wallet"),
+
     add_funds_heading: "Add funds",
     amount_in: |code| format!("Amount ({code})"),
     add_button: "Add funds",
@@ -151,6 +159,11 @@ pub const EN: Strings = Strings {
         currency_mismatch: Problem {
             title: "Different currency",
             detail: "This item is priced in a currency your wallet does not hold.",
+        },
+        wallet_missing: Problem {
+            title: "No wallet in this currency",
+            detail: "This item is priced in a currency you have no wallet in yet. Open one, \
+                     add funds, and try again. Nothing was charged.",
         },
         incentive_invalid: Problem {
             title: "This incentive cannot be used",

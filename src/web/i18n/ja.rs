@@ -48,6 +48,14 @@ pub const JA: Strings = Strings {
                         手動で入金してください。",
     add_funds_link: "手動で入金する",
 
+    wallet_missing_heading: "この通貨のウォレットがありません",
+    wallet_missing_intro: |code| {
+        format!(
+            "この商品は{code}建てですが、{code}のウォレットがまだありません。購入するにはウォレットを開設してください。"
+        )
+    },
+    open_wallet: |code| format!("{code}のウォレットを開設"),
+
     add_funds_heading: "入金",
     amount_in: |code| format!("金額（{code}）"),
     add_button: "入金する",
@@ -137,6 +145,11 @@ pub const JA: Strings = Strings {
         currency_mismatch: Problem {
             title: "通貨が異なります",
             detail: "この商品は、お使いのウォレットにない通貨で価格が設定されています。",
+        },
+        wallet_missing: Problem {
+            title: "この通貨のウォレットがありません",
+            detail: "この商品の通貨のウォレットがまだありません。ウォレットを開設して入金し、\
+                     もう一度お試しください。請求は発生していません。",
         },
         incentive_invalid: Problem {
             title: "この特典は利用できません",

@@ -60,6 +60,14 @@ pub const PT_BR: Strings = Strings {
                         não está disponível. Adicione saldo manualmente.",
     add_funds_link: "Adicionar saldo manualmente",
 
+    wallet_missing_heading: "Nenhuma carteira nesta moeda",
+    wallet_missing_intro: |code| {
+        format!(
+            "Este item custa em {code}, e você ainda não tem uma carteira em {code}. Abra uma para comprá-lo."
+        )
+    },
+    open_wallet: |code| format!("Abrir uma carteira em {code}"),
+
     add_funds_heading: "Adicionar saldo",
     amount_in: |code| format!("Valor ({code})"),
     add_button: "Adicionar saldo",
@@ -152,6 +160,11 @@ pub const PT_BR: Strings = Strings {
         currency_mismatch: Problem {
             title: "Moeda diferente",
             detail: "Este item tem preço em uma moeda que sua carteira não tem.",
+        },
+        wallet_missing: Problem {
+            title: "Nenhuma carteira nesta moeda",
+            detail: "Este item custa em uma moeda na qual você ainda não tem carteira. Abra uma, \
+                     adicione fundos e tente de novo. Nada foi cobrado.",
         },
         incentive_invalid: Problem {
             title: "Este incentivo não pode ser usado",
