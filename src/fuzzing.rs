@@ -265,7 +265,7 @@ fn convert_body(kind: u8, body: &[u8]) -> Result<(), ApiError> {
             parse_json::<dto::BuyerTokenRequest>(body)?.into_vendor()?;
         }
         12 => {
-            parse_json::<dto::PaymentMethodRequest>(body)?.into_method()?;
+            parse_json::<dto::AddPaymentMethodRequest>(body)?.into_method(now)?;
         }
         _ => {
             parse_json::<dto::LimitsRequest>(body)?.into_limits()?;

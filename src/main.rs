@@ -140,8 +140,8 @@ fn check(data_dir: &Path) -> anyhow::Result<ExitCode> {
     let report = recovery::check(&journal, &snapshots)?;
     println!("events replayed: {}", report.events);
     println!(
-        "accounts: {}, vendors: {}, snapshots compared: {}",
-        report.accounts, report.vendors, report.snapshots
+        "accounts: {}, vendors: {}, snapshots compared: {}, outdated (rebuilt on load): {}",
+        report.accounts, report.vendors, report.snapshots, report.outdated
     );
     for (currency, line) in &report.money {
         println!(

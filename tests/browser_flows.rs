@@ -464,12 +464,13 @@ fn insufficient_funds_offers_an_automatic_top_off() {
     let api_key = register_news_vendor(&server);
     // Less than any article costs, with the test card saved for top-offs.
     let member = funded_member(&server, "short@example.com", "0.01");
-    let saved = server.put(
-        "/v1/members/me/payment-method",
+    let saved = server.post(
+        "/v1/members/me/payment-methods",
         Some(&member.session),
-        &serde_json::json!({"method": "test_card"}),
+        &serde_json::json!({"kind": "card", "number": "4242 4242 4242 4242",
+                            "exp_month": 12, "exp_year": 2040, "cvc": "123"}),
     );
-    assert_eq!(saved.status, 200, "{:?}", saved.body);
+    assert_eq!(saved.status, 201, "{:?}", saved.body);
     run(async {
         let demo = Demo::start(&server, api_key);
         let browser = Browser::new().await;

@@ -763,9 +763,31 @@ fn funds_in_a_currency_without_a_wallet_are_refused_before_any_charge_until_one_
     );
     assert_eq!(added.status, 303, "{}", added.html);
     assert_eq!(payments.charges(), 2);
+    // The member swaps the card for one the processor declines: the page says so.
+    let session = server.sign_in("usd@example.com", "absolute");
+    let me = server.get("/v1/members/me", Some(&session));
+    let saved = me.body["payment_methods"][0]["payment_method_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let removed = server.request(
+        "DELETE",
+        &format!("/v1/members/me/payment-methods/{saved}"),
+        Some(&session),
+        None,
+        &[],
+    );
+    assert_eq!(removed.status, 200, "{:?}", removed.body);
+    let declining = server.post(
+        "/v1/members/me/payment-methods",
+        Some(&session),
+        &json!({"kind": "card", "number": "4000000000000002", "exp_month": 12,
+                "exp_year": 2040, "cvc": "123"}),
+    );
+    assert_eq!(declining.status, 201, "{:?}", declining.body);
     let declined = browser.post(
         &format!("/buy/{usd_offer}/funds"),
-        &[("csrf", &funds.field("csrf")), ("amount", "1.13")],
+        &[("csrf", &funds.field("csrf")), ("amount", "1.00")],
     );
     assert_eq!(declined.status, 400, "{}", declined.html);
     assert_eq!(payments.charges(), 3);

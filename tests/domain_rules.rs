@@ -6,16 +6,19 @@
 
 use farthing::domain::account::{
     AccessCommand, AccessDecision, AccountPolicy, AccountState, AuthorizeCommand,
-    AuthorizeDecision, DEPOSITS_PENDING_MAX, DepositOutcome, Login, PaymentMethod, SessionExpiry,
-    StartDeposit,
+    AuthorizeDecision, DEPOSITS_PENDING_MAX, DepositOutcome, Login, SessionExpiry, StartDeposit,
 };
 use farthing::domain::entitlement::{ContentKey, ContentUrl, Terms};
 use farthing::domain::event::{Event, IdempotencyStamp, Origin};
 use farthing::domain::ids::{
-    AccountId, AuthorizationId, DepositId, EntitlementId, LoginId, SessionId, VendorId,
+    AccountId, AuthorizationId, DepositId, EntitlementId, LoginId, PaymentMethodId, SessionId,
+    VendorId,
 };
 use farthing::domain::limits::{LimitKind, Limits};
 use farthing::domain::money::{Amount, Currency};
+use farthing::domain::payment_method::{
+    LEGACY_TEST_CARD_ID, PAYMENT_METHODS_MAX, Rail, SavedMethod,
+};
 use farthing::domain::reject::Reject;
 use farthing::domain::time::{DAY_MS, HOUR_MS, MemberZone, Timestamp};
 use farthing::domain::vendor::{VendorProfile, VendorState};
@@ -100,6 +103,11 @@ impl Member {
             expires_at: now.plus_ms(60 * DAY_MS),
         };
         member.start_session(SESSION, expiry);
+        member.apply(&Event::PaymentMethodAdded {
+            account: ACCOUNT,
+            method: SavedMethod::legacy_test_card(now),
+            at: now,
+        });
         member
     }
 
@@ -1362,7 +1370,7 @@ fn start(deposit: u64, currency: Currency, amount: u64) -> StartDeposit {
         deposit: DepositId(deposit),
         currency,
         amount: m(amount),
-        method: PaymentMethod::TestCard,
+        method: LEGACY_TEST_CARD_ID,
         amount_max: m(500_000_000),
     }
 }
@@ -1421,6 +1429,77 @@ fn a_deposit_is_refused_before_any_charge_when_its_credit_could_not_land() {
     member.apply(&frozen);
     assert_eq!(
         member.state.decide_start_deposit(&start(3, usd(), 1), now),
+        Err(Reject::Frozen)
+    );
+}
+
+#[test]
+fn payment_methods_are_bounded_named_by_id_and_removable() {
+    let mut member = Member::utc(0);
+    let now = member.now;
+    let card = |id: u64| SavedMethod {
+        id: PaymentMethodId(id),
+        rail: Rail::Card,
+        brand: "visa".into(),
+        last4: "0002".into(),
+        token: "tok_test_card_declined_0123".into(),
+        added_at: now,
+    };
+    // The legacy test card is one of them already.
+    for id in 2..u64::try_from(PAYMENT_METHODS_MAX).unwrap() + 1 {
+        let added = member
+            .state
+            .decide_add_payment_method(card(id), now)
+            .unwrap();
+        member.apply(&added);
+    }
+    assert_eq!(member.state.payment_methods.len(), PAYMENT_METHODS_MAX);
+    assert_eq!(
+        member.state.decide_add_payment_method(card(99), now),
+        Err(Reject::PaymentMethodQuotaExceeded)
+    );
+    // A deposit names a saved method, and carries a copy of it.
+    let unknown = StartDeposit {
+        method: PaymentMethodId(99),
+        ..start(1, usd(), 1_000_000)
+    };
+    assert_eq!(
+        member.state.decide_start_deposit(&unknown, now),
+        Err(Reject::PaymentMethodUnknown)
+    );
+    let by_card_two = StartDeposit {
+        method: PaymentMethodId(2),
+        ..start(1, usd(), 1_000_000)
+    };
+    let started = member
+        .state
+        .decide_start_deposit(&by_card_two, now)
+        .unwrap();
+    assert!(matches!(&started, Event::DepositStarted { method, .. } if *method == card(2)));
+    member.apply(&started);
+    // Removing the method does not strand the deposit: it keeps its own copy.
+    let removed = member
+        .state
+        .decide_remove_payment_method(PaymentMethodId(2), now)
+        .unwrap();
+    member.apply(&removed);
+    assert_eq!(
+        member
+            .state
+            .decide_remove_payment_method(PaymentMethodId(2), now),
+        Err(Reject::PaymentMethodUnknown)
+    );
+    let pending = member.state.pending_deposits.get(&DepositId(1)).unwrap();
+    assert_eq!(pending.method, card(2));
+    // The first card saved pays top-offs.
+    assert_eq!(
+        member.state.top_off_card().map(|card| card.id),
+        Some(LEGACY_TEST_CARD_ID)
+    );
+    let frozen = member.state.decide_freeze(true, now);
+    member.apply(&frozen);
+    assert_eq!(
+        member.state.decide_add_payment_method(card(50), now),
         Err(Reject::Frozen)
     );
 }

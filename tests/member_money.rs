@@ -7,6 +7,7 @@
 mod common;
 
 use common::{TestServer, Vendor};
+use farthing::storage::port::Journal;
 use serde_json::{Value, json};
 
 /// A vendor selling in `currency`.
@@ -182,5 +183,226 @@ fn a_frozen_account_opens_no_wallet_and_unsupported_currencies_are_refused_every
     assert_eq!(
         (vendor.status, vendor.code()),
         (422, "currency_unsupported")
+    );
+}
+
+/// Saves a card; answers the reply.
+fn save_card(server: &TestServer, session: &str, number: &str) -> common::Reply {
+    server.post(
+        "/v1/members/me/payment-methods",
+        Some(session),
+        &json!({"kind": "card", "number": number, "exp_month": 12, "exp_year": 2040, "cvc": "123"}),
+    )
+}
+
+fn add_funds(server: &TestServer, session: &str, amount: &str, method: &str) -> common::Reply {
+    server.post(
+        "/v1/members/me/deposits",
+        Some(session),
+        &json!({"amount": amount, "currency": "USD", "payment_method_id": method}),
+    )
+}
+
+#[test]
+fn cards_are_saved_as_tokens_and_funds_added_from_them_with_decline_codes() {
+    let payments = farthing::payments::TestProcessor::default();
+    let store = farthing::storage::memory::MemoryStore::new();
+    let server = TestServer::start_memory_paying(store.clone(), payments.clone());
+    let member = server.member("cards@example.com", "UTC", "0");
+
+    let visa = save_card(&server, &member.session, "4242 4242 4242 4242");
+    assert_eq!(visa.status, 201, "{:?}", visa.body);
+    assert_eq!(
+        (visa.body["kind"].as_str(), visa.body["brand"].as_str()),
+        (Some("card"), Some("visa"))
+    );
+    assert_eq!(visa.body["last4"], "4242");
+    let visa_id = visa.body["payment_method_id"].as_str().unwrap().to_owned();
+    assert!(visa_id.starts_with("pm_"), "{visa_id}");
+
+    let added = add_funds(&server, &member.session, "12.50", &visa_id);
+    assert_eq!(added.status, 201, "{:?}", added.body);
+    assert_eq!(added.body["status"], "credited");
+    assert_eq!(added.body["balance"], "12.50");
+    assert!(
+        added.body["deposit_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("dep_")
+    );
+    assert_eq!(payments.charges(), 1);
+
+    // Each test card declines with its code; nothing is credited.
+    for (number, code) in [
+        ("4000000000000002", "card_declined"),
+        ("4000000000009995", "insufficient_funds"),
+        ("4000000000000069", "expired_card"),
+    ] {
+        let card = save_card(&server, &member.session, number);
+        assert_eq!(card.status, 201, "{:?}", card.body);
+        let id = card.body["payment_method_id"].as_str().unwrap();
+        let declined = add_funds(&server, &member.session, "5.00", id);
+        assert_eq!(
+            (
+                declined.status,
+                declined.code(),
+                declined.body["decline_code"].as_str()
+            ),
+            (402, "payment_declined", Some(code)),
+            "{number}"
+        );
+    }
+    assert_eq!(
+        server.balance(&member),
+        "12.50",
+        "no decline credited anything"
+    );
+    let me = server.get("/v1/members/me", Some(&member.session));
+    let methods = me.body["payment_methods"].as_array().unwrap();
+    assert_eq!(methods.len(), 4);
+    assert!(
+        methods
+            .iter()
+            .all(|m| m.get("token").is_none() && m.get("number").is_none())
+    );
+
+    // The number is never stored: not in the journal, not in a snapshot.
+    let journal = format!("{:?}", store.read_from(1, 1_000_000).unwrap());
+    for number in ["4242424242424242", "4000000000000002", "4000000000009995"] {
+        assert!(!journal.contains(number), "{number} reached the journal");
+    }
+
+    // Removing a method: it can no longer be charged; an unknown id is a 404.
+    let removed = server.request(
+        "DELETE",
+        &format!("/v1/members/me/payment-methods/{visa_id}"),
+        Some(&member.session),
+        None,
+        &[],
+    );
+    assert_eq!(removed.status, 200, "{:?}", removed.body);
+    let gone = add_funds(&server, &member.session, "1.00", &visa_id);
+    assert_eq!((gone.status, gone.code()), (404, "payment_method_unknown"));
+    let again = server.request(
+        "DELETE",
+        &format!("/v1/members/me/payment-methods/{visa_id}"),
+        Some(&member.session),
+        None,
+        &[],
+    );
+    assert_eq!(
+        (again.status, again.code()),
+        (404, "payment_method_unknown")
+    );
+    server.totals_conserved();
+}
+
+#[test]
+fn bad_cards_and_bad_deposits_are_refused_by_field_before_any_charge() {
+    let payments = farthing::payments::TestProcessor::default();
+    let server = TestServer::start_memory_paying(
+        farthing::storage::memory::MemoryStore::new(),
+        payments.clone(),
+    );
+    let member = server.member("typos@example.com", "UTC", "0");
+    let card = |body: Value| {
+        server.post(
+            "/v1/members/me/payment-methods",
+            Some(&member.session),
+            &body,
+        )
+    };
+    let cases = [
+        (
+            json!({"kind": "card", "number": "4242424242424241", "exp_month": 12, "exp_year": 2040, "cvc": "123"}),
+            "number",
+        ),
+        (
+            json!({"kind": "card", "number": "42424242", "exp_month": 12, "exp_year": 2040, "cvc": "123"}),
+            "number",
+        ),
+        (
+            json!({"kind": "card", "number": "4242-4242-4242-4242", "exp_month": 12, "exp_year": 2040, "cvc": "123"}),
+            "number",
+        ),
+        (
+            json!({"kind": "card", "number": "4242424242424242", "exp_month": 13, "exp_year": 2040, "cvc": "123"}),
+            "exp_month",
+        ),
+        (
+            json!({"kind": "card", "number": "4242424242424242", "exp_month": 12, "exp_year": 2020, "cvc": "123"}),
+            "exp_year",
+        ),
+        (
+            json!({"kind": "card", "number": "4242424242424242", "exp_month": 12, "exp_year": 2040, "cvc": "12"}),
+            "cvc",
+        ),
+        (
+            json!({"kind": "card", "number": "4242424242424242", "exp_month": 12, "exp_year": 2040}),
+            "cvc",
+        ),
+        (json!({"kind": "cheque"}), "kind"),
+    ];
+    for (body, param) in cases {
+        let refused = card(body.clone());
+        assert_eq!(
+            (refused.status, refused.body["param"].as_str()),
+            (400, Some(param)),
+            "{body}"
+        );
+    }
+    let saved = card(
+        json!({"kind": "card", "number": "4242424242424242", "exp_month": 12, "exp_year": 2040, "cvc": "123"}),
+    );
+    let id = saved.body["payment_method_id"].as_str().unwrap().to_owned();
+    for (body, code) in [
+        (
+            json!({"amount": "0", "currency": "USD", "payment_method_id": id}),
+            "invalid_amount",
+        ),
+        (
+            json!({"amount": "-1", "currency": "USD", "payment_method_id": id}),
+            "invalid_amount",
+        ),
+        (
+            json!({"amount": "1.00", "currency": "EUR", "payment_method_id": id}),
+            "wallet_missing",
+        ),
+        (
+            json!({"amount": "1.00", "currency": "USD", "payment_method_id": "card"}),
+            "invalid_field",
+        ),
+        (
+            json!({"amount": "1.00", "currency": "USD", "payment_method_id": "pm_0000000000000009"}),
+            "payment_method_unknown",
+        ),
+        (
+            json!({"amount": "500.01", "currency": "USD", "payment_method_id": id}),
+            "amount_too_large",
+        ),
+    ] {
+        let refused = server.post("/v1/members/me/deposits", Some(&member.session), &body);
+        assert_eq!(refused.code(), code, "{body}: {:?}", refused.body);
+    }
+    let no_session = server.post(
+        "/v1/members/me/deposits",
+        None,
+        &json!({"amount": "1.00", "currency": "USD", "payment_method_id": id}),
+    );
+    assert_eq!(no_session.status, 401);
+    assert_eq!(payments.charges(), 0, "nothing refused was charged");
+    // At most eight methods per account.
+    for _ in 1..8 {
+        let more = card(
+            json!({"kind": "card", "number": "5555555555554444", "exp_month": 1, "exp_year": 2041, "cvc": "999"}),
+        );
+        assert_eq!(more.status, 201, "{:?}", more.body);
+    }
+    let ninth = card(
+        json!({"kind": "card", "number": "5555555555554444", "exp_month": 1, "exp_year": 2041, "cvc": "999"}),
+    );
+    assert_eq!(
+        (ninth.status, ninth.code()),
+        (409, "payment_method_quota_exceeded")
     );
 }

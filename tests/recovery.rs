@@ -23,9 +23,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{Member, TestServer, Vendor};
-use farthing::domain::account::{PaymentMethod, StartDeposit};
-use farthing::domain::ids::{AccountId, DepositId};
+use farthing::domain::account::StartDeposit;
+use farthing::domain::ids::{AccountId, DepositId, PaymentMethodId};
 use farthing::domain::money::{Amount, Balance, Currency};
+use farthing::domain::payment_method::SavedMethod;
 use farthing::payments::{Charge, PaymentProcessor, TestProcessor};
 use farthing::storage::memory::MemoryStore;
 use farthing::storage::port::Journal;
@@ -255,28 +256,43 @@ fn every_owner_stream_is_checked_for_order() {
     assert!(next.len() >= members.len() + vendors.len());
 }
 
-/// A member with the test card saved, on a server charging through `payments`.
-fn paying_member(server: &TestServer) -> (Member, AccountId) {
+/// A member with two test cards saved (one the test processor approves, one it declines),
+/// on a server charging through `payments`.
+fn paying_member(server: &TestServer) -> (Member, AccountId, [PaymentMethodId; 2]) {
     let member = server.member("payer@example.com", "UTC", "1.00");
-    let saved = server.put(
-        "/v1/members/me/payment-method",
-        Some(&member.session),
-        &json!({"method": "test_card"}),
-    );
-    assert_eq!(saved.status, 200, "{:?}", saved.body);
+    let save = |number: &str| {
+        let saved = server.post(
+            "/v1/members/me/payment-methods",
+            Some(&member.session),
+            &json!({"kind": "card", "number": number, "exp_month": 12, "exp_year": 2040, "cvc": "123"}),
+        );
+        assert_eq!(saved.status, 201, "{:?}", saved.body);
+        saved.body["payment_method_id"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let cards = [save("4242424242424242"), save("4000000000000002")];
     let account: AccountId = member.id.parse().unwrap();
-    (member, account)
+    (member, account, cards)
 }
 
 /// Journals `DepositStarted` through the member's actor, as the buy window does before it
 /// calls the processor; the test then plays the crash (no outcome is ever journaled).
-fn start_deposit(server: &TestServer, account: AccountId, deposit: DepositId, amount: u64) {
+fn start_deposit(
+    server: &TestServer,
+    account: AccountId,
+    method: PaymentMethodId,
+    deposit: DepositId,
+    amount: u64,
+) -> SavedMethod {
     let app = &server.node.as_ref().unwrap().app;
     let command = StartDeposit {
         deposit,
         currency: Currency::parse("USD").unwrap(),
         amount: Amount::from_micros(amount),
-        method: PaymentMethod::TestCard,
+        method,
         amount_max: app.config.buy_window.charge_max,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -285,7 +301,7 @@ fn start_deposit(server: &TestServer, account: AccountId, deposit: DepositId, am
         .unwrap();
     runtime
         .block_on(app.registry.start_deposit(account, command))
-        .unwrap();
+        .unwrap()
 }
 
 fn open_deposits(store: &Arc<MemoryStore>) -> Vec<(AccountId, DepositId)> {
@@ -302,15 +318,15 @@ fn a_deposit_charged_but_not_credited_at_a_crash_is_credited_once_at_start() {
     let store = MemoryStore::new();
     let payments = TestProcessor::default();
     let server = TestServer::start_memory_paying(store.clone(), payments.clone());
-    let (member, account) = paying_member(&server);
+    let (member, account, [approving, _]) = paying_member(&server);
     let deposit = DepositId(0x0de9_0517);
-    start_deposit(&server, account, deposit, 2_500_000);
+    let method = start_deposit(&server, account, approving, deposit, 2_500_000);
     // The charge the request made before the process died.
     payments
         .charge(&Charge {
             key: deposit,
             account,
-            method: PaymentMethod::TestCard,
+            method,
             amount: Amount::from_micros(2_500_000),
             currency: Currency::parse("USD").unwrap(),
         })
@@ -339,10 +355,21 @@ fn a_started_deposit_never_charged_is_charged_once_at_start_and_a_decline_credit
     let store = MemoryStore::new();
     let payments = TestProcessor::default();
     let server = TestServer::start_memory_paying(store.clone(), payments.clone());
-    let (member, account) = paying_member(&server);
-    start_deposit(&server, account, DepositId(0x0de9_0001), 2_000_000);
-    // The test card declines amounts ending in .13.
-    start_deposit(&server, account, DepositId(0x0de9_0002), 1_130_000);
+    let (member, account, [approving, declining]) = paying_member(&server);
+    start_deposit(
+        &server,
+        account,
+        approving,
+        DepositId(0x0de9_0001),
+        2_000_000,
+    );
+    start_deposit(
+        &server,
+        account,
+        declining,
+        DepositId(0x0de9_0002),
+        1_130_000,
+    );
     // A checkpoint in between: the open deposits are found from it too.
     settle();
     assert_eq!(open_deposits(&store).len(), 2);
@@ -360,7 +387,7 @@ fn a_started_deposit_never_charged_is_charged_once_at_start_and_a_decline_credit
             matches!(
                 recorded.event.as_ref(),
                 farthing::domain::event::Event::DepositFailed { reason, .. }
-                    if reason.contains(".13")
+                    if reason == "card_declined"
             )
         })
         .count();

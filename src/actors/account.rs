@@ -497,9 +497,15 @@ impl Handler<StartDepositMessage> for AccountActor {
             .state
             .decide_start_deposit(&message.command, now)
             .map_err(CommandError::Reject)
-            .and_then(|event| self.commit(vec![event]));
+            .and_then(|event| {
+                let method = match &event {
+                    Event::DepositStarted { method, .. } => method.clone(),
+                    _ => return Err(CommandError::Reject(Reject::PaymentMethodUnknown)),
+                };
+                self.commit(vec![event]).map(|wait| (wait, method))
+            });
         match result {
-            Ok(wait) => Self::reply_after(Some(wait), message.reply, Ok(())),
+            Ok((wait, method)) => Self::reply_after(Some(wait), message.reply, Ok(method)),
             Err(error) => {
                 let _ = message.reply.send(Err(error));
             }
@@ -538,7 +544,7 @@ impl Handler<PendingDepositsMessage> for AccountActor {
             .state
             .pending_deposits
             .iter()
-            .map(|(id, pending)| (*id, *pending))
+            .map(|(id, pending)| (*id, pending.clone()))
             .collect();
         Self::reply_after(self.pending_read(), message.reply, Ok(pending));
     }
@@ -629,9 +635,12 @@ impl Handler<MemberCommandMessage> for AccountActor {
                     .decide_limits(message.login, currency, limits, now)
                     .map_err(CommandError::Reject),
                 MemberCommand::Freeze(frozen) => Ok(state.decide_freeze(frozen, now)),
-                MemberCommand::SavePaymentMethod(method) => {
-                    Ok(state.decide_payment_method(method, now))
-                }
+                MemberCommand::AddPaymentMethod(method) => state
+                    .decide_add_payment_method(method, now)
+                    .map_err(CommandError::Reject),
+                MemberCommand::RemovePaymentMethod(method) => state
+                    .decide_remove_payment_method(method, now)
+                    .map_err(CommandError::Reject),
                 MemberCommand::OpenWallet(currency) => state
                     .decide_open_wallet(currency, now)
                     .map_err(CommandError::Reject),
@@ -700,6 +709,7 @@ impl Handler<ViewMessage> for AccountActor {
                 .map(|((_, currency), limits)| (*currency, limits.clone()))
                 .collect(),
             frozen: state.frozen,
+            payment_methods: state.payment_methods.values().cloned().collect(),
             entitlement_count: state.entitlements.len(),
             recent,
         };
@@ -725,7 +735,7 @@ impl Handler<BuyerViewMessage> for AccountActor {
                 balance: state.wallets.get(&message.currency).map(|w| w.balance),
                 owned: state.valid_entitlement(&message.content, now).is_some(),
                 shortage: state.shortage(message.currency, message.price),
-                payment_method: state.payment_method,
+                top_off_card: state.top_off_card().cloned(),
             })
             .map_err(CommandError::Reject);
         Self::reply_after(self.pending_read(), message.reply, view);

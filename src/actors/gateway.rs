@@ -34,6 +34,7 @@ use crate::domain::ids::{
 };
 use crate::domain::money::{Amount, Balance, Currency};
 use crate::domain::offer::Offer;
+use crate::domain::payment_method::SavedMethod;
 use crate::domain::reject::Reject;
 use crate::domain::seed::{Seed, seed_events};
 use crate::domain::time::Timestamp;
@@ -190,7 +191,7 @@ impl Registry {
         &self,
         account: AccountId,
         command: StartDeposit,
-    ) -> Result<(), GatewayError> {
+    ) -> Result<SavedMethod, GatewayError> {
         let addr = self.account_addr(account)?;
         ask(&addr, |reply| StartDepositMessage { command, reply }).await
     }

@@ -136,8 +136,8 @@ pub struct DepositMessage {
 pub struct StartDepositMessage {
     /// The checked command.
     pub command: crate::domain::account::StartDeposit,
-    /// Answers once `DepositStarted` is durable.
-    pub reply: ReplyTo<()>,
+    /// Answers, once `DepositStarted` is durable, the method to charge.
+    pub reply: ReplyTo<crate::domain::payment_method::SavedMethod>,
 }
 
 /// Record what the processor answered for a started deposit.
@@ -219,8 +219,10 @@ pub enum MemberCommand {
     },
     /// Freeze or unfreeze.
     Freeze(bool),
-    /// Save (or, with `None`, remove) the payment method top-offs are charged to.
-    SavePaymentMethod(Option<crate::domain::account::PaymentMethod>),
+    /// Save a payment method the processor tokenized.
+    AddPaymentMethod(crate::domain::payment_method::SavedMethod),
+    /// Remove a saved payment method.
+    RemovePaymentMethod(crate::domain::ids::PaymentMethodId),
     /// Open a wallet in a currency the service supports (checked at the edge).
     OpenWallet(Currency),
 }
@@ -262,6 +264,8 @@ pub struct AccountView {
     pub limits: Vec<(Currency, Limits)>,
     /// Frozen flag.
     pub frozen: bool,
+    /// Saved payment methods.
+    pub payment_methods: Vec<crate::domain::payment_method::SavedMethod>,
     /// Entitlements held.
     pub entitlement_count: usize,
     /// The newest purchases, newest first (at most ten).
@@ -425,8 +429,8 @@ pub struct BuyerView {
     pub owned: bool,
     /// How much the wallet lacks to pay the price, if anything.
     pub shortage: Option<Amount>,
-    /// The saved payment method, if any.
-    pub payment_method: Option<crate::domain::account::PaymentMethod>,
+    /// The card a top-off is charged to, if the member saved one.
+    pub top_off_card: Option<crate::domain::payment_method::SavedMethod>,
 }
 
 /// Read what the buy window needs, checking the session first.

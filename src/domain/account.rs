@@ -11,10 +11,12 @@ use serde::{Deserialize, Serialize};
 use super::entitlement::{ContentKey, Entitlement, EntitlementInvalid, Terms};
 use super::event::{Authorized, Event, IdempotencyStamp, Origin};
 use super::ids::{
-    AccountId, AuthorizationId, DepositId, EntitlementId, LoginId, OfferId, SessionId, VendorId,
+    AccountId, AuthorizationId, DepositId, EntitlementId, LoginId, OfferId, PaymentMethodId,
+    SessionId, VendorId,
 };
 use super::limits::{Limits, Spending};
 use super::money::{Amount, Balance, Currency};
+use super::payment_method::{PAYMENT_METHODS_MAX, SavedMethod};
 use super::reject::Reject;
 use super::time::{MemberZone, Timestamp};
 use super::vec_map::{VecMap, VecSet};
@@ -193,8 +195,9 @@ pub struct AccountState {
     /// Derived: the newest entitlement per content (rebuilt on load, not stored). Grows with
     /// history, like `entitlements`.
     pub latest_by_content: BTreeMap<ContentKey, EntitlementId>,
-    /// The saved payment method that top-offs and added funds are charged to, if any.
-    pub payment_method: Option<PaymentMethod>,
+    /// Cards and bank accounts the member saved, as their processor tokens (bounded by
+    /// `PAYMENT_METHODS_MAX`).
+    pub payment_methods: VecMap<PaymentMethodId, SavedMethod>,
     /// Access tokens spent on unlimited entitlements, until they expire. In memory only: an
     /// unlimited entitlement needs no write per view. Forgetting them at a restart is safe
     /// because access tokens carry the server's boot epoch and the HTTP layer refuses a token
@@ -204,14 +207,14 @@ pub struct AccountState {
 }
 
 /// A deposit started and not finished: what the processor is (or was) asked to charge.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PendingDeposit {
     /// Wallet currency.
     pub currency: Currency,
     /// Amount to charge and credit.
     pub amount: Amount,
-    /// The method charged.
-    pub method: PaymentMethod,
+    /// The method charged, as it was when the deposit started (it may be removed since).
+    pub method: SavedMethod,
     /// When it started.
     pub started_at: Timestamp,
 }
@@ -226,8 +229,8 @@ pub struct StartDeposit {
     pub currency: Currency,
     /// Amount to charge.
     pub amount: Amount,
-    /// The method to charge.
-    pub method: PaymentMethod,
+    /// The saved method to charge.
+    pub method: PaymentMethodId,
     /// Largest amount one charge may be (`buy_window.charge_max`).
     pub amount_max: Amount,
 }
@@ -239,14 +242,6 @@ pub enum DepositOutcome {
     Charged(String),
     /// Declined: credit nothing. Holds the processor's reason.
     Declined(String),
-}
-
-/// A payment method saved by the member, charged for top-offs and added funds ([0229]-[0232]).
-/// Only the built-in test processor exists now; card and bank debit adapters add variants.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum PaymentMethod {
-    /// The built-in test processor's card.
-    TestCard,
 }
 
 /// A member registering, the password already hashed at the edge.
@@ -266,8 +261,9 @@ pub struct OpenAccount {
     pub time_zone: String,
     /// The first wallet's currency.
     pub currency: Currency,
-    /// A payment method to save at once (the buy window's register form can ask for one).
-    pub payment_method: Option<PaymentMethod>,
+    /// A payment method to save at once, tokenized at the edge (the buy window's register
+    /// form can ask for the test card).
+    pub payment_method: Option<SavedMethod>,
 }
 
 /// A field of a registration breaks its rule.
@@ -305,7 +301,7 @@ pub fn check_open_fields(language: &str, time_zone: &str) -> Result<(), OpenInva
     Ok(())
 }
 
-/// Decides opening an account: `AccountOpened`, then `PaymentMethodSaved` when asked.
+/// Decides opening an account: `AccountOpened`, then `PaymentMethodAdded` when asked.
 /// Checks, in order: the language tag (2 to 16 letters, digits and hyphens), the time zone
 /// (a name in the bundled IANA database, so a replay can always rebuild the calendar).
 ///
@@ -327,9 +323,9 @@ pub fn decide_open(command: OpenAccount, now: Timestamp) -> Result<Vec<Event>, O
         at: now,
     }];
     if let Some(method) = command.payment_method {
-        events.push(Event::PaymentMethodSaved {
+        events.push(Event::PaymentMethodAdded {
             account: command.account,
-            method: Some(method),
+            method,
             at: now,
         });
     }
@@ -417,7 +413,7 @@ impl AccountState {
             deposit_references: VecSet::new(),
             idempotency: VecMap::new(),
             latest_by_content: BTreeMap::new(),
-            payment_method: None,
+            payment_methods: VecMap::new(),
             spent_access_tokens: VecMap::new(),
         }
     }
@@ -540,14 +536,17 @@ impl AccountState {
         Ok(())
     }
 
-    /// Decides starting a deposit from the saved payment method: everything that could keep
+    /// Decides starting a deposit from a saved payment method: everything that could keep
     /// the credit from landing is checked here, before the processor is called, so a card is
     /// never charged for a deposit that would then be refused. Checks, in order: account not
-    /// frozen; amount within `amount_max`; a wallet in the currency; the credit fits (with
-    /// the deposits still pending); fewer than `DEPOSITS_PENDING_MAX` pending; a fresh id.
+    /// frozen; amount within `amount_max`; the method saved; a wallet in the currency; the
+    /// credit fits (with the deposits still pending); fewer than `DEPOSITS_PENDING_MAX`
+    /// pending; a fresh id. The event carries the method as it is now, so the charge can be
+    /// resolved after a crash even if the member removes the method in between.
     ///
     /// # Errors
-    /// `Frozen`, `AmountTooLarge`, `WalletMissing`, `DepositInProgress`.
+    /// `Frozen`, `AmountTooLarge`, `PaymentMethodUnknown`, `WalletMissing`,
+    /// `DepositInProgress`.
     pub fn decide_start_deposit(
         &self,
         command: &StartDeposit,
@@ -559,6 +558,10 @@ impl AccountState {
         if command.amount > command.amount_max {
             return Err(Reject::AmountTooLarge);
         }
+        let method = self
+            .payment_methods
+            .get(&command.method)
+            .ok_or(Reject::PaymentMethodUnknown)?;
         self.check_credit_fits(command.currency, command.amount)?;
         if self.pending_deposits.len() >= DEPOSITS_PENDING_MAX {
             return Err(Reject::DepositInProgress);
@@ -571,7 +574,7 @@ impl AccountState {
             deposit: command.deposit,
             currency: command.currency,
             amount: command.amount,
-            method: command.method,
+            method: method.clone(),
             at: now,
         })
     }
@@ -605,14 +608,58 @@ impl AccountState {
         })
     }
 
-    /// Decides saving (or, with `None`, removing) the member's payment method.
-    #[must_use]
-    pub fn decide_payment_method(&self, method: Option<PaymentMethod>, now: Timestamp) -> Event {
-        Event::PaymentMethodSaved {
+    /// Decides saving a payment method the processor tokenized ([0229]). Checks, in order:
+    /// account not frozen; fewer than `PAYMENT_METHODS_MAX` saved; a fresh id.
+    ///
+    /// # Errors
+    /// `Frozen`, `PaymentMethodQuotaExceeded`.
+    pub fn decide_add_payment_method(
+        &self,
+        method: SavedMethod,
+        now: Timestamp,
+    ) -> Result<Event, Reject> {
+        if self.frozen {
+            return Err(Reject::Frozen);
+        }
+        if self.payment_methods.len() >= PAYMENT_METHODS_MAX
+            || self.payment_methods.contains_key(&method.id)
+        {
+            return Err(Reject::PaymentMethodQuotaExceeded);
+        }
+        Ok(Event::PaymentMethodAdded {
             account: self.id,
             method,
             at: now,
+        })
+    }
+
+    /// Decides removing a saved payment method. Deposits already started keep their own copy
+    /// of it, so they still finish.
+    ///
+    /// # Errors
+    /// `PaymentMethodUnknown`.
+    pub fn decide_remove_payment_method(
+        &self,
+        method: PaymentMethodId,
+        now: Timestamp,
+    ) -> Result<Event, Reject> {
+        if !self.payment_methods.contains_key(&method) {
+            return Err(Reject::PaymentMethodUnknown);
         }
+        Ok(Event::PaymentMethodRemoved {
+            account: self.id,
+            method,
+            at: now,
+        })
+    }
+
+    /// The card top-offs are charged to when the member named none: the first card saved.
+    #[must_use]
+    pub fn top_off_card(&self) -> Option<&SavedMethod> {
+        self.payment_methods
+            .values()
+            .filter(|method| method.rail == super::payment_method::Rail::Card)
+            .min_by_key(|method| method.added_at)
     }
 
     /// How much more money the wallet needs to pay `price` (balance plus credit line), or
@@ -1080,7 +1127,17 @@ impl AccountState {
                 wallet.balance = checked(wallet.balance.checked_add_amount(*refund));
                 wallet.refunded = checked(wallet.refunded.checked_add(*refund));
             }
-            Event::PaymentMethodSaved { method, .. } => self.payment_method = *method,
+            Event::PaymentMethodAdded { method, .. } => {
+                self.payment_methods.insert(method.id, method.clone());
+                assert!(
+                    self.payment_methods.len() <= PAYMENT_METHODS_MAX,
+                    "more payment methods than allowed"
+                );
+            }
+            // Data written before saved methods may remove a method that was never saved.
+            Event::PaymentMethodRemoved { method, .. } => {
+                self.payment_methods.remove(method);
+            }
             Event::WalletOpened { currency, .. } => {
                 let fresh = self.wallets.insert(*currency, Wallet::empty());
                 assert!(fresh.is_none(), "a wallet was opened twice");
@@ -1098,7 +1155,7 @@ impl AccountState {
                     PendingDeposit {
                         currency: *currency,
                         amount: *amount,
-                        method: *method,
+                        method: method.clone(),
                         started_at: *at,
                     },
                 );

@@ -3,15 +3,16 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::account::{Login, PaymentMethod, Session};
+use super::account::{Login, Session};
 use super::entitlement::Entitlement;
 use super::ids::{
-    AccountId, AuthorizationId, DepositId, EntitlementId, LoginId, OfferId, Owner, SessionId,
-    VendorId,
+    AccountId, AuthorizationId, DepositId, EntitlementId, LoginId, OfferId, Owner, PaymentMethodId,
+    SessionId, VendorId,
 };
 use super::limits::Limits;
 use super::money::{Amount, Currency};
 use super::offer::Offer;
+use super::payment_method::SavedMethod;
 use super::time::Timestamp;
 use super::vendor::VendorProfile;
 
@@ -139,12 +140,21 @@ pub enum Event {
     },
     /// An admin registered a vendor.
     VendorRegistered(Box<VendorProfile>),
-    /// The member saved or removed the payment method top-offs are charged to.
-    PaymentMethodSaved {
+    /// The member saved a payment method the processor tokenized.
+    PaymentMethodAdded {
         /// The account.
         account: AccountId,
-        /// The method, or `None` when removed.
-        method: Option<PaymentMethod>,
+        /// The method: token, brand and last four digits, never the number.
+        method: SavedMethod,
+        /// When.
+        at: Timestamp,
+    },
+    /// The member removed a saved payment method.
+    PaymentMethodRemoved {
+        /// The account.
+        account: AccountId,
+        /// The method.
+        method: PaymentMethodId,
         /// When.
         at: Timestamp,
     },
@@ -171,8 +181,8 @@ pub enum Event {
         currency: Currency,
         /// Amount to charge and credit.
         amount: Amount,
-        /// The method charged.
-        method: PaymentMethod,
+        /// The method charged, as it was saved when the deposit started.
+        method: SavedMethod,
         /// When.
         at: Timestamp,
     },
@@ -275,7 +285,8 @@ impl Event {
             | Event::FreezeSet { account, .. }
             | Event::ViewCounted { account, .. }
             | Event::Reversed { account, .. }
-            | Event::PaymentMethodSaved { account, .. }
+            | Event::PaymentMethodAdded { account, .. }
+            | Event::PaymentMethodRemoved { account, .. }
             | Event::DepositStarted { account, .. }
             | Event::DepositCredited { account, .. }
             | Event::DepositFailed { account, .. }
@@ -318,7 +329,8 @@ impl Event {
             | Event::FreezeSet { at, .. }
             | Event::ViewCounted { at, .. }
             | Event::Reversed { at, .. }
-            | Event::PaymentMethodSaved { at, .. }
+            | Event::PaymentMethodAdded { at, .. }
+            | Event::PaymentMethodRemoved { at, .. }
             | Event::OffersPruned { at, .. }
             | Event::DepositStarted { at, .. }
             | Event::DepositCredited { at, .. }

@@ -90,6 +90,10 @@ define_id!(
     /// An offer a vendor posted: the transaction id of the buy window ([0181]).
     OfferId, "ofr"
 );
+define_id!(
+    /// A payment method the member saved: a card or a bank account, by its processor token.
+    PaymentMethodId, "pm"
+);
 
 /// Whose events these are. Every event belongs to exactly one owner, and only that owner's
 /// actor appends it, so an owner's events form one ordered stream inside the journal (its

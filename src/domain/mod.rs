@@ -11,6 +11,7 @@ pub mod ids;
 pub mod limits;
 pub mod money;
 pub mod offer;
+pub mod payment_method;
 pub mod reject;
 pub mod seed;
 pub mod time;

@@ -96,6 +96,12 @@ pub enum Reject {
     /// The account has as many deposits waiting for the payment processor as it may.
     #[error("deposits are waiting for the payment processor")]
     DepositInProgress,
+    /// No saved payment method has this id at this account.
+    #[error("unknown payment method")]
+    PaymentMethodUnknown,
+    /// The account keeps as many payment methods as it may.
+    #[error("too many payment methods")]
+    PaymentMethodQuotaExceeded,
 }
 
 impl Reject {
@@ -135,6 +141,8 @@ impl Reject {
         Reject::OfferQuotaExceeded,
         Reject::IncentiveInvalid,
         Reject::DepositInProgress,
+        Reject::PaymentMethodUnknown,
+        Reject::PaymentMethodQuotaExceeded,
     ];
 
     /// The stable code that clients match on.
@@ -175,6 +183,8 @@ impl Reject {
             Reject::OfferQuotaExceeded => "offer_quota_exceeded",
             Reject::IncentiveInvalid => "incentive_invalid",
             Reject::DepositInProgress => "deposit_in_progress",
+            Reject::PaymentMethodUnknown => "payment_method_unknown",
+            Reject::PaymentMethodQuotaExceeded => "payment_method_quota_exceeded",
         }
     }
 }

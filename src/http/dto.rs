@@ -754,29 +754,172 @@ impl LimitsRequest {
     }
 }
 
-/// `PUT /v1/members/me/payment-method`.
-#[derive(Debug, Deserialize, ToSchema)]
+/// `POST /v1/members/me/payment-methods`: a card (`kind` "card": number, exp_month,
+/// exp_year, cvc). The number and CVC go to the payment processor once and are not kept.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PaymentMethodRequest {
-    /// `"test_card"`, or null to remove the saved method.
-    pub method: Option<String>,
+pub struct AddPaymentMethodRequest {
+    /// `card`.
+    pub kind: String,
+    /// The card number (digits; spaces allowed).
+    pub number: Option<String>,
+    /// Expiry month, 1 to 12.
+    pub exp_month: Option<u8>,
+    /// Expiry year, four digits.
+    pub exp_year: Option<u16>,
+    /// The three or four digits on the card.
+    pub cvc: Option<String>,
 }
 
-impl PaymentMethodRequest {
-    /// The one conversion of a payment method choice.
+impl std::fmt::Debug for AddPaymentMethodRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the number or the CVC: a debug print must not leak them into a log.
+        f.debug_struct("AddPaymentMethodRequest")
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Card numbers are 12 to 19 digits (ISO/IEC 7812).
+const CARD_DIGITS: std::ops::RangeInclusive<usize> = 12..=19;
+
+/// Whether `digits` pass the Luhn check digit.
+fn luhn_valid(digits: &str) -> bool {
+    let sum = digits
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(index, byte)| {
+            let digit = u32::from(byte.wrapping_sub(b'0'));
+            if index % 2 == 1 {
+                let doubled = digit * 2;
+                if doubled > 9 { doubled - 9 } else { doubled }
+            } else {
+                digit
+            }
+        })
+        .sum::<u32>();
+    sum % 10 == 0
+}
+
+impl AddPaymentMethodRequest {
+    /// The one conversion of a new payment method: the fields checked as a processor's form
+    /// would (number length and check digit, an expiry not in the past as of `now`, a CVC),
+    /// so the processor only sees well-formed cards.
     ///
     /// # Errors
-    /// `InvalidField` on `method`.
-    pub fn into_method(self) -> Result<Option<crate::domain::account::PaymentMethod>, ApiError> {
-        match self.method.as_deref() {
-            None => Ok(None),
-            Some("test_card") => Ok(Some(crate::domain::account::PaymentMethod::TestCard)),
-            Some(_) => Err(ApiError::InvalidField {
-                param: "method",
-                detail: "\"test_card\" or null".to_owned(),
-            }),
+    /// `InvalidField` naming the field.
+    pub fn into_method(
+        self,
+        now: crate::domain::time::Timestamp,
+    ) -> Result<crate::payments::NewMethod, ApiError> {
+        let invalid = |param: &'static str, detail: &str| ApiError::InvalidField {
+            param,
+            detail: detail.to_owned(),
+        };
+        if self.kind != "card" {
+            return Err(invalid("kind", "\"card\""));
         }
+        let number: String = required(self.number.as_ref(), "number")?
+            .chars()
+            .filter(|c| *c != ' ')
+            .collect();
+        let well_formed = CARD_DIGITS.contains(&number.len())
+            && number.bytes().all(|b| b.is_ascii_digit())
+            && luhn_valid(&number);
+        if !well_formed {
+            return Err(invalid(
+                "number",
+                "a card number: 12 to 19 digits with a valid check digit",
+            ));
+        }
+        let exp_month = *required(self.exp_month.as_ref(), "exp_month")?;
+        if !(1..=12).contains(&exp_month) {
+            return Err(invalid("exp_month", "1 to 12"));
+        }
+        let exp_year = *required(self.exp_year.as_ref(), "exp_year")?;
+        // The month key of `now` is yyyymm00, as the limits' calendar builds it.
+        let this_month = crate::domain::time::MemberZone::utc().periods(now).month.0;
+        let expires = i32::from(exp_year) * 10_000 + i32::from(exp_month) * 100;
+        if !(2000..=2099).contains(&exp_year) || expires < this_month {
+            return Err(invalid(
+                "exp_year",
+                "a four-digit year; the card must not have expired",
+            ));
+        }
+        let cvc = required(self.cvc.as_ref(), "cvc")?;
+        if !(3..=4).contains(&cvc.len()) || !cvc.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid("cvc", "3 or 4 digits"));
+        }
+        Ok(crate::payments::NewMethod::Card {
+            number,
+            exp_month,
+            exp_year,
+        })
     }
+}
+
+/// A saved payment method as the member sees it (`POST /v1/members/me/payment-methods` → 201,
+/// and in `GET /v1/members/me`).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PaymentMethodView {
+    /// `pm_` and 16 hex digits.
+    pub payment_method_id: String,
+    /// `card`.
+    pub kind: String,
+    /// `visa`, `mastercard`, `amex` or `card`.
+    pub brand: String,
+    /// The last four digits.
+    pub last4: String,
+}
+
+/// `POST /v1/members/me/deposits`: add funds from a saved payment method.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddFundsRequest {
+    /// Decimal amount, e.g. `"10.00"`.
+    #[schema(value_type = String)]
+    pub amount: Value,
+    /// ISO 4217 code of the wallet credited.
+    pub currency: String,
+    /// The saved method to charge (`pm_…`).
+    pub payment_method_id: String,
+}
+
+impl AddFundsRequest {
+    /// The one conversion of an added-funds request.
+    ///
+    /// # Errors
+    /// `InvalidAmount` (zero included), `InvalidField` on `currency` or `payment_method_id`.
+    pub fn into_parts(
+        self,
+    ) -> Result<(Amount, Currency, crate::domain::ids::PaymentMethodId), ApiError> {
+        let amount = amount_field(&self.amount, "amount")?;
+        if amount.is_zero() {
+            return Err(ApiError::InvalidAmount { param: "amount" });
+        }
+        let method = self
+            .payment_method_id
+            .parse()
+            .map_err(|_| ApiError::InvalidField {
+                param: "payment_method_id",
+                detail: "a payment method id, pm_ and 16 hex digits".to_owned(),
+            })?;
+        Ok((amount, currency_field(&self.currency, "currency")?, method))
+    }
+}
+
+/// `POST /v1/members/me/deposits` → 201.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DepositCreated {
+    /// `dep_` and 16 hex digits: the processor's idempotency key.
+    pub deposit_id: String,
+    /// `credited`.
+    pub status: String,
+    /// The wallet's paid balance after the credit.
+    pub balance: String,
+    /// ISO 4217 code.
+    pub currency: String,
 }
 
 /// A change that answers nothing but its success.
@@ -802,6 +945,8 @@ pub struct AccountResponse {
     pub frozen: bool,
     /// One wallet per currency.
     pub wallets: Vec<WalletView>,
+    /// Saved payment methods, as the member recognises them.
+    pub payment_methods: Vec<PaymentMethodView>,
     /// Limits per currency.
     pub limits: Vec<LimitsView>,
     /// Entitlements held.

@@ -69,8 +69,11 @@ pub enum ApiError {
     StorageFailed,
     /// A form came without the browser's CSRF token, or with another one.
     CsrfFailed,
-    /// The payment processor declined a top-off or deposit.
-    PaymentDeclined,
+    /// The payment processor declined a top-off, deposit or method, with its decline code.
+    PaymentDeclined {
+        /// The processor's code (`card_declined`, `insufficient_funds`, …).
+        decline_code: String,
+    },
     /// The member has no saved payment method to top off from.
     NoPaymentMethod,
     /// A money total would overflow: the totals cannot be shown honestly.
@@ -108,6 +111,9 @@ pub struct Problem {
     /// The field that was wrong.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub param: Option<String>,
+    /// The payment processor's reason for a `payment_declined`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decline_code: Option<String>,
 }
 
 impl ApiError {
@@ -184,7 +190,7 @@ impl ApiError {
                 "csrf_failed",
                 "The form is stale or was not sent by this site's page; reload and try again",
             ),
-            ApiError::PaymentDeclined => (
+            ApiError::PaymentDeclined { .. } => (
                 StatusCode::PAYMENT_REQUIRED,
                 "payment_declined",
                 "The payment method declined the charge",
@@ -251,6 +257,10 @@ impl ApiError {
             ),
             _ => (None, None),
         };
+        let decline_code = match self {
+            ApiError::PaymentDeclined { decline_code } => Some(decline_code.clone()),
+            _ => None,
+        };
         Problem {
             kind: format!("/problems/{code}"),
             title: title.to_owned(),
@@ -258,6 +268,7 @@ impl ApiError {
             code: code.to_owned(),
             detail,
             param,
+            decline_code,
         }
     }
 
@@ -404,6 +415,16 @@ fn describe_reject(reject: Reject) -> (StatusCode, &'static str, &'static str) {
             "Earlier deposits of this account are still waiting for the payment processor; \
              nothing was charged, retry shortly",
         ),
+        Reject::PaymentMethodUnknown => (
+            StatusCode::NOT_FOUND,
+            code,
+            "The member has no saved payment method with this id",
+        ),
+        Reject::PaymentMethodQuotaExceeded => (
+            StatusCode::CONFLICT,
+            code,
+            "The member keeps as many payment methods as allowed; remove one first",
+        ),
     }
 }
 
@@ -536,7 +557,9 @@ pub fn explain(code: &str) -> Option<&'static str> {
         ApiError::Unavailable,
         ApiError::StorageFailed,
         ApiError::CsrfFailed,
-        ApiError::PaymentDeclined,
+        ApiError::PaymentDeclined {
+            decline_code: "card_declined".to_owned(),
+        },
         ApiError::NoPaymentMethod,
         ApiError::TotalsOverflow,
         ApiError::RequestTimeout,

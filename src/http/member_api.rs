@@ -8,9 +8,10 @@ use hyper::StatusCode;
 use super::app::{App, MemberSession, new_id};
 use super::client::ClientAddr;
 use super::dto::{
-    AccountResponse, BuyerTokenCreated, BuyerTokenRequest, Done, LimitsRequest, LimitsView,
-    MemberCreated, OpenWalletRequest, PaymentMethodRequest, PurchaseView, RegisterRequest,
-    SessionCreated, SignInRequest, WalletView,
+    AccountResponse, AddFundsRequest, AddPaymentMethodRequest, BuyerTokenCreated,
+    BuyerTokenRequest, DepositCreated, Done, LimitsRequest, LimitsView, MemberCreated,
+    OpenWalletRequest, PaymentMethodView, PurchaseView, RegisterRequest, SessionCreated,
+    SignInRequest, WalletView,
 };
 use super::error::{ApiError, Problem};
 use super::json::{parse_json, rfc3339};
@@ -19,12 +20,12 @@ use super::routes::{Call, Outcome};
 use crate::actors::gateway::{GatewayError, OpenError};
 use crate::actors::messages::{AccountView, CommandError, MemberCommand};
 use crate::crypto::token::{BuyerClaims, SessionClaims};
-use crate::domain::account::{
-    OpenAccount, PaymentMethod, SessionExpiry, Wallet, check_open_fields,
-};
-use crate::domain::ids::{AccountId, LoginId, SessionId, VendorId};
-use crate::domain::money::{Amount, Currency, format_amount, format_balance};
+use crate::domain::account::{OpenAccount, SessionExpiry, StartDeposit, Wallet, check_open_fields};
+use crate::domain::ids::{AccountId, DepositId, LoginId, PaymentMethodId, SessionId, VendorId};
+use crate::domain::money::{Amount, Balance, Currency, format_amount, format_balance};
+use crate::domain::payment_method::{Rail, SavedMethod};
 use crate::domain::reject::Reject;
+use crate::payments::{DepositError, NewMethod};
 
 /// Shortest password accepted.
 const PASSWORD_CHARS_MIN: usize = 8;
@@ -85,7 +86,7 @@ pub async fn register_member(
     app: &App,
     client: ClientAddr,
     request: RegisterRequest,
-    payment_method: Option<PaymentMethod>,
+    payment_method: Option<SavedMethod>,
 ) -> Result<AccountId, ApiError> {
     let email = normalize_email(&request.email)?;
     if request.password.chars().count() < PASSWORD_CHARS_MIN
@@ -390,18 +391,174 @@ pub async fn unfreeze(app: &App, call: Call<'_>) -> Outcome {
     member_command(app, call.member()?, MemberCommand::Freeze(false)).await
 }
 
-/// `PUT /v1/members/me/payment-method`: `{"method": "test_card"}` saves the built-in test
-/// processor's card for top-offs; `{"method": null}` removes it.
-#[utoipa::path(put, path = "/v1/members/me/payment-method", tag = "members",
-    request_body = PaymentMethodRequest,
-    responses((status = 200, description = "Saved", body = Done),
-        (status = 400, description = "Unknown method", body = Problem)),
+/// `POST /v1/members/me/payment-methods`: tokenizes a card with the payment processor and
+/// saves the token, brand and last four digits ([0229]). The number and CVC are not kept.
+#[utoipa::path(post, path = "/v1/members/me/payment-methods", tag = "members",
+    request_body = AddPaymentMethodRequest,
+    responses((status = 201, description = "Saved", body = PaymentMethodView),
+        (status = 400, description = "A field is invalid; param names it", body = Problem),
+        (status = 401, description = "No live session", body = Problem),
+        (status = 402, description = "The processor refused the method; decline_code says why", body = Problem),
+        (status = 403, description = "The account is frozen", body = Problem),
+        (status = 409, description = "As many methods saved as allowed", body = Problem)),
     security(("member_session" = [])))]
-pub async fn payment_method(app: &App, call: Call<'_>) -> Outcome {
+pub async fn add_payment_method(app: &App, call: Call<'_>) -> Outcome {
     let member = call.member()?;
-    let request: PaymentMethodRequest = parse_json(&call.body)?;
-    let method = request.into_method()?;
-    member_command(app, member, MemberCommand::SavePaymentMethod(method)).await
+    let request: AddPaymentMethodRequest = parse_json(&call.body)?;
+    let typed = request.into_method(app.now())?;
+    let method = save_payment_method(app, member, &typed).await?;
+    Ok(json(StatusCode::CREATED, &payment_method_view(&method)))
+}
+
+/// Tokenizes `typed` with the processor and saves the result on the member's account.
+///
+/// # Errors
+/// `PaymentDeclined` when the processor refuses it; rejects (frozen, quota) and faults.
+pub async fn save_payment_method(
+    app: &App,
+    member: MemberSession,
+    typed: &NewMethod,
+) -> Result<SavedMethod, ApiError> {
+    let method = tokenize(app, typed, app.now())?;
+    app.registry
+        .member_command(
+            member.account,
+            member.login,
+            member.session,
+            MemberCommand::AddPaymentMethod(method.clone()),
+        )
+        .await
+        .map_err(member_error)?;
+    Ok(method)
+}
+
+/// Asks the processor for a token for `typed`, under a fresh id.
+///
+/// # Errors
+/// `PaymentDeclined` when the processor refuses the method.
+pub fn tokenize(
+    app: &App,
+    typed: &NewMethod,
+    now: crate::domain::time::Timestamp,
+) -> Result<SavedMethod, ApiError> {
+    let tokenized = app
+        .payments
+        .tokenize(typed)
+        .map_err(|declined| ApiError::PaymentDeclined {
+            decline_code: declined.code,
+        })?;
+    Ok(SavedMethod {
+        id: PaymentMethodId(new_id()),
+        rail: tokenized.rail,
+        brand: tokenized.brand.into_boxed_str(),
+        last4: tokenized.last4.into_boxed_str(),
+        token: tokenized.token.into_boxed_str(),
+        added_at: now,
+    })
+}
+
+/// `DELETE /v1/members/me/payment-methods/{id}`: forgets a saved method (deposits already
+/// started with it still finish).
+#[utoipa::path(delete, path = "/v1/members/me/payment-methods/{id}", tag = "members",
+    params(("id" = String, Path, description = "The payment method, pm_…")),
+    responses((status = 200, description = "Removed", body = Done),
+        (status = 401, description = "No live session", body = Problem),
+        (status = 404, description = "No such payment method", body = Problem)),
+    security(("member_session" = [])))]
+pub async fn remove_payment_method(app: &App, call: Call<'_>) -> Outcome {
+    let member = call.member()?;
+    let method: PaymentMethodId = call
+        .params
+        .get("id")?
+        .parse()
+        .map_err(|_| ApiError::Reject(Reject::PaymentMethodUnknown))?;
+    member_command(app, member, MemberCommand::RemovePaymentMethod(method)).await
+}
+
+/// `POST /v1/members/me/deposits`: charges a saved payment method and credits the wallet
+/// ([0209], [0231]). The account checks first that the credit can land; the processor is
+/// called outside the account's actor with the deposit id as its idempotency key.
+#[utoipa::path(post, path = "/v1/members/me/deposits", tag = "members",
+    request_body = AddFundsRequest,
+    responses((status = 201, description = "Charged and credited", body = DepositCreated),
+        (status = 400, description = "A field is invalid; param names it", body = Problem),
+        (status = 401, description = "No live session", body = Problem),
+        (status = 402, description = "Declined; decline_code says why. Nothing was credited", body = Problem),
+        (status = 403, description = "The account is frozen", body = Problem),
+        (status = 404, description = "No such payment method", body = Problem),
+        (status = 409, description = "No wallet in this currency, or deposits still waiting", body = Problem)),
+    security(("member_session" = [])))]
+pub async fn add_funds(app: &App, call: Call<'_>) -> Outcome {
+    let member = call.member()?;
+    let request: AddFundsRequest = parse_json(&call.body)?;
+    let (amount, currency, method) = request.into_parts()?;
+    // The session is checked by the account before anything is charged.
+    app.registry
+        .check_session(member.account, member.login, member.session)
+        .await
+        .map_err(member_error)?;
+    let deposit = DepositId(new_id());
+    let command = StartDeposit {
+        deposit,
+        currency,
+        amount,
+        method,
+        amount_max: app.config.buy_window.charge_max,
+    };
+    crate::payments::deposit(
+        &app.registry,
+        app.payments.as_ref(),
+        member.account,
+        command,
+    )
+    .await
+    .map_err(deposit_error)?;
+    let view = app
+        .registry
+        .account_view(member.account, None)
+        .await
+        .map_err(member_error)?;
+    let balance = view
+        .wallets
+        .iter()
+        .find(|(held, _)| *held == currency)
+        .map_or(Balance::ZERO, |(_, wallet)| wallet.balance);
+    Ok(json(
+        StatusCode::CREATED,
+        &DepositCreated {
+            deposit_id: deposit.to_string(),
+            status: "credited".to_owned(),
+            balance: format_balance(balance, currency),
+            currency: currency.code().to_owned(),
+        },
+    ))
+}
+
+/// The problem a failed deposit answers: the account's refusal, or the processor's decline
+/// with its code.
+#[must_use]
+pub fn deposit_error(error: DepositError) -> ApiError {
+    match error {
+        DepositError::Refused(refused) => member_error(refused),
+        DepositError::Declined(declined) => ApiError::PaymentDeclined {
+            decline_code: declined.code,
+        },
+    }
+}
+
+/// A saved method as the member sees it.
+#[must_use]
+pub fn payment_method_view(method: &SavedMethod) -> PaymentMethodView {
+    PaymentMethodView {
+        payment_method_id: method.id.to_string(),
+        kind: match method.rail {
+            Rail::Card => "card",
+            Rail::BankDebit => "bank",
+        }
+        .to_owned(),
+        brand: method.brand.to_string(),
+        last4: method.last4.to_string(),
+    }
 }
 
 /// `POST /v1/members/me/wallets`: opens a wallet in another supported currency ([0114]).
@@ -518,6 +675,11 @@ pub fn account_response(app: &App, account: AccountId, view: &AccountView) -> Ac
                     .as_ref()
                     .map(|v| v.iter().map(ToString::to_string).collect()),
             })
+            .collect(),
+        payment_methods: view
+            .payment_methods
+            .iter()
+            .map(payment_method_view)
             .collect(),
         entitlement_count: view.entitlement_count,
         recent_activity: view

@@ -286,7 +286,9 @@ mod tests {
             ApiError::BodyTooLarge,
             ApiError::Overloaded,
             ApiError::CsrfFailed,
-            ApiError::PaymentDeclined,
+            ApiError::PaymentDeclined {
+                decline_code: String::new(),
+            },
             ApiError::NoPaymentMethod,
             ApiError::TotalsOverflow,
             ApiError::RequestTimeout,

@@ -28,17 +28,18 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::account::{
-    AccountState, IdempotencyRecord, Login, PaymentMethod, Session, SessionExpiry, Wallet,
+    AccountState, IdempotencyRecord, Login, Session, SessionExpiry, Wallet,
 };
 use crate::domain::entitlement::{ContentKey, Entitlement, Terms};
 use crate::domain::event::{Authorized, Event, IdempotencyStamp, Origin};
 use crate::domain::ids::{
-    AccountId, AuthorizationId, DepositId, EntitlementId, LoginId, OfferId, Owner, SessionId,
-    VendorId,
+    AccountId, AuthorizationId, DepositId, EntitlementId, LoginId, OfferId, Owner, PaymentMethodId,
+    SessionId, VendorId,
 };
 use crate::domain::limits::{Limits, Spending};
 use crate::domain::money::{Amount, Balance, Currency, NetTotal, Total};
 use crate::domain::offer::{IncentivePolicy, Offer, OfferBook};
+use crate::domain::payment_method::{LEGACY_TEST_CARD_ID, Rail, SavedMethod};
 use crate::domain::time::{MemberZone, Period, Timestamp};
 use crate::domain::totals::{MemberTotals, Totals};
 use crate::domain::vendor::{Ledger, VendorProfile, VendorState};
@@ -49,6 +50,11 @@ use crate::domain::vendor::{Ledger, VendorProfile, VendorState};
 pub const VERSION: u8 = 4;
 /// The format this build writes, for messages and tools.
 pub const FORMAT_VERSION: u8 = VERSION;
+/// The version of account snapshots. Snapshots are caches of the journal, which keeps every
+/// event: when the account's state gains a field, this version goes up, and a snapshot of an
+/// older version is `Outdated` (the account is rebuilt from its events once, then snapshotted
+/// anew), so no converter from an old snapshot is ever needed.
+pub const ACCOUNT_SNAPSHOT_VERSION: u8 = 5;
 
 /// A stored value could not be read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -62,6 +68,13 @@ pub enum FormatError {
     /// The bytes do not decode, or decode to something invalid.
     #[error("stored value is corrupt: {0}")]
     Corrupt(&'static str),
+    /// A snapshot of an older version: a cache to rebuild from the journal, not an error in
+    /// the data.
+    #[error("snapshot of the older version {found}: rebuilt from the journal")]
+    Outdated {
+        /// The version byte found.
+        found: u8,
+    },
 }
 
 /// The key prefix byte of an account's owner-index rows and snapshot.
@@ -144,16 +157,27 @@ pub fn seq_from(bytes: &[u8]) -> Option<u64> {
 }
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    encode_version(VERSION, value)
+}
+
+fn encode_version<T: Serialize>(version: u8, value: &T) -> Vec<u8> {
     // Serializing these plain types into a `Vec` cannot fail.
-    match postcard::to_extend(value, vec![VERSION]) {
+    match postcard::to_extend(value, vec![version]) {
         Ok(bytes) => bytes,
         Err(error) => panic!("encoding a stored value failed: {error}"),
     }
 }
 
 fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, FormatError> {
+    decode_version(VERSION, bytes)
+}
+
+fn decode_version<T: serde::de::DeserializeOwned>(
+    version: u8,
+    bytes: &[u8],
+) -> Result<T, FormatError> {
     match bytes.split_first() {
-        Some((&VERSION, rest)) => {
+        Some((&found, rest)) if found == version => {
             postcard::from_bytes(rest).map_err(|_| FormatError::Corrupt("does not decode"))
         }
         Some((&found, _)) => Err(FormatError::UnknownVersion { found }),
@@ -287,6 +311,16 @@ enum EventV4 {
         currency: CurrencyV4,
         at: i64,
     },
+    PaymentMethodAdded {
+        account: u64,
+        method: SavedMethodV4,
+        at: i64,
+    },
+    PaymentMethodRemoved {
+        account: u64,
+        method: u64,
+        at: i64,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -296,9 +330,27 @@ enum OriginV4 {
     PaymentMethod,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 enum PaymentMethodV4 {
+    /// Before saved methods: the one built-in test card (decoded as the legacy test card).
     TestCard,
+    Saved(SavedMethodV4),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct SavedMethodV4 {
+    id: u64,
+    rail: RailV4,
+    brand: String,
+    last4: String,
+    token: String,
+    added_at: i64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+enum RailV4 {
+    Card,
+    BankDebit,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -445,8 +497,11 @@ struct IdempotencyRecordV4 {
     recorded_at: i64,
 }
 
+/// Version 5 of the account snapshot: saved payment methods replace the one test card. A
+/// snapshot is a cache of the account's events, so a version-4 one is not converted: the
+/// account is rebuilt from its events (see [`FormatError::Outdated`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-struct AccountSnapshotV4 {
+struct AccountSnapshotV5 {
     position: u64,
     account: u64,
     time_zone: String,
@@ -460,7 +515,7 @@ struct AccountSnapshotV4 {
     entitlements: Vec<EntitlementV4>,
     deposit_references: Vec<String>,
     idempotency: Vec<IdempotencyRecordV4>,
-    payment_method: Option<PaymentMethodV4>,
+    payment_methods: Vec<SavedMethodV4>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -518,9 +573,17 @@ fn origin_v4(origin: Origin) -> OriginV4 {
     }
 }
 
-fn method_v4(method: PaymentMethod) -> PaymentMethodV4 {
-    match method {
-        PaymentMethod::TestCard => PaymentMethodV4::TestCard,
+fn saved_method_v4(method: &SavedMethod) -> SavedMethodV4 {
+    SavedMethodV4 {
+        id: method.id.0,
+        rail: match method.rail {
+            Rail::Card => RailV4::Card,
+            Rail::BankDebit => RailV4::BankDebit,
+        },
+        brand: method.brand.to_string(),
+        last4: method.last4.to_string(),
+        token: method.token.to_string(),
+        added_at: method.added_at.0,
     }
 }
 
@@ -779,13 +842,22 @@ fn event_v4(event: &Event) -> EventV4 {
         Event::VendorRegistered(profile) => {
             EventV4::VendorRegistered(Box::new(profile_v4(profile)))
         }
-        Event::PaymentMethodSaved {
+        Event::PaymentMethodAdded {
             account,
             method,
             at,
-        } => EventV4::PaymentMethodSaved {
+        } => EventV4::PaymentMethodAdded {
             account: account.0,
-            method: method.map(method_v4),
+            method: saved_method_v4(method),
+            at: at.0,
+        },
+        Event::PaymentMethodRemoved {
+            account,
+            method,
+            at,
+        } => EventV4::PaymentMethodRemoved {
+            account: account.0,
+            method: method.0,
             at: at.0,
         },
         Event::OfferPosted(offer) => EventV4::OfferPosted(Box::new(offer_v4(offer))),
@@ -806,7 +878,7 @@ fn event_v4(event: &Event) -> EventV4 {
             deposit: deposit.0,
             currency: currency_v4(*currency),
             amount: amount.micros(),
-            method: method_v4(*method),
+            method: PaymentMethodV4::Saved(saved_method_v4(method)),
             at: at.0,
         },
         Event::DepositCredited {
@@ -865,9 +937,25 @@ fn origin(origin: OriginV4) -> Origin {
     }
 }
 
-fn method(method: PaymentMethodV4) -> PaymentMethod {
+fn saved_method(method: SavedMethodV4) -> SavedMethod {
+    SavedMethod {
+        id: PaymentMethodId(method.id),
+        rail: match method.rail {
+            RailV4::Card => Rail::Card,
+            RailV4::BankDebit => Rail::BankDebit,
+        },
+        brand: method.brand.into_boxed_str(),
+        last4: method.last4.into_boxed_str(),
+        token: method.token.into_boxed_str(),
+        added_at: Timestamp(method.added_at),
+    }
+}
+
+/// A charged method; the legacy test card is dated by the event that names it.
+fn charged_method(method: PaymentMethodV4, at: Timestamp) -> SavedMethod {
     match method {
-        PaymentMethodV4::TestCard => PaymentMethod::TestCard,
+        PaymentMethodV4::TestCard => SavedMethod::legacy_test_card(at),
+        PaymentMethodV4::Saved(saved) => saved_method(saved),
     }
 }
 
@@ -1142,13 +1230,23 @@ fn event(event: EventV4) -> Result<Event, FormatError> {
             at: Timestamp(at),
         },
         EventV4::VendorRegistered(stored) => Event::VendorRegistered(Box::new(profile(*stored)?)),
+        // Data written before saved methods saved or removed the one test card.
         EventV4::PaymentMethodSaved {
             account,
-            method: saved,
+            method: Some(saved),
             at,
-        } => Event::PaymentMethodSaved {
+        } => Event::PaymentMethodAdded {
             account: AccountId(account),
-            method: saved.map(method),
+            method: charged_method(saved, Timestamp(at)),
+            at: Timestamp(at),
+        },
+        EventV4::PaymentMethodSaved {
+            account,
+            method: None,
+            at,
+        } => Event::PaymentMethodRemoved {
+            account: AccountId(account),
+            method: LEGACY_TEST_CARD_ID,
             at: Timestamp(at),
         },
         EventV4::OfferPosted(stored) => Event::OfferPosted(Box::new(offer(*stored)?)),
@@ -1169,7 +1267,7 @@ fn event(event: EventV4) -> Result<Event, FormatError> {
             deposit: DepositId(deposit),
             currency: currency(code)?,
             amount: Amount::from_micros(amount),
-            method: method(charged),
+            method: charged_method(charged, Timestamp(at)),
             at: Timestamp(at),
         },
         EventV4::DepositCredited {
@@ -1205,6 +1303,24 @@ fn event(event: EventV4) -> Result<Event, FormatError> {
         } => Event::WalletOpened {
             account: AccountId(account),
             currency: currency(code)?,
+            at: Timestamp(at),
+        },
+        EventV4::PaymentMethodAdded {
+            account,
+            method,
+            at,
+        } => Event::PaymentMethodAdded {
+            account: AccountId(account),
+            method: saved_method(method),
+            at: Timestamp(at),
+        },
+        EventV4::PaymentMethodRemoved {
+            account,
+            method,
+            at,
+        } => Event::PaymentMethodRemoved {
+            account: AccountId(account),
+            method: PaymentMethodId(method),
             at: Timestamp(at),
         },
     })
@@ -1308,7 +1424,7 @@ fn spending_v4(spending: &Spending) -> SpendingV4 {
 /// Encodes an account snapshot.
 #[must_use]
 pub fn encode_account(position: u64, state: &AccountState) -> SnapshotRows {
-    let stored = AccountSnapshotV4 {
+    let stored = AccountSnapshotV5 {
         position,
         account: state.id.0,
         time_zone: state.zone.name().to_owned(),
@@ -1351,12 +1467,16 @@ pub fn encode_account(position: u64, state: &AccountState) -> SnapshotRows {
                 recorded_at: record.recorded_at.0,
             })
             .collect(),
-        payment_method: state.payment_method.map(method_v4),
+        payment_methods: state
+            .payment_methods
+            .values()
+            .map(saved_method_v4)
+            .collect(),
     };
     SnapshotRows {
         rows: vec![(
             owner_key(Owner::Account(state.id)).to_vec(),
-            encode(&stored),
+            encode_version(ACCOUNT_SNAPSHOT_VERSION, &stored),
         )],
     }
 }
@@ -1366,12 +1486,22 @@ pub fn encode_account(position: u64, state: &AccountState) -> SnapshotRows {
 /// # Errors
 /// `FormatError` for another version, undecodable bytes, or a state that breaks an invariant.
 pub fn decode_account(bytes: &[u8]) -> Result<AccountSnapshot, FormatError> {
-    let stored: AccountSnapshotV4 = decode(bytes)?;
+    let stored: AccountSnapshotV5 = match bytes.first() {
+        Some(&VERSION) => return Err(FormatError::Outdated { found: VERSION }),
+        _ => decode_version(ACCOUNT_SNAPSHOT_VERSION, bytes)?,
+    };
     let zone = MemberZone::new(&stored.time_zone)
         .map_err(|_| FormatError::Corrupt("unknown time zone"))?;
     let mut state = AccountState::opened(AccountId(stored.account), zone, stored.language);
     state.frozen = stored.frozen;
-    state.payment_method = stored.payment_method.map(method);
+    state.payment_methods = stored
+        .payment_methods
+        .into_iter()
+        .map(|stored| {
+            let method = saved_method(stored);
+            (method.id, method)
+        })
+        .collect();
     state.logins = stored
         .logins
         .into_iter()
@@ -1721,7 +1851,14 @@ mod tests {
                 deposit: DepositId(2),
                 currency: usd,
                 amount: Amount::from_micros(3),
-                method: PaymentMethod::TestCard,
+                method: SavedMethod {
+                    id: PaymentMethodId(12),
+                    rail: Rail::Card,
+                    brand: "visa".into(),
+                    last4: "4242".into(),
+                    token: "tok_test_ok_0123456789abcdef".into(),
+                    added_at: Timestamp(3),
+                },
                 at: Timestamp(4),
             },
             Event::DepositCredited {
@@ -1757,6 +1894,82 @@ mod tests {
         assert_eq!(
             decode_record(&bad),
             Err(FormatError::Corrupt("unknown currency"))
+        );
+    }
+
+    #[test]
+    fn the_one_test_card_of_older_data_reads_as_a_saved_legacy_card() {
+        let saved = encode(&RecordV4 {
+            position: 1,
+            event: EventV4::PaymentMethodSaved {
+                account: 7,
+                method: Some(PaymentMethodV4::TestCard),
+                at: 20,
+            },
+        });
+        assert_eq!(
+            decode_record(&saved),
+            Ok((
+                1,
+                Event::PaymentMethodAdded {
+                    account: AccountId(7),
+                    method: SavedMethod::legacy_test_card(Timestamp(20)),
+                    at: Timestamp(20),
+                }
+            ))
+        );
+        let removed = encode(&RecordV4 {
+            position: 2,
+            event: EventV4::PaymentMethodSaved {
+                account: 7,
+                method: None,
+                at: 21,
+            },
+        });
+        assert_eq!(
+            decode_record(&removed),
+            Ok((
+                2,
+                Event::PaymentMethodRemoved {
+                    account: AccountId(7),
+                    method: LEGACY_TEST_CARD_ID,
+                    at: Timestamp(21),
+                }
+            ))
+        );
+        let started = encode(&RecordV4 {
+            position: 3,
+            event: EventV4::DepositStarted {
+                account: 7,
+                deposit: 8,
+                currency: *b"USD",
+                amount: 5,
+                method: PaymentMethodV4::TestCard,
+                at: 22,
+            },
+        });
+        let Ok((_, Event::DepositStarted { method, .. })) = decode_record(&started) else {
+            panic!("a started deposit of older data does not read");
+        };
+        assert_eq!(method, SavedMethod::legacy_test_card(Timestamp(22)));
+    }
+
+    #[test]
+    fn an_account_snapshot_of_the_older_version_is_outdated_not_corrupt() {
+        let (_, state) = seeded();
+        let rows = encode_account(3, &state);
+        let mut older = rows.rows[0].1.clone();
+        older[0] = VERSION;
+        assert_eq!(
+            decode_account(&older),
+            Err(FormatError::Outdated { found: VERSION })
+        );
+        older[0] = ACCOUNT_SNAPSHOT_VERSION + 1;
+        assert_eq!(
+            decode_account(&older),
+            Err(FormatError::UnknownVersion {
+                found: ACCOUNT_SNAPSHOT_VERSION + 1
+            })
         );
     }
 

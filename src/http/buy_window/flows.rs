@@ -11,18 +11,21 @@ use std::time::Instant;
 use super::{Browser, Form, Page, Signed};
 use crate::actors::messages::{BuyerView, MemberCommand};
 use crate::actors::registry::VendorEntry;
-use crate::domain::account::{PaymentMethod, SessionExpiry, StartDeposit};
-use crate::domain::ids::{DepositId, OfferId};
+use crate::domain::account::{SessionExpiry, StartDeposit};
+use crate::domain::ids::{DepositId, OfferId, PaymentMethodId};
 use crate::domain::money::{Amount, parse_amount};
 use crate::domain::offer::Offer;
+use crate::domain::payment_method::SavedMethod;
 use crate::domain::reject::Reject;
 use crate::http::app::new_id;
 use crate::http::client::ClientAddr;
 use crate::http::dto::RegisterRequest;
 use crate::http::error::ApiError;
-use crate::http::member_api::{authenticate, register_member, seal_session, start_session};
+use crate::http::member_api::{
+    authenticate, register_member, seal_session, start_session, tokenize,
+};
 use crate::http::purchase::{Charge, claim_offer, mint_access_token, purchase};
-use crate::payments::DepositError;
+use crate::payments::{DepositError, NewMethod};
 use crate::web::funds::{
     AddFundsError, AddFundsView, InsufficientFundsView, TopOff, WalletMissingView,
 };
@@ -32,8 +35,11 @@ use hyper::StatusCode;
 
 /// Shortest password the register form accepts (as `POST /v1/members`).
 const PASSWORD_CHARS_MIN: u32 = 8;
-/// How the test card is shown to the member.
-const TEST_CARD_LABEL: &str = "TEST •••• 4242";
+/// The card the register form's "save the test card" box saves: the test processor's
+/// approving card (a real deployment replaces the box with a card form).
+const TEST_CARD_NUMBER: &str = "4242424242424242";
+/// Its expiry year.
+const TEST_CARD_EXP_YEAR: u16 = 2099;
 
 /// An offer with its vendor, and why it cannot be bought now (if it cannot).
 struct Found {
@@ -475,13 +481,14 @@ async fn insufficient_funds(browser: &Browser<'_>, found: &Found, signed: &Signe
     let action = browser.path(&offer_path(found, "top-off"));
     let add_funds = browser.path(&offer_path(found, "funds"));
     let total = top_off_total(browser, shortage);
-    let top_off = match (view.payment_method, total) {
-        (Some(PaymentMethod::TestCard), Some(total)) => Some(TopOff {
+    let label = view.top_off_card.as_ref().map(SavedMethod::label);
+    let top_off = match (&label, total) {
+        (Some(label), Some(total)) => Some(TopOff {
             action: &action,
             csrf: &browser.csrf,
             session: signed.public_token.as_deref(),
             total,
-            method_label: TEST_CARD_LABEL,
+            method_label: label,
         }),
         _ => None,
     };
@@ -519,11 +526,14 @@ async fn top_off_first(
     let Some(shortage) = view.shortage else {
         return Ok(());
     };
-    let Some(method) = view.payment_method else {
+    let Some(method) = view.top_off_card.map(|card| card.id) else {
         return Err(problem(browser, found, &ApiError::NoPaymentMethod, None));
     };
     let Some(total) = top_off_total(browser, shortage) else {
-        return Err(problem(browser, found, &ApiError::PaymentDeclined, None));
+        let above_limit = ApiError::PaymentDeclined {
+            decline_code: "amount_too_large".to_owned(),
+        };
+        return Err(problem(browser, found, &above_limit, None));
     };
     charge_and_deposit(browser, signed, method, total, offer.currency)
         .await
@@ -535,7 +545,7 @@ async fn top_off_first(
 async fn charge_and_deposit(
     browser: &Browser<'_>,
     signed: &Signed,
-    method: PaymentMethod,
+    method: PaymentMethodId,
     amount: Amount,
     currency: crate::domain::money::Currency,
 ) -> Result<(), ApiError> {
@@ -556,7 +566,9 @@ async fn charge_and_deposit(
     .await
     .map_err(|error| match error {
         DepositError::Refused(refused) => ApiError::from(refused),
-        DepositError::Declined(_) => ApiError::PaymentDeclined,
+        DepositError::Declined(declined) => ApiError::PaymentDeclined {
+            decline_code: declined.code,
+        },
     })
 }
 
@@ -630,12 +642,12 @@ pub(super) async fn add_funds(
         Ok(view) => view,
         Err(page) => return Ok(page),
     };
-    let Some(method) = view.payment_method else {
+    let Some(method) = view.top_off_card.map(|card| card.id) else {
         return Ok(problem(browser, &found, &ApiError::NoPaymentMethod, None));
     };
     match charge_and_deposit(browser, &signed, method, amount, found.offer.currency).await {
         Ok(()) => {}
-        Err(ApiError::PaymentDeclined) => {
+        Err(ApiError::PaymentDeclined { .. }) => {
             let error = Some(AddFundsError::Declined);
             return Ok(funds_page(browser, &found, &signed, Some(typed), error).await);
         }
@@ -723,7 +735,16 @@ pub(super) async fn register(
         currency: form.get("currency").unwrap_or("USD").to_owned(),
         time_zone: None,
     };
-    let method = (form.get("save_card") == Some("on")).then_some(PaymentMethod::TestCard);
+    let method = if form.get("save_card") == Some("on") {
+        let test_card = NewMethod::Card {
+            number: TEST_CARD_NUMBER.to_owned(),
+            exp_month: 12,
+            exp_year: TEST_CARD_EXP_YEAR,
+        };
+        Some(tokenize(browser.app, &test_card, browser.app.now())?)
+    } else {
+        None
+    };
     let refill = Some(email).filter(|e| !e.is_empty());
     match register_member(browser.app, client, request, method).await {
         Ok(_) => {}
