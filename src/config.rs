@@ -195,6 +195,13 @@ impl MoneyConfig {
     }
 }
 
+/// `[payments]`.
+#[derive(Clone, Debug)]
+pub struct PaymentsConfig {
+    /// How often accepted bank debits are asked about, ms.
+    pub settlement_poll_ms: u64,
+}
+
 /// `[offers]`.
 #[derive(Clone, Debug)]
 pub struct OffersConfig {
@@ -308,6 +315,8 @@ pub struct Config {
     pub admin: AdminConfig,
     /// `[money]`.
     pub money: MoneyConfig,
+    /// `[payments]`.
+    pub payments: PaymentsConfig,
     /// `[offers]`.
     pub offers: OffersConfig,
     /// `[buy_window]`.
@@ -332,6 +341,7 @@ struct RawConfig {
     members: RawMembers,
     admin: RawAdmin,
     money: RawMoney,
+    payments: RawPayments,
     offers: RawOffers,
     buy_window: RawBuyWindow,
     metrics: RawMetrics,
@@ -429,6 +439,13 @@ struct RawAdmin {
 #[serde(deny_unknown_fields)]
 struct RawMoney {
     currencies: Vec<String>,
+}
+
+/// `[payments]` as written; see `PaymentsConfig`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPayments {
+    settlement_poll_ms: u64,
 }
 
 /// `[offers]` as written; see `OffersConfig`.
@@ -643,6 +660,7 @@ impl RawConfig {
             members,
             admin,
             money,
+            payments,
             offers,
             buy_window,
             metrics,
@@ -659,6 +677,14 @@ impl RawConfig {
                 key_file: admin.key_file,
             },
             money: money.validate()?,
+            payments: PaymentsConfig {
+                settlement_poll_ms: within(
+                    "payments.settlement_poll_ms",
+                    payments.settlement_poll_ms,
+                    1..=HOUR_MS,
+                    "1 ms to 1 hour",
+                )?,
+            },
             offers: offers.validate()?,
             buy_window: buy_window.validate()?,
             metrics: metrics.validate()?,
@@ -1565,6 +1591,8 @@ mod tests {
         ("offers.claim_ms", "3600001", "3600000"),
         ("offers.expired_kept_ms", "86400001", "86400000"),
         ("buy_window.public_session_ttl_ms", "0", "1"),
+        ("payments.settlement_poll_ms", "0", "1"),
+        ("payments.settlement_poll_ms", "3600001", "3600000"),
         ("buy_window.public_session_ttl_ms", "86400001", "86400000"),
     ];
 

@@ -144,10 +144,14 @@ fn check(data_dir: &Path) -> anyhow::Result<ExitCode> {
         report.accounts, report.vendors, report.snapshots, report.outdated
     );
     for (currency, line) in &report.money {
+        let members = &line.members;
         println!(
-            "{currency}: deposits {} = balances {} + vendor gross {} (micro-units)",
-            line.deposits.micros(),
-            line.balances.micros(),
+            "{currency}: deposits {} - returned {} = balances {} - debts {} + vendor gross {} \
+             (micro-units)",
+            members.deposits.micros(),
+            members.returned.micros(),
+            members.balances.micros(),
+            members.debts.micros(),
             line.vendor_gross.micros()
         );
     }

@@ -425,6 +425,25 @@ struct AppParts {
     payments: Arc<dyn crate::payments::PaymentProcessor>,
 }
 
+/// Asks about the bank debits waiting to settle every `payments.settlement_poll_ms`, for as
+/// long as the actor system runs (it stops with the system).
+async fn watch_settlements(app: Arc<App>) {
+    let interval = Duration::from_millis(app.config.payments.settlement_poll_ms);
+    loop {
+        tokio::time::sleep(interval).await;
+        if app.settlements.is_empty() {
+            continue;
+        }
+        crate::payments::settlement::settle_due(
+            &app.registry,
+            app.payments.as_ref(),
+            &app.settlements,
+            app.now(),
+        )
+        .await;
+    }
+}
+
 /// How the accept loops learn to stop and tell that they have.
 #[derive(Clone)]
 struct Serving {
@@ -488,6 +507,7 @@ fn start_system(
                     metrics,
                     public_url,
                     payments,
+                    settlements: crate::payments::Settlements::default(),
                     ready: std::sync::atomic::AtomicBool::new(false),
                 });
                 // Before serving: a member must not see a balance that misses a charge a crash
@@ -495,9 +515,11 @@ fn start_system(
                 let resolved = crate::payments::resolve_open_deposits(
                     &app.registry,
                     app.payments.as_ref(),
+                    &app.settlements,
                     &open_deposits,
                 )
                 .await;
+                actix_rt::spawn(watch_settlements(app.clone()));
                 if !open_deposits.is_empty() {
                     tracing::info!(
                         open = open_deposits.len(),

@@ -6,7 +6,8 @@
 
 use farthing::domain::account::{
     AccessCommand, AccessDecision, AccountPolicy, AccountState, AuthorizeCommand,
-    AuthorizeDecision, DEPOSITS_PENDING_MAX, DepositOutcome, Login, SessionExpiry, StartDeposit,
+    AuthorizeDecision, DEPOSITS_PENDING_MAX, DEPOSITS_UNSETTLED_MAX, DepositOutcome, Login,
+    SessionExpiry, Settlement, StartDeposit,
 };
 use farthing::domain::entitlement::{ContentKey, ContentUrl, Terms};
 use farthing::domain::event::{Event, IdempotencyStamp, Origin};
@@ -1522,11 +1523,13 @@ fn deposits_pending_at_once_are_bounded() {
         Err(Reject::DepositInProgress)
     );
     // One finished: room for one more.
-    let failed = member
-        .state
-        .decide_finish_deposit(DepositId(0), &DepositOutcome::Declined("no".into()), now)
-        .unwrap();
-    member.apply(&failed);
+    let failed = member.state.decide_finish_deposit(
+        DepositId(0),
+        &DepositOutcome::Declined("no".into()),
+        now,
+    );
+    assert_eq!(failed.len(), 1);
+    member.apply(&failed[0]);
     assert!(
         member
             .state
@@ -1550,27 +1553,206 @@ fn a_started_deposit_credits_once_when_charged_and_nothing_when_declined() {
     let charged = DepositOutcome::Charged("test_1".into());
     let credited = member
         .state
-        .decide_finish_deposit(DepositId(1), &charged, now)
-        .unwrap();
-    member.apply(&credited);
+        .decide_finish_deposit(DepositId(1), &charged, now);
+    assert_eq!(credited.len(), 1, "no debt: nothing to repay");
+    member.apply(&credited[0]);
     assert_eq!(member.balance(), 2_000_000);
     // A second answer for the same deposit credits nothing.
-    assert_eq!(
+    assert!(
         member
             .state
-            .decide_finish_deposit(DepositId(1), &charged, now),
-        None
+            .decide_finish_deposit(DepositId(1), &charged, now)
+            .is_empty()
     );
-    let declined = member
-        .state
-        .decide_finish_deposit(DepositId(2), &DepositOutcome::Declined("card".into()), now)
-        .unwrap();
-    assert!(matches!(&declined, Event::DepositFailed { reason, .. } if reason == "card"));
-    member.apply(&declined);
+    let declined = member.state.decide_finish_deposit(
+        DepositId(2),
+        &DepositOutcome::Declined("card".into()),
+        now,
+    );
+    assert!(matches!(&declined[..], [Event::DepositFailed { reason, .. }] if reason == "card"));
+    member.apply(&declined[0]);
     assert_eq!(member.balance(), 2_000_000);
     assert!(member.state.pending_deposits.is_empty());
     assert_eq!(
         member.state.wallets.get(&usd()).unwrap().deposited,
         m(2_000_000)
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Bank debits: accepted now (unsettled), settled or returned later; a return after spending
+// leaves a debt that blocks purchases and the next deposit repays first.
+
+fn with_bank(member: &mut Member) -> PaymentMethodId {
+    let bank = SavedMethod {
+        id: PaymentMethodId(77),
+        rail: Rail::BankDebit,
+        brand: "bank".into(),
+        last4: "3001".into(),
+        token: "tok_bank_insufficient_funds_0123".into(),
+        added_at: member.now,
+    };
+    let added = member
+        .state
+        .decide_add_payment_method(bank, member.now)
+        .unwrap();
+    member.apply(&added);
+    PaymentMethodId(77)
+}
+
+fn debit(member: &mut Member, method: PaymentMethodId, deposit: u64, amount: u64) {
+    let command = StartDeposit {
+        method,
+        ..start(deposit, usd(), amount)
+    };
+    let started = member
+        .state
+        .decide_start_deposit(&command, member.now)
+        .unwrap();
+    member.apply(&started);
+    let pending = DepositOutcome::Pending(format!("dd_{deposit}"));
+    for event in member
+        .state
+        .decide_finish_deposit(DepositId(deposit), &pending, member.now)
+    {
+        member.apply(&event);
+    }
+}
+
+fn wallet(member: &Member) -> farthing::domain::account::Wallet {
+    member.state.wallets.get(&usd()).unwrap().clone()
+}
+
+#[test]
+fn a_bank_debit_is_spendable_while_unsettled_and_final_once_settled() {
+    let mut member = Member::utc(0);
+    let bank = with_bank(&mut member);
+    debit(&mut member, bank, 1, 1_000);
+    let accepted = wallet(&member);
+    assert_eq!(
+        (accepted.balance.micros(), accepted.unsettled),
+        (1_000, m(1_000))
+    );
+    assert_eq!(accepted.available(), m(1_000), "unsettled money buys");
+    member.buy(V1, "a", 400).unwrap();
+    let settled = member
+        .state
+        .decide_settle_deposit(DepositId(1), &Settlement::Settled, member.now)
+        .unwrap();
+    member.apply(&settled);
+    let after = wallet(&member);
+    assert_eq!(
+        (after.balance.micros(), after.unsettled, after.debt),
+        (600, m(0), m(0))
+    );
+    assert!(member.state.unsettled_deposits.is_empty());
+    // Settling twice records nothing.
+    assert_eq!(
+        member
+            .state
+            .decide_settle_deposit(DepositId(1), &Settlement::Settled, member.now),
+        None
+    );
+}
+
+#[test]
+fn a_debit_returned_after_spending_leaves_a_debt_that_blocks_purchases_until_repaid() {
+    let mut member = Member::utc(0);
+    let credit = member
+        .state
+        .decide_credit_line(usd(), m(500), member.now, Origin::Admin)
+        .unwrap();
+    member.apply(&credit);
+    let bank = with_bank(&mut member);
+    debit(&mut member, bank, 1, 1_000);
+    member.buy(V1, "spent", 700).unwrap();
+    assert_eq!(member.balance(), 300);
+    let returned = member.state.decide_settle_deposit(
+        DepositId(1),
+        &Settlement::Returned("insufficient_funds".into()),
+        member.now,
+    );
+    // The balance gives back what it still holds (300, never dipping into the credit line);
+    // the 700 already spent becomes debt.
+    assert!(matches!(
+        &returned,
+        Some(Event::DepositReturned { amount, debt, .. }) if *amount == m(1_000) && *debt == m(700)
+    ));
+    member.apply(&returned.unwrap());
+    let owed = wallet(&member);
+    assert_eq!(
+        (owed.balance.micros(), owed.debt, owed.unsettled),
+        (0, m(700), m(0))
+    );
+    assert_eq!(owed.available(), m(0));
+    let blocked = member.order(V1, "next", 1);
+    assert_eq!(member.authorize(&blocked), Err(Reject::DebtOutstanding));
+    // Content already owned is still granted: nothing is spent.
+    let owned = member.order(V1, "spent", 700);
+    assert!(matches!(
+        member.authorize(&owned),
+        Ok(AuthorizeDecision::AlreadyOwned(_))
+    ));
+    // A deposit repays the debt first, in the same group of events.
+    let deposited = member
+        .state
+        .decide_deposit(usd(), m(500), "cash-1", member.now, Origin::Admin)
+        .unwrap()
+        .unwrap();
+    let repaid = member.state.repayment(usd(), m(500), member.now);
+    assert!(matches!(&repaid, Some(Event::DebtRepaid { amount, .. }) if *amount == m(500)));
+    member.apply(&deposited);
+    member.apply(&repaid.unwrap());
+    let partly = wallet(&member);
+    assert_eq!((partly.balance.micros(), partly.debt), (0, m(200)));
+    assert_eq!(member.authorize(&blocked), Err(Reject::DebtOutstanding));
+    // A card deposit finishing repays the rest and credits what is left over.
+    let card = start(2, usd(), 1_000);
+    let started = member
+        .state
+        .decide_start_deposit(&card, member.now)
+        .unwrap();
+    member.apply(&started);
+    let finished = member.state.decide_finish_deposit(
+        DepositId(2),
+        &DepositOutcome::Charged("ch".into()),
+        member.now,
+    );
+    assert!(matches!(
+        &finished[..],
+        [Event::DepositCredited { .. }, Event::DebtRepaid { amount, .. }] if *amount == m(200)
+    ));
+    for event in &finished {
+        member.apply(event);
+    }
+    let clear = wallet(&member);
+    assert_eq!((clear.balance.micros(), clear.debt), (800, m(0)));
+    assert!(matches!(
+        member.authorize(&blocked),
+        Ok(AuthorizeDecision::Purchase(_))
+    ));
+}
+
+#[test]
+fn unsettled_debits_per_account_are_bounded() {
+    let mut member = Member::utc(0);
+    let bank = with_bank(&mut member);
+    for deposit in 0..u64::try_from(DEPOSITS_UNSETTLED_MAX).unwrap() {
+        debit(&mut member, bank, deposit, 1);
+    }
+    let one_more = StartDeposit {
+        method: bank,
+        ..start(99, usd(), 1)
+    };
+    assert_eq!(
+        member.state.decide_start_deposit(&one_more, member.now),
+        Err(Reject::DepositInProgress)
+    );
+    // Cards are not held back by unsettled debits.
+    assert!(
+        member
+            .state
+            .decide_start_deposit(&start(99, usd(), 1), member.now)
+            .is_ok()
     );
 }

@@ -406,3 +406,184 @@ fn bad_cards_and_bad_deposits_are_refused_by_field_before_any_charge() {
         (409, "payment_method_quota_exceeded")
     );
 }
+
+fn save_bank(server: &TestServer, session: &str, iban: &str) -> String {
+    let saved = server.post(
+        "/v1/members/me/payment-methods",
+        Some(session),
+        &json!({"kind": "bank", "iban": iban, "name": "Ana Lima"}),
+    );
+    assert_eq!(saved.status, 201, "{:?}", saved.body);
+    assert_eq!(
+        (saved.body["kind"].as_str(), saved.body["brand"].as_str()),
+        (Some("bank"), Some("bank"))
+    );
+    saved.body["payment_method_id"].as_str().unwrap().to_owned()
+}
+
+/// Waits (bounded) until the member's USD wallet shows `expected` as its debt.
+fn wait_for_debt(server: &TestServer, session: &str, expected: &str) -> Value {
+    for _ in 0..200 {
+        let usd = wallet(server, session, "USD").unwrap();
+        if usd["debt"] == expected {
+            return usd;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!(
+        "debt never became {expected}: {:?}",
+        wallet(server, session, "USD")
+    );
+}
+
+fn settled_events(store: &farthing::storage::memory::MemoryStore) -> (usize, usize) {
+    use farthing::domain::event::Event;
+    let events = store.read_from(1, 1_000_000).unwrap();
+    let count = |settled: bool| {
+        events
+            .iter()
+            .filter(|recorded| match recorded.event.as_ref() {
+                Event::DepositSettled { .. } => settled,
+                Event::DepositReturned { .. } => !settled,
+                _ => false,
+            })
+            .count()
+    };
+    (count(true), count(false))
+}
+
+#[test]
+fn a_bank_debit_returned_after_its_money_was_spent_leaves_a_debt_repaid_first() {
+    let store = farthing::storage::memory::MemoryStore::new();
+    let server = TestServer::start_memory(store.clone());
+    let vendor = server.vendor("news.example");
+    let member = server.member("debit@example.com", "UTC", "0");
+    let buyer = server.buyer_token(&member.session, &vendor);
+    let settles = save_bank(&server, &member.session, "DE89 3704 0044 0532 0130 00");
+    let returns = save_bank(&server, &member.session, "de62370400440532013001");
+
+    let first = add_funds(&server, &member.session, "10.00", &settles);
+    assert_eq!(
+        (first.status, first.body["status"].as_str()),
+        (201, Some("pending")),
+        "{:?}",
+        first.body
+    );
+    assert_eq!(
+        buy(&server, &vendor, &buyer, "4.00", "USD")["status"],
+        200,
+        "unsettled money buys"
+    );
+    let second = add_funds(&server, &member.session, "5.00", &returns);
+    assert_eq!(second.body["status"], "pending");
+    assert_eq!(second.body["balance"], "11.00");
+    assert_eq!(buy(&server, &vendor, &buyer, "9.00", "USD")["status"], 200);
+    assert_eq!(server.balance(&member), "2.00");
+    assert_eq!(
+        settled_events(&store),
+        (0, 0),
+        "nothing settles before its time"
+    );
+
+    // A minute later the bank answers: the first settles, the second comes back. The 2.00 the
+    // balance still holds is taken back; the 3.00 already spent is owed.
+    server
+        .clock
+        .advance_ms(farthing::payments::TEST_BANK_SETTLE_MS);
+    let owed = wait_for_debt(&server, &member.session, "3.00");
+    assert_eq!(
+        (owed["paid"].as_str(), owed["available"].as_str()),
+        (Some("0.00"), Some("0.00"))
+    );
+    assert_eq!(settled_events(&store), (1, 1));
+    let blocked = buy(&server, &vendor, &buyer, "0.01", "USD");
+    assert_eq!(
+        (blocked["status"].as_u64(), blocked["body"]["code"].as_str()),
+        (Some(402), Some("debt_outstanding"))
+    );
+    let totals = server.totals_conserved();
+    assert_eq!(totals["currencies"][0]["member_debts"], "3.00");
+    assert_eq!(totals["currencies"][0]["deposits_returned"], "5.00");
+
+    // The next deposit repays the debt first; the rest is the member's.
+    let card = save_card(&server, &member.session, "4242424242424242");
+    let card = card.body["payment_method_id"].as_str().unwrap();
+    let repaid = add_funds(&server, &member.session, "5.00", card);
+    assert_eq!(
+        (repaid.status, repaid.body["balance"].as_str()),
+        (201, Some("2.00"))
+    );
+    let usd = wallet(&server, &member.session, "USD").unwrap();
+    assert_eq!(
+        (usd["debt"].as_str(), usd["available"].as_str()),
+        (Some("0.00"), Some("2.00"))
+    );
+    assert_eq!(buy(&server, &vendor, &buyer, "0.01", "USD")["status"], 200);
+    server.totals_conserved();
+
+    // Bad bank accounts are refused by field.
+    for (body, param) in [
+        (
+            json!({"kind": "bank", "iban": "DE89370400440532013001", "name": "Ana"}),
+            "iban",
+        ),
+        (
+            json!({"kind": "bank", "iban": "DE8937", "name": "Ana"}),
+            "iban",
+        ),
+        (
+            json!({"kind": "bank", "iban": "DE89370400440532013000"}),
+            "name",
+        ),
+        (
+            json!({"kind": "bank", "iban": "DE89370400440532013000", "name": " "}),
+            "name",
+        ),
+    ] {
+        let refused = server.post(
+            "/v1/members/me/payment-methods",
+            Some(&member.session),
+            &body,
+        );
+        assert_eq!(
+            (refused.status, refused.body["param"].as_str()),
+            (400, Some(param)),
+            "{body}"
+        );
+    }
+}
+
+#[test]
+fn an_unsettled_debit_is_watched_again_after_a_crash_and_settles_once() {
+    let store = farthing::storage::memory::MemoryStore::new();
+    let server = TestServer::start_memory(store.clone());
+    let member = server.member("crash-debit@example.com", "UTC", "0");
+    let bank = save_bank(&server, &member.session, "DE89370400440532013000");
+    let accepted = add_funds(&server, &member.session, "7.00", &bank);
+    assert_eq!(accepted.body["status"], "pending");
+    let (server, survivor) = server.crash_restart(&store);
+    assert_eq!(
+        server.balance(&member),
+        "7.00",
+        "the accepted debit is credited"
+    );
+    server
+        .clock
+        .advance_ms(farthing::payments::TEST_BANK_SETTLE_MS);
+    for _ in 0..200 {
+        if settled_events(&survivor) == (1, 0) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(settled_events(&survivor), (1, 0));
+    let (server, survivor) = server.crash_restart(&survivor);
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    assert_eq!(
+        settled_events(&survivor),
+        (1, 0),
+        "settled once, not again after a restart"
+    );
+    assert_eq!(server.balance(&member), "7.00");
+    server.totals_conserved();
+}

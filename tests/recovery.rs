@@ -23,6 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{Member, TestServer, Vendor};
+use farthing::clock::Clock;
 use farthing::domain::account::StartDeposit;
 use farthing::domain::ids::{AccountId, DepositId, PaymentMethodId};
 use farthing::domain::money::{Amount, Balance, Currency};
@@ -329,6 +330,7 @@ fn a_deposit_charged_but_not_credited_at_a_crash_is_credited_once_at_start() {
             method,
             amount: Amount::from_micros(2_500_000),
             currency: Currency::parse("USD").unwrap(),
+            started_at: server.clock.now(),
         })
         .unwrap();
     assert_eq!(payments.charges(), 1);

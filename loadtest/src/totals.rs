@@ -31,19 +31,30 @@ struct Totals {
     currencies: Vec<CurrencyTotals>,
 }
 
+fn zero() -> String {
+    "0".to_owned()
+}
+
 /// One currency's totals; amounts are decimal strings.
 #[derive(Deserialize)]
 struct CurrencyTotals {
     currency: String,
     deposits: String,
+    /// Bank debits returned after they were credited (absent from older servers: none).
+    #[serde(default = "zero")]
+    deposits_returned: String,
     member_balances: String,
+    /// What members owe (absent from older servers: none).
+    #[serde(default = "zero")]
+    member_debts: String,
     vendor_gross: String,
     fees: String,
     net_payable: String,
 }
 
 /// Checks a totals body: `conserved` is true, and per currency, in integer micro-units,
-/// `deposits == member_balances + vendor_gross` and `vendor_gross == fees + net_payable`.
+/// `deposits - deposits_returned == member_balances - member_debts + vendor_gross` and
+/// `vendor_gross == fees + net_payable`.
 ///
 /// # Errors
 /// The body does not parse, or a check fails; the message says which.
@@ -56,16 +67,21 @@ pub fn check_totals(body: &[u8]) -> Result<()> {
             money::parse_micros(text).with_context(|| format!("{} {name}", currency.currency))
         };
         let deposits = amount("deposits", &currency.deposits)?;
+        let returned = amount("deposits_returned", &currency.deposits_returned)?;
         let balances = amount("member_balances", &currency.member_balances)?;
+        let debts = amount("member_debts", &currency.member_debts)?;
         let gross = amount("vendor_gross", &currency.vendor_gross)?;
         let fees = amount("fees", &currency.fees)?;
         let net = amount("net_payable", &currency.net_payable)?;
-        if deposits != balances + gross {
+        if deposits - returned != balances - debts + gross {
             bail!(
-                "{}: deposits {} != member_balances {} + vendor_gross {}",
+                "{}: deposits {} - returned {} != member_balances {} - member_debts {} + \
+                 vendor_gross {}",
                 currency.currency,
                 currency.deposits,
+                currency.deposits_returned,
                 currency.member_balances,
+                currency.member_debts,
                 currency.vendor_gross
             );
         }

@@ -20,9 +20,9 @@ use super::messages::{
     AccessGranted, AccessMessage, AccountView, Authorization, AuthorizationLookupMessage,
     AuthorizationView, AuthorizeBatchMessage, AuthorizeMessage, BuyerView, BuyerViewMessage,
     CheckSessionMessage, CommandError, CreditLineMessage, DepositMessage, Fault,
-    FinishDepositMessage, LoginLookupMessage, MemberCommand, MemberCommandMessage, OpenMessage,
-    PendingDepositsMessage, ReplyTo, ReverseMessage, StartDepositMessage, StartSessionMessage,
-    ViewMessage,
+    FinishDepositMessage, LoginLookupMessage, MemberCommand, MemberCommandMessage, OpenDeposits,
+    OpenMessage, PendingDepositsMessage, ReplyTo, ReverseMessage, SettleDepositMessage,
+    StartDepositMessage, StartSessionMessage, ViewMessage,
 };
 use crate::clock::Clock;
 use crate::domain::account::{
@@ -473,7 +473,11 @@ impl Handler<DepositMessage> for AccountActor {
                 return;
             }
             Ok(None) => Ok(self.pending_read()),
-            Ok(Some(event)) => self.commit(vec![event]).map(Some),
+            Ok(Some(event)) => {
+                let repaid = self.state.repayment(message.currency, message.amount, now);
+                self.commit([event].into_iter().chain(repaid).collect())
+                    .map(Some)
+            }
         };
         let balance = self.state.wallets.get(&message.currency).map(|w| w.balance);
         match (wait, balance) {
@@ -521,11 +525,17 @@ impl Handler<FinishDepositMessage> for AccountActor {
         let decided = self
             .state
             .decide_finish_deposit(message.deposit, &message.outcome, now);
-        let credited = matches!(decided, Some(Event::DepositCredited { .. }));
-        let wait = match decided {
+        let credited = decided.iter().any(|event| {
+            matches!(
+                event,
+                Event::DepositCredited { .. } | Event::DepositAccepted { .. }
+            )
+        });
+        let wait = if decided.is_empty() {
             // Finished before: nothing to do, answer once what it shows is durable.
-            None => Ok(self.pending_read()),
-            Some(event) => self.commit(vec![event]).map(Some),
+            Ok(self.pending_read())
+        } else {
+            self.commit(decided).map(Some)
         };
         match wait {
             Ok(wait) => Self::reply_after(wait, message.reply, Ok(credited)),
@@ -540,13 +550,43 @@ impl Handler<PendingDepositsMessage> for AccountActor {
     type Result = ();
 
     fn handle(&mut self, message: PendingDepositsMessage, _: &mut Context<Self>) {
-        let pending = self
+        let listed = |deposits: &crate::domain::vec_map::VecMap<
+            _,
+            crate::domain::account::PendingDeposit,
+        >| {
+            deposits
+                .iter()
+                .map(|(id, pending)| (*id, pending.clone()))
+                .collect()
+        };
+        let open = OpenDeposits {
+            started: listed(&self.state.pending_deposits),
+            unsettled: listed(&self.state.unsettled_deposits),
+        };
+        Self::reply_after(self.pending_read(), message.reply, Ok(open));
+    }
+}
+
+impl Handler<SettleDepositMessage> for AccountActor {
+    type Result = ();
+
+    fn handle(&mut self, message: SettleDepositMessage, _: &mut Context<Self>) {
+        let now = self.env.clock.now();
+        let decided = self
             .state
-            .pending_deposits
-            .iter()
-            .map(|(id, pending)| (*id, pending.clone()))
-            .collect();
-        Self::reply_after(self.pending_read(), message.reply, Ok(pending));
+            .decide_settle_deposit(message.deposit, &message.settlement, now);
+        let recorded = decided.is_some();
+        let wait = match decided {
+            // Settled or returned before: answer once what it shows is durable.
+            None => Ok(self.pending_read()),
+            Some(event) => self.commit(vec![event]).map(Some),
+        };
+        match wait {
+            Ok(wait) => Self::reply_after(wait, message.reply, Ok(recorded)),
+            Err(error) => {
+                let _ = message.reply.send(Err(error));
+            }
+        }
     }
 }
 

@@ -27,7 +27,7 @@ use parking_lot::Mutex;
 
 use super::messages::{FeedCoveredMessage, SalesMessage};
 use super::vendor::VendorActor;
-use crate::domain::event::Event;
+use crate::domain::event::{DepositStep, Event};
 use crate::domain::ids::{AccountId, DepositId, VendorId};
 use crate::domain::totals::Totals;
 use crate::metrics as names;
@@ -315,20 +315,15 @@ impl DurableSink for Feed {
                 Event::VendorRegistered(profile) => {
                     projection.vendors.push((profile.id, recorded.seq));
                 }
-                Event::DepositStarted {
-                    account, deposit, ..
-                } => {
-                    projection.open_deposits.insert((*account, *deposit));
-                }
-                Event::DepositCredited {
-                    account, deposit, ..
-                }
-                | Event::DepositFailed {
-                    account, deposit, ..
-                } => {
-                    projection.open_deposits.remove(&(*account, *deposit));
-                }
-                _ => {}
+                _ => match event.deposit_step() {
+                    Some(DepositStep::Opens(account, deposit)) => {
+                        projection.open_deposits.insert((account, deposit));
+                    }
+                    Some(DepositStep::Closes(account, deposit)) => {
+                        projection.open_deposits.remove(&(account, deposit));
+                    }
+                    None => {}
+                },
             }
         }
         drop(projection);

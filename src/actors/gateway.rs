@@ -17,15 +17,15 @@ use super::messages::{
     AccessGranted, AccessMessage, AccountView, Authorization, AuthorizationLookupMessage,
     AuthorizationView, AuthorizeBatchMessage, AuthorizeMessage, BuyerView, BuyerViewMessage,
     CheckSessionMessage, ClaimOfferMessage, CommandError, CreditLineMessage, DepositMessage, Fault,
-    FinishDepositMessage, LoginLookupMessage, MemberCommand, MemberCommandMessage, OpenMessage,
-    OpenVendorMessage, PendingDepositsMessage, PostOfferMessage, ReleaseOfferMessage, ReplyTo,
-    ReverseMessage, StartDepositMessage, StartSessionMessage, VendorLedgerView, VendorViewMessage,
-    ViewMessage, ViewOfferMessage,
+    FinishDepositMessage, LoginLookupMessage, MemberCommand, MemberCommandMessage, OpenDeposits,
+    OpenMessage, OpenVendorMessage, PendingDepositsMessage, PostOfferMessage, ReleaseOfferMessage,
+    ReplyTo, ReverseMessage, SettleDepositMessage, StartDepositMessage, StartSessionMessage,
+    VendorLedgerView, VendorViewMessage, ViewMessage, ViewOfferMessage,
 };
 use super::registry::{LookupError, Registry, VendorEntry};
 use crate::domain::account::{
     AccessCommand, AccountState, AuthorizeCommand, DepositOutcome, OpenAccount, OpenInvalid,
-    PendingDeposit, SessionExpiry, StartDeposit, decide_open,
+    SessionExpiry, Settlement, StartDeposit, decide_open,
 };
 use crate::domain::entitlement::ContentKey;
 use crate::domain::event::Origin;
@@ -224,16 +224,39 @@ impl Registry {
             .map_err(GatewayError::Command)
     }
 
-    /// The deposits of `account` still waiting for an outcome.
+    /// The deposits of `account` whose money is not final yet.
     ///
     /// # Errors
     /// `NotFound`, faults.
-    pub async fn pending_deposits(
-        &self,
-        account: AccountId,
-    ) -> Result<Vec<(DepositId, PendingDeposit)>, GatewayError> {
+    pub async fn open_deposits(&self, account: AccountId) -> Result<OpenDeposits, GatewayError> {
         let addr = self.account_addr(account)?;
         ask(&addr, |reply| PendingDepositsMessage { reply }).await
+    }
+
+    /// Records what the bank did with an accepted debit; true when this call recorded it.
+    /// Waits for mailbox room like [`Gateway::finish_deposit`]: the bank's answer must land.
+    ///
+    /// # Errors
+    /// `NotFound`, faults.
+    pub async fn settle_deposit(
+        &self,
+        account: AccountId,
+        deposit: DepositId,
+        settlement: Settlement,
+    ) -> Result<bool, GatewayError> {
+        let addr = self.account_addr(account)?;
+        let (reply, answer) = oneshot::channel();
+        addr.send(SettleDepositMessage {
+            deposit,
+            settlement,
+            reply,
+        })
+        .await
+        .map_err(|_| GatewayError::from(Fault::Stopped))?;
+        answer
+            .await
+            .map_err(|_| GatewayError::from(Fault::Stopped))?
+            .map_err(GatewayError::Command)
     }
 
     /// Sets a wallet's credit line.

@@ -152,17 +152,40 @@ pub struct FinishDepositMessage {
     pub reply: ReplyTo<bool>,
 }
 
-/// The deposits of an account still waiting for an outcome (start-up resolves them).
+/// The deposits of an account still open (start-up resolves them).
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct PendingDepositsMessage {
-    /// Answers the pending deposits, once what they show is durable.
-    pub reply: ReplyTo<
-        Vec<(
-            crate::domain::ids::DepositId,
-            crate::domain::account::PendingDeposit,
-        )>,
-    >,
+    /// Answers the open deposits, once what they show is durable.
+    pub reply: ReplyTo<OpenDeposits>,
+}
+
+/// An account's deposits whose money is not final yet.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OpenDeposits {
+    /// Started, the processor's answer not journaled: the processor is asked again.
+    pub started: Vec<(
+        crate::domain::ids::DepositId,
+        crate::domain::account::PendingDeposit,
+    )>,
+    /// Bank debits accepted, waiting to settle or be returned.
+    pub unsettled: Vec<(
+        crate::domain::ids::DepositId,
+        crate::domain::account::PendingDeposit,
+    )>,
+}
+
+/// Record what the bank finally did with an accepted debit.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SettleDepositMessage {
+    /// The deposit.
+    pub deposit: crate::domain::ids::DepositId,
+    /// Settled or returned.
+    pub settlement: crate::domain::account::Settlement,
+    /// Answers once the outcome is durable: true when this call recorded it (false: it was
+    /// recorded before).
+    pub reply: ReplyTo<bool>,
 }
 
 /// Set a wallet's credit line.

@@ -16,7 +16,7 @@ use super::ids::{
 };
 use super::limits::{Limits, Spending};
 use super::money::{Amount, Balance, Currency};
-use super::payment_method::{PAYMENT_METHODS_MAX, SavedMethod};
+use super::payment_method::{PAYMENT_METHODS_MAX, Rail, SavedMethod};
 use super::reject::Reject;
 use super::time::{MemberZone, Timestamp};
 use super::vec_map::{VecMap, VecSet};
@@ -26,6 +26,11 @@ use super::vec_map::{VecMap, VecSet};
 /// it), so a member never needs more; the bound keeps a misbehaving client from piling up
 /// charges whose credits are not known yet.
 pub const DEPOSITS_PENDING_MAX: usize = 4;
+
+/// Bank debits of one account accepted and not yet settled or returned at once. A debit takes
+/// days to settle, so a member may have several; the bound keeps a member from stacking
+/// unsettled money the service may never receive.
+pub const DEPOSITS_UNSETTLED_MAX: usize = 16;
 
 /// Bounds the account enforces on itself; set from config, passed into every decide.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,6 +120,15 @@ pub struct Wallet {
     pub deposited: Amount,
     /// Everything ever refunded by reversals (for the conservation check).
     pub refunded: Amount,
+    /// Part of the paid balance from bank debits not yet settled ([0233]): it may be spent on
+    /// purchases, not transferred or cashed out.
+    pub unsettled: Amount,
+    /// Owed to the service: a bank debit returned after its money was spent. Its own figure,
+    /// never a balance below the credit line; repaid first from the next deposit, and
+    /// purchases wait until it is.
+    pub debt: Amount,
+    /// Everything ever returned by banks after being credited (for the conservation check).
+    pub returned: Amount,
 }
 
 impl Wallet {
@@ -126,6 +140,9 @@ impl Wallet {
             credit_limit: Amount::ZERO,
             deposited: Amount::ZERO,
             refunded: Amount::ZERO,
+            unsettled: Amount::ZERO,
+            debt: Amount::ZERO,
+            returned: Amount::ZERO,
         }
     }
 
@@ -136,10 +153,14 @@ impl Wallet {
     }
 
     /// What a purchase in this currency could spend now: the paid balance down to the
-    /// credit line's floor.
+    /// credit line's floor, or nothing while a debt is open.
     #[must_use]
     pub fn available(&self) -> Amount {
-        self.balance.headroom_above(self.floor())
+        if self.debt.is_zero() {
+            self.balance.headroom_above(self.floor())
+        } else {
+            Amount::ZERO
+        }
     }
 }
 
@@ -187,6 +208,9 @@ pub struct AccountState {
     /// no snapshot while one is pending, so replaying the events after a snapshot always
     /// rebuilds this.
     pub pending_deposits: VecMap<DepositId, PendingDeposit>,
+    /// Bank debits accepted (and credited) but not yet settled or returned, bounded by
+    /// `DEPOSITS_UNSETTLED_MAX`. Kept in snapshots: a debit may take days to settle.
+    pub unsettled_deposits: VecMap<DepositId, PendingDeposit>,
     /// Deposit references already credited. `Box<str>`: a reference never grows, so the
     /// spare capacity word of a `String` would be wasted in every entry.
     pub deposit_references: VecSet<Box<str>>,
@@ -240,8 +264,20 @@ pub struct StartDeposit {
 pub enum DepositOutcome {
     /// Charged: credit the wallet. Holds the processor's charge reference.
     Charged(String),
-    /// Declined: credit nothing. Holds the processor's reason.
+    /// Accepted, settling later (a bank debit): credit the wallet as unsettled. Holds the
+    /// processor's reference.
+    Pending(String),
+    /// Declined: credit nothing. Holds the processor's decline code.
     Declined(String),
+}
+
+/// What the bank finally did with an accepted debit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Settlement {
+    /// The money arrived: the deposit's funds are settled.
+    Settled,
+    /// The debit came back: the money never arrives. Holds the bank's reason code.
+    Returned(String),
 }
 
 /// A member registering, the password already hashed at the edge.
@@ -410,6 +446,7 @@ impl AccountState {
             sessions: VecMap::new(),
             entitlements: BTreeMap::new(),
             pending_deposits: VecMap::new(),
+            unsettled_deposits: VecMap::new(),
             deposit_references: VecSet::new(),
             idempotency: VecMap::new(),
             latest_by_content: BTreeMap::new(),
@@ -485,7 +522,8 @@ impl AccountState {
         }
     }
 
-    /// Decides a deposit. `Ok(None)`: the reference was credited before (nothing to do).
+    /// Decides a deposit. `Ok(None)`: the reference was credited before (nothing to do). The
+    /// caller journals [`AccountState::repayment`] of the same amount right after it.
     ///
     /// # Errors
     /// `WalletMissing` without a wallet in `currency`; `AmountTooLarge` on overflow.
@@ -509,6 +547,21 @@ impl AccountState {
             by,
             at: now,
         }))
+    }
+
+    /// The repayment a credit of `amount` makes of the wallet's debt, if it has one: a debt is
+    /// repaid first from the next money in ([0233]). Decided with the credit and journaled
+    /// right after it, in the same group.
+    #[must_use]
+    pub fn repayment(&self, currency: Currency, amount: Amount, now: Timestamp) -> Option<Event> {
+        let debt = self.wallets.get(&currency)?.debt;
+        let repaid = amount.min(debt);
+        (!repaid.is_zero()).then_some(Event::DebtRepaid {
+            account: self.id,
+            currency,
+            amount: repaid,
+            at: now,
+        })
     }
 
     /// Whether crediting `amount` to the `currency` wallet fits, on top of every deposit still
@@ -566,6 +619,16 @@ impl AccountState {
         if self.pending_deposits.len() >= DEPOSITS_PENDING_MAX {
             return Err(Reject::DepositInProgress);
         }
+        // Every started debit may become unsettled: count them together against the bound.
+        let debits = self
+            .pending_deposits
+            .values()
+            .chain(self.unsettled_deposits.values())
+            .filter(|deposit| deposit.method.rail == Rail::BankDebit)
+            .count();
+        if method.rail == Rail::BankDebit && debits >= DEPOSITS_UNSETTLED_MAX {
+            return Err(Reject::DepositInProgress);
+        }
         if self.pending_deposits.contains_key(&command.deposit) {
             return Err(Reject::DepositInProgress);
         }
@@ -579,18 +642,22 @@ impl AccountState {
         })
     }
 
-    /// Decides the outcome of a started deposit: credited when the processor charged, failed
-    /// when it declined. `None` when the deposit is not pending (finished already, or never
-    /// started): finishing is idempotent, so a second answer for one charge credits nothing.
+    /// Decides the outcome of a started deposit: credited when the processor charged,
+    /// accepted (credited as unsettled) when a bank debit is pending, failed when it declined;
+    /// a credit repays an open debt first. Empty when the deposit is not pending (finished
+    /// already, or never started): finishing is idempotent, so a second answer for one charge
+    /// credits nothing.
     #[must_use]
     pub fn decide_finish_deposit(
         &self,
         deposit: DepositId,
         outcome: &DepositOutcome,
         now: Timestamp,
-    ) -> Option<Event> {
-        let pending = self.pending_deposits.get(&deposit)?;
-        Some(match outcome {
+    ) -> Vec<Event> {
+        let Some(pending) = self.pending_deposits.get(&deposit) else {
+            return Vec::new();
+        };
+        let credited = match outcome {
             DepositOutcome::Charged(reference) => Event::DepositCredited {
                 account: self.id,
                 deposit,
@@ -599,12 +666,63 @@ impl AccountState {
                 charge_reference: reference.clone(),
                 at: now,
             },
-            DepositOutcome::Declined(reason) => Event::DepositFailed {
+            DepositOutcome::Pending(reference) => Event::DepositAccepted {
                 account: self.id,
                 deposit,
-                reason: reason.clone(),
+                currency: pending.currency,
+                amount: pending.amount,
+                charge_reference: reference.clone(),
                 at: now,
             },
+            DepositOutcome::Declined(reason) => {
+                return vec![Event::DepositFailed {
+                    account: self.id,
+                    deposit,
+                    reason: reason.clone(),
+                    at: now,
+                }];
+            }
+        };
+        let mut events = vec![credited];
+        events.extend(self.repayment(pending.currency, pending.amount, now));
+        events
+    }
+
+    /// Decides what the bank did with an accepted debit ([0233]). Settled: its money is final.
+    /// Returned: the money is taken back from the paid balance as far as the balance is above
+    /// zero (never into the credit line, which the member did not choose to draw), and the
+    /// rest, already spent, becomes the wallet's debt. `None` when the debit is not unsettled
+    /// (settled or returned before): idempotent like finishing a deposit.
+    #[must_use]
+    pub fn decide_settle_deposit(
+        &self,
+        deposit: DepositId,
+        settlement: &Settlement,
+        now: Timestamp,
+    ) -> Option<Event> {
+        let unsettled = self.unsettled_deposits.get(&deposit)?;
+        let wallet = self.wallets.get(&unsettled.currency)?;
+        Some(match settlement {
+            Settlement::Settled => Event::DepositSettled {
+                account: self.id,
+                deposit,
+                currency: unsettled.currency,
+                amount: unsettled.amount,
+                at: now,
+            },
+            Settlement::Returned(reason) => {
+                let covered = wallet.balance.headroom_above(Balance::ZERO);
+                let taken = unsettled.amount.min(covered);
+                Event::DepositReturned {
+                    account: self.id,
+                    deposit,
+                    currency: unsettled.currency,
+                    amount: unsettled.amount,
+                    debt: unsettled.amount.checked_sub(taken).unwrap_or(Amount::ZERO),
+                    reason: reason.clone(),
+                    at: now,
+                }
+            }
         })
     }
 
@@ -658,7 +776,7 @@ impl AccountState {
     pub fn top_off_card(&self) -> Option<&SavedMethod> {
         self.payment_methods
             .values()
-            .filter(|method| method.rail == super::payment_method::Rail::Card)
+            .filter(|method| method.rail == Rail::Card)
             .min_by_key(|method| method.added_at)
     }
 
@@ -830,8 +948,9 @@ impl AccountState {
     /// 4. a wallet in the price's currency;
     /// 5. the login's vendor allowlist;
     /// 6. owned and valid → granted without charge (no limit or funds check: nothing is spent);
-    /// 7. limits: per transaction, session, day, week, month;
-    /// 8. funds: balance minus price stays at or above minus the credit line.
+    /// 7. no debt open in the wallet (a returned bank debit is repaid first);
+    /// 8. limits: per transaction, session, day, week, month;
+    /// 9. funds: balance minus price stays at or above minus the credit line.
     ///
     /// # Errors
     /// The `Reject` of the first failing check.
@@ -866,6 +985,9 @@ impl AccountState {
         }
         if let Some(owned) = self.valid_entitlement(&command.content, now) {
             return Ok(AuthorizeDecision::AlreadyOwned(owned.id));
+        }
+        if !wallet.debt.is_zero() {
+            return Err(Reject::DebtOutstanding);
         }
         let periods = self.zone.periods(now);
         let spending = self.spending.get(&limit_key).cloned().unwrap_or_default();
@@ -1178,6 +1300,55 @@ impl AccountState {
             Event::DepositFailed { deposit, .. } => {
                 self.pending_deposits.remove(deposit);
             }
+            Event::DepositAccepted {
+                deposit,
+                currency,
+                amount,
+                ..
+            } => {
+                let accepted = checked(self.pending_deposits.remove(deposit));
+                self.unsettled_deposits.insert(*deposit, accepted);
+                assert!(
+                    self.unsettled_deposits.len() <= DEPOSITS_UNSETTLED_MAX,
+                    "more debits unsettled than allowed"
+                );
+                let wallet = self.wallet_mut(*currency);
+                wallet.balance = checked(wallet.balance.checked_add_amount(*amount));
+                wallet.deposited = checked(wallet.deposited.checked_add(*amount));
+                wallet.unsettled = checked(wallet.unsettled.checked_add(*amount));
+            }
+            Event::DepositSettled {
+                deposit,
+                currency,
+                amount,
+                ..
+            } => {
+                checked(self.unsettled_deposits.remove(deposit));
+                let wallet = self.wallet_mut(*currency);
+                wallet.unsettled = checked(wallet.unsettled.checked_sub(*amount));
+            }
+            Event::DepositReturned {
+                deposit,
+                currency,
+                amount,
+                debt,
+                ..
+            } => {
+                checked(self.unsettled_deposits.remove(deposit));
+                let taken = checked(amount.checked_sub(*debt));
+                let wallet = self.wallet_mut(*currency);
+                wallet.unsettled = checked(wallet.unsettled.checked_sub(*amount));
+                wallet.balance = checked(wallet.balance.checked_sub_amount(taken));
+                wallet.debt = checked(wallet.debt.checked_add(*debt));
+                wallet.returned = checked(wallet.returned.checked_add(*amount));
+            }
+            Event::DebtRepaid {
+                currency, amount, ..
+            } => {
+                let wallet = self.wallet_mut(*currency);
+                wallet.debt = checked(wallet.debt.checked_sub(*amount));
+                wallet.balance = checked(wallet.balance.checked_sub_amount(*amount));
+            }
             Event::VendorRegistered(_) | Event::OfferPosted(_) | Event::OffersPruned { .. } => {
                 unreachable!("vendor events have no account")
             }
@@ -1195,7 +1366,10 @@ impl AccountState {
         let (currency, entitlement) = match event {
             Event::Deposited { currency, .. }
             | Event::CreditLineSet { currency, .. }
-            | Event::DepositCredited { currency, .. } => (Some(*currency), None),
+            | Event::DepositCredited { currency, .. }
+            | Event::DepositAccepted { currency, .. }
+            | Event::DepositReturned { currency, .. }
+            | Event::DebtRepaid { currency, .. } => (Some(*currency), None),
             Event::Authorized(authorized) => (
                 Some(authorized.entitlement.currency),
                 Some(authorized.entitlement.id),
@@ -1301,10 +1475,21 @@ impl AccountState {
     /// # Errors
     /// The first invariant that does not hold, as a sentence.
     pub fn check_invariants(&self) -> Result<(), &'static str> {
-        for wallet in self.wallets.values() {
+        for (currency, wallet) in self.wallets.iter() {
             if wallet.balance < wallet.floor() {
                 return Err("balance below the credit line");
             }
+            let unsettled = self
+                .unsettled_deposits
+                .values()
+                .filter(|deposit| deposit.currency == *currency)
+                .try_fold(Amount::ZERO, |sum, deposit| sum.checked_add(deposit.amount));
+            if unsettled != Some(wallet.unsettled) {
+                return Err("unsettled funds differ from the unsettled debits");
+            }
+        }
+        if self.unsettled_deposits.len() > DEPOSITS_UNSETTLED_MAX {
+            return Err("more debits unsettled than allowed");
         }
         for entitlement in self.entitlements.values() {
             if let Some(allowed) = entitlement.views_allowed

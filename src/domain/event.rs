@@ -202,6 +202,64 @@ pub enum Event {
         /// When.
         at: Timestamp,
     },
+    /// The bank accepted a started debit, to settle later ([0233]): the wallet is credited,
+    /// and the amount stays unsettled (spendable, not transferable) until it settles.
+    DepositAccepted {
+        /// The account.
+        account: AccountId,
+        /// The deposit started before.
+        deposit: DepositId,
+        /// Wallet currency.
+        currency: Currency,
+        /// Amount credited (as started).
+        amount: Amount,
+        /// The processor's reference for the debit.
+        charge_reference: String,
+        /// When.
+        at: Timestamp,
+    },
+    /// An accepted debit's money arrived: it is settled.
+    DepositSettled {
+        /// The account.
+        account: AccountId,
+        /// The deposit.
+        deposit: DepositId,
+        /// Wallet currency.
+        currency: Currency,
+        /// Amount settled.
+        amount: Amount,
+        /// When.
+        at: Timestamp,
+    },
+    /// An accepted debit came back from the bank: its money never arrives. What the paid
+    /// balance still held of it is taken back; the rest was spent and becomes debt.
+    DepositReturned {
+        /// The account.
+        account: AccountId,
+        /// The deposit.
+        deposit: DepositId,
+        /// Wallet currency.
+        currency: Currency,
+        /// Amount returned (as credited).
+        amount: Amount,
+        /// The part the balance no longer held: the wallet's new debt.
+        debt: Amount,
+        /// The bank's reason code.
+        reason: String,
+        /// When.
+        at: Timestamp,
+    },
+    /// Money in repaid (part of) a wallet's debt, first thing after the credit.
+    DebtRepaid {
+        /// The account.
+        account: AccountId,
+        /// Wallet currency.
+        currency: Currency,
+        /// Amount repaid.
+        amount: Amount,
+        /// When.
+        at: Timestamp,
+    },
     /// The member opened a wallet in another currency ([0114]).
     WalletOpened {
         /// The account.
@@ -222,6 +280,15 @@ pub enum Event {
         /// When.
         at: Timestamp,
     },
+}
+
+/// A change to the set of open deposits (see [`Event::deposit_step`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DepositStep {
+    /// The deposit is open from now.
+    Opens(AccountId, DepositId),
+    /// The deposit is final from now.
+    Closes(AccountId, DepositId),
 }
 
 /// Who made a change to an account that the member did not make: every admin action is
@@ -290,7 +357,11 @@ impl Event {
             | Event::DepositStarted { account, .. }
             | Event::DepositCredited { account, .. }
             | Event::DepositFailed { account, .. }
-            | Event::WalletOpened { account, .. } => Owner::Account(*account),
+            | Event::WalletOpened { account, .. }
+            | Event::DepositAccepted { account, .. }
+            | Event::DepositSettled { account, .. }
+            | Event::DepositReturned { account, .. }
+            | Event::DebtRepaid { account, .. } => Owner::Account(*account),
             Event::Authorized(authorized) => Owner::Account(authorized.account),
             Event::VendorRegistered(profile) => Owner::Vendor(profile.id),
             Event::OfferPosted(offer) => Owner::Vendor(offer.vendor),
@@ -317,6 +388,31 @@ impl Event {
         }
     }
 
+    /// How this event changes the set of open deposits: a deposit opens when it is started
+    /// and closes when its money is final (credited, failed, or, for a bank debit accepted in
+    /// between, settled or returned). Start-up resolves what is still open.
+    #[must_use]
+    pub fn deposit_step(&self) -> Option<DepositStep> {
+        match self {
+            Event::DepositStarted {
+                account, deposit, ..
+            } => Some(DepositStep::Opens(*account, *deposit)),
+            Event::DepositCredited {
+                account, deposit, ..
+            }
+            | Event::DepositFailed {
+                account, deposit, ..
+            }
+            | Event::DepositSettled {
+                account, deposit, ..
+            }
+            | Event::DepositReturned {
+                account, deposit, ..
+            } => Some(DepositStep::Closes(*account, *deposit)),
+            _ => None,
+        }
+    }
+
     /// When the event happened.
     #[must_use]
     pub fn at(&self) -> Timestamp {
@@ -335,7 +431,11 @@ impl Event {
             | Event::DepositStarted { at, .. }
             | Event::DepositCredited { at, .. }
             | Event::DepositFailed { at, .. }
-            | Event::WalletOpened { at, .. } => *at,
+            | Event::WalletOpened { at, .. }
+            | Event::DepositAccepted { at, .. }
+            | Event::DepositSettled { at, .. }
+            | Event::DepositReturned { at, .. }
+            | Event::DebtRepaid { at, .. } => *at,
             Event::OfferPosted(offer) => offer.posted_at,
             Event::SessionStarted { session, .. } => session.started_at,
             Event::Authorized(authorized) => authorized.at,

@@ -237,6 +237,12 @@ impl NetTotal {
     pub fn checked_add(self, other: NetTotal) -> Option<NetTotal> {
         self.0.checked_add(other.0).map(NetTotal)
     }
+
+    /// Minus another signed sum, or `None` on overflow.
+    #[must_use]
+    pub fn checked_sub(self, other: NetTotal) -> Option<NetTotal> {
+        self.0.checked_sub(other.0).map(NetTotal)
+    }
 }
 
 /// An ISO 4217 currency: its code and how many minor digits it shows.

@@ -102,6 +102,9 @@ pub enum Reject {
     /// The account keeps as many payment methods as it may.
     #[error("too many payment methods")]
     PaymentMethodQuotaExceeded,
+    /// The wallet owes a returned bank debit: purchases wait until a deposit repays it.
+    #[error("a debt is outstanding")]
+    DebtOutstanding,
 }
 
 impl Reject {
@@ -143,6 +146,7 @@ impl Reject {
         Reject::DepositInProgress,
         Reject::PaymentMethodUnknown,
         Reject::PaymentMethodQuotaExceeded,
+        Reject::DebtOutstanding,
     ];
 
     /// The stable code that clients match on.
@@ -185,6 +189,7 @@ impl Reject {
             Reject::DepositInProgress => "deposit_in_progress",
             Reject::PaymentMethodUnknown => "payment_method_unknown",
             Reject::PaymentMethodQuotaExceeded => "payment_method_quota_exceeded",
+            Reject::DebtOutstanding => "debt_outstanding",
         }
     }
 }

@@ -22,6 +22,33 @@ pub struct MemberTotals {
     pub refunds: Total,
     /// Sum of the wallets' balances (negative ones on credit included).
     pub balances: NetTotal,
+    /// Everything banks returned after it was credited.
+    pub returned: Total,
+    /// Sum of the wallets' debts (returned debits already spent, not yet repaid).
+    pub debts: Total,
+}
+
+impl MemberTotals {
+    /// Money that came in and stayed: deposits less what banks returned.
+    #[must_use]
+    pub fn money_in(&self) -> Option<NetTotal> {
+        self.deposits.to_net()?.checked_sub(self.returned.to_net()?)
+    }
+
+    /// What members are owed net: their balances less their debts.
+    #[must_use]
+    pub fn held(&self) -> Option<NetTotal> {
+        self.balances.checked_sub(self.debts.to_net()?)
+    }
+
+    /// The conservation rule in one currency, given what its vendors sold: money that came
+    /// in and stayed equals what members hold (net of debts) plus what vendors sold. `None`
+    /// when a term overflows (then it cannot be shown to hold).
+    #[must_use]
+    pub fn conserved_with(&self, vendor_gross: Total) -> Option<bool> {
+        let owed = vendor_gross.to_net()?.checked_add(self.held()?)?;
+        Some(self.money_in()? == owed)
+    }
 }
 
 /// A total would overflow even 128 bits: the fold stops and says so.
@@ -48,6 +75,9 @@ impl Totals {
                 currency, amount, ..
             }
             | Event::DepositCredited {
+                currency, amount, ..
+            }
+            | Event::DepositAccepted {
                 currency, amount, ..
             } => {
                 let now = self.get(*currency);
@@ -88,6 +118,43 @@ impl Totals {
                     MemberTotals {
                         refunds,
                         balances,
+                        ..now
+                    },
+                )
+            }
+            Event::DepositReturned {
+                currency,
+                amount,
+                debt,
+                ..
+            } => {
+                let now = self.get(*currency);
+                let taken = amount.checked_sub(*debt).ok_or(TotalsOverflow)?;
+                (
+                    *currency,
+                    MemberTotals {
+                        returned: now.returned.checked_add(*amount).ok_or(TotalsOverflow)?,
+                        balances: now
+                            .balances
+                            .checked_sub_amount(taken)
+                            .ok_or(TotalsOverflow)?,
+                        debts: now.debts.checked_add(*debt).ok_or(TotalsOverflow)?,
+                        ..now
+                    },
+                )
+            }
+            Event::DebtRepaid {
+                currency, amount, ..
+            } => {
+                let now = self.get(*currency);
+                (
+                    *currency,
+                    MemberTotals {
+                        balances: now
+                            .balances
+                            .checked_sub_amount(*amount)
+                            .ok_or(TotalsOverflow)?,
+                        debts: now.debts.checked_sub(*amount).ok_or(TotalsOverflow)?,
                         ..now
                     },
                 )

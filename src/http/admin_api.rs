@@ -207,17 +207,17 @@ pub async fn totals(app: &App, _call: Call<'_>) -> Outcome {
             .copied()
             .unwrap_or_default();
         let (gross, fees) = vendors.get(&currency).copied().unwrap_or_default();
-        let owed = gross
-            .to_net()
-            .and_then(|gross| gross.checked_add(member.balances))
+        let balanced = member
+            .conserved_with(gross)
             .ok_or(ApiError::TotalsOverflow)?;
-        let balanced = member.deposits.to_net() == Some(owed);
         conserved &= balanced;
         lines.push(TotalsLine {
             currency: currency.code().to_owned(),
             deposits: format_total(member.deposits, currency),
+            deposits_returned: format_total(member.returned, currency),
             reversals: format_total(member.refunds, currency),
             member_balances: format_net_total(member.balances, currency),
+            member_debts: format_total(member.debts, currency),
             vendor_gross: format_total(gross, currency),
             fees: format_total(fees, currency),
             net_payable: format_total(

@@ -43,6 +43,8 @@ pub struct App {
     pub idempotency: IdempotencyCache,
     /// Charges saved payment methods (top-offs, added funds).
     pub payments: Arc<dyn crate::payments::PaymentProcessor>,
+    /// Bank debits accepted and waiting to settle.
+    pub settlements: crate::payments::Settlements,
     /// Base URL browsers reach this server at (buy URLs), without a trailing slash.
     pub public_url: String,
     /// This run's boot epoch: access tokens minted by another run are refused.
@@ -74,6 +76,26 @@ impl App {
     #[must_use]
     pub fn now(&self) -> Timestamp {
         self.clock.now()
+    }
+
+    /// Charges a saved method and credits `account` (see `crate::payments::deposit`).
+    ///
+    /// # Errors
+    /// Those of `crate::payments::deposit`.
+    pub async fn deposit(
+        &self,
+        account: crate::domain::ids::AccountId,
+        command: crate::domain::account::StartDeposit,
+    ) -> Result<crate::payments::Deposited, crate::payments::DepositError> {
+        crate::payments::deposit(
+            &self.registry,
+            self.payments.as_ref(),
+            &self.settlements,
+            account,
+            command,
+            self.now(),
+        )
+        .await
     }
 
     /// True when the server takes requests that write.

@@ -613,19 +613,23 @@ pub struct TotalsResponse {
 pub struct TotalsLine {
     /// ISO 4217 code.
     pub currency: String,
-    /// Everything deposited.
+    /// Everything deposited (bank debits included once accepted).
     pub deposits: String,
+    /// Bank debits returned after they were credited.
+    pub deposits_returned: String,
     /// Everything refunded by reversals.
     pub reversals: String,
     /// What members hold.
     pub member_balances: String,
+    /// What members owe: returned debits already spent, not yet repaid.
+    pub member_debts: String,
     /// What vendors sold.
     pub vendor_gross: String,
     /// MSP fees on that.
     pub fees: String,
     /// Owed to vendors.
     pub net_payable: String,
-    /// deposits == member balances + vendor gross.
+    /// deposits − deposits returned == member balances − member debts + vendor gross.
     pub conserved: bool,
 }
 
@@ -755,12 +759,17 @@ impl LimitsRequest {
 }
 
 /// `POST /v1/members/me/payment-methods`: a card (`kind` "card": number, exp_month,
-/// exp_year, cvc). The number and CVC go to the payment processor once and are not kept.
+/// exp_year, cvc) or a bank account to debit (`kind` "bank": iban, name). The number, CVC and
+/// IBAN go to the payment processor once and are not kept.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddPaymentMethodRequest {
-    /// `card`.
+    /// `card` or `bank`.
     pub kind: String,
+    /// The bank account's IBAN (spaces allowed).
+    pub iban: Option<String>,
+    /// The bank account holder's name.
+    pub name: Option<String>,
     /// The card number (digits; spaces allowed).
     pub number: Option<String>,
     /// Expiry month, 1 to 12.
@@ -817,8 +826,10 @@ impl AddPaymentMethodRequest {
             param,
             detail: detail.to_owned(),
         };
-        if self.kind != "card" {
-            return Err(invalid("kind", "\"card\""));
+        match self.kind.as_str() {
+            "card" => {}
+            "bank" => return self.into_bank(),
+            _ => return Err(invalid("kind", "\"card\" or \"bank\"")),
         }
         let number: String = required(self.number.as_ref(), "number")?
             .chars()
@@ -859,15 +870,69 @@ impl AddPaymentMethodRequest {
     }
 }
 
+/// IBANs are 15 to 34 characters (ISO 13616): country, check digits, account.
+const IBAN_CHARS: std::ops::RangeInclusive<usize> = 15..=34;
+/// Longest account holder name kept for a bank debit.
+const HOLDER_CHARS_MAX: usize = 70;
+
+/// Whether an upper-case IBAN's check digits hold (ISO 13616: the rearranged number mod 97
+/// is 1), computed digit by digit so no big integer is needed.
+fn iban_valid(iban: &str) -> bool {
+    let well_formed = IBAN_CHARS.contains(&iban.len())
+        && iban
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        && iban.bytes().take(2).all(|b| b.is_ascii_uppercase())
+        && iban.bytes().skip(2).take(2).all(|b| b.is_ascii_digit());
+    if !well_formed {
+        return false;
+    }
+    let rearranged = iban.bytes().skip(4).chain(iban.bytes().take(4));
+    let remainder = rearranged.fold(0_u32, |remainder, byte| {
+        if byte.is_ascii_digit() {
+            (remainder * 10 + u32::from(byte - b'0')) % 97
+        } else {
+            // A letter counts as two digits: A = 10 … Z = 35.
+            (remainder * 100 + u32::from(byte - b'A') + 10) % 97
+        }
+    });
+    remainder == 1
+}
+
+impl AddPaymentMethodRequest {
+    fn into_bank(self) -> Result<crate::payments::NewMethod, ApiError> {
+        let iban: String = required(self.iban.as_ref(), "iban")?
+            .chars()
+            .filter(|c| *c != ' ')
+            .collect::<String>()
+            .to_ascii_uppercase();
+        if !iban_valid(&iban) {
+            return Err(ApiError::InvalidField {
+                param: "iban",
+                detail: "an IBAN: country, check digits and account, 15 to 34 characters"
+                    .to_owned(),
+            });
+        }
+        let holder = required(self.name.as_ref(), "name")?.trim().to_owned();
+        if holder.is_empty() || holder.chars().count() > HOLDER_CHARS_MAX {
+            return Err(ApiError::InvalidField {
+                param: "name",
+                detail: "the account holder's name, 1 to 70 characters".to_owned(),
+            });
+        }
+        Ok(crate::payments::NewMethod::Bank { iban, holder })
+    }
+}
+
 /// A saved payment method as the member sees it (`POST /v1/members/me/payment-methods` → 201,
 /// and in `GET /v1/members/me`).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PaymentMethodView {
     /// `pm_` and 16 hex digits.
     pub payment_method_id: String,
-    /// `card`.
+    /// `card` or `bank`.
     pub kind: String,
-    /// `visa`, `mastercard`, `amex` or `card`.
+    /// `visa`, `mastercard`, `amex` or `card`; `bank` for a bank account.
     pub brand: String,
     /// The last four digits.
     pub last4: String,
@@ -914,7 +979,8 @@ impl AddFundsRequest {
 pub struct DepositCreated {
     /// `dep_` and 16 hex digits: the processor's idempotency key.
     pub deposit_id: String,
-    /// `credited`.
+    /// `credited` (a card: final), or `pending` (a bank debit: spendable now, not
+    /// transferable until it settles; it may still come back).
     pub status: String,
     /// The wallet's paid balance after the credit.
     pub balance: String,

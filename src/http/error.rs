@@ -425,6 +425,11 @@ fn describe_reject(reject: Reject) -> (StatusCode, &'static str, &'static str) {
             code,
             "The member keeps as many payment methods as allowed; remove one first",
         ),
+        Reject::DebtOutstanding => (
+            StatusCode::PAYMENT_REQUIRED,
+            code,
+            "A returned bank debit left a debt in this wallet; the next deposit repays it first",
+        ),
     }
 }
 

@@ -25,7 +25,7 @@ use crate::domain::ids::{AccountId, DepositId, LoginId, PaymentMethodId, Session
 use crate::domain::money::{Amount, Balance, Currency, format_amount, format_balance};
 use crate::domain::payment_method::{Rail, SavedMethod};
 use crate::domain::reject::Reject;
-use crate::payments::{DepositError, NewMethod};
+use crate::payments::{DepositError, Deposited, NewMethod};
 
 /// Shortest password accepted.
 const PASSWORD_CHARS_MIN: usize = 8;
@@ -505,14 +505,10 @@ pub async fn add_funds(app: &App, call: Call<'_>) -> Outcome {
         method,
         amount_max: app.config.buy_window.charge_max,
     };
-    crate::payments::deposit(
-        &app.registry,
-        app.payments.as_ref(),
-        member.account,
-        command,
-    )
-    .await
-    .map_err(deposit_error)?;
+    let deposited = app
+        .deposit(member.account, command)
+        .await
+        .map_err(deposit_error)?;
     let view = app
         .registry
         .account_view(member.account, None)
@@ -527,7 +523,11 @@ pub async fn add_funds(app: &App, call: Call<'_>) -> Outcome {
         StatusCode::CREATED,
         &DepositCreated {
             deposit_id: deposit.to_string(),
-            status: "credited".to_owned(),
+            status: match deposited {
+                Deposited::Credited => "credited",
+                Deposited::Pending => "pending",
+            }
+            .to_owned(),
             balance: format_balance(balance, currency),
             currency: currency.code().to_owned(),
         },
@@ -643,7 +643,7 @@ pub fn wallet_view(currency: Currency, wallet: &Wallet) -> WalletView {
         paid: format_balance(wallet.balance, currency),
         incentive: format_amount(Amount::ZERO, currency),
         credit_line: format_amount(wallet.credit_limit, currency),
-        debt: format_amount(Amount::ZERO, currency),
+        debt: format_amount(wallet.debt, currency),
         available: format_amount(wallet.available(), currency),
     }
 }

@@ -28,7 +28,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::account::{
-    AccountState, IdempotencyRecord, Login, Session, SessionExpiry, Wallet,
+    AccountState, IdempotencyRecord, Login, PendingDeposit, Session, SessionExpiry, Wallet,
 };
 use crate::domain::entitlement::{ContentKey, Entitlement, Terms};
 use crate::domain::event::{Authorized, Event, IdempotencyStamp, Origin};
@@ -55,6 +55,9 @@ pub const FORMAT_VERSION: u8 = VERSION;
 /// older version is `Outdated` (the account is rebuilt from its events once, then snapshotted
 /// anew), so no converter from an old snapshot is ever needed.
 pub const ACCOUNT_SNAPSHOT_VERSION: u8 = 5;
+/// The version of the feed checkpoint (the members' totals), a cache in the same way: an
+/// older checkpoint is `Outdated`, and start-up folds the totals from the journal's start.
+pub const CHECKPOINT_VERSION: u8 = 5;
 
 /// A stored value could not be read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -321,6 +324,36 @@ enum EventV4 {
         method: u64,
         at: i64,
     },
+    DepositAccepted {
+        account: u64,
+        deposit: u64,
+        currency: CurrencyV4,
+        amount: u64,
+        charge_reference: String,
+        at: i64,
+    },
+    DepositSettled {
+        account: u64,
+        deposit: u64,
+        currency: CurrencyV4,
+        amount: u64,
+        at: i64,
+    },
+    DepositReturned {
+        account: u64,
+        deposit: u64,
+        currency: CurrencyV4,
+        amount: u64,
+        debt: u64,
+        reason: String,
+        at: i64,
+    },
+    DebtRepaid {
+        account: u64,
+        currency: CurrencyV4,
+        amount: u64,
+        at: i64,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -473,11 +506,24 @@ struct OfferV4 {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-struct WalletV4 {
+struct WalletV5 {
     balance: i64,
     credit_limit: u64,
     deposited: u64,
     refunded: u64,
+    unsettled: u64,
+    debt: u64,
+    returned: u64,
+}
+
+/// A bank debit accepted and not yet settled, in an account snapshot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct UnsettledDepositV5 {
+    deposit: u64,
+    currency: CurrencyV4,
+    amount: u64,
+    method: SavedMethodV4,
+    started_at: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -508,7 +554,7 @@ struct AccountSnapshotV5 {
     language: String,
     frozen: bool,
     logins: Vec<LoginV4>,
-    wallets: Vec<(CurrencyV4, WalletV4)>,
+    wallets: Vec<(CurrencyV4, WalletV5)>,
     limits: Vec<(u64, CurrencyV4, LimitsV4)>,
     spending: Vec<(u64, CurrencyV4, SpendingV4)>,
     sessions: Vec<SessionV4>,
@@ -516,6 +562,7 @@ struct AccountSnapshotV5 {
     deposit_references: Vec<String>,
     idempotency: Vec<IdempotencyRecordV4>,
     payment_methods: Vec<SavedMethodV4>,
+    unsettled_deposits: Vec<UnsettledDepositV5>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -536,10 +583,12 @@ struct VendorSnapshotV4 {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-struct MemberTotalsV4 {
+struct MemberTotalsV5 {
     deposits: u128,
     refunds: u128,
     balances: i128,
+    returned: u128,
+    debts: u128,
 }
 
 /// The deposits open at a checkpoint: `(account, deposit)` pairs.
@@ -549,9 +598,9 @@ struct OpenDepositsV4 {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-struct CheckpointV4 {
+struct CheckpointV5 {
     seq: u64,
-    totals: Vec<(CurrencyV4, MemberTotalsV4)>,
+    totals: Vec<(CurrencyV4, MemberTotalsV5)>,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -858,6 +907,62 @@ fn event_v4(event: &Event) -> EventV4 {
         } => EventV4::PaymentMethodRemoved {
             account: account.0,
             method: method.0,
+            at: at.0,
+        },
+        Event::DepositAccepted {
+            account,
+            deposit,
+            currency,
+            amount,
+            charge_reference,
+            at,
+        } => EventV4::DepositAccepted {
+            account: account.0,
+            deposit: deposit.0,
+            currency: currency_v4(*currency),
+            amount: amount.micros(),
+            charge_reference: charge_reference.clone(),
+            at: at.0,
+        },
+        Event::DepositSettled {
+            account,
+            deposit,
+            currency,
+            amount,
+            at,
+        } => EventV4::DepositSettled {
+            account: account.0,
+            deposit: deposit.0,
+            currency: currency_v4(*currency),
+            amount: amount.micros(),
+            at: at.0,
+        },
+        Event::DepositReturned {
+            account,
+            deposit,
+            currency,
+            amount,
+            debt,
+            reason,
+            at,
+        } => EventV4::DepositReturned {
+            account: account.0,
+            deposit: deposit.0,
+            currency: currency_v4(*currency),
+            amount: amount.micros(),
+            debt: debt.micros(),
+            reason: reason.clone(),
+            at: at.0,
+        },
+        Event::DebtRepaid {
+            account,
+            currency,
+            amount,
+            at,
+        } => EventV4::DebtRepaid {
+            account: account.0,
+            currency: currency_v4(*currency),
+            amount: amount.micros(),
             at: at.0,
         },
         Event::OfferPosted(offer) => EventV4::OfferPosted(Box::new(offer_v4(offer))),
@@ -1323,6 +1428,69 @@ fn event(event: EventV4) -> Result<Event, FormatError> {
             method: PaymentMethodId(method),
             at: Timestamp(at),
         },
+        EventV4::DepositAccepted {
+            account,
+            deposit,
+            currency: code,
+            amount,
+            charge_reference,
+            at,
+        } => Event::DepositAccepted {
+            account: AccountId(account),
+            deposit: DepositId(deposit),
+            currency: currency(code)?,
+            amount: Amount::from_micros(amount),
+            charge_reference,
+            at: Timestamp(at),
+        },
+        EventV4::DepositSettled {
+            account,
+            deposit,
+            currency: code,
+            amount,
+            at,
+        } => Event::DepositSettled {
+            account: AccountId(account),
+            deposit: DepositId(deposit),
+            currency: currency(code)?,
+            amount: Amount::from_micros(amount),
+            at: Timestamp(at),
+        },
+        EventV4::DepositReturned {
+            account,
+            deposit,
+            currency: code,
+            amount,
+            debt,
+            reason,
+            at,
+        } => {
+            if debt > amount {
+                return Err(FormatError::Corrupt(
+                    "a returned debit owes more than it was",
+                ));
+            }
+            Event::DepositReturned {
+                account: AccountId(account),
+                deposit: DepositId(deposit),
+                currency: currency(code)?,
+                amount: Amount::from_micros(amount),
+                debt: Amount::from_micros(debt),
+                reason,
+                at: Timestamp(at),
+            }
+        }
+        EventV4::DebtRepaid {
+            account,
+            currency: code,
+            amount,
+            at,
+        } => Event::DebtRepaid {
+            account: AccountId(account),
+            currency: currency(code)?,
+            amount: Amount::from_micros(amount),
+            at: Timestamp(at),
+        },
     })
 }
 
@@ -1404,12 +1572,15 @@ pub struct SnapshotRows {
     pub rows: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
-fn wallet_v4(wallet: &Wallet) -> WalletV4 {
-    WalletV4 {
+fn wallet_v5(wallet: &Wallet) -> WalletV5 {
+    WalletV5 {
         balance: wallet.balance.micros(),
         credit_limit: wallet.credit_limit.micros(),
         deposited: wallet.deposited.micros(),
         refunded: wallet.refunded.micros(),
+        unsettled: wallet.unsettled.micros(),
+        debt: wallet.debt.micros(),
+        returned: wallet.returned.micros(),
     }
 }
 
@@ -1434,7 +1605,7 @@ pub fn encode_account(position: u64, state: &AccountState) -> SnapshotRows {
         wallets: state
             .wallets
             .iter()
-            .map(|(currency, wallet)| (currency_v4(*currency), wallet_v4(wallet)))
+            .map(|(currency, wallet)| (currency_v4(*currency), wallet_v5(wallet)))
             .collect(),
         limits: state
             .limits
@@ -1472,6 +1643,17 @@ pub fn encode_account(position: u64, state: &AccountState) -> SnapshotRows {
             .values()
             .map(saved_method_v4)
             .collect(),
+        unsettled_deposits: state
+            .unsettled_deposits
+            .iter()
+            .map(|(deposit, unsettled)| UnsettledDepositV5 {
+                deposit: deposit.0,
+                currency: currency_v4(unsettled.currency),
+                amount: unsettled.amount.micros(),
+                method: saved_method_v4(&unsettled.method),
+                started_at: unsettled.started_at.0,
+            })
+            .collect(),
     };
     SnapshotRows {
         rows: vec![(
@@ -1502,6 +1684,21 @@ pub fn decode_account(bytes: &[u8]) -> Result<AccountSnapshot, FormatError> {
             (method.id, method)
         })
         .collect();
+    state.unsettled_deposits = stored
+        .unsettled_deposits
+        .into_iter()
+        .map(|stored| {
+            Ok((
+                DepositId(stored.deposit),
+                PendingDeposit {
+                    currency: currency(stored.currency)?,
+                    amount: Amount::from_micros(stored.amount),
+                    method: saved_method(stored.method),
+                    started_at: Timestamp(stored.started_at),
+                },
+            ))
+        })
+        .collect::<Result<_, FormatError>>()?;
     state.logins = stored
         .logins
         .into_iter()
@@ -1521,6 +1718,9 @@ pub fn decode_account(bytes: &[u8]) -> Result<AccountSnapshot, FormatError> {
                     credit_limit: Amount::from_micros(wallet.credit_limit),
                     deposited: Amount::from_micros(wallet.deposited),
                     refunded: Amount::from_micros(wallet.refunded),
+                    unsettled: Amount::from_micros(wallet.unsettled),
+                    debt: Amount::from_micros(wallet.debt),
+                    returned: Amount::from_micros(wallet.returned),
                 },
             ))
         })
@@ -1654,7 +1854,7 @@ pub fn decode_vendor(bytes: &[u8]) -> Result<VendorSnapshot, FormatError> {
 /// Encodes a feed checkpoint with its directory rows, to be written in one batch.
 #[must_use]
 pub fn encode_checkpoint(checkpoint: &FeedCheckpoint) -> SnapshotRows {
-    let stored = CheckpointV4 {
+    let stored = CheckpointV5 {
         seq: checkpoint.seq,
         totals: checkpoint
             .totals
@@ -1663,16 +1863,21 @@ pub fn encode_checkpoint(checkpoint: &FeedCheckpoint) -> SnapshotRows {
             .map(|(currency, totals)| {
                 (
                     currency_v4(*currency),
-                    MemberTotalsV4 {
+                    MemberTotalsV5 {
                         deposits: totals.deposits.micros(),
                         refunds: totals.refunds.micros(),
                         balances: totals.balances.micros(),
+                        returned: totals.returned.micros(),
+                        debts: totals.debts.micros(),
                     },
                 )
             })
             .collect(),
     };
-    let mut rows = vec![(CHECKPOINT_KEY.to_vec(), encode(&stored))];
+    let mut rows = vec![(
+        CHECKPOINT_KEY.to_vec(),
+        encode_version(CHECKPOINT_VERSION, &stored),
+    )];
     for (email, account) in &checkpoint.emails {
         rows.push((email_key(email), account.0.to_be_bytes().to_vec()));
     }
@@ -1710,7 +1915,10 @@ pub fn decode_open_deposits(bytes: &[u8]) -> Result<Vec<(AccountId, DepositId)>,
 /// # Errors
 /// `FormatError` for another version or undecodable bytes.
 pub fn decode_checkpoint(bytes: &[u8]) -> Result<FeedCheckpoint, FormatError> {
-    let stored: CheckpointV4 = decode(bytes)?;
+    let stored: CheckpointV5 = match bytes.first() {
+        Some(&VERSION) => return Err(FormatError::Outdated { found: VERSION }),
+        _ => decode_version(CHECKPOINT_VERSION, bytes)?,
+    };
     let by_currency = stored
         .totals
         .into_iter()
@@ -1721,6 +1929,8 @@ pub fn decode_checkpoint(bytes: &[u8]) -> Result<FeedCheckpoint, FormatError> {
                     deposits: Total::from_micros(totals.deposits),
                     refunds: Total::from_micros(totals.refunds),
                     balances: NetTotal::from_micros(totals.balances),
+                    returned: Total::from_micros(totals.returned),
+                    debts: Total::from_micros(totals.debts),
                 },
             ))
         })
@@ -2011,6 +2221,8 @@ mod tests {
                 deposits: Total::from_micros(u128::from(u64::MAX) * 3),
                 refunds: Total::from_micros(5),
                 balances: NetTotal::from_micros(-7),
+                returned: Total::from_micros(11),
+                debts: Total::from_micros(13),
             },
         );
         let checkpoint = FeedCheckpoint {
@@ -2030,6 +2242,13 @@ mod tests {
         let read = decode_checkpoint(&rows[0].1).unwrap();
         assert_eq!(read.seq, 42);
         assert_eq!(read.totals, checkpoint.totals);
+        // A checkpoint of format 4 is a cache to fold again, not corrupt data.
+        let mut older = rows[0].1.clone();
+        older[0] = VERSION;
+        assert_eq!(
+            decode_checkpoint(&older),
+            Err(FormatError::Outdated { found: VERSION })
+        );
         assert_eq!(
             decode_email_row(&rows[1].0, &rows[1].1),
             Ok(("ann@example.org".to_owned(), AccountId(3)))

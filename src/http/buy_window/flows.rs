@@ -557,19 +557,15 @@ async fn charge_and_deposit(
         method,
         amount_max: app.config.buy_window.charge_max,
     };
-    crate::payments::deposit(
-        &app.registry,
-        app.payments.as_ref(),
-        signed.member.account,
-        command,
-    )
-    .await
-    .map_err(|error| match error {
-        DepositError::Refused(refused) => ApiError::from(refused),
-        DepositError::Declined(declined) => ApiError::PaymentDeclined {
-            decline_code: declined.code,
-        },
-    })
+    app.deposit(signed.member.account, command)
+        .await
+        .map(|_| ())
+        .map_err(|error| match error {
+            DepositError::Refused(refused) => ApiError::from(refused),
+            DepositError::Declined(declined) => ApiError::PaymentDeclined {
+                decline_code: declined.code,
+            },
+        })
 }
 
 /// `GET /buy/{offer}/funds`.
