@@ -8,6 +8,7 @@
 //! the type the file gives its key, never guessed from the text. Depends on `domain::money`
 //! for amounts (and on the `argon2` library for its cost bounds), on nothing else in the crate.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 use ipnet::IpNet;
 use serde::Deserialize;
 
+use crate::domain::cash_out::CashOutCharge;
 use crate::domain::money::{Amount, Currency, parse_amount};
 
 /// Why the configuration was refused.
@@ -185,6 +187,8 @@ pub struct MoneyConfig {
     /// Currencies members may hold wallets in and vendors may sell in (1 to
     /// `CURRENCIES_MAX`, no repeats).
     pub currencies: Vec<Currency>,
+    /// The cash-out service charge of every supported currency.
+    pub cash_out_charges: BTreeMap<Currency, CashOutCharge>,
 }
 
 impl MoneyConfig {
@@ -192,6 +196,12 @@ impl MoneyConfig {
     #[must_use]
     pub fn supports(&self, currency: Currency) -> bool {
         self.currencies.contains(&currency)
+    }
+
+    /// The cash-out charge rule of `currency` (every supported currency has one).
+    #[must_use]
+    pub fn cash_out_charge(&self, currency: Currency) -> Option<CashOutCharge> {
+        self.cash_out_charges.get(&currency).copied()
     }
 }
 
@@ -439,6 +449,15 @@ struct RawAdmin {
 #[serde(deny_unknown_fields)]
 struct RawMoney {
     currencies: Vec<String>,
+    cash_out_charges: BTreeMap<String, RawCashOutCharge>,
+}
+
+/// One currency's cash-out charge as written; see `CashOutCharge`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCashOutCharge {
+    fixed: String,
+    rate_ppm: u32,
 }
 
 /// `[payments]` as written; see `PaymentsConfig`.
@@ -1107,7 +1126,10 @@ impl RawOffers {
 
 impl RawMoney {
     fn validate(self) -> Result<MoneyConfig, ConfigError> {
-        let RawMoney { currencies } = self;
+        let RawMoney {
+            currencies,
+            cash_out_charges,
+        } = self;
         let invalid = || ConfigError::Invalid {
             key: "money.currencies",
             reason: "1 to 64 different ISO 4217 codes, such as [\"USD\", \"EUR\"]",
@@ -1123,7 +1145,31 @@ impl RawMoney {
             }
             parsed.push(currency);
         }
-        Ok(MoneyConfig { currencies: parsed })
+        let charges_invalid = || ConfigError::Invalid {
+            key: "money.cash_out_charges",
+            reason: "one entry per supported currency, each { fixed = \"0.50\", rate_ppm = 0 to \
+                     1000000 }",
+        };
+        let mut charges = BTreeMap::new();
+        for (code, raw) in cash_out_charges {
+            let currency = Currency::parse(&code).map_err(|_| charges_invalid())?;
+            let fixed = parse_amount(&raw.fixed).map_err(|_| charges_invalid())?;
+            if !parsed.contains(&currency) || raw.rate_ppm > 1_000_000 {
+                return Err(charges_invalid());
+            }
+            let rule = CashOutCharge {
+                fixed,
+                rate_ppm: raw.rate_ppm,
+            };
+            charges.insert(currency, rule);
+        }
+        if charges.len() != parsed.len() {
+            return Err(charges_invalid());
+        }
+        Ok(MoneyConfig {
+            currencies: parsed,
+            cash_out_charges: charges,
+        })
     }
 }
 
@@ -1254,7 +1300,30 @@ mod tests {
     #[test]
     fn currencies_are_distinct_iso_codes_one_to_sixty_four() {
         let default = r#"currencies = ["USD", "EUR", "GBP", "JPY", "BRL", "CHF"]"#;
-        let toml = |entries: &str| DEFAULT.replace(default, &format!("currencies = [{entries}]"));
+        let charges_line = DEFAULT
+            .lines()
+            .find(|line| line.starts_with("cash_out_charges"))
+            .unwrap();
+        // The listed codes, each with a cash-out charge (the charges must match the list).
+        let toml = |entries: &str| {
+            let codes: std::collections::BTreeSet<&str> =
+                entries.split(", ").filter(|code| code.len() == 5).collect();
+            let charges: Vec<String> = codes
+                .into_iter()
+                .map(|code| {
+                    format!(
+                        "{} = {{ fixed = \"1\", rate_ppm = 0 }}",
+                        code.trim_matches('"')
+                    )
+                })
+                .collect();
+            DEFAULT
+                .replace(default, &format!("currencies = [{entries}]"))
+                .replace(
+                    charges_line,
+                    &format!("cash_out_charges = {{ {} }}", charges.join(", ")),
+                )
+        };
         let config = Config::from_toml(&toml(r#""JPY", "KWD""#), []).unwrap();
         let codes: Vec<&str> = config.money.currencies.iter().map(|c| c.code()).collect();
         assert_eq!(codes, ["JPY", "KWD"]);
@@ -1279,6 +1348,33 @@ mod tests {
             assert_eq!(
                 invalid_key(Config::from_toml(&toml(&bad), [])),
                 Some("money.currencies"),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_supported_currency_has_one_cash_out_charge() {
+        let config = Config::from_toml(DEFAULT, []).unwrap();
+        let usd = Currency::parse("USD").unwrap();
+        let rule = config.money.cash_out_charge(usd).unwrap();
+        assert_eq!(
+            (rule.fixed, rule.rate_ppm),
+            (Amount::from_micros(500_000), 10_000)
+        );
+        let line = DEFAULT
+            .lines()
+            .find(|line| line.starts_with("cash_out_charges"))
+            .unwrap();
+        for bad in [
+            line.replace(r#"USD = { fixed = "0.50", rate_ppm = 10000 }, "#, ""),
+            line.replace(r#"rate_ppm = 10000 }, EUR"#, r#"rate_ppm = 1000001 }, EUR"#),
+            line.replace(r#"fixed = "0.50""#, r#"fixed = "-1""#),
+            line.replace("USD =", "KWD = { fixed = \"1\", rate_ppm = 0 }, USD ="),
+        ] {
+            assert_eq!(
+                invalid_key(Config::from_toml(&DEFAULT.replace(line, &bad), [])),
+                Some("money.cash_out_charges"),
                 "{bad}"
             );
         }

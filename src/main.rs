@@ -146,13 +146,15 @@ fn check(data_dir: &Path) -> anyhow::Result<ExitCode> {
     for (currency, line) in &report.money {
         let members = &line.members;
         println!(
-            "{currency}: deposits {} - returned {} = balances {} - debts {} + vendor gross {} \
-             (micro-units)",
+            "{currency}: deposits {} - returned {} - cash-outs {} = balances {} - debts {} + \
+             vendor gross {} + cash-out charges {} (micro-units)",
             members.deposits.micros(),
             members.returned.micros(),
+            members.cash_outs.micros(),
             members.balances.micros(),
             members.debts.micros(),
-            line.vendor_gross.micros()
+            line.vendor_gross.micros(),
+            members.cash_out_charges.micros()
         );
     }
     println!("money conserved: {}", report.conserved);

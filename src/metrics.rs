@@ -55,8 +55,11 @@ pub const CONNECTIONS_CLOSED: &str = "farthing_connections_closed_total";
 /// Buy-window forms refused by the CSRF check (counter).
 pub const CSRF_REFUSED: &str = "farthing_csrf_refused_total";
 /// Deposits from a saved payment method by step (counter, label `step`: `started`,
-/// `credited`, `failed`, `refused` before any charge, `resolved_at_start`).
+/// `credited`, `accepted` (a bank debit), `failed`, `refused` before any charge,
+/// `resolved_at_start`, `settled`, `returned`, `top_off`).
 pub const DEPOSITS: &str = "farthing_deposits_total";
+/// Cash-outs paid out to members' bank accounts (counter).
+pub const CASH_OUTS: &str = "farthing_cash_outs_total";
 /// Sign-ins and registrations refused by a throttle, by `key` (`email`, `address`,
 /// `registration`) (counter).
 pub const ATTEMPTS_THROTTLED: &str = "farthing_attempts_throttled_total";
@@ -174,7 +177,12 @@ const DESCRIPTIONS: &[(&str, Kind, &str)] = {
         (
             DEPOSITS,
             Counter,
-            "Deposits from a saved payment method by step: started, credited, failed, refused, resolved_at_start [labels: step]",
+            "Deposits from a saved payment method by step: started, credited, accepted, failed, refused, resolved_at_start, settled, returned, top_off [labels: step]",
+        ),
+        (
+            CASH_OUTS,
+            Counter,
+            "Cash-outs of settled balance paid out to members' bank accounts",
         ),
         (
             ATTEMPTS_THROTTLED,

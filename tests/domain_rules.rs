@@ -1373,6 +1373,7 @@ fn start(deposit: u64, currency: Currency, amount: u64) -> StartDeposit {
         amount: m(amount),
         method: LEGACY_TEST_CARD_ID,
         amount_max: m(500_000_000),
+        idempotency: None,
     }
 }
 
@@ -1494,7 +1495,7 @@ fn payment_methods_are_bounded_named_by_id_and_removable() {
     assert_eq!(pending.method, card(2));
     // The first card saved pays top-offs.
     assert_eq!(
-        member.state.top_off_card().map(|card| card.id),
+        member.state.top_off_method(usd()).map(|card| card.id),
         Some(LEGACY_TEST_CARD_ID)
     );
     let frozen = member.state.decide_freeze(true, now);
@@ -1754,5 +1755,125 @@ fn unsettled_debits_per_account_are_bounded() {
             .state
             .decide_start_deposit(&start(99, usd(), 1), member.now)
             .is_ok()
+    );
+}
+
+#[test]
+fn a_top_off_setting_names_a_saved_method_and_plans_shortage_plus_its_amount() {
+    let mut member = Member::utc(100);
+    let now = member.now;
+    let setting = farthing::domain::account::TopOff {
+        amount: m(500),
+        method: LEGACY_TEST_CARD_ID,
+    };
+    let state = &member.state;
+    assert_eq!(
+        state.decide_top_off(eur(), Some(setting), m(1_000), now),
+        Err(Reject::WalletMissing)
+    );
+    let unknown = farthing::domain::account::TopOff {
+        method: PaymentMethodId(99),
+        ..setting
+    };
+    assert_eq!(
+        state.decide_top_off(usd(), Some(unknown), m(1_000), now),
+        Err(Reject::PaymentMethodUnknown)
+    );
+    assert_eq!(
+        state.decide_top_off(usd(), Some(setting), m(499), now),
+        Err(Reject::AmountTooLarge)
+    );
+    assert_eq!(state.top_off_needed(usd(), m(300)), None, "off");
+    let on = state
+        .decide_top_off(usd(), Some(setting), m(500), now)
+        .unwrap();
+    member.apply(&on);
+    // 100 held, 300 asked: short by 200, charged 200 + 500.
+    assert_eq!(
+        member.state.top_off_needed(usd(), m(300)),
+        Some((setting, m(700)))
+    );
+    assert_eq!(
+        member.state.top_off_needed(usd(), m(100)),
+        None,
+        "not short"
+    );
+    let off = member
+        .state
+        .decide_top_off(usd(), None, m(500), now)
+        .unwrap();
+    member.apply(&off);
+    assert_eq!(member.state.top_off_needed(usd(), m(300)), None);
+}
+
+#[test]
+fn a_cash_out_takes_only_settled_paid_balance_above_its_charge() {
+    use farthing::domain::account::{CashOut, Destination};
+    use farthing::domain::ids::CashOutId;
+    let mut member = Member::utc(1_000);
+    let now = member.now;
+    let given = SavedMethod {
+        id: PaymentMethodId(3),
+        rail: Rail::BankDebit,
+        brand: "bank".into(),
+        last4: "0000".into(),
+        token: "tok_bank_ok_00".into(),
+        added_at: now,
+    };
+    let order = |amount: u64, charge: u64, destination: Destination| CashOut {
+        cash_out: CashOutId(9),
+        currency: usd(),
+        amount: m(amount),
+        charge: m(charge),
+        destination,
+    };
+    let to_given = |amount, charge| order(amount, charge, Destination::Given(given.clone()));
+    let credit = member
+        .state
+        .decide_credit_line(usd(), m(500), now, Origin::Admin)
+        .unwrap();
+    member.apply(&credit);
+    let state = &member.state;
+    assert_eq!(
+        state.decide_cash_out(&to_given(100, 100), now),
+        Err(Reject::CashOutBelowCharge)
+    );
+    assert_eq!(
+        state.decide_cash_out(&to_given(1_001, 1), now),
+        Err(Reject::InsufficientFunds),
+        "never the credit line"
+    );
+    assert_eq!(
+        state.decide_cash_out(&order(10, 1, Destination::Saved(LEGACY_TEST_CARD_ID)), now),
+        Err(Reject::PaymentMethodUnknown),
+        "a card is no bank account"
+    );
+    let mut eur_order = to_given(10, 1);
+    eur_order.currency = eur();
+    assert_eq!(
+        state.decide_cash_out(&eur_order, now),
+        Err(Reject::WalletMissing)
+    );
+    let paid = state.decide_cash_out(&to_given(1_000, 10), now).unwrap();
+    member.apply(&paid);
+    assert_eq!(member.balance(), 0);
+    // Unsettled debits stay in until they settle.
+    let bank = with_bank(&mut member);
+    debit(&mut member, bank, 1, 400);
+    assert_eq!(
+        member.state.decide_cash_out(&to_given(2, 1), now),
+        Err(Reject::InsufficientFunds)
+    );
+    let settled = member
+        .state
+        .decide_settle_deposit(DepositId(1), &Settlement::Settled, now)
+        .unwrap();
+    member.apply(&settled);
+    assert!(member.state.decide_cash_out(&to_given(400, 1), now).is_ok());
+    let frozen = member.state.decide_freeze(true, now);
+    member.apply(&frozen);
+    assert_eq!(
+        member.state.decide_cash_out(&to_given(400, 1), now),
+        Err(Reject::Frozen)
     );
 }

@@ -64,7 +64,7 @@ fn a_member_opens_wallets_in_supported_currencies_and_each_pays_its_own_prices()
         wallet(&server, &member.session, "USD"),
         Some(
             json!({"currency": "USD", "paid": "10.00", "incentive": "0.00",
-                    "credit_line": "0.00", "debt": "0.00", "available": "10.00"})
+                    "credit_line": "0.00", "debt": "0.00", "available": "10.00", "top_off": null})
         )
     );
     let euro_shop = vendor_in(&server, "EUR", "euro.example");
@@ -113,7 +113,7 @@ fn a_member_opens_wallets_in_supported_currencies_and_each_pays_its_own_prices()
     assert_eq!(
         opened.body,
         json!({"currency": "EUR", "paid": "0.00", "incentive": "0.00",
-               "credit_line": "0.00", "debt": "0.00", "available": "0.00"})
+               "credit_line": "0.00", "debt": "0.00", "available": "0.00", "top_off": null})
     );
     let again = open("EUR");
     assert_eq!((again.status, again.code()), (409, "wallet_exists"));
@@ -585,5 +585,317 @@ fn an_unsettled_debit_is_watched_again_after_a_crash_and_settles_once() {
         "settled once, not again after a restart"
     );
     assert_eq!(server.balance(&member), "7.00");
+    server.totals_conserved();
+}
+
+fn add_funds_keyed(
+    server: &TestServer,
+    session: &str,
+    amount: &str,
+    method: &str,
+    key: &str,
+) -> common::Reply {
+    let body = json!({"amount": amount, "currency": "USD", "payment_method_id": method});
+    server.request(
+        "POST",
+        "/v1/members/me/deposits",
+        Some(session),
+        Some(&body.to_string()),
+        &[("Idempotency-Key", key)],
+    )
+}
+
+#[test]
+fn a_keyed_deposit_retried_moves_money_once_also_after_a_restart() {
+    let payments = farthing::payments::TestProcessor::default();
+    let store = farthing::storage::memory::MemoryStore::new();
+    let server = TestServer::start_memory_paying(store.clone(), payments.clone());
+    let member = server.member("retry@example.com", "UTC", "0");
+    let visa = save_card(&server, &member.session, "4242424242424242");
+    let visa = visa.body["payment_method_id"].as_str().unwrap().to_owned();
+    let declining = save_card(&server, &member.session, "4000000000009995");
+    let declining = declining.body["payment_method_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let first = add_funds_keyed(&server, &member.session, "5.00", &visa, "topup-1");
+    assert_eq!(first.status, 201, "{:?}", first.body);
+    assert_eq!(first.header("idempotent-replayed"), None);
+    let retry = add_funds_keyed(&server, &member.session, "5.00", &visa, "topup-1");
+    assert_eq!((retry.status, &retry.body), (201, &first.body));
+    assert_eq!(retry.header("idempotent-replayed"), Some("true"));
+    let other_body = add_funds_keyed(&server, &member.session, "6.00", &visa, "topup-1");
+    assert_eq!(
+        (other_body.status, other_body.code()),
+        (409, "idempotency_key_reused")
+    );
+    let declined = add_funds_keyed(&server, &member.session, "1.00", &declining, "topup-2");
+    assert_eq!(declined.body["decline_code"], "insufficient_funds");
+    assert_eq!(payments.charges(), 2);
+    assert_eq!(server.balance(&member), "5.00");
+
+    // After a restart the answers come from the account's durable record: the same deposit,
+    // no second charge, the same decline.
+    let (server, survivor) = server.crash_restart_paying(&store, payments.clone());
+    let session = server.sign_in("retry@example.com", "absolute");
+    let after = add_funds_keyed(&server, &session, "5.00", &visa, "topup-1");
+    assert_eq!(after.status, 201, "{:?}", after.body);
+    assert_eq!(after.body["deposit_id"], first.body["deposit_id"]);
+    assert_eq!(after.body["status"], "credited");
+    let declined_again = add_funds_keyed(&server, &session, "1.00", &declining, "topup-2");
+    assert_eq!(
+        (
+            declined_again.status,
+            declined_again.body["decline_code"].as_str()
+        ),
+        (402, Some("insufficient_funds"))
+    );
+    let reused = add_funds_keyed(&server, &session, "7.00", &visa, "topup-1");
+    assert_eq!(reused.code(), "idempotency_key_reused");
+    assert_eq!(payments.charges(), 2, "no retry charged again");
+    assert_eq!(server.balance(&member), "5.00", "no retry credited again");
+    // A new key is a new deposit.
+    let fresh = add_funds_keyed(&server, &session, "5.00", &visa, "topup-3");
+    assert_eq!(
+        (fresh.status, fresh.body["balance"].as_str()),
+        (201, Some("10.00"))
+    );
+    assert_ne!(fresh.body["deposit_id"], first.body["deposit_id"]);
+    // Keys are scoped to the member: another member's same key is its own.
+    let other = server.member("other@example.com", "UTC", "0");
+    let card = save_card(&server, &other.session, "4242424242424242");
+    let card = card.body["payment_method_id"].as_str().unwrap();
+    let theirs = add_funds_keyed(&server, &other.session, "5.00", card, "topup-1");
+    assert_eq!(theirs.status, 201, "{:?}", theirs.body);
+    assert_ne!(theirs.body["deposit_id"], first.body["deposit_id"]);
+    drop(survivor);
+    server.totals_conserved();
+}
+
+#[test]
+fn an_authorize_short_of_funds_tops_off_when_the_member_turned_it_on() {
+    let payments = farthing::payments::TestProcessor::default();
+    let server = TestServer::start_memory_paying(
+        farthing::storage::memory::MemoryStore::new(),
+        payments.clone(),
+    );
+    let vendor = server.vendor("news.example");
+    let member = server.member("topoff@example.com", "UTC", "0.10");
+    let buyer = server.buyer_token(&member.session, &vendor);
+    let visa = save_card(&server, &member.session, "4242424242424242");
+    let visa = visa.body["payment_method_id"].as_str().unwrap().to_owned();
+    let set = |body: Value, currency: &str| {
+        server.put(
+            &format!("/v1/members/me/wallets/{currency}/top-off"),
+            Some(&member.session),
+            &body,
+        )
+    };
+
+    let short = buy(&server, &vendor, &buyer, "1.00", "USD");
+    assert_eq!(
+        short["body"]["code"], "insufficient_funds",
+        "off by default"
+    );
+    assert_eq!(payments.charges(), 0);
+
+    let on = set(
+        json!({"enabled": true, "top_off_amount": "5.00", "payment_method_id": visa}),
+        "USD",
+    );
+    assert_eq!(on.status, 200, "{:?}", on.body);
+    assert_eq!(
+        on.body["top_off"],
+        json!({"enabled": true, "top_off_amount": "5.00", "payment_method_id": visa})
+    );
+    // Short by 0.90: the card is charged 0.90 + 5.00, then the purchase goes through.
+    let bought = buy(&server, &vendor, &buyer, "1.00", "USD");
+    assert_eq!(bought["status"], 200, "{bought:?}");
+    assert_eq!(payments.charges(), 1);
+    assert_eq!(server.balance(&member), "5.00");
+    // Enough funds: no top-off.
+    assert_eq!(buy(&server, &vendor, &buyer, "2.00", "USD")["status"], 200);
+    assert_eq!(payments.charges(), 1);
+
+    let declining = save_card(&server, &member.session, "4000000000000002");
+    let declining = declining.body["payment_method_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let swapped = set(
+        json!({"enabled": true, "top_off_amount": "1.00", "payment_method_id": declining}),
+        "USD",
+    );
+    assert_eq!(swapped.status, 200, "{:?}", swapped.body);
+    let declined = buy(&server, &vendor, &buyer, "9.00", "USD");
+    assert_eq!(
+        (
+            declined["status"].as_u64(),
+            declined["body"]["decline_code"].as_str()
+        ),
+        (Some(402), Some("card_declined"))
+    );
+    assert_eq!(
+        server.balance(&member),
+        "3.00",
+        "nothing bought, nothing credited"
+    );
+
+    for (body, currency, code) in [
+        (
+            json!({"enabled": true, "top_off_amount": "1.00", "payment_method_id": "pm_0000000000000009"}),
+            "USD",
+            "payment_method_unknown",
+        ),
+        (
+            json!({"enabled": true, "top_off_amount": "1.00", "payment_method_id": visa}),
+            "EUR",
+            "wallet_missing",
+        ),
+        (
+            json!({"enabled": true, "top_off_amount": "500.01", "payment_method_id": visa}),
+            "USD",
+            "amount_too_large",
+        ),
+        (
+            json!({"enabled": true, "payment_method_id": visa}),
+            "USD",
+            "invalid_field",
+        ),
+        (
+            json!({"enabled": true, "top_off_amount": "1.00"}),
+            "USD",
+            "invalid_field",
+        ),
+    ] {
+        let refused = set(body.clone(), currency);
+        assert_eq!(refused.code(), code, "{body}: {:?}", refused.body);
+    }
+    let off = set(json!({"enabled": false}), "USD");
+    assert_eq!((off.status, &off.body["top_off"]), (200, &Value::Null));
+    let short_again = buy(&server, &vendor, &buyer, "9.00", "USD");
+    assert_eq!(short_again["body"]["code"], "insufficient_funds");
+    server.totals_conserved();
+}
+
+fn cash_out(server: &TestServer, session: &str, body: &Value, key: Option<&str>) -> common::Reply {
+    let headers: Vec<(&str, &str)> = key
+        .map(|key| ("Idempotency-Key", key))
+        .into_iter()
+        .collect();
+    server.request(
+        "POST",
+        "/v1/members/me/cash-outs",
+        Some(session),
+        Some(&body.to_string()),
+        &headers,
+    )
+}
+
+#[test]
+fn cash_out_pays_settled_balance_less_its_charge_and_never_credit_or_unsettled_money() {
+    let store = farthing::storage::memory::MemoryStore::new();
+    let server = TestServer::start_memory(store.clone());
+    let member = server.member("cashout@example.com", "UTC", "0");
+    let visa = save_card(&server, &member.session, "4242424242424242");
+    let visa = visa.body["payment_method_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        add_funds(&server, &member.session, "30.00", &visa).status,
+        201
+    );
+    let bank = save_bank(&server, &member.session, "DE89370400440532013000");
+    let pending = add_funds(&server, &member.session, "10.00", &bank);
+    assert_eq!(pending.body["status"], "pending");
+    let line = server.put(
+        &format!("/admin/v1/members/{}/credit-line", member.id),
+        Some(&server.admin_key),
+        &json!({"currency": "USD", "limit": "5.00"}),
+    );
+    assert_eq!(line.status, 200, "{:?}", line.body);
+    let inline = |amount: &str| {
+        json!({"amount": amount, "currency": "USD",
+               "bank_account": {"iban": "GB82 WEST 1234 5698 7654 32", "name": "Ana Lima"}})
+    };
+
+    // 40.00 held, 10.00 of it unsettled, a 5.00 credit line: 30.00 can leave.
+    let too_much = cash_out(&server, &member.session, &inline("30.01"), None);
+    assert_eq!(
+        (too_much.status, too_much.code()),
+        (402, "insufficient_funds")
+    );
+    let tiny = cash_out(&server, &member.session, &inline("0.50"), None);
+    assert_eq!((tiny.status, tiny.code()), (422, "cash_out_below_charge"));
+    // 1% of 20.00 is 0.20, below the 0.50 floor.
+    let first = cash_out(&server, &member.session, &inline("20.00"), Some("out-1"));
+    assert_eq!(first.status, 201, "{:?}", first.body);
+    assert_eq!(
+        (first.body["charge"].as_str(), first.body["net"].as_str()),
+        (Some("0.50"), Some("19.50"))
+    );
+    assert!(
+        first.body["cash_out_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("co_")
+    );
+    let retry = cash_out(&server, &member.session, &inline("20.00"), Some("out-1"));
+    assert_eq!((retry.status, &retry.body), (201, &first.body));
+    assert_eq!(retry.header("idempotent-replayed"), Some("true"));
+    assert_eq!(server.balance(&member), "20.00");
+    // To the saved bank account: 1% of 10.00 rounded is still the 0.50 floor.
+    let saved = json!({"amount": "10.00", "currency": "USD", "payment_method_id": bank});
+    let second = cash_out(&server, &member.session, &saved, None);
+    assert_eq!(
+        (second.status, second.body["net"].as_str()),
+        (201, Some("9.50"))
+    );
+    // What is left is the unsettled debit: it cannot leave, nor can the credit line.
+    let unsettled = cash_out(&server, &member.session, &inline("1.00"), None);
+    assert_eq!(unsettled.code(), "insufficient_funds");
+    let to_card = json!({"amount": "1.00", "currency": "USD", "payment_method_id": visa});
+    assert_eq!(
+        cash_out(&server, &member.session, &to_card, None).code(),
+        "payment_method_unknown"
+    );
+    for (body, param) in [
+        (json!({"amount": "1.00", "currency": "USD"}), "bank_account"),
+        (
+            json!({"amount": "1.00", "currency": "USD", "payment_method_id": bank,
+                   "bank_account": {"iban": "GB82WEST12345698765432", "name": "Ana"}}),
+            "bank_account",
+        ),
+        (
+            json!({"amount": "1.00", "currency": "USD",
+                   "bank_account": {"iban": "GB82WEST12345698765433", "name": "Ana"}}),
+            "iban",
+        ),
+        (
+            json!({"amount": "0", "currency": "USD", "payment_method_id": bank}),
+            "amount",
+        ),
+    ] {
+        let refused = cash_out(&server, &member.session, &body, None);
+        assert_eq!(
+            (refused.status, refused.body["param"].as_str()),
+            (400, Some(param)),
+            "{body}"
+        );
+    }
+    let totals = server.totals_conserved();
+    assert_eq!(totals["currencies"][0]["cash_outs"], "29.00");
+    assert_eq!(totals["currencies"][0]["cash_out_charges"], "1.00");
+    let journal = format!("{:?}", store.read_from(1, 1_000_000).unwrap());
+    assert!(
+        !journal.contains("WEST12345698765432"),
+        "the IBAN is not kept"
+    );
+
+    // After a restart the key still finds the first cash-out: nothing leaves twice.
+    let (server, _survivor) = server.crash_restart(&store);
+    let session = server.sign_in("cashout@example.com", "absolute");
+    let after = cash_out(&server, &session, &inline("20.00"), Some("out-1"));
+    assert_eq!((after.status, &after.body), (201, &first.body));
+    assert_eq!(server.balance(&member), "10.00");
     server.totals_conserved();
 }

@@ -23,6 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{Member, TestServer, Vendor};
+use farthing::actors::messages::DepositStart;
 use farthing::clock::Clock;
 use farthing::domain::account::StartDeposit;
 use farthing::domain::ids::{AccountId, DepositId, PaymentMethodId};
@@ -295,14 +296,16 @@ fn start_deposit(
         amount: Amount::from_micros(amount),
         method,
         amount_max: app.config.buy_window.charge_max,
+        idempotency: None,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    runtime
-        .block_on(app.registry.start_deposit(account, command))
-        .unwrap()
+    match runtime.block_on(app.registry.start_deposit(account, command)) {
+        Ok(DepositStart::Started(method)) => method,
+        other => panic!("the deposit did not start: {other:?}"),
+    }
 }
 
 fn open_deposits(store: &Arc<MemoryStore>) -> Vec<(AccountId, DepositId)> {

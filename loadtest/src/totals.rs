@@ -47,14 +47,20 @@ struct CurrencyTotals {
     /// What members owe (absent from older servers: none).
     #[serde(default = "zero")]
     member_debts: String,
+    /// Paid out by cash-outs (absent from older servers: none).
+    #[serde(default = "zero")]
+    cash_outs: String,
+    /// Cash-out charges kept (absent from older servers: none).
+    #[serde(default = "zero")]
+    cash_out_charges: String,
     vendor_gross: String,
     fees: String,
     net_payable: String,
 }
 
 /// Checks a totals body: `conserved` is true, and per currency, in integer micro-units,
-/// `deposits - deposits_returned == member_balances - member_debts + vendor_gross` and
-/// `vendor_gross == fees + net_payable`.
+/// `deposits - deposits_returned - cash_outs == member_balances - member_debts + vendor_gross
+/// + cash_out_charges` and `vendor_gross == fees + net_payable`.
 ///
 /// # Errors
 /// The body does not parse, or a check fails; the message says which.
@@ -70,19 +76,23 @@ pub fn check_totals(body: &[u8]) -> Result<()> {
         let returned = amount("deposits_returned", &currency.deposits_returned)?;
         let balances = amount("member_balances", &currency.member_balances)?;
         let debts = amount("member_debts", &currency.member_debts)?;
+        let cash_outs = amount("cash_outs", &currency.cash_outs)?;
+        let charges = amount("cash_out_charges", &currency.cash_out_charges)?;
         let gross = amount("vendor_gross", &currency.vendor_gross)?;
         let fees = amount("fees", &currency.fees)?;
         let net = amount("net_payable", &currency.net_payable)?;
-        if deposits - returned != balances - debts + gross {
+        if deposits - returned - cash_outs != balances - debts + gross + charges {
             bail!(
-                "{}: deposits {} - returned {} != member_balances {} - member_debts {} + \
-                 vendor_gross {}",
+                "{}: deposits {} - returned {} - cash_outs {} != member_balances {} - \
+                 member_debts {} + vendor_gross {} + cash_out_charges {}",
                 currency.currency,
                 currency.deposits,
                 currency.deposits_returned,
+                currency.cash_outs,
                 currency.member_balances,
                 currency.member_debts,
-                currency.vendor_gross
+                currency.vendor_gross,
+                currency.cash_out_charges
             );
         }
         if gross != fees + net {

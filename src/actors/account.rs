@@ -19,10 +19,11 @@ use futures_util::future::{BoxFuture, Shared};
 use super::messages::{
     AccessGranted, AccessMessage, AccountView, Authorization, AuthorizationLookupMessage,
     AuthorizationView, AuthorizeBatchMessage, AuthorizeMessage, BuyerView, BuyerViewMessage,
-    CheckSessionMessage, CommandError, CreditLineMessage, DepositMessage, Fault,
-    FinishDepositMessage, LoginLookupMessage, MemberCommand, MemberCommandMessage, OpenDeposits,
-    OpenMessage, PendingDepositsMessage, ReplyTo, ReverseMessage, SettleDepositMessage,
-    StartDepositMessage, StartSessionMessage, ViewMessage,
+    CashOutMessage, CashedOut, CheckSessionMessage, CommandError, CreditLineMessage,
+    DepositMessage, DepositStart, Fault, FinishDepositMessage, LoginLookupMessage, MemberCommand,
+    MemberCommandMessage, OpenDeposits, OpenMessage, PendingDepositsMessage, ReplyTo,
+    ReverseMessage, SettleDepositMessage, StartDepositMessage, StartSessionMessage,
+    TopOffNeededMessage, ViewMessage,
 };
 use crate::clock::Clock;
 use crate::domain::account::{
@@ -30,7 +31,9 @@ use crate::domain::account::{
 };
 use crate::domain::entitlement::Entitlement;
 use crate::domain::event::Event;
-use crate::domain::ids::{EntitlementId, Owner};
+use crate::domain::ids::CashOutId;
+use crate::domain::ids::{DepositId, EntitlementId, Owner};
+use crate::domain::kept::{KeptOutcome, MemberRoute};
 use crate::domain::money::Amount;
 use crate::domain::reject::Reject;
 use crate::storage::port::{Append, Journal, SnapshotStore};
@@ -497,19 +500,52 @@ impl Handler<StartDepositMessage> for AccountActor {
 
     fn handle(&mut self, message: StartDepositMessage, _: &mut Context<Self>) {
         let now = self.env.clock.now();
+        let command = &message.command;
+        let kept = match &command.idempotency {
+            None => Ok(None),
+            Some(stamp) => self
+                .state
+                .decide_keep_request(
+                    MemberRoute::Deposits,
+                    stamp,
+                    command.deposit.0,
+                    now,
+                    &self.env.policy,
+                )
+                .map(Some),
+        };
+        let kept = match kept {
+            Err(reject) => {
+                self.refuse(message.reply, reject.into());
+                return;
+            }
+            Ok(Some(Err(first))) => {
+                let replay = DepositStart::Replay {
+                    deposit: DepositId(first.subject),
+                    outcome: first.outcome.clone(),
+                };
+                Self::reply_after(self.pending_read(), message.reply, Ok(replay));
+                return;
+            }
+            Ok(Some(Ok(event))) => Some(event),
+            Ok(None) => None,
+        };
         let result = self
             .state
-            .decide_start_deposit(&message.command, now)
+            .decide_start_deposit(command, now)
             .map_err(CommandError::Reject)
             .and_then(|event| {
                 let method = match &event {
                     Event::DepositStarted { method, .. } => method.clone(),
                     _ => return Err(CommandError::Reject(Reject::PaymentMethodUnknown)),
                 };
-                self.commit(vec![event]).map(|wait| (wait, method))
+                let events = [event].into_iter().chain(kept).collect();
+                self.commit(events).map(|wait| (wait, method))
             });
         match result {
-            Ok((wait, method)) => Self::reply_after(Some(wait), message.reply, Ok(method)),
+            Ok((wait, method)) => {
+                Self::reply_after(Some(wait), message.reply, Ok(DepositStart::Started(method)));
+            }
             Err(error) => {
                 let _ = message.reply.send(Err(error));
             }
@@ -564,6 +600,84 @@ impl Handler<PendingDepositsMessage> for AccountActor {
             unsettled: listed(&self.state.unsettled_deposits),
         };
         Self::reply_after(self.pending_read(), message.reply, Ok(open));
+    }
+}
+
+impl Handler<CashOutMessage> for AccountActor {
+    type Result = ();
+
+    fn handle(&mut self, message: CashOutMessage, _: &mut Context<Self>) {
+        let now = self.env.clock.now();
+        let command = &message.command;
+        if let Err(reject) = self.state.live_session(message.login, message.session, now) {
+            self.refuse(message.reply, reject.into());
+            return;
+        }
+        let kept = match &message.idempotency {
+            None => Ok(None),
+            Some(stamp) => self
+                .state
+                .decide_keep_request(
+                    MemberRoute::CashOuts,
+                    stamp,
+                    command.cash_out.0,
+                    now,
+                    &self.env.policy,
+                )
+                .map(Some),
+        };
+        let kept = match kept {
+            Err(reject) => {
+                self.refuse(message.reply, reject.into());
+                return;
+            }
+            Ok(Some(Err(first))) => {
+                let answer = match first.outcome {
+                    Some(KeptOutcome::CashedOut { charge, net }) => Ok(CashedOut {
+                        cash_out: CashOutId(first.subject),
+                        charge,
+                        net,
+                    }),
+                    _ => Err(CommandError::Reject(Reject::IdempotencyKeyReused)),
+                };
+                Self::reply_after(self.pending_read(), message.reply, answer);
+                return;
+            }
+            Ok(Some(Ok(event))) => Some(event),
+            Ok(None) => None,
+        };
+        let net = command.amount.checked_sub(command.charge);
+        let result = self
+            .state
+            .decide_cash_out(command, now)
+            .map_err(CommandError::Reject)
+            // The record first: the cash-out's apply writes its outcome into it.
+            .and_then(|event| self.commit(kept.into_iter().chain([event]).collect()));
+        match (result, net) {
+            (Ok(wait), Some(net)) => {
+                let done = CashedOut {
+                    cash_out: command.cash_out,
+                    charge: command.charge,
+                    net,
+                };
+                Self::reply_after(Some(wait), message.reply, Ok(done));
+            }
+            (Err(error), _) => {
+                let _ = message.reply.send(Err(error));
+            }
+            (Ok(_), None) => {
+                self.refuse(message.reply, Reject::CashOutBelowCharge.into());
+            }
+        }
+    }
+}
+
+impl Handler<TopOffNeededMessage> for AccountActor {
+    type Result = ();
+
+    fn handle(&mut self, message: TopOffNeededMessage, _: &mut Context<Self>) {
+        let needed = self.state.top_off_needed(message.currency, message.price);
+        Self::reply_after(self.pending_read(), message.reply, Ok(needed));
     }
 }
 
@@ -684,6 +798,13 @@ impl Handler<MemberCommandMessage> for AccountActor {
                 MemberCommand::OpenWallet(currency) => state
                     .decide_open_wallet(currency, now)
                     .map_err(CommandError::Reject),
+                MemberCommand::SetTopOff {
+                    currency,
+                    setting,
+                    amount_max,
+                } => state
+                    .decide_top_off(currency, setting, amount_max, now)
+                    .map_err(CommandError::Reject),
             });
         match decided.and_then(|event| self.commit(vec![event])) {
             Ok(wait) => Self::reply_after(Some(wait), message.reply, Ok(())),
@@ -775,7 +896,12 @@ impl Handler<BuyerViewMessage> for AccountActor {
                 balance: state.wallets.get(&message.currency).map(|w| w.balance),
                 owned: state.valid_entitlement(&message.content, now).is_some(),
                 shortage: state.shortage(message.currency, message.price),
-                top_off_card: state.top_off_card().cloned(),
+                top_off_method: state.top_off_method(message.currency).cloned(),
+                top_off_amount: state
+                    .wallets
+                    .get(&message.currency)
+                    .and_then(|wallet| wallet.top_off)
+                    .map(|setting| setting.amount),
             })
             .map_err(CommandError::Reject);
         Self::reply_after(self.pending_read(), message.reply, view);

@@ -16,11 +16,12 @@ use super::feed::TotalsView;
 use super::messages::{
     AccessGranted, AccessMessage, AccountView, Authorization, AuthorizationLookupMessage,
     AuthorizationView, AuthorizeBatchMessage, AuthorizeMessage, BuyerView, BuyerViewMessage,
-    CheckSessionMessage, ClaimOfferMessage, CommandError, CreditLineMessage, DepositMessage, Fault,
-    FinishDepositMessage, LoginLookupMessage, MemberCommand, MemberCommandMessage, OpenDeposits,
-    OpenMessage, OpenVendorMessage, PendingDepositsMessage, PostOfferMessage, ReleaseOfferMessage,
-    ReplyTo, ReverseMessage, SettleDepositMessage, StartDepositMessage, StartSessionMessage,
-    VendorLedgerView, VendorViewMessage, ViewMessage, ViewOfferMessage,
+    CashOutMessage, CashedOut, CheckSessionMessage, ClaimOfferMessage, CommandError,
+    CreditLineMessage, DepositMessage, DepositStart, Fault, FinishDepositMessage,
+    LoginLookupMessage, MemberCommand, MemberCommandMessage, OpenDeposits, OpenMessage,
+    OpenVendorMessage, PendingDepositsMessage, PostOfferMessage, ReleaseOfferMessage, ReplyTo,
+    ReverseMessage, SettleDepositMessage, StartDepositMessage, StartSessionMessage,
+    TopOffNeededMessage, VendorLedgerView, VendorViewMessage, ViewMessage, ViewOfferMessage,
 };
 use super::registry::{LookupError, Registry, VendorEntry};
 use crate::domain::account::{
@@ -34,7 +35,6 @@ use crate::domain::ids::{
 };
 use crate::domain::money::{Amount, Balance, Currency};
 use crate::domain::offer::Offer;
-use crate::domain::payment_method::SavedMethod;
 use crate::domain::reject::Reject;
 use crate::domain::seed::{Seed, seed_events};
 use crate::domain::time::Timestamp;
@@ -191,7 +191,7 @@ impl Registry {
         &self,
         account: AccountId,
         command: StartDeposit,
-    ) -> Result<SavedMethod, GatewayError> {
+    ) -> Result<DepositStart, GatewayError> {
         let addr = self.account_addr(account)?;
         ask(&addr, |reply| StartDepositMessage { command, reply }).await
     }
@@ -231,6 +231,48 @@ impl Registry {
     pub async fn open_deposits(&self, account: AccountId) -> Result<OpenDeposits, GatewayError> {
         let addr = self.account_addr(account)?;
         ask(&addr, |reply| PendingDepositsMessage { reply }).await
+    }
+
+    /// Cashes out for a member's session.
+    ///
+    /// # Errors
+    /// `NotFound`, rejects (session ones first), faults.
+    pub async fn cash_out(
+        &self,
+        account: AccountId,
+        (login, session): (LoginId, SessionId),
+        command: crate::domain::account::CashOut,
+        idempotency: Option<crate::domain::event::IdempotencyStamp>,
+    ) -> Result<CashedOut, GatewayError> {
+        let addr = self.account_addr(account)?;
+        ask(&addr, |reply| CashOutMessage {
+            login,
+            session,
+            command,
+            idempotency,
+            reply,
+        })
+        .await
+    }
+
+    /// The automatic top-off a purchase of `price` in `currency` would need, if the member
+    /// turned it on.
+    ///
+    /// # Errors
+    /// `NotFound`, faults.
+    pub async fn top_off_needed(
+        &self,
+        account: AccountId,
+        currency: Currency,
+        price: Amount,
+    ) -> Result<Option<(crate::domain::account::TopOff, Amount)>, GatewayError> {
+        let addr = self.account_addr(account)?;
+        ask(&addr, |reply| TopOffNeededMessage {
+            currency,
+            price,
+            reply,
+        })
+        .await
     }
 
     /// Records what the bank did with an accepted debit; true when this call recorded it.

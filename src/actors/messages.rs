@@ -136,8 +136,23 @@ pub struct DepositMessage {
 pub struct StartDepositMessage {
     /// The checked command.
     pub command: crate::domain::account::StartDeposit,
-    /// Answers, once `DepositStarted` is durable, the method to charge.
-    pub reply: ReplyTo<crate::domain::payment_method::SavedMethod>,
+    /// Answers, once `DepositStarted` is durable, the method to charge; or, for a retry of a
+    /// kept request, the first one's deposit and outcome.
+    pub reply: ReplyTo<DepositStart>,
+}
+
+/// What starting a deposit answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DepositStart {
+    /// Started: charge this method.
+    Started(crate::domain::payment_method::SavedMethod),
+    /// A retry of a request kept for its `Idempotency-Key`: nothing was started.
+    Replay {
+        /// The first request's deposit.
+        deposit: crate::domain::ids::DepositId,
+        /// How it ended; `None` while it is still being decided.
+        outcome: Option<crate::domain::kept::KeptOutcome>,
+    },
 }
 
 /// Record what the processor answered for a started deposit.
@@ -248,6 +263,54 @@ pub enum MemberCommand {
     RemovePaymentMethod(crate::domain::ids::PaymentMethodId),
     /// Open a wallet in a currency the service supports (checked at the edge).
     OpenWallet(Currency),
+    /// Set (or turn off) a wallet's automatic top-off.
+    SetTopOff {
+        /// The wallet.
+        currency: Currency,
+        /// The setting; `None` turns it off.
+        setting: Option<crate::domain::account::TopOff>,
+        /// Largest single charge (`buy_window.charge_max`).
+        amount_max: Amount,
+    },
+}
+
+/// Cash out settled balance, checking the session first.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct CashOutMessage {
+    /// The login.
+    pub login: LoginId,
+    /// The session.
+    pub session: SessionId,
+    /// The checked command.
+    pub command: crate::domain::account::CashOut,
+    /// The member's `Idempotency-Key` and the body's digest, when sent.
+    pub idempotency: Option<crate::domain::event::IdempotencyStamp>,
+    /// Answers once the cash-out is durable (or, for a retry, as the first one ended).
+    pub reply: ReplyTo<CashedOut>,
+}
+
+/// A cash-out made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CashedOut {
+    /// The cash-out (the first one's, for a retry).
+    pub cash_out: crate::domain::ids::CashOutId,
+    /// The service charge.
+    pub charge: Amount,
+    /// Paid out: the amount less the charge.
+    pub net: Amount,
+}
+
+/// The automatic top-off a purchase would need (see `AccountState::top_off_needed`).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct TopOffNeededMessage {
+    /// The purchase's currency.
+    pub currency: Currency,
+    /// Its price.
+    pub price: Amount,
+    /// Answers the setting and the total to charge, or `None`.
+    pub reply: ReplyTo<Option<(crate::domain::account::TopOff, Amount)>>,
 }
 
 /// Run a member command after checking the session (freeze works on a frozen account too).
@@ -452,8 +515,12 @@ pub struct BuyerView {
     pub owned: bool,
     /// How much the wallet lacks to pay the price, if anything.
     pub shortage: Option<Amount>,
-    /// The card a top-off is charged to, if the member saved one.
-    pub top_off_card: Option<crate::domain::payment_method::SavedMethod>,
+    /// The method a top-off is charged to: the wallet's top-off setting's, else the first card
+    /// saved; `None` when there is neither.
+    pub top_off_method: Option<crate::domain::payment_method::SavedMethod>,
+    /// The wallet's own top-off amount, when its top-off is on (else the configured default
+    /// applies).
+    pub top_off_amount: Option<Amount>,
 }
 
 /// Read what the buy window needs, checking the session first.

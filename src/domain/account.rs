@@ -11,8 +11,11 @@ use serde::{Deserialize, Serialize};
 use super::entitlement::{ContentKey, Entitlement, EntitlementInvalid, Terms};
 use super::event::{Authorized, Event, IdempotencyStamp, Origin};
 use super::ids::{
-    AccountId, AuthorizationId, DepositId, EntitlementId, LoginId, OfferId, PaymentMethodId,
-    SessionId, VendorId,
+    AccountId, AuthorizationId, CashOutId, DepositId, EntitlementId, LoginId, OfferId,
+    PaymentMethodId, SessionId, VendorId,
+};
+use super::kept::{
+    KEPT_REQUESTS_MAX, KeptCheck, KeptOutcome, KeptRequest, KeptRequests, MemberRoute,
 };
 use super::limits::{Limits, Spending};
 use super::money::{Amount, Balance, Currency};
@@ -129,6 +132,18 @@ pub struct Wallet {
     pub debt: Amount,
     /// Everything ever returned by banks after being credited (for the conservation check).
     pub returned: Amount,
+    /// Automatic top-off ([0230]): when a purchase finds the wallet short, charge this method
+    /// for the shortage plus this amount, then buy. `None`: off.
+    pub top_off: Option<TopOff>,
+}
+
+/// A wallet's automatic top-off setting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopOff {
+    /// Added to the shortage.
+    pub amount: Amount,
+    /// The saved method charged.
+    pub method: PaymentMethodId,
 }
 
 impl Wallet {
@@ -143,6 +158,7 @@ impl Wallet {
             unsettled: Amount::ZERO,
             debt: Amount::ZERO,
             returned: Amount::ZERO,
+            top_off: None,
         }
     }
 
@@ -211,6 +227,8 @@ pub struct AccountState {
     /// Bank debits accepted (and credited) but not yet settled or returned, bounded by
     /// `DEPOSITS_UNSETTLED_MAX`. Kept in snapshots: a debit may take days to settle.
     pub unsettled_deposits: VecMap<DepositId, PendingDeposit>,
+    /// Member requests kept for their `Idempotency-Key` (bounded by `KEPT_REQUESTS_MAX`).
+    pub kept: KeptRequests,
     /// Deposit references already credited. `Box<str>`: a reference never grows, so the
     /// spare capacity word of a `String` would be wasted in every entry.
     pub deposit_references: VecSet<Box<str>>,
@@ -245,7 +263,7 @@ pub struct PendingDeposit {
 
 /// A member's request to charge their saved payment method and credit a wallet, parsed at
 /// the edge (the id drawn there).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StartDeposit {
     /// The new deposit's id: the processor's idempotency key.
     pub deposit: DepositId,
@@ -257,6 +275,8 @@ pub struct StartDeposit {
     pub method: PaymentMethodId,
     /// Largest amount one charge may be (`buy_window.charge_max`).
     pub amount_max: Amount,
+    /// The member's `Idempotency-Key` and the request's digest, when sent.
+    pub idempotency: Option<IdempotencyStamp>,
 }
 
 /// What the processor answered for a started deposit.
@@ -278,6 +298,31 @@ pub enum Settlement {
     Settled,
     /// The debit came back: the money never arrives. Holds the bank's reason code.
     Returned(String),
+}
+
+/// A member's cash-out request, parsed at the edge: the charge computed from the configured
+/// rule, the destination tokenized by the processor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CashOut {
+    /// The new cash-out's id (drawn at the edge).
+    pub cash_out: CashOutId,
+    /// The wallet.
+    pub currency: Currency,
+    /// Taken from the balance.
+    pub amount: Amount,
+    /// The service charge (`CashOutCharge::on` the amount).
+    pub charge: Amount,
+    /// Where the money goes.
+    pub destination: Destination,
+}
+
+/// The bank account a cash-out pays.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Destination {
+    /// A bank account the member saved as a payment method.
+    Saved(PaymentMethodId),
+    /// A bank account given with the request, tokenized at the edge (not saved).
+    Given(SavedMethod),
 }
 
 /// A member registering, the password already hashed at the edge.
@@ -447,6 +492,7 @@ impl AccountState {
             entitlements: BTreeMap::new(),
             pending_deposits: VecMap::new(),
             unsettled_deposits: VecMap::new(),
+            kept: KeptRequests::new(),
             deposit_references: VecSet::new(),
             idempotency: VecMap::new(),
             latest_by_content: BTreeMap::new(),
@@ -642,6 +688,40 @@ impl AccountState {
         })
     }
 
+    /// Looks up a keyed member request: a retry of one kept within retention is answered
+    /// from its record; a first one is kept with the event this returns, journaled with what
+    /// the request does (`subject`: the deposit id).
+    ///
+    /// # Errors
+    /// `IdempotencyKeyReused` when the key was kept for another body.
+    pub fn decide_keep_request(
+        &self,
+        route: MemberRoute,
+        stamp: &IdempotencyStamp,
+        subject: u64,
+        now: Timestamp,
+        policy: &AccountPolicy,
+    ) -> Result<Result<Event, &KeptRequest>, Reject> {
+        match super::kept::check(
+            &self.kept,
+            route,
+            stamp,
+            policy.idempotency_retention_ms,
+            now,
+        )? {
+            KeptCheck::Replay(request) => Ok(Err(request)),
+            KeptCheck::Keep(forgotten) => Ok(Ok(Event::RequestKept {
+                account: self.id,
+                route,
+                key: stamp.key.clone(),
+                digest: stamp.request_digest,
+                subject,
+                forgotten,
+                at: now,
+            })),
+        }
+    }
+
     /// Decides the outcome of a started deposit: credited when the processor charged,
     /// accepted (credited as unsettled) when a bank debit is pending, failed when it declined;
     /// a credit repays an open debt first. Empty when the deposit is not pending (finished
@@ -771,13 +851,21 @@ impl AccountState {
         })
     }
 
-    /// The card top-offs are charged to when the member named none: the first card saved.
+    /// The method a top-off in `currency` is charged to: the one its wallet's top-off setting
+    /// names (while it is saved), else the first card saved.
     #[must_use]
-    pub fn top_off_card(&self) -> Option<&SavedMethod> {
-        self.payment_methods
-            .values()
-            .filter(|method| method.rail == Rail::Card)
-            .min_by_key(|method| method.added_at)
+    pub fn top_off_method(&self, currency: Currency) -> Option<&SavedMethod> {
+        let chosen = self
+            .wallets
+            .get(&currency)
+            .and_then(|wallet| wallet.top_off)
+            .and_then(|setting| self.payment_methods.get(&setting.method));
+        chosen.or_else(|| {
+            self.payment_methods
+                .values()
+                .filter(|method| method.rail == Rail::Card)
+                .min_by_key(|method| method.added_at)
+        })
     }
 
     /// How much more money the wallet needs to pay `price` (balance plus credit line), or
@@ -788,6 +876,103 @@ impl AccountState {
         price
             .checked_sub(wallet.available())
             .filter(|short| !short.is_zero())
+    }
+
+    /// Decides a wallet's automatic top-off ([0230]); `None` turns it off. Checks, in order:
+    /// a wallet in the currency; the method saved; the amount within `amount_max` (a top-off
+    /// charges at least this much).
+    ///
+    /// # Errors
+    /// `WalletMissing`, `PaymentMethodUnknown`, `AmountTooLarge`.
+    pub fn decide_top_off(
+        &self,
+        currency: Currency,
+        setting: Option<TopOff>,
+        amount_max: Amount,
+        now: Timestamp,
+    ) -> Result<Event, Reject> {
+        if !self.wallets.contains_key(&currency) {
+            return Err(Reject::WalletMissing);
+        }
+        if let Some(top_off) = setting {
+            if !self.payment_methods.contains_key(&top_off.method) {
+                return Err(Reject::PaymentMethodUnknown);
+            }
+            if top_off.amount > amount_max {
+                return Err(Reject::AmountTooLarge);
+            }
+        }
+        Ok(Event::TopOffSet {
+            account: self.id,
+            currency,
+            setting,
+            at: now,
+        })
+    }
+
+    /// The top-off a purchase of `price` in `currency` would need: the enabled setting and
+    /// the charge (shortage plus the setting's amount), when the wallet is short, has no debt
+    /// and its setting names a method still saved.
+    #[must_use]
+    pub fn top_off_needed(&self, currency: Currency, price: Amount) -> Option<(TopOff, Amount)> {
+        let wallet = self.wallets.get(&currency)?;
+        let setting = wallet.top_off?;
+        if !wallet.debt.is_zero() || !self.payment_methods.contains_key(&setting.method) {
+            return None;
+        }
+        let shortage = self.shortage(currency, price)?;
+        Some((setting, shortage.checked_add(setting.amount)?))
+    }
+
+    /// Decides a cash-out of settled paid balance ([0274]). Checks, in order: account not
+    /// frozen; a wallet in the currency; no debt; the charge below the amount (something must
+    /// reach the bank); a saved destination is a bank account of this member; the amount
+    /// within the settled paid balance (the balance above zero, less bank debits not yet
+    /// settled: never the credit line, never incentive grants).
+    ///
+    /// # Errors
+    /// `Frozen`, `WalletMissing`, `DebtOutstanding`, `CashOutBelowCharge`,
+    /// `PaymentMethodUnknown`, `InsufficientFunds`.
+    pub fn decide_cash_out(&self, command: &CashOut, now: Timestamp) -> Result<Event, Reject> {
+        if self.frozen {
+            return Err(Reject::Frozen);
+        }
+        let wallet = self
+            .wallets
+            .get(&command.currency)
+            .ok_or(Reject::WalletMissing)?;
+        if !wallet.debt.is_zero() {
+            return Err(Reject::DebtOutstanding);
+        }
+        if command.charge >= command.amount {
+            return Err(Reject::CashOutBelowCharge);
+        }
+        let destination = match &command.destination {
+            Destination::Given(account) => account.clone(),
+            Destination::Saved(id) => self
+                .payment_methods
+                .get(id)
+                .filter(|method| method.rail == Rail::BankDebit)
+                .cloned()
+                .ok_or(Reject::PaymentMethodUnknown)?,
+        };
+        let settled = wallet
+            .balance
+            .headroom_above(Balance::ZERO)
+            .checked_sub(wallet.unsettled)
+            .unwrap_or(Amount::ZERO);
+        if command.amount > settled {
+            return Err(Reject::InsufficientFunds);
+        }
+        Ok(Event::CashedOut {
+            account: self.id,
+            cash_out: command.cash_out,
+            currency: command.currency,
+            amount: command.amount,
+            charge: command.charge,
+            destination,
+            at: now,
+        })
     }
 
     /// Decides a new credit line.
@@ -1260,6 +1445,28 @@ impl AccountState {
             Event::PaymentMethodRemoved { method, .. } => {
                 self.payment_methods.remove(method);
             }
+            Event::TopOffSet {
+                currency, setting, ..
+            } => self.wallet_mut(*currency).top_off = *setting,
+            Event::CashedOut {
+                cash_out,
+                currency,
+                amount,
+                charge,
+                ..
+            } => {
+                let wallet = self.wallet_mut(*currency);
+                wallet.balance = checked(wallet.balance.checked_sub_amount(*amount));
+                assert!(
+                    wallet.balance >= Balance::ZERO,
+                    "a cash-out drew on the credit line"
+                );
+                let paid = KeptOutcome::CashedOut {
+                    charge: *charge,
+                    net: checked(amount.checked_sub(*charge)),
+                };
+                super::kept::record_outcome(&mut self.kept, cash_out.0, &paid);
+            }
             Event::WalletOpened { currency, .. } => {
                 let fresh = self.wallets.insert(*currency, Wallet::empty());
                 assert!(fresh.is_none(), "a wallet was opened twice");
@@ -1293,12 +1500,41 @@ impl AccountState {
                 ..
             } => {
                 self.pending_deposits.remove(deposit);
+                super::kept::record_outcome(&mut self.kept, deposit.0, &KeptOutcome::Credited);
                 let wallet = self.wallet_mut(*currency);
                 wallet.balance = checked(wallet.balance.checked_add_amount(*amount));
                 wallet.deposited = checked(wallet.deposited.checked_add(*amount));
             }
-            Event::DepositFailed { deposit, .. } => {
+            Event::DepositFailed {
+                deposit, reason, ..
+            } => {
                 self.pending_deposits.remove(deposit);
+                let declined = KeptOutcome::Declined(reason.clone());
+                super::kept::record_outcome(&mut self.kept, deposit.0, &declined);
+            }
+            Event::RequestKept {
+                route,
+                key,
+                digest,
+                subject,
+                forgotten,
+                at,
+                ..
+            } => {
+                for old in forgotten {
+                    self.kept.remove(old);
+                }
+                let request = KeptRequest {
+                    digest: *digest,
+                    subject: *subject,
+                    recorded_at: *at,
+                    outcome: None,
+                };
+                self.kept.insert((*route, key.clone()), request);
+                assert!(
+                    self.kept.len() <= KEPT_REQUESTS_MAX,
+                    "more requests kept than allowed"
+                );
             }
             Event::DepositAccepted {
                 deposit,
@@ -1308,6 +1544,7 @@ impl AccountState {
             } => {
                 let accepted = checked(self.pending_deposits.remove(deposit));
                 self.unsettled_deposits.insert(*deposit, accepted);
+                super::kept::record_outcome(&mut self.kept, deposit.0, &KeptOutcome::Pending);
                 assert!(
                     self.unsettled_deposits.len() <= DEPOSITS_UNSETTLED_MAX,
                     "more debits unsettled than allowed"

@@ -3,12 +3,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::account::{Login, Session};
+use super::account::{Login, Session, TopOff};
 use super::entitlement::Entitlement;
 use super::ids::{
-    AccountId, AuthorizationId, DepositId, EntitlementId, LoginId, OfferId, Owner, PaymentMethodId,
-    SessionId, VendorId,
+    AccountId, AuthorizationId, CashOutId, DepositId, EntitlementId, LoginId, OfferId, Owner,
+    PaymentMethodId, SessionId, VendorId,
 };
+use super::kept::MemberRoute;
 use super::limits::Limits;
 use super::money::{Amount, Currency};
 use super::offer::Offer;
@@ -260,6 +261,53 @@ pub enum Event {
         /// When.
         at: Timestamp,
     },
+    /// A member request with an `Idempotency-Key` was kept (in the same group as what it
+    /// did), so a retry, even after a restart, answers it instead of doing it again.
+    RequestKept {
+        /// The account.
+        account: AccountId,
+        /// The route the key is scoped to.
+        route: MemberRoute,
+        /// The member's key.
+        key: String,
+        /// SHA-256 of the request's body.
+        digest: [u8; 32],
+        /// What it made (the deposit id).
+        subject: u64,
+        /// Records forgotten now: expired, or the oldest past the bound.
+        forgotten: Vec<(MemberRoute, String)>,
+        /// When.
+        at: Timestamp,
+    },
+    /// The member set (or, with `None`, turned off) a wallet's automatic top-off ([0230]).
+    TopOffSet {
+        /// The account.
+        account: AccountId,
+        /// The wallet.
+        currency: Currency,
+        /// The new setting.
+        setting: Option<TopOff>,
+        /// When.
+        at: Timestamp,
+    },
+    /// The member cashed out settled balance ([0274]): the amount leaves the wallet, the
+    /// charge is the service's, and the rest is a payout instruction to the bank account.
+    CashedOut {
+        /// The account.
+        account: AccountId,
+        /// The cash-out.
+        cash_out: CashOutId,
+        /// Wallet currency.
+        currency: Currency,
+        /// Taken from the balance.
+        amount: Amount,
+        /// The service charge kept; `amount − charge` is paid out.
+        charge: Amount,
+        /// The bank account paid (its processor token and last four digits).
+        destination: SavedMethod,
+        /// When.
+        at: Timestamp,
+    },
     /// The member opened a wallet in another currency ([0114]).
     WalletOpened {
         /// The account.
@@ -361,7 +409,10 @@ impl Event {
             | Event::DepositAccepted { account, .. }
             | Event::DepositSettled { account, .. }
             | Event::DepositReturned { account, .. }
-            | Event::DebtRepaid { account, .. } => Owner::Account(*account),
+            | Event::DebtRepaid { account, .. }
+            | Event::RequestKept { account, .. }
+            | Event::TopOffSet { account, .. }
+            | Event::CashedOut { account, .. } => Owner::Account(*account),
             Event::Authorized(authorized) => Owner::Account(authorized.account),
             Event::VendorRegistered(profile) => Owner::Vendor(profile.id),
             Event::OfferPosted(offer) => Owner::Vendor(offer.vendor),
@@ -435,7 +486,10 @@ impl Event {
             | Event::DepositAccepted { at, .. }
             | Event::DepositSettled { at, .. }
             | Event::DepositReturned { at, .. }
-            | Event::DebtRepaid { at, .. } => *at,
+            | Event::DebtRepaid { at, .. }
+            | Event::RequestKept { at, .. }
+            | Event::TopOffSet { at, .. }
+            | Event::CashedOut { at, .. } => *at,
             Event::OfferPosted(offer) => offer.posted_at,
             Event::SessionStarted { session, .. } => session.started_at,
             Event::Authorized(authorized) => authorized.at,

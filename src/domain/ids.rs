@@ -91,6 +91,10 @@ define_id!(
     OfferId, "ofr"
 );
 define_id!(
+    /// A member's cash-out of settled balance to a bank account ([0274]).
+    CashOutId, "co"
+);
+define_id!(
     /// A payment method the member saved: a card or a bank account, by its processor token.
     PaymentMethodId, "pm"
 );

@@ -5,9 +5,11 @@
 #![deny(clippy::arithmetic_side_effects, clippy::float_arithmetic)]
 
 pub mod account;
+pub mod cash_out;
 pub mod entitlement;
 pub mod event;
 pub mod ids;
+pub mod kept;
 pub mod limits;
 pub mod money;
 pub mod offer;

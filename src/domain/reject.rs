@@ -105,6 +105,9 @@ pub enum Reject {
     /// The wallet owes a returned bank debit: purchases wait until a deposit repays it.
     #[error("a debt is outstanding")]
     DebtOutstanding,
+    /// A cash-out no larger than its service charge: nothing would reach the bank.
+    #[error("the cash-out does not cover its charge")]
+    CashOutBelowCharge,
 }
 
 impl Reject {
@@ -147,6 +150,7 @@ impl Reject {
         Reject::PaymentMethodUnknown,
         Reject::PaymentMethodQuotaExceeded,
         Reject::DebtOutstanding,
+        Reject::CashOutBelowCharge,
     ];
 
     /// The stable code that clients match on.
@@ -190,6 +194,7 @@ impl Reject {
             Reject::PaymentMethodUnknown => "payment_method_unknown",
             Reject::PaymentMethodQuotaExceeded => "payment_method_quota_exceeded",
             Reject::DebtOutstanding => "debt_outstanding",
+            Reject::CashOutBelowCharge => "cash_out_below_charge",
         }
     }
 }

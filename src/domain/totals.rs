@@ -26,6 +26,10 @@ pub struct MemberTotals {
     pub returned: Total,
     /// Sum of the wallets' debts (returned debits already spent, not yet repaid).
     pub debts: Total,
+    /// Paid out to members' bank accounts by cash-outs (their amounts less the charges).
+    pub cash_outs: Total,
+    /// Service charges kept on cash-outs: the service's own money.
+    pub cash_out_charges: Total,
 }
 
 impl MemberTotals {
@@ -42,12 +46,17 @@ impl MemberTotals {
     }
 
     /// The conservation rule in one currency, given what its vendors sold: money that came
-    /// in and stayed equals what members hold (net of debts) plus what vendors sold. `None`
-    /// when a term overflows (then it cannot be shown to hold).
+    /// in and stayed (less what cash-outs paid out) equals what members hold (net of debts)
+    /// plus what vendors sold plus the cash-out charges the service kept. `None` when a term
+    /// overflows (then it cannot be shown to hold).
     #[must_use]
     pub fn conserved_with(&self, vendor_gross: Total) -> Option<bool> {
-        let owed = vendor_gross.to_net()?.checked_add(self.held()?)?;
-        Some(self.money_in()? == owed)
+        let owed = vendor_gross
+            .to_net()?
+            .checked_add(self.held()?)?
+            .checked_add(self.cash_out_charges.to_net()?)?;
+        let kept = self.money_in()?.checked_sub(self.cash_outs.to_net()?)?;
+        Some(kept == owed)
     }
 }
 
@@ -155,6 +164,30 @@ impl Totals {
                             .checked_sub_amount(*amount)
                             .ok_or(TotalsOverflow)?,
                         debts: now.debts.checked_sub(*amount).ok_or(TotalsOverflow)?,
+                        ..now
+                    },
+                )
+            }
+            Event::CashedOut {
+                currency,
+                amount,
+                charge,
+                ..
+            } => {
+                let now = self.get(*currency);
+                let net = amount.checked_sub(*charge).ok_or(TotalsOverflow)?;
+                (
+                    *currency,
+                    MemberTotals {
+                        balances: now
+                            .balances
+                            .checked_sub_amount(*amount)
+                            .ok_or(TotalsOverflow)?,
+                        cash_outs: now.cash_outs.checked_add(net).ok_or(TotalsOverflow)?,
+                        cash_out_charges: now
+                            .cash_out_charges
+                            .checked_add(*charge)
+                            .ok_or(TotalsOverflow)?,
                         ..now
                     },
                 )

@@ -218,6 +218,8 @@ pub async fn totals(app: &App, _call: Call<'_>) -> Outcome {
             reversals: format_total(member.refunds, currency),
             member_balances: format_net_total(member.balances, currency),
             member_debts: format_total(member.debts, currency),
+            cash_outs: format_total(member.cash_outs, currency),
+            cash_out_charges: format_total(member.cash_out_charges, currency),
             vendor_gross: format_total(gross, currency),
             fees: format_total(fees, currency),
             net_payable: format_total(

@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::crypto::locator::LocatorKey;
 use crate::crypto::secret::{self, AdminKey, PseudonymKey};
 use crate::crypto::token::{SessionClaims, TokenKeys};
-use crate::domain::ids::{AccountId, AuthorizationId, LoginId, SessionId, VendorId};
+use crate::domain::ids::{AccountId, AuthorizationId, LoginId, Owner, SessionId, VendorId};
 use crate::domain::time::Timestamp;
 
 /// Shared state of the HTTP layer.
@@ -242,12 +242,12 @@ pub struct Replay {
 /// shard's lock: one atomic add per new key instead of a lock sweep per keyed request.
 #[derive(Debug)]
 pub struct IdempotencyCache {
-    entries: DashMap<(VendorId, String), (IdempotencyState, Timestamp)>,
+    entries: DashMap<(KeyScope, String), (IdempotencyState, Timestamp)>,
     /// Keys held (in flight or done), all vendors: the entries of `entries`.
     held: AtomicUsize,
     /// Keys held per vendor. One small entry per vendor that ever sent a key; vendors are
     /// registered by the admin, so this is bounded by the vendors there are.
-    held_by_vendor: DashMap<VendorId, AtomicUsize>,
+    held_by_vendor: DashMap<Owner, AtomicUsize>,
     keys_max: usize,
     keys_per_vendor_max: usize,
     retention_ms: u64,
@@ -256,6 +256,25 @@ pub struct IdempotencyCache {
     /// `SWEEP_INTERVAL_MS` and refuses between sweeps, instead of costing O(keys) on every
     /// request.
     last_sweep_ms: AtomicI64,
+}
+
+/// Whose `Idempotency-Key`s, for which routes: a vendor's keys cover all its routes; a
+/// member's are scoped to one route. Quotas count per caller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct KeyScope {
+    /// The vendor or the member account.
+    pub caller: Owner,
+    /// The route (empty for a vendor: one key space for all its routes).
+    pub route: &'static str,
+}
+
+impl From<VendorId> for KeyScope {
+    fn from(vendor: VendorId) -> KeyScope {
+        KeyScope {
+            caller: Owner::Vendor(vendor),
+            route: "",
+        }
+    }
 }
 
 /// Least time between two sweeps of the idempotency cache.
@@ -278,7 +297,7 @@ pub enum IdempotencyCheck<'a> {
 #[must_use = "a claim releases its key when dropped"]
 pub struct IdempotencyClaim<'a> {
     cache: &'a IdempotencyCache,
-    key: Option<(VendorId, String)>,
+    key: Option<(KeyScope, String)>,
 }
 
 /// True for an answer that is kept and replayed. A 5xx (nothing was decided, or the server
@@ -300,7 +319,7 @@ impl IdempotencyClaim<'_> {
         };
         if !is_kept(response.status) {
             if self.cache.entries.remove(&key).is_some() {
-                self.cache.release(key.0);
+                self.cache.release(key.0.caller);
             }
             return;
         }
@@ -323,7 +342,7 @@ impl Drop for IdempotencyClaim<'_> {
                 })
                 .is_some()
         {
-            self.cache.release(key.0);
+            self.cache.release(key.0.caller);
         }
     }
 }
@@ -355,11 +374,11 @@ impl IdempotencyCache {
         self.held.load(Ordering::Relaxed)
     }
 
-    /// Keys `vendor` holds (in flight or done).
+    /// Keys the caller of `scope` holds (in flight or done), over all its routes.
     #[must_use]
-    pub fn held_by(&self, vendor: VendorId) -> usize {
+    pub fn held_by(&self, scope: impl Into<KeyScope>) -> usize {
         self.held_by_vendor
-            .get(&vendor)
+            .get(&scope.into().caller)
             .map_or(0, |count| count.load(Ordering::Relaxed))
     }
 
@@ -372,18 +391,19 @@ impl IdempotencyCache {
     /// answered whatever the counts.
     pub fn begin(
         &self,
-        vendor: VendorId,
+        scope: impl Into<KeyScope>,
         key: &str,
         digest: [u8; 32],
         now: Timestamp,
     ) -> Result<IdempotencyCheck<'_>, ApiError> {
-        match self.attempt(vendor, key, digest, now)? {
+        let scope = scope.into();
+        match self.attempt(scope, key, digest, now)? {
             Attempt::Done(check) => Ok(check),
             Attempt::NoRoom(refusal) => {
                 if !self.sweep_if_due(now) {
                     return Err(refusal);
                 }
-                match self.attempt(vendor, key, digest, now)? {
+                match self.attempt(scope, key, digest, now)? {
                     Attempt::Done(check) => Ok(check),
                     Attempt::NoRoom(refusal) => Err(refusal),
                 }
@@ -393,13 +413,13 @@ impl IdempotencyCache {
 
     fn attempt(
         &self,
-        vendor: VendorId,
+        scope: KeyScope,
         key: &str,
         digest: [u8; 32],
         now: Timestamp,
     ) -> Result<Attempt<'_>, ApiError> {
         use dashmap::mapref::entry::Entry;
-        let map_key = (vendor, key.to_owned());
+        let map_key = (scope, key.to_owned());
         let claim = |map_key| IdempotencyClaim {
             cache: self,
             key: Some(map_key),
@@ -408,7 +428,7 @@ impl IdempotencyCache {
             Entry::Vacant(vacant) => {
                 // Counted while the shard is locked, so two requests with one new key cannot
                 // both be counted. (The sweep takes the shard locks first too: same order.)
-                if let Err(refusal) = self.reserve(vendor) {
+                if let Err(refusal) = self.reserve(scope.caller) {
                     return Ok(Attempt::NoRoom(refusal));
                 }
                 vacant.insert((IdempotencyState::InFlight { digest }, now));
@@ -436,9 +456,10 @@ impl IdempotencyCache {
         }
     }
 
-    /// Counts one more key of `vendor`, or refuses it: `IdempotencyQuotaExceeded` for a
-    /// vendor at its quota (only that vendor is refused), `Overloaded` for a full cache.
-    fn reserve(&self, vendor: VendorId) -> Result<(), ApiError> {
+    /// Counts one more key of `vendor` (a vendor or a member), or refuses it:
+    /// `IdempotencyQuotaExceeded` for a caller at its quota (only that caller is refused),
+    /// `Overloaded` for a full cache.
+    fn reserve(&self, vendor: Owner) -> Result<(), ApiError> {
         if self.held.fetch_add(1, Ordering::AcqRel) >= self.keys_max {
             self.held.fetch_sub(1, Ordering::AcqRel);
             return Err(ApiError::Overloaded);
@@ -461,7 +482,7 @@ impl IdempotencyCache {
     }
 
     /// Uncounts one key of `vendor` (removed, or its reservation refused).
-    fn release(&self, vendor: VendorId) {
+    fn release(&self, vendor: Owner) {
         self.held.fetch_sub(1, Ordering::AcqRel);
         if let Some(count) = self.held_by_vendor.get(&vendor) {
             count.fetch_sub(1, Ordering::AcqRel);
@@ -482,11 +503,11 @@ impl IdempotencyCache {
             return false;
         }
         let retention = self.retention_ms;
-        self.entries.retain(|(vendor, _), (state, at)| {
+        self.entries.retain(|(scope, _), (state, at)| {
             let keep =
                 matches!(state, IdempotencyState::InFlight { .. }) || at.plus_ms(retention) > now;
             if !keep {
-                self.release(*vendor);
+                self.release(scope.caller);
             }
             keep
         });

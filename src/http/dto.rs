@@ -167,10 +167,19 @@ pub enum Priced {
     Posted(OfferId),
 }
 
+/// A field an authorize needs when it names no posted offer.
 fn required<'a, T>(value: Option<&'a T>, param: &'static str) -> Result<&'a T, ApiError> {
     value.ok_or(ApiError::InvalidField {
         param,
         detail: "required unless offer_id is given".to_owned(),
+    })
+}
+
+/// A field this kind of request needs.
+fn needed<'a, T>(value: Option<&'a T>, param: &'static str) -> Result<&'a T, ApiError> {
+    value.ok_or(ApiError::InvalidField {
+        param,
+        detail: "required".to_owned(),
     })
 }
 
@@ -623,13 +632,18 @@ pub struct TotalsLine {
     pub member_balances: String,
     /// What members owe: returned debits already spent, not yet repaid.
     pub member_debts: String,
+    /// Paid out by cash-outs (amounts less charges).
+    pub cash_outs: String,
+    /// Cash-out service charges kept.
+    pub cash_out_charges: String,
     /// What vendors sold.
     pub vendor_gross: String,
     /// MSP fees on that.
     pub fees: String,
     /// Owed to vendors.
     pub net_payable: String,
-    /// deposits − deposits returned == member balances − member debts + vendor gross.
+    /// deposits − deposits returned − cash-outs == member balances − member debts + vendor
+    /// gross + cash-out charges.
     pub conserved: bool,
 }
 
@@ -831,7 +845,7 @@ impl AddPaymentMethodRequest {
             "bank" => return self.into_bank(),
             _ => return Err(invalid("kind", "\"card\" or \"bank\"")),
         }
-        let number: String = required(self.number.as_ref(), "number")?
+        let number: String = needed(self.number.as_ref(), "number")?
             .chars()
             .filter(|c| *c != ' ')
             .collect();
@@ -844,11 +858,11 @@ impl AddPaymentMethodRequest {
                 "a card number: 12 to 19 digits with a valid check digit",
             ));
         }
-        let exp_month = *required(self.exp_month.as_ref(), "exp_month")?;
+        let exp_month = *needed(self.exp_month.as_ref(), "exp_month")?;
         if !(1..=12).contains(&exp_month) {
             return Err(invalid("exp_month", "1 to 12"));
         }
-        let exp_year = *required(self.exp_year.as_ref(), "exp_year")?;
+        let exp_year = *needed(self.exp_year.as_ref(), "exp_year")?;
         // The month key of `now` is yyyymm00, as the limits' calendar builds it.
         let this_month = crate::domain::time::MemberZone::utc().periods(now).month.0;
         let expires = i32::from(exp_year) * 10_000 + i32::from(exp_month) * 100;
@@ -858,7 +872,7 @@ impl AddPaymentMethodRequest {
                 "a four-digit year; the card must not have expired",
             ));
         }
-        let cvc = required(self.cvc.as_ref(), "cvc")?;
+        let cvc = needed(self.cvc.as_ref(), "cvc")?;
         if !(3..=4).contains(&cvc.len()) || !cvc.bytes().all(|b| b.is_ascii_digit()) {
             return Err(invalid("cvc", "3 or 4 digits"));
         }
@@ -901,27 +915,127 @@ fn iban_valid(iban: &str) -> bool {
 
 impl AddPaymentMethodRequest {
     fn into_bank(self) -> Result<crate::payments::NewMethod, ApiError> {
-        let iban: String = required(self.iban.as_ref(), "iban")?
-            .chars()
-            .filter(|c| *c != ' ')
-            .collect::<String>()
-            .to_ascii_uppercase();
-        if !iban_valid(&iban) {
-            return Err(ApiError::InvalidField {
-                param: "iban",
-                detail: "an IBAN: country, check digits and account, 15 to 34 characters"
-                    .to_owned(),
-            });
-        }
-        let holder = required(self.name.as_ref(), "name")?.trim().to_owned();
-        if holder.is_empty() || holder.chars().count() > HOLDER_CHARS_MAX {
-            return Err(ApiError::InvalidField {
-                param: "name",
-                detail: "the account holder's name, 1 to 70 characters".to_owned(),
-            });
-        }
-        Ok(crate::payments::NewMethod::Bank { iban, holder })
+        bank_account(self.iban.as_ref(), self.name.as_ref())
     }
+}
+
+/// A bank account as typed: the IBAN checked (spaces dropped, upper-cased, check digits) and
+/// the holder's name present.
+///
+/// # Errors
+/// `InvalidField` on `iban` or `name`.
+fn bank_account(
+    iban: Option<&String>,
+    name: Option<&String>,
+) -> Result<crate::payments::NewMethod, ApiError> {
+    let iban: String = needed(iban, "iban")?
+        .chars()
+        .filter(|c| *c != ' ')
+        .collect::<String>()
+        .to_ascii_uppercase();
+    if !iban_valid(&iban) {
+        return Err(ApiError::InvalidField {
+            param: "iban",
+            detail: "an IBAN: country, check digits and account, 15 to 34 characters".to_owned(),
+        });
+    }
+    let holder = needed(name, "name")?.trim().to_owned();
+    if holder.is_empty() || holder.chars().count() > HOLDER_CHARS_MAX {
+        return Err(ApiError::InvalidField {
+            param: "name",
+            detail: "the account holder's name, 1 to 70 characters".to_owned(),
+        });
+    }
+    Ok(crate::payments::NewMethod::Bank { iban, holder })
+}
+
+/// `POST /v1/members/me/cash-outs`: settled balance out to a bank account, given inline
+/// (`bank_account`) or saved (`payment_method_id`, a bank method): one of the two.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CashOutRequest {
+    /// Decimal amount taken from the balance, e.g. `"20.00"`; the charge comes out of it.
+    #[schema(value_type = String)]
+    pub amount: Value,
+    /// ISO 4217 code of the wallet.
+    pub currency: String,
+    /// A bank account given now: `{iban, name}` (not saved).
+    pub bank_account: Option<BankAccountRequest>,
+    /// A saved bank payment method (`pm_…`).
+    pub payment_method_id: Option<String>,
+}
+
+impl std::fmt::Debug for CashOutRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the IBAN: a debug print must not leak it into a log.
+        f.debug_struct("CashOutRequest")
+            .field("currency", &self.currency)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A bank account in a request.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BankAccountRequest {
+    /// The IBAN (spaces allowed).
+    pub iban: Option<String>,
+    /// The account holder's name.
+    pub name: Option<String>,
+}
+
+/// Where a cash-out request says to pay.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CashOutTo {
+    /// A bank account typed now, to tokenize.
+    Given(crate::payments::NewMethod),
+    /// A saved method.
+    Saved(crate::domain::ids::PaymentMethodId),
+}
+
+impl CashOutRequest {
+    /// The one conversion of a cash-out request.
+    ///
+    /// # Errors
+    /// `InvalidAmount` (zero included), `InvalidField` naming the field.
+    pub fn into_parts(self) -> Result<(Amount, Currency, CashOutTo), ApiError> {
+        let amount = amount_field(&self.amount, "amount")?;
+        if amount.is_zero() {
+            return Err(ApiError::InvalidAmount { param: "amount" });
+        }
+        let currency = currency_field(&self.currency, "currency")?;
+        let to = match (self.bank_account, self.payment_method_id) {
+            (Some(account), None) => {
+                CashOutTo::Given(bank_account(account.iban.as_ref(), account.name.as_ref())?)
+            }
+            (None, Some(id)) => {
+                CashOutTo::Saved(id.parse().map_err(|_| ApiError::InvalidField {
+                    param: "payment_method_id",
+                    detail: "a payment method id, pm_ and 16 hex digits".to_owned(),
+                })?)
+            }
+            _ => {
+                return Err(ApiError::InvalidField {
+                    param: "bank_account",
+                    detail: "either bank_account {iban, name} or payment_method_id".to_owned(),
+                });
+            }
+        };
+        Ok((amount, currency, to))
+    }
+}
+
+/// `POST /v1/members/me/cash-outs` → 201.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CashOutCreated {
+    /// `co_` and 16 hex digits.
+    pub cash_out_id: String,
+    /// The service charge kept.
+    pub charge: String,
+    /// Paid to the bank account: the amount less the charge.
+    pub net: String,
+    /// ISO 4217 code.
+    pub currency: String,
 }
 
 /// A saved payment method as the member sees it (`POST /v1/members/me/payment-methods` → 201,
@@ -936,6 +1050,54 @@ pub struct PaymentMethodView {
     pub brand: String,
     /// The last four digits.
     pub last4: String,
+}
+
+/// `PUT /v1/members/me/wallets/{currency}/top-off`: the wallet's automatic top-off ([0230]).
+/// With `enabled` false the other fields may be left out.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TopOffRequest {
+    /// Whether purchases short of funds top off automatically.
+    pub enabled: bool,
+    /// Added to the shortage, e.g. `"5.00"` (zero: exactly the shortage).
+    #[schema(value_type = Option<String>)]
+    pub top_off_amount: Option<Value>,
+    /// The saved method charged (`pm_…`).
+    pub payment_method_id: Option<String>,
+}
+
+impl TopOffRequest {
+    /// The one conversion of a top-off setting; `None` turns it off.
+    ///
+    /// # Errors
+    /// `InvalidAmount` or `InvalidField` naming the field.
+    pub fn into_setting(self) -> Result<Option<crate::domain::account::TopOff>, ApiError> {
+        if !self.enabled {
+            return Ok(None);
+        }
+        let amount = amount_field(
+            needed(self.top_off_amount.as_ref(), "top_off_amount")?,
+            "top_off_amount",
+        )?;
+        let method = needed(self.payment_method_id.as_ref(), "payment_method_id")?
+            .parse()
+            .map_err(|_| ApiError::InvalidField {
+                param: "payment_method_id",
+                detail: "a payment method id, pm_ and 16 hex digits".to_owned(),
+            })?;
+        Ok(Some(crate::domain::account::TopOff { amount, method }))
+    }
+}
+
+/// A wallet's automatic top-off as the member sees it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TopOffView {
+    /// Always true (a wallet without top-off shows `null`).
+    pub enabled: bool,
+    /// Added to the shortage.
+    pub top_off_amount: String,
+    /// The method charged.
+    pub payment_method_id: String,
 }
 
 /// `POST /v1/members/me/deposits`: add funds from a saved payment method.
@@ -1046,6 +1208,8 @@ pub struct WalletView {
     pub debt: String,
     /// What a purchase could spend now: paid balance down to the credit line.
     pub available: String,
+    /// Automatic top-off, when on.
+    pub top_off: Option<TopOffView>,
 }
 
 /// Limits of one currency.

@@ -430,6 +430,11 @@ fn describe_reject(reject: Reject) -> (StatusCode, &'static str, &'static str) {
             code,
             "A returned bank debit left a debt in this wallet; the next deposit repays it first",
         ),
+        Reject::CashOutBelowCharge => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            "The cash-out is not larger than its service charge; nothing would be paid out",
+        ),
     }
 }
 

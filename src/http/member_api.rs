@@ -5,23 +5,29 @@
 
 use hyper::StatusCode;
 
-use super::app::{App, MemberSession, new_id};
+use super::app::{App, KeyScope, MemberSession, new_id};
 use super::client::ClientAddr;
 use super::dto::{
     AccountResponse, AddFundsRequest, AddPaymentMethodRequest, BuyerTokenCreated,
-    BuyerTokenRequest, DepositCreated, Done, LimitsRequest, LimitsView, MemberCreated,
-    OpenWalletRequest, PaymentMethodView, PurchaseView, RegisterRequest, SessionCreated,
-    SignInRequest, WalletView,
+    BuyerTokenRequest, CashOutCreated, CashOutRequest, CashOutTo, DepositCreated, Done,
+    LimitsRequest, LimitsView, MemberCreated, OpenWalletRequest, PaymentMethodView, PurchaseView,
+    RegisterRequest, SessionCreated, SignInRequest, TopOffRequest, TopOffView, WalletView,
 };
 use super::error::{ApiError, Problem};
+use super::idempotent::idempotent;
 use super::json::{parse_json, rfc3339};
 use super::router::json;
 use super::routes::{Call, Outcome};
 use crate::actors::gateway::{GatewayError, OpenError};
 use crate::actors::messages::{AccountView, CommandError, MemberCommand};
 use crate::crypto::token::{BuyerClaims, SessionClaims};
-use crate::domain::account::{OpenAccount, SessionExpiry, StartDeposit, Wallet, check_open_fields};
-use crate::domain::ids::{AccountId, DepositId, LoginId, PaymentMethodId, SessionId, VendorId};
+use crate::domain::account::{
+    CashOut, Destination, OpenAccount, SessionExpiry, StartDeposit, Wallet, check_open_fields,
+};
+use crate::domain::event::IdempotencyStamp;
+use crate::domain::ids::{
+    AccountId, CashOutId, DepositId, LoginId, Owner, PaymentMethodId, SessionId, VendorId,
+};
 use crate::domain::money::{Amount, Balance, Currency, format_amount, format_balance};
 use crate::domain::payment_method::{Rail, SavedMethod};
 use crate::domain::reject::Reject;
@@ -480,6 +486,7 @@ pub async fn remove_payment_method(app: &App, call: Call<'_>) -> Outcome {
 /// called outside the account's actor with the deposit id as its idempotency key.
 #[utoipa::path(post, path = "/v1/members/me/deposits", tag = "members",
     request_body = AddFundsRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry answer the first response, also after a restart")),
     responses((status = 201, description = "Charged and credited", body = DepositCreated),
         (status = 400, description = "A field is invalid; param names it", body = Problem),
         (status = 401, description = "No live session", body = Problem),
@@ -490,48 +497,125 @@ pub async fn remove_payment_method(app: &App, call: Call<'_>) -> Outcome {
     security(("member_session" = [])))]
 pub async fn add_funds(app: &App, call: Call<'_>) -> Outcome {
     let member = call.member()?;
-    let request: AddFundsRequest = parse_json(&call.body)?;
-    let (amount, currency, method) = request.into_parts()?;
-    // The session is checked by the account before anything is charged.
-    app.registry
-        .check_session(member.account, member.login, member.session)
-        .await
-        .map_err(member_error)?;
-    let deposit = DepositId(new_id());
-    let command = StartDeposit {
-        deposit,
-        currency,
-        amount,
-        method,
-        amount_max: app.config.buy_window.charge_max,
+    let scope = KeyScope {
+        caller: Owner::Account(member.account),
+        route: "deposits",
     };
-    let deposited = app
-        .deposit(member.account, command)
-        .await
-        .map_err(deposit_error)?;
-    let view = app
-        .registry
-        .account_view(member.account, None)
-        .await
-        .map_err(member_error)?;
-    let balance = view
-        .wallets
-        .iter()
-        .find(|(held, _)| *held == currency)
-        .map_or(Balance::ZERO, |(_, wallet)| wallet.balance);
-    Ok(json(
-        StatusCode::CREATED,
-        &DepositCreated {
+    let parse = |body: &[u8]| parse_json::<AddFundsRequest>(body)?.into_parts();
+    idempotent(app, &call, scope, parse, |parts, key| async move {
+        let (amount, currency, method) = parts;
+        // The session is checked by the account before anything is charged.
+        app.registry
+            .check_session(member.account, member.login, member.session)
+            .await
+            .map_err(member_error)?;
+        let command = StartDeposit {
+            deposit: DepositId(new_id()),
+            currency,
+            amount,
+            method,
+            amount_max: app.config.buy_window.charge_max,
+            idempotency: key.map(|(key, request_digest)| IdempotencyStamp {
+                key,
+                request_digest,
+            }),
+        };
+        let deposited = app
+            .deposit(member.account, command)
+            .await
+            .map_err(deposit_error)?;
+        let view = app
+            .registry
+            .account_view(member.account, None)
+            .await
+            .map_err(member_error)?;
+        let balance = view
+            .wallets
+            .iter()
+            .find(|(held, _)| *held == currency)
+            .map_or(Balance::ZERO, |(_, wallet)| wallet.balance);
+        let (deposit, status) = match deposited {
+            Deposited::Credited(deposit) => (deposit, "credited"),
+            Deposited::Pending(deposit) => (deposit, "pending"),
+        };
+        let created = DepositCreated {
             deposit_id: deposit.to_string(),
-            status: match deposited {
-                Deposited::Credited => "credited",
-                Deposited::Pending => "pending",
-            }
-            .to_owned(),
+            status: status.to_owned(),
             balance: format_balance(balance, currency),
             currency: currency.code().to_owned(),
-        },
-    ))
+        };
+        Ok((StatusCode::CREATED, super::json::to_json(&created)))
+    })
+    .await
+}
+
+/// `POST /v1/members/me/cash-outs`: pays settled paid balance out to a bank account, less
+/// the service charge `max(fixed, rate_ppm × amount)` of the currency, rounded up to its minor
+/// unit ([0274]). Never incentive money, never the credit line, never an unsettled debit. The
+/// cash-out is journaled as the payout instruction the settlement runner pays.
+#[utoipa::path(post, path = "/v1/members/me/cash-outs", tag = "members",
+    request_body = CashOutRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry answer the first response, also after a restart")),
+    responses((status = 201, description = "Paid out", body = CashOutCreated),
+        (status = 400, description = "A field is invalid; param names it", body = Problem),
+        (status = 401, description = "No live session", body = Problem),
+        (status = 402, description = "Above the settled paid balance, or a debt is open", body = Problem),
+        (status = 404, description = "No such saved bank account", body = Problem),
+        (status = 409, description = "No wallet in this currency", body = Problem),
+        (status = 422, description = "Not larger than its charge, or an unsupported currency", body = Problem)),
+    security(("member_session" = [])))]
+pub async fn cash_out(app: &App, call: Call<'_>) -> Outcome {
+    let member = call.member()?;
+    let scope = KeyScope {
+        caller: Owner::Account(member.account),
+        route: "cash-outs",
+    };
+    let parse = |body: &[u8]| parse_json::<CashOutRequest>(body)?.into_parts();
+    idempotent(app, &call, scope, parse, |parts, key| async move {
+        let (amount, currency, to) = parts;
+        let rule = app
+            .config
+            .money
+            .cash_out_charge(currency)
+            .ok_or(ApiError::Reject(Reject::CurrencyUnsupported))?;
+        let charge = rule
+            .on(amount, currency)
+            .ok_or(ApiError::Reject(Reject::AmountTooLarge))?;
+        let destination = match to {
+            CashOutTo::Saved(method) => Destination::Saved(method),
+            CashOutTo::Given(account) => Destination::Given(tokenize(app, &account, app.now())?),
+        };
+        let command = CashOut {
+            cash_out: CashOutId(new_id()),
+            currency,
+            amount,
+            charge,
+            destination,
+        };
+        let stamp = key.map(|(key, request_digest)| IdempotencyStamp {
+            key,
+            request_digest,
+        });
+        let done = app
+            .registry
+            .cash_out(
+                member.account,
+                (member.login, member.session),
+                command,
+                stamp,
+            )
+            .await
+            .map_err(member_error)?;
+        metrics::counter!(crate::metrics::CASH_OUTS).increment(1);
+        let created = CashOutCreated {
+            cash_out_id: done.cash_out.to_string(),
+            charge: format_amount(done.charge, currency),
+            net: format_amount(done.net, currency),
+            currency: currency.code().to_owned(),
+        };
+        Ok((StatusCode::CREATED, super::json::to_json(&created)))
+    })
+    .await
 }
 
 /// The problem a failed deposit answers: the account's refusal, or the processor's decline
@@ -590,6 +674,46 @@ pub async fn open_wallet(app: &App, call: Call<'_>) -> Outcome {
     ))
 }
 
+/// `PUT /v1/members/me/wallets/{currency}/top-off`: turns the wallet's automatic top-off on
+/// (shortage plus `top_off_amount`, charged to a saved method) or off ([0230]). The buy
+/// window's top-off uses it, and so does `POST /v1/authorize` when it is on.
+#[utoipa::path(put, path = "/v1/members/me/wallets/{currency}/top-off", tag = "members",
+    params(("currency" = String, Path, description = "The wallet's ISO 4217 code")),
+    request_body = TopOffRequest,
+    responses((status = 200, description = "The wallet with its setting", body = WalletView),
+        (status = 400, description = "A field is invalid; param names it", body = Problem),
+        (status = 401, description = "No live session", body = Problem),
+        (status = 404, description = "No such payment method", body = Problem),
+        (status = 409, description = "No wallet in this currency", body = Problem)),
+    security(("member_session" = [])))]
+pub async fn set_top_off(app: &App, call: Call<'_>) -> Outcome {
+    let member = call.member()?;
+    let currency = super::dto::currency_field(call.params.get("currency")?, "currency")?;
+    let request: TopOffRequest = parse_json(&call.body)?;
+    let setting = request.into_setting()?;
+    let command = MemberCommand::SetTopOff {
+        currency,
+        setting,
+        amount_max: app.config.buy_window.charge_max,
+    };
+    app.registry
+        .member_command(member.account, member.login, member.session, command)
+        .await
+        .map_err(member_error)?;
+    let view = app
+        .registry
+        .account_view(member.account, None)
+        .await
+        .map_err(member_error)?;
+    let wallet = view
+        .wallets
+        .iter()
+        .find(|(held, _)| *held == currency)
+        .map(|(_, wallet)| wallet_view(currency, wallet))
+        .ok_or(ApiError::Reject(Reject::WalletMissing))?;
+    Ok(json(StatusCode::OK, &wallet))
+}
+
 /// A currency field that names a currency the service holds wallets in.
 ///
 /// # Errors
@@ -645,6 +769,11 @@ pub fn wallet_view(currency: Currency, wallet: &Wallet) -> WalletView {
         credit_line: format_amount(wallet.credit_limit, currency),
         debt: format_amount(wallet.debt, currency),
         available: format_amount(wallet.available(), currency),
+        top_off: wallet.top_off.map(|setting| TopOffView {
+            enabled: true,
+            top_off_amount: format_amount(setting.amount, currency),
+            payment_method_id: setting.method.to_string(),
+        }),
     }
 }
 

@@ -18,6 +18,7 @@ pub mod buy_window;
 pub mod client;
 pub mod dto;
 pub mod error;
+pub mod idempotent;
 pub mod json;
 pub mod member_api;
 pub mod metrics_listener;

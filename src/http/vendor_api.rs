@@ -4,95 +4,31 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use bytes::Bytes;
 use hyper::StatusCode;
-use sha2::{Digest, Sha256};
 
-use super::app::{App, IdempotencyCheck, Replay};
+use super::app::App;
 use super::dto::{
-    self, AccessRequest, AccessResponse, AuthorizationEntitlement, AuthorizationResponse,
+    AccessRequest, AccessResponse, AuthorizationEntitlement, AuthorizationResponse,
     AuthorizeRequest, AuthorizeResponse, BatchRequest, BatchResponse, BatchResult, EntitlementView,
     Priced, SummaryLine, SummaryResponse,
 };
 use super::error::{ApiError, Problem, TokenKind};
+use super::idempotent::idempotent;
 use super::json::{parse_json, rfc3339};
 use super::purchase::{Charge, claim_offer, count_outcome, mint_access_token, purchase};
-use super::router::{JSON, PROBLEM_JSON, json, respond};
+use super::router::json;
 use super::routes::{Call, Outcome};
 use crate::actors::messages::Authorization;
 use crate::actors::registry::VendorEntry;
 use crate::crypto::token::{AccessClaims, BuyerClaims, TokenError};
-use crate::domain::account::{AccessCommand, AuthorizeCommand};
+use crate::domain::account::{AccessCommand, AuthorizeCommand, StartDeposit};
 use crate::domain::entitlement::Entitlement;
 use crate::domain::event::IdempotencyStamp;
-use crate::domain::ids::{AccountId, EntitlementId, LoginId, OfferId, SessionId};
+use crate::domain::ids::{AccountId, DepositId, EntitlementId, LoginId, OfferId, SessionId};
 use crate::domain::money::{Currency, format_amount, format_total};
 use crate::domain::reject::Reject;
 use crate::domain::time::Timestamp;
 use crate::metrics as names;
-
-/// The response header that marks an answer as the replay of a kept first answer.
-pub const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
-
-/// Runs `work` on the body `parse` made of the request, under the request's
-/// `Idempotency-Key`, if it has one: a retry with the same key and body answers the first
-/// response (its status, body and `Content-Type`, marked `Idempotent-Replayed: true`); a
-/// dropped handler releases the key.
-///
-/// The body is parsed before the key is claimed: a body that does not parse is answered
-/// without using up one of the vendor's keys, so junk cannot fill its quota (and answering it
-/// again costs what remembering it would).
-async fn idempotent<R, F>(
-    app: &App,
-    call: &Call<'_>,
-    vendor: &VendorEntry,
-    parse: impl FnOnce(&[u8]) -> Result<R, ApiError>,
-    work: impl FnOnce(R, Option<(String, [u8; 32])>) -> F,
-) -> Outcome
-where
-    F: std::future::Future<Output = Result<(StatusCode, Bytes), ApiError>>,
-{
-    let key = dto::idempotency_key(call.headers)?;
-    let request = parse(&call.body)?;
-    let Some(key) = key else {
-        let (status, body) = work(request, None).await?;
-        return Ok(respond(status, JSON, body));
-    };
-    let digest: [u8; 32] = Sha256::digest(&call.body).into();
-    let claim = match app
-        .idempotency
-        .begin(vendor.profile.id, &key, digest, app.now())?
-    {
-        IdempotencyCheck::Replay(first) => {
-            names::hot().replayed.increment(1);
-            let mut response = respond(first.status, first.content_type, first.body);
-            response.headers_mut().insert(
-                IDEMPOTENT_REPLAYED,
-                hyper::header::HeaderValue::from_static("true"),
-            );
-            return Ok(response);
-        }
-        IdempotencyCheck::Proceed(claim) => claim,
-    };
-    match work(request, Some((key, digest))).await {
-        Ok((status, body)) => {
-            claim.complete(Replay {
-                status,
-                content_type: JSON,
-                body: body.clone(),
-            });
-            Ok(respond(status, JSON, body))
-        }
-        Err(error) => {
-            claim.complete(Replay {
-                status: error.describe().0,
-                content_type: PROBLEM_JSON,
-                body: error.body(),
-            });
-            Err(error)
-        }
-    }
-}
 
 /// `POST /v1/authorize`: charges a member through the buyer token, once per
 /// `Idempotency-Key`.
@@ -109,7 +45,7 @@ pub async fn authorize(app: &App, call: Call<'_>) -> Outcome {
     let started = Instant::now();
     let vendor = call.vendor()?.clone();
     let parse = |body: &[u8]| parse_json::<AuthorizeRequest>(body)?.into_parts();
-    idempotent(app, &call, &vendor, parse, |parts, key| async {
+    idempotent(app, &call, vendor.profile.id, parse, |parts, key| async {
         let stamp = key.map(|(key, request_digest)| IdempotencyStamp {
             key,
             request_digest,
@@ -160,6 +96,39 @@ async fn priced(
     }
 }
 
+/// The automatic top-off of `POST /v1/authorize` ([0230]): a purchase refused for funds is
+/// tried once more after charging the member's top-off method for the shortage plus the
+/// wallet's top-off amount, when the member turned top-off on for that wallet. The charge
+/// runs outside the account's actor like any deposit. Without a top-off the refusal stands;
+/// a declined charge answers `payment_declined` with its code.
+async fn top_off_and_retry(
+    app: &App,
+    account: AccountId,
+    command: AuthorizeCommand,
+    started: Instant,
+) -> Result<Authorization, ApiError> {
+    let plan = app
+        .registry
+        .top_off_needed(account, command.currency, command.price)
+        .await?;
+    let Some((setting, total)) = plan else {
+        return Err(ApiError::Reject(Reject::InsufficientFunds));
+    };
+    let deposit = StartDeposit {
+        deposit: DepositId(super::app::new_id()),
+        currency: command.currency,
+        amount: total,
+        method: setting.method,
+        amount_max: app.config.buy_window.charge_max,
+        idempotency: None,
+    };
+    app.deposit(account, deposit)
+        .await
+        .map_err(super::member_api::deposit_error)?;
+    metrics::counter!(names::DEPOSITS, "step" => "top_off").increment(1);
+    purchase(app, account, command, started.elapsed()).await
+}
+
 async fn authorize_one(
     app: &App,
     vendor: &VendorEntry,
@@ -172,7 +141,11 @@ async fn authorize_one(
     let charge = priced(app, vendor, what, now).await?;
     let offer = charge.offer;
     let command = charge.command(buyer.login, buyer.session, vendor.profile.id, idempotency);
-    let outcome = purchase(app, buyer.account, command, started.elapsed()).await;
+    let retry = command.clone();
+    let mut outcome = purchase(app, buyer.account, command, started.elapsed()).await;
+    if matches!(outcome, Err(ApiError::Reject(Reject::InsufficientFunds))) {
+        outcome = top_off_and_retry(app, buyer.account, retry, started).await;
+    }
     // A claimed offer is used up only by a purchase; anything else frees it.
     release_unless_purchased(app, vendor, offer, &outcome);
     let authorization = outcome?;
@@ -234,7 +207,7 @@ pub async fn authorize_batch(app: &App, call: Call<'_>) -> Outcome {
     let started = Instant::now();
     let vendor = call.vendor()?.clone();
     let parse = |body: &[u8]| parse_json::<BatchRequest>(body)?.into_items();
-    idempotent(app, &call, &vendor, parse, |items, key| async {
+    idempotent(app, &call, vendor.profile.id, parse, |items, key| async {
         let response = authorize_many(app, &vendor, key, items, started).await?;
         Ok((StatusCode::OK, super::json::to_json(&response)))
     })

@@ -26,9 +26,11 @@ pub use settlement::Settlements;
 pub use test_processor::{TEST_BANK_SETTLE_MS, TestProcessor};
 
 use crate::actors::gateway::GatewayError;
+use crate::actors::messages::DepositStart;
 use crate::actors::registry::Registry;
 use crate::domain::account::{DepositOutcome, Settlement, StartDeposit};
 use crate::domain::ids::{AccountId, DepositId};
+use crate::domain::kept::KeptOutcome;
 use crate::domain::money::{Amount, Currency};
 use crate::domain::payment_method::{Rail, SavedMethod};
 use crate::domain::time::Timestamp;
@@ -159,13 +161,14 @@ pub enum DepositError {
     Declined(#[from] Declined),
 }
 
-/// How a deposit ended for the member.
+/// How a deposit ended for the member, naming it (a retry of a kept request names the
+/// first one's deposit).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Deposited {
     /// Charged and credited: the money is final.
-    Credited,
+    Credited(DepositId),
     /// A bank debit accepted and credited as unsettled: spendable now, final when it settles.
-    Pending,
+    Pending(DepositId),
 }
 
 /// Charges `processor` for a deposit into `account` and credits it, in the order the module
@@ -184,8 +187,10 @@ pub async fn deposit(
     command: StartDeposit,
     now: Timestamp,
 ) -> Result<Deposited, DepositError> {
+    let (deposit, amount, currency) = (command.deposit, command.amount, command.currency);
     let method = match registry.start_deposit(account, command).await {
-        Ok(method) => method,
+        Ok(DepositStart::Started(method)) => method,
+        Ok(DepositStart::Replay { deposit, outcome }) => return replayed(deposit, outcome),
         Err(refused) => {
             metrics::counter!(crate::metrics::DEPOSITS, "step" => "refused").increment(1);
             return Err(refused.into());
@@ -193,23 +198,39 @@ pub async fn deposit(
     };
     metrics::counter!(crate::metrics::DEPOSITS, "step" => "started").increment(1);
     let charge = Charge {
-        key: command.deposit,
+        key: deposit,
         account,
         method,
-        amount: command.amount,
-        currency: command.currency,
+        amount,
+        currency,
         started_at: now,
     };
     let answer = charge_once(processor, &charge);
     registry
-        .finish_deposit(account, command.deposit, outcome(&answer))
+        .finish_deposit(account, deposit, outcome(&answer))
         .await?;
     let charged = answer?;
     if charged.settles_later {
         settlements.watch(charge);
-        return Ok(Deposited::Pending);
+        return Ok(Deposited::Pending(deposit));
     }
-    Ok(Deposited::Credited)
+    Ok(Deposited::Credited(deposit))
+}
+
+/// The answer to a retry of a kept deposit request: as the first one ended.
+fn replayed(deposit: DepositId, outcome: Option<KeptOutcome>) -> Result<Deposited, DepositError> {
+    match outcome {
+        Some(KeptOutcome::Credited) => Ok(Deposited::Credited(deposit)),
+        Some(KeptOutcome::Pending) => Ok(Deposited::Pending(deposit)),
+        Some(KeptOutcome::Declined(code)) => Err(DepositError::Declined(Declined { code })),
+        // The first request is still being decided (or a crash left it to start-up). A key
+        // kept for a cash-out is scoped to that route and never found here.
+        None | Some(KeptOutcome::CashedOut { .. }) => Err(DepositError::Refused(
+            GatewayError::Command(crate::actors::messages::CommandError::Reject(
+                crate::domain::reject::Reject::DepositInProgress,
+            )),
+        )),
+    }
 }
 
 /// The outcome to journal for a processor's answer.

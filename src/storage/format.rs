@@ -28,14 +28,15 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::account::{
-    AccountState, IdempotencyRecord, Login, PendingDeposit, Session, SessionExpiry, Wallet,
+    AccountState, IdempotencyRecord, Login, PendingDeposit, Session, SessionExpiry, TopOff, Wallet,
 };
 use crate::domain::entitlement::{ContentKey, Entitlement, Terms};
 use crate::domain::event::{Authorized, Event, IdempotencyStamp, Origin};
 use crate::domain::ids::{
-    AccountId, AuthorizationId, DepositId, EntitlementId, LoginId, OfferId, Owner, PaymentMethodId,
-    SessionId, VendorId,
+    AccountId, AuthorizationId, CashOutId, DepositId, EntitlementId, LoginId, OfferId, Owner,
+    PaymentMethodId, SessionId, VendorId,
 };
+use crate::domain::kept::{KeptOutcome, KeptRequest, MemberRoute};
 use crate::domain::limits::{Limits, Spending};
 use crate::domain::money::{Amount, Balance, Currency, NetTotal, Total};
 use crate::domain::offer::{IncentivePolicy, Offer, OfferBook};
@@ -354,6 +355,60 @@ enum EventV4 {
         amount: u64,
         at: i64,
     },
+    RequestKept {
+        account: u64,
+        route: MemberRouteV4,
+        key: String,
+        digest: [u8; 32],
+        subject: u64,
+        forgotten: Vec<(MemberRouteV4, String)>,
+        at: i64,
+    },
+    TopOffSet {
+        account: u64,
+        currency: CurrencyV4,
+        setting: Option<TopOffV4>,
+        at: i64,
+    },
+    CashedOut {
+        account: u64,
+        cash_out: u64,
+        currency: CurrencyV4,
+        amount: u64,
+        charge: u64,
+        destination: SavedMethodV4,
+        at: i64,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct TopOffV4 {
+    amount: u64,
+    method: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+enum MemberRouteV4 {
+    Deposits,
+    CashOuts,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+enum KeptOutcomeV5 {
+    Credited,
+    Pending,
+    Declined(String),
+    CashedOut { charge: u64, net: u64 },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct KeptRequestV5 {
+    route: MemberRouteV4,
+    key: String,
+    digest: [u8; 32],
+    subject: u64,
+    recorded_at: i64,
+    outcome: Option<KeptOutcomeV5>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -514,6 +569,7 @@ struct WalletV5 {
     unsettled: u64,
     debt: u64,
     returned: u64,
+    top_off: Option<TopOffV4>,
 }
 
 /// A bank debit accepted and not yet settled, in an account snapshot.
@@ -563,6 +619,7 @@ struct AccountSnapshotV5 {
     idempotency: Vec<IdempotencyRecordV4>,
     payment_methods: Vec<SavedMethodV4>,
     unsettled_deposits: Vec<UnsettledDepositV5>,
+    kept: Vec<KeptRequestV5>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -589,6 +646,8 @@ struct MemberTotalsV5 {
     balances: i128,
     returned: u128,
     debts: u128,
+    cash_outs: u128,
+    cash_out_charges: u128,
 }
 
 /// The deposits open at a checkpoint: `(account, deposit)` pairs.
@@ -619,6 +678,39 @@ fn origin_v4(origin: Origin) -> OriginV4 {
         Origin::Admin => OriginV4::Admin,
         Origin::Seed => OriginV4::Seed,
         Origin::PaymentMethod => OriginV4::PaymentMethod,
+    }
+}
+
+fn top_off_v4(setting: TopOff) -> TopOffV4 {
+    TopOffV4 {
+        amount: setting.amount.micros(),
+        method: setting.method.0,
+    }
+}
+
+fn route_v4(route: MemberRoute) -> MemberRouteV4 {
+    match route {
+        MemberRoute::Deposits => MemberRouteV4::Deposits,
+        MemberRoute::CashOuts => MemberRouteV4::CashOuts,
+    }
+}
+
+fn kept_v5(((route, key), request): (&(MemberRoute, String), &KeptRequest)) -> KeptRequestV5 {
+    KeptRequestV5 {
+        route: route_v4(*route),
+        key: key.clone(),
+        digest: request.digest,
+        subject: request.subject,
+        recorded_at: request.recorded_at.0,
+        outcome: request.outcome.as_ref().map(|outcome| match outcome {
+            KeptOutcome::Credited => KeptOutcomeV5::Credited,
+            KeptOutcome::Pending => KeptOutcomeV5::Pending,
+            KeptOutcome::Declined(code) => KeptOutcomeV5::Declined(code.clone()),
+            KeptOutcome::CashedOut { charge, net } => KeptOutcomeV5::CashedOut {
+                charge: charge.micros(),
+                net: net.micros(),
+            },
+        }),
     }
 }
 
@@ -965,6 +1057,54 @@ fn event_v4(event: &Event) -> EventV4 {
             amount: amount.micros(),
             at: at.0,
         },
+        Event::CashedOut {
+            account,
+            cash_out,
+            currency,
+            amount,
+            charge,
+            destination,
+            at,
+        } => EventV4::CashedOut {
+            account: account.0,
+            cash_out: cash_out.0,
+            currency: currency_v4(*currency),
+            amount: amount.micros(),
+            charge: charge.micros(),
+            destination: saved_method_v4(destination),
+            at: at.0,
+        },
+        Event::TopOffSet {
+            account,
+            currency,
+            setting,
+            at,
+        } => EventV4::TopOffSet {
+            account: account.0,
+            currency: currency_v4(*currency),
+            setting: setting.map(top_off_v4),
+            at: at.0,
+        },
+        Event::RequestKept {
+            account,
+            route,
+            key,
+            digest,
+            subject,
+            forgotten,
+            at,
+        } => EventV4::RequestKept {
+            account: account.0,
+            route: route_v4(*route),
+            key: key.clone(),
+            digest: *digest,
+            subject: *subject,
+            forgotten: forgotten
+                .iter()
+                .map(|(route, key)| (route_v4(*route), key.clone()))
+                .collect(),
+            at: at.0,
+        },
         Event::OfferPosted(offer) => EventV4::OfferPosted(Box::new(offer_v4(offer))),
         Event::OffersPruned { vendor, offers, at } => EventV4::OffersPruned {
             vendor: vendor.0,
@@ -1040,6 +1180,38 @@ fn origin(origin: OriginV4) -> Origin {
         OriginV4::Seed => Origin::Seed,
         OriginV4::PaymentMethod => Origin::PaymentMethod,
     }
+}
+
+fn top_off(setting: TopOffV4) -> TopOff {
+    TopOff {
+        amount: Amount::from_micros(setting.amount),
+        method: PaymentMethodId(setting.method),
+    }
+}
+
+fn route(route: MemberRouteV4) -> MemberRoute {
+    match route {
+        MemberRouteV4::Deposits => MemberRoute::Deposits,
+        MemberRouteV4::CashOuts => MemberRoute::CashOuts,
+    }
+}
+
+fn kept(stored: KeptRequestV5) -> ((MemberRoute, String), KeptRequest) {
+    let request = KeptRequest {
+        digest: stored.digest,
+        subject: stored.subject,
+        recorded_at: Timestamp(stored.recorded_at),
+        outcome: stored.outcome.map(|outcome| match outcome {
+            KeptOutcomeV5::Credited => KeptOutcome::Credited,
+            KeptOutcomeV5::Pending => KeptOutcome::Pending,
+            KeptOutcomeV5::Declined(code) => KeptOutcome::Declined(code),
+            KeptOutcomeV5::CashedOut { charge, net } => KeptOutcome::CashedOut {
+                charge: Amount::from_micros(charge),
+                net: Amount::from_micros(net),
+            },
+        }),
+    };
+    ((route(stored.route), stored.key), request)
 }
 
 fn saved_method(method: SavedMethodV4) -> SavedMethod {
@@ -1491,6 +1663,59 @@ fn event(event: EventV4) -> Result<Event, FormatError> {
             amount: Amount::from_micros(amount),
             at: Timestamp(at),
         },
+        EventV4::CashedOut {
+            account,
+            cash_out,
+            currency: code,
+            amount,
+            charge,
+            destination,
+            at,
+        } => {
+            if charge >= amount {
+                return Err(FormatError::Corrupt("a cash-out charged all it took"));
+            }
+            Event::CashedOut {
+                account: AccountId(account),
+                cash_out: CashOutId(cash_out),
+                currency: currency(code)?,
+                amount: Amount::from_micros(amount),
+                charge: Amount::from_micros(charge),
+                destination: saved_method(destination),
+                at: Timestamp(at),
+            }
+        }
+        EventV4::TopOffSet {
+            account,
+            currency: code,
+            setting,
+            at,
+        } => Event::TopOffSet {
+            account: AccountId(account),
+            currency: currency(code)?,
+            setting: setting.map(top_off),
+            at: Timestamp(at),
+        },
+        EventV4::RequestKept {
+            account,
+            route: stored,
+            key,
+            digest,
+            subject,
+            forgotten,
+            at,
+        } => Event::RequestKept {
+            account: AccountId(account),
+            route: route(stored),
+            key,
+            digest,
+            subject,
+            forgotten: forgotten
+                .into_iter()
+                .map(|(stored, key)| (route(stored), key))
+                .collect(),
+            at: Timestamp(at),
+        },
     })
 }
 
@@ -1581,6 +1806,7 @@ fn wallet_v5(wallet: &Wallet) -> WalletV5 {
         unsettled: wallet.unsettled.micros(),
         debt: wallet.debt.micros(),
         returned: wallet.returned.micros(),
+        top_off: wallet.top_off.map(top_off_v4),
     }
 }
 
@@ -1654,6 +1880,7 @@ pub fn encode_account(position: u64, state: &AccountState) -> SnapshotRows {
                 started_at: unsettled.started_at.0,
             })
             .collect(),
+        kept: state.kept.iter().map(kept_v5).collect(),
     };
     SnapshotRows {
         rows: vec![(
@@ -1721,10 +1948,12 @@ pub fn decode_account(bytes: &[u8]) -> Result<AccountSnapshot, FormatError> {
                     unsettled: Amount::from_micros(wallet.unsettled),
                     debt: Amount::from_micros(wallet.debt),
                     returned: Amount::from_micros(wallet.returned),
+                    top_off: wallet.top_off.map(top_off),
                 },
             ))
         })
         .collect::<Result<_, FormatError>>()?;
+    state.kept = stored.kept.into_iter().map(kept).collect();
     state.limits = stored
         .limits
         .into_iter()
@@ -1869,6 +2098,8 @@ pub fn encode_checkpoint(checkpoint: &FeedCheckpoint) -> SnapshotRows {
                         balances: totals.balances.micros(),
                         returned: totals.returned.micros(),
                         debts: totals.debts.micros(),
+                        cash_outs: totals.cash_outs.micros(),
+                        cash_out_charges: totals.cash_out_charges.micros(),
                     },
                 )
             })
@@ -1931,6 +2162,8 @@ pub fn decode_checkpoint(bytes: &[u8]) -> Result<FeedCheckpoint, FormatError> {
                     balances: NetTotal::from_micros(totals.balances),
                     returned: Total::from_micros(totals.returned),
                     debts: Total::from_micros(totals.debts),
+                    cash_outs: Total::from_micros(totals.cash_outs),
+                    cash_out_charges: Total::from_micros(totals.cash_out_charges),
                 },
             ))
         })
@@ -2085,6 +2318,38 @@ mod tests {
                 reason: "declined".to_owned(),
                 at: Timestamp(6),
             },
+            Event::DepositAccepted {
+                account: AccountId(1),
+                deposit: DepositId(3),
+                currency: usd,
+                amount: Amount::from_micros(9),
+                charge_reference: "dd_1".to_owned(),
+                at: Timestamp(7),
+            },
+            Event::DepositReturned {
+                account: AccountId(1),
+                deposit: DepositId(3),
+                currency: usd,
+                amount: Amount::from_micros(9),
+                debt: Amount::from_micros(4),
+                reason: "insufficient_funds".to_owned(),
+                at: Timestamp(8),
+            },
+            Event::DebtRepaid {
+                account: AccountId(1),
+                currency: usd,
+                amount: Amount::from_micros(4),
+                at: Timestamp(9),
+            },
+            Event::RequestKept {
+                account: AccountId(1),
+                route: MemberRoute::Deposits,
+                key: "k".to_owned(),
+                digest: [7; 32],
+                subject: 3,
+                forgotten: vec![(MemberRoute::Deposits, "old".to_owned())],
+                at: Timestamp(10),
+            },
         ];
         for (position, event) in (7..).zip(&events) {
             let bytes = encode_record(position, event);
@@ -2199,6 +2464,88 @@ mod tests {
     }
 
     #[test]
+    fn a_snapshot_keeps_methods_unsettled_debits_debts_and_kept_requests() {
+        let (_, mut state) = seeded();
+        let account = state.id;
+        let jpy = Currency::parse("JPY").unwrap();
+        let bank = SavedMethod {
+            id: PaymentMethodId(5),
+            rail: Rail::BankDebit,
+            brand: "bank".into(),
+            last4: "3001".into(),
+            token: "tok_bank_insufficient_funds_00".into(),
+            added_at: Timestamp(1),
+        };
+        let at = Timestamp(2);
+        let amount = Amount::from_micros(7_000_000);
+        let deposit = |id| DepositId(id);
+        for event in [
+            Event::PaymentMethodAdded {
+                account,
+                method: bank.clone(),
+                at,
+            },
+            Event::DepositStarted {
+                account,
+                deposit: deposit(1),
+                currency: jpy,
+                amount,
+                method: bank.clone(),
+                at,
+            },
+            Event::RequestKept {
+                account,
+                route: MemberRoute::Deposits,
+                key: "k".to_owned(),
+                digest: [3; 32],
+                subject: 1,
+                forgotten: Vec::new(),
+                at,
+            },
+            Event::DepositAccepted {
+                account,
+                deposit: deposit(1),
+                currency: jpy,
+                amount,
+                charge_reference: "dd".to_owned(),
+                at,
+            },
+            Event::DepositStarted {
+                account,
+                deposit: deposit(2),
+                currency: jpy,
+                amount,
+                method: bank.clone(),
+                at,
+            },
+            Event::DepositAccepted {
+                account,
+                deposit: deposit(2),
+                currency: jpy,
+                amount,
+                charge_reference: "dd".to_owned(),
+                at,
+            },
+            Event::DepositReturned {
+                account,
+                deposit: deposit(2),
+                currency: jpy,
+                amount,
+                debt: Amount::from_micros(1_000_000),
+                reason: "insufficient_funds".to_owned(),
+                at,
+            },
+        ] {
+            state.apply(&event);
+        }
+        assert_eq!(state.unsettled_deposits.len(), 1);
+        assert!(!state.kept.is_empty());
+        let rows = encode_account(9, &state);
+        let read = decode_account(&rows.rows[0].1).unwrap();
+        assert_eq!(read.state, state);
+    }
+
+    #[test]
     fn a_snapshot_that_breaks_an_invariant_is_corrupt_not_a_panic() {
         let (_, mut state) = seeded();
         if let Some(wallet) = state.wallets.values_mut().next() {
@@ -2223,6 +2570,8 @@ mod tests {
                 balances: NetTotal::from_micros(-7),
                 returned: Total::from_micros(11),
                 debts: Total::from_micros(13),
+                cash_outs: Total::from_micros(17),
+                cash_out_charges: Total::from_micros(19),
             },
         );
         let checkpoint = FeedCheckpoint {

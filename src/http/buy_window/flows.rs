@@ -480,8 +480,8 @@ async fn insufficient_funds(browser: &Browser<'_>, found: &Found, signed: &Signe
     };
     let action = browser.path(&offer_path(found, "top-off"));
     let add_funds = browser.path(&offer_path(found, "funds"));
-    let total = top_off_total(browser, shortage);
-    let label = view.top_off_card.as_ref().map(SavedMethod::label);
+    let total = top_off_total(browser, shortage, view.top_off_amount);
+    let label = view.top_off_method.as_ref().map(SavedMethod::label);
     let top_off = match (&label, total) {
         (Some(label), Some(total)) => Some(TopOff {
             action: &action,
@@ -506,11 +506,12 @@ async fn insufficient_funds(browser: &Browser<'_>, found: &Found, signed: &Signe
     )
 }
 
-/// Shortage plus the configured top-off amount, if it stays within the largest charge.
-fn top_off_total(browser: &Browser<'_>, shortage: Amount) -> Option<Amount> {
+/// Shortage plus the top-off amount (the wallet's own, else the configured default), if it
+/// stays within the largest charge.
+fn top_off_total(browser: &Browser<'_>, shortage: Amount, own: Option<Amount>) -> Option<Amount> {
     let config = &browser.app.config.buy_window;
     shortage
-        .checked_add(config.top_off_amount)
+        .checked_add(own.unwrap_or(config.top_off_amount))
         .filter(|total| *total <= config.charge_max)
 }
 
@@ -526,10 +527,10 @@ async fn top_off_first(
     let Some(shortage) = view.shortage else {
         return Ok(());
     };
-    let Some(method) = view.top_off_card.map(|card| card.id) else {
+    let Some(method) = view.top_off_method.map(|method| method.id) else {
         return Err(problem(browser, found, &ApiError::NoPaymentMethod, None));
     };
-    let Some(total) = top_off_total(browser, shortage) else {
+    let Some(total) = top_off_total(browser, shortage, view.top_off_amount) else {
         let above_limit = ApiError::PaymentDeclined {
             decline_code: "amount_too_large".to_owned(),
         };
@@ -556,6 +557,7 @@ async fn charge_and_deposit(
         amount,
         method,
         amount_max: app.config.buy_window.charge_max,
+        idempotency: None,
     };
     app.deposit(signed.member.account, command)
         .await
@@ -638,7 +640,7 @@ pub(super) async fn add_funds(
         Ok(view) => view,
         Err(page) => return Ok(page),
     };
-    let Some(method) = view.top_off_card.map(|card| card.id) else {
+    let Some(method) = view.top_off_method.map(|method| method.id) else {
         return Ok(problem(browser, &found, &ApiError::NoPaymentMethod, None));
     };
     match charge_and_deposit(browser, &signed, method, amount, found.offer.currency).await {
