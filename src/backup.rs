@@ -207,8 +207,13 @@ impl BackupServer {
                     let spawned = std::thread::Builder::new()
                         .name("farthing-backup-copy".to_owned())
                         .spawn(move || {
-                            serve_one(stream, &store, &data_dir, durable.as_ref());
+                            let outcome = serve_one(&stream, &store, &data_dir, durable.as_ref());
+                            // Free before answering: a client told "done" may ask again at
+                            // once and must not be told another backup is running.
                             busy_clear(&done);
+                            if let Some(outcome) = outcome {
+                                answer(stream, outcome.as_ref());
+                            }
                         });
                     if spawned.is_err() {
                         busy_clear(&busy);
@@ -236,24 +241,20 @@ fn busy_clear(busy: &AtomicBool) {
     busy.store(false, Ordering::Release);
 }
 
-/// Reads one request line and answers it.
+/// Reads one request and makes the copy; `None` when no request could be read (nothing to
+/// answer).
 fn serve_one(
-    stream: UnixStream,
+    stream: &UnixStream,
     store: &FjallStore,
     data_dir: &Path,
     durable: &(dyn Fn() -> u64 + Send + Sync),
-) {
+) -> Option<Result<StoreCopy, BackupError>> {
     let _ = stream.set_read_timeout(Some(REQUEST_TIMEOUT));
-    let Ok(reader) = stream.try_clone() else {
-        return;
-    };
+    let reader = stream.try_clone().ok()?;
     let mut line = String::new();
-    if BufReader::new(std::io::Read::take(reader, REQUEST_BYTES_MAX))
+    BufReader::new(std::io::Read::take(reader, REQUEST_BYTES_MAX))
         .read_line(&mut line)
-        .is_err()
-    {
-        return;
-    }
+        .ok()?;
     let dest = PathBuf::from(line.trim_end_matches(['\r', '\n']));
     let outcome = if dest.is_absolute() {
         copy(store, data_dir, &dest, durable)
@@ -268,7 +269,7 @@ fn serve_one(
         ),
         Err(error) => tracing::warn!(dest = %dest.display(), %error, "backup failed"),
     }
-    answer(stream, outcome.as_ref());
+    Some(outcome)
 }
 
 fn answer(mut stream: UnixStream, outcome: Result<&StoreCopy, &BackupError>) {
