@@ -4,22 +4,27 @@
 //! with an independent calendar). Every decision must equal the model's; after every step
 //! money is conserved, no balance is below its credit line, no limit was exceeded in any
 //! period, and no idempotent retry debited twice; at the end replaying the journal into fresh
-//! states gives the live ones.
+//! states gives the live ones. Bank debits (accepted, then settled or returned, a return after
+//! spending leaving a debt the next deposit repays) and cash-outs of settled balance are in the
+//! mix, and conservation counts returns, cash-outs, their charges and debts.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use farthing::domain::account::{
     AccessCommand, AccessDecision, AccountPolicy, AccountState, AuthorizeCommand,
-    AuthorizeDecision, Login, SessionExpiry,
+    AuthorizeDecision, CashOut, DEPOSITS_UNSETTLED_MAX, DepositOutcome, Destination, Login,
+    SessionExpiry, Settlement, StartDeposit,
 };
 use farthing::domain::entitlement::{ContentKey, ContentUrl, Terms};
 use farthing::domain::event::{Event, IdempotencyStamp, Origin};
 use farthing::domain::ids::{
-    AccountId, AuthorizationId, EntitlementId, LoginId, SessionId, VendorId,
+    AccountId, AuthorizationId, CashOutId, DepositId, EntitlementId, LoginId, PaymentMethodId,
+    SessionId, VendorId,
 };
 use farthing::domain::limits::{LimitKind, Limits};
 use farthing::domain::money::{Amount, Currency};
+use farthing::domain::payment_method::{Rail, SavedMethod};
 use farthing::domain::reject::Reject;
 use farthing::domain::time::{HOUR_MS, MemberZone, Timestamp};
 use farthing::domain::vendor::{VendorProfile, VendorState};
@@ -33,6 +38,19 @@ const POLICY: AccountPolicy = AccountPolicy {
     idempotency_retention_ms: RETENTION_MS,
 };
 const TOKEN_TTL_MS: u64 = 120_000;
+/// Every account's saved bank account (debits and cash-outs).
+const BANK: PaymentMethodId = PaymentMethodId(77);
+
+fn bank() -> SavedMethod {
+    SavedMethod {
+        id: BANK,
+        rail: Rail::BankDebit,
+        brand: "bank".into(),
+        last4: "3000".into(),
+        token: "tok_bank_ok_00".into(),
+        added_at: Timestamp(0),
+    }
+}
 const UNKNOWN: u64 = 999_999;
 
 fn usd() -> Currency {
@@ -104,6 +122,22 @@ enum Cmd {
     },
     Advance {
         ms: u64,
+    },
+    /// A bank debit accepted now, settling later.
+    BankDebit {
+        acct: usize,
+        amount: u64,
+    },
+    /// The bank's answer for one of the account's unsettled debits.
+    Settle {
+        acct: usize,
+        pick: usize,
+        returned: bool,
+    },
+    CashOut {
+        acct: usize,
+        amount: u64,
+        charge: u64,
     },
 }
 
@@ -226,6 +260,11 @@ fn cmd() -> impl Strategy<Value = Cmd> {
             }),
         1 => (acct(), pick()).prop_map(|(acct, pick)| Cmd::Reverse { acct, pick }),
         2 => advance,
+        2 => (acct(), 1..=400u64).prop_map(|(acct, amount)| Cmd::BankDebit { acct, amount }),
+        2 => (acct(), pick(), prop::bool::weighted(0.4))
+            .prop_map(|(acct, pick, returned)| Cmd::Settle { acct, pick, returned }),
+        1 => (acct(), 0..=400u64, 0..=60u64)
+            .prop_map(|(acct, amount, charge)| Cmd::CashOut { acct, amount, charge }),
     ]
 }
 
@@ -334,6 +373,15 @@ struct ModelAccount {
     sessions: Vec<ModelSession>,
     idempotency: BTreeMap<(VendorId, String), Record>,
     spent_tokens: BTreeSet<u64>,
+    /// Owed after a returned debit was spent.
+    debt: u64,
+    /// Accepted debits not settled yet, oldest first.
+    unsettled: Vec<(DepositId, u64)>,
+    /// Returned by the bank after being credited.
+    returned: u64,
+    /// Paid out by cash-outs (amount less charge), and the charges kept.
+    cashed_out: u64,
+    charges: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -430,6 +478,11 @@ impl Sim {
                 sessions: Vec::new(),
                 idempotency: BTreeMap::new(),
                 spent_tokens: BTreeSet::new(),
+                debt: 0,
+                unsettled: Vec::new(),
+                returned: 0,
+                cashed_out: 0,
+                charges: 0,
             });
             sim.apply(
                 index,
@@ -443,6 +496,14 @@ impl Sim {
                     language: "en".into(),
                     time_zone: (*zone).into(),
                     currency: usd(),
+                    at: now,
+                },
+            );
+            sim.apply(
+                index,
+                &Event::PaymentMethodAdded {
+                    account: account_id(index),
+                    method: bank(),
                     at: now,
                 },
             );
@@ -509,6 +570,17 @@ impl Sim {
                 reference,
                 eur: in_eur,
             } => self.deposit(*acct, *amount, *reference, *in_eur),
+            Cmd::BankDebit { acct, amount } => self.bank_debit(*acct, *amount),
+            Cmd::Settle {
+                acct,
+                pick,
+                returned,
+            } => self.settle(*acct, *pick, *returned),
+            Cmd::CashOut {
+                acct,
+                amount,
+                charge,
+            } => self.cash_out(*acct, *amount, *charge),
             Cmd::CreditLine { acct, limit } => self.credit_line(*acct, *limit),
             Cmd::SetLimits { acct, limits } => {
                 let state = &self.live[*acct].state;
@@ -576,11 +648,133 @@ impl Sim {
             assert_eq!(decided, Err(Reject::WalletMissing));
         } else {
             let event = decided.unwrap().unwrap();
+            let repaid =
+                self.live[acct]
+                    .state
+                    .repayment(usd(), Amount::from_micros(amount), self.now);
+            let model = &mut self.model[acct];
             model.references.insert(reference);
-            model.balance += i64::try_from(amount).unwrap();
             model.deposited += amount;
+            let repay = amount.min(model.debt);
+            model.debt -= repay;
+            model.balance += i64::try_from(amount - repay).unwrap();
+            assert_eq!(repaid.is_some(), repay > 0, "a deposit repays an open debt");
             self.apply(acct, &event);
+            if let Some(repaid) = repaid {
+                self.apply(acct, &repaid);
+            }
         }
+    }
+
+    fn bank_debit(&mut self, acct: usize, amount: u64) {
+        let deposit = DepositId(self.fresh());
+        let command = StartDeposit {
+            deposit,
+            currency: usd(),
+            amount: Amount::from_micros(amount),
+            method: BANK,
+            amount_max: Amount::from_micros(400),
+            idempotency: None,
+        };
+        let decided = self.live[acct]
+            .state
+            .decide_start_deposit(&command, self.now);
+        let model = &self.model[acct];
+        if model.frozen {
+            assert_eq!(decided, Err(Reject::Frozen));
+            return;
+        }
+        if model.unsettled.len() >= DEPOSITS_UNSETTLED_MAX {
+            assert_eq!(decided, Err(Reject::DepositInProgress));
+            return;
+        }
+        self.apply(acct, &decided.unwrap());
+        let accepted = self.live[acct].state.decide_finish_deposit(
+            deposit,
+            &DepositOutcome::Pending("dd".into()),
+            self.now,
+        );
+        let model = &mut self.model[acct];
+        let repay = amount.min(model.debt);
+        assert_eq!(accepted.len(), if repay > 0 { 2 } else { 1 });
+        model.debt -= repay;
+        model.balance += i64::try_from(amount - repay).unwrap();
+        model.deposited += amount;
+        model.unsettled.push((deposit, amount));
+        for event in &accepted {
+            self.apply(acct, event);
+        }
+    }
+
+    fn settle(&mut self, acct: usize, pick: usize, returned: bool) {
+        let model = &mut self.model[acct];
+        let Some(index) = model.unsettled.len().checked_sub(1 + pick % 3) else {
+            let unknown = self.live[acct].state.decide_settle_deposit(
+                DepositId(UNKNOWN),
+                &Settlement::Settled,
+                self.now,
+            );
+            assert_eq!(unknown, None);
+            return;
+        };
+        let (deposit, amount) = model.unsettled.remove(index);
+        let settlement = if returned {
+            let held = u64::try_from(model.balance.max(0)).unwrap();
+            let taken = amount.min(held);
+            model.balance -= i64::try_from(taken).unwrap();
+            model.debt += amount - taken;
+            model.returned += amount;
+            Settlement::Returned("insufficient_funds".into())
+        } else {
+            Settlement::Settled
+        };
+        let event = self.live[acct]
+            .state
+            .decide_settle_deposit(deposit, &settlement, self.now)
+            .unwrap();
+        self.apply(acct, &event);
+        assert_eq!(
+            self.live[acct]
+                .state
+                .decide_settle_deposit(deposit, &settlement, self.now),
+            None,
+            "a debit settles once"
+        );
+    }
+
+    fn cash_out(&mut self, acct: usize, amount: u64, charge: u64) {
+        let command = CashOut {
+            cash_out: CashOutId(self.fresh()),
+            currency: usd(),
+            amount: Amount::from_micros(amount),
+            charge: Amount::from_micros(charge),
+            destination: Destination::Saved(BANK),
+        };
+        let decided = self.live[acct].state.decide_cash_out(&command, self.now);
+        let model = &mut self.model[acct];
+        let unsettled: u64 = model.unsettled.iter().map(|(_, amount)| amount).sum();
+        let settled = u64::try_from(model.balance.max(0))
+            .unwrap()
+            .saturating_sub(unsettled);
+        let expected = if model.frozen {
+            Some(Reject::Frozen)
+        } else if model.debt > 0 {
+            Some(Reject::DebtOutstanding)
+        } else if charge >= amount {
+            Some(Reject::CashOutBelowCharge)
+        } else if amount > settled {
+            Some(Reject::InsufficientFunds)
+        } else {
+            None
+        };
+        if let Some(reject) = expected {
+            assert_eq!(decided, Err(reject));
+            return;
+        }
+        model.balance -= i64::try_from(amount).unwrap();
+        model.cashed_out += amount - charge;
+        model.charges += charge;
+        self.apply(acct, &decided.unwrap());
     }
 
     fn credit_line(&mut self, acct: usize, limit: u64) {
@@ -697,6 +891,9 @@ impl Sim {
             .find(|p| p.acct == acct && p.content == command.content);
         if let Some(owned) = owned.filter(|p| p.valid_at(now)) {
             return Expect::Owned(owned.entitlement);
+        }
+        if model.debt > 0 {
+            return Expect::Reject(Reject::DebtOutstanding);
         }
         let today = calendar(&model.zone, now);
         let mine = || self.purchases.iter().filter(|p| p.acct == acct);
@@ -917,6 +1114,10 @@ impl Sim {
     fn check(&self) {
         let mut balances = 0_i64;
         let mut deposits = 0_u64;
+        // Money that left (returned debits, cash-outs paid) and what the balances do not show
+        // (charges kept, less debts owed).
+        let mut money_out = 0_i128;
+        let mut owed_extra = 0_i128;
         for (live, model) in self.live.iter().zip(&self.model) {
             let wallet = live.state.wallets.get(&usd()).unwrap();
             assert_eq!(wallet.balance.micros(), model.balance, "balance");
@@ -928,8 +1129,14 @@ impl Sim {
                 "balance below minus the credit line"
             );
             assert_eq!(live.state.frozen, model.frozen);
+            assert_eq!(wallet.debt.micros(), model.debt, "debt");
+            let unsettled: u64 = model.unsettled.iter().map(|(_, amount)| amount).sum();
+            assert_eq!(wallet.unsettled.micros(), unsettled, "unsettled");
+            assert_eq!(wallet.returned.micros(), model.returned, "returned");
             balances += wallet.balance.micros();
             deposits += model.deposited;
+            money_out += i128::from(model.returned) + i128::from(model.cashed_out);
+            owed_extra += i128::from(model.charges) - i128::from(model.debt);
         }
         // Vendor gross equals the non-reversed purchases, per vendor.
         let mut gross = 0_u64;
@@ -944,10 +1151,11 @@ impl Sim {
             assert_eq!(ledger.gross.micros(), u128::from(sold), "vendor gross");
             gross += u64::try_from(ledger.gross.micros()).unwrap();
         }
-        // Money is conserved: deposits == balances + vendor gross.
+        // Money is conserved: deposits − returned − cashed out == balances − debts + vendor
+        // gross + charges.
         assert_eq!(
-            i128::from(deposits),
-            i128::from(balances) + i128::from(gross),
+            i128::from(deposits) - money_out,
+            i128::from(balances) + i128::from(gross) + owed_extra,
             "money conservation"
         );
         for p in &self.purchases {
