@@ -502,6 +502,72 @@ fn insufficient_funds_offers_an_automatic_top_off() {
 }
 
 #[test]
+fn add_funds_with_a_declined_card_then_an_approved_one() {
+    let server = TestServer::start();
+    let api_key = register_news_vendor(&server);
+    let member = funded_member(&server, "cards@example.com", "0.01");
+    let save = |number: &str| {
+        let saved = server.post(
+            "/v1/members/me/payment-methods",
+            Some(&member.session),
+            &serde_json::json!({"kind": "card", "number": number,
+                                "exp_month": 12, "exp_year": 2040, "cvc": "123"}),
+        );
+        assert_eq!(saved.status, 201, "{:?}", saved.body);
+        saved.body["payment_method_id"].as_str().unwrap().to_owned()
+    };
+    // The declining card is saved first (a millisecond earlier on the test clock), so it is
+    // the one preselected.
+    let declining = save("4000000000000002");
+    server.clock.advance_ms(1);
+    let approving = save("4242424242424242");
+    run(async {
+        let demo = Demo::start(&server, api_key);
+        let browser = Browser::new().await;
+        let slug = demo.form_post_slugs(&browser).await.remove(0);
+        demo.open_buy_window(&browser, &slug).await;
+        demo.log_in(&browser, &member.email, Login::Session(Expiry::Absolute))
+            .await;
+        browser.click("button#buy").await;
+        browser.wait_for("#insufficient-funds").await;
+        browser.click("a#add-funds").await;
+        browser.wait_for("form#funds").await;
+        let declining_radio = format!("input[name=payment_method_id][value={declining}]");
+        let approving_radio = format!("input[name=payment_method_id][value={approving}]");
+        assert!(browser.is_checked(&declining_radio).await);
+        browser.fill("input#amount", "3.00").await;
+        browser.click("button#add").await;
+        browser.wait_for("p#funds-error").await;
+        assert_eq!(
+            browser
+                .attr("p#funds-error", "data-decline-code")
+                .await
+                .as_deref(),
+            Some("card_declined")
+        );
+        assert_eq!(
+            balance(&server, &member),
+            10_000,
+            "a decline credits nothing"
+        );
+        browser.screenshot("add-funds-declined").await;
+
+        // The member picks the other card: charged, credited, back to the buy window.
+        browser.set_checked(&approving_radio, true).await;
+        browser.fill("input#amount", "3.00").await;
+        browser.click("button#add").await;
+        browser.wait_for("button#buy").await;
+        assert_eq!(balance(&server, &member), 3_010_000);
+        browser.click("button#buy").await;
+        browser.wait_for("article#article").await;
+        assert_eq!(browser.current_url().await, demo.article_url(&slug));
+        server.totals_conserved();
+        browser.close().await;
+        demo.stop().await;
+    });
+}
+
+#[test]
 fn cancel_returns_to_the_vendors_home_page() {
     let server = TestServer::start();
     let api_key = register_news_vendor(&server);

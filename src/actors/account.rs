@@ -27,7 +27,7 @@ use super::messages::{
 };
 use crate::clock::Clock;
 use crate::domain::account::{
-    AccessDecision, AccountPolicy, AccountState, AuthorizeCommand, AuthorizeDecision,
+    AccessDecision, AccountPolicy, AccountState, AuthorizeCommand, AuthorizeDecision, KeptDecision,
 };
 use crate::domain::entitlement::Entitlement;
 use crate::domain::event::Event;
@@ -501,25 +501,19 @@ impl Handler<StartDepositMessage> for AccountActor {
     fn handle(&mut self, message: StartDepositMessage, _: &mut Context<Self>) {
         let now = self.env.clock.now();
         let command = &message.command;
-        let kept = match &command.idempotency {
-            None => Ok(None),
-            Some(stamp) => self
-                .state
-                .decide_keep_request(
-                    MemberRoute::Deposits,
-                    stamp,
-                    command.deposit.0,
-                    now,
-                    &self.env.policy,
-                )
-                .map(Some),
-        };
-        let kept = match kept {
+        let decided = self.state.decide_keep_request(
+            MemberRoute::Deposits,
+            command.idempotency.as_ref(),
+            command.deposit.0,
+            now,
+            &self.env.policy,
+        );
+        let kept = match decided {
             Err(reject) => {
                 self.refuse(message.reply, reject.into());
                 return;
             }
-            Ok(Some(Err(first))) => {
+            Ok(KeptDecision::Replay(first)) => {
                 let replay = DepositStart::Replay {
                     deposit: DepositId(first.subject),
                     outcome: first.outcome.clone(),
@@ -527,8 +521,7 @@ impl Handler<StartDepositMessage> for AccountActor {
                 Self::reply_after(self.pending_read(), message.reply, Ok(replay));
                 return;
             }
-            Ok(Some(Ok(event))) => Some(event),
-            Ok(None) => None,
+            Ok(KeptDecision::Proceed(kept)) => kept,
         };
         let result = self
             .state
@@ -613,25 +606,19 @@ impl Handler<CashOutMessage> for AccountActor {
             self.refuse(message.reply, reject.into());
             return;
         }
-        let kept = match &message.idempotency {
-            None => Ok(None),
-            Some(stamp) => self
-                .state
-                .decide_keep_request(
-                    MemberRoute::CashOuts,
-                    stamp,
-                    command.cash_out.0,
-                    now,
-                    &self.env.policy,
-                )
-                .map(Some),
-        };
-        let kept = match kept {
+        let decided = self.state.decide_keep_request(
+            MemberRoute::CashOuts,
+            message.idempotency.as_ref(),
+            command.cash_out.0,
+            now,
+            &self.env.policy,
+        );
+        let kept = match decided {
             Err(reject) => {
                 self.refuse(message.reply, reject.into());
                 return;
             }
-            Ok(Some(Err(first))) => {
+            Ok(KeptDecision::Replay(first)) => {
                 let answer = match first.outcome {
                     Some(KeptOutcome::CashedOut { charge, net }) => Ok(CashedOut {
                         cash_out: CashOutId(first.subject),
@@ -643,8 +630,7 @@ impl Handler<CashOutMessage> for AccountActor {
                 Self::reply_after(self.pending_read(), message.reply, answer);
                 return;
             }
-            Ok(Some(Ok(event))) => Some(event),
-            Ok(None) => None,
+            Ok(KeptDecision::Proceed(kept)) => kept,
         };
         let net = command.amount.checked_sub(command.charge);
         let result = self
@@ -897,6 +883,11 @@ impl Handler<BuyerViewMessage> for AccountActor {
                 owned: state.valid_entitlement(&message.content, now).is_some(),
                 shortage: state.shortage(message.currency, message.price),
                 top_off_method: state.top_off_method(message.currency).cloned(),
+                methods: {
+                    let mut methods: Vec<_> = state.payment_methods.values().cloned().collect();
+                    methods.sort_by_key(|method| (method.added_at, method.id));
+                    methods
+                },
                 top_off_amount: state
                     .wallets
                     .get(&message.currency)

@@ -105,6 +105,28 @@ where
         .map_err(GatewayError::Command)
 }
 
+/// Like [`ask`], but waits for mailbox room instead of refusing: for answers that must land
+/// (a charge already made, a bank's final word), where the wait is bounded by the few such
+/// messages an account can have in flight.
+async fn ask_waiting<A, M, T>(
+    addr: &Addr<A>,
+    make: impl FnOnce(ReplyTo<T>) -> M,
+) -> Result<T, GatewayError>
+where
+    A: Actor + Handler<M>,
+    A::Context: ToEnvelope<A, M>,
+    M: Message<Result = ()> + Send + 'static,
+{
+    let (reply, answer) = oneshot::channel::<Result<T, CommandError>>();
+    addr.send(make(reply))
+        .await
+        .map_err(|_| GatewayError::from(Fault::Stopped))?;
+    answer
+        .await
+        .map_err(|_| GatewayError::from(Fault::Stopped))?
+        .map_err(GatewayError::Command)
+}
+
 impl Registry {
     fn account_addr(
         &self,
@@ -210,18 +232,12 @@ impl Registry {
         outcome: DepositOutcome,
     ) -> Result<bool, GatewayError> {
         let addr = self.account_addr(account)?;
-        let (reply, answer) = oneshot::channel();
-        addr.send(FinishDepositMessage {
+        ask_waiting(&addr, |reply| FinishDepositMessage {
             deposit,
             outcome,
             reply,
         })
         .await
-        .map_err(|_| GatewayError::from(Fault::Stopped))?;
-        answer
-            .await
-            .map_err(|_| GatewayError::from(Fault::Stopped))?
-            .map_err(GatewayError::Command)
     }
 
     /// The deposits of `account` whose money is not final yet.
@@ -287,18 +303,12 @@ impl Registry {
         settlement: Settlement,
     ) -> Result<bool, GatewayError> {
         let addr = self.account_addr(account)?;
-        let (reply, answer) = oneshot::channel();
-        addr.send(SettleDepositMessage {
+        ask_waiting(&addr, |reply| SettleDepositMessage {
             deposit,
             settlement,
             reply,
         })
         .await
-        .map_err(|_| GatewayError::from(Fault::Stopped))?;
-        answer
-            .await
-            .map_err(|_| GatewayError::from(Fault::Stopped))?
-            .map_err(GatewayError::Command)
     }
 
     /// Sets a wallet's credit line.

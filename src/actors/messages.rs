@@ -521,6 +521,8 @@ pub struct BuyerView {
     /// The wallet's own top-off amount, when its top-off is on (else the configured default
     /// applies).
     pub top_off_amount: Option<Amount>,
+    /// Every saved payment method, oldest first (the add-funds page offers them).
+    pub methods: Vec<crate::domain::payment_method::SavedMethod>,
 }
 
 /// Read what the buy window needs, checking the session first.

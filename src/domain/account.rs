@@ -300,6 +300,15 @@ pub enum Settlement {
     Returned(String),
 }
 
+/// What a member request's `Idempotency-Key` decided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeptDecision<'a> {
+    /// Go on; journal this event (the key kept) with the request's own, if there is one.
+    Proceed(Option<Event>),
+    /// A retry: answer as the first request ended.
+    Replay(&'a KeptRequest),
+}
+
 /// A member's cash-out request, parsed at the edge: the charge computed from the configured
 /// rule, the destination tokenized by the processor.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -688,29 +697,28 @@ impl AccountState {
         })
     }
 
-    /// Looks up a keyed member request: a retry of one kept within retention is answered
-    /// from its record; a first one is kept with the event this returns, journaled with what
-    /// the request does (`subject`: the deposit id).
+    /// Looks up a member request by its `Idempotency-Key`, if it has one: a retry of one kept
+    /// within retention is answered from its record; a first one proceeds, with the event
+    /// that keeps it (journaled with what the request does; `subject`: its deposit or
+    /// cash-out id).
     ///
     /// # Errors
     /// `IdempotencyKeyReused` when the key was kept for another body.
     pub fn decide_keep_request(
         &self,
         route: MemberRoute,
-        stamp: &IdempotencyStamp,
+        stamp: Option<&IdempotencyStamp>,
         subject: u64,
         now: Timestamp,
         policy: &AccountPolicy,
-    ) -> Result<Result<Event, &KeptRequest>, Reject> {
-        match super::kept::check(
-            &self.kept,
-            route,
-            stamp,
-            policy.idempotency_retention_ms,
-            now,
-        )? {
-            KeptCheck::Replay(request) => Ok(Err(request)),
-            KeptCheck::Keep(forgotten) => Ok(Ok(Event::RequestKept {
+    ) -> Result<KeptDecision<'_>, Reject> {
+        let Some(stamp) = stamp else {
+            return Ok(KeptDecision::Proceed(None));
+        };
+        let retention_ms = policy.idempotency_retention_ms;
+        match super::kept::check(&self.kept, route, stamp, retention_ms, now)? {
+            KeptCheck::Replay(request) => Ok(KeptDecision::Replay(request)),
+            KeptCheck::Keep(forgotten) => Ok(KeptDecision::Proceed(Some(Event::RequestKept {
                 account: self.id,
                 route,
                 key: stamp.key.clone(),
@@ -718,7 +726,7 @@ impl AccountState {
                 subject,
                 forgotten,
                 at: now,
-            })),
+            }))),
         }
     }
 
@@ -1363,9 +1371,7 @@ impl AccountState {
                 reference,
                 ..
             } => {
-                let wallet = self.wallet_mut(*currency);
-                wallet.balance = checked(wallet.balance.checked_add_amount(*amount));
-                wallet.deposited = checked(wallet.deposited.checked_add(*amount));
+                self.credit(*currency, *amount);
                 self.deposit_references.insert(reference.as_str().into());
             }
             Event::CreditLineSet {
@@ -1501,9 +1507,7 @@ impl AccountState {
             } => {
                 self.pending_deposits.remove(deposit);
                 super::kept::record_outcome(&mut self.kept, deposit.0, &KeptOutcome::Credited);
-                let wallet = self.wallet_mut(*currency);
-                wallet.balance = checked(wallet.balance.checked_add_amount(*amount));
-                wallet.deposited = checked(wallet.deposited.checked_add(*amount));
+                self.credit(*currency, *amount);
             }
             Event::DepositFailed {
                 deposit, reason, ..
@@ -1549,9 +1553,7 @@ impl AccountState {
                     self.unsettled_deposits.len() <= DEPOSITS_UNSETTLED_MAX,
                     "more debits unsettled than allowed"
                 );
-                let wallet = self.wallet_mut(*currency);
-                wallet.balance = checked(wallet.balance.checked_add_amount(*amount));
-                wallet.deposited = checked(wallet.deposited.checked_add(*amount));
+                let wallet = self.credit(*currency, *amount);
                 wallet.unsettled = checked(wallet.unsettled.checked_add(*amount));
             }
             Event::DepositSettled {
@@ -1673,6 +1675,14 @@ impl AccountState {
             .insert(entitlement.key.clone(), entitlement.id);
         self.entitlements
             .insert(entitlement.id, entitlement.clone());
+    }
+
+    /// Money in: the balance and the deposited total grow by `amount`.
+    fn credit(&mut self, currency: Currency, amount: Amount) -> &mut Wallet {
+        let wallet = self.wallet_mut(currency);
+        wallet.balance = checked(wallet.balance.checked_add_amount(amount));
+        wallet.deposited = checked(wallet.deposited.checked_add(amount));
+        wallet
     }
 
     fn wallet_mut(&mut self, currency: Currency) -> &mut Wallet {

@@ -71,8 +71,19 @@ pub enum AddFundsError {
     AmountInvalid,
     /// Above the largest single deposit.
     AmountTooLarge,
-    /// The test payment processor declined.
+    /// The payment processor declined (`AddFundsView::decline_code` says why).
     Declined,
+}
+
+/// One saved payment method offered on the add-funds page (`input[name=payment_method_id]`).
+#[derive(Clone, Copy, Debug)]
+pub struct MethodChoice<'a> {
+    /// The method's id, the radio's value.
+    pub value: &'a str,
+    /// How the member knows it ("VISA •••• 4242").
+    pub label: &'a str,
+    /// Preselected.
+    pub checked: bool,
 }
 
 /// The manual add-funds page.
@@ -92,6 +103,10 @@ pub struct AddFundsView<'a> {
     pub amount: Option<&'a str>,
     /// Why the form is shown again, if it is.
     pub error: Option<AddFundsError>,
+    /// The saved methods to charge, one preselected; empty: the form charges none.
+    pub methods: &'a [MethodChoice<'a>],
+    /// The processor's code when it declined.
+    pub decline_code: Option<&'a str>,
     /// `a#cancel`: back to the buy window (or the vendor).
     pub cancel_href: &'a str,
 }
@@ -173,6 +188,9 @@ pub fn add_funds_page(view: &AddFundsView<'_>, lang: Lang) -> String {
         AddFundsError::AmountTooLarge => s.amount_too_large,
         AddFundsError::Declined => s.deposit_declined,
     });
+    let decline_code = view
+        .decline_code
+        .filter(|_| view.error == Some(AddFundsError::Declined));
     let step = minor_unit(view.currency);
     let main = html! {
         main.card {
@@ -186,10 +204,25 @@ pub fn add_funds_page(view: &AddFundsView<'_>, lang: Lang) -> String {
                 }
             }
             @if let Some(error) = error {
-                p #funds-error .notice.bad role="alert" { (error) }
+                p #funds-error .notice.bad role="alert" data-decline-code=[decline_code] {
+                    (error)
+                    @if let Some(code) = decline_code { " (" (code) ")" }
+                }
             }
             form #funds method="post" action=(view.action) {
                 (hidden_fields(view.csrf, view.session))
+                @if !view.methods.is_empty() {
+                    fieldset #methods {
+                        legend { (s.pay_with) }
+                        @for method in view.methods {
+                            label.choice {
+                                input type="radio" name="payment_method_id" value=(method.value)
+                                    checked[method.checked];
+                                " " (method.label)
+                            }
+                        }
+                    }
+                }
                 label.field for="amount" { ((s.amount_in)(view.currency.code())) }
                 input #amount .input type="number" name="amount" inputmode="decimal"
                     min=(step) step=(step) required value=[view.amount];
@@ -332,8 +365,46 @@ mod tests {
             balance: Some(Balance::from_micros(100_000)),
             amount: None,
             error,
+            methods: &[],
+            decline_code: None,
             cancel_href: "/buy/ofr_0123456789abcdef",
         }
+    }
+
+    #[test]
+    fn the_saved_methods_are_offered_one_preselected_and_a_decline_names_its_code() {
+        let methods = [
+            MethodChoice {
+                value: "pm_0000000000000001",
+                label: "VISA •••• 4242",
+                checked: true,
+            },
+            MethodChoice {
+                value: "pm_0000000000000002",
+                label: HOSTILE,
+                checked: false,
+            },
+        ];
+        let mut view = funds(Some(AddFundsError::Declined));
+        view.methods = &methods;
+        view.decline_code = Some("card_declined");
+        for lang in Lang::ALL {
+            let page = add_funds_page(&view, lang);
+            assert!(page.contains(lang.strings().pay_with));
+            assert!(page.contains(
+                r#"<input type="radio" name="payment_method_id" value="pm_0000000000000001" checked>"#
+            ));
+            assert!(page.contains(
+                r#"<input type="radio" name="payment_method_id" value="pm_0000000000000002">"#
+            ));
+            assert!(!page.contains(HOSTILE), "a label is escaped");
+            assert!(page.contains(r#"data-decline-code="card_declined""#));
+            assert!(element_text(&page, "p", "funds-error").contains("(card_declined)"));
+        }
+        // Without methods there is no choice; without a decline, no code.
+        let page = add_funds_page(&funds(Some(AddFundsError::AmountInvalid)), Lang::En);
+        assert!(!page.contains("payment_method_id"));
+        assert!(!page.contains("data-decline-code"));
     }
 
     #[test]

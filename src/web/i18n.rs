@@ -340,6 +340,8 @@ pub struct Strings {
 
     /// Add-funds page heading.
     pub add_funds_heading: &'static str,
+    /// Legend of the saved methods to charge.
+    pub pay_with: &'static str,
     /// Amount field label: "Amount ({currency code})".
     pub amount_in: fn(&str) -> String,
     /// Add-funds button.

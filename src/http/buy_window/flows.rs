@@ -27,7 +27,7 @@ use crate::http::member_api::{
 use crate::http::purchase::{Charge, claim_offer, mint_access_token, purchase};
 use crate::payments::{DepositError, NewMethod};
 use crate::web::funds::{
-    AddFundsError, AddFundsView, InsufficientFundsView, TopOff, WalletMissingView,
+    AddFundsError, AddFundsView, InsufficientFundsView, MethodChoice, TopOff, WalletMissingView,
 };
 use crate::web::pages::{self, BuyView, DeliverView, LoginError, LoginView, OfferSummary};
 use crate::web::register::{RegisterError, RegisterView, register_page};
@@ -461,11 +461,16 @@ pub(super) async fn open_wallet(
         Err(error) if is_session_reject(&error) => return Ok(session_lapsed(browser, &found)),
         Err(error) => return Ok(problem(browser, &found, &error, None)),
     }
+    Ok(back_to_window(browser, &found, &signed).await)
+}
+
+/// Back to the buy window after a step that changed the member's money: a redirect, or the
+/// page itself for a public-computer session (no cookie holds it, so it rides in the form).
+async fn back_to_window(browser: &Browser<'_>, found: &Found, signed: &Signed) -> Page {
     if signed.public_token.is_some() {
-        // No cookie holds a public-computer session: show the buy page with it in the form.
-        return Ok(buy_page_or_login(browser, &found, &signed).await);
+        return buy_page_or_login(browser, found, signed).await;
     }
-    Ok(Page::redirect(browser.path(&offer_path(&found, ""))))
+    Page::redirect(browser.path(&offer_path(found, "")))
 }
 
 /// FIG. 25: the shortage and the ways on (automatic top-off, add funds, cancel).
@@ -576,15 +581,27 @@ pub(super) async fn funds_form(browser: &Browser<'_>, text: &str) -> Result<Page
     let Some(signed) = browser.signed(None) else {
         return Ok(login_page(browser, &found, None, None));
     };
-    Ok(funds_page(browser, &found, &signed, None, None).await)
+    Ok(funds_page(browser, &found, &signed, FundsForm::default()).await)
+}
+
+/// What the add-funds form is shown again with.
+#[derive(Clone, Copy, Debug, Default)]
+struct FundsForm<'a> {
+    /// The amount typed.
+    amount: Option<&'a str>,
+    /// Why it is shown again.
+    error: Option<AddFundsError>,
+    /// The method chosen (else the top-off method is preselected).
+    chosen: Option<PaymentMethodId>,
+    /// The processor's code, when it declined.
+    decline_code: Option<&'a str>,
 }
 
 async fn funds_page(
     browser: &Browser<'_>,
     found: &Found,
     signed: &Signed,
-    amount: Option<&str>,
-    error: Option<AddFundsError>,
+    form: FundsForm<'_>,
 ) -> Page {
     let view = match member_view(browser, found, signed).await {
         Ok(view) => view,
@@ -592,14 +609,36 @@ async fn funds_page(
     };
     let action = browser.path(&offer_path(found, "funds"));
     let back = browser.path(&offer_path(found, ""));
+    let preselected = form
+        .chosen
+        .or_else(|| view.top_off_method.as_ref().map(|method| method.id));
+    let choices: Vec<(String, String, bool)> = view
+        .methods
+        .iter()
+        .map(|method| {
+            let chosen = Some(method.id) == preselected;
+            (method.id.to_string(), method.label(), chosen)
+        })
+        .collect();
+    let methods: Vec<MethodChoice<'_>> = choices
+        .iter()
+        .map(|(value, label, checked)| MethodChoice {
+            value,
+            label,
+            checked: *checked,
+        })
+        .collect();
+    let error = form.error;
     let page = AddFundsView {
         action: &action,
         csrf: &browser.csrf,
         session: signed.public_token.as_deref(),
         currency: found.offer.currency,
         balance: view.balance,
-        amount,
+        amount: form.amount,
         error,
+        methods: &methods,
+        decline_code: form.decline_code,
         cancel_href: &back,
     };
     let status = if error.is_some() {
@@ -625,37 +664,44 @@ pub(super) async fn add_funds(
         return Ok(session_lapsed(browser, &found));
     };
     let typed = form.get("amount").unwrap_or("").trim();
+    let chosen = form
+        .get("payment_method_id")
+        .and_then(|id| id.parse::<PaymentMethodId>().ok());
+    let again = |error, decline_code| FundsForm {
+        amount: Some(typed),
+        error: Some(error),
+        chosen,
+        decline_code,
+    };
     let amount = match parse_amount(typed) {
         Ok(amount) if !amount.is_zero() => amount,
         _ => {
-            let error = Some(AddFundsError::AmountInvalid);
-            return Ok(funds_page(browser, &found, &signed, Some(typed), error).await);
+            let form = again(AddFundsError::AmountInvalid, None);
+            return Ok(funds_page(browser, &found, &signed, form).await);
         }
     };
     if amount > browser.app.config.buy_window.charge_max {
-        let error = Some(AddFundsError::AmountTooLarge);
-        return Ok(funds_page(browser, &found, &signed, Some(typed), error).await);
+        let form = again(AddFundsError::AmountTooLarge, None);
+        return Ok(funds_page(browser, &found, &signed, form).await);
     }
     let view = match member_view(browser, &found, &signed).await {
         Ok(view) => view,
         Err(page) => return Ok(page),
     };
-    let Some(method) = view.top_off_method.map(|method| method.id) else {
+    // The method the member picked, when it is one of theirs; else the top-off method.
+    let picked = chosen.filter(|id| view.methods.iter().any(|method| method.id == *id));
+    let Some(method) = picked.or(view.top_off_method.map(|method| method.id)) else {
         return Ok(problem(browser, &found, &ApiError::NoPaymentMethod, None));
     };
     match charge_and_deposit(browser, &signed, method, amount, found.offer.currency).await {
         Ok(()) => {}
-        Err(ApiError::PaymentDeclined { .. }) => {
-            let error = Some(AddFundsError::Declined);
-            return Ok(funds_page(browser, &found, &signed, Some(typed), error).await);
+        Err(ApiError::PaymentDeclined { decline_code }) => {
+            let form = again(AddFundsError::Declined, Some(&decline_code));
+            return Ok(funds_page(browser, &found, &signed, form).await);
         }
         Err(error) => return Ok(problem(browser, &found, &error, Some(&view.language))),
     }
-    if signed.public_token.is_some() {
-        // No cookie holds a public-computer session: show the buy page with it in the form.
-        return Ok(buy_page_or_login(browser, &found, &signed).await);
-    }
-    Ok(Page::redirect(browser.path(&offer_path(&found, ""))))
+    Ok(back_to_window(browser, &found, &signed).await)
 }
 
 /// `GET /buy/{offer}/cancel`: back to the vendor's page.

@@ -69,6 +69,7 @@ pub const EN: Strings = Strings {
     open_wallet: |code| format!("Open a {code} wallet"),
 
     add_funds_heading: "Add funds",
+    pay_with: "Pay with",
     amount_in: |code| format!("Amount ({code})"),
     add_button: "Add funds",
     test_processor_note: "Paid with the test payment processor: no real money moves.",

@@ -57,6 +57,7 @@ pub const JA: Strings = Strings {
     open_wallet: |code| format!("{code}のウォレットを開設"),
 
     add_funds_heading: "入金",
+    pay_with: "支払い方法",
     amount_in: |code| format!("金額（{code}）"),
     add_button: "入金する",
     test_processor_note: "テスト用の決済処理を使用します。実際のお金は動きません。",

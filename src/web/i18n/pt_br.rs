@@ -69,6 +69,7 @@ pub const PT_BR: Strings = Strings {
     open_wallet: |code| format!("Abrir uma carteira em {code}"),
 
     add_funds_heading: "Adicionar saldo",
+    pay_with: "Pagar com",
     amount_in: |code| format!("Valor ({code})"),
     add_button: "Adicionar saldo",
     test_processor_note: "Pago com o processador de pagamentos de teste: nenhum dinheiro real \
