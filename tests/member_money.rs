@@ -899,3 +899,35 @@ fn cash_out_pays_settled_balance_less_its_charge_and_never_credit_or_unsettled_m
     assert_eq!(server.balance(&member), "10.00");
     server.totals_conserved();
 }
+
+#[test]
+fn an_authorize_says_how_it_was_paid_balance_first_then_credit() {
+    let server = TestServer::start();
+    let vendor = server.vendor("news.example");
+    let member = server.member("split@example.com", "UTC", "0.30");
+    let line = server.put(
+        &format!("/admin/v1/members/{}/credit-line", member.id),
+        Some(&server.admin_key),
+        &json!({"currency": "USD", "limit": "1.00"}),
+    );
+    assert_eq!(line.status, 200, "{:?}", line.body);
+    let buyer = server.buyer_token(&member.session, &vendor);
+    let first = server.authorize(&vendor, &buyer, "0.50", "/a/1");
+    assert_eq!(first.status, 200, "{:?}", first.body);
+    assert_eq!(
+        first.body["paid_from"],
+        json!({"incentive": "0.00", "balance": "0.30", "credit": "0.20"})
+    );
+    // All on credit now; owning it again costs nothing from anywhere.
+    let second = server.authorize(&vendor, &buyer, "0.10", "/a/2");
+    assert_eq!(
+        second.body["paid_from"],
+        json!({"incentive": "0.00", "balance": "0.00", "credit": "0.10"})
+    );
+    let owned = server.authorize(&vendor, &buyer, "0.50", "/a/1");
+    assert_eq!(owned.body["already_owned"], true);
+    assert_eq!(
+        owned.body["paid_from"],
+        json!({"incentive": "0.00", "balance": "0.00", "credit": "0.00"})
+    );
+}

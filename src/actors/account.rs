@@ -28,6 +28,7 @@ use super::messages::{
 use crate::clock::Clock;
 use crate::domain::account::{
     AccessDecision, AccountPolicy, AccountState, AuthorizeCommand, AuthorizeDecision, KeptDecision,
+    PaidFrom,
 };
 use crate::domain::entitlement::Entitlement;
 use crate::domain::event::Event;
@@ -290,12 +291,14 @@ impl AccountActor {
                     _ => return Err(CommandError::Reject(Reject::EntitlementUnknown)),
                 };
                 events.push(event);
+                let paid_from = self.state.payment_split(command.currency, command.price);
                 Ok(Authorization {
                     authorization: command.new_authorization,
                     charged: command.price,
                     already_owned: false,
                     replayed: false,
                     entitlement,
+                    paid_from: Some(paid_from),
                     before_journal_us: u64::try_from(started.elapsed().as_micros())
                         .unwrap_or(u64::MAX),
                 })
@@ -315,6 +318,7 @@ impl AccountActor {
                     already_owned: !replayed,
                     replayed,
                     entitlement,
+                    paid_from: (!replayed).then(PaidFrom::default),
                     before_journal_us: 0,
                 })
             }

@@ -72,6 +72,9 @@ pub struct Authorization {
     pub replayed: bool,
     /// The entitlement as it stands.
     pub entitlement: Entitlement,
+    /// How the charge was paid; `None` for a retry answered from the account's record (the
+    /// split of the first purchase is not kept).
+    pub paid_from: Option<crate::domain::account::PaidFrom>,
     /// Time the command spent before its entry reached the journal, µs (for metrics).
     pub before_journal_us: u64,
 }

@@ -300,6 +300,18 @@ pub enum Settlement {
     Returned(String),
 }
 
+/// How a purchase is paid: incentive grants first, then the paid balance above zero, then
+/// the credit line ([0204]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PaidFrom {
+    /// From incentive grants.
+    pub incentive: Amount,
+    /// From the paid balance above zero.
+    pub balance: Amount,
+    /// Drawn on the credit line.
+    pub credit: Amount,
+}
+
 /// What a member request's `Idempotency-Key` decided.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum KeptDecision<'a> {
@@ -1240,6 +1252,22 @@ impl AccountState {
                 at: now,
             },
         ))))
+    }
+
+    /// How a purchase of `price` in `currency` decided now is paid (before it is applied):
+    /// the paid balance above zero first, the credit line for the rest. Incentive grants come
+    /// first once they exist.
+    #[must_use]
+    pub fn payment_split(&self, currency: Currency, price: Amount) -> PaidFrom {
+        let held = self.wallets.get(&currency).map_or(Amount::ZERO, |wallet| {
+            wallet.balance.headroom_above(Balance::ZERO)
+        });
+        let balance = price.min(held);
+        PaidFrom {
+            incentive: Amount::ZERO,
+            balance,
+            credit: price.checked_sub(balance).unwrap_or(Amount::ZERO),
+        }
     }
 
     /// The newest entitlement to `content` if it still grants access at `now`.

@@ -293,6 +293,20 @@ pub struct AuthorizeResponse {
     pub access_token: String,
     /// The member's pseudonym at this vendor.
     pub member_ref: String,
+    /// How the charge was paid (zeros when already owned); `null` for a retry answered after
+    /// a restart, when the first split is no longer known.
+    pub paid_from: Option<PaidFromView>,
+}
+
+/// How a purchase was paid.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PaidFromView {
+    /// From incentive grants.
+    pub incentive: String,
+    /// From the paid balance.
+    pub balance: String,
+    /// Drawn on the credit line.
+    pub credit: String,
 }
 
 /// One item's outcome in a batch: the authorize result, or its problem.

@@ -26,6 +26,7 @@ use super::routes::{Caller, ROUTES};
         Problem,
         dto::AuthorizeRequest,
         dto::AuthorizeResponse,
+        dto::PaidFromView,
         dto::EntitlementView,
         dto::BatchRequest,
         dto::BatchResponse,

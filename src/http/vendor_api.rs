@@ -10,7 +10,7 @@ use super::app::App;
 use super::dto::{
     AccessRequest, AccessResponse, AuthorizationEntitlement, AuthorizationResponse,
     AuthorizeRequest, AuthorizeResponse, BatchRequest, BatchResponse, BatchResult, EntitlementView,
-    Priced, SummaryLine, SummaryResponse,
+    PaidFromView, Priced, SummaryLine, SummaryResponse,
 };
 use super::error::{ApiError, Problem, TokenKind};
 use super::idempotent::idempotent;
@@ -188,6 +188,11 @@ fn authorize_response(
         entitlement: entitlement_view(entitlement),
         access_token: mint_access_token(app, account, entitlement, now),
         member_ref: app.pseudonyms.member_ref(account.0, vendor.profile.id.0),
+        paid_from: authorization.paid_from.map(|paid| PaidFromView {
+            incentive: format_amount(paid.incentive, entitlement.currency),
+            balance: format_amount(paid.balance, entitlement.currency),
+            credit: format_amount(paid.credit, entitlement.currency),
+        }),
     }
 }
 
