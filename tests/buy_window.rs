@@ -668,10 +668,8 @@ fn an_idle_session_ends_after_the_idle_time_and_signing_out_ends_it_at_once() {
 #[test]
 fn funds_in_a_currency_without_a_wallet_are_refused_before_any_charge_until_one_is_opened() {
     let payments = farthing::payments::TestProcessor::default();
-    let server = TestServer::start_memory_paying(
-        farthing::storage::memory::MemoryStore::new(),
-        payments.clone(),
-    );
+    let store = farthing::storage::memory::MemoryStore::new();
+    let server = TestServer::start_memory_paying(store.clone(), payments.clone());
     let usd_vendor = server.vendor("news.example");
     let eur = server.post(
         "/admin/v1/vendors",
@@ -794,6 +792,23 @@ fn funds_in_a_currency_without_a_wallet_are_refused_before_any_charge_until_one_
     let window = browser.get(&format!("/buy/{usd_offer}"));
     assert!(window.has("2.00"), "{}", window.html);
     server.totals_conserved();
+    // Funds bought in a vendor's buy window record that vendor ([0210]-[0211]).
+    use farthing::storage::port::Journal;
+    let vias: Vec<String> = store
+        .read_from(1, 1_000_000)
+        .unwrap()
+        .iter()
+        .filter_map(|recorded| match recorded.event.as_ref() {
+            farthing::domain::event::Event::DepositStarted { via, .. } => {
+                Some(via.map(|vendor| vendor.to_string()).unwrap_or_default())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        vias,
+        [eur_vendor.id.as_str(), &usd_vendor.id, &usd_vendor.id]
+    );
 }
 
 #[test]

@@ -1374,6 +1374,7 @@ fn start(deposit: u64, currency: Currency, amount: u64) -> StartDeposit {
         method: LEGACY_TEST_CARD_ID,
         amount_max: m(500_000_000),
         idempotency: None,
+        via: None,
     }
 }
 

@@ -675,6 +675,7 @@ impl Sim {
             method: BANK,
             amount_max: Amount::from_micros(400),
             idempotency: None,
+            via: None,
         };
         let decided = self.live[acct]
             .state

@@ -297,6 +297,7 @@ fn start_deposit(
         method,
         amount_max: app.config.buy_window.charge_max,
         idempotency: None,
+        via: None,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

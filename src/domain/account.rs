@@ -277,6 +277,8 @@ pub struct StartDeposit {
     pub amount_max: Amount,
     /// The member's `Idempotency-Key` and the request's digest, when sent.
     pub idempotency: Option<IdempotencyStamp>,
+    /// The vendor whose site (buy window) the funds are added on, if any ([0210]-[0211]).
+    pub via: Option<VendorId>,
 }
 
 /// What the processor answered for a started deposit.
@@ -705,6 +707,7 @@ impl AccountState {
             currency: command.currency,
             amount: command.amount,
             method: method.clone(),
+            via: command.via,
             at: now,
         })
     }

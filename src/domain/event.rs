@@ -184,6 +184,9 @@ pub enum Event {
         amount: Amount,
         /// The method charged, as it was saved when the deposit started.
         method: SavedMethod,
+        /// The vendor whose site the member added funds on (its buy window), when it was one:
+        /// a purchase of funds made through a vendor's site earns it a commission ([0210]-[0211]).
+        via: Option<VendorId>,
         /// When.
         at: Timestamp,
     },

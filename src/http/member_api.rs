@@ -519,6 +519,7 @@ pub async fn add_funds(app: &App, call: Call<'_>) -> Outcome {
                 key,
                 request_digest,
             }),
+            via: None,
         };
         let deposited = app
             .deposit(member.account, command)

@@ -107,6 +107,7 @@ async fn top_off_and_retry(
     command: AuthorizeCommand,
     started: Instant,
 ) -> Result<Authorization, ApiError> {
+    let via = Some(command.vendor);
     let plan = app
         .registry
         .top_off_needed(account, command.currency, command.price)
@@ -121,6 +122,8 @@ async fn top_off_and_retry(
         method: setting.method,
         amount_max: app.config.buy_window.charge_max,
         idempotency: None,
+        // Bought while buying at this vendor: through its site ([0210]).
+        via,
     };
     app.deposit(account, deposit)
         .await

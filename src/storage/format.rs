@@ -379,6 +379,15 @@ enum EventV4 {
         destination: SavedMethodV4,
         at: i64,
     },
+    DepositStartedVia {
+        account: u64,
+        deposit: u64,
+        currency: CurrencyV4,
+        amount: u64,
+        method: SavedMethodV4,
+        via: u64,
+        at: i64,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -1117,6 +1126,7 @@ fn event_v4(event: &Event) -> EventV4 {
             currency,
             amount,
             method,
+            via: None,
             at,
         } => EventV4::DepositStarted {
             account: account.0,
@@ -1124,6 +1134,24 @@ fn event_v4(event: &Event) -> EventV4 {
             currency: currency_v4(*currency),
             amount: amount.micros(),
             method: PaymentMethodV4::Saved(saved_method_v4(method)),
+            at: at.0,
+        },
+        // Through a vendor's site: its own variant, so deposits without one keep their bytes.
+        Event::DepositStarted {
+            account,
+            deposit,
+            currency,
+            amount,
+            method,
+            via: Some(vendor),
+            at,
+        } => EventV4::DepositStartedVia {
+            account: account.0,
+            deposit: deposit.0,
+            currency: currency_v4(*currency),
+            amount: amount.micros(),
+            method: saved_method_v4(method),
+            via: vendor.0,
             at: at.0,
         },
         Event::DepositCredited {
@@ -1545,6 +1573,24 @@ fn event(event: EventV4) -> Result<Event, FormatError> {
             currency: currency(code)?,
             amount: Amount::from_micros(amount),
             method: charged_method(charged, Timestamp(at)),
+            via: None,
+            at: Timestamp(at),
+        },
+        EventV4::DepositStartedVia {
+            account,
+            deposit,
+            currency: code,
+            amount,
+            method,
+            via,
+            at,
+        } => Event::DepositStarted {
+            account: AccountId(account),
+            deposit: DepositId(deposit),
+            currency: currency(code)?,
+            amount: Amount::from_micros(amount),
+            method: saved_method(method),
+            via: Some(VendorId(via)),
             at: Timestamp(at),
         },
         EventV4::DepositCredited {
@@ -2302,6 +2348,7 @@ mod tests {
                     token: "tok_test_ok_0123456789abcdef".into(),
                     added_at: Timestamp(3),
                 },
+                via: None,
                 at: Timestamp(4),
             },
             Event::DepositCredited {
@@ -2317,6 +2364,15 @@ mod tests {
                 deposit: DepositId(2),
                 reason: "declined".to_owned(),
                 at: Timestamp(6),
+            },
+            Event::DepositStarted {
+                account: AccountId(1),
+                deposit: DepositId(3),
+                currency: usd,
+                amount: Amount::from_micros(9),
+                method: SavedMethod::legacy_test_card(Timestamp(6)),
+                via: Some(VendorId(11)),
+                at: Timestamp(7),
             },
             Event::DepositAccepted {
                 account: AccountId(1),
@@ -2491,6 +2547,7 @@ mod tests {
                 currency: jpy,
                 amount,
                 method: bank.clone(),
+                via: Some(VendorId(4)),
                 at,
             },
             Event::RequestKept {
@@ -2516,6 +2573,7 @@ mod tests {
                 currency: jpy,
                 amount,
                 method: bank.clone(),
+                via: None,
                 at,
             },
             Event::DepositAccepted {

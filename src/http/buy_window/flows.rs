@@ -541,7 +541,7 @@ async fn top_off_first(
         };
         return Err(problem(browser, found, &above_limit, None));
     };
-    charge_and_deposit(browser, signed, method, total, offer.currency)
+    charge_and_deposit(browser, signed, method, total, offer)
         .await
         .map_err(|error| problem(browser, found, &error, Some(&view.language)))
 }
@@ -553,16 +553,18 @@ async fn charge_and_deposit(
     signed: &Signed,
     method: PaymentMethodId,
     amount: Amount,
-    currency: crate::domain::money::Currency,
+    offer: &Offer,
 ) -> Result<(), ApiError> {
     let app = browser.app;
     let command = StartDeposit {
         deposit: DepositId(new_id()),
-        currency,
+        currency: offer.currency,
         amount,
         method,
         amount_max: app.config.buy_window.charge_max,
         idempotency: None,
+        // Funds added in a vendor's buy window were bought through its site ([0210]).
+        via: Some(offer.vendor),
     };
     app.deposit(signed.member.account, command)
         .await
@@ -693,7 +695,7 @@ pub(super) async fn add_funds(
     let Some(method) = picked.or(view.top_off_method.map(|method| method.id)) else {
         return Ok(problem(browser, &found, &ApiError::NoPaymentMethod, None));
     };
-    match charge_and_deposit(browser, &signed, method, amount, found.offer.currency).await {
+    match charge_and_deposit(browser, &signed, method, amount, &found.offer).await {
         Ok(()) => {}
         Err(ApiError::PaymentDeclined { decline_code }) => {
             let form = again(AddFundsError::Declined, Some(&decline_code));
