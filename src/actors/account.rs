@@ -467,7 +467,7 @@ impl Handler<DepositMessage> for AccountActor {
 
     fn handle(&mut self, message: DepositMessage, _: &mut Context<Self>) {
         let now = self.env.clock.now();
-        let decided = self.state.decide_deposit(
+        let decided = self.state.decide_credit(
             message.currency,
             message.amount,
             &message.reference,
@@ -479,12 +479,8 @@ impl Handler<DepositMessage> for AccountActor {
                 self.refuse(message.reply, reject.into());
                 return;
             }
-            Ok(None) => Ok(self.pending_read()),
-            Ok(Some(event)) => {
-                let repaid = self.state.repayment(message.currency, message.amount, now);
-                self.commit([event].into_iter().chain(repaid).collect())
-                    .map(Some)
-            }
+            Ok(events) if events.is_empty() => Ok(self.pending_read()),
+            Ok(events) => self.commit(events).map(Some),
         };
         let balance = self.state.wallets.get(&message.currency).map(|w| w.balance);
         match (wait, balance) {
@@ -636,27 +632,27 @@ impl Handler<CashOutMessage> for AccountActor {
             }
             Ok(KeptDecision::Proceed(kept)) => kept,
         };
-        let net = command.amount.checked_sub(command.charge);
         let result = self
             .state
             .decide_cash_out(command, now)
             .map_err(CommandError::Reject)
             // The record first: the cash-out's apply writes its outcome into it.
             .and_then(|event| self.commit(kept.into_iter().chain([event]).collect()));
-        match (result, net) {
-            (Ok(wait), Some(net)) => {
+        match result {
+            Ok(wait) => {
                 let done = CashedOut {
                     cash_out: command.cash_out,
                     charge: command.charge,
-                    net,
+                    // The decide refused a charge that is not below the amount.
+                    net: command
+                        .amount
+                        .checked_sub(command.charge)
+                        .unwrap_or(Amount::ZERO),
                 };
                 Self::reply_after(Some(wait), message.reply, Ok(done));
             }
-            (Err(error), _) => {
+            Err(error) => {
                 let _ = message.reply.send(Err(error));
-            }
-            (Ok(_), None) => {
-                self.refuse(message.reply, Reject::CashOutBelowCharge.into());
             }
         }
     }

@@ -591,8 +591,32 @@ impl AccountState {
         }
     }
 
-    /// Decides a deposit. `Ok(None)`: the reference was credited before (nothing to do). The
-    /// caller journals [`AccountState::repayment`] of the same amount right after it.
+    /// Decides an admin or seeded deposit with what it repays: the `Deposited` event, then
+    /// the `DebtRepaid` of an open debt, to journal as one group. Empty: the reference was
+    /// credited before.
+    ///
+    /// # Errors
+    /// Those of [`AccountState::decide_deposit`].
+    pub fn decide_credit(
+        &self,
+        currency: Currency,
+        amount: Amount,
+        reference: &str,
+        now: Timestamp,
+        by: Origin,
+    ) -> Result<Vec<Event>, Reject> {
+        let Some(deposited) = self.decide_deposit(currency, amount, reference, now, by)? else {
+            return Ok(Vec::new());
+        };
+        Ok([deposited]
+            .into_iter()
+            .chain(self.repayment(currency, amount, now))
+            .collect())
+    }
+
+    /// Decides a deposit alone. `Ok(None)`: the reference was credited before (nothing to do).
+    /// An account journals it through [`AccountState::decide_credit`], which adds the
+    /// repayment of an open debt.
     ///
     /// # Errors
     /// `WalletMissing` without a wallet in `currency`; `AmountTooLarge` on overflow.
