@@ -210,6 +210,9 @@ impl MoneyConfig {
 pub struct PaymentsConfig {
     /// How often accepted bank debits are asked about, ms.
     pub settlement_poll_ms: u64,
+    /// How long a transfer stays in transit before it is delivered again, ms (its first
+    /// delivery failed: the recipient was busy, or the server stopped in between).
+    pub transfer_retry_ms: u64,
 }
 
 /// `[offers]`.
@@ -465,6 +468,7 @@ struct RawCashOutCharge {
 #[serde(deny_unknown_fields)]
 struct RawPayments {
     settlement_poll_ms: u64,
+    transfer_retry_ms: u64,
 }
 
 /// `[offers]` as written; see `OffersConfig`.
@@ -700,6 +704,12 @@ impl RawConfig {
                 settlement_poll_ms: within(
                     "payments.settlement_poll_ms",
                     payments.settlement_poll_ms,
+                    1..=HOUR_MS,
+                    "1 ms to 1 hour",
+                )?,
+                transfer_retry_ms: within(
+                    "payments.transfer_retry_ms",
+                    payments.transfer_retry_ms,
                     1..=HOUR_MS,
                     "1 ms to 1 hour",
                 )?,
@@ -1689,6 +1699,8 @@ mod tests {
         ("buy_window.public_session_ttl_ms", "0", "1"),
         ("payments.settlement_poll_ms", "0", "1"),
         ("payments.settlement_poll_ms", "3600001", "3600000"),
+        ("payments.transfer_retry_ms", "0", "1"),
+        ("payments.transfer_retry_ms", "3600001", "3600000"),
         ("buy_window.public_session_ttl_ms", "86400001", "86400000"),
     ];
 

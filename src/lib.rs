@@ -11,6 +11,8 @@
 //! - `payments`: the payment-processor adapter (a built-in test processor) and the one path
 //!   that charges it: check, journal the deposit as started, charge, journal the outcome;
 //!   deposits a crash left open are resolved at start.
+//! - `transfers`: carries a transfer from the sender's account to the recipient's through
+//!   the journal, delivering again what a failure or a crash left in transit.
 //! - `web`: the buy window's HTML pages and their translations (pure rendering).
 //! - `http`: the hyper 1.x API and the buy window; parses, authenticates, maps errors,
 //!   talks to actors.
@@ -32,4 +34,5 @@ pub mod metrics;
 pub mod node;
 pub mod payments;
 pub mod storage;
+pub mod transfers;
 pub mod web;

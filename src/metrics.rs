@@ -60,6 +60,11 @@ pub const CSRF_REFUSED: &str = "farthing_csrf_refused_total";
 pub const DEPOSITS: &str = "farthing_deposits_total";
 /// Cash-outs paid out to members' bank accounts (counter).
 pub const CASH_OUTS: &str = "farthing_cash_outs_total";
+/// Transfers between members by step (`sent`, `received`, `redelivered`: received after the
+/// first delivery could not land) (counter).
+pub const TRANSFERS: &str = "farthing_transfers_total";
+/// Transfers sent and not yet received, as the transfer watcher last saw them (gauge).
+pub const TRANSFERS_IN_TRANSIT: &str = "farthing_transfers_in_transit";
 /// Sign-ins and registrations refused by a throttle, by `key` (`email`, `address`,
 /// `registration`) (counter).
 pub const ATTEMPTS_THROTTLED: &str = "farthing_attempts_throttled_total";
@@ -183,6 +188,16 @@ const DESCRIPTIONS: &[(&str, Kind, &str)] = {
             CASH_OUTS,
             Counter,
             "Cash-outs of settled balance paid out to members' bank accounts",
+        ),
+        (
+            TRANSFERS,
+            Counter,
+            "Transfers between members by step: sent, received, redelivered [labels: step]",
+        ),
+        (
+            TRANSFERS_IN_TRANSIT,
+            Gauge,
+            "Transfers sent and not yet received, as the transfer watcher last saw them",
         ),
         (
             ATTEMPTS_THROTTLED,

@@ -486,6 +486,7 @@ fn start_system(
                 let mut opened = opened;
                 // Resolved below, once the app can reach the processor and the accounts.
                 let open_deposits = std::mem::take(&mut opened.recovered.open_deposits);
+                let open_transfers = std::mem::take(&mut opened.recovered.open_transfers);
                 let registry = start_registry(&config, shards.clone(), opened, clock.clone());
                 let app = Arc::new(App {
                     registry,
@@ -520,6 +521,19 @@ fn start_system(
                 )
                 .await;
                 actix_rt::spawn(watch_settlements(app.clone()));
+                // Before serving too: a recipient must not miss money a crash left in transit.
+                let in_transit = open_transfers.len();
+                let delivered =
+                    crate::transfers::deliver_open(&app.registry, open_transfers, app.now()).await;
+                if in_transit > 0 {
+                    tracing::info!(in_transit, delivered, "transfers left in transit by a stop");
+                }
+                let watcher = app.clone();
+                actix_rt::spawn(crate::transfers::watch(
+                    app.registry.clone(),
+                    Duration::from_millis(app.config.payments.transfer_retry_ms),
+                    move || watcher.now(),
+                ));
                 if !open_deposits.is_empty() {
                     tracing::info!(
                         open = open_deposits.len(),

@@ -325,3 +325,256 @@ fn acknowledged_purchases_survive_sigkill() {
     assert!(output.status.success(), "farthing check failed:\n{text}");
     assert!(text.contains("money conserved: true"), "{text}");
 }
+
+/// A POST without credentials (registration, sign-in).
+fn post_public(agent: &ureq::Agent, url: &str, body: &Value) -> Result<(u16, Value), ureq::Error> {
+    let request = ureq::http::Request::builder()
+        .method("POST")
+        .uri(url)
+        .header("Content-Type", "application/json")
+        .body(body.to_string())
+        .unwrap();
+    let mut response = agent.run(request)?;
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string()?;
+    Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+}
+
+/// Registers a member with a password, signs in, funds 100.00 and returns the session.
+fn signed_in_member(agent: &ureq::Agent, base: &str, admin: &str, email: &str) -> String {
+    let (status, created) = post_public(
+        agent,
+        &format!("{base}/v1/members"),
+        &json!({"email": email, "password": "correct horse battery", "language": "en",
+                "currency": "USD", "time_zone": "UTC"}),
+    )
+    .unwrap();
+    assert_eq!(status, 201, "{created:?}");
+    let member = created["member_id"].as_str().unwrap();
+    let (status, funded) = call(
+        agent,
+        "POST",
+        &format!("{base}/admin/v1/members/{member}/deposits"),
+        admin,
+        Some(&json!({"amount": "100", "currency": "USD", "reference": "start"})),
+    )
+    .unwrap();
+    assert_eq!(status, 201, "{funded:?}");
+    sign_in(agent, base, email)
+}
+
+fn sign_in(agent: &ureq::Agent, base: &str, email: &str) -> String {
+    let (status, session) = post_public(
+        agent,
+        &format!("{base}/v1/sessions"),
+        &json!({"email": email, "password": "correct horse battery", "expiry": "absolute"}),
+    )
+    .unwrap();
+    assert_eq!(status, 201, "{session:?}");
+    session["session_token"].as_str().unwrap().to_owned()
+}
+
+/// Sends a keyed transfer; answers the status and body.
+fn send_transfer(
+    agent: &ureq::Agent,
+    base: &str,
+    session: &str,
+    key: &str,
+    body: &Value,
+) -> Result<(u16, Value), ureq::Error> {
+    let request = ureq::http::Request::builder()
+        .method("POST")
+        .uri(format!("{base}/v1/members/me/transfers"))
+        .header("Authorization", format!("Bearer {session}"))
+        .header("Idempotency-Key", key)
+        .body(body.to_string())
+        .unwrap();
+    let mut response = agent.run(request)?;
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string()?;
+    Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+}
+
+/// A transfer the server answered 201: who sent it, its key and body, and its id.
+struct SentTransfer {
+    from: usize,
+    key: String,
+    body: Value,
+    transfer_id: String,
+}
+
+#[test]
+fn acknowledged_transfers_survive_sigkill_under_purchases_and_none_moves_twice() {
+    const MEMBERS: usize = 6;
+    // Below the keyed requests an account keeps (256), so every key is still answerable.
+    const TRANSFERS_PER_MEMBER: u32 = 150;
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = start(dir.path());
+    let admin = std::fs::read_to_string(dir.path().join("admin.key"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let agent = new_agent();
+    let (status, vendor) = call(
+        &agent,
+        "POST",
+        &format!("{}/admin/v1/vendors", server.base),
+        &admin,
+        Some(&json!({"name": "Crash Shop", "currency": "USD", "content_domains": ["shop.example"], "fee_ppm": 0})),
+    )
+    .unwrap();
+    assert_eq!(status, 201, "{vendor:?}");
+    let vendor_key = vendor["api_key"].as_str().unwrap().to_owned();
+    let emails: Vec<String> = (0..MEMBERS)
+        .map(|i| format!("ring{i}@example.com"))
+        .collect();
+    let sessions: Vec<String> = emails
+        .iter()
+        .map(|email| signed_in_member(&agent, &server.base, &admin, email))
+        .collect();
+    let buyers: Vec<String> = sessions
+        .iter()
+        .map(|session| {
+            let (status, token) = call(
+                &agent,
+                "POST",
+                &format!("{}/v1/buyer-tokens", server.base),
+                session,
+                Some(&json!({"vendor_id": vendor["vendor_id"]})),
+            )
+            .unwrap();
+            assert_eq!(status, 201, "{token:?}");
+            token["buyer_token"].as_str().unwrap().to_owned()
+        })
+        .collect();
+
+    // Each member sends to the next around a ring while three clients buy with the same
+    // accounts, so transfers and purchases contend for the same actors.
+    let sent: Arc<Mutex<Vec<SentTransfer>>> = Arc::new(Mutex::new(Vec::new()));
+    let bought = Arc::new(Mutex::new(0_usize));
+    let stop = Arc::new(AtomicBool::new(false));
+    let senders = (0..MEMBERS).map(|from| {
+        let (sent, stop) = (sent.clone(), stop.clone());
+        let (base, session) = (server.base.clone(), sessions[from].clone());
+        let to_email = emails[(from + 1) % MEMBERS].clone();
+        std::thread::spawn(move || {
+            let agent = new_agent();
+            let deadline = Instant::now() + Duration::from_secs(20);
+            for n in 0..TRANSFERS_PER_MEMBER {
+                if stop.load(Ordering::Relaxed) || Instant::now() > deadline {
+                    break;
+                }
+                let key = format!("ring-{from}-{n}");
+                let body = json!({"to_email": to_email, "amount": format!("0.{:02}", 1 + n % 99),
+                                  "currency": "USD"});
+                match send_transfer(&agent, &base, &session, &key, &body) {
+                    Ok((201, reply)) => sent.lock().unwrap().push(SentTransfer {
+                        from,
+                        key,
+                        body,
+                        transfer_id: reply["transfer_id"].as_str().unwrap().to_owned(),
+                    }),
+                    Ok(_) => {}
+                    Err(_) => break,
+                }
+            }
+        })
+    });
+    let shoppers = (0..3).map(|client| {
+        let (bought, stop) = (bought.clone(), stop.clone());
+        let buyer = buyers[client * 2].clone();
+        let url = format!("{}/v1/authorize", server.base);
+        let key = vendor_key.clone();
+        std::thread::spawn(move || {
+            let agent = new_agent();
+            let deadline = Instant::now() + Duration::from_secs(20);
+            for n in 0..100_000u32 {
+                if stop.load(Ordering::Relaxed) || Instant::now() > deadline {
+                    break;
+                }
+                let body = json!({"buyer_token": buyer, "price": "0.001", "currency": "USD",
+                    "content_url": format!("https://shop.example/{client}/{n}"), "title": "t"});
+                match call(&agent, "POST", &url, &key, Some(&body)) {
+                    Ok((200, _)) => *bought.lock().unwrap() += 1,
+                    Ok(_) => {}
+                    Err(_) => break,
+                }
+            }
+        })
+    });
+    let threads: Vec<_> = senders.chain(shoppers).collect();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while sent.lock().unwrap().len() < 300 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    stop.store(true, Ordering::Relaxed);
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    let sent = std::mem::take(&mut *sent.lock().unwrap());
+    assert!(
+        sent.len() >= 50,
+        "too few transfers before the kill: {}",
+        sent.len()
+    );
+    assert!(*bought.lock().unwrap() > 0, "no purchase ran alongside");
+
+    let mut server = start(dir.path());
+    let held = |agent: &ureq::Agent, base: &str| -> i64 {
+        let (status, totals) = call(
+            agent,
+            "GET",
+            &format!("{base}/admin/v1/totals"),
+            &admin,
+            None,
+        )
+        .unwrap();
+        assert_eq!(status, 200);
+        assert_eq!(totals["conserved"], true, "{totals:?}");
+        let usd = &totals["currencies"][0];
+        // Start-up delivered what the kill left in transit, before it served.
+        assert_eq!(usd["transfers_in_transit"], "0.00", "{usd:?}");
+        micros(usd["member_balances"].as_str().unwrap())
+    };
+    let before_retries = held(&agent, &server.base);
+    // Every acknowledged transfer is in the sender's durable record: a retry after the
+    // restart answers it by its key and moves nothing.
+    let sessions: Vec<String> = emails
+        .iter()
+        .map(|email| sign_in(&agent, &server.base, email))
+        .collect();
+    for transfer in &sent {
+        let (status, reply) = send_transfer(
+            &agent,
+            &server.base,
+            &sessions[transfer.from],
+            &transfer.key,
+            &transfer.body,
+        )
+        .unwrap();
+        assert_eq!(status, 201, "{} lost: {reply:?}", transfer.key);
+        assert_eq!(reply["transfer_id"], transfer.transfer_id.as_str());
+    }
+    assert_eq!(
+        held(&agent, &server.base),
+        before_retries,
+        "a retry moved money"
+    );
+
+    Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = server.child.wait().unwrap();
+    assert!(status.success(), "graceful stop: {status:?}");
+    let output = Command::new(BINARY)
+        .args(["check", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "farthing check failed:\n{text}");
+    assert!(text.contains("money conserved: true"), "{text}");
+}

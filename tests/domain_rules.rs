@@ -1878,3 +1878,149 @@ fn a_cash_out_takes_only_settled_paid_balance_above_its_charge() {
         Err(Reject::Frozen)
     );
 }
+
+#[test]
+fn a_transfer_takes_settled_paid_balance_within_the_period_limits_and_lands_once() {
+    use farthing::domain::account::{RECEIVED_TRANSFERS_KEPT, SendTransfer};
+    use farthing::domain::ids::TransferId;
+    let mut member = Member::utc(1_000);
+    let now = member.now;
+    let other = AccountId(2);
+    let send = |amount: u64, to: AccountId| SendTransfer {
+        transfer: TransferId(amount),
+        login: LOGIN,
+        to,
+        currency: usd(),
+        amount: m(amount),
+        note: String::new(),
+    };
+    let credit = member
+        .state
+        .decide_credit_line(usd(), m(500), now, Origin::Admin)
+        .unwrap();
+    member.apply(&credit);
+    let state = &member.state;
+    assert_eq!(
+        state.decide_send_transfer(&send(1, ACCOUNT), now),
+        Err(Reject::TransferToSelf)
+    );
+    assert_eq!(
+        state.decide_send_transfer(&send(1_001, other), now),
+        Err(Reject::InsufficientFunds),
+        "never the credit line"
+    );
+    let mut in_euros = send(1, other);
+    in_euros.currency = eur();
+    assert_eq!(
+        state.decide_send_transfer(&in_euros, now),
+        Err(Reject::WalletMissing)
+    );
+    // The day limit counts transfers: 600 fits exactly, one more micro-unit does not.
+    let limits = Limits {
+        per_day: Some(m(600)),
+        per_transaction: Some(m(1)),
+        ..Limits::default()
+    };
+    let set = member
+        .state
+        .decide_limits(LOGIN, usd(), limits, now)
+        .unwrap();
+    member.apply(&set);
+    let sent = member
+        .state
+        .decide_send_transfer(&send(600, other), now)
+        .unwrap();
+    member.apply(&sent);
+    assert_eq!(member.balance(), 400);
+    assert_eq!(
+        member.state.decide_send_transfer(&send(1, other), now),
+        Err(Reject::LimitReached(LimitKind::PerDay)),
+        "the per-transaction limit is a purchase's, the day's counts transfers"
+    );
+    let tomorrow = now.plus_ms(DAY_MS);
+    assert!(
+        member
+            .state
+            .decide_send_transfer(&send(400, other), tomorrow)
+            .is_ok()
+    );
+    let frozen = member.state.decide_freeze(true, now);
+    member.apply(&frozen);
+    assert_eq!(
+        member.state.decide_send_transfer(&send(1, other), tomorrow),
+        Err(Reject::Frozen)
+    );
+    assert_eq!(
+        member.state.check_can_receive(),
+        Err(Reject::RecipientUnavailable)
+    );
+
+    // The recipient's side: a frozen account still receives what was sent; a delivery of the
+    // same transfer again credits nothing; the window of received ids stays bounded.
+    let Event::TransferSent(in_transit) = sent else {
+        panic!("a transfer is sent as TransferSent")
+    };
+    let into_recipient = |transfer: u64| farthing::domain::event::InTransit {
+        transfer: TransferId(transfer),
+        to: other,
+        ..(*in_transit).clone()
+    };
+    let mut recipient_state = AccountState::opened(other, MemberZone::utc(), "en".into());
+    recipient_state.apply(&Event::AccountOpened {
+        account: other,
+        login: Login {
+            id: LoginId(20),
+            email: None,
+            password_hash: String::new(),
+        },
+        language: "en".into(),
+        time_zone: "UTC".into(),
+        currency: eur(),
+        at: now,
+    });
+    let frozen = recipient_state.decide_freeze(true, now);
+    recipient_state.apply(&frozen);
+    let received = recipient_state
+        .decide_receive_transfer(&into_recipient(1), now)
+        .unwrap()
+        .unwrap();
+    recipient_state.apply(&received);
+    assert_eq!(
+        recipient_state
+            .wallets
+            .get(&usd())
+            .unwrap()
+            .balance
+            .micros(),
+        600,
+        "the USD wallet opened on receipt"
+    );
+    assert_eq!(
+        recipient_state.decide_receive_transfer(&into_recipient(1), now),
+        Ok(None)
+    );
+    assert_eq!(
+        member
+            .state
+            .decide_receive_transfer(&into_recipient(2), now),
+        Err(Reject::RecipientUnavailable),
+        "a transfer lands only on its recipient"
+    );
+    for transfer in 2..=u64::try_from(RECEIVED_TRANSFERS_KEPT).unwrap() + 1 {
+        let received = recipient_state
+            .decide_receive_transfer(&into_recipient(transfer), now.plus_ms(transfer))
+            .unwrap()
+            .unwrap();
+        recipient_state.apply(&received);
+    }
+    assert_eq!(
+        recipient_state.received_transfers.len(),
+        RECEIVED_TRANSFERS_KEPT
+    );
+    assert!(
+        !recipient_state
+            .received_transfers
+            .contains_key(&TransferId(1)),
+        "the oldest is forgotten first"
+    );
+}

@@ -6,7 +6,10 @@
 //! period, and no idempotent retry debited twice; at the end replaying the journal into fresh
 //! states gives the live ones. Bank debits (accepted, then settled or returned, a return after
 //! spending leaving a debt the next deposit repays) and cash-outs of settled balance are in the
-//! mix, and conservation counts returns, cash-outs, their charges and debts.
+//! mix, and conservation counts returns, cash-outs, their charges and debts. Transfers between
+//! the two accounts are sent and delivered as separate steps (some stay in transit for a
+//! while, some are delivered twice), count toward the day, week and month limits, and the
+//! totals fold (`domain::totals`) shows money conserved with what is in transit.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -14,13 +17,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use farthing::domain::account::{
     AccessCommand, AccessDecision, AccountPolicy, AccountState, AuthorizeCommand,
     AuthorizeDecision, CashOut, DEPOSITS_UNSETTLED_MAX, DepositOutcome, Destination, Login,
-    SessionExpiry, Settlement, StartDeposit,
+    SendTransfer, SessionExpiry, Settlement, StartDeposit,
 };
 use farthing::domain::entitlement::{ContentKey, ContentUrl, Terms};
-use farthing::domain::event::{Event, IdempotencyStamp, Origin};
+use farthing::domain::event::{Event, IdempotencyStamp, InTransit, Origin};
 use farthing::domain::ids::{
     AccountId, AuthorizationId, CashOutId, DepositId, EntitlementId, LoginId, PaymentMethodId,
-    SessionId, VendorId,
+    SessionId, TransferId, VendorId,
 };
 use farthing::domain::limits::{LimitKind, Limits};
 use farthing::domain::money::{Amount, Currency};
@@ -138,6 +141,16 @@ enum Cmd {
         acct: usize,
         amount: u64,
         charge: u64,
+    },
+    /// A transfer to the other account (or, now and then, to itself).
+    Transfer {
+        acct: usize,
+        amount: u64,
+        to_self: bool,
+    },
+    /// Delivers one transfer: the oldest in transit, or one delivered already (again).
+    Deliver {
+        pick: usize,
     },
 }
 
@@ -265,6 +278,9 @@ fn cmd() -> impl Strategy<Value = Cmd> {
             .prop_map(|(acct, pick, returned)| Cmd::Settle { acct, pick, returned }),
         1 => (acct(), 0..=400u64, 0..=60u64)
             .prop_map(|(acct, amount, charge)| Cmd::CashOut { acct, amount, charge }),
+        2 => (acct(), 0..=300u64, prop::bool::weighted(0.05))
+            .prop_map(|(acct, amount, to_self)| Cmd::Transfer { acct, amount, to_self }),
+        2 => pick().prop_map(|pick| Cmd::Deliver { pick }),
     ]
 }
 
@@ -339,6 +355,8 @@ struct Purchase {
     reversed: bool,
     /// The limits in force when it was bought.
     limits: Limits,
+    /// Its place among purchases and transfers, for the limits check.
+    order: u64,
     /// Key and digest, if the vendor sent one.
     idempotency: Option<(String, u8)>,
 }
@@ -351,6 +369,18 @@ impl Purchase {
                 .views_allowed
                 .is_none_or(|views| self.views_used < views)
     }
+}
+
+/// A transfer sent, and whether its recipient received it yet.
+#[derive(Clone, Debug)]
+struct Transfer {
+    sent: InTransit,
+    from: usize,
+    to: usize,
+    /// Its place among purchases and transfers, for the limits check.
+    order: u64,
+    limits: Limits,
+    received: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -412,6 +442,9 @@ struct Sim {
     vendors: Vec<VendorState>,
     vendor_log: Vec<(usize, u64, Event)>,
     seq: u64,
+    transfers: Vec<Transfer>,
+    /// Every event of both accounts in the order applied: the journal's order.
+    journal: Vec<Event>,
 }
 
 fn vendor_state(id: VendorId) -> VendorState {
@@ -458,6 +491,8 @@ impl Sim {
             vendors: VENDORS.iter().map(|id| vendor_state(*id)).collect(),
             vendor_log: Vec::new(),
             seq: 0,
+            transfers: Vec::new(),
+            journal: Vec::new(),
         };
         for (index, zone) in ZONES.iter().enumerate() {
             sim.live.push(Live {
@@ -522,6 +557,7 @@ impl Sim {
     fn apply(&mut self, acct: usize, event: &Event) {
         self.live[acct].state.apply(event);
         self.live[acct].events.push(event.clone());
+        self.journal.push(event.clone());
         if matches!(event, Event::Authorized(_) | Event::Reversed { .. }) {
             self.seq += 1;
             let vendor = VENDORS
@@ -582,6 +618,12 @@ impl Sim {
                 charge,
             } => self.cash_out(*acct, *amount, *charge),
             Cmd::CreditLine { acct, limit } => self.credit_line(*acct, *limit),
+            Cmd::Transfer {
+                acct,
+                amount,
+                to_self,
+            } => self.transfer(*acct, *amount, *to_self),
+            Cmd::Deliver { pick } => self.deliver(*pick),
             Cmd::SetLimits { acct, limits } => {
                 let state = &self.live[*acct].state;
                 let event = state
@@ -778,6 +820,131 @@ impl Sim {
         self.apply(acct, &decided.unwrap());
     }
 
+    /// What `acct` spent (purchases and transfers) up to `order` in the period `same` picks.
+    fn spent(&self, acct: usize, order: u64, same: &dyn Fn(Timestamp) -> bool) -> u64 {
+        let bought: u64 = self
+            .purchases
+            .iter()
+            .filter(|p| p.acct == acct && p.order <= order && same(p.at))
+            .map(|p| p.price)
+            .sum();
+        let sent: u64 = self
+            .transfers
+            .iter()
+            .filter(|t| t.from == acct && t.order <= order && same(t.sent.sent_at))
+            .map(|t| t.sent.amount.micros())
+            .sum();
+        bought + sent
+    }
+
+    /// The first of the day, week and month limits that `amount` more would pass now.
+    fn period_limit_passed(&self, acct: usize, amount: u64, limits: &Limits) -> Option<LimitKind> {
+        let zone = &self.model[acct].zone;
+        let today = calendar(zone, self.now);
+        let checks = [
+            (
+                limits.per_day,
+                self.spent(acct, u64::MAX, &|at| calendar(zone, at).day == today.day),
+                LimitKind::PerDay,
+            ),
+            (
+                limits.per_week,
+                self.spent(acct, u64::MAX, &|at| calendar(zone, at).week == today.week),
+                LimitKind::PerWeek,
+            ),
+            (
+                limits.per_month,
+                self.spent(acct, u64::MAX, &|at| {
+                    calendar(zone, at).month == today.month
+                }),
+                LimitKind::PerMonth,
+            ),
+        ];
+        checks
+            .into_iter()
+            .find(|(limit, spent, _)| limit.is_some_and(|l| spent + amount > l.micros()))
+            .map(|(_, _, kind)| kind)
+    }
+
+    fn transfer(&mut self, acct: usize, amount: u64, to_self: bool) {
+        let to = if to_self { acct } else { 1 - acct };
+        let command = SendTransfer {
+            transfer: TransferId(self.fresh()),
+            login: login_id(acct),
+            to: account_id(to),
+            currency: usd(),
+            amount: Amount::from_micros(amount),
+            note: String::new(),
+        };
+        let decided = self.live[acct]
+            .state
+            .decide_send_transfer(&command, self.now);
+        let model = &self.model[acct];
+        let unsettled: u64 = model.unsettled.iter().map(|(_, amount)| amount).sum();
+        let settled = u64::try_from(model.balance.max(0))
+            .unwrap()
+            .saturating_sub(unsettled);
+        let expected = if model.frozen {
+            Some(Reject::Frozen)
+        } else if to_self {
+            Some(Reject::TransferToSelf)
+        } else if model.debt > 0 {
+            Some(Reject::DebtOutstanding)
+        } else if let Some(kind) = self.period_limit_passed(acct, amount, &model.limits) {
+            Some(Reject::LimitReached(kind))
+        } else if amount > settled {
+            Some(Reject::InsufficientFunds)
+        } else {
+            None
+        };
+        if let Some(reject) = expected {
+            assert_eq!(decided, Err(reject));
+            return;
+        }
+        let event = decided.unwrap();
+        let Event::TransferSent(sent) = &event else {
+            panic!("a transfer that is not TransferSent: {event:?}");
+        };
+        self.model[acct].balance -= i64::try_from(amount).unwrap();
+        self.seq += 1;
+        self.transfers.push(Transfer {
+            sent: (**sent).clone(),
+            from: acct,
+            to,
+            order: self.seq,
+            limits: self.model[acct].limits.clone(),
+            received: false,
+        });
+        self.apply(acct, &event);
+    }
+
+    fn deliver(&mut self, pick: usize) {
+        let index = if pick == 0 {
+            self.transfers.iter().position(|t| !t.received)
+        } else {
+            self.transfers.iter().rposition(|t| t.received)
+        };
+        let Some(index) = index else {
+            return;
+        };
+        let (to, sent, received) = {
+            let transfer = &self.transfers[index];
+            (transfer.to, transfer.sent.clone(), transfer.received)
+        };
+        // A recipient receives whatever its state (frozen included), and once.
+        let decided = self.live[to]
+            .state
+            .decide_receive_transfer(&sent, self.now)
+            .unwrap();
+        if received {
+            assert_eq!(decided, None, "a transfer delivered again credits nothing");
+            return;
+        }
+        self.model[to].balance += i64::try_from(sent.amount.micros()).unwrap();
+        self.transfers[index].received = true;
+        self.apply(to, &decided.unwrap());
+    }
+
     fn credit_line(&mut self, acct: usize, limit: u64) {
         let decided = self.live[acct].state.decide_credit_line(
             usd(),
@@ -896,38 +1063,23 @@ impl Sim {
         if model.debt > 0 {
             return Expect::Reject(Reject::DebtOutstanding);
         }
-        let today = calendar(&model.zone, now);
-        let mine = || self.purchases.iter().filter(|p| p.acct == acct);
-        let sum = |same: &dyn Fn(&Purchase) -> bool| -> u64 {
-            mine().filter(|p| same(p)).map(|p| p.price).sum()
-        };
+        let in_session: u64 = self
+            .purchases
+            .iter()
+            .filter(|p| p.acct == acct && p.session == command.session)
+            .map(|p| p.price)
+            .sum();
         let checks = [
             (model.limits.per_transaction, 0, LimitKind::PerTransaction),
-            (
-                model.limits.per_session,
-                sum(&|p| p.session == command.session),
-                LimitKind::PerSession,
-            ),
-            (
-                model.limits.per_day,
-                sum(&|p| calendar(&model.zone, p.at).day == today.day),
-                LimitKind::PerDay,
-            ),
-            (
-                model.limits.per_week,
-                sum(&|p| calendar(&model.zone, p.at).week == today.week),
-                LimitKind::PerWeek,
-            ),
-            (
-                model.limits.per_month,
-                sum(&|p| calendar(&model.zone, p.at).month == today.month),
-                LimitKind::PerMonth,
-            ),
+            (model.limits.per_session, in_session, LimitKind::PerSession),
         ];
         for (limit, spent, kind) in checks {
             if limit.is_some_and(|limit| spent + buy.price > limit.micros()) {
                 return Expect::Reject(Reject::LimitReached(kind));
             }
+        }
+        if let Some(kind) = self.period_limit_passed(acct, buy.price, &model.limits) {
+            return Expect::Reject(Reject::LimitReached(kind));
         }
         let floor = -i64::try_from(model.credit).unwrap();
         if model.balance - i64::try_from(buy.price).unwrap() < floor {
@@ -983,7 +1135,10 @@ impl Sim {
                 },
             );
         }
+        self.seq += 1;
+        let order = self.seq;
         self.purchases.push(Purchase {
+            order,
             acct,
             authorization: command.new_authorization,
             entitlement: command.new_entitlement,
@@ -1152,12 +1307,32 @@ impl Sim {
             assert_eq!(ledger.gross.micros(), u128::from(sold), "vendor gross");
             gross += u64::try_from(ledger.gross.micros()).unwrap();
         }
-        // Money is conserved: deposits − returned − cashed out == balances − debts + vendor
-        // gross + charges.
+        let in_transit: u64 = self
+            .transfers
+            .iter()
+            .filter(|t| !t.received)
+            .map(|t| t.sent.amount.micros())
+            .sum();
+        // Money is conserved: deposits − returned − cashed out == balances + in transit −
+        // debts + vendor gross + charges.
         assert_eq!(
             i128::from(deposits) - money_out,
-            i128::from(balances) + i128::from(gross) + owed_extra,
+            i128::from(balances) + i128::from(in_transit) + i128::from(gross) + owed_extra,
             "money conservation"
+        );
+        // The totals fold over every event agrees, and says so itself.
+        let mut totals = farthing::domain::totals::Totals::default();
+        for event in &self.journal {
+            totals.apply(event).unwrap();
+        }
+        let usd_totals = totals.by_currency.get(&usd()).copied().unwrap();
+        assert_eq!(usd_totals.in_transit.micros(), u128::from(in_transit));
+        assert_eq!(
+            usd_totals.conserved_with(farthing::domain::money::Total::from_micros(u128::from(
+                gross
+            ))),
+            Some(true),
+            "the totals fold shows money conserved"
         );
         for p in &self.purchases {
             let live = &self.live[p.acct].state.entitlements[&p.entitlement];
@@ -1168,47 +1343,39 @@ impl Sim {
         self.check_idempotency();
     }
 
-    /// Recomputes from the purchase list: every purchase kept within the limits in force then.
+    /// Recomputes from the purchase and transfer lists: every purchase and every transfer kept
+    /// within the limits in force then, counting both toward the day, week and month.
     fn check_limits(&self) {
+        let within = |limit: Option<Amount>, spent: u64| limit.is_none_or(|l| spent <= l.micros());
         for (i, p) in self.purchases.iter().enumerate() {
-            let zone = &self.model[p.acct].zone;
-            let when = calendar(zone, p.at);
-            let upto = || self.purchases[..=i].iter().filter(|q| q.acct == p.acct);
-            let total = |same: &dyn Fn(&Purchase) -> bool| -> u64 {
-                upto().filter(|q| same(q)).map(|q| q.price).sum()
-            };
-            let within =
-                |limit: Option<Amount>, spent: u64| limit.is_none_or(|l| spent <= l.micros());
+            let in_session: u64 = self.purchases[..=i]
+                .iter()
+                .filter(|q| q.acct == p.acct && q.session == p.session)
+                .map(|q| q.price)
+                .sum();
             assert!(within(p.limits.per_transaction, p.price), "per transaction");
-            assert!(
-                within(p.limits.per_session, total(&|q| q.session == p.session)),
-                "per session"
-            );
-            assert!(
-                within(
-                    p.limits.per_day,
-                    total(&|q| calendar(zone, q.at).day == when.day)
-                ),
-                "per day"
-            );
-            assert!(
-                within(
-                    p.limits.per_week,
-                    total(&|q| calendar(zone, q.at).week == when.week)
-                ),
-                "per week"
-            );
-            assert!(
-                within(
-                    p.limits.per_month,
-                    total(&|q| calendar(zone, q.at).month == when.month)
-                ),
-                "per month"
-            );
+            assert!(within(p.limits.per_session, in_session), "per session");
+            self.check_period_limits(p.acct, p.order, p.at, &p.limits);
             if let Some(allowed) = &p.limits.vendors_allowed {
                 assert!(allowed.contains(&p.vendor), "allowlist");
             }
         }
+        for t in &self.transfers {
+            self.check_period_limits(t.from, t.order, t.sent.sent_at, &t.limits);
+        }
+    }
+
+    /// What `acct` spent up to `order`, in the day, week and month of `at`, is within `limits`.
+    fn check_period_limits(&self, acct: usize, order: u64, at: Timestamp, limits: &Limits) {
+        let zone = &self.model[acct].zone;
+        let when = calendar(zone, at);
+        let within = |limit: Option<Amount>, spent: u64| limit.is_none_or(|l| spent <= l.micros());
+        let day = self.spent(acct, order, &|q| calendar(zone, q).day == when.day);
+        let week = self.spent(acct, order, &|q| calendar(zone, q).week == when.week);
+        let month = self.spent(acct, order, &|q| calendar(zone, q).month == when.month);
+        assert!(within(limits.per_day, day), "per day");
+        assert!(within(limits.per_week, week), "per week");
+        assert!(within(limits.per_month, month), "per month");
     }
 
     /// The same key and digest at the same vendor never debits twice within retention.

@@ -53,14 +53,17 @@ struct CurrencyTotals {
     /// Cash-out charges kept (absent from older servers: none).
     #[serde(default = "zero")]
     cash_out_charges: String,
+    /// Transfers sent and not yet received (absent from older servers: none).
+    #[serde(default = "zero")]
+    transfers_in_transit: String,
     vendor_gross: String,
     fees: String,
     net_payable: String,
 }
 
 /// Checks a totals body: `conserved` is true, and per currency, in integer micro-units,
-/// `deposits - deposits_returned - cash_outs == member_balances - member_debts + vendor_gross
-/// + cash_out_charges` and `vendor_gross == fees + net_payable`.
+/// `deposits - deposits_returned - cash_outs == member_balances + transfers_in_transit -
+/// member_debts + vendor_gross + cash_out_charges` and `vendor_gross == fees + net_payable`.
 ///
 /// # Errors
 /// The body does not parse, or a check fails; the message says which.
@@ -78,18 +81,20 @@ pub fn check_totals(body: &[u8]) -> Result<()> {
         let debts = amount("member_debts", &currency.member_debts)?;
         let cash_outs = amount("cash_outs", &currency.cash_outs)?;
         let charges = amount("cash_out_charges", &currency.cash_out_charges)?;
+        let in_transit = amount("transfers_in_transit", &currency.transfers_in_transit)?;
         let gross = amount("vendor_gross", &currency.vendor_gross)?;
         let fees = amount("fees", &currency.fees)?;
         let net = amount("net_payable", &currency.net_payable)?;
-        if deposits - returned - cash_outs != balances - debts + gross + charges {
+        if deposits - returned - cash_outs != balances + in_transit - debts + gross + charges {
             bail!(
-                "{}: deposits {} - returned {} - cash_outs {} != member_balances {} - \
-                 member_debts {} + vendor_gross {} + cash_out_charges {}",
+                "{}: deposits {} - returned {} - cash_outs {} != member_balances {} + \
+                 transfers_in_transit {} - member_debts {} + vendor_gross {} + cash_out_charges {}",
                 currency.currency,
                 currency.deposits,
                 currency.deposits_returned,
                 currency.cash_outs,
                 currency.member_balances,
+                currency.transfers_in_transit,
                 currency.member_debts,
                 currency.vendor_gross,
                 currency.cash_out_charges

@@ -19,11 +19,12 @@ use futures_util::future::{BoxFuture, Shared};
 use super::messages::{
     AccessGranted, AccessMessage, AccountView, Authorization, AuthorizationLookupMessage,
     AuthorizationView, AuthorizeBatchMessage, AuthorizeMessage, BuyerView, BuyerViewMessage,
-    CashOutMessage, CashedOut, CheckSessionMessage, CommandError, CreditLineMessage,
-    DepositMessage, DepositStart, Fault, FinishDepositMessage, LoginLookupMessage, MemberCommand,
-    MemberCommandMessage, OpenDeposits, OpenMessage, PendingDepositsMessage, ReplyTo,
-    ReverseMessage, SettleDepositMessage, StartDepositMessage, StartSessionMessage,
-    TopOffNeededMessage, ViewMessage,
+    CanReceiveMessage, CashOutMessage, CashedOut, CheckSessionMessage, CommandError,
+    CreditLineMessage, DepositMessage, DepositStart, Fault, FinishDepositMessage,
+    LoginLookupMessage, MemberCommand, MemberCommandMessage, OpenDeposits, OpenMessage,
+    PendingDepositsMessage, ReceiveTransferMessage, ReplyTo, ReverseMessage, SendTransferMessage,
+    SettleDepositMessage, StartDepositMessage, StartSessionMessage, TopOffNeededMessage,
+    TransferSent, ViewMessage,
 };
 use crate::clock::Clock;
 use crate::domain::account::{
@@ -32,10 +33,9 @@ use crate::domain::account::{
 };
 use crate::domain::entitlement::Entitlement;
 use crate::domain::event::Event;
-use crate::domain::ids::CashOutId;
-use crate::domain::ids::{DepositId, EntitlementId, Owner};
+use crate::domain::ids::{CashOutId, DepositId, EntitlementId, Owner, TransferId};
 use crate::domain::kept::{KeptOutcome, MemberRoute};
-use crate::domain::money::Amount;
+use crate::domain::money::{Amount, Balance};
 use crate::domain::reject::Reject;
 use crate::storage::port::{Append, Journal, SnapshotStore};
 
@@ -651,6 +651,105 @@ impl Handler<CashOutMessage> for AccountActor {
                 };
                 Self::reply_after(Some(wait), message.reply, Ok(done));
             }
+            Err(error) => {
+                let _ = message.reply.send(Err(error));
+            }
+        }
+    }
+}
+
+impl Handler<SendTransferMessage> for AccountActor {
+    type Result = ();
+
+    fn handle(&mut self, message: SendTransferMessage, _: &mut Context<Self>) {
+        let now = self.env.clock.now();
+        let command = &message.command;
+        if let Err(reject) = self.state.live_session(command.login, message.session, now) {
+            self.refuse(message.reply, reject.into());
+            return;
+        }
+        let balance = |state: &AccountState| {
+            state
+                .wallets
+                .get(&command.currency)
+                .map_or(Balance::ZERO, |wallet| wallet.balance)
+        };
+        let decided = self.state.decide_keep_request(
+            MemberRoute::Transfers,
+            message.idempotency.as_ref(),
+            command.transfer.0,
+            now,
+            &self.env.policy,
+        );
+        let kept = match decided {
+            Err(reject) => {
+                self.refuse(message.reply, reject.into());
+                return;
+            }
+            Ok(KeptDecision::Replay(first)) => {
+                let answer = TransferSent {
+                    transfer: TransferId(first.subject),
+                    balance: balance(&self.state),
+                    in_transit: None,
+                };
+                Self::reply_after(self.pending_read(), message.reply, Ok(answer));
+                return;
+            }
+            Ok(KeptDecision::Proceed(kept)) => kept,
+        };
+        let result = self
+            .state
+            .decide_send_transfer(command, now)
+            .map_err(CommandError::Reject)
+            .and_then(|event| {
+                let in_transit = match &event {
+                    Event::TransferSent(sent) => Some((**sent).clone()),
+                    _ => None,
+                };
+                let wait = self.commit(kept.into_iter().chain([event]).collect())?;
+                Ok((wait, in_transit))
+            });
+        match result {
+            Ok((wait, in_transit)) => {
+                let done = TransferSent {
+                    transfer: command.transfer,
+                    balance: balance(&self.state),
+                    in_transit,
+                };
+                Self::reply_after(Some(wait), message.reply, Ok(done));
+            }
+            Err(error) => {
+                let _ = message.reply.send(Err(error));
+            }
+        }
+    }
+}
+
+impl Handler<CanReceiveMessage> for AccountActor {
+    type Result = ();
+
+    fn handle(&mut self, message: CanReceiveMessage, _: &mut Context<Self>) {
+        let answer = self.state.check_can_receive().map_err(CommandError::Reject);
+        Self::reply_after(self.pending_read(), message.reply, answer);
+    }
+}
+
+impl Handler<ReceiveTransferMessage> for AccountActor {
+    type Result = ();
+
+    fn handle(&mut self, message: ReceiveTransferMessage, _: &mut Context<Self>) {
+        let now = self.env.clock.now();
+        let wait = match self.state.decide_receive_transfer(&message.sent, now) {
+            Err(reject) => {
+                self.refuse(message.reply, reject.into());
+                return;
+            }
+            // Received before: answer once what it shows is durable.
+            Ok(None) => Ok((self.pending_read(), false)),
+            Ok(Some(event)) => self.commit(vec![event]).map(|wait| (Some(wait), true)),
+        };
+        match wait {
+            Ok((wait, credited)) => Self::reply_after(wait, message.reply, Ok(credited)),
             Err(error) => {
                 let _ = message.reply.send(Err(error));
             }

@@ -14,7 +14,7 @@
 //!
 //! It must never block: the journal's next batch waits for it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -27,8 +27,8 @@ use parking_lot::Mutex;
 
 use super::messages::{FeedCoveredMessage, SalesMessage};
 use super::vendor::VendorActor;
-use crate::domain::event::{DepositStep, Event};
-use crate::domain::ids::{AccountId, DepositId, VendorId};
+use crate::domain::event::{DepositStep, Event, InTransit};
+use crate::domain::ids::{AccountId, DepositId, TransferId, VendorId};
 use crate::domain::totals::Totals;
 use crate::metrics as names;
 use crate::storage::port::{DurableSink, FeedCheckpoint, Journal, Recorded, SnapshotStore};
@@ -67,6 +67,10 @@ struct Projection {
     /// Deposits started and not finished: every checkpoint stores them all, so start-up can
     /// resolve them. As many as charges in flight (a few per account at most).
     open_deposits: BTreeSet<(AccountId, DepositId)>,
+    /// Transfers sent and not received yet, whole: every checkpoint stores them all, so
+    /// start-up can deliver them, and the transfer watcher delivers those a busy recipient
+    /// left in transit. As many as transfers in flight.
+    open_transfers: BTreeMap<TransferId, InTransit>,
     /// The sequence the last saved checkpoint includes.
     checkpointed_seq: u64,
     last_checkpoint: Instant,
@@ -103,6 +107,11 @@ impl Feed {
                 emails: recovered.pending_emails.clone(),
                 vendors: recovered.pending_vendors.clone(),
                 open_deposits: recovered.open_deposits.iter().copied().collect(),
+                open_transfers: recovered
+                    .open_transfers
+                    .iter()
+                    .map(|transit| (transit.transfer, transit.clone()))
+                    .collect(),
                 checkpointed_seq: 0,
                 last_checkpoint: Instant::now(),
                 last_covered: Instant::now(),
@@ -128,6 +137,20 @@ impl Feed {
     #[must_use]
     pub fn totals(&self) -> TotalsView {
         self.projection.lock().view.clone()
+    }
+
+    /// Transfers sent (durably) and not received yet, oldest first by when they were sent.
+    #[must_use]
+    pub fn open_transfers(&self) -> Vec<InTransit> {
+        let mut open: Vec<InTransit> = self
+            .projection
+            .lock()
+            .open_transfers
+            .values()
+            .cloned()
+            .collect();
+        open.sort_by_key(|transit| (transit.sent_at, transit.transfer));
+        open
     }
 
     /// Hands a vendor its sales of one durable batch in one message, or leaves them to the
@@ -174,6 +197,7 @@ impl Feed {
             emails: projection.emails.clone(),
             vendors: projection.vendors.clone(),
             open_deposits: projection.open_deposits.iter().copied().collect(),
+            open_transfers: projection.open_transfers.values().cloned().collect(),
         };
         if self
             .snapshots
@@ -315,15 +339,21 @@ impl DurableSink for Feed {
                 Event::VendorRegistered(profile) => {
                     projection.vendors.push((profile.id, recorded.seq));
                 }
-                _ => match event.deposit_step() {
-                    Some(DepositStep::Opens(account, deposit)) => {
-                        projection.open_deposits.insert((account, deposit));
+                _ => {
+                    match event.deposit_step() {
+                        Some(DepositStep::Opens(account, deposit)) => {
+                            projection.open_deposits.insert((account, deposit));
+                        }
+                        Some(DepositStep::Closes(account, deposit)) => {
+                            projection.open_deposits.remove(&(account, deposit));
+                        }
+                        None => {}
                     }
-                    Some(DepositStep::Closes(account, deposit)) => {
-                        projection.open_deposits.remove(&(account, deposit));
-                    }
-                    None => {}
-                },
+                    crate::storage::recovery::fold_open_transfer(
+                        &mut projection.open_transfers,
+                        event,
+                    );
+                }
             }
         }
         drop(projection);

@@ -16,12 +16,13 @@ use super::feed::TotalsView;
 use super::messages::{
     AccessGranted, AccessMessage, AccountView, Authorization, AuthorizationLookupMessage,
     AuthorizationView, AuthorizeBatchMessage, AuthorizeMessage, BuyerView, BuyerViewMessage,
-    CashOutMessage, CashedOut, CheckSessionMessage, ClaimOfferMessage, CommandError,
-    CreditLineMessage, DepositMessage, DepositStart, Fault, FinishDepositMessage,
+    CanReceiveMessage, CashOutMessage, CashedOut, CheckSessionMessage, ClaimOfferMessage,
+    CommandError, CreditLineMessage, DepositMessage, DepositStart, Fault, FinishDepositMessage,
     LoginLookupMessage, MemberCommand, MemberCommandMessage, OpenDeposits, OpenMessage,
-    OpenVendorMessage, PendingDepositsMessage, PostOfferMessage, ReleaseOfferMessage, ReplyTo,
-    ReverseMessage, SettleDepositMessage, StartDepositMessage, StartSessionMessage,
-    TopOffNeededMessage, VendorLedgerView, VendorViewMessage, ViewMessage, ViewOfferMessage,
+    OpenVendorMessage, PendingDepositsMessage, PostOfferMessage, ReceiveTransferMessage,
+    ReleaseOfferMessage, ReplyTo, ReverseMessage, SendTransferMessage, SettleDepositMessage,
+    StartDepositMessage, StartSessionMessage, TopOffNeededMessage, TransferSent, VendorLedgerView,
+    VendorViewMessage, ViewMessage, ViewOfferMessage,
 };
 use super::registry::{LookupError, Registry, VendorEntry};
 use crate::domain::account::{
@@ -269,6 +270,50 @@ impl Registry {
             reply,
         })
         .await
+    }
+
+    /// Sends a transfer for a member's session; answers once it is durable as sent.
+    ///
+    /// # Errors
+    /// `NotFound`, rejects (session ones first), faults.
+    pub async fn send_transfer(
+        &self,
+        account: AccountId,
+        session: SessionId,
+        command: crate::domain::account::SendTransfer,
+        idempotency: Option<crate::domain::event::IdempotencyStamp>,
+    ) -> Result<TransferSent, GatewayError> {
+        let addr = self.account_addr(account)?;
+        ask(&addr, |reply| SendTransferMessage {
+            session,
+            command,
+            idempotency,
+            reply,
+        })
+        .await
+    }
+
+    /// Whether `account` can be sent a transfer.
+    ///
+    /// # Errors
+    /// `NotFound`, `RecipientUnavailable`, faults.
+    pub async fn can_receive(&self, account: AccountId) -> Result<(), GatewayError> {
+        let addr = self.account_addr(account)?;
+        ask(&addr, |reply| CanReceiveMessage { reply }).await
+    }
+
+    /// Records a sent transfer as received by its recipient; true when this call credited
+    /// it. Waits for mailbox room like [`Registry::finish_deposit`]: the money has left the
+    /// sender and must land.
+    ///
+    /// # Errors
+    /// `NotFound`, `AmountTooLarge` (it stays in transit), faults.
+    pub async fn receive_transfer(
+        &self,
+        sent: crate::domain::event::InTransit,
+    ) -> Result<bool, GatewayError> {
+        let addr = self.account_addr(sent.to)?;
+        ask_waiting(&addr, |reply| ReceiveTransferMessage { sent, reply }).await
     }
 
     /// The automatic top-off a purchase of `price` in `currency` would need, if the member

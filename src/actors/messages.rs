@@ -304,6 +304,50 @@ pub struct CashedOut {
     pub net: Amount,
 }
 
+/// Send money to another member, checking the session first.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SendTransferMessage {
+    /// The session.
+    pub session: SessionId,
+    /// The checked command (its login is the session's).
+    pub command: crate::domain::account::SendTransfer,
+    /// The member's `Idempotency-Key` and the body's digest, when sent.
+    pub idempotency: Option<crate::domain::event::IdempotencyStamp>,
+    /// Answers once the transfer is durable as sent (or, for a retry, the first one's).
+    pub reply: ReplyTo<TransferSent>,
+}
+
+/// A transfer sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransferSent {
+    /// The transfer (the first one's, for a retry).
+    pub transfer: crate::domain::ids::TransferId,
+    /// The sender's balance in the currency after it.
+    pub balance: Balance,
+    /// What to deliver to the recipient; `None` for a retry (the first request delivered it,
+    /// or the transfer watcher will).
+    pub in_transit: Option<crate::domain::event::InTransit>,
+}
+
+/// Whether an account can be sent a transfer (see `AccountState::check_can_receive`).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct CanReceiveMessage {
+    /// Answers `Ok` or `RecipientUnavailable`.
+    pub reply: ReplyTo<()>,
+}
+
+/// Record a sent transfer as received by this account (the recipient's).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ReceiveTransferMessage {
+    /// The transfer as sent.
+    pub sent: crate::domain::event::InTransit,
+    /// Answers once durable: true when this call credited it (false: received before).
+    pub reply: ReplyTo<bool>,
+}
+
 /// The automatic top-off a purchase would need (see `AccountState::top_off_needed`).
 #[derive(Message)]
 #[rtype(result = "()")]

@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::entitlement::{ContentKey, Entitlement, EntitlementInvalid, Terms};
-use super::event::{Authorized, Event, IdempotencyStamp, Origin};
+use super::event::{Authorized, Event, IdempotencyStamp, InTransit, Origin};
 use super::ids::{
     AccountId, AuthorizationId, CashOutId, DepositId, EntitlementId, LoginId, OfferId,
-    PaymentMethodId, SessionId, VendorId,
+    PaymentMethodId, SessionId, TransferId, VendorId,
 };
 use super::kept::{
     KEPT_REQUESTS_MAX, KeptCheck, KeptOutcome, KeptRequest, KeptRequests, MemberRoute,
@@ -34,6 +34,11 @@ pub const DEPOSITS_PENDING_MAX: usize = 4;
 /// days to settle, so a member may have several; the bound keeps a member from stacking
 /// unsettled money the service may never receive.
 pub const DEPOSITS_UNSETTLED_MAX: usize = 16;
+
+/// Transfers an account remembers having received, newest kept. A transfer is delivered
+/// again only while it is still in transit (a retry, or start-up after a crash), so this
+/// recent window is what a duplicate delivery can meet.
+pub const RECEIVED_TRANSFERS_KEPT: usize = 64;
 
 /// Bounds the account enforces on itself; set from config, passed into every decide.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -168,6 +173,16 @@ impl Wallet {
         Balance::negative_of(self.credit_limit).unwrap_or(Balance::from_micros(i64::MIN))
     }
 
+    /// The settled paid balance: above zero, less bank debits not yet settled. What may
+    /// leave the service (a transfer or a cash-out); never the credit line.
+    #[must_use]
+    pub fn settled(&self) -> Amount {
+        self.balance
+            .headroom_above(Balance::ZERO)
+            .checked_sub(self.unsettled)
+            .unwrap_or(Amount::ZERO)
+    }
+
     /// What a purchase in this currency could spend now: the paid balance down to the
     /// credit line's floor, or nothing while a debt is open.
     #[must_use]
@@ -246,6 +261,9 @@ pub struct AccountState {
     /// of another run before it reaches the actor. Dropping a live account from memory
     /// without a restart would forget them too; the registry never does.
     pub spent_access_tokens: VecMap<u64, Timestamp>,
+    /// Transfers received lately, with when (bounded by `RECEIVED_TRANSFERS_KEPT`): a
+    /// delivery of one of them again credits nothing.
+    pub received_transfers: VecMap<TransferId, Timestamp>,
 }
 
 /// A deposit started and not finished: what the processor is (or was) asked to charge.
@@ -337,6 +355,24 @@ pub struct CashOut {
     pub charge: Amount,
     /// Where the money goes.
     pub destination: Destination,
+}
+
+/// A member's transfer to another member, parsed at the edge: the recipient's account found
+/// by e-mail and checked able to receive, the id drawn there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SendTransfer {
+    /// The new transfer's id.
+    pub transfer: TransferId,
+    /// The login sending it (its limits count it).
+    pub login: LoginId,
+    /// The recipient's account.
+    pub to: AccountId,
+    /// The wallet it leaves (and the recipient's it enters).
+    pub currency: Currency,
+    /// Amount to move.
+    pub amount: Amount,
+    /// The sender's note.
+    pub note: String,
 }
 
 /// The bank account a cash-out pays.
@@ -521,6 +557,7 @@ impl AccountState {
             latest_by_content: BTreeMap::new(),
             payment_methods: VecMap::new(),
             spent_access_tokens: VecMap::new(),
+            received_transfers: VecMap::new(),
         }
     }
 
@@ -1003,12 +1040,7 @@ impl AccountState {
                 .cloned()
                 .ok_or(Reject::PaymentMethodUnknown)?,
         };
-        let settled = wallet
-            .balance
-            .headroom_above(Balance::ZERO)
-            .checked_sub(wallet.unsettled)
-            .unwrap_or(Amount::ZERO);
-        if command.amount > settled {
+        if command.amount > wallet.settled() {
             return Err(Reject::InsufficientFunds);
         }
         Ok(Event::CashedOut {
@@ -1020,6 +1052,103 @@ impl AccountState {
             destination,
             at: now,
         })
+    }
+
+    /// Decides a transfer to another member ([0272]). Checks, in order: account not frozen;
+    /// not to itself; a wallet in the currency; no debt; the login's day, week and month
+    /// limits (a transfer counts toward them); the amount within the settled paid balance
+    /// (above zero, less bank debits not yet settled: never the credit line or incentives).
+    /// Whether the recipient can receive was checked at the edge, and a receipt is never
+    /// refused once sent.
+    ///
+    /// # Errors
+    /// `Frozen`, `TransferToSelf`, `WalletMissing`, `DebtOutstanding`, `LimitReached`,
+    /// `InsufficientFunds`, `AmountTooLarge`.
+    pub fn decide_send_transfer(
+        &self,
+        command: &SendTransfer,
+        now: Timestamp,
+    ) -> Result<Event, Reject> {
+        if self.frozen {
+            return Err(Reject::Frozen);
+        }
+        if command.to == self.id {
+            return Err(Reject::TransferToSelf);
+        }
+        let wallet = self
+            .wallets
+            .get(&command.currency)
+            .ok_or(Reject::WalletMissing)?;
+        if !wallet.debt.is_zero() {
+            return Err(Reject::DebtOutstanding);
+        }
+        let key = (command.login, command.currency);
+        let periods = self.zone.periods(now);
+        let spending = self.spending.get(&key).cloned().unwrap_or_default();
+        if let Some(limits) = self.limits.get(&key)
+            && let Some(kind) = limits.period_exceeded_by(command.amount, &spending, &periods)
+        {
+            return Err(Reject::LimitReached(kind));
+        }
+        if command.amount > wallet.settled() {
+            return Err(Reject::InsufficientFunds);
+        }
+        spending
+            .with_purchase(&periods, command.amount)
+            .ok_or(Reject::AmountTooLarge)?;
+        Ok(Event::TransferSent(Box::new(InTransit {
+            transfer: command.transfer,
+            from: self.id,
+            login: command.login,
+            to: command.to,
+            currency: command.currency,
+            amount: command.amount,
+            note: command.note.clone(),
+            sent_at: now,
+            at: now,
+        })))
+    }
+
+    /// Whether this account can be sent a transfer: not frozen (a closed account, once
+    /// accounts close, answers the same).
+    ///
+    /// # Errors
+    /// `RecipientUnavailable`.
+    pub fn check_can_receive(&self) -> Result<(), Reject> {
+        if self.frozen {
+            return Err(Reject::RecipientUnavailable);
+        }
+        Ok(())
+    }
+
+    /// Decides receiving a sent transfer: the wallet in its currency is credited (opened if
+    /// missing). `Ok(None)` when it was received before (a delivery again credits nothing).
+    /// Money already sent is never refused for the state of this account (a member who froze
+    /// after the transfer was sent still receives it).
+    ///
+    /// # Errors
+    /// `AmountTooLarge` when the balance would overflow: the transfer stays in transit.
+    pub fn decide_receive_transfer(
+        &self,
+        sent: &InTransit,
+        now: Timestamp,
+    ) -> Result<Option<Event>, Reject> {
+        if sent.to != self.id {
+            return Err(Reject::RecipientUnavailable);
+        }
+        if self.received_transfers.contains_key(&sent.transfer) {
+            return Ok(None);
+        }
+        if let Some(wallet) = self.wallets.get(&sent.currency) {
+            wallet
+                .balance
+                .checked_add_amount(sent.amount)
+                .ok_or(Reject::AmountTooLarge)?;
+        }
+        Ok(Some(Event::TransferReceived(Box::new(InTransit {
+            at: now,
+            ..sent.clone()
+        }))))
     }
 
     /// Decides a new credit line.
@@ -1643,6 +1772,38 @@ impl AccountState {
                 wallet.debt = checked(wallet.debt.checked_sub(*amount));
                 wallet.balance = checked(wallet.balance.checked_sub_amount(*amount));
             }
+            Event::TransferSent(sent) => {
+                let periods = self.zone.periods(sent.at);
+                let key = (sent.login, sent.currency);
+                let spending = self.spending.get(&key).cloned().unwrap_or_default();
+                self.spending
+                    .insert(key, checked(spending.with_purchase(&periods, sent.amount)));
+                let wallet = self.wallet_mut(sent.currency);
+                wallet.balance = checked(wallet.balance.checked_sub_amount(sent.amount));
+                assert!(
+                    wallet.balance >= Balance::ZERO,
+                    "a transfer drew on the credit line"
+                );
+            }
+            Event::TransferReceived(received) => {
+                let wallet = self
+                    .wallets
+                    .get_or_insert_with(received.currency, Wallet::empty);
+                wallet.balance = checked(wallet.balance.checked_add_amount(received.amount));
+                let fresh = self
+                    .received_transfers
+                    .insert(received.transfer, received.at);
+                assert!(fresh.is_none(), "a transfer was received twice");
+                if self.received_transfers.len() > RECEIVED_TRANSFERS_KEPT
+                    && let Some(oldest) = self
+                        .received_transfers
+                        .iter()
+                        .min_by_key(|(id, at)| (**at, **id))
+                        .map(|(id, _)| *id)
+                {
+                    self.received_transfers.remove(&oldest);
+                }
+            }
             Event::VendorRegistered(_) | Event::OfferPosted(_) | Event::OffersPruned { .. } => {
                 unreachable!("vendor events have no account")
             }
@@ -1668,6 +1829,9 @@ impl AccountState {
                 Some(authorized.entitlement.currency),
                 Some(authorized.entitlement.id),
             ),
+            Event::TransferSent(transit) | Event::TransferReceived(transit) => {
+                (Some(transit.currency), None)
+            }
             Event::ViewCounted { entitlement, .. } => (None, Some(*entitlement)),
             Event::Reversed {
                 currency,

@@ -7,7 +7,7 @@ use super::account::{Login, Session, TopOff};
 use super::entitlement::Entitlement;
 use super::ids::{
     AccountId, AuthorizationId, CashOutId, DepositId, EntitlementId, LoginId, OfferId, Owner,
-    PaymentMethodId, SessionId, VendorId,
+    PaymentMethodId, SessionId, TransferId, VendorId,
 };
 use super::kept::MemberRoute;
 use super::limits::Limits;
@@ -331,6 +331,45 @@ pub enum Event {
         /// When.
         at: Timestamp,
     },
+    /// The member sent money to another member ([0272]): it left the sender's paid balance
+    /// and is in transit until the recipient's account records it as received. Journaled on
+    /// the sender's account only; the journal, not memory, carries it to the recipient.
+    TransferSent(Box<InTransit>),
+    /// A transfer reached its recipient: the wallet in its currency (opened now if missing)
+    /// is credited. Exactly once per transfer: the account remembers what it received.
+    TransferReceived(Box<InTransit>),
+}
+
+/// A transfer between two members, as both of its events record it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InTransit {
+    /// The transfer.
+    pub transfer: TransferId,
+    /// The sender's account.
+    pub from: AccountId,
+    /// The login that sent it (its day, week and month limits count it).
+    pub login: LoginId,
+    /// The recipient's account.
+    pub to: AccountId,
+    /// Wallet currency on both sides.
+    pub currency: Currency,
+    /// Amount moved.
+    pub amount: Amount,
+    /// The sender's note to the recipient (bounded at the edge).
+    pub note: String,
+    /// When it was sent.
+    pub sent_at: Timestamp,
+    /// When this event happened (for `TransferSent`, the same as `sent_at`).
+    pub at: Timestamp,
+}
+
+/// A change to the set of transfers in transit (see [`Event::transfer_step`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransferStep<'a> {
+    /// Sent: in transit from now.
+    Opens(&'a InTransit),
+    /// Received: no longer in transit.
+    Closes(TransferId),
 }
 
 /// A change to the set of open deposits (see [`Event::deposit_step`]).
@@ -417,6 +456,8 @@ impl Event {
             | Event::TopOffSet { account, .. }
             | Event::CashedOut { account, .. } => Owner::Account(*account),
             Event::Authorized(authorized) => Owner::Account(authorized.account),
+            Event::TransferSent(sent) => Owner::Account(sent.from),
+            Event::TransferReceived(received) => Owner::Account(received.to),
             Event::VendorRegistered(profile) => Owner::Vendor(profile.id),
             Event::OfferPosted(offer) => Owner::Vendor(offer.vendor),
             Event::OffersPruned { vendor, .. } => Owner::Vendor(*vendor),
@@ -467,6 +508,17 @@ impl Event {
         }
     }
 
+    /// How this event changes the set of transfers in transit: a transfer opens when it is
+    /// sent and closes when it is received. Start-up delivers what is still open.
+    #[must_use]
+    pub fn transfer_step(&self) -> Option<TransferStep<'_>> {
+        match self {
+            Event::TransferSent(sent) => Some(TransferStep::Opens(sent)),
+            Event::TransferReceived(received) => Some(TransferStep::Closes(received.transfer)),
+            _ => None,
+        }
+    }
+
     /// When the event happened.
     #[must_use]
     pub fn at(&self) -> Timestamp {
@@ -496,6 +548,7 @@ impl Event {
             Event::OfferPosted(offer) => offer.posted_at,
             Event::SessionStarted { session, .. } => session.started_at,
             Event::Authorized(authorized) => authorized.at,
+            Event::TransferSent(transit) | Event::TransferReceived(transit) => transit.at,
             Event::VendorRegistered(profile) => profile.registered_at,
         }
     }

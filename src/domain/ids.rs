@@ -95,6 +95,11 @@ define_id!(
     CashOutId, "co"
 );
 define_id!(
+    /// A transfer of money from one member to another ([0272]): journaled as sent on the
+    /// sender's account, then as received on the recipient's, each exactly once.
+    TransferId, "tr"
+);
+define_id!(
     /// A payment method the member saved: a card or a bank account, by its processor token.
     PaymentMethodId, "pm"
 );

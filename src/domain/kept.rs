@@ -24,6 +24,8 @@ pub enum MemberRoute {
     Deposits,
     /// `POST /v1/members/me/cash-outs`.
     CashOuts,
+    /// `POST /v1/members/me/transfers`.
+    Transfers,
 }
 
 /// How a kept request ended, as its first answer said.

@@ -106,16 +106,27 @@ impl Limits {
         spending: &Spending,
         periods: &Periods,
     ) -> Option<LimitKind> {
-        let (day, week, month) = spending.current(periods);
-        let over = |limit: Option<Amount>, spent: Amount| {
-            limit.is_some_and(|limit| spent.checked_add(price).is_none_or(|total| total > limit))
-        };
-        if over(self.per_transaction, Amount::ZERO) {
+        if over(self.per_transaction, Amount::ZERO, price) {
             return Some(LimitKind::PerTransaction);
         }
-        if over(self.per_session, session_spent) {
+        if over(self.per_session, session_spent, price) {
             return Some(LimitKind::PerSession);
         }
+        self.period_exceeded_by(price, spending, periods)
+    }
+
+    /// The first of the day, week and month limits that `amount` would exceed on top of
+    /// `spending`. A transfer counts only toward these ([0272]): it is neither a purchase
+    /// (per transaction) nor made under a buying session (per session).
+    #[must_use]
+    pub fn period_exceeded_by(
+        &self,
+        amount: Amount,
+        spending: &Spending,
+        periods: &Periods,
+    ) -> Option<LimitKind> {
+        let (day, week, month) = spending.current(periods);
+        let over = |limit: Option<Amount>, spent: Amount| over(limit, spent, amount);
         if over(self.per_day, day) {
             return Some(LimitKind::PerDay);
         }
@@ -127,6 +138,11 @@ impl Limits {
         }
         None
     }
+}
+
+/// Whether spending `amount` on top of `spent` goes past `limit` (an overflow does).
+fn over(limit: Option<Amount>, spent: Amount, amount: Amount) -> bool {
+    limit.is_some_and(|limit| spent.checked_add(amount).is_none_or(|total| total > limit))
 }
 
 #[cfg(test)]

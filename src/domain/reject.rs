@@ -108,6 +108,13 @@ pub enum Reject {
     /// A cash-out no larger than its service charge: nothing would reach the bank.
     #[error("the cash-out does not cover its charge")]
     CashOutBelowCharge,
+    /// A transfer's recipient is unknown, frozen or closed: one answer for all three, so a
+    /// transfer never tells whether an e-mail address is registered.
+    #[error("the recipient cannot receive transfers")]
+    RecipientUnavailable,
+    /// A transfer to the sender's own account.
+    #[error("a transfer to oneself")]
+    TransferToSelf,
 }
 
 impl Reject {
@@ -151,6 +158,8 @@ impl Reject {
         Reject::PaymentMethodQuotaExceeded,
         Reject::DebtOutstanding,
         Reject::CashOutBelowCharge,
+        Reject::RecipientUnavailable,
+        Reject::TransferToSelf,
     ];
 
     /// The stable code that clients match on.
@@ -195,6 +204,8 @@ impl Reject {
             Reject::PaymentMethodQuotaExceeded => "payment_method_quota_exceeded",
             Reject::DebtOutstanding => "debt_outstanding",
             Reject::CashOutBelowCharge => "cash_out_below_charge",
+            Reject::RecipientUnavailable => "recipient_unavailable",
+            Reject::TransferToSelf => "transfer_to_self",
         }
     }
 }

@@ -30,6 +30,8 @@ pub struct MemberTotals {
     pub cash_outs: Total,
     /// Service charges kept on cash-outs: the service's own money.
     pub cash_out_charges: Total,
+    /// Sent by members and not yet received by their recipients: still the members' money.
+    pub in_transit: Total,
 }
 
 impl MemberTotals {
@@ -39,10 +41,13 @@ impl MemberTotals {
         self.deposits.to_net()?.checked_sub(self.returned.to_net()?)
     }
 
-    /// What members are owed net: their balances less their debts.
+    /// What members are owed net: their balances and the transfers on their way between
+    /// them, less their debts.
     #[must_use]
     pub fn held(&self) -> Option<NetTotal> {
-        self.balances.checked_sub(self.debts.to_net()?)
+        self.balances
+            .checked_add(self.in_transit.to_net()?)?
+            .checked_sub(self.debts.to_net()?)
     }
 
     /// The conservation rule in one currency, given what its vendors sold: money that came
@@ -187,6 +192,40 @@ impl Totals {
                         cash_out_charges: now
                             .cash_out_charges
                             .checked_add(*charge)
+                            .ok_or(TotalsOverflow)?,
+                        ..now
+                    },
+                )
+            }
+            Event::TransferSent(sent) => {
+                let now = self.get(sent.currency);
+                (
+                    sent.currency,
+                    MemberTotals {
+                        balances: now
+                            .balances
+                            .checked_sub_amount(sent.amount)
+                            .ok_or(TotalsOverflow)?,
+                        in_transit: now
+                            .in_transit
+                            .checked_add(sent.amount)
+                            .ok_or(TotalsOverflow)?,
+                        ..now
+                    },
+                )
+            }
+            Event::TransferReceived(received) => {
+                let now = self.get(received.currency);
+                (
+                    received.currency,
+                    MemberTotals {
+                        balances: now
+                            .balances
+                            .checked_add_amount(received.amount)
+                            .ok_or(TotalsOverflow)?,
+                        in_transit: now
+                            .in_transit
+                            .checked_sub(received.amount)
                             .ok_or(TotalsOverflow)?,
                         ..now
                     },

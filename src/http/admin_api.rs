@@ -220,6 +220,7 @@ pub async fn totals(app: &App, _call: Call<'_>) -> Outcome {
             member_debts: format_total(member.debts, currency),
             cash_outs: format_total(member.cash_outs, currency),
             cash_out_charges: format_total(member.cash_out_charges, currency),
+            transfers_in_transit: format_total(member.in_transit, currency),
             vendor_gross: format_total(gross, currency),
             fees: format_total(fees, currency),
             net_payable: format_total(

@@ -650,14 +650,16 @@ pub struct TotalsLine {
     pub cash_outs: String,
     /// Cash-out service charges kept.
     pub cash_out_charges: String,
+    /// Sent by members and not yet received: still members' money.
+    pub transfers_in_transit: String,
     /// What vendors sold.
     pub vendor_gross: String,
     /// MSP fees on that.
     pub fees: String,
     /// Owed to vendors.
     pub net_payable: String,
-    /// deposits − deposits returned − cash-outs == member balances − member debts + vendor
-    /// gross + cash-out charges.
+    /// deposits − deposits returned − cash-outs == member balances + transfers in transit −
+    /// member debts + vendor gross + cash-out charges.
     pub conserved: bool,
 }
 
@@ -1048,6 +1050,67 @@ pub struct CashOutCreated {
     pub charge: String,
     /// Paid to the bank account: the amount less the charge.
     pub net: String,
+    /// ISO 4217 code.
+    pub currency: String,
+}
+
+/// Characters a transfer's note may hold.
+const TRANSFER_NOTE_CHARS_MAX: usize = 140;
+
+/// `POST /v1/members/me/transfers`: money to another member by e-mail address.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferRequest {
+    /// The recipient's sign-in e-mail address.
+    pub to_email: String,
+    /// Decimal amount, e.g. `"5.00"`; from the settled paid balance.
+    #[schema(value_type = String)]
+    pub amount: Value,
+    /// ISO 4217 code of the wallet (the recipient's wallet in it opens on receipt).
+    pub currency: String,
+    /// A note to the recipient, up to 140 characters.
+    pub note: Option<String>,
+}
+
+impl std::fmt::Debug for TransferRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the recipient's address or the note: personal data stays out of logs.
+        f.debug_struct("TransferRequest")
+            .field("currency", &self.currency)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TransferRequest {
+    /// The one conversion of a transfer request: the recipient's e-mail (as written, to be
+    /// normalized with sign-in's rule), the amount, the currency and the note.
+    ///
+    /// # Errors
+    /// `InvalidAmount` (zero included), `InvalidField` naming the field.
+    pub fn into_parts(self) -> Result<(String, Amount, Currency, String), ApiError> {
+        let amount = amount_field(&self.amount, "amount")?;
+        if amount.is_zero() {
+            return Err(ApiError::InvalidAmount { param: "amount" });
+        }
+        let currency = currency_field(&self.currency, "currency")?;
+        let note = self.note.unwrap_or_default().trim().to_owned();
+        if note.chars().count() > TRANSFER_NOTE_CHARS_MAX || note.chars().any(char::is_control) {
+            return Err(ApiError::InvalidField {
+                param: "note",
+                detail: "up to 140 characters, no control characters".to_owned(),
+            });
+        }
+        Ok((self.to_email, amount, currency, note))
+    }
+}
+
+/// `POST /v1/members/me/transfers` → 201.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TransferCreated {
+    /// `tr_` and 16 hex digits.
+    pub transfer_id: String,
+    /// The sender's balance in the currency after the transfer.
+    pub balance: String,
     /// ISO 4217 code.
     pub currency: String,
 }

@@ -435,6 +435,16 @@ fn describe_reject(reject: Reject) -> (StatusCode, &'static str, &'static str) {
             code,
             "The cash-out is not larger than its service charge; nothing would be paid out",
         ),
+        Reject::RecipientUnavailable => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            "This address cannot receive a transfer; nothing was sent",
+        ),
+        Reject::TransferToSelf => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            "A transfer must go to another member",
+        ),
     }
 }
 

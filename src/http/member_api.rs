@@ -40,7 +40,7 @@ const PASSWORD_BYTES_MAX: usize = 1024;
 /// Longest e-mail (RFC 5321).
 const EMAIL_BYTES_MAX: usize = 254;
 
-fn normalize_email(email: &str) -> Result<String, ApiError> {
+pub(super) fn normalize_email(email: &str) -> Result<String, ApiError> {
     let email = email.trim().to_lowercase();
     let well_formed = email.len() <= EMAIL_BYTES_MAX
         && email.split_once('@').is_some_and(|(local, domain)| {
@@ -323,7 +323,7 @@ pub fn seal_buyer(
 
 /// Maps session rejects (and a session of an account that is gone) on member calls to 401:
 /// the caller's credential is what failed.
-fn member_error(error: GatewayError) -> ApiError {
+pub(super) fn member_error(error: GatewayError) -> ApiError {
     match ApiError::from(error) {
         ApiError::Reject(
             Reject::SessionUnknown | Reject::SessionEnded | Reject::SessionExpired,

@@ -31,4 +31,5 @@ pub mod router;
 pub mod routes;
 pub mod server;
 pub mod throttle;
+pub mod transfer_api;
 pub mod vendor_api;

@@ -67,6 +67,8 @@ use super::routes::{Caller, ROUTES};
         dto::CashOutRequest,
         dto::BankAccountRequest,
         dto::CashOutCreated,
+        dto::TransferRequest,
+        dto::TransferCreated,
         dto::Done,
         dto::Status,
         dto::AccountResponse,

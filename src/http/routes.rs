@@ -12,7 +12,7 @@ use utoipa::openapi::path::{HttpMethod, Operation};
 use super::app::{App, MemberSession};
 use super::client::ClientAddr;
 use super::error::ApiError;
-use super::{admin_api, buy_window, member_api, offers_api, probes, vendor_api};
+use super::{admin_api, buy_window, member_api, offers_api, probes, transfer_api, vendor_api};
 use crate::actors::registry::VendorEntry;
 
 /// Who may call a route.
@@ -201,6 +201,7 @@ pub static ROUTES: &[Route] = &[
     route!(DELETE "/v1/members/me/payment-methods/{id}", Member, member_api::remove_payment_method, __path_remove_payment_method),
     route!(POST "/v1/members/me/deposits", Member, member_api::add_funds, __path_add_funds),
     route!(POST "/v1/members/me/cash-outs", Member, member_api::cash_out, __path_cash_out),
+    route!(POST "/v1/members/me/transfers", Member, transfer_api::send_transfer, __path_send_transfer),
     route!(POST "/v1/members/me/freeze", Member, member_api::freeze, __path_freeze),
     route!(POST "/v1/members/me/unfreeze", Member, member_api::unfreeze, __path_unfreeze),
     route!(POST "/admin/v1/vendors", Admin, admin_api::register_vendor, __path_register_vendor),

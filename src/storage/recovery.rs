@@ -25,8 +25,8 @@ use std::sync::Arc;
 use super::format::{self, FeedCheckpoint, FormatError, Recorded};
 use super::port::{Journal, SnapshotStore, StorageError};
 use crate::domain::account::AccountState;
-use crate::domain::event::{DepositStep, Event};
-use crate::domain::ids::{AccountId, DepositId, OfferId, Owner, VendorId};
+use crate::domain::event::{DepositStep, Event, InTransit, TransferStep};
+use crate::domain::ids::{AccountId, DepositId, OfferId, Owner, TransferId, VendorId};
 use crate::domain::money::{Currency, Total};
 use crate::domain::totals::{MemberTotals, Totals};
 use crate::domain::vendor::VendorState;
@@ -176,6 +176,8 @@ pub struct Recovered {
     /// Deposits started and not finished (credited or failed) by the journal's end: charges
     /// the processor may have made, which start-up resolves before serving.
     pub open_deposits: Vec<(AccountId, DepositId)>,
+    /// Transfers sent and not received by the journal's end: start-up delivers them.
+    pub open_transfers: Vec<InTransit>,
 }
 
 /// Rebuilds a vendor from its own events (from `from_position`), on top of `base` (a
@@ -256,6 +258,17 @@ pub fn recover(
             .collect(),
         None => BTreeSet::new(),
     };
+    let mut open_transfers: BTreeMap<TransferId, InTransit> = match snapshots
+        .get(format::OPEN_TRANSFERS_KEY)?
+        .filter(|_| !outdated)
+    {
+        Some(bytes) => format::decode_open_transfers(&bytes)
+            .map_err(format_error("open transfers"))?
+            .into_iter()
+            .map(|transit| (transit.transfer, transit))
+            .collect(),
+        None => BTreeMap::new(),
+    };
     let mut directory: BTreeMap<VendorId, u64> = BTreeMap::new();
     for (key, value) in snapshots.scan_prefix(format::VENDOR_DIRECTORY_PREFIX)? {
         let (vendor, seq) = format::decode_vendor_directory_row(&key, &value)
@@ -324,6 +337,7 @@ pub fn recover(
                     pending_vendors.push((profile.id, seq));
                 }
                 fold_open_deposit(&mut open_deposits, event);
+                fold_open_transfer(&mut open_transfers, event);
             }
             match event {
                 Event::VendorRegistered(profile) if !vendors.contains_key(&profile.id) => {
@@ -357,7 +371,21 @@ pub fn recover(
         replayed,
         totals_overflow,
         open_deposits: open_deposits.into_iter().collect(),
+        open_transfers: open_transfers.into_values().collect(),
     })
+}
+
+/// Keeps the set of transfers in transit up to date with one event.
+pub fn fold_open_transfer(open: &mut BTreeMap<TransferId, InTransit>, event: &Event) {
+    match event.transfer_step() {
+        Some(TransferStep::Opens(sent)) => {
+            open.insert(sent.transfer, sent.clone());
+        }
+        Some(TransferStep::Closes(transfer)) => {
+            open.remove(&transfer);
+        }
+        None => {}
+    }
 }
 
 /// Keeps the set of open deposits up to date with one event.
