@@ -18,8 +18,13 @@
 //!   account load. A bare 16-byte block cipher (AES of the 16 bytes, 22 characters) was
 //!   rejected: every string would decrypt to some route, and nothing would bind the purpose.
 //!
-//! The label is associated data so a future locator of another kind (its own label) can
-//! never be opened as an authorization, even under the same key. Equal plaintexts give equal
+//! The label is associated data so a locator of another kind (its own label) can never be
+//! opened as an authorization, even under the same key. The second kind is the member
+//! reference a vendor sees (`mref_`): the same construction over `account | vendor` under
+//! `MEMBER_REF_LABEL`. Stable for the pair (a vendor recognises a returning member),
+//! unrelated across vendors (two vendors cannot join their customer lists on it), and
+//! openable by the server alone, so a vendor can name a member (to give it an incentive)
+//! without the server keeping a table of the references it handed out. Equal plaintexts give equal
 //! ids, which is the point; SIV reveals nothing else.
 //!
 //! This module must not depend on the domain core, actors, storage or HTTP; it reads no
@@ -45,6 +50,10 @@ const KEY_BYTES: usize = 64;
 const AUTHORIZATION_LABEL: &[u8] = b"farthing/authorization/v1";
 /// Prefix of every authorization id, so vendors and support staff can tell it from others.
 pub const AUTHORIZATION_PREFIX: &str = "auth_";
+/// Associated data of member references.
+const MEMBER_REF_LABEL: &[u8] = b"farthing/member-ref/v1";
+/// Prefix of every member reference.
+pub const MEMBER_REF_PREFIX: &str = "mref_";
 /// Plaintext length: the account and the authorization, each a big-endian `u64`.
 const PLAINTEXT_BYTES: usize = 8 + 8;
 /// Synthetic IV (and tag) length.
@@ -59,6 +68,8 @@ pub const AUTHORIZATION_ID_CHARS: usize = AUTHORIZATION_PREFIX.len() + SEALED_CH
 
 const _: () = assert!(SEALED_CHARS == 43);
 const _: () = assert!(AUTHORIZATION_ID_CHARS == 48);
+/// Length of every member reference.
+pub const MEMBER_REF_CHARS: usize = MEMBER_REF_PREFIX.len() + SEALED_CHARS;
 
 /// The key behind sealed locators: one per installation, never rotated, because vendors
 /// store the ids and rotating it would make every stored id unopenable.
@@ -93,11 +104,29 @@ impl LocatorKey {
     /// The id vendors see for authorization `authorization` of member `account`: `auth_`
     /// and 43 characters of base64url. The same pair always gives the same id.
     pub fn seal_authorization(&self, account: u64, authorization: u64) -> String {
+        self.seal(
+            AUTHORIZATION_LABEL,
+            AUTHORIZATION_PREFIX,
+            account,
+            authorization,
+        )
+    }
+
+    /// The reference vendor `vendor` sees for member `account`: `mref_` and 43 characters of
+    /// base64url, the same for the same pair.
+    pub fn seal_member_ref(&self, account: u64, vendor: u64) -> String {
+        self.seal(MEMBER_REF_LABEL, MEMBER_REF_PREFIX, account, vendor)
+    }
+
+    /// The account and vendor a member reference was sealed from, or `None` (as
+    /// [`LocatorKey::open_authorization`] answers for anything else).
+    pub fn open_member_ref(&self, text: &str) -> Option<(u64, u64)> {
+        self.open(MEMBER_REF_LABEL, MEMBER_REF_PREFIX, text)
+    }
+
+    fn seal(&self, label: &[u8], prefix: &str, first: u64, second: u64) -> String {
         let mut body = [0u8; PLAINTEXT_BYTES];
-        let plaintext = account
-            .to_be_bytes()
-            .into_iter()
-            .chain(authorization.to_be_bytes());
+        let plaintext = first.to_be_bytes().into_iter().chain(second.to_be_bytes());
         for (slot, byte) in body.iter_mut().zip(plaintext) {
             *slot = byte;
         }
@@ -107,14 +136,14 @@ impl LocatorKey {
         )]
         let tag = self
             .cipher()
-            .encrypt_in_place_detached([AUTHORIZATION_LABEL], &mut body)
+            .encrypt_in_place_detached([label], &mut body)
             .expect("AES-SIV accepts one associated data item");
         let mut sealed = [0u8; SEALED_BYTES];
         for (slot, byte) in sealed.iter_mut().zip(tag.iter().chain(&body)) {
             *slot = *byte;
         }
-        let mut id = String::with_capacity(AUTHORIZATION_ID_CHARS);
-        id.push_str(AUTHORIZATION_PREFIX);
+        let mut id = String::with_capacity(prefix.len() + SEALED_CHARS);
+        id.push_str(prefix);
         URL_SAFE_NO_PAD.encode_string(sealed, &mut id);
         id
     }
@@ -127,10 +156,14 @@ impl LocatorKey {
     /// `None` does not say why: a vendor sending a bad id gets the same answer as for an
     /// unknown one, and there is nothing to learn from the difference.
     pub fn open_authorization(&self, text: &str) -> Option<(u64, u64)> {
-        if text.len() != AUTHORIZATION_ID_CHARS {
+        self.open(AUTHORIZATION_LABEL, AUTHORIZATION_PREFIX, text)
+    }
+
+    fn open(&self, label: &[u8], prefix: &str, text: &str) -> Option<(u64, u64)> {
+        if text.len() != prefix.len() + SEALED_CHARS {
             return None;
         }
-        let encoded = text.strip_prefix(AUTHORIZATION_PREFIX)?;
+        let encoded = text.strip_prefix(prefix)?;
         let mut sealed = [0u8; SEALED_BYTES];
         // Rejects padding and non-zero trailing bits, so each id has exactly one spelling.
         let decoded_len = URL_SAFE_NO_PAD.decode_slice(encoded, &mut sealed).ok()?;
@@ -140,14 +173,11 @@ impl LocatorKey {
         let (tag, body) = sealed.split_first_chunk::<TAG_BYTES>()?;
         let mut body: [u8; PLAINTEXT_BYTES] = body.try_into().ok()?;
         self.cipher()
-            .decrypt_in_place_detached([AUTHORIZATION_LABEL], &mut body, &Tag::from(*tag))
+            .decrypt_in_place_detached([label], &mut body, &Tag::from(*tag))
             .ok()?;
-        let (account, authorization) = body.split_first_chunk::<8>()?;
-        let authorization: [u8; 8] = authorization.try_into().ok()?;
-        Some((
-            u64::from_be_bytes(*account),
-            u64::from_be_bytes(authorization),
-        ))
+        let (first, second) = body.split_first_chunk::<8>()?;
+        let second: [u8; 8] = second.try_into().ok()?;
+        Some((u64::from_be_bytes(*first), u64::from_be_bytes(second)))
     }
 
     /// A fresh cipher under this key. It wipes its key copy (and, with the `zeroize`
@@ -194,6 +224,38 @@ mod tests {
         }
         let id = key.seal_authorization(u64::MAX, u64::MAX);
         assert_eq!(key.open_authorization(&id), Some((u64::MAX, u64::MAX)));
+    }
+
+    #[test]
+    fn member_refs_round_trip_and_are_not_authorization_ids() {
+        let key = key();
+        let reference = key.seal_member_ref(7, 3);
+        assert!(reference.starts_with("mref_"));
+        assert_eq!(reference.len(), MEMBER_REF_CHARS);
+        assert_eq!(key.open_member_ref(&reference), Some((7, 3)));
+        assert_eq!(key.seal_member_ref(7, 3), reference, "stable for the pair");
+        // Another vendor sees an unrelated reference for the same member.
+        let other = decode_prefixed(&key.seal_member_ref(7, 4), "mref_");
+        let same = decode_prefixed(&reference, "mref_")
+            .iter()
+            .zip(&other)
+            .filter(|(left, right)| left == right)
+            .count();
+        assert!(same < 4, "{same} equal bytes");
+        // The labels keep the kinds apart, whatever the prefix says.
+        let authorization = key.seal_authorization(7, 3);
+        let relabelled = format!("mref_{}", &authorization[5..]);
+        assert_eq!(key.open_member_ref(&relabelled), None);
+        assert_eq!(
+            key.open_authorization(&format!("auth_{}", &reference[5..])),
+            None
+        );
+    }
+
+    fn decode_prefixed(id: &str, prefix: &str) -> Vec<u8> {
+        URL_SAFE_NO_PAD
+            .decode(id.strip_prefix(prefix).unwrap())
+            .unwrap()
     }
 
     #[test]

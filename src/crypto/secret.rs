@@ -1,5 +1,5 @@
 //! Secrets the server checks or keeps: vendor API keys, the admin key, and the key behind
-//! member pseudonyms.
+//! CSRF tags.
 //!
 //! Vendor API keys and the admin key are bearer secrets. The server keeps only a SHA-256
 //! digest of each and compares digests in constant time (`subtle`), so neither a stolen
@@ -7,10 +7,9 @@
 //! rejected: these secrets carry 256 random bits, so there is nothing to brute-force, and
 //! vendor calls authenticate at a few hundred thousand per second.
 //!
-//! Member pseudonyms let a vendor recognise a returning member without learning who they
-//! are (DESIGN §5): an HMAC of the account and vendor ids under a key that never leaves the
-//! server. That key is separate from the token keys and never rotated, because rotating it
-//! would change every pseudonym every vendor has stored.
+//! The CSRF key signs the buy window's double-submit pairs. (It once also keyed member
+//! pseudonyms; a member reference is now a sealed locator the server can open, so a vendor
+//! can name a member it knows only by reference: see `crypto::locator`.)
 //!
 //! This module must not depend on the domain core, actors, storage or HTTP; it reads no
 //! clock and logs nothing. Randomness is passed in. The only I/O is loading or creating the
@@ -45,11 +44,6 @@ pub const API_KEY_ID_CHARS_MAX: usize = 64;
 pub const API_KEY_CHARS_MAX: usize = API_KEY_PREFIX.len() + API_KEY_ID_CHARS_MAX + 1 + SECRET_CHARS;
 /// File name of the pseudonym key inside the key directory.
 const PSEUDONYM_KEY_FILE: &str = "member-ref.key";
-/// Prefix of every member pseudonym, so vendors and support staff can tell it from an id.
-const MEMBER_REF_PREFIX: &str = "mref_";
-/// Bytes of the HMAC kept in a pseudonym: 128 bits make collisions between members of one
-/// vendor negligible while keeping the string short (22 characters).
-const MEMBER_REF_BYTES: usize = 16;
 
 /// Label of the CSRF subkey derived from the pseudonym key (see `PseudonymKey::csrf_tag`).
 const CSRF_KEY_LABEL: &[u8] = b"farthing csrf key v1";
@@ -242,7 +236,9 @@ fn parse_admin_key(path: &Path, text: &str) -> Result<AdminKey, KeyFileError> {
     Ok(AdminKey::from_secret(secret))
 }
 
-/// The key behind member pseudonyms (`member_ref`): one per installation, never rotated.
+/// The key behind CSRF tags: one per installation, never rotated. Its file keeps the name
+/// it had when it also keyed member references (those are sealed locators now, see
+/// `crypto::locator`), so an installation keeps its key.
 ///
 /// No `Debug`, zeroized on drop.
 pub struct PseudonymKey {
@@ -269,27 +265,6 @@ impl PseudonymKey {
     /// Builds a key from raw bytes without touching the disk, for tests and benches.
     pub fn from_bytes_for_tests(key: [u8; 32]) -> PseudonymKey {
         PseudonymKey::from_key(&key)
-    }
-
-    /// The pseudonym vendor `vendor` sees for member `account`: `"mref_"` followed by
-    /// base64url of the first 16 bytes of HMAC-SHA256(key, account BE ++ vendor BE).
-    ///
-    /// Stable for the same pair, so a vendor recognises a returning member; different for
-    /// each vendor, so two vendors cannot join their customer lists on it; and without the
-    /// key it cannot be traced back to the account.
-    pub fn member_ref(&self, account: u64, vendor: u64) -> String {
-        let mut mac = <Hmac<Sha256> as KeyInit>::new(Key::<Hmac<Sha256>>::from_slice(&self.block));
-        mac.update(&account.to_be_bytes());
-        mac.update(&vendor.to_be_bytes());
-        let tag = mac.finalize().into_bytes();
-        let mut kept = [0u8; MEMBER_REF_BYTES];
-        for (out, byte) in kept.iter_mut().zip(tag.iter()) {
-            *out = *byte;
-        }
-        let mut reference = String::with_capacity(MEMBER_REF_PREFIX.len() + 22);
-        reference.push_str(MEMBER_REF_PREFIX);
-        URL_SAFE_NO_PAD.encode_string(kept, &mut reference);
-        reference
     }
 
     /// The CSRF token of a browser whose CSRF cookie holds `browser_id`: HMAC-SHA256 under a
@@ -474,33 +449,6 @@ mod tests {
         std::fs::write(&path, "B".repeat(43)).unwrap();
         let key = load_or_create_admin_key(&path, &mut rng()).unwrap();
         assert!(key.verify(&"B".repeat(43)));
-    }
-
-    #[test]
-    fn member_ref_is_stable_and_vendor_specific() {
-        let key = PseudonymKey::from_bytes_for_tests([5; 32]);
-        let first = key.member_ref(10, 1);
-        assert_eq!(first, key.member_ref(10, 1));
-        assert_ne!(first, key.member_ref(10, 2));
-        assert_ne!(first, key.member_ref(11, 1));
-        // Account and vendor are not interchangeable.
-        assert_ne!(key.member_ref(1, 2), key.member_ref(2, 1));
-        assert!(first.starts_with("mref_"));
-        assert_eq!(first.len(), 5 + 22);
-        let other_key = PseudonymKey::from_bytes_for_tests([6; 32]);
-        assert_ne!(first, other_key.member_ref(10, 1));
-    }
-
-    #[test]
-    fn member_ref_is_hmac_sha256_under_the_32_byte_key() {
-        let key_bytes = [5u8; 32];
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key_bytes).unwrap();
-        mac.update(&10u64.to_be_bytes());
-        mac.update(&1u64.to_be_bytes());
-        let tag = mac.finalize().into_bytes();
-        let expected = format!("mref_{}", URL_SAFE_NO_PAD.encode(&tag[..16]));
-        let key = PseudonymKey::from_bytes_for_tests(key_bytes);
-        assert_eq!(key.member_ref(10, 1), expected);
     }
 
     #[test]

@@ -190,7 +190,7 @@ fn authorize_response(
         already_owned: authorization.already_owned,
         entitlement: entitlement_view(entitlement),
         access_token: mint_access_token(app, account, entitlement, now),
-        member_ref: app.pseudonyms.member_ref(account.0, vendor.profile.id.0),
+        member_ref: app.locators.seal_member_ref(account.0, vendor.profile.id.0),
         paid_from: authorization.paid_from.map(|paid| PaidFromView {
             incentive: format_amount(paid.incentive, entitlement.currency),
             balance: format_amount(paid.balance, entitlement.currency),
@@ -382,7 +382,7 @@ pub async fn access(app: &App, call: Call<'_>) -> Outcome {
             granted: true,
             views_left: granted.entitlement.views_left(),
             expires_at: granted.entitlement.expires_at.map(rfc3339),
-            member_ref: app.pseudonyms.member_ref(account.0, vendor.profile.id.0),
+            member_ref: app.locators.seal_member_ref(account.0, vendor.profile.id.0),
         },
     ))
 }
@@ -429,7 +429,7 @@ pub async fn authorization(app: &App, call: Call<'_>) -> Outcome {
                 views_allowed: entitlement.views_allowed,
                 expires_at: entitlement.expires_at.map(rfc3339),
             },
-            member_ref: app.pseudonyms.member_ref(account.0, vendor.profile.id.0),
+            member_ref: app.locators.seal_member_ref(account.0, vendor.profile.id.0),
         },
     ))
 }
