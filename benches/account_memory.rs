@@ -75,6 +75,7 @@ fn purchase(n: u64, article: u64) -> AuthorizeCommand {
         new_authorization: AuthorizationId(n.wrapping_mul(2).wrapping_add(article)),
         new_entitlement: EntitlementId(n.wrapping_mul(2).wrapping_add(article)),
         offer: None,
+        incentives: farthing::domain::offer::IncentivePolicy::Any,
     }
 }
 

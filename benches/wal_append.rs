@@ -88,6 +88,7 @@ fn common_purchase(submitter: u64, n: u64) -> Event {
         idempotency: None,
         idempotency_expired: Vec::new(),
         offer: None,
+        incentives: Vec::new(),
         at: Timestamp(1_800_000_000_000),
     }))
 }

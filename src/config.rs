@@ -215,6 +215,25 @@ pub struct PaymentsConfig {
     pub transfer_retry_ms: u64,
 }
 
+/// `[incentives]`.
+#[derive(Clone, Debug)]
+pub struct IncentivesConfig {
+    /// How often grants past their expiry are recorded as expired, ms.
+    pub expiry_sweep_ms: u64,
+    /// The signup bonus per currency ([0116], [0127], [0159]): granted at registration in
+    /// the registration's currency, if that currency has one.
+    pub signup_bonus: BTreeMap<Currency, SignupBonus>,
+}
+
+/// A signup bonus: an MSP incentive with its own expiry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignupBonus {
+    /// What it is worth.
+    pub amount: Amount,
+    /// How long after registration it can be spent, days.
+    pub valid_days: u32,
+}
+
 /// `[offers]`.
 #[derive(Clone, Debug)]
 pub struct OffersConfig {
@@ -330,6 +349,8 @@ pub struct Config {
     pub money: MoneyConfig,
     /// `[payments]`.
     pub payments: PaymentsConfig,
+    /// `[incentives]`.
+    pub incentives: IncentivesConfig,
     /// `[offers]`.
     pub offers: OffersConfig,
     /// `[buy_window]`.
@@ -355,6 +376,7 @@ struct RawConfig {
     admin: RawAdmin,
     money: RawMoney,
     payments: RawPayments,
+    incentives: RawIncentives,
     offers: RawOffers,
     buy_window: RawBuyWindow,
     metrics: RawMetrics,
@@ -469,6 +491,61 @@ struct RawCashOutCharge {
 struct RawPayments {
     settlement_poll_ms: u64,
     transfer_retry_ms: u64,
+}
+
+/// `[incentives]` as written; see `IncentivesConfig`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIncentives {
+    expiry_sweep_ms: u64,
+    signup_bonus: BTreeMap<String, RawSignupBonus>,
+}
+
+/// One currency's signup bonus as written; see `SignupBonus`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSignupBonus {
+    amount: String,
+    valid_days: u32,
+}
+
+impl RawIncentives {
+    /// The money section must be valid already: a bonus is only for a supported currency.
+    fn validate(self, money: &MoneyConfig) -> Result<IncentivesConfig, ConfigError> {
+        let invalid = || ConfigError::Invalid {
+            key: "incentives.signup_bonus",
+            reason: "per supported currency, { amount = \"1.00\" (above 0, at most 1000), \
+                     valid_days = 1 to 3650 }",
+        };
+        let mut signup_bonus = BTreeMap::new();
+        for (code, raw) in self.signup_bonus {
+            let currency = Currency::parse(&code).map_err(|_| invalid())?;
+            let amount = parse_amount(&raw.amount).map_err(|_| invalid())?;
+            let supported = money.supports(currency);
+            let most = Amount::from_micros(1_000_000_000);
+            if !supported
+                || amount.is_zero()
+                || amount > most
+                || !(1..=3650).contains(&raw.valid_days)
+            {
+                return Err(invalid());
+            }
+            let bonus = SignupBonus {
+                amount,
+                valid_days: raw.valid_days,
+            };
+            signup_bonus.insert(currency, bonus);
+        }
+        Ok(IncentivesConfig {
+            expiry_sweep_ms: within(
+                "incentives.expiry_sweep_ms",
+                self.expiry_sweep_ms,
+                1..=HOUR_MS,
+                "1 ms to 1 hour",
+            )?,
+            signup_bonus,
+        })
+    }
 }
 
 /// `[offers]` as written; see `OffersConfig`.
@@ -684,11 +761,13 @@ impl RawConfig {
             admin,
             money,
             payments,
+            incentives,
             offers,
             buy_window,
             metrics,
             log,
         } = self;
+        let money = money.validate()?;
         Ok(Config {
             server: server.validate()?,
             actors: actors.validate()?,
@@ -699,7 +778,8 @@ impl RawConfig {
             admin: AdminConfig {
                 key_file: admin.key_file,
             },
-            money: money.validate()?,
+            incentives: incentives.validate(&money)?,
+            money,
             payments: PaymentsConfig {
                 settlement_poll_ms: within(
                     "payments.settlement_poll_ms",
@@ -1308,6 +1388,43 @@ mod tests {
     }
 
     #[test]
+    fn a_signup_bonus_is_for_a_supported_currency_within_its_bounds() {
+        let bonus_line = DEFAULT
+            .lines()
+            .find(|line| line.starts_with("signup_bonus"))
+            .unwrap();
+        let with = |bonus: &str| {
+            Config::from_toml(
+                &DEFAULT.replace(bonus_line, &format!("signup_bonus = {{ {bonus} }}")),
+                [],
+            )
+        };
+        let config = with(r#"USD = { amount = "1000", valid_days = 3650 }"#).unwrap();
+        let usd = Currency::parse("USD").unwrap();
+        assert_eq!(
+            config.incentives.signup_bonus.get(&usd),
+            Some(&SignupBonus {
+                amount: Amount::from_micros(1_000_000_000),
+                valid_days: 3650
+            })
+        );
+        for bad in [
+            r#"KWD = { amount = "1.00", valid_days = 30 }"#,
+            r#"USD = { amount = "0", valid_days = 30 }"#,
+            r#"USD = { amount = "1000.000001", valid_days = 30 }"#,
+            r#"USD = { amount = "1.00", valid_days = 0 }"#,
+            r#"USD = { amount = "1.00", valid_days = 3651 }"#,
+            r#"USD = { amount = "-1", valid_days = 30 }"#,
+        ] {
+            assert_eq!(
+                invalid_key(with(bad)),
+                Some("incentives.signup_bonus"),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
     fn currencies_are_distinct_iso_codes_one_to_sixty_four() {
         let default = r#"currencies = ["USD", "EUR", "GBP", "JPY", "BRL", "CHF"]"#;
         let charges_line = DEFAULT
@@ -1327,12 +1444,17 @@ mod tests {
                     )
                 })
                 .collect();
+            let bonus_line = DEFAULT
+                .lines()
+                .find(|line| line.starts_with("signup_bonus"))
+                .unwrap();
             DEFAULT
                 .replace(default, &format!("currencies = [{entries}]"))
                 .replace(
                     charges_line,
                     &format!("cash_out_charges = {{ {} }}", charges.join(", ")),
                 )
+                .replace(bonus_line, "signup_bonus = {}")
         };
         let config = Config::from_toml(&toml(r#""JPY", "KWD""#), []).unwrap();
         let codes: Vec<&str> = config.money.currencies.iter().map(|c| c.code()).collect();
@@ -1700,6 +1822,8 @@ mod tests {
         ("payments.settlement_poll_ms", "0", "1"),
         ("payments.settlement_poll_ms", "3600001", "3600000"),
         ("payments.transfer_retry_ms", "0", "1"),
+        ("incentives.expiry_sweep_ms", "0", "1"),
+        ("incentives.expiry_sweep_ms", "3600001", "3600000"),
         ("payments.transfer_retry_ms", "3600001", "3600000"),
         ("buy_window.public_session_ttl_ms", "86400001", "86400000"),
     ];

@@ -290,6 +290,7 @@ fn register(request: dto::RegisterRequest, now: Timestamp) -> Result<(), ApiErro
             time_zone,
             currency,
             payment_method: None,
+            signup_bonus: None,
         },
         now,
     )?;

@@ -11,6 +11,8 @@
 //! - `payments`: the payment-processor adapter (a built-in test processor) and the one path
 //!   that charges it: check, journal the deposit as started, charge, journal the outcome;
 //!   deposits a crash left open are resolved at start.
+//! - `incentives`: makes a grant across the programs actor (budget) and the member's account,
+//!   and sweeps expired grants.
 //! - `transfers`: carries a transfer from the sender's account to the recipient's through
 //!   the journal, delivering again what a failure or a crash left in transit.
 //! - `web`: the buy window's HTML pages and their translations (pure rendering).
@@ -29,6 +31,7 @@ pub mod domain;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod http;
+pub mod incentives;
 pub mod logging;
 pub mod metrics;
 pub mod node;

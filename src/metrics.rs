@@ -63,6 +63,8 @@ pub const CASH_OUTS: &str = "farthing_cash_outs_total";
 /// Transfers between members by step (`sent`, `received`, `redelivered`: received after the
 /// first delivery could not land) (counter).
 pub const TRANSFERS: &str = "farthing_transfers_total";
+/// Incentive grants by step (`granted`, `expired`) (counter).
+pub const INCENTIVES: &str = "farthing_incentives_total";
 /// Transfers sent and not yet received, as the transfer watcher last saw them (gauge).
 pub const TRANSFERS_IN_TRANSIT: &str = "farthing_transfers_in_transit";
 /// Sign-ins and registrations refused by a throttle, by `key` (`email`, `address`,
@@ -193,6 +195,11 @@ const DESCRIPTIONS: &[(&str, Kind, &str)] = {
             TRANSFERS,
             Counter,
             "Transfers between members by step: sent, received, redelivered [labels: step]",
+        ),
+        (
+            INCENTIVES,
+            Counter,
+            "Incentive grants by step: granted, expired [labels: step]",
         ),
         (
             TRANSFERS_IN_TRANSIT,

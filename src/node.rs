@@ -528,6 +528,12 @@ fn start_system(
                 if in_transit > 0 {
                     tracing::info!(in_transit, delivered, "transfers left in transit by a stop");
                 }
+                let sweeper = app.clone();
+                actix_rt::spawn(crate::incentives::watch_expiries(
+                    app.registry.clone(),
+                    Duration::from_millis(app.config.incentives.expiry_sweep_ms),
+                    move || sweeper.now(),
+                ));
                 let watcher = app.clone();
                 actix_rt::spawn(crate::transfers::watch(
                     app.registry.clone(),
@@ -605,6 +611,10 @@ fn start_registry(
         offers_expired_kept_ms: config.offers.expired_kept_ms,
     };
     let registry = Arc::new(Registry::new(shards, env, limits, opened.feed));
+    registry.start_programs(
+        opened.recovered.programs,
+        opened.recovered.programs_position,
+    );
     for vendor in opened.recovered.vendors {
         registry.add_vendor(vendor.state, vendor.position);
     }

@@ -568,6 +568,55 @@ fn add_funds_with_a_declined_card_then_an_approved_one() {
 }
 
 #[test]
+fn redeem_a_code_and_buy_with_the_incentive_button() {
+    let server = TestServer::start();
+    let api_key = register_news_vendor(&server);
+    let member = funded_member(&server, "coupon@example.com", "0.01");
+    let program = server.post(
+        "/admin/v1/incentive-programs",
+        Some(&server.admin_key),
+        &json!({"code": "READMORE", "amount": "1.00", "currency": "USD", "budget": "10.00",
+                "scope": "msp"}),
+    );
+    assert_eq!(program.status, 201, "{:?}", program.body);
+    run(async {
+        let demo = Demo::start(&server, api_key);
+        let browser = Browser::new().await;
+        let slug = demo.form_post_slugs(&browser).await.remove(0);
+        demo.open_buy_window(&browser, &slug).await;
+        demo.log_in(&browser, &member.email, Login::Session(Expiry::Absolute))
+            .await;
+        // The balance (0.01) cannot pay; the Incentive button asks for a code.
+        browser.click("button#incentive").await;
+        browser.wait_for("form#redeem").await;
+        browser.fill("input#code", "NOT-A-CODE").await;
+        browser.click("button#redeem").await;
+        browser.wait_for("p#redeem-error").await;
+        browser.fill("input#code", "readmore").await;
+        browser.click("button#redeem").await;
+        browser.wait_for("dd#incentive-balance").await;
+        browser.screenshot("incentive-redeemed").await;
+        browser.click("button#buy").await;
+        browser.wait_for("article#article").await;
+        assert_eq!(browser.current_url().await, demo.article_url(&slug));
+        assert_eq!(
+            balance(&server, &member),
+            10_000,
+            "the incentive paid it all"
+        );
+        let me = server.get("/v1/members/me", Some(&member.session));
+        let left = micros(me.body["wallets"][0]["incentive"].as_str().unwrap());
+        assert!(
+            (0..1_000_000).contains(&left),
+            "the price came out of the incentive: {left}"
+        );
+        server.totals_conserved();
+        browser.close().await;
+        demo.stop().await;
+    });
+}
+
+#[test]
 fn cancel_returns_to_the_vendors_home_page() {
     let server = TestServer::start();
     let api_key = register_news_vendor(&server);

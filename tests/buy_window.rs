@@ -1107,11 +1107,11 @@ fn without_a_saved_card_there_is_no_top_off_and_an_allowlist_is_named() {
     assert_eq!(server.balance(&reader), "0.10");
 
     let other = server.vendor("other.example");
-    let incentive = browser.press_buy(&id, &window, &[("use_incentive", "SPRING")]);
-    assert_eq!(
-        (incentive.status, incentive.error_code().as_deref()),
-        (403, Some("incentive_invalid"))
-    );
+    // The Incentive button asks for a code and buys nothing.
+    let incentive = browser.press_buy(&id, &window, &[("use_incentive", "code")]);
+    assert_eq!(incentive.status, 200);
+    assert!(incentive.has("id=\"redeem\""), "{}", incentive.html);
+    assert_eq!(server.balance(&reader), "0.10");
     let allow = server.put(
         "/v1/members/me/limits",
         Some(&reader.session),
@@ -1207,4 +1207,93 @@ fn a_throttled_sign_in_is_a_page_that_says_to_wait() {
         (429, Some("too_many_attempts"))
     );
     assert!(throttled.has("Too many attempts"), "{}", throttled.html);
+}
+
+#[test]
+fn the_incentive_button_redeems_a_code_that_pays_here_and_the_purchase_spends_it_first() {
+    let server = TestServer::start();
+    let vendor = server.vendor("news.example");
+    let other = server.vendor("music.example");
+    let reader = member(&server, "reader@example.com", "1.00");
+    let create = |code: &str, scope: Value| {
+        let mut body = json!({"code": code, "amount": "0.20", "currency": "USD",
+                              "budget": "10.00"});
+        match scope {
+            Value::Null => {
+                let reply = server.post("/v1/incentive-programs", Some(&other.key), &body);
+                assert_eq!(reply.status, 201, "{:?}", reply.body);
+            }
+            scope => {
+                body["scope"] = scope;
+                let reply = server.post(
+                    "/admin/v1/incentive-programs",
+                    Some(&server.admin_key),
+                    &body,
+                );
+                assert_eq!(reply.status, 201, "{:?}", reply.body);
+            }
+        }
+    };
+    create("WELCOME", json!("msp"));
+    create("MUSIC-ONLY", Value::Null);
+    let story = article_offer(&server, &vendor, "moon", "0.25");
+    let mut browser = Browser::new(&server);
+    let window = browser.signed_in_window(&story, &reader.email, "absolute");
+    assert!(window.has("id=\"incentive\""), "{}", window.html);
+    assert!(!window.has("id=\"incentive-balance\""), "nothing held yet");
+
+    // The Incentive button asks for a code; nothing is bought.
+    let form = browser.press_buy(&story, &window, &[("use_incentive", "code")]);
+    assert_eq!(form.status, 200, "{}", form.html);
+    assert!(form.has("id=\"redeem\"") && form.has("id=\"code\""));
+    assert_eq!(server.balance(&reader), "1.00");
+    let redeem = |browser: &mut Browser<'_>, page: &Page, code: &str| {
+        let csrf = page.field("csrf");
+        browser.post(
+            &format!("/buy/{story}/incentive"),
+            &[("csrf", csrf.as_str()), ("code", code)],
+        )
+    };
+    // Another vendor's code cannot pay here: refused, and left unredeemed for where it can.
+    let refused = redeem(&mut browser, &form, "music-only");
+    assert_eq!(refused.status, 403, "{}", refused.html);
+    assert!(refused.has("id=\"redeem-error\""));
+    let unknown = redeem(&mut browser, &form, "NOPE");
+    assert_eq!(unknown.status, 404);
+    assert!(unknown.has("id=\"redeem-error\""));
+    let redeemed = redeem(&mut browser, &form, "welcome");
+    assert_eq!(redeemed.status, 303, "{}", redeemed.html);
+    let window = browser.get(&format!("/buy/{story}"));
+    assert!(window.has("id=\"incentive-balance\""), "{}", window.html);
+    assert!(window.has("$0.20"));
+    let delivered = browser.press_buy(&story, &window, &[]);
+    assert!(delivered.has("id=\"deliver\""), "{}", delivered.html);
+    assert_eq!(
+        server.balance(&reader),
+        "0.95",
+        "0.20 from the incentive, 0.05 paid"
+    );
+    let me = server.get("/v1/members/me", Some(&reader.session));
+    assert_eq!(me.body["wallets"][0]["incentive"], "0.00");
+    let music = server.post(
+        "/v1/members/me/incentives",
+        Some(&reader.session),
+        &json!({"code": "MUSIC-ONLY"}),
+    );
+    assert_eq!(music.status, 201, "the API redeems it for where it pays");
+
+    // An offer that refuses incentives shows no button, and the button's value buys nothing.
+    let no_incentives = offer(
+        &server,
+        &vendor,
+        json!({"title": "Sealed", "price": "0.10", "currency": "USD",
+               "content_url": "https://news.example/sealed", "incentive_ids": "-1"}),
+    );
+    let sealed = no_incentives.body["offer_id"].as_str().unwrap().to_owned();
+    let window = browser.get(&format!("/buy/{sealed}"));
+    assert!(!window.has("id=\"incentive\""));
+    let forced = browser.press_buy(&sealed, &window, &[("use_incentive", "code")]);
+    assert_eq!(forced.error_code().as_deref(), Some("incentive_invalid"));
+    assert_eq!(server.balance(&reader), "0.95");
+    server.totals_conserved();
 }

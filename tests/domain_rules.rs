@@ -188,6 +188,7 @@ impl Member {
             new_authorization: AuthorizationId(self.fresh()),
             new_entitlement: EntitlementId(self.fresh()),
             offer: None,
+            incentives: farthing::domain::offer::IncentivePolicy::Any,
         }
     }
 

@@ -1022,6 +1022,7 @@ impl Sim {
             new_authorization: AuthorizationId(self.fresh()),
             new_entitlement: EntitlementId(self.fresh()),
             offer: None,
+            incentives: farthing::domain::offer::IncentivePolicy::Any,
         }
     }
 

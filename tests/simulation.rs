@@ -279,6 +279,7 @@ impl Spec {
             new_authorization: self.auth,
             new_entitlement: self.ent,
             offer: None,
+            incentives: farthing::domain::offer::IncentivePolicy::Any,
         }
     }
 }
@@ -1308,6 +1309,7 @@ impl Sim {
                 time_zone: zone.0.to_owned(),
                 currency,
                 payment_method: None,
+                signup_bonus: None,
             };
             registry
                 .open_account(open, Timestamp(now))

@@ -56,6 +56,11 @@ struct CurrencyTotals {
     /// Transfers sent and not yet received (absent from older servers: none).
     #[serde(default = "zero")]
     transfers_in_transit: String,
+    /// Incentives spent, MSP-funded and vendor-funded (absent from older servers: none).
+    #[serde(default = "zero")]
+    incentives_spent_msp: String,
+    #[serde(default = "zero")]
+    incentives_spent_vendors: String,
     vendor_gross: String,
     fees: String,
     net_payable: String,
@@ -63,7 +68,9 @@ struct CurrencyTotals {
 
 /// Checks a totals body: `conserved` is true, and per currency, in integer micro-units,
 /// `deposits - deposits_returned - cash_outs == member_balances + transfers_in_transit -
-/// member_debts + vendor_gross + cash_out_charges` and `vendor_gross == fees + net_payable`.
+/// member_debts + vendor_gross - incentives_spent_msp - incentives_spent_vendors +
+/// cash_out_charges` and `vendor_gross == fees + net_payable + incentives_spent_vendors` (a
+/// vendor is not paid for its own incentives).
 ///
 /// # Errors
 /// The body does not parse, or a check fails; the message says which.
@@ -82,13 +89,22 @@ pub fn check_totals(body: &[u8]) -> Result<()> {
         let cash_outs = amount("cash_outs", &currency.cash_outs)?;
         let charges = amount("cash_out_charges", &currency.cash_out_charges)?;
         let in_transit = amount("transfers_in_transit", &currency.transfers_in_transit)?;
+        let by_msp = amount("incentives_spent_msp", &currency.incentives_spent_msp)?;
+        let by_vendors = amount(
+            "incentives_spent_vendors",
+            &currency.incentives_spent_vendors,
+        )?;
         let gross = amount("vendor_gross", &currency.vendor_gross)?;
         let fees = amount("fees", &currency.fees)?;
         let net = amount("net_payable", &currency.net_payable)?;
-        if deposits - returned - cash_outs != balances + in_transit - debts + gross + charges {
+        let paid_by_members = gross - by_msp - by_vendors;
+        if deposits - returned - cash_outs
+            != balances + in_transit - debts + paid_by_members + charges
+        {
             bail!(
                 "{}: deposits {} - returned {} - cash_outs {} != member_balances {} + \
-                 transfers_in_transit {} - member_debts {} + vendor_gross {} + cash_out_charges {}",
+                 transfers_in_transit {} - member_debts {} + vendor_gross {} - incentives spent \
+                 {} and {} + cash_out_charges {}",
                 currency.currency,
                 currency.deposits,
                 currency.deposits_returned,
@@ -97,16 +113,19 @@ pub fn check_totals(body: &[u8]) -> Result<()> {
                 currency.transfers_in_transit,
                 currency.member_debts,
                 currency.vendor_gross,
+                currency.incentives_spent_msp,
+                currency.incentives_spent_vendors,
                 currency.cash_out_charges
             );
         }
-        if gross != fees + net {
+        if gross != fees + net + by_vendors {
             bail!(
-                "{}: vendor_gross {} != fees {} + net_payable {}",
+                "{}: vendor_gross {} != fees {} + net_payable {} + incentives_spent_vendors {}",
                 currency.currency,
                 currency.vendor_gross,
                 currency.fees,
-                currency.net_payable
+                currency.net_payable,
+                currency.incentives_spent_vendors
             );
         }
     }

@@ -20,11 +20,11 @@ use super::messages::{
     AccessGranted, AccessMessage, AccountView, Authorization, AuthorizationLookupMessage,
     AuthorizationView, AuthorizeBatchMessage, AuthorizeMessage, BuyerView, BuyerViewMessage,
     CanReceiveMessage, CashOutMessage, CashedOut, CheckSessionMessage, CommandError,
-    CreditLineMessage, DepositMessage, DepositStart, Fault, FinishDepositMessage,
-    LoginLookupMessage, MemberCommand, MemberCommandMessage, OpenDeposits, OpenMessage,
-    PendingDepositsMessage, ReceiveTransferMessage, ReplyTo, ReverseMessage, SendTransferMessage,
-    SettleDepositMessage, StartDepositMessage, StartSessionMessage, TopOffNeededMessage,
-    TransferSent, ViewMessage,
+    CreditLineMessage, DepositMessage, DepositStart, ExpireGrantsMessage, Fault,
+    FinishDepositMessage, GrantMessage, LoginLookupMessage, MemberCommand, MemberCommandMessage,
+    OpenDeposits, OpenMessage, PendingDepositsMessage, ReceiveTransferMessage, ReplyTo,
+    ReverseMessage, SendTransferMessage, SettleDepositMessage, StartDepositMessage,
+    StartSessionMessage, TopOffNeededMessage, TransferSent, ViewMessage,
 };
 use crate::clock::Clock;
 use crate::domain::account::{
@@ -286,12 +286,14 @@ impl AccountActor {
         match self.state.decide_authorize(command, now, &self.env.policy) {
             Err(reject) => Err(CommandError::Reject(reject)),
             Ok(AuthorizeDecision::Purchase(event)) => {
-                let entitlement = match &event {
-                    Event::Authorized(authorized) => authorized.entitlement.clone(),
+                let (entitlement, paid_from) = match &event {
+                    Event::Authorized(authorized) => (
+                        authorized.entitlement.clone(),
+                        self.state.payment_split(authorized),
+                    ),
                     _ => return Err(CommandError::Reject(Reject::EntitlementUnknown)),
                 };
                 events.push(event);
-                let paid_from = self.state.payment_split(command.currency, command.price);
                 Ok(Authorization {
                     authorization: command.new_authorization,
                     charged: command.price,
@@ -757,11 +759,68 @@ impl Handler<ReceiveTransferMessage> for AccountActor {
     }
 }
 
+impl Handler<GrantMessage> for AccountActor {
+    type Result = ();
+
+    fn handle(&mut self, message: GrantMessage, _: &mut Context<Self>) {
+        let now = self.env.clock.now();
+        let currency = message.grant.currency;
+        let result = self
+            .state
+            .decide_grant(message.grant, message.redeemed, now)
+            .map_err(CommandError::Reject)
+            .and_then(|event| self.commit(vec![event]));
+        match result {
+            Ok(wait) => {
+                let balance = self.state.incentive_balance(currency, now);
+                Self::reply_after(Some(wait), message.reply, Ok(balance));
+            }
+            Err(error) => {
+                let _ = message.reply.send(Err(error));
+            }
+        }
+    }
+}
+
+impl Handler<ExpireGrantsMessage> for AccountActor {
+    type Result = ();
+
+    fn handle(&mut self, message: ExpireGrantsMessage, _: &mut Context<Self>) {
+        let now = self.env.clock.now();
+        let events = self.state.decide_expire_grants(now);
+        let expired = events
+            .iter()
+            .filter_map(|event| match event {
+                Event::IncentiveExpired { grant, .. } => Some(*grant),
+                _ => None,
+            })
+            .collect();
+        let wait = if events.is_empty() {
+            Ok(self.pending_read())
+        } else {
+            self.commit(events).map(Some)
+        };
+        match wait {
+            Ok(wait) => Self::reply_after(wait, message.reply, Ok(expired)),
+            Err(error) => {
+                let _ = message.reply.send(Err(error));
+            }
+        }
+    }
+}
+
 impl Handler<TopOffNeededMessage> for AccountActor {
     type Result = ();
 
     fn handle(&mut self, message: TopOffNeededMessage, _: &mut Context<Self>) {
-        let needed = self.state.top_off_needed(message.currency, message.price);
+        let now = self.env.clock.now();
+        let (vendor, policy) = &message.incentives;
+        let incentive = self
+            .state
+            .usable_incentive(*vendor, message.currency, policy, now);
+        // What incentives pay is not charged to the card.
+        let price = message.price.checked_sub(incentive).unwrap_or(Amount::ZERO);
+        let needed = self.state.top_off_needed(message.currency, price);
         Self::reply_after(self.pending_read(), message.reply, Ok(needed));
     }
 }
@@ -958,6 +1017,11 @@ impl Handler<ViewMessage> for AccountActor {
             payment_methods: state.payment_methods.values().cloned().collect(),
             entitlement_count: state.entitlements.len(),
             recent,
+            incentives: state
+                .wallets
+                .keys()
+                .map(|currency| (*currency, state.incentive_balance(*currency, now)))
+                .collect(),
         };
         Self::reply_after(self.pending_read(), message.reply, Ok(view));
     }
@@ -969,9 +1033,13 @@ impl Handler<BuyerViewMessage> for AccountActor {
     fn handle(&mut self, message: BuyerViewMessage, _: &mut Context<Self>) {
         let now = self.env.clock.now();
         let state = &self.state;
+        let (vendor, policy) = &message.incentives;
+        let incentive = state.usable_incentive(*vendor, message.currency, policy, now);
+        let from_wallet = message.price.checked_sub(incentive).unwrap_or(Amount::ZERO);
         let view = state
             .live_session(message.login, message.session, now)
             .map(|_| BuyerView {
+                incentive,
                 email: state
                     .logins
                     .get(&message.login)
@@ -980,7 +1048,7 @@ impl Handler<BuyerViewMessage> for AccountActor {
                 language: state.language.to_string(),
                 balance: state.wallets.get(&message.currency).map(|w| w.balance),
                 owned: state.valid_entitlement(&message.content, now).is_some(),
-                shortage: state.shortage(message.currency, message.price),
+                shortage: state.shortage(message.currency, from_wallet),
                 top_off_method: state.top_off_method(message.currency).cloned(),
                 methods: {
                     let mut methods: Vec<_> = state.payment_methods.values().cloned().collect();

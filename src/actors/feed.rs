@@ -28,10 +28,12 @@ use parking_lot::Mutex;
 use super::messages::{FeedCoveredMessage, SalesMessage};
 use super::vendor::VendorActor;
 use crate::domain::event::{DepositStep, Event, InTransit};
-use crate::domain::ids::{AccountId, DepositId, TransferId, VendorId};
+use crate::domain::ids::{AccountId, DepositId, GrantId, TransferId, VendorId};
+use crate::domain::time::Timestamp;
 use crate::domain::totals::Totals;
 use crate::metrics as names;
 use crate::storage::port::{DurableSink, FeedCheckpoint, Journal, Recorded, SnapshotStore};
+use crate::storage::recovery::Expiring;
 
 /// Events the catch-up reads from the journal at a time.
 const CATCH_UP_CHUNK: usize = 1_024;
@@ -71,6 +73,8 @@ struct Projection {
     /// start-up can deliver them, and the transfer watcher delivers those a busy recipient
     /// left in transit. As many as transfers in flight.
     open_transfers: BTreeMap<TransferId, InTransit>,
+    /// Grants with an expiry the sweep has not recorded: it takes them from here when due.
+    expiring: BTreeSet<Expiring>,
     /// The sequence the last saved checkpoint includes.
     checkpointed_seq: u64,
     last_checkpoint: Instant,
@@ -112,6 +116,7 @@ impl Feed {
                     .iter()
                     .map(|transit| (transit.transfer, transit.clone()))
                     .collect(),
+                expiring: recovered.expiring.iter().copied().collect(),
                 checkpointed_seq: 0,
                 last_checkpoint: Instant::now(),
                 last_covered: Instant::now(),
@@ -151,6 +156,23 @@ impl Feed {
             .collect();
         open.sort_by_key(|transit| (transit.sent_at, transit.transfer));
         open
+    }
+
+    /// Takes the grants due to expire by `now` off the sweep's list; answers their accounts.
+    /// The sweep gives back those it could not record ([`Feed::still_expiring`]).
+    #[must_use]
+    pub fn take_expired(&self, now: Timestamp) -> Vec<Expiring> {
+        let mut projection = self.projection.lock();
+        let later = projection
+            .expiring
+            .split_off(&(now.plus_ms(1), AccountId(0), GrantId(0)));
+        let due = std::mem::replace(&mut projection.expiring, later);
+        due.into_iter().collect()
+    }
+
+    /// Puts back grants whose expiry the sweep could not record now.
+    pub fn still_expiring(&self, entries: impl IntoIterator<Item = Expiring>) {
+        self.projection.lock().expiring.extend(entries);
     }
 
     /// Hands a vendor its sales of one durable batch in one message, or leaves them to the
@@ -198,6 +220,7 @@ impl Feed {
             vendors: projection.vendors.clone(),
             open_deposits: projection.open_deposits.iter().copied().collect(),
             open_transfers: projection.open_transfers.values().cloned().collect(),
+            expiring: projection.expiring.iter().copied().collect(),
         };
         if self
             .snapshots
@@ -353,6 +376,7 @@ impl DurableSink for Feed {
                         &mut projection.open_transfers,
                         event,
                     );
+                    crate::storage::recovery::fold_expiring(&mut projection.expiring, event);
                 }
             }
         }

@@ -17,12 +17,16 @@ use super::messages::{
     AccessGranted, AccessMessage, AccountView, Authorization, AuthorizationLookupMessage,
     AuthorizationView, AuthorizeBatchMessage, AuthorizeMessage, BuyerView, BuyerViewMessage,
     CanReceiveMessage, CashOutMessage, CashedOut, CheckSessionMessage, ClaimOfferMessage,
-    CommandError, CreditLineMessage, DepositMessage, DepositStart, Fault, FinishDepositMessage,
-    LoginLookupMessage, MemberCommand, MemberCommandMessage, OpenDeposits, OpenMessage,
-    OpenVendorMessage, PendingDepositsMessage, PostOfferMessage, ReceiveTransferMessage,
-    ReleaseOfferMessage, ReplyTo, ReverseMessage, SendTransferMessage, SettleDepositMessage,
-    StartDepositMessage, StartSessionMessage, TopOffNeededMessage, TransferSent, VendorLedgerView,
-    VendorViewMessage, ViewMessage, ViewOfferMessage,
+    CommandError, CreditLineMessage, DepositMessage, DepositStart, ExpireGrantsMessage, Fault,
+    FinishDepositMessage, GrantMessage, LoginLookupMessage, MemberCommand, MemberCommandMessage,
+    OpenDeposits, OpenMessage, OpenVendorMessage, PendingDepositsMessage, PostOfferMessage,
+    ReceiveTransferMessage, ReleaseOfferMessage, ReplyTo, ReverseMessage, SendTransferMessage,
+    SettleDepositMessage, StartDepositMessage, StartSessionMessage, TopOffNeededMessage,
+    TransferSent, VendorLedgerView, VendorViewMessage, ViewMessage, ViewOfferMessage,
+};
+use super::programs::{
+    CreateGroupMessage, CreateProgramMessage, FindProgramMessage, ProgramSelector,
+    ReleaseGrantMessage, ReserveGrantMessage,
 };
 use super::registry::{LookupError, Registry, VendorEntry};
 use crate::domain::account::{
@@ -316,6 +320,110 @@ impl Registry {
         ask_waiting(&addr, |reply| ReceiveTransferMessage { sent, reply }).await
     }
 
+    /// Creates a vendor group; answers once durable.
+    ///
+    /// # Errors
+    /// `IncentiveQuotaExceeded`, `VendorGroupUnknown`, faults.
+    pub async fn create_group(
+        &self,
+        group: crate::domain::ids::VendorGroupId,
+        name: String,
+        vendors: Vec<VendorId>,
+    ) -> Result<(), GatewayError> {
+        let addr = self.programs()?;
+        ask(&addr, |reply| CreateGroupMessage {
+            group,
+            name,
+            vendors,
+            reply,
+        })
+        .await
+    }
+
+    /// Creates an incentive program; answers once durable.
+    ///
+    /// # Errors
+    /// The rejects of `decide_create_program`, faults.
+    pub async fn create_program(
+        &self,
+        program: crate::domain::incentive::Program,
+    ) -> Result<(), GatewayError> {
+        let addr = self.programs()?;
+        ask(&addr, |reply| CreateProgramMessage { program, reply }).await
+    }
+
+    /// The program a code names.
+    ///
+    /// # Errors
+    /// `IncentiveUnknown`, faults.
+    pub async fn find_program(
+        &self,
+        code: String,
+    ) -> Result<crate::domain::incentive::Program, GatewayError> {
+        let addr = self.programs()?;
+        ask(&addr, |reply| FindProgramMessage { code, reply }).await
+    }
+
+    /// Reserves one grant of a program's budget (see `incentives::grant`, which journals it
+    /// on the account or gives the reservation back).
+    ///
+    /// # Errors
+    /// `IncentiveUnknown`, `IncentiveExpired`, `IncentiveBudgetExhausted`, faults.
+    pub async fn reserve_grant(
+        &self,
+        selector: ProgramSelector,
+        grant: crate::domain::ids::GrantId,
+    ) -> Result<crate::domain::incentive::Grant, GatewayError> {
+        let addr = self.programs()?;
+        ask(&addr, |reply| ReserveGrantMessage {
+            selector,
+            grant,
+            reply,
+        })
+        .await
+    }
+
+    /// Gives back a reserved grant its account refused. Queued past the mailbox bound
+    /// (releases are as rare as refused grants): a lost release would keep part of a budget
+    /// unusable until the next start.
+    pub fn release_grant(&self, program: crate::domain::ids::ProgramId, amount: Amount) {
+        if let Ok(addr) = self.programs() {
+            addr.do_send(ReleaseGrantMessage { program, amount });
+        }
+    }
+
+    /// Journals a grant on the member's account; answers the incentive balance in its
+    /// currency after it.
+    ///
+    /// # Errors
+    /// `NotFound`, the rejects of `decide_grant`, faults.
+    pub async fn give_grant(
+        &self,
+        account: AccountId,
+        grant: crate::domain::incentive::Grant,
+        redeemed: bool,
+    ) -> Result<Amount, GatewayError> {
+        let addr = self.account_addr(account)?;
+        ask(&addr, |reply| GrantMessage {
+            grant,
+            redeemed,
+            reply,
+        })
+        .await
+    }
+
+    /// Records the expiry of the account's grants past their expiry; answers which.
+    ///
+    /// # Errors
+    /// `NotFound`, faults.
+    pub async fn expire_grants(
+        &self,
+        account: AccountId,
+    ) -> Result<Vec<crate::domain::ids::GrantId>, GatewayError> {
+        let addr = self.account_addr(account)?;
+        ask_waiting(&addr, |reply| ExpireGrantsMessage { reply }).await
+    }
+
     /// The automatic top-off a purchase of `price` in `currency` would need, if the member
     /// turned it on.
     ///
@@ -326,11 +434,13 @@ impl Registry {
         account: AccountId,
         currency: Currency,
         price: Amount,
+        incentives: (VendorId, crate::domain::offer::IncentivePolicy),
     ) -> Result<Option<(crate::domain::account::TopOff, Amount)>, GatewayError> {
         let addr = self.account_addr(account)?;
         ask(&addr, |reply| TopOffNeededMessage {
             currency,
             price,
+            incentives,
             reply,
         })
         .await
@@ -526,12 +636,14 @@ impl Registry {
         let addr = self.account_addr(account)?;
         let content: ContentKey = offer.content.clone();
         let (currency, price) = (offer.currency, offer.price);
+        let incentives = (offer.vendor, offer.incentives.clone());
         ask(&addr, |reply| BuyerViewMessage {
             login,
             session,
             content,
             currency,
             price,
+            incentives,
             reply,
         })
         .await

@@ -348,6 +348,26 @@ pub struct ReceiveTransferMessage {
     pub reply: ReplyTo<bool>,
 }
 
+/// Journal an incentive grant whose budget was reserved.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct GrantMessage {
+    /// The grant.
+    pub grant: crate::domain::incentive::Grant,
+    /// Made by redeeming its program's code.
+    pub redeemed: bool,
+    /// Answers once durable: the incentive balance in the grant's currency after it.
+    pub reply: ReplyTo<Amount>,
+}
+
+/// Record the expiry of every grant past its expiry (the sweep).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ExpireGrantsMessage {
+    /// Answers once durable: the grants recorded as expired now.
+    pub reply: ReplyTo<Vec<crate::domain::ids::GrantId>>,
+}
+
 /// The automatic top-off a purchase would need (see `AccountState::top_off_needed`).
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -356,6 +376,11 @@ pub struct TopOffNeededMessage {
     pub currency: Currency,
     /// Its price.
     pub price: Amount,
+    /// The selling vendor and the incentives it accepts: what they pay is not topped off.
+    pub incentives: (
+        crate::domain::ids::VendorId,
+        crate::domain::offer::IncentivePolicy,
+    ),
     /// Answers the setting and the total to charge, or `None`.
     pub reply: ReplyTo<Option<(crate::domain::account::TopOff, Amount)>>,
 }
@@ -403,6 +428,19 @@ pub struct AccountView {
     pub entitlement_count: usize,
     /// The newest purchases, newest first (at most ten).
     pub recent: Vec<Entitlement>,
+    /// The incentive balance per wallet currency, as of now (live grants only).
+    pub incentives: Vec<(Currency, Amount)>,
+}
+
+impl AccountView {
+    /// The incentive balance in `currency` as the view was taken.
+    #[must_use]
+    pub fn incentive(&self, currency: Currency) -> Amount {
+        self.incentives
+            .iter()
+            .find(|(held, _)| *held == currency)
+            .map_or(Amount::ZERO, |(_, amount)| *amount)
+    }
 }
 
 /// Read an account; waits until everything it shows is durable.
@@ -570,6 +608,8 @@ pub struct BuyerView {
     pub top_off_amount: Option<Amount>,
     /// Every saved payment method, oldest first (the add-funds page offers them).
     pub methods: Vec<crate::domain::payment_method::SavedMethod>,
+    /// What the member's grants that could pay for this offer hold now.
+    pub incentive: Amount,
 }
 
 /// Read what the buy window needs, checking the session first.
@@ -586,6 +626,11 @@ pub struct BuyerViewMessage {
     pub currency: Currency,
     /// The offer's price (for the shortage).
     pub price: Amount,
+    /// The offer's vendor and the incentives it accepts (for the incentive balance).
+    pub incentives: (
+        crate::domain::ids::VendorId,
+        crate::domain::offer::IncentivePolicy,
+    ),
     /// Answers the view; session rejects when the session is not live.
     pub reply: ReplyTo<BuyerView>,
 }

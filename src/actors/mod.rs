@@ -1,12 +1,14 @@
 //! Actors: thin shells around the domain. Each account and vendor is an actix actor that
 //! serializes its own state changes; the registry finds them; shards place them on threads;
-//! the feed hands durable sales to vendors; the gateway is the edges' one door in.
+//! the feed hands durable sales to vendors; the programs actor keeps incentive programs and
+//! their budgets; the gateway is the edges' one door in.
 //! No business rule lives here: handlers call `decide`/`apply` and move data.
 
 pub mod account;
 pub mod feed;
 pub mod gateway;
 pub mod messages;
+pub mod programs;
 pub mod registry;
 pub mod shards;
 pub mod vendor;

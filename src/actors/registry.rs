@@ -13,10 +13,12 @@ use dashmap::mapref::entry::Entry;
 use super::account::{AccountActor, AccountEnv};
 use super::feed::Feed;
 use super::messages::Fault;
+use super::programs::ProgramsActor;
 use super::shards::Shards;
 use super::vendor::{VendorActor, VendorEnv};
 use crate::domain::account::AccountState;
 use crate::domain::ids::{AccountId, OfferId, VendorId};
+use crate::domain::incentive::ProgramsState;
 use crate::domain::vendor::{VendorProfile, VendorState};
 use crate::metrics as names;
 use crate::storage::recovery;
@@ -69,6 +71,7 @@ pub struct Registry {
     emails: DashMap<String, AccountId>,
     offers: OfferIndex,
     feed: Arc<Feed>,
+    programs: std::sync::OnceLock<Addr<ProgramsActor>>,
 }
 
 impl Registry {
@@ -89,7 +92,27 @@ impl Registry {
             emails: DashMap::new(),
             offers: Arc::new(DashMap::new()),
             feed,
+            programs: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Starts the programs actor on the recovered programs, after `position` of their events.
+    /// Once; a second call is ignored.
+    pub fn start_programs(&self, state: ProgramsState, position: u64) {
+        let journal = Arc::clone(&self.env.journal);
+        let clock = self.env.clock.clone();
+        let addr = ProgramsActor::start_in_arbiter(self.shards.for_id(0), move |_| {
+            ProgramsActor::new(state, position, journal, clock)
+        });
+        let _ = self.programs.set(addr);
+    }
+
+    /// The programs actor.
+    ///
+    /// # Errors
+    /// `Fault::Stopped` before it was started.
+    pub fn programs(&self) -> Result<Addr<ProgramsActor>, LookupError> {
+        self.programs.get().cloned().ok_or(Fault::Stopped.into())
     }
 
     /// What account actors share.

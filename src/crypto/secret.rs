@@ -475,7 +475,7 @@ mod tests {
         assert_eq!(mode(&path), 0o600);
         assert_eq!(std::fs::read_to_string(&path).unwrap().len(), 65);
         let reloaded = PseudonymKey::load_or_create(dir.path()).unwrap();
-        assert_eq!(key.member_ref(10, 1), reloaded.member_ref(10, 1));
+        assert_eq!(key.csrf_tag(b"browser"), reloaded.csrf_tag(b"browser"));
     }
 
     #[test]

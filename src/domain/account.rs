@@ -11,14 +11,16 @@ use serde::{Deserialize, Serialize};
 use super::entitlement::{ContentKey, Entitlement, EntitlementInvalid, Terms};
 use super::event::{Authorized, Event, IdempotencyStamp, InTransit, Origin};
 use super::ids::{
-    AccountId, AuthorizationId, CashOutId, DepositId, EntitlementId, LoginId, OfferId,
-    PaymentMethodId, SessionId, TransferId, VendorId,
+    AccountId, AuthorizationId, CashOutId, DepositId, EntitlementId, GrantId, LoginId, OfferId,
+    PaymentMethodId, ProgramId, SessionId, TransferId, VendorId,
 };
+use super::incentive::{GRANTS_HELD_MAX, Grant, REDEEMED_MAX, plan_spend, spent_total};
 use super::kept::{
     KEPT_REQUESTS_MAX, KeptCheck, KeptOutcome, KeptRequest, KeptRequests, MemberRoute,
 };
 use super::limits::{Limits, Spending};
 use super::money::{Amount, Balance, Currency};
+use super::offer::IncentivePolicy;
 use super::payment_method::{PAYMENT_METHODS_MAX, Rail, SavedMethod};
 use super::reject::Reject;
 use super::time::{MemberZone, Timestamp};
@@ -264,6 +266,15 @@ pub struct AccountState {
     /// Transfers received lately, with when (bounded by `RECEIVED_TRANSFERS_KEPT`): a
     /// delivery of one of them again credits nothing.
     pub received_transfers: VecMap<TransferId, Timestamp>,
+    /// Incentive grants held (bounded by `GRANTS_HELD_MAX` when granted): spent first at
+    /// purchase, dropped when used up or swept after expiry.
+    pub grants: VecMap<GrantId, Grant>,
+    /// Programs whose code this account redeemed (a code redeems once per account; bounded by
+    /// `REDEEMED_MAX`).
+    pub redeemed: VecSet<ProgramId>,
+    /// What incentives paid of each purchase they paid for (only those), so a reversal gives
+    /// it back to the grants it came from.
+    pub incentive_paid: BTreeMap<EntitlementId, Vec<Grant>>,
 }
 
 /// A deposit started and not finished: what the processor is (or was) asked to charge.
@@ -404,6 +415,8 @@ pub struct OpenAccount {
     /// A payment method to save at once, tokenized at the edge (the buy window's register
     /// form can ask for the test card).
     pub payment_method: Option<SavedMethod>,
+    /// The signup bonus of the registration's currency, if it has one ([0116]).
+    pub signup_bonus: Option<Grant>,
 }
 
 /// A field of a registration breaks its rule.
@@ -441,7 +454,8 @@ pub fn check_open_fields(language: &str, time_zone: &str) -> Result<(), OpenInva
     Ok(())
 }
 
-/// Decides opening an account: `AccountOpened`, then `PaymentMethodAdded` when asked.
+/// Decides opening an account: `AccountOpened`, then `PaymentMethodAdded` when asked, then
+/// the signup bonus's `IncentiveGranted` when the currency has one.
 /// Checks, in order: the language tag (2 to 16 letters, digits and hyphens), the time zone
 /// (a name in the bundled IANA database, so a replay can always rebuild the calendar).
 ///
@@ -467,6 +481,13 @@ pub fn decide_open(command: OpenAccount, now: Timestamp) -> Result<Vec<Event>, O
             account: command.account,
             method,
             at: now,
+        });
+    }
+    if let Some(grant) = command.signup_bonus {
+        events.push(Event::IncentiveGranted {
+            account: command.account,
+            grant,
+            redeemed: false,
         });
     }
     Ok(events)
@@ -497,6 +518,9 @@ pub struct AuthorizeCommand {
     pub new_entitlement: EntitlementId,
     /// The buy-window offer being bought, when the purchase comes from one.
     pub offer: Option<OfferId>,
+    /// Which of the member's incentive grants may pay: the offer's `incentive_ids` (any, for
+    /// an authorize without an offer).
+    pub incentives: IncentivePolicy,
 }
 
 /// What an authorize decided.
@@ -558,6 +582,9 @@ impl AccountState {
             payment_methods: VecMap::new(),
             spent_access_tokens: VecMap::new(),
             received_transfers: VecMap::new(),
+            grants: VecMap::new(),
+            redeemed: VecSet::new(),
+            incentive_paid: BTreeMap::new(),
         }
     }
 
@@ -574,6 +601,8 @@ impl AccountState {
             self.entitlements.len(),
             self.deposit_references.len(),
             self.idempotency.len(),
+            self.grants.len(),
+            self.incentive_paid.len(),
         ]
         .into_iter()
         .fold(0_usize, usize::saturating_add);
@@ -1360,13 +1389,25 @@ impl AccountState {
         if let Some(kind) = limits.exceeded_by(command.price, session_spent, &spending, &periods) {
             return Err(Reject::LimitReached(kind));
         }
-        if command.price > wallet.available() {
+        let incentives = plan_spend(
+            self.grants.values(),
+            command.vendor,
+            command.currency,
+            &command.incentives,
+            command.price,
+            now,
+        );
+        let from_wallet = command
+            .price
+            .checked_sub(spent_total(&incentives))
+            .ok_or(Reject::AmountTooLarge)?;
+        if from_wallet > wallet.available() {
             return Err(Reject::InsufficientFunds);
         }
         // Overflow checks that apply would otherwise have to trust.
         wallet
             .balance
-            .checked_sub_amount(command.price)
+            .checked_sub_amount(from_wallet)
             .ok_or(Reject::AmountTooLarge)?;
         spending
             .with_purchase(&periods, command.price)
@@ -1405,25 +1446,113 @@ impl AccountState {
                 idempotency: command.idempotency.clone(),
                 idempotency_expired,
                 offer: command.offer,
+                incentives,
                 at: now,
             },
         ))))
     }
 
-    /// How a purchase of `price` in `currency` decided now is paid (before it is applied):
-    /// the paid balance above zero first, the credit line for the rest. Incentive grants come
-    /// first once they exist.
+    /// How a purchase decided now is paid (before it is applied): the grants it names
+    /// first, then the paid balance above zero, the credit line for the rest.
     #[must_use]
-    pub fn payment_split(&self, currency: Currency, price: Amount) -> PaidFrom {
+    pub fn payment_split(&self, authorized: &Authorized) -> PaidFrom {
+        let currency = authorized.entitlement.currency;
+        let incentive = spent_total(&authorized.incentives);
+        let rest = authorized
+            .entitlement
+            .price
+            .checked_sub(incentive)
+            .unwrap_or(Amount::ZERO);
         let held = self.wallets.get(&currency).map_or(Amount::ZERO, |wallet| {
             wallet.balance.headroom_above(Balance::ZERO)
         });
-        let balance = price.min(held);
+        let balance = rest.min(held);
         PaidFrom {
-            incentive: Amount::ZERO,
+            incentive,
             balance,
-            credit: price.checked_sub(balance).unwrap_or(Amount::ZERO),
+            credit: rest.checked_sub(balance).unwrap_or(Amount::ZERO),
         }
+    }
+
+    /// What the grants that could pay for a purchase at `vendor` in `currency` under `policy`
+    /// hold at `now` (the buy window shows it; a purchase spends up to its price of it).
+    #[must_use]
+    pub fn usable_incentive(
+        &self,
+        vendor: VendorId,
+        currency: Currency,
+        policy: &IncentivePolicy,
+        now: Timestamp,
+    ) -> Amount {
+        self.grants
+            .values()
+            .filter(|grant| grant.pays(vendor, currency, policy, now))
+            .try_fold(Amount::ZERO, |sum, grant| sum.checked_add(grant.remaining))
+            .unwrap_or(Amount::from_micros(u64::MAX))
+    }
+
+    /// The incentive balance in `currency` at `now`: what live grants hold.
+    #[must_use]
+    pub fn incentive_balance(&self, currency: Currency, now: Timestamp) -> Amount {
+        self.grants
+            .values()
+            .filter(|grant| grant.currency == currency && grant.live_at(now))
+            .try_fold(Amount::ZERO, |sum, grant| sum.checked_add(grant.remaining))
+            .unwrap_or(Amount::from_micros(u64::MAX))
+    }
+
+    /// Decides receiving an incentive grant whose budget was reserved. Checks, in order:
+    /// account not frozen; for a redeemed code, not redeemed here before; fewer than
+    /// `GRANTS_HELD_MAX` live grants and `REDEEMED_MAX` codes redeemed; a fresh id.
+    ///
+    /// # Errors
+    /// `Frozen`, `IncentiveAlreadyRedeemed`, `IncentiveQuotaExceeded`.
+    pub fn decide_grant(
+        &self,
+        grant: Grant,
+        redeemed: bool,
+        now: Timestamp,
+    ) -> Result<Event, Reject> {
+        if self.frozen {
+            return Err(Reject::Frozen);
+        }
+        if redeemed
+            && grant
+                .program
+                .is_some_and(|program| self.redeemed.contains(&program))
+        {
+            return Err(Reject::IncentiveAlreadyRedeemed);
+        }
+        let live = self.grants.values().filter(|g| g.live_at(now)).count();
+        if live >= GRANTS_HELD_MAX
+            || (redeemed && self.redeemed.len() >= REDEEMED_MAX)
+            || self.grants.contains_key(&grant.id)
+        {
+            return Err(Reject::IncentiveQuotaExceeded);
+        }
+        Ok(Event::IncentiveGranted {
+            account: self.id,
+            grant,
+            redeemed,
+        })
+    }
+
+    /// The expiries the sweep records now: every grant held whose expiry is at or before
+    /// `now`, with what was left of it.
+    #[must_use]
+    pub fn decide_expire_grants(&self, now: Timestamp) -> Vec<Event> {
+        self.grants
+            .values()
+            .filter(|grant| !grant.live_at(now))
+            .map(|grant| Event::IncentiveExpired {
+                account: self.id,
+                grant: grant.id,
+                currency: grant.currency,
+                amount: grant.remaining,
+                funder: grant.funder,
+                at: now,
+            })
+            .collect()
     }
 
     /// The newest entitlement to `content` if it still grants access at `now`.
@@ -1511,13 +1640,22 @@ impl AccountState {
             .wallets
             .get(&entitlement.currency)
             .ok_or(Reject::WalletMissing)?;
+        let incentives = self
+            .incentive_paid
+            .get(&entitlement.id)
+            .cloned()
+            .unwrap_or_default();
+        let to_balance = entitlement
+            .price
+            .checked_sub(spent_total(&incentives))
+            .ok_or(Reject::AmountTooLarge)?;
         wallet
             .balance
-            .checked_add_amount(entitlement.price)
+            .checked_add_amount(to_balance)
             .ok_or(Reject::AmountTooLarge)?;
         wallet
             .refunded
-            .checked_add(entitlement.price)
+            .checked_add(to_balance)
             .ok_or(Reject::AmountTooLarge)?;
         Ok(Event::Reversed {
             account: self.id,
@@ -1526,6 +1664,7 @@ impl AccountState {
             vendor: entitlement.key.vendor,
             currency: entitlement.currency,
             refund: entitlement.price,
+            incentives,
             reason: reason.to_owned(),
             by,
             at: now,
@@ -1614,15 +1753,44 @@ impl AccountState {
                 entitlement,
                 currency,
                 refund,
+                incentives,
                 at,
                 ..
             } => {
                 let ended = checked(self.entitlements.get_mut(entitlement));
                 assert!(!ended.is_reversed(), "a purchase was reversed twice");
                 ended.reversed_at = Some(*at);
+                let to_balance = checked(refund.checked_sub(spent_total(incentives)));
                 let wallet = self.wallet_mut(*currency);
-                wallet.balance = checked(wallet.balance.checked_add_amount(*refund));
-                wallet.refunded = checked(wallet.refunded.checked_add(*refund));
+                wallet.balance = checked(wallet.balance.checked_add_amount(to_balance));
+                wallet.refunded = checked(wallet.refunded.checked_add(to_balance));
+                // Each grant gets back what the purchase took: added to it while it is held,
+                // held again (as it was) once used up.
+                for spent in incentives {
+                    match self.grants.get_mut(&spent.id) {
+                        Some(held) => {
+                            held.remaining = checked(held.remaining.checked_add(spent.remaining));
+                        }
+                        None => {
+                            self.grants.insert(spent.id, spent.clone());
+                        }
+                    }
+                }
+                self.incentive_paid.remove(entitlement);
+            }
+            Event::IncentiveGranted {
+                grant, redeemed, ..
+            } => {
+                self.wallets
+                    .get_or_insert_with(grant.currency, Wallet::empty);
+                if *redeemed && let Some(program) = grant.program {
+                    self.redeemed.insert(program);
+                }
+                let fresh = self.grants.insert(grant.id, grant.clone());
+                assert!(fresh.is_none(), "a grant was made twice");
+            }
+            Event::IncentiveExpired { grant, .. } => {
+                checked(self.grants.remove(grant));
             }
             Event::PaymentMethodAdded { method, .. } => {
                 self.payment_methods.insert(method.id, method.clone());
@@ -1804,8 +1972,12 @@ impl AccountState {
                     self.received_transfers.remove(&oldest);
                 }
             }
-            Event::VendorRegistered(_) | Event::OfferPosted(_) | Event::OffersPruned { .. } => {
-                unreachable!("vendor events have no account")
+            Event::VendorRegistered(_)
+            | Event::OfferPosted(_)
+            | Event::OffersPruned { .. }
+            | Event::VendorGroupCreated(_)
+            | Event::ProgramCreated(_) => {
+                unreachable!("vendor and program events have no account")
             }
         }
         self.assert_touched(event);
@@ -1865,8 +2037,20 @@ impl AccountState {
         let price = entitlement.price;
         let currency = entitlement.currency;
         let periods = self.zone.periods(authorized.at);
+        let from_wallet = checked(price.checked_sub(spent_total(&authorized.incentives)));
         let wallet = self.wallet_mut(currency);
-        wallet.balance = checked(wallet.balance.checked_sub_amount(price));
+        wallet.balance = checked(wallet.balance.checked_sub_amount(from_wallet));
+        for spent in &authorized.incentives {
+            let held = checked(self.grants.get_mut(&spent.id));
+            held.remaining = checked(held.remaining.checked_sub(spent.remaining));
+            if held.remaining.is_zero() {
+                self.grants.remove(&spent.id);
+            }
+        }
+        if !authorized.incentives.is_empty() {
+            self.incentive_paid
+                .insert(entitlement.id, authorized.incentives.clone());
+        }
         let key = (authorized.login, currency);
         let spending = self.spending.get(&key).cloned().unwrap_or_default();
         self.spending

@@ -6,9 +6,10 @@ use serde::{Deserialize, Serialize};
 use super::account::{Login, Session, TopOff};
 use super::entitlement::Entitlement;
 use super::ids::{
-    AccountId, AuthorizationId, CashOutId, DepositId, EntitlementId, LoginId, OfferId, Owner,
-    PaymentMethodId, SessionId, TransferId, VendorId,
+    AccountId, AuthorizationId, CashOutId, DepositId, EntitlementId, GrantId, LoginId, OfferId,
+    Owner, PaymentMethodId, SessionId, TransferId, VendorId,
 };
+use super::incentive::{Funder, Grant, Program, VendorGroup};
 use super::kept::MemberRoute;
 use super::limits::Limits;
 use super::money::{Amount, Currency};
@@ -130,8 +131,11 @@ pub enum Event {
         vendor: VendorId,
         /// Wallet currency.
         currency: Currency,
-        /// Amount refunded (the purchase price).
+        /// The purchase price: what the vendor's sale loses. The member gets back the part
+        /// paid from the balance; the part `incentives` paid goes back to those grants.
         refund: Amount,
+        /// The grants the purchase spent, each with what it took (empty: none).
+        incentives: Vec<Grant>,
         /// Why, as the admin wrote it.
         reason: String,
         /// Who reversed it (the audit trail).
@@ -338,6 +342,36 @@ pub enum Event {
     /// A transfer reached its recipient: the wallet in its currency (opened now if missing)
     /// is credited. Exactly once per transfer: the account remembers what it received.
     TransferReceived(Box<InTransit>),
+    /// The account received an incentive grant: a code redeemed, a vendor's grant, or the
+    /// signup bonus. Its program's budget was reserved before (see `domain::incentive`).
+    IncentiveGranted {
+        /// The account.
+        account: AccountId,
+        /// The grant as made.
+        grant: Grant,
+        /// Made by redeeming the program's code: the code cannot be redeemed again here.
+        redeemed: bool,
+    },
+    /// A grant reached its expiry with this much left: the sweep records it so the totals
+    /// stop counting it as owed (reads stopped counting it at the expiry instant already).
+    IncentiveExpired {
+        /// The account.
+        account: AccountId,
+        /// The grant.
+        grant: GrantId,
+        /// Its currency.
+        currency: Currency,
+        /// What was left of it.
+        amount: Amount,
+        /// Who would have paid for it.
+        funder: Funder,
+        /// When.
+        at: Timestamp,
+    },
+    /// An operator created a vendor group.
+    VendorGroupCreated(Box<VendorGroup>),
+    /// An operator (MSP or group scope) or a vendor (its own) created an incentive program.
+    ProgramCreated(Box<Program>),
 }
 
 /// A transfer between two members, as both of its events record it.
@@ -414,6 +448,9 @@ pub struct Authorized {
     pub idempotency_expired: Vec<(VendorId, String)>,
     /// The buy-window offer this purchase used up, if it came from one.
     pub offer: Option<OfferId>,
+    /// The grants that paid (part of) the price, each with what it took, in the order they
+    /// paid; the paid balance (then the credit line) paid the rest.
+    pub incentives: Vec<Grant>,
     /// When.
     pub at: Timestamp,
 }
@@ -454,7 +491,10 @@ impl Event {
             | Event::DebtRepaid { account, .. }
             | Event::RequestKept { account, .. }
             | Event::TopOffSet { account, .. }
+            | Event::IncentiveGranted { account, .. }
+            | Event::IncentiveExpired { account, .. }
             | Event::CashedOut { account, .. } => Owner::Account(*account),
+            Event::VendorGroupCreated(_) | Event::ProgramCreated(_) => Owner::Programs,
             Event::Authorized(authorized) => Owner::Account(authorized.account),
             Event::TransferSent(sent) => Owner::Account(sent.from),
             Event::TransferReceived(received) => Owner::Account(received.to),
@@ -469,7 +509,7 @@ impl Event {
     pub fn account(&self) -> Option<AccountId> {
         match self.owner() {
             Owner::Account(account) => Some(account),
-            Owner::Vendor(_) => None,
+            Owner::Vendor(_) | Owner::Programs => None,
         }
     }
 
@@ -544,7 +584,11 @@ impl Event {
             | Event::DebtRepaid { at, .. }
             | Event::RequestKept { at, .. }
             | Event::TopOffSet { at, .. }
+            | Event::IncentiveExpired { at, .. }
             | Event::CashedOut { at, .. } => *at,
+            Event::IncentiveGranted { grant, .. } => grant.granted_at,
+            Event::VendorGroupCreated(group) => group.created_at,
+            Event::ProgramCreated(program) => program.created_at,
             Event::OfferPosted(offer) => offer.posted_at,
             Event::SessionStarted { session, .. } => session.started_at,
             Event::Authorized(authorized) => authorized.at,

@@ -100,6 +100,19 @@ define_id!(
     TransferId, "tr"
 );
 define_id!(
+    /// An incentive program: a code, an amount per grant, a budget ([0174], [0212]).
+    ProgramId, "prog"
+);
+define_id!(
+    /// One incentive grant a member holds: spendable before paid balance ([0217]).
+    GrantId, "grant"
+);
+define_id!(
+    /// A group of vendors an operator defined; a group's incentives are spendable at any of
+    /// them ([0190]).
+    VendorGroupId, "vg"
+);
+define_id!(
     /// A payment method the member saved: a card or a bank account, by its processor token.
     PaymentMethodId, "pm"
 );
@@ -114,6 +127,9 @@ pub enum Owner {
     Account(AccountId),
     /// A vendor.
     Vendor(VendorId),
+    /// The incentive programs and vendor groups: one stream for the whole service, so
+    /// program codes are unique and budgets are counted in one place.
+    Programs,
 }
 
 impl fmt::Display for Owner {
@@ -121,6 +137,7 @@ impl fmt::Display for Owner {
         match self {
             Owner::Account(id) => id.fmt(f),
             Owner::Vendor(id) => id.fmt(f),
+            Owner::Programs => f.write_str("programs"),
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod cash_out;
 pub mod entitlement;
 pub mod event;
 pub mod ids;
+pub mod incentive;
 pub mod kept;
 pub mod limits;
 pub mod money;

@@ -115,6 +115,27 @@ pub enum Reject {
     /// A transfer to the sender's own account.
     #[error("a transfer to oneself")]
     TransferToSelf,
+    /// No incentive program has this code or id.
+    #[error("unknown incentive program")]
+    IncentiveUnknown,
+    /// The incentive program has expired: it grants nothing more.
+    #[error("the incentive program has expired")]
+    IncentiveExpired,
+    /// The incentive program's budget cannot cover one more grant.
+    #[error("the incentive program's budget is spent")]
+    IncentiveBudgetExhausted,
+    /// The account redeemed a code of this program before: a code redeems once per account.
+    #[error("the incentive code was redeemed before")]
+    IncentiveAlreadyRedeemed,
+    /// Another program has this code.
+    #[error("the incentive code is taken")]
+    IncentiveCodeTaken,
+    /// No vendor group has this id (or a group would have no vendor).
+    #[error("unknown vendor group")]
+    VendorGroupUnknown,
+    /// As many grants held, codes redeemed, programs or groups as allowed.
+    #[error("too many incentives")]
+    IncentiveQuotaExceeded,
 }
 
 impl Reject {
@@ -160,6 +181,13 @@ impl Reject {
         Reject::CashOutBelowCharge,
         Reject::RecipientUnavailable,
         Reject::TransferToSelf,
+        Reject::IncentiveUnknown,
+        Reject::IncentiveExpired,
+        Reject::IncentiveBudgetExhausted,
+        Reject::IncentiveAlreadyRedeemed,
+        Reject::IncentiveCodeTaken,
+        Reject::VendorGroupUnknown,
+        Reject::IncentiveQuotaExceeded,
     ];
 
     /// The stable code that clients match on.
@@ -206,6 +234,13 @@ impl Reject {
             Reject::CashOutBelowCharge => "cash_out_below_charge",
             Reject::RecipientUnavailable => "recipient_unavailable",
             Reject::TransferToSelf => "transfer_to_self",
+            Reject::IncentiveUnknown => "incentive_unknown",
+            Reject::IncentiveExpired => "incentive_expired",
+            Reject::IncentiveBudgetExhausted => "incentive_budget_exhausted",
+            Reject::IncentiveAlreadyRedeemed => "incentive_already_redeemed",
+            Reject::IncentiveCodeTaken => "incentive_code_taken",
+            Reject::VendorGroupUnknown => "vendor_group_unknown",
+            Reject::IncentiveQuotaExceeded => "incentive_quota_exceeded",
         }
     }
 }

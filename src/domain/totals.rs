@@ -11,6 +11,8 @@
 use std::collections::BTreeMap;
 
 use super::event::Event;
+use super::ids::ProgramId;
+use super::incentive::{Funder, spent_total};
 use super::money::{Currency, NetTotal, Total};
 
 /// The members' money in one currency.
@@ -32,9 +34,27 @@ pub struct MemberTotals {
     pub cash_out_charges: Total,
     /// Sent by members and not yet received by their recipients: still the members' money.
     pub in_transit: Total,
+    /// Incentives granted to members: a promise, not cash (DESIGN §2).
+    pub incentives_granted: Total,
+    /// Incentives spent on purchases that the MSP funds (its programs, groups', the signup
+    /// bonus): paid to the vendors out of MSP equity. Net of reversals.
+    pub incentives_spent_msp: Total,
+    /// Incentives spent that vendors funded (their own programs): not paid to them. Net of
+    /// reversals.
+    pub incentives_spent_vendors: Total,
+    /// Incentives that expired unspent.
+    pub incentives_expired: Total,
 }
 
 impl MemberTotals {
+    /// The incentives-spent total of whoever funds a grant.
+    fn spent_by(&mut self, funder: Funder) -> &mut Total {
+        match funder {
+            Funder::Msp => &mut self.incentives_spent_msp,
+            Funder::Vendor(_) => &mut self.incentives_spent_vendors,
+        }
+    }
+
     /// Money that came in and stayed: deposits less what banks returned.
     #[must_use]
     pub fn money_in(&self) -> Option<NetTotal> {
@@ -50,14 +70,31 @@ impl MemberTotals {
             .checked_sub(self.debts.to_net()?)
     }
 
+    /// Incentives spent, whoever funds them: the part of vendors' gross no member paid.
+    #[must_use]
+    pub fn incentives_spent(&self) -> Option<Total> {
+        self.incentives_spent_msp
+            .checked_add_total(self.incentives_spent_vendors)
+    }
+
+    /// Incentives still owed to members as a promise: granted, less spent and expired.
+    #[must_use]
+    pub fn incentives_outstanding(&self) -> Option<NetTotal> {
+        self.incentives_granted
+            .to_net()?
+            .checked_sub(self.incentives_spent()?.to_net()?)?
+            .checked_sub(self.incentives_expired.to_net()?)
+    }
+
     /// The conservation rule in one currency, given what its vendors sold: money that came
     /// in and stayed (less what cash-outs paid out) equals what members hold (net of debts)
-    /// plus what vendors sold plus the cash-out charges the service kept. `None` when a term
-    /// overflows (then it cannot be shown to hold).
+    /// plus what vendors sold less what incentives paid of it, plus the cash-out charges the
+    /// service kept. `None` when a term overflows (then it cannot be shown to hold).
     #[must_use]
     pub fn conserved_with(&self, vendor_gross: Total) -> Option<bool> {
         let owed = vendor_gross
             .to_net()?
+            .checked_sub(self.incentives_spent()?.to_net()?)?
             .checked_add(self.held()?)?
             .checked_add(self.cash_out_charges.to_net()?)?;
         let kept = self.money_in()?.checked_sub(self.cash_outs.to_net()?)?;
@@ -75,6 +112,9 @@ pub struct TotalsOverflow;
 pub struct Totals {
     /// One entry per currency that ever moved.
     pub by_currency: BTreeMap<Currency, MemberTotals>,
+    /// What each incentive program granted: its budget used, as start-up gives it back to
+    /// the programs.
+    pub granted_by_program: BTreeMap<ProgramId, Total>,
 }
 
 impl Totals {
@@ -111,27 +151,72 @@ impl Totals {
             }
             Event::Authorized(authorized) => {
                 let currency = authorized.entitlement.currency;
-                let now = self.get(currency);
-                let balances = now
-                    .balances
-                    .checked_sub_amount(authorized.entitlement.price)
+                let mut now = self.get(currency);
+                let from_wallet = authorized
+                    .entitlement
+                    .price
+                    .checked_sub(spent_total(&authorized.incentives))
                     .ok_or(TotalsOverflow)?;
-                (currency, MemberTotals { balances, ..now })
+                now.balances = now
+                    .balances
+                    .checked_sub_amount(from_wallet)
+                    .ok_or(TotalsOverflow)?;
+                for spent in &authorized.incentives {
+                    let funded = now.spent_by(spent.funder);
+                    *funded = funded.checked_add(spent.remaining).ok_or(TotalsOverflow)?;
+                }
+                (currency, now)
             }
             Event::Reversed {
-                currency, refund, ..
+                currency,
+                refund,
+                incentives,
+                ..
+            } => {
+                let mut now = self.get(*currency);
+                let to_balance = refund
+                    .checked_sub(spent_total(incentives))
+                    .ok_or(TotalsOverflow)?;
+                now.refunds = now.refunds.checked_add(to_balance).ok_or(TotalsOverflow)?;
+                now.balances = now
+                    .balances
+                    .checked_add_amount(to_balance)
+                    .ok_or(TotalsOverflow)?;
+                for spent in incentives {
+                    let funded = now.spent_by(spent.funder);
+                    *funded = funded.checked_sub(spent.remaining).ok_or(TotalsOverflow)?;
+                }
+                (*currency, now)
+            }
+            Event::IncentiveGranted { grant, .. } => {
+                let now = self.get(grant.currency);
+                let granted = now
+                    .incentives_granted
+                    .checked_add(grant.remaining)
+                    .ok_or(TotalsOverflow)?;
+                if let Some(program) = grant.program {
+                    let used = self.granted_by_program.entry(program).or_default();
+                    *used = used.checked_add(grant.remaining).ok_or(TotalsOverflow)?;
+                }
+                (
+                    grant.currency,
+                    MemberTotals {
+                        incentives_granted: granted,
+                        ..now
+                    },
+                )
+            }
+            Event::IncentiveExpired {
+                currency, amount, ..
             } => {
                 let now = self.get(*currency);
-                let refunds = now.refunds.checked_add(*refund).ok_or(TotalsOverflow)?;
-                let balances = now
-                    .balances
-                    .checked_add_amount(*refund)
-                    .ok_or(TotalsOverflow)?;
                 (
                     *currency,
                     MemberTotals {
-                        refunds,
-                        balances,
+                        incentives_expired: now
+                            .incentives_expired
+                            .checked_add(*amount)
+                            .ok_or(TotalsOverflow)?,
                         ..now
                     },
                 )

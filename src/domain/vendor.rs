@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::event::Event;
 use super::ids::{OfferId, VendorId};
+use super::incentive::{Funder, Grant};
 use super::money::{Currency, Total};
 use super::offer::{Offer, OfferBook};
 use super::reject::Reject;
@@ -141,6 +142,11 @@ pub struct Ledger {
     pub sales: u64,
     /// Their gross.
     pub gross: Total,
+    /// The part of the gross incentives the MSP funds paid (its programs, groups', the
+    /// signup bonus): the MSP pays it to the vendor out of its equity.
+    pub incentives_msp: Total,
+    /// The part of the gross the vendor's own incentives paid: it is not paid for those.
+    pub incentives_own: Total,
 }
 
 impl Ledger {
@@ -155,12 +161,39 @@ impl Ledger {
             .min(self.gross)
     }
 
-    /// Gross less fees: what the vendor is owed.
+    /// Gross less fees, less what its own incentives paid: what the vendor is owed.
     #[must_use]
     pub fn net_payable(&self, fee_ppm: u32) -> Total {
         self.gross
             .checked_sub_total(self.fees(fee_ppm))
+            .and_then(|net| net.checked_sub_total(self.incentives_own))
             .unwrap_or(Total::ZERO)
+    }
+
+    /// Adds (or, not `adding`, takes back) what a sale's incentives paid, by funder.
+    fn with_incentives(
+        mut self,
+        vendor: VendorId,
+        spent: &[Grant],
+        adding: bool,
+    ) -> Result<Ledger, LedgerError> {
+        for grant in spent {
+            let share = if grant.funder == Funder::Vendor(vendor) {
+                &mut self.incentives_own
+            } else {
+                &mut self.incentives_msp
+            };
+            *share = if adding {
+                share
+                    .checked_add(grant.remaining)
+                    .ok_or(LedgerError::Overflow)?
+            } else {
+                share
+                    .checked_sub(grant.remaining)
+                    .ok_or(LedgerError::ReversalExceedsSales)?
+            };
+        }
+        Ok(self)
     }
 }
 
@@ -291,14 +324,19 @@ impl VendorState {
                         .gross
                         .checked_add(authorized.entitlement.price)
                         .ok_or(LedgerError::Overflow)?,
-                };
+                    ..ledger
+                }
+                .with_incentives(self.profile.id, &authorized.incentives, true)?;
                 self.ledger.insert(currency, next);
                 if let Some(offer) = authorized.offer {
                     self.offers.mark_used(offer);
                 }
             }
             Event::Reversed {
-                currency, refund, ..
+                currency,
+                refund,
+                incentives,
+                ..
             } => {
                 let ledger = self.ledger.get(currency).copied().unwrap_or_default();
                 let next = Ledger {
@@ -310,7 +348,9 @@ impl VendorState {
                         .gross
                         .checked_sub(*refund)
                         .ok_or(LedgerError::ReversalExceedsSales)?,
-                };
+                    ..ledger
+                }
+                .with_incentives(self.profile.id, incentives, false)?;
                 self.ledger.insert(*currency, next);
             }
             _ => {}
@@ -353,18 +393,21 @@ mod tests {
         let ledger = Ledger {
             sales: 3,
             gross: Total::from_micros(30),
+            ..Ledger::default()
         };
         assert_eq!(ledger.fees(50_000), Total::from_micros(1));
         assert_eq!(ledger.net_payable(50_000), Total::from_micros(29));
         let exact = Ledger {
             sales: 1,
             gross: Total::from_micros(40),
+            ..Ledger::default()
         };
         assert_eq!(exact.fees(50_000), Total::from_micros(2));
         assert_eq!(Ledger::default().fees(1_000_000), Total::ZERO);
         let all = Ledger {
             sales: 1,
             gross: Total::from_micros(7),
+            ..Ledger::default()
         };
         assert_eq!(all.fees(1_000_000), Total::from_micros(7));
         assert_eq!(all.net_payable(1_000_000), Total::ZERO);
@@ -452,6 +495,7 @@ mod tests {
                 idempotency: None,
                 idempotency_expired: Vec::new(),
                 offer: None,
+                incentives: Vec::new(),
                 at: Timestamp(0),
             }))
         };
@@ -471,6 +515,7 @@ mod tests {
             vendor: VendorId(1),
             currency: usd,
             refund: Amount::from_micros(refund),
+            incentives: Vec::new(),
             reason: "r".to_owned(),
             by: Origin::Admin,
             at: Timestamp(0),

@@ -171,7 +171,8 @@ pub async fn totals(app: &App, _call: Call<'_>) -> Outcome {
     if members.overflow {
         return Err(ApiError::TotalsOverflow);
     }
-    let mut vendors: std::collections::BTreeMap<Currency, (Total, Total)> =
+    // Per currency: gross, fees, net payable.
+    let mut vendors: std::collections::BTreeMap<Currency, (Total, Total, Total)> =
         std::collections::BTreeMap::new();
     let mut refused: u64 = 0;
     for view in &ledgers {
@@ -185,6 +186,10 @@ pub async fn totals(app: &App, _call: Call<'_>) -> Outcome {
             entry.1 = entry
                 .1
                 .checked_add_total(ledger.fees(view.profile.fee_ppm))
+                .ok_or(ApiError::TotalsOverflow)?;
+            entry.2 = entry
+                .2
+                .checked_add_total(ledger.net_payable(view.profile.fee_ppm))
                 .ok_or(ApiError::TotalsOverflow)?;
         }
     }
@@ -206,7 +211,7 @@ pub async fn totals(app: &App, _call: Call<'_>) -> Outcome {
             .get(&currency)
             .copied()
             .unwrap_or_default();
-        let (gross, fees) = vendors.get(&currency).copied().unwrap_or_default();
+        let (gross, fees, net) = vendors.get(&currency).copied().unwrap_or_default();
         let balanced = member
             .conserved_with(gross)
             .ok_or(ApiError::TotalsOverflow)?;
@@ -221,12 +226,19 @@ pub async fn totals(app: &App, _call: Call<'_>) -> Outcome {
             cash_outs: format_total(member.cash_outs, currency),
             cash_out_charges: format_total(member.cash_out_charges, currency),
             transfers_in_transit: format_total(member.in_transit, currency),
-            vendor_gross: format_total(gross, currency),
-            fees: format_total(fees, currency),
-            net_payable: format_total(
-                gross.checked_sub_total(fees).unwrap_or(Total::ZERO),
+            incentives_granted: format_total(member.incentives_granted, currency),
+            incentives_spent_msp: format_total(member.incentives_spent_msp, currency),
+            incentives_spent_vendors: format_total(member.incentives_spent_vendors, currency),
+            incentives_expired: format_total(member.incentives_expired, currency),
+            incentives_outstanding: format_net_total(
+                member
+                    .incentives_outstanding()
+                    .ok_or(ApiError::TotalsOverflow)?,
                 currency,
             ),
+            vendor_gross: format_total(gross, currency),
+            fees: format_total(fees, currency),
+            net_payable: format_total(net, currency),
             conserved: balanced,
         });
     }

@@ -415,7 +415,11 @@ pub struct SummaryLine {
     pub gross: String,
     /// The MSP fee on the aggregated gross, rounded down.
     pub fees: String,
-    /// Gross less fees.
+    /// The part of the gross that incentives the MSP funds paid (the MSP pays it).
+    pub incentives_msp: String,
+    /// The part of the gross the vendor's own incentives paid (not paid to it).
+    pub incentives_own: String,
+    /// Gross less fees, less what its own incentives paid.
     pub net_payable: String,
 }
 
@@ -652,6 +656,16 @@ pub struct TotalsLine {
     pub cash_out_charges: String,
     /// Sent by members and not yet received: still members' money.
     pub transfers_in_transit: String,
+    /// Incentives granted to members (a promise, not cash).
+    pub incentives_granted: String,
+    /// Incentives spent that the MSP funds: it pays them to vendors out of its equity.
+    pub incentives_spent_msp: String,
+    /// Incentives spent that vendors funded (their own programs): not paid to them.
+    pub incentives_spent_vendors: String,
+    /// Incentives that expired unspent.
+    pub incentives_expired: String,
+    /// Incentives still owed as a promise: granted less spent and expired.
+    pub incentives_outstanding: String,
     /// What vendors sold.
     pub vendor_gross: String,
     /// MSP fees on that.
@@ -659,7 +673,7 @@ pub struct TotalsLine {
     /// Owed to vendors.
     pub net_payable: String,
     /// deposits − deposits returned − cash-outs == member balances + transfers in transit −
-    /// member debts + vendor gross + cash-out charges.
+    /// member debts + vendor gross − incentives spent (MSP and vendors) + cash-out charges.
     pub conserved: bool,
 }
 
@@ -1430,17 +1444,19 @@ impl OfferRequest {
 fn incentive_policy(value: Option<&Value>) -> Result<IncentivePolicy, ApiError> {
     let invalid = || ApiError::InvalidField {
         param: "incentive_ids",
-        detail: "omit it, \"-1\" for none, or a list of up to 64 incentive ids".to_owned(),
+        detail: "omit it, \"-1\" for none, or a list of up to 64 incentive program ids (prog_…)"
+            .to_owned(),
     };
     match value {
         None | Some(Value::Null) => Ok(IncentivePolicy::Any),
         Some(Value::String(text)) if text == "-1" => Ok(IncentivePolicy::None),
+        // Program ids, in their one spelling (a grant's program is compared by it).
         Some(Value::Array(items)) if items.len() <= INCENTIVE_IDS_MAX => items
             .iter()
             .map(|item| {
                 item.as_str()
-                    .filter(|id| !id.is_empty() && id.len() <= 64 && *id != "-1")
-                    .map(str::to_owned)
+                    .and_then(|id| id.parse::<crate::domain::ids::ProgramId>().ok())
+                    .map(|id| id.to_string())
                     .ok_or_else(invalid)
             })
             .collect::<Result<Vec<_>, _>>()
@@ -1542,4 +1558,222 @@ mod tests {
         assert!(items[0].is_ok());
         assert!(matches!(items[1], Err(ApiError::MalformedBody(_))));
     }
+}
+
+/// Characters an incentive code may have: 3 to 32 letters, digits, `-` or `_`.
+const INCENTIVE_CODE_CHARS: std::ops::RangeInclusive<usize> = 3..=32;
+
+/// An incentive code as members type it: trimmed and upper-cased, so `spring-10` and
+/// `SPRING-10` are one code.
+///
+/// # Errors
+/// `InvalidField` naming `param`.
+pub fn incentive_code(text: &str, param: &'static str) -> Result<String, ApiError> {
+    let code = text.trim().to_ascii_uppercase();
+    let well_formed = INCENTIVE_CODE_CHARS.contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !well_formed {
+        return Err(ApiError::InvalidField {
+            param,
+            detail: "3 to 32 letters, digits, - or _".to_owned(),
+        });
+    }
+    Ok(code)
+}
+
+/// `POST /admin/v1/vendor-groups`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VendorGroupRequest {
+    /// For operators, 1 to 100 characters.
+    pub name: String,
+    /// The group's vendors (`ven_…`), 1 to 1000.
+    pub vendor_ids: Vec<String>,
+}
+
+impl VendorGroupRequest {
+    /// The one conversion: the name and the vendor ids (their existence is checked by the
+    /// handler).
+    ///
+    /// # Errors
+    /// `InvalidField` naming the field.
+    pub fn into_parts(self) -> Result<(String, Vec<VendorId>), ApiError> {
+        let name = self.name.trim().to_owned();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(ApiError::InvalidField {
+                param: "name",
+                detail: "1 to 100 characters".to_owned(),
+            });
+        }
+        if self.vendor_ids.is_empty() || self.vendor_ids.len() > 1_000 {
+            return Err(ApiError::InvalidField {
+                param: "vendor_ids",
+                detail: "1 to 1000 vendor ids".to_owned(),
+            });
+        }
+        let vendors = self
+            .vendor_ids
+            .iter()
+            .map(|id| id_field(id, "vendor_ids"))
+            .collect::<Result<Vec<VendorId>, ApiError>>()?;
+        Ok((name, vendors))
+    }
+}
+
+/// `POST /admin/v1/vendor-groups` → 201.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct VendorGroupCreated {
+    /// `vg_` and 16 hex digits.
+    pub vendor_group_id: String,
+}
+
+/// `POST /admin/v1/incentive-programs` (scope `msp` or `group`) and
+/// `POST /v1/incentive-programs` (a vendor's own: no scope, no group).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProgramRequest {
+    /// What members type to redeem it: 3 to 32 letters, digits, `-` or `_` (any case).
+    pub code: String,
+    /// Each grant's value, e.g. `"2.00"`.
+    #[schema(value_type = String)]
+    pub amount: Value,
+    /// ISO 4217 code of the grants.
+    pub currency: String,
+    /// When the grants stop counting (RFC 3339); omitted: never.
+    pub expires_at: Option<String>,
+    /// What the program may grant in all, e.g. `"500.00"`.
+    #[schema(value_type = String)]
+    pub budget: Value,
+    /// Operators only: `"msp"` (anywhere) or `"group"`.
+    pub scope: Option<String>,
+    /// Operators only, with scope `group`: `vg_…`.
+    pub vendor_group_id: Option<String>,
+}
+
+/// A program request's fields, checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProgramFields {
+    /// Upper-cased code.
+    pub code: String,
+    /// Per grant.
+    pub amount: Amount,
+    /// Grants' currency.
+    pub currency: Currency,
+    /// Expiry.
+    pub expires_at: Option<Timestamp>,
+    /// Budget.
+    pub budget: Amount,
+}
+
+impl ProgramRequest {
+    /// The one conversion of the common fields; the scope is read by [`Self::operator_scope`]
+    /// (operators) or refused (vendors).
+    ///
+    /// # Errors
+    /// `InvalidAmount`, `InvalidField` naming the field.
+    pub fn fields(&self) -> Result<ProgramFields, ApiError> {
+        let amount = amount_field(&self.amount, "amount")?;
+        if amount.is_zero() {
+            return Err(ApiError::InvalidAmount { param: "amount" });
+        }
+        let budget = amount_field(&self.budget, "budget")?;
+        if budget < amount {
+            return Err(ApiError::InvalidField {
+                param: "budget",
+                detail: "at least one grant's amount".to_owned(),
+            });
+        }
+        Ok(ProgramFields {
+            code: incentive_code(&self.code, "code")?,
+            amount,
+            currency: currency_field(&self.currency, "currency")?,
+            expires_at: self
+                .expires_at
+                .as_deref()
+                .map(|at| time_field(at, "expires_at"))
+                .transpose()?,
+            budget,
+        })
+    }
+
+    /// An operator's scope: `msp`, or `group` with its group.
+    ///
+    /// # Errors
+    /// `InvalidField` naming `scope` or `vendor_group_id`.
+    pub fn operator_scope(&self) -> Result<crate::domain::incentive::ProgramScope, ApiError> {
+        use crate::domain::incentive::ProgramScope;
+        match (self.scope.as_deref(), self.vendor_group_id.as_deref()) {
+            (Some("msp"), None) => Ok(ProgramScope::Msp),
+            (Some("group"), Some(group)) => {
+                Ok(ProgramScope::Group(id_field(group, "vendor_group_id")?))
+            }
+            (Some("group"), None) => Err(ApiError::InvalidField {
+                param: "vendor_group_id",
+                detail: "a vendor group id (vg_…) for scope group".to_owned(),
+            }),
+            _ => Err(ApiError::InvalidField {
+                param: "scope",
+                detail: "\"msp\", or \"group\" with vendor_group_id".to_owned(),
+            }),
+        }
+    }
+
+    /// A vendor's program has no scope of its own choosing.
+    ///
+    /// # Errors
+    /// `InvalidField` naming `scope` when one is given.
+    pub fn no_scope(&self) -> Result<(), ApiError> {
+        if self.scope.is_some() || self.vendor_group_id.is_some() {
+            return Err(ApiError::InvalidField {
+                param: "scope",
+                detail: "a vendor's program is its own; omit scope and vendor_group_id".to_owned(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A program created → 201.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ProgramCreated {
+    /// `prog_` and 16 hex digits.
+    pub program_id: String,
+    /// The code, as members type it (upper-cased).
+    pub code: String,
+}
+
+/// `POST /v1/incentive-grants` (vendor).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VendorGrantRequest {
+    /// One of the vendor's own programs (`prog_…`).
+    pub program_id: String,
+    /// The member, as the vendor knows it (`mref_…`).
+    pub member_ref: String,
+}
+
+/// `POST /v1/members/me/incentives` (redeem a code).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RedeemRequest {
+    /// The code.
+    pub code: String,
+}
+
+/// A grant made → 201.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct GrantCreated {
+    /// `grant_` and 16 hex digits.
+    pub grant_id: String,
+    /// What it is worth.
+    pub amount: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// When it stops counting (RFC 3339), if it does.
+    pub expires_at: Option<String>,
+    /// The member's incentive balance in the currency after it (for the member only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incentive_balance: Option<String>,
 }

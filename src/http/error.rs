@@ -445,6 +445,37 @@ fn describe_reject(reject: Reject) -> (StatusCode, &'static str, &'static str) {
             code,
             "A transfer must go to another member",
         ),
+        Reject::IncentiveUnknown => (
+            StatusCode::NOT_FOUND,
+            code,
+            "No incentive program has this code or id",
+        ),
+        Reject::IncentiveExpired => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            "The incentive program has expired and grants nothing more",
+        ),
+        Reject::IncentiveBudgetExhausted => (
+            StatusCode::CONFLICT,
+            code,
+            "The incentive program's budget is spent",
+        ),
+        Reject::IncentiveAlreadyRedeemed => (
+            StatusCode::CONFLICT,
+            code,
+            "This account redeemed the code before; a code redeems once per account",
+        ),
+        Reject::IncentiveCodeTaken => (
+            StatusCode::CONFLICT,
+            code,
+            "Another incentive program has this code",
+        ),
+        Reject::VendorGroupUnknown => (StatusCode::NOT_FOUND, code, "No vendor group has this id"),
+        Reject::IncentiveQuotaExceeded => (
+            StatusCode::CONFLICT,
+            code,
+            "As many incentives are held, or programs or groups kept, as allowed",
+        ),
     }
 }
 

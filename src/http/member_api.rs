@@ -123,6 +123,13 @@ pub async fn register_member(
     // From here the journal may make the account durable even if this request goes away,
     // so the claim is no longer released on drop, only when the open is refused.
     claim.keep();
+    let now = app.now();
+    let signup_bonus = app
+        .config
+        .incentives
+        .signup_bonus
+        .get(&currency)
+        .map(|bonus| signup_grant(currency, *bonus, now));
     let command = OpenAccount {
         account,
         login: LoginId(new_id()),
@@ -132,6 +139,7 @@ pub async fn register_member(
         time_zone,
         currency,
         payment_method,
+        signup_bonus,
     };
     let result = app.registry.open_account(command, app.now()).await;
     if result.is_err() {
@@ -330,6 +338,27 @@ pub(super) fn member_error(error: GatewayError) -> ApiError {
         )
         | ApiError::NotFound => ApiError::Unauthenticated,
         other => other,
+    }
+}
+
+/// The signup bonus a registration in `currency` gets now ([0116]): an MSP incentive,
+/// spendable anywhere until `valid_days` from now, outside any program's budget.
+#[must_use]
+pub fn signup_grant(
+    currency: Currency,
+    bonus: crate::config::SignupBonus,
+    now: crate::domain::time::Timestamp,
+) -> crate::domain::incentive::Grant {
+    let valid_ms = u64::from(bonus.valid_days).saturating_mul(crate::domain::time::DAY_MS);
+    crate::domain::incentive::Grant {
+        id: crate::domain::ids::GrantId(new_id()),
+        program: None,
+        reach: crate::domain::incentive::Reach::Anywhere,
+        funder: crate::domain::incentive::Funder::Msp,
+        currency,
+        remaining: bonus.amount,
+        granted_at: now,
+        expires_at: Some(now.plus_ms(valid_ms)),
     }
 }
 
@@ -671,7 +700,7 @@ pub async fn open_wallet(app: &App, call: Call<'_>) -> Outcome {
         .map_err(member_error)?;
     Ok(json(
         StatusCode::CREATED,
-        &wallet_view(currency, &Wallet::empty()),
+        &wallet_view(currency, &Wallet::empty(), Amount::ZERO),
     ))
 }
 
@@ -710,7 +739,7 @@ pub async fn set_top_off(app: &App, call: Call<'_>) -> Outcome {
         .wallets
         .iter()
         .find(|(held, _)| *held == currency)
-        .map(|(_, wallet)| wallet_view(currency, wallet))
+        .map(|(_, wallet)| wallet_view(currency, wallet, view.incentive(currency)))
         .ok_or(ApiError::Reject(Reject::WalletMissing))?;
     Ok(json(StatusCode::OK, &wallet))
 }
@@ -762,11 +791,11 @@ pub async fn me(app: &App, call: Call<'_>) -> Outcome {
 
 /// One wallet as members and admins see it.
 #[must_use]
-pub fn wallet_view(currency: Currency, wallet: &Wallet) -> WalletView {
+pub fn wallet_view(currency: Currency, wallet: &Wallet, incentive: Amount) -> WalletView {
     WalletView {
         currency: currency.code().to_owned(),
         paid: format_balance(wallet.balance, currency),
-        incentive: format_amount(Amount::ZERO, currency),
+        incentive: format_amount(incentive, currency),
         credit_line: format_amount(wallet.credit_limit, currency),
         debt: format_amount(wallet.debt, currency),
         available: format_amount(wallet.available(), currency),
@@ -788,7 +817,7 @@ pub fn account_response(app: &App, account: AccountId, view: &AccountView) -> Ac
         wallets: view
             .wallets
             .iter()
-            .map(|(currency, wallet)| wallet_view(*currency, wallet))
+            .map(|(currency, wallet)| wallet_view(*currency, wallet, view.incentive(*currency)))
             .collect(),
         limits: view
             .limits

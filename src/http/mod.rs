@@ -19,6 +19,7 @@ pub mod client;
 pub mod dto;
 pub mod error;
 pub mod idempotent;
+pub mod incentive_api;
 pub mod json;
 pub mod member_api;
 pub mod metrics_listener;

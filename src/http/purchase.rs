@@ -17,7 +17,7 @@ use crate::domain::entitlement::{ContentKey, Entitlement, Terms};
 use crate::domain::event::IdempotencyStamp;
 use crate::domain::ids::{AccountId, AuthorizationId, EntitlementId, LoginId, OfferId, SessionId};
 use crate::domain::money::{Amount, Currency};
-use crate::domain::offer::{Offer, OfferTerms};
+use crate::domain::offer::{IncentivePolicy, Offer, OfferTerms};
 use crate::domain::time::Timestamp;
 use crate::metrics as names;
 
@@ -53,6 +53,8 @@ pub struct Charge {
     pub terms: Terms,
     /// The claimed offer, when the purchase came from one.
     pub offer: Option<OfferId>,
+    /// Which incentive grants may pay: the offer's `incentive_ids`, or any without an offer.
+    pub incentives: IncentivePolicy,
 }
 
 impl Charge {
@@ -65,6 +67,7 @@ impl Charge {
             content: terms.content,
             terms: terms.terms,
             offer: None,
+            incentives: IncentivePolicy::Any,
         }
     }
 
@@ -77,6 +80,7 @@ impl Charge {
             content: offer.content.clone(),
             terms: offer.terms,
             offer: Some(offer.id),
+            incentives: offer.incentives.clone(),
         }
     }
 
@@ -101,6 +105,7 @@ impl Charge {
             new_authorization: AuthorizationId(new_id()),
             new_entitlement: EntitlementId(new_id()),
             offer: self.offer,
+            incentives: self.incentives,
         }
     }
 }

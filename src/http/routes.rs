@@ -12,7 +12,9 @@ use utoipa::openapi::path::{HttpMethod, Operation};
 use super::app::{App, MemberSession};
 use super::client::ClientAddr;
 use super::error::ApiError;
-use super::{admin_api, buy_window, member_api, offers_api, probes, transfer_api, vendor_api};
+use super::{
+    admin_api, buy_window, incentive_api, member_api, offers_api, probes, transfer_api, vendor_api,
+};
 use crate::actors::registry::VendorEntry;
 
 /// Who may call a route.
@@ -202,6 +204,11 @@ pub static ROUTES: &[Route] = &[
     route!(POST "/v1/members/me/deposits", Member, member_api::add_funds, __path_add_funds),
     route!(POST "/v1/members/me/cash-outs", Member, member_api::cash_out, __path_cash_out),
     route!(POST "/v1/members/me/transfers", Member, transfer_api::send_transfer, __path_send_transfer),
+    route!(POST "/v1/members/me/incentives", Member, incentive_api::redeem, __path_redeem),
+    route!(POST "/v1/incentive-programs", Vendor, incentive_api::create_vendor_program, __path_create_vendor_program),
+    route!(POST "/v1/incentive-grants", Vendor, incentive_api::vendor_grant, __path_vendor_grant),
+    route!(POST "/admin/v1/vendor-groups", Admin, incentive_api::create_vendor_group, __path_create_vendor_group),
+    route!(POST "/admin/v1/incentive-programs", Admin, incentive_api::create_msp_program, __path_create_msp_program),
     route!(POST "/v1/members/me/freeze", Member, member_api::freeze, __path_freeze),
     route!(POST "/v1/members/me/unfreeze", Member, member_api::unfreeze, __path_unfreeze),
     route!(POST "/admin/v1/vendors", Admin, admin_api::register_vendor, __path_register_vendor),
@@ -218,6 +225,7 @@ pub static ROUTES: &[Route] = &[
     route!(POST "/buy/{offer}/wallet", None, buy_window::open_wallet, __path_open_wallet),
     route!(GET "/buy/{offer}/funds", None, buy_window::funds_form, __path_funds_form),
     route!(POST "/buy/{offer}/funds", None, buy_window::add_funds, __path_add_funds),
+    route!(POST "/buy/{offer}/incentive", None, buy_window::redeem, __path_redeem),
     route!(GET "/buy/{offer}/cancel", None, buy_window::cancel, __path_cancel),
     route!(POST "/buy/{offer}/sign-out", None, buy_window::sign_out, __path_sign_out),
     route!(GET "/register", None, buy_window::register_form, __path_register_form),

@@ -110,7 +110,12 @@ async fn top_off_and_retry(
     let via = Some(command.vendor);
     let plan = app
         .registry
-        .top_off_needed(account, command.currency, command.price)
+        .top_off_needed(
+            account,
+            command.currency,
+            command.price,
+            (command.vendor, command.incentives.clone()),
+        )
         .await?;
     let Some((setting, total)) = plan else {
         return Err(ApiError::Reject(Reject::InsufficientFunds));
@@ -454,6 +459,8 @@ pub async fn summary(app: &App, call: Call<'_>) -> Outcome {
             sales: ledger.sales,
             gross: format_total(ledger.gross, *currency),
             fees: format_total(ledger.fees(fee_ppm), *currency),
+            incentives_msp: format_total(ledger.incentives_msp, *currency),
+            incentives_own: format_total(ledger.incentives_own, *currency),
             net_payable: format_total(ledger.net_payable(fee_ppm), *currency),
         })
         .collect();

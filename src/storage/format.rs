@@ -33,9 +33,10 @@ use crate::domain::account::{
 use crate::domain::entitlement::{ContentKey, Entitlement, Terms};
 use crate::domain::event::{Authorized, Event, IdempotencyStamp, InTransit, Origin};
 use crate::domain::ids::{
-    AccountId, AuthorizationId, CashOutId, DepositId, EntitlementId, LoginId, OfferId, Owner,
-    PaymentMethodId, SessionId, TransferId, VendorId,
+    AccountId, AuthorizationId, CashOutId, DepositId, EntitlementId, GrantId, LoginId, OfferId,
+    Owner, PaymentMethodId, ProgramId, SessionId, TransferId, VendorGroupId, VendorId,
 };
+use crate::domain::incentive::{Funder, Grant, Program, ProgramScope, Reach, VendorGroup};
 use crate::domain::kept::{KeptOutcome, KeptRequest, MemberRoute};
 use crate::domain::limits::{Limits, Spending};
 use crate::domain::money::{Amount, Balance, Currency, NetTotal, Total};
@@ -55,10 +56,13 @@ pub const FORMAT_VERSION: u8 = VERSION;
 /// event: when the account's state gains a field, this version goes up, and a snapshot of an
 /// older version is `Outdated` (the account is rebuilt from its events once, then snapshotted
 /// anew), so no converter from an old snapshot is ever needed.
-pub const ACCOUNT_SNAPSHOT_VERSION: u8 = 6;
+pub const ACCOUNT_SNAPSHOT_VERSION: u8 = 7;
 /// The version of the feed checkpoint (the members' totals), a cache in the same way: an
 /// older checkpoint is `Outdated`, and start-up folds the totals from the journal's start.
-pub const CHECKPOINT_VERSION: u8 = 6;
+pub const CHECKPOINT_VERSION: u8 = 7;
+/// The version of vendor snapshots, a cache in the same way: an older one is `Outdated`, and
+/// the vendor's ledger is folded again from the journal.
+pub const VENDOR_SNAPSHOT_VERSION: u8 = 5;
 
 /// A stored value could not be read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -85,6 +89,8 @@ pub enum FormatError {
 pub const ACCOUNT_KIND: u8 = b'a';
 /// The key prefix byte of a vendor's owner-index rows and snapshot.
 pub const VENDOR_KIND: u8 = b'v';
+/// The key prefix byte of the incentive programs' owner-index rows.
+pub const PROGRAMS_KIND: u8 = b'p';
 /// The key of the feed checkpoint in `snapshots`.
 pub const CHECKPOINT_KEY: &[u8] = b"c";
 /// The prefix of the sign-in e-mail directory rows in `snapshots`.
@@ -97,6 +103,8 @@ pub const VENDOR_DIRECTORY_PREFIX: &[u8] = b"r";
 pub const OPEN_DEPOSITS_KEY: &[u8] = b"d";
 /// Key of the row of transfers in transit at the checkpoint (written with it).
 pub const OPEN_TRANSFERS_KEY: &[u8] = b"t";
+/// Key of the row of grants waiting for the expiry sweep at the checkpoint.
+pub const EXPIRING_GRANTS_KEY: &[u8] = b"x";
 /// Bytes of an owner key: kind and id.
 pub const OWNER_KEY_BYTES: usize = 9;
 /// Bytes of an owner-index key: kind, id and position.
@@ -108,6 +116,7 @@ pub fn owner_key(owner: Owner) -> [u8; OWNER_KEY_BYTES] {
     let (kind, id) = match owner {
         Owner::Account(id) => (ACCOUNT_KIND, id.0),
         Owner::Vendor(id) => (VENDOR_KIND, id.0),
+        Owner::Programs => (PROGRAMS_KIND, 0),
     };
     let mut key = [0; OWNER_KEY_BYTES];
     let (head, tail) = key.split_at_mut(1);
@@ -136,6 +145,7 @@ pub fn split_owner_index_key(key: &[u8]) -> Option<(Owner, u64)> {
     let owner = match kind {
         ACCOUNT_KIND => Owner::Account(AccountId(id)),
         VENDOR_KIND => Owner::Vendor(VendorId(id)),
+        PROGRAMS_KIND if id == 0 => Owner::Programs,
         _ => return None,
     };
     Some((owner, u64::from_be_bytes(position)))
@@ -392,6 +402,86 @@ enum EventV4 {
     },
     TransferSent(InTransitV4),
     TransferReceived(InTransitV4),
+    AuthorizedWithIncentives(Box<AuthorizedV4>, Vec<GrantV4>),
+    ReversedWithIncentives {
+        account: u64,
+        authorization: u64,
+        entitlement: u64,
+        vendor: u64,
+        currency: CurrencyV4,
+        refund: u64,
+        reason: String,
+        by: OriginV4,
+        at: i64,
+        incentives: Vec<GrantV4>,
+    },
+    IncentiveGranted {
+        account: u64,
+        grant: GrantV4,
+        redeemed: bool,
+    },
+    IncentiveExpired {
+        account: u64,
+        grant: u64,
+        currency: CurrencyV4,
+        amount: u64,
+        funder: FunderV4,
+        at: i64,
+    },
+    VendorGroupCreated(VendorGroupV4),
+    ProgramCreated(ProgramV4),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+enum ReachV4 {
+    Vendor(u64),
+    Group { group: u64, vendors: Vec<u64> },
+    Anywhere,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+enum FunderV4 {
+    Msp,
+    Vendor(u64),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct GrantV4 {
+    id: u64,
+    program: Option<u64>,
+    reach: ReachV4,
+    funder: FunderV4,
+    currency: CurrencyV4,
+    remaining: u64,
+    granted_at: i64,
+    expires_at: Option<i64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+enum ProgramScopeV4 {
+    Msp,
+    Group(u64),
+    Vendor(u64),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct ProgramV4 {
+    id: u64,
+    code: String,
+    scope: ProgramScopeV4,
+    amount: u64,
+    currency: CurrencyV4,
+    expires_at: Option<i64>,
+    budget: u64,
+    created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct VendorGroupV4 {
+    id: u64,
+    name: String,
+    vendors: Vec<u64>,
+    created_at: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -626,11 +716,11 @@ struct IdempotencyRecordV4 {
     recorded_at: i64,
 }
 
-/// Version 6 of the account snapshot: version 5 brought saved payment methods, version 6 the
-/// transfers received lately. A snapshot is a cache of the account's events, so an older one
+/// Version 7 of the account snapshot: version 5 brought saved payment methods, version 6 the
+/// transfers received lately, version 7 incentive grants. A snapshot is a cache of the account's events, so an older one
 /// is not converted: the account is rebuilt from its events (see [`FormatError::Outdated`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-struct AccountSnapshotV6 {
+struct AccountSnapshotV7 {
     position: u64,
     account: u64,
     time_zone: String,
@@ -648,27 +738,35 @@ struct AccountSnapshotV6 {
     unsettled_deposits: Vec<UnsettledDepositV5>,
     kept: Vec<KeptRequestV5>,
     received_transfers: Vec<(u64, i64)>,
+    grants: Vec<GrantV4>,
+    redeemed: Vec<u64>,
+    incentive_paid: Vec<(u64, Vec<GrantV4>)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-struct LedgerV4 {
+struct LedgerV5 {
     sales: u64,
     gross: u128,
+    incentives_msp: u128,
+    incentives_own: u128,
 }
 
+/// Version 5 of the vendor snapshot: the ledger records what incentives paid. A cache like
+/// the account snapshot: an older one is `Outdated`, and the vendor's ledger is folded again
+/// from the journal.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-struct VendorSnapshotV4 {
+struct VendorSnapshotV5 {
     position: u64,
     book_from: u64,
     feed_seq: u64,
     sales_refused: u64,
     profile: VendorProfileV4,
-    ledger: Vec<(CurrencyV4, LedgerV4)>,
+    ledger: Vec<(CurrencyV4, LedgerV5)>,
     used_offers: Vec<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-struct MemberTotalsV6 {
+struct MemberTotalsV7 {
     deposits: u128,
     refunds: u128,
     balances: i128,
@@ -677,12 +775,22 @@ struct MemberTotalsV6 {
     cash_outs: u128,
     cash_out_charges: u128,
     in_transit: u128,
+    incentives_granted: u128,
+    incentives_spent_msp: u128,
+    incentives_spent_vendors: u128,
+    incentives_expired: u128,
 }
 
 /// The deposits open at a checkpoint: `(account, deposit)` pairs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 struct OpenDepositsV4 {
     open: Vec<(u64, u64)>,
+}
+
+/// The grants with an expiry not yet swept at a checkpoint: `(expires_at, account, grant)`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct ExpiringV7 {
+    expiring: Vec<(i64, u64, u64)>,
 }
 
 /// The transfers in transit at a checkpoint, whole (start-up delivers them).
@@ -692,9 +800,10 @@ struct OpenTransfersV6 {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-struct CheckpointV6 {
+struct CheckpointV7 {
     seq: u64,
-    totals: Vec<(CurrencyV4, MemberTotalsV6)>,
+    totals: Vec<(CurrencyV4, MemberTotalsV7)>,
+    granted_by_program: Vec<(u64, u128)>,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -960,28 +1069,15 @@ fn event_v4(event: &Event) -> EventV4 {
             frozen: *frozen,
             at: at.0,
         },
-        Event::Authorized(authorized) => EventV4::Authorized(Box::new(AuthorizedV4 {
-            account: authorized.account.0,
-            authorization: authorized.authorization.0,
-            login: authorized.login.0,
-            session: authorized.session.0,
-            vendor: authorized.vendor.0,
-            entitlement: entitlement_v4(&authorized.entitlement),
-            idempotency: authorized
-                .idempotency
-                .as_ref()
-                .map(|stamp| IdempotencyStampV4 {
-                    key: stamp.key.clone(),
-                    request_digest: stamp.request_digest,
-                }),
-            idempotency_expired: authorized
-                .idempotency_expired
-                .iter()
-                .map(|(vendor, key)| (vendor.0, key.clone()))
-                .collect(),
-            offer: authorized.offer.map(|offer| offer.0),
-            at: authorized.at.0,
-        })),
+        Event::Authorized(authorized) => {
+            let stored = Box::new(authorized_v4(authorized));
+            if authorized.incentives.is_empty() {
+                EventV4::Authorized(stored)
+            } else {
+                let spent = authorized.incentives.iter().map(grant_v4).collect();
+                EventV4::AuthorizedWithIncentives(stored, spent)
+            }
+        }
         Event::ViewCounted {
             account,
             entitlement,
@@ -1002,6 +1098,74 @@ fn event_v4(event: &Event) -> EventV4 {
             vendor,
             currency,
             refund,
+            incentives,
+            reason,
+            by,
+            at,
+        } if !incentives.is_empty() => EventV4::ReversedWithIncentives {
+            account: account.0,
+            authorization: authorization.0,
+            entitlement: entitlement.0,
+            vendor: vendor.0,
+            currency: currency_v4(*currency),
+            refund: refund.micros(),
+            reason: reason.clone(),
+            by: origin_v4(*by),
+            at: at.0,
+            incentives: incentives.iter().map(grant_v4).collect(),
+        },
+        Event::IncentiveGranted {
+            account,
+            grant,
+            redeemed,
+        } => EventV4::IncentiveGranted {
+            account: account.0,
+            grant: grant_v4(grant),
+            redeemed: *redeemed,
+        },
+        Event::IncentiveExpired {
+            account,
+            grant,
+            currency,
+            amount,
+            funder,
+            at,
+        } => EventV4::IncentiveExpired {
+            account: account.0,
+            grant: grant.0,
+            currency: currency_v4(*currency),
+            amount: amount.micros(),
+            funder: funder_v4(*funder),
+            at: at.0,
+        },
+        Event::VendorGroupCreated(group) => EventV4::VendorGroupCreated(VendorGroupV4 {
+            id: group.id.0,
+            name: group.name.clone(),
+            vendors: group.vendors.iter().map(|vendor| vendor.0).collect(),
+            created_at: group.created_at.0,
+        }),
+        Event::ProgramCreated(program) => EventV4::ProgramCreated(ProgramV4 {
+            id: program.id.0,
+            code: program.code.clone(),
+            scope: match program.scope {
+                ProgramScope::Msp => ProgramScopeV4::Msp,
+                ProgramScope::Group(group) => ProgramScopeV4::Group(group.0),
+                ProgramScope::Vendor(vendor) => ProgramScopeV4::Vendor(vendor.0),
+            },
+            amount: program.amount.micros(),
+            currency: currency_v4(program.currency),
+            expires_at: program.expires_at.map(|at| at.0),
+            budget: program.budget.micros(),
+            created_at: program.created_at.0,
+        }),
+        Event::Reversed {
+            account,
+            authorization,
+            entitlement,
+            vendor,
+            currency,
+            refund,
+            incentives: _,
             reason,
             by,
             at,
@@ -1219,6 +1383,116 @@ fn event_v4(event: &Event) -> EventV4 {
         Event::TransferSent(sent) => EventV4::TransferSent(in_transit_v4(sent)),
         Event::TransferReceived(received) => EventV4::TransferReceived(in_transit_v4(received)),
     }
+}
+
+fn authorized_v4(authorized: &Authorized) -> AuthorizedV4 {
+    AuthorizedV4 {
+        account: authorized.account.0,
+        authorization: authorized.authorization.0,
+        login: authorized.login.0,
+        session: authorized.session.0,
+        vendor: authorized.vendor.0,
+        entitlement: entitlement_v4(&authorized.entitlement),
+        idempotency: authorized
+            .idempotency
+            .as_ref()
+            .map(|stamp| IdempotencyStampV4 {
+                key: stamp.key.clone(),
+                request_digest: stamp.request_digest,
+            }),
+        idempotency_expired: authorized
+            .idempotency_expired
+            .iter()
+            .map(|(vendor, key)| (vendor.0, key.clone()))
+            .collect(),
+        offer: authorized.offer.map(|offer| offer.0),
+        at: authorized.at.0,
+    }
+}
+
+fn grant_v4(grant: &Grant) -> GrantV4 {
+    GrantV4 {
+        id: grant.id.0,
+        program: grant.program.map(|program| program.0),
+        reach: match &grant.reach {
+            Reach::Vendor(vendor) => ReachV4::Vendor(vendor.0),
+            Reach::Group { group, vendors } => ReachV4::Group {
+                group: group.0,
+                vendors: vendors.iter().map(|vendor| vendor.0).collect(),
+            },
+            Reach::Anywhere => ReachV4::Anywhere,
+        },
+        funder: funder_v4(grant.funder),
+        currency: currency_v4(grant.currency),
+        remaining: grant.remaining.micros(),
+        granted_at: grant.granted_at.0,
+        expires_at: grant.expires_at.map(|at| at.0),
+    }
+}
+
+fn funder_v4(funder: Funder) -> FunderV4 {
+    match funder {
+        Funder::Msp => FunderV4::Msp,
+        Funder::Vendor(vendor) => FunderV4::Vendor(vendor.0),
+    }
+}
+
+fn grant(stored: GrantV4) -> Result<Grant, FormatError> {
+    Ok(Grant {
+        id: GrantId(stored.id),
+        program: stored.program.map(ProgramId),
+        reach: match stored.reach {
+            ReachV4::Vendor(vendor) => Reach::Vendor(VendorId(vendor)),
+            ReachV4::Group { group, vendors } => Reach::Group {
+                group: VendorGroupId(group),
+                vendors: vendors.into_iter().map(VendorId).collect(),
+            },
+            ReachV4::Anywhere => Reach::Anywhere,
+        },
+        funder: funder(stored.funder),
+        currency: currency(stored.currency)?,
+        remaining: Amount::from_micros(stored.remaining),
+        granted_at: Timestamp(stored.granted_at),
+        expires_at: stored.expires_at.map(Timestamp),
+    })
+}
+
+fn funder(stored: FunderV4) -> Funder {
+    match stored {
+        FunderV4::Msp => Funder::Msp,
+        FunderV4::Vendor(vendor) => Funder::Vendor(VendorId(vendor)),
+    }
+}
+
+fn grants(stored: Vec<GrantV4>) -> Result<Vec<Grant>, FormatError> {
+    stored.into_iter().map(grant).collect()
+}
+
+fn authorized(stored: AuthorizedV4, incentives: Vec<Grant>) -> Result<Authorized, FormatError> {
+    let bought = entitlement(stored.entitlement)?;
+    if bought.key.vendor.0 != stored.vendor || bought.authorization.0 != stored.authorization {
+        return Err(FormatError::Corrupt("purchase and entitlement disagree"));
+    }
+    Ok(Authorized {
+        account: AccountId(stored.account),
+        authorization: AuthorizationId(stored.authorization),
+        login: LoginId(stored.login),
+        session: SessionId(stored.session),
+        vendor: VendorId(stored.vendor),
+        entitlement: bought,
+        idempotency: stored.idempotency.map(|stamp| IdempotencyStamp {
+            key: stamp.key,
+            request_digest: stamp.request_digest,
+        }),
+        idempotency_expired: stored
+            .idempotency_expired
+            .into_iter()
+            .map(|(vendor, key)| (VendorId(vendor), key))
+            .collect(),
+        offer: stored.offer.map(OfferId),
+        incentives,
+        at: Timestamp(stored.at),
+    })
 }
 
 fn in_transit_v4(transit: &InTransit) -> InTransitV4 {
@@ -1531,32 +1805,15 @@ fn event(event: EventV4) -> Result<Event, FormatError> {
             at: Timestamp(at),
         },
         EventV4::Authorized(stored) => {
-            let stored = *stored;
-            let bought = entitlement(stored.entitlement)?;
-            if bought.key.vendor.0 != stored.vendor
-                || bought.authorization.0 != stored.authorization
-            {
-                return Err(FormatError::Corrupt("purchase and entitlement disagree"));
+            Event::Authorized(Box::new(authorized(*stored, Vec::new())?))
+        }
+        EventV4::AuthorizedWithIncentives(stored, spent) => {
+            if spent.is_empty() {
+                return Err(FormatError::Corrupt(
+                    "a purchase with incentives names none",
+                ));
             }
-            Event::Authorized(Box::new(Authorized {
-                account: AccountId(stored.account),
-                authorization: AuthorizationId(stored.authorization),
-                login: LoginId(stored.login),
-                session: SessionId(stored.session),
-                vendor: VendorId(stored.vendor),
-                entitlement: bought,
-                idempotency: stored.idempotency.map(|stamp| IdempotencyStamp {
-                    key: stamp.key,
-                    request_digest: stamp.request_digest,
-                }),
-                idempotency_expired: stored
-                    .idempotency_expired
-                    .into_iter()
-                    .map(|(vendor, key)| (VendorId(vendor), key))
-                    .collect(),
-                offer: stored.offer.map(OfferId),
-                at: Timestamp(stored.at),
-            }))
+            Event::Authorized(Box::new(authorized(*stored, grants(spent)?)?))
         }
         EventV4::ViewCounted {
             account,
@@ -1588,10 +1845,78 @@ fn event(event: EventV4) -> Result<Event, FormatError> {
             vendor: VendorId(vendor),
             currency: currency(code)?,
             refund: Amount::from_micros(refund),
+            incentives: Vec::new(),
             reason,
             by: origin(by),
             at: Timestamp(at),
         },
+        EventV4::ReversedWithIncentives {
+            account,
+            authorization,
+            entitlement,
+            vendor,
+            currency: code,
+            refund,
+            reason,
+            by,
+            at,
+            incentives,
+        } => Event::Reversed {
+            account: AccountId(account),
+            authorization: AuthorizationId(authorization),
+            entitlement: EntitlementId(entitlement),
+            vendor: VendorId(vendor),
+            currency: currency(code)?,
+            refund: Amount::from_micros(refund),
+            incentives: grants(incentives)?,
+            reason,
+            by: origin(by),
+            at: Timestamp(at),
+        },
+        EventV4::IncentiveGranted {
+            account,
+            grant: stored,
+            redeemed,
+        } => Event::IncentiveGranted {
+            account: AccountId(account),
+            grant: grant(stored)?,
+            redeemed,
+        },
+        EventV4::IncentiveExpired {
+            account,
+            grant,
+            currency: code,
+            amount,
+            funder: paid_by,
+            at,
+        } => Event::IncentiveExpired {
+            account: AccountId(account),
+            grant: GrantId(grant),
+            currency: currency(code)?,
+            amount: Amount::from_micros(amount),
+            funder: funder(paid_by),
+            at: Timestamp(at),
+        },
+        EventV4::VendorGroupCreated(group) => Event::VendorGroupCreated(Box::new(VendorGroup {
+            id: VendorGroupId(group.id),
+            name: group.name,
+            vendors: group.vendors.into_iter().map(VendorId).collect(),
+            created_at: Timestamp(group.created_at),
+        })),
+        EventV4::ProgramCreated(program) => Event::ProgramCreated(Box::new(Program {
+            id: ProgramId(program.id),
+            code: program.code,
+            scope: match program.scope {
+                ProgramScopeV4::Msp => ProgramScope::Msp,
+                ProgramScopeV4::Group(group) => ProgramScope::Group(VendorGroupId(group)),
+                ProgramScopeV4::Vendor(vendor) => ProgramScope::Vendor(VendorId(vendor)),
+            },
+            amount: Amount::from_micros(program.amount),
+            currency: currency(program.currency)?,
+            expires_at: program.expires_at.map(Timestamp),
+            budget: Amount::from_micros(program.budget),
+            created_at: Timestamp(program.created_at),
+        })),
         EventV4::VendorRegistered(stored) => Event::VendorRegistered(Box::new(profile(*stored)?)),
         // Data written before saved methods saved or removed the one test card.
         EventV4::PaymentMethodSaved {
@@ -1898,6 +2223,8 @@ pub struct FeedCheckpoint {
     pub open_deposits: Vec<(AccountId, DepositId)>,
     /// Transfers sent and not received by `seq`: all of them.
     pub open_transfers: Vec<InTransit>,
+    /// Grants waiting for the expiry sweep by `seq`: all of them.
+    pub expiring: Vec<(Timestamp, AccountId, GrantId)>,
 }
 
 /// Rows to write in one atomic batch: an encoded snapshot or checkpoint.
@@ -1931,7 +2258,7 @@ fn spending_v4(spending: &Spending) -> SpendingV4 {
 /// Encodes an account snapshot.
 #[must_use]
 pub fn encode_account(position: u64, state: &AccountState) -> SnapshotRows {
-    let stored = AccountSnapshotV6 {
+    let stored = AccountSnapshotV7 {
         position,
         account: state.id.0,
         time_zone: state.zone.name().to_owned(),
@@ -1996,6 +2323,13 @@ pub fn encode_account(position: u64, state: &AccountState) -> SnapshotRows {
             .iter()
             .map(|(transfer, at)| (transfer.0, at.0))
             .collect(),
+        grants: state.grants.values().map(grant_v4).collect(),
+        redeemed: state.redeemed.iter().map(|program| program.0).collect(),
+        incentive_paid: state
+            .incentive_paid
+            .iter()
+            .map(|(entitlement, spent)| (entitlement.0, spent.iter().map(grant_v4).collect()))
+            .collect(),
     };
     SnapshotRows {
         rows: vec![(
@@ -2010,7 +2344,7 @@ pub fn encode_account(position: u64, state: &AccountState) -> SnapshotRows {
 /// # Errors
 /// `FormatError` for another version, undecodable bytes, or a state that breaks an invariant.
 pub fn decode_account(bytes: &[u8]) -> Result<AccountSnapshot, FormatError> {
-    let stored: AccountSnapshotV6 = match bytes.first() {
+    let stored: AccountSnapshotV7 = match bytes.first() {
         Some(&found) if found < ACCOUNT_SNAPSHOT_VERSION => {
             return Err(FormatError::Outdated { found });
         }
@@ -2076,6 +2410,16 @@ pub fn decode_account(bytes: &[u8]) -> Result<AccountSnapshot, FormatError> {
         .into_iter()
         .map(|(transfer, at)| (TransferId(transfer), Timestamp(at)))
         .collect();
+    state.grants = grants(stored.grants)?
+        .into_iter()
+        .map(|grant| (grant.id, grant))
+        .collect();
+    state.redeemed = stored.redeemed.into_iter().map(ProgramId).collect();
+    state.incentive_paid = stored
+        .incentive_paid
+        .into_iter()
+        .map(|(entitlement, spent)| Ok((EntitlementId(entitlement), grants(spent)?)))
+        .collect::<Result<_, FormatError>>()?;
     state.limits = stored
         .limits
         .into_iter()
@@ -2137,7 +2481,7 @@ pub fn decode_account(bytes: &[u8]) -> Result<AccountSnapshot, FormatError> {
 /// Encodes a vendor snapshot (without the offers themselves: see [`VendorSnapshot`]).
 #[must_use]
 pub fn encode_vendor(position: u64, state: &VendorState) -> SnapshotRows {
-    let stored = VendorSnapshotV4 {
+    let stored = VendorSnapshotV5 {
         position,
         book_from: state.offers.oldest_position().unwrap_or(position),
         feed_seq: state.feed_seq,
@@ -2149,9 +2493,11 @@ pub fn encode_vendor(position: u64, state: &VendorState) -> SnapshotRows {
             .map(|(currency, ledger)| {
                 (
                     currency_v4(*currency),
-                    LedgerV4 {
+                    LedgerV5 {
                         sales: ledger.sales,
                         gross: ledger.gross.micros(),
+                        incentives_msp: ledger.incentives_msp.micros(),
+                        incentives_own: ledger.incentives_own.micros(),
                     },
                 )
             })
@@ -2161,7 +2507,7 @@ pub fn encode_vendor(position: u64, state: &VendorState) -> SnapshotRows {
     SnapshotRows {
         rows: vec![(
             owner_key(Owner::Vendor(state.profile.id)).to_vec(),
-            encode(&stored),
+            encode_version(VENDOR_SNAPSHOT_VERSION, &stored),
         )],
     }
 }
@@ -2171,7 +2517,12 @@ pub fn encode_vendor(position: u64, state: &VendorState) -> SnapshotRows {
 /// # Errors
 /// `FormatError` for another version or undecodable bytes.
 pub fn decode_vendor(bytes: &[u8]) -> Result<VendorSnapshot, FormatError> {
-    let stored: VendorSnapshotV4 = decode(bytes)?;
+    let stored: VendorSnapshotV5 = match bytes.first() {
+        Some(&found) if found < VENDOR_SNAPSHOT_VERSION => {
+            return Err(FormatError::Outdated { found });
+        }
+        _ => decode_version(VENDOR_SNAPSHOT_VERSION, bytes)?,
+    };
     if stored.book_from > stored.position {
         return Err(FormatError::Corrupt("book starts after the snapshot"));
     }
@@ -2184,6 +2535,8 @@ pub fn decode_vendor(bytes: &[u8]) -> Result<VendorSnapshot, FormatError> {
                 Ledger {
                     sales: ledger.sales,
                     gross: Total::from_micros(ledger.gross),
+                    incentives_msp: Total::from_micros(ledger.incentives_msp),
+                    incentives_own: Total::from_micros(ledger.incentives_own),
                 },
             ))
         })
@@ -2205,7 +2558,7 @@ pub fn decode_vendor(bytes: &[u8]) -> Result<VendorSnapshot, FormatError> {
 /// Encodes a feed checkpoint with its directory rows, to be written in one batch.
 #[must_use]
 pub fn encode_checkpoint(checkpoint: &FeedCheckpoint) -> SnapshotRows {
-    let stored = CheckpointV6 {
+    let stored = CheckpointV7 {
         seq: checkpoint.seq,
         totals: checkpoint
             .totals
@@ -2214,7 +2567,7 @@ pub fn encode_checkpoint(checkpoint: &FeedCheckpoint) -> SnapshotRows {
             .map(|(currency, totals)| {
                 (
                     currency_v4(*currency),
-                    MemberTotalsV6 {
+                    MemberTotalsV7 {
                         deposits: totals.deposits.micros(),
                         refunds: totals.refunds.micros(),
                         balances: totals.balances.micros(),
@@ -2223,9 +2576,19 @@ pub fn encode_checkpoint(checkpoint: &FeedCheckpoint) -> SnapshotRows {
                         cash_outs: totals.cash_outs.micros(),
                         cash_out_charges: totals.cash_out_charges.micros(),
                         in_transit: totals.in_transit.micros(),
+                        incentives_granted: totals.incentives_granted.micros(),
+                        incentives_spent_msp: totals.incentives_spent_msp.micros(),
+                        incentives_spent_vendors: totals.incentives_spent_vendors.micros(),
+                        incentives_expired: totals.incentives_expired.micros(),
                     },
                 )
             })
+            .collect(),
+        granted_by_program: checkpoint
+            .totals
+            .granted_by_program
+            .iter()
+            .map(|(program, granted)| (program.0, granted.micros()))
             .collect(),
     };
     let mut rows = vec![(
@@ -2257,6 +2620,17 @@ pub fn encode_checkpoint(checkpoint: &FeedCheckpoint) -> SnapshotRows {
         OPEN_TRANSFERS_KEY.to_vec(),
         encode_version(CHECKPOINT_VERSION, &transfers),
     ));
+    let expiring = ExpiringV7 {
+        expiring: checkpoint
+            .expiring
+            .iter()
+            .map(|(at, account, grant)| (at.0, account.0, grant.0))
+            .collect(),
+    };
+    rows.push((
+        EXPIRING_GRANTS_KEY.to_vec(),
+        encode_version(CHECKPOINT_VERSION, &expiring),
+    ));
     SnapshotRows { rows }
 }
 
@@ -2282,6 +2656,19 @@ pub fn decode_open_transfers(bytes: &[u8]) -> Result<Vec<InTransit>, FormatError
     stored.open.into_iter().map(in_transit).collect()
 }
 
+/// Decodes the row of grants waiting for the expiry sweep at the checkpoint.
+///
+/// # Errors
+/// `FormatError` for another version or undecodable bytes.
+pub fn decode_expiring(bytes: &[u8]) -> Result<Vec<(Timestamp, AccountId, GrantId)>, FormatError> {
+    let stored: ExpiringV7 = decode_version(CHECKPOINT_VERSION, bytes)?;
+    Ok(stored
+        .expiring
+        .into_iter()
+        .map(|(at, account, grant)| (Timestamp(at), AccountId(account), GrantId(grant)))
+        .collect())
+}
+
 /// Decodes the checkpoint row (its directory rows are read with [`decode_email_row`] and
 /// [`decode_vendor_directory_row`], its open deposits with [`decode_open_deposits`]);
 /// `emails`, `vendors` and `open_deposits` come back empty.
@@ -2289,7 +2676,7 @@ pub fn decode_open_transfers(bytes: &[u8]) -> Result<Vec<InTransit>, FormatError
 /// # Errors
 /// `FormatError` for another version or undecodable bytes.
 pub fn decode_checkpoint(bytes: &[u8]) -> Result<FeedCheckpoint, FormatError> {
-    let stored: CheckpointV6 = match bytes.first() {
+    let stored: CheckpointV7 = match bytes.first() {
         Some(&found) if found < CHECKPOINT_VERSION => {
             return Err(FormatError::Outdated { found });
         }
@@ -2310,17 +2697,29 @@ pub fn decode_checkpoint(bytes: &[u8]) -> Result<FeedCheckpoint, FormatError> {
                     cash_outs: Total::from_micros(totals.cash_outs),
                     cash_out_charges: Total::from_micros(totals.cash_out_charges),
                     in_transit: Total::from_micros(totals.in_transit),
+                    incentives_granted: Total::from_micros(totals.incentives_granted),
+                    incentives_spent_msp: Total::from_micros(totals.incentives_spent_msp),
+                    incentives_spent_vendors: Total::from_micros(totals.incentives_spent_vendors),
+                    incentives_expired: Total::from_micros(totals.incentives_expired),
                 },
             ))
         })
         .collect::<Result<_, FormatError>>()?;
     Ok(FeedCheckpoint {
         seq: stored.seq,
-        totals: Totals { by_currency },
+        totals: Totals {
+            by_currency,
+            granted_by_program: stored
+                .granted_by_program
+                .into_iter()
+                .map(|(program, granted)| (ProgramId(program), Total::from_micros(granted)))
+                .collect(),
+        },
         emails: Vec::new(),
         vendors: Vec::new(),
         open_deposits: Vec::new(),
         open_transfers: Vec::new(),
+        expiring: Vec::new(),
     })
 }
 
@@ -2764,8 +3163,15 @@ mod tests {
                 cash_outs: Total::from_micros(17),
                 cash_out_charges: Total::from_micros(19),
                 in_transit: Total::from_micros(23),
+                incentives_granted: Total::from_micros(29),
+                incentives_spent_msp: Total::from_micros(31),
+                incentives_spent_vendors: Total::from_micros(37),
+                incentives_expired: Total::from_micros(41),
             },
         );
+        totals
+            .granted_by_program
+            .insert(ProgramId(43), Total::from_micros(47));
         let in_transit = InTransit {
             transfer: TransferId(5),
             from: AccountId(3),
@@ -2784,11 +3190,14 @@ mod tests {
             vendors: vec![(VendorId(9), 11)],
             open_deposits: vec![(AccountId(3), DepositId(4))],
             open_transfers: vec![in_transit.clone()],
+            expiring: vec![(Timestamp(53), AccountId(3), GrantId(59))],
         };
         let rows = encode_checkpoint(&checkpoint).rows;
-        assert_eq!(rows.len(), 5);
+        assert_eq!(rows.len(), 6);
         assert_eq!(rows[4].0, OPEN_TRANSFERS_KEY);
         assert_eq!(decode_open_transfers(&rows[4].1), Ok(vec![in_transit]));
+        assert_eq!(rows[5].0, EXPIRING_GRANTS_KEY);
+        assert_eq!(decode_expiring(&rows[5].1), Ok(checkpoint.expiring.clone()));
         assert_eq!(rows[3].0, OPEN_DEPOSITS_KEY);
         assert_eq!(
             decode_open_deposits(&rows[3].1),

@@ -26,8 +26,11 @@ use super::format::{self, FeedCheckpoint, FormatError, Recorded};
 use super::port::{Journal, SnapshotStore, StorageError};
 use crate::domain::account::AccountState;
 use crate::domain::event::{DepositStep, Event, InTransit, TransferStep};
-use crate::domain::ids::{AccountId, DepositId, OfferId, Owner, TransferId, VendorId};
-use crate::domain::money::{Currency, Total};
+use crate::domain::ids::{AccountId, DepositId, GrantId, OfferId, Owner, TransferId, VendorId};
+use crate::domain::incentive::Grant;
+use crate::domain::incentive::ProgramsState;
+use crate::domain::money::{Amount, Currency, Total};
+use crate::domain::time::Timestamp;
 use crate::domain::totals::{MemberTotals, Totals};
 use crate::domain::vendor::VendorState;
 
@@ -178,6 +181,12 @@ pub struct Recovered {
     pub open_deposits: Vec<(AccountId, DepositId)>,
     /// Transfers sent and not received by the journal's end: start-up delivers them.
     pub open_transfers: Vec<InTransit>,
+    /// The incentive programs and vendor groups, with how much each program granted.
+    pub programs: ProgramsState,
+    /// Their own events (the position the programs' next event takes).
+    pub programs_position: u64,
+    /// Grants with an expiry the sweep has not recorded yet.
+    pub expiring: Vec<Expiring>,
 }
 
 /// Rebuilds a vendor from its own events (from `from_position`), on top of `base` (a
@@ -269,6 +278,16 @@ pub fn recover(
             .collect(),
         None => BTreeMap::new(),
     };
+    let mut expiring: BTreeSet<Expiring> = match snapshots
+        .get(format::EXPIRING_GRANTS_KEY)?
+        .filter(|_| !outdated)
+    {
+        Some(bytes) => format::decode_expiring(&bytes)
+            .map_err(format_error("expiring grants"))?
+            .into_iter()
+            .collect(),
+        None => BTreeSet::new(),
+    };
     let mut directory: BTreeMap<VendorId, u64> = BTreeMap::new();
     for (key, value) in snapshots.scan_prefix(format::VENDOR_DIRECTORY_PREFIX)? {
         let (vendor, seq) = format::decode_vendor_directory_row(&key, &value)
@@ -277,10 +296,18 @@ pub fn recover(
     }
     let mut vendors: BTreeMap<VendorId, RecoveredVendor> = BTreeMap::new();
     for (key, value) in snapshots.scan_prefix(&[format::VENDOR_KIND])? {
-        let snapshot = format::decode_vendor(&value).map_err(format_error(format!(
-            "vendor snapshot {}",
-            format::describe_key(&key)
-        )))?;
+        let snapshot = match format::decode_vendor(&value) {
+            Ok(snapshot) => snapshot,
+            // A cache of an older build: the vendor is rebuilt from its registration, and
+            // its sales from the journal, below.
+            Err(FormatError::Outdated { .. }) => continue,
+            Err(error) => {
+                return Err(format_error(format!(
+                    "vendor snapshot {}",
+                    format::describe_key(&key)
+                ))(error));
+            }
+        };
         let id = snapshot.state.profile.id;
         let registered = directory.get(&id).copied().unwrap_or(0);
         let base = (
@@ -338,6 +365,7 @@ pub fn recover(
                 }
                 fold_open_deposit(&mut open_deposits, event);
                 fold_open_transfer(&mut open_transfers, event);
+                fold_expiring(&mut expiring, event);
             }
             match event {
                 Event::VendorRegistered(profile) if !vendors.contains_key(&profile.id) => {
@@ -361,6 +389,16 @@ pub fn recover(
     for vendor in vendors.values_mut() {
         vendor.state.feed_covered(seq);
     }
+    let mut programs = ProgramsState::default();
+    let mut programs_position = 0;
+    for recorded in owner_events(journal, Owner::Programs, 0)? {
+        programs.apply(&recorded.event);
+        programs_position = recorded.position.saturating_add(1);
+    }
+    programs.set_issued(totals.granted_by_program.iter().map(|(program, granted)| {
+        let micros = u64::try_from(granted.micros()).unwrap_or(u64::MAX);
+        (*program, Amount::from_micros(micros))
+    }));
     Ok(Recovered {
         vendors: vendors.into_values().collect(),
         totals,
@@ -372,7 +410,30 @@ pub fn recover(
         totals_overflow,
         open_deposits: open_deposits.into_iter().collect(),
         open_transfers: open_transfers.into_values().collect(),
+        programs,
+        programs_position,
+        expiring: expiring.into_iter().collect(),
     })
+}
+
+/// A grant that will expire: when, whose, which.
+pub type Expiring = (Timestamp, AccountId, GrantId);
+
+/// Adds the grants `event` gives an expiry to (granted, or given back by a reversal) to the
+/// set the expiry sweep works from. The sweep removes them as it records their expiry.
+pub fn fold_expiring(expiring: &mut BTreeSet<Expiring>, event: &Event) {
+    let given: &[Grant] = match event {
+        Event::IncentiveGranted { grant, .. } => std::slice::from_ref(grant),
+        Event::Reversed { incentives, .. } => incentives,
+        _ => &[],
+    };
+    if let Some(account) = event.account() {
+        for grant in given {
+            if let Some(expiry) = grant.expires_at {
+                expiring.insert((expiry, account, grant.id));
+            }
+        }
+    }
 }
 
 /// Keeps the set of transfers in transit up to date with one event.
@@ -530,6 +591,7 @@ pub fn check(
         .filter(|checkpoint| checkpoint.seq == 0)
         .map(|_| Totals::default());
     let mut emails: BTreeMap<String, (AccountId, u64)> = BTreeMap::new();
+    let mut programs = ProgramsState::default();
     let mut next = 1;
     loop {
         let chunk = journal.read_from(next, READ_CHUNK)?;
@@ -570,6 +632,13 @@ pub fn check(
                         None => report.note(format!("event {seq}: {id} was never registered")),
                     },
                 },
+                Owner::Programs => programs.apply(event),
+            }
+            if let Event::IncentiveGranted { grant, .. } = event
+                && let Some(program) = grant.program
+                && !programs.programs.contains_key(&program)
+            {
+                report.note(format!("event {seq}: a grant of unknown {program}"));
             }
             if let Event::AccountOpened { account, login, .. } = event
                 && let Some(email) = &login.email
@@ -696,6 +765,10 @@ fn check_vendor_snapshots(
     for (key, value) in snapshots.scan_prefix(&[format::VENDOR_KIND])? {
         let snapshot = match format::decode_vendor(&value) {
             Ok(snapshot) => snapshot,
+            Err(FormatError::Outdated { .. }) => {
+                report.outdated = report.outdated.saturating_add(1);
+                continue;
+            }
             Err(error) => {
                 report.note(format!(
                     "snapshot {} does not read: {error}",
@@ -875,6 +948,7 @@ mod tests {
                 new_authorization: AuthorizationId(authorization),
                 new_entitlement: EntitlementId(entitlement),
                 offer: None,
+                incentives: crate::domain::offer::IncentivePolicy::Any,
             };
             let Ok(AuthorizeDecision::Purchase(bought)) =
                 state.decide_authorize(&command, now, &policy)

@@ -453,3 +453,44 @@ mod tests {
         assert_eq!(step("KWD"), "0.001");
     }
 }
+
+/// The page where a member redeems an incentive code for the offer (`form#redeem`).
+#[derive(Clone, Copy, Debug)]
+pub struct RedeemView<'a> {
+    /// Where `form#redeem` posts.
+    pub action: &'a str,
+    /// The CSRF token for the hidden `csrf` field.
+    pub csrf: &'a str,
+    /// Public-computer mode: the one-purchase session (hidden `session`).
+    pub session: Option<&'a str>,
+    /// The code typed before, refilled after an error.
+    pub code: Option<&'a str>,
+    /// Why the form is shown again: the problem's title and detail, translated.
+    pub error: Option<(&'a str, &'a str)>,
+    /// `a#cancel`: back to the buy window.
+    pub cancel_href: &'a str,
+}
+
+/// The redeem page: a code field and `button#redeem`; after a refusal, `p#redeem-error`.
+#[must_use]
+pub fn redeem_page(view: &RedeemView<'_>, lang: Lang) -> String {
+    let s = lang.strings();
+    let main = html! {
+        main.card {
+            h1 { (s.redeem_heading) }
+            p.fine { (s.redeem_intro) }
+            @if let Some((title, detail)) = view.error {
+                p #redeem-error .notice.bad role="alert" { (title) ". " (detail) }
+            }
+            form #redeem method="post" action=(view.action) {
+                (hidden_fields(view.csrf, view.session))
+                label.field for="code" { (s.code_label) }
+                input #code .input type="text" name="code" autocomplete="off" required
+                    maxlength="32" value=[view.code];
+                button #redeem .btn.primary type="submit" { (s.redeem) }
+            }
+            a #cancel .cancel href=(view.cancel_href) { (s.cancel) }
+        }
+    };
+    document(lang, s.redeem_heading, main, None)
+}

@@ -237,7 +237,11 @@ impl Problems {
             "insufficient_funds" => &self.insufficient_funds,
             "currency_mismatch" => &self.currency_mismatch,
             "wallet_missing" => &self.wallet_missing,
-            "incentive_invalid" => &self.incentive_invalid,
+            "incentive_invalid"
+            | "incentive_unknown"
+            | "incentive_expired"
+            | "incentive_budget_exhausted"
+            | "incentive_already_redeemed" => &self.incentive_invalid,
             "payment_declined" => &self.payment_declined,
             "overloaded" => &self.overloaded,
             "unavailable" => &self.unavailable,
@@ -304,8 +308,18 @@ pub struct Strings {
     pub open: &'static str,
     /// Notice for content the member already owns.
     pub owned: &'static str,
-    /// Incentive button: "Use {incentive name}".
-    pub use_incentive: fn(&str) -> String,
+    /// `a#incentive`: to the page where a code is redeemed.
+    pub use_incentive: &'static str,
+    /// Label of the incentive balance that can pay for the offer.
+    pub incentives: &'static str,
+    /// Heading of the redeem page.
+    pub redeem_heading: &'static str,
+    /// One sentence under it.
+    pub redeem_intro: &'static str,
+    /// Label of the code field.
+    pub code_label: &'static str,
+    /// `button#redeem`.
+    pub redeem: &'static str,
     /// Where the money comes from.
     pub charge_note: &'static str,
 

@@ -6,7 +6,7 @@
 //! (`issue3-contract.md`, "Buy window pages"), so they live here and nowhere else.
 //! Files: `i18n` (languages, negotiation; the sentences in `i18n/{en,ja,pt_br}.rs`),
 //! `money` (amounts per locale), `layout` (document frame and stylesheet), `pages` (login,
-//! buy, deliver, error), `funds` (insufficient funds, add funds), `register`.
+//! buy, deliver, error), `funds` (insufficient funds, add funds, redeem an incentive code), `register`.
 //! May depend on `domain::money` (amounts and currencies) and nothing else of the crate.
 
 pub mod funds;
@@ -17,8 +17,8 @@ pub mod pages;
 pub mod register;
 
 pub use funds::{
-    AddFundsError, AddFundsView, InsufficientFundsView, TopOff, add_funds_page,
-    insufficient_funds_page,
+    AddFundsError, AddFundsView, InsufficientFundsView, RedeemView, TopOff, add_funds_page,
+    insufficient_funds_page, redeem_page,
 };
 pub use i18n::{Lang, Problem, Problems, Strings};
 pub use layout::STYLESHEET;

@@ -63,13 +63,13 @@ pub struct LoginView<'a> {
     pub cancel_href: &'a str,
 }
 
-/// An incentive grant of the member that applies to this offer.
+/// Incentives on the buy page of an offer that accepts them: `button#incentive` (inside
+/// `form#buy`, submitted as `use_incentive=code`) opens the page to redeem a code, and what
+/// the member's grants that can pay for the offer hold is shown as `dd#incentive-balance`.
 #[derive(Clone, Copy, Debug)]
-pub struct Incentive<'a> {
-    /// Submitted as `use_incentive=<value>` by `button#incentive` (e.g. the grant id).
-    pub value: &'a str,
-    /// Its name for the reader, as in "Use {name}".
-    pub name: &'a str,
+pub struct Incentive {
+    /// What usable grants hold (the row is left out at zero).
+    pub balance: Amount,
 }
 
 /// The buy page of a signed-in member.
@@ -86,8 +86,8 @@ pub struct BuyView<'a> {
     pub session: Option<&'a str>,
     /// The member already owns the content: `#owned` is shown and the button says "Open".
     pub owned: bool,
-    /// An incentive grant that applies; `button#incentive` is shown only with one.
-    pub incentive: Option<Incentive<'a>>,
+    /// Incentives, when the offer accepts them: `button#incentive` is shown only then.
+    pub incentive: Option<Incentive>,
     /// The member's balance in the offer's currency, when known.
     pub balance: Option<Balance>,
     /// The member's e-mail for "Signed in as".
@@ -211,6 +211,14 @@ pub fn buy_page(view: &BuyView<'_>, lang: Lang) -> String {
                         dd #balance { (display_balance(balance, offer.currency, lang)) }
                     }
                 }
+                @if let Some(incentive) = view.incentive.filter(|i| !i.balance.is_zero()) {
+                    div.row {
+                        dt { (s.incentives) }
+                        dd #incentive-balance {
+                            (display_amount(incentive.balance, offer.currency, lang))
+                        }
+                    }
+                }
             }
             @if view.owned {
                 p #owned .notice.ok { (s.owned) }
@@ -218,9 +226,9 @@ pub fn buy_page(view: &BuyView<'_>, lang: Lang) -> String {
             form #buy method="post" action=(view.action) {
                 (hidden_fields(view.csrf, view.session))
                 button #buy .btn.primary type="submit" { (buy_label) }
-                @if let Some(incentive) = view.incentive {
+                @if view.incentive.is_some() {
                     button #incentive .btn.secondary type="submit" name="use_incentive"
-                        value=(incentive.value) { ((s.use_incentive)(incentive.name)) }
+                        value="code" { (s.use_incentive) }
                 }
             }
             @if !view.owned {
@@ -559,8 +567,7 @@ pub(crate) mod tests {
     fn buy_page_optional_parts() {
         let mut view = buy();
         view.incentive = Some(Incentive {
-            value: "grant_42",
-            name: "your welcome credit",
+            balance: Amount::from_micros(750_000),
         });
         view.session = Some("sealed-session");
         view.balance = Some(Balance::from_micros(-1_500_000));
@@ -569,13 +576,14 @@ pub(crate) mod tests {
         let incentive = [
             r#"type="submit""#,
             r#"name="use_incentive""#,
-            r#"value="grant_42""#,
+            r#"value="code""#,
         ];
         assert_element(&page, "button", "incentive", &incentive);
         assert_eq!(
             element_text(&page, "button", "incentive"),
-            "Use your welcome credit"
+            "Use an incentive code"
         );
+        assert_eq!(element_text(&page, "dd", "incentive-balance"), "$0.75");
         assert_eq!(element_text(&page, "dd", "balance"), "-$1.50");
         // The session rides in both forms; the incentive button is inside form#buy.
         let session = r#"<input type="hidden" name="session" value="sealed-session">"#;

@@ -14,6 +14,7 @@ use crate::actors::registry::VendorEntry;
 use crate::domain::account::{SessionExpiry, StartDeposit};
 use crate::domain::ids::{DepositId, OfferId, PaymentMethodId};
 use crate::domain::money::{Amount, parse_amount};
+use crate::domain::offer::IncentivePolicy;
 use crate::domain::offer::Offer;
 use crate::domain::payment_method::SavedMethod;
 use crate::domain::reject::Reject;
@@ -27,9 +28,12 @@ use crate::http::member_api::{
 use crate::http::purchase::{Charge, claim_offer, mint_access_token, purchase};
 use crate::payments::{DepositError, NewMethod};
 use crate::web::funds::{
-    AddFundsError, AddFundsView, InsufficientFundsView, MethodChoice, TopOff, WalletMissingView,
+    AddFundsError, AddFundsView, InsufficientFundsView, MethodChoice, RedeemView, TopOff,
+    WalletMissingView,
 };
-use crate::web::pages::{self, BuyView, DeliverView, LoginError, LoginView, OfferSummary};
+use crate::web::pages::{
+    self, BuyView, DeliverView, Incentive, LoginError, LoginView, OfferSummary,
+};
 use crate::web::register::{RegisterError, RegisterView, register_page};
 use hyper::StatusCode;
 
@@ -174,8 +178,10 @@ fn buy_page(browser: &Browser<'_>, found: &Found, signed: &Signed, view: &BuyerV
         csrf: &browser.csrf,
         session: signed.public_token.as_deref(),
         owned: view.owned,
-        // Incentive grants are not built yet: no grant can apply, so no Incentive button.
-        incentive: None,
+        // The Incentive button only for an offer that accepts incentives ([0186]).
+        incentive: (found.offer.incentives != IncentivePolicy::None).then_some(Incentive {
+            balance: view.incentive,
+        }),
         balance: view.balance,
         email: &view.email,
         sign_out_action: &sign_out,
@@ -292,12 +298,14 @@ pub(super) async fn buy(
     };
     if form
         .get("use_incentive")
-        .is_some_and(|code| !code.is_empty())
+        .is_some_and(|value| !value.is_empty())
     {
-        // Incentive grants are not built yet, so no code can apply; refuse before claiming
-        // rather than charge the balance for a purchase the member meant to pay otherwise.
-        let error = ApiError::Reject(Reject::IncentiveInvalid);
-        return Ok(problem(browser, &found, &error, None));
+        // The Incentive button asks for a code first; nothing is bought yet.
+        if found.offer.incentives == IncentivePolicy::None {
+            let error = ApiError::Reject(Reject::IncentiveInvalid);
+            return Ok(problem(browser, &found, &error, None));
+        }
+        return Ok(redeem_page(browser, &found, &signed, None, None));
     }
     let claimed = claim_offer(
         browser.app,
@@ -704,6 +712,93 @@ pub(super) async fn add_funds(
         Err(error) => return Ok(problem(browser, &found, &error, Some(&view.language))),
     }
     Ok(back_to_window(browser, &found, &signed).await)
+}
+
+/// The page to redeem an incentive code for this offer, with the refusal of the code typed
+/// before, if any.
+fn redeem_page(
+    browser: &Browser<'_>,
+    found: &Found,
+    signed: &Signed,
+    code: Option<&str>,
+    refused: Option<&ApiError>,
+) -> Page {
+    let action = browser.path(&offer_path(found, "incentive"));
+    let back = browser.path(&offer_path(found, ""));
+    let lang = browser.lang(None);
+    let s = lang.strings();
+    let error = refused.map(|error| {
+        let (_, code, _) = error.describe();
+        s.problems.get(code).map_or(
+            (s.problem_generic_title, s.problem_generic_detail),
+            |problem| (problem.title, problem.detail),
+        )
+    });
+    let view = RedeemView {
+        action: &action,
+        csrf: &browser.csrf,
+        session: signed.public_token.as_deref(),
+        code,
+        error,
+        cancel_href: &back,
+    };
+    let status = refused.map_or(StatusCode::OK, |error| error.describe().0);
+    Page::html(status, crate::web::funds::redeem_page(&view, lang))
+}
+
+/// `POST /buy/{offer}/incentive`: redeems the code typed for this offer, then back to the
+/// buy window, whose purchase the incentive then pays first. A code that could not pay for
+/// this offer (another vendor's program, another currency, one the offer does not accept)
+/// is refused before it is redeemed, so it stays usable where it can pay.
+pub(super) async fn redeem(
+    browser: &Browser<'_>,
+    text: &str,
+    form: &Form,
+) -> Result<Page, ApiError> {
+    let found = posted(browser, text, form).await?;
+    let Some(signed) = browser.signed(Some(form)) else {
+        return Ok(session_lapsed(browser, &found));
+    };
+    let typed = form.get("code").unwrap_or("").trim();
+    let code = match crate::http::dto::incentive_code(typed, "code") {
+        Ok(code) => code,
+        Err(_) => {
+            let error = ApiError::Reject(Reject::IncentiveUnknown);
+            return Ok(redeem_page(
+                browser,
+                &found,
+                &signed,
+                Some(typed),
+                Some(&error),
+            ));
+        }
+    };
+    let usable_at = crate::incentives::UsableAt {
+        vendor: found.offer.vendor,
+        currency: found.offer.currency,
+        policy: found.offer.incentives.clone(),
+    };
+    let member = signed.member;
+    let redeemed = crate::http::incentive_api::redeem_code(
+        browser.app,
+        member.account,
+        member.login,
+        member.session,
+        code,
+        Some(usable_at),
+    )
+    .await;
+    match redeemed {
+        Ok(_) => Ok(back_to_window(browser, &found, &signed).await),
+        Err(ApiError::Unauthenticated) => Ok(session_lapsed(browser, &found)),
+        Err(error) => Ok(redeem_page(
+            browser,
+            &found,
+            &signed,
+            Some(typed),
+            Some(&error),
+        )),
+    }
 }
 
 /// `GET /buy/{offer}/cancel`: back to the vendor's page.

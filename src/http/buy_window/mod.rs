@@ -155,6 +155,19 @@ pub async fn open_wallet(app: &App, call: Call<'_>) -> Outcome {
     finish(&browser, flows::open_wallet(&browser, offer, &form).await)
 }
 
+/// `POST /buy/{offer}/incentive`: redeems an incentive code for the offer.
+#[utoipa::path(post, path = "/buy/{offer}/incentive", tag = "buy window",
+    params(("offer" = String, Path, description = "The offer's transaction id")),
+    request_body(content_type = "application/x-www-form-urlencoded", description = "code, csrf, session (public computers)"),
+    responses((status = 200, description = "The buy window (or the form again with the code's refusal)", content_type = "text/html"),
+        (status = 303, description = "Redeemed: back to the buy window")))]
+pub async fn redeem(app: &App, call: Call<'_>) -> Outcome {
+    let browser = Browser::new(app, call.headers, call.query);
+    let offer = call.params.get("offer")?;
+    let form = Form::parse(&call.body);
+    finish(&browser, flows::redeem(&browser, offer, &form).await)
+}
+
 /// `GET /buy/{offer}/funds`: the add-funds form.
 #[utoipa::path(get, path = "/buy/{offer}/funds", tag = "buy window",
     params(("offer" = String, Path, description = "The offer's transaction id")),

@@ -44,7 +44,12 @@ pub const EN: Strings = Strings {
     buy_for: |price| format!("Buy for {price}"),
     open: "Open",
     owned: "You already own this — opening it again costs nothing.",
-    use_incentive: |name| format!("Use {name}"),
+    use_incentive: "Use an incentive code",
+    incentives: "Incentives",
+    redeem_heading: "Use an incentive code",
+    redeem_intro: "Incentives you hold pay before your balance when this item accepts them.",
+    code_label: "Code",
+    redeem: "Use code",
     charge_note: "Paid from your prepaid balance. No card details are sent to the shop.",
 
     opening: "Opening your purchase…",

@@ -32,7 +32,12 @@ pub const JA: Strings = Strings {
     buy_for: |price| format!("{price}で購入"),
     open: "開く",
     owned: "購入済みです。もう一度開いても料金はかかりません。",
-    use_incentive: |name| format!("{name}を使う"),
+    use_incentive: "クーポンコードを使う",
+    incentives: "クーポン残高",
+    redeem_heading: "クーポンコードを使う",
+    redeem_intro: "この商品で使えるクーポンは、残高より先に支払いに使われます。",
+    code_label: "コード",
+    redeem: "コードを使う",
     charge_note: "代金はプリペイド残高から支払われます。カード情報がショップに送られることはありません。",
 
     opening: "購入したコンテンツを開いています…",

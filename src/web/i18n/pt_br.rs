@@ -44,7 +44,12 @@ pub const PT_BR: Strings = Strings {
     buy_for: |price| format!("Comprar por {price}"),
     open: "Abrir",
     owned: "Você já comprou este conteúdo — abrir de novo não custa nada.",
-    use_incentive: |name| format!("Usar {name}"),
+    use_incentive: "Usar um código de incentivo",
+    incentives: "Incentivos",
+    redeem_heading: "Usar um código de incentivo",
+    redeem_intro: "Os incentivos que você tem pagam antes do saldo quando este item os aceita.",
+    code_label: "Código",
+    redeem: "Usar código",
     charge_note: "Pago com seu saldo pré-pago. Nenhum dado de cartão é enviado à loja.",
 
     opening: "Abrindo sua compra…",
