@@ -9,7 +9,11 @@
 //! mix, and conservation counts returns, cash-outs, their charges and debts. Transfers between
 //! the two accounts are sent and delivered as separate steps (some stay in transit for a
 //! while, some are delivered twice), count toward the day, week and month limits, and the
-//! totals fold (`domain::totals`) shows money conserved with what is in transit.
+//! totals fold (`domain::totals`) shows money conserved with what is in transit. Incentive
+//! grants (by reach: one vendor, a group, anywhere; funded by the MSP or a vendor; some with
+//! an expiry) pay before the paid balance in the model's own spending order, reversals give
+//! them back, the expiry sweep records them, and what is granted and not spent or expired is
+//! the MSP's liability in the totals.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,9 +26,10 @@ use farthing::domain::account::{
 use farthing::domain::entitlement::{ContentKey, ContentUrl, Terms};
 use farthing::domain::event::{Event, IdempotencyStamp, InTransit, Origin};
 use farthing::domain::ids::{
-    AccountId, AuthorizationId, CashOutId, DepositId, EntitlementId, LoginId, PaymentMethodId,
-    SessionId, TransferId, VendorId,
+    AccountId, AuthorizationId, CashOutId, DepositId, EntitlementId, GrantId, LoginId,
+    PaymentMethodId, ProgramId, SessionId, TransferId, VendorGroupId, VendorId,
 };
+use farthing::domain::incentive::{Funder, GRANTS_HELD_MAX, Grant, Reach};
 use farthing::domain::limits::{LimitKind, Limits};
 use farthing::domain::money::{Amount, Currency};
 use farthing::domain::payment_method::{Rail, SavedMethod};
@@ -151,6 +156,19 @@ enum Cmd {
     /// Delivers one transfer: the oldest in transit, or one delivered already (again).
     Deliver {
         pick: usize,
+    },
+    /// A grant whose budget was reserved: `reach` 0 = vendor 0 only, 1 = vendor 1 only,
+    /// 2 = a group of both, 3 = anywhere.
+    Grant {
+        acct: usize,
+        amount: u64,
+        reach: u8,
+        expires_in_ms: Option<u64>,
+        vendor_funded: bool,
+    },
+    /// The expiry sweep of one account.
+    Sweep {
+        acct: usize,
     },
 }
 
@@ -281,6 +299,21 @@ fn cmd() -> impl Strategy<Value = Cmd> {
         2 => (acct(), 0..=300u64, prop::bool::weighted(0.05))
             .prop_map(|(acct, amount, to_self)| Cmd::Transfer { acct, amount, to_self }),
         2 => pick().prop_map(|pick| Cmd::Deliver { pick }),
+        3 => (
+            acct(),
+            1..=200u64,
+            0..4u8,
+            prop::option::weighted(0.5, 1..=48 * HOUR_MS),
+            any::<bool>(),
+        )
+            .prop_map(|(acct, amount, reach, expires_in_ms, vendor_funded)| Cmd::Grant {
+                acct,
+                amount,
+                reach,
+                expires_in_ms,
+                vendor_funded,
+            }),
+        1 => acct().prop_map(|acct| Cmd::Sweep { acct }),
     ]
 }
 
@@ -412,6 +445,12 @@ struct ModelAccount {
     /// Paid out by cash-outs (amount less charge), and the charges kept.
     cashed_out: u64,
     charges: u64,
+    /// Grants held: what is left of each, as the model sees it.
+    grants: Vec<Grant>,
+    /// Granted in all, spent (net of reversals), and recorded as expired.
+    granted: u64,
+    incentives_spent: u64,
+    expired: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -518,6 +557,10 @@ impl Sim {
                 returned: 0,
                 cashed_out: 0,
                 charges: 0,
+                grants: Vec::new(),
+                granted: 0,
+                incentives_spent: 0,
+                expired: 0,
             });
             sim.apply(
                 index,
@@ -624,6 +667,14 @@ impl Sim {
                 to_self,
             } => self.transfer(*acct, *amount, *to_self),
             Cmd::Deliver { pick } => self.deliver(*pick),
+            Cmd::Grant {
+                acct,
+                amount,
+                reach,
+                expires_in_ms,
+                vendor_funded,
+            } => self.grant(*acct, *amount, *reach, *expires_in_ms, *vendor_funded),
+            Cmd::Sweep { acct } => self.sweep(*acct),
             Cmd::SetLimits { acct, limits } => {
                 let state = &self.live[*acct].state;
                 let event = state
@@ -945,6 +996,110 @@ impl Sim {
         self.apply(to, &decided.unwrap());
     }
 
+    fn grant(
+        &mut self,
+        acct: usize,
+        amount: u64,
+        reach: u8,
+        expires_in_ms: Option<u64>,
+        vendor_funded: bool,
+    ) {
+        let reach = match reach {
+            0 => Reach::Vendor(VENDORS[0]),
+            1 => Reach::Vendor(VENDORS[1]),
+            2 => Reach::Group {
+                group: VendorGroupId(1),
+                vendors: VENDORS.to_vec(),
+            },
+            _ => Reach::Anywhere,
+        };
+        let funder = match (&reach, vendor_funded) {
+            (Reach::Vendor(vendor), true) => Funder::Vendor(*vendor),
+            _ => Funder::Msp,
+        };
+        let grant = Grant {
+            id: GrantId(self.fresh()),
+            program: Some(ProgramId(self.fresh())),
+            reach,
+            funder,
+            currency: usd(),
+            remaining: Amount::from_micros(amount),
+            granted_at: self.now,
+            expires_at: expires_in_ms.map(|ms| self.now.plus_ms(ms)),
+        };
+        let decided = self.live[acct]
+            .state
+            .decide_grant(grant.clone(), true, self.now);
+        let model = &mut self.model[acct];
+        let live = model.grants.iter().filter(|g| g.live_at(self.now)).count();
+        if model.frozen {
+            assert_eq!(decided, Err(Reject::Frozen));
+            return;
+        }
+        if live >= GRANTS_HELD_MAX {
+            assert_eq!(decided, Err(Reject::IncentiveQuotaExceeded));
+            return;
+        }
+        model.grants.push(grant);
+        model.granted += amount;
+        self.apply(acct, &decided.unwrap());
+    }
+
+    fn sweep(&mut self, acct: usize) {
+        let now = self.now;
+        let events = self.live[acct].state.decide_expire_grants(now);
+        let model = &mut self.model[acct];
+        let (gone, kept): (Vec<Grant>, Vec<Grant>) =
+            model.grants.drain(..).partition(|g| !g.live_at(now));
+        model.grants = kept;
+        model.expired += gone.iter().map(|g| g.remaining.micros()).sum::<u64>();
+        assert_eq!(
+            events.len(),
+            gone.len(),
+            "the sweep records every expired grant"
+        );
+        for event in &events {
+            self.apply(acct, event);
+        }
+    }
+
+    /// The model's own spending order: grants that can pay at `vendor` now, the most specific
+    /// reach first, then the soonest expiry (none last), then the oldest, then the id; each
+    /// pays what it holds until the price is covered.
+    fn model_spend(&self, acct: usize, vendor: VendorId, price: u64) -> Vec<(GrantId, u64)> {
+        let now = self.now;
+        let rank = |g: &Grant| match g.reach {
+            Reach::Vendor(_) => 0,
+            Reach::Group { .. } => 1,
+            Reach::Anywhere => 2,
+        };
+        let mut usable: Vec<&Grant> = self.model[acct]
+            .grants
+            .iter()
+            .filter(|g| g.live_at(now) && g.reach.includes(vendor) && g.remaining.micros() > 0)
+            .collect();
+        usable.sort_by_key(|g| {
+            (
+                rank(g),
+                g.expires_at.is_none(),
+                g.expires_at,
+                g.granted_at,
+                g.id,
+            )
+        });
+        let mut left = price;
+        let mut spent = Vec::new();
+        for g in usable {
+            if left == 0 {
+                break;
+            }
+            let part = g.remaining.micros().min(left);
+            left -= part;
+            spent.push((g.id, part));
+        }
+        spent
+    }
+
     fn credit_line(&mut self, acct: usize, limit: u64) {
         let decided = self.live[acct].state.decide_credit_line(
             usd(),
@@ -1082,8 +1237,13 @@ impl Sim {
         if let Some(kind) = self.period_limit_passed(acct, buy.price, &model.limits) {
             return Expect::Reject(Reject::LimitReached(kind));
         }
+        let incentive: u64 = self
+            .model_spend(acct, command.vendor, buy.price)
+            .iter()
+            .map(|(_, part)| part)
+            .sum();
         let floor = -i64::try_from(model.credit).unwrap();
-        if model.balance - i64::try_from(buy.price).unwrap() < floor {
+        if model.balance - i64::try_from(buy.price - incentive).unwrap() < floor {
             return Expect::Reject(Reject::InsufficientFunds);
         }
         Expect::Purchase
@@ -1121,8 +1281,22 @@ impl Sim {
             .valid_hours
             .map(|hours| now.plus_ms(u64::from(hours) * HOUR_MS));
         assert_eq!(authorized.entitlement.expires_at, expires_at);
+        let spent = self.model_spend(acct, command.vendor, buy.price);
+        let paid: Vec<(GrantId, u64)> = authorized
+            .incentives
+            .iter()
+            .map(|g| (g.id, g.remaining.micros()))
+            .collect();
+        assert_eq!(paid, spent, "grants paid in the model's order");
+        let incentive: u64 = spent.iter().map(|(_, part)| part).sum();
         let model = &mut self.model[acct];
-        model.balance -= i64::try_from(buy.price).unwrap();
+        for (id, part) in &spent {
+            let held = model.grants.iter_mut().find(|g| g.id == *id).unwrap();
+            held.remaining = Amount::from_micros(held.remaining.micros() - part);
+        }
+        model.grants.retain(|g| g.remaining.micros() > 0);
+        model.incentives_spent += incentive;
+        model.balance -= i64::try_from(buy.price - incentive).unwrap();
         if let Some(session) = model.sessions.iter_mut().find(|s| s.id == command.session) {
             session.last_purchase_at = now;
         }
@@ -1261,9 +1435,24 @@ impl Sim {
         let event = decided.unwrap();
         let price = self.purchases[i].price;
         self.purchases[i].reversed = true;
+        let Event::Reversed { incentives, .. } = &event else {
+            panic!("a reversal that is not Reversed: {event:?}");
+        };
         let model = &mut self.model[acct];
-        model.balance += i64::try_from(price).unwrap();
-        model.refunded += price;
+        let mut back = 0;
+        for spent in incentives {
+            back += spent.remaining.micros();
+            match model.grants.iter_mut().find(|g| g.id == spent.id) {
+                Some(held) => {
+                    held.remaining =
+                        Amount::from_micros(held.remaining.micros() + spent.remaining.micros());
+                }
+                None => model.grants.push(spent.clone()),
+            }
+        }
+        model.incentives_spent -= back;
+        model.balance += i64::try_from(price - back).unwrap();
+        model.refunded += price - back;
         self.apply(acct, &event);
     }
 
@@ -1275,6 +1464,8 @@ impl Sim {
         // (charges kept, less debts owed).
         let mut money_out = 0_i128;
         let mut owed_extra = 0_i128;
+        let mut incentives_spent = 0_i128;
+        let mut liability = 0_u64;
         for (live, model) in self.live.iter().zip(&self.model) {
             let wallet = live.state.wallets.get(&usd()).unwrap();
             assert_eq!(wallet.balance.micros(), model.balance, "balance");
@@ -1293,6 +1484,25 @@ impl Sim {
             balances += wallet.balance.micros();
             deposits += model.deposited;
             money_out += i128::from(model.returned) + i128::from(model.cashed_out);
+            incentives_spent += i128::from(model.incentives_spent);
+            let held: u64 = model.grants.iter().map(|g| g.remaining.micros()).sum();
+            assert_eq!(
+                model.granted,
+                model.incentives_spent + model.expired + held,
+                "every grant is held, spent or expired"
+            );
+            liability += held;
+            let live_held: u64 = model
+                .grants
+                .iter()
+                .filter(|g| g.live_at(self.now))
+                .map(|g| g.remaining.micros())
+                .sum();
+            assert_eq!(
+                live.state.incentive_balance(usd(), self.now).micros(),
+                live_held,
+                "incentive balance"
+            );
             owed_extra += i128::from(model.charges) - i128::from(model.debt);
         }
         // Vendor gross equals the non-reversed purchases, per vendor.
@@ -1318,7 +1528,8 @@ impl Sim {
         // debts + vendor gross + charges.
         assert_eq!(
             i128::from(deposits) - money_out,
-            i128::from(balances) + i128::from(in_transit) + i128::from(gross) + owed_extra,
+            i128::from(balances) + i128::from(in_transit) + i128::from(gross) - incentives_spent
+                + owed_extra,
             "money conservation"
         );
         // The totals fold over every event agrees, and says so itself.
@@ -1328,6 +1539,12 @@ impl Sim {
         }
         let usd_totals = totals.by_currency.get(&usd()).copied().unwrap();
         assert_eq!(usd_totals.in_transit.micros(), u128::from(in_transit));
+        // What is granted and neither spent nor swept is the MSP's liability.
+        assert_eq!(
+            usd_totals.incentives_outstanding().unwrap().micros(),
+            i128::from(liability),
+            "incentive liability"
+        );
         assert_eq!(
             usd_totals.conserved_with(farthing::domain::money::Total::from_micros(u128::from(
                 gross
