@@ -74,12 +74,35 @@ fn call(
     bearer: &str,
     body: Option<&Value>,
 ) -> Result<(u16, Value), ureq::Error> {
-    let builder = ureq::http::Request::builder()
-        .method(method)
-        .uri(url)
-        .header("Authorization", format!("Bearer {bearer}"));
+    let authorization = format!("Bearer {bearer}");
+    call_with(
+        agent,
+        method,
+        url,
+        &[("Authorization", &authorization)],
+        body,
+    )
+}
+
+/// A call with these headers (none for registration and sign-in).
+fn call_with(
+    agent: &ureq::Agent,
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&Value>,
+) -> Result<(u16, Value), ureq::Error> {
+    let mut builder = ureq::http::Request::builder().method(method).uri(url);
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
     let mut response = match body {
-        Some(body) => agent.run(builder.body(body.to_string()).unwrap())?,
+        Some(body) => agent.run(
+            builder
+                .header("Content-Type", "application/json")
+                .body(body.to_string())
+                .unwrap(),
+        )?,
         None => agent.run(builder.body(()).unwrap())?,
     };
     let status = response.status().as_u16();
@@ -244,7 +267,7 @@ fn acknowledged_purchases_survive_sigkill() {
         acknowledged.len()
     );
 
-    let mut server = start(dir.path());
+    let server = start(dir.path());
     for (id, price) in &acknowledged {
         let (status, found) = call(
             &agent,
@@ -310,6 +333,12 @@ fn acknowledged_purchases_survive_sigkill() {
     assert_eq!(totals["conserved"], true, "{totals:?}");
 
     // A graceful stop, then the offline check agrees.
+    stop_and_check(server, dir.path());
+}
+
+/// A graceful stop, then the offline check agrees: snapshots, checkpoint and recovery equal a
+/// full replay, and money is conserved.
+fn stop_and_check(mut server: Server, dir: &std::path::Path) {
     Command::new("kill")
         .args(["-TERM", &server.child.id().to_string()])
         .status()
@@ -318,7 +347,7 @@ fn acknowledged_purchases_survive_sigkill() {
     assert!(status.success(), "graceful stop: {status:?}");
     let output = Command::new(BINARY)
         .args(["check", "--data-dir"])
-        .arg(dir.path())
+        .arg(dir)
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&output.stdout);
@@ -328,16 +357,7 @@ fn acknowledged_purchases_survive_sigkill() {
 
 /// A POST without credentials (registration, sign-in).
 fn post_public(agent: &ureq::Agent, url: &str, body: &Value) -> Result<(u16, Value), ureq::Error> {
-    let request = ureq::http::Request::builder()
-        .method("POST")
-        .uri(url)
-        .header("Content-Type", "application/json")
-        .body(body.to_string())
-        .unwrap();
-    let mut response = agent.run(request)?;
-    let status = response.status().as_u16();
-    let text = response.body_mut().read_to_string()?;
-    Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+    call_with(agent, "POST", url, &[], Some(body))
 }
 
 /// Registers a member with a password, signs in, funds 100.00 and returns the session.
@@ -382,17 +402,13 @@ fn send_transfer(
     key: &str,
     body: &Value,
 ) -> Result<(u16, Value), ureq::Error> {
-    let request = ureq::http::Request::builder()
-        .method("POST")
-        .uri(format!("{base}/v1/members/me/transfers"))
-        .header("Authorization", format!("Bearer {session}"))
-        .header("Idempotency-Key", key)
-        .body(body.to_string())
-        .unwrap();
-    let mut response = agent.run(request)?;
-    let status = response.status().as_u16();
-    let text = response.body_mut().read_to_string()?;
-    Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+    let authorization = format!("Bearer {session}");
+    let headers = [
+        ("Authorization", authorization.as_str()),
+        ("Idempotency-Key", key),
+    ];
+    let url = format!("{base}/v1/members/me/transfers");
+    call_with(agent, "POST", &url, &headers, Some(body))
 }
 
 /// A transfer the server answered 201: who sent it, its key and body, and its id.
@@ -521,7 +537,7 @@ fn acknowledged_transfers_survive_sigkill_under_purchases_and_none_moves_twice()
     );
     assert!(*bought.lock().unwrap() > 0, "no purchase ran alongside");
 
-    let mut server = start(dir.path());
+    let server = start(dir.path());
     let held = |agent: &ureq::Agent, base: &str| -> i64 {
         let (status, totals) = call(
             agent,
@@ -563,18 +579,5 @@ fn acknowledged_transfers_survive_sigkill_under_purchases_and_none_moves_twice()
         "a retry moved money"
     );
 
-    Command::new("kill")
-        .args(["-TERM", &server.child.id().to_string()])
-        .status()
-        .unwrap();
-    let status = server.child.wait().unwrap();
-    assert!(status.success(), "graceful stop: {status:?}");
-    let output = Command::new(BINARY)
-        .args(["check", "--data-dir"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "farthing check failed:\n{text}");
-    assert!(text.contains("money conserved: true"), "{text}");
+    stop_and_check(server, dir.path());
 }

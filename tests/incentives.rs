@@ -443,3 +443,38 @@ fn the_signup_bonus_is_granted_at_registration_and_expires_on_its_day() {
     assert_eq!(incentive(&server, &session), "0.00");
     server.totals_conserved();
 }
+
+#[test]
+fn incentive_money_cannot_be_cashed_out_or_transferred() {
+    let server = TestServer::start();
+    let member = server.member("ana@example.com", "UTC", "0");
+    let _friend = server.member("bea@example.com", "UTC", "0");
+    program_id(&msp_program(
+        &server,
+        json!({"code": "GIFT", "amount": "5.00", "currency": "USD", "budget": "5.00",
+               "scope": "msp"}),
+    ));
+    assert_eq!(redeem(&server, &member.session, "GIFT").status, 201);
+    assert_eq!(incentive(&server, &member.session), "5.00");
+    let cash_out = server.post(
+        "/v1/members/me/cash-outs",
+        Some(&member.session),
+        &json!({"amount": "1.00", "currency": "USD",
+                "bank_account": {"iban": "GB82 WEST 1234 5698 7654 32", "name": "Ana Lima"}}),
+    );
+    assert_eq!(
+        (cash_out.status, cash_out.code()),
+        (402, "insufficient_funds")
+    );
+    let transfer = server.post(
+        "/v1/members/me/transfers",
+        Some(&member.session),
+        &json!({"to_email": "bea@example.com", "amount": "1.00", "currency": "USD"}),
+    );
+    assert_eq!(
+        (transfer.status, transfer.code()),
+        (402, "insufficient_funds")
+    );
+    assert_eq!(incentive(&server, &member.session), "5.00");
+    server.totals_conserved();
+}

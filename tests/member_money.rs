@@ -27,14 +27,7 @@ fn vendor_in(server: &TestServer, currency: &str, domain: &str) -> Vendor {
 
 /// The member's wallet in `currency`, as `GET /v1/members/me` shows it.
 fn wallet(server: &TestServer, session: &str, currency: &str) -> Option<Value> {
-    let me = server.get("/v1/members/me", Some(session));
-    assert_eq!(me.status, 200, "{:?}", me.body);
-    me.body["wallets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|wallet| wallet["currency"] == currency)
-        .cloned()
+    server.wallet(session, currency)
 }
 
 fn buy(server: &TestServer, vendor: &Vendor, buyer: &str, price: &str, currency: &str) -> Value {

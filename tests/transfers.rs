@@ -29,14 +29,7 @@ fn to(email: &str, amount: &str, currency: &str) -> Value {
 
 /// The member's wallet in `currency`, as `GET /v1/members/me` shows it.
 fn wallet(server: &TestServer, session: &str, currency: &str) -> Option<Value> {
-    let me = server.get("/v1/members/me", Some(session));
-    assert_eq!(me.status, 200, "{:?}", me.body);
-    me.body["wallets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|wallet| wallet["currency"] == currency)
-        .cloned()
+    server.wallet(session, currency)
 }
 
 fn paid(server: &TestServer, session: &str, currency: &str) -> String {

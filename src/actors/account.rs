@@ -246,6 +246,21 @@ impl AccountActor {
         });
     }
 
+    /// Replies `value` once `wait` (if any) is durable, or the error that kept the change
+    /// from the journal.
+    fn reply_when<T: Send + 'static>(
+        wait: Result<Option<DurableWait>, CommandError>,
+        reply: ReplyTo<T>,
+        value: T,
+    ) {
+        match wait {
+            Ok(wait) => Self::reply_after(wait, reply, Ok(value)),
+            Err(error) => {
+                let _ = reply.send(Err(error));
+            }
+        }
+    }
+
     /// Answers a command that changed nothing. A refusal rests on the state as applied, which
     /// may hold writes that are not durable yet (a reversal retried while the first is being
     /// persisted is refused `AlreadyReversed`): like a read, it waits for them, so no client
@@ -568,12 +583,7 @@ impl Handler<FinishDepositMessage> for AccountActor {
         } else {
             self.commit(decided).map(Some)
         };
-        match wait {
-            Ok(wait) => Self::reply_after(wait, message.reply, Ok(credited)),
-            Err(error) => {
-                let _ = message.reply.send(Err(error));
-            }
-        }
+        Self::reply_when(wait, message.reply, credited);
     }
 }
 
@@ -741,21 +751,16 @@ impl Handler<ReceiveTransferMessage> for AccountActor {
 
     fn handle(&mut self, message: ReceiveTransferMessage, _: &mut Context<Self>) {
         let now = self.env.clock.now();
-        let wait = match self.state.decide_receive_transfer(&message.sent, now) {
+        let (wait, credited) = match self.state.decide_receive_transfer(&message.sent, now) {
             Err(reject) => {
                 self.refuse(message.reply, reject.into());
                 return;
             }
             // Received before: answer once what it shows is durable.
-            Ok(None) => Ok((self.pending_read(), false)),
-            Ok(Some(event)) => self.commit(vec![event]).map(|wait| (Some(wait), true)),
+            Ok(None) => (Ok(self.pending_read()), false),
+            Ok(Some(event)) => (self.commit(vec![event]).map(Some), true),
         };
-        match wait {
-            Ok((wait, credited)) => Self::reply_after(wait, message.reply, Ok(credited)),
-            Err(error) => {
-                let _ = message.reply.send(Err(error));
-            }
-        }
+        Self::reply_when(wait, message.reply, credited);
     }
 }
 
@@ -800,12 +805,7 @@ impl Handler<ExpireGrantsMessage> for AccountActor {
         } else {
             self.commit(events).map(Some)
         };
-        match wait {
-            Ok(wait) => Self::reply_after(wait, message.reply, Ok(expired)),
-            Err(error) => {
-                let _ = message.reply.send(Err(error));
-            }
-        }
+        Self::reply_when(wait, message.reply, expired);
     }
 }
 
@@ -839,12 +839,7 @@ impl Handler<SettleDepositMessage> for AccountActor {
             None => Ok(self.pending_read()),
             Some(event) => self.commit(vec![event]).map(Some),
         };
-        match wait {
-            Ok(wait) => Self::reply_after(wait, message.reply, Ok(recorded)),
-            Err(error) => {
-                let _ = message.reply.send(Err(error));
-            }
-        }
+        Self::reply_when(wait, message.reply, recorded);
     }
 }
 

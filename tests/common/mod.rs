@@ -327,6 +327,18 @@ impl TestServer {
             .to_owned()
     }
 
+    /// The member's wallet in `currency`, as `GET /v1/members/me` shows it.
+    pub fn wallet(&self, session: &str, currency: &str) -> Option<Value> {
+        let me = self.get("/v1/members/me", Some(session));
+        assert_eq!(me.status, 200, "{:?}", me.body);
+        me.body["wallets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|wallet| wallet["currency"] == currency)
+            .cloned()
+    }
+
     /// Polls totals until conserved (vendor aggregation trails the debit by a moment).
     pub fn totals_conserved(&self) -> Value {
         for _ in 0..100 {
