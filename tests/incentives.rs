@@ -418,6 +418,11 @@ fn the_signup_bonus_is_granted_at_registration_and_expires_on_its_day() {
         },
         Box::new(farthing::storage::fjall_store::SyncData),
     );
+    // The register page says what the bonus is worth.
+    let page = server.request("GET", "/register", None, None, &[]);
+    let html = page.body.as_str().unwrap_or_default();
+    assert!(html.contains("id=\"signup-bonus\""), "{html}");
+    assert!(html.contains("$1.50 to spend within 2 days"), "{html}");
     let vendor = server.vendor("news.example");
     let member = server.member("new@example.com", "UTC", "0");
     assert_eq!(incentive(&server, &member.session), "1.50");

@@ -371,6 +371,8 @@ pub struct Strings {
 
     /// Register page heading.
     pub register_heading: &'static str,
+    /// One signup bonus: "{amount} to spend within {days} days of signing up".
+    pub signup_bonus: fn(&str, u32) -> String,
     /// One sentence on what an account is.
     pub register_intro: &'static str,
     /// Password rule: "At least {n} characters".

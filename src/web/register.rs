@@ -6,9 +6,10 @@
 
 use maud::html;
 
-use crate::domain::money::Currency;
+use crate::domain::money::{Amount, Currency};
 use crate::web::i18n::Lang;
 use crate::web::layout::{document, hidden_fields};
+use crate::web::money::display_amount;
 
 /// Why the register form is shown again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,6 +41,9 @@ pub struct RegisterView<'a> {
     pub error: Option<RegisterError>,
     /// `a#back`: the buy window (or the vendor) the reader came from.
     pub back_href: &'a str,
+    /// The signup bonus of each currency that has one ([0116]): what it is worth and for how
+    /// many days; shown as `ul#signup-bonus`.
+    pub signup_bonus: &'a [(Amount, Currency, u32)],
 }
 
 /// The currencies a new wallet can be opened in, in picker order.
@@ -71,6 +75,15 @@ pub fn register_page(view: &RegisterView<'_>, lang: Lang) -> String {
         main.card {
             h1 { (s.register_heading) }
             p.lead { (s.register_intro) }
+            @if !view.signup_bonus.is_empty() {
+                ul #signup-bonus .notice.ok {
+                    @for (amount, currency, days) in view.signup_bonus {
+                        li {
+                            ((s.signup_bonus)(&display_amount(*amount, *currency, lang), *days))
+                        }
+                    }
+                }
+            }
             @if let Some(error) = error {
                 p #register-error .notice.bad role="alert" { (error) }
             }
@@ -132,7 +145,28 @@ mod tests {
             password_chars_min: 8,
             error,
             back_href: "/buy/ofr_0123456789abcdef",
+            signup_bonus: &[],
         }
+    }
+
+    #[test]
+    fn the_signup_bonus_is_shown_per_currency_when_there_is_one() {
+        let usd = Currency::parse("USD").unwrap();
+        let jpy = Currency::parse("JPY").unwrap();
+        let bonuses = [
+            (Amount::from_micros(1_000_000), usd, 30),
+            (Amount::from_micros(150_000_000), jpy, 7),
+        ];
+        let mut view = register(None);
+        assert_no_element(&register_page(&view, Lang::En), "signup-bonus");
+        view.signup_bonus = &bonuses;
+        let page = register_page(&view, Lang::En);
+        assert!(
+            page.contains("Sign up now and get $1.00 to spend within 30 days"),
+            "{page}"
+        );
+        assert!(page.contains("within 7 days"));
+        assert_element(&page, "ul", "signup-bonus", &[]);
     }
 
     #[test]

@@ -832,6 +832,14 @@ fn register_view_page(
         |o| browser.path(&format!("/buy/{o}")),
     );
     let action = browser.path("/register");
+    let bonuses: Vec<_> = browser
+        .app
+        .config
+        .incentives
+        .signup_bonus
+        .iter()
+        .map(|(currency, bonus)| (bonus.amount, *currency, bonus.valid_days))
+        .collect();
     let view = RegisterView {
         action: &action,
         csrf: &browser.csrf,
@@ -841,6 +849,7 @@ fn register_view_page(
         password_chars_min: PASSWORD_CHARS_MIN,
         error,
         back_href: &back,
+        signup_bonus: &bonuses,
     };
     let status = if error.is_some() {
         StatusCode::BAD_REQUEST

@@ -83,6 +83,9 @@ pub const EN: Strings = Strings {
     deposit_declined: "The payment was declined. Nothing was charged.",
 
     register_heading: "Create your account",
+    signup_bonus: |amount, days| {
+        format!("Sign up now and get {amount} to spend within {days} days")
+    },
     register_intro: "One prepaid wallet for paying a few cents on many sites.",
     password_rule: |n| format!("At least {n} characters."),
     language: "Language",

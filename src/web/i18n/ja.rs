@@ -71,6 +71,9 @@ pub const JA: Strings = Strings {
     deposit_declined: "支払いが承認されませんでした。請求は発生していません。",
 
     register_heading: "アカウントを作成",
+    signup_bonus: |amount, days| {
+        format!("今登録すると、{days}日間使える{amount}分のボーナスがもらえます")
+    },
     register_intro: "いろいろなサイトで数円からの支払いに使える、プリペイド式のウォレットです。",
     password_rule: |n| format!("{n}文字以上で入力してください。"),
     language: "言語",

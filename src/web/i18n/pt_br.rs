@@ -84,6 +84,9 @@ pub const PT_BR: Strings = Strings {
     deposit_declined: "O pagamento foi recusado. Nada foi cobrado.",
 
     register_heading: "Crie sua conta",
+    signup_bonus: |amount, days| {
+        format!("Cadastre-se agora e ganhe {amount} para usar em {days} dias")
+    },
     register_intro: "Uma carteira pré-paga para pagar centavos em vários sites.",
     password_rule: |n| format!("Pelo menos {n} caracteres."),
     language: "Idioma",
