@@ -192,6 +192,21 @@ mod tests {
     }
 
     #[test]
+    fn operation_ids_are_unique() {
+        let text = String::from_utf8(document_json().to_vec()).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let mut seen = std::collections::BTreeSet::new();
+        for methods in value["paths"].as_object().unwrap().values() {
+            for operation in methods.as_object().unwrap().values() {
+                if let Some(id) = operation["operationId"].as_str() {
+                    assert!(seen.insert(id.to_owned()), "operationId {id} is used twice");
+                }
+            }
+        }
+        assert!(seen.len() > 40, "{seen:?}");
+    }
+
+    #[test]
     fn every_reference_names_a_schema_and_the_version_is_3_1() {
         let text = String::from_utf8(document_json().to_vec()).unwrap();
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();

@@ -225,7 +225,7 @@ pub static ROUTES: &[Route] = &[
     route!(POST "/buy/{offer}/wallet", None, buy_window::open_wallet, __path_open_wallet),
     route!(GET "/buy/{offer}/funds", None, buy_window::funds_form, __path_funds_form),
     route!(POST "/buy/{offer}/funds", None, buy_window::add_funds, __path_add_funds),
-    route!(POST "/buy/{offer}/incentive", None, buy_window::redeem, __path_redeem),
+    route!(POST "/buy/{offer}/incentive", None, buy_window::redeem_incentive, __path_redeem_incentive),
     route!(GET "/buy/{offer}/cancel", None, buy_window::cancel, __path_cancel),
     route!(POST "/buy/{offer}/sign-out", None, buy_window::sign_out, __path_sign_out),
     route!(GET "/register", None, buy_window::register_form, __path_register_form),

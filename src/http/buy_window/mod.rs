@@ -90,6 +90,7 @@ fn finish(browser: &Browser<'_>, outcome: Result<Page, ApiError>) -> Outcome {
 
 /// `GET /buy/{offer}`: the buy window for an offer, or the sign-in form.
 #[utoipa::path(get, path = "/buy/{offer}", tag = "buy window",
+    operation_id = "buy_window_show",
     params(("offer" = String, Path, description = "The offer's transaction id")),
     responses((status = 200, description = "The buy window, or the sign-in form", content_type = "text/html")))]
 pub async fn show(app: &App, call: Call<'_>) -> Outcome {
@@ -100,6 +101,7 @@ pub async fn show(app: &App, call: Call<'_>) -> Outcome {
 
 /// `POST /buy/{offer}/login`: signs in from the buy window.
 #[utoipa::path(post, path = "/buy/{offer}/login", tag = "buy window",
+    operation_id = "buy_window_sign_in",
     params(("offer" = String, Path, description = "The offer's transaction id")),
     request_body(content_type = "application/x-www-form-urlencoded", description = "email, password, public_computer, expiry, csrf"),
     responses((status = 200, description = "The buy window, or the sign-in form with its error", content_type = "text/html"),
@@ -116,6 +118,7 @@ pub async fn sign_in(app: &App, call: Call<'_>) -> Outcome {
 
 /// `POST /buy/{offer}/purchase`: buys the offer.
 #[utoipa::path(post, path = "/buy/{offer}/purchase", tag = "buy window",
+    operation_id = "buy_window_purchase",
     params(("offer" = String, Path, description = "The offer's transaction id")),
     request_body(content_type = "application/x-www-form-urlencoded", description = "csrf, session (public computer), use_incentive"),
     responses((status = 200, description = "The content delivered by an auto-submitted form, or a page that says why not", content_type = "text/html"),
@@ -130,6 +133,7 @@ pub async fn purchase(app: &App, call: Call<'_>) -> Outcome {
 /// `POST /buy/{offer}/top-off`: charges the saved payment method for the shortage plus the
 /// top-off amount, then buys.
 #[utoipa::path(post, path = "/buy/{offer}/top-off", tag = "buy window",
+    operation_id = "buy_window_top_off",
     params(("offer" = String, Path, description = "The offer's transaction id")),
     request_body(content_type = "application/x-www-form-urlencoded", description = "csrf, session (public computer)"),
     responses((status = 200, description = "The content, or a page that says why not", content_type = "text/html"),
@@ -144,6 +148,7 @@ pub async fn top_off(app: &App, call: Call<'_>) -> Outcome {
 /// `POST /buy/{offer}/wallet`: opens a wallet in the offer's currency, then shows the buy
 /// window again.
 #[utoipa::path(post, path = "/buy/{offer}/wallet", tag = "buy window",
+    operation_id = "buy_window_open_wallet",
     params(("offer" = String, Path, description = "The offer's transaction id")),
     request_body(content_type = "application/x-www-form-urlencoded", description = "csrf, session (public computer)"),
     responses((status = 200, description = "The buy window (public computer), or a page that says why not", content_type = "text/html"),
@@ -157,11 +162,12 @@ pub async fn open_wallet(app: &App, call: Call<'_>) -> Outcome {
 
 /// `POST /buy/{offer}/incentive`: redeems an incentive code for the offer.
 #[utoipa::path(post, path = "/buy/{offer}/incentive", tag = "buy window",
+    operation_id = "buy_window_redeem_incentive",
     params(("offer" = String, Path, description = "The offer's transaction id")),
     request_body(content_type = "application/x-www-form-urlencoded", description = "code, csrf, session (public computers)"),
     responses((status = 200, description = "The buy window (or the form again with the code's refusal)", content_type = "text/html"),
         (status = 303, description = "Redeemed: back to the buy window")))]
-pub async fn redeem(app: &App, call: Call<'_>) -> Outcome {
+pub async fn redeem_incentive(app: &App, call: Call<'_>) -> Outcome {
     let browser = Browser::new(app, call.headers, call.query);
     let offer = call.params.get("offer")?;
     let form = Form::parse(&call.body);
@@ -170,6 +176,7 @@ pub async fn redeem(app: &App, call: Call<'_>) -> Outcome {
 
 /// `GET /buy/{offer}/funds`: the add-funds form.
 #[utoipa::path(get, path = "/buy/{offer}/funds", tag = "buy window",
+    operation_id = "buy_window_funds_form",
     params(("offer" = String, Path, description = "The offer's transaction id")),
     responses((status = 200, description = "The add-funds form", content_type = "text/html")))]
 pub async fn funds_form(app: &App, call: Call<'_>) -> Outcome {
@@ -180,6 +187,7 @@ pub async fn funds_form(app: &App, call: Call<'_>) -> Outcome {
 
 /// `POST /buy/{offer}/funds`: charges the saved payment method for the amount typed.
 #[utoipa::path(post, path = "/buy/{offer}/funds", tag = "buy window",
+    operation_id = "buy_window_add_funds",
     params(("offer" = String, Path, description = "The offer's transaction id")),
     request_body(content_type = "application/x-www-form-urlencoded", description = "amount, csrf, session (public computer)"),
     responses((status = 200, description = "The form again with its error, or the buy window", content_type = "text/html"),
@@ -193,6 +201,7 @@ pub async fn add_funds(app: &App, call: Call<'_>) -> Outcome {
 
 /// `GET /buy/{offer}/cancel`: back to the vendor's page.
 #[utoipa::path(get, path = "/buy/{offer}/cancel", tag = "buy window",
+    operation_id = "buy_window_cancel",
     params(("offer" = String, Path, description = "The offer's transaction id")),
     responses((status = 303, description = "To the offer's cancel URL")))]
 pub async fn cancel(app: &App, call: Call<'_>) -> Outcome {
@@ -203,6 +212,7 @@ pub async fn cancel(app: &App, call: Call<'_>) -> Outcome {
 
 /// `POST /buy/{offer}/sign-out`: ends the session and clears its cookie.
 #[utoipa::path(post, path = "/buy/{offer}/sign-out", tag = "buy window",
+    operation_id = "buy_window_sign_out",
     params(("offer" = String, Path, description = "The offer's transaction id")),
     request_body(content_type = "application/x-www-form-urlencoded", description = "csrf, session (public computer)"),
     responses((status = 303, description = "Back to the buy window, signed out")))]
@@ -215,6 +225,7 @@ pub async fn sign_out(app: &App, call: Call<'_>) -> Outcome {
 
 /// `GET /register`: the registration form.
 #[utoipa::path(get, path = "/register", tag = "buy window",
+    operation_id = "buy_window_register_form",
     params(("offer" = Option<String>, Query, description = "The offer to go back to")),
     responses((status = 200, description = "The registration form", content_type = "text/html")))]
 pub async fn register_form(app: &App, call: Call<'_>) -> Outcome {
@@ -224,6 +235,7 @@ pub async fn register_form(app: &App, call: Call<'_>) -> Outcome {
 
 /// `POST /register`: creates the member (with the test card when asked).
 #[utoipa::path(post, path = "/register", tag = "buy window",
+    operation_id = "buy_window_register",
     request_body(content_type = "application/x-www-form-urlencoded", description = "email, password, language, currency, save_card, offer, csrf"),
     responses((status = 200, description = "The form again with its error", content_type = "text/html"),
         (status = 303, description = "Registered: on to sign in")))]
