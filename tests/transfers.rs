@@ -346,3 +346,36 @@ fn wait_until(done: impl Fn() -> bool) {
     }
     panic!("the condition never held");
 }
+
+#[test]
+fn a_transfer_its_recipient_could_not_take_is_delivered_again_by_the_watcher() {
+    use farthing::domain::ids::{AccountId, Owner};
+    let store = farthing::storage::memory::MemoryStore::new();
+    let server = TestServer::start_memory(store.clone());
+    let ana = server.member("ana@example.com", "UTC", "10.00");
+    let bea = server.member("bea@example.com", "UTC", "0");
+    let bea_id: AccountId = bea.id.parse().unwrap();
+
+    // The recipient cannot write: the first delivery fails, the sender's side is durable.
+    store.refuse_appends_of(Some(Owner::Account(bea_id)));
+    let sent = transfer(
+        &server,
+        &ana.session,
+        &to("bea@example.com", "2.00", "USD"),
+        None,
+    );
+    assert_eq!(sent.status, 201, "{:?}", sent.body);
+    assert_eq!(sent.body["balance"], "8.00");
+    assert_eq!(paid(&server, &bea.session, "USD"), "0.00");
+    let totals = server.totals_conserved();
+    assert_eq!(totals["currencies"][0]["transfers_in_transit"], "2.00");
+
+    // Once it can write again, the watcher delivers what has waited past
+    // payments.transfer_retry_ms (50 ms in the test configuration, by the server's clock).
+    store.refuse_appends_of(None);
+    server.clock.advance_ms(1_000);
+    wait_for_paid(&server, &bea.session, "USD", "2.00");
+    let totals = server.totals_conserved();
+    assert_eq!(totals["currencies"][0]["transfers_in_transit"], "0.00");
+    assert_eq!(paid(&server, &ana.session, "USD"), "8.00");
+}

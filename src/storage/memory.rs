@@ -68,6 +68,8 @@ pub struct MemoryStore {
     snapshots_full: AtomicBool,
     /// When set, appends are held (taken, not durable) until released.
     holding: AtomicBool,
+    /// Appends of this owner are refused as if the queue were full, while set.
+    refusing: Mutex<Option<Owner>>,
 }
 
 impl Default for MemoryStore {
@@ -80,6 +82,7 @@ impl Default for MemoryStore {
             fail_next: AtomicBool::new(false),
             snapshots_full: AtomicBool::new(false),
             holding: AtomicBool::new(false),
+            refusing: Mutex::new(None),
         }
     }
 }
@@ -112,6 +115,12 @@ impl MemoryStore {
     /// [`MemoryStore::release_held`]; `false` makes later appends durable at once again.
     pub fn hold_appends(&self, hold: bool) {
         self.holding.store(hold, Ordering::Release);
+    }
+
+    /// Refuses the appends of `owner` as a full journal queue would (`StorageError::Full`),
+    /// or, with `None`, takes them again: an owner that cannot write for a while.
+    pub fn refuse_appends_of(&self, owner: Option<Owner>) {
+        *self.refusing.lock() = owner;
     }
 
     /// Appends taken and not yet durable.
@@ -219,6 +228,9 @@ impl Journal for MemoryStore {
     fn append(&self, append: Append) -> Result<Ack, StorageError> {
         if self.poison.is_set() {
             return Err(StorageError::Poisoned);
+        }
+        if *self.refusing.lock() == Some(append.owner) {
+            return Err(StorageError::Full);
         }
         let mut log = self.log.lock();
         if u64::try_from(log.taken(append.owner)).ok() != Some(append.position) {
