@@ -246,18 +246,17 @@ impl AccountActor {
         });
     }
 
-    /// Replies `value` once `wait` (if any) is durable, or the error that kept the change
-    /// from the journal.
+    /// Replies `value` once `wait` (if any) is durable, or refuses with the error that kept
+    /// the change from the journal (see [`AccountActor::refuse`]).
     fn reply_when<T: Send + 'static>(
+        &self,
         wait: Result<Option<DurableWait>, CommandError>,
         reply: ReplyTo<T>,
         value: T,
     ) {
         match wait {
             Ok(wait) => Self::reply_after(wait, reply, Ok(value)),
-            Err(error) => {
-                let _ = reply.send(Err(error));
-            }
+            Err(error) => self.refuse(reply, error),
         }
     }
 
@@ -557,7 +556,7 @@ impl Handler<StartDepositMessage> for AccountActor {
                 Self::reply_after(Some(wait), message.reply, Ok(DepositStart::Started(method)));
             }
             Err(error) => {
-                let _ = message.reply.send(Err(error));
+                self.refuse(message.reply, error);
             }
         }
     }
@@ -583,7 +582,7 @@ impl Handler<FinishDepositMessage> for AccountActor {
         } else {
             self.commit(decided).map(Some)
         };
-        Self::reply_when(wait, message.reply, credited);
+        self.reply_when(wait, message.reply, credited);
     }
 }
 
@@ -644,29 +643,22 @@ impl Handler<CashOutMessage> for AccountActor {
             }
             Ok(KeptDecision::Proceed(kept)) => kept,
         };
-        let result = self
+        let wait = self
             .state
             .decide_cash_out(command, now)
             .map_err(CommandError::Reject)
             // The record first: the cash-out's apply writes its outcome into it.
             .and_then(|event| self.commit(kept.into_iter().chain([event]).collect()));
-        match result {
-            Ok(wait) => {
-                let done = CashedOut {
-                    cash_out: command.cash_out,
-                    charge: command.charge,
-                    // The decide refused a charge that is not below the amount.
-                    net: command
-                        .amount
-                        .checked_sub(command.charge)
-                        .unwrap_or(Amount::ZERO),
-                };
-                Self::reply_after(Some(wait), message.reply, Ok(done));
-            }
-            Err(error) => {
-                let _ = message.reply.send(Err(error));
-            }
-        }
+        let done = CashedOut {
+            cash_out: command.cash_out,
+            charge: command.charge,
+            // The decide refused a charge that is not below the amount.
+            net: command
+                .amount
+                .checked_sub(command.charge)
+                .unwrap_or(Amount::ZERO),
+        };
+        self.reply_when(wait.map(Some), message.reply, done);
     }
 }
 
@@ -709,31 +701,23 @@ impl Handler<SendTransferMessage> for AccountActor {
             }
             Ok(KeptDecision::Proceed(kept)) => kept,
         };
-        let result = self
+        let mut in_transit = None;
+        let wait = self
             .state
             .decide_send_transfer(command, now)
             .map_err(CommandError::Reject)
             .and_then(|event| {
-                let in_transit = match &event {
-                    Event::TransferSent(sent) => Some((**sent).clone()),
-                    _ => None,
-                };
-                let wait = self.commit(kept.into_iter().chain([event]).collect())?;
-                Ok((wait, in_transit))
+                if let Event::TransferSent(sent) = &event {
+                    in_transit = Some((**sent).clone());
+                }
+                self.commit(kept.into_iter().chain([event]).collect())
             });
-        match result {
-            Ok((wait, in_transit)) => {
-                let done = TransferSent {
-                    transfer: command.transfer,
-                    balance: balance(&self.state),
-                    in_transit,
-                };
-                Self::reply_after(Some(wait), message.reply, Ok(done));
-            }
-            Err(error) => {
-                let _ = message.reply.send(Err(error));
-            }
-        }
+        let done = TransferSent {
+            transfer: command.transfer,
+            balance: balance(&self.state),
+            in_transit,
+        };
+        self.reply_when(wait.map(Some), message.reply, done);
     }
 }
 
@@ -760,7 +744,7 @@ impl Handler<ReceiveTransferMessage> for AccountActor {
             Ok(None) => (Ok(self.pending_read()), false),
             Ok(Some(event)) => (self.commit(vec![event]).map(Some), true),
         };
-        Self::reply_when(wait, message.reply, credited);
+        self.reply_when(wait, message.reply, credited);
     }
 }
 
@@ -770,20 +754,13 @@ impl Handler<GrantMessage> for AccountActor {
     fn handle(&mut self, message: GrantMessage, _: &mut Context<Self>) {
         let now = self.env.clock.now();
         let currency = message.grant.currency;
-        let result = self
+        let wait = self
             .state
             .decide_grant(message.grant, message.redeemed, now)
             .map_err(CommandError::Reject)
             .and_then(|event| self.commit(vec![event]));
-        match result {
-            Ok(wait) => {
-                let balance = self.state.incentive_balance(currency, now);
-                Self::reply_after(Some(wait), message.reply, Ok(balance));
-            }
-            Err(error) => {
-                let _ = message.reply.send(Err(error));
-            }
-        }
+        let balance = self.state.incentive_balance(currency, now);
+        self.reply_when(wait.map(Some), message.reply, balance);
     }
 }
 
@@ -805,7 +782,7 @@ impl Handler<ExpireGrantsMessage> for AccountActor {
         } else {
             self.commit(events).map(Some)
         };
-        Self::reply_when(wait, message.reply, expired);
+        self.reply_when(wait, message.reply, expired);
     }
 }
 
@@ -815,12 +792,10 @@ impl Handler<TopOffNeededMessage> for AccountActor {
     fn handle(&mut self, message: TopOffNeededMessage, _: &mut Context<Self>) {
         let now = self.env.clock.now();
         let (vendor, policy) = &message.incentives;
-        let incentive = self
-            .state
-            .usable_incentive(*vendor, message.currency, policy, now);
-        // What incentives pay is not charged to the card.
-        let price = message.price.checked_sub(incentive).unwrap_or(Amount::ZERO);
-        let needed = self.state.top_off_needed(message.currency, price);
+        let from_wallet =
+            self.state
+                .wallet_share(*vendor, message.currency, policy, message.price, now);
+        let needed = self.state.top_off_needed(message.currency, from_wallet);
         Self::reply_after(self.pending_read(), message.reply, Ok(needed));
     }
 }
@@ -839,7 +814,7 @@ impl Handler<SettleDepositMessage> for AccountActor {
             None => Ok(self.pending_read()),
             Some(event) => self.commit(vec![event]).map(Some),
         };
-        Self::reply_when(wait, message.reply, recorded);
+        self.reply_when(wait, message.reply, recorded);
     }
 }
 
@@ -1030,7 +1005,7 @@ impl Handler<BuyerViewMessage> for AccountActor {
         let state = &self.state;
         let (vendor, policy) = &message.incentives;
         let incentive = state.usable_incentive(*vendor, message.currency, policy, now);
-        let from_wallet = message.price.checked_sub(incentive).unwrap_or(Amount::ZERO);
+        let from_wallet = state.wallet_share(*vendor, message.currency, policy, message.price, now);
         let view = state
             .live_session(message.login, message.session, now)
             .map(|_| BuyerView {

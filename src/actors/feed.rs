@@ -14,7 +14,6 @@
 //!
 //! It must never block: the journal's next batch waits for it.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -27,13 +26,13 @@ use parking_lot::Mutex;
 
 use super::messages::{FeedCoveredMessage, SalesMessage};
 use super::vendor::VendorActor;
-use crate::domain::event::{DepositStep, Event, InTransit};
-use crate::domain::ids::{AccountId, DepositId, GrantId, TransferId, VendorId};
+use crate::domain::event::{Event, InTransit};
+use crate::domain::ids::{AccountId, GrantId, VendorId};
 use crate::domain::time::Timestamp;
 use crate::domain::totals::Totals;
 use crate::metrics as names;
 use crate::storage::port::{DurableSink, FeedCheckpoint, Journal, Recorded, SnapshotStore};
-use crate::storage::recovery::Expiring;
+use crate::storage::recovery::{Expiring, OpenSets};
 
 /// Events the catch-up reads from the journal at a time.
 const CATCH_UP_CHUNK: usize = 1_024;
@@ -66,15 +65,10 @@ struct Projection {
     emails: Vec<(String, AccountId)>,
     /// Vendors registered since the last checkpoint.
     vendors: Vec<(VendorId, u64)>,
-    /// Deposits started and not finished: every checkpoint stores them all, so start-up can
-    /// resolve them. As many as charges in flight (a few per account at most).
-    open_deposits: BTreeSet<(AccountId, DepositId)>,
-    /// Transfers sent and not received yet, whole: every checkpoint stores them all, so
-    /// start-up can deliver them, and the transfer watcher delivers those a busy recipient
-    /// left in transit. As many as transfers in flight.
-    open_transfers: BTreeMap<TransferId, InTransit>,
-    /// Grants with an expiry the sweep has not recorded: it takes them from here when due.
-    expiring: BTreeSet<Expiring>,
+    /// Deposits, transfers and grant expiries still open: every checkpoint stores them all,
+    /// so start-up can finish them; the transfer watcher and the expiry sweep work from here.
+    /// As large as what is in flight.
+    open: OpenSets,
     /// The sequence the last saved checkpoint includes.
     checkpointed_seq: u64,
     last_checkpoint: Instant,
@@ -110,13 +104,7 @@ impl Feed {
                 },
                 emails: recovered.pending_emails.clone(),
                 vendors: recovered.pending_vendors.clone(),
-                open_deposits: recovered.open_deposits.iter().copied().collect(),
-                open_transfers: recovered
-                    .open_transfers
-                    .iter()
-                    .map(|transit| (transit.transfer, transit.clone()))
-                    .collect(),
-                expiring: recovered.expiring.iter().copied().collect(),
+                open: OpenSets::recovered(recovered),
                 checkpointed_seq: 0,
                 last_checkpoint: Instant::now(),
                 last_covered: Instant::now(),
@@ -150,7 +138,8 @@ impl Feed {
         let mut open: Vec<InTransit> = self
             .projection
             .lock()
-            .open_transfers
+            .open
+            .transfers
             .values()
             .cloned()
             .collect();
@@ -164,15 +153,16 @@ impl Feed {
     pub fn take_expired(&self, now: Timestamp) -> Vec<Expiring> {
         let mut projection = self.projection.lock();
         let later = projection
+            .open
             .expiring
             .split_off(&(now.plus_ms(1), AccountId(0), GrantId(0)));
-        let due = std::mem::replace(&mut projection.expiring, later);
+        let due = std::mem::replace(&mut projection.open.expiring, later);
         due.into_iter().collect()
     }
 
     /// Puts back grants whose expiry the sweep could not record now.
     pub fn still_expiring(&self, entries: impl IntoIterator<Item = Expiring>) {
-        self.projection.lock().expiring.extend(entries);
+        self.projection.lock().open.expiring.extend(entries);
     }
 
     /// Hands a vendor its sales of one durable batch in one message, or leaves them to the
@@ -218,9 +208,9 @@ impl Feed {
             totals: projection.view.totals.clone(),
             emails: projection.emails.clone(),
             vendors: projection.vendors.clone(),
-            open_deposits: projection.open_deposits.iter().copied().collect(),
-            open_transfers: projection.open_transfers.values().cloned().collect(),
-            expiring: projection.expiring.iter().copied().collect(),
+            open_deposits: projection.open.deposits.iter().copied().collect(),
+            open_transfers: projection.open.transfers.values().cloned().collect(),
+            expiring: projection.open.expiring.iter().copied().collect(),
         };
         if self
             .snapshots
@@ -362,23 +352,9 @@ impl DurableSink for Feed {
                 Event::VendorRegistered(profile) => {
                     projection.vendors.push((profile.id, recorded.seq));
                 }
-                _ => {
-                    match event.deposit_step() {
-                        Some(DepositStep::Opens(account, deposit)) => {
-                            projection.open_deposits.insert((account, deposit));
-                        }
-                        Some(DepositStep::Closes(account, deposit)) => {
-                            projection.open_deposits.remove(&(account, deposit));
-                        }
-                        None => {}
-                    }
-                    crate::storage::recovery::fold_open_transfer(
-                        &mut projection.open_transfers,
-                        event,
-                    );
-                    crate::storage::recovery::fold_expiring(&mut projection.expiring, event);
-                }
+                _ => {}
             }
+            projection.open.fold(event);
         }
         drop(projection);
         // One message per vendor per batch, its sales in journal order.

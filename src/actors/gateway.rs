@@ -25,8 +25,8 @@ use super::messages::{
     TransferSent, VendorLedgerView, VendorViewMessage, ViewMessage, ViewOfferMessage,
 };
 use super::programs::{
-    CreateGroupMessage, CreateProgramMessage, FindProgramMessage, ProgramSelector,
-    ReleaseGrantMessage, ReserveGrantMessage,
+    CreateGroupMessage, CreateProgramMessage, ProgramSelector, ReleaseGrantMessage,
+    ReserveGrantMessage,
 };
 use super::registry::{LookupError, Registry, VendorEntry};
 use crate::domain::account::{
@@ -350,18 +350,6 @@ impl Registry {
     ) -> Result<(), GatewayError> {
         let addr = self.programs()?;
         ask(&addr, |reply| CreateProgramMessage { program, reply }).await
-    }
-
-    /// The program a code names.
-    ///
-    /// # Errors
-    /// `IncentiveUnknown`, faults.
-    pub async fn find_program(
-        &self,
-        code: String,
-    ) -> Result<crate::domain::incentive::Program, GatewayError> {
-        let addr = self.programs()?;
-        ask(&addr, |reply| FindProgramMessage { code, reply }).await
     }
 
     /// Reserves one grant of a program's budget (see `incentives::grant`, which journals it

@@ -73,16 +73,6 @@ pub struct ReleaseGrantMessage {
     pub amount: Amount,
 }
 
-/// Look up a program by code (no change).
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct FindProgramMessage {
-    /// The code (upper-cased).
-    pub code: String,
-    /// Answers the program, or `IncentiveUnknown`.
-    pub reply: ReplyTo<Program>,
-}
-
 /// The service's programs.
 pub struct ProgramsActor {
     state: ProgramsState,
@@ -199,18 +189,5 @@ impl Handler<ReleaseGrantMessage> for ProgramsActor {
 
     fn handle(&mut self, message: ReleaseGrantMessage, _: &mut Context<Self>) {
         self.state.release(message.program, message.amount);
-    }
-}
-
-impl Handler<FindProgramMessage> for ProgramsActor {
-    type Result = ();
-
-    fn handle(&mut self, message: FindProgramMessage, _: &mut Context<Self>) {
-        let found = self
-            .state
-            .program_by_code(&message.code)
-            .cloned()
-            .ok_or(CommandError::Reject(Reject::IncentiveUnknown));
-        let _ = message.reply.send(found);
     }
 }

@@ -1491,6 +1491,23 @@ impl AccountState {
             .unwrap_or(Amount::from_micros(u64::MAX))
     }
 
+    /// What the wallet must pay of `price` at `vendor`: the rest after the grants the offer
+    /// accepts. A top-off or a shortage counts only this; the card never pays for what
+    /// incentives pay.
+    #[must_use]
+    pub fn wallet_share(
+        &self,
+        vendor: VendorId,
+        currency: Currency,
+        policy: &IncentivePolicy,
+        price: Amount,
+        now: Timestamp,
+    ) -> Amount {
+        price
+            .checked_sub(self.usable_incentive(vendor, currency, policy, now))
+            .unwrap_or(Amount::ZERO)
+    }
+
     /// The incentive balance in `currency` at `now`: what live grants hold.
     #[must_use]
     pub fn incentive_balance(&self, currency: Currency, now: Timestamp) -> Amount {

@@ -362,8 +362,7 @@ impl ProgramsState {
     }
 
     /// How much of `program`'s budget is granted or reserved.
-    #[must_use]
-    pub fn issued(&self, program: ProgramId) -> Amount {
+    fn issued(&self, program: ProgramId) -> Amount {
         self.issued.get(&program).copied().unwrap_or(Amount::ZERO)
     }
 

@@ -257,37 +257,28 @@ pub fn recover(
             format::decode_email_row(&key, &value).map_err(format_error("e-mail row"))?;
         emails.insert(email, account);
     }
-    let mut open_deposits: BTreeSet<(AccountId, DepositId)> = match snapshots
-        .get(format::OPEN_DEPOSITS_KEY)?
-        .filter(|_| !outdated)
-    {
-        Some(bytes) => format::decode_open_deposits(&bytes)
-            .map_err(format_error("open deposits"))?
-            .into_iter()
-            .collect(),
-        None => BTreeSet::new(),
-    };
-    let mut open_transfers: BTreeMap<TransferId, InTransit> = match snapshots
-        .get(format::OPEN_TRANSFERS_KEY)?
-        .filter(|_| !outdated)
-    {
-        Some(bytes) => format::decode_open_transfers(&bytes)
-            .map_err(format_error("open transfers"))?
-            .into_iter()
-            .map(|transit| (transit.transfer, transit))
-            .collect(),
-        None => BTreeMap::new(),
-    };
-    let mut expiring: BTreeSet<Expiring> = match snapshots
-        .get(format::EXPIRING_GRANTS_KEY)?
-        .filter(|_| !outdated)
-    {
-        Some(bytes) => format::decode_expiring(&bytes)
-            .map_err(format_error("expiring grants"))?
-            .into_iter()
-            .collect(),
-        None => BTreeSet::new(),
-    };
+    let mut open = OpenSets::default();
+    if !outdated {
+        if let Some(bytes) = snapshots.get(format::OPEN_DEPOSITS_KEY)? {
+            open.deposits = format::decode_open_deposits(&bytes)
+                .map_err(format_error("open deposits"))?
+                .into_iter()
+                .collect();
+        }
+        if let Some(bytes) = snapshots.get(format::OPEN_TRANSFERS_KEY)? {
+            open.transfers = format::decode_open_transfers(&bytes)
+                .map_err(format_error("open transfers"))?
+                .into_iter()
+                .map(|transit| (transit.transfer, transit))
+                .collect();
+        }
+        if let Some(bytes) = snapshots.get(format::EXPIRING_GRANTS_KEY)? {
+            open.expiring = format::decode_expiring(&bytes)
+                .map_err(format_error("expiring grants"))?
+                .into_iter()
+                .collect();
+        }
+    }
     let mut directory: BTreeMap<VendorId, u64> = BTreeMap::new();
     for (key, value) in snapshots.scan_prefix(format::VENDOR_DIRECTORY_PREFIX)? {
         let (vendor, seq) = format::decode_vendor_directory_row(&key, &value)
@@ -363,9 +354,7 @@ pub fn recover(
                 if let Event::VendorRegistered(profile) = event {
                     pending_vendors.push((profile.id, seq));
                 }
-                fold_open_deposit(&mut open_deposits, event);
-                fold_open_transfer(&mut open_transfers, event);
-                fold_expiring(&mut expiring, event);
+                open.fold(event);
             }
             match event {
                 Event::VendorRegistered(profile) if !vendors.contains_key(&profile.id) => {
@@ -408,57 +397,78 @@ pub fn recover(
         pending_vendors,
         replayed,
         totals_overflow,
-        open_deposits: open_deposits.into_iter().collect(),
-        open_transfers: open_transfers.into_values().collect(),
+        open_deposits: open.deposits.into_iter().collect(),
+        open_transfers: open.transfers.into_values().collect(),
         programs,
         programs_position,
-        expiring: expiring.into_iter().collect(),
+        expiring: open.expiring.into_iter().collect(),
     })
 }
 
 /// A grant that will expire: when, whose, which.
 pub type Expiring = (Timestamp, AccountId, GrantId);
 
-/// Adds the grants `event` gives an expiry to (granted, or given back by a reversal) to the
-/// set the expiry sweep works from. The sweep removes them as it records their expiry.
-pub fn fold_expiring(expiring: &mut BTreeSet<Expiring>, event: &Event) {
-    let given: &[Grant] = match event {
-        Event::IncentiveGranted { grant, .. } => std::slice::from_ref(grant),
-        Event::Reversed { incentives, .. } => incentives,
-        _ => &[],
-    };
-    if let Some(account) = event.account() {
-        for grant in given {
-            if let Some(expiry) = grant.expires_at {
-                expiring.insert((expiry, account, grant.id));
+/// What is open at a point of the journal and must be finished after it: deposits started
+/// and not final, transfers sent and not received, grants with an expiry not yet swept.
+/// Recovery folds it from the checkpoint on; the feed keeps folding it and checkpoints it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OpenSets {
+    /// Deposits started and not final (start-up resolves them).
+    pub deposits: BTreeSet<(AccountId, DepositId)>,
+    /// Transfers in transit, whole (start-up and the watcher deliver them).
+    pub transfers: BTreeMap<TransferId, InTransit>,
+    /// Grants the expiry sweep has not recorded; the sweep takes them off as it does.
+    pub expiring: BTreeSet<Expiring>,
+}
+
+impl OpenSets {
+    /// Keeps every set up to date with one durable event.
+    pub fn fold(&mut self, event: &Event) {
+        match event.deposit_step() {
+            Some(DepositStep::Opens(account, deposit)) => {
+                self.deposits.insert((account, deposit));
+            }
+            Some(DepositStep::Closes(account, deposit)) => {
+                self.deposits.remove(&(account, deposit));
+            }
+            None => {}
+        }
+        match event.transfer_step() {
+            Some(TransferStep::Opens(sent)) => {
+                self.transfers.insert(sent.transfer, sent.clone());
+            }
+            Some(TransferStep::Closes(transfer)) => {
+                self.transfers.remove(&transfer);
+            }
+            None => {}
+        }
+        // Grants given an expiry: granted, or given back by a reversal.
+        let given: &[Grant] = match event {
+            Event::IncentiveGranted { grant, .. } => std::slice::from_ref(grant),
+            Event::Reversed { incentives, .. } => incentives,
+            _ => &[],
+        };
+        if let Some(account) = event.account() {
+            for grant in given {
+                if let Some(expiry) = grant.expires_at {
+                    self.expiring.insert((expiry, account, grant.id));
+                }
             }
         }
     }
-}
 
-/// Keeps the set of transfers in transit up to date with one event.
-pub fn fold_open_transfer(open: &mut BTreeMap<TransferId, InTransit>, event: &Event) {
-    match event.transfer_step() {
-        Some(TransferStep::Opens(sent)) => {
-            open.insert(sent.transfer, sent.clone());
+    /// The sets as recovery left them.
+    #[must_use]
+    pub fn recovered(recovered: &Recovered) -> OpenSets {
+        OpenSets {
+            deposits: recovered.open_deposits.iter().copied().collect(),
+            transfers: recovered
+                .open_transfers
+                .iter()
+                .map(|transit| (transit.transfer, transit.clone()))
+                .collect(),
+            expiring: recovered.expiring.iter().copied().collect(),
         }
-        Some(TransferStep::Closes(transfer)) => {
-            open.remove(&transfer);
-        }
-        None => {}
-    }
-}
-
-/// Keeps the set of open deposits up to date with one event.
-fn fold_open_deposit(open: &mut BTreeSet<(AccountId, DepositId)>, event: &Event) {
-    match event.deposit_step() {
-        Some(DepositStep::Opens(account, deposit)) => {
-            open.insert((account, deposit));
-        }
-        Some(DepositStep::Closes(account, deposit)) => {
-            open.remove(&(account, deposit));
-        }
-        None => {}
     }
 }
 
