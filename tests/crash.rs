@@ -110,6 +110,22 @@ fn call_with(
     Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
 }
 
+/// The admin key the server created in `dir`, and a vendor registered with `registration`.
+fn admin_and_vendor(
+    server: &Server,
+    dir: &std::path::Path,
+    registration: &Value,
+) -> (String, Value) {
+    let admin = std::fs::read_to_string(dir.join("admin.key"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let url = format!("{}/admin/v1/vendors", server.base);
+    let (status, vendor) = call(&new_agent(), "POST", &url, &admin, Some(registration)).unwrap();
+    assert_eq!(status, 201, "{vendor:?}");
+    (admin, vendor)
+}
+
 fn micros(text: &str) -> i64 {
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
     let fraction = format!("{fraction:0<6}");
@@ -120,20 +136,12 @@ fn micros(text: &str) -> i64 {
 fn acknowledged_purchases_survive_sigkill() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = start(dir.path());
-    let admin = std::fs::read_to_string(dir.path().join("admin.key"))
-        .unwrap()
-        .trim()
-        .to_owned();
+    let (admin, vendor) = admin_and_vendor(
+        &server,
+        dir.path(),
+        &json!({"name": "Crash News", "currency": "USD", "content_domains": ["crash.example"], "fee_ppm": 30000}),
+    );
     let agent = new_agent();
-    let (status, vendor) = call(
-        &agent,
-        "POST",
-        &format!("{}/admin/v1/vendors", server.base),
-        &admin,
-        Some(&json!({"name": "Crash News", "currency": "USD", "content_domains": ["crash.example"], "fee_ppm": 30000})),
-    )
-    .unwrap();
-    assert_eq!(status, 201, "{vendor:?}");
     let vendor_id = vendor["vendor_id"].as_str().unwrap().to_owned();
     let vendor_key = vendor["api_key"].as_str().unwrap().to_owned();
     let (status, seeded) = call(
@@ -426,20 +434,12 @@ fn acknowledged_transfers_survive_sigkill_under_purchases_and_none_moves_twice()
     const TRANSFERS_PER_MEMBER: u32 = 150;
     let dir = tempfile::tempdir().unwrap();
     let mut server = start(dir.path());
-    let admin = std::fs::read_to_string(dir.path().join("admin.key"))
-        .unwrap()
-        .trim()
-        .to_owned();
+    let (admin, vendor) = admin_and_vendor(
+        &server,
+        dir.path(),
+        &json!({"name": "Crash Shop", "currency": "USD", "content_domains": ["shop.example"], "fee_ppm": 0}),
+    );
     let agent = new_agent();
-    let (status, vendor) = call(
-        &agent,
-        "POST",
-        &format!("{}/admin/v1/vendors", server.base),
-        &admin,
-        Some(&json!({"name": "Crash Shop", "currency": "USD", "content_domains": ["shop.example"], "fee_ppm": 0})),
-    )
-    .unwrap();
-    assert_eq!(status, 201, "{vendor:?}");
     let vendor_key = vendor["api_key"].as_str().unwrap().to_owned();
     let emails: Vec<String> = (0..MEMBERS)
         .map(|i| format!("ring{i}@example.com"))

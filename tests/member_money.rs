@@ -589,13 +589,7 @@ fn add_funds_keyed(
     key: &str,
 ) -> common::Reply {
     let body = json!({"amount": amount, "currency": "USD", "payment_method_id": method});
-    server.request(
-        "POST",
-        "/v1/members/me/deposits",
-        Some(session),
-        Some(&body.to_string()),
-        &[("Idempotency-Key", key)],
-    )
+    server.post_keyed("/v1/members/me/deposits", session, &body, Some(key))
 }
 
 #[test]
@@ -773,17 +767,7 @@ fn an_authorize_short_of_funds_tops_off_when_the_member_turned_it_on() {
 }
 
 fn cash_out(server: &TestServer, session: &str, body: &Value, key: Option<&str>) -> common::Reply {
-    let headers: Vec<(&str, &str)> = key
-        .map(|key| ("Idempotency-Key", key))
-        .into_iter()
-        .collect();
-    server.request(
-        "POST",
-        "/v1/members/me/cash-outs",
-        Some(session),
-        Some(&body.to_string()),
-        &headers,
-    )
+    server.post_keyed("/v1/members/me/cash-outs", session, body, key)
 }
 
 #[test]

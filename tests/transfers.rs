@@ -10,17 +10,7 @@ use common::{Reply, TestServer};
 use serde_json::{Value, json};
 
 fn transfer(server: &TestServer, session: &str, body: &Value, key: Option<&str>) -> Reply {
-    let headers: Vec<(&str, &str)> = key
-        .map(|key| ("Idempotency-Key", key))
-        .into_iter()
-        .collect();
-    server.request(
-        "POST",
-        "/v1/members/me/transfers",
-        Some(session),
-        Some(&body.to_string()),
-        &headers,
-    )
+    server.post_keyed("/v1/members/me/transfers", session, body, key)
 }
 
 fn to(email: &str, amount: &str, currency: &str) -> Value {

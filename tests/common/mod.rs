@@ -235,6 +235,21 @@ impl TestServer {
         }
     }
 
+    /// A POST with an `Idempotency-Key` when `key` is given.
+    pub fn post_keyed(&self, path: &str, bearer: &str, body: &Value, key: Option<&str>) -> Reply {
+        let headers: Vec<(&str, &str)> = key
+            .map(|key| ("Idempotency-Key", key))
+            .into_iter()
+            .collect();
+        self.request(
+            "POST",
+            path,
+            Some(bearer),
+            Some(&body.to_string()),
+            &headers,
+        )
+    }
+
     pub fn post(&self, path: &str, bearer: Option<&str>, body: &Value) -> Reply {
         self.request("POST", path, bearer, Some(&body.to_string()), &[])
     }
