@@ -448,6 +448,9 @@ impl OpenSets {
             Event::Reversed { incentives, .. } => incentives,
             _ => &[],
         };
+        if given.is_empty() {
+            return;
+        }
         if let Some(account) = event.account() {
             for grant in given {
                 if let Some(expiry) = grant.expires_at {
