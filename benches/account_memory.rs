@@ -76,6 +76,7 @@ fn purchase(n: u64, article: u64) -> AuthorizeCommand {
         new_entitlement: EntitlementId(n.wrapping_mul(2).wrapping_add(article)),
         offer: None,
         incentives: farthing::domain::offer::IncentivePolicy::Any,
+        royalties: Vec::new(),
     }
 }
 

@@ -89,6 +89,7 @@ fn common_purchase(submitter: u64, n: u64) -> Event {
         idempotency_expired: Vec::new(),
         offer: None,
         incentives: Vec::new(),
+        parties: farthing::domain::royalty::SaleParties::default(),
         at: Timestamp(1_800_000_000_000),
     }))
 }

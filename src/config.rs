@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use ipnet::IpNet;
 use serde::Deserialize;
 
+use crate::domain::bank::BankAccount;
 use crate::domain::cash_out::CashOutCharge;
 use crate::domain::money::{Amount, Currency, parse_amount};
 
@@ -234,6 +235,21 @@ pub struct SignupBonus {
     pub valid_days: u32,
 }
 
+/// `[settlement]`: paying vendors and rights holders ([0152], [0205]-[0208]).
+#[derive(Clone, Debug)]
+pub struct SettlementConfig {
+    /// How often a settlement run pays what is due by each payee's threshold and schedule,
+    /// ms; 0 turns the tick off (runs only on an operator's demand).
+    pub tick_ms: u64,
+    /// Where payment files go; empty means `<data_dir>/outbox/payments`.
+    pub outbox_dir: String,
+    /// The MSP's own account, debited by every payment file.
+    pub debtor: BankAccount,
+    /// How long a referral earns its vendor a commission on the member's purchases, calendar
+    /// months from registration ([0211]).
+    pub referral_months: u32,
+}
+
 /// `[offers]`.
 #[derive(Clone, Debug)]
 pub struct OffersConfig {
@@ -351,6 +367,8 @@ pub struct Config {
     pub payments: PaymentsConfig,
     /// `[incentives]`.
     pub incentives: IncentivesConfig,
+    /// `[settlement]`.
+    pub settlement: SettlementConfig,
     /// `[offers]`.
     pub offers: OffersConfig,
     /// `[buy_window]`.
@@ -377,6 +395,7 @@ struct RawConfig {
     money: RawMoney,
     payments: RawPayments,
     incentives: RawIncentives,
+    settlement: RawSettlement,
     offers: RawOffers,
     buy_window: RawBuyWindow,
     metrics: RawMetrics,
@@ -548,6 +567,53 @@ impl RawIncentives {
     }
 }
 
+/// `[settlement]` as written; see `SettlementConfig`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSettlement {
+    tick_ms: u64,
+    outbox_dir: String,
+    debtor_name: String,
+    debtor_iban: String,
+    debtor_bic: String,
+    referral_months: u32,
+}
+
+impl RawSettlement {
+    fn validate(self) -> Result<SettlementConfig, ConfigError> {
+        if self.tick_ms != 0 && !(1_000..=DAY_MS).contains(&self.tick_ms) {
+            return Err(ConfigError::Invalid {
+                key: "settlement.tick_ms",
+                reason: "0 (off) or 1 second to 1 day",
+            });
+        }
+        let bic = Some(self.debtor_bic.as_str()).filter(|bic| !bic.is_empty());
+        let debtor =
+            BankAccount::parse(&self.debtor_iban, bic, &self.debtor_name).map_err(|invalid| {
+                ConfigError::Invalid {
+                    key: match invalid.param {
+                        "iban" => "settlement.debtor_iban",
+                        "bic" => "settlement.debtor_bic",
+                        _ => "settlement.debtor_name",
+                    },
+                    reason: "the MSP's account: a valid IBAN, an 8 or 11 character BIC or empty, \
+                         a name of 1 to 70 characters",
+                }
+            })?;
+        Ok(SettlementConfig {
+            tick_ms: self.tick_ms,
+            outbox_dir: self.outbox_dir,
+            debtor,
+            referral_months: within(
+                "settlement.referral_months",
+                self.referral_months,
+                1..=120,
+                "1 to 120 months",
+            )?,
+        })
+    }
+}
+
 /// `[offers]` as written; see `OffersConfig`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -657,6 +723,16 @@ impl Config {
         }
     }
 
+    /// Where payment files go.
+    #[must_use]
+    pub fn payments_outbox(&self) -> PathBuf {
+        if self.settlement.outbox_dir.is_empty() {
+            self.server.data_dir.join("outbox").join("payments")
+        } else {
+            PathBuf::from(&self.settlement.outbox_dir)
+        }
+    }
+
     /// Arbiter threads to start.
     #[must_use]
     pub fn shard_count(&self) -> usize {
@@ -762,6 +838,7 @@ impl RawConfig {
             money,
             payments,
             incentives,
+            settlement,
             offers,
             buy_window,
             metrics,
@@ -779,6 +856,7 @@ impl RawConfig {
                 key_file: admin.key_file,
             },
             incentives: incentives.validate(&money)?,
+            settlement: settlement.validate()?,
             money,
             payments: PaymentsConfig {
                 settlement_poll_ms: within(
@@ -1824,6 +1902,10 @@ mod tests {
         ("payments.transfer_retry_ms", "0", "1"),
         ("incentives.expiry_sweep_ms", "0", "1"),
         ("incentives.expiry_sweep_ms", "3600001", "3600000"),
+        ("settlement.tick_ms", "999", "1000"),
+        ("settlement.tick_ms", "86400001", "86400000"),
+        ("settlement.referral_months", "0", "1"),
+        ("settlement.referral_months", "121", "120"),
         ("payments.transfer_retry_ms", "3600001", "3600000"),
         ("buy_window.public_session_ttl_ms", "86400001", "86400000"),
     ];

@@ -291,6 +291,7 @@ fn register(request: dto::RegisterRequest, now: Timestamp) -> Result<(), ApiErro
             currency,
             payment_method: None,
             signup_bonus: None,
+            referral: None,
         },
         now,
     )?;
@@ -341,6 +342,7 @@ pub fn form(data: &[u8]) {
         language: form.get("language").unwrap_or("en").to_owned(),
         currency: form.get("currency").unwrap_or("USD").to_owned(),
         time_zone: form.get("time_zone").map(str::to_owned),
+        referred_by: form.get("ref").map(str::to_owned),
     };
     let _ = register(request, Timestamp(1_700_000_000_000));
 }

@@ -13,6 +13,9 @@
 //!   deposits a crash left open are resolved at start.
 //! - `incentives`: makes a grant across the programs actor (budget) and the member's account,
 //!   and sweeps expired grants.
+//! - `payouts`: settlement runs at the edge: gathers what payees earned, has the settlement
+//!   actor journal the payouts, writes the run's ISO 20022 payment file into the outbox, and
+//!   finishes a run a crash left open.
 //! - `transfers`: carries a transfer from the sender's account to the recipient's through
 //!   the journal, delivering again what a failure or a crash left in transit.
 //! - `web`: the buy window's HTML pages and their translations (pure rendering).
@@ -36,6 +39,7 @@ pub mod logging;
 pub mod metrics;
 pub mod node;
 pub mod payments;
+pub mod payouts;
 pub mod storage;
 pub mod transfers;
 pub mod web;

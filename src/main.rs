@@ -144,17 +144,28 @@ fn check(data_dir: &Path) -> anyhow::Result<ExitCode> {
         report.accounts, report.vendors, report.snapshots, report.outdated
     );
     for (currency, line) in &report.money {
-        let members = &line.members;
+        let (members, payees) = (&line.members, &line.payees);
         println!(
-            "{currency}: deposits {} - returned {} - cash-outs {} = balances {} - debts {} + \
-             vendor gross {} + cash-out charges {} (micro-units)",
+            "{currency}: deposits {} - returned {} - cash-outs {} - payouts {} = balances {} - \
+             debts {} + vendors unsettled {} + rights holders unsettled {} + MSP equity {} \
+             (micro-units; vendor gross {}, fees {}, commissions {}, royalties {})",
             members.deposits.micros(),
             members.returned.micros(),
             members.cash_outs.micros(),
+            payees
+                .payouts()
+                .map_or(-1, |paid| i128::try_from(paid.micros()).unwrap_or(-1)),
             members.balances.micros(),
             members.debts.micros(),
-            line.vendor_gross.micros(),
-            members.cash_out_charges.micros()
+            payees.vendors_unsettled().map_or(0, |net| net.micros()),
+            payees
+                .rights_holders_unsettled()
+                .map_or(0, |net| net.micros()),
+            members.msp_equity(payees).map_or(0, |net| net.micros()),
+            payees.gross.micros(),
+            payees.fees.micros(),
+            payees.commissions.micros(),
+            payees.royalties.micros(),
         );
     }
     println!("money conserved: {}", report.conserved);

@@ -63,6 +63,10 @@ pub const CASH_OUTS: &str = "farthing_cash_outs_total";
 /// Transfers between members by step (`sent`, `received`, `redelivered`: received after the
 /// first delivery could not land) (counter).
 pub const TRANSFERS: &str = "farthing_transfers_total";
+/// Settlement runs journaled (counter).
+pub const SETTLEMENT_RUNS: &str = "farthing_settlement_runs_total";
+/// Payouts made by settlement runs (counter).
+pub const PAYOUTS: &str = "farthing_payouts_total";
 /// Incentive grants by step (`granted`, `expired`) (counter).
 pub const INCENTIVES: &str = "farthing_incentives_total";
 /// Transfers sent and not yet received, as the transfer watcher last saw them (gauge).
@@ -201,6 +205,8 @@ const DESCRIPTIONS: &[(&str, Kind, &str)] = {
             Counter,
             "Incentive grants by step: granted, expired [labels: step]",
         ),
+        (SETTLEMENT_RUNS, Counter, "Settlement runs journaled"),
+        (PAYOUTS, Counter, "Payouts made by settlement runs"),
         (
             TRANSFERS_IN_TRANSIT,
             Gauge,

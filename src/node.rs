@@ -263,6 +263,7 @@ struct Keys {
     locators: LocatorKey,
     admin_key: secret::AdminKey,
     boot_epoch: u64,
+    bank_data: crate::crypto::DataKey,
 }
 
 impl Keys {
@@ -275,6 +276,7 @@ impl Keys {
             tokens: TokenKeys::load_or_create(data_dir).map_err(keys)?,
             pseudonyms: PseudonymKey::load_or_create(data_dir).map_err(keys)?,
             locators: LocatorKey::load_or_create(data_dir).map_err(keys)?,
+            bank_data: crate::crypto::DataKey::load_or_create(data_dir).map_err(keys)?,
             // Every start is a new epoch: access tokens of earlier runs are refused.
             boot_epoch: BootEpoch::advance(data_dir).map_err(keys)?,
             admin_key: secret::load_or_create_admin_key(&admin_key_path, &mut rand::rngs::OsRng)
@@ -488,6 +490,11 @@ fn start_system(
                 let open_deposits = std::mem::take(&mut opened.recovered.open_deposits);
                 let open_transfers = std::mem::take(&mut opened.recovered.open_transfers);
                 let registry = start_registry(&config, shards.clone(), opened, clock.clone());
+                let payouts = Arc::new(crate::payouts::Payouts::new(
+                    keys.bank_data,
+                    config.payments_outbox(),
+                    &config.settlement.debtor,
+                ));
                 let app = Arc::new(App {
                     registry,
                     tokens: keys.tokens,
@@ -509,6 +516,7 @@ fn start_system(
                     public_url,
                     payments,
                     settlements: crate::payments::Settlements::default(),
+                    payouts,
                     ready: std::sync::atomic::AtomicBool::new(false),
                 });
                 // Before serving: a member must not see a balance that misses a charge a crash
@@ -527,6 +535,19 @@ fn start_system(
                     crate::transfers::deliver_open(&app.registry, open_transfers, app.now()).await;
                 if in_transit > 0 {
                     tracing::info!(in_transit, delivered, "transfers left in transit by a stop");
+                }
+                // Before serving: a settlement run a stop left open gets its payment file.
+                if let Err(error) = app.payouts.resume(&app.registry).await {
+                    tracing::error!(%error, "a settlement run left open could not be finished");
+                }
+                if app.config.settlement.tick_ms > 0 {
+                    let ticker = app.clone();
+                    actix_rt::spawn(crate::payouts::tick(
+                        app.registry.clone(),
+                        app.payouts.clone(),
+                        Duration::from_millis(app.config.settlement.tick_ms),
+                        move || ticker.now(),
+                    ));
                 }
                 let sweeper = app.clone();
                 actix_rt::spawn(crate::incentives::watch_expiries(
@@ -614,6 +635,10 @@ fn start_registry(
     registry.start_programs(
         opened.recovered.programs,
         opened.recovered.programs_position,
+    );
+    registry.start_settlement(
+        opened.recovered.settlement,
+        opened.recovered.settlement_position,
     );
     for vendor in opened.recovered.vendors {
         registry.add_vendor(vendor.state, vendor.position);

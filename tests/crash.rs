@@ -4,7 +4,9 @@
 //! durable sales, money is conserved, an access token minted before the kill is refused after
 //! it, and `farthing check` agrees (snapshots, checkpoint and recovery equal a full replay).
 //! The test configuration snapshots accounts every few events and checkpoints every 50 ms, so
-//! the kill also lands while snapshots are being written.
+//! the kill also lands while snapshots are being written. Settlement runs are killed at random
+//! points too: every journaled payout ends up in exactly one payment file, and no payee is
+//! paid twice or skipped.
 //!
 //! A process kill keeps the page cache, so this proves recovery, not fsync ordering; the
 //! ordering itself (no reply before persist, a failed persist stops writes) is tested at the
@@ -579,5 +581,294 @@ fn acknowledged_transfers_survive_sigkill_under_purchases_and_none_moves_twice()
         "a retry moved money"
     );
 
+    stop_and_check(server, dir.path());
+}
+
+/// Every payout listed by the server, all pages.
+fn all_payouts(agent: &ureq::Agent, base: &str, admin: &str) -> Vec<Value> {
+    let mut payouts = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..1_000 {
+        let url = match &cursor {
+            Some(cursor) => format!("{base}/admin/v1/payouts?limit=100&cursor={cursor}"),
+            None => format!("{base}/admin/v1/payouts?limit=100"),
+        };
+        let (status, page) = call(agent, "GET", &url, admin, None).unwrap();
+        assert_eq!(status, 200, "{page:?}");
+        payouts.extend(page["payouts"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return payouts,
+        }
+    }
+    panic!("payout pages never ended");
+}
+
+/// The transactions of every payment file in the outbox: `(run id, payout id, amount)`.
+fn filed_transactions(dir: &std::path::Path) -> Vec<(String, String, String)> {
+    const PAIN_001: &str = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09";
+    let outbox = dir.join("outbox").join("payments");
+    let mut filed = Vec::new();
+    let Ok(entries) = std::fs::read_dir(&outbox) else {
+        return filed;
+    };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let Some(run) = name.strip_suffix(".xml") else {
+            // A temporary file left by a kill mid-write is replaced when the run resumes.
+            assert!(name.ends_with(".tmp"), "unexpected file {name}");
+            continue;
+        };
+        let xml = std::fs::read_to_string(&path).unwrap();
+        let document = roxmltree::Document::parse(&xml).unwrap();
+        let text = |node: roxmltree::Node<'_, '_>, name: &str| {
+            node.descendants()
+                .find(|n| n.has_tag_name((PAIN_001, name)))
+                .and_then(|n| n.text())
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(
+            text(document.root_element(), "MsgId"),
+            run,
+            "MsgId is the run id"
+        );
+        for transaction in document
+            .descendants()
+            .filter(|n| n.has_tag_name((PAIN_001, "CdtTrfTxInf")))
+        {
+            filed.push((
+                run.to_owned(),
+                text(transaction, "EndToEndId"),
+                text(transaction, "InstdAmt"),
+            ));
+        }
+    }
+    filed
+}
+
+#[test]
+fn settlement_runs_killed_at_random_points_pay_every_payee_exactly_once() {
+    const VENDORS: usize = 8;
+    const HOLDERS: usize = 6;
+    const CYCLES: u64 = 6;
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    println!("kill delays seeded with {seed}");
+    let mut random = u64::from(seed) | 1;
+    let mut next_random = move |below: u64| {
+        random ^= random << 13;
+        random ^= random >> 7;
+        random ^= random << 17;
+        random % below
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = start(dir.path());
+    let (admin, first) = admin_and_vendor(
+        &server,
+        dir.path(),
+        &json!({"name": "Shop 0", "currency": "USD", "content_domains": ["shop0.example"], "fee_ppm": 25000}),
+    );
+    let agent = new_agent();
+    let mut vendors = vec![first];
+    for n in 1..VENDORS {
+        let (status, vendor) = call(
+            &agent,
+            "POST",
+            &format!("{}/admin/v1/vendors", server.base),
+            &admin,
+            Some(&json!({"name": format!("Shop {n}"), "currency": "USD",
+                         "content_domains": [format!("shop{n}.example")], "fee_ppm": 25000})),
+        )
+        .unwrap();
+        assert_eq!(status, 201, "{vendor:?}");
+        vendors.push(vendor);
+    }
+    let bank = |n: usize| {
+        json!({"threshold": "0.01", "schedule": {"kind": "monthly", "day": 1}, "minimum": "0",
+               "bank_account": {"iban": "DE89370400440532013000", "bic": "COBADEFFXXX",
+                                "name": format!("Payee {n}")}})
+    };
+    let mut holders = Vec::new();
+    for n in 0..HOLDERS {
+        let (status, created) = call(
+            &agent,
+            "POST",
+            &format!("{}/admin/v1/rights-holders", server.base),
+            &admin,
+            Some(&json!({"name": format!("Author {n}"), "currency": "USD"})),
+        )
+        .unwrap();
+        assert_eq!(status, 201, "{created:?}");
+        let id = created["rights_holder_id"].as_str().unwrap().to_owned();
+        let url = format!("{}/admin/v1/rights-holders/{id}/settlement", server.base);
+        let (status, set) = call(&agent, "PUT", &url, &admin, Some(&bank(n))).unwrap();
+        assert_eq!(status, 200, "{set:?}");
+        holders.push(id);
+    }
+    for (n, vendor) in vendors.iter().enumerate() {
+        let id = vendor["vendor_id"].as_str().unwrap();
+        let url = format!("{}/admin/v1/vendors/{id}/settlement", server.base);
+        let (status, set) = call(&agent, "PUT", &url, &admin, Some(&bank(100 + n))).unwrap();
+        assert_eq!(status, 200, "{set:?}");
+    }
+    let session = signed_in_member(&agent, &server.base, &admin, "payer@example.com");
+    let buyers: Vec<String> = vendors
+        .iter()
+        .map(|vendor| {
+            let (status, token) = call(
+                &agent,
+                "POST",
+                &format!("{}/v1/buyer-tokens", server.base),
+                &session,
+                Some(&json!({"vendor_id": vendor["vendor_id"]})),
+            )
+            .unwrap();
+            assert_eq!(status, 201, "{token:?}");
+            token["buyer_token"].as_str().unwrap().to_owned()
+        })
+        .collect();
+
+    let mut purchases = 0_u64;
+    for cycle in 0..CYCLES {
+        // Every vendor sells, and each sale names two rights holders.
+        for (n, (vendor, buyer)) in vendors.iter().zip(&buyers).enumerate() {
+            let first = &holders[n % HOLDERS];
+            let second = &holders[(n + usize::try_from(cycle).unwrap() + 1) % HOLDERS];
+            let mut royalties = vec![json!({"rights_holder_id": first, "share_ppm": 70000})];
+            if second != first {
+                royalties.push(json!({"rights_holder_id": second, "share_ppm": 83333}));
+            }
+            let body = json!({"buyer_token": buyer, "price": format!("1.{:02}3", 10 + n),
+                "currency": "USD", "title": "t", "royalties": royalties,
+                "content_url": format!("https://shop{n}.example/{cycle}")});
+            let key = vendor["api_key"].as_str().unwrap();
+            let url = format!("{}/v1/authorize", server.base);
+            let (status, bought) = call(&agent, "POST", &url, key, Some(&body)).unwrap();
+            assert_eq!(status, 200, "{bought:?}");
+            purchases += 1;
+        }
+        // A run starts; the process is killed at a random moment of it.
+        let url = format!("{}/admin/v1/settlement-runs", server.base);
+        let runner = {
+            let (admin, url) = (admin.clone(), url.clone());
+            std::thread::spawn(move || {
+                call(
+                    &new_agent(),
+                    "POST",
+                    &url,
+                    &admin,
+                    Some(&json!({"force": true})),
+                )
+                .map(|(status, _)| status)
+                .ok()
+            })
+        };
+        let delay = next_random(40_000);
+        std::thread::sleep(Duration::from_micros(delay));
+        server.child.kill().unwrap();
+        server.child.wait().unwrap();
+        let answered = runner.join().unwrap();
+        println!("cycle {cycle}: killed after {delay} µs, the run answered {answered:?}");
+        // Start-up finishes a run the kill left open before it serves.
+        server = start(dir.path());
+    }
+    assert_eq!(purchases, CYCLES * u64::try_from(VENDORS).unwrap());
+
+    // A last run pays whatever is left; then every payee's balance is below one cent.
+    let (status, last) = call(
+        &agent,
+        "POST",
+        &format!("{}/admin/v1/settlement-runs", server.base),
+        &admin,
+        Some(&json!({"force": true})),
+    )
+    .unwrap();
+    assert_eq!(status, 201, "{last:?}");
+    let payouts = all_payouts(&agent, &server.base, &admin);
+    let filed = filed_transactions(dir.path());
+    // Every journaled payout is in exactly one payment file, with its amount, and no file
+    // holds a payout the journal does not.
+    let mut listed: std::collections::BTreeMap<String, (String, String)> =
+        std::collections::BTreeMap::new();
+    for payout in &payouts {
+        let id = payout["payout_id"].as_str().unwrap().to_owned();
+        let entry = (
+            payout["run_id"].as_str().unwrap().to_owned(),
+            payout["amount"].as_str().unwrap().to_owned(),
+        );
+        assert!(listed.insert(id, entry).is_none(), "a payout listed twice");
+    }
+    let mut in_files = std::collections::BTreeMap::new();
+    for (run, payout, amount) in &filed {
+        assert!(
+            in_files
+                .insert(payout.clone(), (run.clone(), amount.clone()))
+                .is_none(),
+            "payout {payout} is in two payment files"
+        );
+    }
+    assert_eq!(
+        listed, in_files,
+        "journaled payouts and payment files differ"
+    );
+    let runs: std::collections::BTreeSet<&String> = listed.values().map(|(run, _)| run).collect();
+    println!(
+        "{} payouts in {} runs with payouts",
+        listed.len(),
+        runs.len()
+    );
+    assert!(!payouts.is_empty());
+    // Nothing was paid twice or skipped: what each payee was paid plus what it is still
+    // owed is what it earned, and what it is owed is under a cent (never negative).
+    let (status, totals) = call(
+        &agent,
+        "GET",
+        &format!("{}/admin/v1/totals", server.base),
+        &admin,
+        None,
+    )
+    .unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(totals["conserved"], true, "{totals:?}");
+    let usd = &totals["currencies"][0];
+    let owed_vendors = micros(usd["vendors_unsettled"].as_str().unwrap());
+    let owed_holders = micros(usd["rights_holders_unsettled"].as_str().unwrap());
+    assert!(
+        (0..10_000 * i64::try_from(VENDORS).unwrap()).contains(&owed_vendors),
+        "vendors unsettled {owed_vendors}"
+    );
+    assert!(
+        (0..10_000 * i64::try_from(HOLDERS).unwrap()).contains(&owed_holders),
+        "rights holders unsettled {owed_holders}"
+    );
+    let paid: i64 = payouts
+        .iter()
+        .map(|p| micros(p["amount"].as_str().unwrap()))
+        .sum();
+    let paid_total = micros(usd["payouts_vendors"].as_str().unwrap())
+        + micros(usd["payouts_rights_holders"].as_str().unwrap());
+    assert_eq!(paid, paid_total, "payouts listed and paid in the totals");
+    for vendor in &vendors {
+        let (status, summary) = call(
+            &agent,
+            "GET",
+            &format!("{}/v1/vendors/me/summary", server.base),
+            vendor["api_key"].as_str().unwrap(),
+            None,
+        )
+        .unwrap();
+        assert_eq!(status, 200);
+        let line = &summary["currencies"][0];
+        let unsettled = micros(line["unsettled"].as_str().unwrap());
+        assert!((0..10_000).contains(&unsettled), "{line:?}");
+        assert_eq!(
+            micros(line["settled"].as_str().unwrap()) + unsettled,
+            micros(line["net_payable"].as_str().unwrap())
+        );
+    }
     stop_and_check(server, dir.path());
 }

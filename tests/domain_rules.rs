@@ -189,6 +189,7 @@ impl Member {
             new_entitlement: EntitlementId(self.fresh()),
             offer: None,
             incentives: farthing::domain::offer::IncentivePolicy::Any,
+            royalties: Vec::new(),
         }
     }
 
@@ -1306,7 +1307,7 @@ fn a_reversal_refunds_the_price_and_ends_the_entitlement() {
         .find(|e| e.authorization == authorization)
         .unwrap();
     assert!(entitlement.is_reversed());
-    let usd_ledger = ledger.ledger[&usd()];
+    let usd_ledger = &ledger.ledger[&usd()];
     assert_eq!((usd_ledger.sales, usd_ledger.gross.micros()), (0, 0));
 }
 

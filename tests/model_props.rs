@@ -605,7 +605,7 @@ impl Sim {
             self.seq += 1;
             let vendor = VENDORS
                 .iter()
-                .position(|v| Some(*v) == event.sale_vendor())
+                .position(|v| event.ledger_vendors().contains(*v))
                 .unwrap();
             assert_eq!(self.vendors[vendor].apply_sale(self.seq, event), Ok(true));
             self.vendor_log.push((vendor, self.seq, event.clone()));
@@ -1178,6 +1178,7 @@ impl Sim {
             new_entitlement: EntitlementId(self.fresh()),
             offer: None,
             incentives: farthing::domain::offer::IncentivePolicy::Any,
+            royalties: Vec::new(),
         }
     }
 
@@ -1514,7 +1515,7 @@ impl Sim {
                 .filter(|p| p.vendor == vendor.profile.id && !p.reversed)
                 .map(|p| p.price)
                 .sum();
-            let ledger = vendor.ledger.get(&usd()).copied().unwrap_or_default();
+            let ledger = vendor.ledger.get(&usd()).cloned().unwrap_or_default();
             assert_eq!(ledger.gross.micros(), u128::from(sold), "vendor gross");
             gross += u64::try_from(ledger.gross.micros()).unwrap();
         }
@@ -1545,10 +1546,22 @@ impl Sim {
             i128::from(liability),
             "incentive liability"
         );
+        let figures: Vec<_> = self
+            .vendors
+            .iter()
+            .map(|vendor| (usd(), vendor.figures(usd(), Timestamp(0))))
+            .collect();
+        let payees = farthing::domain::totals::payee_totals(
+            figures
+                .iter()
+                .map(|(currency, figures)| (*currency, figures)),
+            &farthing::domain::payouts::SettlementState::default(),
+        )
+        .unwrap();
+        let usd_payees = payees.get(&usd()).copied().unwrap_or_default();
+        assert_eq!(usd_payees.gross.micros(), u128::from(gross));
         assert_eq!(
-            usd_totals.conserved_with(farthing::domain::money::Total::from_micros(u128::from(
-                gross
-            ))),
+            usd_totals.conserved_with(&usd_payees),
             Some(true),
             "the totals fold shows money conserved"
         );

@@ -280,6 +280,7 @@ impl Spec {
             new_entitlement: self.ent,
             offer: None,
             incentives: farthing::domain::offer::IncentivePolicy::Any,
+            royalties: Vec::new(),
         }
     }
 }
@@ -1310,6 +1311,7 @@ impl Sim {
                 currency,
                 payment_method: None,
                 signup_bonus: None,
+                referral: None,
             };
             registry
                 .open_account(open, Timestamp(now))
@@ -1845,7 +1847,7 @@ impl Sim {
         }
         settle().await;
         let (totals, ledgers) = registry
-            .totals()
+            .totals(Timestamp(self.now()))
             .await
             .map_err(|e| format!("totals: {e:?}"))?;
         let want = self.model.ledgers();
@@ -1857,7 +1859,7 @@ impl Sim {
                 .ok_or_else(|| format!("vendor {} has no ledger", vendor.domain))?;
             ensure_eq!(view.sales_refused, 0, "sales refused by {}", vendor.domain);
             let (sales, gross) = view
-                .ledger
+                .figures
                 .get(&vendor.currency)
                 .map_or((0, 0), |l| (l.sales, l.gross.micros()));
             ensure_eq!(
@@ -1867,10 +1869,10 @@ impl Sim {
                 vendor.domain
             );
             let fees = gross * u128::from(vendor.fee_ppm) / 1_000_000;
-            if let Some(ledger) = view.ledger.get(&vendor.currency) {
+            if let Some(figures) = view.figures.get(&vendor.currency) {
                 ensure_eq!(
-                    ledger.net_payable(vendor.fee_ppm).micros(),
-                    gross - fees,
+                    figures.earned.micros(),
+                    i128::try_from(gross - fees).unwrap(),
                     "net of {}",
                     vendor.domain
                 );

@@ -38,6 +38,7 @@ pub fn purchase(n: u64, price_micros: u64) -> AuthorizeCommand {
         new_entitlement: EntitlementId(n),
         offer: None,
         incentives: farthing::domain::offer::IncentivePolicy::Any,
+        royalties: Vec::new(),
     }
 }
 

@@ -311,7 +311,7 @@ impl Feed {
             let next = chunk.last().map_or(from, |r| r.seq.saturating_add(1));
             let sales: Vec<(u64, Arc<Event>)> = chunk
                 .iter()
-                .filter(|recorded| recorded.event.sale_vendor() == Some(vendor))
+                .filter(|recorded| recorded.event.ledger_vendors().contains(vendor))
                 .map(|recorded| (recorded.seq, Arc::clone(&recorded.event)))
                 .collect();
             if !sales.is_empty() && addr.try_send(SalesMessage { sales }).is_err() {
@@ -361,7 +361,7 @@ impl DurableSink for Feed {
         let mut by_vendor: std::collections::BTreeMap<VendorId, Vec<(u64, Arc<Event>)>> =
             std::collections::BTreeMap::new();
         for recorded in events {
-            if let Some(vendor) = recorded.event.sale_vendor() {
+            for vendor in recorded.event.ledger_vendors().iter() {
                 by_vendor
                     .entry(vendor)
                     .or_default()

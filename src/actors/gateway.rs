@@ -12,6 +12,8 @@ use actix::prelude::SendError;
 use actix::{Actor, Addr, Handler, Message};
 use tokio::sync::oneshot;
 
+use std::collections::BTreeMap;
+
 use super::feed::TotalsView;
 use super::messages::{
     AccessGranted, AccessMessage, AccountView, Authorization, AuthorizationLookupMessage,
@@ -21,14 +23,16 @@ use super::messages::{
     FinishDepositMessage, GrantMessage, LoginLookupMessage, MemberCommand, MemberCommandMessage,
     OpenDeposits, OpenMessage, OpenVendorMessage, PendingDepositsMessage, PostOfferMessage,
     ReceiveTransferMessage, ReleaseOfferMessage, ReplyTo, ReverseMessage, SendTransferMessage,
-    SettleDepositMessage, StartDepositMessage, StartSessionMessage, TopOffNeededMessage,
-    TransferSent, VendorLedgerView, VendorViewMessage, ViewMessage, ViewOfferMessage,
+    SetVendorTermsMessage, SettleDepositMessage, StartDepositMessage, StartSessionMessage,
+    TopOffNeededMessage, TransferSent, VendorLedgerView, VendorTerms, VendorViewMessage,
+    ViewMessage, ViewOfferMessage,
 };
 use super::programs::{
     CreateGroupMessage, CreateProgramMessage, ProgramSelector, ReleaseGrantMessage,
     ReserveGrantMessage,
 };
 use super::registry::{LookupError, Registry, VendorEntry};
+use super::settlement::{SettlementCommand, SettlementMessage, StartRunMessage};
 use crate::domain::account::{
     AccessCommand, AccountState, AuthorizeCommand, DepositOutcome, OpenAccount, OpenInvalid,
     SessionExpiry, Settlement, StartDeposit, decide_open,
@@ -36,10 +40,12 @@ use crate::domain::account::{
 use crate::domain::entitlement::ContentKey;
 use crate::domain::event::Origin;
 use crate::domain::ids::{
-    AccountId, AuthorizationId, DepositId, LoginId, OfferId, SessionId, VendorId,
+    AccountId, AuthorizationId, DepositId, LoginId, OfferId, PayoutId, SessionId, SettlementRunId,
+    VendorId,
 };
-use crate::domain::money::{Amount, Balance, Currency};
+use crate::domain::money::{Amount, Balance, Currency, NetTotal};
 use crate::domain::offer::Offer;
+use crate::domain::payouts::{Payee, RunScope, SettlementEvent};
 use crate::domain::reject::Reject;
 use crate::domain::seed::{Seed, seed_events};
 use crate::domain::time::Timestamp;
@@ -768,11 +774,12 @@ impl Registry {
     pub async fn vendor_ledger(
         &self,
         vendor: &VendorEntry,
+        now: Timestamp,
     ) -> Result<VendorLedgerView, GatewayError> {
         let (reply, answer) = oneshot::channel();
         vendor
             .addr
-            .try_send(VendorViewMessage { reply })
+            .try_send(VendorViewMessage { now, reply })
             .map_err(|_| GatewayError::from(Fault::Overloaded))?;
         answer.await.map_err(|_| GatewayError::from(Fault::Stopped))
     }
@@ -781,12 +788,80 @@ impl Registry {
     ///
     /// # Errors
     /// Faults.
-    pub async fn totals(&self) -> Result<(TotalsView, Vec<VendorLedgerView>), GatewayError> {
+    pub async fn totals(
+        &self,
+        now: Timestamp,
+    ) -> Result<(TotalsView, Vec<VendorLedgerView>), GatewayError> {
         let members = self.feed().totals();
+        let ledgers = self.vendor_ledgers(now).await?;
+        Ok((members, ledgers))
+    }
+
+    /// Every vendor's ledger as of `now`.
+    ///
+    /// # Errors
+    /// Faults.
+    pub async fn vendor_ledgers(
+        &self,
+        now: Timestamp,
+    ) -> Result<Vec<VendorLedgerView>, GatewayError> {
         let mut ledgers = Vec::new();
         for vendor in self.vendors() {
-            ledgers.push(self.vendor_ledger(&vendor).await?);
+            ledgers.push(self.vendor_ledger(&vendor, now).await?);
         }
-        Ok((members, ledgers))
+        Ok(ledgers)
+    }
+
+    /// Journals a settlement command (rights holders, settings, finishing a run, a return);
+    /// answers once durable.
+    ///
+    /// # Errors
+    /// The domain's `Reject`, faults.
+    pub async fn settlement_command(&self, command: SettlementCommand) -> Result<(), GatewayError> {
+        let addr = self.settlement()?;
+        ask(&addr, |reply| SettlementMessage { command, reply }).await
+    }
+
+    /// Starts a settlement run: its payouts are decided and journaled; answers the
+    /// `RunStarted` event once durable (`None`: a `quiet` run found nothing to do).
+    ///
+    /// # Errors
+    /// `SettlementRunInProgress`, faults.
+    pub async fn start_settlement_run(
+        &self,
+        run: SettlementRunId,
+        earned: BTreeMap<(Payee, Currency), NetTotal>,
+        scope: RunScope,
+        payout_ids: Vec<PayoutId>,
+        quiet: bool,
+    ) -> Result<Option<SettlementEvent>, GatewayError> {
+        let addr = self.settlement()?;
+        ask(&addr, |reply| StartRunMessage {
+            run,
+            earned,
+            scope,
+            payout_ids,
+            quiet,
+            reply,
+        })
+        .await
+    }
+
+    /// Sets a vendor's fee schedule or commission rates; answers once durable.
+    ///
+    /// # Errors
+    /// Faults.
+    pub async fn set_vendor_terms(
+        &self,
+        vendor: &VendorEntry,
+        terms: VendorTerms,
+        now: Timestamp,
+    ) -> Result<(), GatewayError> {
+        ask(&vendor.addr, |reply| SetVendorTermsMessage {
+            terms,
+            now,
+            reply,
+        })
+        .await
     }
 }

@@ -8,12 +8,13 @@ use tokio::sync::oneshot;
 use crate::domain::account::{AccessCommand, AuthorizeCommand, SessionExpiry};
 use crate::domain::entitlement::Entitlement;
 use crate::domain::event::{Event, Origin};
-use crate::domain::ids::{AuthorizationId, LoginId, SessionId};
+use crate::domain::fees::{CommissionRates, FeeSchedule};
+use crate::domain::ids::{AuthorizationId, LoginId, RightsHolderId, SessionId};
 use crate::domain::limits::Limits;
-use crate::domain::money::{Amount, Balance, Currency};
+use crate::domain::money::{Amount, Balance, Currency, Total};
 use crate::domain::reject::Reject;
 use crate::domain::time::Timestamp;
-use crate::domain::vendor::{Ledger, VendorProfile};
+use crate::domain::vendor::{LedgerFigures, VendorProfile};
 use crate::storage::port::StorageError;
 
 /// Why the system could not decide (as opposed to a business `Reject`).
@@ -488,18 +489,47 @@ pub struct FeedCoveredMessage {
 pub struct VendorLedgerView {
     /// Registration.
     pub profile: VendorProfile,
-    /// Sales per currency.
-    pub ledger: std::collections::BTreeMap<Currency, Ledger>,
+    /// Every term of what it earned, per currency.
+    pub figures: std::collections::BTreeMap<Currency, LedgerFigures>,
+    /// What its sales accrued to each rights holder, per currency (rounded down per pair).
+    pub royalties: Vec<(Currency, RightsHolderId, Total)>,
+    /// The fee schedule in effect now.
+    pub fee_schedule: FeeSchedule,
+    /// The commission rates in effect now.
+    pub commission: CommissionRates,
     /// Sales the ledger could not take (non-zero means totals will not balance).
     pub sales_refused: u64,
 }
 
-/// Read a vendor's ledger.
+/// Read a vendor's ledger as of `now` (which picks the fee period in progress).
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct VendorViewMessage {
+    /// The instant the figures are for.
+    pub now: Timestamp,
     /// Answers the view.
     pub reply: oneshot::Sender<VendorLedgerView>,
+}
+
+/// A change an operator makes to a vendor's terms.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VendorTerms {
+    /// Its fee schedule, checked at the edge.
+    FeeSchedule(FeeSchedule),
+    /// Its commission rates.
+    Commission(CommissionRates),
+}
+
+/// Set a vendor's terms: the actor decides, journals, and answers once durable.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SetVendorTermsMessage {
+    /// The change.
+    pub terms: VendorTerms,
+    /// When.
+    pub now: Timestamp,
+    /// Answers once durable.
+    pub reply: ReplyTo<()>,
 }
 
 /// Journal a newly registered vendor's registration (its actor was built from it).

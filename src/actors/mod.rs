@@ -1,7 +1,8 @@
 //! Actors: thin shells around the domain. Each account and vendor is an actix actor that
 //! serializes its own state changes; the registry finds them; shards place them on threads;
 //! the feed hands durable sales to vendors; the programs actor keeps incentive programs and
-//! their budgets; the gateway is the edges' one door in.
+//! their budgets; the settlement actor keeps rights holders, payees and payouts; the gateway
+//! is the edges' one door in.
 //! No business rule lives here: handlers call `decide`/`apply` and move data.
 
 pub mod account;
@@ -10,5 +11,6 @@ pub mod gateway;
 pub mod messages;
 pub mod programs;
 pub mod registry;
+pub mod settlement;
 pub mod shards;
 pub mod vendor;

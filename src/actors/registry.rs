@@ -14,11 +14,13 @@ use super::account::{AccountActor, AccountEnv};
 use super::feed::Feed;
 use super::messages::Fault;
 use super::programs::ProgramsActor;
+use super::settlement::{PublishedSettlement, SettlementActor};
 use super::shards::Shards;
 use super::vendor::{VendorActor, VendorEnv};
 use crate::domain::account::AccountState;
 use crate::domain::ids::{AccountId, OfferId, VendorId};
 use crate::domain::incentive::ProgramsState;
+use crate::domain::payouts::SettlementState;
 use crate::domain::vendor::{VendorProfile, VendorState};
 use crate::metrics as names;
 use crate::storage::recovery;
@@ -72,6 +74,8 @@ pub struct Registry {
     offers: OfferIndex,
     feed: Arc<Feed>,
     programs: std::sync::OnceLock<Addr<ProgramsActor>>,
+    settlement: std::sync::OnceLock<Addr<SettlementActor>>,
+    settled: PublishedSettlement,
 }
 
 impl Registry {
@@ -93,6 +97,8 @@ impl Registry {
             offers: Arc::new(DashMap::new()),
             feed,
             programs: std::sync::OnceLock::new(),
+            settlement: std::sync::OnceLock::new(),
+            settled: PublishedSettlement::default(),
         }
     }
 
@@ -113,6 +119,32 @@ impl Registry {
     /// `Fault::Stopped` before it was started.
     pub fn programs(&self) -> Result<Addr<ProgramsActor>, LookupError> {
         self.programs.get().cloned().ok_or(Fault::Stopped.into())
+    }
+
+    /// Starts the settlement actor on the recovered state, after `position` of its events.
+    /// Once; a second call is ignored.
+    pub fn start_settlement(&self, state: SettlementState, position: u64) {
+        let journal = Arc::clone(&self.env.journal);
+        let clock = self.env.clock.clone();
+        let published = Arc::clone(&self.settled);
+        let addr = SettlementActor::start_in_arbiter(self.shards.for_id(0), move |_| {
+            SettlementActor::new(state, position, journal, clock, published)
+        });
+        let _ = self.settlement.set(addr);
+    }
+
+    /// The settlement actor.
+    ///
+    /// # Errors
+    /// `Fault::Stopped` before it was started.
+    pub fn settlement(&self) -> Result<Addr<SettlementActor>, LookupError> {
+        self.settlement.get().cloned().ok_or(Fault::Stopped.into())
+    }
+
+    /// The settlement state as the actor last published it.
+    #[must_use]
+    pub fn settled(&self) -> Arc<SettlementState> {
+        Arc::clone(&self.settled.read())
     }
 
     /// What account actors share.

@@ -17,8 +17,8 @@ use actix::{Actor, AsyncContext, Context, Handler};
 use super::account::{DurableWait, SnapshotProgress, durable_wait};
 use super::messages::{
     ClaimOfferMessage, CommandError, FeedCoveredMessage, OpenVendorMessage, PostOfferMessage,
-    ReleaseOfferMessage, ReplyTo, SalesMessage, VendorLedgerView, VendorViewMessage,
-    ViewOfferMessage,
+    ReleaseOfferMessage, ReplyTo, SalesMessage, SetVendorTermsMessage, VendorLedgerView,
+    VendorTerms, VendorViewMessage, ViewOfferMessage,
 };
 use super::registry::OfferIndex;
 use crate::clock::Clock;
@@ -208,11 +208,47 @@ impl Handler<VendorViewMessage> for VendorActor {
     type Result = ();
 
     fn handle(&mut self, message: VendorViewMessage, _: &mut Context<Self>) {
+        let state = &self.state;
         let _ = message.reply.send(VendorLedgerView {
-            profile: self.state.profile.clone(),
-            ledger: self.state.ledger.clone(),
-            sales_refused: self.state.sales_refused,
+            profile: state.profile.clone(),
+            figures: state
+                .ledger
+                .keys()
+                .map(|currency| (*currency, state.figures(*currency, message.now)))
+                .collect(),
+            royalties: state
+                .ledger
+                .iter()
+                .flat_map(|(currency, ledger)| {
+                    ledger
+                        .royalties
+                        .iter()
+                        .map(|(holder, exact)| (*currency, *holder, exact.floor()))
+                })
+                .collect(),
+            fee_schedule: state.fee_schedules.current().clone(),
+            commission: *state.commissions.current(),
+            sales_refused: state.sales_refused,
         });
+    }
+}
+
+impl Handler<SetVendorTermsMessage> for VendorActor {
+    type Result = ();
+
+    fn handle(&mut self, message: SetVendorTermsMessage, _: &mut Context<Self>) {
+        let event = match message.terms {
+            VendorTerms::FeeSchedule(schedule) => {
+                self.state.decide_set_fee_schedule(schedule, message.now)
+            }
+            VendorTerms::Commission(rates) => self.state.decide_set_commission(rates, message.now),
+        };
+        match self.journal(vec![event], 0) {
+            Ok(wait) => Self::reply_after(wait, message.reply),
+            Err(error) => {
+                let _ = message.reply.send(Err(error));
+            }
+        }
     }
 }
 

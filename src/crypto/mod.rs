@@ -11,11 +11,13 @@
 //! Key material never gets a `Debug` impl and is zeroized when dropped (STYLE §3.10, rule 13).
 
 pub mod boot;
+pub mod data_key;
 pub mod locator;
 pub mod secret;
 pub mod token;
 
 pub use boot::BootEpoch;
+pub use data_key::DataKey;
 pub use locator::LocatorKey;
 pub use secret::{
     AdminKey, ApiKeyDigest, PseudonymKey, generate_api_key, load_or_create_admin_key,

@@ -23,6 +23,7 @@ use super::money::{Amount, Balance, Currency};
 use super::offer::IncentivePolicy;
 use super::payment_method::{PAYMENT_METHODS_MAX, Rail, SavedMethod};
 use super::reject::Reject;
+use super::royalty::{Royalty, SaleParties};
 use super::time::{MemberZone, Timestamp};
 use super::vec_map::{VecMap, VecSet};
 
@@ -275,6 +276,31 @@ pub struct AccountState {
     /// What incentives paid of each purchase they paid for (only those), so a reversal gives
     /// it back to the grants it came from.
     pub incentive_paid: BTreeMap<EntitlementId, Vec<Grant>>,
+    /// The vendor that referred the member and until when it earns on their purchases.
+    pub referral: Option<Referral>,
+    /// The rights holders and referrer of each purchase that had any, so a reversal takes
+    /// their parts back too.
+    pub sale_parties: BTreeMap<EntitlementId, SaleParties>,
+}
+
+/// A member's referral by a vendor ([0143], [0211]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Referral {
+    /// The referring vendor.
+    pub vendor: VendorId,
+    /// Its purchases earn the vendor a commission until then.
+    pub until: Timestamp,
+}
+
+impl Referral {
+    /// A referral by `vendor` made `now`, earning for `months` calendar months.
+    #[must_use]
+    pub fn starting(vendor: VendorId, now: Timestamp, months: u32) -> Referral {
+        Referral {
+            vendor,
+            until: now.plus_months(months),
+        }
+    }
 }
 
 /// A deposit started and not finished: what the processor is (or was) asked to charge.
@@ -288,6 +314,8 @@ pub struct PendingDeposit {
     pub method: SavedMethod,
     /// When it started.
     pub started_at: Timestamp,
+    /// The vendor whose site it was bought on, if any.
+    pub via: Option<VendorId>,
 }
 
 /// A member's request to charge their saved payment method and credit a wallet, parsed at
@@ -417,6 +445,8 @@ pub struct OpenAccount {
     pub payment_method: Option<SavedMethod>,
     /// The signup bonus of the registration's currency, if it has one ([0116]).
     pub signup_bonus: Option<Grant>,
+    /// The vendor whose referral link the member came through, if any.
+    pub referral: Option<Referral>,
 }
 
 /// A field of a registration breaks its rule.
@@ -490,6 +520,14 @@ pub fn decide_open(command: OpenAccount, now: Timestamp) -> Result<Vec<Event>, O
             redeemed: false,
         });
     }
+    if let Some(referral) = command.referral {
+        events.push(Event::ReferralRecorded {
+            account: command.account,
+            vendor: referral.vendor,
+            until: referral.until,
+            at: now,
+        });
+    }
     Ok(events)
 }
 
@@ -521,6 +559,8 @@ pub struct AuthorizeCommand {
     /// Which of the member's incentive grants may pay: the offer's `incentive_ids` (any, for
     /// an authorize without an offer).
     pub incentives: IncentivePolicy,
+    /// Rights holders owed a share of the price (checked at the edge).
+    pub royalties: Vec<Royalty>,
 }
 
 /// What an authorize decided.
@@ -585,6 +625,8 @@ impl AccountState {
             grants: VecMap::new(),
             redeemed: VecSet::new(),
             incentive_paid: BTreeMap::new(),
+            referral: None,
+            sale_parties: BTreeMap::new(),
         }
     }
 
@@ -603,6 +645,7 @@ impl AccountState {
             self.idempotency.len(),
             self.grants.len(),
             self.incentive_paid.len(),
+            self.sale_parties.len(),
         ]
         .into_iter()
         .fold(0_usize, usize::saturating_add);
@@ -857,6 +900,7 @@ impl AccountState {
                 currency: pending.currency,
                 amount: pending.amount,
                 charge_reference: reference.clone(),
+                via: pending.via,
                 at: now,
             },
             DepositOutcome::Pending(reference) => Event::DepositAccepted {
@@ -901,6 +945,7 @@ impl AccountState {
                 deposit,
                 currency: unsettled.currency,
                 amount: unsettled.amount,
+                via: unsettled.via,
                 at: now,
             },
             Settlement::Returned(reason) => {
@@ -1447,6 +1492,13 @@ impl AccountState {
                 idempotency_expired,
                 offer: command.offer,
                 incentives,
+                parties: SaleParties {
+                    royalties: command.royalties.clone(),
+                    referrer: self
+                        .referral
+                        .filter(|referral| referral.until > now)
+                        .map(|referral| referral.vendor),
+                },
                 at: now,
             },
         ))))
@@ -1682,6 +1734,12 @@ impl AccountState {
             currency: entitlement.currency,
             refund: entitlement.price,
             incentives,
+            purchased_at: entitlement.purchased_at,
+            parties: self
+                .sale_parties
+                .get(&entitlement.id)
+                .cloned()
+                .unwrap_or_default(),
             reason: reason.to_owned(),
             by,
             at: now,
@@ -1794,6 +1852,13 @@ impl AccountState {
                     }
                 }
                 self.incentive_paid.remove(entitlement);
+                self.sale_parties.remove(entitlement);
+            }
+            Event::ReferralRecorded { vendor, until, .. } => {
+                self.referral = Some(Referral {
+                    vendor: *vendor,
+                    until: *until,
+                });
             }
             Event::IncentiveGranted {
                 grant, redeemed, ..
@@ -1851,6 +1916,7 @@ impl AccountState {
                 currency,
                 amount,
                 method,
+                via,
                 at,
                 ..
             } => {
@@ -1861,6 +1927,7 @@ impl AccountState {
                         amount: *amount,
                         method: method.clone(),
                         started_at: *at,
+                        via: *via,
                     },
                 );
                 assert!(
@@ -1994,9 +2061,12 @@ impl AccountState {
             Event::VendorRegistered(_)
             | Event::OfferPosted(_)
             | Event::OffersPruned { .. }
+            | Event::FeeScheduleSet { .. }
+            | Event::CommissionSet { .. }
             | Event::VendorGroupCreated(_)
+            | Event::Settlement(_)
             | Event::ProgramCreated(_) => {
-                unreachable!("vendor and program events have no account")
+                unreachable!("vendor, program and settlement events have no account")
             }
         }
         self.assert_touched(event);
@@ -2069,6 +2139,10 @@ impl AccountState {
         if !authorized.incentives.is_empty() {
             self.incentive_paid
                 .insert(entitlement.id, authorized.incentives.clone());
+        }
+        if !authorized.parties.is_empty() {
+            self.sale_parties
+                .insert(entitlement.id, authorized.parties.clone());
         }
         let key = (authorized.login, currency);
         let spending = self.spending.get(&key).cloned().unwrap_or_default();

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::account::{Login, Session, TopOff};
 use super::entitlement::Entitlement;
+use super::fees::{CommissionRates, FeeSchedule};
 use super::ids::{
     AccountId, AuthorizationId, CashOutId, DepositId, EntitlementId, GrantId, LoginId, OfferId,
     Owner, PaymentMethodId, SessionId, TransferId, VendorId,
@@ -15,6 +16,8 @@ use super::limits::Limits;
 use super::money::{Amount, Currency};
 use super::offer::Offer;
 use super::payment_method::SavedMethod;
+use super::payouts::SettlementEvent;
+use super::royalty::SaleParties;
 use super::time::Timestamp;
 use super::vendor::VendorProfile;
 
@@ -136,6 +139,11 @@ pub enum Event {
         refund: Amount,
         /// The grants the purchase spent, each with what it took (empty: none).
         incentives: Vec<Grant>,
+        /// When the purchase was made: its month's fee base is what the reversal lowers.
+        purchased_at: Timestamp,
+        /// The purchase's rights holders and referrer: their royalties and commission are
+        /// taken back with it.
+        parties: SaleParties,
         /// Why, as the admin wrote it.
         reason: String,
         /// Who reversed it (the audit trail).
@@ -207,6 +215,8 @@ pub enum Event {
         amount: Amount,
         /// The processor's reference for the charge, for reconciliation.
         charge_reference: String,
+        /// The vendor whose site the funds were bought on, if any (it earns a commission).
+        via: Option<VendorId>,
         /// When.
         at: Timestamp,
     },
@@ -236,6 +246,9 @@ pub enum Event {
         currency: Currency,
         /// Amount settled.
         amount: Amount,
+        /// The vendor whose site the debit was started on, if any (it earns a commission
+        /// now that the money arrived).
+        via: Option<VendorId>,
         /// When.
         at: Timestamp,
     },
@@ -368,6 +381,39 @@ pub enum Event {
         /// When.
         at: Timestamp,
     },
+    /// The member registered through a vendor's referral link ([0143], [0211]): the vendor
+    /// earns a commission on the member's purchases until `until`.
+    ReferralRecorded {
+        /// The account.
+        account: AccountId,
+        /// The referring vendor.
+        vendor: VendorId,
+        /// When the referral stops earning.
+        until: Timestamp,
+        /// When.
+        at: Timestamp,
+    },
+    /// An operator set a vendor's fee schedule ([0203]-[0204]): it prices the period it is
+    /// set in and those after.
+    FeeScheduleSet {
+        /// The vendor.
+        vendor: VendorId,
+        /// The schedule.
+        schedule: FeeSchedule,
+        /// When.
+        at: Timestamp,
+    },
+    /// An operator set a vendor's commission rates ([0149], [0211]).
+    CommissionSet {
+        /// The vendor.
+        vendor: VendorId,
+        /// The rates.
+        rates: CommissionRates,
+        /// When.
+        at: Timestamp,
+    },
+    /// A change of the settlement stream: rights holders, payees' settings, runs, payouts.
+    Settlement(Box<SettlementEvent>),
     /// An operator created a vendor group.
     VendorGroupCreated(Box<VendorGroup>),
     /// An operator (MSP or group scope) or a vendor (its own) created an incentive program.
@@ -395,6 +441,34 @@ pub struct InTransit {
     pub sent_at: Timestamp,
     /// When this event happened (for `TransferSent`, the same as `sent_at`).
     pub at: Timestamp,
+}
+
+/// The vendors an event is for (see [`Event::ledger_vendors`]): at most two, each once.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LedgerVendors([Option<VendorId>; 2]);
+
+impl LedgerVendors {
+    fn of(first: Option<VendorId>, second: Option<VendorId>) -> LedgerVendors {
+        let second = second.filter(|vendor| Some(*vendor) != first);
+        LedgerVendors([first, second])
+    }
+
+    /// Each vendor once.
+    pub fn iter(&self) -> impl Iterator<Item = VendorId> + '_ {
+        self.0.iter().flatten().copied()
+    }
+
+    /// Whether `vendor` is one of them.
+    #[must_use]
+    pub fn contains(&self, vendor: VendorId) -> bool {
+        self.iter().any(|v| v == vendor)
+    }
+
+    /// True when the event is for no vendor.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.iter().next().is_none()
+    }
 }
 
 /// A change to the set of transfers in transit (see [`Event::transfer_step`]).
@@ -451,6 +525,8 @@ pub struct Authorized {
     /// The grants that paid (part of) the price, each with what it took, in the order they
     /// paid; the paid balance (then the credit line) paid the rest.
     pub incentives: Vec<Grant>,
+    /// Its rights holders and the member's referrer, if any.
+    pub parties: SaleParties,
     /// When.
     pub at: Timestamp,
 }
@@ -493,14 +569,18 @@ impl Event {
             | Event::TopOffSet { account, .. }
             | Event::IncentiveGranted { account, .. }
             | Event::IncentiveExpired { account, .. }
+            | Event::ReferralRecorded { account, .. }
             | Event::CashedOut { account, .. } => Owner::Account(*account),
             Event::VendorGroupCreated(_) | Event::ProgramCreated(_) => Owner::Programs,
+            Event::Settlement(_) => Owner::Settlement,
             Event::Authorized(authorized) => Owner::Account(authorized.account),
             Event::TransferSent(sent) => Owner::Account(sent.from),
             Event::TransferReceived(received) => Owner::Account(received.to),
             Event::VendorRegistered(profile) => Owner::Vendor(profile.id),
             Event::OfferPosted(offer) => Owner::Vendor(offer.vendor),
-            Event::OffersPruned { vendor, .. } => Owner::Vendor(*vendor),
+            Event::OffersPruned { vendor, .. }
+            | Event::FeeScheduleSet { vendor, .. }
+            | Event::CommissionSet { vendor, .. } => Owner::Vendor(*vendor),
         }
     }
 
@@ -509,17 +589,25 @@ impl Event {
     pub fn account(&self) -> Option<AccountId> {
         match self.owner() {
             Owner::Account(account) => Some(account),
-            Owner::Vendor(_) | Owner::Programs => None,
+            Owner::Vendor(_) | Owner::Programs | Owner::Settlement => None,
         }
     }
 
-    /// The vendor whose sales ledger this account event changes (a purchase or a reversal).
+    /// The vendors whose ledgers this account event changes: the seller of a purchase or a
+    /// reversal and the buyer's referrer, or the vendor funds were bought through.
     #[must_use]
-    pub fn sale_vendor(&self) -> Option<VendorId> {
+    pub fn ledger_vendors(&self) -> LedgerVendors {
         match self {
-            Event::Authorized(authorized) => Some(authorized.vendor),
-            Event::Reversed { vendor, .. } => Some(*vendor),
-            _ => None,
+            Event::Authorized(authorized) => {
+                LedgerVendors::of(Some(authorized.vendor), authorized.parties.referrer)
+            }
+            Event::Reversed {
+                vendor, parties, ..
+            } => LedgerVendors::of(Some(*vendor), parties.referrer),
+            Event::DepositCredited { via, .. } | Event::DepositSettled { via, .. } => {
+                LedgerVendors::of(*via, None)
+            }
+            _ => LedgerVendors::default(),
         }
     }
 
@@ -585,8 +673,12 @@ impl Event {
             | Event::RequestKept { at, .. }
             | Event::TopOffSet { at, .. }
             | Event::IncentiveExpired { at, .. }
+            | Event::ReferralRecorded { at, .. }
+            | Event::FeeScheduleSet { at, .. }
+            | Event::CommissionSet { at, .. }
             | Event::CashedOut { at, .. } => *at,
             Event::IncentiveGranted { grant, .. } => grant.granted_at,
+            Event::Settlement(change) => change.at(),
             Event::VendorGroupCreated(group) => group.created_at,
             Event::ProgramCreated(program) => program.created_at,
             Event::OfferPosted(offer) => offer.posted_at,

@@ -113,6 +113,18 @@ define_id!(
     VendorGroupId, "vg"
 );
 define_id!(
+    /// A rights holder (author, publisher, artist) whose royalties sales accrue ([0266]).
+    RightsHolderId, "rh"
+);
+define_id!(
+    /// One settlement run: what it paid and its payment file ([0152], [0205]).
+    SettlementRunId, "run"
+);
+define_id!(
+    /// One payout of a settlement run to one payee in one currency.
+    PayoutId, "pay"
+);
+define_id!(
     /// A payment method the member saved: a card or a bank account, by its processor token.
     PaymentMethodId, "pm"
 );
@@ -130,6 +142,9 @@ pub enum Owner {
     /// The incentive programs and vendor groups: one stream for the whole service, so
     /// program codes are unique and budgets are counted in one place.
     Programs,
+    /// Rights holders, payees' settlement settings, settlement runs and their payouts: one
+    /// stream, so one run at a time pays each payee from one count of what was paid.
+    Settlement,
 }
 
 impl fmt::Display for Owner {
@@ -138,6 +153,7 @@ impl fmt::Display for Owner {
             Owner::Account(id) => id.fmt(f),
             Owner::Vendor(id) => id.fmt(f),
             Owner::Programs => f.write_str("programs"),
+            Owner::Settlement => f.write_str("settlement"),
         }
     }
 }

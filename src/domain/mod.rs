@@ -5,9 +5,11 @@
 #![deny(clippy::arithmetic_side_effects, clippy::float_arithmetic)]
 
 pub mod account;
+pub mod bank;
 pub mod cash_out;
 pub mod entitlement;
 pub mod event;
+pub mod fees;
 pub mod ids;
 pub mod incentive;
 pub mod kept;
@@ -15,8 +17,11 @@ pub mod limits;
 pub mod money;
 pub mod offer;
 pub mod payment_method;
+pub mod payouts;
 pub mod reject;
+pub mod royalty;
 pub mod seed;
+pub mod settlement;
 pub mod time;
 pub mod totals;
 pub mod vec_map;

@@ -25,6 +25,7 @@ use super::entitlement::{ContentKey, ContentUrl, Terms};
 use super::ids::{OfferId, VendorId};
 use super::money::{Amount, Currency};
 use super::reject::Reject;
+use super::royalty::{RoyaltiesInvalid, Royalty, check_royalties};
 use super::time::Timestamp;
 use super::vendor::VendorProfile;
 
@@ -55,6 +56,8 @@ pub struct OfferDraft {
     pub valid_days: Option<u32>,
     /// Valid for this many hours after purchase.
     pub valid_hours: Option<u32>,
+    /// Rights holders owed a share of the price ([0266]-[0271]).
+    pub royalties: Vec<Royalty>,
 }
 
 /// Checked terms of a sale: what is charged and what it entitles to.
@@ -74,6 +77,8 @@ pub struct OfferTerms {
     pub content: ContentKey,
     /// Views and expiry of the entitlement.
     pub terms: Terms,
+    /// Rights holders owed a share of the price.
+    pub royalties: Vec<Royalty>,
 }
 
 /// Why a draft cannot be sold.
@@ -151,6 +156,17 @@ impl OfferDraft {
         }
         let valid_days = at_least_one(self.valid_days, "valid_days")?;
         let valid_hours = at_least_one(self.valid_hours, "valid_hours")?;
+        if let Err(invalid) = check_royalties(&self.royalties) {
+            return Err(OfferInvalid::Field {
+                param: "royalties",
+                rule: match invalid {
+                    RoyaltiesInvalid::TooMany => "at most 8 rights holders",
+                    RoyaltiesInvalid::Share => "share_ppm is 1 to 1000000",
+                    RoyaltiesInvalid::Repeated => "each rights holder at most once",
+                    RoyaltiesInvalid::ExceedPrice => "the shares together may not exceed the price",
+                },
+            });
+        }
         if self.currency != vendor.currency {
             return Err(OfferInvalid::CurrencyMismatch);
         }
@@ -175,6 +191,7 @@ impl OfferDraft {
                 valid_days,
                 valid_hours,
             },
+            royalties: self.royalties,
         })
     }
 }
@@ -235,6 +252,8 @@ pub struct Offer {
     pub posted_at: Timestamp,
     /// When it stops being buyable.
     pub expires_at: Timestamp,
+    /// Rights holders owed a share of the price.
+    pub royalties: Vec<Royalty>,
 }
 
 /// Where an offer is in its life.
@@ -449,6 +468,7 @@ mod tests {
             cancel_url: "https://news.example/".to_owned(),
             posted_at: Timestamp(0),
             expires_at: Timestamp(expires_at),
+            royalties: Vec::new(),
         }
     }
 
@@ -547,6 +567,7 @@ mod tests {
             expires_at: Some(Timestamp(1_001)),
             valid_days: Some(1),
             valid_hours: Some(1),
+            royalties: Vec::new(),
         }
     }
 

@@ -136,6 +136,27 @@ pub enum Reject {
     /// As many grants held, codes redeemed, programs or groups as allowed.
     #[error("too many incentives")]
     IncentiveQuotaExceeded,
+    /// Another settlement run has not finished: one run at a time.
+    #[error("a settlement run is in progress")]
+    SettlementRunInProgress,
+    /// No settlement run has this id.
+    #[error("unknown settlement run")]
+    SettlementRunUnknown,
+    /// No rights holder has this id.
+    #[error("unknown rights holder")]
+    RightsHolderUnknown,
+    /// The rights holder exists, or the service holds as many as allowed.
+    #[error("the rights holder exists or too many are registered")]
+    RightsHolderExists,
+    /// No payout has this id.
+    #[error("unknown payout")]
+    PayoutUnknown,
+    /// The bank returned this payout before.
+    #[error("the payout was returned already")]
+    PayoutReturnedAlready,
+    /// A name or reason is empty, too long or holds control characters.
+    #[error("the text is empty, too long or not printable")]
+    TextInvalid,
 }
 
 impl Reject {
@@ -188,6 +209,13 @@ impl Reject {
         Reject::IncentiveCodeTaken,
         Reject::VendorGroupUnknown,
         Reject::IncentiveQuotaExceeded,
+        Reject::SettlementRunInProgress,
+        Reject::SettlementRunUnknown,
+        Reject::RightsHolderUnknown,
+        Reject::RightsHolderExists,
+        Reject::PayoutUnknown,
+        Reject::PayoutReturnedAlready,
+        Reject::TextInvalid,
     ];
 
     /// The stable code that clients match on.
@@ -241,6 +269,13 @@ impl Reject {
             Reject::IncentiveCodeTaken => "incentive_code_taken",
             Reject::VendorGroupUnknown => "vendor_group_unknown",
             Reject::IncentiveQuotaExceeded => "incentive_quota_exceeded",
+            Reject::SettlementRunInProgress => "settlement_run_in_progress",
+            Reject::SettlementRunUnknown => "settlement_run_unknown",
+            Reject::RightsHolderUnknown => "rights_holder_unknown",
+            Reject::RightsHolderExists => "rights_holder_exists",
+            Reject::PayoutUnknown => "payout_unknown",
+            Reject::PayoutReturnedAlready => "payout_returned_already",
+            Reject::TextInvalid => "text_invalid",
         }
     }
 }

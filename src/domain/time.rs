@@ -26,6 +26,30 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// The same instant `months` calendar months later in UTC (the 31st becomes the month's
+    /// last day when the later month is shorter), saturating at the calendar's end.
+    #[must_use]
+    pub fn plus_months(self, months: u32) -> Timestamp {
+        let clamped = self.0.clamp(
+            jiff::Timestamp::MIN.as_millisecond(),
+            jiff::Timestamp::MAX.as_millisecond(),
+        );
+        let Ok(start) = jiff::Timestamp::from_millisecond(clamped) else {
+            return Timestamp(i64::MAX);
+        };
+        let Ok(span) = jiff::Span::new().try_months(i64::from(months)) else {
+            return Timestamp(i64::MAX);
+        };
+        start
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .checked_add(span)
+            .map_or(Timestamp(i64::MAX), |later| {
+                Timestamp(later.timestamp().as_millisecond())
+            })
+    }
+}
+
 /// Milliseconds in an hour and a day, for entitlement terms.
 pub const HOUR_MS: u64 = 3_600_000;
 /// Milliseconds in a day (a UTC day: "valid for N days" counts 24-hour periods).

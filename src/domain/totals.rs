@@ -14,6 +14,8 @@ use super::event::Event;
 use super::ids::ProgramId;
 use super::incentive::{Funder, spent_total};
 use super::money::{Currency, NetTotal, Total};
+use super::payouts::SettlementState;
+use super::vendor::LedgerFigures;
 
 /// The members' money in one currency.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -86,20 +88,121 @@ impl MemberTotals {
             .checked_sub(self.incentives_expired.to_net()?)
     }
 
-    /// The conservation rule in one currency, given what its vendors sold: money that came
-    /// in and stayed (less what cash-outs paid out) equals what members hold (net of debts)
-    /// plus what vendors sold less what incentives paid of it, plus the cash-out charges the
-    /// service kept. `None` when a term overflows (then it cannot be shown to hold).
+    /// The conservation rule of DESIGN §2 in one currency: the MSP's cash (deposits that
+    /// stayed, less cash-outs and payouts paid) equals what it owes (members' balances and
+    /// transfers in transit less their debts, vendors' and rights holders' unsettled amounts)
+    /// plus its own equity (fees and cash-out charges, less commissions and the incentives it
+    /// funded). `None` when a term overflows (then it cannot be shown to hold).
     #[must_use]
-    pub fn conserved_with(&self, vendor_gross: Total) -> Option<bool> {
-        let owed = vendor_gross
-            .to_net()?
-            .checked_sub(self.incentives_spent()?.to_net()?)?
-            .checked_add(self.held()?)?
-            .checked_add(self.cash_out_charges.to_net()?)?;
-        let kept = self.money_in()?.checked_sub(self.cash_outs.to_net()?)?;
-        Some(kept == owed)
+    pub fn conserved_with(&self, payees: &PayeeTotals) -> Option<bool> {
+        let cash = self
+            .money_in()?
+            .checked_sub(self.cash_outs.to_net()?)?
+            .checked_sub(payees.payouts()?.to_net()?)?;
+        let owed = self
+            .held()?
+            .checked_add(payees.vendors_unsettled()?)?
+            .checked_add(payees.rights_holders_unsettled()?)?
+            .checked_add(self.msp_equity(payees)?)?;
+        Some(cash == owed)
     }
+
+    /// The MSP's own money: fees and cash-out charges, less commissions paid to vendors and
+    /// the incentives it funded that were spent.
+    #[must_use]
+    pub fn msp_equity(&self, payees: &PayeeTotals) -> Option<NetTotal> {
+        payees
+            .fees
+            .to_net()?
+            .checked_add(self.cash_out_charges.to_net()?)?
+            .checked_sub(payees.commissions.to_net()?)?
+            .checked_sub(self.incentives_spent_msp.to_net()?)
+    }
+}
+
+/// The payees' side of the money in one currency: what vendors sold and earned, what rights
+/// holders accrued, and what settlement runs paid them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PayeeTotals {
+    /// Vendors' gross sales.
+    pub gross: Total,
+    /// The MSP's fees on them.
+    pub fees: Total,
+    /// Commissions vendors earned (referrals, funds).
+    pub commissions: Total,
+    /// Royalties accrued to rights holders (withheld from vendors).
+    pub royalties: Total,
+    /// What vendors earned: gross − fees − royalties − own incentives + commissions.
+    pub vendors_earned: NetTotal,
+    /// Paid out to vendors, net of payouts the bank returned.
+    pub paid_vendors: Total,
+    /// Paid out to rights holders, net of returns.
+    pub paid_rights_holders: Total,
+}
+
+impl PayeeTotals {
+    /// Adds one vendor's figures in this currency.
+    ///
+    /// # Errors
+    /// `TotalsOverflow`.
+    pub fn add_vendor(&mut self, figures: &LedgerFigures) -> Result<(), TotalsOverflow> {
+        let add = |sum: Total, term: Total| sum.checked_add_total(term).ok_or(TotalsOverflow);
+        self.gross = add(self.gross, figures.gross)?;
+        self.fees = add(self.fees, figures.fees)?;
+        self.commissions = add(self.commissions, figures.commissions)?;
+        self.royalties = add(self.royalties, figures.royalties)?;
+        self.vendors_earned = self
+            .vendors_earned
+            .checked_add(figures.earned)
+            .ok_or(TotalsOverflow)?;
+        Ok(())
+    }
+
+    /// Everything settlement runs paid out, net of returns.
+    #[must_use]
+    pub fn payouts(&self) -> Option<Total> {
+        self.paid_vendors
+            .checked_add_total(self.paid_rights_holders)
+    }
+
+    /// What vendors earned and were not paid yet (negative: clawed back from later payouts).
+    #[must_use]
+    pub fn vendors_unsettled(&self) -> Option<NetTotal> {
+        self.vendors_earned.checked_sub(self.paid_vendors.to_net()?)
+    }
+
+    /// What rights holders accrued and were not paid yet.
+    #[must_use]
+    pub fn rights_holders_unsettled(&self) -> Option<NetTotal> {
+        self.royalties
+            .to_net()?
+            .checked_sub(self.paid_rights_holders.to_net()?)
+    }
+}
+
+/// The payees' totals per currency: every vendor's figures, and what settlement paid.
+///
+/// # Errors
+/// `TotalsOverflow`.
+pub fn payee_totals<'a>(
+    vendors: impl IntoIterator<Item = (Currency, &'a LedgerFigures)>,
+    settled: &SettlementState,
+) -> Result<BTreeMap<Currency, PayeeTotals>, TotalsOverflow> {
+    let mut totals: BTreeMap<Currency, PayeeTotals> = BTreeMap::new();
+    for (currency, figures) in vendors {
+        totals.entry(currency).or_default().add_vendor(figures)?;
+    }
+    for (rights_holders, paid) in [false, true].map(|kind| (kind, settled.paid_by_currency(kind))) {
+        for (currency, sum) in paid {
+            let line = totals.entry(currency).or_default();
+            if rights_holders {
+                line.paid_rights_holders = sum;
+            } else {
+                line.paid_vendors = sum;
+            }
+        }
+    }
+    Ok(totals)
 }
 
 /// A total would overflow even 128 bits: the fold stops and says so.

@@ -16,19 +16,24 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::event::Event;
+use super::fees::{
+    CommissionRates, CurrentPeriod, Exact, FeeSchedule, Month, MonthSales, RateHistory,
+    commissions_due, fees_due,
+};
+use super::ids::RightsHolderId;
 use super::ids::{OfferId, VendorId};
 use super::incentive::{Funder, Grant};
-use super::money::{Currency, Total};
+use super::money::{Amount, Currency, NetTotal, Total};
 use super::offer::{Offer, OfferBook};
 use super::reject::Reject;
+use super::royalty::Royalty;
 use super::time::Timestamp;
 
 /// Most content domains one vendor registers.
 pub const CONTENT_DOMAINS_MAX: usize = 64;
 /// Longest vendor name, in bytes.
 pub const NAME_BYTES_MAX: usize = 256;
-/// Parts per million in one whole: the largest fee rate.
-pub const PPM_MAX: u32 = 1_000_000;
+pub use super::fees::PPM_MAX;
 
 /// What a vendor registered with.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,8 +140,8 @@ pub fn decide_register(
     })))
 }
 
-/// Sales in one currency.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// A vendor's money in one currency: its sales, and what it earns besides (commissions).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Ledger {
     /// Purchases counted (reversed ones removed).
     pub sales: u64,
@@ -147,54 +152,170 @@ pub struct Ledger {
     pub incentives_msp: Total,
     /// The part of the gross the vendor's own incentives paid: it is not paid for those.
     pub incentives_own: Total,
+    /// Per month: fee base, referred purchases, funds bought through the vendor.
+    pub months: BTreeMap<Month, MonthSales>,
+    /// Royalties accrued to each rights holder from these sales, exact.
+    pub royalties: BTreeMap<RightsHolderId, Exact>,
 }
 
 impl Ledger {
-    /// The MSP fee on the aggregated gross, rounded down.
+    /// The royalties withheld from the vendor: each rights holder's exact accrual rounded
+    /// down, so the sum withheld is the sum the rights holders are owed.
     #[must_use]
-    pub fn fees(&self, fee_ppm: u32) -> Total {
-        // ppm ≤ 1_000_000, so the fee never exceeds gross; `min` keeps that true even for a
-        // rate that slipped past validation.
-        self.gross
-            .mul_ppm_floor(fee_ppm.min(PPM_MAX))
-            .unwrap_or(self.gross)
-            .min(self.gross)
+    pub fn royalties_withheld(&self) -> Total {
+        self.royalties.values().fold(Total::ZERO, |sum, exact| {
+            sum.checked_add_total(exact.floor()).unwrap_or(sum)
+        })
     }
 
-    /// Gross less fees, less what its own incentives paid: what the vendor is owed.
-    #[must_use]
-    pub fn net_payable(&self, fee_ppm: u32) -> Total {
-        self.gross
-            .checked_sub_total(self.fees(fee_ppm))
-            .and_then(|net| net.checked_sub_total(self.incentives_own))
-            .unwrap_or(Total::ZERO)
-    }
-
-    /// Adds (or, not `adding`, takes back) what a sale's incentives paid, by funder.
-    fn with_incentives(
-        mut self,
-        vendor: VendorId,
-        spent: &[Grant],
-        adding: bool,
-    ) -> Result<Ledger, LedgerError> {
-        for grant in spent {
-            let share = if grant.funder == Funder::Vendor(vendor) {
-                &mut self.incentives_own
-            } else {
-                &mut self.incentives_msp
-            };
-            *share = if adding {
-                share
-                    .checked_add(grant.remaining)
-                    .ok_or(LedgerError::Overflow)?
-            } else {
-                share
-                    .checked_sub(grant.remaining)
-                    .ok_or(LedgerError::ReversalExceedsSales)?
-            };
+    /// Folds one sale as its seller: `own_part` is what the vendor's own incentives paid,
+    /// `msp_part` what the MSP's did. Checks every sum before changing anything.
+    fn sell(
+        &mut self,
+        price: Amount,
+        own_part: Amount,
+        msp_part: Amount,
+        month: Month,
+        royalties: &[Royalty],
+    ) -> Result<(), LedgerError> {
+        let overflow = LedgerError::Overflow;
+        let sales = self.sales.checked_add(1).ok_or(overflow)?;
+        let gross = self.gross.checked_add(price).ok_or(overflow)?;
+        let incentives_own = self.incentives_own.checked_add(own_part).ok_or(overflow)?;
+        let incentives_msp = self.incentives_msp.checked_add(msp_part).ok_or(overflow)?;
+        let base = price.checked_sub(own_part).ok_or(overflow)?;
+        let mut in_month = self.months.get(&month).copied().unwrap_or_default();
+        in_month.fee_base = in_month.fee_base.checked_add(base).ok_or(overflow)?;
+        *self = Ledger {
+            sales,
+            gross,
+            incentives_msp,
+            incentives_own,
+            ..std::mem::take(self)
+        };
+        self.months.insert(month, in_month);
+        let price = Total::from_micros(u128::from(price.micros()));
+        for royalty in royalties {
+            let accrued = self.royalties.entry(royalty.rights_holder).or_default();
+            *accrued = accrued.plus(Exact::of(price, royalty.share_ppm));
         }
-        Ok(self)
+        Ok(())
     }
+
+    /// Takes one sale back, as [`Ledger::sell`] added it.
+    fn unsell(
+        &mut self,
+        price: Amount,
+        own_part: Amount,
+        msp_part: Amount,
+        month: Month,
+        royalties: &[Royalty],
+    ) -> Result<(), LedgerError> {
+        let exceeds = LedgerError::ReversalExceedsSales;
+        let sales = self.sales.checked_sub(1).ok_or(exceeds)?;
+        let gross = self.gross.checked_sub(price).ok_or(exceeds)?;
+        let incentives_own = self.incentives_own.checked_sub(own_part).ok_or(exceeds)?;
+        let incentives_msp = self.incentives_msp.checked_sub(msp_part).ok_or(exceeds)?;
+        let base = price.checked_sub(own_part).ok_or(exceeds)?;
+        let mut in_month = self.months.get(&month).copied().ok_or(exceeds)?;
+        in_month.fee_base = in_month.fee_base.checked_sub(base).ok_or(exceeds)?;
+        let total_price = Total::from_micros(u128::from(price.micros()));
+        let mut accrued = Vec::with_capacity(royalties.len());
+        for royalty in royalties {
+            let held = self
+                .royalties
+                .get(&royalty.rights_holder)
+                .copied()
+                .ok_or(exceeds)?;
+            let left = held
+                .checked_minus(Exact::of(total_price, royalty.share_ppm))
+                .ok_or(exceeds)?;
+            accrued.push((royalty.rights_holder, left));
+        }
+        *self = Ledger {
+            sales,
+            gross,
+            incentives_msp,
+            incentives_own,
+            ..std::mem::take(self)
+        };
+        self.months.insert(month, in_month);
+        self.royalties.extend(accrued);
+        Ok(())
+    }
+
+    /// Adds (or, not `adding`, takes back) to one month's referred purchases or funds.
+    fn earn(
+        &mut self,
+        month: Month,
+        amount: Amount,
+        kind: Earning,
+        adding: bool,
+    ) -> Result<(), LedgerError> {
+        let mut in_month = self.months.get(&month).copied().unwrap_or_default();
+        let slot = match kind {
+            Earning::Referred => &mut in_month.referred,
+            Earning::Funds => &mut in_month.funds,
+        };
+        *slot = if adding {
+            slot.checked_add(amount).ok_or(LedgerError::Overflow)?
+        } else {
+            slot.checked_sub(amount)
+                .ok_or(LedgerError::ReversalExceedsSales)?
+        };
+        self.months.insert(month, in_month);
+        Ok(())
+    }
+}
+
+/// What a vendor earns a commission on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Earning {
+    /// A purchase by a member it referred.
+    Referred,
+    /// Funds bought through its site.
+    Funds,
+}
+
+/// A vendor's money in one currency as of now, every term of what it is owed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LedgerFigures {
+    /// Purchases counted.
+    pub sales: u64,
+    /// Their gross, reversals taken out.
+    pub gross: Total,
+    /// The MSP's fees on it, all periods.
+    pub fees: Total,
+    /// Royalties withheld for rights holders.
+    pub royalties: Total,
+    /// What its own incentives paid (not paid to it).
+    pub incentives_own: Total,
+    /// What the MSP's incentives paid (paid to it by the MSP).
+    pub incentives_msp: Total,
+    /// Commissions it earned: referrals and funds.
+    pub commissions: Total,
+    /// Everything it earned: gross − fees − royalties − own incentives + commissions. May be
+    /// negative (fees and royalties above a period's gross): carried, never paid.
+    pub earned: NetTotal,
+    /// The fee period in progress.
+    pub current: CurrentPeriod,
+}
+
+/// What a sale's incentives paid, split into the vendor's own and the MSP's (anyone else's).
+fn incentive_parts(vendor: VendorId, spent: &[Grant]) -> Result<(Amount, Amount), LedgerError> {
+    let mut own = Amount::ZERO;
+    let mut msp = Amount::ZERO;
+    for grant in spent {
+        let part = if grant.funder == Funder::Vendor(vendor) {
+            &mut own
+        } else {
+            &mut msp
+        };
+        *part = part
+            .checked_add(grant.remaining)
+            .ok_or(LedgerError::Overflow)?;
+    }
+    Ok((own, msp))
 }
 
 /// A sale could not be folded into the ledger: a sum would overflow, or a reversal has no
@@ -224,6 +345,10 @@ pub struct VendorState {
     pub sales_refused: u64,
     /// Live offers (and expired ones not yet pruned).
     pub offers: OfferBook,
+    /// Its fee schedules, from the registration's flat rate on.
+    pub fee_schedules: RateHistory<FeeSchedule>,
+    /// Its commission rates (none at registration).
+    pub commissions: RateHistory<CommissionRates>,
 }
 
 impl VendorState {
@@ -240,7 +365,65 @@ impl VendorState {
             feed_seq: seq,
             sales_refused: 0,
             offers: OfferBook::new(),
+            fee_schedules: RateHistory::starting(
+                profile.registered_at,
+                FeeSchedule::flat(profile.fee_ppm),
+            ),
+            commissions: RateHistory::starting(profile.registered_at, CommissionRates::default()),
         })
+    }
+
+    /// Decides setting the vendor's fee schedule (checked at the edge by `FeeSchedule::new`).
+    #[must_use]
+    pub fn decide_set_fee_schedule(&self, schedule: FeeSchedule, now: Timestamp) -> Event {
+        Event::FeeScheduleSet {
+            vendor: self.profile.id,
+            schedule,
+            at: now,
+        }
+    }
+
+    /// Decides setting the vendor's commission rates (checked by `CommissionRates::new`).
+    #[must_use]
+    pub fn decide_set_commission(&self, rates: CommissionRates, now: Timestamp) -> Event {
+        Event::CommissionSet {
+            vendor: self.profile.id,
+            rates,
+            at: now,
+        }
+    }
+
+    /// Every term of what the vendor earned in `currency`, as of `now` (which only picks the
+    /// fee period in progress).
+    #[must_use]
+    pub fn figures(&self, currency: Currency, now: Timestamp) -> LedgerFigures {
+        let Some(ledger) = self.ledger.get(&currency) else {
+            return LedgerFigures::default();
+        };
+        let fees = fees_due(&ledger.months, &self.fee_schedules, now);
+        let commissions = commissions_due(&ledger.months, &self.commissions).floor();
+        let royalties = ledger.royalties_withheld();
+        let earned = [ledger.gross.to_net(), commissions.to_net()]
+            .into_iter()
+            .flatten()
+            .fold(NetTotal::ZERO, |sum, term| {
+                sum.checked_add(term).unwrap_or(sum)
+            });
+        let earned = [fees.exact.floor(), royalties, ledger.incentives_own]
+            .into_iter()
+            .filter_map(Total::to_net)
+            .fold(earned, |sum, term| sum.checked_sub(term).unwrap_or(sum));
+        LedgerFigures {
+            sales: ledger.sales,
+            gross: ledger.gross,
+            fees: fees.exact.floor(),
+            royalties,
+            incentives_own: ledger.incentives_own,
+            incentives_msp: ledger.incentives_msp,
+            commissions,
+            earned,
+            current: fees.current,
+        }
     }
 
     /// Decides posting `offer`: the book must have room.
@@ -290,6 +473,18 @@ impl VendorState {
             Event::VendorRegistered(profile) => {
                 assert_eq!(profile.id, self.profile.id, "another vendor's registration");
             }
+            Event::FeeScheduleSet {
+                vendor,
+                schedule,
+                at,
+            } => {
+                assert_eq!(*vendor, self.profile.id, "another vendor's fee schedule");
+                self.fee_schedules.set(*at, schedule.clone());
+            }
+            Event::CommissionSet { vendor, rates, at } => {
+                assert_eq!(*vendor, self.profile.id, "another vendor's commission");
+                self.commissions.set(*at, *rates);
+            }
             _ => panic!("an account event was applied as a vendor's own"),
         }
     }
@@ -309,49 +504,71 @@ impl VendorState {
         let outcome = self.fold_sale(event);
         if outcome.is_err() {
             self.sales_refused = self.sales_refused.saturating_add(1);
+            // A refused sale may have made an empty ledger for its currency: it sold nothing.
+            self.ledger.retain(|_, ledger| *ledger != Ledger::default());
         }
         outcome.map(|()| true)
     }
 
     fn fold_sale(&mut self, event: &Event) -> Result<(), LedgerError> {
+        let me = self.profile.id;
         match event {
             Event::Authorized(authorized) => {
-                let currency = authorized.entitlement.currency;
-                let ledger = self.ledger.get(&currency).copied().unwrap_or_default();
-                let next = Ledger {
-                    sales: ledger.sales.checked_add(1).ok_or(LedgerError::Overflow)?,
-                    gross: ledger
-                        .gross
-                        .checked_add(authorized.entitlement.price)
-                        .ok_or(LedgerError::Overflow)?,
-                    ..ledger
+                let entitlement = &authorized.entitlement;
+                let ledger = self.ledger.entry(entitlement.currency).or_default();
+                let month = Month::of(authorized.at);
+                if authorized.parties.referrer == Some(me) {
+                    ledger.earn(month, entitlement.price, Earning::Referred, true)?;
                 }
-                .with_incentives(self.profile.id, &authorized.incentives, true)?;
-                self.ledger.insert(currency, next);
-                if let Some(offer) = authorized.offer {
-                    self.offers.mark_used(offer);
+                if authorized.vendor == me {
+                    let (own, msp) = incentive_parts(me, &authorized.incentives)?;
+                    ledger.sell(
+                        entitlement.price,
+                        own,
+                        msp,
+                        month,
+                        &authorized.parties.royalties,
+                    )?;
+                    if let Some(offer) = authorized.offer {
+                        self.offers.mark_used(offer);
+                    }
                 }
             }
             Event::Reversed {
+                vendor,
                 currency,
                 refund,
                 incentives,
+                purchased_at,
+                parties,
                 ..
             } => {
-                let ledger = self.ledger.get(currency).copied().unwrap_or_default();
-                let next = Ledger {
-                    sales: ledger
-                        .sales
-                        .checked_sub(1)
-                        .ok_or(LedgerError::ReversalExceedsSales)?,
-                    gross: ledger
-                        .gross
-                        .checked_sub(*refund)
-                        .ok_or(LedgerError::ReversalExceedsSales)?,
-                    ..ledger
+                let ledger = self.ledger.entry(*currency).or_default();
+                let month = Month::of(*purchased_at);
+                if parties.referrer == Some(me) {
+                    ledger.earn(month, *refund, Earning::Referred, false)?;
                 }
-                .with_incentives(self.profile.id, incentives, false)?;
-                self.ledger.insert(*currency, next);
+                if *vendor == me {
+                    let (own, msp) = incentive_parts(me, incentives)?;
+                    ledger.unsell(*refund, own, msp, month, &parties.royalties)?;
+                }
+            }
+            Event::DepositCredited {
+                currency,
+                amount,
+                via: Some(via),
+                at,
+                ..
+            }
+            | Event::DepositSettled {
+                currency,
+                amount,
+                via: Some(via),
+                at,
+                ..
+            } if *via == me => {
+                let ledger = self.ledger.entry(*currency).or_default();
+                ledger.earn(Month::of(*at), *amount, Earning::Funds, true)?;
             }
             _ => {}
         }
@@ -386,31 +603,204 @@ mod tests {
         }
     }
 
+    use crate::domain::event::{Authorized, Origin};
+    use crate::domain::ids::{AccountId, AuthorizationId, EntitlementId, LoginId, SessionId};
+    use crate::domain::royalty::SaleParties;
+
+    fn usd() -> Currency {
+        Currency::parse("USD").unwrap()
+    }
+
+    /// A purchase of `price` micro-units at `seller`, made at `at`, with `parties`.
+    fn sale_at(seller: u64, price: u64, at: Timestamp, parties: SaleParties) -> Event {
+        Event::Authorized(Box::new(Authorized {
+            account: AccountId(2),
+            authorization: AuthorizationId(3),
+            login: LoginId(4),
+            session: SessionId(5),
+            vendor: VendorId(seller),
+            entitlement: crate::domain::entitlement::Entitlement {
+                id: EntitlementId(6),
+                key: crate::domain::entitlement::ContentKey {
+                    vendor: VendorId(seller),
+                    content: "id:a".to_owned(),
+                },
+                authorization: AuthorizationId(3),
+                price: Amount::from_micros(price),
+                currency: usd(),
+                purchased_at: at,
+                views_allowed: None,
+                views_used: 0,
+                expires_at: None,
+                reversed_at: None,
+            },
+            idempotency: None,
+            idempotency_expired: Vec::new(),
+            offer: None,
+            incentives: Vec::new(),
+            parties,
+            at,
+        }))
+    }
+
+    fn reversal_of(
+        seller: u64,
+        price: u64,
+        purchased_at: Timestamp,
+        parties: SaleParties,
+    ) -> Event {
+        Event::Reversed {
+            account: AccountId(2),
+            authorization: AuthorizationId(3),
+            entitlement: EntitlementId(6),
+            vendor: VendorId(seller),
+            currency: usd(),
+            refund: Amount::from_micros(price),
+            incentives: Vec::new(),
+            purchased_at,
+            parties,
+            reason: "r".to_owned(),
+            by: Origin::Admin,
+            at: purchased_at.plus_ms(1_000),
+        }
+    }
+
+    fn vendor(id: u64, fee_ppm: u32) -> VendorState {
+        let registration = VendorRegistration {
+            fee_ppm,
+            ..registration()
+        };
+        let event = decide_register(VendorId(id), registration, Timestamp(5)).unwrap();
+        VendorState::from_registered(&event, 1).unwrap()
+    }
+
+    const NOW: Timestamp = Timestamp(1_780_000_000_000);
+
     #[test]
     fn fee_is_computed_on_the_aggregate_and_rounded_down() {
-        // Three sales of 0.000010 at 5%: per sale the fee would round to 0 each time (0.0000005);
-        // on the aggregate 0.000030 it is 0.0000015 → 0.000001.
-        let ledger = Ledger {
-            sales: 3,
-            gross: Total::from_micros(30),
-            ..Ledger::default()
+        // Three sales of 0.000010 at 5%: per sale the fee would round to 0 each time
+        // (0.0000005); on the aggregate 0.000030 it is 0.0000015 → 0.000001.
+        let mut state = vendor(1, 50_000);
+        for seq in 2..5 {
+            let sale = sale_at(1, 10, NOW, SaleParties::default());
+            assert_eq!(state.apply_sale(seq, &sale), Ok(true));
+        }
+        let figures = state.figures(usd(), NOW);
+        assert_eq!(figures.fees, Total::from_micros(1));
+        assert_eq!(figures.earned, NetTotal::from_micros(29));
+        // At the whole rate the fee is the whole gross, never more.
+        let mut all = vendor(1, 1_000_000);
+        all.apply_sale(2, &sale_at(1, 7, NOW, SaleParties::default()))
+            .unwrap();
+        assert_eq!(all.figures(usd(), NOW).fees, Total::from_micros(7));
+        assert_eq!(all.figures(usd(), NOW).earned, NetTotal::ZERO);
+    }
+
+    #[test]
+    fn royalty_shares_summing_to_the_price_leave_the_vendor_a_negative_net() {
+        use crate::domain::ids::RightsHolderId;
+        use crate::domain::royalty::Royalty;
+        // Two rights holders share the whole price of a 1.00 sale; the 5% fee comes on top,
+        // so the vendor's net is −0.05, carried (a payout never pays a negative amount).
+        let parties = SaleParties {
+            royalties: vec![
+                Royalty {
+                    rights_holder: RightsHolderId(8),
+                    share_ppm: 600_000,
+                },
+                Royalty {
+                    rights_holder: RightsHolderId(9),
+                    share_ppm: 400_000,
+                },
+            ],
+            referrer: None,
         };
-        assert_eq!(ledger.fees(50_000), Total::from_micros(1));
-        assert_eq!(ledger.net_payable(50_000), Total::from_micros(29));
-        let exact = Ledger {
-            sales: 1,
-            gross: Total::from_micros(40),
-            ..Ledger::default()
+        let mut state = vendor(1, 50_000);
+        state
+            .apply_sale(2, &sale_at(1, 1_000_000, NOW, parties.clone()))
+            .unwrap();
+        let figures = state.figures(usd(), NOW);
+        assert_eq!(figures.royalties, Total::from_micros(1_000_000));
+        assert_eq!(figures.earned, NetTotal::from_micros(-50_000));
+        // A share of a fraction of a micro-unit is carried, not lost: 1 ppm of 0.000001 a
+        // million times is one micro-unit.
+        let tiny = SaleParties {
+            royalties: vec![Royalty {
+                rights_holder: RightsHolderId(8),
+                share_ppm: 1,
+            }],
+            referrer: None,
         };
-        assert_eq!(exact.fees(50_000), Total::from_micros(2));
-        assert_eq!(Ledger::default().fees(1_000_000), Total::ZERO);
-        let all = Ledger {
-            sales: 1,
-            gross: Total::from_micros(7),
-            ..Ledger::default()
+        let mut small = vendor(1, 0);
+        for seq in 2..1_000_002 {
+            small
+                .apply_sale(seq, &sale_at(1, 1, NOW, tiny.clone()))
+                .unwrap();
+        }
+        assert_eq!(small.figures(usd(), NOW).royalties, Total::from_micros(1));
+        // The reversal takes the royalties and the sale back.
+        state
+            .apply_sale(3, &reversal_of(1, 1_000_000, NOW, parties))
+            .unwrap();
+        let figures = state.figures(usd(), NOW);
+        assert_eq!(figures.royalties, Total::ZERO);
+        assert_eq!(figures.earned, NetTotal::ZERO);
+    }
+
+    #[test]
+    fn commissions_come_from_referred_purchases_at_any_vendor_and_from_funds() {
+        let mut referrer = vendor(7, 0);
+        referrer.commissions.set(
+            Timestamp(10),
+            CommissionRates::new(100_000, 20_000).unwrap(),
+        );
+        // A member it referred buys 2.00 at vendor 1: the referrer earns 10% of it; the
+        // seller pays nothing for that.
+        let referred = SaleParties {
+            royalties: Vec::new(),
+            referrer: Some(VendorId(7)),
         };
-        assert_eq!(all.fees(1_000_000), Total::from_micros(7));
-        assert_eq!(all.net_payable(1_000_000), Total::ZERO);
+        let sale = sale_at(1, 2_000_000, NOW, referred.clone());
+        assert_eq!(referrer.apply_sale(2, &sale), Ok(true));
+        let mut seller = vendor(1, 0);
+        seller.apply_sale(2, &sale).unwrap();
+        assert_eq!(seller.figures(usd(), NOW).commissions, Total::ZERO);
+        assert_eq!(
+            seller.figures(usd(), NOW).earned,
+            NetTotal::from_micros(2_000_000)
+        );
+        assert_eq!(
+            referrer.figures(usd(), NOW).commissions,
+            Total::from_micros(200_000)
+        );
+        assert_eq!(referrer.figures(usd(), NOW).gross, Total::ZERO);
+        // 5.00 of funds bought through its site: 2% of it.
+        let funds = Event::DepositCredited {
+            account: AccountId(2),
+            deposit: crate::domain::ids::DepositId(3),
+            currency: usd(),
+            amount: Amount::from_micros(5_000_000),
+            charge_reference: "ch".to_owned(),
+            via: Some(VendorId(7)),
+            at: NOW,
+        };
+        referrer.apply_sale(3, &funds).unwrap();
+        assert_eq!(
+            referrer.figures(usd(), NOW).commissions,
+            Total::from_micros(300_000)
+        );
+        // The referred purchase reversed: its commission goes too.
+        referrer
+            .apply_sale(4, &reversal_of(1, 2_000_000, NOW, referred))
+            .unwrap();
+        assert_eq!(
+            referrer.figures(usd(), NOW).commissions,
+            Total::from_micros(100_000)
+        );
+        assert_eq!(
+            referrer.figures(usd(), NOW).earned,
+            NetTotal::from_micros(100_000)
+        );
     }
 
     #[test]
@@ -465,8 +855,6 @@ mod tests {
 
     #[test]
     fn sales_fold_once_and_never_panic() {
-        use crate::domain::event::{Authorized, Origin};
-        use crate::domain::ids::{AccountId, AuthorizationId, EntitlementId, LoginId, SessionId};
         let event = decide_register(VendorId(1), registration(), Timestamp(5)).unwrap();
         let mut state = VendorState::from_registered(&event, 1).unwrap();
         let usd = Currency::parse("USD").unwrap();
@@ -496,6 +884,7 @@ mod tests {
                 idempotency_expired: Vec::new(),
                 offer: None,
                 incentives: Vec::new(),
+                parties: SaleParties::default(),
                 at: Timestamp(0),
             }))
         };
@@ -505,7 +894,7 @@ mod tests {
             assert_eq!(state.apply_sale(seq, &sale(max)), Ok(true));
         }
         assert_eq!(state.apply_sale(4, &sale(max)), Ok(false), "redelivery");
-        let ledger = state.ledger.get(&usd).copied().unwrap();
+        let ledger = state.ledger.get(&usd).cloned().unwrap();
         assert_eq!(ledger.sales, 3);
         assert_eq!(ledger.gross.micros(), 3 * u128::from(max));
         let reversal = |refund: u64| Event::Reversed {
@@ -516,6 +905,8 @@ mod tests {
             currency: usd,
             refund: Amount::from_micros(refund),
             incentives: Vec::new(),
+            purchased_at: Timestamp(0),
+            parties: SaleParties::default(),
             reason: "r".to_owned(),
             by: Origin::Admin,
             at: Timestamp(0),

@@ -20,10 +20,11 @@ use crate::domain::account::SessionExpiry;
 use crate::domain::event::Origin;
 use crate::domain::ids::{AccountId, LoginId, SessionId, VendorId};
 use crate::domain::money::{
-    Currency, Total, format_amount, format_balance, format_net_total, format_total,
+    Currency, NetTotal, format_amount, format_balance, format_net_total, format_total,
 };
 use crate::domain::reject::Reject;
 use crate::domain::seed::Seed;
+use crate::domain::totals::payee_totals;
 
 /// Members opened at a time by a bulk call, so a large call keeps a bounded number of
 /// messages in flight.
@@ -157,47 +158,37 @@ pub async fn reverse(app: &App, call: Call<'_>) -> Outcome {
     ))
 }
 
-/// `GET /admin/v1/totals`: per currency, what members deposited and hold against what vendors
-/// sold. `conserved` holds when deposits == member balances + vendor gross for every
-/// currency. Vendor ledgers follow the members' durable debits by a moment, so a reading
-/// taken under load may be briefly unbalanced; a quiet server is always balanced.
+/// `GET /admin/v1/totals`: per currency, every term of the identity of DESIGN §2: what came
+/// in and went out (deposits, cash-outs, payouts) against what is owed (members, vendors,
+/// rights holders) and the MSP's equity. Vendor ledgers follow the members' durable debits by
+/// a moment, so a reading taken under load may be briefly unbalanced; a quiet server is
+/// always balanced, before and after any settlement run.
 #[utoipa::path(get, path = "/admin/v1/totals", tag = "admin",
     responses(
         (status = 200, description = "The totals", body = TotalsResponse),
         (status = 500, description = "A total overflowed", body = Problem)),
     security(("admin_key" = [])))]
 pub async fn totals(app: &App, _call: Call<'_>) -> Outcome {
-    let (members, ledgers) = app.registry.totals().await?;
+    let (members, ledgers) = app.registry.totals(app.now()).await?;
     if members.overflow {
         return Err(ApiError::TotalsOverflow);
     }
-    // Per currency: gross, fees, net payable.
-    let mut vendors: std::collections::BTreeMap<Currency, (Total, Total, Total)> =
-        std::collections::BTreeMap::new();
-    let mut refused: u64 = 0;
-    for view in &ledgers {
-        refused = refused.saturating_add(view.sales_refused);
-        for (currency, ledger) in &view.ledger {
-            let entry = vendors.entry(*currency).or_default();
-            entry.0 = entry
-                .0
-                .checked_add_total(ledger.gross)
-                .ok_or(ApiError::TotalsOverflow)?;
-            entry.1 = entry
-                .1
-                .checked_add_total(ledger.fees(view.profile.fee_ppm))
-                .ok_or(ApiError::TotalsOverflow)?;
-            entry.2 = entry
-                .2
-                .checked_add_total(ledger.net_payable(view.profile.fee_ppm))
-                .ok_or(ApiError::TotalsOverflow)?;
-        }
-    }
+    let refused = ledgers
+        .iter()
+        .fold(0_u64, |sum, view| sum.saturating_add(view.sales_refused));
+    let settled = app.registry.settled();
+    let payees = payee_totals(
+        ledgers
+            .iter()
+            .flat_map(|view| view.figures.iter().map(|(c, figures)| (*c, figures))),
+        &settled,
+    )
+    .map_err(|_| ApiError::TotalsOverflow)?;
     let mut currencies: Vec<Currency> = members
         .totals
         .by_currency
         .keys()
-        .chain(vendors.keys())
+        .chain(payees.keys())
         .copied()
         .collect();
     currencies.sort();
@@ -211,11 +202,16 @@ pub async fn totals(app: &App, _call: Call<'_>) -> Outcome {
             .get(&currency)
             .copied()
             .unwrap_or_default();
-        let (gross, fees, net) = vendors.get(&currency).copied().unwrap_or_default();
+        let payee = payees.get(&currency).copied().unwrap_or_default();
         let balanced = member
-            .conserved_with(gross)
+            .conserved_with(&payee)
             .ok_or(ApiError::TotalsOverflow)?;
         conserved &= balanced;
+        let net = |value: Option<NetTotal>| {
+            value
+                .map(|value| format_net_total(value, currency))
+                .ok_or(ApiError::TotalsOverflow)
+        };
         lines.push(TotalsLine {
             currency: currency.code().to_owned(),
             deposits: format_total(member.deposits, currency),
@@ -230,15 +226,17 @@ pub async fn totals(app: &App, _call: Call<'_>) -> Outcome {
             incentives_spent_msp: format_total(member.incentives_spent_msp, currency),
             incentives_spent_vendors: format_total(member.incentives_spent_vendors, currency),
             incentives_expired: format_total(member.incentives_expired, currency),
-            incentives_outstanding: format_net_total(
-                member
-                    .incentives_outstanding()
-                    .ok_or(ApiError::TotalsOverflow)?,
-                currency,
-            ),
-            vendor_gross: format_total(gross, currency),
-            fees: format_total(fees, currency),
-            net_payable: format_total(net, currency),
+            incentives_outstanding: net(member.incentives_outstanding())?,
+            vendor_gross: format_total(payee.gross, currency),
+            fees: format_total(payee.fees, currency),
+            commissions: format_total(payee.commissions, currency),
+            royalties: format_total(payee.royalties, currency),
+            net_payable: format_net_total(payee.vendors_earned, currency),
+            payouts_vendors: format_total(payee.paid_vendors, currency),
+            payouts_rights_holders: format_total(payee.paid_rights_holders, currency),
+            vendors_unsettled: net(payee.vendors_unsettled())?,
+            rights_holders_unsettled: net(payee.rights_holders_unsettled())?,
+            msp_equity: net(member.msp_equity(&payee))?,
             conserved: balanced,
         });
     }

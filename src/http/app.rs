@@ -45,6 +45,8 @@ pub struct App {
     pub payments: Arc<dyn crate::payments::PaymentProcessor>,
     /// Bank debits accepted and waiting to settle.
     pub settlements: crate::payments::Settlements,
+    /// Settlement runs: the bank-data key, the payments outbox, the MSP's account.
+    pub payouts: Arc<crate::payouts::Payouts>,
     /// Base URL browsers reach this server at (buy URLs), without a trailing slash.
     pub public_url: String,
     /// This run's boot epoch: access tokens minted by another run are refused.

@@ -156,6 +156,9 @@ pub struct AuthorizeRequest {
     pub valid_hours: Option<u32>,
     /// Shown on statements.
     pub description: Option<String>,
+    /// Rights holders owed a share of the price (with inline terms; a posted offer carries
+    /// its own).
+    pub royalties: Option<Vec<super::settlement_dto::RoyaltyRequest>>,
 }
 
 /// What an authorize charges for: the terms sent inline, or a posted offer.
@@ -199,7 +202,8 @@ impl AuthorizeRequest {
                 || self.expires_at.is_some()
                 || self.valid_days.is_some()
                 || self.valid_hours.is_some()
-                || self.description.is_some();
+                || self.description.is_some()
+                || self.royalties.is_some();
             if fields_sent {
                 return Err(ApiError::InvalidField {
                     param: "offer_id",
@@ -227,6 +231,7 @@ impl AuthorizeRequest {
                 .transpose()?,
             valid_days: self.valid_days,
             valid_hours: self.valid_hours,
+            royalties: super::settlement_dto::royalties(self.royalties.as_deref())?,
         };
         Ok((self.buyer_token, Priced::Inline(draft)))
     }
@@ -398,13 +403,20 @@ pub struct AuthorizationEntitlement {
 pub struct SummaryResponse {
     /// The vendor.
     pub vendor_id: String,
-    /// Its MSP fee, ppm.
+    /// The first tier's rate of its fee schedule, ppm (the whole rate of a flat fee).
     pub fee_ppm: u32,
-    /// Sales per currency.
+    /// Its fee schedule in effect.
+    pub fee_schedule: super::settlement_dto::FeeScheduleView,
+    /// Its commission rates.
+    pub commission: super::settlement_dto::CommissionRequest,
+    /// When and where it is paid (none set: it is not paid yet); `next_settlement` is the
+    /// next scheduled date.
+    pub settlement: Option<super::settlement_dto::SettlementView>,
+    /// Money per currency.
     pub currencies: Vec<SummaryLine>,
 }
 
-/// A vendor's sales in one currency.
+/// A vendor's money in one currency.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct SummaryLine {
     /// ISO 4217 code.
@@ -413,14 +425,37 @@ pub struct SummaryLine {
     pub sales: u64,
     /// Their gross.
     pub gross: String,
-    /// The MSP fee on the aggregated gross, rounded down.
+    /// The MSP's fees on the fee base (gross less own incentives) of every period.
     pub fees: String,
     /// The part of the gross that incentives the MSP funds paid (the MSP pays it).
     pub incentives_msp: String,
     /// The part of the gross the vendor's own incentives paid (not paid to it).
     pub incentives_own: String,
-    /// Gross less fees, less what its own incentives paid.
+    /// Royalties withheld for rights holders.
+    pub royalties_withheld: String,
+    /// Commissions earned: referred members' purchases, funds bought through the vendor.
+    pub commissions: String,
+    /// Everything earned: gross − fees − royalties − own incentives + commissions.
     pub net_payable: String,
+    /// Paid out by settlement runs (net of returned payouts).
+    pub settled: String,
+    /// Earned and not paid yet (negative: clawed back from the next payout).
+    pub unsettled: String,
+    /// The fee period in progress.
+    pub period: PeriodView,
+}
+
+/// The fee period in progress.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PeriodView {
+    /// `month` or `quarter`.
+    pub period: String,
+    /// The tier reached, from 1.
+    pub tier: usize,
+    /// Fee base so far.
+    pub fee_base: String,
+    /// Fees so far.
+    pub fees: String,
 }
 
 /// `POST /admin/v1/vendors`.
@@ -670,10 +705,24 @@ pub struct TotalsLine {
     pub vendor_gross: String,
     /// MSP fees on that.
     pub fees: String,
-    /// Owed to vendors.
+    /// Commissions vendors earned (referrals, funds bought through them).
+    pub commissions: String,
+    /// Royalties accrued to rights holders, withheld from vendors.
+    pub royalties: String,
+    /// What vendors earned: gross − fees − royalties − their own incentives + commissions.
     pub net_payable: String,
-    /// deposits − deposits returned − cash-outs == member balances + transfers in transit −
-    /// member debts + vendor gross − incentives spent (MSP and vendors) + cash-out charges.
+    /// Paid out to vendors by settlement runs, net of returned payouts.
+    pub payouts_vendors: String,
+    /// Paid out to rights holders, net of returned payouts.
+    pub payouts_rights_holders: String,
+    /// Owed to vendors and not paid yet (negative: to claw back from later payouts).
+    pub vendors_unsettled: String,
+    /// Owed to rights holders and not paid yet.
+    pub rights_holders_unsettled: String,
+    /// The MSP's own money: fees + cash-out charges − commissions − MSP incentives spent.
+    pub msp_equity: String,
+    /// deposits − deposits returned − cash-outs − payouts == member balances + transfers in
+    /// transit − member debts + vendors unsettled + rights holders unsettled + MSP equity.
     pub conserved: bool,
 }
 
@@ -691,6 +740,9 @@ pub struct RegisterRequest {
     pub currency: String,
     /// IANA time zone; default UTC.
     pub time_zone: Option<String>,
+    /// The vendor whose referral link the member came through (`ven_…`): it earns a
+    /// commission on the member's purchases for `settlement.referral_months`.
+    pub referred_by: Option<String>,
 }
 
 /// `POST /v1/members` → 201.
@@ -914,34 +966,8 @@ impl AddPaymentMethodRequest {
     }
 }
 
-/// IBANs are 15 to 34 characters (ISO 13616): country, check digits, account.
-const IBAN_CHARS: std::ops::RangeInclusive<usize> = 15..=34;
 /// Longest account holder name kept for a bank debit.
 const HOLDER_CHARS_MAX: usize = 70;
-
-/// Whether an upper-case IBAN's check digits hold (ISO 13616: the rearranged number mod 97
-/// is 1), computed digit by digit so no big integer is needed.
-fn iban_valid(iban: &str) -> bool {
-    let well_formed = IBAN_CHARS.contains(&iban.len())
-        && iban
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-        && iban.bytes().take(2).all(|b| b.is_ascii_uppercase())
-        && iban.bytes().skip(2).take(2).all(|b| b.is_ascii_digit());
-    if !well_formed {
-        return false;
-    }
-    let rearranged = iban.bytes().skip(4).chain(iban.bytes().take(4));
-    let remainder = rearranged.fold(0_u32, |remainder, byte| {
-        if byte.is_ascii_digit() {
-            (remainder * 10 + u32::from(byte - b'0')) % 97
-        } else {
-            // A letter counts as two digits: A = 10 … Z = 35.
-            (remainder * 100 + u32::from(byte - b'A') + 10) % 97
-        }
-    });
-    remainder == 1
-}
 
 impl AddPaymentMethodRequest {
     fn into_bank(self) -> Result<crate::payments::NewMethod, ApiError> {
@@ -963,7 +989,7 @@ fn bank_account(
         .filter(|c| *c != ' ')
         .collect::<String>()
         .to_ascii_uppercase();
-    if !iban_valid(&iban) {
+    if !crate::domain::bank::iban_valid(&iban) {
         return Err(ApiError::InvalidField {
             param: "iban",
             detail: "an IBAN: country, check digits and account, 15 to 34 characters".to_owned(),
@@ -1374,6 +1400,9 @@ pub struct OfferRequest {
     /// Where Cancel goes (a URL on one of the vendor's domains); default: the content URL's
     /// origin.
     pub cancel_url: Option<String>,
+    /// Rights holders owed a share of the price: each sale accrues it to them and withholds
+    /// it from the vendor's net.
+    pub royalties: Option<Vec<super::settlement_dto::RoyaltyRequest>>,
 }
 
 /// A posted offer's parts beyond its sale terms: how the buy window delivers and cancels.
@@ -1410,6 +1439,7 @@ impl OfferRequest {
                 .transpose()?,
             valid_days: self.valid_days,
             valid_hours: self.valid_hours,
+            royalties: super::settlement_dto::royalties(self.royalties.as_deref())?,
         };
         if self
             .optional_data
@@ -1494,6 +1524,7 @@ mod tests {
             valid_days: None,
             valid_hours: None,
             description: None,
+            royalties: None,
         }
     }
 

@@ -78,6 +78,9 @@ pub enum ApiError {
     NoPaymentMethod,
     /// A money total would overflow: the totals cannot be shown honestly.
     TotalsOverflow,
+    /// A settlement run's payment file could not be written: the run stays open (its payouts
+    /// are journaled) and its file is written by the next run or at start-up.
+    PaymentFileFailed,
     /// The request's body did not arrive within `server.request_read_timeout_ms`.
     RequestTimeout,
     /// The client holds `server.connections_per_client_max` connections already.
@@ -204,6 +207,12 @@ impl ApiError {
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "totals_overflow",
                 "A money total overflowed; the totals cannot be shown",
+            ),
+            ApiError::PaymentFileFailed => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "payment_file_failed",
+                "The run's payouts are recorded but its payment file could not be written; it \
+                 is written by the next run or at start-up",
             ),
             ApiError::RequestTimeout => (
                 StatusCode::REQUEST_TIMEOUT,
@@ -475,6 +484,35 @@ fn describe_reject(reject: Reject) -> (StatusCode, &'static str, &'static str) {
             StatusCode::CONFLICT,
             code,
             "As many incentives are held, or programs or groups kept, as allowed",
+        ),
+        Reject::SettlementRunInProgress => (
+            StatusCode::CONFLICT,
+            code,
+            "Another settlement run has not finished; try again when it has",
+        ),
+        Reject::SettlementRunUnknown => {
+            (StatusCode::NOT_FOUND, code, "No settlement run has this id")
+        }
+        Reject::RightsHolderUnknown => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            "No rights holder has this id",
+        ),
+        Reject::RightsHolderExists => (
+            StatusCode::CONFLICT,
+            code,
+            "The rights holder exists, or as many are registered as allowed",
+        ),
+        Reject::PayoutUnknown => (StatusCode::NOT_FOUND, code, "No payout has this id"),
+        Reject::PayoutReturnedAlready => (
+            StatusCode::CONFLICT,
+            code,
+            "The bank returned this payout before; it was re-credited then",
+        ),
+        Reject::TextInvalid => (
+            StatusCode::BAD_REQUEST,
+            code,
+            "The text is empty, longer than allowed or holds control characters",
         ),
     }
 }

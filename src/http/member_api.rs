@@ -12,6 +12,7 @@ use super::dto::{
     BuyerTokenRequest, CashOutCreated, CashOutRequest, CashOutTo, DepositCreated, Done,
     LimitsRequest, LimitsView, MemberCreated, OpenWalletRequest, PaymentMethodView, PurchaseView,
     RegisterRequest, SessionCreated, SignInRequest, TopOffRequest, TopOffView, WalletView,
+    id_field,
 };
 use super::error::{ApiError, Problem};
 use super::idempotent::idempotent;
@@ -22,7 +23,8 @@ use crate::actors::gateway::{GatewayError, OpenError};
 use crate::actors::messages::{AccountView, CommandError, MemberCommand};
 use crate::crypto::token::{BuyerClaims, SessionClaims};
 use crate::domain::account::{
-    CashOut, Destination, OpenAccount, SessionExpiry, StartDeposit, Wallet, check_open_fields,
+    CashOut, Destination, OpenAccount, Referral, SessionExpiry, StartDeposit, Wallet,
+    check_open_fields,
 };
 use crate::domain::event::IdempotencyStamp;
 use crate::domain::ids::{
@@ -104,6 +106,20 @@ pub async fn register_member(
         });
     }
     let currency = supported_currency(app, &request.currency)?;
+    let referrer = request
+        .referred_by
+        .as_deref()
+        .map(|id| {
+            let vendor: VendorId = id_field(id, "referred_by")?;
+            app.registry
+                .vendor(vendor)
+                .map(|_| vendor)
+                .ok_or(ApiError::InvalidField {
+                    param: "referred_by",
+                    detail: "not a registered vendor".to_owned(),
+                })
+        })
+        .transpose()?;
     let time_zone = request.time_zone.unwrap_or_else(|| "UTC".to_owned());
     // Refused before hashing, which costs 19 MiB and tens of milliseconds.
     check_open_fields(&request.language, &time_zone)?;
@@ -140,6 +156,8 @@ pub async fn register_member(
         currency,
         payment_method,
         signup_bonus,
+        referral: referrer
+            .map(|vendor| Referral::starting(vendor, now, app.config.settlement.referral_months)),
     };
     let result = app.registry.open_account(command, app.now()).await;
     if result.is_err() {

@@ -6,6 +6,8 @@
 //! - `routes`: the one route table; `router`: dispatch, 405 with `Allow`, authentication.
 //! - `dto`: wire types and their conversions; `openapi`: the document, from the table.
 //! - `vendor_api`, `offers_api`, `member_api`, `admin_api`, `probes`: handlers.
+//! - `settlement_api`, `settlement_dto`: vendor money (fees, commissions, rights holders,
+//!   settlement runs, payouts).
 //! - `purchase`: the purchase path shared by `/v1/authorize` and the buy window.
 //! - `buy_window`: the member's pages.
 //! - `password`: the bounded password hasher and the sign-in and registration throttles;
@@ -31,6 +33,8 @@ pub mod purchase;
 pub mod router;
 pub mod routes;
 pub mod server;
+pub mod settlement_api;
+pub mod settlement_dto;
 pub mod throttle;
 pub mod transfer_api;
 pub mod vendor_api;

@@ -9,6 +9,7 @@ use super::app::{App, new_id};
 use super::dto::{OfferRequest, OfferResponse};
 use super::error::{ApiError, Problem};
 use super::json::{parse_json, rfc3339};
+use super::purchase::check_rights_holders;
 use super::router::json;
 use super::routes::{Call, Outcome};
 use crate::domain::entitlement::ContentUrl;
@@ -54,6 +55,7 @@ pub async fn post_offer(app: &App, call: Call<'_>) -> Outcome {
             },
             other => ApiError::from(other),
         })?;
+    check_rights_holders(app, &terms.royalties, terms.currency)?;
     let cancel_url = match extras.cancel_url {
         None => origin_of(&terms.content_url),
         Some(cancel) => {
@@ -82,6 +84,7 @@ pub async fn post_offer(app: &App, call: Call<'_>) -> Outcome {
         cancel_url,
         posted_at: now,
         expires_at: now.plus_ms(app.config.offers.ttl_ms),
+        royalties: terms.royalties,
     };
     let response = OfferResponse {
         offer_id: offer.id.to_string(),

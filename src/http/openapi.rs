@@ -11,9 +11,9 @@ use utoipa::OpenApi;
 use utoipa::openapi::path::{HttpMethod, PathItem, PathsBuilder};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
 
-use super::dto;
 use super::error::Problem;
 use super::routes::{Caller, ROUTES};
+use super::{dto, settlement_dto};
 
 /// The schemas every operation refers to.
 #[derive(OpenApi)]
@@ -37,6 +37,7 @@ use super::routes::{Caller, ROUTES};
         dto::AuthorizationEntitlement,
         dto::SummaryResponse,
         dto::SummaryLine,
+        dto::PeriodView,
         dto::VendorRequest,
         dto::VendorCreated,
         dto::DepositRequest,
@@ -84,6 +85,25 @@ use super::routes::{Caller, ROUTES};
         dto::PurchaseView,
         dto::OfferRequest,
         dto::OfferResponse,
+        settlement_dto::TierRequest,
+        settlement_dto::FeeScheduleRequest,
+        settlement_dto::FeeScheduleView,
+        settlement_dto::TierView,
+        settlement_dto::CommissionRequest,
+        settlement_dto::ScheduleRequest,
+        settlement_dto::PayeeBankRequest,
+        settlement_dto::SettlementRequest,
+        settlement_dto::SettlementView,
+        settlement_dto::ScheduleView,
+        settlement_dto::RightsHolderRequest,
+        settlement_dto::RightsHolderCreated,
+        settlement_dto::RoyaltyRequest,
+        settlement_dto::SettlementRunRequest,
+        settlement_dto::PayoutView,
+        settlement_dto::ReturnedView,
+        settlement_dto::SettlementRunResponse,
+        settlement_dto::PayoutsPage,
+        settlement_dto::ReturnRequest,
     ))
 )]
 struct Schemas;

@@ -18,6 +18,8 @@ use crate::domain::event::IdempotencyStamp;
 use crate::domain::ids::{AccountId, AuthorizationId, EntitlementId, LoginId, OfferId, SessionId};
 use crate::domain::money::{Amount, Currency};
 use crate::domain::offer::{IncentivePolicy, Offer, OfferTerms};
+use crate::domain::reject::Reject;
+use crate::domain::royalty::Royalty;
 use crate::domain::time::Timestamp;
 use crate::metrics as names;
 
@@ -55,6 +57,8 @@ pub struct Charge {
     pub offer: Option<OfferId>,
     /// Which incentive grants may pay: the offer's `incentive_ids`, or any without an offer.
     pub incentives: IncentivePolicy,
+    /// Rights holders owed a share of the price.
+    pub royalties: Vec<Royalty>,
 }
 
 impl Charge {
@@ -68,6 +72,7 @@ impl Charge {
             terms: terms.terms,
             offer: None,
             incentives: IncentivePolicy::Any,
+            royalties: terms.royalties,
         }
     }
 
@@ -81,6 +86,7 @@ impl Charge {
             terms: offer.terms,
             offer: Some(offer.id),
             incentives: offer.incentives.clone(),
+            royalties: offer.royalties.clone(),
         }
     }
 
@@ -106,8 +112,34 @@ impl Charge {
             new_entitlement: EntitlementId(new_id()),
             offer: self.offer,
             incentives: self.incentives,
+            royalties: self.royalties,
         }
     }
+}
+
+/// Checks that every rights holder a sale names exists and is paid in the sale's currency.
+///
+/// # Errors
+/// `RightsHolderUnknown`, `CurrencyMismatch` (a rights holder in another currency).
+pub fn check_rights_holders(
+    app: &App,
+    royalties: &[Royalty],
+    currency: Currency,
+) -> Result<(), ApiError> {
+    if royalties.is_empty() {
+        return Ok(());
+    }
+    let settled = app.registry.settled();
+    for royalty in royalties {
+        let holder = settled
+            .rights_holders
+            .get(&royalty.rights_holder)
+            .ok_or(ApiError::Reject(Reject::RightsHolderUnknown))?;
+        if holder.currency != currency {
+            return Err(ApiError::Reject(Reject::CurrencyMismatch));
+        }
+    }
+    Ok(())
 }
 
 /// Counts one authorize outcome (success or failure) in the metrics.

@@ -13,7 +13,8 @@ use super::app::{App, MemberSession};
 use super::client::ClientAddr;
 use super::error::ApiError;
 use super::{
-    admin_api, buy_window, incentive_api, member_api, offers_api, probes, transfer_api, vendor_api,
+    admin_api, buy_window, incentive_api, member_api, offers_api, probes, settlement_api,
+    transfer_api, vendor_api,
 };
 use crate::actors::registry::VendorEntry;
 
@@ -191,6 +192,7 @@ pub static ROUTES: &[Route] = &[
     route!(POST "/v1/access", Vendor, vendor_api::access, __path_access),
     route!(GET "/v1/authorizations/{id}", Vendor, vendor_api::authorization, __path_authorization),
     route!(GET "/v1/vendors/me/summary", Vendor, vendor_api::summary, __path_summary),
+    route!(GET "/v1/vendors/me/payouts", Vendor, settlement_api::vendor_payouts, __path_vendor_payouts),
     route!(POST "/v1/members", None, member_api::register, __path_register),
     route!(POST "/v1/sessions", None, member_api::sign_in, __path_sign_in),
     route!(DELETE "/v1/sessions/current", Member, member_api::sign_out, __path_sign_out),
@@ -218,6 +220,15 @@ pub static ROUTES: &[Route] = &[
     route!(PUT "/admin/v1/members/{id}/credit-line", Admin, admin_api::credit_line, __path_credit_line),
     route!(POST "/admin/v1/authorizations/{id}/reversal", Admin, admin_api::reverse, __path_reverse),
     route!(GET "/admin/v1/totals", Admin, admin_api::totals, __path_totals),
+    route!(PUT "/admin/v1/vendors/{vendor_id}/fee-schedule", Admin, settlement_api::set_fee_schedule, __path_set_fee_schedule),
+    route!(PUT "/admin/v1/vendors/{vendor_id}/commission", Admin, settlement_api::set_commission, __path_set_commission),
+    route!(PUT "/admin/v1/vendors/{vendor_id}/settlement", Admin, settlement_api::set_vendor_settlement, __path_set_vendor_settlement),
+    route!(POST "/admin/v1/rights-holders", Admin, settlement_api::create_rights_holder, __path_create_rights_holder),
+    route!(PUT "/admin/v1/rights-holders/{id}/settlement", Admin, settlement_api::set_rights_holder_settlement, __path_set_rights_holder_settlement),
+    route!(POST "/admin/v1/settlement-runs", Admin, settlement_api::create_run, __path_create_run),
+    route!(GET "/admin/v1/settlement-runs/{run_id}", Admin, settlement_api::get_run, __path_get_run),
+    route!(GET "/admin/v1/payouts", Admin, settlement_api::list_payouts, __path_list_payouts),
+    route!(POST "/admin/v1/payouts/{id}/return", Admin, settlement_api::return_payout, __path_return_payout),
     route!(GET "/buy/{offer}", None, buy_window::show, __path_show),
     route!(POST "/buy/{offer}/login", None, buy_window::sign_in, __path_sign_in),
     route!(POST "/buy/{offer}/purchase", None, buy_window::purchase, __path_purchase),

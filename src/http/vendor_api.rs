@@ -10,14 +10,18 @@ use super::app::App;
 use super::dto::{
     AccessRequest, AccessResponse, AuthorizationEntitlement, AuthorizationResponse,
     AuthorizeRequest, AuthorizeResponse, BatchRequest, BatchResponse, BatchResult, EntitlementView,
-    PaidFromView, Priced, SummaryLine, SummaryResponse,
+    PaidFromView, PeriodView, Priced, SummaryLine, SummaryResponse,
 };
 use super::error::{ApiError, Problem, TokenKind};
 use super::idempotent::idempotent;
 use super::json::{parse_json, rfc3339};
-use super::purchase::{Charge, claim_offer, count_outcome, mint_access_token, purchase};
+use super::purchase::{
+    Charge, check_rights_holders, claim_offer, count_outcome, mint_access_token, purchase,
+};
 use super::router::json;
 use super::routes::{Call, Outcome};
+use super::settlement_api::settlement_view;
+use super::settlement_dto::{CommissionRequest, FeeScheduleView};
 use crate::actors::messages::Authorization;
 use crate::actors::registry::VendorEntry;
 use crate::crypto::token::{AccessClaims, BuyerClaims, TokenError};
@@ -25,7 +29,8 @@ use crate::domain::account::{AccessCommand, AuthorizeCommand, StartDeposit};
 use crate::domain::entitlement::Entitlement;
 use crate::domain::event::IdempotencyStamp;
 use crate::domain::ids::{AccountId, DepositId, EntitlementId, LoginId, OfferId, SessionId};
-use crate::domain::money::{Currency, format_amount, format_total};
+use crate::domain::money::{Currency, format_amount, format_net_total, format_total};
+use crate::domain::payouts::Payee;
 use crate::domain::reject::Reject;
 use crate::domain::time::Timestamp;
 use crate::metrics as names;
@@ -90,7 +95,11 @@ async fn priced(
     now: Timestamp,
 ) -> Result<Charge, ApiError> {
     match priced {
-        Priced::Inline(draft) => Ok(Charge::inline(draft.check(&vendor.profile, now)?)),
+        Priced::Inline(draft) => {
+            let terms = draft.check(&vendor.profile, now)?;
+            check_rights_holders(app, &terms.royalties, terms.currency)?;
+            Ok(Charge::inline(terms))
+        }
         // The vendor's own book answers `offer_unknown` for another vendor's offer.
         Priced::Posted(id) => Ok(Charge::offer(&*claim_offer(app, vendor, id, now).await?)),
     }
@@ -439,36 +448,67 @@ pub async fn authorization(app: &App, call: Call<'_>) -> Outcome {
     ))
 }
 
-/// `GET /v1/vendors/me/summary`: the vendor's sales, fees and what it is owed.
+/// `GET /v1/vendors/me/summary`: the vendor's sales, fees, royalties and commissions, what
+/// it was paid and what it is owed, and the fee period in progress.
 #[utoipa::path(get, path = "/v1/vendors/me/summary", tag = "vendors",
     responses((status = 200, description = "Sales per currency", body = SummaryResponse)),
     security(("vendor_key" = [])))]
 pub async fn summary(app: &App, call: Call<'_>) -> Outcome {
     let vendor = call.vendor()?;
+    let now = app.now();
     let view = app
         .registry
-        .vendor_ledger(vendor)
+        .vendor_ledger(vendor, now)
         .await
         .map_err(ApiError::from)?;
-    let fee_ppm = view.profile.fee_ppm;
+    let settled = app.registry.settled();
+    let payee = Payee::Vendor(view.profile.id);
+    let schedule = &view.fee_schedule;
     let currencies = view
-        .ledger
+        .figures
         .iter()
-        .map(|(currency, ledger)| SummaryLine {
-            currency: currency.code().to_owned(),
-            sales: ledger.sales,
-            gross: format_total(ledger.gross, *currency),
-            fees: format_total(ledger.fees(fee_ppm), *currency),
-            incentives_msp: format_total(ledger.incentives_msp, *currency),
-            incentives_own: format_total(ledger.incentives_own, *currency),
-            net_payable: format_total(ledger.net_payable(fee_ppm), *currency),
+        .map(|(currency, figures)| {
+            let paid = settled
+                .paid
+                .get(&(payee, *currency))
+                .copied()
+                .unwrap_or_default();
+            SummaryLine {
+                currency: currency.code().to_owned(),
+                sales: figures.sales,
+                gross: format_total(figures.gross, *currency),
+                fees: format_total(figures.fees, *currency),
+                incentives_msp: format_total(figures.incentives_msp, *currency),
+                incentives_own: format_total(figures.incentives_own, *currency),
+                royalties_withheld: format_total(figures.royalties, *currency),
+                commissions: format_total(figures.commissions, *currency),
+                net_payable: format_net_total(figures.earned, *currency),
+                settled: format_total(paid, *currency),
+                unsettled: format_net_total(
+                    settled.unsettled(payee, *currency, figures.earned),
+                    *currency,
+                ),
+                period: PeriodView {
+                    period: schedule.period.name().to_owned(),
+                    tier: figures.current.tier.saturating_add(1),
+                    fee_base: format_total(figures.current.fee_base, *currency),
+                    fees: format_total(figures.current.fee.floor(), *currency),
+                },
+            }
         })
         .collect();
+    let currency = view.profile.currency;
     Ok(json(
         StatusCode::OK,
         &SummaryResponse {
             vendor_id: view.profile.id.to_string(),
-            fee_ppm,
+            fee_ppm: schedule.tiers.first().map_or(0, |tier| tier.rate_ppm),
+            fee_schedule: FeeScheduleView::of(schedule, currency),
+            commission: CommissionRequest {
+                referral_rate_ppm: view.commission.referral_rate_ppm,
+                funds_rate_ppm: view.commission.funds_rate_ppm,
+            },
+            settlement: settlement_view(&settled, payee, currency, now),
             currencies,
         },
     ))

@@ -19,6 +19,7 @@
 //! when the credit was refused, e.g. a currency without a wallet), and crediting before the
 //! charge (money out of nothing when the charge fails).
 
+pub mod pain001;
 pub mod settlement;
 mod test_processor;
 

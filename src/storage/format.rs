@@ -28,13 +28,19 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::account::{
-    AccountState, IdempotencyRecord, Login, PendingDeposit, Session, SessionExpiry, TopOff, Wallet,
+    AccountState, IdempotencyRecord, Login, PendingDeposit, Referral, Session, SessionExpiry,
+    TopOff, Wallet,
 };
 use crate::domain::entitlement::{ContentKey, Entitlement, Terms};
 use crate::domain::event::{Authorized, Event, IdempotencyStamp, InTransit, Origin};
+use crate::domain::fees::{
+    CommissionRates, Exact, FeePeriod, FeeSchedule, FeeTier, Month, MonthSales, PPM_MAX,
+    RateHistory,
+};
 use crate::domain::ids::{
     AccountId, AuthorizationId, CashOutId, DepositId, EntitlementId, GrantId, LoginId, OfferId,
-    Owner, PaymentMethodId, ProgramId, SessionId, TransferId, VendorGroupId, VendorId,
+    Owner, PaymentMethodId, PayoutId, ProgramId, RightsHolderId, SessionId, SettlementRunId,
+    TransferId, VendorGroupId, VendorId,
 };
 use crate::domain::incentive::{Funder, Grant, Program, ProgramScope, Reach, VendorGroup};
 use crate::domain::kept::{KeptOutcome, KeptRequest, MemberRoute};
@@ -42,6 +48,9 @@ use crate::domain::limits::{Limits, Spending};
 use crate::domain::money::{Amount, Balance, Currency, NetTotal, Total};
 use crate::domain::offer::{IncentivePolicy, Offer, OfferBook};
 use crate::domain::payment_method::{LEGACY_TEST_CARD_ID, Rail, SavedMethod};
+use crate::domain::payouts::{Payee, Payout, SealedBank, SettlementEvent};
+use crate::domain::royalty::{RightsHolder, Royalty, SaleParties, check_royalties};
+use crate::domain::settlement::{PayoutRule, Schedule};
 use crate::domain::time::{MemberZone, Period, Timestamp};
 use crate::domain::totals::{MemberTotals, Totals};
 use crate::domain::vendor::{Ledger, VendorProfile, VendorState};
@@ -56,13 +65,13 @@ pub const FORMAT_VERSION: u8 = VERSION;
 /// event: when the account's state gains a field, this version goes up, and a snapshot of an
 /// older version is `Outdated` (the account is rebuilt from its events once, then snapshotted
 /// anew), so no converter from an old snapshot is ever needed.
-pub const ACCOUNT_SNAPSHOT_VERSION: u8 = 7;
+pub const ACCOUNT_SNAPSHOT_VERSION: u8 = 8;
 /// The version of the feed checkpoint (the members' totals), a cache in the same way: an
 /// older checkpoint is `Outdated`, and start-up folds the totals from the journal's start.
 pub const CHECKPOINT_VERSION: u8 = 7;
 /// The version of vendor snapshots, a cache in the same way: an older one is `Outdated`, and
 /// the vendor's ledger is folded again from the journal.
-pub const VENDOR_SNAPSHOT_VERSION: u8 = 5;
+pub const VENDOR_SNAPSHOT_VERSION: u8 = 6;
 
 /// A stored value could not be read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -91,6 +100,8 @@ pub const ACCOUNT_KIND: u8 = b'a';
 pub const VENDOR_KIND: u8 = b'v';
 /// The key prefix byte of the incentive programs' owner-index rows.
 pub const PROGRAMS_KIND: u8 = b'p';
+/// The key prefix byte of the settlement stream's owner-index rows.
+pub const SETTLEMENT_KIND: u8 = b's';
 /// The key of the feed checkpoint in `snapshots`.
 pub const CHECKPOINT_KEY: &[u8] = b"c";
 /// The prefix of the sign-in e-mail directory rows in `snapshots`.
@@ -117,6 +128,7 @@ pub fn owner_key(owner: Owner) -> [u8; OWNER_KEY_BYTES] {
         Owner::Account(id) => (ACCOUNT_KIND, id.0),
         Owner::Vendor(id) => (VENDOR_KIND, id.0),
         Owner::Programs => (PROGRAMS_KIND, 0),
+        Owner::Settlement => (SETTLEMENT_KIND, 0),
     };
     let mut key = [0; OWNER_KEY_BYTES];
     let (head, tail) = key.split_at_mut(1);
@@ -146,6 +158,7 @@ pub fn split_owner_index_key(key: &[u8]) -> Option<(Owner, u64)> {
         ACCOUNT_KIND => Owner::Account(AccountId(id)),
         VENDOR_KIND => Owner::Vendor(VendorId(id)),
         PROGRAMS_KIND if id == 0 => Owner::Programs,
+        SETTLEMENT_KIND if id == 0 => Owner::Settlement,
         _ => return None,
     };
     Some((owner, u64::from_be_bytes(position)))
@@ -430,6 +443,137 @@ enum EventV4 {
     },
     VendorGroupCreated(VendorGroupV4),
     ProgramCreated(ProgramV4),
+    AuthorizedWithParties(Box<AuthorizedV4>, Vec<GrantV4>, SalePartiesV4),
+    ReversedWithParties {
+        account: u64,
+        authorization: u64,
+        entitlement: u64,
+        vendor: u64,
+        currency: CurrencyV4,
+        refund: u64,
+        reason: String,
+        by: OriginV4,
+        at: i64,
+        incentives: Vec<GrantV4>,
+        purchased_at: i64,
+        parties: SalePartiesV4,
+    },
+    DepositCreditedVia {
+        account: u64,
+        deposit: u64,
+        currency: CurrencyV4,
+        amount: u64,
+        charge_reference: String,
+        via: u64,
+        at: i64,
+    },
+    DepositSettledVia {
+        account: u64,
+        deposit: u64,
+        currency: CurrencyV4,
+        amount: u64,
+        via: u64,
+        at: i64,
+    },
+    ReferralRecorded {
+        account: u64,
+        vendor: u64,
+        until: i64,
+        at: i64,
+    },
+    FeeScheduleSet {
+        vendor: u64,
+        schedule: FeeScheduleV4,
+        at: i64,
+    },
+    CommissionSet {
+        vendor: u64,
+        referral_rate_ppm: u32,
+        funds_rate_ppm: u32,
+        at: i64,
+    },
+    Settlement(Box<SettlementEventV4>),
+    /// An offer naming rights holders: `(rights holder, share_ppm)`.
+    OfferPostedWithRoyalties(Box<OfferV4>, Vec<(u64, u32)>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+enum SettlementEventV4 {
+    RightsHolderRegistered {
+        id: u64,
+        name: String,
+        currency: CurrencyV4,
+        registered_at: i64,
+    },
+    PayeeSettingsSet {
+        payee: PayeeV4,
+        rule: PayoutRuleV4,
+        bank: SealedBankV4,
+        at: i64,
+    },
+    RunStarted {
+        run: u64,
+        forced: bool,
+        payouts: Vec<PayoutV4>,
+        considered: Vec<PayeeV4>,
+        at: i64,
+    },
+    RunFinished {
+        run: u64,
+        file: Option<String>,
+        at: i64,
+    },
+    PayoutReturned {
+        payout: u64,
+        reason: String,
+        at: i64,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+enum PayeeV4 {
+    Vendor(u64),
+    RightsHolder(u64),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct PayoutRuleV4 {
+    threshold: u64,
+    /// The schedule's wire kind: `weekly`, `twice_monthly`, `monthly`.
+    schedule_kind: String,
+    schedule_day: u8,
+    minimum: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct SealedBankV4 {
+    sealed: Vec<u8>,
+    masked: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct PayoutV4 {
+    id: u64,
+    payee: PayeeV4,
+    currency: CurrencyV4,
+    amount: u64,
+    bank: SealedBankV4,
+}
+
+/// Who besides the seller has a part in a sale: rights holders with their shares (ppm) and
+/// the referring vendor.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct SalePartiesV4 {
+    royalties: Vec<(u64, u32)>,
+    referrer: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct FeeScheduleV4 {
+    /// 0: month, 1: quarter.
+    period: u8,
+    /// `(from_gross, rate_ppm)`.
+    tiers: Vec<(u64, u32)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -691,12 +835,13 @@ struct WalletV5 {
 
 /// A bank debit accepted and not yet settled, in an account snapshot.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-struct UnsettledDepositV5 {
+struct UnsettledDepositV8 {
     deposit: u64,
     currency: CurrencyV4,
     amount: u64,
     method: SavedMethodV4,
     started_at: i64,
+    via: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -716,11 +861,13 @@ struct IdempotencyRecordV4 {
     recorded_at: i64,
 }
 
-/// Version 7 of the account snapshot: version 5 brought saved payment methods, version 6 the
-/// transfers received lately, version 7 incentive grants. A snapshot is a cache of the account's events, so an older one
-/// is not converted: the account is rebuilt from its events (see [`FormatError::Outdated`]).
+/// Version 8 of the account snapshot: version 5 brought saved payment methods, version 6 the
+/// transfers received lately, version 7 incentive grants, version 8 the referral, each
+/// purchase's rights holders and referrer, and the vendor a debit was bought through. A
+/// snapshot is a cache of the account's events, so an older one is not converted: the
+/// account is rebuilt from its events (see [`FormatError::Outdated`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-struct AccountSnapshotV7 {
+struct AccountSnapshotV8 {
     position: u64,
     account: u64,
     time_zone: String,
@@ -735,34 +882,45 @@ struct AccountSnapshotV7 {
     deposit_references: Vec<String>,
     idempotency: Vec<IdempotencyRecordV4>,
     payment_methods: Vec<SavedMethodV4>,
-    unsettled_deposits: Vec<UnsettledDepositV5>,
+    unsettled_deposits: Vec<UnsettledDepositV8>,
     kept: Vec<KeptRequestV5>,
     received_transfers: Vec<(u64, i64)>,
     grants: Vec<GrantV4>,
     redeemed: Vec<u64>,
     incentive_paid: Vec<(u64, Vec<GrantV4>)>,
+    /// `(vendor, until)`.
+    referral: Option<(u64, i64)>,
+    sale_parties: Vec<(u64, SalePartiesV4)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-struct LedgerV5 {
+struct LedgerV6 {
     sales: u64,
     gross: u128,
     incentives_msp: u128,
     incentives_own: u128,
+    /// `(month, fee_base, referred, funds)`.
+    months: Vec<(i32, u128, u128, u128)>,
+    /// `(rights holder, exact royalty in micro-units × ppm)`.
+    royalties: Vec<(u64, u128)>,
 }
 
-/// Version 5 of the vendor snapshot: the ledger records what incentives paid. A cache like
-/// the account snapshot: an older one is `Outdated`, and the vendor's ledger is folded again
-/// from the journal.
+/// Version 6 of the vendor snapshot: version 5 recorded what incentives paid, version 6 the
+/// months (fee base, referred purchases, funds), royalties, and the fee and commission
+/// histories. A cache like the account snapshot: an older one is `Outdated`, and the
+/// vendor's ledger is folded again from the journal.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-struct VendorSnapshotV5 {
+struct VendorSnapshotV6 {
     position: u64,
     book_from: u64,
     feed_seq: u64,
     sales_refused: u64,
     profile: VendorProfileV4,
-    ledger: Vec<(CurrencyV4, LedgerV5)>,
+    ledger: Vec<(CurrencyV4, LedgerV6)>,
     used_offers: Vec<u64>,
+    fee_schedules: Vec<(i64, FeeScheduleV4)>,
+    /// `(at, referral_rate_ppm, funds_rate_ppm)`.
+    commissions: Vec<(i64, u32, u32)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -1071,11 +1229,13 @@ fn event_v4(event: &Event) -> EventV4 {
         },
         Event::Authorized(authorized) => {
             let stored = Box::new(authorized_v4(authorized));
-            if authorized.incentives.is_empty() {
+            let spent = || authorized.incentives.iter().map(grant_v4).collect();
+            if !authorized.parties.is_empty() {
+                EventV4::AuthorizedWithParties(stored, spent(), parties_v4(&authorized.parties))
+            } else if authorized.incentives.is_empty() {
                 EventV4::Authorized(stored)
             } else {
-                let spent = authorized.incentives.iter().map(grant_v4).collect();
-                EventV4::AuthorizedWithIncentives(stored, spent)
+                EventV4::AuthorizedWithIncentives(stored, spent())
             }
         }
         Event::ViewCounted {
@@ -1099,10 +1259,12 @@ fn event_v4(event: &Event) -> EventV4 {
             currency,
             refund,
             incentives,
+            purchased_at,
+            parties,
             reason,
             by,
             at,
-        } if !incentives.is_empty() => EventV4::ReversedWithIncentives {
+        } => EventV4::ReversedWithParties {
             account: account.0,
             authorization: authorization.0,
             entitlement: entitlement.0,
@@ -1113,6 +1275,8 @@ fn event_v4(event: &Event) -> EventV4 {
             by: origin_v4(*by),
             at: at.0,
             incentives: incentives.iter().map(grant_v4).collect(),
+            purchased_at: purchased_at.0,
+            parties: parties_v4(parties),
         },
         Event::IncentiveGranted {
             account,
@@ -1158,28 +1322,6 @@ fn event_v4(event: &Event) -> EventV4 {
             budget: program.budget.micros(),
             created_at: program.created_at.0,
         }),
-        Event::Reversed {
-            account,
-            authorization,
-            entitlement,
-            vendor,
-            currency,
-            refund,
-            incentives: _,
-            reason,
-            by,
-            at,
-        } => EventV4::Reversed {
-            account: account.0,
-            authorization: authorization.0,
-            entitlement: entitlement.0,
-            vendor: vendor.0,
-            currency: currency_v4(*currency),
-            refund: refund.micros(),
-            reason: reason.clone(),
-            by: origin_v4(*by),
-            at: at.0,
-        },
         Event::VendorRegistered(profile) => {
             EventV4::VendorRegistered(Box::new(profile_v4(profile)))
         }
@@ -1221,6 +1363,22 @@ fn event_v4(event: &Event) -> EventV4 {
             deposit,
             currency,
             amount,
+            via: Some(via),
+            at,
+        } => EventV4::DepositSettledVia {
+            account: account.0,
+            deposit: deposit.0,
+            currency: currency_v4(*currency),
+            amount: amount.micros(),
+            via: via.0,
+            at: at.0,
+        },
+        Event::DepositSettled {
+            account,
+            deposit,
+            currency,
+            amount,
+            via: None,
             at,
         } => EventV4::DepositSettled {
             account: account.0,
@@ -1305,7 +1463,17 @@ fn event_v4(event: &Event) -> EventV4 {
                 .collect(),
             at: at.0,
         },
-        Event::OfferPosted(offer) => EventV4::OfferPosted(Box::new(offer_v4(offer))),
+        Event::OfferPosted(offer) if offer.royalties.is_empty() => {
+            EventV4::OfferPosted(Box::new(offer_v4(offer)))
+        }
+        Event::OfferPosted(offer) => EventV4::OfferPostedWithRoyalties(
+            Box::new(offer_v4(offer)),
+            parties_v4(&SaleParties {
+                royalties: offer.royalties.clone(),
+                referrer: None,
+            })
+            .royalties,
+        ),
         Event::OffersPruned { vendor, offers, at } => EventV4::OffersPruned {
             vendor: vendor.0,
             offers: offers.iter().map(|id| id.0).collect(),
@@ -1351,6 +1519,24 @@ fn event_v4(event: &Event) -> EventV4 {
             currency,
             amount,
             charge_reference,
+            via: Some(via),
+            at,
+        } => EventV4::DepositCreditedVia {
+            account: account.0,
+            deposit: deposit.0,
+            currency: currency_v4(*currency),
+            amount: amount.micros(),
+            charge_reference: charge_reference.clone(),
+            via: via.0,
+            at: at.0,
+        },
+        Event::DepositCredited {
+            account,
+            deposit,
+            currency,
+            amount,
+            charge_reference,
+            via: None,
             at,
         } => EventV4::DepositCredited {
             account: account.0,
@@ -1381,8 +1567,253 @@ fn event_v4(event: &Event) -> EventV4 {
             at: at.0,
         },
         Event::TransferSent(sent) => EventV4::TransferSent(in_transit_v4(sent)),
+        Event::Settlement(change) => EventV4::Settlement(Box::new(settlement_v4(change))),
+        Event::ReferralRecorded {
+            account,
+            vendor,
+            until,
+            at,
+        } => EventV4::ReferralRecorded {
+            account: account.0,
+            vendor: vendor.0,
+            until: until.0,
+            at: at.0,
+        },
+        Event::FeeScheduleSet {
+            vendor,
+            schedule,
+            at,
+        } => EventV4::FeeScheduleSet {
+            vendor: vendor.0,
+            schedule: fee_schedule_v4(schedule),
+            at: at.0,
+        },
+        Event::CommissionSet { vendor, rates, at } => EventV4::CommissionSet {
+            vendor: vendor.0,
+            referral_rate_ppm: rates.referral_rate_ppm,
+            funds_rate_ppm: rates.funds_rate_ppm,
+            at: at.0,
+        },
         Event::TransferReceived(received) => EventV4::TransferReceived(in_transit_v4(received)),
     }
+}
+
+fn payee_v4(payee: Payee) -> PayeeV4 {
+    match payee {
+        Payee::Vendor(id) => PayeeV4::Vendor(id.0),
+        Payee::RightsHolder(id) => PayeeV4::RightsHolder(id.0),
+    }
+}
+
+fn payee(stored: PayeeV4) -> Payee {
+    match stored {
+        PayeeV4::Vendor(id) => Payee::Vendor(VendorId(id)),
+        PayeeV4::RightsHolder(id) => Payee::RightsHolder(RightsHolderId(id)),
+    }
+}
+
+fn sealed_bank_v4(bank: &SealedBank) -> SealedBankV4 {
+    SealedBankV4 {
+        sealed: bank.sealed.clone(),
+        masked: bank.masked.clone(),
+    }
+}
+
+fn sealed_bank(stored: SealedBankV4) -> SealedBank {
+    SealedBank {
+        sealed: stored.sealed,
+        masked: stored.masked,
+    }
+}
+
+fn settlement_v4(change: &SettlementEvent) -> SettlementEventV4 {
+    match change {
+        SettlementEvent::RightsHolderRegistered(holder) => {
+            SettlementEventV4::RightsHolderRegistered {
+                id: holder.id.0,
+                name: holder.name.clone(),
+                currency: currency_v4(holder.currency),
+                registered_at: holder.registered_at.0,
+            }
+        }
+        SettlementEvent::PayeeSettingsSet {
+            payee,
+            rule,
+            bank,
+            at,
+        } => SettlementEventV4::PayeeSettingsSet {
+            payee: payee_v4(*payee),
+            rule: PayoutRuleV4 {
+                threshold: rule.threshold.micros(),
+                schedule_kind: rule.schedule.kind().to_owned(),
+                schedule_day: rule.schedule.day(),
+                minimum: rule.minimum.micros(),
+            },
+            bank: sealed_bank_v4(bank),
+            at: at.0,
+        },
+        SettlementEvent::RunStarted {
+            run,
+            forced,
+            payouts,
+            considered,
+            at,
+        } => SettlementEventV4::RunStarted {
+            run: run.0,
+            forced: *forced,
+            payouts: payouts
+                .iter()
+                .map(|payout| PayoutV4 {
+                    id: payout.id.0,
+                    payee: payee_v4(payout.payee),
+                    currency: currency_v4(payout.currency),
+                    amount: payout.amount.micros(),
+                    bank: sealed_bank_v4(&payout.bank),
+                })
+                .collect(),
+            considered: considered.iter().copied().map(payee_v4).collect(),
+            at: at.0,
+        },
+        SettlementEvent::RunFinished { run, file, at } => SettlementEventV4::RunFinished {
+            run: run.0,
+            file: file.clone(),
+            at: at.0,
+        },
+        SettlementEvent::PayoutReturned { payout, reason, at } => {
+            SettlementEventV4::PayoutReturned {
+                payout: payout.0,
+                reason: reason.clone(),
+                at: at.0,
+            }
+        }
+    }
+}
+
+fn settlement(stored: SettlementEventV4) -> Result<SettlementEvent, FormatError> {
+    Ok(match stored {
+        SettlementEventV4::RightsHolderRegistered {
+            id,
+            name,
+            currency: code,
+            registered_at,
+        } => SettlementEvent::RightsHolderRegistered(RightsHolder {
+            id: RightsHolderId(id),
+            name,
+            currency: currency(code)?,
+            registered_at: Timestamp(registered_at),
+        }),
+        SettlementEventV4::PayeeSettingsSet {
+            payee: stored_payee,
+            rule,
+            bank,
+            at,
+        } => SettlementEvent::PayeeSettingsSet {
+            payee: payee(stored_payee),
+            rule: PayoutRule {
+                threshold: Amount::from_micros(rule.threshold),
+                schedule: Schedule::parse(&rule.schedule_kind, rule.schedule_day)
+                    .map_err(|_| FormatError::Corrupt("a settlement schedule breaks its rule"))?,
+                minimum: Amount::from_micros(rule.minimum),
+            },
+            bank: sealed_bank(bank),
+            at: Timestamp(at),
+        },
+        SettlementEventV4::RunStarted {
+            run,
+            forced,
+            payouts,
+            considered,
+            at,
+        } => SettlementEvent::RunStarted {
+            run: SettlementRunId(run),
+            forced,
+            payouts: payouts
+                .into_iter()
+                .map(|stored| {
+                    Ok(Payout {
+                        id: PayoutId(stored.id),
+                        payee: payee(stored.payee),
+                        currency: currency(stored.currency)?,
+                        amount: Amount::from_micros(stored.amount),
+                        bank: sealed_bank(stored.bank),
+                    })
+                })
+                .collect::<Result<_, FormatError>>()?,
+            considered: considered.into_iter().map(payee).collect(),
+            at: Timestamp(at),
+        },
+        SettlementEventV4::RunFinished { run, file, at } => SettlementEvent::RunFinished {
+            run: SettlementRunId(run),
+            file,
+            at: Timestamp(at),
+        },
+        SettlementEventV4::PayoutReturned { payout, reason, at } => {
+            SettlementEvent::PayoutReturned {
+                payout: PayoutId(payout),
+                reason,
+                at: Timestamp(at),
+            }
+        }
+    })
+}
+
+fn parties_v4(parties: &SaleParties) -> SalePartiesV4 {
+    SalePartiesV4 {
+        royalties: parties
+            .royalties
+            .iter()
+            .map(|royalty| (royalty.rights_holder.0, royalty.share_ppm))
+            .collect(),
+        referrer: parties.referrer.map(|vendor| vendor.0),
+    }
+}
+
+fn parties(stored: SalePartiesV4) -> Result<SaleParties, FormatError> {
+    let royalties: Vec<Royalty> = stored
+        .royalties
+        .into_iter()
+        .map(|(holder, share_ppm)| Royalty {
+            rights_holder: RightsHolderId(holder),
+            share_ppm,
+        })
+        .collect();
+    check_royalties(&royalties).map_err(|_| FormatError::Corrupt("royalties break their rule"))?;
+    Ok(SaleParties {
+        royalties,
+        referrer: stored.referrer.map(VendorId),
+    })
+}
+
+fn fee_schedule_v4(schedule: &FeeSchedule) -> FeeScheduleV4 {
+    FeeScheduleV4 {
+        period: match schedule.period {
+            FeePeriod::Month => 0,
+            FeePeriod::Quarter => 1,
+        },
+        tiers: schedule
+            .tiers
+            .iter()
+            .map(|tier| (tier.from_gross.micros(), tier.rate_ppm))
+            .collect(),
+    }
+}
+
+fn fee_schedule(stored: FeeScheduleV4) -> Result<FeeSchedule, FormatError> {
+    let period = match stored.period {
+        0 => FeePeriod::Month,
+        1 => FeePeriod::Quarter,
+        _ => return Err(FormatError::Corrupt("unknown fee period")),
+    };
+    let tiers = stored
+        .tiers
+        .into_iter()
+        .map(|(from, rate_ppm)| FeeTier {
+            from_gross: Amount::from_micros(from),
+            rate_ppm,
+        })
+        .collect();
+    FeeSchedule::new(period, tiers)
+        .map_err(|_| FormatError::Corrupt("fee schedule breaks its rule"))
 }
 
 fn authorized_v4(authorized: &Authorized) -> AuthorizedV4 {
@@ -1468,7 +1899,11 @@ fn grants(stored: Vec<GrantV4>) -> Result<Vec<Grant>, FormatError> {
     stored.into_iter().map(grant).collect()
 }
 
-fn authorized(stored: AuthorizedV4, incentives: Vec<Grant>) -> Result<Authorized, FormatError> {
+fn authorized(
+    stored: AuthorizedV4,
+    incentives: Vec<Grant>,
+    parties: SaleParties,
+) -> Result<Authorized, FormatError> {
     let bought = entitlement(stored.entitlement)?;
     if bought.key.vendor.0 != stored.vendor || bought.authorization.0 != stored.authorization {
         return Err(FormatError::Corrupt("purchase and entitlement disagree"));
@@ -1491,6 +1926,7 @@ fn authorized(stored: AuthorizedV4, incentives: Vec<Grant>) -> Result<Authorized
             .collect(),
         offer: stored.offer.map(OfferId),
         incentives,
+        parties,
         at: Timestamp(stored.at),
     })
 }
@@ -1713,6 +2149,7 @@ fn offer(offer: OfferV4) -> Result<Offer, FormatError> {
         cancel_url: offer.cancel_url,
         posted_at: Timestamp(offer.posted_at),
         expires_at: Timestamp(offer.expires_at),
+        royalties: Vec::new(),
     })
 }
 
@@ -1804,16 +2241,29 @@ fn event(event: EventV4) -> Result<Event, FormatError> {
             frozen,
             at: Timestamp(at),
         },
-        EventV4::Authorized(stored) => {
-            Event::Authorized(Box::new(authorized(*stored, Vec::new())?))
-        }
+        EventV4::Authorized(stored) => Event::Authorized(Box::new(authorized(
+            *stored,
+            Vec::new(),
+            SaleParties::default(),
+        )?)),
         EventV4::AuthorizedWithIncentives(stored, spent) => {
             if spent.is_empty() {
                 return Err(FormatError::Corrupt(
                     "a purchase with incentives names none",
                 ));
             }
-            Event::Authorized(Box::new(authorized(*stored, grants(spent)?)?))
+            Event::Authorized(Box::new(authorized(
+                *stored,
+                grants(spent)?,
+                SaleParties::default(),
+            )?))
+        }
+        EventV4::AuthorizedWithParties(stored, spent, stored_parties) => {
+            Event::Authorized(Box::new(authorized(
+                *stored,
+                grants(spent)?,
+                parties(stored_parties)?,
+            )?))
         }
         EventV4::ViewCounted {
             account,
@@ -1846,6 +2296,8 @@ fn event(event: EventV4) -> Result<Event, FormatError> {
             currency: currency(code)?,
             refund: Amount::from_micros(refund),
             incentives: Vec::new(),
+            purchased_at: Timestamp(at),
+            parties: SaleParties::default(),
             reason,
             by: origin(by),
             at: Timestamp(at),
@@ -1869,10 +2321,110 @@ fn event(event: EventV4) -> Result<Event, FormatError> {
             currency: currency(code)?,
             refund: Amount::from_micros(refund),
             incentives: grants(incentives)?,
+            purchased_at: Timestamp(at),
+            parties: SaleParties::default(),
             reason,
             by: origin(by),
             at: Timestamp(at),
         },
+        EventV4::ReversedWithParties {
+            account,
+            authorization,
+            entitlement,
+            vendor,
+            currency: code,
+            refund,
+            reason,
+            by,
+            at,
+            incentives,
+            purchased_at,
+            parties: stored_parties,
+        } => Event::Reversed {
+            account: AccountId(account),
+            authorization: AuthorizationId(authorization),
+            entitlement: EntitlementId(entitlement),
+            vendor: VendorId(vendor),
+            currency: currency(code)?,
+            refund: Amount::from_micros(refund),
+            incentives: grants(incentives)?,
+            purchased_at: Timestamp(purchased_at),
+            parties: parties(stored_parties)?,
+            reason,
+            by: origin(by),
+            at: Timestamp(at),
+        },
+        EventV4::DepositCreditedVia {
+            account,
+            deposit,
+            currency: code,
+            amount,
+            charge_reference,
+            via,
+            at,
+        } => Event::DepositCredited {
+            account: AccountId(account),
+            deposit: DepositId(deposit),
+            currency: currency(code)?,
+            amount: Amount::from_micros(amount),
+            charge_reference,
+            via: Some(VendorId(via)),
+            at: Timestamp(at),
+        },
+        EventV4::DepositSettledVia {
+            account,
+            deposit,
+            currency: code,
+            amount,
+            via,
+            at,
+        } => Event::DepositSettled {
+            account: AccountId(account),
+            deposit: DepositId(deposit),
+            currency: currency(code)?,
+            amount: Amount::from_micros(amount),
+            via: Some(VendorId(via)),
+            at: Timestamp(at),
+        },
+        EventV4::Settlement(stored) => Event::Settlement(Box::new(settlement(*stored)?)),
+        EventV4::ReferralRecorded {
+            account,
+            vendor,
+            until,
+            at,
+        } => Event::ReferralRecorded {
+            account: AccountId(account),
+            vendor: VendorId(vendor),
+            until: Timestamp(until),
+            at: Timestamp(at),
+        },
+        EventV4::FeeScheduleSet {
+            vendor,
+            schedule,
+            at,
+        } => Event::FeeScheduleSet {
+            vendor: VendorId(vendor),
+            schedule: fee_schedule(schedule)?,
+            at: Timestamp(at),
+        },
+        EventV4::CommissionSet {
+            vendor,
+            referral_rate_ppm,
+            funds_rate_ppm,
+            at,
+        } => {
+            if referral_rate_ppm > PPM_MAX || funds_rate_ppm > PPM_MAX {
+                return Err(FormatError::Corrupt("a commission rate above the whole"));
+            }
+            Event::CommissionSet {
+                vendor: VendorId(vendor),
+                rates: CommissionRates {
+                    referral_rate_ppm,
+                    funds_rate_ppm,
+                },
+                at: Timestamp(at),
+            }
+        }
         EventV4::IncentiveGranted {
             account,
             grant: stored,
@@ -1938,6 +2490,16 @@ fn event(event: EventV4) -> Result<Event, FormatError> {
             at: Timestamp(at),
         },
         EventV4::OfferPosted(stored) => Event::OfferPosted(Box::new(offer(*stored)?)),
+        EventV4::OfferPostedWithRoyalties(stored, royalties) => {
+            let named = parties(SalePartiesV4 {
+                royalties,
+                referrer: None,
+            })?;
+            Event::OfferPosted(Box::new(Offer {
+                royalties: named.royalties,
+                ..offer(*stored)?
+            }))
+        }
         EventV4::OffersPruned { vendor, offers, at } => Event::OffersPruned {
             vendor: VendorId(vendor),
             offers: offers.into_iter().map(OfferId).collect(),
@@ -1989,6 +2551,7 @@ fn event(event: EventV4) -> Result<Event, FormatError> {
             currency: currency(code)?,
             amount: Amount::from_micros(amount),
             charge_reference,
+            via: None,
             at: Timestamp(at),
         },
         EventV4::DepositFailed {
@@ -2055,6 +2618,7 @@ fn event(event: EventV4) -> Result<Event, FormatError> {
             deposit: DepositId(deposit),
             currency: currency(code)?,
             amount: Amount::from_micros(amount),
+            via: None,
             at: Timestamp(at),
         },
         EventV4::DepositReturned {
@@ -2258,7 +2822,7 @@ fn spending_v4(spending: &Spending) -> SpendingV4 {
 /// Encodes an account snapshot.
 #[must_use]
 pub fn encode_account(position: u64, state: &AccountState) -> SnapshotRows {
-    let stored = AccountSnapshotV7 {
+    let stored = AccountSnapshotV8 {
         position,
         account: state.id.0,
         time_zone: state.zone.name().to_owned(),
@@ -2309,12 +2873,13 @@ pub fn encode_account(position: u64, state: &AccountState) -> SnapshotRows {
         unsettled_deposits: state
             .unsettled_deposits
             .iter()
-            .map(|(deposit, unsettled)| UnsettledDepositV5 {
+            .map(|(deposit, unsettled)| UnsettledDepositV8 {
                 deposit: deposit.0,
                 currency: currency_v4(unsettled.currency),
                 amount: unsettled.amount.micros(),
                 method: saved_method_v4(&unsettled.method),
                 started_at: unsettled.started_at.0,
+                via: unsettled.via.map(|vendor| vendor.0),
             })
             .collect(),
         kept: state.kept.iter().map(kept_v5).collect(),
@@ -2330,6 +2895,14 @@ pub fn encode_account(position: u64, state: &AccountState) -> SnapshotRows {
             .iter()
             .map(|(entitlement, spent)| (entitlement.0, spent.iter().map(grant_v4).collect()))
             .collect(),
+        referral: state
+            .referral
+            .map(|referral| (referral.vendor.0, referral.until.0)),
+        sale_parties: state
+            .sale_parties
+            .iter()
+            .map(|(entitlement, parties)| (entitlement.0, parties_v4(parties)))
+            .collect(),
     };
     SnapshotRows {
         rows: vec![(
@@ -2344,7 +2917,7 @@ pub fn encode_account(position: u64, state: &AccountState) -> SnapshotRows {
 /// # Errors
 /// `FormatError` for another version, undecodable bytes, or a state that breaks an invariant.
 pub fn decode_account(bytes: &[u8]) -> Result<AccountSnapshot, FormatError> {
-    let stored: AccountSnapshotV7 = match bytes.first() {
+    let stored: AccountSnapshotV8 = match bytes.first() {
         Some(&found) if found < ACCOUNT_SNAPSHOT_VERSION => {
             return Err(FormatError::Outdated { found });
         }
@@ -2373,6 +2946,7 @@ pub fn decode_account(bytes: &[u8]) -> Result<AccountSnapshot, FormatError> {
                     amount: Amount::from_micros(stored.amount),
                     method: saved_method(stored.method),
                     started_at: Timestamp(stored.started_at),
+                    via: stored.via.map(VendorId),
                 },
             ))
         })
@@ -2419,6 +2993,15 @@ pub fn decode_account(bytes: &[u8]) -> Result<AccountSnapshot, FormatError> {
         .incentive_paid
         .into_iter()
         .map(|(entitlement, spent)| Ok((EntitlementId(entitlement), grants(spent)?)))
+        .collect::<Result<_, FormatError>>()?;
+    state.referral = stored.referral.map(|(vendor, until)| Referral {
+        vendor: VendorId(vendor),
+        until: Timestamp(until),
+    });
+    state.sale_parties = stored
+        .sale_parties
+        .into_iter()
+        .map(|(entitlement, stored)| Ok((EntitlementId(entitlement), parties(stored)?)))
         .collect::<Result<_, FormatError>>()?;
     state.limits = stored
         .limits
@@ -2481,7 +3064,7 @@ pub fn decode_account(bytes: &[u8]) -> Result<AccountSnapshot, FormatError> {
 /// Encodes a vendor snapshot (without the offers themselves: see [`VendorSnapshot`]).
 #[must_use]
 pub fn encode_vendor(position: u64, state: &VendorState) -> SnapshotRows {
-    let stored = VendorSnapshotV5 {
+    let stored = VendorSnapshotV6 {
         position,
         book_from: state.offers.oldest_position().unwrap_or(position),
         feed_seq: state.feed_seq,
@@ -2493,16 +3076,45 @@ pub fn encode_vendor(position: u64, state: &VendorState) -> SnapshotRows {
             .map(|(currency, ledger)| {
                 (
                     currency_v4(*currency),
-                    LedgerV5 {
+                    LedgerV6 {
                         sales: ledger.sales,
                         gross: ledger.gross.micros(),
                         incentives_msp: ledger.incentives_msp.micros(),
                         incentives_own: ledger.incentives_own.micros(),
+                        months: ledger
+                            .months
+                            .iter()
+                            .map(|(month, sales)| {
+                                (
+                                    month.0,
+                                    sales.fee_base.micros(),
+                                    sales.referred.micros(),
+                                    sales.funds.micros(),
+                                )
+                            })
+                            .collect(),
+                        royalties: ledger
+                            .royalties
+                            .iter()
+                            .map(|(holder, exact)| (holder.0, exact.raw()))
+                            .collect(),
                     },
                 )
             })
             .collect(),
         used_offers: state.offers.used().into_iter().map(|id| id.0).collect(),
+        fee_schedules: state
+            .fee_schedules
+            .changes()
+            .iter()
+            .map(|(at, schedule)| (at.0, fee_schedule_v4(schedule)))
+            .collect(),
+        commissions: state
+            .commissions
+            .changes()
+            .iter()
+            .map(|(at, rates)| (at.0, rates.referral_rate_ppm, rates.funds_rate_ppm))
+            .collect(),
     };
     SnapshotRows {
         rows: vec![(
@@ -2517,7 +3129,7 @@ pub fn encode_vendor(position: u64, state: &VendorState) -> SnapshotRows {
 /// # Errors
 /// `FormatError` for another version or undecodable bytes.
 pub fn decode_vendor(bytes: &[u8]) -> Result<VendorSnapshot, FormatError> {
-    let stored: VendorSnapshotV5 = match bytes.first() {
+    let stored: VendorSnapshotV6 = match bytes.first() {
         Some(&found) if found < VENDOR_SNAPSHOT_VERSION => {
             return Err(FormatError::Outdated { found });
         }
@@ -2537,6 +3149,25 @@ pub fn decode_vendor(bytes: &[u8]) -> Result<VendorSnapshot, FormatError> {
                     gross: Total::from_micros(ledger.gross),
                     incentives_msp: Total::from_micros(ledger.incentives_msp),
                     incentives_own: Total::from_micros(ledger.incentives_own),
+                    months: ledger
+                        .months
+                        .into_iter()
+                        .map(|(month, fee_base, referred, funds)| {
+                            (
+                                Month(month),
+                                MonthSales {
+                                    fee_base: Total::from_micros(fee_base),
+                                    referred: Total::from_micros(referred),
+                                    funds: Total::from_micros(funds),
+                                },
+                            )
+                        })
+                        .collect(),
+                    royalties: ledger
+                        .royalties
+                        .into_iter()
+                        .map(|(holder, exact)| (RightsHolderId(holder), Exact::from_raw(exact)))
+                        .collect(),
                 },
             ))
         })
@@ -2551,6 +3182,30 @@ pub fn decode_vendor(bytes: &[u8]) -> Result<VendorSnapshot, FormatError> {
             feed_seq: stored.feed_seq,
             sales_refused: stored.sales_refused,
             offers: OfferBook::new(),
+            fee_schedules: RateHistory::from_changes(
+                stored
+                    .fee_schedules
+                    .into_iter()
+                    .map(|(at, schedule)| Ok((Timestamp(at), fee_schedule(schedule)?)))
+                    .collect::<Result<_, FormatError>>()?,
+            )
+            .ok_or(FormatError::Corrupt("a vendor without a fee schedule"))?,
+            commissions: RateHistory::from_changes(
+                stored
+                    .commissions
+                    .into_iter()
+                    .map(|(at, referral_rate_ppm, funds_rate_ppm)| {
+                        (
+                            Timestamp(at),
+                            CommissionRates {
+                                referral_rate_ppm: referral_rate_ppm.min(PPM_MAX),
+                                funds_rate_ppm: funds_rate_ppm.min(PPM_MAX),
+                            },
+                        )
+                    })
+                    .collect(),
+            )
+            .ok_or(FormatError::Corrupt("a vendor without commission rates"))?,
         },
     })
 }
@@ -2857,6 +3512,7 @@ mod tests {
                 currency: usd,
                 amount: Amount::from_micros(3),
                 charge_reference: "test_ab".to_owned(),
+                via: None,
                 at: Timestamp(5),
             },
             Event::DepositFailed {

@@ -29,10 +29,11 @@ use crate::domain::event::{DepositStep, Event, InTransit, TransferStep};
 use crate::domain::ids::{AccountId, DepositId, GrantId, OfferId, Owner, TransferId, VendorId};
 use crate::domain::incentive::Grant;
 use crate::domain::incentive::ProgramsState;
-use crate::domain::money::{Amount, Currency, Total};
+use crate::domain::money::{Amount, Currency};
+use crate::domain::payouts::SettlementState;
 use crate::domain::time::Timestamp;
-use crate::domain::totals::{MemberTotals, Totals};
-use crate::domain::vendor::VendorState;
+use crate::domain::totals::{MemberTotals, PayeeTotals, Totals, payee_totals};
+use crate::domain::vendor::{LedgerFigures, VendorState};
 
 /// Events read from the journal at a time.
 const READ_CHUNK: usize = 4_096;
@@ -185,6 +186,10 @@ pub struct Recovered {
     pub programs: ProgramsState,
     /// Their own events (the position the programs' next event takes).
     pub programs_position: u64,
+    /// Rights holders, payees' settings, settlement runs and payouts.
+    pub settlement: SettlementState,
+    /// The position the settlement stream's next event takes.
+    pub settlement_position: u64,
     /// Grants with an expiry the sweep has not recorded yet.
     pub expiring: Vec<Expiring>,
 }
@@ -363,9 +368,12 @@ pub fn recover(
                     vendors.insert(profile.id, vendor);
                 }
                 _ => {
-                    if let Some(vendor) = event.sale_vendor().and_then(|id| vendors.get_mut(&id)) {
-                        // A sale the ledger cannot take is counted in the state, never a panic.
-                        let _ = vendor.state.apply_sale(seq, event);
+                    for id in event.ledger_vendors().iter() {
+                        if let Some(vendor) = vendors.get_mut(&id) {
+                            // A sale the ledger cannot take is counted in the state, never a
+                            // panic.
+                            let _ = vendor.state.apply_sale(seq, event);
+                        }
                     }
                 }
             }
@@ -388,7 +396,17 @@ pub fn recover(
         let micros = u64::try_from(granted.micros()).unwrap_or(u64::MAX);
         (*program, Amount::from_micros(micros))
     }));
+    let mut settlement = SettlementState::default();
+    let mut settlement_position = 0;
+    for recorded in owner_events(journal, Owner::Settlement, 0)? {
+        if let Event::Settlement(change) = recorded.event.as_ref() {
+            settlement.apply(change);
+        }
+        settlement_position = recorded.position.saturating_add(1);
+    }
     Ok(Recovered {
+        settlement,
+        settlement_position,
         vendors: vendors.into_values().collect(),
         totals,
         seq,
@@ -480,8 +498,8 @@ impl OpenSets {
 pub struct MoneyLine {
     /// The members' side: deposits, returns, balances, debts.
     pub members: MemberTotals,
-    /// What the vendors sold.
-    pub vendor_gross: Total,
+    /// The payees' side: vendors' sales and earnings, royalties, what was paid out.
+    pub payees: PayeeTotals,
 }
 
 /// What `farthing check` found.
@@ -605,6 +623,7 @@ pub fn check(
         .map(|_| Totals::default());
     let mut emails: BTreeMap<String, (AccountId, u64)> = BTreeMap::new();
     let mut programs = ProgramsState::default();
+    let mut settlement = SettlementState::default();
     let mut next = 1;
     loop {
         let chunk = journal.read_from(next, READ_CHUNK)?;
@@ -646,6 +665,10 @@ pub fn check(
                     },
                 },
                 Owner::Programs => programs.apply(event),
+                Owner::Settlement => match event {
+                    Event::Settlement(change) => settlement.apply(change),
+                    _ => report.note(format!("event {seq}: not a settlement event")),
+                },
             }
             if let Event::IncentiveGranted { grant, .. } = event
                 && let Some(program) = grant.program
@@ -658,7 +681,7 @@ pub fn check(
             {
                 emails.insert(email.clone(), (*account, seq));
             }
-            if let Some(vendor) = event.sale_vendor() {
+            for vendor in event.ledger_vendors().iter() {
                 match vendors.get_mut(&vendor) {
                     Some(state) => {
                         if let Err(error) = state.apply_sale(seq, event) {
@@ -714,17 +737,26 @@ pub fn check(
     for (currency, member) in &totals.by_currency {
         report.money.entry(*currency).or_default().members = *member;
     }
-    for state in vendors.values() {
-        for (currency, ledger) in &state.ledger {
-            let line = report.money.entry(*currency).or_default();
-            line.vendor_gross = line
-                .vendor_gross
-                .checked_add_total(ledger.gross)
-                .unwrap_or(Total::from_micros(u128::MAX));
+    // `now` only picks the fee period in progress; what was earned does not depend on it.
+    let figures: Vec<(Currency, LedgerFigures)> = vendors
+        .values()
+        .flat_map(|state| {
+            state
+                .ledger
+                .keys()
+                .map(|currency| (*currency, state.figures(*currency, Timestamp(0))))
+        })
+        .collect();
+    match payee_totals(figures.iter().map(|(c, f)| (*c, f)), &settlement) {
+        Ok(payees) => {
+            for (currency, payee) in payees {
+                report.money.entry(currency).or_default().payees = payee;
+            }
         }
+        Err(_) => report.note("the payees' totals overflow".to_owned()),
     }
     for line in report.money.values() {
-        if line.members.conserved_with(line.vendor_gross) != Some(true) {
+        if line.members.conserved_with(&line.payees) != Some(true) {
             report.conserved = false;
         }
     }
@@ -962,6 +994,7 @@ mod tests {
                 new_entitlement: EntitlementId(entitlement),
                 offer: None,
                 incentives: crate::domain::offer::IncentivePolicy::Any,
+                royalties: Vec::new(),
             };
             let Ok(AuthorizeDecision::Purchase(bought)) =
                 state.decide_authorize(&command, now, &policy)

@@ -31,6 +31,9 @@ pub struct RegisterView<'a> {
     pub csrf: &'a str,
     /// The offer to return to afterwards (hidden `offer`), when registering from one.
     pub offer: Option<&'a str>,
+    /// The vendor whose referral link brought the reader (hidden `ref`), recorded on the
+    /// account for the vendor's commission ([0143], [0211]).
+    pub referrer: Option<&'a str>,
     /// The e-mail typed before, refilled after an error.
     pub email: Option<&'a str>,
     /// The currency preselected in `select#currency`; US dollars when `None` or not offered.
@@ -92,6 +95,9 @@ pub fn register_page(view: &RegisterView<'_>, lang: Lang) -> String {
                 @if let Some(offer) = view.offer {
                     input type="hidden" name="offer" value=(offer);
                 }
+                @if let Some(referrer) = view.referrer {
+                    input type="hidden" name="ref" value=(referrer);
+                }
                 label.field for="email" { (s.email) }
                 input #email .input type="email" name="email" autocomplete="email" required
                     value=[view.email];
@@ -140,6 +146,7 @@ mod tests {
             action: "/register",
             csrf: "csrf-token-5",
             offer: Some("ofr_0123456789abcdef"),
+            referrer: None,
             email: None,
             currency: None,
             password_chars_min: 8,

@@ -12,7 +12,7 @@ use super::{Browser, Form, Page, Signed};
 use crate::actors::messages::{BuyerView, MemberCommand};
 use crate::actors::registry::VendorEntry;
 use crate::domain::account::{SessionExpiry, StartDeposit};
-use crate::domain::ids::{DepositId, OfferId, PaymentMethodId};
+use crate::domain::ids::{DepositId, OfferId, PaymentMethodId, VendorId};
 use crate::domain::money::{Amount, parse_amount};
 use crate::domain::offer::IncentivePolicy;
 use crate::domain::offer::Offer;
@@ -824,6 +824,7 @@ pub(super) async fn sign_out(
 fn register_view_page(
     browser: &Browser<'_>,
     offer: Option<&str>,
+    referrer: Option<&str>,
     email: Option<&str>,
     error: Option<RegisterError>,
 ) -> Page {
@@ -844,6 +845,7 @@ fn register_view_page(
         action: &action,
         csrf: &browser.csrf,
         offer,
+        referrer,
         email,
         currency: None,
         password_chars_min: PASSWORD_CHARS_MIN,
@@ -865,7 +867,18 @@ pub(super) fn register_form(browser: &Browser<'_>) -> Page {
         .query_offer
         .as_deref()
         .filter(|o| o.parse::<OfferId>().is_ok());
-    register_view_page(browser, offer, None, None)
+    let referrer = browser
+        .query_ref
+        .as_deref()
+        .filter(|vendor| known_vendor(browser, vendor));
+    register_view_page(browser, offer, referrer, None, None)
+}
+
+/// Whether `id` names a registered vendor: a referral link to anything else is ignored (a
+/// stale or mistyped link still lets the reader register).
+fn known_vendor(browser: &Browser<'_>, id: &str) -> bool {
+    id.parse::<VendorId>()
+        .is_ok_and(|vendor| browser.app.registry.vendor(vendor).is_some())
 }
 
 /// `POST /register`: create the member (with the test card when asked), then back to the
@@ -878,12 +891,16 @@ pub(super) async fn register(
     browser.check_csrf(form)?;
     let offer = form.get("offer").filter(|o| o.parse::<OfferId>().is_ok());
     let email = form.get("email").unwrap_or("").trim();
+    let referrer = form
+        .get("ref")
+        .filter(|vendor| known_vendor(browser, vendor));
     let request = RegisterRequest {
         email: email.to_owned(),
         password: form.get("password").unwrap_or("").to_owned(),
         language: form.get("language").unwrap_or("en").to_owned(),
         currency: form.get("currency").unwrap_or("USD").to_owned(),
         time_zone: None,
+        referred_by: referrer.map(str::to_owned),
     };
     let method = if form.get("save_card") == Some("on") {
         let test_card = NewMethod::Card {
@@ -900,17 +917,17 @@ pub(super) async fn register(
         Ok(_) => {}
         Err(ApiError::EmailTaken) => {
             let error = Some(RegisterError::EmailTaken);
-            return Ok(register_view_page(browser, offer, refill, error));
+            return Ok(register_view_page(browser, offer, referrer, refill, error));
         }
         Err(ApiError::InvalidField { param: "email", .. }) => {
             let error = Some(RegisterError::EmailInvalid);
-            return Ok(register_view_page(browser, offer, refill, error));
+            return Ok(register_view_page(browser, offer, referrer, refill, error));
         }
         Err(ApiError::InvalidField {
             param: "password", ..
         }) => {
             let error = Some(RegisterError::PasswordTooShort);
-            return Ok(register_view_page(browser, offer, refill, error));
+            return Ok(register_view_page(browser, offer, referrer, refill, error));
         }
         Err(error) => return Err(error),
     }

@@ -299,6 +299,8 @@ struct Browser<'a> {
     query_lang: Option<Lang>,
     /// `?offer=` on the register page.
     query_offer: Option<String>,
+    /// `?ref=` on the register page: the vendor whose referral link the reader followed.
+    query_ref: Option<String>,
     /// True when the public URL is https: cookies are `Secure` with `__Host-` names.
     secure: bool,
     /// This browser's random CSRF id (the cookie's value).
@@ -314,10 +316,12 @@ impl<'a> Browser<'a> {
         let cookies = parse_cookies(headers);
         let mut query_lang = None;
         let mut query_offer = None;
+        let mut query_ref = None;
         for (name, value) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()).take(8) {
             match name.as_ref() {
                 "lang" => query_lang = Lang::from_tag(&value),
                 "offer" => query_offer = Some(value.into_owned()),
+                "ref" => query_ref = Some(value.into_owned()),
                 _ => {}
             }
         }
@@ -340,6 +344,7 @@ impl<'a> Browser<'a> {
             cookies,
             query_lang,
             query_offer,
+            query_ref,
             secure,
             csrf_id,
             csrf_is_new,
