@@ -148,13 +148,7 @@ impl Payouts {
         };
         metrics::counter!(names::SETTLEMENT_RUNS).increment(1);
         metrics::counter!(names::PAYOUTS).increment(u64::try_from(payouts.len()).unwrap_or(0));
-        let file = self.write_and_finish(registry, run, &payouts, at).await?;
-        Ok(Some(RunOutcome {
-            run,
-            payouts,
-            file,
-            at,
-        }))
+        self.finish(registry, run, payouts, at).await.map(Some)
     }
 
     /// Finishes a run a crash left open (its file written again from the journal); `None`
@@ -179,30 +173,30 @@ impl Payouts {
             .collect();
         let (run, at) = (run.id, run.at);
         tracing::info!(%run, payouts = payouts.len(), "finishing a settlement run a stop left open");
-        let file = self.write_and_finish(registry, run, &payouts, at).await?;
-        Ok(Some(RunOutcome {
-            run,
-            payouts,
-            file,
-            at,
-        }))
+        self.finish(registry, run, payouts, at).await.map(Some)
     }
 
-    async fn write_and_finish(
+    /// Writes a started run's payment file, then journals the run as finished.
+    async fn finish(
         &self,
         registry: &Registry,
         run: SettlementRunId,
-        payouts: &[Payout],
+        payouts: Vec<Payout>,
         at: Timestamp,
-    ) -> Result<Option<String>, PayoutError> {
-        let file = self.write_file(run, payouts, at)?;
+    ) -> Result<RunOutcome, PayoutError> {
+        let file = self.write_file(run, &payouts, at)?;
         registry
             .settlement_command(SettlementCommand::Finish {
                 run,
                 file: file.clone(),
             })
             .await?;
-        Ok(file)
+        Ok(RunOutcome {
+            run,
+            payouts,
+            file,
+            at,
+        })
     }
 
     /// Writes the run's payment file; `None` (and no file) without payouts.
