@@ -516,3 +516,84 @@ fn bad_vendor_money_input_is_refused_with_the_field_named() {
         (400, Some("payees"))
     );
 }
+
+#[test]
+fn a_vendor_refunds_its_own_sales_once_and_never_another_vendors() {
+    let server = TestServer::start();
+    let vendor = server.vendor("news.example");
+    let other = server.vendor("blog.example");
+    let member = server.member("refund@example.com", "UTC", "10.00");
+    let buyer = server.buyer_token(&member.session, &vendor);
+    let sold = buy(&server, &vendor, &buyer, "2.50", "/r", json!({}));
+    assert_eq!(sold.status, 200, "{:?}", sold.body);
+    let id = sold.body["authorization_id"].as_str().unwrap().to_owned();
+    let refund = json!({"authorization_id": id, "reason": "customer asked"});
+    let by_other = server.post("/v1/refunds", Some(&other.key), &refund);
+    assert_eq!(by_other.status, 404, "{:?}", by_other.body);
+    assert_eq!(
+        server.balance(&member),
+        "7.50",
+        "another vendor refunds nothing"
+    );
+    for _ in 0..2 {
+        let refunded = server.post("/v1/refunds", Some(&vendor.key), &refund);
+        assert_eq!(refunded.status, 200, "{:?}", refunded.body);
+        assert_eq!(refunded.body["refunded"], "2.50");
+        assert_eq!(server.balance(&member), "10.00", "refunded once");
+    }
+    let shown = server.get(&format!("/v1/authorizations/{id}"), Some(&vendor.key));
+    assert_eq!(shown.body["status"], "reversed");
+    let blank = server.post(
+        "/v1/refunds",
+        Some(&vendor.key),
+        &json!({"authorization_id": id, "reason": " "}),
+    );
+    assert_eq!(
+        (blank.status, blank.body["param"].as_str()),
+        (400, Some("reason"))
+    );
+    server.totals_conserved();
+}
+
+#[test]
+fn the_settlement_tick_pays_what_a_threshold_makes_due() {
+    let server = TestServer::start_with(
+        |config| config.settlement.tick_ms = 1_000,
+        Box::new(farthing::storage::fjall_store::SyncData),
+    );
+    let vendor = server.vendor("news.example");
+    let set = admin_put(
+        &server,
+        &format!("/admin/v1/vendors/{}/settlement", vendor.id),
+        &settlement("1.00", "0", "DE89370400440532013000", "Daily News"),
+    );
+    assert_eq!(set.status, 200, "{:?}", set.body);
+    let member = server.member("tick@example.com", "UTC", "10.00");
+    let buyer = server.buyer_token(&member.session, &vendor);
+    assert_eq!(
+        buy(&server, &vendor, &buyer, "0.50", "/t", json!({})).status,
+        200
+    );
+    // Below the threshold (0.475 after the fee): two ticks pay nothing.
+    std::thread::sleep(std::time::Duration::from_millis(2_300));
+    let none = server.get("/v1/vendors/me/payouts", Some(&vendor.key));
+    assert_eq!(none.body["payouts"], json!([]));
+    assert_eq!(
+        buy(&server, &vendor, &buyer, "1.00", "/u", json!({})).status,
+        200
+    );
+    // 1.425 earned: the next tick pays 1.42 and carries the half cent.
+    for _ in 0..50 {
+        let mine = server.get("/v1/vendors/me/payouts", Some(&vendor.key));
+        if let Some(payout) = mine.body["payouts"].as_array().and_then(|p| p.first()) {
+            assert_eq!(payout["amount"], "1.42");
+            let line = &summary(&server, &vendor, 2)["currencies"][0];
+            assert_eq!(line["unsettled"], "0.005");
+            assert_eq!(files_in_outbox(&server), 1);
+            server.totals_conserved();
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("the tick never paid");
+}

@@ -63,14 +63,32 @@ struct CurrencyTotals {
     incentives_spent_vendors: String,
     vendor_gross: String,
     fees: String,
+    /// What vendors earned: gross − fees − royalties − own incentives + commissions.
     net_payable: String,
+    /// Commissions, royalties and payouts (absent from older servers: none).
+    #[serde(default = "zero")]
+    commissions: String,
+    #[serde(default = "zero")]
+    royalties: String,
+    #[serde(default = "zero")]
+    payouts_vendors: String,
+    #[serde(default = "zero")]
+    payouts_rights_holders: String,
+    /// The server's own sums of the owed terms, checked against ours when present.
+    vendors_unsettled: Option<String>,
+    rights_holders_unsettled: Option<String>,
+    msp_equity: Option<String>,
 }
 
-/// Checks a totals body: `conserved` is true, and per currency, in integer micro-units,
-/// `deposits - deposits_returned - cash_outs == member_balances + transfers_in_transit -
-/// member_debts + vendor_gross - incentives_spent_msp - incentives_spent_vendors +
-/// cash_out_charges` and `vendor_gross == fees + net_payable + incentives_spent_vendors` (a
-/// vendor is not paid for its own incentives).
+/// Checks a totals body: `conserved` is true, and per currency, in integer micro-units, the
+/// identity of DESIGN §2: `deposits - deposits_returned - cash_outs - payouts ==
+/// member_balances + transfers_in_transit - member_debts + vendors_unsettled +
+/// rights_holders_unsettled + msp_equity`, where `vendors_unsettled = net_payable -
+/// payouts_vendors`, `rights_holders_unsettled = royalties - payouts_rights_holders` and
+/// `msp_equity = fees + cash_out_charges - commissions - incentives_spent_msp`; and the
+/// vendors' side `net_payable == vendor_gross - fees - royalties - incentives_spent_vendors +
+/// commissions` (a vendor is not paid for its own incentives). The server's own owed terms,
+/// when it shows them, must equal these.
 ///
 /// # Errors
 /// The body does not parse, or a check fails; the message says which.
@@ -97,35 +115,65 @@ pub fn check_totals(body: &[u8]) -> Result<()> {
         let gross = amount("vendor_gross", &currency.vendor_gross)?;
         let fees = amount("fees", &currency.fees)?;
         let net = amount("net_payable", &currency.net_payable)?;
-        let paid_by_members = gross - by_msp - by_vendors;
-        if deposits - returned - cash_outs
-            != balances + in_transit - debts + paid_by_members + charges
-        {
+        let commissions = amount("commissions", &currency.commissions)?;
+        let royalties = amount("royalties", &currency.royalties)?;
+        let paid_vendors = amount("payouts_vendors", &currency.payouts_vendors)?;
+        let paid_holders = amount("payouts_rights_holders", &currency.payouts_rights_holders)?;
+        let vendors_unsettled = net - paid_vendors;
+        let holders_unsettled = royalties - paid_holders;
+        let equity = fees + charges - commissions - by_msp;
+        for (name, shown, ours) in [
+            (
+                "vendors_unsettled",
+                &currency.vendors_unsettled,
+                vendors_unsettled,
+            ),
+            (
+                "rights_holders_unsettled",
+                &currency.rights_holders_unsettled,
+                holders_unsettled,
+            ),
+            ("msp_equity", &currency.msp_equity, equity),
+        ] {
+            if let Some(shown) = shown {
+                let shown = amount(name, shown)?;
+                ensure!(
+                    shown == ours,
+                    "{}: {name} {shown} µ shown, {ours} µ from the other terms",
+                    currency.currency
+                );
+            }
+        }
+        let cash = deposits - returned - cash_outs - paid_vendors - paid_holders;
+        let owed = balances + in_transit - debts + vendors_unsettled + holders_unsettled + equity;
+        if cash != owed {
             bail!(
-                "{}: deposits {} - returned {} - cash_outs {} != member_balances {} + \
-                 transfers_in_transit {} - member_debts {} + vendor_gross {} - incentives spent \
-                 {} and {} + cash_out_charges {}",
+                "{}: deposits {} - returned {} - cash_outs {} - payouts {} and {} != \
+                 member_balances {} + transfers_in_transit {} - member_debts {} + vendors \
+                 unsettled {vendors_unsettled} µ + rights holders unsettled {holders_unsettled} \
+                 µ + MSP equity {equity} µ",
                 currency.currency,
                 currency.deposits,
                 currency.deposits_returned,
                 currency.cash_outs,
+                currency.payouts_vendors,
+                currency.payouts_rights_holders,
                 currency.member_balances,
                 currency.transfers_in_transit,
                 currency.member_debts,
-                currency.vendor_gross,
-                currency.incentives_spent_msp,
-                currency.incentives_spent_vendors,
-                currency.cash_out_charges
             );
         }
-        if gross != fees + net + by_vendors {
+        if net != gross - fees - royalties - by_vendors + commissions {
             bail!(
-                "{}: vendor_gross {} != fees {} + net_payable {} + incentives_spent_vendors {}",
+                "{}: net_payable {} != vendor_gross {} - fees {} - royalties {} - \
+                 incentives_spent_vendors {} + commissions {}",
                 currency.currency,
+                currency.net_payable,
                 currency.vendor_gross,
                 currency.fees,
-                currency.net_payable,
-                currency.incentives_spent_vendors
+                currency.royalties,
+                currency.incentives_spent_vendors,
+                currency.commissions
             );
         }
     }
@@ -254,6 +302,32 @@ mod tests {
             check_totals(&totals(true, "1000.00", "999.7x", "0.30", "0.015", "0.285")).is_err()
         );
         assert!(check_totals(br#"{"conserved":true,"currencies":[]}"#).is_err());
+    }
+
+    #[test]
+    fn payouts_royalties_and_commissions_enter_the_identity() {
+        // 10.00 sold: fee 0.50, royalties 1.00, commission 0.20 to a referrer; 5.00 paid out
+        // to vendors and 1.00 to rights holders.
+        let body = |equity: &str, paid_vendors: &str| {
+            serde_json::json!({
+                "conserved": true,
+                "currencies": [{
+                    "currency": "USD", "deposits": "100.00", "member_balances": "90.00",
+                    "vendor_gross": "10.00", "fees": "0.50", "royalties": "1.00",
+                    "commissions": "0.20", "net_payable": "8.70",
+                    "payouts_vendors": paid_vendors, "payouts_rights_holders": "1.00",
+                    "vendors_unsettled": "3.70", "rights_holders_unsettled": "0.00",
+                    "msp_equity": equity
+                }]
+            })
+            .to_string()
+            .into_bytes()
+        };
+        check_totals(&body("0.30", "5.00")).unwrap();
+        // The server's equity disagrees with its own terms.
+        assert!(check_totals(&body("0.31", "5.00")).is_err());
+        // A payout the server counted but the cash did not see.
+        assert!(check_totals(&body("0.30", "5.01")).is_err());
     }
 
     #[test]

@@ -1701,6 +1701,8 @@ impl AccountState {
             .entitlements
             .values()
             .find(|e| e.authorization == authorization)
+            // A vendor refunds only its own sales: another vendor's is unknown to it.
+            .filter(|e| !matches!(by, Origin::Vendor(vendor) if vendor != e.key.vendor))
             .ok_or(Reject::AuthorizationUnknown)?;
         if entitlement.is_reversed() {
             return Err(Reject::AlreadyReversed);

@@ -499,6 +499,8 @@ pub enum Origin {
     Seed,
     /// The member, charging their saved payment method (a top-off or added funds).
     PaymentMethod,
+    /// A vendor refunding one of its own sales (`POST /v1/refunds`).
+    Vendor(VendorId),
 }
 
 /// The record of one purchase.

@@ -591,6 +591,26 @@ impl ReversalRequest {
     }
 }
 
+/// `POST /v1/refunds`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefundRequest {
+    /// The sale to refund (one of this vendor's).
+    pub authorization_id: String,
+    /// Why (recorded in the event).
+    pub reason: String,
+}
+
+impl RefundRequest {
+    /// The one conversion: the authorization id as sent, and the reason.
+    ///
+    /// # Errors
+    /// `InvalidField` on `reason`.
+    pub fn into_parts(self) -> Result<(String, String), ApiError> {
+        Ok((self.authorization_id, text_field(&self.reason, "reason")?))
+    }
+}
+
 /// `POST /admin/v1/authorizations/{id}/reversal` → 200.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ReversalResponse {

@@ -45,6 +45,7 @@ use super::{dto, settlement_dto};
         dto::CreditLineRequest,
         dto::CreditLineResponse,
         dto::ReversalRequest,
+        dto::RefundRequest,
         dto::ReversalResponse,
         dto::BulkMembersRequest,
         dto::BulkMembersResponse,

@@ -190,6 +190,7 @@ pub static ROUTES: &[Route] = &[
     route!(POST "/v1/authorize/batch", Vendor, vendor_api::authorize_batch, __path_authorize_batch, Batch, WhenReady),
     route!(POST "/v1/offers", Vendor, offers_api::post_offer, __path_post_offer),
     route!(POST "/v1/access", Vendor, vendor_api::access, __path_access),
+    route!(POST "/v1/refunds", Vendor, vendor_api::refund, __path_refund),
     route!(GET "/v1/authorizations/{id}", Vendor, vendor_api::authorization, __path_authorization),
     route!(GET "/v1/vendors/me/summary", Vendor, vendor_api::summary, __path_summary),
     route!(GET "/v1/vendors/me/payouts", Vendor, settlement_api::vendor_payouts, __path_vendor_payouts),

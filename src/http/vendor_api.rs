@@ -10,7 +10,8 @@ use super::app::App;
 use super::dto::{
     AccessRequest, AccessResponse, AuthorizationEntitlement, AuthorizationResponse,
     AuthorizeRequest, AuthorizeResponse, BatchRequest, BatchResponse, BatchResult, EntitlementView,
-    PaidFromView, PeriodView, Priced, SummaryLine, SummaryResponse,
+    PaidFromView, PeriodView, Priced, RefundRequest, ReversalResponse, SummaryLine,
+    SummaryResponse,
 };
 use super::error::{ApiError, Problem, TokenKind};
 use super::idempotent::idempotent;
@@ -22,12 +23,13 @@ use super::router::json;
 use super::routes::{Call, Outcome};
 use super::settlement_api::settlement_view;
 use super::settlement_dto::{CommissionRequest, FeeScheduleView};
-use crate::actors::messages::Authorization;
+use crate::actors::gateway::GatewayError;
+use crate::actors::messages::{Authorization, CommandError};
 use crate::actors::registry::VendorEntry;
 use crate::crypto::token::{AccessClaims, BuyerClaims, TokenError};
 use crate::domain::account::{AccessCommand, AuthorizeCommand, StartDeposit};
 use crate::domain::entitlement::Entitlement;
-use crate::domain::event::IdempotencyStamp;
+use crate::domain::event::{IdempotencyStamp, Origin};
 use crate::domain::ids::{AccountId, DepositId, EntitlementId, LoginId, OfferId, SessionId};
 use crate::domain::money::{Currency, format_amount, format_net_total, format_total};
 use crate::domain::payouts::Payee;
@@ -446,6 +448,63 @@ pub async fn authorization(app: &App, call: Call<'_>) -> Outcome {
             member_ref: app.locators.seal_member_ref(account.0, vendor.profile.id.0),
         },
     ))
+}
+
+/// `POST /v1/refunds`: the vendor refunds one of its own sales: the member gets the money
+/// back (incentives to their grants), the entitlement ends, and the sale leaves the vendor's
+/// ledger (clawed back from the next payout if it was paid). Idempotent: refunding a sale
+/// that is refunded already answers the same.
+#[utoipa::path(post, path = "/v1/refunds", tag = "vendors",
+    request_body = RefundRequest,
+    responses(
+        (status = 200, description = "Refunded (now or before)", body = ReversalResponse),
+        (status = 400, description = "A field is invalid; param names it", body = Problem),
+        (status = 404, description = "No such sale of this vendor", body = Problem)),
+    security(("vendor_key" = [])))]
+pub async fn refund(app: &App, call: Call<'_>) -> Outcome {
+    let vendor = call.vendor()?.clone();
+    let parse = |body: &[u8]| parse_json::<RefundRequest>(body)?.into_parts();
+    idempotent(
+        app,
+        &call,
+        vendor.profile.id,
+        parse,
+        |(id, reason), _| async move {
+            let (account, authorization) =
+                app.open_authorization_id(&id).ok_or(ApiError::NotFound)?;
+            let unknown = |error: GatewayError| match ApiError::from(error) {
+                ApiError::Reject(Reject::AuthorizationUnknown) => ApiError::NotFound,
+                other => other,
+            };
+            let by = Origin::Vendor(vendor.profile.id);
+            let refunded = match app
+                .registry
+                .reverse(account, authorization, reason, by)
+                .await
+            {
+                Ok(refunded) => refunded,
+                Err(GatewayError::Command(CommandError::Reject(Reject::AlreadyReversed))) => {
+                    let view = app
+                        .registry
+                        .authorization(account, authorization)
+                        .await
+                        .map_err(unknown)?;
+                    if view.vendor != vendor.profile.id {
+                        return Err(ApiError::NotFound);
+                    }
+                    (view.entitlement.price, view.entitlement.currency)
+                }
+                Err(error) => return Err(unknown(error)),
+            };
+            let (amount, currency) = refunded;
+            let response = ReversalResponse {
+                refunded: format_amount(amount, currency),
+                currency: currency.code().to_owned(),
+            };
+            Ok((StatusCode::OK, super::json::to_json(&response)))
+        },
+    )
+    .await
 }
 
 /// `GET /v1/vendors/me/summary`: the vendor's sales, fees, royalties and commissions, what

@@ -677,6 +677,7 @@ enum OriginV4 {
     Admin,
     Seed,
     PaymentMethod,
+    Vendor(u64),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -980,6 +981,7 @@ fn origin_v4(origin: Origin) -> OriginV4 {
         Origin::Admin => OriginV4::Admin,
         Origin::Seed => OriginV4::Seed,
         Origin::PaymentMethod => OriginV4::PaymentMethod,
+        Origin::Vendor(vendor) => OriginV4::Vendor(vendor.0),
     }
 }
 
@@ -1974,6 +1976,7 @@ fn origin(origin: OriginV4) -> Origin {
         OriginV4::Admin => Origin::Admin,
         OriginV4::Seed => Origin::Seed,
         OriginV4::PaymentMethod => Origin::PaymentMethod,
+        OriginV4::Vendor(vendor) => Origin::Vendor(VendorId(vendor)),
     }
 }
 
