@@ -3696,6 +3696,166 @@ mod tests {
     }
 
     #[test]
+    fn vendor_money_events_and_snapshots_round_trip() {
+        use crate::domain::payouts::{Payee, Payout, SealedBank, SettlementEvent};
+        use crate::domain::settlement::{PayoutRule, Schedule};
+        let usd = Currency::parse("USD").unwrap();
+        let parties = SaleParties {
+            royalties: vec![Royalty {
+                rights_holder: RightsHolderId(4),
+                share_ppm: 250_000,
+            }],
+            referrer: Some(VendorId(6)),
+        };
+        let bank = SealedBank {
+            sealed: vec![1, 2, 3],
+            masked: "DE** **** 3000".to_owned(),
+        };
+        let vendor = VendorId(5);
+        let schedule = FeeSchedule::new(
+            FeePeriod::Quarter,
+            vec![
+                FeeTier {
+                    from_gross: Amount::ZERO,
+                    rate_ppm: 50_000,
+                },
+                FeeTier {
+                    from_gross: Amount::from_micros(9_000_000),
+                    rate_ppm: 10_000,
+                },
+            ],
+        )
+        .unwrap();
+        let settlement = |change: SettlementEvent| Event::Settlement(Box::new(change));
+        let events = [
+            Event::ReferralRecorded {
+                account: AccountId(1),
+                vendor,
+                until: Timestamp(9),
+                at: Timestamp(2),
+            },
+            Event::FeeScheduleSet {
+                vendor,
+                schedule: schedule.clone(),
+                at: Timestamp(3),
+            },
+            Event::CommissionSet {
+                vendor,
+                rates: CommissionRates::new(100_000, 20_000).unwrap(),
+                at: Timestamp(3),
+            },
+            Event::DepositCredited {
+                account: AccountId(1),
+                deposit: DepositId(2),
+                currency: usd,
+                amount: Amount::from_micros(3),
+                charge_reference: "ch".to_owned(),
+                via: Some(vendor),
+                at: Timestamp(5),
+            },
+            Event::DepositSettled {
+                account: AccountId(1),
+                deposit: DepositId(2),
+                currency: usd,
+                amount: Amount::from_micros(3),
+                via: Some(vendor),
+                at: Timestamp(5),
+            },
+            Event::Reversed {
+                account: AccountId(1),
+                authorization: AuthorizationId(2),
+                entitlement: EntitlementId(3),
+                vendor,
+                currency: usd,
+                refund: Amount::from_micros(4),
+                incentives: Vec::new(),
+                purchased_at: Timestamp(1),
+                parties: parties.clone(),
+                reason: "r".to_owned(),
+                by: Origin::Vendor(vendor),
+                at: Timestamp(6),
+            },
+            settlement(SettlementEvent::RightsHolderRegistered(RightsHolder {
+                id: RightsHolderId(4),
+                name: "Ada".to_owned(),
+                currency: usd,
+                registered_at: Timestamp(1),
+            })),
+            settlement(SettlementEvent::PayeeSettingsSet {
+                payee: Payee::RightsHolder(RightsHolderId(4)),
+                rule: PayoutRule {
+                    threshold: Amount::from_micros(1),
+                    schedule: Schedule::parse("twice_monthly", 15).unwrap(),
+                    minimum: Amount::from_micros(2),
+                },
+                bank: bank.clone(),
+                at: Timestamp(2),
+            }),
+            settlement(SettlementEvent::RunStarted {
+                run: crate::domain::ids::SettlementRunId(7),
+                forced: true,
+                payouts: vec![Payout {
+                    id: crate::domain::ids::PayoutId(8),
+                    payee: Payee::Vendor(vendor),
+                    currency: usd,
+                    amount: Amount::from_micros(10_000),
+                    bank,
+                }],
+                considered: vec![Payee::Vendor(vendor)],
+                at: Timestamp(3),
+            }),
+            settlement(SettlementEvent::RunFinished {
+                run: crate::domain::ids::SettlementRunId(7),
+                file: Some("run_0000000000000007.xml".to_owned()),
+                at: Timestamp(4),
+            }),
+            settlement(SettlementEvent::PayoutReturned {
+                payout: crate::domain::ids::PayoutId(8),
+                reason: "AC04".to_owned(),
+                at: Timestamp(5),
+            }),
+        ];
+        for event in events {
+            assert_eq!(decode_record(&encode_record(4, &event)), Ok((4, event)));
+        }
+        // A vendor snapshot keeps its months, royalties and both histories.
+        let registered = crate::domain::vendor::decide_register(
+            vendor,
+            crate::domain::vendor::VendorRegistration {
+                name: "News".to_owned(),
+                currency: usd,
+                content_domains: vec!["news.example".to_owned()],
+                fee_ppm: 30_000,
+                api_key_digest: [1; 32],
+            },
+            Timestamp(1),
+        )
+        .unwrap();
+        let mut state = VendorState::from_registered(&registered, 1).unwrap();
+        state.apply(
+            &Event::FeeScheduleSet {
+                vendor,
+                schedule,
+                at: Timestamp(3),
+            },
+            1,
+        );
+        let credited = Event::DepositCredited {
+            account: AccountId(1),
+            deposit: DepositId(2),
+            currency: usd,
+            amount: Amount::from_micros(3_000_000),
+            charge_reference: "ch".to_owned(),
+            via: Some(vendor),
+            at: Timestamp(5),
+        };
+        assert_eq!(state.apply_sale(2, &credited), Ok(true));
+        let read = decode_vendor(&encode_vendor(2, &state).rows[0].1).unwrap();
+        assert_eq!(read.state, state);
+        assert_eq!(read.state.fee_schedules.changes().len(), 2);
+    }
+
+    #[test]
     fn records_and_account_snapshots_round_trip() {
         let (events, state) = seeded();
         for (position, event) in (0..).zip(&events) {
