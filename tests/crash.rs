@@ -86,6 +86,13 @@ fn call(
     )
 }
 
+/// A GET that must answer 200: its body.
+fn get_ok(agent: &ureq::Agent, url: &str, bearer: &str) -> Value {
+    let (status, body) = call(agent, "GET", url, bearer, None).unwrap();
+    assert_eq!(status, 200, "{url}: {body:?}");
+    body
+}
+
 /// A call with these headers (none for registration and sign-in).
 fn call_with(
     agent: &ureq::Agent,
@@ -593,8 +600,7 @@ fn all_payouts(agent: &ureq::Agent, base: &str, admin: &str) -> Vec<Value> {
             Some(cursor) => format!("{base}/admin/v1/payouts?limit=100&cursor={cursor}"),
             None => format!("{base}/admin/v1/payouts?limit=100"),
         };
-        let (status, page) = call(agent, "GET", &url, admin, None).unwrap();
-        assert_eq!(status, 200, "{page:?}");
+        let page = get_ok(agent, &url, admin);
         payouts.extend(page["payouts"].as_array().unwrap().iter().cloned());
         match page["next_cursor"].as_str() {
             Some(next) => cursor = Some(next.to_owned()),
@@ -824,15 +830,7 @@ fn settlement_runs_killed_at_random_points_pay_every_payee_exactly_once() {
     assert!(!payouts.is_empty());
     // Nothing was paid twice or skipped: what each payee was paid plus what it is still
     // owed is what it earned, and what it is owed is under a cent (never negative).
-    let (status, totals) = call(
-        &agent,
-        "GET",
-        &format!("{}/admin/v1/totals", server.base),
-        &admin,
-        None,
-    )
-    .unwrap();
-    assert_eq!(status, 200);
+    let totals = get_ok(&agent, &format!("{}/admin/v1/totals", server.base), &admin);
     assert_eq!(totals["conserved"], true, "{totals:?}");
     let usd = &totals["currencies"][0];
     let owed_vendors = micros(usd["vendors_unsettled"].as_str().unwrap());
@@ -853,15 +851,11 @@ fn settlement_runs_killed_at_random_points_pay_every_payee_exactly_once() {
         + micros(usd["payouts_rights_holders"].as_str().unwrap());
     assert_eq!(paid, paid_total, "payouts listed and paid in the totals");
     for vendor in &vendors {
-        let (status, summary) = call(
+        let summary = get_ok(
             &agent,
-            "GET",
             &format!("{}/v1/vendors/me/summary", server.base),
             vendor["api_key"].as_str().unwrap(),
-            None,
-        )
-        .unwrap();
-        assert_eq!(status, 200);
+        );
         let line = &summary["currencies"][0];
         let unsettled = micros(line["unsettled"].as_str().unwrap());
         assert!((0..10_000).contains(&unsettled), "{line:?}");
