@@ -7,6 +7,7 @@
 pub mod account;
 pub mod bank;
 pub mod cash_out;
+pub mod dispute;
 pub mod entitlement;
 pub mod event;
 pub mod fees;
