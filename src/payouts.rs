@@ -256,7 +256,10 @@ fn write_durably(dir: &Path, name: &str, contents: &[u8]) -> std::io::Result<()>
 
 /// What every payee earned per currency as of `now`: each vendor's net, and each rights
 /// holder's royalties summed over the vendors whose sales accrued them.
-async fn earned(
+///
+/// # Errors
+/// Faults of the vendor actors.
+pub async fn earned(
     registry: &Registry,
     now: Timestamp,
 ) -> Result<BTreeMap<(Payee, Currency), NetTotal>, GatewayError> {

@@ -307,6 +307,21 @@ fn fees_royalties_and_a_settlement_run_pay_each_payee_once_with_a_bank_file() {
         mine.body["payouts"][0]["returned"]["reason"],
         "AC04 closed account"
     );
+    // The rights holder's own view: 1.80 accrued less 0.60 reversed, 1.80 paid.
+    let holder = server.get(
+        &format!("/admin/v1/rights-holders/{author}"),
+        Some(&server.admin_key),
+    );
+    assert_eq!(holder.status, 200, "{:?}", holder.body);
+    assert_eq!(
+        (
+            &holder.body["accrued"],
+            &holder.body["settled"],
+            &holder.body["unsettled"]
+        ),
+        (&json!("1.20"), &json!("1.80"), &json!("-0.60"))
+    );
+    assert_eq!(holder.body["settlement"]["bank_account"], "GB** **** 5432");
     let theirs = server.get(
         &format!("/admin/v1/payouts?payee={author}&limit=1"),
         Some(&server.admin_key),

@@ -98,6 +98,7 @@ use super::{dto, settlement_dto};
         settlement_dto::ScheduleView,
         settlement_dto::RightsHolderRequest,
         settlement_dto::RightsHolderCreated,
+        settlement_dto::RightsHolderView,
         settlement_dto::RoyaltyRequest,
         settlement_dto::SettlementRunRequest,
         settlement_dto::PayoutView,

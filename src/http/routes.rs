@@ -225,6 +225,7 @@ pub static ROUTES: &[Route] = &[
     route!(PUT "/admin/v1/vendors/{vendor_id}/commission", Admin, settlement_api::set_commission, __path_set_commission),
     route!(PUT "/admin/v1/vendors/{vendor_id}/settlement", Admin, settlement_api::set_vendor_settlement, __path_set_vendor_settlement),
     route!(POST "/admin/v1/rights-holders", Admin, settlement_api::create_rights_holder, __path_create_rights_holder),
+    route!(GET "/admin/v1/rights-holders/{id}", Admin, settlement_api::rights_holder, __path_rights_holder),
     route!(PUT "/admin/v1/rights-holders/{id}/settlement", Admin, settlement_api::set_rights_holder_settlement, __path_set_rights_holder_settlement),
     route!(POST "/admin/v1/settlement-runs", Admin, settlement_api::create_run, __path_create_run),
     route!(GET "/admin/v1/settlement-runs/{run_id}", Admin, settlement_api::get_run, __path_get_run),

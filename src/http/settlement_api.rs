@@ -15,14 +15,14 @@ use super::router::json;
 use super::routes::{Call, Outcome};
 use super::settlement_dto::{
     CommissionRequest, FeeScheduleRequest, FeeScheduleView, PayoutView, PayoutsPage, ReturnRequest,
-    RightsHolderCreated, RightsHolderRequest, ScheduleView, SettlementRequest,
+    RightsHolderCreated, RightsHolderRequest, RightsHolderView, ScheduleView, SettlementRequest,
     SettlementRunRequest, SettlementRunResponse, SettlementView, payee_field,
 };
 use crate::actors::messages::VendorTerms;
 use crate::actors::registry::VendorEntry;
 use crate::actors::settlement::SettlementCommand;
 use crate::domain::ids::{Owner, PayoutId, RightsHolderId, SettlementRunId, VendorId};
-use crate::domain::money::{Currency, format_amount};
+use crate::domain::money::{Currency, format_amount, format_net_total, format_total};
 use crate::domain::payouts::{Payee, RunScope, SettlementState};
 use crate::domain::reject::Reject;
 use crate::domain::time::Timestamp;
@@ -186,6 +186,45 @@ pub async fn create_rights_holder(app: &App, call: Call<'_>) -> Outcome {
             rights_holder_id: id.to_string(),
         },
     ))
+}
+
+/// `GET /admin/v1/rights-holders/{id}`: what a rights holder accrued, was paid and is owed.
+#[utoipa::path(get, path = "/admin/v1/rights-holders/{id}", tag = "admin",
+    params(("id" = String, Path, description = "The rights holder")),
+    responses(
+        (status = 200, description = "The rights holder", body = RightsHolderView),
+        (status = 422, description = "No such rights holder", body = Problem)),
+    security(("admin_key" = [])))]
+pub async fn rights_holder(app: &App, call: Call<'_>) -> Outcome {
+    let id: RightsHolderId = super::dto::id_field(call.params.get("id")?, "id")?;
+    let settled = app.registry.settled();
+    let holder = settled
+        .rights_holders
+        .get(&id)
+        .ok_or(ApiError::Reject(Reject::RightsHolderUnknown))?;
+    let now = app.now();
+    let payee = Payee::RightsHolder(id);
+    let currency = holder.currency;
+    let accrued = crate::payouts::earned(&app.registry, now)
+        .await?
+        .get(&(payee, currency))
+        .copied()
+        .unwrap_or_default();
+    let paid = settled
+        .paid
+        .get(&(payee, currency))
+        .copied()
+        .unwrap_or_default();
+    let view = RightsHolderView {
+        rights_holder_id: id.to_string(),
+        name: holder.name.clone(),
+        currency: currency.code().to_owned(),
+        accrued: format_net_total(accrued, currency),
+        settled: format_total(paid, currency),
+        unsettled: format_net_total(settled.unsettled(payee, currency, accrued), currency),
+        settlement: settlement_view(&settled, payee, currency, now),
+    };
+    Ok(json(StatusCode::OK, &view))
 }
 
 /// `POST /admin/v1/settlement-runs`: runs settlement now. Without `force`, pays each payee

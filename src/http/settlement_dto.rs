@@ -267,6 +267,25 @@ pub struct RightsHolderCreated {
     pub rights_holder_id: String,
 }
 
+/// `GET /admin/v1/rights-holders/{id}` → 200.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct RightsHolderView {
+    /// The rights holder.
+    pub rights_holder_id: String,
+    /// Its name.
+    pub name: String,
+    /// Its currency.
+    pub currency: String,
+    /// Royalties accrued from every vendor's sales (reversals taken out).
+    pub accrued: String,
+    /// Paid by settlement runs, net of returned payouts.
+    pub settled: String,
+    /// Accrued and not paid yet (negative: clawed back from the next payout).
+    pub unsettled: String,
+    /// When and where it is paid, if set.
+    pub settlement: Option<SettlementView>,
+}
+
 /// One rights holder's share of a sale, on an offer or an authorize.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
