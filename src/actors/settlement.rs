@@ -92,9 +92,10 @@ pub struct StartRunMessage {
     pub reply: ReplyTo<Option<SettlementEvent>>,
 }
 
-/// The settlement stream's actor.
+/// The settlement stream's actor. Its state is the published one: it is the only writer, so
+/// what readers see is what it decides on, and an event is applied in place (a reader still
+/// holding the previous state makes that one change copy it).
 pub struct SettlementActor {
-    state: SettlementState,
     /// Own events appended: the position the next one takes.
     position: u64,
     journal: Arc<dyn Journal>,
@@ -113,9 +114,8 @@ impl SettlementActor {
         clock: Arc<dyn Clock>,
         published: PublishedSettlement,
     ) -> SettlementActor {
-        *published.write() = Arc::new(state.clone());
+        *published.write() = Arc::new(state);
         SettlementActor {
-            state,
             position,
             journal,
             clock,
@@ -134,10 +134,9 @@ impl SettlementActor {
         match appended {
             Ok(ack) => {
                 if let Event::Settlement(change) = event.as_ref() {
-                    self.state.apply(change);
+                    Arc::make_mut(&mut self.published.write()).apply(change);
                 }
                 self.position = self.position.saturating_add(1);
-                *self.published.write() = Arc::new(self.state.clone());
                 let wait = durable_wait(ack);
                 actix::spawn(async move {
                     let _ = reply.send(wait.await.map(|_| answer).map_err(CommandError::Fault));
@@ -159,7 +158,7 @@ impl Handler<SettlementMessage> for SettlementActor {
 
     fn handle(&mut self, message: SettlementMessage, _: &mut Context<Self>) {
         let now = self.clock.now();
-        let state = &self.state;
+        let state = Arc::clone(&self.published.read());
         let decided = match message.command {
             SettlementCommand::RegisterRightsHolder { id, name, currency } => {
                 state.decide_register(id, &name, currency, now)
@@ -172,6 +171,8 @@ impl Handler<SettlementMessage> for SettlementActor {
                 state.decide_return(payout, &reason, now)
             }
         };
+        // Let go of the state before changing it, so the change need not copy it.
+        drop(state);
         match decided {
             Ok(change) => self.commit(change, (), message.reply),
             Err(reject) => {
@@ -187,10 +188,14 @@ impl Handler<StartRunMessage> for SettlementActor {
     fn handle(&mut self, message: StartRunMessage, _: &mut Context<Self>) {
         let now = self.clock.now();
         let mut ids = message.payout_ids.into_iter();
-        match self
-            .state
-            .decide_run(message.run, &message.earned, &message.scope, &mut ids, now)
-        {
+        let decided = self.published.read().decide_run(
+            message.run,
+            &message.earned,
+            &message.scope,
+            &mut ids,
+            now,
+        );
+        match decided {
             Ok(SettlementEvent::RunStarted {
                 ref payouts,
                 ref considered,
