@@ -986,9 +986,6 @@ impl AddPaymentMethodRequest {
     }
 }
 
-/// Longest account holder name kept for a bank debit.
-const HOLDER_CHARS_MAX: usize = 70;
-
 impl AddPaymentMethodRequest {
     fn into_bank(self) -> Result<crate::payments::NewMethod, ApiError> {
         bank_account(self.iban.as_ref(), self.name.as_ref())
@@ -1004,24 +1001,20 @@ fn bank_account(
     iban: Option<&String>,
     name: Option<&String>,
 ) -> Result<crate::payments::NewMethod, ApiError> {
-    let iban: String = needed(iban, "iban")?
-        .chars()
-        .filter(|c| *c != ' ')
-        .collect::<String>()
-        .to_ascii_uppercase();
-    if !crate::domain::bank::iban_valid(&iban) {
-        return Err(ApiError::InvalidField {
-            param: "iban",
-            detail: "an IBAN: country, check digits and account, 15 to 34 characters".to_owned(),
-        });
-    }
-    let holder = needed(name, "name")?.trim().to_owned();
-    if holder.is_empty() || holder.chars().count() > HOLDER_CHARS_MAX {
-        return Err(ApiError::InvalidField {
-            param: "name",
-            detail: "the account holder's name, 1 to 70 characters".to_owned(),
-        });
-    }
+    let account =
+        crate::domain::bank::BankAccount::parse(needed(iban, "iban")?, None, needed(name, "name")?)
+            .map_err(|invalid| match invalid.param {
+                "iban" => ApiError::InvalidField {
+                    param: "iban",
+                    detail: "an IBAN: country, check digits and account, 15 to 34 characters"
+                        .to_owned(),
+                },
+                _ => ApiError::InvalidField {
+                    param: "name",
+                    detail: "the account holder's name, 1 to 70 characters".to_owned(),
+                },
+            })?;
+    let (iban, holder) = (account.iban, account.name);
     Ok(crate::payments::NewMethod::Bank { iban, holder })
 }
 
