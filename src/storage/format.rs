@@ -1470,11 +1470,7 @@ fn event_v4(event: &Event) -> EventV4 {
         }
         Event::OfferPosted(offer) => EventV4::OfferPostedWithRoyalties(
             Box::new(offer_v4(offer)),
-            parties_v4(&SaleParties {
-                royalties: offer.royalties.clone(),
-                referrer: None,
-            })
-            .royalties,
+            royalties_v4(&offer.royalties),
         ),
         Event::OffersPruned { vendor, offers, at } => EventV4::OffersPruned {
             vendor: vendor.0,
@@ -1759,20 +1755,15 @@ fn settlement(stored: SettlementEventV4) -> Result<SettlementEvent, FormatError>
     })
 }
 
-fn parties_v4(parties: &SaleParties) -> SalePartiesV4 {
-    SalePartiesV4 {
-        royalties: parties
-            .royalties
-            .iter()
-            .map(|royalty| (royalty.rights_holder.0, royalty.share_ppm))
-            .collect(),
-        referrer: parties.referrer.map(|vendor| vendor.0),
-    }
+fn royalties_v4(royalties: &[Royalty]) -> Vec<(u64, u32)> {
+    royalties
+        .iter()
+        .map(|royalty| (royalty.rights_holder.0, royalty.share_ppm))
+        .collect()
 }
 
-fn parties(stored: SalePartiesV4) -> Result<SaleParties, FormatError> {
+fn royalties(stored: Vec<(u64, u32)>) -> Result<Vec<Royalty>, FormatError> {
     let royalties: Vec<Royalty> = stored
-        .royalties
         .into_iter()
         .map(|(holder, share_ppm)| Royalty {
             rights_holder: RightsHolderId(holder),
@@ -1780,8 +1771,19 @@ fn parties(stored: SalePartiesV4) -> Result<SaleParties, FormatError> {
         })
         .collect();
     check_royalties(&royalties).map_err(|_| FormatError::Corrupt("royalties break their rule"))?;
+    Ok(royalties)
+}
+
+fn parties_v4(parties: &SaleParties) -> SalePartiesV4 {
+    SalePartiesV4 {
+        royalties: royalties_v4(&parties.royalties),
+        referrer: parties.referrer.map(|vendor| vendor.0),
+    }
+}
+
+fn parties(stored: SalePartiesV4) -> Result<SaleParties, FormatError> {
     Ok(SaleParties {
-        royalties,
+        royalties: royalties(stored.royalties)?,
         referrer: stored.referrer.map(VendorId),
     })
 }
@@ -2493,16 +2495,10 @@ fn event(event: EventV4) -> Result<Event, FormatError> {
             at: Timestamp(at),
         },
         EventV4::OfferPosted(stored) => Event::OfferPosted(Box::new(offer(*stored)?)),
-        EventV4::OfferPostedWithRoyalties(stored, royalties) => {
-            let named = parties(SalePartiesV4 {
-                royalties,
-                referrer: None,
-            })?;
-            Event::OfferPosted(Box::new(Offer {
-                royalties: named.royalties,
-                ..offer(*stored)?
-            }))
-        }
+        EventV4::OfferPostedWithRoyalties(stored, shares) => Event::OfferPosted(Box::new(Offer {
+            royalties: royalties(shares)?,
+            ..offer(*stored)?
+        })),
         EventV4::OffersPruned { vendor, offers, at } => Event::OffersPruned {
             vendor: VendorId(vendor),
             offers: offers.into_iter().map(OfferId).collect(),
