@@ -168,103 +168,100 @@ impl Ledger {
         })
     }
 
-    /// Folds one sale as its seller: `own_part` is what the vendor's own incentives paid,
-    /// `msp_part` what the MSP's did. Checks every sum before changing anything.
+    /// Folds one sale as its seller (or, `TakeBack`, a reversal of it): `own_part` is what
+    /// the vendor's own incentives paid, `msp_part` what the MSP's did. Checks every sum
+    /// before changing anything.
     fn sell(
         &mut self,
+        step: Step,
         price: Amount,
-        own_part: Amount,
-        msp_part: Amount,
+        (own_part, msp_part): (Amount, Amount),
         month: Month,
         royalties: &[Royalty],
     ) -> Result<(), LedgerError> {
-        let overflow = LedgerError::Overflow;
-        let sales = self.sales.checked_add(1).ok_or(overflow)?;
-        let gross = self.gross.checked_add(price).ok_or(overflow)?;
-        let incentives_own = self.incentives_own.checked_add(own_part).ok_or(overflow)?;
-        let incentives_msp = self.incentives_msp.checked_add(msp_part).ok_or(overflow)?;
-        let base = price.checked_sub(own_part).ok_or(overflow)?;
+        let sales = match step {
+            Step::Add => self.sales.checked_add(1),
+            Step::TakeBack => self.sales.checked_sub(1),
+        }
+        .ok_or(step.error())?;
+        let gross = step.total(self.gross, price)?;
+        let incentives_own = step.total(self.incentives_own, own_part)?;
+        let incentives_msp = step.total(self.incentives_msp, msp_part)?;
+        let base = price.checked_sub(own_part).ok_or(step.error())?;
         let mut in_month = self.months.get(&month).copied().unwrap_or_default();
-        in_month.fee_base = in_month.fee_base.checked_add(base).ok_or(overflow)?;
-        *self = Ledger {
-            sales,
-            gross,
-            incentives_msp,
-            incentives_own,
-            ..std::mem::take(self)
-        };
-        self.months.insert(month, in_month);
+        in_month.fee_base = step.total(in_month.fee_base, base)?;
         let price = Total::from_micros(u128::from(price.micros()));
-        for royalty in royalties {
-            let accrued = self.royalties.entry(royalty.rights_holder).or_default();
-            *accrued = accrued.plus(Exact::of(price, royalty.share_ppm));
-        }
-        Ok(())
-    }
-
-    /// Takes one sale back, as [`Ledger::sell`] added it.
-    fn unsell(
-        &mut self,
-        price: Amount,
-        own_part: Amount,
-        msp_part: Amount,
-        month: Month,
-        royalties: &[Royalty],
-    ) -> Result<(), LedgerError> {
-        let exceeds = LedgerError::ReversalExceedsSales;
-        let sales = self.sales.checked_sub(1).ok_or(exceeds)?;
-        let gross = self.gross.checked_sub(price).ok_or(exceeds)?;
-        let incentives_own = self.incentives_own.checked_sub(own_part).ok_or(exceeds)?;
-        let incentives_msp = self.incentives_msp.checked_sub(msp_part).ok_or(exceeds)?;
-        let base = price.checked_sub(own_part).ok_or(exceeds)?;
-        let mut in_month = self.months.get(&month).copied().ok_or(exceeds)?;
-        in_month.fee_base = in_month.fee_base.checked_sub(base).ok_or(exceeds)?;
-        let total_price = Total::from_micros(u128::from(price.micros()));
-        let mut accrued = Vec::with_capacity(royalties.len());
-        for royalty in royalties {
-            let held = self
-                .royalties
-                .get(&royalty.rights_holder)
-                .copied()
-                .ok_or(exceeds)?;
-            let left = held
-                .checked_minus(Exact::of(total_price, royalty.share_ppm))
-                .ok_or(exceeds)?;
-            accrued.push((royalty.rights_holder, left));
-        }
-        *self = Ledger {
-            sales,
-            gross,
-            incentives_msp,
-            incentives_own,
-            ..std::mem::take(self)
-        };
+        let accrued = royalties
+            .iter()
+            .map(|royalty| {
+                let held = self
+                    .royalties
+                    .get(&royalty.rights_holder)
+                    .copied()
+                    .unwrap_or_default();
+                let share = Exact::of(price, royalty.share_ppm);
+                let next = match step {
+                    Step::Add => Some(held.plus(share)),
+                    Step::TakeBack => held.checked_minus(share),
+                };
+                next.map(|next| (royalty.rights_holder, next))
+                    .ok_or(step.error())
+            })
+            .collect::<Result<Vec<_>, LedgerError>>()?;
+        self.sales = sales;
+        self.gross = gross;
+        self.incentives_own = incentives_own;
+        self.incentives_msp = incentives_msp;
         self.months.insert(month, in_month);
         self.royalties.extend(accrued);
         Ok(())
     }
 
-    /// Adds (or, not `adding`, takes back) to one month's referred purchases or funds.
+    /// Adds (or takes back) to one month's referred purchases or funds.
     fn earn(
         &mut self,
+        step: Step,
         month: Month,
         amount: Amount,
         kind: Earning,
-        adding: bool,
     ) -> Result<(), LedgerError> {
         let mut in_month = self.months.get(&month).copied().unwrap_or_default();
         let slot = match kind {
             Earning::Referred => &mut in_month.referred,
             Earning::Funds => &mut in_month.funds,
         };
-        *slot = if adding {
-            slot.checked_add(amount).ok_or(LedgerError::Overflow)?
-        } else {
-            slot.checked_sub(amount)
-                .ok_or(LedgerError::ReversalExceedsSales)?
-        };
+        *slot = step.total(*slot, amount)?;
         self.months.insert(month, in_month);
         Ok(())
+    }
+}
+
+/// Whether a sale is folded in or a reversal takes it back out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    /// A sale (or a commission earned).
+    Add,
+    /// Its reversal.
+    TakeBack,
+}
+
+impl Step {
+    /// `total` with `amount` added or taken back.
+    fn total(self, total: Total, amount: Amount) -> Result<Total, LedgerError> {
+        match self {
+            Step::Add => total.checked_add(amount),
+            Step::TakeBack => total.checked_sub(amount),
+        }
+        .ok_or(self.error())
+    }
+
+    /// What a sum that does not fit means: an overflow when adding, a reversal of more than
+    /// was sold when taking back.
+    fn error(self) -> LedgerError {
+        match self {
+            Step::Add => LedgerError::Overflow,
+            Step::TakeBack => LedgerError::ReversalExceedsSales,
+        }
     }
 }
 
@@ -403,20 +400,23 @@ impl VendorState {
         let fees = fees_due(&ledger.months, &self.fee_schedules, now);
         let commissions = commissions_due(&ledger.months, &self.commissions).floor();
         let royalties = ledger.royalties_withheld();
-        let earned = [ledger.gross.to_net(), commissions.to_net()]
-            .into_iter()
-            .flatten()
-            .fold(NetTotal::ZERO, |sum, term| {
-                sum.checked_add(term).unwrap_or(sum)
-            });
-        let earned = [fees.exact.floor(), royalties, ledger.incentives_own]
-            .into_iter()
-            .filter_map(Total::to_net)
-            .fold(earned, |sum, term| sum.checked_sub(term).unwrap_or(sum));
+        let fees_total = fees.exact.floor();
+        // Each term is a 128-bit sum of 64-bit amounts: the signed sum cannot overflow for any
+        // ledger that fits in memory; if one ever did, the net shows as zero rather than wrap.
+        let earned = (|| {
+            ledger
+                .gross
+                .to_net()?
+                .checked_add(commissions.to_net()?)?
+                .checked_sub(fees_total.to_net()?)?
+                .checked_sub(royalties.to_net()?)?
+                .checked_sub(ledger.incentives_own.to_net()?)
+        })()
+        .unwrap_or(NetTotal::ZERO);
         LedgerFigures {
             sales: ledger.sales,
             gross: ledger.gross,
-            fees: fees.exact.floor(),
+            fees: fees_total,
             royalties,
             incentives_own: ledger.incentives_own,
             incentives_msp: ledger.incentives_msp,
@@ -518,17 +518,12 @@ impl VendorState {
                 let ledger = self.ledger.entry(entitlement.currency).or_default();
                 let month = Month::of(authorized.at);
                 if authorized.parties.referrer == Some(me) {
-                    ledger.earn(month, entitlement.price, Earning::Referred, true)?;
+                    ledger.earn(Step::Add, month, entitlement.price, Earning::Referred)?;
                 }
                 if authorized.vendor == me {
-                    let (own, msp) = incentive_parts(me, &authorized.incentives)?;
-                    ledger.sell(
-                        entitlement.price,
-                        own,
-                        msp,
-                        month,
-                        &authorized.parties.royalties,
-                    )?;
+                    let parts = incentive_parts(me, &authorized.incentives)?;
+                    let royalties = &authorized.parties.royalties;
+                    ledger.sell(Step::Add, entitlement.price, parts, month, royalties)?;
                     if let Some(offer) = authorized.offer {
                         self.offers.mark_used(offer);
                     }
@@ -546,11 +541,11 @@ impl VendorState {
                 let ledger = self.ledger.entry(*currency).or_default();
                 let month = Month::of(*purchased_at);
                 if parties.referrer == Some(me) {
-                    ledger.earn(month, *refund, Earning::Referred, false)?;
+                    ledger.earn(Step::TakeBack, month, *refund, Earning::Referred)?;
                 }
                 if *vendor == me {
-                    let (own, msp) = incentive_parts(me, incentives)?;
-                    ledger.unsell(*refund, own, msp, month, &parties.royalties)?;
+                    let parts = incentive_parts(me, incentives)?;
+                    ledger.sell(Step::TakeBack, *refund, parts, month, &parties.royalties)?;
                 }
             }
             Event::DepositCredited {
@@ -568,7 +563,7 @@ impl VendorState {
                 ..
             } if *via == me => {
                 let ledger = self.ledger.entry(*currency).or_default();
-                ledger.earn(Month::of(*at), *amount, Earning::Funds, true)?;
+                ledger.earn(Step::Add, Month::of(*at), *amount, Earning::Funds)?;
             }
             _ => {}
         }
