@@ -184,7 +184,20 @@ impl Payouts {
         payouts: Vec<Payout>,
         at: Timestamp,
     ) -> Result<RunOutcome, PayoutError> {
-        let file = self.write_file(run, &payouts, at)?;
+        let file = match self.payment_file(run, &payouts, at)? {
+            Some((name, document)) => {
+                // fsync waits on the disk: off the actor or HTTP thread this runs on.
+                let (dir, written) = (self.outbox.clone(), name.clone());
+                tokio::task::spawn_blocking(move || {
+                    write_durably(&dir, &written, document.as_bytes())
+                })
+                .await
+                .map_err(|error| PayoutError::File(error.to_string()))?
+                .map_err(|error| PayoutError::File(error.to_string()))?;
+                Some(name)
+            }
+            None => None,
+        };
         registry
             .settlement_command(SettlementCommand::Finish {
                 run,
@@ -199,13 +212,13 @@ impl Payouts {
         })
     }
 
-    /// Writes the run's payment file; `None` (and no file) without payouts.
-    fn write_file(
+    /// The run's payment file, its name and text; `None` (no file) without payouts.
+    fn payment_file(
         &self,
         run: SettlementRunId,
         payouts: &[Payout],
         at: Timestamp,
-    ) -> Result<Option<String>, PayoutError> {
+    ) -> Result<Option<(String, String)>, PayoutError> {
         let transfers = payouts
             .iter()
             .map(|payout| {
@@ -227,13 +240,7 @@ impl Payouts {
             transfers: &transfers,
         })
         .map_err(|error| PayoutError::File(error.to_string()))?;
-        let Some(document) = document else {
-            return Ok(None);
-        };
-        let name = format!("{message_id}.xml");
-        write_durably(&self.outbox, &name, document.as_bytes())
-            .map_err(|error| PayoutError::File(error.to_string()))?;
-        Ok(Some(name))
+        Ok(document.map(|document| (format!("{message_id}.xml"), document)))
     }
 }
 
