@@ -63,6 +63,9 @@ pub const CASH_OUTS: &str = "farthing_cash_outs_total";
 /// Transfers between members by step (`sent`, `received`, `redelivered`: received after the
 /// first delivery could not land) (counter).
 pub const TRANSFERS: &str = "farthing_transfers_total";
+/// Disputes by step (`condition_i`, `conditions_ii_to_iv`, `pending` at filing; `approved`,
+/// `rejected` by an operator) (counter).
+pub const DISPUTES: &str = "farthing_disputes_total";
 /// Settlement runs journaled (counter).
 pub const SETTLEMENT_RUNS: &str = "farthing_settlement_runs_total";
 /// Payouts made by settlement runs (counter).
@@ -199,6 +202,12 @@ const DESCRIPTIONS: &[(&str, Kind, &str)] = {
             TRANSFERS,
             Counter,
             "Transfers between members by step: sent, received, redelivered [labels: step]",
+        ),
+        (
+            DISPUTES,
+            Counter,
+            "Disputes by step: condition_i, conditions_ii_to_iv, pending (filed), approved, \
+             rejected (decided) [labels: step]",
         ),
         (
             INCENTIVES,

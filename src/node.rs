@@ -640,6 +640,10 @@ fn start_registry(
         opened.recovered.settlement,
         opened.recovered.settlement_position,
     );
+    registry.start_back_office(
+        opened.recovered.back_office,
+        opened.recovered.back_office_position,
+    );
     for vendor in opened.recovered.vendors {
         registry.add_vendor(vendor.state, vendor.position);
     }

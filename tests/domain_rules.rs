@@ -2026,3 +2026,285 @@ fn a_transfer_takes_settled_paid_balance_within_the_period_limits_and_lands_once
         "the oldest is forgotten first"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Disputes ([0255]-[0260]): the account's side of the rule in `domain::dispute`.
+
+mod disputes {
+    use super::*;
+    use farthing::domain::dispute::{DISPUTES_PENDING_MAX, DisputeRules, DisputeStatus, Verdict};
+    use farthing::domain::vec_map::VecMap;
+
+    /// USD: 14-day window, 30-day period; I below 1.00; II below 10%; III below 20%; IV below 3.
+    fn usd_rules() -> VecMap<Currency, DisputeRules> {
+        let mut rules = VecMap::new();
+        rules.insert(
+            usd(),
+            DisputeRules::new(14, 30, m(1_000_000), 100_000, 200_000, 3).unwrap(),
+        );
+        rules
+    }
+
+    impl Member {
+        /// Files a dispute and applies its events; answers them.
+        fn dispute(
+            &mut self,
+            authorization: AuthorizationId,
+            rules: &VecMap<Currency, DisputeRules>,
+        ) -> Result<Vec<Event>, Reject> {
+            let events = self.state.decide_file_dispute(
+                authorization,
+                "not as described",
+                rules,
+                self.now,
+            )?;
+            for event in &events {
+                self.apply(event);
+            }
+            Ok(events)
+        }
+
+        fn decide(
+            &mut self,
+            authorization: AuthorizationId,
+            approve: bool,
+        ) -> Result<Vec<Event>, Reject> {
+            let events = self.state.decide_dispute_decision(
+                authorization,
+                approve,
+                "checked",
+                Origin::Admin,
+                self.now,
+            )?;
+            for event in &events {
+                self.apply(event);
+            }
+            Ok(events)
+        }
+
+        fn status(&self, authorization: AuthorizationId) -> DisputeStatus {
+            self.state.disputes.get(&authorization).unwrap().status
+        }
+    }
+
+    fn verdict(events: &[Event]) -> Verdict {
+        match events.first() {
+            Some(Event::DisputeFiled { dispute, .. }) => dispute.verdict,
+            other => panic!("expected a filed dispute, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn condition_i_approves_and_refunds_in_the_same_group() {
+        let mut member = Member::utc(10_000_000);
+        let (bought, entitlement) = purchased(member.buy(V1, "a", 990_000));
+        assert_eq!(member.balance(), 9_010_000);
+        let events = member.dispute(bought, &usd_rules()).unwrap();
+        assert_eq!(verdict(&events), Verdict::ApprovedByConditionI);
+        assert!(
+            matches!(
+                events.get(1),
+                Some(Event::Reversed {
+                    by: Origin::Dispute,
+                    ..
+                })
+            ),
+            "the reversal is journaled with the dispute: {events:?}"
+        );
+        assert_eq!(member.balance(), 10_000_000, "refunded");
+        assert!(
+            member
+                .state
+                .entitlements
+                .get(&entitlement)
+                .unwrap()
+                .is_reversed()
+        );
+        assert_eq!(member.status(bought), DisputeStatus::Approved);
+        // At its boundary: 0.99 approved leaves 0.01 of room; a second dispute of 0.02
+        // brings the period's total to 1.01, not below 1.00: it waits.
+        let (second, _) = purchased(member.buy(V1, "b", 20_000));
+        let events = member.dispute(second, &usd_rules()).unwrap();
+        assert_eq!(verdict(&events), Verdict::Pending);
+        assert_eq!(events.len(), 1, "nothing is refunded while pending");
+        assert_eq!(member.status(second), DisputeStatus::Pending);
+    }
+
+    #[test]
+    fn condition_i_is_strict_at_m() {
+        let mut member = Member::utc(10_000_000);
+        let (exactly_m, _) = purchased(member.buy(V1, "a", 1_000_000));
+        let events = member.dispute(exactly_m, &usd_rules()).unwrap();
+        assert_eq!(verdict(&events), Verdict::Pending, "1.00 is not below 1.00");
+        let mut member = Member::utc(10_000_000);
+        let (below_m, _) = purchased(member.buy(V1, "a", 999_999));
+        let events = member.dispute(below_m, &usd_rules()).unwrap();
+        assert_eq!(verdict(&events), Verdict::ApprovedByConditionI);
+    }
+
+    #[test]
+    fn conditions_ii_to_iv_count_the_members_purchases_in_the_currency() {
+        // Twenty purchases of 1.00 in the period: a dispute of 1.99 fails I, passes II
+        // (1.99 < 2.00), III (1 < 4) and IV (1 < 3).
+        let mut member = Member::utc(30_000_000);
+        let mut bought = Vec::new();
+        for n in 0..19 {
+            bought.push(purchased(member.buy(V1, &format!("p{n}"), 1_000_000)).0);
+        }
+        let (disputed, _) = purchased(member.buy(V1, "d", 1_990_000));
+        let events = member.dispute(disputed, &usd_rules()).unwrap();
+        assert_eq!(verdict(&events), Verdict::ApprovedByConditionsIiToIv);
+        // II at its edge: another dispute of 1.00 makes 2.99 disputed against 20.99 bought,
+        // not below 10% (2.099): pending.
+        let events = member.dispute(bought[0], &usd_rules()).unwrap();
+        assert_eq!(verdict(&events), Verdict::Pending);
+    }
+
+    #[test]
+    fn rules_are_per_currency_and_a_currency_without_them_waits() {
+        let mut member = Member::utc(10_000_000);
+        member.apply(&Event::WalletOpened {
+            account: ACCOUNT,
+            currency: eur(),
+            at: member.now,
+        });
+        let reference = "eur-funds".to_owned();
+        let credited = member
+            .state
+            .decide_deposit(eur(), m(5_000_000), &reference, member.now, Origin::Admin)
+            .unwrap()
+            .unwrap();
+        member.apply(&credited);
+        let mut order = member.order(V2, "e", 10_000);
+        order.currency = eur();
+        let (in_eur, _) = purchased(member.authorize(&order));
+        let events = member.dispute(in_eur, &usd_rules()).unwrap();
+        assert_eq!(
+            verdict(&events),
+            Verdict::Pending,
+            "no EUR rules: an operator decides"
+        );
+        // A pending EUR dispute counts nothing toward USD's Condition I.
+        let (in_usd, _) = purchased(member.buy(V1, "u", 990_000));
+        let events = member.dispute(in_usd, &usd_rules()).unwrap();
+        assert_eq!(verdict(&events), Verdict::ApprovedByConditionI);
+    }
+
+    #[test]
+    fn an_operator_approves_or_rejects_a_pending_dispute_once() {
+        let mut member = Member::utc(10_000_000);
+        let (approved, _) = purchased(member.buy(V1, "a", 2_000_000));
+        let (rejected, _) = purchased(member.buy(V1, "b", 2_000_000));
+        member.dispute(approved, &usd_rules()).unwrap();
+        member.dispute(rejected, &usd_rules()).unwrap();
+        assert_eq!(member.balance(), 6_000_000);
+        let events = member.decide(approved, true).unwrap();
+        assert!(matches!(events.get(1), Some(Event::Reversed { .. })));
+        assert_eq!(member.balance(), 8_000_000);
+        assert_eq!(member.status(approved), DisputeStatus::Approved);
+        assert_eq!(
+            member.decide(approved, false),
+            Err(Reject::DisputeDecidedAlready)
+        );
+        let events = member.decide(rejected, false).unwrap();
+        assert_eq!(events.len(), 1, "a rejection refunds nothing");
+        assert_eq!(member.balance(), 8_000_000);
+        assert_eq!(member.status(rejected), DisputeStatus::Rejected);
+        assert_eq!(
+            member.decide(rejected, true),
+            Err(Reject::DisputeDecidedAlready)
+        );
+        assert_eq!(
+            member.decide(AuthorizationId(1), true),
+            Err(Reject::DisputeUnknown)
+        );
+        // The approved 2.00 still counts (the rejected one does not): Condition I fails.
+        let (third, _) = purchased(member.buy(V1, "c", 990_000));
+        let events = member.dispute(third, &usd_rules()).unwrap();
+        assert_eq!(verdict(&events), Verdict::Pending);
+    }
+
+    #[test]
+    fn a_rejected_dispute_leaves_room_under_condition_i() {
+        let mut member = Member::utc(10_000_000);
+        let (first, _) = purchased(member.buy(V1, "a", 2_000_000));
+        member.dispute(first, &usd_rules()).unwrap();
+        member.decide(first, false).unwrap();
+        let (second, _) = purchased(member.buy(V1, "b", 990_000));
+        let events = member.dispute(second, &usd_rules()).unwrap();
+        assert_eq!(verdict(&events), Verdict::ApprovedByConditionI);
+    }
+
+    #[test]
+    fn an_approval_after_a_vendor_refund_refunds_nothing_twice() {
+        let mut member = Member::utc(10_000_000);
+        let (bought, _) = purchased(member.buy(V1, "a", 2_000_000));
+        member.dispute(bought, &usd_rules()).unwrap();
+        member.reverse(bought).unwrap();
+        assert_eq!(member.balance(), 10_000_000);
+        let events = member.decide(bought, true).unwrap();
+        assert_eq!(events.len(), 1, "only the decision: {events:?}");
+        assert_eq!(member.balance(), 10_000_000);
+    }
+
+    #[test]
+    fn what_cannot_be_disputed_is_refused() {
+        let mut member = Member::utc(10_000_000);
+        let (free, _) = purchased(member.buy(V1, "free", 0));
+        assert_eq!(
+            member.dispute(free, &usd_rules()),
+            Err(Reject::DisputeChargedNothing)
+        );
+        let (reversed, _) = purchased(member.buy(V1, "r", 10_000));
+        member.reverse(reversed).unwrap();
+        assert_eq!(
+            member.dispute(reversed, &usd_rules()),
+            Err(Reject::AlreadyReversed)
+        );
+        let (twice, _) = purchased(member.buy(V1, "t", 3_000_000));
+        member.dispute(twice, &usd_rules()).unwrap();
+        assert_eq!(
+            member.dispute(twice, &usd_rules()),
+            Err(Reject::DisputeExists)
+        );
+        assert_eq!(
+            member.dispute(AuthorizationId(1), &usd_rules()),
+            Err(Reject::AuthorizationUnknown)
+        );
+        // The window: 14 days after the purchase is in, a millisecond more is out.
+        let (old, _) = purchased(member.buy(V1, "o", 10_000));
+        let bought_at = member.now;
+        member.now = bought_at.plus_ms(14 * DAY_MS);
+        let in_window = member
+            .state
+            .decide_file_dispute(old, "late", &usd_rules(), member.now);
+        assert!(in_window.is_ok());
+        member.now = bought_at.plus_ms(14 * DAY_MS + 1);
+        assert_eq!(
+            member.dispute(old, &usd_rules()),
+            Err(Reject::DisputeWindowPassed)
+        );
+        // Without rules there is no window: an operator decides.
+        assert!(member.dispute(old, &VecMap::new()).is_ok());
+    }
+
+    #[test]
+    fn pending_disputes_are_bounded_per_account() {
+        let mut member = Member::utc(100_000_000);
+        let none = VecMap::new();
+        for n in 0..DISPUTES_PENDING_MAX {
+            let (bought, _) = purchased(member.buy(V1, &format!("p{n}"), 10_000));
+            member.dispute(bought, &none).unwrap();
+        }
+        let (one_more, _) = purchased(member.buy(V1, "last", 10_000));
+        assert_eq!(
+            member.dispute(one_more, &none),
+            Err(Reject::DisputesPendingMax)
+        );
+        // Approved at once is not bounded by the queue: it waits for nobody.
+        assert_eq!(
+            verdict(&member.dispute(one_more, &usd_rules()).unwrap()),
+            Verdict::ApprovedByConditionI
+        );
+    }
+}

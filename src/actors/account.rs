@@ -132,10 +132,10 @@ fn snapshot_due(events_since: u64, every_events: u64, stored_entries: u64) -> bo
 
 /// One member account.
 pub struct AccountActor {
-    state: AccountState,
+    pub(super) state: AccountState,
     /// Events the account has appended: the position its next event takes.
     position: u64,
-    env: AccountEnv,
+    pub(super) env: AccountEnv,
     mailbox_messages_max: usize,
     /// The newest entry handed to the journal: a read waits for it, so it never shows state
     /// that is not durable yet.
@@ -165,7 +165,7 @@ impl AccountActor {
     }
 
     /// Journals `events` as one group and applies them, or refuses them all.
-    fn commit(&mut self, events: Vec<Event>) -> Result<DurableWait, CommandError> {
+    pub(super) fn commit(&mut self, events: Vec<Event>) -> Result<DurableWait, CommandError> {
         self.journal(events, 0)
     }
 
@@ -226,7 +226,7 @@ impl AccountActor {
     }
 
     /// Replies once `wait` (if any) is durable.
-    fn reply_after<T: Send + 'static>(
+    pub(super) fn reply_after<T: Send + 'static>(
         wait: Option<DurableWait>,
         reply: ReplyTo<T>,
         value: Result<T, CommandError>,
@@ -266,7 +266,7 @@ impl AccountActor {
     /// is told something a crash can take back. (Rejected: answering at once, which the
     /// simulation showed an operator a reversal that a crash then undid.) A fault is answered
     /// at once: the journal refused, and nothing is waited for.
-    fn refuse<T: Send + 'static>(&self, reply: ReplyTo<T>, error: CommandError) {
+    pub(super) fn refuse<T: Send + 'static>(&self, reply: ReplyTo<T>, error: CommandError) {
         match error {
             CommandError::Reject(_) => Self::reply_after(self.pending_read(), reply, Err(error)),
             CommandError::Fault(_) => {
@@ -283,7 +283,7 @@ impl AccountActor {
             .ok_or(CommandError::Reject(Reject::EntitlementUnknown))
     }
 
-    fn pending_read(&self) -> Option<DurableWait> {
+    pub(super) fn pending_read(&self) -> Option<DurableWait> {
         self.last_write.clone().filter(|wait| wait.peek().is_none())
     }
 

@@ -96,7 +96,10 @@ pub enum OpenError {
 }
 
 /// Sends a message without waiting for mailbox room and awaits its reply.
-async fn ask<A, M, T>(addr: &Addr<A>, make: impl FnOnce(ReplyTo<T>) -> M) -> Result<T, GatewayError>
+pub(super) async fn ask<A, M, T>(
+    addr: &Addr<A>,
+    make: impl FnOnce(ReplyTo<T>) -> M,
+) -> Result<T, GatewayError>
 where
     A: Actor + Handler<M>,
     A::Context: ToEnvelope<A, M>,
@@ -139,7 +142,7 @@ where
 }
 
 impl Registry {
-    fn account_addr(
+    pub(super) fn account_addr(
         &self,
         account: AccountId,
     ) -> Result<Addr<super::account::AccountActor>, GatewayError> {

@@ -11,6 +11,7 @@ use dashmap::DashMap;
 use dashmap::mapref::entry::Entry;
 
 use super::account::{AccountActor, AccountEnv};
+use super::back_office::{BackOfficeActor, PublishedBackOffice};
 use super::feed::Feed;
 use super::messages::Fault;
 use super::programs::ProgramsActor;
@@ -18,6 +19,7 @@ use super::settlement::{PublishedSettlement, SettlementActor};
 use super::shards::Shards;
 use super::vendor::{VendorActor, VendorEnv};
 use crate::domain::account::AccountState;
+use crate::domain::back_office::BackOfficeState;
 use crate::domain::ids::{AccountId, OfferId, VendorId};
 use crate::domain::incentive::ProgramsState;
 use crate::domain::payouts::SettlementState;
@@ -76,6 +78,8 @@ pub struct Registry {
     programs: std::sync::OnceLock<Addr<ProgramsActor>>,
     settlement: std::sync::OnceLock<Addr<SettlementActor>>,
     settled: PublishedSettlement,
+    back_office: std::sync::OnceLock<Addr<BackOfficeActor>>,
+    back_office_state: PublishedBackOffice,
 }
 
 impl Registry {
@@ -99,6 +103,8 @@ impl Registry {
             programs: std::sync::OnceLock::new(),
             settlement: std::sync::OnceLock::new(),
             settled: PublishedSettlement::default(),
+            back_office: std::sync::OnceLock::new(),
+            back_office_state: PublishedBackOffice::default(),
         }
     }
 
@@ -145,6 +151,32 @@ impl Registry {
     #[must_use]
     pub fn settled(&self) -> Arc<SettlementState> {
         Arc::clone(&self.settled.read())
+    }
+
+    /// Starts the back office actor on the recovered state, after `position` of its events.
+    /// Once; a second call is ignored.
+    pub fn start_back_office(&self, state: BackOfficeState, position: u64) {
+        let journal = Arc::clone(&self.env.journal);
+        let clock = self.env.clock.clone();
+        let published = Arc::clone(&self.back_office_state);
+        let addr = BackOfficeActor::start_in_arbiter(self.shards.for_id(0), move |_| {
+            BackOfficeActor::new(state, position, journal, clock, published)
+        });
+        let _ = self.back_office.set(addr);
+    }
+
+    /// The back office actor.
+    ///
+    /// # Errors
+    /// `Fault::Stopped` before it was started.
+    pub fn back_office(&self) -> Result<Addr<BackOfficeActor>, LookupError> {
+        self.back_office.get().cloned().ok_or(Fault::Stopped.into())
+    }
+
+    /// The back office state as the actor last published it.
+    #[must_use]
+    pub fn back_office_state(&self) -> Arc<BackOfficeState> {
+        Arc::clone(&self.back_office_state.read())
     }
 
     /// What account actors share.

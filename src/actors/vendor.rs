@@ -49,7 +49,7 @@ pub struct VendorEnv {
 
 /// One vendor.
 pub struct VendorActor {
-    state: VendorState,
+    pub(super) state: VendorState,
     /// Own events appended: the position the next one takes.
     position: u64,
     env: VendorEnv,

@@ -54,6 +54,10 @@ pub const AUTHORIZATION_PREFIX: &str = "auth_";
 const MEMBER_REF_LABEL: &[u8] = b"farthing/member-ref/v1";
 /// Prefix of every member reference.
 pub const MEMBER_REF_PREFIX: &str = "mref_";
+/// Associated data of dispute ids: a dispute id never opens as an authorization id.
+const DISPUTE_LABEL: &[u8] = b"farthing/dispute/v1";
+/// Prefix of every dispute id. A dispute is named by the disputed purchase (one each).
+pub const DISPUTE_PREFIX: &str = "dsp_";
 /// Plaintext length: the account and the authorization, each a big-endian `u64`.
 const PLAINTEXT_BYTES: usize = 8 + 8;
 /// Synthetic IV (and tag) length.
@@ -122,6 +126,17 @@ impl LocatorKey {
     /// [`LocatorKey::open_authorization`] answers for anything else).
     pub fn open_member_ref(&self, text: &str) -> Option<(u64, u64)> {
         self.open(MEMBER_REF_LABEL, MEMBER_REF_PREFIX, text)
+    }
+
+    /// The id of the dispute of purchase `authorization` of member `account`: `dsp_` and 43
+    /// characters of base64url, the same for the same pair.
+    pub fn seal_dispute(&self, account: u64, authorization: u64) -> String {
+        self.seal(DISPUTE_LABEL, DISPUTE_PREFIX, account, authorization)
+    }
+
+    /// The account and authorization a dispute id was sealed from, or `None`.
+    pub fn open_dispute(&self, text: &str) -> Option<(u64, u64)> {
+        self.open(DISPUTE_LABEL, DISPUTE_PREFIX, text)
     }
 
     fn seal(&self, label: &[u8], prefix: &str, first: u64, second: u64) -> String {
@@ -224,6 +239,19 @@ mod tests {
         }
         let id = key.seal_authorization(u64::MAX, u64::MAX);
         assert_eq!(key.open_authorization(&id), Some((u64::MAX, u64::MAX)));
+    }
+
+    #[test]
+    fn dispute_ids_round_trip_and_open_as_nothing_else() {
+        let key = LocatorKey::from_bytes_for_tests([9; KEY_BYTES]);
+        let id = key.seal_dispute(7, 3);
+        assert!(id.starts_with(DISPUTE_PREFIX));
+        assert_eq!(key.open_dispute(&id), Some((7, 3)));
+        let relabelled = id.replacen(DISPUTE_PREFIX, AUTHORIZATION_PREFIX, 1);
+        assert_eq!(key.open_authorization(&relabelled), None);
+        let authorization = key.seal_authorization(7, 3);
+        let as_dispute = authorization.replacen(AUTHORIZATION_PREFIX, DISPUTE_PREFIX, 1);
+        assert_eq!(key.open_dispute(&as_dispute), None);
     }
 
     #[test]

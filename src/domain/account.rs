@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::dispute::Dispute;
 use super::entitlement::{ContentKey, Entitlement, EntitlementInvalid, Terms};
 use super::event::{Authorized, Event, IdempotencyStamp, InTransit, Origin};
 use super::ids::{
@@ -281,6 +282,8 @@ pub struct AccountState {
     /// The rights holders and referrer of each purchase that had any, so a reversal takes
     /// their parts back too.
     pub sale_parties: BTreeMap<EntitlementId, SaleParties>,
+    /// The member's disputes, by the disputed purchase (at most one each).
+    pub disputes: BTreeMap<AuthorizationId, Dispute>,
 }
 
 /// A member's referral by a vendor ([0143], [0211]).
@@ -627,6 +630,7 @@ impl AccountState {
             incentive_paid: BTreeMap::new(),
             referral: None,
             sale_parties: BTreeMap::new(),
+            disputes: BTreeMap::new(),
         }
     }
 
@@ -646,6 +650,7 @@ impl AccountState {
             self.grants.len(),
             self.incentive_paid.len(),
             self.sale_parties.len(),
+            self.disputes.len(),
         ]
         .into_iter()
         .fold(0_usize, usize::saturating_add);
@@ -1856,6 +1861,7 @@ impl AccountState {
                 self.incentive_paid.remove(entitlement);
                 self.sale_parties.remove(entitlement);
             }
+            Event::DisputeFiled { .. } | Event::DisputeDecided { .. } => self.apply_dispute(event),
             Event::ReferralRecorded { vendor, until, .. } => {
                 self.referral = Some(Referral {
                     vendor: *vendor,
@@ -2067,6 +2073,7 @@ impl AccountState {
             | Event::CommissionSet { .. }
             | Event::VendorGroupCreated(_)
             | Event::Settlement(_)
+            | Event::BackOffice(_)
             | Event::ProgramCreated(_) => {
                 unreachable!("vendor, program and settlement events have no account")
             }

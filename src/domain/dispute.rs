@@ -15,14 +15,21 @@
 //! Every comparison is strict ("below") and exact: ratios compare cross-multiplied integers,
 //! never rounded quotients. A currency without rules sends every dispute to an operator.
 
-use super::money::Amount;
+use serde::{Deserialize, Serialize};
+
+use super::ids::{AuthorizationId, EntitlementId, VendorId};
+use super::money::{Amount, Currency};
 use super::time::{DAY_MS, Timestamp};
+
+/// Disputes of one account waiting for an operator at most: more are refused until some are
+/// decided, so one member cannot fill the operators' queue.
+pub const DISPUTES_PENDING_MAX: usize = 16;
 
 /// Parts per million in one whole.
 const PPM: u128 = 1_000_000;
 
 /// An operator's dispute rules for one currency.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DisputeRules {
     /// How long after a purchase it may be disputed, days.
     pub window_days: u32,
@@ -38,8 +45,55 @@ pub struct DisputeRules {
     pub n: u32,
 }
 
+/// Longest dispute window or period an operator may set, days (ten years).
+pub const DISPUTE_DAYS_MAX: u32 = 3650;
+
+/// Why dispute rules were refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RulesInvalid {
+    /// A window or period of no days, or longer than `DISPUTE_DAYS_MAX`.
+    #[error("window_days and period_days must be 1 to 3650")]
+    Days,
+    /// A share above one whole (1,000,000 ppm).
+    #[error("x_ppm and y_ppm must be at most 1000000")]
+    Share,
+}
+
+impl DisputeRules {
+    /// Rules an operator set, checked: windows and periods of 1 to `DISPUTE_DAYS_MAX` days,
+    /// shares of at most one whole. `m` and `n` may be zero (Condition I or IV never holds).
+    ///
+    /// # Errors
+    /// `Days` or `Share`.
+    pub fn new(
+        window_days: u32,
+        period_days: u32,
+        m: Amount,
+        x_ppm: u32,
+        y_ppm: u32,
+        n: u32,
+    ) -> Result<DisputeRules, RulesInvalid> {
+        let days = 1..=DISPUTE_DAYS_MAX;
+        if !days.contains(&window_days) || !days.contains(&period_days) {
+            return Err(RulesInvalid::Days);
+        }
+        let whole = u32::try_from(PPM).unwrap_or(u32::MAX);
+        if x_ppm > whole || y_ppm > whole {
+            return Err(RulesInvalid::Share);
+        }
+        Ok(DisputeRules {
+            window_days,
+            period_days,
+            m,
+            x_ppm,
+            y_ppm,
+            n,
+        })
+    }
+}
+
 /// Where an earlier dispute stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DisputeStatus {
     /// Waiting for an operator.
     Pending,
@@ -81,7 +135,7 @@ pub enum NotDisputable {
 }
 
 /// How a dispute is decided at filing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Verdict {
     /// Approved at once by Condition I.
     ApprovedByConditionI,
@@ -89,6 +143,81 @@ pub enum Verdict {
     ApprovedByConditionsIiToIv,
     /// Waits for an operator.
     Pending,
+}
+
+impl Verdict {
+    /// The wire name of what decided it at filing (`condition` in the API).
+    #[must_use]
+    pub const fn code(self) -> &'static str {
+        match self {
+            Verdict::ApprovedByConditionI => "condition_i",
+            Verdict::ApprovedByConditionsIiToIv => "conditions_ii_to_iv",
+            Verdict::Pending => "pending",
+        }
+    }
+
+    /// The status a dispute filed with this verdict starts in.
+    #[must_use]
+    pub const fn status(self) -> DisputeStatus {
+        match self {
+            Verdict::ApprovedByConditionI | Verdict::ApprovedByConditionsIiToIv => {
+                DisputeStatus::Approved
+            }
+            Verdict::Pending => DisputeStatus::Pending,
+        }
+    }
+}
+
+impl DisputeStatus {
+    /// The wire name (`status` in the API).
+    #[must_use]
+    pub const fn code(self) -> &'static str {
+        match self {
+            DisputeStatus::Pending => "pending",
+            DisputeStatus::Approved => "approved",
+            DisputeStatus::Rejected => "rejected",
+        }
+    }
+}
+
+/// One dispute, as the member's account and the selling vendor keep it. A purchase is
+/// disputed at most once, so the purchase's authorization names its dispute.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dispute {
+    /// The disputed purchase.
+    pub authorization: AuthorizationId,
+    /// The entitlement it bought.
+    pub entitlement: EntitlementId,
+    /// Who sold it.
+    pub vendor: VendorId,
+    /// The purchase's currency.
+    pub currency: Currency,
+    /// What the purchase charged: what the dispute claims back.
+    pub amount: Amount,
+    /// When the purchase was made.
+    pub purchased_at: Timestamp,
+    /// When the member filed it.
+    pub filed_at: Timestamp,
+    /// The member's reason.
+    pub reason: Box<str>,
+    /// What decided it at filing.
+    pub verdict: Verdict,
+    /// Where it stands now.
+    pub status: DisputeStatus,
+    /// An operator's decision, when there was one: when, and their reason.
+    pub decision: Option<(Timestamp, Box<str>)>,
+}
+
+impl Dispute {
+    /// As the conditions count it.
+    #[must_use]
+    pub fn as_past(&self) -> PastDispute {
+        PastDispute {
+            filed_at: self.filed_at,
+            amount: self.amount,
+            status: self.status,
+        }
+    }
 }
 
 /// Checks that a purchase made at `purchased_at` for `price` can be disputed `now`.

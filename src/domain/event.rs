@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::account::{Login, Session, TopOff};
+use super::back_office::BackOfficeEvent;
+use super::dispute::Dispute;
 use super::entitlement::Entitlement;
 use super::fees::{CommissionRates, FeeSchedule};
 use super::ids::{
@@ -418,6 +420,35 @@ pub enum Event {
     VendorGroupCreated(Box<VendorGroup>),
     /// An operator (MSP or group scope) or a vendor (its own) created an incentive program.
     ProgramCreated(Box<Program>),
+    /// A member disputed one of their purchases ([0255]-[0260]). When the conditions approved
+    /// it at once, the purchase's `Reversed` (by `Origin::Dispute`) follows in the same group.
+    DisputeFiled {
+        /// The member's account.
+        account: AccountId,
+        /// The dispute as filed (its status says whether it was approved at once).
+        dispute: Box<Dispute>,
+    },
+    /// An operator decided a pending dispute. An approval is followed in the same group by
+    /// the purchase's `Reversed`, unless it was reversed already (then nothing is refunded
+    /// twice).
+    DisputeDecided {
+        /// The member's account.
+        account: AccountId,
+        /// The disputed purchase: it names the dispute.
+        authorization: AuthorizationId,
+        /// Who sold it (its ledger keeps the vendor's view of the dispute).
+        vendor: VendorId,
+        /// Approved, or rejected.
+        approve: bool,
+        /// The operator's reason.
+        reason: String,
+        /// Who decided.
+        by: Origin,
+        /// When.
+        at: Timestamp,
+    },
+    /// A change of the back office's stream (dispute rules, later groups and operators).
+    BackOffice(Box<BackOfficeEvent>),
 }
 
 /// A transfer between two members, as both of its events record it.
@@ -501,6 +532,9 @@ pub enum Origin {
     PaymentMethod,
     /// A vendor refunding one of its own sales (`POST /v1/refunds`).
     Vendor(VendorId),
+    /// The member's dispute, approved by the conditions or by an operator (the decision's
+    /// event says who).
+    Dispute,
 }
 
 /// The record of one purchase.
@@ -572,7 +606,10 @@ impl Event {
             | Event::IncentiveGranted { account, .. }
             | Event::IncentiveExpired { account, .. }
             | Event::ReferralRecorded { account, .. }
+            | Event::DisputeFiled { account, .. }
+            | Event::DisputeDecided { account, .. }
             | Event::CashedOut { account, .. } => Owner::Account(*account),
+            Event::BackOffice(_) => Owner::BackOffice,
             Event::VendorGroupCreated(_) | Event::ProgramCreated(_) => Owner::Programs,
             Event::Settlement(_) => Owner::Settlement,
             Event::Authorized(authorized) => Owner::Account(authorized.account),
@@ -591,7 +628,7 @@ impl Event {
     pub fn account(&self) -> Option<AccountId> {
         match self.owner() {
             Owner::Account(account) => Some(account),
-            Owner::Vendor(_) | Owner::Programs | Owner::Settlement => None,
+            Owner::Vendor(_) | Owner::Programs | Owner::Settlement | Owner::BackOffice => None,
         }
     }
 
@@ -609,6 +646,8 @@ impl Event {
             Event::DepositCredited { via, .. } | Event::DepositSettled { via, .. } => {
                 LedgerVendors::of(*via, None)
             }
+            Event::DisputeFiled { dispute, .. } => LedgerVendors::of(Some(dispute.vendor), None),
+            Event::DisputeDecided { vendor, .. } => LedgerVendors::of(Some(*vendor), None),
             _ => LedgerVendors::default(),
         }
     }
@@ -678,7 +717,10 @@ impl Event {
             | Event::ReferralRecorded { at, .. }
             | Event::FeeScheduleSet { at, .. }
             | Event::CommissionSet { at, .. }
+            | Event::DisputeDecided { at, .. }
             | Event::CashedOut { at, .. } => *at,
+            Event::DisputeFiled { dispute, .. } => dispute.filed_at,
+            Event::BackOffice(change) => change.at(),
             Event::IncentiveGranted { grant, .. } => grant.granted_at,
             Event::Settlement(change) => change.at(),
             Event::VendorGroupCreated(group) => group.created_at,

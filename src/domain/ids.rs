@@ -145,6 +145,9 @@ pub enum Owner {
     /// Rights holders, payees' settlement settings, settlement runs and their payouts: one
     /// stream, so one run at a time pays each payee from one count of what was paid.
     Settlement,
+    /// What operators set for the whole service: dispute rules (later security groups and
+    /// operators). One stream, replayed whole at start.
+    BackOffice,
 }
 
 impl fmt::Display for Owner {
@@ -154,6 +157,7 @@ impl fmt::Display for Owner {
             Owner::Vendor(id) => id.fmt(f),
             Owner::Programs => f.write_str("programs"),
             Owner::Settlement => f.write_str("settlement"),
+            Owner::BackOffice => f.write_str("back-office"),
         }
     }
 }

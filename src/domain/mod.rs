@@ -5,6 +5,8 @@
 #![deny(clippy::arithmetic_side_effects, clippy::float_arithmetic)]
 
 pub mod account;
+pub mod account_disputes;
+pub mod back_office;
 pub mod bank;
 pub mod cash_out;
 pub mod dispute;

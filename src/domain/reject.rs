@@ -157,6 +157,24 @@ pub enum Reject {
     /// A name or reason is empty, too long or holds control characters.
     #[error("the text is empty, too long or not printable")]
     TextInvalid,
+    /// The purchase is disputed already (a purchase is disputed once).
+    #[error("the purchase is disputed already")]
+    DisputeExists,
+    /// No dispute of this purchase.
+    #[error("unknown dispute")]
+    DisputeUnknown,
+    /// The dispute was approved or rejected already.
+    #[error("the dispute was decided already")]
+    DisputeDecidedAlready,
+    /// The purchase charged nothing, so there is nothing to dispute.
+    #[error("the purchase charged nothing")]
+    DisputeChargedNothing,
+    /// The purchase is older than its currency's dispute window.
+    #[error("the dispute window has passed")]
+    DisputeWindowPassed,
+    /// The member has as many disputes waiting for an operator as allowed.
+    #[error("too many disputes are pending")]
+    DisputesPendingMax,
 }
 
 impl Reject {
@@ -216,6 +234,12 @@ impl Reject {
         Reject::PayoutUnknown,
         Reject::PayoutReturnedAlready,
         Reject::TextInvalid,
+        Reject::DisputeExists,
+        Reject::DisputeUnknown,
+        Reject::DisputeDecidedAlready,
+        Reject::DisputeChargedNothing,
+        Reject::DisputeWindowPassed,
+        Reject::DisputesPendingMax,
     ];
 
     /// The stable code that clients match on.
@@ -276,6 +300,12 @@ impl Reject {
             Reject::PayoutUnknown => "payout_unknown",
             Reject::PayoutReturnedAlready => "payout_returned_already",
             Reject::TextInvalid => "text_invalid",
+            Reject::DisputeExists => "dispute_exists",
+            Reject::DisputeUnknown => "dispute_unknown",
+            Reject::DisputeDecidedAlready => "dispute_decided_already",
+            Reject::DisputeChargedNothing => "dispute_charged_nothing",
+            Reject::DisputeWindowPassed => "dispute_window_passed",
+            Reject::DisputesPendingMax => "disputes_pending_max",
         }
     }
 }

@@ -15,13 +15,14 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::dispute::{Dispute, DisputeStatus};
 use super::event::Event;
 use super::fees::{
     CommissionRates, CurrentPeriod, Exact, FeeSchedule, Month, MonthSales, RateHistory,
     commissions_due, fees_due,
 };
 use super::ids::RightsHolderId;
-use super::ids::{OfferId, VendorId};
+use super::ids::{AccountId, AuthorizationId, OfferId, VendorId};
 use super::incentive::{Funder, Grant};
 use super::money::{Amount, Currency, NetTotal, Total};
 use super::offer::{Offer, OfferBook};
@@ -346,6 +347,9 @@ pub struct VendorState {
     pub fee_schedules: RateHistory<FeeSchedule>,
     /// Its commission rates (none at registration).
     pub commissions: RateHistory<CommissionRates>,
+    /// Disputes of its sales, by member account and purchase: the vendor sees them by
+    /// `member_ref`, never the member.
+    pub disputes: BTreeMap<(AccountId, AuthorizationId), Dispute>,
 }
 
 impl VendorState {
@@ -367,6 +371,7 @@ impl VendorState {
                 FeeSchedule::flat(profile.fee_ppm),
             ),
             commissions: RateHistory::starting(profile.registered_at, CommissionRates::default()),
+            disputes: BTreeMap::new(),
         })
     }
 
@@ -564,6 +569,27 @@ impl VendorState {
             } if *via == me => {
                 let ledger = self.ledger.entry(*currency).or_default();
                 ledger.earn(Step::Add, Month::of(*at), *amount, Earning::Funds)?;
+            }
+            Event::DisputeFiled { account, dispute } if dispute.vendor == me => {
+                self.disputes
+                    .insert((*account, dispute.authorization), (**dispute).clone());
+            }
+            Event::DisputeDecided {
+                account,
+                authorization,
+                approve,
+                reason,
+                at,
+                ..
+            } => {
+                if let Some(dispute) = self.disputes.get_mut(&(*account, *authorization)) {
+                    dispute.status = if *approve {
+                        DisputeStatus::Approved
+                    } else {
+                        DisputeStatus::Rejected
+                    };
+                    dispute.decision = Some((*at, reason.as_str().into()));
+                }
             }
             _ => {}
         }

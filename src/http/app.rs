@@ -192,6 +192,20 @@ impl App {
             .open_authorization(text)
             .map(|(account, authorization)| (AccountId(account), AuthorizationId(authorization)))
     }
+
+    /// The wire id of the dispute of `authorization` of `account`.
+    #[must_use]
+    pub fn dispute_id(&self, account: AccountId, authorization: AuthorizationId) -> String {
+        self.locators.seal_dispute(account.0, authorization.0)
+    }
+
+    /// Opens a wire dispute id; `None` for anything this server did not seal.
+    #[must_use]
+    pub fn open_dispute_id(&self, text: &str) -> Option<(AccountId, AuthorizationId)> {
+        self.locators
+            .open_dispute(text)
+            .map(|(account, authorization)| (AccountId(account), AuthorizationId(authorization)))
+    }
 }
 
 /// The bearer secret of a request.

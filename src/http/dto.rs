@@ -96,7 +96,11 @@ fn time_field(text: &str, param: &'static str) -> Result<Timestamp, ApiError> {
         })
 }
 
-fn text_field(value: &str, param: &'static str) -> Result<String, ApiError> {
+/// A trimmed reason or name field of 1 to 256 bytes.
+///
+/// # Errors
+/// `InvalidField` naming `param`.
+pub fn text_field(value: &str, param: &'static str) -> Result<String, ApiError> {
     let value = value.trim();
     if value.is_empty() || value.len() > REFERENCE_BYTES_MAX {
         return Err(ApiError::InvalidField {

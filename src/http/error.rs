@@ -514,6 +514,32 @@ fn describe_reject(reject: Reject) -> (StatusCode, &'static str, &'static str) {
             code,
             "The text is empty, longer than allowed or holds control characters",
         ),
+        Reject::DisputeExists => (
+            StatusCode::CONFLICT,
+            code,
+            "This purchase is disputed already; see its dispute",
+        ),
+        Reject::DisputeUnknown => (StatusCode::NOT_FOUND, code, "No dispute has this id"),
+        Reject::DisputeDecidedAlready => (
+            StatusCode::CONFLICT,
+            code,
+            "The dispute was approved or rejected already",
+        ),
+        Reject::DisputeChargedNothing => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            "The purchase charged nothing, so there is nothing to dispute",
+        ),
+        Reject::DisputeWindowPassed => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            "The purchase is older than the time allowed to dispute it",
+        ),
+        Reject::DisputesPendingMax => (
+            StatusCode::TOO_MANY_REQUESTS,
+            code,
+            "As many disputes as allowed are waiting for an operator; wait for their outcome",
+        ),
     }
 }
 

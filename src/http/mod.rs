@@ -8,6 +8,7 @@
 //! - `vendor_api`, `offers_api`, `member_api`, `admin_api`, `probes`: handlers.
 //! - `settlement_api`, `settlement_dto`: vendor money (fees, commissions, rights holders,
 //!   settlement runs, payouts).
+//! - `dispute_api`: disputes (members file, operators set rules and decide, vendors read).
 //! - `purchase`: the purchase path shared by `/v1/authorize` and the buy window.
 //! - `buy_window`: the member's pages.
 //! - `password`: the bounded password hasher and the sign-in and registration throttles;
@@ -18,6 +19,7 @@ pub mod admin_api;
 pub mod app;
 pub mod buy_window;
 pub mod client;
+pub mod dispute_api;
 pub mod dto;
 pub mod error;
 pub mod idempotent;

@@ -13,7 +13,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, Secur
 
 use super::error::Problem;
 use super::routes::{Caller, ROUTES};
-use super::{dto, settlement_dto};
+use super::{dispute_api, dto, settlement_dto};
 
 /// The schemas every operation refers to.
 #[derive(OpenApi)]
@@ -106,6 +106,12 @@ use super::{dto, settlement_dto};
         settlement_dto::SettlementRunResponse,
         settlement_dto::PayoutsPage,
         settlement_dto::ReturnRequest,
+        dispute_api::DisputeRequest,
+        dispute_api::DecisionRequest,
+        dispute_api::DisputeRulesBody,
+        dispute_api::DisputeView,
+        dispute_api::MemberDisputes,
+        dispute_api::DisputesPage,
     ))
 )]
 struct Schemas;

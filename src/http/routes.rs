@@ -13,8 +13,8 @@ use super::app::{App, MemberSession};
 use super::client::ClientAddr;
 use super::error::ApiError;
 use super::{
-    admin_api, buy_window, incentive_api, member_api, offers_api, probes, settlement_api,
-    transfer_api, vendor_api,
+    admin_api, buy_window, dispute_api, incentive_api, member_api, offers_api, probes,
+    settlement_api, transfer_api, vendor_api,
 };
 use crate::actors::registry::VendorEntry;
 
@@ -212,6 +212,12 @@ pub static ROUTES: &[Route] = &[
     route!(POST "/v1/incentive-grants", Vendor, incentive_api::vendor_grant, __path_vendor_grant),
     route!(POST "/admin/v1/vendor-groups", Admin, incentive_api::create_vendor_group, __path_create_vendor_group),
     route!(POST "/admin/v1/incentive-programs", Admin, incentive_api::create_msp_program, __path_create_msp_program),
+    route!(POST "/v1/members/me/disputes", Member, dispute_api::file_dispute, __path_file_dispute),
+    route!(GET "/v1/members/me/disputes", Member, dispute_api::member_disputes, __path_member_disputes),
+    route!(GET "/v1/vendors/me/disputes", Vendor, dispute_api::vendor_disputes, __path_vendor_disputes),
+    route!(GET "/admin/v1/disputes", Admin, dispute_api::list_disputes, __path_list_disputes),
+    route!(POST "/admin/v1/disputes/{id}/decision", Admin, dispute_api::decide_dispute, __path_decide_dispute),
+    route!(PUT "/admin/v1/dispute-rules/{currency}", Admin, dispute_api::set_dispute_rules, __path_set_dispute_rules),
     route!(POST "/v1/members/me/freeze", Member, member_api::freeze, __path_freeze),
     route!(POST "/v1/members/me/unfreeze", Member, member_api::unfreeze, __path_unfreeze),
     route!(POST "/admin/v1/vendors", Admin, admin_api::register_vendor, __path_register_vendor),

@@ -27,6 +27,11 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+mod disputes;
+
+use self::disputes::{
+    BackOfficeEventV4, DisputeV4, back_office, back_office_v4, dispute, dispute_v4,
+};
 use crate::domain::account::{
     AccountState, IdempotencyRecord, Login, PendingDeposit, Referral, Session, SessionExpiry,
     TopOff, Wallet,
@@ -65,13 +70,13 @@ pub const FORMAT_VERSION: u8 = VERSION;
 /// event: when the account's state gains a field, this version goes up, and a snapshot of an
 /// older version is `Outdated` (the account is rebuilt from its events once, then snapshotted
 /// anew), so no converter from an old snapshot is ever needed.
-pub const ACCOUNT_SNAPSHOT_VERSION: u8 = 8;
+pub const ACCOUNT_SNAPSHOT_VERSION: u8 = 9;
 /// The version of the feed checkpoint (the members' totals), a cache in the same way: an
 /// older checkpoint is `Outdated`, and start-up folds the totals from the journal's start.
 pub const CHECKPOINT_VERSION: u8 = 7;
 /// The version of vendor snapshots, a cache in the same way: an older one is `Outdated`, and
 /// the vendor's ledger is folded again from the journal.
-pub const VENDOR_SNAPSHOT_VERSION: u8 = 6;
+pub const VENDOR_SNAPSHOT_VERSION: u8 = 7;
 
 /// A stored value could not be read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -102,6 +107,8 @@ pub const VENDOR_KIND: u8 = b'v';
 pub const PROGRAMS_KIND: u8 = b'p';
 /// The key prefix byte of the settlement stream's owner-index rows.
 pub const SETTLEMENT_KIND: u8 = b's';
+/// The key prefix byte of the back office stream's owner-index rows.
+pub const BACK_OFFICE_KIND: u8 = b'b';
 /// The key of the feed checkpoint in `snapshots`.
 pub const CHECKPOINT_KEY: &[u8] = b"c";
 /// The prefix of the sign-in e-mail directory rows in `snapshots`.
@@ -129,6 +136,7 @@ pub fn owner_key(owner: Owner) -> [u8; OWNER_KEY_BYTES] {
         Owner::Vendor(id) => (VENDOR_KIND, id.0),
         Owner::Programs => (PROGRAMS_KIND, 0),
         Owner::Settlement => (SETTLEMENT_KIND, 0),
+        Owner::BackOffice => (BACK_OFFICE_KIND, 0),
     };
     let mut key = [0; OWNER_KEY_BYTES];
     let (head, tail) = key.split_at_mut(1);
@@ -159,6 +167,7 @@ pub fn split_owner_index_key(key: &[u8]) -> Option<(Owner, u64)> {
         VENDOR_KIND => Owner::Vendor(VendorId(id)),
         PROGRAMS_KIND if id == 0 => Owner::Programs,
         SETTLEMENT_KIND if id == 0 => Owner::Settlement,
+        BACK_OFFICE_KIND if id == 0 => Owner::BackOffice,
         _ => return None,
     };
     Some((owner, u64::from_be_bytes(position)))
@@ -495,6 +504,20 @@ enum EventV4 {
     Settlement(Box<SettlementEventV4>),
     /// An offer naming rights holders: `(rights holder, share_ppm)`.
     OfferPostedWithRoyalties(Box<OfferV4>, Vec<(u64, u32)>),
+    DisputeFiled {
+        account: u64,
+        dispute: Box<DisputeV4>,
+    },
+    DisputeDecided {
+        account: u64,
+        authorization: u64,
+        vendor: u64,
+        approve: bool,
+        reason: String,
+        by: OriginV4,
+        at: i64,
+    },
+    BackOffice(Box<BackOfficeEventV4>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -678,6 +701,7 @@ enum OriginV4 {
     Seed,
     PaymentMethod,
     Vendor(u64),
+    Dispute,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -862,13 +886,14 @@ struct IdempotencyRecordV4 {
     recorded_at: i64,
 }
 
-/// Version 8 of the account snapshot: version 5 brought saved payment methods, version 6 the
+/// Version 9 of the account snapshot: version 5 brought saved payment methods, version 6 the
 /// transfers received lately, version 7 incentive grants, version 8 the referral, each
-/// purchase's rights holders and referrer, and the vendor a debit was bought through. A
+/// purchase's rights holders and referrer, and the vendor a debit was bought through,
+/// version 9 the member's disputes. A
 /// snapshot is a cache of the account's events, so an older one is not converted: the
 /// account is rebuilt from its events (see [`FormatError::Outdated`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-struct AccountSnapshotV8 {
+struct AccountSnapshotV9 {
     position: u64,
     account: u64,
     time_zone: String,
@@ -892,6 +917,7 @@ struct AccountSnapshotV8 {
     /// `(vendor, until)`.
     referral: Option<(u64, i64)>,
     sale_parties: Vec<(u64, SalePartiesV4)>,
+    disputes: Vec<DisputeV4>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -906,12 +932,12 @@ struct LedgerV6 {
     royalties: Vec<(u64, u128)>,
 }
 
-/// Version 6 of the vendor snapshot: version 5 recorded what incentives paid, version 6 the
+/// Version 7 of the vendor snapshot: version 5 recorded what incentives paid, version 6 the
 /// months (fee base, referred purchases, funds), royalties, and the fee and commission
-/// histories. A cache like the account snapshot: an older one is `Outdated`, and the
+/// histories, version 7 the disputes of its sales. A cache like the account snapshot: an older one is `Outdated`, and the
 /// vendor's ledger is folded again from the journal.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-struct VendorSnapshotV6 {
+struct VendorSnapshotV7 {
     position: u64,
     book_from: u64,
     feed_seq: u64,
@@ -922,6 +948,8 @@ struct VendorSnapshotV6 {
     fee_schedules: Vec<(i64, FeeScheduleV4)>,
     /// `(at, referral_rate_ppm, funds_rate_ppm)`.
     commissions: Vec<(i64, u32, u32)>,
+    /// `(account, dispute)`.
+    disputes: Vec<(u64, DisputeV4)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -982,6 +1010,7 @@ fn origin_v4(origin: Origin) -> OriginV4 {
         Origin::Seed => OriginV4::Seed,
         Origin::PaymentMethod => OriginV4::PaymentMethod,
         Origin::Vendor(vendor) => OriginV4::Vendor(vendor.0),
+        Origin::Dispute => OriginV4::Dispute,
     }
 }
 
@@ -1593,6 +1622,28 @@ fn event_v4(event: &Event) -> EventV4 {
             at: at.0,
         },
         Event::TransferReceived(received) => EventV4::TransferReceived(in_transit_v4(received)),
+        Event::DisputeFiled { account, dispute } => EventV4::DisputeFiled {
+            account: account.0,
+            dispute: Box::new(dispute_v4(dispute)),
+        },
+        Event::DisputeDecided {
+            account,
+            authorization,
+            vendor,
+            approve,
+            reason,
+            by,
+            at,
+        } => EventV4::DisputeDecided {
+            account: account.0,
+            authorization: authorization.0,
+            vendor: vendor.0,
+            approve: *approve,
+            reason: reason.clone(),
+            by: origin_v4(*by),
+            at: at.0,
+        },
+        Event::BackOffice(change) => EventV4::BackOffice(Box::new(back_office_v4(change))),
     }
 }
 
@@ -1979,6 +2030,7 @@ fn origin(origin: OriginV4) -> Origin {
         OriginV4::Seed => Origin::Seed,
         OriginV4::PaymentMethod => Origin::PaymentMethod,
         OriginV4::Vendor(vendor) => Origin::Vendor(VendorId(vendor)),
+        OriginV4::Dispute => Origin::Dispute,
     }
 }
 
@@ -2392,6 +2444,31 @@ fn event(event: EventV4) -> Result<Event, FormatError> {
             at: Timestamp(at),
         },
         EventV4::Settlement(stored) => Event::Settlement(Box::new(settlement(*stored)?)),
+        EventV4::DisputeFiled {
+            account,
+            dispute: stored,
+        } => Event::DisputeFiled {
+            account: AccountId(account),
+            dispute: Box::new(dispute(*stored)?),
+        },
+        EventV4::DisputeDecided {
+            account,
+            authorization,
+            vendor,
+            approve,
+            reason,
+            by,
+            at,
+        } => Event::DisputeDecided {
+            account: AccountId(account),
+            authorization: AuthorizationId(authorization),
+            vendor: VendorId(vendor),
+            approve,
+            reason,
+            by: origin(by),
+            at: Timestamp(at),
+        },
+        EventV4::BackOffice(stored) => Event::BackOffice(Box::new(back_office(*stored)?)),
         EventV4::ReferralRecorded {
             account,
             vendor,
@@ -2821,7 +2898,7 @@ fn spending_v4(spending: &Spending) -> SpendingV4 {
 /// Encodes an account snapshot.
 #[must_use]
 pub fn encode_account(position: u64, state: &AccountState) -> SnapshotRows {
-    let stored = AccountSnapshotV8 {
+    let stored = AccountSnapshotV9 {
         position,
         account: state.id.0,
         time_zone: state.zone.name().to_owned(),
@@ -2902,6 +2979,7 @@ pub fn encode_account(position: u64, state: &AccountState) -> SnapshotRows {
             .iter()
             .map(|(entitlement, parties)| (entitlement.0, parties_v4(parties)))
             .collect(),
+        disputes: state.disputes.values().map(dispute_v4).collect(),
     };
     SnapshotRows {
         rows: vec![(
@@ -2916,7 +2994,7 @@ pub fn encode_account(position: u64, state: &AccountState) -> SnapshotRows {
 /// # Errors
 /// `FormatError` for another version, undecodable bytes, or a state that breaks an invariant.
 pub fn decode_account(bytes: &[u8]) -> Result<AccountSnapshot, FormatError> {
-    let stored: AccountSnapshotV8 = match bytes.first() {
+    let stored: AccountSnapshotV9 = match bytes.first() {
         Some(&found) if found < ACCOUNT_SNAPSHOT_VERSION => {
             return Err(FormatError::Outdated { found });
         }
@@ -3002,6 +3080,11 @@ pub fn decode_account(bytes: &[u8]) -> Result<AccountSnapshot, FormatError> {
         .into_iter()
         .map(|(entitlement, stored)| Ok((EntitlementId(entitlement), parties(stored)?)))
         .collect::<Result<_, FormatError>>()?;
+    state.disputes = stored
+        .disputes
+        .into_iter()
+        .map(|stored| dispute(stored).map(|d| (d.authorization, d)))
+        .collect::<Result<_, FormatError>>()?;
     state.limits = stored
         .limits
         .into_iter()
@@ -3063,7 +3146,7 @@ pub fn decode_account(bytes: &[u8]) -> Result<AccountSnapshot, FormatError> {
 /// Encodes a vendor snapshot (without the offers themselves: see [`VendorSnapshot`]).
 #[must_use]
 pub fn encode_vendor(position: u64, state: &VendorState) -> SnapshotRows {
-    let stored = VendorSnapshotV6 {
+    let stored = VendorSnapshotV7 {
         position,
         book_from: state.offers.oldest_position().unwrap_or(position),
         feed_seq: state.feed_seq,
@@ -3114,6 +3197,11 @@ pub fn encode_vendor(position: u64, state: &VendorState) -> SnapshotRows {
             .iter()
             .map(|(at, rates)| (at.0, rates.referral_rate_ppm, rates.funds_rate_ppm))
             .collect(),
+        disputes: state
+            .disputes
+            .iter()
+            .map(|((account, _), dispute)| (account.0, dispute_v4(dispute)))
+            .collect(),
     };
     SnapshotRows {
         rows: vec![(
@@ -3128,7 +3216,7 @@ pub fn encode_vendor(position: u64, state: &VendorState) -> SnapshotRows {
 /// # Errors
 /// `FormatError` for another version or undecodable bytes.
 pub fn decode_vendor(bytes: &[u8]) -> Result<VendorSnapshot, FormatError> {
-    let stored: VendorSnapshotV6 = match bytes.first() {
+    let stored: VendorSnapshotV7 = match bytes.first() {
         Some(&found) if found < VENDOR_SNAPSHOT_VERSION => {
             return Err(FormatError::Outdated { found });
         }
@@ -3205,6 +3293,13 @@ pub fn decode_vendor(bytes: &[u8]) -> Result<VendorSnapshot, FormatError> {
                     .collect(),
             )
             .ok_or(FormatError::Corrupt("a vendor without commission rates"))?,
+            disputes: stored
+                .disputes
+                .into_iter()
+                .map(|(account, stored)| {
+                    dispute(stored).map(|d| ((AccountId(account), d.authorization), d))
+                })
+                .collect::<Result<_, FormatError>>()?,
         },
     })
 }

@@ -25,6 +25,7 @@ use std::sync::Arc;
 use super::format::{self, FeedCheckpoint, FormatError, Recorded};
 use super::port::{Journal, SnapshotStore, StorageError};
 use crate::domain::account::AccountState;
+use crate::domain::back_office::BackOfficeState;
 use crate::domain::event::{DepositStep, Event, InTransit, TransferStep};
 use crate::domain::ids::{AccountId, DepositId, GrantId, OfferId, Owner, TransferId, VendorId};
 use crate::domain::incentive::Grant;
@@ -190,6 +191,10 @@ pub struct Recovered {
     pub settlement: SettlementState,
     /// The position the settlement stream's next event takes.
     pub settlement_position: u64,
+    /// What operators set for the whole service (dispute rules).
+    pub back_office: BackOfficeState,
+    /// The position the back office stream's next event takes.
+    pub back_office_position: u64,
     /// Grants with an expiry the sweep has not recorded yet.
     pub expiring: Vec<Expiring>,
 }
@@ -404,9 +409,19 @@ pub fn recover(
         }
         settlement_position = recorded.position.saturating_add(1);
     }
+    let mut back_office = BackOfficeState::default();
+    let mut back_office_position = 0;
+    for recorded in owner_events(journal, Owner::BackOffice, 0)? {
+        if let Event::BackOffice(change) = recorded.event.as_ref() {
+            back_office.apply(change);
+        }
+        back_office_position = recorded.position.saturating_add(1);
+    }
     Ok(Recovered {
         settlement,
         settlement_position,
+        back_office,
+        back_office_position,
         vendors: vendors.into_values().collect(),
         totals,
         seq,
@@ -669,6 +684,11 @@ pub fn check(
                     Event::Settlement(change) => settlement.apply(change),
                     _ => report.note(format!("event {seq}: not a settlement event")),
                 },
+                Owner::BackOffice => {
+                    if !matches!(event, Event::BackOffice(_)) {
+                        report.note(format!("event {seq}: not a back office event"));
+                    }
+                }
             }
             if let Event::IncentiveGranted { grant, .. } = event
                 && let Some(program) = grant.program

@@ -1,0 +1,100 @@
+//! The back office's own stream: what operators set for the whole service rather than for
+//! one member or vendor. Today the dispute rules per currency ([0255]-[0260]); security
+//! groups and operators join it. One stream, replayed whole at start (it is small), so every
+//! reader sees one order of the operators' changes.
+
+use serde::{Deserialize, Serialize};
+
+use super::dispute::DisputeRules;
+use super::money::Currency;
+use super::time::Timestamp;
+use super::vec_map::VecMap;
+
+/// A change of the back office's stream.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BackOfficeEvent {
+    /// An operator set the dispute rules of one currency (replacing any before).
+    DisputeRulesSet {
+        /// The currency they apply to.
+        currency: Currency,
+        /// The rules.
+        rules: DisputeRules,
+        /// When.
+        at: Timestamp,
+    },
+}
+
+impl BackOfficeEvent {
+    /// When it happened.
+    #[must_use]
+    pub fn at(&self) -> Timestamp {
+        match self {
+            BackOfficeEvent::DisputeRulesSet { at, .. } => *at,
+        }
+    }
+}
+
+/// What the back office's stream holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BackOfficeState {
+    /// Dispute rules per currency; a currency without rules sends every dispute to an
+    /// operator.
+    pub dispute_rules: VecMap<Currency, DisputeRules>,
+}
+
+impl BackOfficeState {
+    /// Decides setting the dispute rules of `currency` (checked at the edge by
+    /// `DisputeRules::new`).
+    #[must_use]
+    pub fn decide_dispute_rules(
+        &self,
+        currency: Currency,
+        rules: DisputeRules,
+        now: Timestamp,
+    ) -> BackOfficeEvent {
+        BackOfficeEvent::DisputeRulesSet {
+            currency,
+            rules,
+            at: now,
+        }
+    }
+
+    /// The dispute rules of `currency`, if an operator set them.
+    #[must_use]
+    pub fn dispute_rules(&self, currency: Currency) -> Option<DisputeRules> {
+        self.dispute_rules.get(&currency).copied()
+    }
+
+    /// Applies one event of the stream.
+    pub fn apply(&mut self, event: &BackOfficeEvent) {
+        match event {
+            BackOfficeEvent::DisputeRulesSet {
+                currency, rules, ..
+            } => {
+                self.dispute_rules.insert(*currency, *rules);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::money::Amount;
+
+    #[test]
+    fn rules_are_set_per_currency_and_replaced() {
+        let usd = Currency::parse("USD").unwrap();
+        let eur = Currency::parse("EUR").unwrap();
+        let rules =
+            DisputeRules::new(14, 30, Amount::from_micros(1_000_000), 100_000, 200_000, 3).unwrap();
+        let mut state = BackOfficeState::default();
+        assert_eq!(state.dispute_rules(usd), None);
+        state.apply(&state.decide_dispute_rules(usd, rules, Timestamp(1)));
+        assert_eq!(state.dispute_rules(usd), Some(rules));
+        assert_eq!(state.dispute_rules(eur), None, "each currency has its own");
+        let stricter = DisputeRules { n: 1, ..rules };
+        state.apply(&state.decide_dispute_rules(usd, stricter, Timestamp(2)));
+        assert_eq!(state.dispute_rules(usd), Some(stricter));
+    }
+}

@@ -1,0 +1,312 @@
+//! The stored form of disputes (in `DisputeFiled` events and in account and vendor
+//! snapshots) and of the back office's stream. Kept apart from `format.rs` so the dispute
+//! work reads in one place; the rules of the parent hold: plain integers and strings, one
+//! conversion each way, and decoding checks what the domain would have refused.
+
+use serde::{Deserialize, Serialize};
+
+use super::{CurrencyV4, FormatError, currency, currency_v4};
+use crate::domain::back_office::BackOfficeEvent;
+use crate::domain::dispute::{Dispute, DisputeRules, DisputeStatus, Verdict};
+use crate::domain::ids::{AuthorizationId, EntitlementId, VendorId};
+use crate::domain::money::Amount;
+use crate::domain::time::Timestamp;
+
+/// What decided a dispute at filing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) enum VerdictV4 {
+    ConditionI,
+    ConditionsIiToIv,
+    Pending,
+}
+
+/// Where a dispute stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) enum DisputeStatusV4 {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+/// One dispute.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct DisputeV4 {
+    authorization: u64,
+    entitlement: u64,
+    vendor: u64,
+    currency: CurrencyV4,
+    amount: u64,
+    purchased_at: i64,
+    filed_at: i64,
+    reason: String,
+    verdict: VerdictV4,
+    status: DisputeStatusV4,
+    /// `(decided_at, reason)` of an operator's decision.
+    decision: Option<(i64, String)>,
+}
+
+/// A change of the back office's stream.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) enum BackOfficeEventV4 {
+    DisputeRulesSet {
+        currency: CurrencyV4,
+        window_days: u32,
+        period_days: u32,
+        m: u64,
+        x_ppm: u32,
+        y_ppm: u32,
+        n: u32,
+        at: i64,
+    },
+}
+
+pub(super) fn dispute_v4(dispute: &Dispute) -> DisputeV4 {
+    DisputeV4 {
+        authorization: dispute.authorization.0,
+        entitlement: dispute.entitlement.0,
+        vendor: dispute.vendor.0,
+        currency: currency_v4(dispute.currency),
+        amount: dispute.amount.micros(),
+        purchased_at: dispute.purchased_at.0,
+        filed_at: dispute.filed_at.0,
+        reason: dispute.reason.to_string(),
+        verdict: match dispute.verdict {
+            Verdict::ApprovedByConditionI => VerdictV4::ConditionI,
+            Verdict::ApprovedByConditionsIiToIv => VerdictV4::ConditionsIiToIv,
+            Verdict::Pending => VerdictV4::Pending,
+        },
+        status: match dispute.status {
+            DisputeStatus::Pending => DisputeStatusV4::Pending,
+            DisputeStatus::Approved => DisputeStatusV4::Approved,
+            DisputeStatus::Rejected => DisputeStatusV4::Rejected,
+        },
+        decision: dispute
+            .decision
+            .as_ref()
+            .map(|(at, reason)| (at.0, reason.to_string())),
+    }
+}
+
+pub(super) fn dispute(stored: DisputeV4) -> Result<Dispute, FormatError> {
+    let verdict = match stored.verdict {
+        VerdictV4::ConditionI => Verdict::ApprovedByConditionI,
+        VerdictV4::ConditionsIiToIv => Verdict::ApprovedByConditionsIiToIv,
+        VerdictV4::Pending => Verdict::Pending,
+    };
+    let status = match stored.status {
+        DisputeStatusV4::Pending => DisputeStatus::Pending,
+        DisputeStatusV4::Approved => DisputeStatus::Approved,
+        DisputeStatusV4::Rejected => DisputeStatus::Rejected,
+    };
+    // Only an operator moves a dispute filed as pending; one approved at filing stays so.
+    if verdict != Verdict::Pending && status != DisputeStatus::Approved {
+        return Err(FormatError::Corrupt(
+            "a dispute approved at filing is not approved",
+        ));
+    }
+    let undecided = verdict == Verdict::Pending && stored.decision.is_none();
+    if (status == DisputeStatus::Pending) != undecided
+        || (verdict != Verdict::Pending && stored.decision.is_some())
+    {
+        return Err(FormatError::Corrupt(
+            "a dispute's status and decision disagree",
+        ));
+    }
+    Ok(Dispute {
+        authorization: AuthorizationId(stored.authorization),
+        entitlement: EntitlementId(stored.entitlement),
+        vendor: VendorId(stored.vendor),
+        currency: currency(stored.currency)?,
+        amount: Amount::from_micros(stored.amount),
+        purchased_at: Timestamp(stored.purchased_at),
+        filed_at: Timestamp(stored.filed_at),
+        reason: stored.reason.into_boxed_str(),
+        verdict,
+        status,
+        decision: stored
+            .decision
+            .map(|(at, reason)| (Timestamp(at), reason.into_boxed_str())),
+    })
+}
+
+pub(super) fn back_office_v4(change: &BackOfficeEvent) -> BackOfficeEventV4 {
+    match change {
+        BackOfficeEvent::DisputeRulesSet {
+            currency,
+            rules,
+            at,
+        } => BackOfficeEventV4::DisputeRulesSet {
+            currency: currency_v4(*currency),
+            window_days: rules.window_days,
+            period_days: rules.period_days,
+            m: rules.m.micros(),
+            x_ppm: rules.x_ppm,
+            y_ppm: rules.y_ppm,
+            n: rules.n,
+            at: at.0,
+        },
+    }
+}
+
+pub(super) fn back_office(stored: BackOfficeEventV4) -> Result<BackOfficeEvent, FormatError> {
+    match stored {
+        BackOfficeEventV4::DisputeRulesSet {
+            currency: code,
+            window_days,
+            period_days,
+            m,
+            x_ppm,
+            y_ppm,
+            n,
+            at,
+        } => Ok(BackOfficeEvent::DisputeRulesSet {
+            currency: currency(code)?,
+            rules: DisputeRules::new(
+                window_days,
+                period_days,
+                Amount::from_micros(m),
+                x_ppm,
+                y_ppm,
+                n,
+            )
+            .map_err(|_| FormatError::Corrupt("dispute rules break their bounds"))?,
+            at: Timestamp(at),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{
+        decode_account, decode_record, decode_vendor, encode_account, encode_record, encode_vendor,
+    };
+    use super::*;
+    use crate::domain::account::AccountState;
+    use crate::domain::event::{Event, Origin};
+    use crate::domain::ids::AccountId;
+    use crate::domain::money::Currency;
+    use crate::domain::time::MemberZone;
+    use crate::domain::vendor::{VendorRegistration, VendorState, decide_register};
+
+    fn filed(status: DisputeStatus, verdict: Verdict) -> Dispute {
+        Dispute {
+            authorization: AuthorizationId(11),
+            entitlement: EntitlementId(12),
+            vendor: VendorId(3),
+            currency: Currency::parse("USD").unwrap(),
+            amount: Amount::from_micros(990_000),
+            purchased_at: Timestamp(100),
+            filed_at: Timestamp(200),
+            reason: "It never loaded".into(),
+            verdict,
+            status,
+            decision: None,
+        }
+    }
+
+    #[test]
+    fn dispute_and_back_office_events_round_trip() {
+        let rules = DisputeRules::new(14, 30, Amount::from_micros(1_000_000), 1, 2, 3).unwrap();
+        let events = [
+            Event::DisputeFiled {
+                account: AccountId(1),
+                dispute: Box::new(filed(DisputeStatus::Pending, Verdict::Pending)),
+            },
+            Event::DisputeFiled {
+                account: AccountId(1),
+                dispute: Box::new(filed(
+                    DisputeStatus::Approved,
+                    Verdict::ApprovedByConditionsIiToIv,
+                )),
+            },
+            Event::DisputeDecided {
+                account: AccountId(1),
+                authorization: AuthorizationId(11),
+                vendor: VendorId(3),
+                approve: false,
+                reason: "Checked".to_owned(),
+                by: Origin::Admin,
+                at: Timestamp(300),
+            },
+            Event::BackOffice(Box::new(BackOfficeEvent::DisputeRulesSet {
+                currency: Currency::parse("EUR").unwrap(),
+                rules,
+                at: Timestamp(5),
+            })),
+        ];
+        for event in events {
+            assert_eq!(decode_record(&encode_record(9, &event)), Ok((9, event)));
+        }
+    }
+
+    #[test]
+    fn a_dispute_whose_status_breaks_its_rule_is_corrupt() {
+        let approved_at_filing = filed(DisputeStatus::Approved, Verdict::ApprovedByConditionI);
+        assert!(dispute(dispute_v4(&approved_at_filing)).is_ok());
+        for broken in [
+            filed(DisputeStatus::Pending, Verdict::ApprovedByConditionI),
+            filed(DisputeStatus::Rejected, Verdict::ApprovedByConditionI),
+            filed(DisputeStatus::Approved, Verdict::Pending),
+            Dispute {
+                decision: Some((Timestamp(300), "late".into())),
+                ..filed(DisputeStatus::Pending, Verdict::Pending)
+            },
+        ] {
+            assert!(
+                matches!(dispute(dispute_v4(&broken)), Err(FormatError::Corrupt(_))),
+                "{broken:?}"
+            );
+        }
+        let out_of_bounds = BackOfficeEventV4::DisputeRulesSet {
+            currency: *b"USD",
+            window_days: 0,
+            period_days: 30,
+            m: 1,
+            x_ppm: 0,
+            y_ppm: 0,
+            n: 0,
+            at: 1,
+        };
+        assert!(matches!(
+            back_office(out_of_bounds),
+            Err(FormatError::Corrupt(_))
+        ));
+    }
+
+    #[test]
+    fn account_and_vendor_snapshots_keep_their_disputes() {
+        let decided = Dispute {
+            decision: Some((Timestamp(300), "Checked".into())),
+            ..filed(DisputeStatus::Rejected, Verdict::Pending)
+        };
+        let mut account = AccountState::opened(
+            AccountId(1),
+            MemberZone::new("UTC").unwrap(),
+            "en".to_owned(),
+        );
+        account
+            .disputes
+            .insert(decided.authorization, decided.clone());
+        let read = decode_account(&encode_account(4, &account).rows[0].1).unwrap();
+        assert_eq!(read.state.disputes, account.disputes);
+
+        let registered = decide_register(
+            VendorId(3),
+            VendorRegistration {
+                name: "News".to_owned(),
+                currency: Currency::parse("USD").unwrap(),
+                content_domains: vec!["news.example".to_owned()],
+                fee_ppm: 30_000,
+                api_key_digest: [1; 32],
+            },
+            Timestamp(1),
+        )
+        .unwrap();
+        let mut vendor = VendorState::from_registered(&registered, 1).unwrap();
+        vendor
+            .disputes
+            .insert((AccountId(1), decided.authorization), decided);
+        let read = decode_vendor(&encode_vendor(2, &vendor).rows[0].1).unwrap();
+        assert_eq!(read.state, vendor);
+    }
+}
