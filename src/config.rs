@@ -176,6 +176,8 @@ pub struct MembersConfig {
 pub struct AdminConfig {
     /// Admin key file; empty means `<data_dir>/admin.key`.
     pub key_file: String,
+    /// How long an operator's back-office session lasts, ms (1 minute to 1 day).
+    pub operator_session_ttl_ms: u64,
 }
 
 /// Currencies one service may hold wallets in at most: also the most wallets one account
@@ -486,6 +488,22 @@ struct RawMembers {
 #[serde(deny_unknown_fields)]
 struct RawAdmin {
     key_file: String,
+    operator_session_ttl_ms: u64,
+}
+
+impl RawAdmin {
+    fn validate(self) -> Result<AdminConfig, ConfigError> {
+        if !(60_000..=DAY_MS).contains(&self.operator_session_ttl_ms) {
+            return Err(ConfigError::Invalid {
+                key: "admin.operator_session_ttl_ms",
+                reason: "1 minute to 1 day",
+            });
+        }
+        Ok(AdminConfig {
+            key_file: self.key_file,
+            operator_session_ttl_ms: self.operator_session_ttl_ms,
+        })
+    }
 }
 
 /// `[money]` as written; see `MoneyConfig`. Currencies are ISO 4217 codes here.
@@ -852,9 +870,7 @@ impl RawConfig {
             tokens: tokens.validate()?,
             idempotency: idempotency.validate()?,
             members: members.validate()?,
-            admin: AdminConfig {
-                key_file: admin.key_file,
-            },
+            admin: admin.validate()?,
             incentives: incentives.validate(&money)?,
             settlement: settlement.validate()?,
             money,
@@ -1903,6 +1919,8 @@ mod tests {
         ("incentives.expiry_sweep_ms", "0", "1"),
         ("incentives.expiry_sweep_ms", "3600001", "3600000"),
         ("settlement.tick_ms", "999", "1000"),
+        ("admin.operator_session_ttl_ms", "59999", "60000"),
+        ("admin.operator_session_ttl_ms", "86400001", "86400000"),
         ("settlement.tick_ms", "86400001", "86400000"),
         ("settlement.referral_months", "0", "1"),
         ("settlement.referral_months", "121", "120"),

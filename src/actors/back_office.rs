@@ -1,9 +1,10 @@
 //! The back office actor: owns the service's one `BackOfficeState` (dispute rules per
-//! currency; security groups and operators join it) and journals its events like the
+//! currency, security groups, operators) and journals its events like the
 //! settlement actor. Readers (an account deciding a dispute, the HTTP edge) read the state
 //! it last published, an `Arc` swapped under a short lock, so a read never waits on its
 //! mailbox.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use actix::{Actor, Context, Handler, Message};
@@ -15,8 +16,11 @@ use crate::clock::Clock;
 use crate::domain::back_office::{BackOfficeEvent, BackOfficeState};
 use crate::domain::dispute::DisputeRules;
 use crate::domain::event::Event;
-use crate::domain::ids::Owner;
+use crate::domain::ids::{OperatorId, Owner, SecurityGroupId};
 use crate::domain::money::Currency;
+use crate::domain::reject::Reject;
+use crate::domain::security::Staff;
+use crate::domain::time::Timestamp;
 use crate::storage::port::{Append, Journal};
 
 /// The state as last published by the actor.
@@ -32,6 +36,81 @@ pub enum BackOfficeCommand {
         /// The rules (checked at the edge).
         rules: DisputeRules,
     },
+    /// Create a security group.
+    CreateGroup {
+        /// Its new id.
+        id: SecurityGroupId,
+        /// Its name.
+        name: String,
+        /// Its functions (known names, checked at the edge).
+        functions: BTreeSet<String>,
+        /// Who creates it.
+        by: Staff,
+    },
+    /// Create an operator.
+    CreateOperator {
+        /// Their new id.
+        id: OperatorId,
+        /// Their normalized e-mail.
+        email: String,
+        /// Their password's argon2id hash.
+        password_hash: String,
+        /// Their groups.
+        groups: BTreeSet<SecurityGroupId>,
+        /// Who creates them.
+        by: Staff,
+    },
+    /// Put an operator in exactly these groups.
+    SetGroups {
+        /// The operator.
+        operator: OperatorId,
+        /// The groups.
+        groups: BTreeSet<SecurityGroupId>,
+        /// Who changes them.
+        by: Staff,
+    },
+}
+
+impl BackOfficeCommand {
+    /// The event this command makes on `state`, or why not.
+    fn decide(self, state: &BackOfficeState, now: Timestamp) -> Result<BackOfficeEvent, Reject> {
+        let staffing = &state.staffing;
+        match self {
+            BackOfficeCommand::DisputeRules { currency, rules } => {
+                Ok(state.decide_dispute_rules(currency, rules, now))
+            }
+            BackOfficeCommand::CreateGroup {
+                id,
+                name,
+                functions,
+                by,
+            } => staffing
+                .decide_group(id, &name, functions, by, now)
+                .map(|group| BackOfficeEvent::SecurityGroupCreated(Box::new(group))),
+            BackOfficeCommand::CreateOperator {
+                id,
+                email,
+                password_hash,
+                groups,
+                by,
+            } => staffing
+                .decide_operator(id, &email, password_hash, groups, by, now)
+                .map(|operator| BackOfficeEvent::OperatorCreated(Box::new(operator))),
+            BackOfficeCommand::SetGroups {
+                operator,
+                groups,
+                by,
+            } => {
+                staffing.check_set_groups(operator, &groups, by)?;
+                Ok(BackOfficeEvent::OperatorGroupsSet {
+                    operator,
+                    groups,
+                    by,
+                    at: now,
+                })
+            }
+        }
+    }
 }
 
 /// Journal a back office command; answers once durable.
@@ -83,11 +162,16 @@ impl Handler<BackOfficeMessage> for BackOfficeActor {
 
     fn handle(&mut self, message: BackOfficeMessage, _: &mut Context<Self>) {
         let now = self.clock.now();
-        let change: BackOfficeEvent = match message.command {
-            BackOfficeCommand::DisputeRules { currency, rules } => self
-                .published
-                .read()
-                .decide_dispute_rules(currency, rules, now),
+        let state = Arc::clone(&self.published.read());
+        let decided = message.command.decide(&state, now);
+        // Let go of the state before changing it, so the change need not copy it.
+        drop(state);
+        let change = match decided {
+            Ok(change) => change,
+            Err(reject) => {
+                let _ = message.reply.send(Err(reject.into()));
+                return;
+            }
         };
         let event = Arc::new(Event::BackOffice(Box::new(change)));
         let appended = self.journal.append(Append {

@@ -311,11 +311,19 @@ impl Registry {
         currency: Currency,
         rules: DisputeRules,
     ) -> Result<(), GatewayError> {
+        self.back_office_command(BackOfficeCommand::DisputeRules { currency, rules })
+            .await
+    }
+
+    /// Journals a back office command; answers once durable.
+    ///
+    /// # Errors
+    /// The domain's rejects (groups and operators), faults.
+    pub async fn back_office_command(
+        &self,
+        command: BackOfficeCommand,
+    ) -> Result<(), GatewayError> {
         let addr = self.back_office()?;
-        ask(&addr, |reply| BackOfficeMessage {
-            command: BackOfficeCommand::DisputeRules { currency, rules },
-            reply,
-        })
-        .await
+        ask(&addr, |reply| BackOfficeMessage { command, reply }).await
     }
 }

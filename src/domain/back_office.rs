@@ -1,12 +1,16 @@
 //! The back office's own stream: what operators set for the whole service rather than for
-//! one member or vendor. Today the dispute rules per currency ([0255]-[0260]); security
-//! groups and operators join it. One stream, replayed whole at start (it is small), so every
+//! one member or vendor: the dispute rules per currency ([0255]-[0260]), security groups and
+//! operators ([0261]-[0262]). One stream, replayed whole at start (it is small), so every
 //! reader sees one order of the operators' changes.
+
+use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
 use super::dispute::DisputeRules;
+use super::ids::{OperatorId, SecurityGroupId};
 use super::money::Currency;
+use super::security::{Operator, SecurityGroup, Staff, Staffing};
 use super::time::Timestamp;
 use super::vec_map::VecMap;
 
@@ -22,6 +26,21 @@ pub enum BackOfficeEvent {
         /// When.
         at: Timestamp,
     },
+    /// A security group was created.
+    SecurityGroupCreated(Box<SecurityGroup>),
+    /// An operator was created.
+    OperatorCreated(Box<Operator>),
+    /// An operator was put in exactly these groups.
+    OperatorGroupsSet {
+        /// The operator.
+        operator: OperatorId,
+        /// Their groups from now.
+        groups: BTreeSet<SecurityGroupId>,
+        /// Who changed them.
+        by: Staff,
+        /// When.
+        at: Timestamp,
+    },
 }
 
 impl BackOfficeEvent {
@@ -29,7 +48,10 @@ impl BackOfficeEvent {
     #[must_use]
     pub fn at(&self) -> Timestamp {
         match self {
-            BackOfficeEvent::DisputeRulesSet { at, .. } => *at,
+            BackOfficeEvent::DisputeRulesSet { at, .. }
+            | BackOfficeEvent::OperatorGroupsSet { at, .. } => *at,
+            BackOfficeEvent::SecurityGroupCreated(group) => group.created_at,
+            BackOfficeEvent::OperatorCreated(operator) => operator.created_at,
         }
     }
 }
@@ -40,6 +62,8 @@ pub struct BackOfficeState {
     /// Dispute rules per currency; a currency without rules sends every dispute to an
     /// operator.
     pub dispute_rules: VecMap<Currency, DisputeRules>,
+    /// Security groups and operators.
+    pub staffing: Staffing,
 }
 
 impl BackOfficeState {
@@ -73,6 +97,11 @@ impl BackOfficeState {
             } => {
                 self.dispute_rules.insert(*currency, *rules);
             }
+            BackOfficeEvent::SecurityGroupCreated(group) => self.staffing.add_group(group),
+            BackOfficeEvent::OperatorCreated(operator) => self.staffing.add_operator(operator),
+            BackOfficeEvent::OperatorGroupsSet {
+                operator, groups, ..
+            } => self.staffing.set_groups(*operator, groups),
         }
     }
 }

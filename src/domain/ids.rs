@@ -129,6 +129,15 @@ define_id!(
     PaymentMethodId, "pm"
 );
 
+define_id!(
+    /// A person who signs in to the back office ([0261]).
+    OperatorId, "op"
+);
+define_id!(
+    /// A named set of security functions an operator can be given ([0262]).
+    SecurityGroupId, "sg"
+);
+
 /// Whose events these are. Every event belongs to exactly one owner, and only that owner's
 /// actor appends it, so an owner's events form one ordered stream inside the journal (its
 /// *position* counts them). A vendor's sales are its members' events, not its own: it folds

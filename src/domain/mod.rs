@@ -23,6 +23,7 @@ pub mod payment_method;
 pub mod payouts;
 pub mod reject;
 pub mod royalty;
+pub mod security;
 pub mod seed;
 pub mod settlement;
 pub mod time;

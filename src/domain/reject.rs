@@ -175,6 +175,21 @@ pub enum Reject {
     /// The member has as many disputes waiting for an operator as allowed.
     #[error("too many disputes are pending")]
     DisputesPendingMax,
+    /// The caller does not hold a security function it tried to give.
+    #[error("a function given is not held by the giver")]
+    FunctionNotHeld,
+    /// An operator has this e-mail, or the service holds as many as allowed.
+    #[error("the operator exists or too many are registered")]
+    OperatorExists,
+    /// No operator has this id.
+    #[error("unknown operator")]
+    OperatorUnknown,
+    /// No security group has this id.
+    #[error("unknown security group")]
+    SecurityGroupUnknown,
+    /// As many security groups as allowed exist, or an operator would be in too many.
+    #[error("too many security groups")]
+    SecurityGroupsTooMany,
 }
 
 impl Reject {
@@ -240,6 +255,11 @@ impl Reject {
         Reject::DisputeChargedNothing,
         Reject::DisputeWindowPassed,
         Reject::DisputesPendingMax,
+        Reject::FunctionNotHeld,
+        Reject::OperatorExists,
+        Reject::OperatorUnknown,
+        Reject::SecurityGroupUnknown,
+        Reject::SecurityGroupsTooMany,
     ];
 
     /// The stable code that clients match on.
@@ -306,6 +326,11 @@ impl Reject {
             Reject::DisputeChargedNothing => "dispute_charged_nothing",
             Reject::DisputeWindowPassed => "dispute_window_passed",
             Reject::DisputesPendingMax => "disputes_pending_max",
+            Reject::FunctionNotHeld => "function_not_held",
+            Reject::OperatorExists => "operator_exists",
+            Reject::OperatorUnknown => "operator_unknown",
+            Reject::SecurityGroupUnknown => "security_group_unknown",
+            Reject::SecurityGroupsTooMany => "security_groups_too_many",
         }
     }
 }

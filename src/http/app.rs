@@ -17,8 +17,11 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::crypto::locator::LocatorKey;
 use crate::crypto::secret::{self, AdminKey, PseudonymKey};
-use crate::crypto::token::{SessionClaims, TokenKeys};
-use crate::domain::ids::{AccountId, AuthorizationId, LoginId, Owner, SessionId, VendorId};
+use crate::crypto::token::{OperatorClaims, SessionClaims, TokenKeys};
+use crate::domain::ids::{
+    AccountId, AuthorizationId, LoginId, OperatorId, Owner, SessionId, VendorId,
+};
+use crate::domain::security::Staff;
 use crate::domain::time::Timestamp;
 
 /// Shared state of the HTTP layer.
@@ -128,16 +131,48 @@ impl App {
         Ok(entry)
     }
 
-    /// Authenticates the admin.
+    /// Authenticates the back office's caller: the admin key, or an operator's session
+    /// token.
     ///
     /// # Errors
     /// `Unauthenticated`.
-    pub fn admin(&self, headers: &HeaderMap) -> Result<(), ApiError> {
+    pub fn admin(&self, headers: &HeaderMap) -> Result<Staff, ApiError> {
         let presented = bearer(headers).ok_or(ApiError::Unauthenticated)?;
         if self.admin_key.verify(presented) {
+            return Ok(Staff::AdminKey);
+        }
+        let now_ms = u64::try_from(self.now().0).unwrap_or(0);
+        let claims: OperatorClaims = self
+            .tokens
+            .open(presented, 0, now_ms)
+            .map_err(|_| ApiError::Unauthenticated)?;
+        let operator = OperatorId(claims.operator);
+        // An operator removed from the books (none can be today) signs in as nobody.
+        if !self
+            .registry
+            .back_office_state()
+            .staffing
+            .operators
+            .contains_key(&operator)
+        {
+            return Err(ApiError::Unauthenticated);
+        }
+        Ok(Staff::Operator(operator))
+    }
+
+    /// Checks that `staff` holds `function` now (their groups as they are at this call).
+    ///
+    /// # Errors
+    /// `FunctionNotGranted` naming the function.
+    pub fn check_function(&self, staff: Staff, function: &'static str) -> Result<(), ApiError> {
+        if staff == Staff::AdminKey {
+            return Ok(());
+        }
+        let grants = self.registry.back_office_state().staffing.grants(staff);
+        if grants.holds(function) {
             Ok(())
         } else {
-            Err(ApiError::Unauthenticated)
+            Err(ApiError::FunctionNotGranted(function))
         }
     }
 

@@ -94,6 +94,8 @@ pub enum ApiError {
     /// The vendor holds as many live `Idempotency-Key`s as it may: only this vendor is
     /// refused, so one vendor's keys cannot fill the cache every vendor shares.
     IdempotencyQuotaExceeded,
+    /// The operator does not hold the security function the route is (named here).
+    FunctionNotGranted(&'static str),
 }
 
 /// An RFC 9457 problem: the body of every error response, and of a failed item in a batch.
@@ -117,6 +119,9 @@ pub struct Problem {
     /// The payment processor's reason for a `payment_declined`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decline_code: Option<String>,
+    /// The security function a `function_not_granted` call needs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub function: Option<String>,
 }
 
 impl ApiError {
@@ -235,6 +240,11 @@ impl ApiError {
                 "This vendor holds its quota of Idempotency-Keys; send the request without a \
                  new key, or wait until older keys expire",
             ),
+            ApiError::FunctionNotGranted(_) => (
+                StatusCode::FORBIDDEN,
+                "function_not_granted",
+                "The operator does not hold the security function this call needs",
+            ),
         }
     }
 
@@ -270,6 +280,10 @@ impl ApiError {
             ApiError::PaymentDeclined { decline_code } => Some(decline_code.clone()),
             _ => None,
         };
+        let function = match self {
+            ApiError::FunctionNotGranted(function) => Some((*function).to_owned()),
+            _ => None,
+        };
         Problem {
             kind: format!("/problems/{code}"),
             title: title.to_owned(),
@@ -278,6 +292,7 @@ impl ApiError {
             detail,
             param,
             decline_code,
+            function,
         }
     }
 
@@ -539,6 +554,27 @@ fn describe_reject(reject: Reject) -> (StatusCode, &'static str, &'static str) {
             StatusCode::TOO_MANY_REQUESTS,
             code,
             "As many disputes as allowed are waiting for an operator; wait for their outcome",
+        ),
+        Reject::FunctionNotHeld => (
+            StatusCode::FORBIDDEN,
+            code,
+            "Nobody can give a security function they do not hold themselves",
+        ),
+        Reject::OperatorExists => (
+            StatusCode::CONFLICT,
+            code,
+            "An operator has this e-mail, or as many operators as allowed exist",
+        ),
+        Reject::OperatorUnknown => (StatusCode::NOT_FOUND, code, "No operator has this id"),
+        Reject::SecurityGroupUnknown => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            "No security group has this id",
+        ),
+        Reject::SecurityGroupsTooMany => (
+            StatusCode::CONFLICT,
+            code,
+            "As many security groups as allowed exist, or an operator would be in too many",
         ),
     }
 }

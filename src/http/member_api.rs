@@ -97,14 +97,7 @@ pub async fn register_member(
     payment_method: Option<SavedMethod>,
 ) -> Result<AccountId, ApiError> {
     let email = normalize_email(&request.email)?;
-    if request.password.chars().count() < PASSWORD_CHARS_MIN
-        || request.password.len() > PASSWORD_BYTES_MAX
-    {
-        return Err(ApiError::InvalidField {
-            param: "password",
-            detail: "8 to 1024 characters".to_owned(),
-        });
-    }
+    check_password(&request.password)?;
     let currency = supported_currency(app, &request.currency)?;
     let referrer = request
         .referred_by
@@ -293,6 +286,20 @@ pub async fn authenticate(
             Err(ApiError::Unauthenticated)
         }
     }
+}
+
+/// Checks a new password's length: 8 characters to 1024 bytes.
+///
+/// # Errors
+/// `InvalidField` on `password`.
+pub fn check_password(password: &str) -> Result<(), ApiError> {
+    if password.chars().count() < PASSWORD_CHARS_MIN || password.len() > PASSWORD_BYTES_MAX {
+        return Err(ApiError::InvalidField {
+            param: "password",
+            detail: "8 to 1024 characters".to_owned(),
+        });
+    }
+    Ok(())
 }
 
 /// Opens a server-side session for a login; answers its id and expiry.

@@ -9,6 +9,7 @@
 //! - `settlement_api`, `settlement_dto`: vendor money (fees, commissions, rights holders,
 //!   settlement runs, payouts).
 //! - `dispute_api`: disputes (members file, operators set rules and decide, vendors read).
+//! - `security_api`: security functions, groups, operators and their sign-in.
 //! - `purchase`: the purchase path shared by `/v1/authorize` and the buy window.
 //! - `buy_window`: the member's pages.
 //! - `password`: the bounded password hasher and the sign-in and registration throttles;
@@ -34,6 +35,7 @@ pub mod probes;
 pub mod purchase;
 pub mod router;
 pub mod routes;
+pub mod security_api;
 pub mod server;
 pub mod settlement_api;
 pub mod settlement_dto;

@@ -13,7 +13,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, Secur
 
 use super::error::Problem;
 use super::routes::{Caller, ROUTES};
-use super::{dispute_api, dto, settlement_dto};
+use super::{dispute_api, dto, security_api, settlement_dto};
 
 /// The schemas every operation refers to.
 #[derive(OpenApi)]
@@ -112,6 +112,16 @@ use super::{dispute_api, dto, settlement_dto};
         dispute_api::DisputeView,
         dispute_api::MemberDisputes,
         dispute_api::DisputesPage,
+        security_api::FunctionsView,
+        security_api::GroupRequest,
+        security_api::GroupView,
+        security_api::GroupsView,
+        security_api::OperatorRequest,
+        security_api::GroupsRequest,
+        security_api::OperatorView,
+        security_api::OperatorsView,
+        security_api::OperatorSignIn,
+        security_api::OperatorSession,
     ))
 )]
 struct Schemas;
@@ -121,8 +131,8 @@ fn scheme(caller: Caller) -> Option<&'static str> {
     match caller {
         Caller::None => None,
         Caller::Member => Some("member_session"),
-        Caller::Vendor => Some("vendor_key"),
-        Caller::Admin => Some("admin_key"),
+        Caller::Vendor(_) => Some("vendor_key"),
+        Caller::Admin(_) => Some("admin_key"),
     }
 }
 

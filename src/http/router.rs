@@ -129,10 +129,13 @@ async fn serve<'a>(
     let principal = match route.caller {
         Caller::None => Principal::None,
         Caller::Member => Principal::Member(app.member(headers)?),
-        Caller::Vendor => Principal::Vendor(app.vendor(headers)?),
-        Caller::Admin => {
-            app.admin(headers)?;
-            Principal::Admin
+        // A vendor's API key holds every vendor function; vendor admins come with their
+        // own sessions.
+        Caller::Vendor(_) => Principal::Vendor(app.vendor(headers)?),
+        Caller::Admin(function) => {
+            let staff = app.admin(headers)?;
+            app.check_function(staff, function)?;
+            Principal::Admin(staff)
         }
     };
     let limit = match route.body {
@@ -295,6 +298,7 @@ mod tests {
             ApiError::TooManyConnections,
             ApiError::TooManyAttempts { retry_after_s: 1 },
             ApiError::IdempotencyQuotaExceeded,
+            ApiError::FunctionNotGranted("members.read"),
         ]);
         for error in errors {
             let (status, code, _) = error.describe();

@@ -14,21 +14,50 @@ use super::client::ClientAddr;
 use super::error::ApiError;
 use super::{
     admin_api, buy_window, dispute_api, incentive_api, member_api, offers_api, probes,
-    settlement_api, transfer_api, vendor_api,
+    security_api, settlement_api, transfer_api, vendor_api,
 };
 use crate::actors::registry::VendorEntry;
+use crate::domain::security::Staff;
 
-/// Who may call a route.
+/// Who may call a route. Back-office routes name the security function they are
+/// (`<resource>.<verb>`): the admin key holds every function, an operator those of their
+/// groups, a vendor's API key every vendor function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Caller {
     /// Anyone (probes, registration, sign-in, the buy window's pages with their own cookies).
     None,
     /// A member with a session token (`Authorization: Bearer <session token>`).
     Member,
-    /// A vendor with its API key.
-    Vendor,
-    /// An operator with the admin key.
-    Admin,
+    /// A vendor with its API key, performing this vendor function.
+    Vendor(&'static str),
+    /// The admin key or an operator's session, performing this security function.
+    Admin(&'static str),
+}
+
+impl Caller {
+    /// The security function the route is, for back-office routes.
+    #[must_use]
+    pub const fn function(self) -> Option<&'static str> {
+        match self {
+            Caller::Vendor(function) | Caller::Admin(function) => Some(function),
+            Caller::None | Caller::Member => None,
+        }
+    }
+}
+
+/// Every security function of the back office, from the route table, sorted and once each.
+#[must_use]
+pub fn admin_functions() -> Vec<&'static str> {
+    let mut functions: Vec<&'static str> = ROUTES
+        .iter()
+        .filter_map(|route| match route.caller {
+            Caller::Admin(function) => Some(function),
+            _ => None,
+        })
+        .collect();
+    functions.sort_unstable();
+    functions.dedup();
+    functions
 }
 
 /// The caller, authenticated by the router as the route asks.
@@ -40,8 +69,8 @@ pub enum Principal {
     Member(MemberSession),
     /// A vendor.
     Vendor(VendorEntry),
-    /// The operator.
-    Admin,
+    /// The admin key or an operator.
+    Admin(Staff),
 }
 
 /// How large a body a route reads.
@@ -110,6 +139,17 @@ impl Call<'_> {
         }
     }
 
+    /// Who is acting in the back office.
+    ///
+    /// # Errors
+    /// `Unauthenticated` when the route did not ask for an operator (a bug in the table).
+    pub fn staff(&self) -> Result<Staff, ApiError> {
+        match &self.principal {
+            Principal::Admin(staff) => Ok(*staff),
+            _ => Err(ApiError::Unauthenticated),
+        }
+    }
+
     /// The authenticated member session.
     ///
     /// # Errors
@@ -150,15 +190,17 @@ pub struct Route {
 /// Builds a `Route` from a method, a template, the caller, the handler's module and name, and
 /// the struct `#[utoipa::path]` generated for it.
 macro_rules! route {
-    ($method:ident $path:literal, $caller:ident, $module:ident :: $handler:ident, $doc:ident) => {
-        route!($method $path, $caller, $module::$handler, $doc, Request, WhenReady)
+    ($method:ident $path:literal, $caller:ident $(($function:literal))?,
+     $module:ident :: $handler:ident, $doc:ident) => {
+        route!($method $path, $caller $(($function))?, $module::$handler, $doc, Request,
+            WhenReady)
     };
-    ($method:ident $path:literal, $caller:ident, $module:ident :: $handler:ident, $doc:ident,
-     $body:ident, $readiness:ident) => {
+    ($method:ident $path:literal, $caller:ident $(($function:literal))?,
+     $module:ident :: $handler:ident, $doc:ident, $body:ident, $readiness:ident) => {
         Route {
             method: Method::$method,
             path: $path,
-            caller: Caller::$caller,
+            caller: Caller::$caller $(($function))?,
             handler: {
                 fn handle<'a>(app: &'a App, call: Call<'a>) -> BoxFuture<'a, Outcome> {
                     Box::pin($module::$handler(app, call))
@@ -186,14 +228,14 @@ pub static ROUTES: &[Route] = &[
     route!(GET "/metrics", None, probes::metrics, __path_metrics, Request, Always),
     route!(GET "/problems/{code}", None, probes::problem, __path_problem, Request, Always),
     route!(GET "/openapi.json", None, probes::openapi, __path_openapi, Request, Always),
-    route!(POST "/v1/authorize", Vendor, vendor_api::authorize, __path_authorize),
-    route!(POST "/v1/authorize/batch", Vendor, vendor_api::authorize_batch, __path_authorize_batch, Batch, WhenReady),
-    route!(POST "/v1/offers", Vendor, offers_api::post_offer, __path_post_offer),
-    route!(POST "/v1/access", Vendor, vendor_api::access, __path_access),
-    route!(POST "/v1/refunds", Vendor, vendor_api::refund, __path_refund),
-    route!(GET "/v1/authorizations/{id}", Vendor, vendor_api::authorization, __path_authorization),
-    route!(GET "/v1/vendors/me/summary", Vendor, vendor_api::summary, __path_summary),
-    route!(GET "/v1/vendors/me/payouts", Vendor, settlement_api::vendor_payouts, __path_vendor_payouts),
+    route!(POST "/v1/authorize", Vendor("authorizations.create"), vendor_api::authorize, __path_authorize),
+    route!(POST "/v1/authorize/batch", Vendor("authorizations.create"), vendor_api::authorize_batch, __path_authorize_batch, Batch, WhenReady),
+    route!(POST "/v1/offers", Vendor("offers.create"), offers_api::post_offer, __path_post_offer),
+    route!(POST "/v1/access", Vendor("access.check"), vendor_api::access, __path_access),
+    route!(POST "/v1/refunds", Vendor("refunds.create"), vendor_api::refund, __path_refund),
+    route!(GET "/v1/authorizations/{id}", Vendor("authorizations.read"), vendor_api::authorization, __path_authorization),
+    route!(GET "/v1/vendors/me/summary", Vendor("sales.read"), vendor_api::summary, __path_summary),
+    route!(GET "/v1/vendors/me/payouts", Vendor("payouts.read"), settlement_api::vendor_payouts, __path_vendor_payouts),
     route!(POST "/v1/members", None, member_api::register, __path_register),
     route!(POST "/v1/sessions", None, member_api::sign_in, __path_sign_in),
     route!(DELETE "/v1/sessions/current", Member, member_api::sign_out, __path_sign_out),
@@ -208,35 +250,42 @@ pub static ROUTES: &[Route] = &[
     route!(POST "/v1/members/me/cash-outs", Member, member_api::cash_out, __path_cash_out),
     route!(POST "/v1/members/me/transfers", Member, transfer_api::send_transfer, __path_send_transfer),
     route!(POST "/v1/members/me/incentives", Member, incentive_api::redeem, __path_redeem),
-    route!(POST "/v1/incentive-programs", Vendor, incentive_api::create_vendor_program, __path_create_vendor_program),
-    route!(POST "/v1/incentive-grants", Vendor, incentive_api::vendor_grant, __path_vendor_grant),
-    route!(POST "/admin/v1/vendor-groups", Admin, incentive_api::create_vendor_group, __path_create_vendor_group),
-    route!(POST "/admin/v1/incentive-programs", Admin, incentive_api::create_msp_program, __path_create_msp_program),
+    route!(POST "/v1/incentive-programs", Vendor("incentive_programs.create"), incentive_api::create_vendor_program, __path_create_vendor_program),
+    route!(POST "/v1/incentive-grants", Vendor("incentive_grants.create"), incentive_api::vendor_grant, __path_vendor_grant),
+    route!(POST "/admin/v1/vendor-groups", Admin("vendor_groups.create"), incentive_api::create_vendor_group, __path_create_vendor_group),
+    route!(POST "/admin/v1/incentive-programs", Admin("incentive_programs.create"), incentive_api::create_msp_program, __path_create_msp_program),
     route!(POST "/v1/members/me/disputes", Member, dispute_api::file_dispute, __path_file_dispute),
     route!(GET "/v1/members/me/disputes", Member, dispute_api::member_disputes, __path_member_disputes),
-    route!(GET "/v1/vendors/me/disputes", Vendor, dispute_api::vendor_disputes, __path_vendor_disputes),
-    route!(GET "/admin/v1/disputes", Admin, dispute_api::list_disputes, __path_list_disputes),
-    route!(POST "/admin/v1/disputes/{id}/decision", Admin, dispute_api::decide_dispute, __path_decide_dispute),
-    route!(PUT "/admin/v1/dispute-rules/{currency}", Admin, dispute_api::set_dispute_rules, __path_set_dispute_rules),
+    route!(GET "/v1/vendors/me/disputes", Vendor("disputes.read"), dispute_api::vendor_disputes, __path_vendor_disputes),
+    route!(GET "/admin/v1/disputes", Admin("disputes.read"), dispute_api::list_disputes, __path_list_disputes),
+    route!(POST "/admin/v1/disputes/{id}/decision", Admin("disputes.decide"), dispute_api::decide_dispute, __path_decide_dispute),
+    route!(PUT "/admin/v1/dispute-rules/{currency}", Admin("dispute_rules.update"), dispute_api::set_dispute_rules, __path_set_dispute_rules),
+    route!(GET "/admin/v1/functions", Admin("functions.read"), security_api::functions, __path_functions),
+    route!(POST "/admin/v1/security-groups", Admin("security_groups.create"), security_api::create_security_group, __path_create_security_group),
+    route!(GET "/admin/v1/security-groups", Admin("security_groups.read"), security_api::list_security_groups, __path_list_security_groups),
+    route!(POST "/admin/v1/operators", Admin("operators.create"), security_api::create_operator, __path_create_operator),
+    route!(GET "/admin/v1/operators", Admin("operators.read"), security_api::list_operators, __path_list_operators),
+    route!(PUT "/admin/v1/operators/{id}/groups", Admin("operators.update"), security_api::set_operator_groups, __path_set_operator_groups),
+    route!(POST "/admin/v1/sessions", None, security_api::operator_sign_in, __path_operator_sign_in),
     route!(POST "/v1/members/me/freeze", Member, member_api::freeze, __path_freeze),
     route!(POST "/v1/members/me/unfreeze", Member, member_api::unfreeze, __path_unfreeze),
-    route!(POST "/admin/v1/vendors", Admin, admin_api::register_vendor, __path_register_vendor),
-    route!(POST "/admin/v1/members/bulk", Admin, admin_api::bulk_members, __path_bulk_members),
-    route!(GET "/admin/v1/members/{id}", Admin, admin_api::member, __path_member),
-    route!(POST "/admin/v1/members/{id}/deposits", Admin, admin_api::deposit, __path_deposit),
-    route!(PUT "/admin/v1/members/{id}/credit-line", Admin, admin_api::credit_line, __path_credit_line),
-    route!(POST "/admin/v1/authorizations/{id}/reversal", Admin, admin_api::reverse, __path_reverse),
-    route!(GET "/admin/v1/totals", Admin, admin_api::totals, __path_totals),
-    route!(PUT "/admin/v1/vendors/{vendor_id}/fee-schedule", Admin, settlement_api::set_fee_schedule, __path_set_fee_schedule),
-    route!(PUT "/admin/v1/vendors/{vendor_id}/commission", Admin, settlement_api::set_commission, __path_set_commission),
-    route!(PUT "/admin/v1/vendors/{vendor_id}/settlement", Admin, settlement_api::set_vendor_settlement, __path_set_vendor_settlement),
-    route!(POST "/admin/v1/rights-holders", Admin, settlement_api::create_rights_holder, __path_create_rights_holder),
-    route!(GET "/admin/v1/rights-holders/{id}", Admin, settlement_api::rights_holder, __path_rights_holder),
-    route!(PUT "/admin/v1/rights-holders/{id}/settlement", Admin, settlement_api::set_rights_holder_settlement, __path_set_rights_holder_settlement),
-    route!(POST "/admin/v1/settlement-runs", Admin, settlement_api::create_run, __path_create_run),
-    route!(GET "/admin/v1/settlement-runs/{run_id}", Admin, settlement_api::get_run, __path_get_run),
-    route!(GET "/admin/v1/payouts", Admin, settlement_api::list_payouts, __path_list_payouts),
-    route!(POST "/admin/v1/payouts/{id}/return", Admin, settlement_api::return_payout, __path_return_payout),
+    route!(POST "/admin/v1/vendors", Admin("vendors.create"), admin_api::register_vendor, __path_register_vendor),
+    route!(POST "/admin/v1/members/bulk", Admin("members.create"), admin_api::bulk_members, __path_bulk_members),
+    route!(GET "/admin/v1/members/{id}", Admin("members.read"), admin_api::member, __path_member),
+    route!(POST "/admin/v1/members/{id}/deposits", Admin("deposits.create"), admin_api::deposit, __path_deposit),
+    route!(PUT "/admin/v1/members/{id}/credit-line", Admin("credit_lines.update"), admin_api::credit_line, __path_credit_line),
+    route!(POST "/admin/v1/authorizations/{id}/reversal", Admin("reversals.create"), admin_api::reverse, __path_reverse),
+    route!(GET "/admin/v1/totals", Admin("totals.read"), admin_api::totals, __path_totals),
+    route!(PUT "/admin/v1/vendors/{vendor_id}/fee-schedule", Admin("fees.update"), settlement_api::set_fee_schedule, __path_set_fee_schedule),
+    route!(PUT "/admin/v1/vendors/{vendor_id}/commission", Admin("commissions.update"), settlement_api::set_commission, __path_set_commission),
+    route!(PUT "/admin/v1/vendors/{vendor_id}/settlement", Admin("settlement_settings.update"), settlement_api::set_vendor_settlement, __path_set_vendor_settlement),
+    route!(POST "/admin/v1/rights-holders", Admin("rights_holders.create"), settlement_api::create_rights_holder, __path_create_rights_holder),
+    route!(GET "/admin/v1/rights-holders/{id}", Admin("rights_holders.read"), settlement_api::rights_holder, __path_rights_holder),
+    route!(PUT "/admin/v1/rights-holders/{id}/settlement", Admin("settlement_settings.update"), settlement_api::set_rights_holder_settlement, __path_set_rights_holder_settlement),
+    route!(POST "/admin/v1/settlement-runs", Admin("settlement_runs.create"), settlement_api::create_run, __path_create_run),
+    route!(GET "/admin/v1/settlement-runs/{run_id}", Admin("settlement_runs.read"), settlement_api::get_run, __path_get_run),
+    route!(GET "/admin/v1/payouts", Admin("payouts.read"), settlement_api::list_payouts, __path_list_payouts),
+    route!(POST "/admin/v1/payouts/{id}/return", Admin("payouts.return"), settlement_api::return_payout, __path_return_payout),
     route!(GET "/buy/{offer}", None, buy_window::show, __path_show),
     route!(POST "/buy/{offer}/login", None, buy_window::sign_in, __path_sign_in),
     route!(POST "/buy/{offer}/purchase", None, buy_window::purchase, __path_purchase),

@@ -1,15 +1,18 @@
 //! The stored form of disputes (in `DisputeFiled` events and in account and vendor
-//! snapshots) and of the back office's stream. Kept apart from `format.rs` so the dispute
+//! snapshots) and of the back office's stream (dispute rules, security groups, operators). Kept apart from `format.rs` so the dispute
 //! work reads in one place; the rules of the parent hold: plain integers and strings, one
 //! conversion each way, and decoding checks what the domain would have refused.
+
+use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
 use super::{CurrencyV4, FormatError, currency, currency_v4};
 use crate::domain::back_office::BackOfficeEvent;
 use crate::domain::dispute::{Dispute, DisputeRules, DisputeStatus, Verdict};
-use crate::domain::ids::{AuthorizationId, EntitlementId, VendorId};
+use crate::domain::ids::{AuthorizationId, EntitlementId, OperatorId, SecurityGroupId, VendorId};
 use crate::domain::money::Amount;
+use crate::domain::security::{Operator, SecurityGroup, Staff};
 use crate::domain::time::Timestamp;
 
 /// What decided a dispute at filing.
@@ -58,6 +61,52 @@ pub(super) enum BackOfficeEventV4 {
         n: u32,
         at: i64,
     },
+    SecurityGroupCreated {
+        id: u64,
+        name: String,
+        functions: Vec<String>,
+        created_by: StaffV4,
+        created_at: i64,
+    },
+    OperatorCreated {
+        id: u64,
+        email: String,
+        password_hash: String,
+        groups: Vec<u64>,
+        created_by: StaffV4,
+        created_at: i64,
+    },
+    OperatorGroupsSet {
+        operator: u64,
+        groups: Vec<u64>,
+        by: StaffV4,
+        at: i64,
+    },
+}
+
+/// Who acted in the back office.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) enum StaffV4 {
+    AdminKey,
+    Operator(u64),
+}
+
+fn staff_v4(staff: Staff) -> StaffV4 {
+    match staff {
+        Staff::AdminKey => StaffV4::AdminKey,
+        Staff::Operator(id) => StaffV4::Operator(id.0),
+    }
+}
+
+fn staff(stored: StaffV4) -> Staff {
+    match stored {
+        StaffV4::AdminKey => Staff::AdminKey,
+        StaffV4::Operator(id) => Staff::Operator(OperatorId(id)),
+    }
+}
+
+fn groups(stored: Vec<u64>) -> BTreeSet<SecurityGroupId> {
+    stored.into_iter().map(SecurityGroupId).collect()
 }
 
 pub(super) fn dispute_v4(dispute: &Dispute) -> DisputeV4 {
@@ -145,6 +194,32 @@ pub(super) fn back_office_v4(change: &BackOfficeEvent) -> BackOfficeEventV4 {
             n: rules.n,
             at: at.0,
         },
+        BackOfficeEvent::SecurityGroupCreated(group) => BackOfficeEventV4::SecurityGroupCreated {
+            id: group.id.0,
+            name: group.name.clone(),
+            functions: group.functions.iter().cloned().collect(),
+            created_by: staff_v4(group.created_by),
+            created_at: group.created_at.0,
+        },
+        BackOfficeEvent::OperatorCreated(operator) => BackOfficeEventV4::OperatorCreated {
+            id: operator.id.0,
+            email: operator.email.clone(),
+            password_hash: operator.password_hash.clone(),
+            groups: operator.groups.iter().map(|group| group.0).collect(),
+            created_by: staff_v4(operator.created_by),
+            created_at: operator.created_at.0,
+        },
+        BackOfficeEvent::OperatorGroupsSet {
+            operator,
+            groups,
+            by,
+            at,
+        } => BackOfficeEventV4::OperatorGroupsSet {
+            operator: operator.0,
+            groups: groups.iter().map(|group| group.0).collect(),
+            by: staff_v4(*by),
+            at: at.0,
+        },
     }
 }
 
@@ -170,6 +245,47 @@ pub(super) fn back_office(stored: BackOfficeEventV4) -> Result<BackOfficeEvent, 
                 n,
             )
             .map_err(|_| FormatError::Corrupt("dispute rules break their bounds"))?,
+            at: Timestamp(at),
+        }),
+        BackOfficeEventV4::SecurityGroupCreated {
+            id,
+            name,
+            functions,
+            created_by,
+            created_at,
+        } => Ok(BackOfficeEvent::SecurityGroupCreated(Box::new(
+            SecurityGroup {
+                id: SecurityGroupId(id),
+                name,
+                functions: functions.into_iter().collect(),
+                created_by: staff(created_by),
+                created_at: Timestamp(created_at),
+            },
+        ))),
+        BackOfficeEventV4::OperatorCreated {
+            id,
+            email,
+            password_hash,
+            groups: stored,
+            created_by,
+            created_at,
+        } => Ok(BackOfficeEvent::OperatorCreated(Box::new(Operator {
+            id: OperatorId(id),
+            email,
+            password_hash,
+            groups: groups(stored),
+            created_by: staff(created_by),
+            created_at: Timestamp(created_at),
+        }))),
+        BackOfficeEventV4::OperatorGroupsSet {
+            operator,
+            groups: stored,
+            by,
+            at,
+        } => Ok(BackOfficeEvent::OperatorGroupsSet {
+            operator: OperatorId(operator),
+            groups: groups(stored),
+            by: staff(by),
             at: Timestamp(at),
         }),
     }
@@ -232,6 +348,31 @@ mod tests {
                 currency: Currency::parse("EUR").unwrap(),
                 rules,
                 at: Timestamp(5),
+            })),
+            Event::BackOffice(Box::new(BackOfficeEvent::SecurityGroupCreated(Box::new(
+                SecurityGroup {
+                    id: SecurityGroupId(4),
+                    name: "Disputes desk".to_owned(),
+                    functions: ["disputes.decide".to_owned(), "disputes.read".to_owned()].into(),
+                    created_by: Staff::AdminKey,
+                    created_at: Timestamp(6),
+                },
+            )))),
+            Event::BackOffice(Box::new(BackOfficeEvent::OperatorCreated(Box::new(
+                Operator {
+                    id: OperatorId(5),
+                    email: "desk@msp.example".to_owned(),
+                    password_hash: "$argon2id$v=19$...".to_owned(),
+                    groups: [SecurityGroupId(4)].into(),
+                    created_by: Staff::Operator(OperatorId(1)),
+                    created_at: Timestamp(7),
+                },
+            )))),
+            Event::BackOffice(Box::new(BackOfficeEvent::OperatorGroupsSet {
+                operator: OperatorId(5),
+                groups: BTreeSet::new(),
+                by: Staff::AdminKey,
+                at: Timestamp(8),
             })),
         ];
         for event in events {
