@@ -66,6 +66,8 @@ pub const TRANSFERS: &str = "farthing_transfers_total";
 /// Disputes by step (`condition_i`, `conditions_ii_to_iv`, `pending` at filing; `approved`,
 /// `rejected` by an operator) (counter).
 pub const DISPUTES: &str = "farthing_disputes_total";
+/// Outcomes of back-office calls the audit trail could not record (counter).
+pub const AUDIT_FAILURES: &str = "farthing_audit_failures_total";
 /// Settlement runs journaled (counter).
 pub const SETTLEMENT_RUNS: &str = "farthing_settlement_runs_total";
 /// Payouts made by settlement runs (counter).
@@ -202,6 +204,11 @@ const DESCRIPTIONS: &[(&str, Kind, &str)] = {
             TRANSFERS,
             Counter,
             "Transfers between members by step: sent, received, redelivered [labels: step]",
+        ),
+        (
+            AUDIT_FAILURES,
+            Counter,
+            "Outcomes of back-office calls the audit trail could not record",
         ),
         (
             DISPUTES,

@@ -644,6 +644,7 @@ fn start_registry(
         opened.recovered.back_office,
         opened.recovered.back_office_position,
     );
+    registry.start_audit(opened.recovered.audit_position);
     for vendor in opened.recovered.vendors {
         registry.add_vendor(vendor.state, vendor.position);
     }

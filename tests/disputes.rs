@@ -195,6 +195,8 @@ fn a_pending_dispute_waits_for_one_operator_decision() {
         (&json!("pending"), &json!("pending"))
     );
     let first_id = filed.body["dispute_id"].as_str().unwrap().to_owned();
+    // Filed a second later: the queue is in filing order (ties go by id).
+    server.clock.advance_ms(1_000);
     let filed = dispute(&server, &member, &second);
     let second_id = filed.body["dispute_id"].as_str().unwrap().to_owned();
     assert_eq!(

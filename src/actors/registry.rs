@@ -11,6 +11,7 @@ use dashmap::DashMap;
 use dashmap::mapref::entry::Entry;
 
 use super::account::{AccountActor, AccountEnv};
+use super::audit::AuditActor;
 use super::back_office::{BackOfficeActor, PublishedBackOffice};
 use super::feed::Feed;
 use super::messages::Fault;
@@ -80,6 +81,7 @@ pub struct Registry {
     settled: PublishedSettlement,
     back_office: std::sync::OnceLock<Addr<BackOfficeActor>>,
     back_office_state: PublishedBackOffice,
+    audit: std::sync::OnceLock<Addr<AuditActor>>,
 }
 
 impl Registry {
@@ -105,6 +107,7 @@ impl Registry {
             settled: PublishedSettlement::default(),
             back_office: std::sync::OnceLock::new(),
             back_office_state: PublishedBackOffice::default(),
+            audit: std::sync::OnceLock::new(),
         }
     }
 
@@ -171,6 +174,25 @@ impl Registry {
     /// `Fault::Stopped` before it was started.
     pub fn back_office(&self) -> Result<Addr<BackOfficeActor>, LookupError> {
         self.back_office.get().cloned().ok_or(Fault::Stopped.into())
+    }
+
+    /// Starts the audit actor after `position` entries of the trail. Once; a second call is
+    /// ignored.
+    pub fn start_audit(&self, position: u64) {
+        let journal = Arc::clone(&self.env.journal);
+        let clock = self.env.clock.clone();
+        let addr = AuditActor::start_in_arbiter(self.shards.for_id(0), move |_| {
+            AuditActor::new(position, journal, clock)
+        });
+        let _ = self.audit.set(addr);
+    }
+
+    /// The audit actor.
+    ///
+    /// # Errors
+    /// `Fault::Stopped` before it was started.
+    pub fn audit(&self) -> Result<Addr<AuditActor>, LookupError> {
+        self.audit.get().cloned().ok_or(Fault::Stopped.into())
     }
 
     /// The back office state as the actor last published it.

@@ -2074,6 +2074,7 @@ impl AccountState {
             | Event::VendorGroupCreated(_)
             | Event::Settlement(_)
             | Event::BackOffice(_)
+            | Event::Audit(_)
             | Event::ProgramCreated(_) => {
                 unreachable!("vendor, program and settlement events have no account")
             }

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::account::{Login, Session, TopOff};
+use super::audit::AuditEvent;
 use super::back_office::BackOfficeEvent;
 use super::dispute::Dispute;
 use super::entitlement::Entitlement;
@@ -447,8 +448,10 @@ pub enum Event {
         /// When.
         at: Timestamp,
     },
-    /// A change of the back office's stream (dispute rules, later groups and operators).
+    /// A change of the back office's stream (dispute rules, groups, operators).
     BackOffice(Box<BackOfficeEvent>),
+    /// An entry of the back office's audit trail.
+    Audit(Box<AuditEvent>),
 }
 
 /// A transfer between two members, as both of its events record it.
@@ -610,6 +613,7 @@ impl Event {
             | Event::DisputeDecided { account, .. }
             | Event::CashedOut { account, .. } => Owner::Account(*account),
             Event::BackOffice(_) => Owner::BackOffice,
+            Event::Audit(_) => Owner::Audit,
             Event::VendorGroupCreated(_) | Event::ProgramCreated(_) => Owner::Programs,
             Event::Settlement(_) => Owner::Settlement,
             Event::Authorized(authorized) => Owner::Account(authorized.account),
@@ -628,7 +632,11 @@ impl Event {
     pub fn account(&self) -> Option<AccountId> {
         match self.owner() {
             Owner::Account(account) => Some(account),
-            Owner::Vendor(_) | Owner::Programs | Owner::Settlement | Owner::BackOffice => None,
+            Owner::Vendor(_)
+            | Owner::Programs
+            | Owner::Settlement
+            | Owner::BackOffice
+            | Owner::Audit => None,
         }
     }
 
@@ -721,6 +729,7 @@ impl Event {
             | Event::CashedOut { at, .. } => *at,
             Event::DisputeFiled { dispute, .. } => dispute.filed_at,
             Event::BackOffice(change) => change.at(),
+            Event::Audit(entry) => entry.at(),
             Event::IncentiveGranted { grant, .. } => grant.granted_at,
             Event::Settlement(change) => change.at(),
             Event::VendorGroupCreated(group) => group.created_at,

@@ -154,9 +154,12 @@ pub enum Owner {
     /// Rights holders, payees' settlement settings, settlement runs and their payouts: one
     /// stream, so one run at a time pays each payee from one count of what was paid.
     Settlement,
-    /// What operators set for the whole service: dispute rules (later security groups and
-    /// operators). One stream, replayed whole at start.
+    /// What operators set for the whole service: dispute rules, security groups and
+    /// operators. One stream, replayed whole at start.
     BackOffice,
+    /// The audit trail of back-office calls: append-only, never replayed into memory (it is
+    /// read through the journal when asked).
+    Audit,
 }
 
 impl fmt::Display for Owner {
@@ -167,6 +170,7 @@ impl fmt::Display for Owner {
             Owner::Programs => f.write_str("programs"),
             Owner::Settlement => f.write_str("settlement"),
             Owner::BackOffice => f.write_str("back-office"),
+            Owner::Audit => f.write_str("audit"),
         }
     }
 }

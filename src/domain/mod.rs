@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod account_disputes;
+pub mod audit;
 pub mod back_office;
 pub mod bank;
 pub mod cash_out;

@@ -9,6 +9,7 @@
 //! - `settlement_api`, `settlement_dto`: vendor money (fees, commissions, rights holders,
 //!   settlement runs, payouts).
 //! - `dispute_api`: disputes (members file, operators set rules and decide, vendors read).
+//! - `audit_api`: the back office's audit trail (what an entry records, and reading it).
 //! - `security_api`: security functions, groups, operators and their sign-in.
 //! - `purchase`: the purchase path shared by `/v1/authorize` and the buy window.
 //! - `buy_window`: the member's pages.
@@ -18,6 +19,7 @@
 
 pub mod admin_api;
 pub mod app;
+pub mod audit_api;
 pub mod buy_window;
 pub mod client;
 pub mod dispute_api;

@@ -13,7 +13,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, Secur
 
 use super::error::Problem;
 use super::routes::{Caller, ROUTES};
-use super::{dispute_api, dto, security_api, settlement_dto};
+use super::{audit_api, dispute_api, dto, security_api, settlement_dto};
 
 /// The schemas every operation refers to.
 #[derive(OpenApi)]
@@ -122,6 +122,8 @@ use super::{dispute_api, dto, security_api, settlement_dto};
         security_api::OperatorsView,
         security_api::OperatorSignIn,
         security_api::OperatorSession,
+        audit_api::AuditEntry,
+        audit_api::AuditPage,
     ))
 )]
 struct Schemas;

@@ -132,11 +132,7 @@ async fn serve<'a>(
         // A vendor's API key holds every vendor function; vendor admins come with their
         // own sessions.
         Caller::Vendor(_) => Principal::Vendor(app.vendor(headers)?),
-        Caller::Admin(function) => {
-            let staff = app.admin(headers)?;
-            app.check_function(staff, function)?;
-            Principal::Admin(staff)
-        }
+        Caller::Admin(_) => Principal::Admin(app.admin(headers)?),
     };
     let limit = match route.body {
         BodyLimit::Request => app.config.server.request_body_bytes_max,
@@ -152,7 +148,42 @@ async fn serve<'a>(
         query: parts.uri.query(),
         body,
     };
-    (route.handler)(app, call).await
+    match (route.caller, &call.principal) {
+        (Caller::Admin(function), Principal::Admin(staff)) => {
+            let staff = *staff;
+            audited(app, route, function, staff, parts, call).await
+        }
+        _ => (route.handler)(app, call).await,
+    }
+}
+
+/// Runs a back-office call between its two audit entries: the call is recorded before the
+/// function is checked and run (a refusal is recorded too), and its outcome after; the reply
+/// waits for the outcome to be durable. A call that cannot be recorded does not run.
+async fn audited<'a>(
+    app: &'a App,
+    route: &'static Route,
+    function: &'static str,
+    staff: crate::domain::security::Staff,
+    parts: &'a hyper::http::request::Parts,
+    call: Call<'a>,
+) -> routes::Outcome {
+    let entry = super::audit_api::entry(staff, function, parts, &call.body);
+    let position = app.registry.audit_call(entry).await?;
+    let outcome = match app.check_function(staff, function) {
+        Ok(()) => (route.handler)(app, call).await,
+        Err(refused) => Err(refused),
+    };
+    let status = match &outcome {
+        Ok(response) => response.status(),
+        Err(error) => error.describe().0,
+    };
+    if let Err(error) = app.registry.audit_answer(position, status.as_u16()).await {
+        // The call ran and is recorded; only its outcome could not be: answered as it ended.
+        metrics::counter!(names::AUDIT_FAILURES).increment(1);
+        tracing::error!(%error, position, "an audit outcome could not be recorded");
+    }
+    outcome
 }
 
 /// The metric handles of every route, by index in `ROUTES`.

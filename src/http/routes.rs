@@ -13,7 +13,7 @@ use super::app::{App, MemberSession};
 use super::client::ClientAddr;
 use super::error::ApiError;
 use super::{
-    admin_api, buy_window, dispute_api, incentive_api, member_api, offers_api, probes,
+    admin_api, audit_api, buy_window, dispute_api, incentive_api, member_api, offers_api, probes,
     security_api, settlement_api, transfer_api, vendor_api,
 };
 use crate::actors::registry::VendorEntry;
@@ -266,6 +266,7 @@ pub static ROUTES: &[Route] = &[
     route!(POST "/admin/v1/operators", Admin("operators.create"), security_api::create_operator, __path_create_operator),
     route!(GET "/admin/v1/operators", Admin("operators.read"), security_api::list_operators, __path_list_operators),
     route!(PUT "/admin/v1/operators/{id}/groups", Admin("operators.update"), security_api::set_operator_groups, __path_set_operator_groups),
+    route!(GET "/admin/v1/audit", Admin("audit.read"), audit_api::list_audit, __path_list_audit),
     route!(POST "/admin/v1/sessions", None, security_api::operator_sign_in, __path_operator_sign_in),
     route!(POST "/v1/members/me/freeze", Member, member_api::freeze, __path_freeze),
     route!(POST "/v1/members/me/unfreeze", Member, member_api::unfreeze, __path_unfreeze),

@@ -27,10 +27,11 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-mod disputes;
+mod back_office;
 
-use self::disputes::{
-    BackOfficeEventV4, DisputeV4, back_office, back_office_v4, dispute, dispute_v4,
+use self::back_office::{
+    AuditEventV4, BackOfficeEventV4, DisputeV4, audit, audit_v4, back_office, back_office_v4,
+    dispute, dispute_v4,
 };
 use crate::domain::account::{
     AccountState, IdempotencyRecord, Login, PendingDeposit, Referral, Session, SessionExpiry,
@@ -109,6 +110,8 @@ pub const PROGRAMS_KIND: u8 = b'p';
 pub const SETTLEMENT_KIND: u8 = b's';
 /// The key prefix byte of the back office stream's owner-index rows.
 pub const BACK_OFFICE_KIND: u8 = b'b';
+/// The key prefix byte of the audit trail's owner-index rows.
+pub const AUDIT_KIND: u8 = b'u';
 /// The key of the feed checkpoint in `snapshots`.
 pub const CHECKPOINT_KEY: &[u8] = b"c";
 /// The prefix of the sign-in e-mail directory rows in `snapshots`.
@@ -137,6 +140,7 @@ pub fn owner_key(owner: Owner) -> [u8; OWNER_KEY_BYTES] {
         Owner::Programs => (PROGRAMS_KIND, 0),
         Owner::Settlement => (SETTLEMENT_KIND, 0),
         Owner::BackOffice => (BACK_OFFICE_KIND, 0),
+        Owner::Audit => (AUDIT_KIND, 0),
     };
     let mut key = [0; OWNER_KEY_BYTES];
     let (head, tail) = key.split_at_mut(1);
@@ -168,6 +172,7 @@ pub fn split_owner_index_key(key: &[u8]) -> Option<(Owner, u64)> {
         PROGRAMS_KIND if id == 0 => Owner::Programs,
         SETTLEMENT_KIND if id == 0 => Owner::Settlement,
         BACK_OFFICE_KIND if id == 0 => Owner::BackOffice,
+        AUDIT_KIND if id == 0 => Owner::Audit,
         _ => return None,
     };
     Some((owner, u64::from_be_bytes(position)))
@@ -518,6 +523,7 @@ enum EventV4 {
         at: i64,
     },
     BackOffice(Box<BackOfficeEventV4>),
+    Audit(Box<AuditEventV4>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -1644,6 +1650,7 @@ fn event_v4(event: &Event) -> EventV4 {
             at: at.0,
         },
         Event::BackOffice(change) => EventV4::BackOffice(Box::new(back_office_v4(change))),
+        Event::Audit(entry) => EventV4::Audit(Box::new(audit_v4(entry))),
     }
 }
 
@@ -2469,6 +2476,7 @@ fn event(event: EventV4) -> Result<Event, FormatError> {
             at: Timestamp(at),
         },
         EventV4::BackOffice(stored) => Event::BackOffice(Box::new(back_office(*stored)?)),
+        EventV4::Audit(stored) => Event::Audit(Box::new(audit(*stored))),
         EventV4::ReferralRecorded {
             account,
             vendor,

@@ -25,6 +25,7 @@ use std::sync::Arc;
 use super::format::{self, FeedCheckpoint, FormatError, Recorded};
 use super::port::{Journal, SnapshotStore, StorageError};
 use crate::domain::account::AccountState;
+use crate::domain::audit::AuditEvent;
 use crate::domain::back_office::BackOfficeState;
 use crate::domain::event::{DepositStep, Event, InTransit, TransferStep};
 use crate::domain::ids::{AccountId, DepositId, GrantId, OfferId, Owner, TransferId, VendorId};
@@ -82,6 +83,39 @@ fn owner_events(
             return Ok(out);
         }
     }
+}
+
+/// The position the next event of `owner` takes: the number of its events, found with
+/// O(log n) one-event reads rather than reading the stream (the audit trail only grows).
+///
+/// # Errors
+/// `Read` when the store cannot be read.
+pub fn stream_end(journal: &dyn Journal, owner: Owner) -> Result<u64, RecoveryError> {
+    let exists = |position: u64| -> Result<bool, RecoveryError> {
+        Ok(!journal.read_owner(owner, position, 1)?.is_empty())
+    };
+    if !exists(0)? {
+        return Ok(0);
+    }
+    // Positions 0..=low exist; find one that does not, then the boundary between.
+    let mut low = 0_u64;
+    let mut high = 1_u64;
+    while exists(high)? {
+        low = high;
+        high = high.saturating_mul(2);
+        if high == u64::MAX {
+            return Ok(u64::MAX);
+        }
+    }
+    while high.saturating_sub(low) > 1 {
+        let middle = low.saturating_add(high.saturating_sub(low) / 2);
+        if exists(middle)? {
+            low = middle;
+        } else {
+            high = middle;
+        }
+    }
+    Ok(high)
 }
 
 /// An account read back from storage.
@@ -195,6 +229,8 @@ pub struct Recovered {
     pub back_office: BackOfficeState,
     /// The position the back office stream's next event takes.
     pub back_office_position: u64,
+    /// The position the audit trail's next entry takes.
+    pub audit_position: u64,
     /// Grants with an expiry the sweep has not recorded yet.
     pub expiring: Vec<Expiring>,
 }
@@ -417,11 +453,13 @@ pub fn recover(
         }
         back_office_position = recorded.position.saturating_add(1);
     }
+    let audit_position = stream_end(journal, Owner::Audit)?;
     Ok(Recovered {
         settlement,
         settlement_position,
         back_office,
         back_office_position,
+        audit_position,
         vendors: vendors.into_values().collect(),
         totals,
         seq,
@@ -639,6 +677,7 @@ pub fn check(
     let mut emails: BTreeMap<String, (AccountId, u64)> = BTreeMap::new();
     let mut programs = ProgramsState::default();
     let mut settlement = SettlementState::default();
+    let mut audit_open = std::collections::BTreeSet::new();
     let mut next = 1;
     loop {
         let chunk = journal.read_from(next, READ_CHUNK)?;
@@ -689,6 +728,23 @@ pub fn check(
                         report.note(format!("event {seq}: not a back office event"));
                     }
                 }
+                // Each outcome answers one call made before it, once; a call a crash left
+                // without an outcome is not damage (its outcome is unknown).
+                Owner::Audit => match event {
+                    Event::Audit(entry) => match entry.as_ref() {
+                        AuditEvent::Called(_) => {
+                            audit_open.insert(recorded.position);
+                        }
+                        AuditEvent::Answered { call, .. } => {
+                            if !audit_open.remove(call) {
+                                report.note(format!(
+                                    "event {seq}: an audit outcome of no open call {call}"
+                                ));
+                            }
+                        }
+                    },
+                    _ => report.note(format!("event {seq}: not an audit entry")),
+                },
             }
             if let Event::IncentiveGranted { grant, .. } = event
                 && let Some(program) = grant.program

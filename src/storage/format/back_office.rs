@@ -1,5 +1,6 @@
 //! The stored form of disputes (in `DisputeFiled` events and in account and vendor
-//! snapshots) and of the back office's stream (dispute rules, security groups, operators). Kept apart from `format.rs` so the dispute
+//! snapshots), of the back office's stream (dispute rules, security groups, operators) and
+//! of its audit trail. Kept apart from `format.rs` so the dispute
 //! work reads in one place; the rules of the parent hold: plain integers and strings, one
 //! conversion each way, and decoding checks what the domain would have refused.
 
@@ -8,6 +9,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use super::{CurrencyV4, FormatError, currency, currency_v4};
+use crate::domain::audit::{AuditCall, AuditEvent};
 use crate::domain::back_office::BackOfficeEvent;
 use crate::domain::dispute::{Dispute, DisputeRules, DisputeStatus, Verdict};
 use crate::domain::ids::{AuthorizationId, EntitlementId, OperatorId, SecurityGroupId, VendorId};
@@ -82,6 +84,67 @@ pub(super) enum BackOfficeEventV4 {
         by: StaffV4,
         at: i64,
     },
+}
+
+/// An entry of the audit trail.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) enum AuditEventV4 {
+    Called {
+        by: StaffV4,
+        function: String,
+        method: String,
+        target: String,
+        change: String,
+        at: i64,
+    },
+    Answered {
+        call: u64,
+        status: u16,
+        at: i64,
+    },
+}
+
+pub(super) fn audit_v4(entry: &AuditEvent) -> AuditEventV4 {
+    match entry {
+        AuditEvent::Called(call) => AuditEventV4::Called {
+            by: staff_v4(call.by),
+            function: call.function.clone(),
+            method: call.method.clone(),
+            target: call.target.clone(),
+            change: call.change.clone(),
+            at: call.at.0,
+        },
+        AuditEvent::Answered { call, status, at } => AuditEventV4::Answered {
+            call: *call,
+            status: *status,
+            at: at.0,
+        },
+    }
+}
+
+pub(super) fn audit(stored: AuditEventV4) -> AuditEvent {
+    match stored {
+        AuditEventV4::Called {
+            by,
+            function,
+            method,
+            target,
+            change,
+            at,
+        } => AuditEvent::Called(Box::new(AuditCall {
+            by: staff(by),
+            function,
+            method,
+            target,
+            change,
+            at: Timestamp(at),
+        })),
+        AuditEventV4::Answered { call, status, at } => AuditEvent::Answered {
+            call,
+            status,
+            at: Timestamp(at),
+        },
+    }
 }
 
 /// Who acted in the back office.
@@ -373,6 +436,19 @@ mod tests {
                 groups: BTreeSet::new(),
                 by: Staff::AdminKey,
                 at: Timestamp(8),
+            })),
+            Event::Audit(Box::new(AuditEvent::Called(Box::new(AuditCall {
+                by: Staff::Operator(OperatorId(5)),
+                function: "disputes.decide".to_owned(),
+                method: "POST".to_owned(),
+                target: "/admin/v1/disputes/dsp_x/decision".to_owned(),
+                change: r#"{"approve":true}"#.to_owned(),
+                at: Timestamp(9),
+            })))),
+            Event::Audit(Box::new(AuditEvent::Answered {
+                call: 0,
+                status: 200,
+                at: Timestamp(10),
             })),
         ];
         for event in events {
