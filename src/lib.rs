@@ -18,6 +18,8 @@
 //!   finishes a run a crash left open.
 //! - `transfers`: carries a transfer from the sender's account to the recipient's through
 //!   the journal, delivering again what a failure or a crash left in transit.
+//! - `mail`: the daily summary mail: renders it (lettre), writes it into the mail outbox
+//!   exactly once and relays the outbox over SMTP at least once under a stable Message-ID.
 //! - `web`: the buy window's HTML pages and their translations (pure rendering).
 //! - `http`: the hyper 1.x API and the buy window; parses, authenticates, maps errors,
 //!   talks to actors.
@@ -36,6 +38,7 @@ pub mod fuzzing;
 pub mod http;
 pub mod incentives;
 pub mod logging;
+pub mod mail;
 pub mod metrics;
 pub mod node;
 pub mod payments;

@@ -68,6 +68,11 @@ pub const TRANSFERS: &str = "farthing_transfers_total";
 pub const DISPUTES: &str = "farthing_disputes_total";
 /// Outcomes of back-office calls the audit trail could not record (counter).
 pub const AUDIT_FAILURES: &str = "farthing_audit_failures_total";
+/// Mail messages the relay accepted (counter).
+pub const MAIL_RELAYED: &str = "farthing_mail_relayed_total";
+/// Mail messages the relay refused or could not be reached for; they stay in the outbox
+/// and are tried again (counter).
+pub const MAIL_RELAY_FAILURES: &str = "farthing_mail_relay_failures_total";
 /// Settlement runs journaled (counter).
 pub const SETTLEMENT_RUNS: &str = "farthing_settlement_runs_total";
 /// Payouts made by settlement runs (counter).
@@ -209,6 +214,16 @@ const DESCRIPTIONS: &[(&str, Kind, &str)] = {
             AUDIT_FAILURES,
             Counter,
             "Outcomes of back-office calls the audit trail could not record",
+        ),
+        (
+            MAIL_RELAYED,
+            Counter,
+            "Mail messages the SMTP relay accepted",
+        ),
+        (
+            MAIL_RELAY_FAILURES,
+            Counter,
+            "Mail messages the SMTP relay refused or could not take; retried later",
         ),
         (
             DISPUTES,
