@@ -123,6 +123,9 @@ pub struct TokensConfig {
     pub session_absolute_ttl_ms: u64,
     /// Idle session timeout, ms.
     pub session_idle_ttl_ms: u64,
+    /// How long a vendor's API key keeps working after the vendor rotated away from it, ms
+    /// (0 to 30 days), so its servers can move to the new key without refusals.
+    pub api_key_overlap_ms: u64,
 }
 
 /// `[idempotency]`.
@@ -452,6 +455,7 @@ struct RawTokens {
     access_token_ttl_ms: u64,
     session_absolute_ttl_ms: u64,
     session_idle_ttl_ms: u64,
+    api_key_overlap_ms: u64,
 }
 
 /// `[idempotency]` as written; see `IdempotencyConfig`.
@@ -1083,6 +1087,7 @@ impl RawTokens {
             access_token_ttl_ms,
             session_absolute_ttl_ms,
             session_idle_ttl_ms,
+            api_key_overlap_ms,
         } = self;
         Ok(TokensConfig {
             access_token_ttl_ms: within(
@@ -1102,6 +1107,12 @@ impl RawTokens {
                 session_idle_ttl_ms,
                 1..=YEAR_MS,
                 "1 ms to 365 days",
+            )?,
+            api_key_overlap_ms: within(
+                "tokens.api_key_overlap_ms",
+                api_key_overlap_ms,
+                0..=DAY_MS.saturating_mul(30),
+                "0 to 30 days",
             )?,
         })
     }
@@ -1920,6 +1931,7 @@ mod tests {
         ("incentives.expiry_sweep_ms", "3600001", "3600000"),
         ("settlement.tick_ms", "999", "1000"),
         ("admin.operator_session_ttl_ms", "59999", "60000"),
+        ("tokens.api_key_overlap_ms", "2592000001", "2592000000"),
         ("admin.operator_session_ttl_ms", "86400001", "86400000"),
         ("settlement.tick_ms", "86400001", "86400000"),
         ("settlement.referral_months", "0", "1"),

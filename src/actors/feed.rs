@@ -349,7 +349,7 @@ impl DurableSink for Feed {
                         projection.emails.push((email.clone(), *account));
                     }
                 }
-                Event::VendorRegistered(profile) => {
+                Event::VendorRegistered(profile) | Event::VendorApplied(profile) => {
                     projection.vendors.push((profile.id, recorded.seq));
                 }
                 _ => {}

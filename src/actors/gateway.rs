@@ -38,7 +38,7 @@ use crate::domain::account::{
     SessionExpiry, Settlement, StartDeposit, decide_open,
 };
 use crate::domain::entitlement::ContentKey;
-use crate::domain::event::Origin;
+use crate::domain::event::{Event, Origin};
 use crate::domain::ids::{
     AccountId, AuthorizationId, DepositId, LoginId, OfferId, PayoutId, SessionId, SettlementRunId,
     VendorId,
@@ -690,6 +690,31 @@ impl Registry {
         now: Timestamp,
     ) -> Result<(), Result<RegistrationInvalid, GatewayError>> {
         let event = decide_register(id, registration, now).map_err(Ok)?;
+        self.open_vendor(event).await
+    }
+
+    /// Registers a vendor that registered itself: pending until an operator decides.
+    ///
+    /// # Errors
+    /// As [`Registry::register_vendor`].
+    pub async fn apply_vendor(
+        &self,
+        id: VendorId,
+        registration: VendorRegistration,
+        now: Timestamp,
+    ) -> Result<(), Result<RegistrationInvalid, GatewayError>> {
+        let event = match decide_register(id, registration, now).map_err(Ok)? {
+            Event::VendorRegistered(profile) => Event::VendorApplied(profile),
+            other => other,
+        };
+        self.open_vendor(event).await
+    }
+
+    /// Starts the actor of a vendor from its registration and journals it.
+    async fn open_vendor(
+        &self,
+        event: Event,
+    ) -> Result<(), Result<RegistrationInvalid, GatewayError>> {
         // No sale of this vendor can precede its registration.
         let covered = self.env().journal.durable_seq();
         let state = VendorState::from_registered(&event, covered)

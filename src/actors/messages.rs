@@ -511,13 +511,31 @@ pub struct VendorViewMessage {
     pub reply: oneshot::Sender<VendorLedgerView>,
 }
 
-/// A change an operator makes to a vendor's terms.
+/// A change to a vendor's terms or standing.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum VendorTerms {
     /// Its fee schedule, checked at the edge.
     FeeSchedule(FeeSchedule),
     /// Its commission rates.
     Commission(CommissionRates),
+    /// An operator approves or rejects a vendor that registered itself.
+    Standing {
+        /// Approve, or reject.
+        approve: bool,
+        /// The fee schedule it starts with when approved.
+        fee: Option<FeeSchedule>,
+        /// The operator's reason.
+        reason: String,
+        /// Who decides.
+        by: crate::domain::security::Staff,
+    },
+    /// The vendor rotates its API key.
+    RotateKey {
+        /// SHA-256 of the new key.
+        digest: [u8; 32],
+        /// How long the current key keeps working.
+        overlap_ms: u64,
+    },
 }
 
 /// Set a vendor's terms: the actor decides, journals, and answers once durable.

@@ -25,6 +25,7 @@ use crate::domain::ids::{AccountId, OfferId, VendorId};
 use crate::domain::incentive::ProgramsState;
 use crate::domain::payouts::SettlementState;
 use crate::domain::vendor::{VendorProfile, VendorState};
+use crate::domain::vendor_standing::VendorStanding;
 use crate::metrics as names;
 use crate::storage::recovery;
 
@@ -46,6 +47,8 @@ pub struct VendorEntry {
     pub profile: Arc<VendorProfile>,
     /// Its actor.
     pub addr: Addr<VendorActor>,
+    /// Its status and valid API keys, as its actor last published them.
+    pub standing: Arc<parking_lot::RwLock<VendorStanding>>,
 }
 
 /// The bounds a registry enforces, from `[actors]` in the config.
@@ -311,6 +314,7 @@ impl Registry {
     pub fn add_vendor(&self, state: VendorState, position: u64) -> VendorEntry {
         let id = state.profile.id;
         let profile = Arc::new(state.profile.clone());
+        let standing = Arc::new(parking_lot::RwLock::new(state.standing.clone()));
         for offer in state.offer_ids() {
             self.offers.insert(offer, id);
         }
@@ -319,6 +323,7 @@ impl Registry {
             snapshots: Arc::clone(&self.env.snapshots),
             clock: self.env.clock.clone(),
             offer_index: self.offers.clone(),
+            standing: Arc::clone(&standing),
             mailbox_messages_max: self.limits.mailbox_messages_max,
             snapshot_interval: Duration::from_millis(self.limits.vendor_snapshot_interval_ms),
             offers_expired_kept_ms: self.limits.offers_expired_kept_ms,
@@ -327,7 +332,11 @@ impl Registry {
             VendorActor::new(state, position, env)
         });
         self.feed.add_vendor(id, addr.clone());
-        let entry = VendorEntry { profile, addr };
+        let entry = VendorEntry {
+            profile,
+            addr,
+            standing,
+        };
         self.vendors.insert(id, entry.clone());
         metrics::gauge!(names::VENDORS_IN_MEMORY)
             .set(u32::try_from(self.vendors.len()).unwrap_or(u32::MAX));

@@ -25,6 +25,7 @@ use crate::clock::Clock;
 use crate::domain::event::Event;
 use crate::domain::ids::Owner;
 use crate::domain::vendor::VendorState;
+use crate::domain::vendor_standing::VendorStanding;
 use crate::metrics as names;
 use crate::storage::port::{Append, Journal, SnapshotStore};
 
@@ -39,6 +40,8 @@ pub struct VendorEnv {
     pub clock: Arc<dyn Clock>,
     /// Which vendor holds each offer.
     pub offer_index: OfferIndex,
+    /// The vendor's standing as its API-key check reads it: the actor publishes each change.
+    pub standing: Arc<parking_lot::RwLock<VendorStanding>>,
     /// Mailbox capacity.
     pub mailbox_messages_max: usize,
     /// How often the vendor snapshots itself (when changed) and prunes expired offers.
@@ -93,6 +96,9 @@ impl VendorActor {
             .map_err(|error| CommandError::Fault(error.into()))?;
         for (position, event) in (self.position..).zip(&events).skip(already_applied) {
             self.state.apply(event, position);
+        }
+        if *self.env.standing.read() != self.state.standing {
+            *self.env.standing.write() = self.state.standing.clone();
         }
         self.position = self
             .position
@@ -237,13 +243,29 @@ impl Handler<SetVendorTermsMessage> for VendorActor {
     type Result = ();
 
     fn handle(&mut self, message: SetVendorTermsMessage, _: &mut Context<Self>) {
-        let event = match message.terms {
+        let now = message.now;
+        let decided = match message.terms {
             VendorTerms::FeeSchedule(schedule) => {
-                self.state.decide_set_fee_schedule(schedule, message.now)
+                Ok(vec![self.state.decide_set_fee_schedule(schedule, now)])
             }
-            VendorTerms::Commission(rates) => self.state.decide_set_commission(rates, message.now),
+            VendorTerms::Commission(rates) => {
+                Ok(vec![self.state.decide_set_commission(rates, now)])
+            }
+            VendorTerms::Standing {
+                approve,
+                fee,
+                reason,
+                by,
+            } => self.state.decide_standing(approve, fee, &reason, by, now),
+            VendorTerms::RotateKey { digest, overlap_ms } => self
+                .state
+                .decide_rotate_key(digest, overlap_ms, now)
+                .map(|event| vec![event]),
         };
-        match self.journal(vec![event], 0) {
+        match decided
+            .map_err(CommandError::Reject)
+            .and_then(|events| self.journal(events, 0))
+        {
             Ok(wait) => Self::reply_after(wait, message.reply),
             Err(error) => {
                 let _ = message.reply.send(Err(error));

@@ -2067,6 +2067,9 @@ impl AccountState {
                 }
             }
             Event::VendorRegistered(_)
+            | Event::VendorApplied(_)
+            | Event::VendorDecided { .. }
+            | Event::ApiKeyRotated { .. }
             | Event::OfferPosted(_)
             | Event::OffersPruned { .. }
             | Event::FeeScheduleSet { .. }

@@ -21,6 +21,7 @@ use super::offer::Offer;
 use super::payment_method::SavedMethod;
 use super::payouts::SettlementEvent;
 use super::royalty::SaleParties;
+use super::security::Staff;
 use super::time::Timestamp;
 use super::vendor::VendorProfile;
 
@@ -452,6 +453,32 @@ pub enum Event {
     BackOffice(Box<BackOfficeEvent>),
     /// An entry of the back office's audit trail.
     Audit(Box<AuditEvent>),
+    /// A vendor registered itself ([0149]); it waits for an operator's approval.
+    VendorApplied(Box<VendorProfile>),
+    /// An operator approved or rejected a vendor that registered itself.
+    VendorDecided {
+        /// The vendor.
+        vendor: VendorId,
+        /// Approved, or rejected.
+        approve: bool,
+        /// The operator's reason.
+        reason: String,
+        /// Who decided.
+        by: Staff,
+        /// When.
+        at: Timestamp,
+    },
+    /// A vendor rotated its API key; the previous one works until `previous_valid_until`.
+    ApiKeyRotated {
+        /// The vendor.
+        vendor: VendorId,
+        /// SHA-256 of the new key (the key is shown once, never stored).
+        key_digest: [u8; 32],
+        /// When the key rotated away from stops working.
+        previous_valid_until: Timestamp,
+        /// When.
+        at: Timestamp,
+    },
 }
 
 /// A transfer between two members, as both of its events record it.
@@ -619,7 +646,12 @@ impl Event {
             Event::Authorized(authorized) => Owner::Account(authorized.account),
             Event::TransferSent(sent) => Owner::Account(sent.from),
             Event::TransferReceived(received) => Owner::Account(received.to),
-            Event::VendorRegistered(profile) => Owner::Vendor(profile.id),
+            Event::VendorRegistered(profile) | Event::VendorApplied(profile) => {
+                Owner::Vendor(profile.id)
+            }
+            Event::VendorDecided { vendor, .. } | Event::ApiKeyRotated { vendor, .. } => {
+                Owner::Vendor(*vendor)
+            }
             Event::OfferPosted(offer) => Owner::Vendor(offer.vendor),
             Event::OffersPruned { vendor, .. }
             | Event::FeeScheduleSet { vendor, .. }
@@ -738,7 +770,10 @@ impl Event {
             Event::SessionStarted { session, .. } => session.started_at,
             Event::Authorized(authorized) => authorized.at,
             Event::TransferSent(transit) | Event::TransferReceived(transit) => transit.at,
-            Event::VendorRegistered(profile) => profile.registered_at,
+            Event::VendorRegistered(profile) | Event::VendorApplied(profile) => {
+                profile.registered_at
+            }
+            Event::VendorDecided { at, .. } | Event::ApiKeyRotated { at, .. } => *at,
         }
     }
 }

@@ -31,3 +31,4 @@ pub mod time;
 pub mod totals;
 pub mod vec_map;
 pub mod vendor;
+pub mod vendor_standing;

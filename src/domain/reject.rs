@@ -190,6 +190,12 @@ pub enum Reject {
     /// As many security groups as allowed exist, or an operator would be in too many.
     #[error("too many security groups")]
     SecurityGroupsTooMany,
+    /// The vendor registered itself and no operator approved it (or one rejected it).
+    #[error("the vendor is not approved")]
+    VendorNotApproved,
+    /// The vendor was approved or rejected already.
+    #[error("the vendor was decided already")]
+    VendorDecidedAlready,
 }
 
 impl Reject {
@@ -260,6 +266,8 @@ impl Reject {
         Reject::OperatorUnknown,
         Reject::SecurityGroupUnknown,
         Reject::SecurityGroupsTooMany,
+        Reject::VendorNotApproved,
+        Reject::VendorDecidedAlready,
     ];
 
     /// The stable code that clients match on.
@@ -331,6 +339,8 @@ impl Reject {
             Reject::OperatorUnknown => "operator_unknown",
             Reject::SecurityGroupUnknown => "security_group_unknown",
             Reject::SecurityGroupsTooMany => "security_groups_too_many",
+            Reject::VendorNotApproved => "vendor_not_approved",
+            Reject::VendorDecidedAlready => "vendor_decided_already",
         }
     }
 }

@@ -29,6 +29,7 @@ use super::offer::{Offer, OfferBook};
 use super::reject::Reject;
 use super::royalty::Royalty;
 use super::time::Timestamp;
+use super::vendor_standing::{VendorStanding, VendorStatus};
 
 /// Most content domains one vendor registers.
 pub const CONTENT_DOMAINS_MAX: usize = 64;
@@ -350,15 +351,20 @@ pub struct VendorState {
     /// Disputes of its sales, by member account and purchase: the vendor sees them by
     /// `member_ref`, never the member.
     pub disputes: BTreeMap<(AccountId, AuthorizationId), Dispute>,
+    /// Whether it may sell, and its API keys.
+    pub standing: VendorStanding,
 }
 
 impl VendorState {
-    /// A newly registered vendor, from its `VendorRegistered` event; `None` for any other
-    /// event. `feed_seq` starts at the registration's own sequence: no sale precedes it.
+    /// A newly registered vendor, from its `VendorRegistered` (approved) or `VendorApplied`
+    /// (pending) event; `None` for any other event. `feed_seq` starts at the registration's
+    /// own sequence: no sale precedes it.
     #[must_use]
     pub fn from_registered(event: &Event, seq: u64) -> Option<VendorState> {
-        let Event::VendorRegistered(profile) = event else {
-            return None;
+        let (profile, status) = match event {
+            Event::VendorRegistered(profile) => (profile, VendorStatus::Approved),
+            Event::VendorApplied(profile) => (profile, VendorStatus::Pending),
+            _ => return None,
         };
         Some(VendorState {
             profile: (**profile).clone(),
@@ -372,6 +378,7 @@ impl VendorState {
             ),
             commissions: RateHistory::starting(profile.registered_at, CommissionRates::default()),
             disputes: BTreeMap::new(),
+            standing: VendorStanding::registered(profile.api_key_digest, status),
         })
     }
 
@@ -475,8 +482,12 @@ impl VendorState {
                 assert_eq!(*vendor, self.profile.id, "offers of another vendor");
                 self.offers.remove(offers);
             }
-            Event::VendorRegistered(profile) => {
+            Event::VendorRegistered(profile) | Event::VendorApplied(profile) => {
                 assert_eq!(profile.id, self.profile.id, "another vendor's registration");
+            }
+            Event::VendorDecided { vendor, .. } | Event::ApiKeyRotated { vendor, .. } => {
+                assert_eq!(*vendor, self.profile.id, "another vendor's standing");
+                self.apply_standing(event);
             }
             Event::FeeScheduleSet {
                 vendor,

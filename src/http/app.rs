@@ -21,8 +21,10 @@ use crate::crypto::token::{OperatorClaims, SessionClaims, TokenKeys};
 use crate::domain::ids::{
     AccountId, AuthorizationId, LoginId, OperatorId, Owner, SessionId, VendorId,
 };
+use crate::domain::reject::Reject;
 use crate::domain::security::Staff;
 use crate::domain::time::Timestamp;
+use crate::domain::vendor_standing::VendorStatus;
 
 /// Shared state of the HTTP layer.
 pub struct App {
@@ -122,11 +124,17 @@ impl App {
             .registry
             .vendor(vendor_id)
             .ok_or(ApiError::Unauthenticated)?;
-        if !secret::verify_api_key(
-            &secret::ApiKeyDigest::from_bytes(entry.profile.api_key_digest),
-            presented,
-        ) {
+        let standing = entry.standing.read().clone();
+        let now = self.now();
+        let valid = standing.valid_digests(now).any(|digest| {
+            secret::verify_api_key(&secret::ApiKeyDigest::from_bytes(*digest), presented)
+        });
+        if !valid {
             return Err(ApiError::Unauthenticated);
+        }
+        // Checked after the key, so an unapproved vendor's status is told only to itself.
+        if standing.status != VendorStatus::Approved {
+            return Err(ApiError::Reject(Reject::VendorNotApproved));
         }
         Ok(entry)
     }

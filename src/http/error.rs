@@ -576,6 +576,16 @@ fn describe_reject(reject: Reject) -> (StatusCode, &'static str, &'static str) {
             code,
             "As many security groups as allowed exist, or an operator would be in too many",
         ),
+        Reject::VendorNotApproved => (
+            StatusCode::FORBIDDEN,
+            code,
+            "The vendor waits for an operator's approval, or was refused",
+        ),
+        Reject::VendorDecidedAlready => (
+            StatusCode::CONFLICT,
+            code,
+            "The vendor was approved or rejected already",
+        ),
     }
 }
 

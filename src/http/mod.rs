@@ -10,6 +10,7 @@
 //!   settlement runs, payouts).
 //! - `dispute_api`: disputes (members file, operators set rules and decide, vendors read).
 //! - `audit_api`: the back office's audit trail (what an entry records, and reading it).
+//! - `vendor_standing_api`: vendors registering themselves, their approval, key rotation.
 //! - `security_api`: security functions, groups, operators and their sign-in.
 //! - `purchase`: the purchase path shared by `/v1/authorize` and the buy window.
 //! - `buy_window`: the member's pages.
@@ -44,3 +45,4 @@ pub mod settlement_dto;
 pub mod throttle;
 pub mod transfer_api;
 pub mod vendor_api;
+pub mod vendor_standing_api;

@@ -13,7 +13,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, Secur
 
 use super::error::Problem;
 use super::routes::{Caller, ROUTES};
-use super::{audit_api, dispute_api, dto, security_api, settlement_dto};
+use super::{audit_api, dispute_api, dto, security_api, settlement_dto, vendor_standing_api};
 
 /// The schemas every operation refers to.
 #[derive(OpenApi)]
@@ -124,6 +124,12 @@ use super::{audit_api, dispute_api, dto, security_api, settlement_dto};
         security_api::OperatorSession,
         audit_api::AuditEntry,
         audit_api::AuditPage,
+        vendor_standing_api::VendorApplication,
+        vendor_standing_api::VendorApplied,
+        vendor_standing_api::VendorDecision,
+        vendor_standing_api::VendorListed,
+        vendor_standing_api::VendorsListed,
+        vendor_standing_api::ApiKeyRotated,
     ))
 )]
 struct Schemas;

@@ -14,7 +14,7 @@ use super::client::ClientAddr;
 use super::error::ApiError;
 use super::{
     admin_api, audit_api, buy_window, dispute_api, incentive_api, member_api, offers_api, probes,
-    security_api, settlement_api, transfer_api, vendor_api,
+    security_api, settlement_api, transfer_api, vendor_api, vendor_standing_api,
 };
 use crate::actors::registry::VendorEntry;
 use crate::domain::security::Staff;
@@ -271,6 +271,10 @@ pub static ROUTES: &[Route] = &[
     route!(POST "/v1/members/me/freeze", Member, member_api::freeze, __path_freeze),
     route!(POST "/v1/members/me/unfreeze", Member, member_api::unfreeze, __path_unfreeze),
     route!(POST "/admin/v1/vendors", Admin("vendors.create"), admin_api::register_vendor, __path_register_vendor),
+    route!(GET "/admin/v1/vendors", Admin("vendors.read"), vendor_standing_api::list_vendors, __path_list_vendors),
+    route!(POST "/admin/v1/vendors/{vendor_id}/approval", Admin("vendors.approve"), vendor_standing_api::decide_vendor, __path_decide_vendor),
+    route!(POST "/v1/vendor-registrations", None, vendor_standing_api::apply_as_vendor, __path_apply_as_vendor),
+    route!(POST "/v1/vendors/me/api-keys", Vendor("api_keys.rotate"), vendor_standing_api::rotate_api_key, __path_rotate_api_key),
     route!(POST "/admin/v1/members/bulk", Admin("members.create"), admin_api::bulk_members, __path_bulk_members),
     route!(GET "/admin/v1/members/{id}", Admin("members.read"), admin_api::member, __path_member),
     route!(POST "/admin/v1/members/{id}/deposits", Admin("deposits.create"), admin_api::deposit, __path_deposit),

@@ -30,8 +30,8 @@ use serde::{Deserialize, Serialize};
 mod back_office;
 
 use self::back_office::{
-    AuditEventV4, BackOfficeEventV4, DisputeV4, audit, audit_v4, back_office, back_office_v4,
-    dispute, dispute_v4,
+    AuditEventV4, BackOfficeEventV4, DisputeV4, StaffV4, audit, audit_v4, back_office,
+    back_office_v4, dispute, dispute_v4, staff, staff_v4,
 };
 use crate::domain::account::{
     AccountState, IdempotencyRecord, Login, PendingDeposit, Referral, Session, SessionExpiry,
@@ -60,6 +60,7 @@ use crate::domain::settlement::{PayoutRule, Schedule};
 use crate::domain::time::{MemberZone, Period, Timestamp};
 use crate::domain::totals::{MemberTotals, Totals};
 use crate::domain::vendor::{Ledger, VendorProfile, VendorState};
+use crate::domain::vendor_standing::{VendorStanding, VendorStatus};
 
 /// The format this build writes. Version 4 is the first stored as its own types, with events
 /// only on the hot path and snapshots beside them; versions 1-3 (before the first release)
@@ -77,7 +78,7 @@ pub const ACCOUNT_SNAPSHOT_VERSION: u8 = 9;
 pub const CHECKPOINT_VERSION: u8 = 7;
 /// The version of vendor snapshots, a cache in the same way: an older one is `Outdated`, and
 /// the vendor's ledger is folded again from the journal.
-pub const VENDOR_SNAPSHOT_VERSION: u8 = 7;
+pub const VENDOR_SNAPSHOT_VERSION: u8 = 8;
 
 /// A stored value could not be read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -524,6 +525,20 @@ enum EventV4 {
     },
     BackOffice(Box<BackOfficeEventV4>),
     Audit(Box<AuditEventV4>),
+    VendorApplied(Box<VendorProfileV4>),
+    VendorDecided {
+        vendor: u64,
+        approve: bool,
+        reason: String,
+        by: StaffV4,
+        at: i64,
+    },
+    ApiKeyRotated {
+        vendor: u64,
+        key_digest: [u8; 32],
+        previous_valid_until: i64,
+        at: i64,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -940,10 +955,11 @@ struct LedgerV6 {
 
 /// Version 7 of the vendor snapshot: version 5 recorded what incentives paid, version 6 the
 /// months (fee base, referred purchases, funds), royalties, and the fee and commission
-/// histories, version 7 the disputes of its sales. A cache like the account snapshot: an older one is `Outdated`, and the
+/// histories, version 7 the disputes of its sales, version 8 its standing (status and
+/// keys). A cache like the account snapshot: an older one is `Outdated`, and the
 /// vendor's ledger is folded again from the journal.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-struct VendorSnapshotV7 {
+struct VendorSnapshotV8 {
     position: u64,
     book_from: u64,
     feed_seq: u64,
@@ -956,6 +972,11 @@ struct VendorSnapshotV7 {
     commissions: Vec<(i64, u32, u32)>,
     /// `(account, dispute)`.
     disputes: Vec<(u64, DisputeV4)>,
+    /// 0 pending, 1 approved, 2 rejected.
+    status: u8,
+    key_digest: [u8; 32],
+    /// `(digest, valid until)` of the key rotated away from.
+    previous_key: Option<([u8; 32], i64)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -1651,6 +1672,31 @@ fn event_v4(event: &Event) -> EventV4 {
         },
         Event::BackOffice(change) => EventV4::BackOffice(Box::new(back_office_v4(change))),
         Event::Audit(entry) => EventV4::Audit(Box::new(audit_v4(entry))),
+        Event::VendorApplied(profile) => EventV4::VendorApplied(Box::new(profile_v4(profile))),
+        Event::VendorDecided {
+            vendor,
+            approve,
+            reason,
+            by,
+            at,
+        } => EventV4::VendorDecided {
+            vendor: vendor.0,
+            approve: *approve,
+            reason: reason.clone(),
+            by: staff_v4(*by),
+            at: at.0,
+        },
+        Event::ApiKeyRotated {
+            vendor,
+            key_digest,
+            previous_valid_until,
+            at,
+        } => EventV4::ApiKeyRotated {
+            vendor: vendor.0,
+            key_digest: *key_digest,
+            previous_valid_until: previous_valid_until.0,
+            at: at.0,
+        },
     }
 }
 
@@ -2477,6 +2523,31 @@ fn event(event: EventV4) -> Result<Event, FormatError> {
         },
         EventV4::BackOffice(stored) => Event::BackOffice(Box::new(back_office(*stored)?)),
         EventV4::Audit(stored) => Event::Audit(Box::new(audit(*stored))),
+        EventV4::VendorApplied(stored) => Event::VendorApplied(Box::new(profile(*stored)?)),
+        EventV4::VendorDecided {
+            vendor,
+            approve,
+            reason,
+            by,
+            at,
+        } => Event::VendorDecided {
+            vendor: VendorId(vendor),
+            approve,
+            reason,
+            by: staff(by),
+            at: Timestamp(at),
+        },
+        EventV4::ApiKeyRotated {
+            vendor,
+            key_digest,
+            previous_valid_until,
+            at,
+        } => Event::ApiKeyRotated {
+            vendor: VendorId(vendor),
+            key_digest,
+            previous_valid_until: Timestamp(previous_valid_until),
+            at: Timestamp(at),
+        },
         EventV4::ReferralRecorded {
             account,
             vendor,
@@ -3154,7 +3225,7 @@ pub fn decode_account(bytes: &[u8]) -> Result<AccountSnapshot, FormatError> {
 /// Encodes a vendor snapshot (without the offers themselves: see [`VendorSnapshot`]).
 #[must_use]
 pub fn encode_vendor(position: u64, state: &VendorState) -> SnapshotRows {
-    let stored = VendorSnapshotV7 {
+    let stored = VendorSnapshotV8 {
         position,
         book_from: state.offers.oldest_position().unwrap_or(position),
         feed_seq: state.feed_seq,
@@ -3210,6 +3281,16 @@ pub fn encode_vendor(position: u64, state: &VendorState) -> SnapshotRows {
             .iter()
             .map(|((account, _), dispute)| (account.0, dispute_v4(dispute)))
             .collect(),
+        status: match state.standing.status {
+            VendorStatus::Pending => 0,
+            VendorStatus::Approved => 1,
+            VendorStatus::Rejected => 2,
+        },
+        key_digest: state.standing.key_digest,
+        previous_key: state
+            .standing
+            .previous_key
+            .map(|(digest, until)| (digest, until.0)),
     };
     SnapshotRows {
         rows: vec![(
@@ -3224,7 +3305,7 @@ pub fn encode_vendor(position: u64, state: &VendorState) -> SnapshotRows {
 /// # Errors
 /// `FormatError` for another version or undecodable bytes.
 pub fn decode_vendor(bytes: &[u8]) -> Result<VendorSnapshot, FormatError> {
-    let stored: VendorSnapshotV7 = match bytes.first() {
+    let stored: VendorSnapshotV8 = match bytes.first() {
         Some(&found) if found < VENDOR_SNAPSHOT_VERSION => {
             return Err(FormatError::Outdated { found });
         }
@@ -3308,6 +3389,18 @@ pub fn decode_vendor(bytes: &[u8]) -> Result<VendorSnapshot, FormatError> {
                     dispute(stored).map(|d| ((AccountId(account), d.authorization), d))
                 })
                 .collect::<Result<_, FormatError>>()?,
+            standing: VendorStanding {
+                status: match stored.status {
+                    0 => VendorStatus::Pending,
+                    1 => VendorStatus::Approved,
+                    2 => VendorStatus::Rejected,
+                    _ => return Err(FormatError::Corrupt("an unknown vendor status")),
+                },
+                key_digest: stored.key_digest,
+                previous_key: stored
+                    .previous_key
+                    .map(|(digest, until)| (digest, Timestamp(until))),
+            },
         },
     })
 }

@@ -397,13 +397,15 @@ pub fn recover(
                     emails.insert(email.clone(), *account);
                     pending_emails.push((email.clone(), *account));
                 }
-                if let Event::VendorRegistered(profile) = event {
+                if let Event::VendorRegistered(profile) | Event::VendorApplied(profile) = event {
                     pending_vendors.push((profile.id, seq));
                 }
                 open.fold(event);
             }
             match event {
-                Event::VendorRegistered(profile) if !vendors.contains_key(&profile.id) => {
+                Event::VendorRegistered(profile) | Event::VendorApplied(profile)
+                    if !vendors.contains_key(&profile.id) =>
+                {
                     directory.insert(profile.id, seq);
                     let vendor = vendor_from_own_events(journal, profile.id, None, seq)?;
                     vendors.insert(profile.id, vendor);

@@ -154,14 +154,14 @@ pub(super) enum StaffV4 {
     Operator(u64),
 }
 
-fn staff_v4(staff: Staff) -> StaffV4 {
+pub(super) fn staff_v4(staff: Staff) -> StaffV4 {
     match staff {
         Staff::AdminKey => StaffV4::AdminKey,
         Staff::Operator(id) => StaffV4::Operator(id.0),
     }
 }
 
-fn staff(stored: StaffV4) -> Staff {
+pub(super) fn staff(stored: StaffV4) -> Staff {
     match stored {
         StaffV4::AdminKey => Staff::AdminKey,
         StaffV4::Operator(id) => Staff::Operator(OperatorId(id)),

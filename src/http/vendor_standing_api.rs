@@ -1,0 +1,263 @@
+//! A vendor's standing ([0149]): vendors register themselves and wait for an operator's
+//! approval; operators list and decide them; a vendor rotates its API key, the old one
+//! working on for `tokens.api_key_overlap_ms`.
+
+use hyper::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::app::{App, new_id};
+use super::dto::{currency_field, id_field, text_field};
+use super::error::{ApiError, Problem};
+use super::json::{parse_json, rfc3339};
+use super::router::json;
+use super::routes::{Call, Outcome};
+use crate::actors::messages::VendorTerms;
+use crate::crypto::secret;
+use crate::domain::fees::{FeeSchedule, PPM_MAX};
+use crate::domain::ids::VendorId;
+use crate::domain::reject::Reject;
+use crate::domain::vendor::VendorRegistration;
+use crate::domain::vendor_standing::VendorStatus;
+
+/// `POST /v1/vendor-registrations`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VendorApplication {
+    /// Display name (1 to 256 bytes).
+    pub name: String,
+    /// The currency it sells in.
+    pub currency: String,
+    /// Hosts of its content URLs (1 to 64).
+    pub content_domains: Vec<String>,
+}
+
+/// `POST /v1/vendor-registrations` → 201.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct VendorApplied {
+    /// The new vendor.
+    pub vendor_id: String,
+    /// Its API key, shown once: it works once an operator approves the vendor.
+    pub api_key: String,
+    /// `pending`.
+    pub status: String,
+}
+
+/// `POST /admin/v1/vendors/{vendor_id}/approval`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VendorDecision {
+    /// Approve, or reject.
+    pub approve: bool,
+    /// Why (1 to 256 bytes), recorded.
+    pub reason: String,
+    /// The MSP's fee on it, parts per million: required to approve (its first schedule).
+    pub fee_ppm: Option<u32>,
+}
+
+/// A vendor as operators list it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct VendorListed {
+    /// The vendor.
+    pub vendor_id: String,
+    /// Its name.
+    pub name: String,
+    /// The currency it sells in.
+    pub currency: String,
+    /// Its content domains.
+    pub content_domains: Vec<String>,
+    /// `pending`, `approved` or `rejected`.
+    pub status: String,
+    /// When it registered (RFC 3339).
+    pub registered_at: String,
+}
+
+/// `GET /admin/v1/vendors` → 200.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct VendorsListed {
+    /// Oldest registration first.
+    pub vendors: Vec<VendorListed>,
+}
+
+/// `POST /v1/vendors/me/api-keys` → 201.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ApiKeyRotated {
+    /// The new key, shown once.
+    pub api_key: String,
+    /// Until when the key used for this call keeps working (RFC 3339).
+    pub previous_key_valid_until: String,
+}
+
+/// `POST /v1/vendor-registrations`: a vendor registers itself. Its API key is shown once and
+/// works once an operator approves it (`403 vendor_not_approved` until then). Throttled per
+/// address like members' registrations.
+#[utoipa::path(post, path = "/v1/vendor-registrations", tag = "vendors",
+    request_body = VendorApplication,
+    responses((status = 201, description = "Registered, pending approval", body = VendorApplied),
+        (status = 400, description = "A field is invalid; param names it", body = Problem),
+        (status = 422, description = "A currency this service does not hold", body = Problem),
+        (status = 429, description = "Too many registrations from this address", body = Problem)))]
+pub async fn apply_as_vendor(app: &App, call: Call<'_>) -> Outcome {
+    let request: VendorApplication = parse_json(&call.body)?;
+    let currency = currency_field(&request.currency, "currency")?;
+    if !app.config.money.supports(currency) {
+        return Err(ApiError::Reject(Reject::CurrencyUnsupported));
+    }
+    let registration = app.throttles.begin_registration(call.client, app.now())?;
+    let vendor = VendorId(new_id());
+    let (api_key, digest) = secret::generate_api_key(&vendor.to_string(), &mut rand::rngs::OsRng);
+    let applied = app
+        .registry
+        .apply_vendor(
+            vendor,
+            VendorRegistration {
+                name: request.name,
+                currency,
+                content_domains: request.content_domains,
+                // No fee until an operator approves it with one.
+                fee_ppm: 0,
+                api_key_digest: digest.to_bytes(),
+            },
+            app.now(),
+        )
+        .await;
+    match applied {
+        Ok(()) => registration.decided(app.now()),
+        Err(Ok(invalid)) => {
+            registration.decided(app.now());
+            return Err(ApiError::from(invalid));
+        }
+        Err(Err(fault)) => {
+            registration.undecided(app.now());
+            return Err(ApiError::from(fault));
+        }
+    }
+    Ok(json(
+        StatusCode::CREATED,
+        &VendorApplied {
+            vendor_id: vendor.to_string(),
+            api_key,
+            status: VendorStatus::Pending.code().to_owned(),
+        },
+    ))
+}
+
+/// `GET /admin/v1/vendors?status=`: every vendor, oldest registration first.
+#[utoipa::path(get, path = "/admin/v1/vendors", tag = "admin",
+    params(("status" = Option<String>, Query, description = "pending, approved or rejected")),
+    responses((status = 200, description = "The vendors", body = VendorsListed),
+        (status = 400, description = "An unknown status", body = Problem)),
+    security(("admin_key" = [])))]
+pub async fn list_vendors(app: &App, call: Call<'_>) -> Outcome {
+    let mut wanted = None;
+    for (name, value) in url::form_urlencoded::parse(call.query.unwrap_or("").as_bytes()) {
+        match (name.as_ref(), value.as_ref()) {
+            ("status", "pending") => wanted = Some(VendorStatus::Pending),
+            ("status", "approved") => wanted = Some(VendorStatus::Approved),
+            ("status", "rejected") => wanted = Some(VendorStatus::Rejected),
+            _ => {
+                return Err(ApiError::InvalidField {
+                    param: "status",
+                    detail: "pending, approved or rejected".to_owned(),
+                });
+            }
+        }
+    }
+    let mut vendors: Vec<VendorListed> = app
+        .registry
+        .vendors()
+        .into_iter()
+        .filter_map(|entry| {
+            let status = entry.standing.read().status;
+            wanted.is_none_or(|wanted| wanted == status).then(|| {
+                let profile = &entry.profile;
+                VendorListed {
+                    vendor_id: profile.id.to_string(),
+                    name: profile.name.clone(),
+                    currency: profile.currency.code().to_owned(),
+                    content_domains: profile.content_domains.clone(),
+                    status: status.code().to_owned(),
+                    registered_at: rfc3339(profile.registered_at),
+                }
+            })
+        })
+        .collect();
+    vendors.sort_by(|a, b| (&a.registered_at, &a.vendor_id).cmp(&(&b.registered_at, &b.vendor_id)));
+    Ok(json(StatusCode::OK, &VendorsListed { vendors }))
+}
+
+/// `POST /admin/v1/vendors/{vendor_id}/approval`: approves (with its fee) or rejects a vendor
+/// that registered itself; once.
+#[utoipa::path(post, path = "/admin/v1/vendors/{vendor_id}/approval", tag = "admin",
+    request_body = VendorDecision,
+    params(("vendor_id" = String, Path, description = "The vendor")),
+    responses((status = 200, description = "Decided", body = VendorListed),
+        (status = 400, description = "A field is invalid; param names it", body = Problem),
+        (status = 404, description = "No such vendor", body = Problem),
+        (status = 409, description = "Decided already", body = Problem)),
+    security(("admin_key" = [])))]
+pub async fn decide_vendor(app: &App, call: Call<'_>) -> Outcome {
+    let by = call.staff()?;
+    let vendor: VendorId = id_field(call.params.get("vendor_id")?, "vendor_id")?;
+    let entry = app.registry.vendor(vendor).ok_or(ApiError::NotFound)?;
+    let request: VendorDecision = parse_json(&call.body)?;
+    let reason = text_field(&request.reason, "reason")?;
+    let fee = match (request.approve, request.fee_ppm) {
+        (true, Some(fee_ppm)) if fee_ppm <= PPM_MAX => Some(FeeSchedule::flat(fee_ppm)),
+        (true, _) => {
+            return Err(ApiError::InvalidField {
+                param: "fee_ppm",
+                detail: "0 to 1000000, required to approve".to_owned(),
+            });
+        }
+        (false, _) => None,
+    };
+    let terms = VendorTerms::Standing {
+        approve: request.approve,
+        fee,
+        reason,
+        by,
+    };
+    app.registry
+        .set_vendor_terms(&entry, terms, app.now())
+        .await?;
+    let profile = &entry.profile;
+    let status = entry.standing.read().status;
+    Ok(json(
+        StatusCode::OK,
+        &VendorListed {
+            vendor_id: profile.id.to_string(),
+            name: profile.name.clone(),
+            currency: profile.currency.code().to_owned(),
+            content_domains: profile.content_domains.clone(),
+            status: status.code().to_owned(),
+            registered_at: rfc3339(profile.registered_at),
+        },
+    ))
+}
+
+/// `POST /v1/vendors/me/api-keys`: a new API key, shown once; the key that made this call
+/// keeps working for `tokens.api_key_overlap_ms`, one rotated away from earlier stops now.
+#[utoipa::path(post, path = "/v1/vendors/me/api-keys", tag = "vendors",
+    responses((status = 201, description = "Rotated", body = ApiKeyRotated),
+        (status = 403, description = "The vendor is not approved", body = Problem)),
+    security(("vendor_key" = [])))]
+pub async fn rotate_api_key(app: &App, call: Call<'_>) -> Outcome {
+    let vendor = call.vendor()?;
+    let id = vendor.profile.id;
+    let (api_key, digest) = secret::generate_api_key(&id.to_string(), &mut rand::rngs::OsRng);
+    let overlap_ms = app.config.tokens.api_key_overlap_ms;
+    let now = app.now();
+    let terms = VendorTerms::RotateKey {
+        digest: digest.to_bytes(),
+        overlap_ms,
+    };
+    app.registry.set_vendor_terms(vendor, terms, now).await?;
+    Ok(json(
+        StatusCode::CREATED,
+        &ApiKeyRotated {
+            api_key,
+            previous_key_valid_until: rfc3339(now.plus_ms(overlap_ms)),
+        },
+    ))
+}
