@@ -181,6 +181,10 @@ pub struct AdminConfig {
     pub key_file: String,
     /// How long an operator's back-office session lasts, ms (1 minute to 1 day).
     pub operator_session_ttl_ms: u64,
+    /// Security functions whose calls wait for a second person's approval (four eyes):
+    /// typically those that create money (`deposits.create`, `credit_lines.update`,
+    /// `settlement_runs.create`). Checked against the route table at start.
+    pub four_eyes_functions: Vec<String>,
 }
 
 /// Currencies one service may hold wallets in at most: also the most wallets one account
@@ -493,6 +497,7 @@ struct RawMembers {
 struct RawAdmin {
     key_file: String,
     operator_session_ttl_ms: u64,
+    four_eyes_functions: Vec<String>,
 }
 
 impl RawAdmin {
@@ -506,6 +511,7 @@ impl RawAdmin {
         Ok(AdminConfig {
             key_file: self.key_file,
             operator_session_ttl_ms: self.operator_session_ttl_ms,
+            four_eyes_functions: self.four_eyes_functions,
         })
     }
 }

@@ -59,6 +59,9 @@ pub enum NodeError {
     /// The actor system thread failed.
     #[error("actor system: {0}")]
     System(String),
+    /// `admin.four_eyes_functions` names a function no route performs.
+    #[error("admin.four_eyes_functions: no back-office route is {0}")]
+    FourEyes(String),
     /// The password hasher could not hash its dummy with the configured cost.
     #[error("password hasher: {0}")]
     Passwords(#[from] crate::http::password::HashError),
@@ -145,6 +148,15 @@ pub fn start_paying(
     storage: Storage,
     payments: Arc<dyn crate::payments::PaymentProcessor>,
 ) -> Result<Node, NodeError> {
+    let known = crate::http::routes::admin_functions();
+    if let Some(unknown) = config
+        .admin
+        .four_eyes_functions
+        .iter()
+        .find(|function| !known.contains(&function.as_str()))
+    {
+        return Err(NodeError::FourEyes(unknown.clone()));
+    }
     let metrics = crate::metrics::install().map_err(NodeError::Metrics)?;
     if !crate::crypto::token::POLY1305_FORCE_SOFT {
         // RUSTFLAGS in the environment replaces .cargo/config.toml's flags; tokens still work

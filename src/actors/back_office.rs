@@ -16,7 +16,8 @@ use crate::clock::Clock;
 use crate::domain::back_office::{BackOfficeEvent, BackOfficeState};
 use crate::domain::dispute::DisputeRules;
 use crate::domain::event::Event;
-use crate::domain::ids::{OperatorId, Owner, SecurityGroupId};
+use crate::domain::four_eyes::HeldRequest;
+use crate::domain::ids::{ApprovalId, OperatorId, Owner, SecurityGroupId};
 use crate::domain::money::Currency;
 use crate::domain::reject::Reject;
 use crate::domain::security::Staff;
@@ -60,6 +61,17 @@ pub enum BackOfficeCommand {
         /// Who creates them.
         by: Staff,
     },
+    /// Hold a call of a four-eyes function for a second person.
+    Hold(Box<HeldRequest>),
+    /// A second person decides a held call (it ran before this is journaled, if approved).
+    DecideHeld {
+        /// The held request.
+        id: ApprovalId,
+        /// Approved, or refused.
+        approve: bool,
+        /// Who decides.
+        by: Staff,
+    },
     /// Put an operator in exactly these groups.
     SetGroups {
         /// The operator.
@@ -96,6 +108,19 @@ impl BackOfficeCommand {
             } => staffing
                 .decide_operator(id, &email, password_hash, groups, by, now)
                 .map(|operator| BackOfficeEvent::OperatorCreated(Box::new(operator))),
+            BackOfficeCommand::Hold(held) => {
+                state.held.check_room()?;
+                Ok(BackOfficeEvent::RequestHeld(held))
+            }
+            BackOfficeCommand::DecideHeld { id, approve, by } => {
+                state.held.check_decider(id, by, &staffing.grants(by))?;
+                Ok(BackOfficeEvent::RequestDecided {
+                    id,
+                    approve,
+                    by,
+                    at: now,
+                })
+            }
             BackOfficeCommand::SetGroups {
                 operator,
                 groups,

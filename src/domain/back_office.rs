@@ -8,7 +8,8 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use super::dispute::DisputeRules;
-use super::ids::{OperatorId, SecurityGroupId};
+use super::four_eyes::{HeldRequest, HeldRequests};
+use super::ids::{ApprovalId, OperatorId, SecurityGroupId};
 use super::money::Currency;
 use super::security::{Operator, SecurityGroup, Staff, Staffing};
 use super::time::Timestamp;
@@ -30,6 +31,19 @@ pub enum BackOfficeEvent {
     SecurityGroupCreated(Box<SecurityGroup>),
     /// An operator was created.
     OperatorCreated(Box<Operator>),
+    /// A call of a four-eyes function was held for a second person.
+    RequestHeld(Box<HeldRequest>),
+    /// A second person approved (and ran) or refused a held call.
+    RequestDecided {
+        /// The held request.
+        id: ApprovalId,
+        /// Approved, or refused.
+        approve: bool,
+        /// Who decided.
+        by: Staff,
+        /// When.
+        at: Timestamp,
+    },
     /// An operator was put in exactly these groups.
     OperatorGroupsSet {
         /// The operator.
@@ -49,7 +63,9 @@ impl BackOfficeEvent {
     pub fn at(&self) -> Timestamp {
         match self {
             BackOfficeEvent::DisputeRulesSet { at, .. }
-            | BackOfficeEvent::OperatorGroupsSet { at, .. } => *at,
+            | BackOfficeEvent::OperatorGroupsSet { at, .. }
+            | BackOfficeEvent::RequestDecided { at, .. } => *at,
+            BackOfficeEvent::RequestHeld(held) => held.at,
             BackOfficeEvent::SecurityGroupCreated(group) => group.created_at,
             BackOfficeEvent::OperatorCreated(operator) => operator.created_at,
         }
@@ -64,6 +80,8 @@ pub struct BackOfficeState {
     pub dispute_rules: VecMap<Currency, DisputeRules>,
     /// Security groups and operators.
     pub staffing: Staffing,
+    /// Calls held for a second person's approval.
+    pub held: HeldRequests,
 }
 
 impl BackOfficeState {
@@ -102,6 +120,8 @@ impl BackOfficeState {
             BackOfficeEvent::OperatorGroupsSet {
                 operator, groups, ..
             } => self.staffing.set_groups(*operator, groups),
+            BackOfficeEvent::RequestHeld(held) => self.held.hold(held),
+            BackOfficeEvent::RequestDecided { id, .. } => self.held.decide(*id),
         }
     }
 }

@@ -138,6 +138,11 @@ define_id!(
     SecurityGroupId, "sg"
 );
 
+define_id!(
+    /// A back-office call held for a second person's approval ([0261]).
+    ApprovalId, "apr"
+);
+
 /// Whose events these are. Every event belongs to exactly one owner, and only that owner's
 /// actor appends it, so an owner's events form one ordered stream inside the journal (its
 /// *position* counts them). A vendor's sales are its members' events, not its own: it folds

@@ -14,6 +14,7 @@ pub mod dispute;
 pub mod entitlement;
 pub mod event;
 pub mod fees;
+pub mod four_eyes;
 pub mod ids;
 pub mod incentive;
 pub mod kept;

@@ -196,6 +196,15 @@ pub enum Reject {
     /// The vendor was approved or rejected already.
     #[error("the vendor was decided already")]
     VendorDecidedAlready,
+    /// No held request waits under this id.
+    #[error("unknown or decided approval request")]
+    ApprovalUnknown,
+    /// The person who asked cannot approve their own request.
+    #[error("a second person must approve")]
+    FourEyesSamePerson,
+    /// As many requests as allowed wait for approval.
+    #[error("too many requests wait for approval")]
+    ApprovalsPendingMax,
 }
 
 impl Reject {
@@ -268,6 +277,9 @@ impl Reject {
         Reject::SecurityGroupsTooMany,
         Reject::VendorNotApproved,
         Reject::VendorDecidedAlready,
+        Reject::ApprovalUnknown,
+        Reject::FourEyesSamePerson,
+        Reject::ApprovalsPendingMax,
     ];
 
     /// The stable code that clients match on.
@@ -341,6 +353,9 @@ impl Reject {
             Reject::SecurityGroupsTooMany => "security_groups_too_many",
             Reject::VendorNotApproved => "vendor_not_approved",
             Reject::VendorDecidedAlready => "vendor_decided_already",
+            Reject::ApprovalUnknown => "approval_unknown",
+            Reject::FourEyesSamePerson => "four_eyes_same_person",
+            Reject::ApprovalsPendingMax => "approvals_pending_max",
         }
     }
 }

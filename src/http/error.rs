@@ -586,6 +586,21 @@ fn describe_reject(reject: Reject) -> (StatusCode, &'static str, &'static str) {
             code,
             "The vendor was approved or rejected already",
         ),
+        Reject::ApprovalUnknown => (
+            StatusCode::NOT_FOUND,
+            code,
+            "No request waits for approval under this id",
+        ),
+        Reject::FourEyesSamePerson => (
+            StatusCode::FORBIDDEN,
+            code,
+            "Another person holding the function must approve this request",
+        ),
+        Reject::ApprovalsPendingMax => (
+            StatusCode::TOO_MANY_REQUESTS,
+            code,
+            "As many requests as allowed wait for approval; decide some first",
+        ),
     }
 }
 

@@ -9,6 +9,7 @@
 //! - `settlement_api`, `settlement_dto`: vendor money (fees, commissions, rights holders,
 //!   settlement runs, payouts).
 //! - `dispute_api`: disputes (members file, operators set rules and decide, vendors read).
+//! - `approvals_api`: four eyes: held calls of money-creating functions and their approval.
 //! - `audit_api`: the back office's audit trail (what an entry records, and reading it).
 //! - `vendor_standing_api`: vendors registering themselves, their approval, key rotation.
 //! - `security_api`: security functions, groups, operators and their sign-in.
@@ -20,6 +21,7 @@
 
 pub mod admin_api;
 pub mod app;
+pub mod approvals_api;
 pub mod audit_api;
 pub mod buy_window;
 pub mod client;

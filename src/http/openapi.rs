@@ -13,7 +13,9 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, Secur
 
 use super::error::Problem;
 use super::routes::{Caller, ROUTES};
-use super::{audit_api, dispute_api, dto, security_api, settlement_dto, vendor_standing_api};
+use super::{
+    approvals_api, audit_api, dispute_api, dto, security_api, settlement_dto, vendor_standing_api,
+};
 
 /// The schemas every operation refers to.
 #[derive(OpenApi)]
@@ -130,6 +132,10 @@ use super::{audit_api, dispute_api, dto, security_api, settlement_dto, vendor_st
         vendor_standing_api::VendorListed,
         vendor_standing_api::VendorsListed,
         vendor_standing_api::ApiKeyRotated,
+        approvals_api::HeldView,
+        approvals_api::HeldList,
+        approvals_api::ApprovalDecision,
+        approvals_api::ApprovalRefused,
     ))
 )]
 struct Schemas;

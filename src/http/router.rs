@@ -171,6 +171,16 @@ async fn audited<'a>(
     let entry = super::audit_api::entry(staff, function, parts, &call.body);
     let position = app.registry.audit_call(entry).await?;
     let outcome = match app.check_function(staff, function) {
+        Ok(())
+            if app
+                .config
+                .admin
+                .four_eyes_functions
+                .iter()
+                .any(|f| f == function) =>
+        {
+            super::approvals_api::hold(app, function, parts, &call).await
+        }
         Ok(()) => (route.handler)(app, call).await,
         Err(refused) => Err(refused),
     };

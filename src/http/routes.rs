@@ -13,8 +13,9 @@ use super::app::{App, MemberSession};
 use super::client::ClientAddr;
 use super::error::ApiError;
 use super::{
-    admin_api, audit_api, buy_window, dispute_api, incentive_api, member_api, offers_api, probes,
-    security_api, settlement_api, transfer_api, vendor_api, vendor_standing_api,
+    admin_api, approvals_api, audit_api, buy_window, dispute_api, incentive_api, member_api,
+    offers_api, probes, security_api, settlement_api, transfer_api, vendor_api,
+    vendor_standing_api,
 };
 use crate::actors::registry::VendorEntry;
 use crate::domain::security::Staff;
@@ -267,6 +268,8 @@ pub static ROUTES: &[Route] = &[
     route!(GET "/admin/v1/operators", Admin("operators.read"), security_api::list_operators, __path_list_operators),
     route!(PUT "/admin/v1/operators/{id}/groups", Admin("operators.update"), security_api::set_operator_groups, __path_set_operator_groups),
     route!(GET "/admin/v1/audit", Admin("audit.read"), audit_api::list_audit, __path_list_audit),
+    route!(GET "/admin/v1/approvals", Admin("approvals.read"), approvals_api::list_approvals, __path_list_approvals),
+    route!(POST "/admin/v1/approvals/{id}", Admin("approvals.decide"), approvals_api::decide_approval, __path_decide_approval),
     route!(POST "/admin/v1/sessions", None, security_api::operator_sign_in, __path_operator_sign_in),
     route!(POST "/v1/members/me/freeze", Member, member_api::freeze, __path_freeze),
     route!(POST "/v1/members/me/unfreeze", Member, member_api::unfreeze, __path_unfreeze),

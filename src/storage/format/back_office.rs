@@ -12,7 +12,10 @@ use super::{CurrencyV4, FormatError, currency, currency_v4};
 use crate::domain::audit::{AuditCall, AuditEvent};
 use crate::domain::back_office::BackOfficeEvent;
 use crate::domain::dispute::{Dispute, DisputeRules, DisputeStatus, Verdict};
-use crate::domain::ids::{AuthorizationId, EntitlementId, OperatorId, SecurityGroupId, VendorId};
+use crate::domain::four_eyes::HeldRequest;
+use crate::domain::ids::{
+    ApprovalId, AuthorizationId, EntitlementId, OperatorId, SecurityGroupId, VendorId,
+};
 use crate::domain::money::Amount;
 use crate::domain::security::{Operator, SecurityGroup, Staff};
 use crate::domain::time::Timestamp;
@@ -81,6 +84,22 @@ pub(super) enum BackOfficeEventV4 {
     OperatorGroupsSet {
         operator: u64,
         groups: Vec<u64>,
+        by: StaffV4,
+        at: i64,
+    },
+    RequestHeld {
+        id: u64,
+        function: String,
+        method: String,
+        target: String,
+        body: Vec<u8>,
+        idempotency_key: Option<String>,
+        by: StaffV4,
+        at: i64,
+    },
+    RequestDecided {
+        id: u64,
+        approve: bool,
         by: StaffV4,
         at: i64,
     },
@@ -283,6 +302,27 @@ pub(super) fn back_office_v4(change: &BackOfficeEvent) -> BackOfficeEventV4 {
             by: staff_v4(*by),
             at: at.0,
         },
+        BackOfficeEvent::RequestHeld(held) => BackOfficeEventV4::RequestHeld {
+            id: held.id.0,
+            function: held.function.clone(),
+            method: held.method.clone(),
+            target: held.target.clone(),
+            body: held.body.clone(),
+            idempotency_key: held.idempotency_key.clone(),
+            by: staff_v4(held.by),
+            at: held.at.0,
+        },
+        BackOfficeEvent::RequestDecided {
+            id,
+            approve,
+            by,
+            at,
+        } => BackOfficeEventV4::RequestDecided {
+            id: id.0,
+            approve: *approve,
+            by: staff_v4(*by),
+            at: at.0,
+        },
     }
 }
 
@@ -348,6 +388,36 @@ pub(super) fn back_office(stored: BackOfficeEventV4) -> Result<BackOfficeEvent, 
         } => Ok(BackOfficeEvent::OperatorGroupsSet {
             operator: OperatorId(operator),
             groups: groups(stored),
+            by: staff(by),
+            at: Timestamp(at),
+        }),
+        BackOfficeEventV4::RequestHeld {
+            id,
+            function,
+            method,
+            target,
+            body,
+            idempotency_key,
+            by,
+            at,
+        } => Ok(BackOfficeEvent::RequestHeld(Box::new(HeldRequest {
+            id: ApprovalId(id),
+            function,
+            method,
+            target,
+            body,
+            idempotency_key,
+            by: staff(by),
+            at: Timestamp(at),
+        }))),
+        BackOfficeEventV4::RequestDecided {
+            id,
+            approve,
+            by,
+            at,
+        } => Ok(BackOfficeEvent::RequestDecided {
+            id: ApprovalId(id),
+            approve,
             by: staff(by),
             at: Timestamp(at),
         }),
@@ -449,6 +519,24 @@ mod tests {
                 call: 0,
                 status: 200,
                 at: Timestamp(10),
+            })),
+            Event::BackOffice(Box::new(BackOfficeEvent::RequestHeld(Box::new(
+                HeldRequest {
+                    id: ApprovalId(3),
+                    function: "deposits.create".to_owned(),
+                    method: "POST".to_owned(),
+                    target: "/admin/v1/members/acct_0000000000000001/deposits".to_owned(),
+                    body: br#"{"amount":"5.00"}"#.to_vec(),
+                    idempotency_key: Some("k1".to_owned()),
+                    by: Staff::Operator(OperatorId(5)),
+                    at: Timestamp(11),
+                },
+            )))),
+            Event::BackOffice(Box::new(BackOfficeEvent::RequestDecided {
+                id: ApprovalId(3),
+                approve: true,
+                by: Staff::AdminKey,
+                at: Timestamp(12),
             })),
         ];
         for event in events {
