@@ -176,12 +176,7 @@ impl AccountState {
                     DisputeStatus::Pending,
                     "a dispute was decided twice"
                 );
-                dispute.status = if *approve {
-                    DisputeStatus::Approved
-                } else {
-                    DisputeStatus::Rejected
-                };
-                dispute.decision = Some((*at, reason.as_str().into()));
+                dispute.decide(*approve, *at, reason);
             }
             _ => {}
         }

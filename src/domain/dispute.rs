@@ -209,6 +209,16 @@ pub struct Dispute {
 }
 
 impl Dispute {
+    /// Records an operator's decision: approved or rejected, when, and why.
+    pub fn decide(&mut self, approve: bool, at: Timestamp, reason: &str) {
+        self.status = if approve {
+            DisputeStatus::Approved
+        } else {
+            DisputeStatus::Rejected
+        };
+        self.decision = Some((at, reason.into()));
+    }
+
     /// As the conditions count it.
     #[must_use]
     pub fn as_past(&self) -> PastDispute {

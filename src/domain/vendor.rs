@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::dispute::{Dispute, DisputeStatus};
+use super::dispute::Dispute;
 use super::event::Event;
 use super::fees::{
     CommissionRates, CurrentPeriod, Exact, FeeSchedule, Month, MonthSales, RateHistory,
@@ -594,12 +594,7 @@ impl VendorState {
                 ..
             } => {
                 if let Some(dispute) = self.disputes.get_mut(&(*account, *authorization)) {
-                    dispute.status = if *approve {
-                        DisputeStatus::Approved
-                    } else {
-                        DisputeStatus::Rejected
-                    };
-                    dispute.decision = Some((*at, reason.as_str().into()));
+                    dispute.decide(*approve, *at, reason);
                 }
             }
             _ => {}
