@@ -128,6 +128,40 @@ fn a_held_deposit_runs_once_when_a_second_person_approves_it() {
 }
 
 #[test]
+fn a_four_eyes_function_is_refused_on_the_pages_and_held_through_the_api() {
+    let server = TestServer::start_with(
+        |config| config.admin.four_eyes_functions = vec!["vendors.approve".to_owned()],
+        Box::new(SyncData),
+    );
+    let applied = server.post(
+        "/v1/vendor-registrations",
+        None,
+        &json!({"name": "Indie", "currency": "USD", "content_domains": ["indie.example"]}),
+    );
+    let vendor = applied.body["vendor_id"].as_str().unwrap().to_owned();
+    // A bearer skips the page's CSRF check, so only the four-eyes rule can refuse it.
+    let on_page = server.request(
+        "POST",
+        &format!("/back-office/vendors/{vendor}/approval"),
+        Some(&server.admin_key),
+        Some("approve=yes&fee_ppm=1000&reason=ok"),
+        &[("content-type", "application/x-www-form-urlencoded")],
+    );
+    assert_eq!(
+        (on_page.status, on_page.code()),
+        (403, "four_eyes_through_api")
+    );
+    let held = server.post(
+        &format!("/admin/v1/vendors/{vendor}/approval"),
+        Some(&server.admin_key),
+        &json!({"approve": true, "reason": "ok", "fee_ppm": 1000}),
+    );
+    assert_eq!(held.status, 202, "{:?}", held.body);
+    let pending = server.get("/admin/v1/vendors?status=pending", Some(&server.admin_key));
+    assert_eq!(pending.body["vendors"][0]["vendor_id"], vendor.as_str());
+}
+
+#[test]
 fn an_unknown_four_eyes_function_stops_the_server_at_start() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = common::test_config(dir.path());

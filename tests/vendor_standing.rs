@@ -36,6 +36,8 @@ fn decide(server: &TestServer, vendor: &str, body: &Value) -> common::Reply {
 fn a_self_registered_vendor_waits_for_approval_and_a_rejected_one_never_sells() {
     let server = TestServer::start();
     let (vendor, key) = register(&server, "Indie Press", "indie.example");
+    // A second later: the list is in registration order (ties go by id).
+    server.clock.advance_ms(1_000);
     let (refused_vendor, refused_key) = register(&server, "Spam Inc", "spam.example");
 
     // Pending: its key opens nothing yet, and says why.

@@ -149,6 +149,30 @@ impl App {
         if self.admin_key.verify(presented) {
             return Ok(Staff::AdminKey);
         }
+        self.operator(presented)
+    }
+
+    /// Authenticates a caller of the back office's pages (`/back-office/...`): the bearer as
+    /// [`App::admin`] when the request carries one, else an operator's session token from the
+    /// back-office cookie. Only an operator's token is read from the cookie, never the admin
+    /// key, and only on the pages: there every form is checked against its CSRF token, which
+    /// `/admin/v1/*` does not do, so the JSON routes keep taking a bearer alone (a page of a
+    /// sibling subdomain is "same site" and would send a `SameSite=Strict` cookie along).
+    ///
+    /// # Errors
+    /// `Unauthenticated`.
+    pub fn admin_page(&self, headers: &HeaderMap) -> Result<Staff, ApiError> {
+        if bearer(headers).is_some() {
+            return self.admin(headers);
+        }
+        let cookies = super::buy_window::parse_cookies(headers);
+        let name = super::back_office::session_cookie_name(self.config.buy_window.secure_cookies);
+        let token = cookies.get(name).ok_or(ApiError::Unauthenticated)?;
+        self.operator(token)
+    }
+
+    /// The operator whose session token `presented` is.
+    fn operator(&self, presented: &str) -> Result<Staff, ApiError> {
         let now_ms = u64::try_from(self.now().0).unwrap_or(0);
         let claims: OperatorClaims = self
             .tokens
@@ -252,7 +276,7 @@ impl App {
 }
 
 /// The bearer secret of a request.
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(AUTHORIZATION)?
         .to_str()

@@ -21,10 +21,6 @@ use crate::domain::security::Staff;
 use crate::domain::time::Timestamp;
 use crate::storage::port::Journal;
 
-/// Entries on one page at most.
-const PAGE_MAX: usize = 100;
-/// Entries on a page unless `limit` says otherwise.
-const PAGE_DEFAULT: usize = 50;
 /// Entries one request reads at most, matching or not: a filter that matches little answers
 /// a short page and a cursor rather than reading the whole trail.
 const SCAN_MAX: u64 = 10_000;
@@ -34,6 +30,8 @@ const OUTCOME_LOOKAHEAD: u64 = 1_024;
 const CHUNK: usize = 256;
 /// Bytes of a target (path and query) kept at most.
 const TARGET_BYTES_MAX: usize = 512;
+/// Fields of a form body read at most (the security-group form has one per function).
+const FORM_FIELDS_MAX: usize = 256;
 
 /// Fields whose values are never written to the trail, at any depth of a request.
 const SECRET_FIELDS: &[&str] = &[
@@ -60,12 +58,21 @@ pub fn entry(
         Some(query) => format!("{}?{query}", parts.uri.path()),
         None => parts.uri.path().to_owned(),
     };
+    let form = parts
+        .headers
+        .get(hyper::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"));
     AuditCall {
         by,
         function: function.to_owned(),
         method: parts.method.as_str().to_owned(),
         target: cut(&target, TARGET_BYTES_MAX),
-        change: change_of(body),
+        change: if form {
+            change_of_form(body)
+        } else {
+            change_of(body)
+        },
         // Set by the audit actor's clock.
         at: Timestamp(0),
     }
@@ -85,6 +92,31 @@ pub fn change_of(body: &[u8]) -> String {
         }
         Err(_) => format!("[{} bytes, not JSON]", body.len()),
     }
+}
+
+/// What a form of the back office's pages changes, as the trail keeps it: its fields as a
+/// JSON object (a repeated field as a list), secrets redacted, cut to
+/// `AUDIT_CHANGE_BYTES_MAX`. The CSRF token is left out: it names the browser, not the change.
+/// Without this a decision made on a page would be kept as "[57 bytes, not JSON]".
+#[must_use]
+pub fn change_of_form(body: &[u8]) -> String {
+    let mut fields = serde_json::Map::new();
+    for (name, value) in url::form_urlencoded::parse(body).take(FORM_FIELDS_MAX) {
+        if name == "csrf" {
+            continue;
+        }
+        let value = Value::String(value.into_owned());
+        match fields.get_mut(name.as_ref()) {
+            Some(Value::Array(values)) => values.push(value),
+            Some(first) => *first = Value::Array(vec![first.take(), value]),
+            None => {
+                fields.insert(name.into_owned(), value);
+            }
+        }
+    }
+    let mut value = Value::Object(fields);
+    redact(&mut value);
+    cut(&value.to_string(), AUDIT_CHANGE_BYTES_MAX)
 }
 
 fn redact(value: &mut Value) {
@@ -174,7 +206,7 @@ impl AuditQuery {
             from: None,
             to: None,
             cursor: None,
-            limit: PAGE_DEFAULT,
+            limit: super::dto::PAGE_DEFAULT,
         };
         for (name, value) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
             match name.as_ref() {
@@ -196,11 +228,7 @@ impl AuditQuery {
                     );
                 }
                 "limit" => {
-                    parsed.limit = value
-                        .parse()
-                        .ok()
-                        .filter(|limit| (1..=PAGE_MAX).contains(limit))
-                        .ok_or(invalid("limit", "1 to 100"))?;
+                    parsed.limit = super::dto::limit_field(&value)?;
                 }
                 _ => return Err(invalid("query", &format!("unknown parameter {name}"))),
             }
@@ -232,13 +260,23 @@ impl AuditQuery {
         (status = 400, description = "A parameter is invalid; param names it", body = Problem)),
     security(("admin_key" = [])))]
 pub async fn list_audit(app: &App, call: Call<'_>) -> Outcome {
-    let query = AuditQuery::parse(call.query)?;
+    let page = audit_page(app, call.query).await?;
+    Ok(json(StatusCode::OK, &page))
+}
+
+/// A page of the trail for a query of `GET /admin/v1/audit` (`actor`, `function`, `from`,
+/// `to`, `cursor`, `limit`), read on the blocking pool: the one reader of both doors, the API
+/// and the back office's audit page.
+///
+/// # Errors
+/// `InvalidField` naming a bad parameter; `StorageFailed` when the journal cannot be read.
+pub async fn audit_page(app: &App, query: Option<&str>) -> Result<AuditPage, ApiError> {
+    let query = AuditQuery::parse(query)?;
     let journal = std::sync::Arc::clone(&app.registry.env().journal);
-    let page = tokio::task::spawn_blocking(move || read_page(journal.as_ref(), &query))
+    tokio::task::spawn_blocking(move || read_page(journal.as_ref(), &query))
         .await
         .map_err(|_| ApiError::StorageFailed)?
-        .map_err(|_| ApiError::StorageFailed)?;
-    Ok(json(StatusCode::OK, &page))
+        .map_err(|_| ApiError::StorageFailed)
 }
 
 /// The first position whose call is at or after `from`: entries are appended in time order
@@ -357,5 +395,20 @@ mod tests {
         assert_eq!(change_of(b"not json"), "[8 bytes, not JSON]");
         let huge = format!(r#"{{"note":"{}"}}"#, "x".repeat(10_000));
         assert!(change_of(huge.as_bytes()).len() <= AUDIT_CHANGE_BYTES_MAX);
+    }
+
+    #[test]
+    fn a_form_is_kept_as_its_fields_without_the_csrf_token_or_secrets() {
+        let change = change_of_form(
+            b"approve=yes&reason=Checked+the+log&csrf=abc123&function=a.read&function=b.read\
+              &password=hunter2",
+        );
+        let value: Value = serde_json::from_str(&change).unwrap();
+        assert_eq!(value["approve"], "yes");
+        assert_eq!(value["reason"], "Checked the log");
+        assert_eq!(value["function"], serde_json::json!(["a.read", "b.read"]));
+        assert_eq!(value["password"], "[redacted]");
+        assert!(value.get("csrf").is_none(), "{change}");
+        assert_eq!(change_of_form(b""), "{}");
     }
 }

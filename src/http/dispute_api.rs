@@ -23,11 +23,6 @@ use crate::domain::money::format_amount;
 use crate::domain::reject::Reject;
 use crate::domain::time::Timestamp;
 
-/// Disputes on one page at most.
-const PAGE_MAX: usize = 100;
-/// Disputes on a page unless `limit` says otherwise.
-const PAGE_DEFAULT: usize = 50;
-
 /// `POST /v1/members/me/disputes`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -269,36 +264,42 @@ pub async fn vendor_disputes(app: &App, call: Call<'_>) -> Outcome {
         (status = 409, description = "Decided already", body = Problem)),
     security(("admin_key" = [])))]
 pub async fn decide_dispute(app: &App, call: Call<'_>) -> Outcome {
-    let unknown = ApiError::Reject(Reject::DisputeUnknown);
-    let (account, authorization) = app
-        .open_dispute_id(call.params.get("id")?)
-        .ok_or(unknown.clone())?;
+    let id = call.params.get("id")?;
     let request: DecisionRequest = parse_json(&call.body)?;
-    let reason = text_field(&request.reason, "reason")?;
+    let (account, dispute) = decide(app, id, request.approve, &request.reason).await?;
+    Ok(json(
+        StatusCode::OK,
+        &DisputeView::of(app, account, &dispute, Viewer::Operator),
+    ))
+}
+
+/// An operator's decision on the pending dispute `id`: approved (the purchase reversed) or
+/// rejected, for `reason`. The one path of both doors, the API and the back office's queue.
+///
+/// # Errors
+/// `Reject(DisputeUnknown)` for an id this server did not seal or an unknown dispute;
+/// `InvalidField` for a reason outside 1 to 256 bytes; the account's refusals
+/// (`DisputeDecided`, ...).
+pub async fn decide(
+    app: &App,
+    id: &str,
+    approve: bool,
+    reason: &str,
+) -> Result<(AccountId, Dispute), ApiError> {
+    let unknown = ApiError::Reject(Reject::DisputeUnknown);
+    let (account, authorization) = app.open_dispute_id(id).ok_or(unknown.clone())?;
+    let reason = text_field(reason, "reason")?;
     let dispute = app
         .registry
-        .decide_dispute(
-            account,
-            authorization,
-            request.approve,
-            reason,
-            Origin::Admin,
-        )
+        .decide_dispute(account, authorization, approve, reason, Origin::Admin)
         .await
         .map_err(|error| match ApiError::from(error) {
             ApiError::NotFound => unknown,
             other => other,
         })?;
-    let step = if request.approve {
-        "approved"
-    } else {
-        "rejected"
-    };
+    let step = if approve { "approved" } else { "rejected" };
     metrics::counter!(crate::metrics::DISPUTES, "step" => step).increment(1);
-    Ok(json(
-        StatusCode::OK,
-        &DisputeView::of(app, account, &dispute, Viewer::Operator),
-    ))
+    Ok((account, dispute))
 }
 
 /// `PUT /admin/v1/dispute-rules/{currency}`: sets when a dispute in this currency is
@@ -347,7 +348,7 @@ pub async fn set_dispute_rules(app: &App, call: Call<'_>) -> Outcome {
 fn parse_page(app: &App, query: Option<&str>) -> Result<DisputePage, ApiError> {
     let mut page = DisputePage {
         after: None,
-        limit: PAGE_DEFAULT,
+        limit: super::dto::PAGE_DEFAULT,
         status: None,
     };
     for (name, value) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
@@ -372,14 +373,7 @@ fn parse_page(app: &App, query: Option<&str>) -> Result<DisputePage, ApiError> {
                 })?);
             }
             "limit" => {
-                page.limit = value
-                    .parse()
-                    .ok()
-                    .filter(|limit| (1..=PAGE_MAX).contains(limit))
-                    .ok_or(ApiError::InvalidField {
-                        param: "limit",
-                        detail: "1 to 100".to_owned(),
-                    })?;
+                page.limit = super::dto::limit_field(&value)?;
             }
             _ => {
                 return Err(ApiError::InvalidField {
@@ -394,11 +388,12 @@ fn parse_page(app: &App, query: Option<&str>) -> Result<DisputePage, ApiError> {
 
 /// A cursor names the last dispute of a page by its filing time and its sealed id, so a
 /// vendor's cursor tells it no account number.
-fn seal_cursor(app: &App, (filed_at, account, authorization): DisputeKey) -> String {
+pub(crate) fn seal_cursor(app: &App, (filed_at, account, authorization): DisputeKey) -> String {
     format!("{}.{}", filed_at.0, app.dispute_id(account, authorization))
 }
 
-fn open_cursor(app: &App, text: &str) -> Option<DisputeKey> {
+/// Opens a cursor of [`seal_cursor`]; `None` for anything this server did not make.
+pub(crate) fn open_cursor(app: &App, text: &str) -> Option<DisputeKey> {
     let (filed_at, id) = text.split_once('.')?;
     let (account, authorization) = app.open_dispute_id(id)?;
     Some((Timestamp(filed_at.parse().ok()?), account, authorization))

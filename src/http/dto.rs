@@ -96,6 +96,26 @@ fn time_field(text: &str, param: &'static str) -> Result<Timestamp, ApiError> {
         })
 }
 
+/// Items on one page of a list at most.
+pub const PAGE_MAX: usize = 100;
+/// Items on a page unless `limit` says otherwise.
+pub const PAGE_DEFAULT: usize = 50;
+
+/// Reads a list's `limit`: 1 to `PAGE_MAX`.
+///
+/// # Errors
+/// `InvalidField` on `limit`.
+pub fn limit_field(value: &str) -> Result<usize, ApiError> {
+    value
+        .parse()
+        .ok()
+        .filter(|limit| (1..=PAGE_MAX).contains(limit))
+        .ok_or(ApiError::InvalidField {
+            param: "limit",
+            detail: "1 to 100".to_owned(),
+        })
+}
+
 /// A trimmed reason or name field of 1 to 256 bytes.
 ///
 /// # Errors

@@ -96,6 +96,9 @@ pub enum ApiError {
     IdempotencyQuotaExceeded,
     /// The operator does not hold the security function the route is (named here).
     FunctionNotGranted(&'static str),
+    /// A four-eyes function was called from a back-office page: it is held only through
+    /// the API (a page's form cannot be run again later).
+    FourEyesThroughApi,
 }
 
 /// An RFC 9457 problem: the body of every error response, and of a failed item in a batch.
@@ -244,6 +247,12 @@ impl ApiError {
                 StatusCode::FORBIDDEN,
                 "function_not_granted",
                 "The operator does not hold the security function this call needs",
+            ),
+            ApiError::FourEyesThroughApi => (
+                StatusCode::FORBIDDEN,
+                "four_eyes_through_api",
+                "This function waits for a second person's approval: call it through the API, \
+                 where it is held until approved",
             ),
         }
     }

@@ -14,7 +14,7 @@
 //! - `vendor_standing_api`: vendors registering themselves, their approval, key rotation.
 //! - `security_api`: security functions, groups, operators and their sign-in.
 //! - `purchase`: the purchase path shared by `/v1/authorize` and the buy window.
-//! - `buy_window`: the member's pages.
+//! - `buy_window`: the member's pages; `back_office`: the operators' pages.
 //! - `password`: the bounded password hasher and the sign-in and registration throttles;
 //!   `throttle`: their pure rule (growing delays, `now` passed in).
 //! - `metrics_listener`: `/metrics` on its own address, when configured.
@@ -23,6 +23,7 @@ pub mod admin_api;
 pub mod app;
 pub mod approvals_api;
 pub mod audit_api;
+pub mod back_office;
 pub mod buy_window;
 pub mod client;
 pub mod dispute_api;

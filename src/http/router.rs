@@ -1,7 +1,8 @@
 //! The router: finds a request's route in the table, refuses a known path with the wrong
 //! method (`405` with `Allow`), authenticates the caller the route asks for, reads the body
 //! within the route's limit, calls the handler, and counts every response by route template
-//! and status. Every failure is a problem response (a page on the buy window's paths).
+//! and status. Every failure is a problem response (a page on the buy window's paths, and on
+//! the back office's for a browser).
 
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
@@ -13,6 +14,7 @@ use hyper::header::{ALLOW, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue
 use hyper::{Request, Response, StatusCode};
 
 use super::app::App;
+use super::back_office;
 use super::buy_window;
 use super::client::ClientAddr;
 use super::error::ApiError;
@@ -36,6 +38,9 @@ pub async fn handle(app: &App, request: Request<Incoming>, peer: IpAddr) -> Resp
                 Err(error) if buy_window::owns(route.path) => {
                     buy_window::error_page(app, &parts.headers, &error)
                 }
+                Err(error) if back_office::owns(route.path) => {
+                    back_office::error_response(app, &parts.headers, parts.uri.query(), &error)
+                }
                 Err(error) => problem(&error),
             };
             if body_pending && !body_read {
@@ -53,6 +58,9 @@ pub async fn handle(app: &App, request: Request<Incoming>, peer: IpAddr) -> Resp
         Matched::OtherMethods(methods) => {
             let mut response = if buy_window::owns(path) {
                 buy_window::error_page(app, &parts.headers, &ApiError::MethodNotAllowed)
+            } else if back_office::owns(path) {
+                let query = parts.uri.query();
+                back_office::error_response(app, &parts.headers, query, &ApiError::MethodNotAllowed)
             } else {
                 problem(&ApiError::MethodNotAllowed)
             };
@@ -69,6 +77,9 @@ pub async fn handle(app: &App, request: Request<Incoming>, peer: IpAddr) -> Resp
         Matched::None => {
             let response = if buy_window::owns(path) {
                 buy_window::error_page(app, &parts.headers, &ApiError::RouteNotFound)
+            } else if back_office::owns(path) {
+                let query = parts.uri.query();
+                back_office::error_response(app, &parts.headers, query, &ApiError::RouteNotFound)
             } else {
                 problem(&ApiError::RouteNotFound)
             };
@@ -132,6 +143,11 @@ async fn serve<'a>(
         // A vendor's API key holds every vendor function; vendor admins come with their
         // own sessions.
         Caller::Vendor(_) => Principal::Vendor(app.vendor(headers)?),
+        // The back office's pages also take an operator's cookie (their forms carry CSRF
+        // tokens); the JSON routes take a bearer only.
+        Caller::Admin(_) if back_office::owns(route.path) => {
+            Principal::Admin(app.admin_page(headers)?)
+        }
         Caller::Admin(_) => Principal::Admin(app.admin(headers)?),
     };
     let limit = match route.body {
@@ -171,6 +187,8 @@ async fn audited<'a>(
     let entry = super::audit_api::entry(staff, function, parts, &call.body);
     let position = app.registry.audit_call(entry).await?;
     let outcome = match app.check_function(staff, function) {
+        // A page's form cannot be held and run later (its CSRF token is the browser's), so a
+        // four-eyes function is refused on the pages and held through the API only.
         Ok(())
             if app
                 .config
@@ -179,7 +197,11 @@ async fn audited<'a>(
                 .iter()
                 .any(|f| f == function) =>
         {
-            super::approvals_api::hold(app, function, parts, &call).await
+            if back_office::owns(route.path) {
+                Err(ApiError::FourEyesThroughApi)
+            } else {
+                super::approvals_api::hold(app, function, parts, &call).await
+            }
         }
         Ok(()) => (route.handler)(app, call).await,
         Err(refused) => Err(refused),
@@ -340,6 +362,7 @@ mod tests {
             ApiError::TooManyAttempts { retry_after_s: 1 },
             ApiError::IdempotencyQuotaExceeded,
             ApiError::FunctionNotGranted("members.read"),
+            ApiError::FourEyesThroughApi,
         ]);
         for error in errors {
             let (status, code, _) = error.describe();

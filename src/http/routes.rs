@@ -13,8 +13,8 @@ use super::app::{App, MemberSession};
 use super::client::ClientAddr;
 use super::error::ApiError;
 use super::{
-    admin_api, approvals_api, audit_api, buy_window, dispute_api, incentive_api, member_api,
-    offers_api, probes, security_api, settlement_api, transfer_api, vendor_api,
+    admin_api, approvals_api, audit_api, back_office, buy_window, dispute_api, incentive_api,
+    member_api, offers_api, probes, security_api, settlement_api, transfer_api, vendor_api,
     vendor_standing_api,
 };
 use crate::actors::registry::VendorEntry;
@@ -306,6 +306,17 @@ pub static ROUTES: &[Route] = &[
     route!(POST "/buy/{offer}/sign-out", None, buy_window::sign_out, __path_sign_out),
     route!(GET "/register", None, buy_window::register_form, __path_register_form),
     route!(POST "/register", None, buy_window::register, __path_register),
+    route!(GET "/back-office/login", None, back_office::sign_in_form, __path_sign_in_form),
+    route!(POST "/back-office/login", None, back_office::sign_in, __path_sign_in),
+    route!(POST "/back-office/logout", None, back_office::sign_out, __path_sign_out),
+    route!(GET "/back-office", Admin("back_office.read"), back_office::home, __path_home),
+    route!(GET "/back-office/disputes", Admin("disputes.read"), back_office::disputes, __path_disputes),
+    route!(POST "/back-office/disputes/{id}/decision", Admin("disputes.decide"), back_office::decide_dispute, __path_decide_dispute),
+    route!(GET "/back-office/security-groups", Admin("security_groups.read"), back_office::security_groups, __path_security_groups),
+    route!(POST "/back-office/security-groups", Admin("security_groups.create"), back_office::create_security_group, __path_create_security_group),
+    route!(GET "/back-office/audit", Admin("audit.read"), back_office::audit_log, __path_audit_log),
+    route!(GET "/back-office/vendors", Admin("vendors.read"), back_office::vendors, __path_vendors),
+    route!(POST "/back-office/vendors/{vendor_id}/approval", Admin("vendors.approve"), back_office::vendor_approval, __path_vendor_approval),
 ];
 
 /// The route for `method` and `path`, with its parameters; or, when the path is known with

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::app::{App, new_id};
+use super::client::ClientAddr;
 use super::dto::{id_field, text_field};
 use super::error::{ApiError, Problem};
 use super::json::{parse_json, rfc3339};
@@ -19,7 +20,8 @@ use super::routes::{Call, Outcome, admin_functions};
 use crate::actors::back_office::BackOfficeCommand;
 use crate::crypto::token::OperatorClaims;
 use crate::domain::ids::{OperatorId, SecurityGroupId};
-use crate::domain::security::{Operator, SecurityGroup};
+use crate::domain::security::{Operator, SecurityGroup, Staff};
+use crate::domain::time::Timestamp;
 
 /// Functions one group lists at most (more than the table has is never needed).
 const FUNCTIONS_PER_GROUP_MAX: usize = 256;
@@ -175,16 +177,32 @@ pub async fn functions(_app: &App, _call: Call<'_>) -> Outcome {
 pub async fn create_security_group(app: &App, call: Call<'_>) -> Outcome {
     let by = call.staff()?;
     let request: GroupRequest = parse_json(&call.body)?;
-    let name = text_field(&request.name, "name")?;
+    let group = create_group(app, by, &request.name, request.functions).await?;
+    Ok(json(StatusCode::CREATED, &GroupView::of(&group)))
+}
+
+/// Creates a security group named `name` of `functions`, for `by`: the one path of both
+/// doors, `POST /admin/v1/security-groups` and the back office's form.
+///
+/// # Errors
+/// `InvalidField` for a bad name, too many functions or an unknown one; `Reject`
+/// (`FunctionNotHeld`, `SecurityGroupsTooMany`) from the back office actor.
+pub async fn create_group(
+    app: &App,
+    by: Staff,
+    name: &str,
+    requested: Vec<String>,
+) -> Result<SecurityGroup, ApiError> {
+    let name = text_field(name, "name")?;
     let known = admin_functions();
-    if request.functions.len() > FUNCTIONS_PER_GROUP_MAX {
+    if requested.len() > FUNCTIONS_PER_GROUP_MAX {
         return Err(ApiError::InvalidField {
             param: "functions",
             detail: "at most 256".to_owned(),
         });
     }
     let mut functions = BTreeSet::new();
-    for function in request.functions {
+    for function in requested {
         if !known.contains(&function.as_str()) {
             return Err(ApiError::InvalidField {
                 param: "functions",
@@ -203,8 +221,12 @@ pub async fn create_security_group(app: &App, call: Call<'_>) -> Outcome {
         })
         .await?;
     let state = app.registry.back_office_state();
-    let group = state.staffing.groups.get(&id).ok_or(ApiError::NotFound)?;
-    Ok(json(StatusCode::CREATED, &GroupView::of(group)))
+    state
+        .staffing
+        .groups
+        .get(&id)
+        .cloned()
+        .ok_or(ApiError::NotFound)
 }
 
 /// `GET /admin/v1/security-groups`: every group.
@@ -329,10 +351,32 @@ pub async fn set_operator_groups(app: &App, call: Call<'_>) -> Outcome {
         (status = 429, description = "Too many failed attempts; see Retry-After", body = Problem)))]
 pub async fn operator_sign_in(app: &App, call: Call<'_>) -> Outcome {
     let request: OperatorSignIn = parse_json(&call.body)?;
-    let email = normalize_email(&request.email).map_err(|_| ApiError::Unauthenticated)?;
-    let attempt = app
-        .throttles
-        .begin_sign_in(&email, call.client, app.now())?;
+    let (token, expires_at) =
+        sign_in_operator(app, call.client, &request.email, request.password).await?;
+    Ok(json(
+        StatusCode::CREATED,
+        &OperatorSession {
+            session_token: token,
+            expires_at: rfc3339(expires_at),
+        },
+    ))
+}
+
+/// Signs an operator in: the sealed session token and when it expires. The one sign-in of
+/// both doors, `POST /admin/v1/sessions` and the back office's sign-in page, so both are
+/// throttled together and an unknown e-mail costs one hash like a known one on either.
+///
+/// # Errors
+/// `Unauthenticated` for an unknown e-mail or a wrong password; `TooManyAttempts` while
+/// throttled; `Overloaded` when the password hasher is busy.
+pub async fn sign_in_operator(
+    app: &App,
+    client: ClientAddr,
+    email: &str,
+    password: String,
+) -> Result<(String, Timestamp), ApiError> {
+    let email = normalize_email(email).map_err(|_| ApiError::Unauthenticated)?;
+    let attempt = app.throttles.begin_sign_in(&email, client, app.now())?;
     let state = app.registry.back_office_state();
     let found = state
         .staffing
@@ -340,7 +384,7 @@ pub async fn operator_sign_in(app: &App, call: Call<'_>) -> Outcome {
         .map(|operator| (operator.id, operator.password_hash.clone()));
     drop(state);
     let stored = found.as_ref().map(|(_, hash)| hash.clone());
-    let verified = match app.passwords.verify(request.password, stored).await {
+    let verified = match app.passwords.verify(password, stored).await {
         Ok(verified) => verified,
         Err(error) => {
             attempt.undecided(app.now());
@@ -360,11 +404,5 @@ pub async fn operator_sign_in(app: &App, call: Call<'_>) -> Outcome {
         expires_at_ms: u64::try_from(expires_at.0).unwrap_or(0),
     };
     let token = app.tokens.seal(&claims, 0, &mut rand::rngs::OsRng);
-    Ok(json(
-        StatusCode::CREATED,
-        &OperatorSession {
-            session_token: token,
-            expires_at: rfc3339(expires_at),
-        },
-    ))
+    Ok((token, expires_at))
 }

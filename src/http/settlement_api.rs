@@ -28,11 +28,6 @@ use crate::domain::reject::Reject;
 use crate::domain::time::Timestamp;
 use crate::payouts::{PayoutError, RunOutcome};
 
-/// Payouts one page lists at most.
-const PAGE_MAX: usize = 100;
-/// Payouts a page lists when `limit` is not given.
-const PAGE_DEFAULT: usize = 50;
-
 fn vendor_param(app: &App, call: &Call<'_>) -> Result<VendorEntry, ApiError> {
     let id: VendorId = super::dto::id_field(call.params.get("vendor_id")?, "vendor_id")?;
     app.registry.vendor(id).ok_or(ApiError::NotFound)
@@ -430,7 +425,7 @@ impl PageQuery {
         let mut page = PageQuery {
             payee: None,
             cursor: None,
-            limit: PAGE_DEFAULT,
+            limit: super::dto::PAGE_DEFAULT,
         };
         for (name, value) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
             match name.as_ref() {
@@ -442,14 +437,7 @@ impl PageQuery {
                     })?);
                 }
                 "limit" => {
-                    page.limit = value
-                        .parse()
-                        .ok()
-                        .filter(|limit| (1..=PAGE_MAX).contains(limit))
-                        .ok_or(ApiError::InvalidField {
-                            param: "limit",
-                            detail: "1 to 100".to_owned(),
-                        })?;
+                    page.limit = super::dto::limit_field(&value)?;
                 }
                 _ => {
                     return Err(ApiError::InvalidField {

@@ -13,10 +13,12 @@ use super::json::{parse_json, rfc3339};
 use super::router::json;
 use super::routes::{Call, Outcome};
 use crate::actors::messages::VendorTerms;
+use crate::actors::registry::VendorEntry;
 use crate::crypto::secret;
 use crate::domain::fees::{FeeSchedule, PPM_MAX};
 use crate::domain::ids::VendorId;
 use crate::domain::reject::Reject;
+use crate::domain::security::Staff;
 use crate::domain::vendor::VendorRegistration;
 use crate::domain::vendor_standing::VendorStatus;
 
@@ -70,6 +72,22 @@ pub struct VendorListed {
     pub status: String,
     /// When it registered (RFC 3339).
     pub registered_at: String,
+}
+
+impl VendorListed {
+    /// A vendor's registration and its standing now.
+    #[must_use]
+    pub fn of(entry: &VendorEntry) -> VendorListed {
+        let profile = &entry.profile;
+        VendorListed {
+            vendor_id: profile.id.to_string(),
+            name: profile.name.clone(),
+            currency: profile.currency.code().to_owned(),
+            content_domains: profile.content_domains.clone(),
+            status: entry.standing.read().status.code().to_owned(),
+            registered_at: rfc3339(profile.registered_at),
+        }
+    }
 }
 
 /// `GET /admin/v1/vendors` → 200.
@@ -169,17 +187,9 @@ pub async fn list_vendors(app: &App, call: Call<'_>) -> Outcome {
         .into_iter()
         .filter_map(|entry| {
             let status = entry.standing.read().status;
-            wanted.is_none_or(|wanted| wanted == status).then(|| {
-                let profile = &entry.profile;
-                VendorListed {
-                    vendor_id: profile.id.to_string(),
-                    name: profile.name.clone(),
-                    currency: profile.currency.code().to_owned(),
-                    content_domains: profile.content_domains.clone(),
-                    status: status.code().to_owned(),
-                    registered_at: rfc3339(profile.registered_at),
-                }
-            })
+            wanted
+                .is_none_or(|wanted| wanted == status)
+                .then(|| VendorListed::of(&entry))
         })
         .collect();
     vendors.sort_by(|a, b| (&a.registered_at, &a.vendor_id).cmp(&(&b.registered_at, &b.vendor_id)));
@@ -198,9 +208,28 @@ pub async fn list_vendors(app: &App, call: Call<'_>) -> Outcome {
     security(("admin_key" = [])))]
 pub async fn decide_vendor(app: &App, call: Call<'_>) -> Outcome {
     let by = call.staff()?;
-    let vendor: VendorId = id_field(call.params.get("vendor_id")?, "vendor_id")?;
-    let entry = app.registry.vendor(vendor).ok_or(ApiError::NotFound)?;
+    let vendor = call.params.get("vendor_id")?;
+    let entry = app
+        .registry
+        .vendor(id_field(vendor, "vendor_id")?)
+        .ok_or(ApiError::NotFound)?;
     let request: VendorDecision = parse_json(&call.body)?;
+    decide(app, by, &entry, &request).await?;
+    Ok(json(StatusCode::OK, &VendorListed::of(&entry)))
+}
+
+/// An operator's decision on a vendor that registered itself: the one path of both doors,
+/// the API and the back office's vendors page.
+///
+/// # Errors
+/// `InvalidField` for a reason outside 1 to 256 bytes or an approval without a fee of 0 to
+/// 1,000,000 ppm; the vendor's refusal (`VendorDecidedAlready`) and the gateway's faults.
+pub async fn decide(
+    app: &App,
+    by: Staff,
+    entry: &VendorEntry,
+    request: &VendorDecision,
+) -> Result<(), ApiError> {
     let reason = text_field(&request.reason, "reason")?;
     let fee = match (request.approve, request.fee_ppm) {
         (true, Some(fee_ppm)) if fee_ppm <= PPM_MAX => Some(FeeSchedule::flat(fee_ppm)),
@@ -219,21 +248,9 @@ pub async fn decide_vendor(app: &App, call: Call<'_>) -> Outcome {
         by,
     };
     app.registry
-        .set_vendor_terms(&entry, terms, app.now())
+        .set_vendor_terms(entry, terms, app.now())
         .await?;
-    let profile = &entry.profile;
-    let status = entry.standing.read().status;
-    Ok(json(
-        StatusCode::OK,
-        &VendorListed {
-            vendor_id: profile.id.to_string(),
-            name: profile.name.clone(),
-            currency: profile.currency.code().to_owned(),
-            content_domains: profile.content_domains.clone(),
-            status: status.code().to_owned(),
-            registered_at: rfc3339(profile.registered_at),
-        },
-    ))
+    Ok(())
 }
 
 /// `POST /v1/vendors/me/api-keys`: a new API key, shown once; the key that made this call

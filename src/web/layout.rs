@@ -88,6 +88,27 @@ border:4px solid var(--line);border-top-color:var(--accent);animation:spin .9s l
 @media (prefers-reduced-motion:reduce){.spinner{animation:none}}
 .center{text-align:center}
 footer{margin:18px 0 0;font-size:12px;color:var(--muted);text-align:center}
+.wide{max-width:1040px}
+.tabs{display:flex;flex-wrap:wrap;gap:6px;margin:0 0 18px;padding:0 0 12px;
+border-bottom:1px solid var(--line)}
+.tabs a{padding:6px 12px;border-radius:9px;text-decoration:none;font-weight:600;font-size:15px}
+.tabs a[aria-current=page]{background:#edf2fd;color:var(--ink)}
+.grid{width:100%;border-collapse:collapse;font-size:14px;margin:12px 0}
+.grid th{text-align:left;font-size:12px;letter-spacing:.05em;text-transform:uppercase;
+color:var(--muted);padding:8px;border-bottom:1px solid var(--line)}
+.grid td{padding:10px 8px;border-bottom:1px solid var(--line);vertical-align:top;
+overflow-wrap:anywhere}
+.grid .num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.inline{display:flex;flex-wrap:wrap;gap:6px;align-items:center;margin:0}
+.inline .input{flex:1 1 150px;width:auto;padding:7px 9px}
+.btn.small{display:inline-block;width:auto;margin:0;padding:7px 12px;font-size:14px}
+.danger{background:#fff;color:var(--bad-ink);border-color:var(--bad-ink)}
+.filters{display:flex;flex-wrap:wrap;gap:10px;align-items:flex-end;margin:0 0 8px}
+.filters label{flex:1 1 220px}
+.checks{columns:2 220px;margin:8px 0 0}
+.checks .check{margin:4px 0;break-inside:avoid}
+.tasks{padding:0;list-style:none}
+.tasks li{padding:10px 0;border-bottom:1px solid var(--line)}
 :focus-visible{outline:3px solid #8fb0f7;outline-offset:2px}
 @media (max-width:480px){body{padding:18px 10px}.card{padding:22px 18px 20px}}
 "#;
@@ -96,7 +117,18 @@ footer{margin:18px 0 0;font-size:12px;color:var(--muted);text-align:center}
 /// delivery page carries an access token that must not leak onward), the stylesheet, the
 /// brand line and the footer. `script` is added after `main` when given.
 pub(crate) fn document(lang: Lang, title: &str, main: Markup, script: Option<Markup>) -> String {
-    let strings = lang.strings();
+    framed(lang, title, lang.strings().footer, main, script)
+}
+
+/// [`document`] with another footer: the back office's pages share the frame, not the
+/// buy window's footer line.
+pub(crate) fn framed(
+    lang: Lang,
+    title: &str,
+    footer: &str,
+    main: Markup,
+    script: Option<Markup>,
+) -> String {
     html! {
         (DOCTYPE)
         html lang=(lang.code()) {
@@ -112,12 +144,51 @@ pub(crate) fn document(lang: Lang, title: &str, main: Markup, script: Option<Mar
             body {
                 div.brand { span.coin {} "farthing" }
                 (main)
-                footer { (strings.footer) }
+                footer { (footer) }
                 @if let Some(script) = script { (script) }
             }
         }
     }
     .into_string()
+}
+
+/// The card of an error page: `main#error[data-code]`, a title, what to do, a way back, and
+/// the machine-readable code after `code_label`. The buy window's and the back office's error
+/// pages differ only in their words and their way back.
+pub(crate) fn error_card(
+    code: &str,
+    title: &str,
+    detail: &str,
+    back: Option<Markup>,
+    code_label: &str,
+) -> Markup {
+    html! {
+        main #error .card data-code=(code) {
+            div.mark.bad aria-hidden="true" { "!" }
+            h1 { (title) }
+            p.lead { (detail) }
+            @if let Some(back) = back { (back) }
+            p.code { (code_label) ": " (code) }
+        }
+    }
+}
+
+/// The e-mail and password fields of a sign-in form (`input#email`, `input#password`), the
+/// e-mail refilled after a failed attempt: the member's and the operator's forms alike, so a
+/// password manager fills both.
+pub(crate) fn credential_fields(
+    email_label: &str,
+    password_label: &str,
+    email: Option<&str>,
+) -> Markup {
+    html! {
+        label.field for="email" { (email_label) }
+        input #email .input type="email" name="email" autocomplete="username" required
+            value=[email];
+        label.field for="password" { (password_label) }
+        input #password .input type="password" name="password"
+            autocomplete="current-password" required;
+    }
 }
 
 /// The vendor row at the top of a card. `with_id` puts the contract's `#vendor-name` on the

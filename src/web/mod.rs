@@ -1,4 +1,5 @@
-//! The buy window's HTML: pages and their translations, rendered on the server.
+//! The buy window's and the back office's HTML: pages and their translations, rendered on
+//! the server.
 //!
 //! Pure rendering: a page is a function from a plain view struct and a [`Lang`] to a complete
 //! HTML5 document. No I/O, no clock, no HTTP types, no state; the `http` layer decides which
@@ -6,9 +7,13 @@
 //! (`issue3-contract.md`, "Buy window pages"), so they live here and nowhere else.
 //! Files: `i18n` (languages, negotiation; the sentences in `i18n/{en,ja,pt_br}.rs`),
 //! `money` (amounts per locale), `layout` (document frame and stylesheet), `pages` (login,
-//! buy, deliver, error), `funds` (insufficient funds, add funds, redeem an incentive code), `register`.
-//! May depend on `domain::money` (amounts and currencies) and nothing else of the crate.
+//! buy, deliver, error), `funds` (insufficient funds, add funds, redeem an incentive code), `register`,
+//! `back_office` (the operators' pages: sign-in, menu, disputes, groups, audit, vendors).
+//! May depend on `domain::money` (amounts and currencies) and `domain::vendor_standing`'s
+//! `VendorStatus` (a vendor's standing, on the back office's vendors page), and nothing else of
+//! the crate.
 
+pub mod back_office;
 pub mod funds;
 pub mod i18n;
 pub mod layout;

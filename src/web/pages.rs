@@ -11,7 +11,7 @@ use maud::{PreEscaped, html};
 
 use crate::domain::money::{Amount, Balance, Currency};
 use crate::web::i18n::Lang;
-use crate::web::layout::{document, hidden_fields, merchant};
+use crate::web::layout::{credential_fields, document, error_card, hidden_fields, merchant};
 use crate::web::money::{display_amount, display_balance};
 
 /// What is being sold: shown at the top of the login, buy and insufficient-funds pages.
@@ -144,12 +144,7 @@ pub fn login_page(view: &LoginView<'_>, lang: Lang) -> String {
             }
             form #login method="post" action=(view.action) {
                 (hidden_fields(view.csrf, None))
-                label.field for="email" { (s.email) }
-                input #email .input type="email" name="email" autocomplete="username"
-                    required value=[view.email];
-                label.field for="password" { (s.password) }
-                input #password .input type="password" name="password"
-                    autocomplete="current-password" required;
+                (credential_fields(s.email, s.password, view.email))
                 label.check for="public_computer" {
                     input #public_computer type="checkbox" name="public_computer" value="on"
                         checked;
@@ -275,17 +270,10 @@ pub fn error_page(view: &ErrorView<'_>, lang: Lang) -> String {
         Some(problem) => (problem.title, problem.detail),
         None => (s.problem_generic_title, s.problem_generic_detail),
     };
-    let main = html! {
-        main #error .card data-code=(view.code) {
-            div.mark.bad aria-hidden="true" { "!" }
-            h1 { (title) }
-            p.lead { (detail) }
-            @if let Some(href) = view.back_href {
-                a #back .btn.secondary href=(href) { (s.back_to_shop) }
-            }
-            p.code { (s.problem_code) ": " (view.code) }
-        }
-    };
+    let back = view
+        .back_href
+        .map(|href| html! { a #back .btn.secondary href=(href) { (s.back_to_shop) } });
+    let main = error_card(view.code, title, detail, back, s.problem_code);
     document(lang, title, main, None)
 }
 

@@ -248,9 +248,10 @@ pub async fn register(app: &App, call: Call<'_>) -> Outcome {
     )
 }
 
-/// What a flow answers: a page or a redirect, with cookies to set.
+/// What a flow answers: a page or a redirect, with cookies to set. Shared with the back
+/// office's pages, which answer the same way.
 #[derive(Debug, Default)]
-struct Page {
+pub(crate) struct Page {
     status: Option<StatusCode>,
     html: String,
     location: Option<String>,
@@ -260,7 +261,7 @@ struct Page {
 }
 
 impl Page {
-    fn html(status: StatusCode, html: String) -> Page {
+    pub(crate) fn html(status: StatusCode, html: String) -> Page {
         Page {
             status: Some(status),
             html,
@@ -268,7 +269,7 @@ impl Page {
         }
     }
 
-    fn redirect(location: String) -> Page {
+    pub(crate) fn redirect(location: String) -> Page {
         Page {
             status: Some(StatusCode::SEE_OTHER),
             location: Some(location),
@@ -276,7 +277,7 @@ impl Page {
         }
     }
 
-    fn with_cookie(mut self, cookie: String) -> Page {
+    pub(crate) fn with_cookie(mut self, cookie: String) -> Page {
         self.cookies.push(cookie);
         self
     }
@@ -290,29 +291,30 @@ struct Signed {
     public_token: Option<String>,
 }
 
-/// One browser request's context.
-struct Browser<'a> {
-    app: &'a App,
+/// One browser request's context: its cookies, language and CSRF token. The back office's
+/// pages use it too, so both share one CSRF check and one set of response headers.
+pub(crate) struct Browser<'a> {
+    pub(crate) app: &'a App,
     headers: &'a HeaderMap,
-    cookies: BTreeMap<String, String>,
+    pub(crate) cookies: BTreeMap<String, String>,
     /// `?lang=` when the reader chose a language explicitly.
-    query_lang: Option<Lang>,
+    pub(crate) query_lang: Option<Lang>,
     /// `?offer=` on the register page.
     query_offer: Option<String>,
     /// `?ref=` on the register page: the vendor whose referral link the reader followed.
     query_ref: Option<String>,
     /// True when the public URL is https: cookies are `Secure` with `__Host-` names.
-    secure: bool,
+    pub(crate) secure: bool,
     /// This browser's random CSRF id (the cookie's value).
     csrf_id: String,
     /// Whether `csrf_id` is new (then the cookie is set).
     csrf_is_new: bool,
     /// The CSRF token every form of this browser carries: the signed `csrf_id`.
-    csrf: String,
+    pub(crate) csrf: String,
 }
 
 impl<'a> Browser<'a> {
-    fn new(app: &'a App, headers: &'a HeaderMap, query: Option<&str>) -> Browser<'a> {
+    pub(crate) fn new(app: &'a App, headers: &'a HeaderMap, query: Option<&str>) -> Browser<'a> {
         let cookies = parse_cookies(headers);
         let mut query_lang = None;
         let mut query_offer = None;
@@ -369,7 +371,7 @@ impl<'a> Browser<'a> {
     }
 
     /// The page language: `?lang=`, then the member's, then `Accept-Language`.
-    fn lang(&self, member_language: Option<&str>) -> Lang {
+    pub(crate) fn lang(&self, member_language: Option<&str>) -> Lang {
         let accept = self
             .headers
             .get(hyper::header::ACCEPT_LANGUAGE)
@@ -378,7 +380,7 @@ impl<'a> Browser<'a> {
     }
 
     /// A path on this server, keeping an explicit `?lang=` so the reader's choice sticks.
-    fn path(&self, path: &str) -> String {
+    pub(crate) fn path(&self, path: &str) -> String {
         match self.query_lang {
             Some(lang) => format!("{path}?lang={}", lang.code()),
             None => path.to_owned(),
@@ -388,7 +390,7 @@ impl<'a> Browser<'a> {
     /// Checks the form's CSRF token: the browser must have sent a CSRF cookie, and the field
     /// must be the token the server makes from it (compared in constant time). A field equal
     /// to the cookie, or any pair made up without the server's key, fails.
-    fn check_csrf(&self, form: &Form) -> Result<(), ApiError> {
+    pub(crate) fn check_csrf(&self, form: &Form) -> Result<(), ApiError> {
         let sent_cookie = !self.csrf_is_new;
         let field = form.get("csrf").map(str::as_bytes);
         match field {
@@ -460,7 +462,7 @@ impl<'a> Browser<'a> {
     }
 
     /// Builds the response: security headers on every page, the CSRF cookie when new.
-    fn respond(&self, page: Page) -> Response<Full<Bytes>> {
+    pub(crate) fn respond(&self, page: Page) -> Response<Full<Bytes>> {
         let status = page.status.unwrap_or(StatusCode::OK);
         let mut response = Response::new(Full::new(Bytes::from(page.html)));
         *response.status_mut() = status;

@@ -1,0 +1,1051 @@
+//! The operators' back-office pages ([0074], [0261]-[0262]): sign-in, the home page with its
+//! menu, the disputes queue, security groups, the audit log and vendors.
+//!
+//! Pure rendering, like the buy window's pages: each page is `fn(&View, Lang) -> String`, a
+//! full HTML5 document in the buy window's frame and stylesheet (so one CSP hash serves both),
+//! from plain data the HTTP layer already has. What an operator may do is decided there: a
+//! view carries only the menu links, forms and buttons the operator's functions grant, so a
+//! function not granted is not shown (the router refuses it too). Element ids, classes and
+//! field names are the browser tests' contract. Depends on `maud`, `domain::money`,
+//! `domain::vendor_standing::VendorStatus` and the rest of `web`.
+
+use maud::{Markup, html};
+
+use crate::domain::money::{Amount, Currency};
+use crate::domain::vendor_standing::VendorStatus;
+use crate::web::i18n::{BackOfficeStrings, Lang};
+use crate::web::layout::{credential_fields, error_card, framed, hidden_fields};
+use crate::web::money::display_amount;
+
+/// A page of the back office, as the menu names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Section {
+    /// The home page: the menu and what each page is for.
+    Home,
+    /// The disputes waiting for an operator.
+    Disputes,
+    /// Security groups, and creating one.
+    SecurityGroups,
+    /// The audit log.
+    Audit,
+    /// Vendors, and approving those that registered themselves.
+    Vendors,
+}
+
+impl Section {
+    /// Every page, in the menu's order.
+    pub const ALL: [Section; 5] = [
+        Section::Home,
+        Section::Disputes,
+        Section::SecurityGroups,
+        Section::Audit,
+        Section::Vendors,
+    ];
+
+    /// The id of its menu link, `a#nav-…`.
+    #[must_use]
+    pub const fn nav_id(self) -> &'static str {
+        match self {
+            Section::Home => "nav-home",
+            Section::Disputes => "nav-disputes",
+            Section::SecurityGroups => "nav-security-groups",
+            Section::Audit => "nav-audit",
+            Section::Vendors => "nav-vendors",
+        }
+    }
+
+    fn label(self, s: &BackOfficeStrings) -> &'static str {
+        match self {
+            Section::Home => s.home,
+            Section::Disputes => s.disputes,
+            Section::SecurityGroups => s.security_groups,
+            Section::Audit => s.audit,
+            Section::Vendors => s.vendors,
+        }
+    }
+
+    fn task(self, s: &BackOfficeStrings) -> Option<&'static str> {
+        match self {
+            Section::Home => None,
+            Section::Disputes => Some(s.disputes_task),
+            Section::SecurityGroups => Some(s.security_groups_task),
+            Section::Audit => Some(s.audit_task),
+            Section::Vendors => Some(s.vendors_task),
+        }
+    }
+}
+
+/// One link of the menu: a page the operator's groups grant.
+#[derive(Clone, Copy, Debug)]
+pub struct NavLink<'a> {
+    /// The page.
+    pub section: Section,
+    /// Its path (keeping an explicit `?lang=`).
+    pub href: &'a str,
+}
+
+/// Who is signed in, for the line above the menu.
+#[derive(Clone, Copy, Debug)]
+pub enum Who<'a> {
+    /// An operator, by e-mail.
+    Operator(&'a str),
+    /// The admin key, presented as a bearer: no person and no cookie, so no sign-out form.
+    AdminKey,
+}
+
+/// What just happened, shown once at the top of the page a form redirected to (`?done=`).
+/// A fixed set of codes rather than text in the URL, so a link cannot make the page say
+/// anything else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Notice {
+    /// A dispute was approved.
+    DisputeApproved,
+    /// A dispute was rejected.
+    DisputeRejected,
+    /// A security group was created.
+    GroupCreated,
+    /// A vendor was approved.
+    VendorApproved,
+    /// A vendor was rejected.
+    VendorRejected,
+}
+
+impl Notice {
+    /// Every notice.
+    pub const ALL: [Notice; 5] = [
+        Notice::DisputeApproved,
+        Notice::DisputeRejected,
+        Notice::GroupCreated,
+        Notice::VendorApproved,
+        Notice::VendorRejected,
+    ];
+
+    /// The value of `?done=` and of `p#notice[data-code]`.
+    #[must_use]
+    pub const fn code(self) -> &'static str {
+        match self {
+            Notice::DisputeApproved => "dispute_approved",
+            Notice::DisputeRejected => "dispute_rejected",
+            Notice::GroupCreated => "group_created",
+            Notice::VendorApproved => "vendor_approved",
+            Notice::VendorRejected => "vendor_rejected",
+        }
+    }
+
+    /// The notice of a code; `None` for anything else (ignored, not an error).
+    #[must_use]
+    pub fn from_code(code: &str) -> Option<Notice> {
+        Notice::ALL.into_iter().find(|notice| notice.code() == code)
+    }
+
+    fn text(self, s: &BackOfficeStrings) -> &'static str {
+        match self {
+            Notice::DisputeApproved => s.dispute_approved,
+            Notice::DisputeRejected => s.dispute_rejected,
+            Notice::GroupCreated => s.group_created,
+            Notice::VendorApproved => s.vendor_approved,
+            Notice::VendorRejected => s.vendor_rejected,
+        }
+    }
+}
+
+/// Why a page's form is shown again, at the top of the page as `p#form-error`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FormError {
+    /// A decision's reason is empty or longer than 256 bytes.
+    ReasonInvalid,
+    /// A group's name is empty or longer than 256 bytes.
+    NameInvalid,
+    /// The audit filter's actor is neither `admin_key` nor an operator id.
+    ActorInvalid,
+    /// A vendor's approval lacks a fee of 0 to 1,000,000 ppm.
+    FeeInvalid,
+}
+
+impl FormError {
+    fn text(self, s: &BackOfficeStrings) -> &'static str {
+        match self {
+            FormError::ReasonInvalid => s.reason_invalid,
+            FormError::NameInvalid => s.name_invalid,
+            FormError::ActorInvalid => s.actor_invalid,
+            FormError::FeeInvalid => s.fee_invalid,
+        }
+    }
+}
+
+/// What every signed-in page shows around its content: who is signed in, the sign-out form,
+/// the menu of the pages the operator's groups grant, and a notice or a form's error.
+#[derive(Clone, Debug)]
+pub struct Desk<'a> {
+    /// Who is signed in.
+    pub who: Who<'a>,
+    /// The menu: only the pages the operator may read.
+    pub nav: Vec<NavLink<'a>>,
+    /// The page shown (marked in the menu).
+    pub current: Section,
+    /// The CSRF token for the hidden `csrf` field of every form.
+    pub csrf: &'a str,
+    /// Where `form#sign-out` posts.
+    pub sign_out_action: &'a str,
+    /// What the last form did, once.
+    pub notice: Option<Notice>,
+    /// Why the page's form is shown again.
+    pub error: Option<FormError>,
+}
+
+/// Why the sign-in form is shown again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignInError {
+    /// The e-mail and password do not match an operator (which one is wrong is not said).
+    WrongCredentials,
+    /// A field was empty.
+    MissingCredentials,
+}
+
+/// The operators' sign-in form.
+#[derive(Clone, Copy, Debug)]
+pub struct SignInView<'a> {
+    /// Where `form#login` posts.
+    pub action: &'a str,
+    /// The CSRF token for the hidden `csrf` field.
+    pub csrf: &'a str,
+    /// The e-mail typed before, refilled after a failed attempt.
+    pub email: Option<&'a str>,
+    /// Why the form is shown again, if it is.
+    pub error: Option<SignInError>,
+}
+
+/// One pending dispute in the queue.
+#[derive(Clone, Copy, Debug)]
+pub struct DisputeRow<'a> {
+    /// Its id (`tr[data-dispute]`).
+    pub id: &'a str,
+    /// Where its decision form posts.
+    pub action: &'a str,
+    /// When it was filed, as the HTTP layer writes times (RFC 3339).
+    pub filed_at: &'a str,
+    /// What the purchase charged, and an approval refunds.
+    pub amount: Amount,
+    /// Its currency.
+    pub currency: Currency,
+    /// The selling vendor's name.
+    pub vendor: &'a str,
+    /// The member's reason, in their words.
+    pub reason: &'a str,
+}
+
+/// The disputes queue.
+#[derive(Clone, Debug)]
+pub struct DisputesView<'a> {
+    /// The frame.
+    pub desk: Desk<'a>,
+    /// Pending disputes, oldest filed first.
+    pub rows: &'a [DisputeRow<'a>],
+    /// Whether the operator holds `disputes.decide`: without it, no form is rendered.
+    pub can_decide: bool,
+    /// `a#next`: the next page of the queue, when there is one.
+    pub next_href: Option<&'a str>,
+}
+
+/// One security group.
+#[derive(Clone, Debug)]
+pub struct GroupRow<'a> {
+    /// Its id (`tr[data-group]`).
+    pub id: &'a str,
+    /// Its name.
+    pub name: &'a str,
+    /// The functions it grants, sorted.
+    pub functions: Vec<&'a str>,
+    /// When it was created (RFC 3339).
+    pub created_at: &'a str,
+}
+
+/// The form that creates a group, for an operator holding `security_groups.create`.
+#[derive(Clone, Debug)]
+pub struct CreateGroup<'a> {
+    /// Where `form#create-group` posts.
+    pub action: &'a str,
+    /// One checkbox each: the functions the operator holds, and no other.
+    pub functions: Vec<&'a str>,
+    /// The name typed before, refilled after a refusal.
+    pub name: Option<&'a str>,
+    /// The boxes checked before, checked again after a refusal.
+    pub checked: Vec<&'a str>,
+}
+
+/// The security groups page.
+#[derive(Clone, Debug)]
+pub struct GroupsView<'a> {
+    /// The frame.
+    pub desk: Desk<'a>,
+    /// Every group, oldest first.
+    pub groups: Vec<GroupRow<'a>>,
+    /// The create form, when the operator may create groups.
+    pub create: Option<CreateGroup<'a>>,
+}
+
+/// One call in the audit log.
+#[derive(Clone, Copy, Debug)]
+pub struct AuditRow<'a> {
+    /// Its position in the trail (`tr[data-position]`).
+    pub position: u64,
+    /// When (RFC 3339).
+    pub at: &'a str,
+    /// `admin_key` or the operator's id.
+    pub actor: &'a str,
+    /// The security function.
+    pub function: &'a str,
+    /// The HTTP method.
+    pub method: &'a str,
+    /// The path called.
+    pub target: &'a str,
+    /// What it changed, secrets redacted.
+    pub change: &'a str,
+    /// The status it answered; `None` when a crash left it unknown.
+    pub status: Option<u16>,
+}
+
+/// The audit log with its filter.
+#[derive(Clone, Debug)]
+pub struct AuditView<'a> {
+    /// The frame.
+    pub desk: Desk<'a>,
+    /// Where `form#audit-filter` sends its GET.
+    pub action: &'a str,
+    /// The `?lang=` to keep when filtering, if the reader chose one.
+    pub lang_field: Option<&'a str>,
+    /// The actor filtered on, refilled.
+    pub actor: &'a str,
+    /// The function filtered on, preselected.
+    pub function: Option<&'a str>,
+    /// Every security function, for `select#function`.
+    pub functions: &'a [&'a str],
+    /// The matching calls, oldest first.
+    pub rows: &'a [AuditRow<'a>],
+    /// `a#next`: read on, when the trail goes on.
+    pub next_href: Option<&'a str>,
+}
+
+/// An Approve / Reject form (`form.{class}`: `approve=yes|no` from the button pressed, and
+/// the operator's `reason`), with `extra` fields before the buttons.
+fn decision_form(
+    class: &str,
+    action: &str,
+    csrf: &str,
+    s: &BackOfficeStrings,
+    extra: Option<Markup>,
+) -> Markup {
+    html! {
+        form class={ (class) " inline" } method="post" action=(action) {
+            (hidden_fields(csrf, None))
+            input.input type="text" name="reason" maxlength="256" required
+                aria-label=(s.your_reason) placeholder=(s.your_reason);
+            @if let Some(extra) = extra { (extra) }
+            button.approve.btn.small.primary type="submit" name="approve" value="yes" {
+                (s.approve)
+            }
+            button.reject.btn.small.danger type="submit" name="approve" value="no" {
+                (s.reject)
+            }
+        }
+    }
+}
+
+/// The MSP's fee on a vendor being approved, parts per million.
+fn fee_field(s: &BackOfficeStrings) -> Markup {
+    html! {
+        input.input type="number" name="fee_ppm" min="0" max="1000000" step="1"
+            aria-label=(s.fee_ppm) placeholder=(s.fee_ppm);
+    }
+}
+
+/// A vendor's status in the reader's words.
+fn status_text(status: VendorStatus, s: &BackOfficeStrings) -> &'static str {
+    match status {
+        VendorStatus::Pending => s.status_pending,
+        VendorStatus::Approved => s.status_approved,
+        VendorStatus::Rejected => s.status_rejected,
+    }
+}
+
+/// One vendor.
+#[derive(Clone, Copy, Debug)]
+pub struct VendorRow<'a> {
+    /// Its id (`tr[data-vendor]`).
+    pub id: &'a str,
+    /// Its name.
+    pub name: &'a str,
+    /// ISO 4217 code of its prices.
+    pub currency: &'a str,
+    /// Where it stands.
+    pub status: VendorStatus,
+    /// Where its approval form posts.
+    pub action: &'a str,
+}
+
+/// The vendors page.
+#[derive(Clone, Debug)]
+pub struct VendorsView<'a> {
+    /// The frame.
+    pub desk: Desk<'a>,
+    /// The vendors, pending first.
+    pub rows: &'a [VendorRow<'a>],
+    /// Whether the operator holds `vendors.approve`: without it, no form is rendered.
+    pub can_approve: bool,
+}
+
+/// An error page: `main#error[data-code]`, a title and an explanation for the code.
+#[derive(Clone, Copy, Debug)]
+pub struct ErrorView<'a> {
+    /// The stable problem code, machine-readable.
+    pub code: &'a str,
+    /// `a#home`: the home page.
+    pub home_href: &'a str,
+}
+
+/// The operators' sign-in page: `form#login`.
+#[must_use]
+pub fn sign_in_page(view: &SignInView<'_>, lang: Lang) -> String {
+    let s = lang.back_office();
+    let error = view.error.map(|error| match error {
+        SignInError::WrongCredentials => s.wrong_credentials,
+        SignInError::MissingCredentials => s.missing_credentials,
+    });
+    let main = html! {
+        main.card {
+            h1 { (s.sign_in_heading) }
+            p.lead { (s.sign_in_intro) }
+            @if let Some(error) = error {
+                p #login-error .notice.bad role="alert" { (error) }
+            }
+            form #login method="post" action=(view.action) {
+                (hidden_fields(view.csrf, None))
+                (credential_fields(s.email, s.password, view.email))
+                button #sign-in .btn.primary type="submit" { (s.sign_in) }
+            }
+        }
+    };
+    framed(lang, s.sign_in_heading, s.footer, main, None)
+}
+
+/// The home page: what each page the operator may read is for.
+#[must_use]
+pub fn home_page(desk: &Desk<'_>, lang: Lang) -> String {
+    let s = lang.back_office();
+    let tasks: Vec<(&NavLink<'_>, &str)> = desk
+        .nav
+        .iter()
+        .filter_map(|link| link.section.task(s).map(|task| (link, task)))
+        .collect();
+    let content = html! {
+        h1 { (s.home) }
+        @if tasks.is_empty() {
+            p #home-nothing .lead { (s.home_nothing) }
+        } @else {
+            p.lead { (s.home_intro) }
+            ul #tasks .tasks {
+                @for (link, task) in &tasks {
+                    li {
+                        a href=(link.href) { strong { (link.section.label(s)) } }
+                        br;
+                        span.description { (task) }
+                    }
+                }
+            }
+        }
+    };
+    page(desk, s, s.home, content, lang)
+}
+
+/// The disputes queue: the pending disputes, each with its decision form when the operator
+/// may decide.
+#[must_use]
+pub fn disputes_page(view: &DisputesView<'_>, lang: Lang) -> String {
+    let s = lang.back_office();
+    let content = html! {
+        h1 { (s.disputes_heading) }
+        p.lead { (s.disputes_intro) }
+        @if view.rows.is_empty() {
+            p #disputes-empty .notice.info { (s.disputes_empty) }
+        } @else {
+            table #disputes .grid {
+                thead {
+                    tr {
+                        th { (s.filed) }
+                        th.num { (s.amount) }
+                        th { (s.vendor) }
+                        th { (s.member_reason) }
+                        @if view.can_decide { th { (s.decision) } }
+                    }
+                }
+                tbody {
+                    @for row in view.rows {
+                        tr.dispute data-dispute=(row.id) {
+                            td.filed { (when(row.filed_at)) }
+                            td.amount.num { (display_amount(row.amount, row.currency, lang)) }
+                            td.seller { (row.vendor) }
+                            td.reason { (row.reason) }
+                            @if view.can_decide {
+                                td {
+                                    (decision_form("decision", row.action, view.desk.csrf, s, None))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if let Some(href) = view.next_href {
+            a #next href=(href) { (s.next_page) }
+        }
+    };
+    page(&view.desk, s, s.disputes_heading, content, lang)
+}
+
+/// The security groups, and the form that creates one from the operator's own functions.
+#[must_use]
+pub fn groups_page(view: &GroupsView<'_>, lang: Lang) -> String {
+    let s = lang.back_office();
+    let content = html! {
+        h1 { (s.groups_heading) }
+        p.lead { (s.groups_intro) }
+        @if view.groups.is_empty() {
+            p #groups-empty .notice.info { (s.groups_empty) }
+        } @else {
+            table #groups .grid {
+                thead { tr { th { (s.name) } th { (s.functions) } th { (s.created) } } }
+                tbody {
+                    @for group in &view.groups {
+                        tr data-group=(group.id) {
+                            td.name { (group.name) }
+                            td.functions {
+                                @for (at, function) in group.functions.iter().enumerate() {
+                                    @if at > 0 { ", " }
+                                    code { (function) }
+                                }
+                            }
+                            td { (when(group.created_at)) }
+                        }
+                    }
+                }
+            }
+        }
+        @if let Some(create) = &view.create {
+            h2 { (s.create_group_heading) }
+            form #create-group method="post" action=(create.action) {
+                (hidden_fields(view.desk.csrf, None))
+                label.field for="group-name" { (s.name) }
+                input #group-name .input type="text" name="name" maxlength="256" required
+                    value=[create.name];
+                fieldset {
+                    legend { (s.functions_legend) }
+                    div.checks {
+                        @for function in &create.functions {
+                            label.check {
+                                input type="checkbox" name="function" value=(function)
+                                    checked[create.checked.contains(function)];
+                                code { (function) }
+                            }
+                        }
+                    }
+                }
+                button #create-group .btn.primary type="submit" { (s.create_group) }
+            }
+        }
+    };
+    page(&view.desk, s, s.groups_heading, content, lang)
+}
+
+/// The audit log, filtered by actor and function.
+#[must_use]
+pub fn audit_page(view: &AuditView<'_>, lang: Lang) -> String {
+    let s = lang.back_office();
+    let content = html! {
+        h1 { (s.audit_heading) }
+        p.lead { (s.audit_intro) }
+        form #audit-filter .filters method="get" action=(view.action) {
+            @if let Some(code) = view.lang_field {
+                input type="hidden" name="lang" value=(code);
+            }
+            label {
+                span.field { (s.actor) }
+                input #actor .input type="text" name="actor" value=(view.actor)
+                    placeholder=(s.actor_hint);
+            }
+            label {
+                span.field { (s.function) }
+                select #function .input name="function" {
+                    option value="" selected[view.function.is_none()] { (s.any_function) }
+                    @for function in view.functions {
+                        option value=(function) selected[view.function == Some(*function)] {
+                            (function)
+                        }
+                    }
+                }
+            }
+            button #filter .btn.small.secondary type="submit" { (s.filter) }
+        }
+        @if view.rows.is_empty() {
+            p #audit-empty .notice.info { (s.audit_empty) }
+        } @else {
+            table #audit .grid {
+                thead {
+                    tr {
+                        th { (s.at) } th { (s.actor) } th { (s.function) } th { (s.call) }
+                        th { (s.change) } th.num { (s.outcome) }
+                    }
+                }
+                tbody {
+                    @for row in view.rows {
+                        tr data-position=(row.position) {
+                            td { (when(row.at)) }
+                            td.actor { code { (row.actor) } }
+                            td.function { code { (row.function) } }
+                            td.call { (row.method) " " (row.target) }
+                            td.change { code { (row.change) } }
+                            td.status.num {
+                                @match row.status {
+                                    Some(status) => { (status) }
+                                    None => { (s.outcome_unknown) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if let Some(href) = view.next_href {
+            a #next href=(href) { (s.next_page) }
+        }
+    };
+    page(&view.desk, s, s.audit_heading, content, lang)
+}
+
+/// The vendors, with an approval form for each pending one when the operator may approve.
+#[must_use]
+pub fn vendors_page(view: &VendorsView<'_>, lang: Lang) -> String {
+    let s = lang.back_office();
+    let content = html! {
+        h1 { (s.vendors_heading) }
+        p.lead { (s.vendors_intro) }
+        @if view.rows.is_empty() {
+            p #vendors-empty .notice.info { (s.vendors_empty) }
+        } @else {
+            table #vendors .grid {
+                thead {
+                    tr {
+                        th { (s.id) } th { (s.name) } th { (s.currency) } th { (s.status) }
+                        @if view.can_approve { th { (s.decision) } }
+                    }
+                }
+                tbody {
+                    @for row in view.rows {
+                        tr data-vendor=(row.id) {
+                            td { code { (row.id) } }
+                            td.name { (row.name) }
+                            td.currency { (row.currency) }
+                            td.status data-status=(row.status.code()) {
+                                (status_text(row.status, s))
+                            }
+                            @if view.can_approve {
+                                td {
+                                    @if row.status == VendorStatus::Pending {
+                                        (decision_form("approval", row.action,
+                                            view.desk.csrf, s, Some(fee_field(s))))
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page(&view.desk, s, s.vendors_heading, content, lang)
+}
+
+/// An error page for a problem code; codes without their own text get a generic one.
+#[must_use]
+pub fn error_page(view: &ErrorView<'_>, lang: Lang) -> String {
+    let s = lang.back_office();
+    let (title, detail) = match s.problems.get(view.code) {
+        Some(problem) => (problem.title, problem.detail),
+        None => (s.problem_generic_title, s.problem_generic_detail),
+    };
+    let home = html! { a #home .btn.secondary href=(view.home_href) { (s.back_to_home) } };
+    let main = error_card(view.code, title, detail, Some(home), s.problem_code);
+    framed(lang, title, s.footer, main, None)
+}
+
+/// A time as the HTTP layer writes it (RFC 3339 in UTC, `2026-03-10T09:30:00.000Z`), shown
+/// to the minute (`2026-03-10 09:30 UTC`) with the exact value kept in `datetime`. Anything
+/// of another shape is shown as it is.
+fn when(rfc3339: &str) -> Markup {
+    let shown = match (rfc3339.get(..10), rfc3339.get(11..16)) {
+        (Some(day), Some(minute)) if rfc3339.ends_with('Z') => format!("{day} {minute} UTC"),
+        _ => rfc3339.to_owned(),
+    };
+    html! { time datetime=(rfc3339) { (shown) } }
+}
+
+/// A signed-in page: who, sign-out, the menu, the notice or error, then `content`.
+fn page(
+    desk: &Desk<'_>,
+    s: &BackOfficeStrings,
+    title: &str,
+    content: Markup,
+    lang: Lang,
+) -> String {
+    let main = html! {
+        main.card.wide {
+            div.account {
+                @match desk.who {
+                    Who::Operator(email) => {
+                        span #who { ((s.signed_in_as)(email)) }
+                    }
+                    Who::AdminKey => {
+                        span #who { (s.signed_in_with_admin_key) }
+                    }
+                }
+                @if let Who::Operator(_) = desk.who {
+                    form #sign-out method="post" action=(desk.sign_out_action) {
+                        (hidden_fields(desk.csrf, None))
+                        button #sign-out .link type="submit" { (s.sign_out) }
+                    }
+                }
+            }
+            nav #nav .tabs aria-label=(s.menu) {
+                @for link in &desk.nav {
+                    a id=(link.section.nav_id()) href=(link.href)
+                        aria-current=[(link.section == desk.current).then_some("page")] {
+                        (link.section.label(s))
+                    }
+                }
+            }
+            @if let Some(notice) = desk.notice {
+                p #notice .notice.ok role="status" data-code=(notice.code()) { (notice.text(s)) }
+            }
+            @if let Some(error) = desk.error {
+                p #form-error .notice.bad role="alert" { (error.text(s)) }
+            }
+            (content)
+        }
+    };
+    framed(lang, title, s.footer, main, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::web::pages::tests::{
+        HOSTILE, assert_document, assert_element, assert_no_element, element_text, usd,
+    };
+
+    fn desk(current: Section) -> Desk<'static> {
+        Desk {
+            who: Who::Operator("ops@msp.example"),
+            nav: vec![
+                NavLink {
+                    section: Section::Home,
+                    href: "/back-office",
+                },
+                NavLink {
+                    section: Section::Disputes,
+                    href: "/back-office/disputes",
+                },
+            ],
+            current,
+            csrf: "csrf-token-9",
+            sign_out_action: "/back-office/logout",
+            notice: None,
+            error: None,
+        }
+    }
+
+    fn row(reason: &'static str) -> DisputeRow<'static> {
+        DisputeRow {
+            id: "dsp_abc",
+            action: "/back-office/disputes/dsp_abc/decision",
+            filed_at: "2026-03-10T00:00:00Z",
+            amount: Amount::from_micros(250_000),
+            currency: usd(),
+            vendor: "Daily News",
+            reason,
+        }
+    }
+
+    #[test]
+    fn sign_in_page_has_its_contract_in_every_language() {
+        for lang in Lang::ALL {
+            let s = lang.back_office();
+            let view = SignInView {
+                action: "/back-office/login",
+                csrf: "csrf-token-1",
+                email: Some("a\"b@msp.example"),
+                error: Some(SignInError::WrongCredentials),
+            };
+            let page = sign_in_page(&view, lang);
+            assert_document(&page, lang);
+            let action = r#"action="/back-office/login""#;
+            assert_element(&page, "form", "login", &[r#"method="post""#, action]);
+            assert!(page.contains(r#"<input type="hidden" name="csrf" value="csrf-token-1">"#));
+            assert_element(
+                &page,
+                "input",
+                "email",
+                &[r#"value="a&quot;b@msp.example""#],
+            );
+            assert_element(&page, "input", "password", &[r#"type="password""#]);
+            assert_eq!(element_text(&page, "button", "sign-in"), s.sign_in);
+            assert_eq!(element_text(&page, "p", "login-error"), s.wrong_credentials);
+            assert!(page.contains(s.footer));
+            assert!(
+                !page.contains(lang.strings().footer),
+                "the buy window's footer"
+            );
+        }
+    }
+
+    #[test]
+    fn the_menu_shows_only_the_links_given_and_marks_the_current_page() {
+        for lang in Lang::ALL {
+            let page = home_page(&desk(Section::Home), lang);
+            assert_document(&page, lang);
+            assert_element(&page, "a", "nav-home", &[r#"aria-current="page""#]);
+            assert_element(
+                &page,
+                "a",
+                "nav-disputes",
+                &[r#"href="/back-office/disputes""#],
+            );
+            for absent in [
+                "nav-security-groups",
+                "nav-audit",
+                "nav-vendors",
+                "home-nothing",
+            ] {
+                assert_no_element(&page, absent);
+            }
+            assert!(page.contains(lang.back_office().disputes_task));
+            assert_element(
+                &page,
+                "form",
+                "sign-out",
+                &[r#"action="/back-office/logout""#],
+            );
+        }
+        let mut alone = desk(Section::Home);
+        alone.nav = Vec::new();
+        alone.who = Who::AdminKey;
+        let page = home_page(&alone, Lang::En);
+        assert_element(&page, "p", "home-nothing", &[]);
+        assert_no_element(&page, "sign-out");
+    }
+
+    #[test]
+    fn the_queue_has_forms_only_for_an_operator_who_may_decide() {
+        let rows = [row("It never loaded")];
+        let mut view = DisputesView {
+            desk: desk(Section::Disputes),
+            rows: &rows,
+            can_decide: true,
+            next_href: None,
+        };
+        for lang in Lang::ALL {
+            let s = lang.back_office();
+            let page = disputes_page(&view, lang);
+            assert_element(&page, "table", "disputes", &[]);
+            assert!(page.contains(r#"<tr class="dispute" data-dispute="dsp_abc">"#));
+            assert!(page.contains(r#"action="/back-office/disputes/dsp_abc/decision""#));
+            assert!(page.contains(r#"name="approve" value="yes""#));
+            assert!(page.contains(r#"name="approve" value="no""#));
+            assert!(page.contains(r#"name="reason""#));
+            assert!(page.contains(s.approve));
+            assert!(page.contains(&display_amount(Amount::from_micros(250_000), usd(), lang)));
+        }
+        view.can_decide = false;
+        let page = disputes_page(&view, Lang::En);
+        assert!(page.contains("It never loaded"));
+        for absent in ["<form class=\"decision", "name=\"approve\"", "/decision"] {
+            assert!(!page.contains(absent), "{absent} in {page}");
+        }
+        view.rows = &[];
+        let page = disputes_page(&view, Lang::Ja);
+        assert_element(&page, "p", "disputes-empty", &[]);
+        assert_no_element(&page, "disputes");
+    }
+
+    #[test]
+    fn notices_and_errors_come_from_fixed_codes() {
+        for notice in Notice::ALL {
+            assert_eq!(Notice::from_code(notice.code()), Some(notice));
+        }
+        assert_eq!(Notice::from_code("<script>"), None);
+        let mut frame = desk(Section::Disputes);
+        frame.notice = Some(Notice::DisputeApproved);
+        frame.error = Some(FormError::ReasonInvalid);
+        let view = DisputesView {
+            desk: frame,
+            rows: &[],
+            can_decide: true,
+            next_href: Some("/back-office/disputes?cursor=x"),
+        };
+        for lang in Lang::ALL {
+            let s = lang.back_office();
+            let page = disputes_page(&view, lang);
+            assert_element(&page, "p", "notice", &[r#"data-code="dispute_approved""#]);
+            assert_eq!(element_text(&page, "p", "notice"), s.dispute_approved);
+            assert_eq!(element_text(&page, "p", "form-error"), s.reason_invalid);
+            assert_element(&page, "a", "next", &[]);
+        }
+    }
+
+    #[test]
+    fn the_group_form_offers_only_the_functions_given() {
+        let view = GroupsView {
+            desk: desk(Section::SecurityGroups),
+            groups: vec![GroupRow {
+                id: "sg_1",
+                name: HOSTILE,
+                functions: vec!["disputes.read", "audit.read"],
+                created_at: "2026-03-10T00:00:00Z",
+            }],
+            create: Some(CreateGroup {
+                action: "/back-office/security-groups",
+                functions: vec!["disputes.read"],
+                name: None,
+                checked: vec!["disputes.read"],
+            }),
+        };
+        let page = groups_page(&view, Lang::PtBr);
+        assert!(!page.contains("<script>"), "{page}");
+        assert_element(&page, "form", "create-group", &[r#"method="post""#]);
+        assert!(page.contains(r#"name="function" value="disputes.read" checked"#));
+        assert!(!page.contains(r#"name="function" value="audit.read""#));
+        let mut read_only = view.clone();
+        read_only.create = None;
+        assert_no_element(&groups_page(&read_only, Lang::En), "create-group");
+    }
+
+    #[test]
+    fn the_audit_page_keeps_its_filter_and_escapes_what_was_called() {
+        let rows = [AuditRow {
+            position: 7,
+            at: "2026-03-10T00:00:00Z",
+            actor: "op_0000000000000001",
+            function: "disputes.decide",
+            method: "POST",
+            target: HOSTILE,
+            change: r#"{"approve":"yes"}"#,
+            status: None,
+        }];
+        let view = AuditView {
+            desk: desk(Section::Audit),
+            action: "/back-office/audit",
+            lang_field: Some("ja"),
+            actor: "op_0000000000000001",
+            function: Some("disputes.decide"),
+            functions: &["audit.read", "disputes.decide"],
+            rows: &rows,
+            next_href: None,
+        };
+        let page = audit_page(&view, Lang::Ja);
+        assert!(!page.contains("<script>"), "{page}");
+        assert!(page.contains(r#"<option value="disputes.decide" selected>"#));
+        assert!(page.contains(r#"<input type="hidden" name="lang" value="ja">"#));
+        assert_element(&page, "input", "actor", &[r#"value="op_0000000000000001""#]);
+        assert!(page.contains(Lang::Ja.back_office().outcome_unknown));
+        assert!(page.contains(r#"data-position="7""#));
+    }
+
+    #[test]
+    fn vendors_have_an_approval_form_only_while_pending() {
+        let rows = [
+            VendorRow {
+                id: "ven_1",
+                name: "Pending News",
+                currency: "USD",
+                status: VendorStatus::Pending,
+                action: "/back-office/vendors/ven_1/approval",
+            },
+            VendorRow {
+                id: "ven_2",
+                name: "Approved News",
+                currency: "USD",
+                status: VendorStatus::Approved,
+                action: "/back-office/vendors/ven_2/approval",
+            },
+        ];
+        let mut view = VendorsView {
+            desk: desk(Section::Vendors),
+            rows: &rows,
+            can_approve: true,
+        };
+        let page = vendors_page(&view, Lang::En);
+        assert!(page.contains(r#"action="/back-office/vendors/ven_1/approval""#));
+        assert!(!page.contains(r#"action="/back-office/vendors/ven_2/approval""#));
+        assert!(page.contains(r#"data-status="approved""#));
+        view.can_approve = false;
+        assert!(!vendors_page(&view, Lang::En).contains("/approval"));
+    }
+
+    #[test]
+    fn error_page_has_a_code_and_text_for_each_language() {
+        for lang in Lang::ALL {
+            let s = lang.back_office();
+            for code in [
+                "csrf_failed",
+                "function_not_granted",
+                "dispute_decided_already",
+                "too_many_attempts",
+            ] {
+                let view = ErrorView {
+                    code,
+                    home_href: "/back-office",
+                };
+                let page = error_page(&view, lang);
+                assert_document(&page, lang);
+                let problem = s.problems.get(code).unwrap();
+                assert!(page.contains(problem.title), "{code}");
+                assert_element(&page, "main", "error", &[&format!(r#"data-code="{code}""#)]);
+                assert_element(&page, "a", "home", &[r#"href="/back-office""#]);
+            }
+            let view = ErrorView {
+                code: HOSTILE,
+                home_href: "/back-office",
+            };
+            let page = error_page(&view, lang);
+            assert!(page.contains(s.problem_generic_title));
+            assert!(!page.contains("<script>"));
+        }
+    }
+
+    #[test]
+    fn times_are_shown_to_the_minute_and_kept_exact() {
+        let shown = when("2026-03-10T09:30:15.250Z").into_string();
+        assert_eq!(
+            shown,
+            r#"<time datetime="2026-03-10T09:30:15.250Z">2026-03-10 09:30 UTC</time>"#
+        );
+        assert!(when("invalid").into_string().contains(">invalid<"));
+    }
+
+    #[test]
+    fn translations_are_present() {
+        for other in [Lang::Ja, Lang::PtBr] {
+            let s = other.back_office();
+            let en = Lang::En.back_office();
+            assert_ne!(s.sign_in_heading, en.sign_in_heading);
+            assert_ne!(s.disputes_intro, en.disputes_intro);
+            assert_ne!(s.approve, en.approve);
+            assert_ne!(s.groups_intro, en.groups_intro);
+            assert_ne!(s.audit_intro, en.audit_intro);
+            assert_ne!(s.vendors_intro, en.vendors_intro);
+            assert_ne!(
+                s.problems.csrf_failed.detail,
+                en.problems.csrf_failed.detail
+            );
+            assert!((s.signed_in_as)("a@b.example").contains("a@b.example"));
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! The back office in English. Every field of [`BackOfficeStrings`] must be filled, so a
+//! sentence added to the struct cannot be forgotten here. Depends on nothing but `i18n`.
+
+use crate::web::i18n::{BackOfficeProblems, BackOfficeStrings, Problem};
+
+/// English.
+pub const BACK_OFFICE_EN: BackOfficeStrings = BackOfficeStrings {
+    footer: "farthing back office · for MSP staff only",
+    menu: "Back-office pages",
+    signed_in_as: |email| format!("Signed in as {email}"),
+    signed_in_with_admin_key: "Signed in with the admin key",
+    sign_out: "Sign out",
+
+    sign_in_heading: "Operator sign-in",
+    sign_in_intro: "For MSP staff. Everything you do here is recorded in the audit log.",
+    email: "Email",
+    password: "Password",
+    sign_in: "Sign in",
+    wrong_credentials: "That email and password do not match an operator. Please try again.",
+    missing_credentials: "Enter your email and password.",
+
+    home: "Home",
+    home_intro: "Choose a task. You see only the pages your security groups grant.",
+    home_nothing: "Your security groups grant no page here yet. Ask an administrator.",
+    disputes: "Disputes",
+    disputes_task: "Decide the disputes that wait for an operator.",
+    security_groups: "Security groups",
+    security_groups_task: "See the groups and create one from functions you hold.",
+    audit: "Audit log",
+    audit_task: "Read every back-office call: who, which function, what, and how it ended.",
+    vendors: "Vendors",
+    vendors_task: "See the vendors and approve those that registered themselves.",
+
+    disputes_heading: "Disputes waiting for a decision",
+    disputes_intro: "Oldest first. Approving refunds the member and reverses the sale; \
+                     rejecting keeps the sale. The member sees your reason.",
+    disputes_empty: "No dispute is waiting.",
+    filed: "Filed",
+    amount: "Amount",
+    vendor: "Vendor",
+    member_reason: "Member's reason",
+    decision: "Decision",
+    your_reason: "Your reason",
+    approve: "Approve",
+    reject: "Reject",
+    reason_invalid: "Write a reason for your decision, at most 256 bytes long.",
+    dispute_approved: "The dispute is approved and the member refunded.",
+    dispute_rejected: "The dispute is rejected.",
+    next_page: "Next page",
+
+    groups_heading: "Security groups",
+    groups_intro: "A group grants a set of functions. You can create a group only from \
+                   functions you hold yourself.",
+    groups_empty: "There is no group yet.",
+    name: "Name",
+    functions: "Functions",
+    created: "Created",
+    create_group_heading: "Create a group",
+    functions_legend: "Functions it grants",
+    create_group: "Create group",
+    name_invalid: "Give the group a name, at most 256 bytes long.",
+    group_created: "The group is created.",
+
+    audit_heading: "Audit log",
+    audit_intro: "Every back-office call, oldest first: who made it, the function, the call, \
+                  what it changed and how it ended.",
+    actor: "Who",
+    actor_hint: "admin_key or an operator id (op_…)",
+    function: "Function",
+    any_function: "Any function",
+    filter: "Filter",
+    at: "When",
+    call: "Call",
+    change: "Change",
+    outcome: "Outcome",
+    outcome_unknown: "unknown",
+    audit_empty: "No entry matches.",
+    actor_invalid: "Who is admin_key or an operator id: op_ and 16 hex digits.",
+
+    vendors_heading: "Vendors",
+    vendors_intro: "A vendor that registered itself can sell only once an operator approves it.",
+    vendors_empty: "There is no vendor yet.",
+    id: "Id",
+    currency: "Currency",
+    status: "Status",
+    status_pending: "Pending",
+    status_approved: "Approved",
+    status_rejected: "Rejected",
+    fee_ppm: "Fee, ppm",
+    fee_invalid: "To approve a vendor, give the MSP's fee in parts per million, from 0 to \
+                  1000000 (50000 is 5%).",
+    vendor_approved: "The vendor is approved.",
+    vendor_rejected: "The vendor is rejected.",
+
+    problem_code: "Code",
+    problem_generic_title: "This did not work",
+    problem_generic_detail: "The request was refused or could not be completed. The code \
+                             below says why.",
+    back_to_home: "Back to the back office",
+    problems: BackOfficeProblems {
+        csrf_failed: Problem {
+            title: "This form has expired",
+            detail: "The form was not accepted: it was open too long or came from another \
+                     page. Reload the page and try again. Nothing was changed.",
+        },
+        function_not_granted: Problem {
+            title: "Not granted",
+            detail: "Your security groups do not grant this page or this action. Nothing \
+                     was changed.",
+        },
+        too_many_attempts: Problem {
+            title: "Too many attempts",
+            detail: "There were too many failed sign-ins. Wait a few minutes, then try again.",
+        },
+        not_found: Problem {
+            title: "Not found",
+            detail: "The page, or the record the form names, does not exist.",
+        },
+        decided_already: Problem {
+            title: "Decided already",
+            detail: "Someone decided this before you. Reload the page to see where it stands.",
+        },
+        unavailable: Problem {
+            title: "Temporarily unavailable",
+            detail: "The service could not decide right now. Nothing was changed; try again \
+                     in a moment.",
+        },
+    },
+};

@@ -1,0 +1,768 @@
+//! The operators' back-office pages (issue 13): an operator signs in on a page, decides the
+//! disputes queue, approves a vendor that registered itself, and sees only what their groups
+//! grant; a function not granted is neither shown nor callable. Browser flows drive headless
+//! Chromium through `browser_support` (a missing browser fails the test, never skips it); the
+//! rest speaks plain HTTP with its own cookie jar: the CSRF check, the redirect to sign in,
+//! the security headers, the languages and the shared sign-in throttle.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+mod browser_support;
+mod common;
+
+use std::collections::BTreeMap;
+
+use browser_support::{Browser, run};
+use common::{Member, TestServer};
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "correct horse battery";
+const DISPUTE_REASON: &str = "It never loaded";
+
+// ---------------------------------------------------------------------------------------------
+// Set-up through the API
+
+/// Creates a security group of `functions` with the admin key; answers its id.
+fn group(server: &TestServer, name: &str, functions: &[&str]) -> String {
+    let created = server.post(
+        "/admin/v1/security-groups",
+        Some(&server.admin_key),
+        &json!({"name": name, "functions": functions}),
+    );
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    created.body["security_group_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Creates an operator in a new group of `functions`; answers the operator's id.
+fn operator(server: &TestServer, email: &str, functions: &[&str]) -> String {
+    let group = group(server, &format!("Group of {email}"), functions);
+    let created = server.post(
+        "/admin/v1/operators",
+        Some(&server.admin_key),
+        &json!({"email": email, "password": PASSWORD, "security_group_ids": [group]}),
+    );
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    created.body["operator_id"].as_str().unwrap().to_owned()
+}
+
+/// A member who bought an article for $0.25 (of $5.00) and disputed it; no dispute rules are
+/// set for USD, so it waits for an operator. Answers the member and the dispute's id, once the
+/// queue shows it (vendors fold disputes a moment after the member's account).
+fn pending_dispute(server: &TestServer, email: &str) -> (Member, String) {
+    let vendor = server.vendor("news.example");
+    let member = server.member(email, "UTC", "5.00");
+    let buyer = server.buyer_token(&member.session, &vendor);
+    let bought = server.authorize(&vendor, &buyer, "0.25", "/articles/coins");
+    assert_eq!(bought.status, 200, "{:?}", bought.body);
+    let filed = server.post(
+        "/v1/members/me/disputes",
+        Some(&member.session),
+        &json!({"authorization_id": bought.body["authorization_id"], "reason": DISPUTE_REASON}),
+    );
+    assert_eq!(filed.status, 201, "{:?}", filed.body);
+    assert_eq!(filed.body["status"], "pending");
+    let id = filed.body["dispute_id"].as_str().unwrap().to_owned();
+    wait_for_queue(server, &id);
+    (member, id)
+}
+
+fn wait_for_queue(server: &TestServer, id: &str) {
+    for _ in 0..200 {
+        let queue = server.get("/admin/v1/disputes?status=pending", Some(&server.admin_key));
+        assert_eq!(queue.status, 200, "{:?}", queue.body);
+        if queue.body["disputes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|dispute| dispute["dispute_id"] == id)
+        {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("the queue never showed {id}");
+}
+
+/// The member's dispute `id` as they see it.
+fn member_dispute(server: &TestServer, member: &Member, id: &str) -> Value {
+    let mine = server.get("/v1/members/me/disputes", Some(&member.session));
+    assert_eq!(mine.status, 200, "{:?}", mine.body);
+    mine.body["disputes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|dispute| dispute["dispute_id"] == id)
+        .cloned()
+        .unwrap()
+}
+
+// ---------------------------------------------------------------------------------------------
+// In the browser
+
+/// Signs `email` in on the sign-in page and waits for the home page's menu.
+async fn sign_in(browser: &Browser, server: &TestServer, email: &str) {
+    browser
+        .goto(&format!("{}/back-office/login", server.base))
+        .await;
+    browser.fill("input#email", email).await;
+    browser.fill("input#password", PASSWORD).await;
+    browser.click("button#sign-in").await;
+    browser.wait_for("nav#nav").await;
+    assert!(browser.text("#who").await.contains(email));
+}
+
+/// The selector of the queue's row of dispute `id`.
+fn dispute_row(id: &str) -> String {
+    format!("tr[data-dispute='{id}']")
+}
+
+#[test]
+fn an_operator_approves_a_dispute_and_the_member_is_refunded() {
+    let server = TestServer::start();
+    let (member, id) = pending_dispute(&server, "reader@example.com");
+    assert_eq!(server.balance(&member), "4.75");
+    operator(
+        &server,
+        "clerk@msp.example",
+        &["back_office.read", "disputes.read", "disputes.decide"],
+    );
+    run(async {
+        let browser = Browser::new().await;
+        sign_in(&browser, &server, "clerk@msp.example").await;
+        browser.click("a#nav-disputes").await;
+        let row = dispute_row(&id);
+        browser.wait_for(&row).await;
+        assert_eq!(browser.text(&format!("{row} td.amount")).await, "$0.25");
+        assert_eq!(
+            browser.text(&format!("{row} td.seller")).await,
+            "Daily News"
+        );
+        assert_eq!(
+            browser.text(&format!("{row} td.reason")).await,
+            DISPUTE_REASON
+        );
+        assert!(browser.exists(&format!("{row} button.reject")).await);
+        browser.screenshot("back-office-disputes").await;
+
+        browser
+            .fill(
+                &format!("{row} input[name='reason']"),
+                "Checked the access log",
+            )
+            .await;
+        browser.click(&format!("{row} button.approve")).await;
+        browser
+            .wait_for("p#notice[data-code='dispute_approved']")
+            .await;
+        assert!(!browser.exists(&row).await, "decided: gone from the queue");
+        assert!(browser.exists("p#disputes-empty").await);
+        browser.close().await;
+    });
+    let decided = member_dispute(&server, &member, &id);
+    assert_eq!(decided["status"], "approved");
+    assert_eq!(decided["decision_reason"], "Checked the access log");
+    assert_eq!(server.balance(&member), "5.00", "refunded");
+    server.totals_conserved();
+    // The decision is in the audit trail with what it changed, without the CSRF token.
+    let trail = server.get(
+        "/admin/v1/audit?function=disputes.decide",
+        Some(&server.admin_key),
+    );
+    let entries = trail.body["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{:?}", trail.body);
+    assert_eq!(entries[0]["status"], 303);
+    let change: Value = serde_json::from_str(entries[0]["change"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        change,
+        json!({"approve": "yes", "reason": "Checked the access log"})
+    );
+}
+
+#[test]
+fn an_operator_approves_a_vendor_that_registered_itself() {
+    let server = TestServer::start();
+    let registered = server.post(
+        "/v1/vendor-registrations",
+        None,
+        &json!({"name": "Corner Shop", "currency": "USD", "content_domains": ["shop.example"]}),
+    );
+    assert_eq!(registered.status, 201, "{:?}", registered.body);
+    let vendor = registered.body["vendor_id"].as_str().unwrap().to_owned();
+    let key = registered.body["api_key"].as_str().unwrap().to_owned();
+    let waiting = server.get("/v1/vendors/me/summary", Some(&key));
+    assert_eq!(
+        (waiting.status, waiting.code()),
+        (403, "vendor_not_approved")
+    );
+    operator(
+        &server,
+        "vetting@msp.example",
+        &["back_office.read", "vendors.read", "vendors.approve"],
+    );
+    run(async {
+        let browser = Browser::new().await;
+        sign_in(&browser, &server, "vetting@msp.example").await;
+        browser.click("a#nav-vendors").await;
+        let row = format!("tr[data-vendor='{vendor}']");
+        browser
+            .wait_for(&format!("{row} td.status[data-status='pending']"))
+            .await;
+        assert_eq!(browser.text(&format!("{row} td.name")).await, "Corner Shop");
+        browser
+            .fill(
+                &format!("{row} input[name='reason']"),
+                "Checked the company",
+            )
+            .await;
+        browser
+            .fill(&format!("{row} input[name='fee_ppm']"), "50000")
+            .await;
+        browser.click(&format!("{row} button.approve")).await;
+        browser
+            .wait_for("p#notice[data-code='vendor_approved']")
+            .await;
+        browser
+            .wait_for(&format!("{row} td.status[data-status='approved']"))
+            .await;
+        assert!(
+            !browser.exists(&format!("{row} form")).await,
+            "decided once"
+        );
+        browser.close().await;
+    });
+    let approved = server.get("/admin/v1/vendors?status=approved", Some(&server.admin_key));
+    assert_eq!(approved.status, 200, "{:?}", approved.body);
+    assert!(
+        approved.body["vendors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|listed| listed["vendor_id"] == vendor.as_str()),
+        "{:?}",
+        approved.body
+    );
+    assert_eq!(server.get("/v1/vendors/me/summary", Some(&key)).status, 200);
+}
+
+#[test]
+fn a_group_without_decide_sees_the_queue_but_can_neither_see_nor_use_the_buttons() {
+    let server = TestServer::start();
+    let (member, id) = pending_dispute(&server, "watcher@example.com");
+    operator(
+        &server,
+        "reader@msp.example",
+        &["back_office.read", "disputes.read"],
+    );
+    run(async {
+        let browser = Browser::new().await;
+        sign_in(&browser, &server, "reader@msp.example").await;
+        // The menu shows only the pages the groups grant.
+        assert!(browser.exists("a#nav-home").await);
+        assert!(browser.exists("a#nav-disputes").await);
+        for absent in ["a#nav-security-groups", "a#nav-audit", "a#nav-vendors"] {
+            assert!(!browser.exists(absent).await, "{absent}");
+        }
+        browser.click("a#nav-disputes").await;
+        let row = dispute_row(&id);
+        browser.wait_for(&row).await;
+        for absent in [
+            "form.decision",
+            "button.approve",
+            "button.reject",
+            "input[name='reason']",
+        ] {
+            assert!(!browser.exists(absent).await, "{absent} is shown");
+        }
+        // Posting the decision anyway, with the browser's cookies and a valid CSRF token
+        // (the sign-out form carries one), is refused.
+        let csrf = browser.value("form#sign-out input[name='csrf']").await;
+        let cookies = browser
+            .client()
+            .get_all_cookies()
+            .await
+            .unwrap()
+            .iter()
+            .map(|cookie| format!("{}={}", cookie.name(), cookie.value()))
+            .collect::<Vec<_>>()
+            .join("; ");
+        assert!(cookies.contains("farthing_back_office="), "{cookies}");
+        let base = server.base.clone();
+        let id = id.clone();
+        let refused = tokio::task::spawn_blocking(move || {
+            let body = format!("approve=yes&reason=Sneaking+in&csrf={csrf}");
+            let path = format!("/back-office/disputes/{id}/decision");
+            Http::new(&base).send("POST", &path, &cookies, Some(&body))
+        })
+        .await
+        .unwrap();
+        assert_eq!(refused.status, 403, "{}", refused.body);
+        assert!(refused.body.contains(r#"data-code="function_not_granted""#));
+        // A page not granted, opened by its address: an error page, not the page.
+        browser
+            .goto(&format!("{}/back-office/audit", server.base))
+            .await;
+        browser
+            .wait_for("main#error[data-code='function_not_granted']")
+            .await;
+        assert!(!browser.exists("table#audit").await);
+        browser.close().await;
+    });
+    assert_eq!(member_dispute(&server, &member, &id)["status"], "pending");
+    assert_eq!(server.balance(&member), "4.75");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plain HTTP
+
+/// An answer, with its headers (every `Set-Cookie` kept) and its body as text.
+struct Page {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Page {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn set_cookies(&self) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// The value of the first hidden `csrf` field.
+    fn csrf(&self) -> String {
+        let marker = r#"name="csrf" value=""#;
+        let start = self.body.find(marker).expect("a csrf field") + marker.len();
+        let rest = &self.body[start..];
+        rest[..rest.find('"').unwrap()].to_owned()
+    }
+}
+
+/// A browser's way of speaking, without a browser: `Accept: text/html`, no redirects
+/// followed, a cookie jar.
+struct Http {
+    base: String,
+    agent: ureq::Agent,
+    jar: BTreeMap<String, String>,
+    extra: Vec<(String, String)>,
+}
+
+impl Http {
+    fn new(base: &str) -> Http {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .build()
+            .into();
+        Http {
+            base: base.to_owned(),
+            agent,
+            jar: BTreeMap::new(),
+            extra: Vec::new(),
+        }
+    }
+
+    /// One request with `cookies` as the `Cookie` header (a form body when given).
+    fn send(&self, method: &str, path: &str, cookies: &str, body: Option<&str>) -> Page {
+        let url = format!("{}{path}", self.base);
+        let mut builder = ureq::http::Request::builder()
+            .method(method)
+            .uri(&url)
+            .header("Accept", "text/html,application/xhtml+xml");
+        if !cookies.is_empty() {
+            builder = builder.header("Cookie", cookies);
+        }
+        for (name, value) in &self.extra {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        let response = match body {
+            Some(body) => self.agent.run(
+                builder
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .body(body.to_owned())
+                    .unwrap(),
+            ),
+            None => self.agent.run(builder.body(()).unwrap()),
+        };
+        let mut response = response.unwrap();
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+            .collect();
+        let body = response.body_mut().read_to_string().unwrap();
+        Page {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// A request with the jar's cookies; the answer's cookies go into the jar.
+    fn request(&mut self, method: &str, path: &str, body: Option<&str>) -> Page {
+        let cookies = self
+            .jar
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let page = self.send(method, path, &cookies, body);
+        for cookie in page.set_cookies() {
+            let pair = cookie.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            if cookie.contains("Max-Age=0") {
+                self.jar.remove(name);
+            } else {
+                self.jar.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        page
+    }
+
+    fn get(&mut self, path: &str) -> Page {
+        self.request("GET", path, None)
+    }
+
+    fn post(&mut self, path: &str, body: &str) -> Page {
+        self.request("POST", path, Some(body))
+    }
+
+    /// Signs in through the page; answers the home page's redirect.
+    fn sign_in(&mut self, email: &str) -> Page {
+        let form = self.get("/back-office/login");
+        assert_eq!(form.status, 200, "{}", form.body);
+        let body = format!(
+            "email={}&password={}&csrf={}",
+            urlencode(email),
+            urlencode(PASSWORD),
+            form.csrf()
+        );
+        self.post("/back-office/login", &body)
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+#[test]
+fn a_request_without_an_operators_session_is_sent_to_sign_in() {
+    let server = TestServer::start();
+    let member = server.member("someone@example.com", "UTC", "0");
+    let http = Http::new(&server.base);
+    let admin_key = format!("farthing_back_office={}", server.admin_key);
+    let member_session = format!("farthing_back_office={}", member.session);
+    let cases = [
+        ("", "no cookie"),
+        ("farthing_back_office=garbage", "a token nobody sealed"),
+        (
+            admin_key.as_str(),
+            "the admin key is never read from a cookie",
+        ),
+        (
+            member_session.as_str(),
+            "a member's session is no operator's",
+        ),
+    ];
+    for (cookies, why) in cases {
+        for (method, path) in [
+            ("GET", "/back-office"),
+            ("GET", "/back-office/disputes"),
+            ("POST", "/back-office/security-groups"),
+        ] {
+            let body = (method == "POST").then_some("name=x");
+            let page = http.send(method, path, cookies, body);
+            assert_eq!(page.status, 303, "{method} {path}: {why}");
+            assert_eq!(page.header("location"), Some("/back-office/login"), "{why}");
+            // A stale cookie is cleared on the way.
+            let cleared = page
+                .set_cookies()
+                .iter()
+                .any(|c| c.starts_with("farthing_back_office=;") && c.contains("Max-Age=0"));
+            assert_eq!(cleared, !cookies.is_empty(), "{why}");
+        }
+    }
+    // The reader's language choice goes along.
+    let page = http.send("GET", "/back-office/audit?lang=ja", "", None);
+    assert_eq!(page.header("location"), Some("/back-office/login?lang=ja"));
+    // A script (no text/html in Accept) gets the API's problem instead.
+    let script = server.get("/back-office/disputes", None);
+    assert_eq!((script.status, script.code()), (401, "unauthenticated"));
+    // An operator's session works as a bearer too, and then as the cookie.
+    operator(&server, "ops@msp.example", &["back_office.read"]);
+    let token = server.post(
+        "/admin/v1/sessions",
+        None,
+        &json!({"email": "ops@msp.example", "password": PASSWORD}),
+    );
+    let token = token.body["session_token"].as_str().unwrap();
+    let home = http.send(
+        "GET",
+        "/back-office",
+        &format!("farthing_back_office={token}"),
+        None,
+    );
+    assert_eq!(home.status, 200, "{}", home.body);
+    assert!(home.body.contains("ops@msp.example"));
+    // ... but the cookie opens no JSON route: those take a bearer alone.
+    let api = http.send(
+        "GET",
+        "/admin/v1/security-groups",
+        &format!("farthing_back_office={token}"),
+        None,
+    );
+    assert_eq!(api.status, 401);
+}
+
+#[test]
+fn a_form_without_its_csrf_token_is_refused() {
+    let server = TestServer::start();
+    let (member, id) = pending_dispute(&server, "csrf@example.com");
+    operator(
+        &server,
+        "clerk@msp.example",
+        &["back_office.read", "disputes.read", "disputes.decide"],
+    );
+    let mut http = Http::new(&server.base);
+    // The sign-in form itself: without the token, or without the CSRF cookie it is made from.
+    let form = http.get("/back-office/login");
+    let token = form.csrf();
+    let bare = format!("email=clerk%40msp.example&password={}", urlencode(PASSWORD));
+    let refused = http.post("/back-office/login", &bare);
+    assert_eq!(refused.status, 403);
+    assert!(refused.body.contains(r#"data-code="csrf_failed""#));
+    let cookieless = http.send(
+        "POST",
+        "/back-office/login",
+        "",
+        Some(&format!("{bare}&csrf={token}")),
+    );
+    assert_eq!(cookieless.status, 403);
+    assert!(!http.jar.contains_key("farthing_back_office"));
+
+    // Signed in: the cookie is HttpOnly, Strict, scoped to the back office, for the TTL.
+    let signed_in = http.sign_in("clerk@msp.example");
+    assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+    assert_eq!(signed_in.header("location"), Some("/back-office"));
+    let cookie = signed_in
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with("farthing_back_office="))
+        .unwrap()
+        .to_owned();
+    for attribute in [
+        "; Path=/back-office",
+        "; HttpOnly",
+        "; SameSite=Strict",
+        "; Max-Age=28800",
+    ] {
+        assert!(cookie.contains(attribute), "{attribute} in {cookie}");
+    }
+
+    // A decision without the token, with another browser's token, or with the cookie's raw
+    // value is refused and changes nothing.
+    let queue = http.get("/back-office/disputes");
+    assert_eq!(queue.status, 200, "{}", queue.body);
+    let token = queue.csrf();
+    let csrf_id = http.jar["farthing_csrf"].clone();
+    let decision = format!("/back-office/disputes/{id}/decision");
+    let other_browser = Http::new(&server.base).send("GET", "/back-office/login", "", None);
+    for body in [
+        "approve=yes&reason=Forged".to_owned(),
+        format!("approve=yes&reason=Forged&csrf={}", other_browser.csrf()),
+        format!("approve=yes&reason=Forged&csrf={csrf_id}"),
+    ] {
+        let refused = http.post(&decision, &body);
+        assert_eq!(refused.status, 403, "{body}");
+        assert!(
+            refused.body.contains(r#"data-code="csrf_failed""#),
+            "{body}"
+        );
+    }
+    assert_eq!(member_dispute(&server, &member, &id)["status"], "pending");
+    // Sign-out checks it too.
+    assert_eq!(http.post("/back-office/logout", "").status, 403);
+
+    // One step away: the page's own token decides it.
+    let empty_reason = http.post(&decision, &format!("approve=no&reason=+&csrf={token}"));
+    assert_eq!(empty_reason.status, 400);
+    assert!(empty_reason.body.contains(r#"id="form-error""#));
+    let decided = http.post(
+        &decision,
+        &format!("approve=no&reason=Read+it&csrf={token}"),
+    );
+    assert_eq!(decided.status, 303, "{}", decided.body);
+    assert_eq!(
+        decided.header("location"),
+        Some("/back-office/disputes?done=dispute_rejected")
+    );
+    assert_eq!(member_dispute(&server, &member, &id)["status"], "rejected");
+    let again = http.post(&decision, &format!("approve=yes&reason=Again&csrf={token}"));
+    assert_eq!(again.status, 409);
+    assert!(
+        again
+            .body
+            .contains(r#"data-code="dispute_decided_already""#)
+    );
+
+    // Signing out clears the cookie; the pages then ask to sign in.
+    let out = http.post("/back-office/logout", &format!("csrf={token}"));
+    assert_eq!(out.status, 303);
+    assert!(!http.jar.contains_key("farthing_back_office"));
+    assert_eq!(http.get("/back-office/disputes").status, 303);
+}
+
+#[test]
+fn every_page_carries_the_security_headers() {
+    let server = TestServer::start();
+    operator(
+        &server,
+        "all@msp.example",
+        &[
+            "back_office.read",
+            "disputes.read",
+            "security_groups.read",
+            "security_groups.create",
+            "audit.read",
+            "vendors.read",
+        ],
+    );
+    let mut http = Http::new(&server.base);
+    let signed_in = http.sign_in("all@msp.example");
+    assert_eq!(signed_in.status, 303);
+    let mut checked = 0;
+    for path in [
+        "/back-office/login",
+        "/back-office",
+        "/back-office/disputes",
+        "/back-office/security-groups",
+        "/back-office/audit",
+        "/back-office/vendors",
+        "/back-office/nothing-here",
+        "/back-office/audit?actor=nobody",
+    ] {
+        let page = http.get(path);
+        assert!(
+            [200, 400, 404].contains(&page.status),
+            "{path}: {}",
+            page.status
+        );
+        let csp = page.header("content-security-policy").unwrap_or("");
+        for directive in [
+            "default-src 'none'",
+            "script-src 'none'",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+            "style-src 'sha256-",
+        ] {
+            assert!(csp.contains(directive), "{path}: {directive} in {csp}");
+        }
+        for (name, value) in [
+            ("content-type", "text/html; charset=utf-8"),
+            ("x-frame-options", "DENY"),
+            ("x-content-type-options", "nosniff"),
+            ("referrer-policy", "no-referrer"),
+            ("cache-control", "no-store"),
+        ] {
+            assert_eq!(page.header(name), Some(value), "{path}");
+        }
+        assert!(page.body.starts_with("<!DOCTYPE html>"), "{path}");
+        checked += 1;
+    }
+    assert_eq!(checked, 8);
+    // A malformed actor is the filter again with its error; no list.
+    let page = http.get("/back-office/audit?actor=nobody");
+    assert_eq!(page.status, 400);
+    assert!(page.body.contains(r#"id="form-error""#));
+    // The group form offers exactly the functions held, and creates from them.
+    let groups = http.get("/back-office/security-groups");
+    assert!(groups.body.contains(r#"value="audit.read""#));
+    assert!(!groups.body.contains(r#"value="disputes.decide""#));
+    let token = groups.csrf();
+    let created = http.post(
+        "/back-office/security-groups",
+        &format!("name=Readers&function=audit.read&function=disputes.read&csrf={token}"),
+    );
+    assert_eq!(created.status, 303, "{}", created.body);
+    let forged = http.post(
+        "/back-office/security-groups",
+        &format!("name=Deciders&function=disputes.decide&csrf={token}"),
+    );
+    assert_eq!(forged.status, 403);
+    assert!(forged.body.contains(r#"data-code="function_not_held""#));
+    let listed = server.get("/admin/v1/security-groups", Some(&server.admin_key));
+    let readers = listed.body["security_groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|group| group["name"] == "Readers")
+        .cloned()
+        .unwrap();
+    assert_eq!(readers["functions"], json!(["audit.read", "disputes.read"]));
+}
+
+#[test]
+fn the_pages_speak_the_readers_language() {
+    let server = TestServer::start();
+    for (accept, lang, heading) in [
+        ("ja,en;q=0.5", "ja", "担当者ログイン"),
+        ("pt-BR,pt;q=0.9", "pt-BR", "Entrada de operador"),
+        ("de", "en", "Operator sign-in"),
+    ] {
+        let mut http = Http::new(&server.base);
+        http.extra
+            .push(("Accept-Language".to_owned(), accept.to_owned()));
+        let page = http.get("/back-office/login");
+        assert!(
+            page.body.contains(&format!(r#"<html lang="{lang}">"#)),
+            "{accept}"
+        );
+        assert!(page.body.contains(heading), "{accept}");
+    }
+    let page = Http::new(&server.base).get("/back-office/login?lang=ja");
+    assert!(page.body.contains(r#"action="/back-office/login?lang=ja""#));
+}
+
+#[test]
+fn the_page_and_the_api_share_one_sign_in_throttle() {
+    let server = TestServer::start();
+    operator(&server, "guessed@msp.example", &["back_office.read"]);
+    let mut http = Http::new(&server.base);
+    let form = http.get("/back-office/login");
+    let token = form.csrf();
+    for _ in 0..10 {
+        let wrong = http.post(
+            "/back-office/login",
+            &format!("email=guessed%40msp.example&password=wrong+password&csrf={token}"),
+        );
+        assert_eq!(wrong.status, 401);
+        assert!(wrong.body.contains(r#"id="login-error""#));
+    }
+    let api = server.post(
+        "/admin/v1/sessions",
+        None,
+        &json!({"email": "guessed@msp.example", "password": PASSWORD}),
+    );
+    assert_eq!((api.status, api.code()), (429, "too_many_attempts"));
+    let page = http.post(
+        "/back-office/login",
+        &format!(
+            "email=guessed%40msp.example&password={}&csrf={token}",
+            urlencode(PASSWORD)
+        ),
+    );
+    assert_eq!(page.status, 429);
+    assert!(page.body.contains(r#"data-code="too_many_attempts""#));
+    assert!(page.header("retry-after").is_some());
+}
