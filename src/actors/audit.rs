@@ -45,16 +45,25 @@ pub struct AuditActor {
     position: u64,
     journal: Arc<dyn Journal>,
     clock: Arc<dyn Clock>,
+    /// Calls waiting in its mailbox at most (`actors.mailbox_messages_max`): a back-office
+    /// call beyond it is refused (503) rather than queued without bound.
+    mailbox_messages_max: usize,
 }
 
 impl AuditActor {
     /// A writer continuing after `position` entries.
     #[must_use]
-    pub fn new(position: u64, journal: Arc<dyn Journal>, clock: Arc<dyn Clock>) -> AuditActor {
+    pub fn new(
+        position: u64,
+        journal: Arc<dyn Journal>,
+        clock: Arc<dyn Clock>,
+        mailbox_messages_max: usize,
+    ) -> AuditActor {
         AuditActor {
             position,
             journal,
             clock,
+            mailbox_messages_max,
         }
     }
 
@@ -79,6 +88,10 @@ impl AuditActor {
 
 impl Actor for AuditActor {
     type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.set_mailbox_capacity(self.mailbox_messages_max);
+    }
 }
 
 impl Handler<AuditCallMessage> for AuditActor {

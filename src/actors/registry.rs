@@ -184,8 +184,9 @@ impl Registry {
     pub fn start_audit(&self, position: u64) {
         let journal = Arc::clone(&self.env.journal);
         let clock = self.env.clock.clone();
+        let mailbox_messages_max = self.limits.mailbox_messages_max;
         let addr = AuditActor::start_in_arbiter(self.shards.for_id(0), move |_| {
-            AuditActor::new(position, journal, clock)
+            AuditActor::new(position, journal, clock, mailbox_messages_max)
         });
         let _ = self.audit.set(addr);
     }
