@@ -9,12 +9,14 @@ use actix::{Actor, Context, Handler, Message};
 
 use super::account::durable_wait;
 use super::gateway::{GatewayError, ask};
-use super::messages::{CommandError, ReplyTo};
+use super::messages::{CommandError, Fault, ReplyTo};
 use super::registry::Registry;
 use crate::clock::Clock;
 use crate::domain::audit::{AuditCall, AuditEvent};
 use crate::domain::event::Event;
 use crate::domain::ids::Owner;
+use crate::storage::audit_trail;
+pub use crate::storage::audit_trail::{AuditFilter, AuditRecord, AuditRecords};
 use crate::storage::port::{Append, Journal};
 
 /// Record a call of a back-office function; answers its position at once.
@@ -141,6 +143,18 @@ impl Registry {
     pub async fn audit_call(&self, call: AuditCall) -> Result<u64, GatewayError> {
         let addr = self.audit()?;
         ask(&addr, |reply| AuditCallMessage { call, reply }).await
+    }
+
+    /// A page of the audit trail, read from the journal on the blocking pool.
+    ///
+    /// # Errors
+    /// Faults (the journal cannot be read).
+    pub async fn read_audit(&self, filter: AuditFilter) -> Result<AuditRecords, GatewayError> {
+        let journal = Arc::clone(&self.env().journal);
+        tokio::task::spawn_blocking(move || audit_trail::read(journal.as_ref(), &filter))
+            .await
+            .map_err(|_| GatewayError::from(Fault::Stopped))?
+            .map_err(|error| GatewayError::from(Fault::from(error)))
     }
 
     /// Records how the call at `call` ended; answers once durable.

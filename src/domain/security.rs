@@ -32,6 +32,17 @@ pub enum Staff {
     Operator(OperatorId),
 }
 
+impl Staff {
+    /// How the audit trail and the pages name who acted: `admin_key` or the operator's id.
+    #[must_use]
+    pub fn name(self) -> String {
+        match self {
+            Staff::AdminKey => "admin_key".to_owned(),
+            Staff::Operator(id) => id.to_string(),
+        }
+    }
+}
+
 /// A named set of security functions.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecurityGroup {

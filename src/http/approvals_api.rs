@@ -63,7 +63,7 @@ impl HeldView {
             method: held.method.clone(),
             target: held.target.clone(),
             change: change_of(&held.body),
-            requested_by: staff_name(held.by),
+            requested_by: held.by.name(),
             requested_at: rfc3339(held.at),
             status: "pending".to_owned(),
         }
@@ -92,13 +92,6 @@ pub struct ApprovalRefused {
     pub approval_id: String,
     /// `refused`.
     pub status: String,
-}
-
-fn staff_name(staff: Staff) -> String {
-    match staff {
-        Staff::AdminKey => "admin_key".to_owned(),
-        Staff::Operator(id) => id.to_string(),
-    }
 }
 
 /// Holds a call of a four-eyes function instead of running it: `202` with its approval id.

@@ -1,8 +1,7 @@
 //! The back office's audit trail over HTTP: what an entry records of a call (secrets
-//! redacted), and `GET /admin/v1/audit`, which reads the trail from the journal. No route
-//! writes to it but the router's own recording of every back-office call.
-
-use std::collections::BTreeMap;
+//! redacted), and `GET /admin/v1/audit`, which reads the trail through the audit actor's
+//! registry (`storage::audit_trail` does the reading). No route writes to it but the router's
+//! own recording of every back-office call.
 
 use hyper::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -14,20 +13,12 @@ use super::error::{ApiError, Problem};
 use super::json::rfc3339;
 use super::router::json;
 use super::routes::{Call, Outcome};
-use crate::domain::audit::{AUDIT_CHANGE_BYTES_MAX, AuditCall, AuditEvent, cut};
-use crate::domain::event::Event;
-use crate::domain::ids::{OperatorId, Owner};
+use crate::actors::audit::AuditFilter;
+use crate::domain::audit::{AUDIT_CHANGE_BYTES_MAX, AuditCall, cut};
+use crate::domain::ids::OperatorId;
 use crate::domain::security::Staff;
 use crate::domain::time::Timestamp;
-use crate::storage::port::Journal;
 
-/// Entries one request reads at most, matching or not: a filter that matches little answers
-/// a short page and a cursor rather than reading the whole trail.
-const SCAN_MAX: u64 = 10_000;
-/// Entries read past a page to find the outcomes of its calls.
-const OUTCOME_LOOKAHEAD: u64 = 1_024;
-/// Entries read from the journal at a time.
-const CHUNK: usize = 256;
 /// Bytes of a target (path and query) kept at most.
 const TARGET_BYTES_MAX: usize = 512;
 /// Fields of a form body read at most (the security-group form has one per function).
@@ -167,24 +158,6 @@ pub struct AuditPage {
     pub next_cursor: Option<String>,
 }
 
-/// What a reader asks for.
-#[derive(Clone, Debug)]
-struct AuditQuery {
-    actor: Option<Staff>,
-    function: Option<String>,
-    from: Option<Timestamp>,
-    to: Option<Timestamp>,
-    cursor: Option<u64>,
-    limit: usize,
-}
-
-fn staff_name(staff: Staff) -> String {
-    match staff {
-        Staff::AdminKey => "admin_key".to_owned(),
-        Staff::Operator(id) => id.to_string(),
-    }
-}
-
 fn invalid(param: &'static str, detail: &str) -> ApiError {
     ApiError::InvalidField {
         param,
@@ -198,50 +171,36 @@ fn time(text: &str, param: &'static str) -> Result<Timestamp, ApiError> {
         .map_err(|_| invalid(param, "an RFC 3339 time such as 2026-12-31T23:59:59Z"))
 }
 
-impl AuditQuery {
-    fn parse(query: Option<&str>) -> Result<AuditQuery, ApiError> {
-        let mut parsed = AuditQuery {
-            actor: None,
-            function: None,
-            from: None,
-            to: None,
-            cursor: None,
-            limit: super::dto::PAGE_DEFAULT,
-        };
-        for (name, value) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
-            match name.as_ref() {
-                "actor" if value == "admin_key" => parsed.actor = Some(Staff::AdminKey),
-                "actor" => {
-                    let id: OperatorId = value
-                        .parse()
-                        .map_err(|_| invalid("actor", "admin_key or an operator id"))?;
-                    parsed.actor = Some(Staff::Operator(id));
-                }
-                "function" => parsed.function = Some(value.into_owned()),
-                "from" => parsed.from = Some(time(&value, "from")?),
-                "to" => parsed.to = Some(time(&value, "to")?),
-                "cursor" => {
-                    parsed.cursor = Some(
-                        value
-                            .parse()
-                            .map_err(|_| invalid("cursor", "a next_cursor of a previous page"))?,
-                    );
-                }
-                "limit" => {
-                    parsed.limit = super::dto::limit_field(&value)?;
-                }
-                _ => return Err(invalid("query", &format!("unknown parameter {name}"))),
+/// The one conversion of the query of `GET /admin/v1/audit` into a filter.
+fn parse_filter(query: Option<&str>) -> Result<AuditFilter, ApiError> {
+    let mut parsed = AuditFilter {
+        limit: super::dto::PAGE_DEFAULT,
+        ..AuditFilter::default()
+    };
+    for (name, value) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        match name.as_ref() {
+            "actor" if value == "admin_key" => parsed.actor = Some(Staff::AdminKey),
+            "actor" => {
+                let id: OperatorId = value
+                    .parse()
+                    .map_err(|_| invalid("actor", "admin_key or an operator id"))?;
+                parsed.actor = Some(Staff::Operator(id));
             }
+            "function" => parsed.function = Some(value.into_owned()),
+            "from" => parsed.from = Some(time(&value, "from")?),
+            "to" => parsed.to = Some(time(&value, "to")?),
+            "cursor" => {
+                parsed.cursor = Some(
+                    value
+                        .parse()
+                        .map_err(|_| invalid("cursor", "a next_cursor of a previous page"))?,
+                );
+            }
+            "limit" => parsed.limit = super::dto::limit_field(&value)?,
+            _ => return Err(invalid("query", &format!("unknown parameter {name}"))),
         }
-        Ok(parsed)
     }
-
-    fn matches(&self, call: &AuditCall) -> bool {
-        self.actor.is_none_or(|actor| call.by == actor)
-            && self.function.as_ref().is_none_or(|f| call.function == *f)
-            && self.from.is_none_or(|from| call.at >= from)
-            && self.to.is_none_or(|to| call.at < to)
-    }
+    Ok(parsed)
 }
 
 /// `GET /admin/v1/audit?actor=&function=&from=&to=&cursor=&limit=`: back-office calls,
@@ -271,109 +230,24 @@ pub async fn list_audit(app: &App, call: Call<'_>) -> Outcome {
 /// # Errors
 /// `InvalidField` naming a bad parameter; `StorageFailed` when the journal cannot be read.
 pub async fn audit_page(app: &App, query: Option<&str>) -> Result<AuditPage, ApiError> {
-    let query = AuditQuery::parse(query)?;
-    let journal = std::sync::Arc::clone(&app.registry.env().journal);
-    tokio::task::spawn_blocking(move || read_page(journal.as_ref(), &query))
-        .await
-        .map_err(|_| ApiError::StorageFailed)?
-        .map_err(|_| ApiError::StorageFailed)
-}
-
-/// The first position whose call is at or after `from`: entries are appended in time order
-/// (one writer, one clock), so a binary search finds it without reading the trail.
-fn first_at_or_after(journal: &dyn Journal, from: Timestamp) -> Result<u64, ApiError> {
-    let read = |position: u64| -> Result<Option<Timestamp>, ApiError> {
-        let found = journal
-            .read_owner(Owner::Audit, position, 1)
-            .map_err(|_| ApiError::StorageFailed)?;
-        Ok(found.first().map(|recorded| recorded.event.at()))
-    };
-    let mut low = 0_u64;
-    let mut high = crate::storage::recovery::stream_end(journal, Owner::Audit)
-        .map_err(|_| ApiError::StorageFailed)?;
-    while low < high {
-        let middle = low.saturating_add(high.saturating_sub(low) / 2);
-        match read(middle)? {
-            Some(at) if at < from => low = middle.saturating_add(1),
-            _ => high = middle,
-        }
-    }
-    Ok(low)
-}
-
-fn read_page(journal: &dyn Journal, query: &AuditQuery) -> Result<AuditPage, ApiError> {
-    let start = match (query.cursor, query.from) {
-        (Some(cursor), _) => cursor,
-        (None, Some(from)) => first_at_or_after(journal, from)?,
-        (None, None) => 0,
-    };
-    let mut position = start;
-    let mut calls: Vec<(u64, AuditCall)> = Vec::new();
-    let mut outcomes: BTreeMap<u64, u16> = BTreeMap::new();
-    let mut at_end = false;
-    'scan: while position.saturating_sub(start) < SCAN_MAX {
-        let chunk = journal
-            .read_owner(Owner::Audit, position, CHUNK)
-            .map_err(|_| ApiError::StorageFailed)?;
-        if chunk.is_empty() {
-            at_end = true;
-            break;
-        }
-        for recorded in chunk {
-            position = recorded.position.saturating_add(1);
-            let Event::Audit(entry) = recorded.event.as_ref() else {
-                continue;
-            };
-            match entry.as_ref() {
-                AuditEvent::Called(call) if query.matches(call) => {
-                    calls.push((recorded.position, (**call).clone()));
-                    if calls.len() == query.limit {
-                        break 'scan;
-                    }
-                }
-                AuditEvent::Called(_) => {}
-                AuditEvent::Answered { call, status, .. } => {
-                    outcomes.insert(*call, *status);
-                }
-            }
-        }
-    }
-    // Outcomes come after their calls: read a little further for those of this page.
-    let mut ahead = position;
-    while calls.iter().any(|(at, _)| !outcomes.contains_key(at))
-        && ahead.saturating_sub(position) < OUTCOME_LOOKAHEAD
-    {
-        let chunk = journal
-            .read_owner(Owner::Audit, ahead, CHUNK)
-            .map_err(|_| ApiError::StorageFailed)?;
-        if chunk.is_empty() {
-            break;
-        }
-        for recorded in chunk {
-            ahead = recorded.position.saturating_add(1);
-            if let Event::Audit(entry) = recorded.event.as_ref()
-                && let AuditEvent::Answered { call, status, .. } = entry.as_ref()
-            {
-                outcomes.insert(*call, *status);
-            }
-        }
-    }
-    let entries = calls
-        .into_iter()
-        .map(|(at, call)| AuditEntry {
-            position: at,
-            actor: staff_name(call.by),
-            function: call.function,
-            method: call.method,
-            target: call.target,
-            change: call.change,
-            at: rfc3339(call.at),
-            status: outcomes.get(&at).copied(),
-        })
-        .collect();
+    let filter = parse_filter(query)?;
+    let read = app.registry.read_audit(filter).await?;
     Ok(AuditPage {
-        entries,
-        next_cursor: (!at_end).then(|| position.to_string()),
+        entries: read
+            .records
+            .into_iter()
+            .map(|record| AuditEntry {
+                position: record.position,
+                actor: record.call.by.name(),
+                function: record.call.function,
+                method: record.call.method,
+                target: record.call.target,
+                change: record.call.change,
+                at: rfc3339(record.call.at),
+                status: record.status,
+            })
+            .collect(),
+        next_cursor: read.next.map(|position| position.to_string()),
     })
 }
 

@@ -7,10 +7,12 @@
 //! - `format`: the stored format (its own versioned types and keys), private to storage: the
 //!   compiler keeps everything above storage from depending on how things are encoded.
 //! - `recovery`: start-up recovery, an account's activation, and `farthing check`.
+//! - `audit_trail`: reading a page of the back office's audit trail.
 //!
 //! Arrows point down only: storage depends on the domain and on nothing above it (actors,
 //! HTTP). It holds no business rule: what is written comes from the domain's events and state.
 
+pub mod audit_trail;
 pub mod fjall_store;
 mod format;
 pub mod memory;
