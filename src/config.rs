@@ -386,6 +386,8 @@ pub struct Config {
     pub metrics: MetricsConfig,
     /// `[log]`.
     pub log: LogConfig,
+    /// `[mail]`: the daily summary mail.
+    pub mail: crate::mail::MailConfig,
 }
 
 /// The file as written: the serde shape of `config/farthing.toml`, with money still text.
@@ -409,6 +411,10 @@ struct RawConfig {
     buy_window: RawBuyWindow,
     metrics: RawMetrics,
     log: RawLog,
+    // Every setting has a default (the file transport writes into the data directory), so
+    // a file written before mail existed still starts.
+    #[serde(default)]
+    mail: crate::mail::MailConfig,
 }
 
 /// `[server]` as written; see `ServerConfig`.
@@ -835,6 +841,40 @@ fn within<T: PartialOrd>(
     }
 }
 
+/// `[mail]`: the numbers by their own keys (as every other range here), then the mail
+/// edge's own checks of addresses and names.
+fn validate_mail(mail: crate::mail::MailConfig) -> Result<crate::mail::MailConfig, ConfigError> {
+    use crate::mail::{CATCH_UP_DAYS_MAX, RELAY_MESSAGES_MAX, SMTP_TIMEOUT_MS_MAX, TICK_MS_MAX};
+    within("mail.smtp_port", mail.smtp_port, 1..=u16::MAX, "1 to 65535")?;
+    within(
+        "mail.smtp_timeout_ms",
+        mail.smtp_timeout_ms,
+        1..=SMTP_TIMEOUT_MS_MAX,
+        "1 ms to 10 minutes",
+    )?;
+    within(
+        "mail.relay_messages_max",
+        mail.relay_messages_max,
+        1..=RELAY_MESSAGES_MAX,
+        "1 to 100000",
+    )?;
+    within(
+        "mail.tick_ms",
+        mail.tick_ms,
+        0..=TICK_MS_MAX,
+        "0 (off) to 1 day",
+    )?;
+    within(
+        "mail.catch_up_days",
+        mail.catch_up_days,
+        1..=CATCH_UP_DAYS_MAX,
+        "1 to 31",
+    )?;
+    mail.validate()
+        .map_err(|error| ConfigError::Parse(error.to_string()))?;
+    Ok(mail)
+}
+
 /// One `server.trusted_proxies` entry: a network in CIDR notation or a bare address.
 fn parse_network(text: &str) -> Result<IpNet, ()> {
     if let Ok(network) = text.parse::<IpNet>() {
@@ -871,7 +911,9 @@ impl RawConfig {
             buy_window,
             metrics,
             log,
+            mail,
         } = self;
+        let mail = validate_mail(mail)?;
         let money = money.validate()?;
         Ok(Config {
             server: server.validate()?,
@@ -902,6 +944,7 @@ impl RawConfig {
             buy_window: buy_window.validate()?,
             metrics: metrics.validate()?,
             log: log.validate()?,
+            mail,
         })
     }
 }
@@ -1944,6 +1987,14 @@ mod tests {
         ("settlement.referral_months", "121", "120"),
         ("payments.transfer_retry_ms", "3600001", "3600000"),
         ("buy_window.public_session_ttl_ms", "86400001", "86400000"),
+        ("mail.smtp_port", "0", "1"),
+        ("mail.smtp_timeout_ms", "0", "1"),
+        ("mail.smtp_timeout_ms", "600001", "600000"),
+        ("mail.relay_messages_max", "0", "1"),
+        ("mail.relay_messages_max", "100001", "100000"),
+        ("mail.tick_ms", "86400001", "86400000"),
+        ("mail.catch_up_days", "0", "1"),
+        ("mail.catch_up_days", "32", "31"),
     ];
 
     #[test]

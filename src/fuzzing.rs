@@ -292,6 +292,7 @@ fn register(request: dto::RegisterRequest, now: Timestamp) -> Result<(), ApiErro
             payment_method: None,
             signup_bonus: None,
             referral: None,
+            vendor_offers_declined: false,
         },
         now,
     )?;
@@ -337,6 +338,7 @@ pub fn form(data: &[u8]) {
         assert_eq!(Lang::from_tag(lang.code()), Some(lang));
     }
     let request = dto::RegisterRequest {
+        vendor_offers: None,
         email: form.get("email").unwrap_or("").trim().to_owned(),
         password: form.get("password").unwrap_or("").to_owned(),
         language: form.get("language").unwrap_or("en").to_owned(),

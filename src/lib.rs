@@ -32,6 +32,7 @@ pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod crypto;
+pub mod daily_summary;
 pub mod domain;
 #[doc(hidden)]
 pub mod fuzzing;

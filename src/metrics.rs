@@ -73,6 +73,13 @@ pub const MAIL_RELAYED: &str = "farthing_mail_relayed_total";
 /// Mail messages the relay refused or could not be reached for; they stay in the outbox
 /// and are tried again (counter).
 pub const MAIL_RELAY_FAILURES: &str = "farthing_mail_relay_failures_total";
+/// Daily summaries written into the mail outbox (counter).
+pub const MAIL_SUMMARIES_WRITTEN: &str = "farthing_mail_summaries_written_total";
+/// Members whose daily summary could not be gathered or written; the day is tried again at
+/// the next tick (counter).
+pub const MAIL_SUMMARY_FAILURES: &str = "farthing_mail_summary_failures_total";
+/// Seconds one day's daily summary run took, gathering, writing and relaying (histogram).
+pub const MAIL_DAY_RUN_SECONDS: &str = "farthing_mail_day_run_seconds";
 /// Settlement runs journaled (counter).
 pub const SETTLEMENT_RUNS: &str = "farthing_settlement_runs_total";
 /// Payouts made by settlement runs (counter).
@@ -224,6 +231,21 @@ const DESCRIPTIONS: &[(&str, Kind, &str)] = {
             MAIL_RELAY_FAILURES,
             Counter,
             "Mail messages the SMTP relay refused or could not take; retried later",
+        ),
+        (
+            MAIL_SUMMARIES_WRITTEN,
+            Counter,
+            "Daily summaries written into the mail outbox",
+        ),
+        (
+            MAIL_SUMMARY_FAILURES,
+            Counter,
+            "Members whose daily summary could not be gathered or written; retried next tick",
+        ),
+        (
+            MAIL_DAY_RUN_SECONDS,
+            Histogram,
+            "Seconds one day's daily summary run took",
         ),
         (
             DISPUTES,

@@ -62,6 +62,9 @@ pub enum NodeError {
     /// `admin.four_eyes_functions` names a function no route performs.
     #[error("admin.four_eyes_functions: no back-office route is {0}")]
     FourEyes(String),
+    /// The mail outbox could not be opened.
+    #[error("mail outbox: {0}")]
+    Mail(#[from] crate::mail::MailError),
     /// The password hasher could not hash its dummy with the configured cost.
     #[error("password hasher: {0}")]
     Passwords(#[from] crate::http::password::HashError),
@@ -230,6 +233,11 @@ pub fn start_paying(
         stop: stop_rx,
         served: served_tx,
     };
+    let daily_summaries = Arc::new(crate::daily_summary::DailySummaries::open(
+        config.mail.clone(),
+        &config.server.data_dir,
+        &public_url,
+    )?);
     let parts = AppParts {
         keys,
         metrics,
@@ -238,6 +246,7 @@ pub fn start_paying(
         passwords: Passwords::new(&config.members)?,
         config,
         payments,
+        daily_summaries,
     };
     let storage_threads = opened.threads.take();
     let system = start_system(parts, opened, shard_listeners, serving.clone())?;
@@ -437,6 +446,7 @@ struct AppParts {
     passwords: Passwords,
     config: Config,
     payments: Arc<dyn crate::payments::PaymentProcessor>,
+    daily_summaries: Arc<crate::daily_summary::DailySummaries>,
 }
 
 /// Asks about the bank debits waiting to settle every `payments.settlement_poll_ms`, for as
@@ -495,6 +505,7 @@ fn start_system(
                     passwords,
                     config,
                     payments,
+                    daily_summaries,
                 } = parts;
                 let shards = Arc::new(Shards::start(config.shard_count()));
                 let mut opened = opened;
@@ -529,6 +540,7 @@ fn start_system(
                     payments,
                     settlements: crate::payments::Settlements::default(),
                     payouts,
+                    daily_summaries,
                     ready: std::sync::atomic::AtomicBool::new(false),
                 });
                 // Before serving: a member must not see a balance that misses a charge a crash
@@ -558,6 +570,16 @@ fn start_system(
                         app.registry.clone(),
                         app.payouts.clone(),
                         Duration::from_millis(app.config.settlement.tick_ms),
+                        move || ticker.now(),
+                    ));
+                }
+                if app.config.mail.tick_ms > 0 {
+                    let ticker = app.clone();
+                    actix_rt::spawn(crate::daily_summary::tick(
+                        app.registry.clone(),
+                        app.daily_summaries.clone(),
+                        Duration::from_millis(app.config.mail.tick_ms),
+                        app.config.mail.catch_up_days,
                         move || ticker.now(),
                     ));
                 }

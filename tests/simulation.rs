@@ -1312,6 +1312,7 @@ impl Sim {
                 payment_method: None,
                 signup_bonus: None,
                 referral: None,
+                vendor_offers_declined: false,
             };
             registry
                 .open_account(open, Timestamp(now))

@@ -20,7 +20,7 @@ use super::messages::{
     AccessGranted, AccessMessage, AccountView, Authorization, AuthorizationLookupMessage,
     AuthorizationView, AuthorizeBatchMessage, AuthorizeMessage, BuyerView, BuyerViewMessage,
     CanReceiveMessage, CashOutMessage, CashedOut, CheckSessionMessage, CommandError,
-    CreditLineMessage, DepositMessage, DepositStart, ExpireGrantsMessage, Fault,
+    CreditLineMessage, DayFactsMessage, DepositMessage, DepositStart, ExpireGrantsMessage, Fault,
     FinishDepositMessage, GrantMessage, LoginLookupMessage, MemberCommand, MemberCommandMessage,
     OpenDeposits, OpenMessage, PendingDepositsMessage, ReceiveTransferMessage, ReplyTo,
     ReverseMessage, SendTransferMessage, SettleDepositMessage, StartDepositMessage,
@@ -994,6 +994,15 @@ impl Handler<ViewMessage> for AccountActor {
                 .collect(),
         };
         Self::reply_after(self.pending_read(), message.reply, Ok(view));
+    }
+}
+
+impl Handler<DayFactsMessage> for AccountActor {
+    type Result = ();
+
+    fn handle(&mut self, message: DayFactsMessage, _: &mut Context<Self>) {
+        let facts = self.state.day_facts(message.date, self.position);
+        Self::reply_after(self.pending_read(), message.reply, Ok(facts));
     }
 }
 

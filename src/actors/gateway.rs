@@ -19,13 +19,13 @@ use super::messages::{
     AccessGranted, AccessMessage, AccountView, Authorization, AuthorizationLookupMessage,
     AuthorizationView, AuthorizeBatchMessage, AuthorizeMessage, BuyerView, BuyerViewMessage,
     CanReceiveMessage, CashOutMessage, CashedOut, CheckSessionMessage, ClaimOfferMessage,
-    CommandError, CreditLineMessage, DepositMessage, DepositStart, ExpireGrantsMessage, Fault,
-    FinishDepositMessage, GrantMessage, LoginLookupMessage, MemberCommand, MemberCommandMessage,
-    OpenDeposits, OpenMessage, OpenVendorMessage, PendingDepositsMessage, PostOfferMessage,
-    ReceiveTransferMessage, ReleaseOfferMessage, ReplyTo, ReverseMessage, SendTransferMessage,
-    SetVendorTermsMessage, SettleDepositMessage, StartDepositMessage, StartSessionMessage,
-    TopOffNeededMessage, TransferSent, VendorLedgerView, VendorTerms, VendorViewMessage,
-    ViewMessage, ViewOfferMessage,
+    CommandError, CreditLineMessage, DayFactsMessage, DepositMessage, DepositStart,
+    ExpireGrantsMessage, Fault, FinishDepositMessage, GrantMessage, LoginLookupMessage,
+    MemberCommand, MemberCommandMessage, OpenDeposits, OpenMessage, OpenVendorMessage,
+    PendingDepositsMessage, PostOfferMessage, ReceiveTransferMessage, ReleaseOfferMessage, ReplyTo,
+    ReverseMessage, SendTransferMessage, SetVendorTermsMessage, SettleDepositMessage,
+    StartDepositMessage, StartSessionMessage, TopOffNeededMessage, TransferSent, VendorLedgerView,
+    VendorTerms, VendorViewMessage, ViewMessage, ViewOfferMessage,
 };
 use super::programs::{
     CreateGroupMessage, CreateProgramMessage, ProgramSelector, ReleaseGrantMessage,
@@ -43,6 +43,7 @@ use crate::domain::ids::{
     AccountId, AuthorizationId, DepositId, LoginId, OfferId, PayoutId, SessionId, SettlementRunId,
     VendorId,
 };
+use crate::domain::member_day::DayFacts;
 use crate::domain::money::{Amount, Balance, Currency, NetTotal};
 use crate::domain::offer::Offer;
 use crate::domain::payouts::{Payee, RunScope, SettlementEvent};
@@ -617,6 +618,19 @@ impl Registry {
     ) -> Result<AccountView, GatewayError> {
         let addr = self.account_addr(account)?;
         ask(&addr, |reply| ViewMessage { session, reply }).await
+    }
+
+    /// What the account knows of the member's day `date`, for the daily summary mail.
+    ///
+    /// # Errors
+    /// `NotFound`, faults.
+    pub async fn day_facts(
+        &self,
+        account: AccountId,
+        date: jiff::civil::Date,
+    ) -> Result<Option<DayFacts>, GatewayError> {
+        let addr = self.account_addr(account)?;
+        ask(&addr, |reply| DayFactsMessage { date, reply }).await
     }
 
     /// What the buy window shows a signed-in member about one offer.

@@ -414,6 +414,17 @@ pub struct ReverseMessage {
     pub reply: ReplyTo<(Amount, Currency)>,
 }
 
+/// Read what the account knows of one calendar day for the daily summary mail; `None` when
+/// there is nobody to write to. Answered once the events it counts are durable.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct DayFactsMessage {
+    /// The member's local day.
+    pub date: jiff::civil::Date,
+    /// Answers the facts.
+    pub reply: ReplyTo<Option<crate::domain::member_day::DayFacts>>,
+}
+
 /// A read-only view of an account, for account pages and admins.
 #[derive(Clone, Debug)]
 pub struct AccountView {
@@ -499,6 +510,8 @@ pub struct VendorLedgerView {
     pub commission: CommissionRates,
     /// Sales the ledger could not take (non-zero means totals will not balance).
     pub sales_refused: u64,
+    /// Its mailing list's sign-up page, if it set one.
+    pub mailing_list: Option<String>,
 }
 
 /// Read a vendor's ledger as of `now` (which picks the fee period in progress).
@@ -536,6 +549,8 @@ pub enum VendorTerms {
         /// How long the current key keeps working.
         overlap_ms: u64,
     },
+    /// The vendor sets or clears its mailing list's sign-up page, checked at the edge.
+    MailingList(Option<String>),
 }
 
 /// Set a vendor's terms: the actor decides, journals, and answers once durable.

@@ -235,6 +235,7 @@ impl Handler<VendorViewMessage> for VendorActor {
             fee_schedule: state.fee_schedules.current().clone(),
             commission: *state.commissions.current(),
             sales_refused: state.sales_refused,
+            mailing_list: state.mailing_list.clone(),
         });
     }
 }
@@ -261,6 +262,7 @@ impl Handler<SetVendorTermsMessage> for VendorActor {
                 .state
                 .decide_rotate_key(digest, overlap_ms, now)
                 .map(|event| vec![event]),
+            VendorTerms::MailingList(url) => Ok(vec![self.state.decide_set_mailing_list(url, now)]),
         };
         match decided
             .map_err(CommandError::Reject)

@@ -284,6 +284,9 @@ pub struct AccountState {
     pub sale_parties: BTreeMap<EntitlementId, SaleParties>,
     /// The member's disputes, by the disputed purchase (at most one each).
     pub disputes: BTreeMap<AuthorizationId, Dispute>,
+    /// The member declined vendors' offers when registering through one ([0264]): no
+    /// mailing list is offered to them ([0265]).
+    pub vendor_offers_declined: bool,
 }
 
 /// A member's referral by a vendor ([0143], [0211]).
@@ -450,6 +453,9 @@ pub struct OpenAccount {
     pub signup_bonus: Option<Grant>,
     /// The vendor whose referral link the member came through, if any.
     pub referral: Option<Referral>,
+    /// The member unticked the registration's "send me offers" box ([0264]): journaled only
+    /// with a referral, since the box is offered only to members a vendor sent.
+    pub vendor_offers_declined: bool,
 }
 
 /// A field of a registration breaks its rule.
@@ -530,6 +536,13 @@ pub fn decide_open(command: OpenAccount, now: Timestamp) -> Result<Vec<Event>, O
             until: referral.until,
             at: now,
         });
+        if command.vendor_offers_declined {
+            events.push(Event::VendorOffersDeclined {
+                account: command.account,
+                vendor: referral.vendor,
+                at: now,
+            });
+        }
     }
     Ok(events)
 }
@@ -631,6 +644,7 @@ impl AccountState {
             referral: None,
             sale_parties: BTreeMap::new(),
             disputes: BTreeMap::new(),
+            vendor_offers_declined: false,
         }
     }
 
@@ -1868,6 +1882,7 @@ impl AccountState {
                     until: *until,
                 });
             }
+            Event::VendorOffersDeclined { .. } => self.vendor_offers_declined = true,
             Event::IncentiveGranted {
                 grant, redeemed, ..
             } => {
@@ -2070,6 +2085,7 @@ impl AccountState {
             | Event::VendorApplied(_)
             | Event::VendorDecided { .. }
             | Event::ApiKeyRotated { .. }
+            | Event::MailingListSet { .. }
             | Event::OfferPosted(_)
             | Event::OffersPruned { .. }
             | Event::FeeScheduleSet { .. }

@@ -479,6 +479,26 @@ pub enum Event {
         /// When.
         at: Timestamp,
     },
+    /// A member who registered through a vendor unticked "send me offers" ([0264]): no
+    /// vendor's mailing list is offered to them afterwards ([0265]).
+    VendorOffersDeclined {
+        /// The account.
+        account: AccountId,
+        /// The vendor they registered through.
+        vendor: VendorId,
+        /// When.
+        at: Timestamp,
+    },
+    /// A vendor set (or cleared) the sign-up page of its mailing list, offered to members
+    /// who buy from it for the first time ([0265]).
+    MailingListSet {
+        /// The vendor.
+        vendor: VendorId,
+        /// The page's `http(s)` URL; `None` clears it.
+        url: Option<String>,
+        /// When.
+        at: Timestamp,
+    },
 }
 
 /// A transfer between two members, as both of its events record it.
@@ -636,6 +656,7 @@ impl Event {
             | Event::IncentiveGranted { account, .. }
             | Event::IncentiveExpired { account, .. }
             | Event::ReferralRecorded { account, .. }
+            | Event::VendorOffersDeclined { account, .. }
             | Event::DisputeFiled { account, .. }
             | Event::DisputeDecided { account, .. }
             | Event::CashedOut { account, .. } => Owner::Account(*account),
@@ -649,9 +670,9 @@ impl Event {
             Event::VendorRegistered(profile) | Event::VendorApplied(profile) => {
                 Owner::Vendor(profile.id)
             }
-            Event::VendorDecided { vendor, .. } | Event::ApiKeyRotated { vendor, .. } => {
-                Owner::Vendor(*vendor)
-            }
+            Event::VendorDecided { vendor, .. }
+            | Event::ApiKeyRotated { vendor, .. }
+            | Event::MailingListSet { vendor, .. } => Owner::Vendor(*vendor),
             Event::OfferPosted(offer) => Owner::Vendor(offer.vendor),
             Event::OffersPruned { vendor, .. }
             | Event::FeeScheduleSet { vendor, .. }
@@ -773,7 +794,10 @@ impl Event {
             Event::VendorRegistered(profile) | Event::VendorApplied(profile) => {
                 profile.registered_at
             }
-            Event::VendorDecided { at, .. } | Event::ApiKeyRotated { at, .. } => *at,
+            Event::VendorDecided { at, .. }
+            | Event::ApiKeyRotated { at, .. }
+            | Event::MailingListSet { at, .. }
+            | Event::VendorOffersDeclined { at, .. } => *at,
         }
     }
 }

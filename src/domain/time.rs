@@ -90,6 +90,28 @@ impl MemberZone {
         &self.name
     }
 
+    /// The instants `[start, end)` of the calendar day `date` in this zone: 23 or 25 hours
+    /// across a daylight-saving change. `None` for a day `jiff` cannot place (year 9999's
+    /// last day, or before year -9999).
+    #[must_use]
+    pub fn day_bounds(&self, date: jiff::civil::Date) -> Option<(Timestamp, Timestamp)> {
+        let start = date.to_zoned(self.zone.clone()).ok()?;
+        let end = date.tomorrow().ok()?.to_zoned(self.zone.clone()).ok()?;
+        Some((
+            Timestamp(start.timestamp().as_millisecond()),
+            Timestamp(end.timestamp().as_millisecond()),
+        ))
+    }
+
+    /// The local time of day of `at` in this zone, as `HH:MM`.
+    #[must_use]
+    pub fn clock_time(&self, at: Timestamp) -> String {
+        let instant =
+            jiff::Timestamp::from_millisecond(at.0).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        let time = instant.to_zoned(self.zone.clone()).time();
+        format!("{:02}:{:02}", time.hour(), time.minute())
+    }
+
     /// The calendar day, ISO week and month that contain `now` in this zone.
     #[must_use]
     pub fn periods(&self, now: Timestamp) -> Periods {
@@ -137,6 +159,27 @@ pub struct Periods {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_day_spans_the_zone_s_midnights_daylight_saving_included() {
+        let tokyo = MemberZone::new("Asia/Tokyo").unwrap();
+        let (start, end) = tokyo.day_bounds(jiff::civil::date(2026, 11, 30)).unwrap();
+        // 2026-11-30T00:00+09:00 is 2026-11-29T15:00Z.
+        assert_eq!(start, Timestamp(1_795_964_400_000));
+        assert_eq!(end.0 - start.0, 24 * 3_600_000);
+        assert_eq!(tokyo.clock_time(start), "00:00");
+        assert_eq!(tokyo.clock_time(end.minus_ms(60_000)), "23:59");
+        let new_york = MemberZone::new("America/New_York").unwrap();
+        let (start, end) = new_york.day_bounds(jiff::civil::date(2026, 3, 8)).unwrap();
+        assert_eq!(end.0 - start.0, 23 * 3_600_000, "spring forward");
+        let (start, end) = new_york.day_bounds(jiff::civil::date(2026, 11, 1)).unwrap();
+        assert_eq!(end.0 - start.0, 25 * 3_600_000, "fall back");
+        assert!(
+            new_york
+                .day_bounds(jiff::civil::date(9999, 12, 31))
+                .is_none()
+        );
+    }
 
     fn at(text: &str) -> Timestamp {
         Timestamp(text.parse::<jiff::Timestamp>().unwrap().as_millisecond())

@@ -353,6 +353,36 @@ pub struct VendorState {
     pub disputes: BTreeMap<(AccountId, AuthorizationId), Dispute>,
     /// Whether it may sell, and its API keys.
     pub standing: VendorStanding,
+    /// The sign-up page of its mailing list, offered to members who buy from it for the
+    /// first time ([0265]); `None` until the vendor sets one.
+    pub mailing_list: Option<String>,
+}
+
+/// Longest mailing-list URL kept, in bytes (what a mail line can carry).
+pub const MAILING_LIST_URL_BYTES_MAX: usize = 500;
+
+/// Checks a mailing-list URL: `http://` or `https://`, a host, at most
+/// [`MAILING_LIST_URL_BYTES_MAX`] bytes, and no whitespace or control characters (it goes
+/// into mail bodies as it is).
+///
+/// # Errors
+/// The rule broken, as the edge shows it.
+pub fn check_mailing_list_url(url: &str) -> Result<(), &'static str> {
+    const RULE: &str = "an http:// or https:// URL of at most 500 bytes, without spaces";
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or(RULE)?;
+    let host_ok = rest
+        .split(['/', '?', '#'])
+        .next()
+        .is_some_and(|host| !host.is_empty());
+    let chars_ok = !url.chars().any(|c| c.is_whitespace() || c.is_control());
+    if url.len() <= MAILING_LIST_URL_BYTES_MAX && host_ok && chars_ok {
+        Ok(())
+    } else {
+        Err(RULE)
+    }
 }
 
 impl VendorState {
@@ -379,7 +409,19 @@ impl VendorState {
             commissions: RateHistory::starting(profile.registered_at, CommissionRates::default()),
             disputes: BTreeMap::new(),
             standing: VendorStanding::registered(profile.api_key_digest, status),
+            mailing_list: None,
         })
+    }
+
+    /// Decides setting (or, with `None`, clearing) the vendor's mailing-list page, checked
+    /// at the edge by [`check_mailing_list_url`].
+    #[must_use]
+    pub fn decide_set_mailing_list(&self, url: Option<String>, now: Timestamp) -> Event {
+        Event::MailingListSet {
+            vendor: self.profile.id,
+            url,
+            at: now,
+        }
     }
 
     /// Decides setting the vendor's fee schedule (checked at the edge by `FeeSchedule::new`).
@@ -500,6 +542,10 @@ impl VendorState {
             Event::CommissionSet { vendor, rates, at } => {
                 assert_eq!(*vendor, self.profile.id, "another vendor's commission");
                 self.commissions.set(*at, *rates);
+            }
+            Event::MailingListSet { vendor, url, .. } => {
+                assert_eq!(*vendor, self.profile.id, "another vendor's mailing list");
+                self.mailing_list.clone_from(url);
             }
             _ => panic!("an account event was applied as a vendor's own"),
         }

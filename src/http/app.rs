@@ -52,6 +52,8 @@ pub struct App {
     pub settlements: crate::payments::Settlements,
     /// Settlement runs: the bank-data key, the payments outbox, the MSP's account.
     pub payouts: Arc<crate::payouts::Payouts>,
+    /// The daily summary mail: its outbox and the lock that keeps its runs apart.
+    pub daily_summaries: Arc<crate::daily_summary::DailySummaries>,
     /// Base URL browsers reach this server at (buy URLs), without a trailing slash.
     pub public_url: String,
     /// This run's boot epoch: access tokens minted by another run are refused.

@@ -787,6 +787,11 @@ pub struct RegisterRequest {
     /// The vendor whose referral link the member came through (`ven_…`): it earns a
     /// commission on the member's purchases for `settlement.referral_months`.
     pub referred_by: Option<String>,
+    /// With `referred_by`: whether the member lets vendors offer them their mailing lists
+    /// ([0264], the registration's box, ticked by default). `false` also stops the daily
+    /// summary from offering any vendor's list later ([0265]). Default `true`.
+    #[serde(default)]
+    pub vendor_offers: Option<bool>,
 }
 
 /// `POST /v1/members` → 201.

@@ -99,6 +99,10 @@ pub enum ApiError {
     /// A four-eyes function was called from a back-office page: it is held only through
     /// the API (a page's form cannot be run again later).
     FourEyesThroughApi,
+    /// The day asked to be mailed has not ended in every time zone yet.
+    DayNotOver,
+    /// Another daily summary run is going on.
+    MailRunInProgress,
 }
 
 /// An RFC 9457 problem: the body of every error response, and of a failed item in a batch.
@@ -253,6 +257,17 @@ impl ApiError {
                 "four_eyes_through_api",
                 "This function waits for a second person's approval: call it through the API, \
                  where it is held until approved",
+            ),
+            ApiError::DayNotOver => (
+                StatusCode::CONFLICT,
+                "day_not_over",
+                "That day has not ended in every time zone yet: its mail would miss the rest of \
+                 some members' day",
+            ),
+            ApiError::MailRunInProgress => (
+                StatusCode::CONFLICT,
+                "mail_run_in_progress",
+                "A daily summary run is going on; try again when it has finished",
             ),
         }
     }
@@ -751,6 +766,10 @@ pub fn explain(code: &str) -> Option<&'static str> {
         ApiError::TooManyConnections,
         ApiError::TooManyAttempts { retry_after_s: 0 },
         ApiError::IdempotencyQuotaExceeded,
+        ApiError::FunctionNotGranted(""),
+        ApiError::FourEyesThroughApi,
+        ApiError::DayNotOver,
+        ApiError::MailRunInProgress,
     ];
     let rejects = Reject::ALL.iter().map(|r| ApiError::Reject(*r));
     let tokens = [TokenKind::Buyer, TokenKind::Access]

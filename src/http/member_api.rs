@@ -151,6 +151,7 @@ pub async fn register_member(
         signup_bonus,
         referral: referrer
             .map(|vendor| Referral::starting(vendor, now, app.config.settlement.referral_months)),
+        vendor_offers_declined: referrer.is_some() && request.vendor_offers == Some(false),
     };
     let result = app.registry.open_account(command, app.now()).await;
     if result.is_err() {

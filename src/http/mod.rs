@@ -32,6 +32,7 @@ pub mod error;
 pub mod idempotent;
 pub mod incentive_api;
 pub mod json;
+pub mod mail_api;
 pub mod member_api;
 pub mod metrics_listener;
 pub mod offers_api;

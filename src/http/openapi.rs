@@ -14,7 +14,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, Secur
 use super::error::Problem;
 use super::routes::{Caller, ROUTES};
 use super::{
-    approvals_api, audit_api, dispute_api, dto, security_api, settlement_dto, vendor_standing_api,
+    approvals_api, audit_api, dispute_api, dto, mail_api, security_api, settlement_dto,
+    vendor_standing_api,
 };
 
 /// The schemas every operation refers to.
@@ -132,6 +133,10 @@ use super::{
         vendor_standing_api::VendorListed,
         vendor_standing_api::VendorsListed,
         vendor_standing_api::ApiKeyRotated,
+        vendor_standing_api::MailingListRequest,
+        vendor_standing_api::MailingList,
+        mail_api::DailySummaryRequest,
+        mail_api::DailySummaryRun,
         approvals_api::HeldView,
         approvals_api::HeldList,
         approvals_api::ApprovalDecision,

@@ -14,8 +14,8 @@ use super::client::ClientAddr;
 use super::error::ApiError;
 use super::{
     admin_api, approvals_api, audit_api, back_office, buy_window, dispute_api, incentive_api,
-    member_api, offers_api, probes, security_api, settlement_api, transfer_api, vendor_api,
-    vendor_standing_api,
+    mail_api, member_api, offers_api, probes, security_api, settlement_api, transfer_api,
+    vendor_api, vendor_standing_api,
 };
 use crate::actors::registry::VendorEntry;
 use crate::domain::security::Staff;
@@ -278,12 +278,14 @@ pub static ROUTES: &[Route] = &[
     route!(POST "/admin/v1/vendors/{vendor_id}/approval", Admin("vendors.approve"), vendor_standing_api::decide_vendor, __path_decide_vendor),
     route!(POST "/v1/vendor-registrations", None, vendor_standing_api::apply_as_vendor, __path_apply_as_vendor),
     route!(POST "/v1/vendors/me/api-keys", Vendor("api_keys.rotate"), vendor_standing_api::rotate_api_key, __path_rotate_api_key),
+    route!(PUT "/v1/vendors/me/mailing-list", Vendor("mailing_list.update"), vendor_standing_api::set_mailing_list, __path_set_mailing_list),
     route!(POST "/admin/v1/members/bulk", Admin("members.create"), admin_api::bulk_members, __path_bulk_members),
     route!(GET "/admin/v1/members/{id}", Admin("members.read"), admin_api::member, __path_member),
     route!(POST "/admin/v1/members/{id}/deposits", Admin("deposits.create"), admin_api::deposit, __path_deposit),
     route!(PUT "/admin/v1/members/{id}/credit-line", Admin("credit_lines.update"), admin_api::credit_line, __path_credit_line),
     route!(POST "/admin/v1/authorizations/{id}/reversal", Admin("reversals.create"), admin_api::reverse, __path_reverse),
     route!(GET "/admin/v1/totals", Admin("totals.read"), admin_api::totals, __path_totals),
+    route!(POST "/admin/v1/mail/daily-summary", Admin("mail.run"), mail_api::run_daily_summary, __path_run_daily_summary),
     route!(PUT "/admin/v1/vendors/{vendor_id}/fee-schedule", Admin("fees.update"), settlement_api::set_fee_schedule, __path_set_fee_schedule),
     route!(PUT "/admin/v1/vendors/{vendor_id}/commission", Admin("commissions.update"), settlement_api::set_commission, __path_set_commission),
     route!(PUT "/admin/v1/vendors/{vendor_id}/settlement", Admin("settlement_settings.update"), settlement_api::set_vendor_settlement, __path_set_vendor_settlement),

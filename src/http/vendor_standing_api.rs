@@ -19,7 +19,7 @@ use crate::domain::fees::{FeeSchedule, PPM_MAX};
 use crate::domain::ids::VendorId;
 use crate::domain::reject::Reject;
 use crate::domain::security::Staff;
-use crate::domain::vendor::VendorRegistration;
+use crate::domain::vendor::{VendorRegistration, check_mailing_list_url};
 use crate::domain::vendor_standing::VendorStatus;
 
 /// `POST /v1/vendor-registrations`.
@@ -277,4 +277,44 @@ pub async fn rotate_api_key(app: &App, call: Call<'_>) -> Outcome {
             previous_key_valid_until: rfc3339(now.plus_ms(overlap_ms)),
         },
     ))
+}
+
+/// `PUT /v1/vendors/me/mailing-list`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MailingListRequest {
+    /// The sign-up page of the vendor's mailing list (`http://` or `https://`, at most 500
+    /// bytes), offered to members buying from it for the first time ([0265]); `null` clears it.
+    pub url: Option<String>,
+}
+
+/// `PUT /v1/vendors/me/mailing-list` → 200.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MailingList {
+    /// The page now offered, or `null`.
+    pub url: Option<String>,
+}
+
+/// `PUT /v1/vendors/me/mailing-list`: sets the page the daily summary mail offers to members
+/// who bought from the vendor for the first time that day (unless they declined offers).
+#[utoipa::path(put, path = "/v1/vendors/me/mailing-list", tag = "vendors",
+    request_body = MailingListRequest,
+    responses((status = 200, description = "Set", body = MailingList),
+        (status = 400, description = "Not an http(s) URL", body = Problem)),
+    security(("vendor_key" = [])))]
+pub async fn set_mailing_list(app: &App, call: Call<'_>) -> Outcome {
+    let vendor = call.vendor()?;
+    let request: MailingListRequest = parse_json(&call.body)?;
+    let url = request.url.map(|url| url.trim().to_owned());
+    if let Some(url) = &url {
+        check_mailing_list_url(url).map_err(|rule| ApiError::InvalidField {
+            param: "url",
+            detail: rule.to_owned(),
+        })?;
+    }
+    let terms = VendorTerms::MailingList(url.clone());
+    app.registry
+        .set_vendor_terms(vendor, terms, app.now())
+        .await?;
+    Ok(json(StatusCode::OK, &MailingList { url }))
 }

@@ -40,6 +40,12 @@ pub const SMTP_TIMEOUT_MS_MAX: u64 = 600_000;
 /// Most messages one relay call may send, as accepted in config.
 pub const RELAY_MESSAGES_MAX: u32 = 100_000;
 
+/// Longest `tick_ms` accepted: a day.
+pub const TICK_MS_MAX: u64 = 86_400_000;
+
+/// Most past days a tick catches up on after the server was down.
+pub const CATCH_UP_DAYS_MAX: u32 = 31;
+
 /// Why a summary could not be rendered, written or relayed. One variant per cause, so a
 /// caller can tell a bad address (fix the data) from a relay failure (try again).
 #[derive(Debug, thiserror::Error)]
@@ -117,6 +123,16 @@ pub struct MailConfig {
     /// The right part of every `Message-ID`; stable across restarts and hosts, so a resend
     /// carries the same id.
     pub message_id_domain: String,
+    /// How often the server looks for a day that has ended in every time zone and mails
+    /// its summaries (then relays the outbox), in milliseconds; 0 turns it off (operators
+    /// then run a day with `POST /admin/v1/mail/daily-summary`). At most [`TICK_MS_MAX`].
+    pub tick_ms: u64,
+    /// How many ended days a tick looks back for one not mailed yet (a server that was
+    /// down), 1 to [`CATCH_UP_DAYS_MAX`].
+    pub catch_up_days: u32,
+    /// The account pages' address the mail links to; empty means
+    /// `<buy_window.public_url>/account`.
+    pub account_url: String,
 }
 
 impl Default for MailConfig {
@@ -130,6 +146,9 @@ impl Default for MailConfig {
             relay_messages_max: 1_000,
             from: "Farthing <no-reply@farthing.invalid>".to_owned(),
             message_id_domain: "farthing.invalid".to_owned(),
+            tick_ms: 60_000,
+            catch_up_days: 3,
+            account_url: String::new(),
         }
     }
 }
@@ -173,6 +192,24 @@ impl MailConfig {
             return Err(MailError::Config(format!(
                 "relay_messages_max must be 1 to {RELAY_MESSAGES_MAX}"
             )));
+        }
+        if self.tick_ms > TICK_MS_MAX {
+            return Err(MailError::Config(format!(
+                "tick_ms must be 0 (off) to {TICK_MS_MAX}"
+            )));
+        }
+        if !(1..=CATCH_UP_DAYS_MAX).contains(&self.catch_up_days) {
+            return Err(MailError::Config(format!(
+                "catch_up_days must be 1 to {CATCH_UP_DAYS_MAX}"
+            )));
+        }
+        if !(self.account_url.is_empty()
+            || self.account_url.starts_with("https://")
+            || self.account_url.starts_with("http://"))
+        {
+            return Err(MailError::Config(
+                "account_url must be empty or an http(s) URL".to_owned(),
+            ));
         }
         Ok(())
     }
@@ -238,6 +275,18 @@ mod tests {
             },
             MailConfig {
                 relay_messages_max: 0,
+                ..MailConfig::default()
+            },
+            MailConfig {
+                tick_ms: TICK_MS_MAX + 1,
+                ..MailConfig::default()
+            },
+            MailConfig {
+                catch_up_days: 0,
+                ..MailConfig::default()
+            },
+            MailConfig {
+                account_url: "ftp://x".to_owned(),
                 ..MailConfig::default()
             },
         ];

@@ -72,13 +72,13 @@ pub const FORMAT_VERSION: u8 = VERSION;
 /// event: when the account's state gains a field, this version goes up, and a snapshot of an
 /// older version is `Outdated` (the account is rebuilt from its events once, then snapshotted
 /// anew), so no converter from an old snapshot is ever needed.
-pub const ACCOUNT_SNAPSHOT_VERSION: u8 = 9;
+pub const ACCOUNT_SNAPSHOT_VERSION: u8 = 10;
 /// The version of the feed checkpoint (the members' totals), a cache in the same way: an
 /// older checkpoint is `Outdated`, and start-up folds the totals from the journal's start.
 pub const CHECKPOINT_VERSION: u8 = 7;
 /// The version of vendor snapshots, a cache in the same way: an older one is `Outdated`, and
 /// the vendor's ledger is folded again from the journal.
-pub const VENDOR_SNAPSHOT_VERSION: u8 = 8;
+pub const VENDOR_SNAPSHOT_VERSION: u8 = 9;
 
 /// A stored value could not be read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -539,6 +539,16 @@ enum EventV4 {
         previous_valid_until: i64,
         at: i64,
     },
+    VendorOffersDeclined {
+        account: u64,
+        vendor: u64,
+        at: i64,
+    },
+    MailingListSet {
+        vendor: u64,
+        url: Option<String>,
+        at: i64,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -907,14 +917,14 @@ struct IdempotencyRecordV4 {
     recorded_at: i64,
 }
 
-/// Version 9 of the account snapshot: version 5 brought saved payment methods, version 6 the
+/// Version 10 of the account snapshot: version 5 brought saved payment methods, version 6 the
 /// transfers received lately, version 7 incentive grants, version 8 the referral, each
 /// purchase's rights holders and referrer, and the vendor a debit was bought through,
-/// version 9 the member's disputes. A
+/// version 9 the member's disputes, version 10 whether they declined vendors' offers. A
 /// snapshot is a cache of the account's events, so an older one is not converted: the
 /// account is rebuilt from its events (see [`FormatError::Outdated`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-struct AccountSnapshotV9 {
+struct AccountSnapshotV10 {
     position: u64,
     account: u64,
     time_zone: String,
@@ -939,6 +949,7 @@ struct AccountSnapshotV9 {
     referral: Option<(u64, i64)>,
     sale_parties: Vec<(u64, SalePartiesV4)>,
     disputes: Vec<DisputeV4>,
+    vendor_offers_declined: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -953,13 +964,13 @@ struct LedgerV6 {
     royalties: Vec<(u64, u128)>,
 }
 
-/// Version 7 of the vendor snapshot: version 5 recorded what incentives paid, version 6 the
+/// Version 9 of the vendor snapshot: version 5 recorded what incentives paid, version 6 the
 /// months (fee base, referred purchases, funds), royalties, and the fee and commission
 /// histories, version 7 the disputes of its sales, version 8 its standing (status and
-/// keys). A cache like the account snapshot: an older one is `Outdated`, and the
+/// keys), version 9 its mailing list. A cache like the account snapshot: an older one is `Outdated`, and the
 /// vendor's ledger is folded again from the journal.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-struct VendorSnapshotV8 {
+struct VendorSnapshotV9 {
     position: u64,
     book_from: u64,
     feed_seq: u64,
@@ -977,6 +988,7 @@ struct VendorSnapshotV8 {
     key_digest: [u8; 32],
     /// `(digest, valid until)` of the key rotated away from.
     previous_key: Option<([u8; 32], i64)>,
+    mailing_list: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -1695,6 +1707,20 @@ fn event_v4(event: &Event) -> EventV4 {
             vendor: vendor.0,
             key_digest: *key_digest,
             previous_valid_until: previous_valid_until.0,
+            at: at.0,
+        },
+        Event::VendorOffersDeclined {
+            account,
+            vendor,
+            at,
+        } => EventV4::VendorOffersDeclined {
+            account: account.0,
+            vendor: vendor.0,
+            at: at.0,
+        },
+        Event::MailingListSet { vendor, url, at } => EventV4::MailingListSet {
+            vendor: vendor.0,
+            url: url.clone(),
             at: at.0,
         },
     }
@@ -2548,6 +2574,20 @@ fn event(event: EventV4) -> Result<Event, FormatError> {
             previous_valid_until: Timestamp(previous_valid_until),
             at: Timestamp(at),
         },
+        EventV4::VendorOffersDeclined {
+            account,
+            vendor,
+            at,
+        } => Event::VendorOffersDeclined {
+            account: AccountId(account),
+            vendor: VendorId(vendor),
+            at: Timestamp(at),
+        },
+        EventV4::MailingListSet { vendor, url, at } => Event::MailingListSet {
+            vendor: VendorId(vendor),
+            url,
+            at: Timestamp(at),
+        },
         EventV4::ReferralRecorded {
             account,
             vendor,
@@ -2977,7 +3017,7 @@ fn spending_v4(spending: &Spending) -> SpendingV4 {
 /// Encodes an account snapshot.
 #[must_use]
 pub fn encode_account(position: u64, state: &AccountState) -> SnapshotRows {
-    let stored = AccountSnapshotV9 {
+    let stored = AccountSnapshotV10 {
         position,
         account: state.id.0,
         time_zone: state.zone.name().to_owned(),
@@ -3058,6 +3098,7 @@ pub fn encode_account(position: u64, state: &AccountState) -> SnapshotRows {
             .iter()
             .map(|(entitlement, parties)| (entitlement.0, parties_v4(parties)))
             .collect(),
+        vendor_offers_declined: state.vendor_offers_declined,
         disputes: state.disputes.values().map(dispute_v4).collect(),
     };
     SnapshotRows {
@@ -3073,7 +3114,7 @@ pub fn encode_account(position: u64, state: &AccountState) -> SnapshotRows {
 /// # Errors
 /// `FormatError` for another version, undecodable bytes, or a state that breaks an invariant.
 pub fn decode_account(bytes: &[u8]) -> Result<AccountSnapshot, FormatError> {
-    let stored: AccountSnapshotV9 = match bytes.first() {
+    let stored: AccountSnapshotV10 = match bytes.first() {
         Some(&found) if found < ACCOUNT_SNAPSHOT_VERSION => {
             return Err(FormatError::Outdated { found });
         }
@@ -3164,6 +3205,7 @@ pub fn decode_account(bytes: &[u8]) -> Result<AccountSnapshot, FormatError> {
         .into_iter()
         .map(|stored| dispute(stored).map(|d| (d.authorization, d)))
         .collect::<Result<_, FormatError>>()?;
+    state.vendor_offers_declined = stored.vendor_offers_declined;
     state.limits = stored
         .limits
         .into_iter()
@@ -3225,7 +3267,7 @@ pub fn decode_account(bytes: &[u8]) -> Result<AccountSnapshot, FormatError> {
 /// Encodes a vendor snapshot (without the offers themselves: see [`VendorSnapshot`]).
 #[must_use]
 pub fn encode_vendor(position: u64, state: &VendorState) -> SnapshotRows {
-    let stored = VendorSnapshotV8 {
+    let stored = VendorSnapshotV9 {
         position,
         book_from: state.offers.oldest_position().unwrap_or(position),
         feed_seq: state.feed_seq,
@@ -3291,6 +3333,7 @@ pub fn encode_vendor(position: u64, state: &VendorState) -> SnapshotRows {
             .standing
             .previous_key
             .map(|(digest, until)| (digest, until.0)),
+        mailing_list: state.mailing_list.clone(),
     };
     SnapshotRows {
         rows: vec![(
@@ -3305,7 +3348,7 @@ pub fn encode_vendor(position: u64, state: &VendorState) -> SnapshotRows {
 /// # Errors
 /// `FormatError` for another version or undecodable bytes.
 pub fn decode_vendor(bytes: &[u8]) -> Result<VendorSnapshot, FormatError> {
-    let stored: VendorSnapshotV8 = match bytes.first() {
+    let stored: VendorSnapshotV9 = match bytes.first() {
         Some(&found) if found < VENDOR_SNAPSHOT_VERSION => {
             return Err(FormatError::Outdated { found });
         }
@@ -3401,6 +3444,7 @@ pub fn decode_vendor(bytes: &[u8]) -> Result<VendorSnapshot, FormatError> {
                     .previous_key
                     .map(|(digest, until)| (digest, Timestamp(until))),
             },
+            mailing_list: stored.mailing_list,
         },
     })
 }

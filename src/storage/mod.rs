@@ -15,6 +15,7 @@
 pub mod audit_trail;
 pub mod fjall_store;
 mod format;
+pub mod journal_days;
 pub mod memory;
 mod memtables;
 pub mod port;

@@ -407,6 +407,8 @@ pub struct Strings {
     pub currency_brl: &'static str,
     /// Checkbox: keep the test card for automatic top-offs.
     pub save_card: &'static str,
+    /// The registration's box for a referring vendor's offers ([0264]), with its name.
+    pub vendor_offers: fn(&str) -> String,
     /// Register button.
     pub create_account: &'static str,
     /// Link back from the register page.

@@ -34,6 +34,9 @@ pub struct RegisterView<'a> {
     /// The vendor whose referral link brought the reader (hidden `ref`), recorded on the
     /// account for the vendor's commission ([0143], [0211]).
     pub referrer: Option<&'a str>,
+    /// The referring vendor's name: with it, `input#vendor_offers` asks whether the reader
+    /// wants the vendor's offers ([0264]), ticked by default.
+    pub referrer_name: Option<&'a str>,
     /// The e-mail typed before, refilled after an error.
     pub email: Option<&'a str>,
     /// The currency preselected in `select#currency`; US dollars when `None` or not offered.
@@ -126,6 +129,13 @@ pub fn register_page(view: &RegisterView<'_>, lang: Lang) -> String {
                     input #save_card type="checkbox" name="save_card" value="on" checked;
                     span { (s.save_card) }
                 }
+                @if let Some(name) = view.referrer_name {
+                    label.check for="vendor_offers" {
+                        input #vendor_offers type="checkbox" name="vendor_offers" value="on"
+                            checked;
+                        span { ((s.vendor_offers)(name)) }
+                    }
+                }
                 button #create .btn.primary type="submit" { (s.create_account) }
             }
             a #back .cancel href=(view.back_href) { (s.back) }
@@ -147,6 +157,7 @@ mod tests {
             csrf: "csrf-token-5",
             offer: Some("ofr_0123456789abcdef"),
             referrer: None,
+            referrer_name: None,
             email: None,
             currency: None,
             password_chars_min: 8,
@@ -174,6 +185,20 @@ mod tests {
         );
         assert!(page.contains("within 7 days"));
         assert_element(&page, "ul", "signup-bonus", &[]);
+    }
+
+    #[test]
+    fn a_referring_vendor_s_offers_box_is_shown_ticked_with_its_name_only_then() {
+        let mut view = register(None);
+        assert_no_element(&register_page(&view, Lang::En), "vendor_offers");
+        view.referrer = Some("ven_0123");
+        view.referrer_name = Some("Daily <News>");
+        for lang in Lang::ALL {
+            let page = register_page(&view, lang);
+            let ticked = [r#"type="checkbox""#, r#"name="vendor_offers""#, "checked"];
+            assert_element(&page, "input", "vendor_offers", &ticked);
+            assert!(page.contains("Daily &lt;News&gt;"), "{page}");
+        }
     }
 
     #[test]

@@ -8,6 +8,8 @@
     clippy::indexing_slicing
 )]
 
+pub mod smtp;
+
 use std::sync::Arc;
 
 use farthing::clock::ManualClock;

@@ -833,6 +833,10 @@ fn register_view_page(
         |o| browser.path(&format!("/buy/{o}")),
     );
     let action = browser.path("/register");
+    let referrer_name = referrer
+        .and_then(|id| id.parse::<VendorId>().ok())
+        .and_then(|vendor| browser.app.registry.vendor(vendor))
+        .map(|entry| entry.profile.name.clone());
     let bonuses: Vec<_> = browser
         .app
         .config
@@ -846,6 +850,7 @@ fn register_view_page(
         csrf: &browser.csrf,
         offer,
         referrer,
+        referrer_name: referrer_name.as_deref(),
         email,
         currency: None,
         password_chars_min: PASSWORD_CHARS_MIN,
@@ -901,6 +906,8 @@ pub(super) async fn register(
         currency: form.get("currency").unwrap_or("USD").to_owned(),
         time_zone: None,
         referred_by: referrer.map(str::to_owned),
+        // An unticked box is absent from the form: the reader declined ([0264]).
+        vendor_offers: Some(form.get("vendor_offers") == Some("on")),
     };
     let method = if form.get("save_card") == Some("on") {
         let test_card = NewMethod::Card {

@@ -95,6 +95,9 @@ pub const EN: Strings = Strings {
     currency_jpy: "Japanese yen",
     currency_brl: "Brazilian real",
     save_card: "Save the test card for top-offs",
+    vendor_offers: |vendor| {
+        format!("Yes, I want {vendor} to send me information about special offers and promotions")
+    },
     create_account: "Create account",
     back: "Back",
     email_invalid: "Enter a valid email address.",

@@ -83,6 +83,7 @@ pub const JA: Strings = Strings {
     currency_jpy: "日本円",
     currency_brl: "ブラジル・レアル",
     save_card: "チャージ用にテストカードを登録する",
+    vendor_offers: |vendor| format!("{vendor}からセールやキャンペーンのお知らせを受け取る"),
     create_account: "アカウントを作成",
     back: "戻る",
     email_invalid: "有効なメールアドレスを入力してください。",

@@ -96,6 +96,9 @@ pub const PT_BR: Strings = Strings {
     currency_jpy: "Iene japonês",
     currency_brl: "Real brasileiro",
     save_card: "Salvar o cartão de teste para recargas",
+    vendor_offers: |vendor| {
+        format!("Sim, quero que {vendor} me envie informações sobre ofertas e promoções")
+    },
     create_account: "Criar conta",
     back: "Voltar",
     email_invalid: "Informe um e-mail válido.",
