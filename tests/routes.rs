@@ -159,6 +159,69 @@ fn every_back_office_route_is_refused_without_its_function() {
 }
 
 #[test]
+fn every_vendor_route_is_refused_to_a_vendor_admin_without_its_function() {
+    let server = TestServer::start();
+    let vendor = server.vendor("news.example");
+    let functions = routes::vendor_functions();
+    assert!(functions.len() >= 10, "{functions:?}");
+    // One admin holding every vendor function, and one for each holding all but it; all
+    // made before any route runs (a rotation would end the key that makes them).
+    let admin = |email: &str, held: &[&str]| {
+        let created = server.post(
+            "/v1/vendors/me/admins",
+            Some(&vendor.key),
+            &json!({"email": email, "password": "correct horse battery", "functions": held}),
+        );
+        assert_eq!(created.status, 201, "{email}: {:?}", created.body);
+        let signed_in = server.post(
+            "/v1/vendor-sessions",
+            None,
+            &json!({"email": email, "password": "correct horse battery"}),
+        );
+        assert_eq!(signed_in.status, 201, "{:?}", signed_in.body);
+        signed_in.body["session_token"].as_str().unwrap().to_owned()
+    };
+    let all = admin("all@news.example", &functions);
+    let mut without = std::collections::BTreeMap::new();
+    for (index, function) in functions.iter().enumerate() {
+        let others: Vec<&str> = functions
+            .iter()
+            .copied()
+            .filter(|f| f != function)
+            .collect();
+        without.insert(
+            *function,
+            admin(&format!("but{index}@news.example"), &others),
+        );
+    }
+    let mut checked = 0;
+    for route in ROUTES {
+        let Caller::Vendor(function) = route.caller else {
+            continue;
+        };
+        let path = concrete(route.path);
+        let method = route.method.as_str();
+        let refused = server.request(method, &path, Some(&without[function]), Some("{}"), &[]);
+        assert_eq!(
+            (refused.status, refused.code()),
+            (403, "function_not_granted"),
+            "{method} {path} without {function}: {:?}",
+            refused.body
+        );
+        assert_eq!(refused.body["function"], function, "{method} {path}");
+        let allowed = server.request(method, &path, Some(&all), Some("{}"), &[]);
+        assert!(
+            allowed.status != 401 && allowed.status != 403,
+            "{method} {path} with {function}: {} {:?}",
+            allowed.status,
+            allowed.body
+        );
+        checked += 1;
+    }
+    assert!(checked >= 10, "{checked} routes checked");
+}
+
+#[test]
 fn a_group_is_a_subset_of_its_creators_functions() {
     let server = TestServer::start();
     let readers = group(

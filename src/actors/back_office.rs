@@ -17,7 +17,7 @@ use crate::domain::back_office::{BackOfficeEvent, BackOfficeState};
 use crate::domain::dispute::DisputeRules;
 use crate::domain::event::Event;
 use crate::domain::four_eyes::HeldRequest;
-use crate::domain::ids::{ApprovalId, OperatorId, Owner, SecurityGroupId};
+use crate::domain::ids::{ApprovalId, OperatorId, Owner, SecurityGroupId, VendorId};
 use crate::domain::money::Currency;
 use crate::domain::reject::Reject;
 use crate::domain::security::Staff;
@@ -60,6 +60,21 @@ pub enum BackOfficeCommand {
         groups: BTreeSet<SecurityGroupId>,
         /// Who creates them.
         by: Staff,
+    },
+    /// Give a vendor's person a login to its back office.
+    CreateVendorAdmin {
+        /// Their new id.
+        id: OperatorId,
+        /// The vendor.
+        vendor: VendorId,
+        /// Their normalized e-mail.
+        email: String,
+        /// Their password's argon2id hash.
+        password_hash: String,
+        /// Their vendor functions (known names, checked at the edge).
+        functions: BTreeSet<String>,
+        /// The vendor admin creating them; `None`: the vendor's API key.
+        by: Option<OperatorId>,
     },
     /// Hold a call of a four-eyes function for a second person.
     Hold(Box<HeldRequest>),
@@ -108,6 +123,16 @@ impl BackOfficeCommand {
             } => staffing
                 .decide_operator(id, &email, password_hash, groups, by, now)
                 .map(|operator| BackOfficeEvent::OperatorCreated(Box::new(operator))),
+            BackOfficeCommand::CreateVendorAdmin {
+                id,
+                vendor,
+                email,
+                password_hash,
+                functions,
+                by,
+            } => staffing
+                .decide_vendor_admin(id, vendor, &email, password_hash, functions, by, now)
+                .map(|admin| BackOfficeEvent::VendorAdminCreated(Box::new(admin))),
             BackOfficeCommand::Hold(held) => {
                 state.held.check_room()?;
                 Ok(BackOfficeEvent::RequestHeld(held))

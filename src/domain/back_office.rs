@@ -11,7 +11,7 @@ use super::dispute::DisputeRules;
 use super::four_eyes::{HeldRequest, HeldRequests};
 use super::ids::{ApprovalId, OperatorId, SecurityGroupId};
 use super::money::Currency;
-use super::security::{Operator, SecurityGroup, Staff, Staffing};
+use super::security::{Operator, SecurityGroup, Staff, Staffing, VendorAdmin};
 use super::time::Timestamp;
 use super::vec_map::VecMap;
 
@@ -44,6 +44,8 @@ pub enum BackOfficeEvent {
         /// When.
         at: Timestamp,
     },
+    /// A vendor's person was given a login to its back office.
+    VendorAdminCreated(Box<VendorAdmin>),
     /// An operator was put in exactly these groups.
     OperatorGroupsSet {
         /// The operator.
@@ -68,6 +70,7 @@ impl BackOfficeEvent {
             BackOfficeEvent::RequestHeld(held) => held.at,
             BackOfficeEvent::SecurityGroupCreated(group) => group.created_at,
             BackOfficeEvent::OperatorCreated(operator) => operator.created_at,
+            BackOfficeEvent::VendorAdminCreated(admin) => admin.created_at,
         }
     }
 }
@@ -117,6 +120,7 @@ impl BackOfficeState {
             }
             BackOfficeEvent::SecurityGroupCreated(group) => self.staffing.add_group(group),
             BackOfficeEvent::OperatorCreated(operator) => self.staffing.add_operator(operator),
+            BackOfficeEvent::VendorAdminCreated(admin) => self.staffing.add_vendor_admin(admin),
             BackOfficeEvent::OperatorGroupsSet {
                 operator, groups, ..
             } => self.staffing.set_groups(*operator, groups),

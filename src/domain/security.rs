@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::ids::{OperatorId, SecurityGroupId};
+use super::ids::{OperatorId, SecurityGroupId, VendorId};
 use super::reject::Reject;
 use super::time::Timestamp;
 
@@ -22,6 +22,10 @@ pub const SECURITY_GROUPS_MAX: usize = 1_000;
 pub const OPERATORS_MAX: usize = 10_000;
 /// Groups one operator is in at most.
 pub const GROUPS_PER_OPERATOR_MAX: usize = 32;
+/// Vendor admins one vendor has at most.
+pub const VENDOR_ADMINS_PER_VENDOR_MAX: usize = 32;
+/// Vendor admins the service holds at most (all of them are in memory).
+pub const VENDOR_ADMINS_MAX: usize = 100_000;
 
 /// Who acts in the back office: recorded on every change they make.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -30,15 +34,27 @@ pub enum Staff {
     AdminKey,
     /// A named operator.
     Operator(OperatorId),
+    /// A person of a vendor, acting in that vendor's back office ([0149]).
+    VendorAdmin(OperatorId),
 }
 
 impl Staff {
+    /// The person's id: `None` for the admin key. Operators and vendor admins draw ids from
+    /// one space, so an id names one person whichever they are.
+    #[must_use]
+    pub fn person(self) -> Option<OperatorId> {
+        match self {
+            Staff::AdminKey => None,
+            Staff::Operator(id) | Staff::VendorAdmin(id) => Some(id),
+        }
+    }
+
     /// How the audit trail and the pages name who acted: `admin_key` or the operator's id.
     #[must_use]
     pub fn name(self) -> String {
         match self {
             Staff::AdminKey => "admin_key".to_owned(),
-            Staff::Operator(id) => id.to_string(),
+            Staff::Operator(id) | Staff::VendorAdmin(id) => id.to_string(),
         }
     }
 }
@@ -71,6 +87,29 @@ pub struct Operator {
     pub groups: BTreeSet<SecurityGroupId>,
     /// Who created them.
     pub created_by: Staff,
+    /// When.
+    pub created_at: Timestamp,
+}
+
+/// A person who signs in to one vendor's back office ([0149]): sales, disputes, payouts,
+/// API keys, incentive programs, as far as their functions go. Their functions are vendor
+/// functions (the `Caller::Vendor` rows of the route table), given directly: a vendor has a
+/// handful of people, not a hierarchy that groups would pay for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VendorAdmin {
+    /// Its id (from the operators' id space: one e-mail index covers both).
+    pub id: OperatorId,
+    /// The vendor they act for; never any other.
+    pub vendor: VendorId,
+    /// Their sign-in e-mail (normalized at the edge), unique among operators and vendor
+    /// admins.
+    pub email: String,
+    /// Their argon2id password hash (PHC string).
+    pub password_hash: String,
+    /// The vendor functions they hold.
+    pub functions: BTreeSet<String>,
+    /// The vendor admin who created them; `None`: the vendor's API key (every function).
+    pub created_by: Option<OperatorId>,
     /// When.
     pub created_at: Timestamp,
 }
@@ -111,8 +150,10 @@ pub struct Staffing {
     pub groups: BTreeMap<SecurityGroupId, SecurityGroup>,
     /// Every operator.
     pub operators: BTreeMap<OperatorId, Operator>,
-    /// Operators by e-mail (derived).
+    /// Operators and vendor admins by e-mail (derived).
     pub emails: BTreeMap<String, OperatorId>,
+    /// Every vendor admin.
+    pub vendor_admins: BTreeMap<OperatorId, VendorAdmin>,
 }
 
 impl Staffing {
@@ -125,6 +166,12 @@ impl Staffing {
                 self.operators
                     .get(&id)
                     .map(|operator| self.functions_of(&operator.groups))
+                    .unwrap_or_default(),
+            ),
+            Staff::VendorAdmin(id) => Grants::Some(
+                self.vendor_admins
+                    .get(&id)
+                    .map(|admin| admin.functions.clone())
                     .unwrap_or_default(),
             ),
         }
@@ -265,6 +312,71 @@ impl Staffing {
         }
     }
 
+    /// Decides a new admin of `vendor` holding `functions`, created by the vendor's API key
+    /// (`by` is `None`: every vendor function) or by one of its own admins, who must hold
+    /// every function given.
+    ///
+    /// # Errors
+    /// `OperatorExists` for an e-mail in use, or past [`VENDOR_ADMINS_PER_VENDOR_MAX`] for the
+    /// vendor or [`VENDOR_ADMINS_MAX`] in all; `FunctionNotHeld` when `by` does not hold one
+    /// of the functions or is another vendor's admin.
+    #[allow(clippy::too_many_arguments)]
+    pub fn decide_vendor_admin(
+        &self,
+        id: OperatorId,
+        vendor: VendorId,
+        email: &str,
+        password_hash: String,
+        functions: BTreeSet<String>,
+        by: Option<OperatorId>,
+        now: Timestamp,
+    ) -> Result<VendorAdmin, Reject> {
+        let of_vendor = self
+            .vendor_admins
+            .values()
+            .filter(|admin| admin.vendor == vendor)
+            .count();
+        if self.emails.contains_key(email)
+            || of_vendor >= VENDOR_ADMINS_PER_VENDOR_MAX
+            || self.vendor_admins.len() >= VENDOR_ADMINS_MAX
+        {
+            return Err(Reject::OperatorExists);
+        }
+        if let Some(creator) = by {
+            let creator = self
+                .vendor_admins
+                .get(&creator)
+                .filter(|creator| creator.vendor == vendor)
+                .ok_or(Reject::FunctionNotHeld)?;
+            if !functions.is_subset(&creator.functions) {
+                return Err(Reject::FunctionNotHeld);
+            }
+        }
+        Ok(VendorAdmin {
+            id,
+            vendor,
+            email: email.to_owned(),
+            password_hash,
+            functions,
+            created_by: by,
+            created_at: now,
+        })
+    }
+
+    /// Adds a vendor admin decided by [`Staffing::decide_vendor_admin`].
+    pub fn add_vendor_admin(&mut self, admin: &VendorAdmin) {
+        self.emails.insert(admin.email.clone(), admin.id);
+        self.vendor_admins.insert(admin.id, admin.clone());
+    }
+
+    /// The vendor admin signing in with `email`.
+    #[must_use]
+    pub fn vendor_admin_by_email(&self, email: &str) -> Option<&VendorAdmin> {
+        self.emails
+            .get(email)
+            .and_then(|id| self.vendor_admins.get(id))
+    }
+
     /// The operator signing in with `email`.
     #[must_use]
     pub fn operator_by_email(&self, email: &str) -> Option<&Operator> {
@@ -314,6 +426,75 @@ mod tests {
             .unwrap();
         staffing.add_operator(&reader);
         (staffing, reader.id)
+    }
+
+    #[test]
+    fn a_vendor_admin_gives_only_what_they_hold_and_only_for_their_vendor() {
+        let (mut staffing, _) = staffing();
+        let (vendor, other) = (VendorId(7), VendorId(8));
+        let chief = staffing
+            .decide_vendor_admin(
+                OperatorId(20),
+                vendor,
+                "chief@news.example",
+                String::new(),
+                set(&["sales.read", "disputes.read", "vendor_admins.create"]),
+                None,
+                Timestamp(3),
+            )
+            .unwrap();
+        staffing.add_vendor_admin(&chief);
+        let grants = staffing.grants(Staff::VendorAdmin(chief.id));
+        assert!(grants.holds("sales.read") && !grants.holds("payouts.read"));
+        let more = staffing.decide_vendor_admin(
+            OperatorId(21),
+            vendor,
+            "clerk@news.example",
+            String::new(),
+            set(&["sales.read", "payouts.read"]),
+            Some(chief.id),
+            Timestamp(4),
+        );
+        assert_eq!(more, Err(Reject::FunctionNotHeld));
+        let elsewhere = staffing.decide_vendor_admin(
+            OperatorId(21),
+            other,
+            "clerk@other.example",
+            String::new(),
+            set(&["sales.read"]),
+            Some(chief.id),
+            Timestamp(4),
+        );
+        assert_eq!(elsewhere, Err(Reject::FunctionNotHeld));
+        let taken = staffing.decide_vendor_admin(
+            OperatorId(22),
+            vendor,
+            "reader@msp.example",
+            String::new(),
+            set(&["sales.read"]),
+            None,
+            Timestamp(4),
+        );
+        assert_eq!(taken, Err(Reject::OperatorExists), "an operator's e-mail");
+        let clerk = staffing
+            .decide_vendor_admin(
+                OperatorId(21),
+                vendor,
+                "clerk@news.example",
+                String::new(),
+                set(&["sales.read"]),
+                Some(chief.id),
+                Timestamp(4),
+            )
+            .unwrap();
+        staffing.add_vendor_admin(&clerk);
+        assert!(staffing.operator_by_email("clerk@news.example").is_none());
+        assert_eq!(
+            staffing
+                .vendor_admin_by_email("clerk@news.example")
+                .map(|a| a.id),
+            Some(clerk.id)
+        );
     }
 
     #[test]

@@ -12,12 +12,13 @@ use metrics_exporter_prometheus::PrometheusHandle;
 
 use super::client::TrustedProxies;
 use super::error::ApiError;
+use super::routes::Principal;
 use crate::actors::registry::{Registry, VendorEntry};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::crypto::locator::LocatorKey;
 use crate::crypto::secret::{self, AdminKey, PseudonymKey};
-use crate::crypto::token::{OperatorClaims, SessionClaims, TokenKeys};
+use crate::crypto::token::{OperatorClaims, SessionClaims, TokenKeys, VendorAdminClaims};
 use crate::domain::ids::{
     AccountId, AuthorizationId, LoginId, OperatorId, Owner, SessionId, VendorId,
 };
@@ -139,6 +140,40 @@ impl App {
             return Err(ApiError::Reject(Reject::VendorNotApproved));
         }
         Ok(entry)
+    }
+
+    /// Authenticates a vendor route's caller: the vendor's API key ([`App::vendor`]), or the
+    /// session token of one of its admins, whose functions the router then checks.
+    ///
+    /// # Errors
+    /// `Unauthenticated`; `VendorNotApproved` for a vendor not (or no longer) approved.
+    pub fn vendor_principal(&self, headers: &HeaderMap) -> Result<Principal, ApiError> {
+        let presented = bearer(headers).ok_or(ApiError::Unauthenticated)?;
+        if secret::parse_api_key(presented).is_some() {
+            return self.vendor(headers).map(Principal::Vendor);
+        }
+        let now_ms = u64::try_from(self.now().0).unwrap_or(0);
+        let claims: VendorAdminClaims = self
+            .tokens
+            .open(presented, 0, now_ms)
+            .map_err(|_| ApiError::Unauthenticated)?;
+        let (admin, vendor) = (OperatorId(claims.admin), VendorId(claims.vendor));
+        let known = self
+            .registry
+            .back_office_state()
+            .staffing
+            .vendor_admins
+            .get(&admin)
+            .is_some_and(|found| found.vendor == vendor);
+        let entry = self
+            .registry
+            .vendor(vendor)
+            .filter(|_| known)
+            .ok_or(ApiError::Unauthenticated)?;
+        if entry.standing.read().status != VendorStatus::Approved {
+            return Err(ApiError::Reject(Reject::VendorNotApproved));
+        }
+        Ok(Principal::VendorAdmin(entry, admin))
     }
 
     /// Authenticates the back office's caller: the admin key, or an operator's session

@@ -184,6 +184,7 @@ fn parse_filter(query: Option<&str>) -> Result<AuditFilter, ApiError> {
                 let id: OperatorId = value
                     .parse()
                     .map_err(|_| invalid("actor", "admin_key or an operator id"))?;
+                // A vendor admin's id matches too: see `Staff::person`.
                 parsed.actor = Some(Staff::Operator(id));
             }
             "function" => parsed.function = Some(value.into_owned()),

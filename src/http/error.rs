@@ -587,7 +587,7 @@ fn describe_reject(reject: Reject) -> (StatusCode, &'static str, &'static str) {
         Reject::OperatorExists => (
             StatusCode::CONFLICT,
             code,
-            "An operator has this e-mail, or as many operators as allowed exist",
+            "An operator or vendor admin has this e-mail, or as many as allowed exist",
         ),
         Reject::OperatorUnknown => (StatusCode::NOT_FOUND, code, "No operator has this id"),
         Reject::SecurityGroupUnknown => (

@@ -48,5 +48,6 @@ pub mod settlement_api;
 pub mod settlement_dto;
 pub mod throttle;
 pub mod transfer_api;
+pub mod vendor_admin_api;
 pub mod vendor_api;
 pub mod vendor_standing_api;

@@ -15,7 +15,7 @@ use super::error::Problem;
 use super::routes::{Caller, ROUTES};
 use super::{
     approvals_api, audit_api, dispute_api, dto, mail_api, security_api, settlement_dto,
-    vendor_standing_api,
+    vendor_admin_api, vendor_standing_api,
 };
 
 /// The schemas every operation refers to.
@@ -135,6 +135,11 @@ use super::{
         vendor_standing_api::ApiKeyRotated,
         vendor_standing_api::MailingListRequest,
         vendor_standing_api::MailingList,
+        vendor_admin_api::VendorAdminRequest,
+        vendor_admin_api::VendorAdminView,
+        vendor_admin_api::VendorAdminsView,
+        vendor_admin_api::VendorAdminSignIn,
+        vendor_admin_api::VendorAdminSession,
         mail_api::DailySummaryRequest,
         mail_api::DailySummaryRun,
         approvals_api::HeldView,

@@ -142,7 +142,7 @@ async fn serve<'a>(
         Caller::Member => Principal::Member(app.member(headers)?),
         // A vendor's API key holds every vendor function; vendor admins come with their
         // own sessions.
-        Caller::Vendor(_) => Principal::Vendor(app.vendor(headers)?),
+        Caller::Vendor(_) => app.vendor_principal(headers)?,
         // The back office's pages also take an operator's cookie (their forms carry CSRF
         // tokens); the JSON routes take a bearer only.
         Caller::Admin(_) if back_office::owns(route.path) => {
@@ -167,6 +167,12 @@ async fn serve<'a>(
     match (route.caller, &call.principal) {
         (Caller::Admin(function), Principal::Admin(staff)) => {
             let staff = *staff;
+            audited(app, route, function, staff, parts, call).await
+        }
+        // A vendor's people are audited like operators; the vendor's own key (its servers'
+        // purchases and checks, the hot path) is not.
+        (Caller::Vendor(function), Principal::VendorAdmin(_, admin)) => {
+            let staff = crate::domain::security::Staff::VendorAdmin(*admin);
             audited(app, route, function, staff, parts, call).await
         }
         _ => (route.handler)(app, call).await,

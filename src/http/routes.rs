@@ -15,9 +15,10 @@ use super::error::ApiError;
 use super::{
     admin_api, approvals_api, audit_api, back_office, buy_window, dispute_api, incentive_api,
     mail_api, member_api, offers_api, probes, security_api, settlement_api, transfer_api,
-    vendor_api, vendor_standing_api,
+    vendor_admin_api, vendor_api, vendor_standing_api,
 };
 use crate::actors::registry::VendorEntry;
+use crate::domain::ids::OperatorId;
 use crate::domain::security::Staff;
 
 /// Who may call a route. Back-office routes name the security function they are
@@ -61,6 +62,22 @@ pub fn admin_functions() -> Vec<&'static str> {
     functions
 }
 
+/// Every vendor security function (`Caller::Vendor` rows), sorted, each once: what a vendor's
+/// API key holds and what its admins are given from.
+#[must_use]
+pub fn vendor_functions() -> Vec<&'static str> {
+    let mut functions: Vec<&'static str> = ROUTES
+        .iter()
+        .filter_map(|route| match route.caller {
+            Caller::Vendor(function) => Some(function),
+            _ => None,
+        })
+        .collect();
+    functions.sort_unstable();
+    functions.dedup();
+    functions
+}
+
 /// The caller, authenticated by the router as the route asks.
 #[derive(Clone)]
 pub enum Principal {
@@ -68,8 +85,10 @@ pub enum Principal {
     None,
     /// A member's session (the account actor still checks that it is live).
     Member(MemberSession),
-    /// A vendor.
+    /// A vendor, by its API key (every vendor function).
     Vendor(VendorEntry),
+    /// One of a vendor's admins, by their session (their functions, checked per call).
+    VendorAdmin(VendorEntry, OperatorId),
     /// The admin key or an operator.
     Admin(Staff),
 }
@@ -135,8 +154,17 @@ impl Call<'_> {
     /// `Unauthenticated` when the route did not ask for a vendor (a bug in the table).
     pub fn vendor(&self) -> Result<&VendorEntry, ApiError> {
         match &self.principal {
-            Principal::Vendor(vendor) => Ok(vendor),
+            Principal::Vendor(vendor) | Principal::VendorAdmin(vendor, _) => Ok(vendor),
             _ => Err(ApiError::Unauthenticated),
+        }
+    }
+
+    /// The vendor admin acting, when the vendor is not acting by its API key.
+    #[must_use]
+    pub fn vendor_admin(&self) -> Option<OperatorId> {
+        match &self.principal {
+            Principal::VendorAdmin(_, admin) => Some(*admin),
+            _ => None,
         }
     }
 
@@ -278,6 +306,9 @@ pub static ROUTES: &[Route] = &[
     route!(POST "/admin/v1/vendors/{vendor_id}/approval", Admin("vendors.approve"), vendor_standing_api::decide_vendor, __path_decide_vendor),
     route!(POST "/v1/vendor-registrations", None, vendor_standing_api::apply_as_vendor, __path_apply_as_vendor),
     route!(POST "/v1/vendors/me/api-keys", Vendor("api_keys.rotate"), vendor_standing_api::rotate_api_key, __path_rotate_api_key),
+    route!(POST "/v1/vendors/me/admins", Vendor("vendor_admins.create"), vendor_admin_api::create_vendor_admin, __path_create_vendor_admin),
+    route!(GET "/v1/vendors/me/admins", Vendor("vendor_admins.read"), vendor_admin_api::list_vendor_admins, __path_list_vendor_admins),
+    route!(POST "/v1/vendor-sessions", None, vendor_admin_api::vendor_admin_sign_in, __path_vendor_admin_sign_in),
     route!(PUT "/v1/vendors/me/mailing-list", Vendor("mailing_list.update"), vendor_standing_api::set_mailing_list, __path_set_mailing_list),
     route!(POST "/admin/v1/members/bulk", Admin("members.create"), admin_api::bulk_members, __path_bulk_members),
     route!(GET "/admin/v1/members/{id}", Admin("members.read"), admin_api::member, __path_member),

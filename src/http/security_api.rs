@@ -20,7 +20,7 @@ use super::routes::{Call, Outcome, admin_functions};
 use crate::actors::back_office::BackOfficeCommand;
 use crate::crypto::token::OperatorClaims;
 use crate::domain::ids::{OperatorId, SecurityGroupId};
-use crate::domain::security::{Operator, SecurityGroup, Staff};
+use crate::domain::security::{Operator, SecurityGroup, Staff, Staffing};
 use crate::domain::time::Timestamp;
 
 /// Functions one group lists at most (more than the table has is never needed).
@@ -362,6 +362,39 @@ pub async fn operator_sign_in(app: &App, call: Call<'_>) -> Outcome {
     ))
 }
 
+/// Checks a person of staff's password, found by `find` (operators, or vendor admins) under
+/// the normalized e-mail: throttled like members' sign-ins, and an unknown e-mail costs one
+/// hash like a known one.
+///
+/// # Errors
+/// `Unauthenticated` for an unknown e-mail or a wrong password; `TooManyAttempts` while
+/// throttled; `Overloaded` when the password hasher is busy.
+pub async fn verify_staff(
+    app: &App,
+    client: ClientAddr,
+    email: &str,
+    password: String,
+    find: impl FnOnce(&Staffing, &str) -> Option<(OperatorId, String)>,
+) -> Result<OperatorId, ApiError> {
+    let email = normalize_email(email).map_err(|_| ApiError::Unauthenticated)?;
+    let attempt = app.throttles.begin_sign_in(&email, client, app.now())?;
+    let found = find(&app.registry.back_office_state().staffing, &email);
+    let stored = found.as_ref().map(|(_, hash)| hash.clone());
+    let verified = match app.passwords.verify(password, stored).await {
+        Ok(verified) => verified,
+        Err(error) => {
+            attempt.undecided(app.now());
+            return Err(error.into());
+        }
+    };
+    let Some((id, _)) = found.filter(|_| verified) else {
+        attempt.failed(app.now());
+        return Err(ApiError::Unauthenticated);
+    };
+    attempt.succeeded(app.now());
+    Ok(id)
+}
+
 /// Signs an operator in: the sealed session token and when it expires. The one sign-in of
 /// both doors, `POST /admin/v1/sessions` and the back office's sign-in page, so both are
 /// throttled together and an unknown e-mail costs one hash like a known one on either.
@@ -375,27 +408,12 @@ pub async fn sign_in_operator(
     email: &str,
     password: String,
 ) -> Result<(String, Timestamp), ApiError> {
-    let email = normalize_email(email).map_err(|_| ApiError::Unauthenticated)?;
-    let attempt = app.throttles.begin_sign_in(&email, client, app.now())?;
-    let state = app.registry.back_office_state();
-    let found = state
-        .staffing
-        .operator_by_email(&email)
-        .map(|operator| (operator.id, operator.password_hash.clone()));
-    drop(state);
-    let stored = found.as_ref().map(|(_, hash)| hash.clone());
-    let verified = match app.passwords.verify(password, stored).await {
-        Ok(verified) => verified,
-        Err(error) => {
-            attempt.undecided(app.now());
-            return Err(error.into());
-        }
-    };
-    let Some((operator, _)) = found.filter(|_| verified) else {
-        attempt.failed(app.now());
-        return Err(ApiError::Unauthenticated);
-    };
-    attempt.succeeded(app.now());
+    let operator = verify_staff(app, client, email, password, |staffing, email| {
+        staffing
+            .operator_by_email(email)
+            .map(|operator| (operator.id, operator.password_hash.clone()))
+    })
+    .await?;
     let now = app.now();
     let expires_at = now.plus_ms(app.config.admin.operator_session_ttl_ms);
     let claims = OperatorClaims {

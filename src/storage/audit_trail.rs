@@ -40,7 +40,8 @@ pub struct AuditFilter {
 
 impl AuditFilter {
     fn matches(&self, call: &AuditCall) -> bool {
-        self.actor.is_none_or(|actor| call.by == actor)
+        self.actor
+            .is_none_or(|actor| call.by.person() == actor.person())
             && self.function.as_ref().is_none_or(|f| call.function == *f)
             && self.from.is_none_or(|from| call.at >= from)
             && self.to.is_none_or(|to| call.at < to)

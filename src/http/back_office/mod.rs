@@ -208,6 +208,11 @@ impl<'a> Seat<'a> {
         let email = match staff {
             Staff::AdminKey => None,
             Staff::Operator(id) => state.staffing.operators.get(&id).map(|o| o.email.clone()),
+            Staff::VendorAdmin(id) => state
+                .staffing
+                .vendor_admins
+                .get(&id)
+                .map(|admin| admin.email.clone()),
         };
         let browser = Browser::new(app, call.headers, call.query);
         let menu = PAGES

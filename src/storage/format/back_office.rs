@@ -17,7 +17,7 @@ use crate::domain::ids::{
     ApprovalId, AuthorizationId, EntitlementId, OperatorId, SecurityGroupId, VendorId,
 };
 use crate::domain::money::Amount;
-use crate::domain::security::{Operator, SecurityGroup, Staff};
+use crate::domain::security::{Operator, SecurityGroup, Staff, VendorAdmin};
 use crate::domain::time::Timestamp;
 
 /// What decided a dispute at filing.
@@ -103,6 +103,15 @@ pub(super) enum BackOfficeEventV4 {
         by: StaffV4,
         at: i64,
     },
+    VendorAdminCreated {
+        id: u64,
+        vendor: u64,
+        email: String,
+        password_hash: String,
+        functions: Vec<String>,
+        created_by: Option<u64>,
+        created_at: i64,
+    },
 }
 
 /// An entry of the audit trail.
@@ -171,12 +180,14 @@ pub(super) fn audit(stored: AuditEventV4) -> AuditEvent {
 pub(super) enum StaffV4 {
     AdminKey,
     Operator(u64),
+    VendorAdmin(u64),
 }
 
 pub(super) fn staff_v4(staff: Staff) -> StaffV4 {
     match staff {
         Staff::AdminKey => StaffV4::AdminKey,
         Staff::Operator(id) => StaffV4::Operator(id.0),
+        Staff::VendorAdmin(id) => StaffV4::VendorAdmin(id.0),
     }
 }
 
@@ -184,6 +195,7 @@ pub(super) fn staff(stored: StaffV4) -> Staff {
     match stored {
         StaffV4::AdminKey => Staff::AdminKey,
         StaffV4::Operator(id) => Staff::Operator(OperatorId(id)),
+        StaffV4::VendorAdmin(id) => Staff::VendorAdmin(OperatorId(id)),
     }
 }
 
@@ -291,6 +303,15 @@ pub(super) fn back_office_v4(change: &BackOfficeEvent) -> BackOfficeEventV4 {
             created_by: staff_v4(operator.created_by),
             created_at: operator.created_at.0,
         },
+        BackOfficeEvent::VendorAdminCreated(admin) => BackOfficeEventV4::VendorAdminCreated {
+            id: admin.id.0,
+            vendor: admin.vendor.0,
+            email: admin.email.clone(),
+            password_hash: admin.password_hash.clone(),
+            functions: admin.functions.iter().cloned().collect(),
+            created_by: admin.created_by.map(|by| by.0),
+            created_at: admin.created_at.0,
+        },
         BackOfficeEvent::OperatorGroupsSet {
             operator,
             groups,
@@ -378,6 +399,23 @@ pub(super) fn back_office(stored: BackOfficeEventV4) -> Result<BackOfficeEvent, 
             password_hash,
             groups: groups(stored),
             created_by: staff(created_by),
+            created_at: Timestamp(created_at),
+        }))),
+        BackOfficeEventV4::VendorAdminCreated {
+            id,
+            vendor,
+            email,
+            password_hash,
+            functions,
+            created_by,
+            created_at,
+        } => Ok(BackOfficeEvent::VendorAdminCreated(Box::new(VendorAdmin {
+            id: OperatorId(id),
+            vendor: VendorId(vendor),
+            email,
+            password_hash,
+            functions: functions.into_iter().collect(),
+            created_by: created_by.map(OperatorId),
             created_at: Timestamp(created_at),
         }))),
         BackOfficeEventV4::OperatorGroupsSet {
