@@ -35,12 +35,12 @@ use crate::actors::messages::Fault;
 use crate::actors::registry::Registry;
 use crate::domain::event::Event;
 use crate::domain::ids::{AccountId, VendorId};
-use crate::domain::member_day::{DayLine, DayLineKind, member_day};
+use crate::domain::member_day::{DayLine, member_day};
 use crate::domain::money::{NetTotal, format_net_total};
 use crate::domain::time::{MemberZone, Timestamp};
 use crate::mail::{
-    BalanceLine, DailySummary, LineKind, MailConfig, MailError, NewVendor, Outbox, RelayReport,
-    SummaryLine, Written, relay_pending,
+    BalanceLine, DailySummary, MailConfig, MailError, NewVendor, Outbox, RelayReport, SummaryLine,
+    Written, relay_pending,
 };
 use crate::metrics as names;
 use crate::storage::journal_days::{self, CLOCK_SKEW_MS};
@@ -350,17 +350,6 @@ async fn vendor_card(
 
 /// A line as the mail prints it: the member's local time, the amount with its sign.
 fn summary_line(line: &DayLine, vendor: Option<&str>, zone: &MemberZone) -> SummaryLine {
-    let kind = match line.kind {
-        DayLineKind::Purchase => LineKind::Purchase,
-        DayLineKind::Funds => LineKind::FundsAdded,
-        DayLineKind::TransferIn => LineKind::TransferIn,
-        DayLineKind::TransferOut => LineKind::TransferOut,
-        DayLineKind::CashOut => LineKind::CashOut,
-        DayLineKind::Incentive => LineKind::Incentive,
-        DayLineKind::Dispute => LineKind::Dispute,
-        DayLineKind::CustomerCredit => LineKind::CustomerCredit,
-        DayLineKind::Reversal => LineKind::Reversal,
-    };
     // A content key is `id:<vendor's id>` or `url:<normalized url>`; the reader wants the rest.
     let note = line
         .note
@@ -379,7 +368,7 @@ fn summary_line(line: &DayLine, vendor: Option<&str>, zone: &MemberZone) -> Summ
     };
     SummaryLine {
         time: zone.clock_time(line.at),
-        kind,
+        kind: line.kind,
         description,
         amount: format!(
             "{sign}{} {}",

@@ -19,13 +19,14 @@ use super::incentive::spent_total;
 use super::money::{Amount, Balance, Currency, NetTotal};
 use super::time::{MemberZone, Timestamp};
 
-/// What a line of the day was, one word each in the mail.
+/// What a line of the day was, one word each in the mail (and, with issue 14, a kind of the
+/// statement's lines).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DayLineKind {
+pub enum LineKind {
     /// Content bought from a vendor (what the balance paid; incentives paid the rest).
     Purchase,
     /// Money added: a deposit credited or accepted.
-    Funds,
+    FundsAdded,
     /// Money received from another member.
     TransferIn,
     /// Money sent to another member.
@@ -48,7 +49,7 @@ pub struct DayLine {
     /// When it happened.
     pub at: Timestamp,
     /// What it was.
-    pub kind: DayLineKind,
+    pub kind: LineKind,
     /// Its wallet's currency.
     pub currency: Currency,
     /// The signed amount shown: the balance change, or for lines that change no balance
@@ -204,7 +205,7 @@ pub fn balance_change(event: &Event) -> Option<(Currency, NetTotal)> {
 
 /// The line an event makes in the mail, before its balance.
 struct LineShape {
-    kind: DayLineKind,
+    kind: LineKind,
     currency: Currency,
     /// The amount shown when it is not the balance change (a grant, a dispute).
     shown: Option<NetTotal>,
@@ -213,7 +214,7 @@ struct LineShape {
 }
 
 impl LineShape {
-    fn new(kind: DayLineKind, currency: Currency) -> LineShape {
+    fn new(kind: LineKind, currency: Currency) -> LineShape {
         LineShape {
             kind,
             currency,
@@ -235,26 +236,28 @@ fn line_of(event: &Event) -> Option<LineShape> {
             LineShape {
                 vendor: Some(authorized.vendor),
                 note: entitlement.key.content.clone(),
-                ..LineShape::new(DayLineKind::Purchase, entitlement.currency)
+                ..LineShape::new(LineKind::Purchase, entitlement.currency)
             }
         }
         Event::Deposited { currency, .. }
         | Event::DepositCredited { currency, .. }
-        | Event::DepositAccepted { currency, .. } => LineShape::new(DayLineKind::Funds, *currency),
-        Event::TransferReceived(received) => {
-            LineShape::new(DayLineKind::TransferIn, received.currency)
+        | Event::DepositAccepted { currency, .. } => {
+            LineShape::new(LineKind::FundsAdded, *currency)
         }
-        Event::TransferSent(sent) => LineShape::new(DayLineKind::TransferOut, sent.currency),
-        Event::CashedOut { currency, .. } => LineShape::new(DayLineKind::CashOut, *currency),
+        Event::TransferReceived(received) => {
+            LineShape::new(LineKind::TransferIn, received.currency)
+        }
+        Event::TransferSent(sent) => LineShape::new(LineKind::TransferOut, sent.currency),
+        Event::CashedOut { currency, .. } => LineShape::new(LineKind::CashOut, *currency),
         Event::IncentiveGranted { grant, .. } => LineShape {
             shown: shown(grant.remaining.micros()),
-            ..LineShape::new(DayLineKind::Incentive, grant.currency)
+            ..LineShape::new(LineKind::Incentive, grant.currency)
         },
         Event::DisputeFiled { dispute, .. } => LineShape {
             shown: shown(dispute.amount.micros()),
             vendor: Some(dispute.vendor),
             note: dispute.reason.to_string(),
-            ..LineShape::new(DayLineKind::Dispute, dispute.currency)
+            ..LineShape::new(LineKind::Dispute, dispute.currency)
         },
         Event::Reversed {
             currency,
@@ -264,9 +267,9 @@ fn line_of(event: &Event) -> Option<LineShape> {
             ..
         } => {
             let kind = if *by == Origin::Dispute {
-                DayLineKind::CustomerCredit
+                LineKind::CustomerCredit
             } else {
-                DayLineKind::Reversal
+                LineKind::Reversal
             };
             LineShape {
                 vendor: Some(*vendor),
@@ -274,7 +277,7 @@ fn line_of(event: &Event) -> Option<LineShape> {
                 ..LineShape::new(kind, *currency)
             }
         }
-        Event::DepositReturned { currency, .. } => LineShape::new(DayLineKind::Reversal, *currency),
+        Event::DepositReturned { currency, .. } => LineShape::new(LineKind::Reversal, *currency),
         _ => return None,
     })
 }
@@ -393,10 +396,10 @@ mod tests {
         let now = [(usd(), Balance::from_micros(13))];
         let day = member_day(&refs, &now, Timestamp(100), Timestamp(200)).unwrap();
         assert_eq!(day.lines.len(), 2);
-        assert_eq!(day.lines[0].kind, DayLineKind::Funds);
+        assert_eq!(day.lines[0].kind, LineKind::FundsAdded);
         assert_eq!(day.lines[0].amount, NetTotal::from_micros(5));
         assert_eq!(day.lines[0].balance_after, NetTotal::from_micros(15));
-        assert_eq!(day.lines[1].kind, DayLineKind::TransferOut);
+        assert_eq!(day.lines[1].kind, LineKind::TransferOut);
         assert_eq!(day.lines[1].amount, NetTotal::from_micros(-3));
         assert_eq!(day.lines[1].balance_after, NetTotal::from_micros(12));
         assert_eq!(day.balances, vec![(usd(), NetTotal::from_micros(12))]);

@@ -28,6 +28,7 @@ use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Body, Mailbox, SinglePart};
 
 use crate::domain::ids::AccountId;
+pub use crate::domain::member_day::LineKind;
 use crate::mail::MailError;
 use crate::mail::outbox::MESSAGE_BYTES_MAX;
 use crate::web::i18n::Lang;
@@ -107,29 +108,6 @@ pub struct SummaryLine {
     pub amount: String,
     /// The wallet's balance after it, formatted the same way.
     pub balance_after: String,
-}
-
-/// The kinds of transaction a summary line can show, one word each per language.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LineKind {
-    /// Content bought from a vendor.
-    Purchase,
-    /// Money added to the wallet from a payment method.
-    FundsAdded,
-    /// Money received from another member.
-    TransferIn,
-    /// Money sent to another member.
-    TransferOut,
-    /// Money paid out to the member's bank account.
-    CashOut,
-    /// A promotional grant credited.
-    Incentive,
-    /// A purchase disputed by the member.
-    Dispute,
-    /// A credit given by customer service.
-    CustomerCredit,
-    /// A charge or credit reversed.
-    Reversal,
 }
 
 /// One wallet's balance at the end of the day.
