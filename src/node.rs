@@ -156,7 +156,12 @@ pub fn start_paying(
         .admin
         .four_eyes_functions
         .iter()
-        .find(|function| !known.contains(&function.as_str()))
+        // A function that is no route (it widens what a route shows) is never held for
+        // approval: naming one here would promise a second pair of eyes that never comes.
+        .find(|function| {
+            !known.contains(&function.as_str())
+                || crate::http::routes::EXTRA_FUNCTIONS.contains(&function.as_str())
+        })
     {
         return Err(NodeError::FourEyes(unknown.clone()));
     }

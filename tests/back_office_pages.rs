@@ -1,6 +1,8 @@
 //! The operators' back-office pages (issue 13): an operator signs in on a page, decides the
-//! disputes queue, approves a vendor that registered itself, and sees only what their groups
-//! grant; a function not granted is neither shown nor callable. Browser flows drive headless
+//! disputes queue, approves a vendor that registered itself, looks a member up (personal data
+//! masked unless granted, as on the JSON route), runs settlement and records a returned
+//! payout, and sees only what their groups grant; a function not granted is neither shown nor
+//! callable. Browser flows drive headless
 //! Chromium through `browser_support` (a missing browser fails the test, never skips it); the
 //! rest speaks plain HTTP with its own cookie jar: the CSRF check, the redirect to sign in,
 //! the security headers, the languages and the shared sign-in throttle.
@@ -636,6 +638,9 @@ fn every_page_carries_the_security_headers() {
             "security_groups.create",
             "audit.read",
             "vendors.read",
+            "members.read",
+            "settlement_runs.read",
+            "payouts.read",
         ],
     );
     let mut http = Http::new(&server.base);
@@ -649,6 +654,9 @@ fn every_page_carries_the_security_headers() {
         "/back-office/security-groups",
         "/back-office/audit",
         "/back-office/vendors",
+        "/back-office/members",
+        "/back-office/members?member=nobody%40example.com",
+        "/back-office/settlement",
         "/back-office/nothing-here",
         "/back-office/audit?actor=nobody",
     ] {
@@ -680,7 +688,7 @@ fn every_page_carries_the_security_headers() {
         assert!(page.body.starts_with("<!DOCTYPE html>"), "{path}");
         checked += 1;
     }
-    assert_eq!(checked, 8);
+    assert_eq!(checked, 11);
     // A malformed actor is the filter again with its error; no list.
     let page = http.get("/back-office/audit?actor=nobody");
     assert_eq!(page.status, 400);
@@ -765,4 +773,347 @@ fn the_page_and_the_api_share_one_sign_in_throttle() {
     assert_eq!(page.status, 429);
     assert!(page.body.contains(r#"data-code="too_many_attempts""#));
     assert!(page.header("retry-after").is_some());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Members and settlement
+
+/// Signs `email` in on the page; answers the browser.
+fn signed_in(server: &TestServer, email: &str) -> Http {
+    let mut http = Http::new(&server.base);
+    let signed_in = http.sign_in(email);
+    assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+    http
+}
+
+/// An operator's API session token.
+fn api_session(server: &TestServer, email: &str) -> String {
+    let session = server.post(
+        "/admin/v1/sessions",
+        None,
+        &json!({"email": email, "password": PASSWORD}),
+    );
+    assert_eq!(session.status, 201, "{:?}", session.body);
+    session.body["session_token"].as_str().unwrap().to_owned()
+}
+
+/// The text of the element with `id` (up to its first closing tag).
+fn text_of<'p>(page: &'p Page, id: &str) -> &'p str {
+    let marker = format!(r#"id="{id}""#);
+    let start = page
+        .body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no #{id}"));
+    let rest = &page.body[start..];
+    let rest = &rest[rest.find('>').unwrap() + 1..];
+    &rest[..rest.find("</").unwrap()]
+}
+
+#[test]
+fn the_member_page_masks_personal_data_unless_granted_as_the_json_route_does() {
+    let server = TestServer::start();
+    let vendor = server.vendor("news.example");
+    let member = server.member("reader@example.com", "UTC", "5.00");
+    let card = server.post(
+        "/v1/members/me/payment-methods",
+        Some(&member.session),
+        &json!({"kind": "card", "number": "4242424242424242", "exp_month": 12,
+                "exp_year": 2040, "cvc": "123"}),
+    );
+    assert_eq!(card.status, 201, "{:?}", card.body);
+    let buyer = server.buyer_token(&member.session, &vendor);
+    let bought = server.authorize(&vendor, &buyer, "0.25", "/articles/coins");
+    assert_eq!(bought.status, 200, "{:?}", bought.body);
+    let authorization = bought.body["authorization_id"].as_str().unwrap();
+    operator(
+        &server,
+        "clerk@msp.example",
+        &["back_office.read", "members.read"],
+    );
+    operator(
+        &server,
+        "privacy@msp.example",
+        &[
+            "back_office.read",
+            "members.read",
+            "members.personal_data.read",
+        ],
+    );
+    // The function is listed and grantable though it is no route.
+    let functions = server.get("/admin/v1/functions", Some(&server.admin_key));
+    assert!(
+        functions.body["functions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("members.personal_data.read")),
+        "{:?}",
+        functions.body
+    );
+
+    // Without it: the e-mail and the card's digits are masked, the rest is shown.
+    let mut clerk = signed_in(&server, "clerk@msp.example");
+    let page = clerk.get("/back-office/members?member=Reader%40Example.com");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body
+            .contains(&format!(r#"data-member="{}""#, member.id))
+    );
+    assert_eq!(text_of(&page, "member-email"), "r***@example.com");
+    assert!(!page.body.contains("reader@example.com"), "{}", page.body);
+    assert!(page.body.contains(r#"id="personal-data-masked""#));
+    assert!(page.body.contains(r#"<td class="last4">****</td>"#));
+    assert!(!page.body.contains("4242"));
+    assert!(page.body.contains(r#"<td class="paid num">4.75</td>"#));
+    assert!(
+        page.body
+            .contains(&format!(r#"data-authorization="{authorization}""#))
+    );
+    // The JSON route masks the same way for the same operator.
+    let clerk_token = api_session(&server, "clerk@msp.example");
+    let path = format!("/admin/v1/members/{}", member.id);
+    let json_masked = server.get(&path, Some(&clerk_token));
+    assert_eq!(json_masked.status, 200, "{:?}", json_masked.body);
+    assert_eq!(json_masked.body["payment_methods"][0]["last4"], "****");
+    assert_eq!(json_masked.body["payment_methods"][0]["brand"], "visa");
+    assert_eq!(json_masked.body["wallets"][0]["paid"], "4.75");
+    assert_eq!(json_masked.body["email"], "r***@example.com");
+
+    // With it: shown as it is, on both doors (and to the admin key, which holds every
+    // function).
+    let mut privacy = signed_in(&server, "privacy@msp.example");
+    let page = privacy.get("/back-office/members?member=reader%40example.com");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(text_of(&page, "member-email"), "reader@example.com");
+    assert!(!page.body.contains(r#"id="personal-data-masked""#));
+    assert!(page.body.contains(r#"<td class="last4">4242</td>"#));
+    let privacy_token = api_session(&server, "privacy@msp.example");
+    for token in [privacy_token.as_str(), server.admin_key.as_str()] {
+        let shown = server.get(&path, Some(token));
+        assert_eq!(shown.body["payment_methods"][0]["last4"], "4242");
+        assert_eq!(shown.body["email"], "reader@example.com");
+    }
+
+    // By id: the account's own e-mail, masked the same; unknown and malformed lookups are
+    // the form again with their error.
+    let page = clerk.get(&format!("/back-office/members?member={}", member.id));
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body
+            .contains(&format!(r#"data-member="{}""#, member.id))
+    );
+    assert_eq!(text_of(&page, "member-email"), "r***@example.com");
+    for (lookup, status) in [
+        ("nobody%40example.com", 404),
+        ("acct_00000000000000ff", 404),
+        ("not-a-member", 400),
+    ] {
+        let page = clerk.get(&format!("/back-office/members?member={lookup}"));
+        assert_eq!(page.status, status, "{lookup}: {}", page.body);
+        assert!(page.body.contains(r#"id="form-error""#), "{lookup}");
+        assert!(!page.body.contains("data-member="), "{lookup}");
+    }
+    // The empty form.
+    let form = clerk.get("/back-office/members");
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains(r#"id="member-lookup""#));
+}
+
+/// Polls the vendor's summary until its ledger shows `sales` (vendors fold sales a moment
+/// after the member's debit).
+fn wait_for_sales(server: &TestServer, vendor: &common::Vendor, sales: u64) {
+    for _ in 0..200 {
+        let reply = server.get("/v1/vendors/me/summary", Some(&vendor.key));
+        assert_eq!(reply.status, 200, "{:?}", reply.body);
+        if reply.body["currencies"][0]["sales"] == json!(sales) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("the vendor never showed {sales} sales");
+}
+
+#[test]
+fn a_forced_run_started_and_a_payout_returned_on_the_settlement_page() {
+    let server = TestServer::start();
+    let vendor = server.vendor("news.example");
+    let set = server.put(
+        &format!("/admin/v1/vendors/{}/settlement", vendor.id),
+        Some(&server.admin_key),
+        &json!({"threshold": "100.00", "schedule": {"kind": "weekly", "day": 1}, "minimum": "0",
+                "bank_account": {"iban": "DE89370400440532013000", "bic": "DEUTDEFF",
+                                 "name": "Daily News"}}),
+    );
+    assert_eq!(set.status, 200, "{:?}", set.body);
+    let member = server.member("buyer@example.com", "UTC", "5.00");
+    let buyer = server.buyer_token(&member.session, &vendor);
+    let bought = server.authorize(&vendor, &buyer, "1.00", "/articles/coins");
+    assert_eq!(bought.status, 200, "{:?}", bought.body);
+    wait_for_sales(&server, &vendor, 1);
+    operator(
+        &server,
+        "payer@msp.example",
+        &[
+            "back_office.read",
+            "settlement_runs.read",
+            "settlement_runs.create",
+            "payouts.read",
+            "payouts.return",
+        ],
+    );
+    let mut http = signed_in(&server, "payer@msp.example");
+    let home = http.get("/back-office");
+    assert!(home.body.contains(r#"id="nav-settlement""#));
+    let before = http.get("/back-office/settlement");
+    assert_eq!(before.status, 200, "{}", before.body);
+    assert!(before.body.contains(r#"id="runs-empty""#));
+    assert!(before.body.contains(r#"id="payouts-empty""#));
+    assert!(before.body.contains(r#"id="start-run""#));
+    let token = before.csrf();
+
+    // Without the token, nothing runs; with it, a forced run pays the vendor under its
+    // threshold.
+    assert_eq!(http.post("/back-office/settlement-runs", "").status, 403);
+    // The form names the run it asks for; a post without it runs nothing.
+    let unnamed = http.post("/back-office/settlement-runs", &format!("csrf={token}"));
+    assert_eq!(unnamed.status, 400, "{}", unnamed.body);
+    let ran = http.post(
+        "/back-office/settlement-runs",
+        &format!("force=yes&csrf={token}"),
+    );
+    assert_eq!(ran.status, 303, "{}", ran.body);
+    assert_eq!(
+        ran.header("location"),
+        Some("/back-office/settlement?done=settlement_run_started")
+    );
+    let payouts = server.get("/admin/v1/payouts", Some(&server.admin_key));
+    assert_eq!(payouts.status, 200, "{:?}", payouts.body);
+    let listed = payouts.body["payouts"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{:?}", payouts.body);
+    assert_eq!(listed[0]["payee"], vendor.id.as_str());
+    assert_eq!(listed[0]["amount"], "0.95");
+    let payout = listed[0]["payout_id"].as_str().unwrap().to_owned();
+    let run = listed[0]["run_id"].as_str().unwrap().to_owned();
+    let after = http.get("/back-office/settlement?done=settlement_run_started");
+    assert_eq!(after.status, 200, "{}", after.body);
+    assert!(after.body.contains(r#"data-code="settlement_run_started""#));
+    assert!(after.body.contains(&format!(r#"data-run="{run}""#)));
+    assert!(after.body.contains(r#"data-forced="true""#));
+    assert!(
+        after
+            .body
+            .contains(&format!(r#"<li data-payout="{payout}">"#))
+    );
+    assert!(after.body.contains(&format!(r#"data-payout="{payout}""#)));
+    assert!(
+        after
+            .body
+            .contains(&format!(r#"data-payee="{}""#, vendor.id))
+    );
+    assert!(after.body.contains("Daily News"));
+    assert!(after.body.contains("$0.95"));
+    assert!(after.body.contains("DE** "), "the bank account masked");
+    let action = format!("/back-office/payouts/{payout}/return");
+    assert!(after.body.contains(&format!(r#"action="{action}""#)));
+
+    // The return: a missing reason is the page again; a reason records it, once.
+    let empty = http.post(&action, &format!("reason=+&csrf={token}"));
+    assert_eq!(empty.status, 400, "{}", empty.body);
+    assert!(empty.body.contains(r#"id="form-error""#));
+    let returned = http.post(&action, &format!("reason=AC04+closed+account&csrf={token}"));
+    assert_eq!(returned.status, 303, "{}", returned.body);
+    assert_eq!(
+        returned.header("location"),
+        Some("/back-office/settlement?done=payout_returned")
+    );
+    let listed = server.get("/admin/v1/payouts", Some(&server.admin_key));
+    assert_eq!(
+        listed.body["payouts"][0]["returned"]["reason"],
+        "AC04 closed account"
+    );
+    let page = http.get("/back-office/settlement");
+    assert!(page.body.contains("AC04 closed account"));
+    assert!(
+        !page.body.contains(&format!(r#"action="{action}""#)),
+        "returned once"
+    );
+    let again = http.post(&action, &format!("reason=Again&csrf={token}"));
+    assert_eq!(again.status, 409);
+    assert!(
+        again
+            .body
+            .contains(r#"data-code="payout_returned_already""#)
+    );
+    server.totals_conserved();
+}
+
+#[test]
+fn a_page_without_its_function_is_refused_and_its_link_hidden() {
+    let server = TestServer::start();
+    operator(
+        &server,
+        "members@msp.example",
+        &["back_office.read", "members.read"],
+    );
+    operator(
+        &server,
+        "runs@msp.example",
+        &["back_office.read", "settlement_runs.read"],
+    );
+    let mut members = signed_in(&server, "members@msp.example");
+    let home = members.get("/back-office");
+    assert!(home.body.contains(r#"id="nav-members""#));
+    assert!(!home.body.contains(r#"id="nav-settlement""#));
+    let refused = members.get("/back-office/settlement");
+    assert_eq!(refused.status, 403);
+    assert!(refused.body.contains(r#"data-code="function_not_granted""#));
+    assert!(!refused.body.contains(r#"id="runs""#));
+
+    let mut runs = signed_in(&server, "runs@msp.example");
+    let home = runs.get("/back-office");
+    assert!(home.body.contains(r#"id="nav-settlement""#));
+    assert!(!home.body.contains(r#"id="nav-members""#));
+    let refused = runs.get("/back-office/members?member=someone%40example.com");
+    assert_eq!(refused.status, 403);
+    assert!(refused.body.contains(r#"data-code="function_not_granted""#));
+    // The settlement page without the other functions: no run form, no payouts list; the
+    // form posted anyway with a valid token is refused and runs nothing.
+    let page = runs.get("/back-office/settlement");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(!page.body.contains(r#"id="start-run""#));
+    assert!(!page.body.contains(r#"id="payouts""#));
+    assert!(!page.body.contains(r#"id="payouts-empty""#));
+    let token = page.csrf();
+    let forged = runs.post(
+        "/back-office/settlement-runs",
+        &format!("force=yes&csrf={token}"),
+    );
+    assert_eq!(forged.status, 403);
+    assert!(forged.body.contains(r#"data-code="function_not_granted""#));
+    assert!(
+        runs.get("/back-office/settlement")
+            .body
+            .contains(r#"id="runs-empty""#)
+    );
+}
+
+#[test]
+fn a_four_eyes_settlement_run_is_refused_on_the_page() {
+    let server = TestServer::start_with(
+        |config| config.admin.four_eyes_functions = vec!["settlement_runs.create".to_owned()],
+        Box::new(farthing::storage::fjall_store::SyncData),
+    );
+    // A bearer skips the page's CSRF check, so only the four-eyes rule can refuse it.
+    let on_page = server.request(
+        "POST",
+        "/back-office/settlement-runs",
+        Some(&server.admin_key),
+        Some(""),
+        &[("content-type", "application/x-www-form-urlencoded")],
+    );
+    assert_eq!(
+        (on_page.status, on_page.code()),
+        (403, "four_eyes_through_api")
+    );
+    let runs = server.get("/admin/v1/payouts", Some(&server.admin_key));
+    assert_eq!(runs.body["payouts"], json!([]));
 }

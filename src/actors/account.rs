@@ -972,6 +972,7 @@ impl Handler<ViewMessage> for AccountActor {
         recent.sort_by_key(|e| std::cmp::Reverse((e.purchased_at, e.id)));
         recent.truncate(10);
         let view = AccountView {
+            email: state.logins.values().find_map(|login| login.email.clone()),
             wallets: state
                 .wallets
                 .iter()

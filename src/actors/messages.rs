@@ -428,6 +428,9 @@ pub struct DayFactsMessage {
 /// A read-only view of an account, for account pages and admins.
 #[derive(Clone, Debug)]
 pub struct AccountView {
+    /// The sign-in e-mail of the account's first login with one (personal data: masked by
+    /// the back office unless the operator may see it).
+    pub email: Option<String>,
     /// Wallets by currency.
     pub wallets: Vec<(Currency, crate::domain::account::Wallet)>,
     /// Limits per currency of the login asked about (or of every login for admins).

@@ -5,8 +5,9 @@
 use hyper::StatusCode;
 
 use super::app::{App, new_id};
+use super::back_office::PersonalData;
 use super::dto::{
-    BalanceResponse, BulkMembersRequest, BulkMembersResponse, CreditLineRequest,
+    AccountResponse, BalanceResponse, BulkMembersRequest, BulkMembersResponse, CreditLineRequest,
     CreditLineResponse, DepositRequest, ReversalRequest, ReversalResponse, SeededMember,
     TotalsLine, TotalsResponse, VendorCreated, VendorRequest,
 };
@@ -116,7 +117,8 @@ pub async fn credit_line(app: &App, call: Call<'_>) -> Outcome {
     ))
 }
 
-/// `GET /admin/v1/members/{id}`: the account as its member sees it, every login's limits.
+/// `GET /admin/v1/members/{id}`: the account as its member sees it, every login's limits;
+/// personal data masked unless the caller holds `members.personal_data.read`.
 #[utoipa::path(get, path = "/admin/v1/members/{id}", tag = "admin",
     params(("id" = String, Path, description = "The member")),
     responses(
@@ -125,8 +127,23 @@ pub async fn credit_line(app: &App, call: Call<'_>) -> Outcome {
     security(("admin_key" = [])))]
 pub async fn member(app: &App, call: Call<'_>) -> Outcome {
     let account = member_id(call.params.get("id")?)?;
+    let shown = PersonalData::for_staff(app, call.staff()?);
+    let response = member_response(app, account, shown).await?;
+    Ok(json(StatusCode::OK, &response))
+}
+
+/// A member's account as the back office shows it, personal data as `shown`: the one path
+/// of both doors, `GET /admin/v1/members/{id}` and the back office's member page.
+///
+/// # Errors
+/// `NotFound` for an unknown member; faults.
+pub async fn member_response(
+    app: &App,
+    account: AccountId,
+    shown: PersonalData,
+) -> Result<AccountResponse, ApiError> {
     let view = app.registry.account_view(account, None).await?;
-    Ok(json(StatusCode::OK, &account_response(app, account, &view)))
+    Ok(shown.account(account_response(app, account, &view)))
 }
 
 /// `POST /admin/v1/authorizations/{id}/reversal`: undoes a purchase: refund, entitlement

@@ -1328,6 +1328,9 @@ pub struct Status {
 pub struct AccountResponse {
     /// The member.
     pub member_id: String,
+    /// Their sign-in e-mail (masked on the back office's routes without
+    /// `members.personal_data.read`).
+    pub email: Option<String>,
     /// Frozen accounts cannot buy.
     pub frozen: bool,
     /// One wallet per currency.

@@ -839,6 +839,7 @@ pub fn account_response(app: &App, account: AccountId, view: &AccountView) -> Ac
     let amount = |a: Option<crate::domain::money::Amount>, c| a.map(|a| format_amount(a, c));
     AccountResponse {
         member_id: account.to_string(),
+        email: view.email.clone(),
         frozen: view.frozen,
         wallets: view
             .wallets

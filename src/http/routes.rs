@@ -47,7 +47,19 @@ impl Caller {
     }
 }
 
-/// Every security function of the back office, from the route table, sorted and once each.
+/// The security function that shows a member's personal data (e-mail, payment details)
+/// unmasked, on `GET /admin/v1/members/{id}` and the back office's member page.
+pub const PERSONAL_DATA_READ: &str = "members.personal_data.read";
+
+/// Security functions that are no route of their own: each widens what a route shows rather
+/// than opening one, so the table cannot name it. Listed here so they can be granted to a
+/// group, listed by `GET /admin/v1/functions` and checked like any other. (Rejected: a
+/// route of its own for the unmasked view, which would have made every reader of members
+/// choose between two URLs, and the audit trail read the same call under two functions.)
+pub const EXTRA_FUNCTIONS: &[&str] = &[PERSONAL_DATA_READ];
+
+/// Every security function of the back office, from the route table and `EXTRA_FUNCTIONS`,
+/// sorted and once each.
 #[must_use]
 pub fn admin_functions() -> Vec<&'static str> {
     let mut functions: Vec<&'static str> = ROUTES
@@ -56,6 +68,7 @@ pub fn admin_functions() -> Vec<&'static str> {
             Caller::Admin(function) => Some(function),
             _ => None,
         })
+        .chain(EXTRA_FUNCTIONS.iter().copied())
         .collect();
     functions.sort_unstable();
     functions.dedup();
@@ -350,6 +363,10 @@ pub static ROUTES: &[Route] = &[
     route!(GET "/back-office/audit", Admin("audit.read"), back_office::audit_log, __path_audit_log),
     route!(GET "/back-office/vendors", Admin("vendors.read"), back_office::vendors, __path_vendors),
     route!(POST "/back-office/vendors/{vendor_id}/approval", Admin("vendors.approve"), back_office::vendor_approval, __path_vendor_approval),
+    route!(GET "/back-office/members", Admin("members.read"), back_office::members, __path_members),
+    route!(GET "/back-office/settlement", Admin("settlement_runs.read"), back_office::settlement, __path_settlement),
+    route!(POST "/back-office/settlement-runs", Admin("settlement_runs.create"), back_office::start_settlement_run, __path_start_settlement_run),
+    route!(POST "/back-office/payouts/{id}/return", Admin("payouts.return"), back_office::return_payout, __path_return_payout),
 ];
 
 /// The route for `method` and `path`, with its parameters; or, when the path is known with
@@ -487,6 +504,20 @@ mod tests {
             find(&Method::GET, "/v1/authorizations/"),
             Matched::None
         ));
+    }
+
+    #[test]
+    fn extra_functions_are_listed_and_name_no_route() {
+        let functions = admin_functions();
+        for extra in EXTRA_FUNCTIONS {
+            assert!(functions.contains(extra), "{extra}");
+            assert!(
+                ROUTES
+                    .iter()
+                    .all(|route| route.caller.function() != Some(*extra)),
+                "{extra} is a route's function: it belongs in the table alone"
+            );
+        }
     }
 
     #[test]

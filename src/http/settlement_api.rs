@@ -23,7 +23,7 @@ use crate::actors::registry::VendorEntry;
 use crate::actors::settlement::SettlementCommand;
 use crate::domain::ids::{Owner, PayoutId, RightsHolderId, SettlementRunId, VendorId};
 use crate::domain::money::{Currency, format_amount, format_net_total, format_total};
-use crate::domain::payouts::{Payee, RunScope, SettlementState};
+use crate::domain::payouts::{Payee, PayoutRecord, RunScope, SettlementState};
 use crate::domain::reject::Reject;
 use crate::domain::time::Timestamp;
 use crate::payouts::{PayoutError, RunOutcome};
@@ -261,18 +261,27 @@ pub async fn create_run(app: &App, call: Call<'_>) -> Outcome {
                 payees,
                 force: request.force.unwrap_or(false),
             };
-            let run = SettlementRunId(new_id());
-            let outcome = app
-                .payouts
-                .run(&app.registry, scope, run, false, app.now())
-                .await
-                .map_err(payout_error)?
-                .ok_or(ApiError::Reject(Reject::SettlementRunUnknown))?;
+            let outcome = start_run(app, scope).await?;
             let response = run_response(&app.registry.settled(), &outcome);
             Ok((StatusCode::CREATED, super::json::to_json(&response)))
         },
     )
     .await
+}
+
+/// Runs settlement now over `scope`: the one path of both doors, `POST
+/// /admin/v1/settlement-runs` and the back office's form.
+///
+/// # Errors
+/// `Reject` (`SettlementRunInProgress`) and faults from the actors; `PaymentFileFailed`.
+pub async fn start_run(app: &App, scope: RunScope) -> Result<RunOutcome, ApiError> {
+    let run = SettlementRunId(new_id());
+    app.payouts
+        .run(&app.registry, scope, run, false, app.now())
+        .await
+        .map_err(payout_error)?
+        // Not quiet, so a run is always recorded; `None` would be a bug in `Payouts::run`.
+        .ok_or(ApiError::Reject(Reject::SettlementRunUnknown))
 }
 
 fn payout_error(error: PayoutError) -> ApiError {
@@ -394,15 +403,28 @@ pub async fn vendor_payouts(app: &App, call: Call<'_>) -> Outcome {
 pub async fn return_payout(app: &App, call: Call<'_>) -> Outcome {
     let payout: PayoutId = super::dto::id_field(call.params.get("id")?, "id")?;
     let request: ReturnRequest = parse_json(&call.body)?;
-    let reason = crate::domain::payouts::checked_text(
-        &request.reason,
-        crate::domain::payouts::REASON_BYTES_MAX,
-    )
-    .ok_or(ApiError::InvalidField {
-        param: "reason",
-        detail: "1 to 256 bytes of text".to_owned(),
-    })?
-    .to_owned();
+    let view = record_return(app, payout, &request.reason).await?;
+    Ok(json(StatusCode::OK, &view))
+}
+
+/// Records that the bank returned `payout`, for `reason`: the one path of both doors,
+/// `POST /admin/v1/payouts/{id}/return` and the back office's form.
+///
+/// # Errors
+/// `InvalidField` (`reason`) for an empty or long reason; `Reject` (`PayoutUnknown`,
+/// `PayoutReturnedAlready`) and faults from the actors.
+pub async fn record_return(
+    app: &App,
+    payout: PayoutId,
+    reason: &str,
+) -> Result<PayoutView, ApiError> {
+    let reason =
+        crate::domain::payouts::checked_text(reason, crate::domain::payouts::REASON_BYTES_MAX)
+            .ok_or(ApiError::InvalidField {
+                param: "reason",
+                detail: "1 to 256 bytes of text".to_owned(),
+            })?
+            .to_owned();
     app.registry
         .settlement_command(SettlementCommand::Return { payout, reason })
         .await?;
@@ -410,7 +432,7 @@ pub async fn return_payout(app: &App, call: Call<'_>) -> Outcome {
     let record = settled
         .payout(payout)
         .ok_or(ApiError::Reject(Reject::PayoutUnknown))?;
-    Ok(json(StatusCode::OK, &PayoutView::of(record)))
+    Ok(PayoutView::of(record))
 }
 
 /// A page request: `payee`, `cursor` (the position to continue below), `limit`.
@@ -453,7 +475,23 @@ impl PageQuery {
 
 /// Payouts newest first from below the cursor's position, `limit` of them.
 fn page(settled: &SettlementState, payee: Option<Payee>, query: &PageQuery) -> PayoutsPage {
-    let below = query.cursor.unwrap_or(settled.payouts.len());
+    let (found, next_cursor) = newest_payouts(settled, payee, query.cursor, query.limit);
+    PayoutsPage {
+        payouts: found.into_iter().map(PayoutView::of).collect(),
+        next_cursor,
+    }
+}
+
+/// `limit` payouts (of `payee`, or anyone's) newest first from below position `cursor`, and
+/// the cursor of the page after them when there is one: the paging of both doors,
+/// `GET /admin/v1/payouts` and the back office's settlement page.
+pub(super) fn newest_payouts(
+    settled: &SettlementState,
+    payee: Option<Payee>,
+    cursor: Option<usize>,
+    limit: usize,
+) -> (Vec<&PayoutRecord>, Option<String>) {
+    let below = cursor.unwrap_or(settled.payouts.len());
     let mut found = settled
         .payouts
         .iter()
@@ -461,18 +499,14 @@ fn page(settled: &SettlementState, payee: Option<Payee>, query: &PageQuery) -> P
         .take(below)
         .rev()
         .filter(|(_, record)| payee.is_none_or(|payee| record.payout.payee == payee));
-    let payouts: Vec<(usize, PayoutView)> = found
-        .by_ref()
-        .take(query.limit)
-        .map(|(index, record)| (index, PayoutView::of(record)))
-        .collect();
+    let payouts: Vec<(usize, &PayoutRecord)> = found.by_ref().take(limit).collect();
     let more = found.next().is_some();
     let next_cursor = payouts
         .last()
         .filter(|_| more)
         .map(|(index, _)| index.to_string());
-    PayoutsPage {
-        payouts: payouts.into_iter().map(|(_, view)| view).collect(),
+    (
+        payouts.into_iter().map(|(_, record)| record).collect(),
         next_cursor,
-    }
+    )
 }

@@ -1,5 +1,6 @@
 //! The operators' back-office pages ([0074], [0261]-[0262]): sign-in, the home page with its
-//! menu, the disputes queue, security groups, the audit log and vendors.
+//! menu, the disputes queue, security groups, the audit log, vendors, members, and
+//! settlement runs with their payouts.
 //!
 //! Pure rendering, like the buy window's pages: each page is `fn(&View, Lang) -> String`, a
 //! full HTML5 document in the buy window's frame and stylesheet (so one CSP hash serves both),
@@ -17,6 +18,170 @@ use crate::web::i18n::{BackOfficeStrings, Lang};
 use crate::web::layout::{credential_fields, error_card, framed, hidden_fields};
 use crate::web::money::display_amount;
 
+/// Every sentence of the members and settlement pages in one language. Apart from
+/// [`BackOfficeStrings`] only because that struct is declared in `web/i18n.rs`; the texts
+/// themselves live beside the others in `web/i18n/back_office_*.rs`, each language one
+/// `const` of all the fields, so a sentence missing from one is a compile error.
+#[derive(Debug)]
+pub struct MemberSettlementStrings {
+    /// Menu link to the members page.
+    pub members: &'static str,
+    /// What the members page is for (home page).
+    pub members_task: &'static str,
+    /// Menu link to the settlement page.
+    pub settlement: &'static str,
+    /// What the settlement page is for (home page).
+    pub settlement_task: &'static str,
+
+    /// Members page heading.
+    pub members_heading: &'static str,
+    /// Under it: how to look a member up, and that personal data is masked.
+    pub members_intro: &'static str,
+    /// Label of the lookup field.
+    pub lookup_label: &'static str,
+    /// Placeholder of the lookup field: what it takes.
+    pub lookup_hint: &'static str,
+    /// Lookup button.
+    pub look_up: &'static str,
+    /// Form error: neither a member id nor an e-mail.
+    pub member_invalid: &'static str,
+    /// Form error: no member has this id or e-mail.
+    pub member_unknown: &'static str,
+    /// Shown when the operator may not see personal data.
+    pub personal_data_masked: &'static str,
+    /// Row: the member's id.
+    pub member_id: &'static str,
+    /// Row: the e-mail the member was looked up by.
+    pub member_email: &'static str,
+    /// Row: whether the member may buy.
+    pub standing: &'static str,
+    /// The member may buy.
+    pub active: &'static str,
+    /// The member froze the account: no purchase until unfrozen.
+    pub frozen: &'static str,
+    /// Row: how many entitlements the member holds.
+    pub entitlements: &'static str,
+    /// Wallets heading.
+    pub wallets_heading: &'static str,
+    /// No wallet is open.
+    pub wallets_empty: &'static str,
+    /// Column: paid balance.
+    pub paid: &'static str,
+    /// Column: incentive balance.
+    pub incentive: &'static str,
+    /// Column: credit line.
+    pub credit_line: &'static str,
+    /// Column: debt owed to the service.
+    pub debt: &'static str,
+    /// Column: what a purchase could spend now.
+    pub available: &'static str,
+    /// Limits heading.
+    pub limits_heading: &'static str,
+    /// No limit is set.
+    pub limits_empty: &'static str,
+    /// Column: largest single purchase.
+    pub per_transaction: &'static str,
+    /// Column: most spent under one session.
+    pub per_session: &'static str,
+    /// Column: most spent in a day.
+    pub per_day: &'static str,
+    /// Column: most spent in a week.
+    pub per_week: &'static str,
+    /// Column: most spent in a month.
+    pub per_month: &'static str,
+    /// Column: the vendors the member allows.
+    pub vendors_allowed: &'static str,
+    /// A limit that is not set.
+    pub no_limit: &'static str,
+    /// Every vendor is allowed.
+    pub any_vendor: &'static str,
+    /// Payment methods heading.
+    pub payment_methods_heading: &'static str,
+    /// No payment method is saved.
+    pub payment_methods_empty: &'static str,
+    /// Column: card or bank account.
+    pub kind: &'static str,
+    /// Column: the card's brand.
+    pub brand: &'static str,
+    /// Column: the last digits.
+    pub last4: &'static str,
+    /// A card.
+    pub kind_card: &'static str,
+    /// A bank account.
+    pub kind_bank: &'static str,
+    /// Recent purchases heading.
+    pub purchases_heading: &'static str,
+    /// No purchase yet.
+    pub purchases_empty: &'static str,
+    /// Column: when bought.
+    pub bought: &'static str,
+    /// A purchase reversed since.
+    pub reversed: &'static str,
+
+    /// Settlement page heading.
+    pub settlement_heading: &'static str,
+    /// Under it: what a run does.
+    pub settlement_intro: &'static str,
+    /// Heading of the form that starts a run.
+    pub start_run_heading: &'static str,
+    /// Under it: what a forced run pays.
+    pub start_run_intro: &'static str,
+    /// The button that starts a forced run.
+    pub start_run: &'static str,
+    /// Notice after a run.
+    pub run_started: &'static str,
+    /// Runs heading.
+    pub runs_heading: &'static str,
+    /// No run yet.
+    pub runs_empty: &'static str,
+    /// Column: when a run started.
+    pub started: &'static str,
+    /// Column: whether an operator forced it.
+    pub forced: &'static str,
+    /// Yes.
+    pub yes: &'static str,
+    /// No.
+    pub no: &'static str,
+    /// Column: the run's payment file.
+    pub file: &'static str,
+    /// A run not finished yet.
+    pub run_open: &'static str,
+    /// A finished run that paid nobody, so wrote no file.
+    pub run_without_file: &'static str,
+    /// "and {n} more" under a run's first payouts.
+    pub more_payouts: fn(usize) -> String,
+    /// Payouts heading.
+    pub payouts_heading: &'static str,
+    /// No payout yet.
+    pub payouts_empty: &'static str,
+    /// Column: who is paid.
+    pub payee: &'static str,
+    /// Column: the run that made a payout.
+    pub run: &'static str,
+    /// Column: the bank account, masked.
+    pub bank_account: &'static str,
+    /// Column: returned by the bank, or the return form.
+    pub returned: &'static str,
+    /// Label of the bank's reason for a return.
+    pub return_reason: &'static str,
+    /// The button that records a return.
+    pub record_return: &'static str,
+    /// Notice after a return is recorded.
+    pub payout_returned: &'static str,
+    /// Form error: the return's reason is empty or too long.
+    pub return_reason_invalid: &'static str,
+}
+
+/// The sentences of the members and settlement pages in `lang`.
+#[must_use]
+pub const fn member_settlement_strings(lang: Lang) -> &'static MemberSettlementStrings {
+    match lang {
+        Lang::En => &MemberSettlementStrings::EN,
+        Lang::Ja => &MemberSettlementStrings::JA,
+        Lang::PtBr => &MemberSettlementStrings::PT_BR,
+    }
+}
+
 /// A page of the back office, as the menu names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Section {
@@ -30,16 +195,22 @@ pub enum Section {
     Audit,
     /// Vendors, and approving those that registered themselves.
     Vendors,
+    /// A member's account, looked up by id or e-mail.
+    Members,
+    /// Settlement runs, payouts, and starting a run.
+    Settlement,
 }
 
 impl Section {
     /// Every page, in the menu's order.
-    pub const ALL: [Section; 5] = [
+    pub const ALL: [Section; 7] = [
         Section::Home,
         Section::Disputes,
         Section::SecurityGroups,
         Section::Audit,
         Section::Vendors,
+        Section::Members,
+        Section::Settlement,
     ];
 
     /// The id of its menu link, `a#nav-…`.
@@ -51,26 +222,34 @@ impl Section {
             Section::SecurityGroups => "nav-security-groups",
             Section::Audit => "nav-audit",
             Section::Vendors => "nav-vendors",
+            Section::Members => "nav-members",
+            Section::Settlement => "nav-settlement",
         }
     }
 
-    fn label(self, s: &BackOfficeStrings) -> &'static str {
+    fn label(self, lang: Lang) -> &'static str {
+        let (s, m) = (lang.back_office(), member_settlement_strings(lang));
         match self {
             Section::Home => s.home,
             Section::Disputes => s.disputes,
             Section::SecurityGroups => s.security_groups,
             Section::Audit => s.audit,
             Section::Vendors => s.vendors,
+            Section::Members => m.members,
+            Section::Settlement => m.settlement,
         }
     }
 
-    fn task(self, s: &BackOfficeStrings) -> Option<&'static str> {
+    fn task(self, lang: Lang) -> Option<&'static str> {
+        let (s, m) = (lang.back_office(), member_settlement_strings(lang));
         match self {
             Section::Home => None,
             Section::Disputes => Some(s.disputes_task),
             Section::SecurityGroups => Some(s.security_groups_task),
             Section::Audit => Some(s.audit_task),
             Section::Vendors => Some(s.vendors_task),
+            Section::Members => Some(m.members_task),
+            Section::Settlement => Some(m.settlement_task),
         }
     }
 }
@@ -108,16 +287,22 @@ pub enum Notice {
     VendorApproved,
     /// A vendor was rejected.
     VendorRejected,
+    /// A settlement run was made.
+    RunStarted,
+    /// A payout's return was recorded.
+    PayoutReturned,
 }
 
 impl Notice {
     /// Every notice.
-    pub const ALL: [Notice; 5] = [
+    pub const ALL: [Notice; 7] = [
         Notice::DisputeApproved,
         Notice::DisputeRejected,
         Notice::GroupCreated,
         Notice::VendorApproved,
         Notice::VendorRejected,
+        Notice::RunStarted,
+        Notice::PayoutReturned,
     ];
 
     /// The value of `?done=` and of `p#notice[data-code]`.
@@ -129,6 +314,8 @@ impl Notice {
             Notice::GroupCreated => "group_created",
             Notice::VendorApproved => "vendor_approved",
             Notice::VendorRejected => "vendor_rejected",
+            Notice::RunStarted => "settlement_run_started",
+            Notice::PayoutReturned => "payout_returned",
         }
     }
 
@@ -138,13 +325,16 @@ impl Notice {
         Notice::ALL.into_iter().find(|notice| notice.code() == code)
     }
 
-    fn text(self, s: &BackOfficeStrings) -> &'static str {
+    fn text(self, lang: Lang) -> &'static str {
+        let (s, m) = (lang.back_office(), member_settlement_strings(lang));
         match self {
             Notice::DisputeApproved => s.dispute_approved,
             Notice::DisputeRejected => s.dispute_rejected,
             Notice::GroupCreated => s.group_created,
             Notice::VendorApproved => s.vendor_approved,
             Notice::VendorRejected => s.vendor_rejected,
+            Notice::RunStarted => m.run_started,
+            Notice::PayoutReturned => m.payout_returned,
         }
     }
 }
@@ -160,15 +350,25 @@ pub enum FormError {
     ActorInvalid,
     /// A vendor's approval lacks a fee of 0 to 1,000,000 ppm.
     FeeInvalid,
+    /// The member lookup is neither a member id nor an e-mail address.
+    MemberInvalid,
+    /// No member has the id or e-mail looked up.
+    MemberUnknown,
+    /// A payout return's reason is empty or longer than 256 bytes.
+    ReturnReasonInvalid,
 }
 
 impl FormError {
-    fn text(self, s: &BackOfficeStrings) -> &'static str {
+    fn text(self, lang: Lang) -> &'static str {
+        let (s, m) = (lang.back_office(), member_settlement_strings(lang));
         match self {
             FormError::ReasonInvalid => s.reason_invalid,
             FormError::NameInvalid => s.name_invalid,
             FormError::ActorInvalid => s.actor_invalid,
             FormError::FeeInvalid => s.fee_invalid,
+            FormError::MemberInvalid => m.member_invalid,
+            FormError::MemberUnknown => m.member_unknown,
+            FormError::ReturnReasonInvalid => m.return_reason_invalid,
         }
     }
 }
@@ -394,6 +594,205 @@ pub struct VendorsView<'a> {
     pub can_approve: bool,
 }
 
+/// One wallet of a member, as `GET /admin/v1/members/{id}` writes it (wire amounts).
+#[derive(Clone, Copy, Debug)]
+pub struct WalletRow<'a> {
+    /// ISO 4217 code (`tr[data-currency]`).
+    pub currency: &'a str,
+    /// Paid balance (negative while drawing on the credit line).
+    pub paid: &'a str,
+    /// Incentive balance.
+    pub incentive: &'a str,
+    /// How far below zero the paid balance may go.
+    pub credit_line: &'a str,
+    /// Owed to the service.
+    pub debt: &'a str,
+    /// What a purchase could spend now.
+    pub available: &'a str,
+}
+
+/// A member's limits in one currency (wire amounts; `None` for a limit not set).
+#[derive(Clone, Debug)]
+pub struct LimitsRow<'a> {
+    /// ISO 4217 code.
+    pub currency: &'a str,
+    /// Largest single purchase.
+    pub per_transaction: Option<&'a str>,
+    /// Most spent under one session.
+    pub per_session: Option<&'a str>,
+    /// Most spent in one day.
+    pub per_day: Option<&'a str>,
+    /// Most spent in one week.
+    pub per_week: Option<&'a str>,
+    /// Most spent in one month.
+    pub per_month: Option<&'a str>,
+    /// The vendors allowed; `None` for every vendor.
+    pub vendors_allowed: Option<Vec<&'a str>>,
+}
+
+/// A saved payment method, masked or not as the operator may see it.
+#[derive(Clone, Copy, Debug)]
+pub struct PaymentMethodRow<'a> {
+    /// Its id (`tr[data-payment-method]`).
+    pub id: &'a str,
+    /// `card` or `bank`.
+    pub kind: &'a str,
+    /// The card's brand; `bank` for a bank account.
+    pub brand: &'a str,
+    /// The last digits (`td.last4`), or their mask.
+    pub last4: &'a str,
+}
+
+/// One of a member's recent purchases.
+#[derive(Clone, Copy, Debug)]
+pub struct PurchaseRow<'a> {
+    /// Its authorization id (`tr[data-authorization]`).
+    pub authorization_id: &'a str,
+    /// The selling vendor's id.
+    pub vendor: &'a str,
+    /// What was paid, wire amount.
+    pub price: &'a str,
+    /// Its currency.
+    pub currency: &'a str,
+    /// When (RFC 3339).
+    pub purchased_at: &'a str,
+    /// Reversed since.
+    pub reversed: bool,
+}
+
+/// A member's account, as the operator may see it.
+#[derive(Clone, Debug)]
+pub struct MemberCard<'a> {
+    /// The member's id (`section#member[data-member]`).
+    pub id: &'a str,
+    /// The e-mail the member was looked up by, masked unless the operator may read personal
+    /// data; `None` when looked up by id.
+    pub email: Option<&'a str>,
+    /// Whether personal data is masked (then `p#personal-data-masked` says so).
+    pub masked: bool,
+    /// Frozen accounts cannot buy.
+    pub frozen: bool,
+    /// Entitlements held.
+    pub entitlement_count: usize,
+    /// One per currency.
+    pub wallets: Vec<WalletRow<'a>>,
+    /// Limits per currency.
+    pub limits: Vec<LimitsRow<'a>>,
+    /// Saved payment methods.
+    pub payment_methods: Vec<PaymentMethodRow<'a>>,
+    /// The newest purchases, newest first.
+    pub purchases: Vec<PurchaseRow<'a>>,
+}
+
+/// The members page: the lookup form and, when one was found, the member.
+#[derive(Clone, Debug)]
+pub struct MembersView<'a> {
+    /// The frame.
+    pub desk: Desk<'a>,
+    /// Where `form#member-lookup` sends its GET.
+    pub action: &'a str,
+    /// The `?lang=` to keep when looking up, if the reader chose one.
+    pub lang_field: Option<&'a str>,
+    /// What was looked up, refilled.
+    pub typed: &'a str,
+    /// The member found.
+    pub member: Option<MemberCard<'a>>,
+}
+
+/// Where a settlement run stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunState<'a> {
+    /// Started, its file not yet written (a crash, or a failed write, left it open).
+    Open,
+    /// Finished without payouts, so without a file.
+    NoFile,
+    /// Finished: the payment file's name.
+    Filed(&'a str),
+}
+
+/// One payout of a run, in the run's row.
+#[derive(Clone, Copy, Debug)]
+pub struct RunPayout<'a> {
+    /// Its id (`li[data-payout]`).
+    pub id: &'a str,
+    /// The payee's name (or id when unknown).
+    pub payee: &'a str,
+    /// How much.
+    pub amount: Amount,
+    /// In which currency.
+    pub currency: Currency,
+}
+
+/// A settlement run.
+#[derive(Clone, Debug)]
+pub struct RunRow<'a> {
+    /// Its id (`tr[data-run]`).
+    pub id: &'a str,
+    /// When it started (RFC 3339).
+    pub started_at: &'a str,
+    /// Whether an operator forced it.
+    pub forced: bool,
+    /// Where it stands.
+    pub state: RunState<'a>,
+    /// Its first payouts, in file order.
+    pub payouts: Vec<RunPayout<'a>>,
+    /// How many more it has than shown.
+    pub more: usize,
+}
+
+/// A returned payout: why and when.
+#[derive(Clone, Copy, Debug)]
+pub struct ReturnedRow<'a> {
+    /// The bank's reason.
+    pub reason: &'a str,
+    /// When it was recorded (RFC 3339).
+    pub at: &'a str,
+}
+
+/// One payout in the payouts list.
+#[derive(Clone, Copy, Debug)]
+pub struct PayoutRow<'a> {
+    /// Its id (`tr[data-payout]`).
+    pub id: &'a str,
+    /// The run that made it.
+    pub run: &'a str,
+    /// The payee's id (`td.payee[data-payee]`).
+    pub payee_id: &'a str,
+    /// The payee's name (or id when unknown).
+    pub payee: &'a str,
+    /// How much.
+    pub amount: Amount,
+    /// In which currency.
+    pub currency: Currency,
+    /// When it was made (RFC 3339).
+    pub paid_at: &'a str,
+    /// Where to, masked.
+    pub bank_account: &'a str,
+    /// Set when the bank returned it.
+    pub returned: Option<ReturnedRow<'a>>,
+    /// Where its return form posts.
+    pub action: &'a str,
+}
+
+/// The settlement page.
+#[derive(Clone, Debug)]
+pub struct SettlementView<'a> {
+    /// The frame.
+    pub desk: Desk<'a>,
+    /// Where `form#start-run` posts; `None` without `settlement_runs.create`.
+    pub start_action: Option<&'a str>,
+    /// The newest runs.
+    pub runs: &'a [RunRow<'a>],
+    /// `a#next-runs`: older runs, when there are.
+    pub runs_next_href: Option<&'a str>,
+    /// The newest payouts; `None` without `payouts.read` (no list is rendered).
+    pub payouts: Option<&'a [PayoutRow<'a>]>,
+    /// `a#next-payouts`: older payouts, when there are.
+    pub payouts_next_href: Option<&'a str>,
+    /// Whether the operator holds `payouts.return`: without it, no return form.
+    pub can_return: bool,
+}
+
 /// An error page: `main#error[data-code]`, a title and an explanation for the code.
 #[derive(Clone, Copy, Debug)]
 pub struct ErrorView<'a> {
@@ -435,7 +834,7 @@ pub fn home_page(desk: &Desk<'_>, lang: Lang) -> String {
     let tasks: Vec<(&NavLink<'_>, &str)> = desk
         .nav
         .iter()
-        .filter_map(|link| link.section.task(s).map(|task| (link, task)))
+        .filter_map(|link| link.section.task(lang).map(|task| (link, task)))
         .collect();
     let content = html! {
         h1 { (s.home) }
@@ -446,7 +845,7 @@ pub fn home_page(desk: &Desk<'_>, lang: Lang) -> String {
             ul #tasks .tasks {
                 @for (link, task) in &tasks {
                     li {
-                        a href=(link.href) { strong { (link.section.label(s)) } }
+                        a href=(link.href) { strong { (link.section.label(lang)) } }
                         br;
                         span.description { (task) }
                     }
@@ -664,6 +1063,301 @@ pub fn vendors_page(view: &VendorsView<'_>, lang: Lang) -> String {
     page(&view.desk, s, s.vendors_heading, content, lang)
 }
 
+/// A member looked up by id or e-mail: wallets, limits, payment methods and recent
+/// purchases, personal data as the operator may see it.
+#[must_use]
+pub fn members_page(view: &MembersView<'_>, lang: Lang) -> String {
+    let (s, m) = (lang.back_office(), member_settlement_strings(lang));
+    let content = html! {
+        h1 { (m.members_heading) }
+        p.lead { (m.members_intro) }
+        form #member-lookup .filters method="get" action=(view.action) {
+            @if let Some(code) = view.lang_field {
+                input type="hidden" name="lang" value=(code);
+            }
+            label {
+                span.field { (m.lookup_label) }
+                input #member .input type="text" name="member" maxlength="254" required
+                    value=(view.typed) placeholder=(m.lookup_hint);
+            }
+            button #look-up .btn.small.secondary type="submit" { (m.look_up) }
+        }
+        @if let Some(member) = &view.member {
+            (member_card(member, s, m))
+        }
+    };
+    page(&view.desk, s, m.members_heading, content, lang)
+}
+
+/// A member found: `section#member`.
+fn member_card(
+    member: &MemberCard<'_>,
+    s: &BackOfficeStrings,
+    m: &MemberSettlementStrings,
+) -> Markup {
+    let limit = |value: Option<&str>| value.unwrap_or(m.no_limit).to_owned();
+    html! {
+        section #member data-member=(member.id) {
+            @if member.masked {
+                p #personal-data-masked .notice.info { (m.personal_data_masked) }
+            }
+            table #member-facts .grid {
+                tbody {
+                    tr { th { (m.member_id) } td { code { (member.id) } } }
+                    @if let Some(email) = member.email {
+                        tr { th { (m.member_email) } td #member-email { (email) } }
+                    }
+                    tr {
+                        th { (m.standing) }
+                        td #member-standing data-frozen=(member.frozen) {
+                            @if member.frozen { (m.frozen) } @else { (m.active) }
+                        }
+                    }
+                    tr { th { (m.entitlements) } td.num { (member.entitlement_count) } }
+                }
+            }
+            h2 { (m.wallets_heading) }
+            @if member.wallets.is_empty() {
+                p #wallets-empty .notice.info { (m.wallets_empty) }
+            } @else {
+                table #wallets .grid {
+                    thead {
+                        tr {
+                            th { (s.currency) } th.num { (m.paid) }
+                            th.num { (m.incentive) } th.num { (m.credit_line) }
+                            th.num { (m.debt) } th.num { (m.available) }
+                        }
+                    }
+                    tbody {
+                        @for wallet in &member.wallets {
+                            tr data-currency=(wallet.currency) {
+                                td { (wallet.currency) }
+                                td.paid.num { (wallet.paid) }
+                                td.num { (wallet.incentive) }
+                                td.num { (wallet.credit_line) }
+                                td.debt.num { (wallet.debt) }
+                                td.num { (wallet.available) }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { (m.limits_heading) }
+            @if member.limits.is_empty() {
+                p #limits-empty .notice.info { (m.limits_empty) }
+            } @else {
+                table #limits .grid {
+                    thead {
+                        tr {
+                            th { (s.currency) } th.num { (m.per_transaction) }
+                            th.num { (m.per_session) } th.num { (m.per_day) }
+                            th.num { (m.per_week) } th.num { (m.per_month) }
+                            th { (m.vendors_allowed) }
+                        }
+                    }
+                    tbody {
+                        @for limits in &member.limits {
+                            tr data-currency=(limits.currency) {
+                                td { (limits.currency) }
+                                td.num { (limit(limits.per_transaction)) }
+                                td.num { (limit(limits.per_session)) }
+                                td.num { (limit(limits.per_day)) }
+                                td.num { (limit(limits.per_week)) }
+                                td.num { (limit(limits.per_month)) }
+                                td {
+                                    @match &limits.vendors_allowed {
+                                        None => { (m.any_vendor) }
+                                        Some(vendors) => {
+                                            @for (at, vendor) in vendors.iter().enumerate() {
+                                                @if at > 0 { ", " }
+                                                code { (vendor) }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { (m.payment_methods_heading) }
+            @if member.payment_methods.is_empty() {
+                p #payment-methods-empty .notice.info { (m.payment_methods_empty) }
+            } @else {
+                table #payment-methods .grid {
+                    thead { tr { th { (m.kind) } th { (m.brand) } th { (m.last4) } } }
+                    tbody {
+                        @for method in &member.payment_methods {
+                            tr data-payment-method=(method.id) {
+                                td {
+                                    @if method.kind == "bank" { (m.kind_bank) }
+                                    @else { (m.kind_card) }
+                                }
+                                td.brand { (method.brand) }
+                                td.last4 { (method.last4) }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { (m.purchases_heading) }
+            @if member.purchases.is_empty() {
+                p #purchases-empty .notice.info { (m.purchases_empty) }
+            } @else {
+                table #purchases .grid {
+                    thead {
+                        tr {
+                            th { (m.bought) } th { (s.vendor) }
+                            th.num { (s.amount) } th { (s.currency) }
+                            th { (m.reversed) }
+                        }
+                    }
+                    tbody {
+                        @for purchase in &member.purchases {
+                            tr data-authorization=(purchase.authorization_id) {
+                                td { (when(purchase.purchased_at)) }
+                                td { code { (purchase.vendor) } }
+                                td.price.num { (purchase.price) }
+                                td { (purchase.currency) }
+                                td.reversed data-reversed=(purchase.reversed) {
+                                    @if purchase.reversed { (m.yes) } @else { (m.no) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The settlement runs with their payouts, the form that starts a forced run, and the
+/// payouts with a return form each, as the operator's functions grant.
+#[must_use]
+pub fn settlement_page(view: &SettlementView<'_>, lang: Lang) -> String {
+    let (s, m) = (lang.back_office(), member_settlement_strings(lang));
+    let content = html! {
+        h1 { (m.settlement_heading) }
+        p.lead { (m.settlement_intro) }
+        @if let Some(action) = view.start_action {
+            h2 { (m.start_run_heading) }
+            p { (m.start_run_intro) }
+            form #start-run method="post" action=(action) {
+                (hidden_fields(view.desk.csrf, None))
+                input type="hidden" name="force" value="yes";
+                button #run-now .btn.primary type="submit" { (m.start_run) }
+            }
+        }
+        h2 { (m.runs_heading) }
+        @if view.runs.is_empty() {
+            p #runs-empty .notice.info { (m.runs_empty) }
+        } @else {
+            table #runs .grid {
+                thead {
+                    tr {
+                        th { (m.started) } th { (s.id) } th { (m.forced) } th { (m.file) }
+                        th { (m.payouts_heading) }
+                    }
+                }
+                tbody {
+                    @for run in view.runs {
+                        tr.run data-run=(run.id) {
+                            td { (when(run.started_at)) }
+                            td { code { (run.id) } }
+                            td.forced data-forced=(run.forced) {
+                                @if run.forced { (m.yes) } @else { (m.no) }
+                            }
+                            td.file {
+                                @match run.state {
+                                    RunState::Open => { (m.run_open) }
+                                    RunState::NoFile => { (m.run_without_file) }
+                                    RunState::Filed(name) => { code { (name) } }
+                                }
+                            }
+                            td {
+                                ul.run-payouts {
+                                    @for payout in &run.payouts {
+                                        li data-payout=(payout.id) {
+                                            (payout.payee) " "
+                                            span.amount {
+                                                (display_amount(payout.amount, payout.currency, lang))
+                                            }
+                                        }
+                                    }
+                                    @if run.more > 0 {
+                                        li.more { ((m.more_payouts)(run.more)) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if let Some(href) = view.runs_next_href {
+            a #next-runs href=(href) { (s.next_page) }
+        }
+        @if let Some(payouts) = view.payouts {
+            h2 { (m.payouts_heading) }
+            @if payouts.is_empty() {
+                p #payouts-empty .notice.info { (m.payouts_empty) }
+            } @else {
+                table #payouts .grid {
+                    thead {
+                        tr {
+                            th { (s.id) } th { (m.payee) } th.num { (s.amount) }
+                            th { (m.run) } th { (m.bank_account) } th { (m.returned) }
+                        }
+                    }
+                    tbody {
+                        @for payout in payouts {
+                            tr.payout data-payout=(payout.id) {
+                                td { code { (payout.id) } br; (when(payout.paid_at)) }
+                                td.payee data-payee=(payout.payee_id) { (payout.payee) }
+                                td.amount.num {
+                                    (display_amount(payout.amount, payout.currency, lang))
+                                }
+                                td { code { (payout.run) } }
+                                td.bank { (payout.bank_account) }
+                                @match payout.returned {
+                                    Some(returned) => {
+                                        td.returned data-returned="true" {
+                                            (returned.reason) br; (when(returned.at))
+                                        }
+                                    }
+                                    None => {
+                                        td.returned data-returned="false" {
+                                            @if view.can_return {
+                                                (return_form(payout.action, view.desk.csrf, m))
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if let Some(href) = view.payouts_next_href {
+                a #next-payouts href=(href) { (s.next_page) }
+            }
+        }
+    };
+    page(&view.desk, s, m.settlement_heading, content, lang)
+}
+
+/// The form that records a payout's return: the bank's `reason`.
+fn return_form(action: &str, csrf: &str, m: &MemberSettlementStrings) -> Markup {
+    html! {
+        form.return.inline method="post" action=(action) {
+            (hidden_fields(csrf, None))
+            input.input type="text" name="reason" maxlength="256" required
+                aria-label=(m.return_reason) placeholder=(m.return_reason);
+            button.return-payout.btn.small.danger type="submit" { (m.record_return) }
+        }
+    }
+}
+
 /// An error page for a problem code; codes without their own text get a generic one.
 #[must_use]
 pub fn error_page(view: &ErrorView<'_>, lang: Lang) -> String {
@@ -680,7 +1374,7 @@ pub fn error_page(view: &ErrorView<'_>, lang: Lang) -> String {
 /// A time as the HTTP layer writes it (RFC 3339 in UTC, `2026-03-10T09:30:00.000Z`), shown
 /// to the minute (`2026-03-10 09:30 UTC`) with the exact value kept in `datetime`. Anything
 /// of another shape is shown as it is.
-fn when(rfc3339: &str) -> Markup {
+pub(crate) fn when(rfc3339: &str) -> Markup {
     let shown = match (rfc3339.get(..10), rfc3339.get(11..16)) {
         (Some(day), Some(minute)) if rfc3339.ends_with('Z') => format!("{day} {minute} UTC"),
         _ => rfc3339.to_owned(),
@@ -718,15 +1412,15 @@ fn page(
                 @for link in &desk.nav {
                     a id=(link.section.nav_id()) href=(link.href)
                         aria-current=[(link.section == desk.current).then_some("page")] {
-                        (link.section.label(s))
+                        (link.section.label(lang))
                     }
                 }
             }
             @if let Some(notice) = desk.notice {
-                p #notice .notice.ok role="status" data-code=(notice.code()) { (notice.text(s)) }
+                p #notice .notice.ok role="status" data-code=(notice.code()) { (notice.text(lang)) }
             }
             @if let Some(error) = desk.error {
-                p #form-error .notice.bad role="alert" { (error.text(s)) }
+                p #form-error .notice.bad role="alert" { (error.text(lang)) }
             }
             (content)
         }
@@ -1030,9 +1724,180 @@ mod tests {
         assert!(when("invalid").into_string().contains(">invalid<"));
     }
 
+    fn member_card() -> MemberCard<'static> {
+        MemberCard {
+            id: "acct_0000000000000001",
+            email: Some("r***@example.com"),
+            masked: true,
+            frozen: true,
+            entitlement_count: 2,
+            wallets: vec![WalletRow {
+                currency: "USD",
+                paid: "4.75",
+                incentive: "0.00",
+                credit_line: "0.00",
+                debt: "0.00",
+                available: "4.75",
+            }],
+            limits: vec![LimitsRow {
+                currency: "USD",
+                per_transaction: Some("1.00"),
+                per_session: None,
+                per_day: None,
+                per_week: None,
+                per_month: None,
+                vendors_allowed: Some(vec!["ven_0000000000000001"]),
+            }],
+            payment_methods: vec![PaymentMethodRow {
+                id: "pm_0000000000000001",
+                kind: "card",
+                brand: "visa",
+                last4: "****",
+            }],
+            purchases: vec![PurchaseRow {
+                authorization_id: HOSTILE,
+                vendor: "ven_0000000000000001",
+                price: "0.25",
+                currency: "USD",
+                purchased_at: "2026-03-10T00:00:00Z",
+                reversed: false,
+            }],
+        }
+    }
+
+    #[test]
+    fn the_member_page_shows_the_lookup_and_the_member_in_every_language() {
+        let mut view = MembersView {
+            desk: desk(Section::Members),
+            action: "/back-office/members",
+            lang_field: Some("ja"),
+            typed: "reader@example.com",
+            member: Some(member_card()),
+        };
+        for lang in Lang::ALL {
+            let m = member_settlement_strings(lang);
+            let page = members_page(&view, lang);
+            assert_document(&page, lang);
+            assert!(!page.contains("<script>"), "{page}");
+            assert_element(&page, "form", "member-lookup", &[r#"method="get""#]);
+            assert_element(&page, "input", "member", &[r#"value="reader@example.com""#]);
+            assert!(page.contains(r#"<input type="hidden" name="lang" value="ja">"#));
+            assert!(page.contains(r#"data-member="acct_0000000000000001""#));
+            assert_eq!(
+                element_text(&page, "td", "member-email"),
+                "r***@example.com"
+            );
+            assert_eq!(
+                element_text(&page, "p", "personal-data-masked"),
+                m.personal_data_masked
+            );
+            assert_element(&page, "td", "member-standing", &[r#"data-frozen="true""#]);
+            assert!(page.contains(r#"<td class="last4">****</td>"#));
+            assert!(page.contains(r#"<td class="paid num">4.75</td>"#));
+            assert!(page.contains(m.no_limit));
+        }
+        let mut card = member_card();
+        card.masked = false;
+        card.email = None;
+        view.member = Some(card);
+        let page = members_page(&view, Lang::En);
+        assert_no_element(&page, "personal-data-masked");
+        assert_no_element(&page, "member-email");
+        view.member = None;
+        assert!(!members_page(&view, Lang::En).contains("data-member="));
+    }
+
+    #[test]
+    fn the_settlement_page_shows_forms_only_for_the_functions_given() {
+        let runs = [RunRow {
+            id: "run_0000000000000001",
+            started_at: "2026-03-10T00:00:00Z",
+            forced: true,
+            state: RunState::Filed("run_0000000000000001.xml"),
+            payouts: vec![RunPayout {
+                id: "pay_0000000000000001",
+                payee: HOSTILE,
+                amount: Amount::from_micros(1_420_000),
+                currency: usd(),
+            }],
+            more: 3,
+        }];
+        let payouts = [
+            PayoutRow {
+                id: "pay_0000000000000001",
+                run: "run_0000000000000001",
+                payee_id: "ven_0000000000000001",
+                payee: "Daily News",
+                amount: Amount::from_micros(1_420_000),
+                currency: usd(),
+                paid_at: "2026-03-10T00:00:00Z",
+                bank_account: "DE** **** 3000",
+                returned: None,
+                action: "/back-office/payouts/pay_0000000000000001/return",
+            },
+            PayoutRow {
+                id: "pay_0000000000000002",
+                run: "run_0000000000000001",
+                payee_id: "ven_0000000000000002",
+                payee: "Corner Shop",
+                amount: Amount::from_micros(500_000),
+                currency: usd(),
+                paid_at: "2026-03-10T00:00:00Z",
+                bank_account: "DE** **** 3001",
+                returned: Some(ReturnedRow {
+                    reason: "AC04 closed account",
+                    at: "2026-03-11T00:00:00Z",
+                }),
+                action: "/back-office/payouts/pay_0000000000000002/return",
+            },
+        ];
+        let mut view = SettlementView {
+            desk: desk(Section::Settlement),
+            start_action: Some("/back-office/settlement-runs"),
+            runs: &runs,
+            runs_next_href: Some("/back-office/settlement?runs_cursor=x"),
+            payouts: Some(&payouts),
+            payouts_next_href: None,
+            can_return: true,
+        };
+        for lang in Lang::ALL {
+            let m = member_settlement_strings(lang);
+            let page = settlement_page(&view, lang);
+            assert_document(&page, lang);
+            assert!(!page.contains("<script>"), "{page}");
+            assert_element(&page, "form", "start-run", &[r#"method="post""#]);
+            assert!(page.contains(r#"<input type="hidden" name="force" value="yes">"#));
+            assert!(page.contains(r#"data-run="run_0000000000000001""#));
+            assert!(page.contains((m.more_payouts)(3).as_str()));
+            assert!(page.contains(&display_amount(Amount::from_micros(1_420_000), usd(), lang)));
+            assert!(page.contains(r#"action="/back-office/payouts/pay_0000000000000001/return""#));
+            assert!(!page.contains(r#"action="/back-office/payouts/pay_0000000000000002/return""#));
+            assert!(page.contains("AC04 closed account"));
+            assert_element(&page, "a", "next-runs", &[]);
+            assert_no_element(&page, "next-payouts");
+        }
+        view.start_action = None;
+        view.can_return = false;
+        let page = settlement_page(&view, Lang::En);
+        assert_no_element(&page, "start-run");
+        assert!(!page.contains("/return"));
+        view.payouts = None;
+        view.runs = &[];
+        let page = settlement_page(&view, Lang::Ja);
+        assert_no_element(&page, "payouts");
+        assert_element(&page, "p", "runs-empty", &[]);
+    }
+
     #[test]
     fn translations_are_present() {
         for other in [Lang::Ja, Lang::PtBr] {
+            let m = member_settlement_strings(other);
+            let en = member_settlement_strings(Lang::En);
+            assert_ne!(m.members_intro, en.members_intro);
+            assert_ne!(m.settlement_intro, en.settlement_intro);
+            assert_ne!(m.personal_data_masked, en.personal_data_masked);
+            assert_ne!((m.more_payouts)(2), (en.more_payouts)(2));
+            assert!((m.more_payouts)(2).contains('2'));
             let s = other.back_office();
             let en = Lang::En.back_office();
             assert_ne!(s.sign_in_heading, en.sign_in_heading);

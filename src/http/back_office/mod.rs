@@ -1,19 +1,22 @@
 //! The operators' back-office pages ([0074], [0261]-[0262]) at `/back-office/...`: sign-in,
-//! a home page with the menu, the disputes queue, security groups, the audit log and vendors.
+//! a home page with the menu, the disputes queue, security groups, the audit log, vendors,
+//! members, and settlement runs with their payouts.
 //!
 //! Every page and form is a route of its own security function (`Caller::Admin`), so the
 //! router authenticates it, records it in the audit trail and refuses it without the function,
 //! as it does `/admin/v1/*`; the pages then show only the links, forms and buttons the
 //! operator's functions grant. A page's work goes through the same function as its JSON route
 //! (`security_api::sign_in_operator`, `dispute_api::decide`, `security_api::create_group`,
-//! `audit_api::audit_page`, `vendor_standing_api::decide`), so the two doors cannot drift
-//! apart.
+//! `audit_api::audit_page`, `vendor_standing_api::decide`, `admin_api::member_response`,
+//! `settlement_api::start_run`, `settlement_api::newest_payouts`,
+//! `settlement_api::record_return`), so the two doors cannot drift apart. [`PersonalData`]
+//! is the one rule masking a member's personal data on both doors.
 //!
 //! This module is the browser edge, shared with the buy window (`buy_window::Browser`: the
 //! signed double-submit CSRF token, the language, the security headers with the CSP): the
 //! cookie, the CSRF check and the errors. The pages themselves are rendered by
 //! `crate::web::back_office` (pure); the flows are in `sign_in.rs`, `disputes.rs`,
-//! `groups.rs`, `audit.rs` and `vendors.rs`.
+//! `groups.rs`, `audit.rs`, `vendors.rs`, `members.rs` and `settlement.rs`.
 //!
 //! The cookie: `farthing_back_office` holds an operator's sealed session token (the one
 //! `POST /admin/v1/sessions` answers), HttpOnly and `SameSite=Strict`, `Path=/back-office`, for
@@ -30,8 +33,12 @@
 mod audit;
 mod disputes;
 mod groups;
+mod members;
+mod settlement;
 mod sign_in;
 mod vendors;
+
+pub use members::PersonalData;
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -62,7 +69,7 @@ const HOME_PATH: &str = "/back-office";
 /// function is held by everyone who does: a dispute clerk holds `disputes.*`, a vendor
 /// reviewer `vendors.*`, and making either read the other's page (or the audit log) to see the
 /// menu would grant more than the job needs.
-const PAGES: [(Section, &str, &str); 5] = [
+const PAGES: [(Section, &str, &str); 7] = [
     (Section::Home, "back_office.read", HOME_PATH),
     (Section::Disputes, "disputes.read", "/back-office/disputes"),
     (
@@ -72,6 +79,12 @@ const PAGES: [(Section, &str, &str); 5] = [
     ),
     (Section::Audit, "audit.read", "/back-office/audit"),
     (Section::Vendors, "vendors.read", "/back-office/vendors"),
+    (Section::Members, "members.read", "/back-office/members"),
+    (
+        Section::Settlement,
+        "settlement_runs.read",
+        "/back-office/settlement",
+    ),
 ];
 
 /// True for the paths this module serves (their errors are pages for a browser).
@@ -126,8 +139,9 @@ pub fn error_response(
 }
 
 /// True when the client asked for a page: browsers send `Accept: text/html,…` with every
-/// navigation and form post; scripts send `*/*` or `application/json`.
-fn wants_html(headers: &HeaderMap) -> bool {
+/// navigation and form post; scripts send `*/*` or `application/json`. The vendor office
+/// uses the same rule, so a script gets the same problem from both offices.
+pub(crate) fn wants_html(headers: &HeaderMap) -> bool {
     headers
         .get_all(ACCEPT)
         .iter()
@@ -457,6 +471,68 @@ pub async fn vendor_approval(app: &App, call: Call<'_>) -> Outcome {
     let seat = Seat::new(app, &call)?;
     let vendor = call.params.get("vendor_id")?;
     vendors::decide(&seat, vendor, &Form::parse(&call.body)).await
+}
+
+/// `GET /back-office/members?member=`: a lookup form and, given a member id or e-mail, the
+/// member's account; personal data masked without `members.personal_data.read`.
+#[utoipa::path(get, path = "/back-office/members", tag = "back office",
+    operation_id = "back_office_members",
+    params(("member" = Option<String>, Query, description = "A member id (acct_…) or e-mail")),
+    responses((status = 200, description = "The form, and the member when asked for", content_type = "text/html"),
+        (status = 400, description = "The form again: neither a member id nor an e-mail", content_type = "text/html"),
+        (status = 404, description = "The form again: no such member", content_type = "text/html"),
+        (status = 303, description = "No live session: to the sign-in form")))]
+pub async fn members(app: &App, call: Call<'_>) -> Outcome {
+    let seat = Seat::new(app, &call)?;
+    members::page(&seat).await
+}
+
+/// `GET /back-office/settlement?runs_cursor=&payouts_cursor=`: the settlement runs newest
+/// first with their payouts, the form that starts a forced run for an operator holding
+/// `settlement_runs.create`, and the payouts for one holding `payouts.read`, with a return
+/// form each for one holding `payouts.return`.
+#[utoipa::path(get, path = "/back-office/settlement", tag = "back office",
+    operation_id = "back_office_settlement",
+    params(
+        ("runs_cursor" = Option<String>, Query, description = "The runs' next page"),
+        ("payouts_cursor" = Option<String>, Query, description = "The payouts' next page")),
+    responses((status = 200, description = "The runs and payouts", content_type = "text/html"),
+        (status = 400, description = "A cursor this server did not make", content_type = "text/html"),
+        (status = 303, description = "No live session: to the sign-in form")))]
+pub async fn settlement(app: &App, call: Call<'_>) -> Outcome {
+    let seat = Seat::new(app, &call)?;
+    settlement::page(&seat, StatusCode::OK, None)
+}
+
+/// `POST /back-office/settlement-runs`: runs settlement now, forced (every payee paid any
+/// positive amount owed), then back to the settlement page.
+#[utoipa::path(post, path = "/back-office/settlement-runs", tag = "back office",
+    operation_id = "back_office_start_settlement_run",
+    request_body(content_type = "application/x-www-form-urlencoded", description = "force (yes), csrf"),
+    responses((status = 303, description = "Run: back to the settlement page with a notice"),
+        (status = 400, description = "The form did not name a forced run", content_type = "text/html"),
+        (status = 403, description = "The CSRF token did not match, or the function needs four eyes", content_type = "text/html"),
+        (status = 409, description = "Another run has not finished", content_type = "text/html")))]
+pub async fn start_settlement_run(app: &App, call: Call<'_>) -> Outcome {
+    let seat = Seat::new(app, &call)?;
+    settlement::start(&seat, &Form::parse(&call.body)).await
+}
+
+/// `POST /back-office/payouts/{id}/return`: records that the bank returned a payout, then
+/// back to the settlement page.
+#[utoipa::path(post, path = "/back-office/payouts/{id}/return", tag = "back office",
+    operation_id = "back_office_return_payout",
+    params(("id" = String, Path, description = "The payout")),
+    request_body(content_type = "application/x-www-form-urlencoded", description = "reason, csrf"),
+    responses((status = 303, description = "Recorded: back to the settlement page with a notice"),
+        (status = 400, description = "The page again: the reason is missing or too long", content_type = "text/html"),
+        (status = 403, description = "The CSRF token did not match", content_type = "text/html"),
+        (status = 404, description = "No such payout", content_type = "text/html"),
+        (status = 409, description = "Returned before", content_type = "text/html")))]
+pub async fn return_payout(app: &App, call: Call<'_>) -> Outcome {
+    let seat = Seat::new(app, &call)?;
+    let id = call.params.get("id")?;
+    settlement::return_payout(&seat, id, &Form::parse(&call.body)).await
 }
 
 /// Reads a decision form's `approve` field: `yes` or `no`.

@@ -1,6 +1,9 @@
-//! The back office in English. Every field of [`BackOfficeStrings`] must be filled, so a
-//! sentence added to the struct cannot be forgotten here. Depends on nothing but `i18n`.
+//! The back office in English. Every field of [`BackOfficeStrings`] and of
+//! [`MemberSettlementStrings`] must be filled, so a sentence added to either struct cannot be
+//! forgotten here. Depends on nothing but `i18n` and that struct's declaration in
+//! `web::back_office`.
 
+use crate::web::back_office::MemberSettlementStrings;
 use crate::web::i18n::{BackOfficeProblems, BackOfficeStrings, Problem};
 
 /// English.
@@ -127,3 +130,92 @@ pub const BACK_OFFICE_EN: BackOfficeStrings = BackOfficeStrings {
         },
     },
 };
+
+/// The members and settlement pages in English: an inherent `const` of the type
+/// `web::back_office` declares, so `web/i18n.rs` (which declares `BackOfficeStrings`) is left
+/// as it is.
+impl MemberSettlementStrings {
+    /// English.
+    pub const EN: MemberSettlementStrings = MemberSettlementStrings {
+        members: "Members",
+        members_task: "Look up a member by id or email: wallets, limits and recent purchases.",
+        settlement: "Settlement",
+        settlement_task: "See the settlement runs and payouts, start a run, record a returned \
+                          payout.",
+
+        members_heading: "Members",
+        members_intro: "Look up a member by id (acct_…) or email. Personal data is masked \
+                        unless your security groups grant members.personal_data.read.",
+        lookup_label: "Member id or email",
+        lookup_hint: "acct_… or name@example.com",
+        look_up: "Look up",
+        member_invalid: "Enter a member id (acct_ and 16 hex digits) or an email address.",
+        member_unknown: "No member has this id or email.",
+        personal_data_masked: "Personal data is masked: your security groups do not grant \
+                               members.personal_data.read.",
+        member_id: "Member id",
+        member_email: "Email",
+        standing: "Standing",
+        active: "Active",
+        frozen: "Frozen: the member cannot buy until they unfreeze the account",
+        entitlements: "Entitlements held",
+        wallets_heading: "Wallets",
+        wallets_empty: "No wallet is open.",
+        paid: "Paid balance",
+        incentive: "Incentives",
+        credit_line: "Credit line",
+        debt: "Debt",
+        available: "Available",
+        limits_heading: "Spending limits",
+        limits_empty: "No limit is set.",
+        per_transaction: "Per purchase",
+        per_session: "Per session",
+        per_day: "Per day",
+        per_week: "Per week",
+        per_month: "Per month",
+        vendors_allowed: "Vendors allowed",
+        no_limit: "none",
+        any_vendor: "any",
+        payment_methods_heading: "Payment methods",
+        payment_methods_empty: "No payment method is saved.",
+        kind: "Kind",
+        brand: "Brand",
+        last4: "Last digits",
+        kind_card: "Card",
+        kind_bank: "Bank account",
+        purchases_heading: "Recent purchases",
+        purchases_empty: "No purchase yet.",
+        bought: "Bought",
+        reversed: "Reversed",
+
+        settlement_heading: "Settlement",
+        settlement_intro: "A run pays each vendor and rights holder what it is owed, in one \
+                           payment file for the bank. Newest first.",
+        start_run_heading: "Start a run",
+        start_run_intro: "A forced run pays every payee any positive amount owed now, \
+                          whatever its threshold or schedule.",
+        start_run: "Run settlement now",
+        run_started: "The settlement run is done.",
+        runs_heading: "Settlement runs",
+        runs_empty: "No run yet.",
+        started: "Started",
+        forced: "Forced",
+        yes: "Yes",
+        no: "No",
+        file: "Payment file",
+        run_open: "Not finished yet",
+        run_without_file: "No payouts, no file",
+        more_payouts: |count| format!("and {count} more"),
+        payouts_heading: "Payouts",
+        payouts_empty: "No payout yet.",
+        payee: "Payee",
+        run: "Run",
+        bank_account: "Bank account",
+        returned: "Returned",
+        return_reason: "Bank's reason",
+        record_return: "Record return",
+        payout_returned: "The return is recorded; a later run pays the amount again.",
+        return_reason_invalid: "Write the bank's reason for the return, at most 256 bytes \
+                                long.",
+    };
+}

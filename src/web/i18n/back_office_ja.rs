@@ -1,6 +1,9 @@
-//! The back office in Japanese. Every field of [`BackOfficeStrings`] must be filled, so a
-//! sentence added to the struct cannot be forgotten here. Depends on nothing but `i18n`.
+//! The back office in Japanese. Every field of [`BackOfficeStrings`] and of
+//! [`MemberSettlementStrings`] must be filled, so a sentence added to either struct cannot be
+//! forgotten here. Depends on nothing but `i18n` and that struct's declaration in
+//! `web::back_office`.
 
+use crate::web::back_office::MemberSettlementStrings;
 use crate::web::i18n::{BackOfficeProblems, BackOfficeStrings, Problem};
 
 /// Japanese.
@@ -124,3 +127,91 @@ pub const BACK_OFFICE_JA: BackOfficeStrings = BackOfficeStrings {
         },
     },
 };
+
+/// The members and settlement pages in Japanese: an inherent `const` of the type
+/// `web::back_office` declares, so `web/i18n.rs` (which declares `BackOfficeStrings`) is left
+/// as it is.
+impl MemberSettlementStrings {
+    /// Japanese.
+    pub const JA: MemberSettlementStrings = MemberSettlementStrings {
+        members: "会員",
+        members_task: "会員を ID またはメールアドレスで検索し、ウォレット、上限、最近の購入を確認します。",
+        settlement: "精算",
+        settlement_task: "精算の実行と支払いを確認し、精算を実行し、返却された支払いを記録します。",
+
+        members_heading: "会員",
+        members_intro: "会員を ID（acct_…）またはメールアドレスで検索します。\
+                        セキュリティグループで members.personal_data.read が許可されていない場合、\
+                        個人情報は伏せて表示されます。",
+        lookup_label: "会員 ID またはメールアドレス",
+        lookup_hint: "acct_… または name@example.com",
+        look_up: "検索",
+        member_invalid: "会員 ID（acct_ と16桁の16進数）またはメールアドレスを入力してください。",
+        member_unknown: "この ID またはメールアドレスの会員はいません。",
+        personal_data_masked: "個人情報は伏せて表示しています。セキュリティグループで \
+                               members.personal_data.read が許可されていません。",
+        member_id: "会員 ID",
+        member_email: "メールアドレス",
+        standing: "状態",
+        active: "有効",
+        frozen: "凍結中：会員が凍結を解除するまで購入できません",
+        entitlements: "保有する利用権",
+        wallets_heading: "ウォレット",
+        wallets_empty: "開設されたウォレットはありません。",
+        paid: "入金残高",
+        incentive: "インセンティブ",
+        credit_line: "与信枠",
+        debt: "未払い額",
+        available: "利用可能額",
+        limits_heading: "利用上限",
+        limits_empty: "上限は設定されていません。",
+        per_transaction: "1回あたり",
+        per_session: "1セッションあたり",
+        per_day: "1日あたり",
+        per_week: "1週間あたり",
+        per_month: "1か月あたり",
+        vendors_allowed: "許可された販売者",
+        no_limit: "なし",
+        any_vendor: "すべて",
+        payment_methods_heading: "支払い方法",
+        payment_methods_empty: "保存された支払い方法はありません。",
+        kind: "種類",
+        brand: "ブランド",
+        last4: "末尾の番号",
+        kind_card: "カード",
+        kind_bank: "銀行口座",
+        purchases_heading: "最近の購入",
+        purchases_empty: "購入はまだありません。",
+        bought: "購入日時",
+        reversed: "取り消し済み",
+
+        settlement_heading: "精算",
+        settlement_intro: "精算を実行すると、各販売者と権利者に支払うべき額を、\
+                           銀行向けの1つの支払いファイルにまとめて支払います。新しい順に表示します。",
+        start_run_heading: "精算を実行",
+        start_run_intro: "強制実行では、しきい値やスケジュールにかかわらず、\
+                          現在支払うべき正の額をすべての受取人に支払います。",
+        start_run: "今すぐ精算を実行",
+        run_started: "精算を実行しました。",
+        runs_heading: "精算の実行履歴",
+        runs_empty: "精算はまだ実行されていません。",
+        started: "開始日時",
+        forced: "強制",
+        yes: "はい",
+        no: "いいえ",
+        file: "支払いファイル",
+        run_open: "未完了",
+        run_without_file: "支払いなし・ファイルなし",
+        more_payouts: |count| format!("ほか {count} 件"),
+        payouts_heading: "支払い",
+        payouts_empty: "支払いはまだありません。",
+        payee: "受取人",
+        run: "精算",
+        bank_account: "銀行口座",
+        returned: "返却",
+        return_reason: "銀行の返却理由",
+        record_return: "返却を記録",
+        payout_returned: "返却を記録しました。この額は次回以降の精算で再び支払われます。",
+        return_reason_invalid: "銀行の返却理由を256バイト以内で入力してください。",
+    };
+}

@@ -1,7 +1,9 @@
-//! The back office in Brazilian Portuguese. Every field of [`BackOfficeStrings`] must be
-//! filled, so a sentence added to the struct cannot be forgotten here. Depends on nothing but
-//! `i18n`.
+//! The back office in Brazilian Portuguese. Every field of [`BackOfficeStrings`] and of
+//! [`MemberSettlementStrings`] must be filled, so a sentence added to either struct cannot be
+//! forgotten here. Depends on nothing but `i18n` and that struct's declaration in
+//! `web::back_office`.
 
+use crate::web::back_office::MemberSettlementStrings;
 use crate::web::i18n::{BackOfficeProblems, BackOfficeStrings, Problem};
 
 /// Brazilian Portuguese.
@@ -134,3 +136,97 @@ pub const BACK_OFFICE_PT_BR: BackOfficeStrings = BackOfficeStrings {
         },
     },
 };
+
+/// The members and settlement pages in Brazilian Portuguese: an inherent `const` of the type
+/// `web::back_office` declares, so `web/i18n.rs` (which declares `BackOfficeStrings`) is left
+/// as it is.
+impl MemberSettlementStrings {
+    /// Brazilian Portuguese.
+    pub const PT_BR: MemberSettlementStrings = MemberSettlementStrings {
+        members: "Membros",
+        members_task: "Consulte um membro pelo id ou e-mail: carteiras, limites e compras \
+                       recentes.",
+        settlement: "Liquidação",
+        settlement_task: "Veja as liquidações e os pagamentos, inicie uma liquidação e \
+                          registre um pagamento devolvido.",
+
+        members_heading: "Membros",
+        members_intro: "Consulte um membro pelo id (acct_…) ou e-mail. Os dados pessoais \
+                        ficam mascarados, a menos que seus grupos de segurança concedam \
+                        members.personal_data.read.",
+        lookup_label: "Id ou e-mail do membro",
+        lookup_hint: "acct_… ou nome@example.com",
+        look_up: "Consultar",
+        member_invalid: "Informe um id de membro (acct_ e 16 dígitos hexadecimais) ou um \
+                         endereço de e-mail.",
+        member_unknown: "Nenhum membro tem este id ou e-mail.",
+        personal_data_masked: "Os dados pessoais estão mascarados: seus grupos de segurança \
+                               não concedem members.personal_data.read.",
+        member_id: "Id do membro",
+        member_email: "E-mail",
+        standing: "Situação",
+        active: "Ativo",
+        frozen: "Bloqueado: o membro não pode comprar até desbloquear a conta",
+        entitlements: "Direitos de acesso",
+        wallets_heading: "Carteiras",
+        wallets_empty: "Nenhuma carteira aberta.",
+        paid: "Saldo pago",
+        incentive: "Incentivos",
+        credit_line: "Limite de crédito",
+        debt: "Dívida",
+        available: "Disponível",
+        limits_heading: "Limites de gastos",
+        limits_empty: "Nenhum limite definido.",
+        per_transaction: "Por compra",
+        per_session: "Por sessão",
+        per_day: "Por dia",
+        per_week: "Por semana",
+        per_month: "Por mês",
+        vendors_allowed: "Vendedores permitidos",
+        no_limit: "nenhum",
+        any_vendor: "qualquer um",
+        payment_methods_heading: "Formas de pagamento",
+        payment_methods_empty: "Nenhuma forma de pagamento salva.",
+        kind: "Tipo",
+        brand: "Bandeira",
+        last4: "Últimos dígitos",
+        kind_card: "Cartão",
+        kind_bank: "Conta bancária",
+        purchases_heading: "Compras recentes",
+        purchases_empty: "Nenhuma compra ainda.",
+        bought: "Comprado em",
+        reversed: "Estornada",
+
+        settlement_heading: "Liquidação",
+        settlement_intro: "Uma liquidação paga a cada vendedor e titular de direitos o que lhe \
+                           é devido, em um arquivo de pagamento para o banco. Mais recentes \
+                           primeiro.",
+        start_run_heading: "Iniciar uma liquidação",
+        start_run_intro: "Uma liquidação forçada paga a cada beneficiário qualquer valor \
+                          positivo devido agora, independentemente do limite ou da agenda.",
+        start_run: "Liquidar agora",
+        run_started: "A liquidação foi feita.",
+        runs_heading: "Liquidações",
+        runs_empty: "Nenhuma liquidação ainda.",
+        started: "Início",
+        forced: "Forçada",
+        yes: "Sim",
+        no: "Não",
+        file: "Arquivo de pagamento",
+        run_open: "Ainda não concluída",
+        run_without_file: "Sem pagamentos, sem arquivo",
+        more_payouts: |count| format!("e mais {count}"),
+        payouts_heading: "Pagamentos",
+        payouts_empty: "Nenhum pagamento ainda.",
+        payee: "Beneficiário",
+        run: "Liquidação",
+        bank_account: "Conta bancária",
+        returned: "Devolvido",
+        return_reason: "Motivo do banco",
+        record_return: "Registrar devolução",
+        payout_returned: "A devolução foi registrada; uma liquidação posterior pagará o valor \
+                          novamente.",
+        return_reason_invalid: "Escreva o motivo da devolução dado pelo banco, com no máximo \
+                                256 bytes.",
+    };
+}
