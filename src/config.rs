@@ -179,7 +179,8 @@ pub struct MembersConfig {
 pub struct AdminConfig {
     /// Admin key file; empty means `<data_dir>/admin.key`.
     pub key_file: String,
-    /// How long an operator's back-office session lasts, ms (1 minute to 1 day).
+    /// How long an operator's back-office session and a vendor admin's session last, ms
+    /// (1 minute to 1 day).
     pub operator_session_ttl_ms: u64,
     /// Security functions whose calls wait for a second person's approval (four eyes):
     /// typically those that create money (`deposits.create`, `credit_lines.update`,

@@ -152,6 +152,30 @@ impl App {
         if secret::parse_api_key(presented).is_some() {
             return self.vendor(headers).map(Principal::Vendor);
         }
+        self.vendor_admin(presented)
+    }
+
+    /// Authenticates a caller of the vendor office's pages (`/vendor-office/...`): the bearer
+    /// as [`App::vendor_principal`] when the request carries one, else a vendor admin's session
+    /// token from the vendor office's cookie, as [`App::admin_page`] does for operators. Never
+    /// an API key from the cookie: the key holds every vendor function for as long as it
+    /// lives and no sign-in page ever puts it there, so a cookie carrying one was planted.
+    ///
+    /// # Errors
+    /// `Unauthenticated`; `VendorNotApproved` for a vendor not (or no longer) approved.
+    pub fn vendor_page(&self, headers: &HeaderMap) -> Result<Principal, ApiError> {
+        if bearer(headers).is_some() {
+            return self.vendor_principal(headers);
+        }
+        let cookies = super::buy_window::parse_cookies(headers);
+        let secure = self.config.buy_window.secure_cookies;
+        let name = super::vendor_office::session_cookie_name(secure);
+        let token = cookies.get(name).ok_or(ApiError::Unauthenticated)?;
+        self.vendor_admin(token)
+    }
+
+    /// The vendor admin whose session token `presented` is, with their vendor.
+    fn vendor_admin(&self, presented: &str) -> Result<Principal, ApiError> {
         let now_ms = u64::try_from(self.now().0).unwrap_or(0);
         let claims: VendorAdminClaims = self
             .tokens

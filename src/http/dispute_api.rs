@@ -16,6 +16,7 @@ use super::member_api::member_error;
 use super::router::json;
 use super::routes::{Call, Outcome};
 use crate::actors::disputes::{DisputeKey, DisputePage};
+use crate::actors::registry::VendorEntry;
 use crate::domain::dispute::{Dispute, DisputeRules, DisputeStatus, RulesInvalid};
 use crate::domain::event::Origin;
 use crate::domain::ids::AccountId;
@@ -246,11 +247,24 @@ pub async fn list_disputes(app: &App, call: Call<'_>) -> Outcome {
 pub async fn vendor_disputes(app: &App, call: Call<'_>) -> Outcome {
     let vendor = call.vendor()?;
     let page = parse_page(app, call.query)?;
+    let found = vendor_dispute_page(app, vendor, page).await?;
+    Ok(json(StatusCode::OK, &found))
+}
+
+/// A page of the disputes of `vendor`'s sales as the vendor sees them (each member by
+/// `member_ref`, without the member's reason): the one path of both doors,
+/// `GET /v1/vendors/me/disputes` and the vendor office's disputes page, so neither can show
+/// the vendor more of a member than the other.
+///
+/// # Errors
+/// The gateway's faults (`Overloaded`, `Unavailable`).
+pub async fn vendor_dispute_page(
+    app: &App,
+    vendor: &VendorEntry,
+    page: DisputePage,
+) -> Result<DisputesPage, ApiError> {
     let found = app.registry.vendor_disputes(vendor, page).await?;
-    Ok(json(
-        StatusCode::OK,
-        &page_view(app, &found, page, Viewer::Vendor),
-    ))
+    Ok(page_view(app, &found, page, Viewer::Vendor))
 }
 
 /// `POST /admin/v1/disputes/{id}/decision`: approves (reversing the purchase) or rejects a

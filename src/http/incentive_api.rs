@@ -21,6 +21,7 @@ use crate::domain::incentive::{Grant, Program, ProgramScope};
 use crate::domain::money::{Amount, format_amount};
 use crate::domain::reject::Reject;
 use crate::domain::time::Timestamp;
+use crate::domain::vendor::VendorProfile;
 
 /// `POST /admin/v1/vendor-groups`: a group of vendors whose group programs pay at any of them.
 #[utoipa::path(post, path = "/admin/v1/vendor-groups", tag = "admin",
@@ -65,7 +66,8 @@ pub async fn create_msp_program(app: &App, call: Call<'_>) -> Outcome {
     let request: ProgramRequest = parse_json(&call.body)?;
     let fields = request.fields()?;
     let scope = request.operator_scope()?;
-    create_program(app, fields, scope).await
+    let created = create_program(app, fields, scope).await?;
+    Ok(json(StatusCode::CREATED, &created))
 }
 
 /// `POST /v1/incentive-programs`: a vendor's own program, spendable only at it and funded by
@@ -79,8 +81,23 @@ pub async fn create_msp_program(app: &App, call: Call<'_>) -> Outcome {
         (status = 422, description = "An expiry already past", body = Problem)),
     security(("vendor_key" = [])))]
 pub async fn create_vendor_program(app: &App, call: Call<'_>) -> Outcome {
-    let vendor = call.vendor()?.profile.clone();
     let request: ProgramRequest = parse_json(&call.body)?;
+    let created = vendor_program(app, &call.vendor()?.profile, &request).await?;
+    Ok(json(StatusCode::CREATED, &created))
+}
+
+/// Creates `vendor`'s own program from `request`: the one path of both doors,
+/// `POST /v1/incentive-programs` and the vendor office's form, so both check the same fields
+/// and the same currency.
+///
+/// # Errors
+/// `InvalidField` or `InvalidAmount` naming the field; `CurrencyMismatch` for another currency
+/// than the vendor's; those of the programs actor (the code taken, too many programs).
+pub async fn vendor_program(
+    app: &App,
+    vendor: &VendorProfile,
+    request: &ProgramRequest,
+) -> Result<ProgramCreated, ApiError> {
     request.no_scope()?;
     let fields = request.fields()?;
     if fields.currency != vendor.currency {
@@ -89,7 +106,11 @@ pub async fn create_vendor_program(app: &App, call: Call<'_>) -> Outcome {
     create_program(app, fields, ProgramScope::Vendor(vendor.id)).await
 }
 
-async fn create_program(app: &App, fields: ProgramFields, scope: ProgramScope) -> Outcome {
+async fn create_program(
+    app: &App,
+    fields: ProgramFields,
+    scope: ProgramScope,
+) -> Result<ProgramCreated, ApiError> {
     if !app.config.money.supports(fields.currency) {
         return Err(ApiError::Reject(Reject::CurrencyUnsupported));
     }
@@ -112,7 +133,7 @@ async fn create_program(app: &App, fields: ProgramFields, scope: ProgramScope) -
         .create_program(program)
         .await
         .map_err(ApiError::from)?;
-    Ok(json(StatusCode::CREATED, &created))
+    Ok(created)
 }
 
 /// `POST /v1/incentive-grants`: the vendor gives a member one grant of its own program. The

@@ -14,7 +14,8 @@
 //! - `vendor_standing_api`: vendors registering themselves, their approval, key rotation.
 //! - `security_api`: security functions, groups, operators and their sign-in.
 //! - `purchase`: the purchase path shared by `/v1/authorize` and the buy window.
-//! - `buy_window`: the member's pages; `back_office`: the operators' pages.
+//! - `buy_window`: the member's pages; `back_office`: the operators' pages;
+//!   `vendor_office`: a vendor admin's pages.
 //! - `password`: the bounded password hasher and the sign-in and registration throttles;
 //!   `throttle`: their pure rule (growing delays, `now` passed in).
 //! - `metrics_listener`: `/metrics` on its own address, when configured.
@@ -50,4 +51,5 @@ pub mod throttle;
 pub mod transfer_api;
 pub mod vendor_admin_api;
 pub mod vendor_api;
+pub mod vendor_office;
 pub mod vendor_standing_api;

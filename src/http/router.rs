@@ -2,7 +2,7 @@
 //! method (`405` with `Allow`), authenticates the caller the route asks for, reads the body
 //! within the route's limit, calls the handler, and counts every response by route template
 //! and status. Every failure is a problem response (a page on the buy window's paths, and on
-//! the back office's for a browser).
+//! the back office's and the vendor office's for a browser).
 
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
@@ -19,6 +19,7 @@ use super::buy_window;
 use super::client::ClientAddr;
 use super::error::ApiError;
 use super::routes::{self, BodyLimit, Call, Caller, Matched, Principal, Readiness, Route};
+use super::vendor_office;
 use crate::metrics as names;
 
 /// Answers one request from `peer`. Never panics on input; every failure is a problem
@@ -41,6 +42,9 @@ pub async fn handle(app: &App, request: Request<Incoming>, peer: IpAddr) -> Resp
                 Err(error) if back_office::owns(route.path) => {
                     back_office::error_response(app, &parts.headers, parts.uri.query(), &error)
                 }
+                Err(error) if vendor_office::owns(route.path) => {
+                    vendor_office::error_response(app, &parts.headers, parts.uri.query(), &error)
+                }
                 Err(error) => problem(&error),
             };
             if body_pending && !body_read {
@@ -61,6 +65,14 @@ pub async fn handle(app: &App, request: Request<Incoming>, peer: IpAddr) -> Resp
             } else if back_office::owns(path) {
                 let query = parts.uri.query();
                 back_office::error_response(app, &parts.headers, query, &ApiError::MethodNotAllowed)
+            } else if vendor_office::owns(path) {
+                let query = parts.uri.query();
+                vendor_office::error_response(
+                    app,
+                    &parts.headers,
+                    query,
+                    &ApiError::MethodNotAllowed,
+                )
             } else {
                 problem(&ApiError::MethodNotAllowed)
             };
@@ -80,6 +92,9 @@ pub async fn handle(app: &App, request: Request<Incoming>, peer: IpAddr) -> Resp
             } else if back_office::owns(path) {
                 let query = parts.uri.query();
                 back_office::error_response(app, &parts.headers, query, &ApiError::RouteNotFound)
+            } else if vendor_office::owns(path) {
+                let query = parts.uri.query();
+                vendor_office::error_response(app, &parts.headers, query, &ApiError::RouteNotFound)
             } else {
                 problem(&ApiError::RouteNotFound)
             };
@@ -140,6 +155,9 @@ async fn serve<'a>(
     let principal = match route.caller {
         Caller::None => Principal::None,
         Caller::Member => Principal::Member(app.member(headers)?),
+        // The vendor office's pages also take a vendor admin's cookie (their forms carry CSRF
+        // tokens), as the back office's do an operator's.
+        Caller::Vendor(_) if vendor_office::owns(route.path) => app.vendor_page(headers)?,
         // A vendor's API key holds every vendor function; vendor admins come with their
         // own sessions.
         Caller::Vendor(_) => app.vendor_principal(headers)?,
@@ -203,7 +221,7 @@ async fn audited<'a>(
                 .iter()
                 .any(|f| f == function) =>
         {
-            if back_office::owns(route.path) {
+            if back_office::owns(route.path) || vendor_office::owns(route.path) {
                 Err(ApiError::FourEyesThroughApi)
             } else {
                 super::approvals_api::hold(app, function, parts, &call).await

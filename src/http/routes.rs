@@ -15,7 +15,7 @@ use super::error::ApiError;
 use super::{
     admin_api, approvals_api, audit_api, back_office, buy_window, dispute_api, incentive_api,
     mail_api, member_api, offers_api, probes, security_api, settlement_api, transfer_api,
-    vendor_admin_api, vendor_api, vendor_standing_api,
+    vendor_admin_api, vendor_api, vendor_office, vendor_standing_api,
 };
 use crate::actors::registry::VendorEntry;
 use crate::domain::ids::OperatorId;
@@ -363,6 +363,17 @@ pub static ROUTES: &[Route] = &[
     route!(GET "/back-office/audit", Admin("audit.read"), back_office::audit_log, __path_audit_log),
     route!(GET "/back-office/vendors", Admin("vendors.read"), back_office::vendors, __path_vendors),
     route!(POST "/back-office/vendors/{vendor_id}/approval", Admin("vendors.approve"), back_office::vendor_approval, __path_vendor_approval),
+    route!(GET "/vendor-office/login", None, vendor_office::sign_in_form, __path_sign_in_form),
+    route!(POST "/vendor-office/login", None, vendor_office::sign_in, __path_sign_in),
+    route!(POST "/vendor-office/logout", None, vendor_office::sign_out, __path_sign_out),
+    route!(GET "/vendor-office", Vendor("vendor_office.read"), vendor_office::home, __path_home),
+    route!(GET "/vendor-office/sales", Vendor("sales.read"), vendor_office::sales, __path_sales),
+    route!(GET "/vendor-office/disputes", Vendor("disputes.read"), vendor_office::disputes, __path_disputes),
+    route!(GET "/vendor-office/payouts", Vendor("payouts.read"), vendor_office::payouts, __path_payouts),
+    route!(GET "/vendor-office/api-keys", Vendor("api_keys.rotate"), vendor_office::api_keys, __path_api_keys),
+    route!(POST "/vendor-office/api-keys", Vendor("api_keys.rotate"), vendor_office::rotate_api_key, __path_rotate_api_key),
+    route!(GET "/vendor-office/incentive-programs", Vendor("incentive_programs.create"), vendor_office::incentive_programs, __path_incentive_programs),
+    route!(POST "/vendor-office/incentive-programs", Vendor("incentive_programs.create"), vendor_office::create_incentive_program, __path_create_incentive_program),
     route!(GET "/back-office/members", Admin("members.read"), back_office::members, __path_members),
     route!(GET "/back-office/settlement", Admin("settlement_runs.read"), back_office::settlement, __path_settlement),
     route!(POST "/back-office/settlement-runs", Admin("settlement_runs.create"), back_office::start_settlement_run, __path_start_settlement_run),

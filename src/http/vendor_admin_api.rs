@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::app::{App, new_id};
+use super::client::ClientAddr;
 use super::error::{ApiError, Problem};
 use super::json::{parse_json, rfc3339};
 use super::member_api::{check_password, normalize_email};
@@ -178,17 +179,28 @@ pub async fn list_vendor_admins(app: &App, call: Call<'_>) -> Outcome {
         (status = 429, description = "Too many failed attempts; see Retry-After", body = Problem)))]
 pub async fn vendor_admin_sign_in(app: &App, call: Call<'_>) -> Outcome {
     let request: VendorAdminSignIn = parse_json(&call.body)?;
-    let admin = verify_staff(
-        app,
-        call.client,
-        &request.email,
-        request.password,
-        |staffing, email| {
-            staffing
-                .vendor_admin_by_email(email)
-                .map(|admin| (admin.id, admin.password_hash.clone()))
-        },
-    )
+    let session = sign_in_vendor_admin(app, call.client, &request.email, request.password).await?;
+    Ok(json(StatusCode::CREATED, &session))
+}
+
+/// Signs a vendor admin in: their sealed session token, vendor, functions and expiry. The one
+/// sign-in of both doors, `POST /v1/vendor-sessions` and the vendor office's sign-in page, so
+/// both are throttled together and an unknown e-mail costs one hash like a known one on either.
+///
+/// # Errors
+/// `Unauthenticated` for an unknown e-mail or a wrong password; `TooManyAttempts` while
+/// throttled; `Overloaded` when the password hasher is busy.
+pub async fn sign_in_vendor_admin(
+    app: &App,
+    client: ClientAddr,
+    email: &str,
+    password: String,
+) -> Result<VendorAdminSession, ApiError> {
+    let admin = verify_staff(app, client, email, password, |staffing, email| {
+        staffing
+            .vendor_admin_by_email(email)
+            .map(|admin| (admin.id, admin.password_hash.clone()))
+    })
     .await?;
     let state = app.registry.back_office_state();
     let found = state
@@ -204,13 +216,10 @@ pub async fn vendor_admin_sign_in(app: &App, call: Call<'_>) -> Outcome {
         expires_at_ms: u64::try_from(expires_at.0).unwrap_or(0),
     };
     let token = app.tokens.seal(&claims, 0, &mut rand::rngs::OsRng);
-    Ok(json(
-        StatusCode::CREATED,
-        &VendorAdminSession {
-            session_token: token,
-            vendor_id: found.vendor.to_string(),
-            functions: found.functions.iter().cloned().collect(),
-            expires_at: rfc3339(expires_at),
-        },
-    ))
+    Ok(VendorAdminSession {
+        session_token: token,
+        vendor_id: found.vendor.to_string(),
+        functions: found.functions.iter().cloned().collect(),
+        expires_at: rfc3339(expires_at),
+    })
 }

@@ -513,7 +513,16 @@ pub async fn refund(app: &App, call: Call<'_>) -> Outcome {
     responses((status = 200, description = "Sales per currency", body = SummaryResponse)),
     security(("vendor_key" = [])))]
 pub async fn summary(app: &App, call: Call<'_>) -> Outcome {
-    let vendor = call.vendor()?;
+    let summary = vendor_summary(app, call.vendor()?).await?;
+    Ok(json(StatusCode::OK, &summary))
+}
+
+/// The figures of `vendor`'s summary: the one path of both doors, `GET /v1/vendors/me/summary`
+/// and the vendor office's sales page, so the page cannot show other figures than the API.
+///
+/// # Errors
+/// The gateway's faults (`Overloaded`, `Unavailable`).
+pub async fn vendor_summary(app: &App, vendor: &VendorEntry) -> Result<SummaryResponse, ApiError> {
     let now = app.now();
     let view = app
         .registry
@@ -557,18 +566,15 @@ pub async fn summary(app: &App, call: Call<'_>) -> Outcome {
         })
         .collect();
     let currency = view.profile.currency;
-    Ok(json(
-        StatusCode::OK,
-        &SummaryResponse {
-            vendor_id: view.profile.id.to_string(),
-            fee_ppm: schedule.tiers.first().map_or(0, |tier| tier.rate_ppm),
-            fee_schedule: FeeScheduleView::of(schedule, currency),
-            commission: CommissionRequest {
-                referral_rate_ppm: view.commission.referral_rate_ppm,
-                funds_rate_ppm: view.commission.funds_rate_ppm,
-            },
-            settlement: settlement_view(&settled, payee, currency, now),
-            currencies,
+    Ok(SummaryResponse {
+        vendor_id: view.profile.id.to_string(),
+        fee_ppm: schedule.tiers.first().map_or(0, |tier| tier.rate_ppm),
+        fee_schedule: FeeScheduleView::of(schedule, currency),
+        commission: CommissionRequest {
+            referral_rate_ppm: view.commission.referral_rate_ppm,
+            funds_rate_ppm: view.commission.funds_rate_ppm,
         },
-    ))
+        settlement: settlement_view(&settled, payee, currency, now),
+        currencies,
+    })
 }

@@ -260,7 +260,17 @@ pub async fn decide(
         (status = 403, description = "The vendor is not approved", body = Problem)),
     security(("vendor_key" = [])))]
 pub async fn rotate_api_key(app: &App, call: Call<'_>) -> Outcome {
-    let vendor = call.vendor()?;
+    let rotated = rotate_key(app, call.vendor()?).await?;
+    Ok(json(StatusCode::CREATED, &rotated))
+}
+
+/// Draws `vendor` a new API key and makes it valid once durable: the one path of both doors,
+/// `POST /v1/vendors/me/api-keys` and the vendor office's form. The key is in the answer only;
+/// the vendor keeps its digest.
+///
+/// # Errors
+/// The vendor actor's refusals and the gateway's faults.
+pub async fn rotate_key(app: &App, vendor: &VendorEntry) -> Result<ApiKeyRotated, ApiError> {
     let id = vendor.profile.id;
     let (api_key, digest) = secret::generate_api_key(&id.to_string(), &mut rand::rngs::OsRng);
     let overlap_ms = app.config.tokens.api_key_overlap_ms;
@@ -270,13 +280,10 @@ pub async fn rotate_api_key(app: &App, call: Call<'_>) -> Outcome {
         overlap_ms,
     };
     app.registry.set_vendor_terms(vendor, terms, now).await?;
-    Ok(json(
-        StatusCode::CREATED,
-        &ApiKeyRotated {
-            api_key,
-            previous_key_valid_until: rfc3339(now.plus_ms(overlap_ms)),
-        },
-    ))
+    Ok(ApiKeyRotated {
+        api_key,
+        previous_key_valid_until: rfc3339(now.plus_ms(overlap_ms)),
+    })
 }
 
 /// `PUT /v1/vendors/me/mailing-list`.

@@ -5,7 +5,8 @@
 //! sentence missing from one language is a compile error instead of a blank on a page. The
 //! sentences that carry a value (a price, an e-mail, a count) are `fn` fields, because word
 //! order differs between the languages ("Buy for $0.25" / "$0.25で購入").
-//! The texts live in `i18n/en.rs`, `i18n/ja.rs` and `i18n/pt_br.rs`.
+//! The texts live in `i18n/en.rs`, `i18n/ja.rs` and `i18n/pt_br.rs`; the back office's in
+//! `i18n/back_office_*.rs` and the vendor office's in `i18n/vendor_office_*.rs`.
 //! Depends on nothing but `std`.
 
 mod back_office_en;
@@ -14,6 +15,9 @@ mod back_office_pt_br;
 mod en;
 mod ja;
 mod pt_br;
+mod vendor_office_en;
+mod vendor_office_ja;
+mod vendor_office_pt_br;
 
 pub use back_office_en::BACK_OFFICE_EN;
 pub use back_office_ja::BACK_OFFICE_JA;
@@ -21,6 +25,9 @@ pub use back_office_pt_br::BACK_OFFICE_PT_BR;
 pub use en::EN;
 pub use ja::JA;
 pub use pt_br::PT_BR;
+pub use vendor_office_en::VENDOR_OFFICE_EN;
+pub use vendor_office_ja::VENDOR_OFFICE_JA;
+pub use vendor_office_pt_br::VENDOR_OFFICE_PT_BR;
 
 /// A language the pages are written in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -8,7 +8,9 @@
 //! Files: `i18n` (languages, negotiation; the sentences in `i18n/{en,ja,pt_br}.rs`),
 //! `money` (amounts per locale), `layout` (document frame and stylesheet), `pages` (login,
 //! buy, deliver, error), `funds` (insufficient funds, add funds, redeem an incentive code), `register`,
-//! `back_office` (the operators' pages: sign-in, menu, disputes, groups, audit, vendors).
+//! `back_office` (the operators' pages: sign-in, menu, disputes, groups, audit, vendors),
+//! `vendor_office` (a vendor admin's pages: sign-in, menu, sales, disputes, payouts, API keys,
+//! incentive programs).
 //! May depend on `domain::money` (amounts and currencies) and `domain::vendor_standing`'s
 //! `VendorStatus` (a vendor's standing, on the back office's vendors page), and nothing else of
 //! the crate.
@@ -20,6 +22,7 @@ pub mod layout;
 pub mod money;
 pub mod pages;
 pub mod register;
+pub mod vendor_office;
 
 pub use funds::{
     AddFundsError, AddFundsView, InsufficientFundsView, RedeemView, TopOff, add_funds_page,

@@ -53,8 +53,9 @@ fn symbol(code: &str, lang: Lang) -> Symbol {
     }
 }
 
-/// Turns the wire digits (`-1234567.5`) into the reader's (`-R$ 1.234.567,50`).
-fn localize(plain: &str, code: &str, lang: Lang) -> String {
+/// Turns the wire digits (`-1234567.5`) into the reader's (`-R$ 1.234.567,50`). Also for
+/// figures that arrive already on the wire (the vendor office shows the vendor API's views).
+pub(crate) fn localize(plain: &str, code: &str, lang: Lang) -> String {
     let (sign, digits) = match plain.strip_prefix('-') {
         Some(rest) => ("-", rest),
         None => ("", plain),
