@@ -1117,3 +1117,213 @@ fn a_four_eyes_settlement_run_is_refused_on_the_page() {
     let runs = server.get("/admin/v1/payouts", Some(&server.admin_key));
     assert_eq!(runs.body["payouts"], json!([]));
 }
+
+// ---------------------------------------------------------------------------------------------
+// A vendor's fee and settlement settings
+
+/// The vendor's own summary.
+fn vendor_summary(server: &TestServer, vendor: &common::Vendor) -> Value {
+    let summary = server.get("/v1/vendors/me/summary", Some(&vendor.key));
+    assert_eq!(summary.status, 200, "{:?}", summary.body);
+    summary.body
+}
+
+/// A settlement form's body: weekly on Mondays, `iban` as given.
+fn settlement_form(iban: &str, day: &str, token: &str) -> String {
+    format!(
+        "threshold=100.00&minimum=0&schedule_kind=weekly&schedule_day={day}&iban={}\
+         &bic=DEUTDEFF&account_name=Daily+News&csrf={token}",
+        urlencode(iban)
+    )
+}
+
+#[test]
+fn an_operator_sets_a_vendors_fee_and_settlement_on_the_vendors_page() {
+    let server = TestServer::start();
+    let vendor = server.vendor("news.example");
+    operator(
+        &server,
+        "terms@msp.example",
+        &[
+            "back_office.read",
+            "vendors.read",
+            "fees.update",
+            "settlement_settings.update",
+        ],
+    );
+    let mut http = signed_in(&server, "terms@msp.example");
+    let page = http.get("/back-office/vendors");
+    assert_eq!(page.status, 200, "{}", page.body);
+    let fee_action = format!("/back-office/vendors/{}/fee-schedule", vendor.id);
+    let settlement_action = format!("/back-office/vendors/{}/settlement", vendor.id);
+    assert!(page.body.contains(&format!(r#"action="{fee_action}""#)));
+    assert!(
+        page.body
+            .contains(&format!(r#"action="{settlement_action}""#))
+    );
+    let token = page.csrf();
+    let before = vendor_summary(&server, &vendor);
+
+    // The fee: without the token, refused and unchanged; a rate out of range or not a number
+    // is the page again with its error; a rate sets a one-tier monthly schedule, as the JSON
+    // route would.
+    let forged = http.post(&fee_action, "rate_ppm=30000");
+    assert_eq!(forged.status, 403);
+    assert!(forged.body.contains(r#"data-code="csrf_failed""#));
+    for rate in ["2000000", "five", "-1", ""] {
+        let refused = http.post(&fee_action, &format!("rate_ppm={rate}&csrf={token}"));
+        assert_eq!(refused.status, 400, "{rate}: {}", refused.body);
+        assert!(refused.body.contains(r#"id="form-error""#), "{rate}");
+    }
+    assert_eq!(
+        vendor_summary(&server, &vendor)["fee_schedule"],
+        before["fee_schedule"]
+    );
+    let set = http.post(&fee_action, &format!("rate_ppm=30000&csrf={token}"));
+    assert_eq!(set.status, 303, "{}", set.body);
+    assert_eq!(
+        set.header("location"),
+        Some("/back-office/vendors?done=vendor_fee_set")
+    );
+    let fee_schedule = &vendor_summary(&server, &vendor)["fee_schedule"];
+    assert_eq!(fee_schedule["period"], "month", "{fee_schedule:?}");
+    let tiers = fee_schedule["tiers"].as_array().unwrap();
+    assert_eq!(tiers.len(), 1, "{fee_schedule:?}");
+    assert_eq!(tiers[0]["rate_ppm"], 30000);
+    let notice = http.get("/back-office/vendors?done=vendor_fee_set");
+    assert!(notice.body.contains(r#"data-code="vendor_fee_set""#));
+
+    // The settlement settings: without the token, refused; a bad field is the page again,
+    // never showing the IBAN typed; good fields show in the vendor's summary, bank masked.
+    let iban = "DE89370400440532013000";
+    let forged = http.post(&settlement_action, &settlement_form(iban, "1", ""));
+    assert_eq!(forged.status, 403);
+    assert!(forged.body.contains(r#"data-code="csrf_failed""#));
+    let bad_iban = "DE00370400440532013999";
+    for (body, why) in [
+        (settlement_form(bad_iban, "1", &token), "a bad IBAN"),
+        (settlement_form(iban, "9", &token), "no ninth weekday"),
+        (
+            settlement_form(iban, "x", &token),
+            "a day that is no number",
+        ),
+        (
+            settlement_form(iban, "1", &token).replace("threshold=100.00", "threshold=1.0.0"),
+            "a threshold that is no amount",
+        ),
+    ] {
+        let refused = http.post(&settlement_action, &body);
+        assert_eq!(refused.status, 400, "{why}: {}", refused.body);
+        assert!(refused.body.contains(r#"id="form-error""#), "{why}");
+        assert!(!refused.body.contains(bad_iban), "{why}: the IBAN echoed");
+        assert!(!refused.body.contains(iban), "{why}: the IBAN echoed");
+        assert!(!refused.body.contains("DEUTDEFF"), "{why}: the BIC echoed");
+    }
+    assert!(vendor_summary(&server, &vendor)["settlement"].is_null());
+    let set = http.post(&settlement_action, &settlement_form(iban, "1", &token));
+    assert_eq!(set.status, 303, "{}", set.body);
+    assert_eq!(
+        set.header("location"),
+        Some("/back-office/vendors?done=vendor_settlement_set")
+    );
+    let settlement = &vendor_summary(&server, &vendor)["settlement"];
+    assert_eq!(settlement["threshold"], "100.00", "{settlement:?}");
+    assert_eq!(settlement["minimum"], "0.00", "{settlement:?}");
+    assert_eq!(
+        settlement["schedule"],
+        json!({"kind": "weekly", "day": 1}),
+        "{settlement:?}"
+    );
+    let masked = settlement["bank_account"].as_str().unwrap();
+    assert!(masked.starts_with("DE**"), "{masked}");
+    assert!(!masked.contains(&iban[4..iban.len() - 4]), "{masked}");
+    let after = http.get("/back-office/vendors?done=vendor_settlement_set");
+    assert!(after.body.contains(r#"data-code="vendor_settlement_set""#));
+    assert!(!after.body.contains(iban));
+    // The audit trail keeps the form's bank details redacted.
+    let audit = server.get("/admin/v1/audit", Some(&server.admin_key));
+    assert_eq!(audit.status, 200, "{:?}", audit.body);
+    assert!(!audit.body.to_string().contains(iban));
+    let settings: Vec<&str> = audit.body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|entry| entry["function"] == "settlement_settings.update")
+        .filter_map(|entry| entry["change"].as_str())
+        .filter(|change| change.contains("account_name"))
+        .collect();
+    assert!(!settings.is_empty(), "{:?}", audit.body);
+    for change in settings {
+        assert!(
+            !change.contains("Daily News"),
+            "the holder's name: {change}"
+        );
+        assert!(
+            change.contains(r#""account_name":"[redacted]""#),
+            "{change}"
+        );
+    }
+}
+
+#[test]
+fn the_fee_and_settlement_forms_are_hidden_and_refused_without_their_functions() {
+    let server = TestServer::start();
+    let vendor = server.vendor("news.example");
+    operator(
+        &server,
+        "reader@msp.example",
+        &["back_office.read", "vendors.read"],
+    );
+    operator(
+        &server,
+        "fees@msp.example",
+        &["back_office.read", "vendors.read", "fees.update"],
+    );
+    operator(
+        &server,
+        "payouts@msp.example",
+        &[
+            "back_office.read",
+            "vendors.read",
+            "settlement_settings.update",
+        ],
+    );
+    let fee_action = format!("/back-office/vendors/{}/fee-schedule", vendor.id);
+    let settlement_action = format!("/back-office/vendors/{}/settlement", vendor.id);
+    let before = vendor_summary(&server, &vendor);
+    for (email, fee, settlement) in [
+        ("reader@msp.example", false, false),
+        ("fees@msp.example", true, false),
+        ("payouts@msp.example", false, true),
+    ] {
+        let mut http = signed_in(&server, email);
+        let page = http.get("/back-office/vendors");
+        assert_eq!(page.status, 200, "{email}: {}", page.body);
+        assert!(
+            page.body
+                .contains(&format!(r#"data-vendor="{}""#, vendor.id))
+        );
+        let has = |action: &str| page.body.contains(&format!(r#"action="{action}""#));
+        assert_eq!(has(&fee_action), fee, "{email}");
+        assert_eq!(has(&settlement_action), settlement, "{email}");
+        assert_eq!(page.body.contains(r#"name="iban""#), settlement, "{email}");
+        // Posted anyway with the page's own token: refused, nothing changed.
+        let token = page.csrf();
+        if !fee {
+            let refused = http.post(&fee_action, &format!("rate_ppm=1&csrf={token}"));
+            assert_eq!(refused.status, 403, "{email}");
+            assert!(refused.body.contains(r#"data-code="function_not_granted""#));
+        }
+        if !settlement {
+            let refused = http.post(
+                &settlement_action,
+                &settlement_form("DE89370400440532013000", "1", &token),
+            );
+            assert_eq!(refused.status, 403, "{email}");
+            assert!(refused.body.contains(r#"data-code="function_not_granted""#));
+        }
+    }
+    let after = vendor_summary(&server, &vendor);
+    assert_eq!(after["fee_schedule"], before["fee_schedule"]);
+    assert_eq!(after["settlement"], before["settlement"]);
+}

@@ -30,6 +30,9 @@ const SECRET_FIELDS: &[&str] = &[
     "iban",
     "bic",
     "bank_account",
+    // The bank account holder's name on the back office's settlement form (the JSON door
+    // nests it in `bank_account`).
+    "account_name",
     "answer",
     "api_key",
     "session_token",

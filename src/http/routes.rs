@@ -363,6 +363,8 @@ pub static ROUTES: &[Route] = &[
     route!(GET "/back-office/audit", Admin("audit.read"), back_office::audit_log, __path_audit_log),
     route!(GET "/back-office/vendors", Admin("vendors.read"), back_office::vendors, __path_vendors),
     route!(POST "/back-office/vendors/{vendor_id}/approval", Admin("vendors.approve"), back_office::vendor_approval, __path_vendor_approval),
+    route!(POST "/back-office/vendors/{vendor_id}/fee-schedule", Admin("fees.update"), back_office::vendor_fee_schedule, __path_vendor_fee_schedule),
+    route!(POST "/back-office/vendors/{vendor_id}/settlement", Admin("settlement_settings.update"), back_office::vendor_settlement, __path_vendor_settlement),
     route!(GET "/vendor-office/login", None, vendor_office::sign_in_form, __path_sign_in_form),
     route!(POST "/vendor-office/login", None, vendor_office::sign_in, __path_sign_in),
     route!(POST "/vendor-office/logout", None, vendor_office::sign_out, __path_sign_out),

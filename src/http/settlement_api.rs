@@ -46,12 +46,27 @@ fn vendor_param(app: &App, call: &Call<'_>) -> Result<VendorEntry, ApiError> {
 pub async fn set_fee_schedule(app: &App, call: Call<'_>) -> Outcome {
     let vendor = vendor_param(app, &call)?;
     let request: FeeScheduleRequest = parse_json(&call.body)?;
+    let view = update_fee_schedule(app, &vendor, request).await?;
+    Ok(json(StatusCode::OK, &view))
+}
+
+/// Sets `vendor`'s fee schedule to `request`: the one path of both doors,
+/// `PUT /admin/v1/vendors/{vendor_id}/fee-schedule` and the back office's fee form.
+///
+/// # Errors
+/// Those of `FeeScheduleRequest::into_schedule` (`InvalidField`, `InvalidAmount`); `Reject`
+/// and faults from the vendor's actor.
+pub(crate) async fn update_fee_schedule(
+    app: &App,
+    vendor: &VendorEntry,
+    request: FeeScheduleRequest,
+) -> Result<FeeScheduleView, ApiError> {
     let schedule = request.into_schedule()?;
     let view = FeeScheduleView::of(&schedule, vendor.profile.currency);
     app.registry
-        .set_vendor_terms(&vendor, VendorTerms::FeeSchedule(schedule), app.now())
+        .set_vendor_terms(vendor, VendorTerms::FeeSchedule(schedule), app.now())
         .await?;
-    Ok(json(StatusCode::OK, &view))
+    Ok(view)
 }
 
 /// `PUT /admin/v1/vendors/{vendor_id}/commission`: what the vendor earns on purchases by
@@ -91,7 +106,9 @@ pub async fn set_commission(app: &App, call: Call<'_>) -> Outcome {
     security(("admin_key" = [])))]
 pub async fn set_vendor_settlement(app: &App, call: Call<'_>) -> Outcome {
     let vendor = vendor_param(app, &call)?;
-    set_settlement(app, &call, Payee::Vendor(vendor.profile.id)).await
+    let request: SettlementRequest = parse_json(&call.body)?;
+    let view = set_settlement(app, Payee::Vendor(vendor.profile.id), request).await?;
+    Ok(json(StatusCode::OK, &view))
 }
 
 /// `PUT /admin/v1/rights-holders/{id}/settlement`: when and where the rights holder is paid.
@@ -105,11 +122,23 @@ pub async fn set_vendor_settlement(app: &App, call: Call<'_>) -> Outcome {
     security(("admin_key" = [])))]
 pub async fn set_rights_holder_settlement(app: &App, call: Call<'_>) -> Outcome {
     let holder: RightsHolderId = super::dto::id_field(call.params.get("id")?, "id")?;
-    set_settlement(app, &call, Payee::RightsHolder(holder)).await
+    let request: SettlementRequest = parse_json(&call.body)?;
+    let view = set_settlement(app, Payee::RightsHolder(holder), request).await?;
+    Ok(json(StatusCode::OK, &view))
 }
 
-async fn set_settlement(app: &App, call: &Call<'_>, payee: Payee) -> Outcome {
-    let request: SettlementRequest = parse_json(&call.body)?;
+/// Sets when and where `payee` is paid to `request`, the bank details sealed: the one path
+/// of `PUT /admin/v1/vendors/{vendor_id}/settlement`, `PUT /admin/v1/rights-holders/{id}/settlement`
+/// and the back office's settlement form. Answers the settings as shown (bank masked).
+///
+/// # Errors
+/// Those of `SettlementRequest::into_parts` (`InvalidField`, `InvalidAmount`); `Reject` and
+/// faults from the settlement actor; `NotFound` for a payee without a currency.
+pub(crate) async fn set_settlement(
+    app: &App,
+    payee: Payee,
+    request: SettlementRequest,
+) -> Result<SettlementView, ApiError> {
     let (rule, bank) = request.into_parts()?;
     let sealed = app.payouts.seal(&bank);
     app.registry
@@ -121,8 +150,7 @@ async fn set_settlement(app: &App, call: &Call<'_>, payee: Payee) -> Outcome {
         .await?;
     let settled = app.registry.settled();
     let currency = payee_currency(app, &settled, payee).ok_or(ApiError::NotFound)?;
-    let view = settlement_view(&settled, payee, currency, app.now()).ok_or(ApiError::NotFound)?;
-    Ok(json(StatusCode::OK, &view))
+    settlement_view(&settled, payee, currency, app.now()).ok_or(ApiError::NotFound)
 }
 
 /// A payee's settings as shown, amounts in its currency (a vendor's or a rights holder's).

@@ -170,6 +170,47 @@ pub struct MemberSettlementStrings {
     pub payout_returned: &'static str,
     /// Form error: the return's reason is empty or too long.
     pub return_reason_invalid: &'static str,
+
+    /// Vendors page column: the fee and settlement forms of an approved vendor.
+    pub vendor_terms: &'static str,
+    /// Label of the flat monthly fee rate, ppm.
+    pub fee_rate_ppm: &'static str,
+    /// The button that sets the fee.
+    pub set_fee: &'static str,
+    /// Notice after a fee is set.
+    pub fee_set: &'static str,
+    /// Form error: the fee rate is not 0 to 1,000,000 ppm.
+    pub fee_rate_invalid: &'static str,
+    /// Label of the payout threshold (an amount; 0 for none).
+    pub threshold: &'static str,
+    /// Label of the minimum paid on a scheduled date (an amount; 0 for any).
+    pub minimum: &'static str,
+    /// Label of the schedule's kind.
+    pub schedule_kind: &'static str,
+    /// Paid weekly.
+    pub schedule_weekly: &'static str,
+    /// Paid twice a month.
+    pub schedule_twice_monthly: &'static str,
+    /// Paid monthly.
+    pub schedule_monthly: &'static str,
+    /// Label of the schedule's day, with what it means for each kind.
+    pub schedule_day: &'static str,
+    /// Label of the IBAN.
+    pub iban: &'static str,
+    /// Label of the BIC (optional).
+    pub bic: &'static str,
+    /// Label of the account holder's name.
+    pub account_name: &'static str,
+    /// The button that sets the settlement settings.
+    pub set_settlement: &'static str,
+    /// Notice after the settlement settings are set.
+    pub settlement_set: &'static str,
+    /// Form error: the threshold or the minimum is not an amount.
+    pub settlement_amount_invalid: &'static str,
+    /// Form error: the schedule's kind or day is invalid.
+    pub schedule_invalid: &'static str,
+    /// Form error: the IBAN, BIC or account holder's name is invalid (none is shown again).
+    pub bank_account_invalid: &'static str,
 }
 
 /// The sentences of the members and settlement pages in `lang`.
@@ -291,11 +332,15 @@ pub enum Notice {
     RunStarted,
     /// A payout's return was recorded.
     PayoutReturned,
+    /// A vendor's fee was set.
+    VendorFeeSet,
+    /// A vendor's settlement settings were set.
+    VendorSettlementSet,
 }
 
 impl Notice {
     /// Every notice.
-    pub const ALL: [Notice; 7] = [
+    pub const ALL: [Notice; 9] = [
         Notice::DisputeApproved,
         Notice::DisputeRejected,
         Notice::GroupCreated,
@@ -303,6 +348,8 @@ impl Notice {
         Notice::VendorRejected,
         Notice::RunStarted,
         Notice::PayoutReturned,
+        Notice::VendorFeeSet,
+        Notice::VendorSettlementSet,
     ];
 
     /// The value of `?done=` and of `p#notice[data-code]`.
@@ -316,6 +363,8 @@ impl Notice {
             Notice::VendorRejected => "vendor_rejected",
             Notice::RunStarted => "settlement_run_started",
             Notice::PayoutReturned => "payout_returned",
+            Notice::VendorFeeSet => "vendor_fee_set",
+            Notice::VendorSettlementSet => "vendor_settlement_set",
         }
     }
 
@@ -335,6 +384,8 @@ impl Notice {
             Notice::VendorRejected => s.vendor_rejected,
             Notice::RunStarted => m.run_started,
             Notice::PayoutReturned => m.payout_returned,
+            Notice::VendorFeeSet => m.fee_set,
+            Notice::VendorSettlementSet => m.settlement_set,
         }
     }
 }
@@ -356,6 +407,14 @@ pub enum FormError {
     MemberUnknown,
     /// A payout return's reason is empty or longer than 256 bytes.
     ReturnReasonInvalid,
+    /// A vendor's fee rate is not 0 to 1,000,000 ppm.
+    FeeRateInvalid,
+    /// A settlement threshold or minimum is not an amount.
+    SettlementAmountInvalid,
+    /// A settlement schedule's kind or day is invalid.
+    ScheduleInvalid,
+    /// A settlement's IBAN, BIC or account holder's name is invalid.
+    BankAccountInvalid,
 }
 
 impl FormError {
@@ -369,6 +428,10 @@ impl FormError {
             FormError::MemberInvalid => m.member_invalid,
             FormError::MemberUnknown => m.member_unknown,
             FormError::ReturnReasonInvalid => m.return_reason_invalid,
+            FormError::FeeRateInvalid => m.fee_rate_invalid,
+            FormError::SettlementAmountInvalid => m.settlement_amount_invalid,
+            FormError::ScheduleInvalid => m.schedule_invalid,
+            FormError::BankAccountInvalid => m.bank_account_invalid,
         }
     }
 }
@@ -581,6 +644,10 @@ pub struct VendorRow<'a> {
     pub status: VendorStatus,
     /// Where its approval form posts.
     pub action: &'a str,
+    /// Where its fee form posts.
+    pub fee_action: &'a str,
+    /// Where its settlement form posts.
+    pub settlement_action: &'a str,
 }
 
 /// The vendors page.
@@ -592,6 +659,11 @@ pub struct VendorsView<'a> {
     pub rows: &'a [VendorRow<'a>],
     /// Whether the operator holds `vendors.approve`: without it, no form is rendered.
     pub can_approve: bool,
+    /// Whether the operator holds `fees.update`: the fee form of each approved vendor.
+    pub can_set_fee: bool,
+    /// Whether the operator holds `settlement_settings.update`: the settlement form of each
+    /// approved vendor.
+    pub can_set_settlement: bool,
 }
 
 /// One wallet of a member, as `GET /admin/v1/members/{id}` writes it (wire amounts).
@@ -1020,10 +1092,13 @@ pub fn audit_page(view: &AuditView<'_>, lang: Lang) -> String {
     page(&view.desk, s, s.audit_heading, content, lang)
 }
 
-/// The vendors, with an approval form for each pending one when the operator may approve.
+/// The vendors, with an approval form for each pending one when the operator may approve,
+/// and a fee form and a settlement form for each approved one as the operator's functions
+/// grant.
 #[must_use]
 pub fn vendors_page(view: &VendorsView<'_>, lang: Lang) -> String {
-    let s = lang.back_office();
+    let (s, m) = (lang.back_office(), member_settlement_strings(lang));
+    let terms = view.can_set_fee || view.can_set_settlement;
     let content = html! {
         h1 { (s.vendors_heading) }
         p.lead { (s.vendors_intro) }
@@ -1035,6 +1110,7 @@ pub fn vendors_page(view: &VendorsView<'_>, lang: Lang) -> String {
                     tr {
                         th { (s.id) } th { (s.name) } th { (s.currency) } th { (s.status) }
                         @if view.can_approve { th { (s.decision) } }
+                        @if terms { th { (m.vendor_terms) } }
                     }
                 }
                 tbody {
@@ -1054,6 +1130,19 @@ pub fn vendors_page(view: &VendorsView<'_>, lang: Lang) -> String {
                                     }
                                 }
                             }
+                            @if terms {
+                                td.terms {
+                                    @if row.status == VendorStatus::Approved {
+                                        @if view.can_set_fee {
+                                            (fee_schedule_form(row.fee_action, view.desk.csrf, m))
+                                        }
+                                        @if view.can_set_settlement {
+                                            (settlement_form(row.settlement_action,
+                                                view.desk.csrf, m))
+                                        }
+                                    }
+                                }
+                            }
                         }
                     }
                 }
@@ -1061,6 +1150,47 @@ pub fn vendors_page(view: &VendorsView<'_>, lang: Lang) -> String {
         }
     };
     page(&view.desk, s, s.vendors_heading, content, lang)
+}
+
+/// The form that sets an approved vendor's fee: one flat rate in ppm, charged monthly (the
+/// JSON route takes tiers and quarters too; a page with one field covers the common case).
+fn fee_schedule_form(action: &str, csrf: &str, m: &MemberSettlementStrings) -> Markup {
+    html! {
+        form.fee-schedule.inline method="post" action=(action) {
+            (hidden_fields(csrf, None))
+            input.input type="number" name="rate_ppm" min="0" max="1000000" step="1" required
+                aria-label=(m.fee_rate_ppm) placeholder=(m.fee_rate_ppm);
+            button.set-fee.btn.small.primary type="submit" { (m.set_fee) }
+        }
+    }
+}
+
+/// The form that sets when and where an approved vendor is paid. Always empty: the bank
+/// details typed are never written back into a page, not even after a refusal.
+fn settlement_form(action: &str, csrf: &str, m: &MemberSettlementStrings) -> Markup {
+    html! {
+        form.settlement.inline method="post" action=(action) autocomplete="off" {
+            (hidden_fields(csrf, None))
+            input.input type="text" name="threshold" inputmode="decimal" required
+                aria-label=(m.threshold) placeholder=(m.threshold);
+            input.input type="text" name="minimum" inputmode="decimal" required
+                aria-label=(m.minimum) placeholder=(m.minimum);
+            select.input name="schedule_kind" aria-label=(m.schedule_kind) {
+                option value="weekly" { (m.schedule_weekly) }
+                option value="twice_monthly" { (m.schedule_twice_monthly) }
+                option value="monthly" selected { (m.schedule_monthly) }
+            }
+            input.input type="number" name="schedule_day" min="1" max="31" step="1" required
+                aria-label=(m.schedule_day) placeholder=(m.schedule_day);
+            input.input type="text" name="iban" maxlength="42" required autocomplete="off"
+                aria-label=(m.iban) placeholder=(m.iban);
+            input.input type="text" name="bic" maxlength="11" autocomplete="off"
+                aria-label=(m.bic) placeholder=(m.bic);
+            input.input type="text" name="account_name" maxlength="70" required
+                autocomplete="off" aria-label=(m.account_name) placeholder=(m.account_name);
+            button.set-settlement.btn.small.primary type="submit" { (m.set_settlement) }
+        }
+    }
 }
 
 /// A member looked up by id or e-mail: wallets, limits, payment methods and recent
@@ -1661,6 +1791,8 @@ mod tests {
                 currency: "USD",
                 status: VendorStatus::Pending,
                 action: "/back-office/vendors/ven_1/approval",
+                fee_action: "/back-office/vendors/ven_1/fee-schedule",
+                settlement_action: "/back-office/vendors/ven_1/settlement",
             },
             VendorRow {
                 id: "ven_2",
@@ -1668,19 +1800,36 @@ mod tests {
                 currency: "USD",
                 status: VendorStatus::Approved,
                 action: "/back-office/vendors/ven_2/approval",
+                fee_action: "/back-office/vendors/ven_2/fee-schedule",
+                settlement_action: "/back-office/vendors/ven_2/settlement",
             },
         ];
         let mut view = VendorsView {
             desk: desk(Section::Vendors),
             rows: &rows,
             can_approve: true,
+            can_set_fee: true,
+            can_set_settlement: true,
         };
         let page = vendors_page(&view, Lang::En);
         assert!(page.contains(r#"action="/back-office/vendors/ven_1/approval""#));
         assert!(!page.contains(r#"action="/back-office/vendors/ven_2/approval""#));
         assert!(page.contains(r#"data-status="approved""#));
+        // Fee and settlement forms only for the approved vendor.
+        assert!(page.contains(r#"action="/back-office/vendors/ven_2/fee-schedule""#));
+        assert!(page.contains(r#"action="/back-office/vendors/ven_2/settlement""#));
+        assert!(!page.contains("/ven_1/fee-schedule"));
+        assert!(!page.contains("/ven_1/settlement"));
         view.can_approve = false;
         assert!(!vendors_page(&view, Lang::En).contains("/approval"));
+        view.can_set_fee = false;
+        let page = vendors_page(&view, Lang::Ja);
+        assert!(!page.contains("/fee-schedule"));
+        assert!(page.contains("/ven_2/settlement"));
+        view.can_set_settlement = false;
+        let page = vendors_page(&view, Lang::PtBr);
+        assert!(!page.contains("/ven_2/settlement"));
+        assert!(!page.contains("name=\"iban\""));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! operator's functions grant. A page's work goes through the same function as its JSON route
 //! (`security_api::sign_in_operator`, `dispute_api::decide`, `security_api::create_group`,
 //! `audit_api::audit_page`, `vendor_standing_api::decide`, `admin_api::member_response`,
+//! `settlement_api::update_fee_schedule`, `settlement_api::set_settlement`,
 //! `settlement_api::start_run`, `settlement_api::newest_payouts`,
 //! `settlement_api::record_return`), so the two doors cannot drift apart. [`PersonalData`]
 //! is the one rule masking a member's personal data on both doors.
@@ -471,6 +472,40 @@ pub async fn vendor_approval(app: &App, call: Call<'_>) -> Outcome {
     let seat = Seat::new(app, &call)?;
     let vendor = call.params.get("vendor_id")?;
     vendors::decide(&seat, vendor, &Form::parse(&call.body)).await
+}
+
+/// `POST /back-office/vendors/{vendor_id}/fee-schedule`: sets an approved vendor's fee, one
+/// flat rate charged monthly, as `PUT /admin/v1/vendors/{vendor_id}/fee-schedule` does, then
+/// back to the vendors.
+#[utoipa::path(post, path = "/back-office/vendors/{vendor_id}/fee-schedule", tag = "back office",
+    operation_id = "back_office_vendor_fee_schedule",
+    params(("vendor_id" = String, Path, description = "The vendor")),
+    request_body(content_type = "application/x-www-form-urlencoded", description = "rate_ppm, csrf"),
+    responses((status = 303, description = "Set: back to the vendors with a notice"),
+        (status = 400, description = "The page again: the rate is not 0 to 1000000 ppm", content_type = "text/html"),
+        (status = 403, description = "The CSRF token did not match", content_type = "text/html"),
+        (status = 404, description = "No such vendor", content_type = "text/html")))]
+pub async fn vendor_fee_schedule(app: &App, call: Call<'_>) -> Outcome {
+    let seat = Seat::new(app, &call)?;
+    let vendor = call.params.get("vendor_id")?;
+    vendors::set_fee(&seat, vendor, &Form::parse(&call.body)).await
+}
+
+/// `POST /back-office/vendors/{vendor_id}/settlement`: sets when and where a vendor is paid,
+/// as `PUT /admin/v1/vendors/{vendor_id}/settlement` does, then back to the vendors.
+#[utoipa::path(post, path = "/back-office/vendors/{vendor_id}/settlement", tag = "back office",
+    operation_id = "back_office_vendor_settlement",
+    params(("vendor_id" = String, Path, description = "The vendor")),
+    request_body(content_type = "application/x-www-form-urlencoded",
+        description = "threshold, minimum, schedule_kind, schedule_day, iban, bic, account_name, csrf"),
+    responses((status = 303, description = "Set: back to the vendors with a notice"),
+        (status = 400, description = "The page again, empty: a field is invalid", content_type = "text/html"),
+        (status = 403, description = "The CSRF token did not match", content_type = "text/html"),
+        (status = 404, description = "No such vendor", content_type = "text/html")))]
+pub async fn vendor_settlement(app: &App, call: Call<'_>) -> Outcome {
+    let seat = Seat::new(app, &call)?;
+    let vendor = call.params.get("vendor_id")?;
+    vendors::set_settlement(&seat, vendor, &Form::parse(&call.body)).await
 }
 
 /// `GET /back-office/members?member=`: a lookup form and, given a member id or e-mail, the

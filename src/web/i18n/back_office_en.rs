@@ -217,5 +217,30 @@ impl MemberSettlementStrings {
         payout_returned: "The return is recorded; a later run pays the amount again.",
         return_reason_invalid: "Write the bank's reason for the return, at most 256 bytes \
                                 long.",
+        vendor_terms: "Fee and settlement",
+        fee_rate_ppm: "Monthly fee, ppm",
+        set_fee: "Set fee",
+        fee_set: "The vendor's fee is set; it prices this month and those after.",
+        fee_rate_invalid: "Give the fee in parts per million, from 0 to 1000000 (50000 is 5%).",
+        threshold: "Threshold (0: none)",
+        minimum: "Minimum (0: any)",
+        schedule_kind: "Schedule",
+        schedule_weekly: "Weekly",
+        schedule_twice_monthly: "Twice a month",
+        schedule_monthly: "Monthly",
+        schedule_day: "Day (weekly 1-7, twice a month 1-15, monthly 1-31)",
+        iban: "IBAN",
+        bic: "BIC (optional)",
+        account_name: "Account holder",
+        set_settlement: "Set settlement",
+        settlement_set: "The vendor's settlement settings are set; the bank account is kept \
+                         encrypted.",
+        settlement_amount_invalid: "Give the threshold and the minimum as amounts, such as \
+                                    100.00 (0 for none).",
+        schedule_invalid: "Choose a schedule and its day: 1-7 weekly (Monday is 1), 1-15 twice \
+                           a month, 1-31 monthly (31 is the month's last day).",
+        bank_account_invalid: "The bank details were not accepted: check the IBAN, the BIC (8 \
+                               or 11 characters) and the account holder (1 to 70 characters), \
+                               then type them again.",
     };
 }

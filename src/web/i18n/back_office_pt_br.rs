@@ -228,5 +228,30 @@ impl MemberSettlementStrings {
                           novamente.",
         return_reason_invalid: "Escreva o motivo da devolução dado pelo banco, com no máximo \
                                 256 bytes.",
+        vendor_terms: "Taxa e liquidação",
+        fee_rate_ppm: "Taxa mensal, ppm",
+        set_fee: "Definir taxa",
+        fee_set: "A taxa do vendedor foi definida; vale para este mês e os seguintes.",
+        fee_rate_invalid: "Informe a taxa em partes por milhão, de 0 a 1000000 (50000 é 5%).",
+        threshold: "Limite (0: nenhum)",
+        minimum: "Mínimo (0: qualquer)",
+        schedule_kind: "Calendário",
+        schedule_weekly: "Semanal",
+        schedule_twice_monthly: "Duas vezes por mês",
+        schedule_monthly: "Mensal",
+        schedule_day: "Dia (semanal 1-7, duas vezes por mês 1-15, mensal 1-31)",
+        iban: "IBAN",
+        bic: "BIC (opcional)",
+        account_name: "Titular da conta",
+        set_settlement: "Definir liquidação",
+        settlement_set: "As configurações de liquidação do vendedor foram definidas; a conta \
+                         bancária é guardada criptografada.",
+        settlement_amount_invalid: "Informe o limite e o mínimo como valores, por exemplo \
+                                    100.00 (0 para nenhum).",
+        schedule_invalid: "Escolha um calendário e o dia: 1-7 semanal (segunda-feira é 1), 1-15 \
+                           duas vezes por mês, 1-31 mensal (31 é o último dia do mês).",
+        bank_account_invalid: "Os dados bancários não foram aceitos: confira o IBAN, o BIC (8 \
+                               ou 11 caracteres) e o titular (1 a 70 caracteres) e digite-os \
+                               novamente.",
     };
 }
