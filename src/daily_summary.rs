@@ -151,10 +151,13 @@ impl DailySummaries {
         Some(end.plus_ms(LATEST_ZONE_BEHIND_MS).plus_ms(CLOCK_SKEW_MS))
     }
 
-    /// Whether `date`'s mail is all in the outbox (its mark is written).
-    #[must_use]
-    pub fn is_done(&self, date: Date) -> bool {
-        self.mark_path(date).exists()
+    /// Whether `date`'s mail is all in the outbox (its mark is written). A file system call:
+    /// made on the blocking pool, since the tick runs on the actors' thread.
+    pub async fn is_done(&self, date: Date) -> bool {
+        let mark = self.mark_path(date);
+        tokio::task::spawn_blocking(move || mark.exists())
+            .await
+            .unwrap_or(false)
     }
 
     fn mark_path(&self, date: Date) -> PathBuf {
@@ -418,7 +421,7 @@ pub async fn tick(
         actix_rt::time::sleep(interval).await;
         let at = now();
         for date in days_due(at, catch_up_days) {
-            if summaries.is_done(date) {
+            if summaries.is_done(date).await {
                 continue;
             }
             match summaries.run_day(&registry, date, at).await {

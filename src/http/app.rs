@@ -114,15 +114,11 @@ impl App {
         self.ready.load(Ordering::Acquire) && !self.registry.env().journal.is_poisoned()
     }
 
-    /// Authenticates a vendor by its API key.
+    /// Authenticates a vendor by its API key, `presented`, which names `vendor_id`.
     ///
     /// # Errors
-    /// `Unauthenticated`.
-    pub fn vendor(&self, headers: &HeaderMap) -> Result<VendorEntry, ApiError> {
-        let presented = bearer(headers).ok_or(ApiError::Unauthenticated)?;
-        let vendor_id: VendorId = secret::parse_api_key(presented)
-            .and_then(|id| id.parse().ok())
-            .ok_or(ApiError::Unauthenticated)?;
+    /// `Unauthenticated`; `VendorNotApproved`.
+    fn vendor_by_key(&self, presented: &str, vendor_id: VendorId) -> Result<VendorEntry, ApiError> {
         let entry = self
             .registry
             .vendor(vendor_id)
@@ -142,17 +138,22 @@ impl App {
         Ok(entry)
     }
 
-    /// Authenticates a vendor route's caller: the vendor's API key ([`App::vendor`]), or the
+    /// Authenticates a vendor route's caller: the vendor's API key, or the
     /// session token of one of its admins, whose functions the router then checks.
     ///
     /// # Errors
     /// `Unauthenticated`; `VendorNotApproved` for a vendor not (or no longer) approved.
     pub fn vendor_principal(&self, headers: &HeaderMap) -> Result<Principal, ApiError> {
         let presented = bearer(headers).ok_or(ApiError::Unauthenticated)?;
-        if secret::parse_api_key(presented).is_some() {
-            return self.vendor(headers).map(Principal::Vendor);
+        // The key is parsed once: this is every authorize call's path.
+        match secret::parse_api_key(presented) {
+            Some(id) => {
+                let vendor_id: VendorId = id.parse().map_err(|_| ApiError::Unauthenticated)?;
+                self.vendor_by_key(presented, vendor_id)
+                    .map(Principal::Vendor)
+            }
+            None => self.vendor_admin(presented),
         }
-        self.vendor_admin(presented)
     }
 
     /// Authenticates a caller of the vendor office's pages (`/vendor-office/...`): the bearer
