@@ -97,10 +97,11 @@ fn a_session_token_with_any_bit_flipped_is_refused_with_the_right_error() {
         login: 11,
         session: 12,
         expires_at_ms: NOW_MS + 60_000,
+        holder: true,
     };
     let token = keys.seal(&claims, 0, &mut StdRng::seed_from_u64(1));
-    // Header 14 + nonce 24 + claims 32 + tag 16 bytes, 8 bits each.
-    assert_eq!(flip_every_bit::<SessionClaims>(&keys, &token, 0), 86 * 8);
+    // Header 14 + nonce 24 + claims 40 + tag 16 bytes, 8 bits each.
+    assert_eq!(flip_every_bit::<SessionClaims>(&keys, &token, 0), 94 * 8);
 }
 
 #[test]

@@ -87,11 +87,7 @@ impl Member {
         };
         member.apply(&Event::AccountOpened {
             account: ACCOUNT,
-            login: Login {
-                id: LOGIN,
-                email: Some("member@example.org".into()),
-                password_hash: String::new(),
-            },
+            login: Login::holder(LOGIN, Some("member@example.org".into()), String::new()),
             language: "en".into(),
             time_zone: zone.into(),
             currency: usd(),
@@ -150,7 +146,7 @@ impl Member {
     fn limits(&mut self, limits: Limits) {
         let event = self
             .state
-            .decide_limits(LOGIN, usd(), limits, self.now)
+            .decide_limits(LOGIN, LOGIN, usd(), limits, self.now)
             .unwrap();
         self.apply(&event);
     }
@@ -655,7 +651,7 @@ fn a_currency_without_a_wallet_is_wallet_missing_everywhere_until_one_is_opened(
         Err(Reject::WalletMissing)
     );
     assert_eq!(
-        state.decide_limits(LOGIN, eur(), Limits::default(), now),
+        state.decide_limits(LOGIN, LOGIN, eur(), Limits::default(), now),
         Err(Reject::WalletMissing)
     );
     assert_eq!(
@@ -715,7 +711,7 @@ fn a_known_login_may_sign_in_and_set_limits() {
     );
     assert!(
         state
-            .decide_limits(LOGIN, usd(), Limits::default(), member.now)
+            .decide_limits(LOGIN, LOGIN, usd(), Limits::default(), member.now)
             .is_ok()
     );
 }
@@ -731,8 +727,12 @@ fn an_unknown_login_is_refused() {
         Err(Reject::LoginUnknown)
     );
     assert_eq!(
-        state.decide_limits(stranger, usd(), Limits::default(), member.now),
-        Err(Reject::LoginUnknown)
+        state.decide_limits(LOGIN, stranger, usd(), Limits::default(), member.now),
+        Err(Reject::LoginNotFound)
+    );
+    assert_eq!(
+        state.decide_limits(stranger, LOGIN, usd(), Limits::default(), member.now),
+        Err(Reject::HolderOnly)
     );
 }
 
@@ -1925,7 +1925,7 @@ fn a_transfer_takes_settled_paid_balance_within_the_period_limits_and_lands_once
     };
     let set = member
         .state
-        .decide_limits(LOGIN, usd(), limits, now)
+        .decide_limits(LOGIN, LOGIN, usd(), limits, now)
         .unwrap();
     member.apply(&set);
     let sent = member
@@ -1970,11 +1970,7 @@ fn a_transfer_takes_settled_paid_balance_within_the_period_limits_and_lands_once
     let mut recipient_state = AccountState::opened(other, MemberZone::utc(), "en".into());
     recipient_state.apply(&Event::AccountOpened {
         account: other,
-        login: Login {
-            id: LoginId(20),
-            email: None,
-            password_hash: String::new(),
-        },
+        login: Login::holder(LoginId(20), None, String::new()),
         language: "en".into(),
         time_zone: "UTC".into(),
         currency: eur(),

@@ -566,11 +566,7 @@ impl Sim {
                 index,
                 &Event::AccountOpened {
                     account: account_id(index),
-                    login: Login {
-                        id: login_id(index),
-                        email: None,
-                        password_hash: String::new(),
-                    },
+                    login: Login::holder(login_id(index), None, String::new()),
                     language: "en".into(),
                     time_zone: (*zone).into(),
                     currency: usd(),
@@ -678,7 +674,13 @@ impl Sim {
             Cmd::SetLimits { acct, limits } => {
                 let state = &self.live[*acct].state;
                 let event = state
-                    .decide_limits(login_id(*acct), usd(), limits.clone(), self.now)
+                    .decide_limits(
+                        login_id(*acct),
+                        login_id(*acct),
+                        usd(),
+                        limits.clone(),
+                        self.now,
+                    )
                     .unwrap();
                 self.apply(*acct, &event);
                 self.model[*acct].limits = limits.clone();

@@ -3,7 +3,8 @@
 //! kind's credentials; every known path answers a method it does not take with 405 and the
 //! `Allow` header of the table; a refusal sent before the body was read closes the
 //! connection; every back-office route is refused to an operator lacking its security
-//! function (and only that one); and `/openapi.json` serves the document.
+//! function (and only that one); every holder route is refused to a sub-member; and
+//! `/openapi.json` serves the document.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -46,7 +47,7 @@ fn every_route_that_needs_a_caller_refuses_others() {
         );
         let wrong: Vec<&str> = match route.caller {
             Caller::Vendor(_) => vec![&member.session, &server.admin_key],
-            Caller::Member => vec![&vendor.key, &server.admin_key],
+            Caller::Member | Caller::Holder => vec![&vendor.key, &server.admin_key],
             Caller::Admin(_) => vec![&vendor.key, &member.session],
             Caller::None => vec![],
         };
@@ -61,6 +62,36 @@ fn every_route_that_needs_a_caller_refuses_others() {
         checked += 1;
     }
     assert!(checked >= 20, "{checked} routes checked");
+}
+
+/// Generated from the table: every holder-only route refuses a sub-member's session with 403
+/// `holder_only` before it does anything ([0275]), and a holder's session gets past the check.
+#[test]
+fn every_holder_route_refuses_a_sub_member() {
+    let server = TestServer::start();
+    let holder = server.member("holder@example.com", "UTC", "1.00");
+    let (child, _) = server.sub_member(&holder, "Kid", "kid@example.com");
+    let mut checked = 0;
+    for route in ROUTES.iter().filter(|route| route.caller == Caller::Holder) {
+        let path = concrete(route.path);
+        let method = route.method.as_str();
+        let refused = server.request(method, &path, Some(&child.session), Some("{}"), &[]);
+        assert_eq!(
+            (refused.status, refused.code()),
+            (403, "holder_only"),
+            "{method} {path} by a sub-member"
+        );
+        let passed = server.request(method, &path, Some(&holder.session), Some("{}"), &[]);
+        assert_ne!(
+            passed.code(),
+            "holder_only",
+            "{method} {path} by the holder"
+        );
+        checked += 1;
+    }
+    // Wallets, top-off, payment methods (2), deposits, cash-outs, transfers, disputes (2),
+    // unfreeze, limits, and the five sub-member routes.
+    assert!(checked >= 16, "{checked} holder routes checked");
 }
 
 /// Creates a security group of `functions` with the admin key; answers its id.
@@ -313,7 +344,10 @@ fn a_group_is_a_subset_of_its_creators_functions() {
         assert_eq!(refused.status, 401);
     }
     // A forged or altered token is nobody.
-    let altered = format!("{}A", &token[..token.len() - 1]);
+    // (The last character is replaced by another one: replaced by itself, the token would
+    // be unchanged, one time in 64.)
+    let last = if token.ends_with('A') { 'B' } else { 'A' };
+    let altered = format!("{}{last}", &token[..token.len() - 1]);
     assert_eq!(server.get("/admin/v1/disputes", Some(&altered)).status, 401);
 }
 

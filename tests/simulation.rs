@@ -1026,7 +1026,11 @@ async fn send(registry: Arc<Registry>, id: AccountId, op: Op) -> Out {
         Op::Member { login, session, op } => {
             let command = match op {
                 MemberOp::End => MemberCommand::EndSession,
-                MemberOp::Limits(currency, limits) => MemberCommand::SetLimits { currency, limits },
+                MemberOp::Limits(currency, limits) => MemberCommand::SetLimits {
+                    login,
+                    currency,
+                    limits,
+                },
                 MemberOp::Freeze(frozen) => MemberCommand::Freeze(frozen),
             };
             match registry.member_command(id, login, session, command).await {

@@ -21,10 +21,10 @@ use super::messages::{
     AuthorizationView, AuthorizeBatchMessage, AuthorizeMessage, BuyerView, BuyerViewMessage,
     CanReceiveMessage, CashOutMessage, CashedOut, CheckSessionMessage, CommandError,
     CreditLineMessage, DayFactsMessage, DepositMessage, DepositStart, ExpireGrantsMessage, Fault,
-    FinishDepositMessage, GrantMessage, LoginLookupMessage, MemberCommand, MemberCommandMessage,
-    OpenDeposits, OpenMessage, PendingDepositsMessage, ReceiveTransferMessage, ReplyTo,
-    ReverseMessage, SendTransferMessage, SettleDepositMessage, StartDepositMessage,
-    StartSessionMessage, TopOffNeededMessage, TransferSent, ViewMessage,
+    FinishDepositMessage, FoundLogin, GrantMessage, LoginLookupMessage, MemberCommand,
+    MemberCommandMessage, OpenDeposits, OpenMessage, PendingDepositsMessage,
+    ReceiveTransferMessage, ReplyTo, ReverseMessage, SendTransferMessage, SettleDepositMessage,
+    StartDepositMessage, StartSessionMessage, TopOffNeededMessage, TransferSent, ViewMessage,
 };
 use crate::clock::Clock;
 use crate::domain::account::{
@@ -613,7 +613,10 @@ impl Handler<CashOutMessage> for AccountActor {
     fn handle(&mut self, message: CashOutMessage, _: &mut Context<Self>) {
         let now = self.env.clock.now();
         let command = &message.command;
-        if let Err(reject) = self.state.live_session(message.login, message.session, now) {
+        if let Err(reject) = self
+            .state
+            .holder_session(message.login, message.session, now)
+        {
             self.refuse(message.reply, reject.into());
             return;
         }
@@ -668,7 +671,10 @@ impl Handler<SendTransferMessage> for AccountActor {
     fn handle(&mut self, message: SendTransferMessage, _: &mut Context<Self>) {
         let now = self.env.clock.now();
         let command = &message.command;
-        if let Err(reject) = self.state.live_session(command.login, message.session, now) {
+        if let Err(reject) = self
+            .state
+            .holder_session(command.login, message.session, now)
+        {
             self.refuse(message.reply, reject.into());
             return;
         }
@@ -892,15 +898,29 @@ impl Handler<MemberCommandMessage> for AccountActor {
     fn handle(&mut self, message: MemberCommandMessage, _: &mut Context<Self>) {
         let now = self.env.clock.now();
         let state = &self.state;
-        let decided = state
-            .live_session(message.login, message.session, now)
+        let checked = if message.command.holder_only() {
+            state.holder_session(message.login, message.session, now)
+        } else {
+            state.live_session(message.login, message.session, now)
+        };
+        let decided = checked
             .map_err(CommandError::Reject)
             .and_then(|_| match message.command {
                 MemberCommand::EndSession => state
                     .decide_end_session(message.login, message.session, now)
                     .map_err(CommandError::Reject),
-                MemberCommand::SetLimits { currency, limits } => state
-                    .decide_limits(message.login, currency, limits, now)
+                MemberCommand::SetLimits {
+                    login,
+                    currency,
+                    limits,
+                } => state
+                    .decide_limits(message.login, login, currency, limits, now)
+                    .map_err(CommandError::Reject),
+                MemberCommand::AddLogin(added) => state
+                    .decide_add_login(message.login, added, now)
+                    .map_err(CommandError::Reject),
+                MemberCommand::SetLoginDisabled { login, disabled } => state
+                    .decide_login_disabled(message.login, login, disabled, now)
                     .map_err(CommandError::Reject),
                 MemberCommand::Freeze(frozen) => Ok(state.decide_freeze(frozen, now)),
                 MemberCommand::AddPaymentMethod(method) => state
@@ -968,9 +988,32 @@ impl Handler<ViewMessage> for AccountActor {
         }
         let state = &self.state;
         let login_filter = message.session.map(|(login, _)| login);
-        let mut recent: Vec<Entitlement> = state.entitlements.values().cloned().collect();
+        // A sub-member sees only their own: their login, limits and purchases ([0275]).
+        let sub_member = login_filter.filter(|login| {
+            state.role_of(*login) == Some(crate::domain::logins::LoginRole::Member)
+        });
+        let mut recent: Vec<Entitlement> = if sub_member.is_some() {
+            // Entitlements do not say which login bought them; the statement does.
+            Vec::new()
+        } else {
+            state.entitlements.values().cloned().collect()
+        };
         recent.sort_by_key(|e| std::cmp::Reverse((e.purchased_at, e.id)));
         recent.truncate(10);
+        let logins = state
+            .logins
+            .values()
+            .filter(|login| sub_member.is_none_or(|own| own == login.id))
+            .map(|login| {
+                let limits = state
+                    .limits
+                    .iter()
+                    .filter(|((of, _), _)| *of == login.id)
+                    .map(|((_, currency), limits)| (*currency, limits.clone()))
+                    .collect();
+                (login.clone(), limits)
+            })
+            .collect();
         let view = AccountView {
             email: state.logins.values().find_map(|login| login.email.clone()),
             wallets: state
@@ -985,7 +1028,11 @@ impl Handler<ViewMessage> for AccountActor {
                 .map(|((_, currency), limits)| (*currency, limits.clone()))
                 .collect(),
             frozen: state.frozen,
-            payment_methods: state.payment_methods.values().cloned().collect(),
+            payment_methods: if sub_member.is_some() {
+                Vec::new()
+            } else {
+                state.payment_methods.values().cloned().collect()
+            },
             entitlement_count: state.entitlements.len(),
             recent,
             incentives: state
@@ -993,6 +1040,8 @@ impl Handler<ViewMessage> for AccountActor {
                 .keys()
                 .map(|currency| (*currency, state.incentive_balance(*currency, now)))
                 .collect(),
+            logins,
+            caller: login_filter,
         };
         Self::reply_after(self.pending_read(), message.reply, Ok(view));
     }
@@ -1053,7 +1102,12 @@ impl Handler<LoginLookupMessage> for AccountActor {
         let found = self
             .state
             .login_by_email(&message.email)
-            .map(|login| (login.id, login.password_hash.clone()))
+            .map(|login| FoundLogin {
+                account: self.state.id,
+                login: login.id,
+                role: login.role,
+                password_hash: login.password_hash.clone(),
+            })
             .ok_or(CommandError::Reject(Reject::LoginUnknown));
         let _ = message.reply.send(found);
     }

@@ -129,7 +129,10 @@ impl Handler<FileDisputeMessage> for AccountActor {
 
     fn handle(&mut self, message: FileDisputeMessage, _: &mut Context<Self>) {
         let now = self.env.clock.now();
-        if let Err(reject) = self.state.live_session(message.login, message.session, now) {
+        if let Err(reject) = self
+            .state
+            .holder_session(message.login, message.session, now)
+        {
             self.refuse(message.reply, reject.into());
             return;
         }
@@ -164,7 +167,10 @@ impl Handler<MemberDisputesMessage> for AccountActor {
 
     fn handle(&mut self, message: MemberDisputesMessage, _: &mut Context<Self>) {
         let now = self.env.clock.now();
-        if let Err(reject) = self.state.live_session(message.login, message.session, now) {
+        if let Err(reject) = self
+            .state
+            .holder_session(message.login, message.session, now)
+        {
             self.refuse(message.reply, reject.into());
             return;
         }

@@ -343,16 +343,11 @@ impl DurableSink for Feed {
                 projection.view.overflow = true;
             }
             projection.view.seq = recorded.seq;
-            match event {
-                Event::AccountOpened { account, login, .. } => {
-                    if let Some(email) = &login.email {
-                        projection.emails.push((email.clone(), *account));
-                    }
-                }
-                Event::VendorRegistered(profile) | Event::VendorApplied(profile) => {
-                    projection.vendors.push((profile.id, recorded.seq));
-                }
-                _ => {}
+            if let Some((email, account)) = event.login_email() {
+                projection.emails.push((email.to_owned(), account));
+            }
+            if let Event::VendorRegistered(profile) | Event::VendorApplied(profile) = event {
+                projection.vendors.push((profile.id, recorded.seq));
             }
             projection.open.fold(event);
         }

@@ -20,7 +20,7 @@ use super::messages::{
     AuthorizationView, AuthorizeBatchMessage, AuthorizeMessage, BuyerView, BuyerViewMessage,
     CanReceiveMessage, CashOutMessage, CashedOut, CheckSessionMessage, ClaimOfferMessage,
     CommandError, CreditLineMessage, DayFactsMessage, DepositMessage, DepositStart,
-    ExpireGrantsMessage, Fault, FinishDepositMessage, GrantMessage, LoginLookupMessage,
+    ExpireGrantsMessage, Fault, FinishDepositMessage, FoundLogin, GrantMessage, LoginLookupMessage,
     MemberCommand, MemberCommandMessage, OpenDeposits, OpenMessage, OpenVendorMessage,
     PendingDepositsMessage, PostOfferMessage, ReceiveTransferMessage, ReleaseOfferMessage, ReplyTo,
     ReverseMessage, SendTransferMessage, SetVendorTermsMessage, SettleDepositMessage,
@@ -664,16 +664,12 @@ impl Registry {
     ///
     /// # Errors
     /// `NotFound` for an unknown e-mail, faults.
-    pub async fn login_by_email(
-        &self,
-        email: String,
-    ) -> Result<(AccountId, LoginId, String), GatewayError> {
+    pub async fn login_by_email(&self, email: String) -> Result<FoundLogin, GatewayError> {
         let account = self
             .account_by_email(&email)
             .ok_or(GatewayError::NotFound)?;
         let addr = self.account_addr(account)?;
-        let (login, hash) = ask(&addr, |reply| LoginLookupMessage { email, reply }).await?;
-        Ok((account, login, hash))
+        ask(&addr, |reply| LoginLookupMessage { email, reply }).await
     }
 
     /// One authorization of `account` as it stands, once durable.

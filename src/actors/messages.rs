@@ -252,8 +252,10 @@ pub struct CheckSessionMessage {
 pub enum MemberCommand {
     /// Logout.
     EndSession,
-    /// Replace limits.
+    /// Replace a login's limits (the caller's own, or a sub-member's).
     SetLimits {
+        /// Whose limits.
+        login: LoginId,
         /// Wallet currency.
         currency: Currency,
         /// New limits.
@@ -276,6 +278,27 @@ pub enum MemberCommand {
         /// Largest single charge (`buy_window.charge_max`).
         amount_max: Amount,
     },
+    /// Add a sub-member (the e-mail claimed and the password hashed at the edge).
+    AddLogin(crate::domain::logins::AddLogin),
+    /// Disable or re-enable a sub-member.
+    SetLoginDisabled {
+        /// The sub-member.
+        login: LoginId,
+        /// Disabled or enabled.
+        disabled: bool,
+    },
+}
+
+impl MemberCommand {
+    /// Whether only the account's holder may give it ([0275]): everything but signing out and
+    /// freezing, which any login may do to protect the account.
+    #[must_use]
+    pub fn holder_only(&self) -> bool {
+        !matches!(
+            self,
+            MemberCommand::EndSession | MemberCommand::Freeze(true)
+        )
+    }
 }
 
 /// Cash out settled balance, checking the session first.
@@ -445,6 +468,11 @@ pub struct AccountView {
     pub recent: Vec<Entitlement>,
     /// The incentive balance per wallet currency, as of now (live grants only).
     pub incentives: Vec<(Currency, Amount)>,
+    /// The logins the caller may see, each with its limits: every login for the holder and
+    /// admins, only their own for a sub-member ([0275]).
+    pub logins: Vec<(crate::domain::account::Login, Vec<(Currency, Limits)>)>,
+    /// The login asked about (member calls).
+    pub caller: Option<LoginId>,
 }
 
 impl AccountView {
@@ -603,8 +631,21 @@ pub struct AuthorizationLookupMessage {
 pub struct LoginLookupMessage {
     /// Lower-cased e-mail.
     pub email: String,
-    /// Answers the login id and its password hash.
-    pub reply: ReplyTo<(LoginId, String)>,
+    /// Answers the login.
+    pub reply: ReplyTo<FoundLogin>,
+}
+
+/// A login found by its e-mail, for a sign-in checked at the edge.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FoundLogin {
+    /// The account.
+    pub account: crate::domain::ids::AccountId,
+    /// The login.
+    pub login: LoginId,
+    /// Holder or sub-member, sealed into the session token.
+    pub role: crate::domain::logins::LoginRole,
+    /// Its Argon2id PHC string.
+    pub password_hash: String,
 }
 
 /// Post an offer: the actor checks the vendor's bound, journals it and books it.

@@ -150,11 +150,14 @@ pub struct SessionClaims {
     pub session: u64,
     /// Unix milliseconds from which the token is refused without asking the actor.
     pub expires_at_ms: u64,
+    /// The login is the account's holder. A login's role never changes, so the router can
+    /// refuse a sub-member's holder-only call before any work; the actor checks it again.
+    pub holder: bool,
 }
 
 impl SessionClaims {
-    /// Encoded length: four `u64` fields.
-    pub const ENCODED_BYTES: usize = 4 * 8;
+    /// Encoded length: five `u64` fields.
+    pub const ENCODED_BYTES: usize = 5 * 8;
 }
 
 impl Claims for SessionClaims {
@@ -163,17 +166,39 @@ impl Claims for SessionClaims {
     fn encode(&self, out: &mut Vec<u8>) {
         encode_u64s(
             out,
-            &[self.account, self.login, self.session, self.expires_at_ms],
+            &[
+                self.account,
+                self.login,
+                self.session,
+                self.expires_at_ms,
+                u64::from(self.holder),
+            ],
         );
     }
 
     fn decode(bytes: &[u8]) -> Option<Self> {
-        let [account, login, session, expires_at_ms] = decode_u64s(bytes)?;
+        // Four fields: a token sealed before sub-members existed, when every login was its
+        // account's holder.
+        if let Some([account, login, session, expires_at_ms]) = decode_u64s(bytes) {
+            return Some(SessionClaims {
+                account,
+                login,
+                session,
+                expires_at_ms,
+                holder: true,
+            });
+        }
+        let [account, login, session, expires_at_ms, holder] = decode_u64s(bytes)?;
         Some(SessionClaims {
             account,
             login,
             session,
             expires_at_ms,
+            holder: match holder {
+                0 => false,
+                1 => true,
+                _ => return None,
+            },
         })
     }
 
@@ -862,6 +887,7 @@ mod tests {
             login: 11,
             session: 12,
             expires_at_ms: NOW_MS + 60_000,
+            holder: false,
         }
     }
 
@@ -898,6 +924,33 @@ mod tests {
         let keys = keys();
         let token = keys.seal(&session(), 0, &mut rng());
         assert_eq!(keys.open::<SessionClaims>(&token, 0, NOW_MS), Ok(session()));
+    }
+
+    #[test]
+    fn a_session_sealed_before_sub_members_is_a_holders_and_a_bad_role_is_refused() {
+        let claims = session();
+        let mut legacy = Vec::new();
+        encode_u64s(
+            &mut legacy,
+            &[
+                claims.account,
+                claims.login,
+                claims.session,
+                claims.expires_at_ms,
+            ],
+        );
+        assert_eq!(
+            SessionClaims::decode(&legacy),
+            Some(SessionClaims {
+                holder: true,
+                ..claims
+            })
+        );
+        let mut current = Vec::new();
+        claims.encode(&mut current);
+        assert_eq!(SessionClaims::decode(&current), Some(claims));
+        current[39] = 2;
+        assert_eq!(SessionClaims::decode(&current), None);
     }
 
     #[test]

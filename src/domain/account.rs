@@ -20,6 +20,7 @@ use super::kept::{
     KEPT_REQUESTS_MAX, KeptCheck, KeptOutcome, KeptRequest, KeptRequests, MemberRoute,
 };
 use super::limits::{Limits, Spending};
+use super::logins::LoginRole;
 use super::money::{Amount, Balance, Currency};
 use super::offer::IncentivePolicy;
 use super::payment_method::{PAYMENT_METHODS_MAX, Rail, SavedMethod};
@@ -62,6 +63,30 @@ pub struct Login {
     pub email: Option<String>,
     /// Argon2id PHC string; empty for logins that cannot sign in with a password.
     pub password_hash: String,
+    /// The person's name, shown to the holder and on statements; the holder's may be unset.
+    pub name: Option<String>,
+    /// Holder (the login created with the account) or sub-member.
+    pub role: LoginRole,
+    /// A disabled sub-member cannot sign in; disabling ended its sessions.
+    pub disabled: bool,
+    /// The login's own language for pages and mail; `None` uses the account's.
+    pub language: Option<String>,
+}
+
+impl Login {
+    /// The login created with an account: its holder.
+    #[must_use]
+    pub fn holder(id: LoginId, email: Option<String>, password_hash: String) -> Login {
+        Login {
+            id,
+            email,
+            password_hash,
+            name: None,
+            role: LoginRole::Holder,
+            disabled: false,
+            language: None,
+        }
+    }
 }
 
 /// How a session expires ([0193]).
@@ -505,11 +530,7 @@ pub fn decide_open(command: OpenAccount, now: Timestamp) -> Result<Vec<Event>, O
     let language = command.language.trim();
     let mut events = vec![Event::AccountOpened {
         account: command.account,
-        login: Login {
-            id: command.login,
-            email: command.email,
-            password_hash: command.password_hash,
-        },
+        login: Login::holder(command.login, command.email, command.password_hash),
         language: language.to_owned(),
         time_zone: command.time_zone,
         currency: command.currency,
@@ -1305,8 +1326,10 @@ impl AccountState {
         policy: &AccountPolicy,
     ) -> Result<Event, Reject> {
         // A frozen account may sign in (to unfreeze it); it cannot buy.
-        if !self.logins.contains_key(&login) {
-            return Err(Reject::LoginUnknown);
+        match self.logins.get(&login) {
+            None => return Err(Reject::LoginUnknown),
+            Some(found) if found.disabled => return Err(Reject::LoginDisabled),
+            Some(_) => {}
         }
         let mut own: Vec<&Session> = self
             .sessions
@@ -1357,19 +1380,25 @@ impl AccountState {
         })
     }
 
-    /// Decides new limits for a login.
+    /// Decides new limits for `login`, set by `by`. Only the holder sets limits, its own and
+    /// its sub-members': a sub-member cannot lift what the holder set ([0277]).
     ///
     /// # Errors
-    /// `LoginUnknown`; `WalletMissing` without a wallet in `currency`.
+    /// `HolderOnly` when `by` is not the holder; `LoginNotFound` for a login the account does
+    /// not have; `WalletMissing` without a wallet in `currency`.
     pub fn decide_limits(
         &self,
+        by: LoginId,
         login: LoginId,
         currency: Currency,
         limits: Limits,
         now: Timestamp,
     ) -> Result<Event, Reject> {
+        if self.role_of(by) != Some(LoginRole::Holder) {
+            return Err(Reject::HolderOnly);
+        }
         if !self.logins.contains_key(&login) {
-            return Err(Reject::LoginUnknown);
+            return Err(Reject::LoginNotFound);
         }
         if !self.wallets.contains_key(&currency) {
             return Err(Reject::WalletMissing);
@@ -1819,6 +1848,10 @@ impl AccountState {
             } => {
                 self.limits.insert((*login, *currency), limits.clone());
             }
+            Event::LoginAdded { login, .. } => self.apply_login_added(login),
+            Event::LoginDisabledSet {
+                login, disabled, ..
+            } => self.apply_login_disabled(*login, *disabled),
             Event::FreezeSet { frozen, .. } => {
                 self.frozen = *frozen;
                 if *frozen {

@@ -489,6 +489,26 @@ pub enum Event {
         /// When.
         at: Timestamp,
     },
+    /// The holder added a sub-member ([0275]).
+    LoginAdded {
+        /// The account.
+        account: AccountId,
+        /// The new login (role `Member`).
+        login: Login,
+        /// When.
+        at: Timestamp,
+    },
+    /// The holder disabled or re-enabled a sub-member; disabling ended its sessions.
+    LoginDisabledSet {
+        /// The account.
+        account: AccountId,
+        /// The sub-member.
+        login: LoginId,
+        /// Disabled (`true`) or enabled again.
+        disabled: bool,
+        /// When.
+        at: Timestamp,
+    },
     /// A vendor set (or cleared) the sign-up page of its mailing list, offered to members
     /// who buy from it for the first time ([0265]).
     MailingListSet {
@@ -657,6 +677,8 @@ impl Event {
             | Event::IncentiveExpired { account, .. }
             | Event::ReferralRecorded { account, .. }
             | Event::VendorOffersDeclined { account, .. }
+            | Event::LoginAdded { account, .. }
+            | Event::LoginDisabledSet { account, .. }
             | Event::DisputeFiled { account, .. }
             | Event::DisputeDecided { account, .. }
             | Event::CashedOut { account, .. } => Owner::Account(*account),
@@ -749,6 +771,19 @@ impl Event {
         }
     }
 
+    /// The sign-in e-mail this event gives an account's login, for the e-mail index: the
+    /// holder's at opening, a sub-member's when added.
+    #[must_use]
+    pub fn login_email(&self) -> Option<(&str, AccountId)> {
+        match self {
+            Event::AccountOpened { account, login, .. }
+            | Event::LoginAdded { account, login, .. } => {
+                login.email.as_deref().map(|email| (email, *account))
+            }
+            _ => None,
+        }
+    }
+
     /// When the event happened.
     #[must_use]
     pub fn at(&self) -> Timestamp {
@@ -775,6 +810,8 @@ impl Event {
             | Event::RequestKept { at, .. }
             | Event::TopOffSet { at, .. }
             | Event::IncentiveExpired { at, .. }
+            | Event::LoginAdded { at, .. }
+            | Event::LoginDisabledSet { at, .. }
             | Event::ReferralRecorded { at, .. }
             | Event::FeeScheduleSet { at, .. }
             | Event::CommissionSet { at, .. }

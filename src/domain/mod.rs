@@ -19,6 +19,7 @@ pub mod ids;
 pub mod incentive;
 pub mod kept;
 pub mod limits;
+pub mod logins;
 pub mod member_day;
 pub mod money;
 pub mod offer;

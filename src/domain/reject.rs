@@ -205,6 +205,24 @@ pub enum Reject {
     /// As many requests as allowed wait for approval.
     #[error("too many requests wait for approval")]
     ApprovalsPendingMax,
+    /// Only the account's holder may do this; the caller is a sub-member.
+    #[error("only the account holder may do this")]
+    HolderOnly,
+    /// The login was disabled by the account's holder.
+    #[error("the login is disabled")]
+    LoginDisabled,
+    /// The account holds as many logins as it may.
+    #[error("the account has as many logins as it may")]
+    LoginsFull,
+    /// The id drawn for a new login is already one of the account's.
+    #[error("the login id is taken")]
+    LoginTaken,
+    /// The holder cannot be disabled: nobody could enable it again.
+    #[error("the holder's login cannot be disabled")]
+    LoginIsHolder,
+    /// No login of the account has this id.
+    #[error("no such login")]
+    LoginNotFound,
 }
 
 impl Reject {
@@ -280,6 +298,12 @@ impl Reject {
         Reject::ApprovalUnknown,
         Reject::FourEyesSamePerson,
         Reject::ApprovalsPendingMax,
+        Reject::HolderOnly,
+        Reject::LoginDisabled,
+        Reject::LoginsFull,
+        Reject::LoginTaken,
+        Reject::LoginIsHolder,
+        Reject::LoginNotFound,
     ];
 
     /// The stable code that clients match on.
@@ -356,6 +380,12 @@ impl Reject {
             Reject::ApprovalUnknown => "approval_unknown",
             Reject::FourEyesSamePerson => "four_eyes_same_person",
             Reject::ApprovalsPendingMax => "approvals_pending_max",
+            Reject::HolderOnly => "holder_only",
+            Reject::LoginDisabled => "login_disabled",
+            Reject::LoginsFull => "logins_full",
+            Reject::LoginTaken => "login_taken",
+            Reject::LoginIsHolder => "login_is_holder",
+            Reject::LoginNotFound => "login_not_found",
         }
     }
 }

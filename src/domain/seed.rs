@@ -35,11 +35,7 @@ pub struct Seed {
 pub fn seed_events(seed: &Seed, now: Timestamp) -> Vec<Event> {
     let mut events = vec![Event::AccountOpened {
         account: seed.account,
-        login: Login {
-            id: seed.login,
-            email: None,
-            password_hash: String::new(),
-        },
+        login: Login::holder(seed.login, None, String::new()),
         language: "en".to_owned(),
         time_zone: seed.time_zone.clone(),
         currency: seed.currency,

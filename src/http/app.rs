@@ -79,6 +79,9 @@ pub struct MemberSession {
     pub login: LoginId,
     /// The session.
     pub session: SessionId,
+    /// The login is the account's holder (sealed in the token: a login's role never
+    /// changes).
+    pub holder: bool,
 }
 
 impl App {
@@ -304,6 +307,7 @@ impl App {
             account: AccountId(claims.account),
             login: LoginId(claims.login),
             session: SessionId(claims.session),
+            holder: claims.holder,
         })
     }
 

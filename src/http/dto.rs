@@ -1343,6 +1343,53 @@ pub struct AccountResponse {
     pub entitlement_count: usize,
     /// The newest purchases, newest first (at most ten).
     pub recent_activity: Vec<PurchaseView>,
+    /// The login that asked (member calls; absent on the back office's view).
+    pub login: Option<LoginView>,
+}
+
+/// A login of the account, as its holder sees it (a sub-member sees only their own).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LoginView {
+    /// The login, `login_…`.
+    pub login_id: String,
+    /// The person's name (unset for a holder who gave none).
+    pub name: Option<String>,
+    /// Sign-in e-mail.
+    pub email: Option<String>,
+    /// `holder` or `member`.
+    pub role: String,
+    /// A disabled sub-member cannot sign in.
+    pub disabled: bool,
+    /// The login's own language, when it has one (else the account's).
+    pub language: Option<String>,
+    /// The login's limits per currency.
+    pub limits: Vec<LimitsView>,
+}
+
+/// `GET /v1/members/me/logins` answer.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LoginsResponse {
+    /// The holder first, then sub-members.
+    pub logins: Vec<LoginView>,
+}
+
+/// `POST /v1/members/me/logins` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddLoginRequest {
+    /// The sub-member's name (1 to 100 characters).
+    pub name: String,
+    /// Their own sign-in e-mail.
+    pub email: String,
+    /// Their own password (8 to 1024 characters).
+    pub password: String,
+}
+
+/// `POST /v1/members/me/logins` answer.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LoginCreated {
+    /// The new login, `login_…`.
+    pub login_id: String,
 }
 
 /// `POST /v1/members/me/wallets` body.

@@ -625,6 +625,32 @@ fn describe_reject(reject: Reject) -> (StatusCode, &'static str, &'static str) {
             code,
             "As many requests as allowed wait for approval; decide some first",
         ),
+        Reject::HolderOnly => (
+            StatusCode::FORBIDDEN,
+            code,
+            "Only the account holder may do this",
+        ),
+        Reject::LoginDisabled => (
+            StatusCode::FORBIDDEN,
+            code,
+            "The account holder disabled this login",
+        ),
+        Reject::LoginsFull => (
+            StatusCode::CONFLICT,
+            code,
+            "The account has as many logins as it may",
+        ),
+        Reject::LoginTaken => (StatusCode::CONFLICT, code, "The login id is taken; retry"),
+        Reject::LoginIsHolder => (
+            StatusCode::CONFLICT,
+            code,
+            "The holder's login cannot be disabled",
+        ),
+        Reject::LoginNotFound => (
+            StatusCode::NOT_FOUND,
+            code,
+            "No login of the account has this id",
+        ),
     }
 }
 

@@ -10,9 +10,9 @@ use super::client::ClientAddr;
 use super::dto::{
     AccountResponse, AddFundsRequest, AddPaymentMethodRequest, BuyerTokenCreated,
     BuyerTokenRequest, CashOutCreated, CashOutRequest, CashOutTo, DepositCreated, Done,
-    LimitsRequest, LimitsView, MemberCreated, OpenWalletRequest, PaymentMethodView, PurchaseView,
-    RegisterRequest, SessionCreated, SignInRequest, TopOffRequest, TopOffView, WalletView,
-    id_field,
+    LimitsRequest, LimitsView, LoginView, MemberCreated, OpenWalletRequest, PaymentMethodView,
+    PurchaseView, RegisterRequest, SessionCreated, SignInRequest, TopOffRequest, TopOffView,
+    WalletView, id_field,
 };
 use super::error::{ApiError, Problem};
 use super::idempotent::idempotent;
@@ -23,13 +23,15 @@ use crate::actors::gateway::{GatewayError, OpenError};
 use crate::actors::messages::{AccountView, CommandError, MemberCommand};
 use crate::crypto::token::{BuyerClaims, SessionClaims};
 use crate::domain::account::{
-    CashOut, Destination, OpenAccount, Referral, SessionExpiry, StartDeposit, Wallet,
+    CashOut, Destination, Login, OpenAccount, Referral, SessionExpiry, StartDeposit, Wallet,
     check_open_fields,
 };
 use crate::domain::event::IdempotencyStamp;
 use crate::domain::ids::{
     AccountId, CashOutId, DepositId, LoginId, Owner, PaymentMethodId, SessionId, VendorId,
 };
+use crate::domain::limits::Limits;
+use crate::domain::logins::LoginRole;
 use crate::domain::money::{Amount, Balance, Currency, format_amount, format_balance};
 use crate::domain::payment_method::{Rail, SavedMethod};
 use crate::domain::reject::Reject;
@@ -176,7 +178,7 @@ pub async fn register_member(
 /// An e-mail claimed for a registration while its password is hashed; released when dropped
 /// before [`EmailClaim::keep`] (the hash failed, or the request went away mid-hash), so a
 /// failed registration never leaves the e-mail taken by no account.
-struct EmailClaim<'a> {
+pub(super) struct EmailClaim<'a> {
     app: &'a App,
     email: &'a str,
     held: bool,
@@ -184,7 +186,11 @@ struct EmailClaim<'a> {
 
 impl<'a> EmailClaim<'a> {
     /// Claims `email` for `account`; `None` when it is taken.
-    fn claim(app: &'a App, email: &'a str, account: AccountId) -> Option<EmailClaim<'a>> {
+    pub(super) fn claim(
+        app: &'a App,
+        email: &'a str,
+        account: AccountId,
+    ) -> Option<EmailClaim<'a>> {
         app.registry
             .claim_email(email, account)
             .then_some(EmailClaim {
@@ -195,7 +201,7 @@ impl<'a> EmailClaim<'a> {
     }
 
     /// Keeps the claim past this guard.
-    fn keep(mut self) {
+    pub(super) fn keep(mut self) {
         self.held = false;
     }
 }
@@ -232,9 +238,18 @@ pub async fn sign_in(app: &App, call: Call<'_>) -> Outcome {
             });
         }
     };
-    let (account, login) = authenticate(app, call.client, &request.email, request.password).await?;
+    let (account, login, role) =
+        authenticate(app, call.client, &request.email, request.password).await?;
     let (session, expires_at) = start_session(app, account, login, expiry).await?;
-    let token = seal_session(app, account, login, session);
+    let token = seal_session(
+        app,
+        &MemberSession {
+            account,
+            login,
+            session,
+            holder: role == LoginRole::Holder,
+        },
+    );
     Ok(json(
         StatusCode::CREATED,
         &SessionCreated {
@@ -245,7 +260,7 @@ pub async fn sign_in(app: &App, call: Call<'_>) -> Outcome {
 }
 
 /// Checks an e-mail and password from `client`; answers the account and login they sign in
-/// to. The attempt is reserved with the throttles before anything else, and an unknown e-mail
+/// to, and the login's role. The attempt is reserved with the throttles before anything else, and an unknown e-mail
 /// costs one hash like a known one (against the hasher's dummy).
 ///
 /// # Errors
@@ -256,12 +271,15 @@ pub async fn authenticate(
     client: ClientAddr,
     email: &str,
     password: String,
-) -> Result<(AccountId, LoginId), ApiError> {
+) -> Result<(AccountId, LoginId, LoginRole), ApiError> {
     // A malformed e-mail cannot be registered: refused without a hash, which says nothing.
     let email = normalize_email(email).map_err(|_| ApiError::Unauthenticated)?;
     let attempt = app.throttles.begin_sign_in(&email, client, app.now())?;
     let (found, stored) = match app.registry.login_by_email(email).await {
-        Ok((account, login, hash)) => (Some((account, login)), Some(hash)),
+        Ok(found) => (
+            Some((found.account, found.login, found.role)),
+            Some(found.password_hash),
+        ),
         Err(GatewayError::NotFound | GatewayError::Command(CommandError::Reject(_))) => {
             (None, None)
         }
@@ -324,13 +342,14 @@ pub async fn start_session(
 /// Seals a session token. Its own expiry is the absolute session lifetime, a cap: the account
 /// actor decides whether the session is still live.
 #[must_use]
-pub fn seal_session(app: &App, account: AccountId, login: LoginId, session: SessionId) -> String {
+pub fn seal_session(app: &App, member: &MemberSession) -> String {
     let cap = app.now().plus_ms(app.config.tokens.session_absolute_ttl_ms);
     let claims = SessionClaims {
-        account: account.0,
-        login: login.0,
-        session: session.0,
+        account: member.account.0,
+        login: member.login.0,
+        session: member.session.0,
         expires_at_ms: u64::try_from(cap.0).unwrap_or(0),
+        holder: member.holder,
     };
     app.tokens.seal(&claims, 0, &mut rand::thread_rng())
 }
@@ -417,7 +436,11 @@ pub async fn buyer_token(app: &App, call: Call<'_>) -> Outcome {
     ))
 }
 
-async fn member_command(app: &App, member: MemberSession, command: MemberCommand) -> Outcome {
+pub(super) async fn member_command(
+    app: &App,
+    member: MemberSession,
+    command: MemberCommand,
+) -> Outcome {
     app.registry
         .member_command(member.account, member.login, member.session, command)
         .await
@@ -794,7 +817,12 @@ pub async fn set_limits(app: &App, call: Call<'_>) -> Outcome {
     let member = call.member()?;
     let request: LimitsRequest = parse_json(&call.body)?;
     let (currency, limits) = request.into_limits()?;
-    member_command(app, member, MemberCommand::SetLimits { currency, limits }).await
+    let command = MemberCommand::SetLimits {
+        login: member.login,
+        currency,
+        limits,
+    };
+    member_command(app, member, command).await
 }
 
 /// `GET /v1/members/me`: wallets, limits and the newest purchases.
@@ -836,7 +864,6 @@ pub fn wallet_view(currency: Currency, wallet: &Wallet, incentive: Amount) -> Wa
 /// An account view as members and admins see it.
 #[must_use]
 pub fn account_response(app: &App, account: AccountId, view: &AccountView) -> AccountResponse {
-    let amount = |a: Option<crate::domain::money::Amount>, c| a.map(|a| format_amount(a, c));
     AccountResponse {
         member_id: account.to_string(),
         email: view.email.clone(),
@@ -849,18 +876,7 @@ pub fn account_response(app: &App, account: AccountId, view: &AccountView) -> Ac
         limits: view
             .limits
             .iter()
-            .map(|(currency, limits)| LimitsView {
-                currency: currency.code().to_owned(),
-                per_transaction: amount(limits.per_transaction, *currency),
-                per_session: amount(limits.per_session, *currency),
-                per_day: amount(limits.per_day, *currency),
-                per_week: amount(limits.per_week, *currency),
-                per_month: amount(limits.per_month, *currency),
-                vendors_allowed: limits
-                    .vendors_allowed
-                    .as_ref()
-                    .map(|v| v.iter().map(ToString::to_string).collect()),
-            })
+            .map(|(currency, limits)| limits_view(*currency, limits))
             .collect(),
         payment_methods: view
             .payment_methods
@@ -879,6 +895,47 @@ pub fn account_response(app: &App, account: AccountId, view: &AccountView) -> Ac
                 purchased_at: rfc3339(e.purchased_at),
                 reversed: e.is_reversed(),
             })
+            .collect(),
+        login: view.caller.and_then(|caller| {
+            view.logins
+                .iter()
+                .find(|(login, _)| login.id == caller)
+                .map(|(login, limits)| login_view(login, limits))
+        }),
+    }
+}
+
+/// One currency's limits as the API shows them.
+#[must_use]
+pub fn limits_view(currency: Currency, limits: &Limits) -> LimitsView {
+    let amount = |a: Option<Amount>| a.map(|a| format_amount(a, currency));
+    LimitsView {
+        currency: currency.code().to_owned(),
+        per_transaction: amount(limits.per_transaction),
+        per_session: amount(limits.per_session),
+        per_day: amount(limits.per_day),
+        per_week: amount(limits.per_week),
+        per_month: amount(limits.per_month),
+        vendors_allowed: limits
+            .vendors_allowed
+            .as_ref()
+            .map(|v| v.iter().map(ToString::to_string).collect()),
+    }
+}
+
+/// A login as the API shows it (never its password hash).
+#[must_use]
+pub fn login_view(login: &Login, limits: &[(Currency, Limits)]) -> LoginView {
+    LoginView {
+        login_id: login.id.to_string(),
+        name: login.name.clone(),
+        email: login.email.clone(),
+        role: login.role.as_str().to_owned(),
+        disabled: login.disabled,
+        language: login.language.clone(),
+        limits: limits
+            .iter()
+            .map(|(currency, limits)| limits_view(*currency, limits))
             .collect(),
     }
 }

@@ -8,6 +8,7 @@
 //! - `vendor_api`, `offers_api`, `member_api`, `admin_api`, `probes`: handlers.
 //! - `settlement_api`, `settlement_dto`: vendor money (fees, commissions, rights holders,
 //!   settlement runs, payouts).
+//! - `logins_api`: a family or corporate account's sub-members, managed by its holder.
 //! - `dispute_api`: disputes (members file, operators set rules and decide, vendors read).
 //! - `approvals_api`: four eyes: held calls of money-creating functions and their approval.
 //! - `audit_api`: the back office's audit trail (what an entry records, and reading it).
@@ -33,6 +34,7 @@ pub mod error;
 pub mod idempotent;
 pub mod incentive_api;
 pub mod json;
+pub mod logins_api;
 pub mod mail_api;
 pub mod member_api;
 pub mod metrics_listener;

@@ -57,6 +57,10 @@ use super::{
         dto::TotalsLine,
         dto::RegisterRequest,
         dto::MemberCreated,
+        dto::AddLoginRequest,
+        dto::LoginCreated,
+        dto::LoginView,
+        dto::LoginsResponse,
         dto::SignInRequest,
         dto::SessionCreated,
         dto::BuyerTokenRequest,
@@ -154,7 +158,7 @@ struct Schemas;
 fn scheme(caller: Caller) -> Option<&'static str> {
     match caller {
         Caller::None => None,
-        Caller::Member => Some("member_session"),
+        Caller::Member | Caller::Holder => Some("member_session"),
         Caller::Vendor(_) => Some("vendor_key"),
         Caller::Admin(_) => Some("admin_key"),
     }

@@ -20,6 +20,7 @@ use super::client::ClientAddr;
 use super::error::ApiError;
 use super::routes::{self, BodyLimit, Call, Caller, Matched, Principal, Readiness, Route};
 use super::vendor_office;
+use crate::domain::reject::Reject;
 use crate::metrics as names;
 
 /// Answers one request from `peer`. Never panics on input; every failure is a problem
@@ -155,6 +156,13 @@ async fn serve<'a>(
     let principal = match route.caller {
         Caller::None => Principal::None,
         Caller::Member => Principal::Member(app.member(headers)?),
+        Caller::Holder => {
+            let member = app.member(headers)?;
+            if !member.holder {
+                return Err(ApiError::Reject(Reject::HolderOnly));
+            }
+            Principal::Member(member)
+        }
         // The vendor office's pages also take a vendor admin's cookie (their forms carry CSRF
         // tokens), as the back office's do an operator's.
         Caller::Vendor(_) if vendor_office::owns(route.path) => app.vendor_page(headers)?,

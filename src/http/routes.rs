@@ -14,8 +14,8 @@ use super::client::ClientAddr;
 use super::error::ApiError;
 use super::{
     admin_api, approvals_api, audit_api, back_office, buy_window, dispute_api, incentive_api,
-    mail_api, member_api, offers_api, probes, security_api, settlement_api, transfer_api,
-    vendor_admin_api, vendor_api, vendor_office, vendor_standing_api,
+    logins_api, mail_api, member_api, offers_api, probes, security_api, settlement_api,
+    transfer_api, vendor_admin_api, vendor_api, vendor_office, vendor_standing_api,
 };
 use crate::actors::registry::VendorEntry;
 use crate::domain::ids::OperatorId;
@@ -30,6 +30,9 @@ pub enum Caller {
     None,
     /// A member with a session token (`Authorization: Bearer <session token>`).
     Member,
+    /// The account's holder with a session token: a sub-member is refused `403 holder_only`
+    /// ([0275]).
+    Holder,
     /// A vendor with its API key, performing this vendor function.
     Vendor(&'static str),
     /// The admin key or an operator's session, performing this security function.
@@ -42,7 +45,7 @@ impl Caller {
     pub const fn function(self) -> Option<&'static str> {
         match self {
             Caller::Vendor(function) | Caller::Admin(function) => Some(function),
-            Caller::None | Caller::Member => None,
+            Caller::None | Caller::Member | Caller::Holder => None,
         }
     }
 }
@@ -283,21 +286,21 @@ pub static ROUTES: &[Route] = &[
     route!(DELETE "/v1/sessions/current", Member, member_api::sign_out, __path_sign_out),
     route!(POST "/v1/buyer-tokens", Member, member_api::buyer_token, __path_buyer_token),
     route!(GET "/v1/members/me", Member, member_api::me, __path_me),
-    route!(PUT "/v1/members/me/limits", Member, member_api::set_limits, __path_set_limits),
-    route!(POST "/v1/members/me/wallets", Member, member_api::open_wallet, __path_open_wallet),
-    route!(PUT "/v1/members/me/wallets/{currency}/top-off", Member, member_api::set_top_off, __path_set_top_off),
-    route!(POST "/v1/members/me/payment-methods", Member, member_api::add_payment_method, __path_add_payment_method),
-    route!(DELETE "/v1/members/me/payment-methods/{id}", Member, member_api::remove_payment_method, __path_remove_payment_method),
-    route!(POST "/v1/members/me/deposits", Member, member_api::add_funds, __path_add_funds),
-    route!(POST "/v1/members/me/cash-outs", Member, member_api::cash_out, __path_cash_out),
-    route!(POST "/v1/members/me/transfers", Member, transfer_api::send_transfer, __path_send_transfer),
+    route!(PUT "/v1/members/me/limits", Holder, member_api::set_limits, __path_set_limits),
+    route!(POST "/v1/members/me/wallets", Holder, member_api::open_wallet, __path_open_wallet),
+    route!(PUT "/v1/members/me/wallets/{currency}/top-off", Holder, member_api::set_top_off, __path_set_top_off),
+    route!(POST "/v1/members/me/payment-methods", Holder, member_api::add_payment_method, __path_add_payment_method),
+    route!(DELETE "/v1/members/me/payment-methods/{id}", Holder, member_api::remove_payment_method, __path_remove_payment_method),
+    route!(POST "/v1/members/me/deposits", Holder, member_api::add_funds, __path_add_funds),
+    route!(POST "/v1/members/me/cash-outs", Holder, member_api::cash_out, __path_cash_out),
+    route!(POST "/v1/members/me/transfers", Holder, transfer_api::send_transfer, __path_send_transfer),
     route!(POST "/v1/members/me/incentives", Member, incentive_api::redeem, __path_redeem),
     route!(POST "/v1/incentive-programs", Vendor("incentive_programs.create"), incentive_api::create_vendor_program, __path_create_vendor_program),
     route!(POST "/v1/incentive-grants", Vendor("incentive_grants.create"), incentive_api::vendor_grant, __path_vendor_grant),
     route!(POST "/admin/v1/vendor-groups", Admin("vendor_groups.create"), incentive_api::create_vendor_group, __path_create_vendor_group),
     route!(POST "/admin/v1/incentive-programs", Admin("incentive_programs.create"), incentive_api::create_msp_program, __path_create_msp_program),
-    route!(POST "/v1/members/me/disputes", Member, dispute_api::file_dispute, __path_file_dispute),
-    route!(GET "/v1/members/me/disputes", Member, dispute_api::member_disputes, __path_member_disputes),
+    route!(POST "/v1/members/me/disputes", Holder, dispute_api::file_dispute, __path_file_dispute),
+    route!(GET "/v1/members/me/disputes", Holder, dispute_api::member_disputes, __path_member_disputes),
     route!(GET "/v1/vendors/me/disputes", Vendor("disputes.read"), dispute_api::vendor_disputes, __path_vendor_disputes),
     route!(GET "/admin/v1/disputes", Admin("disputes.read"), dispute_api::list_disputes, __path_list_disputes),
     route!(POST "/admin/v1/disputes/{id}/decision", Admin("disputes.decide"), dispute_api::decide_dispute, __path_decide_dispute),
@@ -312,8 +315,13 @@ pub static ROUTES: &[Route] = &[
     route!(GET "/admin/v1/approvals", Admin("approvals.read"), approvals_api::list_approvals, __path_list_approvals),
     route!(POST "/admin/v1/approvals/{id}", Admin("approvals.decide"), approvals_api::decide_approval, __path_decide_approval),
     route!(POST "/admin/v1/sessions", None, security_api::operator_sign_in, __path_operator_sign_in),
+    route!(POST "/v1/members/me/logins", Holder, logins_api::add_login, __path_add_login),
+    route!(GET "/v1/members/me/logins", Holder, logins_api::list_logins, __path_list_logins),
+    route!(PUT "/v1/members/me/logins/{id}/limits", Holder, logins_api::set_login_limits, __path_set_login_limits),
+    route!(POST "/v1/members/me/logins/{id}/disable", Holder, logins_api::disable_login, __path_disable_login),
+    route!(POST "/v1/members/me/logins/{id}/enable", Holder, logins_api::enable_login, __path_enable_login),
     route!(POST "/v1/members/me/freeze", Member, member_api::freeze, __path_freeze),
-    route!(POST "/v1/members/me/unfreeze", Member, member_api::unfreeze, __path_unfreeze),
+    route!(POST "/v1/members/me/unfreeze", Holder, member_api::unfreeze, __path_unfreeze),
     route!(POST "/admin/v1/vendors", Admin("vendors.create"), admin_api::register_vendor, __path_register_vendor),
     route!(GET "/admin/v1/vendors", Admin("vendors.read"), vendor_standing_api::list_vendors, __path_list_vendors),
     route!(POST "/admin/v1/vendors/{vendor_id}/approval", Admin("vendors.approve"), vendor_standing_api::decide_vendor, __path_decide_vendor),

@@ -51,6 +51,7 @@ use crate::domain::ids::{
 use crate::domain::incentive::{Funder, Grant, Program, ProgramScope, Reach, VendorGroup};
 use crate::domain::kept::{KeptOutcome, KeptRequest, MemberRoute};
 use crate::domain::limits::{Limits, Spending};
+use crate::domain::logins::LoginRole;
 use crate::domain::money::{Amount, Balance, Currency, NetTotal, Total};
 use crate::domain::offer::{IncentivePolicy, Offer, OfferBook};
 use crate::domain::payment_method::{LEGACY_TEST_CARD_ID, Rail, SavedMethod};
@@ -72,7 +73,7 @@ pub const FORMAT_VERSION: u8 = VERSION;
 /// event: when the account's state gains a field, this version goes up, and a snapshot of an
 /// older version is `Outdated` (the account is rebuilt from its events once, then snapshotted
 /// anew), so no converter from an old snapshot is ever needed.
-pub const ACCOUNT_SNAPSHOT_VERSION: u8 = 10;
+pub const ACCOUNT_SNAPSHOT_VERSION: u8 = 11;
 /// The version of the feed checkpoint (the members' totals), a cache in the same way: an
 /// older checkpoint is `Outdated`, and start-up folds the totals from the journal's start.
 pub const CHECKPOINT_VERSION: u8 = 7;
@@ -549,6 +550,17 @@ enum EventV4 {
         url: Option<String>,
         at: i64,
     },
+    LoginAdded {
+        account: u64,
+        login: LoginV11,
+        at: i64,
+    },
+    LoginDisabledSet {
+        account: u64,
+        login: u64,
+        disabled: bool,
+        at: i64,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -765,6 +777,19 @@ struct LoginV4 {
     password_hash: String,
 }
 
+/// A login with what sub-members brought (account snapshot version 11, `LoginAdded`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct LoginV11 {
+    id: u64,
+    email: Option<String>,
+    password_hash: String,
+    name: Option<String>,
+    /// 0 holder, 1 member.
+    role: u8,
+    disabled: bool,
+    language: Option<String>,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 enum SessionExpiryV4 {
     Absolute { expires_at: i64 },
@@ -917,20 +942,21 @@ struct IdempotencyRecordV4 {
     recorded_at: i64,
 }
 
-/// Version 10 of the account snapshot: version 5 brought saved payment methods, version 6 the
+/// Version 11 of the account snapshot: version 5 brought saved payment methods, version 6 the
 /// transfers received lately, version 7 incentive grants, version 8 the referral, each
 /// purchase's rights holders and referrer, and the vendor a debit was bought through,
-/// version 9 the member's disputes, version 10 whether they declined vendors' offers. A
+/// version 9 the member's disputes, version 10 whether they declined vendors' offers,
+/// version 11 each login's name, role, disabled flag and language (sub-members). A
 /// snapshot is a cache of the account's events, so an older one is not converted: the
 /// account is rebuilt from its events (see [`FormatError::Outdated`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-struct AccountSnapshotV10 {
+struct AccountSnapshotV11 {
     position: u64,
     account: u64,
     time_zone: String,
     language: String,
     frozen: bool,
-    logins: Vec<LoginV4>,
+    logins: Vec<LoginV11>,
     wallets: Vec<(CurrencyV4, WalletV5)>,
     limits: Vec<(u64, CurrencyV4, LimitsV4)>,
     spending: Vec<(u64, CurrencyV4, SpendingV4)>,
@@ -1723,6 +1749,22 @@ fn event_v4(event: &Event) -> EventV4 {
             url: url.clone(),
             at: at.0,
         },
+        Event::LoginAdded { account, login, at } => EventV4::LoginAdded {
+            account: account.0,
+            login: login_v11(login),
+            at: at.0,
+        },
+        Event::LoginDisabledSet {
+            account,
+            login,
+            disabled,
+            at,
+        } => EventV4::LoginDisabledSet {
+            account: account.0,
+            login: login.0,
+            disabled: *disabled,
+            at: at.0,
+        },
     }
 }
 
@@ -2169,11 +2211,39 @@ fn charged_method(method: PaymentMethodV4, at: Timestamp) -> SavedMethod {
 }
 
 fn login(login: LoginV4) -> Login {
-    Login {
+    Login::holder(LoginId(login.id), login.email, login.password_hash)
+}
+
+fn login_v11(login: &Login) -> LoginV11 {
+    LoginV11 {
+        id: login.id.0,
+        email: login.email.clone(),
+        password_hash: login.password_hash.clone(),
+        name: login.name.clone(),
+        role: match login.role {
+            LoginRole::Holder => 0,
+            LoginRole::Member => 1,
+        },
+        disabled: login.disabled,
+        language: login.language.clone(),
+    }
+}
+
+fn login_of_v11(login: LoginV11) -> Result<Login, FormatError> {
+    let role = match login.role {
+        0 => LoginRole::Holder,
+        1 => LoginRole::Member,
+        _ => return Err(FormatError::Corrupt("unknown login role")),
+    };
+    Ok(Login {
         id: LoginId(login.id),
         email: login.email,
         password_hash: login.password_hash,
-    }
+        name: login.name,
+        role,
+        disabled: login.disabled,
+        language: login.language,
+    })
 }
 
 fn session(session: SessionV4) -> Result<Session, FormatError> {
@@ -2586,6 +2656,22 @@ fn event(event: EventV4) -> Result<Event, FormatError> {
         EventV4::MailingListSet { vendor, url, at } => Event::MailingListSet {
             vendor: VendorId(vendor),
             url,
+            at: Timestamp(at),
+        },
+        EventV4::LoginAdded { account, login, at } => Event::LoginAdded {
+            account: AccountId(account),
+            login: login_of_v11(login)?,
+            at: Timestamp(at),
+        },
+        EventV4::LoginDisabledSet {
+            account,
+            login,
+            disabled,
+            at,
+        } => Event::LoginDisabledSet {
+            account: AccountId(account),
+            login: LoginId(login),
+            disabled,
             at: Timestamp(at),
         },
         EventV4::ReferralRecorded {
@@ -3017,13 +3103,13 @@ fn spending_v4(spending: &Spending) -> SpendingV4 {
 /// Encodes an account snapshot.
 #[must_use]
 pub fn encode_account(position: u64, state: &AccountState) -> SnapshotRows {
-    let stored = AccountSnapshotV10 {
+    let stored = AccountSnapshotV11 {
         position,
         account: state.id.0,
         time_zone: state.zone.name().to_owned(),
         language: state.language.to_string(),
         frozen: state.frozen,
-        logins: state.logins.values().map(login_v4).collect(),
+        logins: state.logins.values().map(login_v11).collect(),
         wallets: state
             .wallets
             .iter()
@@ -3114,7 +3200,7 @@ pub fn encode_account(position: u64, state: &AccountState) -> SnapshotRows {
 /// # Errors
 /// `FormatError` for another version, undecodable bytes, or a state that breaks an invariant.
 pub fn decode_account(bytes: &[u8]) -> Result<AccountSnapshot, FormatError> {
-    let stored: AccountSnapshotV10 = match bytes.first() {
+    let stored: AccountSnapshotV11 = match bytes.first() {
         Some(&found) if found < ACCOUNT_SNAPSHOT_VERSION => {
             return Err(FormatError::Outdated { found });
         }
@@ -3152,10 +3238,10 @@ pub fn decode_account(bytes: &[u8]) -> Result<AccountSnapshot, FormatError> {
         .logins
         .into_iter()
         .map(|stored| {
-            let login = login(stored);
-            (login.id, login)
+            let login = login_of_v11(stored)?;
+            Ok((login.id, login))
         })
-        .collect();
+        .collect::<Result<_, FormatError>>()?;
     state.wallets = stored
         .wallets
         .into_iter()
@@ -4104,6 +4190,48 @@ mod tests {
         let read = decode_account(value).unwrap();
         assert_eq!(read.position, 3);
         assert_eq!(read.state, state);
+    }
+
+    #[test]
+    fn sub_members_round_trip_in_events_and_snapshots_and_a_bad_role_is_corrupt() {
+        let (_, mut state) = seeded();
+        let account = state.id;
+        let added = Event::LoginAdded {
+            account,
+            login: Login {
+                id: LoginId(40),
+                email: Some("kid@example.org".to_owned()),
+                password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned(),
+                name: Some("Kim".to_owned()),
+                role: LoginRole::Member,
+                disabled: false,
+                language: Some("ja".to_owned()),
+            },
+            at: Timestamp(9),
+        };
+        let disabled = Event::LoginDisabledSet {
+            account,
+            login: LoginId(40),
+            disabled: true,
+            at: Timestamp(10),
+        };
+        for (position, event) in [(8, &added), (9, &disabled)] {
+            let bytes = encode_record(position, event);
+            assert_eq!(decode_record(&bytes), Ok((position, event.clone())));
+            state.apply(event);
+        }
+        let rows = encode_account(10, &state);
+        let read = decode_account(&rows.rows[0].1).unwrap();
+        assert_eq!(read.state, state);
+        let kid = read.state.logins.get(&LoginId(40)).unwrap();
+        assert!(kid.disabled && kid.role == LoginRole::Member);
+
+        let mut stored = login_v11(kid);
+        stored.role = 2;
+        assert_eq!(
+            login_of_v11(stored),
+            Err(FormatError::Corrupt("unknown login role"))
+        );
     }
 
     #[test]

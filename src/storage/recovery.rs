@@ -391,11 +391,9 @@ pub fn recover(
                 if !totals_overflow && totals.apply(event).is_err() {
                     totals_overflow = true;
                 }
-                if let Event::AccountOpened { account, login, .. } = event
-                    && let Some(email) = &login.email
-                {
-                    emails.insert(email.clone(), *account);
-                    pending_emails.push((email.clone(), *account));
+                if let Some((email, account)) = event.login_email() {
+                    emails.insert(email.to_owned(), account);
+                    pending_emails.push((email.to_owned(), account));
                 }
                 if let Event::VendorRegistered(profile) | Event::VendorApplied(profile) = event {
                     pending_vendors.push((profile.id, seq));
@@ -754,10 +752,8 @@ pub fn check(
             {
                 report.note(format!("event {seq}: a grant of unknown {program}"));
             }
-            if let Event::AccountOpened { account, login, .. } = event
-                && let Some(email) = &login.email
-            {
-                emails.insert(email.clone(), (*account, seq));
+            if let Some((email, account)) = event.login_email() {
+                emails.insert(email.to_owned(), (account, seq));
             }
             for vendor in event.ledger_vendors().iter() {
                 match vendors.get_mut(&vendor) {

@@ -303,6 +303,25 @@ impl TestServer {
         }
     }
 
+    /// Adds a sub-member to `holder`'s account and signs them in; answers them (the account's
+    /// id, their own session) and their login id.
+    pub fn sub_member(&self, holder: &Member, name: &str, email: &str) -> (Member, String) {
+        let reply = self.post(
+            "/v1/members/me/logins",
+            Some(&holder.session),
+            &json!({"name": name, "email": email, "password": "correct horse battery"}),
+        );
+        assert_eq!(reply.status, 201, "{:?}", reply.body);
+        let login = reply.body["login_id"].as_str().unwrap().to_owned();
+        let session = self.sign_in(email, "absolute");
+        let member = Member {
+            id: holder.id.clone(),
+            email: email.to_owned(),
+            session,
+        };
+        (member, login)
+    }
+
     pub fn sign_in(&self, email: &str, expiry: &str) -> String {
         let reply = self.post(
             "/v1/sessions",

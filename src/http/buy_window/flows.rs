@@ -13,6 +13,7 @@ use crate::actors::messages::{BuyerView, MemberCommand};
 use crate::actors::registry::VendorEntry;
 use crate::domain::account::{SessionExpiry, StartDeposit};
 use crate::domain::ids::{DepositId, OfferId, PaymentMethodId, VendorId};
+use crate::domain::logins::LoginRole;
 use crate::domain::money::{Amount, parse_amount};
 use crate::domain::offer::IncentivePolicy;
 use crate::domain::offer::Offer;
@@ -235,19 +236,19 @@ pub(super) async fn sign_in(
             email,
         ));
     }
-    let (account, login) = match authenticate(browser.app, client, email, password.to_owned()).await
-    {
-        Ok(found_login) => found_login,
-        Err(ApiError::Unauthenticated) => {
-            return Ok(login_page(
-                browser,
-                &found,
-                Some(LoginError::WrongCredentials),
-                Some(email),
-            ));
-        }
-        Err(error) => return Ok(problem(browser, &found, &error, None)),
-    };
+    let (account, login, role) =
+        match authenticate(browser.app, client, email, password.to_owned()).await {
+            Ok(found_login) => found_login,
+            Err(ApiError::Unauthenticated) => {
+                return Ok(login_page(
+                    browser,
+                    &found,
+                    Some(LoginError::WrongCredentials),
+                    Some(email),
+                ));
+            }
+            Err(error) => return Ok(problem(browser, &found, &error, None)),
+        };
     let app = browser.app;
     let now = app.now();
     // The checkbox is checked by default: only an explicit uncheck keeps a cookie.
@@ -269,14 +270,16 @@ pub(super) async fn sign_in(
         Ok(started) => started,
         Err(error) => return Ok(problem(browser, &found, &error, None)),
     };
-    let token = seal_session(app, account, login, session);
+    let member = crate::http::app::MemberSession {
+        account,
+        login,
+        session,
+        holder: role == LoginRole::Holder,
+    };
+    let token = seal_session(app, &member);
     if public {
         let signed = Signed {
-            member: crate::http::app::MemberSession {
-                account,
-                login,
-                session,
-            },
+            member,
             public_token: Some(token),
         };
         return Ok(buy_page_or_login(browser, &found, &signed).await);

@@ -1,0 +1,336 @@
+//! Family and corporate accounts ([0275]-[0277]): the holder's sub-members.
+//!
+//! An account's first login is its holder; the holder adds sub-members, each with their own
+//! e-mail, password, name, language and limits. Wallets stay the account's. The limits of a
+//! sub-member are set by the holder only: parental control ([0156], [0277]) only works if
+//! the child cannot lift it. A disabled sub-member cannot sign in, and disabling one ends
+//! its sessions at once.
+//!
+//! Pure: no I/O, no clock. Depends on the account state, events and rejects.
+
+use serde::{Deserialize, Serialize};
+
+use super::account::{AccountState, Login, Session};
+use super::event::Event;
+use super::ids::{LoginId, SessionId};
+use super::reject::Reject;
+use super::time::Timestamp;
+
+/// Logins one account may hold, the holder included: a family or a small team, and a bound
+/// on what one holder can make the server keep.
+pub const LOGINS_MAX: usize = 16;
+
+/// Longest login name, in characters.
+pub const LOGIN_NAME_CHARS_MAX: usize = 100;
+
+/// What a login may do in its account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LoginRole {
+    /// The login created with the account: everything, for every login.
+    Holder,
+    /// A sub-member: buys within the limits the holder set, sees only their own.
+    Member,
+}
+
+impl LoginRole {
+    /// The wire name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoginRole::Holder => "holder",
+            LoginRole::Member => "member",
+        }
+    }
+}
+
+/// A sub-member to add, the password already hashed and the e-mail claimed at the edge.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AddLogin {
+    /// Its id (drawn at the edge).
+    pub id: LoginId,
+    /// Shown to the holder and on statements.
+    pub name: String,
+    /// Lower-cased sign-in e-mail, unique across the service.
+    pub email: String,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+}
+
+impl AccountState {
+    /// The login's role; `None` for a login the account does not have.
+    #[must_use]
+    pub fn role_of(&self, login: LoginId) -> Option<LoginRole> {
+        self.logins.get(&login).map(|login| login.role)
+    }
+
+    /// The live session of a holder: [`AccountState::live_session`], then the holder check.
+    ///
+    /// # Errors
+    /// Those of `live_session`; `HolderOnly` for a sub-member's session.
+    pub fn holder_session(
+        &self,
+        login: LoginId,
+        session: SessionId,
+        now: Timestamp,
+    ) -> Result<&Session, Reject> {
+        let found = self.live_session(login, session, now)?;
+        if self.role_of(login) != Some(LoginRole::Holder) {
+            return Err(Reject::HolderOnly);
+        }
+        Ok(found)
+    }
+
+    /// Decides adding a sub-member, asked by `by`. Checks, in order: `by` is the holder, the
+    /// name (1 to 100 characters, trimmed), room for one more login (`LOGINS_MAX`), the id
+    /// unused.
+    ///
+    /// # Errors
+    /// `HolderOnly`; `TextInvalid`; `LoginsFull`; `LoginTaken` when the id drawn at the
+    /// edge is already a login's.
+    pub fn decide_add_login(
+        &self,
+        by: LoginId,
+        command: AddLogin,
+        now: Timestamp,
+    ) -> Result<Event, Reject> {
+        if self.role_of(by) != Some(LoginRole::Holder) {
+            return Err(Reject::HolderOnly);
+        }
+        let name = command.name.trim();
+        if name.is_empty() || name.chars().count() > LOGIN_NAME_CHARS_MAX {
+            return Err(Reject::TextInvalid);
+        }
+        if self.logins.len() >= LOGINS_MAX {
+            return Err(Reject::LoginsFull);
+        }
+        if self.logins.contains_key(&command.id) {
+            return Err(Reject::LoginTaken);
+        }
+        Ok(Event::LoginAdded {
+            account: self.id,
+            login: Login {
+                id: command.id,
+                email: Some(command.email),
+                password_hash: command.password_hash,
+                name: Some(name.to_owned()),
+                role: LoginRole::Member,
+                disabled: false,
+                language: None,
+            },
+            at: now,
+        })
+    }
+
+    /// Decides disabling or re-enabling sub-member `target`, asked by `by`. Setting the flag it
+    /// already has is still an event (the holder's intent is recorded); disabling ends the
+    /// target's sessions.
+    ///
+    /// # Errors
+    /// `HolderOnly` when `by` is not the holder; `LoginNotFound` for a login the account does
+    /// not have; `LoginIsHolder` for the holder itself (an account cannot lock its holder out).
+    pub fn decide_login_disabled(
+        &self,
+        by: LoginId,
+        target: LoginId,
+        disabled: bool,
+        now: Timestamp,
+    ) -> Result<Event, Reject> {
+        if self.role_of(by) != Some(LoginRole::Holder) {
+            return Err(Reject::HolderOnly);
+        }
+        match self.role_of(target) {
+            None => Err(Reject::LoginNotFound),
+            Some(LoginRole::Holder) => Err(Reject::LoginIsHolder),
+            Some(LoginRole::Member) => Ok(Event::LoginDisabledSet {
+                account: self.id,
+                login: target,
+                disabled,
+                at: now,
+            }),
+        }
+    }
+
+    /// Applies a login added.
+    pub(super) fn apply_login_added(&mut self, login: &Login) {
+        self.logins.insert(login.id, login.clone());
+    }
+
+    /// Applies a login disabled or enabled: disabling ends its sessions at once.
+    pub(super) fn apply_login_disabled(&mut self, target: LoginId, disabled: bool) {
+        if let Some(login) = self.logins.get_mut(&target) {
+            login.disabled = disabled;
+        }
+        if disabled {
+            for session in self.sessions.values_mut() {
+                if session.login == target {
+                    session.ended = true;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::account::SessionExpiry;
+    use crate::domain::ids::AccountId;
+    use crate::domain::time::MemberZone;
+
+    const HOLDER: LoginId = LoginId(1);
+
+    fn account() -> AccountState {
+        let zone = MemberZone::new("UTC").expect("zone");
+        let mut state = AccountState::opened(AccountId(7), zone, "en".to_owned());
+        state.apply_login_added(&Login::holder(
+            HOLDER,
+            Some("h@x.org".to_owned()),
+            String::new(),
+        ));
+        state
+    }
+
+    fn add(state: &AccountState, by: LoginId, id: u64) -> Result<Event, Reject> {
+        state.decide_add_login(
+            by,
+            AddLogin {
+                id: LoginId(id),
+                name: format!("  kid {id} "),
+                email: format!("kid{id}@x.org"),
+                password_hash: "hash".to_owned(),
+            },
+            Timestamp(5),
+        )
+    }
+
+    #[test]
+    fn the_holder_adds_a_member_with_a_trimmed_name() {
+        let mut state = account();
+        let event = add(&state, HOLDER, 2).expect("added");
+        state.apply(&event);
+        let added = state.logins.get(&LoginId(2)).expect("kept");
+        assert_eq!(added.name.as_deref(), Some("kid 2"));
+        assert_eq!(added.role, LoginRole::Member);
+        assert_eq!(state.role_of(HOLDER), Some(LoginRole::Holder));
+    }
+
+    #[test]
+    fn a_member_cannot_add_or_disable_logins() {
+        let mut state = account();
+        state.apply(&add(&state, HOLDER, 2).expect("added"));
+        state.apply(&add(&state, HOLDER, 3).expect("added"));
+        assert_eq!(add(&state, LoginId(2), 4), Err(Reject::HolderOnly));
+        assert_eq!(
+            state.decide_login_disabled(LoginId(2), LoginId(3), true, Timestamp(6)),
+            Err(Reject::HolderOnly)
+        );
+    }
+
+    #[test]
+    fn names_are_checked_and_logins_bounded() {
+        let mut state = account();
+        let mut blank = AddLogin {
+            id: LoginId(2),
+            name: "   ".to_owned(),
+            email: "b@x.org".to_owned(),
+            password_hash: String::new(),
+        };
+        assert_eq!(
+            state.decide_add_login(HOLDER, blank.clone(), Timestamp(5)),
+            Err(Reject::TextInvalid)
+        );
+        blank.name = "é".repeat(LOGIN_NAME_CHARS_MAX + 1);
+        assert_eq!(
+            state.decide_add_login(HOLDER, blank, Timestamp(5)),
+            Err(Reject::TextInvalid)
+        );
+        for id in 2..=u64::try_from(LOGINS_MAX).expect("small") {
+            state.apply(&add(&state, HOLDER, id).expect("room"));
+        }
+        assert_eq!(add(&state, HOLDER, 99), Err(Reject::LoginsFull));
+        assert_eq!(state.logins.len(), LOGINS_MAX);
+    }
+
+    #[test]
+    fn disabling_ends_only_that_members_sessions_and_never_the_holders() {
+        let mut state = account();
+        state.apply(&add(&state, HOLDER, 2).expect("added"));
+        let expiry = SessionExpiry::Idle { idle_ms: 1_000 };
+        let policy = crate::domain::account::AccountPolicy {
+            sessions_per_login_max: 4,
+            idempotency_retention_ms: 1,
+        };
+        for (login, session) in [(HOLDER, 10), (LoginId(2), 20)] {
+            let started = state
+                .decide_start_session(login, SessionId(session), expiry, Timestamp(5), &policy)
+                .expect("started");
+            state.apply(&started);
+        }
+        assert_eq!(
+            state.decide_login_disabled(HOLDER, HOLDER, true, Timestamp(6)),
+            Err(Reject::LoginIsHolder)
+        );
+        assert_eq!(
+            state.decide_login_disabled(HOLDER, LoginId(9), true, Timestamp(6)),
+            Err(Reject::LoginNotFound)
+        );
+        let disabled = state
+            .decide_login_disabled(HOLDER, LoginId(2), true, Timestamp(6))
+            .expect("disabled");
+        state.apply(&disabled);
+        assert_eq!(
+            state
+                .live_session(LoginId(2), SessionId(20), Timestamp(7))
+                .err(),
+            Some(Reject::SessionEnded)
+        );
+        assert!(
+            state
+                .live_session(HOLDER, SessionId(10), Timestamp(7))
+                .is_ok()
+        );
+        assert_eq!(
+            state
+                .decide_start_session(LoginId(2), SessionId(21), expiry, Timestamp(7), &policy)
+                .err(),
+            Some(Reject::LoginDisabled)
+        );
+        let enabled = state
+            .decide_login_disabled(HOLDER, LoginId(2), false, Timestamp(8))
+            .expect("enabled");
+        state.apply(&enabled);
+        assert!(
+            state
+                .decide_start_session(LoginId(2), SessionId(21), expiry, Timestamp(9), &policy)
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn only_a_holders_session_passes_the_holder_check() {
+        let mut state = account();
+        state.apply(&add(&state, HOLDER, 2).expect("added"));
+        let expiry = SessionExpiry::Idle { idle_ms: 1_000 };
+        let policy = crate::domain::account::AccountPolicy {
+            sessions_per_login_max: 4,
+            idempotency_retention_ms: 1,
+        };
+        for (login, session) in [(HOLDER, 10), (LoginId(2), 20)] {
+            let started = state
+                .decide_start_session(login, SessionId(session), expiry, Timestamp(5), &policy)
+                .expect("started");
+            state.apply(&started);
+        }
+        assert!(
+            state
+                .holder_session(HOLDER, SessionId(10), Timestamp(6))
+                .is_ok()
+        );
+        assert_eq!(
+            state
+                .holder_session(LoginId(2), SessionId(20), Timestamp(6))
+                .err(),
+            Some(Reject::HolderOnly)
+        );
+    }
+}

@@ -1,0 +1,169 @@
+//! Sub-members of family and corporate accounts ([0275]-[0277]): the holder adds them, sets
+//! their limits, disables and re-enables them. Every route here is the holder's
+//! (`Caller::Holder`); the account's actor checks the role again.
+//!
+//! May depend on: the app, the DTOs, the actors' messages, the domain. One conversion from a
+//! request to a typed command per route; the actor decides.
+
+use hyper::StatusCode;
+
+use super::app::{App, MemberSession, new_id};
+use super::dto::{AddLoginRequest, Done, LimitsRequest, LoginCreated, LoginView, LoginsResponse};
+use super::error::{ApiError, Problem};
+use super::json::parse_json;
+use super::member_api::{
+    EmailClaim, check_password, login_view, member_command, member_error, normalize_email,
+};
+use super::router::json;
+use super::routes::{Call, Outcome};
+use crate::actors::messages::MemberCommand;
+use crate::domain::ids::LoginId;
+use crate::domain::logins::{AddLogin, LOGIN_NAME_CHARS_MAX};
+use crate::domain::reject::Reject;
+
+/// `POST /v1/members/me/logins`: adds a sub-member with their own e-mail and password.
+#[utoipa::path(post, path = "/v1/members/me/logins", tag = "members",
+    request_body = AddLoginRequest,
+    responses((status = 201, description = "Added", body = LoginCreated),
+        (status = 400, description = "A field is invalid; param names it", body = Problem),
+        (status = 401, description = "No live session", body = Problem),
+        (status = 403, description = "The caller is a sub-member (holder_only)", body = Problem),
+        (status = 409, description = "The e-mail is taken, or the account has as many logins as it may", body = Problem),
+        (status = 503, description = "The password hasher is busy; see Retry-After", body = Problem)),
+    security(("member_session" = [])))]
+pub async fn add_login(app: &App, call: Call<'_>) -> Outcome {
+    let member = call.member()?;
+    let request: AddLoginRequest = parse_json(&call.body)?;
+    let name = login_name(&request.name)?;
+    let email = normalize_email(&request.email)?;
+    check_password(&request.password)?;
+    let Some(claim) = EmailClaim::claim(app, &email, member.account) else {
+        return Err(ApiError::EmailTaken);
+    };
+    let password_hash = app.passwords.hash(request.password).await?;
+    let id = LoginId(new_id());
+    let command = MemberCommand::AddLogin(AddLogin {
+        id,
+        name,
+        email: email.clone(),
+        password_hash,
+    });
+    // Kept only once the login is durable: a refused add (a sub-member's session, the
+    // account full) gives the e-mail back.
+    member_command(app, member, command).await?;
+    claim.keep();
+    Ok(json(
+        StatusCode::CREATED,
+        &LoginCreated {
+            login_id: id.to_string(),
+        },
+    ))
+}
+
+/// `GET /v1/members/me/logins`: the account's logins with their limits.
+#[utoipa::path(get, path = "/v1/members/me/logins", tag = "members",
+    responses((status = 200, description = "The logins, the holder first", body = LoginsResponse),
+        (status = 401, description = "No live session", body = Problem),
+        (status = 403, description = "The caller is a sub-member (holder_only)", body = Problem)),
+    security(("member_session" = [])))]
+pub async fn list_logins(app: &App, call: Call<'_>) -> Outcome {
+    let member = call.member()?;
+    let view = app
+        .registry
+        .account_view(member.account, Some((member.login, member.session)))
+        .await
+        .map_err(member_error)?;
+    let mut logins: Vec<LoginView> = view
+        .logins
+        .iter()
+        .map(|(login, limits)| login_view(login, limits))
+        .collect();
+    logins.sort_by_key(|login| (login.role != "holder", login.login_id.clone()));
+    Ok(json(StatusCode::OK, &LoginsResponse { logins }))
+}
+
+/// `PUT /v1/members/me/logins/{id}/limits`: replaces a login's limits in one currency, with
+/// the body of `PUT /v1/members/me/limits`. Only the holder sets them, so a sub-member cannot
+/// lift what the holder set ([0277]).
+#[utoipa::path(put, path = "/v1/members/me/logins/{id}/limits", tag = "members",
+    params(("id" = String, Path, description = "The login, login_…")),
+    request_body = LimitsRequest,
+    responses((status = 200, description = "Replaced", body = Done),
+        (status = 400, description = "A limit is invalid; param names it", body = Problem),
+        (status = 401, description = "No live session", body = Problem),
+        (status = 403, description = "The caller is a sub-member (holder_only)", body = Problem),
+        (status = 404, description = "No login of the account has this id", body = Problem)),
+    security(("member_session" = [])))]
+pub async fn set_login_limits(app: &App, call: Call<'_>) -> Outcome {
+    let member = call.member()?;
+    let login = target(&call)?;
+    let request: LimitsRequest = parse_json(&call.body)?;
+    let (currency, limits) = request.into_limits()?;
+    let command = MemberCommand::SetLimits {
+        login,
+        currency,
+        limits,
+    };
+    member_command(app, member, command).await
+}
+
+/// `POST /v1/members/me/logins/{id}/disable`: the sub-member cannot sign in, and their
+/// sessions end at once.
+#[utoipa::path(post, path = "/v1/members/me/logins/{id}/disable", tag = "members",
+    params(("id" = String, Path, description = "The sub-member's login, login_…")),
+    responses((status = 200, description = "Disabled", body = Done),
+        (status = 401, description = "No live session", body = Problem),
+        (status = 403, description = "The caller is a sub-member (holder_only)", body = Problem),
+        (status = 404, description = "No login of the account has this id", body = Problem),
+        (status = 409, description = "The holder's own login (login_is_holder)", body = Problem)),
+    security(("member_session" = [])))]
+pub async fn disable_login(app: &App, call: Call<'_>) -> Outcome {
+    set_disabled(app, &call, true).await
+}
+
+/// `POST /v1/members/me/logins/{id}/enable`: the sub-member may sign in again.
+#[utoipa::path(post, path = "/v1/members/me/logins/{id}/enable", tag = "members",
+    params(("id" = String, Path, description = "The sub-member's login, login_…")),
+    responses((status = 200, description = "Enabled", body = Done),
+        (status = 401, description = "No live session", body = Problem),
+        (status = 403, description = "The caller is a sub-member (holder_only)", body = Problem),
+        (status = 404, description = "No login of the account has this id", body = Problem),
+        (status = 409, description = "The holder's own login (login_is_holder)", body = Problem)),
+    security(("member_session" = [])))]
+pub async fn enable_login(app: &App, call: Call<'_>) -> Outcome {
+    set_disabled(app, &call, false).await
+}
+
+async fn set_disabled(app: &App, call: &Call<'_>, disabled: bool) -> Outcome {
+    let member: MemberSession = call.member()?;
+    let login = target(call)?;
+    member_command(
+        app,
+        member,
+        MemberCommand::SetLoginDisabled { login, disabled },
+    )
+    .await
+}
+
+/// The login named by the path; a malformed id names no login of the account.
+fn target(call: &Call<'_>) -> Result<LoginId, ApiError> {
+    call.params
+        .get("id")?
+        .parse()
+        .map_err(|_| ApiError::Reject(Reject::LoginNotFound))
+}
+
+/// A login's name: trimmed, 1 to 100 characters, no control characters.
+fn login_name(text: &str) -> Result<String, ApiError> {
+    let name = text.trim();
+    if name.is_empty()
+        || name.chars().count() > LOGIN_NAME_CHARS_MAX
+        || name.chars().any(char::is_control)
+    {
+        return Err(ApiError::InvalidField {
+            param: "name",
+            detail: format!("1 to {LOGIN_NAME_CHARS_MAX} characters, no control characters"),
+        });
+    }
+    Ok(name.to_owned())
+}
