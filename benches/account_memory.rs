@@ -179,6 +179,7 @@ fn main() {
     let policy = AccountPolicy {
         sessions_per_login_max: 8,
         idempotency_retention_ms: 86_400_000,
+        unusual: farthing::domain::step_up::UnusualActivity::OFF,
     };
     for article in [0, 1] {
         for (n, state) in (0..accounts).zip(states.iter_mut()) {

@@ -389,6 +389,36 @@ pub struct Config {
     pub log: LogConfig,
     /// `[mail]`: the daily summary mail.
     pub mail: crate::mail::MailConfig,
+    /// `[step_up]`: security questions asked again.
+    pub step_up: StepUpConfig,
+}
+
+/// `[step_up]`: how a member is asked a security question again ([0154]-[0158]).
+#[derive(Clone, Copy, Debug)]
+pub struct StepUpConfig {
+    /// How long a challenge (the question asked) may be answered, ms.
+    pub challenge_ttl_ms: u64,
+    /// How long a step-up token lets the session's sensitive changes through, and a right
+    /// answer lets unusual purchases through, ms.
+    pub pass_ms: u64,
+    /// Wrong answers in a row that end the session and lock step-up.
+    pub failures_max: u32,
+    /// How long the lock lasts, ms.
+    pub lock_ms: u64,
+    /// The unusual-activity rule before a purchase (both parts off at 0).
+    pub unusual: crate::domain::step_up::UnusualActivity,
+}
+
+impl StepUpConfig {
+    /// The domain's counting rule.
+    #[must_use]
+    pub fn policy(&self) -> crate::domain::step_up::StepUpPolicy {
+        crate::domain::step_up::StepUpPolicy {
+            failures_max: self.failures_max,
+            lock_ms: self.lock_ms,
+            pass_ms: self.pass_ms,
+        }
+    }
 }
 
 /// The file as written: the serde shape of `config/farthing.toml`, with money still text.
@@ -416,6 +446,82 @@ struct RawConfig {
     // a file written before mail existed still starts.
     #[serde(default)]
     mail: crate::mail::MailConfig,
+    // Defaults too (the unusual-activity rule off), for the same reason.
+    #[serde(default)]
+    step_up: RawStepUp,
+}
+
+/// `[step_up]` as written; see `StepUpConfig`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawStepUp {
+    challenge_ttl_ms: u64,
+    pass_ms: u64,
+    failures_max: u32,
+    lock_ms: u64,
+    unusual_price_multiple: u32,
+    unusual_purchases_per_minute: u32,
+}
+
+impl Default for RawStepUp {
+    fn default() -> RawStepUp {
+        RawStepUp {
+            challenge_ttl_ms: 5 * MINUTE_MS,
+            pass_ms: 5 * MINUTE_MS,
+            failures_max: 3,
+            lock_ms: 15 * MINUTE_MS,
+            unusual_price_multiple: 0,
+            unusual_purchases_per_minute: 0,
+        }
+    }
+}
+
+impl RawStepUp {
+    fn validate(self) -> Result<StepUpConfig, ConfigError> {
+        let RawStepUp {
+            challenge_ttl_ms,
+            pass_ms,
+            failures_max,
+            lock_ms,
+            unusual_price_multiple,
+            unusual_purchases_per_minute,
+        } = self;
+        Ok(StepUpConfig {
+            challenge_ttl_ms: within(
+                "step_up.challenge_ttl_ms",
+                challenge_ttl_ms,
+                SECOND_MS..=HOUR_MS,
+                "1 second to 1 hour",
+            )?,
+            pass_ms: within(
+                "step_up.pass_ms",
+                pass_ms,
+                SECOND_MS..=DAY_MS,
+                "1 second to 1 day",
+            )?,
+            failures_max: within("step_up.failures_max", failures_max, 1..=100, "1 to 100")?,
+            lock_ms: within(
+                "step_up.lock_ms",
+                lock_ms,
+                SECOND_MS..=DAY_MS,
+                "1 second to 1 day",
+            )?,
+            unusual: crate::domain::step_up::UnusualActivity {
+                price_multiple: within(
+                    "step_up.unusual_price_multiple",
+                    unusual_price_multiple,
+                    0..=1_000_000,
+                    "0 (off) to 1000000",
+                )?,
+                purchases_per_minute: within(
+                    "step_up.unusual_purchases_per_minute",
+                    unusual_purchases_per_minute,
+                    0..=100_000,
+                    "0 (off) to 100000",
+                )?,
+            },
+        })
+    }
 }
 
 /// `[server]` as written; see `ServerConfig`.
@@ -913,8 +1019,10 @@ impl RawConfig {
             metrics,
             log,
             mail,
+            step_up,
         } = self;
         let mail = validate_mail(mail)?;
+        let step_up = step_up.validate()?;
         let money = money.validate()?;
         Ok(Config {
             server: server.validate()?,
@@ -946,6 +1054,7 @@ impl RawConfig {
             metrics: metrics.validate()?,
             log: log.validate()?,
             mail,
+            step_up,
         })
     }
 }
@@ -1869,6 +1978,16 @@ mod tests {
 
     /// Each row: a setting, a value its rule refuses, the nearest value it allows.
     const RANGES: &[(&str, &str, &str)] = &[
+        ("step_up.challenge_ttl_ms", "999", "1000"),
+        ("step_up.challenge_ttl_ms", "3600001", "3600000"),
+        ("step_up.pass_ms", "999", "1000"),
+        ("step_up.pass_ms", "86400001", "86400000"),
+        ("step_up.failures_max", "0", "1"),
+        ("step_up.failures_max", "101", "100"),
+        ("step_up.lock_ms", "999", "1000"),
+        ("step_up.lock_ms", "86400001", "86400000"),
+        ("step_up.unusual_price_multiple", "1000001", "1000000"),
+        ("step_up.unusual_purchases_per_minute", "100001", "100000"),
         ("server.shards", "257", "256"),
         ("server.http_threads", "257", "256"),
         ("server.connections_max", "0", "1"),

@@ -293,6 +293,7 @@ fn register(request: dto::RegisterRequest, now: Timestamp) -> Result<(), ApiErro
             signup_bonus: None,
             referral: None,
             vendor_offers_declined: false,
+            security_questions: Vec::new(),
         },
         now,
     )?;
@@ -345,6 +346,7 @@ pub fn form(data: &[u8]) {
         currency: form.get("currency").unwrap_or("USD").to_owned(),
         time_zone: form.get("time_zone").map(str::to_owned),
         referred_by: form.get("ref").map(str::to_owned),
+        security_questions: None,
     };
     let _ = register(request, Timestamp(1_700_000_000_000));
 }

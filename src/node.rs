@@ -661,6 +661,7 @@ fn start_registry(
         policy: AccountPolicy {
             sessions_per_login_max: config.actors.sessions_per_login_max,
             idempotency_retention_ms: config.idempotency.retention_ms,
+            unusual: config.step_up.unusual,
         },
         snapshot_every_events: config.actors.account_snapshot_events,
     };

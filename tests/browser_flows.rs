@@ -244,6 +244,10 @@ fn register_log_in_buy_read_and_buy_again_without_charge() {
         browser.wait_for("form#register").await;
         browser.fill("input#email", email).await;
         browser.fill("input#password", PASSWORD).await;
+        browser.fill("input#question_1", "First pet?").await;
+        browser.fill("input#answer_1", "Rex").await;
+        browser.fill("input#question_2", "First street?").await;
+        browser.fill("input#answer_2", "Elm Street").await;
         browser.select("select#language", "en").await;
         browser.select("select#currency", "USD").await;
         browser.click("button#create").await;

@@ -700,6 +700,10 @@ fn funds_in_a_currency_without_a_wallet_are_refused_before_any_charge_until_one_
             ("csrf", &form.field("csrf")),
             ("email", "usd@example.com"),
             ("password", PASSWORD),
+            ("question_1", "First pet?"),
+            ("answer_1", "Rex"),
+            ("question_2", "First street?"),
+            ("answer_2", "Elm"),
             ("language", "en"),
             ("currency", "USD"),
             ("save_card", "on"),
@@ -768,19 +772,23 @@ fn funds_in_a_currency_without_a_wallet_are_refused_before_any_charge_until_one_
         .as_str()
         .unwrap()
         .to_owned();
-    let removed = server.request(
+    let removed = stepped_up(
+        &server,
+        &session,
         "DELETE",
         &format!("/v1/members/me/payment-methods/{saved}"),
-        Some(&session),
         None,
-        &[],
     );
     assert_eq!(removed.status, 200, "{:?}", removed.body);
-    let declining = server.post(
+    let card = json!({"kind": "card", "number": "4000000000000002", "exp_month": 12,
+                      "exp_year": 2040, "cvc": "123"})
+    .to_string();
+    let declining = stepped_up(
+        &server,
+        &session,
+        "POST",
         "/v1/members/me/payment-methods",
-        Some(&session),
-        &json!({"kind": "card", "number": "4000000000000002", "exp_month": 12,
-                "exp_year": 2040, "cvc": "123"}),
+        Some(&card),
     );
     assert_eq!(declining.status, 201, "{:?}", declining.body);
     let declined = browser.post(
@@ -826,6 +834,10 @@ fn insufficient_funds_offers_top_off_add_funds_and_cancel() {
             ("offer", &id),
             ("email", "new@example.com"),
             ("password", PASSWORD),
+            ("question_1", "First pet?"),
+            ("answer_1", "Rex"),
+            ("question_2", "First street?"),
+            ("answer_2", "Elm"),
             ("language", "en"),
             ("currency", "USD"),
             ("save_card", "on"),
@@ -952,6 +964,10 @@ fn register_refuses_taken_and_malformed_emails() {
             ("csrf", &csrf),
             ("email", "taken@example.com"),
             ("password", PASSWORD),
+            ("question_1", "First pet?"),
+            ("answer_1", "Rex"),
+            ("question_2", "First street?"),
+            ("answer_2", "Elm"),
             ("language", "en"),
             ("currency", "USD"),
         ],
@@ -964,6 +980,10 @@ fn register_refuses_taken_and_malformed_emails() {
             ("csrf", &csrf),
             ("email", "nobody"),
             ("password", PASSWORD),
+            ("question_1", "First pet?"),
+            ("answer_1", "Rex"),
+            ("question_2", "First street?"),
+            ("answer_2", "Elm"),
             ("language", "en"),
             ("currency", "USD"),
         ],
@@ -975,11 +995,78 @@ fn register_refuses_taken_and_malformed_emails() {
             ("csrf", &csrf),
             ("email", "short@example.com"),
             ("password", "short"),
+            ("question_1", "First pet?"),
+            ("answer_1", "Rex"),
+            ("question_2", "First street?"),
+            ("answer_2", "Elm"),
             ("language", "en"),
             ("currency", "USD"),
         ],
     );
     assert!(short.has("id=\"register-error\""));
+    // The page asks for two security questions ([0144]): without them, or with one twice,
+    // nothing is created and the form says why.
+    for (question_2, answer_2) in [("", ""), ("first PET?", "Tom")] {
+        let unasked = browser.post(
+            "/register",
+            &[
+                ("csrf", &csrf),
+                ("email", "unasked@example.com"),
+                ("password", PASSWORD),
+                ("question_1", "First pet?"),
+                ("answer_1", "Rex"),
+                ("question_2", question_2),
+                ("answer_2", answer_2),
+                ("language", "en"),
+                ("currency", "USD"),
+            ],
+        );
+        assert!(
+            unasked.has("Write two different questions"),
+            "{}",
+            unasked.html
+        );
+    }
+    let fine = browser.post(
+        "/register",
+        &[
+            ("csrf", &csrf),
+            ("email", "unasked@example.com"),
+            ("password", PASSWORD),
+            ("question_1", "First pet?"),
+            ("answer_1", "Rex"),
+            ("question_2", "First street?"),
+            ("answer_2", "Elm"),
+            ("language", "en"),
+            ("currency", "USD"),
+        ],
+    );
+    assert_eq!(fine.status, 303, "{}", fine.html);
+}
+
+/// A sensitive change by a member registered on the page (who set the questions the page
+/// asks for): refused with a challenge, answered, retried with the `Step-Up` header.
+fn stepped_up(
+    server: &TestServer,
+    session: &str,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> common::Reply {
+    let refused = server.request(method, path, Some(session), body, &[]);
+    assert_eq!(refused.code(), "step_up_required", "{:?}", refused.body);
+    let answer = match refused.body["question"].as_str() {
+        Some("First pet?") => "Rex",
+        _ => "Elm",
+    };
+    let answered = server.post(
+        "/v1/step-up",
+        Some(session),
+        &json!({"challenge_id": refused.body["challenge_id"], "answer": answer}),
+    );
+    assert_eq!(answered.status, 200, "{:?}", answered.body);
+    let token = answered.body["step_up_token"].as_str().unwrap().to_owned();
+    server.request(method, path, Some(session), body, &[("Step-Up", &token)])
 }
 
 #[test]

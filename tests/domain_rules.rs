@@ -32,6 +32,7 @@ const V2: VendorId = VendorId(8);
 const POLICY: AccountPolicy = AccountPolicy {
     sessions_per_login_max: 3,
     idempotency_retention_ms: DAY_MS,
+    unusual: farthing::domain::step_up::UnusualActivity::OFF,
 };
 const MAX: u64 = i64::MAX.unsigned_abs();
 

@@ -44,6 +44,7 @@ const RETENTION_MS: u64 = 6 * HOUR_MS;
 const POLICY: AccountPolicy = AccountPolicy {
     sessions_per_login_max: 2,
     idempotency_retention_ms: RETENTION_MS,
+    unusual: farthing::domain::step_up::UnusualActivity::OFF,
 };
 const TOKEN_TTL_MS: u64 = 120_000;
 /// Every account's saved bank account (debits and cash-outs).

@@ -1317,6 +1317,7 @@ impl Sim {
                 signup_bonus: None,
                 referral: None,
                 vendor_offers_declined: false,
+                security_questions: Vec::new(),
             };
             registry
                 .open_account(open, Timestamp(now))

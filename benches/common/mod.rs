@@ -20,6 +20,7 @@ pub const VENDOR: VendorId = VendorId(9);
 pub const POLICY: AccountPolicy = AccountPolicy {
     sessions_per_login_max: 8,
     idempotency_retention_ms: 86_400_000,
+    unusual: farthing::domain::step_up::UnusualActivity::OFF,
 };
 
 /// Purchase number `n` of new content at `price_micros`.

@@ -24,7 +24,8 @@ use super::messages::{
     FinishDepositMessage, FoundLogin, GrantMessage, LoginLookupMessage, MemberCommand,
     MemberCommandMessage, OpenDeposits, OpenMessage, PendingDepositsMessage,
     ReceiveTransferMessage, ReplyTo, ReverseMessage, SendTransferMessage, SettleDepositMessage,
-    StartDepositMessage, StartSessionMessage, TopOffNeededMessage, TransferSent, ViewMessage,
+    StartDepositMessage, StartSessionMessage, StepUpAnswerMessage, StepUpQuestionMessage,
+    TopOffNeededMessage, TransferSent, ViewMessage,
 };
 use crate::clock::Clock;
 use crate::domain::account::{
@@ -922,6 +923,11 @@ impl Handler<MemberCommandMessage> for AccountActor {
                 MemberCommand::SetLoginDisabled { login, disabled } => state
                     .decide_login_disabled(message.login, login, disabled, now)
                     .map_err(CommandError::Reject),
+                MemberCommand::SetSecurityQuestions(questions) => state
+                    .decide_security_questions(message.login, questions, now)
+                    .map_err(CommandError::Reject),
+                MemberCommand::ChangePassword { password_hash } => Ok(state
+                    .decide_password_change(message.login, message.session, password_hash, now)),
                 MemberCommand::Freeze(frozen) => Ok(state.decide_freeze(frozen, now)),
                 MemberCommand::AddPaymentMethod(method) => state
                     .decide_add_payment_method(method, now)
@@ -1092,6 +1098,58 @@ impl Handler<BuyerViewMessage> for AccountActor {
             })
             .map_err(CommandError::Reject);
         Self::reply_after(self.pending_read(), message.reply, view);
+    }
+}
+
+impl Handler<StepUpQuestionMessage> for AccountActor {
+    type Result = ();
+
+    fn handle(&mut self, message: StepUpQuestionMessage, _: &mut Context<Self>) {
+        let now = self.env.clock.now();
+        let asked = self
+            .state
+            .step_up_question(message.login, message.session, message.pick, now)
+            .map(|asked| asked.map(|(index, question)| (index, question.clone())))
+            .map_err(CommandError::Reject);
+        Self::reply_after(self.pending_read(), message.reply, asked);
+    }
+}
+
+impl Handler<StepUpAnswerMessage> for AccountActor {
+    type Result = ();
+
+    fn handle(&mut self, message: StepUpAnswerMessage, _: &mut Context<Self>) {
+        let now = self.env.clock.now();
+        let decided = self
+            .state
+            .decide_step_up_answer(
+                message.login,
+                message.session,
+                message.question,
+                message.right,
+                now,
+                &message.policy,
+            )
+            .map_err(CommandError::Reject);
+        let outcome = decided.and_then(|event| {
+            let locked = match &event {
+                Event::StepUpFailed {
+                    locked_until: Some(until),
+                    ..
+                } => Some(*until),
+                _ => None,
+            };
+            self.commit(vec![event]).map(|wait| (wait, locked))
+        });
+        match outcome {
+            Ok((wait, Some(until))) => Self::reply_after(
+                Some(wait),
+                message.reply,
+                Err(CommandError::Reject(Reject::StepUpLocked { until })),
+            ),
+            Ok((wait, None)) => Self::reply_after(Some(wait), message.reply, Ok(message.right)),
+            Err(error) => self.refuse(message.reply, error),
+        }
     }
 }
 

@@ -24,8 +24,9 @@ use super::messages::{
     MemberCommand, MemberCommandMessage, OpenDeposits, OpenMessage, OpenVendorMessage,
     PendingDepositsMessage, PostOfferMessage, ReceiveTransferMessage, ReleaseOfferMessage, ReplyTo,
     ReverseMessage, SendTransferMessage, SetVendorTermsMessage, SettleDepositMessage,
-    StartDepositMessage, StartSessionMessage, TopOffNeededMessage, TransferSent, VendorLedgerView,
-    VendorTerms, VendorViewMessage, ViewMessage, ViewOfferMessage,
+    StartDepositMessage, StartSessionMessage, StepUpAnswerMessage, StepUpQuestionMessage,
+    TopOffNeededMessage, TransferSent, VendorLedgerView, VendorTerms, VendorViewMessage,
+    ViewMessage, ViewOfferMessage,
 };
 use super::programs::{
     CreateGroupMessage, CreateProgramMessage, ProgramSelector, ReleaseGrantMessage,
@@ -49,6 +50,7 @@ use crate::domain::offer::Offer;
 use crate::domain::payouts::{Payee, RunScope, SettlementEvent};
 use crate::domain::reject::Reject;
 use crate::domain::seed::{Seed, seed_events};
+use crate::domain::step_up::{SecurityQuestion, StepUpPolicy};
 use crate::domain::time::Timestamp;
 use crate::domain::vendor::{
     RegistrationInvalid, VendorRegistration, VendorState, decide_register,
@@ -541,6 +543,54 @@ impl Registry {
             login,
             session,
             command,
+            reply,
+        })
+        .await
+    }
+
+    /// The step-up question to ask a member's session (`pick`-th, modulo their count), or
+    /// `None` when the login is never asked.
+    ///
+    /// # Errors
+    /// Session rejects, `StepUpLocked`, `NotFound`, faults.
+    pub async fn step_up_question(
+        &self,
+        account: AccountId,
+        login: LoginId,
+        session: SessionId,
+        pick: usize,
+    ) -> Result<Option<(usize, SecurityQuestion)>, GatewayError> {
+        let addr = self.account_addr(account)?;
+        ask(&addr, |reply| StepUpQuestionMessage {
+            login,
+            session,
+            pick,
+            reply,
+        })
+        .await
+    }
+
+    /// Records an answer checked at the edge; answers whether it passed, once durable.
+    ///
+    /// # Errors
+    /// `StepUpLocked` for the answer that locked (or while locked), `StepUpNotAsked`,
+    /// session rejects, `NotFound`, faults.
+    pub async fn step_up_answer(
+        &self,
+        account: AccountId,
+        login: LoginId,
+        session: SessionId,
+        question: usize,
+        right: bool,
+        policy: StepUpPolicy,
+    ) -> Result<bool, GatewayError> {
+        let addr = self.account_addr(account)?;
+        ask(&addr, |reply| StepUpAnswerMessage {
+            login,
+            session,
+            question,
+            right,
+            policy,
             reply,
         })
         .await

@@ -287,16 +287,26 @@ pub enum MemberCommand {
         /// Disabled or enabled.
         disabled: bool,
     },
+    /// Replace the holder's security questions (answers hashed at the edge).
+    SetSecurityQuestions(Vec<crate::domain::step_up::SecurityQuestion>),
+    /// Change the caller's own password (hashed at the edge, the current one checked there):
+    /// the login's other sessions end.
+    ChangePassword {
+        /// Argon2id PHC string of the new password.
+        password_hash: String,
+    },
 }
 
 impl MemberCommand {
-    /// Whether only the account's holder may give it ([0275]): everything but signing out and
-    /// freezing, which any login may do to protect the account.
+    /// Whether only the account's holder may give it ([0275]): everything but signing out,
+    /// freezing (any login may protect the account) and changing one's own password.
     #[must_use]
     pub fn holder_only(&self) -> bool {
         !matches!(
             self,
-            MemberCommand::EndSession | MemberCommand::Freeze(true)
+            MemberCommand::EndSession
+                | MemberCommand::Freeze(true)
+                | MemberCommand::ChangePassword { .. }
         )
     }
 }
@@ -623,6 +633,40 @@ pub struct AuthorizationLookupMessage {
     pub authorization: AuthorizationId,
     /// Answers the view, or `AuthorizationUnknown`.
     pub reply: ReplyTo<AuthorizationView>,
+}
+
+/// The security question to ask a session's login, if it is asked at all.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct StepUpQuestionMessage {
+    /// The login.
+    pub login: LoginId,
+    /// Its live session.
+    pub session: SessionId,
+    /// Which question (modulo their count), drawn at the edge.
+    pub pick: usize,
+    /// Answers the question's place and the question with its answer's hash, or `None` for a
+    /// login that is never asked.
+    pub reply: ReplyTo<Option<(usize, crate::domain::step_up::SecurityQuestion)>>,
+}
+
+/// An answer to a step-up question, checked against its hash at the edge.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct StepUpAnswerMessage {
+    /// The login.
+    pub login: LoginId,
+    /// The session asked in.
+    pub session: SessionId,
+    /// The question's place.
+    pub question: usize,
+    /// Whether the answer matched.
+    pub right: bool,
+    /// How answers are counted.
+    pub policy: crate::domain::step_up::StepUpPolicy,
+    /// Answers, once the outcome is durable, whether it passed; a wrong answer that locked
+    /// is `StepUpLocked`.
+    pub reply: ReplyTo<bool>,
 }
 
 /// Find the login that signs in with an e-mail, to check its password at the edge.

@@ -92,6 +92,10 @@ pub enum Purpose {
     Operator = 4,
     /// A vendor admin's session in their vendor's back office.
     VendorAdmin = 5,
+    /// A security question asked of a member's session, to answer once.
+    StepUpChallenge = 6,
+    /// A right answer: lets the session's sensitive changes through for a while.
+    StepUp = 7,
 }
 
 impl Purpose {
@@ -103,6 +107,8 @@ impl Purpose {
             Purpose::Access => 3,
             Purpose::Operator => 4,
             Purpose::VendorAdmin => 5,
+            Purpose::StepUpChallenge => 6,
+            Purpose::StepUp => 7,
         }
     }
 
@@ -114,6 +120,8 @@ impl Purpose {
             3 => Some(Purpose::Access),
             4 => Some(Purpose::Operator),
             5 => Some(Purpose::VendorAdmin),
+            6 => Some(Purpose::StepUpChallenge),
+            7 => Some(Purpose::StepUp),
             _ => None,
         }
     }
@@ -207,6 +215,101 @@ impl Claims for SessionClaims {
     }
 
     /// Session tokens are not scoped to a vendor: their header vendor is always 0.
+    fn vendor(&self) -> Option<u64> {
+        Some(0)
+    }
+}
+
+/// A security question asked of a member's session: which one, until when. Stateless: the
+/// account counts the answers, so answering one challenge many times locks like answering
+/// many.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StepUpChallengeClaims {
+    /// The member account.
+    pub account: u64,
+    /// The login asked.
+    pub login: u64,
+    /// The session asked in: the answer counts for it only.
+    pub session: u64,
+    /// The question's place among the account's questions.
+    pub question: u64,
+    /// Unix milliseconds from which the challenge is refused.
+    pub expires_at_ms: u64,
+}
+
+impl Claims for StepUpChallengeClaims {
+    const PURPOSE: Purpose = Purpose::StepUpChallenge;
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        encode_u64s(
+            out,
+            &[
+                self.account,
+                self.login,
+                self.session,
+                self.question,
+                self.expires_at_ms,
+            ],
+        );
+    }
+
+    fn decode(bytes: &[u8]) -> Option<Self> {
+        let [account, login, session, question, expires_at_ms] = decode_u64s(bytes)?;
+        Some(StepUpChallengeClaims {
+            account,
+            login,
+            session,
+            question,
+            expires_at_ms,
+        })
+    }
+
+    fn expires_at_ms(&self) -> u64 {
+        self.expires_at_ms
+    }
+
+    fn vendor(&self) -> Option<u64> {
+        Some(0)
+    }
+}
+
+/// A step-up passed: the `Step-Up` header of a retried sensitive change in the same session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StepUpClaims {
+    /// The member account.
+    pub account: u64,
+    /// The login that answered.
+    pub login: u64,
+    /// The session it answered in: the token is good for it only.
+    pub session: u64,
+    /// Unix milliseconds from which the token is refused.
+    pub expires_at_ms: u64,
+}
+
+impl Claims for StepUpClaims {
+    const PURPOSE: Purpose = Purpose::StepUp;
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        encode_u64s(
+            out,
+            &[self.account, self.login, self.session, self.expires_at_ms],
+        );
+    }
+
+    fn decode(bytes: &[u8]) -> Option<Self> {
+        let [account, login, session, expires_at_ms] = decode_u64s(bytes)?;
+        Some(StepUpClaims {
+            account,
+            login,
+            session,
+            expires_at_ms,
+        })
+    }
+
+    fn expires_at_ms(&self) -> u64 {
+        self.expires_at_ms
+    }
+
     fn vendor(&self) -> Option<u64> {
         Some(0)
     }

@@ -26,6 +26,7 @@ use super::offer::IncentivePolicy;
 use super::payment_method::{PAYMENT_METHODS_MAX, Rail, SavedMethod};
 use super::reject::Reject;
 use super::royalty::{Royalty, SaleParties};
+use super::step_up::{SecurityQuestion, StepUp, UnusualActivity};
 use super::time::{MemberZone, Timestamp};
 use super::vec_map::{VecMap, VecSet};
 
@@ -52,6 +53,8 @@ pub struct AccountPolicy {
     pub sessions_per_login_max: usize,
     /// How long an idempotency record answers a retry.
     pub idempotency_retention_ms: u64,
+    /// When a purchase asks the member to step up first (off by default).
+    pub unusual: UnusualActivity,
 }
 
 /// One login of the account: who signs in.
@@ -312,6 +315,8 @@ pub struct AccountState {
     /// The member declined vendors' offers when registering through one ([0264]): no
     /// mailing list is offered to them ([0265]).
     pub vendor_offers_declined: bool,
+    /// Security questions, step-up records and the figures of the unusual-activity rule.
+    pub step_up: StepUp,
 }
 
 /// A member's referral by a vendor ([0143], [0211]).
@@ -481,6 +486,8 @@ pub struct OpenAccount {
     /// The member unticked the registration's "send me offers" box ([0264]): journaled only
     /// with a referral, since the box is offered only to members a vendor sent.
     pub vendor_offers_declined: bool,
+    /// Security questions given at registration, answers hashed (none: never asked).
+    pub security_questions: Vec<SecurityQuestion>,
 }
 
 /// A field of a registration breaks its rule.
@@ -536,6 +543,13 @@ pub fn decide_open(command: OpenAccount, now: Timestamp) -> Result<Vec<Event>, O
         currency: command.currency,
         at: now,
     }];
+    if !command.security_questions.is_empty() {
+        events.push(Event::SecurityQuestionsSet {
+            account: command.account,
+            questions: command.security_questions,
+            at: now,
+        });
+    }
     if let Some(method) = command.payment_method {
         events.push(Event::PaymentMethodAdded {
             account: command.account,
@@ -666,6 +680,7 @@ impl AccountState {
             sale_parties: BTreeMap::new(),
             disputes: BTreeMap::new(),
             vendor_offers_declined: false,
+            step_up: StepUp::default(),
         }
     }
 
@@ -1432,7 +1447,9 @@ impl AccountState {
     /// 5. the login's vendor allowlist;
     /// 6. owned and valid → granted without charge (no limit or funds check: nothing is spent);
     /// 7. no debt open in the wallet (a returned bank debit is repaid first);
-    /// 8. limits: per transaction, session, day, week, month;
+    /// 8. limits: per transaction, session, day, week, month, then unusual activity
+    ///    (`policy.unusual`) for a login that is asked to step up and has not passed lately:
+    ///    `StepUpRequired`;
     /// 9. funds: balance minus price stays at or above minus the credit line.
     ///
     /// # Errors
@@ -1481,6 +1498,14 @@ impl AccountState {
             .unwrap_or(Amount::ZERO);
         if let Some(kind) = limits.exceeded_by(command.price, session_spent, &spending, &periods) {
             return Err(Reject::LimitReached(kind));
+        }
+        if self.asks_step_up(command.login)
+            && self
+                .step_up
+                .unusual(policy.unusual, command.currency, command.price, now)
+            && !self.step_up.passed(command.login, now)
+        {
+            return Err(Reject::StepUpRequired);
         }
         let incentives = plan_spend(
             self.grants.values(),
@@ -1849,6 +1874,15 @@ impl AccountState {
                 self.limits.insert((*login, *currency), limits.clone());
             }
             Event::LoginAdded { login, .. } => self.apply_login_added(login),
+            Event::PasswordChanged {
+                login,
+                password_hash,
+                kept_session,
+                ..
+            } => self.apply_password_changed(*login, password_hash, *kept_session),
+            Event::SecurityQuestionsSet { .. }
+            | Event::StepUpPassed { .. }
+            | Event::StepUpFailed { .. } => self.apply_step_up(event),
             Event::LoginDisabledSet {
                 login, disabled, ..
             } => self.apply_login_disabled(*login, *disabled),
@@ -2189,6 +2223,7 @@ impl AccountState {
         let currency = entitlement.currency;
         let periods = self.zone.periods(authorized.at);
         let from_wallet = checked(price.checked_sub(spent_total(&authorized.incentives)));
+        self.step_up.record_purchase(currency, price, authorized.at);
         let wallet = self.wallet_mut(currency);
         wallet.balance = checked(wallet.balance.checked_sub_amount(from_wallet));
         for spent in &authorized.incentives {

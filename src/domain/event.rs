@@ -22,6 +22,7 @@ use super::payment_method::SavedMethod;
 use super::payouts::SettlementEvent;
 use super::royalty::SaleParties;
 use super::security::Staff;
+use super::step_up::SecurityQuestion;
 use super::time::Timestamp;
 use super::vendor::VendorProfile;
 
@@ -509,6 +510,54 @@ pub enum Event {
         /// When.
         at: Timestamp,
     },
+    /// A login changed its own password; its other sessions ended.
+    PasswordChanged {
+        /// The account.
+        account: AccountId,
+        /// The login.
+        login: LoginId,
+        /// Argon2id PHC string of the new password.
+        password_hash: String,
+        /// The session it was changed in, which goes on.
+        kept_session: SessionId,
+        /// When.
+        at: Timestamp,
+    },
+    /// The holder set their security questions ([0144]), the answers hashed.
+    SecurityQuestionsSet {
+        /// The account.
+        account: AccountId,
+        /// The questions with their answers' hashes.
+        questions: Vec<SecurityQuestion>,
+        /// When.
+        at: Timestamp,
+    },
+    /// A login answered a step-up question rightly: unusual purchases go through until
+    /// `until`, and its wrong answers are forgotten.
+    StepUpPassed {
+        /// The account.
+        account: AccountId,
+        /// The login.
+        login: LoginId,
+        /// Until when it counts.
+        until: Timestamp,
+        /// When.
+        at: Timestamp,
+    },
+    /// A login answered a step-up question wrongly; with `locked_until`, it was one wrong
+    /// answer too many: the session ended and step-up is locked until then.
+    StepUpFailed {
+        /// The account.
+        account: AccountId,
+        /// The login.
+        login: LoginId,
+        /// The session it answered in.
+        session: SessionId,
+        /// Set when this answer locked step-up.
+        locked_until: Option<Timestamp>,
+        /// When.
+        at: Timestamp,
+    },
     /// A vendor set (or cleared) the sign-up page of its mailing list, offered to members
     /// who buy from it for the first time ([0265]).
     MailingListSet {
@@ -679,6 +728,10 @@ impl Event {
             | Event::VendorOffersDeclined { account, .. }
             | Event::LoginAdded { account, .. }
             | Event::LoginDisabledSet { account, .. }
+            | Event::SecurityQuestionsSet { account, .. }
+            | Event::PasswordChanged { account, .. }
+            | Event::StepUpPassed { account, .. }
+            | Event::StepUpFailed { account, .. }
             | Event::DisputeFiled { account, .. }
             | Event::DisputeDecided { account, .. }
             | Event::CashedOut { account, .. } => Owner::Account(*account),
@@ -812,6 +865,10 @@ impl Event {
             | Event::IncentiveExpired { at, .. }
             | Event::LoginAdded { at, .. }
             | Event::LoginDisabledSet { at, .. }
+            | Event::SecurityQuestionsSet { at, .. }
+            | Event::PasswordChanged { at, .. }
+            | Event::StepUpPassed { at, .. }
+            | Event::StepUpFailed { at, .. }
             | Event::ReferralRecorded { at, .. }
             | Event::FeeScheduleSet { at, .. }
             | Event::CommissionSet { at, .. }

@@ -150,6 +150,43 @@ impl AccountState {
         }
     }
 
+    /// Decides a login changing its own password (the current one checked and the new one
+    /// hashed at the edge): the login's other sessions end, so whoever knew the old password
+    /// is signed out everywhere but here.
+    #[must_use]
+    pub fn decide_password_change(
+        &self,
+        login: LoginId,
+        keep: SessionId,
+        password_hash: String,
+        now: Timestamp,
+    ) -> Event {
+        Event::PasswordChanged {
+            account: self.id,
+            login,
+            password_hash,
+            kept_session: keep,
+            at: now,
+        }
+    }
+
+    /// Applies a password change.
+    pub(super) fn apply_password_changed(
+        &mut self,
+        login: LoginId,
+        password_hash: &str,
+        kept_session: SessionId,
+    ) {
+        if let Some(changed) = self.logins.get_mut(&login) {
+            password_hash.clone_into(&mut changed.password_hash);
+        }
+        for session in self.sessions.values_mut() {
+            if session.login == login && session.id != kept_session {
+                session.ended = true;
+            }
+        }
+    }
+
     /// Applies a login added.
     pub(super) fn apply_login_added(&mut self, login: &Login) {
         self.logins.insert(login.id, login.clone());
@@ -259,6 +296,7 @@ mod tests {
         let policy = crate::domain::account::AccountPolicy {
             sessions_per_login_max: 4,
             idempotency_retention_ms: 1,
+            unusual: crate::domain::step_up::UnusualActivity::OFF,
         };
         for (login, session) in [(HOLDER, 10), (LoginId(2), 20)] {
             let started = state
@@ -314,6 +352,7 @@ mod tests {
         let policy = crate::domain::account::AccountPolicy {
             sessions_per_login_max: 4,
             idempotency_retention_ms: 1,
+            unusual: crate::domain::step_up::UnusualActivity::OFF,
         };
         for (login, session) in [(HOLDER, 10), (LoginId(2), 20)] {
             let started = state

@@ -30,6 +30,7 @@ pub mod royalty;
 pub mod security;
 pub mod seed;
 pub mod settlement;
+pub mod step_up;
 pub mod time;
 pub mod totals;
 pub mod vec_map;

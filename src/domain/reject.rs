@@ -223,6 +223,22 @@ pub enum Reject {
     /// No login of the account has this id.
     #[error("no such login")]
     LoginNotFound,
+    /// Security questions come two to five at a time.
+    #[error("give two to five security questions")]
+    QuestionsCount,
+    /// Too many wrong answers: step-up is locked for the login until then.
+    #[error("step-up is locked for a while")]
+    StepUpLocked {
+        /// When it opens again.
+        until: super::time::Timestamp,
+    },
+    /// An answer to a question that was not asked: the login is never asked, or the
+    /// questions changed since.
+    #[error("no step-up was asked")]
+    StepUpNotAsked,
+    /// The purchase looks unusual for the member: they answer a security question first.
+    #[error("the member must answer a security question first")]
+    StepUpRequired,
 }
 
 impl Reject {
@@ -304,6 +320,12 @@ impl Reject {
         Reject::LoginTaken,
         Reject::LoginIsHolder,
         Reject::LoginNotFound,
+        Reject::QuestionsCount,
+        Reject::StepUpLocked {
+            until: super::time::Timestamp(0),
+        },
+        Reject::StepUpNotAsked,
+        Reject::StepUpRequired,
     ];
 
     /// The stable code that clients match on.
@@ -386,6 +408,10 @@ impl Reject {
             Reject::LoginTaken => "login_taken",
             Reject::LoginIsHolder => "login_is_holder",
             Reject::LoginNotFound => "login_not_found",
+            Reject::QuestionsCount => "questions_count",
+            Reject::StepUpLocked { .. } => "step_up_locked",
+            Reject::StepUpNotAsked => "step_up_not_asked",
+            Reject::StepUpRequired => "step_up_required",
         }
     }
 }

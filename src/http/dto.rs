@@ -792,6 +792,11 @@ pub struct RegisterRequest {
     /// summary from offering any vendor's list later ([0265]). Default `true`.
     #[serde(default)]
     pub vendor_offers: Option<bool>,
+    /// Two to five security questions asked again before sensitive changes ([0144]):
+    /// optional here (integrations and the load harness register without), required by the
+    /// registration page.
+    #[serde(default)]
+    pub security_questions: Option<Vec<QuestionAnswer>>,
 }
 
 /// `POST /v1/members` → 201.
@@ -1371,6 +1376,65 @@ pub struct LoginView {
 pub struct LoginsResponse {
     /// The holder first, then sub-members.
     pub logins: Vec<LoginView>,
+}
+
+/// A security question with its answer, as the member types them.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuestionAnswer {
+    /// The question (1 to 200 characters).
+    pub question: String,
+    /// Its answer (1 to 200 characters; compared without case or extra spaces).
+    pub answer: String,
+}
+
+/// `PUT /v1/members/me/security-questions` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityQuestionsRequest {
+    /// Two to five questions.
+    pub questions: Vec<QuestionAnswer>,
+}
+
+/// A security question to answer: `POST /v1/members/me/step-up-challenges`, and the body of a
+/// `step_up_required` with the member present.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct StepUpChallenge {
+    /// Answer it at `POST /v1/step-up`, in this session.
+    pub challenge_id: String,
+    /// The question.
+    pub question: String,
+    /// When the challenge expires.
+    pub expires_at: String,
+}
+
+/// `POST /v1/step-up` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepUpRequest {
+    /// The challenge of a `step_up_required`.
+    pub challenge_id: String,
+    /// The answer.
+    pub answer: String,
+}
+
+/// `POST /v1/step-up` answer.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct StepUpAnswered {
+    /// Send it as the `Step-Up` header when retrying the refused request.
+    pub step_up_token: String,
+    /// When it stops counting.
+    pub expires_at: String,
+}
+
+/// `PUT /v1/members/me/password` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    /// The password now.
+    pub current_password: String,
+    /// The new one (8 to 1024 characters).
+    pub new_password: String,
 }
 
 /// `POST /v1/members/me/logins` body.

@@ -24,6 +24,10 @@ pub enum TokenKind {
     Access,
 }
 
+/// The title of every `step_up_required`, whether the member is present (a challenge) or not
+/// (a page to send them to).
+const STEP_UP_TITLE: &str = "The member must answer a security question first";
+
 /// Every way a request can fail.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ApiError {
@@ -103,6 +107,22 @@ pub enum ApiError {
     DayNotOver,
     /// Another daily summary run is going on.
     MailRunInProgress,
+    /// The member answers a security question first ([0154]): this one, with this challenge;
+    /// then the request is retried with the `Step-Up` header.
+    StepUpRequired {
+        /// The sealed challenge to answer at `POST /v1/step-up`.
+        challenge_id: String,
+        /// The question.
+        question: String,
+    },
+    /// A purchase needs the member's step-up, and no member is present (a vendor's call):
+    /// the vendor sends the member's browser to this page, then retries.
+    StepUpAtPage {
+        /// The page.
+        url: String,
+    },
+    /// A step-up answer did not match.
+    StepUpAnswerWrong,
 }
 
 /// An RFC 9457 problem: the body of every error response, and of a failed item in a batch.
@@ -129,6 +149,15 @@ pub struct Problem {
     /// The security function a `function_not_granted` call needs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub function: Option<String>,
+    /// A `step_up_required` with the member present: the challenge to answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub challenge_id: Option<String>,
+    /// ...and its question.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub question: Option<String>,
+    /// A `step_up_required` on a vendor's call: where to send the member's browser.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step_up_url: Option<String>,
 }
 
 impl ApiError {
@@ -269,6 +298,14 @@ impl ApiError {
                 "mail_run_in_progress",
                 "A daily summary run is going on; try again when it has finished",
             ),
+            ApiError::StepUpRequired { .. } | ApiError::StepUpAtPage { .. } => {
+                (StatusCode::FORBIDDEN, "step_up_required", STEP_UP_TITLE)
+            }
+            ApiError::StepUpAnswerWrong => (
+                StatusCode::FORBIDDEN,
+                "step_up_answer_wrong",
+                "The answer does not match; a few wrong answers end the session",
+            ),
         }
     }
 
@@ -308,6 +345,17 @@ impl ApiError {
             ApiError::FunctionNotGranted(function) => Some((*function).to_owned()),
             _ => None,
         };
+        let (challenge_id, question) = match self {
+            ApiError::StepUpRequired {
+                challenge_id,
+                question,
+            } => (Some(challenge_id.clone()), Some(question.clone())),
+            _ => (None, None),
+        };
+        let step_up_url = match self {
+            ApiError::StepUpAtPage { url } => Some(url.clone()),
+            _ => None,
+        };
         Problem {
             kind: format!("/problems/{code}"),
             title: title.to_owned(),
@@ -317,6 +365,9 @@ impl ApiError {
             param,
             decline_code,
             function,
+            challenge_id,
+            question,
+            step_up_url,
         }
     }
 
@@ -651,6 +702,22 @@ fn describe_reject(reject: Reject) -> (StatusCode, &'static str, &'static str) {
             code,
             "No login of the account has this id",
         ),
+        Reject::QuestionsCount => (
+            StatusCode::BAD_REQUEST,
+            code,
+            "Give two to five security questions",
+        ),
+        Reject::StepUpLocked { .. } => (
+            StatusCode::FORBIDDEN,
+            code,
+            "Too many wrong answers: step-up is locked for a while",
+        ),
+        Reject::StepUpNotAsked => (
+            StatusCode::CONFLICT,
+            code,
+            "No security question was asked; ask for a new challenge",
+        ),
+        Reject::StepUpRequired => (StatusCode::FORBIDDEN, code, STEP_UP_TITLE),
     }
 }
 

@@ -16,6 +16,7 @@ use super::member_api::{
 };
 use super::router::json;
 use super::routes::{Call, Outcome};
+use super::step_up_api::require_step_up;
 use crate::actors::messages::MemberCommand;
 use crate::domain::ids::LoginId;
 use crate::domain::logins::{AddLogin, LOGIN_NAME_CHARS_MAX};
@@ -37,6 +38,7 @@ pub async fn add_login(app: &App, call: Call<'_>) -> Outcome {
     let name = login_name(&request.name)?;
     let email = normalize_email(&request.email)?;
     check_password(&request.password)?;
+    require_step_up(app, call.headers, member).await?;
     let Some(claim) = EmailClaim::claim(app, &email, member.account) else {
         return Err(ApiError::EmailTaken);
     };
@@ -99,6 +101,7 @@ pub async fn set_login_limits(app: &App, call: Call<'_>) -> Outcome {
     let login = target(&call)?;
     let request: LimitsRequest = parse_json(&call.body)?;
     let (currency, limits) = request.into_limits()?;
+    require_step_up(app, call.headers, member).await?;
     let command = MemberCommand::SetLimits {
         login,
         currency,
@@ -137,6 +140,7 @@ pub async fn enable_login(app: &App, call: Call<'_>) -> Outcome {
 async fn set_disabled(app: &App, call: &Call<'_>, disabled: bool) -> Outcome {
     let member: MemberSession = call.member()?;
     let login = target(call)?;
+    require_step_up(app, call.headers, member).await?;
     member_command(
         app,
         member,

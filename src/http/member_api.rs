@@ -19,6 +19,7 @@ use super::idempotent::idempotent;
 use super::json::{parse_json, rfc3339};
 use super::router::json;
 use super::routes::{Call, Outcome};
+use super::step_up_api::{hash_questions, require_step_up};
 use crate::actors::gateway::{GatewayError, OpenError};
 use crate::actors::messages::{AccountView, CommandError, MemberCommand};
 use crate::crypto::token::{BuyerClaims, SessionClaims};
@@ -35,6 +36,7 @@ use crate::domain::logins::LoginRole;
 use crate::domain::money::{Amount, Balance, Currency, format_amount, format_balance};
 use crate::domain::payment_method::{Rail, SavedMethod};
 use crate::domain::reject::Reject;
+use crate::domain::step_up::check_questions;
 use crate::payments::{DepositError, Deposited, NewMethod};
 
 /// Shortest password accepted.
@@ -116,19 +118,34 @@ pub async fn register_member(
         })
         .transpose()?;
     let time_zone = request.time_zone.unwrap_or_else(|| "UTC".to_owned());
+    let questions: Vec<(String, String)> = request
+        .security_questions
+        .unwrap_or_default()
+        .into_iter()
+        .map(|pair| (pair.question, pair.answer))
+        .collect();
     // Refused before hashing, which costs 19 MiB and tens of milliseconds.
     check_open_fields(&request.language, &time_zone)?;
+    if !questions.is_empty() {
+        check_questions(&questions).map_err(ApiError::Reject)?;
+    }
     let registration = app.throttles.begin_registration(client, app.now())?;
     let account = AccountId(new_id());
     let Some(claim) = EmailClaim::claim(app, &email, account) else {
         registration.decided(app.now());
         return Err(ApiError::EmailTaken);
     };
-    let hash = match app.passwords.hash(request.password).await {
-        Ok(hash) => hash,
+    let hashed = match app.passwords.hash(request.password).await {
+        Ok(hash) => hash_questions(app, questions)
+            .await
+            .map(|questions| (hash, questions)),
+        Err(error) => Err(error.into()),
+    };
+    let (hash, security_questions) = match hashed {
+        Ok(hashed) => hashed,
         Err(error) => {
             registration.undecided(app.now());
-            return Err(error.into());
+            return Err(error);
         }
     };
     // From here the journal may make the account durable even if this request goes away,
@@ -154,6 +171,7 @@ pub async fn register_member(
         referral: referrer
             .map(|vendor| Referral::starting(vendor, now, app.config.settlement.referral_months)),
         vendor_offers_declined: referrer.is_some() && request.vendor_offers == Some(false),
+        security_questions,
     };
     let result = app.registry.open_account(command, app.now()).await;
     if result.is_err() {
@@ -472,7 +490,10 @@ pub async fn freeze(app: &App, call: Call<'_>) -> Outcome {
         (status = 401, description = "No live session", body = Problem)),
     security(("member_session" = [])))]
 pub async fn unfreeze(app: &App, call: Call<'_>) -> Outcome {
-    member_command(app, call.member()?, MemberCommand::Freeze(false)).await
+    let member = call.member()?;
+    // Reactivation goes through the MSP in the seed ([0157]): step-up is ours.
+    require_step_up(app, call.headers, member).await?;
+    member_command(app, member, MemberCommand::Freeze(false)).await
 }
 
 /// `POST /v1/members/me/payment-methods`: tokenizes a card with the payment processor and
@@ -490,6 +511,7 @@ pub async fn add_payment_method(app: &App, call: Call<'_>) -> Outcome {
     let member = call.member()?;
     let request: AddPaymentMethodRequest = parse_json(&call.body)?;
     let typed = request.into_method(app.now())?;
+    require_step_up(app, call.headers, member).await?;
     let method = save_payment_method(app, member, &typed).await?;
     Ok(json(StatusCode::CREATED, &payment_method_view(&method)))
 }
@@ -556,6 +578,7 @@ pub async fn remove_payment_method(app: &App, call: Call<'_>) -> Outcome {
         .get("id")?
         .parse()
         .map_err(|_| ApiError::Reject(Reject::PaymentMethodUnknown))?;
+    require_step_up(app, call.headers, member).await?;
     member_command(app, member, MemberCommand::RemovePaymentMethod(method)).await
 }
 
@@ -817,6 +840,7 @@ pub async fn set_limits(app: &App, call: Call<'_>) -> Outcome {
     let member = call.member()?;
     let request: LimitsRequest = parse_json(&call.body)?;
     let (currency, limits) = request.into_limits()?;
+    require_step_up(app, call.headers, member).await?;
     let command = MemberCommand::SetLimits {
         login: member.login,
         currency,

@@ -8,6 +8,8 @@
 //! - `vendor_api`, `offers_api`, `member_api`, `admin_api`, `probes`: handlers.
 //! - `settlement_api`, `settlement_dto`: vendor money (fees, commissions, rights holders,
 //!   settlement runs, payouts).
+//! - `step_up_api`: security questions asked again before sensitive changes and unusual
+//!   purchases; the password change.
 //! - `logins_api`: a family or corporate account's sub-members, managed by its holder.
 //! - `dispute_api`: disputes (members file, operators set rules and decide, vendors read).
 //! - `approvals_api`: four eyes: held calls of money-creating functions and their approval.
@@ -49,6 +51,7 @@ pub mod security_api;
 pub mod server;
 pub mod settlement_api;
 pub mod settlement_dto;
+pub mod step_up_api;
 pub mod throttle;
 pub mod transfer_api;
 pub mod vendor_admin_api;

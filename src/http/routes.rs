@@ -15,7 +15,7 @@ use super::error::ApiError;
 use super::{
     admin_api, approvals_api, audit_api, back_office, buy_window, dispute_api, incentive_api,
     logins_api, mail_api, member_api, offers_api, probes, security_api, settlement_api,
-    transfer_api, vendor_admin_api, vendor_api, vendor_office, vendor_standing_api,
+    step_up_api, transfer_api, vendor_admin_api, vendor_api, vendor_office, vendor_standing_api,
 };
 use crate::actors::registry::VendorEntry;
 use crate::domain::ids::OperatorId;
@@ -315,6 +315,10 @@ pub static ROUTES: &[Route] = &[
     route!(GET "/admin/v1/approvals", Admin("approvals.read"), approvals_api::list_approvals, __path_list_approvals),
     route!(POST "/admin/v1/approvals/{id}", Admin("approvals.decide"), approvals_api::decide_approval, __path_decide_approval),
     route!(POST "/admin/v1/sessions", None, security_api::operator_sign_in, __path_operator_sign_in),
+    route!(POST "/v1/members/me/step-up-challenges", Member, step_up_api::new_challenge, __path_new_challenge),
+    route!(POST "/v1/step-up", Member, step_up_api::answer, __path_answer),
+    route!(PUT "/v1/members/me/security-questions", Holder, step_up_api::set_security_questions, __path_set_security_questions),
+    route!(PUT "/v1/members/me/password", Member, step_up_api::change_password, __path_change_password),
     route!(POST "/v1/members/me/logins", Holder, logins_api::add_login, __path_add_login),
     route!(GET "/v1/members/me/logins", Holder, logins_api::list_logins, __path_list_logins),
     route!(PUT "/v1/members/me/logins/{id}/limits", Holder, logins_api::set_login_limits, __path_set_login_limits),

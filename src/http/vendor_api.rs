@@ -23,6 +23,7 @@ use super::router::json;
 use super::routes::{Call, Outcome};
 use super::settlement_api::settlement_view;
 use super::settlement_dto::{CommissionRequest, FeeScheduleView};
+use super::step_up_api;
 use crate::actors::gateway::GatewayError;
 use crate::actors::messages::{Authorization, CommandError};
 use crate::actors::registry::VendorEntry;
@@ -167,7 +168,7 @@ async fn authorize_one(
     }
     // A claimed offer is used up only by a purchase; anything else frees it.
     release_unless_purchased(app, vendor, offer, &outcome);
-    let authorization = outcome?;
+    let authorization = outcome.map_err(|error| step_up_api::at_page(app, error))?;
     Ok(authorize_response(
         app,
         vendor,
@@ -322,7 +323,7 @@ async fn authorize_many(
         .map(|result| match result {
             Some(Ok(response)) => BatchResult::Authorized(response),
             Some(Err(error)) => BatchResult::Failed {
-                problem: error.problem(),
+                problem: step_up_api::at_page(app, error).problem(),
             },
             None => BatchResult::Failed {
                 problem: ApiError::Unavailable.problem(),

@@ -58,6 +58,7 @@ use crate::domain::payment_method::{LEGACY_TEST_CARD_ID, Rail, SavedMethod};
 use crate::domain::payouts::{Payee, Payout, SealedBank, SettlementEvent};
 use crate::domain::royalty::{RightsHolder, Royalty, SaleParties, check_royalties};
 use crate::domain::settlement::{PayoutRule, Schedule};
+use crate::domain::step_up::{LoginStepUp, SecurityQuestion, StepUp};
 use crate::domain::time::{MemberZone, Period, Timestamp};
 use crate::domain::totals::{MemberTotals, Totals};
 use crate::domain::vendor::{Ledger, VendorProfile, VendorState};
@@ -561,6 +562,32 @@ enum EventV4 {
         disabled: bool,
         at: i64,
     },
+    PasswordChanged {
+        account: u64,
+        login: u64,
+        password_hash: String,
+        kept_session: u64,
+        at: i64,
+    },
+    SecurityQuestionsSet {
+        account: u64,
+        /// `(question, answer hash)`.
+        questions: Vec<(String, String)>,
+        at: i64,
+    },
+    StepUpPassed {
+        account: u64,
+        login: u64,
+        until: i64,
+        at: i64,
+    },
+    StepUpFailed {
+        account: u64,
+        login: u64,
+        session: u64,
+        locked_until: Option<i64>,
+        at: i64,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -976,6 +1003,20 @@ struct AccountSnapshotV11 {
     sale_parties: Vec<(u64, SalePartiesV4)>,
     disputes: Vec<DisputeV4>,
     vendor_offers_declined: bool,
+    step_up: StepUpV11,
+}
+
+/// What an account knows for step-up (account snapshot version 11).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct StepUpV11 {
+    /// `(question, answer hash)`.
+    questions: Vec<(String, String)>,
+    /// `(login, failures, locked_until, passed_until)`.
+    logins: Vec<(u64, u32, Option<i64>, Option<i64>)>,
+    /// `(currency, typical price in micro-units)`.
+    typical: Vec<(CurrencyV4, u64)>,
+    /// `(began, purchases)` of the current minute.
+    minute: Option<(i64, u32)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -1765,6 +1806,52 @@ fn event_v4(event: &Event) -> EventV4 {
             disabled: *disabled,
             at: at.0,
         },
+        Event::PasswordChanged {
+            account,
+            login,
+            password_hash,
+            kept_session,
+            at,
+        } => EventV4::PasswordChanged {
+            account: account.0,
+            login: login.0,
+            password_hash: password_hash.clone(),
+            kept_session: kept_session.0,
+            at: at.0,
+        },
+        Event::SecurityQuestionsSet {
+            account,
+            questions,
+            at,
+        } => EventV4::SecurityQuestionsSet {
+            account: account.0,
+            questions: questions_v11(questions),
+            at: at.0,
+        },
+        Event::StepUpPassed {
+            account,
+            login,
+            until,
+            at,
+        } => EventV4::StepUpPassed {
+            account: account.0,
+            login: login.0,
+            until: until.0,
+            at: at.0,
+        },
+        Event::StepUpFailed {
+            account,
+            login,
+            session,
+            locked_until,
+            at,
+        } => EventV4::StepUpFailed {
+            account: account.0,
+            login: login.0,
+            session: session.0,
+            locked_until: locked_until.map(|until| until.0),
+            at: at.0,
+        },
     }
 }
 
@@ -2229,6 +2316,75 @@ fn login_v11(login: &Login) -> LoginV11 {
     }
 }
 
+fn questions_v11(questions: &[SecurityQuestion]) -> Vec<(String, String)> {
+    questions
+        .iter()
+        .map(|q| (q.question.clone(), q.answer_hash.clone()))
+        .collect()
+}
+
+fn questions_of_v11(questions: Vec<(String, String)>) -> Vec<SecurityQuestion> {
+    questions
+        .into_iter()
+        .map(|(question, answer_hash)| SecurityQuestion {
+            question,
+            answer_hash,
+        })
+        .collect()
+}
+
+fn step_up_v11(step_up: &StepUp) -> StepUpV11 {
+    StepUpV11 {
+        questions: questions_v11(&step_up.questions),
+        logins: step_up
+            .logins
+            .iter()
+            .map(|(login, record)| {
+                (
+                    login.0,
+                    record.failures,
+                    record.locked_until.map(|t| t.0),
+                    record.passed_until.map(|t| t.0),
+                )
+            })
+            .collect(),
+        typical: step_up
+            .typical
+            .iter()
+            .map(|(currency, amount)| (currency_v4(*currency), amount.micros()))
+            .collect(),
+        minute: step_up.minute.map(|(began, count)| (began.0, count)),
+    }
+}
+
+fn step_up(stored: StepUpV11) -> Result<StepUp, FormatError> {
+    Ok(StepUp {
+        questions: questions_of_v11(stored.questions),
+        logins: stored
+            .logins
+            .into_iter()
+            .map(|(login, failures, locked_until, passed_until)| {
+                (
+                    LoginId(login),
+                    LoginStepUp {
+                        failures,
+                        locked_until: locked_until.map(Timestamp),
+                        passed_until: passed_until.map(Timestamp),
+                    },
+                )
+            })
+            .collect(),
+        typical: stored
+            .typical
+            .into_iter()
+            .map(|(code, micros)| Ok((currency(code)?, Amount::from_micros(micros))))
+            .collect::<Result<_, FormatError>>()?,
+        minute: stored
+            .minute
+            .map(|(began, count)| (Timestamp(began), count)),
+    })
+}
+
 fn login_of_v11(login: LoginV11) -> Result<Login, FormatError> {
     let role = match login.role {
         0 => LoginRole::Holder,
@@ -2672,6 +2828,52 @@ fn event(event: EventV4) -> Result<Event, FormatError> {
             account: AccountId(account),
             login: LoginId(login),
             disabled,
+            at: Timestamp(at),
+        },
+        EventV4::PasswordChanged {
+            account,
+            login,
+            password_hash,
+            kept_session,
+            at,
+        } => Event::PasswordChanged {
+            account: AccountId(account),
+            login: LoginId(login),
+            password_hash,
+            kept_session: SessionId(kept_session),
+            at: Timestamp(at),
+        },
+        EventV4::SecurityQuestionsSet {
+            account,
+            questions,
+            at,
+        } => Event::SecurityQuestionsSet {
+            account: AccountId(account),
+            questions: questions_of_v11(questions),
+            at: Timestamp(at),
+        },
+        EventV4::StepUpPassed {
+            account,
+            login,
+            until,
+            at,
+        } => Event::StepUpPassed {
+            account: AccountId(account),
+            login: LoginId(login),
+            until: Timestamp(until),
+            at: Timestamp(at),
+        },
+        EventV4::StepUpFailed {
+            account,
+            login,
+            session,
+            locked_until,
+            at,
+        } => Event::StepUpFailed {
+            account: AccountId(account),
+            login: LoginId(login),
+            session: SessionId(session),
+            locked_until: locked_until.map(Timestamp),
             at: Timestamp(at),
         },
         EventV4::ReferralRecorded {
@@ -3185,6 +3387,7 @@ pub fn encode_account(position: u64, state: &AccountState) -> SnapshotRows {
             .map(|(entitlement, parties)| (entitlement.0, parties_v4(parties)))
             .collect(),
         vendor_offers_declined: state.vendor_offers_declined,
+        step_up: step_up_v11(&state.step_up),
         disputes: state.disputes.values().map(dispute_v4).collect(),
     };
     SnapshotRows {
@@ -3292,6 +3495,7 @@ pub fn decode_account(bytes: &[u8]) -> Result<AccountSnapshot, FormatError> {
         .map(|stored| dispute(stored).map(|d| (d.authorization, d)))
         .collect::<Result<_, FormatError>>()?;
     state.vendor_offers_declined = stored.vendor_offers_declined;
+    state.step_up = step_up(stored.step_up)?;
     state.limits = stored
         .limits
         .into_iter()
@@ -4193,7 +4397,7 @@ mod tests {
     }
 
     #[test]
-    fn sub_members_round_trip_in_events_and_snapshots_and_a_bad_role_is_corrupt() {
+    fn sub_members_and_step_up_round_trip_in_events_and_snapshots_and_a_bad_role_is_corrupt() {
         let (_, mut state) = seeded();
         let account = state.id;
         let added = Event::LoginAdded {
@@ -4215,16 +4419,60 @@ mod tests {
             disabled: true,
             at: Timestamp(10),
         };
-        for (position, event) in [(8, &added), (9, &disabled)] {
+        let holder = *state.logins.keys().next().unwrap();
+        let questions = Event::SecurityQuestionsSet {
+            account,
+            questions: vec![
+                SecurityQuestion {
+                    question: "First pet?".to_owned(),
+                    answer_hash: "$argon2id$pet".to_owned(),
+                },
+                SecurityQuestion {
+                    question: "First street?".to_owned(),
+                    answer_hash: "$argon2id$street".to_owned(),
+                },
+            ],
+            at: Timestamp(11),
+        };
+        let failed = Event::StepUpFailed {
+            account,
+            login: holder,
+            session: SessionId(77),
+            locked_until: Some(Timestamp(900)),
+            at: Timestamp(12),
+        };
+        let passed = Event::StepUpPassed {
+            account,
+            login: LoginId(40),
+            until: Timestamp(500),
+            at: Timestamp(13),
+        };
+        let password = Event::PasswordChanged {
+            account,
+            login: LoginId(40),
+            password_hash: "$argon2id$new".to_owned(),
+            kept_session: SessionId(78),
+            at: Timestamp(14),
+        };
+        for (position, event) in
+            (8..).zip([&added, &disabled, &questions, &failed, &passed, &password])
+        {
             let bytes = encode_record(position, event);
             assert_eq!(decode_record(&bytes), Ok((position, event.clone())));
             state.apply(event);
         }
+        state.step_up.record_purchase(
+            Currency::parse("USD").unwrap(),
+            Amount::from_micros(9),
+            Timestamp(14),
+        );
         let rows = encode_account(10, &state);
         let read = decode_account(&rows.rows[0].1).unwrap();
         assert_eq!(read.state, state);
         let kid = read.state.logins.get(&LoginId(40)).unwrap();
         assert!(kid.disabled && kid.role == LoginRole::Member);
+        assert_eq!(read.state.step_up.questions.len(), 2);
+        assert!(read.state.step_up.minute.is_some());
 
         let mut stored = login_v11(kid);
         stored.role = 2;

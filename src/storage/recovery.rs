@@ -1047,6 +1047,7 @@ mod tests {
         let policy = AccountPolicy {
             sessions_per_login_max: 3,
             idempotency_retention_ms: 1_000,
+            unusual: crate::domain::step_up::UnusualActivity::OFF,
         };
         let url = "https://v.example/a";
         let content = ContentKey::new(vendor, None, &ContentUrl::parse(url).unwrap());

@@ -416,6 +416,16 @@ pub struct Strings {
     pub save_card: &'static str,
     /// The registration's box for a referring vendor's offers ([0264]), with its name.
     pub vendor_offers: fn(&str) -> String,
+    /// The security questions' legend on the register page ([0144]).
+    pub security_questions: &'static str,
+    /// What they are for, under the legend.
+    pub security_questions_rule: &'static str,
+    /// Label of question `n`: "Question {n}".
+    pub question_label: fn(usize) -> String,
+    /// Label of the answer to question `n`: "Answer {n}".
+    pub answer_label: fn(usize) -> String,
+    /// Register error: a question or answer is missing, too long or repeated.
+    pub questions_invalid: &'static str,
     /// Register button.
     pub create_account: &'static str,
     /// Link back from the register page.

@@ -1,6 +1,6 @@
-//! The register page: e-mail, password, language, currency and the test card, reached from
-//! the login form's "Create an account" link with the offer, so that the reader returns to
-//! the buy window afterwards.
+//! The register page: e-mail, password, security questions, language, currency and the test
+//! card, reached from the login form's "Create an account" link with the offer, so that the
+//! reader returns to the buy window afterwards.
 //!
 //! Same conventions as `pages`. Depends on `maud`, `domain::money` and the rest of `web`.
 
@@ -20,7 +20,12 @@ pub enum RegisterError {
     EmailTaken,
     /// The password is shorter than [`RegisterView::password_chars_min`].
     PasswordTooShort,
+    /// A security question or answer is missing, too long or repeated.
+    QuestionsInvalid,
 }
+
+/// Security questions the register page asks for: the fewest a member may set ([0144]).
+pub const REGISTER_QUESTIONS: usize = crate::domain::step_up::QUESTIONS_MIN;
 
 /// The register page.
 #[derive(Clone, Copy, Debug)]
@@ -63,6 +68,7 @@ pub fn register_page(view: &RegisterView<'_>, lang: Lang) -> String {
         RegisterError::EmailInvalid => s.email_invalid.to_owned(),
         RegisterError::EmailTaken => s.email_taken.to_owned(),
         RegisterError::PasswordTooShort => (s.password_too_short)(view.password_chars_min),
+        RegisterError::QuestionsInvalid => s.questions_invalid.to_owned(),
     });
     let chosen = CURRENCY_CODES
         .into_iter()
@@ -123,6 +129,19 @@ pub fn register_page(view: &RegisterView<'_>, lang: Lang) -> String {
                         option value=(code) selected[code == chosen] {
                             (code) " — " (currency_name(code))
                         }
+                    }
+                }
+                fieldset #security-questions {
+                    legend { (s.security_questions) }
+                    p.fine { (s.security_questions_rule) }
+                    @for n in 1..=REGISTER_QUESTIONS {
+                        label.field for=(format!("question_{n}")) { ((s.question_label)(n)) }
+                        input .input type="text" id=(format!("question_{n}"))
+                            name=(format!("question_{n}")) required maxlength="200";
+                        label.field for=(format!("answer_{n}")) { ((s.answer_label)(n)) }
+                        input .input type="text" id=(format!("answer_{n}"))
+                            name=(format!("answer_{n}")) autocomplete="off" required
+                            maxlength="200";
                     }
                 }
                 label.check for="save_card" {
@@ -227,6 +246,14 @@ mod tests {
                 r#"minlength="8""#,
             ];
             assert_element(&page, "input", "password", &password);
+            for n in 1..=REGISTER_QUESTIONS {
+                let question = format!(r#"name="question_{n}""#);
+                let answer = format!(r#"name="answer_{n}""#);
+                let id = format!("question_{n}");
+                assert_element(&page, "input", &id, &[question.as_str(), "required"]);
+                let id = format!("answer_{n}");
+                assert_element(&page, "input", &id, &[answer.as_str(), "required"]);
+            }
             assert_element(&page, "select", "language", &[r#"name="language""#]);
             assert_element(&page, "select", "currency", &[r#"name="currency""#]);
             for option in [

@@ -21,7 +21,7 @@ use crate::domain::payment_method::SavedMethod;
 use crate::domain::reject::Reject;
 use crate::http::app::new_id;
 use crate::http::client::ClientAddr;
-use crate::http::dto::RegisterRequest;
+use crate::http::dto::{QuestionAnswer, RegisterRequest};
 use crate::http::error::ApiError;
 use crate::http::member_api::{
     authenticate, register_member, seal_session, start_session, tokenize,
@@ -35,7 +35,7 @@ use crate::web::funds::{
 use crate::web::pages::{
     self, BuyView, DeliverView, Incentive, LoginError, LoginView, OfferSummary,
 };
-use crate::web::register::{RegisterError, RegisterView, register_page};
+use crate::web::register::{REGISTER_QUESTIONS, RegisterError, RegisterView, register_page};
 use hyper::StatusCode;
 
 /// Shortest password the register form accepts (as `POST /v1/members`).
@@ -911,6 +911,15 @@ pub(super) async fn register(
         referred_by: referrer.map(str::to_owned),
         // An unticked box is absent from the form: the reader declined ([0264]).
         vendor_offers: Some(form.get("vendor_offers") == Some("on")),
+        // Mandatory on the page ([0144]); blank pairs are checked (and refused) like others.
+        security_questions: Some(
+            (1..=REGISTER_QUESTIONS)
+                .map(|n| QuestionAnswer {
+                    question: form.get(&format!("question_{n}")).unwrap_or("").to_owned(),
+                    answer: form.get(&format!("answer_{n}")).unwrap_or("").to_owned(),
+                })
+                .collect(),
+        ),
     };
     let method = if form.get("save_card") == Some("on") {
         let test_card = NewMethod::Card {
@@ -937,6 +946,10 @@ pub(super) async fn register(
             param: "password", ..
         }) => {
             let error = Some(RegisterError::PasswordTooShort);
+            return Ok(register_view_page(browser, offer, referrer, refill, error));
+        }
+        Err(ApiError::Reject(Reject::TextInvalid | Reject::QuestionsCount)) => {
+            let error = Some(RegisterError::QuestionsInvalid);
             return Ok(register_view_page(browser, offer, referrer, refill, error));
         }
         Err(error) => return Err(error),

@@ -98,6 +98,11 @@ pub const EN: Strings = Strings {
     vendor_offers: |vendor| {
         format!("Yes, I want {vendor} to send me information about special offers and promotions")
     },
+    security_questions: "Security questions",
+    security_questions_rule: "Two questions only you can answer. We ask one again before a sensitive change or an unusual purchase.",
+    question_label: |n| format!("Question {n}"),
+    answer_label: |n| format!("Answer {n}"),
+    questions_invalid: "Write two different questions, each with its answer (up to 200 characters).",
     create_account: "Create account",
     back: "Back",
     email_invalid: "Enter a valid email address.",

@@ -99,6 +99,11 @@ pub const PT_BR: Strings = Strings {
     vendor_offers: |vendor| {
         format!("Sim, quero que {vendor} me envie informações sobre ofertas e promoções")
     },
+    security_questions: "Perguntas de segurança",
+    security_questions_rule: "Duas perguntas que só você sabe responder. Perguntamos uma delas antes de uma alteração importante ou de uma compra fora do comum.",
+    question_label: |n| format!("Pergunta {n}"),
+    answer_label: |n| format!("Resposta {n}"),
+    questions_invalid: "Escreva duas perguntas diferentes, cada uma com sua resposta (até 200 caracteres).",
     create_account: "Criar conta",
     back: "Voltar",
     email_invalid: "Informe um e-mail válido.",
