@@ -1400,11 +1400,13 @@ mod tests {
             Purpose::Access,
             Purpose::Operator,
             Purpose::VendorAdmin,
+            Purpose::StepUpChallenge,
+            Purpose::StepUp,
         ] {
             assert_eq!(Purpose::from_byte(purpose.to_byte()), Some(purpose));
         }
         assert_eq!(Purpose::from_byte(0), None);
-        assert_eq!(Purpose::from_byte(6), None);
+        assert_eq!(Purpose::from_byte(8), None);
     }
 
     #[test]
