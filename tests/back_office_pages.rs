@@ -11,13 +11,14 @@
 mod browser_support;
 mod common;
 
-use std::collections::BTreeMap;
-
 use browser_support::{Browser, run};
+use common::office::{Http, Page, urlencode};
 use common::{Member, TestServer};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "correct horse battery";
+/// The back office's home path; its sign-in page is below it.
+const OFFICE: &str = "/back-office";
 const DISPUTE_REASON: &str = "It never loaded";
 
 // ---------------------------------------------------------------------------------------------
@@ -105,14 +106,8 @@ fn member_dispute(server: &TestServer, member: &Member, id: &str) -> Value {
 
 /// Signs `email` in on the sign-in page and waits for the home page's menu.
 async fn sign_in(browser: &Browser, server: &TestServer, email: &str) {
-    browser
-        .goto(&format!("{}/back-office/login", server.base))
-        .await;
-    browser.fill("input#email", email).await;
-    browser.fill("input#password", PASSWORD).await;
-    browser.click("button#sign-in").await;
-    browser.wait_for("nav#nav").await;
-    assert!(browser.text("#who").await.contains(email));
+    let login = format!("{}{OFFICE}/login", server.base);
+    browser.sign_in_office(&login, email, PASSWORD).await;
 }
 
 /// The selector of the queue's row of dispute `id`.
@@ -318,146 +313,6 @@ fn a_group_without_decide_sees_the_queue_but_can_neither_see_nor_use_the_buttons
 // ---------------------------------------------------------------------------------------------
 // Plain HTTP
 
-/// An answer, with its headers (every `Set-Cookie` kept) and its body as text.
-struct Page {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Page {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn set_cookies(&self) -> Vec<&str> {
-        self.headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-
-    /// The value of the first hidden `csrf` field.
-    fn csrf(&self) -> String {
-        let marker = r#"name="csrf" value=""#;
-        let start = self.body.find(marker).expect("a csrf field") + marker.len();
-        let rest = &self.body[start..];
-        rest[..rest.find('"').unwrap()].to_owned()
-    }
-}
-
-/// A browser's way of speaking, without a browser: `Accept: text/html`, no redirects
-/// followed, a cookie jar.
-struct Http {
-    base: String,
-    agent: ureq::Agent,
-    jar: BTreeMap<String, String>,
-    extra: Vec<(String, String)>,
-}
-
-impl Http {
-    fn new(base: &str) -> Http {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .build()
-            .into();
-        Http {
-            base: base.to_owned(),
-            agent,
-            jar: BTreeMap::new(),
-            extra: Vec::new(),
-        }
-    }
-
-    /// One request with `cookies` as the `Cookie` header (a form body when given).
-    fn send(&self, method: &str, path: &str, cookies: &str, body: Option<&str>) -> Page {
-        let url = format!("{}{path}", self.base);
-        let mut builder = ureq::http::Request::builder()
-            .method(method)
-            .uri(&url)
-            .header("Accept", "text/html,application/xhtml+xml");
-        if !cookies.is_empty() {
-            builder = builder.header("Cookie", cookies);
-        }
-        for (name, value) in &self.extra {
-            builder = builder.header(name.as_str(), value.as_str());
-        }
-        let response = match body {
-            Some(body) => self.agent.run(
-                builder
-                    .header("Content-Type", "application/x-www-form-urlencoded")
-                    .body(body.to_owned())
-                    .unwrap(),
-            ),
-            None => self.agent.run(builder.body(()).unwrap()),
-        };
-        let mut response = response.unwrap();
-        let status = response.status().as_u16();
-        let headers = response
-            .headers()
-            .iter()
-            .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
-            .collect();
-        let body = response.body_mut().read_to_string().unwrap();
-        Page {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    /// A request with the jar's cookies; the answer's cookies go into the jar.
-    fn request(&mut self, method: &str, path: &str, body: Option<&str>) -> Page {
-        let cookies = self
-            .jar
-            .iter()
-            .map(|(name, value)| format!("{name}={value}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let page = self.send(method, path, &cookies, body);
-        for cookie in page.set_cookies() {
-            let pair = cookie.split(';').next().unwrap();
-            let (name, value) = pair.split_once('=').unwrap();
-            if cookie.contains("Max-Age=0") {
-                self.jar.remove(name);
-            } else {
-                self.jar.insert(name.to_owned(), value.to_owned());
-            }
-        }
-        page
-    }
-
-    fn get(&mut self, path: &str) -> Page {
-        self.request("GET", path, None)
-    }
-
-    fn post(&mut self, path: &str, body: &str) -> Page {
-        self.request("POST", path, Some(body))
-    }
-
-    /// Signs in through the page; answers the home page's redirect.
-    fn sign_in(&mut self, email: &str) -> Page {
-        let form = self.get("/back-office/login");
-        assert_eq!(form.status, 200, "{}", form.body);
-        let body = format!(
-            "email={}&password={}&csrf={}",
-            urlencode(email),
-            urlencode(PASSWORD),
-            form.csrf()
-        );
-        self.post("/back-office/login", &body)
-    }
-}
-
-fn urlencode(text: &str) -> String {
-    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
-}
-
 #[test]
 fn a_request_without_an_operators_session_is_sent_to_sign_in() {
     let server = TestServer::start();
@@ -554,7 +409,7 @@ fn a_form_without_its_csrf_token_is_refused() {
     assert!(!http.jar.contains_key("farthing_back_office"));
 
     // Signed in: the cookie is HttpOnly, Strict, scoped to the back office, for the TTL.
-    let signed_in = http.sign_in("clerk@msp.example");
+    let signed_in = http.sign_in(OFFICE, "clerk@msp.example", PASSWORD);
     assert_eq!(signed_in.status, 303, "{}", signed_in.body);
     assert_eq!(signed_in.header("location"), Some("/back-office"));
     let cookie = signed_in
@@ -644,7 +499,7 @@ fn every_page_carries_the_security_headers() {
         ],
     );
     let mut http = Http::new(&server.base);
-    let signed_in = http.sign_in("all@msp.example");
+    let signed_in = http.sign_in(OFFICE, "all@msp.example", PASSWORD);
     assert_eq!(signed_in.status, 303);
     let mut checked = 0;
     for path in [
@@ -781,7 +636,7 @@ fn the_page_and_the_api_share_one_sign_in_throttle() {
 /// Signs `email` in on the page; answers the browser.
 fn signed_in(server: &TestServer, email: &str) -> Http {
     let mut http = Http::new(&server.base);
-    let signed_in = http.sign_in(email);
+    let signed_in = http.sign_in(OFFICE, email, PASSWORD);
     assert_eq!(signed_in.status, 303, "{}", signed_in.body);
     http
 }

@@ -8,31 +8,8 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
-use common::{Member, Reply, TestServer, Vendor};
-use serde_json::{Value, json};
-
-fn vendor_named(server: &TestServer, name: &str, domain: &str) -> Vendor {
-    let reply = server.post(
-        "/admin/v1/vendors",
-        Some(&server.admin_key),
-        &json!({"name": name, "currency": "USD", "content_domains": [domain], "fee_ppm": 50000}),
-    );
-    assert_eq!(reply.status, 201, "{:?}", reply.body);
-    Vendor {
-        id: reply.body["vendor_id"].as_str().unwrap().to_owned(),
-        key: reply.body["api_key"].as_str().unwrap().to_owned(),
-        domain: domain.to_owned(),
-    }
-}
-
-fn buy(server: &TestServer, vendor: &Vendor, member: &Member, price: &str, path: &str) -> String {
-    let buyer = server.buyer_token(&member.session, vendor);
-    let bought = server.authorize(vendor, &buyer, price, path);
-    assert_eq!(bought.status, 200, "{:?}", bought.body);
-    bought.body["authorization_id"].as_str().unwrap().to_owned()
-}
+use common::{Reply, TestServer, buy, read_until, sales_of, vendor_named};
+use serde_json::json;
 
 fn create_admin(server: &TestServer, bearer: &str, email: &str, functions: &[&str]) -> Reply {
     server.post(
@@ -50,39 +27,6 @@ fn sign_in(server: &TestServer, email: &str) -> String {
     );
     assert_eq!(reply.status, 201, "{:?}", reply.body);
     reply.body["session_token"].as_str().unwrap().to_owned()
-}
-
-/// Reads `path` with `bearer` until `ready` holds (vendors fold sales from the journal a
-/// moment after they are durable), at most five seconds.
-fn read_until(
-    server: &TestServer,
-    path: &str,
-    bearer: &str,
-    ready: impl Fn(&Value) -> bool,
-) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let reply = server.get(path, Some(bearer));
-        assert_eq!(reply.status, 200, "{path}: {:?}", reply.body);
-        if ready(&reply.body) {
-            return reply.body;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{path} never got ready: {:?}",
-            reply.body
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn sales_of(summary: &Value) -> u64 {
-    summary["currencies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|line| line["sales"].as_u64().unwrap())
-        .sum()
 }
 
 #[test]

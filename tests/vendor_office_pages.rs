@@ -9,31 +9,17 @@
 mod browser_support;
 mod common;
 
-use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
-
 use browser_support::{Browser, run};
-use common::{Member, TestServer, Vendor};
-use serde_json::{Value, json};
+use common::office::{Http, urlencode};
+use common::{TestServer, Vendor, buy, read_until, sales_of, vendor_named};
+use serde_json::json;
 
 const PASSWORD: &str = "vendor staff password";
+/// The vendor office's home path; its sign-in page is below it.
+const OFFICE: &str = "/vendor-office";
 
 // ---------------------------------------------------------------------------------------------
 // Set-up through the API
-
-fn vendor_named(server: &TestServer, name: &str, domain: &str) -> Vendor {
-    let reply = server.post(
-        "/admin/v1/vendors",
-        Some(&server.admin_key),
-        &json!({"name": name, "currency": "USD", "content_domains": [domain], "fee_ppm": 50000}),
-    );
-    assert_eq!(reply.status, 201, "{:?}", reply.body);
-    Vendor {
-        id: reply.body["vendor_id"].as_str().unwrap().to_owned(),
-        key: reply.body["api_key"].as_str().unwrap().to_owned(),
-        domain: domain.to_owned(),
-    }
-}
 
 /// Gives `email` a login to `vendor`'s office with `functions`, through the vendor's key.
 fn vendor_admin(server: &TestServer, vendor: &Vendor, email: &str, functions: &[&str]) {
@@ -45,190 +31,8 @@ fn vendor_admin(server: &TestServer, vendor: &Vendor, email: &str, functions: &[
     assert_eq!(created.status, 201, "{:?}", created.body);
 }
 
-fn buy(server: &TestServer, vendor: &Vendor, member: &Member, price: &str, path: &str) -> String {
-    let buyer = server.buyer_token(&member.session, vendor);
-    let bought = server.authorize(vendor, &buyer, price, path);
-    assert_eq!(bought.status, 200, "{:?}", bought.body);
-    bought.body["authorization_id"].as_str().unwrap().to_owned()
-}
-
-/// Reads `path` with `bearer` until `ready` holds (vendors fold sales and disputes from the
-/// journal a moment after they are durable), at most five seconds.
-fn read_until(
-    server: &TestServer,
-    path: &str,
-    bearer: &str,
-    ready: impl Fn(&Value) -> bool,
-) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let reply = server.get(path, Some(bearer));
-        assert_eq!(reply.status, 200, "{path}: {:?}", reply.body);
-        if ready(&reply.body) {
-            return reply.body;
-        }
-        assert!(Instant::now() < deadline, "{path}: {:?}", reply.body);
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn sales_of(summary: &Value) -> u64 {
-    summary["currencies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|line| line["sales"].as_u64().unwrap())
-        .sum()
-}
-
 // ---------------------------------------------------------------------------------------------
 // Plain HTTP
-
-/// An answer, with its headers (every `Set-Cookie` kept) and its body as text.
-struct Page {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Page {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn set_cookies(&self) -> Vec<&str> {
-        self.headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-
-    /// The text between `before` and the next `"` or `<`.
-    fn after(&self, before: &str) -> String {
-        let start = self.body.find(before).unwrap_or_else(|| {
-            panic!("{before} not in\n{}", self.body);
-        }) + before.len();
-        let rest = &self.body[start..];
-        rest[..rest.find(['"', '<']).unwrap()].to_owned()
-    }
-
-    /// The value of the first hidden `csrf` field.
-    fn csrf(&self) -> String {
-        self.after(r#"name="csrf" value=""#)
-    }
-
-    /// Whether the page has an element with `id`.
-    fn has(&self, id: &str) -> bool {
-        self.body.contains(&format!(r#" id="{id}""#))
-    }
-}
-
-/// A browser's way of speaking, without a browser: `Accept: text/html`, no redirects
-/// followed, a cookie jar.
-struct Http {
-    base: String,
-    agent: ureq::Agent,
-    jar: BTreeMap<String, String>,
-}
-
-impl Http {
-    fn new(base: &str) -> Http {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .build()
-            .into();
-        Http {
-            base: base.to_owned(),
-            agent,
-            jar: BTreeMap::new(),
-        }
-    }
-
-    /// One request with `cookies` as the `Cookie` header (a form body when given).
-    fn send(&self, method: &str, path: &str, cookies: &str, body: Option<&str>) -> Page {
-        let url = format!("{}{path}", self.base);
-        let mut builder = ureq::http::Request::builder()
-            .method(method)
-            .uri(&url)
-            .header("Accept", "text/html,application/xhtml+xml");
-        if !cookies.is_empty() {
-            builder = builder.header("Cookie", cookies);
-        }
-        let response = match body {
-            Some(body) => self.agent.run(
-                builder
-                    .header("Content-Type", "application/x-www-form-urlencoded")
-                    .body(body.to_owned())
-                    .unwrap(),
-            ),
-            None => self.agent.run(builder.body(()).unwrap()),
-        };
-        let mut response = response.unwrap();
-        let status = response.status().as_u16();
-        let headers = response
-            .headers()
-            .iter()
-            .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
-            .collect();
-        let body = response.body_mut().read_to_string().unwrap();
-        Page {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    /// A request with the jar's cookies; the answer's cookies go into the jar.
-    fn request(&mut self, method: &str, path: &str, body: Option<&str>) -> Page {
-        let cookies = self
-            .jar
-            .iter()
-            .map(|(name, value)| format!("{name}={value}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let page = self.send(method, path, &cookies, body);
-        for cookie in page.set_cookies() {
-            let pair = cookie.split(';').next().unwrap();
-            let (name, value) = pair.split_once('=').unwrap();
-            if cookie.contains("Max-Age=0") {
-                self.jar.remove(name);
-            } else {
-                self.jar.insert(name.to_owned(), value.to_owned());
-            }
-        }
-        page
-    }
-
-    fn get(&mut self, path: &str) -> Page {
-        self.request("GET", path, None)
-    }
-
-    fn post(&mut self, path: &str, body: &str) -> Page {
-        self.request("POST", path, Some(body))
-    }
-
-    /// Signs in through the page; answers the home page's redirect.
-    fn sign_in(&mut self, email: &str) -> Page {
-        let form = self.get("/vendor-office/login");
-        assert_eq!(form.status, 200, "{}", form.body);
-        let body = format!(
-            "email={}&password={}&csrf={}",
-            urlencode(email),
-            urlencode(PASSWORD),
-            form.csrf()
-        );
-        self.post("/vendor-office/login", &body)
-    }
-}
-
-fn urlencode(text: &str) -> String {
-    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
-}
 
 #[test]
 fn signing_in_sets_the_cookie_and_the_menu_shows_only_the_pages_held() {
@@ -241,7 +45,7 @@ fn signing_in_sets_the_cookie_and_the_menu_shows_only_the_pages_held() {
         &["vendor_office.read", "sales.read", "disputes.read"],
     );
     let mut http = Http::new(&server.base);
-    let signed_in = http.sign_in("chief@news.example");
+    let signed_in = http.sign_in(OFFICE, "chief@news.example", PASSWORD);
     assert_eq!(signed_in.status, 303, "{}", signed_in.body);
     assert_eq!(signed_in.header("location"), Some("/vendor-office"));
     // HttpOnly, Strict, scoped to the vendor office, for the operators' session TTL.
@@ -335,7 +139,10 @@ fn a_page_of_a_function_not_held_is_refused_and_its_link_hidden() {
         &["vendor_office.read", "disputes.read"],
     );
     let mut http = Http::new(&server.base);
-    assert_eq!(http.sign_in("clerk@news.example").status, 303);
+    assert_eq!(
+        http.sign_in(OFFICE, "clerk@news.example", PASSWORD).status,
+        303
+    );
     let home = http.get("/vendor-office");
     assert_eq!(home.status, 200, "{}", home.body);
     assert!(home.has("nav-disputes"));
@@ -379,7 +186,12 @@ fn a_page_of_a_function_not_held_is_refused_and_its_link_hidden() {
     // Without `vendor_office.read`, not even the home page.
     vendor_admin(&server, &vendor, "reader@news.example", &["disputes.read"]);
     let mut other = Http::new(&server.base);
-    assert_eq!(other.sign_in("reader@news.example").status, 303);
+    assert_eq!(
+        other
+            .sign_in(OFFICE, "reader@news.example", PASSWORD)
+            .status,
+        303
+    );
     let home = other.get("/vendor-office");
     assert_eq!(home.status, 403);
     assert!(home.body.contains(r#"data-code="function_not_granted""#));
@@ -420,7 +232,7 @@ fn the_sales_page_shows_its_own_vendor_s_figures_and_no_other_s() {
         ),
     ] {
         let mut http = Http::new(&server.base);
-        assert_eq!(http.sign_in(email).status, 303);
+        assert_eq!(http.sign_in(OFFICE, email, PASSWORD).status, 303);
         let page = http.get("/vendor-office/sales");
         assert_eq!(page.status, 200, "{}", page.body);
         assert!(page.body.contains(name), "{email}");
@@ -500,7 +312,10 @@ fn a_form_without_its_csrf_token_is_refused() {
     assert_eq!(wrong.status, 401);
     assert!(wrong.has("login-error"));
 
-    assert_eq!(http.sign_in("keys@news.example").status, 303);
+    assert_eq!(
+        http.sign_in(OFFICE, "keys@news.example", PASSWORD).status,
+        303
+    );
     let page = http.get("/vendor-office/api-keys");
     assert_eq!(page.status, 200, "{}", page.body);
     let token = page.csrf();
@@ -573,7 +388,10 @@ fn a_key_rotated_on_the_page_works_on_the_api() {
         &["vendor_office.read", "api_keys.rotate"],
     );
     let mut http = Http::new(&server.base);
-    assert_eq!(http.sign_in("keys@news.example").status, 303);
+    assert_eq!(
+        http.sign_in(OFFICE, "keys@news.example", PASSWORD).status,
+        303
+    );
     let page = http.get("/vendor-office/api-keys");
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(!page.has("new-key"));
@@ -654,7 +472,10 @@ fn the_payouts_page_lists_its_own_vendor_s_payouts_as_the_api_does() {
         &["vendor_office.read", "payouts.read", "sales.read"],
     );
     let mut http = Http::new(&server.base);
-    assert_eq!(http.sign_in("money@news.example").status, 303);
+    assert_eq!(
+        http.sign_in(OFFICE, "money@news.example", PASSWORD).status,
+        303
+    );
     let page = http.get("/vendor-office/payouts");
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(
@@ -708,14 +529,10 @@ fn a_vendor_admin_signs_in_and_reads_the_disputes_of_their_sales() {
     );
     run(async {
         let browser = Browser::new().await;
+        let login = format!("{}{OFFICE}/login", server.base);
         browser
-            .goto(&format!("{}/vendor-office/login", server.base))
+            .sign_in_office(&login, "clerk@news.example", PASSWORD)
             .await;
-        browser.fill("input#email", "clerk@news.example").await;
-        browser.fill("input#password", PASSWORD).await;
-        browser.click("button#sign-in").await;
-        browser.wait_for("nav#nav").await;
-        assert!(browser.text("#who").await.contains("clerk@news.example"));
         assert_eq!(browser.text("#vendor-name").await, "Daily News");
         assert!(!browser.exists("a#nav-sales").await);
         browser.click("a#nav-disputes").await;

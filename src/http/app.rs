@@ -26,6 +26,8 @@ use crate::domain::reject::Reject;
 use crate::domain::security::Staff;
 use crate::domain::time::Timestamp;
 use crate::domain::vendor_standing::VendorStatus;
+use crate::web::back_office::BackOffice;
+use crate::web::vendor_office::VendorOffice;
 
 /// Shared state of the HTTP layer.
 pub struct App {
@@ -173,7 +175,7 @@ impl App {
         }
         let cookies = super::buy_window::parse_cookies(headers);
         let secure = self.config.buy_window.secure_cookies;
-        let name = super::vendor_office::session_cookie_name(secure);
+        let name = super::office::session_cookie_name::<VendorOffice>(secure);
         let token = cookies.get(name).ok_or(ApiError::Unauthenticated)?;
         self.vendor_admin(token)
     }
@@ -231,7 +233,8 @@ impl App {
             return self.admin(headers);
         }
         let cookies = super::buy_window::parse_cookies(headers);
-        let name = super::back_office::session_cookie_name(self.config.buy_window.secure_cookies);
+        let secure = self.config.buy_window.secure_cookies;
+        let name = super::office::session_cookie_name::<BackOffice>(secure);
         let token = cookies.get(name).ok_or(ApiError::Unauthenticated)?;
         self.operator(token)
     }

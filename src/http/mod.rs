@@ -17,8 +17,8 @@
 //! - `vendor_standing_api`: vendors registering themselves, their approval, key rotation.
 //! - `security_api`: security functions, groups, operators and their sign-in.
 //! - `purchase`: the purchase path shared by `/v1/authorize` and the buy window.
-//! - `buy_window`: the member's pages; `back_office`: the operators' pages;
-//!   `vendor_office`: a vendor admin's pages.
+//! - `buy_window`: the member's pages; `office`: the shell every office's pages share;
+//!   `back_office`: the operators' pages; `vendor_office`: a vendor admin's pages.
 //! - `password`: the bounded password hasher and the sign-in and registration throttles;
 //!   `throttle`: their pure rule (growing delays, `now` passed in).
 //! - `metrics_listener`: `/metrics` on its own address, when configured.
@@ -41,6 +41,7 @@ pub mod mail_api;
 pub mod member_api;
 pub mod metrics_listener;
 pub mod offers_api;
+pub mod office;
 pub mod openapi;
 pub mod password;
 pub mod probes;

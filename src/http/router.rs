@@ -14,14 +14,15 @@ use hyper::header::{ALLOW, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue
 use hyper::{Request, Response, StatusCode};
 
 use super::app::App;
-use super::back_office;
 use super::buy_window;
 use super::client::ClientAddr;
 use super::error::ApiError;
+use super::office;
 use super::routes::{self, BodyLimit, Call, Caller, Matched, Principal, Readiness, Route};
-use super::vendor_office;
 use crate::domain::reject::Reject;
 use crate::metrics as names;
+use crate::web::back_office::BackOffice;
+use crate::web::vendor_office::VendorOffice;
 
 /// Answers one request from `peer`. Never panics on input; every failure is a problem
 /// response.
@@ -37,16 +38,7 @@ pub async fn handle(app: &App, request: Request<Incoming>, peer: IpAddr) -> Resp
             let outcome = serve(app, client, route, params, &parts, body, &mut body_read).await;
             let mut response = match outcome {
                 Ok(response) => response,
-                Err(error) if buy_window::owns(route.path) => {
-                    buy_window::error_page(app, &parts.headers, &error)
-                }
-                Err(error) if back_office::owns(route.path) => {
-                    back_office::error_response(app, &parts.headers, parts.uri.query(), &error)
-                }
-                Err(error) if vendor_office::owns(route.path) => {
-                    vendor_office::error_response(app, &parts.headers, parts.uri.query(), &error)
-                }
-                Err(error) => problem(&error),
+                Err(error) => refusal(app, route.path, &parts, &error),
             };
             if body_pending && !body_read {
                 close_connection(&mut response);
@@ -61,22 +53,7 @@ pub async fn handle(app: &App, request: Request<Incoming>, peer: IpAddr) -> Resp
             return response;
         }
         Matched::OtherMethods(methods) => {
-            let mut response = if buy_window::owns(path) {
-                buy_window::error_page(app, &parts.headers, &ApiError::MethodNotAllowed)
-            } else if back_office::owns(path) {
-                let query = parts.uri.query();
-                back_office::error_response(app, &parts.headers, query, &ApiError::MethodNotAllowed)
-            } else if vendor_office::owns(path) {
-                let query = parts.uri.query();
-                vendor_office::error_response(
-                    app,
-                    &parts.headers,
-                    query,
-                    &ApiError::MethodNotAllowed,
-                )
-            } else {
-                problem(&ApiError::MethodNotAllowed)
-            };
+            let mut response = refusal(app, path, &parts, &ApiError::MethodNotAllowed);
             let allow = methods
                 .iter()
                 .map(hyper::Method::as_str)
@@ -88,17 +65,7 @@ pub async fn handle(app: &App, request: Request<Incoming>, peer: IpAddr) -> Resp
             ("method_not_allowed", response)
         }
         Matched::None => {
-            let response = if buy_window::owns(path) {
-                buy_window::error_page(app, &parts.headers, &ApiError::RouteNotFound)
-            } else if back_office::owns(path) {
-                let query = parts.uri.query();
-                back_office::error_response(app, &parts.headers, query, &ApiError::RouteNotFound)
-            } else if vendor_office::owns(path) {
-                let query = parts.uri.query();
-                vendor_office::error_response(app, &parts.headers, query, &ApiError::RouteNotFound)
-            } else {
-                problem(&ApiError::RouteNotFound)
-            };
+            let response = refusal(app, path, &parts, &ApiError::RouteNotFound);
             ("not_found", response)
         }
     };
@@ -134,6 +101,26 @@ fn access(
 /// Marks a response sent before the request's body was read: hyper does not reuse a
 /// connection with unread body bytes on it, and a client told so opens a new one instead of
 /// sending its next request into a connection the server is closing.
+/// The answer to a refused request on `path`: the page of the buy window or of an office for
+/// a path of theirs (each decides between a page and problem+json), problem+json elsewhere.
+fn refusal(
+    app: &App,
+    path: &str,
+    parts: &hyper::http::request::Parts,
+    error: &ApiError,
+) -> Response<Full<Bytes>> {
+    let (headers, query) = (&parts.headers, parts.uri.query());
+    if buy_window::owns(path) {
+        buy_window::error_page(app, headers, error)
+    } else if office::owns::<BackOffice>(path) {
+        office::error_response::<BackOffice>(app, headers, query, error)
+    } else if office::owns::<VendorOffice>(path) {
+        office::error_response::<VendorOffice>(app, headers, query, error)
+    } else {
+        problem(error)
+    }
+}
+
 fn close_connection(response: &mut Response<Full<Bytes>>) {
     response
         .headers_mut()
@@ -165,13 +152,15 @@ async fn serve<'a>(
         }
         // The vendor office's pages also take a vendor admin's cookie (their forms carry CSRF
         // tokens), as the back office's do an operator's.
-        Caller::Vendor(_) if vendor_office::owns(route.path) => app.vendor_page(headers)?,
+        Caller::Vendor(_) if office::owns::<VendorOffice>(route.path) => {
+            app.vendor_page(headers)?
+        }
         // A vendor's API key holds every vendor function; vendor admins come with their
         // own sessions.
         Caller::Vendor(_) => app.vendor_principal(headers)?,
         // The back office's pages also take an operator's cookie (their forms carry CSRF
         // tokens); the JSON routes take a bearer only.
-        Caller::Admin(_) if back_office::owns(route.path) => {
+        Caller::Admin(_) if office::owns::<BackOffice>(route.path) => {
             Principal::Admin(app.admin_page(headers)?)
         }
         Caller::Admin(_) => Principal::Admin(app.admin(headers)?),
@@ -229,7 +218,7 @@ async fn audited<'a>(
                 .iter()
                 .any(|f| f == function) =>
         {
-            if back_office::owns(route.path) || vendor_office::owns(route.path) {
+            if office::owns::<BackOffice>(route.path) || office::owns::<VendorOffice>(route.path) {
                 Err(ApiError::FourEyesThroughApi)
             } else {
                 super::approvals_api::hold(app, function, parts, &call).await

@@ -1,25 +1,202 @@
-//! The operators' back-office pages ([0074], [0261]-[0262]): sign-in, the home page with its
-//! menu, the disputes queue, security groups, the audit log, vendors, members, and
-//! settlement runs with their payouts.
+//! The operators' back-office pages ([0074], [0261]-[0262]): the disputes queue, security
+//! groups, the audit log, vendors, members, and settlement runs with their payouts, in the
+//! office frame (`web::office`: sign-in, the menu, the home page, the error page).
 //!
 //! Pure rendering, like the buy window's pages: each page is `fn(&View, Lang) -> String`, a
 //! full HTML5 document in the buy window's frame and stylesheet (so one CSP hash serves both),
 //! from plain data the HTTP layer already has. What an operator may do is decided there: a
 //! view carries only the menu links, forms and buttons the operator's functions grant, so a
 //! function not granted is not shown (the router refuses it too). Element ids, classes and
-//! field names are the browser tests' contract. Depends on `maud`, `domain::money`,
-//! `domain::vendor_standing::VendorStatus` and the rest of `web`.
+//! field names are the browser tests' contract. The texts are [`BackOfficeStrings`] and
+//! [`MemberSettlementStrings`], declared here and written in `i18n/back_office_*.rs`. Depends
+//! on `maud`, `domain::money`, `domain::vendor_standing::VendorStatus` and the rest of `web`.
 
 use maud::{Markup, html};
 
 use crate::domain::money::{Amount, Currency};
 use crate::domain::vendor_standing::VendorStatus;
-use crate::web::i18n::{BackOfficeStrings, Lang};
-use crate::web::layout::{credential_fields, error_card, framed, hidden_fields};
+use crate::web::i18n::{BACK_OFFICE_EN, BACK_OFFICE_JA, BACK_OFFICE_PT_BR, Lang, Problem};
+use crate::web::layout::hidden_fields;
 use crate::web::money::display_amount;
+use crate::web::office::{self, OfficeStrings, Said, page, when};
+
+pub use crate::web::office::{ErrorView, SignInError, SignInView, Who};
+
+/// The back office, as the office frame (`web::office`) knows it.
+#[derive(Clone, Copy, Debug)]
+pub struct BackOffice;
+
+impl office::Office for BackOffice {
+    type Section = Section;
+    type Notice = Notice;
+    type FormError = FormError;
+
+    fn frame(lang: Lang) -> &'static OfficeStrings {
+        &strings(lang).frame
+    }
+
+    fn problem(code: &str, lang: Lang) -> Option<&'static Problem> {
+        let s = strings(lang);
+        match code {
+            "dispute_unknown" | "vendor_unknown" => Some(&s.frame.problems.not_found),
+            "dispute_decided_already" | "vendor_decided_already" => Some(&s.decided_already),
+            _ => s.frame.problems.get(code),
+        }
+    }
+}
+
+/// The frame of a back-office page.
+pub type Desk<'a> = office::Desk<'a, BackOffice>;
+
+/// One link of the back office's menu.
+pub type NavLink<'a> = office::NavLink<'a, Section>;
+
+/// Every sentence of the back office's pages in one language: the operators' sign-in, the
+/// menu, the disputes queue, security groups, the audit log and vendors. Apart from the
+/// member's [`Strings`](crate::web::i18n::Strings) because the two are read by different people and grow apart.
+#[derive(Debug)]
+pub struct BackOfficeStrings {
+    /// The frame's words: sign-in, the line above the menu, the home page, the error page.
+    pub frame: OfficeStrings,
+
+    /// Menu link to the disputes queue.
+    pub disputes: &'static str,
+    /// What the disputes queue is for (home page).
+    pub disputes_task: &'static str,
+    /// Menu link to the security groups.
+    pub security_groups: &'static str,
+    /// What the security groups page is for (home page).
+    pub security_groups_task: &'static str,
+    /// Menu link to the audit log.
+    pub audit: &'static str,
+    /// What the audit log is for (home page).
+    pub audit_task: &'static str,
+    /// Menu link to the vendors.
+    pub vendors: &'static str,
+    /// What the vendors page is for (home page).
+    pub vendors_task: &'static str,
+
+    /// Disputes queue heading.
+    pub disputes_heading: &'static str,
+    /// Under it: order, and what each decision does.
+    pub disputes_intro: &'static str,
+    /// The queue is empty.
+    pub disputes_empty: &'static str,
+    /// Column: when the dispute was filed.
+    pub filed: &'static str,
+    /// Column: the disputed amount.
+    pub amount: &'static str,
+    /// Column: the selling vendor.
+    pub vendor: &'static str,
+    /// Column: the member's reason.
+    pub member_reason: &'static str,
+    /// Column: the decision form.
+    pub decision: &'static str,
+    /// Label of the operator's reason.
+    pub your_reason: &'static str,
+    /// Approve button.
+    pub approve: &'static str,
+    /// Reject button.
+    pub reject: &'static str,
+    /// Form error: the reason is empty or too long.
+    pub reason_invalid: &'static str,
+    /// Notice after an approval.
+    pub dispute_approved: &'static str,
+    /// Notice after a rejection.
+    pub dispute_rejected: &'static str,
+    /// Link to the next page of a list.
+    pub next_page: &'static str,
+
+    /// Security groups heading.
+    pub groups_heading: &'static str,
+    /// Under it: the one rule of delegation.
+    pub groups_intro: &'static str,
+    /// No group exists.
+    pub groups_empty: &'static str,
+    /// Column and field: a name.
+    pub name: &'static str,
+    /// Column: the functions a group grants.
+    pub functions: &'static str,
+    /// Column: when it was created.
+    pub created: &'static str,
+    /// Heading of the form that creates a group.
+    pub create_group_heading: &'static str,
+    /// Legend of the function checkboxes.
+    pub functions_legend: &'static str,
+    /// Create button.
+    pub create_group: &'static str,
+    /// Form error: the name is empty or too long.
+    pub name_invalid: &'static str,
+    /// Notice after a group is created.
+    pub group_created: &'static str,
+
+    /// Audit log heading.
+    pub audit_heading: &'static str,
+    /// Under it: what an entry holds.
+    pub audit_intro: &'static str,
+    /// Filter field: who acted.
+    pub actor: &'static str,
+    /// Hint under it: what an actor is written as.
+    pub actor_hint: &'static str,
+    /// Filter field: the function.
+    pub function: &'static str,
+    /// The function filter's "no filter" choice.
+    pub any_function: &'static str,
+    /// Filter button.
+    pub filter: &'static str,
+    /// Column: when.
+    pub at: &'static str,
+    /// Column: the call (method and path).
+    pub call: &'static str,
+    /// Column: what it changed.
+    pub change: &'static str,
+    /// Column: the status it answered.
+    pub outcome: &'static str,
+    /// An outcome a crash left unknown.
+    pub outcome_unknown: &'static str,
+    /// No entry matches the filter.
+    pub audit_empty: &'static str,
+    /// Form error: the actor is neither `admin_key` nor an operator id.
+    pub actor_invalid: &'static str,
+
+    /// Vendors heading.
+    pub vendors_heading: &'static str,
+    /// Under it: what approving does.
+    pub vendors_intro: &'static str,
+    /// No vendor exists.
+    pub vendors_empty: &'static str,
+    /// Column: the vendor's id.
+    pub id: &'static str,
+    /// Column: the vendor's currency.
+    pub currency: &'static str,
+    /// Column: the vendor's status.
+    pub status: &'static str,
+    /// Status: waiting for an operator.
+    pub status_pending: &'static str,
+    /// Status: may sell.
+    pub status_approved: &'static str,
+    /// Status: refused.
+    pub status_rejected: &'static str,
+    /// Label of the MSP's fee on a vendor, in parts per million (needed to approve).
+    pub fee_ppm: &'static str,
+    /// Form error: an approval without a fee of 0 to 1,000,000 ppm.
+    pub fee_invalid: &'static str,
+    /// Notice after a vendor is approved.
+    pub vendor_approved: &'static str,
+    /// Notice after a vendor is rejected.
+    pub vendor_rejected: &'static str,
+    /// `dispute_decided_already`, `vendor_decided_already`: someone decided it first.
+    pub decided_already: Problem,
+}
+
+/// Every sentence of the back office's pages in `lang`.
+#[must_use]
+pub const fn strings(lang: Lang) -> &'static BackOfficeStrings {
+    lang.pick(&BACK_OFFICE_EN, &BACK_OFFICE_JA, &BACK_OFFICE_PT_BR)
+}
 
 /// Every sentence of the members and settlement pages in one language. Apart from
-/// [`BackOfficeStrings`] only because that struct is declared in `web/i18n.rs`; the texts
+/// [`BackOfficeStrings`] only because the two were written apart; the texts
 /// themselves live beside the others in `web/i18n/back_office_*.rs`, each language one
 /// `const` of all the fields, so a sentence missing from one is a compile error.
 #[derive(Debug)]
@@ -216,11 +393,11 @@ pub struct MemberSettlementStrings {
 /// The sentences of the members and settlement pages in `lang`.
 #[must_use]
 pub const fn member_settlement_strings(lang: Lang) -> &'static MemberSettlementStrings {
-    match lang {
-        Lang::En => &MemberSettlementStrings::EN,
-        Lang::Ja => &MemberSettlementStrings::JA,
-        Lang::PtBr => &MemberSettlementStrings::PT_BR,
-    }
+    lang.pick(
+        &MemberSettlementStrings::EN,
+        &MemberSettlementStrings::JA,
+        &MemberSettlementStrings::PT_BR,
+    )
 }
 
 /// A page of the back office, as the menu names it.
@@ -253,10 +430,12 @@ impl Section {
         Section::Members,
         Section::Settlement,
     ];
+}
 
-    /// The id of its menu link, `a#nav-…`.
-    #[must_use]
-    pub const fn nav_id(self) -> &'static str {
+impl office::Section for Section {
+    const HOME: Section = Section::Home;
+
+    fn nav_id(self) -> &'static str {
         match self {
             Section::Home => "nav-home",
             Section::Disputes => "nav-disputes",
@@ -269,9 +448,9 @@ impl Section {
     }
 
     fn label(self, lang: Lang) -> &'static str {
-        let (s, m) = (lang.back_office(), member_settlement_strings(lang));
+        let (s, m) = (strings(lang), member_settlement_strings(lang));
         match self {
-            Section::Home => s.home,
+            Section::Home => s.frame.home,
             Section::Disputes => s.disputes,
             Section::SecurityGroups => s.security_groups,
             Section::Audit => s.audit,
@@ -282,7 +461,7 @@ impl Section {
     }
 
     fn task(self, lang: Lang) -> Option<&'static str> {
-        let (s, m) = (lang.back_office(), member_settlement_strings(lang));
+        let (s, m) = (strings(lang), member_settlement_strings(lang));
         match self {
             Section::Home => None,
             Section::Disputes => Some(s.disputes_task),
@@ -293,24 +472,6 @@ impl Section {
             Section::Settlement => Some(m.settlement_task),
         }
     }
-}
-
-/// One link of the menu: a page the operator's groups grant.
-#[derive(Clone, Copy, Debug)]
-pub struct NavLink<'a> {
-    /// The page.
-    pub section: Section,
-    /// Its path (keeping an explicit `?lang=`).
-    pub href: &'a str,
-}
-
-/// Who is signed in, for the line above the menu.
-#[derive(Clone, Copy, Debug)]
-pub enum Who<'a> {
-    /// An operator, by e-mail.
-    Operator(&'a str),
-    /// The admin key, presented as a bearer: no person and no cookie, so no sign-out form.
-    AdminKey,
 }
 
 /// What just happened, shown once at the top of the page a form redirected to (`?done=`).
@@ -351,10 +512,10 @@ impl Notice {
         Notice::VendorFeeSet,
         Notice::VendorSettlementSet,
     ];
+}
 
-    /// The value of `?done=` and of `p#notice[data-code]`.
-    #[must_use]
-    pub const fn code(self) -> &'static str {
+impl office::Notice for Notice {
+    fn code(self) -> &'static str {
         match self {
             Notice::DisputeApproved => "dispute_approved",
             Notice::DisputeRejected => "dispute_rejected",
@@ -368,14 +529,14 @@ impl Notice {
         }
     }
 
-    /// The notice of a code; `None` for anything else (ignored, not an error).
-    #[must_use]
-    pub fn from_code(code: &str) -> Option<Notice> {
+    fn from_code(code: &str) -> Option<Notice> {
         Notice::ALL.into_iter().find(|notice| notice.code() == code)
     }
+}
 
+impl Said for Notice {
     fn text(self, lang: Lang) -> &'static str {
-        let (s, m) = (lang.back_office(), member_settlement_strings(lang));
+        let (s, m) = (strings(lang), member_settlement_strings(lang));
         match self {
             Notice::DisputeApproved => s.dispute_approved,
             Notice::DisputeRejected => s.dispute_rejected,
@@ -417,9 +578,9 @@ pub enum FormError {
     BankAccountInvalid,
 }
 
-impl FormError {
+impl Said for FormError {
     fn text(self, lang: Lang) -> &'static str {
-        let (s, m) = (lang.back_office(), member_settlement_strings(lang));
+        let (s, m) = (strings(lang), member_settlement_strings(lang));
         match self {
             FormError::ReasonInvalid => s.reason_invalid,
             FormError::NameInvalid => s.name_invalid,
@@ -434,48 +595,6 @@ impl FormError {
             FormError::BankAccountInvalid => m.bank_account_invalid,
         }
     }
-}
-
-/// What every signed-in page shows around its content: who is signed in, the sign-out form,
-/// the menu of the pages the operator's groups grant, and a notice or a form's error.
-#[derive(Clone, Debug)]
-pub struct Desk<'a> {
-    /// Who is signed in.
-    pub who: Who<'a>,
-    /// The menu: only the pages the operator may read.
-    pub nav: Vec<NavLink<'a>>,
-    /// The page shown (marked in the menu).
-    pub current: Section,
-    /// The CSRF token for the hidden `csrf` field of every form.
-    pub csrf: &'a str,
-    /// Where `form#sign-out` posts.
-    pub sign_out_action: &'a str,
-    /// What the last form did, once.
-    pub notice: Option<Notice>,
-    /// Why the page's form is shown again.
-    pub error: Option<FormError>,
-}
-
-/// Why the sign-in form is shown again.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SignInError {
-    /// The e-mail and password do not match an operator (which one is wrong is not said).
-    WrongCredentials,
-    /// A field was empty.
-    MissingCredentials,
-}
-
-/// The operators' sign-in form.
-#[derive(Clone, Copy, Debug)]
-pub struct SignInView<'a> {
-    /// Where `form#login` posts.
-    pub action: &'a str,
-    /// The CSRF token for the hidden `csrf` field.
-    pub csrf: &'a str,
-    /// The e-mail typed before, refilled after a failed attempt.
-    pub email: Option<&'a str>,
-    /// Why the form is shown again, if it is.
-    pub error: Option<SignInError>,
 }
 
 /// One pending dispute in the queue.
@@ -865,74 +984,11 @@ pub struct SettlementView<'a> {
     pub can_return: bool,
 }
 
-/// An error page: `main#error[data-code]`, a title and an explanation for the code.
-#[derive(Clone, Copy, Debug)]
-pub struct ErrorView<'a> {
-    /// The stable problem code, machine-readable.
-    pub code: &'a str,
-    /// `a#home`: the home page.
-    pub home_href: &'a str,
-}
-
-/// The operators' sign-in page: `form#login`.
-#[must_use]
-pub fn sign_in_page(view: &SignInView<'_>, lang: Lang) -> String {
-    let s = lang.back_office();
-    let error = view.error.map(|error| match error {
-        SignInError::WrongCredentials => s.wrong_credentials,
-        SignInError::MissingCredentials => s.missing_credentials,
-    });
-    let main = html! {
-        main.card {
-            h1 { (s.sign_in_heading) }
-            p.lead { (s.sign_in_intro) }
-            @if let Some(error) = error {
-                p #login-error .notice.bad role="alert" { (error) }
-            }
-            form #login method="post" action=(view.action) {
-                (hidden_fields(view.csrf, None))
-                (credential_fields(s.email, s.password, view.email))
-                button #sign-in .btn.primary type="submit" { (s.sign_in) }
-            }
-        }
-    };
-    framed(lang, s.sign_in_heading, s.footer, main, None)
-}
-
-/// The home page: what each page the operator may read is for.
-#[must_use]
-pub fn home_page(desk: &Desk<'_>, lang: Lang) -> String {
-    let s = lang.back_office();
-    let tasks: Vec<(&NavLink<'_>, &str)> = desk
-        .nav
-        .iter()
-        .filter_map(|link| link.section.task(lang).map(|task| (link, task)))
-        .collect();
-    let content = html! {
-        h1 { (s.home) }
-        @if tasks.is_empty() {
-            p #home-nothing .lead { (s.home_nothing) }
-        } @else {
-            p.lead { (s.home_intro) }
-            ul #tasks .tasks {
-                @for (link, task) in &tasks {
-                    li {
-                        a href=(link.href) { strong { (link.section.label(lang)) } }
-                        br;
-                        span.description { (task) }
-                    }
-                }
-            }
-        }
-    };
-    page(desk, s, s.home, content, lang)
-}
-
 /// The disputes queue: the pending disputes, each with its decision form when the operator
 /// may decide.
 #[must_use]
 pub fn disputes_page(view: &DisputesView<'_>, lang: Lang) -> String {
-    let s = lang.back_office();
+    let s = strings(lang);
     let content = html! {
         h1 { (s.disputes_heading) }
         p.lead { (s.disputes_intro) }
@@ -970,13 +1026,13 @@ pub fn disputes_page(view: &DisputesView<'_>, lang: Lang) -> String {
             a #next href=(href) { (s.next_page) }
         }
     };
-    page(&view.desk, s, s.disputes_heading, content, lang)
+    page(&view.desk, s.disputes_heading, content, lang)
 }
 
 /// The security groups, and the form that creates one from the operator's own functions.
 #[must_use]
 pub fn groups_page(view: &GroupsView<'_>, lang: Lang) -> String {
-    let s = lang.back_office();
+    let s = strings(lang);
     let content = html! {
         h1 { (s.groups_heading) }
         p.lead { (s.groups_intro) }
@@ -1024,13 +1080,13 @@ pub fn groups_page(view: &GroupsView<'_>, lang: Lang) -> String {
             }
         }
     };
-    page(&view.desk, s, s.groups_heading, content, lang)
+    page(&view.desk, s.groups_heading, content, lang)
 }
 
 /// The audit log, filtered by actor and function.
 #[must_use]
 pub fn audit_page(view: &AuditView<'_>, lang: Lang) -> String {
-    let s = lang.back_office();
+    let s = strings(lang);
     let content = html! {
         h1 { (s.audit_heading) }
         p.lead { (s.audit_intro) }
@@ -1089,7 +1145,7 @@ pub fn audit_page(view: &AuditView<'_>, lang: Lang) -> String {
             a #next href=(href) { (s.next_page) }
         }
     };
-    page(&view.desk, s, s.audit_heading, content, lang)
+    page(&view.desk, s.audit_heading, content, lang)
 }
 
 /// The vendors, with an approval form for each pending one when the operator may approve,
@@ -1097,7 +1153,7 @@ pub fn audit_page(view: &AuditView<'_>, lang: Lang) -> String {
 /// grant.
 #[must_use]
 pub fn vendors_page(view: &VendorsView<'_>, lang: Lang) -> String {
-    let (s, m) = (lang.back_office(), member_settlement_strings(lang));
+    let (s, m) = (strings(lang), member_settlement_strings(lang));
     let terms = view.can_set_fee || view.can_set_settlement;
     let content = html! {
         h1 { (s.vendors_heading) }
@@ -1149,7 +1205,7 @@ pub fn vendors_page(view: &VendorsView<'_>, lang: Lang) -> String {
             }
         }
     };
-    page(&view.desk, s, s.vendors_heading, content, lang)
+    page(&view.desk, s.vendors_heading, content, lang)
 }
 
 /// The form that sets an approved vendor's fee: one flat rate in ppm, charged monthly (the
@@ -1197,7 +1253,7 @@ fn settlement_form(action: &str, csrf: &str, m: &MemberSettlementStrings) -> Mar
 /// purchases, personal data as the operator may see it.
 #[must_use]
 pub fn members_page(view: &MembersView<'_>, lang: Lang) -> String {
-    let (s, m) = (lang.back_office(), member_settlement_strings(lang));
+    let (s, m) = (strings(lang), member_settlement_strings(lang));
     let content = html! {
         h1 { (m.members_heading) }
         p.lead { (m.members_intro) }
@@ -1216,7 +1272,7 @@ pub fn members_page(view: &MembersView<'_>, lang: Lang) -> String {
             (member_card(member, s, m))
         }
     };
-    page(&view.desk, s, m.members_heading, content, lang)
+    page(&view.desk, m.members_heading, content, lang)
 }
 
 /// A member found: `section#member`.
@@ -1365,7 +1421,7 @@ fn member_card(
 /// payouts with a return form each, as the operator's functions grant.
 #[must_use]
 pub fn settlement_page(view: &SettlementView<'_>, lang: Lang) -> String {
-    let (s, m) = (lang.back_office(), member_settlement_strings(lang));
+    let (s, m) = (strings(lang), member_settlement_strings(lang));
     let content = html! {
         h1 { (m.settlement_heading) }
         p.lead { (m.settlement_intro) }
@@ -1473,7 +1529,7 @@ pub fn settlement_page(view: &SettlementView<'_>, lang: Lang) -> String {
             }
         }
     };
-    page(&view.desk, s, m.settlement_heading, content, lang)
+    page(&view.desk, m.settlement_heading, content, lang)
 }
 
 /// The form that records a payout's return: the bank's `reason`.
@@ -1488,86 +1544,18 @@ fn return_form(action: &str, csrf: &str, m: &MemberSettlementStrings) -> Markup 
     }
 }
 
-/// An error page for a problem code; codes without their own text get a generic one.
-#[must_use]
-pub fn error_page(view: &ErrorView<'_>, lang: Lang) -> String {
-    let s = lang.back_office();
-    let (title, detail) = match s.problems.get(view.code) {
-        Some(problem) => (problem.title, problem.detail),
-        None => (s.problem_generic_title, s.problem_generic_detail),
-    };
-    let home = html! { a #home .btn.secondary href=(view.home_href) { (s.back_to_home) } };
-    let main = error_card(view.code, title, detail, Some(home), s.problem_code);
-    framed(lang, title, s.footer, main, None)
-}
-
-/// A time as the HTTP layer writes it (RFC 3339 in UTC, `2026-03-10T09:30:00.000Z`), shown
-/// to the minute (`2026-03-10 09:30 UTC`) with the exact value kept in `datetime`. Anything
-/// of another shape is shown as it is.
-pub(crate) fn when(rfc3339: &str) -> Markup {
-    let shown = match (rfc3339.get(..10), rfc3339.get(11..16)) {
-        (Some(day), Some(minute)) if rfc3339.ends_with('Z') => format!("{day} {minute} UTC"),
-        _ => rfc3339.to_owned(),
-    };
-    html! { time datetime=(rfc3339) { (shown) } }
-}
-
-/// A signed-in page: who, sign-out, the menu, the notice or error, then `content`.
-fn page(
-    desk: &Desk<'_>,
-    s: &BackOfficeStrings,
-    title: &str,
-    content: Markup,
-    lang: Lang,
-) -> String {
-    let main = html! {
-        main.card.wide {
-            div.account {
-                @match desk.who {
-                    Who::Operator(email) => {
-                        span #who { ((s.signed_in_as)(email)) }
-                    }
-                    Who::AdminKey => {
-                        span #who { (s.signed_in_with_admin_key) }
-                    }
-                }
-                @if let Who::Operator(_) = desk.who {
-                    form #sign-out method="post" action=(desk.sign_out_action) {
-                        (hidden_fields(desk.csrf, None))
-                        button #sign-out .link type="submit" { (s.sign_out) }
-                    }
-                }
-            }
-            nav #nav .tabs aria-label=(s.menu) {
-                @for link in &desk.nav {
-                    a id=(link.section.nav_id()) href=(link.href)
-                        aria-current=[(link.section == desk.current).then_some("page")] {
-                        (link.section.label(lang))
-                    }
-                }
-            }
-            @if let Some(notice) = desk.notice {
-                p #notice .notice.ok role="status" data-code=(notice.code()) { (notice.text(lang)) }
-            }
-            @if let Some(error) = desk.error {
-                p #form-error .notice.bad role="alert" { (error.text(lang)) }
-            }
-            (content)
-        }
-    };
-    framed(lang, title, s.footer, main, None)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::web::office::Notice as _;
     use crate::web::pages::tests::{
         HOSTILE, assert_document, assert_element, assert_no_element, element_text, usd,
     };
 
     fn desk(current: Section) -> Desk<'static> {
         Desk {
-            who: Who::Operator("ops@msp.example"),
+            who: Who::Person("ops@msp.example"),
+            acting_for: None,
             nav: vec![
                 NavLink {
                     section: Section::Home,
@@ -1601,14 +1589,14 @@ mod tests {
     #[test]
     fn sign_in_page_has_its_contract_in_every_language() {
         for lang in Lang::ALL {
-            let s = lang.back_office();
+            let s = strings(lang);
             let view = SignInView {
                 action: "/back-office/login",
                 csrf: "csrf-token-1",
                 email: Some("a\"b@msp.example"),
                 error: Some(SignInError::WrongCredentials),
             };
-            let page = sign_in_page(&view, lang);
+            let page = office::sign_in_page::<BackOffice>(&view, lang);
             assert_document(&page, lang);
             let action = r#"action="/back-office/login""#;
             assert_element(&page, "form", "login", &[r#"method="post""#, action]);
@@ -1620,9 +1608,12 @@ mod tests {
                 &[r#"value="a&quot;b@msp.example""#],
             );
             assert_element(&page, "input", "password", &[r#"type="password""#]);
-            assert_eq!(element_text(&page, "button", "sign-in"), s.sign_in);
-            assert_eq!(element_text(&page, "p", "login-error"), s.wrong_credentials);
-            assert!(page.contains(s.footer));
+            assert_eq!(element_text(&page, "button", "sign-in"), s.frame.sign_in);
+            assert_eq!(
+                element_text(&page, "p", "login-error"),
+                s.frame.wrong_credentials
+            );
+            assert!(page.contains(s.frame.footer));
             assert!(
                 !page.contains(lang.strings().footer),
                 "the buy window's footer"
@@ -1633,7 +1624,7 @@ mod tests {
     #[test]
     fn the_menu_shows_only_the_links_given_and_marks_the_current_page() {
         for lang in Lang::ALL {
-            let page = home_page(&desk(Section::Home), lang);
+            let page = office::home_page(&desk(Section::Home), lang);
             assert_document(&page, lang);
             assert_element(&page, "a", "nav-home", &[r#"aria-current="page""#]);
             assert_element(
@@ -1650,7 +1641,7 @@ mod tests {
             ] {
                 assert_no_element(&page, absent);
             }
-            assert!(page.contains(lang.back_office().disputes_task));
+            assert!(page.contains(strings(lang).disputes_task));
             assert_element(
                 &page,
                 "form",
@@ -1660,8 +1651,8 @@ mod tests {
         }
         let mut alone = desk(Section::Home);
         alone.nav = Vec::new();
-        alone.who = Who::AdminKey;
-        let page = home_page(&alone, Lang::En);
+        alone.who = Who::Key;
+        let page = office::home_page(&alone, Lang::En);
         assert_element(&page, "p", "home-nothing", &[]);
         assert_no_element(&page, "sign-out");
     }
@@ -1676,7 +1667,7 @@ mod tests {
             next_href: None,
         };
         for lang in Lang::ALL {
-            let s = lang.back_office();
+            let s = strings(lang);
             let page = disputes_page(&view, lang);
             assert_element(&page, "table", "disputes", &[]);
             assert!(page.contains(r#"<tr class="dispute" data-dispute="dsp_abc">"#));
@@ -1715,7 +1706,7 @@ mod tests {
             next_href: Some("/back-office/disputes?cursor=x"),
         };
         for lang in Lang::ALL {
-            let s = lang.back_office();
+            let s = strings(lang);
             let page = disputes_page(&view, lang);
             assert_element(&page, "p", "notice", &[r#"data-code="dispute_approved""#]);
             assert_eq!(element_text(&page, "p", "notice"), s.dispute_approved);
@@ -1778,7 +1769,7 @@ mod tests {
         assert!(page.contains(r#"<option value="disputes.decide" selected>"#));
         assert!(page.contains(r#"<input type="hidden" name="lang" value="ja">"#));
         assert_element(&page, "input", "actor", &[r#"value="op_0000000000000001""#]);
-        assert!(page.contains(Lang::Ja.back_office().outcome_unknown));
+        assert!(page.contains(strings(Lang::Ja).outcome_unknown));
         assert!(page.contains(r#"data-position="7""#));
     }
 
@@ -1835,7 +1826,7 @@ mod tests {
     #[test]
     fn error_page_has_a_code_and_text_for_each_language() {
         for lang in Lang::ALL {
-            let s = lang.back_office();
+            let s = strings(lang);
             for code in [
                 "csrf_failed",
                 "function_not_granted",
@@ -1846,9 +1837,9 @@ mod tests {
                     code,
                     home_href: "/back-office",
                 };
-                let page = error_page(&view, lang);
+                let page = office::error_page::<BackOffice>(&view, lang);
                 assert_document(&page, lang);
-                let problem = s.problems.get(code).unwrap();
+                let problem = <BackOffice as office::Office>::problem(code, lang).unwrap();
                 assert!(page.contains(problem.title), "{code}");
                 assert_element(&page, "main", "error", &[&format!(r#"data-code="{code}""#)]);
                 assert_element(&page, "a", "home", &[r#"href="/back-office""#]);
@@ -1857,8 +1848,8 @@ mod tests {
                 code: HOSTILE,
                 home_href: "/back-office",
             };
-            let page = error_page(&view, lang);
-            assert!(page.contains(s.problem_generic_title));
+            let page = office::error_page::<BackOffice>(&view, lang);
+            assert!(page.contains(s.frame.problem_generic_title));
             assert!(!page.contains("<script>"));
         }
     }
@@ -2047,19 +2038,19 @@ mod tests {
             assert_ne!(m.personal_data_masked, en.personal_data_masked);
             assert_ne!((m.more_payouts)(2), (en.more_payouts)(2));
             assert!((m.more_payouts)(2).contains('2'));
-            let s = other.back_office();
-            let en = Lang::En.back_office();
-            assert_ne!(s.sign_in_heading, en.sign_in_heading);
+            let s = strings(other);
+            let en = strings(Lang::En);
+            assert_ne!(s.frame.sign_in_heading, en.frame.sign_in_heading);
             assert_ne!(s.disputes_intro, en.disputes_intro);
             assert_ne!(s.approve, en.approve);
             assert_ne!(s.groups_intro, en.groups_intro);
             assert_ne!(s.audit_intro, en.audit_intro);
             assert_ne!(s.vendors_intro, en.vendors_intro);
             assert_ne!(
-                s.problems.csrf_failed.detail,
-                en.problems.csrf_failed.detail
+                s.frame.problems.csrf_failed.detail,
+                en.frame.problems.csrf_failed.detail
             );
-            assert!((s.signed_in_as)("a@b.example").contains("a@b.example"));
+            assert!((s.frame.signed_in_as)("a@b.example").contains("a@b.example"));
         }
     }
 }

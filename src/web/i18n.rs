@@ -6,8 +6,10 @@
 //! sentences that carry a value (a price, an e-mail, a count) are `fn` fields, because word
 //! order differs between the languages ("Buy for $0.25" / "$0.25で購入").
 //! The texts live in `i18n/en.rs`, `i18n/ja.rs` and `i18n/pt_br.rs`; the back office's in
-//! `i18n/back_office_*.rs` and the vendor office's in `i18n/vendor_office_*.rs`.
-//! Depends on nothing but `std`.
+//! `i18n/back_office_*.rs` and the vendor office's in `i18n/vendor_office_*.rs`, each office's
+//! struct declared beside its pages (`web::back_office`, `web::vendor_office`) with the words
+//! of their shared frame nested in it (`web::office::OfficeStrings`).
+//! Depends on nothing but `std`, and for the offices' texts on their structs' declarations.
 
 mod back_office_en;
 mod back_office_ja;
@@ -74,20 +76,18 @@ impl Lang {
     /// Every sentence of the pages in this language.
     #[must_use]
     pub const fn strings(self) -> &'static Strings {
-        match self {
-            Lang::En => &EN,
-            Lang::Ja => &JA,
-            Lang::PtBr => &PT_BR,
-        }
+        self.pick(&EN, &JA, &PT_BR)
     }
 
-    /// Every sentence of the operators' back-office pages in this language.
+    /// This language's one of a set of texts written once per language: how every set (the
+    /// buy window's, each office's) is chosen, so adding a language is one arm here and a
+    /// compile error at every set that lacks it.
     #[must_use]
-    pub const fn back_office(self) -> &'static BackOfficeStrings {
+    pub const fn pick<T>(self, en: &'static T, ja: &'static T, pt_br: &'static T) -> &'static T {
         match self {
-            Lang::En => &BACK_OFFICE_EN,
-            Lang::Ja => &BACK_OFFICE_JA,
-            Lang::PtBr => &BACK_OFFICE_PT_BR,
+            Lang::En => en,
+            Lang::Ja => ja,
+            Lang::PtBr => pt_br,
         }
     }
 
@@ -445,220 +445,6 @@ pub struct Strings {
     pub problem_generic_detail: &'static str,
     /// Text per problem code.
     pub problems: Problems,
-}
-
-/// The text of the problem codes an operator meets on the back office's pages, one field per
-/// code so that each language must give them all; other codes get the generic text.
-#[derive(Debug)]
-pub struct BackOfficeProblems {
-    /// `csrf_failed`: the form's CSRF token did not match.
-    pub csrf_failed: Problem,
-    /// `function_not_granted`: the operator's groups lack the page's or the form's function.
-    pub function_not_granted: Problem,
-    /// `too_many_attempts`: sign-in throttled; wait, then retry.
-    pub too_many_attempts: Problem,
-    /// `not_found` and the like (`route_not_found`, `dispute_unknown`, `vendor_unknown`): the
-    /// page or the record a form names does not exist.
-    pub not_found: Problem,
-    /// `dispute_decided_already`, `vendor_decided_already`: someone decided it first.
-    pub decided_already: Problem,
-    /// `overloaded`, `unavailable`, `storage_failed`: the service could not decide; retry.
-    pub unavailable: Problem,
-}
-
-impl BackOfficeProblems {
-    /// The text for a problem code, or `None` for a code without its own text.
-    #[must_use]
-    pub fn get(&self, code: &str) -> Option<&Problem> {
-        let problem = match code {
-            "csrf_failed" => &self.csrf_failed,
-            "function_not_granted" => &self.function_not_granted,
-            "too_many_attempts" => &self.too_many_attempts,
-            "not_found" | "route_not_found" | "dispute_unknown" | "vendor_unknown" => {
-                &self.not_found
-            }
-            "dispute_decided_already" | "vendor_decided_already" => &self.decided_already,
-            "overloaded" | "unavailable" | "storage_failed" => &self.unavailable,
-            _ => return None,
-        };
-        Some(problem)
-    }
-}
-
-/// Every sentence of the back office's pages in one language: the operators' sign-in, the
-/// menu, the disputes queue, security groups, the audit log and vendors. Apart from the
-/// member's [`Strings`] because the two are read by different people and grow apart.
-#[derive(Debug)]
-pub struct BackOfficeStrings {
-    /// Footer line: whose pages these are.
-    pub footer: &'static str,
-    /// The menu's label for screen readers.
-    pub menu: &'static str,
-    /// "Signed in as {email}".
-    pub signed_in_as: fn(&str) -> String,
-    /// Shown instead when the caller is the admin key (a bearer, not a person).
-    pub signed_in_with_admin_key: &'static str,
-    /// Sign-out button.
-    pub sign_out: &'static str,
-
-    /// Sign-in page heading.
-    pub sign_in_heading: &'static str,
-    /// Under it: the pages are for staff, and recorded.
-    pub sign_in_intro: &'static str,
-    /// E-mail field label.
-    pub email: &'static str,
-    /// Password field label.
-    pub password: &'static str,
-    /// Sign-in button.
-    pub sign_in: &'static str,
-    /// Sign-in error: e-mail and password do not match an operator.
-    pub wrong_credentials: &'static str,
-    /// Sign-in error: a field was left empty.
-    pub missing_credentials: &'static str,
-
-    /// Menu link and heading of the home page.
-    pub home: &'static str,
-    /// Under the home heading.
-    pub home_intro: &'static str,
-    /// Home page, when the groups grant no other page.
-    pub home_nothing: &'static str,
-    /// Menu link to the disputes queue.
-    pub disputes: &'static str,
-    /// What the disputes queue is for (home page).
-    pub disputes_task: &'static str,
-    /// Menu link to the security groups.
-    pub security_groups: &'static str,
-    /// What the security groups page is for (home page).
-    pub security_groups_task: &'static str,
-    /// Menu link to the audit log.
-    pub audit: &'static str,
-    /// What the audit log is for (home page).
-    pub audit_task: &'static str,
-    /// Menu link to the vendors.
-    pub vendors: &'static str,
-    /// What the vendors page is for (home page).
-    pub vendors_task: &'static str,
-
-    /// Disputes queue heading.
-    pub disputes_heading: &'static str,
-    /// Under it: order, and what each decision does.
-    pub disputes_intro: &'static str,
-    /// The queue is empty.
-    pub disputes_empty: &'static str,
-    /// Column: when the dispute was filed.
-    pub filed: &'static str,
-    /// Column: the disputed amount.
-    pub amount: &'static str,
-    /// Column: the selling vendor.
-    pub vendor: &'static str,
-    /// Column: the member's reason.
-    pub member_reason: &'static str,
-    /// Column: the decision form.
-    pub decision: &'static str,
-    /// Label of the operator's reason.
-    pub your_reason: &'static str,
-    /// Approve button.
-    pub approve: &'static str,
-    /// Reject button.
-    pub reject: &'static str,
-    /// Form error: the reason is empty or too long.
-    pub reason_invalid: &'static str,
-    /// Notice after an approval.
-    pub dispute_approved: &'static str,
-    /// Notice after a rejection.
-    pub dispute_rejected: &'static str,
-    /// Link to the next page of a list.
-    pub next_page: &'static str,
-
-    /// Security groups heading.
-    pub groups_heading: &'static str,
-    /// Under it: the one rule of delegation.
-    pub groups_intro: &'static str,
-    /// No group exists.
-    pub groups_empty: &'static str,
-    /// Column and field: a name.
-    pub name: &'static str,
-    /// Column: the functions a group grants.
-    pub functions: &'static str,
-    /// Column: when it was created.
-    pub created: &'static str,
-    /// Heading of the form that creates a group.
-    pub create_group_heading: &'static str,
-    /// Legend of the function checkboxes.
-    pub functions_legend: &'static str,
-    /// Create button.
-    pub create_group: &'static str,
-    /// Form error: the name is empty or too long.
-    pub name_invalid: &'static str,
-    /// Notice after a group is created.
-    pub group_created: &'static str,
-
-    /// Audit log heading.
-    pub audit_heading: &'static str,
-    /// Under it: what an entry holds.
-    pub audit_intro: &'static str,
-    /// Filter field: who acted.
-    pub actor: &'static str,
-    /// Hint under it: what an actor is written as.
-    pub actor_hint: &'static str,
-    /// Filter field: the function.
-    pub function: &'static str,
-    /// The function filter's "no filter" choice.
-    pub any_function: &'static str,
-    /// Filter button.
-    pub filter: &'static str,
-    /// Column: when.
-    pub at: &'static str,
-    /// Column: the call (method and path).
-    pub call: &'static str,
-    /// Column: what it changed.
-    pub change: &'static str,
-    /// Column: the status it answered.
-    pub outcome: &'static str,
-    /// An outcome a crash left unknown.
-    pub outcome_unknown: &'static str,
-    /// No entry matches the filter.
-    pub audit_empty: &'static str,
-    /// Form error: the actor is neither `admin_key` nor an operator id.
-    pub actor_invalid: &'static str,
-
-    /// Vendors heading.
-    pub vendors_heading: &'static str,
-    /// Under it: what approving does.
-    pub vendors_intro: &'static str,
-    /// No vendor exists.
-    pub vendors_empty: &'static str,
-    /// Column: the vendor's id.
-    pub id: &'static str,
-    /// Column: the vendor's currency.
-    pub currency: &'static str,
-    /// Column: the vendor's status.
-    pub status: &'static str,
-    /// Status: waiting for an operator.
-    pub status_pending: &'static str,
-    /// Status: may sell.
-    pub status_approved: &'static str,
-    /// Status: refused.
-    pub status_rejected: &'static str,
-    /// Label of the MSP's fee on a vendor, in parts per million (needed to approve).
-    pub fee_ppm: &'static str,
-    /// Form error: an approval without a fee of 0 to 1,000,000 ppm.
-    pub fee_invalid: &'static str,
-    /// Notice after a vendor is approved.
-    pub vendor_approved: &'static str,
-    /// Notice after a vendor is rejected.
-    pub vendor_rejected: &'static str,
-
-    /// Label before the machine-readable problem code.
-    pub problem_code: &'static str,
-    /// Heading for a problem code without its own text.
-    pub problem_generic_title: &'static str,
-    /// Detail for a problem code without its own text.
-    pub problem_generic_detail: &'static str,
-    /// Link from an error page back to the home page.
-    pub back_to_home: &'static str,
-    /// Text per problem code.
-    pub problems: BackOfficeProblems,
 }
 
 #[cfg(test)]

@@ -8,9 +8,10 @@
 //! Files: `i18n` (languages, negotiation; the sentences in `i18n/{en,ja,pt_br}.rs`),
 //! `money` (amounts per locale), `layout` (document frame and stylesheet), `pages` (login,
 //! buy, deliver, error), `funds` (insufficient funds, add funds, redeem an incentive code), `register`,
-//! `back_office` (the operators' pages: sign-in, menu, disputes, groups, audit, vendors),
-//! `vendor_office` (a vendor admin's pages: sign-in, menu, sales, disputes, payouts, API keys,
-//! incentive programs).
+//! `office` (the frame every office shares: sign-in, the menu, the home page, the error page),
+//! `back_office` (the operators' pages: disputes, groups, audit, vendors, members, settlement),
+//! `vendor_office` (a vendor admin's pages: sales, disputes, payouts, API keys, incentive
+//! programs).
 //! May depend on `domain::money` (amounts and currencies) and `domain::vendor_standing`'s
 //! `VendorStatus` (a vendor's standing, on the back office's vendors page), and nothing else of
 //! the crate.
@@ -20,6 +21,7 @@ pub mod funds;
 pub mod i18n;
 pub mod layout;
 pub mod money;
+pub mod office;
 pub mod pages;
 pub mod register;
 pub mod vendor_office;

@@ -1,24 +1,62 @@
 //! The vendor office ([0149], issue 13): a vendor admin's pages at `/vendor-office/...`:
-//! sign-in, the home page with its menu, sales, disputes, payouts, API keys and incentive
-//! programs.
+//! sales, disputes, payouts, API keys and incentive programs, in the office frame
+//! (`web::office`: sign-in, the menu with "for {vendor}", the home page, the error page).
 //!
-//! Pure rendering, like the back office's pages and in their frame, stylesheet and helpers
-//! (`layout::framed`, `credential_fields`, `hidden_fields`, `error_card`, `back_office::when`,
-//! `money::localize`), so one CSP hash serves every page. The figures arrive as the vendor API
-//! writes them (decimal strings next to an ISO 4217 code, RFC 3339 times): the HTTP layer
-//! fills the views from the very wire views of `GET /v1/vendors/me/...`, and this module only
-//! dresses them for the reader's language. What an admin may do is decided there: a view
-//! carries only the menu links and forms their functions grant. Element ids, classes and
-//! field names are the tests' contract. The texts are [`VendorOfficeStrings`], declared here
-//! (next to the pages that read them, so `web::i18n` stays as it is) and written in
-//! `i18n/vendor_office_{en,ja,pt_br}.rs`. Depends on `maud` and the rest of `web`.
+//! Pure rendering, like the back office's pages and in the same frame, stylesheet and helpers
+//! (`office::page`, `office::when`, `layout::hidden_fields`, `money::localize`), so one CSP
+//! hash serves every page. The figures arrive as the vendor API writes them (decimal strings
+//! next to an ISO 4217 code, RFC 3339 times): the HTTP layer fills the views from the very
+//! wire views of `GET /v1/vendors/me/...`, and this module only dresses them for the reader's
+//! language. What an admin may do is decided there: a view carries only the menu links and
+//! forms their functions grant. Element ids, classes and field names are the tests' contract.
+//! The texts are [`VendorOfficeStrings`], declared here next to the pages that read them, as
+//! the back office's are, and written in `i18n/vendor_office_{en,ja,pt_br}.rs`. Depends on
+//! `maud` and the rest of `web`.
 
 use maud::{Markup, html};
 
-use crate::web::back_office::{SignInError, when};
+use std::convert::Infallible;
+
 use crate::web::i18n::{Lang, Problem, VENDOR_OFFICE_EN, VENDOR_OFFICE_JA, VENDOR_OFFICE_PT_BR};
-use crate::web::layout::{credential_fields, error_card, framed, hidden_fields};
+use crate::web::layout::hidden_fields;
 use crate::web::money::localize;
+use crate::web::office::{self, OfficeStrings, Said, page, when};
+
+pub use crate::web::office::{ErrorView, SignInError, SignInView, Who};
+
+/// The vendor office, as the office frame (`web::office`) knows it.
+#[derive(Clone, Copy, Debug)]
+pub struct VendorOffice;
+
+impl office::Office for VendorOffice {
+    type Section = Section;
+    /// The vendor office's forms answer with a page of their own (the new key, the new
+    /// program), never a redirect with a notice.
+    type Notice = Infallible;
+    type FormError = FormError;
+
+    fn frame(lang: Lang) -> &'static OfficeStrings {
+        &strings(lang).frame
+    }
+
+    fn problem(code: &str, lang: Lang) -> Option<&'static Problem> {
+        let s = strings(lang);
+        match code {
+            "vendor_not_approved" => Some(&s.vendor_not_approved),
+            _ => s.frame.problems.get(code),
+        }
+    }
+
+    fn acting_for_label(lang: Lang) -> Option<&'static str> {
+        Some(strings(lang).vendor)
+    }
+}
+
+/// The frame of a vendor office page.
+pub type Desk<'a> = office::Desk<'a, VendorOffice>;
+
+/// One link of the vendor office's menu.
+pub type NavLink<'a> = office::NavLink<'a, Section>;
 
 /// A page of the vendor office, as the menu names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,10 +85,12 @@ impl Section {
         Section::ApiKeys,
         Section::IncentivePrograms,
     ];
+}
 
-    /// The id of its menu link, `a#nav-…`.
-    #[must_use]
-    pub const fn nav_id(self) -> &'static str {
+impl office::Section for Section {
+    const HOME: Section = Section::Home;
+
+    fn nav_id(self) -> &'static str {
         match self {
             Section::Home => "nav-home",
             Section::Sales => "nav-sales",
@@ -61,9 +101,10 @@ impl Section {
         }
     }
 
-    fn label(self, s: &VendorOfficeStrings) -> &'static str {
+    fn label(self, lang: Lang) -> &'static str {
+        let s = strings(lang);
         match self {
-            Section::Home => s.home,
+            Section::Home => s.frame.home,
             Section::Sales => s.sales,
             Section::Disputes => s.disputes,
             Section::Payouts => s.payouts,
@@ -72,7 +113,8 @@ impl Section {
         }
     }
 
-    fn task(self, s: &VendorOfficeStrings) -> Option<&'static str> {
+    fn task(self, lang: Lang) -> Option<&'static str> {
+        let s = strings(lang);
         match self {
             Section::Home => None,
             Section::Sales => Some(s.sales_task),
@@ -82,25 +124,6 @@ impl Section {
             Section::IncentivePrograms => Some(s.programs_task),
         }
     }
-}
-
-/// One link of the menu: a page the admin's functions grant.
-#[derive(Clone, Copy, Debug)]
-pub struct NavLink<'a> {
-    /// The page.
-    pub section: Section,
-    /// Its path (keeping an explicit `?lang=`).
-    pub href: &'a str,
-}
-
-/// Who is signed in, for the line above the menu.
-#[derive(Clone, Copy, Debug)]
-pub enum Who<'a> {
-    /// A vendor admin, by e-mail.
-    Admin(&'a str),
-    /// The vendor's API key, presented as a bearer: no person and no cookie, so no sign-out
-    /// form.
-    ApiKey,
 }
 
 /// Why a page's form is shown again, at the top of the page as `p#form-error`.
@@ -118,8 +141,9 @@ pub enum FormError {
     ExpiryInvalid,
 }
 
-impl FormError {
-    fn text(self, s: &VendorOfficeStrings) -> &'static str {
+impl Said for FormError {
+    fn text(self, lang: Lang) -> &'static str {
+        let s = strings(lang);
         match self {
             FormError::CodeInvalid => s.code_invalid,
             FormError::CodeTaken => s.code_taken,
@@ -128,39 +152,6 @@ impl FormError {
             FormError::ExpiryInvalid => s.expiry_invalid,
         }
     }
-}
-
-/// What every signed-in page shows around its content: who is signed in for which vendor, the
-/// sign-out form, the menu of the pages the admin's functions grant, and a form's error.
-#[derive(Clone, Debug)]
-pub struct Desk<'a> {
-    /// Who is signed in.
-    pub who: Who<'a>,
-    /// The vendor they act for (`#vendor-name`).
-    pub vendor_name: &'a str,
-    /// The menu: only the pages the admin may read.
-    pub nav: Vec<NavLink<'a>>,
-    /// The page shown (marked in the menu).
-    pub current: Section,
-    /// The CSRF token for the hidden `csrf` field of every form.
-    pub csrf: &'a str,
-    /// Where `form#sign-out` posts.
-    pub sign_out_action: &'a str,
-    /// Why the page's form is shown again.
-    pub error: Option<FormError>,
-}
-
-/// The vendor admins' sign-in form.
-#[derive(Clone, Copy, Debug)]
-pub struct SignInView<'a> {
-    /// Where `form#login` posts.
-    pub action: &'a str,
-    /// The CSRF token for the hidden `csrf` field.
-    pub csrf: &'a str,
-    /// The e-mail typed before, refilled after a failed attempt.
-    pub email: Option<&'a str>,
-    /// Why the form is shown again, if it is (the back office's reasons: the same two).
-    pub error: Option<SignInError>,
 }
 
 /// The vendor's money in one currency, as `GET /v1/vendors/me/summary` writes it.
@@ -327,89 +318,16 @@ pub struct ProgramsView<'a> {
     pub created: Option<CreatedProgram<'a>>,
 }
 
-/// An error page: `main#error[data-code]`, a title and an explanation for the code.
-#[derive(Clone, Copy, Debug)]
-pub struct ErrorView<'a> {
-    /// The stable problem code, machine-readable.
-    pub code: &'a str,
-    /// `a#home`: the home page.
-    pub home_href: &'a str,
-}
-
-/// The text of the problem codes a vendor admin meets on these pages, one field per code so
-/// that each language must give them all; other codes get the generic text.
-#[derive(Debug)]
-pub struct VendorOfficeProblems {
-    /// `csrf_failed`: the form's CSRF token did not match.
-    pub csrf_failed: Problem,
-    /// `function_not_granted`: the admin lacks the page's or the form's function.
-    pub function_not_granted: Problem,
-    /// `too_many_attempts`: sign-in throttled; wait, then retry.
-    pub too_many_attempts: Problem,
-    /// `not_found`, `route_not_found`: no such page.
-    pub not_found: Problem,
-    /// `vendor_not_approved`: the vendor may not sell (not yet, or no longer).
-    pub vendor_not_approved: Problem,
-    /// `overloaded`, `unavailable`, `storage_failed`: the service could not decide; retry.
-    pub unavailable: Problem,
-}
-
-impl VendorOfficeProblems {
-    /// The text for a problem code, or `None` for a code without its own text.
-    #[must_use]
-    pub fn get(&self, code: &str) -> Option<&Problem> {
-        let problem = match code {
-            "csrf_failed" => &self.csrf_failed,
-            "function_not_granted" => &self.function_not_granted,
-            "too_many_attempts" => &self.too_many_attempts,
-            "not_found" | "route_not_found" => &self.not_found,
-            "vendor_not_approved" => &self.vendor_not_approved,
-            "overloaded" | "unavailable" | "storage_failed" => &self.unavailable,
-            _ => return None,
-        };
-        Some(problem)
-    }
-}
-
 /// Every sentence of the vendor office in one language. Apart from the back office's
 /// (`BackOfficeStrings`) because a vendor's people are not the MSP's staff: the pages tell
 /// them other things in other words.
 #[derive(Debug)]
 pub struct VendorOfficeStrings {
-    /// Footer line: whose pages these are.
-    pub footer: &'static str,
-    /// The menu's label for screen readers.
-    pub menu: &'static str,
-    /// "Signed in as {email}".
-    pub signed_in_as: fn(&str) -> String,
-    /// Shown instead when the caller is the vendor's API key (a bearer, not a person).
-    pub signed_in_with_api_key: &'static str,
+    /// The frame's words: sign-in, the line above the menu, the home page, the error page.
+    pub frame: OfficeStrings,
     /// Label before the vendor's name.
     pub vendor: &'static str,
-    /// Sign-out button.
-    pub sign_out: &'static str,
 
-    /// Sign-in page heading.
-    pub sign_in_heading: &'static str,
-    /// Under it: who the pages are for, and that they are recorded.
-    pub sign_in_intro: &'static str,
-    /// E-mail field label.
-    pub email: &'static str,
-    /// Password field label.
-    pub password: &'static str,
-    /// Sign-in button.
-    pub sign_in: &'static str,
-    /// Sign-in error: e-mail and password do not match a vendor admin.
-    pub wrong_credentials: &'static str,
-    /// Sign-in error: a field was left empty.
-    pub missing_credentials: &'static str,
-
-    /// Menu link and heading of the home page.
-    pub home: &'static str,
-    /// Under the home heading.
-    pub home_intro: &'static str,
-    /// Home page, when the functions grant no other page.
-    pub home_nothing: &'static str,
     /// Menu link to the sales page.
     pub sales: &'static str,
     /// What the sales page is for (home page).
@@ -563,81 +481,14 @@ pub struct VendorOfficeStrings {
     pub budget_invalid: &'static str,
     /// Form error: a bad or past expiry.
     pub expiry_invalid: &'static str,
-
-    /// Label before the machine-readable problem code.
-    pub problem_code: &'static str,
-    /// Heading for a problem code without its own text.
-    pub problem_generic_title: &'static str,
-    /// Detail for a problem code without its own text.
-    pub problem_generic_detail: &'static str,
-    /// Link from an error page back to the home page.
-    pub back_to_home: &'static str,
-    /// Text per problem code.
-    pub problems: VendorOfficeProblems,
+    /// `vendor_not_approved`: the vendor may not sell (not yet, or no longer).
+    pub vendor_not_approved: Problem,
 }
 
 /// Every sentence of the vendor office in `lang`.
 #[must_use]
 pub const fn strings(lang: Lang) -> &'static VendorOfficeStrings {
-    match lang {
-        Lang::En => &VENDOR_OFFICE_EN,
-        Lang::Ja => &VENDOR_OFFICE_JA,
-        Lang::PtBr => &VENDOR_OFFICE_PT_BR,
-    }
-}
-
-/// The vendor admins' sign-in page: `form#login`.
-#[must_use]
-pub fn sign_in_page(view: &SignInView<'_>, lang: Lang) -> String {
-    let s = strings(lang);
-    let error = view.error.map(|error| match error {
-        SignInError::WrongCredentials => s.wrong_credentials,
-        SignInError::MissingCredentials => s.missing_credentials,
-    });
-    let main = html! {
-        main.card {
-            h1 { (s.sign_in_heading) }
-            p.lead { (s.sign_in_intro) }
-            @if let Some(error) = error {
-                p #login-error .notice.bad role="alert" { (error) }
-            }
-            form #login method="post" action=(view.action) {
-                (hidden_fields(view.csrf, None))
-                (credential_fields(s.email, s.password, view.email))
-                button #sign-in .btn.primary type="submit" { (s.sign_in) }
-            }
-        }
-    };
-    framed(lang, s.sign_in_heading, s.footer, main, None)
-}
-
-/// The home page: what each page the admin may read is for.
-#[must_use]
-pub fn home_page(desk: &Desk<'_>, lang: Lang) -> String {
-    let s = strings(lang);
-    let tasks: Vec<(&NavLink<'_>, &str)> = desk
-        .nav
-        .iter()
-        .filter_map(|link| link.section.task(s).map(|task| (link, task)))
-        .collect();
-    let content = html! {
-        h1 { (s.home) }
-        @if tasks.is_empty() {
-            p #home-nothing .lead { (s.home_nothing) }
-        } @else {
-            p.lead { (s.home_intro) }
-            ul #tasks .tasks {
-                @for (link, task) in &tasks {
-                    li {
-                        a href=(link.href) { strong { (link.section.label(s)) } }
-                        br;
-                        span.description { (task) }
-                    }
-                }
-            }
-        }
-    };
-    page(desk, s, s.home, content, lang)
+    lang.pick(&VENDOR_OFFICE_EN, &VENDOR_OFFICE_JA, &VENDOR_OFFICE_PT_BR)
 }
 
 /// The sales page: the fee terms, the settlement set up, and per currency what was sold, what
@@ -692,7 +543,7 @@ pub fn sales_page(view: &SalesView<'_>, lang: Lang) -> String {
             }
         }
     };
-    page(&view.desk, s, s.sales_heading, content, lang)
+    page(&view.desk, s.sales_heading, content, lang)
 }
 
 /// One figure of a currency: `dd[data-figure={name}]`.
@@ -768,7 +619,7 @@ pub fn disputes_page(view: &DisputesView<'_>, lang: Lang) -> String {
             a #next href=(href) { (s.next_page) }
         }
     };
-    page(&view.desk, s, s.disputes_heading, content, lang)
+    page(&view.desk, s.disputes_heading, content, lang)
 }
 
 /// The payouts settlement made to the vendor, newest first.
@@ -810,7 +661,7 @@ pub fn payouts_page(view: &PayoutsView<'_>, lang: Lang) -> String {
             a #next href=(href) { (s.next_page) }
         }
     };
-    page(&view.desk, s, s.payouts_heading, content, lang)
+    page(&view.desk, s.payouts_heading, content, lang)
 }
 
 /// The API keys page: the rotation form, and the new key once on the answer to it.
@@ -833,7 +684,7 @@ pub fn api_keys_page(desk: &Desk<'_>, view: &ApiKeysView<'_>, lang: Lang) -> Str
             button #rotate-key .btn.primary type="submit" { (s.rotate) }
         }
     };
-    page(desk, s, s.api_keys_heading, content, lang)
+    page(desk, s.api_keys_heading, content, lang)
 }
 
 /// The incentive programs page: the form that creates one, and what it created.
@@ -871,63 +722,7 @@ pub fn programs_page(desk: &Desk<'_>, view: &ProgramsView<'_>, lang: Lang) -> St
             button #create-program .btn.primary type="submit" { (s.create_program) }
         }
     };
-    page(desk, s, s.programs_heading, content, lang)
-}
-
-/// An error page for a problem code; codes without their own text get a generic one.
-#[must_use]
-pub fn error_page(view: &ErrorView<'_>, lang: Lang) -> String {
-    let s = strings(lang);
-    let (title, detail) = match s.problems.get(view.code) {
-        Some(problem) => (problem.title, problem.detail),
-        None => (s.problem_generic_title, s.problem_generic_detail),
-    };
-    let home = html! { a #home .btn.secondary href=(view.home_href) { (s.back_to_home) } };
-    let main = error_card(view.code, title, detail, Some(home), s.problem_code);
-    framed(lang, title, s.footer, main, None)
-}
-
-/// A signed-in page: who and for which vendor, sign-out, the menu, the form's error, then
-/// `content`.
-fn page(
-    desk: &Desk<'_>,
-    s: &VendorOfficeStrings,
-    title: &str,
-    content: Markup,
-    lang: Lang,
-) -> String {
-    let main = html! {
-        main.card.wide {
-            div.account {
-                span {
-                    @match desk.who {
-                        Who::Admin(email) => { span #who { ((s.signed_in_as)(email)) } }
-                        Who::ApiKey => { span #who { (s.signed_in_with_api_key) } }
-                    }
-                    " · " (s.vendor) " " strong #vendor-name { (desk.vendor_name) }
-                }
-                @if let Who::Admin(_) = desk.who {
-                    form #sign-out method="post" action=(desk.sign_out_action) {
-                        (hidden_fields(desk.csrf, None))
-                        button #sign-out .link type="submit" { (s.sign_out) }
-                    }
-                }
-            }
-            nav #nav .tabs aria-label=(s.menu) {
-                @for link in &desk.nav {
-                    a id=(link.section.nav_id()) href=(link.href)
-                        aria-current=[(link.section == desk.current).then_some("page")] {
-                        (link.section.label(s))
-                    }
-                }
-            }
-            @if let Some(error) = desk.error {
-                p #form-error .notice.bad role="alert" { (error.text(s)) }
-            }
-            (content)
-        }
-    };
-    framed(lang, title, s.footer, main, None)
+    page(desk, s.programs_heading, content, lang)
 }
 
 #[cfg(test)]
@@ -939,8 +734,8 @@ mod tests {
 
     fn desk(current: Section) -> Desk<'static> {
         Desk {
-            who: Who::Admin("clerk@news.example"),
-            vendor_name: "Daily News",
+            who: Who::Person("clerk@news.example"),
+            acting_for: Some("Daily News"),
             nav: vec![
                 NavLink {
                     section: Section::Home,
@@ -954,6 +749,7 @@ mod tests {
             current,
             csrf: "csrf-token-9",
             sign_out_action: "/vendor-office/logout",
+            notice: None,
             error: None,
         }
     }
@@ -987,7 +783,7 @@ mod tests {
                 email: Some("a\"b@news.example"),
                 error: Some(SignInError::WrongCredentials),
             };
-            let page = sign_in_page(&view, lang);
+            let page = office::sign_in_page::<VendorOffice>(&view, lang);
             assert_document(&page, lang);
             let action = r#"action="/vendor-office/login""#;
             assert_element(&page, "form", "login", &[r#"method="post""#, action]);
@@ -999,11 +795,14 @@ mod tests {
                 &[r#"value="a&quot;b@news.example""#],
             );
             assert_element(&page, "input", "password", &[r#"type="password""#]);
-            assert_eq!(element_text(&page, "button", "sign-in"), s.sign_in);
-            assert_eq!(element_text(&page, "p", "login-error"), s.wrong_credentials);
-            assert!(page.contains(s.footer));
+            assert_eq!(element_text(&page, "button", "sign-in"), s.frame.sign_in);
+            assert_eq!(
+                element_text(&page, "p", "login-error"),
+                s.frame.wrong_credentials
+            );
+            assert!(page.contains(s.frame.footer));
             assert!(
-                !page.contains(lang.back_office().footer),
+                !page.contains(crate::web::back_office::strings(lang).frame.footer),
                 "the back office's"
             );
         }
@@ -1012,7 +811,7 @@ mod tests {
     #[test]
     fn the_menu_shows_only_the_links_given_and_who_acts_for_whom() {
         for lang in Lang::ALL {
-            let page = home_page(&desk(Section::Home), lang);
+            let page = office::home_page(&desk(Section::Home), lang);
             assert_document(&page, lang);
             assert_element(&page, "a", "nav-home", &[r#"aria-current="page""#]);
             assert_element(
@@ -1041,9 +840,9 @@ mod tests {
         }
         let mut alone = desk(Section::Home);
         alone.nav = Vec::new();
-        alone.who = Who::ApiKey;
-        alone.vendor_name = HOSTILE;
-        let page = home_page(&alone, Lang::En);
+        alone.who = Who::Key;
+        alone.acting_for = Some(HOSTILE);
+        let page = office::home_page(&alone, Lang::En);
         assert_element(&page, "p", "home-nothing", &[]);
         assert_no_element(&page, "sign-out");
         assert!(!page.contains("<script>"), "{page}");
@@ -1233,9 +1032,9 @@ mod tests {
                     code,
                     home_href: "/vendor-office",
                 };
-                let page = error_page(&view, lang);
+                let page = office::error_page::<VendorOffice>(&view, lang);
                 assert_document(&page, lang);
-                let problem = s.problems.get(code).unwrap();
+                let problem = <VendorOffice as office::Office>::problem(code, lang).unwrap();
                 assert!(page.contains(problem.title), "{code}");
                 assert_element(&page, "main", "error", &[&format!(r#"data-code="{code}""#)]);
                 assert_element(&page, "a", "home", &[r#"href="/vendor-office""#]);
@@ -1244,8 +1043,8 @@ mod tests {
                 code: HOSTILE,
                 home_href: "/vendor-office",
             };
-            let page = error_page(&view, lang);
-            assert!(page.contains(s.problem_generic_title));
+            let page = office::error_page::<VendorOffice>(&view, lang);
+            assert!(page.contains(s.frame.problem_generic_title));
             assert!(!page.contains("<script>"));
         }
     }
@@ -1255,17 +1054,17 @@ mod tests {
         let en = strings(Lang::En);
         for other in [Lang::Ja, Lang::PtBr] {
             let s = strings(other);
-            assert_ne!(s.sign_in_heading, en.sign_in_heading);
+            assert_ne!(s.frame.sign_in_heading, en.frame.sign_in_heading);
             assert_ne!(s.sales_intro, en.sales_intro);
             assert_ne!(s.disputes_intro, en.disputes_intro);
             assert_ne!(s.payouts_intro, en.payouts_intro);
             assert_ne!(s.api_keys_intro, en.api_keys_intro);
             assert_ne!(s.programs_intro, en.programs_intro);
             assert_ne!(
-                s.problems.function_not_granted.detail,
-                en.problems.function_not_granted.detail
+                s.frame.problems.function_not_granted.detail,
+                en.frame.problems.function_not_granted.detail
             );
-            assert!((s.signed_in_as)("a@b.example").contains("a@b.example"));
+            assert!((s.frame.signed_in_as)("a@b.example").contains("a@b.example"));
             assert!((s.payout_returned)("closed").contains("closed"));
             assert!((s.budget)("JPY").contains("JPY"));
         }

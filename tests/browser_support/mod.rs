@@ -319,6 +319,17 @@ impl Browser {
         }
     }
 
+    /// Signs `email` in on an office's sign-in page at `login_url` (the offices share one
+    /// sign-in form) and waits for the home page's menu, where `#who` names them.
+    pub async fn sign_in_office(&self, login_url: &str, email: &str, password: &str) {
+        self.goto(login_url).await;
+        self.fill("input#email", email).await;
+        self.fill("input#password", password).await;
+        self.click("button#sign-in").await;
+        self.wait_for("nav#nav").await;
+        assert!(self.text("#who").await.contains(email));
+    }
+
     /// The fantoccini client, for anything the helpers do not cover.
     pub fn client(&self) -> &Client {
         &self.client

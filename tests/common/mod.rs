@@ -8,6 +8,7 @@
     clippy::indexing_slicing
 )]
 
+pub mod office;
 pub mod smtp;
 
 use std::sync::Arc;
@@ -221,14 +222,7 @@ impl TestServer {
             }
             None => self.agent.run(builder.body(()).unwrap()),
         };
-        let mut response = response.unwrap();
-        let status = response.status().as_u16();
-        let headers = response
-            .headers()
-            .iter()
-            .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
-            .collect();
-        let text = response.body_mut().read_to_string().unwrap();
+        let (status, headers, text) = read_answer(response.unwrap());
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
         Reply {
             status,
@@ -410,4 +404,81 @@ pub struct Member {
     pub id: String,
     pub email: String,
     pub session: String,
+}
+
+/// A vendor named `name` selling in USD on `domain`, at a 5% fee, created with the admin key.
+pub fn vendor_named(server: &TestServer, name: &str, domain: &str) -> Vendor {
+    let reply = server.post(
+        "/admin/v1/vendors",
+        Some(&server.admin_key),
+        &json!({"name": name, "currency": "USD", "content_domains": [domain], "fee_ppm": 50000}),
+    );
+    assert_eq!(reply.status, 201, "{:?}", reply.body);
+    Vendor {
+        id: reply.body["vendor_id"].as_str().unwrap().to_owned(),
+        key: reply.body["api_key"].as_str().unwrap().to_owned(),
+        domain: domain.to_owned(),
+    }
+}
+
+/// `member` buys `path` from `vendor` at `price`; answers the authorization's id.
+pub fn buy(
+    server: &TestServer,
+    vendor: &Vendor,
+    member: &Member,
+    price: &str,
+    path: &str,
+) -> String {
+    let buyer = server.buyer_token(&member.session, vendor);
+    let bought = server.authorize(vendor, &buyer, price, path);
+    assert_eq!(bought.status, 200, "{:?}", bought.body);
+    bought.body["authorization_id"].as_str().unwrap().to_owned()
+}
+
+/// Reads `path` with `bearer` until `ready` holds (vendors fold sales and disputes from the
+/// journal a moment after they are durable), at most five seconds.
+pub fn read_until(
+    server: &TestServer,
+    path: &str,
+    bearer: &str,
+    ready: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let reply = server.get(path, Some(bearer));
+        assert_eq!(reply.status, 200, "{path}: {:?}", reply.body);
+        if ready(&reply.body) {
+            return reply.body;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{path} never got ready: {:?}",
+            reply.body
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// The purchases counted in a vendor summary, over every currency.
+pub fn sales_of(summary: &Value) -> u64 {
+    summary["currencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|line| line["sales"].as_u64().unwrap())
+        .sum()
+}
+
+/// An answer's status, headers (every one kept, `Set-Cookie` included) and body as text.
+pub fn read_answer(
+    mut response: ureq::http::Response<ureq::Body>,
+) -> (u16, Vec<(String, String)>, String) {
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+        .collect();
+    let text = response.body_mut().read_to_string().unwrap();
+    (status, headers, text)
 }

@@ -97,7 +97,7 @@ pub(super) async fn create(seat: &Seat<'_>, body: &[u8]) -> Outcome {
     let form = Form { fields };
     seat.check_form(&form)?;
     let name = form.get("name").unwrap_or("");
-    match create_group(seat.app, seat.staff, name, functions.clone()).await {
+    match create_group(seat.app, seat.caller, name, functions.clone()).await {
         Ok(_) => seat.done(GROUPS_PATH, Notice::GroupCreated),
         Err(ApiError::InvalidField { param: "name", .. }) => {
             let typed = Typed {

@@ -106,7 +106,7 @@ pub(super) async fn page(seat: &Seat<'_>) -> Outcome {
             value.trim().clone_into(&mut typed);
         }
     }
-    let shown = PersonalData::for_staff(seat.app, seat.staff);
+    let shown = PersonalData::for_staff(seat.app, seat.caller);
     let (found, error, status) = if typed.is_empty() {
         (None, None, StatusCode::OK)
     } else {

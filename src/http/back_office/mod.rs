@@ -13,19 +13,15 @@
 //! `settlement_api::record_return`), so the two doors cannot drift apart. [`PersonalData`]
 //! is the one rule masking a member's personal data on both doors.
 //!
-//! This module is the browser edge, shared with the buy window (`buy_window::Browser`: the
-//! signed double-submit CSRF token, the language, the security headers with the CSP): the
-//! cookie, the CSRF check and the errors. The pages themselves are rendered by
-//! `crate::web::back_office` (pure); the flows are in `sign_in.rs`, `disputes.rs`,
-//! `groups.rs`, `audit.rs`, `vendors.rs`, `members.rs` and `settlement.rs`.
-//!
-//! The cookie: `farthing_back_office` holds an operator's sealed session token (the one
-//! `POST /admin/v1/sessions` answers), HttpOnly and `SameSite=Strict`, `Path=/back-office`, for
-//! `admin.operator_session_ttl_ms`. When the public URL is https it is
-//! `__Host-farthing_back_office`, `Secure`, and (as that prefix requires) `Path=/`. Only
-//! `/back-office/...` reads it (`App::admin_page`), never the JSON routes, which check no CSRF
-//! token. A request carrying a bearer is authenticated by the bearer alone and skips the CSRF
-//! check: no other site can make a browser send an `Authorization` header.
+//! The shell (`http::office`) holds what every office does alike: the cookie
+//! (`farthing_back_office`, `__Host-farthing_back_office` over https, `Path=/back-office`),
+//! sign-in and sign-out, the home page, the menu, the CSRF check, the errors. This module
+//! gives it the back office's paths, menu and caller ([`BackOffice`] as `office::Office`) and
+//! its sign-in call (`security_api::sign_in_operator`); the session lasts
+//! `admin.operator_session_ttl_ms`. The pages are rendered by `crate::web::back_office`
+//! (pure); their flows are in `disputes.rs`, `groups.rs`, `audit.rs`, `vendors.rs`,
+//! `members.rs` and `settlement.rs`. Only `/back-office/...` reads the cookie
+//! (`App::admin_page`), never `/admin/v1/*`.
 //!
 //! Errors are pages for a browser (a request that accepts `text/html`), a 401 a redirect to the
 //! sign-in page; any other client (a script with a bearer) gets the same problem+json as on
@@ -36,34 +32,25 @@ mod disputes;
 mod groups;
 mod members;
 mod settlement;
-mod sign_in;
 mod vendors;
 
 pub use members::PersonalData;
 
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::header::{ACCEPT, HeaderValue, RETRY_AFTER};
-use hyper::{HeaderMap, Response, StatusCode};
+use hyper::StatusCode;
 
-use super::app::{App, bearer};
-use super::buy_window::{Browser, Form, Page};
+use super::app::App;
+use super::buy_window::Form;
+use super::client::ClientAddr;
 use super::error::ApiError;
-use super::router::problem;
+use super::office::{self, SignedIn};
 use super::routes::{Call, Outcome};
-use crate::domain::security::{Grants, Staff};
-use crate::web::back_office::{
-    self as pages, Desk, ErrorView, FormError, NavLink, Notice, Section, Who,
-};
+use super::security_api::sign_in_operator;
+use crate::domain::security::Staff;
+use crate::web::back_office::{BackOffice, Section};
 
-/// The session cookie's name over http (local development).
-const SESSION_COOKIE: &str = "farthing_back_office";
-/// The session cookie's name when the public URL is https.
-const SESSION_COOKIE_HOST: &str = "__Host-farthing_back_office";
-/// Where a browser without a live operator session is sent.
-const SIGN_IN_PATH: &str = "/back-office/login";
-/// The home page.
-const HOME_PATH: &str = "/back-office";
+/// A signed-in back-office request; its caller is the member of staff recorded on what their
+/// forms change.
+type Seat<'a> = office::Seat<'a, BackOffice>;
 
 /// The pages of the menu: each one's security function and path. The home page has a
 /// function of its own, `back_office.read` ("may use these pages"), because no other
@@ -71,7 +58,7 @@ const HOME_PATH: &str = "/back-office";
 /// reviewer `vendors.*`, and making either read the other's page (or the audit log) to see the
 /// menu would grant more than the job needs.
 const PAGES: [(Section, &str, &str); 7] = [
-    (Section::Home, "back_office.read", HOME_PATH),
+    (Section::Home, "back_office.read", "/back-office"),
     (Section::Disputes, "disputes.read", "/back-office/disputes"),
     (
         Section::SecurityGroups,
@@ -88,138 +75,17 @@ const PAGES: [(Section, &str, &str); 7] = [
     ),
 ];
 
-/// True for the paths this module serves (their errors are pages for a browser).
-#[must_use]
-pub fn owns(path: &str) -> bool {
-    path == HOME_PATH || path.starts_with("/back-office/")
-}
+impl office::Office for BackOffice {
+    type Caller = Staff;
 
-/// The back-office cookie's name: `__Host-` prefixed when cookies are `Secure` (an https
-/// public URL), as the buy window's.
-#[must_use]
-pub fn session_cookie_name(secure: bool) -> &'static str {
-    if secure {
-        SESSION_COOKIE_HOST
-    } else {
-        SESSION_COOKIE
-    }
-}
+    const COOKIE: &'static str = "farthing_back_office";
+    const COOKIE_HOST: &'static str = "__Host-farthing_back_office";
+    const HOME_PATH: &'static str = "/back-office";
+    const MENU: &'static [(Section, &'static str, &'static str)] = &PAGES;
 
-/// The answer to a refused request on a back-office path: for a browser, a redirect to the
-/// sign-in page when it has no live session (clearing a stale cookie) or an error page; for
-/// any other client, problem+json.
-#[must_use]
-pub fn error_response(
-    app: &App,
-    headers: &HeaderMap,
-    query: Option<&str>,
-    error: &ApiError,
-) -> Response<Full<Bytes>> {
-    if !wants_html(headers) {
-        return problem(error);
-    }
-    let browser = Browser::new(app, headers, query);
-    if *error == ApiError::Unauthenticated {
-        let mut page = Page::redirect(browser.path(SIGN_IN_PATH));
-        if browser
-            .cookies
-            .contains_key(session_cookie_name(browser.secure))
-        {
-            page = page.with_cookie(clear_cookie(browser.secure));
-        }
-        return browser.respond(page);
-    }
-    let mut response = browser.respond(error_page(&browser, error));
-    // A throttled sign-in or a busy server says when to come back, as its problem would.
-    if let Some(seconds) = error.retry_after_s() {
-        response
-            .headers_mut()
-            .insert(RETRY_AFTER, HeaderValue::from(seconds));
-    }
-    response
-}
-
-/// True when the client asked for a page: browsers send `Accept: text/html,…` with every
-/// navigation and form post; scripts send `*/*` or `application/json`. The vendor office
-/// uses the same rule, so a script gets the same problem from both offices.
-pub(crate) fn wants_html(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(ACCEPT)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .any(|value| value.contains("text/html"))
-}
-
-/// The error page of `error`.
-fn error_page(browser: &Browser<'_>, error: &ApiError) -> Page {
-    let (status, code, _) = error.describe();
-    let home = browser.path(HOME_PATH);
-    let view = ErrorView {
-        code,
-        home_href: &home,
-    };
-    Page::html(status, pages::error_page(&view, browser.lang(None)))
-}
-
-/// The attributes of the session cookie. Strict: no other site's link or form carries it
-/// here, so a page of the back office opened from elsewhere asks to sign in again.
-fn cookie_attributes(secure: bool) -> &'static str {
-    if secure {
-        "; Path=/; HttpOnly; SameSite=Strict; Secure"
-    } else {
-        "; Path=/back-office; HttpOnly; SameSite=Strict"
-    }
-}
-
-/// The `Set-Cookie` value that keeps an operator's session token for `max_age_ms`.
-fn session_cookie(secure: bool, token: &str, max_age_ms: u64) -> String {
-    format!(
-        "{}={token}{}; Max-Age={}",
-        session_cookie_name(secure),
-        cookie_attributes(secure),
-        max_age_ms / 1000
-    )
-}
-
-/// The `Set-Cookie` value that ends the session in this browser.
-fn clear_cookie(secure: bool) -> String {
-    format!(
-        "{}={}; Max-Age=0",
-        session_cookie_name(secure),
-        cookie_attributes(secure)
-    )
-}
-
-/// A signed-in back-office request: the browser, who is calling and what they may do.
-struct Seat<'a> {
-    /// The cookies, language, CSRF token and response headers, as the buy window's.
-    browser: Browser<'a>,
-    /// The gateway into the actors.
-    app: &'a App,
-    /// The request's headers: whether it came with a bearer.
-    headers: &'a HeaderMap,
-    /// The query string, for `?done=` and each page's own parameters.
-    query: Option<&'a str>,
-    /// Who is calling: recorded on what their forms change.
-    staff: Staff,
-    /// Their functions now (groups changed since they signed in count at once).
-    grants: Grants,
-    /// The operator's e-mail, for "Signed in as"; `None` for the admin key.
-    email: Option<String>,
-    /// The menu: the pages the operator may read, with their paths for this reader.
-    menu: Vec<(Section, String)>,
-    /// Where the sign-out form posts.
-    sign_out: String,
-}
-
-impl<'a> Seat<'a> {
-    /// # Errors
-    /// `Unauthenticated` when the route did not authenticate a member of staff (a bug in the
-    /// table).
-    fn new(app: &'a App, call: &Call<'a>) -> Result<Seat<'a>, ApiError> {
+    fn caller(app: &App, call: &Call<'_>) -> Result<SignedIn<Staff>, ApiError> {
         let staff = call.staff()?;
         let state = app.registry.back_office_state();
-        let grants = state.staffing.grants(staff);
         let email = match staff {
             Staff::AdminKey => None,
             Staff::Operator(id) => state.staffing.operators.get(&id).map(|o| o.email.clone()),
@@ -229,100 +95,30 @@ impl<'a> Seat<'a> {
                 .get(&id)
                 .map(|admin| admin.email.clone()),
         };
-        let browser = Browser::new(app, call.headers, call.query);
-        let menu = PAGES
-            .iter()
-            .filter(|(_, function, _)| grants.holds(function))
-            .map(|(section, _, path)| (*section, browser.path(path)))
-            .collect();
-        let sign_out = browser.path("/back-office/logout");
-        Ok(Seat {
-            browser,
-            app,
-            headers: call.headers,
-            query: call.query,
-            staff,
-            grants,
+        Ok(SignedIn {
+            caller: staff,
+            grants: state.staffing.grants(staff),
             email,
-            menu,
-            sign_out,
         })
     }
 
-    /// Whether the caller holds `function` now: what a page shows of it.
-    fn holds(&self, function: &str) -> bool {
-        self.grants.holds(function)
+    fn acting_for(_staff: &Staff) -> Option<&str> {
+        None
     }
 
-    /// Checks a posted form's CSRF token when the caller came with the cookie. A bearer is no
-    /// ambient credential: a request that carries one was written by its sender, not by a page
-    /// of another site.
-    fn check_form(&self, form: &Form) -> Result<(), ApiError> {
-        if bearer(self.headers).is_some() {
-            return Ok(());
-        }
-        self.browser.check_csrf(form)
+    async fn sign_in(
+        app: &App,
+        client: ClientAddr,
+        email: &str,
+        password: String,
+    ) -> Result<String, ApiError> {
+        let (token, _) = sign_in_operator(app, client, email, password).await?;
+        Ok(token)
     }
 
-    /// A path on this server with query `params` (empty values left out), keeping an explicit
-    /// `?lang=` so the reader's choice sticks.
-    fn link(&self, path: &str, params: &[(&str, &str)]) -> String {
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
-        for (name, value) in params.iter().filter(|(_, value)| !value.is_empty()) {
-            query.append_pair(name, value);
-        }
-        if let Some(lang) = self.browser.query_lang {
-            query.append_pair("lang", lang.code());
-        }
-        let query = query.finish();
-        if query.is_empty() {
-            path.to_owned()
-        } else {
-            format!("{path}?{query}")
-        }
+    fn session_ttl_ms(app: &App) -> u64 {
+        app.config.admin.operator_session_ttl_ms
     }
-
-    /// The frame of a page of `current`, with `error` about the form posted.
-    fn desk(&self, current: Section, error: Option<FormError>) -> Desk<'_> {
-        Desk {
-            who: match &self.email {
-                Some(email) => Who::Operator(email),
-                None => Who::AdminKey,
-            },
-            nav: self
-                .menu
-                .iter()
-                .map(|(section, href)| NavLink {
-                    section: *section,
-                    href,
-                })
-                .collect(),
-            current,
-            csrf: &self.browser.csrf,
-            sign_out_action: &self.sign_out,
-            notice: notice(self.query),
-            error,
-        }
-    }
-
-    /// A page with the security headers (and the CSRF cookie when new).
-    fn respond(&self, status: StatusCode, html: String) -> Outcome {
-        Ok(self.browser.respond(Page::html(status, html)))
-    }
-
-    /// After a form: back to `path` with the notice of what was done.
-    fn done(&self, path: &str, notice: Notice) -> Outcome {
-        let location = self.link(path, &[("done", notice.code())]);
-        Ok(self.browser.respond(Page::redirect(location)))
-    }
-}
-
-/// The notice `?done=` names, if any.
-fn notice(query: Option<&str>) -> Option<Notice> {
-    url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
-        .take(crate::http::buy_window::FORM_FIELDS_MAX)
-        .find(|(name, _)| name == "done")
-        .and_then(|(_, code)| Notice::from_code(&code))
 }
 
 /// `GET /back-office/login`: the operators' sign-in form.
@@ -330,8 +126,7 @@ fn notice(query: Option<&str>) -> Option<Notice> {
     operation_id = "back_office_sign_in_form",
     responses((status = 200, description = "The sign-in form", content_type = "text/html")))]
 pub async fn sign_in_form(app: &App, call: Call<'_>) -> Outcome {
-    let browser = Browser::new(app, call.headers, call.query);
-    Ok(browser.respond(sign_in::form(&browser, None, None)))
+    office::sign_in_form::<BackOffice>(app, &call)
 }
 
 /// `POST /back-office/login`: signs an operator in (throttled like `POST /admin/v1/sessions`,
@@ -344,10 +139,7 @@ pub async fn sign_in_form(app: &App, call: Call<'_>) -> Outcome {
         (status = 403, description = "The CSRF token did not match", content_type = "text/html"),
         (status = 429, description = "Too many failed attempts", content_type = "text/html")))]
 pub async fn sign_in(app: &App, call: Call<'_>) -> Outcome {
-    let browser = Browser::new(app, call.headers, call.query);
-    let form = Form::parse(&call.body);
-    let page = sign_in::sign_in(&browser, call.client, &form).await?;
-    Ok(browser.respond(page))
+    office::sign_in::<BackOffice>(app, call).await
 }
 
 /// `POST /back-office/logout`: clears the back-office cookie. The session token is sealed and
@@ -359,10 +151,7 @@ pub async fn sign_in(app: &App, call: Call<'_>) -> Outcome {
     responses((status = 303, description = "Signed out: to the sign-in form"),
         (status = 403, description = "The CSRF token did not match", content_type = "text/html")))]
 pub async fn sign_out(app: &App, call: Call<'_>) -> Outcome {
-    let browser = Browser::new(app, call.headers, call.query);
-    browser.check_csrf(&Form::parse(&call.body))?;
-    let page = Page::redirect(browser.path(SIGN_IN_PATH)).with_cookie(clear_cookie(browser.secure));
-    Ok(browser.respond(page))
+    office::sign_out::<BackOffice>(app, &call)
 }
 
 /// `GET /back-office`: the home page, with the menu of the pages the operator may read.
@@ -371,12 +160,7 @@ pub async fn sign_out(app: &App, call: Call<'_>) -> Outcome {
     responses((status = 200, description = "The home page", content_type = "text/html"),
         (status = 303, description = "No live session: to the sign-in form")))]
 pub async fn home(app: &App, call: Call<'_>) -> Outcome {
-    let seat = Seat::new(app, &call)?;
-    let desk = seat.desk(Section::Home, None);
-    seat.respond(
-        StatusCode::OK,
-        pages::home_page(&desk, seat.browser.lang(None)),
-    )
+    office::home::<BackOffice>(app, &call)
 }
 
 /// `GET /back-office/disputes?cursor=`: the disputes waiting for an operator, oldest first,
@@ -587,52 +371,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn back_office_paths_are_recognized() {
-        assert!(owns("/back-office"));
-        assert!(owns("/back-office/login"));
-        assert!(owns("/back-office/disputes/{id}/decision"));
-        assert!(!owns("/back-officer"));
-        assert!(!owns("/admin/v1/disputes"));
-        assert!(!owns("/buy/x"));
-    }
-
-    #[test]
-    fn the_cookie_is_strict_and_host_bound_over_https() {
-        let plain = session_cookie(false, "tok", 28_800_000);
-        assert_eq!(
-            plain,
-            "farthing_back_office=tok; Path=/back-office; HttpOnly; SameSite=Strict; \
-             Max-Age=28800"
-        );
-        let secure = session_cookie(true, "tok", 60_000);
-        assert_eq!(
-            secure,
-            "__Host-farthing_back_office=tok; Path=/; HttpOnly; SameSite=Strict; Secure; \
-             Max-Age=60"
-        );
-        assert!(clear_cookie(true).ends_with("; Secure; Max-Age=0"));
-        assert!(clear_cookie(false).starts_with("farthing_back_office=; Path=/back-office"));
-    }
-
-    #[test]
-    fn pages_are_asked_for_by_accept() {
-        let mut headers = HeaderMap::new();
-        assert!(!wants_html(&headers));
-        headers.insert(ACCEPT, hyper::header::HeaderValue::from_static("*/*"));
-        assert!(!wants_html(&headers));
-        headers.insert(
-            ACCEPT,
-            hyper::header::HeaderValue::from_static("text/html,application/xhtml+xml;q=0.9"),
-        );
-        assert!(wants_html(&headers));
-    }
-
-    #[test]
     fn every_page_of_the_menu_is_a_function_of_the_route_table() {
         let functions = crate::http::routes::admin_functions();
         for (_, function, path) in PAGES {
             assert!(functions.contains(&function), "{function}");
-            assert!(owns(path), "{path}");
+            assert!(office::owns::<BackOffice>(path), "{path}");
         }
     }
 }

@@ -117,7 +117,7 @@ pub(super) async fn decide(seat: &Seat<'_>, id: &str, form: &Form) -> Outcome {
         reason: form.get("reason").unwrap_or("").to_owned(),
         fee_ppm,
     };
-    match vendor_standing_api::decide(seat.app, seat.staff, &entry, &decision).await {
+    match vendor_standing_api::decide(seat.app, seat.caller, &entry, &decision).await {
         Ok(()) => {
             let notice = if approve {
                 Notice::VendorApproved

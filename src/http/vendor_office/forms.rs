@@ -43,7 +43,7 @@ pub(super) fn api_keys(seat: &Seat<'_>) -> Outcome {
 /// `CsrfFailed`; those of `vendor_standing_api::rotate_key`.
 pub(super) async fn rotate(seat: &Seat<'_>, form: &Form) -> Outcome {
     seat.check_form(form)?;
-    let rotated = rotate_key(seat.app, &seat.vendor).await?;
+    let rotated = rotate_key(seat.app, &seat.caller).await?;
     let action = seat.browser.path(API_KEYS_PATH);
     let view = ApiKeysView {
         action: &action,
@@ -80,13 +80,13 @@ pub(super) async fn create_program(seat: &Seat<'_>, form: &Form) -> Outcome {
         code: fields.code.to_owned(),
         amount: Value::String(fields.amount.trim().to_owned()),
         // The vendor's own currency: the only one its programs may be in.
-        currency: seat.vendor.profile.currency.code().to_owned(),
+        currency: seat.caller.profile.currency.code().to_owned(),
         expires_at: expiry(fields.expires_at),
         budget: Value::String(fields.budget.trim().to_owned()),
         scope: None,
         vendor_group_id: None,
     };
-    match vendor_program(seat.app, &seat.vendor.profile, &request).await {
+    match vendor_program(seat.app, &seat.caller.profile, &request).await {
         Ok(created) => {
             let created = CreatedProgram {
                 program_id: &created.program_id,
@@ -115,7 +115,7 @@ fn programs_page(
     let action = seat.browser.path(PROGRAMS_PATH);
     let view = ProgramsView {
         action: &action,
-        currency: seat.vendor.profile.currency.code(),
+        currency: seat.caller.profile.currency.code(),
         fields,
         created,
     };

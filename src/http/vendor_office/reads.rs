@@ -29,7 +29,7 @@ const ROWS_MAX: usize = crate::http::dto::PAGE_DEFAULT;
 /// # Errors
 /// The gateway's faults.
 pub(super) async fn sales(seat: &Seat<'_>) -> Outcome {
-    let summary = vendor_summary(seat.app, &seat.vendor).await?;
+    let summary = vendor_summary(seat.app, &seat.caller).await?;
     let lines: Vec<SalesLine<'_>> = summary
         .currencies
         .iter()
@@ -84,7 +84,7 @@ pub(super) async fn disputes(seat: &Seat<'_>) -> Outcome {
         limit: ROWS_MAX,
         status: None,
     };
-    let found = vendor_dispute_page(seat.app, &seat.vendor, page).await?;
+    let found = vendor_dispute_page(seat.app, &seat.caller, page).await?;
     let rows: Vec<DisputeRow<'_>> = found
         .disputes
         .iter()
@@ -131,7 +131,7 @@ pub(super) fn payouts(seat: &Seat<'_>) -> Outcome {
         ),
     };
     let settled = seat.app.registry.settled();
-    let payee = Payee::Vendor(seat.vendor.profile.id);
+    let payee = Payee::Vendor(seat.caller.profile.id);
     let (found, next) = newest_payouts(&settled, Some(payee), cursor, ROWS_MAX);
     let views: Vec<PayoutView> = found.into_iter().map(PayoutView::of).collect();
     let rows: Vec<PayoutRow<'_>> = views

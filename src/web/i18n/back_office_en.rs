@@ -1,30 +1,62 @@
 //! The back office in English. Every field of [`BackOfficeStrings`] and of
 //! [`MemberSettlementStrings`] must be filled, so a sentence added to either struct cannot be
-//! forgotten here. Depends on nothing but `i18n` and that struct's declaration in
-//! `web::back_office`.
+//! forgotten here. Depends on nothing but `i18n`, the structs' declarations in
+//! `web::back_office` and the frame's (`OfficeStrings`) in `web::office`.
 
-use crate::web::back_office::MemberSettlementStrings;
-use crate::web::i18n::{BackOfficeProblems, BackOfficeStrings, Problem};
+use crate::web::back_office::{BackOfficeStrings, MemberSettlementStrings};
+use crate::web::i18n::Problem;
+use crate::web::office::{OfficeProblems, OfficeStrings};
 
 /// English.
 pub const BACK_OFFICE_EN: BackOfficeStrings = BackOfficeStrings {
-    footer: "farthing back office · for MSP staff only",
-    menu: "Back-office pages",
-    signed_in_as: |email| format!("Signed in as {email}"),
-    signed_in_with_admin_key: "Signed in with the admin key",
-    sign_out: "Sign out",
+    frame: OfficeStrings {
+        footer: "farthing back office · for MSP staff only",
+        menu: "Back-office pages",
+        signed_in_as: |email| format!("Signed in as {email}"),
+        signed_in_with_key: "Signed in with the admin key",
+        sign_out: "Sign out",
+        sign_in_heading: "Operator sign-in",
+        sign_in_intro: "For MSP staff. Everything you do here is recorded in the audit log.",
+        email: "Email",
+        password: "Password",
+        sign_in: "Sign in",
+        wrong_credentials: "That email and password do not match an operator. Please try again.",
+        missing_credentials: "Enter your email and password.",
+        home: "Home",
+        home_intro: "Choose a task. You see only the pages your security groups grant.",
+        home_nothing: "Your security groups grant no page here yet. Ask an administrator.",
+        problem_code: "Code",
+        problem_generic_title: "This did not work",
+        problem_generic_detail: "The request was refused or could not be completed. The code \
+                                 below says why.",
+        back_to_home: "Back to the back office",
+        problems: OfficeProblems {
+            csrf_failed: Problem {
+                title: "This form has expired",
+                detail: "The form was not accepted: it was open too long or came from another \
+                         page. Reload the page and try again. Nothing was changed.",
+            },
+            function_not_granted: Problem {
+                title: "Not granted",
+                detail: "Your security groups do not grant this page or this action. Nothing \
+                         was changed.",
+            },
+            too_many_attempts: Problem {
+                title: "Too many attempts",
+                detail: "There were too many failed sign-ins. Wait a few minutes, then try again.",
+            },
+            not_found: Problem {
+                title: "Not found",
+                detail: "The page, or the record the form names, does not exist.",
+            },
+            unavailable: Problem {
+                title: "Temporarily unavailable",
+                detail: "The service could not decide right now. Nothing was changed; try again \
+                         in a moment.",
+            },
+        },
+    },
 
-    sign_in_heading: "Operator sign-in",
-    sign_in_intro: "For MSP staff. Everything you do here is recorded in the audit log.",
-    email: "Email",
-    password: "Password",
-    sign_in: "Sign in",
-    wrong_credentials: "That email and password do not match an operator. Please try again.",
-    missing_credentials: "Enter your email and password.",
-
-    home: "Home",
-    home_intro: "Choose a task. You see only the pages your security groups grant.",
-    home_nothing: "Your security groups grant no page here yet. Ask an administrator.",
     disputes: "Disputes",
     disputes_task: "Decide the disputes that wait for an operator.",
     security_groups: "Security groups",
@@ -94,40 +126,9 @@ pub const BACK_OFFICE_EN: BackOfficeStrings = BackOfficeStrings {
                   1000000 (50000 is 5%).",
     vendor_approved: "The vendor is approved.",
     vendor_rejected: "The vendor is rejected.",
-
-    problem_code: "Code",
-    problem_generic_title: "This did not work",
-    problem_generic_detail: "The request was refused or could not be completed. The code \
-                             below says why.",
-    back_to_home: "Back to the back office",
-    problems: BackOfficeProblems {
-        csrf_failed: Problem {
-            title: "This form has expired",
-            detail: "The form was not accepted: it was open too long or came from another \
-                     page. Reload the page and try again. Nothing was changed.",
-        },
-        function_not_granted: Problem {
-            title: "Not granted",
-            detail: "Your security groups do not grant this page or this action. Nothing \
-                     was changed.",
-        },
-        too_many_attempts: Problem {
-            title: "Too many attempts",
-            detail: "There were too many failed sign-ins. Wait a few minutes, then try again.",
-        },
-        not_found: Problem {
-            title: "Not found",
-            detail: "The page, or the record the form names, does not exist.",
-        },
-        decided_already: Problem {
-            title: "Decided already",
-            detail: "Someone decided this before you. Reload the page to see where it stands.",
-        },
-        unavailable: Problem {
-            title: "Temporarily unavailable",
-            detail: "The service could not decide right now. Nothing was changed; try again \
-                     in a moment.",
-        },
+    decided_already: Problem {
+        title: "Decided already",
+        detail: "Someone decided this before you. Reload the page to see where it stands.",
     },
 };
 

@@ -1,30 +1,60 @@
 //! The back office in Japanese. Every field of [`BackOfficeStrings`] and of
 //! [`MemberSettlementStrings`] must be filled, so a sentence added to either struct cannot be
-//! forgotten here. Depends on nothing but `i18n` and that struct's declaration in
-//! `web::back_office`.
+//! forgotten here. Depends on nothing but `i18n`, the structs' declarations in
+//! `web::back_office` and the frame's (`OfficeStrings`) in `web::office`.
 
-use crate::web::back_office::MemberSettlementStrings;
-use crate::web::i18n::{BackOfficeProblems, BackOfficeStrings, Problem};
+use crate::web::back_office::{BackOfficeStrings, MemberSettlementStrings};
+use crate::web::i18n::Problem;
+use crate::web::office::{OfficeProblems, OfficeStrings};
 
 /// Japanese.
 pub const BACK_OFFICE_JA: BackOfficeStrings = BackOfficeStrings {
-    footer: "farthing 管理画面 · MSP の担当者専用",
-    menu: "管理画面のページ",
-    signed_in_as: |email| format!("{email} でログイン中"),
-    signed_in_with_admin_key: "管理者キーでログイン中",
-    sign_out: "ログアウト",
+    frame: OfficeStrings {
+        footer: "farthing 管理画面 · MSP の担当者専用",
+        menu: "管理画面のページ",
+        signed_in_as: |email| format!("{email} でログイン中"),
+        signed_in_with_key: "管理者キーでログイン中",
+        sign_out: "ログアウト",
+        sign_in_heading: "担当者ログイン",
+        sign_in_intro: "MSP の担当者専用です。ここでの操作はすべて監査ログに記録されます。",
+        email: "メールアドレス",
+        password: "パスワード",
+        sign_in: "ログイン",
+        wrong_credentials: "メールアドレスまたはパスワードが担当者のものと一致しません。もう一度お試しください。",
+        missing_credentials: "メールアドレスとパスワードを入力してください。",
+        home: "ホーム",
+        home_intro: "作業を選んでください。表示されるのは、所属するセキュリティグループで許可されたページだけです。",
+        home_nothing: "所属するセキュリティグループで許可されたページはまだありません。管理者に連絡してください。",
+        problem_code: "コード",
+        problem_generic_title: "処理できませんでした",
+        problem_generic_detail: "リクエストは拒否されたか、完了できませんでした。理由は下のコードで分かります。",
+        back_to_home: "管理画面に戻る",
+        problems: OfficeProblems {
+            csrf_failed: Problem {
+                title: "フォームの有効期限が切れました",
+                detail: "フォームが長時間開かれていたか、別のページから送信されたため受け付けられませんでした。\
+                         ページを再読み込みしてもう一度お試しください。何も変更されていません。",
+            },
+            function_not_granted: Problem {
+                title: "許可されていません",
+                detail: "所属するセキュリティグループでは、このページまたは操作は許可されていません。\
+                         何も変更されていません。",
+            },
+            too_many_attempts: Problem {
+                title: "試行回数が多すぎます",
+                detail: "ログインの失敗が多すぎます。数分待ってからもう一度お試しください。",
+            },
+            not_found: Problem {
+                title: "見つかりません",
+                detail: "ページ、またはフォームが指す記録は存在しません。",
+            },
+            unavailable: Problem {
+                title: "一時的に利用できません",
+                detail: "現在処理できませんでした。何も変更されていません。しばらくしてからもう一度お試しください。",
+            },
+        },
+    },
 
-    sign_in_heading: "担当者ログイン",
-    sign_in_intro: "MSP の担当者専用です。ここでの操作はすべて監査ログに記録されます。",
-    email: "メールアドレス",
-    password: "パスワード",
-    sign_in: "ログイン",
-    wrong_credentials: "メールアドレスまたはパスワードが担当者のものと一致しません。もう一度お試しください。",
-    missing_credentials: "メールアドレスとパスワードを入力してください。",
-
-    home: "ホーム",
-    home_intro: "作業を選んでください。表示されるのは、所属するセキュリティグループで許可されたページだけです。",
-    home_nothing: "所属するセキュリティグループで許可されたページはまだありません。管理者に連絡してください。",
     disputes: "異議申し立て",
     disputes_task: "担当者の判断を待っている異議申し立てを処理します。",
     security_groups: "セキュリティグループ",
@@ -93,38 +123,9 @@ pub const BACK_OFFICE_JA: BackOfficeStrings = BackOfficeStrings {
                   入力してください（50000 で5%）。",
     vendor_approved: "販売者を承認しました。",
     vendor_rejected: "販売者を却下しました。",
-
-    problem_code: "コード",
-    problem_generic_title: "処理できませんでした",
-    problem_generic_detail: "リクエストは拒否されたか、完了できませんでした。理由は下のコードで分かります。",
-    back_to_home: "管理画面に戻る",
-    problems: BackOfficeProblems {
-        csrf_failed: Problem {
-            title: "フォームの有効期限が切れました",
-            detail: "フォームが長時間開かれていたか、別のページから送信されたため受け付けられませんでした。\
-                     ページを再読み込みしてもう一度お試しください。何も変更されていません。",
-        },
-        function_not_granted: Problem {
-            title: "許可されていません",
-            detail: "所属するセキュリティグループでは、このページまたは操作は許可されていません。\
-                     何も変更されていません。",
-        },
-        too_many_attempts: Problem {
-            title: "試行回数が多すぎます",
-            detail: "ログインの失敗が多すぎます。数分待ってからもう一度お試しください。",
-        },
-        not_found: Problem {
-            title: "見つかりません",
-            detail: "ページ、またはフォームが指す記録は存在しません。",
-        },
-        decided_already: Problem {
-            title: "すでに判断済みです",
-            detail: "先に別の担当者が判断しました。ページを再読み込みして現在の状態を確認してください。",
-        },
-        unavailable: Problem {
-            title: "一時的に利用できません",
-            detail: "現在処理できませんでした。何も変更されていません。しばらくしてからもう一度お試しください。",
-        },
+    decided_already: Problem {
+        title: "すでに判断済みです",
+        detail: "先に別の担当者が判断しました。ページを再読み込みして現在の状態を確認してください。",
     },
 };
 

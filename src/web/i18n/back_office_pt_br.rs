@@ -1,33 +1,66 @@
 //! The back office in Brazilian Portuguese. Every field of [`BackOfficeStrings`] and of
 //! [`MemberSettlementStrings`] must be filled, so a sentence added to either struct cannot be
-//! forgotten here. Depends on nothing but `i18n` and that struct's declaration in
-//! `web::back_office`.
+//! forgotten here. Depends on nothing but `i18n`, the structs' declarations in
+//! `web::back_office` and the frame's (`OfficeStrings`) in `web::office`.
 
-use crate::web::back_office::MemberSettlementStrings;
-use crate::web::i18n::{BackOfficeProblems, BackOfficeStrings, Problem};
+use crate::web::back_office::{BackOfficeStrings, MemberSettlementStrings};
+use crate::web::i18n::Problem;
+use crate::web::office::{OfficeProblems, OfficeStrings};
 
 /// Brazilian Portuguese.
 pub const BACK_OFFICE_PT_BR: BackOfficeStrings = BackOfficeStrings {
-    footer: "Retaguarda farthing · somente para a equipe do MSP",
-    menu: "Páginas da retaguarda",
-    signed_in_as: |email| format!("Conectado como {email}"),
-    signed_in_with_admin_key: "Conectado com a chave de administrador",
-    sign_out: "Sair",
+    frame: OfficeStrings {
+        footer: "Retaguarda farthing · somente para a equipe do MSP",
+        menu: "Páginas da retaguarda",
+        signed_in_as: |email| format!("Conectado como {email}"),
+        signed_in_with_key: "Conectado com a chave de administrador",
+        sign_out: "Sair",
+        sign_in_heading: "Entrada de operador",
+        sign_in_intro: "Para a equipe do MSP. Tudo o que você faz aqui fica registrado no log de \
+                        auditoria.",
+        email: "E-mail",
+        password: "Senha",
+        sign_in: "Entrar",
+        wrong_credentials: "Esse e-mail e essa senha não correspondem a um operador. Tente de novo.",
+        missing_credentials: "Informe seu e-mail e sua senha.",
+        home: "Início",
+        home_intro: "Escolha uma tarefa. Você vê apenas as páginas que seus grupos de segurança \
+                     permitem.",
+        home_nothing: "Seus grupos de segurança ainda não permitem nenhuma página aqui. Fale com \
+                       um administrador.",
+        problem_code: "Código",
+        problem_generic_title: "Não deu certo",
+        problem_generic_detail: "O pedido foi recusado ou não pôde ser concluído. O código abaixo \
+                                 diz por quê.",
+        back_to_home: "Voltar à retaguarda",
+        problems: OfficeProblems {
+            csrf_failed: Problem {
+                title: "Este formulário expirou",
+                detail: "O formulário não foi aceito: ficou aberto tempo demais ou veio de outra \
+                         página. Recarregue a página e tente de novo. Nada foi alterado.",
+            },
+            function_not_granted: Problem {
+                title: "Não permitido",
+                detail: "Seus grupos de segurança não permitem esta página ou esta ação. Nada foi \
+                         alterado.",
+            },
+            too_many_attempts: Problem {
+                title: "Tentativas demais",
+                detail: "Houve tentativas de entrada falhas demais. Aguarde alguns minutos e tente \
+                         de novo.",
+            },
+            not_found: Problem {
+                title: "Não encontrado",
+                detail: "A página, ou o registro que o formulário indica, não existe.",
+            },
+            unavailable: Problem {
+                title: "Indisponível no momento",
+                detail: "O serviço não pôde decidir agora. Nada foi alterado; tente de novo em \
+                         instantes.",
+            },
+        },
+    },
 
-    sign_in_heading: "Entrada de operador",
-    sign_in_intro: "Para a equipe do MSP. Tudo o que você faz aqui fica registrado no log de \
-                    auditoria.",
-    email: "E-mail",
-    password: "Senha",
-    sign_in: "Entrar",
-    wrong_credentials: "Esse e-mail e essa senha não correspondem a um operador. Tente de novo.",
-    missing_credentials: "Informe seu e-mail e sua senha.",
-
-    home: "Início",
-    home_intro: "Escolha uma tarefa. Você vê apenas as páginas que seus grupos de segurança \
-                 permitem.",
-    home_nothing: "Seus grupos de segurança ainda não permitem nenhuma página aqui. Fale com \
-                   um administrador.",
     disputes: "Contestações",
     disputes_task: "Decida as contestações que esperam por um operador.",
     security_groups: "Grupos de segurança",
@@ -98,42 +131,10 @@ pub const BACK_OFFICE_PT_BR: BackOfficeStrings = BackOfficeStrings {
                   a 1000000 (50000 é 5%).",
     vendor_approved: "O vendedor foi aprovado.",
     vendor_rejected: "O vendedor foi rejeitado.",
-
-    problem_code: "Código",
-    problem_generic_title: "Não deu certo",
-    problem_generic_detail: "O pedido foi recusado ou não pôde ser concluído. O código abaixo \
-                             diz por quê.",
-    back_to_home: "Voltar à retaguarda",
-    problems: BackOfficeProblems {
-        csrf_failed: Problem {
-            title: "Este formulário expirou",
-            detail: "O formulário não foi aceito: ficou aberto tempo demais ou veio de outra \
-                     página. Recarregue a página e tente de novo. Nada foi alterado.",
-        },
-        function_not_granted: Problem {
-            title: "Não permitido",
-            detail: "Seus grupos de segurança não permitem esta página ou esta ação. Nada foi \
-                     alterado.",
-        },
-        too_many_attempts: Problem {
-            title: "Tentativas demais",
-            detail: "Houve tentativas de entrada falhas demais. Aguarde alguns minutos e tente \
-                     de novo.",
-        },
-        not_found: Problem {
-            title: "Não encontrado",
-            detail: "A página, ou o registro que o formulário indica, não existe.",
-        },
-        decided_already: Problem {
-            title: "Já decidido",
-            detail: "Alguém decidiu isto antes de você. Recarregue a página para ver a \
-                     situação atual.",
-        },
-        unavailable: Problem {
-            title: "Indisponível no momento",
-            detail: "O serviço não pôde decidir agora. Nada foi alterado; tente de novo em \
-                     instantes.",
-        },
+    decided_already: Problem {
+        title: "Já decidido",
+        detail: "Alguém decidiu isto antes de você. Recarregue a página para ver a \
+                 situação atual.",
     },
 };
 

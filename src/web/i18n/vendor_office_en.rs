@@ -1,31 +1,64 @@
 //! The vendor office in English. Every field of [`VendorOfficeStrings`] must be filled, so a
-//! sentence added to the struct cannot be forgotten here. Depends on nothing but `i18n` and
-//! the struct's declaration in `web::vendor_office`.
+//! sentence added to the struct cannot be forgotten here. Depends on nothing but `i18n`,
+//! the struct's declaration in `web::vendor_office` and the frame's (`OfficeStrings`) in
+//! `web::office`.
 
 use crate::web::i18n::Problem;
-use crate::web::vendor_office::{VendorOfficeProblems, VendorOfficeStrings};
+use crate::web::office::{OfficeProblems, OfficeStrings};
+use crate::web::vendor_office::VendorOfficeStrings;
 
 /// English.
 pub const VENDOR_OFFICE_EN: VendorOfficeStrings = VendorOfficeStrings {
-    footer: "farthing vendor office · for a vendor's own people",
-    menu: "Vendor office pages",
-    signed_in_as: |email| format!("Signed in as {email}"),
-    signed_in_with_api_key: "Signed in with the vendor's API key",
+    frame: OfficeStrings {
+        footer: "farthing vendor office · for a vendor's own people",
+        menu: "Vendor office pages",
+        signed_in_as: |email| format!("Signed in as {email}"),
+        signed_in_with_key: "Signed in with the vendor's API key",
+        sign_out: "Sign out",
+        sign_in_heading: "Vendor sign-in",
+        sign_in_intro: "For the people a vendor gave a login. Everything you do here is recorded \
+                        in the audit log.",
+        email: "Email",
+        password: "Password",
+        sign_in: "Sign in",
+        wrong_credentials: "That email and password do not match a vendor login. Please try again.",
+        missing_credentials: "Enter your email and password.",
+        home: "Home",
+        home_intro: "Choose a task. You see only the pages your vendor's functions grant you.",
+        home_nothing: "Your login grants no page here yet. Ask whoever gave it to you.",
+        problem_code: "Code",
+        problem_generic_title: "This did not work",
+        problem_generic_detail: "The request was refused or could not be completed. The code \
+                                 below says why.",
+        back_to_home: "Back to the vendor office",
+        problems: OfficeProblems {
+            csrf_failed: Problem {
+                title: "This form has expired",
+                detail: "The form was not accepted: it was open too long or came from another \
+                         page. Reload the page and try again. Nothing was changed.",
+            },
+            function_not_granted: Problem {
+                title: "Not granted",
+                detail: "Your login does not grant this page or this action. Ask whoever gave it \
+                         to you. Nothing was changed.",
+            },
+            too_many_attempts: Problem {
+                title: "Too many attempts",
+                detail: "There were too many failed sign-ins. Wait a few minutes, then try again.",
+            },
+            not_found: Problem {
+                title: "Not found",
+                detail: "This page does not exist.",
+            },
+            unavailable: Problem {
+                title: "Temporarily unavailable",
+                detail: "The service could not decide right now. Nothing was changed; try again \
+                         in a moment.",
+            },
+        },
+    },
     vendor: "for",
-    sign_out: "Sign out",
 
-    sign_in_heading: "Vendor sign-in",
-    sign_in_intro: "For the people a vendor gave a login. Everything you do here is recorded \
-                    in the audit log.",
-    email: "Email",
-    password: "Password",
-    sign_in: "Sign in",
-    wrong_credentials: "That email and password do not match a vendor login. Please try again.",
-    missing_credentials: "Enter your email and password.",
-
-    home: "Home",
-    home_intro: "Choose a task. You see only the pages your vendor's functions grant you.",
-    home_nothing: "Your login grants no page here yet. Ask whoever gave it to you.",
     sales: "Sales",
     sales_task: "See what you sold, the MSP's fees, what you earned, were paid and are owed.",
     disputes: "Disputes",
@@ -111,39 +144,8 @@ pub const VENDOR_OFFICE_EN: VendorOfficeStrings = VendorOfficeStrings {
     amount_invalid: "Give each grant's amount, above zero, such as 2.00.",
     budget_invalid: "Give a budget of at least one grant's amount, such as 500.00.",
     expiry_invalid: "Give a time that has not passed yet, or leave it empty.",
-
-    problem_code: "Code",
-    problem_generic_title: "This did not work",
-    problem_generic_detail: "The request was refused or could not be completed. The code \
-                             below says why.",
-    back_to_home: "Back to the vendor office",
-    problems: VendorOfficeProblems {
-        csrf_failed: Problem {
-            title: "This form has expired",
-            detail: "The form was not accepted: it was open too long or came from another \
-                     page. Reload the page and try again. Nothing was changed.",
-        },
-        function_not_granted: Problem {
-            title: "Not granted",
-            detail: "Your login does not grant this page or this action. Ask whoever gave it \
-                     to you. Nothing was changed.",
-        },
-        too_many_attempts: Problem {
-            title: "Too many attempts",
-            detail: "There were too many failed sign-ins. Wait a few minutes, then try again.",
-        },
-        not_found: Problem {
-            title: "Not found",
-            detail: "This page does not exist.",
-        },
-        vendor_not_approved: Problem {
-            title: "Not approved",
-            detail: "The MSP has not approved your vendor, or no longer does. Contact the MSP.",
-        },
-        unavailable: Problem {
-            title: "Temporarily unavailable",
-            detail: "The service could not decide right now. Nothing was changed; try again \
-                     in a moment.",
-        },
+    vendor_not_approved: Problem {
+        title: "Not approved",
+        detail: "The MSP has not approved your vendor, or no longer does. Contact the MSP.",
     },
 };

@@ -1,30 +1,61 @@
 //! The vendor office in Japanese. Every field of [`VendorOfficeStrings`] must be filled, so a
-//! sentence added to the struct cannot be forgotten here. Depends on nothing but `i18n` and
-//! the struct's declaration in `web::vendor_office`.
+//! sentence added to the struct cannot be forgotten here. Depends on nothing but `i18n`,
+//! the struct's declaration in `web::vendor_office` and the frame's (`OfficeStrings`) in
+//! `web::office`.
 
 use crate::web::i18n::Problem;
-use crate::web::vendor_office::{VendorOfficeProblems, VendorOfficeStrings};
+use crate::web::office::{OfficeProblems, OfficeStrings};
+use crate::web::vendor_office::VendorOfficeStrings;
 
 /// Japanese.
 pub const VENDOR_OFFICE_JA: VendorOfficeStrings = VendorOfficeStrings {
-    footer: "farthing 販売者管理画面 · 販売者のスタッフ専用",
-    menu: "販売者管理画面のページ",
-    signed_in_as: |email| format!("{email} でログイン中"),
-    signed_in_with_api_key: "販売者の API キーでログイン中",
+    frame: OfficeStrings {
+        footer: "farthing 販売者管理画面 · 販売者のスタッフ専用",
+        menu: "販売者管理画面のページ",
+        signed_in_as: |email| format!("{email} でログイン中"),
+        signed_in_with_key: "販売者の API キーでログイン中",
+        sign_out: "ログアウト",
+        sign_in_heading: "販売者ログイン",
+        sign_in_intro: "販売者からログインを受け取った方専用です。ここでの操作はすべて監査ログに記録されます。",
+        email: "メールアドレス",
+        password: "パスワード",
+        sign_in: "ログイン",
+        wrong_credentials: "メールアドレスまたはパスワードが販売者のログインと一致しません。もう一度お試しください。",
+        missing_credentials: "メールアドレスとパスワードを入力してください。",
+        home: "ホーム",
+        home_intro: "作業を選んでください。表示されるのは、あなたのログインに許可されたページだけです。",
+        home_nothing: "あなたのログインに許可されたページはまだありません。ログインを発行した方に連絡してください。",
+        problem_code: "コード",
+        problem_generic_title: "処理できませんでした",
+        problem_generic_detail: "リクエストが拒否されたか、完了できませんでした。理由は下のコードをご覧ください。",
+        back_to_home: "販売者管理画面に戻る",
+        problems: OfficeProblems {
+            csrf_failed: Problem {
+                title: "フォームの有効期限が切れました",
+                detail: "フォームを受け付けられませんでした。開いてから時間がたちすぎたか、\
+                         別のページから送信されました。ページを再読み込みしてやり直してください。何も変更されていません。",
+            },
+            function_not_granted: Problem {
+                title: "許可されていません",
+                detail: "あなたのログインでは、このページまたは操作は許可されていません。\
+                         ログインを発行した方に連絡してください。何も変更されていません。",
+            },
+            too_many_attempts: Problem {
+                title: "試行回数が多すぎます",
+                detail: "ログインの失敗が多すぎます。数分待ってからやり直してください。",
+            },
+            not_found: Problem {
+                title: "見つかりません",
+                detail: "このページは存在しません。",
+            },
+            unavailable: Problem {
+                title: "一時的に利用できません",
+                detail: "現在処理できませんでした。何も変更されていません。しばらくしてからやり直してください。",
+            },
+        },
+    },
     vendor: "販売者:",
-    sign_out: "ログアウト",
 
-    sign_in_heading: "販売者ログイン",
-    sign_in_intro: "販売者からログインを受け取った方専用です。ここでの操作はすべて監査ログに記録されます。",
-    email: "メールアドレス",
-    password: "パスワード",
-    sign_in: "ログイン",
-    wrong_credentials: "メールアドレスまたはパスワードが販売者のログインと一致しません。もう一度お試しください。",
-    missing_credentials: "メールアドレスとパスワードを入力してください。",
-
-    home: "ホーム",
-    home_intro: "作業を選んでください。表示されるのは、あなたのログインに許可されたページだけです。",
-    home_nothing: "あなたのログインに許可されたページはまだありません。ログインを発行した方に連絡してください。",
     sales: "売上",
     sales_task: "売上、MSP の手数料、収益、支払済みの額と未払いの額を確認します。",
     disputes: "異議申し立て",
@@ -108,37 +139,8 @@ pub const VENDOR_OFFICE_JA: VendorOfficeStrings = VendorOfficeStrings {
     amount_invalid: "特典1回の額を 2.00 のように0より大きい値で入力してください。",
     budget_invalid: "予算は特典1回の額以上を 500.00 のように入力してください。",
     expiry_invalid: "まだ過ぎていない日時を入力するか、空欄にしてください。",
-
-    problem_code: "コード",
-    problem_generic_title: "処理できませんでした",
-    problem_generic_detail: "リクエストが拒否されたか、完了できませんでした。理由は下のコードをご覧ください。",
-    back_to_home: "販売者管理画面に戻る",
-    problems: VendorOfficeProblems {
-        csrf_failed: Problem {
-            title: "フォームの有効期限が切れました",
-            detail: "フォームを受け付けられませんでした。開いてから時間がたちすぎたか、\
-                     別のページから送信されました。ページを再読み込みしてやり直してください。何も変更されていません。",
-        },
-        function_not_granted: Problem {
-            title: "許可されていません",
-            detail: "あなたのログインでは、このページまたは操作は許可されていません。\
-                     ログインを発行した方に連絡してください。何も変更されていません。",
-        },
-        too_many_attempts: Problem {
-            title: "試行回数が多すぎます",
-            detail: "ログインの失敗が多すぎます。数分待ってからやり直してください。",
-        },
-        not_found: Problem {
-            title: "見つかりません",
-            detail: "このページは存在しません。",
-        },
-        vendor_not_approved: Problem {
-            title: "承認されていません",
-            detail: "販売者が MSP に承認されていないか、承認が取り消されています。MSP に連絡してください。",
-        },
-        unavailable: Problem {
-            title: "一時的に利用できません",
-            detail: "現在処理できませんでした。何も変更されていません。しばらくしてからやり直してください。",
-        },
+    vendor_not_approved: Problem {
+        title: "承認されていません",
+        detail: "販売者が MSP に承認されていないか、承認が取り消されています。MSP に連絡してください。",
     },
 };

@@ -3,30 +3,63 @@
 //! `i18n` and the struct's declaration in `web::vendor_office`.
 
 use crate::web::i18n::Problem;
-use crate::web::vendor_office::{VendorOfficeProblems, VendorOfficeStrings};
+use crate::web::office::{OfficeProblems, OfficeStrings};
+use crate::web::vendor_office::VendorOfficeStrings;
 
 /// Brazilian Portuguese.
 pub const VENDOR_OFFICE_PT_BR: VendorOfficeStrings = VendorOfficeStrings {
-    footer: "Painel do vendedor farthing · somente para a equipe do vendedor",
-    menu: "Páginas do painel do vendedor",
-    signed_in_as: |email| format!("Conectado como {email}"),
-    signed_in_with_api_key: "Conectado com a chave de API do vendedor",
+    frame: OfficeStrings {
+        footer: "Painel do vendedor farthing · somente para a equipe do vendedor",
+        menu: "Páginas do painel do vendedor",
+        signed_in_as: |email| format!("Conectado como {email}"),
+        signed_in_with_key: "Conectado com a chave de API do vendedor",
+        sign_out: "Sair",
+        sign_in_heading: "Entrada do vendedor",
+        sign_in_intro: "Para as pessoas a quem um vendedor deu um acesso. Tudo o que você faz aqui \
+                        fica registrado no log de auditoria.",
+        email: "E-mail",
+        password: "Senha",
+        sign_in: "Entrar",
+        wrong_credentials: "Esse e-mail e essa senha não correspondem a um acesso de vendedor. \
+                            Tente de novo.",
+        missing_credentials: "Informe seu e-mail e sua senha.",
+        home: "Início",
+        home_intro: "Escolha uma tarefa. Você vê apenas as páginas que o seu acesso permite.",
+        home_nothing: "Seu acesso ainda não permite nenhuma página aqui. Fale com quem o criou.",
+        problem_code: "Código",
+        problem_generic_title: "Isso não funcionou",
+        problem_generic_detail: "O pedido foi recusado ou não pôde ser concluído. O código abaixo \
+                                 diz por quê.",
+        back_to_home: "Voltar ao painel do vendedor",
+        problems: OfficeProblems {
+            csrf_failed: Problem {
+                title: "Este formulário expirou",
+                detail: "O formulário não foi aceito: ficou aberto tempo demais ou veio de outra \
+                         página. Recarregue a página e tente de novo. Nada foi alterado.",
+            },
+            function_not_granted: Problem {
+                title: "Não permitido",
+                detail: "Seu acesso não permite esta página ou esta ação. Fale com quem o criou. \
+                         Nada foi alterado.",
+            },
+            too_many_attempts: Problem {
+                title: "Tentativas demais",
+                detail: "Houve tentativas de entrada malsucedidas demais. Aguarde alguns minutos e \
+                         tente de novo.",
+            },
+            not_found: Problem {
+                title: "Não encontrado",
+                detail: "Esta página não existe.",
+            },
+            unavailable: Problem {
+                title: "Indisponível no momento",
+                detail: "O serviço não pôde decidir agora. Nada foi alterado; tente de novo em \
+                         instantes.",
+            },
+        },
+    },
     vendor: "por",
-    sign_out: "Sair",
 
-    sign_in_heading: "Entrada do vendedor",
-    sign_in_intro: "Para as pessoas a quem um vendedor deu um acesso. Tudo o que você faz aqui \
-                    fica registrado no log de auditoria.",
-    email: "E-mail",
-    password: "Senha",
-    sign_in: "Entrar",
-    wrong_credentials: "Esse e-mail e essa senha não correspondem a um acesso de vendedor. \
-                        Tente de novo.",
-    missing_credentials: "Informe seu e-mail e sua senha.",
-
-    home: "Início",
-    home_intro: "Escolha uma tarefa. Você vê apenas as páginas que o seu acesso permite.",
-    home_nothing: "Seu acesso ainda não permite nenhuma página aqui. Fale com quem o criou.",
     sales: "Vendas",
     sales_task: "Veja o que você vendeu, as tarifas do MSP, o que ganhou, recebeu e tem a \
                  receber.",
@@ -116,40 +149,8 @@ pub const VENDOR_OFFICE_PT_BR: VendorOfficeStrings = VendorOfficeStrings {
     amount_invalid: "Informe o valor de cada crédito, acima de zero, como 2.00.",
     budget_invalid: "Informe um orçamento de pelo menos o valor de um crédito, como 500.00.",
     expiry_invalid: "Informe um momento que ainda não passou, ou deixe em branco.",
-
-    problem_code: "Código",
-    problem_generic_title: "Isso não funcionou",
-    problem_generic_detail: "O pedido foi recusado ou não pôde ser concluído. O código abaixo \
-                             diz por quê.",
-    back_to_home: "Voltar ao painel do vendedor",
-    problems: VendorOfficeProblems {
-        csrf_failed: Problem {
-            title: "Este formulário expirou",
-            detail: "O formulário não foi aceito: ficou aberto tempo demais ou veio de outra \
-                     página. Recarregue a página e tente de novo. Nada foi alterado.",
-        },
-        function_not_granted: Problem {
-            title: "Não permitido",
-            detail: "Seu acesso não permite esta página ou esta ação. Fale com quem o criou. \
-                     Nada foi alterado.",
-        },
-        too_many_attempts: Problem {
-            title: "Tentativas demais",
-            detail: "Houve tentativas de entrada malsucedidas demais. Aguarde alguns minutos e \
-                     tente de novo.",
-        },
-        not_found: Problem {
-            title: "Não encontrado",
-            detail: "Esta página não existe.",
-        },
-        vendor_not_approved: Problem {
-            title: "Não aprovado",
-            detail: "O MSP não aprovou o seu vendedor, ou deixou de aprovar. Fale com o MSP.",
-        },
-        unavailable: Problem {
-            title: "Indisponível no momento",
-            detail: "O serviço não pôde decidir agora. Nada foi alterado; tente de novo em \
-                     instantes.",
-        },
+    vendor_not_approved: Problem {
+        title: "Não aprovado",
+        detail: "O MSP não aprovou o seu vendedor, ou deixou de aprovar. Fale com o MSP.",
     },
 };
