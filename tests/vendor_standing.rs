@@ -184,3 +184,63 @@ fn a_rotated_key_overlaps_then_only_the_new_one_works() {
         401
     );
 }
+
+#[test]
+fn members_see_only_approved_vendors_by_name_a_page_at_a_time() {
+    let server = TestServer::start();
+    let zebra = common::vendor_named(&server, "zebra Tales", "zebra.example");
+    let apple = common::vendor_named(&server, "Apple Weekly", "apple.example");
+    let (pending, _) = register(&server, "Pending Press", "pending.example");
+    let (approved, _) = register(&server, "Mango Daily", "mango.example");
+    let approval = decide(
+        &server,
+        &approved,
+        &json!({"approve": true, "fee_ppm": 50000, "reason": "checked"}),
+    );
+    assert_eq!(approval.status, 200, "{:?}", approval.body);
+
+    let names = |reply: &common::Reply| -> Vec<String> {
+        reply.body["vendors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // Public, approved only, by name with case ignored.
+    let all = server.get("/v1/vendors", None);
+    assert_eq!(all.status, 200, "{:?}", all.body);
+    assert_eq!(names(&all), ["Apple Weekly", "Mango Daily", "zebra Tales"]);
+    assert!(all.body.get("next_cursor").is_none());
+    assert_eq!(all.body["vendors"][0]["vendor_id"], apple.id);
+    assert_eq!(
+        all.body["vendors"][0]["content_domains"],
+        json!(["apple.example"])
+    );
+    assert!(!all.body.to_string().contains(&pending));
+
+    // Two at a time: the cursor carries on where the page ended.
+    let first = server.get("/v1/vendors?limit=2", None);
+    assert_eq!(names(&first), ["Apple Weekly", "Mango Daily"]);
+    let cursor = first.body["next_cursor"].as_str().unwrap().to_owned();
+    assert_eq!(cursor, approved);
+    let second = server.get(&format!("/v1/vendors?limit=2&cursor={cursor}"), None);
+    assert_eq!(names(&second), ["zebra Tales"]);
+    assert_eq!(second.body["vendors"][0]["vendor_id"], zebra.id);
+    assert!(second.body.get("next_cursor").is_none());
+
+    for bad in [
+        "limit=0",
+        "limit=101",
+        "limit=two",
+        "cursor=nope",
+        "sort=name",
+    ] {
+        let refused = server.get(&format!("/v1/vendors?{bad}"), None);
+        assert_eq!(
+            (refused.status, refused.code()),
+            (400, "invalid_field"),
+            "{bad}"
+        );
+    }
+}

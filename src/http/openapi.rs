@@ -63,6 +63,8 @@ use super::{
         dto::StepUpRequest,
         dto::StepUpAnswered,
         dto::ChangePasswordRequest,
+        super::vendor_standing_api::ParticipatingVendor,
+        super::vendor_standing_api::ParticipatingVendors,
         dto::AddLoginRequest,
         dto::LoginCreated,
         dto::LoginView,

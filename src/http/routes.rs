@@ -329,6 +329,7 @@ pub static ROUTES: &[Route] = &[
     route!(POST "/admin/v1/vendors", Admin("vendors.create"), admin_api::register_vendor, __path_register_vendor),
     route!(GET "/admin/v1/vendors", Admin("vendors.read"), vendor_standing_api::list_vendors, __path_list_vendors),
     route!(POST "/admin/v1/vendors/{vendor_id}/approval", Admin("vendors.approve"), vendor_standing_api::decide_vendor, __path_decide_vendor),
+    route!(GET "/v1/vendors", None, vendor_standing_api::participating_vendors, __path_participating_vendors),
     route!(POST "/v1/vendor-registrations", None, vendor_standing_api::apply_as_vendor, __path_apply_as_vendor),
     route!(POST "/v1/vendors/me/api-keys", Vendor("api_keys.rotate"), vendor_standing_api::rotate_api_key, __path_rotate_api_key),
     route!(POST "/v1/vendors/me/admins", Vendor("vendor_admins.create"), vendor_admin_api::create_vendor_admin, __path_create_vendor_admin),

@@ -97,6 +97,34 @@ pub struct VendorsListed {
     pub vendors: Vec<VendorListed>,
 }
 
+/// A participating vendor as members see it ([0167]).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ParticipatingVendor {
+    /// The vendor.
+    pub vendor_id: String,
+    /// Its name.
+    pub name: String,
+    /// The currency it sells in.
+    pub currency: String,
+    /// Where its content is.
+    pub content_domains: Vec<String>,
+}
+
+/// `GET /v1/vendors` → 200.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ParticipatingVendors {
+    /// By name, then id.
+    pub vendors: Vec<ParticipatingVendor>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// Vendors on one page of `GET /v1/vendors` unless `limit` says fewer.
+const VENDORS_PAGE_DEFAULT: usize = 50;
+/// Most vendors on one page.
+const VENDORS_PAGE_MAX: usize = 100;
+
 /// `POST /v1/vendors/me/api-keys` → 201.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ApiKeyRotated {
@@ -194,6 +222,75 @@ pub async fn list_vendors(app: &App, call: Call<'_>) -> Outcome {
         .collect();
     vendors.sort_by(|a, b| (&a.registered_at, &a.vendor_id).cmp(&(&b.registered_at, &b.vendor_id)));
     Ok(json(StatusCode::OK, &VendorsListed { vendors }))
+}
+
+/// `GET /v1/vendors?cursor=&limit=`: the participating vendors ([0167]): approved ones only,
+/// by name (case ignored) then id, `limit` (1 to 100, default 50) at a time. Public: it names
+/// no member. The cursor is the last vendor id of the page before.
+#[utoipa::path(get, path = "/v1/vendors", tag = "vendors",
+    params(("cursor" = Option<String>, Query, description = "next_cursor of the page before"),
+        ("limit" = Option<u32>, Query, description = "1 to 100; default 50")),
+    responses((status = 200, description = "A page of vendors", body = ParticipatingVendors),
+        (status = 400, description = "A malformed cursor or limit", body = Problem)))]
+pub async fn participating_vendors(app: &App, call: Call<'_>) -> Outcome {
+    let mut after: Option<VendorId> = None;
+    let mut limit = VENDORS_PAGE_DEFAULT;
+    for (name, value) in url::form_urlencoded::parse(call.query.unwrap_or("").as_bytes()) {
+        match name.as_ref() {
+            "cursor" => after = Some(id_field(&value, "cursor")?),
+            "limit" => {
+                limit = value
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=VENDORS_PAGE_MAX).contains(n))
+                    .ok_or_else(|| ApiError::InvalidField {
+                        param: "limit",
+                        detail: format!("1 to {VENDORS_PAGE_MAX}"),
+                    })?;
+            }
+            _ => {
+                return Err(ApiError::InvalidField {
+                    param: "query",
+                    detail: "cursor and limit only".to_owned(),
+                });
+            }
+        }
+    }
+    let mut approved: Vec<VendorEntry> = app
+        .registry
+        .vendors()
+        .into_iter()
+        .filter(|entry| entry.standing.read().status == VendorStatus::Approved)
+        .collect();
+    let order = |entry: &VendorEntry| (entry.profile.name.to_lowercase(), entry.profile.id);
+    approved.sort_by_cached_key(order);
+    let start = match after {
+        None => 0,
+        Some(after) => approved
+            .iter()
+            .position(|entry| entry.profile.id == after)
+            .map_or(approved.len(), |found| found.saturating_add(1)),
+    };
+    let page: Vec<&VendorEntry> = approved.iter().skip(start).take(limit).collect();
+    let next_cursor = (start.saturating_add(page.len()) < approved.len())
+        .then(|| page.last().map(|entry| entry.profile.id.to_string()))
+        .flatten();
+    let vendors = page
+        .into_iter()
+        .map(|entry| ParticipatingVendor {
+            vendor_id: entry.profile.id.to_string(),
+            name: entry.profile.name.clone(),
+            currency: entry.profile.currency.code().to_owned(),
+            content_domains: entry.profile.content_domains.clone(),
+        })
+        .collect();
+    Ok(json(
+        StatusCode::OK,
+        &ParticipatingVendors {
+            vendors,
+            next_cursor,
+        },
+    ))
 }
 
 /// `POST /admin/v1/vendors/{vendor_id}/approval`: approves (with its fee) or rejects a vendor
