@@ -29,6 +29,7 @@ pub mod royalty;
 pub mod security;
 pub mod seed;
 pub mod settlement;
+pub mod statement;
 pub mod time;
 pub mod totals;
 pub mod vec_map;

@@ -9,6 +9,7 @@
 //! - `settlement_api`, `settlement_dto`: vendor money (fees, commissions, rights holders,
 //!   settlement runs, payouts).
 //! - `dispute_api`: disputes (members file, operators set rules and decide, vendors read).
+//! - `statement_api`: the member's statement (filters, pages, cursor).
 //! - `approvals_api`: four eyes: held calls of money-creating functions and their approval.
 //! - `audit_api`: the back office's audit trail (what an entry records, and reading it).
 //! - `vendor_standing_api`: vendors registering themselves, their approval, key rotation.
@@ -47,6 +48,7 @@ pub mod security_api;
 pub mod server;
 pub mod settlement_api;
 pub mod settlement_dto;
+pub mod statement_api;
 pub mod throttle;
 pub mod transfer_api;
 pub mod vendor_admin_api;
