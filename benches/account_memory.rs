@@ -64,6 +64,8 @@ fn purchase(n: u64, article: u64) -> AuthorizeCommand {
         request_digest: [7; 32],
     });
     AuthorizeCommand {
+        title: String::new(),
+        content_url: String::new(),
         login: LoginId(n.wrapping_mul(3).wrapping_add(2)),
         session: SessionId(n.wrapping_mul(3).wrapping_add(3)),
         vendor: VendorId(7),

@@ -55,6 +55,7 @@ fn entry(submitter: u64, n: u64) -> Append {
         owner: Owner::Account(AccountId(submitter)),
         position: n,
         events: vec![Arc::new(command)],
+        statement: Vec::new(),
     }
 }
 
@@ -68,6 +69,8 @@ fn common_purchase(submitter: u64, n: u64) -> Event {
     let vendor = VendorId(9);
     let url = ContentUrl::parse(&format!("https://news.example/a/{submitter}/{n}")).unwrap();
     Event::Authorized(Box::new(Authorized {
+        title: String::new(),
+        content_url: String::new(),
         account: AccountId(submitter),
         authorization: AuthorizationId(n),
         login: LoginId(2),

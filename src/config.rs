@@ -172,6 +172,9 @@ pub struct MembersConfig {
     pub registrations_per_address_window_ms: u64,
     /// Keys (e-mails, addresses) each throttle tracks at most; the stalest go first.
     pub throttle_keys_max: usize,
+    /// Index entries one statement page reads at most, matching or not: a filter that matches
+    /// little answers a short page and a cursor to read on, so one request's work is bounded.
+    pub statement_scan_max: u64,
 }
 
 /// `[admin]`.
@@ -602,6 +605,7 @@ struct RawMembers {
     registrations_per_address_max: u32,
     registrations_per_address_window_ms: u64,
     throttle_keys_max: usize,
+    statement_scan_max: u64,
 }
 
 /// `[admin]` as written; see `AdminConfig`.
@@ -1327,6 +1331,7 @@ impl RawMembers {
             registrations_per_address_max,
             registrations_per_address_window_ms,
             throttle_keys_max,
+            statement_scan_max,
         } = self;
         let argon2_params =
             argon2_params(argon2_memory_kib, argon2_iterations, argon2_parallelism)?;
@@ -1401,6 +1406,14 @@ impl RawMembers {
                 throttle_keys_max,
                 1..=10_000_000,
                 "1 to 10000000",
+            )?,
+            // Even 1 works (every page then carries one entry's worth and a cursor); the upper
+            // bound keeps one request under about a second of reads.
+            statement_scan_max: within(
+                "members.statement_scan_max",
+                statement_scan_max,
+                1..=100_000_000,
+                "1 to 100000000",
             )?,
         })
     }
@@ -2086,6 +2099,8 @@ mod tests {
         ),
         ("members.throttle_keys_max", "0", "1"),
         ("members.throttle_keys_max", "10000001", "10000000"),
+        ("members.statement_scan_max", "0", "1"),
+        ("members.statement_scan_max", "100000001", "100000000"),
         ("offers.ttl_ms", "999", "1000"),
         ("offers.ttl_ms", "604800001", "604800000"),
         ("offers.per_vendor_max", "0", "1"),

@@ -3,7 +3,8 @@
 //! Map of the crate, from the inside out (each module may depend only on those above it):
 //! - `domain`: pure state machines (money, accounts, vendors, entitlements, limits, events).
 //!   No I/O, clock, randomness or async.
-//! - `storage`: the fjall write-ahead journal (group commit), state rows, recovery, `check`.
+//! - `storage`: the fjall write-ahead journal (group commit), state rows, the members'
+//!   statements (lines written with their events, read by index), recovery, `check`.
 //! - `crypto`: sealed tokens (XChaCha20-Poly1305), authorization locators (AES-SIV), API
 //!   keys, member pseudonyms, the boot epoch.
 //! - `clock`, `config`, `metrics`, `logging`: edges the others are given.

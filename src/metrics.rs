@@ -97,6 +97,10 @@ pub const PASSWORD_HASHES: &str = "farthing_password_hashes_total";
 pub const PASSWORD_HASH_WAITS: &str = "farthing_password_hash_waits_total";
 /// Password hashes refused (503), by `reason` (`queue_full`, `wait_timeout`) (counter).
 pub const PASSWORD_HASH_REJECTIONS: &str = "farthing_password_hash_rejections_total";
+/// Seconds one statement page took to read from the journal (histogram).
+pub const STATEMENT_QUERY_SECONDS: &str = "farthing_statement_query_seconds";
+/// Statement index entries read by statement pages, matching or not (counter).
+pub const STATEMENT_ENTRIES_SCANNED: &str = "farthing_statement_entries_scanned_total";
 
 /// The HELP text of every family, in one table: `(name, kind, description)`. The kind picks
 /// the `describe_*` macro; the description ends with the labels the family carries, if any.
@@ -313,7 +317,17 @@ const DESCRIPTIONS: &[(&str, Kind, &str)] = {
         (
             journal::METRIC_KEYS_WRITTEN_TOTAL,
             Counter,
-            "Keys the journal wrote (events and owner-index rows)",
+            "Keys the journal wrote (events, owner-index rows, statement lines and their index entries)",
+        ),
+        (
+            STATEMENT_QUERY_SECONDS,
+            Histogram,
+            "Seconds a statement page took to read, session check excluded",
+        ),
+        (
+            STATEMENT_ENTRIES_SCANNED,
+            Counter,
+            "Statement index entries read by statement pages, matching the filters or not",
         ),
         (
             journal::METRIC_PERSIST_FAILURES_TOTAL,

@@ -394,6 +394,16 @@ fn open_storage(config: &Config, storage: Storage) -> Result<Opened, NodeError> 
     let opened = match storage {
         Storage::Fjall(durability) => {
             let store = FjallStore::open(&store_dir(&config.server.data_dir))?;
+            // A journal older than the statement gets its lines once, before anything reads
+            // or appends: the journal writer is not running yet.
+            let building = std::time::Instant::now();
+            if let Some(lines) = store.build_statement()? {
+                tracing::info!(
+                    lines,
+                    elapsed_ms = u64::try_from(building.elapsed().as_millis()).unwrap_or(u64::MAX),
+                    "statement built from the journal"
+                );
+            }
             let (reader, snapshot_reader) = store.reader()?;
             let recovered = recovery::recover(&reader, &snapshot_reader)?;
             drop((reader, snapshot_reader));

@@ -174,6 +174,8 @@ impl Member {
     /// A purchase request under `SESSION` with fresh ids and unlimited, non-expiring terms.
     fn order(&mut self, vendor: VendorId, path: &str, price: u64) -> AuthorizeCommand {
         AuthorizeCommand {
+            title: "A".to_owned(),
+            content_url: String::new(),
             login: LOGIN,
             session: SESSION,
             vendor,

@@ -153,9 +153,38 @@ fn golden_format4_is_read_as_written() {
         .filter(|purchase| purchase["reversed"] == true)
         .count();
     assert_eq!(reversed, 1);
+    // The directory predates the statement: its lines were built from the journal at start,
+    // with the balances the wallets have. Purchases journaled before titles were kept have
+    // none.
+    let statement = server.get("/v1/members/me/statement?limit=100", Some(&session));
+    assert_eq!(statement.status, 200, "{:?}", statement.body);
+    let lines = statement.body["lines"].as_array().unwrap();
+    let kinds: Vec<&str> = lines.iter().map(|l| l["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "reversal", "purchase", "purchase", "purchase", "purchase", "purchase", "purchase",
+            "funds"
+        ]
+    );
+    assert_eq!(lines[0]["balance_after"], "8.75");
+    assert_eq!(lines[0]["note"], "golden");
+    assert_eq!(lines[1]["balance_after"], "8.50");
+    assert_eq!(lines[7]["balance_after"], "10.00");
+    assert!(lines[1].get("title").is_none(), "{:?}", lines[1]);
+    let purchases = server.get(
+        "/v1/members/me/statement?kind=purchase&limit=2",
+        Some(&session),
+    );
+    assert_eq!(purchases.body["lines"].as_array().unwrap().len(), 2);
+    assert!(purchases.body["next_cursor"].is_string());
     let bob = server.sign_in("golden-bob@example.com", "idle");
     let bob_view = server.get("/v1/members/me", Some(&bob));
     assert_eq!(bob_view.body["wallets"][0]["paid"], "3.50");
+    let bob_lines = server.get("/v1/members/me/statement", Some(&bob));
+    assert_eq!(bob_lines.body["lines"][0]["kind"], "purchase");
+    assert_eq!(bob_lines.body["lines"][0]["amount"], "-1.50");
+    assert_eq!(bob_lines.body["lines"][0]["balance_after"], "3.50");
     let totals = server.totals_conserved();
     assert_eq!(totals["currencies"][0]["deposits"], "15.00");
 }

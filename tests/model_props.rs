@@ -1162,6 +1162,8 @@ impl Sim {
         let url = ContentUrl::parse(&format!("https://news.example/c{}", buy.content)).unwrap();
         let id = format!("c{}", buy.content);
         AuthorizeCommand {
+            title: "A".to_owned(),
+            content_url: String::new(),
             login: login_id(buy.acct),
             session: self.session(buy.acct, buy.pick),
             vendor,

@@ -265,6 +265,8 @@ impl Spec {
 
     fn command(&self) -> AuthorizeCommand {
         AuthorizeCommand {
+            title: "A".to_owned(),
+            content_url: String::new(),
             login: self.login,
             session: self.session,
             vendor: self.vendor,

@@ -220,3 +220,101 @@ fn disabling_a_sub_member_ends_their_sessions_at_once_until_enabled() {
     );
     assert_eq!(signed_in.code(), "login_disabled");
 }
+
+#[test]
+fn a_sub_member_reads_only_their_own_statement_lines_and_the_holder_reads_all() {
+    let payments = farthing::payments::TestProcessor::default();
+    let store = farthing::storage::memory::MemoryStore::new();
+    let server = TestServer::start_memory_paying(store, payments);
+    let holder = server.member("family@example.com", "UTC", "5.00");
+    let (child, child_login) = server.sub_member(&holder, "Kim Kid", "kim@example.com");
+    let vendor = server.vendor("news.example");
+    server.clock.advance_ms(1_000);
+    common::buy(&server, &vendor, &holder, "0.30", "/parent-article");
+    server.clock.advance_ms(1_000);
+    common::buy(&server, &vendor, &child, "0.20", "/child-article");
+    server.clock.advance_ms(1_000);
+    // The holder adds funds from a saved card: the line names the holder as who added them.
+    let card = server.post(
+        "/v1/members/me/payment-methods",
+        Some(&holder.session),
+        &json!({"kind": "card", "number": "4242 4242 4242 4242", "exp_month": 12, "exp_year": 2040, "cvc": "123"}),
+    );
+    assert_eq!(card.status, 201, "{:?}", card.body);
+    let added = server.post(
+        "/v1/members/me/deposits",
+        Some(&holder.session),
+        &json!({"amount": "2.00", "currency": "USD", "payment_method_id": card.body["payment_method_id"]}),
+    );
+    assert_eq!(added.status, 201, "{:?}", added.body);
+    let holder_login =
+        server.get("/v1/members/me", Some(&holder.session)).body["login"]["login_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+
+    let lines = |session: &str, query: &str| -> Vec<(String, String)> {
+        let page = server.get(&format!("/v1/members/me/statement?{query}"), Some(session));
+        assert_eq!(page.status, 200, "{:?}", page.body);
+        page.body["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|line| {
+                (
+                    line["kind"].as_str().unwrap().to_owned(),
+                    line["login"].as_str().unwrap_or("none").to_owned(),
+                )
+            })
+            .collect()
+    };
+    let (funds, purchase) = ("funds".to_owned(), "purchase".to_owned());
+    assert_eq!(
+        lines(&holder.session, ""),
+        [
+            (funds.clone(), holder_login.clone()),
+            (purchase.clone(), child_login.clone()),
+            (purchase.clone(), holder_login.clone()),
+            (funds.clone(), "none".to_owned()),
+        ],
+        "newest first; the operator's opening deposit names no login"
+    );
+    assert_eq!(
+        lines(&holder.session, &format!("login={child_login}")),
+        [(purchase.clone(), child_login.clone())]
+    );
+    // The child sees their own purchase only, asked or not, and cannot read the holder's.
+    assert_eq!(
+        lines(&child.session, ""),
+        [(purchase.clone(), child_login.clone())]
+    );
+    assert_eq!(
+        lines(&child.session, &format!("login={child_login}")),
+        [(purchase, child_login.clone())]
+    );
+    let refused = server.get(
+        &format!("/v1/members/me/statement?login={holder_login}"),
+        Some(&child.session),
+    );
+    assert_eq!((refused.status, refused.code()), (403, "holder_only"));
+
+    // The instant summary follows the same rule, newest first with the balance after.
+    let summary = server.get("/v1/members/me", Some(&child.session));
+    let recent = summary.body["recent_transactions"].as_array().unwrap();
+    assert_eq!(recent.len(), 1, "{recent:?}");
+    assert_eq!(recent[0]["amount"], "-0.20");
+    assert_eq!(recent[0]["balance_after"], "4.50");
+    assert_eq!(recent[0]["vendor"]["name"], "Daily News");
+    let summary = server.get("/v1/members/me", Some(&holder.session));
+    assert_eq!(
+        summary.body["recent_transactions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+    assert_eq!(
+        summary.body["recent_transactions"][0]["balance_after"],
+        "6.50"
+    );
+}

@@ -27,6 +27,8 @@ pub const POLICY: AccountPolicy = AccountPolicy {
 pub fn purchase(n: u64, price_micros: u64) -> AuthorizeCommand {
     let url = ContentUrl::parse(&format!("https://news.example/a/{n}")).unwrap();
     AuthorizeCommand {
+        title: format!("Article {n}"),
+        content_url: url.as_str().to_owned(),
         login: LOGIN,
         session: SESSION,
         vendor: VENDOR,

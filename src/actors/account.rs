@@ -36,8 +36,9 @@ use crate::domain::entitlement::Entitlement;
 use crate::domain::event::Event;
 use crate::domain::ids::{CashOutId, DepositId, EntitlementId, Owner, TransferId};
 use crate::domain::kept::{KeptOutcome, MemberRoute};
-use crate::domain::money::{Amount, Balance};
+use crate::domain::money::{Amount, Balance, Currency};
 use crate::domain::reject::Reject;
+use crate::domain::statement::{StatementLine, group_lines};
 use crate::storage::port::{Append, Journal, SnapshotStore};
 
 /// Resolves to the sequence of an entry's last event when it is durable; shared so later
@@ -171,8 +172,9 @@ impl AccountActor {
     }
 
     /// Journals `events` as one group, applying each except the first `already_applied` (a new
-    /// account's state is built from its first event). The append is refused before anything
-    /// is applied when the journal is full, so memory stays as it was.
+    /// account's state is built from its first event), with their statement lines. The append
+    /// is refused before anything is applied when the journal is full, so memory stays as it
+    /// was.
     fn journal(
         &mut self,
         events: Vec<Event>,
@@ -180,6 +182,7 @@ impl AccountActor {
     ) -> Result<DurableWait, CommandError> {
         let events: Vec<Arc<Event>> = events.into_iter().map(Arc::new).collect();
         let count = u64::try_from(events.len()).unwrap_or(u64::MAX);
+        let statement = self.statement_lines(&events, already_applied)?;
         let ack = self
             .env
             .journal
@@ -187,6 +190,7 @@ impl AccountActor {
                 owner: Owner::Account(self.state.id),
                 position: self.position,
                 events: events.clone(),
+                statement,
             })
             .map_err(|error| CommandError::Fault(error.into()))?;
         for event in events.iter().skip(already_applied) {
@@ -197,6 +201,36 @@ impl AccountActor {
         self.last_write = Some(wait.clone());
         self.maybe_snapshot();
         Ok(wait)
+    }
+
+    /// The statement lines of `events`, which take the positions from the actor's own on,
+    /// with the first `already_applied` of them applied already (see `group_lines`).
+    /// Computed here, before the append, so the lines go into the same atomic write as their
+    /// events.
+    fn statement_lines(
+        &self,
+        events: &[Arc<Event>],
+        already_applied: usize,
+    ) -> Result<Vec<StatementLine>, CommandError> {
+        let balances: Vec<(Currency, Balance)> = self
+            .state
+            .wallets
+            .iter()
+            .map(|(currency, wallet)| (*currency, wallet.balance))
+            .collect();
+        group_lines(
+            &balances,
+            self.state.holder(),
+            already_applied,
+            self.position,
+            events,
+        )
+        .map_err(|error| {
+            // Unreachable: 64-bit balances moved by 64-bit amounts cannot leave 128 bits. The
+            // group is refused rather than journaled without its lines.
+            tracing::error!(account = %self.state.id, %error, "statement lines do not add up");
+            CommandError::Fault(Fault::StorageFailed)
+        })
     }
 
     /// Snapshots the account when enough events passed since the last one.

@@ -81,6 +81,7 @@ impl AuditActor {
                 owner: Owner::Audit,
                 position,
                 events: vec![Arc::new(Event::Audit(Box::new(entry)))],
+                statement: Vec::new(),
             })
             .map_err(|error| CommandError::Fault(error.into()))?;
         self.position = self.position.saturating_add(1);

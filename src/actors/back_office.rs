@@ -228,6 +228,7 @@ impl Handler<BackOfficeMessage> for BackOfficeActor {
             owner: Owner::BackOffice,
             position: self.position,
             events: vec![Arc::clone(&event)],
+            statement: Vec::new(),
         });
         match appended {
             Ok(ack) => {

@@ -50,6 +50,7 @@ use crate::domain::offer::Offer;
 use crate::domain::payouts::{Payee, RunScope, SettlementEvent};
 use crate::domain::reject::Reject;
 use crate::domain::seed::{Seed, seed_events};
+use crate::domain::statement::{StatementPage, StatementQuery};
 use crate::domain::step_up::{SecurityQuestion, StepUpPolicy};
 use crate::domain::time::Timestamp;
 use crate::domain::vendor::{
@@ -525,6 +526,37 @@ impl Registry {
             reply,
         })
         .await
+    }
+
+    /// A page of a member's statement. The session is checked first, and that check answers
+    /// only once the account's last write is durable, so the page shows no line the journal
+    /// could still lose; then the page is read from the journal on the blocking pool, never
+    /// on a shard's thread.
+    ///
+    /// # Errors
+    /// `NotFound`, session rejects, faults (the journal cannot be read).
+    pub async fn statement(
+        &self,
+        account: AccountId,
+        login: LoginId,
+        session: SessionId,
+        query: StatementQuery,
+        scan_max: u64,
+    ) -> Result<StatementPage, GatewayError> {
+        self.check_session(account, login, session).await?;
+        let journal = std::sync::Arc::clone(&self.env().journal);
+        tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
+            let page = journal.statement(account, &query, scan_max);
+            metrics::histogram!(names::STATEMENT_QUERY_SECONDS).record(started.elapsed());
+            if let Ok(page) = &page {
+                metrics::counter!(names::STATEMENT_ENTRIES_SCANNED).increment(page.scanned);
+            }
+            page
+        })
+        .await
+        .map_err(|_| GatewayError::from(Fault::Stopped))?
+        .map_err(|error| GatewayError::from(Fault::from(error)))
     }
 
     /// Runs a member command under a live session.

@@ -106,6 +106,7 @@ impl ProgramsActor {
             owner: Owner::Programs,
             position: self.position,
             events: vec![Arc::clone(&event)],
+            statement: Vec::new(),
         });
         match appended {
             Ok(ack) => {

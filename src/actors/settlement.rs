@@ -130,6 +130,7 @@ impl SettlementActor {
             owner: Owner::Settlement,
             position: self.position,
             events: vec![Arc::clone(&event)],
+            statement: Vec::new(),
         });
         match appended {
             Ok(ack) => {

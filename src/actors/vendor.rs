@@ -92,6 +92,7 @@ impl VendorActor {
                 owner: Owner::Vendor(self.state.profile.id),
                 position: self.position,
                 events: events.clone(),
+                statement: Vec::new(),
             })
             .map_err(|error| CommandError::Fault(error.into()))?;
         for (position, event) in (self.position..).zip(&events).skip(already_applied) {

@@ -612,6 +612,11 @@ pub struct AuthorizeCommand {
     pub incentives: IncentivePolicy,
     /// Rights holders owed a share of the price (checked at the edge).
     pub royalties: Vec<Royalty>,
+    /// The title it is sold under (checked at the edge), kept in the purchase's event for
+    /// the statement.
+    pub title: String,
+    /// The normalized content URL, kept in the event as the title is.
+    pub content_url: String,
 }
 
 /// What an authorize decided.
@@ -1572,6 +1577,8 @@ impl AccountState {
                         .filter(|referral| referral.until > now)
                         .map(|referral| referral.vendor),
                 },
+                title: command.title.clone(),
+                content_url: command.content_url.clone(),
                 at: now,
             },
         ))))

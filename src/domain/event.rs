@@ -682,6 +682,12 @@ pub struct Authorized {
     pub incentives: Vec<Grant>,
     /// Its rights holders and the member's referrer, if any.
     pub parties: SaleParties,
+    /// The title the vendor sold it under (bounded and checked at the edge), for the
+    /// member's statement. Kept in the event, not in the entitlement, so members' memory
+    /// stays lean; empty for purchases journaled before titles were kept.
+    pub title: String,
+    /// The content URL bought (normalized at the edge), for the statement; empty as `title`.
+    pub content_url: String,
     /// When.
     pub at: Timestamp,
 }

@@ -63,6 +63,15 @@ impl AccountState {
         self.logins.get(&login).map(|login| login.role)
     }
 
+    /// The holder's login: the one the account was opened with.
+    #[must_use]
+    pub fn holder(&self) -> Option<LoginId> {
+        self.logins
+            .values()
+            .find(|login| login.role == LoginRole::Holder)
+            .map(|login| login.id)
+    }
+
     /// The live session of a holder: [`AccountState::live_session`], then the holder check.
     ///
     /// # Errors

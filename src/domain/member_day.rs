@@ -13,35 +13,12 @@
 use std::collections::BTreeMap;
 
 use super::account::AccountState;
-use super::event::{Event, Origin};
+use super::event::Event;
 use super::ids::VendorId;
-use super::incentive::spent_total;
-use super::money::{Amount, Balance, Currency, NetTotal};
+use super::money::{Balance, Currency, NetTotal};
+pub use super::statement::LineKind;
+use super::statement::{balance_change, line_of};
 use super::time::{MemberZone, Timestamp};
-
-/// What a line of the day was, one word each in the mail (and, with issue 14, a kind of the
-/// statement's lines).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LineKind {
-    /// Content bought from a vendor (what the balance paid; incentives paid the rest).
-    Purchase,
-    /// Money added: a deposit credited or accepted.
-    FundsAdded,
-    /// Money received from another member.
-    TransferIn,
-    /// Money sent to another member.
-    TransferOut,
-    /// Money paid out to the member's bank account (charge included).
-    CashOut,
-    /// An incentive granted: worth its amount at purchases, no balance change.
-    Incentive,
-    /// A purchase disputed: the amount disputed, no balance change yet.
-    Dispute,
-    /// A disputed purchase refunded to the balance.
-    CustomerCredit,
-    /// A purchase reversed by the service or the vendor, or a bank debit returned.
-    Reversal,
-}
 
 /// One line of the day, in journal order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -142,146 +119,6 @@ impl AccountState {
 #[error("the account's events do not add up to its balances")]
 pub struct DayMismatch;
 
-/// What `event` changes in a wallet's paid balance, signed; `None` when it moves no money in
-/// a wallet. The same moves as the `balances` of [`super::totals::Totals::apply`].
-#[must_use]
-pub fn balance_change(event: &Event) -> Option<(Currency, NetTotal)> {
-    let up = |currency: Currency, micros: u64| {
-        NetTotal::ZERO
-            .checked_add_amount(Amount::from_micros(micros))
-            .map(|change| (currency, change))
-    };
-    let down = |currency: Currency, micros: u64| {
-        NetTotal::ZERO
-            .checked_sub_amount(Amount::from_micros(micros))
-            .map(|change| (currency, change))
-    };
-    match event {
-        Event::Deposited {
-            currency, amount, ..
-        }
-        | Event::DepositCredited {
-            currency, amount, ..
-        }
-        | Event::DepositAccepted {
-            currency, amount, ..
-        } => up(*currency, amount.micros()),
-        Event::Authorized(authorized) => {
-            let entitlement = &authorized.entitlement;
-            let paid = entitlement
-                .price
-                .micros()
-                .saturating_sub(spent_total(&authorized.incentives).micros());
-            down(entitlement.currency, paid)
-        }
-        Event::Reversed {
-            currency,
-            refund,
-            incentives,
-            ..
-        } => up(
-            *currency,
-            refund
-                .micros()
-                .saturating_sub(spent_total(incentives).micros()),
-        ),
-        Event::DepositReturned {
-            currency,
-            amount,
-            debt,
-            ..
-        } => down(*currency, amount.micros().saturating_sub(debt.micros())),
-        Event::DebtRepaid {
-            currency, amount, ..
-        }
-        | Event::CashedOut {
-            currency, amount, ..
-        } => down(*currency, amount.micros()),
-        Event::TransferSent(sent) => down(sent.currency, sent.amount.micros()),
-        Event::TransferReceived(received) => up(received.currency, received.amount.micros()),
-        _ => None,
-    }
-}
-
-/// The line an event makes in the mail, before its balance.
-struct LineShape {
-    kind: LineKind,
-    currency: Currency,
-    /// The amount shown when it is not the balance change (a grant, a dispute).
-    shown: Option<NetTotal>,
-    vendor: Option<VendorId>,
-    note: String,
-}
-
-impl LineShape {
-    fn new(kind: LineKind, currency: Currency) -> LineShape {
-        LineShape {
-            kind,
-            currency,
-            shown: None,
-            vendor: None,
-            note: String::new(),
-        }
-    }
-}
-
-/// The line an event makes, or `None` for events the member does not see as a transaction
-/// (sessions, limits, a debt repaid out of a deposit: the deposit's line shows the money, and
-/// the balance after the next line counts the repayment).
-fn line_of(event: &Event) -> Option<LineShape> {
-    let shown = |micros: u64| NetTotal::ZERO.checked_add_amount(Amount::from_micros(micros));
-    Some(match event {
-        Event::Authorized(authorized) => {
-            let entitlement = &authorized.entitlement;
-            LineShape {
-                vendor: Some(authorized.vendor),
-                note: entitlement.key.content.clone(),
-                ..LineShape::new(LineKind::Purchase, entitlement.currency)
-            }
-        }
-        Event::Deposited { currency, .. }
-        | Event::DepositCredited { currency, .. }
-        | Event::DepositAccepted { currency, .. } => {
-            LineShape::new(LineKind::FundsAdded, *currency)
-        }
-        Event::TransferReceived(received) => {
-            LineShape::new(LineKind::TransferIn, received.currency)
-        }
-        Event::TransferSent(sent) => LineShape::new(LineKind::TransferOut, sent.currency),
-        Event::CashedOut { currency, .. } => LineShape::new(LineKind::CashOut, *currency),
-        Event::IncentiveGranted { grant, .. } => LineShape {
-            shown: shown(grant.remaining.micros()),
-            ..LineShape::new(LineKind::Incentive, grant.currency)
-        },
-        Event::DisputeFiled { dispute, .. } => LineShape {
-            shown: shown(dispute.amount.micros()),
-            vendor: Some(dispute.vendor),
-            note: dispute.reason.to_string(),
-            ..LineShape::new(LineKind::Dispute, dispute.currency)
-        },
-        Event::Reversed {
-            currency,
-            vendor,
-            reason,
-            by,
-            ..
-        } => {
-            let kind = if *by == Origin::Dispute {
-                LineKind::CustomerCredit
-            } else {
-                LineKind::Reversal
-            };
-            LineShape {
-                vendor: Some(*vendor),
-                note: reason.clone(),
-                ..LineShape::new(kind, *currency)
-            }
-        }
-        Event::DepositReturned { currency, .. } => LineShape::new(LineKind::Reversal, *currency),
-        _ => return None,
-    })
-}
-
 /// The member's day `[start, end)` from the account's events `events` (every event from the
 /// day's first on, up to the last the actor applied, in position order) and `balances_now`,
 /// the wallets' balances after the last of them.
@@ -352,6 +189,7 @@ mod tests {
     use super::*;
     use crate::domain::event::{Event, InTransit, Origin};
     use crate::domain::ids::{AccountId, LoginId, TransferId};
+    use crate::domain::money::Amount;
     use crate::domain::totals::Totals;
 
     fn usd() -> Currency {

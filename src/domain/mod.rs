@@ -30,6 +30,7 @@ pub mod royalty;
 pub mod security;
 pub mod seed;
 pub mod settlement;
+pub mod statement;
 pub mod step_up;
 pub mod time;
 pub mod totals;

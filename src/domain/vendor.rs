@@ -687,6 +687,8 @@ mod tests {
     /// A purchase of `price` micro-units at `seller`, made at `at`, with `parties`.
     fn sale_at(seller: u64, price: u64, at: Timestamp, parties: SaleParties) -> Event {
         Event::Authorized(Box::new(Authorized {
+            title: String::new(),
+            content_url: String::new(),
             account: AccountId(2),
             authorization: AuthorizationId(3),
             login: LoginId(4),
@@ -933,6 +935,8 @@ mod tests {
         let usd = Currency::parse("USD").unwrap();
         let sale = |price: u64| {
             Event::Authorized(Box::new(Authorized {
+                title: String::new(),
+                content_url: String::new(),
                 account: AccountId(2),
                 authorization: AuthorizationId(3),
                 login: LoginId(4),

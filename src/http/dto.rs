@@ -1346,8 +1346,14 @@ pub struct AccountResponse {
     pub limits: Vec<LimitsView>,
     /// Entitlements held.
     pub entitlement_count: usize,
-    /// The newest purchases, newest first (at most ten).
+    /// The newest purchases, newest first (at most ten; the holder's view: empty for a
+    /// sub-member, whose own purchases are in `recent_transactions`).
     pub recent_activity: Vec<PurchaseView>,
+    /// The instant summary ([0162]): the newest statement lines the caller may read, newest
+    /// first (at most ten), each with its vendor, title, amount, time and balance after. Member
+    /// calls only; empty on the back office's view.
+    #[serde(default)]
+    pub recent_transactions: Vec<crate::http::statement_api::StatementLineView>,
     /// The login that asked (member calls; absent on the back office's view).
     pub login: Option<LoginView>,
 }

@@ -19,6 +19,7 @@ use super::idempotent::idempotent;
 use super::json::{parse_json, rfc3339};
 use super::router::json;
 use super::routes::{Call, Outcome};
+use super::statement_api;
 use super::step_up_api::{hash_questions, require_step_up};
 use crate::actors::gateway::{GatewayError, OpenError};
 use crate::actors::messages::{AccountView, CommandError, MemberCommand};
@@ -861,10 +862,9 @@ pub async fn me(app: &App, call: Call<'_>) -> Outcome {
         .account_view(member.account, Some((member.login, member.session)))
         .await
         .map_err(member_error)?;
-    Ok(json(
-        StatusCode::OK,
-        &account_response(app, member.account, &view),
-    ))
+    let mut response = account_response(app, member.account, &view);
+    response.recent_transactions = statement_api::summary_lines(app, &member).await?;
+    Ok(json(StatusCode::OK, &response))
 }
 
 /// One wallet as members and admins see it.
@@ -920,6 +920,7 @@ pub fn account_response(app: &App, account: AccountId, view: &AccountView) -> Ac
                 reversed: e.is_reversed(),
             })
             .collect(),
+        recent_transactions: Vec::new(),
         login: view.caller.and_then(|caller| {
             view.logins
                 .iter()

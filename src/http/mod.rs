@@ -12,6 +12,7 @@
 //!   purchases; the password change.
 //! - `logins_api`: a family or corporate account's sub-members, managed by its holder.
 //! - `dispute_api`: disputes (members file, operators set rules and decide, vendors read).
+//! - `statement_api`: the member's statement (filters, pages, cursor).
 //! - `approvals_api`: four eyes: held calls of money-creating functions and their approval.
 //! - `audit_api`: the back office's audit trail (what an entry records, and reading it).
 //! - `vendor_standing_api`: vendors registering themselves, their approval, key rotation.
@@ -52,6 +53,7 @@ pub mod security_api;
 pub mod server;
 pub mod settlement_api;
 pub mod settlement_dto;
+pub mod statement_api;
 pub mod step_up_api;
 pub mod throttle;
 pub mod transfer_api;

@@ -15,7 +15,7 @@ use super::error::Problem;
 use super::routes::{Caller, ROUTES};
 use super::{
     approvals_api, audit_api, dispute_api, dto, mail_api, security_api, settlement_dto,
-    vendor_admin_api, vendor_standing_api,
+    statement_api, vendor_admin_api, vendor_standing_api,
 };
 
 /// The schemas every operation refers to.
@@ -139,6 +139,9 @@ use super::{
         security_api::OperatorSession,
         audit_api::AuditEntry,
         audit_api::AuditPage,
+        statement_api::StatementVendor,
+        statement_api::StatementLineView,
+        statement_api::StatementPageView,
         vendor_standing_api::VendorApplication,
         vendor_standing_api::VendorApplied,
         vendor_standing_api::VendorDecision,

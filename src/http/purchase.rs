@@ -42,7 +42,8 @@ pub async fn claim_offer(
 }
 
 /// What a purchase charges and grants: checked inline terms or a claimed offer's. Only what
-/// the command needs: the offer's title and texts stay with the offer.
+/// the command needs: the offer's title and content URL go into the purchase's event (for
+/// the statement); its other texts stay with the offer.
 #[derive(Clone, Debug)]
 pub struct Charge {
     /// The price.
@@ -59,6 +60,10 @@ pub struct Charge {
     pub incentives: IncentivePolicy,
     /// Rights holders owed a share of the price.
     pub royalties: Vec<Royalty>,
+    /// The title it is sold under.
+    pub title: String,
+    /// The normalized content URL.
+    pub content_url: String,
 }
 
 impl Charge {
@@ -73,6 +78,8 @@ impl Charge {
             offer: None,
             incentives: IncentivePolicy::Any,
             royalties: terms.royalties,
+            title: terms.title,
+            content_url: terms.content_url,
         }
     }
 
@@ -87,6 +94,8 @@ impl Charge {
             offer: Some(offer.id),
             incentives: offer.incentives.clone(),
             royalties: offer.royalties.clone(),
+            title: offer.title.clone(),
+            content_url: offer.content_url.clone(),
         }
     }
 
@@ -113,6 +122,8 @@ impl Charge {
             offer: self.offer,
             incentives: self.incentives,
             royalties: self.royalties,
+            title: self.title,
+            content_url: self.content_url,
         }
     }
 }

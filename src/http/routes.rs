@@ -15,7 +15,8 @@ use super::error::ApiError;
 use super::{
     admin_api, approvals_api, audit_api, back_office, buy_window, dispute_api, incentive_api,
     logins_api, mail_api, member_api, offers_api, probes, security_api, settlement_api,
-    step_up_api, transfer_api, vendor_admin_api, vendor_api, vendor_office, vendor_standing_api,
+    statement_api, step_up_api, transfer_api, vendor_admin_api, vendor_api, vendor_office,
+    vendor_standing_api,
 };
 use crate::actors::registry::VendorEntry;
 use crate::domain::ids::OperatorId;
@@ -286,6 +287,7 @@ pub static ROUTES: &[Route] = &[
     route!(DELETE "/v1/sessions/current", Member, member_api::sign_out, __path_sign_out),
     route!(POST "/v1/buyer-tokens", Member, member_api::buyer_token, __path_buyer_token),
     route!(GET "/v1/members/me", Member, member_api::me, __path_me),
+    route!(GET "/v1/members/me/statement", Member, statement_api::statement, __path_statement),
     route!(PUT "/v1/members/me/limits", Holder, member_api::set_limits, __path_set_limits),
     route!(POST "/v1/members/me/wallets", Holder, member_api::open_wallet, __path_open_wallet),
     route!(PUT "/v1/members/me/wallets/{currency}/top-off", Holder, member_api::set_top_off, __path_set_top_off),

@@ -28,7 +28,7 @@ use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Body, Mailbox, SinglePart};
 
 use crate::domain::ids::AccountId;
-pub use crate::domain::member_day::LineKind;
+pub use crate::domain::statement::LineKind;
 use crate::mail::MailError;
 use crate::mail::outbox::MESSAGE_BYTES_MAX;
 use crate::web::i18n::Lang;

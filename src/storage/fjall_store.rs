@@ -8,10 +8,16 @@
 //! DESIGN §3 rule 3). Batches grow by themselves under load: while one persist runs, the next
 //! batch queues.
 //!
-//! A purchase writes two keys: its event (`seq` → record) and one owner-index key
-//! (`owner, position` → `seq`), which lets an account be read back from its snapshot and the
-//! events after it. Nothing else: the state of accounts and vendors is snapshotted off the hot
-//! path, by a second thread writing the `snapshots` keyspace.
+//! A purchase writes its event (`seq` → record), one owner-index key (`owner, position` →
+//! `seq`), which lets an account be read back from its snapshot and the events after it, and
+//! its statement line with the line's index entries (kind, vendor, login), all in the same
+//! batch. Nothing else: the state of accounts and vendors is snapshotted off the hot path, by
+//! a second thread writing the `snapshots` keyspace.
+//!
+//! The statement is read by one range scan of an index (each entry holds its line) bounded by
+//! the query's range and cursor, with a budget of entries per page. A data directory written
+//! before the statement existed gets its lines built once from the journal at start-up
+//! ([`FjallStore::build_statement`]), before anything is served.
 //!
 //! If a write or persist fails, the journal is poisoned: that batch and every later append
 //! fail with `Poisoned`, the poison watch turns true so that the server exits non-zero, and
@@ -44,7 +50,8 @@ use super::memtables::MemtableKeeper;
 use super::port::{
     Ack, AckSender, Append, DurableSink, Journal, Poison, SnapshotStore, StorageError,
 };
-use crate::domain::ids::Owner;
+use crate::domain::ids::{AccountId, Owner};
+use crate::domain::statement::{self, Running, StatementCursor, StatementPage, StatementQuery};
 
 /// Histogram: events written per batch.
 pub const METRIC_BATCH_EVENTS: &str = "farthing_journal_batch_events";
@@ -56,7 +63,7 @@ pub const METRIC_WAIT_SECONDS: &str = "farthing_journal_wait_seconds";
 pub const METRIC_QUEUE_DEPTH: &str = "farthing_journal_queue_depth";
 /// Counter: batches written and made durable.
 pub const METRIC_BATCHES_TOTAL: &str = "farthing_journal_batches_total";
-/// Counter: fjall keys the journal wrote (events and owner-index rows).
+/// Counter: fjall keys the journal wrote (events, owner-index rows, statement rows).
 pub const METRIC_KEYS_WRITTEN_TOTAL: &str = "farthing_journal_keys_written_total";
 /// Counter: failed writes or persists (each one poisons the journal, so at most one).
 pub const METRIC_PERSIST_FAILURES_TOTAL: &str = "farthing_journal_persist_failures_total";
@@ -69,6 +76,10 @@ const EVENTS_KEYSPACE: &str = "events";
 const OWNERS_KEYSPACE: &str = "owners";
 /// Name of the keyspace holding snapshots, the feed checkpoint and the directory.
 const SNAPSHOTS_KEYSPACE: &str = "snapshots";
+/// Name of the keyspace holding the members' statement lines and their indexes.
+const STATEMENT_KEYSPACE: &str = "statement";
+/// Keys written at most in one batch while building the statement of an older journal.
+const BUILD_BATCH_KEYS_MAX: usize = 50_000;
 /// Keyspaces of the store layouts before format 4; a directory holding them is refused.
 const OLD_KEYSPACES: [&str; 2] = ["index", "state"];
 
@@ -188,13 +199,14 @@ pub enum OpenError {
     Corrupt(String),
 }
 
-/// The fjall database and its three keyspaces. Cheap to clone; all clones share one database.
+/// The fjall database and its four keyspaces. Cheap to clone; all clones share one database.
 #[derive(Clone)]
 pub struct FjallStore {
     db: Database,
     events: Keyspace,
     owners: Keyspace,
     snapshots: Keyspace,
+    statement: Keyspace,
 }
 
 impl FjallStore {
@@ -229,6 +241,7 @@ impl FjallStore {
             events: db.keyspace(EVENTS_KEYSPACE, options)?,
             owners: db.keyspace(OWNERS_KEYSPACE, options)?,
             snapshots: db.keyspace(SNAPSHOTS_KEYSPACE, options)?,
+            statement: db.keyspace(STATEMENT_KEYSPACE, options)?,
             db,
         };
         if let Some(guard) = store.events.first_key_value() {
@@ -318,6 +331,7 @@ impl FjallStore {
             self.events.clone(),
             self.owners.clone(),
             self.snapshots.clone(),
+            self.statement.clone(),
         ])?;
         tracing::info!(next_seq, "journal writer started");
         let journal = Arc::new(FjallJournal {
@@ -404,6 +418,25 @@ impl FjallStore {
             batch.insert(&copy.snapshots, key, value);
             flush(&mut batch, false)?;
         }
+        // Statement rows of events past the cut stay out, as the events do: a row's event is
+        // in the copy when its owner row is.
+        for guard in view.iter(&self.statement) {
+            let (key, value) = guard.into_inner()?;
+            let keep = match format::statement_key_place(&key) {
+                Some((account, position)) => view
+                    .get(
+                        &self.owners,
+                        format::owner_index_key(Owner::Account(account), position),
+                    )?
+                    .and_then(|seq| format::seq_from(&seq))
+                    .is_some_and(|seq| seq <= cut),
+                None => true,
+            };
+            if keep {
+                batch.insert(&copy.statement, key, value);
+                flush(&mut batch, false)?;
+            }
+        }
         flush(&mut batch, true)?;
         copy.db.persist(PersistMode::SyncAll)?;
         Ok(StoreCopy { seq: cut, events })
@@ -471,6 +504,92 @@ impl FjallStore {
         Ok(out)
     }
 
+    /// A page of `account`'s statement: the most selective index the query allows, bounded by
+    /// its range and cursor, read as one range scan (every index entry holds its line).
+    fn statement_page(
+        &self,
+        account: AccountId,
+        query: &StatementQuery,
+        scan_max: u64,
+    ) -> Result<StatementPage, StorageError> {
+        let prefix = format::statement_prefix(account, query.index());
+        let Some(range) = format::statement_range(&prefix, query) else {
+            return Ok(StatementPage::default());
+        };
+        let entries = self
+            .db
+            .snapshot()
+            .range(&self.statement, range)
+            .map(|guard| {
+                let (key, value) = guard.into_inner().map_err(read_error)?;
+                let cursor =
+                    format::split_statement_tail(&key).ok_or_else(|| corrupt("statement key"))?;
+                Ok((cursor, value))
+            });
+        statement::collect_page(
+            query,
+            scan_max,
+            entries,
+            |(cursor, _)| *cursor,
+            |(cursor, value)| statement_line(cursor, &value),
+        )
+    }
+
+    /// Builds the statement of a journal written before statements were kept: every event's
+    /// line, walking the journal in sequence order with each account's balances from zero
+    /// (the same [`Running`] walk the account actors do as they append), in batches, then
+    /// the marker saying it is built, made durable. Once built (or for a journal started with
+    /// this build, where every append wrote its lines) this reads one key. Answers the lines
+    /// written, `None` when the marker was there.
+    ///
+    /// Safe to run again after a crash part-way: every row has the same key and value each
+    /// time, and the marker is written last. Call it before the journal writer starts.
+    ///
+    /// # Errors
+    /// `Corrupt` for an event that does not decode (never a panic: data the server once
+    /// accepted refuses to start by name); fjall errors.
+    pub fn build_statement(&self) -> Result<Option<u64>, OpenError> {
+        if self.statement.get(format::STATEMENT_BUILT_KEY)?.is_some() {
+            return Ok(None);
+        }
+        let mut running: std::collections::HashMap<AccountId, Running> =
+            std::collections::HashMap::new();
+        let mut batch = self.db.batch().durability(None);
+        let mut lines = 0_u64;
+        for guard in self.events.iter() {
+            let (key, value) = guard.into_inner()?;
+            let seq = format::seq_from(&key)
+                .ok_or_else(|| OpenError::Corrupt("an event key is not a sequence".to_owned()))?;
+            let (position, event) = format::decode_record(&value)
+                .map_err(|error| OpenError::Corrupt(format!("event {seq}: {error}")))?;
+            let Owner::Account(account) = event.owner() else {
+                continue;
+            };
+            let line = running
+                .entry(account)
+                .or_default()
+                .line(position, &event)
+                .map_err(|error| OpenError::Corrupt(format!("event {seq}: {error}")))?;
+            if let Some(line) = line {
+                for (key, value) in format::statement_rows(account, &line) {
+                    batch.insert(&self.statement, key, value);
+                }
+                lines = lines.saturating_add(1);
+            }
+            if batch.len() >= BUILD_BATCH_KEYS_MAX {
+                std::mem::replace(&mut batch, self.db.batch().durability(None)).commit()?;
+            }
+        }
+        batch.insert(
+            &self.statement,
+            format::STATEMENT_BUILT_KEY,
+            format::statement_built_value(),
+        );
+        batch.commit()?;
+        self.db.persist(PersistMode::SyncAll)?;
+        Ok(Some(lines))
+    }
+
     fn get_snapshot(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
         Ok(self
             .snapshots
@@ -501,6 +620,19 @@ fn corrupt(what: &str) -> StorageError {
 
 fn corrupt_at(seq: u64, error: &format::FormatError) -> StorageError {
     StorageError::Read(format!("event {seq}: {error}"))
+}
+
+/// Decodes the line stored under the key placed at `cursor`, and checks they agree.
+fn statement_line(
+    cursor: StatementCursor,
+    value: &[u8],
+) -> Result<statement::StatementLine, StorageError> {
+    let line = format::decode_statement_line(value)
+        .map_err(|error| StorageError::Read(format!("statement line: {error}")))?;
+    if StatementCursor::after(&line) != cursor {
+        return Err(corrupt("statement line and its key disagree"));
+    }
+    Ok(line)
 }
 
 /// What [`FjallStore::copy_to`] copied.
@@ -538,6 +670,14 @@ impl Journal for StoreReader {
     ) -> Result<Vec<Recorded>, StorageError> {
         self.store
             .read_owner(owner, from_position, self.durable, max)
+    }
+    fn statement(
+        &self,
+        account: AccountId,
+        query: &StatementQuery,
+        scan_max: u64,
+    ) -> Result<StatementPage, StorageError> {
+        self.store.statement_page(account, query, scan_max)
     }
     fn is_poisoned(&self) -> bool {
         false
@@ -579,6 +719,8 @@ struct Submission {
     owner: Owner,
     position: u64,
     events: Vec<(Arc<crate::domain::event::Event>, Vec<u8>)>,
+    /// The statement rows of the events (keys and values), encoded on the caller's thread.
+    statement: Vec<(Vec<u8>, Vec<u8>)>,
     ack: AckSender,
     submitted_at: Instant,
 }
@@ -624,11 +766,26 @@ impl Journal for FjallJournal {
             let record = format::encode_record(position, &event);
             events.push((event, record));
         }
+        let statement = match append.owner {
+            Owner::Account(account) => append
+                .statement
+                .iter()
+                .flat_map(|line| format::statement_rows(account, line))
+                .collect(),
+            _ => {
+                assert!(
+                    append.statement.is_empty(),
+                    "statement lines appended for an owner that is not an account"
+                );
+                Vec::new()
+            }
+        };
         let (ack_tx, ack) = Ack::pair();
         permit.send(Command::Append(Submission {
             owner: append.owner,
             position: append.position,
             events,
+            statement,
             ack: ack_tx,
             submitted_at: Instant::now(),
         }));
@@ -651,6 +808,15 @@ impl Journal for FjallJournal {
     ) -> Result<Vec<Recorded>, StorageError> {
         self.store
             .read_owner(owner, from_position, self.durable_seq(), max)
+    }
+
+    fn statement(
+        &self,
+        account: AccountId,
+        query: &StatementQuery,
+        scan_max: u64,
+    ) -> Result<StatementPage, StorageError> {
+        self.store.statement_page(account, query, scan_max)
     }
 
     fn is_poisoned(&self) -> bool {
@@ -927,7 +1093,12 @@ impl Writer {
         let mut seqs: Vec<Range<u64>> = Vec::with_capacity(batch.len());
         let mut durable: Vec<Recorded> = Vec::with_capacity(batch_events);
         let mut next_seq = self.next_seq;
+        let mut keys = 0_usize;
         for submission in batch.iter() {
+            for (key, value) in &submission.statement {
+                write.insert(&store.statement, key.as_slice(), value.as_slice());
+            }
+            keys = keys.saturating_add(submission.statement.len());
             let first_seq = next_seq;
             for (position, (event, record)) in (submission.position..).zip(&submission.events) {
                 let seq = next_seq;
@@ -964,10 +1135,10 @@ impl Writer {
         self.metrics.persist_seconds.record(started_at.elapsed());
         self.metrics.batch_events.record(count_to_f64(batch_events));
         self.metrics.batches_total.increment(1);
-        let keys = u64::try_from(durable.len()).unwrap_or(u64::MAX);
+        let keys = durable.len().saturating_mul(2).saturating_add(keys);
         self.metrics
             .keys_written_total
-            .increment(keys.saturating_mul(2));
+            .increment(u64::try_from(keys).unwrap_or(u64::MAX));
 
         if !durable.is_empty() {
             self.sink.durable(&durable);
@@ -1034,6 +1205,7 @@ mod tests {
             owner: Owner::Account(AccountId(account)),
             position,
             events: sessions.iter().map(|s| ended(account, *s)).collect(),
+            statement: Vec::new(),
         }
     }
 
@@ -1192,6 +1364,100 @@ mod tests {
         assert_eq!(store.events.iter().count(), 1);
         assert_eq!(store.owners.iter().count(), 1);
         assert_eq!(store.snapshots.iter().count(), 0);
+        Ok(())
+    }
+
+    fn deposited(account: u64, micros: u64, at: i64) -> Arc<Event> {
+        Arc::new(Event::Deposited {
+            account: AccountId(account),
+            currency: crate::domain::money::Currency::parse("USD").expect("USD"),
+            amount: crate::domain::money::Amount::from_micros(micros),
+            reference: format!("r{at}"),
+            by: crate::domain::event::Origin::Admin,
+            at: Timestamp(at),
+        })
+    }
+
+    #[test]
+    fn an_account_s_lines_are_written_with_its_events_and_read_by_page() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let (journal, _snapshots, threads, store) =
+            open(dir.path(), CONFIG, Box::new(NoSync), no_sink())?;
+        let events = vec![deposited(1, 5, 10), ended(1, 7), deposited(1, 3, 20)];
+        let lines = statement::lines(&[], 0, &events).map_err(|e| e.to_string())?;
+        journal
+            .append(Append {
+                owner: Owner::Account(AccountId(1)),
+                position: 0,
+                events,
+                statement: lines,
+            })?
+            .wait_blocking()?;
+        threads.shutdown()?;
+        // Two lines: each its line and its kind entry (a deposit names no vendor or login).
+        assert_eq!(store.statement.iter().count(), 4);
+        let page = journal.statement(AccountId(1), &StatementQuery::default(), 100)?;
+        let read: Vec<(u64, i128)> = page
+            .lines
+            .iter()
+            .map(|line| (line.position, line.balance_after.micros()))
+            .collect();
+        assert_eq!(read, [(2, 8), (0, 5)]);
+        assert_eq!(page.scanned, 2);
+        assert_eq!(page.next, None);
+        let other = journal.statement(AccountId(2), &StatementQuery::default(), 100)?;
+        assert!(other.lines.is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn an_older_journal_gets_its_statement_built_once() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        {
+            // As a build before the statement wrote them: events, no lines, no marker.
+            let (journal, _snapshots, threads, _) =
+                open(dir.path(), CONFIG, Box::new(NoSync), no_sink())?;
+            for (position, event) in [deposited(1, 5, 10), deposited(2, 9, 11)]
+                .into_iter()
+                .chain([ended(1, 4), deposited(1, 2, 12)])
+                .enumerate()
+            {
+                let account = match &*event {
+                    Event::Deposited { account, .. } | Event::SessionEnded { account, .. } => {
+                        account.0
+                    }
+                    _ => 0,
+                };
+                let position = match position {
+                    0 | 1 => 0,
+                    2 => 1,
+                    _ => 2,
+                };
+                journal
+                    .append(Append {
+                        owner: Owner::Account(AccountId(account)),
+                        position,
+                        events: vec![event],
+                        statement: Vec::new(),
+                    })?
+                    .wait_blocking()?;
+            }
+            threads.shutdown()?;
+        }
+        let store = FjallStore::open(dir.path())?;
+        assert_eq!(store.build_statement()?, Some(3));
+        assert_eq!(store.build_statement()?, None, "built once");
+        let (reader, _) = store.reader()?;
+        let page = reader.statement(AccountId(1), &StatementQuery::default(), 100)?;
+        let read: Vec<(u64, i128)> = page
+            .lines
+            .iter()
+            .map(|line| (line.position, line.balance_after.micros()))
+            .collect();
+        assert_eq!(read, [(2, 7), (0, 5)]);
+        let page = reader.statement(AccountId(2), &StatementQuery::default(), 100)?;
+        assert_eq!(page.lines.len(), 1);
+        assert_eq!(page.lines[0].balance_after.micros(), 9);
         Ok(())
     }
 

@@ -146,6 +146,7 @@ mod tests {
                 owner: Owner::Account(AccountId(account)),
                 position: *position,
                 events: vec![deposit(account, at)],
+                statement: Vec::new(),
             };
             *position += 1;
             journal.append(append).unwrap().wait_blocking().unwrap();

@@ -6,7 +6,10 @@
 //!
 //! An append is durable as soon as it is taken: the sink runs and the ack resolves before
 //! `append` returns, in sequence order (the lock is held across both). Snapshots are encoded
-//! in the stored format exactly as on disk, so they exercise it.
+//! in the stored format exactly as on disk, so they exercise it. Statement lines are kept
+//! per account under the keys fjall would give them, and a page is read by the same loop
+//! (`statement::collect_page`) with the same scan budget, skipping the lines the chosen index
+//! would not hold: the same pages as the fjall store, without its indexes.
 //!
 //! The simulation (`tests/simulation.rs`) can hold appends instead: they are taken (and
 //! fenced) but not durable until released, in the order taken, as a journal whose writer has
@@ -28,6 +31,9 @@ use super::port::{
 use crate::domain::account::AccountState;
 use crate::domain::ids::AccountId;
 use crate::domain::ids::Owner;
+use crate::domain::statement::{
+    StatementCursor, StatementLine, StatementPage, StatementQuery, collect_page,
+};
 
 /// What the journal holds.
 #[derive(Default)]
@@ -38,6 +44,8 @@ struct Log {
     owners: HashMap<Owner, Vec<u64>>,
     /// Appends taken while holding, not durable yet, in the order taken.
     held: Vec<(Append, AckSender)>,
+    /// Each account's statement lines, by the end of their fjall key (newest first).
+    statement: HashMap<AccountId, BTreeMap<Vec<u8>, StatementLine>>,
 }
 
 impl Log {
@@ -151,6 +159,7 @@ impl MemoryStore {
                 records: log.records.clone(),
                 owners: log.owners.clone(),
                 held: Vec::new(),
+                statement: log.statement.clone(),
             }),
             snapshots: Mutex::new(self.snapshots.lock().clone()),
             ..MemoryStore::default()
@@ -212,6 +221,18 @@ impl MemoryStore {
             });
         }
         let end = first.saturating_add(u64::try_from(recorded.len()).unwrap_or(u64::MAX));
+        if let Owner::Account(account) = append.owner {
+            let lines = log.statement.entry(account).or_default();
+            for line in append.statement {
+                let key = format::statement_tail(StatementCursor::after(&line)).to_vec();
+                lines.insert(key, line);
+            }
+        } else {
+            assert!(
+                append.statement.is_empty(),
+                "statement lines appended for an owner that is not an account"
+            );
+        }
         log.owners
             .entry(append.owner)
             .or_default()
@@ -285,6 +306,28 @@ impl Journal for MemoryStore {
             .collect()
     }
 
+    fn statement(
+        &self,
+        account: AccountId,
+        query: &StatementQuery,
+        scan_max: u64,
+    ) -> Result<StatementPage, StorageError> {
+        let log = self.log.lock();
+        let Some(lines) = log.statement.get(&account) else {
+            return Ok(StatementPage::default());
+        };
+        let Some(range) = format::statement_range(&[], query) else {
+            return Ok(StatementPage::default());
+        };
+        let index = query.index();
+        let entries = lines
+            .range::<Vec<u8>, _>(range)
+            .map(|(_, line)| line)
+            .filter(|line| index.holds(line))
+            .map(|line| Ok(line.clone()));
+        collect_page(query, scan_max, entries, StatementCursor::after, Ok)
+    }
+
     fn is_poisoned(&self) -> bool {
         self.poison.is_set()
     }
@@ -349,6 +392,7 @@ mod tests {
             owner: Owner::Account(AccountId(account)),
             position,
             events: (0..count).map(|_| ended(account)).collect(),
+            statement: Vec::new(),
         }
     }
 

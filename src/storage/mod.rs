@@ -2,7 +2,8 @@
 //!
 //! - `port`: the [`Journal`](port::Journal) and [`SnapshotStore`](port::SnapshotStore)
 //!   traits everything above storage uses, and their errors.
-//! - `fjall_store`: the embedded default (fjall, group commit, one writer thread).
+//! - `fjall_store`: the embedded default (fjall, group commit, one writer thread), with the
+//!   members' statements indexed beside the events.
 //! - `memory`: the same ports in process memory, for tests and simulation.
 //! - `format`: the stored format (its own versioned types and keys), private to storage: the
 //!   compiler keeps everything above storage from depending on how things are encoded.
@@ -124,6 +125,14 @@ pub(crate) fn fuzz_stored_value(kind: u8, bytes: &[u8]) {
             let _ = format::decode_email_row(key, value);
             let _ = format::decode_vendor_directory_row(key, value);
             let _ = format::describe_key(bytes);
+            let _ = format::statement_key_place(bytes);
+            if let Ok(line) = format::decode_statement_line(bytes) {
+                assert_eq!(
+                    format::decode_statement_line(&format::encode_statement_line(&line)),
+                    Ok(line),
+                    "a decoded statement line does not read back the same"
+                );
+            }
         }
     }
 }

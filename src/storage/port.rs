@@ -4,11 +4,13 @@
 //! implementation without touching actors or the domain.
 //!
 //! The journal takes a group of events for one owner and gives back durable sequence numbers;
-//! it reads events back from a sequence, or one owner's from a position. Nothing else runs on
-//! the hot path. An append names the owner's *position* (the events it appended before), so a
-//! log that serves several writers (NATS JetStream: one subject per owner, an append fenced by
-//! the expected last subject sequence, the message id `owner/position` for deduplication) can
-//! refuse a second writer of one owner and a retried append.
+//! it reads events back from a sequence, or one owner's from a position. An account's group
+//! carries the statement lines of its events, written with them; the journal answers pages
+//! of an account's statement. Nothing else runs on the hot path. An append names the owner's
+//! *position* (the events it appended before), so a log that serves several writers (NATS
+//! JetStream: one subject per owner, an append fenced by the expected last subject sequence,
+//! the message id `owner/position` for deduplication) can refuse a second writer of one
+//! owner and a retried append.
 //!
 //! May depend on: the domain (events, ids), tokio sync primitives. Nothing above storage.
 
@@ -23,7 +25,8 @@ use tokio::sync::{oneshot, watch};
 
 pub use super::format::{FeedCheckpoint, Recorded, SnapshotRows};
 use crate::domain::event::Event;
-use crate::domain::ids::Owner;
+use crate::domain::ids::{AccountId, Owner};
+use crate::domain::statement::{StatementLine, StatementPage, StatementQuery};
 
 /// Key-value rows read from the snapshot store, in key order.
 pub type Rows = Vec<(Vec<u8>, Vec<u8>)>;
@@ -38,6 +41,10 @@ pub struct Append {
     pub position: u64,
     /// The events, in the order the owner applied them.
     pub events: Vec<Arc<Event>>,
+    /// The statement lines of these events (an account's appends only; empty for other
+    /// owners), written in the same atomic write as the events, so a crash never keeps one
+    /// without the other.
+    pub statement: Vec<StatementLine>,
 }
 
 /// Why the journal or the snapshot store did not take, keep or read something.
@@ -109,6 +116,19 @@ pub trait Journal: Send + Sync + 'static {
         from_position: u64,
         max: usize,
     ) -> Result<Vec<Recorded>, StorageError>;
+
+    /// A page of `account`'s statement for `query`, newest first, reading at most
+    /// `scan_max` index entries (a page cut short by it carries a cursor to read on). Blocks
+    /// on I/O: never call it from an actor or an async task.
+    ///
+    /// # Errors
+    /// `Read` when the store cannot be read or holds a line this build cannot read.
+    fn statement(
+        &self,
+        account: AccountId,
+        query: &StatementQuery,
+        scan_max: u64,
+    ) -> Result<StatementPage, StorageError>;
 
     /// Whether a persist has failed. Once true, it stays true.
     fn is_poisoned(&self) -> bool;

@@ -1024,6 +1024,7 @@ mod tests {
                 owner: Owner::Vendor(vendor),
                 position: 0,
                 events: vec![Arc::new(registered)],
+                statement: Vec::new(),
             })
             .unwrap()
             .wait_blocking()
@@ -1054,6 +1055,8 @@ mod tests {
         // The larger id first: ordered by id alone, a load would name the older purchase.
         for (authorization, entitlement) in [(10, u64::MAX - 1), (11, 5)] {
             let command = AuthorizeCommand {
+                title: "A".to_owned(),
+                content_url: url.to_owned(),
                 login,
                 session,
                 vendor,
@@ -1097,6 +1100,7 @@ mod tests {
                 owner: Owner::Account(account),
                 position: 0,
                 events: events.into_iter().map(Arc::new).collect(),
+                statement: Vec::new(),
             })
             .unwrap()
             .wait_blocking()

@@ -255,6 +255,7 @@ mod tests {
             limits: Vec::new(),
             entitlement_count: 3,
             recent_activity: Vec::new(),
+            recent_transactions: Vec::new(),
             login: None,
         }
     }
