@@ -26,6 +26,7 @@ use crate::domain::reject::Reject;
 use crate::domain::security::Staff;
 use crate::domain::time::Timestamp;
 use crate::domain::vendor_standing::VendorStatus;
+use crate::web::account::AccountOffice;
 use crate::web::back_office::BackOffice;
 use crate::web::vendor_office::VendorOffice;
 
@@ -299,6 +300,25 @@ impl App {
         let presented = bearer(headers).ok_or(ApiError::Unauthenticated)?;
         self.open_session(presented)
             .ok_or(ApiError::Unauthenticated)
+    }
+
+    /// Authenticates a caller of the account pages (`/account/...`): the bearer as
+    /// [`App::member`] when the request carries one, else the session token of the member
+    /// session cookie the account pages share with the buy window. Read only on those pages
+    /// and the buy window's, whose forms carry CSRF tokens; the JSON routes take a bearer
+    /// alone. Only opens the token: the account actor decides whether the session is live.
+    ///
+    /// # Errors
+    /// `Unauthenticated`.
+    pub fn member_page(&self, headers: &HeaderMap) -> Result<MemberSession, ApiError> {
+        if bearer(headers).is_some() {
+            return self.member(headers);
+        }
+        let cookies = super::buy_window::parse_cookies(headers);
+        let secure = self.config.buy_window.secure_cookies;
+        let name = super::office::session_cookie_name::<AccountOffice>(secure);
+        let token = cookies.get(name).ok_or(ApiError::Unauthenticated)?;
+        self.open_session(token).ok_or(ApiError::Unauthenticated)
     }
 
     /// Opens a session token (from a header, a cookie or a form).

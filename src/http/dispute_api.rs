@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::app::App;
+use super::app::{App, MemberSession};
 use super::dto::{amount_field, currency_field, text_field};
 use super::error::{ApiError, Problem};
 use super::json::{parse_json, rfc3339};
@@ -169,8 +169,22 @@ pub struct DisputesPage {
         (status = 429, description = "Too many disputes wait for an operator", body = Problem)),
     security(("member_session" = [])))]
 pub async fn file_dispute(app: &App, call: Call<'_>) -> Outcome {
-    let member = call.member()?;
     let request: DisputeRequest = parse_json(&call.body)?;
+    let filed = file(app, call.member()?, &request).await?;
+    Ok(json(StatusCode::CREATED, &filed))
+}
+
+/// Files the member's dispute `request`: the one path of `POST /v1/members/me/disputes` and
+/// the account pages' form.
+///
+/// # Errors
+/// `InvalidField` on `reason`; `AuthorizationUnknown` for a purchase not the member's; the
+/// account's refusals; session rejects.
+pub async fn file(
+    app: &App,
+    member: MemberSession,
+    request: &DisputeRequest,
+) -> Result<DisputeView, ApiError> {
     let reason = text_field(&request.reason, "reason")?;
     let unknown = ApiError::Reject(Reject::AuthorizationUnknown);
     let (account, authorization) = app
@@ -190,10 +204,7 @@ pub async fn file_dispute(app: &App, call: Call<'_>) -> Outcome {
         .await
         .map_err(member_error)?;
     metrics::counter!(crate::metrics::DISPUTES, "step" => dispute.verdict.code()).increment(1);
-    Ok(json(
-        StatusCode::CREATED,
-        &DisputeView::of(app, account, &dispute, Viewer::Member),
-    ))
+    Ok(DisputeView::of(app, account, &dispute, Viewer::Member))
 }
 
 /// `GET /v1/members/me/disputes`: the member's disputes, newest first.
@@ -202,17 +213,25 @@ pub async fn file_dispute(app: &App, call: Call<'_>) -> Outcome {
         (status = 401, description = "No live session", body = Problem)),
     security(("member_session" = [])))]
 pub async fn member_disputes(app: &App, call: Call<'_>) -> Outcome {
-    let member = call.member()?;
+    let disputes = disputes_of(app, call.member()?).await?;
+    Ok(json(StatusCode::OK, &MemberDisputes { disputes }))
+}
+
+/// The member's disputes, newest first, as the member sees them: the one list of the API
+/// and the account pages.
+///
+/// # Errors
+/// Session rejects as `Unauthenticated`; faults.
+pub async fn disputes_of(app: &App, member: MemberSession) -> Result<Vec<DisputeView>, ApiError> {
     let disputes = app
         .registry
         .member_disputes(member.account, (member.login, member.session))
         .await
         .map_err(member_error)?;
-    let views = disputes
+    Ok(disputes
         .iter()
         .map(|dispute| DisputeView::of(app, member.account, dispute, Viewer::Member))
-        .collect();
-    Ok(json(StatusCode::OK, &MemberDisputes { disputes: views }))
+        .collect())
 }
 
 /// `GET /admin/v1/disputes?status=&cursor=&limit=`: every vendor's disputes, oldest filed

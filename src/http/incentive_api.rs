@@ -186,8 +186,21 @@ pub async fn vendor_grant(app: &App, call: Call<'_>) -> Outcome {
         (status = 422, description = "The program has expired", body = Problem)),
     security(("member_session" = [])))]
 pub async fn redeem(app: &App, call: Call<'_>) -> Outcome {
-    let member = call.member()?;
     let request: RedeemRequest = parse_json(&call.body)?;
+    let granted = redeem_for(app, call.member()?, &request).await?;
+    Ok(json(StatusCode::CREATED, &granted))
+}
+
+/// Redeems the code `request` names for the member: the one path of
+/// `POST /v1/members/me/incentives` and the account pages' form.
+///
+/// # Errors
+/// `InvalidField` for a malformed code; those of [`redeem_code`].
+pub async fn redeem_for(
+    app: &App,
+    member: crate::http::app::MemberSession,
+    request: &RedeemRequest,
+) -> Result<GrantCreated, ApiError> {
     let code = incentive_code(&request.code, "code")?;
     let (grant, balance) = redeem_code(
         app,
@@ -198,7 +211,7 @@ pub async fn redeem(app: &App, call: Call<'_>) -> Outcome {
         None,
     )
     .await?;
-    Ok(json(StatusCode::CREATED, &created(&grant, Some(balance))))
+    Ok(created(&grant, Some(balance)))
 }
 
 /// Redeems `code` for a member's live session (the API's and the buy window's path; the buy

@@ -2,6 +2,9 @@
 //! their limits, disables and re-enables them. Every route here is the holder's
 //! (`Caller::Holder`); the account's actor checks the role again.
 //!
+//! Each route's work is a function of its own ([`add_sub_member`], [`logins`],
+//! [`set_login_disabled`]) that the account pages call too, with the step-up token they keep.
+//!
 //! May depend on: the app, the DTOs, the actors' messages, the domain. One conversion from a
 //! request to a typed command per route; the actor decides.
 
@@ -12,11 +15,11 @@ use super::dto::{AddLoginRequest, Done, LimitsRequest, LoginCreated, LoginView, 
 use super::error::{ApiError, Problem};
 use super::json::parse_json;
 use super::member_api::{
-    EmailClaim, check_password, login_view, member_command, member_error, normalize_email,
+    EmailClaim, check_password, command, login_view, member_error, normalize_email, set_limits_of,
 };
 use super::router::json;
 use super::routes::{Call, Outcome};
-use super::step_up_api::require_step_up;
+use super::step_up_api::{require_step_up_token, step_up_header};
 use crate::actors::messages::MemberCommand;
 use crate::domain::ids::LoginId;
 use crate::domain::logins::{AddLogin, LOGIN_NAME_CHARS_MAX};
@@ -35,10 +38,32 @@ use crate::domain::reject::Reject;
 pub async fn add_login(app: &App, call: Call<'_>) -> Outcome {
     let member = call.member()?;
     let request: AddLoginRequest = parse_json(&call.body)?;
+    let id = add_sub_member(app, member, request, step_up_header(call.headers)).await?;
+    Ok(json(
+        StatusCode::CREATED,
+        &LoginCreated {
+            login_id: id.to_string(),
+        },
+    ))
+}
+
+/// Adds a sub-member from `request`, behind step-up with `step_up` as the token: the one
+/// path of `POST /v1/members/me/logins` and the account pages' form. The e-mail is claimed
+/// before the hash and kept only once the login is durable.
+///
+/// # Errors
+/// `InvalidField` naming the field; `StepUpRequired`; `EmailTaken`; `LoginsFull`,
+/// `HolderOnly` and session rejects; the hasher's.
+pub async fn add_sub_member(
+    app: &App,
+    member: MemberSession,
+    request: AddLoginRequest,
+    step_up: Option<&str>,
+) -> Result<LoginId, ApiError> {
     let name = login_name(&request.name)?;
     let email = normalize_email(&request.email)?;
     check_password(&request.password)?;
-    require_step_up(app, call.headers, member).await?;
+    require_step_up_token(app, step_up, member).await?;
     let Some(claim) = EmailClaim::claim(app, &email, member.account) else {
         return Err(ApiError::EmailTaken);
     };
@@ -52,14 +77,9 @@ pub async fn add_login(app: &App, call: Call<'_>) -> Outcome {
     });
     // Kept only once the login is durable: a refused add (a sub-member's session, the
     // account full) gives the e-mail back.
-    member_command(app, member, command).await?;
+    self::command(app, member, command).await?;
     claim.keep();
-    Ok(json(
-        StatusCode::CREATED,
-        &LoginCreated {
-            login_id: id.to_string(),
-        },
-    ))
+    Ok(id)
 }
 
 /// `GET /v1/members/me/logins`: the account's logins with their limits.
@@ -69,7 +89,16 @@ pub async fn add_login(app: &App, call: Call<'_>) -> Outcome {
         (status = 403, description = "The caller is a sub-member (holder_only)", body = Problem)),
     security(("member_session" = [])))]
 pub async fn list_logins(app: &App, call: Call<'_>) -> Outcome {
-    let member = call.member()?;
+    let logins = logins(app, call.member()?).await?;
+    Ok(json(StatusCode::OK, &LoginsResponse { logins }))
+}
+
+/// The account's logins with their limits, the holder first: the one list of the API and the
+/// account pages.
+///
+/// # Errors
+/// Session rejects as `Unauthenticated`; faults.
+pub async fn logins(app: &App, member: MemberSession) -> Result<Vec<LoginView>, ApiError> {
     let view = app
         .registry
         .account_view(member.account, Some((member.login, member.session)))
@@ -81,7 +110,7 @@ pub async fn list_logins(app: &App, call: Call<'_>) -> Outcome {
         .map(|(login, limits)| login_view(login, limits))
         .collect();
     logins.sort_by_key(|login| (login.role != "holder", login.login_id.clone()));
-    Ok(json(StatusCode::OK, &LoginsResponse { logins }))
+    Ok(logins)
 }
 
 /// `PUT /v1/members/me/logins/{id}/limits`: replaces a login's limits in one currency, with
@@ -100,14 +129,8 @@ pub async fn set_login_limits(app: &App, call: Call<'_>) -> Outcome {
     let member = call.member()?;
     let login = target(&call)?;
     let request: LimitsRequest = parse_json(&call.body)?;
-    let (currency, limits) = request.into_limits()?;
-    require_step_up(app, call.headers, member).await?;
-    let command = MemberCommand::SetLimits {
-        login,
-        currency,
-        limits,
-    };
-    member_command(app, member, command).await
+    set_limits_of(app, member, login, request, step_up_header(call.headers)).await?;
+    Ok(json(StatusCode::OK, &Done { ok: true }))
 }
 
 /// `POST /v1/members/me/logins/{id}/disable`: the sub-member cannot sign in, and their
@@ -140,8 +163,24 @@ pub async fn enable_login(app: &App, call: Call<'_>) -> Outcome {
 async fn set_disabled(app: &App, call: &Call<'_>, disabled: bool) -> Outcome {
     let member: MemberSession = call.member()?;
     let login = target(call)?;
-    require_step_up(app, call.headers, member).await?;
-    member_command(
+    set_login_disabled(app, member, login, disabled, step_up_header(call.headers)).await?;
+    Ok(json(StatusCode::OK, &Done { ok: true }))
+}
+
+/// Disables or enables a sub-member's login, behind step-up with `step_up` as the token: the
+/// one path of the API and the account pages.
+///
+/// # Errors
+/// `StepUpRequired`; `LoginNotFound`, `LoginIsHolder` and session rejects.
+pub async fn set_login_disabled(
+    app: &App,
+    member: MemberSession,
+    login: LoginId,
+    disabled: bool,
+    step_up: Option<&str>,
+) -> Result<(), ApiError> {
+    require_step_up_token(app, step_up, member).await?;
+    command(
         app,
         member,
         MemberCommand::SetLoginDisabled { login, disabled },
@@ -151,8 +190,15 @@ async fn set_disabled(app: &App, call: &Call<'_>, disabled: bool) -> Outcome {
 
 /// The login named by the path; a malformed id names no login of the account.
 fn target(call: &Call<'_>) -> Result<LoginId, ApiError> {
-    call.params
-        .get("id")?
+    login_id(call.params.get("id")?)
+}
+
+/// A login id as written (`login_…`); a malformed one names no login of the account.
+///
+/// # Errors
+/// `LoginNotFound`.
+pub fn login_id(text: &str) -> Result<LoginId, ApiError> {
+    text.trim()
         .parse()
         .map_err(|_| ApiError::Reject(Reject::LoginNotFound))
 }

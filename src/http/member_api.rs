@@ -20,7 +20,7 @@ use super::json::{parse_json, rfc3339};
 use super::router::json;
 use super::routes::{Call, Outcome};
 use super::statement_api;
-use super::step_up_api::{hash_questions, require_step_up};
+use super::step_up_api::{hash_questions, require_step_up_token, step_up_header};
 use crate::actors::gateway::{GatewayError, OpenError};
 use crate::actors::messages::{AccountView, CommandError, MemberCommand};
 use crate::crypto::token::{BuyerClaims, SessionClaims};
@@ -460,11 +460,24 @@ pub(super) async fn member_command(
     member: MemberSession,
     command: MemberCommand,
 ) -> Outcome {
+    self::command(app, member, command).await?;
+    Ok(json(StatusCode::OK, &Done { ok: true }))
+}
+
+/// Runs `command` for the member's live session: what every member route's change is, and
+/// the account pages' too.
+///
+/// # Errors
+/// Session rejects as `Unauthenticated`; the account's rejects; faults.
+pub(crate) async fn command(
+    app: &App,
+    member: MemberSession,
+    command: MemberCommand,
+) -> Result<(), ApiError> {
     app.registry
         .member_command(member.account, member.login, member.session, command)
         .await
-        .map_err(member_error)?;
-    Ok(json(StatusCode::OK, &Done { ok: true }))
+        .map_err(member_error)
 }
 
 /// `DELETE /v1/sessions/current`: signs out.
@@ -491,10 +504,23 @@ pub async fn freeze(app: &App, call: Call<'_>) -> Outcome {
         (status = 401, description = "No live session", body = Problem)),
     security(("member_session" = [])))]
 pub async fn unfreeze(app: &App, call: Call<'_>) -> Outcome {
-    let member = call.member()?;
+    unfreeze_account(app, call.member()?, step_up_header(call.headers)).await?;
+    Ok(json(StatusCode::OK, &Done { ok: true }))
+}
+
+/// Lets a frozen account buy again, behind step-up with `step_up` as the token: the one path
+/// of the API and the account pages.
+///
+/// # Errors
+/// `StepUpRequired`; session rejects; faults.
+pub async fn unfreeze_account(
+    app: &App,
+    member: MemberSession,
+    step_up: Option<&str>,
+) -> Result<(), ApiError> {
     // Reactivation goes through the MSP in the seed ([0157]): step-up is ours.
-    require_step_up(app, call.headers, member).await?;
-    member_command(app, member, MemberCommand::Freeze(false)).await
+    require_step_up_token(app, step_up, member).await?;
+    command(app, member, MemberCommand::Freeze(false)).await
 }
 
 /// `POST /v1/members/me/payment-methods`: tokenizes a card with the payment processor and
@@ -512,9 +538,23 @@ pub async fn add_payment_method(app: &App, call: Call<'_>) -> Outcome {
     let member = call.member()?;
     let request: AddPaymentMethodRequest = parse_json(&call.body)?;
     let typed = request.into_method(app.now())?;
-    require_step_up(app, call.headers, member).await?;
-    let method = save_payment_method(app, member, &typed).await?;
+    let method = add_method(app, member, &typed, step_up_header(call.headers)).await?;
     Ok(json(StatusCode::CREATED, &payment_method_view(&method)))
+}
+
+/// Saves `typed` behind step-up with `step_up` as the token: the one path of
+/// `POST /v1/members/me/payment-methods` and the account pages' "save the test card".
+///
+/// # Errors
+/// `StepUpRequired`; those of [`save_payment_method`].
+pub async fn add_method(
+    app: &App,
+    member: MemberSession,
+    typed: &NewMethod,
+    step_up: Option<&str>,
+) -> Result<SavedMethod, ApiError> {
+    require_step_up_token(app, step_up, member).await?;
+    save_payment_method(app, member, typed).await
 }
 
 /// Tokenizes `typed` with the processor and saves the result on the member's account.
@@ -574,13 +614,28 @@ pub fn tokenize(
     security(("member_session" = [])))]
 pub async fn remove_payment_method(app: &App, call: Call<'_>) -> Outcome {
     let member = call.member()?;
-    let method: PaymentMethodId = call
-        .params
-        .get("id")?
+    let method = call.params.get("id")?;
+    remove_method(app, member, method, step_up_header(call.headers)).await?;
+    Ok(json(StatusCode::OK, &Done { ok: true }))
+}
+
+/// Forgets the saved method `method` names, behind step-up with `step_up` as the token: the
+/// one path of the API and the account pages.
+///
+/// # Errors
+/// `PaymentMethodUnknown` for an id of no method; `StepUpRequired`; session rejects.
+pub async fn remove_method(
+    app: &App,
+    member: MemberSession,
+    method: &str,
+    step_up: Option<&str>,
+) -> Result<(), ApiError> {
+    let method: PaymentMethodId = method
+        .trim()
         .parse()
         .map_err(|_| ApiError::Reject(Reject::PaymentMethodUnknown))?;
-    require_step_up(app, call.headers, member).await?;
-    member_command(app, member, MemberCommand::RemovePaymentMethod(method)).await
+    require_step_up_token(app, step_up, member).await?;
+    command(app, member, MemberCommand::RemovePaymentMethod(method)).await
 }
 
 /// `POST /v1/members/me/deposits`: charges a saved payment method and credits the wallet
@@ -605,51 +660,65 @@ pub async fn add_funds(app: &App, call: Call<'_>) -> Outcome {
     };
     let parse = |body: &[u8]| parse_json::<AddFundsRequest>(body)?.into_parts();
     idempotent(app, &call, scope, parse, |parts, key| async move {
-        let (amount, currency, method) = parts;
-        // The session is checked by the account before anything is charged.
-        app.registry
-            .check_session(member.account, member.login, member.session)
-            .await
-            .map_err(member_error)?;
-        let command = StartDeposit {
-            deposit: DepositId(new_id()),
-            currency,
-            amount,
-            method,
-            amount_max: app.config.buy_window.charge_max,
-            idempotency: key.map(|(key, request_digest)| IdempotencyStamp {
-                key,
-                request_digest,
-            }),
-            via: None,
-        };
-        let deposited = app
-            .deposit(member.account, command)
-            .await
-            .map_err(deposit_error)?;
-        let view = app
-            .registry
-            .account_view(member.account, None)
-            .await
-            .map_err(member_error)?;
-        let balance = view
-            .wallets
-            .iter()
-            .find(|(held, _)| *held == currency)
-            .map_or(Balance::ZERO, |(_, wallet)| wallet.balance);
-        let (deposit, status) = match deposited {
-            Deposited::Credited(deposit) => (deposit, "credited"),
-            Deposited::Pending(deposit) => (deposit, "pending"),
-        };
-        let created = DepositCreated {
-            deposit_id: deposit.to_string(),
-            status: status.to_owned(),
-            balance: format_balance(balance, currency),
-            currency: currency.code().to_owned(),
-        };
+        let stamp = key.map(|(key, request_digest)| IdempotencyStamp {
+            key,
+            request_digest,
+        });
+        let created = deposit_funds(app, member, parts, stamp).await?;
         Ok((StatusCode::CREATED, super::json::to_json(&created)))
     })
     .await
+}
+
+/// Charges saved method `method` for `amount` and credits the member's wallet in `currency`
+/// (the session checked first, nothing charged when the credit cannot land): the one path of
+/// `POST /v1/members/me/deposits` and the account pages' add-funds form.
+///
+/// # Errors
+/// Session rejects as `Unauthenticated`; the account's refusals; `PaymentDeclined`.
+pub async fn deposit_funds(
+    app: &App,
+    member: MemberSession,
+    (amount, currency, method): (Amount, Currency, PaymentMethodId),
+    idempotency: Option<IdempotencyStamp>,
+) -> Result<DepositCreated, ApiError> {
+    app.registry
+        .check_session(member.account, member.login, member.session)
+        .await
+        .map_err(member_error)?;
+    let command = StartDeposit {
+        deposit: DepositId(new_id()),
+        currency,
+        amount,
+        method,
+        amount_max: app.config.buy_window.charge_max,
+        idempotency,
+        via: None,
+    };
+    let deposited = app
+        .deposit(member.account, command)
+        .await
+        .map_err(deposit_error)?;
+    let view = app
+        .registry
+        .account_view(member.account, None)
+        .await
+        .map_err(member_error)?;
+    let balance = view
+        .wallets
+        .iter()
+        .find(|(held, _)| *held == currency)
+        .map_or(Balance::ZERO, |(_, wallet)| wallet.balance);
+    let (deposit, status) = match deposited {
+        Deposited::Credited(deposit) => (deposit, "credited"),
+        Deposited::Pending(deposit) => (deposit, "pending"),
+    };
+    Ok(DepositCreated {
+        deposit_id: deposit.to_string(),
+        status: status.to_owned(),
+        balance: format_balance(balance, currency),
+        currency: currency.code().to_owned(),
+    })
 }
 
 /// `POST /v1/members/me/cash-outs`: pays settled paid balance out to a bank account, less
@@ -761,20 +830,23 @@ pub fn payment_method_view(method: &SavedMethod) -> PaymentMethodView {
 pub async fn open_wallet(app: &App, call: Call<'_>) -> Outcome {
     let member = call.member()?;
     let request: OpenWalletRequest = parse_json(&call.body)?;
-    let currency = supported_currency(app, &request.currency)?;
-    app.registry
-        .member_command(
-            member.account,
-            member.login,
-            member.session,
-            MemberCommand::OpenWallet(currency),
-        )
-        .await
-        .map_err(member_error)?;
-    Ok(json(
-        StatusCode::CREATED,
-        &wallet_view(currency, &Wallet::empty(), Amount::ZERO),
-    ))
+    let opened = open_wallet_in(app, member, &request.currency).await?;
+    Ok(json(StatusCode::CREATED, &opened))
+}
+
+/// Opens an empty wallet in the supported currency `code` names: the one path of the API
+/// and the account pages.
+///
+/// # Errors
+/// `InvalidField` or `CurrencyUnsupported` for the code; `WalletExists`; session rejects.
+pub async fn open_wallet_in(
+    app: &App,
+    member: MemberSession,
+    code: &str,
+) -> Result<WalletView, ApiError> {
+    let currency = supported_currency(app, code)?;
+    command(app, member, MemberCommand::OpenWallet(currency)).await?;
+    Ok(wallet_view(currency, &Wallet::empty(), Amount::ZERO))
 }
 
 /// `PUT /v1/members/me/wallets/{currency}/top-off`: turns the wallet's automatic top-off on
@@ -840,14 +912,40 @@ pub fn supported_currency(app: &App, code: &str) -> Result<Currency, ApiError> {
 pub async fn set_limits(app: &App, call: Call<'_>) -> Outcome {
     let member = call.member()?;
     let request: LimitsRequest = parse_json(&call.body)?;
+    set_limits_of(
+        app,
+        member,
+        member.login,
+        request,
+        step_up_header(call.headers),
+    )
+    .await?;
+    Ok(json(StatusCode::OK, &Done { ok: true }))
+}
+
+/// Replaces `login`'s limits in one currency with `request`, behind step-up with `step_up`
+/// as the token: the one path of `PUT /v1/members/me/limits`, of
+/// `PUT /v1/members/me/logins/{id}/limits` and of the account pages' limits form (the account
+/// checks that only the holder sets another login's).
+///
+/// # Errors
+/// `InvalidAmount` or `InvalidField` naming the field; `StepUpRequired`; `LoginNotFound`;
+/// session rejects.
+pub async fn set_limits_of(
+    app: &App,
+    member: MemberSession,
+    login: LoginId,
+    request: LimitsRequest,
+    step_up: Option<&str>,
+) -> Result<(), ApiError> {
     let (currency, limits) = request.into_limits()?;
-    require_step_up(app, call.headers, member).await?;
+    require_step_up_token(app, step_up, member).await?;
     let command = MemberCommand::SetLimits {
-        login: member.login,
+        login,
         currency,
         limits,
     };
-    member_command(app, member, command).await
+    self::command(app, member, command).await
 }
 
 /// `GET /v1/members/me`: wallets, limits and the newest purchases.
@@ -856,7 +954,16 @@ pub async fn set_limits(app: &App, call: Call<'_>) -> Outcome {
         (status = 401, description = "No live session", body = Problem)),
     security(("member_session" = [])))]
 pub async fn me(app: &App, call: Call<'_>) -> Outcome {
-    let member = call.member()?;
+    let account = my_account(app, call.member()?).await?;
+    Ok(json(StatusCode::OK, &account))
+}
+
+/// The member's account as `GET /v1/members/me` shows it, read through the member's live
+/// session: the one view of the API and the account pages.
+///
+/// # Errors
+/// Session rejects as `Unauthenticated`; faults.
+pub async fn my_account(app: &App, member: MemberSession) -> Result<AccountResponse, ApiError> {
     let view = app
         .registry
         .account_view(member.account, Some((member.login, member.session)))
@@ -864,7 +971,7 @@ pub async fn me(app: &App, call: Call<'_>) -> Outcome {
         .map_err(member_error)?;
     let mut response = account_response(app, member.account, &view);
     response.recent_transactions = statement_api::summary_lines(app, &member).await?;
-    Ok(json(StatusCode::OK, &response))
+    Ok(response)
 }
 
 /// One wallet as members and admins see it.

@@ -19,11 +19,13 @@
 //! - `security_api`: security functions, groups, operators and their sign-in.
 //! - `purchase`: the purchase path shared by `/v1/authorize` and the buy window.
 //! - `buy_window`: the member's pages; `office`: the shell every office's pages share;
-//!   `back_office`: the operators' pages; `vendor_office`: a vendor admin's pages.
+//!   `back_office`: the operators' pages; `vendor_office`: a vendor admin's pages;
+//!   `account`: the member's own account pages.
 //! - `password`: the bounded password hasher and the sign-in and registration throttles;
 //!   `throttle`: their pure rule (growing delays, `now` passed in).
 //! - `metrics_listener`: `/metrics` on its own address, when configured.
 
+pub mod account;
 pub mod admin_api;
 pub mod app;
 pub mod approvals_api;

@@ -1,7 +1,8 @@
 //! The shell every office's pages stand in: the operators' back office (`http::back_office`),
-//! the vendor office (`http::vendor_office`), and any office built after them. An office is a
-//! set of server-rendered pages under one path (`/back-office`, `/vendor-office`) behind a
-//! sign-in page, each page a route of its own security function.
+//! the vendor office (`http::vendor_office`), the member's account pages (`http::account`),
+//! and any office built after them. An office is a set of server-rendered pages under one
+//! path (`/back-office`, `/vendor-office`, `/account`) behind a sign-in page, each page a route
+//! of what its caller must hold: a security function for staff, a role for a member.
 //!
 //! What is the same for every office lives here, once: the session cookie (its name, its
 //! attributes, setting and clearing it), the sign-in form and its post, sign-out, the home
@@ -17,13 +18,16 @@
 //! the member's pages, so the three cannot drift apart.
 //!
 //! The cookie: `{Office::COOKIE}` holds the caller's sealed session token (the one the
-//! office's JSON sign-in answers), HttpOnly and `SameSite=Strict`, with `Path` the office's
-//! home path, for [`Office::session_ttl_ms`]. When cookies are `Secure` (an https public URL)
-//! it is `{Office::COOKIE_HOST}` (`__Host-` prefixed), `Secure`, and (as that prefix requires)
-//! `Path=/`. Only the office's pages read it (`App::admin_page`, `App::vendor_page`), never
-//! the JSON routes, which check no CSRF token. A request carrying a bearer is authenticated
-//! by the bearer alone and skips the CSRF check: no other site can make a browser send an
-//! `Authorization` header.
+//! office's JSON sign-in answers), HttpOnly, for [`Office::session_ttl_ms`]. Its scope is the
+//! office's [`CookieScope`]: an office of its own (staff) keeps it `SameSite=Strict` with
+//! `Path` the office's home path; the account pages share the buy window's member session
+//! cookie (`SameSite=Lax`, `Path=/`), so a member signed in at either is signed in at both,
+//! and a vendor's link to `/account/step-up` arrives signed in. When cookies are `Secure` (an
+//! https public URL) it is `{Office::COOKIE_HOST}` (`__Host-` prefixed), `Secure`, and (as
+//! that prefix requires) `Path=/`. Only the office's pages read it (`App::admin_page`,
+//! `App::vendor_page`, `App::member_page`), never the JSON routes, which check no CSRF token.
+//! A request carrying a bearer is authenticated by the bearer alone and skips the CSRF check:
+//! no other site can make a browser send an `Authorization` header.
 //!
 //! Depends on `http::buy_window` (the browser edge), `http::app`, `http::routes`,
 //! `http::router::problem`, `domain::security::Grants` and `web::office`; never on a
@@ -54,6 +58,20 @@ const QUERY_PAIRS_MAX: usize = 8;
 /// The section type of office `O`'s menu.
 type SectionOf<O> = <O as pages::Office>::Section;
 
+/// Where an office's session cookie is sent, and from which sites.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CookieScope {
+    /// The office alone: `Path` its home path and `SameSite=Strict`, so no other site's link
+    /// or form carries it here (a page opened from elsewhere asks to sign in again). Staff's
+    /// offices, whose sessions no other page shares.
+    Office,
+    /// The whole site, as the buy window's member session cookie: `Path=/` and
+    /// `SameSite=Lax`. For the account pages, which share that cookie: the buy window sets it
+    /// too, and a vendor's top-level link to the step-up page must arrive signed in. Forms
+    /// are still guarded by their CSRF tokens, and Lax sends the cookie on no cross-site post.
+    Site,
+}
+
 /// What an office gives the shell. Implemented by the office's marker type from `web` (the
 /// one its pages are rendered with), so one type names the office on both sides.
 pub(crate) trait Office: pages::Office {
@@ -73,12 +91,20 @@ pub(crate) trait Office: pages::Office {
     /// menu grants nothing else.
     const MENU: &'static [(SectionOf<Self>, &'static str, &'static str)];
 
-    /// Who is calling a page, as the router authenticated them.
+    /// Where the cookie is sent; an office of its own unless it says otherwise.
+    const COOKIE_SCOPE: CookieScope = CookieScope::Office;
+
+    /// Who is calling a page, as the router authenticated them. Asynchronous because a
+    /// member is found in their account (whose actor also says whether the session is still
+    /// live), while staff are found in memory.
     ///
     /// # Errors
     /// `Unauthenticated` when the route did not authenticate this office's kind of caller (a
-    /// bug in the table).
-    fn caller(app: &App, call: &Call<'_>) -> Result<SignedIn<Self::Caller>, ApiError>;
+    /// bug in the table) or the session has ended; the account's faults.
+    fn caller(
+        app: &App,
+        call: &Call<'_>,
+    ) -> impl Future<Output = Result<SignedIn<Self::Caller>, ApiError>> + Send;
 
     /// The name of whom the caller acts for, shown after who they are (`#vendor-name`).
     fn acting_for(caller: &Self::Caller) -> Option<&str>;
@@ -98,6 +124,13 @@ pub(crate) trait Office: pages::Office {
 
     /// How long the cookie keeps the session token: as long as the token itself lives.
     fn session_ttl_ms(app: &App) -> u64;
+
+    /// Ends the session `token` names on the server, when sessions are kept there (a
+    /// member's, in their account); staff's sealed sessions are kept by no server, so by
+    /// default signing out only clears the cookie.
+    fn end_session(_app: &App, _token: &str) -> impl Future<Output = ()> + Send {
+        async {}
+    }
 }
 
 /// The caller of a page, as [`Office::caller`] finds them.
@@ -186,13 +219,16 @@ fn sign_in_path<O: Office>() -> String {
     format!("{}/login", O::HOME_PATH)
 }
 
-/// The attributes of the session cookie. Strict: no other site's link or form carries it
-/// here, so a page of the office opened from elsewhere asks to sign in again.
+/// The attributes of the session cookie, by the office's [`CookieScope`].
 fn cookie_attributes<O: Office>(secure: bool) -> String {
+    let (path, same_site) = match O::COOKIE_SCOPE {
+        CookieScope::Office => (O::HOME_PATH, "Strict"),
+        CookieScope::Site => ("/", "Lax"),
+    };
     if secure {
-        "; Path=/; HttpOnly; SameSite=Strict; Secure".to_owned()
+        format!("; Path=/; HttpOnly; SameSite={same_site}; Secure")
     } else {
-        format!("; Path={}; HttpOnly; SameSite=Strict", O::HOME_PATH)
+        format!("; Path={path}; HttpOnly; SameSite={same_site}")
     }
 }
 
@@ -276,15 +312,22 @@ pub(crate) async fn sign_in<O: Office>(app: &App, call: Call<'_>) -> Outcome {
     Ok(browser.respond(page))
 }
 
-/// `POST {HOME_PATH}/logout`: clears the cookie. The session token is sealed and kept by no
-/// server, as the API's: signing out ends it in this browser, and a copy taken before works
+/// `POST {HOME_PATH}/logout`: clears the cookie, and ends the session on the server where the
+/// office keeps it there ([`Office::end_session`]). A staff session token is sealed and kept by
+/// no server, as the API's: signing out ends it in this browser, and a copy taken before works
 /// until it expires.
 ///
 /// # Errors
 /// `CsrfFailed`.
-pub(crate) fn sign_out<O: Office>(app: &App, call: &Call<'_>) -> Outcome {
+pub(crate) async fn sign_out<O: Office>(app: &App, call: &Call<'_>) -> Outcome {
     let browser = Browser::new(app, call.headers, call.query);
     browser.check_csrf(&Form::parse(&call.body))?;
+    if let Some(token) = browser
+        .cookies
+        .get(session_cookie_name::<O>(browser.secure))
+    {
+        O::end_session(app, token).await;
+    }
     let page = Page::redirect(browser.path(&sign_in_path::<O>()))
         .with_cookie(clear_cookie::<O>(browser.secure));
     Ok(browser.respond(page))
@@ -294,8 +337,8 @@ pub(crate) fn sign_out<O: Office>(app: &App, call: &Call<'_>) -> Outcome {
 ///
 /// # Errors
 /// Those of [`Office::caller`].
-pub(crate) fn home<O: Office>(app: &App, call: &Call<'_>) -> Outcome {
-    let seat = Seat::<O>::new(app, call)?;
+pub(crate) async fn home<O: Office>(app: &App, call: &Call<'_>) -> Outcome {
+    let seat = Seat::<O>::new(app, call).await?;
     let desk = seat.desk(<SectionOf<O> as pages::Section>::HOME, None);
     let html = pages::home_page(&desk, seat.browser.lang(None));
     seat.respond(StatusCode::OK, html)
@@ -327,12 +370,12 @@ pub(crate) struct Seat<'a, O: Office> {
 impl<'a, O: Office> Seat<'a, O> {
     /// # Errors
     /// Those of [`Office::caller`].
-    pub fn new(app: &'a App, call: &Call<'a>) -> Result<Seat<'a, O>, ApiError> {
+    pub async fn new(app: &'a App, call: &Call<'a>) -> Result<Seat<'a, O>, ApiError> {
         let SignedIn {
             caller,
             grants,
             email,
-        } = O::caller(app, call)?;
+        } = O::caller(app, call).await?;
         let browser = Browser::new(app, call.headers, call.query);
         let menu = O::MENU
             .iter()

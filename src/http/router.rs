@@ -2,7 +2,7 @@
 //! method (`405` with `Allow`), authenticates the caller the route asks for, reads the body
 //! within the route's limit, calls the handler, and counts every response by route template
 //! and status. Every failure is a problem response (a page on the buy window's paths, and on
-//! the back office's and the vendor office's for a browser).
+//! the back office's, the vendor office's and the account pages' for a browser).
 
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
@@ -21,6 +21,7 @@ use super::office;
 use super::routes::{self, BodyLimit, Call, Caller, Matched, Principal, Readiness, Route};
 use crate::domain::reject::Reject;
 use crate::metrics as names;
+use crate::web::account::AccountOffice;
 use crate::web::back_office::BackOffice;
 use crate::web::vendor_office::VendorOffice;
 
@@ -116,6 +117,8 @@ fn refusal(
         office::error_response::<BackOffice>(app, headers, query, error)
     } else if office::owns::<VendorOffice>(path) {
         office::error_response::<VendorOffice>(app, headers, query, error)
+    } else if office::owns::<AccountOffice>(path) {
+        office::error_response::<AccountOffice>(app, headers, query, error)
     } else {
         problem(error)
     }
@@ -142,10 +145,15 @@ async fn serve<'a>(
     }
     let principal = match route.caller {
         Caller::None => Principal::None,
-        Caller::Member => Principal::Member(app.member(headers)?),
-        Caller::Holder => {
-            let member = app.member(headers)?;
-            if !member.holder {
+        // The account pages also take the member session cookie (their forms carry CSRF
+        // tokens); the JSON routes take a bearer only.
+        Caller::Member | Caller::Holder => {
+            let member = if office::owns::<AccountOffice>(route.path) {
+                app.member_page(headers)?
+            } else {
+                app.member(headers)?
+            };
+            if route.caller == Caller::Holder && !member.holder {
                 return Err(ApiError::Reject(Reject::HolderOnly));
             }
             Principal::Member(member)

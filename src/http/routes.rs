@@ -13,10 +13,10 @@ use super::app::{App, MemberSession};
 use super::client::ClientAddr;
 use super::error::ApiError;
 use super::{
-    admin_api, approvals_api, audit_api, back_office, buy_window, dispute_api, incentive_api,
-    logins_api, mail_api, member_api, offers_api, probes, security_api, settlement_api,
-    statement_api, step_up_api, transfer_api, vendor_admin_api, vendor_api, vendor_office,
-    vendor_standing_api,
+    account, admin_api, approvals_api, audit_api, back_office, buy_window, dispute_api,
+    incentive_api, logins_api, mail_api, member_api, offers_api, probes, security_api,
+    settlement_api, statement_api, step_up_api, transfer_api, vendor_admin_api, vendor_api,
+    vendor_office, vendor_standing_api,
 };
 use crate::actors::registry::VendorEntry;
 use crate::domain::ids::OperatorId;
@@ -395,6 +395,33 @@ pub static ROUTES: &[Route] = &[
     route!(GET "/back-office/settlement", Admin("settlement_runs.read"), back_office::settlement, __path_settlement),
     route!(POST "/back-office/settlement-runs", Admin("settlement_runs.create"), back_office::start_settlement_run, __path_start_settlement_run),
     route!(POST "/back-office/payouts/{id}/return", Admin("payouts.return"), back_office::return_payout, __path_return_payout),
+    route!(GET "/account/login", None, account::sign_in_form, __path_sign_in_form),
+    route!(POST "/account/login", None, account::sign_in, __path_sign_in),
+    route!(POST "/account/logout", None, account::sign_out, __path_sign_out),
+    route!(GET "/account", Member, account::summary, __path_summary),
+    route!(POST "/account/freeze", Member, account::freeze, __path_freeze),
+    route!(POST "/account/unfreeze", Holder, account::unfreeze, __path_unfreeze),
+    route!(GET "/account/wallets", Holder, account::wallets, __path_wallets),
+    route!(POST "/account/wallets", Holder, account::open_wallet, __path_open_wallet),
+    route!(POST "/account/deposits", Holder, account::add_funds, __path_add_funds),
+    route!(POST "/account/payment-methods", Holder, account::save_card, __path_save_card),
+    route!(POST "/account/payment-methods/{id}/remove", Holder, account::remove_method, __path_remove_method),
+    route!(GET "/account/limits", Holder, account::limits, __path_limits),
+    route!(POST "/account/limits", Holder, account::set_limits, __path_set_limits),
+    route!(GET "/account/sub-members", Holder, account::sub_members, __path_sub_members),
+    route!(POST "/account/sub-members", Holder, account::add_sub_member, __path_add_sub_member),
+    route!(POST "/account/sub-members/{id}/disable", Holder, account::disable_sub_member, __path_disable_sub_member),
+    route!(POST "/account/sub-members/{id}/enable", Holder, account::enable_sub_member, __path_enable_sub_member),
+    route!(GET "/account/security-questions", Holder, account::questions, __path_questions),
+    route!(POST "/account/security-questions", Holder, account::set_questions, __path_set_questions),
+    route!(GET "/account/transfers", Holder, account::transfers, __path_transfers),
+    route!(POST "/account/transfers", Holder, account::send_transfer, __path_send_transfer),
+    route!(GET "/account/incentives", Member, account::incentives, __path_incentives),
+    route!(POST "/account/incentives", Member, account::redeem, __path_redeem),
+    route!(GET "/account/disputes", Holder, account::disputes, __path_disputes),
+    route!(POST "/account/disputes", Holder, account::file_dispute, __path_file_dispute),
+    route!(GET "/account/step-up", Member, account::step_up, __path_step_up),
+    route!(POST "/account/step-up", Member, account::answer_step_up, __path_answer_step_up),
 ];
 
 /// The route for `method` and `path`, with its parameters; or, when the path is known with

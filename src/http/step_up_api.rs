@@ -6,6 +6,10 @@
 //! outcome (three wrong in a row end the session and lock step-up). Also the routes that set
 //! the questions and change a password, both behind step-up themselves.
 //!
+//! The checks and the answer are functions of their own ([`require_step_up_token`],
+//! [`challenge`], [`pass_challenge`], [`set_questions`]) so the account pages run the same
+//! code with the token they keep in a cookie instead of the header.
+//!
 //! May depend on: the app, the DTOs, tokens, the actors' gateway, the domain's step-up rules.
 
 use hyper::StatusCode;
@@ -18,7 +22,7 @@ use super::dto::{
 };
 use super::error::{ApiError, Problem};
 use super::json::{parse_json, rfc3339};
-use super::member_api::{check_password, member_command, member_error};
+use super::member_api::{check_password, command, member_command, member_error};
 use super::router::json;
 use super::routes::{Call, Outcome};
 use crate::actors::messages::MemberCommand;
@@ -40,10 +44,29 @@ pub async fn require_step_up(
     headers: &HeaderMap,
     member: MemberSession,
 ) -> Result<(), ApiError> {
-    let now_ms = epoch_ms(app.now());
-    let passed = headers
+    require_step_up_token(app, step_up_header(headers), member).await
+}
+
+/// The step-up token a request carries in its `Step-Up` header, if any.
+#[must_use]
+pub fn step_up_header(headers: &HeaderMap) -> Option<&str> {
+    headers
         .get(STEP_UP_HEADER)
         .and_then(|value| value.to_str().ok())
+}
+
+/// [`require_step_up`] for a token that came some other way than the header (the account
+/// pages keep it in a cookie or a form): the one check of both doors.
+///
+/// # Errors
+/// `StepUpRequired` with the challenge; `StepUpLocked` while locked; session rejects.
+pub async fn require_step_up_token(
+    app: &App,
+    token: Option<&str>,
+    member: MemberSession,
+) -> Result<(), ApiError> {
+    let now_ms = epoch_ms(app.now());
+    let passed = token
         .and_then(|token| {
             app.tokens
                 .open::<StepUpClaims>(token.trim(), 0, now_ms)
@@ -82,8 +105,14 @@ pub fn at_page(app: &App, error: ApiError) -> ApiError {
 }
 
 /// A challenge for the member's session: a question drawn at random, sealed with its place;
-/// `None` for a login that is never asked.
-async fn challenge(app: &App, member: MemberSession) -> Result<Option<StepUpChallenge>, ApiError> {
+/// `None` for a login that is never asked. Also the account pages' step-up page.
+///
+/// # Errors
+/// `StepUpLocked` while locked; session rejects.
+pub async fn challenge(
+    app: &App,
+    member: MemberSession,
+) -> Result<Option<StepUpChallenge>, ApiError> {
     let pick: usize = rand::random::<u16>().into();
     let asked = app
         .registry
@@ -139,10 +168,27 @@ pub async fn new_challenge(app: &App, call: Call<'_>) -> Outcome {
 pub async fn answer(app: &App, call: Call<'_>) -> Outcome {
     let member = call.member()?;
     let request: StepUpRequest = parse_json(&call.body)?;
+    let answered = pass_challenge(app, member, &request.challenge_id, &request.answer).await?;
+    Ok(json(StatusCode::OK, &answered))
+}
+
+/// Answers challenge `challenge_id` of the member's session with `answer`: the one path of
+/// `POST /v1/step-up` and the account pages. A right answer gives a step-up token for this
+/// session; the account counts every outcome.
+///
+/// # Errors
+/// `InvalidField` for a challenge that is malformed, expired or another session's;
+/// `StepUpAnswerWrong`; `StepUpLocked`; session rejects; the hasher's.
+pub async fn pass_challenge(
+    app: &App,
+    member: MemberSession,
+    challenge_id: &str,
+    answer: &str,
+) -> Result<StepUpAnswered, ApiError> {
     let now_ms = epoch_ms(app.now());
     let challenge = app
         .tokens
-        .open::<StepUpChallengeClaims>(request.challenge_id.trim(), 0, now_ms)
+        .open::<StepUpChallengeClaims>(challenge_id.trim(), 0, now_ms)
         .ok()
         .filter(|claims| {
             (claims.account, claims.login, claims.session)
@@ -163,7 +209,7 @@ pub async fn answer(app: &App, call: Call<'_>) -> Outcome {
         .ok_or(ApiError::Reject(Reject::StepUpNotAsked))?;
     let right = app
         .passwords
-        .verify(normalize_answer(&request.answer), Some(asked.1.answer_hash))
+        .verify(normalize_answer(answer), Some(asked.1.answer_hash))
         .await?;
     let passed = app
         .registry
@@ -187,13 +233,10 @@ pub async fn answer(app: &App, call: Call<'_>) -> Outcome {
         session: member.session.0,
         expires_at_ms: epoch_ms(expires_at),
     };
-    Ok(json(
-        StatusCode::OK,
-        &StepUpAnswered {
-            step_up_token: app.tokens.seal(&claims, 0, &mut rand::thread_rng()),
-            expires_at: rfc3339(expires_at),
-        },
-    ))
+    Ok(StepUpAnswered {
+        step_up_token: app.tokens.seal(&claims, 0, &mut rand::thread_rng()),
+        expires_at: rfc3339(expires_at),
+    })
 }
 
 /// `PUT /v1/members/me/security-questions`: replaces the holder's questions (2 to 5), each
@@ -215,10 +258,25 @@ pub async fn set_security_questions(app: &App, call: Call<'_>) -> Outcome {
         .into_iter()
         .map(|pair| (pair.question, pair.answer))
         .collect();
+    set_questions(app, member, pairs, step_up_header(call.headers)).await?;
+    Ok(json(StatusCode::OK, &Done { ok: true }))
+}
+
+/// Replaces the member's questions with `pairs` (question, answer), behind step-up with
+/// `step_up` as the token: the one path of the API and the account pages.
+///
+/// # Errors
+/// `QuestionsCount` or `TextInvalid`; `StepUpRequired`; session rejects; the hasher's.
+pub async fn set_questions(
+    app: &App,
+    member: MemberSession,
+    pairs: Vec<(String, String)>,
+    step_up: Option<&str>,
+) -> Result<(), ApiError> {
     check_questions(&pairs).map_err(ApiError::Reject)?;
-    require_step_up(app, call.headers, member).await?;
+    require_step_up_token(app, step_up, member).await?;
     let questions = hash_questions(app, pairs).await?;
-    member_command(app, member, MemberCommand::SetSecurityQuestions(questions)).await
+    command(app, member, MemberCommand::SetSecurityQuestions(questions)).await
 }
 
 /// Hashes each answer (normalized) with the password hasher, in turn: a registration or a

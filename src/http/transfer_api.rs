@@ -5,7 +5,7 @@
 
 use hyper::StatusCode;
 
-use super::app::{App, KeyScope, new_id};
+use super::app::{App, KeyScope, MemberSession, new_id};
 use super::dto::{TransferCreated, TransferRequest};
 use super::error::{ApiError, Problem};
 use super::idempotent::idempotent;
@@ -16,7 +16,7 @@ use crate::actors::gateway::GatewayError;
 use crate::domain::account::SendTransfer;
 use crate::domain::event::IdempotencyStamp;
 use crate::domain::ids::{Owner, TransferId};
-use crate::domain::money::format_balance;
+use crate::domain::money::{Amount, Currency, format_balance};
 use crate::domain::reject::Reject;
 
 /// `POST /v1/members/me/transfers`: moves settled paid balance to another member's wallet in
@@ -41,59 +41,74 @@ pub async fn send_transfer(app: &App, call: Call<'_>) -> Outcome {
     };
     let parse = |body: &[u8]| parse_json::<TransferRequest>(body)?.into_parts();
     idempotent(app, &call, scope, parse, |parts, key| async move {
-        let (to_email, amount, currency, note) = parts;
-        if !app.config.money.supports(currency) {
-            return Err(ApiError::Reject(Reject::CurrencyUnsupported));
-        }
-        let unavailable = ApiError::Reject(Reject::RecipientUnavailable);
-        let email = normalize_email(&to_email).map_err(|_| ApiError::InvalidField {
-            param: "to_email",
-            detail: "an e-mail address".to_owned(),
-        })?;
-        let to = app
-            .registry
-            .account_by_email(&email)
-            .ok_or(unavailable.clone())?;
-        if to != member.account {
-            app.registry
-                .can_receive(to)
-                .await
-                .map_err(|error| match error {
-                    GatewayError::NotFound => unavailable,
-                    other => member_error(other),
-                })?;
-        }
-        let command = SendTransfer {
-            transfer: TransferId(new_id()),
-            login: member.login,
-            to,
-            currency,
-            amount,
-            note,
-        };
         let stamp = key.map(|(key, request_digest)| IdempotencyStamp {
             key,
             request_digest,
         });
-        let sent = app
-            .registry
-            .send_transfer(member.account, member.session, command, stamp)
-            .await
-            .map_err(member_error)?;
-        if let Some(in_transit) = sent.in_transit {
-            metrics::counter!(crate::metrics::TRANSFERS, "step" => "sent").increment(1);
-            let transfer = in_transit.transfer;
-            if let Err(error) = crate::transfers::deliver(&app.registry, in_transit).await {
-                // The money is in transit, durably: the transfer watcher delivers it.
-                tracing::warn!(%transfer, %error, "a transfer waits for its next delivery");
-            }
-        }
-        let created = TransferCreated {
-            transfer_id: sent.transfer.to_string(),
-            balance: format_balance(sent.balance, currency),
-            currency: currency.code().to_owned(),
-        };
+        let created = transfer(app, member, parts, stamp).await?;
         Ok((StatusCode::CREATED, super::json::to_json(&created)))
     })
     .await
+}
+
+/// Sends `amount` in `currency` to the member `to_email` names, with `note`: the one path of
+/// `POST /v1/members/me/transfers` and the account pages' transfer form. The sender's account
+/// decides and journals the transfer; the first delivery is tried before answering.
+///
+/// # Errors
+/// `CurrencyUnsupported`; `InvalidField` on `to_email`; `RecipientUnavailable` (unknown,
+/// frozen or closed alike); the sender's account's refusals; session rejects.
+pub async fn transfer(
+    app: &App,
+    member: MemberSession,
+    (to_email, amount, currency, note): (String, Amount, Currency, String),
+    stamp: Option<IdempotencyStamp>,
+) -> Result<TransferCreated, ApiError> {
+    if !app.config.money.supports(currency) {
+        return Err(ApiError::Reject(Reject::CurrencyUnsupported));
+    }
+    let unavailable = ApiError::Reject(Reject::RecipientUnavailable);
+    let email = normalize_email(&to_email).map_err(|_| ApiError::InvalidField {
+        param: "to_email",
+        detail: "an e-mail address".to_owned(),
+    })?;
+    let to = app
+        .registry
+        .account_by_email(&email)
+        .ok_or(unavailable.clone())?;
+    if to != member.account {
+        app.registry
+            .can_receive(to)
+            .await
+            .map_err(|error| match error {
+                GatewayError::NotFound => unavailable,
+                other => member_error(other),
+            })?;
+    }
+    let command = SendTransfer {
+        transfer: TransferId(new_id()),
+        login: member.login,
+        to,
+        currency,
+        amount,
+        note,
+    };
+    let sent = app
+        .registry
+        .send_transfer(member.account, member.session, command, stamp)
+        .await
+        .map_err(member_error)?;
+    if let Some(in_transit) = sent.in_transit {
+        metrics::counter!(crate::metrics::TRANSFERS, "step" => "sent").increment(1);
+        let transfer = in_transit.transfer;
+        if let Err(error) = crate::transfers::deliver(&app.registry, in_transit).await {
+            // The money is in transit, durably: the transfer watcher delivers it.
+            tracing::warn!(%transfer, %error, "a transfer waits for its next delivery");
+        }
+    }
+    Ok(TransferCreated {
+        transfer_id: sent.transfer.to_string(),
+        balance: format_balance(sent.balance, currency),
+        currency: currency.code().to_owned(),
+    })
 }

@@ -6,11 +6,15 @@
 //! sentences that carry a value (a price, an e-mail, a count) are `fn` fields, because word
 //! order differs between the languages ("Buy for $0.25" / "$0.25で購入").
 //! The texts live in `i18n/en.rs`, `i18n/ja.rs` and `i18n/pt_br.rs`; the back office's in
-//! `i18n/back_office_*.rs` and the vendor office's in `i18n/vendor_office_*.rs`, each office's
-//! struct declared beside its pages (`web::back_office`, `web::vendor_office`) with the words
+//! `i18n/back_office_*.rs`, the vendor office's in `i18n/vendor_office_*.rs` and the account
+//! pages' in `i18n/account_*.rs`, each office's struct declared beside its pages
+//! (`web::back_office`, `web::vendor_office`, `web::account`) with the words
 //! of their shared frame nested in it (`web::office::OfficeStrings`).
 //! Depends on nothing but `std`, and for the offices' texts on their structs' declarations.
 
+mod account_en;
+mod account_ja;
+mod account_pt_br;
 mod back_office_en;
 mod back_office_ja;
 mod back_office_pt_br;
@@ -21,6 +25,9 @@ mod vendor_office_en;
 mod vendor_office_ja;
 mod vendor_office_pt_br;
 
+pub use account_en::ACCOUNT_EN;
+pub use account_ja::ACCOUNT_JA;
+pub use account_pt_br::ACCOUNT_PT_BR;
 pub use back_office_en::BACK_OFFICE_EN;
 pub use back_office_ja::BACK_OFFICE_JA;
 pub use back_office_pt_br::BACK_OFFICE_PT_BR;

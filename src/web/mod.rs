@@ -11,11 +11,13 @@
 //! `office` (the frame every office shares: sign-in, the menu, the home page, the error page),
 //! `back_office` (the operators' pages: disputes, groups, audit, vendors, members, settlement),
 //! `vendor_office` (a vendor admin's pages: sales, disputes, payouts, API keys, incentive
-//! programs).
+//! programs), `account` (the member's own pages: summary, wallets, limits, sub-members,
+//! security questions, transfers, incentives, disputes, step-up).
 //! May depend on `domain::money` (amounts and currencies) and `domain::vendor_standing`'s
 //! `VendorStatus` (a vendor's standing, on the back office's vendors page), and nothing else of
 //! the crate.
 
+pub mod account;
 pub mod back_office;
 pub mod funds;
 pub mod i18n;

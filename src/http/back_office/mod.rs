@@ -83,7 +83,7 @@ impl office::Office for BackOffice {
     const HOME_PATH: &'static str = "/back-office";
     const MENU: &'static [(Section, &'static str, &'static str)] = &PAGES;
 
-    fn caller(app: &App, call: &Call<'_>) -> Result<SignedIn<Staff>, ApiError> {
+    async fn caller(app: &App, call: &Call<'_>) -> Result<SignedIn<Staff>, ApiError> {
         let staff = call.staff()?;
         let state = app.registry.back_office_state();
         let email = match staff {
@@ -151,7 +151,7 @@ pub async fn sign_in(app: &App, call: Call<'_>) -> Outcome {
     responses((status = 303, description = "Signed out: to the sign-in form"),
         (status = 403, description = "The CSRF token did not match", content_type = "text/html")))]
 pub async fn sign_out(app: &App, call: Call<'_>) -> Outcome {
-    office::sign_out::<BackOffice>(app, &call)
+    office::sign_out::<BackOffice>(app, &call).await
 }
 
 /// `GET /back-office`: the home page, with the menu of the pages the operator may read.
@@ -160,7 +160,7 @@ pub async fn sign_out(app: &App, call: Call<'_>) -> Outcome {
     responses((status = 200, description = "The home page", content_type = "text/html"),
         (status = 303, description = "No live session: to the sign-in form")))]
 pub async fn home(app: &App, call: Call<'_>) -> Outcome {
-    office::home::<BackOffice>(app, &call)
+    office::home::<BackOffice>(app, &call).await
 }
 
 /// `GET /back-office/disputes?cursor=`: the disputes waiting for an operator, oldest first,
@@ -171,7 +171,7 @@ pub async fn home(app: &App, call: Call<'_>) -> Outcome {
     responses((status = 200, description = "The queue", content_type = "text/html"),
         (status = 303, description = "No live session: to the sign-in form")))]
 pub async fn disputes(app: &App, call: Call<'_>) -> Outcome {
-    let seat = Seat::new(app, &call)?;
+    let seat = Seat::new(app, &call).await?;
     disputes::queue(&seat, None).await
 }
 
@@ -187,7 +187,7 @@ pub async fn disputes(app: &App, call: Call<'_>) -> Outcome {
         (status = 404, description = "No such dispute", content_type = "text/html"),
         (status = 409, description = "Decided already", content_type = "text/html")))]
 pub async fn decide_dispute(app: &App, call: Call<'_>) -> Outcome {
-    let seat = Seat::new(app, &call)?;
+    let seat = Seat::new(app, &call).await?;
     let id = call.params.get("id")?;
     disputes::decide(&seat, id, &Form::parse(&call.body)).await
 }
@@ -199,7 +199,7 @@ pub async fn decide_dispute(app: &App, call: Call<'_>) -> Outcome {
     responses((status = 200, description = "The groups", content_type = "text/html"),
         (status = 303, description = "No live session: to the sign-in form")))]
 pub async fn security_groups(app: &App, call: Call<'_>) -> Outcome {
-    let seat = Seat::new(app, &call)?;
+    let seat = Seat::new(app, &call).await?;
     groups::page(&seat, StatusCode::OK, None, None)
 }
 
@@ -211,7 +211,7 @@ pub async fn security_groups(app: &App, call: Call<'_>) -> Outcome {
         (status = 400, description = "The form again: the name is missing or too long", content_type = "text/html"),
         (status = 403, description = "A function the operator does not hold, or a CSRF failure", content_type = "text/html")))]
 pub async fn create_security_group(app: &App, call: Call<'_>) -> Outcome {
-    let seat = Seat::new(app, &call)?;
+    let seat = Seat::new(app, &call).await?;
     groups::create(&seat, &call.body).await
 }
 
@@ -226,7 +226,7 @@ pub async fn create_security_group(app: &App, call: Call<'_>) -> Outcome {
         (status = 400, description = "The filter again: the actor is malformed", content_type = "text/html"),
         (status = 303, description = "No live session: to the sign-in form")))]
 pub async fn audit_log(app: &App, call: Call<'_>) -> Outcome {
-    let seat = Seat::new(app, &call)?;
+    let seat = Seat::new(app, &call).await?;
     audit::page(&seat).await
 }
 
@@ -237,7 +237,7 @@ pub async fn audit_log(app: &App, call: Call<'_>) -> Outcome {
     responses((status = 200, description = "The vendors", content_type = "text/html"),
         (status = 303, description = "No live session: to the sign-in form")))]
 pub async fn vendors(app: &App, call: Call<'_>) -> Outcome {
-    let seat = Seat::new(app, &call)?;
+    let seat = Seat::new(app, &call).await?;
     vendors::page(&seat, StatusCode::OK, None)
 }
 
@@ -253,7 +253,7 @@ pub async fn vendors(app: &App, call: Call<'_>) -> Outcome {
         (status = 404, description = "No such vendor", content_type = "text/html"),
         (status = 409, description = "Decided already", content_type = "text/html")))]
 pub async fn vendor_approval(app: &App, call: Call<'_>) -> Outcome {
-    let seat = Seat::new(app, &call)?;
+    let seat = Seat::new(app, &call).await?;
     let vendor = call.params.get("vendor_id")?;
     vendors::decide(&seat, vendor, &Form::parse(&call.body)).await
 }
@@ -270,7 +270,7 @@ pub async fn vendor_approval(app: &App, call: Call<'_>) -> Outcome {
         (status = 403, description = "The CSRF token did not match", content_type = "text/html"),
         (status = 404, description = "No such vendor", content_type = "text/html")))]
 pub async fn vendor_fee_schedule(app: &App, call: Call<'_>) -> Outcome {
-    let seat = Seat::new(app, &call)?;
+    let seat = Seat::new(app, &call).await?;
     let vendor = call.params.get("vendor_id")?;
     vendors::set_fee(&seat, vendor, &Form::parse(&call.body)).await
 }
@@ -287,7 +287,7 @@ pub async fn vendor_fee_schedule(app: &App, call: Call<'_>) -> Outcome {
         (status = 403, description = "The CSRF token did not match", content_type = "text/html"),
         (status = 404, description = "No such vendor", content_type = "text/html")))]
 pub async fn vendor_settlement(app: &App, call: Call<'_>) -> Outcome {
-    let seat = Seat::new(app, &call)?;
+    let seat = Seat::new(app, &call).await?;
     let vendor = call.params.get("vendor_id")?;
     vendors::set_settlement(&seat, vendor, &Form::parse(&call.body)).await
 }
@@ -302,7 +302,7 @@ pub async fn vendor_settlement(app: &App, call: Call<'_>) -> Outcome {
         (status = 404, description = "The form again: no such member", content_type = "text/html"),
         (status = 303, description = "No live session: to the sign-in form")))]
 pub async fn members(app: &App, call: Call<'_>) -> Outcome {
-    let seat = Seat::new(app, &call)?;
+    let seat = Seat::new(app, &call).await?;
     members::page(&seat).await
 }
 
@@ -319,7 +319,7 @@ pub async fn members(app: &App, call: Call<'_>) -> Outcome {
         (status = 400, description = "A cursor this server did not make", content_type = "text/html"),
         (status = 303, description = "No live session: to the sign-in form")))]
 pub async fn settlement(app: &App, call: Call<'_>) -> Outcome {
-    let seat = Seat::new(app, &call)?;
+    let seat = Seat::new(app, &call).await?;
     settlement::page(&seat, StatusCode::OK, None)
 }
 
@@ -333,7 +333,7 @@ pub async fn settlement(app: &App, call: Call<'_>) -> Outcome {
         (status = 403, description = "The CSRF token did not match, or the function needs four eyes", content_type = "text/html"),
         (status = 409, description = "Another run has not finished", content_type = "text/html")))]
 pub async fn start_settlement_run(app: &App, call: Call<'_>) -> Outcome {
-    let seat = Seat::new(app, &call)?;
+    let seat = Seat::new(app, &call).await?;
     settlement::start(&seat, &Form::parse(&call.body)).await
 }
 
@@ -349,7 +349,7 @@ pub async fn start_settlement_run(app: &App, call: Call<'_>) -> Outcome {
         (status = 404, description = "No such payout", content_type = "text/html"),
         (status = 409, description = "Returned before", content_type = "text/html")))]
 pub async fn return_payout(app: &App, call: Call<'_>) -> Outcome {
-    let seat = Seat::new(app, &call)?;
+    let seat = Seat::new(app, &call).await?;
     let id = call.params.get("id")?;
     settlement::return_payout(&seat, id, &Form::parse(&call.body)).await
 }

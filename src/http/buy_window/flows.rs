@@ -46,6 +46,16 @@ const TEST_CARD_NUMBER: &str = "4242424242424242";
 /// Its expiry year.
 const TEST_CARD_EXP_YEAR: u16 = 2099;
 
+/// The test card, as the register form's box and the account pages' "save the test card"
+/// button save it: one card, written once.
+pub(crate) fn test_card() -> NewMethod {
+    NewMethod::Card {
+        number: TEST_CARD_NUMBER.to_owned(),
+        exp_month: 12,
+        exp_year: TEST_CARD_EXP_YEAR,
+    }
+}
+
 /// An offer with its vendor, and why it cannot be bought now (if it cannot).
 struct Found {
     vendor: VendorEntry,
@@ -922,12 +932,7 @@ pub(super) async fn register(
         ),
     };
     let method = if form.get("save_card") == Some("on") {
-        let test_card = NewMethod::Card {
-            number: TEST_CARD_NUMBER.to_owned(),
-            exp_month: 12,
-            exp_year: TEST_CARD_EXP_YEAR,
-        };
-        Some(tokenize(browser.app, &test_card, browser.app.now())?)
+        Some(tokenize(browser.app, &test_card(), browser.app.now())?)
     } else {
         None
     };

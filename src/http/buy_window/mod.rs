@@ -22,6 +22,8 @@
 
 mod flows;
 
+pub(crate) use flows::test_card;
+
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
@@ -42,12 +44,12 @@ use super::routes::{Call, Outcome};
 use crate::web::i18n::Lang;
 use crate::web::pages::{self, ErrorView};
 
-/// The session cookie's name over http (local development).
-const SESSION_COOKIE: &str = "farthing_session";
+/// The session cookie's name over http (local development). The account pages share it.
+pub(crate) const SESSION_COOKIE: &str = "farthing_session";
 /// The CSRF cookie's name over http (local development).
 const CSRF_COOKIE: &str = "farthing_csrf";
-/// The session cookie's name when the public URL is https.
-const SESSION_COOKIE_HOST: &str = "__Host-farthing_session";
+/// The session cookie's name when the public URL is https. The account pages share it.
+pub(crate) const SESSION_COOKIE_HOST: &str = "__Host-farthing_session";
 /// The CSRF cookie's name when the public URL is https.
 const CSRF_COOKIE_HOST: &str = "__Host-farthing_csrf";
 /// Random bytes in a browser's CSRF id (the cookie) and in a script nonce.

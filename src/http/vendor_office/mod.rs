@@ -82,7 +82,7 @@ impl office::Office for VendorOffice {
     const HOME_PATH: &'static str = "/vendor-office";
     const MENU: &'static [(Section, &'static str, &'static str)] = &PAGES;
 
-    fn caller(app: &App, call: &Call<'_>) -> Result<SignedIn<VendorEntry>, ApiError> {
+    async fn caller(app: &App, call: &Call<'_>) -> Result<SignedIn<VendorEntry>, ApiError> {
         let vendor = call.vendor()?.clone();
         let (grants, email) = match &call.principal {
             Principal::VendorAdmin(_, admin) => {
@@ -154,7 +154,7 @@ pub async fn sign_in(app: &App, call: Call<'_>) -> Outcome {
     responses((status = 303, description = "Signed out: to the sign-in form"),
         (status = 403, description = "The CSRF token did not match", content_type = "text/html")))]
 pub async fn sign_out(app: &App, call: Call<'_>) -> Outcome {
-    office::sign_out::<VendorOffice>(app, &call)
+    office::sign_out::<VendorOffice>(app, &call).await
 }
 
 /// `GET /vendor-office`: the home page, with the menu of the pages the admin may read.
@@ -163,7 +163,7 @@ pub async fn sign_out(app: &App, call: Call<'_>) -> Outcome {
     responses((status = 200, description = "The home page", content_type = "text/html"),
         (status = 303, description = "No live session: to the sign-in form")))]
 pub async fn home(app: &App, call: Call<'_>) -> Outcome {
-    office::home::<VendorOffice>(app, &call)
+    office::home::<VendorOffice>(app, &call).await
 }
 
 /// `GET /vendor-office/sales`: the figures of `GET /v1/vendors/me/summary`.
@@ -172,7 +172,7 @@ pub async fn home(app: &App, call: Call<'_>) -> Outcome {
     responses((status = 200, description = "The sales page", content_type = "text/html"),
         (status = 303, description = "No live session: to the sign-in form")))]
 pub async fn sales(app: &App, call: Call<'_>) -> Outcome {
-    let seat = Seat::new(app, &call)?;
+    let seat = Seat::new(app, &call).await?;
     reads::sales(&seat).await
 }
 
@@ -185,7 +185,7 @@ pub async fn sales(app: &App, call: Call<'_>) -> Outcome {
         (status = 400, description = "A cursor this server did not make", content_type = "text/html"),
         (status = 303, description = "No live session: to the sign-in form")))]
 pub async fn disputes(app: &App, call: Call<'_>) -> Outcome {
-    let seat = Seat::new(app, &call)?;
+    let seat = Seat::new(app, &call).await?;
     reads::disputes(&seat).await
 }
 
@@ -197,7 +197,7 @@ pub async fn disputes(app: &App, call: Call<'_>) -> Outcome {
         (status = 400, description = "A cursor this server did not make", content_type = "text/html"),
         (status = 303, description = "No live session: to the sign-in form")))]
 pub async fn payouts(app: &App, call: Call<'_>) -> Outcome {
-    let seat = Seat::new(app, &call)?;
+    let seat = Seat::new(app, &call).await?;
     reads::payouts(&seat)
 }
 
@@ -207,7 +207,7 @@ pub async fn payouts(app: &App, call: Call<'_>) -> Outcome {
     responses((status = 200, description = "The rotation form", content_type = "text/html"),
         (status = 303, description = "No live session: to the sign-in form")))]
 pub async fn api_keys(app: &App, call: Call<'_>) -> Outcome {
-    let seat = Seat::new(app, &call)?;
+    let seat = Seat::new(app, &call).await?;
     forms::api_keys(&seat)
 }
 
@@ -219,7 +219,7 @@ pub async fn api_keys(app: &App, call: Call<'_>) -> Outcome {
     responses((status = 200, description = "Rotated: the new key, shown once", content_type = "text/html"),
         (status = 403, description = "The CSRF token did not match", content_type = "text/html")))]
 pub async fn rotate_api_key(app: &App, call: Call<'_>) -> Outcome {
-    let seat = Seat::new(app, &call)?;
+    let seat = Seat::new(app, &call).await?;
     forms::rotate(&seat, &Form::parse(&call.body)).await
 }
 
@@ -230,7 +230,7 @@ pub async fn rotate_api_key(app: &App, call: Call<'_>) -> Outcome {
     responses((status = 200, description = "The program form", content_type = "text/html"),
         (status = 303, description = "No live session: to the sign-in form")))]
 pub async fn incentive_programs(app: &App, call: Call<'_>) -> Outcome {
-    let seat = Seat::new(app, &call)?;
+    let seat = Seat::new(app, &call).await?;
     forms::programs(&seat)
 }
 
@@ -243,7 +243,7 @@ pub async fn incentive_programs(app: &App, call: Call<'_>) -> Outcome {
         (status = 400, description = "The form again with its error", content_type = "text/html"),
         (status = 403, description = "The CSRF token did not match", content_type = "text/html")))]
 pub async fn create_incentive_program(app: &App, call: Call<'_>) -> Outcome {
-    let seat = Seat::new(app, &call)?;
+    let seat = Seat::new(app, &call).await?;
     forms::create_program(&seat, &Form::parse(&call.body)).await
 }
 

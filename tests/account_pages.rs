@@ -1,0 +1,556 @@
+//! The member's account pages (issue 14): a member signs in at `/account` with the buy
+//! window's session cookie and manages their account on pages that run the API's own code:
+//! the summary, funds, limits, sub-members, freeze and unfreeze behind step-up. A sub-member
+//! sees and may post only what any login may. Most tests speak plain HTTP with their own
+//! cookie jar; two drive headless Chromium through `browser_support` (a missing browser fails
+//! them, never skips them).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+mod browser_support;
+mod common;
+
+use browser_support::{Browser, run};
+use common::office::{Http, Page, urlencode};
+use common::{Member, TestServer};
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "correct horse battery";
+/// The account pages' home path; the sign-in page is below it.
+const OFFICE: &str = "/account";
+
+// ---------------------------------------------------------------------------------------------
+// Set-up through the API
+
+/// Registers a holder with two security questions ("Rex", "Elm") and signs them in through
+/// the API.
+fn member_with_questions(server: &TestServer, email: &str) -> Member {
+    let reply = server.post(
+        "/v1/members",
+        None,
+        &json!({"email": email, "password": PASSWORD, "language": "en", "currency": "USD",
+                "security_questions": [
+                    {"question": "First pet?", "answer": "Rex"},
+                    {"question": "First street?", "answer": "Elm"}]}),
+    );
+    assert_eq!(reply.status, 201, "{:?}", reply.body);
+    Member {
+        id: reply.body["member_id"].as_str().unwrap().to_owned(),
+        email: email.to_owned(),
+        session: server.sign_in(email, "absolute"),
+    }
+}
+
+/// The right answer to the question a page asks.
+fn answer_on(page: &str) -> &'static str {
+    if page.contains("First pet?") {
+        "rex"
+    } else if page.contains("First street?") {
+        "  ELM "
+    } else {
+        panic!("no question asked on\n{page}")
+    }
+}
+
+/// The account as the API shows it to `session`.
+fn me(server: &TestServer, session: &str) -> Value {
+    let reply = server.get("/v1/members/me", Some(session));
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    reply.body
+}
+
+/// Signs `email` in on the account pages; the session token the cookie holds.
+fn signed_in(server: &TestServer, email: &str) -> (Http, String) {
+    let mut http = Http::new(&server.base);
+    let answer = http.sign_in(OFFICE, email, PASSWORD);
+    assert_eq!(answer.status, 303, "{}", answer.body);
+    assert_eq!(answer.header("location"), Some("/account"));
+    let token = http.jar["farthing_session"].clone();
+    (http, token)
+}
+
+/// Answers the question `asked` shows in place of the form that posts to `action`; the
+/// answer's page.
+fn answer(http: &mut Http, asked: &Page, action: &str) -> Page {
+    assert_eq!(asked.status, 403, "{}", asked.body);
+    assert!(asked.has("step-up"), "{}", asked.body);
+    assert!(asked.body.contains(&format!(r#"action="{action}""#)));
+    let mut body = format!(
+        "csrf={}&challenge_id={}&answer={}",
+        asked.csrf(),
+        urlencode(&asked.after(r#"name="challenge_id" value=""#)),
+        urlencode(answer_on(&asked.body)),
+    );
+    // The fields the question's form carries back, as a browser would post them.
+    for chunk in asked.body.split(r#"<input type="hidden" name=""#).skip(1) {
+        let (name, rest) = chunk.split_once('"').unwrap();
+        if ["csrf", "challenge_id"].contains(&name) {
+            continue;
+        }
+        let value = rest
+            .strip_prefix(r#" value=""#)
+            .and_then(|rest| rest.split_once('"'))
+            .map_or("", |(value, _)| value);
+        body.push_str(&format!("&{name}={}", urlencode(value)));
+    }
+    http.post(action, &body)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plain HTTP
+
+#[test]
+fn signing_in_shares_the_buy_window_s_cookie_and_signing_out_ends_the_session() {
+    let server = TestServer::start();
+    let member = server.member("reader@example.com", "UTC", "5.00");
+    let mut http = Http::new(&server.base);
+    let wrong = {
+        let form = http.get("/account/login");
+        assert_eq!(form.status, 200, "{}", form.body);
+        let body = format!(
+            "email=reader%40example.com&password=wrong-password&csrf={}",
+            form.csrf()
+        );
+        http.post("/account/login", &body)
+    };
+    assert_eq!(wrong.status, 401, "{}", wrong.body);
+    assert!(wrong.has("login-error"));
+
+    let signed = http.sign_in(OFFICE, "reader@example.com", PASSWORD);
+    assert_eq!(signed.status, 303, "{}", signed.body);
+    assert_eq!(signed.header("location"), Some("/account"));
+    // The buy window's member session cookie: the same name and attributes, so a member
+    // signed in at either is signed in at both.
+    let cookie = signed
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with("farthing_session="))
+        .unwrap()
+        .to_owned();
+    for attribute in [
+        "; Path=/;",
+        "; HttpOnly",
+        "; SameSite=Lax",
+        "; Max-Age=3600",
+    ] {
+        assert!(cookie.contains(attribute), "{attribute} in {cookie}");
+    }
+    let token = http.jar["farthing_session"].clone();
+
+    let summary = http.get("/account");
+    assert_eq!(summary.status, 200, "{}", summary.body);
+    assert!(summary.body.contains("reader@example.com"));
+    assert!(summary.body.contains(r#"<tr data-currency="USD">"#));
+    assert!(summary.body.contains("$5.00"), "{}", summary.body);
+    assert!(summary.body.contains(r#"data-role="holder""#));
+    for (name, value) in [
+        ("content-type", "text/html; charset=utf-8"),
+        ("x-frame-options", "DENY"),
+        ("cache-control", "no-store"),
+    ] {
+        assert_eq!(summary.header(name), Some(value));
+    }
+    assert!(
+        summary
+            .header("content-security-policy")
+            .unwrap()
+            .contains("default-src 'none'")
+    );
+    // A session opened through the API (or the buy window) is read from the same cookie.
+    let elsewhere = http.send(
+        "GET",
+        "/account",
+        &format!("farthing_session={}", member.session),
+        None,
+    );
+    assert_eq!(elsewhere.status, 200, "{}", elsewhere.body);
+    // The cookie opens no JSON route, and a script gets the API's problem.
+    let api = http.send(
+        "GET",
+        "/v1/members/me",
+        &format!("farthing_session={token}"),
+        None,
+    );
+    assert_eq!(api.status, 401);
+    let script = server.get("/account", None);
+    assert_eq!((script.status, script.code()), (401, "unauthenticated"));
+    // The pages speak the reader's language and keep it in their links.
+    let ja = http.get("/account?lang=ja");
+    assert!(ja.body.contains(r#"<html lang="ja">"#));
+    assert!(ja.body.contains(r#"href="/account/wallets?lang=ja""#));
+
+    // Signing out ends the session in the account, not only in this browser.
+    let out = http.post("/account/logout", &format!("csrf={}", summary.csrf()));
+    assert_eq!(out.status, 303);
+    assert_eq!(out.header("location"), Some("/account/login"));
+    assert!(!http.jar.contains_key("farthing_session"));
+    assert_eq!(server.get("/v1/members/me", Some(&token)).status, 401);
+    let again = http.send(
+        "GET",
+        "/account",
+        &format!("farthing_session={token}"),
+        None,
+    );
+    assert_eq!(again.status, 303);
+    assert_eq!(again.header("location"), Some("/account/login"));
+}
+
+#[test]
+fn a_sub_member_sees_no_holder_page_and_is_refused_a_holder_form() {
+    let server = TestServer::start();
+    let holder = server.member("parent@example.com", "UTC", "5.00");
+    let (_, login) = server.sub_member(&holder, "Kid", "kid@example.com");
+    let (mut http, _) = signed_in(&server, "kid@example.com");
+    let summary = http.get("/account");
+    assert_eq!(summary.status, 200, "{}", summary.body);
+    assert!(summary.body.contains(r#"data-role="member""#));
+    assert!(summary.body.contains("Kid"));
+    for held in ["nav-home", "nav-incentives", "freeze"] {
+        assert!(summary.has(held), "{held} in {}", summary.body);
+    }
+    for absent in [
+        "nav-wallets",
+        "nav-limits",
+        "nav-sub-members",
+        "nav-questions",
+        "nav-transfers",
+        "nav-disputes",
+        "unfreeze",
+    ] {
+        assert!(!summary.has(absent), "{absent} in {}", summary.body);
+    }
+    assert_eq!(http.get("/account/incentives").status, 200);
+    for path in [
+        "/account/wallets",
+        "/account/limits",
+        "/account/sub-members",
+    ] {
+        let refused = http.get(path);
+        assert_eq!(refused.status, 403, "{path}");
+        assert!(
+            refused.body.contains(r#"data-code="holder_only""#),
+            "{path}"
+        );
+    }
+    // Posting a holder's form anyway, with a valid CSRF token, changes nothing.
+    let body = format!(
+        "csrf={}&login={login}&currency=USD&per_day=100.00",
+        summary.csrf()
+    );
+    let refused = http.post("/account/limits", &body);
+    assert_eq!(refused.status, 403);
+    assert!(refused.body.contains(r#"data-code="holder_only""#));
+    let logins = server.get("/v1/members/me/logins", Some(&holder.session));
+    let kid = logins.body["logins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["login_id"] == login.as_str())
+        .unwrap();
+    assert_eq!(kid["limits"], json!([]), "{:?}", logins.body);
+}
+
+#[test]
+fn a_form_without_its_csrf_token_is_refused() {
+    let server = TestServer::start();
+    server.member("reader@example.com", "UTC", "0");
+    let (mut http, token) = signed_in(&server, "reader@example.com");
+    let summary = http.get("/account");
+    for body in ["", "csrf=", "csrf=forged"] {
+        let refused = http.post("/account/freeze", body);
+        assert_eq!(refused.status, 403, "{body:?}");
+        assert!(refused.body.contains(r#"data-code="csrf_failed""#));
+    }
+    assert_eq!(me(&server, &token)["frozen"], false);
+    // One step away: with the page's token it freezes.
+    let frozen = http.post("/account/freeze", &format!("csrf={}", summary.csrf()));
+    assert_eq!(frozen.status, 303, "{}", frozen.body);
+}
+
+#[test]
+fn the_holder_sets_a_sub_member_s_limits_on_the_limits_form() {
+    let server = TestServer::start();
+    let holder = server.member("parent@example.com", "UTC", "5.00");
+    let (kid, login) = server.sub_member(&holder, "Kid", "kid@example.com");
+    let (mut http, _) = signed_in(&server, "parent@example.com");
+    let page = http.get("/account/limits");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body
+            .contains(&format!(r#"data-login="{login}" data-role="member""#)),
+        "{}",
+        page.body
+    );
+    let body = format!(
+        "csrf={}&login={login}&currency=USD&per_transaction=&per_day=2.00&per_month=20",
+        page.csrf()
+    );
+    let set = http.post("/account/limits", &body);
+    assert_eq!(set.status, 303, "{}", set.body);
+    assert_eq!(
+        set.header("location"),
+        Some("/account/limits?done=limits_set")
+    );
+    let theirs = me(&server, &kid.session);
+    let limits = &theirs["login"]["limits"][0];
+    assert_eq!(limits["currency"], "USD");
+    assert_eq!(limits["per_day"], "2.00");
+    assert_eq!(limits["per_month"], "20.00");
+    assert_eq!(limits["per_transaction"], Value::Null);
+    // The holder's own limits did not change.
+    assert_eq!(me(&server, &holder.session)["login"]["limits"], json!([]));
+    let shown = http.get("/account/limits?done=limits_set");
+    assert!(shown.has("notice"));
+    assert!(
+        shown
+            .body
+            .contains(r#"<td class="num" data-limit="per_day">$2.00</td>"#)
+    );
+    // A limit that is not an amount is the form again, with nothing changed.
+    let body = format!(
+        "csrf={}&login={login}&currency=USD&per_day=lots",
+        page.csrf()
+    );
+    let refused = http.post("/account/limits", &body);
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(refused.has("form-error"));
+    assert_eq!(
+        me(&server, &kid.session)["login"]["limits"][0]["per_day"],
+        "2.00"
+    );
+}
+
+#[test]
+fn adding_funds_on_the_page_charges_the_saved_card_and_moves_the_balance() {
+    let server = TestServer::start();
+    let member = server.member("reader@example.com", "UTC", "0");
+    let (mut http, _) = signed_in(&server, "reader@example.com");
+    let wallets = http.get("/account/wallets");
+    assert_eq!(wallets.status, 200, "{}", wallets.body);
+    assert!(wallets.has("no-methods"));
+    let saved = http.post(
+        "/account/payment-methods",
+        &format!("csrf={}", wallets.csrf()),
+    );
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let wallets = http.get("/account/wallets");
+    let method = wallets.after(r#"data-method=""#);
+    assert!(method.starts_with("pm_"), "{method}");
+    assert_eq!(server.balance(&member), "0.00");
+
+    let body = format!(
+        "csrf={}&amount=7.50&currency=USD&payment_method_id={method}",
+        wallets.csrf()
+    );
+    let added = http.post("/account/deposits", &body);
+    assert_eq!(added.status, 303, "{}", added.body);
+    assert_eq!(
+        added.header("location"),
+        Some("/account/wallets?done=funds_added")
+    );
+    assert_eq!(server.balance(&member), "7.50");
+    let shown = http.get("/account/wallets?done=funds_added");
+    assert!(
+        shown.body.contains(r#"<td class="paid num">$7.50</td>"#),
+        "{}",
+        shown.body
+    );
+    // An amount that is not one is the form again, refilled, with nothing charged.
+    let body = format!(
+        "csrf={}&amount=-3&currency=USD&payment_method_id={method}",
+        wallets.csrf()
+    );
+    let refused = http.post("/account/deposits", &body);
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(refused.has("form-error"));
+    assert!(refused.body.contains(r#"value="-3""#));
+    assert_eq!(server.balance(&member), "7.50");
+}
+
+#[test]
+fn freezing_then_unfreezing_through_a_security_question_on_the_page() {
+    let server = TestServer::start();
+    member_with_questions(&server, "careful@example.com");
+    let (mut http, token) = signed_in(&server, "careful@example.com");
+    let summary = http.get("/account");
+    assert!(summary.has("freeze"));
+    let frozen = http.post("/account/freeze", &format!("csrf={}", summary.csrf()));
+    assert_eq!(frozen.status, 303, "{}", frozen.body);
+    // Freezing ended every session, this one too: the pages ask to sign in again.
+    assert_eq!(server.get("/v1/members/me", Some(&token)).status, 401);
+    let bounced = http.get("/account?done=frozen");
+    assert_eq!(bounced.status, 303);
+    assert_eq!(bounced.header("location"), Some("/account/login"));
+
+    let (mut http, token) = signed_in(&server, "careful@example.com");
+    let summary = http.get("/account");
+    assert!(summary.has("frozen"), "{}", summary.body);
+    assert!(summary.has("unfreeze"));
+    assert_eq!(me(&server, &token)["frozen"], true);
+    // The unfreeze form asks a question first, and changes nothing until it is answered.
+    let asked = http.post("/account/unfreeze", &format!("csrf={}", summary.csrf()));
+    assert_eq!(me(&server, &token)["frozen"], true);
+    // A wrong answer asks again, and changes nothing either.
+    let body = format!(
+        "csrf={}&challenge_id={}&answer=nobody",
+        asked.csrf(),
+        urlencode(&asked.after(r#"name="challenge_id" value=""#))
+    );
+    let again = http.post("/account/unfreeze", &body);
+    assert_eq!(again.status, 400, "{}", again.body);
+    assert!(again.has("step-up") && again.has("form-error"));
+    assert_eq!(me(&server, &token)["frozen"], true);
+
+    let unfrozen = answer(&mut http, &asked, "/account/unfreeze");
+    assert_eq!(unfrozen.status, 303, "{}", unfrozen.body);
+    assert_eq!(unfrozen.header("location"), Some("/account?done=unfrozen"));
+    let kept = unfrozen
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with("farthing_step_up="))
+        .unwrap()
+        .to_owned();
+    for attribute in ["; Path=/account;", "; HttpOnly", "; SameSite=Strict"] {
+        assert!(kept.contains(attribute), "{attribute} in {kept}");
+    }
+    assert_eq!(me(&server, &token)["frozen"], false);
+    let summary = http.get("/account?done=unfrozen");
+    assert!(summary.has("notice") && !summary.has("frozen"));
+    // Within the pass, the next sensitive form goes through without a question.
+    let saved = http.post(
+        "/account/payment-methods",
+        &format!("csrf={}", summary.csrf()),
+    );
+    assert_eq!(saved.status, 303, "{}", saved.body);
+}
+
+#[test]
+fn the_step_up_page_lets_an_unusual_purchase_through_and_follows_only_safe_returns() {
+    let server = TestServer::start();
+    server.vendor("news.example");
+    member_with_questions(&server, "careful@example.com");
+    let (mut http, _) = signed_in(&server, "careful@example.com");
+    for (back, followed) in [
+        ("https://news.example/articles/1", true),
+        ("/account", true),
+        ("https://evil.example/phish", false),
+        ("//evil.example/phish", false),
+        ("javascript:alert(1)", false),
+    ] {
+        let page = http.get(&format!("/account/step-up?return={}", urlencode(back)));
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.has("step-up-question"));
+        assert_eq!(page.body.contains(r#"name="return""#), followed, "{back}");
+        let body = format!(
+            "csrf={}&challenge_id={}&answer={}&return={}",
+            page.csrf(),
+            urlencode(&page.after(r#"name="challenge_id" value=""#)),
+            urlencode(answer_on(&page.body)),
+            urlencode(back)
+        );
+        let passed = http.post("/account/step-up", &body);
+        if followed {
+            assert_eq!(passed.status, 303, "{back}: {}", passed.body);
+            assert_eq!(passed.header("location"), Some(back));
+        } else {
+            assert_eq!(passed.status, 200, "{back}: {}", passed.body);
+            assert!(passed.has("step-up-passed"));
+            assert!(passed.header("location").is_none());
+        }
+    }
+    // A member without questions is told they are never asked.
+    server.member("plain@example.com", "UTC", "0");
+    let (mut plain, _) = signed_in(&server, "plain@example.com");
+    let page = plain.get("/account/step-up");
+    assert_eq!(page.status, 200);
+    assert!(page.has("step-up-not-asked"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// In the browser
+
+#[test]
+fn a_holder_adds_a_sub_member_who_then_signs_in() {
+    let server = TestServer::start();
+    server.member("parent@example.com", "UTC", "5.00");
+    run(async {
+        let browser = Browser::new().await;
+        let login = format!("{}{OFFICE}/login", server.base);
+        browser
+            .sign_in_office(&login, "parent@example.com", PASSWORD)
+            .await;
+        browser.click("a#nav-sub-members").await;
+        browser.fill("input#sub-name", "Kid").await;
+        browser.fill("input#sub-email", "kid@example.com").await;
+        browser
+            .fill("input#sub-password", "kid's own password")
+            .await;
+        browser.click("button#add-sub-member-button").await;
+        let notice = browser.wait_for("p#notice").await;
+        assert_eq!(
+            notice.attr("data-code").await.unwrap().unwrap(),
+            "sub_member_added"
+        );
+        assert!(browser.source().await.contains("kid@example.com"));
+        browser.screenshot("account-sub-member-added").await;
+        browser.click("button#sign-out").await;
+        browser.wait_for("form#login").await;
+        browser.close().await;
+
+        let kid = Browser::new().await;
+        kid.sign_in_office(&login, "kid@example.com", "kid's own password")
+            .await;
+        assert_eq!(
+            kid.attr("#login-role", "data-role").await.as_deref(),
+            Some("member")
+        );
+        assert!(!kid.exists("a#nav-sub-members").await);
+        assert!(kid.exists("a#nav-incentives").await);
+        kid.close().await;
+    });
+}
+
+#[test]
+fn a_member_with_questions_answers_one_and_the_limit_change_lands() {
+    let server = TestServer::start();
+    let member = member_with_questions(&server, "careful@example.com");
+    run(async {
+        let browser = Browser::new().await;
+        let login = format!("{}{OFFICE}/login", server.base);
+        browser
+            .sign_in_office(&login, "careful@example.com", PASSWORD)
+            .await;
+        browser.click("a#nav-limits").await;
+        let form = "section[data-role='holder'] form.limits";
+        browser
+            .select(&format!("{form} select[name='currency']"), "USD")
+            .await;
+        browser
+            .fill(&format!("{form} input[name='per_day']"), "3.00")
+            .await;
+        browser.click(&format!("{form} button")).await;
+        // Asked a question in place of the form; nothing changed yet.
+        let question = browser.text("p#step-up-question").await;
+        assert_eq!(
+            me(&server, &member.session)["login"]["limits"],
+            json!([]),
+            "nothing before the answer"
+        );
+        browser.fill("input#answer", answer_on(&question)).await;
+        browser.click("button#answer-button").await;
+        let notice = browser.wait_for("p#notice").await;
+        assert_eq!(
+            notice.attr("data-code").await.unwrap().unwrap(),
+            "limits_set"
+        );
+        assert_eq!(
+            browser
+                .text("section[data-role='holder'] td[data-limit='per_day']")
+                .await,
+            "$3.00"
+        );
+        browser.screenshot("account-limits-after-step-up").await;
+        browser.close().await;
+    });
+    let limits = &me(&server, &member.session)["login"]["limits"][0];
+    assert_eq!(limits["per_day"], "3.00");
+}
