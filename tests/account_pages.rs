@@ -554,3 +554,160 @@ fn a_member_with_questions_answers_one_and_the_limit_change_lands() {
     let limits = &me(&server, &member.session)["login"]["limits"][0];
     assert_eq!(limits["per_day"], "3.00");
 }
+
+// ---------------------------------------------------------------------------------------------
+// My Content
+
+/// `member` buys `title` at `content_url` from `vendor` with `terms` merged in.
+fn buy_titled(
+    server: &TestServer,
+    vendor: &common::Vendor,
+    member: &Member,
+    title: &str,
+    content_url: &str,
+    terms: Value,
+) -> Value {
+    let buyer = server.buyer_token(&member.session, vendor);
+    let mut body = json!({"buyer_token": buyer, "price": "0.25", "currency": "USD",
+                          "content_url": content_url, "title": title});
+    for (name, value) in terms.as_object().unwrap() {
+        body[name] = value.clone();
+    }
+    let reply = server.post("/v1/authorize", Some(&vendor.key), &body);
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    reply.body
+}
+
+/// The `access_token` of a URL's query.
+fn token_in(location: &str) -> String {
+    let url = url::Url::parse(location).unwrap();
+    url.query_pairs()
+        .find(|(name, _)| name == "access_token")
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_else(|| panic!("no access_token in {location}"))
+}
+
+#[test]
+fn my_content_lists_every_member_s_items_and_open_redirects_with_a_token() {
+    let server = TestServer::start();
+    let news = server.vendor("news.example");
+    let holder = server.member("parent@example.com", "UTC", "5.00");
+    let (kid, _) = server.sub_member(&holder, "Kid", "kid@example.com");
+    buy_titled(
+        &server,
+        &news,
+        &holder,
+        "Parents' paper",
+        "https://news.example/parents",
+        json!({}),
+    );
+    server.clock.advance_ms(1_000);
+    buy_titled(
+        &server,
+        &news,
+        &kid,
+        "Kid's comic",
+        "https://news.example/comic",
+        json!({"views": 1, "valid_hours": 1}),
+    );
+
+    // The sub-member has the page in the menu and sees only their own item.
+    let (mut http, _) = signed_in(&server, "kid@example.com");
+    let summary = http.get("/account");
+    assert!(summary.has("nav-content"), "{}", summary.body);
+    let page = http.get("/account/content");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Kid&#39;s comic") || page.body.contains("Kid's comic"));
+    assert!(!page.body.contains("Parents"), "{}", page.body);
+    assert!(page.body.contains(r#"data-state="open""#));
+    let action = page.after(r#"<form class="open inline" method="post" action=""#);
+    assert!(action.starts_with("/account/content/ent_"), "{action}");
+    let opened = http.post(&action, &format!("csrf={}", page.csrf()));
+    assert_eq!(opened.status, 303, "{}", opened.body);
+    let location = opened.header("location").unwrap().to_owned();
+    assert!(
+        location.starts_with("https://news.example/comic?access_token="),
+        "{location}"
+    );
+    // The token is the vendor's to check, and its check counts the one view.
+    let granted = server.post(
+        "/v1/access",
+        Some(&news.key),
+        &json!({"access_token": token_in(&location), "content_url": "https://news.example/comic"}),
+    );
+    assert_eq!(granted.status, 200, "{:?}", granted.body);
+    let page = http.get("/account/content");
+    assert!(
+        page.body.contains(r#"data-state="views_used_up""#),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains(r#"class="open inline""#));
+    // Posting the used-up item's form anyway is refused with the access check's problem.
+    let refused = http.post(&action, &format!("csrf={}", page.csrf()));
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(
+        refused.body.contains(r#"data-code="views_used_up""#),
+        "{}",
+        refused.body
+    );
+    // Without the CSRF token nothing is minted.
+    let forged = http.post(&action, "csrf=forged");
+    assert_eq!(forged.status, 403);
+    assert!(forged.body.contains(r#"data-code="csrf_failed""#));
+
+    // The holder sees both, newest first, one per page with a next link.
+    let (mut http, _) = signed_in(&server, "parent@example.com");
+    let all = http.get("/account/content");
+    let comic = all.body.find("comic").unwrap();
+    let paper = all.body.find("Parents").unwrap();
+    assert!(comic < paper, "newest first: {}", all.body);
+    let bad = http.get("/account/content?cursor=nonsense");
+    assert_eq!(bad.status, 400, "{}", bad.body);
+}
+
+#[test]
+fn my_content_reopen() {
+    let server = TestServer::start();
+    // The vendor's content is on this node's own host, so the browser can land on it.
+    let local = common::vendor_named(&server, "Local Press", "127.0.0.1");
+    let member = server.member("reader@example.com", "UTC", "5.00");
+    let content_url = format!("{}/story/1", server.base);
+    buy_titled(
+        &server,
+        &local,
+        &member,
+        "A local story",
+        &content_url,
+        json!({"views": 3}),
+    );
+    let landed = run(async {
+        let browser = Browser::new().await;
+        let login = format!("{}{OFFICE}/login", server.base);
+        browser
+            .sign_in_office(&login, "reader@example.com", PASSWORD)
+            .await;
+        browser.click("a#nav-content").await;
+        let row = browser.wait_for("tr.item[data-state='open']").await;
+        assert!(row.text().await.unwrap().contains("A local story"));
+        browser.screenshot("account-my-content").await;
+        browser.click("tr.item form.open button").await;
+        // The node answers its own 404 at the story's path: what matters is where the
+        // browser was sent.
+        let landed = browser
+            .wait_for_url(&format!("{content_url}?access_token="))
+            .await;
+        browser.close().await;
+        landed
+    });
+    let granted = server.post(
+        "/v1/access",
+        Some(&local.key),
+        &json!({"access_token": token_in(&landed), "content_url": content_url}),
+    );
+    assert_eq!(granted.status, 200, "{:?}", granted.body);
+    assert_eq!(
+        granted.body["views_left"], 2,
+        "the vendor's check counted one view"
+    );
+}

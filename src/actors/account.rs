@@ -20,9 +20,9 @@ use super::messages::{
     AccessGranted, AccessMessage, AccountView, Authorization, AuthorizationLookupMessage,
     AuthorizationView, AuthorizeBatchMessage, AuthorizeMessage, BuyerView, BuyerViewMessage,
     CanReceiveMessage, CashOutMessage, CashedOut, CheckSessionMessage, CommandError,
-    CreditLineMessage, DayFactsMessage, DepositMessage, DepositStart, ExpireGrantsMessage, Fault,
-    FinishDepositMessage, FoundLogin, GrantMessage, LoginLookupMessage, MemberCommand,
-    MemberCommandMessage, OpenDeposits, OpenMessage, PendingDepositsMessage,
+    CreditLineMessage, DayFactsMessage, DepositMessage, DepositStart, EntitlementsMessage,
+    ExpireGrantsMessage, Fault, FinishDepositMessage, FoundLogin, GrantMessage, LoginLookupMessage,
+    MemberCommand, MemberCommandMessage, OpenDeposits, OpenMessage, PendingDepositsMessage,
     ReceiveTransferMessage, ReplyTo, ReverseMessage, SendTransferMessage, SettleDepositMessage,
     StartDepositMessage, StartSessionMessage, StepUpAnswerMessage, StepUpQuestionMessage,
     TopOffNeededMessage, TransferSent, ViewMessage,
@@ -38,6 +38,7 @@ use crate::domain::ids::{CashOutId, DepositId, EntitlementId, Owner, TransferId}
 use crate::domain::kept::{KeptOutcome, MemberRoute};
 use crate::domain::money::{Amount, Balance, Currency};
 use crate::domain::reject::Reject;
+use crate::domain::statement::STATEMENT_PAGE_MAX;
 use crate::domain::statement::{StatementLine, group_lines};
 use crate::storage::port::{Append, Journal, SnapshotStore};
 
@@ -1084,6 +1085,27 @@ impl Handler<ViewMessage> for AccountActor {
             caller: login_filter,
         };
         Self::reply_after(self.pending_read(), message.reply, Ok(view));
+    }
+}
+
+impl Handler<EntitlementsMessage> for AccountActor {
+    type Result = ();
+
+    fn handle(&mut self, message: EntitlementsMessage, _: &mut Context<Self>) {
+        let now = self.env.clock.now();
+        if let Err(reject) = self.state.live_session(message.login, message.session, now) {
+            self.refuse(message.reply, reject.into());
+            return;
+        }
+        // Which login bought what is the statement's to say, not the entitlement's: the
+        // caller asks only for ids of lines it may read.
+        let found = message
+            .ids
+            .iter()
+            .take(STATEMENT_PAGE_MAX)
+            .filter_map(|id| self.state.entitlements.get(id).cloned())
+            .collect();
+        Self::reply_after(self.pending_read(), message.reply, Ok(found));
     }
 }
 

@@ -20,13 +20,13 @@ use super::messages::{
     AuthorizationView, AuthorizeBatchMessage, AuthorizeMessage, BuyerView, BuyerViewMessage,
     CanReceiveMessage, CashOutMessage, CashedOut, CheckSessionMessage, ClaimOfferMessage,
     CommandError, CreditLineMessage, DayFactsMessage, DepositMessage, DepositStart,
-    ExpireGrantsMessage, Fault, FinishDepositMessage, FoundLogin, GrantMessage, LoginLookupMessage,
-    MemberCommand, MemberCommandMessage, OpenDeposits, OpenMessage, OpenVendorMessage,
-    PendingDepositsMessage, PostOfferMessage, ReceiveTransferMessage, ReleaseOfferMessage, ReplyTo,
-    ReverseMessage, SendTransferMessage, SetVendorTermsMessage, SettleDepositMessage,
-    StartDepositMessage, StartSessionMessage, StepUpAnswerMessage, StepUpQuestionMessage,
-    TopOffNeededMessage, TransferSent, VendorLedgerView, VendorTerms, VendorViewMessage,
-    ViewMessage, ViewOfferMessage,
+    EntitlementsMessage, ExpireGrantsMessage, Fault, FinishDepositMessage, FoundLogin,
+    GrantMessage, LoginLookupMessage, MemberCommand, MemberCommandMessage, OpenDeposits,
+    OpenMessage, OpenVendorMessage, PendingDepositsMessage, PostOfferMessage,
+    ReceiveTransferMessage, ReleaseOfferMessage, ReplyTo, ReverseMessage, SendTransferMessage,
+    SetVendorTermsMessage, SettleDepositMessage, StartDepositMessage, StartSessionMessage,
+    StepUpAnswerMessage, StepUpQuestionMessage, TopOffNeededMessage, TransferSent,
+    VendorLedgerView, VendorTerms, VendorViewMessage, ViewMessage, ViewOfferMessage,
 };
 use super::programs::{
     CreateGroupMessage, CreateProgramMessage, ProgramSelector, ReleaseGrantMessage,
@@ -38,11 +38,11 @@ use crate::domain::account::{
     AccessCommand, AccountState, AuthorizeCommand, DepositOutcome, OpenAccount, OpenInvalid,
     SessionExpiry, Settlement, StartDeposit, decide_open,
 };
-use crate::domain::entitlement::ContentKey;
+use crate::domain::entitlement::{ContentKey, Entitlement};
 use crate::domain::event::{Event, Origin};
 use crate::domain::ids::{
-    AccountId, AuthorizationId, DepositId, LoginId, OfferId, PayoutId, SessionId, SettlementRunId,
-    VendorId,
+    AccountId, AuthorizationId, DepositId, EntitlementId, LoginId, OfferId, PayoutId, SessionId,
+    SettlementRunId, VendorId,
 };
 use crate::domain::member_day::DayFacts;
 use crate::domain::money::{Amount, Balance, Currency, NetTotal};
@@ -700,6 +700,28 @@ impl Registry {
     ) -> Result<AccountView, GatewayError> {
         let addr = self.account_addr(account)?;
         ask(&addr, |reply| ViewMessage { session, reply }).await
+    }
+
+    /// The entitlements of `ids` that `account` holds, under the login's live session ("My
+    /// Content" joins them to its statement lines).
+    ///
+    /// # Errors
+    /// `NotFound`, session rejects, faults.
+    pub async fn entitlements(
+        &self,
+        account: AccountId,
+        login: LoginId,
+        session: SessionId,
+        ids: Vec<EntitlementId>,
+    ) -> Result<Vec<Entitlement>, GatewayError> {
+        let addr = self.account_addr(account)?;
+        ask(&addr, |reply| EntitlementsMessage {
+            login,
+            session,
+            ids,
+            reply,
+        })
+        .await
     }
 
     /// What the account knows of the member's day `date`, for the daily summary mail.

@@ -506,6 +506,23 @@ pub struct ViewMessage {
     pub reply: ReplyTo<AccountView>,
 }
 
+/// Entitlements the member's statement names ("My Content"): the account answers those of
+/// `ids` it holds, under a live session, once what it shows is durable. One message for a
+/// whole page, so a page costs one trip to the actor whatever its length.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct EntitlementsMessage {
+    /// The login asking.
+    pub login: LoginId,
+    /// Its session, checked first.
+    pub session: SessionId,
+    /// The entitlements wanted: a page's at most (`statement::STATEMENT_PAGE_MAX`).
+    pub ids: Vec<crate::domain::ids::EntitlementId>,
+    /// Answers those found, in the order of `ids`; an id the account no longer holds is left
+    /// out.
+    pub reply: ReplyTo<Vec<Entitlement>>,
+}
+
 /// Charge a member for several purchases of one batch at once: decided in order, journaled
 /// as one group, answered together once durable.
 #[derive(Message)]

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::dispute::Dispute;
-use super::entitlement::{ContentKey, Entitlement, EntitlementInvalid, Terms};
+use super::entitlement::{ContentKey, Entitlement, Terms};
 use super::event::{Authorized, Event, IdempotencyStamp, InTransit, Origin};
 use super::ids::{
     AccountId, AuthorizationId, CashOutId, DepositId, EntitlementId, GrantId, LoginId, OfferId,
@@ -1741,11 +1741,8 @@ impl AccountState {
         if self.spent_access_tokens.contains_key(&command.token_id) {
             return Err(Reject::AccessTokenUsed);
         }
-        match entitlement.invalid_reason(now) {
-            Some(EntitlementInvalid::Reversed) => return Err(Reject::EntitlementReversed),
-            Some(EntitlementInvalid::Expired) => return Err(Reject::EntitlementExpired),
-            Some(EntitlementInvalid::ViewsUsedUp) => return Err(Reject::ViewsUsedUp),
-            None => {}
+        if let Some(invalid) = entitlement.invalid_reason(now) {
+            return Err(invalid.reject());
         }
         if entitlement.views_allowed.is_some() {
             return Ok(AccessDecision::CountView(Event::ViewCounted {

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ids::{AuthorizationId, EntitlementId, VendorId};
 use super::money::{Amount, Currency};
+use super::reject::Reject;
 use super::time::{DAY_MS, HOUR_MS, Timestamp};
 
 /// The content URL is not an absolute http(s) URL with a host.
@@ -170,6 +171,29 @@ pub enum EntitlementInvalid {
     Expired,
     /// Every allowed view was used.
     ViewsUsedUp,
+}
+
+impl EntitlementInvalid {
+    /// The refusal of an access check or a reopening: one reject per reason, so the vendor's
+    /// check and the member's "Open" answer the same problem for the same entitlement.
+    #[must_use]
+    pub const fn reject(self) -> Reject {
+        match self {
+            EntitlementInvalid::Reversed => Reject::EntitlementReversed,
+            EntitlementInvalid::Expired => Reject::EntitlementExpired,
+            EntitlementInvalid::ViewsUsedUp => Reject::ViewsUsedUp,
+        }
+    }
+
+    /// The reason's stable name on the wire ("My Content"'s `unavailable`).
+    #[must_use]
+    pub const fn code(self) -> &'static str {
+        match self {
+            EntitlementInvalid::Reversed => "reversed",
+            EntitlementInvalid::Expired => "expired",
+            EntitlementInvalid::ViewsUsedUp => "views_used_up",
+        }
+    }
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@
 use std::borrow::Borrow;
 
 use super::event::{Event, Origin};
-use super::ids::{LoginId, VendorId};
+use super::ids::{EntitlementId, LoginId, VendorId};
 use super::incentive::spent_total;
 use super::money::{Amount, Balance, Currency, NetTotal};
 use super::time::Timestamp;
@@ -160,6 +160,8 @@ pub(crate) struct LineShape {
     /// kept, and for other kinds).
     pub(crate) title: String,
     pub(crate) content_url: String,
+    /// A purchase's entitlement (what "My Content" joins the line to); `None` for other kinds.
+    pub(crate) entitlement: Option<EntitlementId>,
     /// The content bought (its content key, for the mail), or a dispute's or reversal's
     /// reason.
     pub(crate) note: String,
@@ -175,6 +177,7 @@ impl LineShape {
             login: None,
             title: String::new(),
             content_url: String::new(),
+            entitlement: None,
             note: String::new(),
         }
     }
@@ -193,6 +196,7 @@ pub(crate) fn line_of(event: &Event) -> Option<LineShape> {
                 login: Some(authorized.login),
                 title: authorized.title.clone(),
                 content_url: authorized.content_url.clone(),
+                entitlement: Some(entitlement.id),
                 note: entitlement.key.content.clone(),
                 ..LineShape::new(LineKind::Purchase, entitlement.currency)
             }
@@ -271,6 +275,10 @@ pub struct StatementLine {
     pub title: String,
     /// A purchase's content URL (empty as the title is).
     pub content_url: String,
+    /// A purchase's entitlement: the line is how "My Content" lists what the member owns
+    /// (title, URL, who bought it) and the entitlement says whether it still opens. `None`
+    /// for other kinds.
+    pub entitlement: Option<EntitlementId>,
     /// A dispute's or reversal's reason; empty for other kinds.
     pub note: String,
 }
@@ -434,6 +442,7 @@ impl Running {
             login: shape.login,
             title: shape.title,
             content_url: shape.content_url,
+            entitlement: shape.entitlement,
             note,
         }))
     }
@@ -784,6 +793,11 @@ mod tests {
         assert_eq!(lines[1].login, Some(LoginId(8)));
         assert_eq!(lines[1].title, "Article 3");
         assert_eq!(lines[1].content_url, "https://v.example/3");
+        assert_eq!(lines[1].entitlement, Some(EntitlementId(3)));
+        assert_eq!(
+            lines[0].entitlement, None,
+            "only purchases name an entitlement"
+        );
         assert_eq!(
             lines[1].note, "",
             "the content key is the mail's, not the statement's"
@@ -913,6 +927,7 @@ mod tests {
             login: None,
             title: String::new(),
             content_url: String::new(),
+            entitlement: None,
             note: String::new(),
         }
     }

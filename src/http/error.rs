@@ -123,6 +123,10 @@ pub enum ApiError {
     },
     /// A step-up answer did not match.
     StepUpAnswerWrong,
+    /// "My Content" cannot reopen a purchase journaled before content URLs were kept: there
+    /// is no URL to send the member to (the vendor's own site still opens it, and the vendor's
+    /// check still honours the entitlement).
+    ContentUrlNotKept,
 }
 
 /// An RFC 9457 problem: the body of every error response, and of a failed item in a batch.
@@ -286,6 +290,11 @@ impl ApiError {
                 "four_eyes_through_api",
                 "This function waits for a second person's approval: call it through the API, \
                  where it is held until approved",
+            ),
+            ApiError::ContentUrlNotKept => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "content_url_not_kept",
+                "This purchase was made before content URLs were kept: open it from the vendor's site",
             ),
             ApiError::DayNotOver => (
                 StatusCode::CONFLICT,
@@ -862,6 +871,7 @@ pub fn explain(code: &str) -> Option<&'static str> {
         ApiError::FunctionNotGranted(""),
         ApiError::FourEyesThroughApi,
         ApiError::DayNotOver,
+        ApiError::ContentUrlNotKept,
         ApiError::MailRunInProgress,
     ];
     let rejects = Reject::ALL.iter().map(|r| ApiError::Reject(*r));

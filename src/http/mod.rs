@@ -13,6 +13,7 @@
 //! - `logins_api`: a family or corporate account's sub-members, managed by its holder.
 //! - `dispute_api`: disputes (members file, operators set rules and decide, vendors read).
 //! - `statement_api`: the member's statement (filters, pages, cursor).
+//! - `content_api`: "My Content", what the member owns, and reopening it with a fresh token.
 //! - `approvals_api`: four eyes: held calls of money-creating functions and their approval.
 //! - `audit_api`: the back office's audit trail (what an entry records, and reading it).
 //! - `vendor_standing_api`: vendors registering themselves, their approval, key rotation.
@@ -33,6 +34,7 @@ pub mod audit_api;
 pub mod back_office;
 pub mod buy_window;
 pub mod client;
+pub mod content_api;
 pub mod dispute_api;
 pub mod dto;
 pub mod error;

@@ -14,8 +14,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, Secur
 use super::error::Problem;
 use super::routes::{Caller, ROUTES};
 use super::{
-    approvals_api, audit_api, dispute_api, dto, mail_api, security_api, settlement_dto,
-    statement_api, vendor_admin_api, vendor_standing_api,
+    approvals_api, audit_api, content_api, dispute_api, dto, mail_api, security_api,
+    settlement_dto, statement_api, vendor_admin_api, vendor_standing_api,
 };
 
 /// The schemas every operation refers to.
@@ -142,6 +142,9 @@ use super::{
         statement_api::StatementVendor,
         statement_api::StatementLineView,
         statement_api::StatementPageView,
+        content_api::ContentItemView,
+        content_api::ContentPageView,
+        content_api::OpenedView,
         vendor_standing_api::VendorApplication,
         vendor_standing_api::VendorApplied,
         vendor_standing_api::VendorDecision,

@@ -13,8 +13,8 @@ use super::app::{App, MemberSession};
 use super::client::ClientAddr;
 use super::error::ApiError;
 use super::{
-    account, admin_api, approvals_api, audit_api, back_office, buy_window, dispute_api,
-    incentive_api, logins_api, mail_api, member_api, offers_api, probes, security_api,
+    account, admin_api, approvals_api, audit_api, back_office, buy_window, content_api,
+    dispute_api, incentive_api, logins_api, mail_api, member_api, offers_api, probes, security_api,
     settlement_api, statement_api, step_up_api, transfer_api, vendor_admin_api, vendor_api,
     vendor_office, vendor_standing_api,
 };
@@ -288,6 +288,8 @@ pub static ROUTES: &[Route] = &[
     route!(POST "/v1/buyer-tokens", Member, member_api::buyer_token, __path_buyer_token),
     route!(GET "/v1/members/me", Member, member_api::me, __path_me),
     route!(GET "/v1/members/me/statement", Member, statement_api::statement, __path_statement),
+    route!(GET "/v1/members/me/content", Member, content_api::content, __path_content),
+    route!(POST "/v1/members/me/content/{entitlement_id}/open", Member, content_api::open, __path_open),
     route!(PUT "/v1/members/me/limits", Holder, member_api::set_limits, __path_set_limits),
     route!(POST "/v1/members/me/wallets", Holder, member_api::open_wallet, __path_open_wallet),
     route!(PUT "/v1/members/me/wallets/{currency}/top-off", Holder, member_api::set_top_off, __path_set_top_off),
@@ -418,6 +420,8 @@ pub static ROUTES: &[Route] = &[
     route!(POST "/account/transfers", Holder, account::send_transfer, __path_send_transfer),
     route!(GET "/account/incentives", Member, account::incentives, __path_incentives),
     route!(POST "/account/incentives", Member, account::redeem, __path_redeem),
+    route!(GET "/account/content", Member, account::content, __path_content),
+    route!(POST "/account/content/{entitlement_id}/open", Member, account::open_content, __path_open_content),
     route!(GET "/account/disputes", Holder, account::disputes, __path_disputes),
     route!(POST "/account/disputes", Holder, account::file_dispute, __path_file_dispute),
     route!(GET "/account/step-up", Member, account::step_up, __path_step_up),

@@ -3406,6 +3406,7 @@ struct StatementLineV4 {
     login: Option<u64>,
     title: String,
     content_url: String,
+    entitlement: Option<u64>,
     note: String,
 }
 
@@ -3452,6 +3453,7 @@ pub fn encode_statement_line(line: &StatementLine) -> Vec<u8> {
         login: line.login.map(|login| login.0),
         title: line.title.clone(),
         content_url: line.content_url.clone(),
+        entitlement: line.entitlement.map(|entitlement| entitlement.0),
         note: line.note.clone(),
     });
     debug_assert_eq!(
@@ -3479,6 +3481,7 @@ pub fn decode_statement_line(bytes: &[u8]) -> Result<StatementLine, FormatError>
         login: stored.login.map(LoginId),
         title: stored.title,
         content_url: stored.content_url,
+        entitlement: stored.entitlement.map(EntitlementId),
         note: stored.note,
     })
 }
@@ -4348,6 +4351,7 @@ mod tests {
             login: Some(LoginId(6)),
             title: "A title".to_owned(),
             content_url: "https://v.example/a".to_owned(),
+            entitlement: Some(EntitlementId(9)),
             note: String::new(),
         }
     }

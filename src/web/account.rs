@@ -1,5 +1,5 @@
 //! The member's account pages (issue 14) at `/account/...`: the summary (wallets, who is
-//! signed in, recent purchases, freeze), wallets and payment methods, limits, sub-members,
+//! signed in, recent purchases, freeze), My Content, wallets and payment methods, limits, sub-members,
 //! security questions, transfers, incentive codes, disputes and the step-up page, in the
 //! office frame (`web::office`: sign-in, the menu, the error page).
 //!
@@ -52,9 +52,13 @@ impl office::Office for AccountOffice {
                 Some(&s.dispute_refused)
             }
             "wallet_exists" => Some(&s.wallet_exists),
-            "login_unknown" | "login_not_found" | "payment_method_unknown" => {
+            "login_unknown" | "login_not_found" | "payment_method_unknown" | "not_found" => {
                 Some(&s.frame.problems.not_found)
             }
+            "entitlement_expired"
+            | "entitlement_reversed"
+            | "views_used_up"
+            | "content_url_not_kept" => Some(&s.content_unavailable),
             _ => s.frame.problems.get(code),
         }
     }
@@ -71,6 +75,8 @@ pub type NavLink<'a> = office::NavLink<'a, Section>;
 pub enum Section {
     /// The summary: wallets, who is signed in, recent purchases, freeze.
     Summary,
+    /// What the member owns, each item with "Open" while it opens (anyone).
+    Content,
     /// Wallets, adding funds and the saved payment methods (holder).
     Wallets,
     /// Limits of every login of the account (holder).
@@ -89,8 +95,9 @@ pub enum Section {
 
 impl Section {
     /// Every page, in the menu's order.
-    pub const ALL: [Section; 8] = [
+    pub const ALL: [Section; 9] = [
         Section::Summary,
+        Section::Content,
         Section::Wallets,
         Section::Limits,
         Section::SubMembers,
@@ -107,6 +114,7 @@ impl office::Section for Section {
     fn nav_id(self) -> &'static str {
         match self {
             Section::Summary => "nav-home",
+            Section::Content => "nav-content",
             Section::Wallets => "nav-wallets",
             Section::Limits => "nav-limits",
             Section::SubMembers => "nav-sub-members",
@@ -121,6 +129,7 @@ impl office::Section for Section {
         let s = strings(lang);
         match self {
             Section::Summary => s.frame.home,
+            Section::Content => s.content,
             Section::Wallets => s.wallets,
             Section::Limits => s.limits,
             Section::SubMembers => s.sub_members,
@@ -319,6 +328,38 @@ pub struct PurchaseLine<'a> {
     pub purchased_at: &'a str,
     /// Reversed since.
     pub reversed: bool,
+}
+
+/// One item the member owns, as `GET /v1/members/me/content` writes it.
+#[derive(Clone, Copy, Debug)]
+pub struct ContentLine<'a> {
+    /// `ent_…` (`tr[data-entitlement]`).
+    pub entitlement_id: &'a str,
+    /// The title it was sold under, when kept.
+    pub title: Option<&'a str>,
+    /// The vendor's name, else its id.
+    pub vendor: &'a str,
+    /// When bought (RFC 3339).
+    pub purchased_at: &'a str,
+    /// When it stops opening (RFC 3339); `None` never.
+    pub expires_at: Option<&'a str>,
+    /// Views left; `None` unlimited.
+    pub views_left: Option<u32>,
+    /// Why it does not open (`expired`, `reversed`, `views_used_up`); `None` when it does.
+    pub unavailable: Option<&'a str>,
+    /// Where its "Open" form posts.
+    pub open_action: &'a str,
+}
+
+/// The My Content page.
+#[derive(Clone, Debug)]
+pub struct ContentView<'a> {
+    /// The frame.
+    pub desk: Desk<'a>,
+    /// Newest purchase first.
+    pub items: &'a [ContentLine<'a>],
+    /// The next page's link (`a#next-page`), when one follows.
+    pub next_href: Option<&'a str>,
 }
 
 /// The summary page.
@@ -522,6 +563,8 @@ pub struct AccountStrings {
     /// The frame's words: sign-in, the line above the menu, the error page.
     pub frame: OfficeStrings,
 
+    /// Menu: my content.
+    pub content: &'static str,
     /// Menu: wallets.
     pub wallets: &'static str,
     /// Menu: limits.
@@ -571,6 +614,37 @@ pub struct AccountStrings {
     pub freeze_hint: &'static str,
     /// Unfreeze button.
     pub unfreeze: &'static str,
+
+    /// My Content heading.
+    pub content_heading: &'static str,
+    /// Under it: what "Open" does.
+    pub content_intro: &'static str,
+    /// Nothing bought yet.
+    pub no_content: &'static str,
+    /// Column: title.
+    pub title: &'static str,
+    /// A purchase made before titles were kept.
+    pub untitled: &'static str,
+    /// Column: bought on.
+    pub purchased: &'static str,
+    /// Column: expires.
+    pub expires: &'static str,
+    /// Never expires.
+    pub never: &'static str,
+    /// Column: views left.
+    pub views_left: &'static str,
+    /// Unlimited views.
+    pub unlimited: &'static str,
+    /// Open button.
+    pub open: &'static str,
+    /// State: expired.
+    pub state_expired: &'static str,
+    /// State: the purchase was reversed.
+    pub state_reversed: &'static str,
+    /// State: every view used.
+    pub state_used_up: &'static str,
+    /// The next page's link.
+    pub next_page: &'static str,
 
     /// Wallets heading.
     pub wallets_heading: &'static str,
@@ -776,6 +850,8 @@ pub struct AccountStrings {
     pub dispute_refused: Problem,
     /// `wallet_exists`.
     pub wallet_exists: Problem,
+    /// An item that cannot be opened (expired, reversed, views used up, no URL kept).
+    pub content_unavailable: Problem,
 }
 
 /// Every sentence of the account pages in `lang`.
@@ -841,6 +917,71 @@ pub fn summary_page(view: &SummaryView<'_>, lang: Lang) -> String {
         }
     };
     page(&view.desk, s.frame.home, content, lang)
+}
+
+/// An item's state in the reader's words, for one that does not open.
+fn unavailable_text(reason: &str, s: &AccountStrings) -> &'static str {
+    match reason {
+        "reversed" => s.state_reversed,
+        "views_used_up" => s.state_used_up,
+        _ => s.state_expired,
+    }
+}
+
+/// My Content: what the member owns, newest first (`table#content`, `tr[data-entitlement]`
+/// with `data-state` `open` or the reason it does not), an "Open" form (`form.open`) on each
+/// item that opens, and `a#next-page` when more follow.
+#[must_use]
+pub fn content_page(view: &ContentView<'_>, lang: Lang) -> String {
+    let s = strings(lang);
+    let content = html! {
+        h1 { (s.content_heading) }
+        p.lead { (s.content_intro) }
+        @if view.items.is_empty() {
+            p #no-content .notice.info { (s.no_content) }
+        } @else {
+            table #content .grid {
+                thead {
+                    tr {
+                        th { (s.title) } th { (s.vendor) } th { (s.purchased) }
+                        th { (s.expires) } th.num { (s.views_left) } th {}
+                    }
+                }
+                tbody {
+                    @for item in view.items {
+                        tr.item data-entitlement=(item.entitlement_id)
+                            data-state=(item.unavailable.unwrap_or("open")) {
+                            td.title { (item.title.unwrap_or(s.untitled)) }
+                            td.vendor { (item.vendor) }
+                            td.purchased { (when(item.purchased_at)) }
+                            td.expiry {
+                                @if let Some(expiry) = item.expires_at { (when(expiry)) }
+                                @else { (s.never) }
+                            }
+                            td.views.num {
+                                @if let Some(left) = item.views_left { (left) }
+                                @else { (s.unlimited) }
+                            }
+                            td {
+                                @if let Some(reason) = item.unavailable {
+                                    span.state { (unavailable_text(reason, s)) }
+                                } @else {
+                                    form.open.inline method="post" action=(item.open_action) {
+                                        (hidden_fields(view.desk.csrf, None))
+                                        button .btn.small.primary type="submit" { (s.open) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if let Some(next) = view.next_href {
+            p { a #next-page href=(next) { (s.next_page) } }
+        }
+    };
+    page(&view.desk, s.content_heading, content, lang)
 }
 
 /// The wallets as a table, `table#wallets` (`tr[data-currency]`, `td.paid`, `td.incentive`).
@@ -1314,6 +1455,63 @@ mod tests {
     }
 
     #[test]
+    fn my_content_opens_only_what_still_opens_and_links_the_next_page() {
+        let items = [
+            ContentLine {
+                entitlement_id: "ent_1",
+                title: Some(HOSTILE),
+                vendor: "Daily News",
+                purchased_at: "2026-03-10T09:30:00.000Z",
+                expires_at: None,
+                views_left: None,
+                unavailable: None,
+                open_action: "/account/content/ent_1/open",
+            },
+            ContentLine {
+                entitlement_id: "ent_2",
+                title: None,
+                vendor: "ven_2",
+                purchased_at: "2026-03-09T09:30:00.000Z",
+                expires_at: Some("2026-03-10T09:30:00.000Z"),
+                views_left: Some(0),
+                unavailable: Some("views_used_up"),
+                open_action: "/account/content/ent_2/open",
+            },
+        ];
+        let view = ContentView {
+            desk: desk(Section::Content),
+            items: &items,
+            next_href: Some("/account/content?cursor=00"),
+        };
+        for lang in Lang::ALL {
+            let s = strings(lang);
+            let page = content_page(&view, lang);
+            assert_document(&page, lang);
+            assert!(page.contains(r#"action="/account/content/ent_1/open""#));
+            assert!(!page.contains(r#"action="/account/content/ent_2/open""#));
+            assert!(page.contains(r#"data-state="views_used_up""#));
+            assert!(page.contains(s.state_used_up));
+            assert!(page.contains(s.untitled));
+            assert!(page.contains(s.unlimited));
+            assert_element(
+                &page,
+                "a",
+                "next-page",
+                &[r#"href="/account/content?cursor=00""#],
+            );
+            assert!(!page.contains("<script>"), "{page}");
+        }
+        let empty = ContentView {
+            desk: desk(Section::Content),
+            items: &[],
+            next_href: None,
+        };
+        let page = content_page(&empty, Lang::En);
+        assert_element(&page, "p", "no-content", &[]);
+        assert_no_element(&page, "next-page");
+    }
+
+    #[test]
     fn a_challenge_carries_the_form_but_never_a_password() {
         let carried = [("login", "login_1"), ("per_day", "2.00")];
         let view = ChallengeView {
@@ -1361,6 +1559,8 @@ mod tests {
                 "step_up_locked",
                 "csrf_failed",
                 "incentive_already_redeemed",
+                "entitlement_expired",
+                "content_url_not_kept",
             ] {
                 let view = ErrorView {
                     code,
@@ -1384,6 +1584,8 @@ mod tests {
             assert_ne!(s.sub_members_intro, en.sub_members_intro);
             assert_ne!(s.step_up_passed, en.step_up_passed);
             assert_ne!(s.holder_only.detail, en.holder_only.detail);
+            assert_ne!(s.content_intro, en.content_intro);
+            assert_ne!(s.content_unavailable.detail, en.content_unavailable.detail);
             assert!((s.frame.signed_in_as)("a@b.example").contains("a@b.example"));
         }
     }

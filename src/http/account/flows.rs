@@ -10,10 +10,11 @@ use super::step_up::{self, Step};
 use super::{Form, Outcome, Seat};
 use crate::actors::messages::MemberCommand;
 use crate::domain::reject::Reject;
-use crate::http::buy_window::test_card;
+use crate::http::buy_window::{Page, test_card};
+use crate::http::content_api::{content_page, item_view, open_item, parse_query};
 use crate::http::dispute_api::{DisputeRequest, disputes_of, file};
 use crate::http::dto::{
-    AddFundsRequest, AddLoginRequest, LimitsRequest, RedeemRequest, TransferRequest,
+    AddFundsRequest, AddLoginRequest, LimitsRequest, RedeemRequest, TransferRequest, id_field,
 };
 use crate::http::error::ApiError;
 use crate::http::incentive_api::redeem_for;
@@ -25,9 +26,9 @@ use crate::http::member_api::{
 use crate::http::step_up_api::set_questions as replace_questions;
 use crate::http::transfer_api::transfer;
 use crate::web::account::{
-    self as pages, DisputeLine, DisputesView, FormError, FormView, LimitLine, LimitsView,
-    LoginLimits, LoginRow, MethodLine, Notice, PurchaseLine, QUESTION_ROWS, Section,
-    SubMembersView, SummaryView, WalletLine, WalletsView,
+    self as pages, ContentLine, ContentView, DisputeLine, DisputesView, FormError, FormView,
+    LimitLine, LimitsView, LoginLimits, LoginRow, MethodLine, Notice, PurchaseLine, QUESTION_ROWS,
+    Section, SubMembersView, SummaryView, WalletLine, WalletsView,
 };
 
 /// The summary's path.
@@ -50,6 +51,8 @@ const TRANSFERS: &str = "/account/transfers";
 const INCENTIVES: &str = "/account/incentives";
 /// The disputes page's path (its form posts there too).
 const DISPUTES: &str = "/account/disputes";
+/// The My Content page's path (each item's open form posts below it).
+const CONTENT: &str = "/account/content";
 
 /// The wallets of the caller's account, as the wire writes them.
 fn wallet_lines<'a>(seat: &'a Seat<'_>) -> Vec<WalletLine<'a>> {
@@ -123,6 +126,68 @@ pub(super) fn summary(seat: &Seat<'_>) -> Outcome {
         StatusCode::OK,
         pages::summary_page(&view, seat.browser.lang(None)),
     )
+}
+
+/// `GET /account/content?cursor=`: a page of what the caller owns, through the API's own
+/// functions, judged at one `now`.
+pub(super) async fn content(seat: &Seat<'_>) -> Outcome {
+    let query = parse_query(seat.query)?;
+    let member = seat.caller.session;
+    let page = content_page(seat.app, &member, query).await?;
+    let next = page
+        .next
+        .map(|cursor| seat.link(CONTENT, &[("cursor", &cursor.encode())]));
+    let now = seat.app.now();
+    let items: Vec<_> = page
+        .items
+        .into_iter()
+        .map(|item| item_view(seat.app, item, now))
+        .collect();
+    let actions: Vec<String> = items
+        .iter()
+        .map(|item| {
+            seat.browser
+                .path(&format!("{CONTENT}/{}/open", item.entitlement_id))
+        })
+        .collect();
+    let lines: Vec<ContentLine<'_>> = items
+        .iter()
+        .zip(&actions)
+        .map(|(item, open_action)| ContentLine {
+            entitlement_id: &item.entitlement_id,
+            title: item.title.as_deref(),
+            vendor: item.vendor.name.as_deref().unwrap_or(&item.vendor.id),
+            purchased_at: &item.purchased_at,
+            expires_at: item.expires_at.as_deref(),
+            views_left: item.views_left,
+            unavailable: item.unavailable.as_deref(),
+            open_action,
+        })
+        .collect();
+    let view = ContentView {
+        desk: seat.desk(Section::Content, None),
+        items: &lines,
+        next_href: next.as_deref(),
+    };
+    seat.respond(
+        StatusCode::OK,
+        pages::content_page(&view, seat.browser.lang(None)),
+    )
+}
+
+/// `POST /account/content/{entitlement_id}/open`: the browser goes to the content URL with
+/// the fresh token in `access_token`, the parameter the buy window hands vendors after a
+/// purchase, so a vendor's page needs nothing new to let a reopening member in. A refusal is
+/// the error page with the API's problem (expired, refunded, used up, no URL kept).
+pub(super) async fn open_content(seat: &Seat<'_>, id: &str, form: &Form) -> Outcome {
+    seat.check_form(form)?;
+    let entitlement = id_field(id, "entitlement_id")?;
+    let opened = open_item(seat.app, &seat.caller.session, entitlement).await?;
+    // The URL was checked as an absolute http(s) URL when the purchase was made.
+    let mut url = url::Url::parse(&opened.url).map_err(|_| ApiError::ContentUrlNotKept)?;
+    url.query_pairs_mut()
+        .append_pair("access_token", &opened.access_token);
+    Ok(seat.browser.respond(Page::redirect(url.into())))
 }
 
 /// `POST /account/freeze`: every session ends, this one too, so the summary it redirects to

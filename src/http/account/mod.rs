@@ -1,5 +1,5 @@
 //! The member's account pages (issue 14) at `/account/...`: a member's browser door to what
-//! `/v1/members/me/...` offers: the summary, wallets and funds, payment methods, limits,
+//! `/v1/members/me/...` offers: the summary, My Content, wallets and funds, payment methods, limits,
 //! sub-members, security questions, freeze and unfreeze, transfers, incentive codes, disputes,
 //! and the step-up page a vendor's `step_up_url` names.
 //!
@@ -23,7 +23,7 @@
 //! A request carrying a bearer is authenticated by the bearer alone and skips the CSRF check.
 //!
 //! Every page's work goes through the same function as its JSON route (`member_api`,
-//! `logins_api`, `step_up_api`, `transfer_api`, `incentive_api`, `dispute_api`), so the two doors
+//! `logins_api`, `step_up_api`, `transfer_api`, `incentive_api`, `dispute_api`, `content_api`), so the two doors
 //! cannot drift apart; this module only turns forms into their requests and refusals into
 //! form errors. Sensitive forms pass the step-up token the browser keeps (`step_up.rs`). The
 //! pages are rendered by `crate::web::account` (pure); the flows are in `flows.rs`.
@@ -60,10 +60,11 @@ pub const HOLDER: &str = "holder";
 /// The step-up page's path: what `step_up_api::at_page` names to vendors.
 const STEP_UP_PATH: &str = "/account/step-up";
 
-/// The pages of the menu: each one's role and path. A statement or the member's content is
-/// one more row (and its `Section` and page).
-const PAGES: [(Section, &str, &str); 8] = [
+/// The pages of the menu: each one's role and path. A statement is one more row (and its
+/// `Section` and page).
+const PAGES: [(Section, &str, &str); 9] = [
     (Section::Summary, MEMBER, "/account"),
+    (Section::Content, MEMBER, "/account/content"),
     (Section::Wallets, HOLDER, "/account/wallets"),
     (Section::Limits, HOLDER, "/account/limits"),
     (Section::SubMembers, HOLDER, "/account/sub-members"),
@@ -439,6 +440,41 @@ pub async fn incentives(app: &App, call: Call<'_>) -> Outcome {
 pub async fn redeem(app: &App, call: Call<'_>) -> Outcome {
     let seat = Seat::new(app, &call).await?;
     flows::redeem(&seat, &Form::parse(&call.body)).await
+}
+
+/// `GET /account/content?cursor=`: what the member owns, newest first, as
+/// `GET /v1/members/me/content` lists it (a sub-member only what they bought), each item that
+/// still opens with an "Open" button.
+#[utoipa::path(get, path = "/account/content", tag = "account",
+    operation_id = "account_content",
+    params(("cursor" = Option<String>, Query, description = "From the previous page's next link")),
+    responses((status = 200, description = "The My Content page", content_type = "text/html"),
+        (status = 303, description = "No live session: to the sign-in form"),
+        (status = 400, description = "Not a cursor of a previous page", content_type = "text/html")))]
+pub async fn content(app: &App, call: Call<'_>) -> Outcome {
+    let seat = Seat::new(app, &call).await?;
+    flows::content(&seat).await
+}
+
+/// `POST /account/content/{entitlement_id}/open`: a fresh access token, as
+/// `POST /v1/members/me/content/{entitlement_id}/open`, and the browser sent to the content
+/// with it in `access_token`, as the buy window sends it after a purchase.
+#[utoipa::path(post, path = "/account/content/{entitlement_id}/open", tag = "account",
+    operation_id = "account_open_content",
+    params(("entitlement_id" = String, Path, description = "The item's entitlement, ent_…")),
+    request_body(content_type = "application/x-www-form-urlencoded", description = "csrf"),
+    responses((status = 303, description = "To the content URL with access_token in the query"),
+        (status = 403, description = "Expired, refunded or used up, or a CSRF failure", content_type = "text/html"),
+        (status = 404, description = "No such item, or one someone else bought", content_type = "text/html"),
+        (status = 422, description = "Bought before content URLs were kept", content_type = "text/html")))]
+pub async fn open_content(app: &App, call: Call<'_>) -> Outcome {
+    let seat = Seat::new(app, &call).await?;
+    flows::open_content(
+        &seat,
+        call.params.get("entitlement_id")?,
+        &Form::parse(&call.body),
+    )
+    .await
 }
 
 /// `GET /account/disputes`: the member's disputes, and the form that files one against a recent

@@ -55,6 +55,7 @@ pub const ACCOUNT_EN: AccountStrings = AccountStrings {
         },
     },
 
+    content: "My Content",
     wallets: "Wallets",
     limits: "Limits",
     sub_members: "Sub-members",
@@ -81,6 +82,23 @@ pub const ACCOUNT_EN: AccountStrings = AccountStrings {
     freeze_hint: "Stops every purchase and ends every session at once, for example when a \
                   password may have leaked. Only the holder can unfreeze.",
     unfreeze: "Unfreeze the account",
+
+    content_heading: "My Content",
+    content_intro: "Everything you bought, newest first. Open sends you to the content with a fresh pass; \
+                    the vendor counts a view when you arrive, as after a purchase.",
+    no_content: "Nothing bought yet.",
+    title: "Title",
+    untitled: "(untitled)",
+    purchased: "Bought",
+    expires: "Expires",
+    never: "Never",
+    views_left: "Views left",
+    unlimited: "Unlimited",
+    open: "Open",
+    state_expired: "Expired",
+    state_reversed: "Refunded",
+    state_used_up: "Used up",
+    next_page: "Older purchases",
 
     wallets_heading: "Wallets and funds",
     open_wallet: "Open a wallet",
@@ -219,5 +237,10 @@ pub const ACCOUNT_EN: AccountStrings = AccountStrings {
     wallet_exists: Problem {
         title: "The wallet is open already",
         detail: "This account has a wallet in this currency.",
+    },
+    content_unavailable: Problem {
+        title: "This item cannot be opened",
+        detail: "It has expired, was refunded or has no views left, or it was bought before \
+                 its address was kept here: open it at the vendor's site, or buy it again there.",
     },
 };

@@ -52,6 +52,7 @@ pub const ACCOUNT_JA: AccountStrings = AccountStrings {
         },
     },
 
+    content: "マイコンテンツ",
     wallets: "ウォレット",
     limits: "利用限度額",
     sub_members: "サブメンバー",
@@ -77,6 +78,23 @@ pub const ACCOUNT_JA: AccountStrings = AccountStrings {
     freeze: "アカウントを凍結する",
     freeze_hint: "パスワードが漏れたおそれがある場合などに、すべての購入を止め、すべてのセッションを直ちに終了します。凍結を解除できるのは名義人だけです。",
     unfreeze: "アカウントの凍結を解除する",
+
+    content_heading: "マイコンテンツ",
+    content_intro: "購入したものを新しい順に表示します。「開く」を押すと新しい通行証でコンテンツへ移動し、\
+                    購入後と同じく、到着時にベンダーが閲覧回数を数えます。",
+    no_content: "まだ何も購入していません。",
+    title: "タイトル",
+    untitled: "（タイトルなし）",
+    purchased: "購入日時",
+    expires: "有効期限",
+    never: "なし",
+    views_left: "残り閲覧回数",
+    unlimited: "無制限",
+    open: "開く",
+    state_expired: "期限切れ",
+    state_reversed: "返金済み",
+    state_used_up: "閲覧回数の上限に達しました",
+    next_page: "以前の購入",
 
     wallets_heading: "ウォレットと入金",
     open_wallet: "ウォレットを開く",
@@ -208,5 +226,10 @@ pub const ACCOUNT_JA: AccountStrings = AccountStrings {
     wallet_exists: Problem {
         title: "ウォレットはすでに開いています",
         detail: "このアカウントにはこの通貨のウォレットがあります。",
+    },
+    content_unavailable: Problem {
+        title: "この項目は開けません",
+        detail: "有効期限切れ、返金済み、閲覧回数の上限到達、またはアドレスが記録される前の購入です。\
+                 ベンダーのサイトで開くか、そこで再度購入してください。",
     },
 };

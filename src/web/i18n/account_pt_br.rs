@@ -57,6 +57,7 @@ pub const ACCOUNT_PT_BR: AccountStrings = AccountStrings {
         },
     },
 
+    content: "Meu conteúdo",
     wallets: "Carteiras",
     limits: "Limites",
     sub_members: "Submembros",
@@ -84,6 +85,24 @@ pub const ACCOUNT_PT_BR: AccountStrings = AccountStrings {
     freeze_hint: "Interrompe todas as compras e encerra todas as sessões na hora, por exemplo \
                   quando uma senha pode ter vazado. Só o titular pode descongelar.",
     unfreeze: "Descongelar a conta",
+
+    content_heading: "Meu conteúdo",
+    content_intro: "Tudo o que você comprou, do mais recente ao mais antigo. Abrir leva você ao \
+                    conteúdo com um passe novo; o fornecedor conta uma visualização quando você \
+                    chega, como depois de uma compra.",
+    no_content: "Nada comprado ainda.",
+    title: "Título",
+    untitled: "(sem título)",
+    purchased: "Comprado em",
+    expires: "Expira em",
+    never: "Nunca",
+    views_left: "Visualizações restantes",
+    unlimited: "Ilimitadas",
+    open: "Abrir",
+    state_expired: "Expirado",
+    state_reversed: "Reembolsado",
+    state_used_up: "Esgotado",
+    next_page: "Compras anteriores",
 
     wallets_heading: "Carteiras e fundos",
     open_wallet: "Abrir uma carteira",
@@ -224,5 +243,11 @@ pub const ACCOUNT_PT_BR: AccountStrings = AccountStrings {
     wallet_exists: Problem {
         title: "A carteira já está aberta",
         detail: "Esta conta já tem uma carteira nesta moeda.",
+    },
+    content_unavailable: Problem {
+        title: "Este item não pode ser aberto",
+        detail: "Ele expirou, foi reembolsado ou não tem mais visualizações, ou foi comprado \
+                 antes de o endereço ser guardado aqui: abra-o no site do fornecedor ou compre-o \
+                 novamente lá.",
     },
 };
