@@ -11,7 +11,7 @@ mod common;
 
 use browser_support::{Browser, run};
 use common::office::{Http, Page, urlencode};
-use common::{Member, TestServer};
+use common::{Member, TestServer, Vendor, buy, vendor_named};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "correct horse battery";
@@ -465,6 +465,208 @@ fn the_step_up_page_lets_an_unusual_purchase_through_and_follows_only_safe_retur
     assert!(page.has("step-up-not-asked"));
 }
 
+/// A day in milliseconds, to move the test clock.
+const DAY_MS: u64 = 86_400_000;
+
+/// The lines of a statement page: each row's `(data-kind, data-vendor)`, in order.
+fn rows(page: &Page) -> Vec<(String, String)> {
+    page.body
+        .split("<tr data-line=")
+        .skip(1)
+        .map(|row| {
+            let attr = |name: &str| {
+                row.split_once(&format!(r#"{name}=""#))
+                    .map(|(_, rest)| rest.split_once('"').unwrap().0.to_owned())
+                    .unwrap_or_default()
+            };
+            (attr("data-kind"), attr("data-vendor"))
+        })
+        .collect()
+}
+
+/// The next-page link's path, as a browser would follow it.
+fn next_href(page: &Page) -> String {
+    assert!(page.has("next-page"), "{}", page.body);
+    // The only link to the statement with a query.
+    let query = page.after(r#"href="/account/statement?"#);
+    format!("/account/statement?{}", query.replace("&amp;", "&"))
+}
+
+/// A holder funded with 5.00 on 2026-03-10 (UTC), who buys twice from Alpha and once from Beta
+/// on the next day.
+fn shopper(server: &TestServer) -> (Member, Vendor, Vendor) {
+    let alpha = vendor_named(server, "Alpha News", "alpha.example");
+    let beta = vendor_named(server, "Beta Blog", "beta.example");
+    let funded = server.member("reader@example.com", "UTC", "5.00");
+    server.clock.advance_ms(DAY_MS);
+    // The day ended the session: a new one, as the member signs in again.
+    let member = Member {
+        session: server.sign_in("reader@example.com", "absolute"),
+        ..funded
+    };
+    buy(server, &alpha, &member, "0.25", "/a1");
+    buy(server, &beta, &member, "0.50", "/b1");
+    buy(server, &alpha, &member, "0.10", "/a2");
+    (member, alpha, beta)
+}
+
+#[test]
+fn the_statement_page_applies_its_filters_and_pages_on_with_them() {
+    let server = TestServer::start();
+    let (_, alpha, beta) = shopper(&server);
+    let (mut http, _) = signed_in(&server, "reader@example.com");
+    let all = http.get("/account/statement");
+    assert_eq!(all.status, 200, "{}", all.body);
+    assert!(all.has("statement-filters") && all.has("nav-statement"));
+    let all_rows = rows(&all);
+    let kinds: Vec<&str> = all_rows.iter().map(|(kind, _)| kind.as_str()).collect();
+    assert_eq!(kinds, ["purchase", "purchase", "purchase", "funds"]);
+    // Each purchase shows its vendor's name, its title linking to the content and the balance.
+    assert!(
+        all.body.contains(r#"<a href="https://alpha.example/a2""#),
+        "{}",
+        all.body
+    );
+    assert!(all.body.contains("Alpha News") && all.body.contains("Beta Blog"));
+    assert!(all.body.contains("$4.15"), "{}", all.body);
+    // The vendor select offers the participating vendors by name.
+    assert!(all.body.contains(&format!(
+        r#"<option value="{}">Alpha News</option>"#,
+        alpha.id
+    )));
+
+    // A kind and a vendor: the same parameters as the API.
+    let only = http.get(&format!(
+        "/account/statement?kind=purchase&vendor={}",
+        alpha.id
+    ));
+    assert_eq!(only.status, 200, "{}", only.body);
+    let alpha_rows = vec![("purchase".to_owned(), alpha.id.clone()); 2];
+    assert_eq!(rows(&only), alpha_rows);
+    // A typed vendor id wins over the select, and blank fields are no filter.
+    let typed = http.get(&format!(
+        "/account/statement?from=&to=&kind=&vendor={}&vendor_id={}&min=&max=",
+        alpha.id, beta.id
+    ));
+    assert_eq!(rows(&typed), [("purchase".to_owned(), beta.id.clone())]);
+    // Dates are days in the member's zone, the last one included.
+    let funding_day = http.get("/account/statement?from=2026-03-10&to=2026-03-10");
+    assert_eq!(rows(&funding_day), [("funds".to_owned(), String::new())]);
+    let later = http.get("/account/statement?from=2026-03-11");
+    assert_eq!(rows(&later).len(), 3);
+    let none = http.get("/account/statement?from=2026-03-12");
+    assert!(none.has("no-lines"));
+    // Amounts compare absolute values.
+    let big = http.get("/account/statement?min=0.25&max=0.50");
+    assert_eq!(rows(&big).len(), 2);
+
+    // A small page links to the next with the cursor and the filters.
+    let first = http.get(&format!(
+        "/account/statement?kind=purchase&vendor={}&limit=1",
+        alpha.id
+    ));
+    assert_eq!(rows(&first), alpha_rows[..1]);
+    let next = next_href(&first);
+    assert!(next.starts_with("/account/statement?"), "{next}");
+    for carried in [
+        "kind=purchase",
+        &format!("vendor={}", alpha.id),
+        "limit=1",
+        "cursor=",
+    ] {
+        assert!(next.contains(carried), "{carried} in {next}");
+    }
+    let second = http.get(&next);
+    assert_eq!(second.status, 200, "{}", second.body);
+    assert_eq!(rows(&second), alpha_rows[..1]);
+    assert_ne!(
+        first.after("<tr data-line=\""),
+        second.after("<tr data-line=\""),
+        "the second page goes on"
+    );
+    assert!(second.body.contains("https://alpha.example/a1"));
+
+    // The summary lists the recent lines and links to the statement.
+    let summary = http.get("/account");
+    assert!(summary.has("recent-lines") && summary.has("statement-link"));
+    assert!(summary.body.contains(r#"href="/account/statement""#));
+}
+
+#[test]
+fn a_sub_member_s_statement_page_shows_only_their_own_lines() {
+    let server = TestServer::start();
+    let (holder, alpha, _) = shopper(&server);
+    let (kid, kid_login) = server.sub_member(&holder, "Kid", "kid@example.com");
+    buy(&server, &alpha, &kid, "0.05", "/kid");
+    let (mut http, _) = signed_in(&server, "kid@example.com");
+    let own = http.get("/account/statement");
+    assert_eq!(own.status, 200, "{}", own.body);
+    assert_eq!(rows(&own), [("purchase".to_owned(), alpha.id.clone())]);
+    assert!(own.body.contains("https://alpha.example/kid"));
+    // No login filter and no "made by" column for a sub-member; naming another login is the
+    // holder's alone.
+    assert!(!own.has("filter-login") && !own.body.contains("made-by"));
+    let holder_login = me(&server, &holder.session)["login"]["login_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refused = http.get(&format!("/account/statement?login={holder_login}"));
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(refused.body.contains(r#"data-code="holder_only""#));
+
+    // The holder reads everyone's, names who made each, and filters by login.
+    let (mut parent, _) = signed_in(&server, "reader@example.com");
+    let all = parent.get("/account/statement");
+    assert_eq!(rows(&all).len(), 5);
+    assert!(all.has("filter-login"));
+    assert!(
+        all.body
+            .contains(&format!(r#"<option value="{kid_login}">Kid</option>"#))
+    );
+    assert!(
+        all.body.contains(r#"<td class="made-by">Kid</td>"#),
+        "{}",
+        all.body
+    );
+    let kids = parent.get(&format!("/account/statement?login={kid_login}"));
+    assert_eq!(rows(&kids), [("purchase".to_owned(), alpha.id.clone())]);
+}
+
+#[test]
+fn a_bad_filter_is_the_page_again_with_400_naming_it() {
+    let server = TestServer::start();
+    server.member("reader@example.com", "UTC", "5.00");
+    let (mut http, _) = signed_in(&server, "reader@example.com");
+    for (query, param) in [
+        ("min=abc", "min"),
+        ("max=0.1234567", "max"),
+        ("from=2026-02-30", "from"),
+        ("to=soon", "to"),
+        ("kind=gift", "kind"),
+        ("vendor_id=42", "vendor"),
+        ("limit=0", "limit"),
+        ("cursor=abc", "cursor"),
+        ("colour=red", "query"),
+    ] {
+        let page = http.get(&format!("/account/statement?{query}"));
+        assert_eq!(page.status, 400, "{query}: {}", page.body);
+        assert!(
+            page.has("form-error") && page.has("statement-filters"),
+            "{query}"
+        );
+        assert!(
+            page.body.contains(&format!(r#"data-param="{param}""#)),
+            "{query}: {}",
+            page.body
+        );
+        assert!(!page.has("statement"), "{query}: no lines shown");
+    }
+    // One step away: a good value of each is the page.
+    let good = http.get("/account/statement?min=1&from=2026-02-28&kind=funds&limit=1");
+    assert_eq!(good.status, 200, "{}", good.body);
+    assert!(!good.has("form-error"));
+}
+
 // ---------------------------------------------------------------------------------------------
 // In the browser
 
@@ -553,6 +755,69 @@ fn a_member_with_questions_answers_one_and_the_limit_change_lands() {
     });
     let limits = &me(&server, &member.session)["login"]["limits"][0];
     assert_eq!(limits["per_day"], "3.00");
+}
+
+#[test]
+fn statement_filters() {
+    let server = TestServer::start();
+    let (_, alpha, _) = shopper(&server);
+    run(async {
+        let browser = Browser::new().await;
+        let login = format!("{}{OFFICE}/login", server.base);
+        browser
+            .sign_in_office(&login, "reader@example.com", PASSWORD)
+            .await;
+        browser.click("a#nav-statement").await;
+        browser.wait_for("form#statement-filters").await;
+        browser.select("select#filter-kind", "purchase").await;
+        browser.select("select#filter-vendor", &alpha.id).await;
+        browser.click("button#filter-button").await;
+        browser
+            .wait_for_url(&format!("{}/account/statement?", server.base))
+            .await;
+        let source = browser.source().await;
+        let page = Page {
+            status: 200,
+            headers: Vec::new(),
+            body: source,
+        };
+        let alpha_rows = vec![("purchase".to_owned(), alpha.id.clone()); 2];
+        assert_eq!(rows(&page), alpha_rows);
+        assert_eq!(browser.value("select#filter-kind").await, "purchase");
+        browser.screenshot("account-statement-filtered").await;
+
+        // A small page, then its next-page link once: the filters ride along.
+        let url = browser.current_url().await;
+        browser.goto(&format!("{url}&limit=1")).await;
+        let first = browser
+            .attr("table#statement tr[data-line]", "data-line")
+            .await;
+        browser.click("a#next-page").await;
+        let mut url = browser.current_url().await;
+        for _ in 0..100 {
+            if url.contains("cursor=") {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            url = browser.current_url().await;
+        }
+        assert!(
+            url.contains("cursor=") && url.contains("kind=purchase"),
+            "{url}"
+        );
+        let second = browser
+            .attr("table#statement tr[data-line]", "data-line")
+            .await;
+        assert!(first.is_some() && second.is_some());
+        assert_ne!(first, second);
+        assert_eq!(
+            browser
+                .attr("table#statement tr[data-line] td.vendor", "data-vendor")
+                .await,
+            Some(alpha.id.clone())
+        );
+        browser.close().await;
+    });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -963,6 +963,9 @@ impl Handler<MemberCommandMessage> for AccountActor {
                     .map_err(CommandError::Reject),
                 MemberCommand::ChangePassword { password_hash } => Ok(state
                     .decide_password_change(message.login, message.session, password_hash, now)),
+                MemberCommand::SetProfile(change) => state
+                    .decide_profile(message.login, change, now)
+                    .map_err(CommandError::Reject),
                 MemberCommand::Freeze(frozen) => Ok(state.decide_freeze(frozen, now)),
                 MemberCommand::AddPaymentMethod(method) => state
                     .decide_add_payment_method(method, now)
@@ -1083,6 +1086,11 @@ impl Handler<ViewMessage> for AccountActor {
                 .collect(),
             logins,
             caller: login_filter,
+            language: login_filter.map_or_else(
+                || state.language.to_string(),
+                |login| state.language_of(login).to_owned(),
+            ),
+            time_zone: state.zone.name().to_owned(),
         };
         Self::reply_after(self.pending_read(), message.reply, Ok(view));
     }
@@ -1136,7 +1144,7 @@ impl Handler<BuyerViewMessage> for AccountActor {
                     .get(&message.login)
                     .and_then(|login| login.email.clone())
                     .unwrap_or_default(),
-                language: state.language.to_string(),
+                language: state.language_of(message.login).to_owned(),
                 balance: state.wallets.get(&message.currency).map(|w| w.balance),
                 owned: state.valid_entitlement(&message.content, now).is_some(),
                 shortage: state.shortage(message.currency, from_wallet),

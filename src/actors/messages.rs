@@ -295,11 +295,14 @@ pub enum MemberCommand {
         /// Argon2id PHC string of the new password.
         password_hash: String,
     },
+    /// Change the caller's own name and language ([0114], [0136]).
+    SetProfile(crate::domain::logins::ProfileChange),
 }
 
 impl MemberCommand {
     /// Whether only the account's holder may give it ([0275]): everything but signing out,
-    /// freezing (any login may protect the account) and changing one's own password.
+    /// freezing (any login may protect the account) and changing one's own password, name
+    /// or language.
     #[must_use]
     pub fn holder_only(&self) -> bool {
         !matches!(
@@ -307,6 +310,7 @@ impl MemberCommand {
             MemberCommand::EndSession
                 | MemberCommand::Freeze(true)
                 | MemberCommand::ChangePassword { .. }
+                | MemberCommand::SetProfile(_)
         )
     }
 }
@@ -483,6 +487,11 @@ pub struct AccountView {
     pub logins: Vec<(crate::domain::account::Login, Vec<(Currency, Limits)>)>,
     /// The login asked about (member calls).
     pub caller: Option<LoginId>,
+    /// The language of the caller's pages and mail: their login's own, else the account's
+    /// (the account's on the back office's view).
+    pub language: String,
+    /// The IANA time zone of the member's calendar: what a date on the statement page means.
+    pub time_zone: String,
 }
 
 impl AccountView {

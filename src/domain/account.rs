@@ -505,6 +505,23 @@ pub struct OpenInvalid {
 /// # Errors
 /// The `OpenInvalid` of the first failing check.
 pub fn check_open_fields(language: &str, time_zone: &str) -> Result<(), OpenInvalid> {
+    check_language(language)?;
+    if MemberZone::new(time_zone).is_err() {
+        return Err(OpenInvalid {
+            param: "time_zone",
+            rule: "an IANA time zone name",
+        });
+    }
+    Ok(())
+}
+
+/// The language tag check of a registration, of an added login and of a login's profile:
+/// 2 to 16 letters, digits and hyphens once trimmed (a tag the pages may not know still passes,
+/// and falls back to negotiation where it is read).
+///
+/// # Errors
+/// `OpenInvalid` naming `language`.
+pub fn check_language(language: &str) -> Result<(), OpenInvalid> {
     let language = language.trim();
     let language_ok = (2..=16).contains(&language.len())
         && language
@@ -514,12 +531,6 @@ pub fn check_open_fields(language: &str, time_zone: &str) -> Result<(), OpenInva
         return Err(OpenInvalid {
             param: "language",
             rule: "a language tag such as en, ja or pt-BR",
-        });
-    }
-    if MemberZone::new(time_zone).is_err() {
-        return Err(OpenInvalid {
-            param: "time_zone",
-            rule: "an IANA time zone name",
         });
     }
     Ok(())
@@ -1890,6 +1901,12 @@ impl AccountState {
             Event::LoginDisabledSet {
                 login, disabled, ..
             } => self.apply_login_disabled(*login, *disabled),
+            Event::LoginProfileSet {
+                login,
+                name,
+                language,
+                ..
+            } => self.apply_login_profile(*login, name.as_ref(), language.as_ref()),
             Event::FreezeSet { frozen, .. } => {
                 self.frozen = *frozen;
                 if *frozen {

@@ -510,6 +510,21 @@ pub enum Event {
         /// When.
         at: Timestamp,
     },
+    /// A login set its own name and language ([0114], [0136]): both as they are after the
+    /// change, so applying it is a plain assignment (a field the request left out carries
+    /// the value it had).
+    LoginProfileSet {
+        /// The account.
+        account: AccountId,
+        /// The login that changed its own profile.
+        login: LoginId,
+        /// Its name now (1 to 100 characters, trimmed); `None` for a holder who never gave one.
+        name: Option<String>,
+        /// Its own language now; `None` uses the account's.
+        language: Option<String>,
+        /// When.
+        at: Timestamp,
+    },
     /// A login changed its own password; its other sessions ended.
     PasswordChanged {
         /// The account.
@@ -734,6 +749,7 @@ impl Event {
             | Event::VendorOffersDeclined { account, .. }
             | Event::LoginAdded { account, .. }
             | Event::LoginDisabledSet { account, .. }
+            | Event::LoginProfileSet { account, .. }
             | Event::SecurityQuestionsSet { account, .. }
             | Event::PasswordChanged { account, .. }
             | Event::StepUpPassed { account, .. }
@@ -871,6 +887,7 @@ impl Event {
             | Event::IncentiveExpired { at, .. }
             | Event::LoginAdded { at, .. }
             | Event::LoginDisabledSet { at, .. }
+            | Event::LoginProfileSet { at, .. }
             | Event::SecurityQuestionsSet { at, .. }
             | Event::PasswordChanged { at, .. }
             | Event::StepUpPassed { at, .. }

@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::account::{AccountState, Login, Session};
+use super::account::{AccountState, Login, Session, check_language};
 use super::event::Event;
 use super::ids::{LoginId, SessionId};
 use super::reject::Reject;
@@ -56,7 +56,87 @@ pub struct AddLogin {
     pub password_hash: String,
 }
 
+/// A login's change of its own profile ([0114], [0136]): `None` leaves a field as it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProfileChange {
+    /// The new name (trimmed here; 1 to [`LOGIN_NAME_CHARS_MAX`] characters).
+    pub name: Option<String>,
+    /// The new language tag (as [`check_language`]).
+    pub language: Option<String>,
+}
+
 impl AccountState {
+    /// The language of `login`'s pages and mail: its own when it set one, else the account's
+    /// (the registration's). An unknown login reads the account's.
+    #[must_use]
+    pub fn language_of(&self, login: LoginId) -> &str {
+        self.logins
+            .get(&login)
+            .and_then(|login| login.language.as_deref())
+            .unwrap_or(self.language.as_ref())
+    }
+
+    /// Decides `login` changing its own name and language; anyone may, holder or sub-member,
+    /// and only their own (the command carries no target). Checks, in order: the login is the
+    /// account's, the name (1 to 100 characters trimmed, no control characters), the language
+    /// tag. The event carries both fields as they end up, so replay assigns them.
+    ///
+    /// # Errors
+    /// `LoginNotFound`; `TextInvalid` for a name or a language tag breaking its rule (the
+    /// edge refuses both first, naming the field).
+    pub fn decide_profile(
+        &self,
+        login: LoginId,
+        change: ProfileChange,
+        now: Timestamp,
+    ) -> Result<Event, Reject> {
+        let Some(current) = self.logins.get(&login) else {
+            return Err(Reject::LoginNotFound);
+        };
+        let name = match change.name {
+            Some(name) => {
+                let name = name.trim();
+                if name.is_empty()
+                    || name.chars().count() > LOGIN_NAME_CHARS_MAX
+                    || name.chars().any(char::is_control)
+                {
+                    return Err(Reject::TextInvalid);
+                }
+                Some(name.to_owned())
+            }
+            None => current.name.clone(),
+        };
+        let language = match change.language {
+            Some(language) => {
+                if check_language(&language).is_err() {
+                    return Err(Reject::TextInvalid);
+                }
+                Some(language.trim().to_owned())
+            }
+            None => current.language.clone(),
+        };
+        Ok(Event::LoginProfileSet {
+            account: self.id,
+            login,
+            name,
+            language,
+            at: now,
+        })
+    }
+
+    /// Applies a login's profile: both fields as the event carries them.
+    pub(super) fn apply_login_profile(
+        &mut self,
+        login: LoginId,
+        name: Option<&String>,
+        language: Option<&String>,
+    ) {
+        if let Some(changed) = self.logins.get_mut(&login) {
+            changed.name = name.cloned();
+            changed.language = language.cloned();
+        }
+    }
+
     /// The login's role; `None` for a login the account does not have.
     #[must_use]
     pub fn role_of(&self, login: LoginId) -> Option<LoginRole> {
@@ -379,6 +459,72 @@ mod tests {
                 .holder_session(LoginId(2), SessionId(20), Timestamp(6))
                 .err(),
             Some(Reject::HolderOnly)
+        );
+    }
+
+    #[test]
+    fn a_login_sets_its_own_profile_and_a_field_left_out_stays() {
+        let mut state = account();
+        let added = add(&state, HOLDER, 2).unwrap();
+        state.apply(&added);
+        let change = ProfileChange {
+            name: Some("  Kimi ".to_owned()),
+            language: Some(" ja ".to_owned()),
+        };
+        let event = state
+            .decide_profile(LoginId(2), change, Timestamp(9))
+            .unwrap();
+        state.apply(&event);
+        assert_eq!(
+            state.logins.get(&LoginId(2)).unwrap().name.as_deref(),
+            Some("Kimi")
+        );
+        assert_eq!(state.language_of(LoginId(2)), "ja");
+        // The holder's own is untouched and reads the account's language.
+        assert_eq!(state.language_of(HOLDER), "en");
+        assert_eq!(state.logins.get(&HOLDER).unwrap().name, None);
+        // Only the language: the name stays.
+        let change = ProfileChange {
+            name: None,
+            language: Some("pt-BR".to_owned()),
+        };
+        let event = state
+            .decide_profile(LoginId(2), change, Timestamp(10))
+            .unwrap();
+        state.apply(&event);
+        assert_eq!(
+            state.logins.get(&LoginId(2)).unwrap().name.as_deref(),
+            Some("Kimi")
+        );
+        assert_eq!(state.language_of(LoginId(2)), "pt-BR");
+    }
+
+    #[test]
+    fn a_profile_breaking_a_rule_is_refused() {
+        let state = account();
+        let refused = |name: Option<&str>, language: Option<&str>| {
+            state.decide_profile(
+                HOLDER,
+                ProfileChange {
+                    name: name.map(str::to_owned),
+                    language: language.map(str::to_owned),
+                },
+                Timestamp(9),
+            )
+        };
+        assert_eq!(refused(Some("  "), None), Err(Reject::TextInvalid));
+        assert_eq!(
+            refused(Some(&"x".repeat(101)), None),
+            Err(Reject::TextInvalid)
+        );
+        assert_eq!(refused(Some("a\u{7}b"), None), Err(Reject::TextInvalid));
+        assert_eq!(refused(None, Some("j")), Err(Reject::TextInvalid));
+        assert_eq!(refused(None, Some("en_US")), Err(Reject::TextInvalid));
+        // One step away: each passes.
+        assert!(refused(Some(&"x".repeat(100)), Some("en-US")).is_ok());
+        assert_eq!(
+            state.decide_profile(LoginId(99), ProfileChange::default(), Timestamp(9)),
+            Err(Reject::LoginNotFound)
         );
     }
 }

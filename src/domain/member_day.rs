@@ -81,7 +81,14 @@ impl AccountState {
     /// calendar cannot place.
     #[must_use]
     pub fn day_facts(&self, date: jiff::civil::Date, position: u64) -> Option<DayFacts> {
-        let email = self.logins.values().find_map(|login| login.email.clone())?;
+        // The mail goes to one login's e-mail; it is written in that login's language, its
+        // own when it set one ([0136]), else the account's.
+        let (email, language) = self.logins.values().find_map(|login| {
+            login
+                .email
+                .clone()
+                .map(|email| (email, self.language_of(login.id).to_owned()))
+        })?;
         let (start, end) = self.zone.day_bounds(date)?;
         let mut first_bought: BTreeMap<VendorId, Timestamp> = BTreeMap::new();
         if !self.vendor_offers_declined {
@@ -94,7 +101,7 @@ impl AccountState {
         }
         Some(DayFacts {
             email,
-            language: self.language.to_string(),
+            language,
             zone: self.zone.clone(),
             start,
             end,

@@ -112,6 +112,20 @@ impl MemberZone {
         format!("{:02}:{:02}", time.hour(), time.minute())
     }
 
+    /// The local date and time of `at` in this zone, to the minute, as `YYYY-MM-DD HH:MM`.
+    #[must_use]
+    pub fn local_minute(&self, at: Timestamp) -> String {
+        let instant =
+            jiff::Timestamp::from_millisecond(at.0).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        let local = instant.to_zoned(self.zone.clone());
+        format!(
+            "{} {:02}:{:02}",
+            local.date(),
+            local.time().hour(),
+            local.time().minute()
+        )
+    }
+
     /// The calendar day, ISO week and month that contain `now` in this zone.
     #[must_use]
     pub fn periods(&self, now: Timestamp) -> Periods {
@@ -169,6 +183,7 @@ mod tests {
         assert_eq!(end.0 - start.0, 24 * 3_600_000);
         assert_eq!(tokyo.clock_time(start), "00:00");
         assert_eq!(tokyo.clock_time(end.minus_ms(60_000)), "23:59");
+        assert_eq!(tokyo.local_minute(start), "2026-11-30 00:00");
         let new_york = MemberZone::new("America/New_York").unwrap();
         let (start, end) = new_york.day_bounds(jiff::civil::date(2026, 3, 8)).unwrap();
         assert_eq!(end.0 - start.0, 23 * 3_600_000, "spring forward");

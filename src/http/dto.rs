@@ -1356,6 +1356,27 @@ pub struct AccountResponse {
     pub recent_transactions: Vec<crate::http::statement_api::StatementLineView>,
     /// The login that asked (member calls; absent on the back office's view).
     pub login: Option<LoginView>,
+    /// The language of the caller's pages and mail: their login's own ([0136]), else the
+    /// account's (the account's on the back office's view).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// The IANA time zone of the member's calendar (limits' days, the statement page's
+    /// dates, the daily mail).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+}
+
+/// `PUT /v1/members/me/profile` body: the caller's own name and language; a field left out
+/// stays as it is.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileRequest {
+    /// The person's name (1 to 100 characters, trimmed).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The language of their pages and mail: a tag such as `en`, `ja` or `pt-BR`.
+    #[serde(default)]
+    pub language: Option<String>,
 }
 
 /// A login of the account, as its holder sees it (a sub-member sees only their own).

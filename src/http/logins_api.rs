@@ -1,9 +1,11 @@
 //! Sub-members of family and corporate accounts ([0275]-[0277]): the holder adds them, sets
 //! their limits, disables and re-enables them. Every route here is the holder's
-//! (`Caller::Holder`); the account's actor checks the role again.
+//! (`Caller::Holder`; the account's actor checks the role again) but one: any login sets its
+//! own name and language (`PUT /v1/members/me/profile`, [0114], [0136]).
 //!
 //! Each route's work is a function of its own ([`add_sub_member`], [`logins`],
-//! [`set_login_disabled`]) that the account pages call too, with the step-up token they keep.
+//! [`set_login_disabled`], [`set_profile_of`]) that the account pages call too, with the
+//! step-up token they keep.
 //!
 //! May depend on: the app, the DTOs, the actors' messages, the domain. One conversion from a
 //! request to a typed command per route; the actor decides.
@@ -11,7 +13,9 @@
 use hyper::StatusCode;
 
 use super::app::{App, MemberSession, new_id};
-use super::dto::{AddLoginRequest, Done, LimitsRequest, LoginCreated, LoginView, LoginsResponse};
+use super::dto::{
+    AddLoginRequest, Done, LimitsRequest, LoginCreated, LoginView, LoginsResponse, ProfileRequest,
+};
 use super::error::{ApiError, Problem};
 use super::json::parse_json;
 use super::member_api::{
@@ -21,8 +25,9 @@ use super::router::json;
 use super::routes::{Call, Outcome};
 use super::step_up_api::{require_step_up_token, step_up_header};
 use crate::actors::messages::MemberCommand;
+use crate::domain::account::check_language;
 use crate::domain::ids::LoginId;
-use crate::domain::logins::{AddLogin, LOGIN_NAME_CHARS_MAX};
+use crate::domain::logins::{AddLogin, LOGIN_NAME_CHARS_MAX, ProfileChange};
 use crate::domain::reject::Reject;
 
 /// `POST /v1/members/me/logins`: adds a sub-member with their own e-mail and password.
@@ -186,6 +191,61 @@ pub async fn set_login_disabled(
         MemberCommand::SetLoginDisabled { login, disabled },
     )
     .await
+}
+
+/// `PUT /v1/members/me/profile`: the caller's own name and language ([0114], [0136]); any
+/// login, holder or sub-member, and only their own. The language is then their pages' and
+/// mail's.
+#[utoipa::path(put, path = "/v1/members/me/profile", tag = "members",
+    request_body = ProfileRequest,
+    responses((status = 200, description = "Set: the caller's login as it is now", body = LoginView),
+        (status = 400, description = "A field is invalid, or neither is given; param names it", body = Problem),
+        (status = 401, description = "No live session", body = Problem)),
+    security(("member_session" = [])))]
+pub async fn set_profile(app: &App, call: Call<'_>) -> Outcome {
+    let member = call.member()?;
+    let request: ProfileRequest = parse_json(&call.body)?;
+    let login = set_profile_of(app, member, request).await?;
+    Ok(json(StatusCode::OK, &login))
+}
+
+/// Sets `member`'s own name and language from `request`: the one path of
+/// `PUT /v1/members/me/profile` and the account pages' profile form. Each field is checked as
+/// at registration and when a login is added; the login as it is afterwards is read back.
+///
+/// # Errors
+/// `InvalidField` naming `name` or `language` (or `body` when neither is given); session
+/// rejects; faults.
+pub async fn set_profile_of(
+    app: &App,
+    member: MemberSession,
+    request: ProfileRequest,
+) -> Result<LoginView, ApiError> {
+    if request.name.is_none() && request.language.is_none() {
+        return Err(ApiError::InvalidField {
+            param: "body",
+            detail: "name, language or both".to_owned(),
+        });
+    }
+    let name = request.name.as_deref().map(login_name).transpose()?;
+    if let Some(language) = &request.language {
+        check_language(language)?;
+    }
+    let change = ProfileChange {
+        name,
+        language: request.language.map(|language| language.trim().to_owned()),
+    };
+    command(app, member, MemberCommand::SetProfile(change)).await?;
+    let view = app
+        .registry
+        .account_view(member.account, Some((member.login, member.session)))
+        .await
+        .map_err(member_error)?;
+    view.logins
+        .iter()
+        .find(|(login, _)| login.id == member.login)
+        .map(|(login, limits)| login_view(login, limits))
+        .ok_or(ApiError::Reject(Reject::LoginNotFound))
 }
 
 /// The login named by the path; a malformed id names no login of the account.

@@ -1034,6 +1034,8 @@ pub fn account_response(app: &App, account: AccountId, view: &AccountView) -> Ac
                 .find(|(login, _)| login.id == caller)
                 .map(|(login, limits)| login_view(login, limits))
         }),
+        language: Some(view.language.clone()),
+        time_zone: Some(view.time_zone.clone()),
     }
 }
 

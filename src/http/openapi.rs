@@ -63,6 +63,7 @@ use super::{
         dto::StepUpRequest,
         dto::StepUpAnswered,
         dto::ChangePasswordRequest,
+        dto::ProfileRequest,
         super::vendor_standing_api::ParticipatingVendor,
         super::vendor_standing_api::ParticipatingVendors,
         dto::AddLoginRequest,

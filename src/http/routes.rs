@@ -290,6 +290,7 @@ pub static ROUTES: &[Route] = &[
     route!(GET "/v1/members/me/statement", Member, statement_api::statement, __path_statement),
     route!(GET "/v1/members/me/content", Member, content_api::content, __path_content),
     route!(POST "/v1/members/me/content/{entitlement_id}/open", Member, content_api::open, __path_open),
+    route!(PUT "/v1/members/me/profile", Member, logins_api::set_profile, __path_set_profile),
     route!(PUT "/v1/members/me/limits", Holder, member_api::set_limits, __path_set_limits),
     route!(POST "/v1/members/me/wallets", Holder, member_api::open_wallet, __path_open_wallet),
     route!(PUT "/v1/members/me/wallets/{currency}/top-off", Holder, member_api::set_top_off, __path_set_top_off),
@@ -424,6 +425,9 @@ pub static ROUTES: &[Route] = &[
     route!(POST "/account/content/{entitlement_id}/open", Member, account::open_content, __path_open_content),
     route!(GET "/account/disputes", Holder, account::disputes, __path_disputes),
     route!(POST "/account/disputes", Holder, account::file_dispute, __path_file_dispute),
+    route!(GET "/account/statement", Member, account::statement, __path_statement),
+    route!(GET "/account/profile", Member, account::profile, __path_profile),
+    route!(POST "/account/profile", Member, account::set_profile, __path_set_profile),
     route!(GET "/account/step-up", Member, account::step_up, __path_step_up),
     route!(POST "/account/step-up", Member, account::answer_step_up, __path_answer_step_up),
 ];

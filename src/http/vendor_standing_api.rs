@@ -224,6 +224,21 @@ pub async fn list_vendors(app: &App, call: Call<'_>) -> Outcome {
     Ok(json(StatusCode::OK, &VendorsListed { vendors }))
 }
 
+/// The participating vendors: approved ones only, by name (then id): the one list of
+/// `GET /v1/vendors` and the statement page's vendor choice.
+#[must_use]
+pub fn approved_vendors(app: &App) -> Vec<VendorEntry> {
+    let mut approved: Vec<VendorEntry> = app
+        .registry
+        .vendors()
+        .into_iter()
+        .filter(|entry| entry.standing.read().status == VendorStatus::Approved)
+        .collect();
+    let order = |entry: &VendorEntry| (entry.profile.name.to_lowercase(), entry.profile.id);
+    approved.sort_by_cached_key(order);
+    approved
+}
+
 /// `GET /v1/vendors?cursor=&limit=`: the participating vendors ([0167]): approved ones only,
 /// by name (case ignored) then id, `limit` (1 to 100, default 50) at a time. Public: it names
 /// no member. The cursor is the last vendor id of the page before.
@@ -256,14 +271,7 @@ pub async fn participating_vendors(app: &App, call: Call<'_>) -> Outcome {
             }
         }
     }
-    let mut approved: Vec<VendorEntry> = app
-        .registry
-        .vendors()
-        .into_iter()
-        .filter(|entry| entry.standing.read().status == VendorStatus::Approved)
-        .collect();
-    let order = |entry: &VendorEntry| (entry.profile.name.to_lowercase(), entry.profile.id);
-    approved.sort_by_cached_key(order);
+    let approved = approved_vendors(app);
     let start = match after {
         None => 0,
         Some(after) => approved

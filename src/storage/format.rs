@@ -612,6 +612,15 @@ enum EventV4 {
         SalePartiesV4,
         PurchaseTextV4,
     ),
+    /// A login's own name and language ([0114], [0136]); the v11 account snapshot holds both
+    /// fields of a login already.
+    LoginProfileSet {
+        account: u64,
+        login: u64,
+        name: Option<String>,
+        language: Option<String>,
+        at: i64,
+    },
 }
 
 /// What a purchase was sold as: its title and content URL.
@@ -1893,6 +1902,19 @@ fn event_v4(event: &Event) -> EventV4 {
             locked_until: locked_until.map(|until| until.0),
             at: at.0,
         },
+        Event::LoginProfileSet {
+            account,
+            login,
+            name,
+            language,
+            at,
+        } => EventV4::LoginProfileSet {
+            account: account.0,
+            login: login.0,
+            name: name.clone(),
+            language: language.clone(),
+            at: at.0,
+        },
     }
 }
 
@@ -2894,6 +2916,19 @@ fn event(event: EventV4) -> Result<Event, FormatError> {
             account: AccountId(account),
             login: LoginId(login),
             disabled,
+            at: Timestamp(at),
+        },
+        EventV4::LoginProfileSet {
+            account,
+            login,
+            name,
+            language,
+            at,
+        } => Event::LoginProfileSet {
+            account: AccountId(account),
+            login: LoginId(login),
+            name,
+            language,
             at: Timestamp(at),
         },
         EventV4::PasswordChanged {
@@ -4940,6 +4975,13 @@ mod tests {
             disabled: true,
             at: Timestamp(10),
         };
+        let profile = Event::LoginProfileSet {
+            account,
+            login: LoginId(40),
+            name: Some("Kimi".to_owned()),
+            language: Some("pt-BR".to_owned()),
+            at: Timestamp(10),
+        };
         let holder = *state.logins.keys().next().unwrap();
         let questions = Event::SecurityQuestionsSet {
             account,
@@ -4975,9 +5017,9 @@ mod tests {
             kept_session: SessionId(78),
             at: Timestamp(14),
         };
-        for (position, event) in
-            (8..).zip([&added, &disabled, &questions, &failed, &passed, &password])
-        {
+        for (position, event) in (8..).zip([
+            &added, &disabled, &profile, &questions, &failed, &passed, &password,
+        ]) {
             let bytes = encode_record(position, event);
             assert_eq!(decode_record(&bytes), Ok((position, event.clone())));
             state.apply(event);
@@ -4992,6 +5034,8 @@ mod tests {
         assert_eq!(read.state, state);
         let kid = read.state.logins.get(&LoginId(40)).unwrap();
         assert!(kid.disabled && kid.role == LoginRole::Member);
+        assert_eq!(kid.name.as_deref(), Some("Kimi"));
+        assert_eq!(kid.language.as_deref(), Some("pt-BR"));
         assert_eq!(read.state.step_up.questions.len(), 2);
         assert!(read.state.step_up.minute.is_some());
 

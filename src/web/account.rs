@@ -17,6 +17,7 @@
 
 use maud::{Markup, html};
 
+use crate::domain::statement::LineKind;
 use crate::web::i18n::{ACCOUNT_EN, ACCOUNT_JA, ACCOUNT_PT_BR, Lang, Problem};
 use crate::web::layout::hidden_fields;
 use crate::web::money::localize;
@@ -91,12 +92,17 @@ pub enum Section {
     Incentives,
     /// The member's disputes (holder).
     Disputes,
+    /// The statement, filtered and paged (anyone: a sub-member reads their own lines).
+    Statement,
+    /// The login's own name and language (anyone).
+    Profile,
 }
 
 impl Section {
     /// Every page, in the menu's order.
-    pub const ALL: [Section; 9] = [
+    pub const ALL: [Section; 11] = [
         Section::Summary,
+        Section::Statement,
         Section::Content,
         Section::Wallets,
         Section::Limits,
@@ -105,6 +111,7 @@ impl Section {
         Section::Transfers,
         Section::Incentives,
         Section::Disputes,
+        Section::Profile,
     ];
 }
 
@@ -122,6 +129,8 @@ impl office::Section for Section {
             Section::Transfers => "nav-transfers",
             Section::Incentives => "nav-incentives",
             Section::Disputes => "nav-disputes",
+            Section::Statement => "nav-statement",
+            Section::Profile => "nav-profile",
         }
     }
 
@@ -137,6 +146,8 @@ impl office::Section for Section {
             Section::Transfers => s.transfers,
             Section::Incentives => s.incentives,
             Section::Disputes => s.disputes,
+            Section::Statement => s.statement,
+            Section::Profile => s.profile,
         }
     }
 
@@ -177,11 +188,13 @@ pub enum Notice {
     IncentiveRedeemed,
     /// A dispute was filed.
     DisputeFiled,
+    /// The login's name and language were saved.
+    ProfileSet,
 }
 
 impl Notice {
     /// Every notice.
-    pub const ALL: [Notice; 14] = [
+    pub const ALL: [Notice; 15] = [
         Notice::Frozen,
         Notice::Unfrozen,
         Notice::WalletOpened,
@@ -196,6 +209,7 @@ impl Notice {
         Notice::TransferSent,
         Notice::IncentiveRedeemed,
         Notice::DisputeFiled,
+        Notice::ProfileSet,
     ];
 }
 
@@ -216,6 +230,7 @@ impl office::Notice for Notice {
             Notice::TransferSent => "transfer_sent",
             Notice::IncentiveRedeemed => "incentive_redeemed",
             Notice::DisputeFiled => "dispute_filed",
+            Notice::ProfileSet => "profile_set",
         }
     }
 
@@ -244,6 +259,7 @@ impl Said for Notice {
             Notice::TransferSent => s.done_transfer_sent,
             Notice::IncentiveRedeemed => s.done_incentive_redeemed,
             Notice::DisputeFiled => s.done_dispute_filed,
+            Notice::ProfileSet => s.done_profile_set,
         }
     }
 }
@@ -277,6 +293,10 @@ pub enum FormError {
     Declined,
     /// The security question was answered wrongly.
     AnswerWrong,
+    /// A filter of the statement is not valid (a date, an amount, an id, the page size).
+    FilterInvalid,
+    /// A language is not a tag.
+    LanguageInvalid,
 }
 
 impl Said for FormError {
@@ -296,6 +316,8 @@ impl Said for FormError {
             FormError::NoteInvalid => s.note_invalid,
             FormError::Declined => s.declined,
             FormError::AnswerWrong => s.answer_wrong,
+            FormError::FilterInvalid => s.filter_invalid,
+            FormError::LanguageInvalid => s.language_invalid,
         }
     }
 }
@@ -377,6 +399,10 @@ pub struct SummaryView<'a> {
     pub wallets: &'a [WalletLine<'a>],
     /// Newest first.
     pub recent: &'a [PurchaseLine<'a>],
+    /// The newest statement lines the login may read, newest first (`table#recent-lines`).
+    pub recent_lines: &'a [StatementRow<'a>],
+    /// The statement page, linked under them (`a#statement-link`).
+    pub statement_href: &'a str,
     /// Where `form#freeze` posts (anyone may freeze).
     pub freeze_action: &'a str,
     /// Where `form#unfreeze` posts: the holder's only.
@@ -522,6 +548,108 @@ pub struct DisputesView<'a> {
     pub purchases: &'a [PurchaseLine<'a>],
     /// Where `form#file-dispute` posts.
     pub action: &'a str,
+}
+
+/// One line of the statement, as `GET /v1/members/me/statement` writes it.
+#[derive(Clone, Copy, Debug)]
+pub struct StatementRow<'a> {
+    /// `line_…` (`tr[data-line]`).
+    pub id: &'a str,
+    /// When, RFC 3339 (the `datetime` of its `time`).
+    pub at: &'a str,
+    /// When, in the member's time zone, to the minute (`2026-03-10 18:30`).
+    pub local: &'a str,
+    /// The kind's wire code (`td.kind[data-kind]`), shown as a word.
+    pub kind: &'a str,
+    /// The vendor's id (`td.vendor[data-vendor]`).
+    pub vendor_id: Option<&'a str>,
+    /// The vendor's name, when registered here.
+    pub vendor_name: Option<&'a str>,
+    /// A purchase's title.
+    pub title: Option<&'a str>,
+    /// A purchase's content URL: the title links to it when it is http or https.
+    pub content_url: Option<&'a str>,
+    /// A dispute's or reversal's reason (shown where a purchase shows its title).
+    pub note: Option<&'a str>,
+    /// Signed amount.
+    pub amount: &'a str,
+    /// The paid balance after it.
+    pub balance_after: &'a str,
+    /// ISO 4217 code.
+    pub currency: &'a str,
+    /// The login that made it, by name (the holder's view only; `None` hides the column).
+    pub made_by: Option<&'a str>,
+}
+
+/// One choice of a `select`.
+#[derive(Clone, Copy, Debug)]
+pub struct Choice<'a> {
+    /// What the form sends.
+    pub value: &'a str,
+    /// What the reader sees.
+    pub label: &'a str,
+}
+
+/// The statement's filters as the reader typed them, refilled on the form and carried by the
+/// next-page link (empty: no filter).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StatementFilters<'a> {
+    /// First day, `YYYY-MM-DD` (or an RFC 3339 instant).
+    pub from: &'a str,
+    /// Last day, inclusive.
+    pub to: &'a str,
+    /// A vendor chosen from the select.
+    pub vendor: &'a str,
+    /// A vendor's id typed (wins over the select).
+    pub vendor_id: &'a str,
+    /// A kind's wire code.
+    pub kind: &'a str,
+    /// A login (the holder's filter).
+    pub login: &'a str,
+    /// Smallest absolute amount.
+    pub min: &'a str,
+    /// Largest absolute amount.
+    pub max: &'a str,
+}
+
+/// The statement page.
+#[derive(Clone, Debug)]
+pub struct StatementView<'a> {
+    /// The frame (its error is [`FormError::FilterInvalid`] after a bad filter).
+    pub desk: Desk<'a>,
+    /// The member's IANA time zone: what the dates mean.
+    pub zone: &'a str,
+    /// Where `form#statement-filters` gets (this page).
+    pub action: &'a str,
+    /// The explicit `?lang=`, carried by the form as a hidden field.
+    pub lang_param: Option<&'a str>,
+    /// The filters typed.
+    pub filters: StatementFilters<'a>,
+    /// The page size asked (`limit`), carried as a hidden field when given.
+    pub limit: &'a str,
+    /// The participating vendors, by name.
+    pub vendors: &'a [Choice<'a>],
+    /// The account's logins by name: the holder's filter; `None` for a sub-member.
+    pub logins: Option<&'a [Choice<'a>]>,
+    /// The page's lines, newest first.
+    pub lines: &'a [StatementRow<'a>],
+    /// The next page, with the cursor and the filters (`a#next-page`).
+    pub next_href: Option<&'a str>,
+    /// The parameter a refused filter names (`p#filter-error[data-param]`).
+    pub invalid_param: Option<&'a str>,
+}
+
+/// The profile page.
+#[derive(Clone, Debug)]
+pub struct ProfileView<'a> {
+    /// The frame.
+    pub desk: Desk<'a>,
+    /// Where `form#profile` posts.
+    pub action: &'a str,
+    /// The name shown (typed, after a refusal).
+    pub name: &'a str,
+    /// The language selected: the login's now.
+    pub language: Lang,
 }
 
 /// A page with one simple form: transfers, incentives, security questions.
@@ -834,6 +962,75 @@ pub struct AccountStrings {
     /// Form error: wrong answer.
     pub answer_wrong: &'static str,
 
+    /// Menu: the statement.
+    pub statement: &'static str,
+    /// Menu: the login's own profile.
+    pub profile: &'static str,
+    /// Summary: the link under the recent lines to the whole statement.
+    pub statement_link: &'static str,
+
+    /// Statement heading.
+    pub statement_heading: &'static str,
+    /// Under it: the time zone the dates and times are in, given its IANA name.
+    pub statement_zone: fn(&str) -> String,
+    /// Field: from (a date, inclusive).
+    pub date_from: &'static str,
+    /// Field: to (a date, inclusive).
+    pub date_to: &'static str,
+    /// Field and column: the kind of line.
+    pub kind: &'static str,
+    /// A select's "no filter" choice.
+    pub any: &'static str,
+    /// Field: a vendor's id typed in place of the select.
+    pub vendor_id: &'static str,
+    /// Field and column: the login that made the line.
+    pub made_by: &'static str,
+    /// Field: smallest amount.
+    pub min_amount: &'static str,
+    /// Field: largest amount.
+    pub max_amount: &'static str,
+    /// Filter button.
+    pub apply_filters: &'static str,
+    /// Column: the paid balance after the line.
+    pub balance_after: &'static str,
+    /// No line matches.
+    pub no_lines: &'static str,
+    /// The statement's link to its next page.
+    pub next_lines: &'static str,
+    /// Kind `purchase`.
+    pub kind_purchase: &'static str,
+    /// Kind `funds`.
+    pub kind_funds: &'static str,
+    /// Kind `transfer_in`.
+    pub kind_transfer_in: &'static str,
+    /// Kind `transfer_out`.
+    pub kind_transfer_out: &'static str,
+    /// Kind `cash_out`.
+    pub kind_cash_out: &'static str,
+    /// Kind `incentive`.
+    pub kind_incentive: &'static str,
+    /// Kind `dispute`.
+    pub kind_dispute: &'static str,
+    /// Kind `customer_credit`.
+    pub kind_customer_credit: &'static str,
+    /// Kind `reversal`.
+    pub kind_reversal: &'static str,
+    /// Form error: a filter of the statement.
+    pub filter_invalid: &'static str,
+
+    /// Profile heading.
+    pub profile_heading: &'static str,
+    /// Under it: what the name and the language are for.
+    pub profile_intro: &'static str,
+    /// Field: language.
+    pub language: &'static str,
+    /// Save button.
+    pub save_profile: &'static str,
+    /// Notice: profile saved.
+    pub done_profile_set: &'static str,
+    /// Form error: language.
+    pub language_invalid: &'static str,
+
     /// `holder_only`.
     pub holder_only: Problem,
     /// `account_frozen`.
@@ -901,6 +1098,10 @@ pub fn summary_page(view: &SummaryView<'_>, lang: Lang) -> String {
                 }
             }
         }
+        @if !view.recent_lines.is_empty() {
+            (statement_table("recent-lines", view.recent_lines, s, lang))
+        }
+        p { a #statement-link href=(view.statement_href) { (s.statement_link) } }
         @if view.frozen {
             @if let Some(action) = view.unfreeze_action {
                 form #unfreeze method="post" action=(action) {
@@ -1331,6 +1532,167 @@ pub fn disputes_page(view: &DisputesView<'_>, lang: Lang) -> String {
     page(&view.desk, s.disputes_heading, content, lang)
 }
 
+/// A kind of statement line in the reader's words. An exhaustive match: a new kind must be
+/// given a word in every language.
+#[must_use]
+pub fn kind_word(kind: LineKind, s: &AccountStrings) -> &'static str {
+    match kind {
+        LineKind::Purchase => s.kind_purchase,
+        LineKind::FundsAdded => s.kind_funds,
+        LineKind::TransferIn => s.kind_transfer_in,
+        LineKind::TransferOut => s.kind_transfer_out,
+        LineKind::CashOut => s.kind_cash_out,
+        LineKind::Incentive => s.kind_incentive,
+        LineKind::Dispute => s.kind_dispute,
+        LineKind::CustomerCredit => s.kind_customer_credit,
+        LineKind::Reversal => s.kind_reversal,
+    }
+}
+
+/// Whether `url` may be a link: http or https only, so a vendor's URL cannot run a script.
+fn linkable(url: &str) -> bool {
+    url.starts_with("https://") || url.starts_with("http://")
+}
+
+/// Statement lines as a table (`tr[data-line]`, `td.kind[data-kind]`, `td.vendor[data-vendor]`,
+/// `td.title`, `td.amount`, `td.balance`, `td.made-by`).
+fn statement_table(id: &str, lines: &[StatementRow<'_>], s: &AccountStrings, lang: Lang) -> Markup {
+    let made_by = lines.iter().any(|line| line.made_by.is_some());
+    html! {
+        table id=(id) .grid {
+            thead {
+                tr {
+                    th { (s.when) } th { (s.kind) } th { (s.vendor) } th { (s.title) }
+                    th.num { (s.amount) } th.num { (s.balance_after) }
+                    @if made_by { th { (s.made_by) } }
+                }
+            }
+            tbody {
+                @for line in lines {
+                    tr data-line=(line.id) {
+                        td { time datetime=(line.at) { (line.local) } }
+                        td.kind data-kind=(line.kind) {
+                            (LineKind::from_code(line.kind).map_or(line.kind, |kind| kind_word(kind, s)))
+                        }
+                        td.vendor data-vendor=[line.vendor_id] {
+                            (line.vendor_name.or(line.vendor_id).unwrap_or(""))
+                        }
+                        td.title {
+                            @match (line.title, line.content_url) {
+                                (Some(title), Some(url)) if linkable(url) => {
+                                    a href=(url) rel="noopener noreferrer" { (title) }
+                                }
+                                (Some(title), _) => { (title) }
+                                (None, _) => { (line.note.unwrap_or("")) }
+                            }
+                        }
+                        td.amount.num { (localize(line.amount, line.currency, lang)) }
+                        td.balance.num { (localize(line.balance_after, line.currency, lang)) }
+                        @if made_by { td.made-by { (line.made_by.unwrap_or("")) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A `select` named `name` with an "all" choice first and `chosen` selected.
+fn filter_select(id: &str, name: &str, any: &str, choices: &[Choice<'_>], chosen: &str) -> Markup {
+    html! {
+        select id=(id) .input name=(name) {
+            option value="" { (any) }
+            @for choice in choices {
+                option value=(choice.value) selected[choice.value == chosen] { (choice.label) }
+            }
+        }
+    }
+}
+
+/// The statement: `form#statement-filters` (a GET form: dates, vendor, kind, login for the
+/// holder, amounts), `table#statement` and `a#next-page`; `p#no-lines` when nothing matches.
+#[must_use]
+pub fn statement_page(view: &StatementView<'_>, lang: Lang) -> String {
+    let s = strings(lang);
+    let f = &view.filters;
+    let kinds: Vec<Choice<'_>> = LineKind::ALL
+        .into_iter()
+        .map(|kind| Choice {
+            value: kind.code(),
+            label: kind_word(kind, s),
+        })
+        .collect();
+    let content = html! {
+        h1 { (s.statement_heading) }
+        p.lead #statement-zone data-zone=(view.zone) { ((s.statement_zone)(view.zone)) }
+        @if let Some(param) = view.invalid_param {
+            p #filter-error .notice.bad data-param=(param) { (s.filter_invalid) }
+        }
+        form #statement-filters method="get" action=(view.action) {
+            @if let Some(code) = view.lang_param {
+                input type="hidden" name="lang" value=(code);
+            }
+            @if !view.limit.is_empty() {
+                input type="hidden" name="limit" value=(view.limit);
+            }
+            label.field for="filter-from" { (s.date_from) }
+            input #filter-from .input type="date" name="from" value=(f.from);
+            label.field for="filter-to" { (s.date_to) }
+            input #filter-to .input type="date" name="to" value=(f.to);
+            label.field for="filter-kind" { (s.kind) }
+            (filter_select("filter-kind", "kind", s.any, &kinds, f.kind))
+            label.field for="filter-vendor" { (s.vendor) }
+            (filter_select("filter-vendor", "vendor", s.any, view.vendors, f.vendor))
+            label.field for="filter-vendor-id" { (s.vendor_id) }
+            input #filter-vendor-id .input type="text" name="vendor_id" value=(f.vendor_id)
+                placeholder="ven_…";
+            @if let Some(logins) = view.logins {
+                label.field for="filter-login" { (s.made_by) }
+                (filter_select("filter-login", "login", s.any, logins, f.login))
+            }
+            label.field for="filter-min" { (s.min_amount) }
+            input #filter-min .input type="text" name="min" inputmode="decimal" value=(f.min);
+            label.field for="filter-max" { (s.max_amount) }
+            input #filter-max .input type="text" name="max" inputmode="decimal" value=(f.max);
+            button #filter-button .btn.primary type="submit" { (s.apply_filters) }
+        }
+        @if view.lines.is_empty() {
+            p #no-lines .lead { (s.no_lines) }
+        } @else {
+            (statement_table("statement", view.lines, s, lang))
+        }
+        @if let Some(href) = view.next_href {
+            p { a #next-page .btn.secondary href=(href) { (s.next_lines) } }
+        }
+    };
+    page(&view.desk, s.statement_heading, content, lang)
+}
+
+/// The profile page: `form#profile` with the login's name and language.
+#[must_use]
+pub fn profile_page(view: &ProfileView<'_>, lang: Lang) -> String {
+    let s = strings(lang);
+    let content = html! {
+        h1 { (s.profile_heading) }
+        p.lead { (s.profile_intro) }
+        form #profile method="post" action=(view.action) {
+            (hidden_fields(view.desk.csrf, None))
+            label.field for="profile-name" { (s.name) }
+            input #profile-name .input type="text" name="name" maxlength="100" required
+                value=(view.name);
+            label.field for="profile-language" { (s.language) }
+            select #profile-language .input name="language" {
+                @for option in Lang::ALL {
+                    option value=(option.code()) selected[option == view.language] {
+                        (option.native_name())
+                    }
+                }
+            }
+            button #save-profile .btn.primary type="submit" { (s.save_profile) }
+        }
+    };
+    page(&view.desk, s.profile_heading, content, lang)
+}
+
 /// A security question to answer: `form#step-up` with the question, the answer field and the
 /// fields of the form it stands in for.
 #[must_use]
@@ -1431,6 +1793,8 @@ mod tests {
             frozen: false,
             wallets: &wallets,
             recent: &recent,
+            recent_lines: &[],
+            statement_href: "/account/statement",
             freeze_action: "/account/freeze",
             unfreeze_action: None,
         };

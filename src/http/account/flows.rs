@@ -6,6 +6,7 @@
 use hyper::StatusCode;
 use serde_json::Value;
 
+use super::statement;
 use super::step_up::{self, Step};
 use super::{Form, Outcome, Seat};
 use crate::actors::messages::MemberCommand;
@@ -14,11 +15,14 @@ use crate::http::buy_window::{Page, test_card};
 use crate::http::content_api::{content_page, item_view, open_item, parse_query};
 use crate::http::dispute_api::{DisputeRequest, disputes_of, file};
 use crate::http::dto::{
-    AddFundsRequest, AddLoginRequest, LimitsRequest, RedeemRequest, TransferRequest, id_field,
+    AddFundsRequest, AddLoginRequest, LimitsRequest, ProfileRequest, RedeemRequest,
+    TransferRequest, id_field,
 };
 use crate::http::error::ApiError;
 use crate::http::incentive_api::redeem_for;
-use crate::http::logins_api::{add_sub_member as add_login, login_id, logins, set_login_disabled};
+use crate::http::logins_api::{
+    add_sub_member as add_login, login_id, logins, set_login_disabled, set_profile_of,
+};
 use crate::http::member_api::{
     add_method, command, deposit_funds, open_wallet_in, remove_method, set_limits_of,
     unfreeze_account,
@@ -27,8 +31,8 @@ use crate::http::step_up_api::set_questions as replace_questions;
 use crate::http::transfer_api::transfer;
 use crate::web::account::{
     self as pages, ContentLine, ContentView, DisputeLine, DisputesView, FormError, FormView,
-    LimitLine, LimitsView, LoginLimits, LoginRow, MethodLine, Notice, PurchaseLine, QUESTION_ROWS,
-    Section, SubMembersView, SummaryView, WalletLine, WalletsView,
+    LimitLine, LimitsView, LoginLimits, LoginRow, MethodLine, Notice, ProfileView, PurchaseLine,
+    QUESTION_ROWS, Section, SubMembersView, SummaryView, WalletLine, WalletsView,
 };
 
 /// The summary's path.
@@ -53,6 +57,8 @@ const INCENTIVES: &str = "/account/incentives";
 const DISPUTES: &str = "/account/disputes";
 /// The My Content page's path (each item's open form posts below it).
 const CONTENT: &str = "/account/content";
+/// The profile page's path (its form posts there too).
+pub(super) const PROFILE: &str = "/account/profile";
 
 /// The wallets of the caller's account, as the wire writes them.
 fn wallet_lines<'a>(seat: &'a Seat<'_>) -> Vec<WalletLine<'a>> {
@@ -105,6 +111,11 @@ fn decimal(form: &Form, name: &str) -> Value {
 pub(super) fn summary(seat: &Seat<'_>) -> Outcome {
     let wallets = wallet_lines(seat);
     let recent = purchase_lines(seat);
+    let zone = statement::zone_of(seat);
+    let lines = &seat.caller.account.recent_transactions;
+    let local_times = statement::locals(lines, &zone);
+    let recent_lines = statement::rows(lines, &local_times, None);
+    let statement_href = seat.browser.path(statement::STATEMENT);
     let freeze = seat.browser.path("/account/freeze");
     let unfreeze = seat.browser.path("/account/unfreeze");
     let account = &seat.caller.account;
@@ -119,12 +130,14 @@ pub(super) fn summary(seat: &Seat<'_>) -> Outcome {
         frozen: account.frozen,
         wallets: &wallets,
         recent: &recent,
+        recent_lines: &recent_lines,
+        statement_href: &statement_href,
         freeze_action: &freeze,
         unfreeze_action: holder.then_some(unfreeze.as_str()),
     };
     seat.respond(
         StatusCode::OK,
-        pages::summary_page(&view, seat.browser.lang(None)),
+        pages::summary_page(&view, super::lang(seat)),
     )
 }
 
@@ -270,7 +283,7 @@ pub(super) fn wallets(
         card_action: &card,
         amount,
     };
-    seat.respond(status, pages::wallets_page(&view, seat.browser.lang(None)))
+    seat.respond(status, pages::wallets_page(&view, super::lang(seat)))
 }
 
 /// `POST /account/wallets`.
@@ -397,7 +410,7 @@ pub(super) async fn limits(
         currencies: &currencies,
         action: &action,
     };
-    seat.respond(status, pages::limits_page(&view, seat.browser.lang(None)))
+    seat.respond(status, pages::limits_page(&view, super::lang(seat)))
 }
 
 /// `POST /account/limits`: the body of `PUT /v1/members/me/limits` from the form, for the
@@ -485,10 +498,7 @@ pub(super) async fn sub_members(
         name,
         email,
     };
-    seat.respond(
-        status,
-        pages::sub_members_page(&view, seat.browser.lang(None)),
-    )
+    seat.respond(status, pages::sub_members_page(&view, super::lang(seat)))
 }
 
 /// `POST /account/sub-members`: the body of `POST /v1/members/me/logins` from the form,
@@ -577,7 +587,7 @@ fn form_page(
         action: &action,
         currencies: &currencies,
     };
-    seat.respond(status, render(&view, seat.browser.lang(None)))
+    seat.respond(status, render(&view, super::lang(seat)))
 }
 
 /// The security questions page.
@@ -722,7 +732,7 @@ pub(super) async fn disputes(
         purchases: &purchases,
         action: &action,
     };
-    seat.respond(status, pages::disputes_page(&view, seat.browser.lang(None)))
+    seat.respond(status, pages::disputes_page(&view, super::lang(seat)))
 }
 
 /// `POST /account/disputes`: the body of `POST /v1/members/me/disputes` from the form.
@@ -744,6 +754,68 @@ pub(super) async fn file_dispute(seat: &Seat<'_>, form: &Form) -> Outcome {
             )
             .await
         }
+        Err(error) => Err(error),
+    }
+}
+
+/// The profile page, with `error` about the form posted and the name typed (else the
+/// login's own).
+pub(super) fn profile(
+    seat: &Seat<'_>,
+    status: StatusCode,
+    error: Option<FormError>,
+    typed: Option<&str>,
+) -> Outcome {
+    let action = seat.browser.path(PROFILE);
+    let account = &seat.caller.account;
+    let own = account
+        .login
+        .as_ref()
+        .and_then(|login| login.name.as_deref());
+    let language = account
+        .language
+        .as_deref()
+        .and_then(crate::web::i18n::Lang::from_tag)
+        .unwrap_or(crate::web::i18n::Lang::En);
+    let view = ProfileView {
+        desk: seat.desk(Section::Profile, error),
+        action: &action,
+        name: typed.or(own).unwrap_or(""),
+        language,
+    };
+    seat.respond(status, pages::profile_page(&view, super::lang(seat)))
+}
+
+/// `POST /account/profile`: the request `PUT /v1/members/me/profile` takes, from the form; a
+/// blank name leaves the name as it is (a holder who never gave one may change only the
+/// language).
+pub(super) async fn set_profile(seat: &Seat<'_>, form: &Form) -> Outcome {
+    seat.check_form(form)?;
+    let name = form
+        .get("name")
+        .map(str::trim)
+        .filter(|name| !name.is_empty());
+    let request = ProfileRequest {
+        name: name.map(str::to_owned),
+        language: form.get("language").map(str::to_owned),
+    };
+    match set_profile_of(seat.app, seat.caller.session, request).await {
+        Ok(_) => seat.done(PROFILE, Notice::ProfileSet),
+        Err(ApiError::InvalidField { param: "name", .. }) => profile(
+            seat,
+            StatusCode::BAD_REQUEST,
+            Some(FormError::NameInvalid),
+            name,
+        ),
+        Err(ApiError::InvalidField {
+            param: "language" | "body",
+            ..
+        }) => profile(
+            seat,
+            StatusCode::BAD_REQUEST,
+            Some(FormError::LanguageInvalid),
+            name,
+        ),
         Err(error) => Err(error),
     }
 }

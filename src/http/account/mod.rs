@@ -29,6 +29,7 @@
 //! pages are rendered by `crate::web::account` (pure); the flows are in `flows.rs`.
 
 mod flows;
+mod statement;
 mod step_up;
 
 use std::collections::BTreeSet;
@@ -60,10 +61,10 @@ pub const HOLDER: &str = "holder";
 /// The step-up page's path: what `step_up_api::at_page` names to vendors.
 const STEP_UP_PATH: &str = "/account/step-up";
 
-/// The pages of the menu: each one's role and path. A statement is one more row (and its
-/// `Section` and page).
-const PAGES: [(Section, &str, &str); 9] = [
+/// The pages of the menu: each one's role and path.
+const PAGES: [(Section, &str, &str); 11] = [
     (Section::Summary, MEMBER, "/account"),
+    (Section::Statement, MEMBER, statement::STATEMENT),
     (Section::Content, MEMBER, "/account/content"),
     (Section::Wallets, HOLDER, "/account/wallets"),
     (Section::Limits, HOLDER, "/account/limits"),
@@ -72,6 +73,7 @@ const PAGES: [(Section, &str, &str); 9] = [
     (Section::Transfers, HOLDER, "/account/transfers"),
     (Section::Incentives, MEMBER, "/account/incentives"),
     (Section::Disputes, HOLDER, "/account/disputes"),
+    (Section::Profile, MEMBER, flows::PROFILE),
 ];
 
 /// Who calls an account page.
@@ -80,6 +82,12 @@ pub(crate) struct Member {
     pub session: crate::http::app::MemberSession,
     /// The account as `GET /v1/members/me` shows it to this login.
     pub account: AccountResponse,
+}
+
+/// The language of an account page: `?lang=`, then the caller's own (their login's, else the
+/// account's: [0136]), then `Accept-Language`.
+fn lang(seat: &Seat<'_>) -> crate::web::i18n::Lang {
+    seat.browser.lang(seat.caller.account.language.as_deref())
 }
 
 /// True for a path of the account pages.
@@ -199,6 +207,53 @@ pub async fn sign_out(app: &App, call: Call<'_>) -> Outcome {
 pub async fn summary(app: &App, call: Call<'_>) -> Outcome {
     let seat = Seat::new(app, &call).await?;
     flows::summary(&seat)
+}
+
+/// `GET /account/statement`: the statement, filtered and paged, as
+/// `GET /v1/members/me/statement` reads it (a sub-member reads only their own lines).
+#[utoipa::path(get, path = "/account/statement", tag = "account",
+    operation_id = "account_statement",
+    params(
+        ("from" = Option<String>, Query, description = "First day, YYYY-MM-DD in the member's time zone (or an RFC 3339 instant)"),
+        ("to" = Option<String>, Query, description = "Last day, included (or an RFC 3339 instant, excluded)"),
+        ("vendor" = Option<String>, Query, description = "A vendor chosen, ven_…"),
+        ("vendor_id" = Option<String>, Query, description = "A vendor's id typed; wins over vendor"),
+        ("kind" = Option<String>, Query, description = "One of the nine kinds of the API"),
+        ("login" = Option<String>, Query, description = "The holder's filter: lines this login made"),
+        ("min" = Option<String>, Query, description = "Smallest absolute amount"),
+        ("max" = Option<String>, Query, description = "Largest absolute amount"),
+        ("cursor" = Option<String>, Query, description = "From the next-page link"),
+        ("limit" = Option<u32>, Query, description = "1 to 100, default 20")),
+    responses((status = 200, description = "The statement page", content_type = "text/html"),
+        (status = 303, description = "No live session: to the sign-in form"),
+        (status = 400, description = "The page again: a filter is invalid", content_type = "text/html"),
+        (status = 403, description = "A sub-member naming another login (holder_only)", content_type = "text/html")))]
+pub async fn statement(app: &App, call: Call<'_>) -> Outcome {
+    let seat = Seat::new(app, &call).await?;
+    statement::page(&seat).await
+}
+
+/// `GET /account/profile`: the login's own name and language.
+#[utoipa::path(get, path = "/account/profile", tag = "account",
+    operation_id = "account_profile",
+    responses((status = 200, description = "The profile form", content_type = "text/html"),
+        (status = 303, description = "No live session: to the sign-in form")))]
+pub async fn profile(app: &App, call: Call<'_>) -> Outcome {
+    let seat = Seat::new(app, &call).await?;
+    flows::profile(&seat, StatusCode::OK, None, None)
+}
+
+/// `POST /account/profile`: sets the login's own name and language, as
+/// `PUT /v1/members/me/profile`; the pages then speak the new language.
+#[utoipa::path(post, path = "/account/profile", tag = "account",
+    operation_id = "account_set_profile",
+    request_body(content_type = "application/x-www-form-urlencoded", description = "name (blank: unchanged), language, csrf"),
+    responses((status = 303, description = "Saved: back to the profile with a notice"),
+        (status = 400, description = "The form again: the name or the language is invalid", content_type = "text/html"),
+        (status = 403, description = "The CSRF token did not match", content_type = "text/html")))]
+pub async fn set_profile(app: &App, call: Call<'_>) -> Outcome {
+    let seat = Seat::new(app, &call).await?;
+    flows::set_profile(&seat, &Form::parse(&call.body)).await
 }
 
 /// `POST /account/freeze`: freezes the account at once, as `POST /v1/members/me/freeze`; every

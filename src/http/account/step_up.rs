@@ -219,10 +219,7 @@ fn question_page(
     } else {
         status
     };
-    seat.respond(
-        status,
-        pages::challenge_page(&view, seat.browser.lang(None)),
-    )
+    seat.respond(status, pages::challenge_page(&view, super::lang(seat)))
 }
 
 /// `GET /account/step-up`: a question of the member's, to allow a purchase a vendor was
@@ -236,7 +233,7 @@ pub(super) async fn page(seat: &Seat<'_>) -> Outcome {
         .filter(|url| safe_return(seat, url));
     let Some(asked) = challenge(seat.app, seat.caller.session).await? else {
         let desk = seat.desk(Section::Summary, None);
-        let html = pages::step_up_done_page(&desk, false, seat.browser.lang(None));
+        let html = pages::step_up_done_page(&desk, false, super::lang(seat));
         return seat.respond(StatusCode::OK, html);
     };
     purchase_question(
@@ -274,7 +271,7 @@ pub(super) async fn answer(seat: &Seat<'_>, form: &Form) -> Outcome {
                     .respond(crate::http::buy_window::Page::redirect(url))),
                 None => {
                     let desk = seat.desk(Section::Summary, None);
-                    let html = pages::step_up_done_page(&desk, true, seat.browser.lang(None));
+                    let html = pages::step_up_done_page(&desk, true, super::lang(seat));
                     seat.respond(StatusCode::OK, html)
                 }
             };

@@ -257,6 +257,8 @@ mod tests {
             recent_activity: Vec::new(),
             recent_transactions: Vec::new(),
             login: None,
+            language: None,
+            time_zone: None,
         }
     }
 
