@@ -257,6 +257,7 @@ mod tests {
             recent_activity: Vec::new(),
             recent_transactions: Vec::new(),
             login: None,
+            closed_at: None,
         }
     }
 
