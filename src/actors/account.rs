@@ -17,21 +17,23 @@ use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared};
 
 use super::messages::{
-    AccessGranted, AccessMessage, AccountView, Authorization, AuthorizationLookupMessage,
-    AuthorizationView, AuthorizeBatchMessage, AuthorizeMessage, BuyerView, BuyerViewMessage,
-    CanReceiveMessage, CashOutMessage, CashedOut, CheckSessionMessage, CommandError,
-    CreditLineMessage, DayFactsMessage, DepositMessage, DepositStart, EntitlementsMessage,
-    ExpireGrantsMessage, Fault, FinishDepositMessage, FoundLogin, GrantMessage, LoginLookupMessage,
-    MemberCommand, MemberCommandMessage, OpenDeposits, OpenMessage, PendingDepositsMessage,
-    ReceiveTransferMessage, ReplyTo, ReverseMessage, SendTransferMessage, SettleDepositMessage,
-    StartDepositMessage, StartSessionMessage, StepUpAnswerMessage, StepUpQuestionMessage,
-    TopOffNeededMessage, TransferSent, ViewMessage,
+    AccessGranted, AccessMessage, AccountClosed, AccountView, Authorization,
+    AuthorizationLookupMessage, AuthorizationView, AuthorizeBatchMessage, AuthorizeMessage,
+    BuyerView, BuyerViewMessage, CanReceiveMessage, CashOutMessage, CashedOut, CheckSessionMessage,
+    CloseAccountMessage, CommandError, CreditLineMessage, DayFactsMessage, DepositMessage,
+    DepositStart, EntitlementsMessage, ExpireGrantsMessage, Fault, FinishDepositMessage,
+    FoundLogin, GrantMessage, LoginLookupMessage, MemberCommand, MemberCommandMessage,
+    OpenDeposits, OpenMessage, PendingDepositsMessage, ReceiveTransferMessage, ReplyTo,
+    ReverseMessage, SendTransferMessage, SettleDepositMessage, StartDepositMessage,
+    StartSessionMessage, StepUpAnswerMessage, StepUpQuestionMessage, TopOffNeededMessage,
+    TransferSent, ViewMessage,
 };
 use crate::clock::Clock;
 use crate::domain::account::{
     AccessDecision, AccountPolicy, AccountState, AuthorizeCommand, AuthorizeDecision, KeptDecision,
     PaidFrom,
 };
+use crate::domain::close::CloseAccount;
 use crate::domain::entitlement::Entitlement;
 use crate::domain::event::Event;
 use crate::domain::ids::{CashOutId, DepositId, EntitlementId, Owner, TransferId};
@@ -40,7 +42,7 @@ use crate::domain::money::{Amount, Balance, Currency};
 use crate::domain::reject::Reject;
 use crate::domain::statement::STATEMENT_PAGE_MAX;
 use crate::domain::statement::{StatementLine, group_lines};
-use crate::storage::port::{Append, Journal, SnapshotStore};
+use crate::storage::port::{Append, Erasure, Journal, SnapshotStore};
 
 /// Resolves to the sequence of an entry's last event when it is durable; shared so later
 /// reads (and the next snapshot) can wait on the latest write.
@@ -114,8 +116,12 @@ impl SnapshotProgress {
                 Some(wait) => wait.await.is_ok(),
                 None => true,
             };
-            // A refused save (full queue) is retried with a later snapshot.
-            if durable && snapshots.save(rows).is_ok() {
+            // A refused save (full queue) is retried with a later snapshot. A snapshot of an
+            // earlier position than one already handed over is dropped, never written over
+            // it: the one a close forces must stay the last (an older one may hold erased
+            // data). The same position saves again (a vendor's sales change it in place).
+            let newer = position >= progress.saved.load(Ordering::Acquire);
+            if durable && newer && snapshots.save(rows).is_ok() {
                 progress.saved.fetch_max(position, Ordering::AcqRel);
             }
             progress.in_flight.store(false, Ordering::Release);
@@ -169,7 +175,7 @@ impl AccountActor {
 
     /// Journals `events` as one group and applies them, or refuses them all.
     pub(super) fn commit(&mut self, events: Vec<Event>) -> Result<DurableWait, CommandError> {
-        self.journal(events, 0)
+        self.journal(events, 0, None)
     }
 
     /// Journals `events` as one group, applying each except the first `already_applied` (a new
@@ -180,20 +186,22 @@ impl AccountActor {
         &mut self,
         events: Vec<Event>,
         already_applied: usize,
+        erasure: Option<Erasure>,
     ) -> Result<DurableWait, CommandError> {
         let events: Vec<Arc<Event>> = events.into_iter().map(Arc::new).collect();
         let count = u64::try_from(events.len()).unwrap_or(u64::MAX);
         let statement = self.statement_lines(&events, already_applied)?;
-        let ack = self
-            .env
-            .journal
-            .append(Append {
-                owner: Owner::Account(self.state.id),
-                position: self.position,
-                events: events.clone(),
-                statement,
-            })
-            .map_err(|error| CommandError::Fault(error.into()))?;
+        let append = Append {
+            owner: Owner::Account(self.state.id),
+            position: self.position,
+            events: events.clone(),
+            statement,
+        };
+        let appended = match erasure {
+            None => self.env.journal.append(append),
+            Some(erasure) => self.env.journal.append_erasing(append, erasure),
+        };
+        let ack = appended.map_err(|error| CommandError::Fault(error.into()))?;
         for event in events.iter().skip(already_applied) {
             self.state.apply(event);
         }
@@ -505,7 +513,7 @@ impl Handler<OpenMessage> for AccountActor {
 
     fn handle(&mut self, message: OpenMessage, _: &mut Context<Self>) {
         // The registry built the state from the first event (`AccountOpened`).
-        match self.journal(message.events, 1) {
+        match self.journal(message.events, 1, None) {
             Ok(wait) => Self::reply_after(Some(wait), message.reply, Ok(())),
             Err(error) => {
                 let _ = message.reply.send(Err(error));
@@ -698,6 +706,67 @@ impl Handler<CashOutMessage> for AccountActor {
                 .unwrap_or(Amount::ZERO),
         };
         self.reply_when(wait.map(Some), message.reply, done);
+    }
+}
+
+impl Handler<CloseAccountMessage> for AccountActor {
+    type Result = ();
+
+    fn handle(&mut self, message: CloseAccountMessage, _: &mut Context<Self>) {
+        let now = self.env.clock.now();
+        let command = CloseAccount {
+            by: message.login,
+            forfeit: message.forfeit,
+        };
+        let decided = self
+            .state
+            .holder_session(message.login, message.session, now)
+            .and_then(|_| self.state.decide_close(command, now));
+        let events = match decided {
+            Ok(events) => events,
+            Err(reject) => {
+                self.refuse(message.reply, reject.into());
+                return;
+            }
+        };
+        let forfeited = events
+            .iter()
+            .find_map(|event| match event {
+                Event::AccountClosed { forfeited, .. } => Some(forfeited.clone()),
+                _ => None,
+            })
+            .unwrap_or_default();
+        // Read before the close erases them from memory; they travel to the journal's
+        // writer (which drops their directory rows) and back to the caller, never to disk.
+        let emails: Vec<String> = self
+            .state
+            .logins
+            .values()
+            .filter_map(|login| login.email.clone())
+            .collect();
+        let erasure = Erasure {
+            emails: emails.clone(),
+        };
+        match self.journal(events, 0, Some(erasure)) {
+            Ok(wait) => {
+                // The close's write dropped the old snapshot, which held the personal data:
+                // a new one, saved after it is durable, spares the next activation a replay.
+                let rows = crate::storage::account_snapshot(self.position, &self.state);
+                self.snapshots.save_after(
+                    Some(wait.clone()),
+                    self.position,
+                    rows,
+                    Arc::clone(&self.env.snapshots),
+                );
+                let closed = AccountClosed {
+                    closed_at: now,
+                    forfeited,
+                    emails,
+                };
+                Self::reply_after(Some(wait), message.reply, Ok(closed));
+            }
+            Err(error) => self.refuse(message.reply, error),
+        }
     }
 }
 
@@ -1091,6 +1160,7 @@ impl Handler<ViewMessage> for AccountActor {
                 |login| state.language_of(login).to_owned(),
             ),
             time_zone: state.zone.name().to_owned(),
+            closed_at: state.closed_at,
         };
         Self::reply_after(self.pending_read(), message.reply, Ok(view));
     }

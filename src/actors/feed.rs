@@ -346,6 +346,11 @@ impl DurableSink for Feed {
             if let Some((email, account)) = event.login_email() {
                 projection.emails.push((email.to_owned(), account));
             }
+            // A close erased the account's e-mails (its write dropped their directory rows):
+            // those not checkpointed yet must not be written now.
+            if let Event::AccountClosed { account, .. } = event {
+                projection.emails.retain(|(_, owner)| owner != account);
+            }
             if let Event::VendorRegistered(profile) | Event::VendorApplied(profile) = event {
                 projection.vendors.push((profile.id, recorded.seq));
             }

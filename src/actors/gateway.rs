@@ -16,17 +16,17 @@ use std::collections::BTreeMap;
 
 use super::feed::TotalsView;
 use super::messages::{
-    AccessGranted, AccessMessage, AccountView, Authorization, AuthorizationLookupMessage,
-    AuthorizationView, AuthorizeBatchMessage, AuthorizeMessage, BuyerView, BuyerViewMessage,
-    CanReceiveMessage, CashOutMessage, CashedOut, CheckSessionMessage, ClaimOfferMessage,
-    CommandError, CreditLineMessage, DayFactsMessage, DepositMessage, DepositStart,
-    EntitlementsMessage, ExpireGrantsMessage, Fault, FinishDepositMessage, FoundLogin,
-    GrantMessage, LoginLookupMessage, MemberCommand, MemberCommandMessage, OpenDeposits,
-    OpenMessage, OpenVendorMessage, PendingDepositsMessage, PostOfferMessage,
-    ReceiveTransferMessage, ReleaseOfferMessage, ReplyTo, ReverseMessage, SendTransferMessage,
-    SetVendorTermsMessage, SettleDepositMessage, StartDepositMessage, StartSessionMessage,
-    StepUpAnswerMessage, StepUpQuestionMessage, TopOffNeededMessage, TransferSent,
-    VendorLedgerView, VendorTerms, VendorViewMessage, ViewMessage, ViewOfferMessage,
+    AccessGranted, AccessMessage, AccountClosed, AccountView, Authorization,
+    AuthorizationLookupMessage, AuthorizationView, AuthorizeBatchMessage, AuthorizeMessage,
+    BuyerView, BuyerViewMessage, CanReceiveMessage, CashOutMessage, CashedOut, CheckSessionMessage,
+    ClaimOfferMessage, CloseAccountMessage, CommandError, CreditLineMessage, DayFactsMessage,
+    DepositMessage, DepositStart, EntitlementsMessage, ExpireGrantsMessage, Fault,
+    FinishDepositMessage, FoundLogin, GrantMessage, LoginLookupMessage, MemberCommand,
+    MemberCommandMessage, OpenDeposits, OpenMessage, OpenVendorMessage, PendingDepositsMessage,
+    PostOfferMessage, ReceiveTransferMessage, ReleaseOfferMessage, ReplyTo, ReverseMessage,
+    SendTransferMessage, SetVendorTermsMessage, SettleDepositMessage, StartDepositMessage,
+    StartSessionMessage, StepUpAnswerMessage, StepUpQuestionMessage, TopOffNeededMessage,
+    TransferSent, VendorLedgerView, VendorTerms, VendorViewMessage, ViewMessage, ViewOfferMessage,
 };
 use super::programs::{
     CreateGroupMessage, CreateProgramMessage, ProgramSelector, ReleaseGrantMessage,
@@ -287,6 +287,33 @@ impl Registry {
             reply,
         })
         .await
+    }
+
+    /// Closes a member's account for the holder's session (`domain::close`); once durable,
+    /// the account's e-mails leave the in-memory directory, so they can register again.
+    ///
+    /// # Errors
+    /// `NotFound`, rejects (session ones first), faults.
+    pub async fn close_account(
+        &self,
+        account: AccountId,
+        (login, session): (LoginId, SessionId),
+        forfeit: bool,
+    ) -> Result<AccountClosed, GatewayError> {
+        let addr = self.account_addr(account)?;
+        let closed = ask(&addr, |reply| CloseAccountMessage {
+            login,
+            session,
+            forfeit,
+            reply,
+        })
+        .await?;
+        for email in &closed.emails {
+            if self.account_by_email(email) == Some(account) {
+                self.release_email(email);
+            }
+        }
+        Ok(closed)
     }
 
     /// Sends a transfer for a member's session; answers once it is durable as sent.

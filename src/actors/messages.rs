@@ -315,6 +315,32 @@ impl MemberCommand {
     }
 }
 
+/// Close the account (`domain::close`), checking the holder's session first.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct CloseAccountMessage {
+    /// The login (only the holder may).
+    pub login: LoginId,
+    /// The session.
+    pub session: SessionId,
+    /// Forfeit the paid balance left.
+    pub forfeit: bool,
+    /// Answers once the close (and the erasure with it) is durable.
+    pub reply: ReplyTo<AccountClosed>,
+}
+
+/// An account closed. No `Debug`: it holds the e-mails that were erased.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccountClosed {
+    /// When.
+    pub closed_at: Timestamp,
+    /// What each wallet forfeited to the service.
+    pub forfeited: Vec<(Currency, Amount)>,
+    /// The sign-in e-mails the account had, so the caller can drop them from the in-memory
+    /// directory (the stored one lost them in the close's write). In memory only.
+    pub emails: Vec<String>,
+}
+
 /// Cash out settled balance, checking the session first.
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -492,6 +518,8 @@ pub struct AccountView {
     pub language: String,
     /// The IANA time zone of the member's calendar: what a date on the statement page means.
     pub time_zone: String,
+    /// When the holder closed the account, if they did (then nothing personal is left).
+    pub closed_at: Option<Timestamp>,
 }
 
 impl AccountView {

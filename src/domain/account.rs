@@ -317,6 +317,9 @@ pub struct AccountState {
     pub vendor_offers_declined: bool,
     /// Security questions, step-up records and the figures of the unusual-activity rule.
     pub step_up: StepUp,
+    /// When the holder closed the account (`domain::close`); `None` while it is open. A
+    /// closed account keeps its amounts and nothing personal, and takes no new business.
+    pub closed_at: Option<Timestamp>,
 }
 
 /// A member's referral by a vendor ([0143], [0211]).
@@ -697,6 +700,7 @@ impl AccountState {
             disputes: BTreeMap::new(),
             vendor_offers_declined: false,
             step_up: StepUp::default(),
+            closed_at: None,
         }
     }
 
@@ -799,7 +803,8 @@ impl AccountState {
     /// repayment of an open debt.
     ///
     /// # Errors
-    /// `WalletMissing` without a wallet in `currency`; `AmountTooLarge` on overflow.
+    /// `AccountClosed` once closed (its money could never leave again); `WalletMissing`
+    /// without a wallet in `currency`; `AmountTooLarge` on overflow.
     pub fn decide_deposit(
         &self,
         currency: Currency,
@@ -810,6 +815,9 @@ impl AccountState {
     ) -> Result<Option<Event>, Reject> {
         if self.deposit_references.contains(reference) {
             return Ok(None);
+        }
+        if self.is_closed() {
+            return Err(Reject::AccountClosed);
         }
         self.check_credit_fits(currency, amount)?;
         Ok(Some(Event::Deposited {
@@ -1254,13 +1262,13 @@ impl AccountState {
         })))
     }
 
-    /// Whether this account can be sent a transfer: not frozen (a closed account, once
-    /// accounts close, answers the same).
+    /// Whether this account can be sent a transfer: not frozen, not closed (one answer for
+    /// both).
     ///
     /// # Errors
     /// `RecipientUnavailable`.
     pub fn check_can_receive(&self) -> Result<(), Reject> {
-        if self.frozen {
+        if self.frozen || self.is_closed() {
             return Err(Reject::RecipientUnavailable);
         }
         Ok(())
@@ -1347,7 +1355,7 @@ impl AccountState {
     /// Decides a sign-in that already passed the password check at the edge.
     ///
     /// # Errors
-    /// `LoginUnknown`.
+    /// `AccountClosed`, `LoginUnknown`, `LoginDisabled`.
     pub fn decide_start_session(
         &self,
         login: LoginId,
@@ -1356,7 +1364,11 @@ impl AccountState {
         now: Timestamp,
         policy: &AccountPolicy,
     ) -> Result<Event, Reject> {
-        // A frozen account may sign in (to unfreeze it); it cannot buy.
+        // A frozen account may sign in (to unfreeze it); it cannot buy. A closed one may not
+        // (the edge refuses first: its e-mails and password hashes are gone).
+        if self.is_closed() {
+            return Err(Reject::AccountClosed);
+        }
         match self.logins.get(&login) {
             None => return Err(Reject::LoginUnknown),
             Some(found) if found.disabled => return Err(Reject::LoginDisabled),
@@ -1457,16 +1469,18 @@ impl AccountState {
     /// Decides a purchase. Checks, in order of precedence:
     /// 1. idempotency: same key and body → replay; same key, other body → `IdempotencyKeyReused`
     ///    (first, so a retry after the session ended still gets its answer);
-    /// 2. session known, not ended, not expired, of this login;
-    /// 3. account not frozen;
-    /// 4. a wallet in the price's currency;
-    /// 5. the login's vendor allowlist;
-    /// 6. owned and valid → granted without charge (no limit or funds check: nothing is spent);
-    /// 7. no debt open in the wallet (a returned bank debit is repaid first);
-    /// 8. limits: per transaction, session, day, week, month, then unusual activity
+    /// 2. account not closed (its sessions ended with it; said first, so a buyer token of it
+    ///    gets one answer);
+    /// 3. session known, not ended, not expired, of this login;
+    /// 4. account not frozen;
+    /// 5. a wallet in the price's currency;
+    /// 6. the login's vendor allowlist;
+    /// 7. owned and valid → granted without charge (no limit or funds check: nothing is spent);
+    /// 8. no debt open in the wallet (a returned bank debit is repaid first);
+    /// 9. limits: per transaction, session, day, week, month, then unusual activity
     ///    (`policy.unusual`) for a login that is asked to step up and has not passed lately:
     ///    `StepUpRequired`;
-    /// 9. funds: balance minus price stays at or above minus the credit line.
+    /// 10. funds: balance minus price stays at or above minus the credit line.
     ///
     /// # Errors
     /// The `Reject` of the first failing check.
@@ -1484,6 +1498,9 @@ impl AccountState {
                 return Err(Reject::IdempotencyKeyReused);
             }
             return Ok(AuthorizeDecision::Replay(record.entitlement));
+        }
+        if self.is_closed() {
+            return Err(Reject::AccountClosed);
         }
         let session = self.live_session(command.login, command.session, now)?;
         if self.frozen {
@@ -1666,13 +1683,16 @@ impl AccountState {
     /// `GRANTS_HELD_MAX` live grants and `REDEEMED_MAX` codes redeemed; a fresh id.
     ///
     /// # Errors
-    /// `Frozen`, `IncentiveAlreadyRedeemed`, `IncentiveQuotaExceeded`.
+    /// `AccountClosed`, `Frozen`, `IncentiveAlreadyRedeemed`, `IncentiveQuotaExceeded`.
     pub fn decide_grant(
         &self,
         grant: Grant,
         redeemed: bool,
         now: Timestamp,
     ) -> Result<Event, Reject> {
+        if self.is_closed() {
+            return Err(Reject::AccountClosed);
+        }
         if self.frozen {
             return Err(Reject::Frozen);
         }
@@ -1777,7 +1797,8 @@ impl AccountState {
     /// Decides a reversal of one purchase of this account.
     ///
     /// # Errors
-    /// `AuthorizationUnknown`, `AlreadyReversed`.
+    /// `AccountClosed` (a refund would land where nobody can use it), `AuthorizationUnknown`,
+    /// `AlreadyReversed`.
     pub fn decide_reversal(
         &self,
         authorization: AuthorizationId,
@@ -1785,6 +1806,9 @@ impl AccountState {
         now: Timestamp,
         by: Origin,
     ) -> Result<Event, Reject> {
+        if self.is_closed() {
+            return Err(Reject::AccountClosed);
+        }
         let entitlement = self
             .entitlements
             .values()
@@ -2018,6 +2042,7 @@ impl AccountState {
                 };
                 super::kept::record_outcome(&mut self.kept, cash_out.0, &paid);
             }
+            Event::AccountClosed { forfeited, at, .. } => self.apply_closed(forfeited, *at),
             Event::WalletOpened { currency, .. } => {
                 let fresh = self.wallets.insert(*currency, Wallet::empty());
                 assert!(fresh.is_none(), "a wallet was opened twice");

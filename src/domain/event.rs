@@ -583,6 +583,20 @@ pub enum Event {
         /// When.
         at: Timestamp,
     },
+    /// The holder closed the account (`domain::close`): every session ended, the personal
+    /// data was erased (in memory here, in the journal's earlier events by the same write),
+    /// and the paid balance left was forfeited to the service. Journaled after the
+    /// `IncentiveExpired` of the grants it ended.
+    AccountClosed {
+        /// The account.
+        account: AccountId,
+        /// The holder who closed it.
+        login: LoginId,
+        /// What each wallet's paid balance forfeited to the service (only wallets with some).
+        forfeited: Vec<(Currency, Amount)>,
+        /// When.
+        at: Timestamp,
+    },
 }
 
 /// A transfer between two members, as both of its events record it.
@@ -756,7 +770,8 @@ impl Event {
             | Event::StepUpFailed { account, .. }
             | Event::DisputeFiled { account, .. }
             | Event::DisputeDecided { account, .. }
-            | Event::CashedOut { account, .. } => Owner::Account(*account),
+            | Event::CashedOut { account, .. }
+            | Event::AccountClosed { account, .. } => Owner::Account(*account),
             Event::BackOffice(_) => Owner::BackOffice,
             Event::Audit(_) => Owner::Audit,
             Event::VendorGroupCreated(_) | Event::ProgramCreated(_) => Owner::Programs,
@@ -896,7 +911,8 @@ impl Event {
             | Event::FeeScheduleSet { at, .. }
             | Event::CommissionSet { at, .. }
             | Event::DisputeDecided { at, .. }
-            | Event::CashedOut { at, .. } => *at,
+            | Event::CashedOut { at, .. }
+            | Event::AccountClosed { at, .. } => *at,
             Event::DisputeFiled { dispute, .. } => dispute.filed_at,
             Event::BackOffice(change) => change.at(),
             Event::Audit(entry) => entry.at(),

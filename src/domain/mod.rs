@@ -10,6 +10,7 @@ pub mod audit;
 pub mod back_office;
 pub mod bank;
 pub mod cash_out;
+pub mod close;
 pub mod content;
 pub mod dispute;
 pub mod entitlement;

@@ -239,6 +239,19 @@ pub enum Reject {
     /// The purchase looks unusual for the member: they answer a security question first.
     #[error("the member must answer a security question first")]
     StepUpRequired,
+    /// The account was closed: it takes no new business.
+    #[error("the account is closed")]
+    AccountClosed,
+    /// Closing an account whose wallets hold paid balance, without forfeiting it.
+    #[error("paid balance remains; cash it out or forfeit it")]
+    BalanceRemaining,
+    /// Closing an account that owes the service (a debt, or a balance drawn on credit):
+    /// the member repays it first; a debt is never forfeited.
+    #[error("the account owes a debt")]
+    CloseDebtOpen,
+    /// Closing an account while a deposit, a bank debit or a dispute is not final.
+    #[error("money is still in motion")]
+    CloseMoneyInMotion,
 }
 
 impl Reject {
@@ -326,6 +339,10 @@ impl Reject {
         },
         Reject::StepUpNotAsked,
         Reject::StepUpRequired,
+        Reject::AccountClosed,
+        Reject::BalanceRemaining,
+        Reject::CloseDebtOpen,
+        Reject::CloseMoneyInMotion,
     ];
 
     /// The stable code that clients match on.
@@ -412,6 +429,10 @@ impl Reject {
             Reject::StepUpLocked { .. } => "step_up_locked",
             Reject::StepUpNotAsked => "step_up_not_asked",
             Reject::StepUpRequired => "step_up_required",
+            Reject::AccountClosed => "account_closed",
+            Reject::BalanceRemaining => "balance_remaining",
+            Reject::CloseDebtOpen => "close_debt_open",
+            Reject::CloseMoneyInMotion => "close_money_in_motion",
         }
     }
 }

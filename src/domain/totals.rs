@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use super::event::Event;
 use super::ids::ProgramId;
 use super::incentive::{Funder, spent_total};
-use super::money::{Currency, NetTotal, Total};
+use super::money::{Amount, Currency, NetTotal, Total};
 use super::payouts::SettlementState;
 use super::vendor::LedgerFigures;
 
@@ -44,8 +44,11 @@ pub struct MemberTotals {
     /// Incentives spent that vendors funded (their own programs): not paid to them. Net of
     /// reversals.
     pub incentives_spent_vendors: Total,
-    /// Incentives that expired unspent.
+    /// Incentives that expired unspent (and those a closed account held: they end with it).
     pub incentives_expired: Total,
+    /// Paid balance that members forfeited to the service when they closed their accounts
+    /// (`domain::close`): the service's own money from then on, like a cash-out charge.
+    pub forfeited: Total,
 }
 
 impl MemberTotals {
@@ -107,14 +110,15 @@ impl MemberTotals {
         Some(cash == owed)
     }
 
-    /// The MSP's own money: fees and cash-out charges, less commissions paid to vendors and
-    /// the incentives it funded that were spent.
+    /// The MSP's own money: fees, cash-out charges and balances forfeited on closing, less
+    /// commissions paid to vendors and the incentives it funded that were spent.
     #[must_use]
     pub fn msp_equity(&self, payees: &PayeeTotals) -> Option<NetTotal> {
         payees
             .fees
             .to_net()?
             .checked_add(self.cash_out_charges.to_net()?)?
+            .checked_add(self.forfeited.to_net()?)?
             .checked_sub(payees.commissions.to_net()?)?
             .checked_sub(self.incentives_spent_msp.to_net()?)
     }
@@ -419,9 +423,32 @@ impl Totals {
                     },
                 )
             }
+            Event::AccountClosed { forfeited, .. } => return self.forfeit(forfeited),
             _ => return Ok(()),
         };
         self.by_currency.insert(currency, next);
+        Ok(())
+    }
+
+    /// Folds a close's forfeits: each leaves the members' balances for the service's
+    /// equity. Every currency is checked before any changes, so an overflow changes nothing.
+    fn forfeit(&mut self, forfeited: &[(Currency, Amount)]) -> Result<(), TotalsOverflow> {
+        let mut next = Vec::with_capacity(forfeited.len());
+        for (currency, amount) in forfeited {
+            let now = self.get(*currency);
+            next.push((
+                *currency,
+                MemberTotals {
+                    balances: now
+                        .balances
+                        .checked_sub_amount(*amount)
+                        .ok_or(TotalsOverflow)?,
+                    forfeited: now.forfeited.checked_add(*amount).ok_or(TotalsOverflow)?,
+                    ..now
+                },
+            ));
+        }
+        self.by_currency.extend(next);
         Ok(())
     }
 
@@ -434,8 +461,7 @@ impl Totals {
 mod tests {
     use super::*;
     use crate::domain::event::Origin;
-    use crate::domain::ids::AccountId;
-    use crate::domain::money::Amount;
+    use crate::domain::ids::{AccountId, LoginId};
     use crate::domain::time::Timestamp;
 
     fn deposit(micros: u64) -> Event {
@@ -457,6 +483,29 @@ mod tests {
         let usd = totals.by_currency.values().next().copied().unwrap();
         assert_eq!(usd.deposits.micros(), 2 * u128::from(u64::MAX));
         assert_eq!(usd.balances.micros(), 2 * i128::from(u64::MAX));
+    }
+
+    #[test]
+    fn a_forfeit_moves_balance_to_the_services_equity_and_stays_conserved() {
+        let usd = Currency::parse("USD").unwrap();
+        let mut totals = Totals::default();
+        totals.apply(&deposit(5_000_000)).unwrap();
+        let closed = Event::AccountClosed {
+            account: AccountId(1),
+            login: LoginId(1),
+            forfeited: vec![(usd, Amount::from_micros(5_000_000))],
+            at: Timestamp(1),
+        };
+        totals.apply(&closed).unwrap();
+        let line = totals.by_currency.get(&usd).copied().unwrap();
+        assert_eq!(line.balances.micros(), 0);
+        assert_eq!(line.forfeited.micros(), 5_000_000);
+        let payees = PayeeTotals::default();
+        assert_eq!(line.conserved_with(&payees), Some(true));
+        assert_eq!(
+            line.msp_equity(&payees).map(NetTotal::micros),
+            Some(5_000_000)
+        );
     }
 
     #[test]

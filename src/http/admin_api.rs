@@ -238,6 +238,7 @@ pub async fn totals(app: &App, _call: Call<'_>) -> Outcome {
             member_debts: format_total(member.debts, currency),
             cash_outs: format_total(member.cash_outs, currency),
             cash_out_charges: format_total(member.cash_out_charges, currency),
+            forfeited: format_total(member.forfeited, currency),
             transfers_in_transit: format_total(member.in_transit, currency),
             incentives_granted: format_total(member.incentives_granted, currency),
             incentives_spent_msp: format_total(member.incentives_spent_msp, currency),

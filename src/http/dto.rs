@@ -733,6 +733,8 @@ pub struct TotalsLine {
     pub cash_outs: String,
     /// Cash-out service charges kept.
     pub cash_out_charges: String,
+    /// Paid balance members forfeited when they closed their accounts: the service's own.
+    pub forfeited: String,
     /// Sent by members and not yet received: still members' money.
     pub transfers_in_transit: String,
     /// Incentives granted to members (a promise, not cash).
@@ -1141,6 +1143,33 @@ pub struct CashOutCreated {
     pub currency: String,
 }
 
+/// `POST /v1/members/me/close`: closes the account; an empty body is `{}`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseAccountRequest {
+    /// Forfeit the paid balance left to the service instead of being refused for it
+    /// (`balance_remaining`). A debt is never forfeited.
+    pub forfeit: Option<bool>,
+}
+
+/// `POST /v1/members/me/close` → 200.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AccountClosedView {
+    /// When the account closed (RFC 3339).
+    pub closed_at: String,
+    /// What each wallet forfeited to the service (empty when nothing was left).
+    pub forfeited: Vec<ForfeitView>,
+}
+
+/// One wallet's forfeit.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ForfeitView {
+    /// ISO 4217 code.
+    pub currency: String,
+    /// The paid balance forfeited.
+    pub amount: String,
+}
+
 /// Characters a transfer's note may hold.
 const TRANSFER_NOTE_CHARS_MAX: usize = 140;
 
@@ -1356,6 +1385,10 @@ pub struct AccountResponse {
     pub recent_transactions: Vec<crate::http::statement_api::StatementLineView>,
     /// The login that asked (member calls; absent on the back office's view).
     pub login: Option<LoginView>,
+    /// When the holder closed the account (RFC 3339); absent while it is open. A closed
+    /// account shows no e-mail, names or payment methods: they were erased.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<String>,
     /// The language of the caller's pages and mail: their login's own ([0136]), else the
     /// account's (the account's on the back office's view).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -727,6 +727,22 @@ fn describe_reject(reject: Reject) -> (StatusCode, &'static str, &'static str) {
             "No security question was asked; ask for a new challenge",
         ),
         Reject::StepUpRequired => (StatusCode::FORBIDDEN, code, STEP_UP_TITLE),
+        Reject::AccountClosed => (StatusCode::CONFLICT, code, "The account is closed"),
+        Reject::BalanceRemaining => (
+            StatusCode::CONFLICT,
+            code,
+            "Paid balance remains; cash it out first, or close with forfeit to give it up",
+        ),
+        Reject::CloseDebtOpen => (
+            StatusCode::CONFLICT,
+            code,
+            "The account owes a debt or a balance drawn on credit; repay it before closing",
+        ),
+        Reject::CloseMoneyInMotion => (
+            StatusCode::CONFLICT,
+            code,
+            "A deposit, a bank debit or a dispute is not final yet; close when it is",
+        ),
     }
 }
 

@@ -8,11 +8,11 @@ use hyper::StatusCode;
 use super::app::{App, KeyScope, MemberSession, new_id};
 use super::client::ClientAddr;
 use super::dto::{
-    AccountResponse, AddFundsRequest, AddPaymentMethodRequest, BuyerTokenCreated,
-    BuyerTokenRequest, CashOutCreated, CashOutRequest, CashOutTo, DepositCreated, Done,
-    LimitsRequest, LimitsView, LoginView, MemberCreated, OpenWalletRequest, PaymentMethodView,
-    PurchaseView, RegisterRequest, SessionCreated, SignInRequest, TopOffRequest, TopOffView,
-    WalletView, id_field,
+    AccountClosedView, AccountResponse, AddFundsRequest, AddPaymentMethodRequest,
+    BuyerTokenCreated, BuyerTokenRequest, CashOutCreated, CashOutRequest, CashOutTo,
+    CloseAccountRequest, DepositCreated, Done, ForfeitView, LimitsRequest, LimitsView, LoginView,
+    MemberCreated, OpenWalletRequest, PaymentMethodView, PurchaseView, RegisterRequest,
+    SessionCreated, SignInRequest, TopOffRequest, TopOffView, WalletView, id_field,
 };
 use super::error::{ApiError, Problem};
 use super::idempotent::idempotent;
@@ -22,7 +22,7 @@ use super::routes::{Call, Outcome};
 use super::statement_api;
 use super::step_up_api::{hash_questions, require_step_up_token, step_up_header};
 use crate::actors::gateway::{GatewayError, OpenError};
-use crate::actors::messages::{AccountView, CommandError, MemberCommand};
+use crate::actors::messages::{AccountClosed, AccountView, CommandError, MemberCommand};
 use crate::crypto::token::{BuyerClaims, SessionClaims};
 use crate::domain::account::{
     CashOut, Destination, Login, OpenAccount, Referral, SessionExpiry, StartDeposit, Wallet,
@@ -521,6 +521,70 @@ pub async fn unfreeze_account(
     // Reactivation goes through the MSP in the seed ([0157]): step-up is ours.
     require_step_up_token(app, step_up, member).await?;
     command(app, member, MemberCommand::Freeze(false)).await
+}
+
+/// `POST /v1/members/me/close`: the holder closes the account (issue 14). Every session of
+/// every login ends, the personal data (e-mails, names, password hashes, security questions,
+/// payment details) is erased from the account and from the journal's earlier events, and
+/// the amounts stay, so the totals still hold. Paid balance left is refused
+/// (`balance_remaining`) unless `forfeit` gives it to the service; incentives end with the
+/// account without asking (they are not the member's money); a debt, a deposit or debit not
+/// final, or a dispute pending refuse it either way. Behind step-up. Content bought keeps
+/// working for the access tokens already issued; no new ones can be had.
+#[utoipa::path(post, path = "/v1/members/me/close", tag = "members",
+    request_body = CloseAccountRequest,
+    params(("Step-Up" = Option<String>, Header, description = "The token of a step-up answered in this session")),
+    responses((status = 200, description = "Closed", body = AccountClosedView),
+        (status = 400, description = "The body is not a close request", body = Problem),
+        (status = 401, description = "No live session", body = Problem),
+        (status = 403, description = "A sub-member (holder_only), a frozen account, or step-up required", body = Problem),
+        (status = 409, description = "balance_remaining, close_debt_open, close_money_in_motion or account_closed", body = Problem)),
+    security(("member_session" = [])))]
+pub async fn close(app: &App, call: Call<'_>) -> Outcome {
+    let member = call.member()?;
+    let request: CloseAccountRequest = if call.body.iter().all(u8::is_ascii_whitespace) {
+        CloseAccountRequest::default()
+    } else {
+        parse_json(&call.body)?
+    };
+    let forfeit = request.forfeit.unwrap_or(false);
+    let closed = close_account(app, member, forfeit, step_up_header(call.headers)).await?;
+    Ok(json(StatusCode::OK, &closed_view(&closed)))
+}
+
+/// Closes the member's account behind step-up with `step_up` as the token: the one path of
+/// the API and the account pages.
+///
+/// # Errors
+/// `StepUpRequired`; session rejects as `Unauthenticated`; `HolderOnly`, `Frozen`,
+/// `CloseDebtOpen`, `CloseMoneyInMotion`, `BalanceRemaining`, `AccountClosed`; faults.
+pub async fn close_account(
+    app: &App,
+    member: MemberSession,
+    forfeit: bool,
+    step_up: Option<&str>,
+) -> Result<AccountClosed, ApiError> {
+    require_step_up_token(app, step_up, member).await?;
+    app.registry
+        .close_account(member.account, (member.login, member.session), forfeit)
+        .await
+        .map_err(member_error)
+}
+
+/// The wire view of a close.
+#[must_use]
+pub fn closed_view(closed: &AccountClosed) -> AccountClosedView {
+    AccountClosedView {
+        closed_at: rfc3339(closed.closed_at),
+        forfeited: closed
+            .forfeited
+            .iter()
+            .map(|(currency, amount)| ForfeitView {
+                currency: currency.code().to_owned(),
+                amount: format_amount(*amount, *currency),
+            })
+            .collect(),
+    }
 }
 
 /// `POST /v1/members/me/payment-methods`: tokenizes a card with the payment processor and
@@ -1036,6 +1100,7 @@ pub fn account_response(app: &App, account: AccountId, view: &AccountView) -> Ac
         }),
         language: Some(view.language.clone()),
         time_zone: Some(view.time_zone.clone()),
+        closed_at: view.closed_at.map(rfc3339),
     }
 }
 

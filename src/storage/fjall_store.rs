@@ -14,6 +14,13 @@
 //! batch. Nothing else: the state of accounts and vendors is snapshotted off the hot path, by
 //! a second thread writing the `snapshots` keyspace.
 //!
+//! The one write that changes what is written already is an account's close
+//! ([`Journal::append_erasing`]): its batch also rewrites the account's earlier events with
+//! their personal data emptied (found through the owner index; groups of it still queued in
+//! the same batch are erased before they are written), and removes its snapshot and
+//! directory rows. fjall writes the rewrites as new versions: the old bytes stay in its
+//! journal files and tables until they are rotated and compacted away.
+//!
 //! The statement is read by one range scan of an index (each entry holds its line) bounded by
 //! the query's range and cursor, with a budget of entries per page. A data directory written
 //! before the statement existed gets its lines built once from the journal at start-up
@@ -48,7 +55,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use super::format::{self, Recorded, SnapshotRows};
 use super::memtables::MemtableKeeper;
 use super::port::{
-    Ack, AckSender, Append, DurableSink, Journal, Poison, SnapshotStore, StorageError,
+    Ack, AckSender, Append, DurableSink, Erasure, Journal, Poison, SnapshotStore, StorageError,
 };
 use crate::domain::ids::{AccountId, Owner};
 use crate::domain::statement::{self, Running, StatementCursor, StatementPage, StatementQuery};
@@ -653,6 +660,9 @@ pub struct StoreReader {
 }
 
 impl Journal for StoreReader {
+    fn append_erasing(&self, _append: Append, _erasure: Erasure) -> Result<Ack, StorageError> {
+        Err(StorageError::Stopped)
+    }
     fn append(&self, _append: Append) -> Result<Ack, StorageError> {
         Err(StorageError::Stopped)
     }
@@ -721,6 +731,9 @@ struct Submission {
     events: Vec<(Arc<crate::domain::event::Event>, Vec<u8>)>,
     /// The statement rows of the events (keys and values), encoded on the caller's thread.
     statement: Vec<(Vec<u8>, Vec<u8>)>,
+    /// For the group that closes an account: the directory keys of its e-mails. The writer
+    /// then erases the owner's earlier events too (see [`Journal::append_erasing`]).
+    erase: Option<Vec<Vec<u8>>>,
     ack: AckSender,
     submitted_at: Instant,
 }
@@ -739,6 +752,62 @@ pub struct FjallJournal {
 
 impl Journal for FjallJournal {
     fn append(&self, append: Append) -> Result<Ack, StorageError> {
+        self.submit(append, None)
+    }
+
+    fn append_erasing(&self, append: Append, erasure: Erasure) -> Result<Ack, StorageError> {
+        let keys = erasure
+            .emails
+            .iter()
+            .map(|email| format::email_key(email))
+            .collect();
+        self.submit(append, Some(keys))
+    }
+
+    fn durable_seq(&self) -> u64 {
+        self.shared.durable_seq.load(Ordering::Acquire)
+    }
+
+    fn read_from(&self, from_seq: u64, max: usize) -> Result<Vec<Recorded>, StorageError> {
+        self.store.read_from(from_seq, self.durable_seq(), max)
+    }
+
+    fn read_owner(
+        &self,
+        owner: Owner,
+        from_position: u64,
+        max: usize,
+    ) -> Result<Vec<Recorded>, StorageError> {
+        self.store
+            .read_owner(owner, from_position, self.durable_seq(), max)
+    }
+
+    fn statement(
+        &self,
+        account: AccountId,
+        query: &StatementQuery,
+        scan_max: u64,
+    ) -> Result<StatementPage, StorageError> {
+        self.store.statement_page(account, query, scan_max)
+    }
+
+    fn is_poisoned(&self) -> bool {
+        self.shared.poison.is_set()
+    }
+
+    fn poison_watch(&self) -> watch::Receiver<bool> {
+        self.shared.poison.subscribe()
+    }
+
+    fn queue_depth(&self) -> usize {
+        self.tx.max_capacity().saturating_sub(self.tx.capacity())
+    }
+}
+
+impl FjallJournal {
+    /// Encodes `append` on the caller's thread and queues it for the writer, with the
+    /// directory keys a close erases.
+    fn submit(&self, append: Append, erase: Option<Vec<Vec<u8>>>) -> Result<Ack, StorageError> {
         if self.shared.poison.is_set() {
             return Err(StorageError::Poisoned);
         }
@@ -786,49 +855,11 @@ impl Journal for FjallJournal {
             position: append.position,
             events,
             statement,
+            erase,
             ack: ack_tx,
             submitted_at: Instant::now(),
         }));
         Ok(ack)
-    }
-
-    fn durable_seq(&self) -> u64 {
-        self.shared.durable_seq.load(Ordering::Acquire)
-    }
-
-    fn read_from(&self, from_seq: u64, max: usize) -> Result<Vec<Recorded>, StorageError> {
-        self.store.read_from(from_seq, self.durable_seq(), max)
-    }
-
-    fn read_owner(
-        &self,
-        owner: Owner,
-        from_position: u64,
-        max: usize,
-    ) -> Result<Vec<Recorded>, StorageError> {
-        self.store
-            .read_owner(owner, from_position, self.durable_seq(), max)
-    }
-
-    fn statement(
-        &self,
-        account: AccountId,
-        query: &StatementQuery,
-        scan_max: u64,
-    ) -> Result<StatementPage, StorageError> {
-        self.store.statement_page(account, query, scan_max)
-    }
-
-    fn is_poisoned(&self) -> bool {
-        self.shared.poison.is_set()
-    }
-
-    fn poison_watch(&self) -> watch::Receiver<bool> {
-        self.shared.poison.subscribe()
-    }
-
-    fn queue_depth(&self) -> usize {
-        self.tx.max_capacity().saturating_sub(self.tx.capacity())
     }
 }
 
@@ -1012,6 +1043,69 @@ fn count_to_f64(count: usize) -> f64 {
     f64::from(u32::try_from(count).unwrap_or(u32::MAX))
 }
 
+/// Erases, in a batch about to be written, the groups queued before a closing group of
+/// the same owner: they are not in the store yet, so [`erase_stored`] cannot find them.
+fn erase_in_batch(batch: &mut [Submission]) {
+    let closing: Vec<(usize, Owner)> = batch
+        .iter()
+        .enumerate()
+        .filter(|(_, submission)| submission.erase.is_some())
+        .map(|(index, submission)| (index, submission.owner))
+        .collect();
+    for (before, owner) in closing {
+        for earlier in batch
+            .iter_mut()
+            .take(before)
+            .filter(|submission| submission.owner == owner)
+        {
+            let first = earlier.position;
+            for (position, (event, record)) in (first..).zip(earlier.events.iter_mut()) {
+                if let Some(erased) = crate::domain::close::erased(event) {
+                    *record = format::encode_record(position, &erased);
+                    *event = Arc::new(erased);
+                }
+            }
+        }
+    }
+}
+
+/// Rewrites into `write` the stored events of `owner` before `position` that carry personal
+/// data, as a close erases them (found through the owner index); answers how many. Runs on
+/// the writer thread, which may block on reads; a read that fails poisons the journal like
+/// a failed write (the close is not half-applied: nothing of the batch is written).
+fn erase_stored(
+    store: &FjallStore,
+    write: &mut OwnedWriteBatch,
+    owner: Owner,
+    position: u64,
+) -> Result<usize, fjall::Error> {
+    let unreadable = |what: &str| fjall::Error::Io(std::io::Error::other(what.to_owned()));
+    let start = format::owner_index_key(owner, 0);
+    let Some(last) = position.checked_sub(1) else {
+        return Ok(0);
+    };
+    let end = format::owner_index_key(owner, last);
+    let snapshot = store.db.snapshot();
+    let mut erased_count = 0_usize;
+    for guard in snapshot.range(&store.owners, start..=end) {
+        let (_, seq_bytes) = guard.into_inner()?;
+        let value = snapshot
+            .get(&store.events, seq_bytes.as_ref())?
+            .ok_or_else(|| unreadable("an owner row names a missing event"))?;
+        let (stored_position, event) =
+            format::decode_record(&value).map_err(|_| unreadable("an event does not read"))?;
+        if let Some(erased) = crate::domain::close::erased(&event) {
+            write.insert(
+                &store.events,
+                seq_bytes.as_ref(),
+                format::encode_record(stored_position, &erased),
+            );
+            erased_count = erased_count.saturating_add(1);
+        }
+    }
+    Ok(erased_count)
+}
+
 /// The writer thread's state. Owned by the thread; nothing else touches it.
 struct Writer {
     store: FjallStore,
@@ -1094,7 +1188,23 @@ impl Writer {
         let mut durable: Vec<Recorded> = Vec::with_capacity(batch_events);
         let mut next_seq = self.next_seq;
         let mut keys = 0_usize;
+        erase_in_batch(batch);
         for submission in batch.iter() {
+            if let Some(emails) = &submission.erase {
+                let erased =
+                    erase_stored(store, &mut write, submission.owner, submission.position)?;
+                for key in emails {
+                    write.remove(&store.snapshots, key.as_slice());
+                }
+                write.remove(
+                    &store.snapshots,
+                    format::owner_key(submission.owner).to_vec(),
+                );
+                keys = keys
+                    .saturating_add(erased)
+                    .saturating_add(emails.len())
+                    .saturating_add(1);
+            }
             for (key, value) in &submission.statement {
                 write.insert(&store.statement, key.as_slice(), value.as_slice());
             }
@@ -1537,6 +1647,73 @@ mod tests {
         assert_eq!(ack.wait_blocking(), Ok(1..2));
         assert_eq!(journal.durable_seq(), 1);
         assert_eq!(*sink.0.lock().expect("lock"), vec![vec![(1, 0)]]);
+        drop(gate);
+        threads.shutdown()?;
+        Ok(())
+    }
+
+    fn password(account: u64, position: u64, hash: &str) -> Append {
+        Append {
+            owner: Owner::Account(AccountId(account)),
+            position,
+            events: vec![Arc::new(Event::PasswordChanged {
+                account: AccountId(account),
+                login: crate::domain::ids::LoginId(1),
+                password_hash: hash.to_owned(),
+                kept_session: SessionId(1),
+                at: Timestamp(0),
+            })],
+            statement: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_closing_append_erases_stored_and_queued_events_and_directory_rows() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let (durability, gate) = gate();
+        let (journal, snapshots, threads, store) = open(dir.path(), CONFIG, durability, no_sink())?;
+        let mut rows = format::SnapshotRows::default();
+        rows.rows.push((
+            format::email_key("gone@x.org"),
+            1_u64.to_be_bytes().to_vec(),
+        ));
+        rows.rows.push((
+            format::owner_key(Owner::Account(AccountId(1))).to_vec(),
+            b"old snapshot".to_vec(),
+        ));
+        snapshots.save(rows)?;
+        snapshots.flush()?;
+        // Stored before the close.
+        let stored = journal.append(password(1, 0, "secret-stored"))?;
+        gate.wait_entered();
+        gate.release_one();
+        assert_eq!(stored.wait_blocking(), Ok(1..2));
+        // Another owner's batch holds the writer while the account's next group and its
+        // close queue behind it: they go in one batch together.
+        let other = journal.append(append(2, 0, &[1]))?;
+        gate.wait_entered();
+        let queued = journal.append(password(1, 1, "secret-queued"))?;
+        let erasure = Erasure {
+            emails: vec!["gone@x.org".to_owned()],
+        };
+        let closing = journal.append_erasing(append(1, 2, &[9]), erasure)?;
+        gate.release_one();
+        gate.wait_entered();
+        gate.release_one();
+        assert_eq!(other.wait_blocking(), Ok(2..3));
+        assert_eq!(queued.wait_blocking(), Ok(3..4));
+        assert_eq!(closing.wait_blocking(), Ok(4..5));
+        let events = journal.read_owner(Owner::Account(AccountId(1)), 0, 10)?;
+        assert_eq!(events.len(), 3);
+        let text = format!("{events:?}");
+        assert!(!text.contains("secret-"), "{text}");
+        assert!(
+            store
+                .get_snapshot(&format::email_key("gone@x.org"))?
+                .is_none()
+        );
+        let snapshot = format::owner_key(Owner::Account(AccountId(1)));
+        assert!(store.get_snapshot(&snapshot)?.is_none());
         drop(gate);
         threads.shutdown()?;
         Ok(())

@@ -89,10 +89,10 @@ pub const FORMAT_VERSION: u8 = VERSION;
 /// event: when the account's state gains a field, this version goes up, and a snapshot of an
 /// older version is `Outdated` (the account is rebuilt from its events once, then snapshotted
 /// anew), so no converter from an old snapshot is ever needed.
-pub const ACCOUNT_SNAPSHOT_VERSION: u8 = 11;
+pub const ACCOUNT_SNAPSHOT_VERSION: u8 = 12;
 /// The version of the feed checkpoint (the members' totals), a cache in the same way: an
 /// older checkpoint is `Outdated`, and start-up folds the totals from the journal's start.
-pub const CHECKPOINT_VERSION: u8 = 7;
+pub const CHECKPOINT_VERSION: u8 = 8;
 /// The version of vendor snapshots, a cache in the same way: an older one is `Outdated`, and
 /// the vendor's ledger is folded again from the journal.
 pub const VENDOR_SNAPSHOT_VERSION: u8 = 9;
@@ -621,6 +621,13 @@ enum EventV4 {
         language: Option<String>,
         at: i64,
     },
+    /// The holder closed the account; `(currency, micro-units)` forfeited per wallet.
+    AccountClosed {
+        account: u64,
+        login: u64,
+        forfeited: Vec<(CurrencyV4, u64)>,
+        at: i64,
+    },
 }
 
 /// What a purchase was sold as: its title and content URL.
@@ -1013,11 +1020,12 @@ struct IdempotencyRecordV4 {
 /// transfers received lately, version 7 incentive grants, version 8 the referral, each
 /// purchase's rights holders and referrer, and the vendor a debit was bought through,
 /// version 9 the member's disputes, version 10 whether they declined vendors' offers,
-/// version 11 each login's name, role, disabled flag and language (sub-members). A
-/// snapshot is a cache of the account's events, so an older one is not converted: the
-/// account is rebuilt from its events (see [`FormatError::Outdated`]).
+/// version 11 each login's name, role, disabled flag and language (sub-members), version
+/// 12 when the account was closed. A snapshot is a cache of the account's events, so an
+/// older one is not converted: the account is rebuilt from its events (see
+/// [`FormatError::Outdated`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-struct AccountSnapshotV11 {
+struct AccountSnapshotV12 {
     position: u64,
     account: u64,
     time_zone: String,
@@ -1044,6 +1052,8 @@ struct AccountSnapshotV11 {
     disputes: Vec<DisputeV4>,
     vendor_offers_declined: bool,
     step_up: StepUpV11,
+    /// When the holder closed the account, if they did.
+    closed_at: Option<i64>,
 }
 
 /// What an account knows for step-up (account snapshot version 11).
@@ -1099,7 +1109,7 @@ struct VendorSnapshotV9 {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-struct MemberTotalsV7 {
+struct MemberTotalsV8 {
     deposits: u128,
     refunds: u128,
     balances: i128,
@@ -1112,6 +1122,8 @@ struct MemberTotalsV7 {
     incentives_spent_msp: u128,
     incentives_spent_vendors: u128,
     incentives_expired: u128,
+    /// Version 8: balances forfeited by closed accounts.
+    forfeited: u128,
 }
 
 /// The deposits open at a checkpoint: `(account, deposit)` pairs.
@@ -1133,9 +1145,9 @@ struct OpenTransfersV6 {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-struct CheckpointV7 {
+struct CheckpointV8 {
     seq: u64,
-    totals: Vec<(CurrencyV4, MemberTotalsV7)>,
+    totals: Vec<(CurrencyV4, MemberTotalsV8)>,
     granted_by_program: Vec<(u64, u128)>,
 }
 
@@ -1913,6 +1925,20 @@ fn event_v4(event: &Event) -> EventV4 {
             login: login.0,
             name: name.clone(),
             language: language.clone(),
+            at: at.0,
+        },
+        Event::AccountClosed {
+            account,
+            login,
+            forfeited,
+            at,
+        } => EventV4::AccountClosed {
+            account: account.0,
+            login: login.0,
+            forfeited: forfeited
+                .iter()
+                .map(|(currency, amount)| (currency_v4(*currency), amount.micros()))
+                .collect(),
             at: at.0,
         },
     }
@@ -2977,6 +3003,25 @@ fn event(event: EventV4) -> Result<Event, FormatError> {
             locked_until: locked_until.map(Timestamp),
             at: Timestamp(at),
         },
+        EventV4::AccountClosed {
+            account,
+            login,
+            forfeited,
+            at,
+        } => Event::AccountClosed {
+            account: AccountId(account),
+            login: LoginId(login),
+            forfeited: forfeited
+                .into_iter()
+                .map(|(code, micros)| {
+                    if micros == 0 {
+                        return Err(FormatError::Corrupt("an empty forfeit"));
+                    }
+                    Ok((currency(code)?, Amount::from_micros(micros)))
+                })
+                .collect::<Result<_, FormatError>>()?,
+            at: Timestamp(at),
+        },
         EventV4::ReferralRecorded {
             account,
             vendor,
@@ -3664,7 +3709,7 @@ fn spending_v4(spending: &Spending) -> SpendingV4 {
 /// Encodes an account snapshot.
 #[must_use]
 pub fn encode_account(position: u64, state: &AccountState) -> SnapshotRows {
-    let stored = AccountSnapshotV11 {
+    let stored = AccountSnapshotV12 {
         position,
         account: state.id.0,
         time_zone: state.zone.name().to_owned(),
@@ -3748,6 +3793,7 @@ pub fn encode_account(position: u64, state: &AccountState) -> SnapshotRows {
         vendor_offers_declined: state.vendor_offers_declined,
         step_up: step_up_v11(&state.step_up),
         disputes: state.disputes.values().map(dispute_v4).collect(),
+        closed_at: state.closed_at.map(|at| at.0),
     };
     SnapshotRows {
         rows: vec![(
@@ -3762,7 +3808,7 @@ pub fn encode_account(position: u64, state: &AccountState) -> SnapshotRows {
 /// # Errors
 /// `FormatError` for another version, undecodable bytes, or a state that breaks an invariant.
 pub fn decode_account(bytes: &[u8]) -> Result<AccountSnapshot, FormatError> {
-    let stored: AccountSnapshotV11 = match bytes.first() {
+    let stored: AccountSnapshotV12 = match bytes.first() {
         Some(&found) if found < ACCOUNT_SNAPSHOT_VERSION => {
             return Err(FormatError::Outdated { found });
         }
@@ -3855,6 +3901,7 @@ pub fn decode_account(bytes: &[u8]) -> Result<AccountSnapshot, FormatError> {
         .collect::<Result<_, FormatError>>()?;
     state.vendor_offers_declined = stored.vendor_offers_declined;
     state.step_up = step_up(stored.step_up)?;
+    state.closed_at = stored.closed_at.map(Timestamp);
     state.limits = stored
         .limits
         .into_iter()
@@ -4101,7 +4148,7 @@ pub fn decode_vendor(bytes: &[u8]) -> Result<VendorSnapshot, FormatError> {
 /// Encodes a feed checkpoint with its directory rows, to be written in one batch.
 #[must_use]
 pub fn encode_checkpoint(checkpoint: &FeedCheckpoint) -> SnapshotRows {
-    let stored = CheckpointV7 {
+    let stored = CheckpointV8 {
         seq: checkpoint.seq,
         totals: checkpoint
             .totals
@@ -4110,7 +4157,7 @@ pub fn encode_checkpoint(checkpoint: &FeedCheckpoint) -> SnapshotRows {
             .map(|(currency, totals)| {
                 (
                     currency_v4(*currency),
-                    MemberTotalsV7 {
+                    MemberTotalsV8 {
                         deposits: totals.deposits.micros(),
                         refunds: totals.refunds.micros(),
                         balances: totals.balances.micros(),
@@ -4123,6 +4170,7 @@ pub fn encode_checkpoint(checkpoint: &FeedCheckpoint) -> SnapshotRows {
                         incentives_spent_msp: totals.incentives_spent_msp.micros(),
                         incentives_spent_vendors: totals.incentives_spent_vendors.micros(),
                         incentives_expired: totals.incentives_expired.micros(),
+                        forfeited: totals.forfeited.micros(),
                     },
                 )
             })
@@ -4219,7 +4267,7 @@ pub fn decode_expiring(bytes: &[u8]) -> Result<Vec<(Timestamp, AccountId, GrantI
 /// # Errors
 /// `FormatError` for another version or undecodable bytes.
 pub fn decode_checkpoint(bytes: &[u8]) -> Result<FeedCheckpoint, FormatError> {
-    let stored: CheckpointV7 = match bytes.first() {
+    let stored: CheckpointV8 = match bytes.first() {
         Some(&found) if found < CHECKPOINT_VERSION => {
             return Err(FormatError::Outdated { found });
         }
@@ -4244,6 +4292,7 @@ pub fn decode_checkpoint(bytes: &[u8]) -> Result<FeedCheckpoint, FormatError> {
                     incentives_spent_msp: Total::from_micros(totals.incentives_spent_msp),
                     incentives_spent_vendors: Total::from_micros(totals.incentives_spent_vendors),
                     incentives_expired: Total::from_micros(totals.incentives_expired),
+                    forfeited: Total::from_micros(totals.forfeited),
                 },
             ))
         })
@@ -5163,6 +5212,7 @@ mod tests {
                 incentives_spent_msp: Total::from_micros(31),
                 incentives_spent_vendors: Total::from_micros(37),
                 incentives_expired: Total::from_micros(41),
+                forfeited: Total::from_micros(43),
             },
         );
         totals

@@ -26,7 +26,7 @@ use tokio::sync::watch;
 
 use super::format::{self, Recorded, SnapshotRows};
 use super::port::{
-    Ack, AckSender, Append, DurableSink, Journal, Poison, SnapshotStore, StorageError,
+    Ack, AckSender, Append, DurableSink, Erasure, Journal, Poison, SnapshotStore, StorageError,
 };
 use crate::domain::account::AccountState;
 use crate::domain::ids::AccountId;
@@ -42,8 +42,9 @@ struct Log {
     records: Vec<Recorded>,
     /// Each owner's events, by position: their sequence numbers.
     owners: HashMap<Owner, Vec<u64>>,
-    /// Appends taken while holding, not durable yet, in the order taken.
-    held: Vec<(Append, AckSender)>,
+    /// Appends taken while holding, not durable yet, in the order taken (with what a close
+    /// erases).
+    held: Vec<(Append, Option<Erasure>, AckSender)>,
     /// Each account's statement lines, by the end of their fjall key (newest first).
     statement: HashMap<AccountId, BTreeMap<Vec<u8>, StatementLine>>,
 }
@@ -54,8 +55,8 @@ impl Log {
         let held: usize = self
             .held
             .iter()
-            .filter(|(append, _)| append.owner == owner)
-            .map(|(append, _)| append.events.len())
+            .filter(|(append, _, _)| append.owner == owner)
+            .map(|(append, _, _)| append.events.len())
             .sum();
         self.owners
             .get(&owner)
@@ -142,9 +143,9 @@ impl MemoryStore {
     pub fn release_held(&self, count: usize) {
         let mut log = self.log.lock();
         let count = count.min(log.held.len());
-        let released: Vec<(Append, AckSender)> = log.held.drain(..count).collect();
-        for (append, ack_tx) in released {
-            self.make_durable(&mut log, append, ack_tx);
+        let released: Vec<(Append, Option<Erasure>, AckSender)> = log.held.drain(..count).collect();
+        for (append, erasure, ack_tx) in released {
+            self.make_durable(&mut log, append, erasure, ack_tx);
         }
     }
 
@@ -202,8 +203,54 @@ impl MemoryStore {
 }
 
 impl MemoryStore {
-    /// Gives the events of `append` their sequence numbers, tells the sink, resolves the ack.
-    fn make_durable(&self, log: &mut Log, append: Append, ack_tx: AckSender) {
+    /// Every event the journal holds, in sequence order: what a reader of the raw store
+    /// would find (tests that check a closed account left nothing personal behind).
+    #[must_use]
+    pub fn all_events(&self) -> Vec<Recorded> {
+        self.log.lock().records.clone()
+    }
+
+    /// Every snapshot-store row, in key order (the same tests).
+    #[must_use]
+    pub fn all_snapshot_rows(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
+        self.snapshots
+            .lock()
+            .iter()
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect()
+    }
+
+    /// Rewrites `owner`'s durable events as a close erases them, and drops its snapshot and
+    /// the directory rows of `erasure`'s e-mails (see [`Journal::append_erasing`]).
+    fn erase(&self, log: &mut Log, owner: Owner, erasure: &Erasure) {
+        let seqs = log.owners.get(&owner).cloned().unwrap_or_default();
+        for seq in seqs {
+            let index = usize::try_from(seq.saturating_sub(1)).unwrap_or(usize::MAX);
+            if let Some(record) = log.records.get_mut(index)
+                && let Some(erased) = crate::domain::close::erased(&record.event)
+            {
+                record.event = Arc::new(erased);
+            }
+        }
+        let mut snapshots = self.snapshots.lock();
+        snapshots.remove(format::owner_key(owner).as_slice());
+        for email in &erasure.emails {
+            snapshots.remove(&format::email_key(email));
+        }
+    }
+
+    /// Gives the events of `append` their sequence numbers (after erasing what a close
+    /// erases), tells the sink, resolves the ack.
+    fn make_durable(
+        &self,
+        log: &mut Log,
+        append: Append,
+        erasure: Option<Erasure>,
+        ack_tx: AckSender,
+    ) {
+        if let Some(erasure) = &erasure {
+            self.erase(log, append.owner, erasure);
+        }
         let first = u64::try_from(log.records.len())
             .unwrap_or(u64::MAX)
             .saturating_add(1);
@@ -245,8 +292,9 @@ impl MemoryStore {
     }
 }
 
-impl Journal for MemoryStore {
-    fn append(&self, append: Append) -> Result<Ack, StorageError> {
+impl MemoryStore {
+    /// Takes `append` (with what a close erases): fenced, then durable at once or held.
+    fn take(&self, append: Append, erasure: Option<Erasure>) -> Result<Ack, StorageError> {
         if self.poison.is_set() {
             return Err(StorageError::Poisoned);
         }
@@ -267,11 +315,21 @@ impl Journal for MemoryStore {
             return Ok(ack);
         }
         if self.holding.load(Ordering::Acquire) {
-            log.held.push((append, ack_tx));
+            log.held.push((append, erasure, ack_tx));
             return Ok(ack);
         }
-        self.make_durable(&mut log, append, ack_tx);
+        self.make_durable(&mut log, append, erasure, ack_tx);
         Ok(ack)
+    }
+}
+
+impl Journal for MemoryStore {
+    fn append(&self, append: Append) -> Result<Ack, StorageError> {
+        self.take(append, None)
+    }
+
+    fn append_erasing(&self, append: Append, erasure: Erasure) -> Result<Ack, StorageError> {
+        self.take(append, Some(erasure))
     }
 
     fn durable_seq(&self) -> u64 {

@@ -47,6 +47,15 @@ pub struct Append {
     pub statement: Vec<StatementLine>,
 }
 
+/// What the group that closes an account erases besides appending its events
+/// (`domain::close`). No `Debug`: it holds e-mails, which are never logged.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Erasure {
+    /// The sign-in e-mails the account's logins had: their directory rows go, so the
+    /// addresses can register again. Carried in memory only, never written.
+    pub emails: Vec<String>,
+}
+
 /// Why the journal or the snapshot store did not take, keep or read something.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum StorageError {
@@ -95,6 +104,18 @@ pub trait Journal: Send + Sync + 'static {
     /// # Errors
     /// `Full`, `Poisoned`, `Stopped`, and `Fenced` from journals that check positions.
     fn append(&self, append: Append) -> Result<Ack, StorageError>;
+
+    /// [`Journal::append`] for the group that closes an account: in the same atomic write,
+    /// every earlier event of the owner that carries personal data is rewritten as
+    /// `domain::close::erased` gives it (found through the owner index), the directory rows
+    /// of `erasure.emails` are removed, and so is the owner's snapshot (it held the personal
+    /// data; the actor saves a new one after the close). A replay of the rewritten journal
+    /// rebuilds the same closed state, so `farthing check` still agrees. Earlier groups of
+    /// the owner still queued are erased too.
+    ///
+    /// # Errors
+    /// As [`Journal::append`].
+    fn append_erasing(&self, append: Append, erasure: Erasure) -> Result<Ack, StorageError>;
 
     /// The highest sequence number known durable (0 before the first event).
     fn durable_seq(&self) -> u64;

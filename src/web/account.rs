@@ -164,6 +164,8 @@ pub enum Notice {
     Frozen,
     /// The account was unfrozen.
     Unfrozen,
+    /// The account was closed (every session ended with it).
+    Closed,
     /// A wallet was opened.
     WalletOpened,
     /// Funds were added.
@@ -194,9 +196,10 @@ pub enum Notice {
 
 impl Notice {
     /// Every notice.
-    pub const ALL: [Notice; 15] = [
+    pub const ALL: [Notice; 16] = [
         Notice::Frozen,
         Notice::Unfrozen,
+        Notice::Closed,
         Notice::WalletOpened,
         Notice::FundsAdded,
         Notice::CardSaved,
@@ -218,6 +221,7 @@ impl office::Notice for Notice {
         match self {
             Notice::Frozen => "frozen",
             Notice::Unfrozen => "unfrozen",
+            Notice::Closed => "closed",
             Notice::WalletOpened => "wallet_opened",
             Notice::FundsAdded => "funds_added",
             Notice::CardSaved => "card_saved",
@@ -247,6 +251,7 @@ impl Said for Notice {
         match self {
             Notice::Frozen => s.done_frozen,
             Notice::Unfrozen => s.done_unfrozen,
+            Notice::Closed => s.done_closed,
             Notice::WalletOpened => s.done_wallet_opened,
             Notice::FundsAdded => s.done_funds_added,
             Notice::CardSaved => s.done_card_saved,
@@ -407,6 +412,8 @@ pub struct SummaryView<'a> {
     pub freeze_action: &'a str,
     /// Where `form#unfreeze` posts: the holder's only.
     pub unfreeze_action: Option<&'a str>,
+    /// Where `form#close` posts: the holder's only.
+    pub close_action: Option<&'a str>,
 }
 
 /// A saved payment method, as the member recognises it.
@@ -742,6 +749,12 @@ pub struct AccountStrings {
     pub freeze_hint: &'static str,
     /// Unfreeze button.
     pub unfreeze: &'static str,
+    /// Close-the-account button (`form#close`, the holder's only).
+    pub close: &'static str,
+    /// The forfeit checkbox's label.
+    pub close_forfeit: &'static str,
+    /// Under it: what closing does.
+    pub close_hint: &'static str,
 
     /// My Content heading.
     pub content_heading: &'static str,
@@ -910,6 +923,8 @@ pub struct AccountStrings {
     pub done_frozen: &'static str,
     /// Notice: unfrozen.
     pub done_unfrozen: &'static str,
+    /// Notice: closed.
+    pub done_closed: &'static str,
     /// Notice: wallet opened.
     pub done_wallet_opened: &'static str,
     /// Notice: funds added.
@@ -1057,7 +1072,8 @@ pub const fn strings(lang: Lang) -> &'static AccountStrings {
     lang.pick(&ACCOUNT_EN, &ACCOUNT_JA, &ACCOUNT_PT_BR)
 }
 
-/// The summary: who is signed in, the wallets, the recent purchases, freeze and unfreeze.
+/// The summary: who is signed in, the wallets, the recent purchases, freeze and unfreeze, and
+/// closing the account (the holder's).
 #[must_use]
 pub fn summary_page(view: &SummaryView<'_>, lang: Lang) -> String {
     let s = strings(lang);
@@ -1114,6 +1130,17 @@ pub fn summary_page(view: &SummaryView<'_>, lang: Lang) -> String {
                 (hidden_fields(view.desk.csrf, None))
                 button #freeze-button .btn.danger type="submit" { (s.freeze) }
                 p.fine { (s.freeze_hint) }
+            }
+        }
+        @if let Some(action) = view.close_action {
+            form #close method="post" action=(action) {
+                (hidden_fields(view.desk.csrf, None))
+                label {
+                    input #close-forfeit type="checkbox" name="forfeit" value="yes";
+                    " " (s.close_forfeit)
+                }
+                button #close-button .btn.danger type="submit" { (s.close) }
+                p.fine { (s.close_hint) }
             }
         }
     };
@@ -1797,6 +1824,7 @@ mod tests {
             statement_href: "/account/statement",
             freeze_action: "/account/freeze",
             unfreeze_action: None,
+            close_action: None,
         };
         for lang in Lang::ALL {
             let page = summary_page(&view, lang);
@@ -1804,7 +1832,13 @@ mod tests {
             assert!(page.contains(r#"<tr data-currency="USD">"#));
             assert!(page.contains(r#"data-role="member""#));
             assert_element(&page, "form", "freeze", &[r#"action="/account/freeze""#]);
-            for absent in ["nav-wallets", "nav-limits", "nav-sub-members", "unfreeze"] {
+            for absent in [
+                "nav-wallets",
+                "nav-limits",
+                "nav-sub-members",
+                "unfreeze",
+                "close",
+            ] {
                 assert_no_element(&page, absent);
             }
             assert!(!page.contains("<script>"), "{page}");
@@ -1816,6 +1850,13 @@ mod tests {
         assert_no_element(&page, "unfreeze");
         view.unfreeze_action = Some("/account/unfreeze");
         assert_element(&summary_page(&view, Lang::En), "form", "unfreeze", &[]);
+        // The holder's summary offers closing the account, with the forfeit checkbox.
+        view.close_action = Some("/account/close");
+        for lang in Lang::ALL {
+            let page = summary_page(&view, lang);
+            assert_element(&page, "form", "close", &[r#"action="/account/close""#]);
+            assert_element(&page, "input", "close-forfeit", &[r#"name="forfeit""#]);
+        }
     }
 
     #[test]

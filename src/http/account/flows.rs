@@ -24,8 +24,8 @@ use crate::http::logins_api::{
     add_sub_member as add_login, login_id, logins, set_login_disabled, set_profile_of,
 };
 use crate::http::member_api::{
-    add_method, command, deposit_funds, open_wallet_in, remove_method, set_limits_of,
-    unfreeze_account,
+    add_method, close_account, command, deposit_funds, open_wallet_in, remove_method,
+    set_limits_of, unfreeze_account,
 };
 use crate::http::step_up_api::set_questions as replace_questions;
 use crate::http::transfer_api::transfer;
@@ -118,6 +118,7 @@ pub(super) fn summary(seat: &Seat<'_>) -> Outcome {
     let statement_href = seat.browser.path(statement::STATEMENT);
     let freeze = seat.browser.path("/account/freeze");
     let unfreeze = seat.browser.path("/account/unfreeze");
+    let close = seat.browser.path("/account/close");
     let account = &seat.caller.account;
     let holder = seat.caller.session.holder;
     let view = SummaryView {
@@ -134,6 +135,7 @@ pub(super) fn summary(seat: &Seat<'_>) -> Outcome {
         statement_href: &statement_href,
         freeze_action: &freeze,
         unfreeze_action: holder.then_some(unfreeze.as_str()),
+        close_action: holder.then_some(close.as_str()),
     };
     seat.respond(
         StatusCode::OK,
@@ -225,6 +227,24 @@ pub(super) async fn unfreeze(seat: &Seat<'_>, form: &Form) -> Outcome {
         Step::Page(page) => return Ok(page),
     }
     proof.keep(seat.done(SUMMARY, Notice::Unfrozen))
+}
+
+/// `POST /account/close`, behind step-up: the API's own close, with `forfeit` from the
+/// checkbox. Every session ends, this one too, so the summary it redirects to asks to sign in.
+pub(super) async fn close(seat: &Seat<'_>, form: &Form) -> Outcome {
+    seat.check_form(form)?;
+    let action = "/account/close";
+    let proof = match step_up::proof(seat, form, action).await? {
+        Step::Go(proof) => proof,
+        Step::Page(page) => return Ok(page),
+    };
+    let forfeit = form.get("forfeit").is_some_and(|value| !value.is_empty());
+    let result = close_account(seat.app, seat.caller.session, forfeit, proof.token()).await;
+    match step_up::unless_asked(seat, form, action, result) {
+        Step::Go(result) => result?,
+        Step::Page(page) => return Ok(page),
+    };
+    proof.keep(seat.done(SUMMARY, Notice::Closed))
 }
 
 /// The wallets page, with `error` about the form posted and the amount typed.

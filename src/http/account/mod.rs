@@ -280,6 +280,19 @@ pub async fn unfreeze(app: &App, call: Call<'_>) -> Outcome {
     flows::unfreeze(&seat, &Form::parse(&call.body)).await
 }
 
+/// `POST /account/close`: closes the account, behind step-up, as `POST /v1/members/me/close`
+/// (`forfeit` ticked gives up the paid balance left); every session ends, this one too.
+#[utoipa::path(post, path = "/account/close", tag = "account",
+    operation_id = "account_close",
+    request_body(content_type = "application/x-www-form-urlencoded", description = "csrf, forfeit (ticked: yes), challenge_id and answer (after a question)"),
+    responses((status = 303, description = "Closed: to the summary, which asks to sign in"),
+        (status = 403, description = "A question to answer first, a sub-member (holder_only), or a CSRF failure", content_type = "text/html"),
+        (status = 409, description = "balance_remaining, close_debt_open or close_money_in_motion", content_type = "application/problem+json")))]
+pub async fn close(app: &App, call: Call<'_>) -> Outcome {
+    let seat = Seat::new(app, &call).await?;
+    flows::close(&seat, &Form::parse(&call.body)).await
+}
+
 /// `GET /account/wallets`: the wallets, opening one, adding funds and the saved payment methods.
 #[utoipa::path(get, path = "/account/wallets", tag = "account",
     operation_id = "account_wallets",

@@ -259,6 +259,7 @@ mod tests {
             login: None,
             language: None,
             time_zone: None,
+            closed_at: None,
         }
     }
 

@@ -82,6 +82,13 @@ pub const ACCOUNT_EN: AccountStrings = AccountStrings {
     freeze_hint: "Stops every purchase and ends every session at once, for example when a \
                   password may have leaked. Only the holder can unfreeze.",
     unfreeze: "Unfreeze the account",
+    close: "Close the account",
+    close_forfeit: "Give up the balance left",
+    close_hint: "Ends every session of every login and erases the e-mails, names, security \
+                 questions and payment methods for good; the amounts stay in the books. Cash \
+                 out first: paid balance left is refused unless you give it up. Incentives end \
+                 with the account. A debt, a pending deposit or a pending dispute must be \
+                 settled first.",
 
     content_heading: "My Content",
     content_intro: "Everything you bought, newest first. Open sends you to the content with a fresh pass; \
@@ -179,6 +186,7 @@ pub const ACCOUNT_EN: AccountStrings = AccountStrings {
 
     done_frozen: "The account is frozen.",
     done_unfrozen: "The account is unfrozen.",
+    done_closed: "The account is closed.",
     done_wallet_opened: "The wallet is open.",
     done_funds_added: "The funds were added.",
     done_card_saved: "The card is saved.",

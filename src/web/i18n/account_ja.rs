@@ -78,6 +78,9 @@ pub const ACCOUNT_JA: AccountStrings = AccountStrings {
     freeze: "アカウントを凍結する",
     freeze_hint: "パスワードが漏れたおそれがある場合などに、すべての購入を止め、すべてのセッションを直ちに終了します。凍結を解除できるのは名義人だけです。",
     unfreeze: "アカウントの凍結を解除する",
+    close: "アカウントを解約する",
+    close_forfeit: "残高を放棄する",
+    close_hint: "すべてのログインのすべてのセッションを終了し、メールアドレス、氏名、秘密の質問、支払方法を完全に消去します。金額の記録は帳簿に残ります。先に払い戻しを行ってください。残高がある場合は放棄しない限り解約できません。インセンティブはアカウントとともに失効します。債務、処理中の入金、審査中の異議がある場合は先に解決してください。",
 
     content_heading: "マイコンテンツ",
     content_intro: "購入したものを新しい順に表示します。「開く」を押すと新しい通行証でコンテンツへ移動し、\
@@ -168,6 +171,7 @@ pub const ACCOUNT_JA: AccountStrings = AccountStrings {
 
     done_frozen: "アカウントを凍結しました。",
     done_unfrozen: "アカウントの凍結を解除しました。",
+    done_closed: "アカウントを解約しました。",
     done_wallet_opened: "ウォレットを開きました。",
     done_funds_added: "入金しました。",
     done_card_saved: "カードを保存しました。",

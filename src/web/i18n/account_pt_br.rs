@@ -85,6 +85,13 @@ pub const ACCOUNT_PT_BR: AccountStrings = AccountStrings {
     freeze_hint: "Interrompe todas as compras e encerra todas as sessões na hora, por exemplo \
                   quando uma senha pode ter vazado. Só o titular pode descongelar.",
     unfreeze: "Descongelar a conta",
+    close: "Encerrar a conta",
+    close_forfeit: "Abrir mão do saldo restante",
+    close_hint: "Encerra todas as sessões de todos os logins e apaga de vez os e-mails, nomes, \
+                 perguntas de segurança e formas de pagamento; os valores continuam nos \
+                 livros. Saque antes: um saldo restante impede o encerramento, a menos que \
+                 você abra mão dele. Os incentivos acabam com a conta. Uma dívida, um depósito \
+                 pendente ou uma contestação pendente precisam ser resolvidos antes.",
 
     content_heading: "Meu conteúdo",
     content_intro: "Tudo o que você comprou, do mais recente ao mais antigo. Abrir leva você ao \
@@ -185,6 +192,7 @@ pub const ACCOUNT_PT_BR: AccountStrings = AccountStrings {
 
     done_frozen: "A conta está congelada.",
     done_unfrozen: "A conta foi descongelada.",
+    done_closed: "A conta foi encerrada.",
     done_wallet_opened: "A carteira foi aberta.",
     done_funds_added: "Os fundos foram adicionados.",
     done_card_saved: "O cartão foi salvo.",
