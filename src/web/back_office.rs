@@ -236,6 +236,8 @@ pub struct MemberSettlementStrings {
     pub active: &'static str,
     /// The member froze the account: no purchase until unfrozen.
     pub frozen: &'static str,
+    /// The holder closed the account (the date follows): personal data erased.
+    pub closed: &'static str,
     /// Row: how many entitlements the member holds.
     pub entitlements: &'static str,
     /// Wallets heading.
@@ -863,6 +865,8 @@ pub struct MemberCard<'a> {
     pub masked: bool,
     /// Frozen accounts cannot buy.
     pub frozen: bool,
+    /// When the holder closed the account (RFC 3339): its personal data is erased.
+    pub closed_at: Option<&'a str>,
     /// Entitlements held.
     pub entitlement_count: usize,
     /// One per currency.
@@ -1295,8 +1299,11 @@ fn member_card(
                     }
                     tr {
                         th { (m.standing) }
-                        td #member-standing data-frozen=(member.frozen) {
-                            @if member.frozen { (m.frozen) } @else { (m.active) }
+                        td #member-standing data-frozen=(member.frozen)
+                            data-closed=(member.closed_at.is_some()) {
+                            @if let Some(at) = member.closed_at {
+                                (m.closed) " " (when(at))
+                            } @else if member.frozen { (m.frozen) } @else { (m.active) }
                         }
                     }
                     tr { th { (m.entitlements) } td.num { (member.entitlement_count) } }
@@ -1870,6 +1877,7 @@ mod tests {
             email: Some("r***@example.com"),
             masked: true,
             frozen: true,
+            closed_at: None,
             entitlement_count: 2,
             wallets: vec![WalletRow {
                 currency: "USD",
@@ -1931,7 +1939,12 @@ mod tests {
                 element_text(&page, "p", "personal-data-masked"),
                 m.personal_data_masked
             );
-            assert_element(&page, "td", "member-standing", &[r#"data-frozen="true""#]);
+            assert_element(
+                &page,
+                "td",
+                "member-standing",
+                &[r#"data-frozen="true""#, r#"data-closed="false""#],
+            );
             assert!(page.contains(r#"<td class="last4">****</td>"#));
             assert!(page.contains(r#"<td class="paid num">4.75</td>"#));
             assert!(page.contains(m.no_limit));
@@ -1943,6 +1956,19 @@ mod tests {
         let page = members_page(&view, Lang::En);
         assert_no_element(&page, "personal-data-masked");
         assert_no_element(&page, "member-email");
+        // A closed account says so, with its date, in place of its standing.
+        let mut closed = member_card();
+        closed.email = None;
+        closed.closed_at = Some("2026-03-10T09:30:15.250Z");
+        view.member = Some(closed);
+        for lang in Lang::ALL {
+            let page = members_page(&view, lang);
+            let m = member_settlement_strings(lang);
+            assert_element(&page, "td", "member-standing", &[r#"data-closed="true""#]);
+            assert!(page.contains(m.closed), "{lang:?}");
+            assert!(page.contains("2026-03-10 09:30 UTC"));
+            assert!(!page.contains(m.frozen));
+        }
         view.member = None;
         assert!(!members_page(&view, Lang::En).contains("data-member="));
     }

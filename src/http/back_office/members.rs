@@ -181,6 +181,7 @@ fn card(found: &Found, shown: PersonalData) -> MemberCard<'_> {
         email: found.email.as_deref(),
         masked: shown == PersonalData::Masked,
         frozen: account.frozen,
+        closed_at: account.closed_at.as_deref(),
         entitlement_count: account.entitlement_count,
         wallets: account
             .wallets

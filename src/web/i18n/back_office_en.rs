@@ -159,6 +159,7 @@ impl MemberSettlementStrings {
         standing: "Standing",
         active: "Active",
         frozen: "Frozen: the member cannot buy until they unfreeze the account",
+        closed: "Closed, personal data erased, on",
         entitlements: "Entitlements held",
         wallets_heading: "Wallets",
         wallets_empty: "No wallet is open.",

@@ -156,6 +156,7 @@ impl MemberSettlementStrings {
         standing: "状態",
         active: "有効",
         frozen: "凍結中：会員が凍結を解除するまで購入できません",
+        closed: "閉鎖済み（個人情報は消去済み）：",
         entitlements: "保有する利用権",
         wallets_heading: "ウォレット",
         wallets_empty: "開設されたウォレットはありません。",

@@ -168,6 +168,7 @@ impl MemberSettlementStrings {
         standing: "Situação",
         active: "Ativo",
         frozen: "Bloqueado: o membro não pode comprar até desbloquear a conta",
+        closed: "Encerrada, dados pessoais apagados, em",
         entitlements: "Direitos de acesso",
         wallets_heading: "Carteiras",
         wallets_empty: "Nenhuma carteira aberta.",
