@@ -71,7 +71,7 @@ use crate::domain::payouts::{Payee, Payout, SealedBank, SettlementEvent};
 use crate::domain::royalty::{RightsHolder, Royalty, SaleParties, check_royalties};
 use crate::domain::settlement::{PayoutRule, Schedule};
 use crate::domain::statement::{
-    LineKind, StatementCursor, StatementIndex, StatementLine, StatementQuery,
+    self, LineKind, StatementCursor, StatementIndex, StatementLine, StatementQuery,
 };
 use crate::domain::step_up::{LoginStepUp, SecurityQuestion, StepUp};
 use crate::domain::time::{MemberZone, Period, Timestamp};
@@ -3583,7 +3583,9 @@ pub fn statement_rows(account: AccountId, line: &StatementLine) -> Vec<(Vec<u8>,
         (key, value.clone())
     };
     let mut rows = Vec::with_capacity(4);
-    rows.push(entry(StatementIndex::Kind(line.kind)));
+    if statement::kind_indexed(line.kind) {
+        rows.push(entry(StatementIndex::Kind(line.kind)));
+    }
     if let Some(vendor) = line.vendor {
         rows.push(entry(StatementIndex::Vendor(vendor)));
     }
@@ -4494,7 +4496,16 @@ mod tests {
         {
             assert_eq!(statement_key_place(key), Some((AccountId(3), 4)));
         }
-        assert_eq!(statement_rows(AccountId(3), &line(4, 10)).len(), 4);
+        // A purchase: the line, its vendor's and its login's entries; purchases have no kind
+        // entry. Any other kind has one.
+        let purchase = line(4, 10);
+        assert_eq!(purchase.kind, LineKind::Purchase);
+        assert_eq!(statement_rows(AccountId(3), &purchase).len(), 3);
+        let funds = StatementLine {
+            kind: LineKind::FundsAdded,
+            ..purchase
+        };
+        assert_eq!(statement_rows(AccountId(3), &funds).len(), 4);
         assert_eq!(statement_key_place(STATEMENT_BUILT_KEY), None);
         assert_eq!(statement_key_place(b"s123"), None);
     }
