@@ -1018,12 +1018,15 @@ pub async fn set_limits_of(
         (status = 401, description = "No live session", body = Problem)),
     security(("member_session" = [])))]
 pub async fn me(app: &App, call: Call<'_>) -> Outcome {
-    let account = my_account(app, call.member()?).await?;
+    let member = call.member()?;
+    let mut account = my_account(app, member).await?;
+    account.recent_transactions = statement_api::summary_lines(app, &member).await?;
     Ok(json(StatusCode::OK, &account))
 }
 
 /// The member's account as `GET /v1/members/me` shows it, read through the member's live
-/// session: the one view of the API and the account pages.
+/// session: the one view of the API and the account pages. Without the instant summary
+/// (`recent_transactions`, a journal read): the routes that show it add it.
 ///
 /// # Errors
 /// Session rejects as `Unauthenticated`; faults.
@@ -1033,9 +1036,7 @@ pub async fn my_account(app: &App, member: MemberSession) -> Result<AccountRespo
         .account_view(member.account, Some((member.login, member.session)))
         .await
         .map_err(member_error)?;
-    let mut response = account_response(app, member.account, &view);
-    response.recent_transactions = statement_api::summary_lines(app, &member).await?;
-    Ok(response)
+    Ok(account_response(app, member.account, &view))
 }
 
 /// One wallet as members and admins see it.

@@ -44,6 +44,7 @@ use super::error::ApiError;
 use super::member_api::{authenticate, command, my_account, seal_session, start_session};
 use super::office::{self, CookieScope, SignedIn};
 use super::routes::{Call, Outcome};
+use super::statement_api;
 use crate::actors::messages::MemberCommand;
 use crate::domain::account::SessionExpiry;
 use crate::domain::logins::LoginRole;
@@ -205,7 +206,10 @@ pub async fn sign_out(app: &App, call: Call<'_>) -> Outcome {
     responses((status = 200, description = "The summary", content_type = "text/html"),
         (status = 303, description = "No live session: to the sign-in form")))]
 pub async fn summary(app: &App, call: Call<'_>) -> Outcome {
-    let seat = Seat::new(app, &call).await?;
+    let mut seat = Seat::new(app, &call).await?;
+    // Only this page shows the summary's lines: the other pages' callers skip the read.
+    seat.caller.account.recent_transactions =
+        statement_api::summary_lines(app, &seat.caller.session).await?;
     flows::summary(&seat)
 }
 
