@@ -44,6 +44,7 @@ fn rig(durability: Box<dyn Durability>) -> Rig {
                 batch_events_max: 1024,
                 queue_entries_max: 65_536,
                 snapshot_queue_max: 4_096,
+                statement_rows_max: 65_536,
             },
             durability,
             Arc::new(farthing::storage::port::NoSink),

@@ -158,6 +158,7 @@ fn main() {
                 batch_events_max: 16_384,
                 queue_entries_max: 4_096,
                 snapshot_queue_max: 16,
+                statement_rows_max: 65_536,
             },
             Box::new(NoSync),
             Arc::new(NoSink),

@@ -30,6 +30,7 @@ const CONFIG: StoreConfig = StoreConfig {
     batch_events_max: 1_024,
     queue_entries_max: 4_096,
     snapshot_queue_max: 4_096,
+    statement_rows_max: 65_536,
 };
 
 /// Builds a fresh durability for one bench case.

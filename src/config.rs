@@ -110,6 +110,8 @@ pub struct JournalSettings {
     pub queue_entries_max: usize,
     /// Snapshot batches waiting for the snapshot writer at most.
     pub snapshot_queue_max: usize,
+    /// Statement rows held in memory before they are written as one table.
+    pub statement_rows_max: usize,
     /// How often the feed checkpoints the members' totals and the directory, ms.
     pub checkpoint_interval_ms: u64,
 }
@@ -565,6 +567,7 @@ struct RawJournal {
     batch_events_max: usize,
     queue_entries_max: usize,
     snapshot_queue_max: usize,
+    statement_rows_max: usize,
     checkpoint_interval_ms: u64,
 }
 
@@ -1213,6 +1216,7 @@ impl RawJournal {
             batch_events_max,
             queue_entries_max,
             snapshot_queue_max,
+            statement_rows_max,
             checkpoint_interval_ms,
         } = self;
         Ok(JournalSettings {
@@ -1233,6 +1237,12 @@ impl RawJournal {
                 snapshot_queue_max,
                 1..=1_000_000,
                 "1 to 1000000",
+            )?,
+            statement_rows_max: within(
+                "journal.statement_rows_max",
+                statement_rows_max,
+                1..=10_000_000,
+                "1 to 10000000",
             )?,
             checkpoint_interval_ms: within(
                 "journal.checkpoint_interval_ms",
@@ -2029,6 +2039,8 @@ mod tests {
         ("journal.queue_entries_max", "0", "1"),
         ("journal.snapshot_queue_max", "0", "1"),
         ("journal.snapshot_queue_max", "1000001", "1000000"),
+        ("journal.statement_rows_max", "0", "1"),
+        ("journal.statement_rows_max", "10000001", "10000000"),
         ("journal.checkpoint_interval_ms", "0", "1"),
         ("journal.checkpoint_interval_ms", "3600001", "3600000"),
         ("tokens.access_token_ttl_ms", "0", "1"),

@@ -106,6 +106,7 @@ pub const STATEMENT_ENTRIES_SCANNED: &str = "farthing_statement_entries_scanned_
 /// the `describe_*` macro; the description ends with the labels the family carries, if any.
 const DESCRIPTIONS: &[(&str, Kind, &str)] = {
     use crate::storage::fjall_store as journal;
+    use crate::storage::statement_projection;
     use Kind::{Counter, Gauge, Histogram};
     &[
         (
@@ -317,7 +318,22 @@ const DESCRIPTIONS: &[(&str, Kind, &str)] = {
         (
             journal::METRIC_KEYS_WRITTEN_TOTAL,
             Counter,
-            "Keys the journal wrote (events, owner-index rows, statement lines and their index entries)",
+            "Keys the journal wrote (events, owner-index rows, a close's erasures)",
+        ),
+        (
+            statement_projection::METRIC_PENDING_ROWS,
+            Gauge,
+            "Statement rows of durable events held in memory, not yet written as a table",
+        ),
+        (
+            statement_projection::METRIC_INGEST_SECONDS,
+            Histogram,
+            "Seconds to sort and write one buffer of statement rows as a table",
+        ),
+        (
+            statement_projection::METRIC_INGESTED_ROWS_TOTAL,
+            Counter,
+            "Statement rows written as tables by the statement projector",
         ),
         (
             STATEMENT_QUERY_SECONDS,

@@ -394,14 +394,15 @@ fn open_storage(config: &Config, storage: Storage) -> Result<Opened, NodeError> 
     let opened = match storage {
         Storage::Fjall(durability) => {
             let store = FjallStore::open(&store_dir(&config.server.data_dir))?;
-            // A journal older than the statement gets its lines once, before anything reads
-            // or appends: the journal writer is not running yet.
+            // The statement rows of events after its watermark (a journal older than the
+            // statement, or the buffer a crash lost) are written before anything reads or
+            // appends: the journal writer is not running yet.
             let building = std::time::Instant::now();
-            if let Some(lines) = store.build_statement()? {
+            if let Some(lines) = store.project_statement()? {
                 tracing::info!(
                     lines,
                     elapsed_ms = u64::try_from(building.elapsed().as_millis()).unwrap_or(u64::MAX),
-                    "statement built from the journal"
+                    "statement lines written from the journal"
                 );
             }
             let (reader, snapshot_reader) = store.reader()?;
@@ -415,6 +416,7 @@ fn open_storage(config: &Config, storage: Storage) -> Result<Opened, NodeError> 
                 batch_events_max: config.journal.batch_events_max,
                 queue_entries_max: config.journal.queue_entries_max,
                 snapshot_queue_max: config.journal.snapshot_queue_max,
+                statement_rows_max: config.journal.statement_rows_max,
             };
             let (journal, snapshots, threads) =
                 store.start(store_config, durability, feed.clone())?;

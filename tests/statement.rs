@@ -590,6 +590,7 @@ fn fjall_and_memory_answer_the_same_pages() {
                 batch_events_max: 1_024,
                 queue_entries_max: 64,
                 snapshot_queue_max: 16,
+                statement_rows_max: 65_536,
             },
             Box::new(NoSync),
             Arc::new(NoSink),

@@ -8,11 +8,12 @@
 //! DESIGN §3 rule 3). Batches grow by themselves under load: while one persist runs, the next
 //! batch queues.
 //!
-//! A purchase writes its event (`seq` → record), one owner-index key (`owner, position` →
-//! `seq`), which lets an account be read back from its snapshot and the events after it, and
-//! its statement line with the line's index entries (kind, vendor, login), all in the same
-//! batch. Nothing else: the state of accounts and vendors is snapshotted off the hot path, by
-//! a second thread writing the `snapshots` keyspace.
+//! A purchase writes its event (`seq` → record) and one owner-index key (`owner, position` →
+//! `seq`), which lets an account be read back from its snapshot and the events after it.
+//! Nothing else in the batch: its statement rows (the line and its index entries, encoded on
+//! the caller's thread) go to the statement projection once the batch is durable, before the
+//! acks (`statement_projection`), and the state of accounts and vendors is snapshotted off
+//! the hot path, by a second thread writing the `snapshots` keyspace.
 //!
 //! The one write that changes what is written already is an account's close
 //! ([`Journal::append_erasing`]): its batch also rewrites the account's earlier events with
@@ -22,9 +23,11 @@
 //! journal files and tables until they are rotated and compacted away.
 //!
 //! The statement is read by one range scan of an index (each entry holds its line) bounded by
-//! the query's range and cursor, with a budget of entries per page. A data directory written
-//! before the statement existed gets its lines built once from the journal at start-up
-//! ([`FjallStore::build_statement`]), before anything is served.
+//! the query's range and cursor, with a budget of entries per page, merged with the rows the
+//! projection holds in memory. The rows of events after the statement's watermark (a data
+//! directory written before the statement existed, or the buffer a crash lost) are written
+//! from the journal at start-up ([`FjallStore::project_statement`]), before anything is
+//! served.
 //!
 //! If a write or persist fails, the journal is poisoned: that batch and every later append
 //! fail with `Poisoned`, the poison watch turns true so that the server exits non-zero, and
@@ -57,6 +60,7 @@ use super::memtables::MemtableKeeper;
 use super::port::{
     Ack, AckSender, Append, DurableSink, Erasure, Journal, Poison, SnapshotStore, StorageError,
 };
+use super::statement_projection::{Projection, Projector, write_table};
 use crate::domain::ids::{AccountId, Owner};
 use crate::domain::statement::{self, Running, StatementCursor, StatementPage, StatementQuery};
 
@@ -70,7 +74,7 @@ pub const METRIC_WAIT_SECONDS: &str = "farthing_journal_wait_seconds";
 pub const METRIC_QUEUE_DEPTH: &str = "farthing_journal_queue_depth";
 /// Counter: batches written and made durable.
 pub const METRIC_BATCHES_TOTAL: &str = "farthing_journal_batches_total";
-/// Counter: fjall keys the journal wrote (events, owner-index rows, statement rows).
+/// Counter: fjall keys the journal wrote (events, owner-index rows, a close's erasures).
 pub const METRIC_KEYS_WRITTEN_TOTAL: &str = "farthing_journal_keys_written_total";
 /// Counter: failed writes or persists (each one poisons the journal, so at most one).
 pub const METRIC_PERSIST_FAILURES_TOTAL: &str = "farthing_journal_persist_failures_total";
@@ -85,8 +89,9 @@ const OWNERS_KEYSPACE: &str = "owners";
 const SNAPSHOTS_KEYSPACE: &str = "snapshots";
 /// Name of the keyspace holding the members' statement lines and their indexes.
 const STATEMENT_KEYSPACE: &str = "statement";
-/// Keys written at most in one batch while building the statement of an older journal.
-const BUILD_BATCH_KEYS_MAX: usize = 50_000;
+/// Statement rows held at most while start-up writes them from the journal (about 50 MiB);
+/// each such run is written as one table.
+const BUILD_ROWS_MAX: usize = 262_144;
 /// Keyspaces of the store layouts before format 4; a directory holding them is refused.
 const OLD_KEYSPACES: [&str; 2] = ["index", "state"];
 
@@ -119,6 +124,9 @@ pub struct StoreConfig {
     pub queue_entries_max: usize,
     /// Most snapshot batches waiting for the snapshot writer.
     pub snapshot_queue_max: usize,
+    /// Statement rows held in memory before they are written as one table (see
+    /// `statement_projection`).
+    pub statement_rows_max: usize,
 }
 
 /// How a batch is written and made durable: the storage seam where tests and benches
@@ -297,7 +305,10 @@ impl FjallStore {
                 "batch_events_max must be at least 1",
             ));
         }
-        if config.queue_entries_max == 0 || config.snapshot_queue_max == 0 {
+        if config.queue_entries_max == 0
+            || config.snapshot_queue_max == 0
+            || config.statement_rows_max == 0
+        {
             return Err(OpenError::InvalidConfig("queues must hold at least 1"));
         }
         if config.queue_entries_max > tokio::sync::Semaphore::MAX_PERMITS {
@@ -316,7 +327,15 @@ impl FjallStore {
             stopping: AtomicBool::new(false),
             durable_seq: AtomicU64::new(last_seq),
         });
+        let poisoned = Arc::clone(&shared);
+        let (projection, projector) = Projection::start(
+            self.statement.clone(),
+            self.statement_watermark()?.unwrap_or(0),
+            config.statement_rows_max,
+            move || poisoned.poison.set(),
+        )?;
         let writer = Writer {
+            projection: projection.clone(),
             store: self.clone(),
             rx,
             batch_events_max: config.batch_events_max,
@@ -345,6 +364,7 @@ impl FjallStore {
             tx: tx.clone(),
             shared: Arc::clone(&shared),
             store: self.clone(),
+            projection,
         });
         let snapshots = Arc::new(FjallSnapshots {
             tx: snapshot_tx.clone(),
@@ -354,6 +374,7 @@ impl FjallStore {
             tx,
             shared,
             writer,
+            projector,
             snapshot_tx,
             snapshot_writer,
             keeper,
@@ -512,27 +533,36 @@ impl FjallStore {
     }
 
     /// A page of `account`'s statement: the most selective index the query allows, bounded by
-    /// its range and cursor, read as one range scan (every index entry holds its line).
+    /// its range and cursor, read as one range scan (every index entry holds its line),
+    /// merged with the rows `projection` has not written yet.
     fn statement_page(
         &self,
         account: AccountId,
         query: &StatementQuery,
         scan_max: u64,
+        projection: Option<&Projection>,
     ) -> Result<StatementPage, StorageError> {
         let prefix = format::statement_prefix(account, query.index());
         let Some(range) = format::statement_range(&prefix, query) else {
             return Ok(StatementPage::default());
         };
-        let entries = self
+        // The buffer before the keyspace: a row leaves the buffer only once it is stored.
+        let pending =
+            projection.map_or_else(Vec::new, |projection| projection.rows_in(account, &range));
+        let stored = self
             .db
             .snapshot()
             .range(&self.statement, range)
             .map(|guard| {
                 let (key, value) = guard.into_inner().map_err(read_error)?;
-                let cursor =
-                    format::split_statement_tail(&key).ok_or_else(|| corrupt("statement key"))?;
-                Ok((cursor, value))
+                Ok((key.to_vec(), value.to_vec()))
             });
+        let entries = merge_by_key(pending, stored).map(|row| {
+            let (key, value) = row?;
+            let cursor =
+                format::split_statement_tail(&key).ok_or_else(|| corrupt("statement key"))?;
+            Ok((cursor, value))
+        });
         statement::collect_page(
             query,
             scan_max,
@@ -542,26 +572,51 @@ impl FjallStore {
         )
     }
 
-    /// Builds the statement of a journal written before statements were kept: every event's
-    /// line, walking the journal in sequence order with each account's balances from zero
-    /// (the same [`Running`] walk the account actors do as they append), in batches, then
-    /// the marker saying it is built, made durable. Once built (or for a journal started with
-    /// this build, where every append wrote its lines) this reads one key. Answers the lines
-    /// written, `None` when the marker was there.
+    /// The statement's watermark: every event up to it has its rows in the keyspace. `None`
+    /// for a journal whose statement was never built.
     ///
-    /// Safe to run again after a crash part-way: every row has the same key and value each
-    /// time, and the marker is written last. Call it before the journal writer starts.
+    /// # Errors
+    /// `Corrupt` for a watermark that does not decode; fjall errors.
+    pub fn statement_watermark(&self) -> Result<Option<u64>, OpenError> {
+        if let Some(value) = self.statement.get(format::STATEMENT_PROJECTED_KEY)? {
+            return format::statement_projected_from(&value)
+                .map(Some)
+                .map_err(|error| OpenError::Corrupt(format!("statement watermark: {error}")));
+        }
+        if self.statement.get(format::STATEMENT_BUILT_KEY)?.is_some() {
+            // Built by a release that wrote the rows in the batch of their events.
+            return Ok(Some(self.last_seq()?));
+        }
+        Ok(None)
+    }
+
+    /// Writes the statement rows of every event after the watermark (all of them for a
+    /// journal older than the statement; the last buffer's after a crash), walking the
+    /// journal in sequence order with each account's balances from zero (the same
+    /// [`Running`] walk the account actors do as they append), as sorted tables of at most
+    /// `BUILD_ROWS_MAX` rows, the last with the watermark, each durable when written. Answers the lines written, `None` when the watermark is the
+    /// last event (a clean stop), which costs one read.
+    ///
+    /// The walk starts at the journal's first event even when only its end is missing: the
+    /// balances before the first missing line are those of every earlier event. Safe to run
+    /// again after a crash part-way: every row has the same key and value each time, and
+    /// the watermark is written last. Call it before the journal writer starts.
     ///
     /// # Errors
     /// `Corrupt` for an event that does not decode (never a panic: data the server once
     /// accepted refuses to start by name); fjall errors.
-    pub fn build_statement(&self) -> Result<Option<u64>, OpenError> {
-        if self.statement.get(format::STATEMENT_BUILT_KEY)?.is_some() {
+    pub fn project_statement(&self) -> Result<Option<u64>, OpenError> {
+        let last = self.last_seq()?;
+        let through = self.statement_watermark()?;
+        if through.is_some_and(|through| through >= last) {
             return Ok(None);
         }
+        let through = through.unwrap_or(0);
         let mut running: std::collections::HashMap<AccountId, Running> =
             std::collections::HashMap::new();
-        let mut batch = self.db.batch().durability(None);
+        // Written as sorted tables, as the projector does: no journal, no memtable left for
+        // the first table of the running server to flush under fjall's journal lock.
+        let mut rows: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
         let mut lines = 0_u64;
         for guard in self.events.iter() {
             let (key, value) = guard.into_inner()?;
@@ -577,23 +632,17 @@ impl FjallStore {
                 .or_default()
                 .line(position, &event)
                 .map_err(|error| OpenError::Corrupt(format!("event {seq}: {error}")))?;
-            if let Some(line) = line {
-                for (key, value) in format::statement_rows(account, &line) {
-                    batch.insert(&self.statement, key, value);
-                }
-                lines = lines.saturating_add(1);
-            }
-            if batch.len() >= BUILD_BATCH_KEYS_MAX {
-                std::mem::replace(&mut batch, self.db.batch().durability(None)).commit()?;
+            let Some(line) = line.filter(|_| seq > through) else {
+                continue;
+            };
+            rows.extend(format::statement_rows(account, &line));
+            lines = lines.saturating_add(1);
+            if rows.len() >= BUILD_ROWS_MAX {
+                write_table(&self.statement, table_rows(&rows), None)?;
+                rows.clear();
             }
         }
-        batch.insert(
-            &self.statement,
-            format::STATEMENT_BUILT_KEY,
-            format::statement_built_value(),
-        );
-        batch.commit()?;
-        self.db.persist(PersistMode::SyncAll)?;
+        write_table(&self.statement, table_rows(&rows), Some(last))?;
         Ok(Some(lines))
     }
 
@@ -615,6 +664,42 @@ impl FjallStore {
             })
             .collect()
     }
+}
+
+/// Merges two runs of rows sorted by key into one, a key found in both taken once (a row
+/// the projector stored while the page read it).
+fn merge_by_key<E>(
+    pending: Vec<(Vec<u8>, Vec<u8>)>,
+    stored: impl Iterator<Item = Result<(Vec<u8>, Vec<u8>), E>>,
+) -> impl Iterator<Item = Result<(Vec<u8>, Vec<u8>), E>> {
+    let mut pending = pending.into_iter().peekable();
+    let mut stored = stored.peekable();
+    std::iter::from_fn(move || {
+        let take_pending = match (pending.peek(), stored.peek()) {
+            (None, None) => return None,
+            (Some(_), None | Some(Err(_))) => true,
+            (None, Some(_)) => false,
+            (Some((pending_key, _)), Some(Ok((stored_key, _)))) => {
+                if pending_key == stored_key {
+                    pending.next();
+                    false
+                } else {
+                    pending_key < stored_key
+                }
+            }
+        };
+        if take_pending {
+            pending.next().map(Ok)
+        } else {
+            stored.next()
+        }
+    })
+}
+
+/// Rows as the borrowed pairs a table is written from.
+fn table_rows(rows: &[(Vec<u8>, Vec<u8>)]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    rows.iter()
+        .map(|(key, value)| (key.as_slice(), value.as_slice()))
 }
 
 fn read_error(error: fjall::Error) -> StorageError {
@@ -687,7 +772,7 @@ impl Journal for StoreReader {
         query: &StatementQuery,
         scan_max: u64,
     ) -> Result<StatementPage, StorageError> {
-        self.store.statement_page(account, query, scan_max)
+        self.store.statement_page(account, query, scan_max, None)
     }
     fn is_poisoned(&self) -> bool {
         false
@@ -748,6 +833,7 @@ pub struct FjallJournal {
     tx: mpsc::Sender<Command>,
     shared: Arc<Shared>,
     store: FjallStore,
+    projection: Projection,
 }
 
 impl Journal for FjallJournal {
@@ -788,7 +874,8 @@ impl Journal for FjallJournal {
         query: &StatementQuery,
         scan_max: u64,
     ) -> Result<StatementPage, StorageError> {
-        self.store.statement_page(account, query, scan_max)
+        self.store
+            .statement_page(account, query, scan_max, Some(&self.projection))
     }
 
     fn is_poisoned(&self) -> bool {
@@ -962,6 +1049,7 @@ pub struct StorageThreads {
     tx: mpsc::Sender<Command>,
     shared: Arc<Shared>,
     writer: JoinHandle<()>,
+    projector: Projector,
     snapshot_tx: mpsc::Sender<SnapshotCommand>,
     snapshot_writer: JoinHandle<()>,
     keeper: MemtableKeeper,
@@ -979,6 +1067,7 @@ impl StorageThreads {
             tx,
             shared,
             writer,
+            projector,
             snapshot_tx,
             snapshot_writer,
             keeper,
@@ -987,12 +1076,17 @@ impl StorageThreads {
         send_stop(&tx, || Command::Stop);
         drop(tx);
         let joined = writer.join();
+        // After the writer: the rows of its last batch are in the buffer.
+        let projected = projector.stop();
         send_stop(&snapshot_tx, || SnapshotCommand::Stop);
         drop(snapshot_tx);
         let snapshots_joined = snapshot_writer.join();
         keeper.stop();
         joined.map_err(|_| StorageError::Stopped)?;
         snapshots_joined.map_err(|_| StorageError::Stopped)?;
+        if !projected {
+            return Err(StorageError::Stopped);
+        }
         if shared.poison.is_set() {
             return Err(StorageError::Poisoned);
         }
@@ -1109,6 +1203,7 @@ fn erase_stored(
 /// The writer thread's state. Owned by the thread; nothing else touches it.
 struct Writer {
     store: FjallStore,
+    projection: Projection,
     rx: mpsc::Receiver<Command>,
     batch_events_max: usize,
     durability: Box<dyn Durability>,
@@ -1205,10 +1300,6 @@ impl Writer {
                     .saturating_add(emails.len())
                     .saturating_add(1);
             }
-            for (key, value) in &submission.statement {
-                write.insert(&store.statement, key.as_slice(), value.as_slice());
-            }
-            keys = keys.saturating_add(submission.statement.len());
             let first_seq = next_seq;
             for (position, (event, record)) in (submission.position..).zip(&submission.events) {
                 let seq = next_seq;
@@ -1241,6 +1332,16 @@ impl Writer {
             self.shared
                 .durable_seq
                 .fetch_max(last_durable, Ordering::AcqRel);
+            // Before the acks: a page read after an ack finds the rows in the buffer.
+            let rows = batch
+                .iter_mut()
+                .filter_map(|submission| match submission.owner {
+                    Owner::Account(account) if !submission.statement.is_empty() => {
+                        Some((account, std::mem::take(&mut submission.statement)))
+                    }
+                    _ => None,
+                });
+            self.projection.add(rows, last_durable);
         }
         self.metrics.persist_seconds.record(started_at.elapsed());
         self.metrics.batch_events.record(count_to_f64(batch_events));
@@ -1295,6 +1396,7 @@ mod tests {
         batch_events_max: 1_024,
         queue_entries_max: 64,
         snapshot_queue_max: 16,
+        statement_rows_max: 65_536,
     };
 
     fn no_sink() -> Arc<dyn DurableSink> {
@@ -1503,21 +1605,138 @@ mod tests {
                 statement: lines,
             })?
             .wait_blocking()?;
+        let read = |journal: &FjallJournal| -> Result<Vec<(u64, i128)>, StorageError> {
+            let page = journal.statement(AccountId(1), &StatementQuery::default(), 100)?;
+            assert_eq!(page.scanned, 2);
+            assert_eq!(page.next, None);
+            Ok(page
+                .lines
+                .iter()
+                .map(|line| (line.position, line.balance_after.micros()))
+                .collect())
+        };
+        // Acknowledged, not yet stored: the page reads the buffer.
+        assert_eq!(store.statement.iter().count(), 0);
+        assert_eq!(read(&journal)?, [(2, 8), (0, 5)]);
         threads.shutdown()?;
-        // Two lines: each its line and its kind entry (a deposit names no vendor or login).
-        assert_eq!(store.statement.iter().count(), 4);
-        let page = journal.statement(AccountId(1), &StatementQuery::default(), 100)?;
+        // Stored at shutdown: two lines, each its line and its kind entry (a deposit names
+        // no vendor or login), and the watermark at the last event.
+        assert_eq!(store.statement.iter().count(), 5);
+        assert_eq!(store.statement_watermark()?, Some(3));
+        assert_eq!(read(&journal)?, [(2, 8), (0, 5)]);
+        let other = journal.statement(AccountId(2), &StatementQuery::default(), 100)?;
+        assert!(other.lines.is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn pages_read_alike_while_rows_move_from_the_buffer_to_the_keyspace() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        // A table every two rows: pages read while the projector writes.
+        let config = StoreConfig {
+            statement_rows_max: 2,
+            ..CONFIG
+        };
+        let (journal, _snapshots, threads, store) =
+            open(dir.path(), config, Box::new(NoSync), no_sink())?;
+        let events: Vec<Arc<Event>> = (0..40_u64)
+            .map(|position| deposited(1, position + 1, i64::try_from(position / 3).unwrap_or(0)))
+            .collect();
+        // Every deposit makes one line: the line of position p is lines[p].
+        let lines = statement::lines(&[], 0, &events).map_err(|e| e.to_string())?;
+        let mut expected: Vec<(u64, i128)> = Vec::new();
+        for ((position, event), line) in (0_u64..).zip(events).zip(lines) {
+            expected.insert(0, (position, line.balance_after.micros()));
+            journal
+                .append(Append {
+                    owner: Owner::Account(AccountId(1)),
+                    position,
+                    events: vec![event],
+                    statement: vec![line],
+                })?
+                .wait_blocking()?;
+            let page = journal.statement(AccountId(1), &StatementQuery::default(), 1_000)?;
+            let read: Vec<(u64, i128)> = page
+                .lines
+                .iter()
+                .map(|line| (line.position, line.balance_after.micros()))
+                .collect();
+            let shown = expected.len().min(StatementQuery::default().limit);
+            assert_eq!(read, expected[..shown], "after position {position}");
+        }
+        threads.shutdown()?;
+        assert_eq!(store.statement_watermark()?, Some(40));
+        Ok(())
+    }
+
+    #[test]
+    fn a_crash_loses_only_the_buffer_which_start_up_writes_again() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        {
+            let (journal, _snapshots, threads, _) =
+                open(dir.path(), CONFIG, Box::new(NoSync), no_sink())?;
+            let events = vec![deposited(1, 5, 10)];
+            let lines = statement::lines(&[], 0, &events).map_err(|e| e.to_string())?;
+            journal
+                .append(Append {
+                    owner: Owner::Account(AccountId(1)),
+                    position: 0,
+                    events,
+                    statement: lines,
+                })?
+                .wait_blocking()?;
+            threads.shutdown()?;
+        }
+        {
+            // The next event's rows were in the buffer when the process died: the keyspace
+            // has neither them nor a watermark past the first event.
+            let (journal, _snapshots, threads, store) =
+                open(dir.path(), CONFIG, Box::new(NoSync), no_sink())?;
+            journal
+                .append(Append {
+                    owner: Owner::Account(AccountId(1)),
+                    position: 1,
+                    events: vec![deposited(1, 3, 20)],
+                    statement: Vec::new(),
+                })?
+                .wait_blocking()?;
+            threads.shutdown()?;
+            store.statement.insert(
+                format::STATEMENT_PROJECTED_KEY,
+                format::statement_projected_value(1),
+            )?;
+        }
+        let store = FjallStore::open(dir.path())?;
+        assert_eq!(store.project_statement()?, Some(1), "only the lost line");
+        assert_eq!(store.project_statement()?, None, "written once");
+        assert_eq!(store.statement_watermark()?, Some(2));
+        let (reader, _) = store.reader()?;
+        let page = reader.statement(AccountId(1), &StatementQuery::default(), 100)?;
         let read: Vec<(u64, i128)> = page
             .lines
             .iter()
             .map(|line| (line.position, line.balance_after.micros()))
             .collect();
-        assert_eq!(read, [(2, 8), (0, 5)]);
-        assert_eq!(page.scanned, 2);
-        assert_eq!(page.next, None);
-        let other = journal.statement(AccountId(2), &StatementQuery::default(), 100)?;
-        assert!(other.lines.is_empty());
+        assert_eq!(
+            read,
+            [(1, 8), (0, 5)],
+            "the lost line's balance counts the first"
+        );
         Ok(())
+    }
+
+    #[test]
+    fn a_merge_takes_each_key_once_in_order() {
+        let row = |key: u8| (vec![key], vec![key]);
+        let stored = [1, 3, 4, 6].map(|key| Ok::<_, ()>(row(key)));
+        let merged: Result<Vec<_>, ()> =
+            merge_by_key(vec![row(0), row(3), row(5), row(7)], stored.into_iter()).collect();
+        let keys: Vec<u8> = merged
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(key, _)| key[0])
+            .collect();
+        assert_eq!(keys, [0, 1, 3, 4, 5, 6, 7]);
     }
 
     #[test]
@@ -1525,7 +1744,7 @@ mod tests {
         let dir = tempfile::tempdir()?;
         {
             // As a build before the statement wrote them: events, no lines, no marker.
-            let (journal, _snapshots, threads, _) =
+            let (journal, _snapshots, threads, store) =
                 open(dir.path(), CONFIG, Box::new(NoSync), no_sink())?;
             for (position, event) in [deposited(1, 5, 10), deposited(2, 9, 11)]
                 .into_iter()
@@ -1553,10 +1772,13 @@ mod tests {
                     .wait_blocking()?;
             }
             threads.shutdown()?;
+            // As a build before the statement: no watermark either.
+            store.statement.remove(format::STATEMENT_PROJECTED_KEY)?;
         }
         let store = FjallStore::open(dir.path())?;
-        assert_eq!(store.build_statement()?, Some(3));
-        assert_eq!(store.build_statement()?, None, "built once");
+        assert_eq!(store.statement_watermark()?, None);
+        assert_eq!(store.project_statement()?, Some(3));
+        assert_eq!(store.project_statement()?, None, "built once");
         let (reader, _) = store.reader()?;
         let page = reader.statement(AccountId(1), &StatementQuery::default(), 100)?;
         let read: Vec<(u64, i128)> = page
@@ -1943,6 +2165,10 @@ mod tests {
             },
             StoreConfig {
                 snapshot_queue_max: 0,
+                ..CONFIG
+            },
+            StoreConfig {
+                statement_rows_max: 0,
                 ..CONFIG
             },
         ] {

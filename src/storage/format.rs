@@ -19,15 +19,17 @@
 //! - `snapshots`: `a`/`v` + id → snapshot; `c` → the feed checkpoint; `m` + e-mail → account
 //!   id; `r` + vendor id → the sequence of its registration; `d` → the deposits open at the
 //!   checkpoint (absent in data written before deposits were journaled: none open).
-//! - `statement` (the members' statements, written in the same batch as their events):
+//! - `statement` (the members' statements, written after their events are durable, see
+//!   `statement_projection`):
 //!   `s`, account (u64), `!at`, `!position` → the line (`StatementLineV4`); the indexes,
 //!   each entry holding a copy of its line (covering: a filtered page is one range scan, no
 //!   point read per line), `v`, account, vendor (u64), `!at`, `!position`; `k`, account,
 //!   kind (u8), `!at`, `!position`; `l`, account, login (u64), `!at`, `!position` (only
-//!   lines that name a vendor or a login are in those two); `m` → the format version once
-//!   every event of
-//!   the journal has its line (data written before the statement has no `m` until its
-//!   lines are built at start-up). `!at` is the instant with its sign bit flipped, then
+//!   lines that name a vendor or a login are in those two); `p` → the format version and
+//!   the sequence up to which every event has its rows (the watermark; later events get
+//!   theirs again from the journal at start-up); `m` → the format version, from builds
+//!   that wrote the rows with their events (the watermark then is the last event). `!at` is
+//!   the instant with its sign bit flipped, then
 //!   every bit inverted, and `!position` the position inverted, so a forward scan reads the
 //!   newest line first.
 //!
@@ -3356,8 +3358,8 @@ pub const STATEMENT_VENDOR_PREFIX: u8 = b'v';
 pub const STATEMENT_KIND_PREFIX: u8 = b'k';
 /// The key prefix byte of the login index (`l | account | login | !at | !position`).
 pub const STATEMENT_LOGIN_PREFIX: u8 = b'l';
-/// The key of the row saying the statement holds a line for every event of the journal
-/// (written once the lines of a journal older than the statement were built).
+/// The key of the row saying the statement holds a line for every event of the journal,
+/// from builds that wrote the rows in the batch of their events (read, no longer written).
 pub const STATEMENT_BUILT_KEY: &[u8] = b"m";
 /// Bytes of the end of every statement key: the inverted instant and position.
 pub const STATEMENT_TAIL_BYTES: usize = 16;
@@ -3599,10 +3601,31 @@ pub fn statement_rows(account: AccountId, line: &StatementLine) -> Vec<(Vec<u8>,
     rows
 }
 
-/// The value of the built marker: the format version, so a later format can tell.
+/// The key of the statement's watermark: every event up to the sequence it holds has its
+/// rows in the keyspace (the rows of later events are rebuilt from the journal at start-up).
+pub const STATEMENT_PROJECTED_KEY: &[u8] = b"p";
+
+/// The watermark's value: the format version, then the sequence.
 #[must_use]
-pub fn statement_built_value() -> Vec<u8> {
-    vec![VERSION]
+pub fn statement_projected_value(through_seq: u64) -> Vec<u8> {
+    let mut value = vec![VERSION];
+    value.extend_from_slice(&through_seq.to_be_bytes());
+    value
+}
+
+/// Reads a watermark written by [`statement_projected_value`].
+///
+/// # Errors
+/// `FormatError` for another version or another length.
+pub fn statement_projected_from(value: &[u8]) -> Result<u64, FormatError> {
+    match value.split_first() {
+        Some((&VERSION, seq)) => seq
+            .try_into()
+            .map(u64::from_be_bytes)
+            .map_err(|_| FormatError::Corrupt("statement watermark")),
+        Some((&found, _)) => Err(FormatError::UnknownVersion { found }),
+        None => Err(FormatError::Corrupt("statement watermark")),
+    }
 }
 
 // ---------------------------------------------------------------------------------------

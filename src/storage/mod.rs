@@ -21,6 +21,7 @@ pub mod memory;
 mod memtables;
 pub mod port;
 pub mod recovery;
+pub mod statement_projection;
 
 pub use format::FORMAT_VERSION;
 /// The memtable keeper's metric, for the descriptions in `crate::metrics`.

@@ -1,0 +1,323 @@
+//! The members' statements, written off the journal's hot path.
+//!
+//! A purchase's statement rows (its line and the line's index entries) are encoded on the
+//! account's thread with its events. The journal writer does not write them with the events:
+//! once the events are durable, and before their acks are released, it hands the rows to
+//! this projection's buffer (a hash-map push). A projector thread then writes the buffer into
+//! the `statement` keyspace as one sorted table (fjall's ingestion), with the watermark row
+//! saying up to which event sequence the keyspace is complete, when the buffer holds
+//! `rows_max` rows, every `INGEST_INTERVAL`, and at shutdown.
+//!
+//! Why: written in the journal's batch, each row cost a skiplist insert in the keyspace's
+//! memtable, its bytes in the fsynced journal and a memtable flush, on the writer thread the
+//! purchase waits on: about 8 µs of the writer's CPU per purchase for three rows, and 11 µs
+//! of the server's, on this 2-core VM (README, "the authorize path"). A sorted table skips
+//! the journal and the memtable; the projector's sort and write cost a third of that, off the
+//! writer's thread.
+//!
+//! Reads: a page merges the buffer's rows of the account (the one being written into and the
+//! one being ingested) with the keyspace. The buffer is read before the keyspace, so a row is
+//! always in one of them; a row in both (ingested while the page read) is taken once.
+//!
+//! Crashes: the buffer is lost, the events are not. At start-up,
+//! [`FjallStore::project_statement`](super::fjall_store::FjallStore::project_statement)
+//! writes the rows of every event after the watermark again from the journal.
+//!
+//! Limits: the buffer holds `rows_max` rows before it is ingested; if the projector falls
+//! behind (a table still being written), the writer waits once the buffer holds
+//! `BACKLOG_FACTOR` times that, so the buffer's memory is bounded. A failed ingestion poisons
+//! the journal (the server exits non-zero; start-up rebuilds from the watermark).
+//!
+//! May depend on: fjall, the storage format, parking_lot, metrics. Nothing above storage.
+
+use std::collections::HashMap;
+use std::ops::Bound;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use fjall::Keyspace;
+use parking_lot::{Condvar, Mutex};
+
+use super::format::{self, KeyRange};
+use crate::domain::ids::AccountId;
+
+/// Gauge: statement rows waiting in the buffer (the one filling and the one being written).
+pub const METRIC_PENDING_ROWS: &str = "farthing_statement_pending_rows";
+/// Histogram: seconds to sort and write one buffer as a table.
+pub const METRIC_INGEST_SECONDS: &str = "farthing_statement_ingest_seconds";
+/// Counter: statement rows written by the projector.
+pub const METRIC_INGESTED_ROWS_TOTAL: &str = "farthing_statement_ingested_rows_total";
+
+/// A buffer is written at least this often, so that a quiet server's rows reach the disk
+/// (and a crash's rebuild stays short) without waiting for `rows_max` of them.
+const INGEST_INTERVAL: Duration = Duration::from_secs(10);
+/// How many times `rows_max` the buffer may hold while a table is being written before the
+/// journal writer waits for it.
+const BACKLOG_FACTOR: usize = 4;
+/// Name of the projector thread, as seen in `top -H`.
+const THREAD_NAME: &str = "farthing-statement";
+
+/// A statement row: its key and value, as `format::statement_rows` encodes them.
+pub type Row = (Vec<u8>, Vec<u8>);
+
+/// Rows not yet in the keyspace.
+#[derive(Default)]
+struct Buffer {
+    by_account: HashMap<AccountId, Vec<Row>>,
+    rows: usize,
+    /// Every event up to this sequence has its rows in this buffer or in the keyspace.
+    through_seq: u64,
+}
+
+struct State {
+    filling: Buffer,
+    /// The buffer being written as a table: still read until the table is in.
+    writing: Option<Arc<Buffer>>,
+    /// The watermark the keyspace holds.
+    stored_through: u64,
+    stopping: bool,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    /// Wakes the projector (a full buffer, a stop) and a writer waiting for room.
+    changed: Condvar,
+    rows_max: usize,
+}
+
+/// The handle the journal writer and statement reads use.
+#[derive(Clone)]
+pub struct Projection {
+    shared: Arc<Shared>,
+}
+
+/// The projector thread; stop it after the journal writer.
+pub struct Projector {
+    shared: Arc<Shared>,
+    thread: JoinHandle<()>,
+}
+
+impl Projection {
+    /// Starts the projector writing into `keyspace`, whose watermark is `stored_through`.
+    /// A failed ingestion calls `on_failure` (which poisons the journal) and ends the thread.
+    ///
+    /// # Errors
+    /// `Io` if the thread cannot be spawned.
+    pub fn start(
+        keyspace: Keyspace,
+        stored_through: u64,
+        rows_max: usize,
+        on_failure: impl Fn() + Send + 'static,
+    ) -> std::io::Result<(Projection, Projector)> {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                filling: Buffer {
+                    through_seq: stored_through,
+                    ..Buffer::default()
+                },
+                writing: None,
+                stored_through,
+                stopping: false,
+            }),
+            changed: Condvar::new(),
+            rows_max: rows_max.max(1),
+        });
+        let thread_shared = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name(THREAD_NAME.to_owned())
+            .spawn(move || project(&thread_shared, &keyspace, &on_failure))?;
+        Ok((
+            Projection {
+                shared: Arc::clone(&shared),
+            },
+            Projector { shared, thread },
+        ))
+    }
+
+    /// Adds the rows of durable events, every event up to `through_seq` included. Called by
+    /// the journal writer before it releases the events' acks, so a page read after an ack
+    /// sees them. Waits only while the projector is `BACKLOG_FACTOR` buffers behind.
+    pub fn add(&self, rows: impl Iterator<Item = (AccountId, Vec<Row>)>, through_seq: u64) {
+        let mut state = self.shared.state.lock();
+        let backlog = self.shared.rows_max.saturating_mul(BACKLOG_FACTOR);
+        while state.filling.rows >= backlog && state.writing.is_some() && !state.stopping {
+            self.shared.changed.wait(&mut state);
+        }
+        for (account, mut account_rows) in rows {
+            state.filling.rows = state.filling.rows.saturating_add(account_rows.len());
+            state
+                .filling
+                .by_account
+                .entry(account)
+                .or_default()
+                .append(&mut account_rows);
+        }
+        state.filling.through_seq = state.filling.through_seq.max(through_seq);
+        let pending = pending_rows(&state);
+        let full = state.filling.rows >= self.shared.rows_max;
+        drop(state);
+        metrics::gauge!(METRIC_PENDING_ROWS).set(count_to_f64(pending));
+        if full {
+            self.shared.changed.notify_all();
+        }
+    }
+
+    /// The rows of `account` not yet in the keyspace whose keys fall in `range`, sorted by
+    /// key. Read before the keyspace (see the module's note).
+    #[must_use]
+    pub fn rows_in(&self, account: AccountId, range: &KeyRange) -> Vec<Row> {
+        let state = self.shared.state.lock();
+        let mut rows: Vec<Row> = [Some(&state.filling), state.writing.as_deref()]
+            .into_iter()
+            .flatten()
+            .filter_map(|buffer| buffer.by_account.get(&account))
+            .flatten()
+            .filter(|(key, _)| in_range(key, range))
+            .cloned()
+            .collect();
+        drop(state);
+        rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        rows.dedup_by(|a, b| a.0 == b.0);
+        rows
+    }
+}
+
+impl Projector {
+    /// Writes what the buffer holds and the last watermark, and joins the thread. Call it
+    /// once the journal writer has stopped. Answers `false` if the thread panicked.
+    pub fn stop(self) -> bool {
+        self.shared.state.lock().stopping = true;
+        self.shared.changed.notify_all();
+        self.thread.join().is_ok()
+    }
+}
+
+/// The projector: waits for a full buffer, the interval or a stop, then writes the buffer.
+fn project(shared: &Shared, keyspace: &Keyspace, on_failure: &dyn Fn()) {
+    let mut last_ingest = Instant::now();
+    loop {
+        let mut state = shared.state.lock();
+        loop {
+            let due = last_ingest.elapsed() >= INGEST_INTERVAL;
+            if state.stopping || state.filling.rows >= shared.rows_max || (due && has_news(&state))
+            {
+                break;
+            }
+            if due {
+                // Nothing to write: a new interval starts.
+                last_ingest = Instant::now();
+            }
+            let wait = INGEST_INTERVAL.saturating_sub(last_ingest.elapsed());
+            shared.changed.wait_for(&mut state, wait);
+        }
+        if !has_news(&state) {
+            if state.stopping {
+                return;
+            }
+            continue;
+        }
+        let through_seq = state.filling.through_seq;
+        let buffer = Arc::new(std::mem::replace(
+            &mut state.filling,
+            Buffer {
+                through_seq,
+                ..Buffer::default()
+            },
+        ));
+        state.writing = Some(Arc::clone(&buffer));
+        drop(state);
+
+        let started = Instant::now();
+        let written = ingest(keyspace, &buffer);
+        last_ingest = Instant::now();
+        let mut state = shared.state.lock();
+        if let Err(error) = written {
+            // The buffer stays readable; the server exits, and start-up writes these rows
+            // again from the journal.
+            tracing::error!(%error, "writing statement rows failed; poisoning the journal");
+            state.stopping = true;
+            drop(state);
+            on_failure();
+            shared.changed.notify_all();
+            return;
+        }
+        state.writing = None;
+        state.stored_through = buffer.through_seq;
+        let pending = pending_rows(&state);
+        drop(state);
+        shared.changed.notify_all();
+        metrics::histogram!(METRIC_INGEST_SECONDS).record(started.elapsed());
+        metrics::counter!(METRIC_INGESTED_ROWS_TOTAL)
+            .increment(u64::try_from(buffer.rows).unwrap_or(u64::MAX));
+        metrics::gauge!(METRIC_PENDING_ROWS).set(count_to_f64(pending));
+    }
+}
+
+/// Whether the filling buffer holds rows or a watermark the keyspace does not.
+fn has_news(state: &State) -> bool {
+    state.filling.rows > 0 || state.filling.through_seq > state.stored_through
+}
+
+/// Writes `buffer`'s rows and its watermark as one table.
+fn ingest(keyspace: &Keyspace, buffer: &Buffer) -> Result<(), fjall::Error> {
+    let rows = buffer
+        .by_account
+        .values()
+        .flatten()
+        .map(|(key, value)| (key.as_slice(), value.as_slice()));
+    write_table(keyspace, rows, Some(buffer.through_seq))
+}
+
+/// Writes `rows`, and the watermark when given, into `keyspace` as one sorted table (each key
+/// once), bypassing fjall's journal and memtable; the table is durable when this returns.
+///
+/// # Errors
+/// fjall errors writing the table.
+pub fn write_table<'a>(
+    keyspace: &Keyspace,
+    rows: impl Iterator<Item = (&'a [u8], &'a [u8])>,
+    through_seq: Option<u64>,
+) -> Result<(), fjall::Error> {
+    let watermark = through_seq.map(format::statement_projected_value);
+    let mut rows: Vec<(&[u8], &[u8])> = rows.collect();
+    if let Some(value) = watermark.as_deref() {
+        rows.push((format::STATEMENT_PROJECTED_KEY, value));
+    }
+    if rows.is_empty() {
+        return Ok(());
+    }
+    rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    rows.dedup_by(|a, b| a.0 == b.0);
+    let mut ingestion = keyspace.start_ingestion()?;
+    for (key, value) in rows {
+        ingestion.write(key, value)?;
+    }
+    ingestion.finish()
+}
+
+fn pending_rows(state: &State) -> usize {
+    state
+        .filling
+        .rows
+        .saturating_add(state.writing.as_ref().map_or(0, |buffer| buffer.rows))
+}
+
+fn in_range(key: &[u8], (start, end): &KeyRange) -> bool {
+    let after_start = match start {
+        Bound::Included(start) => key >= start.as_slice(),
+        Bound::Excluded(start) => key > start.as_slice(),
+        Bound::Unbounded => true,
+    };
+    let before_end = match end {
+        Bound::Included(end) => key <= end.as_slice(),
+        Bound::Excluded(end) => key < end.as_slice(),
+        Bound::Unbounded => true,
+    };
+    after_start && before_end
+}
+
+/// Converts a count to the `f64` that metrics take, without an `as` cast.
+fn count_to_f64(count: usize) -> f64 {
+    f64::from(u32::try_from(count).unwrap_or(u32::MAX))
+}
