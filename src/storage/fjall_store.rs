@@ -1590,6 +1590,14 @@ mod tests {
         })
     }
 
+    /// Each line of `page` as its position and the balance after it.
+    fn positions_and_balances(page: &StatementPage) -> Vec<(u64, i128)> {
+        page.lines
+            .iter()
+            .map(|line| (line.position, line.balance_after.micros()))
+            .collect()
+    }
+
     #[test]
     fn an_account_s_lines_are_written_with_its_events_and_read_by_page() -> TestResult {
         let dir = tempfile::tempdir()?;
@@ -1609,11 +1617,7 @@ mod tests {
             let page = journal.statement(AccountId(1), &StatementQuery::default(), 100)?;
             assert_eq!(page.scanned, 2);
             assert_eq!(page.next, None);
-            Ok(page
-                .lines
-                .iter()
-                .map(|line| (line.position, line.balance_after.micros()))
-                .collect())
+            Ok(positions_and_balances(&page))
         };
         // Acknowledged, not yet stored: the page reads the buffer.
         assert_eq!(store.statement.iter().count(), 0);
@@ -1656,11 +1660,7 @@ mod tests {
                 })?
                 .wait_blocking()?;
             let page = journal.statement(AccountId(1), &StatementQuery::default(), 1_000)?;
-            let read: Vec<(u64, i128)> = page
-                .lines
-                .iter()
-                .map(|line| (line.position, line.balance_after.micros()))
-                .collect();
+            let read = positions_and_balances(&page);
             let shown = expected.len().min(StatementQuery::default().limit);
             assert_eq!(read, expected[..shown], "after position {position}");
         }
@@ -1712,11 +1712,7 @@ mod tests {
         assert_eq!(store.statement_watermark()?, Some(2));
         let (reader, _) = store.reader()?;
         let page = reader.statement(AccountId(1), &StatementQuery::default(), 100)?;
-        let read: Vec<(u64, i128)> = page
-            .lines
-            .iter()
-            .map(|line| (line.position, line.balance_after.micros()))
-            .collect();
+        let read = positions_and_balances(&page);
         assert_eq!(
             read,
             [(1, 8), (0, 5)],
@@ -1781,11 +1777,7 @@ mod tests {
         assert_eq!(store.project_statement()?, None, "built once");
         let (reader, _) = store.reader()?;
         let page = reader.statement(AccountId(1), &StatementQuery::default(), 100)?;
-        let read: Vec<(u64, i128)> = page
-            .lines
-            .iter()
-            .map(|line| (line.position, line.balance_after.micros()))
-            .collect();
+        let read = positions_and_balances(&page);
         assert_eq!(read, [(2, 7), (0, 5)]);
         let page = reader.statement(AccountId(2), &StatementQuery::default(), 100)?;
         assert_eq!(page.lines.len(), 1);
