@@ -52,15 +52,18 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use fjall::{Database, Keyspace, KeyspaceCreateOptions, OwnedWriteBatch, PersistMode, Readable};
+use fjall::{
+    Database, Keyspace, KeyspaceCreateOptions, OwnedWriteBatch, PersistMode, Readable, Slice,
+};
 use tokio::sync::{mpsc, oneshot, watch};
 
+use super::count_to_f64;
 use super::format::{self, Recorded, SnapshotRows};
 use super::memtables::MemtableKeeper;
 use super::port::{
     Ack, AckSender, Append, DurableSink, Erasure, Journal, Poison, SnapshotStore, StorageError,
 };
-use super::statement_projection::{Projection, Projector, write_table};
+use super::statement_projection::{Projection, Projector, Row, merge_by_key, write_table};
 use crate::domain::ids::{AccountId, Owner};
 use crate::domain::statement::{self, Running, StatementCursor, StatementPage, StatementQuery};
 
@@ -547,16 +550,18 @@ impl FjallStore {
             return Ok(StatementPage::default());
         };
         // The buffer before the keyspace: a row leaves the buffer only once it is stored.
-        let pending =
-            projection.map_or_else(Vec::new, |projection| projection.rows_in(account, &range));
+        let pending = projection.map_or_else(Vec::new, |projection| {
+            projection
+                .rows_in(account, &range)
+                .into_iter()
+                .map(|(key, value)| (Slice::from(key), Slice::from(value)))
+                .collect()
+        });
         let stored = self
             .db
             .snapshot()
             .range(&self.statement, range)
-            .map(|guard| {
-                let (key, value) = guard.into_inner().map_err(read_error)?;
-                Ok((key.to_vec(), value.to_vec()))
-            });
+            .map(|guard| guard.into_inner().map_err(read_error));
         let entries = merge_by_key(pending, stored).map(|row| {
             let (key, value) = row?;
             let cursor =
@@ -594,8 +599,9 @@ impl FjallStore {
     /// journal older than the statement; the last buffer's after a crash), walking the
     /// journal in sequence order with each account's balances from zero (the same
     /// [`Running`] walk the account actors do as they append), as sorted tables of at most
-    /// `BUILD_ROWS_MAX` rows, the last with the watermark, each durable when written. Answers the lines written, `None` when the watermark is the
-    /// last event (a clean stop), which costs one read.
+    /// `BUILD_ROWS_MAX` rows, the last with the watermark, each durable when written.
+    /// Answers the lines written, `None` when the watermark is the last event (a clean
+    /// stop), which costs one read.
     ///
     /// The walk starts at the journal's first event even when only its end is missing: the
     /// balances before the first missing line are those of every earlier event. Safe to run
@@ -616,7 +622,7 @@ impl FjallStore {
             std::collections::HashMap::new();
         // Written as sorted tables, as the projector does: no journal, no memtable left for
         // the first table of the running server to flush under fjall's journal lock.
-        let mut rows: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+        let mut rows: Vec<Row> = Vec::new();
         let mut lines = 0_u64;
         for guard in self.events.iter() {
             let (key, value) = guard.into_inner()?;
@@ -638,11 +644,11 @@ impl FjallStore {
             rows.extend(format::statement_rows(account, &line));
             lines = lines.saturating_add(1);
             if rows.len() >= BUILD_ROWS_MAX {
-                write_table(&self.statement, table_rows(&rows), None)?;
+                write_table(&self.statement, rows.iter(), None)?;
                 rows.clear();
             }
         }
-        write_table(&self.statement, table_rows(&rows), Some(last))?;
+        write_table(&self.statement, rows.iter(), Some(last))?;
         Ok(Some(lines))
     }
 
@@ -664,42 +670,6 @@ impl FjallStore {
             })
             .collect()
     }
-}
-
-/// Merges two runs of rows sorted by key into one, a key found in both taken once (a row
-/// the projector stored while the page read it).
-fn merge_by_key<E>(
-    pending: Vec<(Vec<u8>, Vec<u8>)>,
-    stored: impl Iterator<Item = Result<(Vec<u8>, Vec<u8>), E>>,
-) -> impl Iterator<Item = Result<(Vec<u8>, Vec<u8>), E>> {
-    let mut pending = pending.into_iter().peekable();
-    let mut stored = stored.peekable();
-    std::iter::from_fn(move || {
-        let take_pending = match (pending.peek(), stored.peek()) {
-            (None, None) => return None,
-            (Some(_), None | Some(Err(_))) => true,
-            (None, Some(_)) => false,
-            (Some((pending_key, _)), Some(Ok((stored_key, _)))) => {
-                if pending_key == stored_key {
-                    pending.next();
-                    false
-                } else {
-                    pending_key < stored_key
-                }
-            }
-        };
-        if take_pending {
-            pending.next().map(Ok)
-        } else {
-            stored.next()
-        }
-    })
-}
-
-/// Rows as the borrowed pairs a table is written from.
-fn table_rows(rows: &[(Vec<u8>, Vec<u8>)]) -> impl Iterator<Item = (&[u8], &[u8])> {
-    rows.iter()
-        .map(|(key, value)| (key.as_slice(), value.as_slice()))
 }
 
 fn read_error(error: fjall::Error) -> StorageError {
@@ -1130,11 +1100,6 @@ impl WriterMetrics {
             persist_failures_total: metrics::counter!(METRIC_PERSIST_FAILURES_TOTAL),
         }
     }
-}
-
-/// Converts a count to the `f64` that metrics take, without an `as` cast.
-fn count_to_f64(count: usize) -> f64 {
-    f64::from(u32::try_from(count).unwrap_or(u32::MAX))
 }
 
 /// Erases, in a batch about to be written, the groups queued before a closing group of
@@ -1590,6 +1555,24 @@ mod tests {
         })
     }
 
+    /// Appends `events` and their `lines` as account 1's group at `position`, and waits for
+    /// the ack.
+    fn append_of_account_1(
+        journal: &FjallJournal,
+        position: u64,
+        events: Vec<Arc<Event>>,
+        lines: Vec<statement::StatementLine>,
+    ) -> Result<Range<u64>, StorageError> {
+        journal
+            .append(Append {
+                owner: Owner::Account(AccountId(1)),
+                position,
+                events,
+                statement: lines,
+            })?
+            .wait_blocking()
+    }
+
     /// Each line of `page` as its position and the balance after it.
     fn positions_and_balances(page: &StatementPage) -> Vec<(u64, i128)> {
         page.lines
@@ -1605,14 +1588,7 @@ mod tests {
             open(dir.path(), CONFIG, Box::new(NoSync), no_sink())?;
         let events = vec![deposited(1, 5, 10), ended(1, 7), deposited(1, 3, 20)];
         let lines = statement::lines(&[], 0, &events).map_err(|e| e.to_string())?;
-        journal
-            .append(Append {
-                owner: Owner::Account(AccountId(1)),
-                position: 0,
-                events,
-                statement: lines,
-            })?
-            .wait_blocking()?;
+        append_of_account_1(&journal, 0, events, lines)?;
         let read = |journal: &FjallJournal| -> Result<Vec<(u64, i128)>, StorageError> {
             let page = journal.statement(AccountId(1), &StatementQuery::default(), 100)?;
             assert_eq!(page.scanned, 2);
@@ -1651,14 +1627,7 @@ mod tests {
         let mut expected: Vec<(u64, i128)> = Vec::new();
         for ((position, event), line) in (0_u64..).zip(events).zip(lines) {
             expected.insert(0, (position, line.balance_after.micros()));
-            journal
-                .append(Append {
-                    owner: Owner::Account(AccountId(1)),
-                    position,
-                    events: vec![event],
-                    statement: vec![line],
-                })?
-                .wait_blocking()?;
+            append_of_account_1(&journal, position, vec![event], vec![line])?;
             let page = journal.statement(AccountId(1), &StatementQuery::default(), 1_000)?;
             let read = positions_and_balances(&page);
             let shown = expected.len().min(StatementQuery::default().limit);
@@ -1677,14 +1646,7 @@ mod tests {
                 open(dir.path(), CONFIG, Box::new(NoSync), no_sink())?;
             let events = vec![deposited(1, 5, 10)];
             let lines = statement::lines(&[], 0, &events).map_err(|e| e.to_string())?;
-            journal
-                .append(Append {
-                    owner: Owner::Account(AccountId(1)),
-                    position: 0,
-                    events,
-                    statement: lines,
-                })?
-                .wait_blocking()?;
+            append_of_account_1(&journal, 0, events, lines)?;
             threads.shutdown()?;
         }
         {
@@ -1692,14 +1654,7 @@ mod tests {
             // has neither them nor a watermark past the first event.
             let (journal, _snapshots, threads, store) =
                 open(dir.path(), CONFIG, Box::new(NoSync), no_sink())?;
-            journal
-                .append(Append {
-                    owner: Owner::Account(AccountId(1)),
-                    position: 1,
-                    events: vec![deposited(1, 3, 20)],
-                    statement: Vec::new(),
-                })?
-                .wait_blocking()?;
+            append_of_account_1(&journal, 1, vec![deposited(1, 3, 20)], Vec::new())?;
             threads.shutdown()?;
             store.statement.insert(
                 format::STATEMENT_PROJECTED_KEY,
@@ -1719,20 +1674,6 @@ mod tests {
             "the lost line's balance counts the first"
         );
         Ok(())
-    }
-
-    #[test]
-    fn a_merge_takes_each_key_once_in_order() {
-        let row = |key: u8| (vec![key], vec![key]);
-        let stored = [1, 3, 4, 6].map(|key| Ok::<_, ()>(row(key)));
-        let merged: Result<Vec<_>, ()> =
-            merge_by_key(vec![row(0), row(3), row(5), row(7)], stored.into_iter()).collect();
-        let keys: Vec<u8> = merged
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(key, _)| key[0])
-            .collect();
-        assert_eq!(keys, [0, 1, 3, 4, 5, 6, 7]);
     }
 
     #[test]

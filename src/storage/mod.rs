@@ -31,6 +31,11 @@ use crate::domain::account::AccountState;
 use crate::domain::vendor::VendorState;
 use port::{FeedCheckpoint, SnapshotRows};
 
+/// Converts a count to the `f64` that metrics take, without an `as` cast.
+fn count_to_f64(count: usize) -> f64 {
+    f64::from(u32::try_from(count).unwrap_or(u32::MAX))
+}
+
 /// The rows of an account's snapshot after its first `position` events.
 #[must_use]
 pub fn account_snapshot(position: u64, state: &AccountState) -> SnapshotRows {

@@ -31,7 +31,7 @@
 //! May depend on: fjall, the storage format, parking_lot, metrics. Nothing above storage.
 
 use std::collections::HashMap;
-use std::ops::Bound;
+use std::ops::RangeBounds;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -39,6 +39,7 @@ use std::time::{Duration, Instant};
 use fjall::Keyspace;
 use parking_lot::{Condvar, Mutex};
 
+use super::count_to_f64;
 use super::format::{self, KeyRange};
 use crate::domain::ids::AccountId;
 
@@ -84,6 +85,15 @@ struct Shared {
     /// Wakes the projector (a full buffer, a stop) and a writer waiting for room.
     changed: Condvar,
     rows_max: usize,
+    metrics: ProjectionMetrics,
+}
+
+/// Metric handles, registered once so that the journal writer does no registry lookup per
+/// batch.
+struct ProjectionMetrics {
+    pending_rows: metrics::Gauge,
+    ingest_seconds: metrics::Histogram,
+    ingested_rows_total: metrics::Counter,
 }
 
 /// The handle the journal writer and statement reads use.
@@ -99,7 +109,8 @@ pub struct Projector {
 }
 
 impl Projection {
-    /// Starts the projector writing into `keyspace`, whose watermark is `stored_through`.
+    /// Starts the projector writing into `keyspace`, whose watermark is `stored_through`, a
+    /// table every `rows_max` rows (at least 1, checked by the caller with the other limits).
     /// A failed ingestion calls `on_failure` (which poisons the journal) and ends the thread.
     ///
     /// # Errors
@@ -121,7 +132,12 @@ impl Projection {
                 stopping: false,
             }),
             changed: Condvar::new(),
-            rows_max: rows_max.max(1),
+            rows_max,
+            metrics: ProjectionMetrics {
+                pending_rows: metrics::gauge!(METRIC_PENDING_ROWS),
+                ingest_seconds: metrics::histogram!(METRIC_INGEST_SECONDS),
+                ingested_rows_total: metrics::counter!(METRIC_INGESTED_ROWS_TOTAL),
+            },
         });
         let thread_shared = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
@@ -157,7 +173,7 @@ impl Projection {
         let pending = pending_rows(&state);
         let full = state.filling.rows >= self.shared.rows_max;
         drop(state);
-        metrics::gauge!(METRIC_PENDING_ROWS).set(count_to_f64(pending));
+        self.shared.metrics.pending_rows.set(count_to_f64(pending));
         if full {
             self.shared.changed.notify_all();
         }
@@ -173,7 +189,7 @@ impl Projection {
             .flatten()
             .filter_map(|buffer| buffer.by_account.get(&account))
             .flatten()
-            .filter(|(key, _)| in_range(key, range))
+            .filter(|(key, _)| range.contains(key))
             .cloned()
             .collect();
         drop(state);
@@ -212,10 +228,8 @@ fn project(shared: &Shared, keyspace: &Keyspace, on_failure: &dyn Fn()) {
             shared.changed.wait_for(&mut state, wait);
         }
         if !has_news(&state) {
-            if state.stopping {
-                return;
-            }
-            continue;
+            // Only a stop ends the wait with nothing to write.
+            return;
         }
         let through_seq = state.filling.through_seq;
         let buffer = Arc::new(std::mem::replace(
@@ -247,10 +261,12 @@ fn project(shared: &Shared, keyspace: &Keyspace, on_failure: &dyn Fn()) {
         let pending = pending_rows(&state);
         drop(state);
         shared.changed.notify_all();
-        metrics::histogram!(METRIC_INGEST_SECONDS).record(started.elapsed());
-        metrics::counter!(METRIC_INGESTED_ROWS_TOTAL)
+        shared.metrics.ingest_seconds.record(started.elapsed());
+        shared
+            .metrics
+            .ingested_rows_total
             .increment(u64::try_from(buffer.rows).unwrap_or(u64::MAX));
-        metrics::gauge!(METRIC_PENDING_ROWS).set(count_to_f64(pending));
+        shared.metrics.pending_rows.set(count_to_f64(pending));
     }
 }
 
@@ -261,11 +277,7 @@ fn has_news(state: &State) -> bool {
 
 /// Writes `buffer`'s rows and its watermark as one table.
 fn ingest(keyspace: &Keyspace, buffer: &Buffer) -> Result<(), fjall::Error> {
-    let rows = buffer
-        .by_account
-        .values()
-        .flatten()
-        .map(|(key, value)| (key.as_slice(), value.as_slice()));
+    let rows = buffer.by_account.values().flatten();
     write_table(keyspace, rows, Some(buffer.through_seq))
 }
 
@@ -276,11 +288,13 @@ fn ingest(keyspace: &Keyspace, buffer: &Buffer) -> Result<(), fjall::Error> {
 /// fjall errors writing the table.
 pub fn write_table<'a>(
     keyspace: &Keyspace,
-    rows: impl Iterator<Item = (&'a [u8], &'a [u8])>,
+    rows: impl Iterator<Item = &'a Row>,
     through_seq: Option<u64>,
 ) -> Result<(), fjall::Error> {
     let watermark = through_seq.map(format::statement_projected_value);
-    let mut rows: Vec<(&[u8], &[u8])> = rows.collect();
+    let mut rows: Vec<(&[u8], &[u8])> = rows
+        .map(|(key, value)| (key.as_slice(), value.as_slice()))
+        .collect();
     if let Some(value) = watermark.as_deref() {
         rows.push((format::STATEMENT_PROJECTED_KEY, value));
     }
@@ -303,21 +317,51 @@ fn pending_rows(state: &State) -> usize {
         .saturating_add(state.writing.as_ref().map_or(0, |buffer| buffer.rows))
 }
 
-fn in_range(key: &[u8], (start, end): &KeyRange) -> bool {
-    let after_start = match start {
-        Bound::Included(start) => key >= start.as_slice(),
-        Bound::Excluded(start) => key > start.as_slice(),
-        Bound::Unbounded => true,
-    };
-    let before_end = match end {
-        Bound::Included(end) => key <= end.as_slice(),
-        Bound::Excluded(end) => key < end.as_slice(),
-        Bound::Unbounded => true,
-    };
-    after_start && before_end
+/// Merges two runs of rows sorted by key into one, a key found in both taken once (a row
+/// the projector stored while the page read it).
+pub fn merge_by_key<K: Ord, V, E>(
+    pending: Vec<(K, V)>,
+    stored: impl Iterator<Item = Result<(K, V), E>>,
+) -> impl Iterator<Item = Result<(K, V), E>> {
+    let mut pending = pending.into_iter().peekable();
+    let mut stored = stored.peekable();
+    std::iter::from_fn(move || {
+        let take_pending = match (pending.peek(), stored.peek()) {
+            (None, None) => return None,
+            (Some(_), None | Some(Err(_))) => true,
+            (None, Some(_)) => false,
+            (Some((pending_key, _)), Some(Ok((stored_key, _)))) => {
+                if pending_key == stored_key {
+                    pending.next();
+                    false
+                } else {
+                    pending_key < stored_key
+                }
+            }
+        };
+        if take_pending {
+            pending.next().map(Ok)
+        } else {
+            stored.next()
+        }
+    })
 }
 
-/// Converts a count to the `f64` that metrics take, without an `as` cast.
-fn count_to_f64(count: usize) -> f64 {
-    f64::from(u32::try_from(count).unwrap_or(u32::MAX))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_merge_takes_each_key_once_in_order() {
+        let row = |key: u8| (vec![key], vec![key]);
+        let stored = [1, 3, 4, 6].map(|key| Ok::<_, ()>(row(key)));
+        let merged: Result<Vec<_>, ()> =
+            merge_by_key(vec![row(0), row(3), row(5), row(7)], stored.into_iter()).collect();
+        let keys: Vec<u8> = merged
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(key, _)| key[0])
+            .collect();
+        assert_eq!(keys, [0, 1, 3, 4, 5, 6, 7]);
+    }
 }
