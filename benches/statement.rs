@@ -121,6 +121,7 @@ fn group(
         *balance = Balance::from_micros(i64::try_from(last.balance_after.micros()).unwrap());
     }
     Append {
+        holder: None,
         owner: Owner::Account(account),
         position: first,
         events,

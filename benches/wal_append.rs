@@ -53,6 +53,7 @@ impl Durability for CountingPersists {
 fn entry(submitter: u64, n: u64) -> Append {
     let command = common_purchase(submitter, n);
     Append {
+        holder: None,
         owner: Owner::Account(AccountId(submitter)),
         position: n,
         events: vec![Arc::new(command)],

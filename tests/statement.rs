@@ -555,6 +555,7 @@ fn fill(journal: &dyn Journal) {
         }
         let ack = journal
             .append(Append {
+                holder: None,
                 owner: Owner::Account(AccountId(1)),
                 position,
                 events: group.to_vec(),

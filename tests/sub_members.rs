@@ -283,6 +283,14 @@ fn a_sub_member_reads_only_their_own_statement_lines_and_the_holder_reads_all() 
         lines(&holder.session, &format!("login={child_login}")),
         [(purchase.clone(), child_login.clone())]
     );
+    // The holder's own lines have no login index entry: the filter reads every line.
+    assert_eq!(
+        lines(&holder.session, &format!("login={holder_login}")),
+        [
+            (funds.clone(), holder_login.clone()),
+            (purchase.clone(), holder_login.clone()),
+        ]
+    );
     // The child sees their own purchase only, asked or not, and cannot read the holder's.
     assert_eq!(
         lines(&child.session, ""),

@@ -36,7 +36,7 @@ use crate::domain::account::{
 use crate::domain::close::CloseAccount;
 use crate::domain::entitlement::Entitlement;
 use crate::domain::event::Event;
-use crate::domain::ids::{CashOutId, DepositId, EntitlementId, Owner, TransferId};
+use crate::domain::ids::{CashOutId, DepositId, EntitlementId, LoginId, Owner, TransferId};
 use crate::domain::kept::{KeptOutcome, MemberRoute};
 use crate::domain::money::{Amount, Balance, Currency};
 use crate::domain::reject::Reject;
@@ -190,12 +190,14 @@ impl AccountActor {
     ) -> Result<DurableWait, CommandError> {
         let events: Vec<Arc<Event>> = events.into_iter().map(Arc::new).collect();
         let count = u64::try_from(events.len()).unwrap_or(u64::MAX);
-        let statement = self.statement_lines(&events, already_applied)?;
+        let holder = self.state.holder();
+        let statement = self.statement_lines(&events, holder, already_applied)?;
         let append = Append {
             owner: Owner::Account(self.state.id),
             position: self.position,
             events: events.clone(),
             statement,
+            holder,
         };
         let appended = match erasure {
             None => self.env.journal.append(append),
@@ -219,6 +221,7 @@ impl AccountActor {
     fn statement_lines(
         &self,
         events: &[Arc<Event>],
+        holder: Option<LoginId>,
         already_applied: usize,
     ) -> Result<Vec<StatementLine>, CommandError> {
         let balances: Vec<(Currency, Balance)> = self
@@ -227,14 +230,7 @@ impl AccountActor {
             .iter()
             .map(|(currency, wallet)| (*currency, wallet.balance))
             .collect();
-        group_lines(
-            &balances,
-            self.state.holder(),
-            already_applied,
-            self.position,
-            events,
-        )
-        .map_err(|error| {
+        group_lines(&balances, holder, already_applied, self.position, events).map_err(|error| {
             // Unreachable: 64-bit balances moved by 64-bit amounts cannot leave 128 bits. The
             // group is refused rather than journaled without its lines.
             tracing::error!(account = %self.state.id, %error, "statement lines do not add up");

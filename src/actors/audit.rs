@@ -78,6 +78,7 @@ impl AuditActor {
         let ack = self
             .journal
             .append(Append {
+                holder: None,
                 owner: Owner::Audit,
                 position,
                 events: vec![Arc::new(Event::Audit(Box::new(entry)))],

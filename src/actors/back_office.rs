@@ -225,6 +225,7 @@ impl Handler<BackOfficeMessage> for BackOfficeActor {
         };
         let event = Arc::new(Event::BackOffice(Box::new(change)));
         let appended = self.journal.append(Append {
+            holder: None,
             owner: Owner::BackOffice,
             position: self.position,
             events: vec![Arc::clone(&event)],

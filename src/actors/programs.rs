@@ -103,6 +103,7 @@ impl ProgramsActor {
     fn commit(&mut self, event: Event, reply: ReplyTo<()>) {
         let event = Arc::new(event);
         let appended = self.journal.append(Append {
+            holder: None,
             owner: Owner::Programs,
             position: self.position,
             events: vec![Arc::clone(&event)],

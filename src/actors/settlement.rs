@@ -127,6 +127,7 @@ impl SettlementActor {
     fn commit<T: Send + 'static>(&mut self, change: SettlementEvent, answer: T, reply: ReplyTo<T>) {
         let event = Arc::new(Event::Settlement(Box::new(change)));
         let appended = self.journal.append(Append {
+            holder: None,
             owner: Owner::Settlement,
             position: self.position,
             events: vec![Arc::clone(&event)],

@@ -89,6 +89,7 @@ impl VendorActor {
             .env
             .journal
             .append(Append {
+                holder: None,
                 owner: Owner::Vendor(self.state.profile.id),
                 position: self.position,
                 events: events.clone(),

@@ -186,7 +186,9 @@ pub async fn statement_page(
     member: &MemberSession,
     mut query: StatementQuery,
 ) -> Result<StatementPage, ApiError> {
-    if !member.holder {
+    if member.holder {
+        query.holder = Some(member.login);
+    } else {
         if query.login.is_some_and(|login| login != member.login) {
             return Err(ApiError::Reject(Reject::HolderOnly));
         }

@@ -12,8 +12,9 @@
 //! `seq`), which lets an account be read back from its snapshot and the events after it.
 //! Nothing else in the batch: its statement rows (the line and its index entries, encoded on
 //! the caller's thread) go to the statement projection once the batch is durable, before the
-//! acks (`statement_projection`), and the state of accounts and vendors is snapshotted off
-//! the hot path, by a second thread writing the `snapshots` keyspace.
+//! acks (`statement_projection`), which writes them into a fjall database of its own
+//! (`STATEMENT_DIR`), and the state of accounts and vendors is snapshotted off the hot path,
+//! by a second thread writing the `snapshots` keyspace.
 //!
 //! The one write that changes what is written already is an account's close
 //! ([`Journal::append_erasing`]): its batch also rewrites the account's earlier events with
@@ -52,6 +53,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use fjall::config::FilterPolicy;
 use fjall::{
     Database, Keyspace, KeyspaceCreateOptions, OwnedWriteBatch, PersistMode, Readable, Slice,
 };
@@ -90,8 +92,18 @@ const EVENTS_KEYSPACE: &str = "events";
 const OWNERS_KEYSPACE: &str = "owners";
 /// Name of the keyspace holding snapshots, the feed checkpoint and the directory.
 const SNAPSHOTS_KEYSPACE: &str = "snapshots";
-/// Name of the keyspace holding the members' statement lines and their indexes.
+/// Name of the keyspace holding the members' statement lines and their indexes, in the
+/// statement's own database.
 const STATEMENT_KEYSPACE: &str = "statement";
+/// Folder of the statement's database, inside the journal's (fjall reads only its own
+/// files there: `*.jnl`, `keyspaces/`, `version`, `lock`).
+///
+/// Why a database of its own: registering an ingested table holds its database's journal
+/// lock while the table and the version are made durable (fjall's `Ingestion::finish`),
+/// which in the journal's database stalled every purchase's batch behind it, 20-29 ms per
+/// table of 65,536 rows, measured (README, "the authorize path"). The statement's database
+/// has its own lock and its own compaction thread; the events' writes never wait on it.
+const STATEMENT_DIR: &str = "statement";
 /// Statement rows held at most while start-up writes them from the journal (about 50 MiB);
 /// each such run is written as one table.
 const BUILD_ROWS_MAX: usize = 262_144;
@@ -217,13 +229,15 @@ pub enum OpenError {
     Corrupt(String),
 }
 
-/// The fjall database and its four keyspaces. Cheap to clone; all clones share one database.
+/// The fjall database of the journal and its three keyspaces, and the statement's database
+/// and keyspace. Cheap to clone; all clones share the two databases.
 #[derive(Clone)]
 pub struct FjallStore {
     db: Database,
     events: Keyspace,
     owners: Keyspace,
     snapshots: Keyspace,
+    statement_db: Database,
     statement: Keyspace,
 }
 
@@ -255,11 +269,26 @@ impl FjallStore {
             });
         }
         let options = || KeyspaceCreateOptions::default().max_memtable_size(MEMTABLE_BYTES_MAX);
+        if db.keyspace_exists(STATEMENT_KEYSPACE) {
+            // Written by a release that kept the statement in the journal's database: it is
+            // dropped, and `project_statement` writes it again from the journal.
+            db.delete_keyspace(db.keyspace(STATEMENT_KEYSPACE, options)?)?;
+        }
+        let statement_db = Database::builder(dir.join(STATEMENT_DIR))
+            .manual_journal_persist(true)
+            .worker_threads(WORKER_THREADS)
+            .open()?;
         let store = FjallStore {
             events: db.keyspace(EVENTS_KEYSPACE, options)?,
             owners: db.keyspace(OWNERS_KEYSPACE, options)?,
             snapshots: db.keyspace(SNAPSHOTS_KEYSPACE, options)?,
-            statement: db.keyspace(STATEMENT_KEYSPACE, options)?,
+            statement: statement_db.keyspace(STATEMENT_KEYSPACE, || {
+                // Pages are range scans: a bloom filter, which only point reads consult, would
+                // cost a hash per row and a filter per table in every ingestion and compaction
+                // (a tenth of the projector's CPU, measured with perf).
+                KeyspaceCreateOptions::default().filter_policy(FilterPolicy::disabled())
+            })?,
+            statement_db,
             db,
         };
         if let Some(guard) = store.events.first_key_value() {
@@ -360,7 +389,6 @@ impl FjallStore {
             self.events.clone(),
             self.owners.clone(),
             self.snapshots.clone(),
-            self.statement.clone(),
         ])?;
         tracing::info!(next_seq, "journal writer started");
         let journal = Arc::new(FjallJournal {
@@ -449,11 +477,24 @@ impl FjallStore {
             batch.insert(&copy.snapshots, key, value);
             flush(&mut batch, false)?;
         }
-        // Statement rows of events past the cut stay out, as the events do: a row's event is
-        // in the copy when its owner row is.
-        for guard in view.iter(&self.statement) {
+        flush(&mut batch, true)?;
+        copy.db.persist(PersistMode::SyncAll)?;
+        // The statement's database is read after the cut: rows of events past it stay out, as
+        // the events do (a row's event is in the copy when its owner row is), and the
+        // watermark is the cut at most. Rows of events up to the cut that were not yet
+        // stored are written by the copy's start-up, from the watermark on.
+        let statement = self.statement_db.snapshot();
+        let mut rows: Vec<Row> = Vec::new();
+        let mut through = 0;
+        for guard in statement.iter(&self.statement) {
             let (key, value) = guard.into_inner()?;
-            let keep = match format::statement_key_place(&key) {
+            if &*key == format::STATEMENT_PROJECTED_KEY {
+                through = format::statement_projected_from(&value)
+                    .map_err(|error| OpenError::Corrupt(format!("statement watermark: {error}")))?
+                    .min(cut);
+                continue;
+            }
+            let kept = match format::statement_key_place(&key) {
                 Some((account, position)) => view
                     .get(
                         &self.owners,
@@ -461,15 +502,17 @@ impl FjallStore {
                     )?
                     .and_then(|seq| format::seq_from(&seq))
                     .is_some_and(|seq| seq <= cut),
-                None => true,
+                None => false,
             };
-            if keep {
-                batch.insert(&copy.statement, key, value);
-                flush(&mut batch, false)?;
+            if kept {
+                rows.push((key.to_vec(), value.to_vec()));
+            }
+            if rows.len() >= BUILD_ROWS_MAX {
+                write_table(&copy.statement, rows.iter(), None)?;
+                rows.clear();
             }
         }
-        flush(&mut batch, true)?;
-        copy.db.persist(PersistMode::SyncAll)?;
+        write_table(&copy.statement, rows.iter(), Some(through))?;
         Ok(StoreCopy { seq: cut, events })
     }
 
@@ -558,7 +601,7 @@ impl FjallStore {
                 .collect()
         });
         let stored = self
-            .db
+            .statement_db
             .snapshot()
             .range(&self.statement, range)
             .map(|guard| guard.into_inner().map_err(read_error));
@@ -583,16 +626,11 @@ impl FjallStore {
     /// # Errors
     /// `Corrupt` for a watermark that does not decode; fjall errors.
     pub fn statement_watermark(&self) -> Result<Option<u64>, OpenError> {
-        if let Some(value) = self.statement.get(format::STATEMENT_PROJECTED_KEY)? {
-            return format::statement_projected_from(&value)
-                .map(Some)
-                .map_err(|error| OpenError::Corrupt(format!("statement watermark: {error}")));
-        }
-        if self.statement.get(format::STATEMENT_BUILT_KEY)?.is_some() {
-            // Built by a release that wrote the rows in the batch of their events.
-            return Ok(Some(self.last_seq()?));
-        }
-        Ok(None)
+        self.statement
+            .get(format::STATEMENT_PROJECTED_KEY)?
+            .map(|value| format::statement_projected_from(&value))
+            .transpose()
+            .map_err(|error| OpenError::Corrupt(format!("statement watermark: {error}")))
     }
 
     /// Writes the statement rows of every event after the watermark (all of them for a
@@ -633,15 +671,14 @@ impl FjallStore {
             let Owner::Account(account) = event.owner() else {
                 continue;
             };
+            let running = running.entry(account).or_default();
             let line = running
-                .entry(account)
-                .or_default()
                 .line(position, &event)
                 .map_err(|error| OpenError::Corrupt(format!("event {seq}: {error}")))?;
             let Some(line) = line.filter(|_| seq > through) else {
                 continue;
             };
-            rows.extend(format::statement_rows(account, &line));
+            rows.extend(format::statement_rows(account, running.holder(), &line));
             lines = lines.saturating_add(1);
             if rows.len() >= BUILD_ROWS_MAX {
                 write_table(&self.statement, rows.iter(), None)?;
@@ -896,7 +933,7 @@ impl FjallJournal {
             Owner::Account(account) => append
                 .statement
                 .iter()
-                .flat_map(|line| format::statement_rows(account, line))
+                .flat_map(|line| format::statement_rows(account, append.holder, line))
                 .collect(),
             _ => {
                 assert!(
@@ -1379,6 +1416,7 @@ mod tests {
 
     fn append(account: u64, position: u64, sessions: &[u64]) -> Append {
         Append {
+            holder: None,
             owner: Owner::Account(AccountId(account)),
             position,
             events: sessions.iter().map(|s| ended(account, *s)).collect(),
@@ -1565,6 +1603,7 @@ mod tests {
     ) -> Result<Range<u64>, StorageError> {
         journal
             .append(Append {
+                holder: None,
                 owner: Owner::Account(AccountId(1)),
                 position,
                 events,
@@ -1639,6 +1678,74 @@ mod tests {
     }
 
     #[test]
+    fn a_holder_s_lines_have_no_login_entry_and_a_holder_filter_reads_every_line() -> TestResult {
+        use crate::domain::ids::LoginId;
+        let dir = tempfile::tempdir()?;
+        let (journal, _snapshots, threads, _) =
+            open(dir.path(), CONFIG, Box::new(NoSync), no_sink())?;
+        let (holder, kid) = (LoginId(70), LoginId(71));
+        let events: Vec<Arc<Event>> = (0..6_i64).map(|at| deposited(1, 5, at + 10)).collect();
+        let mut lines = statement::lines(&[], 0, &events).map_err(|e| e.to_string())?;
+        // Even positions made by the holder, odd ones by the sub-member.
+        for line in &mut lines {
+            line.login = Some(if line.position % 2 == 0 { holder } else { kid });
+        }
+        journal
+            .append(Append {
+                holder: Some(holder),
+                owner: Owner::Account(AccountId(1)),
+                position: 0,
+                events,
+                statement: lines,
+            })?
+            .wait_blocking()?;
+        let positions =
+            |login: LoginId, reader: Option<LoginId>| -> Result<Vec<u64>, StorageError> {
+                let query = StatementQuery {
+                    login: Some(login),
+                    holder: reader,
+                    ..StatementQuery::default()
+                };
+                let page = journal.statement(AccountId(1), &query, 100)?;
+                Ok(page.lines.iter().map(|line| line.position).collect())
+            };
+        let read_all = |stage: &str| -> TestResult {
+            assert_eq!(positions(holder, Some(holder))?, [4, 2, 0], "{stage}");
+            assert_eq!(positions(kid, Some(holder))?, [5, 3, 1], "{stage}");
+            assert_eq!(positions(kid, None)?, [5, 3, 1], "{stage}");
+            // Read through the login index, the holder has no entries.
+            assert_eq!(positions(holder, None)?, Vec::<u64>::new(), "{stage}");
+            Ok(())
+        };
+        read_all("from the buffer")?;
+        threads.shutdown()?;
+        read_all("from the keyspace")
+    }
+
+    #[test]
+    fn a_statement_kept_in_the_journal_s_database_is_dropped_and_built_again() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        {
+            // As a release that kept the statement beside the events wrote it.
+            let db = Database::builder(dir.path()).open()?;
+            let old = db.keyspace(STATEMENT_KEYSPACE, KeyspaceCreateOptions::default)?;
+            old.insert(
+                format::STATEMENT_PROJECTED_KEY,
+                format::statement_projected_value(9),
+            )?;
+            db.persist(PersistMode::SyncAll)?;
+        }
+        let store = FjallStore::open(dir.path())?;
+        assert!(!store.db.keyspace_exists(STATEMENT_KEYSPACE));
+        assert_eq!(
+            store.statement_watermark()?,
+            None,
+            "built again from the journal"
+        );
+        Ok(())
+    }
+
+    #[test]
     fn a_crash_loses_only_the_buffer_which_start_up_writes_again() -> TestResult {
         let dir = tempfile::tempdir()?;
         {
@@ -1701,6 +1808,7 @@ mod tests {
                 };
                 journal
                     .append(Append {
+                        holder: None,
                         owner: Owner::Account(AccountId(account)),
                         position,
                         events: vec![event],
@@ -1809,6 +1917,7 @@ mod tests {
 
     fn password(account: u64, position: u64, hash: &str) -> Append {
         Append {
+            holder: None,
             owner: Owner::Account(AccountId(account)),
             position,
             events: vec![Arc::new(Event::PasswordChanged {

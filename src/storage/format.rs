@@ -3358,9 +3358,6 @@ pub const STATEMENT_VENDOR_PREFIX: u8 = b'v';
 pub const STATEMENT_KIND_PREFIX: u8 = b'k';
 /// The key prefix byte of the login index (`l | account | login | !at | !position`).
 pub const STATEMENT_LOGIN_PREFIX: u8 = b'l';
-/// The key of the row saying the statement holds a line for every event of the journal,
-/// from builds that wrote the rows in the batch of their events (read, no longer written).
-pub const STATEMENT_BUILT_KEY: &[u8] = b"m";
 /// Bytes of the end of every statement key: the inverted instant and position.
 pub const STATEMENT_TAIL_BYTES: usize = 16;
 
@@ -3568,15 +3565,20 @@ pub fn decode_statement_line(bytes: &[u8]) -> Result<StatementLine, FormatError>
     })
 }
 
-/// The rows one line of `account` writes: the line under its key, and an entry in each index
-/// that holds it (vendor and login only when the line names them), each with a copy of the
+/// The rows one line of `account` (whose holder is `holder`) writes: the line under its key,
+/// and an entry in each index that holds it (vendor when the line names one, login when a
+/// login other than the holder made it: `statement::login_indexed`), each with a copy of the
 /// line. Why copies and not empty entries with a point read of the line per hit: measured on
 /// 10M events (README), a page of 100 hits spent about 1 ms per point read, as the member's
 /// lines spread over every table of the tree; a range scan of 100 covering entries reads a
 /// few contiguous blocks. The cost is the line's bytes written once per index (three times
 /// at most), off the journal's fsync path in the same batch.
 #[must_use]
-pub fn statement_rows(account: AccountId, line: &StatementLine) -> Vec<(Vec<u8>, Vec<u8>)> {
+pub fn statement_rows(
+    account: AccountId,
+    holder: Option<LoginId>,
+    line: &StatementLine,
+) -> Vec<(Vec<u8>, Vec<u8>)> {
     let tail = statement_tail(StatementCursor::after(line));
     let value = encode_statement_line(line);
     let entry = |index: StatementIndex| {
@@ -3591,7 +3593,7 @@ pub fn statement_rows(account: AccountId, line: &StatementLine) -> Vec<(Vec<u8>,
     if let Some(vendor) = line.vendor {
         rows.push(entry(StatementIndex::Vendor(vendor)));
     }
-    if let Some(login) = line.login {
+    if let Some(login) = statement::login_indexed(line, holder) {
         rows.push(entry(StatementIndex::Login(login)));
     }
     rows.push((
@@ -4513,23 +4515,52 @@ mod tests {
                 Some((AccountId(3), place.position))
             );
         }
-        for (_, key) in statement_rows(AccountId(3), &line(4, 10))
+        for (_, key) in statement_rows(AccountId(3), None, &line(4, 10))
             .iter()
             .map(|(key, value)| (value, key))
         {
             assert_eq!(statement_key_place(key), Some((AccountId(3), 4)));
         }
-        // A purchase: the line, its vendor's and its login's entries; purchases have no kind
-        // entry. Any other kind has one.
+        // A sub-member's purchase: the line, its vendor's and its login's entries; purchases
+        // have no kind entry, any other kind has one. The holder's lines have no login entry.
         let purchase = line(4, 10);
         assert_eq!(purchase.kind, LineKind::Purchase);
-        assert_eq!(statement_rows(AccountId(3), &purchase).len(), 3);
+        let maker = purchase.login;
+        assert!(maker.is_some());
+        let holder = Some(LoginId(77));
+        assert_ne!(maker, holder);
+        let prefixes = |holder, line: &StatementLine| -> Vec<u8> {
+            statement_rows(AccountId(3), holder, line)
+                .iter()
+                .map(|(key, _)| key[0])
+                .collect()
+        };
+        assert_eq!(
+            prefixes(holder, &purchase),
+            [
+                STATEMENT_VENDOR_PREFIX,
+                STATEMENT_LOGIN_PREFIX,
+                STATEMENT_LINE_PREFIX
+            ]
+        );
+        assert_eq!(
+            prefixes(maker, &purchase),
+            [STATEMENT_VENDOR_PREFIX, STATEMENT_LINE_PREFIX]
+        );
         let funds = StatementLine {
             kind: LineKind::FundsAdded,
             ..purchase
         };
-        assert_eq!(statement_rows(AccountId(3), &funds).len(), 4);
-        assert_eq!(statement_key_place(STATEMENT_BUILT_KEY), None);
+        assert_eq!(
+            prefixes(holder, &funds),
+            [
+                STATEMENT_KIND_PREFIX,
+                STATEMENT_VENDOR_PREFIX,
+                STATEMENT_LOGIN_PREFIX,
+                STATEMENT_LINE_PREFIX
+            ]
+        );
+        assert_eq!(statement_key_place(STATEMENT_PROJECTED_KEY), None);
         assert_eq!(statement_key_place(b"s123"), None);
     }
 

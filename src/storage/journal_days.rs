@@ -143,6 +143,7 @@ mod tests {
         ] {
             let position = positions.entry(account).or_insert(0_u64);
             let append = Append {
+                holder: None,
                 owner: Owner::Account(AccountId(account)),
                 position: *position,
                 events: vec![deposit(account, at)],

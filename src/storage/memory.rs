@@ -447,6 +447,7 @@ mod tests {
 
     fn append(account: u64, position: u64, count: usize) -> Append {
         Append {
+            holder: None,
             owner: Owner::Account(AccountId(account)),
             position,
             events: (0..count).map(|_| ended(account)).collect(),

@@ -25,7 +25,7 @@ use tokio::sync::{oneshot, watch};
 
 pub use super::format::{FeedCheckpoint, Recorded, SnapshotRows};
 use crate::domain::event::Event;
-use crate::domain::ids::{AccountId, Owner};
+use crate::domain::ids::{AccountId, LoginId, Owner};
 use crate::domain::statement::{StatementLine, StatementPage, StatementQuery};
 
 /// Key-value rows read from the snapshot store, in key order.
@@ -45,6 +45,9 @@ pub struct Append {
     /// owners), written in the same atomic write as the events, so a crash never keeps one
     /// without the other.
     pub statement: Vec<StatementLine>,
+    /// The account's holder login, when `statement` holds lines: the holder's lines get no
+    /// login index entry (`statement::login_indexed`).
+    pub holder: Option<LoginId>,
 }
 
 /// What the group that closes an account erases besides appending its events

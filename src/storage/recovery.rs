@@ -1021,6 +1021,7 @@ mod tests {
         let registered = decide_register(vendor, registration, now).unwrap();
         store
             .append(Append {
+                holder: None,
                 owner: Owner::Vendor(vendor),
                 position: 0,
                 events: vec![Arc::new(registered)],
@@ -1097,6 +1098,7 @@ mod tests {
         let position = u64::try_from(events.len()).unwrap();
         store
             .append(Append {
+                holder: None,
                 owner: Owner::Account(account),
                 position: 0,
                 events: events.into_iter().map(Arc::new).collect(),

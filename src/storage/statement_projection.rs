@@ -4,7 +4,8 @@
 //! account's thread with its events. The journal writer does not write them with the events:
 //! once the events are durable, and before their acks are released, it hands the rows to
 //! this projection's buffer (a hash-map push). A projector thread then writes the buffer into
-//! the `statement` keyspace as one sorted table (fjall's ingestion), with the watermark row
+//! the `statement` keyspace (in a fjall database of its own, so that registering a table never
+//! holds the events' journal lock) as one sorted table (fjall's ingestion), with the watermark row
 //! saying up to which event sequence the keyspace is complete, when the buffer holds
 //! `rows_max` rows, every `INGEST_INTERVAL`, and at shutdown.
 //!
@@ -292,22 +293,38 @@ pub fn write_table<'a>(
     through_seq: Option<u64>,
 ) -> Result<(), fjall::Error> {
     let watermark = through_seq.map(format::statement_projected_value);
-    let mut rows: Vec<(&[u8], &[u8])> = rows
-        .map(|(key, value)| (key.as_slice(), value.as_slice()))
+    let mut rows: Vec<(u128, &[u8], &[u8])> = rows
+        .map(|(key, value)| (key_head(key), key.as_slice(), value.as_slice()))
+        .chain(watermark.as_deref().map(|value| {
+            (
+                key_head(format::STATEMENT_PROJECTED_KEY),
+                format::STATEMENT_PROJECTED_KEY,
+                value,
+            )
+        }))
         .collect();
-    if let Some(value) = watermark.as_deref() {
-        rows.push((format::STATEMENT_PROJECTED_KEY, value));
-    }
     if rows.is_empty() {
         return Ok(());
     }
-    rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    rows.dedup_by(|a, b| a.0 == b.0);
+    rows.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    rows.dedup_by(|a, b| a.1 == b.1);
     let mut ingestion = keyspace.start_ingestion()?;
-    for (key, value) in rows {
+    for (_, key, value) in rows {
         ingestion.write(key, value)?;
     }
     ingestion.finish()
+}
+
+/// The first 16 bytes of `key` (zero-padded) as a number whose order is theirs: sorting by it,
+/// then by the whole key, is sorting by key, and most comparisons (the index, the account and
+/// most of the rest differ there) are one integer comparison instead of a `memcmp` behind two
+/// pointers to rows allocated all over the heap.
+fn key_head(key: &[u8]) -> u128 {
+    let mut head = [0_u8; 16];
+    for (byte, from) in head.iter_mut().zip(key) {
+        *byte = *from;
+    }
+    u128::from_be_bytes(head)
 }
 
 fn pending_rows(state: &State) -> usize {
@@ -350,6 +367,46 @@ pub fn merge_by_key<K: Ord, V, E>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sorting_by_key_head_then_key_is_sorting_by_key() {
+        // Keys shorter than the head, equal but for a trailing zero, differing only past the
+        // head, and statement keys of two indexes and two accounts.
+        let mut keys: Vec<Vec<u8>> = vec![
+            b"p".to_vec(),
+            Vec::new(),
+            vec![0],
+            vec![0, 0],
+            vec![b'p', 0],
+            vec![7; 16],
+            [vec![7; 16], vec![0]].concat(),
+            [vec![7; 16], vec![1]].concat(),
+            [vec![7; 15], vec![8]].concat(),
+            [vec![7; 17], vec![255]].concat(),
+            vec![255; 20],
+        ];
+        for account in [3_u64, 300] {
+            for prefix in [
+                format::STATEMENT_LINE_PREFIX,
+                format::STATEMENT_VENDOR_PREFIX,
+            ] {
+                for tail in [0_u64, 1, u64::MAX] {
+                    keys.push(
+                        [
+                            vec![prefix],
+                            account.to_be_bytes().to_vec(),
+                            tail.to_be_bytes().to_vec(),
+                        ]
+                        .concat(),
+                    );
+                }
+            }
+        }
+        let mut by_head = keys.clone();
+        by_head.sort_unstable_by(|a, b| (key_head(a), a).cmp(&(key_head(b), b)));
+        keys.sort_unstable();
+        assert_eq!(by_head, keys);
+    }
 
     #[test]
     fn a_merge_takes_each_key_once_in_order() {
