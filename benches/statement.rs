@@ -121,7 +121,8 @@ fn group(
         *balance = Balance::from_micros(i64::try_from(last.balance_after.micros()).unwrap());
     }
     Append {
-        holder: None,
+        // The holder buys, as in an account without sub-members: no login entries.
+        holder: Some(LoginId(account.0)),
         owner: Owner::Account(account),
         position: first,
         events,
