@@ -1746,6 +1746,31 @@ mod tests {
     }
 
     #[test]
+    fn a_copy_keeps_the_statement_up_to_its_cut_and_no_further() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let (journal, _snapshots, threads, store) =
+            open(dir.path(), CONFIG, Box::new(NoSync), no_sink())?;
+        let events: Vec<Arc<Event>> = (0..5_i64).map(|at| deposited(1, 5, at + 10)).collect();
+        let lines = statement::lines(&[], 0, &events).map_err(|e| e.to_string())?;
+        append_of_account_1(&journal, 0, events, lines)?;
+        threads.shutdown()?;
+        assert_eq!(store.statement_watermark()?, Some(5));
+        // Cut after the third event: the statement's database, read after the cut, holds
+        // rows of the two events past it, and a watermark past it.
+        let dest = tempfile::tempdir()?;
+        let copied = store.copy_to(&dest.path().join("store"), || 3)?;
+        assert_eq!(copied.seq, 3);
+        let copy = FjallStore::open(&dest.path().join("store"))?;
+        assert_eq!(copy.statement_watermark()?, Some(3));
+        assert_eq!(copy.project_statement()?, None, "nothing to write again");
+        let (reader, _) = copy.reader()?;
+        let page = reader.statement(AccountId(1), &StatementQuery::default(), 100)?;
+        let positions: Vec<u64> = page.lines.iter().map(|line| line.position).collect();
+        assert_eq!(positions, [2, 1, 0]);
+        Ok(())
+    }
+
+    #[test]
     fn a_crash_loses_only_the_buffer_which_start_up_writes_again() -> TestResult {
         let dir = tempfile::tempdir()?;
         {
