@@ -216,8 +216,8 @@ impl AccountActor {
 
     /// The statement lines of `events`, which take the positions from the actor's own on,
     /// with the first `already_applied` of them applied already (see `group_lines`).
-    /// Computed here, before the append, so the lines go into the same atomic write as their
-    /// events.
+    /// Computed here, before the append, from the balances the events start from; the
+    /// journal stores them once the events are durable (`statement_projection`).
     fn statement_lines(
         &self,
         events: &[Arc<Event>],

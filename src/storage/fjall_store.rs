@@ -104,8 +104,8 @@ const STATEMENT_KEYSPACE: &str = "statement";
 /// table of 65,536 rows, measured (README, "the authorize path"). The statement's database
 /// has its own lock and its own compaction thread; the events' writes never wait on it.
 const STATEMENT_DIR: &str = "statement";
-/// Statement rows held at most while start-up writes them from the journal (about 50 MiB);
-/// each such run is written as one table.
+/// Statement rows held at most while start-up or a backup writes them (about 50 MiB); each
+/// such run is written as one table.
 const BUILD_ROWS_MAX: usize = 262_144;
 /// Keyspaces of the store layouts before format 4; a directory holding them is refused.
 const OLD_KEYSPACES: [&str; 2] = ["index", "state"];
@@ -484,7 +484,7 @@ impl FjallStore {
         // watermark is the cut at most. Rows of events up to the cut that were not yet
         // stored are written by the copy's start-up, from the watermark on.
         let statement = self.statement_db.snapshot();
-        let mut rows: Vec<Row> = Vec::new();
+        let mut tables = Tables::new(&copy.statement);
         let mut through = 0;
         for guard in statement.iter(&self.statement) {
             let (key, value) = guard.into_inner()?;
@@ -505,14 +505,10 @@ impl FjallStore {
                 None => false,
             };
             if kept {
-                rows.push((key.to_vec(), value.to_vec()));
-            }
-            if rows.len() >= BUILD_ROWS_MAX {
-                write_table(&copy.statement, rows.iter(), None)?;
-                rows.clear();
+                tables.add([(key.to_vec(), value.to_vec())])?;
             }
         }
-        write_table(&copy.statement, rows.iter(), Some(through))?;
+        tables.finish(through)?;
         Ok(StoreCopy { seq: cut, events })
     }
 
@@ -656,11 +652,9 @@ impl FjallStore {
             return Ok(None);
         }
         let through = through.unwrap_or(0);
-        let mut running: std::collections::HashMap<AccountId, Running> =
+        let mut walks: std::collections::HashMap<AccountId, Running> =
             std::collections::HashMap::new();
-        // Written as sorted tables, as the projector does: no journal, no memtable left for
-        // the first table of the running server to flush under fjall's journal lock.
-        let mut rows: Vec<Row> = Vec::new();
+        let mut tables = Tables::new(&self.statement);
         let mut lines = 0_u64;
         for guard in self.events.iter() {
             let (key, value) = guard.into_inner()?;
@@ -671,21 +665,17 @@ impl FjallStore {
             let Owner::Account(account) = event.owner() else {
                 continue;
             };
-            let running = running.entry(account).or_default();
+            let running = walks.entry(account).or_default();
             let line = running
                 .line(position, &event)
                 .map_err(|error| OpenError::Corrupt(format!("event {seq}: {error}")))?;
             let Some(line) = line.filter(|_| seq > through) else {
                 continue;
             };
-            rows.extend(format::statement_rows(account, running.holder(), &line));
+            tables.add(format::statement_rows(account, running.holder(), &line))?;
             lines = lines.saturating_add(1);
-            if rows.len() >= BUILD_ROWS_MAX {
-                write_table(&self.statement, rows.iter(), None)?;
-                rows.clear();
-            }
         }
-        write_table(&self.statement, rows.iter(), Some(last))?;
+        tables.finish(last)?;
         Ok(Some(lines))
     }
 
@@ -706,6 +696,39 @@ impl FjallStore {
                 Ok((key.to_vec(), value.to_vec()))
             })
             .collect()
+    }
+}
+
+/// Statement rows written as sorted tables of at most `BUILD_ROWS_MAX` rows, as the projector
+/// writes them (no journal, no memtable left for the running server to flush under fjall's
+/// journal lock), for the writes that walk a whole journal or store: start-up and backups.
+struct Tables<'a> {
+    keyspace: &'a Keyspace,
+    rows: Vec<Row>,
+}
+
+impl<'a> Tables<'a> {
+    fn new(keyspace: &'a Keyspace) -> Tables<'a> {
+        Tables {
+            keyspace,
+            rows: Vec::new(),
+        }
+    }
+
+    /// Adds `rows`, writing a table once `BUILD_ROWS_MAX` are held.
+    fn add(&mut self, rows: impl IntoIterator<Item = Row>) -> Result<(), fjall::Error> {
+        self.rows.extend(rows);
+        if self.rows.len() >= BUILD_ROWS_MAX {
+            write_table(self.keyspace, self.rows.iter(), None)?;
+            self.rows.clear();
+        }
+        Ok(())
+    }
+
+    /// Writes the rows left with the watermark `through_seq`, last, so that a crash before
+    /// it leaves the rows to be written again.
+    fn finish(self, through_seq: u64) -> Result<(), fjall::Error> {
+        write_table(self.keyspace, self.rows.iter(), Some(through_seq))
     }
 }
 

@@ -25,13 +25,13 @@
 //!   each entry holding a copy of its line (covering: a filtered page is one range scan, no
 //!   point read per line), `v`, account, vendor (u64), `!at`, `!position`; `k`, account,
 //!   kind (u8), `!at`, `!position`; `l`, account, login (u64), `!at`, `!position` (only
-//!   lines that name a vendor or a login are in those two); `p` → the format version and
-//!   the sequence up to which every event has its rows (the watermark; later events get
-//!   theirs again from the journal at start-up); `m` → the format version, from builds
-//!   that wrote the rows with their events (the watermark then is the last event). `!at` is
-//!   the instant with its sign bit flipped, then
-//!   every bit inverted, and `!position` the position inverted, so a forward scan reads the
-//!   newest line first.
+//!   lines that name a vendor, or a login other than the holder, are in those two); `p` →
+//!   the format version and the sequence up to which every event has its rows (the
+//!   watermark; later events get theirs again from the journal at start-up). `!at` is the
+//!   instant with its sign bit flipped, then every bit inverted, and `!position` the
+//!   position inverted, so a forward scan reads the newest line first. The keyspace is in
+//!   a fjall database of its own; a `statement` keyspace in the events' database (builds
+//!   of 1 December 2026 morning and earlier) is dropped at open and built again.
 //!
 //! May depend on: the domain (to convert), postcard, serde. Nothing above storage.
 
@@ -3572,7 +3572,7 @@ pub fn decode_statement_line(bytes: &[u8]) -> Result<StatementLine, FormatError>
 /// 10M events (README), a page of 100 hits spent about 1 ms per point read, as the member's
 /// lines spread over every table of the tree; a range scan of 100 covering entries reads a
 /// few contiguous blocks. The cost is the line's bytes written once per index (three times
-/// at most), off the journal's fsync path in the same batch.
+/// at most), by the statement projector, off the journal's batch.
 #[must_use]
 pub fn statement_rows(
     account: AccountId,

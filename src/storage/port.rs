@@ -42,8 +42,8 @@ pub struct Append {
     /// The events, in the order the owner applied them.
     pub events: Vec<Arc<Event>>,
     /// The statement lines of these events (an account's appends only; empty for other
-    /// owners), written in the same atomic write as the events, so a crash never keeps one
-    /// without the other.
+    /// owners). A store may write them after the events are durable, as long as a read after
+    /// the ack sees them and a crash's lost lines are made again from the events at start-up.
     pub statement: Vec<StatementLine>,
     /// The account's holder login, when `statement` holds lines: the holder's lines get no
     /// login index entry (`statement::login_indexed`).
