@@ -65,7 +65,7 @@ use super::memtables::MemtableKeeper;
 use super::port::{
     Ack, AckSender, Append, DurableSink, Erasure, Journal, Poison, SnapshotStore, StorageError,
 };
-use super::statement_projection::{Projection, Projector, Row, merge_by_key, write_table};
+use super::statement_projection::{AppendedLines, Projection, Projector, TableRows, merge_by_key};
 use crate::domain::ids::{AccountId, Owner};
 use crate::domain::statement::{self, Running, StatementCursor, StatementPage, StatementQuery};
 
@@ -505,7 +505,8 @@ impl FjallStore {
                 None => false,
             };
             if kept {
-                tables.add([(key.to_vec(), value.to_vec())])?;
+                tables.rows.add_row(&key, &value);
+                tables.write_when_full()?;
             }
         }
         tables.finish(through)?;
@@ -672,7 +673,8 @@ impl FjallStore {
             let Some(line) = line.filter(|_| seq > through) else {
                 continue;
             };
-            tables.add(format::statement_rows(account, running.holder(), &line))?;
+            tables.rows.add_line(account, running.holder(), &line);
+            tables.write_when_full()?;
             lines = lines.saturating_add(1);
         }
         tables.finish(last)?;
@@ -704,31 +706,29 @@ impl FjallStore {
 /// journal lock), for the writes that walk a whole journal or store: start-up and backups.
 struct Tables<'a> {
     keyspace: &'a Keyspace,
-    rows: Vec<Row>,
+    rows: TableRows,
 }
 
 impl<'a> Tables<'a> {
     fn new(keyspace: &'a Keyspace) -> Tables<'a> {
         Tables {
             keyspace,
-            rows: Vec::new(),
+            rows: TableRows::default(),
         }
     }
 
-    /// Adds `rows`, writing a table once `BUILD_ROWS_MAX` are held.
-    fn add(&mut self, rows: impl IntoIterator<Item = Row>) -> Result<(), fjall::Error> {
-        self.rows.extend(rows);
+    /// Writes a table once `BUILD_ROWS_MAX` rows are held.
+    fn write_when_full(&mut self) -> Result<(), fjall::Error> {
         if self.rows.len() >= BUILD_ROWS_MAX {
-            write_table(self.keyspace, self.rows.iter(), None)?;
-            self.rows.clear();
+            self.rows.write(self.keyspace, None)?;
         }
         Ok(())
     }
 
     /// Writes the rows left with the watermark `through_seq`, last, so that a crash before
     /// it leaves the rows to be written again.
-    fn finish(self, through_seq: u64) -> Result<(), fjall::Error> {
-        write_table(self.keyspace, self.rows.iter(), Some(through_seq))
+    fn finish(mut self, through_seq: u64) -> Result<(), fjall::Error> {
+        self.rows.write(self.keyspace, Some(through_seq))
     }
 }
 
@@ -844,8 +844,9 @@ struct Submission {
     owner: Owner,
     position: u64,
     events: Vec<(Arc<crate::domain::event::Event>, Vec<u8>)>,
-    /// The statement rows of the events (keys and values), encoded on the caller's thread.
-    statement: Vec<(Vec<u8>, Vec<u8>)>,
+    /// The statement lines of the events (an account's only), whose rows the projector
+    /// encodes and writes once the events are durable.
+    statement: Option<AppendedLines>,
     /// For the group that closes an account: the directory keys of its e-mails. The writer
     /// then erases the owner's earlier events too (see [`Journal::append_erasing`]).
     erase: Option<Vec<Vec<u8>>>,
@@ -953,17 +954,16 @@ impl FjallJournal {
             events.push((event, record));
         }
         let statement = match append.owner {
-            Owner::Account(account) => append
-                .statement
-                .iter()
-                .flat_map(|line| format::statement_rows(account, append.holder, line))
-                .collect(),
+            Owner::Account(account) if !append.statement.is_empty() => {
+                Some(AppendedLines::new(account, append.holder, append.statement))
+            }
+            Owner::Account(_) => None,
             _ => {
                 assert!(
                     append.statement.is_empty(),
                     "statement lines appended for an owner that is not an account"
                 );
-                Vec::new()
+                None
             }
         };
         let (ack_tx, ack) = Ack::pair();
@@ -1357,16 +1357,11 @@ impl Writer {
             self.shared
                 .durable_seq
                 .fetch_max(last_durable, Ordering::AcqRel);
-            // Before the acks: a page read after an ack finds the rows in the buffer.
-            let rows = batch
+            // Before the acks: a page read after an ack finds the lines in the buffer.
+            let appended = batch
                 .iter_mut()
-                .filter_map(|submission| match submission.owner {
-                    Owner::Account(account) if !submission.statement.is_empty() => {
-                        Some((account, std::mem::take(&mut submission.statement)))
-                    }
-                    _ => None,
-                });
-            self.projection.add(rows, last_durable);
+                .filter_map(|submission| submission.statement.take());
+            self.projection.add(appended, last_durable);
         }
         self.metrics.persist_seconds.record(started_at.elapsed());
         self.metrics.batch_events.record(count_to_f64(batch_events));

@@ -1,13 +1,14 @@
 //! The members' statements, written off the journal's hot path.
 //!
-//! A purchase's statement rows (its line and the line's index entries) are encoded on the
-//! account's thread with its events. The journal writer does not write them with the events:
-//! once the events are durable, and before their acks are released, it hands the rows to
-//! this projection's buffer (a hash-map push). A projector thread then writes the buffer into
-//! the `statement` keyspace (in a fjall database of its own, so that registering a table never
-//! holds the events' journal lock) as one sorted table (fjall's ingestion), with the watermark row
-//! saying up to which event sequence the keyspace is complete, when the buffer holds
-//! `rows_max` rows, every `INGEST_INTERVAL`, and at shutdown.
+//! An account's statement lines travel with its events to the journal writer, which does not
+//! write them with the events: once the events are durable, and before their acks are
+//! released, it hands the lines to this projection's buffer (a push onto a vector). A
+//! projector thread then encodes the buffer's rows (each line under its key and in its index
+//! entries) into one reused arena and writes them into the `statement` keyspace (in a fjall
+//! database of its own, so that registering a table never holds the events' journal lock) as
+//! one sorted table (fjall's ingestion), with the watermark row saying up to which event
+//! sequence the keyspace is complete, when the buffer's lines make `rows_max` rows, every
+//! `INGEST_INTERVAL`, and at shutdown.
 //!
 //! Why: written in the journal's batch, each row cost a skiplist insert in the keyspace's
 //! memtable, its bytes in the fsynced journal and a memtable flush, on the writer thread the
@@ -16,23 +17,28 @@
 //! the journal and the memtable; the projector's sort and write cost a third of that, off the
 //! writer's thread.
 //!
-//! Reads: a page merges the buffer's rows of the account (the one being written into and the
-//! one being ingested) with the keyspace. The buffer is read before the keyspace, so a row is
-//! always in one of them; a row in both (ingested while the page read) is taken once.
+//! Why the lines and not their rows: encoded on the account's thread, each line cost about
+//! ten allocations (its value, a copy per index entry, each key), freed on the projector's
+//! thread; in one arena it costs none, and the account's thread does no encoding at all
+//! (README, block 12 of the authorize path).
+//!
+//! Reads: a page encodes the rows of the account's lines in the buffers (the one being filled
+//! and the one being ingested) and merges them with the keyspace. The buffer is read before
+//! the keyspace, so a row is always in one of them; a row in both (ingested while the page
+//! read) is taken once.
 //!
 //! Crashes: the buffer is lost, the events are not. At start-up,
 //! [`FjallStore::project_statement`](super::fjall_store::FjallStore::project_statement)
 //! writes the rows of every event after the watermark again from the journal.
 //!
-//! Limits: the buffer holds `rows_max` rows before it is ingested; if the projector falls
-//! behind (a table still being written), the writer waits once the buffer holds
-//! `BACKLOG_FACTOR` times that, so the buffer's memory is bounded. A failed ingestion poisons
-//! the journal (the server exits non-zero; start-up rebuilds from the watermark).
+//! Limits: the buffer holds the lines of `rows_max` rows before it is ingested; if the
+//! projector falls behind (a table still being written), the writer waits once the buffer
+//! holds `BACKLOG_FACTOR` times that, so the buffer's memory is bounded. A failed ingestion
+//! poisons the journal (the server exits non-zero; start-up rebuilds from the watermark).
 //!
 //! May depend on: fjall, the storage format, parking_lot, metrics. Nothing above storage.
 
-use std::collections::HashMap;
-use std::ops::RangeBounds;
+use std::ops::{Range, RangeBounds};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -42,7 +48,8 @@ use parking_lot::{Condvar, Mutex};
 
 use super::count_to_f64;
 use super::format::{self, KeyRange};
-use crate::domain::ids::AccountId;
+use crate::domain::ids::{AccountId, LoginId};
+use crate::domain::statement::{StatementCursor, StatementLine};
 
 /// Gauge: statement rows waiting in the buffer (the one filling and the one being written).
 pub const METRIC_PENDING_ROWS: &str = "farthing_statement_pending_rows";
@@ -63,10 +70,40 @@ const THREAD_NAME: &str = "farthing-statement";
 /// A statement row: its key and value, as `format::statement_rows` encodes them.
 pub type Row = (Vec<u8>, Vec<u8>);
 
-/// Rows not yet in the keyspace.
+/// Statement lines of one account's append, whose rows are not yet in the keyspace.
+pub struct AppendedLines {
+    account: AccountId,
+    /// The account's holder when they were appended: their lines have no login entry.
+    holder: Option<LoginId>,
+    lines: Vec<StatementLine>,
+    /// The rows the lines make, counted on the appending thread.
+    rows: usize,
+}
+
+impl AppendedLines {
+    /// The lines `account`, whose holder is `holder`, appended.
+    #[must_use]
+    pub fn new(account: AccountId, holder: Option<LoginId>, lines: Vec<StatementLine>) -> Self {
+        let rows = lines
+            .iter()
+            .map(|line| format::statement_indexes(holder, line).count())
+            .sum();
+        AppendedLines {
+            account,
+            holder,
+            lines,
+            rows,
+        }
+    }
+}
+
+/// Lines whose rows are not yet in the keyspace, in the order they were added. Not grouped
+/// by account: the journal writer's push is the one step on a purchase's path, and a page
+/// read (rare) can afford to walk the buffer.
 #[derive(Default)]
 struct Buffer {
-    by_account: HashMap<AccountId, Vec<Row>>,
+    appended: Vec<AppendedLines>,
+    /// The rows the lines make.
     rows: usize,
     /// Every event up to this sequence has its rows in this buffer or in the keyspace.
     through_seq: u64,
@@ -95,6 +132,19 @@ struct ProjectionMetrics {
     pending_rows: metrics::Gauge,
     ingest_seconds: metrics::Histogram,
     ingested_rows_total: metrics::Counter,
+}
+
+impl Buffer {
+    /// The lines of `account` in this buffer, each with its account's holder.
+    fn lines_of(
+        &self,
+        account: AccountId,
+    ) -> impl Iterator<Item = (Option<LoginId>, &StatementLine)> {
+        self.appended
+            .iter()
+            .filter(move |appended| appended.account == account)
+            .flat_map(|appended| appended.lines.iter().map(|line| (appended.holder, line)))
+    }
 }
 
 /// The handle the journal writer and statement reads use.
@@ -152,23 +202,18 @@ impl Projection {
         ))
     }
 
-    /// Adds the rows of durable events, every event up to `through_seq` included. Called by
-    /// the journal writer before it releases the events' acks, so a page read after an ack
+    /// Adds the lines of durable events, every event up to `through_seq` included. Called
+    /// by the journal writer before it releases the events' acks, so a page read after an ack
     /// sees them. Waits only while the projector is `BACKLOG_FACTOR` buffers behind.
-    pub fn add(&self, rows: impl Iterator<Item = (AccountId, Vec<Row>)>, through_seq: u64) {
+    pub fn add(&self, appended: impl Iterator<Item = AppendedLines>, through_seq: u64) {
         let mut state = self.shared.state.lock();
         let backlog = self.shared.rows_max.saturating_mul(BACKLOG_FACTOR);
         while state.filling.rows >= backlog && state.writing.is_some() && !state.stopping {
             self.shared.changed.wait(&mut state);
         }
-        for (account, mut account_rows) in rows {
-            state.filling.rows = state.filling.rows.saturating_add(account_rows.len());
-            state
-                .filling
-                .by_account
-                .entry(account)
-                .or_default()
-                .append(&mut account_rows);
+        for lines in appended {
+            state.filling.rows = state.filling.rows.saturating_add(lines.rows);
+            state.filling.appended.push(lines);
         }
         state.filling.through_seq = state.filling.through_seq.max(through_seq);
         let pending = pending_rows(&state);
@@ -184,16 +229,25 @@ impl Projection {
     /// key. Read before the keyspace (see the module's note).
     #[must_use]
     pub fn rows_in(&self, account: AccountId, range: &KeyRange) -> Vec<Row> {
+        // The journal writer waits for this lock: only the filling buffer's walk and a copy
+        // of the account's lines happen under it; the encoding, and the walk of the buffer
+        // being written (shared, no longer changing), after.
         let state = self.shared.state.lock();
-        let mut rows: Vec<Row> = [Some(&state.filling), state.writing.as_deref()]
-            .into_iter()
-            .flatten()
-            .filter_map(|buffer| buffer.by_account.get(&account))
-            .flatten()
-            .filter(|(key, _)| range.contains(key))
-            .cloned()
+        let writing = state.writing.clone();
+        let filling: Vec<(Option<LoginId>, StatementLine)> = state
+            .filling
+            .lines_of(account)
+            .map(|(holder, line)| (holder, line.clone()))
             .collect();
         drop(state);
+        let written = writing.iter().flat_map(|buffer| buffer.lines_of(account));
+        let mut rows: Vec<Row> = filling
+            .iter()
+            .map(|(holder, line)| (*holder, line))
+            .chain(written)
+            .flat_map(|(holder, line)| format::statement_rows(account, holder, line))
+            .filter(|(key, _)| range.contains(key))
+            .collect();
         rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         rows.dedup_by(|a, b| a.0 == b.0);
         rows
@@ -213,6 +267,8 @@ impl Projector {
 /// The projector: waits for a full buffer, the interval or a stop, then writes the buffer.
 fn project(shared: &Shared, keyspace: &Keyspace, on_failure: &dyn Fn()) {
     let mut last_ingest = Instant::now();
+    // Kept from one table to the next, so that a steady flow of rows allocates nothing.
+    let mut table = TableRows::default();
     loop {
         let mut state = shared.state.lock();
         loop {
@@ -244,7 +300,7 @@ fn project(shared: &Shared, keyspace: &Keyspace, on_failure: &dyn Fn()) {
         drop(state);
 
         let started = Instant::now();
-        let written = ingest(keyspace, &buffer);
+        let written = ingest(keyspace, &buffer, &mut table);
         last_ingest = Instant::now();
         let mut state = shared.state.lock();
         if let Err(error) = written {
@@ -276,49 +332,116 @@ fn has_news(state: &State) -> bool {
     state.filling.rows > 0 || state.filling.through_seq > state.stored_through
 }
 
-/// Writes `buffer`'s rows and its watermark as one table.
-fn ingest(keyspace: &Keyspace, buffer: &Buffer) -> Result<(), fjall::Error> {
-    let rows = buffer.by_account.values().flatten();
-    write_table(keyspace, rows, Some(buffer.through_seq))
+/// Writes `buffer`'s rows and its watermark as one table, encoded in `table`.
+fn ingest(keyspace: &Keyspace, buffer: &Buffer, table: &mut TableRows) -> Result<(), fjall::Error> {
+    for appended in &buffer.appended {
+        for line in &appended.lines {
+            table.add_line(appended.account, appended.holder, line);
+        }
+    }
+    table.write(keyspace, Some(buffer.through_seq))
 }
 
-/// Writes `rows`, and the watermark when given, into `keyspace` as one sorted table (each key
-/// once), bypassing fjall's journal and memtable; the table is durable when this returns.
-///
-/// # Errors
-/// fjall errors writing the table.
-pub fn write_table<'a>(
-    keyspace: &Keyspace,
-    rows: impl Iterator<Item = &'a Row>,
-    through_seq: Option<u64>,
-) -> Result<(), fjall::Error> {
-    let watermark = through_seq.map(format::statement_projected_value);
-    let mut rows: Vec<(u128, &[u8], &[u8])> = rows
-        .map(|(key, value)| (key_head(key), key.as_slice(), value.as_slice()))
-        .chain(watermark.as_deref().map(|value| {
-            (
-                key_head(format::STATEMENT_PROJECTED_KEY),
+/// Rows for one sorted table, their keys and values in one byte arena: no allocation per row,
+/// and a line's value encoded once for all its index entries.
+#[derive(Default)]
+pub struct TableRows {
+    bytes: Vec<u8>,
+    rows: Vec<RowPlace>,
+}
+
+/// Where a row's key and value are in the arena, and the key's head (see [`key_head`]).
+struct RowPlace {
+    head: u128,
+    key: Range<usize>,
+    value: Range<usize>,
+}
+
+impl TableRows {
+    /// Adds the rows of one line of `account`, whose holder is `holder`: the rows
+    /// `format::statement_rows` answers.
+    pub fn add_line(&mut self, account: AccountId, holder: Option<LoginId>, line: &StatementLine) {
+        let value_start = self.bytes.len();
+        format::extend_statement_line(&mut self.bytes, line);
+        let value = value_start..self.bytes.len();
+        let cursor = StatementCursor::after(line);
+        for index in format::statement_indexes(holder, line) {
+            let key_start = self.bytes.len();
+            format::extend_statement_key(&mut self.bytes, account, index, cursor);
+            self.place(key_start..self.bytes.len(), value.clone());
+        }
+    }
+
+    /// Adds one row as stored (a backup copies rows).
+    pub fn add_row(&mut self, key: &[u8], value: &[u8]) {
+        let value_start = self.bytes.len();
+        self.bytes.extend_from_slice(value);
+        let key_start = self.bytes.len();
+        self.bytes.extend_from_slice(key);
+        self.place(key_start..self.bytes.len(), value_start..key_start);
+    }
+
+    /// Rows held.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether no row is held.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Writes the rows, and the watermark when given, into `keyspace` as one sorted table
+    /// (each key once), bypassing fjall's journal and memtable; the table is durable when
+    /// this returns. The rows are dropped, the arena's memory kept for the next table.
+    ///
+    /// # Errors
+    /// fjall errors writing the table (the rows are dropped all the same).
+    pub fn write(
+        &mut self,
+        keyspace: &Keyspace,
+        through_seq: Option<u64>,
+    ) -> Result<(), fjall::Error> {
+        if let Some(through_seq) = through_seq {
+            self.add_row(
                 format::STATEMENT_PROJECTED_KEY,
-                value,
-            )
-        }))
-        .collect();
-    if rows.is_empty() {
-        return Ok(());
+                &format::statement_projected_value(through_seq),
+            );
+        }
+        let written = self.write_sorted(keyspace);
+        self.bytes.clear();
+        self.rows.clear();
+        written
     }
-    rows.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-    rows.dedup_by(|a, b| a.1 == b.1);
-    let mut ingestion = keyspace.start_ingestion()?;
-    for (_, key, value) in rows {
-        ingestion.write(key, value)?;
+
+    fn write_sorted(&mut self, keyspace: &Keyspace) -> Result<(), fjall::Error> {
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        let bytes = &self.bytes;
+        let at = |range: &Range<usize>| bytes.get(range.clone()).unwrap_or_default();
+        self.rows
+            .sort_unstable_by(|a, b| a.head.cmp(&b.head).then_with(|| at(&a.key).cmp(at(&b.key))));
+        self.rows.dedup_by(|a, b| at(&a.key) == at(&b.key));
+        let mut ingestion = keyspace.start_ingestion()?;
+        for row in &self.rows {
+            ingestion.write(at(&row.key), at(&row.value))?;
+        }
+        ingestion.finish()
     }
-    ingestion.finish()
+
+    fn place(&mut self, key: Range<usize>, value: Range<usize>) {
+        let head = key_head(self.bytes.get(key.clone()).unwrap_or_default());
+        self.rows.push(RowPlace { head, key, value });
+    }
 }
 
 /// The first 16 bytes of `key` (zero-padded) as a number whose order is theirs: sorting by it,
 /// then by the whole key, is sorting by key, and most comparisons (the index, the account and
-/// most of the rest differ there) are one integer comparison instead of a `memcmp` behind two
-/// pointers to rows allocated all over the heap.
+/// most of the rest differ there) are one integer comparison instead of a `memcmp` of two
+/// places in the arena.
 fn key_head(key: &[u8]) -> u128 {
     let mut head = [0_u8; 16];
     for (byte, from) in head.iter_mut().zip(key) {
@@ -367,6 +490,77 @@ pub fn merge_by_key<K: Ord, V, E>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ids::{EntitlementId, VendorId};
+    use crate::domain::money::{Currency, NetTotal};
+    use crate::domain::statement::LineKind;
+    use crate::domain::time::Timestamp;
+    use std::collections::BTreeMap;
+
+    fn line(position: u64, kind: LineKind, login: u64, title: &str) -> StatementLine {
+        StatementLine {
+            position,
+            at: Timestamp(1_000),
+            kind,
+            currency: Currency::parse("USD").unwrap(),
+            amount: NetTotal::from_micros(-250),
+            balance_after: NetTotal::from_micros(9_750),
+            vendor: Some(VendorId(5)),
+            login: Some(LoginId(login)),
+            title: title.to_owned(),
+            content_url: format!("https://v.example/{position}"),
+            entitlement: Some(EntitlementId(position)),
+            note: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_table_holds_each_line_s_rows_once_and_the_watermark()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let db = fjall::Database::builder(dir.path()).open()?;
+        let keyspace = db.keyspace("statement", fjall::KeyspaceCreateOptions::default)?;
+        // The holder's purchase, a sub-member's, funds added (kind-indexed), another
+        // account's line at the same place, and a line added twice (a rebuild's overlap).
+        let holder = Some(LoginId(1));
+        let lines = [
+            (AccountId(3), line(1, LineKind::Purchase, 1, "Mine")),
+            (AccountId(3), line(2, LineKind::Purchase, 2, "The child's")),
+            (AccountId(3), line(3, LineKind::FundsAdded, 1, "")),
+            (AccountId(4), line(1, LineKind::Purchase, 1, "Theirs")),
+            (AccountId(3), line(1, LineKind::Purchase, 1, "Mine")),
+        ];
+        let mut expected: BTreeMap<Vec<u8>, Vec<u8>> = lines
+            .iter()
+            .flat_map(|(account, line)| format::statement_rows(*account, holder, line))
+            .collect();
+        expected.insert(
+            format::STATEMENT_PROJECTED_KEY.to_vec(),
+            format::statement_projected_value(9),
+        );
+        assert_eq!(
+            expected.len(),
+            2 + 3 + 3 + 2 + 1,
+            "two rows per holder purchase"
+        );
+
+        let mut table = TableRows::default();
+        for (account, line) in &lines {
+            table.add_line(*account, holder, line);
+        }
+        assert_eq!(table.len(), 2 + 3 + 3 + 2 + 2);
+        table.write(&keyspace, Some(9))?;
+        assert!(table.is_empty(), "written rows are dropped");
+
+        let stored = keyspace
+            .iter()
+            .map(|guard| {
+                let (key, value) = guard.into_inner()?;
+                Ok((key.to_vec(), value.to_vec()))
+            })
+            .collect::<Result<BTreeMap<_, _>, fjall::Error>>()?;
+        assert_eq!(stored, expected);
+        Ok(())
+    }
 
     #[test]
     fn sorting_by_key_head_then_key_is_sorting_by_key() {
