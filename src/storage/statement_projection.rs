@@ -19,8 +19,9 @@
 //!
 //! Why the lines and not their rows: encoded on the account's thread, each line cost about
 //! ten allocations (its value, a copy per index entry, each key), freed on the projector's
-//! thread; in one arena it costs none, and the account's thread does no encoding at all
-//! (README, block 12 of the authorize path).
+//! thread, and block 11 of the authorize harness (README) put half of the statement's cost
+//! there. In one arena a row costs no allocation, and the account's thread encodes nothing
+//! (blocks 12-14: a gain of about 1.3 points, within the noise).
 //!
 //! Reads: a page encodes the rows of the account's lines in the buffers (the one being filled
 //! and the one being ingested) and merges them with the keyspace. The buffer is read before
@@ -67,8 +68,11 @@ const BACKLOG_FACTOR: usize = 4;
 /// Name of the projector thread, as seen in `top -H`.
 const THREAD_NAME: &str = "farthing-statement";
 
-/// A statement row: its key and value, as `format::statement_rows` encodes them.
+/// A statement row: its key and value.
 pub type Row = (Vec<u8>, Vec<u8>);
+
+/// The longest statement key: prefix, account, vendor or login, tail.
+const ROW_KEY_BYTES_MAX: usize = 1 + 8 + 8 + format::STATEMENT_TAIL_BYTES;
 
 /// Statement lines of one account's append, whose rows are not yet in the keyspace.
 pub struct AppendedLines {
@@ -135,15 +139,28 @@ struct ProjectionMetrics {
 }
 
 impl Buffer {
-    /// The lines of `account` in this buffer, each with its account's holder.
-    fn lines_of(
-        &self,
+    /// The rows of `account` in this buffer whose keys fall in `range`: each line's keys are
+    /// made and compared, and only a line with a key in range is encoded.
+    fn rows_in<'a>(
+        &'a self,
         account: AccountId,
-    ) -> impl Iterator<Item = (Option<LoginId>, &StatementLine)> {
+        range: &'a KeyRange,
+    ) -> impl Iterator<Item = Row> + 'a {
         self.appended
             .iter()
             .filter(move |appended| appended.account == account)
-            .flat_map(|appended| appended.lines.iter().map(|line| (appended.holder, line)))
+            .flat_map(move |appended| {
+                appended.lines.iter().flat_map(move |line| {
+                    let cursor = StatementCursor::after(line);
+                    format::statement_indexes(appended.holder, line).filter_map(move |index| {
+                        let mut key = Vec::with_capacity(ROW_KEY_BYTES_MAX);
+                        format::extend_statement_key(&mut key, account, index, cursor);
+                        range
+                            .contains(&key)
+                            .then(|| (key, format::encode_statement_line(line)))
+                    })
+                })
+            })
     }
 }
 
@@ -229,25 +246,17 @@ impl Projection {
     /// key. Read before the keyspace (see the module's note).
     #[must_use]
     pub fn rows_in(&self, account: AccountId, range: &KeyRange) -> Vec<Row> {
-        // The journal writer waits for this lock: only the filling buffer's walk and a copy
-        // of the account's lines happen under it; the encoding, and the walk of the buffer
-        // being written (shared, no longer changing), after.
+        // The journal writer waits for this lock: only the filling buffer is read under it;
+        // the buffer being written (shared, no longer changing) after.
         let state = self.shared.state.lock();
         let writing = state.writing.clone();
-        let filling: Vec<(Option<LoginId>, StatementLine)> = state
-            .filling
-            .lines_of(account)
-            .map(|(holder, line)| (holder, line.clone()))
-            .collect();
+        let mut rows: Vec<Row> = state.filling.rows_in(account, range).collect();
         drop(state);
-        let written = writing.iter().flat_map(|buffer| buffer.lines_of(account));
-        let mut rows: Vec<Row> = filling
-            .iter()
-            .map(|(holder, line)| (*holder, line))
-            .chain(written)
-            .flat_map(|(holder, line)| format::statement_rows(account, holder, line))
-            .filter(|(key, _)| range.contains(key))
-            .collect();
+        rows.extend(
+            writing
+                .iter()
+                .flat_map(|buffer| buffer.rows_in(account, range)),
+        );
         rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         rows.dedup_by(|a, b| a.0 == b.0);
         rows
