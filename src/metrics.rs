@@ -301,6 +301,11 @@ const DESCRIPTIONS: &[(&str, Kind, &str)] = {
             "Seconds to write and persist one journal batch",
         ),
         (
+            journal::METRIC_SYNC_SECONDS,
+            Histogram,
+            "Seconds of one journal batch's make-durable step (the fsync), part of its persist",
+        ),
+        (
             journal::METRIC_WAIT_SECONDS,
             Histogram,
             "Seconds from an append to its durable acknowledgement, per group",

@@ -132,6 +132,7 @@ fn every_family_is_described_with_the_labels_it_emits() {
         "farthing_http_requests_total",
         "farthing_authorize_outcomes_total",
         "farthing_journal_batches_total",
+        "farthing_journal_sync_seconds",
     ] {
         assert!(families.contains_key(expected), "{expected} is scraped");
     }

@@ -73,6 +73,8 @@ use crate::domain::statement::{self, Running, StatementCursor, StatementPage, St
 pub const METRIC_BATCH_EVENTS: &str = "farthing_journal_batch_events";
 /// Histogram: seconds to write and persist one batch.
 pub const METRIC_PERSIST_SECONDS: &str = "farthing_journal_persist_seconds";
+/// Histogram: seconds of one batch's make-durable step alone (the fsync), part of the persist.
+pub const METRIC_SYNC_SECONDS: &str = "farthing_journal_sync_seconds";
 /// Histogram: seconds from append to ack release, per group.
 pub const METRIC_WAIT_SECONDS: &str = "farthing_journal_wait_seconds";
 /// Gauge: groups waiting in the queue when the writer starts a batch.
@@ -1141,6 +1143,7 @@ fn send_stop<T>(tx: &mpsc::Sender<T>, stop: impl Fn() -> T) {
 struct WriterMetrics {
     batch_events: metrics::Histogram,
     persist_seconds: metrics::Histogram,
+    sync_seconds: metrics::Histogram,
     wait_seconds: metrics::Histogram,
     queue_depth: metrics::Gauge,
     batches_total: metrics::Counter,
@@ -1153,6 +1156,7 @@ impl WriterMetrics {
         WriterMetrics {
             batch_events: metrics::histogram!(METRIC_BATCH_EVENTS),
             persist_seconds: metrics::histogram!(METRIC_PERSIST_SECONDS),
+            sync_seconds: metrics::histogram!(METRIC_SYNC_SECONDS),
             wait_seconds: metrics::histogram!(METRIC_WAIT_SECONDS),
             queue_depth: metrics::gauge!(METRIC_QUEUE_DEPTH),
             batches_total: metrics::counter!(METRIC_BATCHES_TOTAL),
@@ -1351,7 +1355,9 @@ impl Writer {
             seqs.push(first_seq..next_seq);
         }
         self.durability.write(write)?;
+        let sync_started_at = Instant::now();
         self.durability.make_durable(&store.db)?;
+        self.metrics.sync_seconds.record(sync_started_at.elapsed());
         self.next_seq = next_seq;
         if let Some(last_durable) = next_seq.checked_sub(1) {
             self.shared
