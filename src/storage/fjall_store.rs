@@ -66,7 +66,7 @@ use super::port::{
     Ack, AckSender, Append, DurableSink, Erasure, Journal, Poison, SnapshotStore, StorageError,
 };
 use super::statement_projection::{AppendedLines, Projection, Projector, TableRows, merge_by_key};
-use crate::domain::ids::{AccountId, Owner};
+use crate::domain::ids::{AccountId, LoginId, Owner};
 use crate::domain::statement::{self, Running, StatementCursor, StatementPage, StatementQuery};
 
 /// Histogram: events written per batch.
@@ -507,8 +507,7 @@ impl FjallStore {
                 None => false,
             };
             if kept {
-                tables.rows.add_row(&key, &value);
-                tables.write_when_full()?;
+                tables.add_row(&key, &value)?;
             }
         }
         tables.finish(through)?;
@@ -675,8 +674,7 @@ impl FjallStore {
             let Some(line) = line.filter(|_| seq > through) else {
                 continue;
             };
-            tables.rows.add_line(account, running.holder(), &line);
-            tables.write_when_full()?;
+            tables.add_line(account, running.holder(), &line)?;
             lines = lines.saturating_add(1);
         }
         tables.finish(last)?;
@@ -717,6 +715,23 @@ impl<'a> Tables<'a> {
             keyspace,
             rows: TableRows::default(),
         }
+    }
+
+    /// Adds the rows of one line of `account` (see [`TableRows::add_line`]).
+    fn add_line(
+        &mut self,
+        account: AccountId,
+        holder: Option<LoginId>,
+        line: &statement::StatementLine,
+    ) -> Result<(), fjall::Error> {
+        self.rows.add_line(account, holder, line);
+        self.write_when_full()
+    }
+
+    /// Adds one row as stored.
+    fn add_row(&mut self, key: &[u8], value: &[u8]) -> Result<(), fjall::Error> {
+        self.rows.add_row(key, value);
+        self.write_when_full()
     }
 
     /// Writes a table once `BUILD_ROWS_MAX` rows are held.

@@ -3368,6 +3368,8 @@ pub const STATEMENT_KIND_PREFIX: u8 = b'k';
 pub const STATEMENT_LOGIN_PREFIX: u8 = b'l';
 /// Bytes of the end of every statement key: the inverted instant and position.
 pub const STATEMENT_TAIL_BYTES: usize = 16;
+/// Bytes of the longest statement key: prefix, account, vendor or login, tail.
+pub const STATEMENT_KEY_BYTES_MAX: usize = 1 + 8 + 8 + STATEMENT_TAIL_BYTES;
 
 /// The end of a statement key: the instant (its order as unsigned, inverted) and the
 /// position (inverted), big-endian, so a forward scan reads the newest line first and lines of
@@ -3401,7 +3403,7 @@ pub fn split_statement_tail(key: &[u8]) -> Option<StatementCursor> {
 /// The prefix of an account's entries in one of its statement indexes.
 #[must_use]
 pub fn statement_prefix(account: AccountId, index: StatementIndex) -> Vec<u8> {
-    let mut key = Vec::with_capacity(17_usize.saturating_add(STATEMENT_TAIL_BYTES));
+    let mut key = Vec::with_capacity(STATEMENT_KEY_BYTES_MAX);
     extend_statement_prefix(&mut key, account, index);
     key
 }
@@ -3563,9 +3565,10 @@ pub fn extend_statement_line(out: &mut Vec<u8>, line: &StatementLine) {
             note: line.note.as_str(),
         },
     );
-    debug_assert_eq!(
-        out.get(start..).map(decode_statement_line).as_ref(),
-        Some(&Ok(line.clone())),
+    debug_assert!(
+        out.get(start..)
+            .map(decode_statement_line)
+            .is_some_and(|decoded| decoded.as_ref() == Ok(line)),
         "a statement line does not round-trip through its stored form"
     );
 }

@@ -71,9 +71,6 @@ const THREAD_NAME: &str = "farthing-statement";
 /// A statement row: its key and value.
 pub type Row = (Vec<u8>, Vec<u8>);
 
-/// The longest statement key: prefix, account, vendor or login, tail.
-const ROW_KEY_BYTES_MAX: usize = 1 + 8 + 8 + format::STATEMENT_TAIL_BYTES;
-
 /// Statement lines of one account's append, whose rows are not yet in the keyspace.
 pub struct AppendedLines {
     account: AccountId,
@@ -98,6 +95,21 @@ impl AppendedLines {
             lines,
             rows,
         }
+    }
+
+    /// The rows of these lines whose keys fall in `range`: each line's keys are made and
+    /// compared, and only a line with a key in range is encoded.
+    fn rows_in<'a>(&'a self, range: &'a KeyRange) -> impl Iterator<Item = Row> + 'a {
+        self.lines.iter().flat_map(move |line| {
+            let cursor = StatementCursor::after(line);
+            format::statement_indexes(self.holder, line).filter_map(move |index| {
+                let mut key = Vec::with_capacity(format::STATEMENT_KEY_BYTES_MAX);
+                format::extend_statement_key(&mut key, self.account, index, cursor);
+                range
+                    .contains(&key)
+                    .then(|| (key, format::encode_statement_line(line)))
+            })
+        })
     }
 }
 
@@ -139,8 +151,7 @@ struct ProjectionMetrics {
 }
 
 impl Buffer {
-    /// The rows of `account` in this buffer whose keys fall in `range`: each line's keys are
-    /// made and compared, and only a line with a key in range is encoded.
+    /// The rows of `account` in this buffer whose keys fall in `range`.
     fn rows_in<'a>(
         &'a self,
         account: AccountId,
@@ -149,18 +160,7 @@ impl Buffer {
         self.appended
             .iter()
             .filter(move |appended| appended.account == account)
-            .flat_map(move |appended| {
-                appended.lines.iter().flat_map(move |line| {
-                    let cursor = StatementCursor::after(line);
-                    format::statement_indexes(appended.holder, line).filter_map(move |index| {
-                        let mut key = Vec::with_capacity(ROW_KEY_BYTES_MAX);
-                        format::extend_statement_key(&mut key, account, index, cursor);
-                        range
-                            .contains(&key)
-                            .then(|| (key, format::encode_statement_line(line)))
-                    })
-                })
-            })
+            .flat_map(|appended| appended.rows_in(range))
     }
 }
 
@@ -367,8 +367,8 @@ struct RowPlace {
 }
 
 impl TableRows {
-    /// Adds the rows of one line of `account`, whose holder is `holder`: the rows
-    /// `format::statement_rows` answers.
+    /// Adds the rows of one line of `account`, whose holder is `holder`: the line under its
+    /// key in each of its `format::statement_indexes`, its value encoded once.
     pub fn add_line(&mut self, account: AccountId, holder: Option<LoginId>, line: &StatementLine) {
         let value_start = self.bytes.len();
         format::extend_statement_line(&mut self.bytes, line);
