@@ -21,7 +21,7 @@
 //! ten allocations (its value, a copy per index entry, each key), freed on the projector's
 //! thread, and block 11 of the authorize harness (README) put half of the statement's cost
 //! there. In one arena a row costs no allocation, and the account's thread encodes nothing
-//! (blocks 12-15 then showed no throughput gain the harness can tell from its noise).
+//! (blocks 12-16 then showed no throughput gain the harness can tell from its noise).
 //!
 //! Reads: a page encodes the rows of the account's lines in the buffers (the one being filled
 //! and the one being ingested) and merges them with the keyspace. The buffer is read before
