@@ -65,7 +65,9 @@ use super::memtables::MemtableKeeper;
 use super::port::{
     Ack, AckSender, Append, DurableSink, Erasure, Journal, Poison, SnapshotStore, StorageError,
 };
-use super::statement_projection::{AppendedLines, Projection, Projector, TableRows, merge_by_key};
+use super::statement_projection::{
+    AppendedLines, Projection, Projector, TableOrder, TableRows, merge_by_key,
+};
 use crate::domain::ids::{AccountId, LoginId, Owner};
 use crate::domain::statement::{self, Running, StatementCursor, StatementPage, StatementQuery};
 
@@ -593,7 +595,7 @@ impl FjallStore {
         // The buffer before the keyspace: a row leaves the buffer only once it is stored.
         let pending = projection.map_or_else(Vec::new, |projection| {
             projection
-                .rows_in(account, &range)
+                .rows_in(&range)
                 .into_iter()
                 .map(|(key, value)| (Slice::from(key), Slice::from(value)))
                 .collect()
@@ -707,6 +709,7 @@ impl FjallStore {
 struct Tables<'a> {
     keyspace: &'a Keyspace,
     rows: TableRows,
+    order: TableOrder,
 }
 
 impl<'a> Tables<'a> {
@@ -714,6 +717,7 @@ impl<'a> Tables<'a> {
         Tables {
             keyspace,
             rows: TableRows::default(),
+            order: TableOrder::default(),
         }
     }
 
@@ -737,7 +741,8 @@ impl<'a> Tables<'a> {
     /// Writes a table once `BUILD_ROWS_MAX` rows are held.
     fn write_when_full(&mut self) -> Result<(), fjall::Error> {
         if self.rows.len() >= BUILD_ROWS_MAX {
-            self.rows.write(self.keyspace, None)?;
+            self.rows.write(self.keyspace, None, &mut self.order)?;
+            self.rows.clear();
         }
         Ok(())
     }
@@ -745,7 +750,8 @@ impl<'a> Tables<'a> {
     /// Writes the rows left with the watermark `through_seq`, last, so that a crash before
     /// it leaves the rows to be written again.
     fn finish(mut self, through_seq: u64) -> Result<(), fjall::Error> {
-        self.rows.write(self.keyspace, Some(through_seq))
+        self.rows
+            .write(self.keyspace, Some(through_seq), &mut self.order)
     }
 }
 

@@ -2,12 +2,12 @@
 //!
 //! An account's statement lines travel with its events to the journal writer, which does not
 //! write them with the events: once the events are durable, and before their acks are
-//! released, it hands the lines to this projection's buffer (a push onto a vector). A
-//! projector thread then encodes the buffer's rows (each line under its key and in its index
-//! entries) into one reused arena and writes them into the `statement` keyspace (in a fjall
-//! database of its own, so that registering a table never holds the events' journal lock) as
-//! one sorted table (fjall's ingestion), with the watermark row saying up to which event
-//! sequence the keyspace is complete, when the buffer's lines make `rows_max` rows, every
+//! released, it encodes their rows (each line under its key and in its index entries) into
+//! this projection's buffer, one byte arena, and drops the lines. A projector thread then
+//! sorts the places of the buffer's rows and writes them into the `statement` keyspace (in a
+//! fjall database of its own, so that registering a table never holds the events' journal
+//! lock) as one sorted table (fjall's ingestion), with the watermark row saying up to which
+//! event sequence the keyspace is complete, when the buffer holds `rows_max` rows, every
 //! `INGEST_INTERVAL`, and at shutdown.
 //!
 //! Why: written in the journal's batch, each row cost a skiplist insert in the keyspace's
@@ -17,29 +17,32 @@
 //! the journal and the memtable; the projector's sort and write cost a third of that, off the
 //! writer's thread.
 //!
-//! Why the lines and not their rows: encoded on the account's thread, each line cost about
-//! ten allocations (its value, a copy per index entry, each key), freed on the projector's
-//! thread, and block 11 of the authorize harness (README) put half of the statement's cost
-//! there. In one arena a row costs no allocation, and the account's thread encodes nothing
-//! (blocks 12-16 then showed no throughput gain the harness can tell from its noise).
+//! Why the lines travel and the writer encodes them: encoded on the account's thread, each
+//! line cost about ten allocations (its value, a copy per index entry, each key), freed on the
+//! projector's thread, and block 11 of the authorize harness (README) put half of the
+//! statement's cost there. Kept as lines until the projector encoded them, they held the
+//! account threads' memory for seconds (block 18: 1.3% of the harness's throughput, and the
+//! writer encoding them with the access log's buffered write, below, 4.1%). In the arena a row
+//! costs no allocation, a line's memory goes back as soon as its events are durable, and the
+//! account's thread encodes nothing.
 //!
-//! Reads: a page encodes the rows of the account's lines in the buffers (the one being filled
-//! and the one being ingested) and merges them with the keyspace. The buffer is read before
-//! the keyspace, so a row is always in one of them; a row in both (ingested while the page
-//! read) is taken once.
+//! Reads: a page copies the rows of its key range from the buffers (the one being filled and
+//! the one being ingested) and merges them with the keyspace. The buffer is read before the
+//! keyspace, so a row is always in one of them; a row in both (ingested while the page read)
+//! is taken once.
 //!
 //! Crashes: the buffer is lost, the events are not. At start-up,
 //! [`FjallStore::project_statement`](super::fjall_store::FjallStore::project_statement)
 //! writes the rows of every event after the watermark again from the journal.
 //!
-//! Limits: the buffer holds the lines of `rows_max` rows before it is ingested; if the
+//! Limits: the buffer holds `rows_max` rows before it is ingested; if the
 //! projector falls behind (a table still being written), the writer waits once the buffer
 //! holds `BACKLOG_FACTOR` times that, so the buffer's memory is bounded. A failed ingestion
 //! poisons the journal (the server exits non-zero; start-up rebuilds from the watermark).
 //!
 //! May depend on: fjall, the storage format, parking_lot, metrics. Nothing above storage.
 
-use std::ops::{Range, RangeBounds};
+use std::ops::{Bound, Range, RangeBounds};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -71,56 +74,32 @@ const THREAD_NAME: &str = "farthing-statement";
 /// A statement row: its key and value.
 pub type Row = (Vec<u8>, Vec<u8>);
 
-/// Statement lines of one account's append, whose rows are not yet in the keyspace.
+/// Statement lines of one account's append, on their way to the journal writer, which
+/// encodes their rows into the projection's buffer once their events are durable.
 pub struct AppendedLines {
     account: AccountId,
     /// The account's holder when they were appended: their lines have no login entry.
     holder: Option<LoginId>,
     lines: Vec<StatementLine>,
-    /// The rows the lines make, counted on the appending thread.
-    rows: usize,
 }
 
 impl AppendedLines {
     /// The lines `account`, whose holder is `holder`, appended.
     #[must_use]
     pub fn new(account: AccountId, holder: Option<LoginId>, lines: Vec<StatementLine>) -> Self {
-        let rows = lines
-            .iter()
-            .map(|line| format::statement_indexes(holder, line).count())
-            .sum();
         AppendedLines {
             account,
             holder,
             lines,
-            rows,
         }
-    }
-
-    /// The rows of these lines whose keys fall in `range`: each line's keys are made and
-    /// compared, and only a line with a key in range is encoded.
-    fn rows_in<'a>(&'a self, range: &'a KeyRange) -> impl Iterator<Item = Row> + 'a {
-        self.lines.iter().flat_map(move |line| {
-            let cursor = StatementCursor::after(line);
-            format::statement_indexes(self.holder, line).filter_map(move |index| {
-                let mut key = Vec::with_capacity(format::STATEMENT_KEY_BYTES_MAX);
-                format::extend_statement_key(&mut key, self.account, index, cursor);
-                range
-                    .contains(&key)
-                    .then(|| (key, format::encode_statement_line(line)))
-            })
-        })
     }
 }
 
-/// Lines whose rows are not yet in the keyspace, in the order they were added. Not grouped
-/// by account: the journal writer's push is the one step on a purchase's path, and a page
-/// read (rare) can afford to walk the buffer.
+/// Rows not yet in the keyspace, encoded by the journal writer as their events became
+/// durable, in the order they were added (unsorted: the projector sorts a copy of their places).
 #[derive(Default)]
 struct Buffer {
-    appended: Vec<AppendedLines>,
-    /// The rows the lines make.
-    rows: usize,
+    table: TableRows,
     /// Every event up to this sequence has its rows in this buffer or in the keyspace.
     through_seq: u64,
 }
@@ -148,20 +127,6 @@ struct ProjectionMetrics {
     pending_rows: metrics::Gauge,
     ingest_seconds: metrics::Histogram,
     ingested_rows_total: metrics::Counter,
-}
-
-impl Buffer {
-    /// The rows of `account` in this buffer whose keys fall in `range`.
-    fn rows_in<'a>(
-        &'a self,
-        account: AccountId,
-        range: &'a KeyRange,
-    ) -> impl Iterator<Item = Row> + 'a {
-        self.appended
-            .iter()
-            .filter(move |appended| appended.account == account)
-            .flat_map(|appended| appended.rows_in(range))
-    }
 }
 
 /// The handle the journal writer and statement reads use.
@@ -225,16 +190,20 @@ impl Projection {
     pub fn add(&self, appended: impl Iterator<Item = AppendedLines>, through_seq: u64) {
         let mut state = self.shared.state.lock();
         let backlog = self.shared.rows_max.saturating_mul(BACKLOG_FACTOR);
-        while state.filling.rows >= backlog && state.writing.is_some() && !state.stopping {
+        while state.filling.table.len() >= backlog && state.writing.is_some() && !state.stopping {
             self.shared.changed.wait(&mut state);
         }
-        for lines in appended {
-            state.filling.rows = state.filling.rows.saturating_add(lines.rows);
-            state.filling.appended.push(lines);
+        for appended in appended {
+            for line in &appended.lines {
+                state
+                    .filling
+                    .table
+                    .add_line(appended.account, appended.holder, line);
+            }
         }
         state.filling.through_seq = state.filling.through_seq.max(through_seq);
         let pending = pending_rows(&state);
-        let full = state.filling.rows >= self.shared.rows_max;
+        let full = state.filling.table.len() >= self.shared.rows_max;
         drop(state);
         self.shared.metrics.pending_rows.set(count_to_f64(pending));
         if full {
@@ -242,20 +211,20 @@ impl Projection {
         }
     }
 
-    /// The rows of `account` not yet in the keyspace whose keys fall in `range`, sorted by
-    /// key. Read before the keyspace (see the module's note).
+    /// The rows not yet in the keyspace whose keys fall in `range` (one account's, as a
+    /// statement range is), sorted by key. Read before the keyspace (see the module's note).
     #[must_use]
-    pub fn rows_in(&self, account: AccountId, range: &KeyRange) -> Vec<Row> {
+    pub fn rows_in(&self, range: &KeyRange) -> Vec<Row> {
         // The journal writer waits for this lock: only the filling buffer is read under it;
         // the buffer being written (shared, no longer changing) after.
         let state = self.shared.state.lock();
         let writing = state.writing.clone();
-        let mut rows: Vec<Row> = state.filling.rows_in(account, range).collect();
+        let mut rows: Vec<Row> = state.filling.table.rows_in(range).collect();
         drop(state);
         rows.extend(
             writing
                 .iter()
-                .flat_map(|buffer| buffer.rows_in(account, range)),
+                .flat_map(|buffer| buffer.table.rows_in(range)),
         );
         rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         rows.dedup_by(|a, b| a.0 == b.0);
@@ -276,13 +245,17 @@ impl Projector {
 /// The projector: waits for a full buffer, the interval or a stop, then writes the buffer.
 fn project(shared: &Shared, keyspace: &Keyspace, on_failure: &dyn Fn()) {
     let mut last_ingest = Instant::now();
-    // Kept from one table to the next, so that a steady flow of rows allocates nothing.
-    let mut table = TableRows::default();
+    // Kept from one table to the next, so that a steady flow of rows allocates nothing: the
+    // arena of the last buffer written (when no page read still holds it), and the order.
+    let mut spare = TableRows::default();
+    let mut order = TableOrder::default();
     loop {
         let mut state = shared.state.lock();
         loop {
             let due = last_ingest.elapsed() >= INGEST_INTERVAL;
-            if state.stopping || state.filling.rows >= shared.rows_max || (due && has_news(&state))
+            if state.stopping
+                || state.filling.table.len() >= shared.rows_max
+                || (due && has_news(&state))
             {
                 break;
             }
@@ -301,15 +274,17 @@ fn project(shared: &Shared, keyspace: &Keyspace, on_failure: &dyn Fn()) {
         let buffer = Arc::new(std::mem::replace(
             &mut state.filling,
             Buffer {
+                table: std::mem::take(&mut spare),
                 through_seq,
-                ..Buffer::default()
             },
         ));
         state.writing = Some(Arc::clone(&buffer));
         drop(state);
 
         let started = Instant::now();
-        let written = ingest(keyspace, &buffer, &mut table);
+        let written = buffer
+            .table
+            .write(keyspace, Some(buffer.through_seq), &mut order);
         last_ingest = Instant::now();
         let mut state = shared.state.lock();
         if let Err(error) = written {
@@ -331,24 +306,18 @@ fn project(shared: &Shared, keyspace: &Keyspace, on_failure: &dyn Fn()) {
         shared
             .metrics
             .ingested_rows_total
-            .increment(u64::try_from(buffer.rows).unwrap_or(u64::MAX));
+            .increment(u64::try_from(buffer.table.len()).unwrap_or(u64::MAX));
         shared.metrics.pending_rows.set(count_to_f64(pending));
+        if let Ok(written) = Arc::try_unwrap(buffer) {
+            spare = written.table;
+            spare.clear();
+        }
     }
 }
 
 /// Whether the filling buffer holds rows or a watermark the keyspace does not.
 fn has_news(state: &State) -> bool {
-    state.filling.rows > 0 || state.filling.through_seq > state.stored_through
-}
-
-/// Writes `buffer`'s rows and its watermark as one table, encoded in `table`.
-fn ingest(keyspace: &Keyspace, buffer: &Buffer, table: &mut TableRows) -> Result<(), fjall::Error> {
-    for appended in &buffer.appended {
-        for line in &appended.lines {
-            table.add_line(appended.account, appended.holder, line);
-        }
-    }
-    table.write(keyspace, Some(buffer.through_seq))
+    !state.filling.table.is_empty() || state.filling.through_seq > state.stored_through
 }
 
 /// Rows for one sorted table, their keys and values in one byte arena: no allocation per row,
@@ -359,7 +328,14 @@ pub struct TableRows {
     rows: Vec<RowPlace>,
 }
 
+/// The places of a table's rows sorted by key, each key once: kept from one write to the next
+/// so that sorting allocates nothing. The rows themselves are not moved, so a buffer being
+/// written stays readable.
+#[derive(Default)]
+pub struct TableOrder(Vec<RowPlace>);
+
 /// Where a row's key and value are in the arena, and the key's head (see [`key_head`]).
+#[derive(Clone)]
 struct RowPlace {
     head: u128,
     key: Range<usize>,
@@ -402,43 +378,74 @@ impl TableRows {
         self.rows.is_empty()
     }
 
-    /// Writes the rows, and the watermark when given, into `keyspace` as one sorted table
-    /// (each key once), bypassing fjall's journal and memtable; the table is durable when
-    /// this returns. The rows are dropped, the arena's memory kept for the next table.
-    ///
-    /// # Errors
-    /// fjall errors writing the table (the rows are dropped all the same).
-    pub fn write(
-        &mut self,
-        keyspace: &Keyspace,
-        through_seq: Option<u64>,
-    ) -> Result<(), fjall::Error> {
-        if let Some(through_seq) = through_seq {
-            self.add_row(
-                format::STATEMENT_PROJECTED_KEY,
-                &format::statement_projected_value(through_seq),
-            );
-        }
-        let written = self.write_sorted(keyspace);
-        self.bytes.clear();
-        self.rows.clear();
-        written
+    /// The rows whose keys fall in `range`, in the order they were added.
+    pub fn rows_in<'a>(&'a self, range: &'a KeyRange) -> impl Iterator<Item = Row> + 'a {
+        let range: (Bound<&[u8]>, Bound<&[u8]>) = (
+            range.0.as_ref().map(Vec::as_slice),
+            range.1.as_ref().map(Vec::as_slice),
+        );
+        self.rows.iter().filter_map(move |row| {
+            let key = self.at(&row.key);
+            RangeBounds::<[u8]>::contains(&range, key)
+                .then(|| (key.to_vec(), self.at(&row.value).to_vec()))
+        })
     }
 
-    fn write_sorted(&mut self, keyspace: &Keyspace) -> Result<(), fjall::Error> {
-        if self.rows.is_empty() {
+    /// Drops the rows, keeping the arena's memory for the next table.
+    pub fn clear(&mut self) {
+        self.bytes.clear();
+        self.rows.clear();
+    }
+
+    /// Writes the rows (each key once), and the watermark when given, into `keyspace` as one
+    /// sorted table, bypassing fjall's journal and memtable; the table is durable when this
+    /// returns. Sorts places in `order`, not the rows, so a reader may share them meanwhile.
+    ///
+    /// # Errors
+    /// fjall errors writing the table.
+    pub fn write(
+        &self,
+        keyspace: &Keyspace,
+        through_seq: Option<u64>,
+        order: &mut TableOrder,
+    ) -> Result<(), fjall::Error> {
+        let order = &mut order.0;
+        order.clone_from(&self.rows);
+        order.sort_unstable_by(|a, b| {
+            a.head
+                .cmp(&b.head)
+                .then_with(|| self.at(&a.key).cmp(self.at(&b.key)))
+        });
+        order.dedup_by(|a, b| self.at(&a.key) == self.at(&b.key));
+        let mut watermark = through_seq.map(format::statement_projected_value);
+        if order.is_empty() && watermark.is_none() {
             return Ok(());
         }
-        let bytes = &self.bytes;
-        let at = |range: &Range<usize>| bytes.get(range.clone()).unwrap_or_default();
-        self.rows
-            .sort_unstable_by(|a, b| a.head.cmp(&b.head).then_with(|| at(&a.key).cmp(at(&b.key))));
-        self.rows.dedup_by(|a, b| at(&a.key) == at(&b.key));
         let mut ingestion = keyspace.start_ingestion()?;
-        for row in &self.rows {
-            ingestion.write(at(&row.key), at(&row.value))?;
+        for row in order.iter() {
+            let key = self.at(&row.key);
+            if key >= format::STATEMENT_PROJECTED_KEY
+                && let Some(value) = watermark.take()
+            {
+                ingestion.write(format::STATEMENT_PROJECTED_KEY, &value)?;
+            }
+            // No line's key is the watermark's (each starts with an index prefix), and a
+            // backup's copy leaves the stored watermark out.
+            debug_assert_ne!(
+                key,
+                format::STATEMENT_PROJECTED_KEY,
+                "a row under the watermark's key"
+            );
+            ingestion.write(key, self.at(&row.value))?;
+        }
+        if let Some(value) = watermark {
+            ingestion.write(format::STATEMENT_PROJECTED_KEY, &value)?;
         }
         ingestion.finish()
+    }
+
+    fn at(&self, range: &Range<usize>) -> &[u8] {
+        self.bytes.get(range.clone()).unwrap_or_default()
     }
 
     fn place(&mut self, key: Range<usize>, value: Range<usize>) {
@@ -460,10 +467,12 @@ fn key_head(key: &[u8]) -> u128 {
 }
 
 fn pending_rows(state: &State) -> usize {
-    state
-        .filling
-        .rows
-        .saturating_add(state.writing.as_ref().map_or(0, |buffer| buffer.rows))
+    state.filling.table.len().saturating_add(
+        state
+            .writing
+            .as_ref()
+            .map_or(0, |buffer| buffer.table.len()),
+    )
 }
 
 /// Merges two runs of rows sorted by key into one, a key found in both taken once (a row
@@ -557,8 +566,7 @@ mod tests {
             table.add_line(*account, holder, line);
         }
         assert_eq!(table.len(), 2 + 3 + 3 + 2 + 2);
-        table.write(&keyspace, Some(9))?;
-        assert!(table.is_empty(), "written rows are dropped");
+        table.write(&keyspace, Some(9), &mut TableOrder::default())?;
 
         let stored = keyspace
             .iter()
