@@ -64,8 +64,8 @@ const LOG_LINES_QUEUED_MAX: usize = 65_536;
 
 /// Bytes of log lines the log thread gathers before it writes them. The thread takes every
 /// line queued into this buffer and then flushes it: under load, one `write` carries a burst
-/// of access lines instead of one `write` each (3-4% of the authorize harness's throughput on
-/// this 2-core VM, README), and a quiet server's line still goes out at once.
+/// of access lines instead of one `write` each (about 1% of the authorize harness's throughput
+/// on this 2-core VM, README block 18), and a quiet server's line still goes out at once.
 const LOG_WRITE_BUFFER_BYTES: usize = 64 * 1024;
 
 /// Installs the server's logger: `log`'s lines on stderr, coloured only when stderr is a
