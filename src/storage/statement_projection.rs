@@ -308,8 +308,9 @@ fn project(shared: &Shared, keyspace: &Keyspace, on_failure: &dyn Fn()) {
             .ingested_rows_total
             .increment(u64::try_from(buffer.table.len()).unwrap_or(u64::MAX));
         shared.metrics.pending_rows.set(count_to_f64(pending));
-        if let Ok(written) = Arc::try_unwrap(buffer) {
-            spare = written.table;
+        // A page read may still hold the buffer; then its arena goes with the reader.
+        if let Ok(stored) = Arc::try_unwrap(buffer) {
+            spare = stored.table;
             spare.clear();
         }
     }
