@@ -193,12 +193,12 @@ impl Projection {
         while state.filling.table.len() >= backlog && state.writing.is_some() && !state.stopping {
             self.shared.changed.wait(&mut state);
         }
-        for appended in appended {
-            for line in &appended.lines {
+        for lines in appended {
+            for line in &lines.lines {
                 state
                     .filling
                     .table
-                    .add_line(appended.account, appended.holder, line);
+                    .add_line(lines.account, lines.holder, line);
             }
         }
         state.filling.through_seq = state.filling.through_seq.max(through_seq);
@@ -461,7 +461,7 @@ impl TableRows {
     }
 
     fn place(&mut self, key: Range<usize>, value: Range<usize>) {
-        let head = key_head(self.bytes.get(key.clone()).unwrap_or_default());
+        let head = key_head(self.at(&key));
         self.rows.push(RowPlace { head, key, value });
     }
 }
