@@ -5,12 +5,12 @@
 
 use std::io::IsTerminal;
 
-use tracing::field::Field;
+use tracing::field::{Field, Visit};
 use tracing_appender::non_blocking::{NonBlocking, NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
-use tracing_subscriber::field::MakeExt;
+use tracing_subscriber::field::{MakeVisitor, VisitFmt, VisitOutput};
 use tracing_subscriber::fmt::MakeWriter;
-use tracing_subscriber::fmt::format::{Writer, debug_fn};
+use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::time::FormatTime;
 
 use crate::config::{LogConfig, LogFormat};
@@ -61,7 +61,7 @@ where
             builder
                 .with_ansi(false)
                 .with_timer(LineTime)
-                .fmt_fields(debug_fn(plain_field).delimited(" "))
+                .fmt_fields(PlainFields)
                 .finish(),
         ),
         (LogFormat::Json, _) => Box::new(builder.json().with_ansi(false).finish()),
@@ -83,19 +83,100 @@ fn write_line_time(writer: &mut impl std::fmt::Write, at: jiff::Timestamp) -> st
     write!(writer, "{at:.6}")
 }
 
-/// One field of an uncoloured text line, as tracing's default writes it: `name=value`, the
-/// message bare. The default also wraps every name and `=` in a colour style, and runs that
-/// wrapping with colours off too: a third of an access line's formatting on the request's
-/// thread (callgrind, README).
-fn plain_field(
-    writer: &mut Writer<'_>,
-    field: &Field,
-    value: &dyn std::fmt::Debug,
-) -> std::fmt::Result {
-    if field.name() == "message" {
-        write!(writer, "{value:?}")
-    } else {
-        write!(writer, "{}={value:?}", field.name())
+/// The fields of an uncoloured text line, as tracing's default writes them: `name=value`
+/// separated by spaces, the message bare, strings quoted and escaped as `Debug` does. The
+/// default also wraps every name and `=` in a colour style and runs that wrapping with colours
+/// off too, and writes every integer through `Debug`'s padding: about half of an access line's
+/// formatting on the request's thread (callgrind, README).
+struct PlainFields;
+
+impl<'writer> MakeVisitor<Writer<'writer>> for PlainFields {
+    type Visitor = PlainVisitor<'writer>;
+
+    fn make_visitor(&self, writer: Writer<'writer>) -> PlainVisitor<'writer> {
+        PlainVisitor {
+            writer,
+            first: true,
+            result: Ok(()),
+        }
+    }
+}
+
+struct PlainVisitor<'writer> {
+    writer: Writer<'writer>,
+    first: bool,
+    result: std::fmt::Result,
+}
+
+impl PlainVisitor<'_> {
+    /// Writes the separator and `name=` (nothing for the message), then the value.
+    fn field(&mut self, field: &Field, value: impl FnOnce(&mut Writer<'_>) -> std::fmt::Result) {
+        if self.result.is_err() {
+            return;
+        }
+        let separator = if std::mem::take(&mut self.first) {
+            ""
+        } else {
+            " "
+        };
+        let writer = &mut self.writer;
+        // `write_str` each part: `write!` with the name as an argument costs as much again.
+        self.result = writer.write_str(separator).and_then(|()| {
+            if field.name() != "message" {
+                writer.write_str(field.name())?;
+                writer.write_str("=")?;
+            }
+            value(writer)
+        });
+    }
+}
+
+impl Visit for PlainVisitor<'_> {
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.field(field, |writer| {
+            writer.write_str(itoa::Buffer::new().format(value))
+        });
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.field(field, |writer| {
+            writer.write_str(itoa::Buffer::new().format(value))
+        });
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        let message = field.name() == "message";
+        self.field(field, |writer| {
+            // `Debug` leaves printable ASCII other than `"` and `\` as it is.
+            let plain = value
+                .bytes()
+                .all(|byte| matches!(byte, b' '..=b'~') && byte != b'"' && byte != b'\\');
+            if message {
+                writer.write_str(value)
+            } else if plain {
+                writer.write_char('"')?;
+                writer.write_str(value)?;
+                writer.write_char('"')
+            } else {
+                write!(writer, "{value:?}")
+            }
+        });
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.field(field, |writer| write!(writer, "{value:?}"));
+    }
+}
+
+impl VisitOutput<std::fmt::Result> for PlainVisitor<'_> {
+    fn finish(self) -> std::fmt::Result {
+        self.result
+    }
+}
+
+impl VisitFmt for PlainVisitor<'_> {
+    fn writer(&mut self) -> &mut dyn std::fmt::Write {
+        &mut self.writer
     }
 }
 
@@ -255,6 +336,14 @@ mod tests {
         tracing::error!(error = %"disk \"full\"", "the journal stopped");
         tracing::info!("a message alone");
         tracing::info!(account = 7_u64, note = "a \"quoted\" note");
+        tracing::info!(
+            balance = -150_i64,
+            path = "C:\\dir",
+            name = "Zoë\tTab",
+            code = "plain text's fine",
+            empty = "",
+            message = "a str message"
+        );
     }
 
     /// The lines `emit_lines` writes through `subscriber` into `out`, timestamps cut off.
@@ -284,7 +373,7 @@ mod tests {
             .with_writer(into(&theirs))
             .finish();
         let expected = emitted(default, &theirs);
-        assert_eq!(expected.len(), 5, "{expected:?}");
+        assert_eq!(expected.len(), 6, "{expected:?}");
         assert!(
             expected[0].ends_with(
                 "farthing::access: method=POST route=\"/v1/authorize\" status=200 \

@@ -95,8 +95,31 @@ fn access(
         route,
         status = status.as_u16(),
         duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-        peer = %peer,
+        peer = %AccessPeer(peer),
     );
+}
+
+/// The client address of an access line. An IPv4 address is written octet by octet: std's
+/// `Display` for it formats into a buffer first (to honour a width) and cost about 1,900
+/// instructions a line (callgrind, README). IPv6 as std writes it.
+struct AccessPeer(IpAddr);
+
+impl std::fmt::Display for AccessPeer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            IpAddr::V4(address) => {
+                let [a, b, c, d] = address.octets();
+                let mut digits = itoa::Buffer::new();
+                f.write_str(digits.format(a))?;
+                for octet in [b, c, d] {
+                    f.write_str(".")?;
+                    f.write_str(digits.format(octet))?;
+                }
+                Ok(())
+            }
+            IpAddr::V6(address) => address.fmt(f),
+        }
+    }
 }
 
 /// Marks a response sent before the request's body was read: hyper does not reuse a
@@ -369,6 +392,22 @@ pub fn problem(error: &ApiError) -> Response<Full<Bytes>> {
 mod tests {
     use super::*;
     use crate::domain::reject::Reject;
+
+    #[test]
+    fn an_access_line_s_peer_reads_as_std_writes_the_address() {
+        let addresses: [IpAddr; 7] = [
+            [127, 0, 0, 1].into(),
+            [0, 0, 0, 0].into(),
+            [255, 255, 255, 255].into(),
+            [10, 200, 3, 45].into(),
+            std::net::Ipv6Addr::LOCALHOST.into(),
+            "2001:db8::8a2e:370:7334".parse().expect("an address"),
+            "::ffff:192.0.2.1".parse().expect("an address"),
+        ];
+        for address in addresses {
+            assert_eq!(AccessPeer(address).to_string(), address.to_string());
+        }
+    }
 
     #[test]
     fn every_status_the_api_answers_has_its_own_label() {
