@@ -183,17 +183,15 @@ pub struct BackOfficeActor {
 }
 
 impl BackOfficeActor {
-    /// An actor for the recovered state after `position` own events, publishing to
-    /// `published`.
+    /// An actor after `position` own events, on the recovered state its starter published
+    /// in `published`.
     #[must_use]
     pub fn new(
-        state: BackOfficeState,
         position: u64,
         journal: Arc<dyn Journal>,
         clock: Arc<dyn Clock>,
         published: PublishedBackOffice,
     ) -> BackOfficeActor {
-        *published.write() = Arc::new(state);
         BackOfficeActor {
             position,
             journal,

@@ -136,11 +136,14 @@ impl Registry {
     /// Starts the settlement actor on the recovered state, after `position` of its events.
     /// Once; a second call is ignored.
     pub fn start_settlement(&self, state: SettlementState, position: u64) {
+        // Published here, not by the actor: it is built later, on its shard's thread, and a
+        // request served as soon as start-up returns must read the recovered state.
+        *self.settled.write() = Arc::new(state);
         let journal = Arc::clone(&self.env.journal);
         let clock = self.env.clock.clone();
         let published = Arc::clone(&self.settled);
         let addr = SettlementActor::start_in_arbiter(self.shards.for_id(0), move |_| {
-            SettlementActor::new(state, position, journal, clock, published)
+            SettlementActor::new(position, journal, clock, published)
         });
         let _ = self.settlement.set(addr);
     }
@@ -162,11 +165,15 @@ impl Registry {
     /// Starts the back office actor on the recovered state, after `position` of its events.
     /// Once; a second call is ignored.
     pub fn start_back_office(&self, state: BackOfficeState, position: u64) {
+        // Published here, not by the actor: it is built later, on its shard's thread, and a
+        // sign-in served as soon as start-up returns must find the recovered staff (a vendor
+        // admin's sign-in right after a restart was refused 401 when the actor came second).
+        *self.back_office_state.write() = Arc::new(state);
         let journal = Arc::clone(&self.env.journal);
         let clock = self.env.clock.clone();
         let published = Arc::clone(&self.back_office_state);
         let addr = BackOfficeActor::start_in_arbiter(self.shards.for_id(0), move |_| {
-            BackOfficeActor::new(state, position, journal, clock, published)
+            BackOfficeActor::new(position, journal, clock, published)
         });
         let _ = self.back_office.set(addr);
     }

@@ -104,17 +104,15 @@ pub struct SettlementActor {
 }
 
 impl SettlementActor {
-    /// An actor for the recovered state after `position` own events, publishing to
-    /// `published`.
+    /// An actor after `position` own events, on the recovered state its starter published
+    /// in `published`.
     #[must_use]
     pub fn new(
-        state: SettlementState,
         position: u64,
         journal: Arc<dyn Journal>,
         clock: Arc<dyn Clock>,
         published: PublishedSettlement,
     ) -> SettlementActor {
-        *published.write() = Arc::new(state);
         SettlementActor {
             position,
             journal,
