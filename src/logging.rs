@@ -131,29 +131,35 @@ impl PlainVisitor<'_> {
     }
 }
 
-impl Visit for PlainVisitor<'_> {
-    fn record_u64(&mut self, field: &Field, value: u64) {
+impl PlainVisitor<'_> {
+    fn integer(&mut self, field: &Field, value: impl itoa::Integer) {
         self.field(field, |writer| {
             writer.write_str(itoa::Buffer::new().format(value))
         });
     }
+}
+
+impl Visit for PlainVisitor<'_> {
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.integer(field, value);
+    }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.field(field, |writer| {
-            writer.write_str(itoa::Buffer::new().format(value))
-        });
+        self.integer(field, value);
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
         let message = field.name() == "message";
         self.field(field, |writer| {
             // `Debug` leaves printable ASCII other than `"` and `\` as it is.
-            let plain = value
-                .bytes()
-                .all(|byte| matches!(byte, b' '..=b'~') && byte != b'"' && byte != b'\\');
+            let plain = || {
+                value
+                    .bytes()
+                    .all(|byte| matches!(byte, b' '..=b'~') && byte != b'"' && byte != b'\\')
+            };
             if message {
                 writer.write_str(value)
-            } else if plain {
+            } else if plain() {
                 writer.write_char('"')?;
                 writer.write_str(value)?;
                 writer.write_char('"')
@@ -321,7 +327,7 @@ mod tests {
     }
 
     /// Lines of every shape the server writes: the access line, a message with fields, a
-    /// message alone, fields alone, quotes inside a string.
+    /// message alone, fields alone; negative integers, and strings `Debug` escapes or not.
     fn emit_lines() {
         let peer = std::net::IpAddr::from([127, 0, 0, 1]);
         tracing::info!(target: ACCESS_TARGET, method = %"POST", route = "/v1/authorize",

@@ -136,8 +136,10 @@ impl Registry {
     /// Starts the settlement actor on the recovered state, after `position` of its events.
     /// Once; a second call is ignored.
     pub fn start_settlement(&self, state: SettlementState, position: u64) {
-        // Published here, not by the actor: it is built later, on its shard's thread, and a
-        // request served as soon as start-up returns must read the recovered state.
+        if self.settlement.get().is_some() {
+            return;
+        }
+        // Published here, not by the actor: see `start_back_office`.
         *self.settled.write() = Arc::new(state);
         let journal = Arc::clone(&self.env.journal);
         let clock = self.env.clock.clone();
@@ -165,6 +167,9 @@ impl Registry {
     /// Starts the back office actor on the recovered state, after `position` of its events.
     /// Once; a second call is ignored.
     pub fn start_back_office(&self, state: BackOfficeState, position: u64) {
+        if self.back_office.get().is_some() {
+            return;
+        }
         // Published here, not by the actor: it is built later, on its shard's thread, and a
         // sign-in served as soon as start-up returns must find the recovered staff (a vendor
         // admin's sign-in right after a restart was refused 401 when the actor came second).

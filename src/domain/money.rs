@@ -615,6 +615,7 @@ fn format_parts(negative: bool, micros: u128, currency: Currency) -> String {
     if negative {
         text.push('-');
     }
+    // Every amount and balance fits a u64, whose digits cost a fraction of a u128's.
     match u64::try_from(whole) {
         Ok(whole) => text.push_str(numbers.format(whole)),
         Err(_) => text.push_str(numbers.format(whole)),

@@ -509,11 +509,12 @@ fn split(template: &'static str) -> Vec<Part> {
 #[must_use]
 pub fn find<'p>(method: &Method, path: &'p str) -> Matched<'p> {
     let templates = &*TEMPLATES;
+    let path = path.trim_start_matches('/');
     // A template equal to the path has every segment literal, the most any template can
     // have: it wins whatever the others are (a method and a path make at most one route).
     if let Some((index, route)) = templates
         .literal
-        .get(path.trim_start_matches('/'))
+        .get(path)
         .into_iter()
         .flatten()
         .filter_map(|&index| Some((index, ROUTES.get(index)?)))
@@ -523,7 +524,7 @@ pub fn find<'p>(method: &Method, path: &'p str) -> Matched<'p> {
     }
     let mut segments: [&str; SEGMENTS_MAX] = [""; SEGMENTS_MAX];
     let mut count = 0;
-    for segment in path.trim_start_matches('/').split('/') {
+    for segment in path.split('/') {
         let Some(slot) = segments.get_mut(count) else {
             return Matched::None;
         };

@@ -429,29 +429,30 @@ impl TableRows {
                 .then_with(|| self.at(&a.key).cmp(self.at(&b.key)))
         });
         order.dedup_by(|a, b| self.at(&a.key) == self.at(&b.key));
-        let mut watermark = through_seq.map(format::statement_projected_value);
-        if order.is_empty() && watermark.is_none() {
+        if order.is_empty() && through_seq.is_none() {
             return Ok(());
         }
+        // The watermark goes in at its key's place. No line's key is the watermark's (each
+        // starts with an index prefix), and a backup's copy leaves the stored watermark out.
+        let watermark_at =
+            order.partition_point(|row| self.at(&row.key) < format::STATEMENT_PROJECTED_KEY);
+        debug_assert!(
+            order
+                .get(watermark_at)
+                .is_none_or(|row| self.at(&row.key) != format::STATEMENT_PROJECTED_KEY),
+            "a row under the watermark's key"
+        );
+        let (before, after) = order.split_at(watermark_at);
         let mut ingestion = keyspace.start_ingestion()?;
-        for row in order.iter() {
-            let key = self.at(&row.key);
-            if key >= format::STATEMENT_PROJECTED_KEY
-                && let Some(value) = watermark.take()
-            {
-                ingestion.write(format::STATEMENT_PROJECTED_KEY, &value)?;
-            }
-            // No line's key is the watermark's (each starts with an index prefix), and a
-            // backup's copy leaves the stored watermark out.
-            debug_assert_ne!(
-                key,
-                format::STATEMENT_PROJECTED_KEY,
-                "a row under the watermark's key"
-            );
-            ingestion.write(key, self.at(&row.value))?;
+        for row in before {
+            ingestion.write(self.at(&row.key), self.at(&row.value))?;
         }
-        if let Some(value) = watermark {
+        if let Some(through_seq) = through_seq {
+            let value = format::statement_projected_value(through_seq);
             ingestion.write(format::STATEMENT_PROJECTED_KEY, &value)?;
+        }
+        for row in after {
+            ingestion.write(self.at(&row.key), self.at(&row.value))?;
         }
         ingestion.finish()
     }
