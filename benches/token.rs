@@ -1,4 +1,5 @@
-//! Cost of sealing and opening a buyer token, the crypto on the authorize hot path.
+//! Cost of sealing and opening a buyer token and an authorization id, the crypto on the
+//! authorize hot path.
 //!
 //! `open` runs on every vendor call (a few hundred thousand per second), so it is measured
 //! for the accepted case and for a tampered token, which must be refused at least as fast
@@ -18,6 +19,7 @@ use std::hint::black_box;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use criterion::{Criterion, criterion_group, criterion_main};
+use farthing::crypto::locator::LocatorKey;
 use farthing::crypto::token::{BuyerClaims, POLY1305_FORCE_SOFT, TokenError, TokenKeys};
 use rand::SeedableRng;
 use rand::rngs::{OsRng, StdRng};
@@ -78,5 +80,17 @@ fn bench_token(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench_token);
+/// The authorization id every purchase's reply carries (AES-SIV, `crypto::locator`).
+fn bench_locator(c: &mut Criterion) {
+    let key = LocatorKey::from_bytes_for_tests([7; 64]);
+    c.bench_function("locator/seal_authorization", |b| {
+        b.iter(|| key.seal_authorization(black_box(1_000_001), black_box(42)));
+    });
+    let id = key.seal_authorization(1_000_001, 42);
+    c.bench_function("locator/open_authorization", |b| {
+        b.iter(|| key.open_authorization(black_box(&id)));
+    });
+}
+
+criterion_group!(benches, bench_token, bench_locator);
 criterion_main!(benches);
