@@ -129,9 +129,7 @@ impl PlainVisitor<'_> {
             value(writer)
         });
     }
-}
 
-impl PlainVisitor<'_> {
     fn integer(&mut self, field: &Field, value: impl itoa::Integer) {
         self.field(field, |writer| {
             writer.write_str(itoa::Buffer::new().format(value))
