@@ -408,6 +408,7 @@ fn open_storage(config: &Config, storage: Storage) -> Result<Opened, NodeError> 
             let (reader, snapshot_reader) = store.reader()?;
             let recovered = recovery::recover(&reader, &snapshot_reader)?;
             drop((reader, snapshot_reader));
+            store.write_email_rows(&recovered.pending_emails)?;
             // The feed's checkpoints go through the snapshot writer, which starts with the
             // journal; until then there is nothing to checkpoint.
             let pending = PendingSnapshots::default();

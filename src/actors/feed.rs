@@ -7,8 +7,9 @@
 //!   marked behind from those sales on, and the catch-up thread reads its sales back from the
 //!   journal and hands them over when there is room, then lets the feed deliver again.
 //! - About once per `checkpoint_interval` it saves a checkpoint: the totals up to a sequence,
-//!   and the sign-in e-mails and vendors that appeared since the last one (the directory that
-//!   recovery loads); the catch-up thread also saves one when the server went quiet. And it
+//!   and the vendors that appeared since the last one (the directory that recovery loads);
+//!   the catch-up thread also saves one when the server went quiet. (Sign-in e-mails are not
+//!   the feed's: the journal writer writes their rows with their events.) And it
 //!   tells every vendor that is not behind how far its sales are covered, so a quiet vendor's
 //!   snapshot does not pin recovery far back in the journal.
 //!
@@ -61,8 +62,6 @@ pub struct TotalsView {
 /// What the feed folds, under one lock.
 struct Projection {
     view: TotalsView,
-    /// E-mails of accounts opened since the last checkpoint.
-    emails: Vec<(String, AccountId)>,
     /// Vendors registered since the last checkpoint.
     vendors: Vec<(VendorId, u64)>,
     /// Deposits, transfers and grant expiries still open: every checkpoint stores them all,
@@ -102,7 +101,6 @@ impl Feed {
                     seq: recovered.seq,
                     overflow: recovered.totals_overflow,
                 },
-                emails: recovered.pending_emails.clone(),
                 vendors: recovered.pending_vendors.clone(),
                 open: OpenSets::recovered(recovered),
                 checkpointed_seq: 0,
@@ -206,7 +204,6 @@ impl Feed {
         let checkpoint = FeedCheckpoint {
             seq: projection.view.seq,
             totals: projection.view.totals.clone(),
-            emails: projection.emails.clone(),
             vendors: projection.vendors.clone(),
             open_deposits: projection.open.deposits.iter().copied().collect(),
             open_transfers: projection.open.transfers.values().cloned().collect(),
@@ -218,7 +215,6 @@ impl Feed {
             .is_ok()
         {
             projection.checkpointed_seq = checkpoint.seq;
-            projection.emails.clear();
             projection.vendors.clear();
             metrics::counter!(names::FEED_CHECKPOINTS).increment(1);
         }
@@ -343,14 +339,6 @@ impl DurableSink for Feed {
                 projection.view.overflow = true;
             }
             projection.view.seq = recorded.seq;
-            if let Some((email, account)) = event.login_email() {
-                projection.emails.push((email.to_owned(), account));
-            }
-            // A close erased the account's e-mails (its write dropped their directory rows):
-            // those not checkpointed yet must not be written now.
-            if let Event::AccountClosed { account, .. } = event {
-                projection.emails.retain(|(_, owner)| owner != account);
-            }
             if let Event::VendorRegistered(profile) | Event::VendorApplied(profile) = event {
                 projection.vendors.push((profile.id, recorded.seq));
             }

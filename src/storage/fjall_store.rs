@@ -14,7 +14,8 @@
 //! the caller's thread) go to the statement projection once the batch is durable, before the
 //! acks (`statement_projection`), which writes them into a fjall database of its own
 //! (`STATEMENT_DIR`), and the state of accounts and vendors is snapshotted off the hot path,
-//! by a second thread writing the `snapshots` keyspace.
+//! by a second thread writing the `snapshots` keyspace. (An event that adds a sign-in
+//! e-mail, an opening or a new login, also writes its directory row in its batch.)
 //!
 //! The one write that changes what is written already is an account's close
 //! ([`Journal::append_erasing`]): its batch also rewrites the account's earlier events with
@@ -681,6 +682,28 @@ impl FjallStore {
         }
         tables.finish(last)?;
         Ok(Some(lines))
+    }
+
+    /// Writes the directory rows of `emails`, durably. They are the e-mails recovery found
+    /// after the last checkpoint: a build before this one wrote their rows only at the next
+    /// checkpoint, which now never comes for them (this build writes each row with its
+    /// event, so rewriting the rows of its own events changes nothing). Call it before the
+    /// journal writer starts, as a close erases rows.
+    ///
+    /// # Errors
+    /// fjall errors.
+    pub fn write_email_rows(&self, emails: &[(String, AccountId)]) -> Result<(), OpenError> {
+        if emails.is_empty() {
+            return Ok(());
+        }
+        let mut write = self.db.batch().durability(None);
+        for (email, account) in emails {
+            let (key, value) = format::email_row(email, *account);
+            write.insert(&self.snapshots, key, value);
+        }
+        write.commit()?;
+        self.db.persist(PersistMode::SyncData)?;
+        Ok(())
     }
 
     fn get_snapshot(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
@@ -1367,6 +1390,13 @@ impl Writer {
                     format::owner_index_key(submission.owner, position),
                     format::seq_bytes(seq),
                 );
+                // In the event's own batch, ordered with the erasures above: see
+                // `format::email_row`.
+                if let Some((email, account)) = event.login_email() {
+                    let (key, value) = format::email_row(email, account);
+                    write.insert(&store.snapshots, key, value);
+                    keys = keys.saturating_add(1);
+                }
                 durable.push(Recorded {
                     seq,
                     position,
@@ -1985,20 +2015,39 @@ mod tests {
         Ok(())
     }
 
-    fn password(account: u64, position: u64, hash: &str) -> Append {
+    fn login_added(account: u64, position: u64, email: &str, hash: &str) -> Append {
+        let login = crate::domain::account::Login {
+            name: Some("Kim".to_owned()),
+            role: crate::domain::logins::LoginRole::Member,
+            ..crate::domain::account::Login::holder(
+                crate::domain::ids::LoginId(2),
+                Some(email.to_owned()),
+                hash.to_owned(),
+            )
+        };
         Append {
             holder: None,
             owner: Owner::Account(AccountId(account)),
             position,
-            events: vec![Arc::new(Event::PasswordChanged {
+            events: vec![Arc::new(Event::LoginAdded {
                 account: AccountId(account),
-                login: crate::domain::ids::LoginId(1),
-                password_hash: hash.to_owned(),
-                kept_session: SessionId(1),
+                login,
                 at: Timestamp(0),
             })],
             statement: Vec::new(),
         }
+    }
+
+    /// The account a directory row signs `email` in to, if there is a row.
+    fn directory_row(
+        store: &FjallStore,
+        email: &str,
+    ) -> Result<Option<AccountId>, Box<dyn std::error::Error>> {
+        let key = format::email_key(email);
+        Ok(match store.get_snapshot(&key)? {
+            Some(value) => Some(format::decode_email_row(&key, &value)?.1),
+            None => None,
+        })
     }
 
     #[test]
@@ -2008,27 +2057,24 @@ mod tests {
         let (journal, snapshots, threads, store) = open(dir.path(), CONFIG, durability, no_sink())?;
         let mut rows = format::SnapshotRows::default();
         rows.rows.push((
-            format::email_key("gone@x.org"),
-            1_u64.to_be_bytes().to_vec(),
-        ));
-        rows.rows.push((
             format::owner_key(Owner::Account(AccountId(1))).to_vec(),
             b"old snapshot".to_vec(),
         ));
         snapshots.save(rows)?;
         snapshots.flush()?;
-        // Stored before the close.
-        let stored = journal.append(password(1, 0, "secret-stored"))?;
+        // Stored before the close; its directory row is written with it, not at a checkpoint.
+        let stored = journal.append(login_added(1, 0, "gone@x.org", "secret-stored"))?;
         gate.wait_entered();
         gate.release_one();
         assert_eq!(stored.wait_blocking(), Ok(1..2));
+        assert_eq!(directory_row(&store, "gone@x.org")?, Some(AccountId(1)));
         // Another owner's batch holds the writer while the account's next group and its
         // close queue behind it: they go in one batch together.
         let other = journal.append(append(2, 0, &[1]))?;
         gate.wait_entered();
-        let queued = journal.append(password(1, 1, "secret-queued"))?;
+        let queued = journal.append(login_added(1, 1, "queued@x.org", "secret-queued"))?;
         let erasure = Erasure {
-            emails: vec!["gone@x.org".to_owned()],
+            emails: vec!["gone@x.org".to_owned(), "queued@x.org".to_owned()],
         };
         let closing = journal.append_erasing(append(1, 2, &[9]), erasure)?;
         gate.release_one();
@@ -2041,15 +2087,45 @@ mod tests {
         assert_eq!(events.len(), 3);
         let text = format!("{events:?}");
         assert!(!text.contains("secret-"), "{text}");
-        assert!(
-            store
-                .get_snapshot(&format::email_key("gone@x.org"))?
-                .is_none()
-        );
+        assert!(!text.contains("@x.org"), "{text}");
+        assert_eq!(directory_row(&store, "gone@x.org")?, None);
+        assert_eq!(directory_row(&store, "queued@x.org")?, None);
         let snapshot = format::owner_key(Owner::Account(AccountId(1)));
         assert!(store.get_snapshot(&snapshot)?.is_none());
+        // The e-mail signs up again, for another account: its new row names that one.
+        let again = journal.append(login_added(3, 0, "gone@x.org", "another"))?;
+        gate.wait_entered();
+        gate.release_one();
+        assert_eq!(again.wait_blocking(), Ok(5..6));
+        assert_eq!(directory_row(&store, "gone@x.org")?, Some(AccountId(3)));
         drop(gate);
         threads.shutdown()?;
+        Ok(())
+    }
+
+    #[test]
+    fn start_up_writes_the_rows_an_older_build_left_to_its_next_checkpoint() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let (durability, gate) = gate();
+        let (journal, _snapshots, threads, store) =
+            open(dir.path(), CONFIG, durability, no_sink())?;
+        let added = journal.append(login_added(1, 0, "late@x.org", "hash"))?;
+        gate.wait_entered();
+        gate.release_one();
+        assert_eq!(added.wait_blocking(), Ok(1..2));
+        drop(gate);
+        threads.shutdown()?;
+        // What an older build left: the event without its row (no checkpoint came).
+        store.snapshots.remove(format::email_key("late@x.org"))?;
+        assert_eq!(directory_row(&store, "late@x.org")?, None);
+        let (reader, snapshot_reader) = store.reader()?;
+        let recovered = crate::storage::recovery::recover(&reader, &snapshot_reader)?;
+        assert_eq!(
+            recovered.pending_emails,
+            vec![("late@x.org".to_owned(), AccountId(1))]
+        );
+        store.write_email_rows(&recovered.pending_emails)?;
+        assert_eq!(directory_row(&store, "late@x.org")?, Some(AccountId(1)));
         Ok(())
     }
 

@@ -3718,16 +3718,15 @@ pub struct VendorSnapshot {
     pub state: VendorState,
 }
 
-/// What the feed has folded up to `seq`: the members' totals, and the sign-in e-mails and
-/// vendors that appeared since the previous checkpoint.
+/// What the feed has folded up to `seq`: the members' totals, and the vendors that appeared
+/// since the previous checkpoint. (Sign-in e-mails are not here: the journal writer writes
+/// their directory rows with the events that add and erase them, see [`email_row`].)
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FeedCheckpoint {
     /// Every event up to this sequence is folded in.
     pub seq: u64,
     /// The members' totals after them.
     pub totals: Totals,
-    /// Sign-in e-mails of accounts opened since the previous checkpoint.
-    pub emails: Vec<(String, AccountId)>,
     /// Vendors registered since the previous checkpoint, with the sequence of their
     /// registration (where their sales can start).
     pub vendors: Vec<(VendorId, u64)>,
@@ -4247,9 +4246,6 @@ pub fn encode_checkpoint(checkpoint: &FeedCheckpoint) -> SnapshotRows {
         CHECKPOINT_KEY.to_vec(),
         encode_version(CHECKPOINT_VERSION, &stored),
     )];
-    for (email, account) in &checkpoint.emails {
-        rows.push((email_key(email), account.0.to_be_bytes().to_vec()));
-    }
     for (vendor, seq) in &checkpoint.vendors {
         rows.push((vendor_directory_key(*vendor), seq.to_be_bytes().to_vec()));
     }
@@ -4321,9 +4317,9 @@ pub fn decode_expiring(bytes: &[u8]) -> Result<Vec<(Timestamp, AccountId, GrantI
         .collect())
 }
 
-/// Decodes the checkpoint row (its directory rows are read with [`decode_email_row`] and
+/// Decodes the checkpoint row (its directory rows are read with
 /// [`decode_vendor_directory_row`], its open deposits with [`decode_open_deposits`]);
-/// `emails`, `vendors` and `open_deposits` come back empty.
+/// `vendors` and `open_deposits` come back empty.
 ///
 /// # Errors
 /// `FormatError` for another version or undecodable bytes.
@@ -4368,7 +4364,6 @@ pub fn decode_checkpoint(bytes: &[u8]) -> Result<FeedCheckpoint, FormatError> {
                 .map(|(program, granted)| (ProgramId(program), Total::from_micros(granted)))
                 .collect(),
         },
-        emails: Vec::new(),
         vendors: Vec::new(),
         open_deposits: Vec::new(),
         open_transfers: Vec::new(),
@@ -4380,6 +4375,15 @@ pub fn decode_checkpoint(bytes: &[u8]) -> Result<FeedCheckpoint, FormatError> {
 #[must_use]
 pub fn email_key(email: &str) -> Vec<u8> {
     [EMAIL_PREFIX, email.as_bytes()].concat()
+}
+
+/// The directory row (key and value) that signs `email` in to `account`. Written in the
+/// same atomic batch as the event that adds the e-mail, as a close's erasure removes it in
+/// its own: a row written later, from a copy taken earlier, could bring back an e-mail that
+/// a close erased in between.
+#[must_use]
+pub fn email_row(email: &str, account: AccountId) -> (Vec<u8>, Vec<u8>) {
+    (email_key(email), account.0.to_be_bytes().to_vec())
 }
 
 /// Reads an e-mail directory row.
@@ -5338,21 +5342,20 @@ mod tests {
         let checkpoint = FeedCheckpoint {
             seq: 42,
             totals,
-            emails: vec![("ann@example.org".to_owned(), AccountId(3))],
             vendors: vec![(VendorId(9), 11)],
             open_deposits: vec![(AccountId(3), DepositId(4))],
             open_transfers: vec![in_transit.clone()],
             expiring: vec![(Timestamp(53), AccountId(3), GrantId(59))],
         };
         let rows = encode_checkpoint(&checkpoint).rows;
-        assert_eq!(rows.len(), 6);
-        assert_eq!(rows[4].0, OPEN_TRANSFERS_KEY);
-        assert_eq!(decode_open_transfers(&rows[4].1), Ok(vec![in_transit]));
-        assert_eq!(rows[5].0, EXPIRING_GRANTS_KEY);
-        assert_eq!(decode_expiring(&rows[5].1), Ok(checkpoint.expiring.clone()));
-        assert_eq!(rows[3].0, OPEN_DEPOSITS_KEY);
+        assert_eq!(rows.len(), 5);
+        assert_eq!(rows[3].0, OPEN_TRANSFERS_KEY);
+        assert_eq!(decode_open_transfers(&rows[3].1), Ok(vec![in_transit]));
+        assert_eq!(rows[4].0, EXPIRING_GRANTS_KEY);
+        assert_eq!(decode_expiring(&rows[4].1), Ok(checkpoint.expiring.clone()));
+        assert_eq!(rows[2].0, OPEN_DEPOSITS_KEY);
         assert_eq!(
-            decode_open_deposits(&rows[3].1),
+            decode_open_deposits(&rows[2].1),
             Ok(vec![(AccountId(3), DepositId(4))])
         );
         let read = decode_checkpoint(&rows[0].1).unwrap();
@@ -5368,12 +5371,13 @@ mod tests {
             );
         }
         assert_eq!(
-            decode_email_row(&rows[1].0, &rows[1].1),
-            Ok(("ann@example.org".to_owned(), AccountId(3)))
-        );
-        assert_eq!(
-            decode_vendor_directory_row(&rows[2].0, &rows[2].1),
+            decode_vendor_directory_row(&rows[1].0, &rows[1].1),
             Ok((VendorId(9), 11))
+        );
+        let (key, value) = email_row("ann@example.org", AccountId(3));
+        assert_eq!(
+            decode_email_row(&key, &value),
+            Ok(("ann@example.org".to_owned(), AccountId(3)))
         );
     }
 }

@@ -267,6 +267,16 @@ impl MemoryStore {
                 event,
             });
         }
+        // With the events, after the erasure, as the fjall writer does: see
+        // `format::email_row`.
+        let rows: Vec<(Vec<u8>, Vec<u8>)> = recorded
+            .iter()
+            .filter_map(|recorded| recorded.event.login_email())
+            .map(|(email, account)| format::email_row(email, account))
+            .collect();
+        if !rows.is_empty() {
+            self.snapshots.lock().extend(rows);
+        }
         let end = first.saturating_add(u64::try_from(recorded.len()).unwrap_or(u64::MAX));
         if let Owner::Account(account) = append.owner {
             let lines = log.statement.entry(account).or_default();

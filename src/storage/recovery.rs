@@ -203,7 +203,8 @@ pub struct Recovered {
     pub seq: u64,
     /// Every sign-in e-mail and its account.
     pub emails: Vec<(String, AccountId)>,
-    /// E-mails of accounts opened after the checkpoint: the next checkpoint's directory rows.
+    /// E-mails added after the checkpoint. A build before this one left their directory rows
+    /// to the next checkpoint; start-up writes them (`FjallStore::write_email_rows`).
     pub pending_emails: Vec<(String, AccountId)>,
     /// Vendors registered after the checkpoint, with their registration's sequence: the next
     /// checkpoint's directory rows.
