@@ -24,17 +24,15 @@
     clippy::as_conversions
 )]
 
+mod common;
+
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use farthing::domain::entitlement::{ContentKey, Entitlement};
-use farthing::domain::event::{Authorized, Event};
-use farthing::domain::ids::{
-    AccountId, AuthorizationId, EntitlementId, LoginId, Owner, SessionId, VendorId,
-};
+use farthing::domain::event::Event;
+use farthing::domain::ids::{AccountId, LoginId, Owner, VendorId};
 use farthing::domain::money::{Amount, Balance, Currency};
-use farthing::domain::royalty::SaleParties;
 use farthing::domain::statement::{self, StatementQuery};
 use farthing::domain::time::Timestamp;
 use farthing::storage::fjall_store::{FjallStore, NoSync, StoreConfig};
@@ -72,37 +70,15 @@ fn purchase(account: AccountId, n: u64, vendor: VendorId, at: i64) -> Event {
     } else {
         10_000 * (1 + n % 99)
     };
-    let id = account.0.wrapping_mul(1 << 20).wrapping_add(n);
-    Event::Authorized(Box::new(Authorized {
+    common::purchase_event(
         account,
-        authorization: AuthorizationId(id),
-        login: LoginId(account.0),
-        session: SessionId(account.0),
+        n,
         vendor,
-        entitlement: Entitlement {
-            id: EntitlementId(id),
-            key: ContentKey {
-                vendor,
-                content: format!("url:https://v{}.example/a/{n}", vendor.0),
-            },
-            authorization: AuthorizationId(id),
-            price: Amount::from_micros(price),
-            currency: usd(),
-            purchased_at: Timestamp(at),
-            views_allowed: None,
-            views_used: 0,
-            expires_at: None,
-            reversed_at: None,
-        },
-        idempotency: None,
-        idempotency_expired: Vec::new(),
-        offer: None,
-        incentives: Vec::new(),
-        parties: SaleParties::default(),
-        title: format!("Article {n} of a daily paper"),
-        content_url: format!("https://v{}.example/a/{n}", vendor.0),
-        at: Timestamp(at),
-    }))
+        price,
+        Timestamp(at),
+        format!("Article {n} of a daily paper"),
+        format!("https://v{}.example/a/{n}", vendor.0),
+    )
 }
 
 /// One account's next group of purchases, with its lines from the running balance.

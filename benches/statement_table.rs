@@ -11,16 +11,14 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use farthing::domain::entitlement::{ContentKey, Entitlement};
-use farthing::domain::event::{Authorized, Event};
-use farthing::domain::ids::{
-    AccountId, AuthorizationId, EntitlementId, LoginId, SessionId, VendorId,
-};
-use farthing::domain::money::{Amount, Balance, Currency};
-use farthing::domain::royalty::SaleParties;
+use farthing::domain::event::Event;
+use farthing::domain::ids::{AccountId, LoginId, VendorId};
+use farthing::domain::money::{Balance, Currency};
 use farthing::domain::statement::{self, StatementLine};
 use farthing::domain::time::Timestamp;
 use farthing::storage::statement_projection::{TableOrder, TableRows};
@@ -39,38 +37,15 @@ fn usd() -> Currency {
 /// Purchase `n` of `account`, at the harness's price and with a title and URL of its length.
 fn purchase(account: AccountId, n: u64, at: i64) -> Event {
     let vendor = VendorId(1 + (account.0 + n) % VENDORS);
-    let id = account.0.wrapping_mul(1 << 20).wrapping_add(n);
-    let url = format!("https://vendor-{}.example/articles/{n}", vendor.0);
-    Event::Authorized(Box::new(Authorized {
+    common::purchase_event(
         account,
-        authorization: AuthorizationId(id),
-        login: LoginId(account.0),
-        session: SessionId(account.0),
+        n,
         vendor,
-        entitlement: Entitlement {
-            id: EntitlementId(id),
-            key: ContentKey {
-                vendor,
-                content: format!("url:{url}"),
-            },
-            authorization: AuthorizationId(id),
-            price: Amount::from_micros(10_000),
-            currency: usd(),
-            purchased_at: Timestamp(at),
-            views_allowed: None,
-            views_used: 0,
-            expires_at: None,
-            reversed_at: None,
-        },
-        idempotency: None,
-        idempotency_expired: Vec::new(),
-        offer: None,
-        incentives: Vec::new(),
-        parties: SaleParties::default(),
-        title: format!("Article {n}"),
-        content_url: url,
-        at: Timestamp(at),
-    }))
+        10_000,
+        Timestamp(at),
+        format!("Article {n}"),
+        format!("https://vendor-{}.example/articles/{n}", vendor.0),
+    )
 }
 
 /// The lines of one table's purchases, interleaved over the members as the harness sends them.

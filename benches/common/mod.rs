@@ -58,3 +58,47 @@ pub fn account_env(journal: Arc<dyn Journal>, snapshots: Arc<dyn SnapshotStore>)
         snapshot_every_events: SNAPSHOT_EVERY_EVENTS,
     }
 }
+
+/// A purchase event as the journal and the statement see it: `account` buys item `n` from
+/// `vendor` for `price_micros` at `at`, with its title and content URL.
+pub fn purchase_event(
+    account: farthing::domain::ids::AccountId,
+    n: u64,
+    vendor: VendorId,
+    price_micros: u64,
+    at: farthing::domain::time::Timestamp,
+    title: String,
+    content_url: String,
+) -> farthing::domain::event::Event {
+    use farthing::domain::entitlement::Entitlement;
+    use farthing::domain::event::{Authorized, Event};
+    let id = account.0.wrapping_mul(1 << 20).wrapping_add(n);
+    let url = ContentUrl::parse(&content_url).unwrap();
+    Event::Authorized(Box::new(Authorized {
+        account,
+        authorization: AuthorizationId(id),
+        login: LoginId(account.0),
+        session: SessionId(account.0),
+        vendor,
+        entitlement: Entitlement {
+            id: EntitlementId(id),
+            key: ContentKey::new(vendor, None, &url),
+            authorization: AuthorizationId(id),
+            price: Amount::from_micros(price_micros),
+            currency: Currency::parse("USD").unwrap(),
+            purchased_at: at,
+            views_allowed: None,
+            views_used: 0,
+            expires_at: None,
+            reversed_at: None,
+        },
+        idempotency: None,
+        idempotency_expired: Vec::new(),
+        offer: None,
+        incentives: Vec::new(),
+        parties: farthing::domain::royalty::SaleParties::default(),
+        title,
+        content_url,
+        at,
+    }))
+}
