@@ -51,7 +51,7 @@ fn purchase(account: AccountId, n: u64, at: i64) -> Event {
 /// The lines of one table's purchases, interleaved over the members as the harness sends them.
 fn harness_lines() -> Vec<(AccountId, StatementLine)> {
     let per_member = u64::try_from(ROWS / 2).unwrap() / MEMBERS + 1;
-    let mut by_member: Vec<Vec<StatementLine>> = (1..=MEMBERS)
+    let by_member: Vec<Vec<StatementLine>> = (1..=MEMBERS)
         .map(|member| {
             let account = AccountId(member);
             let events: Vec<Arc<Event>> = (0..per_member)
@@ -60,23 +60,18 @@ fn harness_lines() -> Vec<(AccountId, StatementLine)> {
                     Arc::new(purchase(account, n, at))
                 })
                 .collect();
-            let mut lines =
-                statement::lines(&[(usd(), Balance::from_micros(1_000_000_000))], 0, &events)
-                    .unwrap();
-            lines.reverse();
-            lines
+            statement::lines(&[(usd(), Balance::from_micros(1_000_000_000))], 0, &events).unwrap()
         })
         .collect();
-    let mut lines = Vec::with_capacity(ROWS / 2);
-    while lines.len() < ROWS / 2 {
-        for (member, own) in (1..=MEMBERS).zip(by_member.iter_mut()) {
-            if let Some(line) = own.pop() {
-                lines.push((AccountId(member), line));
-            }
-        }
-    }
-    lines.truncate(ROWS / 2);
-    lines
+    // Each member's n-th purchase, then every member's next: the order they reach the writer.
+    (0..usize::try_from(per_member).unwrap())
+        .flat_map(|n| {
+            (1..=MEMBERS)
+                .zip(&by_member)
+                .map(move |(member, own)| (AccountId(member), own[n].clone()))
+        })
+        .take(ROWS / 2)
+        .collect()
 }
 
 fn add_lines(table: &mut TableRows, lines: &[(AccountId, StatementLine)]) {
